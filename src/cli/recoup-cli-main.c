@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-cli"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "recoup-cli.h"
+
+static const RecoupCliCommand commands[] = {
+  { "init",     "Create a new, empty book",                          recoup_cli_cmd_init },
+  { "import",   "Import accounts and invoices from a CSV file",      recoup_cli_cmd_import },
+  { "accounts", "List accounts, with filters",                       recoup_cli_cmd_accounts },
+  { "account",  "Show, create or edit one account",                  recoup_cli_cmd_account },
+  { "contact",  "Add, change, opt out or remove a contact point",    recoup_cli_cmd_contact },
+  { "invoices", "List an account's invoices with their balances",    recoup_cli_cmd_invoices },
+  { "invoice",  "Add an invoice to an account",                      recoup_cli_cmd_invoice },
+  { "pay",      "Record a payment",                                  recoup_cli_cmd_pay },
+  { "adjust",   "Record a fee, interest, adjustment, waiver or write-off", recoup_cli_cmd_adjust },
+  { "reverse",  "Reverse a ledger entry (a bounced cheque)",         recoup_cli_cmd_reverse },
+  { "ledger",   "Show an account's ledger",                          recoup_cli_cmd_ledger },
+  { "log",      "Log a call, letter, email, visit or note",          recoup_cli_cmd_log },
+  { "history",  "Show an account's contact history, newest first",   recoup_cli_cmd_history },
+  { "aging",    "Aging summary of the book as of a date",            recoup_cli_cmd_aging },
+  { "demo",     "Fill a book with realistic demo data",              recoup_cli_cmd_demo },
+  { "user",     "List or add the book's users",                      recoup_cli_cmd_user },
+  { "bench",    "Run a benchmark",                                   recoup_cli_cmd_bench },
+  /* COMMAND-TABLE-END */
+};
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out,
+           "Usage: recoup-cli [--book PATH] [--json] [--user USER] COMMAND [OPTIONS…]\n\n"
+           "Recoup keeps the accounts that owe you money.\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun “recoup-cli COMMAND --help” for a command's options.\n"
+                "Exit status: 0 success, 1 a user error, 2 a usage error.\n");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  RecoupCli cli = { 0 };
+  int i = 1;
+  int status;
+
+  setlocale (LC_ALL, "");
+
+  /* Common options may also come before the command. */
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--help") || g_str_equal (arg, "-h"))
+        {
+          print_help (stdout);
+          return RECOUP_CLI_OK;
+        }
+      else if (g_str_equal (arg, "--version"))
+        {
+          printf ("recoup-cli %s\n", PACKAGE_VERSION);
+          return RECOUP_CLI_OK;
+        }
+      else if (g_str_equal (arg, "--json"))
+        cli.json = TRUE;
+      else if ((g_str_equal (arg, "--book") || g_str_equal (arg, "-b")) && i + 1 < argc)
+        cli.book_path = g_strdup (argv[++i]);
+      else if (g_str_has_prefix (arg, "--book="))
+        cli.book_path = g_strdup (arg + strlen ("--book="));
+      else if ((g_str_equal (arg, "--user") || g_str_equal (arg, "-u")) && i + 1 < argc)
+        cli.user = g_strdup (argv[++i]);
+      else if (g_str_has_prefix (arg, "--user="))
+        cli.user = g_strdup (arg + strlen ("--user="));
+      else
+        {
+          fprintf (stderr, "recoup-cli: unknown option %s\n", arg);
+          print_help (stderr);
+          return RECOUP_CLI_USAGE;
+        }
+    }
+
+  if (i >= argc)
+    {
+      print_help (stderr);
+      return RECOUP_CLI_USAGE;
+    }
+
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    {
+      if (g_str_equal (argv[i], commands[c].name))
+        {
+          cli.command = commands[c].name;
+          status = commands[c].func (&cli, argc - i, argv + i);
+          g_clear_object (&cli.book);
+          g_free (cli.book_path);
+          g_free (cli.user);
+          return status;
+        }
+    }
+
+  fprintf (stderr, "recoup-cli: “%s” is not a command\n\n", argv[i]);
+  print_help (stderr);
+  return RECOUP_CLI_USAGE;
+}

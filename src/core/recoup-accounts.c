@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-accounts"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-accounts.h"
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-id.h"
+#include "recoup-money.h"
+
+const char * const recoup_account_mutable_fields[] = {
+  "name", "timezone", "assigned_to", "stage", "tier", "lifetime_revenue", "tags",
+  "cease_communication", "attorney_represented", "bankruptcy", "deceased",
+  "validation_notice_date", "placed_on", "review_flag", "notes", NULL
+};
+
+static const char * const stages[] = {
+  "pre-collection", "active", "negotiation", "escalation", "closed", NULL
+};
+
+static gboolean
+text_is_blank (const char *s)
+{
+  if (s == NULL)
+    return TRUE;
+  for (; *s; s++)
+    if (!g_ascii_isspace (*s))
+      return FALSE;
+  return TRUE;
+}
+
+/* Validated IANA zones are remembered: reading a zone file per row would dominate
+ * a large import. */
+gboolean
+recoup_timezone_validate (const char  *tz,
+                          GError     **error)
+{
+  static GMutex lock;
+  static GHashTable *known;
+  gboolean ok;
+
+  if (tz == NULL || *tz == '\0')
+    return TRUE;
+
+  g_mutex_lock (&lock);
+  if (known == NULL)
+    known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ok = g_hash_table_contains (known, tz);
+  g_mutex_unlock (&lock);
+  if (ok)
+    return TRUE;
+
+  /* An IANA name has a region and a slash ("Europe/Berlin"), or is "UTC". */
+  if (g_strcmp0 (tz, "UTC") == 0 || strchr (tz, '/') != NULL)
+    {
+      GTimeZone *zone = g_time_zone_new_identifier (tz);
+
+      ok = zone != NULL;
+      g_clear_pointer (&zone, g_time_zone_unref);
+    }
+  if (!ok)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not an IANA time zone (such as America/New_York or Europe/Berlin)", tz);
+      return FALSE;
+    }
+  g_mutex_lock (&lock);
+  g_hash_table_add (known, g_strdup (tz));
+  g_mutex_unlock (&lock);
+  return TRUE;
+}
+
+char *
+recoup_user_resolve (RecoupBook  *book,
+                     const char  *id_or_name,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id FROM users WHERE (id = ?1 OR name = ?1 COLLATE NOCASE) AND deleted = 0", error);
+  char *id = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id_or_name, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (id == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no user “%s” in this book", id_or_name);
+  return id;
+}
+
+char *
+recoup_user_add (RecoupBook  *book,
+                 const char  *name,
+                 const char  *role,
+                 gint64       max_discount_bp,
+                 gint64       max_plan_installments,
+                 gboolean     can_override,
+                 GError     **error)
+{
+  g_autofree char *id = NULL;
+  sqlite3_stmt *stmt;
+
+  if (text_is_blank (name))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "a user needs a name");
+      return NULL;
+    }
+  if (g_strcmp0 (role, "owner") && g_strcmp0 (role, "collector") && g_strcmp0 (role, "bookkeeper"))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a role (owner, collector or bookkeeper)", role ? role : "");
+      return NULL;
+    }
+  if (max_discount_bp < 0 || max_discount_bp > 10000 || max_plan_installments < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "limits must be a discount of 0 to 10000 basis points and a plan length of 0 or more");
+      return NULL;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+  id = recoup_uuid7_new ();
+  stmt = recoup_book_prepare (book,
+                              "INSERT INTO users (id, name, role, max_discount_bp, max_plan_installments,"
+                              " can_override, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 5, max_plan_installments);
+  sqlite3_bind_int (stmt, 6, can_override ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 7, recoup_book_now_ms (book));
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_record_change (book, "users", id, RECOUP_CHANGE_INSERT, NULL, error) ||
+      !recoup_book_commit (book, error))
+    goto fail;
+  return g_steal_pointer (&id);
+
+fail:
+  if (recoup_book_in_transaction (book))
+    recoup_book_rollback (book);
+  return NULL;
+}
+
+static gboolean
+validate_account_spec (RecoupBook              *book,
+                       const RecoupAccountSpec *spec,
+                       GError                 **error)
+{
+  if (text_is_blank (spec->ref))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "an account needs a reference");
+      return FALSE;
+    }
+  if (text_is_blank (spec->name))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "account %s needs a name", spec->ref);
+      return FALSE;
+    }
+  if (!recoup_currency_validate (spec->currency, error) ||
+      !recoup_timezone_validate (spec->timezone, error))
+    return FALSE;
+  if (spec->lifetime_revenue < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "lifetime revenue cannot be negative");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * recoup_account_create:
+ *
+ * Creates an account; its reference must be new to the book. Returns the new
+ * account's id.
+ */
+char *
+recoup_account_create (RecoupBook              *book,
+                       const RecoupAccountSpec *spec,
+                       GError                 **error)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  g_autofree char *assignee = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!validate_account_spec (book, spec, error))
+    return NULL;
+  if (spec->assigned_to != NULL && *spec->assigned_to != '\0' &&
+      !(assignee = recoup_user_resolve (book, spec->assigned_to, error)))
+    return NULL;
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+                              "INSERT INTO accounts (id, ref, name, timezone, currency, assigned_to,"
+                              " tier, tags, lifetime_revenue, created_at)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->ref, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, spec->name, -1, SQLITE_STATIC);
+  if (spec->timezone != NULL && *spec->timezone)
+    sqlite3_bind_text (stmt, 4, spec->timezone, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, spec->currency, -1, SQLITE_STATIC);
+  if (assignee != NULL)
+    sqlite3_bind_text (stmt, 6, assignee, -1, SQLITE_STATIC);
+  if (spec->tier != NULL && *spec->tier)
+    sqlite3_bind_text (stmt, 7, spec->tier, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, spec->tags != NULL ? spec->tags : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 9, spec->lifetime_revenue);
+  sqlite3_bind_int64 (stmt, 10, recoup_book_now_ms (book));
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                     "an account with reference %s already exists", spec->ref);
+      else
+        recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+
+  if (!recoup_book_record_change (book, "accounts", id, RECOUP_CHANGE_INSERT, NULL, error) ||
+      !recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+/* Finds an account by its reference or its id. */
+char *
+recoup_account_resolve (RecoupBook  *book,
+                        const char  *ref_or_id,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  char *id = NULL;
+
+  if (ref_or_id == NULL || *ref_or_id == '\0')
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "no account given");
+      return NULL;
+    }
+  stmt = recoup_book_prepare (book,
+                              "SELECT id FROM accounts WHERE ref = ?1 AND deleted = 0 "
+                              "UNION ALL SELECT id FROM accounts WHERE id = ?1 AND deleted = 0 LIMIT 1",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, ref_or_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (id == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no account with reference or id “%s”", ref_or_id);
+  return id;
+}
+
+RecoupAccount *
+recoup_account_load (RecoupBook  *book,
+                     const char  *account_id,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, ref, name, timezone, currency, assigned_to, stage, tier, tags, lifetime_revenue,"
+    " cease_communication, attorney_represented, bankruptcy, deceased, validation_notice_date,"
+    " review_flag, created_at FROM accounts WHERE id = ?", error);
+  RecoupAccount *a;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no account with id %s", account_id);
+      return NULL;
+    }
+  a = g_new0 (RecoupAccount, 1);
+  a->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  a->ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  a->name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  a->timezone = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  a->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  a->assigned_to = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  a->stage = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  a->tier = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+  a->tags = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 8));
+  a->lifetime_revenue = sqlite3_column_int64 (stmt, 9);
+  a->cease_communication = sqlite3_column_int (stmt, 10);
+  a->attorney_represented = sqlite3_column_int (stmt, 11);
+  a->bankruptcy = sqlite3_column_int (stmt, 12);
+  a->deceased = sqlite3_column_int (stmt, 13);
+  a->validation_notice_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 14));
+  a->review_flag = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 15));
+  a->created_at = sqlite3_column_int64 (stmt, 16);
+  sqlite3_reset (stmt);
+  return a;
+}
+
+void
+recoup_account_free (RecoupAccount *a)
+{
+  if (a == NULL)
+    return;
+  g_free (a->id);
+  g_free (a->ref);
+  g_free (a->name);
+  g_free (a->timezone);
+  g_free (a->currency);
+  g_free (a->assigned_to);
+  g_free (a->stage);
+  g_free (a->tier);
+  g_free (a->tags);
+  g_free (a->validation_notice_date);
+  g_free (a->review_flag);
+  g_free (a);
+}
+
+static gboolean
+parse_flag (const char  *field,
+            const char  *value,
+            int         *out,
+            GError     **error)
+{
+  if (!g_ascii_strcasecmp (value, "1") || !g_ascii_strcasecmp (value, "true") ||
+      !g_ascii_strcasecmp (value, "yes"))
+    *out = 1;
+  else if (!g_ascii_strcasecmp (value, "0") || !g_ascii_strcasecmp (value, "false") ||
+           !g_ascii_strcasecmp (value, "no"))
+    *out = 0;
+  else
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "%s must be yes or no, not “%s”", field, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * recoup_account_set:
+ * @value: (nullable): the new value as text; NULL or "" clears optional fields
+ *
+ * Changes one mutable field of an account after checking it, and records the
+ * change (a last-writer-wins field for sync). Setting the value it already
+ * has changes nothing and records nothing.
+ */
+gboolean
+recoup_account_set (RecoupBook  *book,
+                    const char  *account_id,
+                    const char  *field,
+                    const char  *value,
+                    GError     **error)
+{
+  g_autofree char *sql = NULL;
+  g_autofree char *resolved = NULL;
+  const char *fields[] = { field, NULL };
+  sqlite3_stmt *stmt;
+  gboolean is_int = FALSE;
+  gboolean nullable = FALSE;
+  gint64 int_value = 0;
+
+  if (!g_strv_contains (recoup_account_mutable_fields, field))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not an account field that can be changed", field);
+      return FALSE;
+    }
+
+  if (g_str_equal (field, "name"))
+    {
+      if (text_is_blank (value))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "the name cannot be empty");
+          return FALSE;
+        }
+    }
+  else if (g_str_equal (field, "timezone"))
+    {
+      nullable = TRUE;
+      if (!recoup_timezone_validate (value, error))
+        return FALSE;
+    }
+  else if (g_str_equal (field, "stage"))
+    {
+      if (value == NULL || !g_strv_contains (stages, value))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "“%s” is not a stage (pre-collection, active, negotiation, escalation, closed)",
+                       value ? value : "");
+          return FALSE;
+        }
+    }
+  else if (g_str_equal (field, "assigned_to"))
+    {
+      nullable = TRUE;
+      if (value != NULL && *value != '\0')
+        {
+          if (!(resolved = recoup_user_resolve (book, value, error)))
+            return FALSE;
+          value = resolved;
+        }
+    }
+  else if (g_str_equal (field, "lifetime_revenue"))
+    {
+      is_int = TRUE;
+      if (value == NULL || !g_ascii_string_to_signed (value, 10, 0, G_MAXINT64, &int_value, NULL))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "lifetime revenue must be a whole number of minor units, not “%s”",
+                       value ? value : "");
+          return FALSE;
+        }
+    }
+  else if (g_str_equal (field, "cease_communication") || g_str_equal (field, "attorney_represented") ||
+           g_str_equal (field, "bankruptcy") || g_str_equal (field, "deceased"))
+    {
+      int flag;
+
+      is_int = TRUE;
+      if (!parse_flag (field, value ? value : "", &flag, error))
+        return FALSE;
+      int_value = flag;
+    }
+  else if (g_str_equal (field, "validation_notice_date") || g_str_equal (field, "placed_on"))
+    {
+      nullable = TRUE;
+      if (value != NULL && *value != '\0' && recoup_date_parse (value, error) == RECOUP_DATE_INVALID)
+        return FALSE;
+    }
+  else
+    nullable = !g_str_equal (field, "tags") && !g_str_equal (field, "notes");
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+
+  sql = g_strdup_printf ("UPDATE accounts SET %s = ?1 WHERE id = ?2 AND %s IS NOT ?1", field, field);
+  if (!(stmt = recoup_book_prepare (book, sql, error)))
+    goto fail;
+  if (is_int)
+    sqlite3_bind_int64 (stmt, 1, int_value);
+  else if (nullable && (value == NULL || *value == '\0'))
+    sqlite3_bind_null (stmt, 1);
+  else
+    sqlite3_bind_text (stmt, 1, value ? value : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "accounts", account_id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+const char *
+recoup_contact_kind_to_string (RecoupContactKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_CONTACT_PHONE:   return "phone";
+    case RECOUP_CONTACT_EMAIL:   return "email";
+    case RECOUP_CONTACT_ADDRESS: return "address";
+    default:                     g_return_val_if_reached ("phone");
+    }
+}
+
+gboolean
+recoup_contact_kind_from_string (const char        *text,
+                                 RecoupContactKind *out_kind)
+{
+  if (g_strcmp0 (text, "phone") == 0)
+    *out_kind = RECOUP_CONTACT_PHONE;
+  else if (g_strcmp0 (text, "email") == 0)
+    *out_kind = RECOUP_CONTACT_EMAIL;
+  else if (g_strcmp0 (text, "address") == 0)
+    *out_kind = RECOUP_CONTACT_ADDRESS;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+recoup_contact_validate (RecoupContactKind   kind,
+                         const char         *value,
+                         GError            **error)
+{
+  if (text_is_blank (value))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the %s is empty", recoup_contact_kind_to_string (kind));
+      return FALSE;
+    }
+
+  switch (kind)
+    {
+    case RECOUP_CONTACT_EMAIL:
+      {
+        const char *at = strchr (value, '@');
+        const char *dot = at ? strchr (at, '.') : NULL;
+
+        if (at == NULL || at == value || strchr (at + 1, '@') != NULL || dot == NULL ||
+            dot == at + 1 || dot[1] == '\0' || strpbrk (value, " \t\r\n,;<>") != NULL)
+          {
+            g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                         "“%s” is not an email address", value);
+            return FALSE;
+          }
+        break;
+      }
+    case RECOUP_CONTACT_PHONE:
+      {
+        int digits = 0;
+
+        for (const char *p = value; *p; p++)
+          {
+            if (g_ascii_isdigit (*p))
+              digits++;
+            else if (!strchr ("+-() .", *p) && !(g_ascii_tolower (*p) == 'x' && digits >= 7))
+              {
+                g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                             "“%s” is not a phone number (digits, spaces and + - ( ) only)", value);
+                return FALSE;
+              }
+          }
+        if (digits < 7 || digits > 20)
+          {
+            g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                         "“%s” is not a phone number (7 to 20 digits)", value);
+            return FALSE;
+          }
+        break;
+      }
+    case RECOUP_CONTACT_ADDRESS:
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+char *
+recoup_contact_add (RecoupBook        *book,
+                    const char        *account_id,
+                    RecoupContactKind  kind,
+                    const char        *value,
+                    const char        *label,
+                    gboolean           primary,
+                    GError           **error)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  sqlite3_stmt *stmt;
+
+  if (!recoup_contact_validate (kind, value, error))
+    return NULL;
+  if (!recoup_book_begin (book, error))
+    return NULL;
+
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+                              "INSERT INTO contact_points (id, account_id, kind, value, label,"
+                              " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, recoup_contact_kind_to_string (kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, value, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, label != NULL ? label : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 6, primary ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 7, recoup_book_now_ms (book));
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                     "no account with id %s", account_id);
+      else
+        recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  if (!recoup_book_record_change (book, "contact_points", id, RECOUP_CHANGE_INSERT, NULL, error) ||
+      !recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+static gboolean
+update_contact (RecoupBook  *book,
+                const char  *contact_id,
+                const char  *field,
+                const char  *text_value,
+                int          int_value,
+                GError     **error)
+{
+  g_autofree char *sql = g_strdup_printf ("UPDATE contact_points SET %s = ?1 WHERE id = ?2 AND %s IS NOT ?1",
+                                          field, field);
+  const char *fields[] = { field, NULL };
+  sqlite3_stmt *stmt;
+  sqlite3_stmt *exists;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!(exists = recoup_book_prepare (book, "SELECT 1 FROM contact_points WHERE id = ?", error)))
+    goto fail;
+  sqlite3_bind_text (exists, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (exists) != SQLITE_ROW)
+    {
+      sqlite3_reset (exists);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no contact point with id %s", contact_id);
+      goto fail;
+    }
+  sqlite3_reset (exists);
+
+  if (!(stmt = recoup_book_prepare (book, sql, error)))
+    goto fail;
+  if (text_value != NULL)
+    sqlite3_bind_text (stmt, 1, text_value, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_int (stmt, 1, int_value);
+  sqlite3_bind_text (stmt, 2, contact_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "contact_points", contact_id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+gboolean
+recoup_contact_set_opted_out (RecoupBook  *book,
+                              const char  *contact_id,
+                              gboolean     opted_out,
+                              GError     **error)
+{
+  return update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error);
+}
+
+gboolean
+recoup_contact_set_value (RecoupBook  *book,
+                          const char  *contact_id,
+                          const char  *value,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT kind FROM contact_points WHERE id = ?", error);
+  RecoupContactKind kind = RECOUP_CONTACT_ADDRESS;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 0), &kind);
+  sqlite3_reset (stmt);
+  if (!recoup_contact_validate (kind, value, error))
+    return FALSE;
+  return update_contact (book, contact_id, "value", value, 0, error);
+}
+
+/* A tombstone: the contact point stops being used but stays in the history. */
+gboolean
+recoup_contact_remove (RecoupBook  *book,
+                       const char  *contact_id,
+                       GError     **error)
+{
+  return update_contact (book, contact_id, "deleted", NULL, 1, error);
+}
+
+GPtrArray *
+recoup_contact_list (RecoupBook  *book,
+                     const char  *account_id,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, kind, value, label, is_primary, consent, opted_out FROM contact_points"
+    " WHERE account_id = ? AND deleted = 0 ORDER BY kind, is_primary DESC, created_at", error);
+  GPtrArray *list;
+
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_contact_point_free);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupContactPoint *cp = g_new0 (RecoupContactPoint, 1);
+
+      cp->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      cp->account_id = g_strdup (account_id);
+      recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 1), &cp->kind);
+      cp->value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      cp->label = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      cp->is_primary = sqlite3_column_int (stmt, 4);
+      cp->consent = sqlite3_column_int (stmt, 5);
+      cp->opted_out = sqlite3_column_int (stmt, 6);
+      g_ptr_array_add (list, cp);
+    }
+  sqlite3_reset (stmt);
+  return list;
+}
+
+void
+recoup_contact_point_free (RecoupContactPoint *cp)
+{
+  if (cp == NULL)
+    return;
+  g_free (cp->id);
+  g_free (cp->account_id);
+  g_free (cp->value);
+  g_free (cp->label);
+  g_free (cp);
+}

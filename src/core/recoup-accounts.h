@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *ref;
+  const char *name;
+  const char *timezone;       /* IANA, e.g. America/Chicago; NULL if unknown */
+  const char *currency;       /* ISO 4217 */
+  const char *assigned_to;    /* user id or name, nullable */
+  const char *tier;           /* nullable */
+  const char *tags;           /* comma-separated, nullable */
+  gint64      lifetime_revenue;
+} RecoupAccountSpec;
+
+typedef enum
+{
+  RECOUP_CONTACT_PHONE,
+  RECOUP_CONTACT_EMAIL,
+  RECOUP_CONTACT_ADDRESS,
+} RecoupContactKind;
+
+typedef struct
+{
+  char    *id;
+  char    *ref;
+  char    *name;
+  char    *timezone;
+  char    *currency;
+  char    *assigned_to;
+  char    *stage;
+  char    *tier;
+  char    *tags;
+  gint64   lifetime_revenue;
+  gboolean cease_communication;
+  gboolean attorney_represented;
+  gboolean bankruptcy;
+  gboolean deceased;
+  char    *validation_notice_date;
+  char    *review_flag;
+  gint64   created_at;
+} RecoupAccount;
+
+typedef struct
+{
+  char             *id;
+  char             *account_id;
+  RecoupContactKind kind;
+  char             *value;
+  char             *label;
+  gboolean          is_primary;
+  gboolean          consent;
+  gboolean          opted_out;
+} RecoupContactPoint;
+
+/* Mutable account fields that recoup_account_set() accepts. */
+extern const char * const recoup_account_mutable_fields[];
+
+char          *recoup_account_create          (RecoupBook              *book,
+                                               const RecoupAccountSpec *spec,
+                                               GError                 **error);
+char          *recoup_account_resolve         (RecoupBook              *book,
+                                               const char              *ref_or_id,
+                                               GError                 **error);
+RecoupAccount *recoup_account_load            (RecoupBook              *book,
+                                               const char              *account_id,
+                                               GError                 **error);
+gboolean       recoup_account_set             (RecoupBook              *book,
+                                               const char              *account_id,
+                                               const char              *field,
+                                               const char              *value,
+                                               GError                 **error);
+void           recoup_account_free            (RecoupAccount           *account);
+
+gboolean       recoup_timezone_validate       (const char              *tz,
+                                               GError                 **error);
+
+const char    *recoup_contact_kind_to_string  (RecoupContactKind        kind);
+gboolean       recoup_contact_kind_from_string (const char             *text,
+                                               RecoupContactKind       *out_kind);
+gboolean       recoup_contact_validate        (RecoupContactKind        kind,
+                                               const char              *value,
+                                               GError                 **error);
+char          *recoup_contact_add             (RecoupBook              *book,
+                                               const char              *account_id,
+                                               RecoupContactKind        kind,
+                                               const char              *value,
+                                               const char              *label,
+                                               gboolean                 primary,
+                                               GError                 **error);
+gboolean       recoup_contact_set_opted_out   (RecoupBook              *book,
+                                               const char              *contact_id,
+                                               gboolean                 opted_out,
+                                               GError                 **error);
+gboolean       recoup_contact_set_value       (RecoupBook              *book,
+                                               const char              *contact_id,
+                                               const char              *value,
+                                               GError                 **error);
+gboolean       recoup_contact_remove          (RecoupBook              *book,
+                                               const char              *contact_id,
+                                               GError                 **error);
+GPtrArray     *recoup_contact_list            (RecoupBook              *book,
+                                               const char              *account_id,
+                                               GError                 **error);
+void           recoup_contact_point_free      (RecoupContactPoint      *cp);
+
+char          *recoup_user_resolve            (RecoupBook              *book,
+                                               const char              *id_or_name,
+                                               GError                 **error);
+char          *recoup_user_add                (RecoupBook              *book,
+                                               const char              *name,
+                                               const char              *role,
+                                               gint64                   max_discount_bp,
+                                               gint64                   max_plan_installments,
+                                               gboolean                 can_override,
+                                               GError                 **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupAccount, recoup_account_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupContactPoint, recoup_contact_point_free)
+
+G_END_DECLS

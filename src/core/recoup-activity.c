@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-activity"
+
+#include "config.h"
+
+#include "recoup-activity.h"
+#include "recoup-book-private.h"
+#include "recoup-id.h"
+
+const char * const recoup_activity_channels[] = {
+  "call", "sms", "email", "letter", "visit", "note", "system", NULL
+};
+
+/* Reaching the debtor (a conversation) versus an attempt that did not. */
+const char * const recoup_activity_outcomes[] = {
+  "right-party", "promise", "refused", "dispute",
+  "no-answer", "voicemail", "wrong-number", "callback-requested",
+  "sent", "delivered", "bounced", NULL
+};
+
+static const char * const conversation_outcomes[] = {
+  "right-party", "promise", "refused", "dispute", "callback-requested", NULL
+};
+
+gboolean
+recoup_activity_outcome_is_conversation (const char *outcome)
+{
+  return outcome != NULL && g_strv_contains (conversation_outcomes, outcome);
+}
+
+/**
+ * recoup_activity_log:
+ *
+ * Appends an activity to an account's history. Contact history is append-only:
+ * there is no update or delete.
+ */
+char *
+recoup_activity_log (RecoupBook                *book,
+                     const RecoupActivitySpec  *spec,
+                     GError                   **error)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  const char *direction = spec->direction ? spec->direction : "outbound";
+  sqlite3_stmt *stmt;
+  gint64 now = recoup_book_now_ms (book);
+
+  if (spec->channel == NULL || !g_strv_contains (recoup_activity_channels, spec->channel))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a channel (call, sms, email, letter, visit, note)",
+                   spec->channel ? spec->channel : "");
+      return NULL;
+    }
+  if (spec->outcome != NULL && !g_strv_contains (recoup_activity_outcomes, spec->outcome))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not an outcome (right-party, promise, refused, dispute, no-answer, "
+                   "voicemail, wrong-number, callback-requested)", spec->outcome);
+      return NULL;
+    }
+  if (g_strcmp0 (direction, "outbound") && g_strcmp0 (direction, "inbound"))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a direction (outbound or inbound)", direction);
+      return NULL;
+    }
+  if (spec->at > now + 5 * 60 * 1000)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a contact cannot be logged in the future");
+      return NULL;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO activities (id, account_id, channel, direction, outcome, contact_point_id, at,"
+    " user_id, notes, override_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, spec->channel, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, direction, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, spec->outcome, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, spec->contact_point_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 7, spec->at != 0 ? spec->at : now);
+  sqlite3_bind_text (stmt, 8, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 9, spec->notes ? spec->notes : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 10, spec->override_reason, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 11, now);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                     "no account with id %s", spec->account_id ? spec->account_id : "");
+      else
+        recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  if (!recoup_book_record_change (book, "activities", id, RECOUP_CHANGE_INSERT, NULL, error) ||
+      !recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+/* Newest first. */
+GPtrArray *
+recoup_activity_list (RecoupBook  *book,
+                      const char  *account_id,
+                      guint        limit,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT a.id, a.channel, a.direction, a.outcome, c.value, a.at, u.name, a.notes, a.override_reason"
+    " FROM activities a LEFT JOIN contact_points c ON c.id = a.contact_point_id"
+    " LEFT JOIN users u ON u.id = a.user_id"
+    " WHERE a.account_id = ? ORDER BY a.at DESC, a.id DESC LIMIT ?", error);
+  GPtrArray *list;
+
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_activity_free);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, limit > 0 ? (gint64) limit : -1);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupActivity *a = g_new0 (RecoupActivity, 1);
+
+      a->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      a->channel = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      a->direction = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      a->outcome = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      a->contact = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+      a->at = sqlite3_column_int64 (stmt, 5);
+      a->user_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+      a->notes = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+      a->override_reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 8));
+      g_ptr_array_add (list, a);
+    }
+  sqlite3_reset (stmt);
+  return list;
+}
+
+void
+recoup_activity_free (RecoupActivity *a)
+{
+  if (a == NULL)
+    return;
+  g_free (a->id);
+  g_free (a->channel);
+  g_free (a->direction);
+  g_free (a->outcome);
+  g_free (a->contact);
+  g_free (a->user_name);
+  g_free (a->notes);
+  g_free (a->override_reason);
+  g_free (a);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *account_id;
+  const char *channel;          /* call, sms, email, letter, visit, note, system */
+  const char *outcome;          /* see recoup_activity_outcomes; NULL for notes */
+  const char *direction;        /* outbound (default) or inbound */
+  const char *contact_point_id; /* nullable */
+  gint64      at;               /* UTC ms; 0 means now */
+  const char *notes;
+  const char *override_reason;  /* set when a guard block was overridden */
+} RecoupActivitySpec;
+
+typedef struct
+{
+  char   *id;
+  char   *channel;
+  char   *direction;
+  char   *outcome;
+  char   *contact;
+  gint64  at;
+  char   *user_name;
+  char   *notes;
+  char   *override_reason;
+} RecoupActivity;
+
+extern const char * const recoup_activity_channels[];
+extern const char * const recoup_activity_outcomes[];
+
+gboolean    recoup_activity_outcome_is_conversation (const char *outcome);
+
+char       *recoup_activity_log     (RecoupBook                *book,
+                                     const RecoupActivitySpec  *spec,
+                                     GError                   **error);
+GPtrArray  *recoup_activity_list    (RecoupBook                *book,
+                                     const char                *account_id,
+                                     guint                      limit,
+                                     GError                   **error);
+void        recoup_activity_free    (RecoupActivity            *activity);
+
+G_END_DECLS

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RECOUP_CHANGE_INSERT,
+  RECOUP_CHANGE_SET,
+  RECOUP_CHANGE_TOMBSTONE,
+} RecoupChangeOp;
+
+sqlite3       *recoup_book_get_db          (RecoupBook      *self);
+sqlite3_stmt  *recoup_book_prepare         (RecoupBook      *self,
+                                            const char      *sql,
+                                            GError         **error);
+gboolean       recoup_book_exec            (RecoupBook      *self,
+                                            const char      *sql,
+                                            GError         **error);
+gboolean       recoup_book_step_done       (RecoupBook      *self,
+                                            sqlite3_stmt    *stmt,
+                                            GError         **error);
+gboolean       recoup_book_set_sqlite_error (RecoupBook     *self,
+                                            GError         **error);
+gint64         recoup_book_stamp           (RecoupBook      *self);
+gboolean       recoup_book_record_change   (RecoupBook      *self,
+                                            const char      *table,
+                                            const char      *entity_id,
+                                            RecoupChangeOp   op,
+                                            const char * const *fields,
+                                            GError         **error);
+gboolean       recoup_book_in_transaction  (RecoupBook      *self);
+
+/* Runs after the outermost commit; lets derived caches (scores) refresh lazily. */
+gint64         recoup_book_now_ms          (RecoupBook      *self);
+
+#define RECOUP_BOOK_STMT_TEXT(stmt, col) ((const char *) sqlite3_column_text ((stmt), (col)))
+
+G_END_DECLS

@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-book"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "recoup-book-private.h"
+#include "recoup-id.h"
+#include "recoup-schema-private.h"
+
+/*
+ * RecoupBook owns one SQLite connection to a book file. It is not thread-safe:
+ * a book is used from one thread at a time (the app runs its SQL on a worker
+ * thread that owns its own RecoupBook).
+ *
+ * Writes go through recoup_book_begin()/commit(), which nest with savepoints.
+ * Every write records a change row in the same transaction
+ * (recoup_book_record_change()), stamped by the book's hybrid logical clock.
+ * The clock's last value is persisted with the transaction that used it, so it
+ * never goes backwards, even after kill -9.
+ */
+
+struct _RecoupBook
+{
+  GObject     parent_instance;
+
+  sqlite3    *db;
+  char       *path;
+  char       *device_id;
+  char       *user_id;
+  GHashTable *stmts;        /* SQL text -> sqlite3_stmt* */
+  GHashTable *columns;      /* table -> char** of its columns */
+  GHashTable *insert_sql;   /* table -> the change-log SQL for an insert */
+  RecoupHlc   hlc;
+  gint64      hlc_saved;
+  guint       depth;
+  gboolean    read_only;
+};
+
+G_DEFINE_TYPE (RecoupBook, recoup_book, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (recoup-book-error-quark, recoup_book_error)
+
+static void
+finalize_stmt (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+static void
+recoup_book_finalize (GObject *object)
+{
+  RecoupBook *self = (RecoupBook *) object;
+
+  if (self->depth > 0)
+    {
+      g_warning ("Book %s finalized inside a transaction; rolling back", self->path);
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  g_clear_pointer (&self->stmts, g_hash_table_unref);
+  g_clear_pointer (&self->columns, g_hash_table_unref);
+  g_clear_pointer (&self->insert_sql, g_hash_table_unref);
+  if (self->db != NULL)
+    {
+      sqlite3_close_v2 (self->db);
+      self->db = NULL;
+    }
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->device_id, g_free);
+  g_clear_pointer (&self->user_id, g_free);
+
+  G_OBJECT_CLASS (recoup_book_parent_class)->finalize (object);
+}
+
+static void
+recoup_book_class_init (RecoupBookClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = recoup_book_finalize;
+}
+
+static void
+recoup_book_init (RecoupBook *self)
+{
+  self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  self->columns = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_strfreev);
+  self->insert_sql = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+gboolean
+recoup_book_set_sqlite_error (RecoupBook  *self,
+                              GError     **error)
+{
+  int code = sqlite3_extended_errcode (self->db);
+
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
+               "%s: %s (SQLite error %d)", self->path, sqlite3_errmsg (self->db), code);
+  return FALSE;
+}
+
+sqlite3 *
+recoup_book_get_db (RecoupBook *self)
+{
+  return self->db;
+}
+
+/* Returns a cached, reset statement with its bindings cleared. Owned by the book. */
+sqlite3_stmt *
+recoup_book_prepare (RecoupBook  *self,
+                     const char  *sql,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->stmts, sql);
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+
+  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      recoup_book_set_sqlite_error (self, error);
+      g_prefix_error (error, "preparing “%.60s…”: ", sql);
+      return NULL;
+    }
+  g_hash_table_insert (self->stmts, g_strdup (sql), stmt);
+  return stmt;
+}
+
+gboolean
+recoup_book_exec (RecoupBook  *self,
+                  const char  *sql,
+                  GError     **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: %s (SQLite error %d)",
+                   self->path, msg != NULL ? msg : "unknown error",
+                   sqlite3_extended_errcode (self->db));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Steps a write statement to completion and resets it. */
+gboolean
+recoup_book_step_done (RecoupBook    *self,
+                       sqlite3_stmt  *stmt,
+                       GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      recoup_book_set_sqlite_error (self, error);
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static int
+query_int (sqlite3    *db,
+           const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  int value = -1;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+char *
+recoup_book_get_setting (RecoupBook *self,
+                         const char *key)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (self, "SELECT value FROM settings WHERE key = ?", NULL);
+  char *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+/* Settings local to this copy of the book (device id, clock, sync cursor) are
+ * written here without a change row; shared settings go through the change log
+ * in the module that owns them. */
+gboolean
+recoup_book_set_setting (RecoupBook  *self,
+                         const char  *key,
+                         const char  *value,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (self,
+                                            "INSERT INTO settings (key, value) VALUES (?, ?) "
+                                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                            error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  return recoup_book_step_done (self, stmt, error);
+}
+
+static gboolean
+migrate (RecoupBook  *self,
+         int          from,
+         GError     **error)
+{
+  for (int v = from; v < RECOUP_SCHEMA_VERSION; v++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
+
+      if (!recoup_book_exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!recoup_book_exec (self, recoup_schema_get_migration (v), error) ||
+          !recoup_book_exec (self, bump, error))
+        {
+          g_prefix_error (error, "upgrading the book to schema %d: ", v + 1);
+          sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+      if (!recoup_book_exec (self, "COMMIT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+ensure_identity (RecoupBook  *self,
+                 GError     **error)
+{
+  g_autofree char *device = recoup_book_get_setting (self, "device_id");
+  g_autofree char *user = recoup_book_get_setting (self, "user_id");
+  g_autofree char *hlc = recoup_book_get_setting (self, "hlc");
+  gint64 max_seen = 0;
+  sqlite3_stmt *stmt;
+
+  if (device == NULL || user == NULL)
+    {
+      if (self->read_only)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
+                       "%s has no device identity yet; open it once for writing", self->path);
+          return FALSE;
+        }
+      if (!recoup_book_exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (device == NULL)
+        {
+          device = recoup_uuid7_new ();
+          if (!recoup_book_set_setting (self, "device_id", device, error))
+            goto fail;
+        }
+      if (user == NULL)
+        {
+          /* A new book belongs to whoever made it: its first user is the owner. */
+          const char *name = g_get_real_name ();
+          sqlite3_stmt *ins;
+
+          user = recoup_uuid7_new ();
+          ins = recoup_book_prepare (self,
+                                     "INSERT INTO users (id, name, role, max_discount_bp,"
+                                     " max_plan_installments, can_override, created_at)"
+                                     " VALUES (?, ?, 'owner', 10000, 120, 1, ?)", error);
+          if (ins == NULL)
+            goto fail;
+          sqlite3_bind_text (ins, 1, user, -1, SQLITE_STATIC);
+          sqlite3_bind_text (ins, 2, (name && *name && g_strcmp0 (name, "Unknown")) ? name : g_get_user_name (),
+                             -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64 (ins, 3, recoup_wall_clock_ms ());
+          if (!recoup_book_step_done (self, ins, error) ||
+              !recoup_book_set_setting (self, "user_id", user, error))
+            goto fail;
+        }
+      if (!recoup_book_exec (self, "COMMIT", error))
+        goto fail;
+    }
+
+  self->device_id = g_steal_pointer (&device);
+  self->user_id = g_steal_pointer (&user);
+
+  /* The clock resumes from the larger of its saved value and any change seen. */
+  if (hlc != NULL)
+    max_seen = g_ascii_strtoll (hlc, NULL, 10);
+  stmt = recoup_book_prepare (self, "SELECT max(hlc) FROM changes", NULL);
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    max_seen = MAX (max_seen, sqlite3_column_int64 (stmt, 0));
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  recoup_hlc_init (&self->hlc, max_seen);
+  self->hlc_saved = max_seen;
+  return TRUE;
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+/**
+ * recoup_book_open:
+ * @path: the book's file; created (with its folder) unless NO_CREATE
+ *
+ * Opens a book, upgrading its schema when it is older. A book written by a
+ * newer Recoup, or a file that is not a Recoup book, is refused before
+ * anything in it is changed.
+ */
+RecoupBook *
+recoup_book_open (const char           *path,
+                  RecoupBookOpenFlags   flags,
+                  GError              **error)
+{
+  g_autoptr(RecoupBook) self = NULL;
+  gboolean exists;
+  int open_flags;
+  int version;
+  int app_id;
+  int n_tables;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  exists = g_file_test (path, G_FILE_TEST_EXISTS);
+  if (!exists && (flags & (RECOUP_BOOK_OPEN_NO_CREATE | RECOUP_BOOK_OPEN_READ_ONLY)))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "%s: no such book (create one with “recoup-cli init” or “recoup-cli demo”)", path);
+      return NULL;
+    }
+  if (!exists)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+
+      if (g_mkdir_with_parents (dir, 0700) != 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "%s: cannot create folder: %s", dir, g_strerror (saved_errno));
+          return NULL;
+        }
+    }
+
+  self = g_object_new (RECOUP_TYPE_BOOK, NULL);
+  self->path = g_strdup (path);
+  self->read_only = (flags & RECOUP_BOOK_OPEN_READ_ONLY) != 0;
+
+  open_flags = self->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2 (path, &self->db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      recoup_book_set_sqlite_error (self, error);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, 5000);
+
+  /* Look before touching: these reads change nothing in the file. */
+  app_id = query_int (self->db, "PRAGMA application_id");
+  version = query_int (self->db, "PRAGMA user_version");
+  n_tables = query_int (self->db, "SELECT count(*) FROM sqlite_schema");
+  if (app_id < 0 || version < 0 || n_tables < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
+                   "%s is not a Recoup book (not an SQLite database: %s)", path,
+                   sqlite3_errmsg (self->db));
+      return NULL;
+    }
+  if (app_id != RECOUP_APPLICATION_ID && (n_tables > 0 || app_id != 0))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
+                   "%s is an SQLite database but not a Recoup book", path);
+      return NULL;
+    }
+  if (version > RECOUP_SCHEMA_VERSION)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NEWER_SCHEMA,
+                   "%s was written by a newer Recoup (book schema %d; this version reads up to "
+                   "%d). Update Recoup to open it; the book was not changed.",
+                   path, version, RECOUP_SCHEMA_VERSION);
+      return NULL;
+    }
+  if (self->read_only && version < RECOUP_SCHEMA_VERSION)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
+                   "%s uses the older schema %d; open it once for writing to upgrade it",
+                   path, version);
+      return NULL;
+    }
+
+  if (!self->read_only)
+    {
+      const char *sync = (flags & RECOUP_BOOK_OPEN_SYNC_NORMAL) ? "NORMAL" : "FULL";
+      g_autofree char *pragmas =
+        g_strdup_printf ("PRAGMA journal_mode = WAL;"
+                         "PRAGMA synchronous = %s;"
+                         "PRAGMA application_id = %d;", sync, RECOUP_APPLICATION_ID);
+
+      if (!recoup_book_exec (self, pragmas, error) || !migrate (self, version, error))
+        return NULL;
+    }
+  if (!recoup_book_exec (self,
+                         "PRAGMA foreign_keys = ON;"
+                         "PRAGMA temp_store = MEMORY;"
+                         "PRAGMA cache_size = -65536;", error))
+    return NULL;
+
+  if (!ensure_identity (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+recoup_book_get_path (RecoupBook *self)
+{
+  g_return_val_if_fail (RECOUP_IS_BOOK (self), NULL);
+  return self->path;
+}
+
+const char *
+recoup_book_get_device_id (RecoupBook *self)
+{
+  g_return_val_if_fail (RECOUP_IS_BOOK (self), NULL);
+  return self->device_id;
+}
+
+const char *
+recoup_book_get_user_id (RecoupBook *self)
+{
+  g_return_val_if_fail (RECOUP_IS_BOOK (self), NULL);
+  return self->user_id;
+}
+
+/* Acts as another user of this book for the rest of the session. */
+gboolean
+recoup_book_set_user (RecoupBook  *self,
+                      const char  *user_id,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (self,
+                                            "SELECT id FROM users WHERE (id = ?1 OR name = ?1) AND deleted = 0",
+                                            error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no user “%s” in this book", user_id);
+      return FALSE;
+    }
+  g_free (self->user_id);
+  self->user_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+int
+recoup_book_get_schema_version (RecoupBook *self)
+{
+  return query_int (self->db, "PRAGMA user_version");
+}
+
+gint64
+recoup_book_now_ms (RecoupBook *self)
+{
+  return recoup_wall_clock_ms ();
+}
+
+char *
+recoup_book_today (RecoupBook *self)
+{
+  const char *env = g_getenv ("RECOUP_TODAY");
+  g_autoptr(GDateTime) now = NULL;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  now = g_date_time_new_now_local ();
+  return g_date_time_format (now, "%Y-%m-%d");
+}
+
+gboolean
+recoup_book_in_transaction (RecoupBook *self)
+{
+  return self->depth > 0;
+}
+
+/* Transaction control runs once per write, and a bulk import makes millions of
+ * writes: keep those statements prepared. */
+static gboolean
+run_cached (RecoupBook  *self,
+            const char  *sql,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (self, sql, error);
+
+  return stmt != NULL && recoup_book_step_done (self, stmt, error);
+}
+
+/* Begins a transaction, or a savepoint inside one. Every begin needs a commit or
+ * a rollback. */
+gboolean
+recoup_book_begin (RecoupBook  *self,
+                   GError     **error)
+{
+  g_autofree char *sql = NULL;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (self), FALSE);
+
+  if (self->read_only)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   "%s is open read-only", self->path);
+      return FALSE;
+    }
+  sql = self->depth == 0 ? g_strdup ("BEGIN IMMEDIATE") : g_strdup_printf ("SAVEPOINT s%u", self->depth);
+  if (!run_cached (self, sql, error))
+    return FALSE;
+  self->depth++;
+  return TRUE;
+}
+
+gboolean
+recoup_book_commit (RecoupBook  *self,
+                    GError     **error)
+{
+  g_autofree char *sql = NULL;
+
+  g_return_val_if_fail (self->depth > 0, FALSE);
+
+  if (self->depth == 1 && self->hlc.last != self->hlc_saved)
+    {
+      char buf[32];
+
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, self->hlc.last);
+      if (!recoup_book_set_setting (self, "hlc", buf, error))
+        {
+          recoup_book_rollback (self);
+          return FALSE;
+        }
+    }
+
+  sql = self->depth == 1 ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE s%u", self->depth - 1);
+  if (!run_cached (self, sql, error))
+    {
+      recoup_book_rollback (self);
+      return FALSE;
+    }
+  self->depth--;
+  if (self->depth == 0)
+    self->hlc_saved = self->hlc.last;
+  return TRUE;
+}
+
+void
+recoup_book_rollback (RecoupBook *self)
+{
+  g_autofree char *sql = NULL;
+
+  g_return_if_fail (self->depth > 0);
+
+  if (self->depth == 1)
+    sql = g_strdup ("ROLLBACK");
+  else
+    sql = g_strdup_printf ("ROLLBACK TO s%u; RELEASE s%u", self->depth - 1, self->depth - 1);
+  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    g_warning ("%s: rollback failed: %s", self->path, sqlite3_errmsg (self->db));
+  self->depth--;
+  /* The clock keeps its value: stamps are never reused even when a write fails. */
+}
+
+gint64
+recoup_book_stamp (RecoupBook *self)
+{
+  return recoup_hlc_now (&self->hlc, recoup_wall_clock_ms ());
+}
+
+static const char * const *
+table_columns (RecoupBook  *self,
+               const char  *table,
+               GError     **error)
+{
+  char **cols = g_hash_table_lookup (self->columns, table);
+  g_autofree char *sql = NULL;
+  g_autoptr(GPtrArray) names = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  if (cols != NULL)
+    return (const char * const *) cols;
+
+  sql = g_strdup_printf ("PRAGMA table_info (%s)", table);
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      recoup_book_set_sqlite_error (self, error);
+      return NULL;
+    }
+  names = g_ptr_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (names, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1)));
+  sqlite3_finalize (stmt);
+  if (names->len == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "no table “%s”", table);
+      return NULL;
+    }
+  g_ptr_array_add (names, NULL);
+  cols = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  g_hash_table_insert (self->columns, g_strdup (table), cols);
+  return (const char * const *) cols;
+}
+
+static const char *
+op_name (RecoupChangeOp op)
+{
+  switch (op)
+    {
+    case RECOUP_CHANGE_INSERT:    return "insert";
+    case RECOUP_CHANGE_SET:       return "set";
+    case RECOUP_CHANGE_TOMBSTONE: return "tombstone";
+    default:                      g_assert_not_reached ();
+    }
+}
+
+/**
+ * recoup_book_record_change:
+ * @table: the entity's table (the entity name in the change log)
+ * @fields: (nullable): the columns a `set` changed; NULL for an insert (all columns)
+ *
+ * Appends a change row describing what was just written to @entity_id. The
+ * fields are read back from the row itself by SQLite's json_object(), so the
+ * change always says exactly what the book holds. Must run inside a transaction.
+ */
+gboolean
+recoup_book_record_change (RecoupBook          *self,
+                           const char          *table,
+                           const char          *entity_id,
+                           RecoupChangeOp       op,
+                           const char * const  *fields,
+                           GError             **error)
+{
+  g_autoptr(GString) sql = NULL;
+  const char * const *cols;
+  const char *cached;
+  sqlite3_stmt *stmt;
+  char change_id[RECOUP_UUID_STRING_LEN + 1];
+  gint64 hlc;
+
+  g_return_val_if_fail (self->depth > 0, FALSE);
+
+  if (op == RECOUP_CHANGE_INSERT || fields == NULL)
+    {
+      if (!(cols = table_columns (self, table, error)))
+        return FALSE;
+    }
+  else
+    cols = fields;
+
+  cached = op == RECOUP_CHANGE_INSERT ? g_hash_table_lookup (self->insert_sql, table) : NULL;
+  if (cached != NULL)
+    goto prepare;
+
+  sql = g_string_new (NULL);
+  g_string_append (sql, "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op,"
+                        " fields, schema_version) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ");
+  if (op == RECOUP_CHANGE_TOMBSTONE)
+    g_string_append (sql, "NULL");
+  else
+    {
+      g_string_append (sql, "json_object(");
+      for (guint i = 0; cols[i] != NULL; i++)
+        g_string_append_printf (sql, "%s'%s', %s", i ? ", " : "", cols[i], cols[i]);
+      g_string_append (sql, ")");
+    }
+  g_string_append_printf (sql, ", %d FROM %s WHERE id = ?6", RECOUP_SCHEMA_VERSION, table);
+  cached = sql->str;
+  if (op == RECOUP_CHANGE_INSERT)
+    g_hash_table_insert (self->insert_sql, g_strdup (table), g_strdup (sql->str));
+
+prepare:
+  if (!(stmt = recoup_book_prepare (self, cached, error)))
+    return FALSE;
+
+  hlc = recoup_book_stamp (self);
+  recoup_uuid7_generate (change_id);
+  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, hlc);
+  sqlite3_bind_text (stmt, 3, self->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, self->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, entity_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 7, op_name (op), -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (self, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "recording a change: no %s row with id %s", table, entity_id);
+      return FALSE;
+    }
+
+  /* Mutable fields remember their last writer for last-writer-wins merges. */
+  if (op == RECOUP_CHANGE_SET)
+    {
+      sqlite3_stmt *clock = recoup_book_prepare (self,
+        "INSERT INTO field_clocks (entity, entity_id, field, hlc, device_id) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id", error);
+
+      if (clock == NULL)
+        return FALSE;
+      for (guint i = 0; cols[i] != NULL; i++)
+        {
+          sqlite3_bind_text (clock, 1, table, -1, SQLITE_STATIC);
+          sqlite3_bind_text (clock, 2, entity_id, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (clock, 3, cols[i], -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (clock, 4, hlc);
+          sqlite3_bind_text (clock, 5, self->device_id, -1, SQLITE_STATIC);
+          if (!recoup_book_step_done (self, clock, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gint64
+recoup_book_count_changes (RecoupBook *self)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (self, "SELECT count(*) FROM changes", NULL);
+  gint64 n = -1;
+
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  return n;
+}
+
+gboolean
+recoup_book_check_integrity (RecoupBook  *self,
+                             GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK)
+    return recoup_book_set_sqlite_error (self, error);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *res = RECOUP_BOOK_STMT_TEXT (stmt, 0);
+      ok = g_strcmp0 (res, "ok") == 0;
+      if (!ok)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
+                     "%s: integrity check failed: %s", self->path, res);
+    }
+  sqlite3_finalize (stmt);
+  if (ok)
+    {
+      if (sqlite3_prepare_v2 (self->db, "PRAGMA foreign_key_check", -1, &stmt, NULL) != SQLITE_OK)
+        return recoup_book_set_sqlite_error (self, error);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          ok = FALSE;
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
+                       "%s: a %s row points at a missing %s", self->path,
+                       RECOUP_BOOK_STMT_TEXT (stmt, 0), RECOUP_BOOK_STMT_TEXT (stmt, 2));
+        }
+      sqlite3_finalize (stmt);
+    }
+  return ok;
+}
+
+char *
+recoup_default_book_path (void)
+{
+  const char *env = g_getenv ("RECOUP_BOOK");
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_build_filename (g_get_user_data_dir (), "recoup", "book.recoup", NULL);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint       n_accounts;
+  guint32     seed;
+  const char *today;     /* YYYY-MM-DD the history ends on; NULL: the book's today */
+} RecoupDemoOptions;
+
+gboolean recoup_demo_generate   (RecoupBook              *book,
+                                 const RecoupDemoOptions *options,
+                                 RecoupProgressFunc       progress,
+                                 gpointer                 progress_data,
+                                 GCancellable            *cancellable,
+                                 GError                 **error);
+
+/* Writes an import CSV (the documented format) of @n_invoices invoices over
+ * about @n_invoices / 2 accounts; used by the import benchmark and tests. */
+gboolean recoup_demo_write_csv  (const char              *path,
+                                 guint                    n_invoices,
+                                 guint32                  seed,
+                                 const char              *today,
+                                 GError                 **error);
+
+G_END_DECLS

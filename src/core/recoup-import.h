@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RECOUP_IMPORT_ERROR_IO,        /* the file cannot be read */
+  RECOUP_IMPORT_ERROR_ENCODING,  /* not UTF-8 */
+  RECOUP_IMPORT_ERROR_FORMAT,    /* malformed CSV, missing required columns */
+  RECOUP_IMPORT_ERROR_INVALID,   /* rows with problems; see the report's problems */
+} RecoupImportError;
+
+#define RECOUP_IMPORT_ERROR (recoup_import_error_quark ())
+GQuark recoup_import_error_quark (void);
+
+typedef enum
+{
+  RECOUP_IMPORT_DEFAULT      = 0,
+  RECOUP_IMPORT_SKIP_INVALID = 1 << 0,   /* apply the valid rows, report the rest */
+  RECOUP_IMPORT_DRY_RUN      = 1 << 1,   /* validate only */
+} RecoupImportFlags;
+
+typedef struct
+{
+  guint      rows;               /* data rows read */
+  guint      accounts_created;
+  guint      accounts_updated;
+  guint      accounts_unchanged;
+  guint      invoices_created;
+  guint      invoices_updated;
+  guint      invoices_unchanged;
+  guint      rows_skipped;
+  GPtrArray *problems;           /* char*: "file:line: column: message" */
+} RecoupImportReport;
+
+gboolean  recoup_import_csv          (RecoupBook          *book,
+                                      const char          *path,
+                                      RecoupImportFlags    flags,
+                                      RecoupProgressFunc   progress,
+                                      gpointer             progress_data,
+                                      GCancellable        *cancellable,
+                                      RecoupImportReport **out_report,
+                                      GError             **error);
+void      recoup_import_report_free  (RecoupImportReport  *report);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupImportReport, recoup_import_report_free)
+
+G_END_DECLS

@@ -1,0 +1,1078 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-ledger"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-id.h"
+#include "recoup-ledger-private.h"
+#include "recoup-money.h"
+
+static const char * const entry_kinds[] = {
+  "charge", "payment", "fee", "interest", "adjustment", "waiver", "discount", "write-off", "reversal",
+};
+
+static const char * const payment_methods[] = {
+  "cash", "cheque", "card", "bank-transfer", "other", NULL
+};
+
+const char *
+recoup_entry_kind_to_string (RecoupEntryKind kind)
+{
+  g_return_val_if_fail (kind <= RECOUP_ENTRY_REVERSAL, "adjustment");
+  return entry_kinds[kind];
+}
+
+gboolean
+recoup_entry_kind_from_string (const char      *text,
+                               RecoupEntryKind *out_kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (entry_kinds); i++)
+    if (g_strcmp0 (text, entry_kinds[i]) == 0)
+      {
+        *out_kind = (RecoupEntryKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+recoup_aging_bucket_label (RecoupAgingBucket bucket)
+{
+  static const char * const labels[] = { "current", "1-30", "31-60", "61-90", "91-180", "181+" };
+
+  g_return_val_if_fail (bucket < RECOUP_AGING_N_BUCKETS, "?");
+  return labels[bucket];
+}
+
+RecoupAgingBucket
+recoup_aging_bucket_for_days (int days)
+{
+  if (days <= 0)
+    return RECOUP_AGING_CURRENT;
+  if (days <= 30)
+    return RECOUP_AGING_1_30;
+  if (days <= 60)
+    return RECOUP_AGING_31_60;
+  if (days <= 90)
+    return RECOUP_AGING_61_90;
+  if (days <= 180)
+    return RECOUP_AGING_91_180;
+  return RECOUP_AGING_181_PLUS;
+}
+
+/* ---- Allocation ------------------------------------------------------------ */
+
+void
+recoup_allocator_init (RecoupAllocator *alloc)
+{
+  alloc->items = g_array_new (FALSE, FALSE, sizeof (RecoupAllocItem));
+  alloc->pool = 0;
+}
+
+void
+recoup_allocator_clear (RecoupAllocator *alloc)
+{
+  g_clear_pointer (&alloc->items, g_array_unref);
+}
+
+void
+recoup_allocator_reset (RecoupAllocator *alloc)
+{
+  g_array_set_size (alloc->items, 0);
+  alloc->pool = 0;
+}
+
+void
+recoup_allocator_add (RecoupAllocator *alloc,
+                      const char      *invoice_id,
+                      const char      *entry_id,
+                      gint32           due_day,
+                      gint32           effective_day,
+                      gint64           amount,
+                      gboolean         is_reversal)
+{
+  RecoupAllocItem item = { 0 };
+
+  if (invoice_id != NULL)
+    {
+      /* Entries of one invoice arrive together in practice; search from the end. */
+      for (guint i = alloc->items->len; i > 0; i--)
+        {
+          RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i - 1);
+
+          if (strcmp (it->id, invoice_id) == 0)
+            {
+              it->net += amount;
+              return;
+            }
+        }
+      g_strlcpy (item.id, invoice_id, sizeof item.id);
+      item.due_day = due_day;
+      item.net = amount;
+      g_array_append_val (alloc->items, item);
+      return;
+    }
+
+  if (amount < 0 || is_reversal)
+    {
+      alloc->pool += amount;
+      return;
+    }
+
+  g_strlcpy (item.id, entry_id, sizeof item.id);
+  item.due_day = effective_day;
+  item.net = amount;
+  g_array_append_val (alloc->items, item);
+}
+
+static int
+compare_items (gconstpointer a,
+               gconstpointer b)
+{
+  const RecoupAllocItem *x = a;
+  const RecoupAllocItem *y = b;
+
+  if (x->due_day != y->due_day)
+    return x->due_day < y->due_day ? -1 : 1;
+  return strcmp (x->id, y->id);
+}
+
+void
+recoup_allocator_finish (RecoupAllocator *alloc)
+{
+  for (guint i = 0; i < alloc->items->len; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
+
+      if (it->net < 0)
+        {
+          alloc->pool += it->net;
+          it->net = 0;
+        }
+    }
+
+  g_array_sort (alloc->items, compare_items);
+
+  /* A positive pool (reversals beyond credits) is owed money without an item;
+   * it stays in the pool, so the total still equals the ledger. */
+  for (guint i = 0; i < alloc->items->len && alloc->pool < 0; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
+      gint64 take = MIN (it->net, -alloc->pool);
+
+      it->net -= take;
+      alloc->pool += take;
+    }
+}
+
+gboolean
+recoup_ledger_allocate (RecoupBook      *book,
+                        const char      *account_id,
+                        gint32           as_of_day,
+                        RecoupAllocator *alloc,
+                        GError         **error)
+{
+  char as_of[11];
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind"
+    " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
+    " WHERE l.account_id = ? AND l.effective_date <= ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  recoup_date_format_buf (as_of_day, as_of);
+  recoup_allocator_reset (alloc);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, as_of, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *due = RECOUP_BOOK_STMT_TEXT (stmt, 2);
+      gint32 eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 3), NULL);
+
+      recoup_allocator_add (alloc, RECOUP_BOOK_STMT_TEXT (stmt, 1), RECOUP_BOOK_STMT_TEXT (stmt, 0),
+                            due ? recoup_date_parse (due, NULL) : eff, eff,
+                            sqlite3_column_int64 (stmt, 4),
+                            g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 5), "reversal") == 0);
+    }
+  sqlite3_reset (stmt);
+  recoup_allocator_finish (alloc);
+  return TRUE;
+}
+
+static gint32
+resolve_as_of (RecoupBook  *book,
+               const char  *as_of,
+               GError     **error)
+{
+  g_autofree char *today = NULL;
+
+  if (as_of == NULL)
+    as_of = today = recoup_book_today (book);
+  return recoup_date_parse (as_of, error);
+}
+
+/* ---- Invoices -------------------------------------------------------------- */
+
+static gboolean
+text_is_blank (const char *s)
+{
+  if (s == NULL)
+    return TRUE;
+  for (; *s; s++)
+    if (!g_ascii_isspace (*s))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+recoup_invoice_validate (const RecoupInvoiceSpec  *spec,
+                         GError                  **error)
+{
+  gint32 issue, due;
+
+  if (text_is_blank (spec->ref))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "an invoice needs a reference");
+      return FALSE;
+    }
+  if ((issue = recoup_date_parse (spec->issue_date, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "issue date: ");
+      return FALSE;
+    }
+  if ((due = recoup_date_parse (spec->due_date, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "due date: ");
+      return FALSE;
+    }
+  if (due < issue)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "invoice %s is due (%s) before it was issued (%s)", spec->ref, spec->due_date,
+                   spec->issue_date);
+      return FALSE;
+    }
+  if (!recoup_currency_validate (spec->currency, error))
+    return FALSE;
+  if (spec->amount <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (spec->amount, spec->currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "invoice %s has amount %s: an invoice must be for more than zero "
+                   "(record credits as payments or adjustments)", spec->ref, shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+account_currency (RecoupBook  *book,
+                  const char  *account_id,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT currency FROM accounts WHERE id = ?", error);
+  char *currency = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (currency == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no account with id %s", account_id ? account_id : "(none)");
+  return currency;
+}
+
+static gboolean
+insert_entry (RecoupBook  *book,
+              const char  *id,
+              const char  *account_id,
+              const char  *invoice_id,
+              const char  *kind,
+              gint64       amount,
+              const char  *currency,
+              const char  *effective_date,
+              const char  *method,
+              const char  *reference,
+              const char  *receipt_no,
+              const char  *reverses_id,
+              const char  *offer_id,
+              const char  *memo,
+              GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "INSERT INTO ledger_entries (id, account_id, invoice_id, kind, amount, currency, effective_date,"
+    " method, reference, receipt_no, reverses_id, offer_id, memo, user_id, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, invoice_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, amount);
+  sqlite3_bind_text (stmt, 6, currency, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, effective_date, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, method, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 9, reference, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 10, receipt_no, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 11, reverses_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 12, offer_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 13, memo != NULL ? memo : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 14, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 15, recoup_book_now_ms (book));
+  if (!recoup_book_step_done (book, stmt, error))
+    return FALSE;
+  return recoup_book_record_change (book, "ledger_entries", id, RECOUP_CHANGE_INSERT, NULL, error);
+}
+
+/**
+ * recoup_invoice_add:
+ *
+ * Adds an invoice and the charge that puts its amount on the ledger. The
+ * reference must be new to the book; the currency must be the account's.
+ */
+char *
+recoup_invoice_add (RecoupBook               *book,
+                    const RecoupInvoiceSpec  *spec,
+                    GError                  **error)
+{
+  g_autofree char *currency = NULL;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  char charge_id[RECOUP_UUID_STRING_LEN + 1];
+  sqlite3_stmt *stmt;
+
+  if (!recoup_invoice_validate (spec, error))
+    return NULL;
+  if (!(currency = account_currency (book, spec->account_id, error)))
+    return NULL;
+  if (g_strcmp0 (currency, spec->currency) != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "invoice %s is in %s but its account keeps its balance in %s",
+                   spec->ref, spec->currency, currency);
+      return NULL;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+                              "INSERT INTO invoices (id, account_id, ref, issue_date, due_date, amount,"
+                              " currency, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, spec->ref, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, spec->issue_date, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, spec->due_date, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, spec->amount);
+  sqlite3_bind_text (stmt, 7, spec->currency, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, spec->description ? spec->description : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 9, recoup_book_now_ms (book));
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                     "an invoice with reference %s already exists", spec->ref);
+      else
+        recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      goto fail;
+    }
+  sqlite3_reset (stmt);
+  if (!recoup_book_record_change (book, "invoices", id, RECOUP_CHANGE_INSERT, NULL, error))
+    goto fail;
+
+  recoup_uuid7_generate (charge_id);
+  if (!insert_entry (book, charge_id, spec->account_id, id, "charge", spec->amount, spec->currency,
+                     spec->issue_date, NULL, NULL, NULL, NULL, NULL, spec->description, error))
+    goto fail;
+
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+char *
+recoup_invoice_resolve (RecoupBook  *book,
+                        const char  *ref_or_id,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id FROM invoices WHERE ref = ?1 UNION ALL SELECT id FROM invoices WHERE id = ?1 LIMIT 1",
+    error);
+  char *id = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, ref_or_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (id == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no invoice with reference or id “%s”", ref_or_id ? ref_or_id : "");
+  return id;
+}
+
+/**
+ * recoup_invoice_update:
+ *
+ * Brings an invoice in line with @spec (a re-import). Dates and description are
+ * mutable fields; a changed amount is never edited in place: the difference goes
+ * on the ledger as an adjustment, so the history shows what happened.
+ */
+gboolean
+recoup_invoice_update (RecoupBook               *book,
+                       const char               *invoice_id,
+                       const RecoupInvoiceSpec  *spec,
+                       gboolean                 *out_changed,
+                       GError                  **error)
+{
+  static const char * const fields[] = { "issue_date", "due_date", "description", "amount", NULL };
+  sqlite3_stmt *stmt;
+  g_autofree char *old_issue = NULL, *old_due = NULL, *old_desc = NULL, *old_account = NULL;
+  g_autofree char *old_currency = NULL;
+  gint64 old_amount;
+  const char *changed[G_N_ELEMENTS (fields)] = { NULL };
+  guint n_changed = 0;
+
+  *out_changed = FALSE;
+  if (!recoup_invoice_validate (spec, error))
+    return FALSE;
+
+  stmt = recoup_book_prepare (book,
+    "SELECT issue_date, due_date, description, amount, account_id, currency FROM invoices WHERE id = ?",
+    error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, invoice_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, "no invoice with id %s", invoice_id);
+      return FALSE;
+    }
+  old_issue = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  old_due = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  old_desc = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  old_amount = sqlite3_column_int64 (stmt, 3);
+  old_account = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  old_currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  sqlite3_reset (stmt);
+
+  if (g_strcmp0 (old_account, spec->account_id) != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "invoice %s belongs to another account; an invoice cannot move between accounts",
+                   spec->ref);
+      return FALSE;
+    }
+  if (g_strcmp0 (old_currency, spec->currency) != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "invoice %s is in %s; its currency cannot change to %s", spec->ref,
+                   old_currency, spec->currency);
+      return FALSE;
+    }
+
+  if (g_strcmp0 (old_issue, spec->issue_date) != 0)
+    changed[n_changed++] = "issue_date";
+  if (g_strcmp0 (old_due, spec->due_date) != 0)
+    changed[n_changed++] = "due_date";
+  if (g_strcmp0 (old_desc, spec->description ? spec->description : "") != 0)
+    changed[n_changed++] = "description";
+  if (old_amount != spec->amount)
+    changed[n_changed++] = "amount";
+  if (n_changed == 0)
+    return TRUE;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book,
+    "UPDATE invoices SET issue_date = ?, due_date = ?, description = ?, amount = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, spec->issue_date, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->due_date, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, spec->description ? spec->description : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, spec->amount);
+  sqlite3_bind_text (stmt, 5, invoice_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_record_change (book, "invoices", invoice_id, RECOUP_CHANGE_SET, changed, error))
+    goto fail;
+
+  if (old_amount != spec->amount)
+    {
+      char entry_id[RECOUP_UUID_STRING_LEN + 1];
+      g_autofree char *today = recoup_book_today (book);
+      g_autofree char *memo = g_strdup_printf ("invoice %s amount changed by import", spec->ref);
+
+      recoup_uuid7_generate (entry_id);
+      if (!insert_entry (book, entry_id, spec->account_id, invoice_id, "adjustment",
+                         spec->amount - old_amount, spec->currency, today, NULL, NULL, NULL, NULL,
+                         NULL, memo, error))
+        goto fail;
+    }
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  *out_changed = TRUE;
+  return TRUE;
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+/* ---- Ledger entries -------------------------------------------------------- */
+
+static gboolean
+next_receipt_no (RecoupBook  *book,
+                 char        *out,
+                 gsize        out_len,
+                 GError     **error)
+{
+  g_autofree char *counter = recoup_book_get_setting (book, "receipt_counter");
+  const char *device = recoup_book_get_device_id (book);
+  gint64 n = counter ? g_ascii_strtoll (counter, NULL, 10) + 1 : 1;
+  char buf[32];
+
+  /* The device part is taken from the random tail of the device's UUID, so two
+   * laptops issuing receipts offline never produce the same number. */
+  g_snprintf (out, out_len, "R-%.6s-%06" G_GINT64_FORMAT, device + 30, n);
+  for (char *p = out; *p; p++)
+    *p = g_ascii_toupper (*p);
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, n);
+  return recoup_book_set_setting (book, "receipt_counter", buf, error);
+}
+
+/**
+ * recoup_ledger_record:
+ *
+ * Records one ledger entry. Amounts are given as magnitudes; the sign follows
+ * the kind (payments, waivers, discounts and write-offs lower the balance).
+ * Adjustments are signed. Reversals are made by recoup_ledger_reverse().
+ */
+char *
+recoup_ledger_record (RecoupBook             *book,
+                      const RecoupEntrySpec  *spec,
+                      GError                **error)
+{
+  g_autofree char *currency = NULL;
+  g_autofree char *today = NULL;
+  const char *date = spec->effective_date;
+  const char *kind = recoup_entry_kind_to_string (spec->kind);
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  char receipt[40];
+  gint64 amount = spec->amount;
+
+  if (!(currency = account_currency (book, spec->account_id, error)))
+    return NULL;
+
+  if (spec->kind == RECOUP_ENTRY_REVERSAL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a reversal names the entry it reverses; use reverse");
+      return NULL;
+    }
+  if (spec->kind == RECOUP_ENTRY_ADJUSTMENT && amount == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "an adjustment of zero changes nothing");
+      return NULL;
+    }
+  if (spec->kind != RECOUP_ENTRY_ADJUSTMENT && amount <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (amount, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a %s must be for more than zero (got %s)", kind, shown);
+      return NULL;
+    }
+  if (date == NULL)
+    date = today = recoup_book_today (book);
+  if (recoup_date_parse (date, error) == RECOUP_DATE_INVALID)
+    return NULL;
+  if (spec->method != NULL && !g_strv_contains (payment_methods, spec->method))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a payment method (cash, cheque, card, bank-transfer, other)",
+                   spec->method);
+      return NULL;
+    }
+
+  switch (spec->kind)
+    {
+    case RECOUP_ENTRY_PAYMENT:
+    case RECOUP_ENTRY_WAIVER:
+    case RECOUP_ENTRY_DISCOUNT:
+    case RECOUP_ENTRY_WRITE_OFF:
+      amount = -amount;
+      break;
+    default:
+      break;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+
+  if (spec->invoice_id != NULL)
+    {
+      sqlite3_stmt *stmt = recoup_book_prepare (book,
+        "SELECT 1 FROM invoices WHERE id = ? AND account_id = ?", error);
+
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, spec->invoice_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, spec->account_id, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) != SQLITE_ROW)
+        {
+          sqlite3_reset (stmt);
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                       "the invoice does not belong to this account");
+          goto fail;
+        }
+      sqlite3_reset (stmt);
+    }
+
+  receipt[0] = '\0';
+  if (spec->kind == RECOUP_ENTRY_PAYMENT && !next_receipt_no (book, receipt, sizeof receipt, error))
+    goto fail;
+
+  recoup_uuid7_generate (id);
+  if (!insert_entry (book, id, spec->account_id, spec->invoice_id, kind, amount, currency, date,
+                     spec->kind == RECOUP_ENTRY_PAYMENT ? (spec->method ? spec->method : "other") : spec->method,
+                     spec->reference, receipt[0] ? receipt : NULL, NULL, spec->offer_id, spec->memo,
+                     error) ||
+      !recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+/**
+ * recoup_ledger_reverse:
+ *
+ * Reverses an entry (a bounced cheque, a charge made in error) with a new entry
+ * of the opposite amount on the same invoice. The original stays on the ledger.
+ * An entry can be reversed once; a reversal cannot itself be reversed.
+ */
+char *
+recoup_ledger_reverse (RecoupBook  *book,
+                       const char  *entry_id,
+                       const char  *effective_date,
+                       const char  *memo,
+                       GError     **error)
+{
+  g_autofree char *today = NULL;
+  g_autofree char *account_id = NULL, *invoice_id = NULL, *kind = NULL, *currency = NULL;
+  g_autofree char *orig_date = NULL, *receipt = NULL, *offer_id = NULL;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  gint64 amount;
+  gboolean already;
+  sqlite3_stmt *stmt;
+
+  stmt = recoup_book_prepare (book,
+    "SELECT account_id, invoice_id, kind, amount, currency, effective_date, receipt_no, offer_id,"
+    " EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = l.id)"
+    " FROM ledger_entries l WHERE id = ?1 OR receipt_no = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no ledger entry or receipt “%s”", entry_id);
+      return NULL;
+    }
+  account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  invoice_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  amount = sqlite3_column_int64 (stmt, 3);
+  currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  orig_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  receipt = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  offer_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+  already = sqlite3_column_int (stmt, 8);
+  sqlite3_reset (stmt);
+
+  if (g_strcmp0 (kind, "reversal") == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "%s is itself a reversal; a reversal cannot be reversed (record the entry again instead)",
+                   entry_id);
+      return NULL;
+    }
+  if (already)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "%s has already been reversed", entry_id);
+      return NULL;
+    }
+
+  if (effective_date == NULL)
+    effective_date = today = recoup_book_today (book);
+  if (recoup_date_parse (effective_date, error) == RECOUP_DATE_INVALID)
+    return NULL;
+  if (g_strcmp0 (effective_date, orig_date) < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a reversal cannot be dated %s, before the entry it reverses (%s)",
+                   effective_date, orig_date);
+      return NULL;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+  stmt = recoup_book_prepare (book, "SELECT id FROM ledger_entries WHERE id = ?1 OR receipt_no = ?1", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
+  sqlite3_step (stmt);
+  {
+    g_autofree char *orig_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+
+    sqlite3_reset (stmt);
+    recoup_uuid7_generate (id);
+    if (!insert_entry (book, id, account_id, invoice_id, "reversal", -amount, currency,
+                       effective_date, NULL, receipt, NULL, orig_id, offer_id,
+                       memo != NULL ? memo : "", error))
+      goto fail;
+  }
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+gboolean
+recoup_ledger_balance (RecoupBook  *book,
+                       const char  *account_id,
+                       const char  *as_of,
+                       gint64      *out_balance,
+                       GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE account_id = ? AND effective_date <= ?",
+    error);
+  g_autofree char *today = NULL;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (as_of == NULL)
+    as_of = "9999-12-31";
+  else if (recoup_date_parse (as_of, error) == RECOUP_DATE_INVALID)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, as_of, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return recoup_book_set_sqlite_error (book, error);
+    }
+  *out_balance = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+GPtrArray *
+recoup_ledger_list (RecoupBook  *book,
+                    const char  *account_id,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT l.id, l.kind, i.ref, l.amount, l.currency, l.effective_date, l.method, l.reference,"
+    " l.receipt_no, l.reverses_id, (SELECT r.id FROM ledger_entries r WHERE r.reverses_id = l.id),"
+    " l.memo, l.created_at"
+    " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
+    " WHERE l.account_id = ? ORDER BY l.effective_date, l.id", error);
+  GPtrArray *list;
+
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_ledger_entry_free);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupLedgerEntry *e = g_new0 (RecoupLedgerEntry, 1);
+
+      e->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      e->kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      e->invoice_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      e->amount = sqlite3_column_int64 (stmt, 3);
+      e->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+      e->effective_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+      e->method = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+      e->reference = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+      e->receipt_no = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 8));
+      e->reverses_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 9));
+      e->reversed_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 10));
+      e->memo = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 11));
+      e->created_at = sqlite3_column_int64 (stmt, 12);
+      g_ptr_array_add (list, e);
+    }
+  sqlite3_reset (stmt);
+  return list;
+}
+
+GPtrArray *
+recoup_ledger_invoice_balances (RecoupBook  *book,
+                                const char  *account_id,
+                                const char  *as_of,
+                                GError     **error)
+{
+  RecoupAllocator alloc;
+  GPtrArray *list;
+  gint32 as_of_day;
+  sqlite3_stmt *stmt;
+
+  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+
+  recoup_allocator_init (&alloc);
+  if (!recoup_ledger_allocate (book, account_id, as_of_day, &alloc, error))
+    {
+      recoup_allocator_clear (&alloc);
+      return NULL;
+    }
+
+  stmt = recoup_book_prepare (book,
+    "SELECT id, ref, issue_date, due_date, description, amount FROM invoices"
+    " WHERE account_id = ? ORDER BY due_date, id", error);
+  if (stmt == NULL)
+    {
+      recoup_allocator_clear (&alloc);
+      return NULL;
+    }
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_invoice_balance_free);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupInvoiceBalance *ib = g_new0 (RecoupInvoiceBalance, 1);
+
+      ib->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      ib->ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      ib->issue_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      ib->due_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      ib->description = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+      ib->amount = sqlite3_column_int64 (stmt, 5);
+      ib->days_past_due = as_of_day - recoup_date_parse (ib->due_date, NULL);
+      for (guint i = 0; i < alloc.items->len; i++)
+        {
+          RecoupAllocItem *it = &g_array_index (alloc.items, RecoupAllocItem, i);
+
+          if (strcmp (it->id, ib->id) == 0)
+            ib->balance = it->net;
+        }
+      g_ptr_array_add (list, ib);
+    }
+  sqlite3_reset (stmt);
+  recoup_allocator_clear (&alloc);
+  return list;
+}
+
+static void
+aging_add_account (RecoupAgingRow  *row,
+                   RecoupAllocator *alloc,
+                   gint32           as_of_day)
+{
+  gint64 total = alloc->pool;
+
+  for (guint i = 0; i < alloc->items->len; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
+
+      if (it->net == 0)
+        continue;
+      row->buckets[recoup_aging_bucket_for_days (as_of_day - it->due_day)] += it->net;
+      total += it->net;
+    }
+  /* A positive pool (a reversal with nothing left to reopen) is owed now. */
+  if (alloc->pool > 0)
+    row->buckets[RECOUP_AGING_CURRENT] += alloc->pool;
+  else
+    row->credit += alloc->pool;
+  row->total += total;
+  if (total != 0)
+    row->n_accounts++;
+}
+
+gboolean
+recoup_ledger_account_aging (RecoupBook      *book,
+                             const char      *account_id,
+                             const char      *as_of,
+                             RecoupAgingRow  *out_row,
+                             GError         **error)
+{
+  RecoupAllocator alloc;
+  gint32 as_of_day;
+  gboolean ok;
+
+  memset (out_row, 0, sizeof *out_row);
+  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return FALSE;
+  recoup_allocator_init (&alloc);
+  ok = recoup_ledger_allocate (book, account_id, as_of_day, &alloc, error);
+  if (ok)
+    {
+      out_row->currency = account_currency (book, account_id, NULL);
+      aging_add_account (out_row, &alloc, as_of_day);
+    }
+  recoup_allocator_clear (&alloc);
+  return ok;
+}
+
+static RecoupAgingRow *
+aging_row_for (GPtrArray  *rows,
+               const char *currency)
+{
+  RecoupAgingRow *row;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      row = g_ptr_array_index (rows, i);
+      if (g_strcmp0 (row->currency, currency) == 0)
+        return row;
+    }
+  row = g_new0 (RecoupAgingRow, 1);
+  row->currency = g_strdup (currency);
+  g_ptr_array_add (rows, row);
+  return row;
+}
+
+/**
+ * recoup_aging_summary:
+ *
+ * The whole book's aging as of a date: one row per currency. One pass over the
+ * ledger in account order, allocating each account as it goes.
+ */
+GPtrArray *
+recoup_aging_summary (RecoupBook  *book,
+                      const char  *as_of,
+                      GError     **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_aging_row_free);
+  RecoupAllocator alloc;
+  char current[40] = "";
+  char current_currency[4] = "";
+  char as_of_text[11];
+  gint32 as_of_day;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  recoup_date_format_buf (as_of_day, as_of_text);
+
+  stmt = recoup_book_prepare (book,
+    "SELECT l.account_id, l.currency, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount,"
+    " l.kind = 'reversal'"
+    " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
+    " WHERE l.effective_date <= ? ORDER BY l.account_id", error);
+  if (stmt == NULL)
+    return NULL;
+
+  recoup_allocator_init (&alloc);
+  sqlite3_bind_text (stmt, 1, as_of_text, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *account = RECOUP_BOOK_STMT_TEXT (stmt, 0);
+      const char *due = RECOUP_BOOK_STMT_TEXT (stmt, 4);
+      gint32 eff;
+
+      if (strcmp (account, current) != 0)
+        {
+          if (current[0] != '\0')
+            {
+              recoup_allocator_finish (&alloc);
+              aging_add_account (aging_row_for (rows, current_currency), &alloc, as_of_day);
+            }
+          recoup_allocator_reset (&alloc);
+          g_strlcpy (current, account, sizeof current);
+          g_strlcpy (current_currency, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof current_currency);
+        }
+      eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 5), NULL);
+      recoup_allocator_add (&alloc, RECOUP_BOOK_STMT_TEXT (stmt, 3), RECOUP_BOOK_STMT_TEXT (stmt, 2),
+                            due ? recoup_date_parse (due, NULL) : eff, eff,
+                            sqlite3_column_int64 (stmt, 6), sqlite3_column_int (stmt, 7));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      recoup_allocator_clear (&alloc);
+      return NULL;
+    }
+  if (current[0] != '\0')
+    {
+      recoup_allocator_finish (&alloc);
+      aging_add_account (aging_row_for (rows, current_currency), &alloc, as_of_day);
+    }
+  sqlite3_reset (stmt);
+  recoup_allocator_clear (&alloc);
+  return g_steal_pointer (&rows);
+}
+
+void
+recoup_invoice_balance_free (RecoupInvoiceBalance *ib)
+{
+  if (ib == NULL)
+    return;
+  g_free (ib->id);
+  g_free (ib->ref);
+  g_free (ib->issue_date);
+  g_free (ib->due_date);
+  g_free (ib->description);
+  g_free (ib);
+}
+
+void
+recoup_ledger_entry_free (RecoupLedgerEntry *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->id);
+  g_free (e->kind);
+  g_free (e->invoice_ref);
+  g_free (e->currency);
+  g_free (e->effective_date);
+  g_free (e->method);
+  g_free (e->reference);
+  g_free (e->receipt_no);
+  g_free (e->reverses_id);
+  g_free (e->reversed_by);
+  g_free (e->memo);
+  g_free (e);
+}
+
+void
+recoup_aging_row_free (RecoupAgingRow *row)
+{
+  if (row == NULL)
+    return;
+  g_free (row->currency);
+  g_free (row);
+}

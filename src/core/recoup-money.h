@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * RecoupMoneyError:
+ * @RECOUP_MONEY_ERROR_INVALID: the text is not an amount (letters, exponents, stray signs)
+ * @RECOUP_MONEY_ERROR_AMBIGUOUS: separators that could mean two things (`12,34.5`)
+ * @RECOUP_MONEY_ERROR_PRECISION: more decimal places than the currency has
+ * @RECOUP_MONEY_ERROR_OVERFLOW: beyond what a signed 64-bit count of minor units holds
+ * @RECOUP_MONEY_ERROR_CURRENCY: not an ISO 4217 currency code Recoup knows
+ */
+typedef enum
+{
+  RECOUP_MONEY_ERROR_INVALID,
+  RECOUP_MONEY_ERROR_AMBIGUOUS,
+  RECOUP_MONEY_ERROR_PRECISION,
+  RECOUP_MONEY_ERROR_OVERFLOW,
+  RECOUP_MONEY_ERROR_CURRENCY,
+} RecoupMoneyError;
+
+#define RECOUP_MONEY_ERROR (recoup_money_error_quark ())
+GQuark recoup_money_error_quark (void);
+
+typedef enum
+{
+  RECOUP_MONEY_FORMAT_PLAIN    = 0,       /* 1234.56: for CSV, JSON, round-trips through parse */
+  RECOUP_MONEY_FORMAT_GROUPING = 1 << 0,  /* 1,234.56 */
+  RECOUP_MONEY_FORMAT_CODE     = 1 << 1,  /* USD 1,234.56 */
+} RecoupMoneyFormatFlags;
+
+gboolean  recoup_currency_is_known       (const char  *code);
+int       recoup_currency_digits         (const char  *code);
+gboolean  recoup_currency_validate       (const char  *code,
+                                          GError     **error);
+
+gboolean  recoup_money_parse             (const char  *text,
+                                          const char  *currency,
+                                          gint64      *out_minor,
+                                          GError     **error);
+char     *recoup_money_format            (gint64       minor,
+                                          const char  *currency,
+                                          RecoupMoneyFormatFlags flags);
+
+gboolean  recoup_money_add               (gint64       a,
+                                          gint64       b,
+                                          gint64      *out_sum);
+gint64    recoup_money_apply_bp          (gint64       minor,
+                                          gint64       basis_points);
+void      recoup_money_split             (gint64       total,
+                                          guint        n_parts,
+                                          gint64      *out_parts);
+
+G_END_DECLS

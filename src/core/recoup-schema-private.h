@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+/* "Recp" in ASCII: PRAGMA application_id of every Recoup book. */
+#define RECOUP_APPLICATION_ID 0x52656370
+
+const char *recoup_schema_get_migration (int from_version);
+
+G_END_DECLS

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-book"
+
+#include "config.h"
+
+#include "recoup-schema-private.h"
+
+/*
+ * Schema migrations. Entry N takes a book from user_version N to N + 1 and runs
+ * inside one transaction with the version bump. Never edit a released entry:
+ * append a new one and raise RECOUP_SCHEMA_VERSION.
+ *
+ * Conventions: ids are UUIDv7 text; money is INTEGER minor units with a currency
+ * column; calendar dates are 'YYYY-MM-DD' text; instants are INTEGER UTC
+ * milliseconds. Nothing the user entered is deleted: rows carry `deleted` (a
+ * tombstone) or are closed by later rows.
+ */
+static const char migration_1[] =
+  "CREATE TABLE settings ("
+  "  key   TEXT PRIMARY KEY,"
+  "  value TEXT NOT NULL"
+  ");"
+
+  "CREATE TABLE users ("
+  "  id                    TEXT PRIMARY KEY,"
+  "  name                  TEXT NOT NULL,"
+  "  email                 TEXT,"
+  "  role                  TEXT NOT NULL CHECK (role IN ('owner','collector','bookkeeper')),"
+  "  max_discount_bp       INTEGER NOT NULL DEFAULT 0 CHECK (max_discount_bp BETWEEN 0 AND 10000),"
+  "  max_plan_installments INTEGER NOT NULL DEFAULT 0 CHECK (max_plan_installments >= 0),"
+  "  can_override          INTEGER NOT NULL DEFAULT 0,"
+  "  created_at            INTEGER NOT NULL,"
+  "  deleted               INTEGER NOT NULL DEFAULT 0"
+  ");"
+
+  "CREATE TABLE accounts ("
+  "  id                     TEXT PRIMARY KEY,"
+  "  ref                    TEXT NOT NULL UNIQUE,"
+  "  name                   TEXT NOT NULL,"
+  "  timezone               TEXT,"
+  "  currency               TEXT NOT NULL,"
+  "  assigned_to            TEXT REFERENCES users (id),"
+  "  stage                  TEXT NOT NULL DEFAULT 'pre-collection',"
+  "  tier                   TEXT,"
+  "  lifetime_revenue       INTEGER NOT NULL DEFAULT 0,"
+  "  tags                   TEXT NOT NULL DEFAULT '',"
+  "  cease_communication    INTEGER NOT NULL DEFAULT 0,"
+  "  attorney_represented   INTEGER NOT NULL DEFAULT 0,"
+  "  bankruptcy             INTEGER NOT NULL DEFAULT 0,"
+  "  deceased               INTEGER NOT NULL DEFAULT 0,"
+  "  validation_notice_date TEXT,"
+  "  placed_on              TEXT,"
+  "  review_flag            TEXT,"
+  "  notes                  TEXT NOT NULL DEFAULT '',"
+  "  created_at             INTEGER NOT NULL,"
+  "  deleted                INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX accounts_by_assignee ON accounts (assigned_to);"
+
+  "CREATE TABLE contact_points ("
+  "  id         TEXT PRIMARY KEY,"
+  "  account_id TEXT NOT NULL REFERENCES accounts (id),"
+  "  kind       TEXT NOT NULL CHECK (kind IN ('phone','email','address')),"
+  "  value      TEXT NOT NULL,"
+  "  label      TEXT NOT NULL DEFAULT '',"
+  "  is_primary INTEGER NOT NULL DEFAULT 0,"
+  "  consent    INTEGER NOT NULL DEFAULT 1,"
+  "  opted_out  INTEGER NOT NULL DEFAULT 0,"
+  "  created_at INTEGER NOT NULL,"
+  "  deleted    INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX contact_points_by_account ON contact_points (account_id);"
+
+  "CREATE TABLE invoices ("
+  "  id          TEXT PRIMARY KEY,"
+  "  account_id  TEXT NOT NULL REFERENCES accounts (id),"
+  "  ref         TEXT NOT NULL UNIQUE,"
+  "  issue_date  TEXT NOT NULL,"
+  "  due_date    TEXT NOT NULL CHECK (due_date >= issue_date),"
+  "  amount      INTEGER NOT NULL CHECK (amount >= 0),"
+  "  currency    TEXT NOT NULL,"
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  created_at  INTEGER NOT NULL,"
+  "  deleted     INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX invoices_by_account ON invoices (account_id);"
+
+  /* Signed amounts: what raises the balance is positive (charge, fee, interest),
+   * what lowers it negative (payment, waiver, discount, write-off). A reversal
+   * carries the negated amount of the entry it reverses. */
+  "CREATE TABLE ledger_entries ("
+  "  id             TEXT PRIMARY KEY,"
+  "  account_id     TEXT NOT NULL REFERENCES accounts (id),"
+  "  invoice_id     TEXT REFERENCES invoices (id),"
+  "  kind           TEXT NOT NULL CHECK (kind IN ('charge','payment','fee','interest','adjustment',"
+  "                                        'waiver','discount','write-off','reversal')),"
+  "  amount         INTEGER NOT NULL,"
+  "  currency       TEXT NOT NULL,"
+  "  effective_date TEXT NOT NULL,"
+  "  method         TEXT,"
+  "  reference      TEXT,"
+  "  receipt_no     TEXT UNIQUE,"
+  "  reverses_id    TEXT UNIQUE REFERENCES ledger_entries (id),"
+  "  offer_id       TEXT,"
+  "  memo           TEXT NOT NULL DEFAULT '',"
+  "  user_id        TEXT,"
+  "  created_at     INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX ledger_by_account ON ledger_entries (account_id, effective_date);"
+  "CREATE INDEX ledger_by_invoice ON ledger_entries (invoice_id) WHERE invoice_id IS NOT NULL;"
+
+  "CREATE TABLE activities ("
+  "  id               TEXT PRIMARY KEY,"
+  "  account_id       TEXT NOT NULL REFERENCES accounts (id),"
+  "  channel          TEXT NOT NULL CHECK (channel IN ('call','sms','email','letter','visit','note','system')),"
+  "  direction        TEXT NOT NULL DEFAULT 'outbound',"
+  "  outcome          TEXT,"
+  "  contact_point_id TEXT,"
+  "  at               INTEGER NOT NULL,"
+  "  user_id          TEXT,"
+  "  notes            TEXT NOT NULL DEFAULT '',"
+  "  override_reason  TEXT,"
+  "  created_at       INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX activities_by_account ON activities (account_id, at);"
+
+  "CREATE TABLE promises ("
+  "  id          TEXT PRIMARY KEY,"
+  "  account_id  TEXT NOT NULL REFERENCES accounts (id),"
+  "  amount      INTEGER NOT NULL CHECK (amount > 0),"
+  "  currency    TEXT NOT NULL,"
+  "  due_date    TEXT NOT NULL,"
+  "  channel     TEXT,"
+  "  activity_id TEXT,"
+  "  grace_days  INTEGER NOT NULL DEFAULT 0,"
+  "  user_id     TEXT,"
+  "  created_at  INTEGER NOT NULL,"
+  "  deleted     INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX promises_by_account ON promises (account_id, due_date);"
+
+  "CREATE TABLE offers ("
+  "  id                TEXT PRIMARY KEY,"
+  "  account_id        TEXT NOT NULL REFERENCES accounts (id),"
+  "  kind              TEXT NOT NULL,"
+  "  currency          TEXT NOT NULL,"
+  "  balance_at_offer  INTEGER NOT NULL,"
+  "  total             INTEGER NOT NULL,"
+  "  discount_bp       INTEGER NOT NULL DEFAULT 0,"
+  "  installments      INTEGER NOT NULL DEFAULT 1,"
+  "  frequency         TEXT,"
+  "  first_date        TEXT,"
+  "  pay_by            TEXT,"
+  "  extend_to         TEXT,"
+  "  waive_fees        INTEGER NOT NULL DEFAULT 0,"
+  "  waive_interest    INTEGER NOT NULL DEFAULT 0,"
+  "  expires_on        TEXT,"
+  "  needs_approval    INTEGER NOT NULL DEFAULT 0,"
+  "  created_by        TEXT,"
+  "  created_at        INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX offers_by_account ON offers (account_id);"
+
+  /* Offer state is derived by replaying these events in hlc order. */
+  "CREATE TABLE offer_events ("
+  "  id        TEXT PRIMARY KEY,"
+  "  offer_id  TEXT NOT NULL REFERENCES offers (id),"
+  "  event     TEXT NOT NULL,"
+  "  hlc       INTEGER NOT NULL,"
+  "  device_id TEXT NOT NULL,"
+  "  user_id   TEXT,"
+  "  note      TEXT NOT NULL DEFAULT '',"
+  "  at        INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX offer_events_by_offer ON offer_events (offer_id, hlc);"
+
+  "CREATE TABLE installments ("
+  "  id       TEXT PRIMARY KEY,"
+  "  offer_id TEXT NOT NULL REFERENCES offers (id),"
+  "  seq      INTEGER NOT NULL,"
+  "  due_date TEXT NOT NULL,"
+  "  amount   INTEGER NOT NULL,"
+  "  UNIQUE (offer_id, seq)"
+  ");"
+
+  "CREATE TABLE disputes ("
+  "  id          TEXT PRIMARY KEY,"
+  "  account_id  TEXT NOT NULL REFERENCES accounts (id),"
+  "  invoice_id  TEXT REFERENCES invoices (id),"
+  "  reason      TEXT NOT NULL,"
+  "  status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','upheld','rejected')),"
+  "  resolution  TEXT NOT NULL DEFAULT '',"
+  "  opened_by   TEXT,"
+  "  opened_at   INTEGER NOT NULL,"
+  "  resolved_by TEXT,"
+  "  resolved_at INTEGER"
+  ");"
+  "CREATE INDEX disputes_by_account ON disputes (account_id);"
+
+  "CREATE TABLE follow_ups ("
+  "  id          TEXT PRIMARY KEY,"
+  "  account_id  TEXT NOT NULL REFERENCES accounts (id),"
+  "  due_at      INTEGER NOT NULL,"
+  "  note        TEXT NOT NULL DEFAULT '',"
+  "  assigned_to TEXT,"
+  "  done_at     INTEGER,"
+  "  created_at  INTEGER NOT NULL,"
+  "  deleted     INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX follow_ups_by_due ON follow_ups (due_at) WHERE done_at IS NULL AND deleted = 0;"
+
+  /* The change log: what sync pushes, and the audit trail (who, which device,
+   * when, what). fields is a JSON object of the values the change set. */
+  "CREATE TABLE changes ("
+  "  seq            INTEGER PRIMARY KEY,"
+  "  id             TEXT NOT NULL UNIQUE,"
+  "  hlc            INTEGER NOT NULL,"
+  "  device_id      TEXT NOT NULL,"
+  "  user_id        TEXT,"
+  "  entity         TEXT NOT NULL,"
+  "  entity_id      TEXT NOT NULL,"
+  "  op             TEXT NOT NULL CHECK (op IN ('insert','set','transition','tombstone')),"
+  "  fields         TEXT,"
+  "  schema_version INTEGER NOT NULL,"
+  "  server_seq     INTEGER"
+  ");"
+  "CREATE INDEX changes_unsent ON changes (seq) WHERE server_seq IS NULL;"
+  "CREATE INDEX changes_by_entity ON changes (entity_id);"
+
+  /* Last writer per mutable field, for last-writer-wins merges. */
+  "CREATE TABLE field_clocks ("
+  "  entity    TEXT NOT NULL,"
+  "  entity_id TEXT NOT NULL,"
+  "  field     TEXT NOT NULL,"
+  "  hlc       INTEGER NOT NULL,"
+  "  device_id TEXT NOT NULL,"
+  "  PRIMARY KEY (entity, entity_id, field)"
+  ") WITHOUT ROWID;"
+
+  "CREATE TABLE imports ("
+  "  id        TEXT PRIMARY KEY,"
+  "  file_name TEXT NOT NULL,"
+  "  at        INTEGER NOT NULL,"
+  "  user_id   TEXT,"
+  "  created   INTEGER NOT NULL,"
+  "  updated   INTEGER NOT NULL,"
+  "  unchanged INTEGER NOT NULL,"
+  "  skipped   INTEGER NOT NULL"
+  ");";
+
+static const char * const migrations[] = {
+  migration_1,
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);
+
+const char *
+recoup_schema_get_migration (int from_version)
+{
+  if (from_version < 0 || from_version >= (int) G_N_ELEMENTS (migrations))
+    return NULL;
+  return migrations[from_version];
+}
