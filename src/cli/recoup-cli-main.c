@@ -11,7 +11,6 @@
 
 static const RecoupCliCommand commands[] = {
   { "init",     "Create a new, empty book",                          recoup_cli_cmd_init },
-  { "import",   "Import accounts and invoices from a CSV file",      recoup_cli_cmd_import },
   { "accounts", "List accounts, with filters",                       recoup_cli_cmd_accounts },
   { "account",  "Show, create or edit one account",                  recoup_cli_cmd_account },
   { "contact",  "Add, change, opt out or remove a contact point",    recoup_cli_cmd_contact },
@@ -24,9 +23,7 @@ static const RecoupCliCommand commands[] = {
   { "log",      "Log a call, letter, email, visit or note",          recoup_cli_cmd_log },
   { "history",  "Show an account's contact history, newest first",   recoup_cli_cmd_history },
   { "aging",    "Aging summary of the book as of a date",            recoup_cli_cmd_aging },
-  { "demo",     "Fill a book with realistic demo data",              recoup_cli_cmd_demo },
   { "user",     "List or add the book's users",                      recoup_cli_cmd_user },
-  { "bench",    "Run a benchmark",                                   recoup_cli_cmd_bench },
   /* COMMAND-TABLE-END */
 };
 

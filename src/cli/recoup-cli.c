@@ -169,6 +169,37 @@ recoup_cli_print_builder (JsonBuilder *builder)
   recoup_cli_print_json (root);
 }
 
+/* A NULL string becomes JSON null. */
+void
+recoup_cli_json_str (JsonBuilder *builder,
+                     const char  *member,
+                     const char  *value)
+{
+  json_builder_set_member_name (builder, member);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+recoup_cli_json_int (JsonBuilder *builder,
+                     const char  *member,
+                     gint64       value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+recoup_cli_json_bool (JsonBuilder *builder,
+                      const char  *member,
+                      gboolean     value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_boolean_value (builder, value);
+}
+
 RecoupCliTable *
 recoup_cli_table_new (const char *first_header,
                       ...)

@@ -57,6 +57,15 @@ gboolean    recoup_cli_parse_amount (const char         *text,
                                      GError            **error);
 void        recoup_cli_print_json   (JsonNode           *node);
 void        recoup_cli_print_builder (JsonBuilder       *builder);
+void        recoup_cli_json_str     (JsonBuilder        *builder,
+                                     const char         *member,
+                                     const char         *value);
+void        recoup_cli_json_int     (JsonBuilder        *builder,
+                                     const char         *member,
+                                     gint64              value);
+void        recoup_cli_json_bool    (JsonBuilder        *builder,
+                                     const char         *member,
+                                     gboolean            value);
 
 /* A plain text table: columns sized to their content. */
 typedef struct _RecoupCliTable RecoupCliTable;
@@ -75,7 +84,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupCliTable, recoup_cli_table_free)
 
 /* Commands: one function per subcommand, grouped by file. */
 int recoup_cli_cmd_init      (RecoupCli *cli, int argc, char **argv);
-int recoup_cli_cmd_import    (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_accounts  (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_account   (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_contact   (RecoupCli *cli, int argc, char **argv);
@@ -88,9 +96,7 @@ int recoup_cli_cmd_ledger    (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_log       (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_history   (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_aging     (RecoupCli *cli, int argc, char **argv);
-int recoup_cli_cmd_demo      (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_user      (RecoupCli *cli, int argc, char **argv);
-int recoup_cli_cmd_bench     (RecoupCli *cli, int argc, char **argv);
 /* COMMANDS-END: add declarations above this line */
 
 G_END_DECLS

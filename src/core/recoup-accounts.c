@@ -9,6 +9,7 @@
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-id.h"
+#include "recoup-ledger-private.h"
 #include "recoup-money.h"
 
 const char * const recoup_account_mutable_fields[] = {
@@ -92,6 +93,70 @@ recoup_user_resolve (RecoupBook  *book,
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
                  "no user “%s” in this book", id_or_name);
   return id;
+}
+
+static RecoupUser *
+user_from_row (sqlite3_stmt *stmt)
+{
+  RecoupUser *u = g_new0 (RecoupUser, 1);
+
+  u->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  u->name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  u->role = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  u->max_discount_bp = sqlite3_column_int64 (stmt, 3);
+  u->max_plan_installments = sqlite3_column_int64 (stmt, 4);
+  u->can_override = sqlite3_column_int (stmt, 5);
+  return u;
+}
+
+GPtrArray *
+recoup_user_list (RecoupBook  *book,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, name, role, max_discount_bp, max_plan_installments, can_override FROM users"
+    " WHERE deleted = 0 ORDER BY role = 'owner' DESC, name", error);
+  GPtrArray *list;
+
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_user_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (list, user_from_row (stmt));
+  sqlite3_reset (stmt);
+  return list;
+}
+
+RecoupUser *
+recoup_user_load (RecoupBook  *book,
+                  const char  *user_id,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, name, role, max_discount_bp, max_plan_installments, can_override FROM users WHERE id = ?",
+    error);
+  RecoupUser *u = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    u = user_from_row (stmt);
+  sqlite3_reset (stmt);
+  if (u == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, "no user with id %s", user_id);
+  return u;
+}
+
+void
+recoup_user_free (RecoupUser *u)
+{
+  if (u == NULL)
+    return;
+  g_free (u->id);
+  g_free (u->name);
+  g_free (u->role);
+  g_free (u);
 }
 
 char *
@@ -236,6 +301,7 @@ recoup_account_create (RecoupBook              *book,
       goto fail;
     }
   sqlite3_reset (stmt);
+  recoup_book_touch_account (book, id);
 
   if (!recoup_book_record_change (book, "accounts", id, RECOUP_CHANGE_INSERT, NULL, error) ||
       !recoup_book_commit (book, error))
@@ -473,6 +539,7 @@ recoup_account_set (RecoupBook  *book,
   if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
       !recoup_book_record_change (book, "accounts", account_id, RECOUP_CHANGE_SET, fields, error))
     goto fail;
+  recoup_book_touch_account (book, account_id);
   return recoup_book_commit (book, error);
 
 fail:
@@ -606,6 +673,7 @@ recoup_contact_add (RecoupBook        *book,
       goto fail;
     }
   sqlite3_reset (stmt);
+  recoup_book_touch_account (book, account_id);
   if (!recoup_book_record_change (book, "contact_points", id, RECOUP_CHANGE_INSERT, NULL, error) ||
       !recoup_book_commit (book, error))
     goto fail;
@@ -743,4 +811,125 @@ recoup_contact_point_free (RecoupContactPoint *cp)
   g_free (cp->value);
   g_free (cp->label);
   g_free (cp);
+}
+
+/**
+ * recoup_account_list:
+ *
+ * Accounts matching @filter, ordered by reference, with their ledger balance
+ * and the days past due of their oldest open item.
+ */
+GPtrArray *
+recoup_account_list (RecoupBook                 *book,
+                     const RecoupAccountFilter  *filter,
+                     GError                    **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *assignee = NULL;
+  g_autofree char *pattern = NULL;
+  g_autofree char *today = recoup_book_today (book);
+  RecoupAllocator alloc;
+  gint32 today_day = recoup_date_parse (today, NULL);
+  sqlite3_stmt *stmt;
+
+  if (filter->assigned_to != NULL && !(assignee = recoup_user_resolve (book, filter->assigned_to, error)))
+    return NULL;
+  if (filter->stage != NULL && !g_strv_contains (stages, filter->stage))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a stage (pre-collection, active, negotiation, escalation, closed)",
+                   filter->stage);
+      return NULL;
+    }
+
+  stmt = recoup_book_prepare (book,
+    "SELECT * FROM ("
+    " SELECT a.id, a.ref, a.name, a.currency, a.stage, a.timezone, u.name,"
+    "  (SELECT coalesce (sum (l.amount), 0) FROM ledger_entries l WHERE l.account_id = a.id) AS balance"
+    " FROM accounts a LEFT JOIN users u ON u.id = a.assigned_to"
+    " WHERE a.deleted = 0"
+    "  AND (?1 IS NULL OR a.name LIKE ?1 ESCAPE '\\' OR a.ref LIKE ?1 ESCAPE '\\')"
+    "  AND (?2 IS NULL OR a.stage = ?2)"
+    "  AND (?3 IS NULL OR a.assigned_to = ?3)"
+    " ORDER BY a.ref)"
+    " WHERE ?4 = 0 OR balance >= ?4 LIMIT ?5 OFFSET ?6", error);
+  if (stmt == NULL)
+    return NULL;
+
+  if (filter->search != NULL && *filter->search != '\0')
+    {
+      GString *p = g_string_new (NULL);
+
+      for (const char *c = filter->search; *c; c++)
+        {
+          if (*c == '%' || *c == '_' || *c == '\\')
+            g_string_append_c (p, '\\');
+          g_string_append_c (p, *c);
+        }
+      g_string_append_c (p, '%');
+      pattern = g_string_free (p, FALSE);
+    }
+  sqlite3_bind_text (stmt, 1, pattern, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, filter->stage, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, assignee, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, filter->min_balance);
+  sqlite3_bind_int64 (stmt, 5, filter->limit > 0 ? filter->limit : 50);
+  sqlite3_bind_int64 (stmt, 6, filter->offset);
+
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_account_summary_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupAccountSummary *a = g_new0 (RecoupAccountSummary, 1);
+
+      a->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      a->ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      a->name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      a->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      a->stage = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+      a->timezone = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+      a->assigned_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+      a->balance = sqlite3_column_int64 (stmt, 7);
+      g_ptr_array_add (list, a);
+    }
+  sqlite3_reset (stmt);
+
+  /* Days past due come from the allocation, for the page only. */
+  recoup_allocator_init (&alloc);
+  for (guint i = 0; i < list->len; i++)
+    {
+      RecoupAccountSummary *a = g_ptr_array_index (list, i);
+
+      if (!recoup_ledger_allocate (book, a->id, today_day, &alloc, error))
+        {
+          recoup_allocator_clear (&alloc);
+          return NULL;
+        }
+      for (guint k = 0; k < alloc.items->len; k++)
+        {
+          RecoupAllocItem *it = &g_array_index (alloc.items, RecoupAllocItem, k);
+
+          if (it->net > 0)
+            {
+              a->days_past_due = MAX (0, today_day - it->due_day);
+              break;
+            }
+        }
+    }
+  recoup_allocator_clear (&alloc);
+  return g_steal_pointer (&list);
+}
+
+void
+recoup_account_summary_free (RecoupAccountSummary *a)
+{
+  if (a == NULL)
+    return;
+  g_free (a->id);
+  g_free (a->ref);
+  g_free (a->name);
+  g_free (a->currency);
+  g_free (a->stage);
+  g_free (a->timezone);
+  g_free (a->assigned_name);
+  g_free (a);
 }

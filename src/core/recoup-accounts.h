@@ -57,6 +57,39 @@ typedef struct
   gboolean          opted_out;
 } RecoupContactPoint;
 
+typedef struct
+{
+  const char *search;        /* prefix of name or reference; nullable */
+  const char *stage;         /* nullable */
+  const char *assigned_to;   /* user id or name; nullable */
+  gint64      min_balance;   /* minor units; 0 = no filter */
+  guint       limit;         /* 0 = 50 */
+  guint       offset;
+} RecoupAccountFilter;
+
+typedef struct
+{
+  char   *id;
+  char   *ref;
+  char   *name;
+  char   *currency;
+  char   *stage;
+  char   *timezone;
+  char   *assigned_name;
+  gint64  balance;
+  int     days_past_due;     /* of the oldest open item, 0 if none is late */
+} RecoupAccountSummary;
+
+typedef struct
+{
+  char    *id;
+  char    *name;
+  char    *role;
+  gint64   max_discount_bp;
+  gint64   max_plan_installments;
+  gboolean can_override;
+} RecoupUser;
+
 /* Mutable account fields that recoup_account_set() accepts. */
 extern const char * const recoup_account_mutable_fields[];
 
@@ -75,6 +108,10 @@ gboolean       recoup_account_set             (RecoupBook              *book,
                                                const char              *value,
                                                GError                 **error);
 void           recoup_account_free            (RecoupAccount           *account);
+GPtrArray     *recoup_account_list            (RecoupBook              *book,
+                                               const RecoupAccountFilter *filter,
+                                               GError                 **error);
+void           recoup_account_summary_free    (RecoupAccountSummary    *summary);
 
 gboolean       recoup_timezone_validate       (const char              *tz,
                                                GError                 **error);
@@ -111,6 +148,12 @@ void           recoup_contact_point_free      (RecoupContactPoint      *cp);
 char          *recoup_user_resolve            (RecoupBook              *book,
                                                const char              *id_or_name,
                                                GError                 **error);
+GPtrArray     *recoup_user_list               (RecoupBook              *book,
+                                               GError                 **error);
+RecoupUser    *recoup_user_load               (RecoupBook              *book,
+                                               const char              *user_id,
+                                               GError                 **error);
+void           recoup_user_free               (RecoupUser              *user);
 char          *recoup_user_add                (RecoupBook              *book,
                                                const char              *name,
                                                const char              *role,
@@ -120,6 +163,7 @@ char          *recoup_user_add                (RecoupBook              *book,
                                                GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupAccount, recoup_account_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupUser, recoup_user_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupContactPoint, recoup_contact_point_free)
 
 G_END_DECLS

@@ -102,6 +102,7 @@ recoup_activity_log (RecoupBook                *book,
       goto fail;
     }
   sqlite3_reset (stmt);
+  recoup_book_touch_account (book, spec->account_id);
   if (!recoup_book_record_change (book, "activities", id, RECOUP_CHANGE_INSERT, NULL, error) ||
       !recoup_book_commit (book, error))
     goto fail;

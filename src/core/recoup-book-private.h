@@ -27,6 +27,8 @@ gboolean       recoup_book_step_done       (RecoupBook      *self,
 gboolean       recoup_book_set_sqlite_error (RecoupBook     *self,
                                             GError         **error);
 gint64         recoup_book_stamp           (RecoupBook      *self);
+void           recoup_book_observe_hlc     (RecoupBook      *self,
+                                            gint64           remote);
 gboolean       recoup_book_record_change   (RecoupBook      *self,
                                             const char      *table,
                                             const char      *entity_id,
@@ -34,6 +36,14 @@ gboolean       recoup_book_record_change   (RecoupBook      *self,
                                             const char * const *fields,
                                             GError         **error);
 gboolean       recoup_book_in_transaction  (RecoupBook      *self);
+void           recoup_book_touch_account   (RecoupBook      *self,
+                                            const char      *account_id);
+
+/* Defined in recoup-derived.c: refreshes what is derived per account (scores,
+ * segments) for the accounts a transaction touched, before it commits. */
+gboolean       recoup_book_refresh_accounts (RecoupBook     *self,
+                                             GHashTable     *account_ids,
+                                             GError        **error);
 
 /* Runs after the outermost commit; lets derived caches (scores) refresh lazily. */
 gint64         recoup_book_now_ms          (RecoupBook      *self);

@@ -33,6 +33,7 @@ struct _RecoupBook
   GHashTable *stmts;        /* SQL text -> sqlite3_stmt* */
   GHashTable *columns;      /* table -> char** of its columns */
   GHashTable *insert_sql;   /* table -> the change-log SQL for an insert */
+  GHashTable *touched;      /* account ids written in the open transaction */
   RecoupHlc   hlc;
   gint64      hlc_saved;
   guint       depth;
@@ -62,6 +63,7 @@ recoup_book_finalize (GObject *object)
   g_clear_pointer (&self->stmts, g_hash_table_unref);
   g_clear_pointer (&self->columns, g_hash_table_unref);
   g_clear_pointer (&self->insert_sql, g_hash_table_unref);
+  g_clear_pointer (&self->touched, g_hash_table_unref);
   if (self->db != NULL)
     {
       sqlite3_close_v2 (self->db);
@@ -87,6 +89,7 @@ recoup_book_init (RecoupBook *self)
   self->columns = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) g_strfreev);
   self->insert_sql = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->touched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 gboolean
@@ -541,6 +544,18 @@ recoup_book_commit (RecoupBook  *self,
 
   g_return_val_if_fail (self->depth > 0, FALSE);
 
+  /* Derived data (scores, segments) of every account this transaction wrote is
+   * brought up to date inside the same transaction. */
+  if (self->depth == 1 && g_hash_table_size (self->touched) > 0)
+    {
+      if (!recoup_book_refresh_accounts (self, self->touched, error))
+        {
+          recoup_book_rollback (self);
+          return FALSE;
+        }
+      g_hash_table_remove_all (self->touched);
+    }
+
   if (self->depth == 1 && self->hlc.last != self->hlc_saved)
     {
       char buf[32];
@@ -579,13 +594,34 @@ recoup_book_rollback (RecoupBook *self)
   if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     g_warning ("%s: rollback failed: %s", self->path, sqlite3_errmsg (self->db));
   self->depth--;
+  if (self->depth == 0)
+    g_hash_table_remove_all (self->touched);
   /* The clock keeps its value: stamps are never reused even when a write fails. */
+}
+
+/* Marks an account as written in this transaction; see recoup_book_commit(). */
+void
+recoup_book_touch_account (RecoupBook *self,
+                           const char *account_id)
+{
+  g_return_if_fail (self->depth > 0);
+  if (account_id != NULL && !g_hash_table_contains (self->touched, account_id))
+    g_hash_table_add (self->touched, g_strdup (account_id));
 }
 
 gint64
 recoup_book_stamp (RecoupBook *self)
 {
   return recoup_hlc_now (&self->hlc, recoup_wall_clock_ms ());
+}
+
+/* Raises the book's clock past a stamp seen in a change merged from elsewhere
+ * (sync); persisted with the transaction like any stamp. */
+void
+recoup_book_observe_hlc (RecoupBook *self,
+                         gint64      remote)
+{
+  recoup_hlc_observe (&self->hlc, remote, recoup_wall_clock_ms ());
 }
 
 static const char * const *

@@ -5,6 +5,43 @@
 
 G_BEGIN_DECLS
 
+/*
+ * Disputes: opened with a reason on an invoice or on the whole account; while
+ * one is open the compliance guard pauses collection and plans do not default.
+ * Resolved once: upheld (optionally with a write-off or an adjustment on the
+ * ledger, recorded with the resolution in one transaction) or rejected
+ * (collection resumes).
+ */
+
+typedef enum
+{
+  RECOUP_DISPUTE_REMEDY_NONE,
+  RECOUP_DISPUTE_REMEDY_WRITE_OFF,   /* writes off the disputed invoice's open balance
+                                      * (or the account's balance for an account dispute) */
+  RECOUP_DISPUTE_REMEDY_ADJUST,      /* lowers the balance by `amount` (an adjustment of -amount) */
+} RecoupDisputeRemedy;
+
+typedef struct
+{
+  gboolean             upheld;
+  RecoupDisputeRemedy  remedy;       /* only when upheld */
+  gint64               amount;       /* ADJUST: minor units, > 0 */
+  const char          *note;         /* the resolution text (nullable) */
+} RecoupDisputeResolution;
+
+typedef struct
+{
+  char   *id;
+  char   *account_id;
+  char   *invoice_id;
+  char   *invoice_ref;
+  char   *reason;
+  char   *status;        /* open, upheld, rejected */
+  char   *resolution;
+  gint64  opened_at;
+  gint64  resolved_at;   /* 0 while open */
+} RecoupDispute;
+
 char     *recoup_dispute_open     (RecoupBook  *book,
                                    const char  *account_id,
                                    const char  *invoice_id,   /* nullable: the whole account */
@@ -15,5 +52,28 @@ gboolean  recoup_dispute_resolve  (RecoupBook  *book,
                                    gboolean     upheld,
                                    const char  *resolution,
                                    GError     **error);
+/* Resolves with an optional ledger remedy; returns the remedy entry's id in
+ * @out_entry_id (NULL when there is none). */
+gboolean  recoup_dispute_resolve_full (RecoupBook                    *book,
+                                       const char                    *dispute_id,
+                                       const RecoupDisputeResolution *resolution,
+                                       char                         **out_entry_id,
+                                       GError                       **error);
+
+/* TRUE when the account (or any of its invoices) has an open dispute. For the
+ * compliance guard and plan defaulting. */
+gboolean  recoup_dispute_account_has_open (RecoupBook *book,
+                                           const char *account_id);
+
+/* An account's disputes, newest first. Element type RecoupDispute. */
+GPtrArray *recoup_dispute_list    (RecoupBook  *book,
+                                   const char  *account_id,
+                                   GError     **error);
+RecoupDispute *recoup_dispute_load (RecoupBook *book,
+                                    const char *dispute_id,
+                                    GError    **error);
+void       recoup_dispute_free    (RecoupDispute *dispute);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupDispute, recoup_dispute_free)
 
 G_END_DECLS

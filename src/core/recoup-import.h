@@ -34,7 +34,21 @@ typedef struct
   guint      invoices_unchanged;
   guint      rows_skipped;
   GPtrArray *problems;           /* char*: "file:line: column: message" */
+  guint      rows_repeated;      /* exact repeats of an earlier row: ignored */
+  GPtrArray *warnings;           /* char*: "file:line: column: message" (unknown columns) */
 } RecoupImportReport;
+
+/*
+ * recoup_import_csv() validates the whole file first and reports every problem;
+ * then it applies the file in one transaction, or nothing at all. With
+ * RECOUP_IMPORT_SKIP_INVALID the valid rows are applied and the invalid ones
+ * are counted in rows_skipped. *out_report is set whenever the file could be
+ * read, also when the import is refused (then the created/updated/unchanged
+ * counts are zero and problems says why). Progress is reported in units of
+ * bytes: the validation pass counts the file once, the writing pass four
+ * times (total = 5 × file size). The format is described in
+ * docs/import-format.md.
+ */
 
 gboolean  recoup_import_csv          (RecoupBook          *book,
                                       const char          *path,

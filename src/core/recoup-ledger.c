@@ -331,6 +331,7 @@ insert_entry (RecoupBook  *book,
   sqlite3_bind_int64 (stmt, 15, recoup_book_now_ms (book));
   if (!recoup_book_step_done (book, stmt, error))
     return FALSE;
+  recoup_book_touch_account (book, account_id);
   return recoup_book_record_change (book, "ledger_entries", id, RECOUP_CHANGE_INSERT, NULL, error);
 }
 
@@ -394,6 +395,7 @@ recoup_invoice_add (RecoupBook               *book,
   sqlite3_reset (stmt);
   if (!recoup_book_record_change (book, "invoices", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
+  recoup_book_touch_account (book, spec->account_id);
 
   recoup_uuid7_generate (charge_id);
   if (!insert_entry (book, charge_id, spec->account_id, id, "charge", spec->amount, spec->currency,
@@ -517,6 +519,7 @@ recoup_invoice_update (RecoupBook               *book,
   if (!recoup_book_step_done (book, stmt, error) ||
       !recoup_book_record_change (book, "invoices", invoice_id, RECOUP_CHANGE_SET, changed, error))
     goto fail;
+  recoup_book_touch_account (book, spec->account_id);
 
   if (old_amount != spec->amount)
     {
@@ -766,6 +769,28 @@ recoup_ledger_reverse (RecoupBook  *book,
 fail:
   recoup_book_rollback (book);
   return NULL;
+}
+
+/* The account a ledger entry (by id or receipt number) belongs to. */
+char *
+recoup_ledger_entry_get_account (RecoupBook  *book,
+                                 const char  *entry_id,
+                                 GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT account_id FROM ledger_entries WHERE id = ?1 OR receipt_no = ?1", error);
+  char *account_id = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (account_id == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no ledger entry or receipt “%s”", entry_id);
+  return account_id;
 }
 
 gboolean

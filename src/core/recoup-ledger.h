@@ -121,6 +121,9 @@ char       *recoup_ledger_reverse           (RecoupBook               *book,
                                              const char               *effective_date,
                                              const char               *memo,
                                              GError                  **error);
+char       *recoup_ledger_entry_get_account (RecoupBook             *book,
+                                             const char               *entry_id,
+                                             GError                  **error);
 gboolean    recoup_ledger_balance           (RecoupBook               *book,
                                              const char               *account_id,
                                              const char               *as_of,

@@ -248,8 +248,92 @@ static const char migration_1[] =
   "  skipped   INTEGER NOT NULL"
   ");";
 
+/* Offers, plans and promises (issue 4): the book's day on which a promise was
+ * made and an offer event happened (RECOUP_TODAY-aware, so payment windows and
+ * expiry are judged on calendar days, not wall-clock instants); the amount of
+ * fees and interest an offer waives, fixed when it is made. */
+static const char migration_2[] =
+  "ALTER TABLE promises ADD COLUMN made_on TEXT;"
+  "ALTER TABLE offer_events ADD COLUMN day TEXT;"
+  "ALTER TABLE offers ADD COLUMN waived_amount INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX promises_by_due ON promises (due_date);"
+  "CREATE INDEX ledger_by_offer ON ledger_entries (offer_id) WHERE offer_id IS NOT NULL;"
+  "CREATE INDEX disputes_open ON disputes (account_id) WHERE status = 'open';";
+
+/* Worklists, scores and the compliance guard (issue 3). account_stats is derived
+ * and LOCAL to this copy of the book: it is never synced nor written to the
+ * change log; recoup-derived.c rebuilds it from the synced tables (whole-book
+ * when it is missing or stale). accounts.opt_out_channels is a synced mutable
+ * field: the channels (comma-separated) the debtor asked not to be used. */
+static const char migration_3[] =
+  "ALTER TABLE accounts ADD COLUMN opt_out_channels TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE account_stats ("
+  "  account_id           TEXT PRIMARY KEY,"
+  "  assigned_to          TEXT,"
+  "  stage                TEXT NOT NULL,"
+  "  timezone             TEXT,"
+  "  balance              INTEGER NOT NULL,"
+  "  oldest_due_date      TEXT,"
+  "  oldest_dpd           INTEGER NOT NULL,"
+  "  weighted_dpd         INTEGER NOT NULL,"
+  "  last_payment_date    TEXT,"
+  "  payments_90d         INTEGER NOT NULL,"
+  "  paid_90d             INTEGER NOT NULL,"
+  "  promises_kept        INTEGER NOT NULL,"
+  "  promises_broken      INTEGER NOT NULL,"
+  "  promise_due_date     TEXT,"
+  "  promise_broken_date  TEXT,"
+  "  contacts_rpc         INTEGER NOT NULL,"
+  "  contact_attempts     INTEGER NOT NULL,"
+  "  first_contact_at     INTEGER,"
+  "  last_contact_at      INTEGER,"
+  "  last_conversation_at INTEGER,"
+  "  open_dispute         INTEGER NOT NULL,"
+  "  follow_up_at         INTEGER,"
+  "  missed_installment   INTEGER NOT NULL,"
+  "  score                INTEGER NOT NULL,"
+  "  segment              TEXT NOT NULL,"
+  "  queue_rank           INTEGER NOT NULL,"
+  "  recommended_stage    TEXT,"
+  "  next_action          TEXT,"
+  "  next_action_reason   TEXT,"
+  "  as_of                TEXT NOT NULL"
+  ");"
+  "CREATE INDEX account_stats_queue ON account_stats (queue_rank, score DESC, account_id);"
+  "CREATE INDEX account_stats_by_assignee ON account_stats (assigned_to, queue_rank, score DESC, account_id);"
+  "CREATE INDEX account_stats_by_segment ON account_stats (segment, queue_rank, score DESC, account_id);";
+
+/* Sync (issue 6): both tables are LOCAL to this copy of the book and never sync.
+ * sync_conflicts keeps the values that lost a last-writer-wins merge here, so
+ * the user can see them; sync_rejections the server's answer to own changes it
+ * refused (they stay in the change log, nothing unsent is discarded). */
+static const char migration_4[] =
+  "CREATE TABLE sync_conflicts ("
+  "  id               INTEGER PRIMARY KEY,"
+  "  entity           TEXT NOT NULL,"
+  "  entity_id        TEXT NOT NULL,"
+  "  field            TEXT NOT NULL,"
+  "  value            TEXT,"
+  "  hlc              INTEGER NOT NULL,"
+  "  device_id        TEXT NOT NULL,"
+  "  winner_hlc       INTEGER NOT NULL,"
+  "  winner_device_id TEXT NOT NULL,"
+  "  change_id        TEXT NOT NULL,"
+  "  at               INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX sync_conflicts_by_entity ON sync_conflicts (entity_id);"
+  "CREATE TABLE sync_rejections ("
+  "  change_id TEXT PRIMARY KEY,"
+  "  reason    TEXT NOT NULL,"
+  "  message   TEXT NOT NULL,"
+  "  at        INTEGER NOT NULL"
+  ");";
+
 static const char * const migrations[] = {
   migration_1,
+  migration_2,
+  migration_3,
+  migration_4,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-test-util.h"
+
+static void
+test_create_and_reopen (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *user = NULL;
+
+  test_book_open (&tb);
+  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, RECOUP_SCHEMA_VERSION);
+  g_assert_true (recoup_uuid_is_valid (recoup_book_get_device_id (tb.book)));
+  device = g_strdup (recoup_book_get_device_id (tb.book));
+  user = g_strdup (recoup_book_get_user_id (tb.book));
+  g_clear_object (&tb.book);
+
+  /* Same device and owner after a reopen; WAL and foreign keys on. */
+  tb.book = recoup_book_open (tb.path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (recoup_book_get_device_id (tb.book), ==, device);
+  g_assert_cmpstr (recoup_book_get_user_id (tb.book), ==, user);
+  g_assert_cmpint (test_query_int (tb.path, "PRAGMA journal_mode = wal") >= 0, ==, TRUE);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM users WHERE role = 'owner'"), ==, 1);
+  g_assert_true (recoup_book_check_integrity (tb.book, &error));
+  test_book_close (&tb);
+}
+
+static gchar *
+file_digest (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+}
+
+/* A book from a newer Recoup is refused, and not one byte of it changes. */
+static void
+test_newer_schema_refused (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  RecoupBook *book;
+  sqlite3 *db;
+
+  test_book_open (&tb);
+  g_clear_object (&tb.book);
+  g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 999", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  before = file_digest (tb.path);
+
+  book = recoup_book_open (tb.path, 0, &error);
+  g_assert_null (book);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NEWER_SCHEMA);
+  g_assert_nonnull (strstr (error->message, "newer Recoup"));
+  g_assert_nonnull (strstr (error->message, "999"));
+
+  after = file_digest (tb.path);
+  g_assert_cmpstr (before, ==, after);
+  {
+    g_autofree char *wal = g_strconcat (tb.path, "-wal", NULL);
+    g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  }
+  test_book_close (&tb);
+}
+
+static void
+test_not_a_book (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("recoup-test-XXXXXX", NULL);
+  g_autofree char *text = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *other = g_build_filename (dir, "other.sqlite", NULL);
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db;
+  RecoupBook *book;
+
+  g_assert_true (g_file_set_contents (text, "hello, this is not a database at all, honestly....", -1, NULL));
+  book = recoup_book_open (text, 0, &error);
+  g_assert_null (book);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK);
+  g_clear_error (&error);
+
+  g_assert_cmpint (sqlite3_open (other, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE t (x)", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  book = recoup_book_open (other, 0, &error);
+  g_assert_null (book);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK);
+  g_clear_error (&error);
+
+  /* NO_CREATE on a missing file says how to make one. */
+  {
+    g_autofree char *missing = g_build_filename (dir, "missing.recoup", NULL);
+    book = recoup_book_open (missing, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+    g_assert_null (book);
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+    g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  }
+  test_remove_tree (dir);
+}
+
+/* Each migration runs in its own transaction from an empty file up to the
+ * current version; a half-applied migration leaves the old version. */
+static void
+test_migrations (void)
+{
+  TestBook tb = { 0 };
+  const char *tables[] = { "accounts", "contact_points", "invoices", "ledger_entries", "activities",
+                           "promises", "offers", "offer_events", "installments", "disputes",
+                           "follow_ups", "settings", "changes", "users" };
+
+  test_book_open (&tb);
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'", tables[i]);
+      g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+    }
+  g_assert_cmpint (test_query_int (tb.path, "PRAGMA user_version"), ==, RECOUP_SCHEMA_VERSION);
+  g_assert_cmpint (test_query_int (tb.path, "PRAGMA application_id"), ==, 0x52656370);
+  test_book_close (&tb);
+}
+
+/* Every write lands in the change log with its entity, op and fields, in the
+ * same transaction; a failed write leaves neither row nor change. */
+static void
+test_change_log (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *dup = NULL;
+  RecoupAccountSpec spec = { .ref = "C-1", .name = "Carol", .currency = "EUR", .timezone = "Europe/Berlin" };
+  gint64 changes;
+
+  test_book_open (&tb);
+  account = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'accounts' AND op = 'insert'"
+                                             " AND json_extract (fields, '$.ref') = 'C-1'"), ==, 1);
+  changes = recoup_book_count_changes (tb.book);
+
+  dup = recoup_account_create (tb.book, &spec, &error);
+  g_assert_null (dup);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+
+  g_assert_true (recoup_account_set (tb.book, account, "name", "Carol Smith", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE op = 'set'"
+                                             " AND json_extract (fields, '$.name') = 'Carol Smith'"), ==, 1);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM field_clocks WHERE field = 'name'"), ==, 1);
+
+  /* Setting the same value again records nothing. */
+  changes = recoup_book_count_changes (tb.book);
+  g_assert_true (recoup_account_set (tb.book, account, "name", "Carol Smith", &error));
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+
+  /* Bad values are refused before anything is written. */
+  g_assert_false (recoup_account_set (tb.book, account, "timezone", "Mars/Olympus", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (recoup_account_set (tb.book, account, "balance", "0", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+
+  /* Changes carry device, user, a rising hlc and the schema version. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE device_id IS NULL OR user_id IS NULL"), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes c1 JOIN changes c2 ON c2.seq > c1.seq"
+                                             " WHERE c2.hlc <= c1.hlc"), ==, 0);
+  test_book_close (&tb);
+}
+
+static void
+test_contacts (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *phone = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  const char *bad[][2] = { { "email", "not-an-email" }, { "email", "a@b" }, { "phone", "12" },
+                           { "phone", "call me" }, { "address", "   " } };
+
+  test_book_open (&tb);
+  account = test_add_account (tb.book, "P-1", "USD");
+  phone = recoup_contact_add (tb.book, account, RECOUP_CONTACT_PHONE, "+1 (312) 555-0142", "mobile", TRUE, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      RecoupContactKind kind;
+      g_autofree char *id = NULL;
+
+      g_assert_true (recoup_contact_kind_from_string (bad[i][0], &kind));
+      id = recoup_contact_add (tb.book, account, kind, bad[i][1], NULL, FALSE, &error);
+      g_assert_null (id);
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_clear_error (&error);
+    }
+  g_assert_true (recoup_contact_set_opted_out (tb.book, phone, TRUE, &error));
+  list = recoup_contact_list (tb.book, account, &error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_true (((RecoupContactPoint *) list->pdata[0])->opted_out);
+  g_assert_true (recoup_contact_remove (tb.book, phone, &error));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = recoup_contact_list (tb.book, account, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  /* Removed means a tombstone, not a deleted row. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points WHERE deleted = 1"), ==, 1);
+  test_book_close (&tb);
+}
+
+static void
+test_dates (void)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 ms = 0;
+
+  g_assert_cmpint (recoup_date_parse ("1970-01-01", NULL), ==, 0);
+  g_assert_cmpint (recoup_date_parse ("2024-03-01", NULL) - recoup_date_parse ("2024-02-28", NULL), ==, 2);
+  g_assert_cmpint (recoup_date_parse ("2025-02-29", &error), ==, RECOUP_DATE_INVALID);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_date_parse ("2025-1-5", NULL), ==, RECOUP_DATE_INVALID);
+  g_assert_cmpint (recoup_date_parse ("05/01/2025", NULL), ==, RECOUP_DATE_INVALID);
+  {
+    g_autofree char *s = recoup_date_format (recoup_date_add_months (recoup_date_parse ("2024-01-31", NULL), 1));
+    g_assert_cmpstr (s, ==, "2024-02-29");
+  }
+  g_assert_true (recoup_instant_parse ("2026-11-24T14:30:00+01:00", &ms, NULL));
+  g_assert_cmpint (ms, ==, G_GINT64_CONSTANT (1795527000000));
+  g_assert_false (recoup_instant_parse ("2026-11-24T14:30:00", &ms, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (recoup_instant_parse ("yesterday", &ms, NULL));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/recoup/core/book/create-and-reopen", test_create_and_reopen);
+  g_test_add_func ("/recoup/core/book/newer-schema-refused", test_newer_schema_refused);
+  g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
+  g_test_add_func ("/recoup/core/book/migrations", test_migrations);
+  g_test_add_func ("/recoup/core/book/change-log", test_change_log);
+  g_test_add_func ("/recoup/core/book/contacts", test_contacts);
+  g_test_add_func ("/recoup/core/book/dates", test_dates);
+  return g_test_run ();
+}

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "recoup-test-util.h"
+
+static gint64
+balance_of (RecoupBook *book,
+            const char *account,
+            const char *as_of)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 b = 0;
+
+  g_assert_true (recoup_ledger_balance (book, account, as_of, &b, &error));
+  g_assert_no_error (error);
+  return b;
+}
+
+static gint64
+open_on (GPtrArray  *invoices,
+         const char *ref)
+{
+  for (guint i = 0; i < invoices->len; i++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (invoices, i);
+      if (g_strcmp0 (ib->ref, ref) == 0)
+        return ib->balance;
+    }
+  g_assert_not_reached ();
+}
+
+/* Payments pay the oldest invoice first unless aimed; overpayment is a credit;
+ * a reversal reopens what the payment had paid. */
+static void
+test_allocation (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *i1 = NULL, *i2 = NULL, *p1 = NULL, *p2 = NULL, *rev = NULL;
+  g_autoptr(GPtrArray) inv = NULL;
+  RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .method = "cheque", .effective_date = "2026-03-01" };
+
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "A-1", "USD");
+  i1 = test_add_invoice (tb.book, acct, "INV-1", "2026-01-01", "2026-01-31", 100000, "USD");
+  i2 = test_add_invoice (tb.book, acct, "INV-2", "2026-02-01", "2026-02-28", 50000, "USD");
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 150000);
+
+  pay.account_id = acct;
+  pay.amount = 120000;
+  p1 = recoup_ledger_record (tb.book, &pay, &error);
+  g_assert_no_error (error);
+  inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-03-01", &error);
+  g_assert_cmpint (open_on (inv, "INV-1"), ==, 0);
+  g_assert_cmpint (open_on (inv, "INV-2"), ==, 30000);
+  g_clear_pointer (&inv, g_ptr_array_unref);
+
+  /* Aimed at INV-2: it pays INV-2 first, the rest becomes a credit. */
+  pay.invoice_id = i2;
+  pay.amount = 40000;
+  p2 = recoup_ledger_record (tb.book, &pay, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, -10000);
+  inv = recoup_ledger_invoice_balances (tb.book, acct, NULL, &error);
+  g_assert_cmpint (open_on (inv, "INV-1"), ==, 0);
+  g_assert_cmpint (open_on (inv, "INV-2"), ==, 0);
+  g_clear_pointer (&inv, g_ptr_array_unref);
+
+  /* The first cheque bounces. */
+  rev = recoup_ledger_reverse (tb.book, p1, "2026-03-10", "cheque bounced", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 110000);
+  inv = recoup_ledger_invoice_balances (tb.book, acct, NULL, &error);
+  /* The aimed payment still pays INV-2 (40.00 of its 50.00); the bounced one
+   * no longer pays anything, so INV-1 is open in full. */
+  g_assert_cmpint (open_on (inv, "INV-1"), ==, 100000);
+  g_assert_cmpint (open_on (inv, "INV-2"), ==, 10000);
+  g_clear_pointer (&inv, g_ptr_array_unref);
+
+  /* Balances as of a date before the reversal still show it paid. */
+  g_assert_cmpint (balance_of (tb.book, acct, "2026-03-09"), ==, -10000);
+
+  /* A reversal cannot be reversed, nor can an entry be reversed twice. */
+  g_assert_null (recoup_ledger_reverse (tb.book, rev, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_null (recoup_ledger_reverse (tb.book, p1, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  test_book_close (&tb);
+}
+
+static void
+test_bad_entries (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *other = NULL, *inv = NULL;
+  RecoupEntrySpec e = { .kind = RECOUP_ENTRY_PAYMENT };
+  RecoupInvoiceSpec is = { .ref = "X-1", .issue_date = "2026-02-01", .due_date = "2026-01-01",
+                           .amount = 100, .currency = "USD" };
+  gint64 changes;
+
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "B-1", "USD");
+  other = test_add_account (tb.book, "B-2", "USD");
+  inv = test_add_invoice (tb.book, other, "OTHER-1", "2026-01-01", "2026-01-31", 500, "USD");
+  changes = recoup_book_count_changes (tb.book);
+
+  e.account_id = acct;
+  e.amount = -500;
+  g_assert_null (recoup_ledger_record (tb.book, &e, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+
+  e.amount = 500;
+  e.effective_date = "2026-02-30";
+  g_assert_null (recoup_ledger_record (tb.book, &e, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+
+  e.effective_date = NULL;
+  e.invoice_id = inv;
+  g_assert_null (recoup_ledger_record (tb.book, &e, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  e.invoice_id = NULL;
+  e.method = "bitcoin";
+  g_assert_null (recoup_ledger_record (tb.book, &e, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+
+  is.account_id = acct;
+  g_assert_null (recoup_invoice_add (tb.book, &is, &error));           /* due before issue */
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  is.due_date = "2026-03-01";
+  is.currency = "EUR";
+  g_assert_null (recoup_invoice_add (tb.book, &is, &error));           /* wrong currency */
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  is.currency = "USD";
+  is.amount = -100;
+  g_assert_null (recoup_invoice_add (tb.book, &is, &error));           /* negative */
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  is.amount = 100;
+  is.ref = "OTHER-1";
+  g_assert_null (recoup_invoice_add (tb.book, &is, &error));           /* taken ref */
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 0);
+  test_book_close (&tb);
+}
+
+/* Aging buckets at their edges: 0, 1, 30, 31, 60, 61, 90, 91, 180, 181 days. */
+static void
+test_aging_buckets (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  RecoupAgingRow row;
+  struct { int days; RecoupAgingBucket bucket; } edges[] = {
+    { 0, RECOUP_AGING_CURRENT }, { 1, RECOUP_AGING_1_30 }, { 30, RECOUP_AGING_1_30 },
+    { 31, RECOUP_AGING_31_60 }, { 60, RECOUP_AGING_31_60 }, { 61, RECOUP_AGING_61_90 },
+    { 90, RECOUP_AGING_61_90 }, { 91, RECOUP_AGING_91_180 }, { 180, RECOUP_AGING_91_180 },
+    { 181, RECOUP_AGING_181_PLUS },
+  };
+  gint64 expect[RECOUP_AGING_N_BUCKETS] = { 0 };
+  gint32 as_of = recoup_date_parse ("2026-06-30", NULL);
+
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "AG-1", "USD");
+  for (guint i = 0; i < G_N_ELEMENTS (edges); i++)
+    {
+      g_autofree char *due = recoup_date_format (as_of - edges[i].days);
+      g_autofree char *ref = g_strdup_printf ("AG-INV-%u", i);
+      g_autofree char *id = test_add_invoice (tb.book, acct, ref, "2025-01-01", due, 1000 + i, "USD");
+
+      g_assert_cmpint (recoup_aging_bucket_for_days (edges[i].days), ==, edges[i].bucket);
+      expect[edges[i].bucket] += 1000 + i;
+    }
+  g_assert_true (recoup_ledger_account_aging (tb.book, acct, "2026-06-30", &row, &error));
+  for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+    g_assert_cmpint (row.buckets[k], ==, expect[k]);
+  g_free (row.currency);
+
+  rows = recoup_aging_summary (tb.book, "2026-06-30", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 1);
+  for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+    g_assert_cmpint (((RecoupAgingRow *) rows->pdata[0])->buckets[k], ==, expect[k]);
+
+  /* Before an invoice is issued it is not owed. */
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = recoup_aging_summary (tb.book, "2024-12-31", &error);
+  g_assert_cmpuint (rows->len, ==, 0);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  g_assert_null (recoup_aging_summary (tb.book, "2026-13-01", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  test_book_close (&tb);
+}
+
+/*
+ * The ledger invariant: after any random sequence of operations, every
+ * account's balance is the sum of its entries, the per-invoice balances plus
+ * credit add up to it, and the aging total equals the book total.
+ */
+static void
+test_invariant_random (void)
+{
+  const char *currencies[] = { "USD", "JPY", "BHD" };
+
+  for (int round = 0; round < 8; round++)
+    {
+      TestBook tb = { 0 };
+      g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) rows = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 book_total = 0;
+      int n_invoices = 0;
+
+      test_book_open (&tb);
+      for (int i = 0; i < 6; i++)
+        {
+          g_autofree char *ref = g_strdup_printf ("R%d-%d", round, i);
+          g_ptr_array_add (accounts, test_add_account (tb.book, ref, currencies[i % 3]));
+        }
+
+      for (int op = 0; op < 150; op++)
+        {
+          guint a = (guint) g_test_rand_int_range (0, (gint32) accounts->len);
+          const char *acct = accounts->pdata[a];
+          const char *cur = currencies[a % 3];
+          g_autofree char *date = recoup_date_format (recoup_date_parse ("2026-01-01", NULL) + g_test_rand_int_range (0, 150));
+          int kind = g_test_rand_int_range (0, 6);
+          char *id = NULL;
+
+          if (kind == 0)
+            {
+              g_autofree char *ref = g_strdup_printf ("I%d-%d", round, n_invoices++);
+              g_autofree char *due = recoup_date_format (recoup_date_parse (date, NULL) + g_test_rand_int_range (0, 60));
+              id = test_add_invoice (tb.book, acct, ref, date, due, g_test_rand_int_range (1, 1000000), cur);
+              g_free (id);
+              continue;
+            }
+          else if (kind <= 3)
+            {
+              RecoupEntrySpec e = { .account_id = acct, .effective_date = date,
+                                    .amount = g_test_rand_int_range (1, 500000) };
+              RecoupEntryKind kinds[] = { RECOUP_ENTRY_PAYMENT, RECOUP_ENTRY_FEE, RECOUP_ENTRY_INTEREST,
+                                          RECOUP_ENTRY_ADJUSTMENT, RECOUP_ENTRY_WAIVER, RECOUP_ENTRY_WRITE_OFF,
+                                          RECOUP_ENTRY_DISCOUNT };
+              e.kind = kinds[g_test_rand_int_range (0, G_N_ELEMENTS (kinds))];
+              if (e.kind == RECOUP_ENTRY_ADJUSTMENT && g_test_rand_bit ())
+                e.amount = -e.amount;
+              id = recoup_ledger_record (tb.book, &e, &error);
+              g_assert_no_error (error);
+            }
+          else if (entries->len > 0)
+            {
+              const char *target = entries->pdata[g_test_rand_int_range (0, (gint32) entries->len)];
+              /* Reversals may be refused (twice, or of a reversal, or dated
+               * before); a refusal must change nothing. */
+              gint64 before = recoup_book_count_changes (tb.book);
+              id = recoup_ledger_reverse (tb.book, target, "2026-12-31", NULL, &error);
+              if (id == NULL)
+                {
+                  g_assert_nonnull (error);
+                  g_clear_error (&error);
+                  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+                }
+            }
+          if (id != NULL)
+            g_ptr_array_add (entries, id);
+        }
+
+      for (guint i = 0; i < accounts->len; i++)
+        {
+          const char *acct = accounts->pdata[i];
+          g_autofree char *sql = g_strdup_printf ("SELECT coalesce (sum (amount), 0) FROM ledger_entries WHERE account_id = '%s'", acct);
+          g_autoptr(GPtrArray) inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-12-31", &error);
+          RecoupAgingRow row;
+          gint64 sum = test_query_int (tb.path, sql);
+          gint64 open = 0;
+
+          g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, sum);
+          g_assert_true (recoup_ledger_account_aging (tb.book, acct, "2026-12-31", &row, &error));
+          g_assert_cmpint (row.total, ==, sum);
+          {
+            gint64 buckets = row.credit;
+            for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+              {
+                g_assert_cmpint (row.buckets[k], >=, 0);
+                buckets += row.buckets[k];
+              }
+            g_assert_cmpint (buckets, ==, sum);
+          }
+          g_assert_cmpint (row.credit, <=, 0);
+          for (guint k = 0; k < inv->len; k++)
+            {
+              RecoupInvoiceBalance *ib = g_ptr_array_index (inv, k);
+              g_assert_cmpint (ib->balance, >=, 0);
+              open += ib->balance;
+            }
+          /* Open invoices are part of what the buckets hold (with account-level fees). */
+          {
+            gint64 owed = 0;
+            for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+              owed += row.buckets[k];
+            g_assert_cmpint (open, <=, owed);
+          }
+          g_free (row.currency);
+          book_total += sum;
+        }
+
+      rows = recoup_aging_summary (tb.book, "2026-12-31", &error);
+      g_assert_no_error (error);
+      {
+        gint64 total = 0;
+        for (guint i = 0; i < rows->len; i++)
+          total += ((RecoupAgingRow *) rows->pdata[i])->total;
+        g_assert_cmpint (total, ==, book_total);
+      }
+      g_assert_true (recoup_book_check_integrity (tb.book, &error));
+      test_book_close (&tb);
+    }
+}
+
+/* Receipt numbers carry the device, so two laptops never issue the same one. */
+static void
+test_receipts (void)
+{
+  TestBook a = { 0 }, b = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct_a = NULL, *acct_b = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  test_book_open (&a);
+  test_book_open (&b);
+  acct_a = test_add_account (a.book, "RC-1", "USD");
+  acct_b = test_add_account (b.book, "RC-1", "USD");
+  for (int i = 0; i < 20; i++)
+    {
+      TestBook *tb = i % 2 ? &a : &b;
+      RecoupEntrySpec e = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = i % 2 ? acct_a : acct_b,
+                            .amount = 100, .method = "cash" };
+      g_autofree char *id = recoup_ledger_record (tb->book, &e, &error);
+      g_autoptr(GPtrArray) list = recoup_ledger_list (tb->book, e.account_id, &error);
+      RecoupLedgerEntry *last = g_ptr_array_index (list, list->len - 1);
+
+      g_assert_nonnull (id);
+      g_assert_nonnull (last->receipt_no);
+      g_assert_true (g_str_has_prefix (last->receipt_no, "R-"));
+      g_assert_true (g_hash_table_add (seen, g_strdup (last->receipt_no)));
+    }
+  test_book_close (&a);
+  test_book_close (&b);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/recoup/core/ledger/allocation", test_allocation);
+  g_test_add_func ("/recoup/core/ledger/bad-entries", test_bad_entries);
+  g_test_add_func ("/recoup/core/ledger/aging-buckets", test_aging_buckets);
+  g_test_add_func ("/recoup/core/ledger/invariant-random", test_invariant_random);
+  g_test_add_func ("/recoup/core/ledger/receipts", test_receipts);
+  return g_test_run ();
+}
