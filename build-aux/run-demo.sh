@@ -16,7 +16,8 @@ fi
 
 APP=_build/src/app/recoup
 if [ -x "$APP" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
-  exec "$APP" --book "$BOOK"
+  # Uninstalled: the GSettings schema is compiled in the build tree.
+  GSETTINGS_SCHEMA_DIR="$(pwd)/_build/data" exec "$APP" --book "$BOOK"
 fi
 
 # No display (or no app build): show the book from the command line.

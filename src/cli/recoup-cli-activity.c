@@ -69,6 +69,41 @@ recoup_cli_cmd_log (RecoupCli  *cli,
   if (contact != NULL && !(contact_id = resolve_contact (book, account_id, contact, &error)))
     return recoup_cli_fail (cli, error);
 
+  /* The compliance guard answers for outbound contacts (not notes or inbound
+   * ones): a block is refused unless overridden by a user who may override. */
+  if (g_strv_contains (recoup_guard_channels, channel) && g_strcmp0 (direction, "inbound") != 0)
+    {
+      g_autoptr(RecoupGuardVerdict) verdict = NULL;
+
+      if (!recoup_guard_check (book, account_id, channel, spec.at, NULL, &verdict, &error))
+        return recoup_cli_fail (cli, error);
+      for (guint i = 0; i < verdict->reasons->len; i++)
+        {
+          RecoupGuardReason *r = g_ptr_array_index (verdict->reasons, i);
+
+          fprintf (stderr, "%s %s: %s\n", r->blocks ? "blocked" : "warning", r->code, r->text);
+        }
+      if (verdict->verdict == RECOUP_VERDICT_BLOCKED)
+        {
+          if (override == NULL || *override == '\0')
+            {
+              g_set_error (&error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED,
+                           "the compliance guard blocks this %s; nothing was logged%s", channel,
+                           verdict->may_override ? " (give --override \"REASON\" to log it anyway)" : "");
+              return recoup_cli_fail (cli, error);
+            }
+          if (!verdict->may_override)
+            {
+              g_set_error (&error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                           "you may not override the compliance guard (ask an owner to allow "
+                           "overrides for you); nothing was logged");
+              return recoup_cli_fail (cli, error);
+            }
+        }
+      else
+        g_clear_pointer (&override, g_free);   /* nothing to override */
+    }
+
   spec.account_id = account_id;
   spec.channel = channel;
   spec.outcome = outcome;

@@ -97,6 +97,30 @@ int recoup_cli_cmd_log       (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_history   (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_aging     (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_user      (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_import    (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_demo      (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_worklist  (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_explain   (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_may_contact (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_weights   (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_policy    (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_profile   (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_promise   (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_promises  (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_offer     (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_offers    (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_approvals (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_plan      (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_dispute   (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_remind    (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_outbox    (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_template  (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_statement (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_report    (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_kpi       (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_enroll      (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_sync        (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_sync_status (RecoupCli *cli, int argc, char **argv);
 /* COMMANDS-END: add declarations above this line */
 
 G_END_DECLS

@@ -36,6 +36,8 @@ gboolean       recoup_book_record_change   (RecoupBook      *self,
                                             const char * const *fields,
                                             GError         **error);
 gboolean       recoup_book_in_transaction  (RecoupBook      *self);
+void           recoup_book_set_bulk        (RecoupBook      *self,
+                                            gboolean         bulk);
 void           recoup_book_touch_account   (RecoupBook      *self,
                                             const char      *account_id);
 

@@ -32,12 +32,14 @@ struct _RecoupBook
   char       *user_id;
   GHashTable *stmts;        /* SQL text -> sqlite3_stmt* */
   GHashTable *columns;      /* table -> char** of its columns */
-  GHashTable *insert_sql;   /* table -> the change-log SQL for an insert */
+  GHashTable *insert_sql;   /* table -> the change-log statement for an insert (borrowed from stmts) */
   GHashTable *touched;      /* account ids written in the open transaction */
   RecoupHlc   hlc;
   gint64      hlc_saved;
   guint       depth;
   gboolean    read_only;
+  gboolean    bulk;         /* nested begin/commit without savepoints */
+  gboolean    bulk_failed;  /* a nested write failed in bulk mode */
 };
 
 G_DEFINE_TYPE (RecoupBook, recoup_book, G_TYPE_OBJECT)
@@ -88,7 +90,7 @@ recoup_book_init (RecoupBook *self)
   self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
   self->columns = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) g_strfreev);
-  self->insert_sql = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->insert_sql = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->touched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -297,10 +299,12 @@ ensure_identity (RecoupBook  *self,
   self->device_id = g_steal_pointer (&device);
   self->user_id = g_steal_pointer (&user);
 
-  /* The clock resumes from the larger of its saved value and any change seen. */
+  /* The clock resumes from the larger of its saved value (written with every
+   * transaction that stamped anything, and raised by every merge) and the
+   * newest change row; no scan of the whole change log. */
   if (hlc != NULL)
     max_seen = g_ascii_strtoll (hlc, NULL, 10);
-  stmt = recoup_book_prepare (self, "SELECT max(hlc) FROM changes", NULL);
+  stmt = recoup_book_prepare (self, "SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1", NULL);
   if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
     max_seen = MAX (max_seen, sqlite3_column_int64 (stmt, 0));
   if (stmt != NULL)
@@ -529,11 +533,34 @@ recoup_book_begin (RecoupBook  *self,
                    "%s is open read-only", self->path);
       return FALSE;
     }
+  if (self->depth > 0 && self->bulk)
+    {
+      self->depth++;
+      return TRUE;
+    }
   sql = self->depth == 0 ? g_strdup ("BEGIN IMMEDIATE") : g_strdup_printf ("SAVEPOINT s%u", self->depth);
   if (!run_cached (self, sql, error))
     return FALSE;
   self->depth++;
   return TRUE;
+}
+
+/**
+ * recoup_book_set_bulk:
+ *
+ * For a caller that holds the outermost transaction and rolls it all back
+ * when anything inside fails (an import): nested begin/commit then take no
+ * savepoints, which saves two statements and a page copy per nested write.
+ * A nested rollback cannot undo its part alone in this mode, so it poisons
+ * the transaction: the outermost commit then rolls back and fails.
+ */
+void
+recoup_book_set_bulk (RecoupBook *self,
+                      gboolean    bulk)
+{
+  g_return_if_fail (RECOUP_IS_BOOK (self));
+  g_return_if_fail (self->depth <= 1);
+  self->bulk = bulk;
 }
 
 gboolean
@@ -543,6 +570,19 @@ recoup_book_commit (RecoupBook  *self,
   g_autofree char *sql = NULL;
 
   g_return_val_if_fail (self->depth > 0, FALSE);
+
+  if (self->depth > 1 && self->bulk)
+    {
+      self->depth--;
+      return TRUE;
+    }
+  if (self->depth == 1 && self->bulk_failed)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "%s: a write inside this transaction failed; nothing was saved", self->path);
+      recoup_book_rollback (self);
+      return FALSE;
+    }
 
   /* Derived data (scores, segments) of every account this transaction wrote is
    * brought up to date inside the same transaction. */
@@ -587,6 +627,12 @@ recoup_book_rollback (RecoupBook *self)
 
   g_return_if_fail (self->depth > 0);
 
+  if (self->depth > 1 && self->bulk)
+    {
+      self->bulk_failed = TRUE;
+      self->depth--;
+      return;
+    }
   if (self->depth == 1)
     sql = g_strdup ("ROLLBACK");
   else
@@ -595,7 +641,10 @@ recoup_book_rollback (RecoupBook *self)
     g_warning ("%s: rollback failed: %s", self->path, sqlite3_errmsg (self->db));
   self->depth--;
   if (self->depth == 0)
-    g_hash_table_remove_all (self->touched);
+    {
+      g_hash_table_remove_all (self->touched);
+      self->bulk_failed = FALSE;
+    }
   /* The clock keeps its value: stamps are never reused even when a write fails. */
 }
 
@@ -689,10 +738,10 @@ recoup_book_record_change (RecoupBook          *self,
 {
   g_autoptr(GString) sql = NULL;
   const char * const *cols;
-  const char *cached;
   sqlite3_stmt *stmt;
   char change_id[RECOUP_UUID_STRING_LEN + 1];
   gint64 hlc;
+  int rc;
 
   g_return_val_if_fail (self->depth > 0, FALSE);
 
@@ -704,31 +753,36 @@ recoup_book_record_change (RecoupBook          *self,
   else
     cols = fields;
 
-  cached = op == RECOUP_CHANGE_INSERT ? g_hash_table_lookup (self->insert_sql, table) : NULL;
-  if (cached != NULL)
-    goto prepare;
+  /* Inserts are the bulk of all changes (an import makes millions): their
+   * statement is kept per table, so neither the SQL is rebuilt nor hashed. */
+  stmt = op == RECOUP_CHANGE_INSERT ? g_hash_table_lookup (self->insert_sql, table) : NULL;
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      goto bind;
+    }
 
+  /* The fields are a scalar subquery, so a missing row gives NULL fields, which
+   * the changes table's CHECK refuses: no row, no change. */
   sql = g_string_new (NULL);
   g_string_append (sql, "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op,"
-                        " fields, schema_version) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ");
+                        " fields, schema_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ");
   if (op == RECOUP_CHANGE_TOMBSTONE)
-    g_string_append (sql, "NULL");
+    g_string_append_printf (sql, "NULL, %d) ", RECOUP_SCHEMA_VERSION);
   else
     {
-      g_string_append (sql, "json_object(");
+      g_string_append (sql, "(SELECT json_object(");
       for (guint i = 0; cols[i] != NULL; i++)
         g_string_append_printf (sql, "%s'%s', %s", i ? ", " : "", cols[i], cols[i]);
-      g_string_append (sql, ")");
+      g_string_append_printf (sql, ") FROM %s WHERE id = ?6), %d)", table, RECOUP_SCHEMA_VERSION);
     }
-  g_string_append_printf (sql, ", %d FROM %s WHERE id = ?6", RECOUP_SCHEMA_VERSION, table);
-  cached = sql->str;
-  if (op == RECOUP_CHANGE_INSERT)
-    g_hash_table_insert (self->insert_sql, g_strdup (table), g_strdup (sql->str));
 
-prepare:
-  if (!(stmt = recoup_book_prepare (self, cached, error)))
+  if (!(stmt = recoup_book_prepare (self, sql->str, error)))
     return FALSE;
+  if (op == RECOUP_CHANGE_INSERT)
+    g_hash_table_insert (self->insert_sql, g_strdup (table), stmt);
 
+bind:
   hlc = recoup_book_stamp (self);
   recoup_uuid7_generate (change_id);
   sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_TRANSIENT);
@@ -738,14 +792,18 @@ prepare:
   sqlite3_bind_text (stmt, 5, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 6, entity_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 7, op_name (op), -1, SQLITE_STATIC);
-  if (!recoup_book_step_done (self, stmt, error))
-    return FALSE;
-  if (sqlite3_changes (self->db) != 1)
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "recording a change: no %s row with id %s", table, entity_id);
+      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_CHECK)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                     "recording a change: no %s row with id %s", table, entity_id);
+      else
+        recoup_book_set_sqlite_error (self, error);
+      sqlite3_reset (stmt);
       return FALSE;
     }
+  sqlite3_reset (stmt);
 
   /* Mutable fields remember their last writer for last-writer-wins merges. */
   if (op == RECOUP_CHANGE_SET)

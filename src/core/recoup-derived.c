@@ -3,14 +3,947 @@
 
 #include "config.h"
 
-#include "recoup-book-private.h"
+#include <string.h>
 
-/* Derived per-account data is refreshed here for every account a transaction
- * wrote. The scoring module fills this in; until then there is nothing to do. */
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-ledger-private.h"
+#include "recoup-offer.h"
+#include "recoup-score-private.h"
+#include "recoup-settings.h"
+
+/*
+ * Derived per-account data (account_stats): balance and age from the ledger
+ * allocation, promise and payment behaviour, contact counts, open disputes,
+ * follow-ups, missed plan installments, and from those the score, segment,
+ * worklist queue rank and next action. The table is local to this copy of the
+ * book and never recorded in the change log.
+ *
+ * One code path serves one account and the whole book: each source is a query
+ * ordered by account id, and the accounts are walked in id order while every
+ * source cursor is advanced to the same id (a merge join). For one account the
+ * queries are restricted to it; for the whole book they scan once, so a
+ * 1,000,000-account rebuild is a handful of sequential scans, not millions of
+ * lookups.
+ */
+
+/* Beyond this many touched accounts, one pass over the whole book is cheaper. */
+#define BATCH_THRESHOLD 2000
+
+typedef struct
+{
+  sqlite3_stmt *stmt;
+  gboolean      has_row;
+} Cursor;
+
+typedef struct
+{
+  gint32 day;
+  gint64 amount;     /* > 0 */
+  char   id[40];
+} Payment;
+
+typedef struct
+{
+  RecoupBook         *book;
+  gint32              today;
+  char                today_text[11];
+  char                plan_due_text[11];
+  RecoupScoreSettings settings;
+  GArray             *policy;
+  Cursor              acc, led, prom, act, disp, fu, plan;
+  RecoupAllocator     alloc;
+  GArray             *payments;   /* Payment */
+  GPtrArray          *reversed;   /* ids of reversed entries (borrowed from a pool) */
+  GStringChunk       *chunk;
+  sqlite3_stmt       *write;
+} Gather;
+
+static const char *const index_sql =
+  "CREATE INDEX IF NOT EXISTS account_stats_queue ON account_stats (queue_rank, score DESC, account_id);"
+  "CREATE INDEX IF NOT EXISTS account_stats_by_assignee ON account_stats (assigned_to, queue_rank, score DESC, account_id);"
+  "CREATE INDEX IF NOT EXISTS account_stats_by_segment ON account_stats (segment, queue_rank, score DESC, account_id);";
+
+static const char *const drop_index_sql =
+  "DROP INDEX IF EXISTS account_stats_queue;"
+  "DROP INDEX IF EXISTS account_stats_by_assignee;"
+  "DROP INDEX IF EXISTS account_stats_by_segment;";
+
+static const char *const sql_acc =
+  "SELECT id, assigned_to, stage, timezone, tier, lifetime_revenue, deleted, currency"
+  " FROM accounts WHERE %s ORDER BY id";
+static const char *const sql_led =
+  "SELECT l.account_id, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind, l.reverses_id"
+  " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
+  " WHERE %s AND l.effective_date <= ?2 ORDER BY l.account_id";
+static const char *const sql_prom =
+  "SELECT account_id, amount, due_date, grace_days,"
+  " coalesce(made_on, date(created_at / 1000, 'unixepoch')) AS made"
+  " FROM promises WHERE deleted = 0 AND %s ORDER BY account_id, made, id";
+static const char *const sql_act =
+  "SELECT account_id,"
+  " count(*) FILTER (WHERE direction = 'outbound' AND channel IN ('call','sms','email','letter','visit')),"
+  " count(*) FILTER (WHERE outcome IN ('right-party','promise','refused','dispute','callback-requested')),"
+  " min(at) FILTER (WHERE channel IN ('call','sms','email','letter','visit')),"
+  " max(at) FILTER (WHERE direction = 'outbound' AND channel IN ('call','sms','email','letter','visit')),"
+  " max(at) FILTER (WHERE outcome IN ('right-party','promise','refused','dispute','callback-requested'))"
+  " FROM activities WHERE %s GROUP BY account_id ORDER BY account_id";
+static const char *const sql_disp =
+  "SELECT account_id FROM disputes WHERE status = 'open' AND %s GROUP BY account_id ORDER BY account_id";
+static const char *const sql_fu =
+  "SELECT account_id, min(due_at) FROM follow_ups WHERE done_at IS NULL AND deleted = 0 AND %s"
+  " GROUP BY account_id ORDER BY account_id";
+/* A plan is accepted and neither withdrawn nor rejected; an installment is
+ * missed when the installments due before today - grace exceed what the
+ * account paid since the acceptance day (payments net of their reversals). */
+static const char *const sql_plan =
+  "SELECT o.account_id,"
+  " (SELECT coalesce(sum(i.amount), 0) FROM installments i WHERE i.offer_id = o.id AND i.due_date < ?3),"
+  " (SELECT coalesce(sum(CASE WHEN l.kind = 'payment' THEN -l.amount"
+  "                           WHEN l.kind = 'reversal' AND l.amount > 0 THEN -l.amount ELSE 0 END), 0)"
+  "    FROM ledger_entries l WHERE l.account_id = o.account_id"
+  "    AND l.effective_date >= coalesce(e.day, date(e.at / 1000, 'unixepoch')) AND l.effective_date <= ?2)"
+  " FROM offers o JOIN offer_events e ON e.offer_id = o.id AND e.event = 'accept'"
+  " WHERE %s AND NOT EXISTS (SELECT 1 FROM offer_events x WHERE x.offer_id = o.id"
+  "                          AND x.event IN ('withdraw', 'reject'))"
+  " ORDER BY o.account_id";
+
+static const char *const sql_write =
+  "INSERT OR REPLACE INTO account_stats (account_id, assigned_to, stage, timezone, balance,"
+  " oldest_due_date, oldest_dpd, weighted_dpd, last_payment_date, payments_90d, paid_90d,"
+  " promises_kept, promises_broken, promise_due_date, promise_broken_date, contacts_rpc,"
+  " contact_attempts, first_contact_at, last_contact_at, last_conversation_at, open_dispute,"
+  " follow_up_at, missed_installment, score, segment, queue_rank, recommended_stage, next_action,"
+  " next_action_reason, as_of)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+
+static gboolean
+cursor_open (Gather      *g,
+             Cursor      *c,
+             const char  *tmpl,
+             const char  *filter,
+             const char  *account_id,
+             GError     **error)
+{
+  g_autofree char *sql = g_strdup_printf (tmpl, filter);
+  int n;
+
+  c->has_row = FALSE;
+  if (!(c->stmt = recoup_book_prepare (g->book, sql, error)))
+    return FALSE;
+  n = sqlite3_bind_parameter_count (c->stmt);
+  if (account_id != NULL)
+    sqlite3_bind_text (c->stmt, 1, account_id, -1, SQLITE_TRANSIENT);
+  if (n >= 2)
+    sqlite3_bind_text (c->stmt, 2, g->today_text, -1, SQLITE_STATIC);
+  if (n >= 3)
+    sqlite3_bind_text (c->stmt, 3, g->plan_due_text, -1, SQLITE_STATIC);
+  return TRUE;
+}
+
+static gboolean
+cursor_next (Gather  *g,
+             Cursor  *c,
+             GError **error)
+{
+  int rc = sqlite3_step (c->stmt);
+
+  c->has_row = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (g->book, error);
+  return TRUE;
+}
+
+/* Moves @c to the first row of @id; returns whether it has rows for @id. */
+static gboolean
+cursor_seek (Gather      *g,
+             Cursor      *c,
+             const char  *id,
+             gboolean    *out_found,
+             GError     **error)
+{
+  while (c->has_row && strcmp ((const char *) sqlite3_column_text (c->stmt, 0), id) < 0)
+    if (!cursor_next (g, c, error))
+      return FALSE;
+  *out_found = c->has_row && strcmp ((const char *) sqlite3_column_text (c->stmt, 0), id) == 0;
+  return TRUE;
+}
+
+static gboolean
+cursor_at (Cursor     *c,
+           const char *id)
+{
+  return c->has_row && strcmp ((const char *) sqlite3_column_text (c->stmt, 0), id) == 0;
+}
+
+static void
+copy_text (char         *dst,
+           gsize         size,
+           sqlite3_stmt *stmt,
+           int           col)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, col);
+
+  g_strlcpy (dst, text != NULL ? text : "", size);
+}
+
+/* 'YYYY-MM-DD' to a day number without GDate's validation: the text was
+ * validated when it was written. */
+static gint32
+fast_day (const char *t)
+{
+  int y, m, d;
+
+  if (t == NULL || strlen (t) < 10)
+    return RECOUP_DATE_INVALID;
+  y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
+  m = (t[5] - '0') * 10 + (t[6] - '0');
+  d = (t[8] - '0') * 10 + (t[9] - '0');
+  /* Days from civil (Howard Hinnant's algorithm). */
+  y -= m <= 2;
+  {
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+  }
+}
+
+static gboolean
+is_reversed (Gather     *g,
+             const char *id)
+{
+  for (guint i = 0; i < g->reversed->len; i++)
+    if (strcmp (g->reversed->pdata[i], id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Fills @st for the account under g->acc. */
+static gboolean
+gather_current (Gather             *g,
+                RecoupAccountStats *st,
+                GError            **error)
+{
+  sqlite3_stmt *a = g->acc.stmt;
+  const char *id;
+  gboolean found;
+  gint64 weighted = 0, open = 0;
+
+  memset (st, 0, sizeof *st);
+  copy_text (st->account_id, sizeof st->account_id, a, 0);
+  copy_text (st->assigned_to, sizeof st->assigned_to, a, 1);
+  copy_text (st->stage, sizeof st->stage, a, 2);
+  copy_text (st->timezone, sizeof st->timezone, a, 3);
+  copy_text (st->tier, sizeof st->tier, a, 4);
+  st->lifetime_revenue = sqlite3_column_int64 (a, 5);
+  st->deleted = sqlite3_column_int (a, 6) != 0;
+  copy_text (st->currency, sizeof st->currency, a, 7);
+  st->oldest_due_day = RECOUP_DATE_INVALID;
+  st->last_payment_day = RECOUP_DATE_INVALID;
+  st->promise_due_day = RECOUP_DATE_INVALID;
+  st->promise_broken_day = RECOUP_DATE_INVALID;
+  id = st->account_id;
+
+  /* Ledger: allocation for balance and age; payments for behaviour. */
+  recoup_allocator_reset (&g->alloc);
+  g_array_set_size (g->payments, 0);
+  g_ptr_array_set_size (g->reversed, 0);
+  g_string_chunk_clear (g->chunk);
+  if (!cursor_seek (g, &g->led, id, &found, error))
+    return FALSE;
+  while (cursor_at (&g->led, id))
+    {
+      sqlite3_stmt *s = g->led.stmt;
+      const char *invoice = (const char *) sqlite3_column_text (s, 2);
+      const char *kind = (const char *) sqlite3_column_text (s, 6);
+      gint32 eff = fast_day ((const char *) sqlite3_column_text (s, 4));
+      gint64 amount = sqlite3_column_int64 (s, 5);
+      gboolean reversal = strcmp (kind, "reversal") == 0;
+
+      recoup_allocator_add (&g->alloc, invoice, (const char *) sqlite3_column_text (s, 1),
+                            invoice != NULL ? fast_day ((const char *) sqlite3_column_text (s, 3)) : eff,
+                            eff, amount, reversal);
+      if (strcmp (kind, "payment") == 0)
+        {
+          Payment p;
+
+          p.day = eff;
+          p.amount = -amount;
+          g_strlcpy (p.id, (const char *) sqlite3_column_text (s, 1), sizeof p.id);
+          g_array_append_val (g->payments, p);
+        }
+      else if (reversal && sqlite3_column_type (s, 7) != SQLITE_NULL)
+        g_ptr_array_add (g->reversed,
+                         g_string_chunk_insert (g->chunk, (const char *) sqlite3_column_text (s, 7)));
+      if (!cursor_next (g, &g->led, error))
+        return FALSE;
+    }
+  recoup_allocator_finish (&g->alloc);
+  st->balance = g->alloc.pool;
+  if (g->alloc.pool > 0)
+    open += g->alloc.pool;
+  for (guint i = 0; i < g->alloc.items->len; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (g->alloc.items, RecoupAllocItem, i);
+
+      st->balance += it->net;
+      if (it->net <= 0)
+        continue;
+      if (st->oldest_due_day == RECOUP_DATE_INVALID || it->due_day < st->oldest_due_day)
+        st->oldest_due_day = it->due_day;
+      open += it->net;
+      weighted += it->net * MAX (0, g->today - it->due_day);
+    }
+  if (st->oldest_due_day != RECOUP_DATE_INVALID)
+    st->oldest_dpd = MAX (0, g->today - st->oldest_due_day);
+  st->weighted_dpd = open > 0 ? (int) (weighted / open) : 0;
+
+  /* Payments that were not reversed. */
+  for (guint i = 0; i < g->payments->len; i++)
+    {
+      Payment *p = &g_array_index (g->payments, Payment, i);
+
+      if (g->reversed->len > 0 && is_reversed (g, p->id))
+        {
+          p->amount = 0;
+          continue;
+        }
+      if (st->last_payment_day == RECOUP_DATE_INVALID || p->day > st->last_payment_day)
+        st->last_payment_day = p->day;
+      if (p->day > g->today - 90)
+        {
+          st->payments_90d++;
+          st->paid_90d += p->amount;
+        }
+    }
+
+  /* Promises: kept when the payments in [made_on, due + grace] cover the
+   * amount; broken (or partly kept) when due + grace has passed without. */
+  if (!cursor_seek (g, &g->prom, id, &found, error))
+    return FALSE;
+  while (cursor_at (&g->prom, id))
+    {
+      sqlite3_stmt *s = g->prom.stmt;
+      gint64 amount = sqlite3_column_int64 (s, 1);
+      gint32 due = fast_day ((const char *) sqlite3_column_text (s, 2));
+      gint32 end = due + sqlite3_column_int (s, 3);
+      gint32 made = fast_day ((const char *) sqlite3_column_text (s, 4));
+      gint64 paid = 0;
+      gboolean latest;
+
+      for (guint i = 0; i < g->payments->len; i++)
+        {
+          Payment *p = &g_array_index (g->payments, Payment, i);
+
+          if (p->day >= made && p->day <= end)
+            paid += p->amount;
+        }
+      if (!cursor_next (g, &g->prom, error))
+        return FALSE;
+      latest = !cursor_at (&g->prom, id);
+      if (paid >= amount)
+        st->promises_kept++;
+      else if (g->today <= end)
+        {
+          if (st->promise_due_day == RECOUP_DATE_INVALID || due < st->promise_due_day)
+            st->promise_due_day = due;
+        }
+      else
+        {
+          st->promises_broken++;
+          if (latest)
+            st->promise_broken_day = end;
+        }
+    }
+
+  if (!cursor_seek (g, &g->act, id, &found, error))
+    return FALSE;
+  if (found)
+    {
+      sqlite3_stmt *s = g->act.stmt;
+
+      st->contact_attempts = sqlite3_column_int (s, 1);
+      st->contacts_rpc = sqlite3_column_int (s, 2);
+      st->first_contact_at = sqlite3_column_int64 (s, 3);
+      st->last_contact_at = sqlite3_column_int64 (s, 4);
+      st->last_conversation_at = sqlite3_column_int64 (s, 5);
+    }
+
+  if (!cursor_seek (g, &g->disp, id, &found, error))
+    return FALSE;
+  st->open_dispute = found;
+
+  if (!cursor_seek (g, &g->fu, id, &found, error))
+    return FALSE;
+  if (found)
+    st->follow_up_at = sqlite3_column_int64 (g->fu.stmt, 1);
+
+  if (!cursor_seek (g, &g->plan, id, &found, error))
+    return FALSE;
+  while (cursor_at (&g->plan, id))
+    {
+      if (sqlite3_column_int64 (g->plan.stmt, 1) > sqlite3_column_int64 (g->plan.stmt, 2))
+        st->missed_installment = TRUE;
+      if (!cursor_next (g, &g->plan, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+gather_init (Gather     *g,
+             RecoupBook *book,
+             gint32      today)
+{
+  memset (g, 0, sizeof *g);
+  g->book = book;
+  g->today = today;
+  recoup_date_format_buf (today, g->today_text);
+  recoup_date_format_buf (today - (gint32) recoup_settings_get_int (book, "plan.grace_days", 3, 0, 365),
+                          g->plan_due_text);
+  recoup_allocator_init (&g->alloc);
+  g->payments = g_array_new (FALSE, FALSE, sizeof (Payment));
+  g->reversed = g_ptr_array_new ();
+  g->chunk = g_string_chunk_new (256);
+}
+
+static void
+gather_clear (Gather *g)
+{
+  Cursor *cursors[] = { &g->acc, &g->led, &g->prom, &g->act, &g->disp, &g->fu, &g->plan };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cursors); i++)
+    if (cursors[i]->stmt != NULL)
+      {
+        sqlite3_reset (cursors[i]->stmt);
+        sqlite3_clear_bindings (cursors[i]->stmt);
+      }
+  recoup_allocator_clear (&g->alloc);
+  g_clear_pointer (&g->payments, g_array_unref);
+  g_clear_pointer (&g->reversed, g_ptr_array_unref);
+  g_clear_pointer (&g->chunk, g_string_chunk_free);
+  g_clear_pointer (&g->policy, g_array_unref);
+}
+
+/* Opens every source, for one account or (@account_id NULL) all of them. */
+static gboolean
+gather_open (Gather      *g,
+             const char  *account_id,
+             GError     **error)
+{
+  gboolean one = account_id != NULL;
+
+  if (!cursor_open (g, &g->acc, sql_acc, one ? "id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->led, sql_led, one ? "l.account_id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->prom, sql_prom, one ? "account_id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->act, sql_act, one ? "account_id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->disp, sql_disp, one ? "account_id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->fu, sql_fu, one ? "account_id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->plan, sql_plan, one ? "o.account_id = ?1" : "1", account_id, error))
+    return FALSE;
+  return cursor_next (g, &g->acc, error) && cursor_next (g, &g->led, error) &&
+         cursor_next (g, &g->prom, error) && cursor_next (g, &g->act, error) &&
+         cursor_next (g, &g->disp, error) && cursor_next (g, &g->fu, error) &&
+         cursor_next (g, &g->plan, error);
+}
+
+gboolean
+recoup_derived_gather (RecoupBook          *book,
+                       const char          *account_id,
+                       gint32               today,
+                       RecoupAccountStats  *stats,
+                       GError             **error)
+{
+  Gather g;
+  gboolean ok;
+
+  gather_init (&g, book, today);
+  ok = gather_open (&g, account_id, error);
+  if (ok && !g.acc.has_row)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no account with id %s", account_id);
+      ok = FALSE;
+    }
+  if (ok)
+    ok = gather_current (&g, stats, error);
+  gather_clear (&g);
+  return ok;
+}
+
+static void
+bind_day (sqlite3_stmt *stmt,
+          int           col,
+          gint32        day)
+{
+  char buf[11];
+
+  if (day == RECOUP_DATE_INVALID)
+    sqlite3_bind_null (stmt, col);
+  else
+    {
+      recoup_date_format_buf (day, buf);
+      sqlite3_bind_text (stmt, col, buf, -1, SQLITE_TRANSIENT);
+    }
+}
+
+static void
+bind_text_or_null (sqlite3_stmt *stmt,
+                   int           col,
+                   const char   *text)
+{
+  if (text == NULL || *text == '\0')
+    sqlite3_bind_null (stmt, col);
+  else
+    sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_ms_or_null (sqlite3_stmt *stmt,
+                 int           col,
+                 gint64        ms)
+{
+  if (ms == 0)
+    sqlite3_bind_null (stmt, col);
+  else
+    sqlite3_bind_int64 (stmt, col, ms);
+}
+
+static gboolean
+write_stats (Gather                   *g,
+             const RecoupAccountStats *st,
+             GError                  **error)
+{
+  sqlite3_stmt *w;
+  const char *segment, *note, *stage;
+  g_autofree char *action = NULL, *reason = NULL;
+  gint64 score;
+
+  if (st->deleted)
+    {
+      w = recoup_book_prepare (g->book, "DELETE FROM account_stats WHERE account_id = ?", error);
+      if (w == NULL)
+        return FALSE;
+      sqlite3_bind_text (w, 1, st->account_id, -1, SQLITE_STATIC);
+      return recoup_book_step_done (g->book, w, error);
+    }
+
+  score = recoup_score_compute (&g->settings, st, NULL, &segment, &note);
+  recoup_escalation_next (g->policy, st, g->today, &action, &reason, &stage);
+
+  /* Kept for the whole pass: recoup_book_prepare() would hash the SQL text
+   * for each of a million rows. */
+  if (g->write == NULL && !(g->write = recoup_book_prepare (g->book, sql_write, error)))
+    return FALSE;
+  w = g->write;
+  sqlite3_bind_text (w, 1, st->account_id, -1, SQLITE_STATIC);
+  bind_text_or_null (w, 2, st->assigned_to);
+  sqlite3_bind_text (w, 3, st->stage, -1, SQLITE_STATIC);
+  bind_text_or_null (w, 4, st->timezone);
+  sqlite3_bind_int64 (w, 5, st->balance);
+  bind_day (w, 6, st->oldest_due_day);
+  sqlite3_bind_int (w, 7, st->oldest_dpd);
+  sqlite3_bind_int (w, 8, st->weighted_dpd);
+  bind_day (w, 9, st->last_payment_day);
+  sqlite3_bind_int (w, 10, st->payments_90d);
+  sqlite3_bind_int64 (w, 11, st->paid_90d);
+  sqlite3_bind_int (w, 12, st->promises_kept);
+  sqlite3_bind_int (w, 13, st->promises_broken);
+  bind_day (w, 14, st->promise_due_day);
+  bind_day (w, 15, st->promise_broken_day);
+  sqlite3_bind_int (w, 16, st->contacts_rpc);
+  sqlite3_bind_int (w, 17, st->contact_attempts);
+  bind_ms_or_null (w, 18, st->first_contact_at);
+  bind_ms_or_null (w, 19, st->last_contact_at);
+  bind_ms_or_null (w, 20, st->last_conversation_at);
+  sqlite3_bind_int (w, 21, st->open_dispute);
+  bind_ms_or_null (w, 22, st->follow_up_at);
+  sqlite3_bind_int (w, 23, st->missed_installment);
+  sqlite3_bind_int64 (w, 24, score);
+  sqlite3_bind_text (w, 25, segment, -1, SQLITE_STATIC);
+  sqlite3_bind_int (w, 26, recoup_score_queue_rank (st, segment, g->today));
+  sqlite3_bind_text (w, 27, stage, -1, SQLITE_STATIC);
+  sqlite3_bind_text (w, 28, action, -1, SQLITE_STATIC);
+  sqlite3_bind_text (w, 29, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_text (w, 30, g->today_text, -1, SQLITE_STATIC);
+  return recoup_book_step_done (g->book, w, error);
+}
+
+static gboolean
+book_today (RecoupBook  *book,
+            gint32      *out,
+            GError     **error)
+{
+  g_autofree char *today = recoup_book_today (book);
+
+  *out = recoup_date_parse (today, error);
+  if (*out == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "the book's today (RECOUP_TODAY?): ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+refresh_one (Gather      *g,
+             const char  *account_id,
+             GError     **error)
+{
+  RecoupAccountStats st;
+  gboolean ok = gather_open (g, account_id, error);
+
+  if (ok && g->acc.has_row)
+    ok = gather_current (g, &st, error) && write_stats (g, &st, error);
+  else if (ok)
+    {
+      /* The account is gone (a rolled-back insert cannot reach here). */
+      sqlite3_stmt *w = recoup_book_prepare (g->book, "DELETE FROM account_stats WHERE account_id = ?", error);
+
+      ok = w != NULL;
+      if (ok)
+        {
+          sqlite3_bind_text (w, 1, account_id, -1, SQLITE_STATIC);
+          ok = recoup_book_step_done (g->book, w, error);
+        }
+    }
+  return ok;
+}
+
+/**
+ * recoup_derived_rebuild_all:
+ *
+ * Rebuilds account_stats for every account in one pass. Runs inside the
+ * caller's transaction.
+ */
+gboolean
+recoup_derived_rebuild_all (RecoupBook          *book,
+                            RecoupProgressFunc   progress,
+                            gpointer             progress_data,
+                            GError             **error)
+{
+  Gather g;
+  gint32 today;
+  guint64 total = 0, done = 0;
+  sqlite3_stmt *count;
+  gboolean ok;
+
+  g_return_val_if_fail (recoup_book_in_transaction (book), FALSE);
+
+  if (!book_today (book, &today, error))
+    return FALSE;
+  if (!(count = recoup_book_prepare (book, "SELECT count(*) FROM accounts", error)))
+    return FALSE;
+  if (sqlite3_step (count) == SQLITE_ROW)
+    total = (guint64) sqlite3_column_int64 (count, 0);
+  sqlite3_reset (count);
+
+  /* Writing a million rows into three indexes is slower than building the
+   * indexes once at the end. */
+  if (!recoup_book_exec (book, drop_index_sql, error) ||
+      !recoup_book_exec (book, "DELETE FROM account_stats", error))
+    return FALSE;
+
+  gather_init (&g, book, today);
+  recoup_score_settings_load (book, &g.settings);
+  g.policy = recoup_escalation_policy_load (book);
+  ok = gather_open (&g, NULL, error);
+  while (ok && g.acc.has_row)
+    {
+      RecoupAccountStats st;
+
+      ok = gather_current (&g, &st, error) && write_stats (&g, &st, error) &&
+           cursor_next (&g, &g.acc, error);
+      if (++done % 20000 == 0 && progress != NULL)
+        progress (done, total, progress_data);
+    }
+  gather_clear (&g);
+  if (!ok)
+    return FALSE;
+  if (progress != NULL)
+    progress (done, total, progress_data);
+  if (!recoup_book_exec (book, index_sql, error) ||
+      !recoup_book_exec (book, "ANALYZE account_stats", error) ||
+      !recoup_book_set_setting (book, "derived.as_of", g.today_text, error))
+    return FALSE;
+  {
+    g_autofree char *sig = recoup_score_signature (book);
+
+    if (!recoup_book_set_setting (book, "derived.signature", sig, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gint32
+column_day (sqlite3_stmt *stmt,
+            int           col)
+{
+  return sqlite3_column_type (stmt, col) == SQLITE_NULL ? RECOUP_DATE_INVALID
+                                                        : fast_day ((const char *) sqlite3_column_text (stmt, col));
+}
+
+/**
+ * recoup_derived_rescore_all:
+ *
+ * Recomputes scores, segments, queue ranks and next actions of the whole book
+ * from the stored stats, without reading the ledger or the history again: what
+ * a change of weights, thresholds or escalation policy needs. Falls back to a
+ * full rebuild when the stats are for another day. Runs inside the caller's
+ * transaction.
+ */
+gboolean
+recoup_derived_rescore_all (RecoupBook          *book,
+                            RecoupProgressFunc   progress,
+                            gpointer             progress_data,
+                            GError             **error)
+{
+  g_autofree char *as_of = recoup_book_get_setting (book, "derived.as_of");
+  g_autofree char *today_text = recoup_book_today (book);
+  g_autoptr(GArray) policy = NULL;
+  RecoupScoreSettings settings;
+  sqlite3_stmt *read, *upd, *count;
+  guint64 total = 0, done = 0;
+  gint32 today;
+  int rc;
+
+  g_return_val_if_fail (recoup_book_in_transaction (book), FALSE);
+
+  if (g_strcmp0 (as_of, today_text) != 0)
+    return recoup_derived_rebuild_all (book, progress, progress_data, error);
+  today = fast_day (today_text);
+  recoup_score_settings_load (book, &settings);
+  policy = recoup_escalation_policy_load (book);
+
+  if (!(count = recoup_book_prepare (book, "SELECT count(*) FROM account_stats", error)))
+    return FALSE;
+  if (sqlite3_step (count) == SQLITE_ROW)
+    total = (guint64) sqlite3_column_int64 (count, 0);
+  sqlite3_reset (count);
+
+  if (!recoup_book_exec (book, drop_index_sql, error))
+    return FALSE;
+  read = recoup_book_prepare (book,
+    "SELECT s.account_id, s.assigned_to, s.stage, s.timezone, a.tier, a.lifetime_revenue, a.deleted, a.currency,"
+    " s.balance, s.oldest_due_date, s.oldest_dpd, s.weighted_dpd, s.last_payment_date, s.payments_90d,"
+    " s.paid_90d, s.promises_kept, s.promises_broken, s.promise_due_date, s.promise_broken_date,"
+    " s.contacts_rpc, s.contact_attempts, s.first_contact_at, s.last_contact_at, s.last_conversation_at,"
+    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid"
+    " FROM account_stats s JOIN accounts a ON a.id = s.account_id ORDER BY s.rowid", error);
+  if (read == NULL)
+    return FALSE;
+  upd = recoup_book_prepare (book,
+    "UPDATE account_stats SET score = ?1, segment = ?2, queue_rank = ?3, recommended_stage = ?4,"
+    " next_action = ?5, next_action_reason = ?6 WHERE rowid = ?7", error);
+  if (upd == NULL)
+    return FALSE;
+
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    {
+      RecoupAccountStats st;
+      const char *segment, *note, *stage;
+      g_autofree char *action = NULL, *reason = NULL;
+      gint64 score;
+
+      memset (&st, 0, sizeof st);
+      copy_text (st.account_id, sizeof st.account_id, read, 0);
+      copy_text (st.assigned_to, sizeof st.assigned_to, read, 1);
+      copy_text (st.stage, sizeof st.stage, read, 2);
+      copy_text (st.timezone, sizeof st.timezone, read, 3);
+      copy_text (st.tier, sizeof st.tier, read, 4);
+      st.lifetime_revenue = sqlite3_column_int64 (read, 5);
+      st.deleted = sqlite3_column_int (read, 6) != 0;
+      copy_text (st.currency, sizeof st.currency, read, 7);
+      st.balance = sqlite3_column_int64 (read, 8);
+      st.oldest_due_day = column_day (read, 9);
+      st.oldest_dpd = sqlite3_column_int (read, 10);
+      st.weighted_dpd = sqlite3_column_int (read, 11);
+      st.last_payment_day = column_day (read, 12);
+      st.payments_90d = sqlite3_column_int (read, 13);
+      st.paid_90d = sqlite3_column_int64 (read, 14);
+      st.promises_kept = sqlite3_column_int (read, 15);
+      st.promises_broken = sqlite3_column_int (read, 16);
+      st.promise_due_day = column_day (read, 17);
+      st.promise_broken_day = column_day (read, 18);
+      st.contacts_rpc = sqlite3_column_int (read, 19);
+      st.contact_attempts = sqlite3_column_int (read, 20);
+      st.first_contact_at = sqlite3_column_int64 (read, 21);
+      st.last_contact_at = sqlite3_column_int64 (read, 22);
+      st.last_conversation_at = sqlite3_column_int64 (read, 23);
+      st.open_dispute = sqlite3_column_int (read, 24) != 0;
+      st.follow_up_at = sqlite3_column_int64 (read, 25);
+      st.missed_installment = sqlite3_column_int (read, 26) != 0;
+
+      score = recoup_score_compute (&settings, &st, NULL, &segment, &note);
+      recoup_escalation_next (policy, &st, today, &action, &reason, &stage);
+      sqlite3_bind_int64 (upd, 1, score);
+      sqlite3_bind_text (upd, 2, segment, -1, SQLITE_STATIC);
+      sqlite3_bind_int (upd, 3, recoup_score_queue_rank (&st, segment, today));
+      sqlite3_bind_text (upd, 4, stage, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (upd, 5, action, -1, SQLITE_STATIC);
+      sqlite3_bind_text (upd, 6, reason, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (upd, 7, sqlite3_column_int64 (read, 27));
+      if (!recoup_book_step_done (book, upd, error))
+        {
+          sqlite3_reset (read);
+          return FALSE;
+        }
+      if (++done % 20000 == 0 && progress != NULL)
+        progress (done, total, progress_data);
+    }
+  sqlite3_reset (read);
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  if (progress != NULL)
+    progress (done, total, progress_data);
+  if (!recoup_book_exec (book, index_sql, error))
+    return FALSE;
+  {
+    g_autofree char *sig = recoup_score_signature (book);
+
+    if (!recoup_book_set_setting (book, "derived.signature", sig, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Many accounts, but not most of the book (a batch of a bulk write): one merge
+ * pass over the touched ids, kept in a temporary table. */
+static gboolean
+refresh_batch (RecoupBook  *book,
+               GHashTable  *account_ids,
+               GError     **error)
+{
+  const char *in = "account_id IN (SELECT id FROM temp.recoup_touched)";
+  GHashTableIter iter;
+  gpointer key;
+  sqlite3_stmt *ins;
+  Gather g;
+  gint32 today;
+  gboolean ok;
+
+  if (!book_today (book, &today, error) ||
+      !recoup_book_exec (book, "CREATE TEMP TABLE IF NOT EXISTS recoup_touched (id TEXT PRIMARY KEY);"
+                               "DELETE FROM temp.recoup_touched;", error))
+    return FALSE;
+  if (!(ins = recoup_book_prepare (book, "INSERT OR IGNORE INTO temp.recoup_touched (id) VALUES (?)", error)))
+    return FALSE;
+  g_hash_table_iter_init (&iter, account_ids);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      sqlite3_bind_text (ins, 1, key, -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (book, ins, error))
+        return FALSE;
+    }
+
+  gather_init (&g, book, today);
+  recoup_score_settings_load (book, &g.settings);
+  g.policy = recoup_escalation_policy_load (book);
+  ok = cursor_open (&g, &g.acc, sql_acc, "id IN (SELECT id FROM temp.recoup_touched)", NULL, error) &&
+       cursor_open (&g, &g.led, sql_led, "l.account_id IN (SELECT id FROM temp.recoup_touched)", NULL, error) &&
+       cursor_open (&g, &g.prom, sql_prom, in, NULL, error) &&
+       cursor_open (&g, &g.act, sql_act, in, NULL, error) &&
+       cursor_open (&g, &g.disp, sql_disp, in, NULL, error) &&
+       cursor_open (&g, &g.fu, sql_fu, in, NULL, error) &&
+       cursor_open (&g, &g.plan, sql_plan, "o.account_id IN (SELECT id FROM temp.recoup_touched)", NULL, error) &&
+       cursor_next (&g, &g.acc, error) && cursor_next (&g, &g.led, error) &&
+       cursor_next (&g, &g.prom, error) && cursor_next (&g, &g.act, error) &&
+       cursor_next (&g, &g.disp, error) && cursor_next (&g, &g.fu, error) &&
+       cursor_next (&g, &g.plan, error);
+  while (ok && g.acc.has_row)
+    {
+      RecoupAccountStats st;
+
+      ok = gather_current (&g, &st, error) && write_stats (&g, &st, error) && cursor_next (&g, &g.acc, error);
+    }
+  gather_clear (&g);
+  return ok && recoup_book_exec (book, "DELETE FROM temp.recoup_touched", error);
+}
+
+/* Called by recoup_book_commit() at the outermost commit with the accounts
+ * the transaction wrote: their derived data is recomputed in the same
+ * transaction. */
+static gboolean
+reconcile_offers (RecoupBook  *self,
+                  GHashTable  *account_ids,
+                  GError     **error)
+{
+  sqlite3_stmt *any = recoup_book_prepare (self, "SELECT EXISTS (SELECT 1 FROM offers)", error);
+  gboolean has_offers = FALSE;
+  GList *ids;
+  gboolean ok = TRUE;
+
+  if (any == NULL)
+    return FALSE;
+  if (sqlite3_step (any) == SQLITE_ROW)
+    has_offers = sqlite3_column_int (any, 0);
+  sqlite3_reset (any);
+  if (!has_offers)
+    return TRUE;
+
+  /* Iterate a copy: reconciling may add to the set. */
+  ids = g_hash_table_get_keys (account_ids);
+  for (GList *l = ids; l != NULL && ok; l = l->next)
+    {
+      g_autofree char *id = g_strdup (l->data);
+
+      ok = recoup_offer_reconcile_account (self, id, NULL, error);
+    }
+  g_list_free (ids);
+  return ok;
+}
+
 gboolean
 recoup_book_refresh_accounts (RecoupBook  *self,
                               GHashTable  *account_ids,
                               GError     **error)
 {
-  return TRUE;
+  GHashTableIter iter;
+  gpointer key;
+  Gather g;
+  gint32 today;
+  gboolean ok = TRUE;
+  guint n;
+
+  /* First the ledger follows the offers: a payment that completes a discounted
+   * settlement writes its discount, a reversal that reopens it reverses it,
+   * inside this same transaction. Those writes touch only accounts already in
+   * the set. */
+  if (!reconcile_offers (self, account_ids, error))
+    return FALSE;
+
+  n = g_hash_table_size (account_ids);
+
+  if (n > BATCH_THRESHOLD)
+    {
+      /* Accounts are never deleted (tombstones), so the largest rowid is
+       * their number, read in O(log n). */
+      sqlite3_stmt *count = recoup_book_prepare (self, "SELECT coalesce(max(rowid), 0) FROM accounts", error);
+      gint64 total = 0;
+
+      if (count == NULL)
+        return FALSE;
+      if (sqlite3_step (count) == SQLITE_ROW)
+        total = sqlite3_column_int64 (count, 0);
+      sqlite3_reset (count);
+      /* Most of the book (a first import): rebuild it whole. */
+      if ((gint64) n * 2 >= total)
+        return recoup_derived_rebuild_all (self, NULL, NULL, error);
+      return refresh_batch (self, account_ids, error);
+    }
+
+  if (!book_today (self, &today, error))
+    return FALSE;
+  gather_init (&g, self, today);
+  recoup_score_settings_load (self, &g.settings);
+  g.policy = recoup_escalation_policy_load (self);
+  g_hash_table_iter_init (&iter, account_ids);
+  while (ok && g_hash_table_iter_next (&iter, &key, NULL))
+    ok = refresh_one (&g, key, error);
+  gather_clear (&g);
+  return ok;
 }

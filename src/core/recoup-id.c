@@ -12,9 +12,50 @@ static GMutex uuid_lock;
 static gint64 uuid_last_ms;
 static guint  uuid_seq;
 
+/* One getrandom() call per id showed up in import profiles: draw 4 KiB at a
+ * time per thread and hand it out. */
+typedef struct
+{
+  guint8 bytes[4096];
+  gsize  used;
+} RandomPool;
+
+static void
+fill_random_direct (guint8 *buf,
+                    gsize   len);
+
 static void
 fill_random (guint8 *buf,
              gsize   len)
+{
+  static GPrivate pool_key = G_PRIVATE_INIT (g_free);
+  RandomPool *pool = g_private_get (&pool_key);
+
+  if (pool == NULL)
+    {
+      pool = g_new (RandomPool, 1);
+      pool->used = sizeof pool->bytes;
+      g_private_set (&pool_key, pool);
+    }
+  if (len > sizeof pool->bytes)
+    {
+      fill_random_direct (buf, len);
+      return;
+    }
+  if (pool->used + len > sizeof pool->bytes)
+    {
+      fill_random_direct (pool->bytes, sizeof pool->bytes);
+      pool->used = 0;
+    }
+  memcpy (buf, pool->bytes + pool->used, len);
+  /* Never hand out the same bytes twice. */
+  memset (pool->bytes + pool->used, 0, len);
+  pool->used += len;
+}
+
+static void
+fill_random_direct (guint8 *buf,
+                    gsize   len)
 {
   gsize done = 0;
 

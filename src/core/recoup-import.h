@@ -46,8 +46,8 @@ typedef struct
  * read, also when the import is refused (then the created/updated/unchanged
  * counts are zero and problems says why). Progress is reported in units of
  * bytes: the validation pass counts the file once, the writing pass four
- * times (total = 5 × file size). The format is described in
- * docs/import-format.md.
+ * times (total = 5 × file size; a dry run only validates: total = file size).
+ * The format is described in docs/import-format.md.
  */
 
 gboolean  recoup_import_csv          (RecoupBook          *book,

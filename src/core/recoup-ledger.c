@@ -994,38 +994,98 @@ aging_row_for (GPtrArray  *rows,
  * The whole book's aging as of a date: one row per currency. One pass over the
  * ledger in account order, allocating each account as it goes.
  */
+typedef struct
+{
+  char   id[40];
+  gint32 due_day;
+} DueDate;
+
+/* Loads the due dates of @account's invoices from @invoices, a cursor over all
+ * invoices in account order, leaving it on the first row of a later account. */
+static void
+load_due_dates (sqlite3_stmt *invoices,
+                int          *rc,
+                const char   *account,
+                GArray       *out)
+{
+  g_array_set_size (out, 0);
+  while (*rc == SQLITE_ROW)
+    {
+      int cmp = strcmp (RECOUP_BOOK_STMT_TEXT (invoices, 0), account);
+
+      if (cmp > 0)
+        break;
+      if (cmp == 0)
+        {
+          DueDate d;
+
+          g_strlcpy (d.id, RECOUP_BOOK_STMT_TEXT (invoices, 1), sizeof d.id);
+          d.due_day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (invoices, 2), NULL);
+          g_array_append_val (out, d);
+        }
+      *rc = sqlite3_step (invoices);
+    }
+}
+
+static gint32
+due_day_of (GArray     *due_dates,
+            const char *invoice_id,
+            gint32      fallback)
+{
+  for (guint i = 0; i < due_dates->len; i++)
+    {
+      DueDate *d = &g_array_index (due_dates, DueDate, i);
+
+      if (strcmp (d->id, invoice_id) == 0)
+        return d->due_day;
+    }
+  return fallback;
+}
+
+/**
+ * recoup_aging_summary:
+ *
+ * The whole book's aging as of a date: one row per currency. Two cursors in
+ * account order, the ledger and the invoices' due dates, are merged (a join
+ * per entry costs as much again), and each account is allocated as it goes.
+ */
 GPtrArray *
 recoup_aging_summary (RecoupBook  *book,
                       const char  *as_of,
                       GError     **error)
 {
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_aging_row_free);
+  g_autoptr(GArray) due_dates = g_array_new (FALSE, FALSE, sizeof (DueDate));
   RecoupAllocator alloc;
   char current[40] = "";
   char current_currency[4] = "";
   char as_of_text[11];
   gint32 as_of_day;
   sqlite3_stmt *stmt;
-  int rc;
+  sqlite3_stmt *invoices;
+  int rc, irc;
 
   if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
     return NULL;
   recoup_date_format_buf (as_of_day, as_of_text);
 
   stmt = recoup_book_prepare (book,
-    "SELECT l.account_id, l.currency, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount,"
-    " l.kind = 'reversal'"
-    " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
-    " WHERE l.effective_date <= ? ORDER BY l.account_id", error);
+    "SELECT account_id, currency, id, invoice_id, effective_date, amount, kind = 'reversal'"
+    " FROM ledger_entries WHERE effective_date <= ? ORDER BY account_id", error);
   if (stmt == NULL)
+    return NULL;
+  invoices = recoup_book_prepare (book,
+    "SELECT account_id, id, due_date FROM invoices ORDER BY account_id", error);
+  if (invoices == NULL)
     return NULL;
 
   recoup_allocator_init (&alloc);
   sqlite3_bind_text (stmt, 1, as_of_text, -1, SQLITE_STATIC);
+  irc = sqlite3_step (invoices);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *account = RECOUP_BOOK_STMT_TEXT (stmt, 0);
-      const char *due = RECOUP_BOOK_STMT_TEXT (stmt, 4);
+      const char *invoice_id = RECOUP_BOOK_STMT_TEXT (stmt, 3);
       gint32 eff;
 
       if (strcmp (account, current) != 0)
@@ -1038,16 +1098,18 @@ recoup_aging_summary (RecoupBook  *book,
           recoup_allocator_reset (&alloc);
           g_strlcpy (current, account, sizeof current);
           g_strlcpy (current_currency, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof current_currency);
+          load_due_dates (invoices, &irc, current, due_dates);
         }
-      eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 5), NULL);
-      recoup_allocator_add (&alloc, RECOUP_BOOK_STMT_TEXT (stmt, 3), RECOUP_BOOK_STMT_TEXT (stmt, 2),
-                            due ? recoup_date_parse (due, NULL) : eff, eff,
-                            sqlite3_column_int64 (stmt, 6), sqlite3_column_int (stmt, 7));
+      eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 4), NULL);
+      recoup_allocator_add (&alloc, invoice_id, RECOUP_BOOK_STMT_TEXT (stmt, 2),
+                            invoice_id ? due_day_of (due_dates, invoice_id, eff) : eff, eff,
+                            sqlite3_column_int64 (stmt, 5), sqlite3_column_int (stmt, 6));
     }
-  if (rc != SQLITE_DONE)
+  if (rc != SQLITE_DONE || (irc != SQLITE_DONE && irc != SQLITE_ROW))
     {
       recoup_book_set_sqlite_error (book, error);
       sqlite3_reset (stmt);
+      sqlite3_reset (invoices);
       recoup_allocator_clear (&alloc);
       return NULL;
     }
@@ -1057,6 +1119,7 @@ recoup_aging_summary (RecoupBook  *book,
       aging_add_account (aging_row_for (rows, current_currency), &alloc, as_of_day);
     }
   sqlite3_reset (stmt);
+  sqlite3_reset (invoices);
   recoup_allocator_clear (&alloc);
   return g_steal_pointer (&rows);
 }

@@ -25,7 +25,7 @@ static const char migration_1[] =
   "  id                    TEXT PRIMARY KEY,"
   "  name                  TEXT NOT NULL,"
   "  email                 TEXT,"
-  "  role                  TEXT NOT NULL CHECK (role IN ('owner','collector','bookkeeper')),"
+  "  role                  TEXT NOT NULL CHECK (role = 'owner' OR role = 'collector' OR role = 'bookkeeper'),"
   "  max_discount_bp       INTEGER NOT NULL DEFAULT 0 CHECK (max_discount_bp BETWEEN 0 AND 10000),"
   "  max_plan_installments INTEGER NOT NULL DEFAULT 0 CHECK (max_plan_installments >= 0),"
   "  can_override          INTEGER NOT NULL DEFAULT 0,"
@@ -60,7 +60,7 @@ static const char migration_1[] =
   "CREATE TABLE contact_points ("
   "  id         TEXT PRIMARY KEY,"
   "  account_id TEXT NOT NULL REFERENCES accounts (id),"
-  "  kind       TEXT NOT NULL CHECK (kind IN ('phone','email','address')),"
+  "  kind       TEXT NOT NULL CHECK (kind = 'phone' OR kind = 'email' OR kind = 'address'),"
   "  value      TEXT NOT NULL,"
   "  label      TEXT NOT NULL DEFAULT '',"
   "  is_primary INTEGER NOT NULL DEFAULT 0,"
@@ -92,8 +92,7 @@ static const char migration_1[] =
   "  id             TEXT PRIMARY KEY,"
   "  account_id     TEXT NOT NULL REFERENCES accounts (id),"
   "  invoice_id     TEXT REFERENCES invoices (id),"
-  "  kind           TEXT NOT NULL CHECK (kind IN ('charge','payment','fee','interest','adjustment',"
-  "                                        'waiver','discount','write-off','reversal')),"
+  "  kind           TEXT NOT NULL CHECK (kind = 'charge' OR kind = 'payment' OR kind = 'fee' OR kind = 'interest' OR kind = 'adjustment' OR kind = 'waiver' OR kind = 'discount' OR kind = 'write-off' OR kind = 'reversal'),"
   "  amount         INTEGER NOT NULL,"
   "  currency       TEXT NOT NULL,"
   "  effective_date TEXT NOT NULL,"
@@ -112,7 +111,7 @@ static const char migration_1[] =
   "CREATE TABLE activities ("
   "  id               TEXT PRIMARY KEY,"
   "  account_id       TEXT NOT NULL REFERENCES accounts (id),"
-  "  channel          TEXT NOT NULL CHECK (channel IN ('call','sms','email','letter','visit','note','system')),"
+  "  channel          TEXT NOT NULL CHECK (channel = 'call' OR channel = 'sms' OR channel = 'email' OR channel = 'letter' OR channel = 'visit' OR channel = 'note' OR channel = 'system'),"
   "  direction        TEXT NOT NULL DEFAULT 'outbound',"
   "  outcome          TEXT,"
   "  contact_point_id TEXT,"
@@ -188,7 +187,7 @@ static const char migration_1[] =
   "  account_id  TEXT NOT NULL REFERENCES accounts (id),"
   "  invoice_id  TEXT REFERENCES invoices (id),"
   "  reason      TEXT NOT NULL,"
-  "  status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','upheld','rejected')),"
+  "  status      TEXT NOT NULL DEFAULT 'open' CHECK (status = 'open' OR status = 'upheld' OR status = 'rejected'),"
   "  resolution  TEXT NOT NULL DEFAULT '',"
   "  opened_by   TEXT,"
   "  opened_at   INTEGER NOT NULL,"
@@ -219,8 +218,8 @@ static const char migration_1[] =
   "  user_id        TEXT,"
   "  entity         TEXT NOT NULL,"
   "  entity_id      TEXT NOT NULL,"
-  "  op             TEXT NOT NULL CHECK (op IN ('insert','set','transition','tombstone')),"
-  "  fields         TEXT,"
+  "  op             TEXT NOT NULL CHECK (op = 'insert' OR op = 'set' OR op = 'transition' OR op = 'tombstone'),"
+  "  fields         TEXT CHECK (op = 'tombstone' OR fields IS NOT NULL),"
   "  schema_version INTEGER NOT NULL,"
   "  server_seq     INTEGER"
   ");"
@@ -329,11 +328,59 @@ static const char migration_4[] =
   "  at        INTEGER NOT NULL"
   ");";
 
+/* Reminders and correspondence (issue 8). templates: the book's own versions of
+ * reminder templates (id = the template's name; a missing name falls back to
+ * the shipped default); synced, last writer wins per field. outbox: emails
+ * waiting to be sent; synced for the history, but only the device that queued
+ * a message (device_id) ever sends it. state: queued -> sending -> sent, or
+ * failed (retry puts it back to queued), or uncertain (a send interrupted
+ * between the SMTP transaction and recording it: never resent without the
+ * user's decision). */
+static const char migration_5[] =
+  "CREATE TABLE templates ("
+  "  id         TEXT PRIMARY KEY,"
+  "  channel    TEXT NOT NULL CHECK (channel IN ('email','letter','sms')),"
+  "  subject    TEXT NOT NULL DEFAULT '',"
+  "  body       TEXT NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  deleted    INTEGER NOT NULL DEFAULT 0"
+  ");"
+  "CREATE TABLE outbox ("
+  "  id              TEXT PRIMARY KEY,"
+  "  account_id      TEXT REFERENCES accounts (id),"
+  "  device_id       TEXT NOT NULL,"
+  "  message_id      TEXT NOT NULL UNIQUE,"
+  "  template        TEXT,"
+  "  to_addr         TEXT NOT NULL,"
+  "  subject         TEXT NOT NULL,"
+  "  body            TEXT NOT NULL,"
+  "  attachment_path TEXT,"
+  "  attachment_name TEXT,"
+  "  state           TEXT NOT NULL DEFAULT 'queued'"
+  "                  CHECK (state IN ('queued','sending','sent','failed','uncertain')),"
+  "  attempts        INTEGER NOT NULL DEFAULT 0,"
+  "  last_error      TEXT,"
+  "  created_at      INTEGER NOT NULL,"
+  "  claimed_at      INTEGER,"
+  "  sent_at         INTEGER,"
+  "  activity_id     TEXT"
+  ");"
+  "CREATE INDEX outbox_by_state ON outbox (device_id, state, created_at);"
+  "CREATE INDEX outbox_by_account ON outbox (account_id);";
+
+/* Compliance guard (issue 3): the guard counts calls and conversations per
+ * account from the activity log on every check, and the score reads contact
+ * counts for the whole book; this index answers both without table lookups. */
+static const char migration_6[] =
+  "CREATE INDEX activities_by_account_channel ON activities (account_id, channel, at, direction, outcome);";
+
 static const char * const migrations[] = {
   migration_1,
   migration_2,
   migration_3,
   migration_4,
+  migration_5,
+  migration_6,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);

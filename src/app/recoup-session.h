@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "recoup-core.h"
+#ifdef HAVE_RECOUP_GUARD
+#include "recoup-guard.h"
+#endif
+#ifdef HAVE_RECOUP_SCORE
+#include "recoup-score.h"
+#endif
+#ifdef HAVE_RECOUP_PROMISE
+#include "recoup-promise.h"
+#endif
+#ifdef HAVE_RECOUP_OFFER
+#include "recoup-offer.h"
+#endif
+#ifdef HAVE_RECOUP_DISPUTE
+#include "recoup-dispute.h"
+#endif
+
+G_BEGIN_DECLS
+
+/* Everything the account page shows, read in one go in a worker thread. */
+typedef struct
+{
+  RecoupAccount  *account;
+  GPtrArray      *contacts;     /* RecoupContactPoint */
+  GPtrArray      *invoices;     /* RecoupInvoiceBalance */
+  GPtrArray      *ledger;       /* RecoupLedgerEntry */
+  GPtrArray      *activities;   /* RecoupActivity, newest first */
+  RecoupAgingRow  aging;
+  char           *today;
+#ifdef HAVE_RECOUP_GUARD
+  /* The guard's verdict now, per channel of recoup_guard_channels. */
+  RecoupGuardVerdict *verdicts[8];
+#endif
+#ifdef HAVE_RECOUP_SCORE
+  RecoupScoreExplanation *score;
+#endif
+  GPtrArray      *promises;     /* RecoupPromise, or NULL */
+  GPtrArray      *offers;       /* RecoupOffer, or NULL */
+  GPtrArray      *disputes;     /* RecoupDispute, or NULL */
+} RecoupAccountData;
+
+#ifdef HAVE_RECOUP_GUARD
+RecoupGuardVerdict *recoup_account_data_get_verdict (RecoupAccountData *data,
+                                                     const char        *channel);
+#endif
+
+void recoup_account_data_free (RecoupAccountData *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupAccountData, recoup_account_data_free)
+
+/* A write or read run against the book in a worker thread. */
+typedef gboolean (*RecoupSessionFunc) (RecoupBook  *book,
+                                       gpointer     data,
+                                       GError     **error);
+
+/*
+ * The window's connection to the book. All SQL runs in worker threads
+ * (GTask), one at a time on this connection.
+ */
+#define RECOUP_TYPE_SESSION (recoup_session_get_type ())
+G_DECLARE_FINAL_TYPE (RecoupSession, recoup_session, RECOUP, SESSION, GObject)
+
+RecoupSession     *recoup_session_new                (const char           *path,
+                                                      GError              **error);
+const char        *recoup_session_get_path           (RecoupSession        *self);
+/* Acts as @user (id or name) from now on; call before any work is queued. */
+gboolean           recoup_session_set_user           (RecoupSession        *self,
+                                                      const char           *user,
+                                                      GError              **error);
+void               recoup_session_load_account_async (RecoupSession        *self,
+                                                      const char           *account_id,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+RecoupAccountData *recoup_session_load_account_finish (RecoupSession       *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+void               recoup_session_run_async          (RecoupSession        *self,
+                                                      RecoupSessionFunc     func,
+                                                      gpointer              data,
+                                                      GDestroyNotify        data_free,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+gboolean           recoup_session_run_finish         (RecoupSession        *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+guint              recoup_session_get_n_writes       (RecoupSession        *self);
+
+G_END_DECLS

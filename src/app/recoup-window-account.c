@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "recoup-window-private.h"
+
+/* The account page: rebuilt from a RecoupAccountData each time it loads. */
+
+static char *
+money (gint64      minor,
+       const char *currency)
+{
+  return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+}
+
+/* Joins the non-empty strings of a NULL-terminated list with " · ". */
+static char *
+join_parts (const char *first,
+            ...)
+{
+  GString *s = g_string_new (NULL);
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *p = first; p != NULL; p = va_arg (ap, const char *))
+    if (*p != '\0')
+      g_string_append_printf (s, "%s%s", s->len ? " · " : "", p);
+  va_end (ap);
+  return g_string_free (s, FALSE);
+}
+
+static GtkWidget *
+group_new (GtkBox     *box,
+           const char *title,
+           const char *description)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
+  if (description != NULL)
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+  gtk_box_append (box, group);
+  return group;
+}
+
+static GtkWidget *
+row_new (GtkWidget  *group,
+         const char *title,
+         const char *subtitle)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  if (subtitle != NULL && *subtitle != '\0')
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  return row;
+}
+
+static GtkWidget *
+suffix_label (GtkWidget  *row,
+              const char *text,
+              const char *css)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_widget_add_css_class (label, "numeric");
+  if (css != NULL)
+    gtk_widget_add_css_class (label, css);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+  return label;
+}
+
+static void
+add_header (RecoupWindow      *self,
+            RecoupAccountData *data)
+{
+  RecoupAccount *a = data->account;
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *left = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *right = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *label;
+  GtkWidget *flags;
+  g_autofree char *balance = money (data->aging.total, a->currency);
+  g_autofree char *sub = NULL;
+
+  label = gtk_label_new (a->name);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "title-1");
+  gtk_box_append (GTK_BOX (left), label);
+
+  sub = g_strdup_printf ("%s · %s%s%s", a->ref, a->stage,
+                         a->timezone != NULL ? " · " : "", a->timezone != NULL ? a->timezone : "");
+  label = gtk_label_new (sub);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_box_append (GTK_BOX (left), label);
+
+  flags = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  {
+    struct { gboolean on; const char *text; } f[] = {
+      { a->cease_communication, _("Cease communication") },
+      { a->attorney_represented, _("Attorney represented") },
+      { a->bankruptcy, _("Bankruptcy") },
+      { a->deceased, _("Deceased") },
+      { a->review_flag != NULL && *a->review_flag != '\0', _("Needs review") },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (f); i++)
+      if (f[i].on)
+        {
+          GtkWidget *chip = gtk_label_new (f[i].text);
+
+          gtk_widget_add_css_class (chip, "caption-heading");
+          gtk_widget_add_css_class (chip, "error");
+          gtk_box_append (GTK_BOX (flags), chip);
+        }
+  }
+  gtk_box_append (GTK_BOX (left), flags);
+  gtk_widget_set_hexpand (left, TRUE);
+
+  label = gtk_label_new (_("Balance"));
+  gtk_label_set_xalign (GTK_LABEL (label), 1);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_box_append (GTK_BOX (right), label);
+  label = gtk_label_new (balance);
+  gtk_label_set_xalign (GTK_LABEL (label), 1);
+  gtk_widget_add_css_class (label, "title-2");
+  gtk_widget_add_css_class (label, "numeric");
+  if (data->aging.total > 0)
+    gtk_widget_add_css_class (label, "error");
+  else
+    gtk_widget_add_css_class (label, "success");
+  gtk_box_append (GTK_BOX (right), label);
+
+  gtk_box_append (GTK_BOX (box), left);
+  gtk_box_append (GTK_BOX (box), right);
+  gtk_box_append (self->account_box, box);
+}
+
+static void
+add_aging (RecoupWindow      *self,
+           RecoupAccountData *data)
+{
+  GtkWidget *flow = gtk_flow_box_new ();
+
+  gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (flow), GTK_SELECTION_NONE);
+  gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (flow), TRUE);
+  gtk_flow_box_set_min_children_per_line (GTK_FLOW_BOX (flow), 3);
+  gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (flow), 6);
+  gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (flow), 6);
+  gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (flow), 6);
+
+  for (int b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+    {
+      GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      GtkWidget *label;
+      g_autofree char *amount = money (data->aging.buckets[b], data->account->currency);
+
+      gtk_widget_add_css_class (card, "card");
+      label = gtk_label_new (recoup_aging_bucket_label (b));
+      gtk_widget_add_css_class (label, "caption");
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_widget_set_margin_top (label, 6);
+      gtk_box_append (GTK_BOX (card), label);
+      label = gtk_label_new (amount);
+      gtk_widget_add_css_class (label, "numeric");
+      gtk_widget_add_css_class (label, data->aging.buckets[b] != 0 ? "heading" : "dim-label");
+      gtk_widget_set_margin_bottom (label, 6);
+      gtk_widget_set_margin_start (label, 6);
+      gtk_widget_set_margin_end (label, 6);
+      gtk_box_append (GTK_BOX (card), label);
+      gtk_flow_box_append (GTK_FLOW_BOX (flow), card);
+    }
+  gtk_box_append (self->account_box, flow);
+}
+
+#ifdef HAVE_RECOUP_GUARD
+static const char *
+verdict_label (RecoupVerdictKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_VERDICT_ALLOWED: return _("Contact allowed now");
+    case RECOUP_VERDICT_WARN: return _("Contact allowed, with warnings");
+    case RECOUP_VERDICT_BLOCKED: return _("Contact blocked now");
+    default: return "";
+    }
+}
+
+static char *
+verdict_reasons (RecoupGuardVerdict *v)
+{
+  GString *reasons = g_string_new (NULL);
+
+  for (guint r = 0; v->reasons != NULL && r < v->reasons->len; r++)
+    {
+      RecoupGuardReason *reason = g_ptr_array_index (v->reasons, r);
+
+      if (reasons->len > 0)
+        g_string_append (reasons, "\n");
+      g_string_append (reasons, reason->text);
+    }
+  return g_string_free (reasons, FALSE);
+}
+
+/* Calls in full; the other channels in one line each only when their verdict
+ * differs from the call's. */
+static void
+add_guard (RecoupWindow      *self,
+           RecoupAccountData *data)
+{
+  GtkWidget *group = group_new (self->account_box, _("Compliance"), NULL);
+  RecoupGuardVerdict *call = data->verdicts[0];
+  g_autoptr(GString) same = g_string_new (NULL);
+
+  for (guint i = 0; recoup_guard_channels[i] != NULL && i < G_N_ELEMENTS (data->verdicts); i++)
+    {
+      RecoupGuardVerdict *v = data->verdicts[i];
+      g_autofree char *reasons = NULL;
+      g_autofree char *title = NULL;
+      GtkWidget *row;
+      GtkWidget *icon;
+
+      if (v == NULL)
+        continue;
+      reasons = verdict_reasons (v);
+      if (i > 0 && call != NULL && v->verdict == call->verdict)
+        {
+          g_autofree char *call_reasons = verdict_reasons (call);
+
+          if (g_strcmp0 (reasons, call_reasons) == 0)
+            {
+              g_string_append_printf (same, "%s%s", same->len ? ", " : "", recoup_guard_channels[i]);
+              continue;
+            }
+        }
+      title = g_strdup_printf ("%s: %s", recoup_guard_channels[i], verdict_label (v->verdict));
+      row = row_new (group, title, reasons);
+      icon = gtk_image_new_from_icon_name (v->verdict == RECOUP_VERDICT_ALLOWED ? "emblem-ok-symbolic"
+                                           : v->verdict == RECOUP_VERDICT_WARN ? "dialog-warning-symbolic"
+                                           : "action-unavailable-symbolic");
+      gtk_widget_add_css_class (icon, v->verdict == RECOUP_VERDICT_ALLOWED ? "success"
+                                      : v->verdict == RECOUP_VERDICT_WARN ? "warning" : "error");
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+    }
+  if (same->len > 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("The same for %s"), same->str);
+
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), text);
+    }
+}
+#endif
+
+#ifdef HAVE_RECOUP_SCORE
+static void
+add_score (RecoupWindow      *self,
+           RecoupAccountData *data)
+{
+  RecoupScoreExplanation *e = data->score;
+  g_autofree char *description = NULL;
+  g_autofree char *score = NULL;
+  GtkWidget *group;
+  GtkWidget *expander;
+
+  if (e == NULL)
+    return;
+  score = g_strdup_printf ("%" G_GINT64_FORMAT, e->score);
+  description = g_strdup_printf (_("Score %s of 10000 · segment %s"), score, e->segment);
+  group = group_new (self->account_box, _("Why This Account Is Here"), NULL);
+  if (e->next_action != NULL)
+    row_new (group, e->next_action, e->next_action_reason);
+  expander = adw_expander_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), description);
+  if (e->note != NULL)
+    adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), e->note);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), expander);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      RecoupScoreItem *item = &e->items[i];
+      GtkWidget *row;
+      g_autofree char *points = NULL;
+
+      if (item->component == NULL)
+        continue;
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), item->component);
+      if (item->raw != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), item->raw);
+      points = g_strdup_printf ("+%" G_GINT64_FORMAT, item->contribution);
+      suffix_label (row, points, NULL);
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
+    }
+}
+#endif
+
+static void
+add_contacts (RecoupWindow      *self,
+              RecoupAccountData *data)
+{
+  GtkWidget *group = group_new (self->account_box, _("Contact Points"), NULL);
+
+  if (data->contacts->len == 0)
+    row_new (group, _("No contact points"), _("Edit the account to add a phone number or e-mail."));
+
+  for (guint i = 0; i < data->contacts->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (data->contacts, i);
+      g_autofree char *sub = NULL;
+      GtkWidget *row;
+      const char *icon = cp->kind == RECOUP_CONTACT_PHONE ? "call-start-symbolic"
+                       : cp->kind == RECOUP_CONTACT_EMAIL ? "mail-unread-symbolic"
+                       : "mark-location-symbolic";
+
+      sub = join_parts (*cp->label != '\0' ? cp->label : recoup_contact_kind_to_string (cp->kind),
+                       cp->is_primary ? _("primary") : "",
+                       cp->opted_out ? _("opted out") : "",
+                       NULL);
+      row = row_new (group, cp->value, sub);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name (icon));
+      if (cp->kind != RECOUP_CONTACT_ADDRESS && !cp->opted_out && !data->account->cease_communication)
+        {
+          g_autofree char *uri = g_strconcat (cp->kind == RECOUP_CONTACT_PHONE ? "tel:" : "mailto:",
+                                              cp->value, NULL);
+          GtkWidget *button = gtk_button_new_from_icon_name (cp->kind == RECOUP_CONTACT_PHONE
+                                                             ? "call-start-symbolic"
+                                                             : "mail-send-symbolic");
+
+          gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+          gtk_widget_add_css_class (button, "flat");
+          gtk_widget_set_tooltip_text (button, cp->kind == RECOUP_CONTACT_PHONE ? _("Call") : _("Write"));
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.open-uri");
+          gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", uri);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+          adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+        }
+      else if (cp->opted_out)
+        suffix_label (row, _("Do not use"), "error");
+
+      {
+        GtkWidget *toggle = gtk_button_new_from_icon_name (cp->opted_out ? "edit-undo-symbolic"
+                                                                          : "action-unavailable-symbolic");
+
+        gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
+        gtk_widget_add_css_class (toggle, "flat");
+        gtk_widget_set_tooltip_text (toggle, cp->opted_out ? _("Opt back in: the debtor agreed to this contact point again")
+                                                           : _("Opt out: the debtor asked not to be contacted here"));
+        gtk_actionable_set_action_name (GTK_ACTIONABLE (toggle), "win.set-opt-out");
+        gtk_actionable_set_action_target (GTK_ACTIONABLE (toggle), "(sb)", cp->id, !cp->opted_out);
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
+      }
+    }
+}
+
+static void
+add_invoices (RecoupWindow      *self,
+              RecoupAccountData *data)
+{
+  GtkWidget *group = group_new (self->account_box, _("Invoices"), NULL);
+
+  if (data->invoices->len == 0)
+    row_new (group, _("No invoices"), NULL);
+
+  for (guint i = 0; i < data->invoices->len; i++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (data->invoices, i);
+      g_autofree char *sub = NULL;
+      g_autofree char *open = money (ib->balance, data->account->currency);
+      g_autofree char *amount = money (ib->amount, data->account->currency);
+      g_autofree char *of = g_strdup_printf (_("of %s"), amount);
+      GtkWidget *row;
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *label;
+
+      if (ib->balance > 0 && ib->days_past_due > 0)
+        sub = g_strdup_printf (ngettext ("due %s · %d day past due", "due %s · %d days past due",
+                                         ib->days_past_due), ib->due_date, ib->days_past_due);
+      else if (ib->balance > 0)
+        sub = g_strdup_printf (_("due %s"), ib->due_date);
+      else
+        sub = g_strdup_printf (_("due %s · paid"), ib->due_date);
+      row = row_new (group, ib->ref, sub);
+      if (ib->description != NULL && *ib->description != '\0')
+        gtk_widget_set_tooltip_text (row, ib->description);
+      gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
+      label = gtk_label_new (open);
+      gtk_label_set_xalign (GTK_LABEL (label), 1);
+      gtk_widget_add_css_class (label, "numeric");
+      gtk_widget_add_css_class (label, ib->balance > 0 ? "heading" : "dim-label");
+      gtk_box_append (GTK_BOX (box), label);
+      label = gtk_label_new (of);
+      gtk_label_set_xalign (GTK_LABEL (label), 1);
+      gtk_widget_add_css_class (label, "caption");
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_box_append (GTK_BOX (box), label);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
+    }
+}
+
+static const char *
+channel_label (const char *channel)
+{
+  static const struct { const char *id; const char *label; } labels[] = {
+    { "call", N_("Call") }, { "sms", N_("Text message") }, { "email", N_("E-mail") },
+    { "letter", N_("Letter") }, { "visit", N_("Visit") }, { "note", N_("Note") },
+    { "system", N_("System") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_strcmp0 (labels[i].id, channel) == 0)
+      return _(labels[i].label);
+  return channel;
+}
+
+const char *recoup_outcome_label (const char *outcome);
+
+const char *
+recoup_outcome_label (const char *outcome)
+{
+  static const struct { const char *id; const char *label; } labels[] = {
+    { "right-party", N_("Spoke to the debtor") }, { "promise", N_("Promise to pay") },
+    { "refused", N_("Refused to pay") }, { "dispute", N_("Disputed") },
+    { "no-answer", N_("No answer") }, { "voicemail", N_("Left voicemail") },
+    { "wrong-number", N_("Wrong number") }, { "callback-requested", N_("Call back") },
+    { "sent", N_("Sent") }, { "delivered", N_("Delivered") }, { "bounced", N_("Bounced") },
+  };
+
+  if (outcome == NULL)
+    return "";
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_strcmp0 (labels[i].id, outcome) == 0)
+      return _(labels[i].label);
+  return outcome;
+}
+
+static char *
+format_instant (gint64 ms)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (ms / 1000);
+
+  return dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("");
+}
+
+static void
+add_activities (RecoupWindow      *self,
+                RecoupAccountData *data)
+{
+  GtkWidget *group = group_new (self->account_box, _("Activity"), NULL);
+
+  if (data->activities->len == 0)
+    row_new (group, _("No contact yet"), _("Logged calls, visits and messages appear here, newest first."));
+
+  for (guint i = 0; i < data->activities->len; i++)
+    {
+      RecoupActivity *act = g_ptr_array_index (data->activities, i);
+      g_autofree char *when = format_instant (act->at);
+      g_autofree char *title = NULL;
+      g_autofree char *sub = NULL;
+      GtkWidget *row;
+
+      if (act->outcome != NULL)
+        title = g_strdup_printf ("%s — %s", channel_label (act->channel), recoup_outcome_label (act->outcome));
+      else
+        title = g_strdup (channel_label (act->channel));
+      sub = join_parts (when,
+                       act->user_name != NULL ? act->user_name : "",
+                       act->notes != NULL ? act->notes : "",
+                       NULL);
+      row = row_new (group, title, sub);
+      if (act->override_reason != NULL)
+        {
+          g_autofree char *tip = g_strdup_printf (_("Guard overridden: %s"), act->override_reason);
+
+          gtk_widget_set_tooltip_text (suffix_label (row, _("Override"), "warning"), tip);
+        }
+    }
+}
+
+static void
+add_ledger (RecoupWindow      *self,
+            RecoupAccountData *data)
+{
+  GtkWidget *group = group_new (self->account_box, _("Ledger"),
+                                _("Every charge, payment and correction; a mistake is corrected by a reversal."));
+
+  for (guint n = data->ledger->len; n > 0; n--)
+    {
+      RecoupLedgerEntry *e = g_ptr_array_index (data->ledger, n - 1);
+      g_autofree char *amount = money (e->amount, e->currency);
+      g_autofree char *sub = NULL;
+      GtkWidget *row;
+
+      sub = join_parts (e->effective_date,
+                       e->invoice_ref != NULL ? e->invoice_ref : "",
+                       e->method != NULL ? e->method : "",
+                       e->reversed_by != NULL ? _("reversed") : "",
+                       e->memo != NULL ? e->memo : "",
+                       NULL);
+      row = row_new (group, e->kind, sub);
+      suffix_label (row, amount, e->amount < 0 ? "success" : NULL);
+      if (g_strcmp0 (e->kind, "payment") == 0 && e->reversed_by == NULL)
+        {
+          GtkWidget *button = gtk_button_new_from_icon_name ("edit-undo-symbolic");
+
+          gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+          gtk_widget_add_css_class (button, "flat");
+          gtk_widget_set_tooltip_text (button, _("Reverse this payment"));
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.reverse-entry");
+          gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", e->id);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+        }
+    }
+}
+
+static void
+add_promises_offers_disputes (RecoupWindow      *self,
+                              RecoupAccountData *data)
+{
+  const char *currency = data->account->currency;
+
+#ifdef HAVE_RECOUP_PROMISE
+  if (data->promises != NULL && data->promises->len > 0)
+    {
+      GtkWidget *group = group_new (self->account_box, _("Promises"), NULL);
+
+      for (guint n = data->promises->len; n > 0; n--)
+        {
+          RecoupPromise *p = g_ptr_array_index (data->promises, n - 1);
+          g_autofree char *amount = money (p->amount, currency);
+          g_autofree char *paid = money (p->paid, currency);
+          g_autofree char *title = g_strdup_printf (_("%s by %s"), amount, p->due_date);
+          g_autofree char *sub = g_strdup_printf (_("made %s · %s paid"), p->made_on, paid);
+          GtkWidget *row = row_new (group, title, sub);
+
+          suffix_label (row, recoup_promise_status_to_string (p->status),
+                        p->status == RECOUP_PROMISE_KEPT ? "success"
+                        : p->status == RECOUP_PROMISE_PENDING ? NULL : "error");
+        }
+    }
+#endif
+#ifdef HAVE_RECOUP_OFFER
+  if (data->offers != NULL && data->offers->len > 0)
+    {
+      GtkWidget *group = group_new (self->account_box, _("Offers and Plans"), NULL);
+
+      for (guint n = data->offers->len; n > 0; n--)
+        {
+          RecoupOffer *o = g_ptr_array_index (data->offers, n - 1);
+          g_autofree char *total = money (o->total, o->currency);
+          g_autofree char *title = g_strdup_printf ("%s · %s", recoup_offer_kind_to_string (o->kind), total);
+          g_autofree char *sub = NULL;
+          GtkWidget *expander = adw_expander_row_new ();
+
+          if (o->installments > 1)
+            sub = g_strdup_printf (_("%d installments, %s · %s"), o->installments,
+                                   recoup_frequency_to_string (o->frequency),
+                                   o->needs_approval && !o->approved ? _("waiting for approval") : "");
+          else
+            sub = g_strdup (o->needs_approval && !o->approved ? _("waiting for approval") : "");
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
+          adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), sub);
+          {
+            GtkWidget *state = gtk_label_new (recoup_offer_state_to_string (o->state));
+
+            gtk_widget_add_css_class (state, "dim-label");
+            adw_expander_row_add_action (ADW_EXPANDER_ROW (expander), state);
+          }
+          for (guint i = 0; o->schedule != NULL && i < o->schedule->len; i++)
+            {
+              RecoupInstallment *inst = &g_array_index (o->schedule, RecoupInstallment, i);
+              g_autofree char *due = recoup_date_format (inst->due_day);
+              g_autofree char *amount = money (inst->amount, o->currency);
+              g_autofree char *label = g_strdup_printf (_("Installment %u · %s"), inst->seq, due);
+              GtkWidget *row = adw_action_row_new ();
+
+              adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), label);
+              adw_action_row_set_subtitle (ADW_ACTION_ROW (row), recoup_installment_status_to_string (inst->status));
+              suffix_label (row, amount, NULL);
+              adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
+            }
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), expander);
+        }
+    }
+#endif
+#ifdef HAVE_RECOUP_DISPUTE
+  if (data->disputes != NULL && data->disputes->len > 0)
+    {
+      GtkWidget *group = group_new (self->account_box, _("Disputes"), NULL);
+
+      for (guint i = 0; i < data->disputes->len; i++)
+        {
+          RecoupDispute *d = g_ptr_array_index (data->disputes, i);
+          g_autofree char *when = format_instant (d->opened_at);
+          g_autofree char *sub = join_parts (when, d->invoice_ref != NULL ? d->invoice_ref : _("whole account"),
+                                             d->resolution != NULL ? d->resolution : "", NULL);
+          GtkWidget *row = row_new (group, d->reason, sub);
+
+          suffix_label (row, d->status, g_strcmp0 (d->status, "open") == 0 ? "warning" : NULL);
+          if (g_strcmp0 (d->status, "open") == 0)
+            {
+              GtkWidget *button = gtk_button_new_with_label (_("Resolve…"));
+
+              gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+              gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.resolve-dispute");
+              gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", d->id);
+              adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+            }
+        }
+    }
+#endif
+  (void) currency;
+}
+
+void
+recoup_window_build_account (RecoupWindow *self)
+{
+  RecoupAccountData *data = self->data;
+  GtkWidget *child;
+  GtkAdjustment *vadj;
+  g_autofree char *balance = NULL;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->account_box))) != NULL)
+    gtk_box_remove (self->account_box, child);
+
+  if (data == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->account_stack, "none");
+      adw_window_title_set_title (self->account_title, "");
+      adw_window_title_set_subtitle (self->account_title, "");
+      return;
+    }
+
+  adw_window_title_set_title (self->account_title, data->account->name);
+  adw_window_title_set_subtitle (self->account_title, data->account->ref);
+
+  add_header (self, data);
+  add_aging (self, data);
+#ifdef HAVE_RECOUP_GUARD
+  add_guard (self, data);
+#endif
+#ifdef HAVE_RECOUP_SCORE
+  add_score (self, data);
+#endif
+  add_contacts (self, data);
+  add_invoices (self, data);
+  add_promises_offers_disputes (self, data);
+  add_activities (self, data);
+  add_ledger (self, data);
+
+  /* The list row shows the balance too: keep it in step. */
+  {
+    RecoupAccountItem *item = gtk_single_selection_get_selected_item (self->selection);
+
+    if (item != NULL && g_strcmp0 (recoup_account_item_get_id (item), data->account->id) == 0)
+      recoup_account_item_set_balance (item, data->aging.total);
+  }
+
+  vadj = gtk_scrolled_window_get_vadjustment (self->account_scroller);
+  gtk_adjustment_set_value (vadj, 0);
+  gtk_stack_set_visible_child_name (self->account_stack, "account");
+}

@@ -1,0 +1,1698 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "recoup-window-private.h"
+#ifdef HAVE_RECOUP_PROMISE
+#include "recoup-promise.h"
+#endif
+#ifdef HAVE_RECOUP_IMPORT
+#include "recoup-import.h"
+#endif
+
+const char *recoup_outcome_label (const char *outcome);
+
+/*
+ * Dialogs are modal windows with Cancel and Save in the header bar. Every
+ * field is validated as the user types (by core's parsers); Save stays
+ * disabled while a field is wrong, and the field says what is wrong. The
+ * write runs in a worker thread; an error keeps the dialog open.
+ *
+ * Widgets carry names ("amount", "save", ...) so UI tests can drive them.
+ */
+
+typedef struct
+{
+  RecoupWindow *window;
+  GtkWindow    *dialog;
+  GtkWidget    *save;
+  GtkWidget    *error_label;
+  GtkWidget    *channel;
+  GtkWidget    *contact;
+  GtkWidget    *outcome;
+  GtkWidget    *notes;
+  GtkWidget    *promise;
+  GtkWidget    *amount;
+  GtkWidget    *date;
+  GtkWidget    *method;
+  GtkWidget    *reference;
+  GtkWidget    *verdict_row;
+  GtkWidget    *verdict_icon;
+  GtkWidget    *override;
+  GPtrArray    *contact_ids;
+  GArray       *contact_kinds;
+  char         *account_id;
+  char         *currency;
+  gboolean      busy;
+} Form;
+
+static void
+form_free (Form *form)
+{
+  g_clear_pointer (&form->contact_ids, g_ptr_array_unref);
+  g_clear_pointer (&form->contact_kinds, g_array_unref);
+  g_free (form->account_id);
+  g_free (form->currency);
+  g_free (form);
+}
+
+static const char * const contact_channels[] = { "call", "visit", "email", "sms", "letter", "note", NULL };
+static const char * const contact_outcomes[] = {
+  "right-party", "no-answer", "voicemail", "wrong-number", "promise",
+  "refused", "dispute", "callback-requested", "sent", "delivered", "bounced", NULL
+};
+static const char * const payment_methods[] = { "cash", "cheque", "card", "bank-transfer", "other", NULL };
+
+static const char *
+channel_label (const char *channel)
+{
+  if (g_str_equal (channel, "call")) return _("Call");
+  if (g_str_equal (channel, "visit")) return _("Visit");
+  if (g_str_equal (channel, "email")) return _("E-mail");
+  if (g_str_equal (channel, "sms")) return _("Text message");
+  if (g_str_equal (channel, "letter")) return _("Letter");
+  if (g_str_equal (channel, "note")) return _("Note");
+  return channel;
+}
+
+static const char *
+method_label (const char *method)
+{
+  if (g_str_equal (method, "cash")) return _("Cash");
+  if (g_str_equal (method, "cheque")) return _("Cheque");
+  if (g_str_equal (method, "card")) return _("Card");
+  if (g_str_equal (method, "bank-transfer")) return _("Bank transfer");
+  return _("Other");
+}
+
+static void
+set_field_error (GtkWidget  *row,
+                 gboolean    bad)
+{
+  if (bad)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+}
+
+static void
+form_set_error (Form       *form,
+                const char *message)
+{
+  gtk_label_set_text (GTK_LABEL (form->error_label), message != NULL ? message : "");
+  gtk_widget_set_visible (form->error_label, message != NULL);
+}
+
+static GtkWidget *
+combo_row_new (const char         *title,
+               const char         *name,
+               const char * const *labels)
+{
+  GtkWidget *row = adw_combo_row_new ();
+  g_autoptr(GtkStringList) list = gtk_string_list_new (labels);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (list));
+  gtk_widget_set_name (row, name);
+  return row;
+}
+
+static GtkWidget *
+entry_row_new (const char *title,
+               const char *name,
+               const char *text)
+{
+  GtkWidget *row = adw_entry_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_widget_set_name (row, name);
+  if (text != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (row), text);
+  return row;
+}
+
+static void
+cancel_clicked_cb (GtkButton *button,
+                   Form      *form)
+{
+  gtk_window_destroy (form->dialog);
+}
+
+/* A modal window: header bar with Cancel and Save, a preferences page. */
+static Form *
+form_new (RecoupWindow  *window,
+          const char    *title,
+          const char    *save_label,
+          GtkWidget    **out_page)
+{
+  Form *form = g_new0 (Form, 1);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+  GtkWidget *page = adw_preferences_page_new ();
+
+  form->window = window;
+  form->dialog = GTK_WINDOW (adw_window_new ());
+  form->account_id = g_strdup (window->data->account->id);
+  form->currency = g_strdup (window->data->account->currency);
+  gtk_window_set_title (form->dialog, title);
+  gtk_window_set_modal (form->dialog, TRUE);
+  gtk_window_set_transient_for (form->dialog, GTK_WINDOW (window));
+  gtk_window_set_default_size (form->dialog, 520, 620);
+  gtk_window_set_destroy_with_parent (form->dialog, TRUE);
+  g_object_set_data_full (G_OBJECT (form->dialog), "recoup-form", form, (GDestroyNotify) form_free);
+
+  adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
+  adw_header_bar_set_show_start_title_buttons (ADW_HEADER_BAR (header), FALSE);
+  g_signal_connect (cancel, "clicked", G_CALLBACK (cancel_clicked_cb), form);
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header), cancel);
+  form->save = gtk_button_new_with_mnemonic (save_label);
+  gtk_widget_set_name (form->save, "save");
+  gtk_widget_add_css_class (form->save, "suggested-action");
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), form->save);
+  gtk_window_set_default_widget (form->dialog, form->save);
+
+  form->error_label = gtk_label_new (NULL);
+  gtk_widget_set_name (form->error_label, "error");
+  gtk_label_set_wrap (GTK_LABEL (form->error_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (form->error_label), 0);
+  gtk_widget_add_css_class (form->error_label, "error");
+  gtk_widget_set_margin_start (form->error_label, 18);
+  gtk_widget_set_margin_end (form->error_label, 18);
+  gtk_widget_set_margin_top (form->error_label, 12);
+  gtk_widget_set_visible (form->error_label, FALSE);
+
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), form->error_label);
+  gtk_widget_set_vexpand (page, TRUE);
+  gtk_box_append (GTK_BOX (box), page);
+  adw_window_set_content (ADW_WINDOW (form->dialog), box);
+
+  {
+    GtkShortcutController *sc = GTK_SHORTCUT_CONTROLLER (gtk_shortcut_controller_new ());
+
+    gtk_shortcut_controller_add_shortcut (sc, gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                                gtk_named_action_new ("window.close")));
+    gtk_widget_add_controller (GTK_WIDGET (form->dialog), GTK_EVENT_CONTROLLER (sc));
+  }
+
+  g_set_weak_pointer (&window->dialog, form->dialog);
+  *out_page = page;
+  return form;
+}
+
+static GtkWidget *
+page_group (GtkWidget  *page,
+            const char *title,
+            const char *description)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+
+  if (title != NULL)
+    adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
+  if (description != NULL)
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+  return group;
+}
+
+/* Checks an amount field; returns the amount or -1 and marks the field. */
+static gint64
+check_amount (Form       *form,
+              GtkWidget  *row,
+              GString    *problems)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
+  g_autoptr(GError) error = NULL;
+  gint64 minor = 0;
+
+  if (*text == '\0')
+    {
+      set_field_error (row, TRUE);
+      g_string_append_printf (problems, "%s\n", _("Amount: enter the amount paid, e.g. 125.00."));
+      return -1;
+    }
+  if (!recoup_money_parse (text, form->currency, &minor, &error))
+    {
+      set_field_error (row, TRUE);
+      g_string_append_printf (problems, _("Amount: %s\n"), error->message);
+      return -1;
+    }
+  if (minor <= 0)
+    {
+      set_field_error (row, TRUE);
+      g_string_append_printf (problems, "%s\n", _("Amount: must be more than zero."));
+      return -1;
+    }
+  set_field_error (row, FALSE);
+  return minor;
+}
+
+static gboolean
+check_date (GtkWidget  *row,
+            GString    *problems)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
+  g_autoptr(GError) error = NULL;
+
+  if (recoup_date_parse (text, &error) == RECOUP_DATE_INVALID)
+    {
+      set_field_error (row, TRUE);
+      g_string_append_printf (problems, _("Date: “%s” is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01.\n"),
+                              text);
+      return FALSE;
+    }
+  set_field_error (row, FALSE);
+  return TRUE;
+}
+
+static void
+form_finish_problems (Form    *form,
+                      GString *problems)
+{
+  if (problems->len > 0)
+    {
+      g_strchomp (problems->str);
+      form_set_error (form, problems->str);
+    }
+  else
+    form_set_error (form, NULL);
+  gtk_widget_set_sensitive (form->save, problems->len == 0 && !form->busy);
+}
+
+static void
+form_write_done (Form         *form,
+                 GAsyncResult *result,
+                 const char   *toast)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupWindow *window = form->window;
+
+  if (!recoup_session_run_finish (window->session, result, &error))
+    {
+      form->busy = FALSE;
+      gtk_widget_set_sensitive (form->save, TRUE);
+      form_set_error (form, error->message);
+      g_free (window->last_error);
+      window->last_error = g_strdup (error->message);
+      return;
+    }
+  recoup_window_toast (window, toast);
+  recoup_window_reload_account (window);
+  gtk_window_destroy (form->dialog);
+}
+
+/* ---- log a contact ----------------------------------------------------- */
+
+typedef struct
+{
+  char   *account_id;
+  char   *channel;
+  char   *outcome;
+  char   *contact_point_id;
+  char   *notes;
+  char   *override_reason;
+  gint64  promise_amount;
+  char   *promise_date;
+} ContactWrite;
+
+static void
+contact_write_free (ContactWrite *w)
+{
+  g_free (w->account_id);
+  g_free (w->channel);
+  g_free (w->outcome);
+  g_free (w->contact_point_id);
+  g_free (w->notes);
+  g_free (w->override_reason);
+  g_free (w->promise_date);
+  g_free (w);
+}
+
+static gboolean
+contact_write (RecoupBook  *book,
+               gpointer     data,
+               GError     **error)
+{
+  ContactWrite *w = data;
+  RecoupActivitySpec spec = { 0 };
+  g_autofree char *activity_id = NULL;
+
+  spec.account_id = w->account_id;
+  spec.channel = w->channel;
+  spec.outcome = w->outcome;
+  spec.contact_point_id = w->contact_point_id;
+  spec.notes = w->notes;
+  spec.override_reason = w->override_reason;
+
+#ifdef HAVE_RECOUP_GUARD
+  /* The guard decides at the moment of writing, not when the dialog opened. */
+  if (g_strv_contains (recoup_guard_channels, w->channel))
+    {
+      g_autoptr(RecoupGuardVerdict) verdict = NULL;
+
+      if (!recoup_guard_check (book, w->account_id, w->channel, 0, recoup_book_get_user_id (book),
+                               &verdict, error))
+        return FALSE;
+      if (verdict->verdict == RECOUP_VERDICT_BLOCKED)
+        {
+          g_autoptr(GString) reasons = g_string_new (NULL);
+
+          for (guint i = 0; i < verdict->reasons->len; i++)
+            {
+              RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, i);
+
+              if (reason->blocks)
+                g_string_append_printf (reasons, "%s%s", reasons->len ? "; " : "", reason->text);
+            }
+          if (w->override_reason == NULL)
+            {
+              g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED,
+                           _("The compliance guard blocks this contact: %s. Nothing was logged."), reasons->str);
+              return FALSE;
+            }
+          if (!verdict->may_override)
+            {
+              g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                           _("The compliance guard blocks this contact (%s) and your role may not override it. "
+                             "Ask the owner."), reasons->str);
+              return FALSE;
+            }
+        }
+    }
+#endif
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  activity_id = recoup_activity_log (book, &spec, error);
+  if (activity_id == NULL)
+    goto fail;
+#ifdef HAVE_RECOUP_PROMISE
+  if (w->promise_amount > 0)
+    {
+      RecoupPromiseSpec ps = { 0 };
+      g_autofree char *promise_id = NULL;
+
+      ps.account_id = w->account_id;
+      ps.amount = w->promise_amount;
+      ps.due_date = w->promise_date;
+      ps.channel = w->channel;
+      ps.activity_id = activity_id;
+      ps.grace_days = -1;
+      promise_id = recoup_promise_add (book, &ps, error);
+      if (promise_id == NULL)
+        goto fail;
+    }
+#endif
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+static void
+contact_show_verdict (Form     *form,
+                      GString  *problems)
+{
+#ifdef HAVE_RECOUP_GUARD
+  RecoupAccountData *data = form->window->data;
+  guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
+  RecoupGuardVerdict *v = data != NULL ? recoup_account_data_get_verdict (data, contact_channels[ch]) : NULL;
+  g_autoptr(GString) reasons = g_string_new (NULL);
+  const char *title;
+  const char *icon;
+  const char *css;
+
+  gtk_widget_remove_css_class (form->verdict_icon, "success");
+  gtk_widget_remove_css_class (form->verdict_icon, "warning");
+  gtk_widget_remove_css_class (form->verdict_icon, "error");
+  if (v == NULL)
+    {
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->verdict_row), _("No compliance check for notes"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (form->verdict_row), "");
+      gtk_image_set_from_icon_name (GTK_IMAGE (form->verdict_icon), "emblem-ok-symbolic");
+      gtk_widget_set_visible (form->override, FALSE);
+      return;
+    }
+  for (guint i = 0; v->reasons != NULL && i < v->reasons->len; i++)
+    {
+      RecoupGuardReason *reason = g_ptr_array_index (v->reasons, i);
+
+      g_string_append_printf (reasons, "%s%s", reasons->len ? "\n" : "", reason->text);
+    }
+  if (v->verdict == RECOUP_VERDICT_BLOCKED)
+    {
+      title = v->may_override ? _("Blocked — you may override with a reason") : _("Blocked — contact not allowed now");
+      icon = "action-unavailable-symbolic";
+      css = "error";
+    }
+  else if (v->verdict == RECOUP_VERDICT_WARN)
+    {
+      title = _("Allowed, with warnings");
+      icon = "dialog-warning-symbolic";
+      css = "warning";
+    }
+  else
+    {
+      title = _("Allowed now");
+      icon = "emblem-ok-symbolic";
+      css = "success";
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->verdict_row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (form->verdict_row), reasons->str);
+  gtk_image_set_from_icon_name (GTK_IMAGE (form->verdict_icon), icon);
+  gtk_widget_add_css_class (form->verdict_icon, css);
+
+  gtk_widget_set_visible (form->override, v->verdict == RECOUP_VERDICT_BLOCKED && v->may_override);
+  if (v->verdict == RECOUP_VERDICT_BLOCKED)
+    {
+      if (!v->may_override)
+        g_string_append_printf (problems, "%s\n", _("The compliance guard blocks this contact and your role "
+                                                     "may not override it."));
+      else if (*gtk_editable_get_text (GTK_EDITABLE (form->override)) == '\0')
+        g_string_append_printf (problems, "%s\n", _("Override reason: say why this blocked contact is "
+                                                     "necessary; it is recorded."));
+    }
+#endif
+}
+
+static void
+contact_validate (Form *form)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+
+  contact_show_verdict (form, problems);
+
+  if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
+    {
+      check_amount (form, form->amount, problems);
+      check_date (form->date, problems);
+    }
+  else
+    {
+      set_field_error (form->amount, FALSE);
+      set_field_error (form->date, FALSE);
+    }
+  form_finish_problems (form, problems);
+}
+
+static void
+contact_changed_cb (Form *form)
+{
+  contact_validate (form);
+}
+
+/* Picks the first contact point that suits the channel (a phone for a call). */
+static void
+channel_changed_cb (Form *form)
+{
+  const char *channel = contact_channels[adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel))];
+  int kind = g_str_equal (channel, "email") ? RECOUP_CONTACT_EMAIL
+           : g_str_equal (channel, "letter") || g_str_equal (channel, "visit") ? RECOUP_CONTACT_ADDRESS
+           : g_str_equal (channel, "note") ? -1
+           : RECOUP_CONTACT_PHONE;
+  guint pick = 0;
+
+  for (guint i = 0; kind >= 0 && i < form->contact_kinds->len; i++)
+    if (g_array_index (form->contact_kinds, int, i) == kind)
+      {
+        pick = i + 1;
+        break;
+      }
+  adw_combo_row_set_selected (ADW_COMBO_ROW (form->contact), pick);
+  contact_validate (form);
+}
+
+static void
+contact_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+
+  if (form != NULL)
+    form_write_done (form, result, _("Contact logged"));
+}
+
+static void
+contact_save_cb (Form *form)
+{
+  ContactWrite *w = g_new0 (ContactWrite, 1);
+  guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
+  guint oc = adw_combo_row_get_selected (ADW_COMBO_ROW (form->outcome));
+  guint cp = adw_combo_row_get_selected (ADW_COMBO_ROW (form->contact));
+  const char *notes = gtk_editable_get_text (GTK_EDITABLE (form->notes));
+
+  contact_validate (form);
+  if (!gtk_widget_get_sensitive (form->save))
+    {
+      contact_write_free (w);
+      return;
+    }
+
+  w->account_id = g_strdup (form->account_id);
+  w->channel = g_strdup (contact_channels[ch]);
+  w->outcome = oc > 0 ? g_strdup (contact_outcomes[oc - 1]) : NULL;
+  w->contact_point_id = cp > 0 ? g_strdup (g_ptr_array_index (form->contact_ids, cp - 1)) : NULL;
+  w->notes = g_strdup (notes);
+  if (form->override != NULL && gtk_widget_get_visible (form->override))
+    w->override_reason = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->override)));
+  if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
+    {
+      recoup_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency,
+                          &w->promise_amount, NULL);
+      w->promise_date = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->date)));
+      if (w->outcome == NULL)
+        w->outcome = g_strdup ("promise");
+    }
+
+  form->busy = TRUE;
+  gtk_widget_set_sensitive (form->save, FALSE);
+  recoup_session_run_async (form->window->session, contact_write, w, (GDestroyNotify) contact_write_free,
+                            NULL, contact_saved_cb, g_object_ref (form->dialog));
+}
+
+void
+recoup_window_log_contact (RecoupWindow *self)
+{
+  RecoupAccountData *data = self->data;
+  g_autoptr(GPtrArray) channel_labels = g_ptr_array_new ();
+  g_autoptr(GPtrArray) outcome_labels = g_ptr_array_new ();
+  g_autoptr(GPtrArray) contact_labels = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = NULL;
+  g_autofree char *week = NULL;
+  GtkWidget *page;
+  GtkWidget *group;
+  Form *form;
+
+  if (data == NULL)
+    {
+      recoup_window_toast (self, _("Pick an account from the worklist first."));
+      return;
+    }
+
+  title = g_strdup_printf (_("Log Contact — %s"), data->account->name);
+  form = form_new (self, title, _("_Save"), &page);
+  gtk_widget_set_name (GTK_WIDGET (form->dialog), "log-contact");
+
+  if (data->account->cease_communication)
+    {
+      group = page_group (page, NULL, NULL);
+      GtkWidget *label = gtk_label_new (_("This account asked Recoup to cease communication. Only log what "
+                                          "the debtor initiated or what the law requires."));
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_widget_add_css_class (label, "warning");
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), label);
+    }
+
+  for (guint i = 0; contact_channels[i] != NULL; i++)
+    g_ptr_array_add (channel_labels, (gpointer) channel_label (contact_channels[i]));
+  g_ptr_array_add (channel_labels, NULL);
+  g_ptr_array_add (outcome_labels, (gpointer) _("No outcome"));
+  for (guint i = 0; contact_outcomes[i] != NULL; i++)
+    g_ptr_array_add (outcome_labels, (gpointer) recoup_outcome_label (contact_outcomes[i]));
+  g_ptr_array_add (outcome_labels, NULL);
+
+  form->contact_ids = g_ptr_array_new_with_free_func (g_free);
+  form->contact_kinds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_ptr_array_add (contact_labels, g_strdup (_("None")));
+  for (guint i = 0; i < data->contacts->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (data->contacts, i);
+
+      if (cp->opted_out)
+        continue;
+      g_ptr_array_add (form->contact_ids, g_strdup (cp->id));
+      g_array_append_val (form->contact_kinds, cp->kind);
+      g_ptr_array_add (contact_labels, g_strdup (cp->value));
+    }
+  g_ptr_array_add (contact_labels, NULL);
+
+  group = page_group (page, _("Compliance"), NULL);
+  form->verdict_row = adw_action_row_new ();
+  gtk_widget_set_name (form->verdict_row, "verdict");
+  form->verdict_icon = gtk_image_new ();
+  adw_action_row_add_prefix (ADW_ACTION_ROW (form->verdict_row), form->verdict_icon);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->verdict_row);
+  form->override = entry_row_new (_("Override reason"), "override", NULL);
+  gtk_widget_set_visible (form->override, FALSE);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->override);
+#ifndef HAVE_RECOUP_GUARD
+  gtk_widget_set_visible (group, FALSE);
+#endif
+
+  group = page_group (page, _("Contact"), NULL);
+  form->channel = combo_row_new (_("Channel"), "channel", (const char * const *) channel_labels->pdata);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->channel);
+  form->contact = combo_row_new (_("Contact point"), "contact-point", (const char * const *) contact_labels->pdata);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->contact);
+  form->outcome = combo_row_new (_("Outcome"), "outcome", (const char * const *) outcome_labels->pdata);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (form->outcome), 1);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->outcome);
+  form->notes = entry_row_new (_("Notes"), "notes", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
+
+  {
+    g_autoptr(GDate) date = g_date_new ();
+    gint32 today = recoup_date_parse (data->today, NULL);
+
+    week = recoup_date_format (today + 7);
+  }
+
+#ifdef HAVE_RECOUP_PROMISE
+  group = page_group (page, NULL, NULL);
+  form->promise = adw_expander_row_new ();
+  gtk_widget_set_name (form->promise, "promise");
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->promise), _("Promise to Pay"));
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (form->promise), _("The debtor promised an amount by a date"));
+  adw_expander_row_set_show_enable_switch (ADW_EXPANDER_ROW (form->promise), TRUE);
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (form->promise), FALSE);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->promise);
+#endif
+  form->amount = entry_row_new (_("Amount"), "amount", NULL);
+  form->date = entry_row_new (_("Pay by (YYYY-MM-DD)"), "date", week);
+  if (form->promise != NULL)
+    {
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (form->promise), form->amount);
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (form->promise), form->date);
+      g_signal_connect_swapped (form->promise, "notify::enable-expansion", G_CALLBACK (contact_changed_cb), form);
+    }
+  else
+    {
+      g_object_ref_sink (form->amount);
+      g_object_ref_sink (form->date);
+      g_object_set_data_full (G_OBJECT (form->dialog), "amount", form->amount, g_object_unref);
+      g_object_set_data_full (G_OBJECT (form->dialog), "date", form->date, g_object_unref);
+    }
+
+  g_signal_connect_swapped (form->channel, "notify::selected", G_CALLBACK (channel_changed_cb), form);
+  channel_changed_cb (form);
+  g_signal_connect_swapped (form->override, "changed", G_CALLBACK (contact_changed_cb), form);
+  g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (contact_changed_cb), form);
+  g_signal_connect_swapped (form->date, "changed", G_CALLBACK (contact_changed_cb), form);
+  g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (contact_save_cb), form);
+
+  contact_validate (form);
+  gtk_window_present (form->dialog);
+  gtk_widget_grab_focus (form->channel);
+}
+
+/* ---- record a payment -------------------------------------------------- */
+
+typedef struct
+{
+  char   *account_id;
+  gint64  amount;
+  char   *date;
+  char   *method;
+  char   *reference;
+  char   *memo;
+} PaymentWrite;
+
+static void
+payment_write_free (PaymentWrite *w)
+{
+  g_free (w->account_id);
+  g_free (w->date);
+  g_free (w->method);
+  g_free (w->reference);
+  g_free (w->memo);
+  g_free (w);
+}
+
+static gboolean
+payment_write (RecoupBook  *book,
+               gpointer     data,
+               GError     **error)
+{
+  PaymentWrite *w = data;
+  RecoupEntrySpec spec = { 0 };
+  g_autofree char *id = NULL;
+
+  spec.kind = RECOUP_ENTRY_PAYMENT;
+  spec.account_id = w->account_id;
+  spec.amount = w->amount;
+  spec.effective_date = w->date;
+  spec.method = w->method;
+  spec.reference = *w->reference != '\0' ? w->reference : NULL;
+  spec.memo = w->memo;
+  id = recoup_ledger_record (book, &spec, error);
+  return id != NULL;
+}
+
+static void
+payment_validate (Form *form)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+
+  check_amount (form, form->amount, problems);
+  check_date (form->date, problems);
+  form_finish_problems (form, problems);
+}
+
+static void
+payment_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+
+  if (form != NULL)
+    form_write_done (form, result, _("Payment recorded"));
+}
+
+static void
+payment_save_cb (Form *form)
+{
+  PaymentWrite *w;
+
+  payment_validate (form);
+  if (!gtk_widget_get_sensitive (form->save))
+    return;
+
+  w = g_new0 (PaymentWrite, 1);
+  w->account_id = g_strdup (form->account_id);
+  recoup_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency, &w->amount, NULL);
+  w->date = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->date)));
+  w->method = g_strdup (payment_methods[adw_combo_row_get_selected (ADW_COMBO_ROW (form->method))]);
+  w->reference = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->reference)));
+  w->memo = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->notes)));
+
+  form->busy = TRUE;
+  gtk_widget_set_sensitive (form->save, FALSE);
+  recoup_session_run_async (form->window->session, payment_write, w, (GDestroyNotify) payment_write_free,
+                            NULL, payment_saved_cb, g_object_ref (form->dialog));
+}
+
+void
+recoup_window_record_payment (RecoupWindow *self)
+{
+  RecoupAccountData *data = self->data;
+  g_autoptr(GPtrArray) method_labels = g_ptr_array_new ();
+  g_autofree char *title = NULL;
+  g_autofree char *balance = NULL;
+  g_autofree char *description = NULL;
+  GtkWidget *page;
+  GtkWidget *group;
+  Form *form;
+
+  if (data == NULL)
+    {
+      recoup_window_toast (self, _("Pick an account from the worklist first."));
+      return;
+    }
+
+  title = g_strdup_printf (_("Record Payment — %s"), data->account->name);
+  form = form_new (self, title, _("_Record"), &page);
+  gtk_widget_set_name (GTK_WIDGET (form->dialog), "record-payment");
+  gtk_window_set_default_size (form->dialog, 480, 520);
+
+  balance = recoup_money_format (data->aging.total, data->account->currency,
+                                 RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  description = g_strdup_printf (_("Balance %s. The payment goes to the oldest open invoices first."), balance);
+  group = page_group (page, _("Payment"), description);
+
+  form->amount = entry_row_new (_("Amount"), "amount", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->amount);
+  form->date = entry_row_new (_("Date (YYYY-MM-DD)"), "date", data->today);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->date);
+  for (guint i = 0; payment_methods[i] != NULL; i++)
+    g_ptr_array_add (method_labels, (gpointer) method_label (payment_methods[i]));
+  g_ptr_array_add (method_labels, NULL);
+  form->method = combo_row_new (_("Method"), "method", (const char * const *) method_labels->pdata);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->method);
+  form->reference = entry_row_new (_("Reference"), "reference", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->reference);
+  form->notes = entry_row_new (_("Memo"), "memo", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
+
+  g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (payment_validate), form);
+  g_signal_connect_swapped (form->date, "changed", G_CALLBACK (payment_validate), form);
+  g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (payment_save_cb), form);
+  g_signal_connect_swapped (form->amount, "entry-activated", G_CALLBACK (payment_save_cb), form);
+
+  payment_validate (form);
+  /* Nothing typed yet is not an error worth shouting about. */
+  form_set_error (form, NULL);
+  set_field_error (form->amount, FALSE);
+  gtk_window_present (form->dialog);
+  gtk_widget_grab_focus (form->amount);
+}
+
+/* ---- reverse a payment ------------------------------------------------- */
+
+typedef struct
+{
+  char *entry_id;
+} ReverseWrite;
+
+static gboolean
+reverse_write (RecoupBook  *book,
+               gpointer     data,
+               GError     **error)
+{
+  g_autofree char *id = recoup_ledger_reverse (book, data, NULL, _("Reversed in Recoup"), error);
+
+  return id != NULL;
+}
+
+static void
+reverse_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RecoupWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (self, error);
+      return;
+    }
+  recoup_window_toast (self, _("Payment reversed"));
+  recoup_window_reload_account (self);
+}
+
+static void
+reverse_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     RecoupWindow     *self)
+{
+  if (g_strcmp0 (response, "reverse") == 0)
+    recoup_session_run_async (self->session, reverse_write,
+                              g_strdup (g_object_get_data (G_OBJECT (dialog), "entry-id")), g_free,
+                              self->cancellable, reverse_done_cb, g_object_ref (self));
+}
+
+void
+recoup_window_reverse_entry (RecoupWindow *self,
+                             const char   *entry_id)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Reverse Payment?"),
+                                   _("A reversing entry is added to the ledger and the balance goes back up. "
+                                     "The original payment stays in the history."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "reverse", _("_Reverse"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reverse",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "entry-id", g_strdup (entry_id), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (reverse_response_cb), self);
+  g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- contact point opt-out ---------------------------------------------- */
+
+typedef struct
+{
+  char     *contact_id;
+  gboolean  opted_out;
+} OptOutWrite;
+
+static void
+opt_out_write_free (OptOutWrite *w)
+{
+  g_free (w->contact_id);
+  g_free (w);
+}
+
+static gboolean
+opt_out_write (RecoupBook  *book,
+               gpointer     data,
+               GError     **error)
+{
+  OptOutWrite *w = data;
+
+  return recoup_contact_set_opted_out (book, w->contact_id, w->opted_out, error);
+}
+
+static void
+opt_out_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RecoupWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (self, error);
+      return;
+    }
+  recoup_window_toast (self, _("Contact point updated"));
+  recoup_window_reload_account (self);
+}
+
+void
+recoup_window_set_opt_out (RecoupWindow *self,
+                           const char   *contact_id,
+                           gboolean      opted_out)
+{
+  OptOutWrite *w = g_new0 (OptOutWrite, 1);
+
+  w->contact_id = g_strdup (contact_id);
+  w->opted_out = opted_out;
+  recoup_session_run_async (self->session, opt_out_write, w, (GDestroyNotify) opt_out_write_free,
+                            self->cancellable, opt_out_done_cb, g_object_ref (self));
+}
+
+/* ---- open tel: / mailto: ----------------------------------------------- */
+
+static void
+launch_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(RecoupWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_app_info_launch_default_for_uri_finish (result, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("No application handles this link (%s). "
+                                                    "Install a phone or mail application."),
+                                                  error->message);
+      recoup_window_toast (self, message);
+    }
+}
+
+void
+recoup_window_open_uri (RecoupWindow *self,
+                        const char   *uri)
+{
+  g_app_info_launch_default_for_uri_async (uri, NULL, self->cancellable, launch_done_cb, g_object_ref (self));
+}
+
+/* ---- import ------------------------------------------------------------ */
+
+#ifdef HAVE_RECOUP_IMPORT
+typedef struct
+{
+  char               *path;
+  GtkProgressBar     *bar;     /* weak, main thread only */
+  RecoupImportReport *report;
+  GCancellable       *cancellable;
+} ImportJob;
+
+typedef struct
+{
+  GtkWidget *bar;
+  guint64    done;
+  guint64    total;
+} ImportProgress;
+
+static void
+import_job_free (ImportJob *job)
+{
+  g_free (job->path);
+  g_clear_pointer (&job->report, recoup_import_report_free);
+  g_clear_object (&job->cancellable);
+  g_clear_weak_pointer (&job->bar);
+  g_free (job);
+}
+
+static gboolean
+import_progress_idle (gpointer data)
+{
+  ImportProgress *p = data;
+
+  if (p->bar != NULL && p->total > 0)
+    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (p->bar), (double) p->done / (double) p->total);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+import_progress_free (ImportProgress *p)
+{
+  g_clear_weak_pointer (&p->bar);
+  g_free (p);
+}
+
+static void
+import_progress (guint64  done,
+                 guint64  total,
+                 gpointer user_data)
+{
+  ImportJob *job = user_data;
+  ImportProgress *p = g_new0 (ImportProgress, 1);
+
+  p->done = done;
+  p->total = total;
+  if (job->bar != NULL)
+    g_set_weak_pointer (&p->bar, GTK_WIDGET (job->bar));
+  g_idle_add_full (G_PRIORITY_DEFAULT, import_progress_idle, p, (GDestroyNotify) import_progress_free);
+}
+
+static gboolean
+import_write (RecoupBook  *book,
+              gpointer     data,
+              GError     **error)
+{
+  ImportJob *job = data;
+
+  return recoup_import_csv (book, job->path, RECOUP_IMPORT_DEFAULT, import_progress, job,
+                            job->cancellable, &job->report, error);
+}
+
+static void
+import_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GtkWindow) progress = user_data;
+  RecoupWindow *self = RECOUP_WINDOW (gtk_window_get_transient_for (progress));
+  ImportJob *job = g_object_get_data (G_OBJECT (progress), "job");
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      g_autoptr(GString) body = g_string_new (error->message);
+      GtkWidget *dialog;
+
+      if (job->report != NULL && job->report->problems != NULL)
+        for (guint i = 0; i < job->report->problems->len && i < 20; i++)
+          g_string_append_printf (body, "\n%s", (char *) g_ptr_array_index (job->report->problems, i));
+      g_string_append_printf (body, "\n\n%s", _("Nothing was imported. Correct the file and import it again."));
+      gtk_window_destroy (progress);
+      g_free (self->last_error);
+      self->last_error = g_strdup (body->str);
+      dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Import Failed"), body->str);
+      gtk_widget_set_name (dialog, "import-failed");
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+      g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  {
+    g_autofree char *msg = g_strdup_printf (_("Imported %u rows: %u accounts and %u invoices created"),
+                                            job->report->rows, job->report->accounts_created,
+                                            job->report->invoices_created);
+    recoup_window_toast (self, msg);
+  }
+  gtk_window_destroy (progress);
+  self->n_imports++;
+  recoup_worklist_model_reload (self->model);
+}
+
+static void
+import_cancel_cb (GtkButton *button,
+                  ImportJob *job)
+{
+  g_cancellable_cancel (job->cancellable);
+}
+
+void
+recoup_window_import_file (RecoupWindow *self,
+                           const char   *path)
+{
+  ImportJob *job = g_new0 (ImportJob, 1);
+  GtkWidget *win = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *label;
+  GtkWidget *bar = gtk_progress_bar_new ();
+  GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *text = g_strdup_printf (_("Importing %s…"), base);
+
+  job->path = g_strdup (path);
+  job->cancellable = g_cancellable_new ();
+  g_set_weak_pointer (&job->bar, GTK_PROGRESS_BAR (bar));
+  gtk_window_set_modal (GTK_WINDOW (win), TRUE);
+  gtk_window_set_transient_for (GTK_WINDOW (win), GTK_WINDOW (self));
+  gtk_window_set_default_size (GTK_WINDOW (win), 400, -1);
+  gtk_window_set_deletable (GTK_WINDOW (win), FALSE);
+  gtk_widget_set_margin_top (box, 24);
+  gtk_widget_set_margin_bottom (box, 24);
+  gtk_widget_set_margin_start (box, 24);
+  gtk_widget_set_margin_end (box, 24);
+  label = gtk_label_new (text);
+  gtk_widget_add_css_class (label, "heading");
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), bar);
+  gtk_widget_set_halign (cancel, GTK_ALIGN_CENTER);
+  g_signal_connect (cancel, "clicked", G_CALLBACK (import_cancel_cb), job);
+  gtk_box_append (GTK_BOX (box), cancel);
+  adw_window_set_content (ADW_WINDOW (win), box);
+  gtk_window_present (GTK_WINDOW (win));
+
+  /* The job lives as long as the progress window; the session holds it while it runs. */
+  g_object_set_data (G_OBJECT (win), "job", job);
+  recoup_session_run_async (self->session, import_write, job, (GDestroyNotify) import_job_free,
+                            NULL, import_done_cb, g_object_ref (win));
+}
+
+static void
+chooser_response_cb (GtkNativeDialog *chooser,
+                     int              response,
+                     RecoupWindow    *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        recoup_window_import_file (self, path);
+    }
+  g_object_unref (chooser);
+}
+#else
+void
+recoup_window_import_file (RecoupWindow *self,
+                           const char   *path)
+{
+  recoup_window_toast (self, _("This build of Recoup cannot import yet."));
+}
+#endif
+
+void
+recoup_window_import (RecoupWindow *self)
+{
+#ifdef HAVE_RECOUP_IMPORT
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Import Accounts and Invoices"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("CSV files"));
+  gtk_file_filter_add_mime_type (filter, "text/csv");
+  gtk_file_filter_add_pattern (filter, "*.csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+#else
+  recoup_window_toast (self, _("This build of Recoup cannot import yet."));
+#endif
+}
+
+/* ---- offer builder ----------------------------------------------------- */
+
+#ifdef HAVE_RECOUP_OFFER
+typedef struct
+{
+  RecoupOfferSpec spec;
+  char           *account_id;
+  char           *first_date;
+  char           *pay_by;
+  char           *offer_id;
+  gboolean        needs_approval;
+} OfferWrite;
+
+static void
+offer_write_free (OfferWrite *w)
+{
+  g_free (w->account_id);
+  g_free (w->first_date);
+  g_free (w->pay_by);
+  g_free (w->offer_id);
+  g_free (w);
+}
+
+static gboolean
+offer_write (RecoupBook  *book,
+             gpointer     data,
+             GError     **error)
+{
+  OfferWrite *w = data;
+  g_autoptr(RecoupOffer) offer = NULL;
+
+  w->spec.account_id = w->account_id;
+  w->spec.first_date = w->first_date;
+  w->spec.pay_by = w->pay_by;
+  w->offer_id = recoup_offer_create (book, &w->spec, error);
+  if (w->offer_id == NULL)
+    return FALSE;
+  offer = recoup_offer_load (book, w->offer_id, NULL, error);
+  if (offer == NULL)
+    return FALSE;
+  w->needs_approval = offer->needs_approval && !offer->approved;
+  return TRUE;
+}
+
+typedef struct
+{
+  Form      *form;
+  GtkWidget *kind;
+  GtkWidget *discount;
+  GtkWidget *installments;
+  GtkWidget *frequency;
+  GtkWidget *preview;
+  GtkWidget *summary;
+  GtkWidget *rows[13];
+} OfferForm;
+
+/* Reads the form; FALSE (with @problems filled) when a field is wrong. */
+static gboolean
+offer_read (OfferForm       *of,
+            RecoupOfferSpec *spec,
+            GString         *problems)
+{
+  Form *form = of->form;
+  const char *amount_text = gtk_editable_get_text (GTK_EDITABLE (form->amount));
+  const char *discount_text = gtk_editable_get_text (GTK_EDITABLE (of->discount));
+  const char *n_text = gtk_editable_get_text (GTK_EDITABLE (of->installments));
+  gboolean plan = adw_combo_row_get_selected (ADW_COMBO_ROW (of->kind)) == 1;
+  gint64 n = 1;
+
+  memset (spec, 0, sizeof *spec);
+  spec->kind = plan ? RECOUP_OFFER_PLAN : RECOUP_OFFER_SETTLEMENT;
+
+  set_field_error (form->amount, FALSE);
+  set_field_error (of->discount, FALSE);
+  if (*amount_text != '\0')
+    spec->amount = check_amount (form, form->amount, problems);
+  else if (*discount_text != '\0')
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* A percentage with up to two decimals is a count of basis points. */
+      if (!recoup_money_parse (discount_text, "USD", &spec->discount_bp, &error)
+          || spec->discount_bp < 0 || spec->discount_bp > 10000)
+        {
+          set_field_error (of->discount, TRUE);
+          g_string_append_printf (problems, "%s\n", _("Discount: a percentage from 0 to 100, e.g. 15 or 12.5."));
+        }
+    }
+  else if (!plan)
+    {
+      set_field_error (form->amount, TRUE);
+      g_string_append_printf (problems, "%s\n", _("Amount: enter what the debtor pays, or a discount."));
+    }
+
+  if (plan && !g_ascii_string_to_signed (n_text, 10, 1, RECOUP_OFFER_MAX_INSTALLMENTS, &n, NULL))
+    {
+      set_field_error (of->installments, TRUE);
+      g_string_append_printf (problems, _("Installments: a whole number from 1 to %d.\n"),
+                              RECOUP_OFFER_MAX_INSTALLMENTS);
+    }
+  else
+    set_field_error (of->installments, FALSE);
+  spec->installments = (int) n;
+  spec->frequency = (RecoupFrequency) adw_combo_row_get_selected (ADW_COMBO_ROW (of->frequency));
+  check_date (form->date, problems);
+  if (plan)
+    spec->first_date = gtk_editable_get_text (GTK_EDITABLE (form->date));
+  else
+    spec->pay_by = gtk_editable_get_text (GTK_EDITABLE (form->date));
+  return problems->len == 0;
+}
+
+/* The live preview: core's schedule for what the form says now. */
+static void
+offer_validate (OfferForm *of)
+{
+  Form *form = of->form;
+  RecoupAccountData *data = form->window->data;
+  g_autoptr(GString) problems = g_string_new (NULL);
+  RecoupOfferSpec spec;
+  gboolean plan = adw_combo_row_get_selected (ADW_COMBO_ROW (of->kind)) == 1;
+
+  gtk_widget_set_visible (of->installments, plan);
+  gtk_widget_set_visible (of->frequency, plan);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->date),
+                                 plan ? _("First payment (YYYY-MM-DD)") : _("Pay by (YYYY-MM-DD)"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (of->rows); i++)
+    if (of->rows[i] != NULL)
+      {
+        adw_preferences_group_remove (ADW_PREFERENCES_GROUP (of->preview), of->rows[i]);
+        of->rows[i] = NULL;
+      }
+
+  if (offer_read (of, &spec, problems) && data != NULL)
+    {
+      gint64 total = spec.amount > 0 ? spec.amount
+                                     : data->aging.total - recoup_money_apply_bp (data->aging.total, spec.discount_bp);
+      g_autoptr(GArray) schedule = NULL;
+      g_autofree char *total_text = recoup_money_format (total, data->account->currency,
+                                                         RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *summary = NULL;
+
+      schedule = recoup_offer_build_schedule (spec.kind, total, spec.installments, spec.frequency,
+                                              spec.first_date ? recoup_date_parse (spec.first_date, NULL) : 0,
+                                              spec.pay_by ? recoup_date_parse (spec.pay_by, NULL) : 0, 0);
+      summary = g_strdup_printf (_("The debtor pays %s"), total_text);
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (of->preview), summary);
+      for (guint i = 0; schedule != NULL && i < schedule->len && i < G_N_ELEMENTS (of->rows); i++)
+        {
+          RecoupInstallment *inst = &g_array_index (schedule, RecoupInstallment, i);
+          g_autofree char *due = recoup_date_format (inst->due_day);
+          g_autofree char *amount = recoup_money_format (inst->amount, data->account->currency,
+                                                         RECOUP_MONEY_FORMAT_GROUPING);
+          GtkWidget *row = adw_action_row_new ();
+          GtkWidget *label = gtk_label_new (amount);
+          g_autofree char *title = NULL;
+
+          if (i == G_N_ELEMENTS (of->rows) - 1 && schedule->len > G_N_ELEMENTS (of->rows))
+            title = g_strdup_printf (_("… and %u more"), schedule->len - i);
+          else
+            title = g_strdup_printf ("%u · %s", inst->seq, due);
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+          gtk_widget_add_css_class (label, "numeric");
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (of->preview), row);
+          of->rows[i] = row;
+        }
+    }
+  else
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (of->preview),
+                                           _("The schedule appears here as you type."));
+  form_finish_problems (form, problems);
+}
+
+static void
+offer_saved_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+  OfferWrite *w = g_object_get_data (G_OBJECT (dialog), "offer-write");
+
+  if (form != NULL)
+    form_write_done (form, result, w != NULL && w->needs_approval
+                                   ? _("Offer saved; it is beyond your authority and waits for the owner's approval")
+                                   : _("Offer saved as a draft"));
+}
+
+static void
+offer_save_cb (OfferForm *of)
+{
+  Form *form = of->form;
+  g_autoptr(GString) problems = g_string_new (NULL);
+  RecoupOfferSpec spec;
+  OfferWrite *w;
+
+  if (!offer_read (of, &spec, problems))
+    {
+      form_finish_problems (form, problems);
+      return;
+    }
+  w = g_new0 (OfferWrite, 1);
+  w->spec = spec;
+  w->account_id = g_strdup (form->account_id);
+  w->first_date = g_strdup (spec.first_date);
+  w->pay_by = g_strdup (spec.pay_by);
+  w->spec.first_date = NULL;
+  w->spec.pay_by = NULL;
+  /* The dialog reads needs_approval back when the write is done. */
+  g_object_set_data (G_OBJECT (form->dialog), "offer-write", w);
+
+  form->busy = TRUE;
+  gtk_widget_set_sensitive (form->save, FALSE);
+  recoup_session_run_async (form->window->session, offer_write, w, (GDestroyNotify) offer_write_free,
+                            NULL, offer_saved_cb, g_object_ref (form->dialog));
+}
+#endif
+
+void
+recoup_window_make_offer (RecoupWindow *self)
+{
+#ifdef HAVE_RECOUP_OFFER
+  RecoupAccountData *data = self->data;
+  static const char *kinds[] = { N_("Settlement"), N_("Payment plan"), NULL };
+  static const char *frequencies[] = { N_("Weekly"), N_("Fortnightly"), N_("Monthly"), NULL };
+  const char *kind_labels[3] = { NULL };
+  const char *frequency_labels[4] = { NULL };
+  g_autofree char *title = NULL;
+  g_autofree char *balance = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *week = NULL;
+  OfferForm *of;
+  GtkWidget *page;
+  GtkWidget *group;
+  Form *form;
+
+  if (data == NULL)
+    {
+      recoup_window_toast (self, _("Pick an account from the worklist first."));
+      return;
+    }
+  for (guint i = 0; kinds[i] != NULL; i++)
+    kind_labels[i] = _(kinds[i]);
+  for (guint i = 0; frequencies[i] != NULL; i++)
+    frequency_labels[i] = _(frequencies[i]);
+
+  title = g_strdup_printf (_("Make an Offer — %s"), data->account->name);
+  form = form_new (self, title, _("_Save Offer"), &page);
+  gtk_widget_set_name (GTK_WIDGET (form->dialog), "make-offer");
+  gtk_window_set_default_size (form->dialog, 520, 700);
+  of = g_new0 (OfferForm, 1);
+  of->form = form;
+  g_object_set_data_full (G_OBJECT (form->dialog), "offer-form", of, g_free);
+
+  balance = recoup_money_format (data->aging.total, data->account->currency,
+                                 RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  description = g_strdup_printf (_("Balance %s. Offers beyond your authority wait for the owner's approval."),
+                                 balance);
+  group = page_group (page, _("Offer"), description);
+  of->kind = combo_row_new (_("Kind"), "kind", kind_labels);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), of->kind);
+  form->amount = entry_row_new (_("Amount the debtor pays"), "amount", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->amount);
+  of->discount = entry_row_new (_("Or a discount in percent"), "discount", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), of->discount);
+  of->installments = entry_row_new (_("Installments"), "installments", "6");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), of->installments);
+  of->frequency = combo_row_new (_("Frequency"), "frequency", frequency_labels);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (of->frequency), RECOUP_FREQUENCY_MONTHLY);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), of->frequency);
+  week = recoup_date_format (recoup_date_parse (data->today, NULL) + 7);
+  form->date = entry_row_new (_("Pay by (YYYY-MM-DD)"), "date", week);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->date);
+
+  of->preview = page_group (page, _("Schedule"), NULL);
+  gtk_widget_set_name (of->preview, "schedule");
+
+  g_signal_connect_swapped (of->kind, "notify::selected", G_CALLBACK (offer_validate), of);
+  g_signal_connect_swapped (of->frequency, "notify::selected", G_CALLBACK (offer_validate), of);
+  g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (offer_validate), of);
+  g_signal_connect_swapped (of->discount, "changed", G_CALLBACK (offer_validate), of);
+  g_signal_connect_swapped (of->installments, "changed", G_CALLBACK (offer_validate), of);
+  g_signal_connect_swapped (form->date, "changed", G_CALLBACK (offer_validate), of);
+  g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (offer_save_cb), of);
+
+  offer_validate (of);
+  form_set_error (form, NULL);
+  set_field_error (form->amount, FALSE);
+  gtk_window_present (form->dialog);
+  gtk_widget_grab_focus (of->kind);
+#else
+  recoup_window_toast (self, _("This build of Recoup cannot make offers yet."));
+#endif
+}
+
+/* ---- disputes ---------------------------------------------------------- */
+
+#ifdef HAVE_RECOUP_DISPUTE
+typedef struct
+{
+  char *account_id;
+  char *invoice_id;
+  char *reason;
+} DisputeWrite;
+
+static void
+dispute_write_free (DisputeWrite *w)
+{
+  g_free (w->account_id);
+  g_free (w->invoice_id);
+  g_free (w->reason);
+  g_free (w);
+}
+
+static gboolean
+dispute_write (RecoupBook  *book,
+               gpointer     data,
+               GError     **error)
+{
+  DisputeWrite *w = data;
+  g_autofree char *id = recoup_dispute_open (book, w->account_id, w->invoice_id, w->reason, error);
+
+  return id != NULL;
+}
+
+static void
+dispute_validate (Form *form)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->notes))));
+
+  set_field_error (form->notes, *reason == '\0');
+  if (*reason == '\0')
+    g_string_append_printf (problems, "%s\n", _("Reason: say what the debtor disputes."));
+  form_finish_problems (form, problems);
+}
+
+static void
+dispute_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+
+  if (form != NULL)
+    form_write_done (form, result, _("Dispute opened; collection contacts pause until it is resolved"));
+}
+
+static void
+dispute_save_cb (Form *form)
+{
+  DisputeWrite *w;
+  guint inv = adw_combo_row_get_selected (ADW_COMBO_ROW (form->contact));
+
+  dispute_validate (form);
+  if (!gtk_widget_get_sensitive (form->save))
+    return;
+  w = g_new0 (DisputeWrite, 1);
+  w->account_id = g_strdup (form->account_id);
+  w->invoice_id = inv > 0 ? g_strdup (g_ptr_array_index (form->contact_ids, inv - 1)) : NULL;
+  w->reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->notes))));
+  form->busy = TRUE;
+  gtk_widget_set_sensitive (form->save, FALSE);
+  recoup_session_run_async (form->window->session, dispute_write, w, (GDestroyNotify) dispute_write_free,
+                            NULL, dispute_saved_cb, g_object_ref (form->dialog));
+}
+
+typedef struct
+{
+  char    *dispute_id;
+  gboolean upheld;
+} ResolveWrite;
+
+static gboolean
+resolve_write (RecoupBook  *book,
+               gpointer     data,
+               GError     **error)
+{
+  ResolveWrite *w = data;
+
+  return recoup_dispute_resolve (book, w->dispute_id, w->upheld,
+                                 w->upheld ? _("Upheld in Recoup") : _("Rejected in Recoup"), error);
+}
+
+static void
+resolve_write_free (ResolveWrite *w)
+{
+  g_free (w->dispute_id);
+  g_free (w);
+}
+
+static void
+resolve_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RecoupWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (self, error);
+      return;
+    }
+  recoup_window_toast (self, _("Dispute resolved"));
+  recoup_window_reload_account (self);
+}
+
+static void
+resolve_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     RecoupWindow     *self)
+{
+  ResolveWrite *w;
+
+  if (g_strcmp0 (response, "upheld") != 0 && g_strcmp0 (response, "rejected") != 0)
+    return;
+  w = g_new0 (ResolveWrite, 1);
+  w->dispute_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "dispute-id"));
+  w->upheld = g_str_equal (response, "upheld");
+  recoup_session_run_async (self->session, resolve_write, w, (GDestroyNotify) resolve_write_free,
+                            self->cancellable, resolve_done_cb, g_object_ref (self));
+}
+#endif
+
+void
+recoup_window_open_dispute (RecoupWindow *self)
+{
+#ifdef HAVE_RECOUP_DISPUTE
+  RecoupAccountData *data = self->data;
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = NULL;
+  GtkWidget *page;
+  GtkWidget *group;
+  Form *form;
+
+  if (data == NULL)
+    {
+      recoup_window_toast (self, _("Pick an account from the worklist first."));
+      return;
+    }
+  title = g_strdup_printf (_("Open a Dispute — %s"), data->account->name);
+  form = form_new (self, title, _("_Open Dispute"), &page);
+  gtk_widget_set_name (GTK_WIDGET (form->dialog), "open-dispute");
+  gtk_window_set_default_size (form->dialog, 480, 420);
+
+  form->contact_ids = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (labels, g_strdup (_("The whole account")));
+  for (guint i = 0; i < data->invoices->len; i++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (data->invoices, i);
+
+      g_ptr_array_add (form->contact_ids, g_strdup (ib->id));
+      g_ptr_array_add (labels, g_strdup (ib->ref));
+    }
+  g_ptr_array_add (labels, NULL);
+
+  group = page_group (page, _("Dispute"), _("While a dispute is open, the compliance guard pauses collection contacts."));
+  form->contact = combo_row_new (_("What is disputed"), "invoice", (const char * const *) labels->pdata);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->contact);
+  form->notes = entry_row_new (_("Reason"), "reason", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
+  g_signal_connect_swapped (form->notes, "changed", G_CALLBACK (dispute_validate), form);
+  g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (dispute_save_cb), form);
+  dispute_validate (form);
+  form_set_error (form, NULL);
+  set_field_error (form->notes, FALSE);
+  gtk_window_present (form->dialog);
+  gtk_widget_grab_focus (form->notes);
+#else
+  recoup_window_toast (self, _("This build of Recoup cannot record disputes yet."));
+#endif
+}
+
+void
+recoup_window_resolve_dispute (RecoupWindow *self,
+                               const char   *dispute_id)
+{
+#ifdef HAVE_RECOUP_DISPUTE
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Resolve Dispute?"),
+                                   _("Uphold the dispute when the debtor is right, reject it when the debt "
+                                     "stands. Collection contacts resume either way."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "rejected", _("_Reject"),
+                                    "upheld", _("_Uphold"),
+                                    NULL);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "dispute-id", g_strdup (dispute_id), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (resolve_response_cb), self);
+  g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
+  gtk_window_present (GTK_WINDOW (dialog));
+#endif
+}

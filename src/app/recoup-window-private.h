@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-window.h"
+
+G_BEGIN_DECLS
+
+struct _RecoupWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* Template widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
+  GtkWidget            *content;
+  AdwWindowTitle       *list_title;
+  GtkSearchEntry       *search_entry;
+  GtkStack             *list_stack;
+  GtkListView          *list_view;
+  AdwWindowTitle       *account_title;
+  GtkStack             *account_stack;
+  GtkScrolledWindow    *account_scroller;
+  GtkBox               *account_box;
+
+  /* Owned */
+  RecoupSession        *session;
+  RecoupWorklistModel  *model;
+  GtkSingleSelection   *selection;
+  GCancellable         *cancellable;
+  GCancellable         *load_cancellable;
+  GSettings            *settings;
+  RecoupAccountData    *data;
+  char                 *account_id;
+  GtkWindow            *dialog;       /* the open dialog, weak */
+  char                 *last_error;
+  guint                 n_loads;
+  guint                 n_imports;
+};
+
+/* recoup-window-account.c */
+void recoup_window_build_account   (RecoupWindow *self);
+void recoup_window_reload_account  (RecoupWindow *self);
+
+/* recoup-window-dialogs.c */
+void recoup_window_log_contact     (RecoupWindow *self);
+void recoup_window_record_payment  (RecoupWindow *self);
+void recoup_window_reverse_entry   (RecoupWindow *self,
+                                    const char   *entry_id);
+void recoup_window_import          (RecoupWindow *self);
+void recoup_window_make_offer      (RecoupWindow *self);
+void recoup_window_open_dispute    (RecoupWindow *self);
+void recoup_window_set_opt_out     (RecoupWindow *self,
+                                    const char   *contact_id,
+                                    gboolean      opted_out);
+void recoup_window_resolve_dispute (RecoupWindow *self,
+                                    const char   *dispute_id);
+void recoup_window_open_uri        (RecoupWindow *self,
+                                    const char   *uri);
+
+G_END_DECLS

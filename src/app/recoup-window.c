@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "recoup-window-private.h"
+
+G_DEFINE_FINAL_TYPE (RecoupWindow, recoup_window, ADW_TYPE_APPLICATION_WINDOW)
+
+RecoupSession *
+recoup_window_get_session (RecoupWindow *self)
+{
+  return self->session;
+}
+
+RecoupWorklistModel *
+recoup_window_get_model (RecoupWindow *self)
+{
+  return self->model;
+}
+
+GtkListView *
+recoup_window_get_list_view (RecoupWindow *self)
+{
+  return self->list_view;
+}
+
+const char *
+recoup_window_get_account_id (RecoupWindow *self)
+{
+  return self->account_id;
+}
+
+RecoupAccountData *
+recoup_window_get_account_data (RecoupWindow *self)
+{
+  return self->data;
+}
+
+GtkWindow *
+recoup_window_get_dialog (RecoupWindow *self)
+{
+  return self->dialog;
+}
+
+guint
+recoup_window_get_n_loads (RecoupWindow *self)
+{
+  return self->n_loads;
+}
+
+guint
+recoup_window_get_n_imports (RecoupWindow *self)
+{
+  return self->n_imports;
+}
+
+const char *
+recoup_window_get_last_error (RecoupWindow *self)
+{
+  return self->last_error;
+}
+
+void
+recoup_window_toast (RecoupWindow *self,
+                     const char   *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+recoup_window_show_error (RecoupWindow *self,
+                          const GError *error)
+{
+  g_free (self->last_error);
+  self->last_error = g_strdup (error->message);
+  g_message ("%s", error->message);
+  recoup_window_toast (self, error->message);
+}
+
+static void
+update_list_state (RecoupWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
+  g_autofree char *subtitle = NULL;
+
+  if (recoup_worklist_model_is_loading (self->model) && n == 0)
+    gtk_stack_set_visible_child_name (self->list_stack, "loading");
+  else if (n == 0)
+    gtk_stack_set_visible_child_name (self->list_stack, "empty");
+  else
+    gtk_stack_set_visible_child_name (self->list_stack, "list");
+
+  subtitle = g_strdup_printf (ngettext ("%u account", "%u accounts", n), n);
+  adw_window_title_set_subtitle (self->list_title, subtitle);
+}
+
+static void
+model_items_changed_cb (RecoupWindow *self,
+                        guint         position,
+                        guint         removed,
+                        guint         added)
+{
+  update_list_state (self);
+}
+
+static void
+account_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  RecoupWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  RecoupAccountData *data;
+
+  data = recoup_session_load_account_finish (RECOUP_SESSION (object), result, &error);
+  if (data == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        recoup_window_show_error (self, error);
+      g_object_unref (self);
+      return;
+    }
+  if (g_strcmp0 (data->account->id, self->account_id) != 0)
+    {
+      recoup_account_data_free (data);
+      g_object_unref (self);
+      return;
+    }
+  g_clear_pointer (&self->data, recoup_account_data_free);
+  self->data = data;
+  self->n_loads++;
+  recoup_window_build_account (self);
+  g_object_unref (self);
+}
+
+void
+recoup_window_reload_account (RecoupWindow *self)
+{
+  if (self->account_id == NULL)
+    return;
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+  recoup_session_load_account_async (self->session, self->account_id, self->load_cancellable,
+                                     account_loaded_cb, g_object_ref (self));
+}
+
+static void
+show_account (RecoupWindow *self,
+              const char   *account_id)
+{
+  if (account_id == NULL || g_strcmp0 (account_id, self->account_id) == 0)
+    return;
+  g_free (self->account_id);
+  self->account_id = g_strdup (account_id);
+  recoup_window_reload_account (self);
+}
+
+static void
+item_loaded_cb (RecoupAccountItem *item,
+                GParamSpec        *pspec,
+                RecoupWindow      *self)
+{
+  if (recoup_account_item_get_loaded (item)
+      && item == gtk_single_selection_get_selected_item (self->selection))
+    {
+      g_signal_handlers_disconnect_by_func (item, item_loaded_cb, self);
+      show_account (self, recoup_account_item_get_id (item));
+    }
+}
+
+static void
+selection_changed_cb (RecoupWindow *self)
+{
+  RecoupAccountItem *item = gtk_single_selection_get_selected_item (self->selection);
+
+  if (item == NULL)
+    return;
+  if (recoup_account_item_get_loaded (item))
+    show_account (self, recoup_account_item_get_id (item));
+  else
+    g_signal_connect_object (item, "notify::loaded", G_CALLBACK (item_loaded_cb), self, 0);
+}
+
+void
+recoup_window_select_position (RecoupWindow *self,
+                               guint         position)
+{
+  gtk_single_selection_set_selected (self->selection, position);
+  selection_changed_cb (self);
+}
+
+static void
+list_activate_cb (RecoupWindow *self,
+                  guint         position)
+{
+  recoup_window_select_position (self, position);
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+}
+
+static void
+search_changed_cb (RecoupWindow *self)
+{
+  recoup_worklist_model_set_search (self->model, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+}
+
+static void
+search_activate_cb (RecoupWindow *self)
+{
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->model)) > 0)
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->list_view));
+      list_activate_cb (self, 0);
+    }
+}
+
+/* ---- actions ----------------------------------------------------------- */
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  RecoupWindow *self = RECOUP_WINDOW (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+back_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  adw_leaflet_navigate (RECOUP_WINDOW (widget)->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+reload_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  RecoupWindow *self = RECOUP_WINDOW (widget);
+
+  recoup_worklist_model_reload (self->model);
+  recoup_window_reload_account (self);
+}
+
+static void
+log_contact_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  recoup_window_log_contact (RECOUP_WINDOW (widget));
+}
+
+static void
+record_payment_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  recoup_window_record_payment (RECOUP_WINDOW (widget));
+}
+
+static void
+reverse_entry_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  recoup_window_reverse_entry (RECOUP_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+open_uri_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  recoup_window_open_uri (RECOUP_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+make_offer_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  recoup_window_make_offer (RECOUP_WINDOW (widget));
+}
+
+static void
+open_dispute_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  recoup_window_open_dispute (RECOUP_WINDOW (widget));
+}
+
+static void
+resolve_dispute_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  recoup_window_resolve_dispute (RECOUP_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+set_opt_out_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  const char *id;
+  gboolean opted_out;
+
+  g_variant_get (param, "(&sb)", &id, &opted_out);
+  recoup_window_set_opt_out (RECOUP_WINDOW (widget), id, opted_out);
+}
+
+static void
+import_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  recoup_window_import (RECOUP_WINDOW (widget));
+}
+
+static void
+open_only_changed_cb (RecoupWindow *self)
+{
+  recoup_worklist_model_set_open_only (self->model, g_settings_get_boolean (self->settings, "open-only"));
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static gboolean
+recoup_window_close_request (GtkWindow *window)
+{
+  RecoupWindow *self = RECOUP_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  return GTK_WINDOW_CLASS (recoup_window_parent_class)->close_request (window);
+}
+
+static void
+recoup_window_dispose (GObject *object)
+{
+  RecoupWindow *self = RECOUP_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->model != NULL)
+    g_signal_handlers_disconnect_by_data (self->model, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), RECOUP_TYPE_WINDOW);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->model);
+  g_clear_object (&self->session);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_pointer (&self->data, recoup_account_data_free);
+  G_OBJECT_CLASS (recoup_window_parent_class)->dispose (object);
+}
+
+static void
+recoup_window_finalize (GObject *object)
+{
+  RecoupWindow *self = RECOUP_WINDOW (object);
+
+  g_free (self->account_id);
+  g_free (self->last_error);
+  G_OBJECT_CLASS (recoup_window_parent_class)->finalize (object);
+}
+
+static void
+recoup_window_class_init (RecoupWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = recoup_window_dispose;
+  object_class->finalize = recoup_window_finalize;
+  window_class->close_request = recoup_window_close_request;
+
+  g_type_ensure (RECOUP_TYPE_ACCOUNT_ITEM);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/recoup/Recoup/recoup-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, content);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_title);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_view);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, account_title);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, account_stack);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, account_scroller);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, account_box);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, list_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
+  gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_action);
+  gtk_widget_class_install_action (widget_class, "win.log-contact", NULL, log_contact_action);
+  gtk_widget_class_install_action (widget_class, "win.record-payment", NULL, record_payment_action);
+  gtk_widget_class_install_action (widget_class, "win.reverse-entry", "s", reverse_entry_action);
+  gtk_widget_class_install_action (widget_class, "win.open-uri", "s", open_uri_action);
+  gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "win.make-offer", NULL, make_offer_action);
+  gtk_widget_class_install_action (widget_class, "win.set-opt-out", "(sb)", set_opt_out_action);
+  gtk_widget_class_install_action (widget_class, "win.open-dispute", NULL, open_dispute_action);
+  gtk_widget_class_install_action (widget_class, "win.resolve-dispute", "s", resolve_dispute_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-contact", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "win.record-payment", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reload", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.reload", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.make-offer", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-dispute", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "win.back", NULL);
+}
+
+static void
+recoup_window_init (RecoupWindow *self)
+{
+  g_autoptr(GtkListItemFactory) factory = NULL;
+  g_autoptr(GPropertyAction) open_only = NULL;
+  GActionGroup *group;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->settings = g_settings_new (APPLICATION_ID);
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  factory = gtk_builder_list_item_factory_new_from_resource (NULL, "/org/recoup/Recoup/recoup-worklist-row.ui");
+  gtk_list_view_set_factory (self->list_view, factory);
+
+  group = G_ACTION_GROUP (g_simple_action_group_new ());
+  g_action_map_add_action (G_ACTION_MAP (group), g_settings_create_action (self->settings, "open-only"));
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "settings", group);
+  g_object_unref (group);
+  g_signal_connect_object (self->settings, "changed::open-only", G_CALLBACK (open_only_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+}
+
+RecoupWindow *
+recoup_window_new (AdwApplication      *application,
+                   RecoupSession       *session,
+                   RecoupWorklistModel *model)
+{
+  RecoupWindow *self = g_object_new (RECOUP_TYPE_WINDOW, "application", application, NULL);
+
+  self->session = g_object_ref (session);
+  self->model = g_object_ref (model);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (model)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_object (self->selection, "notify::selected", G_CALLBACK (selection_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (model, "items-changed", G_CALLBACK (model_items_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (model, "notify::loading", G_CALLBACK (update_list_state),
+                           self, G_CONNECT_SWAPPED);
+
+  recoup_worklist_model_set_open_only (model, g_settings_get_boolean (self->settings, "open-only"));
+  if (!recoup_worklist_model_is_loading (model))
+    recoup_worklist_model_reload (model);
+  update_list_state (self);
+  return self;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "recoup-core.h"
+
+G_BEGIN_DECLS
+
+/* One account row in the worklist; filled in when its page arrives. */
+#define RECOUP_TYPE_ACCOUNT_ITEM (recoup_account_item_get_type ())
+G_DECLARE_FINAL_TYPE (RecoupAccountItem, recoup_account_item, RECOUP, ACCOUNT_ITEM, GObject)
+
+const char *recoup_account_item_get_id       (RecoupAccountItem *self);
+const char *recoup_account_item_get_name     (RecoupAccountItem *self);
+gboolean    recoup_account_item_get_loaded   (RecoupAccountItem *self);
+void        recoup_account_item_set_balance  (RecoupAccountItem *self,
+                                              gint64             balance);
+
+/*
+ * A GListModel over the book's accounts that reads pages of rows on demand in
+ * worker threads, on its own connection to the book. n_items comes from a
+ * count; a million accounts never load at once.
+ */
+#define RECOUP_TYPE_WORKLIST_MODEL (recoup_worklist_model_get_type ())
+G_DECLARE_FINAL_TYPE (RecoupWorklistModel, recoup_worklist_model, RECOUP, WORKLIST_MODEL, GObject)
+
+#define RECOUP_WORKLIST_PAGE_SIZE 200
+
+RecoupWorklistModel *recoup_worklist_model_new         (const char          *book_path,
+                                                        GError             **error);
+void                 recoup_worklist_model_set_search  (RecoupWorklistModel *self,
+                                                        const char          *search);
+void                 recoup_worklist_model_set_open_only (RecoupWorklistModel *self,
+                                                        gboolean             open_only);
+void                 recoup_worklist_model_reload      (RecoupWorklistModel *self);
+gboolean             recoup_worklist_model_is_loading  (RecoupWorklistModel *self);
+guint                recoup_worklist_model_get_pages_loaded (RecoupWorklistModel *self);
+
+G_END_DECLS

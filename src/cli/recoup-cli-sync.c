@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+
+#include "recoup-cli.h"
+#include "recoup-sync.h"
+
+/* recoup-cli enroll CODE: connects the book to a recoupd server. An empty (or
+ * missing) book starts as a snapshot of the organisation's book. */
+int
+recoup_cli_cmd_enroll (RecoupCli  *cli,
+                       int         argc,
+                       char      **argv)
+{
+  g_autofree char *name = NULL;
+  const GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "This device's name on the server (default: host name)", "NAME" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(RecoupBook) probe = NULL;
+  gboolean empty;
+  RecoupBook *book;
+  int status;
+
+  if (!recoup_cli_parse (cli, "CODE", "Connect this book to a Recoup server with an enrollment code "
+                         "(from “recoupd admin enroll”). The server's certificate is pinned.",
+                         entries, &argc, &argv, &status))
+    return status;
+  if (argc != 1)
+    return recoup_cli_usage (cli, "give exactly one enrollment CODE");
+  if (cli->book_path == NULL)
+    cli->book_path = recoup_default_book_path ();
+
+  /* Refuse a book that is enrolled already before spending the one-time code. */
+  if (g_file_test (cli->book_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *url = NULL;
+
+      if (!(probe = recoup_book_open (cli->book_path, RECOUP_BOOK_OPEN_NO_CREATE, &error)))
+        return recoup_cli_fail (cli, error);
+      url = recoup_book_get_setting (probe, "sync.url");
+      if (url != NULL)
+        {
+          g_set_error (&error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
+                       "%s is connected to %s already; use another --book for another server",
+                       cli->book_path, url);
+          return recoup_cli_fail (cli, error);
+        }
+      empty = recoup_book_count_changes (probe) == 0;
+      g_clear_object (&probe);
+    }
+  else
+    empty = TRUE;
+
+  if (!(e = recoup_sync_enroll (argv[0], name, NULL, &error)))
+    return recoup_cli_fail (cli, error);
+  if (empty && !recoup_sync_bootstrap (e, cli->book_path, NULL, &error))
+    return recoup_cli_fail (cli, error);
+  if (!(book = recoup_cli_open_book (cli, TRUE, &error)) || !recoup_sync_attach (book, e, &error))
+    return recoup_cli_fail (cli, error);
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "server");
+      json_builder_add_string_value (b, e->url);
+      json_builder_set_member_name (b, "fingerprint");
+      json_builder_add_string_value (b, e->fingerprint);
+      json_builder_set_member_name (b, "device_id");
+      json_builder_add_string_value (b, e->device_id);
+      json_builder_set_member_name (b, "user");
+      json_builder_add_string_value (b, e->user_name);
+      json_builder_set_member_name (b, "role");
+      json_builder_add_string_value (b, e->role);
+      json_builder_set_member_name (b, "bootstrapped");
+      json_builder_add_boolean_value (b, empty);
+      json_builder_end_object (b);
+      recoup_cli_print_builder (b);
+    }
+  else
+    printf ("Enrolled %s as %s (%s) on %s.\nServer certificate SHA-256: %s\n%s",
+            cli->book_path, e->user_name, e->role, e->url, e->fingerprint,
+            empty ? "The book starts as a copy of the organisation's book; run “recoup-cli sync” to update it.\n"
+                  : "Run “recoup-cli sync” to send this book's changes and receive the others'.\n");
+  return RECOUP_CLI_OK;
+}
+
+int
+recoup_cli_cmd_sync (RecoupCli  *cli,
+                     int         argc,
+                     char      **argv)
+{
+  int batch = 1000;
+  const GOptionEntry entries[] = {
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Changes per request (default 1000)", "N" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupSyncClient) client = NULL;
+  RecoupSyncReport report = { 0 };
+  RecoupBook *book;
+  int status;
+
+  if (!recoup_cli_parse (cli, NULL, "Send this book's unsent changes to the server, then receive "
+                         "everyone else's.", entries, &argc, &argv, &status))
+    return status;
+  if (argc != 0)
+    return recoup_cli_usage (cli, "sync takes no arguments");
+  if (batch < 1)
+    return recoup_cli_usage (cli, "--batch must be at least 1");
+  if (!(book = recoup_cli_open_book (cli, FALSE, &error)) ||
+      !(client = recoup_sync_client_new (book, &error)))
+    return recoup_cli_fail (cli, error);
+  recoup_sync_client_set_batch_size (client, (guint) batch, (guint) batch);
+  if (!recoup_sync_client_run (client, &report, NULL, &error))
+    return recoup_cli_fail (cli, error);
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "pushed");
+      json_builder_add_int_value (b, report.pushed);
+      json_builder_set_member_name (b, "rejected");
+      json_builder_add_int_value (b, report.rejected);
+      json_builder_set_member_name (b, "pulled");
+      json_builder_add_int_value (b, report.pulled);
+      json_builder_set_member_name (b, "applied");
+      json_builder_add_int_value (b, report.applied);
+      json_builder_set_member_name (b, "cursor");
+      json_builder_add_int_value (b, report.cursor);
+      json_builder_end_object (b);
+      recoup_cli_print_builder (b);
+    }
+  else
+    {
+      printf ("Sent %u change%s", report.pushed, report.pushed == 1 ? "" : "s");
+      if (report.rejected > 0)
+        printf (" (%u refused by the server: see “recoup-cli sync-status”)", report.rejected);
+      printf ("; received %u, %u new. Up to date with server sequence %" G_GINT64_FORMAT ".\n",
+              report.pulled, report.applied, report.cursor);
+    }
+  return report.rejected > 0 ? RECOUP_CLI_USER_ERROR : RECOUP_CLI_OK;
+}
+
+int
+recoup_cli_cmd_sync_status (RecoupCli  *cli,
+                            int         argc,
+                            char      **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL, *user = NULL, *role = NULL, *fp = NULL;
+  g_autofree char *last_ok = NULL, *last_error = NULL;
+  g_autoptr(JsonArray) rejections = NULL;
+  g_autoptr(JsonArray) conflicts = NULL;
+  RecoupBook *book;
+  gint64 pending;
+  int status;
+
+  if (!recoup_cli_parse (cli, NULL, "Show whether this book is connected, what is waiting to be "
+                         "sent, what the server refused and which edits lost a conflict.",
+                         NULL, &argc, &argv, &status))
+    return status;
+  if (argc != 0)
+    return recoup_cli_usage (cli, "sync-status takes no arguments");
+  if (!(book = recoup_cli_open_book (cli, FALSE, &error)))
+    return recoup_cli_fail (cli, error);
+
+  url = recoup_book_get_setting (book, "sync.url");
+  user = recoup_book_get_setting (book, "sync.user_name");
+  role = recoup_book_get_setting (book, "sync.role");
+  fp = recoup_book_get_setting (book, "sync.fingerprint");
+  last_ok = recoup_book_get_setting (book, "sync.last_ok_at");
+  last_error = recoup_book_get_setting (book, "sync.last_error");
+  pending = recoup_merge_count_unsent (book);
+  if (!(rejections = recoup_merge_list_rejections (book, &error)) ||
+      !(conflicts = recoup_merge_list_conflicts (book, &error)))
+    return recoup_cli_fail (cli, error);
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "enrolled");
+      json_builder_add_boolean_value (b, url != NULL);
+      json_builder_set_member_name (b, "server");
+      if (url) json_builder_add_string_value (b, url); else json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "user");
+      if (user) json_builder_add_string_value (b, user); else json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "pending");
+      json_builder_add_int_value (b, pending);
+      json_builder_set_member_name (b, "cursor");
+      json_builder_add_int_value (b, recoup_merge_get_cursor (book));
+      json_builder_set_member_name (b, "last_ok_at");
+      json_builder_add_int_value (b, last_ok ? g_ascii_strtoll (last_ok, NULL, 10) : 0);
+      json_builder_set_member_name (b, "last_error");
+      if (last_error && *last_error) json_builder_add_string_value (b, last_error);
+      else json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "rejected");
+      json_builder_add_value (b, json_node_init_array (json_node_alloc (), rejections));
+      json_builder_set_member_name (b, "conflicts");
+      json_builder_add_value (b, json_node_init_array (json_node_alloc (), conflicts));
+      json_builder_end_object (b);
+      recoup_cli_print_builder (b);
+      return RECOUP_CLI_OK;
+    }
+
+  if (url == NULL)
+    printf ("Not connected to a server (connect with “recoup-cli enroll CODE”).\n");
+  else
+    printf ("Server: %s (certificate SHA-256 %s)\nUser: %s (%s)\n", url, fp ? fp : "-",
+            user ? user : "-", role ? role : "-");
+  printf ("Waiting to be sent: %" G_GINT64_FORMAT " change%s\n", pending, pending == 1 ? "" : "s");
+  printf ("Server sequence reached: %" G_GINT64_FORMAT "\n", recoup_merge_get_cursor (book));
+  if (last_ok != NULL)
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (g_ascii_strtoll (last_ok, NULL, 10) / 1000);
+      g_autofree char *when = dt ? g_date_time_format (dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+      printf ("Last successful sync: %s\n", when);
+    }
+  if (last_error != NULL && *last_error)
+    printf ("Last error: %s\n", last_error);
+  if (json_array_get_length (rejections) > 0)
+    {
+      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("CHANGE", "REASON", "MESSAGE", NULL);
+
+      printf ("\nRefused by the server (kept in this book, not resent):\n");
+      for (guint i = 0; i < json_array_get_length (rejections); i++)
+        {
+          JsonObject *r = json_array_get_object_element (rejections, i);
+          recoup_cli_table_add (t, json_object_get_string_member (r, "change_id"),
+                                json_object_get_string_member (r, "reason"),
+                                json_object_get_string_member (r, "message"), NULL);
+        }
+      recoup_cli_table_print (t);
+    }
+  if (json_array_get_length (conflicts) > 0)
+    {
+      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("ENTITY", "ID", "FIELD", "LOSING VALUE", NULL);
+
+      printf ("\nEdits that lost to a later one on another device:\n");
+      for (guint i = 0; i < json_array_get_length (conflicts); i++)
+        {
+          JsonObject *c = json_array_get_object_element (conflicts, i);
+          g_autofree char *value = json_to_string (json_object_get_member (c, "value"), FALSE);
+          recoup_cli_table_add (t, json_object_get_string_member (c, "entity"),
+                                json_object_get_string_member (c, "entity_id"),
+                                json_object_get_string_member (c, "field"), value, NULL);
+        }
+      recoup_cli_table_print (t);
+    }
+  return RECOUP_CLI_OK;
+}

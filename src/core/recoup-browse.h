@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Browsing the book's accounts for list views, a page at a time.
+ *
+ * Without a search, accounts come in worklist order (queue rank, then score,
+ * from the derived account_stats table that recoup-derived.c keeps; an
+ * indexed read, so a page costs the same at any depth of a million accounts).
+ * With a search over name, reference, phone and e-mail (prefix; a name also
+ * matches on any word start), the matches are snapshotted into a temporary
+ * table on @book's connection, ordered by balance, then oldest due date.
+ * Call recoup_browse_prepare() again after the book changed. A connection
+ * browses one query at a time.
+ */
+typedef struct
+{
+  char    *id;
+  char    *ref;
+  char    *name;
+  char    *currency;
+  char    *stage;
+  char    *oldest_due;     /* YYYY-MM-DD of the oldest invoice, or NULL */
+  gint64   balance;
+  int      days_past_due;  /* of the oldest invoice, 0 when not yet due */
+  gboolean cease_communication;
+  char    *segment;        /* high, medium, low; NULL without derived data */
+  char    *next_action;    /* the policy's next step; NULL without derived data */
+} RecoupBrowseRow;
+
+gint64      recoup_browse_prepare   (RecoupBook    *book,
+                                     const char    *search,
+                                     gboolean       open_only,
+                                     GCancellable  *cancellable,
+                                     GError       **error);
+GPtrArray  *recoup_browse_page      (RecoupBook    *book,
+                                     guint          offset,
+                                     guint          limit,
+                                     GError       **error);
+void        recoup_browse_row_free  (RecoupBrowseRow *row);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupBrowseRow, recoup_browse_row_free)
+
+G_END_DECLS

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-dispute"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-book-private.h"
+#include "recoup-dispute.h"
+#include "recoup-id.h"
+#include "recoup-ledger.h"
+#include "recoup-money.h"
+
+static gboolean
+text_is_blank (const char *s)
+{
+  if (s == NULL)
+    return TRUE;
+  for (; *s; s++)
+    if (!g_ascii_isspace (*s))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+recoup_dispute_open (RecoupBook  *book,
+                     const char  *account_id,
+                     const char  *invoice_id,
+                     const char  *reason,
+                     GError     **error)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), NULL);
+
+  stmt = recoup_book_prepare (book, "SELECT 1 FROM accounts WHERE id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (!found)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "dispute: no account with id “%s”", account_id ? account_id : "");
+      return NULL;
+    }
+  if (invoice_id != NULL)
+    {
+      stmt = recoup_book_prepare (book, "SELECT 1 FROM invoices WHERE id = ? AND account_id = ?", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_text (stmt, 1, invoice_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+      found = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_reset (stmt);
+      if (!found)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                       "dispute: invoice “%s” is not one of this account's invoices", invoice_id);
+          return NULL;
+        }
+    }
+  if (text_is_blank (reason))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a dispute needs a reason: say what the customer disputes (--reason)");
+      return NULL;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO disputes (id, account_id, invoice_id, reason, status, opened_by, opened_at)"
+    " VALUES (?, ?, ?, ?, 'open', ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, invoice_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, recoup_book_now_ms (book));
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_record_change (book, "disputes", id, RECOUP_CHANGE_INSERT, NULL, error))
+    goto fail;
+  recoup_book_touch_account (book, account_id);
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+gboolean
+recoup_dispute_resolve (RecoupBook  *book,
+                        const char  *dispute_id,
+                        gboolean     upheld,
+                        const char  *resolution,
+                        GError     **error)
+{
+  RecoupDisputeResolution res = { upheld, RECOUP_DISPUTE_REMEDY_NONE, 0, resolution };
+
+  return recoup_dispute_resolve_full (book, dispute_id, &res, NULL, error);
+}
+
+/* The open balance a write-off would clear: the invoice's after allocation,
+ * or the account's ledger balance. */
+static gboolean
+write_off_amount (RecoupBook  *book,
+                  const char  *account_id,
+                  const char  *invoice_id,
+                  gint64      *out_amount,
+                  GError     **error)
+{
+  *out_amount = 0;
+  if (invoice_id == NULL)
+    return recoup_ledger_balance (book, account_id, NULL, out_amount, error);
+  else
+    {
+      g_autoptr(GPtrArray) balances = recoup_ledger_invoice_balances (book, account_id, "9999-12-31", error);
+
+      if (balances == NULL)
+        return FALSE;
+      for (guint i = 0; i < balances->len; i++)
+        {
+          RecoupInvoiceBalance *ib = g_ptr_array_index (balances, i);
+
+          if (strcmp (ib->id, invoice_id) == 0)
+            *out_amount = ib->balance;
+        }
+      return TRUE;
+    }
+}
+
+gboolean
+recoup_dispute_resolve_full (RecoupBook                    *book,
+                             const char                    *dispute_id,
+                             const RecoupDisputeResolution *res,
+                             char                         **out_entry_id,
+                             GError                       **error)
+{
+  static const char * const fields[] = { "status", "resolution", "resolved_by", "resolved_at", NULL };
+  g_autoptr(RecoupDispute) d = NULL;
+  g_autofree char *entry_id = NULL;
+  g_autofree char *memo = NULL;
+  RecoupEntrySpec entry = { 0 };
+  gint64 amount = 0;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+  if (out_entry_id != NULL)
+    *out_entry_id = NULL;
+
+  if (!(d = recoup_dispute_load (book, dispute_id, error)))
+    return FALSE;
+  if (strcmp (d->status, "open") != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "dispute %s is already resolved (%s); a dispute is resolved once — open a new "
+                   "one if the customer disputes again", d->id, d->status);
+      return FALSE;
+    }
+  if (!res->upheld && res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a rejected dispute changes nothing on the ledger: a write-off or adjustment "
+                   "needs the dispute to be upheld");
+      return FALSE;
+    }
+  if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST && res->amount <= 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the adjustment for an upheld dispute must be more than zero (it lowers the balance)");
+      return FALSE;
+    }
+  if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF)
+    {
+      if (!write_off_amount (book, d->account_id, d->invoice_id, &amount, error))
+        return FALSE;
+      if (amount <= 0)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "nothing is open on the disputed %s to write off; resolve without --write-off",
+                       d->invoice_id ? "invoice" : "account");
+          return FALSE;
+        }
+    }
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book,
+    "UPDATE disputes SET status = ?, resolution = ?, resolved_by = ?, resolved_at = ?"
+    " WHERE id = ? AND status = 'open'", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, res->upheld ? "upheld" : "rejected", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, res->note ? res->note : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, recoup_book_now_ms (book));
+  sqlite3_bind_text (stmt, 5, d->id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_record_change (book, "disputes", d->id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  recoup_book_touch_account (book, d->account_id);
+
+  if (res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
+    {
+      memo = g_strdup_printf ("dispute %s upheld%s%s", d->id,
+                              res->note && *res->note ? ": " : "", res->note ? res->note : "");
+      entry.account_id = d->account_id;
+      entry.invoice_id = d->invoice_id;
+      entry.memo = memo;
+      if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF)
+        {
+          entry.kind = RECOUP_ENTRY_WRITE_OFF;
+          entry.amount = amount;
+        }
+      else
+        {
+          entry.kind = RECOUP_ENTRY_ADJUSTMENT;
+          entry.amount = -res->amount;
+        }
+      if (!(entry_id = recoup_ledger_record (book, &entry, error)))
+        goto fail;
+    }
+
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  if (out_entry_id != NULL)
+    *out_entry_id = g_steal_pointer (&entry_id);
+  return TRUE;
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+gboolean
+recoup_dispute_account_has_open (RecoupBook *book,
+                                 const char *account_id)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT 1 FROM disputes WHERE account_id = ? AND status = 'open' LIMIT 1", NULL);
+  gboolean open;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  open = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return open;
+}
+
+#define DISPUTE_COLUMNS \
+  "d.id, d.account_id, d.invoice_id, i.ref, d.reason, d.status, d.resolution, d.opened_at, " \
+  "coalesce(d.resolved_at, 0) FROM disputes d LEFT JOIN invoices i ON i.id = d.invoice_id"
+
+static RecoupDispute *
+dispute_from_row (sqlite3_stmt *stmt)
+{
+  RecoupDispute *d = g_new0 (RecoupDispute, 1);
+
+  d->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  d->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  d->invoice_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  d->invoice_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  d->reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  d->status = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  d->resolution = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  d->opened_at = sqlite3_column_int64 (stmt, 7);
+  d->resolved_at = sqlite3_column_int64 (stmt, 8);
+  return d;
+}
+
+RecoupDispute *
+recoup_dispute_load (RecoupBook  *book,
+                     const char  *dispute_id,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT " DISPUTE_COLUMNS " WHERE d.id = ?", error);
+  RecoupDispute *d = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, dispute_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    d = dispute_from_row (stmt);
+  sqlite3_reset (stmt);
+  if (d == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no dispute with id “%s” (see “recoup-cli dispute list ACCOUNT”)",
+                 dispute_id ? dispute_id : "");
+  return d;
+}
+
+GPtrArray *
+recoup_dispute_list (RecoupBook  *book,
+                     const char  *account_id,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT " DISPUTE_COLUMNS " WHERE d.account_id = ? ORDER BY d.opened_at DESC, d.id DESC", error);
+  GPtrArray *list;
+
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_dispute_free);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (list, dispute_from_row (stmt));
+  sqlite3_reset (stmt);
+  return list;
+}
+
+void
+recoup_dispute_free (RecoupDispute *d)
+{
+  if (d == NULL)
+    return;
+  g_free (d->id);
+  g_free (d->account_id);
+  g_free (d->invoice_id);
+  g_free (d->invoice_ref);
+  g_free (d->reason);
+  g_free (d->status);
+  g_free (d->resolution);
+  g_free (d);
+}

@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-guard"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-accounts.h"
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-guard.h"
+#include "recoup-id.h"
+#include "recoup-settings.h"
+
+const char * const recoup_guard_channels[] = { "call", "sms", "email", "letter", "visit", NULL };
+const char * const recoup_guard_profiles[] = { "regf", "first-party", "custom", NULL };
+
+#define DAY_MS ((gint64) 86400 * 1000)
+#define CONVERSATION_SQL "('right-party','promise','refused','dispute','callback-requested')"
+
+const char *
+recoup_verdict_to_string (RecoupVerdictKind verdict)
+{
+  switch (verdict)
+    {
+    case RECOUP_VERDICT_ALLOWED: return "allowed";
+    case RECOUP_VERDICT_WARN:    return "warn";
+    case RECOUP_VERDICT_BLOCKED: return "blocked";
+    default:                     g_return_val_if_reached ("blocked");
+    }
+}
+
+/* Zone files are read once per name: the worklist asks about many accounts. */
+static GTimeZone *
+zone_for (const char *name)
+{
+  static GMutex lock;
+  static GHashTable *zones;
+  GTimeZone *tz;
+
+  if (name == NULL || *name == '\0')
+    return NULL;
+  g_mutex_lock (&lock);
+  if (zones == NULL)
+    zones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_time_zone_unref);
+  if (!g_hash_table_lookup_extended (zones, name, NULL, (gpointer *) &tz))
+    {
+      tz = (g_strcmp0 (name, "UTC") == 0 || strchr (name, '/') != NULL) ? g_time_zone_new_identifier (name) : NULL;
+      g_hash_table_insert (zones, g_strdup (name), tz);
+    }
+  g_mutex_unlock (&lock);
+  return tz;
+}
+
+static void
+reason_free (RecoupGuardReason *r)
+{
+  g_free (r->code);
+  g_free (r->text);
+  g_free (r);
+}
+
+void
+recoup_guard_verdict_free (RecoupGuardVerdict *v)
+{
+  if (v == NULL)
+    return;
+  g_clear_pointer (&v->reasons, g_ptr_array_unref);
+  g_free (v);
+}
+
+static void add_reason (RecoupGuardVerdict *v,
+                        gboolean            blocks,
+                        const char         *code,
+                        const char         *format,
+                        ...) G_GNUC_PRINTF (4, 5);
+
+static void
+add_reason (RecoupGuardVerdict *v,
+            gboolean            blocks,
+            const char         *code,
+            const char         *format,
+            ...)
+{
+  RecoupGuardReason *r = g_new0 (RecoupGuardReason, 1);
+  va_list args;
+
+  va_start (args, format);
+  r->text = g_strdup_vprintf (format, args);
+  va_end (args);
+  r->code = g_strdup (code);
+  r->blocks = blocks;
+  g_ptr_array_add (v->reasons, r);
+  if (blocks)
+    v->verdict = RECOUP_VERDICT_BLOCKED;
+  else if (v->verdict == RECOUP_VERDICT_ALLOWED)
+    v->verdict = RECOUP_VERDICT_WARN;
+}
+
+/* ---- Policy ---------------------------------------------------------------- */
+
+static void
+policy_regf (RecoupGuardPolicy *p)
+{
+  p->hours_start = 8 * 60;
+  p->hours_end = 21 * 60;
+  p->max_calls_7d = 7;
+  p->conversation_days = 7;
+  p->validation_days = 5;
+  p->cease = TRUE;
+  p->dispute = TRUE;
+  p->flags = TRUE;
+}
+
+static gboolean
+setting_flag (RecoupBook *book,
+              const char *key,
+              gboolean    fallback)
+{
+  g_autofree char *v = recoup_book_get_setting (book, key);
+
+  if (v == NULL)
+    return fallback;
+  return !g_ascii_strcasecmp (v, "yes") || !g_ascii_strcasecmp (v, "1") || !g_ascii_strcasecmp (v, "true");
+}
+
+void
+recoup_guard_policy_load (RecoupBook        *book,
+                          RecoupGuardPolicy *p)
+{
+  g_autofree char *profile = recoup_book_get_setting (book, "guard.profile");
+  g_autofree char *unknown = recoup_book_get_setting (book, "guard.unknown_zone");
+
+  memset (p, 0, sizeof *p);
+  p->profile = g_strdup (profile != NULL && g_strv_contains (recoup_guard_profiles, profile) ? profile : "regf");
+  policy_regf (p);
+  if (g_str_equal (p->profile, "first-party"))
+    {
+      p->max_calls_7d = (int) recoup_settings_get_int (book, "guard.max_calls_7d", 0, 0, 1000);
+      p->conversation_days = 0;
+      p->validation_days = 0;
+      p->cease = FALSE;
+      p->dispute = FALSE;
+      p->flags = FALSE;
+    }
+  else if (g_str_equal (p->profile, "custom"))
+    {
+      p->hours_start = (int) recoup_settings_get_int (book, "guard.hours_start", p->hours_start, 0, 1440);
+      p->hours_end = (int) recoup_settings_get_int (book, "guard.hours_end", p->hours_end, 0, 1440);
+      p->max_calls_7d = (int) recoup_settings_get_int (book, "guard.max_calls_7d", p->max_calls_7d, 0, 1000);
+      p->conversation_days = (int) recoup_settings_get_int (book, "guard.conversation_days", p->conversation_days, 0, 365);
+      p->validation_days = (int) recoup_settings_get_int (book, "guard.validation_days", p->validation_days, 0, 365);
+      p->cease = setting_flag (book, "guard.cease", TRUE);
+      p->dispute = setting_flag (book, "guard.dispute", TRUE);
+      p->flags = setting_flag (book, "guard.flags", TRUE);
+    }
+  p->unknown_zone_business = g_strcmp0 (unknown, "business") == 0;
+  p->business_timezone = recoup_book_get_setting (book, "guard.business_timezone");
+  if (p->business_timezone == NULL || zone_for (p->business_timezone) == NULL)
+    {
+      g_free (p->business_timezone);
+      p->business_timezone = g_strdup ("UTC");
+    }
+}
+
+void
+recoup_guard_policy_clear (RecoupGuardPolicy *p)
+{
+  g_clear_pointer (&p->profile, g_free);
+  g_clear_pointer (&p->business_timezone, g_free);
+}
+
+gboolean
+recoup_guard_set_profile (RecoupBook  *book,
+                          const char  *profile,
+                          GError     **error)
+{
+  if (profile == NULL || !g_strv_contains (recoup_guard_profiles, profile))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a compliance profile (regf, first-party or custom)", profile ? profile : "");
+      return FALSE;
+    }
+  return recoup_settings_set_shared (book, "guard.profile", profile, error);
+}
+
+static gboolean
+parse_hhmm (const char *text,
+            int        *out)
+{
+  int h, m;
+
+  if (text == NULL || strlen (text) != 5 || text[2] != ':' || !g_ascii_isdigit (text[0]) ||
+      !g_ascii_isdigit (text[1]) || !g_ascii_isdigit (text[3]) || !g_ascii_isdigit (text[4]))
+    return FALSE;
+  h = (text[0] - '0') * 10 + (text[1] - '0');
+  m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (h > 24 || m > 59 || (h == 24 && m != 0))
+    return FALSE;
+  *out = h * 60 + m;
+  return TRUE;
+}
+
+gboolean
+recoup_guard_set_rule (RecoupBook  *book,
+                       const char  *rule,
+                       const char  *value,
+                       GError     **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *stored = NULL;
+  gint64 n;
+  int minutes;
+
+  if (value == NULL)
+    value = "";
+  if (!g_strcmp0 (rule, "hours_start") || !g_strcmp0 (rule, "hours_end"))
+    {
+      if (!parse_hhmm (value, &minutes))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "%s must be a time HH:MM such as 08:00, not “%s”", rule, value);
+          return FALSE;
+        }
+      stored = g_strdup_printf ("%d", minutes);
+    }
+  else if (!g_strcmp0 (rule, "max_calls_7d") || !g_strcmp0 (rule, "conversation_days") ||
+           !g_strcmp0 (rule, "validation_days"))
+    {
+      if (!g_ascii_string_to_signed (value, 10, 0, 365, &n, NULL))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "%s must be a whole number from 0 (off) to 365, not “%s”", rule, value);
+          return FALSE;
+        }
+      stored = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+    }
+  else if (!g_strcmp0 (rule, "cease") || !g_strcmp0 (rule, "dispute") || !g_strcmp0 (rule, "flags"))
+    {
+      if (g_strcmp0 (value, "yes") && g_strcmp0 (value, "no"))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "%s must be yes or no, not “%s”", rule, value);
+          return FALSE;
+        }
+      stored = g_strdup (value);
+    }
+  else if (!g_strcmp0 (rule, "unknown_zone"))
+    {
+      if (g_strcmp0 (value, "block") && g_strcmp0 (value, "business"))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "unknown_zone must be block or business, not “%s”", value);
+          return FALSE;
+        }
+      stored = g_strdup (value);
+    }
+  else if (!g_strcmp0 (rule, "business_timezone"))
+    {
+      if (*value == '\0' || !recoup_timezone_validate (value, error))
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                         "business_timezone needs an IANA zone such as America/Chicago");
+          return FALSE;
+        }
+      stored = g_strdup (value);
+    }
+  else
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a guard rule (hours_start, hours_end, max_calls_7d, conversation_days, "
+                   "validation_days, cease, dispute, flags, unknown_zone, business_timezone)", rule ? rule : "");
+      return FALSE;
+    }
+
+  key = g_strdup_printf ("guard.%s", rule);
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  /* The zone rules belong to every profile; the others make the profile custom. */
+  if (!recoup_settings_set_shared (book, key, stored, error) ||
+      (g_strcmp0 (rule, "unknown_zone") && g_strcmp0 (rule, "business_timezone") &&
+       !recoup_settings_set_shared (book, "guard.profile", "custom", error)) ||
+      !recoup_book_commit (book, error))
+    {
+      if (recoup_book_in_transaction (book))
+        recoup_book_rollback (book);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+recoup_guard_set_channel_opt_out (RecoupBook  *book,
+                                  const char  *account_id,
+                                  const char  *channel,
+                                  gboolean     opted_out,
+                                  GError     **error)
+{
+  const char *fields[] = { "opt_out_channels", NULL };
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *joined = NULL;
+  g_auto(GStrv) current = NULL;
+  sqlite3_stmt *stmt;
+  const char *have;
+
+  if (channel == NULL || !g_strv_contains (recoup_guard_channels, channel))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a channel (call, sms, email, letter, visit)", channel ? channel : "");
+      return FALSE;
+    }
+  if (!(stmt = recoup_book_prepare (book, "SELECT opt_out_channels FROM accounts WHERE id = ? AND deleted = 0", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, "no account with id %s", account_id);
+      return FALSE;
+    }
+  have = RECOUP_BOOK_STMT_TEXT (stmt, 0);
+  current = g_strsplit (have != NULL ? have : "", ",", -1);
+  sqlite3_reset (stmt);
+  for (guint i = 0; recoup_guard_channels[i] != NULL; i++)
+    {
+      const char *c = recoup_guard_channels[i];
+      gboolean on = g_str_equal (c, channel) ? opted_out : g_strv_contains ((const char * const *) current, c);
+
+      if (on)
+        g_ptr_array_add (list, g_strdup (c));
+    }
+  g_ptr_array_add (list, NULL);
+  joined = g_strjoinv (",", (char **) list->pdata);
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book, "UPDATE accounts SET opt_out_channels = ?1 WHERE id = ?2 AND opt_out_channels IS NOT ?1", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, joined, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "accounts", account_id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  recoup_book_touch_account (book, account_id);
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+/* ---- The check ------------------------------------------------------------- */
+
+typedef struct
+{
+  GTimeZone *tz;
+  gint32     day;       /* local calendar day number */
+  int        minute;    /* minute of the local day */
+} LocalTime;
+
+static void
+local_time (GTimeZone *tz,
+            gint64     ms,
+            LocalTime *out)
+{
+  gint64 secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  int interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, secs);
+  gint64 local = secs + g_time_zone_get_offset (tz, interval);
+  gint64 day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+
+  out->tz = tz;
+  out->day = (gint32) day;
+  out->minute = (int) ((local - day * 86400) / 60);
+}
+
+/* The UTC instant of local midnight starting @day. */
+static gint64
+local_day_start (GTimeZone *tz,
+                 gint32     day)
+{
+  GDate date;
+  g_autoptr(GDateTime) dt = NULL;
+
+  g_date_clear (&date, 1);
+  g_date_set_julian (&date, (guint32) (day + 719163));
+  dt = g_date_time_new (tz, g_date_get_year (&date), g_date_get_month (&date), g_date_get_day (&date), 0, 0, 0);
+  if (dt == NULL)
+    return (gint64) day * DAY_MS;
+  return g_date_time_to_unix (dt) * 1000;
+}
+
+static gint64
+query_int64 (RecoupBook   *book,
+             sqlite3_stmt *stmt,
+             gint64        fallback)
+{
+  gint64 v = fallback;
+
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return v;
+}
+
+static const char *
+contact_kind_for (const char *channel)
+{
+  if (!strcmp (channel, "call") || !strcmp (channel, "sms"))
+    return "phone";
+  if (!strcmp (channel, "email"))
+    return "email";
+  return "address";
+}
+
+static void
+format_hm (int   minutes,
+           char  buf[6])
+{
+  g_snprintf (buf, 6, "%02d:%02d", (minutes / 60) % 100, minutes % 60);
+}
+
+gboolean
+recoup_guard_check_with_policy (RecoupBook               *book,
+                                const RecoupGuardPolicy  *p,
+                                const char               *account_id,
+                                const char               *channel,
+                                gint64                    at_ms,
+                                const char               *user_id,
+                                RecoupGuardVerdict      **out_verdict,
+                                GError                  **error)
+{
+  g_autoptr(RecoupGuardVerdict) v = NULL;
+  g_autofree char *tz_name = NULL, *notice = NULL, *opt_out = NULL;
+  gboolean cease, attorney, bankrupt, deceased;
+  GTimeZone *tz, *day_tz;
+  sqlite3_stmt *stmt;
+  LocalTime lt;
+  const char *zone_label;
+  gboolean is_call;
+  char d1[11], d2[11];
+
+  if (channel == NULL || !g_strv_contains (recoup_guard_channels, channel))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a contact channel (call, sms, email, letter, visit)", channel ? channel : "");
+      return FALSE;
+    }
+  if (at_ms == 0)
+    at_ms = recoup_book_now_ms (book);
+  is_call = g_str_equal (channel, "call");
+
+  stmt = recoup_book_prepare (book,
+    "SELECT timezone, cease_communication, attorney_represented, bankruptcy, deceased,"
+    " validation_notice_date, opt_out_channels FROM accounts WHERE id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no account with id %s", account_id ? account_id : "");
+      return FALSE;
+    }
+  tz_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  cease = sqlite3_column_int (stmt, 1);
+  attorney = sqlite3_column_int (stmt, 2);
+  bankrupt = sqlite3_column_int (stmt, 3);
+  deceased = sqlite3_column_int (stmt, 4);
+  notice = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  opt_out = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  sqlite3_reset (stmt);
+
+  v = g_new0 (RecoupGuardVerdict, 1);
+  v->reasons = g_ptr_array_new_with_free_func ((GDestroyNotify) reason_free);
+
+  stmt = recoup_book_prepare (book, "SELECT can_override FROM users WHERE id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user_id != NULL ? user_id : recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  v->may_override = query_int64 (book, stmt, 0) != 0;
+
+  /* Flags that stop collection outright. */
+  if (p->flags)
+    {
+      if (attorney)
+        add_reason (v, TRUE, "attorney-represented",
+                    "the debtor is represented by an attorney: communicate with the attorney, not the debtor");
+      if (bankrupt)
+        add_reason (v, TRUE, "bankruptcy", "the debtor is in bankruptcy: collection is stayed");
+      if (deceased)
+        add_reason (v, TRUE, "deceased", "the debtor is deceased: contact the estate's representative through the proper process");
+    }
+  if (p->cease && cease)
+    {
+      if (g_str_equal (channel, "letter"))
+        add_reason (v, FALSE, "cease-communication",
+                    "the debtor asked to cease communication: only a permitted notice (no further "
+                    "contact, a specific remedy, or the last notice required by law) may be sent");
+      else
+        add_reason (v, TRUE, "cease-communication",
+                    "the debtor asked to cease communication: no %s is allowed, only a permitted notice by letter",
+                    channel);
+    }
+  if (p->dispute)
+    {
+      stmt = recoup_book_prepare (book, "SELECT 1 FROM disputes WHERE account_id = ? AND status = 'open' LIMIT 1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+      if (query_int64 (book, stmt, 0))
+        {
+          if (g_str_equal (channel, "letter"))
+            add_reason (v, FALSE, "dispute-open",
+                        "a dispute is open: send only what answers it (verification), not a collection letter");
+          else
+            add_reason (v, TRUE, "dispute-open",
+                        "a dispute is open: collection contacts are paused until it is resolved");
+        }
+    }
+
+  /* Opt-outs: of the channel, and of every contact point it could use. */
+  if (opt_out != NULL && *opt_out != '\0')
+    {
+      g_auto(GStrv) list = g_strsplit (opt_out, ",", -1);
+
+      if (g_strv_contains ((const char * const *) list, channel))
+        add_reason (v, TRUE, "channel-opt-out", "the debtor opted out of contact by %s", channel);
+    }
+  stmt = recoup_book_prepare (book,
+    "SELECT count(*), count(*) FILTER (WHERE opted_out = 0 AND (?3 = 0 OR consent = 1))"
+    " FROM contact_points WHERE account_id = ?1 AND kind = ?2 AND deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, contact_kind_for (channel), -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, g_str_equal (channel, "sms") ? 1 : 0);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 total = sqlite3_column_int64 (stmt, 0), usable = sqlite3_column_int64 (stmt, 1);
+
+      if (total > 0 && usable == 0)
+        add_reason (v, TRUE, "contact-opt-out",
+                    g_str_equal (channel, "sms") ? "every phone number of the account is opted out or has no consent to texts"
+                                                 : "every %s of the account is opted out", contact_kind_for (channel));
+      else if (total == 0)
+        add_reason (v, FALSE, "no-contact-point", "the account has no %s on file for a %s",
+                    contact_kind_for (channel), channel);
+    }
+  sqlite3_reset (stmt);
+
+  /* Local time. */
+  tz = zone_for (tz_name);
+  zone_label = tz_name;
+  day_tz = tz;
+  if (tz == NULL)
+    {
+      day_tz = zone_for (p->business_timezone);
+      if (day_tz == NULL)
+        day_tz = zone_for ("UTC");
+      if (p->unknown_zone_business)
+        {
+          tz = day_tz;
+          zone_label = p->business_timezone;
+          if (!g_str_equal (channel, "letter"))
+            add_reason (v, FALSE, "timezone-unknown",
+                        "the debtor's time zone is unknown: the business's zone (%s) is used for the hours; "
+                        "record the account's zone", p->business_timezone);
+        }
+      else if (g_str_equal (channel, "call") || g_str_equal (channel, "sms"))
+        add_reason (v, TRUE, "timezone-unknown",
+                    "the debtor's time zone is unknown, so a lawful hour cannot be known: record the "
+                    "account's zone (or let the book use the business's zone)");
+      else if (!g_str_equal (channel, "letter"))
+        add_reason (v, FALSE, "timezone-unknown", "the debtor's time zone is unknown: the hours were not checked");
+    }
+  local_time (day_tz, at_ms, &lt);
+
+  if (tz != NULL && !g_str_equal (channel, "letter") &&
+      (lt.minute < p->hours_start || lt.minute >= p->hours_end))
+    {
+      char now[6], from[6], to[6];
+
+      format_hm (lt.minute, now);
+      format_hm (p->hours_start, from);
+      format_hm (p->hours_end, to);
+      recoup_date_format_buf (lt.day, d1);
+      add_reason (v, TRUE, "outside-hours",
+                  "it is %s on %s in %s: contact is allowed from %s to %s the debtor's local time",
+                  now, d1, zone_label, from, to);
+    }
+
+  /* Call frequency: the 7 consecutive days ending with the day of the call. */
+  if (is_call && p->max_calls_7d > 0)
+    {
+      gint64 from = local_day_start (day_tz, lt.day - 6);
+      gint64 n;
+
+      stmt = recoup_book_prepare (book,
+        "SELECT count(*) FROM activities WHERE account_id = ? AND channel = 'call'"
+        " AND direction = 'outbound' AND at >= ? AND at < ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, from);
+      sqlite3_bind_int64 (stmt, 3, at_ms);
+      n = query_int64 (book, stmt, 0);
+      if (n >= p->max_calls_7d)
+        {
+          recoup_date_format_buf (lt.day - 6, d1);
+          recoup_date_format_buf (lt.day, d2);
+          add_reason (v, TRUE, "call-frequency",
+                      "%" G_GINT64_FORMAT " call attempts already in the 7 days %s to %s: at most %d are allowed "
+                      "in 7 consecutive days", n, d1, d2, p->max_calls_7d);
+        }
+    }
+
+  /* A telephone conversation starts a period of N days (its day is day 1). */
+  if (is_call && p->conversation_days > 0)
+    {
+      gint64 last;
+
+      stmt = recoup_book_prepare (book,
+        "SELECT max(at) FROM activities WHERE account_id = ? AND channel = 'call'"
+        " AND outcome IN " CONVERSATION_SQL " AND at <= ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, at_ms);
+      last = query_int64 (book, stmt, G_MININT64);
+      if (last != G_MININT64)
+        {
+          LocalTime conv;
+
+          local_time (day_tz, last, &conv);
+          if (lt.day - conv.day + 1 <= p->conversation_days)
+            {
+              recoup_date_format_buf (conv.day, d1);
+              recoup_date_format_buf (conv.day + p->conversation_days, d2);
+              add_reason (v, TRUE, "recent-conversation",
+                          "a telephone conversation took place on %s: no call for %d days counting that day "
+                          "(calls allowed again on %s)", d1, p->conversation_days, d2);
+            }
+        }
+    }
+
+  /* Validation notice within N days of the first communication. */
+  if (p->validation_days > 0 && (notice == NULL || *notice == '\0'))
+    {
+      gint64 first;
+
+      stmt = recoup_book_prepare (book,
+        "SELECT min(at) FROM activities WHERE account_id = ?"
+        " AND channel IN ('call','sms','email','letter','visit')", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+      first = query_int64 (book, stmt, G_MININT64);
+      if (first != G_MININT64 && first <= at_ms)
+        {
+          LocalTime f;
+
+          local_time (day_tz, first, &f);
+          if (lt.day - f.day > p->validation_days)
+            {
+              recoup_date_format_buf (f.day, d1);
+              add_reason (v, FALSE, "validation-notice",
+                          "no validation notice is recorded although the first communication was on %s, "
+                          "more than %d days ago: send one and record its date", d1, p->validation_days);
+            }
+        }
+    }
+
+  *out_verdict = g_steal_pointer (&v);
+  return TRUE;
+}
+
+/**
+ * recoup_guard_check:
+ * @at_ms: the instant of the contact (UTC ms); 0 for now
+ * @user_id: (nullable): who would contact; NULL for the book's current user
+ *
+ * Returns FALSE with an error for an unknown account or channel; otherwise
+ * TRUE with the verdict.
+ */
+gboolean
+recoup_guard_check (RecoupBook          *book,
+                    const char          *account_id,
+                    const char          *channel,
+                    gint64               at_ms,
+                    const char          *user_id,
+                    RecoupGuardVerdict **out_verdict,
+                    GError             **error)
+{
+  RecoupGuardPolicy policy;
+  gboolean ok;
+
+  recoup_guard_policy_load (book, &policy);
+  ok = recoup_guard_check_with_policy (book, &policy, account_id, channel, at_ms, user_id, out_verdict, error);
+  recoup_guard_policy_clear (&policy);
+  return ok;
+}

@@ -1,0 +1,1637 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-import"
+
+#include "config.h"
+
+#include <csv.h>
+#include <string.h>
+
+#include "recoup-accounts.h"
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-id.h"
+#include "recoup-import.h"
+#include "recoup-ledger.h"
+#include "recoup-money.h"
+
+/*
+ * CSV import (docs/import-format.md describes the format).
+ *
+ * The file is mapped and parsed twice with libcsv. It is fed one physical line
+ * at a time, so the line on which each record starts is known exactly.
+ *
+ *  1. Validation: every field of every row is checked, accounts and invoices are
+ *     collected by their natural keys (account_ref, invoice_ref) and compared
+ *     with the book; every problem becomes "file:line: column: message". Nothing
+ *     is written.
+ *  2. Writing: if there were no problems (or the caller asked to skip invalid
+ *     rows) the file is parsed again and applied through the core API, inside
+ *     the one transaction that was opened before validation (so what was
+ *     validated is what is written to). Any failure rolls everything back.
+ *
+ * Per row the parser reuses one buffer; accounts and invoices keep their keys
+ * in a GStringChunk. A row that repeats or conflicts with an earlier one is
+ * compared exactly by parsing the earlier row again from its byte offset.
+ */
+
+G_DEFINE_QUARK (recoup-import-error-quark, recoup_import_error)
+
+#define MAX_PROBLEMS      10000
+#define CHECK_EVERY_ROWS  1024
+
+typedef enum
+{
+  COL_ACCOUNT_REF,
+  COL_NAME,
+  COL_EMAIL,
+  COL_PHONE,
+  COL_ADDRESS,
+  COL_TIMEZONE,
+  COL_TIER,
+  COL_TAGS,
+  COL_INVOICE_REF,
+  COL_ISSUE_DATE,
+  COL_DUE_DATE,
+  COL_AMOUNT,
+  COL_CURRENCY,
+  COL_DESCRIPTION,
+  N_COLS
+} Column;
+
+static const struct
+{
+  const char *name;
+  gboolean    required;
+} columns[N_COLS] = {
+  [COL_ACCOUNT_REF] = { "account_ref", TRUE },
+  [COL_NAME]        = { "name", TRUE },
+  [COL_EMAIL]       = { "email", FALSE },
+  [COL_PHONE]       = { "phone", FALSE },
+  [COL_ADDRESS]     = { "address", FALSE },
+  [COL_TIMEZONE]    = { "timezone", FALSE },
+  [COL_TIER]        = { "tier", FALSE },
+  [COL_TAGS]        = { "tags", FALSE },
+  [COL_INVOICE_REF] = { "invoice_ref", TRUE },
+  [COL_ISSUE_DATE]  = { "issue_date", TRUE },
+  [COL_DUE_DATE]    = { "due_date", TRUE },
+  [COL_AMOUNT]      = { "amount", TRUE },
+  [COL_CURRENCY]    = { "currency", TRUE },
+  [COL_DESCRIPTION] = { "description", FALSE },
+};
+
+/* Header names are normalised first: lower case, every run of characters other
+ * than letters and digits becomes one '_', none at either end. */
+static const struct
+{
+  const char *alias;
+  Column      column;
+} aliases[] = {
+  { "account", COL_ACCOUNT_REF }, { "account_id", COL_ACCOUNT_REF },
+  { "account_no", COL_ACCOUNT_REF }, { "account_number", COL_ACCOUNT_REF },
+  { "account_reference", COL_ACCOUNT_REF }, { "customer", COL_ACCOUNT_REF },
+  { "customer_id", COL_ACCOUNT_REF }, { "customer_ref", COL_ACCOUNT_REF },
+  { "customer_no", COL_ACCOUNT_REF }, { "customer_number", COL_ACCOUNT_REF },
+  { "client_id", COL_ACCOUNT_REF }, { "debtor_id", COL_ACCOUNT_REF },
+  { "customer_name", COL_NAME }, { "account_name", COL_NAME }, { "client_name", COL_NAME },
+  { "debtor", COL_NAME }, { "debtor_name", COL_NAME }, { "full_name", COL_NAME },
+  { "e_mail", COL_EMAIL }, { "email_address", COL_EMAIL }, { "mail", COL_EMAIL },
+  { "phone_number", COL_PHONE }, { "telephone", COL_PHONE }, { "tel", COL_PHONE },
+  { "mobile", COL_PHONE }, { "phone_no", COL_PHONE },
+  { "postal_address", COL_ADDRESS }, { "street_address", COL_ADDRESS }, { "mailing_address", COL_ADDRESS },
+  { "tz", COL_TIMEZONE }, { "time_zone", COL_TIMEZONE },
+  { "invoice", COL_INVOICE_REF }, { "invoice_id", COL_INVOICE_REF }, { "invoice_no", COL_INVOICE_REF },
+  { "invoice_number", COL_INVOICE_REF }, { "invoice_nr", COL_INVOICE_REF },
+  { "invoice_reference", COL_INVOICE_REF }, { "document_no", COL_INVOICE_REF },
+  { "date", COL_ISSUE_DATE }, { "invoice_date", COL_ISSUE_DATE }, { "issued", COL_ISSUE_DATE },
+  { "issued_on", COL_ISSUE_DATE }, { "issue", COL_ISSUE_DATE },
+  { "due", COL_DUE_DATE }, { "due_on", COL_DUE_DATE }, { "payment_due", COL_DUE_DATE },
+  { "total", COL_AMOUNT }, { "amount_due", COL_AMOUNT }, { "invoice_amount", COL_AMOUNT },
+  { "invoice_total", COL_AMOUNT }, { "value", COL_AMOUNT },
+  { "ccy", COL_CURRENCY }, { "currency_code", COL_CURRENCY }, { "cur", COL_CURRENCY },
+  { "memo", COL_DESCRIPTION }, { "details", COL_DESCRIPTION }, { "item", COL_DESCRIPTION },
+  { "invoice_description", COL_DESCRIPTION },
+  { "segment", COL_TIER },
+};
+
+/* Account columns that must agree between the rows of one account. */
+static const Column account_columns[] = {
+  COL_NAME, COL_EMAIL, COL_PHONE, COL_ADDRESS, COL_TIMEZONE, COL_TIER, COL_TAGS,
+};
+
+enum
+{
+  ROW_OK,
+  ROW_INVALID,
+  ROW_REPEAT,
+};
+
+enum
+{
+  CHANGE_NAME     = 1 << 0,
+  CHANGE_TIMEZONE = 1 << 1,
+  CHANGE_EMAIL    = 1 << 2,
+  CHANGE_PHONE    = 1 << 3,
+  CHANGE_ADDRESS  = 1 << 4,
+  CHANGE_TIER     = 1 << 5,
+  CHANGE_TAGS     = 1 << 6,
+};
+
+enum
+{
+  INVOICE_NEW,
+  INVOICE_SAME,
+  INVOICE_UPDATE,
+};
+
+typedef struct
+{
+  const char *ref;            /* chunk */
+  const char *id;             /* chunk; NULL until the account exists */
+  const char *currency;       /* interned; NULL until a row with a valid currency */
+  const char *currency_from;  /* "in the book", or NULL: from currency_line */
+  guint       currency_line;
+  guint64     hash;           /* of the defining row's account columns */
+  gsize       def_offset;
+  guint       def_line;
+  guint       changes;        /* CHANGE_* against the book */
+  guint8      exists;
+  guint8      used;
+  guint8      applied;
+  guint8      deleted;
+} AccountEntry;
+
+typedef struct
+{
+  const char *ref;            /* chunk */
+  const char *id;             /* chunk: the book's invoice, for SAME and UPDATE */
+  guint       account;        /* index into accounts */
+  guint       def_row;
+  guint       def_line;
+  gsize       def_offset;
+  guint8      state;
+  guint8      invalid;
+} InvoiceEntry;
+
+typedef struct _Import Import;
+typedef struct _Reader Reader;
+
+typedef void (*RowFunc) (Import *imp,
+                         Reader *reader);
+
+struct _Reader
+{
+  Import   *imp;
+  RowFunc   func;
+  GString  *buf;
+  GArray   *offsets;           /* gsize per field of the current record */
+  guint     line;              /* where the current record starts */
+  gsize     offset;
+  gboolean  bad_utf8;          /* a field of this record is not UTF-8 */
+  gboolean  complete;          /* the record is done; reset at the next field */
+  guint     n_records;
+};
+
+typedef struct
+{
+  const char *v[N_COLS];
+  guint       n_fields;
+  gboolean    all_empty;
+} Row;
+
+struct _Import
+{
+  RecoupBook          *book;
+  const char          *path;
+  GMappedFile         *map;
+  const char          *data;
+  gsize                len;
+  unsigned char        delim;
+  RecoupImportFlags    flags;
+  RecoupImportReport  *report;
+  guint                n_problems;
+  guint                n_encoding;
+
+  /* header */
+  guint                n_header;
+  char               **header;           /* field index -> name as written */
+  int                  col_field[N_COLS];
+  gboolean             header_done;
+
+  /* state */
+  GStringChunk        *chunk;
+  GArray              *accounts;          /* AccountEntry */
+  GHashTable          *account_index;     /* ref -> index + 1 */
+  GArray              *invoices;          /* InvoiceEntry */
+  GHashTable          *invoice_index;     /* ref -> index + 1 */
+  GByteArray          *row_state;
+  gboolean             book_empty;
+  gboolean             check_utf8;
+  gboolean             pass_apply;
+  guint                row;                /* data rows so far in this pass */
+  guint                problems_in_row;
+  GError              *fatal;
+  gboolean             stop;
+
+  Reader               main;
+  Reader               aux;
+  Row                  aux_row;
+  gboolean             aux_done;
+
+  RecoupProgressFunc   progress;
+  gpointer             progress_data;
+  GCancellable        *cancellable;
+  guint64              progress_base;
+  guint64              progress_total;
+  guint                progress_scale;
+  gsize                line_offset;
+};
+
+/* ---- Problems -------------------------------------------------------------- */
+
+static void
+add_problem (Import     *imp,
+             guint       line,
+             const char *column,
+             const char *format,
+             ...) G_GNUC_PRINTF (4, 5);
+
+static void
+add_problem (Import     *imp,
+             guint       line,
+             const char *column,
+             const char *format,
+             ...)
+{
+  g_autofree char *msg = NULL;
+  va_list args;
+
+  imp->n_problems++;
+  imp->problems_in_row++;
+  if (imp->n_problems > MAX_PROBLEMS)
+    return;
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_ptr_array_add (imp->report->problems,
+                   g_strdup_printf ("%s:%u: %s: %s", imp->path, line, column, msg));
+}
+
+static const char *
+column_label (Import *imp,
+              Column  col)
+{
+  int f = imp->col_field[col];
+
+  return f >= 0 ? imp->header[f] : columns[col].name;
+}
+
+/* ---- Reading records ------------------------------------------------------- */
+
+static void
+reader_init (Reader  *reader,
+             Import  *imp,
+             RowFunc  func)
+{
+  reader->imp = imp;
+  reader->func = func;
+  reader->buf = g_string_sized_new (1024);
+  reader->offsets = g_array_sized_new (FALSE, FALSE, sizeof (gsize), 32);
+}
+
+static void
+reader_clear (Reader *reader)
+{
+  if (reader->buf != NULL)
+    g_string_free (reader->buf, TRUE);
+  if (reader->offsets != NULL)
+    g_array_unref (reader->offsets);
+  reader->buf = NULL;
+  reader->offsets = NULL;
+}
+
+static void
+field_cb (void   *s,
+          size_t  len,
+          void   *data)
+{
+  Reader *reader = data;
+  gsize offset;
+
+  if (reader->complete)
+    {
+      g_string_truncate (reader->buf, 0);
+      g_array_set_size (reader->offsets, 0);
+      reader->bad_utf8 = FALSE;
+      reader->complete = FALSE;
+    }
+  offset = reader->buf->len;
+
+  if (reader->imp->check_utf8 && !g_utf8_validate (s, (gssize) len, NULL))
+    {
+      Import *imp = reader->imp;
+      guint f = reader->offsets->len;
+      const char *end = NULL;
+
+      g_utf8_validate (s, (gssize) len, &end);
+      if (!reader->bad_utf8 && reader == &imp->main)
+        {
+          imp->n_encoding++;
+          add_problem (imp, reader->line,
+                     f < imp->n_header && imp->header != NULL ? imp->header[f] : "header",
+                     "not UTF-8 text (byte 0x%02X); save the file as UTF-8 and import it again",
+                     (guint) *(const guchar *) end);
+        }
+      reader->bad_utf8 = TRUE;
+    }
+  g_array_append_val (reader->offsets, offset);
+  g_string_append_len (reader->buf, s, (gssize) len);
+  g_string_append_c (reader->buf, '\0');
+}
+
+static void
+record_cb (int   c,
+           void *data)
+{
+  Reader *reader = data;
+
+  /* A record without fields (only possible at the very end) is nothing. */
+  if (reader->complete)
+    return;
+  reader->n_records++;
+  reader->func (reader->imp, reader);
+  /* The row's values stay readable until the next record starts. */
+  reader->complete = TRUE;
+}
+
+static char *
+trim (char *s)
+{
+  char *end;
+
+  while (g_ascii_isspace (*s))
+    s++;
+  end = s + strlen (s);
+  while (end > s && g_ascii_isspace (end[-1]))
+    end--;
+  *end = '\0';
+  return s;
+}
+
+static void
+reader_get_row (Import *imp,
+                Reader *reader,
+                Row    *row)
+{
+  gsize *offsets = (gsize *) (gpointer) reader->offsets->data;
+
+  row->n_fields = reader->offsets->len;
+  row->all_empty = TRUE;
+  for (guint f = 0; f < row->n_fields; f++)
+    {
+      char *v = trim (reader->buf->str + offsets[f]);
+
+      if (*v != '\0')
+        row->all_empty = FALSE;
+    }
+  for (int c = 0; c < N_COLS; c++)
+    {
+      int f = imp->col_field[c];
+
+      row->v[c] = (f >= 0 && (guint) f < row->n_fields) ? trim (reader->buf->str + offsets[f]) : "";
+    }
+}
+
+static void
+report_progress (Import *imp,
+                 gsize   offset)
+{
+  if (imp->progress != NULL)
+    imp->progress (imp->progress_base + (guint64) offset * imp->progress_scale,
+                   imp->progress_total, imp->progress_data);
+}
+
+/* Parses [start, len) of the file one physical line at a time. Stops after the
+ * first record when @one_record. */
+static gboolean
+parse_range (Import   *imp,
+             Reader   *reader,
+             gsize     start,
+             guint     first_line,
+             gboolean  one_record,
+             GError  **error)
+{
+  struct csv_parser parser;
+  const char *data = imp->data;
+  gsize pos = start;
+  guint line = first_line;
+  guint records_before = reader->n_records;
+  gboolean ok = TRUE;
+
+  if (csv_init (&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+    g_error ("libcsv failed to initialise");
+  csv_set_delim (&parser, imp->delim);
+  g_string_truncate (reader->buf, 0);
+  g_array_set_size (reader->offsets, 0);
+  reader->bad_utf8 = FALSE;
+  reader->complete = FALSE;
+
+  while (pos < imp->len)
+    {
+      const char *nl = memchr (data + pos, '\n', imp->len - pos);
+      gsize n = nl != NULL ? (gsize) (nl - (data + pos)) + 1 : imp->len - pos;
+
+      if (parser.pstate == 0)
+        {
+          reader->line = line;
+          reader->offset = pos;
+        }
+      imp->line_offset = pos;
+      if (csv_parse (&parser, data + pos, n, field_cb, record_cb, reader) != n)
+        {
+          int err = csv_error (&parser);
+          guint f = reader->offsets->len;
+          const char *col = imp->header != NULL && f < imp->n_header ? imp->header[f] : "row";
+
+          if (err == CSV_EPARSE)
+            {
+              add_problem (imp, line, col,
+                           "malformed CSV: a quote inside a field that does not start with one, or "
+                           "text after a closing quote; put the whole field in double quotes and "
+                           "double every quote inside it (\"\")");
+              g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
+                           "%s:%u: %s: malformed CSV (a stray double quote); nothing was imported",
+                           imp->path, line, col);
+            }
+          else
+            g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                         "%s:%u: cannot parse the file: %s", imp->path, line, csv_strerror (err));
+          ok = FALSE;
+          break;
+        }
+      if (imp->stop || (one_record && reader->n_records > records_before))
+        break;
+      pos += n;
+      line++;
+    }
+
+  if (ok && !imp->stop && !(one_record && reader->n_records > records_before))
+    {
+      if (csv_fini (&parser, field_cb, record_cb, reader) != 0)
+        {
+          guint f = reader->offsets->len;
+          const char *col = imp->header != NULL && f < imp->n_header ? imp->header[f] : "row";
+
+          add_problem (imp, reader->line, col,
+                       "malformed CSV: a quoted field that starts in this record is never closed; "
+                       "add the closing double quote");
+          g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
+                       "%s:%u: %s: malformed CSV (a quoted field is never closed); nothing was imported",
+                       imp->path, reader->line, col);
+          ok = FALSE;
+        }
+    }
+  csv_free (&parser);
+  return ok;
+}
+
+/* Parses the one record that starts at @offset into imp->aux_row. */
+static gboolean
+read_record_at (Import *imp,
+                gsize   offset,
+                guint   line)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean saved_check = imp->check_utf8;
+  gsize saved_offset = imp->line_offset;
+  guint saved_problems = imp->n_problems;
+  guint saved_in_row = imp->problems_in_row;
+
+  imp->aux_done = FALSE;
+  imp->check_utf8 = FALSE;
+  parse_range (imp, &imp->aux, offset, line, TRUE, &error);
+  imp->check_utf8 = saved_check;
+  imp->line_offset = saved_offset;
+  imp->n_problems = saved_problems;
+  imp->problems_in_row = saved_in_row;
+  return imp->aux_done;
+}
+
+static void
+aux_row_cb (Import *imp,
+            Reader *reader)
+{
+  reader_get_row (imp, reader, &imp->aux_row);
+  imp->aux_done = TRUE;
+}
+
+/* ---- Header ---------------------------------------------------------------- */
+
+static char *
+normalize_header (const char *name)
+{
+  GString *out = g_string_new (NULL);
+  gboolean pending = FALSE;
+
+  for (const char *p = name; *p; p++)
+    {
+      if (g_ascii_isalnum (*p))
+        {
+          if (pending && out->len > 0)
+            g_string_append_c (out, '_');
+          pending = FALSE;
+          g_string_append_c (out, g_ascii_tolower (*p));
+        }
+      else
+        pending = TRUE;
+    }
+  return g_string_free (out, FALSE);
+}
+
+static int
+lookup_column (const char *normalized)
+{
+  for (int c = 0; c < N_COLS; c++)
+    if (g_str_equal (normalized, columns[c].name))
+      return c;
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++)
+    if (g_str_equal (normalized, aliases[i].alias))
+      return (int) aliases[i].column;
+  return -1;
+}
+
+static char *
+aliases_of (Column col)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++)
+    if (aliases[i].column == col)
+      g_string_append_printf (s, "%s%s", s->len ? ", " : "", aliases[i].alias);
+  return g_string_free (s, FALSE);
+}
+
+static void
+header_row (Import *imp,
+            Reader *reader)
+{
+  gsize *offsets = (gsize *) (gpointer) reader->offsets->data;
+  GString *missing = NULL;
+
+  imp->header_done = TRUE;
+  imp->n_header = reader->offsets->len;
+  imp->header = g_new0 (char *, imp->n_header + 1);
+  for (guint f = 0; f < imp->n_header; f++)
+    {
+      char *name = trim (reader->buf->str + offsets[f]);
+
+      /* A byte-order mark may also sit inside the first quoted name. */
+      if (f == 0 && g_str_has_prefix (name, "\xEF\xBB\xBF"))
+        name += 3;
+      imp->header[f] = g_strdup (name);
+    }
+  if (reader->bad_utf8)
+    {
+      g_set_error (&imp->fatal, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_ENCODING,
+                   "%s:%u: the header is not UTF-8 text; save the file as UTF-8 (in a "
+                   "spreadsheet: CSV UTF-8) and import it again; nothing was imported",
+                   imp->path, reader->line);
+      return;
+    }
+
+  for (guint f = 0; f < imp->n_header; f++)
+    {
+      g_autofree char *norm = normalize_header (imp->header[f]);
+      int c = lookup_column (norm);
+
+      if (c < 0)
+        {
+          if (*norm != '\0')
+            g_ptr_array_add (imp->report->warnings,
+                             g_strdup_printf ("%s:%u: %s: not a column Recoup knows; ignored",
+                                              imp->path, reader->line, imp->header[f]));
+          continue;
+        }
+      if (imp->col_field[c] >= 0)
+        {
+          add_problem (imp, reader->line, imp->header[f],
+                       "this column and “%s” both give %s; keep only one of them",
+                       imp->header[imp->col_field[c]], columns[c].name);
+          continue;
+        }
+      imp->col_field[c] = (int) f;
+    }
+
+  for (int c = 0; c < N_COLS; c++)
+    if (columns[c].required && imp->col_field[c] < 0)
+      {
+        g_autofree char *also = aliases_of (c);
+
+        add_problem (imp, reader->line, columns[c].name,
+                     "required column missing (the header may also call it %s)", also);
+        if (missing == NULL)
+          missing = g_string_new (NULL);
+        g_string_append_printf (missing, "%s%s", missing->len ? ", " : "", columns[c].name);
+      }
+  if (missing != NULL)
+    {
+      g_set_error (&imp->fatal, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
+                   "%s:%u: the header lacks the required column%s %s; nothing was imported",
+                   imp->path, reader->line, strchr (missing->str, ',') ? "s" : "", missing->str);
+      g_string_free (missing, TRUE);
+    }
+  else if (imp->n_problems > 0)
+    g_set_error (&imp->fatal, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
+                 "%s:%u: the header names a column twice; nothing was imported",
+                 imp->path, reader->line);
+}
+
+/* The delimiter is the most frequent of ',' ';' and tab outside quotes on the
+ * header line; ',' when none appears. */
+static unsigned char
+detect_delimiter (const char *data,
+                  gsize       len)
+{
+  guint comma = 0, semicolon = 0, tab = 0;
+  gboolean quoted = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = data[i];
+
+      if (c == '"')
+        quoted = !quoted;
+      else if (quoted)
+        continue;
+      else if (c == '\n' || c == '\r')
+        break;
+      else if (c == ',')
+        comma++;
+      else if (c == ';')
+        semicolon++;
+      else if (c == '\t')
+        tab++;
+    }
+  if (semicolon > comma && semicolon >= tab)
+    return ';';
+  if (tab > comma && tab > semicolon)
+    return '\t';
+  return ',';
+}
+
+/* ---- Validation ------------------------------------------------------------ */
+
+static guint64
+hash_account_columns (const Row *row)
+{
+  guint64 h = G_GUINT64_CONSTANT (14695981039346656037);
+
+  for (guint i = 0; i < G_N_ELEMENTS (account_columns); i++)
+    {
+      for (const guchar *p = (const guchar *) row->v[account_columns[i]]; *p; p++)
+        h = (h ^ *p) * G_GUINT64_CONSTANT (1099511628211);
+      h = (h ^ 0x1f) * G_GUINT64_CONSTANT (1099511628211);
+    }
+  return h;
+}
+
+static const char *
+nonempty_or_null (const char *s)
+{
+  return s != NULL && *s != '\0' ? s : NULL;
+}
+
+static gboolean
+text_differs (const char *book_value,
+              const char *file_value)
+{
+  /* An empty optional column never clears what the book holds. */
+  if (*file_value == '\0')
+    return FALSE;
+  return g_strcmp0 (book_value, file_value) != 0;
+}
+
+/* Looks the account up in the book and records what this file would change. */
+static gboolean
+load_book_account (Import       *imp,
+                   AccountEntry *acct,
+                   const Row    *row,
+                   guint         line,
+                   GError      **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean has_email = FALSE, has_phone = FALSE, has_address = FALSE;
+
+  if (imp->book_empty)
+    return TRUE;
+  stmt = recoup_book_prepare (imp->book,
+                              "SELECT id, name, timezone, currency, tier, tags, deleted"
+                              " FROM accounts WHERE ref = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, acct->ref, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return TRUE;
+    }
+  acct->exists = TRUE;
+  acct->id = g_string_chunk_insert (imp->chunk, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  acct->currency = g_intern_string (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  acct->currency_from = "in the book";
+  if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 1), row->v[COL_NAME]))
+    acct->changes |= CHANGE_NAME;
+  if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 2), row->v[COL_TIMEZONE]))
+    acct->changes |= CHANGE_TIMEZONE;
+  if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 4), row->v[COL_TIER]))
+    acct->changes |= CHANGE_TIER;
+  if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 5), row->v[COL_TAGS]))
+    acct->changes |= CHANGE_TAGS;
+  acct->deleted = sqlite3_column_int (stmt, 6) != 0;
+  if (acct->deleted)
+    add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
+                 "account %s was deleted from this book; restore it or use another reference",
+                 acct->ref);
+  sqlite3_reset (stmt);
+
+  stmt = recoup_book_prepare (imp->book,
+                              "SELECT kind, value FROM contact_points WHERE account_id = ? AND deleted = 0",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, acct->id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *kind = RECOUP_BOOK_STMT_TEXT (stmt, 0);
+      const char *value = RECOUP_BOOK_STMT_TEXT (stmt, 1);
+
+      if (g_str_equal (kind, "email") && g_strcmp0 (value, row->v[COL_EMAIL]) == 0)
+        has_email = TRUE;
+      else if (g_str_equal (kind, "phone") && g_strcmp0 (value, row->v[COL_PHONE]) == 0)
+        has_phone = TRUE;
+      else if (g_str_equal (kind, "address") && g_strcmp0 (value, row->v[COL_ADDRESS]) == 0)
+        has_address = TRUE;
+    }
+  sqlite3_reset (stmt);
+  if (*row->v[COL_EMAIL] && !has_email)
+    acct->changes |= CHANGE_EMAIL;
+  if (*row->v[COL_PHONE] && !has_phone)
+    acct->changes |= CHANGE_PHONE;
+  if (*row->v[COL_ADDRESS] && !has_address)
+    acct->changes |= CHANGE_ADDRESS;
+  return TRUE;
+}
+
+static gboolean
+load_book_invoice (Import       *imp,
+                   InvoiceEntry *inv,
+                   AccountEntry *acct,
+                   const Row    *row,
+                   gint64        amount,
+                   guint         line,
+                   GError      **error)
+{
+  sqlite3_stmt *stmt;
+
+  inv->state = INVOICE_NEW;
+  if (imp->book_empty)
+    return TRUE;
+  stmt = recoup_book_prepare (imp->book,
+                              "SELECT i.id, a.ref, i.issue_date, i.due_date, i.amount, i.currency,"
+                              " i.description, i.deleted FROM invoices i"
+                              " JOIN accounts a ON a.id = i.account_id WHERE i.ref = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, inv->ref, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *owner = RECOUP_BOOK_STMT_TEXT (stmt, 1);
+      const char *currency = RECOUP_BOOK_STMT_TEXT (stmt, 5);
+
+      inv->id = g_string_chunk_insert (imp->chunk, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      if (g_strcmp0 (owner, acct->ref) != 0)
+        add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
+                     "invoice %s belongs to account %s in the book, not %s; an invoice cannot move "
+                     "between accounts", inv->ref, owner, acct->ref);
+      else if (g_strcmp0 (currency, row->v[COL_CURRENCY]) != 0)
+        add_problem (imp, line, column_label (imp, COL_CURRENCY),
+                     "invoice %s is in %s in the book; its currency cannot change to %s",
+                     inv->ref, currency, row->v[COL_CURRENCY]);
+      else if (sqlite3_column_int (stmt, 7) != 0)
+        add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
+                     "invoice %s was deleted from this book; use another reference", inv->ref);
+      else if (g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 2), row->v[COL_ISSUE_DATE]) != 0 ||
+               g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 3), row->v[COL_DUE_DATE]) != 0 ||
+               sqlite3_column_int64 (stmt, 4) != amount ||
+               g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 6), row->v[COL_DESCRIPTION]) != 0)
+        inv->state = INVOICE_UPDATE;
+      else
+        inv->state = INVOICE_SAME;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static void
+mark_row (Import *imp,
+          guint   row,
+          guint8  state)
+{
+  if (row >= imp->row_state->len)
+    {
+      guint old = imp->row_state->len;
+
+      g_byte_array_set_size (imp->row_state, MAX (row + 1, old * 2));
+      memset (imp->row_state->data + old, ROW_OK, imp->row_state->len - old);
+    }
+  imp->row_state->data[row] = state;
+}
+
+static guint8
+row_state (Import *imp,
+           guint   row)
+{
+  return row < imp->row_state->len ? imp->row_state->data[row] : ROW_OK;
+}
+
+/* Compares the account columns of @row with the account's defining row. */
+static void
+check_account_agrees (Import       *imp,
+                      AccountEntry *acct,
+                      const Row    *row,
+                      guint         line)
+{
+  if (hash_account_columns (row) == acct->hash)
+    return;
+  if (!read_record_at (imp, acct->def_offset, acct->def_line))
+    {
+      add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
+                   "account %s differs from line %u", acct->ref, acct->def_line);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (account_columns); i++)
+    {
+      Column c = account_columns[i];
+
+      if (strcmp (imp->aux_row.v[c], row->v[c]) != 0)
+        add_problem (imp, line, column_label (imp, c),
+                     "account %s has “%s” here but “%s” on line %u; every row of one account "
+                     "must repeat the same account details", acct->ref, row->v[c],
+                     imp->aux_row.v[c], acct->def_line);
+    }
+}
+
+/* Compares an invoice row with the earlier row of the same invoice_ref. */
+static gboolean
+invoice_rows_equal (Import     *imp,
+                    const Row  *row,
+                    gint64      amount,
+                    guint       line,
+                    const char *ref,
+                    guint       first_line,
+                    gsize       first_offset)
+{
+  static const Column cols[] = {
+    COL_ACCOUNT_REF, COL_ISSUE_DATE, COL_DUE_DATE, COL_AMOUNT, COL_CURRENCY, COL_DESCRIPTION,
+  };
+  const Row *first = &imp->aux_row;
+
+  if (!read_record_at (imp, first_offset, first_line))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (cols); i++)
+    {
+      Column c = cols[i];
+      gboolean same;
+
+      if (c == COL_AMOUNT)
+        {
+          gint64 first_amount = 0;
+
+          same = recoup_money_parse (first->v[c], first->v[COL_CURRENCY], &first_amount, NULL) &&
+                 first_amount == amount;
+        }
+      else
+        same = strcmp (first->v[c], row->v[c]) == 0;
+      if (!same)
+        {
+          add_problem (imp, line, column_label (imp, c),
+                       "invoice %s appears again with “%s” (line %u has “%s”); give each invoice "
+                       "one row, or different references", ref, row->v[c], first_line,
+                       first->v[c]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+validate_row (Import *imp,
+              Reader *reader)
+{
+  Row row;
+  guint line = reader->line;
+  guint index;
+  gboolean account_ok = TRUE;
+  gboolean currency_ok = TRUE;
+  gboolean invoice_ok = TRUE;
+  gint64 amount = 0;
+  gint32 issue = RECOUP_DATE_INVALID, due = RECOUP_DATE_INVALID;
+  AccountEntry *acct = NULL;
+  gpointer found;
+  GError *error = NULL;
+
+  if (!imp->header_done)
+    {
+      header_row (imp, reader);
+      if (imp->fatal != NULL)
+        imp->stop = TRUE;
+      return;
+    }
+
+  reader_get_row (imp, reader, &row);
+  if (row.all_empty)
+    return;
+  index = imp->row++;
+  imp->problems_in_row = 0;
+
+  if ((imp->row % CHECK_EVERY_ROWS) == 0)
+    {
+      if (g_cancellable_set_error_if_cancelled (imp->cancellable, &imp->fatal))
+        {
+          imp->stop = TRUE;
+          return;
+        }
+      report_progress (imp, imp->line_offset);
+    }
+
+  if (reader->bad_utf8)
+    {
+      mark_row (imp, index, ROW_INVALID);
+      return;
+    }
+
+  if (row.n_fields != imp->n_header)
+    {
+      gboolean extra_empty = TRUE;
+      gsize *offsets = (gsize *) (gpointer) reader->offsets->data;
+
+      for (guint f = imp->n_header; f < row.n_fields; f++)
+        if (reader->buf->str[offsets[f]] != '\0')
+          extra_empty = FALSE;
+      if (row.n_fields < imp->n_header || !extra_empty)
+        {
+          add_problem (imp, line, "row",
+                       "%u fields, but the header has %u; check for a missing or extra "
+                       "delimiter (“%c”) or an unquoted one inside a value",
+                       row.n_fields, imp->n_header, imp->delim);
+          mark_row (imp, index, ROW_INVALID);
+          return;
+        }
+    }
+
+  for (int c = 0; c < N_COLS; c++)
+    if (columns[c].required && *row.v[c] == '\0')
+      {
+        add_problem (imp, line, column_label (imp, c), "empty; every row needs a %s", columns[c].name);
+        if (c == COL_ACCOUNT_REF || c == COL_NAME)
+          account_ok = FALSE;
+        else if (c == COL_CURRENCY)
+          currency_ok = invoice_ok = FALSE;
+        else
+          invoice_ok = FALSE;
+      }
+
+  /* Account columns */
+  if (*row.v[COL_TIMEZONE] && !recoup_timezone_validate (row.v[COL_TIMEZONE], &error))
+    {
+      add_problem (imp, line, column_label (imp, COL_TIMEZONE), "%s", error->message);
+      g_clear_error (&error);
+      account_ok = FALSE;
+    }
+  if (*row.v[COL_EMAIL] && !recoup_contact_validate (RECOUP_CONTACT_EMAIL, row.v[COL_EMAIL], &error))
+    {
+      add_problem (imp, line, column_label (imp, COL_EMAIL), "%s", error->message);
+      g_clear_error (&error);
+      account_ok = FALSE;
+    }
+  if (*row.v[COL_PHONE] && !recoup_contact_validate (RECOUP_CONTACT_PHONE, row.v[COL_PHONE], &error))
+    {
+      add_problem (imp, line, column_label (imp, COL_PHONE), "%s", error->message);
+      g_clear_error (&error);
+      account_ok = FALSE;
+    }
+
+  /* Invoice columns */
+  if (currency_ok && !recoup_currency_validate (row.v[COL_CURRENCY], &error))
+    {
+      add_problem (imp, line, column_label (imp, COL_CURRENCY), "%s", error->message);
+      g_clear_error (&error);
+      currency_ok = invoice_ok = FALSE;
+    }
+  if (currency_ok && *row.v[COL_AMOUNT])
+    {
+      if (!recoup_money_parse (row.v[COL_AMOUNT], row.v[COL_CURRENCY], &amount, &error))
+        {
+          add_problem (imp, line, column_label (imp, COL_AMOUNT), "%s", error->message);
+          g_clear_error (&error);
+          invoice_ok = FALSE;
+        }
+      else if (amount <= 0)
+        {
+          add_problem (imp, line, column_label (imp, COL_AMOUNT),
+                       "“%s” is not more than zero; an invoice must be for more than zero "
+                       "(record credits as payments or adjustments)", row.v[COL_AMOUNT]);
+          invoice_ok = FALSE;
+        }
+    }
+  if (*row.v[COL_ISSUE_DATE] &&
+      (issue = recoup_date_parse (row.v[COL_ISSUE_DATE], &error)) == RECOUP_DATE_INVALID)
+    {
+      add_problem (imp, line, column_label (imp, COL_ISSUE_DATE), "%s", error->message);
+      g_clear_error (&error);
+      invoice_ok = FALSE;
+    }
+  if (*row.v[COL_DUE_DATE] &&
+      (due = recoup_date_parse (row.v[COL_DUE_DATE], &error)) == RECOUP_DATE_INVALID)
+    {
+      add_problem (imp, line, column_label (imp, COL_DUE_DATE), "%s", error->message);
+      g_clear_error (&error);
+      invoice_ok = FALSE;
+    }
+  if (issue != RECOUP_DATE_INVALID && due != RECOUP_DATE_INVALID && due < issue)
+    {
+      add_problem (imp, line, column_label (imp, COL_DUE_DATE),
+                   "due %s, before the issue date %s; check the order of the date columns",
+                   row.v[COL_DUE_DATE], row.v[COL_ISSUE_DATE]);
+      invoice_ok = FALSE;
+    }
+
+  /* The account: the first row with valid account columns defines it. */
+  if (*row.v[COL_ACCOUNT_REF])
+    {
+      if ((found = g_hash_table_lookup (imp->account_index, row.v[COL_ACCOUNT_REF])) != NULL)
+        {
+          acct = &g_array_index (imp->accounts, AccountEntry, GPOINTER_TO_UINT (found) - 1);
+          if (acct->deleted)
+            add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
+                         "account %s was deleted from this book; restore it or use another reference",
+                         acct->ref);
+          else if (account_ok)
+            check_account_agrees (imp, acct, &row, line);
+        }
+      else if (account_ok)
+        {
+          AccountEntry entry = { 0 };
+
+          entry.ref = g_string_chunk_insert (imp->chunk, row.v[COL_ACCOUNT_REF]);
+          entry.hash = hash_account_columns (&row);
+          entry.def_offset = reader->offset;
+          entry.def_line = line;
+          g_array_append_val (imp->accounts, entry);
+          acct = &g_array_index (imp->accounts, AccountEntry, imp->accounts->len - 1);
+          g_hash_table_insert (imp->account_index, (gpointer) acct->ref,
+                               GUINT_TO_POINTER (imp->accounts->len));
+          if (!load_book_account (imp, acct, &row, line, &imp->fatal))
+            {
+              imp->stop = TRUE;
+              return;
+            }
+        }
+    }
+
+  if (acct != NULL && currency_ok)
+    {
+      if (acct->currency == NULL)
+        {
+          acct->currency = g_intern_string (row.v[COL_CURRENCY]);
+          acct->currency_from = NULL;
+          acct->currency_line = line;
+        }
+      else if (strcmp (acct->currency, row.v[COL_CURRENCY]) != 0)
+        {
+          g_autofree char *from = acct->currency_from != NULL ? g_strdup (acct->currency_from)
+                                                             : g_strdup_printf ("from line %u", acct->currency_line);
+
+          add_problem (imp, line, column_label (imp, COL_CURRENCY),
+                       "invoice %s is in %s but account %s keeps its balance in %s (%s); one "
+                       "account has one currency", row.v[COL_INVOICE_REF], row.v[COL_CURRENCY],
+                       acct->ref, acct->currency, from);
+        }
+    }
+
+  /* The invoice */
+  if (imp->problems_in_row == 0 && invoice_ok && account_ok && acct != NULL)
+    {
+      if ((found = g_hash_table_lookup (imp->invoice_index, row.v[COL_INVOICE_REF])) != NULL)
+        {
+          InvoiceEntry *inv = &g_array_index (imp->invoices, InvoiceEntry, GPOINTER_TO_UINT (found) - 1);
+
+          if (inv->invalid)
+            add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
+                         "invoice %s appears on several rows with different data (first on line %u)",
+                         inv->ref, inv->def_line);
+          else if (invoice_rows_equal (imp, &row, amount, line, inv->ref, inv->def_line, inv->def_offset))
+            {
+              imp->report->rows_repeated++;
+              mark_row (imp, index, ROW_REPEAT);
+              return;
+            }
+          else
+            {
+              /* Neither row can be trusted: both are left out. */
+              inv->invalid = TRUE;
+              mark_row (imp, inv->def_row, ROW_INVALID);
+            }
+        }
+      else
+        {
+          InvoiceEntry entry = { 0 };
+          InvoiceEntry *inv;
+
+          entry.ref = g_string_chunk_insert (imp->chunk, row.v[COL_INVOICE_REF]);
+          entry.account = (guint) (acct - &g_array_index (imp->accounts, AccountEntry, 0));
+          entry.def_row = index;
+          entry.def_line = line;
+          entry.def_offset = reader->offset;
+          g_array_append_val (imp->invoices, entry);
+          inv = &g_array_index (imp->invoices, InvoiceEntry, imp->invoices->len - 1);
+          g_hash_table_insert (imp->invoice_index, (gpointer) inv->ref,
+                               GUINT_TO_POINTER (imp->invoices->len));
+          if (!load_book_invoice (imp, inv, acct, &row, amount, line, &imp->fatal))
+            {
+              imp->stop = TRUE;
+              return;
+            }
+          if (imp->problems_in_row > 0)
+            inv->invalid = TRUE;
+        }
+    }
+
+  if (imp->problems_in_row > 0 || !invoice_ok || !account_ok || acct == NULL)
+    mark_row (imp, index, ROW_INVALID);
+}
+
+/* ---- Writing --------------------------------------------------------------- */
+
+static gboolean
+apply_account (Import       *imp,
+               AccountEntry *acct,
+               const Row    *row,
+               GError      **error)
+{
+  RecoupBook *book = imp->book;
+
+  acct->applied = TRUE;
+  if (!acct->exists)
+    {
+      RecoupAccountSpec spec = {
+        .ref = acct->ref,
+        .name = row->v[COL_NAME],
+        .timezone = nonempty_or_null (row->v[COL_TIMEZONE]),
+        .currency = acct->currency,
+        .tier = nonempty_or_null (row->v[COL_TIER]),
+        .tags = row->v[COL_TAGS],
+      };
+      g_autofree char *id = recoup_account_create (book, &spec, error);
+
+      if (id == NULL)
+        return FALSE;
+      acct->id = g_string_chunk_insert (imp->chunk, id);
+      acct->changes = (*row->v[COL_EMAIL] ? CHANGE_EMAIL : 0) |
+                      (*row->v[COL_PHONE] ? CHANGE_PHONE : 0) |
+                      (*row->v[COL_ADDRESS] ? CHANGE_ADDRESS : 0);
+    }
+  else
+    {
+      if ((acct->changes & CHANGE_NAME) &&
+          !recoup_account_set (book, acct->id, "name", row->v[COL_NAME], error))
+        return FALSE;
+      if ((acct->changes & CHANGE_TIMEZONE) &&
+          !recoup_account_set (book, acct->id, "timezone", row->v[COL_TIMEZONE], error))
+        return FALSE;
+      if ((acct->changes & CHANGE_TIER) &&
+          !recoup_account_set (book, acct->id, "tier", row->v[COL_TIER], error))
+        return FALSE;
+      if ((acct->changes & CHANGE_TAGS) &&
+          !recoup_account_set (book, acct->id, "tags", row->v[COL_TAGS], error))
+        return FALSE;
+    }
+
+  if (acct->changes & CHANGE_EMAIL)
+    {
+      g_autofree char *id = recoup_contact_add (book, acct->id, RECOUP_CONTACT_EMAIL,
+                                                row->v[COL_EMAIL], NULL, TRUE, error);
+      if (id == NULL)
+        return FALSE;
+    }
+  if (acct->changes & CHANGE_PHONE)
+    {
+      g_autofree char *id = recoup_contact_add (book, acct->id, RECOUP_CONTACT_PHONE,
+                                                row->v[COL_PHONE], NULL, TRUE, error);
+      if (id == NULL)
+        return FALSE;
+    }
+  if (acct->changes & CHANGE_ADDRESS)
+    {
+      g_autofree char *id = recoup_contact_add (book, acct->id, RECOUP_CONTACT_ADDRESS,
+                                                row->v[COL_ADDRESS], NULL, TRUE, error);
+      if (id == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+apply_row (Import *imp,
+           Reader *reader)
+{
+  Row row;
+  guint index;
+  AccountEntry *acct;
+  InvoiceEntry *inv;
+  gpointer found;
+  RecoupInvoiceSpec spec;
+  gint64 amount = 0;
+  GError **error = &imp->fatal;
+
+  if (!imp->header_done)
+    {
+      imp->header_done = TRUE;
+      return;
+    }
+  reader_get_row (imp, reader, &row);
+  if (row.all_empty)
+    return;
+  index = imp->row++;
+  if ((imp->row % CHECK_EVERY_ROWS) == 0)
+    {
+      if (g_cancellable_set_error_if_cancelled (imp->cancellable, error))
+        {
+          imp->stop = TRUE;
+          return;
+        }
+      report_progress (imp, imp->line_offset);
+    }
+  if (row_state (imp, index) != ROW_OK)
+    return;
+
+  found = g_hash_table_lookup (imp->account_index, row.v[COL_ACCOUNT_REF]);
+  g_assert (found != NULL);
+  acct = &g_array_index (imp->accounts, AccountEntry, GPOINTER_TO_UINT (found) - 1);
+  if (!acct->applied && !apply_account (imp, acct, &row, error))
+    goto fail;
+
+  found = g_hash_table_lookup (imp->invoice_index, row.v[COL_INVOICE_REF]);
+  g_assert (found != NULL);
+  inv = &g_array_index (imp->invoices, InvoiceEntry, GPOINTER_TO_UINT (found) - 1);
+  if (inv->state == INVOICE_SAME)
+    return;
+
+  if (!recoup_money_parse (row.v[COL_AMOUNT], row.v[COL_CURRENCY], &amount, error))
+    goto fail;
+  spec = (RecoupInvoiceSpec) {
+    .account_id = acct->id,
+    .ref = inv->ref,
+    .issue_date = row.v[COL_ISSUE_DATE],
+    .due_date = row.v[COL_DUE_DATE],
+    .amount = amount,
+    .currency = row.v[COL_CURRENCY],
+    .description = row.v[COL_DESCRIPTION],
+  };
+  if (inv->state == INVOICE_NEW)
+    {
+      g_autofree char *id = recoup_invoice_add (imp->book, &spec, error);
+
+      if (id == NULL)
+        goto fail;
+    }
+  else
+    {
+      gboolean changed;
+
+      if (!recoup_invoice_update (imp->book, inv->id, &spec, &changed, error))
+        goto fail;
+    }
+  return;
+
+fail:
+  g_prefix_error (error, "%s:%u: ", imp->path, reader->line);
+  imp->stop = TRUE;
+}
+
+static gboolean
+record_import (Import  *imp,
+               GError **error)
+{
+  RecoupImportReport *r = imp->report;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  g_autofree char *base = g_path_get_basename (imp->path);
+  sqlite3_stmt *stmt;
+
+  /* A local audit row: it makes no change row, so a re-import that changes
+   * nothing adds nothing to the change log. */
+  stmt = recoup_book_prepare (imp->book,
+                              "INSERT INTO imports (id, file_name, at, user_id, created, updated,"
+                              " unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  recoup_uuid7_generate (id);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, base, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, recoup_book_now_ms (imp->book));
+  sqlite3_bind_text (stmt, 4, recoup_book_get_user_id (imp->book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, r->invoices_created);
+  sqlite3_bind_int64 (stmt, 6, r->invoices_updated);
+  sqlite3_bind_int64 (stmt, 7, r->invoices_unchanged);
+  sqlite3_bind_int64 (stmt, 8, r->rows_skipped);
+  return recoup_book_step_done (imp->book, stmt, error);
+}
+
+/* ---- Driver ---------------------------------------------------------------- */
+
+static void
+tally (Import *imp)
+{
+  RecoupImportReport *r = imp->report;
+
+  for (guint i = 0; i < imp->invoices->len; i++)
+    {
+      InvoiceEntry *inv = &g_array_index (imp->invoices, InvoiceEntry, i);
+
+      if (inv->invalid || row_state (imp, inv->def_row) != ROW_OK)
+        continue;
+      g_array_index (imp->accounts, AccountEntry, inv->account).used = TRUE;
+      if (inv->state == INVOICE_NEW)
+        r->invoices_created++;
+      else if (inv->state == INVOICE_UPDATE)
+        r->invoices_updated++;
+      else
+        r->invoices_unchanged++;
+    }
+  for (guint i = 0; i < imp->accounts->len; i++)
+    {
+      AccountEntry *acct = &g_array_index (imp->accounts, AccountEntry, i);
+
+      if (!acct->used)
+        continue;
+      if (!acct->exists)
+        r->accounts_created++;
+      else if (acct->changes != 0)
+        r->accounts_updated++;
+      else
+        r->accounts_unchanged++;
+    }
+  for (guint i = 0; i < imp->row; i++)
+    if (row_state (imp, i) == ROW_INVALID)
+      r->rows_skipped++;
+}
+
+static void
+clear_counts (RecoupImportReport *r)
+{
+  r->accounts_created = r->accounts_updated = r->accounts_unchanged = 0;
+  r->invoices_created = r->invoices_updated = r->invoices_unchanged = 0;
+  r->rows_skipped = 0;
+}
+
+static gboolean
+book_is_empty (RecoupBook *book)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+                                            "SELECT NOT EXISTS (SELECT 1 FROM accounts)"
+                                            " AND NOT EXISTS (SELECT 1 FROM invoices)", NULL);
+  gboolean empty = FALSE;
+
+  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
+    empty = sqlite3_column_int (stmt, 0) != 0;
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+  return empty;
+}
+
+static void
+import_clear (Import *imp)
+{
+  reader_clear (&imp->main);
+  reader_clear (&imp->aux);
+  g_clear_pointer (&imp->header, g_strfreev);
+  g_clear_pointer (&imp->account_index, g_hash_table_unref);
+  g_clear_pointer (&imp->invoice_index, g_hash_table_unref);
+  g_clear_pointer (&imp->accounts, g_array_unref);
+  g_clear_pointer (&imp->invoices, g_array_unref);
+  g_clear_pointer (&imp->row_state, g_byte_array_unref);
+  g_clear_pointer (&imp->chunk, g_string_chunk_free);
+  g_clear_pointer (&imp->map, g_mapped_file_unref);
+  g_clear_error (&imp->fatal);
+}
+
+static void
+finish_problems (Import *imp)
+{
+  if (imp->n_problems > MAX_PROBLEMS)
+    g_ptr_array_add (imp->report->problems,
+                     g_strdup_printf ("%s: %u more problems not listed", imp->path,
+                                      imp->n_problems - MAX_PROBLEMS));
+}
+
+/**
+ * recoup_import_csv:
+ * @path: the CSV file; problems name it as given
+ *
+ * Imports invoices (and their accounts) from a CSV file. See
+ * docs/import-format.md. Returns FALSE when nothing was imported: the file
+ * cannot be read (IO), is not UTF-8 (ENCODING), is not CSV or lacks a
+ * required column (FORMAT), or has invalid rows (INVALID, unless
+ * RECOUP_IMPORT_SKIP_INVALID). The book is then unchanged.
+ */
+gboolean
+recoup_import_csv (RecoupBook          *book,
+                   const char          *path,
+                   RecoupImportFlags    flags,
+                   RecoupProgressFunc   progress,
+                   gpointer             progress_data,
+                   GCancellable        *cancellable,
+                   RecoupImportReport **out_report,
+                   GError             **error)
+{
+  Import imp = { 0 };
+  g_autoptr(RecoupImportReport) report = NULL;
+  GError *local_error = NULL;
+  gboolean in_transaction = FALSE;
+  gboolean bulk = FALSE;
+  gboolean ok = FALSE;
+  gsize start = 0;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  report = g_new0 (RecoupImportReport, 1);
+  report->problems = g_ptr_array_new_with_free_func (g_free);
+  report->warnings = g_ptr_array_new_with_free_func (g_free);
+
+  imp.book = book;
+  imp.path = path;
+  imp.flags = flags;
+  imp.report = report;
+  imp.progress = progress;
+  imp.progress_data = progress_data;
+  imp.cancellable = cancellable;
+  for (int c = 0; c < N_COLS; c++)
+    imp.col_field[c] = -1;
+
+  imp.map = g_mapped_file_new (path, FALSE, &local_error);
+  if (imp.map == NULL)
+    {
+      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                   "%s: cannot read the file: %s", path, local_error->message);
+      g_clear_error (&local_error);
+      goto out;
+    }
+  imp.data = g_mapped_file_get_contents (imp.map);
+  imp.len = g_mapped_file_get_length (imp.map);
+  if (imp.data == NULL)
+    imp.data = "";
+  if (imp.len >= 3 && memcmp (imp.data, "\xEF\xBB\xBF", 3) == 0)
+    start = 3;
+  {
+    gsize i = start;
+
+    while (i < imp.len && g_ascii_isspace (imp.data[i]))
+      i++;
+    if (i >= imp.len)
+      {
+        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
+                     "%s: the file is empty; it needs a header line naming the columns and one "
+                     "row per invoice", path);
+        goto out;
+      }
+  }
+
+  imp.delim = detect_delimiter (imp.data + start, imp.len - start);
+  imp.check_utf8 = !g_utf8_validate (imp.data + start, (gssize) (imp.len - start), NULL);
+  imp.chunk = g_string_chunk_new (1 << 20);
+  imp.accounts = g_array_new (FALSE, FALSE, sizeof (AccountEntry));
+  imp.account_index = g_hash_table_new (g_str_hash, g_str_equal);
+  imp.invoices = g_array_new (FALSE, FALSE, sizeof (InvoiceEntry));
+  imp.invoice_index = g_hash_table_new (g_str_hash, g_str_equal);
+  imp.row_state = g_byte_array_new ();
+  reader_init (&imp.main, &imp, validate_row);
+  reader_init (&imp.aux, &imp, aux_row_cb);
+  imp.progress_total = (guint64) imp.len * ((flags & RECOUP_IMPORT_DRY_RUN) ? 1 : 5);
+  imp.progress_scale = 1;
+
+  /* The write transaction is taken before validation, so that what is checked
+   * against the book is what the writes see. */
+  if (!(flags & RECOUP_IMPORT_DRY_RUN))
+    {
+      gboolean outermost = !recoup_book_in_transaction (book);
+
+      if (!recoup_book_begin (book, error))
+        goto out;
+      in_transaction = TRUE;
+      /* Everything below is rolled back as a whole on any failure, so the
+       * core calls need no savepoints of their own. */
+      bulk = outermost;
+    }
+  imp.book_empty = book_is_empty (book);
+
+  /* Pass 1: validate. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto out;
+  if (!parse_range (&imp, &imp.main, start, 1, FALSE, &local_error))
+    {
+      g_propagate_error (error, local_error);
+      goto out;
+    }
+  if (imp.fatal != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&imp.fatal));
+      goto out;
+    }
+  if (!imp.header_done)
+    {
+      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
+                   "%s: no header line", path);
+      goto out;
+    }
+  report->rows = imp.row;
+  if (imp.check_utf8)
+    {
+      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_ENCODING,
+                   "%s: the file is not UTF-8 text (%u row%s); save it as UTF-8 (in a "
+                   "spreadsheet: CSV UTF-8) and import it again; nothing was imported",
+                   path, imp.n_encoding, imp.n_encoding == 1 ? "" : "s");
+      goto out;
+    }
+  if (imp.n_problems > 0 && !(flags & RECOUP_IMPORT_SKIP_INVALID))
+    {
+      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID,
+                   "%s: %u problem%s in %u row%s; nothing was imported. Correct the file, or "
+                   "skip the invalid rows", path, imp.n_problems, imp.n_problems == 1 ? "" : "s",
+                   report->rows, report->rows == 1 ? "" : "s");
+      goto out;
+    }
+  tally (&imp);
+  report_progress (&imp, imp.len);
+
+  if (flags & RECOUP_IMPORT_DRY_RUN)
+    {
+      ok = TRUE;
+      goto out;
+    }
+
+  /* Pass 2: write. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    goto out;
+  if (bulk)
+    recoup_book_set_bulk (book, TRUE);
+  imp.progress_base = imp.len;
+  imp.progress_scale = 4;
+  imp.header_done = FALSE;
+  imp.row = 0;
+  imp.main.func = apply_row;
+  imp.main.n_records = 0;
+  if (!parse_range (&imp, &imp.main, start, 1, FALSE, &local_error))
+    {
+      g_propagate_error (error, local_error);
+      goto out;
+    }
+  if (imp.fatal != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&imp.fatal));
+      goto out;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+      !record_import (&imp, error))
+    goto out;
+  in_transaction = FALSE;
+  if (bulk)
+    recoup_book_set_bulk (book, FALSE);
+  bulk = FALSE;
+  if (!recoup_book_commit (book, error))
+    goto out;
+  report_progress (&imp, imp.len);
+  ok = TRUE;
+
+out:
+  if (bulk)
+    recoup_book_set_bulk (book, FALSE);
+  if (in_transaction)
+    recoup_book_rollback (book);
+  if (!ok)
+    clear_counts (report);
+  finish_problems (&imp);
+  import_clear (&imp);
+  if (out_report != NULL)
+    *out_report = g_steal_pointer (&report);
+  return ok;
+}
+
+void
+recoup_import_report_free (RecoupImportReport *report)
+{
+  if (report == NULL)
+    return;
+  g_clear_pointer (&report->problems, g_ptr_array_unref);
+  g_clear_pointer (&report->warnings, g_ptr_array_unref);
+  g_free (report);
+}

@@ -1,0 +1,1171 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-merge"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-book-private.h"
+#include "recoup-id.h"
+#include "recoup-merge.h"
+
+/*
+ * The merge: how a change made on another replica is applied to this book.
+ *
+ * - Idempotent by change id: a change already in `changes` is not applied again.
+ * - Append-only entities (activities, ledger entries, promises, offer events,
+ *   installments, imports) are inserted if absent and never updated.
+ * - Every other entity is mutable: last writer wins per field by (hlc, device).
+ *   The clock of a field is its field_clocks row, or else the insert that made
+ *   the row. A value that loses is kept in sync_conflicts.
+ * - A tombstone is a last-writer-wins write of deleted = 1.
+ * - The entity's columns and their types come from the table itself, so a
+ *   new column or table merges without code here.
+ *
+ * A merged change is stored in `changes` with its original id, hlc, device and
+ * user, never re-recorded as a local change.
+ */
+
+typedef struct
+{
+  GPtrArray *names;   /* column names */
+  GArray    *types;   /* char: 'I' integer, 'T' text, '?' anything */
+  GArray    *notnull; /* gboolean */
+  gboolean   has_deleted;
+  gboolean   has_account_id;
+  gboolean   has_offer_id;
+} TableInfo;
+
+static const char * const append_only_entities[] = {
+  "activities", "ledger_entries", "promises", "offer_events", "installments", "imports", NULL,
+};
+
+/* Tables that are local to each copy of a book and never sync. */
+static const char * const local_tables[] = {
+  "settings", "changes", "field_clocks", "sync_conflicts", "sync_rejections", "account_stats", NULL,
+};
+
+static void
+table_info_free (gpointer data)
+{
+  TableInfo *info = data;
+
+  g_ptr_array_unref (info->names);
+  g_array_unref (info->types);
+  g_array_unref (info->notnull);
+  g_free (info);
+}
+
+gboolean
+recoup_merge_entity_is_append_only (const char *entity)
+{
+  return entity != NULL && g_strv_contains (append_only_entities, entity);
+}
+
+void
+recoup_merge_result_clear (RecoupMergeResult *result)
+{
+  g_clear_pointer (&result->reason, g_free);
+  g_clear_pointer (&result->message, g_free);
+  result->status = RECOUP_MERGE_APPLIED;
+  result->seq = 0;
+  result->server_seq = 0;
+}
+
+static gboolean
+reject (RecoupMergeResult *result,
+        const char        *reason,
+        const char        *format,
+        ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+reject (RecoupMergeResult *result,
+        const char        *reason,
+        const char        *format,
+        ...)
+{
+  va_list args;
+
+  result->status = RECOUP_MERGE_REJECTED;
+  g_free (result->reason);
+  result->reason = g_strdup (reason);
+  g_free (result->message);
+  va_start (args, format);
+  result->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  return TRUE;
+}
+
+static gboolean
+is_identifier (const char *s)
+{
+  if (s == NULL || *s == '\0' || strlen (s) > 64)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* The entity's table as the book defines it; NULL if it is not a syncable table. */
+static TableInfo *
+lookup_table (RecoupBook *book,
+              const char *entity)
+{
+  GHashTable *cache = g_object_get_data (G_OBJECT (book), "recoup-merge-tables");
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  TableInfo *info;
+  gboolean has_id = FALSE;
+
+  if (!is_identifier (entity) || g_strv_contains (local_tables, entity) ||
+      g_str_has_prefix (entity, "sqlite_"))
+    return NULL;
+
+  if (cache == NULL)
+    {
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, table_info_free);
+      g_object_set_data_full (G_OBJECT (book), "recoup-merge-tables", cache,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  if ((info = g_hash_table_lookup (cache, entity)) != NULL)
+    return info;
+
+  sql = g_strdup_printf ("PRAGMA table_info (%s)", entity);
+  if (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  info = g_new0 (TableInfo, 1);
+  info->names = g_ptr_array_new_with_free_func (g_free);
+  info->types = g_array_new (FALSE, FALSE, sizeof (char));
+  info->notnull = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *name = RECOUP_BOOK_STMT_TEXT (stmt, 1);
+      g_autofree char *type = g_ascii_strup (RECOUP_BOOK_STMT_TEXT (stmt, 2) ?: "", -1);
+      gboolean notnull = sqlite3_column_int (stmt, 3) != 0;
+      char t = '?';
+
+      if (strstr (type, "INT") != NULL)
+        t = 'I';
+      else if (strstr (type, "TEXT") != NULL || strstr (type, "CHAR") != NULL)
+        t = 'T';
+      g_ptr_array_add (info->names, g_strdup (name));
+      g_array_append_val (info->types, t);
+      g_array_append_val (info->notnull, notnull);
+      has_id |= g_str_equal (name, "id");
+      info->has_deleted |= g_str_equal (name, "deleted");
+      info->has_account_id |= g_str_equal (name, "account_id");
+      info->has_offer_id |= g_str_equal (name, "offer_id");
+    }
+  sqlite3_finalize (stmt);
+  if (!has_id)
+    {
+      table_info_free (info);
+      return NULL;
+    }
+  g_hash_table_insert (cache, g_strdup (entity), info);
+  return info;
+}
+
+static int
+column_index (TableInfo  *info,
+              const char *name)
+{
+  for (guint i = 0; i < info->names->len; i++)
+    if (g_str_equal (g_ptr_array_index (info->names, i), name))
+      return (int) i;
+  return -1;
+}
+
+/* Checks a value against the column's type. */
+static gboolean
+value_fits (TableInfo *info,
+            int        col,
+            JsonNode  *node)
+{
+  char type = g_array_index (info->types, char, col);
+  GType vt;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return !g_array_index (info->notnull, gboolean, col);
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  vt = json_node_get_value_type (node);
+  switch (type)
+    {
+    case 'I':
+      return vt == G_TYPE_INT64 || vt == G_TYPE_BOOLEAN;
+    case 'T':
+      return vt == G_TYPE_STRING;
+    default:
+      return vt == G_TYPE_INT64 || vt == G_TYPE_STRING || vt == G_TYPE_BOOLEAN;
+    }
+}
+
+static void
+bind_node (sqlite3_stmt *stmt,
+           int           index,
+           JsonNode     *node)
+{
+  GType vt;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      sqlite3_bind_null (stmt, index);
+      return;
+    }
+  vt = json_node_get_value_type (node);
+  if (vt == G_TYPE_INT64)
+    sqlite3_bind_int64 (stmt, index, json_node_get_int (node));
+  else if (vt == G_TYPE_BOOLEAN)
+    sqlite3_bind_int (stmt, index, json_node_get_boolean (node) ? 1 : 0);
+  else
+    sqlite3_bind_text (stmt, index, json_node_get_string (node), -1, SQLITE_TRANSIENT);
+}
+
+/* The value of one column of a row, as JSON text (for the conflict log). */
+static char *
+column_as_json (RecoupBook *book,
+                const char *entity,
+                const char *field,
+                const char *entity_id)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT json_quote(%s) FROM %s WHERE id = ?",
+                                          field, entity);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, NULL);
+  char *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+static gboolean
+row_exists (RecoupBook  *book,
+            const char  *entity,
+            const char  *entity_id,
+            gboolean    *out_exists,
+            GError     **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ?", entity);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  *out_exists = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+/* The clock of one field: its field_clocks row, else the insert that made the row. */
+static gboolean
+field_clock (RecoupBook  *book,
+             const char  *entity,
+             const char  *entity_id,
+             const char  *field,
+             gint64      *out_hlc,
+             char       **out_device,
+             GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = recoup_book_prepare (book,
+                              "SELECT hlc, device_id FROM field_clocks"
+                              " WHERE entity = ? AND entity_id = ? AND field = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      *out_hlc = sqlite3_column_int64 (stmt, 0);
+      *out_device = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      sqlite3_reset (stmt);
+      return TRUE;
+    }
+  sqlite3_reset (stmt);
+
+  stmt = recoup_book_prepare (book,
+                              "SELECT hlc, device_id FROM changes WHERE entity_id = ? AND entity = ?"
+                              " AND op = 'insert' ORDER BY hlc DESC, device_id DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      *out_hlc = sqlite3_column_int64 (stmt, 0);
+      *out_device = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+    }
+  else
+    {
+      *out_hlc = 0;
+      *out_device = g_strdup ("");
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* Whether the change that last wrote this field is this device's own unsent one. */
+static gboolean
+clock_is_own_unsent (RecoupBook *book,
+                     const char *entity,
+                     const char *entity_id,
+                     gint64      hlc,
+                     const char *device)
+{
+  sqlite3_stmt *stmt;
+  gboolean unsent = FALSE;
+
+  if (g_strcmp0 (device, recoup_book_get_device_id (book)) != 0)
+    return FALSE;
+  stmt = recoup_book_prepare (book,
+                              "SELECT 1 FROM changes WHERE entity_id = ? AND entity = ? AND hlc = ?"
+                              " AND device_id = ? AND server_seq IS NULL", NULL);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, hlc);
+  sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
+  unsent = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return unsent;
+}
+
+static gboolean
+log_conflict (RecoupBook  *book,
+              const char  *entity,
+              const char  *entity_id,
+              const char  *field,
+              const char  *value_json,
+              gint64       hlc,
+              const char  *device,
+              gint64       winner_hlc,
+              const char  *winner_device,
+              const char  *change_id,
+              GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "INSERT INTO sync_conflicts (entity, entity_id, field, value, hlc, device_id,"
+    " winner_hlc, winner_device_id, change_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, value_json, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, hlc);
+  sqlite3_bind_text (stmt, 6, device, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 7, winner_hlc);
+  sqlite3_bind_text (stmt, 8, winner_device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 9, change_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 10, recoup_wall_clock_ms ());
+  return recoup_book_step_done (book, stmt, error);
+}
+
+static gboolean
+set_field_clock (RecoupBook  *book,
+                 const char  *entity,
+                 const char  *entity_id,
+                 const char  *field,
+                 gint64       hlc,
+                 const char  *device,
+                 GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "INSERT INTO field_clocks (entity, entity_id, field, hlc, device_id) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, hlc);
+  sqlite3_bind_text (stmt, 5, device, -1, SQLITE_STATIC);
+  return recoup_book_step_done (book, stmt, error);
+}
+
+/* Runs a write; a constraint failure becomes a rejection, anything else an error. */
+static gboolean
+step_write (RecoupBook         *book,
+            sqlite3_stmt       *stmt,
+            RecoupMergeResult  *result,
+            const char         *what,
+            GError            **error)
+{
+  int rc = sqlite3_step (stmt);
+  int ext = sqlite3_extended_errcode (recoup_book_get_db (book));
+
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return TRUE;
+    }
+  if ((rc & 0xff) == SQLITE_CONSTRAINT || (ext & 0xff) == SQLITE_CONSTRAINT)
+    {
+      const char *msg = sqlite3_errmsg (recoup_book_get_db (book));
+
+      if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        reject (result, RECOUP_MERGE_REASON_MISSING_REF,
+                "%s: it refers to a row this book does not have yet (%s)", what, msg);
+      else
+        reject (result, RECOUP_MERGE_REASON_CONSTRAINT, "%s: %s", what, msg);
+      sqlite3_reset (stmt);
+      return TRUE;
+    }
+  recoup_book_set_sqlite_error (book, error);
+  sqlite3_reset (stmt);
+  return FALSE;
+}
+
+static gboolean
+insert_row (RecoupBook         *book,
+            const char         *entity,
+            const char         *entity_id,
+            JsonObject         *fields,
+            RecoupMergeResult  *result,
+            GError            **error)
+{
+  g_autoptr(GString) sql = g_string_new (NULL);
+  g_autoptr(GString) values = g_string_new (NULL);
+  g_autoptr(GList) members = json_object_get_members (fields);
+  sqlite3_stmt *stmt = NULL;
+  int n = 1;
+
+  members = g_list_sort (members, (GCompareFunc) strcmp);
+  g_string_append_printf (sql, "INSERT INTO %s (id", entity);
+  g_string_append (values, "?1");
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      if (g_str_equal (l->data, "id"))
+        continue;
+      g_string_append_printf (sql, ", %s", (const char *) l->data);
+      g_string_append_printf (values, ", ?%d", ++n);
+    }
+  g_string_append_printf (sql, ") VALUES (%s)", values->str);
+
+  /* The text is the same for every insert with the same columns (they are
+   * sorted), so the book's statement cache serves a sync of many rows. */
+  if (!(stmt = recoup_book_prepare (book, sql->str, error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  n = 1;
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      if (g_str_equal (l->data, "id"))
+        continue;
+      bind_node (stmt, ++n, json_object_get_member (fields, l->data));
+    }
+  return step_write (book, stmt, result, "inserting the row", error);
+}
+
+/* Last writer wins per field. Writes the fields this change wins. */
+static gboolean
+merge_fields (RecoupBook         *book,
+              const char         *entity,
+              const char         *entity_id,
+              JsonObject         *fields,
+              gint64              hlc,
+              const char         *device,
+              const char         *change_id,
+              RecoupMergeResult  *result,
+              GError            **error)
+{
+  g_autoptr(GList) members = json_object_get_members (fields);
+
+  members = g_list_sort (members, (GCompareFunc) strcmp);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *field = l->data;
+      JsonNode *node = json_object_get_member (fields, field);
+      g_autofree char *cur_device = NULL;
+      g_autofree char *sql = NULL;
+      gint64 cur_hlc = 0;
+      sqlite3_stmt *stmt;
+
+      if (g_str_equal (field, "id"))
+        continue;
+      if (!field_clock (book, entity, entity_id, field, &cur_hlc, &cur_device, error))
+        return FALSE;
+
+      if (recoup_hlc_compare (hlc, device, cur_hlc, cur_device) <= 0)
+        {
+          /* This change loses: keep its value where the user can see it. */
+          g_autofree char *incoming = json_to_string (node, FALSE);
+          g_autofree char *current = column_as_json (book, entity, field, entity_id);
+
+          if (g_strcmp0 (incoming, current) != 0 &&
+              !log_conflict (book, entity, entity_id, field, incoming, hlc, device,
+                             cur_hlc, cur_device, change_id, error))
+            return FALSE;
+          continue;
+        }
+
+      if (clock_is_own_unsent (book, entity, entity_id, cur_hlc, cur_device))
+        {
+          /* A concurrent remote write replaces our unsent one: keep ours in the log. */
+          g_autofree char *incoming = json_to_string (node, FALSE);
+          g_autofree char *current = column_as_json (book, entity, field, entity_id);
+
+          if (g_strcmp0 (incoming, current) != 0 &&
+              !log_conflict (book, entity, entity_id, field, current, cur_hlc, cur_device,
+                             hlc, device, change_id, error))
+            return FALSE;
+        }
+
+      sql = g_strdup_printf ("UPDATE %s SET %s = ? WHERE id = ?", entity, field);
+      if (!(stmt = recoup_book_prepare (book, sql, error)))
+        return FALSE;
+      bind_node (stmt, 1, node);
+      sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+      if (!step_write (book, stmt, result, field, error))
+        return FALSE;
+      if (result->status == RECOUP_MERGE_REJECTED)
+        return TRUE;
+      if (!set_field_clock (book, entity, entity_id, field, hlc, device, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+touch_for (RecoupBook *book,
+           TableInfo  *info,
+           const char *entity,
+           const char *entity_id)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+
+  if (g_str_equal (entity, "accounts"))
+    {
+      recoup_book_touch_account (book, entity_id);
+      return;
+    }
+  if (info->has_account_id)
+    sql = g_strdup_printf ("SELECT account_id FROM %s WHERE id = ?", entity);
+  else if (info->has_offer_id)
+    sql = g_strdup_printf ("SELECT o.account_id FROM %s x JOIN offers o ON o.id = x.offer_id"
+                           " WHERE x.id = ?", entity);
+  else
+    return;
+  if (!(stmt = recoup_book_prepare (book, sql, NULL)))
+    return;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    recoup_book_touch_account (book, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+}
+
+static gboolean
+store_change (RecoupBook         *book,
+              const char         *id,
+              gint64              hlc,
+              const char         *device,
+              const char         *user,
+              const char         *entity,
+              const char         *entity_id,
+              const char         *op,
+              JsonNode           *fields,
+              gint64              schema_version,
+              gint64              server_seq,
+              RecoupMergeResult  *result,
+              GError            **error)
+{
+  g_autofree char *fields_text = NULL;
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields,"
+    " schema_version, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  gint64 seq;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (fields != NULL && JSON_NODE_HOLDS_OBJECT (fields))
+    fields_text = json_to_string (fields, FALSE);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, hlc);
+  sqlite3_bind_text (stmt, 3, device, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, user, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, op, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, fields_text, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 9, schema_version);
+  if (server_seq > 0)
+    sqlite3_bind_int64 (stmt, 10, server_seq);
+  else
+    sqlite3_bind_null (stmt, 10);
+  if (!recoup_book_step_done (book, stmt, error))
+    return FALSE;
+  seq = sqlite3_last_insert_rowid (recoup_book_get_db (book));
+  if (server_seq == RECOUP_MERGE_SEQ_SELF)
+    {
+      stmt = recoup_book_prepare (book, "UPDATE changes SET server_seq = seq WHERE seq = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, seq);
+      if (!recoup_book_step_done (book, stmt, error))
+        return FALSE;
+      server_seq = seq;
+    }
+  result->seq = seq;
+  result->server_seq = server_seq > 0 ? server_seq : 0;
+  return TRUE;
+}
+
+static const char *
+get_string (JsonObject *obj,
+            const char *name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+get_int (JsonObject *obj,
+         const char *name,
+         gint64     *out)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+/* Validates the change without touching the book's rows. */
+static gboolean
+validate (RecoupBook         *book,
+          JsonObject         *change,
+          TableInfo         **out_info,
+          RecoupMergeResult  *result)
+{
+  const char *id = get_string (change, "id");
+  const char *device = get_string (change, "device_id");
+  const char *entity = get_string (change, "entity");
+  const char *entity_id = get_string (change, "entity_id");
+  const char *op = get_string (change, "op");
+  JsonNode *fields = json_object_get_member (change, "fields");
+  JsonNode *user = json_object_get_member (change, "user_id");
+  gint64 hlc = 0, schema = 0;
+  TableInfo *info;
+
+  if (id == NULL || !recoup_uuid_is_valid (id))
+    return reject (result, RECOUP_MERGE_REASON_INVALID, "the change has no valid “id” (a UUID)");
+  if (!get_int (change, "hlc", &hlc) || hlc <= 0)
+    return reject (result, RECOUP_MERGE_REASON_INVALID,
+                   "change %s: “hlc” must be a positive integer", id);
+  if (device == NULL || *device == '\0')
+    return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: “device_id” is missing", id);
+  if (user != NULL && !JSON_NODE_HOLDS_NULL (user) && get_string (change, "user_id") == NULL)
+    return reject (result, RECOUP_MERGE_REASON_WRONG_TYPE,
+                   "change %s: “user_id” must be a string or null", id);
+  if (!get_int (change, "schema_version", &schema) || schema < 1)
+    return reject (result, RECOUP_MERGE_REASON_INVALID,
+                   "change %s: “schema_version” must be a positive integer", id);
+  if (schema > RECOUP_SCHEMA_VERSION)
+    return reject (result, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW,
+                   "change %s was made by a newer Recoup (schema %" G_GINT64_FORMAT
+                   ", this one knows up to %d); it stays queued until this side is updated",
+                   id, schema, RECOUP_SCHEMA_VERSION);
+  if (entity == NULL || entity_id == NULL || *entity_id == '\0')
+    return reject (result, RECOUP_MERGE_REASON_INVALID,
+                   "change %s: “entity” and “entity_id” must be strings", id);
+  if ((info = lookup_table (book, entity)) == NULL)
+    return reject (result, RECOUP_MERGE_REASON_UNKNOWN_ENTITY,
+                   "change %s: unknown entity “%s”", id, entity);
+  if (op == NULL)
+    return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: “op” is missing", id);
+  if (g_str_equal (op, "transition"))
+    return reject (result, RECOUP_MERGE_REASON_UNSUPPORTED_OP,
+                   "change %s: state transitions are not merged by this version", id);
+  if (!g_str_equal (op, "insert") && !g_str_equal (op, "set") && !g_str_equal (op, "tombstone"))
+    return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: unknown op “%s”", id, op);
+
+  if (g_str_equal (op, "tombstone"))
+    {
+      if (!info->has_deleted)
+        return reject (result, RECOUP_MERGE_REASON_UNSUPPORTED_OP,
+                       "change %s: %s rows cannot be deleted (they are closed instead)", id, entity);
+    }
+  else
+    {
+      JsonObject *obj;
+      g_autoptr(GList) members = NULL;
+
+      if (fields == NULL || !JSON_NODE_HOLDS_OBJECT (fields))
+        return reject (result, RECOUP_MERGE_REASON_INVALID,
+                       "change %s: “fields” must be an object", id);
+      obj = json_node_get_object (fields);
+      members = json_object_get_members (obj);
+      if (members == NULL)
+        return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: “fields” is empty", id);
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          int col = column_index (info, l->data);
+
+          if (col < 0)
+            return reject (result, RECOUP_MERGE_REASON_UNKNOWN_FIELD,
+                           "change %s: %s has no field “%s”", id, entity, (const char *) l->data);
+          if (!value_fits (info, col, json_object_get_member (obj, l->data)))
+            return reject (result, RECOUP_MERGE_REASON_WRONG_TYPE,
+                           "change %s: %s.%s must be %s", id, entity, (const char *) l->data,
+                           g_array_index (info->types, char, col) == 'I' ? "an integer" :
+                           g_array_index (info->types, char, col) == 'T' ? "a string" : "a value");
+          if (g_str_equal (l->data, "id") &&
+              g_strcmp0 (get_string (obj, "id"), entity_id) != 0)
+            return reject (result, RECOUP_MERGE_REASON_INVALID,
+                           "change %s: fields.id differs from entity_id", id);
+        }
+      if (g_str_equal (op, "set") && recoup_merge_entity_is_append_only (entity))
+        return reject (result, RECOUP_MERGE_REASON_UNSUPPORTED_OP,
+                       "change %s: %s are append-only; correct them with a new row", id, entity);
+    }
+  *out_info = info;
+  return TRUE;
+}
+
+static gboolean
+apply_inner (RecoupBook         *book,
+             JsonObject         *change,
+             TableInfo          *info,
+             gint64              server_seq,
+             RecoupMergeResult  *result,
+             GError            **error)
+{
+  const char *id = get_string (change, "id");
+  const char *device = get_string (change, "device_id");
+  const char *user = get_string (change, "user_id");
+  const char *entity = get_string (change, "entity");
+  const char *entity_id = get_string (change, "entity_id");
+  const char *op = get_string (change, "op");
+  JsonNode *fields = json_object_get_member (change, "fields");
+  gint64 hlc = 0, schema = 0;
+  gboolean exists = FALSE;
+
+  get_int (change, "hlc", &hlc);
+  get_int (change, "schema_version", &schema);
+
+  if (!row_exists (book, entity, entity_id, &exists, error))
+    return FALSE;
+
+  if (g_str_equal (op, "insert"))
+    {
+      JsonObject *obj = json_node_get_object (fields);
+
+      if (!exists)
+        {
+          if (!insert_row (book, entity, entity_id, obj, result, error))
+            return FALSE;
+          if (result->status == RECOUP_MERGE_REJECTED)
+            return TRUE;
+        }
+      else if (!recoup_merge_entity_is_append_only (entity))
+        {
+          /* The row exists already (made by a concurrent insert of the same id):
+           * its fields merge like a set. */
+          if (!merge_fields (book, entity, entity_id, obj, hlc, device, id, result, error))
+            return FALSE;
+          if (result->status == RECOUP_MERGE_REJECTED)
+            return TRUE;
+        }
+    }
+  else
+    {
+      g_autoptr(JsonObject) deleted = NULL;
+      JsonObject *obj;
+
+      if (!exists)
+        return reject (result, RECOUP_MERGE_REASON_MISSING_ROW,
+                       "change %s: no %s row %s to change in this book", id, entity, entity_id);
+      if (g_str_equal (op, "tombstone"))
+        {
+          deleted = json_object_new ();
+          json_object_set_int_member (deleted, "deleted", 1);
+          obj = deleted;
+        }
+      else
+        obj = json_node_get_object (fields);
+      if (!merge_fields (book, entity, entity_id, obj, hlc, device, id, result, error))
+        return FALSE;
+      if (result->status == RECOUP_MERGE_REJECTED)
+        return TRUE;
+    }
+
+  if (!store_change (book, id, hlc, device, user, entity, entity_id, op, fields, schema,
+                     server_seq, result, error))
+    return FALSE;
+  touch_for (book, info, entity, entity_id);
+  recoup_book_observe_hlc (book, hlc);
+  result->status = RECOUP_MERGE_APPLIED;
+  return TRUE;
+}
+
+/* A change already in the log: report it, and record a server seq learned now. */
+static gboolean
+check_duplicate (RecoupBook         *book,
+                 const char         *id,
+                 gint64              server_seq,
+                 gboolean           *out_duplicate,
+                 RecoupMergeResult  *result,
+                 GError            **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+                                            "SELECT seq, server_seq FROM changes WHERE id = ?", error);
+  gint64 seq, known;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      *out_duplicate = FALSE;
+      return TRUE;
+    }
+  seq = sqlite3_column_int64 (stmt, 0);
+  known = sqlite3_column_int64 (stmt, 1);
+  sqlite3_reset (stmt);
+  *out_duplicate = TRUE;
+  result->status = RECOUP_MERGE_DUPLICATE;
+  result->seq = seq;
+  result->server_seq = known;
+  if (known == 0 && server_seq > 0)
+    {
+      /* Our own change came back in a pull: the server has it. */
+      stmt = recoup_book_prepare (book, "UPDATE changes SET server_seq = ? WHERE seq = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, server_seq);
+      sqlite3_bind_int64 (stmt, 2, seq);
+      if (!recoup_book_step_done (book, stmt, error))
+        return FALSE;
+      result->server_seq = server_seq;
+    }
+  return TRUE;
+}
+
+gboolean
+recoup_merge_apply (RecoupBook         *book,
+                    JsonObject         *change,
+                    gint64              server_seq,
+                    RecoupMergeResult  *result,
+                    GError            **error)
+{
+  TableInfo *info = NULL;
+  gboolean duplicate = FALSE;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+  g_return_val_if_fail (change != NULL && result != NULL, FALSE);
+
+  recoup_merge_result_clear (result);
+  if (!validate (book, change, &info, result) || result->status == RECOUP_MERGE_REJECTED)
+    return TRUE;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!check_duplicate (book, get_string (change, "id"), server_seq, &duplicate, result, error))
+    goto fail;
+  if (!duplicate)
+    {
+      if (!apply_inner (book, change, info, server_seq, result, error))
+        goto fail;
+      if (result->status == RECOUP_MERGE_REJECTED)
+        {
+          recoup_book_rollback (book);
+          return TRUE;
+        }
+    }
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+gint64
+recoup_merge_get_cursor (RecoupBook *book)
+{
+  g_autofree char *text = recoup_book_get_setting (book, "sync.cursor");
+
+  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
+}
+
+gboolean
+recoup_merge_apply_page (RecoupBook  *book,
+                         JsonArray   *changes,
+                         gint64       cursor,
+                         guint       *out_applied,
+                         GError     **error)
+{
+  g_autoptr(GError) stop = NULL;
+  gint64 reached = recoup_merge_get_cursor (book);
+  guint applied = 0;
+  char buf[32];
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      JsonNode *node = json_array_get_element (changes, i);
+      RecoupMergeResult result = { 0 };
+      gint64 seq = 0;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node) || !get_int (json_node_get_object (node), "seq", &seq) ||
+          seq <= 0)
+        {
+          g_set_error (&stop, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "the server sent a change without a sequence number (item %u of the page)", i);
+          break;
+        }
+      if (!recoup_merge_apply (book, json_node_get_object (node), seq, &result, error))
+        {
+          recoup_merge_result_clear (&result);
+          recoup_book_rollback (book);
+          return FALSE;
+        }
+      if (result.status == RECOUP_MERGE_REJECTED)
+        {
+          g_set_error (&stop, RECOUP_BOOK_ERROR,
+                       g_strcmp0 (result.reason, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW) == 0
+                         ? RECOUP_BOOK_ERROR_NEWER_SCHEMA : RECOUP_BOOK_ERROR_INVALID,
+                       "cannot apply server change %" G_GINT64_FORMAT " (%s): %s", seq,
+                       result.reason, result.message);
+          recoup_merge_result_clear (&result);
+          break;
+        }
+      if (result.status == RECOUP_MERGE_APPLIED)
+        applied++;
+      reached = MAX (reached, seq);
+      recoup_merge_result_clear (&result);
+    }
+  if (stop == NULL)
+    reached = MAX (reached, cursor);
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, reached);
+  if (!recoup_book_set_setting (book, "sync.cursor", buf, error) ||
+      !recoup_book_commit (book, error))
+    return FALSE;
+  if (out_applied != NULL)
+    *out_applied = applied;
+  if (stop != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&stop));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonObject *
+change_from_stmt (sqlite3_stmt *stmt)
+{
+  JsonObject *obj = json_object_new ();
+  const char *fields = RECOUP_BOOK_STMT_TEXT (stmt, 7);
+
+  json_object_set_string_member (obj, "id", RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  json_object_set_int_member (obj, "hlc", sqlite3_column_int64 (stmt, 1));
+  json_object_set_string_member (obj, "device_id", RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  if (sqlite3_column_type (stmt, 3) == SQLITE_NULL)
+    json_object_set_null_member (obj, "user_id");
+  else
+    json_object_set_string_member (obj, "user_id", RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  json_object_set_string_member (obj, "entity", RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  json_object_set_string_member (obj, "entity_id", RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  json_object_set_string_member (obj, "op", RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  if (fields != NULL)
+    {
+      JsonNode *node = json_from_string (fields, NULL);
+
+      if (node != NULL)
+        json_object_set_member (obj, "fields", node);
+      else
+        json_object_set_null_member (obj, "fields");
+    }
+  else
+    json_object_set_null_member (obj, "fields");
+  json_object_set_int_member (obj, "schema_version", sqlite3_column_int64 (stmt, 8));
+  if (sqlite3_column_type (stmt, 9) != SQLITE_NULL)
+    json_object_set_int_member (obj, "seq", sqlite3_column_int64 (stmt, 9));
+  return obj;
+}
+
+#define CHANGE_COLUMNS "id, hlc, device_id, user_id, entity, entity_id, op, fields, schema_version, server_seq"
+
+JsonObject *
+recoup_merge_change_from_row (RecoupBook  *book,
+                              gint64       seq,
+                              GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq = ?",
+                                            error);
+  JsonObject *obj = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    obj = change_from_stmt (stmt);
+  else
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, "no change %" G_GINT64_FORMAT, seq);
+  sqlite3_reset (stmt);
+  return obj;
+}
+
+JsonArray *
+recoup_merge_collect_unsent (RecoupBook  *book,
+                             guint        limit,
+                             GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT " CHANGE_COLUMNS " FROM changes c WHERE server_seq IS NULL AND device_id = ?"
+    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    " ORDER BY seq LIMIT ?", error);
+  JsonArray *array;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, limit > 0 ? limit : G_MAXINT);
+  array = json_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    json_array_add_object_element (array, change_from_stmt (stmt));
+  sqlite3_reset (stmt);
+  return array;
+}
+
+gint64
+recoup_merge_count_unsent (RecoupBook *book)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT count(*) FROM changes c WHERE server_seq IS NULL AND device_id = ?"
+    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))", NULL);
+  gint64 n = -1;
+
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return n;
+}
+
+gboolean
+recoup_merge_acknowledge (RecoupBook  *book,
+                          const char  *change_id,
+                          gint64       server_seq,
+                          const char  *reason,
+                          const char  *message,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (reason == NULL)
+    {
+      stmt = recoup_book_prepare (book, "UPDATE changes SET server_seq = ? WHERE id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, server_seq);
+      sqlite3_bind_text (stmt, 2, change_id, -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (book, stmt, error))
+        return FALSE;
+      stmt = recoup_book_prepare (book, "DELETE FROM sync_rejections WHERE change_id = ?", error);
+    }
+  else
+    stmt = recoup_book_prepare (book,
+                                "INSERT INTO sync_rejections (change_id, reason, message, at)"
+                                " VALUES (?, ?, ?, ?) ON CONFLICT (change_id) DO UPDATE SET"
+                                " reason = excluded.reason, message = excluded.message, at = excluded.at",
+                                error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_STATIC);
+  if (reason != NULL)
+    {
+      sqlite3_bind_text (stmt, 2, reason, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, message != NULL ? message : "", -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 4, recoup_wall_clock_ms ());
+    }
+  return recoup_book_step_done (book, stmt, error);
+}
+
+JsonArray *
+recoup_merge_list_conflicts (RecoupBook  *book,
+                             GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT entity, entity_id, field, value, hlc, device_id, winner_hlc, winner_device_id,"
+    " change_id, at FROM sync_conflicts ORDER BY id DESC", error);
+  JsonArray *array;
+
+  if (stmt == NULL)
+    return NULL;
+  array = json_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      JsonObject *obj = json_object_new ();
+      JsonNode *value = json_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 3), NULL);
+
+      json_object_set_string_member (obj, "entity", RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      json_object_set_string_member (obj, "entity_id", RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      json_object_set_string_member (obj, "field", RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      if (value != NULL)
+        json_object_set_member (obj, "value", value);
+      else
+        json_object_set_null_member (obj, "value");
+      json_object_set_int_member (obj, "hlc", sqlite3_column_int64 (stmt, 4));
+      json_object_set_string_member (obj, "device_id", RECOUP_BOOK_STMT_TEXT (stmt, 5));
+      json_object_set_int_member (obj, "winner_hlc", sqlite3_column_int64 (stmt, 6));
+      json_object_set_string_member (obj, "winner_device_id", RECOUP_BOOK_STMT_TEXT (stmt, 7));
+      json_object_set_string_member (obj, "change_id", RECOUP_BOOK_STMT_TEXT (stmt, 8));
+      json_object_set_int_member (obj, "at", sqlite3_column_int64 (stmt, 9));
+      json_array_add_object_element (array, obj);
+    }
+  sqlite3_reset (stmt);
+  return array;
+}
+
+JsonArray *
+recoup_merge_list_rejections (RecoupBook  *book,
+                              GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT change_id, reason, message, at FROM sync_rejections ORDER BY at DESC", error);
+  JsonArray *array;
+
+  if (stmt == NULL)
+    return NULL;
+  array = json_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      JsonObject *obj = json_object_new ();
+
+      json_object_set_string_member (obj, "change_id", RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      json_object_set_string_member (obj, "reason", RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      json_object_set_string_member (obj, "message", RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      json_object_set_int_member (obj, "at", sqlite3_column_int64 (stmt, 3));
+      json_array_add_object_element (array, obj);
+    }
+  sqlite3_reset (stmt);
+  return array;
+}

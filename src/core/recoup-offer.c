@@ -1,0 +1,1539 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-offer"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "recoup-accounts.h"
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-dispute.h"
+#include "recoup-id.h"
+#include "recoup-ledger.h"
+#include "recoup-money.h"
+#include "recoup-offer.h"
+#include "recoup-settings.h"
+
+/* The rules are written down in recoup-offer.h. */
+
+static const char * const kind_names[] = { "settlement", "plan", "extension", "waiver" };
+static const char * const state_names[] = {
+  "none", "draft", "offered", "accepted", "active", "completed", "defaulted", "withdrawn",
+  "rejected", "expired",
+};
+static const char * const event_names[] = { "create", "approve", "send", "accept", "reject", "withdraw" };
+static const char * const frequency_names[] = { "weekly", "fortnightly", "monthly" };
+static const char * const installment_status_names[] = { "upcoming", "paid", "partly-paid", "late", "missed" };
+
+const char *
+recoup_offer_kind_to_string (RecoupOfferKind kind)
+{
+  g_return_val_if_fail (kind <= RECOUP_OFFER_WAIVER, "settlement");
+  return kind_names[kind];
+}
+
+gboolean
+recoup_offer_kind_from_string (const char      *text,
+                               RecoupOfferKind *out_kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (g_strcmp0 (text, kind_names[i]) == 0)
+      {
+        *out_kind = (RecoupOfferKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+recoup_offer_state_to_string (RecoupOfferState state)
+{
+  g_return_val_if_fail (state <= RECOUP_OFFER_STATE_EXPIRED, "none");
+  return state_names[state];
+}
+
+const char *
+recoup_offer_event_to_string (RecoupOfferEvent event)
+{
+  g_return_val_if_fail (event <= RECOUP_OFFER_EVENT_WITHDRAW, "create");
+  return event_names[event];
+}
+
+gboolean
+recoup_offer_event_from_string (const char       *text,
+                                RecoupOfferEvent *out_event)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (event_names); i++)
+    if (g_strcmp0 (text, event_names[i]) == 0)
+      {
+        *out_event = (RecoupOfferEvent) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+recoup_frequency_to_string (RecoupFrequency frequency)
+{
+  g_return_val_if_fail (frequency <= RECOUP_FREQUENCY_MONTHLY, "monthly");
+  return frequency_names[frequency];
+}
+
+gboolean
+recoup_frequency_from_string (const char      *text,
+                              RecoupFrequency *out_frequency)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (frequency_names); i++)
+    if (g_strcmp0 (text, frequency_names[i]) == 0)
+      {
+        *out_frequency = (RecoupFrequency) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+recoup_installment_status_to_string (RecoupInstallmentStatus status)
+{
+  g_return_val_if_fail (status <= RECOUP_INSTALLMENT_MISSED, "upcoming");
+  return installment_status_names[status];
+}
+
+/* ---- The state machine (pure) ------------------------------------------------ */
+
+static gboolean
+is_expired_on (RecoupOfferState state,
+               gint32           expires_day,
+               gint32           day)
+{
+  return (state == RECOUP_OFFER_STATE_DRAFT || state == RECOUP_OFFER_STATE_OFFERED) &&
+         expires_day != RECOUP_DATE_INVALID && day > expires_day;
+}
+
+gboolean
+recoup_offer_check_transition (RecoupOfferState  state,
+                               gboolean          needs_approval,
+                               gboolean          approved,
+                               gint32            expires_day,
+                               RecoupOfferEvent  event,
+                               gint32            event_day,
+                               GError          **error)
+{
+  const char *what = recoup_offer_event_to_string (event);
+  const char *now = recoup_offer_state_to_string (state);
+
+  if (event == RECOUP_OFFER_EVENT_CREATE)
+    {
+      if (state == RECOUP_OFFER_STATE_NONE)
+        return TRUE;
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "the offer already exists (it is %s)", now);
+      return FALSE;
+    }
+  if (state == RECOUP_OFFER_STATE_NONE)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "cannot %s an offer that was never created", what);
+      return FALSE;
+    }
+  if (is_expired_on (state, expires_day, event_day))
+    {
+      g_autofree char *exp = recoup_date_format (expires_day);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "cannot %s: the offer is expired (it expired on %s); make a new offer", what, exp);
+      return FALSE;
+    }
+
+  switch (event)
+    {
+    case RECOUP_OFFER_EVENT_APPROVE:
+      if (state != RECOUP_OFFER_STATE_DRAFT)
+        break;
+      if (!needs_approval)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                       "the offer is within its maker's limits and needs no approval (it is draft)");
+          return FALSE;
+        }
+      if (approved)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                       "the offer is already approved (it is draft); send it");
+          return FALSE;
+        }
+      return TRUE;
+
+    case RECOUP_OFFER_EVENT_SEND:
+      if (state != RECOUP_OFFER_STATE_DRAFT)
+        break;
+      if (needs_approval && !approved)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                       "the offer is draft and beyond its maker's limits: an owner must approve it "
+                       "before it is sent (recoup-cli offer approve)");
+          return FALSE;
+        }
+      return TRUE;
+
+    case RECOUP_OFFER_EVENT_ACCEPT:
+      if (state == RECOUP_OFFER_STATE_DRAFT)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                       "cannot accept: the offer is draft; send it to the customer first");
+          return FALSE;
+        }
+      if (state != RECOUP_OFFER_STATE_OFFERED)
+        break;
+      return TRUE;
+
+    case RECOUP_OFFER_EVENT_REJECT:
+      if (state != RECOUP_OFFER_STATE_OFFERED)
+        break;
+      return TRUE;
+
+    case RECOUP_OFFER_EVENT_WITHDRAW:
+      if (state != RECOUP_OFFER_STATE_DRAFT && state != RECOUP_OFFER_STATE_OFFERED)
+        break;
+      return TRUE;
+
+    case RECOUP_OFFER_EVENT_CREATE:
+    default:
+      g_assert_not_reached ();
+    }
+
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+               "cannot %s: the offer is %s (%s is only possible from %s)", what, now, what,
+               event == RECOUP_OFFER_EVENT_WITHDRAW ? "draft or offered"
+               : event == RECOUP_OFFER_EVENT_SEND || event == RECOUP_OFFER_EVENT_APPROVE ? "draft"
+               : "offered");
+  return FALSE;
+}
+
+static int
+compare_event_records (gconstpointer a,
+                       gconstpointer b)
+{
+  const RecoupOfferEventRecord *x = a;
+  const RecoupOfferEventRecord *y = b;
+  int c = recoup_hlc_compare (x->hlc, x->device_id, y->hlc, y->device_id);
+
+  if (c != 0)
+    return c;
+  return g_strcmp0 (x->id, y->id);
+}
+
+RecoupOfferState
+recoup_offer_state_replay (const RecoupOfferEventRecord *events,
+                           guint                         n_events,
+                           gboolean                      needs_approval,
+                           gint32                        expires_day,
+                           gint32                        as_of_day,
+                           RecoupOfferReplay            *out)
+{
+  g_autofree RecoupOfferEventRecord *sorted = NULL;
+  RecoupOfferReplay r = { RECOUP_OFFER_STATE_NONE, FALSE, RECOUP_DATE_INVALID, 0, 0 };
+
+  if (n_events > 0)
+    {
+      sorted = g_memdup2 (events, sizeof *events * n_events);
+      qsort (sorted, n_events, sizeof *sorted, compare_event_records);
+    }
+
+  for (guint i = 0; i < n_events; i++)
+    {
+      const RecoupOfferEventRecord *e = &sorted[i];
+
+      if (!recoup_offer_check_transition (r.state, needs_approval, r.approved, expires_day,
+                                          e->event, e->day, NULL))
+        {
+          r.n_conflicts++;
+          continue;
+        }
+      r.n_applied++;
+      switch (e->event)
+        {
+        case RECOUP_OFFER_EVENT_CREATE:   r.state = RECOUP_OFFER_STATE_DRAFT; break;
+        case RECOUP_OFFER_EVENT_APPROVE:  r.approved = TRUE; break;
+        case RECOUP_OFFER_EVENT_SEND:     r.state = RECOUP_OFFER_STATE_OFFERED; break;
+        case RECOUP_OFFER_EVENT_ACCEPT:
+          r.state = RECOUP_OFFER_STATE_ACCEPTED;
+          r.accepted_day = e->day;
+          break;
+        case RECOUP_OFFER_EVENT_REJECT:   r.state = RECOUP_OFFER_STATE_REJECTED; break;
+        case RECOUP_OFFER_EVENT_WITHDRAW: r.state = RECOUP_OFFER_STATE_WITHDRAWN; break;
+        default:                          g_assert_not_reached ();
+        }
+    }
+
+  if (is_expired_on (r.state, expires_day, as_of_day))
+    r.state = RECOUP_OFFER_STATE_EXPIRED;
+  if (out != NULL)
+    *out = r;
+  return r.state;
+}
+
+/* ---- Schedules (pure) -------------------------------------------------------- */
+
+GArray *
+recoup_offer_build_schedule (RecoupOfferKind  kind,
+                             gint64           total,
+                             int              installments,
+                             RecoupFrequency  frequency,
+                             gint32           first_day,
+                             gint32           pay_by_day,
+                             gint32           extend_to_day)
+{
+  GArray *schedule = g_array_new (FALSE, TRUE, sizeof (RecoupInstallment));
+  RecoupInstallment inst = { 0 };
+
+  switch (kind)
+    {
+    case RECOUP_OFFER_PLAN:
+      {
+        g_autofree gint64 *parts = NULL;
+
+        g_return_val_if_fail (installments > 0, schedule);
+        parts = g_new (gint64, installments);
+        recoup_money_split (total, (guint) installments, parts);
+        for (int i = 0; i < installments; i++)
+          {
+            inst.seq = (guint) i + 1;
+            inst.amount = parts[i];
+            switch (frequency)
+              {
+              case RECOUP_FREQUENCY_WEEKLY:      inst.due_day = first_day + 7 * i; break;
+              case RECOUP_FREQUENCY_FORTNIGHTLY: inst.due_day = first_day + 14 * i; break;
+              case RECOUP_FREQUENCY_MONTHLY:
+              default:                           inst.due_day = recoup_date_add_months (first_day, i); break;
+              }
+            g_array_append_val (schedule, inst);
+          }
+      }
+      break;
+
+    case RECOUP_OFFER_SETTLEMENT:
+    case RECOUP_OFFER_EXTENSION:
+      inst.seq = 1;
+      inst.amount = total;
+      inst.due_day = kind == RECOUP_OFFER_SETTLEMENT ? pay_by_day : extend_to_day;
+      g_array_append_val (schedule, inst);
+      break;
+
+    case RECOUP_OFFER_WAIVER:
+    default:
+      break;
+    }
+  return schedule;
+}
+
+/* ---- Helpers ----------------------------------------------------------------- */
+
+static gint32
+today_day (RecoupBook *book)
+{
+  g_autofree char *today = recoup_book_today (book);
+
+  return recoup_date_parse (today, NULL);
+}
+
+static gint32
+parse_optional_day (const char  *text,
+                    const char  *field,
+                    GError     **error)
+{
+  gint32 day;
+
+  if (text == NULL)
+    return RECOUP_DATE_INVALID;
+  if ((day = recoup_date_parse (text, error)) == RECOUP_DATE_INVALID)
+    g_prefix_error (error, "%s: ", field);
+  return day;
+}
+
+static char *
+format_bp (gint64 bp)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02d %%", bp / 100, (int) ABS (bp % 100));
+}
+
+/* (num * 10000 / den) rounded up, for limits: never understate a discount. */
+static gint64
+bp_ceil (gint64 num,
+         gint64 den)
+{
+  __int128 p = (__int128) num * 10000;
+
+  if (den <= 0 || num <= 0)
+    return 0;
+  return (gint64) ((p + den - 1) / den);
+}
+
+/* Net of entries of @kind (with their reversals) on the account: what a waiver could remove. */
+static gboolean
+net_of_kind (RecoupBook  *book,
+             const char  *account_id,
+             const char  *kind,
+             gint64      *out,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT coalesce(sum(l.amount), 0) FROM ledger_entries l"
+    " LEFT JOIN ledger_entries o ON o.id = l.reverses_id"
+    " WHERE l.account_id = ?1 AND (l.kind = ?2 OR (l.kind = 'reversal' AND o.kind = ?2))", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return recoup_book_set_sqlite_error (book, error);
+    }
+  *out = MAX (sqlite3_column_int64 (stmt, 0), 0);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+typedef struct
+{
+  char   *role;
+  char   *name;
+  gint64  max_discount_bp;
+  gint64  max_plan_installments;
+} UserLimits;
+
+static gboolean
+load_user_limits (RecoupBook  *book,
+                  UserLimits  *out,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT role, name, max_discount_bp, max_plan_installments FROM users WHERE id = ? AND deleted = 0",
+    error);
+
+  memset (out, 0, sizeof *out);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   "the current user (%s) is not a user of this book", recoup_book_get_user_id (book));
+      return FALSE;
+    }
+  out->role = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  out->name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  out->max_discount_bp = sqlite3_column_int64 (stmt, 2);
+  out->max_plan_installments = sqlite3_column_int64 (stmt, 3);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static void
+user_limits_clear (UserLimits *u)
+{
+  g_clear_pointer (&u->role, g_free);
+  g_clear_pointer (&u->name, g_free);
+}
+
+static gboolean
+insert_event (RecoupBook        *book,
+              const char        *offer_id,
+              RecoupOfferEvent   event,
+              const char        *note,
+              GError           **error)
+{
+  g_autofree char *today = recoup_book_today (book);
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "INSERT INTO offer_events (id, offer_id, event, hlc, device_id, user_id, note, at, day)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  recoup_uuid7_generate (id);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, offer_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, recoup_offer_event_to_string (event), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, recoup_book_stamp (book));
+  sqlite3_bind_text (stmt, 5, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, note ? note : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 8, recoup_book_now_ms (book));
+  sqlite3_bind_text (stmt, 9, today, -1, SQLITE_STATIC);
+  return recoup_book_step_done (book, stmt, error) &&
+         recoup_book_record_change (book, "offer_events", id, RECOUP_CHANGE_INSERT, NULL, error);
+}
+
+/* ---- Create ------------------------------------------------------------------ */
+
+char *
+recoup_offer_create (RecoupBook             *book,
+                     const RecoupOfferSpec  *spec,
+                     GError                **error)
+{
+  g_autofree char *currency = NULL;
+  g_autofree char *today = recoup_book_today (book);
+  gint32 today_d = recoup_date_parse (today, NULL);
+  gint32 first_day, pay_by_day, extend_day, expires_day;
+  gint64 balance = 0, fees = 0, interest = 0, waived = 0, base, total, discount_bp, effective_bp;
+  gboolean needs_approval;
+  UserLimits limits;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), NULL);
+
+  /* --- validate: nothing is written until every rule holds --- */
+  stmt = recoup_book_prepare (book, "SELECT currency FROM accounts WHERE id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, spec->account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (currency == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "offer: no account with id “%s”", spec->account_id ? spec->account_id : "");
+      return NULL;
+    }
+  if (spec->kind > RECOUP_OFFER_WAIVER)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offer kind must be settlement, plan, extension or waiver");
+      return NULL;
+    }
+  if (spec->discount_bp < 0 || spec->discount_bp > 10000)
+    {
+      g_autofree char *shown = format_bp (spec->discount_bp);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a discount of %s is not possible: give 0 to 10000 basis points (0 to 100 %%)", shown);
+      return NULL;
+    }
+  if (spec->amount < 0)
+    {
+      g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offer amount %s %s is negative: give what the customer pays", shown, currency);
+      return NULL;
+    }
+  if (spec->amount > 0 && spec->discount_bp > 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "give either the amount to pay or the discount, not both");
+      return NULL;
+    }
+  if ((spec->kind == RECOUP_OFFER_EXTENSION || spec->kind == RECOUP_OFFER_WAIVER) &&
+      (spec->amount > 0 || spec->discount_bp > 0))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "an %s offer has no amount or discount (it is about the balance); make a "
+                   "settlement or a plan for a discount", recoup_offer_kind_to_string (spec->kind));
+      return NULL;
+    }
+  if (spec->kind == RECOUP_OFFER_PLAN)
+    {
+      if (spec->installments <= 0)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a plan needs at least one installment (got %d)", spec->installments);
+          return NULL;
+        }
+      if (spec->installments > RECOUP_OFFER_MAX_INSTALLMENTS)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a plan of %d installments is longer than the %d allowed",
+                       spec->installments, RECOUP_OFFER_MAX_INSTALLMENTS);
+          return NULL;
+        }
+      if (spec->frequency > RECOUP_FREQUENCY_MONTHLY)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "plan frequency must be weekly, fortnightly or monthly");
+          return NULL;
+        }
+      if (spec->first_date == NULL)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a plan needs the date of its first installment (--first-date)");
+          return NULL;
+        }
+    }
+  else if (spec->installments > 1)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "only a plan has installments; use --kind plan");
+      return NULL;
+    }
+  else if (spec->installments < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "installments cannot be negative (got %d)", spec->installments);
+      return NULL;
+    }
+  if (spec->kind == RECOUP_OFFER_SETTLEMENT && spec->pay_by == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a settlement needs the day it must be paid by (--pay-by)");
+      return NULL;
+    }
+  if (spec->kind == RECOUP_OFFER_EXTENSION && spec->extend_to == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "an extension needs its new deadline (--extend-to)");
+      return NULL;
+    }
+  if (spec->kind == RECOUP_OFFER_WAIVER && !spec->waive_fees && !spec->waive_interest)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a waiver waives fees, interest or both (--waive-fees, --waive-interest)");
+      return NULL;
+    }
+
+  first_day = parse_optional_day (spec->kind == RECOUP_OFFER_PLAN ? spec->first_date : NULL,
+                                  "first date", error);
+  if (spec->kind == RECOUP_OFFER_PLAN && first_day == RECOUP_DATE_INVALID)
+    return NULL;
+  pay_by_day = parse_optional_day (spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by : NULL,
+                                   "pay by", error);
+  if (spec->kind == RECOUP_OFFER_SETTLEMENT && pay_by_day == RECOUP_DATE_INVALID)
+    return NULL;
+  extend_day = parse_optional_day (spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL,
+                                   "extend to", error);
+  if (spec->kind == RECOUP_OFFER_EXTENSION && extend_day == RECOUP_DATE_INVALID)
+    return NULL;
+  expires_day = parse_optional_day (spec->expires_on, "expires", error);
+  if (spec->expires_on != NULL && expires_day == RECOUP_DATE_INVALID)
+    return NULL;
+
+  if (first_day != RECOUP_DATE_INVALID)
+    {
+      gint64 tolerance = recoup_settings_get_int (book, "offer.first_date_tolerance_days",
+                                                  RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE, 0, 3650);
+      if (first_day < today_d - tolerance)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "first date %s is more than %" G_GINT64_FORMAT " days in the past (today is %s); "
+                       "give a first date from today on", spec->first_date, tolerance, today);
+          return NULL;
+        }
+    }
+  if (pay_by_day != RECOUP_DATE_INVALID && pay_by_day < today_d)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "pay-by date %s is in the past (today is %s)", spec->pay_by, today);
+      return NULL;
+    }
+  if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "new deadline %s is in the past (today is %s)", spec->extend_to, today);
+      return NULL;
+    }
+  if (expires_day != RECOUP_DATE_INVALID && expires_day < today_d)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "expiry date %s is in the past (today is %s): the offer could never be accepted",
+                   spec->expires_on, today);
+      return NULL;
+    }
+
+  /* --- the money --- */
+  if (!recoup_ledger_balance (book, spec->account_id, NULL, &balance, error))
+    return NULL;
+  if (balance <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (balance, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the account owes nothing (balance %s %s): there is nothing to offer on", shown, currency);
+      return NULL;
+    }
+  if (spec->waive_fees && !net_of_kind (book, spec->account_id, "fee", &fees, error))
+    return NULL;
+  if (spec->waive_interest && !net_of_kind (book, spec->account_id, "interest", &interest, error))
+    return NULL;
+  waived = MIN (balance, fees + interest);
+  if ((spec->waive_fees || spec->waive_interest) && waived == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "there is no %s on the account to waive",
+                   spec->waive_fees && spec->waive_interest ? "fee or interest"
+                   : spec->waive_fees ? "fee" : "interest");
+      return NULL;
+    }
+  base = balance - waived;
+  if (spec->amount > 0)
+    {
+      if (spec->amount > base)
+        {
+          g_autofree char *a = recoup_money_format (spec->amount, currency, RECOUP_MONEY_FORMAT_GROUPING);
+          g_autofree char *b = recoup_money_format (base, currency, RECOUP_MONEY_FORMAT_GROUPING);
+
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "offer amount %s is more than the %s owed%s", a, b,
+                       waived > 0 ? " after the waiver" : "");
+          return NULL;
+        }
+      total = spec->amount;
+      discount_bp = bp_ceil (base - total, base);
+    }
+  else
+    {
+      discount_bp = spec->discount_bp;
+      total = base - recoup_money_apply_bp (base, discount_bp);
+    }
+  if (total <= 0 && spec->kind != RECOUP_OFFER_WAIVER)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the offer leaves nothing to pay (a 100 %% discount): record a write-off instead");
+      return NULL;
+    }
+  effective_bp = bp_ceil (balance - total, balance);
+  if (spec->kind == RECOUP_OFFER_WAIVER)
+    effective_bp = bp_ceil (waived, balance);
+
+  /* --- authority --- */
+  if (!load_user_limits (book, &limits, error))
+    return NULL;
+  needs_approval = effective_bp > limits.max_discount_bp ||
+                   (spec->kind == RECOUP_OFFER_PLAN && spec->installments > limits.max_plan_installments);
+  user_limits_clear (&limits);
+
+  /* --- write --- */
+  if (!recoup_book_begin (book, error))
+    return NULL;
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO offers (id, account_id, kind, currency, balance_at_offer, total, discount_bp,"
+    " installments, frequency, first_date, pay_by, extend_to, waive_fees, waive_interest, expires_on,"
+    " needs_approval, created_by, created_at, waived_amount)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, recoup_offer_kind_to_string (spec->kind), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, currency, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, balance);
+  sqlite3_bind_int64 (stmt, 6, total);
+  sqlite3_bind_int64 (stmt, 7, discount_bp);
+  sqlite3_bind_int (stmt, 8, spec->kind == RECOUP_OFFER_PLAN ? spec->installments
+                             : spec->kind == RECOUP_OFFER_WAIVER ? 0 : 1);
+  sqlite3_bind_text (stmt, 9, spec->kind == RECOUP_OFFER_PLAN ? recoup_frequency_to_string (spec->frequency)
+                              : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 10, spec->kind == RECOUP_OFFER_PLAN ? spec->first_date : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 11, spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 12, spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 13, spec->waive_fees != FALSE);
+  sqlite3_bind_int (stmt, 14, spec->waive_interest != FALSE);
+  sqlite3_bind_text (stmt, 15, spec->expires_on, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 16, needs_approval);
+  sqlite3_bind_text (stmt, 17, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 18, recoup_book_now_ms (book));
+  sqlite3_bind_int64 (stmt, 19, waived);
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_record_change (book, "offers", id, RECOUP_CHANGE_INSERT, NULL, error) ||
+      !insert_event (book, id, RECOUP_OFFER_EVENT_CREATE, NULL, error))
+    goto fail;
+  recoup_book_touch_account (book, spec->account_id);
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+/* ---- Load and derive --------------------------------------------------------- */
+
+char *
+recoup_offer_resolve (RecoupBook  *book,
+                      const char  *id_or_tail,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt;
+  char *id = NULL;
+  guint n = 0;
+
+  if (id_or_tail == NULL || strlen (id_or_tail) < 6)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is too short to name an offer: give its id or at least its last 6 characters",
+                   id_or_tail ? id_or_tail : "");
+      return NULL;
+    }
+  stmt = recoup_book_prepare (book,
+    "SELECT id FROM offers WHERE id = ?1 UNION ALL"
+    " SELECT id FROM offers WHERE id <> ?1 AND substr(id, -length(?1)) = lower(?1) LIMIT 3", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id_or_tail, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      if (n++ == 0)
+        id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      if (strcmp (RECOUP_BOOK_STMT_TEXT (stmt, 0), id_or_tail) == 0)
+        {
+          n = 1;
+          break;
+        }
+    }
+  sqlite3_reset (stmt);
+  if (n == 0)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no offer “%s” (list them with “recoup-cli offers ACCOUNT”)", id_or_tail);
+  else if (n > 1)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” names more than one offer: give more of its id", id_or_tail);
+      g_clear_pointer (&id, g_free);
+    }
+  return id;
+}
+
+static gboolean
+load_events (RecoupBook  *book,
+             const char  *offer_id,
+             GArray      *records,
+             GPtrArray   *strings,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, event, hlc, device_id, coalesce(day, date(at / 1000, 'unixepoch'))"
+    " FROM offer_events WHERE offer_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupOfferEventRecord rec = { 0 };
+      char *eid = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      char *dev = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+
+      if (!recoup_offer_event_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 1), &rec.event))
+        {
+          /* An event from a newer Recoup: keep it out of the replay. */
+          g_free (eid);
+          g_free (dev);
+          continue;
+        }
+      g_ptr_array_add (strings, eid);
+      g_ptr_array_add (strings, dev);
+      rec.id = eid;
+      rec.device_id = dev;
+      rec.hlc = sqlite3_column_int64 (stmt, 2);
+      rec.day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 4), NULL);
+      g_array_append_val (records, rec);
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+typedef struct
+{
+  gint32 day;
+  gint64 cum;   /* cumulative paid through this day */
+} PaidPoint;
+
+/* Payments counted toward an accepted offer, as cumulative points by day. */
+static gboolean
+load_payments (RecoupBook  *book,
+               const char  *account_id,
+               gint32       from_day,
+               gint32       as_of_day,
+               GArray      *points,
+               GError     **error)
+{
+  char from[11], as_of[11];
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT p.effective_date, -sum(p.amount) FROM ledger_entries p"
+    " WHERE p.account_id = ?1 AND p.kind = 'payment'"
+    "   AND p.effective_date >= ?2 AND p.effective_date <= ?3"
+    "   AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
+    "                   WHERE r.reverses_id = p.id AND r.effective_date <= ?3)"
+    " GROUP BY p.effective_date ORDER BY p.effective_date", error);
+  gint64 cum = 0;
+
+  if (stmt == NULL)
+    return FALSE;
+  recoup_date_format_buf (from_day, from);
+  recoup_date_format_buf (as_of_day, as_of);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, as_of, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      PaidPoint pt;
+
+      cum += sqlite3_column_int64 (stmt, 1);
+      pt.day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 0), NULL);
+      pt.cum = cum;
+      g_array_append_val (points, pt);
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static gint64
+paid_through (GArray *points,
+              gint32  day)
+{
+  gint64 cum = 0;
+
+  for (guint i = 0; i < points->len; i++)
+    {
+      PaidPoint *pt = &g_array_index (points, PaidPoint, i);
+
+      if (pt->day > day)
+        break;
+      cum = pt->cum;
+    }
+  return cum;
+}
+
+/* Installments whose due + grace is before @day and which what was paid
+ * through @paid_day does not cover. */
+static guint
+count_missed (GArray *schedule,
+              GArray *points,
+              int     grace,
+              gint32  day,
+              gint32  paid_day)
+{
+  gint64 paid = paid_through (points, paid_day);
+  gint64 cumdue = 0;
+  guint missed = 0;
+
+  for (guint i = 0; i < schedule->len; i++)
+    {
+      RecoupInstallment *in = &g_array_index (schedule, RecoupInstallment, i);
+
+      cumdue += in->amount;
+      if (in->due_day + grace < day && paid < cumdue)
+        missed++;
+    }
+  return missed;
+}
+
+static void
+derive_progress (RecoupBook  *book,
+                 RecoupOffer *o,
+                 GArray      *points,
+                 gint32       accepted_day,
+                 gint32       as_of_day)
+{
+  int grace = (int) recoup_settings_get_int (book, "plan.grace_days", RECOUP_PLAN_DEFAULT_GRACE_DAYS, 0, 365);
+  guint after = (guint) recoup_settings_get_int (book, "plan.default_after_missed",
+                                                 RECOUP_PLAN_DEFAULT_AFTER_MISSED, 1, 1000);
+  gint32 completed_day = RECOUP_DATE_INVALID;
+  gint32 default_day = RECOUP_DATE_INVALID;
+  gint64 cumdue = 0;
+
+  o->paid = points->len > 0 ? g_array_index (points, PaidPoint, points->len - 1).cum : 0;
+
+  if (o->schedule->len == 0)
+    completed_day = accepted_day;   /* a waiver: done when accepted */
+  else
+    for (guint i = 0; i < points->len; i++)
+      if (g_array_index (points, PaidPoint, i).cum >= o->total)
+        {
+          completed_day = g_array_index (points, PaidPoint, i).day;
+          break;
+        }
+
+  if (o->schedule->len > 0)
+    {
+      guint needed = MIN (after, o->schedule->len);
+
+      for (guint i = 0; i < o->schedule->len; i++)
+        {
+          gint32 x = g_array_index (o->schedule, RecoupInstallment, i).due_day + grace + 1;
+
+          if (x > as_of_day)
+            break;
+          if (count_missed (o->schedule, points, grace, x, x - 1) >= needed)
+            {
+              default_day = x;
+              break;
+            }
+        }
+    }
+  if (default_day != RECOUP_DATE_INVALID && o->account_id != NULL &&
+      recoup_dispute_account_has_open (book, o->account_id))
+    {
+      o->paused = TRUE;
+      default_day = RECOUP_DATE_INVALID;
+    }
+
+  o->n_missed = o->schedule->len ? count_missed (o->schedule, points, grace, as_of_day, as_of_day) : 0;
+  o->at_risk = o->n_missed > 0;
+
+  if (default_day != RECOUP_DATE_INVALID &&
+      (completed_day == RECOUP_DATE_INVALID || completed_day >= default_day))
+    {
+      o->state = RECOUP_OFFER_STATE_DEFAULTED;
+      o->defaulted_on = recoup_date_format (default_day);
+    }
+  else if (completed_day != RECOUP_DATE_INVALID)
+    {
+      o->state = RECOUP_OFFER_STATE_COMPLETED;
+      o->completed_on = recoup_date_format (completed_day);
+      o->at_risk = FALSE;
+      o->n_missed = 0;
+    }
+  else if (o->paid > 0 ||
+           (o->schedule->len > 0 && as_of_day >= g_array_index (o->schedule, RecoupInstallment, 0).due_day))
+    o->state = RECOUP_OFFER_STATE_ACTIVE;
+  else
+    o->state = RECOUP_OFFER_STATE_ACCEPTED;
+
+  /* What each installment has been covered by, oldest first. */
+  for (guint i = 0; i < o->schedule->len; i++)
+    {
+      RecoupInstallment *in = &g_array_index (o->schedule, RecoupInstallment, i);
+      gint64 covered = CLAMP (o->paid - cumdue, 0, in->amount);
+
+      cumdue += in->amount;
+      in->paid = covered;
+      if (covered >= in->amount)
+        in->status = RECOUP_INSTALLMENT_PAID;
+      else if (as_of_day > in->due_day + grace)
+        in->status = RECOUP_INSTALLMENT_MISSED;
+      else if (as_of_day > in->due_day)
+        in->status = RECOUP_INSTALLMENT_LATE;
+      else
+        in->status = covered > 0 ? RECOUP_INSTALLMENT_PARTLY_PAID : RECOUP_INSTALLMENT_UPCOMING;
+    }
+}
+
+static gboolean
+load_stored_schedule (RecoupBook  *book,
+                      RecoupOffer *o,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT seq, due_date, amount FROM installments WHERE offer_id = ? ORDER BY seq", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupInstallment in = { 0 };
+
+      in.seq = (guint) sqlite3_column_int (stmt, 0);
+      in.due_day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 1), NULL);
+      in.amount = sqlite3_column_int64 (stmt, 2);
+      g_array_append_val (o->schedule, in);
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+#define OFFER_COLUMNS \
+  "o.id, o.account_id, a.ref, o.kind, o.currency, o.balance_at_offer, o.waived_amount, o.total," \
+  " o.discount_bp, o.installments, o.frequency, o.first_date, o.pay_by, o.extend_to, o.expires_on," \
+  " o.waive_fees, o.waive_interest, o.needs_approval, o.created_by, u.name, o.created_at" \
+  " FROM offers o JOIN accounts a ON a.id = o.account_id LEFT JOIN users u ON u.id = o.created_by"
+
+static RecoupOffer *
+offer_from_row (sqlite3_stmt *stmt)
+{
+  RecoupOffer *o = g_new0 (RecoupOffer, 1);
+
+  o->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  o->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  o->account_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  if (!recoup_offer_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 3), &o->kind))
+    o->kind = RECOUP_OFFER_SETTLEMENT;
+  o->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  o->balance_at_offer = sqlite3_column_int64 (stmt, 5);
+  o->waived_amount = sqlite3_column_int64 (stmt, 6);
+  o->total = sqlite3_column_int64 (stmt, 7);
+  o->forgiven = MAX (0, o->balance_at_offer - o->waived_amount - o->total);
+  if (o->kind == RECOUP_OFFER_WAIVER || o->kind == RECOUP_OFFER_EXTENSION)
+    o->forgiven = 0;
+  o->discount_bp = sqlite3_column_int64 (stmt, 8);
+  o->effective_bp = o->kind == RECOUP_OFFER_WAIVER ? bp_ceil (o->waived_amount, o->balance_at_offer)
+                                                   : bp_ceil (o->balance_at_offer - o->total, o->balance_at_offer);
+  o->installments = sqlite3_column_int (stmt, 9);
+  if (!recoup_frequency_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 10), &o->frequency))
+    o->frequency = RECOUP_FREQUENCY_MONTHLY;
+  o->first_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 11));
+  o->pay_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 12));
+  o->extend_to = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 13));
+  o->expires_on = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 14));
+  o->waive_fees = sqlite3_column_int (stmt, 15);
+  o->waive_interest = sqlite3_column_int (stmt, 16);
+  o->needs_approval = sqlite3_column_int (stmt, 17);
+  o->created_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 18));
+  o->created_by_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 19));
+  o->created_at = sqlite3_column_int64 (stmt, 20);
+  o->schedule = g_array_new (FALSE, TRUE, sizeof (RecoupInstallment));
+  return o;
+}
+
+/* Replays the events and follows the ledger past acceptance. */
+static gboolean
+derive_offer (RecoupBook  *book,
+              RecoupOffer *o,
+              gint32       as_of_day,
+              GError     **error)
+{
+  g_autoptr(GArray) records = g_array_new (FALSE, TRUE, sizeof (RecoupOfferEventRecord));
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  gint32 expires_day = o->expires_on ? recoup_date_parse (o->expires_on, NULL) : RECOUP_DATE_INVALID;
+  RecoupOfferReplay replay;
+
+  if (!load_events (book, o->id, records, strings, error))
+    return FALSE;
+  recoup_offer_state_replay ((RecoupOfferEventRecord *) (void *) records->data, records->len,
+                             o->needs_approval, expires_day, as_of_day, &replay);
+  o->state = replay.state;
+  o->approved = replay.approved;
+  o->n_conflicts = replay.n_conflicts;
+
+  if (replay.state == RECOUP_OFFER_STATE_ACCEPTED)
+    {
+      g_autoptr(GArray) points = g_array_new (FALSE, TRUE, sizeof (PaidPoint));
+
+      o->accepted_on = recoup_date_format (replay.accepted_day);
+      if (!load_stored_schedule (book, o, error) ||
+          !load_payments (book, o->account_id, replay.accepted_day, as_of_day, points, error))
+        return FALSE;
+      derive_progress (book, o, points, replay.accepted_day, as_of_day);
+    }
+  else
+    {
+      /* A preview of what acceptance would schedule. */
+      g_autoptr(GArray) preview = NULL;
+      gint32 first = o->first_date ? recoup_date_parse (o->first_date, NULL) : RECOUP_DATE_INVALID;
+      gint32 pay_by = o->pay_by ? recoup_date_parse (o->pay_by, NULL) : RECOUP_DATE_INVALID;
+      gint32 ext = o->extend_to ? recoup_date_parse (o->extend_to, NULL) : RECOUP_DATE_INVALID;
+
+      if (o->kind != RECOUP_OFFER_PLAN || o->installments > 0)
+        {
+          preview = recoup_offer_build_schedule (o->kind, o->total, o->installments, o->frequency,
+                                                 first, pay_by, ext);
+          g_array_append_vals (o->schedule, preview->data, preview->len);
+        }
+    }
+  return TRUE;
+}
+
+static gint32
+resolve_as_of (RecoupBook  *book,
+               const char  *as_of,
+               GError     **error)
+{
+  if (as_of == NULL)
+    return today_day (book);
+  return recoup_date_parse (as_of, error);
+}
+
+RecoupOffer *
+recoup_offer_load (RecoupBook  *book,
+                   const char  *offer_id,
+                   const char  *as_of,
+                   GError     **error)
+{
+  g_autoptr(RecoupOffer) o = NULL;
+  sqlite3_stmt *stmt;
+  gint32 as_of_day;
+
+  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  stmt = recoup_book_prepare (book, "SELECT " OFFER_COLUMNS " WHERE o.id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    o = offer_from_row (stmt);
+  sqlite3_reset (stmt);
+  if (o == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no offer with id “%s”", offer_id ? offer_id : "");
+      return NULL;
+    }
+  if (!derive_offer (book, o, as_of_day, error))
+    return NULL;
+  return g_steal_pointer (&o);
+}
+
+static GPtrArray *
+list_where (RecoupBook  *book,
+            const char  *sql,
+            const char  *arg,
+            gint32       as_of_day,
+            GError     **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_offer_free);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, error);
+
+  if (stmt == NULL)
+    return NULL;
+  if (arg != NULL)
+    sqlite3_bind_text (stmt, 1, arg, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (list, offer_from_row (stmt));
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < list->len; i++)
+    if (!derive_offer (book, g_ptr_array_index (list, i), as_of_day, error))
+      return NULL;
+  return g_steal_pointer (&list);
+}
+
+GPtrArray *
+recoup_offer_list (RecoupBook  *book,
+                   const char  *account_id,
+                   const char  *as_of,
+                   GError     **error)
+{
+  gint32 as_of_day;
+
+  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  if (account_id == NULL)
+    return list_where (book, "SELECT " OFFER_COLUMNS " ORDER BY o.created_at, o.id", NULL, as_of_day, error);
+  return list_where (book, "SELECT " OFFER_COLUMNS " WHERE o.account_id = ? ORDER BY o.created_at, o.id",
+                     account_id, as_of_day, error);
+}
+
+GPtrArray *
+recoup_offer_list_approvals (RecoupBook  *book,
+                             GError     **error)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  GPtrArray *queue;
+
+  all = list_where (book,
+                    "SELECT " OFFER_COLUMNS " WHERE o.needs_approval = 1 AND NOT EXISTS"
+                    " (SELECT 1 FROM offer_events e WHERE e.offer_id = o.id AND e.event = 'approve')"
+                    " ORDER BY o.created_at, o.id", NULL, today_day (book), error);
+  if (all == NULL)
+    return NULL;
+  queue = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_offer_free);
+  for (guint i = 0; i < all->len; i++)
+    {
+      RecoupOffer *o = g_ptr_array_index (all, i);
+
+      if (o->state == RECOUP_OFFER_STATE_DRAFT && !o->approved)
+        g_ptr_array_add (queue, g_steal_pointer (&all->pdata[i]));
+    }
+  return queue;
+}
+
+RecoupOffer *
+recoup_offer_current_plan (RecoupBook  *book,
+                           const char  *account_id,
+                           const char  *as_of,
+                           GError     **error)
+{
+  g_autoptr(GPtrArray) list = recoup_offer_list (book, account_id, as_of, error);
+  RecoupOffer *best = NULL;
+  guint best_i = 0;
+
+  if (list == NULL)
+    return NULL;
+  for (guint i = 0; i < list->len; i++)
+    {
+      RecoupOffer *o = g_ptr_array_index (list, i);
+      gboolean live = o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE;
+      gboolean done = o->state == RECOUP_OFFER_STATE_COMPLETED || o->state == RECOUP_OFFER_STATE_DEFAULTED;
+
+      if (o->schedule->len == 0 || (!live && !done))
+        continue;
+      /* Newest wins, but a live plan beats a finished one. */
+      if (best == NULL || live ||
+          !(best->state == RECOUP_OFFER_STATE_ACCEPTED || best->state == RECOUP_OFFER_STATE_ACTIVE))
+        {
+          best = o;
+          best_i = i;
+        }
+    }
+  if (best == NULL)
+    return NULL;
+  return g_steal_pointer ((RecoupOffer **) &list->pdata[best_i]);
+}
+
+/* ---- Transitions ------------------------------------------------------------- */
+
+static gboolean
+write_schedule (RecoupBook   *book,
+                RecoupOffer  *o,
+                GError      **error)
+{
+  sqlite3_stmt *stmt;
+
+  for (guint i = 0; i < o->schedule->len; i++)
+    {
+      RecoupInstallment *in = &g_array_index (o->schedule, RecoupInstallment, i);
+      char id[RECOUP_UUID_STRING_LEN + 1];
+      char due[11];
+
+      stmt = recoup_book_prepare (book,
+        "INSERT INTO installments (id, offer_id, seq, due_date, amount) VALUES (?, ?, ?, ?, ?)", error);
+      if (stmt == NULL)
+        return FALSE;
+      recoup_uuid7_generate (id);
+      recoup_date_format_buf (in->due_day, due);
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, o->id, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 3, (int) in->seq);
+      sqlite3_bind_text (stmt, 4, due, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 5, in->amount);
+      if (!recoup_book_step_done (book, stmt, error) ||
+          !recoup_book_record_change (book, "installments", id, RECOUP_CHANGE_INSERT, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+recoup_offer_transition (RecoupBook        *book,
+                         const char        *offer_id,
+                         RecoupOfferEvent   event,
+                         const char        *note,
+                         GError           **error)
+{
+  g_autoptr(RecoupOffer) o = NULL;
+  gint32 today = today_day (book);
+  gint32 expires_day;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+
+  if (event == RECOUP_OFFER_EVENT_CREATE)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offers are created with recoup_offer_create()");
+      return FALSE;
+    }
+  if (!(o = recoup_offer_load (book, offer_id, NULL, error)))
+    return FALSE;
+  expires_day = o->expires_on ? recoup_date_parse (o->expires_on, NULL) : RECOUP_DATE_INVALID;
+  if (!recoup_offer_check_transition (o->state, o->needs_approval, o->approved, expires_day,
+                                      event, today, error))
+    {
+      g_prefix_error (error, "offer %s: ", o->id);
+      return FALSE;
+    }
+
+  if (event == RECOUP_OFFER_EVENT_APPROVE)
+    {
+      UserLimits me;
+      gboolean owner;
+
+      if (!load_user_limits (book, &me, error))
+        return FALSE;
+      owner = g_strcmp0 (me.role, "owner") == 0;
+      if (!owner)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                     "offer %s: only an owner can approve an offer beyond a collector's limits "
+                     "(%s is a %s)", o->id, me.name, me.role);
+      user_limits_clear (&me);
+      if (!owner)
+        return FALSE;
+    }
+
+  if (event == RECOUP_OFFER_EVENT_ACCEPT)
+    {
+      g_autoptr(GPtrArray) others = recoup_offer_list (book, o->account_id, NULL, error);
+
+      if (others == NULL)
+        return FALSE;
+      for (guint i = 0; i < others->len; i++)
+        {
+          RecoupOffer *other = g_ptr_array_index (others, i);
+
+          if (strcmp (other->id, o->id) != 0 && other->schedule->len > 0 &&
+              (other->state == RECOUP_OFFER_STATE_ACCEPTED || other->state == RECOUP_OFFER_STATE_ACTIVE))
+            {
+              g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                           "offer %s: the account already has a running %s (offer %s, %s); it must "
+                           "complete or default before another is accepted", o->id,
+                           recoup_offer_kind_to_string (other->kind), other->id,
+                           recoup_offer_state_to_string (other->state));
+              return FALSE;
+            }
+        }
+    }
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!insert_event (book, o->id, event, note, error))
+    goto fail;
+  if (event == RECOUP_OFFER_EVENT_ACCEPT)
+    {
+      if (!write_schedule (book, o, error))
+        goto fail;
+      if (o->waived_amount > 0)
+        {
+          g_autofree char *memo = g_strdup_printf ("%s%s%s waived by offer %s",
+                                                   o->waive_fees ? "fees" : "",
+                                                   o->waive_fees && o->waive_interest ? " and " : "",
+                                                   o->waive_interest ? "interest" : "", o->id);
+          RecoupEntrySpec waiver = { .kind = RECOUP_ENTRY_WAIVER, .account_id = o->account_id,
+                                     .amount = o->waived_amount, .memo = memo, .offer_id = o->id };
+          g_autofree char *entry = recoup_ledger_record (book, &waiver, error);
+
+          if (entry == NULL)
+            goto fail;
+        }
+    }
+  recoup_book_touch_account (book, o->account_id);
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+/* ---- The ledger follows derived states ---------------------------------------- */
+
+gboolean
+recoup_offer_reconcile_account (RecoupBook  *book,
+                                const char  *account_id,
+                                guint       *out_written,
+                                GError     **error)
+{
+  g_autoptr(GPtrArray) offers = NULL;
+  g_autofree char *today = recoup_book_today (book);
+  guint written = 0;
+
+  const char *conflicted = NULL;
+  sqlite3_stmt *stmt;
+  gboolean any;
+
+  if (out_written != NULL)
+    *out_written = 0;
+
+  /* Cheap enough to run for every account a transaction touches. */
+  if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM offers WHERE account_id = ? LIMIT 1", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  any = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (!any)
+    return TRUE;
+
+  if (!(offers = recoup_offer_list (book, account_id, NULL, error)))
+    return FALSE;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  for (guint i = 0; i < offers->len; i++)
+    {
+      RecoupOffer *o = g_ptr_array_index (offers, i);
+      g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) dates = g_ptr_array_new_with_free_func (g_free);
+      guint keep;
+
+      if (o->n_conflicts > 0 && conflicted == NULL)
+        conflicted = o->id;
+      if (o->forgiven <= 0)
+        continue;
+      stmt = recoup_book_prepare (book,
+        "SELECT d.id, d.effective_date FROM ledger_entries d WHERE d.offer_id = ? AND d.kind = 'discount'"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id) ORDER BY d.id", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          g_ptr_array_add (live, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+          g_ptr_array_add (dates, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1)));
+        }
+      sqlite3_reset (stmt);
+
+      keep = o->state == RECOUP_OFFER_STATE_COMPLETED ? 1 : 0;
+      if (keep == 1 && live->len == 0)
+        {
+          g_autofree char *memo = g_strdup_printf ("settlement discount: offer %s completed", o->id);
+          RecoupEntrySpec d = { .kind = RECOUP_ENTRY_DISCOUNT, .account_id = o->account_id,
+                                .amount = o->forgiven, .effective_date = o->completed_on,
+                                .memo = memo, .offer_id = o->id };
+          g_autofree char *entry = recoup_ledger_record (book, &d, error);
+
+          if (entry == NULL)
+            goto fail;
+          written++;
+        }
+      /* Extra discounts (two replicas completing the same offer offline) and the
+       * discount of an offer no longer completed are reversed; the oldest id stays. */
+      for (guint j = keep; j < live->len; j++)
+        {
+          const char *date = g_strcmp0 (dates->pdata[j], today) > 0 ? dates->pdata[j] : today;
+          g_autofree char *memo = g_strdup_printf ("offer %s is %s: its discount no longer applies",
+                                                   o->id, recoup_offer_state_to_string (o->state));
+          g_autofree char *rev = recoup_ledger_reverse (book, live->pdata[j], date, memo, error);
+
+          if (rev == NULL)
+            goto fail;
+          written++;
+        }
+    }
+
+  /* Incompatible transitions made offline are both kept; a person decides. */
+  if (conflicted != NULL)
+    {
+      g_autoptr(RecoupAccount) account = recoup_account_load (book, account_id, error);
+
+      if (account == NULL)
+        goto fail;
+      if (account->review_flag == NULL || account->review_flag[0] == '\0')
+        {
+          g_autofree char *flag = g_strdup_printf ("offer %s has conflicting transitions made offline",
+                                                   conflicted);
+
+          if (!recoup_account_set (book, account_id, "review_flag", flag, error))
+            goto fail;
+          written++;
+        }
+    }
+
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  if (out_written != NULL)
+    *out_written = written;
+  return TRUE;
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+void
+recoup_offer_free (RecoupOffer *o)
+{
+  if (o == NULL)
+    return;
+  g_free (o->id);
+  g_free (o->account_id);
+  g_free (o->account_ref);
+  g_free (o->currency);
+  g_free (o->first_date);
+  g_free (o->pay_by);
+  g_free (o->extend_to);
+  g_free (o->expires_on);
+  g_free (o->created_by);
+  g_free (o->created_by_name);
+  g_free (o->accepted_on);
+  g_free (o->completed_on);
+  g_free (o->defaulted_on);
+  g_clear_pointer (&o->schedule, g_array_unref);
+  g_free (o);
+}

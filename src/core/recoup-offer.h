@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Settlement offers and payment plans.
+ *
+ * KINDS. An offer has one kind and optional terms that combine with it:
+ *  - settlement: a lump sum (an amount, or the balance less --discount-bp) paid by `pay_by`;
+ *  - plan:       `installments` payments, weekly, fortnightly or monthly from `first_date`,
+ *                of the balance or of a discounted total (a plan on a discounted total);
+ *  - extension:  the whole balance by a new deadline `extend_to`;
+ *  - waiver:     fees and/or interest waived, nothing else.
+ * waive_fees / waive_interest may go with any kind: the waived amount (the net
+ * fee / interest entries on the ledger when the offer is made) is taken off
+ * the balance before any discount and written as a `waiver` entry on acceptance.
+ *
+ * SCHEDULE. recoup_money_split() splits a plan's total exactly: every
+ * installment is total / n rounded toward zero and the remainder lands on the
+ * LAST installment (1 cent over 3 = 0, 0, 1). Monthly dates are first_date plus
+ * i months (clamped to the month's end: Jan 31 -> Feb 28 -> Mar 31). A settlement
+ * is one installment due pay_by; an extension one due extend_to; a waiver has
+ * none. Acceptance writes the schedule to the installments table.
+ *
+ * LIFECYCLE. draft -> offered -> accepted -> active -> completed | defaulted,
+ * or withdrawn (from draft or offered), rejected (from offered), expired
+ * (draft or offered after expires_on). Each user transition (create, approve,
+ * send, accept, reject, withdraw) is an offer_events row carrying the book's
+ * hybrid logical clock, device, user and day. The state is never stored: it
+ * is DERIVED by recoup_offer_state_replay(), which replays the events in
+ * (hlc, device, id) order and skips any event that is not valid in the state
+ * reached so far (two incompatible transitions made offline are both kept;
+ * the second counts as a conflict). Expiry is judged on the day: an offer
+ * still draft/offered after expires_on is expired; an event dated after
+ * expires_on (other than withdraw) is invalid.
+ *
+ * Past acceptance the state follows the ledger (derived on read, never
+ * written as an event, so every replica derives the same from the same data):
+ *  - paid = non-reversed payments on the account dated from the acceptance day
+ *    to the day judged on (a reversal dated on or before that day removes its
+ *    payment entirely, so a bounced cheque reopens a completed plan);
+ *  - completed: paid reaches the total;
+ *  - an installment is missed when, by the end of its due date + grace
+ *    ("plan.grace_days", default 3), the cumulative paid is below the
+ *    cumulative amount due through it; at risk when one is missed now;
+ *  - defaulted: on some day up to today the missed installments reached
+ *    "plan.default_after_missed" (default 2; for single-installment offers 1)
+ *    before the total was paid. Defaulting is sticky (a later catch-up does not
+ *    undo it) but PAUSES while the account has an open dispute (the plan then
+ *    shows active, at risk, paused);
+ *  - active once a payment counts or the first installment is due; accepted before.
+ *
+ * DISCOUNT ON COMPLETION. The forgiven amount is balance_at_offer - waived -
+ * total. recoup_offer_reconcile_account() keeps the ledger in line with the
+ * derived states: a completed offer with a forgiven amount has exactly one
+ * non-reversed `discount` entry carrying its offer_id (dated the completion day);
+ * an offer that is no longer completed (its payment was reversed) has that
+ * entry reversed. It is idempotent, so calling it twice writes nothing the
+ * second time. When an offer's replay skipped conflicting events (incompatible
+ * transitions made offline on two devices), it also sets the account's
+ * review_flag (if empty) so a person looks at it. Call it after payments and reversals (the CLI does in every
+ * offers command; recoup_book_refresh_accounts should call it for touched
+ * accounts).
+ *
+ * AUTHORITY. The creating user's users.max_discount_bp and
+ * users.max_plan_installments bound what they may offer. The effective
+ * discount is (balance - total) / balance in basis points, rounded up (it
+ * counts waivers too). An offer beyond the limits is created with
+ * needs_approval; it must be approved by an owner (an `approve` event) before it
+ * can be sent or accepted. The limits live in the book, so this works offline.
+ */
+
+typedef enum
+{
+  RECOUP_OFFER_SETTLEMENT,
+  RECOUP_OFFER_PLAN,
+  RECOUP_OFFER_EXTENSION,
+  RECOUP_OFFER_WAIVER,
+} RecoupOfferKind;
+
+typedef enum
+{
+  RECOUP_OFFER_STATE_NONE,        /* no create event: not an offer yet */
+  RECOUP_OFFER_STATE_DRAFT,
+  RECOUP_OFFER_STATE_OFFERED,
+  RECOUP_OFFER_STATE_ACCEPTED,
+  RECOUP_OFFER_STATE_ACTIVE,
+  RECOUP_OFFER_STATE_COMPLETED,
+  RECOUP_OFFER_STATE_DEFAULTED,
+  RECOUP_OFFER_STATE_WITHDRAWN,
+  RECOUP_OFFER_STATE_REJECTED,
+  RECOUP_OFFER_STATE_EXPIRED,
+} RecoupOfferState;
+
+typedef enum
+{
+  RECOUP_OFFER_EVENT_CREATE,
+  RECOUP_OFFER_EVENT_APPROVE,
+  RECOUP_OFFER_EVENT_SEND,
+  RECOUP_OFFER_EVENT_ACCEPT,
+  RECOUP_OFFER_EVENT_REJECT,
+  RECOUP_OFFER_EVENT_WITHDRAW,
+} RecoupOfferEvent;
+
+typedef enum
+{
+  RECOUP_FREQUENCY_WEEKLY,
+  RECOUP_FREQUENCY_FORTNIGHTLY,
+  RECOUP_FREQUENCY_MONTHLY,
+} RecoupFrequency;
+
+#define RECOUP_PLAN_DEFAULT_GRACE_DAYS         3
+#define RECOUP_PLAN_DEFAULT_AFTER_MISSED       2
+#define RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE 7
+#define RECOUP_OFFER_MAX_INSTALLMENTS          600
+
+typedef struct
+{
+  const char      *account_id;
+  RecoupOfferKind  kind;
+  gint64           amount;          /* settlement/plan: the total to pay; 0: balance less discount_bp */
+  gint64           discount_bp;     /* 0..10000; ignored when amount is given */
+  int              installments;    /* plan: >= 1 */
+  RecoupFrequency  frequency;       /* plan */
+  const char      *first_date;      /* plan: YYYY-MM-DD */
+  const char      *pay_by;          /* settlement: YYYY-MM-DD */
+  const char      *extend_to;       /* extension: YYYY-MM-DD */
+  gboolean         waive_fees;
+  gboolean         waive_interest;
+  const char      *expires_on;      /* nullable: YYYY-MM-DD, last day it can be accepted */
+} RecoupOfferSpec;
+
+/* One event as the replay sees it. */
+typedef struct
+{
+  const char       *id;
+  RecoupOfferEvent  event;
+  gint64            hlc;
+  const char       *device_id;
+  gint32            day;            /* the book day it happened on */
+} RecoupOfferEventRecord;
+
+typedef struct
+{
+  RecoupOfferState state;           /* draft, offered, accepted, withdrawn, rejected or expired */
+  gboolean         approved;
+  gint32           accepted_day;    /* RECOUP_DATE_INVALID unless accepted */
+  guint            n_applied;
+  guint            n_conflicts;     /* events skipped as invalid where they fell */
+} RecoupOfferReplay;
+
+typedef enum
+{
+  RECOUP_INSTALLMENT_UPCOMING,      /* not due yet */
+  RECOUP_INSTALLMENT_PAID,
+  RECOUP_INSTALLMENT_PARTLY_PAID,   /* not due yet or in grace, something paid toward it */
+  RECOUP_INSTALLMENT_LATE,          /* past due, within grace */
+  RECOUP_INSTALLMENT_MISSED,        /* past due + grace and not covered */
+} RecoupInstallmentStatus;
+
+typedef struct
+{
+  guint                    seq;      /* 1-based */
+  gint32                   due_day;
+  gint64                   amount;
+  gint64                   paid;     /* the part of cumulative payments covering it */
+  RecoupInstallmentStatus  status;
+} RecoupInstallment;
+
+typedef struct
+{
+  char            *id;
+  char            *account_id;
+  char            *account_ref;
+  RecoupOfferKind  kind;
+  char            *currency;
+  gint64           balance_at_offer;
+  gint64           waived_amount;
+  gint64           total;            /* what the debtor pays */
+  gint64           forgiven;         /* balance_at_offer - waived - total (>= 0) */
+  gint64           discount_bp;      /* stated discount on the balance after waivers */
+  gint64           effective_bp;     /* (balance - total) / balance, rounded up */
+  int              installments;
+  RecoupFrequency  frequency;
+  char            *first_date;
+  char            *pay_by;
+  char            *extend_to;
+  char            *expires_on;
+  gboolean         waive_fees;
+  gboolean         waive_interest;
+  gboolean         needs_approval;
+  gboolean         approved;
+  char            *created_by;
+  char            *created_by_name;
+  gint64           created_at;
+
+  /* derived */
+  RecoupOfferState state;
+  char            *accepted_on;      /* NULL unless accepted */
+  char            *completed_on;
+  char            *defaulted_on;
+  gint64           paid;
+  guint            n_missed;
+  gboolean         at_risk;
+  gboolean         paused;           /* defaulting paused by an open dispute */
+  guint            n_conflicts;
+  GArray          *schedule;         /* RecoupInstallment; stored (accepted) or previewed */
+} RecoupOffer;
+
+const char  *recoup_offer_kind_to_string      (RecoupOfferKind   kind);
+gboolean     recoup_offer_kind_from_string    (const char       *text,
+                                               RecoupOfferKind  *out_kind);
+const char  *recoup_offer_state_to_string     (RecoupOfferState  state);
+const char  *recoup_offer_event_to_string     (RecoupOfferEvent  event);
+gboolean     recoup_offer_event_from_string   (const char       *text,
+                                               RecoupOfferEvent *out_event);
+const char  *recoup_frequency_to_string       (RecoupFrequency   frequency);
+gboolean     recoup_frequency_from_string     (const char       *text,
+                                               RecoupFrequency  *out_frequency);
+const char  *recoup_installment_status_to_string (RecoupInstallmentStatus status);
+
+/* Pure: is @event valid in @state (with the offer's approval needs, expiry
+ * day and the event's day)? When not, says why, naming the current state. */
+gboolean     recoup_offer_check_transition    (RecoupOfferState  state,
+                                               gboolean          needs_approval,
+                                               gboolean          approved,
+                                               gint32            expires_day,
+                                               RecoupOfferEvent  event,
+                                               gint32            event_day,
+                                               GError          **error);
+
+/* Pure: derives the pre-ledger state by replaying @events (any order; they are
+ * sorted by (hlc, device, id) on a copy) and judging expiry on @as_of_day.
+ * @expires_day is RECOUP_DATE_INVALID when the offer does not expire. */
+RecoupOfferState recoup_offer_state_replay    (const RecoupOfferEventRecord *events,
+                                               guint                         n_events,
+                                               gboolean                      needs_approval,
+                                               gint32                        expires_day,
+                                               gint32                        as_of_day,
+                                               RecoupOfferReplay            *out_replay);
+
+/* Pure: the schedule of an offer (see above). Returns a GArray of RecoupInstallment. */
+GArray      *recoup_offer_build_schedule      (RecoupOfferKind   kind,
+                                               gint64            total,
+                                               int               installments,
+                                               RecoupFrequency   frequency,
+                                               gint32            first_day,
+                                               gint32            pay_by_day,
+                                               gint32            extend_to_day);
+
+char        *recoup_offer_create              (RecoupBook             *book,
+                                               const RecoupOfferSpec  *spec,
+                                               GError                **error);
+/* Records a user transition (approve, send, accept, reject, withdraw) after
+ * checking it against the derived state; refused with an error naming the
+ * current state. Approve needs an owner; accepting writes the schedule and
+ * any waiver entry in the same transaction. */
+gboolean     recoup_offer_transition          (RecoupBook             *book,
+                                               const char             *offer_id,
+                                               RecoupOfferEvent        event,
+                                               const char             *note,
+                                               GError                **error);
+/* An offer by id or by a unique tail of its id (at least 6 characters). */
+char        *recoup_offer_resolve             (RecoupBook             *book,
+                                               const char             *id_or_tail,
+                                               GError                **error);
+/* @as_of: nullable, the day to judge on (default today). */
+RecoupOffer *recoup_offer_load                (RecoupBook             *book,
+                                               const char             *offer_id,
+                                               const char             *as_of,
+                                               GError                **error);
+/* An account's offers, oldest first (@account_id NULL: the whole book). */
+GPtrArray   *recoup_offer_list                (RecoupBook             *book,
+                                               const char             *account_id,
+                                               const char             *as_of,
+                                               GError                **error);
+/* Offers waiting for an owner's approval (needs_approval, not approved, still a draft). */
+GPtrArray   *recoup_offer_list_approvals      (RecoupBook             *book,
+                                               GError                **error);
+/* The account's current plan: the newest accepted offer with a schedule
+ * (accepted or active preferred over completed or defaulted); NULL and no
+ * error when there is none. */
+RecoupOffer *recoup_offer_current_plan        (RecoupBook             *book,
+                                               const char             *account_id,
+                                               const char             *as_of,
+                                               GError                **error);
+/* Writes (or reverses) discount entries so the ledger follows the derived
+ * states; returns the number of entries written in @out_written (nullable). */
+gboolean     recoup_offer_reconcile_account   (RecoupBook             *book,
+                                               const char             *account_id,
+                                               guint                  *out_written,
+                                               GError                **error);
+
+void         recoup_offer_free                (RecoupOffer            *offer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupOffer, recoup_offer_free)
+
+G_END_DECLS

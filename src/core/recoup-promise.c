@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-promise"
+
+#include "config.h"
+
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-id.h"
+#include "recoup-money.h"
+#include "recoup-promise.h"
+#include "recoup-settings.h"
+
+/* See recoup-promise.h for the rule that derives a promise's status. */
+
+const char *
+recoup_promise_status_to_string (RecoupPromiseStatus status)
+{
+  switch (status)
+    {
+    case RECOUP_PROMISE_PENDING:     return "pending";
+    case RECOUP_PROMISE_KEPT:        return "kept";
+    case RECOUP_PROMISE_PARTLY_KEPT: return "partly-kept";
+    case RECOUP_PROMISE_BROKEN:      return "broken";
+    default:                         g_return_val_if_reached ("pending");
+    }
+}
+
+RecoupPromiseStatus
+recoup_promise_status_for (gint64 amount,
+                           gint32 due_day,
+                           int    grace_days,
+                           gint64 paid,
+                           gint32 as_of_day)
+{
+  if (paid >= amount)
+    return RECOUP_PROMISE_KEPT;
+  if (as_of_day <= due_day + grace_days)
+    return RECOUP_PROMISE_PENDING;
+  return paid > 0 ? RECOUP_PROMISE_PARTLY_KEPT : RECOUP_PROMISE_BROKEN;
+}
+
+static gboolean
+text_is_blank (const char *s)
+{
+  if (s == NULL)
+    return TRUE;
+  for (; *s; s++)
+    if (!g_ascii_isspace (*s))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+recoup_promise_add (RecoupBook              *book,
+                    const RecoupPromiseSpec *spec,
+                    GError                 **error)
+{
+  g_autofree char *currency = NULL;
+  g_autofree char *today = NULL;
+  const char *made_on = spec->made_on;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  gint32 due_day, made_day;
+  int grace = spec->grace_days;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), NULL);
+
+  /* Validate everything before the transaction: bad input changes nothing. */
+  stmt = recoup_book_prepare (book, "SELECT currency FROM accounts WHERE id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, spec->account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (currency == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "promise: no account with id “%s”", spec->account_id ? spec->account_id : "");
+      return NULL;
+    }
+  if (spec->amount <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise amount %s %s: a promise must be for more than zero", shown, currency);
+      return NULL;
+    }
+  if ((due_day = recoup_date_parse (spec->due_date, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "promise date: ");
+      return NULL;
+    }
+  if (made_on == NULL)
+    made_on = today = recoup_book_today (book);
+  if ((made_day = recoup_date_parse (made_on, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "promise made on: ");
+      return NULL;
+    }
+  if (due_day < made_day)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise date %s is before the day it is made (%s): give a date from %s on",
+                   spec->due_date, made_on, made_on);
+      return NULL;
+    }
+  if (grace < 0)
+    grace = (int) recoup_settings_get_int (book, "promise.grace_days", RECOUP_PROMISE_DEFAULT_GRACE_DAYS,
+                                           0, RECOUP_PROMISE_MAX_GRACE_DAYS);
+  if (grace > RECOUP_PROMISE_MAX_GRACE_DAYS)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise grace of %d days is more than the %d allowed",
+                   grace, RECOUP_PROMISE_MAX_GRACE_DAYS);
+      return NULL;
+    }
+  if (spec->channel != NULL && text_is_blank (spec->channel))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise channel is empty: say how it was taken (call, visit, email, …) or leave it out");
+      return NULL;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+
+  recoup_uuid7_generate (id);
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO promises (id, account_id, amount, currency, due_date, channel, activity_id,"
+    " grace_days, user_id, created_at, made_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, spec->amount);
+  sqlite3_bind_text (stmt, 4, currency, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, spec->due_date, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, spec->channel, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, spec->activity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 8, grace);
+  sqlite3_bind_text (stmt, 9, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 10, recoup_book_now_ms (book));
+  sqlite3_bind_text (stmt, 11, made_on, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_record_change (book, "promises", id, RECOUP_CHANGE_INSERT, NULL, error))
+    goto fail;
+  recoup_book_touch_account (book, spec->account_id);
+  if (!recoup_book_commit (book, error))
+    goto fail;
+  return g_strdup (id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
+/* The payments counted toward a promise (see the header), as of a day. */
+static gboolean
+promise_paid (RecoupBook  *book,
+              const char  *account_id,
+              const char  *from,
+              gint32       until_day,
+              const char  *as_of,
+              gint64      *out_paid,
+              GError     **error)
+{
+  char until[11];
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT coalesce(-sum(p.amount), 0) FROM ledger_entries p"
+    " WHERE p.account_id = ?1 AND p.kind = 'payment'"
+    "   AND p.effective_date >= ?2 AND p.effective_date <= ?3"
+    "   AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
+    "                   WHERE r.reverses_id = p.id AND r.effective_date <= ?4)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  recoup_date_format_buf (until_day, until);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, until, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, as_of, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return recoup_book_set_sqlite_error (book, error);
+    }
+  *out_paid = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+#define PROMISE_COLUMNS \
+  "p.id, p.account_id, a.ref, p.amount, p.currency, p.due_date, " \
+  "coalesce(p.made_on, date(p.created_at / 1000, 'unixepoch')), p.channel, p.grace_days"
+
+static RecoupPromise *
+promise_from_row (sqlite3_stmt *stmt)
+{
+  RecoupPromise *p = g_new0 (RecoupPromise, 1);
+
+  p->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  p->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  p->account_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  p->amount = sqlite3_column_int64 (stmt, 3);
+  p->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  p->due_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  p->made_on = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  p->channel = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+  p->grace_days = sqlite3_column_int (stmt, 8);
+  return p;
+}
+
+/* Rows are read first, then judged: the judging reuses cached statements. */
+static gboolean
+judge_promises (RecoupBook  *book,
+                GPtrArray   *list,
+                gint32       as_of_day,
+                GError     **error)
+{
+  char as_of[11];
+
+  recoup_date_format_buf (as_of_day, as_of);
+  for (guint i = 0; i < list->len; i++)
+    {
+      RecoupPromise *p = g_ptr_array_index (list, i);
+      gint32 due_day = recoup_date_parse (p->due_date, NULL);
+      gint32 until = MIN (due_day + p->grace_days, as_of_day);
+
+      if (!promise_paid (book, p->account_id, p->made_on, until, as_of, &p->paid, error))
+        return FALSE;
+      p->paid = MAX (p->paid, 0);
+      p->status = recoup_promise_status_for (p->amount, due_day, p->grace_days, p->paid, as_of_day);
+    }
+  return TRUE;
+}
+
+static gint32
+resolve_day (RecoupBook  *book,
+             const char  *day,
+             GError     **error)
+{
+  g_autofree char *today = NULL;
+
+  if (day == NULL)
+    day = today = recoup_book_today (book);
+  return recoup_date_parse (day, error);
+}
+
+GPtrArray *
+recoup_promise_list (RecoupBook  *book,
+                     const char  *account_id,
+                     const char  *as_of,
+                     GError     **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  sqlite3_stmt *stmt;
+  gint32 as_of_day;
+
+  if ((as_of_day = resolve_day (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  stmt = recoup_book_prepare (book,
+    "SELECT " PROMISE_COLUMNS " FROM promises p JOIN accounts a ON a.id = p.account_id"
+    " WHERE p.account_id = ? AND p.deleted = 0 ORDER BY p.due_date, p.id", error);
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_promise_free);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (list, promise_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (!judge_promises (book, list, as_of_day, error))
+    return NULL;
+  return g_steal_pointer (&list);
+}
+
+GPtrArray *
+recoup_promise_list_due (RecoupBook             *book,
+                         const char             *day,
+                         RecoupPromiseListFlags  flags,
+                         GError                **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) out = NULL;
+  sqlite3_stmt *stmt;
+  char day_text[11];
+  gint32 as_of_day;
+
+  if ((as_of_day = resolve_day (book, day, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  recoup_date_format_buf (as_of_day, day_text);
+
+  stmt = recoup_book_prepare (book,
+    "SELECT " PROMISE_COLUMNS " FROM promises p JOIN accounts a ON a.id = p.account_id"
+    " WHERE p.deleted = 0 AND a.deleted = 0"
+    "   AND ((?2 AND p.due_date = ?1)"
+    "        OR (?3 AND p.due_date < ?1 AND date(p.due_date, '+' || p.grace_days || ' days') < ?1))"
+    "   AND (NOT ?4 OR NOT EXISTS (SELECT 1 FROM promises q WHERE q.account_id = p.account_id"
+    "        AND q.deleted = 0 AND (coalesce(q.made_on, '') > coalesce(p.made_on, '')"
+    "             OR (coalesce(q.made_on, '') = coalesce(p.made_on, '') AND q.id > p.id))))"
+    " ORDER BY a.ref, p.due_date, p.id", error);
+  if (stmt == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_promise_free);
+  sqlite3_bind_text (stmt, 1, day_text, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 2, (flags & RECOUP_PROMISE_LIST_DUE) != 0);
+  sqlite3_bind_int (stmt, 3, (flags & RECOUP_PROMISE_LIST_BROKEN) != 0);
+  sqlite3_bind_int (stmt, 4, (flags & RECOUP_PROMISE_LIST_LATEST_ONLY) != 0);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (list, promise_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (!judge_promises (book, list, as_of_day, error))
+    return NULL;
+
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_promise_free);
+  for (guint i = 0; i < list->len; i++)
+    {
+      RecoupPromise *p = g_ptr_array_index (list, i);
+
+      if (p->status == RECOUP_PROMISE_KEPT)
+        continue;
+      if (p->status == RECOUP_PROMISE_PENDING && !(flags & RECOUP_PROMISE_LIST_DUE))
+        continue;
+      g_ptr_array_add (out, g_steal_pointer (&list->pdata[i]));
+    }
+  return g_steal_pointer (&out);
+}
+
+void
+recoup_promise_free (RecoupPromise *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->id);
+  g_free (p->account_id);
+  g_free (p->account_ref);
+  g_free (p->currency);
+  g_free (p->due_date);
+  g_free (p->made_on);
+  g_free (p->channel);
+  g_free (p);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-escalation.h"
+#include "recoup-score.h"
+
+G_BEGIN_DECLS
+
+/* What recoup-derived.c gathers per account; the inputs of the score, the
+ * worklist queue and the next action. Days are day numbers (recoup-date.h),
+ * RECOUP_DATE_INVALID when there is none; instants UTC ms, 0 when none. */
+typedef struct
+{
+  char    account_id[40];
+  char    assigned_to[40];
+  char    stage[24];
+  char    timezone[64];
+  char    tier[32];
+  char    currency[8];
+  gint64  lifetime_revenue;
+  gboolean deleted;
+
+  gint64  balance;
+  gint32  oldest_due_day;
+  int     oldest_dpd;
+  int     weighted_dpd;
+  gint32  last_payment_day;
+  int     payments_90d;
+  gint64  paid_90d;
+  int     promises_kept;
+  int     promises_broken;
+  gint32  promise_due_day;       /* earliest pending promise */
+  gint32  promise_broken_day;    /* due + grace of the latest promise, if it is broken */
+  int     contacts_rpc;
+  int     contact_attempts;
+  gint64  first_contact_at;
+  gint64  last_contact_at;
+  gint64  last_conversation_at;
+  gboolean open_dispute;
+  gint64  follow_up_at;
+  gboolean missed_installment;
+} RecoupAccountStats;
+
+/* Queue ranks of the worklist, in order; RECOUP_QUEUE_NONE is never listed. */
+typedef enum
+{
+  RECOUP_QUEUE_FOLLOW_UP = 1,
+  RECOUP_QUEUE_PROMISE   = 2,
+  RECOUP_QUEUE_FRESH     = 3,
+  RECOUP_QUEUE_PLAN      = 4,
+  RECOUP_QUEUE_PRIORITY  = 5,
+  RECOUP_QUEUE_NONE      = 9,
+} RecoupQueueRank;
+
+#define RECOUP_QUEUE_FRESH_DAYS 7
+#define RECOUP_QUEUE_BROKEN_DAYS 30
+
+/* Pure: computes the items and the score of @stats. Returns the score. */
+gint64      recoup_score_compute        (const RecoupScoreSettings *settings,
+                                         const RecoupAccountStats  *stats,
+                                         RecoupScoreItem           *items,
+                                         const char               **out_segment,
+                                         const char               **out_note);
+int         recoup_score_queue_rank     (const RecoupAccountStats  *stats,
+                                         const char                *segment,
+                                         gint32                     today);
+
+char       *recoup_score_signature      (RecoupBook                *book);
+
+/* recoup-escalation.c: the next recommended action, its reason and the stage
+ * the account should be in. */
+void        recoup_escalation_next      (GArray                    *policy,
+                                         const RecoupAccountStats  *stats,
+                                         gint32                     today,
+                                         char                     **out_action,
+                                         char                     **out_reason,
+                                         const char               **out_stage);
+
+/* recoup-derived.c: gathers one account's stats as of @today without writing. */
+gboolean    recoup_derived_gather       (RecoupBook                *book,
+                                         const char                *account_id,
+                                         gint32                     today,
+                                         RecoupAccountStats        *stats,
+                                         GError                   **error);
+/* Rebuilds account_stats for the whole book; the caller holds a transaction. */
+gboolean    recoup_derived_rebuild_all  (RecoupBook                *book,
+                                         RecoupProgressFunc         progress,
+                                         gpointer                   progress_data,
+                                         GError                   **error);
+
+/* Scores, segments, ranks and next actions again from the stored stats (for a
+ * change of weights or policy); a full rebuild when the stats are stale. */
+gboolean    recoup_derived_rescore_all  (RecoupBook                *book,
+                                         RecoupProgressFunc         progress,
+                                         gpointer                   progress_data,
+                                         GError                   **error);
+
+G_END_DECLS

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-score"
+
+#include "config.h"
+
+#include "recoup-accounts.h"
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-money.h"
+#include "recoup-score-private.h"
+#include "recoup-settings.h"
+
+static const char * const component_names[RECOUP_SCORE_N_COMPONENTS] = {
+  "balance", "age", "age-weighted", "behaviour", "responsiveness", "relationship", "stage",
+};
+
+static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
+  30, 20, 10, 15, 10, 5, 10,
+};
+
+#define MAX_WEIGHT 1000000
+#define AGE_FULL_DAYS 180
+
+const char *
+recoup_score_component_name (RecoupScoreComponent component)
+{
+  g_return_val_if_fail (component < RECOUP_SCORE_N_COMPONENTS, NULL);
+  return component_names[component];
+}
+
+gboolean
+recoup_score_component_from_name (const char           *name,
+                                  RecoupScoreComponent *out)
+{
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    if (g_strcmp0 (name, component_names[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+recoup_score_settings_default (RecoupScoreSettings *settings)
+{
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    settings->weights[i] = default_weights[i];
+  settings->high = 6000;
+  settings->medium = 3000;
+  settings->balance_cap = 500000;      /* 5,000.00 in a two-digit currency */
+  settings->revenue_cap = 10000000;    /* 100,000.00 */
+}
+
+void
+recoup_score_settings_load (RecoupBook          *book,
+                            RecoupScoreSettings *settings)
+{
+  RecoupScoreSettings def;
+
+  recoup_score_settings_default (&def);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("score.weight.%s", component_names[i]);
+
+      settings->weights[i] = recoup_settings_get_int (book, key, def.weights[i], 0, MAX_WEIGHT);
+    }
+  settings->high = recoup_settings_get_int (book, "score.high", def.high, 0, RECOUP_SCORE_MAX);
+  settings->medium = recoup_settings_get_int (book, "score.medium", def.medium, 0, RECOUP_SCORE_MAX);
+  settings->balance_cap = recoup_settings_get_int (book, "score.balance_cap", def.balance_cap, 1, G_MAXINT64 / RECOUP_SCORE_MAX);
+  settings->revenue_cap = recoup_settings_get_int (book, "score.revenue_cap", def.revenue_cap, 1, G_MAXINT64 / RECOUP_SCORE_MAX);
+  if (recoup_score_settings_validate (settings, NULL) == FALSE)
+    *settings = def;
+}
+
+gboolean
+recoup_score_settings_validate (const RecoupScoreSettings  *settings,
+                                GError                    **error)
+{
+  gint64 total = 0;
+
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      if (settings->weights[i] < 0 || settings->weights[i] > MAX_WEIGHT)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "the weight of %s is %" G_GINT64_FORMAT ": weights must be whole numbers "
+                       "from 0 to %d", component_names[i], settings->weights[i], MAX_WEIGHT);
+          return FALSE;
+        }
+      total += settings->weights[i];
+    }
+  if (total == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "all weights are zero: give at least one component a weight above 0");
+      return FALSE;
+    }
+  if (settings->medium < 0 || settings->high > RECOUP_SCORE_MAX || settings->medium >= settings->high)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "segment thresholds must satisfy 0 <= medium < high <= %d (medium %" G_GINT64_FORMAT
+                   ", high %" G_GINT64_FORMAT ")", RECOUP_SCORE_MAX, settings->medium, settings->high);
+      return FALSE;
+    }
+  if (settings->balance_cap <= 0 || settings->revenue_cap <= 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the balance and revenue caps must be above 0");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint64
+linear (gint64 value,
+        gint64 full)
+{
+  if (value <= 0)
+    return 0;
+  if (value >= full)
+    return RECOUP_SCORE_MAX;
+  return value * RECOUP_SCORE_MAX / full;
+}
+
+static gint64
+tier_points (const char *tier)
+{
+  g_autofree char *t = NULL;
+
+  if (tier == NULL || *tier == '\0')
+    return 0;
+  t = g_ascii_strdown (tier, -1);
+  if (!g_strcmp0 (t, "platinum") || !g_strcmp0 (t, "key") || !g_strcmp0 (t, "a") || !g_strcmp0 (t, "1"))
+    return 10000;
+  if (!g_strcmp0 (t, "gold") || !g_strcmp0 (t, "b") || !g_strcmp0 (t, "2"))
+    return 7000;
+  if (!g_strcmp0 (t, "silver") || !g_strcmp0 (t, "c") || !g_strcmp0 (t, "3"))
+    return 4000;
+  if (!g_strcmp0 (t, "bronze") || !g_strcmp0 (t, "d") || !g_strcmp0 (t, "4"))
+    return 2000;
+  return 0;
+}
+
+static gint64
+stage_points (const char *stage)
+{
+  if (!g_strcmp0 (stage, "pre-collection"))
+    return 2500;
+  if (!g_strcmp0 (stage, "active"))
+    return 5000;
+  if (!g_strcmp0 (stage, "negotiation"))
+    return 6000;
+  if (!g_strcmp0 (stage, "escalation"))
+    return 9000;
+  return 0;
+}
+
+/**
+ * recoup_score_compute:
+ * @items: (nullable): RECOUP_SCORE_N_COMPONENTS items to fill; their raw texts
+ *   are allocated only when @items is given
+ *
+ * The score rule; integer arithmetic only, so every replica agrees.
+ */
+gint64
+recoup_score_compute (const RecoupScoreSettings *settings,
+                      const RecoupAccountStats  *st,
+                      RecoupScoreItem           *items,
+                      const char               **out_segment,
+                      const char               **out_note)
+{
+  gint64 points[RECOUP_SCORE_N_COMPONENTS];
+  gint64 total_weight = 0;
+  gint64 score = 0;
+  gint64 behaviour;
+
+  points[RECOUP_SCORE_BALANCE] = linear (st->balance, settings->balance_cap);
+  points[RECOUP_SCORE_AGE] = linear (st->oldest_dpd, AGE_FULL_DAYS);
+  points[RECOUP_SCORE_AGE_WEIGHTED] = linear (st->weighted_dpd, AGE_FULL_DAYS);
+  behaviour = 5000 + 2000 * (gint64) MIN (st->promises_broken, 5) - 1000 * (gint64) MIN (st->promises_kept, 5)
+              - (st->paid_90d > 0 ? 2500 : 0);
+  points[RECOUP_SCORE_BEHAVIOUR] = CLAMP (behaviour, 0, RECOUP_SCORE_MAX);
+  points[RECOUP_SCORE_RESPONSIVENESS] =
+    st->contact_attempts > 0 ? MIN ((gint64) st->contacts_rpc * RECOUP_SCORE_MAX / st->contact_attempts,
+                                    RECOUP_SCORE_MAX)
+                             : 5000;
+  points[RECOUP_SCORE_RELATIONSHIP] = MAX (tier_points (st->tier),
+                                           linear (st->lifetime_revenue, settings->revenue_cap));
+  points[RECOUP_SCORE_STAGE] = stage_points (st->stage);
+
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    total_weight += settings->weights[i];
+  if (total_weight <= 0)
+    total_weight = 1;
+
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      gint64 contribution = points[i] * settings->weights[i] / total_weight;
+
+      score += contribution;
+      if (items != NULL)
+        {
+          items[i].component = component_names[i];
+          items[i].points = points[i];
+          items[i].weight = settings->weights[i];
+          items[i].contribution = contribution;
+        }
+    }
+
+  if (items != NULL)
+    {
+      g_autofree char *bal = recoup_money_format (st->balance, st->currency[0] ? st->currency : "USD",
+                                                  RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *cap = recoup_money_format (settings->balance_cap, st->currency[0] ? st->currency : "USD",
+                                                  RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *rev = recoup_money_format (st->lifetime_revenue, st->currency[0] ? st->currency : "USD",
+                                                  RECOUP_MONEY_FORMAT_GROUPING);
+
+      items[RECOUP_SCORE_BALANCE].raw = g_strdup_printf ("%s %s owed (full at %s)", bal, st->currency, cap);
+      items[RECOUP_SCORE_AGE].raw = g_strdup_printf ("oldest open item %d days past due (full at %d)",
+                                                     st->oldest_dpd, AGE_FULL_DAYS);
+      items[RECOUP_SCORE_AGE_WEIGHTED].raw = g_strdup_printf ("%d days past due, weighted by balance (full at %d)",
+                                                              st->weighted_dpd, AGE_FULL_DAYS);
+      items[RECOUP_SCORE_BEHAVIOUR].raw = g_strdup_printf ("%d promises kept, %d broken; %d payments in the last 90 days",
+                                                           st->promises_kept, st->promises_broken, st->payments_90d);
+      items[RECOUP_SCORE_RESPONSIVENESS].raw = g_strdup_printf ("%d right-party contacts in %d attempts",
+                                                                st->contacts_rpc, st->contact_attempts);
+      items[RECOUP_SCORE_RELATIONSHIP].raw = g_strdup_printf ("tier %s, lifetime revenue %s",
+                                                              st->tier[0] ? st->tier : "none", rev);
+      items[RECOUP_SCORE_STAGE].raw = g_strdup_printf ("stage %s", st->stage);
+    }
+
+  if (out_note != NULL)
+    *out_note = NULL;
+  if (st->balance <= 0 || g_strcmp0 (st->stage, "closed") == 0 || st->deleted)
+    {
+      if (out_note != NULL)
+        *out_note = st->balance <= 0 ? "nothing is owed: the account is not scored"
+                                     : "the account is closed: it is not scored";
+      if (out_segment != NULL)
+        *out_segment = "none";
+      return 0;
+    }
+  if (out_segment != NULL)
+    *out_segment = score >= settings->high ? "high" : score >= settings->medium ? "medium" : "low";
+  return score;
+}
+
+int
+recoup_score_queue_rank (const RecoupAccountStats *st,
+                         const char               *segment,
+                         gint32                    today)
+{
+  gint64 end_of_today = ((gint64) today + 1) * 86400 * 1000;
+
+  if (g_strcmp0 (segment, "none") == 0)
+    return RECOUP_QUEUE_NONE;
+  if (st->follow_up_at != 0 && st->follow_up_at < end_of_today)
+    return RECOUP_QUEUE_FOLLOW_UP;
+  if (st->promise_due_day == today ||
+      (st->promise_broken_day != RECOUP_DATE_INVALID && st->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS))
+    return RECOUP_QUEUE_PROMISE;
+  if (st->oldest_dpd >= 1 && st->oldest_dpd <= RECOUP_QUEUE_FRESH_DAYS)
+    return RECOUP_QUEUE_FRESH;
+  if (st->missed_installment)
+    return RECOUP_QUEUE_PLAN;
+  return RECOUP_QUEUE_PRIORITY;
+}
+
+gboolean
+recoup_score_settings_save (RecoupBook                *book,
+                            const RecoupScoreSettings *settings,
+                            RecoupProgressFunc         progress,
+                            gpointer                   progress_data,
+                            GError                   **error)
+{
+  RecoupScoreSettings old;
+  char buf[32];
+
+  if (!recoup_score_settings_validate (settings, error))
+    return FALSE;
+  recoup_score_settings_load (book, &old);
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("score.weight.%s", component_names[i]);
+
+      if (old.weights[i] == settings->weights[i])
+        continue;
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, settings->weights[i]);
+      if (!recoup_settings_set_shared (book, key, buf, error))
+        goto fail;
+    }
+#define SAVE_INT(key, field) \
+  if (old.field != settings->field) \
+    { \
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, settings->field); \
+      if (!recoup_settings_set_shared (book, key, buf, error)) \
+        goto fail; \
+    }
+  SAVE_INT ("score.high", high);
+  SAVE_INT ("score.medium", medium);
+  SAVE_INT ("score.balance_cap", balance_cap);
+  SAVE_INT ("score.revenue_cap", revenue_cap);
+#undef SAVE_INT
+  if (!recoup_derived_rescore_all (book, progress, progress_data, error) ||
+      !recoup_book_commit (book, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  if (recoup_book_in_transaction (book))
+    recoup_book_rollback (book);
+  return FALSE;
+}
+
+gboolean
+recoup_score_refresh_book (RecoupBook          *book,
+                           RecoupProgressFunc   progress,
+                           gpointer             progress_data,
+                           GError             **error)
+{
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!recoup_derived_rebuild_all (book, progress, progress_data, error) ||
+      !recoup_book_commit (book, error))
+    {
+      if (recoup_book_in_transaction (book))
+        recoup_book_rollback (book);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* What the stored scores were computed with: shared settings may change
+ * through sync, not only through recoup_score_settings_save(). */
+char *
+recoup_score_signature (RecoupBook *book)
+{
+  g_autofree char *policy = recoup_book_get_setting (book, "escalation.policy");
+  g_autofree char *grace = recoup_book_get_setting (book, "plan.grace_days");
+  RecoupScoreSettings s;
+  GString *sig = g_string_new (NULL);
+
+  recoup_score_settings_load (book, &s);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    g_string_append_printf (sig, "%" G_GINT64_FORMAT ",", s.weights[i]);
+  g_string_append_printf (sig, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
+                          G_GINT64_FORMAT ";%s;%s", s.high, s.medium, s.balance_cap, s.revenue_cap,
+                          policy ? policy : "", grace ? grace : "");
+  return g_string_free (sig, FALSE);
+}
+
+gboolean
+recoup_score_ensure_current (RecoupBook          *book,
+                             RecoupProgressFunc   progress,
+                             gpointer             progress_data,
+                             GError             **error)
+{
+  g_autofree char *today = recoup_book_today (book);
+  g_autofree char *as_of = recoup_book_get_setting (book, "derived.as_of");
+  g_autofree char *stored = recoup_book_get_setting (book, "derived.signature");
+  g_autofree char *current = recoup_score_signature (book);
+  g_autoptr(GError) local = NULL;
+
+  if (g_strcmp0 (today, as_of) == 0 && g_strcmp0 (stored, current) == 0)
+    return TRUE;
+  if (recoup_score_refresh_book (book, progress, progress_data, &local))
+    return TRUE;
+  /* A read-only book shows what it has. */
+  if (g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+RecoupScoreExplanation *
+recoup_score_explain (RecoupBook  *book,
+                      const char  *account_id,
+                      GError     **error)
+{
+  g_autoptr(RecoupScoreExplanation) ex = g_new0 (RecoupScoreExplanation, 1);
+  g_autofree char *today_text = recoup_book_today (book);
+  g_autoptr(GArray) policy = NULL;
+  RecoupScoreSettings settings;
+  RecoupAccountStats stats;
+  const char *segment, *note, *stage;
+  gint32 today;
+
+  if ((today = recoup_date_parse (today_text, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  if (!recoup_derived_gather (book, account_id, today, &stats, error))
+    return NULL;
+  recoup_score_settings_load (book, &settings);
+  ex->account_id = g_strdup (account_id);
+  ex->as_of = g_steal_pointer (&today_text);
+  ex->score = recoup_score_compute (&settings, &stats, ex->items, &segment, &note);
+  ex->segment = g_strdup (segment);
+  ex->note = g_strdup (note);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    ex->total_weight += settings.weights[i];
+  policy = recoup_escalation_policy_load (book);
+  recoup_escalation_next (policy, &stats, today, &ex->next_action, &ex->next_action_reason, &stage);
+  ex->recommended_stage = g_strdup (stage);
+  return g_steal_pointer (&ex);
+}
+
+void
+recoup_score_explanation_free (RecoupScoreExplanation *ex)
+{
+  if (ex == NULL)
+    return;
+  g_free (ex->account_id);
+  g_free (ex->as_of);
+  g_free (ex->segment);
+  g_free (ex->note);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    g_free (ex->items[i].raw);
+  g_free (ex->next_action);
+  g_free (ex->next_action_reason);
+  g_free (ex->recommended_stage);
+  g_free (ex);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-settings"
+
+#include "config.h"
+
+#include "recoup-book-private.h"
+#include "recoup-id.h"
+#include "recoup-settings.h"
+
+/**
+ * recoup_settings_set_shared:
+ *
+ * Writes a shared setting and its change row in one transaction.
+ */
+gboolean
+recoup_settings_set_shared (RecoupBook  *book,
+                            const char  *key,
+                            const char  *value,
+                            GError     **error)
+{
+  char change_id[RECOUP_UUID_STRING_LEN + 1];
+  sqlite3_stmt *stmt;
+  gint64 hlc;
+
+  if (key == NULL || *key == '\0' || value == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a setting needs a key and a value");
+      return FALSE;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!recoup_book_set_setting (book, key, value, error))
+    goto fail;
+
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields, schema_version)"
+    " VALUES (?1, ?2, ?3, ?4, 'settings', ?5, 'set', json_object('key', ?5, 'value', ?6), ?7)", error);
+  if (stmt == NULL)
+    goto fail;
+  hlc = recoup_book_stamp (book);
+  recoup_uuid7_generate (change_id);
+  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, hlc);
+  sqlite3_bind_text (stmt, 3, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, value, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 7, RECOUP_SCHEMA_VERSION);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO field_clocks (entity, entity_id, field, hlc, device_id) VALUES ('settings', ?, 'value', ?, ?)"
+    " ON CONFLICT DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, hlc);
+  sqlite3_bind_text (stmt, 3, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error) || !recoup_book_commit (book, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+gint64
+recoup_settings_get_int (RecoupBook *book,
+                         const char *key,
+                         gint64      fallback,
+                         gint64      min,
+                         gint64      max)
+{
+  g_autofree char *text = recoup_book_get_setting (book, key);
+  gint64 value;
+
+  if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &value, NULL))
+    return fallback;
+  return value;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-book.h"
+#include "recoup-guard.h"
+
+G_BEGIN_DECLS
+
+/*
+ * A collector's queue for today, in this order: follow-ups due, promises due
+ * today or recently broken, fresh delinquencies (1 to 7 days past due), plans
+ * with a missed installment, then the highest scores among the accounts not
+ * contacted in the last worklist.recent_days (default 3) days. Within a group,
+ * by score (highest first), then account id.
+ *
+ * The compliance guard is asked about each candidate, in order, for the
+ * filter's channel (default call) at the filter's instant, until the page is
+ * full; accounts it blocks are left out and counted with their reasons (the
+ * count covers the accounts ranked above the end of the page).
+ */
+
+typedef struct
+{
+  const char *collector;    /* user id or name; nullable */
+  const char *segment;      /* high, medium, low; nullable */
+  const char *stage;        /* nullable */
+  const char *tag;          /* nullable */
+  const char *timezone;     /* IANA zone; nullable */
+  gint64      min_balance;  /* minor units; 0: none */
+  const char *channel;      /* the channel the guard is asked about; NULL: call */
+  guint       limit;        /* 0: 50 */
+  guint       offset;
+  gint64      at;           /* the instant the guard is asked about; 0: now */
+} RecoupWorklistFilter;
+
+typedef struct
+{
+  char             *account_id;
+  char             *ref;
+  char             *name;
+  char             *currency;
+  char             *stage;
+  char             *segment;
+  char             *timezone;
+  char             *assigned_to;
+  gint64            balance;
+  gint64            score;
+  int               days_past_due;
+  int               queue_rank;     /* 1..5 */
+  const char       *queue_reason;   /* "follow-up due", ... */
+  char             *next_action;
+  char             *next_action_reason;
+  RecoupVerdictKind verdict;        /* allowed or warn */
+} RecoupWorklistItem;
+
+typedef struct
+{
+  char  *code;
+  guint  count;
+} RecoupWorklistBlock;
+
+typedef struct
+{
+  GPtrArray *items;        /* RecoupWorklistItem */
+  guint      n_blocked;
+  GPtrArray *blocked;      /* RecoupWorklistBlock, by count descending */
+  gboolean   has_more;     /* another page follows */
+} RecoupWorklist;
+
+RecoupWorklist *recoup_worklist_build      (RecoupBook                 *book,
+                                            const RecoupWorklistFilter *filter,
+                                            GError                    **error);
+void            recoup_worklist_free       (RecoupWorklist             *worklist);
+
+/* Saved worklists are shared settings "worklist.saved.NAME" holding the filter
+ * as JSON (limit, at and offset are not saved). */
+gboolean        recoup_worklist_save       (RecoupBook                 *book,
+                                            const char                 *name,
+                                            const RecoupWorklistFilter *filter,
+                                            GError                    **error);
+/* Loads a saved filter; its strings live in @out_strings (free it after use). */
+gboolean        recoup_worklist_load_saved (RecoupBook                 *book,
+                                            const char                 *name,
+                                            RecoupWorklistFilter       *out_filter,
+                                            GStrv                      *out_strings,
+                                            GError                    **error);
+GStrv           recoup_worklist_list_saved (RecoupBook                 *book);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupWorklist, recoup_worklist_free)
+
+G_END_DECLS

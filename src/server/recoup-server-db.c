@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+
+#include <glib/gstdio.h>
+
+#include "recoup-book-private.h"
+#include "recoup-server-db.h"
+
+struct _RecoupServerDb
+{
+  sqlite3 *db;
+  char    *data_dir;
+};
+
+static const char server_schema[] =
+  "CREATE TABLE IF NOT EXISTS orgs ("
+  "  id         TEXT PRIMARY KEY,"
+  "  name       TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE IF NOT EXISTS users ("
+  "  id                    TEXT PRIMARY KEY,"
+  "  org_id                TEXT NOT NULL REFERENCES orgs (id),"
+  "  name                  TEXT NOT NULL,"
+  "  role                  TEXT NOT NULL CHECK (role IN ('owner','collector','bookkeeper')),"
+  "  max_discount_bp       INTEGER NOT NULL DEFAULT 0,"
+  "  max_plan_installments INTEGER NOT NULL DEFAULT 0,"
+  "  removed_at            INTEGER,"
+  "  UNIQUE (org_id, name)"
+  ");"
+  "CREATE TABLE IF NOT EXISTS devices ("
+  "  id           TEXT PRIMARY KEY,"
+  "  org_id       TEXT NOT NULL REFERENCES orgs (id),"
+  "  user_id      TEXT NOT NULL REFERENCES users (id),"
+  "  name         TEXT NOT NULL,"
+  "  token_sha256 TEXT NOT NULL UNIQUE,"
+  "  created_at   INTEGER NOT NULL,"
+  "  last_seen_at INTEGER,"
+  "  revoked_at   INTEGER"
+  ");"
+  "CREATE TABLE IF NOT EXISTS enrollments ("
+  "  secret_sha256 TEXT PRIMARY KEY,"
+  "  org_id        TEXT NOT NULL REFERENCES orgs (id),"
+  "  user_id       TEXT NOT NULL REFERENCES users (id),"
+  "  created_at    INTEGER NOT NULL,"
+  "  expires_at    INTEGER NOT NULL,"
+  "  used_at       INTEGER,"
+  "  device_id     TEXT"
+  ");";
+
+#define ENROLLMENT_LIFETIME_MS (7 * 24 * 3600 * G_GINT64_CONSTANT (1000))
+
+static gboolean
+db_error (RecoupServerDb  *db,
+          GError         **error)
+{
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "server database: %s (SQLite error %d)",
+               sqlite3_errmsg (db->db), sqlite3_extended_errcode (db->db));
+  return FALSE;
+}
+
+static sqlite3_stmt *
+prepare (RecoupServerDb  *db,
+         const char      *sql,
+         GError         **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (db->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      db_error (db, error);
+      return NULL;
+    }
+  return stmt;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+char *
+recoup_server_sha256_hex (const char *text)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+}
+
+/* 32 bytes from the kernel's CSPRNG, base64url without padding. */
+char *
+recoup_server_random_secret (void)
+{
+  guint8 buf[32];
+  gsize done = 0;
+  char *text;
+
+  while (done < sizeof buf)
+    {
+      ssize_t n = getrandom (buf + done, sizeof buf - done, 0);
+      if (n < 0 && errno != EINTR)
+        g_error ("getrandom failed: %s", g_strerror (errno));
+      if (n > 0)
+        done += (gsize) n;
+    }
+  text = g_base64_encode (buf, sizeof buf);
+  g_strdelimit (text, "+", '-');
+  g_strdelimit (text, "/", '_');
+  g_strdelimit (text, "=", '\0');
+  return text;
+}
+
+RecoupServerDb *
+recoup_server_db_open (const char  *data_dir,
+                       GError     **error)
+{
+  g_autofree char *path = g_build_filename (data_dir, "server.db", NULL);
+  g_autofree char *orgs = g_build_filename (data_dir, "orgs", NULL);
+  RecoupServerDb *db;
+  char *msg = NULL;
+
+  if (g_mkdir_with_parents (orgs, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "%s: cannot create the data directory: %s", orgs, g_strerror (saved));
+      return NULL;
+    }
+  db = g_new0 (RecoupServerDb, 1);
+  db->data_dir = g_strdup (data_dir);
+  if (sqlite3_open_v2 (path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    {
+      db_error (db, error);
+      recoup_server_db_free (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db->db, 5000);
+  if (sqlite3_exec (db->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                            "PRAGMA foreign_keys = ON;", NULL, NULL, &msg) != SQLITE_OK ||
+      sqlite3_exec (db->db, server_schema, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: %s", path, msg);
+      sqlite3_free (msg);
+      recoup_server_db_free (db);
+      return NULL;
+    }
+  return db;
+}
+
+void
+recoup_server_db_free (RecoupServerDb *db)
+{
+  if (db == NULL)
+    return;
+  sqlite3_close_v2 (db->db);
+  g_free (db->data_dir);
+  g_free (db);
+}
+
+const char *
+recoup_server_db_get_data_dir (RecoupServerDb *db)
+{
+  return db->data_dir;
+}
+
+void
+recoup_server_device_free (RecoupServerDevice *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->device_id);
+  g_free (device->org_id);
+  g_free (device->user_id);
+  g_free (device->user_name);
+  g_free (device->role);
+  g_free (device);
+}
+
+char *
+recoup_server_db_book_path (RecoupServerDb *db,
+                            const char     *org_id)
+{
+  g_autofree char *name = g_strdup_printf ("%s.recoup", org_id);
+  return g_build_filename (db->data_dir, "orgs", name, NULL);
+}
+
+RecoupBook *
+recoup_server_db_open_book (RecoupServerDb  *db,
+                            const char      *org_id,
+                            GError         **error)
+{
+  g_autofree char *path = recoup_server_db_book_path (db, org_id);
+  g_autoptr(RecoupBook) book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, error);
+
+  if (book == NULL)
+    return NULL;
+  /* On the server a change's sequence is its seq here; changes written by admin
+   * commands through core get theirs now. */
+  if (sqlite3_exec (recoup_book_get_db (book),
+                    "UPDATE changes SET server_seq = seq WHERE server_seq IS NULL", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: cannot number its changes", path);
+      return NULL;
+    }
+  return g_steal_pointer (&book);
+}
+
+char *
+recoup_server_db_resolve_org (RecoupServerDb  *db,
+                              const char      *id_or_name,
+                              GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "SELECT id FROM orgs WHERE id = ?1 OR name = ?1", error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id_or_name, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no organisation “%s” (list them with “recoupd admin orgs”; create one with "
+                   "“recoupd admin create-org NAME”)", id_or_name);
+      return NULL;
+    }
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+char *
+recoup_server_db_create_org (RecoupServerDb  *db,
+                             const char      *name,
+                             GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autofree char *id = NULL;
+
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "an organisation needs a name");
+      return NULL;
+    }
+  if (!(stmt = prepare (db, "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)", error)))
+    return NULL;
+  id = recoup_uuid7_new ();
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, recoup_wall_clock_ms ());
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (db->db) == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                     "an organisation named “%s” exists already", name);
+      else
+        db_error (db, error);
+      return NULL;
+    }
+  if (!(book = recoup_server_db_open_book (db, id, error)))
+    return NULL;
+  return g_steal_pointer (&id);
+}
+
+char *
+recoup_server_db_add_user (RecoupServerDb  *db,
+                           const char      *org_id,
+                           const char      *name,
+                           const char      *role,
+                           gint64           max_discount_bp,
+                           gint64           max_plan_installments,
+                           GError         **error)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *id = NULL;
+
+  if (g_strcmp0 (role, "owner") != 0 && g_strcmp0 (role, "collector") != 0 &&
+      g_strcmp0 (role, "bookkeeper") != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a role (owner, collector or bookkeeper)", role);
+      return NULL;
+    }
+  if (!(stmt = prepare (db, "SELECT 1 FROM users WHERE org_id = ? AND name = ?", error)))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "the organisation has a user named “%s” already", name);
+      return NULL;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  /* The user is a row of the organisation's book too (it syncs to every device). */
+  if (!(book = recoup_server_db_open_book (db, org_id, error)))
+    return NULL;
+  if (!(id = recoup_user_add (book, name, role, max_discount_bp, max_plan_installments,
+                              g_str_equal (role, "owner"), error)))
+    return NULL;
+  g_clear_object (&book);
+  /* Number the change just recorded. */
+  if (!(book = recoup_server_db_open_book (db, org_id, error)))
+    return NULL;
+
+  if (!(stmt = prepare (db, "INSERT INTO users (id, org_id, name, role, max_discount_bp,"
+                            " max_plan_installments) VALUES (?, ?, ?, ?, ?, ?)", error)))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 6, max_plan_installments);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (db, error);
+      return NULL;
+    }
+  return g_steal_pointer (&id);
+}
+
+static char *
+resolve_user (RecoupServerDb  *db,
+              const char      *org_id,
+              const char      *user,
+              GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "SELECT id FROM users WHERE org_id = ?1"
+                                              " AND (id = ?2 OR name = ?2) AND removed_at IS NULL", error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "the organisation has no user “%s” (add one with “recoupd admin add-user”)", user);
+      return NULL;
+    }
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+gboolean
+recoup_server_db_remove_user (RecoupServerDb  *db,
+                              const char      *org_id,
+                              const char      *user,
+                              GError         **error)
+{
+  g_autofree char *id = resolve_user (db, org_id, user, error);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 now = recoup_wall_clock_ms ();
+
+  if (id == NULL)
+    return FALSE;
+  if (!(stmt = prepare (db, "UPDATE users SET removed_at = ?1 WHERE id = ?2;", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  /* Their devices stop at once. */
+  if (!(stmt = prepare (db, "UPDATE devices SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+                        error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
+char *
+recoup_server_db_create_enrollment (RecoupServerDb  *db,
+                                    const char      *org_id,
+                                    const char      *user,
+                                    GError         **error)
+{
+  g_autofree char *user_id = resolve_user (db, org_id, user, error);
+  g_autofree char *secret = NULL;
+  g_autofree char *digest = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 now = recoup_wall_clock_ms ();
+
+  if (user_id == NULL)
+    return NULL;
+  secret = recoup_server_random_secret ();
+  digest = recoup_server_sha256_hex (secret);
+  if (!(stmt = prepare (db, "INSERT INTO enrollments (secret_sha256, org_id, user_id, created_at,"
+                            " expires_at) VALUES (?, ?, ?, ?, ?)", error)))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, now);
+  sqlite3_bind_int64 (stmt, 5, now + ENROLLMENT_LIFETIME_MS);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (db, error);
+      return NULL;
+    }
+  return g_steal_pointer (&secret);
+}
+
+static RecoupServerDevice *
+device_from (RecoupServerDb *db,
+             const char     *where_sql,
+             const char     *value)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT d.id, d.org_id, d.user_id, u.name, u.role, u.max_discount_bp, u.max_plan_installments"
+    " FROM devices d JOIN users u ON u.id = d.user_id"
+    " WHERE %s AND d.revoked_at IS NULL AND u.removed_at IS NULL", where_sql);
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, sql, NULL);
+  RecoupServerDevice *dev;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, value, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  dev = g_new0 (RecoupServerDevice, 1);
+  dev->device_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  dev->org_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  dev->user_id = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+  dev->user_name = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+  dev->role = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+  dev->max_discount_bp = sqlite3_column_int64 (stmt, 5);
+  dev->max_plan_installments = sqlite3_column_int64 (stmt, 6);
+  return dev;
+}
+
+RecoupServerDevice *
+recoup_server_db_enroll (RecoupServerDb  *db,
+                         const char      *secret,
+                         const char      *device_name,
+                         char           **out_token,
+                         GError         **error)
+{
+  g_autofree char *digest = recoup_server_sha256_hex (secret);
+  g_autofree char *token = NULL;
+  g_autofree char *token_digest = NULL;
+  g_autofree char *device_id = NULL;
+  g_autofree char *org_id = NULL;
+  g_autofree char *user_id = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 now = recoup_wall_clock_ms ();
+
+  if (sqlite3_exec (db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      db_error (db, error);
+      return NULL;
+    }
+  if (!(stmt = prepare (db, "SELECT org_id, user_id, used_at, expires_at FROM enrollments"
+                            " WHERE secret_sha256 = ?", error)))
+    goto fail;
+  sqlite3_bind_text (stmt, 1, digest, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "this enrollment code is not known to the server; ask for a new one");
+      goto fail;
+    }
+  if (sqlite3_column_type (stmt, 2) != SQLITE_NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "this enrollment code was used already (each code enrolls one device); "
+                   "ask for a new one");
+      goto fail;
+    }
+  if (sqlite3_column_int64 (stmt, 3) < now)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "this enrollment code has expired; ask for a new one");
+      goto fail;
+    }
+  org_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  user_id = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  device_id = recoup_uuid7_new ();
+  token = recoup_server_random_secret ();
+  token_digest = recoup_server_sha256_hex (token);
+  if (!(stmt = prepare (db, "INSERT INTO devices (id, org_id, user_id, name, token_sha256, created_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", error)))
+    goto fail;
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, device_name != NULL && *device_name ? device_name : "device", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, token_digest, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, now);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (db, error);
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (!(stmt = prepare (db, "UPDATE enrollments SET used_at = ?, device_id = ? WHERE secret_sha256 = ?",
+                        error)))
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, digest, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      db_error (db, error);
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (sqlite3_exec (db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      db_error (db, error);
+      goto fail;
+    }
+  *out_token = g_steal_pointer (&token);
+  return device_from (db, "d.id = ?1", device_id);
+
+fail:
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  sqlite3_exec (db->db, "ROLLBACK", NULL, NULL, NULL);
+  return NULL;
+}
+
+RecoupServerDevice *
+recoup_server_db_authenticate (RecoupServerDb *db,
+                               const char     *token)
+{
+  g_autofree char *digest = NULL;
+
+  if (token == NULL || *token == '\0')
+    return NULL;
+  digest = recoup_server_sha256_hex (token);
+  return device_from (db, "d.token_sha256 = ?1", digest);
+}
+
+JsonArray *
+recoup_server_db_list_devices (RecoupServerDb  *db,
+                               const char      *org_id,
+                               GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db,
+    "SELECT d.id, d.name, u.name, u.role, d.created_at, d.revoked_at FROM devices d"
+    " JOIN users u ON u.id = d.user_id WHERE d.org_id = ? ORDER BY d.created_at", error);
+  JsonArray *array;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+  array = json_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      JsonObject *obj = json_object_new ();
+
+      json_object_set_string_member (obj, "id", (const char *) sqlite3_column_text (stmt, 0));
+      json_object_set_string_member (obj, "name", (const char *) sqlite3_column_text (stmt, 1));
+      json_object_set_string_member (obj, "user", (const char *) sqlite3_column_text (stmt, 2));
+      json_object_set_string_member (obj, "role", (const char *) sqlite3_column_text (stmt, 3));
+      json_object_set_int_member (obj, "created_at", sqlite3_column_int64 (stmt, 4));
+      json_object_set_boolean_member (obj, "revoked", sqlite3_column_type (stmt, 5) != SQLITE_NULL);
+      json_array_add_object_element (array, obj);
+    }
+  return array;
+}
+
+gboolean
+recoup_server_db_revoke (RecoupServerDb  *db,
+                         const char      *device_id,
+                         GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE devices SET revoked_at = ? WHERE id = ?"
+                                              " AND revoked_at IS NULL", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, recoup_wall_clock_ms ());
+  sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  if (sqlite3_changes (db->db) == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no active device “%s” (list them with “recoupd admin devices ORG”)", device_id);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "recoup-core.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The server's own database (server.db in the data directory): organisations,
+ * their users with a role, devices and their tokens (only SHA-256 digests are
+ * stored), one-time enrollment secrets. Each organisation's book lives beside
+ * it as orgs/<org id>.recoup and is opened through core.
+ */
+
+typedef struct _RecoupServerDb RecoupServerDb;
+
+typedef struct
+{
+  char  *device_id;
+  char  *org_id;
+  char  *user_id;
+  char  *user_name;
+  char  *role;
+  gint64 max_discount_bp;
+  gint64 max_plan_installments;
+} RecoupServerDevice;
+
+RecoupServerDb *recoup_server_db_open         (const char      *data_dir,
+                                               GError         **error);
+void            recoup_server_db_free         (RecoupServerDb  *db);
+const char     *recoup_server_db_get_data_dir (RecoupServerDb  *db);
+
+char           *recoup_server_db_book_path    (RecoupServerDb  *db,
+                                               const char      *org_id);
+/* Opens an organisation's book (created with the organisation). */
+RecoupBook     *recoup_server_db_open_book    (RecoupServerDb  *db,
+                                               const char      *org_id,
+                                               GError         **error);
+
+char           *recoup_server_db_resolve_org  (RecoupServerDb  *db,
+                                               const char      *id_or_name,
+                                               GError         **error);
+char           *recoup_server_db_create_org   (RecoupServerDb  *db,
+                                               const char      *name,
+                                               GError         **error);
+char           *recoup_server_db_add_user     (RecoupServerDb  *db,
+                                               const char      *org_id,
+                                               const char      *name,
+                                               const char      *role,
+                                               gint64           max_discount_bp,
+                                               gint64           max_plan_installments,
+                                               GError         **error);
+gboolean        recoup_server_db_remove_user  (RecoupServerDb  *db,
+                                               const char      *org_id,
+                                               const char      *user,
+                                               GError         **error);
+/* Returns the one-time secret; only its digest is stored. */
+char           *recoup_server_db_create_enrollment (RecoupServerDb *db,
+                                               const char      *org_id,
+                                               const char      *user,
+                                               GError         **error);
+/* Redeems a secret once: a new device and its token (returned once). */
+RecoupServerDevice *recoup_server_db_enroll   (RecoupServerDb  *db,
+                                               const char      *secret,
+                                               const char      *device_name,
+                                               char           **out_token,
+                                               GError         **error);
+/* The device a bearer token belongs to, NULL if unknown or revoked. */
+RecoupServerDevice *recoup_server_db_authenticate (RecoupServerDb *db,
+                                               const char      *token);
+JsonArray      *recoup_server_db_list_devices (RecoupServerDb  *db,
+                                               const char      *org_id,
+                                               GError         **error);
+gboolean        recoup_server_db_revoke       (RecoupServerDb  *db,
+                                               const char      *device_id,
+                                               GError         **error);
+void            recoup_server_device_free     (RecoupServerDevice *device);
+
+char           *recoup_server_sha256_hex      (const char      *text);
+char           *recoup_server_random_secret   (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupServerDevice, recoup_server_device_free)
+
+G_END_DECLS

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "recoup-core.h"
+
+G_BEGIN_DECLS
+
+/**
+ * RecoupSyncError:
+ * @RECOUP_SYNC_ERROR_NOT_ENROLLED: the book is not connected to a server
+ * @RECOUP_SYNC_ERROR_BAD_CODE: the enrollment code cannot be read
+ * @RECOUP_SYNC_ERROR_CERTIFICATE: the server's certificate is not the pinned one
+ * @RECOUP_SYNC_ERROR_UNAUTHORIZED: the token is unknown or revoked
+ * @RECOUP_SYNC_ERROR_REFUSED: the server answered with an error (message says which)
+ * @RECOUP_SYNC_ERROR_NETWORK: the server could not be reached (after retries)
+ * @RECOUP_SYNC_ERROR_PROTOCOL: the server's answer makes no sense
+ * @RECOUP_SYNC_ERROR_VERSION: client and server versions do not fit
+ */
+typedef enum
+{
+  RECOUP_SYNC_ERROR_NOT_ENROLLED,
+  RECOUP_SYNC_ERROR_BAD_CODE,
+  RECOUP_SYNC_ERROR_CERTIFICATE,
+  RECOUP_SYNC_ERROR_UNAUTHORIZED,
+  RECOUP_SYNC_ERROR_REFUSED,
+  RECOUP_SYNC_ERROR_NETWORK,
+  RECOUP_SYNC_ERROR_PROTOCOL,
+  RECOUP_SYNC_ERROR_VERSION,
+} RecoupSyncError;
+
+#define RECOUP_SYNC_ERROR (recoup_sync_error_quark ())
+GQuark recoup_sync_error_quark (void);
+
+/* What an enrollment code carries: base64url of {url, secret, sha256}. */
+typedef struct
+{
+  char *url;
+  char *secret;
+  char *fingerprint;   /* SHA-256 of the server certificate, hex */
+} RecoupEnrollmentCode;
+
+gboolean recoup_enrollment_code_parse (const char           *code,
+                                       RecoupEnrollmentCode *out,
+                                       GError              **error);
+void     recoup_enrollment_code_clear (RecoupEnrollmentCode *code);
+
+/* What the server answered to an enrollment. */
+typedef struct
+{
+  char *url;
+  char *fingerprint;
+  char *token;
+  char *device_id;     /* the server's id of this device */
+  char *org_id;
+  char *user_id;
+  char *user_name;
+  char *role;
+} RecoupSyncEnrollment;
+
+void     recoup_sync_enrollment_free  (RecoupSyncEnrollment *enrollment);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupSyncEnrollment, recoup_sync_enrollment_free)
+
+/* Redeems an enrollment code (once) over HTTPS, pinned to its fingerprint. */
+RecoupSyncEnrollment *recoup_sync_enroll   (const char                 *code,
+                                            const char                 *device_name,
+                                            GCancellable               *cancellable,
+                                            GError                    **error);
+/* Makes @book_path a copy of the organisation's book (a snapshot as of some
+ * server sequence) for a device that has nothing yet. The book must not be
+ * open; an existing file is replaced only if it has no changes. */
+gboolean recoup_sync_bootstrap             (const RecoupSyncEnrollment *enrollment,
+                                            const char                 *book_path,
+                                            GCancellable               *cancellable,
+                                            GError                    **error);
+/* Connects an open book to the server: settings in the book, the token in
+ * the Secret Service or a 0600 file. */
+gboolean recoup_sync_attach                (RecoupBook                 *book,
+                                            const RecoupSyncEnrollment *enrollment,
+                                            GError                    **error);
+
+/* Token storage: libsecret when built with it and a keyring answers, else
+ * $XDG_CONFIG_HOME/recoup/tokens/<device id> with mode 0600.
+ * RECOUP_TOKEN_STORE=file forces the file. */
+gboolean recoup_sync_token_store           (const char                 *device_id,
+                                            const char                 *token,
+                                            GError                    **error);
+char    *recoup_sync_token_lookup          (const char                 *device_id,
+                                            GError                    **error);
+
+typedef struct
+{
+  guint  pushed;        /* changes the server accepted */
+  guint  rejected;      /* changes the server refused (kept, listed in sync-status) */
+  guint  pulled;        /* changes received */
+  guint  applied;       /* of those, new to this book */
+  guint  requests;
+  gint64 cursor;        /* server sequence reached */
+} RecoupSyncReport;
+
+#define RECOUP_TYPE_SYNC_CLIENT (recoup_sync_client_get_type ())
+G_DECLARE_FINAL_TYPE (RecoupSyncClient, recoup_sync_client, RECOUP, SYNC_CLIENT, GObject)
+
+RecoupSyncClient *recoup_sync_client_new   (RecoupBook                 *book,
+                                            GError                    **error);
+void     recoup_sync_client_set_batch_size (RecoupSyncClient           *self,
+                                            guint                       push_batch,
+                                            guint                       pull_page);
+/* Push everything unsent, then pull everything new. Blocking: run it on a
+ * worker thread in the app. */
+gboolean recoup_sync_client_run            (RecoupSyncClient           *self,
+                                            RecoupSyncReport           *report,
+                                            GCancellable               *cancellable,
+                                            GError                    **error);
+gboolean recoup_sync_client_push           (RecoupSyncClient           *self,
+                                            RecoupSyncReport           *report,
+                                            GCancellable               *cancellable,
+                                            GError                    **error);
+gboolean recoup_sync_client_pull           (RecoupSyncClient           *self,
+                                            RecoupSyncReport           *report,
+                                            GCancellable               *cancellable,
+                                            GError                    **error);
+
+G_END_DECLS

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "recoup-book-private.h"
+#include "recoup-demo.h"
+#include "recoup-import.h"
+#include "recoup-test-util.h"
+
+/*
+ * Import benchmark (issue 2, item 11): a generated CSV of RECOUP_BENCH_ROWS
+ * invoices (default 1,000,000) imported by sqlite3's own `.import --csv` into a
+ * bare table, then by recoup_import_csv() into a fresh book (validation, change
+ * log and all), in the same run. The ratio of the two speeds is the figure;
+ * the target is at least 0.5.
+ */
+
+typedef struct
+{
+  gint64  start;
+  gint64  validated;
+  gint64  last_row;    /* the last progress report of the writing pass */
+  guint64 file_len;
+} Timing;
+
+static void
+progress_cb (guint64  done,
+             guint64  total,
+             gpointer user_data)
+{
+  Timing *t = user_data;
+
+  if (t->validated == 0 && done >= t->file_len)
+    t->validated = g_get_monotonic_time ();
+  else if (t->validated != 0 && done < total)
+    t->last_row = g_get_monotonic_time ();
+}
+
+static gint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gint64) st.st_size : 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *env_rows = g_getenv ("RECOUP_BENCH_ROWS");
+  guint rows = env_rows != NULL ? (guint) g_ascii_strtoull (env_rows, NULL, 10) : 1000000;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL, *csv = NULL, *bare = NULL, *book_path = NULL, *wal = NULL;
+  g_autofree char *sqlite3 = g_find_program_in_path ("sqlite3");
+  g_autofree char *import_cmd = NULL, *out = NULL, *err = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupImportReport) report = NULL;
+  Timing timing = { 0 };
+  gint64 t0, t1;
+  double gen_s, sqlite_s, recoup_s, validate_s;
+  double sqlite_rate, recoup_rate;
+  gint64 db_size, wal_size, n_accounts;
+  int status = 0;
+
+  if (rows == 0)
+    rows = 1000000;
+  if (sqlite3 == NULL)
+    {
+      printf ("1..0 # SKIP the sqlite3 program is not installed (apt-get install sqlite3)\n");
+      return 0;
+    }
+
+  dir = g_dir_make_tmp ("recoup-bench-XXXXXX", &error);
+  g_assert_no_error (error);
+  csv = g_build_filename (dir, "invoices.csv", NULL);
+  bare = g_build_filename (dir, "bare.sqlite", NULL);
+  book_path = g_build_filename (dir, "book.recoup", NULL);
+
+  t0 = g_get_monotonic_time ();
+  if (!recoup_demo_write_csv (csv, rows, 42, "2026-11-24", &error))
+    g_error ("generating the CSV: %s", error->message);
+  t1 = g_get_monotonic_time ();
+  gen_s = (double) (t1 - t0) / 1e6;
+  printf ("# generated %u invoices, %.1f MB, in %.2f s\n", rows,
+          (double) file_size (csv) / 1e6, gen_s);
+
+  /* sqlite3's .import into a bare table (created from the header line). */
+  import_cmd = g_strdup_printf (".import --csv '%s' invoices", csv);
+  {
+    const char *sargv[] = { sqlite3, bare, import_cmd, NULL };
+
+    t0 = g_get_monotonic_time ();
+    if (!g_spawn_sync (NULL, (char **) sargv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                       &status, &error))
+      g_error ("running sqlite3: %s", error->message);
+    t1 = g_get_monotonic_time ();
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+      g_error ("sqlite3 .import failed: %s", err);
+  }
+  sqlite_s = (double) (t1 - t0) / 1e6;
+  g_assert_cmpint (test_query_int (bare, "SELECT count(*) FROM invoices"), ==, rows);
+
+  /* Recoup: a fresh book with the laptop default (synchronous=FULL). */
+  book = recoup_book_open (book_path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GMappedFile) map = g_mapped_file_new (csv, FALSE, NULL);
+    timing.file_len = g_mapped_file_get_length (map);
+  }
+  timing.start = t0 = g_get_monotonic_time ();
+  if (!recoup_import_csv (book, csv, RECOUP_IMPORT_DEFAULT, progress_cb, &timing, NULL, &report, &error))
+    g_error ("recoup import failed: %s", error->message);
+  t1 = g_get_monotonic_time ();
+  recoup_s = (double) (t1 - t0) / 1e6;
+  validate_s = timing.validated > 0 ? (double) (timing.validated - t0) / 1e6 : 0;
+  g_assert_cmpuint (report->invoices_created, ==, rows);
+
+  if (!recoup_book_exec (book, "PRAGMA wal_checkpoint(TRUNCATE)", &error))
+    g_error ("checkpoint: %s", error->message);
+  n_accounts = test_query_int (book_path, "SELECT count(*) FROM accounts");
+  g_clear_object (&book);
+  wal = g_strconcat (book_path, "-wal", NULL);
+  db_size = file_size (book_path);
+  wal_size = file_size (wal);
+
+  sqlite_rate = rows / sqlite_s;
+  recoup_rate = rows / recoup_s;
+  printf ("# sqlite3 .import --csv (bare table): %.2f s, %.0f invoices/s\n", sqlite_s, sqlite_rate);
+  printf ("# recoup import (validated, change log, fresh book): %.2f s (validation %.2f s, writing %.2f s "
+          "of which the commit with its derived-data refresh took about %.2f s), %.0f invoices/s\n",
+          recoup_s, validate_s, recoup_s - validate_s,
+          timing.last_row > 0 ? (double) (t1 - timing.last_row) / 1e6 : 0.0, recoup_rate);
+  printf ("# ratio recoup/sqlite3: %.2f (target >= 0.5)\n", recoup_rate / sqlite_rate);
+  printf ("# book size after checkpoint: %.1f MB (db %" G_GINT64_FORMAT " + wal %" G_GINT64_FORMAT
+          " bytes) for %" G_GINT64_FORMAT " accounts and %u invoices; %.0f bytes per account\n",
+          (double) (db_size + wal_size) / 1e6, db_size, wal_size, n_accounts, rows,
+          (double) (db_size + wal_size) / (double) MAX (n_accounts, 1));
+  printf ("1..1\nok 1 /recoup/bench/import %u invoices ratio %.2f\n", rows, recoup_rate / sqlite_rate);
+
+  if (g_getenv ("RECOUP_BENCH_KEEP") != NULL)
+    printf ("# kept %s\n", dir);
+  else
+    test_remove_tree (dir);
+  return 0;
+}

@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-test-app"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "recoup-window.h"
+#ifdef HAVE_RECOUP_GUARD
+#include "recoup-guard.h"
+#endif
+#ifdef HAVE_RECOUP_WORKLIST
+#include "recoup-worklist.h"
+#endif
+
+/*
+ * UI tests: the real window, driven through its actions and widgets under
+ * Xvfb; every change is asserted in the book through a separate connection.
+ */
+
+typedef struct
+{
+  char                *dir;
+  char                *path;
+  RecoupWindow        *window;
+  RecoupWorklistModel *model;
+} Fixture;
+
+static const struct { const char *ref; const char *name; gint64 amount; const char *due; const char *phone; } accounts[] = {
+  { "A-100", "Ada Lovelace Ltd", 250000, "2026-06-01", "+15555550100" },
+  { "A-200", "Babbage & Sons", 120000, "2026-09-15", "+15555550200" },
+  { "A-300", "Curie Chemicals", 98000, "2026-10-30", "+15555550300" },
+  { "A-400", "Dirac Delivery", 5000, "2026-11-20", "+15555550400" },
+};
+
+static void
+wait_for (gboolean (*cond) (Fixture *), Fixture *f, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!cond (f))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+list_ready (Fixture *f)
+{
+  return !recoup_worklist_model_is_loading (f->model)
+         && g_list_model_get_n_items (G_LIST_MODEL (f->model)) > 0;
+}
+
+static GtkWidget *
+find_named (GtkWidget  *widget,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupSession) session = NULL;
+
+  f->dir = g_dir_make_tmp ("recoup-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "test.recoup", NULL);
+
+  book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+#ifdef HAVE_RECOUP_GUARD
+  /* Tests run at any hour: the lawful hours are the whole day here; every
+   * other rule stays on. */
+  g_assert_true (recoup_guard_set_profile (book, "custom", &error));
+  g_assert_true (recoup_guard_set_rule (book, "hours_start", "00:00", &error));
+  g_assert_true (recoup_book_set_setting (book, "guard.hours_end", "1440", &error));
+  g_assert_no_error (error);
+#endif
+  for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
+    {
+      RecoupAccountSpec spec = { 0 };
+      RecoupInvoiceSpec inv = { 0 };
+      g_autofree char *id = NULL;
+      g_autofree char *invoice_id = NULL;
+      g_autofree char *contact_id = NULL;
+      g_autofree char *inv_ref = g_strdup_printf ("INV-%s", accounts[i].ref);
+
+      spec.ref = accounts[i].ref;
+      spec.name = accounts[i].name;
+      spec.currency = "USD";
+      spec.timezone = "America/Chicago";
+      id = recoup_account_create (book, &spec, &error);
+      g_assert_no_error (error);
+      inv.account_id = id;
+      inv.ref = inv_ref;
+      inv.issue_date = "2026-05-01";
+      inv.due_date = accounts[i].due;
+      inv.amount = accounts[i].amount;
+      inv.currency = "USD";
+      invoice_id = recoup_invoice_add (book, &inv, &error);
+      g_assert_no_error (error);
+      contact_id = recoup_contact_add (book, id, RECOUP_CONTACT_PHONE, accounts[i].phone, "mobile", TRUE, &error);
+      g_assert_no_error (error);
+    }
+  g_clear_object (&book);
+
+  if (g_strcmp0 (data, "collector") == 0)
+    {
+      g_autoptr(RecoupBook) users = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+      g_autofree char *carla = NULL;
+
+      g_assert_no_error (error);
+      /* A collector who may give up to 10% and plans of up to 6 installments. */
+      carla = recoup_user_add (users, "Carla", "collector", 1000, 6, FALSE, &error);
+      g_assert_no_error (error);
+    }
+  session = recoup_session_new (f->path, &error);
+  g_assert_no_error (error);
+  if (g_strcmp0 (data, "collector") == 0)
+    {
+      g_assert_true (recoup_session_set_user (session, "Carla", &error));
+      g_assert_no_error (error);
+    }
+  f->model = recoup_worklist_model_new (f->path, &error);
+  g_assert_no_error (error);
+  f->window = recoup_window_new (NULL, session, f->model);
+  gtk_window_present (GTK_WINDOW (f->window));
+  wait_for (list_ready, f, "the worklist");
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_clear_object (&f->model);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_unlink (f->path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+static guint expected_loads;
+
+static gboolean
+account_loaded (Fixture *f)
+{
+  return recoup_window_get_n_loads (f->window) >= expected_loads
+         && recoup_window_get_dialog (f->window) == NULL;
+}
+
+static gboolean
+item_loaded (Fixture *f)
+{
+  g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+
+  return recoup_account_item_get_loaded (item);
+}
+
+/* Picks the top row and waits for its account page. */
+static char *
+pick_top (Fixture *f)
+{
+  g_autoptr(RecoupAccountItem) item = NULL;
+
+  wait_for (item_loaded, f, "the first page");
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, 0);
+  wait_for (account_loaded, f, "the account page");
+  g_assert_cmpstr (recoup_window_get_account_id (f->window), ==, recoup_account_item_get_id (item));
+  return g_strdup (recoup_account_item_get_id (item));
+}
+
+static RecoupBook *
+open_check_book (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupBook *book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+
+  g_assert_no_error (error);
+  return book;
+}
+
+static void
+test_worklist_order (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  RecoupAccountData *d = recoup_window_get_account_data (f->window);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, G_N_ELEMENTS (accounts));
+#ifdef HAVE_RECOUP_WORKLIST
+  {
+    /* The top row is core's worklist's first account (nothing is blocked here). */
+    g_autoptr(RecoupBook) book = open_check_book (f);
+    RecoupWorklistFilter filter = { 0 };
+    g_autoptr(RecoupWorklist) wl = NULL;
+    g_autoptr(GError) error = NULL;
+
+    filter.limit = 10;
+    wl = recoup_worklist_build (book, &filter, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (wl->items->len, >, 0);
+    g_assert_cmpstr (((RecoupWorklistItem *) g_ptr_array_index (wl->items, 0))->account_id, ==, id);
+  }
+#else
+  /* The largest balance comes first. */
+  g_assert_cmpstr (d->account->ref, ==, "A-100");
+#endif
+  for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
+    if (g_str_equal (accounts[i].ref, d->account->ref))
+      g_assert_cmpint (d->aging.total, ==, accounts[i].amount);
+  g_assert_cmpuint (d->contacts->len, ==, 1);
+  g_assert_cmpuint (d->invoices->len, ==, 1);
+}
+
+static void
+test_log_contact (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GPtrArray) acts = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupActivity *act;
+  GtkWindow *dialog;
+  GtkWidget *outcome, *notes, *save;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (dialog)), ==, "log-contact");
+  outcome = find_named (GTK_WIDGET (dialog), "outcome");
+  notes = find_named (GTK_WIDGET (dialog), "notes");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  g_assert_nonnull (outcome);
+  g_assert_nonnull (notes);
+  g_assert_nonnull (save);
+  /* index 0 is "no outcome"; 1 is right-party */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (outcome), 1);
+  gtk_editable_set_text (GTK_EDITABLE (notes), "Spoke to the owner, will pay Friday");
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the logged contact");
+
+  book = open_check_book (f);
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 1);
+  act = g_ptr_array_index (acts, 0);
+  g_assert_cmpstr (act->channel, ==, "call");
+  g_assert_cmpstr (act->outcome, ==, "right-party");
+  g_assert_cmpstr (act->contact, ==,
+                   ((RecoupContactPoint *) g_ptr_array_index (recoup_window_get_account_data (f->window)->contacts, 0))->value);
+  g_assert_cmpstr (act->notes, ==, "Spoke to the owner, will pay Friday");
+  /* The page shows it. */
+  g_assert_cmpuint (recoup_window_get_account_data (f->window)->activities->len, ==, 1);
+
+#ifdef HAVE_RECOUP_PROMISE
+  {
+    g_autoptr(GPtrArray) promises = NULL;
+    GtkWidget *promise, *amount, *date;
+
+    /* A call that ends in a promise to pay: both are written together. */
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+    dialog = recoup_window_get_dialog (f->window);
+    save = find_named (GTK_WIDGET (dialog), "save");
+    promise = find_named (GTK_WIDGET (dialog), "promise");
+    amount = find_named (GTK_WIDGET (dialog), "amount");
+    date = find_named (GTK_WIDGET (dialog), "date");
+    /* A second call within 7 days of a conversation is blocked (regf), so
+     * this one is a visit. */
+    adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "channel")), 1);
+    adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (promise), TRUE);
+    g_assert_false (gtk_widget_get_sensitive (save));   /* no amount yet */
+    gtk_editable_set_text (GTK_EDITABLE (amount), "1O0.00");  /* a letter O */
+    g_assert_false (gtk_widget_get_sensitive (save));
+    gtk_editable_set_text (GTK_EDITABLE (amount), "100.00");
+    gtk_editable_set_text (GTK_EDITABLE (date), "2026-12-01");
+    g_assert_true (gtk_widget_get_sensitive (save));
+    expected_loads = recoup_window_get_n_loads (f->window) + 1;
+    g_signal_emit_by_name (save, "clicked");
+    wait_for (account_loaded, f, "the promise");
+    promises = recoup_promise_list (book, id, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (promises->len, ==, 1);
+    g_assert_cmpint (((RecoupPromise *) g_ptr_array_index (promises, 0))->amount, ==, 10000);
+    g_assert_cmpstr (((RecoupPromise *) g_ptr_array_index (promises, 0))->due_date, ==, "2026-12-01");
+    g_clear_pointer (&acts, g_ptr_array_unref);
+    acts = recoup_activity_list (book, id, 10, &error);
+    g_assert_cmpuint (acts->len, ==, 2);
+    g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->outcome, ==, "right-party");
+  }
+#endif
+}
+
+static void
+test_payment (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWindow *dialog;
+  GtkWidget *amount, *save, *error_label, *date;
+  gint64 balance = 0;
+  RecoupAccountData *d;
+  const char *payment_id = NULL;
+  gint64 start = recoup_window_get_account_data (f->window)->aging.total;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_nonnull (dialog);
+  amount = find_named (GTK_WIDGET (dialog), "amount");
+  date = find_named (GTK_WIDGET (dialog), "date");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  error_label = find_named (GTK_WIDGET (dialog), "error");
+
+  /* Nothing typed: Save disabled. */
+  g_assert_false (gtk_widget_get_sensitive (save));
+
+  /* Letters: the field says what is wrong and Save stays disabled. */
+  gtk_editable_set_text (GTK_EDITABLE (amount), "12abc");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_true (gtk_widget_has_css_class (amount, "error"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "Amount"));
+
+  /* A date that does not exist. */
+  gtk_editable_set_text (GTK_EDITABLE (amount), "300.00");
+  gtk_editable_set_text (GTK_EDITABLE (date), "2026-02-30");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (date, "error"));
+  gtk_editable_set_text (GTK_EDITABLE (date), "2026-11-20");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_get_visible (error_label));
+
+  /* Clicking while invalid changes nothing. */
+  book = open_check_book (f);
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, start);
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the recorded payment");
+
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (balance, ==, start - 30000);
+  d = recoup_window_get_account_data (f->window);
+  g_assert_cmpint (d->aging.total, ==, start - 30000);
+
+  /* Reverse it through the ledger row's action and the confirmation. */
+  for (guint i = 0; i < d->ledger->len; i++)
+    {
+      RecoupLedgerEntry *e = g_ptr_array_index (d->ledger, i);
+
+      if (g_strcmp0 (e->kind, "payment") == 0)
+        payment_id = e->id;
+    }
+  g_assert_nonnull (payment_id);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reverse-entry", "s", payment_id);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "reverse");
+  gtk_window_destroy (dialog);
+  wait_for (account_loaded, f, "the reversal");
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, start);
+}
+
+#ifdef HAVE_RECOUP_GUARD
+static gboolean
+dialog_error_shown (Fixture *f)
+{
+  return recoup_window_get_last_error (f->window) != NULL;
+}
+
+/* An account that asked to cease communication: the dialog shows the block
+ * and Save stays disabled; a forced write is refused by core's verdict. */
+static void
+test_guard_blocks (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GPtrArray) acts = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWindow *dialog;
+  GtkWidget *save, *verdict, *override, *notes;
+
+  id = pick_top (f);
+
+  /* The dialog opens while the call is allowed ... */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  notes = find_named (GTK_WIDGET (dialog), "notes");
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  /* ... then the debtor asks to cease communication (another device). The
+   * guard decides when the contact is written: refused, nothing logged. */
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "1", &error));
+  g_assert_no_error (error);
+  gtk_editable_set_text (GTK_EDITABLE (notes), "should not be logged");
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (dialog_error_shown, f, "the refusal");
+  g_assert_nonnull (strstr (recoup_window_get_last_error (f->window), "blocks"));
+  g_assert_true (recoup_window_get_dialog (f->window) == dialog);
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 0);
+  g_clear_pointer (&acts, g_ptr_array_unref);
+  gtk_window_destroy (dialog);
+
+  /* Reopened, the dialog shows the block before the user starts. */
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the reloaded account");
+  g_assert_true (recoup_window_get_account_data (f->window)->account->cease_communication);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  verdict = find_named (GTK_WIDGET (dialog), "verdict");
+  override = find_named (GTK_WIDGET (dialog), "override");
+  notes = find_named (GTK_WIDGET (dialog), "notes");
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (verdict)), "Blocked"));
+  g_assert_false (gtk_widget_get_sensitive (save));
+
+  if (recoup_account_data_get_verdict (recoup_window_get_account_data (f->window), "call")->may_override)
+    {
+      /* The user's role may override: only with a reason, and it is recorded. */
+      g_assert_true (gtk_widget_get_visible (override));
+      gtk_editable_set_text (GTK_EDITABLE (notes), "debtor asked us to call about the payoff");
+      g_assert_false (gtk_widget_get_sensitive (save));
+      gtk_editable_set_text (GTK_EDITABLE (override), "Debtor's written request to call");
+      g_assert_true (gtk_widget_get_sensitive (save));
+      expected_loads = recoup_window_get_n_loads (f->window) + 1;
+      g_signal_emit_by_name (save, "clicked");
+      wait_for (account_loaded, f, "the overridden contact");
+      acts = recoup_activity_list (book, id, 10, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (acts->len, ==, 1);
+      g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->override_reason, ==,
+                       "Debtor's written request to call");
+      return;
+    }
+  g_assert_false (gtk_widget_get_visible (override));
+  gtk_window_destroy (dialog);
+}
+#endif
+
+#ifdef HAVE_RECOUP_OFFER
+static void
+make_offer (Fixture    *f,
+            guint       kind,
+            const char *discount,
+            const char *installments)
+{
+  GtkWindow *dialog;
+  GtkWidget *save;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.make-offer", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (dialog)), ==, "make-offer");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "kind")), kind);
+  /* Letters in the discount: Save stays disabled. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "discount")), "ten");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "discount")), discount);
+  if (installments != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "installments")), installments);
+  g_assert_true (gtk_widget_get_sensitive (save));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the saved offer");
+}
+
+/* A collector's offer within their limits is ready to send; one beyond them
+ * waits for the owner's approval. */
+static void
+test_offers (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GPtrArray) offers = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupOffer *o;
+
+  make_offer (f, 1, "5", "6");
+  make_offer (f, 0, "40", NULL);
+
+  offers = recoup_offer_list (book, id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (offers->len, ==, 2);
+  o = g_ptr_array_index (offers, 0);
+  g_assert_cmpint (o->kind, ==, RECOUP_OFFER_PLAN);
+  g_assert_cmpint (o->installments, ==, 6);
+  g_assert_cmpint (o->discount_bp, ==, 500);
+  g_assert_false (o->needs_approval);
+  g_assert_cmpstr (o->created_by_name, ==, "Carla");
+  o = g_ptr_array_index (offers, 1);
+  g_assert_cmpint (o->kind, ==, RECOUP_OFFER_SETTLEMENT);
+  g_assert_cmpint (o->discount_bp, ==, 4000);
+  g_assert_true (o->needs_approval);
+  g_assert_false (o->approved);
+  /* The page lists both. */
+  g_assert_cmpuint (recoup_window_get_account_data (f->window)->offers->len, ==, 2);
+}
+#endif
+
+/* Edits: a contact point opted out, a dispute opened; both land in the book. */
+static void
+test_opt_out_and_dispute (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupContactPoint *cp = g_ptr_array_index (recoup_window_get_account_data (f->window)->contacts, 0);
+
+  g_assert_false (cp->opted_out);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp->id, TRUE);
+  wait_for (account_loaded, f, "the opt-out");
+  contacts = recoup_contact_list (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_true (((RecoupContactPoint *) g_ptr_array_index (contacts, 0))->opted_out);
+
+#ifdef HAVE_RECOUP_DISPUTE
+  {
+    g_autoptr(GPtrArray) disputes = NULL;
+    GtkWindow *dialog;
+    GtkWidget *save, *reason;
+
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.open-dispute", NULL);
+    dialog = recoup_window_get_dialog (f->window);
+    save = find_named (GTK_WIDGET (dialog), "save");
+    reason = find_named (GTK_WIDGET (dialog), "reason");
+    /* An empty reason: Save stays disabled. */
+    g_assert_false (gtk_widget_get_sensitive (save));
+    gtk_editable_set_text (GTK_EDITABLE (reason), "   ");
+    g_assert_false (gtk_widget_get_sensitive (save));
+    gtk_editable_set_text (GTK_EDITABLE (reason), "Goods never delivered");
+    g_assert_true (gtk_widget_get_sensitive (save));
+    expected_loads = recoup_window_get_n_loads (f->window) + 1;
+    g_signal_emit_by_name (save, "clicked");
+    wait_for (account_loaded, f, "the dispute");
+    disputes = recoup_dispute_list (book, id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (disputes->len, ==, 1);
+    g_assert_cmpstr (((RecoupDispute *) g_ptr_array_index (disputes, 0))->reason, ==, "Goods never delivered");
+    g_assert_cmpstr (((RecoupDispute *) g_ptr_array_index (disputes, 0))->status, ==, "open");
+  }
+#endif
+}
+
+#ifdef HAVE_RECOUP_IMPORT
+static guint expected_imports;
+
+static gboolean
+import_done (Fixture *f)
+{
+  return recoup_window_get_n_imports (f->window) >= expected_imports
+         && !recoup_worklist_model_is_loading (f->model);
+}
+
+static gboolean
+import_failed (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (dialog)), "import-failed") == 0;
+}
+
+/* A good file adds its accounts to the worklist; a bad one imports nothing
+ * and says which lines are wrong. */
+static void
+test_import (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *good = g_build_filename (g_getenv ("RECOUP_TEST_DATA"), "import", "good-comma.csv", NULL);
+  g_autofree char *bad = g_build_filename (g_getenv ("RECOUP_TEST_DATA"), "import", "bad-amounts.csv", NULL);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acme = NULL;
+  guint before = g_list_model_get_n_items (G_LIST_MODEL (f->model));
+  gint64 changes;
+
+  expected_imports = recoup_window_get_n_imports (f->window) + 1;
+  recoup_window_import_file (f->window, good);
+  wait_for (import_done, f, "the import");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), >, before);
+  acme = recoup_account_resolve (book, "C-100", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (acme);
+
+  changes = recoup_book_count_changes (book);
+  recoup_window_import_file (f->window, bad);
+  wait_for (import_failed, f, "the import error");
+  g_assert_nonnull (strstr (recoup_window_get_last_error (f->window), "bad-amounts.csv:2"));
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  gtk_window_destroy (recoup_window_get_dialog (f->window));
+}
+#endif
+
+static gboolean
+search_done (Fixture *f)
+{
+  return !recoup_worklist_model_is_loading (f->model)
+         && g_list_model_get_n_items (G_LIST_MODEL (f->model)) == 1;
+}
+
+static void
+test_search (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(RecoupAccountItem) item = NULL;
+
+  recoup_worklist_model_set_search (f->model, "curie");
+  wait_for (search_done, f, "a search by name");
+  wait_for (item_loaded, f, "the search result");
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+  g_assert_cmpstr (recoup_account_item_get_name (item), ==, "Curie Chemicals");
+  g_clear_object (&item);
+
+  recoup_worklist_model_set_search (f->model, "+15555550200");
+  wait_for (search_done, f, "a search by phone");
+  wait_for (item_loaded, f, "the search result");
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+  g_assert_cmpstr (recoup_account_item_get_name (item), ==, "Babbage & Sons");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      /* UI tests need a display: run them as `xvfb-run -a meson test --suite ui`. */
+      g_print ("1..0 # SKIP no display (use xvfb-run)\n");
+      return 0;
+    }
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add ("/recoup/app/worklist/order", Fixture, NULL, fixture_set_up, test_worklist_order, fixture_tear_down);
+  g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
+  g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);
+#ifdef HAVE_RECOUP_GUARD
+  g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);
+#endif
+#ifdef HAVE_RECOUP_OFFER
+  g_test_add ("/recoup/app/offer/limits", Fixture, "collector", fixture_set_up, test_offers, fixture_tear_down);
+#endif
+#ifdef HAVE_RECOUP_IMPORT
+  g_test_add ("/recoup/app/import/csv", Fixture, NULL, fixture_set_up, test_import, fixture_tear_down);
+#endif
+  g_test_add ("/recoup/app/account/opt-out-dispute", Fixture, NULL, fixture_set_up, test_opt_out_and_dispute, fixture_tear_down);
+  return g_test_run ();
+}

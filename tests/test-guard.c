@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "recoup-test-util.h"
+
+/* The compliance guard at the edges of every rule. */
+
+typedef struct
+{
+  TestBook tb;
+  char    *account;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *zone = data;
+  RecoupAccountSpec spec = { .ref = "G-1", .name = "Guarded Debtor", .currency = "USD",
+                             .timezone = zone };
+  g_autofree char *cp = NULL;
+
+  test_book_open (&f->tb);
+  f->account = recoup_account_create (f->tb.book, &spec, &error);
+  g_assert_no_error (error);
+  cp = recoup_contact_add (f->tb.book, f->account, RECOUP_CONTACT_PHONE, "+12125550100", "mobile", TRUE, &error);
+  g_assert_no_error (error);
+  g_free (recoup_contact_add (f->tb.book, f->account, RECOUP_CONTACT_EMAIL, "debtor@example.com", "", TRUE, &error));
+  g_assert_no_error (error);
+  g_free (recoup_contact_add (f->tb.book, f->account, RECOUP_CONTACT_ADDRESS, "1 Main St, Springfield", "", TRUE, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_free (f->account);
+  test_book_close (&f->tb);
+}
+
+static gint64
+instant (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 ms = 0;
+
+  g_assert_true (recoup_instant_parse (text, &ms, &error));
+  g_assert_no_error (error);
+  return ms;
+}
+
+static RecoupGuardVerdict *
+check (Fixture    *f,
+       const char *channel,
+       const char *at)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupGuardVerdict *v = NULL;
+
+  g_assert_true (recoup_guard_check (f->tb.book, f->account, channel, instant (at), NULL, &v, &error));
+  g_assert_no_error (error);
+  return v;
+}
+
+static gboolean
+has_reason (RecoupGuardVerdict *v,
+            const char         *code)
+{
+  for (guint i = 0; i < v->reasons->len; i++)
+    if (g_strcmp0 (((RecoupGuardReason *) g_ptr_array_index (v->reasons, i))->code, code) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+assert_verdict (Fixture           *f,
+                const char        *channel,
+                const char        *at,
+                RecoupVerdictKind  expected,
+                const char        *code)
+{
+  g_autoptr(RecoupGuardVerdict) v = check (f, channel, at);
+
+  if (v->verdict != expected)
+    {
+      for (guint i = 0; i < v->reasons->len; i++)
+        g_printerr ("# %s: %s\n", ((RecoupGuardReason *) v->reasons->pdata[i])->code,
+                    ((RecoupGuardReason *) v->reasons->pdata[i])->text);
+      g_error ("%s at %s: expected %s, got %s", channel, at, recoup_verdict_to_string (expected),
+               recoup_verdict_to_string (v->verdict));
+    }
+  if (code != NULL)
+    g_assert_true (has_reason (v, code));
+  if (expected == RECOUP_VERDICT_ALLOWED)
+    g_assert_cmpuint (v->reasons->len, ==, 0);
+}
+
+static void
+log_contact (Fixture    *f,
+             const char *channel,
+             const char *outcome,
+             const char *at)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec spec = { .account_id = f->account, .channel = channel, .outcome = outcome,
+                              .at = instant (at) };
+  g_autofree char *id = recoup_activity_log (f->tb.book, &spec, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+}
+
+static void
+set_field (Fixture    *f,
+           const char *field,
+           const char *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_account_set (f->tb.book, f->account, field, value, &error));
+  g_assert_no_error (error);
+}
+
+/* 08:00 to 21:00 the debtor's local time: 20:59 yes, 21:00 no, 07:59 no, 08:00 yes. */
+static void
+test_hours (Fixture       *f,
+            gconstpointer  data)
+{
+  assert_verdict (f, "call", "2026-06-10T20:59:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-06-10T21:00:00-04:00", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  assert_verdict (f, "call", "2026-06-10T07:59:59-04:00", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  assert_verdict (f, "call", "2026-06-10T08:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "sms", "2026-06-11T01:30:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  assert_verdict (f, "email", "2026-06-11T01:30:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  /* Letters are not sent "at" an hour. */
+  assert_verdict (f, "letter", "2026-06-11T06:00:00Z", RECOUP_VERDICT_ALLOWED, NULL);
+}
+
+/* New York springs forward on 2026-03-08 and falls back on 2026-11-01: the
+ * same UTC time is a different local hour on either side. */
+static void
+test_dst_new_york (Fixture       *f,
+                   gconstpointer  data)
+{
+  /* 12:30Z is 07:30 EST on the 7th but 08:30 EDT on the 8th. */
+  assert_verdict (f, "call", "2026-03-07T12:30:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  assert_verdict (f, "call", "2026-03-08T12:30:00Z", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-03-08T11:59:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 07:59 EDT */
+  assert_verdict (f, "call", "2026-03-08T12:00:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 08:00 EDT */
+  /* Evening of the 8th (EDT): 20:59 vs 21:00. */
+  assert_verdict (f, "call", "2026-03-09T00:59:00Z", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-03-09T01:00:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  /* Evening of the 7th (EST): 01:30Z is still 20:30. */
+  assert_verdict (f, "call", "2026-03-08T01:30:00Z", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-03-08T02:00:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+
+  /* Fall back: 12:30Z is 08:30 EDT on 10-31 but 07:30 EST on 11-01. */
+  assert_verdict (f, "call", "2026-10-31T12:30:00Z", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-11-01T12:30:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  assert_verdict (f, "call", "2026-11-01T12:59:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 07:59 EST */
+  assert_verdict (f, "call", "2026-11-01T13:00:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 08:00 EST */
+  assert_verdict (f, "call", "2026-11-02T01:59:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 20:59 EST */
+  assert_verdict (f, "call", "2026-11-02T02:00:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 21:00 EST */
+}
+
+static void
+test_dst_berlin (Fixture       *f,
+                 gconstpointer  data)
+{
+  /* Berlin: CET (+1) until 2026-03-29 02:00, then CEST (+2); back on 2026-10-25. */
+  assert_verdict (f, "call", "2026-03-28T06:59:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 07:59 CET */
+  assert_verdict (f, "call", "2026-03-28T07:00:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 08:00 CET */
+  assert_verdict (f, "call", "2026-03-29T05:59:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 07:59 CEST */
+  assert_verdict (f, "call", "2026-03-29T06:00:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 08:00 CEST */
+  assert_verdict (f, "call", "2026-03-29T18:59:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 20:59 CEST */
+  assert_verdict (f, "call", "2026-03-29T19:00:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 21:00 CEST */
+  assert_verdict (f, "call", "2026-10-25T19:59:00Z", RECOUP_VERDICT_ALLOWED, NULL);             /* 20:59 CET */
+  assert_verdict (f, "call", "2026-10-25T20:00:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");  /* 21:00 CET */
+}
+
+/* The collector's own zone (process TZ, offset of the time given) never matters. */
+static void
+test_different_zones (Fixture       *f,
+                      gconstpointer  data)
+{
+  /* A collector in New York at 20:30 reaches Los Angeles at 17:30: fine. */
+  assert_verdict (f, "call", "2026-06-10T20:30:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  /* At 10:30 in New York it is 07:30 in Los Angeles: too early. */
+  assert_verdict (f, "call", "2026-06-10T10:30:00-04:00", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  /* A collector in Tokyo: 2026-06-11 09:00 JST is 17:00 in Los Angeles. */
+  g_setenv ("TZ", "Asia/Tokyo", TRUE);
+  tzset ();
+  assert_verdict (f, "call", "2026-06-11T09:00:00+09:00", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-06-11T00:00:00+09:00", RECOUP_VERDICT_ALLOWED, NULL);  /* 08:00 PDT */
+  assert_verdict (f, "call", "2026-06-10T23:59:00+09:00", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  g_setenv ("TZ", "UTC", TRUE);
+  tzset ();
+}
+
+/* More than 7 call attempts in 7 consecutive days: the 8th is blocked. */
+static void
+test_call_frequency (Fixture       *f,
+                     gconstpointer  data)
+{
+  /* An attempt a day from 2026-06-04 to 2026-06-09 (six), local 10:00 EDT. */
+  for (int d = 4; d <= 9; d++)
+    {
+      g_autofree char *at = g_strdup_printf ("2026-06-%02dT10:00:00-04:00", d);
+      log_contact (f, "call", "no-answer", at);
+    }
+  set_field (f, "validation_notice_date", "2026-06-04");
+  /* The 7th attempt on 06-10 is allowed... */
+  assert_verdict (f, "call", "2026-06-10T09:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  log_contact (f, "call", "voicemail", "2026-06-10T09:00:00-04:00");
+  /* ...the 8th on the same day is not. */
+  assert_verdict (f, "call", "2026-06-10T15:00:00-04:00", RECOUP_VERDICT_BLOCKED, "call-frequency");
+  /* Texts are not calls. */
+  assert_verdict (f, "sms", "2026-06-10T15:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  /* On 06-11 the window is 06-05..06-11: six attempts, so a call is allowed. */
+  assert_verdict (f, "call", "2026-06-11T08:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  /* The window is the debtor's calendar days: 06-11 00:30 EDT (04:30Z) is day 06-11... */
+  assert_verdict (f, "call", "2026-06-11T04:30:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");
+  /* ...and 06-10 23:30 EDT is still 06-10, where seven attempts were made. */
+  {
+    g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-11T03:30:00Z");
+    g_assert_true (has_reason (v, "call-frequency"));
+  }
+}
+
+/* A telephone conversation: its day is day 1; calls are blocked through day 7
+ * and allowed on day 8. */
+static void
+test_conversation (Fixture       *f,
+                   gconstpointer  data)
+{
+  set_field (f, "validation_notice_date", "2026-06-01");
+  log_contact (f, "call", "right-party", "2026-06-01T10:00:00-04:00");
+  assert_verdict (f, "call", "2026-06-01T15:00:00-04:00", RECOUP_VERDICT_BLOCKED, "recent-conversation");
+  assert_verdict (f, "call", "2026-06-07T20:59:00-04:00", RECOUP_VERDICT_BLOCKED, "recent-conversation");  /* day 7 */
+  assert_verdict (f, "call", "2026-06-08T08:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);                   /* day 8 */
+  /* Other channels are not calls. */
+  assert_verdict (f, "email", "2026-06-03T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  /* A callback request is a conversation too. */
+  log_contact (f, "call", "callback-requested", "2026-06-09T10:00:00-04:00");
+  assert_verdict (f, "call", "2026-06-15T10:00:00-04:00", RECOUP_VERDICT_BLOCKED, "recent-conversation");
+  assert_verdict (f, "call", "2026-06-16T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  /* A voicemail is not. */
+  log_contact (f, "call", "voicemail", "2026-06-16T10:00:00-04:00");
+  assert_verdict (f, "call", "2026-06-17T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+}
+
+static void
+test_unknown_zone (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  assert_verdict (f, "call", "2026-06-10T15:00:00Z", RECOUP_VERDICT_BLOCKED, "timezone-unknown");
+  assert_verdict (f, "sms", "2026-06-10T15:00:00Z", RECOUP_VERDICT_BLOCKED, "timezone-unknown");
+  assert_verdict (f, "email", "2026-06-10T15:00:00Z", RECOUP_VERDICT_WARN, "timezone-unknown");
+  assert_verdict (f, "letter", "2026-06-10T15:00:00Z", RECOUP_VERDICT_ALLOWED, NULL);
+
+  /* The book chooses the business's zone: a warning, and its hours apply. */
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "business_timezone", "America/Chicago", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "unknown_zone", "business", &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "call", "2026-06-10T14:00:00Z", RECOUP_VERDICT_WARN, "timezone-unknown");      /* 09:00 CDT */
+  assert_verdict (f, "call", "2026-06-10T12:59:00Z", RECOUP_VERDICT_BLOCKED, "outside-hours");      /* 07:59 CDT */
+  {
+    g_autofree char *profile = recoup_book_get_setting (f->tb.book, "guard.profile");
+    /* The zone rules do not turn the profile custom. */
+    g_assert_null (profile);
+  }
+}
+
+static void
+test_cease_and_flags (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  set_field (f, "cease_communication", "yes");
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "cease-communication");
+  assert_verdict (f, "email", at, RECOUP_VERDICT_BLOCKED, "cease-communication");
+  assert_verdict (f, "visit", at, RECOUP_VERDICT_BLOCKED, "cease-communication");
+  assert_verdict (f, "letter", at, RECOUP_VERDICT_WARN, "cease-communication");
+  set_field (f, "cease_communication", "no");
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+
+  set_field (f, "attorney_represented", "yes");
+  assert_verdict (f, "letter", at, RECOUP_VERDICT_BLOCKED, "attorney-represented");
+  set_field (f, "attorney_represented", "no");
+  set_field (f, "bankruptcy", "yes");
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "bankruptcy");
+  set_field (f, "bankruptcy", "no");
+  set_field (f, "deceased", "yes");
+  assert_verdict (f, "email", at, RECOUP_VERDICT_BLOCKED, "deceased");
+}
+
+static void
+test_opt_outs (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  /* Per channel: no texts, calls still fine. */
+  g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "sms", TRUE, &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "sms", at, RECOUP_VERDICT_BLOCKED, "channel-opt-out");
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+  g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "sms", FALSE, &error));
+  assert_verdict (f, "sms", at, RECOUP_VERDICT_ALLOWED, NULL);
+
+  /* Per contact point: the only phone opted out blocks calls and texts. */
+  cps = recoup_contact_list (f->tb.book, f->account, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < cps->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (cps, i);
+      if (cp->kind == RECOUP_CONTACT_PHONE)
+        g_assert_true (recoup_contact_set_opted_out (f->tb.book, cp->id, TRUE, &error));
+    }
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+  assert_verdict (f, "sms", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+  assert_verdict (f, "email", at, RECOUP_VERDICT_ALLOWED, NULL);
+  /* A second, usable phone number makes calls possible again. */
+  g_free (recoup_contact_add (f->tb.book, f->account, RECOUP_CONTACT_PHONE, "+12125550199", "work", FALSE, &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+
+  /* Bad channel: an error, nothing changed. */
+  g_assert_false (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "pigeon", TRUE, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+}
+
+static void
+test_dispute (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dispute = NULL;
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  dispute = recoup_dispute_open (f->tb.book, f->account, NULL, "not my debt", &error);
+  g_assert_no_error (error);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "dispute-open");
+  assert_verdict (f, "email", at, RECOUP_VERDICT_BLOCKED, "dispute-open");
+  assert_verdict (f, "letter", at, RECOUP_VERDICT_WARN, "dispute-open");
+  g_assert_true (recoup_dispute_resolve (f->tb.book, dispute, FALSE, "verified", &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+}
+
+/* No validation notice within 5 days of the first communication: a warning. */
+static void
+test_validation_notice (Fixture       *f,
+                        gconstpointer  data)
+{
+  log_contact (f, "email", "sent", "2026-06-01T10:00:00-04:00");
+  assert_verdict (f, "email", "2026-06-06T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);   /* day 5 */
+  assert_verdict (f, "email", "2026-06-07T10:00:00-04:00", RECOUP_VERDICT_WARN, "validation-notice");
+  set_field (f, "validation_notice_date", "2026-06-02");
+  assert_verdict (f, "email", "2026-06-07T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+}
+
+static void
+test_profiles (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  set_field (f, "bankruptcy", "yes");
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "bankruptcy");
+  g_assert_true (recoup_guard_set_profile (f->tb.book, "first-party", &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+  /* Hours still apply to a first-party creditor. */
+  assert_verdict (f, "call", "2026-06-10T21:00:00-04:00", RECOUP_VERDICT_BLOCKED, "outside-hours");
+
+  /* Custom: the hours can change; the profile becomes custom. */
+  g_assert_true (recoup_guard_set_profile (f->tb.book, "regf", &error));
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "flags", "no", &error));
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "hours_end", "20:00", &error));
+  g_assert_no_error (error);
+  after = recoup_book_get_setting (f->tb.book, "guard.profile");
+  g_assert_cmpstr (after, ==, "custom");
+  assert_verdict (f, "call", "2026-06-10T19:59:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+  assert_verdict (f, "call", "2026-06-10T20:00:00-04:00", RECOUP_VERDICT_BLOCKED, "outside-hours");
+
+  /* Bad input changes nothing. */
+  before = recoup_book_get_setting (f->tb.book, "guard.profile");
+  {
+    gint64 changes = recoup_book_count_changes (f->tb.book);
+
+    g_assert_false (recoup_guard_set_profile (f->tb.book, "lenient", &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (recoup_guard_set_rule (f->tb.book, "hours_end", "9pm", &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (recoup_guard_set_rule (f->tb.book, "max_calls_7d", "-1", &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (recoup_guard_set_rule (f->tb.book, "business_timezone", "Mars/Olympus", &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_cmpint (recoup_book_count_changes (f->tb.book), ==, changes);
+  }
+  g_free (after);
+  after = recoup_book_get_setting (f->tb.book, "guard.profile");
+  g_assert_cmpstr (before, ==, after);
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupGuardVerdict *v = NULL;
+  gint64 ms = 0;
+
+  g_assert_false (recoup_guard_check (f->tb.book, f->account, "pigeon", 0, NULL, &v, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_null (v);
+  g_clear_error (&error);
+  g_assert_false (recoup_guard_check (f->tb.book, "no-such-account", "call", 0, NULL, &v, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (recoup_instant_parse ("2026-06-10 12:00", &ms, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+}
+
+/* Overrides are for users with can_override. */
+static void
+test_override_right (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupGuardVerdict) v1 = NULL, v2 = NULL;
+  g_autofree char *collector = recoup_user_add (f->tb.book, "Colin", "collector", 0, 0, FALSE, &error);
+  gint64 at = instant ("2026-06-10T22:00:00-04:00");
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_guard_check (f->tb.book, f->account, "call", at, NULL, &v1, &error));
+  g_assert_cmpint (v1->verdict, ==, RECOUP_VERDICT_BLOCKED);
+  g_assert_true (v1->may_override);     /* the book's owner */
+  g_assert_true (recoup_guard_check (f->tb.book, f->account, "call", at, collector, &v2, &error));
+  g_assert_false (v2->may_override);
+}
+
+/* The CLI: may-contact --json has exactly verdict and reasons; log refuses a
+ * blocked contact unless overridden, and records the override. */
+static void
+test_cli (Fixture       *f,
+          gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *obj;
+  int status = 0;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  g_clear_object (&f->tb.book);
+
+  {
+    const char *argv[] = { cli, "--book", f->tb.path, "--json", "may-contact", "G-1", "--channel", "call",
+                           "--at", "2026-06-10T21:00:00-04:00", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+    obj = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpuint (json_object_get_size (obj), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (obj, "verdict"), ==, "blocked");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj, "reasons")), >=, 1);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", f->tb.path, "may-contact", "G-1", "--channel", "pigeon", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+    g_assert_nonnull (strstr (err, "pigeon"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", f->tb.path, "may-contact", "G-1", "--channel", "call",
+                           "--at", "tomorrow at noon", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+    g_assert_nonnull (strstr (err, "ISO 8601"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", f->tb.path, "log", "G-1", "--channel", "call", "--outcome", "no-answer",
+                           "--at", "2026-06-10T21:30:00-04:00", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+    g_assert_nonnull (strstr (err, "outside-hours"));
+    g_assert_cmpint (test_query_int (f->tb.path, "SELECT count(*) FROM activities"), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", f->tb.path, "log", "G-1", "--channel", "call", "--outcome", "no-answer",
+                           "--at", "2026-06-10T21:30:00-04:00", "--override", "debtor asked for a late call", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_cmpint (test_query_int (f->tb.path,
+                                     "SELECT count(*) FROM activities WHERE override_reason = 'debtor asked for a late call'"),
+                     ==, 1);
+  }
+}
+
+/* The 7 days are the debtor's calendar days, across a DST change: a call at
+ * 23:30 EST on 03-02 is outside the window 03-03..03-09 (in UTC it would be
+ * 03-03 and count). */
+static void
+test_call_window_dst (Fixture       *f,
+                      gconstpointer  data)
+{
+  set_field (f, "validation_notice_date", "2026-03-01");
+  log_contact (f, "call", "no-answer", "2026-03-02T23:30:00-05:00");
+  for (int d = 3; d <= 7; d++)
+    {
+      g_autofree char *at = g_strdup_printf ("2026-03-%02dT10:00:00-05:00", d);
+      log_contact (f, "call", "no-answer", at);
+    }
+  log_contact (f, "call", "no-answer", "2026-03-08T10:00:00-04:00");
+  /* 03-08 (window 03-02..03-08): seven attempts, the eighth is blocked. */
+  assert_verdict (f, "call", "2026-03-08T15:00:00-04:00", RECOUP_VERDICT_BLOCKED, "call-frequency");
+  /* 03-09 (window 03-03..03-09): six attempts. */
+  assert_verdict (f, "call", "2026-03-09T08:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, zone, fn) g_test_add ("/recoup/core/guard/" path, Fixture, zone, fixture_setup, fn, fixture_teardown)
+  ADD ("hours", "America/New_York", test_hours);
+  ADD ("dst-new-york", "America/New_York", test_dst_new_york);
+  ADD ("dst-berlin", "Europe/Berlin", test_dst_berlin);
+  ADD ("different-zones", "America/Los_Angeles", test_different_zones);
+  ADD ("call-frequency", "America/New_York", test_call_frequency);
+  ADD ("call-window-dst", "America/New_York", test_call_window_dst);
+  ADD ("conversation", "America/New_York", test_conversation);
+  ADD ("unknown-zone", NULL, test_unknown_zone);
+  ADD ("cease-and-flags", "America/New_York", test_cease_and_flags);
+  ADD ("opt-outs", "America/New_York", test_opt_outs);
+  ADD ("dispute", "America/New_York", test_dispute);
+  ADD ("validation-notice", "America/New_York", test_validation_notice);
+  ADD ("profiles", "America/New_York", test_profiles);
+  ADD ("bad-input", "America/New_York", test_bad_input);
+  ADD ("override-right", "America/New_York", test_override_right);
+  ADD ("cli", "America/New_York", test_cli);
+#undef ADD
+
+  return g_test_run ();
+}

@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include <json-glib/json-glib.h>
+
+#include "recoup-demo.h"
+#include "recoup-import.h"
+#include "recoup-book-private.h"
+#include "recoup-test-util.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static char *
+data_file (const char *name)
+{
+  const char *dir = g_getenv ("RECOUP_TEST_DATA");
+
+  g_assert_nonnull (dir);
+  return g_build_filename (dir, "import", name, NULL);
+}
+
+typedef struct
+{
+  gint64 accounts, invoices, entries, changes, contacts, imports;
+} Counts;
+
+static Counts
+count_rows (TestBook *tb)
+{
+  Counts c;
+
+  c.accounts = test_query_int (tb->path, "SELECT count(*) FROM accounts");
+  c.invoices = test_query_int (tb->path, "SELECT count(*) FROM invoices");
+  c.entries = test_query_int (tb->path, "SELECT count(*) FROM ledger_entries");
+  c.changes = test_query_int (tb->path, "SELECT count(*) FROM changes");
+  c.contacts = test_query_int (tb->path, "SELECT count(*) FROM contact_points");
+  c.imports = test_query_int (tb->path, "SELECT count(*) FROM imports");
+  return c;
+}
+
+static void
+assert_counts_equal (const Counts *a,
+                     const Counts *b)
+{
+  g_assert_cmpint (a->accounts, ==, b->accounts);
+  g_assert_cmpint (a->invoices, ==, b->invoices);
+  g_assert_cmpint (a->entries, ==, b->entries);
+  g_assert_cmpint (a->changes, ==, b->changes);
+  g_assert_cmpint (a->contacts, ==, b->contacts);
+  g_assert_cmpint (a->imports, ==, b->imports);
+}
+
+static RecoupImportReport *
+import_ok (TestBook          *tb,
+           const char        *path,
+           RecoupImportFlags  flags)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupImportReport *report = NULL;
+  gboolean ok;
+
+  ok = recoup_import_csv (tb->book, path, flags, NULL, NULL, NULL, &report, &error);
+  if (!ok && report != NULL)
+    for (guint i = 0; i < report->problems->len; i++)
+      g_printerr ("%s\n", (char *) g_ptr_array_index (report->problems, i));
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_nonnull (report);
+  return report;
+}
+
+static gboolean
+has_problem (RecoupImportReport *report,
+             const char         *prefix,
+             const char         *needle)
+{
+  for (guint i = 0; i < report->problems->len; i++)
+    {
+      const char *p = g_ptr_array_index (report->problems, i);
+
+      if (g_str_has_prefix (p, prefix) && (needle == NULL || strstr (p, needle) != NULL))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+dump_problems (RecoupImportReport *report)
+{
+  for (guint i = 0; i < report->problems->len; i++)
+    g_test_message ("problem: %s", (char *) g_ptr_array_index (report->problems, i));
+}
+
+static gint64
+account_balance (RecoupBook *book,
+                 const char *ref)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = recoup_account_resolve (book, ref, &error);
+  gint64 balance = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_ledger_balance (book, id, "2030-01-01", &balance, &error));
+  g_assert_no_error (error);
+  return balance;
+}
+
+static char *
+book_text (TestBook   *tb,
+           const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *v = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (tb->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return v;
+}
+
+/* ---- good files ------------------------------------------------------------ */
+
+static void
+test_good_comma (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("good-comma.csv");
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autofree char *desc = NULL, *addr = NULL, *tz = NULL;
+
+  test_book_open (&tb);
+  r = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r->rows, ==, 4);
+  g_assert_cmpuint (r->accounts_created, ==, 3);
+  g_assert_cmpuint (r->invoices_created, ==, 4);
+  g_assert_cmpuint (r->rows_skipped, ==, 0);
+  g_assert_cmpuint (r->problems->len, ==, 0);
+
+  g_assert_cmpint (account_balance (tb.book, "C-100"), ==, 120000 + 85050);
+  g_assert_cmpint (account_balance (tb.book, "C-200"), ==, 199999);
+  g_assert_cmpint (account_balance (tb.book, "C-300"), ==, 7500);
+  desc = book_text (&tb, "SELECT description FROM invoices WHERE ref = 'INV-1001'");
+  g_assert_cmpstr (desc, ==, "Consulting, January");
+  addr = book_text (&tb, "SELECT value FROM contact_points c JOIN accounts a ON a.id = c.account_id"
+                         " WHERE a.ref = 'C-200' AND kind = 'address'");
+  g_assert_cmpstr (addr, ==, "Hauptstraße 5, 10115 Berlin");
+  tz = book_text (&tb, "SELECT timezone FROM accounts WHERE ref = 'C-100'");
+  g_assert_cmpstr (tz, ==, "America/Chicago");
+  /* C-100 and C-200 have email, phone and address; C-300 has none. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points"), ==, 6);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM imports"), ==, 1);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT created FROM imports"), ==, 4);
+  test_book_close (&tb);
+}
+
+static void
+test_good_variants (void)
+{
+  static const struct
+  {
+    const char *file;
+    guint       rows;
+    guint       accounts;
+    const char *ref;
+    gint64      balance;
+  } cases[] = {
+    { "good-semicolon.csv", 2, 1, "S-1", 150000 },
+    { "good-bom-crlf.csv", 2, 2, "B-1", 10000 },
+    { "good-quoted.csv", 3, 2, "Q-1", 52000 },
+    { "good-aliases.csv", 2, 2, "AL-1", 4200 },
+    { "good-tab.csv", 1, 1, "T-1", 1250 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TestBook tb = { 0 };
+      g_autofree char *path = data_file (cases[i].file);
+      g_autoptr(RecoupImportReport) r = NULL;
+
+      g_test_message ("%s", cases[i].file);
+      test_book_open (&tb);
+      r = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+      g_assert_cmpuint (r->rows, ==, cases[i].rows);
+      g_assert_cmpuint (r->invoices_created, ==, cases[i].rows);
+      g_assert_cmpuint (r->accounts_created, ==, cases[i].accounts);
+      g_assert_cmpint (account_balance (tb.book, cases[i].ref), ==, cases[i].balance);
+      test_book_close (&tb);
+    }
+}
+
+static void
+test_good_details (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *quoted = data_file ("good-quoted.csv");
+  g_autofree char *aliases = data_file ("good-aliases.csv");
+  g_autofree char *semi = data_file ("good-semicolon.csv");
+  g_autofree char *bom = data_file ("good-bom-crlf.csv");
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+  g_autofree char *name = NULL, *desc = NULL, *addr = NULL, *alias_tz = NULL, *semi_desc = NULL;
+  g_autofree char *bom_ref = NULL, *bom_desc = NULL, *warning = NULL;
+
+  test_book_open (&tb);
+  r1 = import_ok (&tb, quoted, RECOUP_IMPORT_DEFAULT);
+  name = book_text (&tb, "SELECT name FROM accounts WHERE ref = 'Q-1'");
+  g_assert_cmpstr (name, ==, "Smith, \"The Builder\" Ltd");
+  desc = book_text (&tb, "SELECT description FROM invoices WHERE ref = 'Q-INV-1'");
+  g_assert_cmpstr (desc, ==, "Line one\nline two with \"quotes\", and a comma");
+  addr = book_text (&tb, "SELECT value FROM contact_points WHERE kind = 'address'");
+  g_assert_cmpstr (addr, ==, "Unit 4\nIndustrial Park\nLeeds");
+
+  r2 = import_ok (&tb, aliases, RECOUP_IMPORT_DEFAULT);
+  alias_tz = book_text (&tb, "SELECT timezone FROM accounts WHERE ref = 'AL-2'");
+  g_assert_cmpstr (alias_tz, ==, "America/Denver");
+  g_assert_cmpuint (r2->warnings->len, ==, 1);
+  warning = g_strdup_printf ("%s:1: Colour: ", aliases);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (r2->warnings, 0), warning));
+
+  r3 = import_ok (&tb, semi, RECOUP_IMPORT_DEFAULT);
+  semi_desc = book_text (&tb, "SELECT description FROM invoices WHERE ref = 'F-2'");
+  g_assert_cmpstr (semi_desc, ==, "Prestations, février");
+
+  r4 = import_ok (&tb, bom, RECOUP_IMPORT_DEFAULT);
+  bom_ref = book_text (&tb, "SELECT ref FROM accounts WHERE name = 'Brown & Sons'");
+  g_assert_cmpstr (bom_ref, ==, "B-1");
+  bom_desc = book_text (&tb, "SELECT description FROM invoices WHERE ref = 'B-INV-2'");
+  g_assert_cmpstr (bom_desc, ==, "Service");
+  test_book_close (&tb);
+}
+
+/* ---- bad files ------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *file;
+  int         code;
+  guint       line;
+  const char *column;
+  const char *needle;
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  { "bad-unterminated.csv", RECOUP_IMPORT_ERROR_FORMAT, 3, "description", "never closed" },
+  { "bad-stray-quote.csv", RECOUP_IMPORT_ERROR_FORMAT, 2, "description", "malformed CSV" },
+  { "bad-currency.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "currency", "XYZ" },
+  { "bad-negative.csv", RECOUP_IMPORT_ERROR_INVALID, 2, "amount", "more than zero" },
+  { "bad-negative.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "amount", "more than zero" },
+  { "bad-due-before-issue.csv", RECOUP_IMPORT_ERROR_INVALID, 2, "due_date", "before the issue date" },
+  { "bad-duplicate.csv", RECOUP_IMPORT_ERROR_INVALID, 4, "amount", "line 2" },
+  { "bad-latin1.csv", RECOUP_IMPORT_ERROR_ENCODING, 2, "name", "UTF-8" },
+  { "bad-missing-column.csv", RECOUP_IMPORT_ERROR_FORMAT, 1, "amount", "required column" },
+  { "bad-date.csv", RECOUP_IMPORT_ERROR_INVALID, 2, "issue_date", "exists" },
+  { "bad-date.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "issue_date", "YYYY-MM-DD" },
+  { "bad-amounts.csv", RECOUP_IMPORT_ERROR_INVALID, 2, "amount", "1e3" },
+  { "bad-amounts.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "amount", "ambiguous" },
+  { "bad-amounts.csv", RECOUP_IMPORT_ERROR_INVALID, 4, "amount", "too large" },
+  { "bad-field-count.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "row", "6 fields, but the header has 7" },
+  { "bad-duplicate-column.csv", RECOUP_IMPORT_ERROR_FORMAT, 1, "customer_id", "both give account_ref" },
+};
+
+/* Every bad file is refused with its place named, and the book (which already
+ * holds an import) is unchanged: no rows anywhere, no change rows. */
+static void
+test_bad_files (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *good = data_file ("good-comma.csv");
+  g_autoptr(RecoupImportReport) first = NULL;
+
+  test_book_open (&tb);
+  first = import_ok (&tb, good, RECOUP_IMPORT_DEFAULT);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
+    {
+      const BadCase *c = &bad_cases[i];
+      g_autofree char *path = data_file (c->file);
+      g_autofree char *prefix = g_strdup_printf ("%s:%u: %s: ", path, c->line, c->column);
+      g_autoptr(RecoupImportReport) r = NULL;
+      g_autoptr(GError) error = NULL;
+      Counts before = count_rows (&tb), after;
+      gboolean ok;
+
+      g_test_message ("%s line %u", c->file, c->line);
+      for (int skip = 0; skip < 2; skip++)
+        {
+          /* Format and encoding errors refuse even with skip-invalid. */
+          RecoupImportFlags flags = skip ? RECOUP_IMPORT_SKIP_INVALID : RECOUP_IMPORT_DEFAULT;
+
+          if (skip && c->code == RECOUP_IMPORT_ERROR_INVALID)
+            continue;
+          g_clear_pointer (&r, recoup_import_report_free);
+          g_clear_error (&error);
+          ok = recoup_import_csv (tb.book, path, flags, NULL, NULL, NULL, &r, &error);
+          g_assert_false (ok);
+          g_assert_error (error, RECOUP_IMPORT_ERROR, c->code);
+          g_assert_nonnull (r);
+          dump_problems (r);
+          g_assert_true (has_problem (r, prefix, c->needle));
+          g_assert_cmpuint (r->invoices_created, ==, 0);
+          g_assert_cmpuint (r->accounts_created, ==, 0);
+          after = count_rows (&tb);
+          assert_counts_equal (&before, &after);
+        }
+    }
+  g_assert_true (recoup_book_check_integrity (tb.book, NULL));
+  test_book_close (&tb);
+}
+
+/* With skip-invalid the valid rows go in and each invalid one is reported. */
+static void
+test_skip_invalid (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("mixed.csv");
+  g_autoptr(RecoupImportReport) refused = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+  static const struct { guint line; const char *column; } expected[] = {
+    { 3, "amount" }, { 4, "email" }, { 5, "timezone" }, { 6, "currency" }, { 7, "name" },
+  };
+  Counts before;
+
+  test_book_open (&tb);
+  before = count_rows (&tb);
+  g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL,
+                                     &refused, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+  g_assert_cmpuint (refused->problems->len, ==, G_N_ELEMENTS (expected));
+  {
+    Counts after = count_rows (&tb);
+    assert_counts_equal (&before, &after);
+  }
+
+  r = import_ok (&tb, path, RECOUP_IMPORT_SKIP_INVALID);
+  dump_problems (r);
+  g_assert_cmpuint (r->rows, ==, 8);
+  g_assert_cmpuint (r->rows_skipped, ==, 5);
+  g_assert_cmpuint (r->rows_repeated, ==, 1);
+  g_assert_cmpuint (r->invoices_created, ==, 2);
+  g_assert_cmpuint (r->accounts_created, ==, 2);
+  g_assert_cmpuint (r->problems->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("%s:%u: %s: ", path, expected[i].line,
+                                                 expected[i].column);
+      g_assert_true (has_problem (r, prefix, NULL));
+    }
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM invoices"), ==, 2);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM accounts WHERE ref IN ('G-2','G-3')"), ==, 0);
+  g_assert_cmpint (account_balance (tb.book, "G-1"), ==, 1000);
+  g_assert_cmpint (account_balance (tb.book, "G-4"), ==, 4000);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT skipped FROM imports"), ==, 5);
+  test_book_close (&tb);
+}
+
+/* Duplicated invoice refs with different data: with skip-invalid both rows
+ * are left out, since neither can be trusted. */
+static void
+test_duplicate_skip (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("bad-duplicate.csv");
+  g_autoptr(RecoupImportReport) r = NULL;
+
+  test_book_open (&tb);
+  r = import_ok (&tb, path, RECOUP_IMPORT_SKIP_INVALID);
+  g_assert_cmpuint (r->rows_skipped, ==, 2);
+  g_assert_cmpuint (r->invoices_created, ==, 1);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM invoices WHERE ref = 'P-INV-1'"), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM invoices WHERE ref = 'P-INV-2'"), ==, 1);
+  test_book_close (&tb);
+}
+
+/* Line numbers count physical lines, also after fields with newlines. */
+static void
+test_line_numbers (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *prefix = NULL;
+  const char *text =
+    "account_ref,name,invoice_ref,issue_date,due_date,amount,currency,description\r\n"
+    "\r\n"
+    "K-1,\"Two\r\nLines\",K-INV-1,2026-01-01,2026-01-31,1.00,USD,\"three\nline\ndescription\"\r\n"
+    "K-1,\"Two\r\nLines\",K-INV-2,2026-01-01,2026-01-31,abc,USD,x\r\n";
+
+  test_book_open (&tb);
+  path = g_build_filename (tb.dir, "lines.csv", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_false (recoup_import_csv (tb.book, path, 0, NULL, NULL, NULL, &r, &error));
+  dump_problems (r);
+  prefix = g_strdup_printf ("%s:7: amount: ", path);
+  g_assert_cmpuint (r->problems->len, ==, 1);
+  g_assert_true (has_problem (r, prefix, "abc"));
+  test_book_close (&tb);
+}
+
+/* ---- re-import ------------------------------------------------------------- */
+
+static void
+test_reimport_unchanged (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("good-comma.csv");
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL;
+  Counts before, after;
+
+  test_book_open (&tb);
+  r1 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  before = count_rows (&tb);
+  r2 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  after = count_rows (&tb);
+  g_assert_cmpuint (r2->accounts_created, ==, 0);
+  g_assert_cmpuint (r2->accounts_updated, ==, 0);
+  g_assert_cmpuint (r2->accounts_unchanged, ==, 3);
+  g_assert_cmpuint (r2->invoices_created, ==, 0);
+  g_assert_cmpuint (r2->invoices_updated, ==, 0);
+  g_assert_cmpuint (r2->invoices_unchanged, ==, 4);
+  g_assert_cmpint (after.changes, ==, before.changes);
+  g_assert_cmpint (after.entries, ==, before.entries);
+  g_assert_cmpint (after.contacts, ==, before.contacts);
+  /* Only the audit row is new. */
+  g_assert_cmpint (after.imports, ==, before.imports + 1);
+  test_book_close (&tb);
+}
+
+static void
+test_reimport_changed (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("good-comma.csv");
+  g_autofree char *text = NULL;
+  g_autofree char *changed_path = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL, dry = NULL;
+  g_autoptr(GString) edited = NULL;
+  Counts before, after_dry;
+
+  test_book_open (&tb);
+  r1 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  edited = g_string_new (text);
+  /* INV-1001 grows by 100.00; C-300 gets a new name and an email. */
+  g_assert_cmpuint (g_string_replace (edited, ",1200.00,USD,", ",1300.00,USD,", 0), ==, 1);
+  g_assert_cmpuint (g_string_replace (edited, "C-300,Bob Jones,,", "C-300,Robert Jones,bob@jones.example,", 0), ==, 1);
+  changed_path = g_build_filename (tb.dir, "changed.csv", NULL);
+  g_assert_true (g_file_set_contents (changed_path, edited->str, -1, NULL));
+
+  before = count_rows (&tb);
+  dry = import_ok (&tb, changed_path, RECOUP_IMPORT_DRY_RUN);
+  g_assert_cmpuint (dry->invoices_updated, ==, 1);
+  g_assert_cmpuint (dry->accounts_updated, ==, 1);
+  after_dry = count_rows (&tb);
+  assert_counts_equal (&before, &after_dry);
+
+  r2 = import_ok (&tb, changed_path, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r2->invoices_updated, ==, 1);
+  g_assert_cmpuint (r2->invoices_unchanged, ==, 3);
+  g_assert_cmpuint (r2->accounts_updated, ==, 1);
+  g_assert_cmpuint (r2->accounts_unchanged, ==, 2);
+  g_assert_cmpint (account_balance (tb.book, "C-100"), ==, 130000 + 85050);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT amount FROM ledger_entries WHERE kind = 'adjustment'"),
+                   ==, 10000);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT amount FROM invoices WHERE ref = 'INV-1001'"), ==, 130000);
+  name = book_text (&tb, "SELECT name FROM accounts WHERE ref = 'C-300'");
+  g_assert_cmpstr (name, ==, "Robert Jones");
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points WHERE value = 'bob@jones.example'"),
+                   ==, 1);
+  /* invoice set + adjustment entry + account name set + new contact point */
+  g_assert_cmpint (count_rows (&tb).changes, ==, before.changes + 4);
+  test_book_close (&tb);
+}
+
+/* An invoice already in the book under another account, or in another
+ * currency, is refused without touching the book. */
+static void
+test_conflicts_with_book (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("good-comma.csv");
+  g_autofree char *other = NULL;
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prefix1 = NULL, *prefix2 = NULL;
+  const char *text =
+    "account_ref,name,invoice_ref,issue_date,due_date,amount,currency\n"
+    "Z-1,Zed,INV-1001,2026-01-05,2026-02-04,1200.00,USD\n"
+    "C-100,Acme Ltd,INV-9,2026-01-05,2026-02-04,1.00,EUR\n";
+  Counts before, after;
+
+  test_book_open (&tb);
+  r1 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  other = g_build_filename (tb.dir, "other.csv", NULL);
+  g_assert_true (g_file_set_contents (other, text, -1, NULL));
+  before = count_rows (&tb);
+  g_assert_false (recoup_import_csv (tb.book, other, 0, NULL, NULL, NULL, &r2, &error));
+  dump_problems (r2);
+  prefix1 = g_strdup_printf ("%s:2: account_ref: ", other);
+  prefix2 = g_strdup_printf ("%s:3: currency: ", other);
+  g_assert_true (has_problem (r2, prefix1, "cannot move"));
+  g_assert_true (has_problem (r2, prefix2, "keeps its balance in USD"));
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+  test_book_close (&tb);
+}
+
+/* ---- demo file, progress, cancel --------------------------------------------- */
+
+typedef struct
+{
+  GCancellable *cancellable;
+  guint64       cancel_after;
+  guint64       last;
+  guint64       total;
+  guint         calls;
+} ProgressData;
+
+static void
+progress_cb (guint64  done,
+             guint64  total,
+             gpointer user_data)
+{
+  ProgressData *pd = user_data;
+
+  g_assert_cmpuint (done, >=, pd->last);
+  g_assert_cmpuint (done, <=, total);
+  pd->last = done;
+  pd->total = total;
+  pd->calls++;
+  if (pd->cancellable != NULL && done >= pd->cancel_after)
+    g_cancellable_cancel (pd->cancellable);
+}
+
+static void
+test_demo_csv (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autofree char *a = NULL, *b = NULL, *c = NULL;
+  g_autofree char *ta = NULL, *tb_text = NULL, *tc = NULL;
+  ProgressData pd = { 0 };
+  gsize len = 0;
+
+  test_book_open (&tb);
+  a = g_build_filename (tb.dir, "a.csv", NULL);
+  b = g_build_filename (tb.dir, "b.csv", NULL);
+  c = g_build_filename (tb.dir, "c.csv", NULL);
+  g_assert_true (recoup_demo_write_csv (a, 3000, 7, "2026-11-24", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_demo_write_csv (b, 3000, 7, "2026-11-24", &error));
+  g_assert_true (recoup_demo_write_csv (c, 3000, 8, "2026-11-24", &error));
+  g_assert_true (g_file_get_contents (a, &ta, &len, NULL));
+  g_assert_true (g_file_get_contents (b, &tb_text, NULL, NULL));
+  g_assert_true (g_file_get_contents (c, &tc, NULL, NULL));
+  g_assert_cmpstr (ta, ==, tb_text);
+  g_assert_cmpstr (ta, !=, tc);
+
+  g_assert_true (recoup_import_csv (tb.book, a, 0, progress_cb, &pd, NULL, &r, &error));
+  g_assert_no_error (error);
+  dump_problems (r);
+  g_assert_cmpuint (r->rows, ==, 3000);
+  g_assert_cmpuint (r->invoices_created, ==, 3000);
+  g_assert_cmpuint (r->accounts_created, >, 1000);
+  g_assert_cmpuint (r->accounts_created, <, 2000);
+  g_assert_cmpuint (pd.calls, >, 2);
+  g_assert_cmpuint (pd.last, ==, pd.total);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM invoices WHERE due_date > '2027-02-01'"), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(DISTINCT currency) FROM invoices"), >=, 2);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM (SELECT account_id FROM invoices"
+                                            " GROUP BY account_id HAVING count(DISTINCT currency) > 1)"), ==, 0);
+  test_book_close (&tb);
+}
+
+static void
+test_cancel (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *path = NULL;
+  ProgressData pd = { 0 };
+  Counts before, after;
+  gsize len;
+
+  test_book_open (&tb);
+  path = g_build_filename (tb.dir, "big.csv", NULL);
+  g_assert_true (recoup_demo_write_csv (path, 5000, 1, "2026-11-24", &error));
+  {
+    g_autoptr(GMappedFile) map = g_mapped_file_new (path, FALSE, NULL);
+    len = g_mapped_file_get_length (map);
+  }
+  before = count_rows (&tb);
+  /* Cancel in the middle of the writing pass (it starts after len units). */
+  pd.cancellable = cancellable;
+  pd.cancel_after = len + 1;
+  g_assert_false (recoup_import_csv (tb.book, path, 0, progress_cb, &pd, cancellable, &r, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+  g_assert_false (recoup_book_in_transaction (tb.book));
+  test_book_close (&tb);
+}
+
+/* In bulk mode (no savepoints inside the import's transaction) a nested write
+ * that fails poisons the transaction: the outer commit refuses and rolls back. */
+static void
+test_bulk_poison (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL, *second = NULL;
+  RecoupAccountSpec spec = { .ref = "DUP-1", .name = "Dup", .currency = "USD" };
+  Counts before, after;
+
+  test_book_open (&tb);
+  before = count_rows (&tb);
+  g_assert_true (recoup_book_begin (tb.book, &error));
+  recoup_book_set_bulk (tb.book, TRUE);
+  first = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  second = recoup_account_create (tb.book, &spec, &error);
+  g_assert_null (second);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  recoup_book_set_bulk (tb.book, FALSE);
+  g_assert_false (recoup_book_commit (tb.book, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_false (recoup_book_in_transaction (tb.book));
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+
+  /* The next transaction is clean again. */
+  g_clear_error (&error);
+  g_clear_pointer (&first, g_free);
+  first = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM accounts"), ==, 1);
+  test_book_close (&tb);
+}
+
+/* ---- the real recoup-cli ----------------------------------------------------- */
+
+static int
+run_cli (const char  *book,
+         char       **out,
+         char       **err,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *cli = g_getenv ("RECOUP_CLI");
+  const char *arg;
+  int status = -1;
+  va_list args;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (char *) cli);
+  g_ptr_array_add (argv, (char *) "--book");
+  g_ptr_array_add (argv, (char *) book);
+  va_start (args, err);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *good = data_file ("good-comma.csv");
+  g_autofree char *bad = data_file ("bad-negative.csv");
+  g_autofree char *mixed = data_file ("mixed.csv");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *obj;
+
+  test_book_open (&tb);
+  g_clear_object (&tb.book);
+
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", good, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "4 created"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", bad, NULL), ==, 1);
+  expected = g_strdup_printf ("%s:2: amount: ", bad);
+  g_assert_nonnull (strstr (err, expected));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", mixed, "--skip-invalid", "--json", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  obj = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (obj, "skipped"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj, "invoices"), "created"), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj, "problems")), ==, 5);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", good, "--dry-run", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "4 unchanged"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", NULL), ==, 2);
+  test_book_close (&tb);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/recoup/core/import/good/comma", test_good_comma);
+  g_test_add_func ("/recoup/core/import/good/variants", test_good_variants);
+  g_test_add_func ("/recoup/core/import/good/details", test_good_details);
+  g_test_add_func ("/recoup/core/import/bad/files", test_bad_files);
+  g_test_add_func ("/recoup/core/import/bad/skip-invalid", test_skip_invalid);
+  g_test_add_func ("/recoup/core/import/bad/duplicate-skip", test_duplicate_skip);
+  g_test_add_func ("/recoup/core/import/bad/line-numbers", test_line_numbers);
+  g_test_add_func ("/recoup/core/import/bad/conflicts-with-book", test_conflicts_with_book);
+  g_test_add_func ("/recoup/core/import/reimport/unchanged", test_reimport_unchanged);
+  g_test_add_func ("/recoup/core/import/reimport/changed", test_reimport_changed);
+  g_test_add_func ("/recoup/core/import/demo-csv", test_demo_csv);
+  g_test_add_func ("/recoup/core/import/cancel", test_cancel);
+  g_test_add_func ("/recoup/core/import/bulk-poison", test_bulk_poison);
+  g_test_add_func ("/recoup/core/import/cli", test_cli);
+
+  return g_test_run ();
+}

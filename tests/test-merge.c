@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "recoup-book-private.h"
+#include "recoup-core.h"
+
+/* Merge rules in core, without a network: books exchange their change logs
+ * directly, the way the server and the devices do. */
+
+typedef struct
+{
+  char *dir;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->dir = g_dir_make_tmp ("recoup-merge-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_remove (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  remove_tree (f->dir);
+  g_free (f->dir);
+}
+
+static RecoupBook *
+open_book (Fixture    *f,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  RecoupBook *book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+
+  g_assert_no_error (error);
+  return book;
+}
+
+/* Every change in @book's log, in its local order. */
+static GPtrArray *
+all_changes (RecoupBook *book)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), "SELECT seq FROM changes ORDER BY seq",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (seqs, seq);
+    }
+  sqlite3_finalize (stmt);
+  for (guint i = 0; i < seqs->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonObject *obj = recoup_merge_change_from_row (book, g_array_index (seqs, gint64, i), &error);
+
+      g_assert_no_error (error);
+      json_object_remove_member (obj, "seq");
+      g_ptr_array_add (out, obj);
+    }
+  return out;
+}
+
+static RecoupMergeStatus
+apply (RecoupBook *book,
+       JsonObject *change,
+       char      **out_reason)
+{
+  RecoupMergeResult result = { 0 };
+  g_autoptr(GError) error = NULL;
+  RecoupMergeStatus status;
+
+  g_assert_true (recoup_merge_apply (book, change, 0, &result, &error));
+  g_assert_no_error (error);
+  status = result.status;
+  if (out_reason != NULL)
+    *out_reason = g_strdup (result.reason);
+  recoup_merge_result_clear (&result);
+  return status;
+}
+
+/* Applies @changes to @dst in the given order; changes that cannot apply yet
+ * (their row or parent has not arrived) are retried until nothing moves. */
+static void
+deliver (RecoupBook *dst,
+         GPtrArray  *changes)
+{
+  g_autoptr(GPtrArray) pending = g_ptr_array_new ();
+  gboolean progress = TRUE;
+
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (pending, changes->pdata[i]);
+  while (pending->len > 0 && progress)
+    {
+      g_autoptr(GPtrArray) again = g_ptr_array_new ();
+
+      progress = FALSE;
+      for (guint i = 0; i < pending->len; i++)
+        {
+          g_autofree char *reason = NULL;
+          RecoupMergeStatus st = apply (dst, pending->pdata[i], &reason);
+
+          if (st == RECOUP_MERGE_REJECTED)
+            {
+              g_assert_true (g_strcmp0 (reason, RECOUP_MERGE_REASON_MISSING_ROW) == 0 ||
+                             g_strcmp0 (reason, RECOUP_MERGE_REASON_MISSING_REF) == 0);
+              g_ptr_array_add (again, pending->pdata[i]);
+            }
+          else
+            progress = TRUE;
+        }
+      g_ptr_array_set_size (pending, 0);
+      for (guint i = 0; i < again->len; i++)
+        g_ptr_array_add (pending, again->pdata[i]);
+    }
+  g_assert_cmpuint (pending->len, ==, 0);
+}
+
+static void
+deliver_all (RecoupBook *src,
+             RecoupBook *dst)
+{
+  g_autoptr(GPtrArray) changes = all_changes (src);
+
+  deliver (dst, changes);
+}
+
+static char *
+make_account (RecoupBook *book,
+              const char *ref)
+{
+  RecoupAccountSpec spec = { .ref = ref, .name = ref, .currency = "USD", .timezone = "America/Chicago" };
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_account_create (book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static char *
+account_name (RecoupBook *book,
+              const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupAccount) a = recoup_account_load (book, id, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (a->name);
+}
+
+static gint64
+count_rows (RecoupBook *book,
+            const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/* A canonical dump of what must agree on every replica. */
+static char *
+canonical (RecoupBook *book)
+{
+  static const char * const tables[] = {
+    "accounts", "contact_points", "invoices", "ledger_entries", "activities", NULL,
+  };
+  GString *out = g_string_new (NULL);
+
+  for (guint t = 0; tables[t] != NULL; t++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s ORDER BY id", tables[t]);
+      sqlite3_stmt *stmt = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+      g_string_append_printf (out, "[%s]\n", tables[t]);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          for (int c = 0; c < sqlite3_column_count (stmt); c++)
+            g_string_append_printf (out, "%s|", sqlite3_column_type (stmt, c) == SQLITE_NULL ? "∅" :
+                                    (const char *) sqlite3_column_text (stmt, c));
+          g_string_append_c (out, '\n');
+        }
+      sqlite3_finalize (stmt);
+    }
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                         "SELECT id FROM changes ORDER BY id", -1, &stmt, NULL), ==, SQLITE_OK);
+    g_string_append (out, "[changes]\n");
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_string_append_printf (out, "%s\n", sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+  }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_lww (Fixture       *f,
+          gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = make_account (a, "ACC-1");
+  g_autofree char *name_a = NULL;
+  g_autofree char *name_b = NULL;
+  g_autoptr(JsonArray) conflicts = NULL;
+  gboolean found = FALSE;
+
+  deliver_all (a, b);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM accounts WHERE ref = 'ACC-1'"), ==, 1);
+
+  /* Both edit the name offline; B edits later, so B wins everywhere. */
+  g_assert_true (recoup_account_set (a, id, "name", "Name from A", &error));
+  g_assert_no_error (error);
+  g_usleep (2000);
+  g_assert_true (recoup_account_set (b, id, "name", "Name from B", &error));
+  g_assert_no_error (error);
+  /* A field only A changed is not lost. */
+  g_assert_true (recoup_account_set (a, id, "notes", "only A", &error));
+  g_assert_no_error (error);
+
+  deliver_all (a, b);
+  deliver_all (b, a);
+  name_a = account_name (a, id);
+  name_b = account_name (b, id);
+  g_assert_cmpstr (name_a, ==, "Name from B");
+  g_assert_cmpstr (name_b, ==, "Name from B");
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM accounts WHERE notes = 'only A'"), ==, 1);
+
+  /* A's losing value is kept where A's user can see it. */
+  conflicts = recoup_merge_list_conflicts (a, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (conflicts); i++)
+    {
+      JsonObject *c = json_array_get_object_element (conflicts, i);
+      if (g_str_equal (json_object_get_string_member (c, "field"), "name") &&
+          g_strcmp0 (json_object_get_string_member (c, "value"), "Name from A") == 0)
+        found = TRUE;
+    }
+  g_assert_true (found);
+
+  /* The book's clock moved past what it merged. */
+  {
+    g_autofree char *dump_a = canonical (a);
+    g_autofree char *dump_b = canonical (b);
+    g_assert_cmpstr (dump_a, ==, dump_b);
+  }
+}
+
+static void
+test_idempotent (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autofree char *id = make_account (a, "ACC-1");
+  RecoupActivitySpec act = { .account_id = id, .channel = "call", .outcome = "no-answer", .notes = "n" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *act_id = recoup_activity_log (a, &act, &error);
+  g_autoptr(GPtrArray) changes = all_changes (a);
+  gint64 before;
+
+  g_assert_no_error (error);
+  for (int round = 0; round < 3; round++)
+    for (guint i = 0; i < changes->len; i++)
+      g_assert_cmpint (apply (b, changes->pdata[i], NULL), ==,
+                       round == 0 ? RECOUP_MERGE_APPLIED : RECOUP_MERGE_DUPLICATE);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, 1);
+  before = recoup_book_count_changes (b);
+  g_assert_cmpint (before, ==, (gint64) changes->len);
+
+  /* The same activity under a new change id (a resend that was re-stamped)
+   * still inserts once: append-only rows insert if absent. */
+  {
+    JsonObject *last = changes->pdata[changes->len - 1];
+    g_autofree char *new_id = recoup_uuid7_new ();
+    g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+    JsonObject *copy;
+
+    json_node_set_object (node, last);
+    copy = json_node_get_object (json_node_copy (node));
+    g_assert_cmpstr (json_object_get_string_member (copy, "entity"), ==, "activities");
+    json_object_set_string_member (copy, "id", new_id);
+    g_assert_cmpint (apply (b, copy, NULL), ==, RECOUP_MERGE_APPLIED);
+    json_object_unref (copy);
+  }
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, 1);
+
+  /* Merged changes keep their origin: nothing was re-recorded as B's own. */
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 0);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM changes WHERE device_id = (SELECT value FROM settings WHERE key = 'device_id')"), ==, 0);
+}
+
+static JsonObject *
+parse (const char *json)
+{
+  g_autoptr(JsonNode) node = json_from_string (json, NULL);
+
+  g_assert_nonnull (node);
+  return json_object_ref (json_node_get_object (node));
+}
+
+static void
+test_reject (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autofree char *id = make_account (a, "ACC-1");
+  g_autofree char *dump = canonical (a);
+  gint64 n = recoup_book_count_changes (a);
+  struct { const char *fmt; const char *reason; } cases[] = {
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"nope\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_UNKNOWN_ENTITY },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"settings\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"value\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_UNKNOWN_ENTITY },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"colour\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_UNKNOWN_FIELD },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":42},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_WRONG_TYPE },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"lifetime_revenue\":\"lots\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_WRONG_TYPE },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"x\"},\"schema_version\":999}",
+      RECOUP_MERGE_REASON_SCHEMA_TOO_NEW },
+    { "{\"id\":\"%s\",\"hlc\":\"soon\",\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_INVALID },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s-missing\",\"op\":\"set\",\"fields\":{\"name\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_MISSING_ROW },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"activities\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"notes\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_UNSUPPORTED_OP },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":null},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_WRONG_TYPE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *cid = recoup_uuid7_new ();
+      g_autofree char *json = g_strdup_printf (cases[i].fmt, cid, id);
+      g_autoptr(JsonObject) change = parse (json);
+      g_autofree char *reason = NULL;
+
+      g_assert_cmpint (apply (a, change, &reason), ==, RECOUP_MERGE_REJECTED);
+      g_assert_cmpstr (reason, ==, cases[i].reason);
+    }
+  /* An activity whose account does not exist: missing reference, nothing stored. */
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *aid = recoup_uuid7_new ();
+    g_autofree char *json = g_strdup_printf (
+      "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"activities\",\"entity_id\":\"%s\","
+      "\"op\":\"insert\",\"fields\":{\"id\":\"%s\",\"account_id\":\"nope\",\"channel\":\"call\","
+      "\"at\":1,\"created_at\":1},\"schema_version\":1}", cid, aid, aid);
+    g_autoptr(JsonObject) change = parse (json);
+    g_autofree char *reason = NULL;
+
+    g_assert_cmpint (apply (a, change, &reason), ==, RECOUP_MERGE_REJECTED);
+    g_assert_cmpstr (reason, ==, RECOUP_MERGE_REASON_MISSING_REF);
+  }
+  {
+    g_autofree char *after = canonical (a);
+    g_assert_cmpstr (after, ==, dump);
+  }
+  g_assert_cmpint (recoup_book_count_changes (a), ==, n);
+}
+
+static void
+test_tombstone (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = make_account (a, "ACC-1");
+  g_autofree char *cp = recoup_contact_add (a, id, RECOUP_CONTACT_PHONE, "+15555550100", "home", TRUE, &error);
+
+  g_assert_no_error (error);
+  deliver_all (a, b);
+  g_assert_true (recoup_contact_remove (a, cp, &error));
+  g_assert_no_error (error);
+  deliver_all (a, b);
+  g_assert_cmpint (count_rows (b, "SELECT deleted FROM contact_points"), ==, 1);
+
+  /* A tombstone op from another replica deletes a row that has `deleted`… */
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *json = g_strdup_printf (
+      "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"z\",\"entity\":\"accounts\","
+      "\"entity_id\":\"%s\",\"op\":\"tombstone\",\"fields\":null,\"schema_version\":1}",
+      cid, RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 1000, 0), id);
+    g_autoptr(JsonObject) change = parse (json);
+
+    g_assert_cmpint (apply (b, change, NULL), ==, RECOUP_MERGE_APPLIED);
+    g_assert_cmpint (count_rows (b, "SELECT deleted FROM accounts"), ==, 1);
+    g_assert_cmpint (count_rows (b, "SELECT count(*) FROM changes WHERE op = 'tombstone'"), ==, 1);
+  }
+  /* …and is refused for rows that carry money: they are closed, never deleted. */
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *json = g_strdup_printf (
+      "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"z\",\"entity\":\"ledger_entries\","
+      "\"entity_id\":\"x\",\"op\":\"tombstone\",\"schema_version\":1}", cid);
+    g_autoptr(JsonObject) change = parse (json);
+    g_autofree char *reason = NULL;
+
+    g_assert_cmpint (apply (b, change, &reason), ==, RECOUP_MERGE_REJECTED);
+    g_assert_cmpstr (reason, ==, RECOUP_MERGE_REASON_UNSUPPORTED_OP);
+  }
+}
+
+/* Three replicas make random offline edits, then exchange their logs in
+ * random orders with duplicates; afterwards all are identical and every
+ * append-only row exists exactly once. */
+static void
+test_convergence (Fixture       *f,
+                  gconstpointer  data)
+{
+  int seeds = g_test_slow () ? 200 : 12;
+
+  for (int s = 0; s < seeds; s++)
+    {
+      g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) (g_test_rand_int () + s));
+      RecoupBook *books[3];
+      g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *dump0 = NULL;
+      gint64 n_activities = 0;
+      static const char * const fields[] = { "name", "notes", "tags", "tier" };
+
+      for (int i = 0; i < 3; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("s%d-b%d.recoup", s, i);
+          books[i] = open_book (f, name);
+        }
+      for (int i = 0; i < 4; i++)
+        {
+          g_autofree char *ref = g_strdup_printf ("ACC-%d", i);
+          g_ptr_array_add (accounts, make_account (books[0], ref));
+        }
+      deliver_all (books[0], books[1]);
+      deliver_all (books[0], books[2]);
+
+      for (int round = 0; round < 4; round++)
+        {
+          /* Offline edits on every replica. */
+          for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 6; k++)
+              {
+                g_autoptr(GError) error = NULL;
+                const char *acc = accounts->pdata[g_rand_int_range (rand, 0, (int) accounts->len)];
+                int what = g_rand_int_range (rand, 0, 3);
+
+                if (what == 0)
+                  {
+                    g_autofree char *v = g_strdup_printf ("v%d-%d-%d", i, round, k);
+                    g_assert_true (recoup_account_set (books[i], acc, fields[g_rand_int_range (rand, 0, 4)],
+                                                       v, &error));
+                  }
+                else if (what == 1)
+                  {
+                    RecoupActivitySpec act = { .account_id = acc, .channel = "call", .outcome = "no-answer" };
+                    g_autofree char *aid = recoup_activity_log (books[i], &act, &error);
+                    n_activities++;
+                  }
+                else
+                  {
+                    g_autofree char *ref = g_strdup_printf ("ACC-%d-%d-%d", i, round, k);
+                    g_ptr_array_add (accounts, make_account (books[i], ref));
+                    /* Only the creator knows it until it syncs: edits stay on it. */
+                    g_free (g_ptr_array_steal_index (accounts, accounts->len - 1));
+                  }
+                g_assert_no_error (error);
+              }
+          /* Random partial exchanges: shuffled, with duplicates. */
+          for (int x = 0; x < 3; x++)
+            {
+              int src = g_rand_int_range (rand, 0, 3);
+              int dst = (src + g_rand_int_range (rand, 1, 3)) % 3;
+              g_autoptr(GPtrArray) changes = all_changes (books[src]);
+              g_autoptr(GPtrArray) order = g_ptr_array_new ();
+
+              for (guint c = 0; c < changes->len; c++)
+                {
+                  g_ptr_array_add (order, changes->pdata[c]);
+                  if (g_rand_int_range (rand, 0, 4) == 0)
+                    g_ptr_array_add (order, changes->pdata[c]);
+                }
+              for (guint c = order->len; c > 1; c--)
+                {
+                  guint j = (guint) g_rand_int_range (rand, 0, (gint32) c);
+                  gpointer t = order->pdata[c - 1];
+                  order->pdata[c - 1] = order->pdata[j];
+                  order->pdata[j] = t;
+                }
+              deliver (books[dst], order);
+            }
+        }
+      /* The network heals: everyone hears from everyone. */
+      for (int pass = 0; pass < 2; pass++)
+        for (int src = 0; src < 3; src++)
+          for (int dst = 0; dst < 3; dst++)
+            if (src != dst)
+              deliver_all (books[src], books[dst]);
+
+      dump0 = canonical (books[0]);
+      for (int i = 0; i < 3; i++)
+        {
+          g_autofree char *dump = canonical (books[i]);
+          g_autoptr(GError) error = NULL;
+
+          g_assert_cmpstr (dump, ==, dump0);
+          g_assert_cmpint (count_rows (books[i], "SELECT count(*) FROM activities"), ==, n_activities);
+          g_assert_cmpint (count_rows (books[i], "SELECT count(*) - count(DISTINCT id) FROM changes"), ==, 0);
+          g_assert_true (recoup_book_check_integrity (books[i], &error));
+          g_assert_no_error (error);
+        }
+      for (int i = 0; i < 3; i++)
+        g_object_unref (books[i]);
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/recoup/core/merge/lww", test_lww);
+  ADD ("/recoup/core/merge/idempotent", test_idempotent);
+  ADD ("/recoup/core/merge/reject", test_reject);
+  ADD ("/recoup/core/merge/tombstone", test_tombstone);
+  ADD ("/recoup/core/merge/convergence", test_convergence);
+#undef ADD
+
+  return g_test_run ();
+}

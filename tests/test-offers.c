@@ -1,0 +1,956 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "recoup-book-private.h"
+#include "recoup-core.h"
+
+typedef struct
+{
+  char       *dir;
+  RecoupBook *book;
+  char       *owner;
+  char       *account;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  const char *currency = data ? data : "USD";
+  RecoupAccountSpec account = { .ref = "A-1", .name = "Ada", .currency = currency };
+  RecoupInvoiceSpec invoice = { .ref = "INV-1", .issue_date = "2026-01-01", .due_date = "2026-01-31",
+                                .amount = 100000, .currency = currency };
+
+  g_setenv ("RECOUP_TODAY", "2026-03-01", TRUE);
+  f->dir = g_dir_make_tmp ("recoup-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->dir, "book.recoup", NULL);
+  f->book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  f->owner = g_strdup (recoup_book_get_user_id (f->book));
+  f->account = recoup_account_create (f->book, &account, &error);
+  g_assert_no_error (error);
+  invoice.account_id = f->account;
+  g_free (recoup_invoice_add (f->book, &invoice, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+
+  g_clear_object (&f->book);
+  d = g_dir_open (f->dir, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (f->dir, name, NULL);
+      g_remove (p);
+    }
+  g_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->owner);
+  g_free (f->account);
+}
+
+static char *
+pay (Fixture    *f,
+     gint64      amount,
+     const char *date)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = f->account, .amount = amount,
+                           .effective_date = date, .method = "cash" };
+  char *id = recoup_ledger_record (f->book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static gint64
+balance (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 b = 0;
+
+  g_assert_true (recoup_ledger_balance (f->book, f->account, NULL, &b, &error));
+  g_assert_no_error (error);
+  return b;
+}
+
+static void
+transition_ok (Fixture          *f,
+               const char       *id,
+               RecoupOfferEvent  event)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_offer_transition (f->book, id, event, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static RecoupOffer *
+load (Fixture    *f,
+      const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOffer *o = recoup_offer_load (f->book, id, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (o);
+  return o;
+}
+
+static guint
+reconcile (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  guint written = 0;
+
+  g_assert_true (recoup_offer_reconcile_account (f->book, f->account, &written, &error));
+  g_assert_no_error (error);
+  return written;
+}
+
+static gint64
+count_rows (Fixture    *f,
+            const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (f->book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/* ---- splits ----------------------------------------------------------------------- */
+
+static void
+assert_split (gint64 total,
+              guint  n)
+{
+  g_autofree gint64 *parts = g_new0 (gint64, n);
+  gint64 sum = 0;
+
+  recoup_money_split (total, n, parts);
+  for (guint i = 0; i < n; i++)
+    {
+      sum += parts[i];
+      if (i + 1 < n)
+        g_assert_cmpint (parts[i], ==, parts[0]);
+    }
+  g_assert_cmpint (sum, ==, total);
+  /* The remainder lands on the last installment and is less than n. */
+  g_assert_cmpint (parts[n - 1] - parts[0], >=, 0);
+  g_assert_cmpint (parts[n - 1] - parts[0], <, (gint64) n);
+}
+
+static void
+test_split (void)
+{
+  gint64 parts[3];
+  g_autoptr(GArray) sched = NULL;
+
+  recoup_money_split (1, 3, parts);
+  g_assert_cmpint (parts[0], ==, 0);
+  g_assert_cmpint (parts[1], ==, 0);
+  g_assert_cmpint (parts[2], ==, 1);
+
+  assert_split (1, 3);
+  assert_split (1000, 3);          /* JPY 1,000 */
+  assert_split (1000, 7);          /* BHD 1.000 (three digits) */
+  assert_split (G_MAXINT64 / 2, 12);
+  for (guint i = 0; i < 2000; i++)
+    assert_split (g_test_rand_int_range (1, G_MAXINT32), (guint) g_test_rand_int_range (1, 121));
+
+  /* A monthly schedule from Jan 31 clamps to month ends; the last takes the remainder. */
+  sched = recoup_offer_build_schedule (RECOUP_OFFER_PLAN, 100, 3, RECOUP_FREQUENCY_MONTHLY,
+                                       recoup_date_parse ("2026-01-31", NULL),
+                                       RECOUP_DATE_INVALID, RECOUP_DATE_INVALID);
+  g_assert_cmpuint (sched->len, ==, 3);
+  g_assert_cmpint (g_array_index (sched, RecoupInstallment, 0).amount, ==, 33);
+  g_assert_cmpint (g_array_index (sched, RecoupInstallment, 2).amount, ==, 34);
+  g_assert_cmpint (g_array_index (sched, RecoupInstallment, 1).due_day, ==, recoup_date_parse ("2026-02-28", NULL));
+  g_assert_cmpint (g_array_index (sched, RecoupInstallment, 2).due_day, ==, recoup_date_parse ("2026-03-31", NULL));
+}
+
+/* A plan in a currency's own minor units sums exactly to its total. */
+static void
+test_plan_split_currency (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .amount = 99999,
+                           .installments = 7, .frequency = RECOUP_FREQUENCY_FORTNIGHTLY,
+                           .first_date = "2026-03-05" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  gint64 sum = 0;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  o = load (f, id);
+  g_assert_cmpstr (o->currency, ==, data);
+  g_assert_cmpuint (o->schedule->len, ==, 7);
+  for (guint i = 0; i < o->schedule->len; i++)
+    sum += g_array_index (o->schedule, RecoupInstallment, i).amount;
+  g_assert_cmpint (sum, ==, 99999);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 6).amount, ==, 99999 - 6 * (99999 / 7));
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 1).due_day, ==,
+                   recoup_date_parse ("2026-03-19", NULL));
+  g_assert_cmpint (count_rows (f, "SELECT sum(amount) FROM installments"), ==, 99999);
+}
+
+/* ---- the state machine: property tests --------------------------------------------- */
+
+/* The machine written out independently of the code under test. */
+static RecoupOfferState
+model_step (RecoupOfferState state,
+            gboolean         needs_approval,
+            gboolean        *approved,
+            gint32           expires,
+            RecoupOfferEvent ev,
+            gint32           day,
+            gint32          *accepted_day,
+            gboolean        *applied)
+{
+  gboolean pre = state == RECOUP_OFFER_STATE_DRAFT || state == RECOUP_OFFER_STATE_OFFERED;
+
+  *applied = TRUE;
+  if (ev == RECOUP_OFFER_EVENT_CREATE && state == RECOUP_OFFER_STATE_NONE)
+    return RECOUP_OFFER_STATE_DRAFT;
+  if (pre && expires != RECOUP_DATE_INVALID && day > expires)
+    goto no;
+  if (ev == RECOUP_OFFER_EVENT_APPROVE && state == RECOUP_OFFER_STATE_DRAFT && needs_approval && !*approved)
+    {
+      *approved = TRUE;
+      return state;
+    }
+  if (ev == RECOUP_OFFER_EVENT_SEND && state == RECOUP_OFFER_STATE_DRAFT && (!needs_approval || *approved))
+    return RECOUP_OFFER_STATE_OFFERED;
+  if (ev == RECOUP_OFFER_EVENT_ACCEPT && state == RECOUP_OFFER_STATE_OFFERED)
+    {
+      *accepted_day = day;
+      return RECOUP_OFFER_STATE_ACCEPTED;
+    }
+  if (ev == RECOUP_OFFER_EVENT_REJECT && state == RECOUP_OFFER_STATE_OFFERED)
+    return RECOUP_OFFER_STATE_REJECTED;
+  if (ev == RECOUP_OFFER_EVENT_WITHDRAW && pre)
+    return RECOUP_OFFER_STATE_WITHDRAWN;
+no:
+  *applied = FALSE;
+  return state;
+}
+
+static int
+cmp_records (gconstpointer a,
+             gconstpointer b)
+{
+  const RecoupOfferEventRecord *x = a, *y = b;
+
+  if (x->hlc != y->hlc)
+    return x->hlc < y->hlc ? -1 : 1;
+  if (strcmp (x->device_id, y->device_id) != 0)
+    return strcmp (x->device_id, y->device_id);
+  return strcmp (x->id, y->id);
+}
+
+static void
+test_replay_property (void)
+{
+  static const char * const devices[] = { "dev-a", "dev-b", "dev-c" };
+  static char ids[32][8];
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    g_snprintf (ids[i], sizeof ids[i], "e%02u", i);
+
+  for (guint run = 0; run < 5000; run++)
+    {
+      RecoupOfferEventRecord ev[32];
+      RecoupOfferEventRecord shuffled[32];
+      guint n = (guint) g_test_rand_int_range (0, 16);
+      gboolean needs_approval = g_test_rand_bit ();
+      gint32 expires = g_test_rand_bit () ? 20 + g_test_rand_int_range (0, 10) : RECOUP_DATE_INVALID;
+      gint32 as_of = 15 + g_test_rand_int_range (0, 25);
+      RecoupOfferReplay r1, r2;
+      RecoupOfferState model = RECOUP_OFFER_STATE_NONE;
+      gboolean approved = FALSE;
+      gint32 accepted_day = RECOUP_DATE_INVALID;
+      guint conflicts = 0;
+
+      for (guint i = 0; i < n; i++)
+        {
+          ev[i].id = ids[i];
+          /* mostly sensible, sometimes arbitrary events, with clashing clocks */
+          ev[i].event = (RecoupOfferEvent) g_test_rand_int_range (0, RECOUP_OFFER_EVENT_WITHDRAW + 1);
+          ev[i].hlc = RECOUP_HLC_MAKE (1000 + g_test_rand_int_range (0, 8), g_test_rand_int_range (0, 2));
+          ev[i].device_id = devices[g_test_rand_int_range (0, 3)];
+          ev[i].day = 10 + g_test_rand_int_range (0, 25);
+        }
+      if (n > 0 && g_test_rand_bit ())
+        {
+          ev[0].event = RECOUP_OFFER_EVENT_CREATE;
+          ev[0].hlc = RECOUP_HLC_MAKE (999, 0);
+        }
+
+      recoup_offer_state_replay (ev, n, needs_approval, expires, as_of, &r1);
+
+      /* Order independence: any delivery order gives the same result. */
+      memcpy (shuffled, ev, sizeof ev[0] * n);
+      for (guint i = n; i > 1; i--)
+        {
+          guint j = (guint) g_test_rand_int_range (0, (gint32) i);
+          RecoupOfferEventRecord t = shuffled[i - 1];
+          shuffled[i - 1] = shuffled[j];
+          shuffled[j] = t;
+        }
+      recoup_offer_state_replay (shuffled, n, needs_approval, expires, as_of, &r2);
+      g_assert_cmpint (r1.state, ==, r2.state);
+      g_assert_cmpint (r1.approved, ==, r2.approved);
+      g_assert_cmpint (r1.accepted_day, ==, r2.accepted_day);
+      g_assert_cmpuint (r1.n_conflicts, ==, r2.n_conflicts);
+      g_assert_cmpuint (r1.n_applied + r1.n_conflicts, ==, n);
+
+      /* Same as the independent model replayed in (hlc, device, id) order. */
+      qsort (shuffled, n, sizeof shuffled[0], cmp_records);
+      for (guint i = 0; i < n; i++)
+        {
+          gboolean applied;
+
+          model = model_step (model, needs_approval, &approved, expires, shuffled[i].event,
+                              shuffled[i].day, &accepted_day, &applied);
+          conflicts += !applied;
+        }
+      if ((model == RECOUP_OFFER_STATE_DRAFT || model == RECOUP_OFFER_STATE_OFFERED) &&
+          expires != RECOUP_DATE_INVALID && as_of > expires)
+        model = RECOUP_OFFER_STATE_EXPIRED;
+      g_assert_cmpint (r1.state, ==, model);
+      g_assert_cmpuint (r1.n_conflicts, ==, conflicts);
+
+      /* Never an invalid state. */
+      g_assert_cmpint (r1.state, !=, RECOUP_OFFER_STATE_ACTIVE);     /* only the ledger makes these */
+      g_assert_cmpint (r1.state, !=, RECOUP_OFFER_STATE_COMPLETED);
+      g_assert_cmpint (r1.state, !=, RECOUP_OFFER_STATE_DEFAULTED);
+      if (needs_approval && (r1.state == RECOUP_OFFER_STATE_OFFERED || r1.state == RECOUP_OFFER_STATE_ACCEPTED ||
+                             r1.state == RECOUP_OFFER_STATE_REJECTED))
+        g_assert_true (r1.approved);
+      if (!needs_approval)
+        g_assert_false (r1.approved);
+      if (r1.state == RECOUP_OFFER_STATE_ACCEPTED)
+        {
+          g_assert_cmpint (r1.accepted_day, !=, RECOUP_DATE_INVALID);
+          if (expires != RECOUP_DATE_INVALID)
+            g_assert_cmpint (r1.accepted_day, <=, expires);
+        }
+      else
+        g_assert_cmpint (r1.accepted_day, ==, RECOUP_DATE_INVALID);
+      if (r1.state == RECOUP_OFFER_STATE_NONE)
+        for (guint i = 0; i < n; i++)
+          g_assert_cmpint (ev[i].event, !=, RECOUP_OFFER_EVENT_CREATE);
+    }
+}
+
+/* Random transitions through the real API never reach an invalid state, and a
+ * refused one changes nothing and names the current state. */
+static void
+test_random_transitions (Fixture       *f,
+                         gconstpointer  data)
+{
+  for (guint run = 0; run < 30; run++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean beyond = g_test_rand_bit ();
+      g_autofree char *ref = g_strdup_printf ("R-%u", run);
+      g_autofree char *inv = g_strdup_printf ("INV-R-%u", run);
+      RecoupAccountSpec aspec = { .ref = ref, .name = "Random", .currency = "USD" };
+      g_autofree char *account = recoup_account_create (f->book, &aspec, &error);
+      RecoupInvoiceSpec ispec = { .account_id = account, .ref = inv, .issue_date = "2026-01-01",
+                                  .due_date = "2026-01-31", .amount = 5000, .currency = "USD" };
+      RecoupOfferSpec spec = { .account_id = account, .kind = RECOUP_OFFER_SETTLEMENT,
+                               .discount_bp = beyond ? 3000 : 500, .pay_by = "2026-03-20" };
+      g_autofree char *collector = g_strdup_printf ("collector-%u", run);
+      g_autofree char *cid = recoup_user_add (f->book, collector, "collector", 1000, 6, FALSE, &error);
+      g_autofree char *id = NULL;
+
+      g_assert_no_error (error);
+      g_free (recoup_invoice_add (f->book, &ispec, &error));
+      g_assert_no_error (error);
+      g_assert_true (recoup_book_set_user (f->book, cid, &error));
+      id = recoup_offer_create (f->book, &spec, &error);
+      g_assert_no_error (error);
+
+      for (guint step = 0; step < 8; step++)
+        {
+          g_autoptr(RecoupOffer) before = load (f, id);
+          g_autoptr(RecoupOffer) after = NULL;
+          RecoupOfferEvent ev = (RecoupOfferEvent) g_test_rand_int_range (RECOUP_OFFER_EVENT_APPROVE,
+                                                                           RECOUP_OFFER_EVENT_WITHDRAW + 1);
+          gint64 changes = recoup_book_count_changes (f->book);
+          gboolean as_owner = g_test_rand_bit ();
+          gboolean ok;
+
+          g_assert_true (recoup_book_set_user (f->book, as_owner ? f->owner : cid, NULL));
+          ok = recoup_offer_transition (f->book, id, ev, NULL, &error);
+          after = load (f, id);
+          if (!ok)
+            {
+              g_assert_nonnull (error);
+              g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+              g_assert_cmpint (after->state, ==, before->state);
+              if (error->code == RECOUP_BOOK_ERROR_CONFLICT)
+                g_assert_nonnull (strstr (error->message, recoup_offer_state_to_string (before->state)));
+              g_clear_error (&error);
+            }
+          else
+            {
+              g_assert_cmpint (recoup_book_count_changes (f->book), >, changes);
+              g_assert_false (ev == RECOUP_OFFER_EVENT_APPROVE && !as_owner);
+            }
+          g_assert_true (after->state >= RECOUP_OFFER_STATE_DRAFT);
+          if (after->needs_approval && after->state != RECOUP_OFFER_STATE_DRAFT &&
+              after->state != RECOUP_OFFER_STATE_WITHDRAWN)
+            g_assert_true (after->approved);
+        }
+      g_assert_true (recoup_book_set_user (f->book, f->owner, NULL));
+      /* A schedule exists exactly for an accepted offer. */
+      g_assert_cmpint (count_rows (f, "SELECT count(*) FROM installments i WHERE NOT EXISTS"
+                                      " (SELECT 1 FROM offer_events e WHERE e.offer_id = i.offer_id"
+                                      " AND e.event = 'accept')"), ==, 0);
+    }
+}
+
+/* ---- settlement, plans, reversals ----------------------------------------------- */
+
+static void
+test_settlement_discount (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 80000,
+                           .pay_by = "2026-03-15" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autofree char *pid = NULL;
+  g_autofree char *rid = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_assert_no_error (error);
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_DRAFT);
+  g_assert_cmpint (o->total, ==, 80000);
+  g_assert_cmpint (o->forgiven, ==, 20000);
+  g_assert_cmpint (o->discount_bp, ==, 2000);
+  g_assert_false (o->needs_approval);   /* the owner may give up to 100 % */
+  g_clear_pointer (&o, recoup_offer_free);
+
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpstr (o->accepted_on, ==, "2026-03-01");
+  g_clear_pointer (&o, recoup_offer_free);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  pid = pay (f, 80000, "2026-03-10");
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpstr (o->completed_on, ==, "2026-03-10");
+  g_clear_pointer (&o, recoup_offer_free);
+
+  /* The payment's own transaction wrote exactly one discount entry: the
+   * balance is zero at once, and reconciling again writes nothing. */
+  g_assert_cmpuint (reconcile (f), ==, 0);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ledger_entries WHERE kind = 'discount'"), ==, 1);
+  g_assert_cmpint (count_rows (f, "SELECT -amount FROM ledger_entries WHERE kind = 'discount'"), ==, 20000);
+  g_assert_cmpint (balance (f), ==, 0);
+
+  /* The cheque bounces: the settlement is open again and the discount undone. */
+  g_setenv ("RECOUP_TODAY", "2026-03-12", TRUE);
+  rid = recoup_ledger_reverse (f->book, pid, NULL, "bounced", &error);
+  g_assert_no_error (error);
+  o = load (f, id);
+  /* nothing counts and pay-by (03-15) is still ahead: back to accepted */
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpint (o->paid, ==, 0);
+  g_clear_pointer (&o, recoup_offer_free);
+  /* The reversal's transaction already reversed the discount. */
+  g_assert_cmpint (balance (f), ==, 100000);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+
+  /* Paid again in time: completed again, one live discount. */
+  g_setenv ("RECOUP_TODAY", "2026-03-14", TRUE);
+  g_free (pay (f, 80000, "2026-03-14"));
+  g_assert_cmpint (balance (f), ==, 0);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ledger_entries d WHERE kind = 'discount' AND NOT EXISTS"
+                                  " (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id)"), ==, 1);
+
+  /* Past pay-by + grace without payment it would have defaulted (judged on a later day). */
+  {
+    g_autoptr(RecoupOffer) later = recoup_offer_load (f->book, id, "2026-04-30", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (later->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  }
+}
+
+static void
+test_plan_runs (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  /* 1,000.00 as 4 monthly installments of 250.00 from 2026-03-05. */
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 4,
+                           .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = "2026-03-05" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autofree char *last = NULL;
+  g_autofree char *dispute = NULL;
+  RecoupOffer *o;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM installments"), ==, 4);
+
+  g_free (pay (f, 25000, "2026-03-05"));
+  o = recoup_offer_load (f->book, id, "2026-03-06", &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 0).status, ==, RECOUP_INSTALLMENT_PAID);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 1).status, ==, RECOUP_INSTALLMENT_UPCOMING);
+  recoup_offer_free (o);
+
+  /* April's is missed after due (04-05) + grace 3: at risk on 04-09, not on 04-08. */
+  o = recoup_offer_load (f->book, id, "2026-04-08", &error);
+  g_assert_false (o->at_risk);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 1).status, ==, RECOUP_INSTALLMENT_LATE);
+  recoup_offer_free (o);
+  o = recoup_offer_load (f->book, id, "2026-04-09", &error);
+  g_assert_true (o->at_risk);
+  g_assert_cmpuint (o->n_missed, ==, 1);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  recoup_offer_free (o);
+
+  /* May's missed too: two missed defaults the plan on 05-09. */
+  o = recoup_offer_load (f->book, id, "2026-05-08", &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  recoup_offer_free (o);
+  o = recoup_offer_load (f->book, id, "2026-05-09", &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_DEFAULTED);
+  g_assert_cmpstr (o->defaulted_on, ==, "2026-05-09");
+  recoup_offer_free (o);
+
+  /* An open dispute pauses defaulting. */
+  dispute = recoup_dispute_open (f->book, f->account, NULL, "amount wrong", &error);
+  g_assert_no_error (error);
+  o = recoup_offer_load (f->book, id, "2026-05-09", &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_true (o->paused);
+  g_assert_true (o->at_risk);
+  recoup_offer_free (o);
+  g_assert_true (recoup_dispute_resolve (f->book, dispute, FALSE, "amount is right", &error));
+  g_assert_no_error (error);
+
+  /* Caught up on 04-20: April is covered in time for May's check; then paid in full. */
+  g_free (pay (f, 25000, "2026-04-20"));
+  o = recoup_offer_load (f->book, id, "2026-05-09", &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_cmpuint (o->n_missed, ==, 1);
+  recoup_offer_free (o);
+  g_free (pay (f, 25000, "2026-05-08"));
+  last = pay (f, 25000, "2026-06-01");
+  o = recoup_offer_load (f->book, id, "2026-06-02", &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpstr (o->completed_on, ==, "2026-06-01");
+  g_assert_cmpint (o->paid, ==, 100000);
+  recoup_offer_free (o);
+
+  /* A bounced last payment reopens the completed plan. */
+  g_setenv ("RECOUP_TODAY", "2026-06-03", TRUE);
+  g_free (recoup_ledger_reverse (f->book, last, "2026-06-03", "bounced", &error));
+  g_assert_no_error (error);
+  o = recoup_offer_load (f->book, id, NULL, &error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_cmpint (o->paid, ==, 75000);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 3).status, ==, RECOUP_INSTALLMENT_UPCOMING);
+  recoup_offer_free (o);
+
+  /* A plan without a discount never writes one. */
+  g_assert_cmpuint (reconcile (f), ==, 0);
+
+  /* The account's current plan is this one. */
+  o = recoup_offer_current_plan (f->book, f->account, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (o->id, ==, id);
+  recoup_offer_free (o);
+}
+
+static void
+test_plan_on_discounted_total_with_waiver (Fixture       *f,
+                                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec fee = { .kind = RECOUP_ENTRY_FEE, .account_id = f->account, .amount = 5000,
+                          .effective_date = "2026-02-15" };
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .discount_bp = 1000,
+                           .installments = 3, .frequency = RECOUP_FREQUENCY_WEEKLY,
+                           .first_date = "2026-03-02", .waive_fees = TRUE };
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_free (recoup_ledger_record (f->book, &fee, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (balance (f), ==, 105000);
+  id = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  o = load (f, id);
+  g_assert_cmpint (o->waived_amount, ==, 5000);
+  g_assert_cmpint (o->total, ==, 90000);        /* 1,000.00 less 10 % */
+  g_assert_cmpint (o->forgiven, ==, 10000);
+  g_clear_pointer (&o, recoup_offer_free);
+
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_assert_cmpint (balance (f), ==, 100000);   /* the fee waived on acceptance */
+  g_free (pay (f, 30000, "2026-03-02"));
+  g_free (pay (f, 30000, "2026-03-09"));
+  g_free (pay (f, 30000, "2026-03-16"));
+  g_setenv ("RECOUP_TODAY", "2026-03-16", TRUE);
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpuint (reconcile (f), ==, 1);
+  g_assert_cmpint (balance (f), ==, 0);
+}
+
+static void
+test_authority (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
+  RecoupOfferSpec within = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000,
+                             .pay_by = "2026-03-20" };
+  RecoupOfferSpec deep = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1001,
+                           .pay_by = "2026-03-20" };
+  RecoupOfferSpec longplan = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 7,
+                               .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = "2026-03-10" };
+  g_autofree char *a = NULL, *b = NULL, *c = NULL;
+  g_autoptr(GPtrArray) queue = NULL;
+  RecoupOffer *o;
+  gint64 changes;
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (f->book, collector, &error));
+
+  a = recoup_offer_create (f->book, &within, &error);
+  g_assert_no_error (error);
+  b = recoup_offer_create (f->book, &deep, &error);
+  g_assert_no_error (error);
+  c = recoup_offer_create (f->book, &longplan, &error);
+  g_assert_no_error (error);
+  o = load (f, a);
+  g_assert_false (o->needs_approval);
+  recoup_offer_free (o);
+  o = load (f, b);
+  g_assert_true (o->needs_approval);
+  recoup_offer_free (o);
+  o = load (f, c);
+  g_assert_true (o->needs_approval);
+  recoup_offer_free (o);
+
+  queue = recoup_offer_list_approvals (f->book, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, ==, 2);
+  g_clear_pointer (&queue, g_ptr_array_unref);
+
+  /* The collector can neither send it nor approve it. */
+  changes = recoup_book_count_changes (f->book);
+  g_assert_false (recoup_offer_transition (f->book, b, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_clear_error (&error);
+  g_assert_false (recoup_offer_transition (f->book, b, RECOUP_OFFER_EVENT_APPROVE, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_clear_error (&error);
+  g_assert_false (recoup_offer_transition (f->book, a, RECOUP_OFFER_EVENT_APPROVE, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+
+  /* The owner approves; then the collector may send it. */
+  g_assert_true (recoup_book_set_user (f->book, f->owner, &error));
+  transition_ok (f, b, RECOUP_OFFER_EVENT_APPROVE);
+  g_assert_false (recoup_offer_transition (f->book, b, RECOUP_OFFER_EVENT_APPROVE, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_assert_true (recoup_book_set_user (f->book, collector, &error));
+  transition_ok (f, b, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, a, RECOUP_OFFER_EVENT_SEND);
+
+  queue = recoup_offer_list_approvals (f->book, &error);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_assert_cmpstr (((RecoupOffer *) queue->pdata[0])->id, ==, c);
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  struct { RecoupOfferSpec spec; const char *needle; } bad[] = {
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10001, .pay_by = "2026-03-20" }, "100 %" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = -1, .pay_by = "2026-03-20" }, "basis points" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10000, .pay_by = "2026-03-20" }, "write-off" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-20" }, "more than" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = -5, .pay_by = "2026-03-20" }, "negative" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .pay_by = "2026-02-28" }, "past" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT }, "pay-by" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 0, .first_date = "2026-03-10" }, "at least one" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = -3, .first_date = "2026-03-10" }, "at least one" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-02-21" }, "in the past" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-02-30" }, "exists" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3 }, "first" },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-04-01", .discount_bp = 100 }, "no amount" },
+    { { .kind = RECOUP_OFFER_WAIVER }, "waives" },
+    { { .kind = RECOUP_OFFER_WAIVER, .waive_fees = TRUE }, "no fee" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .pay_by = "2026-03-20", .expires_on = "2026-02-01" }, "expiry" },
+  };
+  gint64 changes = recoup_book_count_changes (f->book);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *id = NULL;
+
+      bad[i].spec.account_id = f->account;
+      id = recoup_offer_create (f->book, &bad[i].spec, &error);
+      g_assert_null (id);
+      g_assert_nonnull (error);
+      if (strstr (error->message, bad[i].needle) == NULL)
+        g_error ("case %u: “%s” does not say “%s”", i, error->message, bad[i].needle);
+      g_clear_error (&error);
+    }
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+
+  /* The tolerance for a past first date is a setting (7 days by default). */
+  {
+    RecoupOfferSpec ok = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 3,
+                           .first_date = "2026-02-22" };
+    g_autofree char *id = recoup_offer_create (f->book, &ok, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (recoup_settings_set_shared (f->book, "offer.first_date_tolerance_days", "0", &error));
+    g_clear_pointer (&id, g_free);
+    id = recoup_offer_create (f->book, &ok, &error);
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+
+  /* Paying a negative amount. */
+  {
+    RecoupEntrySpec neg = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = f->account, .amount = -100 };
+    gint64 before = recoup_book_count_changes (f->book);
+
+    g_assert_null (recoup_ledger_record (f->book, &neg, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+  }
+}
+
+static void
+test_expired (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_EXTENSION,
+                           .extend_to = "2026-04-30", .expires_on = "2026-03-05" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autoptr(RecoupOffer) o = NULL;
+  gint64 changes;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+
+  g_setenv ("RECOUP_TODAY", "2026-03-05", TRUE);   /* the last day it can be accepted */
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_OFFERED);
+  g_clear_pointer (&o, recoup_offer_free);
+
+  g_setenv ("RECOUP_TODAY", "2026-03-06", TRUE);
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_EXPIRED);
+  changes = recoup_book_count_changes (f->book);
+  g_assert_false (recoup_offer_transition (f->book, id, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "expired"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM installments"), ==, 0);
+
+  /* Rejecting or withdrawing an accepted offer is refused, naming its state. */
+  {
+    RecoupOfferSpec s2 = { .account_id = f->account, .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-04-30" };
+    g_autofree char *id2 = recoup_offer_create (f->book, &s2, &error);
+
+    g_assert_no_error (error);
+    transition_ok (f, id2, RECOUP_OFFER_EVENT_SEND);
+    transition_ok (f, id2, RECOUP_OFFER_EVENT_ACCEPT);
+    g_assert_false (recoup_offer_transition (f->book, id2, RECOUP_OFFER_EVENT_WITHDRAW, NULL, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+    g_assert_nonnull (strstr (error->message, "accepted"));
+    g_clear_error (&error);
+  }
+}
+
+static void
+test_resolve (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000,
+                           .pay_by = "2026-03-20" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autofree char *r1 = NULL, *r2 = NULL, *r3 = NULL;
+
+  g_assert_no_error (error);
+  r1 = recoup_offer_resolve (f->book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r1, ==, id);
+  r2 = recoup_offer_resolve (f->book, id + strlen (id) - 8, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r2, ==, id);
+  r3 = recoup_offer_resolve (f->book, "zzzzzzzz", &error);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+}
+
+/* Two replicas: one accepted, the other rejected, offline. Both events are kept;
+ * the replay by (hlc, device) decides, the loser counts as a conflict and the
+ * account is flagged for review. */
+static void
+test_offline_conflict (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
+                           .pay_by = "2026-03-20" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autoptr(RecoupOffer) o = NULL;
+  g_autoptr(RecoupAccount) account = NULL;
+  g_autofree char *sql = NULL;
+  gint64 accept_hlc;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  accept_hlc = count_rows (f, "SELECT hlc FROM offer_events WHERE event = 'accept'");
+
+  /* What a pull would insert: the other laptop's reject, stamped just before. */
+  sql = g_strdup_printf ("INSERT INTO offer_events (id, offer_id, event, hlc, device_id, user_id, note, at, day)"
+                         " VALUES ('00000000-0000-7000-8000-000000000001', '%s', 'reject', %" G_GINT64_FORMAT ","
+                         " 'laptop-b', NULL, '', 0, '2026-03-01')", id, accept_hlc - 1);
+  g_assert_cmpint (sqlite3_exec (recoup_book_get_db (f->book), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_REJECTED);
+  g_assert_cmpuint (o->n_conflicts, ==, 1);
+  g_assert_null (o->accepted_on);
+
+  g_assert_cmpuint (reconcile (f), ==, 1);
+  account = recoup_account_load (f->book, f->account, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (account->review_flag, id));
+  g_assert_cmpuint (reconcile (f), ==, 0);
+}
+
+/* The CLI: clear errors with exit 1, JSON amounts in minor units. */
+static void
+test_cli (Fixture       *f,
+          gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  const char *path = recoup_book_get_path (f->book);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *obj;
+  int status = 0;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+
+  {
+    const char *argv[] = { cli, "--book", path, "offer", "create", "A-1", "--kind", "settlement",
+                           "--discount-bp", "10001", "--pay-by", "2026-03-20", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                 &status, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+    g_assert_nonnull (strstr (err, "100 %"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", path, "--json", "offer", "create", "A-1", "--kind", "plan",
+                           "--installments", "3", "--frequency", "weekly", "--first-date", "2026-03-02",
+                           "--amount", "0.01", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                 &status, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+    g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+    g_assert_no_error (error);
+    obj = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpint (json_object_get_int_member (obj, "total"), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (obj, "state"), ==, "draft");
+    g_assert_true (json_object_get_boolean_member (obj, "needs_approval") == FALSE);
+    {
+      JsonArray *sched = json_object_get_array_member (obj, "schedule");
+
+      g_assert_cmpuint (json_array_get_length (sched), ==, 3);
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sched, 0), "amount"), ==, 0);
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sched, 2), "amount"), ==, 1);
+    }
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/recoup/core/offers/split", test_split);
+  g_test_add_func ("/recoup/core/offers/replay-property", test_replay_property);
+#define ADD(path, data, fn) \
+  g_test_add ("/recoup/core/offers/" path, Fixture, data, fixture_set_up, fn, fixture_tear_down)
+  ADD ("plan-split-usd", "USD", test_plan_split_currency);
+  ADD ("plan-split-jpy", "JPY", test_plan_split_currency);
+  ADD ("plan-split-bhd", "BHD", test_plan_split_currency);
+  ADD ("random-transitions", NULL, test_random_transitions);
+  ADD ("settlement-discount", NULL, test_settlement_discount);
+  ADD ("plan-runs", NULL, test_plan_runs);
+  ADD ("plan-discount-waiver", NULL, test_plan_on_discounted_total_with_waiver);
+  ADD ("authority", NULL, test_authority);
+  ADD ("bad-input", NULL, test_bad_input);
+  ADD ("expired", NULL, test_expired);
+  ADD ("resolve", NULL, test_resolve);
+  ADD ("offline-conflict", NULL, test_offline_conflict);
+  ADD ("cli", NULL, test_cli);
+#undef ADD
+
+  return g_test_run ();
+}

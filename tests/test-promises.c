@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "recoup-core.h"
+
+typedef struct
+{
+  char       *dir;
+  RecoupBook *book;
+  char       *account;
+  char       *invoice;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  RecoupAccountSpec account = { .ref = "A-1", .name = "Ada", .currency = "USD" };
+  RecoupInvoiceSpec invoice = { .ref = "INV-1", .issue_date = "2026-01-01", .due_date = "2026-01-31",
+                                .amount = 100000, .currency = "USD" };
+
+  g_setenv ("RECOUP_TODAY", "2026-03-01", TRUE);
+  f->dir = g_dir_make_tmp ("recoup-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->dir, "book.recoup", NULL);
+  f->book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  f->account = recoup_account_create (f->book, &account, &error);
+  g_assert_no_error (error);
+  invoice.account_id = f->account;
+  f->invoice = recoup_invoice_add (f->book, &invoice, &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      g_remove (p);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_object (&f->book);
+  remove_dir (f->dir);
+  g_free (f->dir);
+  g_free (f->account);
+  g_free (f->invoice);
+}
+
+static char *
+pay (Fixture    *f,
+     gint64      amount,
+     const char *date)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = f->account, .amount = amount,
+                           .effective_date = date, .method = "cheque" };
+  char *id = recoup_ledger_record (f->book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static char *
+promise (Fixture    *f,
+         gint64      amount,
+         const char *due,
+         int         grace)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupPromiseSpec spec = { .account_id = f->account, .amount = amount, .due_date = due,
+                             .channel = "call", .grace_days = grace, .made_on = "2026-02-01" };
+  char *id = recoup_promise_add (f->book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static RecoupPromiseStatus
+status_on (Fixture    *f,
+           const char *day,
+           gint64     *out_paid)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = recoup_promise_list (f->book, f->account, day, &error);
+  RecoupPromise *p;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  p = g_ptr_array_index (list, 0);
+  if (out_paid)
+    *out_paid = p->paid;
+  return p->status;
+}
+
+/* Due 2026-02-10, grace 3: the last day that keeps it is 02-13. */
+static void
+test_boundaries (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *id = promise (f, 30000, "2026-02-10", 3);
+  g_autofree char *pid = NULL;
+  gint64 paid = -1;
+
+  g_assert_cmpint (status_on (f, "2026-02-10", NULL), ==, RECOUP_PROMISE_PENDING);
+  g_assert_cmpint (status_on (f, "2026-02-13", NULL), ==, RECOUP_PROMISE_PENDING);
+  g_assert_cmpint (status_on (f, "2026-02-14", NULL), ==, RECOUP_PROMISE_BROKEN);
+
+  /* A payment on due + grace + 1 is too late. */
+  g_free (pay (f, 30000, "2026-02-14"));
+  g_assert_cmpint (status_on (f, "2026-02-14", &paid), ==, RECOUP_PROMISE_BROKEN);
+  g_assert_cmpint (paid, ==, 0);
+
+  /* Part paid on the due date: partly kept once grace has run out. */
+  g_free (pay (f, 10000, "2026-02-10"));
+  g_assert_cmpint (status_on (f, "2026-02-13", &paid), ==, RECOUP_PROMISE_PENDING);
+  g_assert_cmpint (paid, ==, 10000);
+  g_assert_cmpint (status_on (f, "2026-02-14", NULL), ==, RECOUP_PROMISE_PARTLY_KEPT);
+
+  /* The rest on the very last day of grace keeps it. */
+  pid = pay (f, 20000, "2026-02-13");
+  g_assert_cmpint (status_on (f, "2026-02-13", &paid), ==, RECOUP_PROMISE_KEPT);
+  g_assert_cmpint (paid, ==, 30000);
+  g_assert_cmpint (status_on (f, "2026-03-01", NULL), ==, RECOUP_PROMISE_KEPT);
+
+  /* Pure rule. */
+  g_assert_cmpint (recoup_promise_status_for (100, 10, 0, 0, 10), ==, RECOUP_PROMISE_PENDING);
+  g_assert_cmpint (recoup_promise_status_for (100, 10, 0, 0, 11), ==, RECOUP_PROMISE_BROKEN);
+  g_assert_cmpint (recoup_promise_status_for (100, 10, 0, 100, 5), ==, RECOUP_PROMISE_KEPT);
+  g_assert_cmpstr (recoup_promise_status_to_string (RECOUP_PROMISE_PARTLY_KEPT), ==, "partly-kept");
+}
+
+static void
+test_payment_before_made_on (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+
+  g_free (pay (f, 30000, "2026-01-15"));   /* before the promise was made */
+  id = promise (f, 30000, "2026-02-10", 0);
+  g_assert_cmpint (status_on (f, "2026-02-11", NULL), ==, RECOUP_PROMISE_BROKEN);
+}
+
+static void
+test_reversal_reopens (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = promise (f, 30000, "2026-02-10", 3);
+  g_autofree char *pid = pay (f, 30000, "2026-02-09");
+  g_autofree char *rid = NULL;
+  g_autofree char *rrid = NULL;
+
+  g_assert_cmpint (status_on (f, "2026-03-01", NULL), ==, RECOUP_PROMISE_KEPT);
+
+  /* The cheque bounces two weeks later: the promise is broken again. */
+  rid = recoup_ledger_reverse (f->book, pid, "2026-02-25", "bounced", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (status_on (f, "2026-03-01", NULL), ==, RECOUP_PROMISE_BROKEN);
+  /* As judged before the bounce, it was kept. */
+  g_assert_cmpint (status_on (f, "2026-02-24", NULL), ==, RECOUP_PROMISE_KEPT);
+
+  /* A reversal of a reversal is refused and changes nothing. */
+  {
+    gint64 before = recoup_book_count_changes (f->book);
+
+    rrid = recoup_ledger_reverse (f->book, rid, NULL, NULL, &error);
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_assert_null (rrid);
+    g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+  }
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  struct { gint64 amount; const char *due; const char *account; int grace; int code; } bad[] = {
+    { 0, "2026-02-10", NULL, 0, RECOUP_BOOK_ERROR_INVALID },
+    { -5, "2026-02-10", NULL, 0, RECOUP_BOOK_ERROR_INVALID },
+    { 100, "2026-02-30", NULL, 0, RECOUP_BOOK_ERROR_INVALID },
+    { 100, "soon", NULL, 0, RECOUP_BOOK_ERROR_INVALID },
+    { 100, "2026-01-20", NULL, 0, RECOUP_BOOK_ERROR_INVALID },   /* before made_on */
+    { 100, "2026-02-10", "nope", 0, RECOUP_BOOK_ERROR_NOT_FOUND },
+    { 100, "2026-02-10", NULL, 61, RECOUP_BOOK_ERROR_INVALID },
+  };
+  gint64 before = recoup_book_count_changes (f->book);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      RecoupPromiseSpec spec = { .account_id = bad[i].account ? bad[i].account : f->account,
+                                 .amount = bad[i].amount, .due_date = bad[i].due,
+                                 .grace_days = bad[i].grace, .made_on = "2026-02-01" };
+      g_autofree char *id = recoup_promise_add (f->book, &spec, &error);
+
+      g_assert_error (error, RECOUP_BOOK_ERROR, bad[i].code);
+      g_assert_null (id);
+    }
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+}
+
+static void
+test_default_grace_setting (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *id1 = promise (f, 100, "2026-02-10", -1);
+  g_autofree char *id2 = NULL;
+  gint64 before;
+
+  list = recoup_promise_list (f->book, f->account, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (((RecoupPromise *) list->pdata[0])->grace_days, ==, RECOUP_PROMISE_DEFAULT_GRACE_DAYS);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* A shared setting goes through the change log. */
+  before = recoup_book_count_changes (f->book);
+  g_assert_true (recoup_settings_set_shared (f->book, "promise.grace_days", "7", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, before + 1);
+  id2 = promise (f, 100, "2026-02-20", -1);
+  list = recoup_promise_list (f->book, f->account, NULL, &error);
+  g_assert_cmpint (((RecoupPromise *) list->pdata[1])->grace_days, ==, 7);
+}
+
+static void
+test_list_due (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) due = NULL;
+  g_autoptr(GPtrArray) broken = NULL;
+  g_autoptr(GPtrArray) latest = NULL;
+  g_autofree char *p1 = promise (f, 100, "2026-02-05", 0);
+  g_autofree char *p2 = promise (f, 100, "2026-02-20", 0);
+  g_autofree char *p3 = promise (f, 100, "2026-03-01", 0);
+
+  due = recoup_promise_list_due (f->book, "2026-03-01", RECOUP_PROMISE_LIST_DUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (due->len, ==, 1);
+  g_assert_cmpstr (((RecoupPromise *) due->pdata[0])->id, ==, p3);
+
+  broken = recoup_promise_list_due (f->book, "2026-03-01", RECOUP_PROMISE_LIST_BROKEN, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (broken->len, ==, 2);
+  g_assert_cmpint (((RecoupPromise *) broken->pdata[0])->status, ==, RECOUP_PROMISE_BROKEN);
+
+  /* The latest promise (p3) supersedes the broken ones. */
+  latest = recoup_promise_list_due (f->book, "2026-03-01",
+                                    RECOUP_PROMISE_LIST_BROKEN | RECOUP_PROMISE_LIST_LATEST_ONLY, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (latest->len, ==, 0);
+}
+
+static void
+test_disputes (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *d1 = NULL;
+  g_autofree char *d2 = NULL;
+  g_autofree char *entry = NULL;
+  gint64 before, balance = 0;
+
+  g_assert_false (recoup_dispute_account_has_open (f->book, f->account));
+
+  before = recoup_book_count_changes (f->book);
+  g_assert_null (recoup_dispute_open (f->book, f->account, NULL, "   ", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_null (recoup_dispute_open (f->book, "missing", NULL, "why", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (recoup_dispute_open (f->book, f->account, "not-an-invoice", "why", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+
+  d1 = recoup_dispute_open (f->book, f->account, f->invoice, "goods never arrived", &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_dispute_account_has_open (f->book, f->account));
+
+  /* Rejected with a write-off makes no sense. */
+  {
+    RecoupDisputeResolution res = { FALSE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, NULL };
+    g_assert_false (recoup_dispute_resolve_full (f->book, d1, &res, NULL, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+
+  /* Upheld with an adjustment of 250.00. */
+  {
+    RecoupDisputeResolution res = { TRUE, RECOUP_DISPUTE_REMEDY_ADJUST, 25000, "half the order was damaged" };
+    g_assert_true (recoup_dispute_resolve_full (f->book, d1, &res, &entry, &error));
+    g_assert_no_error (error);
+    g_assert_nonnull (entry);
+  }
+  g_assert_false (recoup_dispute_account_has_open (f->book, f->account));
+  g_assert_true (recoup_ledger_balance (f->book, f->account, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, 75000);
+
+  /* Resolving twice is refused. */
+  g_assert_false (recoup_dispute_resolve (f->book, d1, FALSE, "again", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  /* An account dispute upheld with a write-off clears the balance. */
+  d2 = recoup_dispute_open (f->book, f->account, NULL, "never ordered", &error);
+  g_assert_no_error (error);
+  {
+    RecoupDisputeResolution res = { TRUE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, NULL };
+    g_autofree char *wo = NULL;
+
+    g_assert_true (recoup_dispute_resolve_full (f->book, d2, &res, &wo, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (recoup_ledger_balance (f->book, f->account, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add ("/recoup/core/promises/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("boundaries", test_boundaries);
+  ADD ("before-made-on", test_payment_before_made_on);
+  ADD ("reversal-reopens", test_reversal_reopens);
+  ADD ("bad-input", test_bad_input);
+  ADD ("default-grace", test_default_grace_setting);
+  ADD ("list-due", test_list_due);
+  ADD ("disputes", test_disputes);
+#undef ADD
+
+  return g_test_run ();
+}

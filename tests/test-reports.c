@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "recoup-demo.h"
+#include "recoup-report.h"
+#include "recoup-test-util.h"
+
+/*
+ * The hand-built book (USD; the book's today is 2026-02-15; the KPI period is
+ * January 2026: N = 31 days, M = 1 month).
+ *
+ * ACC-1 “Acme, "Best" Ltd”, placed with us on 2026-01-05:
+ *   INV-A1  issued 2025-12-01, due 2025-12-31, 1,000.00   (charge dated 2025-12-01)
+ *   INV-A2  issued 2026-01-10, due 2026-02-09,   500.00   (charge dated 2026-01-10)
+ *   payment 300.00 on 2026-01-15 (no invoice: allocated oldest first, to INV-A1)
+ *   fee      20.00 on 2026-01-20 (no invoice: an item due on 2026-01-20)
+ * ACC-2 “Beta”:
+ *   INV-B1  issued 2026-01-05, due 2026-01-20,   200.00
+ *   payment  50.00 on 2026-01-25
+ *   payment  10.00 on 2026-01-26, reversed on 2026-01-28 (a bounced cheque)
+ *
+ * Ledger sums (minor units):
+ *   AR_begin  (before 2026-01-01)        = 100000
+ *   billed    (charges+fees+interest Jan) = 50000 + 2000 + 20000          = 72000
+ *   collected (payments - their reversals)= 30000 + 5000 + 1000 - 1000    = 35000
+ *   AR_end    (through 2026-01-31)        = 122000 (ACC-1) + 15000 (ACC-2) = 137000
+ * Aging on 2026-01-31:
+ *   ACC-1: INV-A1 100000 - 30000 = 70000, 31 days past due -> 31-60
+ *          fee 2000, 11 days -> 1-30;  INV-A2 50000 not due -> current
+ *   ACC-2: INV-B1 20000 - 5000 (the 1000 payment and its reversal cancel) = 15000, 11 days -> 1-30
+ *   past_due_end = 70000 + 2000 + 15000 = 87000;  current_end = 137000 - 87000 = 50000
+ *
+ * DSO        = 137000 * 31 / 72000 = 58.98611.. days     -> 5899 (x100)
+ * best DSO   =  50000 * 31 / 72000 = 21.52777.. days     -> 2153
+ * ADD        =  87000 * 31 / 72000 = 37.45833.. days     -> 3746
+ * countback: January billed 72000 <= 137000: 31 days, 65000 left; December
+ *            (2025-12-01..31) billed 100000 > 65000: 31 * 65000 / 100000 = 20.15
+ *            -> 31 + 20.15 = 51.15 days                   -> 5115
+ * CEI (CRF, M = 1) = (100000 + 72000 - 137000) / (100000 + 72000 - 50000)
+ *            = 35000 / 122000 = 28.6885..%               -> 2869 bp
+ * recovery, cohort 2026-01 (ACC-1 only): placed = ledger through 2026-01-05
+ *            = 100000; recovered after it through 2026-01-31 = 30000  -> 3000 bp
+ * promises due in January (grace 3 days):
+ *   ACC-1 300.00 due 01-15, made 01-10: the 300.00 payment of 01-15 -> kept
+ *   ACC-2 100.00 due 01-22, made 01-12: window to 01-25 holds 50.00 -> partly kept
+ *   ACC-2 100.00 due 02-10: outside the period, not counted
+ *   kept rate = 1 / 2                                     -> 5000 bp
+ * costs: 2026-01 USD 70.00 (2025-12 USD 999.00 is outside) -> 7000;
+ *   cost-to-collect = 7000 / 35000                        -> 2000 bp
+ * contacts in January (outbound calls and visits):
+ *   ACC-1 call right-party, call no-answer, call wrong-number;
+ *   ACC-2 call voicemail, visit promise; (an email and a February call do not count)
+ *   attempts 5; contacts 3 (right-party, wrong-number, promise) -> 6000 bp;
+ *   right-party contacts 2 (right-party, promise)              -> 4000 bp
+ */
+
+typedef struct
+{
+  TestBook  tb;
+  char     *a;
+  char     *b;
+  char     *out;   /* a folder for output files */
+} Fixture;
+
+static gint64
+ms_at (const char *day,
+       int         hour)
+{
+  return (gint64) recoup_date_parse (day, NULL) * 86400000 + (gint64) hour * 3600000;
+}
+
+static char *
+record (RecoupBook      *book,
+        RecoupEntryKind  kind,
+        const char      *account,
+        gint64           amount,
+        const char      *date,
+        const char      *method)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec spec = { .kind = kind, .account_id = account, .amount = amount,
+                           .effective_date = date, .method = method };
+  char *id = recoup_ledger_record (book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+log_contact (RecoupBook *book,
+             const char *account,
+             const char *channel,
+             const char *outcome,
+             gint64      at)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec spec = { .account_id = account, .channel = channel, .outcome = outcome, .at = at };
+  g_autofree char *id = recoup_activity_log (book, &spec, &error);
+
+  g_assert_no_error (error);
+}
+
+static void
+promise (RecoupBook *book,
+         const char *account,
+         gint64      amount,
+         const char *due,
+         const char *made)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupPromiseSpec spec = { .account_id = account, .amount = amount, .due_date = due,
+                             .made_on = made, .grace_days = 3 };
+  g_autofree char *id = recoup_promise_add (book, &spec, &error);
+
+  g_assert_no_error (error);
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec a = { .ref = "ACC-1", .name = "Acme, \"Best\" Ltd", .currency = "USD",
+                          .timezone = "America/New_York" };
+  RecoupAccountSpec b = { .ref = "ACC-2", .name = "Beta", .currency = "USD", .timezone = "America/New_York" };
+  g_autofree char *i1 = NULL, *i2 = NULL, *i3 = NULL, *p1 = NULL, *p2 = NULL, *p3 = NULL, *fee = NULL;
+  g_autofree char *rev = NULL;
+
+  g_setenv ("RECOUP_TODAY", "2026-02-15", TRUE);
+  test_book_open (&f->tb);
+  f->out = g_build_filename (f->tb.dir, "out", NULL);
+  g_assert_cmpint (g_mkdir (f->out, 0700), ==, 0);
+
+  f->a = recoup_account_create (f->tb.book, &a, &error);
+  g_assert_no_error (error);
+  f->b = recoup_account_create (f->tb.book, &b, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (f->tb.book, f->a, "placed_on", "2026-01-05", &error));
+  g_assert_no_error (error);
+
+  i1 = test_add_invoice (f->tb.book, f->a, "INV-A1", "2025-12-01", "2025-12-31", 100000, "USD");
+  i2 = test_add_invoice (f->tb.book, f->a, "INV-A2", "2026-01-10", "2026-02-09", 50000, "USD");
+  p1 = record (f->tb.book, RECOUP_ENTRY_PAYMENT, f->a, 30000, "2026-01-15", "cheque");
+  fee = record (f->tb.book, RECOUP_ENTRY_FEE, f->a, 2000, "2026-01-20", NULL);
+  i3 = test_add_invoice (f->tb.book, f->b, "INV-B1", "2026-01-05", "2026-01-20", 20000, "USD");
+  p2 = record (f->tb.book, RECOUP_ENTRY_PAYMENT, f->b, 5000, "2026-01-25", "card");
+  p3 = record (f->tb.book, RECOUP_ENTRY_PAYMENT, f->b, 1000, "2026-01-26", "cheque");
+  rev = recoup_ledger_reverse (f->tb.book, p3, "2026-01-28", "cheque bounced", &error);
+  g_assert_no_error (error);
+
+  promise (f->tb.book, f->a, 30000, "2026-01-15", "2026-01-10");
+  promise (f->tb.book, f->b, 10000, "2026-01-22", "2026-01-12");
+  promise (f->tb.book, f->b, 10000, "2026-02-10", "2026-02-01");
+
+  g_assert_true (recoup_kpi_set_cost (f->tb.book, "2026-01", "USD", 7000, &error));
+  g_assert_true (recoup_kpi_set_cost (f->tb.book, "2025-12", "USD", 99900, &error));
+  g_assert_no_error (error);
+
+  log_contact (f->tb.book, f->a, "call", "right-party", ms_at ("2026-01-10", 15));
+  log_contact (f->tb.book, f->a, "call", "no-answer", ms_at ("2026-01-11", 15));
+  log_contact (f->tb.book, f->a, "call", "wrong-number", ms_at ("2026-01-12", 15));
+  log_contact (f->tb.book, f->b, "call", "voicemail", ms_at ("2026-01-13", 15));
+  log_contact (f->tb.book, f->b, "visit", "promise", ms_at ("2026-01-14", 15));
+  log_contact (f->tb.book, f->b, "email", "sent", ms_at ("2026-01-14", 16));
+  log_contact (f->tb.book, f->b, "call", "right-party", ms_at ("2026-02-02", 15));
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  test_book_close (&f->tb);
+  g_free (f->a);
+  g_free (f->b);
+  g_free (f->out);
+}
+
+static void
+test_kpis_by_hand (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) kpis = recoup_kpi_compute (f->tb.book, "2026-01-01", "2026-01-31", &error);
+  RecoupKpis *k;
+  RecoupKpiCohort *c;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (kpis->len, ==, 1);
+  k = g_ptr_array_index (kpis, 0);
+  g_assert_cmpstr (k->currency, ==, "USD");
+  g_assert_cmpint (k->days, ==, 31);
+  g_assert_cmpint (k->months, ==, 1);
+  g_assert_cmpint (k->ar_begin, ==, 100000);
+  g_assert_cmpint (k->billed, ==, 72000);
+  g_assert_cmpint (k->collected, ==, 35000);
+  g_assert_cmpint (k->ar_end, ==, 137000);
+  g_assert_cmpint (k->past_due_end, ==, 87000);
+  g_assert_cmpint (k->current_end, ==, 50000);
+
+  g_assert_cmpint (k->dso_x100, ==, 5899);
+  g_assert_cmpint (k->best_dso_x100, ==, 2153);
+  g_assert_cmpint (k->add_x100, ==, 3746);
+  g_assert_cmpint (k->countback_dso_x100, ==, 5115);
+  g_assert_cmpint (k->cei_bp, ==, 2869);
+
+  g_assert_cmpuint (k->cohorts->len, ==, 1);
+  c = g_ptr_array_index (k->cohorts, 0);
+  g_assert_cmpstr (c->month, ==, "2026-01");
+  g_assert_cmpint (c->n_accounts, ==, 1);
+  g_assert_cmpint (c->placed, ==, 100000);
+  g_assert_cmpint (c->recovered, ==, 30000);
+  g_assert_cmpint (c->rate_bp, ==, 3000);
+  g_assert_cmpint (k->recovery_bp, ==, 3000);
+
+  g_assert_cmpint (k->promises_resolved, ==, 2);
+  g_assert_cmpint (k->promises_kept, ==, 1);
+  g_assert_cmpint (k->promise_kept_bp, ==, 5000);
+
+  g_assert_cmpint (k->costs, ==, 7000);
+  g_assert_cmpint (k->cost_to_collect_bp, ==, 2000);
+
+  g_assert_cmpint (k->attempts, ==, 5);
+  g_assert_cmpint (k->contacts, ==, 3);
+  g_assert_cmpint (k->rpc, ==, 2);
+  g_assert_cmpint (k->contact_rate_bp, ==, 6000);
+  g_assert_cmpint (k->rpc_rate_bp, ==, 4000);
+}
+
+static void
+test_ratio_rounding (void)
+{
+  /* Half away from zero, exact on the rational. */
+  g_assert_cmpint (recoup_kpi_ratio (1, 8, 100), ==, 13);      /* 12.5 -> 13 */
+  g_assert_cmpint (recoup_kpi_ratio (-1, 8, 100), ==, -13);
+  g_assert_cmpint (recoup_kpi_ratio (1, 3, 10000), ==, 3333);
+  g_assert_cmpint (recoup_kpi_ratio (2, 3, 10000), ==, 6667);
+  g_assert_cmpint (recoup_kpi_ratio (5, 0, 100), ==, RECOUP_KPI_NA);
+  /* Large operands do not overflow: 9e15 * 10000 / 9e15. */
+  g_assert_cmpint (recoup_kpi_ratio (G_GINT64_CONSTANT (9000000000000000),
+                                     G_GINT64_CONSTANT (9000000000000000), 10000), ==, 10000);
+  {
+    g_autofree char *a = recoup_kpi_format_x100 (5899);
+    g_autofree char *b = recoup_kpi_format_bp (-5);
+    g_autofree char *c = recoup_kpi_format_bp (RECOUP_KPI_NA);
+
+    g_assert_cmpstr (a, ==, "58.99");
+    g_assert_cmpstr (b, ==, "-0.05%");
+    g_assert_cmpstr (c, ==, "n/a");
+  }
+}
+
+static void
+test_statement_by_hand (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupStatement) st = recoup_statement_build (f->tb.book, f->a, "2026-01-01", "2026-01-31", &error);
+  g_autoptr(RecoupStatement) sb = NULL;
+  RecoupStatementLine *l;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (st->opening, ==, 100000);
+  g_assert_cmpuint (st->lines->len, ==, 3);
+  l = g_ptr_array_index (st->lines, 0);
+  g_assert_cmpstr (l->date, ==, "2026-01-10");
+  g_assert_cmpstr (l->kind, ==, "charge");
+  g_assert_cmpint (l->amount, ==, 50000);
+  g_assert_cmpint (l->balance, ==, 150000);
+  g_assert_nonnull (strstr (l->description, "INV-A2"));
+  l = g_ptr_array_index (st->lines, 1);
+  g_assert_cmpstr (l->kind, ==, "payment");
+  g_assert_cmpint (l->balance, ==, 120000);
+  g_assert_cmpint (st->debits, ==, 52000);
+  g_assert_cmpint (st->credits, ==, -30000);
+  g_assert_cmpint (st->closing, ==, 122000);
+  g_assert_cmpint (st->aging.buckets[RECOUP_AGING_CURRENT], ==, 50000);
+  g_assert_cmpint (st->aging.buckets[RECOUP_AGING_1_30], ==, 2000);
+  g_assert_cmpint (st->aging.buckets[RECOUP_AGING_31_60], ==, 70000);
+  g_assert_cmpint (st->aging.total, ==, 122000);
+  g_assert_null (st->plan_id);
+
+  /* The reversal is a line of its own, and the balance returns. */
+  sb = recoup_statement_build (f->tb.book, f->b, "2026-01-26", "2026-01-31", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sb->opening, ==, 15000);
+  g_assert_cmpuint (sb->lines->len, ==, 2);
+  l = g_ptr_array_index (sb->lines, 1);
+  g_assert_cmpstr (l->kind, ==, "reversal");
+  g_assert_nonnull (strstr (l->description, "Reversal of payment of 2026-01-26"));
+  g_assert_cmpint (sb->closing, ==, 15000);
+}
+
+static void
+test_reports_by_hand (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) by_account = recoup_aging_report (f->tb.book, "2026-01-31", RECOUP_AGING_BY_ACCOUNT, &error);
+  g_autoptr(GPtrArray) by_collector = NULL;
+  g_autoptr(GPtrArray) payments = NULL;
+  RecoupAgingReportRow *r;
+  gint64 net = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (by_account->len, ==, 2);
+  r = g_ptr_array_index (by_account, 0);
+  g_assert_cmpstr (r->key, ==, "ACC-1");
+  g_assert_cmpint (r->buckets[RECOUP_AGING_31_60], ==, 70000);
+  g_assert_cmpint (r->total, ==, 122000);
+  r = g_ptr_array_index (by_account, 1);
+  g_assert_cmpstr (r->key, ==, "ACC-2");
+  g_assert_cmpint (r->buckets[RECOUP_AGING_1_30], ==, 15000);
+
+  by_collector = recoup_aging_report (f->tb.book, "2026-01-31", RECOUP_AGING_BY_COLLECTOR, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (by_collector->len, ==, 1);
+  r = g_ptr_array_index (by_collector, 0);
+  g_assert_cmpstr (r->key, ==, "(unassigned)");
+  g_assert_cmpint (r->total, ==, 137000);
+  g_assert_cmpint (r->n_accounts, ==, 2);
+
+  payments = recoup_payments_report (f->tb.book, "2026-01-01", "2026-01-31", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (payments->len, ==, 4);  /* three payments and one reversal */
+  for (guint i = 0; i < payments->len; i++)
+    net += ((RecoupPaymentRow *) g_ptr_array_index (payments, i))->amount;
+  g_assert_cmpint (net, ==, 35000);          /* = KPI collected */
+}
+
+static char *
+read_file (const char *path,
+           gsize      *out_len)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, out_len, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+write_statement (Fixture            *f,
+                 const char         *account,
+                 RecoupReportFormat  format,
+                 const char         *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupStatement) st = recoup_statement_build (f->tb.book, account, "2026-01-01", "2026-01-31", &error);
+  g_autoptr(RecoupBusinessInfo) business = recoup_business_info_load (f->tb.book);
+  g_autoptr(RecoupStatementWriter) w = NULL;
+
+  g_assert_no_error (error);
+  w = recoup_statement_writer_new (path, format, RECOUP_PAPER_A4, business, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_statement_writer_add (w, st, &error));
+  g_assert_true (recoup_statement_writer_finish (w, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_statement_files (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdf = g_build_filename (f->out, "acc-1.pdf", NULL);
+  g_autofree char *csv = g_build_filename (f->out, "acc-1.csv", NULL);
+  g_autofree char *xlsx = g_build_filename (f->out, "acc-1.xlsx", NULL);
+  g_autofree char *json = g_build_filename (f->out, "acc-1.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  gsize len;
+
+  g_assert_true (recoup_settings_set_shared (f->tb.book, "business.name", "Harbor Supply Co.", &error));
+  g_assert_true (recoup_settings_set_shared (f->tb.book, "business.payment_instructions",
+                                             "Bank transfer to account 0012 3456", &error));
+  g_assert_no_error (error);
+
+  write_statement (f, f->a, RECOUP_REPORT_PDF, pdf);
+  contents = read_file (pdf, &len);
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_true (g_str_has_prefix (contents, "%PDF-"));
+  g_clear_pointer (&contents, g_free);
+  if (pdftotext != NULL)
+    {
+      const char *argv[] = { pdftotext, "-layout", pdf, "-", NULL };
+      g_autofree char *out = NULL;
+      int status;
+
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (strstr (out, "Acme, \"Best\" Ltd"));
+      g_assert_nonnull (strstr (out, "1,220.00"));           /* the closing balance */
+      g_assert_nonnull (strstr (out, "Harbor Supply Co."));
+      g_assert_nonnull (strstr (out, "Bank transfer to account 0012 3456"));
+    }
+  else
+    g_test_message ("pdftotext not installed: PDF text not checked");
+
+  write_statement (f, f->a, RECOUP_REPORT_CSV, csv);
+  contents = read_file (csv, &len);
+  g_assert_true (g_str_has_prefix (contents, "account_ref,account_name,currency,date,kind,description,"));
+  /* RFC 4180: a field with a comma or quote is quoted, its quotes doubled; CRLF. */
+  g_assert_nonnull (strstr (contents, "ACC-1,\"Acme, \"\"Best\"\" Ltd\",USD,2026-01-01,opening,"));
+  g_assert_nonnull (strstr (contents, ",closing,Closing balance,,,,,1220.00\r\n"));
+  g_clear_pointer (&contents, g_free);
+
+  write_statement (f, f->a, RECOUP_REPORT_XLSX, xlsx);
+  contents = read_file (xlsx, &len);
+  g_assert_cmpuint (len, >, 100);
+  g_assert_true (contents[0] == 'P' && contents[1] == 'K');
+  g_clear_pointer (&contents, g_free);
+
+  write_statement (f, f->a, RECOUP_REPORT_JSON, json);
+  contents = read_file (json, &len);
+  g_assert_nonnull (strstr (contents, "\"closing\" : 122000"));
+  g_clear_pointer (&contents, g_free);
+
+  /* Only the four files: no temporary file left behind. */
+  g_assert_cmpuint (count_entries (f->out), ==, 4);
+}
+
+static void
+test_report_files (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBusinessInfo) business = recoup_business_info_load (f->tb.book);
+  g_autoptr(GPtrArray) aging = recoup_aging_report (f->tb.book, "2026-01-31", RECOUP_AGING_BY_ACCOUNT, &error);
+  g_autoptr(GPtrArray) payments = recoup_payments_report (f->tb.book, "2026-01-01", "2026-01-31", &error);
+  static const RecoupReportFormat formats[] = { RECOUP_REPORT_PDF, RECOUP_REPORT_CSV, RECOUP_REPORT_XLSX,
+                                                RECOUP_REPORT_JSON };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      const char *ext = recoup_report_format_extension (formats[i]);
+      g_autofree char *a = g_strdup_printf ("%s/aging.%s", f->out, ext);
+      g_autofree char *p = g_strdup_printf ("%s/payments.%s", f->out, ext);
+      g_autofree char *ca = NULL, *cp = NULL;
+
+      g_assert_true (recoup_aging_report_write (aging, "2026-01-31", RECOUP_AGING_BY_ACCOUNT, business,
+                                                formats[i], RECOUP_PAPER_LETTER, a, &error));
+      g_assert_no_error (error);
+      g_assert_true (recoup_payments_report_write (payments, "2026-01-01", "2026-01-31", business,
+                                                   formats[i], RECOUP_PAPER_A4, p, &error));
+      g_assert_no_error (error);
+      ca = read_file (a, NULL);
+      cp = read_file (p, NULL);
+      if (formats[i] == RECOUP_REPORT_CSV)
+        {
+          g_assert_nonnull (strstr (ca, "ACC-1,\"Acme, \"\"Best\"\" Ltd\",USD,1,500.00,20.00,700.00,"));
+          g_assert_nonnull (strstr (cp, "2026-01-28,ACC-2,Beta,,reversal,cheque,"));
+          g_assert_nonnull (strstr (cp, ",USD,-10.00\r\n"));
+        }
+      else if (formats[i] == RECOUP_REPORT_PDF)
+        g_assert_true (g_str_has_prefix (ca, "%PDF-") && g_str_has_prefix (cp, "%PDF-"));
+      else if (formats[i] == RECOUP_REPORT_XLSX)
+        g_assert_true (ca[0] == 'P' && ca[1] == 'K' && cp[0] == 'P' && cp[1] == 'K');
+    }
+  g_assert_cmpuint (count_entries (f->out), ==, 8);
+}
+
+static void
+run_cli (const char * const *args,
+         int                *out_status,
+         char              **out_stderr)
+{
+  g_autoptr(GError) error = NULL;
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int status = 0;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (char *) cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                NULL, out_stderr, &status, &error);
+  g_assert_no_error (error);
+  *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdf = g_build_filename (f->out, "s.pdf", NULL);
+  g_autofree char *missing = g_build_filename (f->out, "no", "such", "folder", "s.pdf", NULL);
+  g_autoptr(RecoupStatement) st = NULL;
+  g_autoptr(RecoupStatementWriter) w = NULL;
+  char *err = NULL;
+  int status;
+
+  /* Core: a period that ends before it starts; an unknown account. */
+  st = recoup_statement_build (f->tb.book, f->a, "2026-02-01", "2026-01-31", &error);
+  g_assert_null (st);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "before it starts"));
+  g_clear_error (&error);
+  st = recoup_statement_build (f->tb.book, "no-such-account", "2026-01-01", "2026-01-31", &error);
+  g_assert_null (st);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (recoup_kpi_compute (f->tb.book, "2026-02-01", "2026-01-01", &error));
+  g_clear_error (&error);
+
+  /* A writer that is not finished leaves nothing, not even its temporary file. */
+  w = recoup_statement_writer_new (pdf, RECOUP_REPORT_PDF, RECOUP_PAPER_A4, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_entries (f->out), ==, 1);
+  g_clear_pointer (&w, recoup_statement_writer_free);
+  g_assert_cmpuint (count_entries (f->out), ==, 0);
+
+  /* An unwritable path. */
+  w = recoup_statement_writer_new (missing, RECOUP_REPORT_PDF, RECOUP_PAPER_A4, NULL, &error);
+  g_assert_null (w);
+  g_assert_nonnull (strstr (error->message, "cannot write"));
+  g_clear_error (&error);
+  w = recoup_statement_writer_new (f->out, RECOUP_REPORT_CSV, RECOUP_PAPER_A4, NULL, &error);
+  g_assert_null (w);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY);
+  g_clear_error (&error);
+
+  /* The same through the CLI: exit 1, a clear message, no file. */
+  {
+    const char *args[] = { "--book", f->tb.path, "statement", "ACC-1", "--from", "2026-02-01", "--to",
+                           "2026-01-31", "--output", pdf, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 1);
+    g_assert_nonnull (strstr (err, "before it starts"));
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { "--book", f->tb.path, "statement", "NOPE-9", "--from", "2026-01-01", "--to",
+                           "2026-01-31", "--output", pdf, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 1);
+    g_assert_nonnull (strstr (err, "NOPE-9"));
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { "--book", f->tb.path, "report", "payments", "--from", "2026-01-01", "--to",
+                           "2026-01-31", "--format", "csv", "--output", missing, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 1);
+    g_assert_nonnull (strstr (err, "cannot write"));
+    g_clear_pointer (&err, g_free);
+  }
+  if (getuid () != 0)
+    {
+      g_autofree char *ro = g_build_filename (f->out, "read-only", NULL);
+      g_autofree char *target = g_build_filename (ro, "s.xlsx", NULL);
+      const char *args[] = { "--book", f->tb.path, "statement", "ACC-1", "--from", "2026-01-01", "--to",
+                             "2026-01-31", "--format", "xlsx", "--output", target, NULL };
+
+      g_assert_cmpint (g_mkdir (ro, 0500), ==, 0);
+      run_cli (args, &status, &err);
+      g_assert_cmpint (status, ==, 1);
+      g_assert_cmpuint (count_entries (ro), ==, 0);
+      g_clear_pointer (&err, g_free);
+      g_chmod (ro, 0700);
+      g_rmdir (ro);
+    }
+  g_assert_cmpuint (count_entries (f->out), ==, 0);
+
+  /* And the CLI writes when the input is good. */
+  {
+    const char *args[] = { "--book", f->tb.path, "statement", "ACC-1", "--from", "2026-01-01", "--to",
+                           "2026-01-31", "--output", pdf, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 0);
+    g_clear_pointer (&err, g_free);
+    g_assert_true (g_file_test (pdf, G_FILE_TEST_IS_REGULAR));
+  }
+}
+
+static void
+test_cli_batch (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (f->out, "each", NULL);
+  g_autofree char *one = g_build_filename (f->out, "all.csv", NULL);
+  g_autofree char *kpi = g_build_filename (f->out, "kpi.csv", NULL);
+  g_autofree char *contents = NULL;
+  char *err = NULL;
+  int status;
+
+  {
+    const char *args[] = { "--book", f->tb.path, "statement", "--all", "--from", "2026-01-01", "--to",
+                           "2026-01-31", "--format", "pdf", "--output", dir, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (err, "Statements: 2/2"));   /* progress */
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpuint (count_entries (dir), ==, 2);
+  }
+  {
+    const char *args[] = { "--book", f->tb.path, "statement", "--all", "--one-file", "--from", "2026-01-01",
+                           "--to", "2026-01-31", "--format", "csv", "--output", one, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 0);
+    g_clear_pointer (&err, g_free);
+    contents = read_file (one, NULL);
+    g_assert_nonnull (strstr (contents, ",closing,Closing balance,,,,,1220.00\r\n"));
+    g_assert_nonnull (strstr (contents, "ACC-2,Beta,USD,2026-01-31,closing,Closing balance,,,,,150.00\r\n"));
+    g_clear_pointer (&contents, g_free);
+  }
+  {
+    const char *args[] = { "--book", f->tb.path, "kpi", "--from", "2026-01-01", "--to", "2026-01-31",
+                           "--format", "csv", "--output", kpi, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 0);
+    g_clear_pointer (&err, g_free);
+    contents = read_file (kpi, NULL);
+    g_assert_nonnull (strstr (contents, "USD,dso,58.99,days\r\n"));
+    g_assert_nonnull (strstr (contents, "USD,countback_dso,51.15,days\r\n"));
+    g_assert_nonnull (strstr (contents, "USD,cei,28.69,percent\r\n"));
+  }
+}
+
+static void
+test_plan_on_statement (void)
+{
+  g_autoptr(GError) error = NULL;
+  TestBook tb = { 0 };
+  g_autofree char *acc = NULL, *inv = NULL, *offer = NULL;
+  g_autoptr(RecoupStatement) st = NULL;
+  RecoupOfferSpec spec = { 0 };
+  RecoupStatementInstallment *si;
+
+  g_setenv ("RECOUP_TODAY", "2026-02-15", TRUE);
+  test_book_open (&tb);
+  acc = test_add_account (tb.book, "P-1", "USD");
+  inv = test_add_invoice (tb.book, acc, "INV-P1", "2026-01-01", "2026-01-31", 30000, "USD");
+  spec.account_id = acc;
+  spec.kind = RECOUP_OFFER_PLAN;
+  spec.amount = 30000;
+  spec.installments = 3;
+  spec.frequency = RECOUP_FREQUENCY_MONTHLY;
+  spec.first_date = "2026-03-01";
+  offer = recoup_offer_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  if (!recoup_offer_transition (tb.book, offer, RECOUP_OFFER_EVENT_SEND, NULL, &error) ||
+      !recoup_offer_transition (tb.book, offer, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error))
+    {
+      g_test_skip (error->message);
+      test_book_close (&tb);
+      return;
+    }
+  g_free (record (tb.book, RECOUP_ENTRY_PAYMENT, acc, 10000, "2026-02-15", "card"));
+
+  st = recoup_statement_build (tb.book, acc, "2026-02-01", "2026-02-28", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (st->plan_id, ==, offer);
+  g_assert_cmpint (st->plan_total, ==, 30000);
+  g_assert_cmpint (st->plan_paid, ==, 10000);
+  /* The first installment is covered by the payment: two remain. */
+  g_assert_cmpuint (st->plan_remaining->len, ==, 2);
+  si = g_ptr_array_index (st->plan_remaining, 0);
+  g_assert_cmpuint (si->seq, ==, 2);
+  g_assert_cmpstr (si->due_date, ==, "2026-04-01");
+  g_assert_cmpint (si->amount, ==, 10000);
+  g_clear_pointer (&st, recoup_statement_free);
+  test_book_close (&tb);
+}
+
+/* A random demo book: every account's statement closes on the ledger balance,
+ * and the aging report's rows sum to the book's aging summary. */
+static void
+test_random_book (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) summary = NULL;
+  TestBook tb = { 0 };
+  RecoupDemoOptions options = { .n_accounts = 150, .seed = (guint32) g_test_rand_int (), .today = "2026-11-24" };
+  const RecoupAgingGroup groups[] = { RECOUP_AGING_BY_ACCOUNT, RECOUP_AGING_BY_COLLECTOR, RECOUP_AGING_BY_SEGMENT };
+  sqlite3 *db;
+  sqlite3_stmt *s;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  g_assert_true (recoup_demo_generate (tb.book, &options, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Every account, not only those with a balance. */
+  g_assert_cmpint (sqlite3_open_v2 (tb.path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT id FROM accounts", -1, &s, NULL), ==, SQLITE_OK);
+  ids = g_ptr_array_new_with_free_func (g_free);
+  while (sqlite3_step (s) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (s, 0)));
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  g_assert_cmpuint (ids->len, ==, 150);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+      const char *periods[][2] = { { "2026-01-01", "2026-11-24" }, { "2026-06-01", "2026-06-30" },
+                                   { "2000-01-01", "2030-12-31" } };
+
+      for (guint p = 0; p < G_N_ELEMENTS (periods); p++)
+        {
+          g_autoptr(RecoupStatement) st = recoup_statement_build (tb.book, id, periods[p][0], periods[p][1], &error);
+          gint64 balance = 0;
+
+          g_assert_no_error (error);
+          g_assert_true (recoup_ledger_balance (tb.book, id, periods[p][1], &balance, &error));
+          g_assert_cmpint (st->closing, ==, balance);
+          g_assert_cmpint (st->aging.total, ==, balance);
+          g_assert_cmpint (st->opening + st->debits + st->credits, ==, st->closing);
+          if (st->lines->len > 0)
+            g_assert_cmpint (((RecoupStatementLine *) g_ptr_array_index (st->lines, st->lines->len - 1))->balance,
+                             ==, balance);
+        }
+    }
+
+  summary = recoup_aging_summary (tb.book, "2026-11-24", &error);
+  g_assert_no_error (error);
+  for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+    {
+      g_autoptr(GPtrArray) rows = recoup_aging_report (tb.book, "2026-11-24", groups[g], &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < summary->len; i++)
+        {
+          RecoupAgingRow *sr = g_ptr_array_index (summary, i);
+          gint64 buckets[RECOUP_AGING_N_BUCKETS] = { 0 }, credit = 0, total = 0, n = 0;
+
+          for (guint j = 0; j < rows->len; j++)
+            {
+              RecoupAgingReportRow *r = g_ptr_array_index (rows, j);
+
+              if (g_strcmp0 (r->currency, sr->currency) != 0)
+                continue;
+              for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+                buckets[b] += r->buckets[b];
+              credit += r->credit;
+              total += r->total;
+              n += r->n_accounts;
+            }
+          for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+            g_assert_cmpint (buckets[b], ==, sr->buckets[b]);
+          g_assert_cmpint (credit, ==, sr->credit);
+          g_assert_cmpint (total, ==, sr->total);
+          g_assert_cmpint (n, ==, sr->n_accounts);
+        }
+    }
+  test_book_close (&tb);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add ("/recoup/core/reports/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("kpis-by-hand", test_kpis_by_hand);
+  ADD ("statement-by-hand", test_statement_by_hand);
+  ADD ("reports-by-hand", test_reports_by_hand);
+  ADD ("statement-files", test_statement_files);
+  ADD ("report-files", test_report_files);
+  ADD ("bad-input", test_bad_input);
+  ADD ("cli-batch", test_cli_batch);
+#undef ADD
+  g_test_add_func ("/recoup/core/reports/ratio-rounding", test_ratio_rounding);
+  g_test_add_func ("/recoup/core/reports/plan-on-statement", test_plan_on_statement);
+  g_test_add_func ("/recoup/core/reports/random-book", test_random_book);
+  return g_test_run ();
+}

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include "recoup-book-private.h"
+#include "recoup-test-util.h"
+
+/* Scores move in the obvious directions, explanations add up, the stored
+ * score follows every write, and weights are validated. */
+
+#define TODAY "2026-06-15"
+
+static char *
+account_with_debt (RecoupBook *book,
+                   const char *ref,
+                   const char *due,
+                   gint64      amount)
+{
+  char *id = test_add_account (book, ref, "USD");
+  g_autofree char *inv_ref = g_strdup_printf ("INV-%s", ref);
+
+  g_free (test_add_invoice (book, id, inv_ref, "2026-01-01", due, amount, "USD"));
+  return id;
+}
+
+static gint64
+score_of (RecoupBook *book,
+          const char *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (book, account, &error);
+  gint64 sum = 0;
+
+  g_assert_no_error (error);
+  /* An explanation always adds up. */
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      g_assert_nonnull (ex->items[i].raw);
+      g_assert_cmpint (ex->items[i].points, >=, 0);
+      g_assert_cmpint (ex->items[i].points, <=, RECOUP_SCORE_MAX);
+      sum += ex->items[i].contribution;
+    }
+  if (ex->note == NULL)
+    g_assert_cmpint (sum, ==, ex->score);
+  return ex->score;
+}
+
+static gint64
+points_of (RecoupBook          *book,
+           const char          *account,
+           RecoupScoreComponent c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (book, account, &error);
+
+  g_assert_no_error (error);
+  return ex->items[c].points;
+}
+
+static gint64
+stored_score (TestBook   *tb,
+              const char *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT score FROM account_stats WHERE account_id = '%s'", account);
+  return test_query_int (tb->path, sql);
+}
+
+static void
+pay (RecoupBook *book,
+     const char *account,
+     gint64      amount,
+     const char *date)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = account, .amount = amount,
+                           .effective_date = date, .method = "cash" };
+  g_autofree char *id = recoup_ledger_record (book, &spec, &error);
+
+  g_assert_no_error (error);
+}
+
+static void
+log_call (RecoupBook *book,
+          const char *account,
+          const char *outcome,
+          const char *at)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec spec = { .account_id = account, .channel = "call", .outcome = outcome };
+  g_autofree char *id = NULL;
+
+  g_assert_true (recoup_instant_parse (at, &spec.at, &error));
+  id = recoup_activity_log (book, &spec, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_directions (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *small = NULL, *big = NULL, *young = NULL, *old = NULL, *paid = NULL;
+
+  test_book_open (&tb);
+  small = account_with_debt (tb.book, "S", "2026-05-01", 10000);
+  big = account_with_debt (tb.book, "B", "2026-05-01", 400000);
+  young = account_with_debt (tb.book, "Y", "2026-06-10", 100000);
+  old = account_with_debt (tb.book, "O", "2026-02-01", 100000);
+
+  /* A bigger balance, an older debt: higher. */
+  g_assert_cmpint (score_of (tb.book, big), >, score_of (tb.book, small));
+  g_assert_cmpint (score_of (tb.book, old), >, score_of (tb.book, young));
+  g_assert_cmpint (points_of (tb.book, old, RECOUP_SCORE_AGE), ==, 134 * 10000 / 180);
+
+  /* A payment lowers the balance and, being recent, the behaviour component. */
+  {
+    gint64 before = score_of (tb.book, old);
+    gint64 behaviour = points_of (tb.book, old, RECOUP_SCORE_BEHAVIOUR);
+
+    pay (tb.book, old, 40000, "2026-06-14");
+    g_assert_cmpint (score_of (tb.book, old), <, before);
+    g_assert_cmpint (points_of (tb.book, old, RECOUP_SCORE_BEHAVIOUR), <, behaviour);
+  }
+
+  /* A broken promise raises behaviour (more urgent); a kept one lowers it. */
+  {
+    RecoupPromiseSpec p = { .account_id = young, .amount = 5000, .due_date = "2026-06-01",
+                            .grace_days = 0, .made_on = "2026-05-20" };
+    gint64 before = points_of (tb.book, young, RECOUP_SCORE_BEHAVIOUR);
+    g_autofree char *pid = recoup_promise_add (tb.book, &p, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (points_of (tb.book, young, RECOUP_SCORE_BEHAVIOUR), >, before);
+  }
+  {
+    RecoupPromiseSpec p = { .account_id = small, .amount = 5000, .due_date = "2026-06-01",
+                            .grace_days = 0, .made_on = "2026-05-20" };
+    g_autofree char *pid = recoup_promise_add (tb.book, &p, &error);
+    gint64 before;
+
+    g_assert_no_error (error);
+    before = points_of (tb.book, small, RECOUP_SCORE_BEHAVIOUR);
+    pay (tb.book, small, 5000, "2026-05-30");   /* kept (and a payment within 90 days) */
+    g_assert_cmpint (points_of (tb.book, small, RECOUP_SCORE_BEHAVIOUR), <, before);
+  }
+
+  /* Reaching the debtor raises responsiveness; unanswered attempts lower it. */
+  log_call (tb.book, big, "no-answer", "2026-06-01T15:00:00Z");
+  {
+    gint64 r1 = points_of (tb.book, big, RECOUP_SCORE_RESPONSIVENESS);
+
+    g_assert_cmpint (r1, ==, 0);
+    log_call (tb.book, big, "right-party", "2026-06-02T15:00:00Z");
+    g_assert_cmpint (points_of (tb.book, big, RECOUP_SCORE_RESPONSIVENESS), ==, 5000);
+  }
+
+  /* Relationship value and stage. */
+  {
+    gint64 before = score_of (tb.book, young);
+
+    g_assert_true (recoup_account_set (tb.book, young, "tier", "gold", &error));
+    g_assert_cmpint (score_of (tb.book, young), >, before);
+    before = score_of (tb.book, young);
+    g_assert_true (recoup_account_set (tb.book, young, "stage", "escalation", &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (score_of (tb.book, young), >, before);
+  }
+
+  /* Paid in full: not scored. */
+  paid = account_with_debt (tb.book, "P", "2026-05-01", 10000);
+  pay (tb.book, paid, 10000, "2026-06-01");
+  g_assert_cmpint (score_of (tb.book, paid), ==, 0);
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, paid, &error);
+    g_assert_cmpstr (ex->segment, ==, "none");
+    g_assert_nonnull (ex->note);
+  }
+
+  /* Unknown account. */
+  g_assert_null (recoup_score_explain (tb.book, "nope", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  test_book_close (&tb);
+}
+
+/* The stored score is refreshed in the same transaction as the write. */
+static void
+test_refresh_at_commit (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *acct = NULL;
+  gint64 s1, s2;
+
+  test_book_open (&tb);
+  acct = account_with_debt (tb.book, "R", "2026-03-01", 300000);
+  s1 = stored_score (&tb, acct);
+  g_assert_cmpint (s1, ==, score_of (tb.book, acct));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT balance FROM account_stats"), ==, 300000);
+  pay (tb.book, acct, 250000, "2026-06-10");
+  s2 = stored_score (&tb, acct);
+  g_assert_cmpint (s2, <, s1);
+  g_assert_cmpint (s2, ==, score_of (tb.book, acct));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT balance FROM account_stats"), ==, 50000);
+  /* Derived data is local: nothing of it is in the change log. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'account_stats'"), ==, 0);
+  test_book_close (&tb);
+}
+
+static void
+count_progress (guint64  done,
+                guint64  total,
+                gpointer data)
+{
+  guint *calls = data;
+
+  g_assert_cmpuint (done, <=, total);
+  (*calls)++;
+}
+
+static void
+test_weights (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL, *b = NULL;
+  RecoupScoreSettings s, bad;
+  gint64 changes;
+  guint calls = 0;
+
+  test_book_open (&tb);
+  a = account_with_debt (tb.book, "W1", "2026-06-01", 250000);   /* half the balance cap */
+  b = account_with_debt (tb.book, "W2", "2026-01-01", 10000);
+
+  recoup_score_settings_load (tb.book, &s);
+  g_assert_cmpint (s.weights[RECOUP_SCORE_BALANCE], ==, 30);
+  /* Stats current for today: a change of weights re-scores from them. */
+  g_assert_true (recoup_score_refresh_book (tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Bad weights: a clear error and nothing changed. */
+  changes = recoup_book_count_changes (tb.book);
+  bad = s;
+  bad.weights[RECOUP_SCORE_AGE] = -5;
+  g_assert_false (recoup_score_settings_save (tb.book, &bad, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "age"));
+  g_clear_error (&error);
+  memset (bad.weights, 0, sizeof bad.weights);
+  g_assert_false (recoup_score_settings_save (tb.book, &bad, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  bad = s;
+  bad.medium = 7000;
+  bad.high = 6000;
+  g_assert_false (recoup_score_settings_save (tb.book, &bad, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+
+  /* Only the balance counts: the score is the balance component, and the whole
+   * book is re-scored with progress. */
+  memset (s.weights, 0, sizeof s.weights);
+  s.weights[RECOUP_SCORE_BALANCE] = 1;
+  g_assert_true (recoup_score_settings_save (tb.book, &s, count_progress, &calls, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (calls, >=, 1);
+  g_assert_cmpint (score_of (tb.book, a), ==, 5000);
+  g_assert_cmpint (stored_score (&tb, a), ==, 5000);
+  g_assert_cmpint (stored_score (&tb, b), ==, 200);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'settings'"
+                                            " AND entity_id LIKE 'score.weight.%'"), ==, 7);
+  /* Segments by thresholds. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM account_stats WHERE segment = 'medium'"), ==, 1);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM account_stats WHERE segment = 'low'"), ==, 1);
+  test_book_close (&tb);
+}
+
+static void
+test_escalation (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL, *b = NULL, *c = NULL;
+  g_autoptr(GArray) steps = NULL;
+  guint changed = 0;
+
+  test_book_open (&tb);
+  a = account_with_debt (tb.book, "E1", "2026-06-14", 10000);   /* 1 day past due */
+  b = account_with_debt (tb.book, "E2", "2026-04-16", 10000);   /* 60 */
+  c = account_with_debt (tb.book, "E3", "2026-02-01", 10000);   /* 134 */
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, a, &error);
+    g_assert_cmpstr (ex->next_action, ==, "reminder email");
+    g_assert_cmpstr (ex->recommended_stage, ==, "active");
+  }
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, b, &error);
+    g_assert_cmpstr (ex->next_action, ==, "letter");
+    g_assert_nonnull (strstr (ex->next_action_reason, "60 days past due"));
+  }
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, c, &error);
+    g_assert_cmpstr (ex->next_action, ==, "agency review");
+    g_assert_cmpstr (ex->recommended_stage, ==, "escalation");
+  }
+
+  g_assert_true (recoup_escalation_apply (tb.book, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed, ==, 3);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM accounts WHERE stage = 'escalation'"), ==, 1);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM activities WHERE channel = 'system'"), ==, 3);
+  /* Applying again changes nothing. */
+  g_assert_true (recoup_escalation_apply (tb.book, &changed, &error));
+  g_assert_cmpuint (changed, ==, 0);
+
+  /* A custom policy; bad ones are refused and change nothing. */
+  g_assert_false (recoup_escalation_policy_save (tb.book, "10:call:call;5:letter:letter", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (recoup_escalation_policy_save (tb.book, "10:pigeon:coo", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (recoup_escalation_policy_save (tb.book, "30:call:first call;200:system:legal review", &error));
+  g_assert_no_error (error);
+  steps = recoup_escalation_policy_load (tb.book);
+  g_assert_cmpuint (steps->len, ==, 2);
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, c, &error);
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM account_stats WHERE account_id = '%s'"
+                                            " AND next_action = 'first call'", c);
+
+    g_assert_cmpstr (ex->next_action, ==, "first call");
+    /* The stored next action follows the new policy too. */
+    g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+  }
+  test_book_close (&tb);
+}
+
+static int
+run_cli (const char  *path,
+         char       **out,
+         char       **err,
+         ...)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) cli);
+  g_ptr_array_add (argv, (char *) "--book");
+  g_ptr_array_add (argv, (char *) path);
+  va_start (args, err);
+  for (const char *a = va_arg (args, const char *); a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, 0, NULL, NULL, out, err, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/* explain, weights, policy and profile from the shell; bad input is refused
+ * with exit 1 and changes nothing. */
+static void
+test_cli (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *acct = NULL;
+  gint64 changes;
+
+  if (g_getenv ("RECOUP_CLI") == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  test_book_open (&tb);
+  acct = account_with_debt (tb.book, "C-1", "2026-03-01", 123400);
+  g_clear_object (&tb.book);
+  changes = test_query_int (tb.path, "SELECT count(*) FROM changes");
+
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "explain", "C-1", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "age-weighted"));
+    g_assert_nonnull (strstr (out, "1,234.00"));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "explain", "NOPE", NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "NOPE"));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "weights", "--set", "balance=50", "--set", "age=-1", NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "age"));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "weights", "--set", "charm=5", NULL), ==, 1);
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "weights", "--set", "balance=0", "--set", "age=0",
+                              "--set", "age-weighted=0", "--set", "behaviour=0", "--set", "responsiveness=0",
+                              "--set", "relationship=0", "--set", "stage=0", NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "zero"));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "profile", "lenient", NULL), ==, 1);
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "policy", "--set", "5:call:x;3:letter:y", NULL), ==, 1);
+  }
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes"), ==, changes);
+
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "--json", "weights", "--set", "balance=60", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "\"balance\" : 60"));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "profile", "first-party", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "first-party"));
+  }
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (run_cli (tb.path, &out, &err, "policy", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "agency review"));
+  }
+  test_book_close (&tb);
+}
+
+/* Large transactions take the set-based paths: a whole-book rebuild when most
+ * of the book was touched, one merge pass over the touched ids otherwise.
+ * Both must agree with the one-account path. */
+static void
+test_batch_paths (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  const char *mismatch =
+    "SELECT count(*) FROM accounts a LEFT JOIN account_stats s ON s.account_id = a.id"
+    " WHERE s.balance IS NOT (SELECT coalesce(sum(amount), 0) FROM ledger_entries l WHERE l.account_id = a.id)";
+
+  test_book_open (&tb);
+  g_assert_true (recoup_book_begin (tb.book, &error));
+  for (guint i = 0; i < 4200; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("BATCH-%04u", i);
+
+      g_ptr_array_add (ids, test_add_account (tb.book, ref, "USD"));
+      if (i < 2100)
+        {
+          g_autofree char *inv = g_strdup_printf ("BI-%04u", i);
+          g_free (test_add_invoice (tb.book, ids->pdata[i], inv, "2026-01-01", "2026-02-01", 1000 + i, "USD"));
+        }
+    }
+  g_assert_true (recoup_book_commit (tb.book, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM account_stats"), ==, 4200);
+  g_assert_cmpint (test_query_int (tb.path, mismatch), ==, 0);
+
+  /* 2001 of 4200 accounts: the batch path. */
+  g_assert_true (recoup_book_begin (tb.book, &error));
+  for (guint i = 2100; i < 4101; i++)
+    {
+      g_autofree char *inv = g_strdup_printf ("BI-%04u", i);
+      g_free (test_add_invoice (tb.book, ids->pdata[i], inv, "2026-01-01", "2026-05-01", 5000, "USD"));
+    }
+  g_assert_true (recoup_book_commit (tb.book, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, mismatch), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM account_stats WHERE oldest_dpd = 45"), ==, 2001);
+  /* The stored score is what the one-account path computes. */
+  for (guint i = 2095; i < 2110; i++)
+    g_assert_cmpint (stored_score (&tb, ids->pdata[i]), ==, score_of (tb.book, ids->pdata[i]));
+  test_book_close (&tb);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_setenv ("RECOUP_TODAY", TODAY, TRUE);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/recoup/core/score/directions", test_directions);
+  g_test_add_func ("/recoup/core/score/refresh-at-commit", test_refresh_at_commit);
+  g_test_add_func ("/recoup/core/score/weights", test_weights);
+  g_test_add_func ("/recoup/core/score/escalation", test_escalation);
+  g_test_add_func ("/recoup/core/score/cli", test_cli);
+  g_test_add_func ("/recoup/core/score/batch-paths", test_batch_paths);
+  return g_test_run ();
+}

@@ -1,0 +1,1305 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "recoup-book-private.h"
+#include "recoup-core.h"
+#include "recoup-sync.h"
+
+/*
+ * Sync end to end: a real recoupd (the built program, $RECOUPD) on
+ * 127.0.0.1, a port it picks, HTTPS with a self-signed certificate made here
+ * by openssl, and client books talking to it through librecoup-sync.
+ */
+
+typedef struct
+{
+  char        *dir;
+  char        *data_dir;
+  char        *cert;
+  char        *key;
+  char        *config;
+  char        *fingerprint;
+  GSubprocess *server;
+  guint        port;
+  char        *org;
+  char        *owner;
+  char        *collector;
+} Fixture;
+
+static const char *
+recoupd_path (void)
+{
+  const char *path = g_getenv ("RECOUPD");
+
+  if (path == NULL)
+    g_error ("RECOUPD must name the recoupd program to test");
+  return path;
+}
+
+static char *
+run (Fixture     *f,
+     gboolean     must_succeed,
+     const char  *first,
+     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) recoupd_path ());
+  g_ptr_array_add (argv, (char *) "--config");
+  g_ptr_array_add (argv, f->config);
+  g_ptr_array_add (argv, (char *) "admin");
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (must_succeed)
+    {
+      if (!g_spawn_check_wait_status (status, NULL))
+        g_error ("recoupd admin %s failed: %s", first, err);
+    }
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static void
+make_certificate (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(GByteArray) der = NULL;
+  int status = 0;
+  const char *argv[] = {
+    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    "-keyout", f->key, "-out", f->cert, NULL,
+  };
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl failed: %s", err);
+  cert = g_tls_certificate_new_from_file (f->cert, &error);
+  g_assert_no_error (error);
+  g_object_get (cert, "certificate", &der, NULL);
+  f->fingerprint = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+}
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+start_server (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autofree char *line = NULL;
+
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+  /* The server never outlives a test that aborts. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_autofree char *port = g_strdup_printf ("%u", f->port);
+
+  f->server = g_subprocess_launcher_spawn (launcher, &error,
+                                           recoupd_path (), "--config", f->config, "--port", port, NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->server));
+  line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "recoupd: listening on port "));
+  {
+    guint port = (guint) g_ascii_strtoull (line + strlen ("recoupd: listening on port "), NULL, 10);
+
+    g_assert_cmpuint (port, >, 0);
+    g_assert_true (f->port == 0 || f->port == port);
+    f->port = port;
+  }
+  /* The server prints the fingerprint the enrollment codes carry. */
+  g_assert_nonnull (strstr (line, f->fingerprint));
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conf = NULL;
+
+  f->dir = g_dir_make_tmp ("recoup-sync-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->dir, "server", NULL);
+  f->cert = g_build_filename (f->dir, "cert.pem", NULL);
+  f->key = g_build_filename (f->dir, "key.pem", NULL);
+  f->config = g_build_filename (f->dir, "recoupd.conf", NULL);
+  make_certificate (f);
+  conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\nmax-batch=1000\n",
+                          f->cert, f->key, f->data_dir);
+  g_assert_true (g_file_set_contents (f->config, conf, -1, &error));
+  g_assert_no_error (error);
+
+  f->org = run (f, TRUE, "create-org", "Acme Collections", NULL);
+  g_assert_true (recoup_uuid_is_valid (f->org));
+  f->owner = run (f, TRUE, "add-user", "Acme Collections", "olive", "--role", "owner", NULL);
+  f->collector = run (f, TRUE, "add-user", "Acme Collections", "carl", "--role", "collector",
+                      "--max-discount-bp", "1000", "--max-installments", "6", NULL);
+  start_server (f);
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_remove (path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->server != NULL)
+    {
+      g_subprocess_send_signal (f->server, SIGTERM);
+      g_subprocess_wait (f->server, NULL, NULL);
+      g_assert_true (g_subprocess_get_if_exited (f->server));
+      g_clear_object (&f->server);
+    }
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->data_dir);
+  g_free (f->cert);
+  g_free (f->key);
+  g_free (f->config);
+  g_free (f->fingerprint);
+  g_free (f->org);
+  g_free (f->owner);
+  g_free (f->collector);
+}
+
+static char *
+enrollment_code (Fixture    *f,
+                 const char *org,
+                 const char *user)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+
+  return run (f, TRUE, "--url", url, "enroll", org, user, NULL);
+}
+
+/* What `recoup-cli enroll` does: redeem, bootstrap an empty book, attach. */
+static RecoupBook *
+enroll_book (Fixture    *f,
+             const char *code,
+             const char *name)
+{
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = recoup_sync_enroll (code, name, NULL, &error);
+  RecoupBook *book;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (e);
+  g_assert_true (recoup_sync_bootstrap (e, path, NULL, &error));
+  g_assert_no_error (error);
+  book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_attach (book, e, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (recoup_book_get_user_id (book), ==, e->user_id);
+  return book;
+}
+
+static gboolean
+sync_book (RecoupBook       *book,
+           RecoupSyncReport *report,
+           GError          **error)
+{
+  g_autoptr(RecoupSyncClient) client = recoup_sync_client_new (book, error);
+  RecoupSyncReport dummy = { 0 };
+
+  if (client == NULL)
+    return FALSE;
+  recoup_sync_client_set_batch_size (client, 7, 5);   /* many small requests */
+  return recoup_sync_client_run (client, report != NULL ? report : &dummy, NULL, error);
+}
+
+static gint64
+count_rows (RecoupBook *book,
+            const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+static char *
+canonical (RecoupBook *book)
+{
+  static const char * const tables[] = {
+    "users", "accounts", "contact_points", "invoices", "ledger_entries", "activities", NULL,
+  };
+  GString *out = g_string_new (NULL);
+
+  for (guint t = 0; tables[t] != NULL; t++)
+    {
+      /* Only rows that came through the change log: each book also has the
+       * local owner it was created with. */
+      g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s WHERE id IN (SELECT entity_id FROM changes)"
+                                              " ORDER BY id", tables[t]);
+      sqlite3_stmt *stmt = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+      g_string_append_printf (out, "[%s]\n", tables[t]);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          for (int c = 0; c < sqlite3_column_count (stmt); c++)
+            g_string_append_printf (out, "%s|", sqlite3_column_type (stmt, c) == SQLITE_NULL ? "-" :
+                                    (const char *) sqlite3_column_text (stmt, c));
+          g_string_append_c (out, '\n');
+        }
+      sqlite3_finalize (stmt);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+make_account (RecoupBook *book,
+              const char *ref)
+{
+  RecoupAccountSpec spec = { .ref = ref, .name = ref, .currency = "USD", .timezone = "America/New_York" };
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_account_create (book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+log_call (RecoupBook *book,
+          const char *account)
+{
+  RecoupActivitySpec act = { .account_id = account, .channel = "call", .outcome = "no-answer" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = recoup_activity_log (book, &act, &error);
+
+  g_assert_no_error (error);
+}
+
+/* ---- raw HTTP for what the client library would never send ---- */
+
+static gboolean
+accept_any_cb (SoupMessage          *msg,
+               GTlsCertificate      *cert,
+               GTlsCertificateFlags  errors,
+               gpointer              data)
+{
+  return TRUE;
+}
+
+static JsonObject *
+raw (Fixture    *f,
+     const char *method,
+     const char *path,
+     const char *token,
+     const char *protocol,
+     const char *body,
+     guint      *out_status)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u%s", f->port, path);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
+  char schema[16];
+
+  g_snprintf (schema, sizeof schema, "%d", RECOUP_SCHEMA_VERSION);
+  if (protocol != NULL)
+    soup_message_headers_replace (h, "Recoup-Protocol", protocol);
+  soup_message_headers_replace (h, "Recoup-Schema", schema);
+  if (token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (h, "Authorization", auth);
+    }
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  *out_status = soup_message_get_status (msg);
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL),
+                   ==, "application/json");
+  node = json_from_string (g_bytes_get_data (answer, NULL) ? (const char *) g_bytes_get_data (answer, NULL) : "",
+                           &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  return json_object_ref (json_node_get_object (node));
+}
+
+static char *
+device_token (RecoupBook *book)
+{
+  g_autofree char *device = recoup_book_get_setting (book, "sync.device_id");
+  g_autoptr(GError) error = NULL;
+  char *token = recoup_sync_token_lookup (device, &error);
+
+  g_assert_no_error (error);
+  return token;
+}
+
+/* ---- tests ---- */
+
+static void
+test_roundtrip (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc1 = NULL;
+  g_autofree char *acc2 = NULL;
+  RecoupSyncReport ra = { 0 }, rb = { 0 };
+  gint64 n_changes;
+
+  /* The token file is private. */
+  {
+    g_autofree char *device = recoup_book_get_setting (a, "sync.device_id");
+    g_autofree char *path = g_build_filename (g_get_user_config_dir (), "recoup", "tokens", device, NULL);
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
+
+  /* Both books start from the organisation's book: its users. */
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM users WHERE name IN ('olive','carl')"), ==, 2);
+  g_assert_cmpstr (recoup_book_get_user_id (b), ==, f->collector);
+
+  acc1 = make_account (a, "ACC-1");
+  acc2 = make_account (a, "ACC-2");
+  for (int i = 0; i < 10; i++)
+    log_call (a, i % 2 ? acc1 : acc2);
+  g_assert_true (recoup_account_set (a, acc1, "notes", "from A", &error));
+  g_assert_no_error (error);
+
+  g_assert_true (sync_book (a, &ra, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ra.pushed, ==, 13);
+  g_assert_cmpuint (ra.rejected, ==, 0);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+
+  /* B works offline on what it pulled, then both sync. */
+  g_assert_true (sync_book (b, &rb, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rb.applied, ==, 13);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, 10);
+  log_call (b, acc1);
+  g_assert_true (recoup_account_set (b, acc2, "name", "Renamed by B", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (a, acc2, "tags", "vip", &error));
+  g_assert_no_error (error);
+
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *da = canonical (a);
+    g_autofree char *db = canonical (b);
+    g_assert_cmpstr (da, ==, db);
+  }
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM activities"), ==, 11);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM accounts WHERE name = 'Renamed by B' AND tags = 'vip'"), ==, 1);
+
+  /* A lost acknowledgement (a crash after the server committed): the same
+   * changes are pushed again and get their original sequence numbers. */
+  n_changes = count_rows (a, "SELECT count(*) FROM changes");
+  {
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    sqlite3_stmt *stmt = NULL;
+    RecoupSyncReport again = { 0 };
+
+    g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (a),
+                                         "SELECT group_concat(id || ':' || server_seq) FROM"
+                                         " (SELECT id, server_seq FROM changes WHERE device_id = ?1 ORDER BY seq)",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    sqlite3_bind_text (stmt, 1, recoup_book_get_device_id (a), -1, SQLITE_STATIC);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    before = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_reset (stmt);
+    g_assert_cmpint (sqlite3_exec (recoup_book_get_db (a), "UPDATE changes SET server_seq = NULL"
+                                   " WHERE device_id = (SELECT value FROM settings WHERE key = 'device_id')",
+                                   NULL, NULL, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (recoup_merge_count_unsent (a), ==, 14);
+    g_assert_true (sync_book (a, &again, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (again.pushed, ==, 14);
+    g_assert_cmpuint (again.applied, ==, 0);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    after = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    g_assert_cmpstr (before, ==, after);
+  }
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM changes"), ==, n_changes);
+  {
+    RecoupSyncReport rb2 = { 0 };
+    g_assert_true (sync_book (b, &rb2, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (rb2.applied, ==, 0);
+  }
+  g_assert_true (recoup_book_check_integrity (a, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_bootstrap (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code_c = NULL;
+  RecoupSyncReport rc = { 0 };
+
+  for (int i = 0; i < 30; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("B-%02d", i);
+      g_autofree char *id = make_account (a, ref);
+    }
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+
+  /* A new device gets the book as a file, as of the server's sequence. */
+  code_c = enrollment_code (f, f->org, "olive");
+  c = enroll_book (f, code_c, "c.recoup");
+  g_assert_cmpint (count_rows (c, "SELECT count(*) FROM accounts"), ==, 30);
+  g_assert_cmpint (recoup_merge_get_cursor (c), >, 30);
+  g_assert_cmpstr (recoup_book_get_device_id (c), !=, recoup_book_get_device_id (a));
+  g_assert_cmpint (recoup_merge_count_unsent (c), ==, 0);
+  g_assert_true (sync_book (c, &rc, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rc.pulled, ==, 0);
+  g_assert_true (recoup_book_check_integrity (c, &error));
+  g_assert_no_error (error);
+
+  /* A book with changes of its own is never replaced by a snapshot. */
+  {
+    g_autofree char *code = enrollment_code (f, f->org, "olive");
+    g_autoptr(RecoupSyncEnrollment) e = recoup_sync_enroll (code, "again", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_false (recoup_sync_bootstrap (e, recoup_book_get_path (a), NULL, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  }
+}
+
+static void
+test_wrong_fingerprint (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  RecoupEnrollmentCode parsed;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *forged = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+
+  g_assert_true (recoup_enrollment_code_parse (code, &parsed, &error));
+  g_assert_cmpstr (parsed.fingerprint, ==, f->fingerprint);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "url");
+  json_builder_add_string_value (b, parsed.url);
+  json_builder_set_member_name (b, "secret");
+  json_builder_add_string_value (b, parsed.secret);
+  json_builder_set_member_name (b, "sha256");
+  json_builder_add_string_value (b, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  forged = g_base64_encode ((const guchar *) json, strlen (json));
+
+  e = recoup_sync_enroll (forged, "mitm", NULL, &error);
+  g_assert_null (e);
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, f->fingerprint));
+  g_clear_error (&error);
+
+  /* Nothing reached the server: the genuine code still works, once. */
+  e = recoup_sync_enroll (code, "genuine", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (e);
+  g_clear_pointer (&e, recoup_sync_enrollment_free);
+  e = recoup_sync_enroll (code, "replay", NULL, &error);
+  g_assert_null (e);
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "enrollment_used"));
+  recoup_enrollment_code_clear (&parsed);
+
+  /* Garbage is not a code. */
+  g_clear_error (&error);
+  g_assert_null (recoup_sync_enroll ("not a code!", "x", NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE);
+}
+
+static void
+test_plain_http (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 10, NULL);
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/v1/changes?after=0", f->port);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *http_code = NULL;
+  guint status = 0;
+
+  /* The server speaks TLS only: a plain HTTP request gets no HTTP answer. */
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_nonnull (error);
+  g_assert_false (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)));
+  g_clear_error (&error);
+
+  /* And the client will not send to an http:// address. */
+  json = g_strdup_printf ("{\"url\":\"http://127.0.0.1:%u\",\"secret\":\"x\",\"sha256\":\"%s\"}",
+                          f->port, f->fingerprint);
+  http_code = g_base64_encode ((const guchar *) json, strlen (json));
+  g_assert_null (recoup_sync_enroll (http_code, "x", NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE);
+
+  /* The server still serves. */
+  {
+    g_autoptr(JsonObject) obj = raw (f, "GET", "/v1/changes", NULL, "1", NULL, &status);
+    g_assert_cmpuint (status, ==, 401);
+    g_assert_cmpstr (json_object_get_string_member (obj, "error"), ==, "unauthorized");
+  }
+}
+
+static void
+test_revoked (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) b = enroll_book (f, code, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *device = recoup_book_get_setting (b, "sync.device_id");
+  g_autofree char *out = NULL;
+  g_autofree char *acc = NULL;
+
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  out = run (f, TRUE, "devices", "Acme Collections", NULL);
+  g_assert_nonnull (strstr (out, device));
+  g_assert_nonnull (strstr (out, "active"));
+  g_free (run (f, TRUE, "revoke", device, NULL));
+
+  acc = make_account (b, "AFTER-REVOKE");
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  /* Nothing unsent was dropped. */
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 1);
+  {
+    g_autofree char *last = recoup_book_get_setting (b, "sync.last_error");
+    g_assert_nonnull (strstr (last, "revoked"));
+  }
+}
+
+static void
+test_isolation (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *org2 = run (f, TRUE, "create-org", "Other Org", NULL);
+  g_autofree char *boss2 = run (f, TRUE, "add-user", "Other Org", "bea", "--role", "owner", NULL);
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_d = enrollment_code (f, "Other Org", "bea");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) d = enroll_book (f, code_d, "d.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc_a = make_account (a, "SECRET-A");
+  g_autofree char *acc_d = make_account (d, "SECRET-D");
+  g_autofree char *token_d = device_token (d);
+  guint status = 0;
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (d, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (d, "SELECT count(*) FROM accounts WHERE ref = 'SECRET-A'"), ==, 0);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM accounts WHERE ref = 'SECRET-D'"), ==, 0);
+  g_assert_cmpint (count_rows (d, "SELECT count(*) FROM users WHERE name = 'olive'"), ==, 0);
+
+  /* D writing to A's account id lands in D's own book, where it does not exist. */
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *body = g_strdup_printf (
+      "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":null,"
+      "\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"pwned\"},"
+      "\"schema_version\":%d}]}", cid, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), acc_a, RECOUP_SCHEMA_VERSION);
+    g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token_d, "1", body, &status);
+    JsonObject *r;
+
+    g_assert_cmpuint (status, ==, 200);
+    r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
+    g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "rejected");
+    g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, RECOUP_MERGE_REASON_MISSING_ROW);
+  }
+  /* The snapshot of D's organisation holds none of A's. */
+  {
+    g_autoptr(RecoupBook) e = NULL;
+    g_autofree char *code_e = enrollment_code (f, "Other Org", "bea");
+    e = enroll_book (f, code_e, "e.recoup");
+    g_assert_cmpint (count_rows (e, "SELECT count(*) FROM accounts WHERE ref = 'SECRET-D'"), ==, 1);
+    g_assert_cmpint (count_rows (e, "SELECT count(*) FROM accounts WHERE ref = 'SECRET-A'"), ==, 0);
+  }
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM accounts WHERE name = 'pwned'"), ==, 0);
+  g_assert_true (boss2 != NULL && org2 != NULL);
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code, "a.recoup");
+  g_autofree char *token = device_token (a);
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+  gint64 latest;
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  latest = recoup_merge_get_cursor (a);
+
+#define EXPECT(method, path, tok, proto, body, want_status, want_error) \
+  G_STMT_START { \
+    g_autoptr(JsonObject) obj = raw (f, method, path, tok, proto, body, &status); \
+    g_assert_cmpuint (status, ==, want_status); \
+    g_assert_cmpstr (json_object_get_string_member (obj, "error"), ==, want_error); \
+    g_assert_cmpuint (strlen (json_object_get_string_member (obj, "message")), >, 10); \
+  } G_STMT_END
+
+  EXPECT ("POST", "/v1/changes", token, "1", "{\"changes\": [ {\"id\": ", 400, "malformed_json");
+  EXPECT ("POST", "/v1/changes", token, "1", "[1, 2]", 400, "malformed_json");
+  EXPECT ("POST", "/v1/changes", token, "1", "{\"nope\": 1}", 400, "invalid_request");
+  EXPECT ("POST", "/v1/changes", NULL, "1", "{\"changes\": []}", 401, "unauthorized");
+  EXPECT ("POST", "/v1/changes", "forged-token", "1", "{\"changes\": []}", 401, "unauthorized");
+  EXPECT ("GET", "/v1/changes?after=0", token, "2", NULL, 400, "protocol_too_new");
+  EXPECT ("GET", "/v1/changes?after=0", token, NULL, NULL, 400, "missing_version");
+  EXPECT ("GET", "/v1/changes?after=banana", token, "1", NULL, 400, "invalid_request");
+  EXPECT ("GET", "/v1/nothing", token, "1", NULL, 404, "not_found");
+  EXPECT ("POST", "/v1/enroll", NULL, "1", "{\"secret\": \"guess\"}", 403, "enrollment_unknown");
+  {
+    GString *big = g_string_new ("{\"changes\": [");
+    for (int i = 0; i < 1001; i++)
+      g_string_append_printf (big, "%s{}", i ? "," : "");
+    g_string_append (big, "]}");
+    EXPECT ("POST", "/v1/changes", token, "1", big->str, 413, "batch_too_large");
+    g_string_free (big, TRUE);
+  }
+
+  /* Per-change rejections: unknown entity, unknown field, wrong type, newer schema. */
+  {
+    g_autofree char *acc = make_account (a, "ACC-X");
+    g_autofree char *c1 = recoup_uuid7_new ();
+    g_autofree char *c2 = recoup_uuid7_new ();
+    g_autofree char *c3 = recoup_uuid7_new ();
+    g_autofree char *c4 = recoup_uuid7_new ();
+    gint64 hlc = RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0);
+    g_autofree char *body = NULL;
+    g_autoptr(JsonObject) obj = NULL;
+    JsonArray *results;
+    static const char * const reasons[] = { "unknown_entity", "unknown_field", "wrong_type", "schema_too_new", "clock_ahead" };
+    g_autofree char *c5 = recoup_uuid7_new ();
+
+    g_assert_true (sync_book (a, NULL, &error));
+    g_assert_no_error (error);
+    latest = recoup_merge_get_cursor (a);
+    body = g_strdup_printf ("{\"changes\":["
+      "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"entity\":\"spaceships\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"a\"},\"schema_version\":1},"
+      "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"colour\":\"a\"},\"schema_version\":1},"
+      "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":[1]},\"schema_version\":1},"
+      "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"a\"},\"schema_version\":99},"
+      "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"a\"},\"schema_version\":1}"
+      "]}", c1, hlc, acc, c2, hlc, acc, c3, hlc, acc, c4, hlc, acc,
+      c5, RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 48 * 3600 * G_GINT64_CONSTANT (1000), 0), acc);
+    obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
+    g_assert_cmpuint (status, ==, 200);
+    results = json_object_get_array_member (obj, "results");
+    g_assert_cmpuint (json_array_get_length (results), ==, 5);
+    for (guint i = 0; i < 5; i++)
+      {
+        JsonObject *r = json_array_get_object_element (results, i);
+        g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "rejected");
+        g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, reasons[i]);
+      }
+    /* Nothing changed on the server. */
+    g_assert_cmpint (json_object_get_int_member (obj, "latest_seq"), ==, latest);
+  }
+  /* And it keeps serving. */
+  {
+    RecoupSyncReport r = { 0 };
+    g_assert_true (sync_book (a, &r, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (r.pulled, ==, 0);
+  }
+#undef EXPECT
+}
+
+static void
+test_collector_limits (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-W");
+  g_autofree char *token_b = device_token (b);
+  g_autofree char *entry = recoup_uuid7_new ();
+  g_autofree char *c1 = recoup_uuid7_new ();
+  g_autofree char *c2 = recoup_uuid7_new ();
+  g_autofree char *body = NULL;
+  g_autoptr(JsonObject) obj = NULL;
+  JsonArray *results;
+  guint status = 0;
+  gint64 hlc = RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0);
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"changes\":["
+    "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\",\"entity\":\"ledger_entries\","
+    "\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\",\"account_id\":\"%s\",\"kind\":\"write-off\","
+    "\"amount\":-50000,\"currency\":\"USD\",\"effective_date\":\"2026-01-01\",\"created_at\":1},\"schema_version\":1},"
+    "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\",\"entity\":\"users\","
+    "\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"role\":\"owner\"},\"schema_version\":1}"
+    "]}", c1, hlc, f->collector, entry, entry, acc, c2, hlc, f->collector, f->collector);
+  obj = raw (f, "POST", "/v1/changes", token_b, "1", body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  results = json_object_get_array_member (obj, "results");
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *r = json_array_get_object_element (results, i);
+      g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "rejected");
+      g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, "forbidden");
+    }
+  /* The owner's identical write-off goes through. */
+  {
+    g_autofree char *token_a = device_token (a);
+    g_autofree char *c3 = recoup_uuid7_new ();
+    g_autofree char *body_a = g_strdup_printf (
+      "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
+      "\"entity\":\"ledger_entries\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
+      "\"account_id\":\"%s\",\"kind\":\"write-off\",\"amount\":-50000,\"currency\":\"USD\","
+      "\"effective_date\":\"2026-01-01\",\"created_at\":1},\"schema_version\":1}]}",
+      c3, hlc, f->owner, entry, entry, acc);
+    g_autoptr(JsonObject) ok = raw (f, "POST", "/v1/changes", token_a, "1", body_a, &status);
+    JsonObject *r = json_array_get_object_element (json_object_get_array_member (ok, "results"), 0);
+
+    g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "accepted");
+  }
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM ledger_entries WHERE kind = 'write-off'"), ==, 1);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE role = 'owner' AND name = 'carl'"), ==, 0);
+}
+
+/* Large batches travel gzipped (over 64 KiB) and pages resume from the cursor. */
+static void
+test_large_batch (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(RecoupSyncClient) ca = NULL;
+  g_autoptr(RecoupSyncClient) cb = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "BIG");
+  RecoupSyncReport ra = { 0 }, rb = { 0 };
+  gint64 t0, t1, t2;
+  const char *bench = g_getenv ("RECOUP_SYNC_BENCH_CHANGES");
+  const int n = bench != NULL ? atoi (bench) : 1500;
+
+  g_assert_true (recoup_book_begin (a, &error));
+  for (int i = 0; i < n; i++)
+    log_call (a, acc);
+  g_assert_true (recoup_book_commit (a, &error));
+  ca = recoup_sync_client_new (a, &error);
+  g_assert_no_error (error);
+  cb = recoup_sync_client_new (b, &error);
+  g_assert_no_error (error);
+  /* The server takes at most 1000 per push (max-batch in the test config). */
+  recoup_sync_client_set_batch_size (ca, 1000, 1000);
+  recoup_sync_client_set_batch_size (cb, 1000, 1000);
+  t0 = g_get_monotonic_time ();
+  g_assert_true (recoup_sync_client_push (ca, &ra, NULL, &error));
+  g_assert_no_error (error);
+  t1 = g_get_monotonic_time ();
+  g_assert_true (recoup_sync_client_pull (cb, &rb, NULL, &error));
+  g_assert_no_error (error);
+  t2 = g_get_monotonic_time ();
+  g_assert_cmpuint (ra.pushed, ==, (guint) n + 1);
+  g_assert_cmpuint (ra.requests, ==, (guint) (n + 1 + 999) / 1000);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, n);
+  g_test_message ("pushed %d changes in %.0f ms (%u requests, %.0f changes/s), pulled in %.0f ms "
+                  "(%u requests, %.0f changes/s)", n + 1, (double) (t1 - t0) / 1000.0, ra.requests,
+                  (n + 1) * 1e6 / (double) MAX (t1 - t0, 1), (double) (t2 - t1) / 1000.0, rb.requests,
+                  (n + 1) * 1e6 / (double) MAX (t2 - t1, 1));
+}
+
+/* Several devices, random offline work, syncs in random order with random
+ * batch sizes: afterwards every book holds the same data and every activity
+ * exactly once. */
+static void
+test_convergence (Fixture       *f,
+                  gconstpointer  data)
+{
+  static const char * const users[] = { "olive", "olive", "carl" };
+  static const char * const fields[] = { "name", "notes", "tags", "tier" };
+  RecoupBook *books[3];
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dump0 = NULL;
+  gint64 n_activities = 0;
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *code = enrollment_code (f, f->org, users[i]);
+      g_autofree char *name = g_strdup_printf ("dev%d.recoup", i);
+      books[i] = enroll_book (f, code, name);
+    }
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("C-%d", i);
+      g_ptr_array_add (accounts, make_account (books[0], ref));
+    }
+  g_assert_true (sync_book (books[0], NULL, &error));
+  g_assert_no_error (error);
+
+  for (int round = 0; round < 6; round++)
+    {
+      for (int i = 0; i < 3; i++)
+        {
+          /* A device that has not synced yet knows only its own accounts. */
+          for (int k = 0; k < 8; k++)
+            {
+              const char *acc = accounts->pdata[g_test_rand_int_range (0, 3)];
+              int what = g_test_rand_int_range (0, 3);
+
+              if (count_rows (books[i], "SELECT count(*) FROM accounts") < 3)
+                break;
+              if (what == 0)
+                {
+                  g_autofree char *v = g_strdup_printf ("d%d-r%d-k%d", i, round, k);
+                  g_assert_true (recoup_account_set (books[i], acc, fields[g_test_rand_int_range (0, 4)], v, &error));
+                  g_assert_no_error (error);
+                }
+              else
+                {
+                  log_call (books[i], acc);
+                  n_activities++;
+                }
+            }
+        }
+      /* Some devices sync, in random order, with random batch sizes. */
+      for (int x = 0; x < 3; x++)
+        {
+          int i = g_test_rand_int_range (0, 3);
+          g_autoptr(RecoupSyncClient) c = recoup_sync_client_new (books[i], &error);
+          RecoupSyncReport r = { 0 };
+
+          g_assert_no_error (error);
+          recoup_sync_client_set_batch_size (c, (guint) g_test_rand_int_range (1, 40),
+                                             (guint) g_test_rand_int_range (1, 40));
+          if (g_test_rand_bit ())
+            g_assert_true (recoup_sync_client_run (c, &r, NULL, &error));
+          else
+            g_assert_true (recoup_sync_client_push (c, &r, NULL, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (r.rejected, ==, 0);
+        }
+    }
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < 3; i++)
+      {
+        g_assert_true (sync_book (books[i], NULL, &error));
+        g_assert_no_error (error);
+      }
+  dump0 = canonical (books[0]);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *dump = canonical (books[i]);
+
+      g_assert_cmpstr (dump, ==, dump0);
+      g_assert_cmpint (count_rows (books[i], "SELECT count(*) FROM activities"), ==, n_activities);
+      g_assert_cmpint (recoup_merge_count_unsent (books[i]), ==, 0);
+      g_assert_true (recoup_book_check_integrity (books[i], &error));
+      g_assert_no_error (error);
+      g_object_unref (books[i]);
+    }
+}
+
+/* kill -9 of the client in the middle of syncs, and of the server (also after
+ * it committed a push the client has not seen answered): nothing is lost and
+ * nothing is doubled. */
+static void
+test_crash (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "CRASH");
+  g_autofree char *path = g_strdup (recoup_book_get_path (a));
+  const char *cli = g_getenv ("RECOUP_CLI");
+  const int per_round = 300;
+  int n = 0;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  g_clear_object (&a);
+
+  for (int round = 0; round < 6; round++)
+    {
+      g_autoptr(GSubprocess) proc = NULL;
+
+      /* More offline work, then a sync that is killed part way. */
+      a = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+      g_assert_no_error (error);
+      g_assert_true (recoup_book_begin (a, &error));
+      for (int i = 0; i < per_round; i++)
+        log_call (a, acc);
+      g_assert_true (recoup_book_commit (a, &error));
+      g_clear_object (&a);
+      n += per_round;
+
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                               cli, "--book", path, "sync", "--batch", "3", NULL);
+      g_assert_no_error (error);
+      g_usleep ((gulong) g_test_rand_int_range (30, 200) * 1000);
+      if (round % 2 == 1)
+        {
+          /* The server dies mid-push; it comes back on the same port. */
+          g_subprocess_force_exit (f->server);
+          g_subprocess_wait (f->server, NULL, NULL);
+          g_clear_object (&f->server);
+          g_usleep ((gulong) g_test_rand_int_range (0, 100) * 1000);
+          start_server (f);
+        }
+      g_subprocess_force_exit (proc);
+      g_subprocess_wait (proc, NULL, NULL);
+      {
+        g_autoptr(RecoupBook) peek = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+
+        g_assert_no_error (error);
+        g_test_message ("round %d: %" G_GINT64_FORMAT " changes still unsent", round,
+                        recoup_merge_count_unsent (peek));
+      }
+    }
+
+  a = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_check_integrity (a, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) - count(DISTINCT server_seq) FROM changes"), ==, 0);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM activities"), ==, n);
+
+  /* The server holds each exactly once: a new device's snapshot says so. */
+  {
+    g_autofree char *code = enrollment_code (f, f->org, "carl");
+    g_autoptr(RecoupBook) b = enroll_book (f, code, "b.recoup");
+
+    g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, n);
+    g_assert_cmpint (count_rows (b, "SELECT count(*) - count(DISTINCT id) FROM changes"), ==, 0);
+    g_assert_true (recoup_book_check_integrity (b, &error));
+    g_assert_no_error (error);
+  }
+}
+
+/* ---- a fault-injecting TCP proxy on loopback ----
+ * Each connection is forwarded to recoupd; while `faulty` is set, a
+ * connection may be refused at once, cut after a random number of bytes
+ * (truncating a request or an answer mid-TLS-record), or delayed. */
+
+typedef struct
+{
+  GThread      *thread;
+  GMainContext *context;
+  GMainLoop    *loop;
+  GSocketService *service;
+  guint         port;
+  guint         target_port;
+  volatile gint faulty;
+  volatile gint faults;
+  GMutex        lock;
+  GCond         ready;
+  gboolean      started;
+} Proxy;
+
+static gboolean
+proxy_run_cb (GThreadedSocketService *service,
+              GSocketConnection      *conn,
+              GObject                *source,
+              gpointer                data)
+{
+  Proxy *p = data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) up = NULL;
+  g_autoptr(GRand) rand = g_rand_new ();
+  GSocket *socks[2];
+  gint64 budget = G_MAXINT64;
+  char buf[16384];
+
+  if (g_atomic_int_get (&p->faulty))
+    {
+      int fault = g_rand_int_range (rand, 0, 4);
+
+      if (fault == 0)
+        {
+          g_atomic_int_inc (&p->faults);
+          return TRUE;                                  /* reset at once */
+        }
+      if (fault == 1)
+        {
+          g_atomic_int_inc (&p->faults);
+          budget = g_rand_int_range (rand, 1, 6000);   /* truncate later */
+        }
+      if (fault == 2)
+        g_usleep ((gulong) g_rand_int_range (rand, 1000, 60000));  /* delay */
+    }
+  up = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) p->target_port, NULL, NULL);
+  if (up == NULL)
+    return TRUE;
+  socks[0] = g_socket_connection_get_socket (conn);
+  socks[1] = g_socket_connection_get_socket (up);
+  for (;;)
+    {
+      GPollFD fds[2] = {
+        { g_socket_get_fd (socks[0]), G_IO_IN | G_IO_HUP | G_IO_ERR, 0 },
+        { g_socket_get_fd (socks[1]), G_IO_IN | G_IO_HUP | G_IO_ERR, 0 },
+      };
+
+      if (g_poll (fds, 2, 10000) <= 0)
+        break;
+      for (int i = 0; i < 2; i++)
+        if (fds[i].revents)
+          {
+            gssize n = g_socket_receive (socks[i], buf, sizeof buf, NULL, NULL);
+
+            if (n <= 0 || budget <= 0)
+              goto done;
+            n = MIN (n, budget);
+            budget -= n;
+            if (g_socket_send (socks[1 - i], buf, (gsize) n, NULL, NULL) != n)
+              goto done;
+          }
+    }
+done:
+  g_socket_close (socks[1], NULL);
+  return TRUE;
+}
+
+static gpointer
+proxy_thread (gpointer data)
+{
+  Proxy *p = data;
+  g_autoptr(GError) error = NULL;
+  guint16 port;
+
+  g_main_context_push_thread_default (p->context);
+  p->service = g_threaded_socket_service_new (8);
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (p->service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (p->service, "run", G_CALLBACK (proxy_run_cb), p);
+  g_socket_service_start (p->service);
+  g_mutex_lock (&p->lock);
+  p->port = port;
+  p->started = TRUE;
+  g_cond_signal (&p->ready);
+  g_mutex_unlock (&p->lock);
+  g_main_loop_run (p->loop);
+  g_socket_service_stop (p->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (p->service));
+  g_clear_object (&p->service);
+  g_main_context_pop_thread_default (p->context);
+  return NULL;
+}
+
+static void
+test_faulty_network (Fixture       *f,
+                     gconstpointer  data)
+{
+  Proxy p = { 0 };
+  g_autofree char *url = NULL;
+  g_autofree char *code_a = NULL;
+  g_autofree char *code_b = NULL;
+  g_autoptr(RecoupBook) a = NULL;
+  g_autoptr(RecoupBook) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = NULL;
+  int failures = 0;
+  const int n = 400;
+
+  g_mutex_init (&p.lock);
+  g_cond_init (&p.ready);
+  p.target_port = f->port;
+  p.context = g_main_context_new ();
+  p.loop = g_main_loop_new (p.context, FALSE);
+  p.thread = g_thread_new ("proxy", proxy_thread, &p);
+  g_mutex_lock (&p.lock);
+  while (!p.started)
+    g_cond_wait (&p.ready, &p.lock);
+  g_mutex_unlock (&p.lock);
+
+  /* The devices know the server only through the proxy. */
+  url = g_strdup_printf ("https://127.0.0.1:%u", p.port);
+  code_a = run (f, TRUE, "--url", url, "enroll", f->org, "olive", NULL);
+  code_b = run (f, TRUE, "--url", url, "enroll", f->org, "carl", NULL);
+  a = enroll_book (f, code_a, "a.recoup");
+  b = enroll_book (f, code_b, "b.recoup");
+  acc = make_account (a, "FAULTY");
+  g_assert_true (recoup_book_begin (a, &error));
+  for (int i = 0; i < n; i++)
+    log_call (a, acc);
+  g_assert_true (recoup_book_commit (a, &error));
+
+  g_atomic_int_set (&p.faulty, 1);
+  for (int i = 0; i < 12; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      RecoupBook *book = i % 2 ? b : a;
+
+      if (!sync_book (book, NULL, &local))
+        {
+          /* Only network failures, never a wrong answer. */
+          g_assert_error (local, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
+          failures++;
+        }
+    }
+  g_atomic_int_set (&p.faulty, 0);
+  g_test_message ("%d faults injected, %d syncs gave up (and were resumed)", g_atomic_int_get (&p.faults),
+                  failures);
+  g_assert_cmpint (g_atomic_int_get (&p.faults), >, 0);
+
+  /* The network behaves: every queue empties, nothing doubled. */
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, n);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) - count(DISTINCT server_seq) FROM changes"), ==, 0);
+  {
+    g_autofree char *da = canonical (a);
+    g_autofree char *db = canonical (b);
+    g_assert_cmpstr (da, ==, db);
+  }
+
+  g_main_loop_quit (p.loop);
+  g_thread_join (p.thread);
+  g_main_loop_unref (p.loop);
+  g_main_context_unref (p.context);
+  g_mutex_clear (&p.lock);
+  g_cond_clear (&p.ready);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *config_home = g_dir_make_tmp ("recoup-sync-config-XXXXXX", NULL);
+  int status;
+
+  /* Tokens go to a private 0600 file under a throwaway config dir. */
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("RECOUP_TOKEN_STORE", "file", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_find_program_in_path ("openssl") == NULL)
+    {
+      g_test_skip ("openssl is needed to make a test certificate");
+      return g_test_run ();
+    }
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/recoup/sync/roundtrip", test_roundtrip);
+  ADD ("/recoup/sync/bootstrap", test_bootstrap);
+  ADD ("/recoup/sync/wrong-fingerprint", test_wrong_fingerprint);
+  ADD ("/recoup/sync/plain-http", test_plain_http);
+  ADD ("/recoup/sync/revoked", test_revoked);
+  ADD ("/recoup/sync/isolation", test_isolation);
+  ADD ("/recoup/sync/bad-input", test_bad_input);
+  ADD ("/recoup/sync/collector-limits", test_collector_limits);
+  ADD ("/recoup/sync/large-batch", test_large_batch);
+  ADD ("/recoup/sync/convergence", test_convergence);
+  ADD ("/recoup/sync/crash", test_crash);
+  ADD ("/recoup/sync/faulty-network", test_faulty_network);
+#undef ADD
+
+  status = g_test_run ();
+  remove_tree (config_home);
+  return status;
+}

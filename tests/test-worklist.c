@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "recoup-book-private.h"
+#include "recoup-test-util.h"
+
+/* Worklist order, filters, paging, guard exclusions and saved worklists. */
+
+#define TODAY "2026-06-15"
+#define NOON_NY "2026-06-15T12:00:00-04:00"
+
+typedef struct
+{
+  TestBook tb;
+  char    *f, *p, *n, *l, *h1, *h2, *r, *x;
+  char    *colin;
+} Fixture;
+
+static char *
+debtor (Fixture    *fx,
+        const char *ref,
+        const char *due,
+        gint64      amount,
+        const char *tags)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec spec = { .ref = ref, .name = ref, .currency = "USD", .timezone = "America/New_York",
+                             .tags = tags };
+  char *id = recoup_account_create (fx->tb.book, &spec, &error);
+  g_autofree char *inv = g_strdup_printf ("INV-%s", ref);
+
+  g_assert_no_error (error);
+  g_free (recoup_contact_add (fx->tb.book, id, RECOUP_CONTACT_PHONE, "+12125550100", "", TRUE, &error));
+  g_assert_no_error (error);
+  g_free (test_add_invoice (fx->tb.book, id, inv, "2026-01-01", due, amount, "USD"));
+  return id;
+}
+
+static void
+exec_touch (Fixture    *fx,
+            const char *account,
+            const char *sql)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_book_begin (fx->tb.book, &error));
+  g_assert_true (recoup_book_exec (fx->tb.book, sql, &error));
+  g_assert_no_error (error);
+  recoup_book_touch_account (fx->tb.book, account);
+  g_assert_true (recoup_book_commit (fx->tb.book, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_setup (Fixture       *fx,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  RecoupPromiseSpec promise = { .amount = 1000, .due_date = TODAY, .grace_days = 0, .made_on = "2026-06-01" };
+  RecoupActivitySpec call = { .channel = "call", .outcome = "no-answer" };
+  gint64 ms = 0;
+
+  test_book_open (&fx->tb);
+  fx->colin = recoup_user_add (fx->tb.book, "Colin", "collector", 0, 0, FALSE, &error);
+  g_assert_no_error (error);
+
+  /* Old, large debts would outrank everything on score alone. */
+  fx->h1 = debtor (fx, "H1", "2026-01-15", 900000, "vip");
+  fx->h2 = debtor (fx, "H2", "2026-02-15", 300000, "");
+  fx->f = debtor (fx, "F", "2026-05-01", 1000, "");
+  fx->p = debtor (fx, "P", "2026-05-01", 2000, "");
+  fx->n = debtor (fx, "N", "2026-06-12", 3000, "vip");
+  fx->l = debtor (fx, "L", "2026-04-01", 4000, "");
+  fx->r = debtor (fx, "R", "2026-01-01", 950000, "");
+  fx->x = debtor (fx, "X", "2026-01-01", 990000, "");
+
+  /* F: a follow-up due today. */
+  sql = g_strdup_printf ("INSERT INTO follow_ups (id, account_id, due_at, created_at) VALUES ('fu1', '%s', %"
+                         G_GINT64_FORMAT ", 0)", fx->f, (gint64) 1781517600000);  /* 2026-06-15T10:00Z */
+  exec_touch (fx, fx->f, sql);
+  g_clear_pointer (&sql, g_free);
+
+  /* P: a promise due today. */
+  promise.account_id = fx->p;
+  g_free (recoup_promise_add (fx->tb.book, &promise, &error));
+  g_assert_no_error (error);
+
+  /* L: an accepted plan whose first installment (2026-06-01) was not paid. */
+  sql = g_strdup_printf ("INSERT INTO offers (id, account_id, kind, currency, balance_at_offer, total, installments,"
+                         " created_at) VALUES ('o1', '%s', 'plan', 'USD', 4000, 4000, 2, 0);"
+                         "INSERT INTO offer_events (id, offer_id, event, hlc, device_id, at, day)"
+                         " VALUES ('e1', 'o1', 'accept', 1, 'd', 0, '2026-05-20');"
+                         "INSERT INTO installments (id, offer_id, seq, due_date, amount)"
+                         " VALUES ('i1', 'o1', 1, '2026-06-01', 2000), ('i2', 'o1', 2, '2026-07-01', 2000);",
+                         fx->l);
+  exec_touch (fx, fx->l, sql);
+
+  /* R: called yesterday, so it is not due for another contact. */
+  g_assert_true (recoup_instant_parse ("2026-06-14T15:00:00Z", &ms, &error));
+  call.account_id = fx->r;
+  call.at = ms;
+  g_free (recoup_activity_log (fx->tb.book, &call, &error));
+  g_assert_no_error (error);
+
+  /* X: asked to cease communication: the guard blocks it. */
+  g_assert_true (recoup_account_set (fx->tb.book, fx->x, "cease_communication", "yes", &error));
+  g_assert_true (recoup_account_set (fx->tb.book, fx->h2, "assigned_to", "Colin", &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *fx,
+                  gconstpointer  data)
+{
+  g_free (fx->f); g_free (fx->p); g_free (fx->n); g_free (fx->l);
+  g_free (fx->h1); g_free (fx->h2); g_free (fx->r); g_free (fx->x);
+  g_free (fx->colin);
+  test_book_close (&fx->tb);
+}
+
+static RecoupWorklist *
+build (Fixture              *fx,
+       RecoupWorklistFilter *f)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupWorklist *wl;
+
+  if (f->at == 0)
+    g_assert_true (recoup_instant_parse (NOON_NY, &f->at, &error));
+  wl = recoup_worklist_build (fx->tb.book, f, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (wl);
+  return wl;
+}
+
+static char *
+refs (RecoupWorklist *wl)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < wl->items->len; i++)
+    g_string_append_printf (s, "%s%s", i ? "," : "", ((RecoupWorklistItem *) wl->items->pdata[i])->ref);
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_order (Fixture       *fx,
+            gconstpointer  data)
+{
+  RecoupWorklistFilter f = { 0 };
+  g_autoptr(RecoupWorklist) wl = build (fx, &f);
+  g_autofree char *order = refs (wl);
+  RecoupWorklistItem *first;
+
+  /* Follow-up, promise, fresh delinquency, missed installment, then by score;
+   * R (contacted yesterday) waits; X (cease communication) is left out. */
+  g_assert_cmpstr (order, ==, "F,P,N,L,H1,H2");
+  first = wl->items->pdata[0];
+  g_assert_cmpstr (first->queue_reason, ==, "follow-up due");
+  g_assert_cmpuint (wl->n_blocked, ==, 1);
+  g_assert_cmpuint (wl->blocked->len, ==, 1);
+  g_assert_cmpstr (((RecoupWorklistBlock *) wl->blocked->pdata[0])->code, ==, "cease-communication");
+  g_assert_false (wl->has_more);
+}
+
+static void
+test_filters (Fixture       *fx,
+              gconstpointer  data)
+{
+  {
+    RecoupWorklistFilter f = { .collector = "Colin" };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    g_autofree char *order = refs (wl);
+    g_assert_cmpstr (order, ==, "H2");
+  }
+  {
+    RecoupWorklistFilter f = { .tag = "vip" };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    g_autofree char *order = refs (wl);
+    g_assert_cmpstr (order, ==, "N,H1");
+  }
+  {
+    RecoupWorklistFilter f = { .min_balance = 300000 };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    g_autofree char *order = refs (wl);
+    g_assert_cmpstr (order, ==, "H1,H2");
+  }
+  {
+    RecoupWorklistFilter f = { .segment = "low" };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    for (guint i = 0; i < wl->items->len; i++)
+      g_assert_cmpstr (((RecoupWorklistItem *) wl->items->pdata[i])->segment, ==, "low");
+    g_assert_cmpuint (wl->items->len, >, 0);
+  }
+  {
+    RecoupWorklistFilter f = { .timezone = "Europe/Berlin" };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    g_assert_cmpuint (wl->items->len, ==, 0);
+  }
+  {
+    /* By letter, the cease-communication account is a permitted notice (warn). */
+    RecoupWorklistFilter f = { .channel = "letter", .min_balance = 950000 };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    g_autofree char *order = refs (wl);
+    g_assert_cmpstr (order, ==, "X");
+    g_assert_cmpint (((RecoupWorklistItem *) wl->items->pdata[0])->verdict, ==, RECOUP_VERDICT_WARN);
+  }
+  {
+    /* At 22:00 in New York every call is blocked. */
+    RecoupWorklistFilter f = { 0 };
+    g_autoptr(RecoupWorklist) wl = NULL;
+
+    g_assert_true (recoup_instant_parse ("2026-06-15T22:00:00-04:00", &f.at, NULL));
+    wl = build (fx, &f);
+    g_assert_cmpuint (wl->items->len, ==, 0);
+    g_assert_cmpuint (wl->n_blocked, ==, 7);
+    g_assert_cmpstr (((RecoupWorklistBlock *) wl->blocked->pdata[0])->code, ==, "outside-hours");
+  }
+}
+
+static void
+test_paging (Fixture       *fx,
+             gconstpointer  data)
+{
+  RecoupWorklistFilter f = { .limit = 4 };
+  g_autoptr(RecoupWorklist) p1 = build (fx, &f);
+  g_autoptr(RecoupWorklist) p2 = NULL;
+  g_autofree char *o1 = refs (p1), *o2 = NULL;
+
+  g_assert_cmpstr (o1, ==, "F,P,N,L");
+  g_assert_true (p1->has_more);
+  f.offset = 4;
+  p2 = build (fx, &f);
+  o2 = refs (p2);
+  g_assert_cmpstr (o2, ==, "H1,H2");
+  g_assert_false (p2->has_more);
+}
+
+/* Work moves an account down the list: a payment in full removes it. */
+static void
+test_follows_writes (Fixture       *fx,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = fx->n, .amount = 3000,
+                          .effective_date = TODAY, .method = "cash" };
+  RecoupWorklistFilter f = { 0 };
+  g_autoptr(RecoupWorklist) wl = NULL;
+  g_autofree char *order = NULL;
+
+  g_free (recoup_ledger_record (fx->tb.book, &pay, &error));
+  g_assert_no_error (error);
+  wl = build (fx, &f);
+  order = refs (wl);
+  g_assert_cmpstr (order, ==, "F,P,L,H1,H2");
+}
+
+static void
+test_saved (Fixture       *fx,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupWorklistFilter f = { .tag = "vip", .min_balance = 5000 };
+  RecoupWorklistFilter loaded = { 0 };
+  g_auto(GStrv) strings = NULL, names = NULL;
+  gint64 changes;
+
+  g_assert_true (recoup_worklist_save (fx->tb.book, "big-vips", &f, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_worklist_load_saved (fx->tb.book, "big-vips", &loaded, &strings, &error));
+  g_assert_cmpstr (loaded.tag, ==, "vip");
+  g_assert_cmpint (loaded.min_balance, ==, 5000);
+  {
+    g_autoptr(RecoupWorklist) wl = build (fx, &loaded);
+    g_autofree char *order = refs (wl);
+    g_assert_cmpstr (order, ==, "H1");
+  }
+  names = recoup_worklist_list_saved (fx->tb.book);
+  g_assert_cmpuint (g_strv_length (names), ==, 1);
+  g_assert_cmpstr (names[0], ==, "big-vips");
+
+  changes = recoup_book_count_changes (fx->tb.book);
+  g_assert_false (recoup_worklist_save (fx->tb.book, "bad name!", &f, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  f.segment = "urgent";
+  g_assert_false (recoup_worklist_save (fx->tb.book, "x", &f, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (fx->tb.book), ==, changes);
+  g_assert_false (recoup_worklist_load_saved (fx->tb.book, "nope", &loaded, &strings, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+}
+
+static void
+test_bad_filters (Fixture       *fx,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupWorklistFilter f = { .channel = "pigeon" };
+
+  g_assert_null (recoup_worklist_build (fx->tb.book, &f, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  f.channel = NULL;
+  f.collector = "nobody";
+  g_assert_null (recoup_worklist_build (fx->tb.book, &f, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  f.collector = NULL;
+  f.timezone = "Nowhere/Land";
+  g_assert_null (recoup_worklist_build (fx->tb.book, &f, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+}
+
+/* The CLI prints the same queue. */
+static void
+test_cli (Fixture       *fx,
+          gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *accounts;
+  int status = 0;
+  const char *argv[] = { NULL, "--book", fx->tb.path, "--json", "worklist", "--limit", "3",
+                         "--at", NOON_NY, NULL };
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  argv[0] = cli;
+  g_clear_object (&fx->tb.book);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  accounts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "accounts");
+  g_assert_cmpuint (json_array_get_length (accounts), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (accounts, 0), "ref"), ==, "F");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_setenv ("RECOUP_TODAY", TODAY, TRUE);
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add ("/recoup/core/worklist/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("order", test_order);
+  ADD ("filters", test_filters);
+  ADD ("paging", test_paging);
+  ADD ("follows-writes", test_follows_writes);
+  ADD ("saved", test_saved);
+  ADD ("bad-filters", test_bad_filters);
+  ADD ("cli", test_cli);
+#undef ADD
+  return g_test_run ();
+}
