@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-dashboard-page.h"
 #include "recoup-window-private.h"
 
 G_DEFINE_FINAL_TYPE (RecoupWindow, recoup_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -252,6 +253,32 @@ reload_action (GtkWidget  *widget,
   recoup_window_reload_account (self);
 }
 
+/* The owner's view of the book: KPI tiles and charts, in a window of its own
+ * so the worklist stays where it was. */
+static void
+dashboard_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  RecoupWindow *self = RECOUP_WINDOW (widget);
+  GtkWidget *window = adw_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  gtk_window_set_title (GTK_WINDOW (window), _("Dashboard"));
+  gtk_window_set_transient_for (GTK_WINDOW (window), GTK_WINDOW (self));
+  gtk_window_set_default_size (GTK_WINDOW (window), 960, 720);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_vexpand (scroller, TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), recoup_dashboard_page_new (self->session));
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), scroller);
+  adw_window_set_content (ADW_WINDOW (window), box);
+  g_set_weak_pointer (&self->dialog, GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static void
 log_contact_action (GtkWidget  *widget,
                     const char *action_name,
@@ -413,6 +440,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_action);
+  gtk_widget_class_install_action (widget_class, "win.dashboard", NULL, dashboard_action);
   gtk_widget_class_install_action (widget_class, "win.log-contact", NULL, log_contact_action);
   gtk_widget_class_install_action (widget_class, "win.record-payment", NULL, record_payment_action);
   gtk_widget_class_install_action (widget_class, "win.reverse-entry", "s", reverse_entry_action);

@@ -58,7 +58,7 @@ print_help (FILE *out)
            "Usage: recoup-cli [--book PATH] [--json] [--user USER] COMMAND [OPTIONS…]\n\n"
            "Recoup keeps the accounts that owe you money.\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nRun “recoup-cli COMMAND --help” for a command's options.\n"
                 "Exit status: 0 success, 1 a user error, 2 a usage error.\n");
 }
