@@ -4,8 +4,12 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "recoup-window.h"
+#include "recoup-allocation.h"
+#include "recoup-book-preferences.h"
+#include "recoup-preferences.h"
 #ifdef HAVE_RECOUP_GUARD
 #include "recoup-guard.h"
 #endif
@@ -482,7 +486,8 @@ static void
 make_offer (Fixture    *f,
             guint       kind,
             const char *discount,
-            const char *installments)
+            const char *installments,
+            gboolean    beyond)
 {
   GtkWindow *dialog;
   GtkWidget *save;
@@ -499,6 +504,18 @@ make_offer (Fixture    *f,
   if (installments != NULL)
     gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "installments")), installments);
   g_assert_true (gtk_widget_get_sensitive (save));
+  /* The user's authority is shown as they type, and whether this is beyond it. */
+  {
+    GtkWidget *authority = find_named (GTK_WIDGET (dialog), "authority");
+    const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (authority));
+
+    g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (authority)), "up to 10 % off"));
+    g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (authority)), "up to 6 installments"));
+    if (beyond)
+      g_assert_nonnull (strstr (subtitle, "needs an owner's approval"));
+    else
+      g_assert_nonnull (strstr (subtitle, "within your authority"));
+  }
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   g_signal_emit_by_name (save, "clicked");
   wait_for (account_loaded, f, "the saved offer");
@@ -516,8 +533,12 @@ test_offers (Fixture       *f,
   g_autoptr(GError) error = NULL;
   RecoupOffer *o;
 
-  make_offer (f, 1, "5", "6");
-  make_offer (f, 0, "40", NULL);
+  make_offer (f, 1, "5", "6", FALSE);
+  make_offer (f, 0, "40", NULL, TRUE);
+
+  /* A collector has no approval queue. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.approvals", NULL);
+  g_assert_null (recoup_window_get_dialog (f->window));
 
   offers = recoup_offer_list (book, id, NULL, &error);
   g_assert_no_error (error);
@@ -583,6 +604,468 @@ test_opt_out_and_dispute (Fixture       *f,
     g_assert_cmpstr (((RecoupDispute *) g_ptr_array_index (disputes, 0))->status, ==, "open");
   }
 #endif
+}
+
+/* ---- account editor ---------------------------------------------------- */
+
+static gboolean
+editor_open (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (dialog)), "edit-account") == 0;
+}
+
+static GtkWidget *
+open_editor (Fixture *f)
+{
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.edit-account", NULL);
+  wait_for (editor_open, f, "the account editor");
+  return GTK_WIDGET (recoup_window_get_dialog (f->window));
+}
+
+static void
+set_text (GtkWidget  *dialog,
+          const char *name,
+          const char *text)
+{
+  GtkWidget *w = find_named (dialog, name);
+
+  g_assert_nonnull (w);
+  gtk_editable_set_text (GTK_EDITABLE (w), text);
+}
+
+/* Every field and the contact points, saved together. */
+static void
+test_edit_account (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *owner = g_strdup (recoup_book_get_user_id (book));
+  GtkWidget *dialog, *save, *error_label;
+
+  dialog = open_editor (f);
+  save = find_named (dialog, "save");
+  error_label = find_named (dialog, "error");
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  set_text (dialog, "name", "Ada Lovelace Limited");
+  set_text (dialog, "timezone", "Europe/Berlin");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "stage")), 2);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "assigned")), 1);
+  set_text (dialog, "tier", "gold");
+  set_text (dialog, "tags", "vip,slow-payer");
+  set_text (dialog, "validation", "2026-11-02");
+  gtk_switch_set_active (GTK_SWITCH (find_named (dialog, "attorney")), TRUE);
+  set_text (dialog, "contact-0", "+1 555 555 0999");
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (find_named (dialog, "opt-out-0")), TRUE);
+
+  /* A new e-mail: empty, then wrong, then right. */
+  g_signal_emit_by_name (find_named (dialog, "add-email"), "clicked");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  set_text (dialog, "contact-1", "ada.example.com");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (find_named (dialog, "contact-1"), "error"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "E-mail 1"));
+  set_text (dialog, "contact-1", "ada@example.com");
+  /* A bad validation date, then a good one. */
+  set_text (dialog, "validation", "2026-13-02");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  set_text (dialog, "validation", "2026-11-02");
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the saved account");
+
+  account = recoup_account_load (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (account->name, ==, "Ada Lovelace Limited");
+  g_assert_cmpstr (account->timezone, ==, "Europe/Berlin");
+  g_assert_cmpstr (account->stage, ==, "negotiation");
+  g_assert_cmpstr (account->assigned_to, ==, owner);
+  g_assert_cmpstr (account->tier, ==, "gold");
+  g_assert_cmpstr (account->tags, ==, "vip,slow-payer");
+  g_assert_cmpstr (account->validation_notice_date, ==, "2026-11-02");
+  g_assert_true (account->attorney_represented);
+  g_assert_false (account->cease_communication);
+  contacts = recoup_contact_list (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  for (guint i = 0; i < contacts->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (contacts, i);
+
+      if (cp->kind == RECOUP_CONTACT_PHONE)
+        {
+          g_assert_cmpstr (cp->value, ==, "+1 555 555 0999");
+          g_assert_true (cp->opted_out);
+        }
+      else
+        {
+          g_assert_cmpint (cp->kind, ==, RECOUP_CONTACT_EMAIL);
+          g_assert_cmpstr (cp->value, ==, "ada@example.com");
+          g_assert_false (cp->opted_out);
+        }
+    }
+  g_assert_cmpstr (recoup_window_get_account_data (f->window)->account->name, ==, "Ada Lovelace Limited");
+
+  /* Removing a contact point. */
+  dialog = open_editor (f);
+  g_signal_emit_by_name (find_named (dialog, "remove-1"), "clicked");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (dialog, "save"), "clicked");
+  wait_for (account_loaded, f, "the removal");
+  g_clear_pointer (&contacts, g_ptr_array_unref);
+  contacts = recoup_contact_list (book, id, &error);
+  g_assert_cmpuint (contacts->len, ==, 1);
+}
+
+static gboolean
+editor_error_shown (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && gtk_widget_get_visible (find_named (GTK_WIDGET (dialog), "error"))
+         && gtk_widget_get_sensitive (find_named (GTK_WIDGET (dialog), "save"));
+}
+
+/* A bad time zone keeps Save disabled and writes nothing; a write that core
+ * refuses halfway leaves nothing half-saved. */
+static void
+test_edit_account_invalid (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 changes = recoup_book_count_changes (book);
+  GtkWidget *dialog, *save, *tz, *error_label;
+
+  dialog = open_editor (f);
+  save = find_named (dialog, "save");
+  tz = find_named (dialog, "timezone");
+  error_label = find_named (dialog, "error");
+  set_text (dialog, "name", "Renamed");
+  set_text (dialog, "timezone", "Mars/Olympus_Mons");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (tz, "error"));
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "Time zone"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "Mars/Olympus_Mons"));
+  /* Clicking anyway writes nothing. */
+  g_signal_emit_by_name (save, "clicked");
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  /* An empty name is wrong too. */
+  set_text (dialog, "timezone", "");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  set_text (dialog, "name", "  ");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (find_named (dialog, "name"), "error"));
+
+  /* The book refuses the contact change (a trigger stands in for any failure
+   * in the middle of the write): the new name, written first, is rolled back
+   * with it. */
+  set_text (dialog, "name", "Renamed");
+  set_text (dialog, "contact-0", "+1 555 555 0777");
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db,
+                                       "CREATE TRIGGER refuse_contact BEFORE UPDATE OF value ON contact_points"
+                                       " BEGIN SELECT RAISE (ABORT, 'refused by the test'); END;",
+                                   NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+  changes = recoup_book_count_changes (book);
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (editor_error_shown, f, "the refused save");
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "Nothing was saved"));
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  account = recoup_account_load (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (account->name, !=, "Renamed");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* ---- payment allocation ------------------------------------------------ */
+
+static GtkWidget *allocation_group;
+
+static gboolean
+allocation_current (Fixture *f)
+{
+  return recoup_allocation_group_is_current (allocation_group);
+}
+
+static void
+test_payment_allocation (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *inv2 = NULL;
+  RecoupInvoiceSpec inv = { 0 };
+  GtkWindow *dialog;
+  GtkWidget *row, *save;
+  gint64 changes;
+  gint64 balance;
+
+  /* A second, newer invoice on the top account (A-400, 50.00 due 2026-11-20):
+   * the payment pays the older first. */
+  id = pick_top (f);
+  inv.account_id = id;
+  inv.ref = "INV-NEWER";
+  inv.issue_date = "2026-11-01";
+  inv.due_date = "2026-12-20";
+  inv.amount = 40000;
+  inv.currency = "USD";
+  inv2 = recoup_invoice_add (book, &inv, &error);
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the reloaded account");
+  changes = recoup_book_count_changes (book);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  allocation_group = find_named (GTK_WIDGET (dialog), "allocation");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  g_assert_nonnull (allocation_group);
+
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "30.00");
+  wait_for (allocation_current, f, "the allocation preview");
+  row = find_named (allocation_group, "INV-A-400");
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "USD 20.00 still open"));
+  row = find_named (allocation_group, "INV-NEWER");
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "untouched"));
+
+  /* More than owed: both paid and the rest a credit. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "3,000.00");
+  wait_for (allocation_current, f, "the second preview");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_named (allocation_group, "INV-NEWER"))),
+                            "paid in full"));
+  /* Previews write nothing. */
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, 45000);
+
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "30.00");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the recorded payment");
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, 42000);
+
+  /* The account page shows where it went. */
+  allocation_group = find_named (GTK_WIDGET (f->window), "allocation");
+  g_assert_nonnull (allocation_group);
+  row = find_named (allocation_group, "INV-A-400");
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "USD 20.00 still open"));
+}
+
+#ifdef HAVE_RECOUP_OFFER
+/* ---- the owner's approval queue ---------------------------------------- */
+
+static char *queued_offer;
+
+static gboolean
+approvals_ready (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && g_object_get_data (G_OBJECT (dialog), "recoup-queue-loaded") != NULL;
+}
+
+static gboolean
+offer_approved (Fixture *f)
+{
+  g_autoptr(RecoupBook) book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, NULL);
+  g_autoptr(RecoupOffer) offer = recoup_offer_load (book, queued_offer, NULL, NULL);
+
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  /* Approved in the book, and the queue read again after the decision. */
+  return offer != NULL && offer->approved && dialog != NULL
+         && GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "recoup-queue-loaded")) == 2;
+}
+
+static gboolean
+queue_reloaded_twice (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "recoup-queue-loaded")) == 3;
+}
+
+static void
+test_approvals (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) queue = NULL;
+  g_autofree char *carla = NULL;
+  g_autofree char *owner = g_strdup (recoup_book_get_user_id (book));
+  g_autofree char *rejected = NULL;
+  g_autoptr(RecoupOffer) offer = NULL;
+  RecoupOfferSpec spec = { 0 };
+  GtkWindow *dialog;
+  GtkWidget *row;
+
+  /* Carla offers 40 % off on her device; her limit is 10 %. */
+  carla = recoup_user_add (book, "Carla", "collector", 1000, 6, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (book, carla, &error));
+  spec.account_id = id;
+  spec.kind = RECOUP_OFFER_SETTLEMENT;
+  spec.discount_bp = 4000;
+  spec.pay_by = "2026-12-01";
+  queued_offer = recoup_offer_create (book, &spec, &error);
+  g_assert_no_error (error);
+  spec.discount_bp = 5000;
+  rejected = recoup_offer_create (book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (book, owner, &error));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.approvals", NULL);
+  wait_for (approvals_ready, f, "the approval queue");
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (dialog)), ==, "approvals");
+  row = find_named (GTK_WIDGET (dialog), queued_offer);
+  g_assert_nonnull (row);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "40 % off"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "Carla, who may give up to 10 %"));
+
+  g_signal_emit_by_name (find_named (row, "approve"), "clicked");
+  wait_for (offer_approved, f, "the approval");
+  queue = recoup_offer_list_approvals (book, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, ==, 1);
+  g_clear_pointer (&queue, g_ptr_array_unref);
+
+  /* Reject withdraws the other draft. */
+  row = find_named (GTK_WIDGET (dialog), rejected);
+  g_assert_nonnull (row);
+  g_signal_emit_by_name (find_named (row, "reject"), "clicked");
+  wait_for (queue_reloaded_twice, f, "the rejection");
+  offer = recoup_offer_load (book, rejected, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (offer->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+  queue = recoup_offer_list_approvals (book, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, ==, 0);
+  /* The queue shows it is empty now. */
+  g_assert_null (find_named (GTK_WIDGET (dialog), queued_offer));
+  gtk_window_destroy (dialog);
+  g_clear_pointer (&queued_offer, g_free);
+}
+#endif
+
+/* ---- preferences ------------------------------------------------------- */
+
+static GtkWindow *prefs;
+static guint expected_prefs_done;
+
+static gboolean
+prefs_loaded (Fixture *f)
+{
+  return recoup_book_preferences_is_loaded (ADW_PREFERENCES_WINDOW (prefs));
+}
+
+static gboolean
+prefs_done (Fixture *f)
+{
+  return recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)) >= expected_prefs_done;
+}
+
+static void
+test_preferences (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupUser) user = NULL;
+  g_autofree char *carla = NULL;
+  GtkWidget *row, *label;
+  gint64 changes;
+
+  carla = recoup_user_add (book, "Carla", "collector", 1000, 6, FALSE, &error);
+  g_assert_no_error (error);
+  prefs = recoup_preferences_new (GTK_WINDOW (f->window));
+  gtk_window_present (prefs);
+  wait_for (prefs_loaded, f, "the book's policy");
+  changes = recoup_book_count_changes (book);
+
+#ifdef HAVE_RECOUP_SCORE
+  {
+    RecoupScoreSettings settings;
+
+    /* Letters: the row and the group say what is wrong; nothing is written. */
+    row = find_named (GTK_WIDGET (prefs), "weight-balance");
+    label = find_named (GTK_WIDGET (prefs), "score-error");
+    gtk_editable_set_text (GTK_EDITABLE (row), "lots");
+    g_assert_true (gtk_widget_has_css_class (row, "error"));
+    g_assert_true (gtk_widget_get_visible (label));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (label)), "balance"));
+    g_signal_emit_by_name (row, "apply");
+    for (guint i = 0; i < 50; i++)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+
+    gtk_editable_set_text (GTK_EDITABLE (row), "55");
+    g_assert_false (gtk_widget_get_visible (label));
+    expected_prefs_done = recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)) + 1;
+    g_signal_emit_by_name (row, "apply");
+    wait_for (prefs_done, f, "the new weight");
+    recoup_score_settings_load (book, &settings);
+    g_assert_cmpint (settings.weights[RECOUP_SCORE_BALANCE], ==, 55);
+  }
+#endif
+#ifdef HAVE_RECOUP_GUARD
+  {
+    RecoupGuardPolicy policy = { 0 };
+
+    expected_prefs_done = recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)) + 1;
+    adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs), "profile")), 1);
+    wait_for (prefs_done, f, "the new profile");
+    recoup_guard_policy_load (book, &policy);
+    g_assert_cmpstr (policy.profile, ==, "first-party");
+    recoup_guard_policy_clear (&policy);
+  }
+#endif
+
+  /* Authority limits (the owner sees them): out of range refused inline. */
+  row = find_named (GTK_WIDGET (prefs), "discount-Carla");
+  label = find_named (GTK_WIDGET (prefs), "limits-error");
+  g_assert_nonnull (row);
+  gtk_editable_set_text (GTK_EDITABLE (row), "150");
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_true (gtk_widget_get_visible (label));
+  gtk_editable_set_text (GTK_EDITABLE (row), "25");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (prefs), "installments-Carla")), "12");
+  expected_prefs_done = recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)) + 1;
+  g_signal_emit_by_name (row, "apply");
+  wait_for (prefs_done, f, "the new limits");
+  user = recoup_user_load (book, carla, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (user->max_discount_bp, ==, 2500);
+  g_assert_cmpint (user->max_plan_installments, ==, 12);
+  gtk_window_destroy (prefs);
+  prefs = NULL;
 }
 
 #ifdef HAVE_RECOUP_IMPORT
@@ -689,5 +1172,12 @@ main (int   argc,
   g_test_add ("/recoup/app/import/csv", Fixture, NULL, fixture_set_up, test_import, fixture_tear_down);
 #endif
   g_test_add ("/recoup/app/account/opt-out-dispute", Fixture, NULL, fixture_set_up, test_opt_out_and_dispute, fixture_tear_down);
+  g_test_add ("/recoup/app/account/edit", Fixture, NULL, fixture_set_up, test_edit_account, fixture_tear_down);
+  g_test_add ("/recoup/app/account/edit-invalid", Fixture, NULL, fixture_set_up, test_edit_account_invalid, fixture_tear_down);
+  g_test_add ("/recoup/app/payment/allocation", Fixture, NULL, fixture_set_up, test_payment_allocation, fixture_tear_down);
+#ifdef HAVE_RECOUP_OFFER
+  g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
+#endif
+  g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
   return g_test_run ();
 }

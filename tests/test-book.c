@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "recoup-schema-private.h"
 #include "recoup-test-util.h"
 
 static void
@@ -130,6 +131,47 @@ test_migrations (void)
   test_book_close (&tb);
 }
 
+/* Migration 7 lets an insert change store no fields: a book made at version 6
+ * keeps every change it had (an old insert keeps its fields), and new inserts
+ * store none. */
+static void
+test_migrate_compact_inserts (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("recoup-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "old.recoup", NULL);
+  g_autofree char *app_id = g_strdup_printf ("PRAGMA application_id = %d", RECOUP_APPLICATION_ID);
+  RecoupAccountSpec spec = { .ref = "C-2", .name = "Dan", .currency = "USD", .timezone = "America/Denver" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autofree char *account = NULL;
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, app_id, NULL, NULL, NULL), ==, SQLITE_OK);
+  for (int v = 0; v < 6; v++)
+    g_assert_cmpint (sqlite3_exec (db, recoup_schema_get_migration (v), NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+    "INSERT INTO changes (id, hlc, device_id, entity, entity_id, op, fields, schema_version, server_seq)"
+    " VALUES ('01900000-0000-7000-8000-000000000001', 1, 'dev', 'accounts', 'a1', 'insert',"
+    "         '{\"ref\":\"C-1\"}', 6, 3);"
+    "PRAGMA user_version = 6", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  book = recoup_book_open (path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_book_get_schema_version (book), ==, RECOUP_SCHEMA_VERSION);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM changes WHERE entity_id = 'a1' AND server_seq = 3"
+                                         " AND json_extract (fields, '$.ref') = 'C-1'"), ==, 1);
+  account = recoup_account_create (book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM changes WHERE op = 'insert' AND fields IS NULL"),
+                   >=, 1);
+  g_assert_true (recoup_book_check_integrity (book, &error));
+  g_assert_no_error (error);
+  g_clear_object (&book);
+  test_remove_tree (dir);
+}
+
 /* Every write lands in the change log with its entity, op and fields, in the
  * same transaction; a failed write leaves neither row nor change. */
 static void
@@ -145,8 +187,26 @@ test_change_log (void)
   test_book_open (&tb);
   account = recoup_account_create (tb.book, &spec, &error);
   g_assert_no_error (error);
+  /* An insert stores no fields: they are the row's values, read when the
+   * change leaves the book. */
   g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'accounts' AND op = 'insert'"
-                                             " AND json_extract (fields, '$.ref') = 'C-1'"), ==, 1);
+                                             " AND fields IS NULL"), ==, 1);
+  {
+    g_autoptr(JsonArray) unsent = recoup_merge_collect_unsent (tb.book, 0, &error);
+    JsonObject *insert = NULL;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < json_array_get_length (unsent); i++)
+      if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (unsent, i), "entity_id"),
+                     account) == 0)
+        insert = json_array_get_object_element (unsent, i);
+    g_assert_nonnull (insert);
+    g_assert_cmpstr (json_object_get_string_member (insert, "op"), ==, "insert");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (insert, "fields"), "ref"),
+                     ==, "C-1");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (insert, "fields"), "id"),
+                     ==, account);
+  }
   changes = recoup_book_count_changes (tb.book);
 
   dup = recoup_account_create (tb.book, &spec, &error);
@@ -246,6 +306,59 @@ test_dates (void)
   g_assert_false (recoup_instant_parse ("yesterday", &ms, NULL));
 }
 
+/* Authority limits: validated, owner only, change-logged; bad input changes nothing. */
+static void
+test_user_limits (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupUser) user = NULL;
+  g_autofree char *carla = NULL;
+  g_autofree char *owner = NULL;
+  gint64 changes;
+
+  test_book_open (&tb);
+  owner = g_strdup (recoup_book_get_user_id (tb.book));
+  carla = recoup_user_add (tb.book, "Carla", "collector", 1000, 6, FALSE, &error);
+  g_assert_no_error (error);
+  changes = test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'users'");
+
+  g_assert_true (recoup_user_set_limits (tb.book, carla, 2500, 12, &error));
+  g_assert_no_error (error);
+  user = recoup_user_load (tb.book, carla, &error);
+  g_assert_cmpint (user->max_discount_bp, ==, 2500);
+  g_assert_cmpint (user->max_plan_installments, ==, 12);
+  g_clear_pointer (&user, recoup_user_free);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'users'"), ==, changes + 1);
+
+  /* The same limits again write nothing. */
+  g_assert_true (recoup_user_set_limits (tb.book, carla, 2500, 12, &error));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'users'"), ==, changes + 1);
+
+  /* Out of range: refused, nothing changed. */
+  g_assert_false (recoup_user_set_limits (tb.book, carla, 10001, 12, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (recoup_user_set_limits (tb.book, carla, 100, -1, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (recoup_user_set_limits (tb.book, "no-such-user", 100, 1, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A collector may not change limits, not even their own. */
+  g_assert_true (recoup_book_set_user (tb.book, carla, &error));
+  g_assert_false (recoup_user_set_limits (tb.book, carla, 10000, 60, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_clear_error (&error);
+  g_assert_true (recoup_book_set_user (tb.book, owner, &error));
+  user = recoup_user_load (tb.book, carla, &error);
+  g_assert_cmpint (user->max_discount_bp, ==, 2500);
+  g_assert_cmpint (user->max_plan_installments, ==, 12);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes WHERE entity = 'users'"), ==, changes + 1);
+  test_book_close (&tb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -254,8 +367,10 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/newer-schema-refused", test_newer_schema_refused);
   g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
   g_test_add_func ("/recoup/core/book/migrations", test_migrations);
+  g_test_add_func ("/recoup/core/book/migrate-compact-inserts", test_migrate_compact_inserts);
   g_test_add_func ("/recoup/core/book/change-log", test_change_log);
   g_test_add_func ("/recoup/core/book/contacts", test_contacts);
   g_test_add_func ("/recoup/core/book/dates", test_dates);
+  g_test_add_func ("/recoup/core/book/user-limits", test_user_limits);
   return g_test_run ();
 }

@@ -548,6 +548,58 @@ test_convergence (Fixture       *f,
     }
 }
 
+/* An insert stores no fields; it leaves the book with its row's values, which
+ * may include later edits (each also sent as its own later change): replicas
+ * converge in any order, with no conflict, and keep the fields they received. */
+static void
+test_compact_insert (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = make_account (a, "ACC-1");
+  g_autoptr(JsonArray) unsent = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GPtrArray) reversed = g_ptr_array_new ();
+  g_autofree char *dump_a = NULL, *dump_b = NULL;
+  JsonObject *insert = NULL;
+
+  g_assert_true (recoup_account_set (a, id, "name", "Renamed", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM changes WHERE op = 'insert' AND fields IS NOT NULL"),
+                   ==, 0);
+
+  unsent = recoup_merge_collect_unsent (a, 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (unsent); i++)
+    {
+      JsonObject *c = json_array_get_object_element (unsent, i);
+
+      if (g_strcmp0 (json_object_get_string_member (c, "entity_id"), id) == 0 &&
+          g_strcmp0 (json_object_get_string_member (c, "op"), "insert") == 0)
+        insert = c;
+    }
+  g_assert_nonnull (insert);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (insert, "fields"), "name"),
+                   ==, "Renamed");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (insert, "fields"), "ref"),
+                   ==, "ACC-1");
+
+  /* Newest first: the set waits for its row, then loses nothing. */
+  changes = all_changes (a);
+  for (guint i = changes->len; i > 0; i--)
+    g_ptr_array_add (reversed, changes->pdata[i - 1]);
+  deliver (b, reversed);
+  dump_a = canonical (a);
+  dump_b = canonical (b);
+  g_assert_cmpstr (dump_a, ==, dump_b);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM sync_conflicts"), ==, 0);
+  /* A merged insert keeps its fields (the server serves them as received). */
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM changes WHERE op = 'insert' AND entity = 'accounts'"
+                                  " AND json_extract (fields, '$.ref') = 'ACC-1'"), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -560,6 +612,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/reject", test_reject);
   ADD ("/recoup/core/merge/tombstone", test_tombstone);
   ADD ("/recoup/core/merge/convergence", test_convergence);
+  ADD ("/recoup/core/merge/compact-insert", test_compact_insert);
 #undef ADD
 
   return g_test_run ();

@@ -1188,6 +1188,118 @@ proxy_thread (gpointer data)
   return NULL;
 }
 
+/* A laptop whose clock ran days ahead wrote changes; the server refuses them
+ * (clock_ahead). Once the clock is right the client re-stamps its unsent
+ * changes in order, above everything it had seen, and resends them: nothing
+ * is lost, the same ids arrive, and its later edit still wins. */
+static void
+test_clock_ahead (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autofree char *path_a = g_build_filename (f->dir, "a.recoup", NULL);
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *acc = NULL;
+  g_autofree char *future = NULL;
+  g_autoptr(RecoupAccount) seen = NULL;
+  RecoupSyncReport ra = { 0 }, rb = { 0 };
+  gint64 now_hlc, prev = 0, b_stamp;
+  sqlite3_stmt *stmt = NULL;
+
+  /* B (clock right) names the account; A sees it. */
+  acc = make_account (b, "CLK-1");
+  g_assert_true (recoup_account_set (b, acc, "name", "Named on B", &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, &rb, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, &ra, &error));
+  g_assert_no_error (error);
+  b_stamp = count_rows (b, "SELECT max(hlc) FROM changes");
+
+  /* A's clock runs three days ahead: its stamps resume from there. */
+  future = g_strdup_printf ("%" G_GINT64_FORMAT,
+                            RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 3 * 24 * 3600 * G_GINT64_CONSTANT (1000), 0));
+  g_assert_true (recoup_book_set_setting (a, "hlc", future, &error));
+  g_clear_object (&a);
+  a = recoup_book_open (path_a, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (a, acc, "name", "Renamed on A", &error));
+  g_assert_no_error (error);
+  log_call (a, acc);
+  g_free (make_account (a, "CLK-2"));
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 3);   /* the rename, the call, the new account */
+  g_assert_cmpint (count_rows (a, "SELECT min(hlc) FROM changes WHERE server_seq IS NULL"), >,
+                   RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 2 * 24 * 3600 * G_GINT64_CONSTANT (1000), 0));
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (a), "SELECT id FROM changes WHERE server_seq IS NULL"
+                                       " ORDER BY seq", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+
+  /* The sync: refused as clock_ahead, re-stamped, resent, accepted. */
+  memset (&ra, 0, sizeof ra);
+  g_assert_true (sync_book (a, &ra, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ra.restamped, ==, ids->len);
+  g_assert_cmpuint (ra.rejected, ==, 0);
+  g_assert_cmpuint (ra.pushed, ==, ids->len);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM sync_rejections"), ==, 0);
+
+  /* Same ids, in the same order, now stamped by the real clock, each above
+   * what A had seen from B. */
+  now_hlc = RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 60 * 1000, 0);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT hlc FROM changes WHERE id = '%s' AND server_seq > 0",
+                                              (char *) g_ptr_array_index (ids, i));
+      gint64 hlc = count_rows (a, sql);
+
+      g_assert_cmpint (hlc, >, b_stamp);
+      g_assert_cmpint (hlc, >, prev);
+      g_assert_cmpint (hlc, <, now_hlc);
+      prev = hlc;
+    }
+  /* The field's clock follows its change. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT hlc FROM field_clocks WHERE entity = 'accounts'"
+                                            " AND entity_id = '%s' AND field = 'name'", acc);
+    g_autofree char *sql2 = g_strdup_printf ("SELECT hlc FROM changes WHERE id = '%s'",
+                                             (char *) g_ptr_array_index (ids, 0));
+
+    g_assert_cmpint (count_rows (a, sql), ==, count_rows (a, sql2));
+  }
+
+  /* B receives all of it, and A's later rename wins there too. */
+  memset (&rb, 0, sizeof rb);
+  g_assert_true (sync_book (b, &rb, &error));
+  g_assert_no_error (error);
+  seen = recoup_account_load (b, acc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (seen->name, ==, "Renamed on A");
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, 1);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM accounts WHERE ref = 'CLK-2'"), ==, 1);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE id = '%s'",
+                                              (char *) g_ptr_array_index (ids, i));
+
+      g_assert_cmpint (count_rows (b, sql), ==, 1);
+    }
+
+  /* Reopened, A's clock resumes from the corrected time. */
+  g_clear_object (&a);
+  a = recoup_book_open (path_a, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  log_call (a, acc);
+  g_assert_cmpint (count_rows (a, "SELECT max(hlc) FROM changes"), <, now_hlc);
+}
+
+
 static void
 test_faulty_network (Fixture       *f,
                      gconstpointer  data)
@@ -1297,6 +1409,7 @@ main (int   argc,
   ADD ("/recoup/sync/convergence", test_convergence);
   ADD ("/recoup/sync/crash", test_crash);
   ADD ("/recoup/sync/faulty-network", test_faulty_network);
+  ADD ("/recoup/sync/clock-ahead", test_clock_ahead);
 #undef ADD
 
   status = g_test_run ();

@@ -5,7 +5,9 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-book-preferences.h"
 #include "recoup-preferences.h"
+#include "recoup-sync-page.h"
 
 /* Preferences: an AdwPreferencesWindow over the app's GSettings. Book-wide
  * policy (scoring weights, compliance profile, authority limits) lives in the
@@ -62,5 +64,9 @@ recoup_preferences_new (GtkWindow *parent)
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
 
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (win), ADW_PREFERENCES_PAGE (page));
+  recoup_book_preferences_add (ADW_PREFERENCES_WINDOW (win), parent);
+  if (recoup_sync_status_get_for_window (parent) != NULL)
+    adw_preferences_window_add (ADW_PREFERENCES_WINDOW (win),
+                                ADW_PREFERENCES_PAGE (recoup_sync_page_new (recoup_sync_status_get_for_window (parent))));
   return GTK_WINDOW (win);
 }

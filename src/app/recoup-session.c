@@ -32,6 +32,7 @@ recoup_account_data_free (RecoupAccountData *data)
   g_clear_pointer (&data->promises, g_ptr_array_unref);
   g_clear_pointer (&data->offers, g_ptr_array_unref);
   g_clear_pointer (&data->disputes, g_ptr_array_unref);
+  g_clear_pointer (&data->user, recoup_user_free);
 #ifdef HAVE_RECOUP_GUARD
   for (guint i = 0; i < G_N_ELEMENTS (data->verdicts); i++)
     g_clear_pointer (&data->verdicts[i], recoup_guard_verdict_free);
@@ -134,6 +135,8 @@ load_account (RecoupBook         *book,
   if ((data->ledger = recoup_ledger_list (book, account_id, error)) == NULL)
     return FALSE;
   if ((data->activities = recoup_activity_list (book, account_id, 100, error)) == NULL)
+    return FALSE;
+  if ((data->user = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)
     return FALSE;
 #ifdef HAVE_RECOUP_GUARD
   for (guint i = 0; recoup_guard_channels[i] != NULL && i < G_N_ELEMENTS (data->verdicts); i++)
@@ -271,6 +274,19 @@ recoup_session_run_async (RecoupSession       *self,
   g_task_set_source_tag (task, recoup_session_run_async);
   g_task_set_task_data (task, run, (GDestroyNotify) run_data_free);
   g_task_run_in_thread (task, run_thread);
+}
+
+void
+recoup_session_read_async (RecoupSession       *self,
+                           RecoupSessionFunc    func,
+                           gpointer             data,
+                           GDestroyNotify       data_free,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  recoup_session_run_async (self, func, data, data_free, cancellable, callback, user_data);
+  self->n_writes--;
 }
 
 gboolean

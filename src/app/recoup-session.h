@@ -42,6 +42,7 @@ typedef struct
   GPtrArray      *promises;     /* RecoupPromise, or NULL */
   GPtrArray      *offers;       /* RecoupOffer, or NULL */
   GPtrArray      *disputes;     /* RecoupDispute, or NULL */
+  RecoupUser     *user;         /* the acting user, with their authority limits */
 } RecoupAccountData;
 
 #ifdef HAVE_RECOUP_GUARD
@@ -80,6 +81,15 @@ RecoupAccountData *recoup_session_load_account_finish (RecoupSession       *self
                                                       GAsyncResult         *result,
                                                       GError              **error);
 void               recoup_session_run_async          (RecoupSession        *self,
+                                                      RecoupSessionFunc     func,
+                                                      gpointer              data,
+                                                      GDestroyNotify        data_free,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+/* The same for work that writes nothing the user made (reads, previews that
+ * roll back): it does not count in recoup_session_get_n_writes(). */
+void               recoup_session_read_async         (RecoupSession        *self,
                                                       RecoupSessionFunc     func,
                                                       gpointer              data,
                                                       GDestroyNotify        data_free,

@@ -119,6 +119,9 @@ add_header (RecoupWindow      *self,
 
           gtk_widget_add_css_class (chip, "caption-heading");
           gtk_widget_add_css_class (chip, "error");
+          /* Why (e.g. incompatible offer transitions merged by sync). */
+          if (g_str_equal (f[i].text, _("Needs review")))
+            gtk_widget_set_tooltip_text (chip, a->review_flag);
           gtk_box_append (GTK_BOX (flags), chip);
         }
   }
@@ -306,6 +309,13 @@ add_contacts (RecoupWindow      *self,
               RecoupAccountData *data)
 {
   GtkWidget *group = group_new (self->account_box, _("Contact Points"), NULL);
+  GtkWidget *edit = gtk_button_new_with_mnemonic (_("_Edit…"));
+
+  gtk_widget_add_css_class (edit, "flat");
+  gtk_widget_set_valign (edit, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (edit, _("Edit the account and its contact points (Ctrl+E)"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (edit), "win.edit-account");
+  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group), edit);
 
   if (data->contacts->len == 0)
     row_new (group, _("No contact points"), _("Edit the account to add a phone number or e-mail."));
@@ -357,6 +367,20 @@ add_contacts (RecoupWindow      *self,
         adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
       }
     }
+}
+
+/* Where the payment just recorded went, while the account stays open. */
+static void
+add_last_allocation (RecoupWindow      *self,
+                     RecoupAccountData *data)
+{
+  GtkWidget *group;
+
+  if (self->last_allocation == NULL || g_strcmp0 (self->last_allocation_account, data->account->id) != 0)
+    return;
+  group = recoup_allocation_group_new (_("Payment Just Recorded"));
+  recoup_allocation_group_show (group, self->last_allocation, NULL);
+  gtk_box_append (self->account_box, group);
 }
 
 static void
@@ -642,6 +666,7 @@ recoup_window_build_account (RecoupWindow *self)
 
   add_header (self, data);
   add_aging (self, data);
+  add_last_allocation (self, data);
 #ifdef HAVE_RECOUP_GUARD
   add_guard (self, data);
 #endif

@@ -42,6 +42,7 @@ typedef struct
   GtkWidget    *verdict_row;
   GtkWidget    *verdict_icon;
   GtkWidget    *override;
+  GtkWidget    *allocation;
   GPtrArray    *contact_ids;
   GArray       *contact_kinds;
   char         *account_id;
@@ -713,6 +714,8 @@ typedef struct
   char   *method;
   char   *reference;
   char   *memo;
+  char   *currency;
+  RecoupAllocation *allocation;
 } PaymentWrite;
 
 static void
@@ -723,6 +726,8 @@ payment_write_free (PaymentWrite *w)
   g_free (w->method);
   g_free (w->reference);
   g_free (w->memo);
+  g_free (w->currency);
+  g_clear_pointer (&w->allocation, recoup_allocation_free);
   g_free (w);
 }
 
@@ -742,8 +747,9 @@ payment_write (RecoupBook  *book,
   spec.method = w->method;
   spec.reference = *w->reference != '\0' ? w->reference : NULL;
   spec.memo = w->memo;
-  id = recoup_ledger_record (book, &spec, error);
-  return id != NULL;
+  /* Recorded for real, with where it went kept for the account page. */
+  w->allocation = recoup_allocation_run (book, &spec, w->currency, TRUE, error);
+  return w->allocation != NULL;
 }
 
 static void
@@ -751,9 +757,13 @@ payment_validate (Form *form)
 {
   g_autoptr(GString) problems = g_string_new (NULL);
 
-  check_amount (form, form->amount, problems);
-  check_date (form->date, problems);
+  gint64 amount = check_amount (form, form->amount, problems);
+  gboolean date_ok = check_date (form->date, problems);
+
   form_finish_problems (form, problems);
+  if (form->allocation != NULL)
+    recoup_allocation_group_request (form->allocation, form->window->session, form->account_id, form->currency,
+                                     date_ok ? amount : -1, gtk_editable_get_text (GTK_EDITABLE (form->date)));
 }
 
 static void
@@ -764,6 +774,17 @@ payment_saved_cb (GObject      *object,
   g_autoptr(GtkWindow) dialog = user_data;
   Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
 
+  PaymentWrite *w = g_object_get_data (G_OBJECT (dialog), "payment-write");
+
+  if (form != NULL && w != NULL && w->allocation != NULL)
+    {
+      RecoupWindow *window = form->window;
+
+      g_clear_pointer (&window->last_allocation, recoup_allocation_free);
+      window->last_allocation = g_steal_pointer (&w->allocation);
+      g_free (window->last_allocation_account);
+      window->last_allocation_account = g_strdup (form->account_id);
+    }
   if (form != NULL)
     form_write_done (form, result, _("Payment recorded"));
 }
@@ -784,6 +805,9 @@ payment_save_cb (Form *form)
   w->method = g_strdup (payment_methods[adw_combo_row_get_selected (ADW_COMBO_ROW (form->method))]);
   w->reference = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->reference)));
   w->memo = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->notes)));
+  w->currency = g_strdup (form->currency);
+  /* The dialog reads the allocation back when the write is done. */
+  g_object_set_data (G_OBJECT (form->dialog), "payment-write", w);
 
   form->busy = TRUE;
   gtk_widget_set_sensitive (form->save, FALSE);
@@ -812,7 +836,7 @@ recoup_window_record_payment (RecoupWindow *self)
   title = g_strdup_printf (_("Record Payment — %s"), data->account->name);
   form = form_new (self, title, _("_Record"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "record-payment");
-  gtk_window_set_default_size (form->dialog, 480, 520);
+  gtk_window_set_default_size (form->dialog, 480, 720);
 
   balance = recoup_money_format (data->aging.total, data->account->currency,
                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
@@ -832,6 +856,8 @@ recoup_window_record_payment (RecoupWindow *self)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->reference);
   form->notes = entry_row_new (_("Memo"), "memo", NULL);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
+  form->allocation = recoup_allocation_group_new (_("Allocation"));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (form->allocation));
 
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (payment_validate), form);
   g_signal_connect_swapped (form->date, "changed", G_CALLBACK (payment_validate), form);
@@ -877,6 +903,8 @@ reverse_done_cb (GObject      *object,
       return;
     }
   recoup_window_toast (self, _("Payment reversed"));
+  /* Where the last payment went may no longer hold. */
+  g_clear_pointer (&self->last_allocation, recoup_allocation_free);
   recoup_window_reload_account (self);
 }
 
@@ -1251,7 +1279,67 @@ typedef struct
   GtkWidget *preview;
   GtkWidget *summary;
   GtkWidget *rows[13];
+  GtkWidget *authority;
+  GtkWidget *authority_icon;
 } OfferForm;
+
+static char *
+percent_text (gint64 bp)
+{
+  if (bp % 100 == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " %%", bp / 100);
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT " %%", bp / 100, bp % 100);
+}
+
+/* The user's limits, and whether the offer as typed is within them (core decides). */
+static void
+offer_show_authority (OfferForm             *of,
+                      const RecoupOfferSpec *spec,
+                      gint64                 total)
+{
+  RecoupAccountData *data = of->form->window->data;
+  RecoupUser *me = data != NULL ? data->user : NULL;
+  g_autofree char *max = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *subtitle = NULL;
+  gboolean beyond;
+  gint64 effective;
+
+  if (me == NULL)
+    return;
+  max = percent_text (me->max_discount_bp);
+  title = g_strdup_printf (ngettext ("Your authority: up to %s off, plans of up to %d installment",
+                                     "Your authority: up to %s off, plans of up to %d installments",
+                                     (gulong) me->max_plan_installments),
+                           max, (int) me->max_plan_installments);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (of->authority), title);
+  gtk_widget_remove_css_class (of->authority_icon, "success");
+  gtk_widget_remove_css_class (of->authority_icon, "warning");
+  if (spec == NULL)
+    {
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (of->authority), _("Type the offer to see whether it is within it."));
+      gtk_image_set_from_icon_name (GTK_IMAGE (of->authority_icon), "dialog-information-symbolic");
+      return;
+    }
+  effective = recoup_offer_effective_bp (data->aging.total, total);
+  beyond = recoup_offer_beyond_authority (spec->kind, effective, spec->installments,
+                                          me->max_discount_bp, me->max_plan_installments);
+  {
+    g_autofree char *pct = percent_text (effective);
+
+    if (beyond && spec->kind == RECOUP_OFFER_PLAN && spec->installments > me->max_plan_installments)
+      subtitle = g_strdup_printf (_("This offer: %s off in %d installments — needs an owner's approval"),
+                                  pct, spec->installments);
+    else if (beyond)
+      subtitle = g_strdup_printf (_("This offer: %s off — needs an owner's approval"), pct);
+    else
+      subtitle = g_strdup_printf (_("This offer: %s off — within your authority"), pct);
+  }
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (of->authority), subtitle);
+  gtk_image_set_from_icon_name (GTK_IMAGE (of->authority_icon),
+                                beyond ? "dialog-warning-symbolic" : "emblem-ok-symbolic");
+  gtk_widget_add_css_class (of->authority_icon, beyond ? "warning" : "success");
+}
 
 /* Reads the form; FALSE (with @problems filled) when a field is wrong. */
 static gboolean
@@ -1345,6 +1433,7 @@ offer_validate (OfferForm *of)
                                               spec.pay_by ? recoup_date_parse (spec.pay_by, NULL) : 0, 0);
       summary = g_strdup_printf (_("The debtor pays %s"), total_text);
       adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (of->preview), summary);
+      offer_show_authority (of, &spec, total);
       for (guint i = 0; schedule != NULL && i < schedule->len && i < G_N_ELEMENTS (of->rows); i++)
         {
           RecoupInstallment *inst = &g_array_index (schedule, RecoupInstallment, i);
@@ -1367,8 +1456,11 @@ offer_validate (OfferForm *of)
         }
     }
   else
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (of->preview),
-                                           _("The schedule appears here as you type."));
+    {
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (of->preview),
+                                             _("The schedule appears here as you type."));
+      offer_show_authority (of, NULL, 0);
+    }
   form_finish_problems (form, problems);
 }
 
@@ -1472,6 +1564,11 @@ recoup_window_make_offer (RecoupWindow *self)
   week = recoup_date_format (recoup_date_parse (data->today, NULL) + 7);
   form->date = entry_row_new (_("Pay by (YYYY-MM-DD)"), "date", week);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->date);
+  of->authority = adw_action_row_new ();
+  gtk_widget_set_name (of->authority, "authority");
+  of->authority_icon = gtk_image_new_from_icon_name ("dialog-information-symbolic");
+  adw_action_row_add_prefix (ADW_ACTION_ROW (of->authority), of->authority_icon);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), of->authority);
 
   of->preview = page_group (page, _("Schedule"), NULL);
   gtk_widget_set_name (of->preview, "schedule");

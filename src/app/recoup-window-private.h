@@ -2,6 +2,7 @@
 #pragma once
 
 #include "recoup-window.h"
+#include "recoup-allocation.h"
 
 G_BEGIN_DECLS
 
@@ -36,11 +37,19 @@ struct _RecoupWindow
   char                 *last_error;
   guint                 n_loads;
   guint                 n_imports;
+  RecoupAllocation     *last_allocation;          /* of the payment just recorded */
+  char                 *last_allocation_account;
 };
 
 /* recoup-window-account.c */
 void recoup_window_build_account   (RecoupWindow *self);
 void recoup_window_reload_account  (RecoupWindow *self);
+
+/* recoup-account-editor.c */
+void recoup_window_edit_account    (RecoupWindow *self);
+
+/* recoup-approvals.c */
+void recoup_window_show_approvals  (RecoupWindow *self);
 
 /* recoup-window-dialogs.c */
 void recoup_window_log_contact     (RecoupWindow *self);

@@ -5,7 +5,10 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-approvals.h"
 #include "recoup-dashboard-page.h"
+#include "recoup-remind-window.h"
+#include "recoup-sync-indicator.h"
 #include "recoup-window-private.h"
 
 G_DEFINE_FINAL_TYPE (RecoupWindow, recoup_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -160,6 +163,7 @@ show_account (RecoupWindow *self,
     return;
   g_free (self->account_id);
   self->account_id = g_strdup (account_id);
+  g_clear_pointer (&self->last_allocation, recoup_allocation_free);
   recoup_window_reload_account (self);
 }
 
@@ -264,17 +268,29 @@ dashboard_action (GtkWidget  *widget,
   GtkWidget *window = adw_window_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *header = adw_header_bar_new ();
-  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *page = recoup_dashboard_page_new (self->session);
 
   gtk_window_set_title (GTK_WINDOW (window), _("Dashboard"));
   gtk_window_set_transient_for (GTK_WINDOW (window), GTK_WINDOW (self));
   gtk_window_set_default_size (GTK_WINDOW (window), 960, 720);
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_vexpand (scroller, TRUE);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), recoup_dashboard_page_new (self->session));
+  /* The page scrolls itself (its toasts stay in view). */
+  gtk_widget_set_vexpand (page, TRUE);
   gtk_box_append (GTK_BOX (box), header);
-  gtk_box_append (GTK_BOX (box), scroller);
+  gtk_box_append (GTK_BOX (box), page);
   adw_window_set_content (ADW_WINDOW (window), box);
+  g_set_weak_pointer (&self->dialog, GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+/* Today's reminder run and the outbox (recoup-remind-window.c). */
+static void
+remind_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  RecoupWindow *self = RECOUP_WINDOW (widget);
+  GtkWidget *window = recoup_remind_window_new (GTK_WINDOW (self), self->session);
+
   g_set_weak_pointer (&self->dialog, GTK_WINDOW (window));
   gtk_window_present (GTK_WINDOW (window));
 }
@@ -348,6 +364,22 @@ set_opt_out_action (GtkWidget  *widget,
 }
 
 static void
+edit_account_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  recoup_window_edit_account (RECOUP_WINDOW (widget));
+}
+
+static void
+approvals_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  recoup_window_show_approvals (RECOUP_WINDOW (widget));
+}
+
+static void
 import_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
@@ -404,6 +436,8 @@ recoup_window_finalize (GObject *object)
 
   g_free (self->account_id);
   g_free (self->last_error);
+  g_clear_pointer (&self->last_allocation, recoup_allocation_free);
+  g_free (self->last_allocation_account);
   G_OBJECT_CLASS (recoup_window_parent_class)->finalize (object);
 }
 
@@ -441,6 +475,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_action);
   gtk_widget_class_install_action (widget_class, "win.dashboard", NULL, dashboard_action);
+  gtk_widget_class_install_action (widget_class, "win.remind", NULL, remind_action);
   gtk_widget_class_install_action (widget_class, "win.log-contact", NULL, log_contact_action);
   gtk_widget_class_install_action (widget_class, "win.record-payment", NULL, record_payment_action);
   gtk_widget_class_install_action (widget_class, "win.reverse-entry", "s", reverse_entry_action);
@@ -450,6 +485,8 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.set-opt-out", "(sb)", set_opt_out_action);
   gtk_widget_class_install_action (widget_class, "win.open-dispute", NULL, open_dispute_action);
   gtk_widget_class_install_action (widget_class, "win.resolve-dispute", "s", resolve_dispute_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-account", NULL, edit_account_action);
+  gtk_widget_class_install_action (widget_class, "win.approvals", NULL, approvals_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-contact", NULL);
@@ -460,6 +497,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.make-offer", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-dispute", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "win.back", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.edit-account", NULL);
 }
 
 static void
@@ -511,6 +549,8 @@ recoup_window_new (AdwApplication      *application,
   g_signal_connect_object (model, "notify::loading", G_CALLBACK (update_list_state),
                            self, G_CONNECT_SWAPPED);
 
+  recoup_approvals_update_action (self);
+  recoup_sync_indicator_attach (self);
   recoup_worklist_model_set_open_only (model, g_settings_get_boolean (self->settings, "open-only"));
   if (!recoup_worklist_model_is_loading (model))
     recoup_worklist_model_reload (model);

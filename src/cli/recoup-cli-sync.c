@@ -137,6 +137,8 @@ recoup_cli_cmd_sync (RecoupCli  *cli,
       json_builder_add_int_value (b, report.applied);
       json_builder_set_member_name (b, "cursor");
       json_builder_add_int_value (b, report.cursor);
+      json_builder_set_member_name (b, "restamped");
+      json_builder_add_int_value (b, report.restamped);
       json_builder_end_object (b);
       recoup_cli_print_builder (b);
     }
@@ -145,6 +147,8 @@ recoup_cli_cmd_sync (RecoupCli  *cli,
       printf ("Sent %u change%s", report.pushed, report.pushed == 1 ? "" : "s");
       if (report.rejected > 0)
         printf (" (%u refused by the server: see “recoup-cli sync-status”)", report.rejected);
+      if (report.restamped > 0)
+        printf (" (%u re-stamped: this device's clock had run ahead of the server's)", report.restamped);
       printf ("; received %u, %u new. Up to date with server sequence %" G_GINT64_FORMAT ".\n",
               report.pulled, report.applied, report.cursor);
     }

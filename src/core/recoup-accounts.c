@@ -216,6 +216,69 @@ fail:
   return NULL;
 }
 
+/* Changes what a user may offer without an owner's approval. Only an owner
+ * may; the limits are validated first and nothing changes when they are bad. */
+gboolean
+recoup_user_set_limits (RecoupBook  *book,
+                        const char  *user_id,
+                        gint64       max_discount_bp,
+                        gint64       max_plan_installments,
+                        GError     **error)
+{
+  static const char * const fields[] = { "max_discount_bp", "max_plan_installments", NULL };
+  g_autoptr(RecoupUser) me = NULL;
+  g_autoptr(RecoupUser) user = NULL;
+  sqlite3_stmt *stmt;
+
+  if (max_discount_bp < 0 || max_discount_bp > 10000)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a discount limit must be 0 to 10000 basis points (0 to 100 %%), not %" G_GINT64_FORMAT,
+                   max_discount_bp);
+      return FALSE;
+    }
+  if (max_plan_installments < 0 || max_plan_installments > 520)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a plan limit must be 0 to 520 installments, not %" G_GINT64_FORMAT,
+                   max_plan_installments);
+      return FALSE;
+    }
+  if ((me = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)
+    return FALSE;
+  if (g_strcmp0 (me->role, "owner") != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   "only an owner can change authority limits (%s is a %s); ask the owner",
+                   me->name, me->role);
+      return FALSE;
+    }
+  if ((user = recoup_user_load (book, user_id, error)) == NULL)
+    return FALSE;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book,
+                              "UPDATE users SET max_discount_bp = ?1, max_plan_installments = ?2"
+                              " WHERE id = ?3 AND (max_discount_bp IS NOT ?1 OR max_plan_installments IS NOT ?2)",
+                              error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 2, max_plan_installments);
+  sqlite3_bind_text (stmt, 3, user_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
 static gboolean
 validate_account_spec (RecoupBook              *book,
                        const RecoupAccountSpec *spec,

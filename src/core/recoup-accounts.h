@@ -161,6 +161,13 @@ char          *recoup_user_add                (RecoupBook              *book,
                                                gint64                   max_plan_installments,
                                                gboolean                 can_override,
                                                GError                 **error);
+/* Owner only: what @user_id may offer without approval (discount 0..10000 bp,
+ * plans of 0..520 installments). Change-logged. */
+gboolean       recoup_user_set_limits         (RecoupBook              *book,
+                                               const char              *user_id,
+                                               gint64                   max_discount_bp,
+                                               gint64                   max_plan_installments,
+                                               GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupAccount, recoup_account_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupUser, recoup_user_free)

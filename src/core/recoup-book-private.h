@@ -35,6 +35,10 @@ gboolean       recoup_book_record_change   (RecoupBook      *self,
                                             RecoupChangeOp   op,
                                             const char * const *fields,
                                             GError         **error);
+char          *recoup_book_row_fields      (RecoupBook      *self,
+                                            const char      *table,
+                                            const char      *entity_id,
+                                            GError         **error);
 gboolean       recoup_book_in_transaction  (RecoupBook      *self);
 void           recoup_book_set_bulk        (RecoupBook      *self,
                                             gboolean         bulk);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "recoup-book-private.h"
@@ -31,6 +32,11 @@ struct _RecoupBook
   char       *device_id;
   char       *user_id;
   GHashTable *stmts;        /* SQL text -> sqlite3_stmt* */
+  struct {
+    const char   *caller;   /* the caller's SQL pointer (compared, never read after free) */
+    const char   *sql;      /* the key in stmts */
+    sqlite3_stmt *stmt;
+  }           recent[64];   /* by the caller's pointer: most SQL is a literal */
   GHashTable *columns;      /* table -> char** of its columns */
   GHashTable *insert_sql;   /* table -> the change-log statement for an insert (borrowed from stmts) */
   GHashTable *touched;      /* account ids written in the open transaction */
@@ -117,7 +123,23 @@ recoup_book_prepare (RecoupBook  *self,
                      const char  *sql,
                      GError     **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->stmts, sql);
+  /* Hashing the SQL text costs more than running a small statement; most
+   * callers pass a string literal, so the pointer finds the slot and one
+   * strcmp() confirms it (a freed and reused buffer with other SQL fails it). */
+  guint slot = (guint) ((((guintptr) sql) >> 3) % G_N_ELEMENTS (self->recent));
+  sqlite3_stmt *stmt;
+  char *key = NULL;
+
+  if (self->recent[slot].caller == sql && strcmp (self->recent[slot].sql, sql) == 0)
+    stmt = self->recent[slot].stmt;
+  else if (g_hash_table_lookup_extended (self->stmts, sql, (gpointer *) &key, (gpointer *) &stmt))
+    {
+      self->recent[slot].caller = sql;
+      self->recent[slot].sql = key;
+      self->recent[slot].stmt = stmt;
+    }
+  else
+    stmt = NULL;
 
   if (stmt != NULL)
     {
@@ -132,7 +154,11 @@ recoup_book_prepare (RecoupBook  *self,
       g_prefix_error (error, "preparing “%.60s…”: ", sql);
       return NULL;
     }
-  g_hash_table_insert (self->stmts, g_strdup (sql), stmt);
+  key = g_strdup (sql);
+  g_hash_table_insert (self->stmts, key, stmt);
+  self->recent[slot].caller = sql;
+  self->recent[slot].sql = key;
+  self->recent[slot].stmt = stmt;
   return stmt;
 }
 
@@ -719,14 +745,76 @@ op_name (RecoupChangeOp op)
     }
 }
 
+/* The json_object() of every column of a table's row ?N, as SQL text. */
+static char *
+row_json_sql (const char         *table,
+              const char * const *cols,
+              int                 param)
+{
+  GString *sql = g_string_new ("(SELECT json_object(");
+
+  for (guint i = 0; cols[i] != NULL; i++)
+    g_string_append_printf (sql, "%s'%s', %s", i ? ", " : "", cols[i], cols[i]);
+  g_string_append_printf (sql, ") FROM %s WHERE id = ?%d)", table, param);
+  return g_string_free (sql, FALSE);
+}
+
+/**
+ * recoup_book_row_fields:
+ * @table: the entity's table
+ * @entity_id: the row's id
+ *
+ * The row's current values as a JSON object text (every column), read by
+ * SQLite's json_object(): what an `insert` change carries when it leaves the
+ * book (see recoup_book_record_change()).
+ *
+ * Returns: (transfer full): the JSON text, or NULL with @error set when there
+ * is no such row.
+ */
+char *
+recoup_book_row_fields (RecoupBook  *self,
+                        const char  *table,
+                        const char  *entity_id,
+                        GError     **error)
+{
+  const char * const *cols;
+  g_autofree char *sub = NULL, *sql = NULL;
+  sqlite3_stmt *stmt;
+  char *json = NULL;
+
+  if (!(cols = table_columns (self, table, error)))
+    return NULL;
+  sub = row_json_sql (table, cols, 1);
+  sql = g_strconcat ("SELECT ", sub, NULL);
+  if (!(stmt = recoup_book_prepare (self, sql, error)))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    json = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  else
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "%s: the change log names a %s row %s that the book does not hold",
+                 self->path, table, entity_id);
+  sqlite3_reset (stmt);
+  return json;
+}
+
 /**
  * recoup_book_record_change:
  * @table: the entity's table (the entity name in the change log)
  * @fields: (nullable): the columns a `set` changed; NULL for an insert (all columns)
  *
- * Appends a change row describing what was just written to @entity_id. The
- * fields are read back from the row itself by SQLite's json_object(), so the
- * change always says exactly what the book holds. Must run inside a transaction.
+ * Appends a change row describing what was just written to @entity_id. A `set`
+ * reads its fields back from the row itself by SQLite's json_object(), so the
+ * change always says exactly what the book holds. An `insert` stores no fields
+ * (they were a third of a bulk-imported book and a fifth of the import's
+ * instructions): the row's
+ * values are materialised when the change leaves the book for sync
+ * (recoup_book_row_fields()). That is sound under per-field last-writer-wins:
+ * a value the row took after its insert was written by a later change of its
+ * own, which is sent after the insert and wins over it everywhere. An insert
+ * merged from elsewhere keeps the fields it came with (recoup-merge.c). Must
+ * run inside a transaction.
  */
 gboolean
 recoup_book_record_change (RecoupBook          *self,
@@ -762,19 +850,25 @@ recoup_book_record_change (RecoupBook          *self,
       goto bind;
     }
 
-  /* The fields are a scalar subquery, so a missing row gives NULL fields, which
-   * the changes table's CHECK refuses: no row, no change. */
+  /* No row, no change. An insert's schema_version is a scalar subquery on the
+   * row's primary key, so a missing row gives NULL, which NOT NULL refuses
+   * (a VALUES insert, not INSERT … SELECT: SQLite opens a statement journal
+   * for the latter on every row). A set's fields are a scalar subquery, so a
+   * missing row gives NULL fields, which the changes table's CHECK refuses. */
   sql = g_string_new (NULL);
   g_string_append (sql, "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op,"
-                        " fields, schema_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ");
-  if (op == RECOUP_CHANGE_TOMBSTONE)
-    g_string_append_printf (sql, "NULL, %d) ", RECOUP_SCHEMA_VERSION);
+                        " fields, schema_version) ");
+  if (op == RECOUP_CHANGE_INSERT)
+    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL,"
+                            " (SELECT %d FROM %s WHERE id = ?6))", RECOUP_SCHEMA_VERSION, table);
+  else if (op == RECOUP_CHANGE_TOMBSTONE)
+    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, %d) ", RECOUP_SCHEMA_VERSION);
   else
     {
-      g_string_append (sql, "(SELECT json_object(");
-      for (guint i = 0; cols[i] != NULL; i++)
-        g_string_append_printf (sql, "%s'%s', %s", i ? ", " : "", cols[i], cols[i]);
-      g_string_append_printf (sql, ") FROM %s WHERE id = ?6), %d)", table, RECOUP_SCHEMA_VERSION);
+      g_autofree char *sub = row_json_sql (table, cols, 6);
+
+      g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, %s, %d)", sub,
+                              RECOUP_SCHEMA_VERSION);
     }
 
   if (!(stmt = recoup_book_prepare (self, sql->str, error)))
@@ -785,17 +879,20 @@ recoup_book_record_change (RecoupBook          *self,
 bind:
   hlc = recoup_book_stamp (self);
   recoup_uuid7_generate (change_id);
-  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_TRANSIENT);
+  /* Both strings outlive the step; the statement is reset before returning. */
+  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, hlc);
   sqlite3_bind_text (stmt, 3, self->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, self->user_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 6, entity_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 6, entity_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 7, op_name (op), -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
     {
-      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_CHECK)
+      int code = sqlite3_extended_errcode (self->db);
+
+      if (code == SQLITE_CONSTRAINT_CHECK || code == SQLITE_CONSTRAINT_NOTNULL)
         g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
                      "recording a change: no %s row with id %s", table, entity_id);
       else

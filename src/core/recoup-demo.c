@@ -10,6 +10,7 @@
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-demo.h"
+#include "recoup-settings.h"
 #include "recoup-dispute.h"
 #include "recoup-id.h"
 #include "recoup-ledger.h"
@@ -449,6 +450,33 @@ ensure_user (Demo        *demo,
   return u;
 }
 
+/* Letters, statements and reminders sign with the business's details; a demo
+ * book gets a fictional business unless one is already set. */
+static gboolean
+set_business (Demo    *demo,
+              GError **error)
+{
+  static const char * const business[][2] = {
+    { "business.name", "Northwind Supply Co." },
+    { "business.address", "1200 Harbor Street, Suite 400, Springfield, IL 62701" },
+    { "business.phone", "+1 217 555 0100" },
+    { "business.email", "accounts@northwind.example" },
+    { "business.payment_instructions",
+      "Pay by bank transfer to Northwind Supply Co., account 000123456, routing 011000015, "
+      "quoting your account reference, or by cheque to the address above." },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (business); i++)
+    {
+      g_autofree char *current = recoup_book_get_setting (demo->book, business[i][0]);
+
+      if (current == NULL &&
+          !recoup_settings_set_shared (demo->book, business[i][0], business[i][1], error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 make_users (Demo    *demo,
             GError **error)
@@ -479,7 +507,7 @@ make_users (Demo    *demo,
       g_ptr_array_add (demo->collectors, u);
     }
   demo->bookkeeper = ensure_user (demo, g_ptr_array_index (names, n_collectors), "bookkeeper", 0, 0, error);
-  return demo->bookkeeper != NULL;
+  return demo->bookkeeper != NULL && set_business (demo, error);
 }
 
 static gboolean

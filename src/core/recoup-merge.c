@@ -1009,6 +1009,27 @@ change_from_stmt (sqlite3_stmt *stmt)
 
 #define CHANGE_COLUMNS "id, hlc, device_id, user_id, entity, entity_id, op, fields, schema_version, server_seq"
 
+/* An insert recorded on this book stores no fields (recoup_book_record_change()):
+ * they are the row's current values, read when the change leaves the book. */
+static gboolean
+materialise_insert (RecoupBook  *book,
+                    JsonObject  *change,
+                    GError     **error)
+{
+  g_autofree char *json = NULL;
+  JsonNode *node;
+
+  if (!json_object_get_null_member (change, "fields") ||
+      g_strcmp0 (json_object_get_string_member (change, "op"), "insert") != 0)
+    return TRUE;
+  json = recoup_book_row_fields (book, json_object_get_string_member (change, "entity"),
+                                 json_object_get_string_member (change, "entity_id"), error);
+  if (json == NULL || !(node = json_from_string (json, error)))
+    return FALSE;
+  json_object_set_member (change, "fields", node);
+  return TRUE;
+}
+
 JsonObject *
 recoup_merge_change_from_row (RecoupBook  *book,
                               gint64       seq,
@@ -1026,6 +1047,8 @@ recoup_merge_change_from_row (RecoupBook  *book,
   else
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, "no change %" G_GINT64_FORMAT, seq);
   sqlite3_reset (stmt);
+  if (obj != NULL && !materialise_insert (book, obj, error))
+    g_clear_pointer (&obj, json_object_unref);
   return obj;
 }
 
@@ -1047,7 +1070,17 @@ recoup_merge_collect_unsent (RecoupBook  *book,
   sqlite3_bind_int64 (stmt, 2, limit > 0 ? limit : G_MAXINT);
   array = json_array_new ();
   while (sqlite3_step (stmt) == SQLITE_ROW)
-    json_array_add_object_element (array, change_from_stmt (stmt));
+    {
+      JsonObject *change = change_from_stmt (stmt);
+
+      json_array_add_object_element (array, change);
+      if (!materialise_insert (book, change, error))
+        {
+          sqlite3_reset (stmt);
+          json_array_unref (array);
+          return NULL;
+        }
+    }
   sqlite3_reset (stmt);
   return array;
 }
@@ -1164,6 +1197,157 @@ recoup_merge_list_rejections (RecoupBook  *book,
       json_object_set_string_member (obj, "reason", RECOUP_BOOK_STMT_TEXT (stmt, 1));
       json_object_set_string_member (obj, "message", RECOUP_BOOK_STMT_TEXT (stmt, 2));
       json_object_set_int_member (obj, "at", sqlite3_column_int64 (stmt, 3));
+      json_array_add_object_element (array, obj);
+    }
+  sqlite3_reset (stmt);
+  return array;
+}
+
+typedef struct
+{
+  gint64  seq;
+  gint64  hlc;
+  char   *entity;
+  char   *entity_id;
+} Restamp;
+
+static void
+restamp_clear (gpointer data)
+{
+  Restamp *r = data;
+
+  g_free (r->entity);
+  g_free (r->entity_id);
+}
+
+gboolean
+recoup_merge_restamp_unsent (RecoupBook  *book,
+                             guint       *out_restamped,
+                             GError     **error)
+{
+  const char *device = recoup_book_get_device_id (book);
+  g_autoptr(GArray) todo = g_array_new (FALSE, TRUE, sizeof (Restamp));
+  sqlite3_stmt *stmt;
+  gint64 last;
+  char buf[32];
+
+  g_array_set_clear_func (todo, restamp_clear);
+  if (out_restamped != NULL)
+    *out_restamped = 0;
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+
+  /* The floor: the wall clock now and every stamp this device has seen or
+   * had acknowledged (its own unsent stamps are the ones that ran ahead). */
+  stmt = recoup_book_prepare (book, "SELECT max(hlc) FROM changes WHERE NOT (device_id = ?1 AND server_seq IS NULL)",
+                              error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, device, -1, SQLITE_STATIC);
+  last = RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    last = MAX (last, sqlite3_column_int64 (stmt, 0));
+  sqlite3_reset (stmt);
+
+  stmt = recoup_book_prepare (book,
+    "SELECT seq, hlc, entity, entity_id FROM changes c WHERE server_seq IS NULL AND device_id = ?"
+    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    " ORDER BY seq", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, device, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      Restamp r = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1),
+                    g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2)), g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3)) };
+
+      g_array_append_val (todo, r);
+    }
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < todo->len; i++)
+    {
+      Restamp *r = &g_array_index (todo, Restamp, i);
+      gint64 stamp = ++last;   /* a counter overflow carries into the milliseconds */
+
+      stmt = recoup_book_prepare (book, "UPDATE changes SET hlc = ? WHERE seq = ?", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, stamp);
+      sqlite3_bind_int64 (stmt, 2, r->seq);
+      if (!recoup_book_step_done (book, stmt, error))
+        goto fail;
+
+      /* Fields this change wrote last carry its stamp as their clock. */
+      stmt = recoup_book_prepare (book,
+                                  "UPDATE field_clocks SET hlc = ?1 WHERE entity = ?2 AND entity_id = ?3"
+                                  " AND device_id = ?4 AND hlc = ?5", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, stamp);
+      sqlite3_bind_text (stmt, 2, r->entity, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, r->entity_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 5, r->hlc);
+      if (!recoup_book_step_done (book, stmt, error))
+        goto fail;
+
+      stmt = recoup_book_prepare (book,
+                                  "UPDATE sync_conflicts SET winner_hlc = ?1 WHERE entity = ?2 AND entity_id = ?3"
+                                  " AND winner_device_id = ?4 AND winner_hlc = ?5", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, stamp);
+      sqlite3_bind_text (stmt, 2, r->entity, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, r->entity_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 5, r->hlc);
+      if (!recoup_book_step_done (book, stmt, error))
+        goto fail;
+    }
+
+  /* The refusals are answered: the changes are plain pending ones again. */
+  stmt = recoup_book_prepare (book, "DELETE FROM sync_rejections WHERE reason = 'clock_ahead'", error);
+  if (stmt == NULL || !recoup_book_step_done (book, stmt, error))
+    goto fail;
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last);
+  if (!recoup_book_set_setting (book, "hlc", buf, error))
+    goto fail;
+  if (!recoup_book_commit (book, error))
+    return FALSE;
+  if (out_restamped != NULL)
+    *out_restamped = todo->len;
+  g_info ("re-stamped %u unsent change(s); the clock resumes at %" G_GINT64_FORMAT, todo->len, last);
+  return TRUE;
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+JsonArray *
+recoup_merge_list_review (RecoupBook  *book,
+                          guint        limit,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, ref, name, review_flag FROM accounts WHERE review_flag IS NOT NULL AND review_flag <> ''"
+    " ORDER BY ref LIMIT ?", error);
+  JsonArray *array;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, limit > 0 ? limit : G_MAXINT);
+  array = json_array_new ();
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      JsonObject *obj = json_object_new ();
+
+      json_object_set_string_member (obj, "id", RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      json_object_set_string_member (obj, "ref", RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      json_object_set_string_member (obj, "name", RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      json_object_set_string_member (obj, "flag", RECOUP_BOOK_STMT_TEXT (stmt, 3));
       json_array_add_object_element (array, obj);
     }
   sqlite3_reset (stmt);

@@ -105,4 +105,25 @@ JsonArray *recoup_merge_list_rejections  (RecoupBook        *book,
 
 gboolean   recoup_merge_entity_is_append_only (const char   *entity);
 
+/* Re-stamps this device's unacknowledged changes, oldest first, with fresh
+ * clock values: what a client does after the server refused changes as
+ * `clock_ahead` (stamped while the device's clock ran ahead) once the clock
+ * is right again. The new stamps start above the wall clock now and above
+ * every change that is not re-stamped (others' changes, own acknowledged
+ * ones), so the order of this device's edits and the last-writer-wins
+ * outcome against what it had seen are kept; field clocks that pointed at an
+ * old stamp follow, and the book's saved clock is lowered to the last new
+ * stamp. Change ids are unchanged. Other open connections keep their
+ * in-memory clock until they are reopened. */
+gboolean   recoup_merge_restamp_unsent   (RecoupBook        *book,
+                                          guint             *out_restamped,
+                                          GError           **error);
+
+/* Accounts flagged for review (review_flag set, e.g. by incompatible offer
+ * transitions merged from two devices), by reference, at most @limit (0:
+ * all): an array of {id, ref, name, flag}. */
+JsonArray *recoup_merge_list_review      (RecoupBook        *book,
+                                          guint              limit,
+                                          GError           **error);
+
 G_END_DECLS

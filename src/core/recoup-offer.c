@@ -371,6 +371,24 @@ bp_ceil (gint64 num,
   return (gint64) ((p + den - 1) / den);
 }
 
+gint64
+recoup_offer_effective_bp (gint64 balance,
+                           gint64 total)
+{
+  return bp_ceil (balance - total, balance);
+}
+
+gboolean
+recoup_offer_beyond_authority (RecoupOfferKind kind,
+                               gint64          effective_bp,
+                               int             installments,
+                               gint64          max_discount_bp,
+                               gint64          max_plan_installments)
+{
+  return effective_bp > max_discount_bp ||
+         (kind == RECOUP_OFFER_PLAN && installments > max_plan_installments);
+}
+
 /* Net of entries of @kind (with their reversals) on the account: what a waiver could remove. */
 static gboolean
 net_of_kind (RecoupBook  *book,
@@ -697,15 +715,15 @@ recoup_offer_create (RecoupBook             *book,
                    "the offer leaves nothing to pay (a 100 %% discount): record a write-off instead");
       return NULL;
     }
-  effective_bp = bp_ceil (balance - total, balance);
+  effective_bp = recoup_offer_effective_bp (balance, total);
   if (spec->kind == RECOUP_OFFER_WAIVER)
     effective_bp = bp_ceil (waived, balance);
 
   /* --- authority --- */
   if (!load_user_limits (book, &limits, error))
     return NULL;
-  needs_approval = effective_bp > limits.max_discount_bp ||
-                   (spec->kind == RECOUP_OFFER_PLAN && spec->installments > limits.max_plan_installments);
+  needs_approval = recoup_offer_beyond_authority (spec->kind, effective_bp, spec->installments,
+                                                  limits.max_discount_bp, limits.max_plan_installments);
   user_limits_clear (&limits);
 
   /* --- write --- */

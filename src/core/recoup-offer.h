@@ -251,6 +251,16 @@ GArray      *recoup_offer_build_schedule      (RecoupOfferKind   kind,
                                                gint32            pay_by_day,
                                                gint32            extend_to_day);
 
+/* Pure: the effective discount of paying @total on @balance, in basis points
+ * rounded up; and whether an offer with it is beyond a user's authority. */
+gint64       recoup_offer_effective_bp        (gint64            balance,
+                                               gint64            total);
+gboolean     recoup_offer_beyond_authority    (RecoupOfferKind   kind,
+                                               gint64            effective_bp,
+                                               int               installments,
+                                               gint64            max_discount_bp,
+                                               gint64            max_plan_installments);
+
 char        *recoup_offer_create              (RecoupBook             *book,
                                                const RecoupOfferSpec  *spec,
                                                GError                **error);

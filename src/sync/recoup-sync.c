@@ -775,6 +775,7 @@ recoup_sync_client_push (RecoupSyncClient  *self,
                          GError           **error)
 {
   g_autoptr(GHashTable) sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean restamped = FALSE;
 
   for (;;)
     {
@@ -787,6 +788,7 @@ recoup_sync_client_push (RecoupSyncClient  *self,
       JsonNode *results_node;
       JsonArray *results;
       guint n;
+      guint ahead = 0;
       gboolean fresh = FALSE;
 
       if (batch == NULL)
@@ -848,17 +850,35 @@ recoup_sync_client_push (RecoupSyncClient  *self,
             }
           else
             {
-              if (!recoup_merge_acknowledge (self->book, id, 0,
-                                             json_object_get_string_member_with_default (r, "reason", "rejected"),
+              const char *reason = json_object_get_string_member_with_default (r, "reason", "rejected");
+
+              if (!recoup_merge_acknowledge (self->book, id, 0, reason,
                                              json_object_get_string_member_with_default (r, "message", ""),
                                              error))
                 goto fail;
-              if (report != NULL)
+              /* Stamped by a clock that ran ahead: re-stamped and resent below
+               * (once per run); counted as refused only if refused again. */
+              if (g_str_equal (reason, "clock_ahead") && !restamped)
+                ahead++;
+              else if (report != NULL)
                 report->rejected++;
             }
         }
       if (!recoup_book_commit (self->book, error))
         return FALSE;
+      if (ahead > 0)
+        {
+          guint n_restamped = 0;
+
+          restamped = TRUE;
+          if (!recoup_merge_restamp_unsent (self->book, &n_restamped, error))
+            return FALSE;
+          if (report != NULL)
+            report->restamped += n_restamped;
+          g_debug ("the server found %u change(s) stamped ahead of its clock; re-stamped %u and resending",
+                   ahead, n_restamped);
+          g_hash_table_remove_all (sent);
+        }
       continue;
 
     fail:

@@ -97,6 +97,7 @@ typedef struct
   guint  applied;       /* of those, new to this book */
   guint  requests;
   gint64 cursor;        /* server sequence reached */
+  guint  restamped;     /* own changes re-stamped after the server said clock_ahead */
 } RecoupSyncReport;
 
 #define RECOUP_TYPE_SYNC_CLIENT (recoup_sync_client_get_type ())

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "recoup-book-preferences.h"
+#include "recoup-window-private.h"
+
+/*
+ * The book's policy in Preferences: scoring weights (recoup-score.h), the
+ * compliance profile (recoup-guard.h) and authority limits per user (owners
+ * only). Values are checked by core's validators as they are typed; a row
+ * with a bad value is marked and says what is wrong below its group; a
+ * value is written (in the session's worker) when its Apply button is
+ * pressed. Nothing is written while a value is wrong.
+ */
+
+typedef struct
+{
+  RecoupSession      *session;
+  AdwPreferencesPage *page;
+#ifdef HAVE_RECOUP_SCORE
+  RecoupScoreSettings score;
+  GtkWidget          *weights[RECOUP_SCORE_N_COMPONENTS];
+  GtkWidget          *score_error;
+  GtkWidget          *score_group;
+#endif
+#ifdef HAVE_RECOUP_GUARD
+  GtkWidget          *profile;
+  GtkWidget          *profile_error;
+  guint               profile_index;
+#endif
+  GtkWidget          *limits_group;
+  GtkWidget          *limits_error;
+  GPtrArray          *users;       /* RecoupUser */
+  RecoupUser         *me;
+  guint               n_done;
+  gboolean            loaded;
+  gboolean            setting_up;
+} Policy;
+
+static void
+policy_free (Policy *p)
+{
+  g_clear_object (&p->session);
+  g_clear_pointer (&p->users, g_ptr_array_unref);
+  g_clear_pointer (&p->me, recoup_user_free);
+  g_free (p);
+}
+
+static Policy *
+policy_get (AdwPreferencesWindow *window)
+{
+  return g_object_get_data (G_OBJECT (window), "recoup-policy");
+}
+
+guint
+recoup_book_preferences_get_n_done (AdwPreferencesWindow *window)
+{
+  Policy *p = policy_get (window);
+
+  return p != NULL ? p->n_done : 0;
+}
+
+gboolean
+recoup_book_preferences_is_loaded (AdwPreferencesWindow *window)
+{
+  Policy *p = policy_get (window);
+
+  return p != NULL && p->loaded;
+}
+
+static void
+mark (GtkWidget *row,
+      gboolean   bad)
+{
+  if (bad)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+}
+
+static GtkWidget *
+error_label_new (GtkWidget *group,
+                 const char *name)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_widget_set_name (label, name);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "error");
+  gtk_widget_set_margin_top (label, 6);
+  gtk_widget_set_visible (label, FALSE);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), label);
+  return label;
+}
+
+static void
+show_error (GtkWidget  *label,
+            const char *message)
+{
+  gtk_label_set_text (GTK_LABEL (label), message != NULL ? message : "");
+  gtk_widget_set_visible (label, message != NULL && *message != '\0');
+}
+
+static GtkWidget *
+number_row (GtkWidget  *group,
+            const char *title,
+            const char *name,
+            gint64      value)
+{
+  GtkWidget *row = adw_entry_row_new ();
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_widget_set_name (row, name);
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  return row;
+}
+
+/* A whole number in [min, max] or FALSE. */
+static gboolean
+read_number (GtkWidget *row,
+             gint64     min,
+             gint64     max,
+             gint64    *out)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+
+  return g_ascii_string_to_signed (text, 10, min, max, out, NULL);
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+typedef enum { WRITE_SCORE, WRITE_PROFILE, WRITE_LIMITS } WriteKind;
+
+typedef struct
+{
+  WriteKind  kind;
+#ifdef HAVE_RECOUP_SCORE
+  RecoupScoreSettings score;
+#endif
+  char      *profile;
+  char      *user_id;
+  gint64     max_discount_bp;
+  gint64     max_installments;
+  GtkWidget *error_label;    /* owned ref */
+  AdwPreferencesWindow *window;  /* owned ref */
+} PolicyWrite;
+
+static void
+policy_write_free (PolicyWrite *w)
+{
+  g_free (w->profile);
+  g_free (w->user_id);
+  g_clear_object (&w->error_label);
+  g_clear_object (&w->window);
+  g_free (w);
+}
+
+static gboolean
+policy_write (RecoupBook  *book,
+              gpointer     data,
+              GError     **error)
+{
+  PolicyWrite *w = data;
+
+  switch (w->kind)
+    {
+#ifdef HAVE_RECOUP_SCORE
+    case WRITE_SCORE:
+      return recoup_score_settings_save (book, &w->score, NULL, NULL, error);
+#endif
+#ifdef HAVE_RECOUP_GUARD
+    case WRITE_PROFILE:
+      return recoup_guard_set_profile (book, w->profile, error);
+#endif
+    case WRITE_LIMITS:
+      return recoup_user_set_limits (book, w->user_id, w->max_discount_bp, w->max_installments, error);
+    default:
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "this build cannot change that");
+      return FALSE;
+    }
+}
+
+static void
+policy_written_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  PolicyWrite *w = user_data;
+  Policy *p = policy_get (w->window);
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("Not saved: %s"), error->message);
+
+      show_error (w->error_label, text);
+    }
+  else
+    {
+      show_error (w->error_label, NULL);
+      adw_preferences_window_add_toast (w->window, adw_toast_new (_("Saved")));
+    }
+  if (p != NULL)
+    p->n_done++;
+  policy_write_free (w);
+}
+
+static void
+run_write (Policy    *p,
+           AdwPreferencesWindow *window,
+           PolicyWrite *w,
+           GtkWidget *error_label)
+{
+  w->error_label = g_object_ref (error_label);
+  w->window = g_object_ref (window);
+  recoup_session_run_async (p->session, policy_write, w, NULL, NULL, policy_written_cb, w);
+}
+
+/* ---- scoring weights --------------------------------------------------- */
+
+#ifdef HAVE_RECOUP_SCORE
+static gboolean
+score_read (Policy              *p,
+            RecoupScoreSettings *out)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  *out = p->score;
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      gboolean ok = read_number (p->weights[i], 0, 1000000, &out->weights[i]);
+
+      mark (p->weights[i], !ok);
+      if (!ok)
+        g_string_append_printf (problems, _("%s: a whole number of 0 or more, e.g. 20.\n"),
+                                recoup_score_component_name (i));
+    }
+  if (problems->len == 0 && !recoup_score_settings_validate (out, &error))
+    g_string_append_printf (problems, "%s\n", error->message);
+  g_strchomp (problems->str);
+  show_error (p->score_error, problems->str);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (p->weights[i]), problems->len == 0);
+  return problems->len == 0;
+}
+
+static void
+weight_changed_cb (GtkWidget *row,
+                   Policy    *p)
+{
+  RecoupScoreSettings s;
+
+  if (!p->setting_up)
+    score_read (p, &s);
+}
+
+static void
+weight_apply_cb (GtkWidget            *row,
+                 AdwPreferencesWindow *window)
+{
+  Policy *p = policy_get (window);
+  PolicyWrite *w;
+  RecoupScoreSettings s;
+
+  if (!score_read (p, &s))
+    return;
+  p->score = s;
+  w = g_new0 (PolicyWrite, 1);
+  w->kind = WRITE_SCORE;
+  w->score = s;
+  run_write (p, window, w, p->score_error);
+}
+#endif
+
+/* ---- compliance profile ------------------------------------------------ */
+
+#ifdef HAVE_RECOUP_GUARD
+static const char *
+profile_label (const char *profile)
+{
+  if (g_str_equal (profile, "regf")) return _("Regulation F");
+  if (g_str_equal (profile, "first-party")) return _("First party");
+  if (g_str_equal (profile, "custom")) return _("Custom");
+  return profile;
+}
+
+static void
+profile_selected_cb (GtkWidget            *row,
+                     GParamSpec           *pspec,
+                     AdwPreferencesWindow *window)
+{
+  Policy *p = policy_get (window);
+  guint i = adw_combo_row_get_selected (ADW_COMBO_ROW (row));
+  PolicyWrite *w;
+
+  if (p->setting_up || i == p->profile_index || i >= g_strv_length ((char **) recoup_guard_profiles))
+    return;
+  p->profile_index = i;
+  w = g_new0 (PolicyWrite, 1);
+  w->kind = WRITE_PROFILE;
+  w->profile = g_strdup (recoup_guard_profiles[i]);
+  run_write (p, window, w, p->profile_error);
+}
+#endif
+
+/* ---- authority limits -------------------------------------------------- */
+
+typedef struct
+{
+  char      *user_id;
+  GtkWidget *discount;
+  GtkWidget *installments;
+} LimitRows;
+
+static void
+limit_rows_free (LimitRows *lr)
+{
+  g_free (lr->user_id);
+  g_free (lr);
+}
+
+static gboolean
+limits_read (Policy    *p,
+             LimitRows *lr,
+             gint64    *bp,
+             gint64    *n)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (lr->discount))));
+  g_autoptr(GError) error = NULL;
+  gboolean ok_bp, ok_n;
+
+  /* A percentage with up to two decimals is a count of basis points. */
+  ok_bp = recoup_money_parse (text, "USD", bp, &error) && *bp >= 0 && *bp <= 10000;
+  ok_n = read_number (lr->installments, 0, 520, n);
+  mark (lr->discount, !ok_bp);
+  mark (lr->installments, !ok_n);
+  if (!ok_bp)
+    g_string_append_printf (problems, "%s\n", _("Discount limit: a percentage from 0 to 100, e.g. 10 or 12.5."));
+  if (!ok_n)
+    g_string_append_printf (problems, "%s\n", _("Longest plan: a whole number of installments from 0 to 520."));
+  g_strchomp (problems->str);
+  show_error (p->limits_error, problems->str);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->discount), problems->len == 0);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->installments), problems->len == 0);
+  return problems->len == 0;
+}
+
+static void
+limit_changed_cb (GtkWidget *row,
+                  Policy    *p)
+{
+  LimitRows *lr = g_object_get_data (G_OBJECT (row), "limit-rows");
+  gint64 bp, n;
+
+  if (!p->setting_up)
+    limits_read (p, lr, &bp, &n);
+}
+
+static void
+limit_apply_cb (GtkWidget            *row,
+                AdwPreferencesWindow *window)
+{
+  Policy *p = policy_get (window);
+  LimitRows *lr = g_object_get_data (G_OBJECT (row), "limit-rows");
+  PolicyWrite *w;
+  gint64 bp, n;
+
+  if (!limits_read (p, lr, &bp, &n))
+    return;
+  w = g_new0 (PolicyWrite, 1);
+  w->kind = WRITE_LIMITS;
+  w->user_id = g_strdup (lr->user_id);
+  w->max_discount_bp = bp;
+  w->max_installments = n;
+  run_write (p, window, w, p->limits_error);
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+typedef struct
+{
+#ifdef HAVE_RECOUP_SCORE
+  RecoupScoreSettings score;
+#endif
+  char       *profile;
+  GPtrArray  *users;
+  RecoupUser *me;
+  AdwPreferencesWindow *window;   /* owned ref */
+} PolicyLoad;
+
+static void
+policy_load_free (PolicyLoad *load)
+{
+  g_free (load->profile);
+  g_clear_pointer (&load->users, g_ptr_array_unref);
+  g_clear_pointer (&load->me, recoup_user_free);
+  g_clear_object (&load->window);
+  g_free (load);
+}
+
+static gboolean
+policy_load (RecoupBook  *book,
+             gpointer     data,
+             GError     **error)
+{
+  PolicyLoad *load = data;
+
+#ifdef HAVE_RECOUP_SCORE
+  recoup_score_settings_load (book, &load->score);
+#endif
+#ifdef HAVE_RECOUP_GUARD
+  {
+    RecoupGuardPolicy policy = { 0 };
+
+    recoup_guard_policy_load (book, &policy);
+    load->profile = g_strdup (policy.profile);
+    recoup_guard_policy_clear (&policy);
+  }
+#endif
+  if ((load->me = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)
+    return FALSE;
+  load->users = recoup_user_list (book, error);
+  return load->users != NULL;
+}
+
+static char *
+percent_text (gint64 bp)
+{
+  if (bp % 100 == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, bp / 100);
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT, bp / 100, bp % 100);
+}
+
+static void
+fill_page (AdwPreferencesWindow *window,
+           Policy               *p,
+           PolicyLoad           *load)
+{
+  GtkWidget *group;
+
+  p->setting_up = TRUE;
+#ifdef HAVE_RECOUP_SCORE
+  p->score = load->score;
+  group = adw_preferences_group_new ();
+  p->score_group = group;
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Scoring Weights"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                         _("How much each component counts in an account's priority score. "
+                                           "Saving re-scores every account of the book."));
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      const char *component = recoup_score_component_name (i);
+      g_autofree char *name = g_strdup_printf ("weight-%s", component);
+      g_autofree char *title = g_strdup_printf (_("Weight of %s"), component);
+
+      p->weights[i] = number_row (group, title, name, load->score.weights[i]);
+      g_signal_connect (p->weights[i], "changed", G_CALLBACK (weight_changed_cb), p);
+      g_signal_connect (p->weights[i], "apply", G_CALLBACK (weight_apply_cb), window);
+    }
+  p->score_error = error_label_new (group, "score-error");
+  adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
+#endif
+
+#ifdef HAVE_RECOUP_GUARD
+  {
+    g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+    g_autoptr(GtkStringList) list = NULL;
+
+    group = adw_preferences_group_new ();
+    adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Compliance"));
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                           _("The rules the compliance guard applies before every contact: "
+                                             "Regulation F for a US debt collector, first party for a creditor "
+                                             "collecting its own debts, or custom rules set one by one."));
+    for (guint i = 0; recoup_guard_profiles[i] != NULL; i++)
+      {
+        g_ptr_array_add (labels, (gpointer) profile_label (recoup_guard_profiles[i]));
+        if (g_strcmp0 (recoup_guard_profiles[i], load->profile) == 0)
+          p->profile_index = i;
+      }
+    g_ptr_array_add (labels, NULL);
+    list = gtk_string_list_new ((const char * const *) labels->pdata);
+    p->profile = adw_combo_row_new ();
+    gtk_widget_set_name (p->profile, "profile");
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (p->profile), _("Profile"));
+    adw_combo_row_set_model (ADW_COMBO_ROW (p->profile), G_LIST_MODEL (list));
+    adw_combo_row_set_selected (ADW_COMBO_ROW (p->profile), p->profile_index);
+    g_signal_connect (p->profile, "notify::selected", G_CALLBACK (profile_selected_cb), window);
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), p->profile);
+    p->profile_error = error_label_new (group, "profile-error");
+    adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
+  }
+#endif
+
+  /* Authority limits: only an owner sees (and may change) them. */
+  if (g_strcmp0 (load->me->role, "owner") == 0)
+    {
+      group = adw_preferences_group_new ();
+      p->limits_group = group;
+      adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Authority Limits"));
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                             _("What each user may offer without an owner's approval."));
+      for (guint i = 0; i < load->users->len; i++)
+        {
+          RecoupUser *u = g_ptr_array_index (load->users, i);
+          LimitRows *lr = g_new0 (LimitRows, 1);
+          g_autofree char *pct = percent_text (u->max_discount_bp);
+          g_autofree char *t1 = g_strdup_printf (_("%s (%s): largest discount, %%"), u->name, u->role);
+          g_autofree char *t2 = g_strdup_printf (_("%s (%s): longest plan, installments"), u->name, u->role);
+          g_autofree char *n1 = g_strdup_printf ("discount-%s", u->name);
+          g_autofree char *n2 = g_strdup_printf ("installments-%s", u->name);
+          g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, u->max_plan_installments);
+
+          lr->user_id = g_strdup (u->id);
+          lr->discount = adw_entry_row_new ();
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (lr->discount), t1);
+          gtk_widget_set_name (lr->discount, n1);
+          gtk_editable_set_text (GTK_EDITABLE (lr->discount), pct);
+          adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->discount), TRUE);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), lr->discount);
+          lr->installments = adw_entry_row_new ();
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (lr->installments), t2);
+          gtk_widget_set_name (lr->installments, n2);
+          gtk_editable_set_text (GTK_EDITABLE (lr->installments), n);
+          adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->installments), TRUE);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), lr->installments);
+          g_object_set_data_full (G_OBJECT (lr->discount), "limit-rows", lr, (GDestroyNotify) limit_rows_free);
+          g_object_set_data (G_OBJECT (lr->installments), "limit-rows", lr);
+          g_signal_connect (lr->discount, "changed", G_CALLBACK (limit_changed_cb), p);
+          g_signal_connect (lr->installments, "changed", G_CALLBACK (limit_changed_cb), p);
+          g_signal_connect (lr->discount, "apply", G_CALLBACK (limit_apply_cb), window);
+          g_signal_connect (lr->installments, "apply", G_CALLBACK (limit_apply_cb), window);
+        }
+      p->limits_error = error_label_new (group, "limits-error");
+      adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
+    }
+  p->setting_up = FALSE;
+  p->loaded = TRUE;
+}
+
+static void
+policy_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PolicyLoad *load = user_data;
+  Policy *p = policy_get (load->window);
+  g_autoptr(GError) error = NULL;
+
+  if (p == NULL)
+    ;
+  else if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      GtkWidget *group = adw_preferences_group_new ();
+
+      adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Cannot Read the Book's Policy"));
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), error->message);
+      adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
+    }
+  else if (p != NULL)
+    fill_page (load->window, p, load);
+  policy_load_free (load);
+}
+
+void
+recoup_book_preferences_add (AdwPreferencesWindow *window,
+                             GtkWindow            *parent)
+{
+  RecoupSession *session;
+  Policy *p;
+  PolicyLoad *load;
+
+  if (!RECOUP_IS_WINDOW (parent))
+    return;
+  session = recoup_window_get_session (RECOUP_WINDOW (parent));
+  g_set_weak_pointer (&RECOUP_WINDOW (parent)->dialog, GTK_WINDOW (window));
+  p = g_new0 (Policy, 1);
+  load = g_new0 (PolicyLoad, 1);
+  p->session = g_object_ref (session);
+  p->page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
+  adw_preferences_page_set_title (p->page, _("Book Policy"));
+  adw_preferences_page_set_icon_name (p->page, "emblem-documents-symbolic");
+  gtk_widget_set_name (GTK_WIDGET (p->page), "book-policy");
+  adw_preferences_page_set_name (p->page, "book-policy");
+  adw_preferences_window_add (window, p->page);
+  g_object_set_data_full (G_OBJECT (window), "recoup-policy", p, (GDestroyNotify) policy_free);
+
+  load->window = g_object_ref (window);
+  recoup_session_read_async (session, policy_load, load, NULL, NULL, policy_loaded_cb, load);
+}

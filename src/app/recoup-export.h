@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-report.h"
+#include "recoup-session.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The dashboard's exports: the aging report (as of the period's end), the
+ * payments report of the period, and the statements of every account with a
+ * balance as one file. librecoup-report renders; files are written atomically,
+ * so a cancelled or failed export leaves nothing behind.
+ */
+
+typedef enum
+{
+  RECOUP_EXPORT_AGING,
+  RECOUP_EXPORT_PAYMENTS,
+  RECOUP_EXPORT_STATEMENTS,
+} RecoupExportKind;
+
+typedef struct
+{
+  RecoupExportKind    kind;
+  RecoupReportFormat  format;
+  char               *from;   /* the period; aging is as of @to */
+  char               *to;
+  char               *path;
+} RecoupExportSpec;
+
+RecoupExportSpec *recoup_export_spec_new  (RecoupExportKind    kind,
+                                           RecoupReportFormat  format,
+                                           const char         *from,
+                                           const char         *to,
+                                           const char         *path);
+void              recoup_export_spec_free (RecoupExportSpec   *spec);
+const char       *recoup_export_kind_title (RecoupExportKind  kind);
+/* "aging-2026-11-30", without an extension. */
+char             *recoup_export_default_name (RecoupExportKind  kind,
+                                              const char       *from,
+                                              const char       *to);
+
+/* Runs in the calling thread. @progress gets (done, total) from this thread;
+ * @cancellable is checked between statements and before writing. */
+gboolean          recoup_export_run       (RecoupBook              *book,
+                                           const RecoupExportSpec  *spec,
+                                           RecoupProgressFunc       progress,
+                                           gpointer                 progress_data,
+                                           GCancellable            *cancellable,
+                                           GError                 **error);
+
+/* The same in the session's worker; progress is readable from the main thread
+ * through recoup_export_job_get_fraction() while it runs. */
+typedef struct _RecoupExportJob RecoupExportJob;
+
+RecoupExportJob  *recoup_export_job_start  (RecoupSession          *session,
+                                            RecoupExportSpec       *spec,      /* taken */
+                                            GAsyncReadyCallback     callback,
+                                            gpointer                user_data);
+double            recoup_export_job_get_fraction (RecoupExportJob  *job);
+void              recoup_export_job_cancel (RecoupExportJob        *job);
+const RecoupExportSpec *recoup_export_job_get_spec (RecoupExportJob *job);
+/* Call from the callback: frees the job. */
+gboolean          recoup_export_job_finish (RecoupExportJob        *job,
+                                            GAsyncResult           *result,
+                                            GError                **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupExportSpec, recoup_export_spec_free)
+
+G_END_DECLS

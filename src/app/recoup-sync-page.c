@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "recoup-sync.h"
+#include "recoup-sync-indicator.h"
+#include "recoup-sync-page.h"
+
+typedef struct
+{
+  RecoupSyncStatus *status;
+  GtkWidget        *connect_group;
+  GtkWidget        *code;
+  GtkWidget        *device;
+  GtkWidget        *check_group;
+  GtkWidget        *server;
+  GtkWidget        *fingerprint;
+  GtkWidget        *error;
+  GtkWidget        *connect;
+  GtkWidget        *spinner;
+  GtkWidget        *actions_group;
+  GtkWidget        *server_group;
+  GtkWidget        *url_row;
+  GtkWidget        *user_row;
+  GtkWidget        *fp_row;
+  GtkWidget        *state_row;
+  GtkWidget        *sync_now;
+  gboolean          busy;
+} Page;
+
+static void
+page_free (Page *p)
+{
+  g_clear_object (&p->status);
+  g_free (p);
+}
+
+static void
+show_error (Page       *p,
+            const char *message)
+{
+  gtk_label_set_text (GTK_LABEL (p->error), message != NULL ? message : "");
+  gtk_widget_set_visible (p->error, message != NULL);
+}
+
+/* Decodes the code as it is typed or pasted: what it would connect to shows
+ * before anything is sent. */
+static void
+code_changed_cb (Page *p)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (p->code));
+  RecoupEnrollmentCode code;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = FALSE;
+
+  if (*text != '\0' && recoup_enrollment_code_parse (text, &code, &error))
+    {
+      g_autofree char *fp = recoup_sync_format_fingerprint (code.fingerprint);
+
+      if (!g_str_has_prefix (code.url, "https://"))
+        show_error (p, _("The code names a server without https://; Recoup only syncs over HTTPS. Ask the "
+                         "server's owner for a new code."));
+      else
+        {
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (p->server), code.url);
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (p->fingerprint), fp);
+          show_error (p, NULL);
+          ok = TRUE;
+        }
+      recoup_enrollment_code_clear (&code);
+    }
+  else
+    show_error (p, *text != '\0' ? error->message : NULL);
+  gtk_widget_set_visible (p->check_group, ok);
+  if (ok)
+    gtk_widget_remove_css_class (p->code, "error");
+  else if (*text != '\0')
+    gtk_widget_add_css_class (p->code, "error");
+  else
+    gtk_widget_remove_css_class (p->code, "error");
+  gtk_widget_set_sensitive (p->connect, ok && !p->busy);
+}
+
+static void
+update (Page *p)
+{
+  RecoupSyncStatus *st = p->status;
+  gboolean enrolled = recoup_sync_status_is_enrolled (st);
+
+  gtk_widget_set_visible (p->connect_group, !enrolled);
+  gtk_widget_set_visible (p->actions_group, !enrolled);
+  gtk_widget_set_visible (p->server_group, enrolled);
+  if (enrolled)
+    {
+      g_autofree char *fp = recoup_sync_format_fingerprint (recoup_sync_status_get_fingerprint (st));
+      g_autofree char *user = g_strdup_printf ("%s (%s)", recoup_sync_status_get_user_name (st),
+                                               recoup_sync_status_get_role (st));
+      g_autofree char *state = recoup_sync_describe_state (st);
+
+      gtk_widget_set_visible (p->check_group, FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (p->url_row), recoup_sync_status_get_url (st));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (p->user_row), user);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (p->fp_row), *fp ? fp : _("(system certificates)"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (p->state_row), state);
+      gtk_widget_set_sensitive (p->sync_now, recoup_sync_status_get_state (st) != RECOUP_SYNC_STATE_SYNCING);
+    }
+}
+
+static void
+status_changed_cb (GtkWidget *page)
+{
+  update (g_object_get_data (G_OBJECT (page), "sync-page"));
+}
+
+static void
+enroll_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GtkWidget *page = user_data;
+  Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
+  g_autoptr(GError) error = NULL;
+
+  p->busy = FALSE;
+  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), FALSE);
+  gtk_widget_set_visible (p->spinner, FALSE);
+  gtk_widget_set_sensitive (p->code, TRUE);
+  gtk_widget_set_sensitive (p->device, TRUE);
+  if (!recoup_sync_status_enroll_finish (RECOUP_SYNC_STATUS (object), result, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not connect: %s"), error->message);
+
+      show_error (p, text);
+      code_changed_cb (p);
+      show_error (p, text);
+    }
+  else
+    {
+      gtk_editable_set_text (GTK_EDITABLE (p->code), "");
+      update (p);
+    }
+  g_object_unref (page);
+}
+
+static void
+connect_clicked_cb (GtkWidget *button,
+                    GtkWidget *page)
+{
+  Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
+  g_autofree char *device = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (p->device))));
+
+  if (p->busy)
+    return;
+  p->busy = TRUE;
+  show_error (p, NULL);
+  gtk_widget_set_sensitive (p->connect, FALSE);
+  gtk_widget_set_sensitive (p->code, FALSE);
+  gtk_widget_set_sensitive (p->device, FALSE);
+  gtk_widget_set_visible (p->spinner, TRUE);
+  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), TRUE);
+  recoup_sync_status_enroll_async (p->status, gtk_editable_get_text (GTK_EDITABLE (p->code)),
+                                   *device ? device : g_get_host_name (), NULL,
+                                   enroll_done_cb, g_object_ref (page));
+}
+
+static void
+sync_now_clicked_cb (Page *p)
+{
+  recoup_sync_status_sync (p->status);
+}
+
+static GtkWidget *
+info_row (const char *title,
+          const char *name)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_widget_set_name (row, name);
+  gtk_widget_add_css_class (row, "property");
+  return row;
+}
+
+GtkWidget *
+recoup_sync_page_new (RecoupSyncStatus *status)
+{
+  GtkWidget *page = adw_preferences_page_new ();
+  Page *p = g_new0 (Page, 1);
+  GtkWidget *box;
+
+  p->status = g_object_ref (status);
+  g_object_set_data_full (G_OBJECT (page), "sync-page", p, (GDestroyNotify) page_free);
+  gtk_widget_set_name (page, "sync");
+  adw_preferences_page_set_name (ADW_PREFERENCES_PAGE (page), "sync");
+  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _("Sync"));
+  adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "emblem-synchronizing-symbolic");
+
+  /* Not connected: the code. */
+  p->connect_group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->connect_group), _("Connect to a Server"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (p->connect_group),
+                                         _("Paste the enrollment code the server’s owner gave you. This book’s "
+                                           "changes then sync with your team’s whenever a network is there; "
+                                           "without one you keep working as before."));
+  p->code = adw_entry_row_new ();
+  gtk_widget_set_name (p->code, "enroll-code");
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (p->code), _("Enrollment code"));
+  g_signal_connect_swapped (p->code, "changed", G_CALLBACK (code_changed_cb), p);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->connect_group), p->code);
+  p->device = adw_entry_row_new ();
+  gtk_widget_set_name (p->device, "enroll-device");
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (p->device), _("This device’s name on the server"));
+  gtk_editable_set_text (GTK_EDITABLE (p->device), g_get_host_name ());
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->connect_group), p->device);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->connect_group));
+
+  /* What the code says, to check before anything is sent. */
+  p->check_group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->check_group), _("Check Before Connecting"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (p->check_group),
+                                         _("Connect only if this fingerprint is the one the server’s owner "
+                                           "told you: it proves you reach your own server and nobody in "
+                                           "between."));
+  p->server = info_row (_("Server"), "enroll-server");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->check_group), p->server);
+  p->fingerprint = info_row (_("Certificate fingerprint (SHA-256)"), "enroll-fingerprint");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->check_group), p->fingerprint);
+  gtk_widget_set_visible (p->check_group, FALSE);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->check_group));
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  p->error = gtk_label_new (NULL);
+  gtk_widget_set_name (p->error, "enroll-error");
+  gtk_label_set_wrap (GTK_LABEL (p->error), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (p->error), 0);
+  gtk_label_set_selectable (GTK_LABEL (p->error), TRUE);
+  gtk_widget_add_css_class (p->error, "error");
+  gtk_widget_set_visible (p->error, FALSE);
+  gtk_box_append (GTK_BOX (box), p->error);
+  {
+    GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+
+    gtk_widget_set_halign (row, GTK_ALIGN_CENTER);
+    p->spinner = gtk_spinner_new ();
+    gtk_widget_set_visible (p->spinner, FALSE);
+    p->connect = gtk_button_new_with_mnemonic (_("_Connect"));
+    gtk_widget_set_name (p->connect, "enroll-connect");
+    gtk_widget_add_css_class (p->connect, "pill");
+    gtk_widget_add_css_class (p->connect, "suggested-action");
+    gtk_widget_set_sensitive (p->connect, FALSE);
+    g_signal_connect (p->connect, "clicked", G_CALLBACK (connect_clicked_cb), page);
+    gtk_box_append (GTK_BOX (row), p->spinner);
+    gtk_box_append (GTK_BOX (row), p->connect);
+    gtk_box_append (GTK_BOX (box), row);
+  }
+  p->actions_group = adw_preferences_group_new ();
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->actions_group), box);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->actions_group));
+
+  /* Connected: where, as whom, and how it goes. */
+  p->server_group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->server_group), _("Server"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (p->server_group),
+                                         _("Changes sync in the background when a network is there, every "
+                                           "few minutes, and when you press Ctrl+Shift+S."));
+  p->state_row = info_row (_("Status"), "sync-state-row");
+  p->sync_now = gtk_button_new_with_mnemonic (_("_Sync Now"));
+  gtk_widget_set_name (p->sync_now, "sync-now");
+  gtk_widget_set_valign (p->sync_now, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (p->sync_now, "clicked", G_CALLBACK (sync_now_clicked_cb), p);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (p->state_row), p->sync_now);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->state_row);
+  p->url_row = info_row (_("Server"), "sync-server");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->url_row);
+  p->user_row = info_row (_("Signed in as"), "sync-user");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->user_row);
+  p->fp_row = info_row (_("Certificate fingerprint (SHA-256)"), "sync-fingerprint");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->fp_row);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->server_group));
+
+  g_signal_connect_object (status, "changed", G_CALLBACK (status_changed_cb), page, G_CONNECT_SWAPPED);
+  update (p);
+  return page;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "recoup-sync-status.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The Sync page of Preferences: connect the book to a server by pasting an
+ * enrollment code (the server's address and certificate fingerprint are
+ * shown, decoded from the code, before the user connects), or, once
+ * connected, the server, the user, the fingerprint and Sync Now.
+ * Widgets tests reach by name: enroll-code, enroll-server, enroll-fingerprint,
+ * enroll-connect, enroll-error, sync-server.
+ */
+GtkWidget *recoup_sync_page_new (RecoupSyncStatus *status);
+
+G_END_DECLS

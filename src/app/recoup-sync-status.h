@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
+
+#include "recoup-session.h"
+
+G_BEGIN_DECLS
+
+/**
+ * RecoupSyncState:
+ * @RECOUP_SYNC_STATE_NOT_CONNECTED: the book is not enrolled with a server
+ * @RECOUP_SYNC_STATE_SYNCED: nothing waits to be sent
+ * @RECOUP_SYNC_STATE_PENDING: local changes wait for the next sync
+ * @RECOUP_SYNC_STATE_SYNCING: a sync runs now
+ * @RECOUP_SYNC_STATE_OFFLINE: no network; changes wait
+ * @RECOUP_SYNC_STATE_ERROR: the last sync failed (see the error text)
+ */
+typedef enum
+{
+  RECOUP_SYNC_STATE_NOT_CONNECTED,
+  RECOUP_SYNC_STATE_SYNCED,
+  RECOUP_SYNC_STATE_PENDING,
+  RECOUP_SYNC_STATE_SYNCING,
+  RECOUP_SYNC_STATE_OFFLINE,
+  RECOUP_SYNC_STATE_ERROR,
+} RecoupSyncState;
+
+/*
+ * The window's sync: runs librecoup-sync on worker threads with a book
+ * connection of its own (never on the main loop), when a network is there
+ * (GNetworkMonitor), on a timer and on demand, and keeps what the status
+ * indicator and the preferences page show. Emits "changed" whenever any of
+ * it changes and "synced" (with the number of changes received) after a
+ * successful run.
+ */
+#define RECOUP_TYPE_SYNC_STATUS (recoup_sync_status_get_type ())
+G_DECLARE_FINAL_TYPE (RecoupSyncStatus, recoup_sync_status, RECOUP, SYNC_STATUS, GObject)
+
+RecoupSyncStatus *recoup_sync_status_new              (RecoupSession        *session);
+/* The status a window carries (set by recoup_sync_indicator_attach), or NULL. */
+RecoupSyncStatus *recoup_sync_status_get_for_window   (GtkWindow            *window);
+/* Stops timers and cancels work; called when the window goes away. */
+void              recoup_sync_status_shutdown         (RecoupSyncStatus     *self);
+
+RecoupSyncState   recoup_sync_status_get_state        (RecoupSyncStatus     *self);
+gboolean          recoup_sync_status_is_enrolled      (RecoupSyncStatus     *self);
+gint64            recoup_sync_status_get_n_pending    (RecoupSyncStatus     *self);
+/* Milliseconds since 1970 of the last successful sync, 0 if never. */
+gint64            recoup_sync_status_get_last_sync    (RecoupSyncStatus     *self);
+/* Why the last sync failed, or NULL. */
+const char       *recoup_sync_status_get_error        (RecoupSyncStatus     *self);
+const char       *recoup_sync_status_get_url          (RecoupSyncStatus     *self);
+const char       *recoup_sync_status_get_fingerprint  (RecoupSyncStatus     *self);
+const char       *recoup_sync_status_get_user_name    (RecoupSyncStatus     *self);
+const char       *recoup_sync_status_get_role         (RecoupSyncStatus     *self);
+/* recoup_merge_list_rejections / recoup_merge_list_conflicts as last read. */
+JsonArray        *recoup_sync_status_get_rejections   (RecoupSyncStatus     *self);
+JsonArray        *recoup_sync_status_get_conflicts    (RecoupSyncStatus     *self);
+/* Accounts flagged for review (their review_flag is set): [{id, ref, name, flag}]. */
+JsonArray        *recoup_sync_status_get_review       (RecoupSyncStatus     *self);
+guint             recoup_sync_status_get_n_runs       (RecoupSyncStatus     *self);
+
+/* Starts a sync now unless one runs or the book is not enrolled. */
+void              recoup_sync_status_sync             (RecoupSyncStatus     *self);
+/* Re-reads the pending count and the logs (after a local write). */
+void              recoup_sync_status_refresh          (RecoupSyncStatus     *self);
+
+/* Redeems an enrollment code and connects the book (worker thread), then
+ * syncs. Refused if the book is enrolled already. */
+void              recoup_sync_status_enroll_async     (RecoupSyncStatus     *self,
+                                                       const char           *code,
+                                                       const char           *device_name,
+                                                       GCancellable         *cancellable,
+                                                       GAsyncReadyCallback   callback,
+                                                       gpointer              user_data);
+gboolean          recoup_sync_status_enroll_finish    (RecoupSyncStatus     *self,
+                                                       GAsyncResult         *result,
+                                                       GError              **error);
+
+/* "AB:CD:…" for people comparing a fingerprint by eye. */
+char             *recoup_sync_format_fingerprint      (const char           *hex);
+
+G_END_DECLS

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-test-app-sync"
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <glib/gstdio.h>
+
+#include "recoup-book-private.h"
+#include "recoup-sync-indicator.h"
+#include "recoup-sync-status.h"
+#include "recoup-window.h"
+
+/*
+ * Sync in the app, end to end: a real recoupd ($RECOUPD) over HTTPS with a
+ * self-signed certificate on 127.0.0.1; the real window under Xvfb is
+ * connected through Preferences ▸ Sync with an enrollment code, a payment is
+ * recorded in the app, win.sync sends it, and the server's book has it.
+ */
+
+typedef struct
+{
+  char                *dir;
+  char                *config;
+  char                *cert;
+  char                *key;
+  char                *data_dir;
+  char                *fingerprint;
+  char                *org;
+  GSubprocess         *server;
+  guint                port;
+  char                *path;
+  RecoupWindow        *window;
+  RecoupWorklistModel *model;
+} Fixture;
+
+static char *
+admin (Fixture    *f,
+       const char *first,
+       ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("RECOUPD"));
+  g_ptr_array_add (argv, (char *) "--config");
+  g_ptr_array_add (argv, f->config);
+  g_ptr_array_add (argv, (char *) "admin");
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("recoupd admin %s failed: %s", first, err);
+  return g_strstrip (out);
+}
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+start_server (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autofree char *line = NULL;
+  const char *prefix = "recoupd: listening on port ";
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  f->server = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("RECOUPD"), "--config", f->config,
+                                           "--port", "0", NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->server));
+  line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (line != NULL && g_str_has_prefix (line, prefix));
+  f->port = (guint) g_ascii_strtoull (line + strlen (prefix), NULL, 10);
+  g_assert_cmpuint (f->port, >, 0);
+}
+
+static void
+make_server (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(GByteArray) der = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *owner = NULL;
+  int status = 0;
+  const char *argv[] = {
+    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    "-keyout", f->key, "-out", f->cert, NULL,
+  };
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl failed: %s", err);
+  cert = g_tls_certificate_new_from_file (f->cert, &error);
+  g_assert_no_error (error);
+  g_object_get (cert, "certificate", &der, NULL);
+  f->fingerprint = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+
+  conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\n",
+                          f->cert, f->key, f->data_dir);
+  g_assert_true (g_file_set_contents (f->config, conf, -1, &error));
+  g_assert_no_error (error);
+  f->org = admin (f, "create-org", "Acme Collections", NULL);
+  owner = admin (f, "add-user", "Acme Collections", "olive", "--role", "owner", NULL);
+  start_server (f);
+}
+
+static void
+wait_for (gboolean (*cond) (Fixture *), Fixture *f, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!cond (f))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static GtkWidget *
+find_named (GtkWidget  *widget,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* RECOUP_SHOT_DIR=DIR saves what the user sees at each step as PNG files
+ * (for looking at the screens; the test asserts nothing about pixels). */
+static void
+shot (GtkWidget  *widget,
+      const char *name)
+{
+  const char *dir = g_getenv ("RECOUP_SHOT_DIR");
+  g_autofree char *file = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+  for (guint i = 0; i < 20; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_test_message ("nothing drawn for %s (%dx%d)", name, width, height);
+      return;
+    }
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  file = g_strconcat (name, ".png", NULL);
+  path = g_build_filename (dir, file, NULL);
+  gdk_texture_save_to_png (texture, path);
+}
+
+static gboolean
+list_ready (Fixture *f)
+{
+  return !recoup_worklist_model_is_loading (f->model) && g_list_model_get_n_items (G_LIST_MODEL (f->model)) > 0;
+}
+
+static RecoupSyncStatus *
+status_of (Fixture *f)
+{
+  return recoup_sync_status_get_for_window (GTK_WINDOW (f->window));
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupSession) session = NULL;
+  RecoupAccountSpec spec = { .ref = "A-100", .name = "Ada Lovelace Ltd", .currency = "USD",
+                             .timezone = "America/Chicago" };
+  RecoupInvoiceSpec inv = { .ref = "INV-1", .issue_date = "2026-05-01", .due_date = "2026-06-01",
+                            .amount = 250000, .currency = "USD" };
+  g_autofree char *id = NULL;
+  g_autofree char *invoice = NULL;
+
+  f->dir = g_dir_make_tmp ("recoup-app-sync-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->config = g_build_filename (f->dir, "recoupd.conf", NULL);
+  f->cert = g_build_filename (f->dir, "cert.pem", NULL);
+  f->key = g_build_filename (f->dir, "key.pem", NULL);
+  f->data_dir = g_build_filename (f->dir, "server", NULL);
+  f->path = g_build_filename (f->dir, "laptop.recoup", NULL);
+  make_server (f);
+
+  /* A book with work of its own before it is ever connected. */
+  book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  id = recoup_account_create (book, &spec, &error);
+  g_assert_no_error (error);
+  inv.account_id = id;
+  invoice = recoup_invoice_add (book, &inv, &error);
+  g_assert_no_error (error);
+  g_clear_object (&book);
+
+  session = recoup_session_new (f->path, &error);
+  g_assert_no_error (error);
+  f->model = recoup_worklist_model_new (f->path, &error);
+  g_assert_no_error (error);
+  f->window = recoup_window_new (NULL, session, f->model);
+  gtk_window_present (GTK_WINDOW (f->window));
+  wait_for (list_ready, f, "the worklist");
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_remove (path);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_clear_object (&f->model);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  if (f->server != NULL)
+    {
+      g_subprocess_send_signal (f->server, SIGTERM);
+      g_subprocess_wait (f->server, NULL, NULL);
+      g_clear_object (&f->server);
+    }
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->config);
+  g_free (f->cert);
+  g_free (f->key);
+  g_free (f->data_dir);
+  g_free (f->fingerprint);
+  g_free (f->org);
+  g_free (f->path);
+}
+
+static guint expected_runs;
+static guint expected_loads;
+
+static gboolean
+enrolled_and_synced (Fixture *f)
+{
+  return recoup_sync_status_is_enrolled (status_of (f))
+         && recoup_sync_status_get_n_runs (status_of (f)) >= expected_runs
+         && recoup_sync_status_get_state (status_of (f)) != RECOUP_SYNC_STATE_SYNCING;
+}
+
+static gboolean
+pending_shown (Fixture *f)
+{
+  return recoup_sync_status_get_state (status_of (f)) == RECOUP_SYNC_STATE_PENDING
+         && recoup_sync_status_get_n_pending (status_of (f)) > 0;
+}
+
+static gboolean
+account_loaded (Fixture *f)
+{
+  return recoup_window_get_n_loads (f->window) >= expected_loads && recoup_window_get_dialog (f->window) == NULL;
+}
+
+static gint64
+server_count (Fixture    *f,
+              const char *sql_format,
+              const char *arg)
+{
+  g_autofree char *file = g_strdup_printf ("%s.recoup", f->org);
+  g_autofree char *path = g_build_filename (f->data_dir, "orgs", file, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = recoup_book_open (path, RECOUP_BOOK_OPEN_READ_ONLY, &error);
+  g_autofree char *sql = g_strdup_printf (sql_format, arg);
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+static const char *
+indicator_text (Fixture *f)
+{
+  GtkWidget *indicator = find_named (GTK_WIDGET (f->window), "sync-indicator");
+
+  g_assert_nonnull (indicator);
+  g_assert_true (gtk_widget_get_visible (indicator));
+  return gtk_widget_get_tooltip_text (indicator);
+}
+
+static gboolean
+review_listed (Fixture *f)
+{
+  JsonArray *review = recoup_sync_status_get_review (status_of (f));
+
+  return review != NULL && json_array_get_length (review) == 1;
+}
+
+static void
+append_text (GtkWidget *widget,
+             GString   *out)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget))
+    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    append_text (c, out);
+}
+
+/* Every visible label under @widget, one a line. */
+static char *
+collect_text (GtkWidget *widget)
+{
+  GString *out = g_string_new (NULL);
+
+  append_text (widget, out);
+  return g_string_free (out, FALSE);
+}
+
+/* Finds the window's shortcut for @accel and activates it as GTK would. */
+static gboolean
+press_shortcut (Fixture    *f,
+                const char *accel)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->window));
+  g_autoptr(GtkShortcutTrigger) wanted = gtk_shortcut_trigger_parse_string (accel);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+
+          if (gtk_shortcut_trigger_equal (gtk_shortcut_get_trigger (shortcut), wanted))
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0,
+                                                 GTK_WIDGET (f->window), NULL);
+        }
+    }
+  return FALSE;
+}
+
+static void
+test_enroll_and_sync (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autofree char *code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
+  g_autofree char *shown_fp = recoup_sync_format_fingerprint (f->fingerprint);
+  g_autoptr(RecoupAccountItem) item = NULL;
+  GtkWindow *prefs;
+  GtkWidget *entry, *server, *fingerprint, *connect, *error_label, *dialog_w;
+  GtkWindow *dialog;
+  const char *payment_id = NULL;
+  RecoupAccountData *d;
+  g_autoptr(GError) error = NULL;
+
+  /* Not connected: no indicator; win.sync only says so. */
+  g_assert_false (recoup_sync_status_is_enrolled (status_of (f)));
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+
+  /* Preferences ▸ Sync: a bad code is refused inline, nothing is sent. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
+  prefs = recoup_window_get_dialog (f->window);
+  g_assert_true (ADW_IS_PREFERENCES_WINDOW (prefs));
+  entry = find_named (GTK_WIDGET (prefs), "enroll-code");
+  server = find_named (GTK_WIDGET (prefs), "enroll-server");
+  fingerprint = find_named (GTK_WIDGET (prefs), "enroll-fingerprint");
+  connect = find_named (GTK_WIDGET (prefs), "enroll-connect");
+  error_label = find_named (GTK_WIDGET (prefs), "enroll-error");
+  g_assert_nonnull (entry);
+  g_assert_false (gtk_widget_get_sensitive (connect));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "not-a-code!");
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "enrollment code"));
+  g_assert_false (gtk_widget_get_sensitive (connect));
+  g_assert_false (gtk_widget_get_mapped (fingerprint));
+  shot (GTK_WIDGET (prefs), "sync-bad-code");
+
+  /* The real code: the server and its fingerprint show before connecting. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), code);
+  g_assert_false (gtk_widget_get_visible (error_label));
+  g_assert_true (gtk_widget_get_sensitive (connect));
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (server)), ==, url);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (fingerprint)), ==, shown_fp);
+  shot (GTK_WIDGET (prefs), "sync-check-code");
+
+  /* Connect: enrollment and the first sync run in the background. */
+  expected_runs = 1;
+  g_signal_emit_by_name (connect, "clicked");
+  g_assert_false (gtk_widget_get_sensitive (connect));
+  wait_for (enrolled_and_synced, f, "enrollment and the first sync");
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_SYNCED);
+  g_assert_nonnull (strstr (indicator_text (f), "Synced"));
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_named (GTK_WIDGET (prefs), "sync-server"))),
+                   ==, url);
+  g_assert_true (gtk_widget_get_mapped (find_named (GTK_WIDGET (prefs), "sync-server")));
+  shot (GTK_WIDGET (prefs), "sync-connected");
+  /* The book's own work went up with the first sync. */
+  g_assert_cmpint (server_count (f, "SELECT count(*) FROM accounts WHERE ref = '%s'", "A-100"), ==, 1);
+  gtk_window_destroy (prefs);
+
+  /* A payment recorded in the app: pending, then synced with win.sync. */
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, 0);
+  wait_for (account_loaded, f, "the account page");
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  dialog_w = GTK_WIDGET (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (dialog_w, "amount")), "300.00");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (dialog_w, "date")), "2026-11-20");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (dialog_w, "save"), "clicked");
+  wait_for (account_loaded, f, "the recorded payment");
+  d = recoup_window_get_account_data (f->window);
+  for (guint i = 0; i < d->ledger->len; i++)
+    if (g_strcmp0 (((RecoupLedgerEntry *) g_ptr_array_index (d->ledger, i))->kind, "payment") == 0)
+      payment_id = ((RecoupLedgerEntry *) g_ptr_array_index (d->ledger, i))->id;
+  g_assert_nonnull (payment_id);
+
+  wait_for (pending_shown, f, "the pending change");
+  g_assert_nonnull (strstr (indicator_text (f), "to be sent"));
+  g_assert_cmpint (server_count (f, "SELECT count(*) FROM ledger_entries WHERE id = '%s'", payment_id), ==, 0);
+  shot (GTK_WIDGET (f->window), "sync-pending-window");
+  gtk_menu_button_popup (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+  shot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")))),
+        "sync-pending-popover");
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+
+  /* Ctrl+Shift+S: the window's shortcut runs win.sync. */
+  expected_runs = recoup_sync_status_get_n_runs (status_of (f)) + 1;
+  g_assert_true (press_shortcut (f, "<Control><Shift>s"));
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_SYNCING);
+  wait_for (enrolled_and_synced, f, "win.sync");
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_SYNCED);
+  g_assert_cmpint (recoup_sync_status_get_n_pending (status_of (f)), ==, 0);
+  g_assert_nonnull (strstr (indicator_text (f), "Synced"));
+  g_assert_cmpint (server_count (f, "SELECT count(*) FROM ledger_entries WHERE id = '%s' AND amount = -30000",
+                                 payment_id), ==, 1);
+  g_assert_cmpint (recoup_sync_status_get_last_sync (status_of (f)), >, 0);
+
+  /* An account flagged for review and an edit that lost a merge show in the
+   * indicator's details. */
+  {
+    g_autoptr(RecoupBook) book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+    g_autofree char *sql = NULL;
+    GtkWidget *indicator = find_named (GTK_WIDGET (f->window), "sync-indicator");
+    GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (indicator)));
+    g_autofree char *text = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (recoup_account_set (book, recoup_account_item_get_id (item), "review_flag",
+                                       "offer accepted on one device and withdrawn on another", &error));
+    g_assert_no_error (error);
+    sql = g_strdup_printf ("INSERT INTO sync_conflicts (entity, entity_id, field, value, hlc, device_id,"
+                           " winner_hlc, winner_device_id, change_id, at) VALUES ('accounts', '%s', 'phone',"
+                           " '\"+15555550100\"', 1, 'x', 2, 'y', 'z', 0)", recoup_account_item_get_id (item));
+    g_assert_true (recoup_book_exec (book, sql, &error));
+    g_assert_no_error (error);
+    recoup_sync_status_refresh (status_of (f));
+    wait_for (review_listed, f, "the flagged account");
+    gtk_menu_button_popup (GTK_MENU_BUTTON (indicator));
+    shot (popover, "sync-review-popover");
+    text = collect_text (popover);
+    g_assert_nonnull (strstr (text, "1 Account Flagged for Review"));
+    g_assert_nonnull (strstr (text, "A-100 Ada Lovelace Ltd: offer accepted on one device"));
+    g_assert_nonnull (strstr (text, "accounts.phone: “+15555550100”"));
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator));
+  }
+}
+
+/* A server that is gone: the indicator says why, the change stays queued. */
+static void
+test_server_down (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autofree char *code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
+  GtkWindow *prefs;
+  GtkWidget *details;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
+  prefs = recoup_window_get_dialog (f->window);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (prefs), "enroll-code")), code);
+  expected_runs = 1;
+  g_signal_emit_by_name (find_named (GTK_WIDGET (prefs), "enroll-connect"), "clicked");
+  wait_for (enrolled_and_synced, f, "enrollment");
+  gtk_window_destroy (prefs);
+
+  g_subprocess_send_signal (f->server, SIGTERM);
+  g_subprocess_wait (f->server, NULL, NULL);
+  g_clear_object (&f->server);
+
+  expected_runs = recoup_sync_status_get_n_runs (status_of (f)) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
+  wait_for (enrolled_and_synced, f, "the failed sync");
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_ERROR);
+  g_assert_nonnull (strstr (recoup_sync_status_get_error (status_of (f)), "cannot reach"));
+  g_assert_nonnull (strstr (indicator_text (f), "Sync failed"));
+  details = find_named (GTK_WIDGET (f->window), "sync-error");
+  g_assert_nonnull (details);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (details)), "cannot reach"));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+  shot (GTK_WIDGET (f->window), "sync-error-window");
+  shot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")))),
+        "sync-error-popover");
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *config_home = NULL;
+  int status;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_print ("1..0 # SKIP no display (use xvfb-run)\n");
+      return 0;
+    }
+  if (g_getenv ("RECOUPD") == NULL || g_find_program_in_path ("openssl") == NULL)
+    {
+      g_print ("1..0 # SKIP needs $RECOUPD and openssl\n");
+      return 0;
+    }
+  /* Tokens go to a 0600 file under a throwaway config dir. */
+  config_home = g_dir_make_tmp ("recoup-app-sync-config-XXXXXX", NULL);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("RECOUP_TOKEN_STORE", "file", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add ("/recoup/app/sync/enroll-record-sync", Fixture, NULL, fixture_set_up, test_enroll_and_sync,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/server-down", Fixture, NULL, fixture_set_up, test_server_down,
+              fixture_tear_down);
+  status = g_test_run ();
+  remove_tree (config_home);
+  return status;
+}
