@@ -10,12 +10,8 @@
 #include "recoup-allocation.h"
 #include "recoup-book-preferences.h"
 #include "recoup-preferences.h"
-#ifdef HAVE_RECOUP_GUARD
 #include "recoup-guard.h"
-#endif
-#ifdef HAVE_RECOUP_WORKLIST
 #include "recoup-worklist.h"
-#endif
 
 /*
  * UI tests: the real window, driven through its actions and widgets under
@@ -88,14 +84,12 @@ fixture_set_up (Fixture       *f,
 
   book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
-#ifdef HAVE_RECOUP_GUARD
   /* Tests run at any hour: the lawful hours are the whole day here; every
    * other rule stays on. */
   g_assert_true (recoup_guard_set_profile (book, "custom", &error));
   g_assert_true (recoup_guard_set_rule (book, "hours_start", "00:00", &error));
   g_assert_true (recoup_book_set_setting (book, "guard.hours_end", "1440", &error));
   g_assert_no_error (error);
-#endif
   for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
     {
       RecoupAccountSpec spec = { 0 };
@@ -217,7 +211,6 @@ test_worklist_order (Fixture       *f,
   RecoupAccountData *d = recoup_window_get_account_data (f->window);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, G_N_ELEMENTS (accounts));
-#ifdef HAVE_RECOUP_WORKLIST
   {
     /* The top row is core's worklist's first account (nothing is blocked here). */
     g_autoptr(RecoupBook) book = open_check_book (f);
@@ -231,10 +224,6 @@ test_worklist_order (Fixture       *f,
     g_assert_cmpuint (wl->items->len, >, 0);
     g_assert_cmpstr (((RecoupWorklistItem *) g_ptr_array_index (wl->items, 0))->account_id, ==, id);
   }
-#else
-  /* The largest balance comes first. */
-  g_assert_cmpstr (d->account->ref, ==, "A-100");
-#endif
   for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
     if (g_str_equal (accounts[i].ref, d->account->ref))
       g_assert_cmpint (d->aging.total, ==, accounts[i].amount);
@@ -286,7 +275,6 @@ test_log_contact (Fixture       *f,
   /* The page shows it. */
   g_assert_cmpuint (recoup_window_get_account_data (f->window)->activities->len, ==, 1);
 
-#ifdef HAVE_RECOUP_PROMISE
   {
     g_autoptr(GPtrArray) promises = NULL;
     GtkWidget *promise, *amount, *date;
@@ -321,7 +309,6 @@ test_log_contact (Fixture       *f,
     g_assert_cmpuint (acts->len, ==, 2);
     g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->outcome, ==, "right-party");
   }
-#endif
 }
 
 static void
@@ -400,7 +387,6 @@ test_payment (Fixture       *f,
   g_assert_cmpint (balance, ==, start);
 }
 
-#ifdef HAVE_RECOUP_GUARD
 static gboolean
 dialog_error_shown (Fixture *f)
 {
@@ -479,9 +465,7 @@ test_guard_blocks (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (override));
   gtk_window_destroy (dialog);
 }
-#endif
 
-#ifdef HAVE_RECOUP_OFFER
 static void
 make_offer (Fixture    *f,
             guint       kind,
@@ -557,7 +541,6 @@ test_offers (Fixture       *f,
   /* The page lists both. */
   g_assert_cmpuint (recoup_window_get_account_data (f->window)->offers->len, ==, 2);
 }
-#endif
 
 /* Edits: a contact point opted out, a dispute opened; both land in the book. */
 static void
@@ -578,7 +561,6 @@ test_opt_out_and_dispute (Fixture       *f,
   g_assert_no_error (error);
   g_assert_true (((RecoupContactPoint *) g_ptr_array_index (contacts, 0))->opted_out);
 
-#ifdef HAVE_RECOUP_DISPUTE
   {
     g_autoptr(GPtrArray) disputes = NULL;
     GtkWindow *dialog;
@@ -603,7 +585,6 @@ test_opt_out_and_dispute (Fixture       *f,
     g_assert_cmpstr (((RecoupDispute *) g_ptr_array_index (disputes, 0))->reason, ==, "Goods never delivered");
     g_assert_cmpstr (((RecoupDispute *) g_ptr_array_index (disputes, 0))->status, ==, "open");
   }
-#endif
 }
 
 /* ---- account editor ---------------------------------------------------- */
@@ -876,7 +857,6 @@ test_payment_allocation (Fixture       *f,
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "USD 20.00 still open"));
 }
 
-#ifdef HAVE_RECOUP_OFFER
 /* ---- the owner's approval queue ---------------------------------------- */
 
 static char *queued_offer;
@@ -973,7 +953,6 @@ test_approvals (Fixture       *f,
   gtk_window_destroy (dialog);
   g_clear_pointer (&queued_offer, g_free);
 }
-#endif
 
 /* ---- preferences ------------------------------------------------------- */
 
@@ -1010,7 +989,6 @@ test_preferences (Fixture       *f,
   wait_for (prefs_loaded, f, "the book's policy");
   changes = recoup_book_count_changes (book);
 
-#ifdef HAVE_RECOUP_SCORE
   {
     RecoupScoreSettings settings;
 
@@ -1034,8 +1012,6 @@ test_preferences (Fixture       *f,
     recoup_score_settings_load (book, &settings);
     g_assert_cmpint (settings.weights[RECOUP_SCORE_BALANCE], ==, 55);
   }
-#endif
-#ifdef HAVE_RECOUP_GUARD
   {
     RecoupGuardPolicy policy = { 0 };
 
@@ -1046,7 +1022,6 @@ test_preferences (Fixture       *f,
     g_assert_cmpstr (policy.profile, ==, "first-party");
     recoup_guard_policy_clear (&policy);
   }
-#endif
 
   /* Authority limits (the owner sees them): out of range refused inline. */
   row = find_named (GTK_WIDGET (prefs), "discount-Carla");
@@ -1068,7 +1043,6 @@ test_preferences (Fixture       *f,
   prefs = NULL;
 }
 
-#ifdef HAVE_RECOUP_IMPORT
 static guint expected_imports;
 
 static gboolean
@@ -1115,7 +1089,6 @@ test_import (Fixture       *f,
   g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
   gtk_window_destroy (recoup_window_get_dialog (f->window));
 }
-#endif
 
 static gboolean
 search_done (Fixture *f)
@@ -1162,22 +1135,14 @@ main (int   argc,
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);
-#ifdef HAVE_RECOUP_GUARD
   g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);
-#endif
-#ifdef HAVE_RECOUP_OFFER
   g_test_add ("/recoup/app/offer/limits", Fixture, "collector", fixture_set_up, test_offers, fixture_tear_down);
-#endif
-#ifdef HAVE_RECOUP_IMPORT
   g_test_add ("/recoup/app/import/csv", Fixture, NULL, fixture_set_up, test_import, fixture_tear_down);
-#endif
   g_test_add ("/recoup/app/account/opt-out-dispute", Fixture, NULL, fixture_set_up, test_opt_out_and_dispute, fixture_tear_down);
   g_test_add ("/recoup/app/account/edit", Fixture, NULL, fixture_set_up, test_edit_account, fixture_tear_down);
   g_test_add ("/recoup/app/account/edit-invalid", Fixture, NULL, fixture_set_up, test_edit_account_invalid, fixture_tear_down);
   g_test_add ("/recoup/app/payment/allocation", Fixture, NULL, fixture_set_up, test_payment_allocation, fixture_tear_down);
-#ifdef HAVE_RECOUP_OFFER
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
-#endif
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 
 #include "recoup-demo.h"
 #include "recoup-report.h"
+#include "recoup-report-private.h"
 #include "recoup-test-util.h"
 
 /*
@@ -773,6 +774,24 @@ test_random_book (void)
   test_book_close (&tb);
 }
 
+/* Cells a spreadsheet would run as formulas are made plain text; numbers,
+ * negative ones included, stay numbers. */
+static void
+test_csv_formula_injection (void)
+{
+  const char *row[] = { "=HYPERLINK(\"http://x.example\",\"pay\")", "@SUM(A1)", "+cmd", "-12.50",
+                        "-.5", "Acme, \"Best\" Ltd", "plain" };
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream (&buf, &len);
+
+  recoup_csv_row (fp, row, G_N_ELEMENTS (row));
+  fclose (fp);
+  g_assert_cmpstr (buf, ==, "\"'=HYPERLINK(\"\"http://x.example\"\",\"\"pay\"\")\",'@SUM(A1),'+cmd,-12.50,-.5,"
+                            "\"Acme, \"\"Best\"\" Ltd\",plain\r\n");
+  free (buf);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -789,6 +808,7 @@ main (int   argc,
   ADD ("cli-batch", test_cli_batch);
 #undef ADD
   g_test_add_func ("/recoup/core/reports/ratio-rounding", test_ratio_rounding);
+  g_test_add_func ("/recoup/core/reports/csv-formula-injection", test_csv_formula_injection);
   g_test_add_func ("/recoup/core/reports/plan-on-statement", test_plan_on_statement);
   g_test_add_func ("/recoup/core/reports/random-book", test_random_book);
   return g_test_run ();

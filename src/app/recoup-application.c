@@ -7,9 +7,7 @@
 
 #include "recoup-application.h"
 #include "recoup-preferences.h"
-#ifdef HAVE_RECOUP_DEMO
 #include "recoup-demo.h"
-#endif
 
 struct _RecoupApplication
 {
@@ -272,7 +270,6 @@ recoup_application_open_book (RecoupApplication *self,
 
 /* ---- first start: an empty book or a demo book ------------------------- */
 
-#ifdef HAVE_RECOUP_DEMO
 typedef struct
 {
   char         *path;
@@ -359,7 +356,6 @@ demo_done_cb (GObject      *object,
     }
   recoup_application_open_book (self, job->path);
 }
-#endif
 
 static void
 welcome_create_cb (GtkWidget         *button,
@@ -377,7 +373,6 @@ welcome_create_cb (GtkWidget         *button,
     }
   gtk_widget_set_sensitive (gtk_widget_get_parent (button), FALSE);
 
-#ifdef HAVE_RECOUP_DEMO
   if (demo)
     {
       GtkWidget *bar = g_object_get_data (G_OBJECT (button), "bar");
@@ -391,7 +386,6 @@ welcome_create_cb (GtkWidget         *button,
       g_task_run_in_thread (task, demo_thread);
       return;
     }
-#endif
   (void) demo;
   recoup_application_open_book (self, path);
 }
@@ -418,7 +412,6 @@ show_welcome (RecoupApplication *self,
   gtk_widget_set_vexpand (status, TRUE);
   gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
 
-#ifdef HAVE_RECOUP_DEMO
   {
     GtkWidget *demo = gtk_button_new_with_mnemonic (_("Create a _Demo Book"));
 
@@ -430,7 +423,6 @@ show_welcome (RecoupApplication *self,
     g_signal_connect (demo, "clicked", G_CALLBACK (welcome_create_cb), self);
     gtk_box_append (GTK_BOX (buttons), demo);
   }
-#endif
   gtk_widget_add_css_class (empty, "pill");
   g_object_set_data_full (G_OBJECT (empty), "path", g_strdup (path), g_free);
   g_signal_connect (empty, "clicked", G_CALLBACK (welcome_create_cb), self);

@@ -14,7 +14,6 @@
  * the offer; Reject withdraws the draft. Core checks the role again on write.
  */
 
-#ifdef HAVE_RECOUP_OFFER
 typedef struct
 {
   RecoupOffer *offer;
@@ -280,12 +279,10 @@ queue_reload (Queue *q)
   recoup_session_read_async (q->window->session, queue_load, load, (GDestroyNotify) queue_load_free,
                             NULL, queue_loaded_cb, g_object_ref (q->dialog));
 }
-#endif
 
 void
 recoup_window_show_approvals (RecoupWindow *self)
 {
-#ifdef HAVE_RECOUP_OFFER
   Queue *q = g_new0 (Queue, 1);
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *header = adw_header_bar_new ();
@@ -335,9 +332,6 @@ recoup_window_show_approvals (RecoupWindow *self)
   g_set_weak_pointer (&self->dialog, q->dialog);
   queue_reload (q);
   gtk_window_present (q->dialog);
-#else
-  recoup_window_toast (self, _("This build of Recoup cannot make offers yet."));
-#endif
 }
 
 /* ---- who may open it --------------------------------------------------- */

@@ -21,17 +21,13 @@ typedef struct
 {
   RecoupSession      *session;
   AdwPreferencesPage *page;
-#ifdef HAVE_RECOUP_SCORE
   RecoupScoreSettings score;
   GtkWidget          *weights[RECOUP_SCORE_N_COMPONENTS];
   GtkWidget          *score_error;
   GtkWidget          *score_group;
-#endif
-#ifdef HAVE_RECOUP_GUARD
   GtkWidget          *profile;
   GtkWidget          *profile_error;
   guint               profile_index;
-#endif
   GtkWidget          *limits_group;
   GtkWidget          *limits_error;
   GPtrArray          *users;       /* RecoupUser */
@@ -142,9 +138,7 @@ typedef enum { WRITE_SCORE, WRITE_PROFILE, WRITE_LIMITS } WriteKind;
 typedef struct
 {
   WriteKind  kind;
-#ifdef HAVE_RECOUP_SCORE
   RecoupScoreSettings score;
-#endif
   char      *profile;
   char      *user_id;
   gint64     max_discount_bp;
@@ -172,14 +166,10 @@ policy_write (RecoupBook  *book,
 
   switch (w->kind)
     {
-#ifdef HAVE_RECOUP_SCORE
     case WRITE_SCORE:
       return recoup_score_settings_save (book, &w->score, NULL, NULL, error);
-#endif
-#ifdef HAVE_RECOUP_GUARD
     case WRITE_PROFILE:
       return recoup_guard_set_profile (book, w->profile, error);
-#endif
     case WRITE_LIMITS:
       return recoup_user_set_limits (book, w->user_id, w->max_discount_bp, w->max_installments, error);
     default:
@@ -226,7 +216,6 @@ run_write (Policy    *p,
 
 /* ---- scoring weights --------------------------------------------------- */
 
-#ifdef HAVE_RECOUP_SCORE
 static gboolean
 score_read (Policy              *p,
             RecoupScoreSettings *out)
@@ -279,11 +268,9 @@ weight_apply_cb (GtkWidget            *row,
   w->score = s;
   run_write (p, window, w, p->score_error);
 }
-#endif
 
 /* ---- compliance profile ------------------------------------------------ */
 
-#ifdef HAVE_RECOUP_GUARD
 static const char *
 profile_label (const char *profile)
 {
@@ -310,7 +297,6 @@ profile_selected_cb (GtkWidget            *row,
   w->profile = g_strdup (recoup_guard_profiles[i]);
   run_write (p, window, w, p->profile_error);
 }
-#endif
 
 /* ---- authority limits -------------------------------------------------- */
 
@@ -389,9 +375,7 @@ limit_apply_cb (GtkWidget            *row,
 
 typedef struct
 {
-#ifdef HAVE_RECOUP_SCORE
   RecoupScoreSettings score;
-#endif
   char       *profile;
   GPtrArray  *users;
   RecoupUser *me;
@@ -415,10 +399,7 @@ policy_load (RecoupBook  *book,
 {
   PolicyLoad *load = data;
 
-#ifdef HAVE_RECOUP_SCORE
   recoup_score_settings_load (book, &load->score);
-#endif
-#ifdef HAVE_RECOUP_GUARD
   {
     RecoupGuardPolicy policy = { 0 };
 
@@ -426,7 +407,6 @@ policy_load (RecoupBook  *book,
     load->profile = g_strdup (policy.profile);
     recoup_guard_policy_clear (&policy);
   }
-#endif
   if ((load->me = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)
     return FALSE;
   load->users = recoup_user_list (book, error);
@@ -449,7 +429,6 @@ fill_page (AdwPreferencesWindow *window,
   GtkWidget *group;
 
   p->setting_up = TRUE;
-#ifdef HAVE_RECOUP_SCORE
   p->score = load->score;
   group = adw_preferences_group_new ();
   p->score_group = group;
@@ -469,9 +448,7 @@ fill_page (AdwPreferencesWindow *window,
     }
   p->score_error = error_label_new (group, "score-error");
   adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
-#endif
 
-#ifdef HAVE_RECOUP_GUARD
   {
     g_autoptr(GPtrArray) labels = g_ptr_array_new ();
     g_autoptr(GtkStringList) list = NULL;
@@ -500,7 +477,6 @@ fill_page (AdwPreferencesWindow *window,
     p->profile_error = error_label_new (group, "profile-error");
     adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
   }
-#endif
 
   /* Authority limits: only an owner sees (and may change) them. */
   if (g_strcmp0 (load->me->role, "owner") == 0)

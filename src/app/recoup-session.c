@@ -33,17 +33,12 @@ recoup_account_data_free (RecoupAccountData *data)
   g_clear_pointer (&data->offers, g_ptr_array_unref);
   g_clear_pointer (&data->disputes, g_ptr_array_unref);
   g_clear_pointer (&data->user, recoup_user_free);
-#ifdef HAVE_RECOUP_GUARD
   for (guint i = 0; i < G_N_ELEMENTS (data->verdicts); i++)
     g_clear_pointer (&data->verdicts[i], recoup_guard_verdict_free);
-#endif
-#ifdef HAVE_RECOUP_SCORE
   g_clear_pointer (&data->score, recoup_score_explanation_free);
-#endif
   g_free (data);
 }
 
-#ifdef HAVE_RECOUP_GUARD
 RecoupGuardVerdict *
 recoup_account_data_get_verdict (RecoupAccountData *data,
                                  const char        *channel)
@@ -53,7 +48,6 @@ recoup_account_data_get_verdict (RecoupAccountData *data,
       return data->verdicts[i];
   return NULL;
 }
-#endif
 
 static void
 recoup_session_finalize (GObject *object)
@@ -138,25 +132,16 @@ load_account (RecoupBook         *book,
     return FALSE;
   if ((data->user = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)
     return FALSE;
-#ifdef HAVE_RECOUP_GUARD
   for (guint i = 0; recoup_guard_channels[i] != NULL && i < G_N_ELEMENTS (data->verdicts); i++)
     if (!recoup_guard_check (book, account_id, recoup_guard_channels[i], 0,
                              recoup_book_get_user_id (book), &data->verdicts[i], error))
       return FALSE;
-#endif
-#ifdef HAVE_RECOUP_PROMISE
   if ((data->promises = recoup_promise_list (book, account_id, data->today, error)) == NULL)
     return FALSE;
-#endif
-#ifdef HAVE_RECOUP_OFFER
   if ((data->offers = recoup_offer_list (book, account_id, data->today, error)) == NULL)
     return FALSE;
-#endif
-#ifdef HAVE_RECOUP_DISPUTE
   if ((data->disputes = recoup_dispute_list (book, account_id, error)) == NULL)
     return FALSE;
-#endif
-#ifdef HAVE_RECOUP_SCORE
   /* The explanation is a nicety: an account page without it is still useful. */
   {
     g_autoptr(GError) score_error = NULL;
@@ -165,7 +150,6 @@ load_account (RecoupBook         *book,
     if (data->score == NULL)
       g_debug ("No score for %s: %s", account_id, score_error->message);
   }
-#endif
   return TRUE;
 }
 

@@ -4,21 +4,11 @@
 #include <gio/gio.h>
 
 #include "recoup-core.h"
-#ifdef HAVE_RECOUP_GUARD
 #include "recoup-guard.h"
-#endif
-#ifdef HAVE_RECOUP_SCORE
 #include "recoup-score.h"
-#endif
-#ifdef HAVE_RECOUP_PROMISE
 #include "recoup-promise.h"
-#endif
-#ifdef HAVE_RECOUP_OFFER
 #include "recoup-offer.h"
-#endif
-#ifdef HAVE_RECOUP_DISPUTE
 #include "recoup-dispute.h"
-#endif
 
 G_BEGIN_DECLS
 
@@ -32,23 +22,17 @@ typedef struct
   GPtrArray      *activities;   /* RecoupActivity, newest first */
   RecoupAgingRow  aging;
   char           *today;
-#ifdef HAVE_RECOUP_GUARD
   /* The guard's verdict now, per channel of recoup_guard_channels. */
   RecoupGuardVerdict *verdicts[8];
-#endif
-#ifdef HAVE_RECOUP_SCORE
   RecoupScoreExplanation *score;
-#endif
   GPtrArray      *promises;     /* RecoupPromise, or NULL */
   GPtrArray      *offers;       /* RecoupOffer, or NULL */
   GPtrArray      *disputes;     /* RecoupDispute, or NULL */
   RecoupUser     *user;         /* the acting user, with their authority limits */
 } RecoupAccountData;
 
-#ifdef HAVE_RECOUP_GUARD
 RecoupGuardVerdict *recoup_account_data_get_verdict (RecoupAccountData *data,
                                                      const char        *channel);
-#endif
 
 void recoup_account_data_free (RecoupAccountData *data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupAccountData, recoup_account_data_free)

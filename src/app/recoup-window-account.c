@@ -184,7 +184,6 @@ add_aging (RecoupWindow      *self,
   gtk_box_append (self->account_box, flow);
 }
 
-#ifdef HAVE_RECOUP_GUARD
 static const char *
 verdict_label (RecoupVerdictKind kind)
 {
@@ -260,9 +259,7 @@ add_guard (RecoupWindow      *self,
       adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), text);
     }
 }
-#endif
 
-#ifdef HAVE_RECOUP_SCORE
 static void
 add_score (RecoupWindow      *self,
            RecoupAccountData *data)
@@ -302,7 +299,6 @@ add_score (RecoupWindow      *self,
       adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
     }
 }
-#endif
 
 static void
 add_contacts (RecoupWindow      *self,
@@ -549,7 +545,6 @@ add_promises_offers_disputes (RecoupWindow      *self,
 {
   const char *currency = data->account->currency;
 
-#ifdef HAVE_RECOUP_PROMISE
   if (data->promises != NULL && data->promises->len > 0)
     {
       GtkWidget *group = group_new (self->account_box, _("Promises"), NULL);
@@ -568,8 +563,6 @@ add_promises_offers_disputes (RecoupWindow      *self,
                         : p->status == RECOUP_PROMISE_PENDING ? NULL : "error");
         }
     }
-#endif
-#ifdef HAVE_RECOUP_OFFER
   if (data->offers != NULL && data->offers->len > 0)
     {
       GtkWidget *group = group_new (self->account_box, _("Offers and Plans"), NULL);
@@ -612,8 +605,6 @@ add_promises_offers_disputes (RecoupWindow      *self,
           adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), expander);
         }
     }
-#endif
-#ifdef HAVE_RECOUP_DISPUTE
   if (data->disputes != NULL && data->disputes->len > 0)
     {
       GtkWidget *group = group_new (self->account_box, _("Disputes"), NULL);
@@ -638,7 +629,6 @@ add_promises_offers_disputes (RecoupWindow      *self,
             }
         }
     }
-#endif
   (void) currency;
 }
 
@@ -667,12 +657,8 @@ recoup_window_build_account (RecoupWindow *self)
   add_header (self, data);
   add_aging (self, data);
   add_last_allocation (self, data);
-#ifdef HAVE_RECOUP_GUARD
   add_guard (self, data);
-#endif
-#ifdef HAVE_RECOUP_SCORE
   add_score (self, data);
-#endif
   add_contacts (self, data);
   add_invoices (self, data);
   add_promises_offers_disputes (self, data);

@@ -6,12 +6,8 @@
 #include <glib/gi18n.h>
 
 #include "recoup-window-private.h"
-#ifdef HAVE_RECOUP_PROMISE
 #include "recoup-promise.h"
-#endif
-#ifdef HAVE_RECOUP_IMPORT
 #include "recoup-import.h"
-#endif
 
 const char *recoup_outcome_label (const char *outcome);
 
@@ -349,7 +345,6 @@ contact_write (RecoupBook  *book,
   spec.notes = w->notes;
   spec.override_reason = w->override_reason;
 
-#ifdef HAVE_RECOUP_GUARD
   /* The guard decides at the moment of writing, not when the dialog opened. */
   if (g_strv_contains (recoup_guard_channels, w->channel))
     {
@@ -384,14 +379,12 @@ contact_write (RecoupBook  *book,
             }
         }
     }
-#endif
 
   if (!recoup_book_begin (book, error))
     return FALSE;
   activity_id = recoup_activity_log (book, &spec, error);
   if (activity_id == NULL)
     goto fail;
-#ifdef HAVE_RECOUP_PROMISE
   if (w->promise_amount > 0)
     {
       RecoupPromiseSpec ps = { 0 };
@@ -407,7 +400,6 @@ contact_write (RecoupBook  *book,
       if (promise_id == NULL)
         goto fail;
     }
-#endif
   return recoup_book_commit (book, error);
 
 fail:
@@ -419,7 +411,6 @@ static void
 contact_show_verdict (Form     *form,
                       GString  *problems)
 {
-#ifdef HAVE_RECOUP_GUARD
   RecoupAccountData *data = form->window->data;
   guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
   RecoupGuardVerdict *v = data != NULL ? recoup_account_data_get_verdict (data, contact_channels[ch]) : NULL;
@@ -478,7 +469,6 @@ contact_show_verdict (Form     *form,
         g_string_append_printf (problems, "%s\n", _("Override reason: say why this blocked contact is "
                                                      "necessary; it is recorded."));
     }
-#endif
 }
 
 static void
@@ -644,9 +634,6 @@ recoup_window_log_contact (RecoupWindow *self)
   form->override = entry_row_new (_("Override reason"), "override", NULL);
   gtk_widget_set_visible (form->override, FALSE);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->override);
-#ifndef HAVE_RECOUP_GUARD
-  gtk_widget_set_visible (group, FALSE);
-#endif
 
   group = page_group (page, _("Contact"), NULL);
   form->channel = combo_row_new (_("Channel"), "channel", (const char * const *) channel_labels->pdata);
@@ -666,7 +653,6 @@ recoup_window_log_contact (RecoupWindow *self)
     week = recoup_date_format (today + 7);
   }
 
-#ifdef HAVE_RECOUP_PROMISE
   group = page_group (page, NULL, NULL);
   form->promise = adw_expander_row_new ();
   gtk_widget_set_name (form->promise, "promise");
@@ -675,7 +661,6 @@ recoup_window_log_contact (RecoupWindow *self)
   adw_expander_row_set_show_enable_switch (ADW_EXPANDER_ROW (form->promise), TRUE);
   adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (form->promise), FALSE);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->promise);
-#endif
   form->amount = entry_row_new (_("Amount"), "amount", NULL);
   form->date = entry_row_new (_("Pay by (YYYY-MM-DD)"), "date", week);
   if (form->promise != NULL)
@@ -1024,7 +1009,6 @@ recoup_window_open_uri (RecoupWindow *self,
 
 /* ---- import ------------------------------------------------------------ */
 
-#ifdef HAVE_RECOUP_IMPORT
 typedef struct
 {
   char               *path;
@@ -1195,19 +1179,10 @@ chooser_response_cb (GtkNativeDialog *chooser,
     }
   g_object_unref (chooser);
 }
-#else
-void
-recoup_window_import_file (RecoupWindow *self,
-                           const char   *path)
-{
-  recoup_window_toast (self, _("This build of Recoup cannot import yet."));
-}
-#endif
 
 void
 recoup_window_import (RecoupWindow *self)
 {
-#ifdef HAVE_RECOUP_IMPORT
   GtkFileChooserNative *chooser;
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
 
@@ -1220,14 +1195,10 @@ recoup_window_import (RecoupWindow *self)
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
-#else
-  recoup_window_toast (self, _("This build of Recoup cannot import yet."));
-#endif
 }
 
 /* ---- offer builder ----------------------------------------------------- */
 
-#ifdef HAVE_RECOUP_OFFER
 typedef struct
 {
   RecoupOfferSpec spec;
@@ -1507,12 +1478,10 @@ offer_save_cb (OfferForm *of)
   recoup_session_run_async (form->window->session, offer_write, w, (GDestroyNotify) offer_write_free,
                             NULL, offer_saved_cb, g_object_ref (form->dialog));
 }
-#endif
 
 void
 recoup_window_make_offer (RecoupWindow *self)
 {
-#ifdef HAVE_RECOUP_OFFER
   RecoupAccountData *data = self->data;
   static const char *kinds[] = { N_("Settlement"), N_("Payment plan"), NULL };
   static const char *frequencies[] = { N_("Weekly"), N_("Fortnightly"), N_("Monthly"), NULL };
@@ -1586,14 +1555,10 @@ recoup_window_make_offer (RecoupWindow *self)
   set_field_error (form->amount, FALSE);
   gtk_window_present (form->dialog);
   gtk_widget_grab_focus (of->kind);
-#else
-  recoup_window_toast (self, _("This build of Recoup cannot make offers yet."));
-#endif
 }
 
 /* ---- disputes ---------------------------------------------------------- */
 
-#ifdef HAVE_RECOUP_DISPUTE
 typedef struct
 {
   char *account_id;
@@ -1720,12 +1685,10 @@ resolve_response_cb (AdwMessageDialog *dialog,
   recoup_session_run_async (self->session, resolve_write, w, (GDestroyNotify) resolve_write_free,
                             self->cancellable, resolve_done_cb, g_object_ref (self));
 }
-#endif
 
 void
 recoup_window_open_dispute (RecoupWindow *self)
 {
-#ifdef HAVE_RECOUP_DISPUTE
   RecoupAccountData *data = self->data;
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *title = NULL;
@@ -1766,16 +1729,12 @@ recoup_window_open_dispute (RecoupWindow *self)
   set_field_error (form->notes, FALSE);
   gtk_window_present (form->dialog);
   gtk_widget_grab_focus (form->notes);
-#else
-  recoup_window_toast (self, _("This build of Recoup cannot record disputes yet."));
-#endif
 }
 
 void
 recoup_window_resolve_dispute (RecoupWindow *self,
                                const char   *dispute_id)
 {
-#ifdef HAVE_RECOUP_DISPUTE
   GtkWidget *dialog;
 
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Resolve Dispute?"),
@@ -1791,5 +1750,4 @@ recoup_window_resolve_dispute (RecoupWindow *self,
   g_signal_connect (dialog, "response", G_CALLBACK (resolve_response_cb), self);
   g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
-#endif
 }

@@ -6,9 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "recoup-worklist-model.h"
-#ifdef HAVE_RECOUP_SCORE
 #include "recoup-score.h"
-#endif
 
 /* ---- RecoupAccountItem ------------------------------------------------- */
 
@@ -457,7 +455,6 @@ prepare_thread (GTask        *task,
   g_mutex_lock (&self->lock);
   gint64 t0 = g_get_monotonic_time ();
 
-#ifdef HAVE_RECOUP_SCORE
   /* Days past due move every day: derived data from another day is rebuilt
    * (once a day; long on a big book, so here in the worker). */
   if (!recoup_score_ensure_current (self->book, NULL, NULL, &error))
@@ -466,7 +463,6 @@ prepare_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-#endif
   g_debug ("derived data current after %.0f ms", (g_get_monotonic_time () - t0) / 1000.0);
   job->count = recoup_browse_prepare (self->book, job->search, job->open_only, cancellable, &error);
   g_mutex_unlock (&self->lock);

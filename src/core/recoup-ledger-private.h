@@ -40,6 +40,10 @@ void              recoup_allocator_add     (RecoupAllocator *alloc,
                                             gint64           amount,
                                             gboolean         is_reversal);
 void              recoup_allocator_finish  (RecoupAllocator *alloc);
+gint64            recoup_allocator_age     (RecoupAllocator *alloc,
+                                            gint32           as_of_day,
+                                            gint64          *buckets,
+                                            gint64          *credit);
 
 /* Runs the allocation for one account as of a day (inclusive). */
 gboolean          recoup_ledger_allocate   (RecoupBook      *book,

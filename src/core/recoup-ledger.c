@@ -919,10 +919,19 @@ recoup_ledger_invoice_balances (RecoupBook  *book,
   return list;
 }
 
-static void
-aging_add_account (RecoupAgingRow  *row,
-                   RecoupAllocator *alloc,
-                   gint32           as_of_day)
+/**
+ * recoup_allocator_age:
+ *
+ * Adds an allocated account's open items to @buckets by days past due as of
+ * @as_of_day. A positive pool (a reversal with nothing left to reopen) is owed
+ * now; a negative one is the account's credit, added to @credit. Returns the
+ * account's balance (which equals the sum of its ledger entries).
+ */
+gint64
+recoup_allocator_age (RecoupAllocator *alloc,
+                      gint32           as_of_day,
+                      gint64          *buckets,
+                      gint64          *credit)
 {
   gint64 total = alloc->pool;
 
@@ -932,14 +941,23 @@ aging_add_account (RecoupAgingRow  *row,
 
       if (it->net == 0)
         continue;
-      row->buckets[recoup_aging_bucket_for_days (as_of_day - it->due_day)] += it->net;
+      buckets[recoup_aging_bucket_for_days (as_of_day - it->due_day)] += it->net;
       total += it->net;
     }
-  /* A positive pool (a reversal with nothing left to reopen) is owed now. */
   if (alloc->pool > 0)
-    row->buckets[RECOUP_AGING_CURRENT] += alloc->pool;
+    buckets[RECOUP_AGING_CURRENT] += alloc->pool;
   else
-    row->credit += alloc->pool;
+    *credit += alloc->pool;
+  return total;
+}
+
+static void
+aging_add_account (RecoupAgingRow  *row,
+                   RecoupAllocator *alloc,
+                   gint32           as_of_day)
+{
+  gint64 total = recoup_allocator_age (alloc, as_of_day, row->buckets, &row->credit);
+
   row->total += total;
   if (total != 0)
     row->n_accounts++;

@@ -482,29 +482,14 @@ table_exists (RecoupBook *book,
   return found;
 }
 
-/* The same bucket rule as recoup-ledger.c's aging of one account: every open
- * item by its days past due; a positive pool (a reversal with nothing to reopen)
- * is owed now, a negative one is the account's credit. */
+/* Ages one account into a report row with the ledger's own bucket rule. */
 static gint64
 add_allocation (RecoupAgingReportRow *row,
                 RecoupAllocator      *alloc,
                 gint32                as_of_day)
 {
-  gint64 total = alloc->pool;
+  gint64 total = recoup_allocator_age (alloc, as_of_day, row->buckets, &row->credit);
 
-  for (guint i = 0; i < alloc->items->len; i++)
-    {
-      RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
-
-      if (it->net == 0)
-        continue;
-      row->buckets[recoup_aging_bucket_for_days (as_of_day - it->due_day)] += it->net;
-      total += it->net;
-    }
-  if (alloc->pool > 0)
-    row->buckets[RECOUP_AGING_CURRENT] += alloc->pool;
-  else
-    row->credit += alloc->pool;
   row->total += total;
   return total;
 }

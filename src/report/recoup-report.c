@@ -216,6 +216,27 @@ recoup_atomic_file_abort (RecoupAtomicFile *file)
 
 /* ---- CSV -------------------------------------------------------------------- */
 
+/* A cell a spreadsheet would run as a formula (=, @, a tab, or + or - not
+ * starting a number): debtor names and memos come from outside the business.
+ * Amounts like -12.50 stay numbers. */
+static gboolean
+looks_like_formula (const char *f)
+{
+  switch (f[0])
+    {
+    case '=':
+    case '@':
+    case '\t':
+    case '\r':
+      return TRUE;
+    case '+':
+    case '-':
+      return !(g_ascii_isdigit (f[1]) || (f[1] == '.' && g_ascii_isdigit (f[2])));
+    default:
+      return FALSE;
+    }
+}
+
 void
 recoup_csv_row (FILE               *fp,
                 const char * const *fields,
@@ -223,8 +244,14 @@ recoup_csv_row (FILE               *fp,
 {
   for (guint i = 0; i < n_fields; i++)
     {
+      g_autofree char *escaped = NULL;
       const char *f = fields[i] ? fields[i] : "";
-      size_t len = strlen (f);
+      size_t len;
+
+      /* OWASP's advice: a leading apostrophe makes the cell plain text. */
+      if (looks_like_formula (f))
+        f = escaped = g_strconcat ("'", f, NULL);
+      len = strlen (f);
 
       if (i > 0)
         fputc (',', fp);
