@@ -117,14 +117,6 @@ queue_free (Queue *q)
 
 static void queue_reload (Queue *q);
 
-static char *
-percent_text (gint64 bp)
-{
-  if (bp % 100 == 0)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " %%", bp / 100);
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT " %%", bp / 100, bp % 100);
-}
-
 static void
 decision_done_cb (GObject      *object,
                   GAsyncResult *result,
@@ -205,7 +197,7 @@ queue_show (Queue     *q,
                                                     RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
       g_autofree char *balance = recoup_money_format (o->balance_at_offer, o->currency,
                                                       RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-      g_autofree char *off = percent_text (o->effective_bp);
+      g_autofree char *off = recoup_window_format_percent (o->effective_bp);
       g_autofree char *title = NULL;
       g_autofree char *what = NULL;
       g_autofree char *limits = NULL;
@@ -222,7 +214,7 @@ queue_show (Queue     *q,
         what = g_strdup_printf (_("Settlement of %s on %s owed (%s off)"), total, balance, off);
       if (item->limit_bp >= 0)
         {
-          g_autofree char *max = percent_text (item->limit_bp);
+          g_autofree char *max = recoup_window_format_percent (item->limit_bp);
 
           limits = g_strdup_printf (_("Made %s by %s, who may give up to %s and plans of up to %d"),
                                     day, o->created_by_name != NULL ? o->created_by_name : "?",

@@ -1254,14 +1254,6 @@ typedef struct
   GtkWidget *authority_icon;
 } OfferForm;
 
-static char *
-percent_text (gint64 bp)
-{
-  if (bp % 100 == 0)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " %%", bp / 100);
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT " %%", bp / 100, bp % 100);
-}
-
 /* The user's limits, and whether the offer as typed is within them (core decides). */
 static void
 offer_show_authority (OfferForm             *of,
@@ -1278,7 +1270,7 @@ offer_show_authority (OfferForm             *of,
 
   if (me == NULL)
     return;
-  max = percent_text (me->max_discount_bp);
+  max = recoup_window_format_percent (me->max_discount_bp);
   title = g_strdup_printf (ngettext ("Your authority: up to %s off, plans of up to %d installment",
                                      "Your authority: up to %s off, plans of up to %d installments",
                                      (gulong) me->max_plan_installments),
@@ -1296,7 +1288,7 @@ offer_show_authority (OfferForm             *of,
   beyond = recoup_offer_beyond_authority (spec->kind, effective, spec->installments,
                                           me->max_discount_bp, me->max_plan_installments);
   {
-    g_autofree char *pct = percent_text (effective);
+    g_autofree char *pct = recoup_window_format_percent (effective);
 
     if (beyond && spec->kind == RECOUP_OFFER_PLAN && spec->installments > me->max_plan_installments)
       subtitle = g_strdup_printf (_("This offer: %s off in %d installments — needs an owner's approval"),

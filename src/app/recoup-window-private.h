@@ -67,4 +67,6 @@ void recoup_window_resolve_dispute (RecoupWindow *self,
 void recoup_window_open_uri        (RecoupWindow *self,
                                     const char   *uri);
 
+char *recoup_window_format_percent (gint64 bp);
+
 G_END_DECLS

@@ -43,6 +43,15 @@ recoup_window_get_account_data (RecoupWindow *self)
   return self->data;
 }
 
+/* Basis points as a percentage for display: "10 %", "12.50 %". */
+char *
+recoup_window_format_percent (gint64 bp)
+{
+  if (bp % 100 == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " %%", bp / 100);
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT " %%", bp / 100, bp % 100);
+}
+
 GtkWindow *
 recoup_window_get_dialog (RecoupWindow *self)
 {

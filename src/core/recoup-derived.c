@@ -885,14 +885,11 @@ reconcile_offers (RecoupBook  *self,
   if (!has_offers)
     return TRUE;
 
-  /* Iterate a copy: reconciling may add to the set. */
+  /* Iterate a list of the keys: reconciling touches only accounts already in
+   * the set, so the keys stay valid. */
   ids = g_hash_table_get_keys (account_ids);
   for (GList *l = ids; l != NULL && ok; l = l->next)
-    {
-      g_autofree char *id = g_strdup (l->data);
-
-      ok = recoup_offer_reconcile_account (self, id, NULL, error);
-    }
+    ok = recoup_offer_reconcile_account (self, l->data, NULL, error);
   g_list_free (ids);
   return ok;
 }
