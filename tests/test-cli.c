@@ -98,6 +98,55 @@ test_exit_codes (Fixture *fx, gconstpointer data)
   g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 1);   /* exists */
 }
 
+/* A minimum balance is read in the accounts' currency: “500” means 500 yen and
+ * 500 dollars only where that is one reading; otherwise the user names one. */
+static void
+test_min_balance_currency (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *rows;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "YEN", "--name", "Tanaka Shoten",
+                        "--currency", "JPY", "--timezone", "Asia/Tokyo", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "invoice", "add", "YEN", "--ref", "J-1", "--issue-date", "2026-01-10",
+                        "--due-date", "2026-02-09", "--amount", "80000", NULL), ==, 0);
+
+  /* One currency: the amount reads in its digits (80,000 yen ≥ 50,000 yen). */
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "accounts", "--min-balance", "50000", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 1);
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "accounts", "--min-balance", "90000", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 0);
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  /* Yen and dollars: “500” is ambiguous and refused; “500 USD” picks dollar accounts. */
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "USD", "--name", "Acme Hardware",
+                        "--currency", "USD", "--timezone", "America/Chicago", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "invoice", "add", "USD", "--ref", "U-1", "--issue-date", "2026-01-10",
+                        "--due-date", "2026-02-09", "--amount", "600.00", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, &err, "accounts", "--min-balance", "500", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "JPY, USD"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "worklist", "--min-balance", "500", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "different minor units"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "accounts", "--min-balance", "500 USD", NULL), ==, 0);
+  node = parse_json (out);
+  rows = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "ref"), ==, "USD");
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "accounts", "--min-balance", "500 DOLLARS", NULL), ==, 1);
+  g_clear_pointer (&err, g_free);
+}
+
 static void
 test_workflow (Fixture *fx, gconstpointer data)
 {
@@ -212,5 +261,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/recoup/cli/exit-codes", Fixture, NULL, fixture_setup, test_exit_codes, fixture_teardown);
   g_test_add ("/recoup/cli/workflow", Fixture, NULL, fixture_setup, test_workflow, fixture_teardown);
+  g_test_add ("/recoup/cli/min-balance-currency", Fixture, NULL, fixture_setup, test_min_balance_currency,
+              fixture_teardown);
   return g_test_run ();
 }

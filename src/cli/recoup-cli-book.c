@@ -55,12 +55,13 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
                          char      **argv)
 {
   g_autofree char *search = NULL, *stage = NULL, *collector = NULL, *min_balance = NULL;
+  g_autofree char *currency = NULL;
   int limit = 50, offset = 0;
   const GOptionEntry entries[] = {
     { "search", 's', 0, G_OPTION_ARG_STRING, &search, "Name or reference starts with", "TEXT" },
     { "stage", 0, 0, G_OPTION_ARG_STRING, &stage, "Only this stage", "STAGE" },
     { "collector", 0, 0, G_OPTION_ARG_STRING, &collector, "Only accounts assigned to this user", "USER" },
-    { "min-balance", 0, 0, G_OPTION_ARG_STRING, &min_balance, "Only balances of at least this amount", "AMOUNT" },
+    { "min-balance", 0, 0, G_OPTION_ARG_STRING, &min_balance, "Only balances of at least this amount (“500 EUR”: only accounts in EUR)", "AMOUNT" },
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N accounts (default 50)", "N" },
     { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip the first N", "N" },
     { NULL }
@@ -81,12 +82,13 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
   if (!(book = recoup_cli_open_book (cli, FALSE, &error)))
     return recoup_cli_fail (cli, error);
 
-  /* Amounts are read in the book's main currency's digits; all of ours use 2 or fewer. */
-  if (min_balance != NULL && !recoup_money_parse (min_balance, "USD", &filter.min_balance, &error))
+  if (min_balance != NULL &&
+      !recoup_cli_parse_min_balance (book, min_balance, &filter.min_balance, &currency, &error))
     {
       g_prefix_error (&error, "--min-balance: ");
       return recoup_cli_fail (cli, error);
     }
+  filter.currency = currency;
   filter.search = search;
   filter.stage = stage;
   filter.assigned_to = collector;

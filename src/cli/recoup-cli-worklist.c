@@ -39,6 +39,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
   int limit = 50, offset = 0;
   g_autofree char *collector = NULL, *segment = NULL, *stage = NULL, *tag = NULL, *tz = NULL;
   g_autofree char *min_balance = NULL, *channel = NULL, *save = NULL, *saved = NULL, *at = NULL;
+  g_autofree char *currency = NULL;
   const GOptionEntry entries[] = {
     { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N accounts (default 50, up to 1000)", "N" },
     { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip the first N accounts (the next page)", "N" },
@@ -47,7 +48,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
     { "stage", 0, 0, G_OPTION_ARG_STRING, &stage, "pre-collection, active, negotiation or escalation", "S" },
     { "tag", 0, 0, G_OPTION_ARG_STRING, &tag, "Only accounts with this tag", "T" },
     { "timezone", 0, 0, G_OPTION_ARG_STRING, &tz, "Only debtors in this IANA zone", "Z" },
-    { "min-balance", 0, 0, G_OPTION_ARG_STRING, &min_balance, "Only balances of at least this amount", "A" },
+    { "min-balance", 0, 0, G_OPTION_ARG_STRING, &min_balance, "Only balances of at least this amount (“500 EUR”: only accounts in EUR)", "A" },
     { "channel", 0, 0, G_OPTION_ARG_STRING, &channel, "The channel you will use (default call): the guard checks it", "C" },
     { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Check the guard at this time (ISO 8601 with offset; default now)", "TIME" },
     { "save", 0, 0, G_OPTION_ARG_STRING, &save, "Save these filters under NAME", "NAME" },
@@ -89,12 +90,12 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
     f.channel = channel;
   if (min_balance != NULL)
     {
-      /* Amounts parse in the book's usual two-digit form; minor units otherwise. */
-      if (!recoup_money_parse (min_balance, "USD", &f.min_balance, &error))
+      if (!recoup_cli_parse_min_balance (book, min_balance, &f.min_balance, &currency, &error))
         {
           g_prefix_error (&error, "--min-balance: ");
           return recoup_cli_fail (cli, error);
         }
+      f.currency = currency;
     }
   f.limit = (guint) limit;
   f.offset = (guint) offset;

@@ -897,6 +897,8 @@ recoup_account_list (RecoupBook                 *book,
 
   if (filter->assigned_to != NULL && !(assignee = recoup_user_resolve (book, filter->assigned_to, error)))
     return NULL;
+  if (filter->currency != NULL && !recoup_currency_validate (filter->currency, error))
+    return NULL;
   if (filter->stage != NULL && !g_strv_contains (stages, filter->stage))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -914,6 +916,7 @@ recoup_account_list (RecoupBook                 *book,
     "  AND (?1 IS NULL OR a.name LIKE ?1 ESCAPE '\\' OR a.ref LIKE ?1 ESCAPE '\\')"
     "  AND (?2 IS NULL OR a.stage = ?2)"
     "  AND (?3 IS NULL OR a.assigned_to = ?3)"
+    "  AND (?7 IS NULL OR a.currency = ?7)"
     " ORDER BY a.ref)"
     " WHERE ?4 = 0 OR balance >= ?4 LIMIT ?5 OFFSET ?6", error);
   if (stmt == NULL)
@@ -938,6 +941,7 @@ recoup_account_list (RecoupBook                 *book,
   sqlite3_bind_int64 (stmt, 4, filter->min_balance);
   sqlite3_bind_int64 (stmt, 5, filter->limit > 0 ? filter->limit : 50);
   sqlite3_bind_int64 (stmt, 6, filter->offset);
+  sqlite3_bind_text (stmt, 7, filter->currency, -1, SQLITE_STATIC);
 
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_account_summary_free);
   while (sqlite3_step (stmt) == SQLITE_ROW)
@@ -980,6 +984,37 @@ recoup_account_list (RecoupBook                 *book,
     }
   recoup_allocator_clear (&alloc);
   return g_steal_pointer (&list);
+}
+
+/**
+ * recoup_account_currencies:
+ *
+ * The currencies the book's live accounts are kept in, sorted.
+ * Returns: (transfer full): a %NULL-terminated array, or %NULL with @error set
+ */
+GStrv
+recoup_account_currencies (RecoupBook  *book,
+                           GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT DISTINCT currency FROM accounts WHERE deleted = 0 ORDER BY currency", error);
+  GPtrArray *codes;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  codes = g_ptr_array_new ();
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (codes, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+  sqlite3_reset (stmt);
+  g_ptr_array_add (codes, NULL);
+  if (rc != SQLITE_DONE)
+    {
+      g_strfreev ((GStrv) g_ptr_array_free (codes, FALSE));
+      recoup_book_set_sqlite_error (book, error);
+      return NULL;
+    }
+  return (GStrv) g_ptr_array_free (codes, FALSE);
 }
 
 void

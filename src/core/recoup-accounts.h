@@ -65,6 +65,7 @@ typedef struct
   gint64      min_balance;   /* minor units; 0 = no filter */
   guint       limit;         /* 0 = 50 */
   guint       offset;
+  const char *currency;      /* ISO 4217: only accounts in it; nullable: all */
 } RecoupAccountFilter;
 
 typedef struct
@@ -112,6 +113,8 @@ GPtrArray     *recoup_account_list            (RecoupBook              *book,
                                                const RecoupAccountFilter *filter,
                                                GError                 **error);
 void           recoup_account_summary_free    (RecoupAccountSummary    *summary);
+GStrv          recoup_account_currencies      (RecoupBook              *book,
+                                               GError                 **error);
 
 gboolean       recoup_timezone_validate       (const char              *tz,
                                                GError                 **error);

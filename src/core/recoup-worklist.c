@@ -8,6 +8,7 @@
 
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
+#include "recoup-money.h"
 #include "recoup-score-private.h"
 #include "recoup-settings.h"
 #include "recoup-worklist.h"
@@ -92,6 +93,8 @@ validate_filter (RecoupBook                 *book,
                    "the minimum balance cannot be negative");
       return FALSE;
     }
+  if (f->currency != NULL && !recoup_currency_validate (f->currency, error))
+    return FALSE;
   if (f->limit > MAX_LIMIT)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -193,6 +196,8 @@ recoup_worklist_build (RecoupBook                 *book,
     g_string_append (sql, " AND s.timezone = :tz");
   if (f->min_balance > 0)
     g_string_append (sql, " AND s.balance >= :min_balance");
+  if (f->currency != NULL)
+    g_string_append (sql, " AND a.currency = :currency");
   if (f->tag != NULL)
     g_string_append (sql, " AND instr(',' || a.tags || ',', ',' || :tag || ',') > 0");
   g_string_append (sql, " AND (s.queue_rank < 5 OR s.last_contact_at IS NULL OR s.last_contact_at < :recent)"
@@ -204,6 +209,7 @@ recoup_worklist_build (RecoupBook                 *book,
   bind_named_text (stmt, ":stage", f->stage);
   bind_named_text (stmt, ":tz", f->timezone);
   bind_named_text (stmt, ":tag", f->tag);
+  bind_named_text (stmt, ":currency", f->currency);
   if (f->min_balance > 0)
     sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":min_balance"), f->min_balance);
   sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":recent"), at - recent_days * 86400 * 1000);
@@ -340,6 +346,7 @@ recoup_worklist_save (RecoupBook                 *book,
   add_member (b, "tag", f->tag);
   add_member (b, "timezone", f->timezone);
   add_member (b, "channel", f->channel);
+  add_member (b, "currency", f->currency);
   if (f->min_balance > 0)
     {
       json_builder_set_member_name (b, "min_balance");
@@ -365,8 +372,10 @@ recoup_worklist_load_saved (RecoupBook            *book,
   g_autofree char *text = recoup_book_get_setting (book, key);
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GPtrArray) strings = g_ptr_array_new ();
-  static const char * const members[] = { "collector", "segment", "stage", "tag", "timezone", "channel" };
-  const char **slots[] = { &out->collector, &out->segment, &out->stage, &out->tag, &out->timezone, &out->channel };
+  static const char * const members[] = { "collector", "segment", "stage", "tag", "timezone", "channel",
+                                          "currency" };
+  const char **slots[] = { &out->collector, &out->segment, &out->stage, &out->tag, &out->timezone, &out->channel,
+                           &out->currency };
   JsonObject *obj;
 
   if (text == NULL)

@@ -31,6 +31,7 @@ typedef struct
   guint       limit;        /* 0: 50 */
   guint       offset;
   gint64      at;           /* the instant the guard is asked about; 0: now */
+  const char *currency;     /* ISO 4217: only accounts in it; nullable: all */
 } RecoupWorklistFilter;
 
 typedef struct
