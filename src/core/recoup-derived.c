@@ -9,6 +9,7 @@
 #include "recoup-date.h"
 #include "recoup-ledger-private.h"
 #include "recoup-offer.h"
+#include "recoup-promise.h"
 #include "recoup-score-private.h"
 #include "recoup-settings.h"
 
@@ -321,8 +322,8 @@ gather_current (Gather             *g,
         }
     }
 
-  /* Promises: kept when the payments in [made_on, due + grace] cover the
-   * amount; broken (or partly kept) when due + grace has passed without. */
+  /* Promises: the payments in [made_on, due + grace] judged by the one rule,
+   * recoup_promise_status_for (); partly kept counts as broken here. */
   if (!cursor_seek (g, &g->prom, id, &found, error))
     return FALSE;
   while (cursor_at (&g->prom, id))
@@ -345,18 +346,22 @@ gather_current (Gather             *g,
       if (!cursor_next (g, &g->prom, error))
         return FALSE;
       latest = !cursor_at (&g->prom, id);
-      if (paid >= amount)
-        st->promises_kept++;
-      else if (g->today <= end)
+      switch (recoup_promise_status_for (amount, due, end - due, MAX (paid, 0), g->today))
         {
+        case RECOUP_PROMISE_KEPT:
+          st->promises_kept++;
+          break;
+        case RECOUP_PROMISE_PENDING:
           if (st->promise_due_day == RECOUP_DATE_INVALID || due < st->promise_due_day)
             st->promise_due_day = due;
-        }
-      else
-        {
+          break;
+        case RECOUP_PROMISE_PARTLY_KEPT:
+        case RECOUP_PROMISE_BROKEN:
+        default:
           st->promises_broken++;
           if (latest)
             st->promise_broken_day = end;
+          break;
         }
     }
 
