@@ -540,6 +540,17 @@ progress_cb (guint64  done,
     g_cancellable_cancel (pd->cancellable);
 }
 
+/* The plain indexes of the tables an import fills (a large import drops
+ * some of them and builds them again at the end). */
+static gint64
+count_plain_indexes (const char *path)
+{
+  return test_query_int (path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+                               " ('changes_by_entity', 'changes_unsent', 'ledger_by_account',"
+                               " 'ledger_by_invoice', 'invoices_by_account',"
+                               " 'contact_points_by_account', 'accounts_by_assignee')");
+}
+
 static void
 test_demo_csv (void)
 {
@@ -578,6 +589,74 @@ test_demo_csv (void)
   g_assert_cmpint (test_query_int (tb.path, "SELECT count(DISTINCT currency) FROM invoices"), >=, 2);
   g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM (SELECT account_id FROM invoices"
                                             " GROUP BY account_id HAVING count(DISTINCT currency) > 1)"), ==, 0);
+
+  /* A large import is written set-based: every row still has exactly one
+   * insert change, a parent's change comes before its children's, the clock
+   * rises with the log, the plain indexes it rebuilt are back and the
+   * connection checks foreign keys again. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes"), ==,
+                   test_query_int (tb.path, "SELECT (SELECT count(*) FROM accounts) +"
+                                            " (SELECT count(*) FROM contact_points) + 2 *"
+                                            " (SELECT count(*) FROM invoices)"));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM ledger_entries l WHERE kind = 'charge'"
+                                            " AND (SELECT count(*) FROM changes WHERE entity_id = l.id"
+                                            " AND op = 'insert') = 1"), ==, 3000);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points p"
+                                            " JOIN changes cp ON cp.entity_id = p.id"
+                                            " JOIN changes ca ON ca.entity_id = p.account_id"
+                                            " WHERE cp.seq < ca.seq"), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM ledger_entries l"
+                                            " JOIN changes cl ON cl.entity_id = l.id"
+                                            " JOIN changes ci ON ci.entity_id = l.invoice_id"
+                                            " JOIN changes ca ON ca.entity_id = l.account_id"
+                                            " WHERE cl.seq < ci.seq OR ci.seq < ca.seq"), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes a JOIN changes b"
+                                            " ON b.seq = a.seq + 1 WHERE b.hlc <= a.hlc"), ==, 0);
+  g_assert_cmpint (count_plain_indexes (tb.path), ==, 7);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM pragma_foreign_key_check"), ==, 0);
+  {
+    sqlite3_stmt *fk = recoup_book_prepare (tb.book, "SELECT (SELECT foreign_keys FROM pragma_foreign_keys),"
+                                            " (SELECT count(*) FROM sqlite_temp_schema"
+                                            "  WHERE name = 'recoup_import_stage')", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_step (fk), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (fk, 0), ==, 1);
+    g_assert_cmpint (sqlite3_column_int (fk, 1), ==, 0);
+    sqlite3_reset (fk);
+  }
+
+  /* The same file again changes nothing. */
+  {
+    gint64 n_changes = test_query_int (tb.path, "SELECT count(*) FROM changes");
+
+    g_clear_pointer (&r, recoup_import_report_free);
+    g_assert_true (recoup_import_csv (tb.book, a, 0, NULL, NULL, NULL, &r, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->invoices_created, ==, 0);
+    g_assert_cmpuint (r->invoices_unchanged, ==, 3000);
+    g_assert_cmpuint (r->accounts_created, ==, 0);
+    g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes"), ==, n_changes);
+  }
+
+  /* A second import on the same book object stages again. */
+  {
+    g_autofree char *d = g_build_filename (tb.dir, "d.csv", NULL);
+    const char *text = "account_ref,name,email,invoice_ref,issue_date,due_date,amount,currency\n"
+                       "NEW-1,New Debtor,new@example.com,NEW-INV-1,2026-10-01,2026-10-31,10.00,USD\n"
+                       "NEW-1,New Debtor,new@example.com,NEW-INV-2,2026-10-02,2026-11-01,20.00,USD\n";
+
+    g_assert_true (g_file_set_contents (d, text, -1, &error));
+    g_clear_pointer (&r, recoup_import_report_free);
+    g_assert_true (recoup_import_csv (tb.book, d, 0, NULL, NULL, NULL, &r, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->invoices_created, ==, 2);
+    g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes c JOIN ledger_entries l"
+                                              " ON l.id = c.entity_id JOIN invoices i ON i.id = l.invoice_id"
+                                              " WHERE i.ref LIKE 'NEW-INV-%' AND l.amount IN (1000, 2000)"), ==, 2);
+    g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points p JOIN accounts a"
+                                              " ON a.id = p.account_id WHERE a.ref = 'NEW-1'"), ==, 1);
+  }
   test_book_close (&tb);
 }
 
@@ -608,6 +687,7 @@ test_cancel (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   after = count_rows (&tb);
   assert_counts_equal (&before, &after);
+  g_assert_cmpint (count_plain_indexes (tb.path), ==, 7);
   g_assert_false (recoup_book_in_transaction (tb.book));
   test_book_close (&tb);
 }
