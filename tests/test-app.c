@@ -1117,6 +1117,63 @@ test_search (Fixture       *f,
   g_assert_cmpstr (recoup_account_item_get_name (item), ==, "Babbage & Sons");
 }
 
+/* A day's first start: the list shows at once with the previous ranks while
+ * today's are computed beside it (issue 5, items 9 and 13). */
+static void
+updating_notify_cb (RecoupWorklistModel *model,
+                    GParamSpec          *pspec,
+                    guint               *n_started)
+{
+  if (recoup_worklist_model_is_updating (model))
+    (*n_started)++;
+}
+
+static gboolean
+ranks_updated (Fixture *f)
+{
+  return !recoup_worklist_model_is_updating (f->model) && !recoup_worklist_model_is_loading (f->model)
+         && g_list_model_get_n_items (G_LIST_MODEL (f->model)) == G_N_ELEMENTS (accounts);
+}
+
+static void
+test_worklist_new_day (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  guint n_started = 0;
+
+  book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  /* A new book's ranks were never computed whole: the first start did. */
+  wait_for (ranks_updated, f, "the first ranks");
+  g_assert_true (recoup_score_is_current (book));
+
+  g_setenv ("RECOUP_TODAY", "2026-11-25", TRUE);
+  g_assert_false (recoup_score_is_current (book));
+  g_signal_connect (f->model, "notify::updating", G_CALLBACK (updating_notify_cb), &n_started);
+  recoup_worklist_model_reload (f->model);
+  wait_for (list_ready, f, "the worklist of yesterday's ranks");
+  wait_for (ranks_updated, f, "today's ranks");
+  g_signal_handlers_disconnect_by_func (f->model, updating_notify_cb, &n_started);
+  g_assert_cmpuint (n_started, ==, 1);
+  g_assert_true (recoup_score_is_current (book));
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    /* Every row is today's. */
+    g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM account_stats WHERE as_of <> '2026-11-25'",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1132,6 +1189,7 @@ main (int   argc,
   adw_init ();
 
   g_test_add ("/recoup/app/worklist/order", Fixture, NULL, fixture_set_up, test_worklist_order, fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/new-day", Fixture, NULL, fixture_set_up, test_worklist_new_day, fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);

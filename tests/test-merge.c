@@ -600,6 +600,272 @@ test_compact_insert (Fixture       *f,
                                   " AND json_extract (fields, '$.ref') = 'ACC-1'"), ==, 1);
 }
 
+/* The wire form: a push body written from the log, parsed without a JSON
+ * tree and merged by index; a page written from a server-like book; the
+ * reader's decoding and its refusals. */
+static void
+test_wire (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) s = open_book (f, "s.recoup");
+  g_autoptr(RecoupBook) c = open_book (f, "c.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *acc = make_account (a, "WIRE-1");
+  g_autofree char *acc2 = make_account (a, "WIRE-2");
+  g_autoptr(RecoupChangeBatch) batch = NULL;
+  g_autofree char *dump_a = NULL, *dump_s = NULL, *dump_c = NULL;
+  GString *body;
+  gint64 last = 0, after = 0;
+
+  g_assert_true (recoup_account_set (a, acc, "name", "Zoë \"quoted\" \\ back\nslash ☃", &error));
+  g_assert_no_error (error);
+  {
+    RecoupActivitySpec act = { .account_id = acc, .channel = "call", .outcome = "no-answer" };
+    g_autofree char *act_id = recoup_activity_log (a, &act, &error);
+
+    g_assert_no_error (error);
+  }
+
+  /* Push body: every unsent change, in order; a limit and a start seq page it. */
+  body = recoup_merge_collect_unsent_body (a, 0, 2, ids, &last, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_string_free (body, TRUE);
+  g_ptr_array_set_size (ids, 0);
+  body = recoup_merge_collect_unsent_body (a, last, 0, ids, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint ((gint64) ids->len, ==, recoup_merge_count_unsent (a) - 2);
+  g_string_free (body, TRUE);
+  g_ptr_array_set_size (ids, 0);
+  body = recoup_merge_collect_unsent_body (a, 0, 0, ids, NULL, &error);
+  g_assert_no_error (error);
+  batch = recoup_change_batch_parse (body->str, body->len, &error);
+  g_string_free (body, TRUE);
+  g_assert_no_error (error);
+  g_assert_true (recoup_change_batch_has_changes (batch));
+  g_assert_cmpuint (recoup_change_batch_get_length (batch), ==, ids->len);
+
+  /* The server's way: each change stored with its own seq as server seq. */
+  g_assert_true (recoup_book_begin (s, &error));
+  for (guint i = 0; i < recoup_change_batch_get_length (batch); i++)
+    {
+      RecoupMergeResult result = { 0 };
+
+      g_assert_cmpstr (recoup_change_batch_get_string (batch, i, "id", NULL), ==, ids->pdata[i]);
+      g_assert_true (recoup_merge_apply_batch_item (s, batch, i, RECOUP_MERGE_SEQ_SELF, &result, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (result.status, ==, RECOUP_MERGE_APPLIED);
+      g_assert_cmpint (result.server_seq, ==, result.seq);
+      recoup_merge_result_clear (&result);
+    }
+  g_assert_true (recoup_book_commit (s, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (s, "SELECT count(*) FROM changes WHERE server_seq IS NULL OR server_seq <> seq"),
+                   ==, 0);
+  dump_a = canonical (a);
+  dump_s = canonical (s);
+  g_assert_cmpstr (dump_a, ==, dump_s);
+
+  /* Pages of two from the server-like book, applied with their cursor. */
+  for (;;)
+    {
+      g_autoptr(RecoupChangeBatch) page = NULL;
+      GString *text = g_string_new ("{\"changes\":[");
+      gboolean more = FALSE;
+      guint n = 0, applied = 0;
+
+      g_assert_true (recoup_merge_write_changes_after (s, after, 2, text, &n, &more, &error));
+      g_assert_no_error (error);
+      g_string_append_printf (text, "],\"has_more\":%s,\"latest_seq\":7}", more ? "true" : "false");
+      page = recoup_change_batch_parse (text->str, text->len, &error);
+      g_string_free (text, TRUE);
+      g_assert_no_error (error);
+      g_assert_cmpuint (recoup_change_batch_get_length (page), ==, n);
+      g_assert_true (recoup_change_batch_get_has_more (page) == more);
+      g_assert_cmpint (recoup_change_batch_get_latest_seq (page), ==, 7);
+      for (guint i = 0; i < n; i++)
+        after = MAX (after, recoup_change_batch_get_int (page, i, "seq", 0));
+      g_assert_true (recoup_merge_apply_page_batch (c, page, after, &applied, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (applied, ==, n);
+      g_assert_cmpint (recoup_merge_get_cursor (c), ==, after);
+      if (!more)
+        break;
+    }
+  dump_c = canonical (c);
+  g_assert_cmpstr (dump_a, ==, dump_c);
+  g_assert_cmpstr (account_name (c, acc), ==, "Zoë \"quoted\" \\ back\nslash ☃");
+
+  /* Decoding: escapes, surrogate pairs, a repeated field (the last counts). */
+  {
+    const char *text = "{ \"changes\" : [ {\"id\":\"x\", \"fields\": {\"name\": \"a\\u00e9\\ud83d\\ude00\\n\\/\","
+                       " \"n\": -42, \"b\": true, \"z\": null, \"name\": \"last\", \"d\": 1.5e3,"
+                       " \"o\": {\"x\": [1, 2]}}}, 7, \"s\" ], \"extra\": [null] }\n";
+    g_autoptr(RecoupChangeBatch) b = recoup_change_batch_parse (text, strlen (text), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (recoup_change_batch_get_length (b), ==, 3);
+    g_assert_true (recoup_change_batch_is_object (b, 0));
+    g_assert_false (recoup_change_batch_is_object (b, 1));
+    g_assert_false (recoup_change_batch_is_object (b, 2));
+    g_assert_cmpstr (recoup_change_batch_get_field_string (b, 0, "name", NULL), ==, "last");
+    g_assert_cmpint (recoup_change_batch_get_field_int (b, 0, "n", 0), ==, -42);
+    g_assert_cmpint (recoup_change_batch_get_field_int (b, 0, "b", 0), ==, 1);
+    g_assert_cmpint (recoup_change_batch_get_field_int (b, 0, "z", 9), ==, 9);
+    g_assert_null (recoup_change_batch_get_field_string (b, 0, "d", NULL));
+    g_assert_false (recoup_change_batch_get_has_more (b));
+  }
+  {
+    const char *text = "{\"changes\":[{\"fields\":{\"name\":\"a\\u00e9\\ud83d\\ude00\\n\\/\"}}]}";
+    g_autoptr(RecoupChangeBatch) b = recoup_change_batch_parse (text, strlen (text), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (recoup_change_batch_get_field_string (b, 0, "name", NULL), ==, "aé😀\n/");
+  }
+  /* A double, an object or an array where a column's value goes is refused, not stored. */
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *text = g_strdup_printf ("{\"changes\":[{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\","
+                                             "\"user_id\":null,\"entity\":\"accounts\",\"entity_id\":\"%s\","
+                                             "\"op\":\"set\",\"fields\":{\"tier\":1.5},\"schema_version\":1},"
+                                             "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\","
+                                             "\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":[1]},"
+                                             "\"schema_version\":1}, 3]}", cid, acc2, cid, acc2);
+    g_autoptr(RecoupChangeBatch) b = recoup_change_batch_parse (text, strlen (text), &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < 3; i++)
+      {
+        RecoupMergeResult result = { 0 };
+
+        g_assert_true (recoup_merge_apply_batch_item (c, b, i, 0, &result, &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (result.status, ==, RECOUP_MERGE_REJECTED);
+        g_assert_cmpstr (result.reason, ==, i < 2 ? RECOUP_MERGE_REASON_WRONG_TYPE : RECOUP_MERGE_REASON_INVALID);
+        recoup_merge_result_clear (&result);
+      }
+  }
+  /* A push answer. */
+  {
+    const char *text = "{\"results\":[{\"id\":\"x\",\"status\":\"accepted\",\"seq\":5},"
+                       "{\"id\":\"y\",\"status\":\"rejected\",\"reason\":\"forbidden\",\"message\":\"no \\\"way\\\"\"},"
+                       "3],\"latest_seq\":9}";
+    g_autoptr(RecoupChangeBatch) b = recoup_change_batch_parse (text, strlen (text), &error);
+    const char *reason = NULL, *message = NULL;
+    gint64 seq = 0;
+
+    g_assert_no_error (error);
+    g_assert_true (recoup_change_batch_has_results (b));
+    g_assert_false (recoup_change_batch_has_changes (b));
+    g_assert_cmpuint (recoup_change_batch_get_n_results (b), ==, 3);
+    g_assert_cmpstr (recoup_change_batch_get_result (b, 0, &seq, &reason, &message), ==, "accepted");
+    g_assert_cmpint (seq, ==, 5);
+    g_assert_cmpstr (recoup_change_batch_get_result (b, 1, &seq, &reason, &message), ==, "rejected");
+    g_assert_cmpstr (reason, ==, "forbidden");
+    g_assert_cmpstr (message, ==, "no \"way\"");
+    g_assert_cmpstr (recoup_change_batch_get_result (b, 2, &seq, &reason, &message), ==, "");
+    g_assert_cmpint (recoup_change_batch_get_latest_seq (b), ==, 9);
+  }
+  /* Not JSON, or not all of it: refused with a reason. */
+  {
+    static const char * const bad[] = {
+      "", "[]", "{\"changes\":[}", "{\"changes\":[1,]}", "{\"a\":01}", "{\"a\":\"\\ud800\"}",
+      "{\"a\":\"tab\there\"}", "{\"a\":tru}", "{\"a\":1} x", "{\"a\":\"\\x\"}", "{\"a\":\"open", "{\"a\" 1}",
+      "{\"a\":\"\xff\"}", "{\"a\":-}", "{\"a\":1.}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr(GError) local = NULL;
+        RecoupChangeBatch *b = recoup_change_batch_parse (bad[i], strlen (bad[i]), &local);
+
+        g_assert_null (b);
+        g_assert_error (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      }
+  }
+}
+
+/* A re-stamp on one connection lowers the clock of another connection of the
+ * same book at its next transaction: it stops stamping from a clock that ran
+ * ahead. */
+static void
+test_reload_clock (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) window = NULL;
+  g_autoptr(RecoupBook) sync = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ahead = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                            RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 3 * 24 * 3600 * G_GINT64_CONSTANT (1000), 0));
+  g_autofree char *id = NULL;
+  g_autofree char *before = NULL;
+  gint64 limit;
+  guint n = 0;
+
+  g_assert_true (recoup_book_begin (a, &error));
+  g_assert_true (recoup_book_set_setting (a, "hlc", ahead, &error));
+  g_assert_true (recoup_book_commit (a, &error));
+  g_assert_no_error (error);
+  g_clear_object (&a);
+
+  /* Two connections (the app's window and its sync worker), both ahead. */
+  window = open_book (f, "a.recoup");
+  sync = open_book (f, "a.recoup");
+  id = make_account (window, "AHEAD-1");
+  g_assert_cmpint (count_rows (window, "SELECT max(hlc) FROM changes"), >=, g_ascii_strtoll (ahead, NULL, 10));
+
+  g_assert_true (recoup_merge_restamp_unsent (sync, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, >, 0);
+  limit = RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 60 * 1000, 0);
+  g_assert_cmpint (count_rows (sync, "SELECT max(hlc) FROM changes"), <, limit);
+
+  /* The window's next write is stamped by the lowered clock, not from three days ahead. */
+  g_assert_true (recoup_account_set (window, id, "name", "After", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (window, "SELECT max(hlc) FROM changes"), <, limit);
+  /* And so is the sync connection's own. */
+  g_assert_true (recoup_account_set (sync, id, "name", "After again", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (sync, "SELECT max(hlc) FROM changes"), <, limit);
+  before = g_strdup_printf ("%" G_GINT64_FORMAT, count_rows (sync, "SELECT max(hlc) FROM changes"));
+  g_assert_cmpint (g_ascii_strtoll (before, NULL, 10), >, 0);
+}
+
+/* Without a re-stamp a connection's clock never goes backwards, even when
+ * another connection of the book, whose clock is behind, saves its own. */
+static void
+test_clock_forward (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(RecoupBook) x = open_book (f, "x.recoup");
+  g_autoptr(RecoupBook) y = open_book (f, "x.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = make_account (x, "FWD-1");
+  gint64 seen = RECOUP_HLC_MAKE (recoup_wall_clock_ms () + 10 * 60 * 1000, 0);
+  gint64 first, second;
+
+  /* X saw a stamp from a device ten minutes ahead, and wrote after it. */
+  g_assert_true (recoup_book_begin (x, &error));
+  recoup_book_observe_hlc (x, seen);
+  g_assert_true (recoup_book_commit (x, &error));
+  g_assert_true (recoup_account_set (x, id, "name", "First", &error));
+  g_assert_no_error (error);
+  first = count_rows (x, "SELECT max(hlc) FROM changes");
+  g_assert_cmpint (first, >, seen);
+  /* Y, behind, writes and saves its clock. */
+  g_assert_true (recoup_account_set (y, id, "notes", "from Y", &error));
+  g_assert_no_error (error);
+  /* X's next write is still after its first. */
+  g_assert_true (recoup_account_set (x, id, "name", "Second", &error));
+  g_assert_no_error (error);
+  second = count_rows (x, "SELECT hlc FROM changes ORDER BY seq DESC LIMIT 1");
+  g_assert_cmpint (second, >, first);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -613,6 +879,9 @@ main (int   argc,
   ADD ("/recoup/core/merge/tombstone", test_tombstone);
   ADD ("/recoup/core/merge/convergence", test_convergence);
   ADD ("/recoup/core/merge/compact-insert", test_compact_insert);
+  ADD ("/recoup/core/merge/wire", test_wire);
+  ADD ("/recoup/core/merge/reload-clock", test_reload_clock);
+  ADD ("/recoup/core/merge/clock-forward", test_clock_forward);
 #undef ADD
 
   return g_test_run ();

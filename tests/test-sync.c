@@ -140,6 +140,14 @@ start_server (Fixture *f)
   g_assert_nonnull (strstr (line, f->fingerprint));
 }
 
+static guint
+bench_batch (void)
+{
+  const char *text = g_getenv ("RECOUP_SYNC_BENCH_BATCH");
+
+  return text != NULL && atoi (text) > 0 ? (guint) atoi (text) : 1000;
+}
+
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
@@ -154,8 +162,10 @@ fixture_setup (Fixture       *f,
   f->key = g_build_filename (f->dir, "key.pem", NULL);
   f->config = g_build_filename (f->dir, "recoupd.conf", NULL);
   make_certificate (f);
-  conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\nmax-batch=1000\n",
-                          f->cert, f->key, f->data_dir);
+  /* RECOUP_SYNC_BENCH_BATCH: the server's max-batch (and the large-batch
+   * case's client batch) for a throughput run; 1000 otherwise. */
+  conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\nmax-batch=%u\n",
+                          f->cert, f->key, f->data_dir, bench_batch ());
   g_assert_true (g_file_set_contents (f->config, conf, -1, &error));
   g_assert_no_error (error);
 
@@ -876,18 +886,29 @@ test_large_batch (Fixture       *f,
   gint64 t0, t1, t2;
   const char *bench = g_getenv ("RECOUP_SYNC_BENCH_CHANGES");
   const int n = bench != NULL ? atoi (bench) : 1500;
+  /* RECOUP_SYNC_BENCH_KIND=accounts: n new accounts instead of n calls on one
+   * account (whose derived stats then cost O(calls) at every commit). */
+  const gboolean accounts = g_strcmp0 (g_getenv ("RECOUP_SYNC_BENCH_KIND"), "accounts") == 0;
 
   g_assert_true (recoup_book_begin (a, &error));
   for (int i = 0; i < n; i++)
-    log_call (a, acc);
+    {
+      if (accounts)
+        {
+          g_autofree char *ref = g_strdup_printf ("BENCH-%06d", i);
+          g_autofree char *id = make_account (a, ref);
+        }
+      else
+        log_call (a, acc);
+    }
   g_assert_true (recoup_book_commit (a, &error));
   ca = recoup_sync_client_new (a, &error);
   g_assert_no_error (error);
   cb = recoup_sync_client_new (b, &error);
   g_assert_no_error (error);
   /* The server takes at most 1000 per push (max-batch in the test config). */
-  recoup_sync_client_set_batch_size (ca, 1000, 1000);
-  recoup_sync_client_set_batch_size (cb, 1000, 1000);
+  recoup_sync_client_set_batch_size (ca, bench_batch (), bench_batch ());
+  recoup_sync_client_set_batch_size (cb, bench_batch (), bench_batch ());
   t0 = g_get_monotonic_time ();
   g_assert_true (recoup_sync_client_push (ca, &ra, NULL, &error));
   g_assert_no_error (error);
@@ -896,12 +917,105 @@ test_large_batch (Fixture       *f,
   g_assert_no_error (error);
   t2 = g_get_monotonic_time ();
   g_assert_cmpuint (ra.pushed, ==, (guint) n + 1);
-  g_assert_cmpuint (ra.requests, ==, (guint) (n + 1 + 999) / 1000);
-  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, n);
+  g_assert_cmpuint (ra.requests, ==, ((guint) n + bench_batch ()) / bench_batch ());
+  g_assert_cmpint (count_rows (b, accounts ? "SELECT count(*) - 1 FROM accounts" : "SELECT count(*) FROM activities"),
+                   ==, n);
   g_test_message ("pushed %d changes in %.0f ms (%u requests, %.0f changes/s), pulled in %.0f ms "
                   "(%u requests, %.0f changes/s)", n + 1, (double) (t1 - t0) / 1000.0, ra.requests,
                   (n + 1) * 1e6 / (double) MAX (t1 - t0, 1), (double) (t2 - t1) / 1000.0, rb.requests,
                   (n + 1) * 1e6 / (double) MAX (t2 - t1, 1));
+}
+
+/* A large CSV import is written set-based (recoup-import.c): every row it
+ * writes still has its change, so a second device receives all of it. */
+static void
+test_import (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(RecoupSyncClient) ca = NULL;
+  g_autoptr(RecoupSyncClient) cb = NULL;
+  g_autoptr(RecoupImportReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) csv = g_string_new ("account_ref,name,email,phone,address,timezone,"
+                                         "invoice_ref,issue_date,due_date,amount,currency,description\n");
+  g_autofree char *path = g_build_filename (f->dir, "import.csv", NULL);
+  g_autofree char *text_a = NULL, *text_b = NULL;
+  RecoupSyncReport ra = { 0 }, rb = { 0 };
+
+  for (int i = 0; i < 1200; i++)
+    g_string_append_printf (csv, "IMP-%04d,Debtor %d,d%d@example.com,+1 555 010 %04d,"
+                            "\"%d Main St, Springfield\",America/New_York,INV-%05d,2026-10-01,"
+                            "2026-10-31,%d.%02d,USD,Item %d\n", i / 2, i / 2, i / 2, i / 2, i / 2,
+                            i, 10 + i, i % 100, i);
+  g_assert_true (g_file_set_contents (path, csv->str, (gssize) csv->len, &error));
+  g_assert_true (recoup_import_csv (a, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &report, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->invoices_created, ==, 1200);
+  g_assert_cmpuint (report->accounts_created, ==, 600);
+
+  ca = recoup_sync_client_new (a, &error);
+  g_assert_no_error (error);
+  cb = recoup_sync_client_new (b, &error);
+  g_assert_no_error (error);
+  recoup_sync_client_set_batch_size (ca, 1000, 1000);
+  recoup_sync_client_set_batch_size (cb, 1000, 1000);
+  g_assert_true (recoup_sync_client_push (ca, &ra, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_client_pull (cb, &rb, NULL, &error));
+  g_assert_no_error (error);
+  /* 600 accounts with 3 contact points each, 1200 invoices with a charge each */
+  g_assert_cmpuint (ra.pushed, >=, 600 + 1800 + 2 * 1200);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM changes WHERE server_seq IS NULL"), ==, 0);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM ledger_entries WHERE kind = 'charge'"), ==, 1200);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM contact_points"), ==, 1800);
+  text_a = canonical (a);
+  text_b = canonical (b);
+  g_assert_cmpstr (text_a, ==, text_b);
+}
+
+/* The client's default batch (5000) is more than this server takes
+ * (max-batch 1000 in the test config): the refused push is sent again in
+ * halves, nothing is lost or doubled. */
+static void
+test_batch_fit (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(RecoupSyncClient) ca = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "FIT");
+  RecoupSyncReport ra = { 0 };
+
+  if (bench_batch () != 1000)
+    {
+      g_test_skip ("needs the test config's max-batch of 1000 (RECOUP_SYNC_BENCH_BATCH is set)");
+      return;
+    }
+  g_assert_true (recoup_book_begin (a, &error));
+  for (int i = 0; i < 1300; i++)
+    log_call (a, acc);
+  g_assert_true (recoup_book_commit (a, &error));
+  ca = recoup_sync_client_new (a, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_client_push (ca, &ra, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ra.pushed, ==, 1301);
+  g_assert_cmpuint (ra.rejected, ==, 0);
+  /* 1301 refused (over 1000), then 650 + 650 + 1: four requests. */
+  g_assert_cmpuint (ra.requests, ==, 4);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, 1300);
+  g_assert_cmpint (count_rows (b, "SELECT count(DISTINCT id) FROM changes"), ==,
+                   count_rows (b, "SELECT count(*) FROM changes"));
 }
 
 /* Several devices, random offline work, syncs in random order with random
@@ -1406,6 +1520,8 @@ main (int   argc,
   ADD ("/recoup/sync/bad-input", test_bad_input);
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
   ADD ("/recoup/sync/large-batch", test_large_batch);
+  ADD ("/recoup/sync/batch-fit", test_batch_fit);
+  ADD ("/recoup/sync/import", test_import);
   ADD ("/recoup/sync/convergence", test_convergence);
   ADD ("/recoup/sync/crash", test_crash);
   ADD ("/recoup/sync/faulty-network", test_faulty_network);

@@ -20,6 +20,7 @@
 typedef struct
 {
   RecoupSession      *session;
+  RecoupWindow       *main_window;   /* weak */
   AdwPreferencesPage *page;
   RecoupScoreSettings score;
   GtkWidget          *weights[RECOUP_SCORE_N_COMPONENTS];
@@ -41,6 +42,7 @@ static void
 policy_free (Policy *p)
 {
   g_clear_object (&p->session);
+  g_clear_weak_pointer (&p->main_window);
   g_clear_pointer (&p->users, g_ptr_array_unref);
   g_clear_pointer (&p->me, recoup_user_free);
   g_free (p);
@@ -167,7 +169,9 @@ policy_write (RecoupBook  *book,
   switch (w->kind)
     {
     case WRITE_SCORE:
-      return recoup_score_settings_save (book, &w->score, NULL, NULL, error);
+      /* Only the settings: re-scoring a million accounts is the worklist's
+       * background update, with its progress bar and Stop button. */
+      return recoup_score_settings_store (book, &w->score, error);
     case WRITE_PROFILE:
       return recoup_guard_set_profile (book, w->profile, error);
     case WRITE_LIMITS:
@@ -196,7 +200,13 @@ policy_written_cb (GObject      *object,
   else
     {
       show_error (w->error_label, NULL);
-      adw_preferences_window_add_toast (w->window, adw_toast_new (_("Saved")));
+      if (w->kind == WRITE_SCORE && p != NULL && p->main_window != NULL)
+        {
+          recoup_worklist_model_update_ranks (recoup_window_get_model (p->main_window));
+          adw_preferences_window_add_toast (w->window, adw_toast_new (_("Saved; the worklist is being re-ranked")));
+        }
+      else
+        adw_preferences_window_add_toast (w->window, adw_toast_new (_("Saved")));
     }
   if (p != NULL)
     p->n_done++;
@@ -563,6 +573,7 @@ recoup_book_preferences_add (AdwPreferencesWindow *window,
   p = g_new0 (Policy, 1);
   load = g_new0 (PolicyLoad, 1);
   p->session = g_object_ref (session);
+  g_set_weak_pointer (&p->main_window, RECOUP_WINDOW (parent));
   p->page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
   adw_preferences_page_set_title (p->page, _("Book Policy"));
   adw_preferences_page_set_icon_name (p->page, "emblem-documents-symbolic");

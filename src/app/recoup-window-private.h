@@ -17,6 +17,8 @@ struct _RecoupWindow
   GtkWidget            *content;
   AdwWindowTitle       *list_title;
   GtkSearchEntry       *search_entry;
+  GtkRevealer          *update_revealer;
+  GtkProgressBar       *update_bar;
   GtkStack             *list_stack;
   GtkListView          *list_view;
   AdwWindowTitle       *account_title;

@@ -109,8 +109,23 @@ update_list_state (RecoupWindow *self)
   else
     gtk_stack_set_visible_child_name (self->list_stack, "list");
 
-  subtitle = g_strdup_printf (ngettext ("%u account", "%u accounts", n), n);
+  if (recoup_worklist_model_is_counting (self->model))
+    subtitle = g_strdup (_("Counting accounts…"));
+  else
+    subtitle = g_strdup_printf (ngettext ("%u account", "%u accounts", n), n);
   adw_window_title_set_subtitle (self->list_title, subtitle);
+}
+
+/* A day's first start: the ranks are rebuilt beside the list (the model's
+ * "updating"); say so, with how far it got. */
+static void
+update_state_cb (RecoupWindow *self)
+{
+  double fraction = 0;
+
+  g_object_get (self->model, "update-fraction", &fraction, NULL);
+  gtk_revealer_set_reveal_child (self->update_revealer, recoup_worklist_model_is_updating (self->model));
+  gtk_progress_bar_set_fraction (self->update_bar, fraction);
 }
 
 static void
@@ -256,13 +271,22 @@ back_action (GtkWidget  *widget,
 }
 
 static void
+stop_update_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  recoup_worklist_model_stop_update (RECOUP_WINDOW (widget)->model);
+}
+
+static void
 reload_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
   RecoupWindow *self = RECOUP_WINDOW (widget);
 
-  recoup_worklist_model_reload (self->model);
+  /* Also re-ranks if the day changed since (or a stopped update). */
+  recoup_worklist_model_update_ranks (self->model);
   recoup_window_reload_account (self);
 }
 
@@ -471,6 +495,8 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_title);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, update_revealer);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, update_bar);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_view);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, account_title);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, account_stack);
@@ -483,6 +509,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_action);
+  gtk_widget_class_install_action (widget_class, "win.stop-update", NULL, stop_update_action);
   gtk_widget_class_install_action (widget_class, "win.dashboard", NULL, dashboard_action);
   gtk_widget_class_install_action (widget_class, "win.remind", NULL, remind_action);
   gtk_widget_class_install_action (widget_class, "win.log-contact", NULL, log_contact_action);
@@ -557,6 +584,10 @@ recoup_window_new (AdwApplication      *application,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (model, "notify::loading", G_CALLBACK (update_list_state),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (model, "notify::updating", G_CALLBACK (update_state_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (model, "notify::update-fraction", G_CALLBACK (update_state_cb),
+                           self, G_CONNECT_SWAPPED);
 
   recoup_approvals_update_action (self);
   recoup_sync_indicator_attach (self);
@@ -564,5 +595,6 @@ recoup_window_new (AdwApplication      *application,
   if (!recoup_worklist_model_is_loading (model))
     recoup_worklist_model_reload (model);
   update_list_state (self);
+  update_state_cb (self);
   return self;
 }

@@ -208,12 +208,25 @@ struct _RecoupWorklistModel
   guint         n_items;
   guint         generation;
   guint         pages_loaded;
+  gboolean      count_pending;   /* n_items is an upper bound until counted */
+  gboolean      counting;
   gboolean      loading;
   gboolean      open_only;
   char         *search;
+
+  /* Bringing the derived ranks up to date for today, on a connection of its
+   * own; the list shows the previous ranks meanwhile. */
+  char         *path;
+  GCancellable *update_cancellable;
+  GTask        *update_task;
+  guint         update_poll_id;
+  gboolean      updating;
+  gboolean      update_failed;
+  double        update_fraction;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
+static void stop_update           (RecoupWorklistModel *self);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (RecoupWorklistModel, recoup_worklist_model, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
@@ -221,6 +234,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (RecoupWorklistModel, recoup_worklist_model, G_TYP
 enum {
   PROP_0,
   PROP_LOADING,
+  PROP_UPDATING,
+  PROP_UPDATE_FRACTION,
   N_PROPS
 };
 
@@ -232,6 +247,9 @@ typedef struct
   guint      page;
   char      *search;
   gboolean   open_only;
+  gboolean   stale;
+  gboolean   exact;
+  char      *path;
   gint64     count;
   GPtrArray *rows;
 } Job;
@@ -240,6 +258,7 @@ static void
 job_free (Job *job)
 {
   g_free (job->search);
+  g_free (job->path);
   g_clear_pointer (&job->rows, g_ptr_array_unref);
   g_free (job);
 }
@@ -278,6 +297,103 @@ load_page_thread (GTask        *task,
     g_task_return_boolean (task, TRUE);
 }
 
+/* ---- the exact count, after the first page -------------------------------- */
+
+static void
+count_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  Job *job = task_data;
+  GError *error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  /* On a connection of its own: page reads (a jump down the list) do not
+   * wait for it. */
+  book = recoup_book_open (job->path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  if (book != NULL)
+    job->count = recoup_browse_prepare (book, NULL, job->open_only, cancellable, &error);
+  else
+    job->count = -1;
+  if (job->count < 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+count_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  RecoupWorklistModel *self = RECOUP_WORKLIST_MODEL (object);
+  Job *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  guint n;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      /* The upper bound stays (the count is a nicety; the rows past the
+       * end show as loading). */
+      g_debug ("Could not count accounts: %s", error->message);
+      return;
+    }
+  if (job->generation != self->generation)
+    return;
+  self->counting = FALSE;
+  n = (guint) MIN (job->count, G_MAXUINT);
+  if (n == self->n_items)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+      return;
+    }
+  /* Pages past the end hold rows that are not there. */
+  if (n < self->n_items)
+    {
+      guint old_n = self->n_items;
+      guint last_page = n / RECOUP_WORKLIST_PAGE_SIZE;
+      GPtrArray *items = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (last_page));
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, self->pages);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (GPOINTER_TO_UINT (key) > last_page)
+          {
+            g_queue_remove (&self->page_order, key);
+            g_hash_table_iter_remove (&iter);
+          }
+      if (items != NULL && items->len > n % RECOUP_WORKLIST_PAGE_SIZE)
+        g_ptr_array_set_size (items, n % RECOUP_WORKLIST_PAGE_SIZE);
+      self->n_items = n;
+      g_list_model_items_changed (G_LIST_MODEL (self), n, old_n - n, 0);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+    }
+  else
+    {
+      /* More rows than the bound (accounts added meanwhile): read afresh. */
+      recoup_worklist_model_reload (self);
+    }
+}
+
+static void
+start_count (RecoupWorklistModel *self)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, count_cb, NULL);
+  Job *job = g_new0 (Job, 1);
+
+  self->count_pending = FALSE;
+  job->generation = self->generation;
+  job->path = g_strdup (self->path);
+  job->open_only = self->open_only;
+  g_task_set_source_tag (task, start_count);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, count_thread);
+}
+
 static void
 load_page_cb (GObject      *object,
               GAsyncResult *result,
@@ -302,6 +418,10 @@ load_page_cb (GObject      *object,
   for (guint i = 0; i < items->len && i < job->rows->len; i++)
     account_item_fill (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));
   self->pages_loaded++;
+  /* The list is drawn with an upper bound of its length; the count (a
+   * second on a cold million-row index) comes after the first page. */
+  if (self->count_pending)
+    start_count (self);
 }
 
 static void
@@ -371,6 +491,8 @@ recoup_worklist_model_dispose (GObject *object)
   RecoupWorklistModel *self = RECOUP_WORKLIST_MODEL (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->update_cancellable);
+  stop_update (self);
   G_OBJECT_CLASS (recoup_worklist_model_parent_class)->dispose (object);
 }
 
@@ -381,6 +503,8 @@ recoup_worklist_model_finalize (GObject *object)
 
   g_clear_object (&self->book);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->update_cancellable);
+  g_free (self->path);
   g_clear_pointer (&self->pages, g_hash_table_unref);
   g_queue_clear (&self->page_order);
   g_free (self->search);
@@ -401,6 +525,12 @@ recoup_worklist_model_get_property (GObject    *object,
     case PROP_LOADING:
       g_value_set_boolean (value, self->loading);
       break;
+    case PROP_UPDATING:
+      g_value_set_boolean (value, self->updating);
+      break;
+    case PROP_UPDATE_FRACTION:
+      g_value_set_double (value, self->update_fraction);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -417,6 +547,10 @@ recoup_worklist_model_class_init (RecoupWorklistModelClass *klass)
 
   props[PROP_LOADING] =
     g_param_spec_boolean ("loading", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_UPDATING] =
+    g_param_spec_boolean ("updating", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_UPDATE_FRACTION] =
+    g_param_spec_double ("update-fraction", NULL, NULL, 0, 1, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -439,7 +573,139 @@ recoup_worklist_model_new (const char  *book_path,
   self->book = recoup_book_open (book_path, RECOUP_BOOK_OPEN_NO_CREATE, error);
   if (self->book == NULL)
     return NULL;
+  self->path = g_strdup (book_path);
   return g_steal_pointer (&self);
+}
+
+/* ---- bringing the ranks up to date ------------------------------------- */
+
+typedef struct
+{
+  char                *path;
+  RecoupWorklistModel *model;      /* weak, touched in the main thread only */
+  gint                 permille;   /* atomic: progress, written by the worker */
+  gboolean             current;    /* the ranks are today's and the settings' now */
+} UpdateJob;
+
+static void
+update_job_free (UpdateJob *job)
+{
+  g_free (job->path);
+  g_clear_weak_pointer (&job->model);
+  g_free (job);
+}
+
+static void
+update_progress (guint64  done,
+                 guint64  total,
+                 gpointer user_data)
+{
+  UpdateJob *job = user_data;
+
+  if (total > 0)
+    g_atomic_int_set (&job->permille, (gint) MIN (1000, done * 1000 / total));
+}
+
+static gboolean
+update_poll_cb (gpointer data)
+{
+  RecoupWorklistModel *self = data;
+  UpdateJob *job = g_task_get_task_data (self->update_task);
+  double fraction = g_atomic_int_get (&job->permille) / 1000.0;
+
+  if (fraction != self->update_fraction)
+    {
+      self->update_fraction = fraction;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATE_FRACTION]);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+update_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  UpdateJob *job = task_data;
+  GError *error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  book = recoup_book_open (job->path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  if (book == NULL || !recoup_score_update_detached (book, update_progress, job, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_debug ("ranks brought up to date in %.0f ms", (g_get_monotonic_time () - t0) / 1000.0);
+  /* Not so on a read-only book, or when the settings changed meanwhile. */
+  job->current = recoup_score_is_current (book);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+stop_update (RecoupWorklistModel *self)
+{
+  g_clear_handle_id (&self->update_poll_id, g_source_remove);
+  g_clear_object (&self->update_task);
+  self->updating = FALSE;
+}
+
+static void
+update_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  UpdateJob *job = g_task_get_task_data (G_TASK (result));
+  RecoupWorklistModel *self = job->model;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  if (self == NULL || self->update_task != G_TASK (result))
+    return;
+  stop_update (self);
+  if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* The previous ranks stay; only the user tries again (Reload, new
+       * weights) or the next start. */
+      g_message ("Could not bring the worklist up to date: %s", error->message);
+      self->update_failed = TRUE;
+    }
+  /* No second pass on its own (a read-only book would loop); Reload or new
+   * weights start one. */
+  if (ok && !job->current)
+    self->update_failed = TRUE;
+  self->update_fraction = ok ? 1.0 : 0.0;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATING]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATE_FRACTION]);
+  if (ok)
+    recoup_worklist_model_reload (self);
+}
+
+static void
+start_update (RecoupWorklistModel *self)
+{
+  UpdateJob *job;
+
+  if (self->updating || self->update_failed || self->path == NULL)
+    return;
+  job = g_new0 (UpdateJob, 1);
+  job->path = g_strdup (self->path);
+  g_set_weak_pointer (&job->model, self);
+  g_clear_object (&self->update_cancellable);
+  self->update_cancellable = g_cancellable_new ();
+  self->updating = TRUE;
+  self->update_fraction = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATING]);
+
+  /* No source object: closing the window cancels the rebuild (dispose)
+   * instead of waiting for it. */
+  self->update_task = g_task_new (NULL, self->update_cancellable, update_done_cb, NULL);
+  g_task_set_source_tag (self->update_task, start_update);
+  g_task_set_task_data (self->update_task, job, (GDestroyNotify) update_job_free);
+  g_task_run_in_thread (self->update_task, update_thread);
+  self->update_poll_id = g_timeout_add (250, update_poll_cb, self);
 }
 
 static void
@@ -455,16 +721,12 @@ prepare_thread (GTask        *task,
   g_mutex_lock (&self->lock);
   gint64 t0 = g_get_monotonic_time ();
 
-  /* Days past due move every day: derived data from another day is rebuilt
-   * (once a day; long on a big book, so here in the worker). */
-  if (!recoup_score_ensure_current (self->book, NULL, NULL, &error))
-    {
-      g_mutex_unlock (&self->lock);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_debug ("derived data current after %.0f ms", (g_get_monotonic_time () - t0) / 1000.0);
-  job->count = recoup_browse_prepare (self->book, job->search, job->open_only, cancellable, &error);
+  /* Days past due move every day, so the derived ranks of another day are
+   * rebuilt; that takes half a minute on a million accounts, so the list
+   * shows the ranks it has and the rebuild runs beside it (update_thread). */
+  job->stale = !recoup_score_is_current (self->book);
+  job->count = recoup_browse_prepare_quick (self->book, job->search, job->open_only, &job->exact,
+                                            cancellable, &error);
   g_mutex_unlock (&self->lock);
   g_debug ("worklist of %" G_GINT64_FORMAT " rows ready after %.0f ms", job->count,
            (g_get_monotonic_time () - t0) / 1000.0);
@@ -500,6 +762,10 @@ prepare_cb (GObject      *object,
   self->loading = FALSE;
   g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, self->n_items);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+  self->count_pending = !job->exact;
+  self->counting = !job->exact;
+  if (job->stale)
+    start_update (self);
 }
 
 void
@@ -550,6 +816,59 @@ recoup_worklist_model_set_open_only (RecoupWorklistModel *self,
     return;
   self->open_only = !!open_only;
   recoup_worklist_model_reload (self);
+}
+
+/* Stops bringing the ranks up to date (the rebuild is rolled back; the list
+ * keeps the previous ranks until recoup_worklist_model_update_ranks()). */
+void
+recoup_worklist_model_stop_update (RecoupWorklistModel *self)
+{
+  g_return_if_fail (RECOUP_IS_WORKLIST_MODEL (self));
+
+  if (!self->updating)
+    return;
+  self->update_failed = TRUE;
+  g_cancellable_cancel (self->update_cancellable);
+  stop_update (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATING]);
+}
+
+/* Reloads, and re-ranks in the background if the ranks are not current (a
+ * new day, or new scoring weights), even after a stop. */
+void
+recoup_worklist_model_update_ranks (RecoupWorklistModel *self)
+{
+  g_return_if_fail (RECOUP_IS_WORKLIST_MODEL (self));
+
+  self->update_failed = FALSE;
+  recoup_worklist_model_reload (self);
+}
+
+/* Whether the number of items is still an upper bound being counted. */
+gboolean
+recoup_worklist_model_is_counting (RecoupWorklistModel *self)
+{
+  return self->counting;
+}
+
+gboolean
+recoup_worklist_model_is_updating (RecoupWorklistModel *self)
+{
+  return self->updating;
+}
+
+/* Whether the item at @position is filled, without asking for its page. */
+gboolean
+recoup_worklist_model_is_position_loaded (RecoupWorklistModel *self,
+                                          guint                position)
+{
+  GPtrArray *items;
+
+  if (position >= self->n_items)
+    return FALSE;
+  items = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (position / RECOUP_WORKLIST_PAGE_SIZE));
+  return items != NULL && position % RECOUP_WORKLIST_PAGE_SIZE < items->len &&
+         recoup_account_item_get_loaded (g_ptr_array_index (items, position % RECOUP_WORKLIST_PAGE_SIZE));
 }
 
 gboolean

@@ -35,6 +35,13 @@ void                 recoup_worklist_model_set_open_only (RecoupWorklistModel *s
                                                         gboolean             open_only);
 void                 recoup_worklist_model_reload      (RecoupWorklistModel *self);
 gboolean             recoup_worklist_model_is_loading  (RecoupWorklistModel *self);
+/* Whether the ranks of another day are shown while today's are computed. */
+gboolean             recoup_worklist_model_is_updating (RecoupWorklistModel *self);
+gboolean             recoup_worklist_model_is_counting (RecoupWorklistModel *self);
+void                 recoup_worklist_model_stop_update (RecoupWorklistModel *self);
+void                 recoup_worklist_model_update_ranks (RecoupWorklistModel *self);
+gboolean             recoup_worklist_model_is_position_loaded (RecoupWorklistModel *self,
+                                                        guint                position);
 guint                recoup_worklist_model_get_pages_loaded (RecoupWorklistModel *self);
 
 G_END_DECLS

@@ -39,9 +39,12 @@ struct _RecoupBook
   }           recent[64];   /* by the caller's pointer: most SQL is a literal */
   GHashTable *columns;      /* table -> char** of its columns */
   GHashTable *insert_sql;   /* table -> the change-log statement for an insert (borrowed from stmts) */
+  GHashTable *row_sql;      /* table -> SELECT json_object(every column) of a row */
   GHashTable *touched;      /* account ids written in the open transaction */
   RecoupHlc   hlc;
   gint64      hlc_saved;
+  gint64      data_version; /* PRAGMA data_version when the clock was last read */
+  gint64      hlc_epoch;    /* the "hlc.epoch" setting then: a re-stamp raises it */
   guint       depth;
   gboolean    read_only;
   gboolean    bulk;         /* nested begin/commit without savepoints */
@@ -71,6 +74,7 @@ recoup_book_finalize (GObject *object)
   g_clear_pointer (&self->stmts, g_hash_table_unref);
   g_clear_pointer (&self->columns, g_hash_table_unref);
   g_clear_pointer (&self->insert_sql, g_hash_table_unref);
+  g_clear_pointer (&self->row_sql, g_hash_table_unref);
   g_clear_pointer (&self->touched, g_hash_table_unref);
   if (self->db != NULL)
     {
@@ -97,6 +101,7 @@ recoup_book_init (RecoupBook *self)
   self->columns = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) g_strfreev);
   self->insert_sql = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->row_sql = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->touched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -337,6 +342,12 @@ ensure_identity (RecoupBook  *self,
     sqlite3_reset (stmt);
   recoup_hlc_init (&self->hlc, max_seen);
   self->hlc_saved = max_seen;
+  self->data_version = query_int (self->db, "PRAGMA data_version");
+  {
+    g_autofree char *epoch = recoup_book_get_setting (self, "hlc.epoch");
+
+    self->hlc_epoch = epoch != NULL ? g_ascii_strtoll (epoch, NULL, 10) : 0;
+  }
   return TRUE;
 
 fail:
@@ -567,8 +578,69 @@ recoup_book_begin (RecoupBook  *self,
   sql = self->depth == 0 ? g_strdup ("BEGIN IMMEDIATE") : g_strdup_printf ("SAVEPOINT s%u", self->depth);
   if (!run_cached (self, sql, error))
     return FALSE;
+  if (self->depth == 0)
+    {
+      /* Another connection committed since: it may have re-stamped this
+       * device's changes and lowered the saved clock (sync after a clock that
+       * ran ahead), so take the saved clock again before stamping. */
+      sqlite3_stmt *dv = recoup_book_prepare (self, "PRAGMA data_version", NULL);
+
+      if (dv != NULL && sqlite3_step (dv) == SQLITE_ROW)
+        {
+          gint64 version = sqlite3_column_int64 (dv, 0);
+
+          sqlite3_reset (dv);
+          if (version != self->data_version)
+            {
+              self->data_version = version;
+              recoup_book_reload_clock (self);
+            }
+        }
+      else if (dv != NULL)
+        sqlite3_reset (dv);
+    }
   self->depth++;
   return TRUE;
+}
+
+/**
+ * recoup_book_reload_clock:
+ *
+ * Reads the clock saved in the book (by this or another connection). A clock
+ * never goes backwards, so this connection's clock is only raised to it,
+ * except after a re-stamp (recoup_merge_restamp_unsent() raised the
+ * "hlc.epoch" setting): then it takes the lowered saved clock, and stops
+ * stamping from the clock that ran ahead. recoup_book_begin() does this by
+ * itself whenever another connection committed since this one last looked;
+ * call it outside a transaction.
+ */
+void
+recoup_book_reload_clock (RecoupBook *self)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *epoch_text = NULL;
+  gint64 saved, epoch;
+
+  g_return_if_fail (RECOUP_IS_BOOK (self));
+
+  /* Inside a transaction the clock may hold stamps not yet saved. */
+  if (self->depth > 0 && self->hlc.last != self->hlc_saved)
+    return;
+  text = recoup_book_get_setting (self, "hlc");
+  epoch_text = recoup_book_get_setting (self, "hlc.epoch");
+  saved = text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
+  epoch = epoch_text != NULL ? g_ascii_strtoll (epoch_text, NULL, 10) : 0;
+  if (epoch != self->hlc_epoch && saved > 0)
+    {
+      self->hlc_epoch = epoch;
+      recoup_hlc_init (&self->hlc, saved);
+      self->hlc_saved = saved;
+    }
+  else if (saved > self->hlc.last)
+    {
+      self->hlc.last = saved;
+      self->hlc_saved = saved;
+    }
 }
 
 /**
@@ -778,14 +850,22 @@ recoup_book_row_fields (RecoupBook  *self,
                         GError     **error)
 {
   const char * const *cols;
-  g_autofree char *sub = NULL, *sql = NULL;
+  const char *sql;
   sqlite3_stmt *stmt;
   char *json = NULL;
 
-  if (!(cols = table_columns (self, table, error)))
-    return NULL;
-  sub = row_json_sql (table, cols, 1);
-  sql = g_strconcat ("SELECT ", sub, NULL);
+  /* Sync reads every local insert through here: the SQL is built once per
+   * table (and its stable pointer finds the statement without hashing). */
+  if ((sql = g_hash_table_lookup (self->row_sql, table)) == NULL)
+    {
+      g_autofree char *sub = NULL;
+
+      if (!(cols = table_columns (self, table, error)))
+        return NULL;
+      sub = row_json_sql (table, cols, 1);
+      sql = g_strconcat ("SELECT ", sub, NULL);
+      g_hash_table_insert (self->row_sql, g_strdup (table), (char *) sql);
+    }
   if (!(stmt = recoup_book_prepare (self, sql, error)))
     return NULL;
   sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);

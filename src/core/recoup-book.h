@@ -62,6 +62,7 @@ gboolean     recoup_book_set_user         (RecoupBook           *self,
                                            const char           *user_id,
                                            GError              **error);
 int          recoup_book_get_schema_version (RecoupBook         *self);
+void         recoup_book_reload_clock     (RecoupBook           *self);
 
 char        *recoup_book_get_setting      (RecoupBook           *self,
                                            const char           *key);

@@ -37,6 +37,17 @@ gint64      recoup_browse_prepare   (RecoupBook    *book,
                                      gboolean       open_only,
                                      GCancellable  *cancellable,
                                      GError       **error);
+/* recoup_browse_prepare() that, without a search, does not count: it returns
+ * an upper bound (the accounts in the book, read in O(log n)) and sets
+ * @out_exact to FALSE; recoup_browse_count() then gives the number. */
+gint64      recoup_browse_prepare_quick (RecoupBook    *book,
+                                     const char    *search,
+                                     gboolean       open_only,
+                                     gboolean      *out_exact,
+                                     GCancellable  *cancellable,
+                                     GError       **error);
+gint64      recoup_browse_count     (RecoupBook    *book,
+                                     GError       **error);
 GPtrArray  *recoup_browse_page      (RecoupBook    *book,
                                      guint          offset,
                                      guint          limit,

@@ -3,11 +3,12 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "recoup-book-private.h"
 #include "recoup-id.h"
-#include "recoup-merge.h"
+#include "recoup-merge-private.h"
 
 /*
  * The merge: how a change made on another replica is applied to this book.
@@ -24,16 +25,31 @@
  *
  * A merged change is stored in `changes` with its original id, hlc, device and
  * user, never re-recorded as a local change.
+ *
+ * Changes arrive as MChange (recoup-merge-private.h): read from the wire text
+ * by recoup-merge-wire.c, or from a JsonObject by the public JsonObject API.
+ * Every SQL text the merge runs per change is built once per table and kept
+ * in its TableInfo, so the book's statement cache finds it by pointer.
  */
 
 typedef struct
 {
-  GPtrArray *names;   /* column names */
-  GArray    *types;   /* char: 'I' integer, 'T' text, '?' anything */
-  GArray    *notnull; /* gboolean */
-  gboolean   has_deleted;
-  gboolean   has_account_id;
-  gboolean   has_offer_id;
+  GPtrArray  *names;      /* column names */
+  GArray     *types;      /* char: 'I' integer, 'T' text, '?' anything */
+  GArray     *notnull;    /* gboolean */
+  GHashTable *index;      /* name -> column index + 1 */
+  gboolean    has_deleted;
+  gboolean    has_account_id;
+  gboolean    has_offer_id;
+  gboolean    append_only;
+  char       *entity;
+  char       *exists_sql;
+  char       *touch_sql;  /* NULL: nothing to touch */
+  GPtrArray  *update_sql; /* per column, built on first use */
+  GPtrArray  *value_sql;  /* per column: its value as JSON, built on first use */
+  /* The last insert's columns (in the order they came) and its SQL. */
+  GPtrArray  *insert_cols;
+  char       *insert_sql;
 } TableInfo;
 
 static const char * const append_only_entities[] = {
@@ -53,6 +69,14 @@ table_info_free (gpointer data)
   g_ptr_array_unref (info->names);
   g_array_unref (info->types);
   g_array_unref (info->notnull);
+  g_hash_table_unref (info->index);
+  g_ptr_array_unref (info->update_sql);
+  g_ptr_array_unref (info->value_sql);
+  g_clear_pointer (&info->insert_cols, g_ptr_array_unref);
+  g_free (info->insert_sql);
+  g_free (info->entity);
+  g_free (info->exists_sql);
+  g_free (info->touch_sql);
   g_free (info);
 }
 
@@ -118,6 +142,8 @@ lookup_table (RecoupBook *book,
   TableInfo *info;
   gboolean has_id = FALSE;
 
+  if (cache != NULL && (info = g_hash_table_lookup (cache, entity)) != NULL)
+    return info;
   if (!is_identifier (entity) || g_strv_contains (local_tables, entity) ||
       g_str_has_prefix (entity, "sqlite_"))
     return NULL;
@@ -128,8 +154,6 @@ lookup_table (RecoupBook *book,
       g_object_set_data_full (G_OBJECT (book), "recoup-merge-tables", cache,
                               (GDestroyNotify) g_hash_table_unref);
     }
-  if ((info = g_hash_table_lookup (cache, entity)) != NULL)
-    return info;
 
   sql = g_strdup_printf ("PRAGMA table_info (%s)", entity);
   if (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL) != SQLITE_OK)
@@ -138,6 +162,9 @@ lookup_table (RecoupBook *book,
   info->names = g_ptr_array_new_with_free_func (g_free);
   info->types = g_array_new (FALSE, FALSE, sizeof (char));
   info->notnull = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  info->index = g_hash_table_new (g_str_hash, g_str_equal);
+  info->update_sql = g_ptr_array_new_with_free_func (g_free);
+  info->value_sql = g_ptr_array_new_with_free_func (g_free);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       const char *name = RECOUP_BOOK_STMT_TEXT (stmt, 1);
@@ -152,6 +179,8 @@ lookup_table (RecoupBook *book,
       g_ptr_array_add (info->names, g_strdup (name));
       g_array_append_val (info->types, t);
       g_array_append_val (info->notnull, notnull);
+      g_ptr_array_add (info->update_sql, NULL);
+      g_ptr_array_add (info->value_sql, NULL);
       has_id |= g_str_equal (name, "id");
       info->has_deleted |= g_str_equal (name, "deleted");
       info->has_account_id |= g_str_equal (name, "account_id");
@@ -163,6 +192,16 @@ lookup_table (RecoupBook *book,
       table_info_free (info);
       return NULL;
     }
+  for (guint i = 0; i < info->names->len; i++)
+    g_hash_table_insert (info->index, info->names->pdata[i], GUINT_TO_POINTER (i + 1));
+  info->entity = g_strdup (entity);
+  info->append_only = recoup_merge_entity_is_append_only (entity);
+  info->exists_sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ?", entity);
+  if (info->has_account_id)
+    info->touch_sql = g_strdup_printf ("SELECT account_id FROM %s WHERE id = ?", entity);
+  else if (info->has_offer_id)
+    info->touch_sql = g_strdup_printf ("SELECT o.account_id FROM %s x JOIN offers o ON o.id = x.offer_id"
+                                       " WHERE x.id = ?", entity);
   g_hash_table_insert (cache, g_strdup (entity), info);
   return info;
 }
@@ -171,71 +210,76 @@ static int
 column_index (TableInfo  *info,
               const char *name)
 {
-  for (guint i = 0; i < info->names->len; i++)
-    if (g_str_equal (g_ptr_array_index (info->names, i), name))
-      return (int) i;
-  return -1;
+  return GPOINTER_TO_INT (g_hash_table_lookup (info->index, name)) - 1;
 }
 
 /* Checks a value against the column's type. */
 static gboolean
-value_fits (TableInfo *info,
-            int        col,
-            JsonNode  *node)
+value_fits (TableInfo    *info,
+            int           col,
+            const MValue *v)
 {
   char type = g_array_index (info->types, char, col);
-  GType vt;
 
-  if (JSON_NODE_HOLDS_NULL (node))
+  if (v->kind == MV_NULL)
     return !g_array_index (info->notnull, gboolean, col);
-  if (!JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  vt = json_node_get_value_type (node);
   switch (type)
     {
     case 'I':
-      return vt == G_TYPE_INT64 || vt == G_TYPE_BOOLEAN;
+      return v->kind == MV_INT || v->kind == MV_BOOL;
     case 'T':
-      return vt == G_TYPE_STRING;
+      return v->kind == MV_STRING;
     default:
-      return vt == G_TYPE_INT64 || vt == G_TYPE_STRING || vt == G_TYPE_BOOLEAN;
+      return v->kind == MV_INT || v->kind == MV_STRING || v->kind == MV_BOOL;
     }
 }
 
 static void
-bind_node (sqlite3_stmt *stmt,
-           int           index,
-           JsonNode     *node)
+bind_value (sqlite3_stmt *stmt,
+            int           index,
+            const MValue *v)
 {
-  GType vt;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+  switch (v->kind)
     {
+    case MV_INT:
+      sqlite3_bind_int64 (stmt, index, v->i);
+      break;
+    case MV_BOOL:
+      sqlite3_bind_int (stmt, index, v->i ? 1 : 0);
+      break;
+    case MV_STRING:
+      /* The batch outlives the step; the statement is reset after it. */
+      sqlite3_bind_text (stmt, index, v->s, -1, SQLITE_STATIC);
+      break;
+    default:
       sqlite3_bind_null (stmt, index);
-      return;
+      break;
     }
-  vt = json_node_get_value_type (node);
-  if (vt == G_TYPE_INT64)
-    sqlite3_bind_int64 (stmt, index, json_node_get_int (node));
-  else if (vt == G_TYPE_BOOLEAN)
-    sqlite3_bind_int (stmt, index, json_node_get_boolean (node) ? 1 : 0);
-  else
-    sqlite3_bind_text (stmt, index, json_node_get_string (node), -1, SQLITE_TRANSIENT);
+}
+
+static char *
+value_to_json (const MValue *v)
+{
+  GString *out = g_string_new (NULL);
+
+  recoup_json_append_value (out, v);
+  return g_string_free (out, FALSE);
 }
 
 /* The value of one column of a row, as JSON text (for the conflict log). */
 static char *
 column_as_json (RecoupBook *book,
-                const char *entity,
-                const char *field,
+                TableInfo  *info,
+                int         col,
                 const char *entity_id)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT json_quote(%s) FROM %s WHERE id = ?",
-                                          field, entity);
-  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, NULL);
+  sqlite3_stmt *stmt;
   char *value = NULL;
 
-  if (stmt == NULL)
+  if (info->value_sql->pdata[col] == NULL)
+    info->value_sql->pdata[col] = g_strdup_printf ("SELECT json_quote(%s) FROM %s WHERE id = ?",
+                                                   (const char *) info->names->pdata[col], info->entity);
+  if (!(stmt = recoup_book_prepare (book, info->value_sql->pdata[col], NULL)))
     return NULL;
   sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -246,13 +290,12 @@ column_as_json (RecoupBook *book,
 
 static gboolean
 row_exists (RecoupBook  *book,
-            const char  *entity,
+            TableInfo   *info,
             const char  *entity_id,
             gboolean    *out_exists,
             GError     **error)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s WHERE id = ?", entity);
-  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, error);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, info->exists_sql, error);
   int rc;
 
   if (stmt == NULL)
@@ -431,72 +474,106 @@ step_write (RecoupBook         *book,
   return FALSE;
 }
 
+/* The INSERT for these columns in this order: the last one is kept, so a
+ * batch of rows with the same columns builds it once. */
+static const char *
+insert_sql (TableInfo     *info,
+            const MChange *c)
+{
+  GString *sql, *values;
+  guint n = 0;
+
+  if (info->insert_cols != NULL && info->insert_cols->len == c->n_fields)
+    {
+      guint i;
+
+      for (i = 0; i < c->n_fields; i++)
+        if (strcmp (info->insert_cols->pdata[i], c->fields[i].name) != 0)
+          break;
+      if (i == c->n_fields)
+        return info->insert_sql;
+    }
+  g_clear_pointer (&info->insert_cols, g_ptr_array_unref);
+  g_clear_pointer (&info->insert_sql, g_free);
+  info->insert_cols = g_ptr_array_new_with_free_func (g_free);
+  sql = g_string_new (NULL);
+  values = g_string_new (NULL);
+  g_string_append_printf (sql, "INSERT INTO %s (id", info->entity);
+  g_string_append (values, "?1");
+  n = 1;
+  for (guint i = 0; i < c->n_fields; i++)
+    {
+      g_ptr_array_add (info->insert_cols, g_strdup (c->fields[i].name));
+      if (strcmp (c->fields[i].name, "id") == 0)
+        continue;
+      g_string_append_printf (sql, ", %s", c->fields[i].name);
+      g_string_append_printf (values, ", ?%u", ++n);
+    }
+  g_string_append_printf (sql, ") VALUES (%s)", values->str);
+  g_string_free (values, TRUE);
+  info->insert_sql = g_string_free (sql, FALSE);
+  return info->insert_sql;
+}
+
 static gboolean
 insert_row (RecoupBook         *book,
-            const char         *entity,
+            TableInfo          *info,
             const char         *entity_id,
-            JsonObject         *fields,
+            const MChange      *c,
             RecoupMergeResult  *result,
             GError            **error)
 {
-  g_autoptr(GString) sql = g_string_new (NULL);
-  g_autoptr(GString) values = g_string_new (NULL);
-  g_autoptr(GList) members = json_object_get_members (fields);
   sqlite3_stmt *stmt = NULL;
   int n = 1;
 
-  members = g_list_sort (members, (GCompareFunc) strcmp);
-  g_string_append_printf (sql, "INSERT INTO %s (id", entity);
-  g_string_append (values, "?1");
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      if (g_str_equal (l->data, "id"))
-        continue;
-      g_string_append_printf (sql, ", %s", (const char *) l->data);
-      g_string_append_printf (values, ", ?%d", ++n);
-    }
-  g_string_append_printf (sql, ") VALUES (%s)", values->str);
-
-  /* The text is the same for every insert with the same columns (they are
-   * sorted), so the book's statement cache serves a sync of many rows. */
-  if (!(stmt = recoup_book_prepare (book, sql->str, error)))
+  /* Field names were checked against the table's columns (validate()). */
+  if (!(stmt = recoup_book_prepare (book, insert_sql (info, c), error)))
     return FALSE;
   sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
-  n = 1;
-  for (GList *l = members; l != NULL; l = l->next)
+  for (guint i = 0; i < c->n_fields; i++)
     {
-      if (g_str_equal (l->data, "id"))
+      if (strcmp (c->fields[i].name, "id") == 0)
         continue;
-      bind_node (stmt, ++n, json_object_get_member (fields, l->data));
+      bind_value (stmt, ++n, &c->fields[i].v);
     }
   return step_write (book, stmt, result, "inserting the row", error);
 }
 
-/* Last writer wins per field. Writes the fields this change wins. */
+static int
+compare_fields (gconstpointer a,
+                gconstpointer b)
+{
+  return strcmp (((const MField *) a)->name, ((const MField *) b)->name);
+}
+
+/* Last writer wins per field. Writes the fields this change wins, in the
+ * order of their names. */
 static gboolean
 merge_fields (RecoupBook         *book,
-              const char         *entity,
+              TableInfo          *info,
               const char         *entity_id,
-              JsonObject         *fields,
+              const MField       *in_fields,
+              guint               n_fields,
               gint64              hlc,
               const char         *device,
               const char         *change_id,
               RecoupMergeResult  *result,
               GError            **error)
 {
-  g_autoptr(GList) members = json_object_get_members (fields);
+  const char *entity = info->entity;
+  g_autofree MField *fields = g_memdup2 (in_fields, sizeof (MField) * n_fields);
 
-  members = g_list_sort (members, (GCompareFunc) strcmp);
-  for (GList *l = members; l != NULL; l = l->next)
+  qsort (fields, n_fields, sizeof (MField), compare_fields);
+  for (guint i = 0; i < n_fields; i++)
     {
-      const char *field = l->data;
-      JsonNode *node = json_object_get_member (fields, field);
+      const char *field = fields[i].name;
+      const MValue *value = &fields[i].v;
+      int col = column_index (info, field);
       g_autofree char *cur_device = NULL;
-      g_autofree char *sql = NULL;
       gint64 cur_hlc = 0;
       sqlite3_stmt *stmt;
 
-      if (g_str_equal (field, "id"))
+      if (g_str_equal (field, "id") || col < 0)
         continue;
       if (!field_clock (book, entity, entity_id, field, &cur_hlc, &cur_device, error))
         return FALSE;
@@ -504,8 +581,8 @@ merge_fields (RecoupBook         *book,
       if (recoup_hlc_compare (hlc, device, cur_hlc, cur_device) <= 0)
         {
           /* This change loses: keep its value where the user can see it. */
-          g_autofree char *incoming = json_to_string (node, FALSE);
-          g_autofree char *current = column_as_json (book, entity, field, entity_id);
+          g_autofree char *incoming = value_to_json (value);
+          g_autofree char *current = column_as_json (book, info, col, entity_id);
 
           if (g_strcmp0 (incoming, current) != 0 &&
               !log_conflict (book, entity, entity_id, field, incoming, hlc, device,
@@ -517,8 +594,8 @@ merge_fields (RecoupBook         *book,
       if (clock_is_own_unsent (book, entity, entity_id, cur_hlc, cur_device))
         {
           /* A concurrent remote write replaces our unsent one: keep ours in the log. */
-          g_autofree char *incoming = json_to_string (node, FALSE);
-          g_autofree char *current = column_as_json (book, entity, field, entity_id);
+          g_autofree char *incoming = value_to_json (value);
+          g_autofree char *current = column_as_json (book, info, col, entity_id);
 
           if (g_strcmp0 (incoming, current) != 0 &&
               !log_conflict (book, entity, entity_id, field, current, cur_hlc, cur_device,
@@ -526,10 +603,11 @@ merge_fields (RecoupBook         *book,
             return FALSE;
         }
 
-      sql = g_strdup_printf ("UPDATE %s SET %s = ? WHERE id = ?", entity, field);
-      if (!(stmt = recoup_book_prepare (book, sql, error)))
+      if (info->update_sql->pdata[col] == NULL)
+        info->update_sql->pdata[col] = g_strdup_printf ("UPDATE %s SET %s = ? WHERE id = ?", entity, field);
+      if (!(stmt = recoup_book_prepare (book, info->update_sql->pdata[col], error)))
         return FALSE;
-      bind_node (stmt, 1, node);
+      bind_value (stmt, 1, value);
       sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
       if (!step_write (book, stmt, result, field, error))
         return FALSE;
@@ -542,27 +620,34 @@ merge_fields (RecoupBook         *book,
 }
 
 static void
-touch_for (RecoupBook *book,
-           TableInfo  *info,
-           const char *entity,
-           const char *entity_id)
+touch_for (RecoupBook    *book,
+           TableInfo     *info,
+           const MChange *c,
+           const char    *entity_id,
+           gboolean       inserted)
 {
-  g_autofree char *sql = NULL;
   sqlite3_stmt *stmt;
 
-  if (g_str_equal (entity, "accounts"))
+  if (g_str_equal (info->entity, "accounts"))
     {
       recoup_book_touch_account (book, entity_id);
       return;
     }
-  if (info->has_account_id)
-    sql = g_strdup_printf ("SELECT account_id FROM %s WHERE id = ?", entity);
-  else if (info->has_offer_id)
-    sql = g_strdup_printf ("SELECT o.account_id FROM %s x JOIN offers o ON o.id = x.offer_id"
-                           " WHERE x.id = ?", entity);
-  else
+  if (info->touch_sql == NULL)
     return;
-  if (!(stmt = recoup_book_prepare (book, sql, NULL)))
+  /* A row this change just inserted holds the account it names: no need to
+   * read it back. */
+  if (inserted && info->has_account_id)
+    {
+      for (guint i = 0; i < c->n_fields; i++)
+        if (g_str_equal (c->fields[i].name, "account_id"))
+          {
+            if (c->fields[i].v.kind == MV_STRING)
+              recoup_book_touch_account (book, c->fields[i].v.s);
+            return;
+          }
+    }
+  if (!(stmt = recoup_book_prepare (book, info->touch_sql, NULL)))
     return;
   sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
@@ -572,116 +657,77 @@ touch_for (RecoupBook *book,
 
 static gboolean
 store_change (RecoupBook         *book,
-              const char         *id,
-              gint64              hlc,
-              const char         *device,
-              const char         *user,
-              const char         *entity,
-              const char         *entity_id,
-              const char         *op,
-              JsonNode           *fields,
-              gint64              schema_version,
+              const MChange      *c,
               gint64              server_seq,
               RecoupMergeResult  *result,
               GError            **error)
 {
   g_autofree char *fields_text = NULL;
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields,"
-    " schema_version, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  /* On the server a change's sequence is its seq: the rowid SQLite picks for
+   * an INTEGER PRIMARY KEY is max(seq) + 1, so it is stored with it. */
+  sqlite3_stmt *stmt = recoup_book_prepare (book, server_seq == RECOUP_MERGE_SEQ_SELF
+    ? "INSERT INTO changes (seq, id, hlc, device_id, user_id, entity, entity_id, op, fields,"
+      " schema_version, server_seq) VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM changes),"
+      " ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT coalesce(max(seq), 0) + 1 FROM changes))"
+    : "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields,"
+      " schema_version, server_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", error);
   gint64 seq;
 
   if (stmt == NULL)
     return FALSE;
-  if (fields != NULL && JSON_NODE_HOLDS_OBJECT (fields))
-    fields_text = json_to_string (fields, FALSE);
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, hlc);
-  sqlite3_bind_text (stmt, 3, device, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, user, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, entity, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 6, entity_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7, op, -1, SQLITE_STATIC);
+  if (c->fields_kind == MV_OBJECT)
+    fields_text = recoup_merge_fields_to_json (c);
+  sqlite3_bind_text (stmt, 1, c->id.s, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, c->hlc.i);
+  sqlite3_bind_text (stmt, 3, c->device_id.s, -1, SQLITE_STATIC);
+  if (c->user_id.kind == MV_STRING)
+    sqlite3_bind_text (stmt, 4, c->user_id.s, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, c->entity.s, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, c->entity_id.s, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, c->op.s, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 8, fields_text, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 9, schema_version);
+  sqlite3_bind_int64 (stmt, 9, c->schema_version.i);
   if (server_seq > 0)
     sqlite3_bind_int64 (stmt, 10, server_seq);
-  else
-    sqlite3_bind_null (stmt, 10);
   if (!recoup_book_step_done (book, stmt, error))
     return FALSE;
   seq = sqlite3_last_insert_rowid (recoup_book_get_db (book));
   if (server_seq == RECOUP_MERGE_SEQ_SELF)
-    {
-      stmt = recoup_book_prepare (book, "UPDATE changes SET server_seq = seq WHERE seq = ?", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, seq);
-      if (!recoup_book_step_done (book, stmt, error))
-        return FALSE;
-      server_seq = seq;
-    }
+    server_seq = seq;
   result->seq = seq;
   result->server_seq = server_seq > 0 ? server_seq : 0;
-  return TRUE;
-}
-
-static const char *
-get_string (JsonObject *obj,
-            const char *name)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
-static gboolean
-get_int (JsonObject *obj,
-         const char *name,
-         gint64     *out)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_INT64)
-    return FALSE;
-  *out = json_node_get_int (node);
   return TRUE;
 }
 
 /* Validates the change without touching the book's rows. */
 static gboolean
 validate (RecoupBook         *book,
-          JsonObject         *change,
+          const MChange      *c,
           TableInfo         **out_info,
           RecoupMergeResult  *result)
 {
-  const char *id = get_string (change, "id");
-  const char *device = get_string (change, "device_id");
-  const char *entity = get_string (change, "entity");
-  const char *entity_id = get_string (change, "entity_id");
-  const char *op = get_string (change, "op");
-  JsonNode *fields = json_object_get_member (change, "fields");
-  JsonNode *user = json_object_get_member (change, "user_id");
-  gint64 hlc = 0, schema = 0;
+  const char *id = c->id.kind == MV_STRING ? c->id.s : NULL;
+  const char *device = c->device_id.kind == MV_STRING ? c->device_id.s : NULL;
+  const char *entity = c->entity.kind == MV_STRING ? c->entity.s : NULL;
+  const char *entity_id = c->entity_id.kind == MV_STRING ? c->entity_id.s : NULL;
+  const char *op = c->op.kind == MV_STRING ? c->op.s : NULL;
+  gint64 schema;
   TableInfo *info;
 
   if (id == NULL || !recoup_uuid_is_valid (id))
     return reject (result, RECOUP_MERGE_REASON_INVALID, "the change has no valid “id” (a UUID)");
-  if (!get_int (change, "hlc", &hlc) || hlc <= 0)
+  if (c->hlc.kind != MV_INT || c->hlc.i <= 0)
     return reject (result, RECOUP_MERGE_REASON_INVALID,
                    "change %s: “hlc” must be a positive integer", id);
   if (device == NULL || *device == '\0')
     return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: “device_id” is missing", id);
-  if (user != NULL && !JSON_NODE_HOLDS_NULL (user) && get_string (change, "user_id") == NULL)
+  if (c->user_id.kind != MV_ABSENT && c->user_id.kind != MV_NULL && c->user_id.kind != MV_STRING)
     return reject (result, RECOUP_MERGE_REASON_WRONG_TYPE,
                    "change %s: “user_id” must be a string or null", id);
-  if (!get_int (change, "schema_version", &schema) || schema < 1)
+  if (c->schema_version.kind != MV_INT || c->schema_version.i < 1)
     return reject (result, RECOUP_MERGE_REASON_INVALID,
                    "change %s: “schema_version” must be a positive integer", id);
+  schema = c->schema_version.i;
   if (schema > RECOUP_SCHEMA_VERSION)
     return reject (result, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW,
                    "change %s was made by a newer Recoup (schema %" G_GINT64_FORMAT
@@ -709,34 +755,30 @@ validate (RecoupBook         *book,
     }
   else
     {
-      JsonObject *obj;
-      g_autoptr(GList) members = NULL;
-
-      if (fields == NULL || !JSON_NODE_HOLDS_OBJECT (fields))
+      if (c->fields_kind != MV_OBJECT)
         return reject (result, RECOUP_MERGE_REASON_INVALID,
                        "change %s: “fields” must be an object", id);
-      obj = json_node_get_object (fields);
-      members = json_object_get_members (obj);
-      if (members == NULL)
+      if (c->n_fields == 0)
         return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: “fields” is empty", id);
-      for (GList *l = members; l != NULL; l = l->next)
+      for (guint i = 0; i < c->n_fields; i++)
         {
-          int col = column_index (info, l->data);
+          const char *name = c->fields[i].name;
+          int col = column_index (info, name);
 
           if (col < 0)
             return reject (result, RECOUP_MERGE_REASON_UNKNOWN_FIELD,
-                           "change %s: %s has no field “%s”", id, entity, (const char *) l->data);
-          if (!value_fits (info, col, json_object_get_member (obj, l->data)))
+                           "change %s: %s has no field “%s”", id, entity, name);
+          if (!value_fits (info, col, &c->fields[i].v))
             return reject (result, RECOUP_MERGE_REASON_WRONG_TYPE,
-                           "change %s: %s.%s must be %s", id, entity, (const char *) l->data,
+                           "change %s: %s.%s must be %s", id, entity, name,
                            g_array_index (info->types, char, col) == 'I' ? "an integer" :
                            g_array_index (info->types, char, col) == 'T' ? "a string" : "a value");
-          if (g_str_equal (l->data, "id") &&
-              g_strcmp0 (get_string (obj, "id"), entity_id) != 0)
+          if (g_str_equal (name, "id") &&
+              (c->fields[i].v.kind != MV_STRING || !g_str_equal (c->fields[i].v.s, entity_id)))
             return reject (result, RECOUP_MERGE_REASON_INVALID,
                            "change %s: fields.id differs from entity_id", id);
         }
-      if (g_str_equal (op, "set") && recoup_merge_entity_is_append_only (entity))
+      if (g_str_equal (op, "set") && info->append_only)
         return reject (result, RECOUP_MERGE_REASON_UNSUPPORTED_OP,
                        "change %s: %s are append-only; correct them with a new row", id, entity);
     }
@@ -744,46 +786,69 @@ validate (RecoupBook         *book,
   return TRUE;
 }
 
+/* merge_fields() in a savepoint when inside a caller's transaction: it may
+ * write some fields and then be refused by a constraint. */
+static gboolean
+merge_fields_atomic (RecoupBook         *book,
+                     TableInfo          *info,
+                     const char         *entity_id,
+                     const MField       *fields,
+                     guint               n_fields,
+                     const MChange      *c,
+                     RecoupMergeResult  *result,
+                     GError            **error)
+{
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!merge_fields (book, info, entity_id, fields, n_fields, c->hlc.i, c->device_id.s, c->id.s,
+                     result, error))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  if (result->status == RECOUP_MERGE_REJECTED)
+    {
+      recoup_book_rollback (book);
+      return TRUE;
+    }
+  return recoup_book_commit (book, error);
+}
+
+/* Applies a valid change that is not in the log yet. A rejection leaves the
+ * book as it was: the only write that can be refused before the change is
+ * stored is either a single statement (the insert of a new row) or runs in a
+ * savepoint (merge_fields_atomic()). */
 static gboolean
 apply_inner (RecoupBook         *book,
-             JsonObject         *change,
+             const MChange      *c,
              TableInfo          *info,
              gint64              server_seq,
              RecoupMergeResult  *result,
              GError            **error)
 {
-  const char *id = get_string (change, "id");
-  const char *device = get_string (change, "device_id");
-  const char *user = get_string (change, "user_id");
-  const char *entity = get_string (change, "entity");
-  const char *entity_id = get_string (change, "entity_id");
-  const char *op = get_string (change, "op");
-  JsonNode *fields = json_object_get_member (change, "fields");
-  gint64 hlc = 0, schema = 0;
+  const char *id = c->id.s;
+  const char *entity = c->entity.s;
+  const char *entity_id = c->entity_id.s;
+  const char *op = c->op.s;
   gboolean exists = FALSE;
 
-  get_int (change, "hlc", &hlc);
-  get_int (change, "schema_version", &schema);
-
-  if (!row_exists (book, entity, entity_id, &exists, error))
+  if (!row_exists (book, info, entity_id, &exists, error))
     return FALSE;
 
   if (g_str_equal (op, "insert"))
     {
-      JsonObject *obj = json_node_get_object (fields);
-
       if (!exists)
         {
-          if (!insert_row (book, entity, entity_id, obj, result, error))
+          if (!insert_row (book, info, entity_id, c, result, error))
             return FALSE;
           if (result->status == RECOUP_MERGE_REJECTED)
             return TRUE;
         }
-      else if (!recoup_merge_entity_is_append_only (entity))
+      else if (!info->append_only)
         {
           /* The row exists already (made by a concurrent insert of the same id):
            * its fields merge like a set. */
-          if (!merge_fields (book, entity, entity_id, obj, hlc, device, id, result, error))
+          if (!merge_fields_atomic (book, info, entity_id, c->fields, c->n_fields, c, result, error))
             return FALSE;
           if (result->status == RECOUP_MERGE_REJECTED)
             return TRUE;
@@ -791,31 +856,26 @@ apply_inner (RecoupBook         *book,
     }
   else
     {
-      g_autoptr(JsonObject) deleted = NULL;
-      JsonObject *obj;
+      static const MField deleted = { "deleted", { MV_INT, 1, NULL } };
 
       if (!exists)
         return reject (result, RECOUP_MERGE_REASON_MISSING_ROW,
                        "change %s: no %s row %s to change in this book", id, entity, entity_id);
       if (g_str_equal (op, "tombstone"))
         {
-          deleted = json_object_new ();
-          json_object_set_int_member (deleted, "deleted", 1);
-          obj = deleted;
+          if (!merge_fields_atomic (book, info, entity_id, &deleted, 1, c, result, error))
+            return FALSE;
         }
-      else
-        obj = json_node_get_object (fields);
-      if (!merge_fields (book, entity, entity_id, obj, hlc, device, id, result, error))
+      else if (!merge_fields_atomic (book, info, entity_id, c->fields, c->n_fields, c, result, error))
         return FALSE;
       if (result->status == RECOUP_MERGE_REJECTED)
         return TRUE;
     }
 
-  if (!store_change (book, id, hlc, device, user, entity, entity_id, op, fields, schema,
-                     server_seq, result, error))
+  if (!store_change (book, c, server_seq, result, error))
     return FALSE;
-  touch_for (book, info, entity, entity_id);
-  recoup_book_observe_hlc (book, hlc);
+  touch_for (book, info, c, entity_id, g_str_equal (op, "insert") && !exists);
+  recoup_book_observe_hlc (book, c->hlc.i);
   result->status = RECOUP_MERGE_APPLIED;
   return TRUE;
 }
@@ -864,6 +924,141 @@ check_duplicate (RecoupBook         *book,
   return TRUE;
 }
 
+/* Applies one change: its own transaction when none is open; inside the
+ * caller's transaction it needs no savepoint of its own (see apply_inner()). */
+static gboolean
+apply_change (RecoupBook         *book,
+              const MChange      *c,
+              gint64              server_seq,
+              RecoupMergeResult  *result,
+              GError            **error)
+{
+  TableInfo *info = NULL;
+  gboolean duplicate = FALSE;
+  gboolean own = !recoup_book_in_transaction (book);
+
+  recoup_merge_result_clear (result);
+  if (!c->is_object)
+    return reject (result, RECOUP_MERGE_REASON_INVALID, "a change must be a JSON object");
+  if (!validate (book, c, &info, result) || result->status == RECOUP_MERGE_REJECTED)
+    return TRUE;
+
+  if (own && !recoup_book_begin (book, error))
+    return FALSE;
+  if (!check_duplicate (book, c->id.s, server_seq, &duplicate, result, error))
+    goto fail;
+  if (!duplicate)
+    {
+      if (!apply_inner (book, c, info, server_seq, result, error))
+        goto fail;
+      if (result->status == RECOUP_MERGE_REJECTED)
+        {
+          if (own)
+            recoup_book_rollback (book);
+          return TRUE;
+        }
+    }
+  return own ? recoup_book_commit (book, error) : TRUE;
+
+fail:
+  if (own)
+    recoup_book_rollback (book);
+  return FALSE;
+}
+
+static void
+value_from_node (JsonNode *node,
+                 MValue   *v)
+{
+  GType vt;
+
+  memset (v, 0, sizeof *v);
+  if (node == NULL)
+    return;
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_NULL:
+      v->kind = MV_NULL;
+      return;
+    case JSON_NODE_OBJECT:
+      v->kind = MV_OBJECT;
+      return;
+    case JSON_NODE_ARRAY:
+      v->kind = MV_ARRAY;
+      return;
+    case JSON_NODE_VALUE:
+      vt = json_node_get_value_type (node);
+      if (vt == G_TYPE_INT64)
+        {
+          v->kind = MV_INT;
+          v->i = json_node_get_int (node);
+        }
+      else if (vt == G_TYPE_BOOLEAN)
+        {
+          v->kind = MV_BOOL;
+          v->i = json_node_get_boolean (node) ? 1 : 0;
+        }
+      else if (vt == G_TYPE_STRING)
+        {
+          v->kind = MV_STRING;
+          v->s = json_node_get_string (node);
+        }
+      else
+        v->kind = MV_DOUBLE;
+      return;
+    default:
+      return;
+    }
+}
+
+/* The MChange view of a JsonObject; strings stay owned by @obj, fields go to @fields. */
+static void
+change_from_object (JsonObject *obj,
+                    MChange    *c,
+                    GArray     *fields)
+{
+  JsonNode *fnode = json_object_get_member (obj, "fields");
+
+  memset (c, 0, sizeof *c);
+  c->is_object = TRUE;
+  value_from_node (json_object_get_member (obj, "id"), &c->id);
+  value_from_node (json_object_get_member (obj, "hlc"), &c->hlc);
+  value_from_node (json_object_get_member (obj, "device_id"), &c->device_id);
+  value_from_node (json_object_get_member (obj, "user_id"), &c->user_id);
+  value_from_node (json_object_get_member (obj, "entity"), &c->entity);
+  value_from_node (json_object_get_member (obj, "entity_id"), &c->entity_id);
+  value_from_node (json_object_get_member (obj, "op"), &c->op);
+  value_from_node (json_object_get_member (obj, "schema_version"), &c->schema_version);
+  value_from_node (json_object_get_member (obj, "seq"), &c->seq);
+  if (fnode == NULL)
+    c->fields_kind = MV_ABSENT;
+  else if (JSON_NODE_HOLDS_OBJECT (fnode))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *node;
+
+      c->fields_kind = MV_OBJECT;
+      json_object_iter_init (&iter, json_node_get_object (fnode));
+      while (json_object_iter_next (&iter, &name, &node))
+        {
+          MField f = { name, { 0 } };
+
+          value_from_node (node, &f.v);
+          g_array_append_val (fields, f);
+        }
+      c->n_fields = fields->len;
+      c->fields = (MField *) (gpointer) fields->data;
+    }
+  else
+    {
+      MValue v;
+
+      value_from_node (fnode, &v);
+      c->fields_kind = v.kind;
+    }
+}
+
 gboolean
 recoup_merge_apply (RecoupBook         *book,
                     JsonObject         *change,
@@ -871,35 +1066,28 @@ recoup_merge_apply (RecoupBook         *book,
                     RecoupMergeResult  *result,
                     GError            **error)
 {
-  TableInfo *info = NULL;
-  gboolean duplicate = FALSE;
+  g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (MField));
+  MChange c;
 
   g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
   g_return_val_if_fail (change != NULL && result != NULL, FALSE);
 
-  recoup_merge_result_clear (result);
-  if (!validate (book, change, &info, result) || result->status == RECOUP_MERGE_REJECTED)
-    return TRUE;
+  change_from_object (change, &c, fields);
+  return apply_change (book, &c, server_seq, result, error);
+}
 
-  if (!recoup_book_begin (book, error))
-    return FALSE;
-  if (!check_duplicate (book, get_string (change, "id"), server_seq, &duplicate, result, error))
-    goto fail;
-  if (!duplicate)
-    {
-      if (!apply_inner (book, change, info, server_seq, result, error))
-        goto fail;
-      if (result->status == RECOUP_MERGE_REJECTED)
-        {
-          recoup_book_rollback (book);
-          return TRUE;
-        }
-    }
-  return recoup_book_commit (book, error);
+gboolean
+recoup_merge_apply_batch_item (RecoupBook         *book,
+                               RecoupChangeBatch  *batch,
+                               guint               index,
+                               gint64              server_seq,
+                               RecoupMergeResult  *result,
+                               GError            **error)
+{
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+  g_return_val_if_fail (batch != NULL && result != NULL, FALSE);
 
-fail:
-  recoup_book_rollback (book);
-  return FALSE;
+  return apply_change (book, recoup_change_batch_get_change (batch, index), server_seq, result, error);
 }
 
 gint64
@@ -910,34 +1098,42 @@ recoup_merge_get_cursor (RecoupBook *book)
   return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
 }
 
-gboolean
-recoup_merge_apply_page (RecoupBook  *book,
-                         JsonArray   *changes,
-                         gint64       cursor,
-                         guint       *out_applied,
-                         GError     **error)
+/* The page loop of both page functions: @get gives change @i. */
+typedef const MChange *(*GetChange) (gpointer data, guint i, MChange *scratch, GArray *fields);
+
+static gboolean
+apply_page (RecoupBook  *book,
+            guint        n,
+            GetChange    get,
+            gpointer     data,
+            gint64       cursor,
+            guint       *out_applied,
+            GError     **error)
 {
   g_autoptr(GError) stop = NULL;
+  g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (MField));
   gint64 reached = recoup_merge_get_cursor (book);
   guint applied = 0;
   char buf[32];
 
   if (!recoup_book_begin (book, error))
     return FALSE;
-  for (guint i = 0; i < json_array_get_length (changes); i++)
+  for (guint i = 0; i < n; i++)
     {
-      JsonNode *node = json_array_get_element (changes, i);
+      MChange scratch;
+      const MChange *c;
       RecoupMergeResult result = { 0 };
       gint64 seq = 0;
 
-      if (!JSON_NODE_HOLDS_OBJECT (node) || !get_int (json_node_get_object (node), "seq", &seq) ||
-          seq <= 0)
+      g_array_set_size (fields, 0);
+      c = get (data, i, &scratch, fields);
+      if (c == NULL || !c->is_object || c->seq.kind != MV_INT || (seq = c->seq.i) <= 0)
         {
           g_set_error (&stop, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                        "the server sent a change without a sequence number (item %u of the page)", i);
           break;
         }
-      if (!recoup_merge_apply (book, json_node_get_object (node), seq, &result, error))
+      if (!apply_change (book, c, seq, &result, error))
         {
           recoup_merge_result_clear (&result);
           recoup_book_rollback (book);
@@ -972,6 +1168,51 @@ recoup_merge_apply_page (RecoupBook  *book,
       return FALSE;
     }
   return TRUE;
+}
+
+static const MChange *
+get_from_array (gpointer  data,
+                guint     i,
+                MChange  *scratch,
+                GArray   *fields)
+{
+  JsonNode *node = json_array_get_element (data, i);
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  change_from_object (json_node_get_object (node), scratch, fields);
+  return scratch;
+}
+
+static const MChange *
+get_from_batch (gpointer  data,
+                guint     i,
+                MChange  *scratch,
+                GArray   *fields)
+{
+  return recoup_change_batch_get_change (data, i);
+}
+
+gboolean
+recoup_merge_apply_page (RecoupBook  *book,
+                         JsonArray   *changes,
+                         gint64       cursor,
+                         guint       *out_applied,
+                         GError     **error)
+{
+  return apply_page (book, json_array_get_length (changes), get_from_array, changes, cursor,
+                     out_applied, error);
+}
+
+gboolean
+recoup_merge_apply_page_batch (RecoupBook         *book,
+                               RecoupChangeBatch  *batch,
+                               gint64              cursor,
+                               guint              *out_applied,
+                               GError            **error)
+{
+  return apply_page (book, recoup_change_batch_get_length (batch), get_from_batch, batch, cursor,
+                     out_applied, error);
 }
 
 static JsonObject *
@@ -1314,8 +1555,20 @@ recoup_merge_restamp_unsent (RecoupBook  *book,
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last);
   if (!recoup_book_set_setting (book, "hlc", buf, error))
     goto fail;
+  {
+    /* Tells every connection of the book that the saved clock went down on
+     * purpose (recoup_book_reload_clock()). */
+    g_autofree char *epoch = recoup_book_get_setting (book, "hlc.epoch");
+
+    g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, (epoch != NULL ? g_ascii_strtoll (epoch, NULL, 10) : 0) + 1);
+    if (!recoup_book_set_setting (book, "hlc.epoch", buf, error))
+      goto fail;
+  }
   if (!recoup_book_commit (book, error))
     return FALSE;
+  /* This connection stamps from the lowered clock too (others do at their
+   * next transaction, see recoup_book_begin()). */
+  recoup_book_reload_clock (book);
   if (out_restamped != NULL)
     *out_restamped = todo->len;
   g_info ("re-stamped %u unsent change(s); the clock resumes at %" G_GINT64_FORMAT, todo->len, last);
@@ -1352,4 +1605,153 @@ recoup_merge_list_review (RecoupBook  *book,
     }
   sqlite3_reset (stmt);
   return array;
+}
+
+/* ---- the wire form, written straight from the change log ---- */
+
+/* Appends the change of the current row of a CHANGE_COLUMNS statement as a
+ * JSON object; "seq" is its server_seq when it has one. */
+static gboolean
+append_change_row (RecoupBook    *book,
+                   sqlite3_stmt  *stmt,
+                   GString       *out,
+                   GError       **error)
+{
+  const char *fields = RECOUP_BOOK_STMT_TEXT (stmt, 7);
+  const char *op = RECOUP_BOOK_STMT_TEXT (stmt, 6);
+
+  g_string_append (out, "{\"id\":");
+  recoup_json_append_string (out, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  g_string_append_printf (out, ",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":", (gint64) sqlite3_column_int64 (stmt, 1));
+  recoup_json_append_string (out, RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  g_string_append (out, ",\"user_id\":");
+  if (sqlite3_column_type (stmt, 3) == SQLITE_NULL)
+    g_string_append (out, "null");
+  else
+    recoup_json_append_string (out, RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  g_string_append (out, ",\"entity\":");
+  recoup_json_append_string (out, RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  g_string_append (out, ",\"entity_id\":");
+  recoup_json_append_string (out, RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  g_string_append (out, ",\"op\":");
+  recoup_json_append_string (out, op);
+  g_string_append (out, ",\"fields\":");
+  /* The stored text is JSON already (written by core or by the merge). */
+  if (fields != NULL)
+    g_string_append (out, fields);
+  else if (g_strcmp0 (op, "insert") == 0)
+    {
+      /* A local insert's fields are the row's values (materialise_insert()). */
+      g_autofree char *json = recoup_book_row_fields (book, RECOUP_BOOK_STMT_TEXT (stmt, 4),
+                                                      RECOUP_BOOK_STMT_TEXT (stmt, 5), error);
+      if (json == NULL)
+        return FALSE;
+      g_string_append (out, json);
+    }
+  else
+    g_string_append (out, "null");
+  g_string_append_printf (out, ",\"schema_version\":%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (stmt, 8));
+  if (sqlite3_column_type (stmt, 9) != SQLITE_NULL)
+    g_string_append_printf (out, ",\"seq\":%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (stmt, 9));
+  g_string_append_c (out, '}');
+  return TRUE;
+}
+
+GString *
+recoup_merge_collect_unsent_body (RecoupBook  *book,
+                                  gint64       after_seq,
+                                  guint        limit,
+                                  GPtrArray   *out_ids,
+                                  gint64      *out_last_seq,
+                                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT " CHANGE_COLUMNS ", seq FROM changes c WHERE server_seq IS NULL AND seq > ? AND device_id = ?"
+    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    " ORDER BY seq LIMIT ?", error);
+  GString *out;
+  guint n = 0;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, after_seq);
+  sqlite3_bind_text (stmt, 2, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, limit > 0 ? limit : G_MAXINT);
+  if (out_last_seq != NULL)
+    *out_last_seq = after_seq;
+  out = g_string_sized_new (4096);
+  g_string_append (out, "{\"changes\":[");
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (n++ > 0)
+        g_string_append_c (out, ',');
+      if (!append_change_row (book, stmt, out, error))
+        {
+          sqlite3_reset (stmt);
+          g_string_free (out, TRUE);
+          return NULL;
+        }
+      g_ptr_array_add (out_ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+      if (out_last_seq != NULL)
+        *out_last_seq = sqlite3_column_int64 (stmt, 10);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  sqlite3_reset (stmt);
+  g_string_append (out, "]}");
+  return out;
+}
+
+gboolean
+recoup_merge_write_changes_after (RecoupBook  *book,
+                                  gint64       after,
+                                  guint        limit,
+                                  GString     *out,
+                                  guint       *out_n,
+                                  gboolean    *out_has_more,
+                                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT " CHANGE_COLUMNS " FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", error);
+  guint n = 0;
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  limit = MAX (limit, 1);
+  sqlite3_bind_int64 (stmt, 1, after);
+  sqlite3_bind_int64 (stmt, 2, (gint64) limit + 1);
+  *out_has_more = FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (n == limit)
+        {
+          *out_has_more = TRUE;
+          break;
+        }
+      if (n++ > 0)
+        g_string_append_c (out, ',');
+      if (!append_change_row (book, stmt, out, error))
+        {
+          sqlite3_reset (stmt);
+          return FALSE;
+        }
+    }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  sqlite3_reset (stmt);
+  if (out_n != NULL)
+    *out_n = n;
+  return TRUE;
 }

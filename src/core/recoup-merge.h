@@ -49,10 +49,14 @@ typedef struct
 
 void       recoup_merge_result_clear     (RecoupMergeResult *result);
 
-/* Applies one change in its own savepoint (a rejection changes nothing).
- * Returns FALSE only when the book itself failed (SQLite error); a rejected
- * change is a TRUE return with status REJECTED. @server_seq: 0 for none,
- * RECOUP_MERGE_SEQ_SELF, or the server's sequence number. */
+/* Applies one change; a rejection changes nothing. Outside a transaction it
+ * is its own transaction; inside the caller's, a change that could be refused
+ * half-way (fields merged into an existing row) takes a savepoint, and the
+ * insert of a new row (one statement) takes none. Returns FALSE only when the
+ * book itself failed (SQLite error): the caller then rolls back its
+ * transaction. A rejected change is a TRUE return with status REJECTED.
+ * @server_seq: 0 for none, RECOUP_MERGE_SEQ_SELF, or the server's sequence
+ * number. */
 gboolean   recoup_merge_apply            (RecoupBook        *book,
                                           JsonObject        *change,
                                           gint64             server_seq,
@@ -105,6 +109,103 @@ JsonArray *recoup_merge_list_rejections  (RecoupBook        *book,
 
 gboolean   recoup_merge_entity_is_append_only (const char   *entity);
 
+/*
+ * The wire form, fast: a push body or a pull page parsed once into a flat
+ * batch (no JSON tree per change), merged by index, and pages and push bodies
+ * written as text straight from the change log. The JsonObject functions
+ * above are the same rules for single changes.
+ */
+typedef struct _RecoupChangeBatch RecoupChangeBatch;
+
+/* Parses a JSON object text: its "changes" array (push body, pull page),
+ * "has_more" and "latest_seq" (pull page), "results" (push answer). Other
+ * members are skipped. NULL with @error (G_IO_ERROR_INVALID_DATA) when the
+ * text is not a JSON object. */
+RecoupChangeBatch *recoup_change_batch_parse (const char        *json,
+                                              gsize              length,
+                                              GError           **error);
+void       recoup_change_batch_free       (RecoupChangeBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupChangeBatch, recoup_change_batch_free)
+
+/* FALSE when the object had no "changes" array. */
+gboolean   recoup_change_batch_has_changes (RecoupChangeBatch *batch);
+guint      recoup_change_batch_get_length (RecoupChangeBatch *batch);
+gboolean   recoup_change_batch_get_has_more (RecoupChangeBatch *batch);
+gint64     recoup_change_batch_get_latest_seq (RecoupChangeBatch *batch);
+/* Element @index was a JSON object. */
+gboolean   recoup_change_batch_is_object  (RecoupChangeBatch *batch,
+                                           guint              index);
+/* A top-level string member of change @index ("id", "entity", "op", …);
+ * NULL when absent or not a string. @out_present (nullable) tells whether the
+ * member was there at all. */
+const char *recoup_change_batch_get_string (RecoupChangeBatch *batch,
+                                            guint              index,
+                                            const char        *member,
+                                            gboolean          *out_present);
+/* "hlc", "seq" or "schema_version" of change @index; @fallback when absent
+ * or not an integer. */
+gint64     recoup_change_batch_get_int    (RecoupChangeBatch *batch,
+                                           guint              index,
+                                           const char        *member,
+                                           gint64             fallback);
+gboolean   recoup_change_batch_has_fields (RecoupChangeBatch *batch,
+                                           guint              index);
+const char *recoup_change_batch_get_field_string (RecoupChangeBatch *batch,
+                                                  guint              index,
+                                                  const char        *field,
+                                                  const char        *fallback);
+gint64     recoup_change_batch_get_field_int (RecoupChangeBatch *batch,
+                                              guint              index,
+                                              const char        *field,
+                                              gint64             fallback);
+/* The "results" array of a push answer: FALSE when it is missing. */
+gboolean   recoup_change_batch_has_results (RecoupChangeBatch *batch);
+guint      recoup_change_batch_get_n_results (RecoupChangeBatch *batch);
+/* Result @index: its status ("" when missing), seq, reason and message
+ * (NULL when missing). */
+const char *recoup_change_batch_get_result (RecoupChangeBatch *batch,
+                                            guint              index,
+                                            gint64            *out_seq,
+                                            const char       **out_reason,
+                                            const char       **out_message);
+
+/* recoup_merge_apply() of change @index of a batch. Inside a caller's
+ * transaction a change that can be refused half-way takes a savepoint; one
+ * that cannot (the common insert) takes none. Either way a rejection changes
+ * nothing; on a FALSE return (the book failed) the caller rolls back its
+ * transaction. */
+gboolean   recoup_merge_apply_batch_item  (RecoupBook        *book,
+                                           RecoupChangeBatch *batch,
+                                           guint              index,
+                                           gint64             server_seq,
+                                           RecoupMergeResult *result,
+                                           GError           **error);
+/* recoup_merge_apply_page() of a parsed page. */
+gboolean   recoup_merge_apply_page_batch  (RecoupBook        *book,
+                                           RecoupChangeBatch *batch,
+                                           gint64             cursor,
+                                           guint             *out_applied,
+                                           GError           **error);
+
+/* The request body {"changes":[…]} of the next @limit unsent changes with a
+ * local seq above @after_seq (as recoup_merge_collect_unsent()); their ids
+ * are appended to @out_ids and the last one's local seq is @out_last_seq. */
+GString   *recoup_merge_collect_unsent_body (RecoupBook      *book,
+                                             gint64           after_seq,
+                                             guint            limit,
+                                             GPtrArray       *out_ids,
+                                             gint64          *out_last_seq,
+                                             GError         **error);
+/* Appends the changes with seq > @after (at most @limit, in seq order, each
+ * with its "seq" = server_seq) to @out as comma-separated JSON objects. */
+gboolean   recoup_merge_write_changes_after (RecoupBook      *book,
+                                             gint64           after,
+                                             guint            limit,
+                                             GString         *out,
+                                             guint           *out_n,
+                                             gboolean        *out_has_more,
+                                             GError         **error);
+
 /* Re-stamps this device's unacknowledged changes, oldest first, with fresh
  * clock values: what a client does after the server refused changes as
  * `clock_ahead` (stamped while the device's clock ran ahead) once the clock
@@ -113,8 +214,9 @@ gboolean   recoup_merge_entity_is_append_only (const char   *entity);
  * ones), so the order of this device's edits and the last-writer-wins
  * outcome against what it had seen are kept; field clocks that pointed at an
  * old stamp follow, and the book's saved clock is lowered to the last new
- * stamp. Change ids are unchanged. Other open connections keep their
- * in-memory clock until they are reopened. */
+ * stamp. Change ids are unchanged. This connection takes the lowered clock
+ * at once, other open connections at their next transaction
+ * (recoup_book_reload_clock()). */
 gboolean   recoup_merge_restamp_unsent   (RecoupBook        *book,
                                           guint             *out_restamped,
                                           GError           **error);

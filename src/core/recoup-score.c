@@ -268,12 +268,13 @@ recoup_score_queue_rank (const RecoupAccountStats *st,
   return RECOUP_QUEUE_PRIORITY;
 }
 
-gboolean
-recoup_score_settings_save (RecoupBook                *book,
-                            const RecoupScoreSettings *settings,
-                            RecoupProgressFunc         progress,
-                            gpointer                   progress_data,
-                            GError                   **error)
+static gboolean
+settings_save (RecoupBook                *book,
+               const RecoupScoreSettings *settings,
+               gboolean                   rescore,
+               RecoupProgressFunc         progress,
+               gpointer                   progress_data,
+               GError                   **error)
 {
   RecoupScoreSettings old;
   char buf[32];
@@ -306,7 +307,7 @@ recoup_score_settings_save (RecoupBook                *book,
   SAVE_INT ("score.balance_cap", balance_cap);
   SAVE_INT ("score.revenue_cap", revenue_cap);
 #undef SAVE_INT
-  if (!recoup_derived_rescore_all (book, progress, progress_data, error) ||
+  if ((rescore && !recoup_derived_rescore_all (book, progress, progress_data, error)) ||
       !recoup_book_commit (book, error))
     goto fail;
   return TRUE;
@@ -315,6 +316,24 @@ fail:
   if (recoup_book_in_transaction (book))
     recoup_book_rollback (book);
   return FALSE;
+}
+
+gboolean
+recoup_score_settings_save (RecoupBook                *book,
+                            const RecoupScoreSettings *settings,
+                            RecoupProgressFunc         progress,
+                            gpointer                   progress_data,
+                            GError                   **error)
+{
+  return settings_save (book, settings, TRUE, progress, progress_data, error);
+}
+
+gboolean
+recoup_score_settings_store (RecoupBook                *book,
+                             const RecoupScoreSettings *settings,
+                             GError                   **error)
+{
+  return settings_save (book, settings, FALSE, NULL, NULL, error);
 }
 
 gboolean

@@ -93,6 +93,14 @@ gboolean    recoup_score_settings_save       (RecoupBook                *book,
                                               gpointer                   progress_data,
                                               GError                   **error);
 
+/* recoup_score_settings_save() without the re-scoring: the derived data is
+ * then not current (recoup_score_is_current()) until recoup_score_ensure_current()
+ * or recoup_score_update_detached() (the app: in the background, with
+ * progress, cancellable). */
+gboolean    recoup_score_settings_store      (RecoupBook                *book,
+                                              const RecoupScoreSettings *settings,
+                                              GError                   **error);
+
 /* Recomputes derived data (stats, scores, segments, next actions) of every
  * account of the book. */
 gboolean    recoup_score_refresh_book        (RecoupBook                *book,
@@ -105,6 +113,20 @@ gboolean    recoup_score_refresh_book        (RecoupBook                *book,
 gboolean    recoup_score_ensure_current      (RecoupBook                *book,
                                               RecoupProgressFunc         progress,
                                               gpointer                   progress_data,
+                                              GError                   **error);
+
+/* Whether the derived data is for the book's today and its current settings
+ * (what recoup_score_ensure_current() would otherwise rebuild); a few reads. */
+gboolean    recoup_score_is_current          (RecoupBook                *book);
+
+/* recoup_score_ensure_current() for a connection of its own in a worker
+ * thread, while other connections go on reading the previous data: a small
+ * page cache, sorts spilled to temporary files instead of memory, and the
+ * rebuild rolled back when @cancellable is cancelled. */
+gboolean    recoup_score_update_detached     (RecoupBook                *book,
+                                              RecoupProgressFunc         progress,
+                                              gpointer                   progress_data,
+                                              GCancellable              *cancellable,
                                               GError                   **error);
 
 /* Every component of an account's score with its raw value, weight and

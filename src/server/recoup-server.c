@@ -3,11 +3,16 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "recoup-book-private.h"
+#include "recoup-merge-private.h"
 #include "recoup-server.h"
 
 /*
@@ -361,6 +366,34 @@ parse_json_body (RecoupServer      *self,
   return json_parser_steal_root (parser);
 }
 
+/* Runs once the request headers are in, before the body is read: a body
+ * announced larger than max-body-bytes is refused. A client that sent
+ * "Expect: 100-continue" gets the 413 before it sends the body; otherwise
+ * libsoup still reads the body off the connection, but nothing of it is
+ * kept (memory stays bounded) and the handler never runs (a status is set). */
+static void
+early_cb (SoupServer        *server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  RecoupServer *self = user_data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  goffset length;
+
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH)
+    return;
+  length = soup_message_headers_get_content_length (h);
+  if (length < 0 || (guint64) length <= (guint64) self->config.max_body)
+    return;
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
+              "the request body is %" G_GOFFSET_FORMAT " bytes; this server takes at most %" G_GSIZE_FORMAT
+              " (max-body-bytes): send smaller batches", length, self->config.max_body);
+}
+
 /* ---- POST /v1/enroll ---- */
 
 static void
@@ -431,13 +464,14 @@ enroll_cb (SoupServer        *server,
 
 static gboolean
 authorize (RecoupServerDevice *dev,
-           JsonObject         *change,
+           RecoupChangeBatch  *batch,
+           guint               i,
            char              **out_message)
 {
-  const char *entity = json_object_get_string_member_with_default (change, "entity", "");
-  JsonNode *fnode = json_object_get_member (change, "fields");
-  JsonObject *fields = fnode != NULL && JSON_NODE_HOLDS_OBJECT (fnode) ? json_node_get_object (fnode) : NULL;
+  const char *entity = recoup_change_batch_get_string (batch, i, "entity", NULL);
 
+  if (entity == NULL)
+    entity = "";
   if (g_str_equal (dev->role, "owner"))
     return TRUE;
   if (g_str_equal (entity, "users"))
@@ -446,11 +480,11 @@ authorize (RecoupServerDevice *dev,
                                       dev->user_name, dev->role);
       return FALSE;
     }
-  if (!g_str_equal (dev->role, "collector") || fields == NULL)
+  if (!g_str_equal (dev->role, "collector") || !recoup_change_batch_has_fields (batch, i))
     return TRUE;
   if (g_str_equal (entity, "ledger_entries"))
     {
-      const char *kind = json_object_get_string_member_with_default (fields, "kind", "");
+      const char *kind = recoup_change_batch_get_field_string (batch, i, "kind", "");
 
       if (g_str_equal (kind, "write-off"))
         {
@@ -461,8 +495,8 @@ authorize (RecoupServerDevice *dev,
     }
   if (g_str_equal (entity, "offers"))
     {
-      gint64 discount = json_object_get_int_member_with_default (fields, "discount_bp", 0);
-      gint64 installments = json_object_get_int_member_with_default (fields, "installments", 1);
+      gint64 discount = recoup_change_batch_get_field_int (batch, i, "discount_bp", 0);
+      gint64 installments = recoup_change_batch_get_field_int (batch, i, "installments", 1);
 
       if (discount > dev->max_discount_bp || installments > MAX (dev->max_plan_installments, 1))
         {
@@ -476,7 +510,7 @@ authorize (RecoupServerDevice *dev,
     }
   if (g_str_equal (entity, "offer_events"))
     {
-      const char *event = json_object_get_string_member_with_default (fields, "event", "");
+      const char *event = recoup_change_batch_get_field_string (batch, i, "event", "");
 
       if (g_str_has_prefix (event, "approve"))
         {
@@ -489,34 +523,31 @@ authorize (RecoupServerDevice *dev,
 
 /* ---- POST /v1/changes ---- */
 
+/* One result object of a push answer, written as text (a batch has thousands). */
 static void
-add_result (JsonBuilder *b,
-            const char  *id,
-            gint64       seq,
-            const char  *reason,
-            const char  *message)
+add_result (GString    *out,
+            const char *id,
+            gint64      seq,
+            const char *reason,
+            const char *message)
 {
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
+  if (out->str[out->len - 1] != '[')
+    g_string_append_c (out, ',');
+  g_string_append (out, "{\"id\":");
   if (id != NULL)
-    json_builder_add_string_value (b, id);
+    recoup_json_append_string (out, id);
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, reason == NULL ? "accepted" : "rejected");
+    g_string_append (out, "null");
   if (reason == NULL)
-    {
-      json_builder_set_member_name (b, "seq");
-      json_builder_add_int_value (b, seq);
-    }
+    g_string_append_printf (out, ",\"status\":\"accepted\",\"seq\":%" G_GINT64_FORMAT "}", seq);
   else
     {
-      json_builder_set_member_name (b, "reason");
-      json_builder_add_string_value (b, reason);
-      json_builder_set_member_name (b, "message");
-      json_builder_add_string_value (b, message);
+      g_string_append (out, ",\"status\":\"rejected\",\"reason\":");
+      recoup_json_append_string (out, reason);
+      g_string_append (out, ",\"message\":");
+      recoup_json_append_string (out, message != NULL ? message : "");
+      g_string_append_c (out, '}');
     }
-  json_builder_end_object (b);
 }
 
 static gint64
@@ -533,31 +564,47 @@ latest_seq (RecoupBook *book)
 }
 
 static void
+send_text (SoupServerMessage *msg,
+           GString           *text)
+{
+  gsize len = text->len;
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    g_string_free (text, FALSE), len);
+}
+
+static void
 push (RecoupServer       *self,
       SoupServerMessage  *msg,
       RecoupServerDevice *dev)
 {
-  g_autoptr(JsonNode) root = parse_json_body (self, msg);
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GBytes) bytes = read_body (self, msg);
+  g_autoptr(RecoupChangeBatch) batch = NULL;
   g_autoptr(GError) error = NULL;
-  JsonNode *changes_node;
-  JsonArray *changes;
+  GString *out = NULL;
   RecoupBook *book;
+  const char *data;
   gint64 horizon;
+  gsize len = 0;
   guint n;
 
-  if (root == NULL)
+  if (bytes == NULL)
     return;
-  changes_node = json_object_get_member (json_node_get_object (root), "changes");
-  if (changes_node == NULL || !JSON_NODE_HOLDS_ARRAY (changes_node))
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0 || !(batch = recoup_change_batch_parse (data, len, &error)))
+    {
+      send_error (msg, SOUP_STATUS_BAD_REQUEST, "malformed_json",
+                  "the request body is not valid JSON: %s", error != NULL ? error->message : "it is empty");
+      return;
+    }
+  if (!recoup_change_batch_has_changes (batch))
     {
       send_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                   "the body must be {\"changes\": [ … ]}");
       return;
     }
-  changes = json_node_get_array (changes_node);
-  n = json_array_get_length (changes);
+  n = recoup_change_batch_get_length (batch);
   if (n > self->config.max_batch)
     {
       send_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "batch_too_large",
@@ -571,66 +618,59 @@ push (RecoupServer       *self,
     }
 
   horizon = RECOUP_HLC_MAKE (recoup_wall_clock_ms () + self->config.max_clock_skew_ms, 0xffff);
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "results");
-  json_builder_begin_array (b);
+  out = g_string_sized_new (64 + (gsize) n * 72);
+  g_string_append (out, "{\"results\":[");
   if (!recoup_book_begin (book, &error))
     goto fail;
   for (guint i = 0; i < n; i++)
     {
-      JsonNode *node = json_array_get_element (changes, i);
       RecoupMergeResult result = { 0 };
       g_autofree char *denied = NULL;
-      JsonObject *change;
+      gboolean has_id = FALSE;
       const char *id;
 
-      if (!JSON_NODE_HOLDS_OBJECT (node))
+      if (!recoup_change_batch_is_object (batch, i))
         {
-          add_result (b, NULL, 0, RECOUP_MERGE_REASON_INVALID, "a change must be a JSON object");
+          add_result (out, NULL, 0, RECOUP_MERGE_REASON_INVALID, "a change must be a JSON object");
           continue;
         }
-      change = json_node_get_object (node);
-      id = json_object_get_string_member_with_default (change, "id", NULL);
-      if (json_object_has_member (change, "id") && id == NULL)
+      id = recoup_change_batch_get_string (batch, i, "id", &has_id);
+      if (has_id && id == NULL)
         {
-          add_result (b, NULL, 0, RECOUP_MERGE_REASON_INVALID, "“id” must be a string");
+          add_result (out, NULL, 0, RECOUP_MERGE_REASON_INVALID, "“id” must be a string");
           continue;
         }
-      if (!authorize (dev, change, &denied))
+      if (!authorize (dev, batch, i, &denied))
         {
-          add_result (b, id, 0, "forbidden", denied);
+          add_result (out, id, 0, "forbidden", denied);
           continue;
         }
-      if (json_object_get_int_member_with_default (change, "hlc", 0) > horizon)
+      if (recoup_change_batch_get_int (batch, i, "hlc", 0) > horizon)
         {
-          add_result (b, id, 0, "clock_ahead",
+          add_result (out, id, 0, "clock_ahead",
                       "the change is stamped too far in the future; check the device's clock, then sync again");
           continue;
         }
-      if (!recoup_merge_apply (book, change, RECOUP_MERGE_SEQ_SELF, &result, &error))
+      if (!recoup_merge_apply_batch_item (book, batch, i, RECOUP_MERGE_SEQ_SELF, &result, &error))
         {
           recoup_merge_result_clear (&result);
           recoup_book_rollback (book);
           goto fail;
         }
       if (result.status == RECOUP_MERGE_REJECTED)
-        add_result (b, id, 0, result.reason, result.message);
+        add_result (out, id, 0, result.reason, result.message);
       else
-        add_result (b, id, result.server_seq > 0 ? result.server_seq : result.seq, NULL, NULL);
+        add_result (out, id, result.server_seq > 0 ? result.server_seq : result.seq, NULL, NULL);
       recoup_merge_result_clear (&result);
     }
   if (!recoup_book_commit (book, &error))
     goto fail;
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "latest_seq");
-  json_builder_add_int_value (b, latest_seq (book));
-  json_builder_end_object (b);
-  answer = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, answer);
+  g_string_append_printf (out, "],\"latest_seq\":%" G_GINT64_FORMAT "}", latest_seq (book));
+  send_text (msg, out);
   return;
 
 fail:
+  g_string_free (out, TRUE);
   g_warning ("push from device %s failed: %s", dev->device_id, error->message);
   send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error",
               "the server could not store the batch (%s); nothing was applied, retry later", error->message);
@@ -660,14 +700,11 @@ pull (RecoupServer       *self,
       GHashTable         *query,
       RecoupServerDevice *dev)
 {
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
   RecoupBook *book;
-  sqlite3_stmt *stmt;
+  GString *out;
   gint64 after, limit;
-  gboolean has_more;
+  gboolean has_more = FALSE;
 
   if (!query_int (query, "after", 0, &after) || !query_int (query, "limit", 500, &limit) || limit < 1)
     {
@@ -681,49 +718,18 @@ pull (RecoupServer       *self,
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s", error->message);
       return;
     }
-  stmt = recoup_book_prepare (book, "SELECT seq FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", &error);
-  if (stmt == NULL)
+  /* The page is written as text straight from the change log. */
+  out = g_string_sized_new (64 * 1024);
+  g_string_append (out, "{\"changes\":[");
+  if (!recoup_merge_write_changes_after (book, after, (guint) limit, out, NULL, &has_more, &error))
     {
+      g_string_free (out, TRUE);
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s", error->message);
       return;
     }
-  sqlite3_bind_int64 (stmt, 1, after);
-  sqlite3_bind_int64 (stmt, 2, limit + 1);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      gint64 seq = sqlite3_column_int64 (stmt, 0);
-      g_array_append_val (seqs, seq);
-    }
-  sqlite3_reset (stmt);
-  has_more = seqs->len > (guint) limit;
-  if (has_more)
-    g_array_set_size (seqs, (guint) limit);
-
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changes");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < seqs->len; i++)
-    {
-      g_autoptr(JsonObject) obj = recoup_merge_change_from_row (book, g_array_index (seqs, gint64, i), &error);
-      g_autoptr(JsonNode) node = NULL;
-
-      if (obj == NULL)
-        {
-          send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s", error->message);
-          return;
-        }
-      node = json_node_init_object (json_node_alloc (), obj);
-      json_builder_add_value (b, g_steal_pointer (&node));
-    }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "has_more");
-  json_builder_add_boolean_value (b, has_more);
-  json_builder_set_member_name (b, "latest_seq");
-  json_builder_add_int_value (b, latest_seq (book));
-  json_builder_end_object (b);
-  answer = json_builder_get_root (b);
-  send_json (msg, SOUP_STATUS_OK, answer);
+  g_string_append_printf (out, "],\"has_more\":%s,\"latest_seq\":%" G_GINT64_FORMAT "}",
+                          has_more ? "true" : "false", latest_seq (book));
+  send_text (msg, out);
 }
 
 static void
@@ -753,6 +759,127 @@ changes_cb (SoupServer        *server,
 
 /* ---- GET /v1/snapshot ---- */
 
+/*
+ * A snapshot is the organisation's book file as of one server sequence,
+ * streamed in chunks (a book of a million accounts is gigabytes: it is never
+ * held in memory). Normally it is the book file itself: after a full WAL
+ * checkpoint a separate read-only connection opens a read transaction, and
+ * while it is open SQLite copies nothing from the WAL into the file, so the
+ * file's bytes stay exactly that snapshot while pushes go on. When the
+ * checkpoint cannot finish (another snapshot is still being read, or another
+ * process holds the book) the copy is made with VACUUM INTO a temporary file
+ * instead, unlinked at once and streamed the same way.
+ */
+
+#define SNAPSHOT_CHUNK (1024 * 1024)
+
+typedef struct
+{
+  sqlite3  *reader;     /* holds the read transaction while the file is read */
+  int       fd;
+  goffset   size;
+  goffset   offset;
+  gboolean  done;
+} Snapshot;
+
+static void
+snapshot_free (gpointer data)
+{
+  Snapshot *snap = data;
+
+  if (snap->fd >= 0)
+    close (snap->fd);
+  if (snap->reader != NULL)
+    {
+      sqlite3_exec (snap->reader, "ROLLBACK", NULL, NULL, NULL);
+      sqlite3_close (snap->reader);
+    }
+  g_free (snap);
+}
+
+/* Appends the next chunk of the file to the response (one ahead of what the
+ * connection has written, so memory stays at a chunk or two). */
+static void
+snapshot_next_chunk (SoupServerMessage *msg,
+                     Snapshot          *snap)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  gsize want;
+  char *buf;
+  gssize n;
+
+  if (snap->done)
+    return;
+  if (snap->offset >= snap->size)
+    {
+      snap->done = TRUE;
+      soup_message_body_complete (body);
+      return;
+    }
+  want = (gsize) MIN ((goffset) SNAPSHOT_CHUNK, snap->size - snap->offset);
+  buf = g_malloc (want);
+  do
+    n = pread (snap->fd, buf, want, snap->offset);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0)
+    {
+      /* Content-Length was promised: cutting the connection is the only
+       * honest answer; the client sees a short body and retries. */
+      g_warning ("reading the snapshot failed at byte %" G_GOFFSET_FORMAT ": %s", snap->offset,
+                 n < 0 ? g_strerror (errno) : "end of file");
+      g_free (buf);
+      snap->done = TRUE;
+      soup_message_body_complete (body);
+      return;
+    }
+  snap->offset += n;
+  soup_message_body_append (body, SOUP_MEMORY_TAKE, buf, (gsize) n);
+}
+
+static void
+snapshot_wrote_chunk_cb (SoupServerMessage *msg,
+                         gpointer           data)
+{
+  snapshot_next_chunk (msg, data);
+}
+
+/* Opens a read transaction on the book file that sees the file alone (an
+ * empty WAL); returns the sequence it is as of, or -1. */
+static gint64
+snapshot_reader (const char  *path,
+                 sqlite3    **out_reader)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GStatBuf st;
+  gint64 seq = -1;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_busy_timeout (db, 5000);
+  if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, "SELECT coalesce(max(seq), 0) FROM changes", -1, &stmt, NULL) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    goto out;
+  seq = sqlite3_column_int64 (stmt, 0);
+  /* The transaction began after the checkpoint emptied the WAL; if anything
+   * was written in between, the file alone is not this snapshot. */
+  if (g_stat (wal, &st) == 0 && st.st_size > 0)
+    seq = -1;
+
+out:
+  sqlite3_finalize (stmt);
+  if (seq < 0)
+    {
+      if (db != NULL)
+        sqlite3_close (db);
+      return -1;
+    }
+  *out_reader = db;
+  return seq;
+}
+
 static void
 snapshot_cb (SoupServer        *server,
              SoupServerMessage *msg,
@@ -763,15 +890,15 @@ snapshot_cb (SoupServer        *server,
   RecoupServer *self = user_data;
   g_autoptr(RecoupServerDevice) dev = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *tmp = NULL;
-  g_autofree char *contents = NULL;
-  char *sql;
+  g_autofree char *book_path = NULL;
+  SoupMessageHeaders *headers;
+  Snapshot *snap;
   char seqbuf[32];
   RecoupBook *book;
-  gsize len = 0;
-  gint64 seq;
-  int rc;
+  sqlite3 *db;
+  GStatBuf st;
+  gint64 seq = -1;
+  int busy = 1;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
     {
@@ -785,28 +912,66 @@ snapshot_cb (SoupServer        *server,
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s", error->message);
       return;
     }
-  name = g_strdup_printf ("snapshot-%s.tmp", dev->device_id);
-  tmp = g_build_filename (recoup_server_db_get_data_dir (self->db), name, NULL);
-  g_unlink (tmp);
-  /* One consistent copy as of `seq`: nothing writes between (requests are serial). */
-  seq = latest_seq (book);
-  sql = sqlite3_mprintf ("VACUUM INTO %Q", tmp);
-  rc = sqlite3_exec (recoup_book_get_db (book), sql, NULL, NULL, NULL);
-  sqlite3_free (sql);
-  if (rc != SQLITE_OK || !g_file_get_contents (tmp, &contents, &len, &error))
+  db = recoup_book_get_db (book);
+  book_path = g_strdup (recoup_book_get_path (book));
+  snap = g_new0 (Snapshot, 1);
+  snap->fd = -1;
+
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    /* Without waiting: a reader of an earlier snapshot still streaming makes
+     * it busy, and the copy below is the answer then. */
+    sqlite3_busy_timeout (db, 0);
+    if (sqlite3_prepare_v2 (db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW)
+      busy = sqlite3_column_int (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_busy_timeout (db, 5000);
+  }
+  if (busy == 0 && (seq = snapshot_reader (book_path, &snap->reader)) >= 0)
     {
+      g_debug ("snapshot of %s as of %" G_GINT64_FORMAT ": the book file itself", book_path, seq);
+      snap->fd = g_open (book_path, O_RDONLY | O_CLOEXEC, 0);
+    }
+  else
+    {
+      /* A copy: one consistent book as of `seq` (requests are serial). */
+      g_autofree char *name = g_strdup_printf ("snapshot-%s.tmp", dev->device_id);
+      g_autofree char *tmp = g_build_filename (recoup_server_db_get_data_dir (self->db), name, NULL);
+      char *sql = sqlite3_mprintf ("VACUUM INTO %Q", tmp);
+      int rc;
+
       g_unlink (tmp);
+      g_debug ("snapshot of %s: the file is busy, copying it (VACUUM INTO)", book_path);
+      seq = latest_seq (book);
+      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+      sqlite3_free (sql);
+      if (rc == SQLITE_OK)
+        snap->fd = g_open (tmp, O_RDONLY | O_CLOEXEC, 0);
+      /* Gone from the directory at once; the open file lives until it is sent. */
+      g_unlink (tmp);
+    }
+  if (snap->fd < 0 || fstat (snap->fd, &st) != 0)
+    {
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "the snapshot could not be made: %s",
-                  error != NULL ? error->message : sqlite3_errmsg (recoup_book_get_db (book)));
+                  snap->fd < 0 && errno != 0 ? g_strerror (errno) : sqlite3_errmsg (db));
+      snapshot_free (snap);
       return;
     }
-  g_unlink (tmp);
+  snap->size = st.st_size;
+
   g_snprintf (seqbuf, sizeof seqbuf, "%" G_GINT64_FORMAT, seq);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                RECOUP_SNAPSHOT_SEQ_HEADER, seqbuf);
+  headers = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (headers, RECOUP_SNAPSHOT_SEQ_HEADER, seqbuf);
+  soup_message_headers_set_content_type (headers, "application/vnd.sqlite3", NULL);
+  soup_message_headers_set_content_length (headers, snap->size);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "application/vnd.sqlite3", SOUP_MEMORY_TAKE,
-                                    g_steal_pointer (&contents), len);
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
+  g_object_set_data_full (G_OBJECT (msg), "recoup-snapshot", snap, snapshot_free);
+  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (snapshot_wrote_chunk_cb), snap);
+  snapshot_next_chunk (msg, snap);
+  snapshot_next_chunk (msg, snap);
 }
 
 static void
@@ -868,6 +1033,8 @@ recoup_server_start (RecoupServer  *self,
   self->soup = soup_server_new ("tls-certificate", self->cert, "server-header", "recoupd", NULL);
   soup_server_add_handler (self->soup, "/v1/enroll", enroll_cb, self, NULL);
   soup_server_add_handler (self->soup, "/v1/changes", changes_cb, self, NULL);
+  soup_server_add_early_handler (self->soup, "/v1/enroll", early_cb, self, NULL);
+  soup_server_add_early_handler (self->soup, "/v1/changes", early_cb, self, NULL);
   soup_server_add_handler (self->soup, "/v1/snapshot", snapshot_cb, self, NULL);
   soup_server_add_handler (self->soup, NULL, default_cb, self, NULL);
 

@@ -105,6 +105,9 @@ G_DECLARE_FINAL_TYPE (RecoupSyncClient, recoup_sync_client, RECOUP, SYNC_CLIENT,
 
 RecoupSyncClient *recoup_sync_client_new   (RecoupBook                 *book,
                                             GError                    **error);
+/* Changes per push and per pulled page; 5000 each by default (recoupd's
+ * default max-batch). A push the server refuses as too large is resent in
+ * halves, and the smaller size is kept. */
 void     recoup_sync_client_set_batch_size (RecoupSyncClient           *self,
                                             guint                       push_batch,
                                             guint                       pull_page);
