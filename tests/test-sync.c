@@ -389,6 +389,35 @@ raw (Fixture    *f,
   return json_object_ref (json_node_get_object (node));
 }
 
+/* GET @path as libsoup's default session does it (Accept-Encoding: gzip …):
+ * the response's Content-Encoding, and the decoded body's length. */
+static char *
+get_encoding (Fixture    *f,
+              const char *path,
+              const char *token,
+              gsize      *out_decoded_len)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u%s", f->port, path);
+  g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
+  char schema[16];
+
+  g_snprintf (schema, sizeof schema, "%d", RECOUP_SCHEMA_VERSION);
+  soup_message_headers_replace (h, "Recoup-Protocol", "1");
+  soup_message_headers_replace (h, "Recoup-Schema", schema);
+  soup_message_headers_replace (h, "Authorization", auth);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  *out_decoded_len = g_bytes_get_size (answer);
+  return g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Encoding"));
+}
+
 static char *
 device_token (RecoupBook *book)
 {
@@ -920,6 +949,22 @@ test_large_batch (Fixture       *f,
   g_assert_cmpuint (ra.requests, ==, ((guint) n + bench_batch ()) / bench_batch ());
   g_assert_cmpint (count_rows (b, accounts ? "SELECT count(*) - 1 FROM accounts" : "SELECT count(*) FROM activities"),
                    ==, n);
+
+  /* A page this large goes gzipped to a client that accepts it, and decodes
+   * to the JSON the client reads; a small one goes as it is. */
+  {
+    g_autofree char *token = device_token (b);
+    g_autofree char *big = NULL, *small = NULL;
+    gsize big_len = 0, small_len = 0;
+
+    big = get_encoding (f, "/v1/changes?after=0&limit=1000", token, &big_len);
+    g_assert_cmpstr (big, ==, "gzip");
+    g_assert_cmpuint (big_len, >, 64 * 1024);
+    small = get_encoding (f, "/v1/changes?after=0&limit=1", token, &small_len);
+    g_assert_null (small);
+    g_assert_cmpuint (small_len, >, 0);
+  }
+
   g_test_message ("pushed %d changes in %.0f ms (%u requests, %.0f changes/s), pulled in %.0f ms "
                   "(%u requests, %.0f changes/s)", n + 1, (double) (t1 - t0) / 1000.0, ra.requests,
                   (n + 1) * 1e6 / (double) MAX (t1 - t0, 1), (double) (t2 - t1) / 1000.0, rb.requests,
