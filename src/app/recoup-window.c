@@ -112,7 +112,8 @@ update_list_state (RecoupWindow *self)
   if (recoup_worklist_model_is_counting (self->model))
     subtitle = g_strdup (_("Counting accounts…"));
   else
-    subtitle = g_strdup_printf (ngettext ("%u account", "%u accounts", n), n);
+    /* %'u: grouped by the locale (973,023 or 973.023). */
+    subtitle = g_strdup_printf (ngettext ("%'u account", "%'u accounts", n), n);
   adw_window_title_set_subtitle (self->list_title, subtitle);
 }
 
