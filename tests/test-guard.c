@@ -552,6 +552,37 @@ test_call_window_dst (Fixture       *f,
   assert_verdict (f, "call", "2026-03-09T08:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
 }
 
+/* The app's list says whether a call is allowed now: the browse page carries
+ * the same guard's verdict and its first blocking reason. */
+static void
+test_browse_page (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  RecoupBrowseRow *row;
+
+  g_assert_cmpint (recoup_browse_prepare (f->tb.book, NULL, FALSE, NULL, &error), ==, 1);
+  g_assert_no_error (error);
+  set_field (f, "bankruptcy", "yes");
+  rows = recoup_browse_page (f->tb.book, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 1);
+  row = g_ptr_array_index (rows, 0);
+  g_assert_true (row->call_blocked);
+  g_assert_nonnull (row->call_reason);
+  g_assert_nonnull (strstr (row->call_reason, "bankruptcy"));
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  set_field (f, "bankruptcy", "no");
+  set_field (f, "cease_communication", "yes");
+  rows = recoup_browse_page (f->tb.book, 0, 10, &error);
+  g_assert_no_error (error);
+  row = g_ptr_array_index (rows, 0);
+  g_assert_true (row->cease_communication);
+  g_assert_true (row->call_blocked);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -575,6 +606,7 @@ main (int   argc,
   ADD ("bad-input", "America/New_York", test_bad_input);
   ADD ("override-right", "America/New_York", test_override_right);
   ADD ("cli", "America/New_York", test_cli);
+  ADD ("browse-page", "America/New_York", test_browse_page);
 #undef ADD
 
   return g_test_run ();

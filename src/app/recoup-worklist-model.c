@@ -21,6 +21,7 @@ struct _RecoupAccountItem
   char     *balance_text;
   char     *detail_text;
   char     *action_text;
+  char     *contact_note;
   gboolean  loaded;
   gboolean  contact_blocked;
 };
@@ -36,6 +37,7 @@ enum {
   ITEM_PROP_ACTION_TEXT,
   ITEM_PROP_LOADED,
   ITEM_PROP_CONTACT_BLOCKED,
+  ITEM_PROP_CONTACT_NOTE,
   ITEM_N_PROPS
 };
 
@@ -53,6 +55,7 @@ recoup_account_item_finalize (GObject *object)
   g_free (self->balance_text);
   g_free (self->detail_text);
   g_free (self->action_text);
+  g_free (self->contact_note);
   G_OBJECT_CLASS (recoup_account_item_parent_class)->finalize (object);
 }
 
@@ -87,6 +90,9 @@ recoup_account_item_get_property (GObject    *object,
     case ITEM_PROP_CONTACT_BLOCKED:
       g_value_set_boolean (value, self->contact_blocked);
       break;
+    case ITEM_PROP_CONTACT_NOTE:
+      g_value_set_string (value, self->contact_note);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -114,6 +120,8 @@ recoup_account_item_class_init (RecoupAccountItemClass *klass)
     g_param_spec_boolean ("loaded", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   item_props[ITEM_PROP_CONTACT_BLOCKED] =
     g_param_spec_boolean ("contact-blocked", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  item_props[ITEM_PROP_CONTACT_NOTE] =
+    g_param_spec_string ("contact-note", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, ITEM_N_PROPS, item_props);
 }
 
@@ -160,7 +168,12 @@ account_item_fill (RecoupAccountItem     *self,
   self->currency = g_strdup (row->currency);
   self->balance_text = recoup_money_format (row->balance, row->currency,
                                             RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-  self->contact_blocked = row->cease_communication;
+  /* Whether a call is allowed now: the guard's verdict, checked as the page loaded. */
+  self->contact_blocked = row->cease_communication || row->call_blocked;
+  if (row->call_reason != NULL)
+    self->contact_note = g_strdup_printf (_("No call now: %s"), row->call_reason);
+  else if (row->cease_communication)
+    self->contact_note = g_strdup (_("The debtor asked not to be contacted"));
   if (row->days_past_due > 0)
     self->detail_text = g_strdup_printf (ngettext ("%s · %d day past due", "%s · %d days past due",
                                                    row->days_past_due),
@@ -184,6 +197,14 @@ account_item_fill (RecoupAccountItem     *self,
 
       g_free (self->detail_text);
       self->detail_text = text;
+    }
+  else if (row->call_blocked)
+    {
+      char *text = self->action_text != NULL ? g_strdup_printf (_("%s · no call now"), self->action_text)
+                                             : g_strdup (_("No call now"));
+
+      g_free (self->action_text);
+      self->action_text = text;
     }
   self->loaded = TRUE;
   for (guint i = 1; i < ITEM_N_PROPS; i++)

@@ -6,6 +6,7 @@
 #include "recoup-book-private.h"
 #include "recoup-browse.h"
 #include "recoup-date.h"
+#include "recoup-guard.h"
 
 void
 recoup_browse_row_free (RecoupBrowseRow *row)
@@ -20,6 +21,7 @@ recoup_browse_row_free (RecoupBrowseRow *row)
   g_free (row->oldest_due);
   g_free (row->segment);
   g_free (row->next_action);
+  g_free (row->call_reason);
   g_free (row);
 }
 
@@ -307,5 +309,38 @@ recoup_browse_page (RecoupBook  *book,
       return NULL;
     }
   sqlite3_reset (stmt);
+
+  /* Whether a call is allowed now, by the one guard (rows are read first:
+   * the guard runs statements of its own). */
+  if (rows->len > 0)
+    {
+      RecoupGuardPolicy policy = { 0 };
+      gint64 now_ms = g_get_real_time () / 1000;
+
+      recoup_guard_policy_load (book, &policy);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          RecoupBrowseRow *row = g_ptr_array_index (rows, i);
+          g_autoptr(RecoupGuardVerdict) verdict = NULL;
+
+          if (!recoup_guard_check_with_policy (book, &policy, row->id, "call", now_ms, NULL, &verdict, error))
+            {
+              recoup_guard_policy_clear (&policy);
+              return NULL;
+            }
+          row->call_blocked = verdict->verdict == RECOUP_VERDICT_BLOCKED;
+          for (guint j = 0; row->call_blocked && j < verdict->reasons->len; j++)
+            {
+              RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, j);
+
+              if (reason->blocks)
+                {
+                  row->call_reason = g_strdup (reason->text);
+                  break;
+                }
+            }
+        }
+      recoup_guard_policy_clear (&policy);
+    }
   return g_steal_pointer (&rows);
 }

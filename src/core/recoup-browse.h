@@ -30,6 +30,8 @@ typedef struct
   gboolean cease_communication;
   char    *segment;        /* high, medium, low; NULL without derived data */
   char    *next_action;    /* the policy's next step; NULL without derived data */
+  gboolean call_blocked;   /* the compliance guard blocks a call now */
+  char    *call_reason;    /* why (the first blocking reason), or NULL */
 } RecoupBrowseRow;
 
 gint64      recoup_browse_prepare   (RecoupBook    *book,
