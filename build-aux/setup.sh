@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="meson ninja-build pkg-config gcc libglib2.0-dev libglib2.0-dev-bin
   libgtk-4-dev libadwaita-1-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev sqlite3
-  libcsv-dev libsecret-1-dev glib-networking gettext appstream desktop-file-utils
+  libcsv-dev libyajl-dev libsecret-1-dev glib-networking gettext appstream desktop-file-utils
   xvfb xauth openssl python3 flatpak-builder libcairo2-dev libpango1.0-dev
   libxlsxwriter-dev poppler-utils libgmime-3.0-dev libcurl4-gnutls-dev python3-aiosmtpd"
 

@@ -774,6 +774,11 @@ test_wire (Fixture       *f,
       "", "[]", "{\"changes\":[}", "{\"changes\":[1,]}", "{\"a\":01}", "{\"a\":\"\\ud800\"}",
       "{\"a\":\"tab\there\"}", "{\"a\":tru}", "{\"a\":1} x", "{\"a\":\"\\x\"}", "{\"a\":\"open", "{\"a\" 1}",
       "{\"a\":\"\xff\"}", "{\"a\":-}", "{\"a\":1.}",
+      /* What yajl alone would let through: \u0000, lone or broken surrogates (also in names
+       * and in skipped values), overlong UTF-8 and UTF-8-encoded surrogates. */
+      "{\"a\":\"\\u0000\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\\ud800\":1}",
+      "{\"a\":[\"\\udc00\"]}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
+      "{/*c*/}", "{}{}", "{\"a\":1", "{\"a\":NaN}",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -783,6 +788,30 @@ test_wire (Fixture       *f,
 
         g_assert_null (b);
         g_assert_error (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+        if (bad[i][0] != '\0')
+          g_assert_nonnull (strstr (local->message, " at byte "));
+      }
+  }
+  /* Nesting: 64 levels are read, 65 are refused. */
+  {
+    for (guint levels = 63; levels <= 64; levels++)
+      {
+        g_autoptr(GError) local = NULL;
+        g_autofree char *open = g_strnfill (levels, '[');
+        g_autofree char *close = g_strnfill (levels, ']');
+        g_autofree char *text = g_strdup_printf ("{\"x\":%s%s}", open, close);
+        RecoupChangeBatch *b = recoup_change_batch_parse (text, strlen (text), &local);
+
+        if (levels == 63)
+          {
+            g_assert_no_error (local);
+            recoup_change_batch_free (b);
+          }
+        else
+          {
+            g_assert_null (b);
+            g_assert_error (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          }
       }
   }
 }

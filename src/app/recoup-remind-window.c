@@ -1030,11 +1030,11 @@ outbox_done_cb (GObject      *source,
   g_ptr_array_set_free_func (o->messages, NULL);
   {
     g_autofree char *text =
-      g_strdup_printf (_("%" G_GINT64_FORMAT " queued · %" G_GINT64_FORMAT " sending · %" G_GINT64_FORMAT " sent · "
-                         "%" G_GINT64_FORMAT " failed · %" G_GINT64_FORMAT " uncertain"),
-                       o->counts[RECOUP_OUTBOX_QUEUED], o->counts[RECOUP_OUTBOX_SENDING],
-                       o->counts[RECOUP_OUTBOX_SENT], o->counts[RECOUP_OUTBOX_FAILED],
-                       o->counts[RECOUP_OUTBOX_UNCERTAIN]);
+      /* Plain unsigned counts: xgettext cannot see through G_GINT64_FORMAT. */
+      g_strdup_printf (_("%u queued · %u sending · %u sent · %u failed · %u uncertain"),
+                       (guint) o->counts[RECOUP_OUTBOX_QUEUED], (guint) o->counts[RECOUP_OUTBOX_SENDING],
+                       (guint) o->counts[RECOUP_OUTBOX_SENT], (guint) o->counts[RECOUP_OUTBOX_FAILED],
+                       (guint) o->counts[RECOUP_OUTBOX_UNCERTAIN]);
 
     gtk_label_set_text (GTK_LABEL (self->outbox_summary), text);
   }

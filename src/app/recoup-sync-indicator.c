@@ -68,14 +68,14 @@ recoup_sync_describe_state (RecoupSyncStatus *status)
     case RECOUP_SYNC_STATE_SYNCED:
       return g_strdup (_("Synced: every change is on the server"));
     case RECOUP_SYNC_STATE_PENDING:
-      return g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " change waits to be sent",
-                                        "%" G_GINT64_FORMAT " changes wait to be sent", n), n);
+      return g_strdup_printf (ngettext ("%'u change waits to be sent",
+                                        "%'u changes wait to be sent", n), (guint) n);
     case RECOUP_SYNC_STATE_SYNCING:
       return g_strdup (_("Syncing…"));
     case RECOUP_SYNC_STATE_OFFLINE:
       if (n > 0)
-        return g_strdup_printf (ngettext ("Offline: %" G_GINT64_FORMAT " change waits for a network",
-                                          "Offline: %" G_GINT64_FORMAT " changes wait for a network", n), n);
+        return g_strdup_printf (ngettext ("Offline: %'u change waits for a network",
+                                          "Offline: %'u changes wait for a network", n), (guint) n);
       return g_strdup (_("Offline"));
     case RECOUP_SYNC_STATE_ERROR:
       return g_strdup_printf (_("Sync failed: %s"), recoup_sync_status_get_error (status));
@@ -160,10 +160,10 @@ build_details (Indicator *ind)
                             ? format_time (recoup_sync_status_get_last_sync (st)) : NULL;
     g_autofree char *line = last != NULL ? g_strdup_printf (_("Last synced %s"), last)
                                          : g_strdup (_("Not synced yet"));
-    g_autofree char *pending = g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " change waits to be sent",
-                                                          "%" G_GINT64_FORMAT " changes wait to be sent",
+    g_autofree char *pending = g_strdup_printf (ngettext ("%'u change waits to be sent",
+                                                          "%'u changes wait to be sent",
                                                           recoup_sync_status_get_n_pending (st)),
-                                                recoup_sync_status_get_n_pending (st));
+                                                (guint) recoup_sync_status_get_n_pending (st));
     g_autofree char *server = g_strdup_printf (_("%s as %s (%s)"), recoup_sync_status_get_url (st),
                                                recoup_sync_status_get_user_name (st),
                                                recoup_sync_status_get_role (st));

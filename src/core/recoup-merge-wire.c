@@ -3,11 +3,10 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <gio/gio.h>
+#include <yajl/yajl_parse.h>
 
 #include "recoup-merge-private.h"
 
@@ -15,544 +14,576 @@
  * The sync wire format read and written without a JSON tree.
  *
  * json-glib parses about 30 MB/s (GScanner): 20 µs for one account-shaped
- * change, more than the whole merge of it. This reader decodes a push body,
- * a pull page or a push answer in place (strings are unescaped into the
- * batch's own copy of the text and NUL-terminated there), into flat arrays
- * the merge reads by index. It accepts exactly JSON (RFC 8259): anything else
- * is an error, as it was with json-glib.
+ * change, more than the whole merge of it. Here yajl (Debian's libyajl, a
+ * streaming parser) tokenizes a push body, a pull page or a push answer and
+ * its events fill flat arrays the merge reads by index. Strings are copied,
+ * NUL-terminated, into one buffer the batch owns (a decoded string is never
+ * longer than its JSON text, so a buffer the size of the text holds them all).
+ * It accepts exactly JSON (RFC 8259): yajl checks the grammar and the UTF-8;
+ * what yajl lets through (a lone UTF-16 surrogate in a \u escape, which it
+ * turns into '?' or into invalid UTF-8, and \u0000) is refused here, as it was
+ * with json-glib.
  */
 
 #define MAX_DEPTH 64
 
-typedef struct
+typedef enum
 {
-  char       *p;
-  char       *end;
-  const char *err;
-  int         depth;
-} Reader;
+  ST_START,       /* before the top-level object */
+  ST_TOP,         /* in the top-level object */
+  ST_CHANGES,     /* in its "changes" array */
+  ST_CHANGE,      /* in one change object */
+  ST_FIELDS,      /* in a change's "fields" object */
+  ST_RESULTS,     /* in the top-level "results" array */
+  ST_RESULT,      /* in one result object */
+  ST_SKIP,        /* in a nested value nobody reads */
+  ST_DONE,        /* after the top-level object */
+} State;
 
-static inline void
-skip_ws (Reader *r)
+/* What the member named by the last key of a change becomes. */
+typedef enum
 {
-  while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
-    r->p++;
-}
-
-static gboolean
-fail (Reader     *r,
-      const char *what)
-{
-  if (r->err == NULL)
-    r->err = what;
-  return FALSE;
-}
-
-static int
-hex4 (const char *p)
-{
-  int v = 0;
-
-  for (int i = 0; i < 4; i++)
-    {
-      int d = g_ascii_xdigit_value (p[i]);
-      if (d < 0)
-        return -1;
-      v = v * 16 + d;
-    }
-  return v;
-}
-
-/* Reads a string at r->p (on its opening quote), unescaping it in place;
- * *out points at the NUL-terminated result. */
-static gboolean
-read_string (Reader  *r,
-             char   **out)
-{
-  char *w, *start;
-  gboolean high = FALSE;
-
-  if (r->p >= r->end || *r->p != '"')
-    return fail (r, "a string was expected");
-  start = w = ++r->p;
-  for (;;)
-    {
-      unsigned char c;
-
-      if (r->p >= r->end)
-        return fail (r, "a string is not closed");
-      c = (unsigned char) *r->p;
-      if (c == '"')
-        break;
-      if (c < 0x20)
-        return fail (r, "a control character inside a string");
-      if (c >= 0x80)
-        high = TRUE;
-      if (c != '\\')
-        {
-          *w++ = *r->p++;
-          continue;
-        }
-      if (r->p + 1 >= r->end)
-        return fail (r, "a string is not closed");
-      r->p++;
-      switch (*r->p)
-        {
-        case '"': *w++ = '"'; r->p++; break;
-        case '\\': *w++ = '\\'; r->p++; break;
-        case '/': *w++ = '/'; r->p++; break;
-        case 'b': *w++ = '\b'; r->p++; break;
-        case 'f': *w++ = '\f'; r->p++; break;
-        case 'n': *w++ = '\n'; r->p++; break;
-        case 'r': *w++ = '\r'; r->p++; break;
-        case 't': *w++ = '\t'; r->p++; break;
-        case 'u':
-          {
-            int cp;
-
-            if (r->end - r->p < 5 || (cp = hex4 (r->p + 1)) < 0)
-              return fail (r, "a bad \\u escape");
-            r->p += 5;
-            if (cp >= 0xd800 && cp <= 0xdbff)
-              {
-                int lo;
-
-                if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' ||
-                    (lo = hex4 (r->p + 2)) < 0xdc00 || lo > 0xdfff)
-                  return fail (r, "a lone surrogate in a \\u escape");
-                r->p += 6;
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-              }
-            else if (cp >= 0xdc00 && cp <= 0xdfff)
-              return fail (r, "a lone surrogate in a \\u escape");
-            if (cp == 0)
-              return fail (r, "a NUL character inside a string");
-            /* The escape is at least 6 bytes; its UTF-8 at most 4. */
-            w += g_unichar_to_utf8 ((gunichar) cp, w);
-            break;
-          }
-        default:
-          return fail (r, "a bad escape in a string");
-        }
-    }
-  *w = '\0';
-  r->p++;
-  if (high && !g_utf8_validate (start, w - start, NULL))
-    return fail (r, "a string is not valid UTF-8");
-  *out = start;
-  return TRUE;
-}
-
-static gboolean skip_value (Reader *r);
-
-/* A scalar value, or the kind of a nested one (skipped). */
-static gboolean
-read_value (Reader *r,
-            MValue *v)
-{
-  char *s;
-
-  skip_ws (r);
-  if (r->p >= r->end)
-    return fail (r, "a value was expected");
-  switch (*r->p)
-    {
-    case '"':
-      if (!read_string (r, &s))
-        return FALSE;
-      v->kind = MV_STRING;
-      v->s = s;
-      return TRUE;
-    case '{':
-      v->kind = MV_OBJECT;
-      return skip_value (r);
-    case '[':
-      v->kind = MV_ARRAY;
-      return skip_value (r);
-    case 't':
-      if (r->end - r->p < 4 || memcmp (r->p, "true", 4) != 0)
-        return fail (r, "an unknown literal");
-      r->p += 4;
-      v->kind = MV_BOOL;
-      v->i = 1;
-      return TRUE;
-    case 'f':
-      if (r->end - r->p < 5 || memcmp (r->p, "false", 5) != 0)
-        return fail (r, "an unknown literal");
-      r->p += 5;
-      v->kind = MV_BOOL;
-      v->i = 0;
-      return TRUE;
-    case 'n':
-      if (r->end - r->p < 4 || memcmp (r->p, "null", 4) != 0)
-        return fail (r, "an unknown literal");
-      r->p += 4;
-      v->kind = MV_NULL;
-      return TRUE;
-    default:
-      {
-        char *q = r->p;
-        gboolean neg = FALSE, is_double = FALSE;
-        guint64 n = 0;
-        gboolean overflow = FALSE;
-
-        if (*q == '-')
-          {
-            neg = TRUE;
-            q++;
-          }
-        if (q >= r->end || !g_ascii_isdigit (*q))
-          return fail (r, "an unexpected character");
-        if (*q == '0' && q + 1 < r->end && g_ascii_isdigit (q[1]))
-          return fail (r, "a number with a leading zero");
-        while (q < r->end && g_ascii_isdigit (*q))
-          {
-            guint d = (guint) (*q - '0');
-
-            if (n > (G_MAXUINT64 - d) / 10)
-              overflow = TRUE;
-            else
-              n = n * 10 + d;
-            q++;
-          }
-        if (q < r->end && *q == '.')
-          {
-            is_double = TRUE;
-            q++;
-            if (q >= r->end || !g_ascii_isdigit (*q))
-              return fail (r, "a bad number");
-            while (q < r->end && g_ascii_isdigit (*q))
-              q++;
-          }
-        if (q < r->end && (*q == 'e' || *q == 'E'))
-          {
-            is_double = TRUE;
-            q++;
-            if (q < r->end && (*q == '+' || *q == '-'))
-              q++;
-            if (q >= r->end || !g_ascii_isdigit (*q))
-              return fail (r, "a bad number");
-            while (q < r->end && g_ascii_isdigit (*q))
-              q++;
-          }
-        r->p = q;
-        if (is_double || overflow || n > (guint64) G_MAXINT64 + (neg ? 1 : 0))
-          {
-            v->kind = MV_DOUBLE;
-            return TRUE;
-          }
-        v->kind = MV_INT;
-        v->i = neg ? (gint64) (0 - n) : (gint64) n;
-        return TRUE;
-      }
-    }
-}
-
-/* Calls @member for each "name": of an object at r->p (its '{'). */
-typedef gboolean (*MemberFunc) (Reader *r, const char *name, gpointer data);
-
-static gboolean
-read_object (Reader     *r,
-             MemberFunc  member,
-             gpointer    data)
-{
-  skip_ws (r);
-  if (r->p >= r->end || *r->p != '{')
-    return fail (r, "an object was expected");
-  if (++r->depth > MAX_DEPTH)
-    return fail (r, "nested too deeply");
-  r->p++;
-  skip_ws (r);
-  if (r->p < r->end && *r->p == '}')
-    {
-      r->p++;
-      r->depth--;
-      return TRUE;
-    }
-  for (;;)
-    {
-      char *name;
-
-      skip_ws (r);
-      if (!read_string (r, &name))
-        return FALSE;
-      skip_ws (r);
-      if (r->p >= r->end || *r->p != ':')
-        return fail (r, "a ':' was expected after a member name");
-      r->p++;
-      if (!member (r, name, data))
-        return FALSE;
-      skip_ws (r);
-      if (r->p < r->end && *r->p == ',')
-        {
-          r->p++;
-          continue;
-        }
-      if (r->p < r->end && *r->p == '}')
-        {
-          r->p++;
-          r->depth--;
-          return TRUE;
-        }
-      return fail (r, "a ',' or '}' was expected in an object");
-    }
-}
-
-typedef gboolean (*ElementFunc) (Reader *r, gpointer data);
-
-static gboolean
-read_array (Reader      *r,
-            ElementFunc  element,
-            gpointer     data)
-{
-  skip_ws (r);
-  if (r->p >= r->end || *r->p != '[')
-    return fail (r, "an array was expected");
-  if (++r->depth > MAX_DEPTH)
-    return fail (r, "nested too deeply");
-  r->p++;
-  skip_ws (r);
-  if (r->p < r->end && *r->p == ']')
-    {
-      r->p++;
-      r->depth--;
-      return TRUE;
-    }
-  for (;;)
-    {
-      skip_ws (r);
-      if (!element (r, data))
-        return FALSE;
-      skip_ws (r);
-      if (r->p < r->end && *r->p == ',')
-        {
-          r->p++;
-          continue;
-        }
-      if (r->p < r->end && *r->p == ']')
-        {
-          r->p++;
-          r->depth--;
-          return TRUE;
-        }
-      return fail (r, "a ',' or ']' was expected in an array");
-    }
-}
-
-static gboolean
-skip_member (Reader     *r,
-             const char *name,
-             gpointer    data)
-{
-  return skip_value (r);
-}
-
-static gboolean
-skip_element (Reader   *r,
-              gpointer  data)
-{
-  return skip_value (r);
-}
-
-static gboolean
-skip_value (Reader *r)
-{
-  MValue v;
-
-  skip_ws (r);
-  if (r->p < r->end && *r->p == '{')
-    return read_object (r, skip_member, NULL);
-  if (r->p < r->end && *r->p == '[')
-    return read_array (r, skip_element, NULL);
-  return read_value (r, &v);
-}
-
-/* ---- changes ---- */
+  KEY_OTHER,
+  KEY_SLOT,
+  KEY_FIELDS,
+  KEY_CHANGES,
+  KEY_RESULTS,
+  KEY_HAS_MORE,
+  KEY_LATEST_SEQ,
+} KeyKind;
 
 typedef struct
 {
   RecoupChangeBatch *batch;
-  MChange           *change;
-} ChangeCtx;
+  yajl_handle        handle;
+  const char        *text;
+  gsize              length;
+  char              *arena;        /* next free byte of batch->buf */
+  const char        *err;
+  State              state;
+  State              skip_return;  /* the state a skipped value ends in */
+  int                skip_depth;
+  int                depth;
+  KeyKind            key;          /* the member the next value belongs to */
+  MValue            *slot;         /* KEY_SLOT: where it goes */
+  const char        *field_name;   /* ST_FIELDS: the next field's name */
+  MChange           *change;       /* ST_CHANGE, ST_FIELDS */
+  MResult           *result;       /* ST_RESULT */
+} Parser;
 
-static gboolean
-field_member (Reader     *r,
-              const char *name,
-              gpointer    data)
+static int
+fail (Parser     *p,
+      const char *what)
 {
-  ChangeCtx *ctx = data;
-  GArray *fields = ctx->batch->fields;
-  MField f = { name, { 0 } };
+  if (p->err == NULL)
+    p->err = what;
+  return 0;
+}
 
-  if (!read_value (r, &f.v))
-    return FALSE;
-  /* A repeated name: the last value counts (as in a JSON object). */
-  for (guint i = ctx->change->first_field; i < fields->len; i++)
+static int
+hex4 (const char *t)
+{
+  int v = 0;
+
+  for (int i = 0; i < 4; i++)
+    v = v * 16 + g_ascii_xdigit_value (t[i]);   /* yajl's lexer checked the digits */
+  return v;
+}
+
+/* yajl decodes \u escapes without refusing lone surrogates or \u0000: look at
+ * the escapes of the string token that ends where yajl stands. */
+static gboolean
+check_escapes (Parser *p)
+{
+  gsize end = yajl_get_bytes_consumed (p->handle);   /* just after the closing quote */
+  const char *t = p->text;
+  gsize q;
+
+  if (end < 2 || end > p->length || t[end - 1] != '"')
+    return fail (p, "a string with escapes could not be checked");
+  end--;
+  /* The opening quote is the first '"' going back that no backslash escapes. */
+  for (q = end; q-- > 0;)
     {
-      MField *o = &g_array_index (fields, MField, i);
+      gsize n = 0;
 
-      if (o->name[0] == name[0] && strcmp (o->name, name) == 0)
+      if (t[q] != '"')
+        continue;
+      while (n < q && t[q - 1 - n] == '\\')
+        n++;
+      if (n % 2 == 0)
+        break;
+    }
+  for (gsize i = q + 1; i < end; i++)
+    {
+      int cp;
+
+      if (t[i] != '\\')
+        continue;
+      i++;
+      if (t[i] != 'u')
+        continue;
+      cp = hex4 (t + i + 1);
+      i += 4;
+      if (cp == 0)
+        return fail (p, "a NUL character inside a string");
+      if (cp >= 0xdc00 && cp <= 0xdfff)
+        return fail (p, "a lone surrogate in a \\u escape");
+      if (cp >= 0xd800 && cp <= 0xdbff)
         {
-          o->v = f.v;
-          return TRUE;
+          int lo;
+
+          if (i + 6 >= end || t[i + 1] != '\\' || t[i + 2] != 'u' ||
+              (lo = hex4 (t + i + 3)) < 0xdc00 || lo > 0xdfff)
+            return fail (p, "a lone surrogate in a \\u escape");
+          i += 6;
         }
     }
-  g_array_append_val (fields, f);
-  ctx->change->n_fields++;
   return TRUE;
 }
 
+/* yajl's UTF-8 check lets overlong forms and encoded surrogates through, and
+ * its \u decoding lone surrogates: checks a string (or a name) it hands over. */
 static gboolean
-change_member (Reader     *r,
-               const char *name,
-               gpointer    data)
+check_string (Parser              *p,
+              const unsigned char *s,
+              size_t               len)
 {
-  ChangeCtx *ctx = data;
-  MChange *c = ctx->change;
-  MValue *slot = NULL;
-  MValue skip;
+  const char *cs = (const char *) s;
 
-  switch (name[0])
+  /* yajl passes a pointer into the text unless it decoded escapes. */
+  if ((cs < p->text || cs >= p->text + p->length) && !check_escapes (p))
+    return FALSE;
+  if (!g_utf8_validate (cs, len, NULL))
+    return fail (p, "a string is not valid UTF-8");
+  return TRUE;
+}
+
+/* Copies a string yajl hands over (valid only during the callback) into the
+ * batch's buffer, NUL-terminated. */
+static const char *
+take_string (Parser              *p,
+             const unsigned char *s,
+             size_t               len)
+{
+  char *out;
+
+  if (!check_string (p, s, len))
+    return NULL;
+  out = p->arena;
+  memcpy (out, s, len);
+  out[len] = '\0';
+  p->arena += len + 1;
+  return out;
+}
+
+#define KEY_IS(lit) (len == sizeof lit - 1 && memcmp (key, lit, sizeof lit - 1) == 0)
+
+static KeyKind
+change_key (MChange             *c,
+            const unsigned char *key,
+            size_t               len,
+            MValue             **slot)
+{
+  *slot = NULL;
+  switch (len > 0 ? key[0] : 0)
     {
-    case 'i': if (strcmp (name, "id") == 0) slot = &c->id; break;
-    case 'h': if (strcmp (name, "hlc") == 0) slot = &c->hlc; break;
-    case 'd': if (strcmp (name, "device_id") == 0) slot = &c->device_id; break;
-    case 'u': if (strcmp (name, "user_id") == 0) slot = &c->user_id; break;
+    case 'i': if (KEY_IS ("id")) *slot = &c->id; break;
+    case 'h': if (KEY_IS ("hlc")) *slot = &c->hlc; break;
+    case 'd': if (KEY_IS ("device_id")) *slot = &c->device_id; break;
+    case 'u': if (KEY_IS ("user_id")) *slot = &c->user_id; break;
     case 'e':
-      if (strcmp (name, "entity") == 0)
-        slot = &c->entity;
-      else if (strcmp (name, "entity_id") == 0)
-        slot = &c->entity_id;
+      if (KEY_IS ("entity"))
+        *slot = &c->entity;
+      else if (KEY_IS ("entity_id"))
+        *slot = &c->entity_id;
       break;
-    case 'o': if (strcmp (name, "op") == 0) slot = &c->op; break;
+    case 'o': if (KEY_IS ("op")) *slot = &c->op; break;
     case 's':
-      if (strcmp (name, "schema_version") == 0)
-        slot = &c->schema_version;
-      else if (strcmp (name, "seq") == 0)
-        slot = &c->seq;
+      if (KEY_IS ("schema_version"))
+        *slot = &c->schema_version;
+      else if (KEY_IS ("seq"))
+        *slot = &c->seq;
       break;
     case 'f':
-      if (strcmp (name, "fields") == 0)
-        {
-          skip_ws (r);
-          /* A repeated "fields": the last one counts. */
-          c->first_field = ctx->batch->fields->len;
-          c->n_fields = 0;
-          if (r->p < r->end && *r->p == '{')
-            {
-              c->fields_kind = MV_OBJECT;
-              return read_object (r, field_member, ctx);
-            }
-          if (!read_value (r, &skip))
-            return FALSE;
-          c->fields_kind = skip.kind;
-          return TRUE;
-        }
+      if (KEY_IS ("fields"))
+        return KEY_FIELDS;
       break;
     default:
       break;
     }
-  if (slot == NULL)
-    return skip_value (r);
-  memset (slot, 0, sizeof *slot);
-  return read_value (r, slot);
+  return *slot != NULL ? KEY_SLOT : KEY_OTHER;
 }
 
-static gboolean
-change_element (Reader   *r,
-                gpointer  data)
+static KeyKind
+result_key (MResult             *res,
+            const unsigned char *key,
+            size_t               len,
+            MValue             **slot)
 {
-  RecoupChangeBatch *batch = data;
+  if (KEY_IS ("id"))
+    *slot = &res->id;
+  else if (KEY_IS ("status"))
+    *slot = &res->status;
+  else if (KEY_IS ("seq"))
+    *slot = &res->seq;
+  else if (KEY_IS ("reason"))
+    *slot = &res->reason;
+  else if (KEY_IS ("message"))
+    *slot = &res->message;
+  else
+    *slot = NULL;
+  return *slot != NULL ? KEY_SLOT : KEY_OTHER;
+}
+
+static KeyKind
+top_key (const unsigned char *key,
+         size_t               len)
+{
+  if (KEY_IS ("changes"))
+    return KEY_CHANGES;
+  if (KEY_IS ("results"))
+    return KEY_RESULTS;
+  if (KEY_IS ("has_more"))
+    return KEY_HAS_MORE;
+  if (KEY_IS ("latest_seq"))
+    return KEY_LATEST_SEQ;
+  return KEY_OTHER;
+}
+
+#undef KEY_IS
+
+static void
+add_field (Parser       *p,
+           const MValue *v)
+{
+  GArray *fields = p->batch->fields;
+  MField f = { p->field_name, *v };
+
+  /* A repeated name: the last value counts (as in a JSON object). */
+  for (guint i = p->change->first_field; i < fields->len; i++)
+    {
+      MField *o = &g_array_index (fields, MField, i);
+
+      if (o->name[0] == f.name[0] && strcmp (o->name, f.name) == 0)
+        {
+          o->v = f.v;
+          return;
+        }
+    }
+  g_array_append_val (fields, f);
+  p->change->n_fields++;
+}
+
+static MChange *
+add_change (Parser *p)
+{
   MChange c = { 0 };
-  ChangeCtx ctx = { batch, NULL };
 
-  skip_ws (r);
-  g_array_append_val (batch->changes, c);
-  if (r->p >= r->end || *r->p != '{')
-    return skip_value (r);
-  ctx.change = &g_array_index (batch->changes, MChange, batch->changes->len - 1);
-  ctx.change->is_object = TRUE;
-  ctx.change->first_field = batch->fields->len;
-  return read_object (r, change_member, &ctx);
+  g_array_append_val (p->batch->changes, c);
+  return &g_array_index (p->batch->changes, MChange, p->batch->changes->len - 1);
 }
 
-/* ---- results ---- */
-
-static gboolean
-result_member (Reader     *r,
-               const char *name,
-               gpointer    data)
+static MResult *
+add_result (Parser *p)
 {
-  MResult *res = data;
-  MValue *slot = NULL;
-
-  if (strcmp (name, "id") == 0)
-    slot = &res->id;
-  else if (strcmp (name, "status") == 0)
-    slot = &res->status;
-  else if (strcmp (name, "seq") == 0)
-    slot = &res->seq;
-  else if (strcmp (name, "reason") == 0)
-    slot = &res->reason;
-  else if (strcmp (name, "message") == 0)
-    slot = &res->message;
-  if (slot == NULL)
-    return skip_value (r);
-  return read_value (r, slot);
-}
-
-static gboolean
-result_element (Reader   *r,
-                gpointer  data)
-{
-  RecoupChangeBatch *batch = data;
   MResult res = { 0 };
-  MResult *slot;
 
-  skip_ws (r);
-  g_array_append_val (batch->results, res);
-  if (r->p >= r->end || *r->p != '{')
-    return skip_value (r);
-  slot = &g_array_index (batch->results, MResult, batch->results->len - 1);
-  slot->is_object = TRUE;
-  return read_object (r, result_member, slot);
+  g_array_append_val (p->batch->results, res);
+  return &g_array_index (p->batch->results, MResult, p->batch->results->len - 1);
 }
 
-static gboolean
-top_member (Reader     *r,
-            const char *name,
-            gpointer    data)
+/* A scalar value where the parser stands. */
+static int
+on_scalar (Parser       *p,
+           const MValue *v)
 {
-  RecoupChangeBatch *batch = data;
-  MValue v = { 0 };
+  RecoupChangeBatch *batch = p->batch;
 
-  skip_ws (r);
-  if (strcmp (name, "changes") == 0 && r->p < r->end && *r->p == '[')
+  switch (p->state)
     {
-      /* A repeated member: the last one counts. */
-      g_array_set_size (batch->changes, 0);
-      g_array_set_size (batch->fields, 0);
-      batch->has_changes = TRUE;
-      return read_array (r, change_element, batch);
+    case ST_SKIP:
+      break;
+    case ST_START:
+      return fail (p, "the text is not a JSON object");
+    case ST_TOP:
+      if (p->key == KEY_CHANGES)
+        batch->has_changes = FALSE;
+      else if (p->key == KEY_RESULTS)
+        batch->has_results = FALSE;
+      else if (p->key == KEY_HAS_MORE)
+        batch->has_more = v->kind == MV_BOOL && v->i != 0;
+      else if (p->key == KEY_LATEST_SEQ && v->kind == MV_INT)
+        batch->latest_seq = v->i;
+      break;
+    case ST_CHANGES:
+      add_change (p);
+      break;
+    case ST_CHANGE:
+      if (p->key == KEY_FIELDS)
+        {
+          /* A repeated "fields": the last one counts. */
+          p->change->first_field = batch->fields->len;
+          p->change->n_fields = 0;
+          p->change->fields_kind = v->kind;
+        }
+      else if (p->key == KEY_SLOT)
+        *p->slot = *v;
+      break;
+    case ST_FIELDS:
+      add_field (p, v);
+      break;
+    case ST_RESULTS:
+      add_result (p);
+      break;
+    case ST_RESULT:
+      if (p->key == KEY_SLOT)
+        *p->slot = *v;
+      break;
+    case ST_DONE:
+    default:
+      return fail (p, "unexpected text after the JSON object");
     }
-  if (strcmp (name, "results") == 0 && r->p < r->end && *r->p == '[')
-    {
-      g_array_set_size (batch->results, 0);
-      batch->has_results = TRUE;
-      return read_array (r, result_element, batch);
-    }
-  if (!read_value (r, &v))
-    return FALSE;
-  if (strcmp (name, "changes") == 0)
-    batch->has_changes = FALSE;
-  else if (strcmp (name, "results") == 0)
-    batch->has_results = FALSE;
-  else if (strcmp (name, "has_more") == 0)
-    batch->has_more = v.kind == MV_BOOL && v.i != 0;
-  else if (strcmp (name, "latest_seq") == 0 && v.kind == MV_INT)
-    batch->latest_seq = v.i;
-  return TRUE;
+  return 1;
 }
+
+static int
+skip (Parser *p)
+{
+  p->skip_return = p->state;
+  p->skip_depth = 1;
+  p->state = ST_SKIP;
+  return 1;
+}
+
+/* An object or an array opens where the parser stands. */
+static int
+on_open (Parser   *p,
+         gboolean  is_map)
+{
+  RecoupChangeBatch *batch = p->batch;
+  MValue v = { is_map ? MV_OBJECT : MV_ARRAY, 0, NULL };
+
+  if (++p->depth > MAX_DEPTH)
+    return fail (p, "nested too deeply");
+  switch (p->state)
+    {
+    case ST_SKIP:
+      p->skip_depth++;
+      return 1;
+    case ST_START:
+      if (!is_map)
+        return fail (p, "the text is not a JSON object");
+      p->state = ST_TOP;
+      return 1;
+    case ST_TOP:
+      if (!is_map && p->key == KEY_CHANGES)
+        {
+          /* A repeated member: the last one counts. */
+          g_array_set_size (batch->changes, 0);
+          g_array_set_size (batch->fields, 0);
+          batch->has_changes = TRUE;
+          p->state = ST_CHANGES;
+          return 1;
+        }
+      if (!is_map && p->key == KEY_RESULTS)
+        {
+          g_array_set_size (batch->results, 0);
+          batch->has_results = TRUE;
+          p->state = ST_RESULTS;
+          return 1;
+        }
+      on_scalar (p, &v);
+      return skip (p);
+    case ST_CHANGES:
+      p->change = add_change (p);
+      if (!is_map)
+        return skip (p);
+      p->change->is_object = TRUE;
+      p->change->first_field = batch->fields->len;
+      p->state = ST_CHANGE;
+      return 1;
+    case ST_CHANGE:
+      if (is_map && p->key == KEY_FIELDS)
+        {
+          p->change->first_field = batch->fields->len;
+          p->change->n_fields = 0;
+          p->change->fields_kind = MV_OBJECT;
+          p->state = ST_FIELDS;
+          return 1;
+        }
+      if (p->key == KEY_SLOT)
+        memset (p->slot, 0, sizeof *p->slot);
+      on_scalar (p, &v);
+      return skip (p);
+    case ST_FIELDS:
+      add_field (p, &v);
+      return skip (p);
+    case ST_RESULTS:
+      p->result = add_result (p);
+      if (!is_map)
+        return skip (p);
+      p->result->is_object = TRUE;
+      p->state = ST_RESULT;
+      return 1;
+    case ST_RESULT:
+      on_scalar (p, &v);
+      return skip (p);
+    case ST_DONE:
+    default:
+      return fail (p, "unexpected text after the JSON object");
+    }
+}
+
+static int
+on_close (Parser *p)
+{
+  p->depth--;
+  switch (p->state)
+    {
+    case ST_SKIP:
+      if (--p->skip_depth == 0)
+        p->state = p->skip_return;
+      break;
+    case ST_TOP:
+      p->state = ST_DONE;
+      break;
+    case ST_CHANGES:
+    case ST_RESULTS:
+      p->state = ST_TOP;
+      break;
+    case ST_CHANGE:
+      p->state = ST_CHANGES;
+      break;
+    case ST_FIELDS:
+      p->state = ST_CHANGE;
+      break;
+    case ST_RESULT:
+      p->state = ST_RESULTS;
+      break;
+    case ST_START:
+    case ST_DONE:
+    default:
+      return fail (p, "unbalanced brackets");
+    }
+  return 1;
+}
+
+static int
+cb_null (void *ctx)
+{
+  MValue v = { MV_NULL, 0, NULL };
+
+  return on_scalar (ctx, &v);
+}
+
+static int
+cb_boolean (void *ctx,
+            int   value)
+{
+  MValue v = { MV_BOOL, value ? 1 : 0, NULL };
+
+  return on_scalar (ctx, &v);
+}
+
+/* yajl's lexer has checked the grammar of the number; one that is not an
+ * integer, or does not fit in 64 bits, is kept as a double nobody reads. */
+static int
+cb_number (void       *ctx,
+           const char *text,
+           size_t      len)
+{
+  MValue v = { MV_INT, 0, NULL };
+  gboolean neg = text[0] == '-';
+  guint64 n = 0;
+
+  for (size_t i = neg ? 1 : 0; i < len; i++)
+    {
+      guint d = (guint) (text[i] - '0');
+
+      if (d > 9 || n > (G_MAXUINT64 - d) / 10)
+        {
+          v.kind = MV_DOUBLE;
+          break;
+        }
+      n = n * 10 + d;
+    }
+  if (v.kind == MV_INT && n > (guint64) G_MAXINT64 + (neg ? 1 : 0))
+    v.kind = MV_DOUBLE;
+  if (v.kind == MV_INT)
+    v.i = neg ? (gint64) (0 - n) : (gint64) n;
+  return on_scalar (ctx, &v);
+}
+
+static int
+cb_string (void                *ctx,
+           const unsigned char *s,
+           size_t               len)
+{
+  Parser *p = ctx;
+  MValue v = { MV_STRING, 0, NULL };
+
+  if ((v.s = take_string (p, s, len)) == NULL)
+    return 0;
+  return on_scalar (p, &v);
+}
+
+static int
+cb_map_key (void                *ctx,
+            const unsigned char *key,
+            size_t               len)
+{
+  Parser *p = ctx;
+
+  switch (p->state)
+    {
+    case ST_TOP:
+      p->key = top_key (key, len);
+      break;
+    case ST_CHANGE:
+      p->key = change_key (p->change, key, len, &p->slot);
+      break;
+    case ST_RESULT:
+      p->key = result_key (p->result, key, len, &p->slot);
+      break;
+    case ST_FIELDS:
+      return (p->field_name = take_string (p, key, len)) != NULL;
+    default:
+      break;
+    }
+  /* Names nobody keeps are checked all the same. */
+  return check_string (p, key, len);
+}
+
+static int
+cb_start_map (void *ctx)
+{
+  return on_open (ctx, TRUE);
+}
+
+static int
+cb_start_array (void *ctx)
+{
+  return on_open (ctx, FALSE);
+}
+
+static int
+cb_end (void *ctx)
+{
+  return on_close (ctx);
+}
+
+static const yajl_callbacks callbacks = {
+  .yajl_null = cb_null,
+  .yajl_boolean = cb_boolean,
+  .yajl_number = cb_number,
+  .yajl_string = cb_string,
+  .yajl_start_map = cb_start_map,
+  .yajl_map_key = cb_map_key,
+  .yajl_end_map = cb_end,
+  .yajl_start_array = cb_start_array,
+  .yajl_end_array = cb_end,
+};
 
 void
 recoup_change_batch_free (RecoupChangeBatch *batch)
@@ -571,42 +602,72 @@ recoup_change_batch_parse (const char  *json,
                            gsize        length,
                            GError     **error)
 {
-  g_autoptr(RecoupChangeBatch) batch = g_new0 (RecoupChangeBatch, 1);
-  Reader r = { 0 };
+  g_autoptr(RecoupChangeBatch) batch = NULL;
+  Parser p = { 0 };
+  yajl_status status;
+  gboolean completing = FALSE;
+  gsize i;
 
+  for (i = 0; i < length && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'); i++)
+    ;
+  if (i == length)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the text is empty");
+      return NULL;
+    }
+  batch = g_new0 (RecoupChangeBatch, 1);
   batch->buf = g_malloc (length + 1);
-  memcpy (batch->buf, json, length);
-  batch->buf[length] = '\0';
   batch->changes = g_array_sized_new (FALSE, FALSE, sizeof (MChange), 256);
   batch->fields = g_array_sized_new (FALSE, FALSE, sizeof (MField), 2048);
   batch->results = g_array_new (FALSE, FALSE, sizeof (MResult));
-  r.p = batch->buf;
-  r.end = batch->buf + length;
+  p.batch = batch;
+  p.text = json;
+  p.length = length;
+  p.arena = batch->buf;
+  p.state = ST_START;
+  p.handle = yajl_alloc (&callbacks, NULL, &p);
+  /* Exactly JSON: no comments, UTF-8 checked, one value and nothing after it. */
+  yajl_config (p.handle, yajl_allow_comments, 0);
+  yajl_config (p.handle, yajl_dont_validate_strings, 0);
+  yajl_config (p.handle, yajl_allow_trailing_garbage, 0);
+  yajl_config (p.handle, yajl_allow_multiple_values, 0);
+  yajl_config (p.handle, yajl_allow_partial_values, 0);
 
-  skip_ws (&r);
-  if (r.p >= r.end || *r.p != '{')
+  status = yajl_parse (p.handle, (const unsigned char *) json, length);
+  if (status == yajl_status_ok)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   r.p >= r.end ? "the text is empty" : "the text is not a JSON object");
+      completing = TRUE;
+      status = yajl_complete_parse (p.handle);
+      if (status != yajl_status_ok && p.err == NULL)
+        p.err = "the text ends before the JSON object does";
+    }
+  if (status != yajl_status_ok)
+    {
+      /* yajl_complete_parse counts its bytes from 0 again. */
+      gsize at = completing ? length : MIN (yajl_get_bytes_consumed (p.handle), length);
+
+      if (p.err != NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s at byte %" G_GSIZE_FORMAT,
+                     p.err, at);
+      else
+        {
+          unsigned char *text = yajl_get_error (p.handle, 0, (const unsigned char *) json, length);
+          g_autofree char *what = g_strstrip (g_strdup ((const char *) text));
+          gsize n = strlen (what);
+
+          if (n > 0 && what[n - 1] == '.')
+            what[n - 1] = '\0';
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s at byte %" G_GSIZE_FORMAT,
+                       what, at);
+          yajl_free_error (p.handle, text);
+        }
+      yajl_free (p.handle);
       return NULL;
     }
-  if (!read_object (&r, top_member, batch))
+  yajl_free (p.handle);
+  for (guint k = 0; k < batch->changes->len; k++)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s at byte %" G_GSIZE_FORMAT,
-                   r.err ? r.err : "bad JSON", (gsize) (r.p - batch->buf));
-      return NULL;
-    }
-  skip_ws (&r);
-  if (r.p != r.end)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "unexpected text after the JSON object at byte %" G_GSIZE_FORMAT,
-                   (gsize) (r.p - batch->buf));
-      return NULL;
-    }
-  for (guint i = 0; i < batch->changes->len; i++)
-    {
-      MChange *c = &g_array_index (batch->changes, MChange, i);
+      MChange *c = &g_array_index (batch->changes, MChange, k);
 
       c->fields = c->n_fields > 0 ? &g_array_index (batch->fields, MField, c->first_field) : NULL;
     }
