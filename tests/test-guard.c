@@ -569,6 +569,9 @@ test_browse_page (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 1);
   row = g_ptr_array_index (rows, 0);
+  g_assert_false (row->call_blocked);   /* not asked yet */
+  g_assert_true (recoup_browse_check_calls (f->tb.book, rows, &error));
+  g_assert_no_error (error);
   g_assert_true (row->call_blocked);
   g_assert_nonnull (row->call_reason);
   g_assert_nonnull (strstr (row->call_reason, "bankruptcy"));
@@ -578,6 +581,7 @@ test_browse_page (Fixture       *f,
   set_field (f, "cease_communication", "yes");
   rows = recoup_browse_page (f->tb.book, 0, 10, &error);
   g_assert_no_error (error);
+  g_assert_true (recoup_browse_check_calls (f->tb.book, rows, &error));
   row = g_ptr_array_index (rows, 0);
   g_assert_true (row->cease_communication);
   g_assert_true (row->call_blocked);

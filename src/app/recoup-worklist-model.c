@@ -158,6 +158,41 @@ recoup_account_item_set_balance (RecoupAccountItem *self,
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_BALANCE_TEXT]);
 }
 
+/* Whether a call is allowed now: the guard's verdict, asked after the page
+ * is drawn (recoup_browse_check_calls), so it can change a drawn row. */
+static void
+account_item_set_contact (RecoupAccountItem     *self,
+                          const RecoupBrowseRow *row)
+{
+  g_free (self->contact_note);
+  g_free (self->action_text);
+  self->contact_blocked = row->cease_communication || row->call_blocked;
+  if (row->call_reason != NULL)
+    self->contact_note = g_strdup_printf (_("No call now: %s"), row->call_reason);
+  else if (row->cease_communication)
+    self->contact_note = g_strdup (_("The debtor asked not to be contacted"));
+  else
+    self->contact_note = NULL;
+  if (row->call_blocked && !row->cease_communication)
+    self->action_text = row->next_action != NULL
+                        ? g_strdup_printf (_("Next: %s · no call now"), row->next_action)
+                        : g_strdup (_("No call now"));
+  else
+    self->action_text = row->next_action != NULL ? g_strdup_printf (_("Next: %s"), row->next_action) : NULL;
+}
+
+static void
+account_item_update_contact (RecoupAccountItem     *self,
+                             const RecoupBrowseRow *row)
+{
+  if (!self->loaded || g_strcmp0 (self->id, row->id) != 0)
+    return;
+  account_item_set_contact (self, row);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_CONTACT_BLOCKED]);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_CONTACT_NOTE]);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_ACTION_TEXT]);
+}
+
 static void
 account_item_fill (RecoupAccountItem     *self,
                    const RecoupBrowseRow *row)
@@ -168,12 +203,7 @@ account_item_fill (RecoupAccountItem     *self,
   self->currency = g_strdup (row->currency);
   self->balance_text = recoup_money_format (row->balance, row->currency,
                                             RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-  /* Whether a call is allowed now: the guard's verdict, checked as the page loaded. */
-  self->contact_blocked = row->cease_communication || row->call_blocked;
-  if (row->call_reason != NULL)
-    self->contact_note = g_strdup_printf (_("No call now: %s"), row->call_reason);
-  else if (row->cease_communication)
-    self->contact_note = g_strdup (_("The debtor asked not to be contacted"));
+  account_item_set_contact (self, row);
   if (row->days_past_due > 0)
     self->detail_text = g_strdup_printf (ngettext ("%s · %d day past due", "%s · %d days past due",
                                                    row->days_past_due),
@@ -189,22 +219,12 @@ account_item_fill (RecoupAccountItem     *self,
       g_free (self->detail_text);
       self->detail_text = text;
     }
-  if (row->next_action != NULL)
-    self->action_text = g_strdup_printf (_("Next: %s"), row->next_action);
   if (row->cease_communication)
     {
       char *text = g_strdup_printf (_("%s · do not contact"), self->detail_text);
 
       g_free (self->detail_text);
       self->detail_text = text;
-    }
-  else if (row->call_blocked)
-    {
-      char *text = self->action_text != NULL ? g_strdup_printf (_("%s · no call now"), self->action_text)
-                                             : g_strdup (_("No call now"));
-
-      g_free (self->action_text);
-      self->action_text = text;
     }
   self->loaded = TRUE;
   for (guint i = 1; i < ITEM_N_PROPS; i++)
@@ -316,6 +336,67 @@ load_page_thread (GTask        *task,
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
+}
+
+/* The second step of a page: the guard's verdict for each of its rows. */
+static void
+check_calls_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  RecoupWorklistModel *self = source_object;
+  Job *job = task_data;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_mutex_lock (&self->lock);
+  ok = recoup_browse_check_calls (self->book, job->rows, &error);
+  g_mutex_unlock (&self->lock);
+  if (!ok)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+check_calls_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  RecoupWorklistModel *self = RECOUP_WORKLIST_MODEL (object);
+  Job *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  GPtrArray *items;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Could not check whether calls are allowed: %s", error->message);
+      return;
+    }
+  if (job->generation != self->generation)
+    return;
+  items = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (job->page));
+  for (guint i = 0; items != NULL && i < items->len && i < job->rows->len; i++)
+    account_item_update_contact (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));
+}
+
+static void
+start_check_calls (RecoupWorklistModel *self,
+                   Job                 *page_job)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, check_calls_cb, NULL);
+  Job *job = g_new0 (Job, 1);
+
+  job->generation = page_job->generation;
+  job->page = page_job->page;
+  job->rows = g_ptr_array_ref (page_job->rows);
+  g_task_set_source_tag (task, start_check_calls);
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, check_calls_thread);
 }
 
 /* ---- the exact count, after the first page -------------------------------- */
@@ -439,6 +520,7 @@ load_page_cb (GObject      *object,
   for (guint i = 0; i < items->len && i < job->rows->len; i++)
     account_item_fill (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));
   self->pages_loaded++;
+  start_check_calls (self, job);
   /* The list is drawn with an upper bound of its length; the count (a
    * second on a cold million-row index) comes after the first page. */
   if (self->count_pending)

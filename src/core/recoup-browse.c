@@ -309,38 +309,48 @@ recoup_browse_page (RecoupBook  *book,
       return NULL;
     }
   sqlite3_reset (stmt);
+  return g_steal_pointer (&rows);
+}
 
-  /* Whether a call is allowed now, by the one guard (rows are read first:
-   * the guard runs statements of its own). */
-  if (rows->len > 0)
+/**
+ * recoup_browse_check_calls:
+ * @rows: (element-type RecoupBrowseRow): rows of recoup_browse_page()
+ *
+ * Asks the compliance guard whether a call to each row's account is allowed
+ * now, and sets its call_blocked and call_reason (the first blocking reason).
+ * A separate step, so a list can draw a page before the guard has read the
+ * accounts' contact history.
+ */
+gboolean
+recoup_browse_check_calls (RecoupBook  *book,
+                           GPtrArray   *rows,
+                           GError     **error)
+{
+  RecoupGuardPolicy policy = { 0 };
+  gint64 now_ms = g_get_real_time () / 1000;
+  gboolean ok = TRUE;
+
+  recoup_guard_policy_load (book, &policy);
+  for (guint i = 0; ok && i < rows->len; i++)
     {
-      RecoupGuardPolicy policy = { 0 };
-      gint64 now_ms = g_get_real_time () / 1000;
+      RecoupBrowseRow *row = g_ptr_array_index (rows, i);
+      g_autoptr(RecoupGuardVerdict) verdict = NULL;
 
-      recoup_guard_policy_load (book, &policy);
-      for (guint i = 0; i < rows->len; i++)
+      if (!(ok = recoup_guard_check_with_policy (book, &policy, row->id, "call", now_ms, NULL, &verdict, error)))
+        break;
+      row->call_blocked = verdict->verdict == RECOUP_VERDICT_BLOCKED;
+      g_clear_pointer (&row->call_reason, g_free);
+      for (guint j = 0; row->call_blocked && j < verdict->reasons->len; j++)
         {
-          RecoupBrowseRow *row = g_ptr_array_index (rows, i);
-          g_autoptr(RecoupGuardVerdict) verdict = NULL;
+          RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, j);
 
-          if (!recoup_guard_check_with_policy (book, &policy, row->id, "call", now_ms, NULL, &verdict, error))
+          if (reason->blocks)
             {
-              recoup_guard_policy_clear (&policy);
-              return NULL;
-            }
-          row->call_blocked = verdict->verdict == RECOUP_VERDICT_BLOCKED;
-          for (guint j = 0; row->call_blocked && j < verdict->reasons->len; j++)
-            {
-              RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, j);
-
-              if (reason->blocks)
-                {
-                  row->call_reason = g_strdup (reason->text);
-                  break;
-                }
+              row->call_reason = g_strdup (reason->text);
+              break;
             }
         }
-      recoup_guard_policy_clear (&policy);
     }
-  return g_steal_pointer (&rows);
+  recoup_guard_policy_clear (&policy);
+  return ok;
 }

@@ -30,7 +30,7 @@ typedef struct
   gboolean cease_communication;
   char    *segment;        /* high, medium, low; NULL without derived data */
   char    *next_action;    /* the policy's next step; NULL without derived data */
-  gboolean call_blocked;   /* the compliance guard blocks a call now */
+  gboolean call_blocked;   /* the guard blocks a call now (recoup_browse_check_calls) */
   char    *call_reason;    /* why (the first blocking reason), or NULL */
 } RecoupBrowseRow;
 
@@ -54,6 +54,9 @@ GPtrArray  *recoup_browse_page      (RecoupBook    *book,
                                      guint          offset,
                                      guint          limit,
                                      GError       **error);
+gboolean    recoup_browse_check_calls (RecoupBook  *book,
+                                       GPtrArray   *rows,
+                                       GError     **error);
 void        recoup_browse_row_free  (RecoupBrowseRow *row);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupBrowseRow, recoup_browse_row_free)
