@@ -122,8 +122,17 @@ update_list_state (RecoupWindow *self)
 static void
 update_state_cb (RecoupWindow *self)
 {
+  g_autofree char *failure = recoup_worklist_model_take_update_error (self->model);
   double fraction = 0;
 
+  if (failure != NULL)
+    {
+      /* The list keeps the last computed order. */
+      g_autofree char *text = g_strdup_printf (_("Today's priorities could not be updated: %s. "
+                                                 "Refresh (F5) tries again."), failure);
+
+      recoup_window_toast (self, text);
+    }
   g_object_get (self->model, "update-fraction", &fraction, NULL);
   gtk_revealer_set_reveal_child (self->update_revealer, recoup_worklist_model_is_updating (self->model));
   gtk_progress_bar_set_fraction (self->update_bar, fraction);

@@ -263,6 +263,7 @@ struct _RecoupWorklistModel
   guint         update_poll_id;
   gboolean      updating;
   gboolean      update_failed;
+  char         *update_error;   /* why the last update failed, until taken */
   double        update_fraction;
 };
 
@@ -612,6 +613,7 @@ recoup_worklist_model_finalize (GObject *object)
   g_queue_clear (&self->page_order);
   g_free (self->search);
   g_mutex_clear (&self->lock);
+  g_free (self->update_error);
   G_OBJECT_CLASS (recoup_worklist_model_parent_class)->finalize (object);
 }
 
@@ -774,6 +776,8 @@ update_done_cb (GObject      *object,
        * weights) or the next start. */
       g_message ("Could not bring the worklist up to date: %s", error->message);
       self->update_failed = TRUE;
+      g_free (self->update_error);
+      self->update_error = g_strdup (error->message);
     }
   /* No second pass on its own (a read-only book would loop); Reload or new
    * weights start one. */
@@ -934,6 +938,15 @@ recoup_worklist_model_stop_update (RecoupWorklistModel *self)
   g_cancellable_cancel (self->update_cancellable);
   stop_update (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATING]);
+}
+
+/* Why the last background update failed (once: the caller shows it), or NULL. */
+char *
+recoup_worklist_model_take_update_error (RecoupWorklistModel *self)
+{
+  g_return_val_if_fail (RECOUP_IS_WORKLIST_MODEL (self), NULL);
+
+  return g_steal_pointer (&self->update_error);
 }
 
 /* Reloads, and re-ranks in the background if the ranks are not current (a

@@ -39,6 +39,7 @@ gboolean             recoup_worklist_model_is_loading  (RecoupWorklistModel *sel
 gboolean             recoup_worklist_model_is_updating (RecoupWorklistModel *self);
 gboolean             recoup_worklist_model_is_counting (RecoupWorklistModel *self);
 void                 recoup_worklist_model_stop_update (RecoupWorklistModel *self);
+char                *recoup_worklist_model_take_update_error (RecoupWorklistModel *self);
 void                 recoup_worklist_model_update_ranks (RecoupWorklistModel *self);
 gboolean             recoup_worklist_model_is_position_loaded (RecoupWorklistModel *self,
                                                         guint                position);
