@@ -18,6 +18,7 @@
 #include <libsoup/soup.h>
 
 #include "recoup-book-private.h"
+#include "recoup-test-util.h"
 #include "recoup-core.h"
 #include "recoup-demo.h"
 #include "recoup-sync.h"
@@ -313,29 +314,6 @@ admin (Server     *s,
   return g_strstrip (g_steal_pointer (&out));
 }
 
-static void
-make_certificate (Server *s)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(GTlsCertificate) cert = NULL;
-  g_autoptr(GByteArray) der = NULL;
-  int status = 0;
-  const char *argv[] = {
-    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    "-keyout", s->key, "-out", s->cert, NULL,
-  };
-
-  check (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                       NULL, NULL, NULL, &err, &status, &error), error, "openssl");
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("openssl failed: %s", err);
-  cert = g_tls_certificate_new_from_file (s->cert, &error);
-  check (cert != NULL, error, "loading the certificate");
-  g_object_get (cert, "certificate", &der, NULL);
-  s->fingerprint = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
-}
 
 static void
 die_with_parent (gpointer data)
@@ -371,24 +349,6 @@ server_stop (Server *s)
   g_clear_object (&s->server);
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
 
 static char *
 enrollment_code (Server     *s,
@@ -790,7 +750,7 @@ bench_pouchdb (Server     *s,
   p.pull_rate = pouch_value (out, "pull_docs_per_s");
   p.ran = p.push_rate > 0 && p.pull_rate > 0;
   g_print ("  (PouchDB phase took %.0f s including the local load)\n", seconds_since (t0));
-  remove_tree (work);
+  test_remove_tree (work);
   return p;
 }
 
@@ -964,7 +924,7 @@ bench_bootstrap (Server *s)
   g_clear_object (&client);
   g_clear_object (&book);
   /* The copies are big: drop them now. */
-  remove_tree (device_path);
+  test_remove_tree (device_path);
 }
 
 /* ---- 5. many devices at once ---- */
@@ -1160,7 +1120,7 @@ main (int   argc,
   s.cert = g_build_filename (s.dir, "cert.pem", NULL);
   s.key = g_build_filename (s.dir, "key.pem", NULL);
   s.config = g_build_filename (s.dir, "recoupd.conf", NULL);
-  make_certificate (&s);
+  s.fingerprint = test_make_certificate (s.key, s.cert);
   conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\n", s.cert, s.key,
                           s.data_dir);
   check (g_file_set_contents (s.config, conf, -1, &error), error, "writing recoupd.conf");
@@ -1196,7 +1156,7 @@ main (int   argc,
   g_print ("  whole run %.0f s\n", seconds_since (t_all));
 
   if (g_getenv ("RECOUP_BENCH_KEEP") == NULL)
-    remove_tree (s.dir);
+    test_remove_tree (s.dir);
   else
     g_print ("  kept %s (RECOUP_BENCH_KEEP)\n", s.dir);
   g_free (s.dir);

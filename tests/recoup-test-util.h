@@ -27,6 +27,7 @@ test_book_open (TestBook *tb)
   g_assert_no_error (error);
 }
 
+/* Removes @dir and everything under it (or @dir itself when it is a file). */
 static inline void
 test_remove_tree (const char *dir)
 {
@@ -34,7 +35,10 @@ test_remove_tree (const char *dir)
   const char *name;
 
   if (d == NULL)
-    return;
+    {
+      g_remove (dir);
+      return;
+    }
   while ((name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *p = g_build_filename (dir, name, NULL);
@@ -105,4 +109,33 @@ test_add_invoice (RecoupBook *book,
 
   g_assert_no_error (error);
   return id;
+}
+
+/* A self-signed certificate for 127.0.0.1 and localhost (openssl), written to
+ * @key_path and @cert_path; returns the hex SHA-256 of its DER, the
+ * fingerprint enrollment codes carry. */
+static inline char *
+test_make_certificate (const char *key_path,
+                       const char *cert_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(GByteArray) der = NULL;
+  int status = 0;
+  const char *argv[] = {
+    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    "-keyout", key_path, "-out", cert_path, NULL,
+  };
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("openssl failed: %s", err);
+  cert = g_tls_certificate_new_from_file (cert_path, &error);
+  g_assert_no_error (error);
+  g_object_get (cert, "certificate", &der, NULL);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
 }

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "recoup-book-private.h"
+#include "recoup-test-util.h"
 #include "recoup-sync-indicator.h"
 #include "recoup-sync-status.h"
 #include "recoup-window.h"
@@ -97,27 +98,10 @@ static void
 make_server (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) cert = NULL;
-  g_autoptr(GByteArray) der = NULL;
-  g_autofree char *err = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *owner = NULL;
-  int status = 0;
-  const char *argv[] = {
-    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    "-keyout", f->key, "-out", f->cert, NULL,
-  };
 
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("openssl failed: %s", err);
-  cert = g_tls_certificate_new_from_file (f->cert, &error);
-  g_assert_no_error (error);
-  g_object_get (cert, "certificate", &der, NULL);
-  f->fingerprint = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+  f->fingerprint = test_make_certificate (f->key, f->cert);
 
   conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\n",
                           f->cert, f->key, f->data_dir);
@@ -252,24 +236,6 @@ fixture_set_up (Fixture       *f,
   wait_for (list_ready, f, "the worklist");
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
 
 static void
 fixture_tear_down (Fixture       *f,
@@ -285,7 +251,7 @@ fixture_tear_down (Fixture       *f,
       g_subprocess_wait (f->server, NULL, NULL);
       g_clear_object (&f->server);
     }
-  remove_tree (f->dir);
+  test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->config);
   g_free (f->cert);
@@ -605,6 +571,6 @@ main (int   argc,
   g_test_add ("/recoup/app/sync/server-down", Fixture, NULL, fixture_set_up, test_server_down,
               fixture_tear_down);
   status = g_test_run ();
-  remove_tree (config_home);
+  test_remove_tree (config_home);
   return status;
 }

@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "recoup-book-private.h"
+#include "recoup-test-util.h"
 #include "recoup-core.h"
 #include "recoup-sync.h"
 
@@ -77,30 +78,6 @@ run (Fixture     *f,
   return g_strstrip (g_steal_pointer (&out));
 }
 
-static void
-make_certificate (Fixture *f)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(GTlsCertificate) cert = NULL;
-  g_autoptr(GByteArray) der = NULL;
-  int status = 0;
-  const char *argv[] = {
-    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    "-keyout", f->key, "-out", f->cert, NULL,
-  };
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("openssl failed: %s", err);
-  cert = g_tls_certificate_new_from_file (f->cert, &error);
-  g_assert_no_error (error);
-  g_object_get (cert, "certificate", &der, NULL);
-  f->fingerprint = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
-}
 
 static void
 die_with_parent (gpointer data)
@@ -161,7 +138,7 @@ fixture_setup (Fixture       *f,
   f->cert = g_build_filename (f->dir, "cert.pem", NULL);
   f->key = g_build_filename (f->dir, "key.pem", NULL);
   f->config = g_build_filename (f->dir, "recoupd.conf", NULL);
-  make_certificate (f);
+  f->fingerprint = test_make_certificate (f->key, f->cert);
   /* RECOUP_SYNC_BENCH_BATCH: the server's max-batch (and the large-batch
    * case's client batch) for a throughput run; 1000 otherwise. */
   conf = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ncert=%s\nkey=%s\ndata-dir=%s\nmax-batch=%u\n",
@@ -177,24 +154,6 @@ fixture_setup (Fixture       *f,
   start_server (f);
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
 
 static void
 fixture_teardown (Fixture       *f,
@@ -207,7 +166,7 @@ fixture_teardown (Fixture       *f,
       g_assert_true (g_subprocess_get_if_exited (f->server));
       g_clear_object (&f->server);
     }
-  remove_tree (f->dir);
+  test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->data_dir);
   g_free (f->cert);
@@ -1574,6 +1533,6 @@ main (int   argc,
 #undef ADD
 
   status = g_test_run ();
-  remove_tree (config_home);
+  test_remove_tree (config_home);
   return status;
 }

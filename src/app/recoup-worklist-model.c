@@ -339,6 +339,17 @@ load_page_thread (GTask        *task,
     g_task_return_boolean (task, TRUE);
 }
 
+/* The items of @job's page, or NULL when the list was reloaded or the page
+ * dropped since the job started. */
+static GPtrArray *
+job_items (RecoupWorklistModel *self,
+           Job                 *job)
+{
+  if (job->generation != self->generation)
+    return NULL;
+  return g_hash_table_lookup (self->pages, GUINT_TO_POINTER (job->page));
+}
+
 /* The second step of a page: the guard's verdict for each of its rows. */
 static void
 check_calls_thread (GTask        *task,
@@ -378,9 +389,7 @@ check_calls_cb (GObject      *object,
         g_warning ("Could not check whether calls are allowed: %s", error->message);
       return;
     }
-  if (job->generation != self->generation)
-    return;
-  items = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (job->page));
+  items = job_items (self, job);
   for (guint i = 0; items != NULL && i < items->len && i < job->rows->len; i++)
     account_item_update_contact (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));
 }
@@ -513,10 +522,7 @@ load_page_cb (GObject      *object,
         g_warning ("Could not read accounts: %s", error->message);
       return;
     }
-  if (job->generation != self->generation)
-    return;
-  items = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (job->page));
-  if (items == NULL)
+  if (!(items = job_items (self, job)))
     return;
   for (guint i = 0; i < items->len && i < job->rows->len; i++)
     account_item_fill (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));

@@ -83,7 +83,7 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
     return recoup_cli_fail (cli, error);
 
   if (min_balance != NULL &&
-      !recoup_cli_parse_min_balance (book, min_balance, &filter.min_balance, &currency, &error))
+      !recoup_account_parse_min_balance (book, min_balance, &filter.min_balance, &currency, &error))
     {
       g_prefix_error (&error, "--min-balance: ");
       return recoup_cli_fail (cli, error);

@@ -90,7 +90,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
     f.channel = channel;
   if (min_balance != NULL)
     {
-      if (!recoup_cli_parse_min_balance (book, min_balance, &f.min_balance, &currency, &error))
+      if (!recoup_account_parse_min_balance (book, min_balance, &f.min_balance, &currency, &error))
         {
           g_prefix_error (&error, "--min-balance: ");
           return recoup_cli_fail (cli, error);

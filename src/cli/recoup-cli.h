@@ -51,11 +51,6 @@ int         recoup_cli_usage        (RecoupCli          *cli,
                                      ...) G_GNUC_PRINTF (2, 3);
 char       *recoup_cli_money        (gint64              minor,
                                      const char         *currency);
-gboolean    recoup_cli_parse_min_balance (RecoupBook    *book,
-                                          const char    *text,
-                                          gint64        *out_minor,
-                                          char         **out_currency,
-                                          GError       **error);
 gboolean    recoup_cli_parse_amount (const char         *text,
                                      const char         *currency,
                                      gint64             *out_minor,

@@ -1017,6 +1017,70 @@ recoup_account_currencies (RecoupBook  *book,
   return (GStrv) g_ptr_array_free (codes, FALSE);
 }
 
+/**
+ * recoup_account_parse_min_balance:
+ * @text: “500”, “500 EUR” or “EUR 500”
+ * @out_currency: (out) (transfer full): the currency named in @text, or %NULL
+ *
+ * Reads a minimum-balance filter. Without a currency the amount is read in the
+ * digits of the book's currencies, which must then agree (2 for USD and EUR,
+ * 0 for JPY): “500” in a book of yen and dollars is ambiguous and refused.
+ */
+gboolean
+recoup_account_parse_min_balance (RecoupBook  *book,
+                                  const char  *text,
+                                  gint64      *out_minor,
+                                  char       **out_currency,
+                                  GError     **error)
+{
+  g_auto(GStrv) words = g_strsplit (text, " ", -1);
+  g_auto(GStrv) currencies = NULL;
+  const char *amount = NULL, *currency = NULL;
+  guint n = 0;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (words[i][0] == '\0')
+        continue;
+      if (++n > 2)
+        break;
+      if (g_ascii_isalpha (words[i][0]))
+        currency = words[i];
+      else
+        amount = words[i];
+    }
+  if (n == 0 || n > 2 || amount == NULL || (n == 2 && currency == NULL))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not an amount: write 500, 500.00 or 500 EUR", text);
+      return FALSE;
+    }
+  if (currency != NULL)
+    {
+      g_autofree char *code = g_ascii_strup (currency, -1);
+
+      if (!recoup_money_parse (amount, code, out_minor, error))
+        return FALSE;
+      *out_currency = g_steal_pointer (&code);
+      return TRUE;
+    }
+
+  if (!(currencies = recoup_account_currencies (book, error)))
+    return FALSE;
+  for (guint i = 1; currencies[i] != NULL; i++)
+    if (recoup_currency_digits (currencies[i]) != recoup_currency_digits (currencies[0]))
+      {
+        g_autofree char *list = g_strjoinv (", ", currencies);
+
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                     "the book keeps accounts in currencies with different minor units (%s): "
+                     "name one, e.g. “%s %s”", list, amount, currencies[0]);
+        return FALSE;
+      }
+  *out_currency = NULL;
+  return recoup_money_parse (amount, currencies[0] != NULL ? currencies[0] : "USD", out_minor, error);
+}
+
 void
 recoup_account_summary_free (RecoupAccountSummary *a)
 {

@@ -115,6 +115,11 @@ GPtrArray     *recoup_account_list            (RecoupBook              *book,
 void           recoup_account_summary_free    (RecoupAccountSummary    *summary);
 GStrv          recoup_account_currencies      (RecoupBook              *book,
                                                GError                 **error);
+gboolean       recoup_account_parse_min_balance (RecoupBook            *book,
+                                               const char              *text,
+                                               gint64                  *out_minor,
+                                               char                   **out_currency,
+                                               GError                 **error);
 
 gboolean       recoup_timezone_validate       (const char              *tz,
                                                GError                 **error);

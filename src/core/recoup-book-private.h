@@ -56,4 +56,21 @@ gint64         recoup_book_now_ms          (RecoupBook      *self);
 
 #define RECOUP_BOOK_STMT_TEXT(stmt, col) ((const char *) sqlite3_column_text ((stmt), (col)))
 
+/* The position of @text in a table of @n names (a NULL entry ends it early):
+ * the one lookup behind every *_from_string () of a name table. */
+static inline gboolean
+recoup_name_index (const char * const *names,
+                   guint               n,
+                   const char         *text,
+                   guint              *out_index)
+{
+  for (guint i = 0; i < n && names[i] != NULL; i++)
+    if (g_strcmp0 (text, names[i]) == 0)
+      {
+        *out_index = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 G_END_DECLS

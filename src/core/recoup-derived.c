@@ -116,13 +116,16 @@ static const char *const sql_plan =
   "                          AND x.event IN ('withdraw', 'reject'))"
   " ORDER BY o.account_id";
 
+/* The columns of account_stats, in the order write_stats () binds them. */
+#define STATS_COLUMNS \
+  "account_id, assigned_to, stage, timezone, balance, oldest_due_date, oldest_dpd, weighted_dpd," \
+  " last_payment_date, payments_90d, paid_90d, promises_kept, promises_broken, promise_due_date," \
+  " promise_broken_date, contacts_rpc, contact_attempts, first_contact_at, last_contact_at," \
+  " last_conversation_at, open_dispute, follow_up_at, missed_installment, score, segment, queue_rank," \
+  " recommended_stage, next_action, next_action_reason, as_of"
+
 static const char *const sql_write =
-  "INSERT OR REPLACE INTO account_stats (account_id, assigned_to, stage, timezone, balance,"
-  " oldest_due_date, oldest_dpd, weighted_dpd, last_payment_date, payments_90d, paid_90d,"
-  " promises_kept, promises_broken, promise_due_date, promise_broken_date, contacts_rpc,"
-  " contact_attempts, first_contact_at, last_contact_at, last_conversation_at, open_dispute,"
-  " follow_up_at, missed_installment, score, segment, queue_rank, recommended_stage, next_action,"
-  " next_action_reason, as_of)"
+  "INSERT OR REPLACE INTO account_stats (" STATS_COLUMNS ")"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
   " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
 
@@ -713,18 +716,17 @@ recoup_score_is_current (RecoupBook *book)
   return g_strcmp0 (today, as_of) == 0 && g_strcmp0 (stored, current) == 0;
 }
 
-static const char *const stats_columns =
-  "account_id, assigned_to, stage, timezone, balance, oldest_due_date, oldest_dpd, weighted_dpd,"
-  " last_payment_date, payments_90d, paid_90d, promises_kept, promises_broken, promise_due_date,"
-  " promise_broken_date, contacts_rpc, contact_attempts, first_contact_at, last_contact_at,"
-  " last_conversation_at, open_dispute, follow_up_at, missed_installment, score, segment, queue_rank,"
-  " recommended_stage, next_action, next_action_reason, as_of";
-static const char *const stats_columns_s =
-  "s.account_id, s.assigned_to, s.stage, s.timezone, s.balance, s.oldest_due_date, s.oldest_dpd,"
-  " s.weighted_dpd, s.last_payment_date, s.payments_90d, s.paid_90d, s.promises_kept, s.promises_broken,"
-  " s.promise_due_date, s.promise_broken_date, s.contacts_rpc, s.contact_attempts, s.first_contact_at,"
-  " s.last_contact_at, s.last_conversation_at, s.open_dispute, s.follow_up_at, s.missed_installment,"
-  " s.score, s.segment, s.queue_rank, s.recommended_stage, s.next_action, s.next_action_reason, s.as_of";
+/* STATS_COLUMNS, each qualified with @alias ("s.account_id, s.assigned_to, …"). */
+static char *
+stats_columns_of (const char *alias)
+{
+  g_auto(GStrv) names = g_strsplit (STATS_COLUMNS, ",", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    g_string_append_printf (out, "%s%s.%s", i > 0 ? ", " : "", alias, g_strstrip (names[i]));
+  return g_string_free (out, FALSE);
+}
 
 /* Rows of the staged pass applied per transaction: each holds the book's
  * write lock for a fraction of a second, so the app's own writes go between. */
@@ -821,6 +823,7 @@ rebuild_staged (RecoupBook          *book,
    * row yet get one. */
   if (ok)
     {
+      g_autofree char *from_stage = stats_columns_of ("s");
       g_autofree char *sql = g_strdup_printf ("UPDATE main.account_stats AS m SET (%s) = (%s)"
                                               " FROM stage.account_stats s"
                                               " WHERE s.rowid > ?1 AND s.rowid <= ?2"
@@ -829,7 +832,7 @@ rebuild_staged (RecoupBook          *book,
                                               " WHERE s.rowid > ?1 AND s.rowid <= ?2"
                                               " AND NOT EXISTS (SELECT 1 FROM main.account_stats m"
                                               "                 WHERE m.account_id = s.account_id)",
-                                              stats_columns, stats_columns_s);
+                                              STATS_COLUMNS, from_stage);
       const char *tail = NULL;
 
       if (sqlite3_prepare_v2 (db, sql, -1, &apply, &tail) != SQLITE_OK ||
@@ -845,9 +848,6 @@ rebuild_staged (RecoupBook          *book,
   }
   for (gint64 from = 0; ok && from < max_rowid; from += STAGE_APPLY_ROWS)
     {
-      char today_text[11];
-
-      recoup_date_format_buf (today, today_text);
       ok = recoup_book_begin (book, error);
       if (!ok)
         break;
@@ -856,7 +856,7 @@ rebuild_staged (RecoupBook          *book,
       if (same_day)
         sqlite3_bind_null (apply, 3);
       else
-        sqlite3_bind_text (apply, 3, today_text, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (apply, 3, day_text, -1, SQLITE_STATIC);
       sqlite3_bind_int64 (apply_new, 1, from);
       sqlite3_bind_int64 (apply_new, 2, from + STAGE_APPLY_ROWS);
       ok = recoup_book_step_done (book, apply, error) && recoup_book_step_done (book, apply_new, error);
@@ -864,7 +864,7 @@ rebuild_staged (RecoupBook          *book,
       if (ok && from + STAGE_APPLY_ROWS >= max_rowid)
         {
           ok = recoup_book_exec (book, index_sql, error) &&
-               recoup_book_set_setting (book, "derived.as_of", today_text, error) &&
+               recoup_book_set_setting (book, "derived.as_of", day_text, error) &&
                recoup_book_set_setting (book, "derived.signature", sig, error);
         }
       if (ok)
@@ -878,11 +878,8 @@ rebuild_staged (RecoupBook          *book,
   if (max_rowid == 0 && ok)
     {
       /* An empty book: only the marks. */
-      char today_text[11];
-
-      recoup_date_format_buf (today, today_text);
       ok = recoup_book_begin (book, error) &&
-           recoup_book_set_setting (book, "derived.as_of", today_text, error) &&
+           recoup_book_set_setting (book, "derived.as_of", day_text, error) &&
            recoup_book_set_setting (book, "derived.signature", sig, error) &&
            recoup_book_commit (book, error);
       if (!ok && recoup_book_in_transaction (book))

@@ -30,13 +30,12 @@ gboolean
 recoup_entry_kind_from_string (const char      *text,
                                RecoupEntryKind *out_kind)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (entry_kinds); i++)
-    if (g_strcmp0 (text, entry_kinds[i]) == 0)
-      {
-        *out_kind = (RecoupEntryKind) i;
-        return TRUE;
-      }
-  return FALSE;
+  guint i;
+
+  if (!recoup_name_index (entry_kinds, G_N_ELEMENTS (entry_kinds), text, &i))
+    return FALSE;
+  *out_kind = (RecoupEntryKind) i;
+  return TRUE;
 }
 
 const char *

@@ -900,3 +900,27 @@ recoup_merge_fields_to_json (const MChange *change)
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);
 }
+
+/**
+ * recoup_merge_gzip:
+ *
+ * @data gzipped at zlib level 1: half of level 6's time (6 against 13 ms
+ * for 1000 account changes) for 13 % more bytes (about 4:1 either way); sync
+ * is usually CPU-bound rather than link-bound, and this runs for every batch
+ * and page.
+ *
+ * Returns: (transfer full) (nullable): the gzip stream, or %NULL if zlib failed
+ */
+GBytes *
+recoup_merge_gzip (const void *data,
+                   gsize       length)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+
+  if (!g_output_stream_write_all (out, data, length, NULL, NULL, NULL) ||
+      !g_output_stream_close (out, NULL, NULL))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}

@@ -127,6 +127,12 @@ RecoupChangeBatch *recoup_change_batch_parse (const char        *json,
 void       recoup_change_batch_free       (RecoupChangeBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupChangeBatch, recoup_change_batch_free)
 
+/* Sync bodies (push batches, pull pages, push answers) above this size travel
+ * gzipped, by recoup_merge_gzip (). */
+#define RECOUP_MERGE_GZIP_THRESHOLD (64 * 1024)
+GBytes    *recoup_merge_gzip              (const void        *data,
+                                           gsize              length);
+
 /* FALSE when the object had no "changes" array. */
 gboolean   recoup_change_batch_has_changes (RecoupChangeBatch *batch);
 guint      recoup_change_batch_get_length (RecoupChangeBatch *batch);

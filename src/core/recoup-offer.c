@@ -38,13 +38,12 @@ gboolean
 recoup_offer_kind_from_string (const char      *text,
                                RecoupOfferKind *out_kind)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
-    if (g_strcmp0 (text, kind_names[i]) == 0)
-      {
-        *out_kind = (RecoupOfferKind) i;
-        return TRUE;
-      }
-  return FALSE;
+  guint i;
+
+  if (!recoup_name_index (kind_names, G_N_ELEMENTS (kind_names), text, &i))
+    return FALSE;
+  *out_kind = (RecoupOfferKind) i;
+  return TRUE;
 }
 
 const char *
@@ -65,13 +64,12 @@ gboolean
 recoup_offer_event_from_string (const char       *text,
                                 RecoupOfferEvent *out_event)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (event_names); i++)
-    if (g_strcmp0 (text, event_names[i]) == 0)
-      {
-        *out_event = (RecoupOfferEvent) i;
-        return TRUE;
-      }
-  return FALSE;
+  guint i;
+
+  if (!recoup_name_index (event_names, G_N_ELEMENTS (event_names), text, &i))
+    return FALSE;
+  *out_event = (RecoupOfferEvent) i;
+  return TRUE;
 }
 
 const char *
@@ -85,13 +83,12 @@ gboolean
 recoup_frequency_from_string (const char      *text,
                               RecoupFrequency *out_frequency)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (frequency_names); i++)
-    if (g_strcmp0 (text, frequency_names[i]) == 0)
-      {
-        *out_frequency = (RecoupFrequency) i;
-        return TRUE;
-      }
-  return FALSE;
+  guint i;
+
+  if (!recoup_name_index (frequency_names, G_N_ELEMENTS (frequency_names), text, &i))
+    return FALSE;
+  *out_frequency = (RecoupFrequency) i;
+  return TRUE;
 }
 
 const char *

@@ -26,13 +26,12 @@ gboolean
 recoup_outbox_state_from_string (const char        *text,
                                  RecoupOutboxState *out_state)
 {
-  for (guint i = 0; state_names[i] != NULL; i++)
-    if (g_strcmp0 (text, state_names[i]) == 0)
-      {
-        *out_state = i;
-        return TRUE;
-      }
-  return FALSE;
+  guint i;
+
+  if (!recoup_name_index (state_names, G_N_ELEMENTS (state_names), text, &i))
+    return FALSE;
+  *out_state = (RecoupOutboxState) i;
+  return TRUE;
 }
 
 gboolean

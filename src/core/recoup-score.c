@@ -32,13 +32,12 @@ gboolean
 recoup_score_component_from_name (const char           *name,
                                   RecoupScoreComponent *out)
 {
-  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
-    if (g_strcmp0 (name, component_names[i]) == 0)
-      {
-        *out = i;
-        return TRUE;
-      }
-  return FALSE;
+  guint i;
+
+  if (!recoup_name_index (component_names, RECOUP_SCORE_N_COMPONENTS, name, &i))
+    return FALSE;
+  *out = (RecoupScoreComponent) i;
+  return TRUE;
 }
 
 void

@@ -15,9 +15,6 @@
 #include "recoup-merge-private.h"
 #include "recoup-server.h"
 
-/* Responses above this are gzipped for clients that accept it. */
-#define GZIP_RESPONSE_THRESHOLD (64 * 1024)
-
 /*
  * recoupd's HTTP side: HTTPS only, bearer token per device, one book per
  * organisation merged through core (recoup-merge.c). See docs/sync-protocol.md.
@@ -577,16 +574,12 @@ send_text (SoupServerMessage *msg,
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   /* Pull pages and push answers are large and compress about 5:1: gzipped at
    * level 1 for clients that accept it (libsoup's SoupContentDecoder does). */
-  if (len > GZIP_RESPONSE_THRESHOLD && accept != NULL && soup_header_contains (accept, "gzip"))
+  if (len > RECOUP_MERGE_GZIP_THRESHOLD && accept != NULL && soup_header_contains (accept, "gzip"))
     {
-      g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 1);
-      g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
-      g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+      g_autoptr(GBytes) gz = recoup_merge_gzip (text->str, len);
 
-      if (g_output_stream_write_all (out, text->str, len, NULL, NULL, NULL) &&
-          g_output_stream_close (out, NULL, NULL))
+      if (gz != NULL)
         {
-          g_autoptr(GBytes) gz = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
           gsize gz_len = 0;
           gconstpointer gz_data = g_bytes_get_data (gz, &gz_len);
 
