@@ -140,7 +140,7 @@ main (int   argc,
   validate_s = timing.validated > 0 ? (double) (timing.validated - t0) / 1e6 : 0;
   g_assert_cmpuint (report->invoices_created, ==, rows);
 
-  if (!recoup_book_exec (book, "PRAGMA wal_checkpoint(TRUNCATE)", &error))
+  if (!recoup_book_exec (book, "PRAGMA main.wal_checkpoint(TRUNCATE)", &error))
     g_error ("checkpoint: %s", error->message);
   n_accounts = test_query_int (book_path, "SELECT count(*) FROM accounts");
   g_clear_object (&book);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <json-glib/json-glib.h>
@@ -729,6 +730,155 @@ test_bulk_poison (void)
   test_book_close (&tb);
 }
 
+/* The book's journal mode as recorded in its file ("wal" or "delete"). */
+static gboolean
+book_is_wal (const char *path)
+{
+  return test_query_int (path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1;
+}
+
+/* An import that makes up most of the book is written with a rollback journal
+ * when its connection is the book's only one, and the book is back in WAL
+ * afterwards, also after a failed import. With another connection open (the
+ * app's readers) it goes through the log, and the reader is not disturbed. */
+static void
+test_rollback_journal (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(RecoupBook) reader = NULL;
+  g_autofree char *a = NULL, *bad = NULL, *journal = NULL;
+  Counts before, after;
+
+  test_book_open (&tb);
+  journal = g_strconcat (tb.path, "-journal", NULL);
+  a = g_build_filename (tb.dir, "a.csv", NULL);
+  g_assert_true (recoup_demo_write_csv (a, 2000, 3, "2026-11-24", &error));
+  g_assert_no_error (error);
+
+  /* A file that fails validation on its last row, after 2,000 good ones. */
+  {
+    g_autofree char *text = NULL;
+    g_autofree char *with_bad = NULL;
+
+    g_assert_true (g_file_get_contents (a, &text, NULL, &error));
+    with_bad = g_strconcat (text, "X-1,Bad Row,,,,,X-INV-1,2026-01-01,2025-12-01,10.00,USD,\n", NULL);
+    bad = g_build_filename (tb.dir, "bad.csv", NULL);
+    g_assert_true (g_file_set_contents (bad, with_bad, -1, &error));
+  }
+  before = count_rows (&tb);
+  g_assert_false (recoup_import_csv (tb.book, bad, 0, NULL, NULL, NULL, &r, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+  g_clear_error (&error);
+  g_clear_pointer (&r, recoup_import_report_free);
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+  g_assert_true (book_is_wal (tb.path));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+
+  /* With a second connection open the switch is refused at once (no wait for
+   * the busy timeout) and the import goes through the log. */
+  reader = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_assert_false (recoup_book_begin_rollback_journal (tb.book));
+  g_assert_true (book_is_wal (tb.path));
+  g_clear_object (&reader);
+
+  g_assert_true (recoup_book_begin_rollback_journal (tb.book));
+  g_assert_false (book_is_wal (tb.path));
+  recoup_book_end_rollback_journal (tb.book);
+  g_assert_true (book_is_wal (tb.path));
+
+  /* The real import, alone on the book. */
+  r = import_ok (&tb, a, 0);
+  g_assert_cmpuint (r->invoices_created, ==, 2000);
+  g_assert_true (book_is_wal (tb.path));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM pragma_integrity_check"
+                                            " WHERE integrity_check <> 'ok'"), ==, 0);
+  /* A checkpoint of main still works on this connection. */
+  g_assert_true (recoup_book_exec (tb.book, "PRAGMA main.wal_checkpoint(TRUNCATE)", &error));
+  g_assert_no_error (error);
+  test_book_close (&tb);
+}
+
+/* recoup-cli killed (SIGKILL) in the middle of a first import written with the
+ * rollback journal: the next open rolls the hot journal back, the book is as
+ * before the import (empty), intact, in WAL again, and the import then runs. */
+static void
+test_rollback_journal_crash (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autofree char *csv = NULL, *journal = NULL;
+  const char *cli = g_getenv ("RECOUP_CLI");
+  gboolean seen = FALSE;
+  gint64 size_before;
+  GPid pid;
+  int status;
+  Counts before, after;
+
+  g_assert_nonnull (cli);
+  test_book_open (&tb);
+  g_clear_object (&tb.book);
+  before = count_rows (&tb);
+  journal = g_strconcat (tb.path, "-journal", NULL);
+  {
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (tb.path, &st), ==, 0);
+    size_before = st.st_size;
+  }
+  csv = g_build_filename (tb.dir, "big.csv", NULL);
+  g_assert_true (recoup_demo_write_csv (csv, 60000, 5, "2026-11-24", &error));
+  g_assert_no_error (error);
+
+  {
+    const char *argv[] = { cli, "--book", tb.path, "import", csv, NULL };
+
+    g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                  G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                  NULL, NULL, &pid, &error));
+    g_assert_no_error (error);
+  }
+  /* Killed once the import has spilled pages into the book file itself
+   * (beyond the page cache), so only the journal can restore it. */
+  for (int i = 0; i < 60000 && !seen; i++)
+    {
+      GStatBuf st;
+
+      g_assert_cmpint (waitpid (pid, &status, WNOHANG), ==, 0);
+      seen = g_file_test (journal, G_FILE_TEST_EXISTS) && g_stat (tb.path, &st) == 0 &&
+             st.st_size > size_before + 16 * 1024 * 1024;
+      if (!seen)
+        g_usleep (1000);
+    }
+  g_assert_true (seen);
+  kill (pid, SIGKILL);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_true (g_file_test (journal, G_FILE_TEST_EXISTS));
+
+  tb.book = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+  g_assert_true (book_is_wal (tb.path));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM pragma_integrity_check"
+                                            " WHERE integrity_check <> 'ok'"), ==, 0);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT page_count * page_size FROM pragma_page_count,"
+                                            " pragma_page_size"), ==, size_before);
+
+  r = import_ok (&tb, csv, 0);
+  g_assert_cmpuint (r->invoices_created, ==, 60000);
+  g_assert_true (book_is_wal (tb.path));
+  test_book_close (&tb);
+}
+
 /* ---- the real recoup-cli ----------------------------------------------------- */
 
 static int
@@ -824,6 +974,8 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/demo-csv", test_demo_csv);
   g_test_add_func ("/recoup/core/import/cancel", test_cancel);
   g_test_add_func ("/recoup/core/import/bulk-poison", test_bulk_poison);
+  g_test_add_func ("/recoup/core/import/rollback-journal", test_rollback_journal);
+  g_test_add_func ("/recoup/core/import/rollback-journal/crash", test_rollback_journal_crash);
   g_test_add_func ("/recoup/core/import/cli", test_cli);
 
   return g_test_run ();

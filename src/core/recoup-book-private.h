@@ -42,6 +42,8 @@ char          *recoup_book_row_fields      (RecoupBook      *self,
 gboolean       recoup_book_in_transaction  (RecoupBook      *self);
 void           recoup_book_set_bulk        (RecoupBook      *self,
                                             gboolean         bulk);
+gboolean       recoup_book_begin_rollback_journal (RecoupBook *self);
+void           recoup_book_end_rollback_journal   (RecoupBook *self);
 void           recoup_book_touch_account   (RecoupBook      *self,
                                             const char      *account_id);
 

@@ -23,6 +23,10 @@
  * never goes backwards, even after kill -9.
  */
 
+/* How long a connection waits for another's lock before it reports the book
+ * busy. */
+#define BUSY_TIMEOUT_MS 5000
+
 struct _RecoupBook
 {
   GObject     parent_instance;
@@ -408,7 +412,7 @@ recoup_book_open (const char           *path,
       return NULL;
     }
   sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, 5000);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
 
   /* Look before touching: these reads change nothing in the file. */
   app_id = query_int (self->db, "PRAGMA application_id");
@@ -659,6 +663,78 @@ recoup_book_set_bulk (RecoupBook *self,
   g_return_if_fail (RECOUP_IS_BOOK (self));
   g_return_if_fail (self->depth <= 1);
   self->bulk = bulk;
+}
+
+/* Runs PRAGMA journal_mode = @mode; TRUE when the book is in @mode afterwards.
+ * SQLite answers a refused change with the old mode, or an error. */
+static gboolean
+set_journal_mode (RecoupBook *self,
+                  const char *mode,
+                  int         busy_timeout_ms)
+{
+  g_autofree char *sql = g_strdup_printf ("PRAGMA main.journal_mode = %s", mode);
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  sqlite3_busy_timeout (self->db, busy_timeout_ms);
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    ok = g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), mode) == 0;
+  else
+    g_debug ("%s: journal_mode %s: %s", self->path, mode, sqlite3_errmsg (self->db));
+  sqlite3_finalize (stmt);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  return ok;
+}
+
+/**
+ * recoup_book_begin_rollback_journal:
+ *
+ * For one write that will make up most of the book (a first import): switches
+ * the book from its write-ahead log to a rollback journal. WAL writes every
+ * page twice, to the log and then, at the checkpoint, to the book; a rollback
+ * journal keeps only the old content of pages that already existed, so pages
+ * the transaction appends are written once. The write stays all-or-nothing,
+ * through a crash too: SQLite rolls a hot journal back before anyone reads
+ * the book again, and recoup_book_open() puts the book back in WAL.
+ *
+ * Leaving WAL needs the only connection to the book. With another open (the
+ * app's readers, a second process) nothing changes and FALSE is returned; the
+ * write then goes through the log as usual. Outside a transaction only. Call
+ * recoup_book_end_rollback_journal() after the commit or rollback.
+ *
+ * Checkpoint main alone afterwards (PRAGMA main.wal_checkpoint): a checkpoint
+ * of every database, the default, fails with SQLITE_LOCKED on a connection
+ * that made a temporary table while main had the rollback journal (SQLite
+ * 3.40).
+ */
+gboolean
+recoup_book_begin_rollback_journal (RecoupBook *self)
+{
+  g_return_val_if_fail (RECOUP_IS_BOOK (self), FALSE);
+  g_return_val_if_fail (self->depth == 0, FALSE);
+
+  if (self->read_only)
+    return FALSE;
+  /* No wait for other connections: if there are any, WAL it is. */
+  return set_journal_mode (self, "delete", 0);
+}
+
+void
+recoup_book_end_rollback_journal (RecoupBook *self)
+{
+  g_return_if_fail (RECOUP_IS_BOOK (self));
+  g_return_if_fail (self->depth == 0);
+
+  /* Another process may be reading the book right now (it opened it while it
+   * had the rollback journal); wait for it as for any lock. If it does not
+   * let go, the book's next open switches it back. */
+  if (!set_journal_mode (self, "wal", BUSY_TIMEOUT_MS))
+    g_warning ("%s: the book could not be switched back to its write-ahead log; it will be "
+               "when it is next opened", self->path);
 }
 
 gboolean

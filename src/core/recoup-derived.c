@@ -935,7 +935,7 @@ recoup_score_update_detached (RecoupBook          *book,
   /* The copy rewrote the table and its indexes: a WAL of up to a gigabyte on
    * a million accounts, which the next open would otherwise scan to recover.
    * Best effort: a reader still on an old snapshot keeps it. */
-  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  sqlite3_wal_checkpoint_v2 (db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   return TRUE;
 }
 

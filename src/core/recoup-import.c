@@ -1721,6 +1721,27 @@ finish_problems (Import *imp)
                                       imp->n_problems - MAX_PROBLEMS));
 }
 
+/* Whether the file will make up most of the book after the import: a CSV row
+ * takes about 13 times its size in the book (entities, change log, indexes,
+ * derived data), so a file an eighth of the book's size or more about doubles
+ * it. Such an import is written with a rollback journal when it can be
+ * (recoup_book_begin_rollback_journal()): once, instead of twice. */
+static gboolean
+import_is_large (Import *imp)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (imp->book,
+                                            "SELECT page_count * page_size FROM pragma_page_count,"
+                                            " pragma_page_size", NULL);
+  gint64 book_bytes = G_MAXINT64;
+
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    book_bytes = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return (gint64) imp->len >= book_bytes / 8;
+}
+
 /**
  * recoup_import_csv:
  * @path: the CSV file; problems name it as given
@@ -1747,6 +1768,7 @@ recoup_import_csv (RecoupBook          *book,
   gboolean in_transaction = FALSE;
   gboolean bulk = FALSE;
   gboolean fk_off = FALSE;
+  gboolean rollback_journal = FALSE;
   gint64 t_start = g_get_monotonic_time (), t_written = 0, t_indexed = 0;
   gboolean ok = FALSE;
   gsize start = 0;
@@ -1819,6 +1841,8 @@ recoup_import_csv (RecoupBook          *book,
        * a whole, so the foreign keys it writes hold by construction; checking
        * each one costs an index search per row. (The pragma is a no-op inside
        * a transaction, so only the outermost caller can save it.) */
+      if (outermost && import_is_large (&imp))
+        rollback_journal = recoup_book_begin_rollback_journal (book);
       if (outermost && recoup_book_exec (book, "PRAGMA foreign_keys = OFF", NULL))
         fk_off = TRUE;
       if (!recoup_book_begin (book, error))
@@ -1927,6 +1951,8 @@ out:
   stage_close (&imp);
   if (fk_off)
     recoup_book_exec (book, "PRAGMA foreign_keys = ON", NULL);
+  if (rollback_journal)
+    recoup_book_end_rollback_journal (book);
   if (!ok)
     clear_counts (report);
   finish_problems (&imp);
