@@ -63,6 +63,92 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? (gint64) st.st_size : 0;
 }
 
+/*
+ * The floor: what writing the rows DESIGN.md asks of an import costs SQLite
+ * alone, measured on the same file in the same run. sqlite3 copies its bare
+ * table into a fresh book's real schema by set-based SQL only: UUID-shaped
+ * text ids in rising order (as UUIDv7 are), one insert change per row, the
+ * same five plain indexes rebuilt at the end as the import does, a rollback
+ * journal, no foreign-key checks. It parses nothing in C, validates nothing
+ * and computes no derived data (scores, worklist), so no importer that keeps
+ * this book's rows can be faster. Its speed over sqlite3's .import is the
+ * ceiling of the ratio the issue asks about.
+ */
+#define FLOOR_ID(code, n) "printf('019ab3c4-" code "-7000-8000-%012x', " n ")"
+#define FLOOR_CHANGES(table, code, id, src, where, order) \
+  "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, schema_version)" \
+  " SELECT printf('019ab3c5-" code "-7000-8000-%012x', " order "), " \
+  "  7000000000000000000 + " code "0000000000 + " order ", " \
+  "  '019ab3c4-0000-7000-8000-00000000000d', '019ab3c4-0000-7000-8000-00000000000e', '" table "', " \
+  id ", 'insert', 7 FROM " src " WHERE " where " ORDER BY " order ";"
+
+static const char floor_sql[] =
+  "PRAGMA journal_mode = DELETE;"
+  "PRAGMA foreign_keys = OFF;"
+  "BEGIN;"
+  "DROP INDEX contact_points_by_account; DROP INDEX invoices_by_account;"
+  "DROP INDEX ledger_by_account; DROP INDEX ledger_by_invoice; DROP INDEX changes_by_entity;"
+  "CREATE TEMP TABLE acc AS SELECT min(rowid) AS n, account_ref, name, email, phone, address,"
+  "  timezone, currency FROM b.invoices GROUP BY account_ref;"
+  "CREATE INDEX temp.acc_by_ref ON acc (account_ref);"
+  "INSERT INTO accounts (id, ref, name, timezone, currency, created_at)"
+  "  SELECT " FLOOR_ID ("0001", "n") ", account_ref, name, timezone, currency, 0 FROM acc ORDER BY n;"
+  FLOOR_CHANGES ("accounts", "1", FLOOR_ID ("0001", "n"), "acc", "1", "n")
+  "INSERT INTO contact_points (id, account_id, kind, value, created_at)"
+  "  SELECT " FLOOR_ID ("0002", "n") ", " FLOOR_ID ("0001", "n") ", 'email', email, 0"
+  "  FROM acc WHERE email <> '' ORDER BY n;"
+  FLOOR_CHANGES ("contact_points", "2", FLOOR_ID ("0002", "n"), "acc", "email <> ''", "n")
+  "INSERT INTO contact_points (id, account_id, kind, value, created_at)"
+  "  SELECT " FLOOR_ID ("0003", "n") ", " FLOOR_ID ("0001", "n") ", 'phone', phone, 0"
+  "  FROM acc WHERE phone <> '' ORDER BY n;"
+  FLOOR_CHANGES ("contact_points", "3", FLOOR_ID ("0003", "n"), "acc", "phone <> ''", "n")
+  "INSERT INTO contact_points (id, account_id, kind, value, created_at)"
+  "  SELECT " FLOOR_ID ("0004", "n") ", " FLOOR_ID ("0001", "n") ", 'address', address, 0"
+  "  FROM acc WHERE address <> '' ORDER BY n;"
+  FLOOR_CHANGES ("contact_points", "4", FLOOR_ID ("0004", "n"), "acc", "address <> ''", "n")
+  "INSERT INTO invoices (id, account_id, ref, issue_date, due_date, amount, currency, description,"
+  "  created_at)"
+  "  SELECT " FLOOR_ID ("0005", "i.rowid") ", " FLOOR_ID ("0001", "a.n") ", i.invoice_ref,"
+  "  i.issue_date, i.due_date, CAST(replace(i.amount, '.', '') AS INTEGER), i.currency,"
+  "  i.description, 0 FROM b.invoices i JOIN acc a ON a.account_ref = i.account_ref"
+  "  ORDER BY i.rowid;"
+  FLOOR_CHANGES ("invoices", "5", FLOOR_ID ("0005", "rowid"), "b.invoices", "1", "rowid")
+  "INSERT INTO ledger_entries (id, account_id, invoice_id, kind, amount, currency, effective_date,"
+  "  memo, created_at)"
+  "  SELECT " FLOOR_ID ("0006", "rowid") ", account_id, id, 'charge', amount, currency,"
+  "  issue_date, description, 0 FROM invoices ORDER BY rowid;"
+  FLOOR_CHANGES ("ledger_entries", "6", FLOOR_ID ("0006", "rowid"), "b.invoices", "1", "rowid")
+  "CREATE INDEX contact_points_by_account ON contact_points (account_id);"
+  "CREATE INDEX invoices_by_account ON invoices (account_id);"
+  "CREATE INDEX ledger_by_account ON ledger_entries (account_id, effective_date);"
+  "CREATE INDEX ledger_by_invoice ON ledger_entries (invoice_id) WHERE invoice_id IS NOT NULL;"
+  "CREATE INDEX changes_by_entity ON changes (entity_id);"
+  "COMMIT;"
+  "PRAGMA journal_mode = WAL;";
+
+/* Runs sqlite3 on @db with @commands; returns the wall seconds, adds the CPU. */
+static double
+run_sqlite3 (const char *sqlite3,
+             const char *db,
+             const char *commands,
+             double     *cpu)
+{
+  const char *argv[] = { sqlite3, db, commands, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  double c0 = cpu_seconds (RUSAGE_CHILDREN);
+  gint64 t0 = g_get_monotonic_time ();
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                     &status, &error))
+    g_error ("running sqlite3: %s", error->message);
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || (err != NULL && *err != '\0'))
+    g_error ("sqlite3 failed: %s", err);
+  *cpu = cpu_seconds (RUSAGE_CHILDREN) - c0;
+  return (double) (g_get_monotonic_time () - t0) / 1e6;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -71,17 +157,17 @@ main (int   argc,
   guint rows = env_rows != NULL ? (guint) g_ascii_strtoull (env_rows, NULL, 10) : 1000000;
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = NULL, *csv = NULL, *bare = NULL, *book_path = NULL, *wal = NULL;
+  g_autofree char *floor_path = NULL;
   g_autofree char *sqlite3 = g_find_program_in_path ("sqlite3");
-  g_autofree char *import_cmd = NULL, *out = NULL, *err = NULL;
+  g_autofree char *import_cmd = NULL;
   g_autoptr(RecoupBook) book = NULL;
   g_autoptr(RecoupImportReport) report = NULL;
   Timing timing = { 0 };
   gint64 t0, t1;
   double gen_s, sqlite_s, recoup_s, validate_s;
   double sqlite_rate, recoup_rate;
-  double sqlite_cpu, recoup_cpu, c0;
-  gint64 db_size, wal_size, n_accounts;
-  int status = 0;
+  double sqlite_cpu, recoup_cpu, c0, floor_s, floor_cpu;
+  gint64 db_size, wal_size, n_accounts, n_changes;
 
   if (rows == 0)
     rows = 1000000;
@@ -96,6 +182,7 @@ main (int   argc,
   csv = g_build_filename (dir, "invoices.csv", NULL);
   bare = g_build_filename (dir, "bare.sqlite", NULL);
   book_path = g_build_filename (dir, "book.recoup", NULL);
+  floor_path = g_build_filename (dir, "floor.recoup", NULL);
 
   t0 = g_get_monotonic_time ();
   if (!recoup_demo_write_csv (csv, rows, 42, "2026-11-24", &error))
@@ -107,21 +194,20 @@ main (int   argc,
 
   /* sqlite3's .import into a bare table (created from the header line). */
   import_cmd = g_strdup_printf (".import --csv '%s' invoices", csv);
-  {
-    const char *sargv[] = { sqlite3, bare, import_cmd, NULL };
-
-    c0 = cpu_seconds (RUSAGE_CHILDREN);
-    t0 = g_get_monotonic_time ();
-    if (!g_spawn_sync (NULL, (char **) sargv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                       &status, &error))
-      g_error ("running sqlite3: %s", error->message);
-    t1 = g_get_monotonic_time ();
-    sqlite_cpu = cpu_seconds (RUSAGE_CHILDREN) - c0;
-    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-      g_error ("sqlite3 .import failed: %s", err);
-  }
-  sqlite_s = (double) (t1 - t0) / 1e6;
+  sqlite_s = run_sqlite3 (sqlite3, bare, import_cmd, &sqlite_cpu);
   g_assert_cmpint (test_query_int (bare, "SELECT count(*) FROM invoices"), ==, rows);
+
+  /* The floor: the same rows into a fresh book's schema by sqlite3 alone. */
+  {
+    g_autoptr(RecoupBook) fresh = recoup_book_open (floor_path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+    g_autofree char *commands = NULL;
+
+    g_assert_no_error (error);
+    g_clear_object (&fresh);
+    commands = g_strdup_printf ("ATTACH '%s' AS b; %s", bare, floor_sql);
+    floor_s = run_sqlite3 (sqlite3, floor_path, commands, &floor_cpu);
+    g_assert_cmpint (test_query_int (floor_path, "SELECT count(*) FROM invoices"), ==, rows);
+  }
 
   /* Recoup: a fresh book with the laptop default (synchronous=FULL). */
   book = recoup_book_open (book_path, RECOUP_BOOK_OPEN_DEFAULT, &error);
@@ -143,6 +229,7 @@ main (int   argc,
   if (!recoup_book_exec (book, "PRAGMA main.wal_checkpoint(TRUNCATE)", &error))
     g_error ("checkpoint: %s", error->message);
   n_accounts = test_query_int (book_path, "SELECT count(*) FROM accounts");
+  n_changes = test_query_int (book_path, "SELECT count(*) FROM changes");
   g_clear_object (&book);
   wal = g_strconcat (book_path, "-wal", NULL);
   db_size = file_size (book_path);
@@ -157,6 +244,12 @@ main (int   argc,
           recoup_s, validate_s, recoup_s - validate_s,
           timing.last_row > 0 ? (double) (t1 - timing.last_row) / 1e6 : 0.0, recoup_rate);
   printf ("# ratio recoup/sqlite3: %.2f (target >= 0.5)\n", recoup_rate / sqlite_rate);
+  printf ("# floor, sqlite3 writing the same rows into the book's schema by SQL alone (no validation, "
+          "no derived data): %.2f s, %.0f invoices/s, ratio to .import %.2f (CPU %.2f s); "
+          "recoup/floor %.2f\n",
+          floor_s, rows / floor_s, sqlite_s / floor_s, floor_cpu, floor_s / recoup_s);
+  printf ("# rows written: recoup %" G_GINT64_FORMAT " changes, floor %" G_GINT64_FORMAT " changes\n",
+          n_changes, test_query_int (floor_path, "SELECT count(*) FROM changes"));
   printf ("# CPU time (user + system): sqlite3 %.2f s, recoup %.2f s; ratio by CPU time %.2f\n",
           sqlite_cpu, recoup_cpu, recoup_cpu > 0 ? sqlite_cpu / recoup_cpu : 0.0);
   printf ("# book size after checkpoint: %.1f MB (db %" G_GINT64_FORMAT " + wal %" G_GINT64_FORMAT
