@@ -787,6 +787,19 @@ test_rollback_journal (void)
 
   g_assert_true (recoup_book_begin_rollback_journal (tb.book));
   g_assert_false (book_is_wal (tb.path));
+
+  /* While a write holds the book in that mode (the import's transaction, here
+   * taken by hand), another open waits for the busy timeout, then says the
+   * book is busy: not that it is no book. */
+  g_assert_true (recoup_book_exec (tb.book, "BEGIN EXCLUSIVE", &error));
+  g_assert_no_error (error);
+  reader = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_null (reader);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BUSY);
+  g_assert_nonnull (strstr (error->message, "busy"));
+  g_clear_error (&error);
+  g_assert_true (recoup_book_exec (tb.book, "ROLLBACK", &error));
+
   recoup_book_end_rollback_journal (tb.book);
   g_assert_true (book_is_wal (tb.path));
 

@@ -207,17 +207,36 @@ recoup_book_step_done (RecoupBook    *self,
   return TRUE;
 }
 
+/* The first column of @sql's first row, or -1 (with *@rc set to SQLite's code
+ * when @rc is given). */
+static int
+query_int_rc (sqlite3    *db,
+              const char *sql,
+              int        *rc)
+{
+  sqlite3_stmt *stmt = NULL;
+  int value = -1;
+  int code;
+
+  code = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+  if (code == SQLITE_OK)
+    code = sqlite3_step (stmt);
+  if (code == SQLITE_ROW)
+    {
+      value = sqlite3_column_int (stmt, 0);
+      code = SQLITE_OK;
+    }
+  sqlite3_finalize (stmt);
+  if (rc != NULL && *rc == SQLITE_OK)
+    *rc = code;
+  return value;
+}
+
 static int
 query_int (sqlite3    *db,
            const char *sql)
 {
-  sqlite3_stmt *stmt = NULL;
-  int value = -1;
-
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
-    value = sqlite3_column_int (stmt, 0);
-  sqlite3_finalize (stmt);
-  return value;
+  return query_int_rc (db, sql, NULL);
 }
 
 char *
@@ -378,6 +397,7 @@ recoup_book_open (const char           *path,
   int version;
   int app_id;
   int n_tables;
+  int rc = SQLITE_OK;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -415,14 +435,23 @@ recoup_book_open (const char           *path,
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
 
   /* Look before touching: these reads change nothing in the file. */
-  app_id = query_int (self->db, "PRAGMA application_id");
-  version = query_int (self->db, "PRAGMA user_version");
-  n_tables = query_int (self->db, "SELECT count(*) FROM sqlite_schema");
+  app_id = query_int_rc (self->db, "PRAGMA application_id", &rc);
+  version = query_int_rc (self->db, "PRAGMA user_version", &rc);
+  n_tables = query_int_rc (self->db, "SELECT count(*) FROM sqlite_schema", &rc);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+    {
+      /* A first import holds the book alone (it is written with a rollback
+       * journal, see recoup_book_begin_rollback_journal()). */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BUSY,
+                   "%s is busy: another program is writing to it (a large import takes the book "
+                   "for its whole length); try again when it has finished", path);
+      return NULL;
+    }
   if (app_id < 0 || version < 0 || n_tables < 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
                    "%s is not a Recoup book (not an SQLite database: %s)", path,
-                   sqlite3_errmsg (self->db));
+                   sqlite3_errstr (rc));
       return NULL;
     }
   if (app_id != RECOUP_APPLICATION_ID && (n_tables > 0 || app_id != 0))

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
  * @RECOUP_BOOK_ERROR_CONFLICT: a natural key already taken, a state that forbids the change
  * @RECOUP_BOOK_ERROR_DENIED: the current user's role or limits forbid the change
  * @RECOUP_BOOK_ERROR_BLOCKED: the compliance guard blocks the contact
+ * @RECOUP_BOOK_ERROR_BUSY: another program holds the book for a long write (an import)
  */
 typedef enum
 {
@@ -26,6 +27,7 @@ typedef enum
   RECOUP_BOOK_ERROR_CONFLICT,
   RECOUP_BOOK_ERROR_DENIED,
   RECOUP_BOOK_ERROR_BLOCKED,
+  RECOUP_BOOK_ERROR_BUSY,
 } RecoupBookError;
 
 #define RECOUP_BOOK_ERROR (recoup_book_error_quark ())

@@ -1443,6 +1443,7 @@ recoup_demo_generate_counted (RecoupBook               *book,
   Demo demo = { 0 };
   g_autofree char *today = NULL;
   gboolean in_batch = FALSE;
+  gboolean rollback_journal = FALSE;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
@@ -1505,6 +1506,9 @@ recoup_demo_generate_counted (RecoupBook               *book,
       demo.owner_id = g_strdup (demo.original_user);
   }
 
+  /* Into an empty book (the usual demo) the pages are written once. */
+  if (demo.account_base == 0 && !recoup_book_in_transaction (book))
+    rollback_journal = recoup_book_begin_rollback_journal (book);
   if (!recoup_book_begin (book, error))
     goto out;
   in_batch = TRUE;
@@ -1542,6 +1546,8 @@ recoup_demo_generate_counted (RecoupBook               *book,
 out:
   if (in_batch)
     recoup_book_rollback (book);
+  if (rollback_journal)
+    recoup_book_end_rollback_journal (book);
   if (demo.original_user != NULL)
     recoup_book_set_user (book, demo.original_user, NULL);
   demo_clear (&demo);
