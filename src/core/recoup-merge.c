@@ -1461,6 +1461,28 @@ restamp_clear (gpointer data)
   g_free (r->entity_id);
 }
 
+/* Runs @sql, an UPDATE of the rows that carry @r's old stamp for its entity
+ * (?2 entity, ?3 entity id, ?4 device, ?5 old stamp), setting ?1 = @stamp. */
+static gboolean
+restamp_rows (RecoupBook     *book,
+              const char     *sql,
+              const Restamp  *r,
+              const char     *device,
+              gint64          stamp,
+              GError        **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, stamp);
+  sqlite3_bind_text (stmt, 2, r->entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, r->entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, r->hlc);
+  return recoup_book_step_done (book, stmt, error);
+}
+
 gboolean
 recoup_merge_restamp_unsent (RecoupBook  *book,
                              guint       *out_restamped,
@@ -1520,31 +1542,13 @@ recoup_merge_restamp_unsent (RecoupBook  *book,
       if (!recoup_book_step_done (book, stmt, error))
         goto fail;
 
-      /* Fields this change wrote last carry its stamp as their clock. */
-      stmt = recoup_book_prepare (book,
-                                  "UPDATE field_clocks SET hlc = ?1 WHERE entity = ?2 AND entity_id = ?3"
-                                  " AND device_id = ?4 AND hlc = ?5", error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_int64 (stmt, 1, stamp);
-      sqlite3_bind_text (stmt, 2, r->entity, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 3, r->entity_id, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 5, r->hlc);
-      if (!recoup_book_step_done (book, stmt, error))
-        goto fail;
-
-      stmt = recoup_book_prepare (book,
-                                  "UPDATE sync_conflicts SET winner_hlc = ?1 WHERE entity = ?2 AND entity_id = ?3"
-                                  " AND winner_device_id = ?4 AND winner_hlc = ?5", error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_int64 (stmt, 1, stamp);
-      sqlite3_bind_text (stmt, 2, r->entity, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 3, r->entity_id, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 5, r->hlc);
-      if (!recoup_book_step_done (book, stmt, error))
+      /* Fields this change wrote last carry its stamp as their clock, and so
+       * do the conflicts it won. */
+      if (!restamp_rows (book, "UPDATE field_clocks SET hlc = ?1 WHERE entity = ?2 AND entity_id = ?3"
+                               " AND device_id = ?4 AND hlc = ?5", r, device, stamp, error) ||
+          !restamp_rows (book, "UPDATE sync_conflicts SET winner_hlc = ?1 WHERE entity = ?2"
+                               " AND entity_id = ?3 AND winner_device_id = ?4 AND winner_hlc = ?5",
+                         r, device, stamp, error))
         goto fail;
     }
 
