@@ -21,6 +21,10 @@ test_parse_digits (void)
     { "1200.00", "JPY", 1200 },      /* trailing zeros are harmless */
     { "1.234", "BHD", 1234 },
     { "1.2", "BHD", 1200 },
+    { "1.200", "BHD", 1200 },        /* three decimals are BHD's own */
+    { "0.500", "EUR", 50 },          /* 0 cannot be a group of thousands */
+    { "1,200.000", "USD", 120000 },  /* the "," already groups: "." is the point */
+    { "1.2000", "EUR", 120 },
     { "12,345,678.901", "KWD", 12345678901 },
     { "92233720368547758.07", "USD", G_MAXINT64 },
     { "1.2345", "CLF", 12345 },
@@ -54,6 +58,10 @@ test_parse_rejects (void)
     { "--1", "USD", RECOUP_MONEY_ERROR_INVALID },
     { "$5", "USD", RECOUP_MONEY_ERROR_INVALID },
     { "1.005", "USD", RECOUP_MONEY_ERROR_PRECISION },
+    { "1.200", "EUR", RECOUP_MONEY_ERROR_AMBIGUOUS },   /* 1.20 or 1,200? */
+    { "1.000", "JPY", RECOUP_MONEY_ERROR_AMBIGUOUS },
+    { "-25.000", "JPY", RECOUP_MONEY_ERROR_AMBIGUOUS },
+    { "7.000", "CLP", RECOUP_MONEY_ERROR_AMBIGUOUS },
     { "1.5", "JPY", RECOUP_MONEY_ERROR_PRECISION },
     { "1.2345", "BHD", RECOUP_MONEY_ERROR_PRECISION },
     { "92233720368547758.08", "USD", RECOUP_MONEY_ERROR_OVERFLOW },

@@ -175,9 +175,30 @@ recoup_money_parse (const char  *text,
 
   if (p < end && *p == '.')
     {
-      p++;
+      const char *frac = ++p;
+      gsize frac_len = 0;
+
       if (p == end && int_digits == 0)
         goto invalid;
+      while (frac + frac_len < end && g_ascii_isdigit (frac[frac_len]))
+        frac_len++;
+      /* "1.200" in a currency of fewer decimals reads as 1.20 to one person
+       * and 1,200 (a dot grouping thousands) to another; without the zeros
+       * ("1.205") it is refused below for its precision. */
+      if (frac_len == 3 && frac + frac_len == end && scale < 3 && !seen_group && units > 0 &&
+          strspn (frac + scale, "0") == (gsize) (3 - scale))
+        {
+          const char *int_part = frac - 1 - int_digits;
+          g_autofree char *as_decimal = scale > 0
+            ? g_strdup_printf ("%.*s.%.*s", int_digits, int_part, scale, frac)
+            : g_strndup (int_part, int_digits);
+
+          g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
+                       "“%s” is ambiguous: %s has %d decimal place%s, so the three digits after "
+                       "“.” may group thousands; write %s or %.*s%s", text, cur->code, scale,
+                       scale == 1 ? "" : "s", as_decimal, int_digits, int_part, frac);
+          return FALSE;
+        }
       for (; p < end; p++)
         {
           if (!g_ascii_isdigit (*p))
@@ -287,6 +308,30 @@ recoup_money_format (gint64                 minor,
     }
 
   return g_string_free (out, FALSE);
+}
+
+/**
+ * recoup_money_check_limit:
+ *
+ * Refuses an amount whose magnitude is beyond %RECOUP_MONEY_LIMIT, naming the
+ * largest one allowed in @currency.
+ */
+gboolean
+recoup_money_check_limit (gint64       minor,
+                          const char  *currency,
+                          GError     **error)
+{
+  g_autofree char *shown = NULL;
+  g_autofree char *limit = NULL;
+
+  if (minor >= -RECOUP_MONEY_LIMIT && minor <= RECOUP_MONEY_LIMIT)
+    return TRUE;
+  shown = recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
+                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
+               "%s is more than Recoup records as one amount (at most %s)", shown, limit);
+  return FALSE;
 }
 
 /* Returns FALSE when the sum does not fit in 64 bits. */

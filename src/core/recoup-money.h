@@ -10,7 +10,8 @@ G_BEGIN_DECLS
  * @RECOUP_MONEY_ERROR_INVALID: the text is not an amount (letters, exponents, stray signs)
  * @RECOUP_MONEY_ERROR_AMBIGUOUS: separators that could mean two things (`12,34.5`)
  * @RECOUP_MONEY_ERROR_PRECISION: more decimal places than the currency has
- * @RECOUP_MONEY_ERROR_OVERFLOW: beyond what a signed 64-bit count of minor units holds
+ * @RECOUP_MONEY_ERROR_OVERFLOW: beyond what a signed 64-bit count of minor units holds, or
+ *   beyond %RECOUP_MONEY_LIMIT where an amount is recorded
  * @RECOUP_MONEY_ERROR_CURRENCY: not an ISO 4217 currency code Recoup knows
  */
 typedef enum
@@ -44,6 +45,21 @@ gboolean  recoup_money_parse             (const char  *text,
 char     *recoup_money_format            (gint64       minor,
                                           const char  *currency,
                                           RecoupMoneyFormatFlags flags);
+
+/**
+ * RECOUP_MONEY_LIMIT:
+ *
+ * The largest magnitude, in minor units, of one amount Recoup records, and of
+ * the charges (or the credits) of one account added together: 10^15, that is
+ * thirteen digits before the point of a two-decimal currency, as accounting
+ * systems' DECIMAL(15,2). Within it, every balance, aging bucket and weighted
+ * sum of one account fits in 64 bits, whatever order its entries add in.
+ */
+#define RECOUP_MONEY_LIMIT G_GINT64_CONSTANT (1000000000000000)
+
+gboolean  recoup_money_check_limit       (gint64       minor,
+                                          const char  *currency,
+                                          GError     **error);
 
 gboolean  recoup_money_add               (gint64       a,
                                           gint64       b,
