@@ -258,9 +258,21 @@ test_invariant_random (void)
                                           RECOUP_ENTRY_ADJUSTMENT, RECOUP_ENTRY_WAIVER, RECOUP_ENTRY_WRITE_OFF,
                                           RECOUP_ENTRY_DISCOUNT };
               e.kind = kinds[g_test_rand_int_range (0, G_N_ELEMENTS (kinds))];
+              gint64 before = recoup_book_count_changes (tb.book);
+
               if (e.kind == RECOUP_ENTRY_ADJUSTMENT && g_test_rand_bit ())
                 e.amount = -e.amount;
               id = recoup_ledger_record (tb.book, &e, &error);
+              /* Forgiving more than is owed is refused, and changes nothing. */
+              if (id == NULL && (e.kind == RECOUP_ENTRY_WAIVER || e.kind == RECOUP_ENTRY_WRITE_OFF ||
+                                 e.kind == RECOUP_ENTRY_DISCOUNT))
+                {
+                  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+                  g_assert_nonnull (strstr (error->message, "still owed"));
+                  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+                  g_clear_error (&error);
+                  continue;
+                }
               g_assert_no_error (error);
             }
           else if (entries->len > 0)
@@ -334,6 +346,138 @@ test_invariant_random (void)
 }
 
 /* Receipt numbers carry the device, so two laptops never issue the same one. */
+/* Refuses @spec with an error whose message holds @needle, changing nothing. */
+static void
+assert_refused (TestBook              *tb,
+                const RecoupEntrySpec *spec,
+                const char            *needle)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 before = recoup_book_count_changes (tb->book);
+  g_autofree char *id = recoup_ledger_record (tb->book, spec, &error);
+
+  g_assert_null (id);
+  g_assert_nonnull (error);
+  if (strstr (error->message, needle) == NULL)
+    g_error ("“%s” does not say “%s”", error->message, needle);
+  g_assert_cmpint (recoup_book_count_changes (tb->book), ==, before);
+}
+
+/* A write-off, waiver or discount forgives at most what is still owed (on
+ * the invoice, after allocation, or on the account); a payment is not dated
+ * after today. */
+static void
+test_forgive_within_owed (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *i1 = NULL, *i2 = NULL, *p = NULL, *w = NULL;
+  RecoupEntrySpec spec = { .effective_date = "2026-03-01" };
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "F-1", "USD");
+  i1 = test_add_invoice (tb.book, acct, "F-INV-1", "2026-01-01", "2026-01-31", 100000, "USD");
+  i2 = test_add_invoice (tb.book, acct, "F-INV-2", "2026-02-01", "2026-02-28", 50000, "USD");
+
+  /* 300.00 paid goes to the oldest invoice: 700.00 is left on F-INV-1. */
+  spec.account_id = acct;
+  spec.kind = RECOUP_ENTRY_PAYMENT;
+  spec.amount = 30000;
+  spec.method = "cash";
+  p = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  spec.method = NULL;
+
+  spec.kind = RECOUP_ENTRY_WRITE_OFF;
+  spec.invoice_id = i1;
+  spec.amount = 70001;
+  assert_refused (&tb, &spec, "a write-off of USD 700.01 is more than the USD 700.00 still owed on this invoice");
+  spec.kind = RECOUP_ENTRY_WAIVER;
+  assert_refused (&tb, &spec, "still owed on this invoice");
+  spec.invoice_id = NULL;
+  spec.kind = RECOUP_ENTRY_DISCOUNT;
+  spec.amount = 120001;
+  assert_refused (&tb, &spec, "a discount of USD 1,200.01 is more than the USD 1,200.00 still owed on this account");
+
+  /* Exactly what is owed is fine. */
+  spec.kind = RECOUP_ENTRY_WRITE_OFF;
+  spec.invoice_id = i1;
+  spec.amount = 70000;
+  w = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 50000);
+
+  /* Payments may exceed the balance (a credit) but not be dated ahead. */
+  spec.kind = RECOUP_ENTRY_PAYMENT;
+  spec.invoice_id = NULL;
+  spec.amount = 100;
+  spec.effective_date = "2026-03-11";
+  assert_refused (&tb, &spec, "a payment cannot be dated after today (2026-03-10)");
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
+/* One amount, and one account's charges or credits added together, stay
+ * within RECOUP_MONEY_LIMIT, so no balance or total can overflow. */
+static void
+test_money_limits (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *other = NULL, *inv = NULL, *p = NULL;
+  RecoupInvoiceSpec big = { .ref = "L-1", .issue_date = "2026-01-01", .due_date = "2026-01-31",
+                            .amount = RECOUP_MONEY_LIMIT + 1, .currency = "USD" };
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .method = "cash", .effective_date = "2026-02-01" };
+  gint64 before;
+
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "L-1", "USD");
+  other = test_add_account (tb.book, "L-2", "USD");
+
+  big.account_id = acct;
+  before = recoup_book_count_changes (tb.book);
+  g_assert_null (recoup_invoice_add (tb.book, &big, &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW);
+  g_assert_nonnull (strstr (error->message, "at most USD 10,000,000,000,000.00"));
+  g_clear_error (&error);
+
+  /* The limit itself is fine; one unit more on the same account is not. */
+  big.amount = RECOUP_MONEY_LIMIT;
+  inv = recoup_invoice_add (tb.book, &big, &error);
+  g_assert_no_error (error);
+  before = recoup_book_count_changes (tb.book);
+  big.ref = "L-1b";
+  big.amount = 1;
+  g_assert_null (recoup_invoice_add (tb.book, &big, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "the most one account can hold"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+
+  /* Another account is not affected by the first one's total. */
+  big.account_id = other;
+  big.ref = "L-2a";
+  big.amount = RECOUP_MONEY_LIMIT;
+  g_free (recoup_invoice_add (tb.book, &big, &error));
+  g_assert_no_error (error);
+
+  /* Credits: a payment of the limit pays it all; a fee then reopens, and a
+   * second payment beyond the credits' limit is refused. */
+  spec.account_id = acct;
+  spec.amount = RECOUP_MONEY_LIMIT;
+  p = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 0);
+  spec.amount = 1;
+  assert_refused (&tb, &spec, "payments and credits to more than USD 10,000,000,000,000.00");
+  spec.amount = G_MAXINT64;
+  assert_refused (&tb, &spec, "is more than Recoup records as one amount");
+
+  test_book_close (&tb);
+}
+
 static void
 test_receipts (void)
 {
@@ -373,5 +517,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/aging-buckets", test_aging_buckets);
   g_test_add_func ("/recoup/core/ledger/invariant-random", test_invariant_random);
   g_test_add_func ("/recoup/core/ledger/receipts", test_receipts);
+  g_test_add_func ("/recoup/core/ledger/forgive-within-owed", test_forgive_within_owed);
+  g_test_add_func ("/recoup/core/ledger/money-limits", test_money_limits);
   return g_test_run ();
 }

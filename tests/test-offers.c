@@ -70,8 +70,16 @@ pay (Fixture    *f,
   g_autoptr(GError) error = NULL;
   RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = f->account, .amount = amount,
                            .effective_date = date, .method = "cash" };
-  char *id = recoup_ledger_record (f->book, &spec, &error);
+  g_autofree char *today = g_strdup (g_getenv ("RECOUP_TODAY"));
+  char *id;
 
+  /* A payment is recorded on or after the day it is received: move the
+   * book's today forward to it for the write, then back. */
+  if (date != NULL && today != NULL && strcmp (date, today) > 0)
+    g_setenv ("RECOUP_TODAY", date, TRUE);
+  id = recoup_ledger_record (f->book, &spec, &error);
+  if (today != NULL)
+    g_setenv ("RECOUP_TODAY", today, TRUE);
   g_assert_no_error (error);
   return id;
 }
@@ -630,7 +638,9 @@ test_plan_on_discounted_total_with_waiver (Fixture       *f,
   g_setenv ("RECOUP_TODAY", "2026-03-16", TRUE);
   o = load (f, id);
   g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
-  g_assert_cmpuint (reconcile (f), ==, 1);
+  /* The last installment, paid on its day, completed the plan and wrote off
+   * the forgiven part then: the reconciliation finds nothing left to do. */
+  g_assert_cmpuint (reconcile (f), ==, 0);
   g_assert_cmpint (balance (f), ==, 0);
 }
 

@@ -172,10 +172,27 @@ print_entry_result (RecoupCli     *cli,
   RecoupLedgerEntry *entry = NULL;
   gint64 balance = 0;
 
+  /* The entry is committed by now: a failure to show it must not read as a
+   * failure to record it (a retry would record it twice). */
   if (entries == NULL ||
       !recoup_ledger_balance (book, account->id, NULL, &balance, &error) ||
       !(invoices = recoup_ledger_invoice_balances (book, account->id, NULL, &error)))
-    return recoup_cli_fail (cli, error);
+    {
+      if (cli->json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+
+          json_builder_begin_object (b);
+          recoup_cli_json_str (b, "id", entry_id);
+          json_builder_end_object (b);
+          recoup_cli_print_builder (b);
+        }
+      else
+        printf ("%s entry %s on %s\n", verb, entry_id, account->ref);
+      g_printerr ("recoup-cli: the entry was recorded, but the new balance cannot be shown: %s\n",
+                  error->message);
+      return RECOUP_CLI_OK;
+    }
   for (guint i = 0; i < entries->len; i++)
     {
       RecoupLedgerEntry *e = g_ptr_array_index (entries, i);
@@ -205,7 +222,11 @@ print_entry_result (RecoupCli     *cli,
     }
   else
     {
-      g_autofree char *amount = recoup_money_format (entry->amount < 0 ? -entry->amount : entry->amount,
+      /* Payments and credits are stored negative but named by their size; an
+       * adjustment keeps its sign, which says which way it went. */
+      gboolean signed_kind = g_strcmp0 (entry->kind, "adjustment") == 0;
+      g_autofree char *amount = recoup_money_format (entry->amount < 0 && !signed_kind ? -entry->amount
+                                                                                       : entry->amount,
                                                      entry->currency, RECOUP_MONEY_FORMAT_GROUPING |
                                                      RECOUP_MONEY_FORMAT_CODE);
       g_autofree char *bal = recoup_money_format (balance, account->currency,

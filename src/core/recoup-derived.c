@@ -7,6 +7,7 @@
 
 #include "recoup-book-private.h"
 #include "recoup-date.h"
+#include "recoup-money.h"
 #include "recoup-ledger-private.h"
 #include "recoup-offer.h"
 #include "recoup-promise.h"
@@ -117,6 +118,10 @@ static const char *const sql_plan =
   " ORDER BY o.account_id";
 
 /* The columns of account_stats, in the order write_stats () binds them. */
+/* 9,000 days (about 24 years) times RECOUP_MONEY_LIMIT is below G_MAXINT64. */
+#define WEIGHTED_DPD_CAP 9000
+G_STATIC_ASSERT (WEIGHTED_DPD_CAP * RECOUP_MONEY_LIMIT < G_MAXINT64);
+
 #define STATS_COLUMNS \
   "account_id, assigned_to, stage, timezone, balance, oldest_due_date, oldest_dpd, weighted_dpd," \
   " last_payment_date, payments_90d, paid_90d, promises_kept, promises_broken, promise_due_date," \
@@ -307,7 +312,9 @@ gather_current (Gather             *g,
       if (st->oldest_due_day == RECOUP_DATE_INVALID || it->due_day < st->oldest_due_day)
         st->oldest_due_day = it->due_day;
       open += it->net;
-      weighted += it->net * MAX (0, g->today - it->due_day);
+      /* Ages beyond WEIGHTED_DPD_CAP days weigh as that: with an account's
+       * charges within RECOUP_MONEY_LIMIT the sum then fits in 64 bits. */
+      weighted += it->net * CLAMP (g->today - it->due_day, 0, WEIGHTED_DPD_CAP);
     }
   if (st->oldest_due_day != RECOUP_DATE_INVALID)
     st->oldest_dpd = MAX (0, g->today - st->oldest_due_day);

@@ -176,6 +176,7 @@ recoup_ledger_allocate (RecoupBook      *book,
                         GError         **error)
 {
   char as_of[11];
+  int rc;
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
@@ -187,7 +188,7 @@ recoup_ledger_allocate (RecoupBook      *book,
   recoup_allocator_reset (alloc);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, as_of, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *due = RECOUP_BOOK_STMT_TEXT (stmt, 2);
       gint32 eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 3), NULL);
@@ -196,6 +197,12 @@ recoup_ledger_allocate (RecoupBook      *book,
                             due ? recoup_date_parse (due, NULL) : eff, eff,
                             sqlite3_column_int64 (stmt, 4),
                             g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 5), "reversal") == 0);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      return FALSE;
     }
   sqlite3_reset (stmt);
   recoup_allocator_finish (alloc);
@@ -266,6 +273,11 @@ recoup_invoice_validate (const RecoupInvoiceSpec  *spec,
                    "(record credits as payments or adjustments)", spec->ref, shown);
       return FALSE;
     }
+  if (!recoup_money_check_limit (spec->amount, spec->currency, error))
+    {
+      g_prefix_error (error, "invoice %s: ", spec->ref);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -289,6 +301,46 @@ account_currency (RecoupBook  *book,
   return currency;
 }
 
+/* Refuses an entry of @amount that would take the account's charges (or its
+ * credits) added together beyond RECOUP_MONEY_LIMIT: within it no balance,
+ * bucket or total of the account can overflow, whatever order it is summed in. */
+static gboolean
+check_account_totals (RecoupBook  *book,
+                      const char  *account_id,
+                      const char  *currency,
+                      gint64       amount,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT coalesce(sum(max(amount, 0)), 0), coalesce(sum(min(amount, 0)), 0)"
+    " FROM ledger_entries WHERE account_id = ?", error);
+  gint64 charges, credits;
+  g_autofree char *limit = NULL;
+
+  if (!recoup_money_check_limit (amount < 0 ? -amount : amount, currency, error))
+    return FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  charges = sqlite3_column_int64 (stmt, 0);
+  credits = sqlite3_column_int64 (stmt, 1);
+  sqlite3_reset (stmt);
+  if (amount > 0 ? charges + amount <= RECOUP_MONEY_LIMIT : credits + amount >= -RECOUP_MONEY_LIMIT)
+    return TRUE;
+  limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
+                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               "this would bring the account's %s to more than %s, the most one account can hold",
+               amount > 0 ? "charges" : "payments and credits", limit);
+  return FALSE;
+}
+
 static gboolean
 insert_entry (RecoupBook  *book,
               const char  *id,
@@ -306,11 +358,14 @@ insert_entry (RecoupBook  *book,
               const char  *memo,
               GError     **error)
 {
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
+  sqlite3_stmt *stmt;
+
+  if (!check_account_totals (book, account_id, currency, amount, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book,
     "INSERT INTO ledger_entries (id, account_id, invoice_id, kind, amount, currency, effective_date,"
     " method, reference, receipt_no, reverses_id, offer_id, memo, user_id, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
-
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
@@ -564,6 +619,64 @@ next_receipt_no (RecoupBook  *book,
   return recoup_book_set_setting (book, "receipt_counter", buf, error);
 }
 
+/* Sets the error for an invoice named with an account it is not on,
+ * naming both by their references. */
+static void
+invoice_not_on_account (RecoupBook  *book,
+                        const char  *invoice_id,
+                        const char  *account_id,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT i.ref, o.ref, (SELECT ref FROM accounts WHERE id = ?2)"
+    " FROM invoices i JOIN accounts o ON o.id = i.account_id WHERE i.id = ?1", error);
+
+  if (stmt == NULL)
+    return;
+  sqlite3_bind_text (stmt, 1, invoice_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "invoice %s is on account %s, not on %s", RECOUP_BOOK_STMT_TEXT (stmt, 0),
+                 RECOUP_BOOK_STMT_TEXT (stmt, 1), RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  else
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 "no invoice with id %s", invoice_id);
+  sqlite3_reset (stmt);
+}
+
+/* What is still owed on the account, or on one of its invoices after the
+ * account's payments are allocated (recoup_ledger_allocate). */
+static gboolean
+open_balance (RecoupBook  *book,
+              const char  *account_id,
+              const char  *invoice_id,
+              gint64      *out_owed,
+              GError     **error)
+{
+  RecoupAllocator alloc;
+
+  if (invoice_id == NULL)
+    return recoup_ledger_balance (book, account_id, NULL, out_owed, error);
+
+  *out_owed = 0;
+  recoup_allocator_init (&alloc);
+  if (!recoup_ledger_allocate (book, account_id, recoup_date_parse ("9999-12-31", NULL), &alloc, error))
+    {
+      recoup_allocator_clear (&alloc);
+      return FALSE;
+    }
+  for (guint i = 0; i < alloc.items->len; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (alloc.items, RecoupAllocItem, i);
+
+      if (g_strcmp0 (it->id, invoice_id) == 0)
+        *out_owed = it->net;
+    }
+  recoup_allocator_clear (&alloc);
+  return TRUE;
+}
+
 /**
  * recoup_ledger_record:
  *
@@ -607,10 +720,18 @@ recoup_ledger_record (RecoupBook             *book,
                    "a %s must be for more than zero (got %s)", kind, shown);
       return NULL;
     }
+  today = recoup_book_today (book);
   if (date == NULL)
-    date = today = recoup_book_today (book);
+    date = today;
   if (recoup_date_parse (date, error) == RECOUP_DATE_INVALID)
     return NULL;
+  if (spec->kind == RECOUP_ENTRY_PAYMENT && strcmp (date, today) > 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a payment cannot be dated after today (%s): it has not been received yet; "
+                   "record a post-dated cheque as a promise to pay on %s", today, date);
+      return NULL;
+    }
   if (spec->method != NULL && !g_strv_contains (payment_methods, spec->method))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -646,11 +767,33 @@ recoup_ledger_record (RecoupBook             *book,
       if (sqlite3_step (stmt) != SQLITE_ROW)
         {
           sqlite3_reset (stmt);
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                       "the invoice does not belong to this account");
+          invoice_not_on_account (book, spec->invoice_id, spec->account_id, error);
           goto fail;
         }
       sqlite3_reset (stmt);
+    }
+
+  /* A write-off, waiver or discount forgives what is owed; beyond that it
+   * would turn into a credit nobody paid for. */
+  if (spec->kind == RECOUP_ENTRY_WAIVER || spec->kind == RECOUP_ENTRY_DISCOUNT ||
+      spec->kind == RECOUP_ENTRY_WRITE_OFF)
+    {
+      gint64 owed;
+
+      if (!open_balance (book, spec->account_id, spec->invoice_id, &owed, error))
+        goto fail;
+      if (-amount > owed)
+        {
+          g_autofree char *shown = recoup_money_format (-amount, currency, RECOUP_MONEY_FORMAT_GROUPING |
+                                                        RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *left = recoup_money_format (MAX (owed, 0), currency, RECOUP_MONEY_FORMAT_GROUPING |
+                                                       RECOUP_MONEY_FORMAT_CODE);
+
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a %s of %s is more than the %s still owed on %s", kind, shown, left,
+                       spec->invoice_id != NULL ? "this invoice" : "this account");
+          goto fail;
+        }
     }
 
   receipt[0] = '\0';
@@ -834,12 +977,13 @@ recoup_ledger_list (RecoupBook  *book,
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
     " WHERE l.account_id = ? ORDER BY l.effective_date, l.id", error);
   GPtrArray *list;
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_ledger_entry_free);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       RecoupLedgerEntry *e = g_new0 (RecoupLedgerEntry, 1);
 
@@ -858,6 +1002,11 @@ recoup_ledger_list (RecoupBook  *book,
       e->created_at = sqlite3_column_int64 (stmt, 12);
       g_ptr_array_add (list, e);
     }
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      g_clear_pointer (&list, g_ptr_array_unref);
+    }
   sqlite3_reset (stmt);
   return list;
 }
@@ -872,6 +1021,7 @@ recoup_ledger_invoice_balances (RecoupBook  *book,
   GPtrArray *list;
   gint32 as_of_day;
   sqlite3_stmt *stmt;
+  int rc;
 
   if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
     return NULL;
@@ -893,7 +1043,7 @@ recoup_ledger_invoice_balances (RecoupBook  *book,
     }
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_invoice_balance_free);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       RecoupInvoiceBalance *ib = g_new0 (RecoupInvoiceBalance, 1);
 
@@ -912,6 +1062,11 @@ recoup_ledger_invoice_balances (RecoupBook  *book,
             ib->balance = it->net;
         }
       g_ptr_array_add (list, ib);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      g_clear_pointer (&list, g_ptr_array_unref);
     }
   sqlite3_reset (stmt);
   recoup_allocator_clear (&alloc);
