@@ -745,6 +745,18 @@ payment_validate (Form *form)
   gint64 amount = check_amount (form, form->amount, problems);
   gboolean date_ok = check_date (form->date, problems);
 
+  if (date_ok && form->window->data != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!recoup_ledger_check_payment_date (gtk_editable_get_text (GTK_EDITABLE (form->date)),
+                                             form->window->data->today, &error))
+        {
+          set_field_error (form->date, TRUE);
+          g_string_append_printf (problems, _("Date: %s\n"), error->message);
+          date_ok = FALSE;
+        }
+    }
   form_finish_problems (form, problems);
   if (form->allocation != NULL)
     recoup_allocation_group_request (form->allocation, form->window->session, form->account_id, form->currency,

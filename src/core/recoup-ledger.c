@@ -678,6 +678,29 @@ open_balance (RecoupBook  *book,
 }
 
 /**
+ * recoup_ledger_check_payment_date:
+ *
+ * A payment is dated on or before @today (YYYY-MM-DD): one that has not been
+ * received yet would count in some balances (all entries) and not in others
+ * (as of today). The dialogs ask this as the user types; the ledger asks it
+ * again when it records.
+ */
+gboolean
+recoup_ledger_check_payment_date (const char  *date,
+                                  const char  *today,
+                                  GError     **error)
+{
+  if (recoup_date_parse (date, error) == RECOUP_DATE_INVALID)
+    return FALSE;
+  if (strcmp (date, today) <= 0)
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               "a payment cannot be dated after today (%s): it has not been received yet; "
+               "record a post-dated cheque as a promise to pay on %s", today, date);
+  return FALSE;
+}
+
+/**
  * recoup_ledger_record:
  *
  * Records one ledger entry. Amounts are given as magnitudes; the sign follows
@@ -725,13 +748,8 @@ recoup_ledger_record (RecoupBook             *book,
     date = today;
   if (recoup_date_parse (date, error) == RECOUP_DATE_INVALID)
     return NULL;
-  if (spec->kind == RECOUP_ENTRY_PAYMENT && strcmp (date, today) > 0)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a payment cannot be dated after today (%s): it has not been received yet; "
-                   "record a post-dated cheque as a promise to pay on %s", today, date);
-      return NULL;
-    }
+  if (spec->kind == RECOUP_ENTRY_PAYMENT && !recoup_ledger_check_payment_date (date, today, error))
+    return NULL;
   if (spec->method != NULL && !g_strv_contains (payment_methods, spec->method))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,

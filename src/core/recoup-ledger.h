@@ -116,6 +116,9 @@ gboolean    recoup_invoice_update           (RecoupBook               *book,
 char       *recoup_ledger_record            (RecoupBook               *book,
                                              const RecoupEntrySpec    *spec,
                                              GError                  **error);
+gboolean    recoup_ledger_check_payment_date (const char              *date,
+                                              const char              *today,
+                                              GError                 **error);
 char       *recoup_ledger_reverse           (RecoupBook               *book,
                                              const char               *entry_id,
                                              const char               *effective_date,
