@@ -306,6 +306,134 @@ test_dates (void)
   g_assert_false (recoup_instant_parse ("yesterday", &ms, NULL));
 }
 
+/* Dates outside the years a book keeps say so, not that the date does not exist. */
+static void
+test_date_range (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (recoup_date_parse ("9999-12-31", &error), ==, RECOUP_DATE_INVALID);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "between 1900-01-01 and 2999-12-31"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_date_parse ("1899-12-31", &error), ==, RECOUP_DATE_INVALID);
+  g_assert_nonnull (strstr (error->message, "between 1900-01-01 and 2999-12-31"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_date_parse ("2999-12-31", NULL), !=, RECOUP_DATE_INVALID);
+  g_assert_cmpint (recoup_date_parse ("1900-01-01", NULL), !=, RECOUP_DATE_INVALID);
+  g_assert_cmpint (recoup_date_parse ("2025-02-29", &error), ==, RECOUP_DATE_INVALID);
+  g_assert_nonnull (strstr (error->message, "not a date that exists"));
+}
+
+/* IANA names, with or without a region, are time zones; paths to zone files are not. */
+static void
+test_timezones (void)
+{
+  const char *good[] = { "UTC", "EST", "Europe/Berlin", "America/Argentina/Buenos_Aires",
+                         "Etc/GMT+5", "America/Port-au-Prince" };
+  const char *bad[] = { "/etc/localtime", "/usr/share/zoneinfo/Europe/Berlin", "./UTC",
+                        "../zoneinfo/UTC", "Europe/../UTC", "Europe/Berlin/", "Europe",
+                        "+01", "Mars/Olympus", "Europe/Berlin ", "UTC:" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", good[i]);
+      g_assert_true (recoup_timezone_validate (good[i], &error));
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *expected = g_strdup_printf ("“%s” is not an IANA time zone name (like Europe/Berlin)",
+                                                   bad[i]);
+
+      g_test_message ("%s", bad[i]);
+      g_assert_false (recoup_timezone_validate (bad[i], &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, expected);
+    }
+}
+
+/* A query that fails halfway (a balance whose sum overflows) is an error, not
+ * an empty or short list. */
+static void
+test_step_error_reported (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *sql = NULL;
+  RecoupAccountFilter filter = { 0 };
+  sqlite3 *db = NULL;
+
+  test_book_open (&tb);
+  account = test_add_account (tb.book, "OVF-1", "USD");
+  list = recoup_account_list (tb.book, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  sql = g_strdup_printf ("INSERT INTO ledger_entries (id, account_id, kind, amount, currency, effective_date,"
+                         " created_at) VALUES ('x1', '%s', 'charge', 9223372036854775807, 'USD', '2026-01-01', 0),"
+                         " ('x2', '%s', 'charge', 9223372036854775807, 'USD', '2026-01-01', 0)",
+                         account, account);
+  g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  list = recoup_account_list (tb.book, &filter, &error);
+  g_assert_null (list);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE);
+  g_assert_nonnull (strstr (error->message, "integer overflow"));
+  g_clear_error (&error);
+  test_book_close (&tb);
+}
+
+/* A minimum balance in an empty book (no currencies yet) reads as dollars. */
+static void
+test_min_balance_empty_book (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *currency = NULL;
+  gint64 minor = 0;
+
+  test_book_open (&tb);
+  g_assert_true (recoup_account_parse_min_balance (tb.book, "100", &minor, &currency, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (minor, ==, 10000);
+  g_assert_null (currency);
+  test_book_close (&tb);
+}
+
+/* Channel, outcome and direction are checked on their own, before any guard. */
+static void
+test_activity_validate (void)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec spec = { .account_id = "any", .channel = "call" };
+
+  g_assert_true (recoup_activity_spec_validate (&spec, &error));
+  g_assert_no_error (error);
+  spec.outcome = "maybe";
+  g_assert_false (recoup_activity_spec_validate (&spec, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "“maybe” is not an outcome"));
+  g_clear_error (&error);
+  spec.outcome = "no-answer";
+  spec.direction = "sideways";
+  g_assert_false (recoup_activity_spec_validate (&spec, &error));
+  g_assert_nonnull (strstr (error->message, "“sideways” is not a direction"));
+  g_clear_error (&error);
+  spec.direction = "inbound";
+  spec.channel = "pigeon";
+  g_assert_false (recoup_activity_spec_validate (&spec, &error));
+  g_assert_nonnull (strstr (error->message, "“pigeon” is not a channel"));
+}
+
 /* Authority limits: validated, owner only, change-logged; bad input changes nothing. */
 static void
 test_user_limits (void)
@@ -372,5 +500,10 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/contacts", test_contacts);
   g_test_add_func ("/recoup/core/book/dates", test_dates);
   g_test_add_func ("/recoup/core/book/user-limits", test_user_limits);
+  g_test_add_func ("/recoup/core/book/date-range", test_date_range);
+  g_test_add_func ("/recoup/core/book/timezones", test_timezones);
+  g_test_add_func ("/recoup/core/book/step-error-reported", test_step_error_reported);
+  g_test_add_func ("/recoup/core/book/min-balance-empty-book", test_min_balance_empty_book);
+  g_test_add_func ("/recoup/core/book/activity-validate", test_activity_validate);
   return g_test_run ();
 }

@@ -16,6 +16,30 @@ typedef struct
   char *book;
 } Fixture;
 
+/* Runs @args (the program first) in @envp (NULL: ours) and returns its exit status. */
+static int
+run_argv (GPtrArray  *args,
+          char      **envp,
+          char      **out,
+          char      **err)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *o = NULL, *e = NULL;
+  int wait_status = 0;
+
+  g_ptr_array_add (args, NULL);
+
+  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                               &o, &e, &wait_status, &error));
+  g_assert_no_error (error);
+  if (out)
+    *out = g_steal_pointer (&o);
+  if (err)
+    *err = g_steal_pointer (&e);
+  g_assert_true (WIFEXITED (wait_status));
+  return WEXITSTATUS (wait_status);
+}
+
 static int
 run (Fixture     *fx,
      char       **out,
@@ -24,10 +48,7 @@ run (Fixture     *fx,
      ...)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *o = NULL, *e = NULL;
   const char *cli = g_getenv ("RECOUP_CLI");
-  int wait_status = 0;
   va_list ap;
 
   g_assert_nonnull (cli);
@@ -38,17 +59,27 @@ run (Fixture     *fx,
   for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
     g_ptr_array_add (args, (char *) a);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
+  return run_argv (args, NULL, out, err);
+}
 
-  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &o, &e, &wait_status, &error));
-  g_assert_no_error (error);
-  if (out)
-    *out = g_steal_pointer (&o);
-  if (err)
-    *err = g_steal_pointer (&e);
-  g_assert_true (WIFEXITED (wait_status));
-  return WEXITSTATUS (wait_status);
+/* Like run() without the fixture's --book: the arguments are all given. */
+static int
+run_bare (char       **out,
+          char       **err,
+          const char  *first,
+          ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  const char *cli = g_getenv ("RECOUP_CLI");
+  va_list ap;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (args, (char *) cli);
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  return run_argv (args, NULL, out, err);
 }
 
 static JsonNode *
@@ -255,6 +286,117 @@ test_workflow (Fixture *fx, gconstpointer data)
   g_clear_pointer (&err, g_free);
 }
 
+/* --book without a value, or naming a directory, is said as such. */
+static void
+test_book_arguments (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run_bare (NULL, &err, "--book", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "--book needs a path"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_bare (NULL, &err, "--json", "-b", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "-b needs a path"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_bare (NULL, &err, "--book", fx->book, "--user", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "--user needs"));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_bare (NULL, &err, "--book", fx->dir, "accounts", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "is a directory, not a Recoup book"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_bare (NULL, &err, "accounts", "--book", fx->dir, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "is a directory, not a Recoup book"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_bare (NULL, &err, "--book", fx->dir, "init", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "is a directory, not a Recoup book"));
+  g_clear_pointer (&err, g_free);
+}
+
+/* A query that fails (a balance whose sum overflows) is an error, exit 1, not
+ * “No accounts match.”. */
+static void
+test_query_error (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "BIG", "--name", "Big Debtor",
+                        "--currency", "USD", "--timezone", "UTC", NULL), ==, 0);
+  g_assert_cmpint (sqlite3_open (fx->book, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO ledger_entries (id, account_id, kind, amount, currency,"
+                                     " effective_date, created_at) SELECT 'x' || n, id, 'charge',"
+                                     " 9223372036854775807, 'USD', '2026-01-01', 0"
+                                     " FROM accounts, (SELECT 1 AS n UNION SELECT 2)", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  g_assert_cmpint (run (fx, &out, &err, "accounts", NULL), ==, 1);
+  g_assert_null (strstr (out, "No accounts match"));
+  g_assert_nonnull (strstr (err, "integer overflow"));
+}
+
+/* --min-balance in a book with no accounts yet (no currency to read it in). */
+static void
+test_min_balance_empty (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *valgrind = g_find_program_in_path ("valgrind");
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "accounts", "--min-balance", "100", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "No accounts match"));
+
+  /* The currency list used to be read past its end here. Without gc-friendly,
+   * which would zero the memory past the end. */
+  if (valgrind != NULL)
+    {
+      g_auto(GStrv) envp = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
+      g_autoptr(GPtrArray) args = g_ptr_array_new ();
+      const char *argv[] = { valgrind, "-q", "--error-exitcode=9", g_getenv ("RECOUP_CLI"), "--book", fx->book,
+                             "accounts", "--min-balance", "100" };
+
+      for (guint i = 0; i < G_N_ELEMENTS (argv); i++)
+        g_ptr_array_add (args, (char *) argv[i]);
+      g_assert_cmpint (run_argv (args, envp, NULL, NULL), ==, 0);
+    }
+  else
+    g_test_message ("no valgrind: memory not checked");
+}
+
+/* A bad outcome or direction is reported as such even where the compliance
+ * guard would block the contact; the confirmation has no double space. */
+static void
+test_log_validates_first (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "CC", "--name", "Cease Co",
+                        "--currency", "USD", "--timezone", "America/Chicago", "--phone", "+1 312 555 0100",
+                        NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "set", "CC", "cease_communication", "1", NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, NULL, &err, "log", "CC", "--channel", "call", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "compliance guard blocks"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "log", "CC", "--channel", "call", "--outcome", "maybe", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“maybe” is not an outcome"));
+  g_assert_null (strstr (err, "compliance guard"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "log", "CC", "--channel", "call", "--direction", "sideways", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“sideways” is not a direction"));
+  g_assert_null (strstr (err, "compliance guard"));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run (fx, &out, NULL, "log", "CC", "--channel", "note", "--notes", "asked to stop", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Logged note for CC ("));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "log", "CC", "--channel", "call", "--direction", "inbound",
+                        "--outcome", "right-party", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Logged call right-party for CC ("));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -262,6 +404,12 @@ main (int argc, char **argv)
   g_test_add ("/recoup/cli/exit-codes", Fixture, NULL, fixture_setup, test_exit_codes, fixture_teardown);
   g_test_add ("/recoup/cli/workflow", Fixture, NULL, fixture_setup, test_workflow, fixture_teardown);
   g_test_add ("/recoup/cli/min-balance-currency", Fixture, NULL, fixture_setup, test_min_balance_currency,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/book-arguments", Fixture, NULL, fixture_setup, test_book_arguments, fixture_teardown);
+  g_test_add ("/recoup/cli/query-error", Fixture, NULL, fixture_setup, test_query_error, fixture_teardown);
+  g_test_add ("/recoup/cli/min-balance-empty", Fixture, NULL, fixture_setup, test_min_balance_empty,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/log-validates-first", Fixture, NULL, fixture_setup, test_log_validates_first,
               fixture_teardown);
   return g_test_run ();
 }

@@ -69,6 +69,17 @@ recoup_cli_cmd_log (RecoupCli  *cli,
   if (contact != NULL && !(contact_id = resolve_contact (book, account_id, contact, &error)))
     return recoup_cli_fail (cli, error);
 
+  spec.account_id = account_id;
+  spec.channel = channel;
+  spec.outcome = outcome;
+  spec.notes = notes;
+  spec.direction = direction;
+  spec.contact_point_id = contact_id;
+
+  /* A mistyped outcome or direction is reported as such, not as a block. */
+  if (!recoup_activity_spec_validate (&spec, &error))
+    return recoup_cli_fail (cli, error);
+
   /* The compliance guard answers for outbound contacts (not notes or inbound
    * ones): a block is refused unless overridden by a user who may override. */
   if (g_strv_contains (recoup_guard_channels, channel) && g_strcmp0 (direction, "inbound") != 0)
@@ -104,12 +115,6 @@ recoup_cli_cmd_log (RecoupCli  *cli,
         g_clear_pointer (&override, g_free);   /* nothing to override */
     }
 
-  spec.account_id = account_id;
-  spec.channel = channel;
-  spec.outcome = outcome;
-  spec.notes = notes;
-  spec.direction = direction;
-  spec.contact_point_id = contact_id;
   spec.override_reason = override;
   if (!(id = recoup_activity_log (book, &spec, &error)))
     return recoup_cli_fail (cli, error);
@@ -125,7 +130,8 @@ recoup_cli_cmd_log (RecoupCli  *cli,
       recoup_cli_print_builder (b);
     }
   else
-    printf ("Logged %s %s for %s (%s)\n", channel, outcome ? outcome : "", argv[0], id);
+    printf ("Logged %s%s%s for %s (%s)\n", channel, outcome ? " " : "", outcome ? outcome : "",
+            argv[0], id);
   return RECOUP_CLI_OK;
 }
 

@@ -24,6 +24,13 @@ recoup_cli_cmd_init (RecoupCli  *cli,
 
   if (cli->book_path == NULL)
     cli->book_path = recoup_default_book_path ();
+  if (g_file_test (cli->book_path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (&error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
+                   "%s is a directory, not a Recoup book; give the path of a new file",
+                   cli->book_path);
+      return recoup_cli_fail (cli, error);
+    }
   if (g_file_test (cli->book_path, G_FILE_TEST_EXISTS))
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_EXISTS,

@@ -90,6 +90,15 @@ main (int   argc,
         }
       else if (g_str_equal (arg, "--json"))
         cli.json = TRUE;
+      else if ((g_str_equal (arg, "--book") || g_str_equal (arg, "-b") ||
+                g_str_equal (arg, "--user") || g_str_equal (arg, "-u")) && i + 1 >= argc)
+        {
+          fprintf (stderr, "recoup-cli: %s needs a %s\n", arg,
+                   g_str_equal (arg, "--book") || g_str_equal (arg, "-b") ? "path" : "user name or id");
+          g_free (cli.book_path);
+          g_free (cli.user);
+          return RECOUP_CLI_USAGE;
+        }
       else if ((g_str_equal (arg, "--book") || g_str_equal (arg, "-b")) && i + 1 < argc)
         cli.book_path = g_strdup (argv[++i]);
       else if (g_str_has_prefix (arg, "--book="))

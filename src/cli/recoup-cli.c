@@ -85,6 +85,14 @@ recoup_cli_open_book (RecoupCli  *cli,
   if (cli->book_path == NULL)
     cli->book_path = recoup_default_book_path ();
 
+  /* SQLite would only say “unable to open database file”. */
+  if (g_file_test (cli->book_path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
+                   "%s is a directory, not a Recoup book", cli->book_path);
+      return NULL;
+    }
+
   cli->book = recoup_book_open (cli->book_path,
                                 create ? RECOUP_BOOK_OPEN_DEFAULT : RECOUP_BOOK_OPEN_NO_CREATE,
                                 error);

@@ -33,6 +33,20 @@ text_is_blank (const char *s)
   return TRUE;
 }
 
+/* An IANA name is one or more words of [A-Za-z0-9_+-] joined by '/', the first
+ * starting with a letter ("Europe/Berlin", "UTC", "Etc/GMT+5"): never a path to a
+ * file ("/etc/localtime", "../zoneinfo/UTC") or a bare offset ("+01"). */
+static gboolean
+timezone_looks_like_name (const char *tz)
+{
+  if (!g_ascii_isalpha (tz[0]) || strstr (tz, "..") != NULL || strstr (tz, "//") != NULL)
+    return FALSE;
+  for (const char *c = tz; *c; c++)
+    if (!g_ascii_isalnum (*c) && strchr ("/_+-", *c) == NULL)
+      return FALSE;
+  return tz[strlen (tz) - 1] != '/';
+}
+
 /* Validated IANA zones are remembered: reading a zone file per row would dominate
  * a large import. */
 gboolean
@@ -54,8 +68,8 @@ recoup_timezone_validate (const char  *tz,
   if (ok)
     return TRUE;
 
-  /* An IANA name has a region and a slash ("Europe/Berlin"), or is "UTC". */
-  if (g_strcmp0 (tz, "UTC") == 0 || strchr (tz, '/') != NULL)
+  /* GLib would also load a file by its path; only names are kept in a book. */
+  if (timezone_looks_like_name (tz))
     {
       GTimeZone *zone = g_time_zone_new_identifier (tz);
 
@@ -65,7 +79,7 @@ recoup_timezone_validate (const char  *tz,
   if (!ok)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not an IANA time zone (such as America/New_York or Europe/Berlin)", tz);
+                   "“%s” is not an IANA time zone name (like Europe/Berlin)", tz);
       return FALSE;
     }
   g_mutex_lock (&lock);
@@ -116,15 +130,18 @@ recoup_user_list (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT id, name, role, max_discount_bp, max_plan_installments, can_override FROM users"
     " WHERE deleted = 0 ORDER BY role = 'owner' DESC, name", error);
-  GPtrArray *list;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_user_free);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (list, user_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
   sqlite3_reset (stmt);
-  return list;
+  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
 }
 
 RecoupUser *
@@ -840,13 +857,14 @@ recoup_contact_list (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT id, kind, value, label, is_primary, consent, opted_out FROM contact_points"
     " WHERE account_id = ? AND deleted = 0 ORDER BY kind, is_primary DESC, created_at", error);
-  GPtrArray *list;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_contact_point_free);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       RecoupContactPoint *cp = g_new0 (RecoupContactPoint, 1);
 
@@ -860,8 +878,10 @@ recoup_contact_list (RecoupBook  *book,
       cp->opted_out = sqlite3_column_int (stmt, 6);
       g_ptr_array_add (list, cp);
     }
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
   sqlite3_reset (stmt);
-  return list;
+  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
 }
 
 void
@@ -894,6 +914,7 @@ recoup_account_list (RecoupBook                 *book,
   RecoupAllocator alloc;
   gint32 today_day = recoup_date_parse (today, NULL);
   sqlite3_stmt *stmt;
+  int rc;
 
   if (filter->assigned_to != NULL && !(assignee = recoup_user_resolve (book, filter->assigned_to, error)))
     return NULL;
@@ -944,7 +965,7 @@ recoup_account_list (RecoupBook                 *book,
   sqlite3_bind_text (stmt, 7, filter->currency, -1, SQLITE_STATIC);
 
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_account_summary_free);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       RecoupAccountSummary *a = g_new0 (RecoupAccountSummary, 1);
 
@@ -957,6 +978,13 @@ recoup_account_list (RecoupBook                 *book,
       a->assigned_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
       a->balance = sqlite3_column_int64 (stmt, 7);
       g_ptr_array_add (list, a);
+    }
+  /* A failed step (a balance whose sum overflows) must not read as “no accounts”. */
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      return NULL;
     }
   sqlite3_reset (stmt);
 
@@ -1067,7 +1095,8 @@ recoup_account_parse_min_balance (RecoupBook  *book,
 
   if (!(currencies = recoup_account_currencies (book, error)))
     return FALSE;
-  for (guint i = 1; currencies[i] != NULL; i++)
+  /* An empty book has no currencies at all: then the amount reads as dollars. */
+  for (guint i = 1; currencies[0] != NULL && currencies[i] != NULL; i++)
     if (recoup_currency_digits (currencies[i]) != recoup_currency_digits (currencies[0]))
       {
         g_autofree char *list = g_strjoinv (", ", currencies);

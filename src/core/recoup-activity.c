@@ -29,6 +29,42 @@ recoup_activity_outcome_is_conversation (const char *outcome)
 }
 
 /**
+ * recoup_activity_spec_validate:
+ *
+ * Checks @spec's channel, outcome and direction: what recoup_activity_log()
+ * refuses. Callers that ask the compliance guard first call this before it, so
+ * that a mistyped value is reported as such and not as a block.
+ */
+gboolean
+recoup_activity_spec_validate (const RecoupActivitySpec  *spec,
+                               GError                   **error)
+{
+  const char *direction = spec->direction ? spec->direction : "outbound";
+
+  if (spec->channel == NULL || !g_strv_contains (recoup_activity_channels, spec->channel))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a channel (call, sms, email, letter, visit, note)",
+                   spec->channel ? spec->channel : "");
+      return FALSE;
+    }
+  if (spec->outcome != NULL && !g_strv_contains (recoup_activity_outcomes, spec->outcome))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not an outcome (right-party, promise, refused, dispute, no-answer, "
+                   "voicemail, wrong-number, callback-requested)", spec->outcome);
+      return FALSE;
+    }
+  if (g_strcmp0 (direction, "outbound") && g_strcmp0 (direction, "inbound"))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a direction (outbound or inbound)", direction);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * recoup_activity_log:
  *
  * Appends an activity to an account's history. Contact history is append-only:
@@ -44,26 +80,8 @@ recoup_activity_log (RecoupBook                *book,
   sqlite3_stmt *stmt;
   gint64 now = recoup_book_now_ms (book);
 
-  if (spec->channel == NULL || !g_strv_contains (recoup_activity_channels, spec->channel))
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a channel (call, sms, email, letter, visit, note)",
-                   spec->channel ? spec->channel : "");
-      return NULL;
-    }
-  if (spec->outcome != NULL && !g_strv_contains (recoup_activity_outcomes, spec->outcome))
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not an outcome (right-party, promise, refused, dispute, no-answer, "
-                   "voicemail, wrong-number, callback-requested)", spec->outcome);
-      return NULL;
-    }
-  if (g_strcmp0 (direction, "outbound") && g_strcmp0 (direction, "inbound"))
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a direction (outbound or inbound)", direction);
-      return NULL;
-    }
+  if (!recoup_activity_spec_validate (spec, error))
+    return NULL;
   if (spec->at > now + 5 * 60 * 1000)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -125,14 +143,15 @@ recoup_activity_list (RecoupBook  *book,
     " FROM activities a LEFT JOIN contact_points c ON c.id = a.contact_point_id"
     " LEFT JOIN users u ON u.id = a.user_id"
     " WHERE a.account_id = ? ORDER BY a.at DESC, a.id DESC LIMIT ?", error);
-  GPtrArray *list;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_activity_free);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, limit > 0 ? (gint64) limit : -1);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       RecoupActivity *a = g_new0 (RecoupActivity, 1);
 
@@ -147,8 +166,10 @@ recoup_activity_list (RecoupBook  *book,
       a->override_reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 8));
       g_ptr_array_add (list, a);
     }
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
   sqlite3_reset (stmt);
-  return list;
+  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
 }
 
 void

@@ -35,6 +35,8 @@ extern const char * const recoup_activity_outcomes[];
 
 gboolean    recoup_activity_outcome_is_conversation (const char *outcome);
 
+gboolean    recoup_activity_spec_validate (const RecoupActivitySpec *spec,
+                                           GError                  **error);
 char       *recoup_activity_log     (RecoupBook                *book,
                                      const RecoupActivitySpec  *spec,
                                      GError                   **error);

@@ -8,6 +8,10 @@
 #include "recoup-book.h"
 #include "recoup-date.h"
 
+/* The years a book keeps dates in. */
+#define RECOUP_DATE_MIN_YEAR 1900
+#define RECOUP_DATE_MAX_YEAR 2999
+
 /* 1970-01-01 as a GLib Julian day number (day 1 is 0001-01-01). */
 #define EPOCH_JULIAN 719163
 
@@ -20,7 +24,8 @@ julian_to_day (guint32 julian)
 /**
  * recoup_date_parse:
  *
- * Parses exactly 'YYYY-MM-DD' and checks that the date exists (no 2025-02-29).
+ * Parses exactly 'YYYY-MM-DD' and checks that the date exists (no 2025-02-29)
+ * and lies between 1900-01-01 and 2999-12-31.
  * Returns RECOUP_DATE_INVALID and sets @error otherwise.
  */
 gint32
@@ -39,7 +44,14 @@ recoup_date_parse (const char  *text,
   m = (text[5] - '0') * 10 + (text[6] - '0');
   d = (text[8] - '0') * 10 + (text[9] - '0');
 
-  if (y < 1900 || y > 2999 || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+  if (y < RECOUP_DATE_MIN_YEAR || y > RECOUP_DATE_MAX_YEAR)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is out of range: dates must be between %d-01-01 and %d-12-31",
+                   text, RECOUP_DATE_MIN_YEAR, RECOUP_DATE_MAX_YEAR);
+      return RECOUP_DATE_INVALID;
+    }
+  if (!g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    "“%s” is not a date that exists", text);

@@ -79,10 +79,11 @@ load_contacts (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT account_id, kind, value FROM contact_points WHERE deleted = 0 AND opted_out = 0"
     " ORDER BY account_id, is_primary DESC, created_at", error);
+  int rc;
 
   if (stmt == NULL)
     return NULL;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *id = RECOUP_BOOK_STMT_TEXT (stmt, 0);
       const char *kind = RECOUP_BOOK_STMT_TEXT (stmt, 1);
@@ -100,8 +101,10 @@ load_contacts (RecoupBook  *book,
       if (*slot == NULL && (slot != &c->email || recoup_email_address_validate (value, NULL)))
         *slot = g_strdup (value);
     }
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
   sqlite3_reset (stmt);
-  return g_steal_pointer (&map);
+  return rc == SQLITE_DONE ? g_steal_pointer (&map) : NULL;
 }
 
 static GHashTable *
@@ -114,14 +117,17 @@ load_recent (RecoupBook  *book,
     "SELECT account_id FROM activities WHERE channel IN ('email','letter','sms') AND at >= ?1"
     " UNION SELECT account_id FROM outbox WHERE account_id IS NOT NULL"
     "   AND (state IN ('queued','sending','uncertain') OR created_at >= ?1)", error);
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, since_ms);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_hash_table_add (set, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
   sqlite3_reset (stmt);
-  return g_steal_pointer (&set);
+  return rc == SQLITE_DONE ? g_steal_pointer (&set) : NULL;
 }
 
 static const char *
