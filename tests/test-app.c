@@ -293,7 +293,19 @@ test_log_contact (Fixture       *f,
     g_assert_false (gtk_widget_get_sensitive (save));   /* no amount yet */
     gtk_editable_set_text (GTK_EDITABLE (amount), "1O0.00");  /* a letter O */
     g_assert_false (gtk_widget_get_sensitive (save));
-    gtk_editable_set_text (GTK_EDITABLE (amount), "100.00");
+    /* Turning the promise on makes it the outcome. */
+    g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome"))),
+                      ==, 5);
+    /* More than the account owes (50.00), or a date before today: refused
+     * before Save, with the core's own words. */
+    gtk_editable_set_text (GTK_EDITABLE (amount), "50.01");
+    gtk_editable_set_text (GTK_EDITABLE (date), "2026-12-01");
+    g_assert_false (gtk_widget_get_sensitive (save));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (dialog), "error"))),
+                              "a promise of USD 50.01 is more than the USD 50.00 owed"));
+    gtk_editable_set_text (GTK_EDITABLE (amount), "40.00");
+    gtk_editable_set_text (GTK_EDITABLE (date), "2026-11-23");
+    g_assert_false (gtk_widget_get_sensitive (save));
     gtk_editable_set_text (GTK_EDITABLE (date), "2026-12-01");
     g_assert_true (gtk_widget_get_sensitive (save));
     expected_loads = recoup_window_get_n_loads (f->window) + 1;
@@ -302,12 +314,12 @@ test_log_contact (Fixture       *f,
     promises = recoup_promise_list (book, id, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (promises->len, ==, 1);
-    g_assert_cmpint (((RecoupPromise *) g_ptr_array_index (promises, 0))->amount, ==, 10000);
+    g_assert_cmpint (((RecoupPromise *) g_ptr_array_index (promises, 0))->amount, ==, 4000);
     g_assert_cmpstr (((RecoupPromise *) g_ptr_array_index (promises, 0))->due_date, ==, "2026-12-01");
     g_clear_pointer (&acts, g_ptr_array_unref);
     acts = recoup_activity_list (book, id, 10, &error);
     g_assert_cmpuint (acts->len, ==, 2);
-    g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->outcome, ==, "right-party");
+    g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->outcome, ==, "promise");
   }
 }
 

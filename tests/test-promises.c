@@ -197,6 +197,7 @@ test_bad_input (Fixture       *f,
     { 100, "2026-01-20", NULL, 0, RECOUP_BOOK_ERROR_INVALID },   /* before made_on */
     { 100, "2026-02-10", "nope", 0, RECOUP_BOOK_ERROR_NOT_FOUND },
     { 100, "2026-02-10", NULL, 61, RECOUP_BOOK_ERROR_INVALID },
+    { 100001, "2026-02-10", NULL, 0, RECOUP_BOOK_ERROR_INVALID }, /* more than the 1,000.00 owed */
   };
   gint64 before = recoup_book_count_changes (f->book);
 
@@ -210,6 +211,8 @@ test_bad_input (Fixture       *f,
 
       g_assert_error (error, RECOUP_BOOK_ERROR, bad[i].code);
       g_assert_null (id);
+      if (bad[i].amount == 100001)
+        g_assert_cmpstr (error->message, ==, "a promise of USD 1,000.01 is more than the USD 1,000.00 owed on the account");
     }
   g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
 }

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "recoup-window-private.h"
@@ -480,8 +482,23 @@ contact_validate (Form *form)
 
   if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
     {
-      check_amount (form, form->amount, problems);
-      check_date (form->date, problems);
+      gint64 amount = check_amount (form, form->amount, problems);
+      RecoupAccountData *data = form->window->data;
+
+      if (check_date (form->date, problems) && amount > 0 && data != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+
+          /* The rules recoup_promise_add() applies, asked before Save. */
+          if (!recoup_promise_check_terms (amount, form->currency, data->aging.total,
+                                           gtk_editable_get_text (GTK_EDITABLE (form->date)), data->today,
+                                           &error))
+            {
+              set_field_error (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID) &&
+                               strstr (error->message, "owed") != NULL ? form->amount : form->date, TRUE);
+              g_string_append_printf (problems, _("Promise to Pay: %s\n"), error->message);
+            }
+        }
     }
   else
     {
@@ -495,6 +512,20 @@ static void
 contact_changed_cb (Form *form)
 {
   contact_validate (form);
+}
+
+/* Selects @outcome (a contact_outcomes name) in the outcome row, or “No
+ * outcome” for NULL. */
+static void
+select_outcome (Form       *form,
+                const char *outcome)
+{
+  guint pos = 0;
+
+  for (guint i = 0; outcome != NULL && contact_outcomes[i] != NULL; i++)
+    if (g_str_equal (contact_outcomes[i], outcome))
+      pos = i + 1;
+  adw_combo_row_set_selected (ADW_COMBO_ROW (form->outcome), pos);
 }
 
 /* Picks the first contact point that suits the channel (a phone for a call). */
@@ -515,6 +546,22 @@ channel_changed_cb (Form *form)
         break;
       }
   adw_combo_row_set_selected (ADW_COMBO_ROW (form->contact), pick);
+  /* A letter, e-mail or text is logged when it is sent; what came of a call
+   * or visit the user says. With a promise taken, that is the outcome. */
+  if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
+    select_outcome (form, "promise");
+  else if (g_str_equal (channel, "email") || g_str_equal (channel, "letter") || g_str_equal (channel, "sms"))
+    select_outcome (form, "sent");
+  else
+    select_outcome (form, NULL);
+  contact_validate (form);
+}
+
+static void
+promise_toggled_cb (Form *form)
+{
+  if (adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
+    select_outcome (form, "promise");
   contact_validate (form);
 }
 
@@ -641,7 +688,6 @@ recoup_window_log_contact (RecoupWindow *self)
   form->contact = combo_row_new (_("Contact point"), "contact-point", (const char * const *) contact_labels->pdata);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->contact);
   form->outcome = combo_row_new (_("Outcome"), "outcome", (const char * const *) outcome_labels->pdata);
-  adw_combo_row_set_selected (ADW_COMBO_ROW (form->outcome), 1);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->outcome);
   form->notes = entry_row_new (_("Notes"), "notes", NULL);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
@@ -667,7 +713,7 @@ recoup_window_log_contact (RecoupWindow *self)
     {
       adw_expander_row_add_row (ADW_EXPANDER_ROW (form->promise), form->amount);
       adw_expander_row_add_row (ADW_EXPANDER_ROW (form->promise), form->date);
-      g_signal_connect_swapped (form->promise, "notify::enable-expansion", G_CALLBACK (contact_changed_cb), form);
+      g_signal_connect_swapped (form->promise, "notify::enable-expansion", G_CALLBACK (promise_toggled_cb), form);
     }
   else
     {
@@ -677,6 +723,25 @@ recoup_window_log_contact (RecoupWindow *self)
       g_object_set_data_full (G_OBJECT (form->dialog), "date", form->date, g_object_unref);
     }
 
+  /* Start on the first channel the guard allows now without reservations,
+   * not on a blocked call; when there is none (cease communication), on the
+   * call, showing why. */
+  {
+    static const char * const preferred[] = { "call", "email", "sms", "letter", "visit", NULL };
+
+    for (guint i = 0; preferred[i] != NULL; i++)
+      {
+        RecoupGuardVerdict *v = recoup_account_data_get_verdict (data, preferred[i]);
+
+        if (v != NULL && v->verdict == RECOUP_VERDICT_ALLOWED)
+          {
+            for (guint k = 0; contact_channels[k] != NULL; k++)
+              if (g_str_equal (contact_channels[k], preferred[i]))
+                adw_combo_row_set_selected (ADW_COMBO_ROW (form->channel), k);
+            break;
+          }
+      }
+  }
   g_signal_connect_swapped (form->channel, "notify::selected", G_CALLBACK (channel_changed_cb), form);
   channel_changed_cb (form);
   g_signal_connect_swapped (form->override, "changed", G_CALLBACK (contact_changed_cb), form);

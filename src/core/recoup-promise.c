@@ -6,6 +6,7 @@
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-id.h"
+#include "recoup-ledger.h"
 #include "recoup-money.h"
 #include "recoup-promise.h"
 #include "recoup-settings.h"
@@ -50,6 +51,62 @@ text_is_blank (const char *s)
   return TRUE;
 }
 
+/**
+ * recoup_promise_check_terms:
+ *
+ * A promise is for more than zero and at most what is @owed on the account,
+ * and falls due on or after the day it is made. The log dialog asks this as
+ * the user types; recoup_promise_add() asks it again when it writes.
+ */
+gboolean
+recoup_promise_check_terms (gint64       amount,
+                            const char  *currency,
+                            gint64       owed,
+                            const char  *due_date,
+                            const char  *made_on,
+                            GError     **error)
+{
+  gint32 due_day, made_day;
+
+  if (amount <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (amount, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise amount %s %s: a promise must be for more than zero", shown, currency);
+      return FALSE;
+    }
+  if (amount > owed)
+    {
+      g_autofree char *shown = recoup_money_format (amount, currency, RECOUP_MONEY_FORMAT_GROUPING |
+                                                    RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *left = recoup_money_format (MAX (owed, 0), currency, RECOUP_MONEY_FORMAT_GROUPING |
+                                                   RECOUP_MONEY_FORMAT_CODE);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a promise of %s is more than the %s owed on the account", shown, left);
+      return FALSE;
+    }
+  if ((due_day = recoup_date_parse (due_date, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "promise date: ");
+      return FALSE;
+    }
+  if ((made_day = recoup_date_parse (made_on, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "promise made on: ");
+      return FALSE;
+    }
+  if (due_day < made_day)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise date %s is before the day it is made (%s): give a date from %s on",
+                   due_date, made_on, made_on);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 recoup_promise_add (RecoupBook              *book,
                     const RecoupPromiseSpec *spec,
@@ -59,7 +116,7 @@ recoup_promise_add (RecoupBook              *book,
   g_autofree char *today = NULL;
   const char *made_on = spec->made_on;
   char id[RECOUP_UUID_STRING_LEN + 1];
-  gint32 due_day, made_day;
+  gint64 owed = 0;
   int grace = spec->grace_days;
   sqlite3_stmt *stmt;
 
@@ -79,33 +136,11 @@ recoup_promise_add (RecoupBook              *book,
                    "promise: no account with id “%s”", spec->account_id ? spec->account_id : "");
       return NULL;
     }
-  if (spec->amount <= 0)
-    {
-      g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise amount %s %s: a promise must be for more than zero", shown, currency);
-      return NULL;
-    }
-  if ((due_day = recoup_date_parse (spec->due_date, error)) == RECOUP_DATE_INVALID)
-    {
-      g_prefix_error (error, "promise date: ");
-      return NULL;
-    }
   if (made_on == NULL)
     made_on = today = recoup_book_today (book);
-  if ((made_day = recoup_date_parse (made_on, error)) == RECOUP_DATE_INVALID)
-    {
-      g_prefix_error (error, "promise made on: ");
-      return NULL;
-    }
-  if (due_day < made_day)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise date %s is before the day it is made (%s): give a date from %s on",
-                   spec->due_date, made_on, made_on);
-      return NULL;
-    }
+  if (!recoup_ledger_balance (book, spec->account_id, NULL, &owed, error) ||
+      !recoup_promise_check_terms (spec->amount, currency, owed, spec->due_date, made_on, error))
+    return NULL;
   if (grace < 0)
     grace = (int) recoup_settings_get_int (book, "promise.grace_days", RECOUP_PROMISE_DEFAULT_GRACE_DAYS,
                                            0, RECOUP_PROMISE_MAX_GRACE_DAYS);

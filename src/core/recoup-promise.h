@@ -72,6 +72,12 @@ typedef enum
   RECOUP_PROMISE_LIST_LATEST_ONLY = 1 << 2,
 } RecoupPromiseListFlags;
 
+gboolean       recoup_promise_check_terms       (gint64                   amount,
+                                                 const char              *currency,
+                                                 gint64                   owed,
+                                                 const char              *due_date,
+                                                 const char              *made_on,
+                                                 GError                 **error);
 char          *recoup_promise_add               (RecoupBook              *book,
                                                  const RecoupPromiseSpec *spec,
                                                  GError                 **error);
