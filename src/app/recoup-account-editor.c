@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-labels.h"
 #include "recoup-window-private.h"
 
 /*
@@ -18,17 +19,6 @@
  */
 
 static const char * const stages[] = { "pre-collection", "active", "negotiation", "escalation", "closed", NULL };
-
-static const char *
-stage_label (const char *stage)
-{
-  if (g_str_equal (stage, "pre-collection")) return _("Pre-collection");
-  if (g_str_equal (stage, "active")) return _("Active");
-  if (g_str_equal (stage, "negotiation")) return _("Negotiation");
-  if (g_str_equal (stage, "escalation")) return _("Escalation");
-  if (g_str_equal (stage, "closed")) return _("Closed");
-  return stage;
-}
 
 static const char *
 kind_label (RecoupContactKind kind)
@@ -617,7 +607,7 @@ open_editor (RecoupWindow *self,
   ed->timezone = entry_row (group, _("Time zone (e.g. America/Chicago)"), "timezone", a->timezone);
   for (guint i = 0; stages[i] != NULL; i++)
     {
-      g_ptr_array_add (labels, g_strdup (stage_label (stages[i])));
+      g_ptr_array_add (labels, g_strdup (recoup_label_stage (stages[i])));
       if (g_strcmp0 (stages[i], a->stage) == 0)
         selected = i;
     }

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-labels.h"
 #include "recoup-mail.h"
 #include "recoup-remind-window.h"
 #include "recoup-report.h"
@@ -231,7 +232,7 @@ item_message (gpointer ptr)
 {
   RecoupRemindItem *it = ptr;
 
-  return g_strdup_printf ("%s (%s)", it->template_name, it->channel);
+  return g_strdup_printf ("%s (%s)", recoup_template_title (it->template_name), recoup_label_channel (it->channel));
 }
 
 static char *
@@ -248,7 +249,11 @@ item_why (gpointer ptr)
   RecoupRemindItem *it = ptr;
 
   if (it->warnings != NULL && *it->warnings != '\0')
-    return g_strdup_printf (_("%s (warning: %s)"), it->reason, it->warnings);
+    {
+      g_autofree char *warnings = recoup_label_reasons (it->warnings);
+
+      return g_strdup_printf (_("%s (warning: %s)"), it->reason, warnings);
+    }
   return g_strdup (it->reason);
 }
 
@@ -257,13 +262,14 @@ item_held (gpointer ptr)
 {
   RecoupRemindItem *it = ptr;
 
-  return g_strdup (it->held_reasons != NULL ? it->held_reasons : _("held back by the compliance guard"));
+  return it->held_reasons != NULL ? recoup_label_reasons (it->held_reasons)
+                                  : g_strdup (_("held back by the compliance guard"));
 }
 
 static char *
 msg_state (gpointer ptr)
 {
-  return g_strdup (recoup_outbox_state_to_string (((RecoupOutboxMessage *) ptr)->state));
+  return g_strdup (recoup_label_outbox_state (((RecoupOutboxMessage *) ptr)->state));
 }
 
 static char *

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-labels.h"
 #include "recoup-window-private.h"
 
 /* The account page: rebuilt from a RecoupAccountData each time it loads. */
@@ -95,7 +96,7 @@ add_header (RecoupWindow      *self,
   gtk_widget_add_css_class (label, "title-1");
   gtk_box_append (GTK_BOX (left), label);
 
-  sub = g_strdup_printf ("%s · %s%s%s", a->ref, a->stage,
+  sub = g_strdup_printf ("%s · %s%s%s", a->ref, recoup_label_stage (a->stage),
                          a->timezone != NULL ? " · " : "", a->timezone != NULL ? a->timezone : "");
   label = gtk_label_new (sub);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
@@ -239,11 +240,11 @@ add_guard (RecoupWindow      *self,
 
           if (g_strcmp0 (reasons, call_reasons) == 0)
             {
-              g_string_append_printf (same, "%s%s", same->len ? ", " : "", recoup_guard_channels[i]);
+              g_string_append_printf (same, "%s%s", same->len ? ", " : "", recoup_label_channel (recoup_guard_channels[i]));
               continue;
             }
         }
-      title = g_strdup_printf ("%s: %s", recoup_guard_channels[i], verdict_label (v->verdict));
+      title = g_strdup_printf ("%s: %s", recoup_label_channel (recoup_guard_channels[i]), verdict_label (v->verdict));
       row = row_new (group, title, reasons);
       icon = gtk_image_new_from_icon_name (v->verdict == RECOUP_VERDICT_ALLOWED ? "emblem-ok-symbolic"
                                            : v->verdict == RECOUP_VERDICT_WARN ? "dialog-warning-symbolic"
@@ -424,42 +425,6 @@ add_invoices (RecoupWindow      *self,
     }
 }
 
-static const char *
-channel_label (const char *channel)
-{
-  static const struct { const char *id; const char *label; } labels[] = {
-    { "call", N_("Call") }, { "sms", N_("Text message") }, { "email", N_("E-mail") },
-    { "letter", N_("Letter") }, { "visit", N_("Visit") }, { "note", N_("Note") },
-    { "system", N_("System") },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
-    if (g_strcmp0 (labels[i].id, channel) == 0)
-      return _(labels[i].label);
-  return channel;
-}
-
-const char *recoup_outcome_label (const char *outcome);
-
-const char *
-recoup_outcome_label (const char *outcome)
-{
-  static const struct { const char *id; const char *label; } labels[] = {
-    { "right-party", N_("Spoke to the debtor") }, { "promise", N_("Promise to pay") },
-    { "refused", N_("Refused to pay") }, { "dispute", N_("Disputed") },
-    { "no-answer", N_("No answer") }, { "voicemail", N_("Left voicemail") },
-    { "wrong-number", N_("Wrong number") }, { "callback-requested", N_("Call back") },
-    { "sent", N_("Sent") }, { "delivered", N_("Delivered") }, { "bounced", N_("Bounced") },
-  };
-
-  if (outcome == NULL)
-    return "";
-  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
-    if (g_strcmp0 (labels[i].id, outcome) == 0)
-      return _(labels[i].label);
-  return outcome;
-}
-
 static char *
 format_instant (gint64 ms)
 {
@@ -486,9 +451,9 @@ add_activities (RecoupWindow      *self,
       GtkWidget *row;
 
       if (act->outcome != NULL)
-        title = g_strdup_printf ("%s — %s", channel_label (act->channel), recoup_outcome_label (act->outcome));
+        title = g_strdup_printf ("%s — %s", recoup_label_channel (act->channel), recoup_label_outcome (act->outcome));
       else
-        title = g_strdup (channel_label (act->channel));
+        title = g_strdup (recoup_label_channel (act->channel));
       sub = join_parts (when,
                        act->user_name != NULL ? act->user_name : "",
                        act->notes != NULL ? act->notes : "",
@@ -517,13 +482,19 @@ add_ledger (RecoupWindow      *self,
       g_autofree char *sub = NULL;
       GtkWidget *row;
 
+      g_autofree char *receipt = e->receipt_no != NULL ? g_strdup_printf (_("receipt %s"), e->receipt_no) : NULL;
+
+      /* The reference the user typed (a cheque number) and the receipt are
+       * what a bookkeeper matches the bank statement against. */
       sub = join_parts (e->effective_date,
                        e->invoice_ref != NULL ? e->invoice_ref : "",
-                       e->method != NULL ? e->method : "",
+                       e->method != NULL ? recoup_label_method (e->method) : "",
+                       e->reference != NULL ? e->reference : "",
+                       receipt != NULL ? receipt : "",
                        e->reversed_by != NULL ? _("reversed") : "",
                        e->memo != NULL ? e->memo : "",
                        NULL);
-      row = row_new (group, e->kind, sub);
+      row = row_new (group, recoup_label_entry_kind (e->kind), sub);
       suffix_label (row, amount, e->amount < 0 ? "success" : NULL);
       if (g_strcmp0 (e->kind, "payment") == 0 && e->reversed_by == NULL)
         {
@@ -558,7 +529,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
           g_autofree char *sub = g_strdup_printf (_("made %s · %s paid"), p->made_on, paid);
           GtkWidget *row = row_new (group, title, sub);
 
-          suffix_label (row, recoup_promise_status_to_string (p->status),
+          suffix_label (row, recoup_label_promise_status (p->status),
                         p->status == RECOUP_PROMISE_KEPT ? "success"
                         : p->status == RECOUP_PROMISE_PENDING ? NULL : "error");
         }
@@ -571,20 +542,20 @@ add_promises_offers_disputes (RecoupWindow      *self,
         {
           RecoupOffer *o = g_ptr_array_index (data->offers, n - 1);
           g_autofree char *total = money (o->total, o->currency);
-          g_autofree char *title = g_strdup_printf ("%s · %s", recoup_offer_kind_to_string (o->kind), total);
+          g_autofree char *title = g_strdup_printf ("%s · %s", recoup_label_offer_kind (o->kind), total);
           g_autofree char *sub = NULL;
           GtkWidget *expander = adw_expander_row_new ();
 
-          if (o->installments > 1)
-            sub = g_strdup_printf (_("%d installments, %s · %s"), o->installments,
-                                   recoup_frequency_to_string (o->frequency),
-                                   o->needs_approval && !o->approved ? _("waiting for approval") : "");
-          else
-            sub = g_strdup (o->needs_approval && !o->approved ? _("waiting for approval") : "");
+          g_autofree char *plan = o->installments > 1
+            ? g_strdup_printf (_("%d installments, %s"), o->installments, recoup_label_frequency (o->frequency))
+            : NULL;
+
+          sub = join_parts (plan != NULL ? plan : "",
+                           o->needs_approval && !o->approved ? _("waiting for approval") : "", NULL);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
           adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), sub);
           {
-            GtkWidget *state = gtk_label_new (recoup_offer_state_to_string (o->state));
+            GtkWidget *state = gtk_label_new (recoup_label_offer_state (o->state));
 
             gtk_widget_add_css_class (state, "dim-label");
             adw_expander_row_add_action (ADW_EXPANDER_ROW (expander), state);
@@ -598,7 +569,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
               GtkWidget *row = adw_action_row_new ();
 
               adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), label);
-              adw_action_row_set_subtitle (ADW_ACTION_ROW (row), recoup_installment_status_to_string (inst->status));
+              adw_action_row_set_subtitle (ADW_ACTION_ROW (row), recoup_label_installment_status (inst->status));
               suffix_label (row, amount, NULL);
               adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
             }
@@ -617,7 +588,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
                                              d->resolution != NULL ? d->resolution : "", NULL);
           GtkWidget *row = row_new (group, d->reason, sub);
 
-          suffix_label (row, d->status, g_strcmp0 (d->status, "open") == 0 ? "warning" : NULL);
+          suffix_label (row, recoup_label_dispute_status (d->status), g_strcmp0 (d->status, "open") == 0 ? "warning" : NULL);
           if (g_strcmp0 (d->status, "open") == 0)
             {
               GtkWidget *button = gtk_button_new_with_label (_("Resolve…"));

@@ -7,11 +7,11 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-labels.h"
 #include "recoup-window-private.h"
 #include "recoup-promise.h"
 #include "recoup-import.h"
 
-const char *recoup_outcome_label (const char *outcome);
 
 /*
  * Dialogs are modal windows with Cancel and Save in the header bar. Every
@@ -64,28 +64,6 @@ static const char * const contact_outcomes[] = {
   "refused", "dispute", "callback-requested", "sent", "delivered", "bounced", NULL
 };
 static const char * const payment_methods[] = { "cash", "cheque", "card", "bank-transfer", "other", NULL };
-
-static const char *
-channel_label (const char *channel)
-{
-  if (g_str_equal (channel, "call")) return _("Call");
-  if (g_str_equal (channel, "visit")) return _("Visit");
-  if (g_str_equal (channel, "email")) return _("E-mail");
-  if (g_str_equal (channel, "sms")) return _("Text message");
-  if (g_str_equal (channel, "letter")) return _("Letter");
-  if (g_str_equal (channel, "note")) return _("Note");
-  return channel;
-}
-
-static const char *
-method_label (const char *method)
-{
-  if (g_str_equal (method, "cash")) return _("Cash");
-  if (g_str_equal (method, "cheque")) return _("Cheque");
-  if (g_str_equal (method, "card")) return _("Card");
-  if (g_str_equal (method, "bank-transfer")) return _("Bank transfer");
-  return _("Other");
-}
 
 static void
 set_field_error (GtkWidget  *row,
@@ -650,11 +628,11 @@ recoup_window_log_contact (RecoupWindow *self)
     }
 
   for (guint i = 0; contact_channels[i] != NULL; i++)
-    g_ptr_array_add (channel_labels, (gpointer) channel_label (contact_channels[i]));
+    g_ptr_array_add (channel_labels, (gpointer) recoup_label_channel (contact_channels[i]));
   g_ptr_array_add (channel_labels, NULL);
   g_ptr_array_add (outcome_labels, (gpointer) _("No outcome"));
   for (guint i = 0; contact_outcomes[i] != NULL; i++)
-    g_ptr_array_add (outcome_labels, (gpointer) recoup_outcome_label (contact_outcomes[i]));
+    g_ptr_array_add (outcome_labels, (gpointer) recoup_label_outcome (contact_outcomes[i]));
   g_ptr_array_add (outcome_labels, NULL);
 
   form->contact_ids = g_ptr_array_new_with_free_func (g_free);
@@ -910,7 +888,7 @@ recoup_window_record_payment (RecoupWindow *self)
   form->date = entry_row_new (_("Date (YYYY-MM-DD)"), "date", data->today);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->date);
   for (guint i = 0; payment_methods[i] != NULL; i++)
-    g_ptr_array_add (method_labels, (gpointer) method_label (payment_methods[i]));
+    g_ptr_array_add (method_labels, (gpointer) recoup_label_method (payment_methods[i]));
   g_ptr_array_add (method_labels, NULL);
   form->method = combo_row_new (_("Method"), "method", (const char * const *) method_labels->pdata);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->method);

@@ -872,6 +872,20 @@ tr (const char *msgid)
   return msgid == NULL || *msgid == '\0' ? "" : g_dgettext (GETTEXT_PACKAGE, msgid);
 }
 
+/**
+ * recoup_template_title:
+ *
+ * The short title of a template Recoup ships ("Validation notice (Regulation
+ * F)"), translated; a template of the book's own is named by its name.
+ */
+const char *
+recoup_template_title (const char *name)
+{
+  const DefaultTemplate *d = name != NULL ? find_default (name) : NULL;
+
+  return d != NULL ? tr (d->title) : name;
+}
+
 /* ---------------------------------------------------------------------------
  * Stored templates
  * ------------------------------------------------------------------------- */

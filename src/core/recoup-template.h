@@ -49,6 +49,8 @@ typedef struct
   gboolean has_default;  /* Recoup ships a default of this name */
 } RecoupTemplateInfo;
 
+const char     *recoup_template_title        (const char             *name);
+
 /* Parsing and rendering. @first_line numbers the first line of @text (for
  * errors in a file whose first lines are headers). */
 RecoupTemplate *recoup_template_parse        (const char             *text,

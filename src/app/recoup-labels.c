@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-app"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "recoup-labels.h"
+
+typedef struct
+{
+  const char *name;
+  const char *label;
+} Label;
+
+static const char *
+lookup (const Label *labels,
+        gsize        n_labels,
+        const char  *name)
+{
+  if (name == NULL)
+    return "";
+  for (gsize i = 0; i < n_labels; i++)
+    if (g_str_equal (labels[i].name, name))
+      return _(labels[i].label);
+  return name;
+}
+
+#define LOOKUP(labels, name) lookup (labels, G_N_ELEMENTS (labels), name)
+
+const char *
+recoup_label_channel (const char *channel)
+{
+  static const Label labels[] = {
+    { "call", N_("Call") }, { "sms", N_("Text message") }, { "email", N_("E-mail") },
+    { "letter", N_("Letter") }, { "visit", N_("Visit") }, { "note", N_("Note") },
+    { "system", N_("System") },
+  };
+
+  return LOOKUP (labels, channel);
+}
+
+const char *
+recoup_label_outcome (const char *outcome)
+{
+  static const Label labels[] = {
+    { "right-party", N_("Spoke to the debtor") }, { "promise", N_("Promise to pay") },
+    { "refused", N_("Refused to pay") }, { "dispute", N_("Disputed") },
+    { "no-answer", N_("No answer") }, { "voicemail", N_("Left voicemail") },
+    { "wrong-number", N_("Wrong number") }, { "callback-requested", N_("Call back") },
+    { "sent", N_("Sent") }, { "delivered", N_("Delivered") }, { "bounced", N_("Bounced") },
+  };
+
+  return LOOKUP (labels, outcome);
+}
+
+const char *
+recoup_label_stage (const char *stage)
+{
+  static const Label labels[] = {
+    { "pre-collection", N_("Pre-collection") }, { "active", N_("Active") },
+    { "negotiation", N_("Negotiation") }, { "escalation", N_("Escalation") },
+    { "closed", N_("Closed") },
+  };
+
+  return LOOKUP (labels, stage);
+}
+
+const char *
+recoup_label_entry_kind (const char *kind)
+{
+  static const Label labels[] = {
+    { "charge", N_("Charge") }, { "payment", N_("Payment") }, { "fee", N_("Fee") },
+    { "interest", N_("Interest") }, { "adjustment", N_("Adjustment") }, { "waiver", N_("Waiver") },
+    { "discount", N_("Discount") }, { "write-off", N_("Write-off") }, { "reversal", N_("Reversal") },
+  };
+
+  return LOOKUP (labels, kind);
+}
+
+const char *
+recoup_label_method (const char *method)
+{
+  static const Label labels[] = {
+    { "cash", N_("Cash") }, { "cheque", N_("Cheque") }, { "card", N_("Card") },
+    { "bank-transfer", N_("Bank transfer") }, { "other", N_("Other") },
+  };
+
+  return LOOKUP (labels, method);
+}
+
+const char *
+recoup_label_dispute_status (const char *status)
+{
+  static const Label labels[] = {
+    { "open", N_("Open") }, { "upheld", N_("Upheld") }, { "rejected", N_("Rejected") },
+  };
+
+  return LOOKUP (labels, status);
+}
+
+const char *
+recoup_label_promise_status (RecoupPromiseStatus status)
+{
+  switch (status)
+    {
+    case RECOUP_PROMISE_PENDING:     return _("Pending");
+    case RECOUP_PROMISE_KEPT:        return _("Kept");
+    case RECOUP_PROMISE_PARTLY_KEPT: return _("Partly kept");
+    case RECOUP_PROMISE_BROKEN:      return _("Broken");
+    default:                         return recoup_promise_status_to_string (status);
+    }
+}
+
+const char *
+recoup_label_offer_kind (RecoupOfferKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_OFFER_SETTLEMENT: return _("Settlement");
+    case RECOUP_OFFER_PLAN:       return _("Payment plan");
+    case RECOUP_OFFER_EXTENSION:  return _("Extension");
+    case RECOUP_OFFER_WAIVER:     return _("Waiver");
+    default:                      return recoup_offer_kind_to_string (kind);
+    }
+}
+
+const char *
+recoup_label_offer_state (RecoupOfferState state)
+{
+  switch (state)
+    {
+    case RECOUP_OFFER_STATE_NONE:      return _("Not made");
+    case RECOUP_OFFER_STATE_DRAFT:     return _("Draft");
+    case RECOUP_OFFER_STATE_OFFERED:   return _("Offered");
+    case RECOUP_OFFER_STATE_ACCEPTED:  return _("Accepted");
+    case RECOUP_OFFER_STATE_ACTIVE:    return _("Active");
+    case RECOUP_OFFER_STATE_COMPLETED: return _("Completed");
+    case RECOUP_OFFER_STATE_DEFAULTED: return _("Defaulted");
+    case RECOUP_OFFER_STATE_WITHDRAWN: return _("Withdrawn");
+    case RECOUP_OFFER_STATE_REJECTED:  return _("Rejected");
+    case RECOUP_OFFER_STATE_EXPIRED:   return _("Expired");
+    default:                           return recoup_offer_state_to_string (state);
+    }
+}
+
+const char *
+recoup_label_frequency (RecoupFrequency frequency)
+{
+  switch (frequency)
+    {
+    case RECOUP_FREQUENCY_WEEKLY:      return _("weekly");
+    case RECOUP_FREQUENCY_FORTNIGHTLY: return _("fortnightly");
+    case RECOUP_FREQUENCY_MONTHLY:     return _("monthly");
+    default:                           return recoup_frequency_to_string (frequency);
+    }
+}
+
+const char *
+recoup_label_installment_status (RecoupInstallmentStatus status)
+{
+  switch (status)
+    {
+    case RECOUP_INSTALLMENT_UPCOMING:    return _("Upcoming");
+    case RECOUP_INSTALLMENT_PAID:        return _("Paid");
+    case RECOUP_INSTALLMENT_PARTLY_PAID: return _("Partly paid");
+    case RECOUP_INSTALLMENT_LATE:        return _("Late (in grace)");
+    case RECOUP_INSTALLMENT_MISSED:      return _("Missed");
+    default:                             return recoup_installment_status_to_string (status);
+    }
+}
+
+const char *
+recoup_label_outbox_state (RecoupOutboxState state)
+{
+  switch (state)
+    {
+    case RECOUP_OUTBOX_QUEUED:    return _("Queued");
+    case RECOUP_OUTBOX_SENDING:   return _("Sending");
+    case RECOUP_OUTBOX_SENT:      return _("Sent");
+    case RECOUP_OUTBOX_FAILED:    return _("Failed");
+    case RECOUP_OUTBOX_UNCERTAIN: return _("Uncertain — check before resending");
+    default:                      return recoup_outbox_state_to_string (state);
+    }
+}
+
+/* The reminder run joins its reasons as "code: text; code: text" (the codes
+ * are for scripts); the user reads the texts. */
+char *
+recoup_label_reasons (const char *coded)
+{
+  g_auto(GStrv) parts = NULL;
+  GString *out;
+
+  if (coded == NULL)
+    return g_strdup ("");
+  parts = g_strsplit (coded, "; ", -1);
+  out = g_string_new (NULL);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *text = parts[i];
+      gsize code_len = strspn (text, "abcdefghijklmnopqrstuvwxyz-");
+
+      if (code_len > 0 && g_str_has_prefix (text + code_len, ": "))
+        text += code_len + 2;
+      g_string_append_printf (out, "%s%s", out->len ? "; " : "", text);
+    }
+  return g_string_free (out, FALSE);
+}

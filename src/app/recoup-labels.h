@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "recoup-core.h"
+#include "recoup-offer.h"
+#include "recoup-outbox.h"
+#include "recoup-promise.h"
+
+G_BEGIN_DECLS
+
+/*
+ * What the user reads for the names the book stores ("write-off",
+ * "bank-transfer", "partly-paid"): translated, and the one place the app
+ * keeps them. A name without a label is shown as it is.
+ */
+const char *recoup_label_channel            (const char               *channel);
+const char *recoup_label_outcome            (const char               *outcome);
+const char *recoup_label_stage              (const char               *stage);
+const char *recoup_label_entry_kind         (const char               *kind);
+const char *recoup_label_method             (const char               *method);
+const char *recoup_label_dispute_status     (const char               *status);
+const char *recoup_label_promise_status     (RecoupPromiseStatus       status);
+const char *recoup_label_offer_kind         (RecoupOfferKind           kind);
+const char *recoup_label_offer_state        (RecoupOfferState          state);
+const char *recoup_label_frequency          (RecoupFrequency           frequency);
+const char *recoup_label_installment_status (RecoupInstallmentStatus   status);
+const char *recoup_label_outbox_state       (RecoupOutboxState         state);
+char       *recoup_label_reasons            (const char               *coded);
+
+G_END_DECLS
