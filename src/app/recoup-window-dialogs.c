@@ -1382,9 +1382,14 @@ offer_read (OfferForm       *of,
   else if (*discount_text != '\0')
     {
       g_autoptr(GError) error = NULL;
+      g_autofree char *percent = g_strstrip (g_strdup (discount_text));
+      gsize len = strlen (percent);
 
+      /* "15 %" is what people write; the sign is optional. */
+      if (len > 0 && percent[len - 1] == '%')
+        percent[len - 1] = '\0';
       /* A percentage with up to two decimals is a count of basis points. */
-      if (!recoup_money_parse (discount_text, "USD", &spec->discount_bp, &error)
+      if (!recoup_money_parse (percent, "USD", &spec->discount_bp, &error)
           || spec->discount_bp < 0 || spec->discount_bp > 10000)
         {
           set_field_error (of->discount, TRUE);
@@ -1407,11 +1412,30 @@ offer_read (OfferForm       *of,
     set_field_error (of->installments, FALSE);
   spec->installments = (int) n;
   spec->frequency = (RecoupFrequency) adw_combo_row_get_selected (ADW_COMBO_ROW (of->frequency));
-  check_date (form->date, problems);
   if (plan)
     spec->first_date = gtk_editable_get_text (GTK_EDITABLE (form->date));
   else
     spec->pay_by = gtk_editable_get_text (GTK_EDITABLE (form->date));
+  if (check_date (form->date, problems) && problems->len == 0 && form->window->data != NULL)
+    {
+      RecoupAccountData *data = form->window->data;
+      g_autoptr(GError) error = NULL;
+
+      /* The rules recoup_offer_create() applies before it looks at waivers
+       * and authority, asked before Save: an amount beyond the balance, a
+       * date in the past. */
+      spec->account_id = data->account->id;
+      if (!recoup_offer_check_terms (spec, form->currency, data->aging.total, data->today,
+                                     RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE, &error))
+        {
+          gboolean about_amount = strstr (error->message, "owed") != NULL;
+
+          set_field_error (about_amount ? form->amount : form->date, TRUE);
+          g_string_append_printf (problems, about_amount ? _("Amount: %s\n") : _("Date: %s\n"), error->message);
+        }
+      else
+        set_field_error (form->date, FALSE);
+    }
   return problems->len == 0;
 }
 

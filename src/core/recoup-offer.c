@@ -485,6 +485,187 @@ insert_event (RecoupBook        *book,
          recoup_book_record_change (book, "offer_events", id, RECOUP_CHANGE_INSERT, NULL, error);
 }
 
+/**
+ * recoup_offer_check_terms:
+ *
+ * The rules of an offer that need no more of the book than what the account
+ * owes (@owed, in @currency), the day (@today) and the book's first-date
+ * tolerance: its kind and amounts, its installments, its dates against today,
+ * an amount beyond what is owed. The offer dialog asks them as the user types;
+ * recoup_offer_create() asks them again, then the rest (waivers, authority).
+ */
+gboolean
+recoup_offer_check_terms (const RecoupOfferSpec  *spec,
+                          const char             *currency,
+                          gint64                  owed,
+                          const char             *today,
+                          gint64                  tolerance,
+                          GError                **error)
+{
+  gint32 today_d = recoup_date_parse (today, NULL);
+  gint32 first_day, pay_by_day, extend_day, expires_day;
+
+  if (spec->kind > RECOUP_OFFER_WAIVER)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offer kind must be settlement, plan, extension or waiver");
+      return FALSE;
+    }
+  if (spec->discount_bp < 0 || spec->discount_bp > 10000)
+    {
+      g_autofree char *shown = format_bp (spec->discount_bp);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a discount of %s is not possible: give 0 to 10000 basis points (0 to 100 %%)", shown);
+      return FALSE;
+    }
+  if (spec->amount < 0)
+    {
+      g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offer amount %s %s is negative: give what the customer pays", shown, currency);
+      return FALSE;
+    }
+  if (spec->amount > 0 && spec->discount_bp > 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "give either the amount to pay or the discount, not both");
+      return FALSE;
+    }
+  if ((spec->kind == RECOUP_OFFER_EXTENSION || spec->kind == RECOUP_OFFER_WAIVER) &&
+      (spec->amount > 0 || spec->discount_bp > 0))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "an %s offer has no amount or discount (it is about the balance); make a "
+                   "settlement or a plan for a discount", recoup_offer_kind_to_string (spec->kind));
+      return FALSE;
+    }
+  if (spec->kind == RECOUP_OFFER_PLAN)
+    {
+      if (spec->installments <= 0)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a plan needs at least one installment (got %d)", spec->installments);
+          return FALSE;
+        }
+      if (spec->installments > RECOUP_OFFER_MAX_INSTALLMENTS)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a plan of %d installments is longer than the %d allowed",
+                       spec->installments, RECOUP_OFFER_MAX_INSTALLMENTS);
+          return FALSE;
+        }
+      if (spec->frequency > RECOUP_FREQUENCY_MONTHLY)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "plan frequency must be weekly, fortnightly or monthly");
+          return FALSE;
+        }
+      if (spec->first_date == NULL)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "a plan needs the date of its first installment (--first-date)");
+          return FALSE;
+        }
+    }
+  else if (spec->installments > 1)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "only a plan has installments; use --kind plan");
+      return FALSE;
+    }
+  else if (spec->installments < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "installments cannot be negative (got %d)", spec->installments);
+      return FALSE;
+    }
+  if (spec->kind == RECOUP_OFFER_SETTLEMENT && spec->pay_by == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a settlement needs the day it must be paid by (--pay-by)");
+      return FALSE;
+    }
+  if (spec->kind == RECOUP_OFFER_EXTENSION && spec->extend_to == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "an extension needs its new deadline (--extend-to)");
+      return FALSE;
+    }
+  if (spec->kind == RECOUP_OFFER_WAIVER && !spec->waive_fees && !spec->waive_interest)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a waiver waives fees, interest or both (--waive-fees, --waive-interest)");
+      return FALSE;
+    }
+
+  first_day = parse_optional_day (spec->kind == RECOUP_OFFER_PLAN ? spec->first_date : NULL,
+                                  "first date", error);
+  if (spec->kind == RECOUP_OFFER_PLAN && first_day == RECOUP_DATE_INVALID)
+    return FALSE;
+  pay_by_day = parse_optional_day (spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by : NULL,
+                                   "pay by", error);
+  if (spec->kind == RECOUP_OFFER_SETTLEMENT && pay_by_day == RECOUP_DATE_INVALID)
+    return FALSE;
+  extend_day = parse_optional_day (spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL,
+                                   "extend to", error);
+  if (spec->kind == RECOUP_OFFER_EXTENSION && extend_day == RECOUP_DATE_INVALID)
+    return FALSE;
+  expires_day = parse_optional_day (spec->expires_on, "expires", error);
+  if (spec->expires_on != NULL && expires_day == RECOUP_DATE_INVALID)
+    return FALSE;
+
+  if (first_day != RECOUP_DATE_INVALID)
+    {
+      if (first_day < today_d - tolerance)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       "first date %s is more than %" G_GINT64_FORMAT " days in the past (today is %s); "
+                       "give a first date from today on", spec->first_date, tolerance, today);
+          return FALSE;
+        }
+    }
+  if (pay_by_day != RECOUP_DATE_INVALID && pay_by_day < today_d)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "pay-by date %s is in the past (today is %s)", spec->pay_by, today);
+      return FALSE;
+    }
+  if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "new deadline %s is in the past (today is %s)", spec->extend_to, today);
+      return FALSE;
+    }
+  if (expires_day != RECOUP_DATE_INVALID && expires_day < today_d)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "expiry date %s is in the past (today is %s): the offer could never be accepted",
+                   spec->expires_on, today);
+      return FALSE;
+    }
+
+  if (owed <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (owed, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the account owes nothing (balance %s %s): there is nothing to offer on", shown, currency);
+      return FALSE;
+    }
+  if (spec->amount > owed)
+    {
+      g_autofree char *a = recoup_money_format (spec->amount, currency, RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *b = recoup_money_format (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offer amount %s is more than the %s owed", a, b);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- Create ------------------------------------------------------------------ */
 
 char *
@@ -494,8 +675,6 @@ recoup_offer_create (RecoupBook             *book,
 {
   g_autofree char *currency = NULL;
   g_autofree char *today = recoup_book_today (book);
-  gint32 today_d = recoup_date_parse (today, NULL);
-  gint32 first_day, pay_by_day, extend_day, expires_day;
   gint64 balance = 0, fees = 0, interest = 0, waived = 0, base, total, discount_bp, effective_bp;
   gboolean needs_approval;
   UserLimits limits;
@@ -518,160 +697,14 @@ recoup_offer_create (RecoupBook             *book,
                    "offer: no account with id “%s”", spec->account_id ? spec->account_id : "");
       return NULL;
     }
-  if (spec->kind > RECOUP_OFFER_WAIVER)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "offer kind must be settlement, plan, extension or waiver");
-      return NULL;
-    }
-  if (spec->discount_bp < 0 || spec->discount_bp > 10000)
-    {
-      g_autofree char *shown = format_bp (spec->discount_bp);
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a discount of %s is not possible: give 0 to 10000 basis points (0 to 100 %%)", shown);
-      return NULL;
-    }
-  if (spec->amount < 0)
-    {
-      g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "offer amount %s %s is negative: give what the customer pays", shown, currency);
-      return NULL;
-    }
-  if (spec->amount > 0 && spec->discount_bp > 0)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "give either the amount to pay or the discount, not both");
-      return NULL;
-    }
-  if ((spec->kind == RECOUP_OFFER_EXTENSION || spec->kind == RECOUP_OFFER_WAIVER) &&
-      (spec->amount > 0 || spec->discount_bp > 0))
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "an %s offer has no amount or discount (it is about the balance); make a "
-                   "settlement or a plan for a discount", recoup_offer_kind_to_string (spec->kind));
-      return NULL;
-    }
-  if (spec->kind == RECOUP_OFFER_PLAN)
-    {
-      if (spec->installments <= 0)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a plan needs at least one installment (got %d)", spec->installments);
-          return NULL;
-        }
-      if (spec->installments > RECOUP_OFFER_MAX_INSTALLMENTS)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a plan of %d installments is longer than the %d allowed",
-                       spec->installments, RECOUP_OFFER_MAX_INSTALLMENTS);
-          return NULL;
-        }
-      if (spec->frequency > RECOUP_FREQUENCY_MONTHLY)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "plan frequency must be weekly, fortnightly or monthly");
-          return NULL;
-        }
-      if (spec->first_date == NULL)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a plan needs the date of its first installment (--first-date)");
-          return NULL;
-        }
-    }
-  else if (spec->installments > 1)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "only a plan has installments; use --kind plan");
-      return NULL;
-    }
-  else if (spec->installments < 0)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "installments cannot be negative (got %d)", spec->installments);
-      return NULL;
-    }
-  if (spec->kind == RECOUP_OFFER_SETTLEMENT && spec->pay_by == NULL)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a settlement needs the day it must be paid by (--pay-by)");
-      return NULL;
-    }
-  if (spec->kind == RECOUP_OFFER_EXTENSION && spec->extend_to == NULL)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "an extension needs its new deadline (--extend-to)");
-      return NULL;
-    }
-  if (spec->kind == RECOUP_OFFER_WAIVER && !spec->waive_fees && !spec->waive_interest)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a waiver waives fees, interest or both (--waive-fees, --waive-interest)");
-      return NULL;
-    }
-
-  first_day = parse_optional_day (spec->kind == RECOUP_OFFER_PLAN ? spec->first_date : NULL,
-                                  "first date", error);
-  if (spec->kind == RECOUP_OFFER_PLAN && first_day == RECOUP_DATE_INVALID)
+  if (!recoup_ledger_balance (book, spec->account_id, NULL, &balance, error) ||
+      !recoup_offer_check_terms (spec, currency, balance, today,
+                                 recoup_settings_get_int (book, "offer.first_date_tolerance_days",
+                                                          RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE, 0, 3650),
+                                 error))
     return NULL;
-  pay_by_day = parse_optional_day (spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by : NULL,
-                                   "pay by", error);
-  if (spec->kind == RECOUP_OFFER_SETTLEMENT && pay_by_day == RECOUP_DATE_INVALID)
-    return NULL;
-  extend_day = parse_optional_day (spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL,
-                                   "extend to", error);
-  if (spec->kind == RECOUP_OFFER_EXTENSION && extend_day == RECOUP_DATE_INVALID)
-    return NULL;
-  expires_day = parse_optional_day (spec->expires_on, "expires", error);
-  if (spec->expires_on != NULL && expires_day == RECOUP_DATE_INVALID)
-    return NULL;
-
-  if (first_day != RECOUP_DATE_INVALID)
-    {
-      gint64 tolerance = recoup_settings_get_int (book, "offer.first_date_tolerance_days",
-                                                  RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE, 0, 3650);
-      if (first_day < today_d - tolerance)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "first date %s is more than %" G_GINT64_FORMAT " days in the past (today is %s); "
-                       "give a first date from today on", spec->first_date, tolerance, today);
-          return NULL;
-        }
-    }
-  if (pay_by_day != RECOUP_DATE_INVALID && pay_by_day < today_d)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "pay-by date %s is in the past (today is %s)", spec->pay_by, today);
-      return NULL;
-    }
-  if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "new deadline %s is in the past (today is %s)", spec->extend_to, today);
-      return NULL;
-    }
-  if (expires_day != RECOUP_DATE_INVALID && expires_day < today_d)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "expiry date %s is in the past (today is %s): the offer could never be accepted",
-                   spec->expires_on, today);
-      return NULL;
-    }
 
   /* --- the money --- */
-  if (!recoup_ledger_balance (book, spec->account_id, NULL, &balance, error))
-    return NULL;
-  if (balance <= 0)
-    {
-      g_autofree char *shown = recoup_money_format (balance, currency, 0);
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the account owes nothing (balance %s %s): there is nothing to offer on", shown, currency);
-      return NULL;
-    }
   if (spec->waive_fees && !net_of_kind (book, spec->account_id, "fee", &fees, error))
     return NULL;
   if (spec->waive_interest && !net_of_kind (book, spec->account_id, "interest", &interest, error))

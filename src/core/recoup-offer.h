@@ -261,6 +261,12 @@ gboolean     recoup_offer_beyond_authority    (RecoupOfferKind   kind,
                                                gint64            max_discount_bp,
                                                gint64            max_plan_installments);
 
+gboolean     recoup_offer_check_terms         (const RecoupOfferSpec  *spec,
+                                               const char             *currency,
+                                               gint64                  owed,
+                                               const char             *today,
+                                               gint64                  tolerance,
+                                               GError                **error);
 char        *recoup_offer_create              (RecoupBook             *book,
                                                const RecoupOfferSpec  *spec,
                                                GError                **error);
