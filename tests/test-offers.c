@@ -937,6 +937,50 @@ test_cli (Fixture       *f,
   }
 }
 
+/* The terms the offer dialog checks as the user types, without the book. */
+static void
+test_check_terms (void)
+{
+  struct { RecoupOfferSpec spec; const char *needle; } cases[] = {
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-10" }, "more than the 1,000.00 owed" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2026-02-28" }, "pay-by date 2026-02-28 is in the past" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000 }, "needs the day it must be paid by" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10001, .pay_by = "2026-03-10" }, "is not possible" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-01-01" }, "days in the past" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3 }, "needs the date of its first installment" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100000, .pay_by = "2026-03-10" }, NULL },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-03-01" }, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean ok = recoup_offer_check_terms (&cases[i].spec, "USD", 100000, "2026-03-01", 30, &error);
+
+      if (cases[i].needle == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+          if (strstr (error->message, cases[i].needle) == NULL)
+            g_error ("case %u: “%s” does not say “%s”", i, error->message, cases[i].needle);
+        }
+    }
+
+  /* Nothing owed: nothing to offer on. */
+  {
+    g_autoptr(GError) error = NULL;
+    RecoupOfferSpec spec = { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2026-03-10" };
+
+    g_assert_false (recoup_offer_check_terms (&spec, "USD", 0, "2026-03-01", 30, &error));
+    g_assert_nonnull (strstr (error->message, "owes nothing"));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -944,6 +988,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/recoup/core/offers/split", test_split);
+  g_test_add_func ("/recoup/core/offers/check-terms", test_check_terms);
   g_test_add_func ("/recoup/core/offers/replay-property", test_replay_property);
 #define ADD(path, data, fn) \
   g_test_add ("/recoup/core/offers/" path, Fixture, data, fixture_set_up, fn, fixture_tear_down)
