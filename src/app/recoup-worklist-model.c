@@ -175,7 +175,7 @@ account_item_set_contact (RecoupAccountItem     *self,
     self->contact_note = NULL;
   if (row->call_blocked && !row->cease_communication)
     self->action_text = row->next_action != NULL
-                        ? g_strdup_printf (_("Next: %s · no call now"), row->next_action)
+                        ? g_strdup_printf (_("Next: %s, once calls are allowed"), row->next_action)
                         : g_strdup (_("No call now"));
   else
     self->action_text = row->next_action != NULL ? g_strdup_printf (_("Next: %s"), row->next_action) : NULL;
