@@ -30,7 +30,9 @@ typedef struct
   char      *to;
   GPtrArray *kpis;                     /* RecoupKpis of [from, to] */
   GPtrArray *aging;                    /* RecoupAgingRow per currency, as of to */
-  char      *currency;                 /* the currency shown: the largest receivables */
+  char      *wanted_currency;          /* asked for; NULL: the largest receivables */
+  char      *currency;                 /* the currency shown: the one asked for, or the largest */
+  GStrv      currencies;               /* every currency with figures, largest receivables first */
   char      *month[N_MONTHS];          /* YYYY-MM, oldest first */
   gint64     collected[N_MONTHS];
   gint64     cei_bp[N_MONTHS];
@@ -49,6 +51,7 @@ struct _RecoupDashboardPage
   DashData      *pending;    /* being computed by the worker; not touched here */
 
   PeriodKind     period;
+  char          *currency;   /* the currency the user picked, or NULL */
   char          *custom_from;
   char          *custom_to;
   RecoupExportJob *export;   /* the running export, or NULL */
@@ -60,6 +63,7 @@ struct _RecoupDashboardPage
   GtkWidget     *toasts;
   GtkWidget     *title;
   GtkWidget     *period_drop;
+  GtkWidget     *currency_drop;
   GtkWidget     *custom_box;
   GtkWidget     *from_entry;
   GtkWidget     *to_entry;
@@ -88,13 +92,26 @@ dash_data_free (DashData *d)
   g_free (d->to);
   g_clear_pointer (&d->kpis, g_ptr_array_unref);
   g_clear_pointer (&d->aging, g_ptr_array_unref);
+  g_free (d->wanted_currency);
   g_free (d->currency);
+  g_strfreev (d->currencies);
   for (guint i = 0; i < N_MONTHS; i++)
     g_free (d->month[i]);
   g_free (d);
 }
 
 /* ---- Worker ------------------------------------------------------------------ */
+
+/* Largest receivables at the period's end first. */
+static int
+compare_receivables (gconstpointer a,
+                     gconstpointer b)
+{
+  const RecoupKpis *ka = *(RecoupKpis * const *) a;
+  const RecoupKpis *kb = *(RecoupKpis * const *) b;
+
+  return ka->ar_end < kb->ar_end ? 1 : ka->ar_end > kb->ar_end ? -1 : g_strcmp0 (ka->currency, kb->currency);
+}
 
 static gboolean
 load_dashboard (RecoupBook  *book,
@@ -106,7 +123,6 @@ load_dashboard (RecoupBook  *book,
   gint32 today_day = recoup_date_parse (today, error);
   gint32 first;
   char buf[11];
-  gint64 best = G_MININT64;
 
   if (today_day == RECOUP_DATE_INVALID)
     return FALSE;
@@ -145,17 +161,27 @@ load_dashboard (RecoupBook  *book,
   if (!(d->kpis = recoup_kpi_compute (book, d->from, d->to, error)) ||
       !(d->aging = recoup_aging_summary (book, d->to, error)))
     return FALSE;
-  for (guint i = 0; i < d->kpis->len; i++)
-    {
-      RecoupKpis *k = g_ptr_array_index (d->kpis, i);
+  {
+    g_autoptr(GPtrArray) by_size = g_ptr_array_copy (d->kpis, NULL, NULL);
+    GStrvBuilder *names = g_strv_builder_new ();
 
-      if (k->ar_end > best)
-        {
-          best = k->ar_end;
-          g_free (d->currency);
-          d->currency = g_strdup (k->currency);
-        }
-    }
+    /* The copy would free the figures it borrows. */
+    g_ptr_array_set_free_func (by_size, NULL);
+    g_ptr_array_sort (by_size, compare_receivables);
+    for (guint i = 0; i < by_size->len; i++)
+      {
+        RecoupKpis *k = g_ptr_array_index (by_size, i);
+
+        g_strv_builder_add (names, k->currency);
+        if (d->currency == NULL || g_strcmp0 (k->currency, d->wanted_currency) == 0)
+          {
+            g_free (d->currency);
+            d->currency = g_strdup (k->currency);
+          }
+      }
+    d->currencies = g_strv_builder_end (names);
+    g_strv_builder_unref (names);
+  }
 
   /* The last six calendar months up to the period's end, that month (so far) included. */
   first = today_day - (atoi (d->to + 8) - 1);
@@ -441,6 +467,19 @@ period_text (DashData *d)
 }
 
 static void
+currency_selected_cb (RecoupDashboardPage *self)
+{
+  GtkStringObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (self->currency_drop));
+  const char *currency = item != NULL ? gtk_string_object_get_string (item) : NULL;
+
+  if (currency == NULL || (self->data != NULL && g_strcmp0 (currency, self->data->currency) == 0))
+    return;
+  g_free (self->currency);
+  self->currency = g_strdup (currency);
+  recoup_dashboard_page_reload (self);
+}
+
+static void
 show_data (RecoupDashboardPage *self)
 {
   DashData *d = self->data;
@@ -454,6 +493,20 @@ show_data (RecoupDashboardPage *self)
 
   period = period_text (d);
   gtk_label_set_text (GTK_LABEL (self->period_label), period);
+  /* Amounts in different currencies are never added up: one is shown at a
+   * time, and the user picks which when the book has several. */
+  {
+    g_autoptr(GtkStringList) list = gtk_string_list_new ((const char * const *) d->currencies);
+    guint n = d->currencies != NULL ? g_strv_length (d->currencies) : 0;
+
+    g_signal_handlers_block_by_func (self->currency_drop, currency_selected_cb, self);
+    gtk_drop_down_set_model (GTK_DROP_DOWN (self->currency_drop), G_LIST_MODEL (list));
+    for (guint i = 0; i < n; i++)
+      if (g_strcmp0 (d->currencies[i], d->currency) == 0)
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->currency_drop), i);
+    g_signal_handlers_unblock_by_func (self->currency_drop, currency_selected_cb, self);
+    gtk_widget_set_visible (self->currency_drop, n > 1);
+  }
   /* The title names what is shown, not what the drop-down is being set to. */
   gtk_label_set_text (GTK_LABEL (self->title), _(period_titles[d->period]));
   {
@@ -531,6 +584,7 @@ recoup_dashboard_page_reload (RecoupDashboardPage *self)
   load->self = g_object_ref (self);
   load->data = self->pending = g_new0 (DashData, 1);
   load->data->period = self->period;
+  load->data->wanted_currency = g_strdup (self->currency);
   load->data->custom_from = g_strdup (self->custom_from);
   load->data->custom_to = g_strdup (self->custom_to);
   if (self->data == NULL)
@@ -1018,6 +1072,7 @@ recoup_dashboard_page_finalize (GObject *object)
   RecoupDashboardPage *self = RECOUP_DASHBOARD_PAGE (object);
 
   g_clear_pointer (&self->data, dash_data_free);
+  g_free (self->currency);
   g_free (self->custom_from);
   g_free (self->custom_to);
   g_free (self->last_error);
@@ -1082,6 +1137,12 @@ recoup_dashboard_page_init (RecoupDashboardPage *self)
   gtk_widget_set_valign (self->period_drop, GTK_ALIGN_CENTER);
   gtk_widget_set_tooltip_text (self->period_drop, _("The period of the figures"));
   g_signal_connect_swapped (self->period_drop, "notify::selected", G_CALLBACK (period_selected_cb), self);
+  self->currency_drop = gtk_drop_down_new (NULL, NULL);
+  gtk_widget_set_name (self->currency_drop, "currency");
+  gtk_widget_set_valign (self->currency_drop, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (self->currency_drop, _("The currency of the figures"));
+  gtk_widget_set_visible (self->currency_drop, FALSE);
+  g_signal_connect_swapped (self->currency_drop, "notify::selected", G_CALLBACK (currency_selected_cb), self);
   self->period_label = gtk_label_new ("");
   gtk_widget_add_css_class (self->period_label, "dim-label");
   gtk_widget_set_hexpand (self->period_label, TRUE);
@@ -1090,6 +1151,7 @@ recoup_dashboard_page_init (RecoupDashboardPage *self)
   gtk_widget_set_valign (exports, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (header), self->title);
   gtk_box_append (GTK_BOX (header), self->period_label);
+  gtk_box_append (GTK_BOX (header), self->currency_drop);
   gtk_box_append (GTK_BOX (header), self->period_drop);
   gtk_box_append (GTK_BOX (header), refresh);
   gtk_box_append (GTK_BOX (header), exports);
