@@ -4,6 +4,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-glib/json-glib.h>
 
@@ -514,6 +515,397 @@ test_conflicts_with_book (void)
   test_book_close (&tb);
 }
 
+/* ---- review fixes ------------------------------------------------------------ */
+
+/* Every row that --skip-invalid leaves out is reported with its line, also the
+ * first row of an invoice_ref that appears again with different data. */
+static void
+test_skip_reports_every_row (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("dup-pairs.csv");
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(RecoupImportReport) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first7 = NULL, *first11 = NULL;
+  static const guint skipped_lines[] = { 5, 7, 8, 11, 12, 13 };
+
+  test_book_open (&tb);
+  g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL,
+                                     &refused, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+  dump_problems (refused);
+  first7 = g_strdup_printf ("%s:7: invoice_ref: ", path);
+  g_assert_true (has_problem (refused, first7, "appears again on line 8 with different data"));
+
+  r = import_ok (&tb, path, RECOUP_IMPORT_SKIP_INVALID);
+  dump_problems (r);
+  g_assert_cmpuint (r->rows, ==, 12);
+  g_assert_cmpuint (r->rows_repeated, ==, 1);
+  g_assert_cmpuint (r->rows_skipped, ==, G_N_ELEMENTS (skipped_lines));
+  g_assert_cmpuint (r->invoices_created, ==, 5);
+  for (guint i = 0; i < G_N_ELEMENTS (skipped_lines); i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("%s:%u: ", path, skipped_lines[i]);
+
+      g_test_message ("line %u", skipped_lines[i]);
+      g_assert_true (has_problem (r, prefix, NULL));
+    }
+  first11 = g_strdup_printf ("%s:11: invoice_ref: ", path);
+  g_assert_true (has_problem (r, first7, "invoice INV-9 appears again on line 8 with different data; "
+                                         "both rows are skipped"));
+  g_assert_true (has_problem (r, first11, "appears again on line 12"));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM invoices WHERE ref IN ('INV-9', 'INV-11')"), ==, 0);
+  /* The structured problems are the same problems. */
+  g_assert_cmpuint (r->problem_list->len, ==, r->problems->len);
+  for (guint i = 0; i < r->problem_list->len; i++)
+    {
+      RecoupImportProblem *p = g_ptr_array_index (r->problem_list, i);
+
+      g_assert_cmpstr (p->text, ==, g_ptr_array_index (r->problems, i));
+      g_assert_cmpstr (p->file, ==, path);
+      g_assert_cmpuint (p->line, >=, 5);
+      g_assert_nonnull (p->column);
+      g_assert_nonnull (p->message);
+    }
+  test_book_close (&tb);
+}
+
+static char *
+contact_id (TestBook   *tb,
+            const char *ref,
+            const char *kind,
+            const char *value)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT c.id FROM contact_points c JOIN accounts a ON a.id = c.account_id"
+                                          " WHERE a.ref = '%s' AND c.kind = '%s' AND c.value = '%s'",
+                                          ref, kind, value);
+
+  return book_text (tb, sql);
+}
+
+/* A new email or phone on re-import becomes the primary one; the previous
+ * primary is kept, demoted through the change log. */
+static void
+test_reimport_primary_contact (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("good-comma.csv");
+  g_autofree char *text = NULL;
+  g_autofree char *changed_path = NULL;
+  g_autofree char *old_email = NULL, *old_phone = NULL, *new_email = NULL, *sql = NULL;
+  g_autofree char *primary = NULL, *account_id = NULL;
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL, r3 = NULL;
+  g_autoptr(GString) edited = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  Counts before, again;
+
+  test_book_open (&tb);
+  r1 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  old_email = contact_id (&tb, "C-100", "email", "billing@acme.example");
+  old_phone = contact_id (&tb, "C-100", "phone", "+1 (312) 555-0100");
+  g_assert_nonnull (old_email);
+  g_assert_nonnull (old_phone);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  edited = g_string_new (text);
+  g_assert_cmpuint (g_string_replace (edited, "billing@acme.example", "ap@acme.example", 0), ==, 2);
+  g_assert_cmpuint (g_string_replace (edited, "+1 (312) 555-0100", "+1 (312) 555-0199", 0), ==, 2);
+  changed_path = g_build_filename (tb.dir, "new-contacts.csv", NULL);
+  g_assert_true (g_file_set_contents (changed_path, edited->str, -1, NULL));
+
+  before = count_rows (&tb);
+  r2 = import_ok (&tb, changed_path, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r2->accounts_updated, ==, 1);
+
+  /* One primary of each kind: the file's. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points c JOIN accounts a"
+                                            " ON a.id = c.account_id WHERE a.ref = 'C-100' AND c.is_primary"
+                                            " GROUP BY c.kind ORDER BY count(*) DESC LIMIT 1"), ==, 1);
+  primary = book_text (&tb, "SELECT c.value FROM contact_points c JOIN accounts a ON a.id = c.account_id"
+                            " WHERE a.ref = 'C-100' AND c.kind = 'email' ORDER BY c.is_primary DESC,"
+                            " c.created_at LIMIT 1");
+  g_assert_cmpstr (primary, ==, "ap@acme.example");
+  new_email = contact_id (&tb, "C-100", "email", "ap@acme.example");
+  sql = g_strdup_printf ("SELECT is_primary FROM contact_points WHERE id = '%s'", new_email);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+
+  /* The old values are kept, demoted, and the demotion is a logged change
+   * with its field clock. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *id = i == 0 ? old_email : old_phone;
+
+      sql = g_strdup_printf ("SELECT is_primary + 10 * deleted FROM contact_points WHERE id = '%s'", id);
+      g_assert_cmpint (test_query_int (tb.path, sql), ==, 0);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE entity = 'contact_points' AND op = 'set'"
+                             " AND entity_id = '%s' AND json_extract (fields, '$.is_primary') = 0", id);
+      g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT count(*) FROM field_clocks WHERE entity = 'contact_points'"
+                             " AND entity_id = '%s' AND field = 'is_primary'", id);
+      g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+      g_clear_pointer (&sql, g_free);
+    }
+  /* two new contact points and two demotions */
+  g_assert_cmpint (count_rows (&tb).changes, ==, before.changes + 4);
+  g_assert_cmpint (count_rows (&tb).contacts, ==, before.contacts + 2);
+
+  /* What the app and the reminders read: the new address comes first. */
+  account_id = recoup_account_resolve (tb.book, "C-100", &error);
+  g_assert_no_error (error);
+  list = recoup_contact_list (tb.book, account_id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < list->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (list, i);
+
+      if (cp->kind == RECOUP_CONTACT_EMAIL)
+        {
+          g_assert_cmpstr (cp->value, ==, "ap@acme.example");
+          g_assert_true (cp->is_primary);
+          break;
+        }
+    }
+
+  /* Importing the same file again changes nothing. */
+  before = count_rows (&tb);
+  r3 = import_ok (&tb, changed_path, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r3->accounts_unchanged, ==, 3);
+  again = count_rows (&tb);
+  g_assert_cmpint (again.changes, ==, before.changes);
+  g_assert_cmpint (again.contacts, ==, before.contacts);
+  test_book_close (&tb);
+}
+
+/* A line break inside a quoted field is LF whether the file ends its lines
+ * with CRLF, LF or a lone CR: the same data imported both ways is unchanged. */
+static void
+test_crlf_in_quoted_field (void)
+{
+  TestBook tb = { 0 };
+  const char *lf =
+    "account_ref,name,address,invoice_ref,issue_date,due_date,amount,currency,description\n"
+    "L-1,Lines,\"Unit 4\nIndustrial Park\",L-INV-1,2026-01-01,2026-01-31,1.00,USD,\"one\ntwo\"\n";
+  const char *lone_cr =
+    "account_ref,name,address,invoice_ref,issue_date,due_date,amount,currency,description\n"
+    "L-1,Lines,\"Unit 4\rIndustrial Park\",L-INV-1,2026-01-01,2026-01-31,1.00,USD,\"one\rtwo\"\n";
+  g_autoptr(GString) crlf = g_string_new (lf);
+  g_autofree char *crlf_path = NULL, *lf_path = NULL, *cr_path = NULL;
+  g_autofree char *addr = NULL, *desc = NULL;
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL, r3 = NULL;
+  Counts before, after;
+
+  g_string_replace (crlf, "\n", "\r\n", 0);
+  test_book_open (&tb);
+  crlf_path = g_build_filename (tb.dir, "crlf.csv", NULL);
+  lf_path = g_build_filename (tb.dir, "lf.csv", NULL);
+  cr_path = g_build_filename (tb.dir, "cr.csv", NULL);
+  g_assert_true (g_file_set_contents (crlf_path, crlf->str, -1, NULL));
+  g_assert_true (g_file_set_contents (lf_path, lf, -1, NULL));
+  g_assert_true (g_file_set_contents (cr_path, lone_cr, -1, NULL));
+
+  r1 = import_ok (&tb, crlf_path, RECOUP_IMPORT_DEFAULT);
+  addr = book_text (&tb, "SELECT value FROM contact_points WHERE kind = 'address'");
+  g_assert_cmpstr (addr, ==, "Unit 4\nIndustrial Park");
+  desc = book_text (&tb, "SELECT description FROM invoices WHERE ref = 'L-INV-1'");
+  g_assert_cmpstr (desc, ==, "one\ntwo");
+
+  before = count_rows (&tb);
+  r2 = import_ok (&tb, lf_path, RECOUP_IMPORT_DEFAULT);
+  r3 = import_ok (&tb, cr_path, RECOUP_IMPORT_DEFAULT);
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupImportReport *r = i == 0 ? r2 : r3;
+
+      g_assert_cmpuint (r->accounts_unchanged, ==, 1);
+      g_assert_cmpuint (r->accounts_updated, ==, 0);
+      g_assert_cmpuint (r->invoices_unchanged, ==, 1);
+      g_assert_cmpuint (r->invoices_updated, ==, 0);
+    }
+  after = count_rows (&tb);
+  g_assert_cmpint (after.changes, ==, before.changes);
+  g_assert_cmpint (after.contacts, ==, before.contacts);
+  test_book_close (&tb);
+}
+
+static void
+write_file (const char *path,
+            const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+}
+
+/* One amount beyond RECOUP_MONEY_LIMIT, and the invoices of one account
+ * adding up beyond it (in the file, and with those in the book), are refused
+ * at the row that crosses it. */
+static void
+test_account_total_limit (void)
+{
+  TestBook tb = { 0 };
+  const char *header = "account_ref,name,invoice_ref,issue_date,due_date,amount,currency\n";
+  g_autofree char *big = NULL, *more = NULL, *update = NULL;
+  g_autofree char *first = NULL, *second = NULL, *third = NULL;
+  g_autoptr(RecoupImportReport) refused = NULL, r = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+  g_autoptr(GError) error = NULL;
+  Counts before, after;
+
+  test_book_open (&tb);
+  big = g_build_filename (tb.dir, "big.csv", NULL);
+  first = g_strconcat (header,
+                       "C1,Big,BIG-1,2026-01-01,2026-01-31,92233720368547758.07,USD\n"
+                       "C1,Big,BIG-2,2026-01-01,2026-01-31,6000000000000.00,USD\n"
+                       "C1,Big,BIG-3,2026-01-01,2026-01-31,5000000000000.00,USD\n"
+                       "C1,Big,BIG-4,2026-01-01,2026-01-31,4000000000000.00,USD\n"
+                       "C2,Other,BIG-5,2026-01-01,2026-01-31,9000000000000.00,USD\n", NULL);
+  write_file (big, first);
+
+  before = count_rows (&tb);
+  g_assert_false (recoup_import_csv (tb.book, big, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &refused, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+  dump_problems (refused);
+  g_assert_cmpuint (refused->problems->len, ==, 2);
+  {
+    g_autofree char *p2 = g_strdup_printf ("%s:2: amount: ", big);
+    g_autofree char *p4 = g_strdup_printf ("%s:4: amount: ", big);
+
+    g_assert_true (has_problem (refused, p2, "at most USD 10,000,000,000,000.00"));
+    g_assert_true (has_problem (refused, p4, "the invoices of account C1 in this file add up to more "
+                                             "than USD 10,000,000,000,000.00, the most one account can hold"));
+  }
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+
+  /* Skipping them, the rest fits: 6 + 4 = 10 trillion is the limit itself. */
+  r = import_ok (&tb, big, RECOUP_IMPORT_SKIP_INVALID);
+  g_assert_cmpuint (r->rows_skipped, ==, 2);
+  g_assert_cmpuint (r->invoices_created, ==, 3);
+  g_assert_cmpint (account_balance (tb.book, "C1"), ==, RECOUP_MONEY_LIMIT);
+
+  /* The same file again: the invoices in the book are not counted twice. */
+  r2 = import_ok (&tb, big, RECOUP_IMPORT_SKIP_INVALID);
+  g_assert_cmpuint (r2->rows_skipped, ==, 2);
+  g_assert_cmpuint (r2->invoices_unchanged, ==, 3);
+
+  /* A new invoice on top of what the book holds is refused. */
+  more = g_build_filename (tb.dir, "more.csv", NULL);
+  second = g_strconcat (header, "C2,Other,BIG-6,2026-01-01,2026-01-31,2000000000000.00,USD\n", NULL);
+  write_file (more, second);
+  g_clear_error (&error);
+  g_assert_false (recoup_import_csv (tb.book, more, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r3, &error));
+  dump_problems (r3);
+  {
+    g_autofree char *p2 = g_strdup_printf ("%s:2: amount: ", more);
+
+    g_assert_true (has_problem (r3, p2, "the invoices of account C2, with those already in the book, "
+                                        "add up to more than USD 10,000,000,000,000.00"));
+  }
+
+  /* A smaller amount for an invoice in the book makes room for a new one. */
+  update = g_build_filename (tb.dir, "update.csv", NULL);
+  third = g_strconcat (header,
+                       "C1,Big,BIG-4,2026-01-01,2026-01-31,3000000000000.00,USD\n"
+                       "C1,Big,BIG-7,2026-01-01,2026-01-31,1000000000000.00,USD\n", NULL);
+  write_file (update, third);
+  r4 = import_ok (&tb, update, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r4->invoices_updated, ==, 1);
+  g_assert_cmpuint (r4->invoices_created, ==, 1);
+  g_assert_cmpint (account_balance (tb.book, "C1"), ==, RECOUP_MONEY_LIMIT);
+  test_book_close (&tb);
+}
+
+/* A directory, a missing file and an unreadable one are named plainly. */
+static void
+test_not_a_file (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *dir = NULL, *missing = NULL, *locked = NULL;
+  g_autofree char *want = NULL;
+
+  test_book_open (&tb);
+  dir = g_build_filename (tb.dir, "adir", NULL);
+  missing = g_build_filename (tb.dir, "missing.csv", NULL);
+  locked = g_build_filename (tb.dir, "locked.csv", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  write_file (locked, "account_ref,name,invoice_ref,issue_date,due_date,amount,currency\n");
+  g_assert_cmpint (g_chmod (locked, 0), ==, 0);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *path = i == 0 ? dir : i == 1 ? missing : locked;
+      g_autoptr(RecoupImportReport) r = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (i == 2 && g_access (locked, R_OK) == 0)
+        {
+          g_test_message ("running as root: the unreadable file is readable; not checked");
+          continue;
+        }
+      g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r, &error));
+      g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO);
+      g_test_message ("%s", error->message);
+      g_assert_null (strstr (error->message, "mmap"));
+      g_assert_null (strstr (error->message, "Failed to"));
+      g_clear_pointer (&want, g_free);
+      want = g_strdup_printf ("%s: %s", path,
+                              i == 0 ? "is a directory, not a CSV file" :
+                              i == 1 ? "no such file" : "cannot be read: permission denied");
+      g_assert_true (g_str_has_prefix (error->message, want));
+    }
+  g_chmod (locked, 0600);
+  test_book_close (&tb);
+}
+
+/* A bad byte in a field beyond the header's columns names that field's
+ * position, and the wrong field count of its row is reported too. */
+static void
+test_extra_field_encoding (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("bad-extra-field-latin1.csv");
+  g_autofree char *bad = NULL, *count = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  test_book_open (&tb);
+  g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_ENCODING);
+  dump_problems (r);
+  bad = g_strdup_printf ("%s:2: column 13: ", path);
+  count = g_strdup_printf ("%s:2: row: ", path);
+  g_assert_true (has_problem (r, bad, "not UTF-8 text (byte 0xFF)"));
+  g_assert_true (has_problem (r, count, "14 fields, but the header has 12"));
+  g_assert_false (has_problem (r, path, ": header: "));
+  test_book_close (&tb);
+}
+
+/* An empty required value says which one, in plain English. */
+static void
+test_empty_required (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("bad-empty-required.csv");
+  g_autofree char *p2 = NULL, *p3 = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  test_book_open (&tb);
+  g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r, &error));
+  dump_problems (r);
+  p2 = g_strdup_printf ("%s:2: invoice_ref: ", path);
+  p3 = g_strdup_printf ("%s:3: name: ", path);
+  g_assert_true (has_problem (r, p2, "empty; every row needs an invoice_ref"));
+  g_assert_true (has_problem (r, p3, "empty; every row needs a name"));
+  g_assert_false (has_problem (r, path, "needs a invoice_ref"));
+  test_book_close (&tb);
+}
+
 /* ---- demo file, progress, cancel --------------------------------------------- */
 
 typedef struct
@@ -968,6 +1360,75 @@ test_cli (void)
   test_book_close (&tb);
 }
 
+/* A refused import ends with one hint, naming --skip-invalid. */
+static void
+test_cli_refused_hint (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *bad = data_file ("bad-negative.csv");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *dir = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint hints = 0;
+
+  test_book_open (&tb);
+  g_clear_object (&tb.book);
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", bad, NULL), ==, 1);
+  g_test_message ("%s", err);
+  lines = g_strsplit (err, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "Correct") != NULL || strstr (lines[i], "correct") != NULL ||
+        strstr (lines[i], "skip") != NULL)
+      hints++;
+  g_assert_cmpuint (hints, ==, 1);
+  g_assert_nonnull (strstr (err, "--skip-invalid"));
+  g_assert_nonnull (strstr (err, "nothing was imported"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  dir = g_build_filename (tb.dir, "adir", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", dir, NULL), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "adir: is a directory, not a CSV file"));
+  g_assert_null (strstr (err, "mmap"));
+  test_book_close (&tb);
+}
+
+/* --json gives each problem its file, line, column and message. */
+static void
+test_cli_json_problems (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *mixed = data_file ("mixed.csv");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *problems;
+  JsonObject *p;
+
+  test_book_open (&tb);
+  g_clear_object (&tb.book);
+  g_assert_cmpint (run_cli (tb.path, &out, &err, "import", mixed, "--skip-invalid", "--json", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  problems = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "problems");
+  g_assert_cmpuint (json_array_get_length (problems), ==, 5);
+  p = json_array_get_object_element (problems, 0);
+  g_assert_nonnull (p);
+  g_assert_cmpstr (json_object_get_string_member (p, "file"), ==, mixed);
+  g_assert_cmpint (json_object_get_int_member (p, "line"), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (p, "column"), ==, "amount");
+  g_assert_nonnull (strstr (json_object_get_string_member (p, "message"), "more than zero"));
+  text = g_strdup_printf ("%s:3: amount: %s", mixed, json_object_get_string_member (p, "message"));
+  g_assert_cmpstr (json_object_get_string_member (p, "text"), ==, text);
+  p = json_array_get_object_element (problems, 4);
+  g_assert_cmpint (json_object_get_int_member (p, "line"), ==, 7);
+  g_assert_cmpstr (json_object_get_string_member (p, "column"), ==, "name");
+  test_book_close (&tb);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -989,7 +1450,16 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/bulk-poison", test_bulk_poison);
   g_test_add_func ("/recoup/core/import/rollback-journal", test_rollback_journal);
   g_test_add_func ("/recoup/core/import/rollback-journal/crash", test_rollback_journal_crash);
+  g_test_add_func ("/recoup/core/import/bad/skip-reports-every-row", test_skip_reports_every_row);
+  g_test_add_func ("/recoup/core/import/bad/account-total-limit", test_account_total_limit);
+  g_test_add_func ("/recoup/core/import/bad/not-a-file", test_not_a_file);
+  g_test_add_func ("/recoup/core/import/bad/extra-field-encoding", test_extra_field_encoding);
+  g_test_add_func ("/recoup/core/import/bad/empty-required", test_empty_required);
+  g_test_add_func ("/recoup/core/import/reimport/primary-contact", test_reimport_primary_contact);
+  g_test_add_func ("/recoup/core/import/reimport/crlf-in-quoted-field", test_crlf_in_quoted_field);
   g_test_add_func ("/recoup/core/import/cli", test_cli);
+  g_test_add_func ("/recoup/core/import/cli/refused-hint", test_cli_refused_hint);
+  g_test_add_func ("/recoup/core/import/cli/json-problems", test_cli_json_problems);
 
   return g_test_run ();
 }

@@ -39,6 +39,34 @@ json_counts (JsonBuilder *b,
   json_builder_end_object (b);
 }
 
+/* Each problem as {file, line, column, message, text}; text is the whole
+ * "file:line: column: message" line that stderr shows. A problem about the
+ * file as a whole has line 0 and column null. */
+static void
+json_problems (JsonBuilder *b,
+               GPtrArray   *list)
+{
+  json_builder_set_member_name (b, "problems");
+  json_builder_begin_array (b);
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    {
+      RecoupImportProblem *p = g_ptr_array_index (list, i);
+
+      json_builder_begin_object (b);
+      recoup_cli_json_str (b, "file", p->file);
+      recoup_cli_json_int (b, "line", p->line);
+      json_builder_set_member_name (b, "column");
+      if (p->column != NULL)
+        json_builder_add_string_value (b, p->column);
+      else
+        json_builder_add_null_value (b);
+      recoup_cli_json_str (b, "message", p->message);
+      recoup_cli_json_str (b, "text", p->text);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
 static void
 json_strings (JsonBuilder *b,
               const char  *member,
@@ -69,6 +97,7 @@ recoup_cli_cmd_import (RecoupCli  *cli,
   RecoupBook *book;
   gboolean ok;
   gboolean tty;
+  const char *hint = "";
   int last_pct = -1;
   int status;
 
@@ -95,6 +124,9 @@ recoup_cli_cmd_import (RecoupCli  *cli,
                           &report, &error);
   if (tty && last_pct >= 0)
     fprintf (stderr, "\r%*s\r", 20, "");
+  /* Refused for its rows: the one closing hint, which names the option. */
+  if (!ok && g_error_matches (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID))
+    hint = ". Correct the rows above, or import the valid rows only with --skip-invalid.";
 
   if (report != NULL)
     {
@@ -121,21 +153,21 @@ recoup_cli_cmd_import (RecoupCli  *cli,
                    report->invoices_unchanged);
       recoup_cli_json_int (b, "skipped", report->rows_skipped);
       recoup_cli_json_int (b, "repeated", report->rows_repeated);
-      json_strings (b, "problems", report->problems);
+      json_problems (b, report->problem_list);
       json_strings (b, "warnings", report->warnings);
       json_builder_end_object (b);
       recoup_cli_print_builder (b);
       if (!ok)
-        fprintf (stderr, "recoup-cli import: %s\n", error->message);
+        fprintf (stderr, "recoup-cli %s: %s%s\n", cli->command, error->message, hint);
       return ok ? RECOUP_CLI_OK : RECOUP_CLI_USER_ERROR;
     }
 
+  if (!ok && *hint == '\0')
+    return recoup_cli_fail (cli, error);
   if (!ok)
     {
-      status = recoup_cli_fail (cli, error);
-      if (g_error_matches (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID))
-        fprintf (stderr, "Correct the rows above, or import the valid rows only with --skip-invalid.\n");
-      return status;
+      fprintf (stderr, "recoup-cli %s: %s%s\n", cli->command, error->message, hint);
+      return RECOUP_CLI_USER_ERROR;
     }
 
   printf ("%s%s: %u row%s\n", dry_run ? "Dry run (nothing was changed), " : "", argv[0],

@@ -4,7 +4,11 @@
 #include "config.h"
 
 #include <csv.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
@@ -145,6 +149,13 @@ enum
   INVOICE_UPDATE,
 };
 
+enum
+{
+  INVOICE_VALID,
+  INVOICE_CONFLICT,   /* two rows of it differ: all its rows are left out */
+  INVOICE_REFUSED,    /* its first row has a problem */
+};
+
 typedef struct
 {
   const char *ref;            /* chunk */
@@ -156,6 +167,9 @@ typedef struct
   gsize       def_offset;
   guint       def_line;
   guint       changes;        /* CHANGE_* against the book */
+  gint64      total;          /* the account's invoice amounts: the book's and the file's so far */
+  guint8      total_loaded;   /* the book's invoices are in total (existing accounts) */
+  guint8      total_in_book;  /* the account has invoices in the book */
   guint8      exists;
   guint8      used;
   guint8      applied;
@@ -170,8 +184,9 @@ typedef struct
   guint       def_row;
   guint       def_line;
   gsize       def_offset;
+  gint64      delta;          /* what the defining row adds to its account's total */
   guint8      state;
-  guint8      invalid;
+  guint8      invalid;        /* INVOICE_VALID, INVOICE_CONFLICT, INVOICE_REFUSED */
 } InvoiceEntry;
 
 typedef struct _Import Import;
@@ -228,6 +243,7 @@ struct _Import
   GByteArray          *row_state;
   gboolean             book_empty;
   gboolean             check_utf8;
+  gboolean             has_cr;           /* the file holds a CR: normalise line breaks in fields */
   gboolean             pass_apply;
   guint                row;                /* data rows so far in this pass */
   guint                problems_in_row;
@@ -257,6 +273,39 @@ struct _Import
 /* ---- Problems -------------------------------------------------------------- */
 
 static void
+problem_free (gpointer data)
+{
+  RecoupImportProblem *p = data;
+
+  g_free (p->file);
+  g_free (p->column);
+  g_free (p->message);
+  g_free (p->text);
+  g_free (p);
+}
+
+/* Lists a problem both as text and as its parts; takes @message. */
+static void
+list_problem (Import     *imp,
+              guint       line,
+              const char *column,
+              char       *message)
+{
+  RecoupImportProblem *p = g_new0 (RecoupImportProblem, 1);
+
+  p->file = g_strdup (imp->path);
+  p->line = line;
+  p->column = g_strdup (column);
+  p->message = message;
+  if (line > 0)
+    p->text = g_strdup_printf ("%s:%u: %s: %s", imp->path, line, column, message);
+  else
+    p->text = g_strdup_printf ("%s: %s", imp->path, message);
+  g_ptr_array_add (imp->report->problems, g_strdup (p->text));
+  g_ptr_array_add (imp->report->problem_list, p);
+}
+
+static void
 add_problem (Import     *imp,
              guint       line,
              const char *column,
@@ -280,8 +329,7 @@ add_problem (Import     *imp,
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
   va_end (args);
-  g_ptr_array_add (imp->report->problems,
-                   g_strdup_printf ("%s:%u: %s: %s", imp->path, line, column, msg));
+  list_problem (imp, line, column, g_steal_pointer (&msg));
 }
 
 static const char *
@@ -317,6 +365,26 @@ reader_clear (Reader *reader)
   reader->offsets = NULL;
 }
 
+/* A line break inside a quoted field is kept as LF, whether the file wrote it
+ * as CRLF, LF or a lone CR: the same data saved either way is the same. */
+static void
+append_normalizing_cr (GString    *buf,
+                       const char *s,
+                       gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    {
+      if (s[i] != '\r')
+        g_string_append_c (buf, s[i]);
+      else
+        {
+          g_string_append_c (buf, '\n');
+          if (i + 1 < len && s[i + 1] == '\n')
+            i++;
+        }
+    }
+}
+
 static void
 field_cb (void   *s,
           size_t  len,
@@ -343,16 +411,24 @@ field_cb (void   *s,
       g_utf8_validate (s, (gssize) len, &end);
       if (!reader->bad_utf8 && reader == &imp->main)
         {
+          g_autofree char *position = NULL;
+          const char *col = "header";
+
+          /* A field beyond the header's columns has no name: its position. */
+          if (imp->header != NULL)
+            col = f < imp->n_header ? imp->header[f] : (position = g_strdup_printf ("column %u", f + 1));
           imp->n_encoding++;
-          add_problem (imp, reader->line,
-                     f < imp->n_header && imp->header != NULL ? imp->header[f] : "header",
-                     "not UTF-8 text (byte 0x%02X); save the file as UTF-8 and import it again",
-                     (guint) *(const guchar *) end);
+          add_problem (imp, reader->line, col,
+                       "not UTF-8 text (byte 0x%02X); save the file as UTF-8 and import it again",
+                       (guint) *(const guchar *) end);
         }
       reader->bad_utf8 = TRUE;
     }
   g_array_append_val (reader->offsets, offset);
-  g_string_append_len (reader->buf, s, (gssize) len);
+  if (reader->imp->has_cr && memchr (s, '\r', len) != NULL)
+    append_normalizing_cr (reader->buf, s, len);
+  else
+    g_string_append_len (reader->buf, s, (gssize) len);
   g_string_append_c (reader->buf, '\0');
 }
 
@@ -783,6 +859,33 @@ load_book_account (Import       *imp,
   return TRUE;
 }
 
+/* Adds what the account's invoices in the book come to to its total: an
+ * index search, made only for an existing account whose total the file
+ * changes (a re-import of unchanged rows makes none). */
+static gboolean
+load_book_total (Import       *imp,
+                 AccountEntry *acct,
+                 GError      **error)
+{
+  sqlite3_stmt *stmt;
+
+  acct->total_loaded = TRUE;
+  stmt = recoup_book_prepare (imp->book,
+                              "SELECT amount FROM invoices WHERE account_id = ? AND deleted = 0",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, acct->id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      acct->total_in_book = TRUE;
+      if (!recoup_money_add (acct->total, sqlite3_column_int64 (stmt, 0), &acct->total))
+        acct->total = G_MAXINT64;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
 static gboolean
 load_book_invoice (Import       *imp,
                    InvoiceEntry *inv,
@@ -790,11 +893,13 @@ load_book_invoice (Import       *imp,
                    const Row    *row,
                    gint64        amount,
                    guint         line,
+                   gint64       *out_book_amount,
                    GError      **error)
 {
   sqlite3_stmt *stmt;
 
   inv->state = INVOICE_NEW;
+  *out_book_amount = 0;
   if (imp->book_empty)
     return TRUE;
   stmt = recoup_book_prepare (imp->book,
@@ -828,6 +933,8 @@ load_book_invoice (Import       *imp,
         inv->state = INVOICE_UPDATE;
       else
         inv->state = INVOICE_SAME;
+      if (inv->state != INVOICE_NEW)
+        *out_book_amount = sqlite3_column_int64 (stmt, 4);
     }
   sqlite3_reset (stmt);
   return TRUE;
@@ -882,15 +989,15 @@ check_account_agrees (Import       *imp,
     }
 }
 
-/* Compares an invoice row with the earlier row of the same invoice_ref. */
-static gboolean
-invoice_rows_equal (Import     *imp,
-                    const Row  *row,
-                    gint64      amount,
-                    guint       line,
-                    const char *ref,
-                    guint       first_line,
-                    gsize       first_offset)
+/* Compares an invoice row with the earlier row of the same invoice_ref, read
+ * again into imp->aux_row. Returns the first column in which they differ,
+ * N_COLS when they are the same, or -1 when the earlier row cannot be read. */
+static int
+invoice_rows_differ (Import    *imp,
+                     const Row *row,
+                     gint64     amount,
+                     guint      first_line,
+                     gsize      first_offset)
 {
   static const Column cols[] = {
     COL_ACCOUNT_REF, COL_ISSUE_DATE, COL_DUE_DATE, COL_AMOUNT, COL_CURRENCY, COL_DESCRIPTION,
@@ -898,7 +1005,7 @@ invoice_rows_equal (Import     *imp,
   const Row *first = &imp->aux_row;
 
   if (!read_record_at (imp, first_offset, first_line))
-    return FALSE;
+    return -1;
   for (guint i = 0; i < G_N_ELEMENTS (cols); i++)
     {
       Column c = cols[i];
@@ -914,14 +1021,95 @@ invoice_rows_equal (Import     *imp,
       else
         same = strcmp (first->v[c], row->v[c]) == 0;
       if (!same)
-        {
-          add_problem (imp, line, column_label (imp, c),
-                       "invoice %s appears again with “%s” (line %u has “%s”); give each invoice "
-                       "one row, or different references", ref, row->v[c], first_line,
-                       first->v[c]);
-          return FALSE;
-        }
+        return (int) c;
     }
+  return N_COLS;
+}
+
+/* A later row of an invoice differs from its first row: neither can be
+ * trusted, so both are left out, and both are reported. */
+static void
+report_invoice_conflict (Import       *imp,
+                         InvoiceEntry *inv,
+                         const Row    *row,
+                         guint         line,
+                         int           differs)
+{
+  const char *what = (imp->flags & RECOUP_IMPORT_SKIP_INVALID)
+                     ? "both rows are skipped"
+                     : "give each invoice one row, or different references";
+
+  add_problem (imp, inv->def_line, column_label (imp, COL_INVOICE_REF),
+               "invoice %s appears again on line %u with different data; %s",
+               inv->ref, line, what);
+  if (differs >= 0 && differs < N_COLS)
+    add_problem (imp, line, column_label (imp, differs),
+                 "invoice %s appears again with “%s” (line %u has “%s”); %s",
+                 inv->ref, row->v[differs], inv->def_line, imp->aux_row.v[differs], what);
+  else
+    add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
+                 "invoice %s appears again with different data (first on line %u); %s",
+                 inv->ref, inv->def_line, what);
+}
+
+/* Whether the row has as many fields as the header (empty ones beyond it
+ * are harmless); reports it when not. */
+static gboolean
+check_field_count (Import    *imp,
+                   Reader    *reader,
+                   const Row *row,
+                   guint      line)
+{
+  gsize *offsets = (gsize *) (gpointer) reader->offsets->data;
+  gboolean extra_empty = TRUE;
+
+  if (row->n_fields == imp->n_header)
+    return TRUE;
+  for (guint f = imp->n_header; f < row->n_fields; f++)
+    if (reader->buf->str[offsets[f]] != '\0')
+      extra_empty = FALSE;
+  if (row->n_fields > imp->n_header && extra_empty)
+    return TRUE;
+  add_problem (imp, line, "row",
+               "%u fields, but the header has %u; check for a missing or extra "
+               "delimiter (“%c”) or an unquoted one inside a value",
+               row->n_fields, imp->n_header, imp->delim);
+  return FALSE;
+}
+
+/* The invoices of one account, the book's and this file's, may add up to
+ * RECOUP_MONEY_LIMIT: within it every sum over the account fits in 64 bits.
+ * @delta is what the row adds: its amount, less the book's amount for an
+ * invoice already in the book. A row that would cross the limit is refused
+ * and adds nothing. Returns FALSE only when the book cannot be read. */
+static gboolean
+check_account_total (Import       *imp,
+                     AccountEntry *acct,
+                     InvoiceEntry *inv,
+                     gint64        delta,
+                     guint         line,
+                     GError      **error)
+{
+  g_autofree char *limit = NULL;
+  gint64 total;
+
+  inv->delta = 0;
+  if (delta == 0)
+    return TRUE;
+  if (acct->exists && !acct->total_loaded && !load_book_total (imp, acct, error))
+    return FALSE;
+  if (recoup_money_add (acct->total, delta, &total) && total <= RECOUP_MONEY_LIMIT)
+    {
+      acct->total = total;
+      inv->delta = delta;
+      return TRUE;
+    }
+  limit = recoup_money_format (RECOUP_MONEY_LIMIT, acct->currency,
+                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  add_problem (imp, line, column_label (imp, COL_AMOUNT),
+               "the invoices of account %s%s add up to more than %s, the most one account can "
+               "hold; check the amounts", acct->ref,
+               acct->total_in_book ? ", with those already in the book," : " in this file", limit);
   return TRUE;
 }
 
@@ -937,6 +1125,7 @@ validate_row (Import *imp,
   gboolean invoice_ok = TRUE;
   gint64 amount = 0;
   gint32 issue = RECOUP_DATE_INVALID, due = RECOUP_DATE_INVALID;
+  gint64 book_amount = 0;
   AccountEntry *acct = NULL;
   gpointer found;
   GError *error = NULL;
@@ -965,35 +1154,17 @@ validate_row (Import *imp,
       report_progress (imp, imp->line_offset);
     }
 
-  if (reader->bad_utf8)
+  if (!check_field_count (imp, reader, &row, line) || reader->bad_utf8)
     {
       mark_row (imp, index, ROW_INVALID);
       return;
     }
 
-  if (row.n_fields != imp->n_header)
-    {
-      gboolean extra_empty = TRUE;
-      gsize *offsets = (gsize *) (gpointer) reader->offsets->data;
-
-      for (guint f = imp->n_header; f < row.n_fields; f++)
-        if (reader->buf->str[offsets[f]] != '\0')
-          extra_empty = FALSE;
-      if (row.n_fields < imp->n_header || !extra_empty)
-        {
-          add_problem (imp, line, "row",
-                       "%u fields, but the header has %u; check for a missing or extra "
-                       "delimiter (“%c”) or an unquoted one inside a value",
-                       row.n_fields, imp->n_header, imp->delim);
-          mark_row (imp, index, ROW_INVALID);
-          return;
-        }
-    }
-
   for (int c = 0; c < N_COLS; c++)
     if (columns[c].required && *row.v[c] == '\0')
       {
-        add_problem (imp, line, column_label (imp, c), "empty; every row needs a %s", columns[c].name);
+        add_problem (imp, line, column_label (imp, c), "empty; every row needs %s %s",
+                     strchr ("aeiou", columns[c].name[0]) != NULL ? "an" : "a", columns[c].name);
         if (c == COL_ACCOUNT_REF || c == COL_NAME)
           account_ok = FALSE;
         else if (c == COL_CURRENCY)
@@ -1042,6 +1213,13 @@ validate_row (Import *imp,
           add_problem (imp, line, column_label (imp, COL_AMOUNT),
                        "“%s” is not more than zero; an invoice must be for more than zero "
                        "(record credits as payments or adjustments)", row.v[COL_AMOUNT]);
+          invoice_ok = FALSE;
+        }
+      else if (!recoup_money_check_limit (amount, row.v[COL_CURRENCY], &error))
+        {
+          add_problem (imp, line, column_label (imp, COL_AMOUNT), "%s; check the amount",
+                       error->message);
+          g_clear_error (&error);
           invoice_ok = FALSE;
         }
     }
@@ -1126,12 +1304,21 @@ validate_row (Import *imp,
       if ((found = g_hash_table_lookup (imp->invoice_index, row.v[COL_INVOICE_REF])) != NULL)
         {
           InvoiceEntry *inv = &g_array_index (imp->invoices, InvoiceEntry, GPOINTER_TO_UINT (found) - 1);
+          int differs;
 
-          if (inv->invalid)
+          if (inv->invalid == INVOICE_CONFLICT)
             add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
-                         "invoice %s appears on several rows with different data (first on line %u)",
-                         inv->ref, inv->def_line);
-          else if (invoice_rows_equal (imp, &row, amount, line, inv->ref, inv->def_line, inv->def_offset))
+                         "invoice %s appears on several rows with different data (first on line %u); %s",
+                         inv->ref, inv->def_line,
+                         (imp->flags & RECOUP_IMPORT_SKIP_INVALID)
+                         ? "all of them are skipped"
+                         : "give each invoice one row, or different references");
+          else if (inv->invalid == INVOICE_REFUSED)
+            add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
+                         "invoice %s is refused on line %u (see the problem there); its other rows "
+                         "are left out with it", inv->ref, inv->def_line);
+          else if ((differs = invoice_rows_differ (imp, &row, amount, inv->def_line,
+                                                   inv->def_offset)) == N_COLS)
             {
               imp->report->rows_repeated++;
               mark_row (imp, index, ROW_REPEAT);
@@ -1139,9 +1326,12 @@ validate_row (Import *imp,
             }
           else
             {
-              /* Neither row can be trusted: both are left out. */
-              inv->invalid = TRUE;
+              /* Neither row can be trusted: both are left out, and what the
+               * first one added to its account's total is taken back. */
+              report_invoice_conflict (imp, inv, &row, line, differs);
+              inv->invalid = INVOICE_CONFLICT;
               mark_row (imp, inv->def_row, ROW_INVALID);
+              g_array_index (imp->accounts, AccountEntry, inv->account).total -= inv->delta;
             }
         }
       else
@@ -1158,13 +1348,19 @@ validate_row (Import *imp,
           inv = &g_array_index (imp->invoices, InvoiceEntry, imp->invoices->len - 1);
           g_hash_table_insert (imp->invoice_index, (gpointer) inv->ref,
                                GUINT_TO_POINTER (imp->invoices->len));
-          if (!load_book_invoice (imp, inv, acct, &row, amount, line, &imp->fatal))
+          if (!load_book_invoice (imp, inv, acct, &row, amount, line, &book_amount, &imp->fatal))
+            {
+              imp->stop = TRUE;
+              return;
+            }
+          if (imp->problems_in_row == 0 &&
+              !check_account_total (imp, acct, inv, amount - book_amount, line, &imp->fatal))
             {
               imp->stop = TRUE;
               return;
             }
           if (imp->problems_in_row > 0)
-            inv->invalid = TRUE;
+            inv->invalid = INVOICE_REFUSED;
         }
     }
 
@@ -1426,6 +1622,46 @@ bind_text_or_null (sqlite3_stmt *stmt,
     sqlite3_bind_null (stmt, col);
 }
 
+/* A value of @kind that an existing account did not have becomes its primary
+ * one (it is staged with is_primary = 1): the account's primary of that kind
+ * until now is demoted, kept as history, and the demotion is a set change
+ * with its field clock, like every other update of an existing row. */
+static gboolean
+demote_primary (Import      *imp,
+                const char  *account_id,
+                const char  *kind,
+                GError     **error)
+{
+  static const char * const fields[] = { "is_primary", NULL };
+  RecoupBook *book = imp->book;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+
+  stmt = recoup_book_prepare (book,
+                              "SELECT id FROM contact_points WHERE account_id = ? AND kind = ?"
+                              " AND is_primary != 0 AND deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      stmt = recoup_book_prepare (book, "UPDATE contact_points SET is_primary = 0 WHERE id = ?", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, ids->pdata[i], -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (book, stmt, error) ||
+          !recoup_book_record_change (book, "contact_points", ids->pdata[i], RECOUP_CHANGE_SET,
+                                      fields, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Existing accounts take their changed fields through the core API; a new
  * account, and every contact point the file adds, is staged in @stage. */
 static gboolean
@@ -1471,6 +1707,12 @@ apply_account (Import       *imp,
         return FALSE;
       if ((acct->changes & CHANGE_TAGS) &&
           !recoup_account_set (book, acct->id, "tags", row->v[COL_TAGS], error))
+        return FALSE;
+      if ((acct->changes & CHANGE_EMAIL) && !demote_primary (imp, acct->id, "email", error))
+        return FALSE;
+      if ((acct->changes & CHANGE_PHONE) && !demote_primary (imp, acct->id, "phone", error))
+        return FALSE;
+      if ((acct->changes & CHANGE_ADDRESS) && !demote_primary (imp, acct->id, "address", error))
         return FALSE;
     }
   sqlite3_bind_text (stage, 1, acct->id, RECOUP_UUID_STRING_LEN, SQLITE_STATIC);
@@ -1716,9 +1958,63 @@ static void
 finish_problems (Import *imp)
 {
   if (imp->n_problems > MAX_PROBLEMS)
-    g_ptr_array_add (imp->report->problems,
-                     g_strdup_printf ("%s: %u more problems not listed", imp->path,
-                                      imp->n_problems - MAX_PROBLEMS));
+    list_problem (imp, 0, NULL, g_strdup_printf ("%u more problems not listed",
+                                                 imp->n_problems - MAX_PROBLEMS));
+}
+
+/* Opens the file, or says plainly why it cannot be read. */
+static gboolean
+map_file (Import  *imp,
+          GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GStatBuf st;
+  int saved_errno;
+
+  if (g_stat (imp->path, &st) != 0)
+    {
+      saved_errno = errno;
+      if (saved_errno == ENOENT || saved_errno == ENOTDIR)
+        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                     "%s: no such file; check the name and the folder", imp->path);
+      else if (saved_errno == EACCES)
+        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                     "%s: cannot be read: permission denied on a folder of its path; ask for "
+                     "access, or copy the file to a folder you can read", imp->path);
+      else
+        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                     "%s: cannot be read: %s", imp->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                   "%s: is a directory, not a CSV file; give the path of a CSV file", imp->path);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                   "%s: not a regular file (a pipe or a device); save the data to a CSV file "
+                   "and import that", imp->path);
+      return FALSE;
+    }
+
+  imp->map = g_mapped_file_new (imp->path, FALSE, &local_error);
+  if (imp->map != NULL)
+    return TRUE;
+  if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ||
+      g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_PERM))
+    g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                 "%s: cannot be read: permission denied; ask for read access, or import a "
+                 "copy you can read", imp->path);
+  else if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                 "%s: no such file; check the name and the folder", imp->path);
+  else
+    g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
+                 "%s: cannot be read: %s", imp->path, local_error->message);
+  return FALSE;
 }
 
 /* Whether the file will make up most of the book after the import: a CSV row
@@ -1779,6 +2075,7 @@ recoup_import_csv (RecoupBook          *book,
   report = g_new0 (RecoupImportReport, 1);
   report->problems = g_ptr_array_new_with_free_func (g_free);
   report->warnings = g_ptr_array_new_with_free_func (g_free);
+  report->problem_list = g_ptr_array_new_with_free_func (problem_free);
 
   imp.book = book;
   imp.path = path;
@@ -1790,14 +2087,8 @@ recoup_import_csv (RecoupBook          *book,
   for (int c = 0; c < N_COLS; c++)
     imp.col_field[c] = -1;
 
-  imp.map = g_mapped_file_new (path, FALSE, &local_error);
-  if (imp.map == NULL)
-    {
-      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                   "%s: cannot read the file: %s", path, local_error->message);
-      g_clear_error (&local_error);
-      goto out;
-    }
+  if (!map_file (&imp, error))
+    goto out;
   imp.data = g_mapped_file_get_contents (imp.map);
   imp.len = g_mapped_file_get_length (imp.map);
   if (imp.data == NULL)
@@ -1820,6 +2111,7 @@ recoup_import_csv (RecoupBook          *book,
 
   imp.delim = detect_delimiter (imp.data + start, imp.len - start);
   imp.check_utf8 = !g_utf8_validate (imp.data + start, (gssize) (imp.len - start), NULL);
+  imp.has_cr = memchr (imp.data + start, '\r', imp.len - start) != NULL;
   imp.chunk = g_string_chunk_new (1 << 20);
   imp.accounts = g_array_new (FALSE, FALSE, sizeof (AccountEntry));
   imp.account_index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -1885,8 +2177,8 @@ recoup_import_csv (RecoupBook          *book,
   if (imp.n_problems > 0 && !(flags & RECOUP_IMPORT_SKIP_INVALID))
     {
       g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID,
-                   "%s: %u problem%s in %u row%s; nothing was imported. Correct the file, or "
-                   "skip the invalid rows", path, imp.n_problems, imp.n_problems == 1 ? "" : "s",
+                   "%s: %u problem%s in %u row%s; nothing was imported", path, imp.n_problems,
+                   imp.n_problems == 1 ? "" : "s",
                    report->rows, report->rows == 1 ? "" : "s");
       goto out;
     }
@@ -1969,5 +2261,6 @@ recoup_import_report_free (RecoupImportReport *report)
     return;
   g_clear_pointer (&report->problems, g_ptr_array_unref);
   g_clear_pointer (&report->warnings, g_ptr_array_unref);
+  g_clear_pointer (&report->problem_list, g_ptr_array_unref);
   g_free (report);
 }

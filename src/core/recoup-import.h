@@ -23,6 +23,16 @@ typedef enum
   RECOUP_IMPORT_DRY_RUN      = 1 << 1,   /* validate only */
 } RecoupImportFlags;
 
+/* One problem of a file, as its parts. */
+typedef struct
+{
+  char  *file;                   /* the path as given */
+  guint  line;                   /* where the record starts; 0: the file as a whole */
+  char  *column;                 /* as written in the header, "row", "column 13"; NULL with line 0 */
+  char  *message;                /* what is wrong and what to do */
+  char  *text;                   /* "file:line: column: message", as in problems */
+} RecoupImportProblem;
+
 typedef struct
 {
   guint      rows;               /* data rows read */
@@ -36,6 +46,7 @@ typedef struct
   GPtrArray *problems;           /* char*: "file:line: column: message" */
   guint      rows_repeated;      /* exact repeats of an earlier row: ignored */
   GPtrArray *warnings;           /* char*: "file:line: column: message" (unknown columns) */
+  GPtrArray *problem_list;       /* RecoupImportProblem*: the same problems, in the same order */
 } RecoupImportReport;
 
 /*
