@@ -1097,7 +1097,15 @@ test_import (Fixture       *f,
   changes = recoup_book_count_changes (book);
   recoup_window_import_file (f->window, bad);
   wait_for (import_failed, f, "the import error");
-  g_assert_nonnull (strstr (recoup_window_get_last_error (f->window), "bad-amounts.csv:2"));
+  g_assert_nonnull (strstr (recoup_window_get_last_error (f->window), "bad-amounts.csv"));
+  /* The dialog lists the rows by line, the file named once above them. */
+  {
+    GtkWidget *problems = find_named (GTK_WIDGET (recoup_window_get_dialog (f->window)), "import-problems");
+
+    g_assert_nonnull (problems);
+    g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (problems)), "Line 2, amount: "));
+    g_assert_null (strstr (gtk_label_get_text (GTK_LABEL (problems)), "bad-amounts.csv"));
+  }
   g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
   gtk_window_destroy (recoup_window_get_dialog (f->window));
 }

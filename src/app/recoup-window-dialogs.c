@@ -1144,27 +1144,69 @@ import_done_cb (GObject      *object,
 
   if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
     {
-      g_autoptr(GString) body = g_string_new (error->message);
+      g_autoptr(GString) list = g_string_new (NULL);
+      g_autofree char *name = g_path_get_basename (job->path);
+      g_autofree char *body = NULL;
       GtkWidget *dialog;
 
-      if (job->report != NULL && job->report->problems != NULL)
-        for (guint i = 0; i < job->report->problems->len && i < 20; i++)
-          g_string_append_printf (body, "\n%s", (char *) g_ptr_array_index (job->report->problems, i));
-      g_string_append_printf (body, "\n\n%s", _("Nothing was imported. Correct the file and import it again."));
       gtk_window_destroy (progress);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          recoup_window_toast (self, _("Import cancelled: nothing was imported"));
+          return;
+        }
+      /* The rows, by line, with the file named once in the heading. */
+      if (job->report != NULL && job->report->problem_list != NULL)
+        for (guint i = 0; i < job->report->problem_list->len && i < 50; i++)
+          {
+            RecoupImportProblem *p = g_ptr_array_index (job->report->problem_list, i);
+
+            if (p->line > 0)
+              g_string_append_printf (list, _("Line %u, %s: %s\n"), p->line, p->column, p->message);
+            else
+              g_string_append_printf (list, "%s\n", p->message);
+          }
+      if (list->len > 0)
+        {
+          g_string_truncate (list, list->len - 1);
+          body = g_strdup_printf (_("Nothing was imported from %s. Correct these rows in the file and "
+                                    "import it again."), name);
+        }
+      else
+        body = g_strdup_printf (_("Nothing was imported from %s: %s"), name, error->message);
       g_free (self->last_error);
-      self->last_error = g_strdup (body->str);
-      dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Import Failed"), body->str);
+      self->last_error = g_strdup_printf ("%s\n%s", error->message, list->str);
+      dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Import Failed"), body);
       gtk_widget_set_name (dialog, "import-failed");
+      if (list->len > 0)
+        {
+          GtkWidget *scroller = gtk_scrolled_window_new ();
+          GtkWidget *label = gtk_label_new (list->str);
+
+          gtk_label_set_xalign (GTK_LABEL (label), 0);
+          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+          gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+          gtk_widget_set_name (label, "import-problems");
+          gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+          gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+          gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 320);
+          gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), label);
+          adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scroller);
+          gtk_window_set_default_size (GTK_WINDOW (dialog), 560, -1);
+        }
       adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
       g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
       gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
   {
-    g_autofree char *msg = g_strdup_printf (_("Imported %u rows: %u accounts and %u invoices created"),
-                                            job->report->rows, job->report->accounts_created,
-                                            job->report->invoices_created);
+    g_autofree char *msg = NULL;
+
+    msg = g_strdup_printf (ngettext ("Imported %u row: %u accounts and %u invoices created, %u updated",
+                                     "Imported %u rows: %u accounts and %u invoices created, %u updated",
+                                     job->report->rows),
+                           job->report->rows, job->report->accounts_created, job->report->invoices_created,
+                           job->report->accounts_updated + job->report->invoices_updated);
     recoup_window_toast (self, msg);
   }
   gtk_window_destroy (progress);
