@@ -636,12 +636,24 @@ recoup_window_build_account (RecoupWindow *self)
   add_activities (self, data);
   add_ledger (self, data);
 
-  /* The list row shows the balance too: keep it in step. */
+  /* The list row shows the balance, the next step and the call verdict too:
+   * keep them in step with what a write just changed. */
   {
     RecoupAccountItem *item = gtk_single_selection_get_selected_item (self->selection);
+    RecoupGuardVerdict *call = recoup_account_data_get_verdict (data, "call");
+    const char *reason = NULL;
 
+    for (guint i = 0; call != NULL && call->reasons != NULL && i < call->reasons->len && reason == NULL; i++)
+      {
+        RecoupGuardReason *r = g_ptr_array_index (call->reasons, i);
+
+        if (r->blocks)
+          reason = r->text;
+      }
     if (item != NULL && g_strcmp0 (recoup_account_item_get_id (item), data->account->id) == 0)
-      recoup_account_item_set_balance (item, data->aging.total);
+      recoup_account_item_refresh (item, data->aging.total, data->score != NULL ? data->score->next_action : NULL,
+                                   data->account->cease_communication,
+                                   call != NULL && call->verdict == RECOUP_VERDICT_BLOCKED, reason);
   }
 
   vadj = gtk_scrolled_window_get_vadjustment (self->account_scroller);

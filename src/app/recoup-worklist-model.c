@@ -173,12 +173,43 @@ account_item_set_contact (RecoupAccountItem     *self,
     self->contact_note = g_strdup (_("The debtor asked not to be contacted"));
   else
     self->contact_note = NULL;
-  if (row->call_blocked && !row->cease_communication)
-    self->action_text = row->next_action != NULL
-                        ? g_strdup_printf (_("Next: %s, once calls are allowed"), row->next_action)
-                        : g_strdup (_("No call now"));
+  /* The next step stands on its own; that a call is blocked now is the
+   * row's crossed-out phone, with the reason in its tooltip. */
+  if (row->next_action != NULL)
+    self->action_text = g_strdup_printf (_("Next: %s"), row->next_action);
+  else if (row->call_blocked && !row->cease_communication)
+    self->action_text = g_strdup (_("No call now"));
   else
-    self->action_text = row->next_action != NULL ? g_strdup_printf (_("Next: %s"), row->next_action) : NULL;
+    self->action_text = NULL;
+}
+
+/**
+ * recoup_account_item_refresh:
+ *
+ * Brings a drawn row in step with the account page just read after a write:
+ * the balance, the next step and whether a call is allowed now.
+ */
+void
+recoup_account_item_refresh (RecoupAccountItem *self,
+                             gint64             balance,
+                             const char        *next_action,
+                             gboolean           cease_communication,
+                             gboolean           call_blocked,
+                             const char        *call_reason)
+{
+  RecoupBrowseRow row = { 0 };
+
+  g_return_if_fail (RECOUP_IS_ACCOUNT_ITEM (self));
+
+  recoup_account_item_set_balance (self, balance);
+  row.next_action = (char *) next_action;
+  row.cease_communication = cease_communication;
+  row.call_blocked = call_blocked;
+  row.call_reason = (char *) call_reason;
+  account_item_set_contact (self, &row);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_CONTACT_BLOCKED]);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_CONTACT_NOTE]);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_ACTION_TEXT]);
 }
 
 static void
