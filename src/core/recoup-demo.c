@@ -976,12 +976,29 @@ raise_dispute (Demo        *demo,
         .effective_date = date,
         .memo = "Dispute upheld: balance waived",
       };
+      g_autoptr(GPtrArray) balances = NULL;
 
-      if (!recoup_dispute_resolve (demo->book, dispute, TRUE, "Upheld after review; balance waived", error) ||
-          !(entry = recoup_ledger_record (demo->book, &spec, error)))
+      /* The ledger allocates unaimed payments oldest first, which may have
+       * paid more of this invoice than the generator counted: waive what the
+       * book says is open on it, never more. */
+      if (!(balances = recoup_ledger_invoice_balances (demo->book, a->id, "2999-12-31", error)))
         return FALSE;
-      demo->pending.ledger_entries++;
-      a->balance -= inv->open;
+      for (guint i = 0; i < balances->len; i++)
+        {
+          RecoupInvoiceBalance *ib = g_ptr_array_index (balances, i);
+
+          if (g_strcmp0 (ib->id, inv->id) == 0)
+            spec.amount = MIN (spec.amount, ib->balance);
+        }
+      if (!recoup_dispute_resolve (demo->book, dispute, TRUE, "Upheld after review; balance waived", error))
+        return FALSE;
+      if (spec.amount > 0)
+        {
+          if (!(entry = recoup_ledger_record (demo->book, &spec, error)))
+            return FALSE;
+          demo->pending.ledger_entries++;
+          a->balance -= spec.amount;
+        }
       inv->open = 0;
       return TRUE;
     }
