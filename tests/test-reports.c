@@ -222,6 +222,18 @@ test_kpis_by_hand (Fixture       *f,
 
   g_assert_cmpint (k->costs, ==, 7000);
   g_assert_cmpint (k->cost_to_collect_bp, ==, 2000);
+  /* Without costs entered for the period the ratio is n/a, not 0 %. */
+  {
+    g_autoptr(GPtrArray) without = NULL;
+    RecoupKpis *w;
+
+    g_assert_true (recoup_kpi_set_cost (f->tb.book, "2026-01", "USD", 0, &error));
+    without = recoup_kpi_compute (f->tb.book, "2026-01-01", "2026-01-31", &error);
+    g_assert_no_error (error);
+    w = g_ptr_array_index (without, 0);
+    g_assert_cmpint (w->collected, >, 0);
+    g_assert_cmpint (w->cost_to_collect_bp, ==, RECOUP_KPI_NA);
+  }
 
   g_assert_cmpint (k->attempts, ==, 5);
   g_assert_cmpint (k->contacts, ==, 3);

@@ -510,7 +510,8 @@ recoup_kpi_compute (RecoupBook  *book,
       k->cei_bp = recoup_kpi_ratio (cei_num, cei_den, 10000);
 
       k->costs = period_costs (book, k->currency, from_day, to_day, NULL);
-      k->cost_to_collect_bp = k->collected > 0
+      /* No costs entered for the period is not a cost of zero: n/a. */
+      k->cost_to_collect_bp = k->collected > 0 && k->costs > 0
         ? recoup_kpi_ratio (k->costs, k->collected, 10000) : RECOUP_KPI_NA;
       k->promise_kept_bp = recoup_kpi_ratio (k->promises_kept, k->promises_resolved, 10000);
       k->contact_rate_bp = recoup_kpi_ratio (k->contacts, k->attempts, 10000);

@@ -64,7 +64,7 @@ typedef struct
   gint64     best_dso_x100;
   gint64     add_x100;
   gint64     cei_bp;
-  gint64     cost_to_collect_bp;
+  gint64     cost_to_collect_bp; /* RECOUP_KPI_NA without collections or without costs entered */
 
   gint64     promises_resolved; /* due in the period, kept or not by `to` */
   gint64     promises_kept;
