@@ -77,6 +77,7 @@ struct _RecoupRemindWindow
   char            *last_error;
   guint            busy;
   guint            n_executed;
+  guint            n_selected[3];  /* e-mails, letters, texts ticked, for the confirmation */
   guint            progress_timer;
   gint             done;         /* atomic: the run's progress */
   gint             total;
@@ -498,6 +499,9 @@ update_summary (RecoupRemindWindow *self)
                                             self->run->n_recent), self->run->n_recent);
   gtk_label_set_text (GTK_LABEL (self->summary), text->str);
   gtk_widget_set_sensitive (self->execute_button, self->busy == 0 && selected > 0);
+  self->n_selected[0] = emails;
+  self->n_selected[1] = letters;
+  self->n_selected[2] = sms;
 }
 
 static void
@@ -953,13 +957,67 @@ folder_clicked_cb (RecoupRemindWindow *self)
 }
 
 static void
-execute_clicked_cb (RecoupRemindWindow *self)
+execute_go (RecoupRemindWindow *self)
 {
   /* Letters need a folder: ask once, then go. */
   if (self->letters_dir == NULL && run_has_letters (self))
     choose_folder (self, TRUE);
   else
     recoup_remind_window_execute (self);
+}
+
+static void
+confirm_response_cb (AdwMessageDialog   *dialog,
+                     const char         *response,
+                     RecoupRemindWindow *self)
+{
+  if (g_str_equal (response, "send"))
+    execute_go (self);
+}
+
+/* A large run is said in words before it goes: sent e-mail cannot be called
+ * back. */
+#define CONFIRM_FROM 50
+
+static void
+execute_clicked_cb (RecoupRemindWindow *self)
+{
+  guint total = self->n_selected[0] + self->n_selected[1] + self->n_selected[2];
+  g_autoptr(GString) body = NULL;
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  if (total < CONFIRM_FROM)
+    {
+      execute_go (self);
+      return;
+    }
+  heading = g_strdup_printf (ngettext ("Send %u Reminder?", "Send %u Reminders?", total), total);
+  body = g_string_new (NULL);
+  if (self->n_selected[0] > 0)
+    g_string_append_printf (body, ngettext ("%u e-mail is sent now.", "%u e-mails are sent now.",
+                                            self->n_selected[0]), self->n_selected[0]);
+  if (self->n_selected[2] > 0)
+    g_string_append_printf (body, "%s%s", body->len ? " " : "",
+                            ngettext ("One text message is sent now.", "Text messages are sent now.",
+                                      self->n_selected[2]));
+  if (self->n_selected[1] > 0)
+    {
+      g_autofree char *letters = g_strdup_printf (ngettext ("%u letter is written to a folder for printing.",
+                                                            "%u letters are written to a folder for printing.",
+                                                            self->n_selected[1]), self->n_selected[1]);
+
+      g_string_append_printf (body, "%s%s", body->len ? " " : "", letters);
+    }
+  g_string_append_printf (body, " %s", _("Each is logged on its account. Sent messages cannot be called back."));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body->str);
+  gtk_widget_set_name (dialog, "confirm-send");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "send", _("_Send"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "send", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (confirm_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ---- Outbox ---------------------------------------------------------------------- */
