@@ -1110,6 +1110,59 @@ test_import (Fixture       *f,
   gtk_window_destroy (recoup_window_get_dialog (f->window));
 }
 
+static GtkWindow *
+toplevel_named (const char *name)
+{
+  g_autoptr(GList) list = gtk_window_list_toplevels ();
+
+  for (GList *l = list; l != NULL; l = l->next)
+    if (g_strcmp0 (gtk_widget_get_name (l->data), name) == 0)
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+dialog_gone (Fixture *f)
+{
+  return recoup_window_get_dialog (f->window) == NULL;
+}
+
+/* Closing a form with something typed asks first; an untouched one closes. */
+static void
+test_form_discard (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  GtkWindow *dialog, *ask;
+  gint64 changes;
+  g_autoptr(RecoupBook) book = open_check_book (f);
+
+  changes = recoup_book_count_changes (book);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_nonnull (dialog);
+  gtk_window_close (dialog);
+  g_assert_null (recoup_window_get_dialog (f->window));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "12.00");
+  gtk_window_close (dialog);
+  g_assert_true (recoup_window_get_dialog (f->window) == dialog);   /* still open */
+  ask = toplevel_named ("discard");
+  g_assert_nonnull (ask);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "keep");
+  g_assert_true (recoup_window_get_dialog (f->window) == dialog);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount"))), ==, "12.00");
+
+  gtk_window_close (dialog);
+  ask = toplevel_named ("discard");
+  g_assert_nonnull (ask);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "discard");
+  wait_for (dialog_gone, f, "the discarded form to close");
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+}
+
 static gboolean
 search_done (Fixture *f)
 {
@@ -1212,6 +1265,7 @@ main (int   argc,
   g_test_add ("/recoup/app/worklist/new-day", Fixture, NULL, fixture_set_up, test_worklist_new_day, fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
+  g_test_add ("/recoup/app/form/discard", Fixture, NULL, fixture_set_up, test_form_discard, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);
   g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);
   g_test_add ("/recoup/app/offer/limits", Fixture, "collector", fixture_set_up, test_offers, fixture_tear_down);

@@ -46,6 +46,8 @@ typedef struct
   char         *account_id;
   char         *currency;
   gboolean      busy;
+  gboolean      dirty;      /* the user typed or picked something */
+  gboolean      discarding; /* the user said to throw it away */
 } Form;
 
 static void
@@ -115,7 +117,85 @@ static void
 cancel_clicked_cb (GtkButton *button,
                    Form      *form)
 {
-  gtk_window_destroy (form->dialog);
+  gtk_window_close (form->dialog);
+}
+
+static gboolean
+close_form_idle (gpointer data)
+{
+  GtkWindow *dialog = data;
+
+  gtk_window_close (dialog);
+  g_object_unref (dialog);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+discard_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     Form             *form)
+{
+  if (!g_str_equal (response, "discard"))
+    return;
+  form->discarding = TRUE;
+  /* After the question has closed itself: closing the form now would take
+   * the question with it in the middle of its own response. */
+  g_idle_add (close_form_idle, g_object_ref (form->dialog));
+}
+
+/* Cancel, Esc or the window closing with something typed asks first:
+ * nothing the user entered goes without their say. */
+static gboolean
+form_close_request_cb (GtkWindow *dialog,
+                       Form      *form)
+{
+  GtkWidget *ask;
+
+  if (!form->dirty || form->discarding || form->busy)
+    return form->busy;   /* a write under way finishes first */
+  ask = adw_message_dialog_new (dialog, _("Discard What You Entered?"),
+                                _("It has not been saved. Keep editing to save it, or discard it."));
+  gtk_widget_set_name (ask, "discard");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (ask), "keep", _("_Keep Editing"),
+                                    "discard", _("_Discard"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (ask), "discard", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (ask), "keep");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (ask), "keep");
+  g_signal_connect (ask, "response", G_CALLBACK (discard_response_cb), form);
+  gtk_window_present (GTK_WINDOW (ask));
+  return TRUE;
+}
+
+static void
+form_changed_cb (Form *form)
+{
+  form->dirty = TRUE;
+}
+
+/* Marks the form dirty when any text row or choice changes from here on. */
+static void
+watch_changes (Form      *form,
+               GtkWidget *widget)
+{
+  if (GTK_IS_EDITABLE (widget) && ADW_IS_PREFERENCES_ROW (widget))
+    g_signal_connect_swapped (widget, "changed", G_CALLBACK (form_changed_cb), form);
+  else if (ADW_IS_COMBO_ROW (widget))
+    g_signal_connect_swapped (widget, "notify::selected", G_CALLBACK (form_changed_cb), form);
+  else if (ADW_IS_EXPANDER_ROW (widget))
+    g_signal_connect_swapped (widget, "notify::enable-expansion", G_CALLBACK (form_changed_cb), form);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    watch_changes (form, child);
+}
+
+/* Shows the built form; what it holds now is its starting point. */
+static void
+form_present (Form *form)
+{
+  watch_changes (form, GTK_WIDGET (form->dialog));
+  form->dirty = FALSE;
+  g_signal_connect (form->dialog, "close-request", G_CALLBACK (form_close_request_cb), form);
+  gtk_window_present (form->dialog);
 }
 
 /* A modal window: header bar with Cancel and Save, a preferences page. */
@@ -728,7 +808,7 @@ recoup_window_log_contact (RecoupWindow *self)
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (contact_save_cb), form);
 
   contact_validate (form);
-  gtk_window_present (form->dialog);
+  form_present (form);
   gtk_widget_grab_focus (form->channel);
 }
 
@@ -908,7 +988,7 @@ recoup_window_record_payment (RecoupWindow *self)
   /* Nothing typed yet is not an error worth shouting about. */
   form_set_error (form, NULL);
   set_field_error (form->amount, FALSE);
-  gtk_window_present (form->dialog);
+  form_present (form);
   gtk_widget_grab_focus (form->amount);
 }
 
@@ -1666,7 +1746,7 @@ recoup_window_make_offer (RecoupWindow *self)
   offer_validate (of);
   form_set_error (form, NULL);
   set_field_error (form->amount, FALSE);
-  gtk_window_present (form->dialog);
+  form_present (form);
   gtk_widget_grab_focus (of->kind);
 }
 
@@ -1840,7 +1920,7 @@ recoup_window_open_dispute (RecoupWindow *self)
   dispute_validate (form);
   form_set_error (form, NULL);
   set_field_error (form->notes, FALSE);
-  gtk_window_present (form->dialog);
+  form_present (form);
   gtk_widget_grab_focus (form->notes);
 }
 
