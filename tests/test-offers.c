@@ -937,6 +937,32 @@ test_cli (Fixture       *f,
   }
 }
 
+/* A debtor who pays more than the settlement: the payment is recorded, the
+ * settlement completes, its agreed discount is written and the difference is
+ * the debtor's credit (the ledger's "forgive at most what is owed" is for what
+ * the user records, not for the terms an offer agreed). */
+static void
+test_settlement_overpaid (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 60000,
+                           .pay_by = "2026-03-10" };
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_assert_cmpint (balance (f), ==, 100000);
+  id = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_free (pay (f, 30000, "2026-03-01"));
+  g_free (pay (f, 35000, "2026-03-01"));     /* 650.00 in all */
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpint (balance (f), ==, -5000);  /* 400.00 discounted, 50.00 credit */
+}
+
 /* The terms the offer dialog checks as the user types, without the book. */
 static void
 test_check_terms (void)
@@ -992,6 +1018,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/offers/replay-property", test_replay_property);
 #define ADD(path, data, fn) \
   g_test_add ("/recoup/core/offers/" path, Fixture, data, fixture_set_up, fn, fixture_tear_down)
+  ADD ("settlement-overpaid", NULL, test_settlement_overpaid);
   ADD ("plan-split-usd", "USD", test_plan_split_currency);
   ADD ("plan-split-jpy", "JPY", test_plan_split_currency);
   ADD ("plan-split-bhd", "BHD", test_plan_split_currency);

@@ -457,7 +457,7 @@ recoup_invoice_add (RecoupBook               *book,
     goto fail;
 
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return NULL;   /* rolled back by the commit */
   return g_strdup (id);
 
 fail:
@@ -588,7 +588,7 @@ recoup_invoice_update (RecoupBook               *book,
         goto fail;
     }
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return FALSE;  /* rolled back by the commit */
   *out_changed = TRUE;
   return TRUE;
 
@@ -791,10 +791,13 @@ recoup_ledger_record (RecoupBook             *book,
       sqlite3_reset (stmt);
     }
 
-  /* A write-off, waiver or discount forgives what is owed; beyond that it
-   * would turn into a credit nobody paid for. */
-  if (spec->kind == RECOUP_ENTRY_WAIVER || spec->kind == RECOUP_ENTRY_DISCOUNT ||
-      spec->kind == RECOUP_ENTRY_WRITE_OFF)
+  /* A write-off, waiver or discount the user records forgives what is owed;
+   * beyond that it would turn into a credit nobody paid for. The entries an
+   * offer writes (its settlement discount when completed, its fee waiver when
+   * accepted) follow the offer's agreed terms, on every replica alike: a
+   * debtor who paid more than the settlement keeps the difference as a credit. */
+  if ((spec->kind == RECOUP_ENTRY_WAIVER || spec->kind == RECOUP_ENTRY_DISCOUNT ||
+       spec->kind == RECOUP_ENTRY_WRITE_OFF) && spec->offer_id == NULL)
     {
       gint64 owed;
 
@@ -822,9 +825,11 @@ recoup_ledger_record (RecoupBook             *book,
   if (!insert_entry (book, id, spec->account_id, spec->invoice_id, kind, amount, currency, date,
                      spec->kind == RECOUP_ENTRY_PAYMENT ? (spec->method ? spec->method : "other") : spec->method,
                      spec->reference, receipt[0] ? receipt : NULL, NULL, spec->offer_id, spec->memo,
-                     error) ||
-      !recoup_book_commit (book, error))
+                     error))
     goto fail;
+  /* A failed commit has rolled back already. */
+  if (!recoup_book_commit (book, error))
+    return NULL;
   return g_strdup (id);
 
 fail:
@@ -923,7 +928,7 @@ recoup_ledger_reverse (RecoupBook  *book,
       goto fail;
   }
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return NULL;   /* rolled back by the commit */
   return g_strdup (id);
 
 fail:
