@@ -975,8 +975,7 @@ confirm_response_cb (AdwMessageDialog   *dialog,
     execute_go (self);
 }
 
-/* A large run is said in words before it goes: sent e-mail cannot be called
- * back. */
+/* A large run is said in words before it goes. */
 #define CONFIRM_FROM 50
 
 static void
@@ -995,11 +994,13 @@ execute_clicked_cb (RecoupRemindWindow *self)
   heading = g_strdup_printf (ngettext ("Send %u Reminder?", "Send %u Reminders?", total), total);
   body = g_string_new (NULL);
   if (self->n_selected[0] > 0)
-    g_string_append_printf (body, ngettext ("%u e-mail is sent now.", "%u e-mails are sent now.",
+    g_string_append_printf (body, ngettext ("%u e-mail is queued in the outbox.",
+                                            "%u e-mails are queued in the outbox.",
                                             self->n_selected[0]), self->n_selected[0]);
   if (self->n_selected[2] > 0)
     g_string_append_printf (body, "%s%s", body->len ? " " : "",
-                            ngettext ("One text message is sent now.", "Text messages are sent now.",
+                            ngettext ("One text message is prepared to send from your phone.",
+                                      "Text messages are prepared to send from your phone.",
                                       self->n_selected[2]));
   if (self->n_selected[1] > 0)
     {
@@ -1009,14 +1010,15 @@ execute_clicked_cb (RecoupRemindWindow *self)
 
       g_string_append_printf (body, "%s%s", body->len ? " " : "", letters);
     }
-  g_string_append_printf (body, " %s", _("Each is logged on its account. Sent messages cannot be called back."));
+  g_string_append_printf (body, " %s", _("Each is logged on its account as a reminder made today."));
   dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body->str);
   gtk_widget_set_name (dialog, "confirm-send");
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "send", _("_Send"), NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "send", ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect (dialog, "response", G_CALLBACK (confirm_response_cb), self);
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

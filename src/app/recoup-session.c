@@ -124,6 +124,13 @@ load_account (RecoupBook         *book,
     return FALSE;
   if (!recoup_ledger_account_aging (book, account_id, data->today, &data->aging, error))
     return FALSE;
+  /* The dialogs check offers and promises against what core will hold them
+   * to (recoup_offer_create, recoup_promise_add), not the as-of-today total. */
+  if (!recoup_ledger_balance (book, account_id, NULL, &data->owed, error))
+    return FALSE;
+  data->offer_first_date_tolerance =
+    recoup_settings_get_int (book, "offer.first_date_tolerance_days", RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE,
+                             0, 3650);
   if ((data->invoices = recoup_ledger_invoice_balances (book, account_id, data->today, error)) == NULL)
     return FALSE;
   if ((data->ledger = recoup_ledger_list (book, account_id, error)) == NULL)

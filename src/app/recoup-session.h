@@ -21,6 +21,8 @@ typedef struct
   GPtrArray      *ledger;       /* RecoupLedgerEntry */
   GPtrArray      *activities;   /* RecoupActivity, newest first */
   RecoupAgingRow  aging;
+  gint64          owed;         /* the balance over every entry, what offers and promises are held to */
+  gint64          offer_first_date_tolerance; /* the book's setting, for the offer dialog's checks */
   char           *today;
   /* The guard's verdict now, per channel of recoup_guard_channels. */
   RecoupGuardVerdict *verdicts[8];

@@ -155,6 +155,8 @@ form_close_request_cb (GtkWindow *dialog,
     return form->busy;   /* a write under way finishes first */
   ask = adw_message_dialog_new (dialog, _("Discard What You Entered?"),
                                 _("It has not been saved. Keep editing to save it, or discard it."));
+  /* It goes with the form (closing the main window takes both). */
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (ask), TRUE);
   gtk_widget_set_name (ask, "discard");
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (ask), "keep", _("_Keep Editing"),
                                     "discard", _("_Discard"), NULL);
@@ -548,7 +550,7 @@ contact_validate (Form *form)
           g_autoptr(GError) error = NULL;
 
           /* The rules recoup_promise_add() applies, asked before Save. */
-          if (!recoup_promise_check_terms (amount, form->currency, data->aging.total,
+          if (!recoup_promise_check_terms (amount, form->currency, data->owed,
                                            gtk_editable_get_text (GTK_EDITABLE (form->date)), data->today,
                                            &error))
             {
@@ -1547,8 +1549,8 @@ offer_read (OfferForm       *of,
        * and authority, asked before Save: an amount beyond the balance, a
        * date in the past. */
       spec->account_id = data->account->id;
-      if (!recoup_offer_check_terms (spec, form->currency, data->aging.total, data->today,
-                                     RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE, &error))
+      if (!recoup_offer_check_terms (spec, form->currency, data->owed, data->today,
+                                     data->offer_first_date_tolerance, &error))
         {
           gboolean about_amount = strstr (error->message, "owed") != NULL;
 

@@ -313,12 +313,20 @@ gather_current (Gather             *g,
         st->oldest_due_day = it->due_day;
       open += it->net;
       /* Ages beyond WEIGHTED_DPD_CAP days weigh as that: with an account's
-       * charges within RECOUP_MONEY_LIMIT the sum then fits in 64 bits. */
-      weighted += it->net * CLAMP (g->today - it->due_day, 0, WEIGHTED_DPD_CAP);
+       * charges within RECOUP_MONEY_LIMIT the sum then fits in 64 bits. Rows
+       * merged from devices that each kept the limit can pass it together:
+       * the sum then saturates rather than overflow. */
+      {
+        gint64 w;
+
+        if (__builtin_mul_overflow (it->net, (gint64) CLAMP (g->today - it->due_day, 0, WEIGHTED_DPD_CAP), &w) ||
+            !recoup_money_add (weighted, w, &weighted))
+          weighted = G_MAXINT64;
+      }
     }
   if (st->oldest_due_day != RECOUP_DATE_INVALID)
     st->oldest_dpd = MAX (0, g->today - st->oldest_due_day);
-  st->weighted_dpd = open > 0 ? (int) (weighted / open) : 0;
+  st->weighted_dpd = open > 0 ? (int) MIN (weighted / open, WEIGHTED_DPD_CAP) : 0;
 
   /* Payments that were not reversed. */
   for (guint i = 0; i < g->payments->len; i++)

@@ -868,6 +868,7 @@ load_book_total (Import       *imp,
                  GError      **error)
 {
   sqlite3_stmt *stmt;
+  int rc;
 
   acct->total_loaded = TRUE;
   stmt = recoup_book_prepare (imp->book,
@@ -876,14 +877,16 @@ load_book_total (Import       *imp,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, acct->id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       acct->total_in_book = TRUE;
       if (!recoup_money_add (acct->total, sqlite3_column_int64 (stmt, 0), &acct->total))
         acct->total = G_MAXINT64;
     }
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (imp->book, error);
   sqlite3_reset (stmt);
-  return TRUE;
+  return rc == SQLITE_DONE;
 }
 
 static gboolean

@@ -331,7 +331,10 @@ check_account_totals (RecoupBook  *book,
   charges = sqlite3_column_int64 (stmt, 0);
   credits = sqlite3_column_int64 (stmt, 1);
   sqlite3_reset (stmt);
-  if (amount > 0 ? charges + amount <= RECOUP_MONEY_LIMIT : credits + amount >= -RECOUP_MONEY_LIMIT)
+  /* The totals can already be beyond the limit (rows merged from two devices
+   * that each stayed within it): add without overflowing. */
+  if (amount > 0 ? recoup_money_add (charges, amount, &charges) && charges <= RECOUP_MONEY_LIMIT
+                 : recoup_money_add (credits, amount, &credits) && credits >= -RECOUP_MONEY_LIMIT)
     return TRUE;
   limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
                                RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);

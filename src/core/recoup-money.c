@@ -189,14 +189,15 @@ recoup_money_parse (const char  *text,
           strspn (frac + scale, "0") == (gsize) (3 - scale))
         {
           const char *int_part = frac - 1 - int_digits;
+          const char *sign = negative ? "-" : "";
           g_autofree char *as_decimal = scale > 0
-            ? g_strdup_printf ("%.*s.%.*s", int_digits, int_part, scale, frac)
-            : g_strndup (int_part, int_digits);
+            ? g_strdup_printf ("%s%.*s.%.*s", sign, int_digits, int_part, scale, frac)
+            : g_strdup_printf ("%s%.*s", sign, int_digits, int_part);
 
           g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
                        "“%s” is ambiguous: %s has %d decimal place%s, so the three digits after "
-                       "“.” may group thousands; write %s or %.*s%s", text, cur->code, scale,
-                       scale == 1 ? "" : "s", as_decimal, int_digits, int_part, frac);
+                       "“.” may group thousands; write %s or %s%.*s%s", text, cur->code, scale,
+                       scale == 1 ? "" : "s", as_decimal, sign, int_digits, int_part, frac);
           return FALSE;
         }
       for (; p < end; p++)
