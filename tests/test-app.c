@@ -1108,6 +1108,33 @@ test_import (Fixture       *f,
   }
   g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
   gtk_window_destroy (recoup_window_get_dialog (f->window));
+
+  /* A file with some good rows: the failure offers to import those, as the
+   * CLI's --skip-invalid does; the others stay out. */
+  {
+    g_autofree char *mixed = g_build_filename (g_getenv ("RECOUP_TEST_DATA"), "import", "dup-pairs.csv", NULL);
+    AdwMessageDialog *failed;
+
+    recoup_window_import_file (f->window, mixed);
+    wait_for (import_failed, f, "the mixed file's error");
+    failed = ADW_MESSAGE_DIALOG (recoup_window_get_dialog (f->window));
+    g_assert_true (adw_message_dialog_has_response (failed, "skip-invalid"));
+    g_assert_cmpstr (adw_message_dialog_get_response_label (failed, "skip-invalid"), ==, "_Import the Other 6 Rows");
+    expected_imports = recoup_window_get_n_imports (f->window) + 1;
+    adw_message_dialog_response (failed, "skip-invalid");
+    wait_for (import_done, f, "the valid rows");
+    for (guint i = 0; i < 8; i++)
+      {
+        static const char * const refs[] = { "INV-2", "INV-3", "INV-4", "INV-6", "INV-10", "INV-5", "INV-9", "INV-11" };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *inv = recoup_invoice_resolve (book, refs[i], &error);
+
+        if (i < 5)
+          g_assert_nonnull (inv);
+        else
+          g_assert_null (inv);
+      }
+  }
 }
 
 static GtkWindow *

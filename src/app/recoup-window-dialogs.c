@@ -1149,6 +1149,7 @@ recoup_window_open_uri (RecoupWindow *self,
 typedef struct
 {
   char               *path;
+  RecoupImportFlags   flags;
   GtkProgressBar     *bar;     /* weak, main thread only */
   RecoupImportReport *report;
   GCancellable       *cancellable;
@@ -1210,8 +1211,39 @@ import_write (RecoupBook  *book,
 {
   ImportJob *job = data;
 
-  return recoup_import_csv (book, job->path, RECOUP_IMPORT_DEFAULT, import_progress, job,
+  return recoup_import_csv (book, job->path, job->flags, import_progress, job,
                             job->cancellable, &job->report, error);
+}
+
+static void import_file (RecoupWindow      *self,
+                         const char        *path,
+                         RecoupImportFlags  flags);
+
+/* The rows the problems are on: a row can have several. */
+static guint
+count_problem_rows (RecoupImportReport *report)
+{
+  g_autoptr(GHashTable) lines = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; report->problem_list != NULL && i < report->problem_list->len; i++)
+    {
+      RecoupImportProblem *p = g_ptr_array_index (report->problem_list, i);
+
+      if (p->line > 0)
+        g_hash_table_add (lines, GUINT_TO_POINTER (p->line));
+    }
+  return MIN (g_hash_table_size (lines), report->rows);
+}
+
+static void
+import_failed_response_cb (AdwMessageDialog *dialog,
+                           const char       *response,
+                           RecoupWindow     *self)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+
+  if (g_str_equal (response, "skip-invalid") && path != NULL)
+    import_file (self, path, RECOUP_IMPORT_SKIP_INVALID);
 }
 
 static void
@@ -1266,10 +1298,15 @@ import_done_cb (GObject      *object,
           GtkWidget *label = gtk_label_new (list->str);
 
           gtk_label_set_xalign (GTK_LABEL (label), 0);
+          gtk_widget_set_valign (label, GTK_ALIGN_START);
           gtk_label_set_wrap (GTK_LABEL (label), TRUE);
           gtk_label_set_selectable (GTK_LABEL (label), TRUE);
           gtk_widget_set_name (label, "import-problems");
           gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+          /* A wrapped label under-reports its height to the scroller: give
+           * it room for the rows (two lines each) up to a screenful. */
+          gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scroller),
+                                                      MIN (40 * (int) job->report->problem_list->len, 320));
           gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
           gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 320);
           gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), label);
@@ -1277,6 +1314,22 @@ import_done_cb (GObject      *object,
           gtk_window_set_default_size (GTK_WINDOW (dialog), 560, -1);
         }
       adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+      /* As the CLI's --skip-invalid: the rows without problems, the others
+       * reported. Offered when some rows are fine. */
+      if (g_error_matches (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID) && job->report != NULL)
+        {
+          guint valid = job->report->rows - count_problem_rows (job->report);
+
+          if (valid > 0)
+            {
+              g_autofree char *label = g_strdup_printf (ngettext ("_Import the Other Row",
+                                                                  "_Import the Other %u Rows", valid), valid);
+
+              adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "skip-invalid", label);
+              g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (job->path), g_free);
+              g_signal_connect_object (dialog, "response", G_CALLBACK (import_failed_response_cb), self, 0);
+            }
+        }
       g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
       gtk_window_present (GTK_WINDOW (dialog));
       return;
@@ -1289,6 +1342,16 @@ import_done_cb (GObject      *object,
                                      job->report->rows),
                            job->report->rows, job->report->accounts_created, job->report->invoices_created,
                            job->report->accounts_updated + job->report->invoices_updated);
+    if (job->report->rows_skipped > 0)
+      {
+        g_autofree char *skipped = g_strdup_printf (ngettext ("%s; %u row with problems skipped",
+                                                              "%s; %u rows with problems skipped",
+                                                              job->report->rows_skipped),
+                                                    msg, job->report->rows_skipped);
+
+        g_free (msg);
+        msg = g_steal_pointer (&skipped);
+      }
     recoup_window_toast (self, msg);
   }
   gtk_window_destroy (progress);
@@ -1307,6 +1370,14 @@ void
 recoup_window_import_file (RecoupWindow *self,
                            const char   *path)
 {
+  import_file (self, path, RECOUP_IMPORT_DEFAULT);
+}
+
+static void
+import_file (RecoupWindow      *self,
+             const char        *path,
+             RecoupImportFlags  flags)
+{
   ImportJob *job = g_new0 (ImportJob, 1);
   GtkWidget *win = adw_window_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
@@ -1317,6 +1388,7 @@ recoup_window_import_file (RecoupWindow *self,
   g_autofree char *text = g_strdup_printf (_("Importing %s…"), base);
 
   job->path = g_strdup (path);
+  job->flags = flags;
   job->cancellable = g_cancellable_new ();
   g_set_weak_pointer (&job->bar, GTK_PROGRESS_BAR (bar));
   gtk_window_set_modal (GTK_WINDOW (win), TRUE);
