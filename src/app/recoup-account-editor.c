@@ -438,6 +438,7 @@ remove_clicked_cb (GtkButton *button,
 
   cr->removed = TRUE;
   gtk_widget_set_visible (cr->row, FALSE);
+  recoup_dialog_mark_changed (ed->dialog);
   editor_validate (ed);
 }
 
@@ -489,6 +490,7 @@ add_contact_row (Editor           *ed,
   adw_entry_row_add_suffix (ADW_ENTRY_ROW (cr->row), remove);
 
   g_signal_connect_swapped (cr->row, "changed", G_CALLBACK (editor_validate), ed);
+  g_signal_connect_swapped (cr->row, "changed", G_CALLBACK (recoup_dialog_mark_changed), ed->dialog);
   return cr;
 }
 
@@ -521,7 +523,7 @@ add_kind_button (Editor            *ed,
 static void
 cancel_clicked_cb (Editor *ed)
 {
-  gtk_window_destroy (ed->dialog);
+  gtk_window_close (ed->dialog);   /* asks first when something was changed */
 }
 
 static GtkWidget *
@@ -703,6 +705,7 @@ open_editor (RecoupWindow *self,
 
   editor_validate (ed);
   g_set_weak_pointer (&self->dialog, ed->dialog);
+  recoup_dialog_keep_input (ed->dialog);
   gtk_window_present (ed->dialog);
   gtk_widget_grab_focus (ed->name);
 }

@@ -46,8 +46,6 @@ typedef struct
   char         *account_id;
   char         *currency;
   gboolean      busy;
-  gboolean      dirty;      /* the user typed or picked something */
-  gboolean      discarding; /* the user said to throw it away */
 } Form;
 
 static void
@@ -120,8 +118,18 @@ cancel_clicked_cb (GtkButton *button,
   gtk_window_close (form->dialog);
 }
 
+/* ---- keeping what the user typed ------------------------------------------ */
+
+#define DISCARD_STATE "recoup-discard-state"
+
+typedef struct
+{
+  gboolean dirty;       /* the user typed or picked something */
+  gboolean discarding;  /* the user said to throw it away */
+} DiscardState;
+
 static gboolean
-close_form_idle (gpointer data)
+close_dialog_idle (gpointer data)
 {
   GtkWindow *dialog = data;
 
@@ -131,31 +139,33 @@ close_form_idle (gpointer data)
 }
 
 static void
-discard_response_cb (AdwMessageDialog *dialog,
+discard_response_cb (AdwMessageDialog *ask,
                      const char       *response,
-                     Form             *form)
+                     GtkWindow        *dialog)
 {
-  if (!g_str_equal (response, "discard"))
+  DiscardState *state = g_object_get_data (G_OBJECT (dialog), DISCARD_STATE);
+
+  if (!g_str_equal (response, "discard") || state == NULL)
     return;
-  form->discarding = TRUE;
-  /* After the question has closed itself: closing the form now would take
+  state->discarding = TRUE;
+  /* After the question has closed itself: closing the dialog now would take
    * the question with it in the middle of its own response. */
-  g_idle_add (close_form_idle, g_object_ref (form->dialog));
+  g_idle_add (close_dialog_idle, g_object_ref (dialog));
 }
 
 /* Cancel, Esc or the window closing with something typed asks first:
  * nothing the user entered goes without their say. */
 static gboolean
-form_close_request_cb (GtkWindow *dialog,
-                       Form      *form)
+discard_close_request_cb (GtkWindow    *dialog,
+                          DiscardState *state)
 {
   GtkWidget *ask;
 
-  if (!form->dirty || form->discarding || form->busy)
-    return form->busy;   /* a write under way finishes first */
+  if (!state->dirty || state->discarding)
+    return FALSE;
   ask = adw_message_dialog_new (dialog, _("Discard What You Entered?"),
                                 _("It has not been saved. Keep editing to save it, or discard it."));
-  /* It goes with the form (closing the main window takes both). */
+  /* It goes with the dialog (closing the main window takes both). */
   gtk_window_set_destroy_with_parent (GTK_WINDOW (ask), TRUE);
   gtk_widget_set_name (ask, "discard");
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (ask), "keep", _("_Keep Editing"),
@@ -163,40 +173,68 @@ form_close_request_cb (GtkWindow *dialog,
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (ask), "discard", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (ask), "keep");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (ask), "keep");
-  g_signal_connect (ask, "response", G_CALLBACK (discard_response_cb), form);
+  g_signal_connect_object (ask, "response", G_CALLBACK (discard_response_cb), dialog, 0);
   gtk_window_present (GTK_WINDOW (ask));
   return TRUE;
 }
 
 static void
-form_changed_cb (Form *form)
+mark_dirty_cb (DiscardState *state)
 {
-  form->dirty = TRUE;
+  state->dirty = TRUE;
 }
 
-/* Marks the form dirty when any text row or choice changes from here on. */
+/* Marks the dialog dirty when a text row, entry or choice under @widget
+ * changes from now on. */
 static void
-watch_changes (Form      *form,
-               GtkWidget *widget)
+watch_changes (DiscardState *state,
+               GtkWidget    *widget)
 {
-  if (GTK_IS_EDITABLE (widget) && ADW_IS_PREFERENCES_ROW (widget))
-    g_signal_connect_swapped (widget, "changed", G_CALLBACK (form_changed_cb), form);
-  else if (ADW_IS_COMBO_ROW (widget))
-    g_signal_connect_swapped (widget, "notify::selected", G_CALLBACK (form_changed_cb), form);
+  if (GTK_IS_EDITABLE (widget) && (ADW_IS_PREFERENCES_ROW (widget) || GTK_IS_ENTRY (widget)))
+    g_signal_connect_swapped (widget, "changed", G_CALLBACK (mark_dirty_cb), state);
+  else if (ADW_IS_COMBO_ROW (widget) || GTK_IS_DROP_DOWN (widget))
+    g_signal_connect_swapped (widget, "notify::selected", G_CALLBACK (mark_dirty_cb), state);
   else if (ADW_IS_EXPANDER_ROW (widget))
-    g_signal_connect_swapped (widget, "notify::enable-expansion", G_CALLBACK (form_changed_cb), form);
+    g_signal_connect_swapped (widget, "notify::enable-expansion", G_CALLBACK (mark_dirty_cb), state);
+  else if (GTK_IS_SWITCH (widget) || GTK_IS_CHECK_BUTTON (widget))
+    g_signal_connect_swapped (widget, "notify::active", G_CALLBACK (mark_dirty_cb), state);
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    watch_changes (form, child);
+    watch_changes (state, child);
+}
+
+/**
+ * recoup_dialog_keep_input:
+ *
+ * From now on, closing @dialog (Cancel, Esc, the window's close) after the
+ * user changed anything in it asks before throwing it away. What it holds now
+ * is its starting point. A dialog that saved closes with gtk_window_destroy(),
+ * which does not ask. Rows added later call recoup_dialog_mark_changed().
+ */
+void
+recoup_dialog_keep_input (GtkWindow *dialog)
+{
+  DiscardState *state = g_new0 (DiscardState, 1);
+
+  g_object_set_data_full (G_OBJECT (dialog), DISCARD_STATE, state, g_free);
+  watch_changes (state, GTK_WIDGET (dialog));
+  g_signal_connect (dialog, "close-request", G_CALLBACK (discard_close_request_cb), state);
+}
+
+void
+recoup_dialog_mark_changed (GtkWindow *dialog)
+{
+  DiscardState *state = g_object_get_data (G_OBJECT (dialog), DISCARD_STATE);
+
+  if (state != NULL)
+    state->dirty = TRUE;
 }
 
 /* Shows the built form; what it holds now is its starting point. */
 static void
 form_present (Form *form)
 {
-  watch_changes (form, GTK_WIDGET (form->dialog));
-  form->dirty = FALSE;
-  g_signal_connect (form->dialog, "close-request", G_CALLBACK (form_close_request_cb), form);
+  recoup_dialog_keep_input (form->dialog);
   gtk_window_present (form->dialog);
 }
 

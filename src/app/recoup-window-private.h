@@ -66,6 +66,8 @@ void recoup_window_set_opt_out     (RecoupWindow *self,
                                     gboolean      opted_out);
 void recoup_window_resolve_dispute (RecoupWindow *self,
                                     const char   *dispute_id);
+void recoup_dialog_keep_input      (GtkWindow    *dialog);
+void recoup_dialog_mark_changed    (GtkWindow    *dialog);
 void recoup_window_open_uri        (RecoupWindow *self,
                                     const char   *uri);
 
