@@ -208,15 +208,17 @@ queue_show (Queue     *q,
       day = created != NULL ? g_date_time_format (created, "%Y-%m-%d") : g_strdup ("");
       g_clear_pointer (&created, g_date_time_unref);
       if (o->kind == RECOUP_OFFER_PLAN)
-        what = g_strdup_printf (_("Plan of %s in %d installments on %s owed (%s off)"),
-                                total, o->installments, balance, off);
+        what = g_strdup_printf (_("Plan of %s in %d installments from %s, on %s owed (%s off)"),
+                                total, o->installments, o->first_date != NULL ? o->first_date : "?",
+                                balance, off);
       else
-        what = g_strdup_printf (_("Settlement of %s on %s owed (%s off)"), total, balance, off);
+        what = g_strdup_printf (_("Settlement of %s paid by %s, on %s owed (%s off)"), total,
+                                o->pay_by != NULL ? o->pay_by : "?", balance, off);
       if (item->limit_bp >= 0)
         {
           g_autofree char *max = recoup_window_format_percent (item->limit_bp);
 
-          limits = g_strdup_printf (_("Made %s by %s, who may give up to %s and plans of up to %d"),
+          limits = g_strdup_printf (_("Made %s by %s, who may give up to %s off and plans of up to %d installments"),
                                     day, o->created_by_name != NULL ? o->created_by_name : "?",
                                     max, (int) item->limit_installments);
         }
