@@ -1197,6 +1197,23 @@ search_done (Fixture *f)
          && g_list_model_get_n_items (G_LIST_MODEL (f->model)) == 1;
 }
 
+static gboolean
+full_list_loaded (Fixture *f)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (f->model));
+
+  if (recoup_worklist_model_is_loading (f->model) || n != G_N_ELEMENTS (accounts))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+
+      if (!recoup_account_item_get_loaded (item))
+        return FALSE;
+    }
+  return recoup_window_get_selected_position (f->window) != GTK_INVALID_LIST_POSITION;
+}
+
 static void
 test_search (Fixture       *f,
              gconstpointer  data)
@@ -1215,6 +1232,19 @@ test_search (Fixture       *f,
   wait_for (item_loaded, f, "the search result");
   item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
   g_assert_cmpstr (recoup_account_item_get_name (item), ==, "Babbage & Sons");
+  g_clear_object (&item);
+
+  /* The account shown keeps its highlighted row when the list reloads
+   * around it (the search cleared): the row is found again as it loads. */
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, 0);
+  wait_for (account_loaded, f, "Babbage's page");
+  recoup_worklist_model_set_search (f->model, "");
+  wait_for (full_list_loaded, f, "the whole list again");
+  g_assert_cmpuint (recoup_window_get_selected_position (f->window), !=, GTK_INVALID_LIST_POSITION);
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), recoup_window_get_selected_position (f->window));
+  g_assert_cmpstr (recoup_account_item_get_name (item), ==, "Babbage & Sons");
+  g_assert_cmpstr (recoup_window_get_account_data (f->window)->account->name, ==, "Babbage & Sons");
 }
 
 /* A day's first start: the list shows at once with the previous ranks while

@@ -138,6 +138,38 @@ update_state_cb (RecoupWindow *self)
   gtk_progress_bar_set_fraction (self->update_bar, fraction);
 }
 
+/* How far down a reloaded list the shown account is looked for. */
+#define RESELECT_WITHIN 100
+
+static void
+reselect_item (RecoupWindow      *self,
+               RecoupAccountItem *item,
+               guint              position)
+{
+  if (gtk_single_selection_get_selected (self->selection) == GTK_INVALID_LIST_POSITION &&
+      recoup_account_item_get_loaded (item) &&
+      g_strcmp0 (recoup_account_item_get_id (item), self->account_id) == 0)
+    gtk_single_selection_set_selected (self->selection, position);
+}
+
+static void
+reselect_loaded_cb (RecoupAccountItem *item,
+                    GParamSpec        *pspec,
+                    RecoupWindow      *self)
+{
+  guint position = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "recoup-position"));
+  g_autoptr(RecoupAccountItem) now = NULL;
+
+  g_signal_handlers_disconnect_by_func (item, reselect_loaded_cb, self);
+  /* The list may have changed again since: ask the row now at that place. */
+  if (position < g_list_model_get_n_items (G_LIST_MODEL (self->model)) &&
+      (now = g_list_model_get_item (G_LIST_MODEL (self->model), position)) != NULL)
+    reselect_item (self, now, position);
+}
+
+/* A reload (F5, a new rank order, a search cleared) replaces the rows and
+ * drops the highlight; the page keeps the account. Its row is highlighted
+ * again when it is among the first rows, as they load. */
 static void
 model_items_changed_cb (RecoupWindow *self,
                         guint         position,
@@ -145,6 +177,23 @@ model_items_changed_cb (RecoupWindow *self,
                         guint         added)
 {
   update_list_state (self);
+  if (removed == 0 || self->account_id == NULL ||
+      gtk_single_selection_get_selected (self->selection) != GTK_INVALID_LIST_POSITION)
+    return;
+  for (guint i = 0; i < MIN (added, RESELECT_WITHIN); i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (self->model), position + i);
+
+      if (item == NULL)
+        break;
+      if (recoup_account_item_get_loaded (item))
+        reselect_item (self, item, position + i);
+      else
+        {
+          g_object_set_data (G_OBJECT (item), "recoup-position", GUINT_TO_POINTER (position + i));
+          g_signal_connect_object (item, "notify::loaded", G_CALLBACK (reselect_loaded_cb), self, 0);
+        }
+    }
 }
 
 static void
@@ -233,6 +282,12 @@ recoup_window_select_position (RecoupWindow *self,
 {
   gtk_single_selection_set_selected (self->selection, position);
   selection_changed_cb (self);
+}
+
+guint
+recoup_window_get_selected_position (RecoupWindow *self)
+{
+  return gtk_single_selection_get_selected (self->selection);
 }
 
 static void

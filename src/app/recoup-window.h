@@ -19,6 +19,7 @@ RecoupWorklistModel *recoup_window_get_model           (RecoupWindow   *self);
 GtkListView         *recoup_window_get_list_view       (RecoupWindow   *self);
 void                 recoup_window_select_position     (RecoupWindow   *self,
                                                         guint           position);
+guint               recoup_window_get_selected_position (RecoupWindow *self);
 const char          *recoup_window_get_account_id      (RecoupWindow   *self);
 RecoupAccountData   *recoup_window_get_account_data    (RecoupWindow   *self);
 GtkWindow           *recoup_window_get_dialog          (RecoupWindow   *self);
