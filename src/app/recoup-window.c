@@ -290,6 +290,14 @@ recoup_window_get_selected_position (RecoupWindow *self)
   return gtk_single_selection_get_selected (self->selection);
 }
 
+/* Folded, the header bar has room for the back button and the two actions
+ * only; the account's name is the page's own title just below. */
+static void
+leaflet_folded_cb (RecoupWindow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->account_title), !adw_leaflet_get_folded (self->leaflet));
+}
+
 static void
 list_activate_cb (RecoupWindow *self,
                   guint         position)
@@ -609,6 +617,9 @@ recoup_window_init (RecoupWindow *self)
   GActionGroup *group;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (self->leaflet, "notify::folded", G_CALLBACK (leaflet_folded_cb), self,
+                           G_CONNECT_SWAPPED);
+  leaflet_folded_cb (self);
 
   self->cancellable = g_cancellable_new ();
   self->settings = g_settings_new (APPLICATION_ID);
