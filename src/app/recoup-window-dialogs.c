@@ -1257,22 +1257,6 @@ static void import_file (RecoupWindow      *self,
                          const char        *path,
                          RecoupImportFlags  flags);
 
-/* The rows the problems are on: a row can have several. */
-static guint
-count_problem_rows (RecoupImportReport *report)
-{
-  g_autoptr(GHashTable) lines = g_hash_table_new (NULL, NULL);
-
-  for (guint i = 0; report->problem_list != NULL && i < report->problem_list->len; i++)
-    {
-      RecoupImportProblem *p = g_ptr_array_index (report->problem_list, i);
-
-      if (p->line > 0)
-        g_hash_table_add (lines, GUINT_TO_POINTER (p->line));
-    }
-  return MIN (g_hash_table_size (lines), report->rows);
-}
-
 static void
 import_failed_response_cb (AdwMessageDialog *dialog,
                            const char       *response,
@@ -1356,7 +1340,7 @@ import_done_cb (GObject      *object,
        * reported. Offered when some rows are fine. */
       if (g_error_matches (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID) && job->report != NULL)
         {
-          guint valid = job->report->rows - count_problem_rows (job->report);
+          guint valid = job->report->rows - MIN (job->report->rows_invalid, job->report->rows);
 
           if (valid > 0)
             {

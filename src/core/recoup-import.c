@@ -1912,9 +1912,8 @@ tally (Import *imp)
       else
         r->accounts_unchanged++;
     }
-  for (guint i = 0; i < imp->row; i++)
-    if (row_state (imp, i) == ROW_INVALID)
-      r->rows_skipped++;
+  if (imp->flags & RECOUP_IMPORT_SKIP_INVALID)
+    r->rows_skipped = r->rows_invalid;
 }
 
 static void
@@ -2177,6 +2176,9 @@ recoup_import_csv (RecoupBook          *book,
                    path, imp.n_encoding, imp.n_encoding == 1 ? "" : "s");
       goto out;
     }
+  for (guint i = 0; i < imp.row; i++)
+    if (row_state (&imp, i) == ROW_INVALID)
+      report->rows_invalid++;
   if (imp.n_problems > 0 && !(flags & RECOUP_IMPORT_SKIP_INVALID))
     {
       g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID,

@@ -43,6 +43,7 @@ typedef struct
   guint      invoices_updated;
   guint      invoices_unchanged;
   guint      rows_skipped;
+  guint      rows_invalid;       /* rows with a problem: skipped with SKIP_INVALID, else why nothing was imported */
   GPtrArray *problems;           /* char*: "file:line: column: message" */
   guint      rows_repeated;      /* exact repeats of an earlier row: ignored */
   GPtrArray *warnings;           /* char*: "file:line: column: message" (unknown columns) */
