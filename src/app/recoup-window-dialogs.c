@@ -587,15 +587,16 @@ contact_validate (Form *form)
         {
           g_autoptr(GError) error = NULL;
 
-          /* The rules recoup_promise_add() applies, asked before Save. */
-          if (!recoup_promise_check_terms (amount, form->currency, data->owed,
-                                           gtk_editable_get_text (GTK_EDITABLE (form->date)), data->today,
-                                           &error))
-            {
-              set_field_error (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID) &&
-                               strstr (error->message, "owed") != NULL ? form->amount : form->date, TRUE);
-              g_string_append_printf (problems, _("Promise to Pay: %s\n"), error->message);
-            }
+          /* The rules recoup_promise_add() applies, asked before Save: the
+           * amount's part first, so that the right field is marked. */
+          if (!recoup_promise_check_amount (amount, form->currency, data->owed, &error))
+            set_field_error (form->amount, TRUE);
+          else if (!recoup_promise_check_terms (amount, form->currency, data->owed,
+                                                gtk_editable_get_text (GTK_EDITABLE (form->date)), data->today,
+                                                &error))
+            set_field_error (form->date, TRUE);
+          if (error != NULL)
+            g_string_append_printf (problems, _("Promise to Pay: %s\n"), error->message);
         }
     }
   else
@@ -1643,13 +1644,16 @@ offer_read (OfferForm       *of,
        * and authority, asked before Save: an amount beyond the balance, a
        * date in the past. */
       spec->account_id = data->account->id;
-      if (!recoup_offer_check_terms (spec, form->currency, data->owed, data->today,
-                                     data->offer_first_date_tolerance, &error))
+      if (!recoup_offer_check_amount (spec, form->currency, data->owed, &error))
         {
-          gboolean about_amount = strstr (error->message, "owed") != NULL;
-
-          set_field_error (about_amount ? form->amount : form->date, TRUE);
-          g_string_append_printf (problems, about_amount ? _("Amount: %s\n") : _("Date: %s\n"), error->message);
+          set_field_error (form->amount, TRUE);
+          g_string_append_printf (problems, _("Amount: %s\n"), error->message);
+        }
+      else if (!recoup_offer_check_terms (spec, form->currency, data->owed, data->today,
+                                          data->offer_first_date_tolerance, &error))
+        {
+          set_field_error (form->date, TRUE);
+          g_string_append_printf (problems, _("Date: %s\n"), error->message);
         }
       else
         set_field_error (form->date, FALSE);

@@ -486,6 +486,39 @@ insert_event (RecoupBook        *book,
 }
 
 /**
+ * recoup_offer_check_amount:
+ *
+ * The part of recoup_offer_check_terms() about the money: the account owes
+ * something, and the amount asked is not more than it owes. The dialog asks
+ * it on its own to mark the amount rather than the date.
+ */
+gboolean
+recoup_offer_check_amount (const RecoupOfferSpec  *spec,
+                           const char             *currency,
+                           gint64                  owed,
+                           GError                **error)
+{
+  if (owed <= 0)
+    {
+      g_autofree char *shown = recoup_money_format (owed, currency, 0);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the account owes nothing (balance %s %s): there is nothing to offer on", shown, currency);
+      return FALSE;
+    }
+  if (spec->amount > owed)
+    {
+      g_autofree char *a = recoup_money_format (spec->amount, currency, RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *b = recoup_money_format (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "offer amount %s is more than the %s owed", a, b);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * recoup_offer_check_terms:
  *
  * The rules of an offer that need no more of the book than what the account
@@ -646,24 +679,7 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
       return FALSE;
     }
 
-  if (owed <= 0)
-    {
-      g_autofree char *shown = recoup_money_format (owed, currency, 0);
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the account owes nothing (balance %s %s): there is nothing to offer on", shown, currency);
-      return FALSE;
-    }
-  if (spec->amount > owed)
-    {
-      g_autofree char *a = recoup_money_format (spec->amount, currency, RECOUP_MONEY_FORMAT_GROUPING);
-      g_autofree char *b = recoup_money_format (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "offer amount %s is more than the %s owed", a, b);
-      return FALSE;
-    }
-  return TRUE;
+  return recoup_offer_check_amount (spec, currency, owed, error);
 }
 
 /* ---- Create ------------------------------------------------------------------ */

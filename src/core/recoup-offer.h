@@ -261,6 +261,10 @@ gboolean     recoup_offer_beyond_authority    (RecoupOfferKind   kind,
                                                gint64            max_discount_bp,
                                                gint64            max_plan_installments);
 
+gboolean     recoup_offer_check_amount        (const RecoupOfferSpec  *spec,
+                                               const char             *currency,
+                                               gint64                  owed,
+                                               GError                **error);
 gboolean     recoup_offer_check_terms         (const RecoupOfferSpec  *spec,
                                                const char             *currency,
                                                gint64                  owed,

@@ -52,22 +52,17 @@ text_is_blank (const char *s)
 }
 
 /**
- * recoup_promise_check_terms:
+ * recoup_promise_check_amount:
  *
- * A promise is for more than zero and at most what is @owed on the account,
- * and falls due on or after the day it is made. The log dialog asks this as
- * the user types; recoup_promise_add() asks it again when it writes.
+ * The part of recoup_promise_check_terms() about the money: more than zero
+ * and at most what is @owed. The dialog asks it on its own to mark the amount.
  */
 gboolean
-recoup_promise_check_terms (gint64       amount,
-                            const char  *currency,
-                            gint64       owed,
-                            const char  *due_date,
-                            const char  *made_on,
-                            GError     **error)
+recoup_promise_check_amount (gint64       amount,
+                             const char  *currency,
+                             gint64       owed,
+                             GError     **error)
 {
-  gint32 due_day, made_day;
-
   if (amount <= 0)
     {
       g_autofree char *shown = recoup_money_format (amount, currency, 0);
@@ -87,6 +82,28 @@ recoup_promise_check_terms (gint64       amount,
                    "a promise of %s is more than the %s owed on the account", shown, left);
       return FALSE;
     }
+  return TRUE;
+}
+
+/**
+ * recoup_promise_check_terms:
+ *
+ * A promise is for more than zero and at most what is @owed on the account,
+ * and falls due on or after the day it is made. The log dialog asks this as
+ * the user types; recoup_promise_add() asks it again when it writes.
+ */
+gboolean
+recoup_promise_check_terms (gint64       amount,
+                            const char  *currency,
+                            gint64       owed,
+                            const char  *due_date,
+                            const char  *made_on,
+                            GError     **error)
+{
+  gint32 due_day, made_day;
+
+  if (!recoup_promise_check_amount (amount, currency, owed, error))
+    return FALSE;
   if ((due_day = recoup_date_parse (due_date, error)) == RECOUP_DATE_INVALID)
     {
       g_prefix_error (error, "promise date: ");

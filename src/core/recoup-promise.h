@@ -72,6 +72,10 @@ typedef enum
   RECOUP_PROMISE_LIST_LATEST_ONLY = 1 << 2,
 } RecoupPromiseListFlags;
 
+gboolean       recoup_promise_check_amount      (gint64                   amount,
+                                                 const char              *currency,
+                                                 gint64                   owed,
+                                                 GError                 **error);
 gboolean       recoup_promise_check_terms       (gint64                   amount,
                                                  const char              *currency,
                                                  gint64                   owed,
