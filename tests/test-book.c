@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "recoup-book-private.h"
 #include "recoup-schema-private.h"
 #include "recoup-test-util.h"
 
@@ -434,6 +435,103 @@ test_activity_validate (void)
   g_assert_nonnull (strstr (error->message, "“pigeon” is not a channel"));
 }
 
+static gint64
+count_rows (const char *path,
+            const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+static void
+exec_other_connection (const char *path,
+                       const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* A commit that fails rolls back its own level and only that: the writes
+ * report the error, leave nothing behind, raise no critical (a second rollback
+ * did, and undid the caller's enclosing transaction), and the book takes the
+ * next write. The commit is made to fail in the derived-data refresh it runs. */
+static void
+test_failed_commit (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *id = NULL;
+  RecoupActivitySpec spec = { 0 };
+  gint64 changes_before;
+
+  test_book_open (&tb);
+  account = test_add_account (tb.book, "FC-1", "USD");
+  changes_before = count_rows (tb.path, "SELECT count(*) FROM changes");
+  exec_other_connection (tb.path,
+                         "CREATE TRIGGER refuse_stats_insert BEFORE INSERT ON account_stats"
+                         " BEGIN SELECT RAISE (ABORT, 'stats refused'); END;"
+                         "CREATE TRIGGER refuse_stats_update BEFORE UPDATE ON account_stats"
+                         " BEGIN SELECT RAISE (ABORT, 'stats refused'); END;");
+
+  spec.account_id = account;
+  spec.channel = "note";
+  spec.notes = "left a card";
+  id = recoup_activity_log (tb.book, &spec, &error);
+  g_assert_null (id);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "stats refused"));
+  g_clear_error (&error);
+  g_assert_false (recoup_book_in_transaction (tb.book));
+
+  id = recoup_contact_add (tb.book, account, RECOUP_CONTACT_EMAIL, "fc@example.com", NULL, TRUE, &error);
+  g_assert_null (id);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  id = recoup_dispute_open (tb.book, account, NULL, "not mine", &error);
+  g_assert_null (id);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (recoup_book_in_transaction (tb.book));
+
+  /* Nested: the inner write's savepoint is released; the outer commit fails
+   * and takes both with it, once. */
+  g_assert_true (recoup_book_begin (tb.book, &error));
+  id = recoup_activity_log (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  g_clear_pointer (&id, g_free);
+  g_assert_true (recoup_book_in_transaction (tb.book));
+  g_assert_false (recoup_book_commit (tb.book, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_false (recoup_book_in_transaction (tb.book));
+
+  g_assert_cmpint (count_rows (tb.path, "SELECT count(*) FROM activities"), ==, 0);
+  g_assert_cmpint (count_rows (tb.path, "SELECT count(*) FROM disputes"), ==, 0);
+  g_assert_cmpint (count_rows (tb.path, "SELECT count(*) FROM contact_points WHERE value = 'fc@example.com'"), ==, 0);
+  g_assert_cmpint (count_rows (tb.path, "SELECT count(*) FROM changes"), ==, changes_before);
+
+  exec_other_connection (tb.path, "DROP TRIGGER refuse_stats_insert; DROP TRIGGER refuse_stats_update;");
+  id = recoup_activity_log (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  g_assert_cmpint (count_rows (tb.path, "SELECT count(*) FROM activities"), ==, 1);
+  test_book_close (&tb);
+}
+
 /* Authority limits: validated, owner only, change-logged; bad input changes nothing. */
 static void
 test_user_limits (void)
@@ -505,5 +603,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/step-error-reported", test_step_error_reported);
   g_test_add_func ("/recoup/core/book/min-balance-empty-book", test_min_balance_empty_book);
   g_test_add_func ("/recoup/core/book/activity-validate", test_activity_validate);
+  g_test_add_func ("/recoup/core/book/failed-commit", test_failed_commit);
   return g_test_run ();
 }

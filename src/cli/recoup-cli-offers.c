@@ -501,12 +501,16 @@ recoup_cli_cmd_offer (RecoupCli  *cli,
       if (!recoup_book_begin (book, &error))
         return recoup_cli_fail (cli, error);
       if (!(id = recoup_offer_create (book, &spec, &error)) ||
-          (send && !recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_SEND, note, &error)) ||
-          !recoup_book_commit (book, &error))
+          (send && !recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_SEND, note, &error)))
         {
           recoup_book_rollback (book);
           if (send && id != NULL)
             g_prefix_error (&error, "the offer was not made: ");
+          return recoup_cli_fail (cli, error);
+        }
+      if (!recoup_book_commit (book, &error))
+        {
+          g_prefix_error (&error, "the offer was not made: ");
           return recoup_cli_fail (cli, error);
         }
       if (!cli->json)

@@ -222,14 +222,15 @@ recoup_user_add (RecoupBook  *book,
   sqlite3_bind_int (stmt, 6, can_override ? 1 : 0);
   sqlite3_bind_int64 (stmt, 7, recoup_book_now_ms (book));
   if (!recoup_book_step_done (book, stmt, error) ||
-      !recoup_book_record_change (book, "users", id, RECOUP_CHANGE_INSERT, NULL, error) ||
-      !recoup_book_commit (book, error))
+      !recoup_book_record_change (book, "users", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
+  /* A failed commit has already rolled back its own level. */
+  if (!recoup_book_commit (book, error))
+    return NULL;
   return g_steal_pointer (&id);
 
 fail:
-  if (recoup_book_in_transaction (book))
-    recoup_book_rollback (book);
+  recoup_book_rollback (book);
   return NULL;
 }
 
@@ -383,9 +384,10 @@ recoup_account_create (RecoupBook              *book,
   sqlite3_reset (stmt);
   recoup_book_touch_account (book, id);
 
-  if (!recoup_book_record_change (book, "accounts", id, RECOUP_CHANGE_INSERT, NULL, error) ||
-      !recoup_book_commit (book, error))
+  if (!recoup_book_record_change (book, "accounts", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
+  if (!recoup_book_commit (book, error))
+    return NULL;
   return g_strdup (id);
 
 fail:
@@ -754,9 +756,10 @@ recoup_contact_add (RecoupBook        *book,
     }
   sqlite3_reset (stmt);
   recoup_book_touch_account (book, account_id);
-  if (!recoup_book_record_change (book, "contact_points", id, RECOUP_CHANGE_INSERT, NULL, error) ||
-      !recoup_book_commit (book, error))
+  if (!recoup_book_record_change (book, "contact_points", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
+  if (!recoup_book_commit (book, error))
+    return NULL;
   return g_strdup (id);
 
 fail:

@@ -121,9 +121,10 @@ recoup_activity_log (RecoupBook                *book,
     }
   sqlite3_reset (stmt);
   recoup_book_touch_account (book, spec->account_id);
-  if (!recoup_book_record_change (book, "activities", id, RECOUP_CHANGE_INSERT, NULL, error) ||
-      !recoup_book_commit (book, error))
+  if (!recoup_book_record_change (book, "activities", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
+  if (!recoup_book_commit (book, error))
+    return NULL;
   return g_strdup (id);
 
 fail:

@@ -766,6 +766,24 @@ recoup_book_end_rollback_journal (RecoupBook *self)
                "when it is next opened", self->path);
 }
 
+/**
+ * recoup_book_commit:
+ *
+ * Ends the innermost level opened by recoup_book_begin(): commits the
+ * transaction, or releases the savepoint of a nested level.
+ *
+ * When it fails it has already rolled that level back (and only that level),
+ * so the caller must not call recoup_book_rollback() for it again: that would
+ * undo the enclosing level instead. The pattern is
+ *
+ * |[
+ *   if (!write_rows (book, error))
+ *     goto fail;                           // rollback at fail:
+ *   return recoup_book_commit (book, error);
+ * ]|
+ *
+ * Returns: %TRUE if the level was committed.
+ */
 gboolean
 recoup_book_commit (RecoupBook  *self,
                     GError     **error)

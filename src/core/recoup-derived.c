@@ -893,12 +893,15 @@ rebuild_staged (RecoupBook          *book,
   if (max_rowid == 0 && ok)
     {
       /* An empty book: only the marks. */
-      ok = recoup_book_begin (book, error) &&
-           recoup_book_set_setting (book, "derived.as_of", day_text, error) &&
-           recoup_book_set_setting (book, "derived.signature", sig, error) &&
-           recoup_book_commit (book, error);
-      if (!ok && recoup_book_in_transaction (book))
-        recoup_book_rollback (book);
+      ok = recoup_book_begin (book, error);
+      if (ok && (!recoup_book_set_setting (book, "derived.as_of", day_text, error) ||
+                 !recoup_book_set_setting (book, "derived.signature", sig, error)))
+        {
+          recoup_book_rollback (book);
+          ok = FALSE;
+        }
+      else if (ok)
+        ok = recoup_book_commit (book, error);   /* rolls back by itself when it fails */
     }
   if (apply != NULL)
     sqlite3_finalize (apply);

@@ -88,8 +88,9 @@ recoup_dispute_open (RecoupBook  *book,
       !recoup_book_record_change (book, "disputes", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
   recoup_book_touch_account (book, account_id);
+  /* A failed commit has already rolled back its own level. */
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return NULL;
   return g_strdup (id);
 
 fail:
@@ -231,7 +232,7 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
     }
 
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return FALSE;
   if (out_entry_id != NULL)
     *out_entry_id = g_steal_pointer (&entry_id);
   return TRUE;

@@ -117,14 +117,13 @@ recoup_escalation_policy_save (RecoupBook  *book,
   if (!recoup_book_begin (book, error))
     return FALSE;
   if (!recoup_settings_set_shared (book, "escalation.policy", text, error) ||
-      !recoup_derived_rescore_all (book, NULL, NULL, error) ||
-      !recoup_book_commit (book, error))
+      !recoup_derived_rescore_all (book, NULL, NULL, error))
     {
-      if (recoup_book_in_transaction (book))
-        recoup_book_rollback (book);
+      recoup_book_rollback (book);
       return FALSE;
     }
-  return TRUE;
+  /* A failed commit has already rolled back. */
+  return recoup_book_commit (book, error);
 }
 
 void

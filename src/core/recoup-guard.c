@@ -280,14 +280,13 @@ recoup_guard_set_rule (RecoupBook  *book,
   /* The zone rules belong to every profile; the others make the profile custom. */
   if (!recoup_settings_set_shared (book, key, stored, error) ||
       (g_strcmp0 (rule, "unknown_zone") && g_strcmp0 (rule, "business_timezone") &&
-       !recoup_settings_set_shared (book, "guard.profile", "custom", error)) ||
-      !recoup_book_commit (book, error))
+       !recoup_settings_set_shared (book, "guard.profile", "custom", error)))
     {
-      if (recoup_book_in_transaction (book))
-        recoup_book_rollback (book);
+      recoup_book_rollback (book);
       return FALSE;
     }
-  return TRUE;
+  /* A failed commit has already rolled back. */
+  return recoup_book_commit (book, error);
 }
 
 gboolean

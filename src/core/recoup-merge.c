@@ -1157,9 +1157,13 @@ apply_page (RecoupBook  *book,
   if (stop == NULL)
     reached = MAX (reached, cursor);
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, reached);
-  if (!recoup_book_set_setting (book, "sync.cursor", buf, error) ||
-      !recoup_book_commit (book, error))
-    return FALSE;
+  if (!recoup_book_set_setting (book, "sync.cursor", buf, error))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  if (!recoup_book_commit (book, error))
+    return FALSE;   /* rolled back by the commit */
   if (out_applied != NULL)
     *out_applied = applied;
   if (stop != NULL)

@@ -809,8 +809,9 @@ recoup_offer_create (RecoupBook             *book,
       !insert_event (book, id, RECOUP_OFFER_EVENT_CREATE, NULL, error))
     goto fail;
   recoup_book_touch_account (book, spec->account_id);
+  /* A failed commit has already rolled back its own level. */
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return NULL;
   return g_strdup (id);
 
 fail:
@@ -1458,7 +1459,7 @@ recoup_offer_transition (RecoupBook        *book,
     }
   recoup_book_touch_account (book, o->account_id);
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return FALSE;   /* rolled back by the commit */
   return TRUE;
 
 fail:
@@ -1570,7 +1571,7 @@ recoup_offer_reconcile_account (RecoupBook  *book,
     }
 
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return FALSE;   /* rolled back by the commit */
   if (out_written != NULL)
     *out_written = written;
   return TRUE;

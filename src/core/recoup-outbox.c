@@ -220,9 +220,11 @@ recoup_outbox_enqueue (RecoupBook              *book,
                      spec->attachment_name ? spec->attachment_name : "letter.pdf", -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 11, recoup_book_now_ms (book));
   if (!recoup_book_step_done (book, stmt, error) ||
-      !recoup_book_record_change (book, "outbox", id, RECOUP_CHANGE_INSERT, NULL, error) ||
-      !recoup_book_commit (book, error))
+      !recoup_book_record_change (book, "outbox", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
+  /* A failed commit has already rolled back its own level. */
+  if (!recoup_book_commit (book, error))
+    return NULL;
   return g_strdup (id);
 
 fail:

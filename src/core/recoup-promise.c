@@ -199,8 +199,9 @@ recoup_promise_add (RecoupBook              *book,
       !recoup_book_record_change (book, "promises", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
   recoup_book_touch_account (book, spec->account_id);
+  /* A failed commit has already rolled back its own level. */
   if (!recoup_book_commit (book, error))
-    goto fail;
+    return NULL;
   return g_strdup (id);
 
 fail:

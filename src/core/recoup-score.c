@@ -306,14 +306,13 @@ settings_save (RecoupBook                *book,
   SAVE_INT ("score.balance_cap", balance_cap);
   SAVE_INT ("score.revenue_cap", revenue_cap);
 #undef SAVE_INT
-  if ((rescore && !recoup_derived_rescore_all (book, progress, progress_data, error)) ||
-      !recoup_book_commit (book, error))
+  if (rescore && !recoup_derived_rescore_all (book, progress, progress_data, error))
     goto fail;
-  return TRUE;
+  /* A failed commit has already rolled back. */
+  return recoup_book_commit (book, error);
 
 fail:
-  if (recoup_book_in_transaction (book))
-    recoup_book_rollback (book);
+  recoup_book_rollback (book);
   return FALSE;
 }
 
@@ -343,14 +342,13 @@ recoup_score_refresh_book (RecoupBook          *book,
 {
   if (!recoup_book_begin (book, error))
     return FALSE;
-  if (!recoup_derived_rebuild_all (book, progress, progress_data, error) ||
-      !recoup_book_commit (book, error))
+  if (!recoup_derived_rebuild_all (book, progress, progress_data, error))
     {
-      if (recoup_book_in_transaction (book))
-        recoup_book_rollback (book);
+      recoup_book_rollback (book);
       return FALSE;
     }
-  return TRUE;
+  /* A failed commit has already rolled back. */
+  return recoup_book_commit (book, error);
 }
 
 /* What the stored scores were computed with: shared settings may change

@@ -59,9 +59,10 @@ recoup_settings_set_shared (RecoupBook  *book,
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, hlc);
   sqlite3_bind_text (stmt, 3, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
-  if (!recoup_book_step_done (book, stmt, error) || !recoup_book_commit (book, error))
+  if (!recoup_book_step_done (book, stmt, error))
     goto fail;
-  return TRUE;
+  /* A failed commit has already rolled back. */
+  return recoup_book_commit (book, error);
 
 fail:
   recoup_book_rollback (book);
