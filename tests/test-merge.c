@@ -361,6 +361,9 @@ test_reject (Fixture       *f,
       RECOUP_MERGE_REASON_UNSUPPORTED_OP },
     { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":null},\"schema_version\":1}",
       RECOUP_MERGE_REASON_WRONG_TYPE },
+    /* Money past RECOUP_MONEY_LIMIT, however it arrives. */
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"lifetime_revenue\":1000000000000001},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_INVALID },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -386,6 +389,21 @@ test_reject (Fixture       *f,
 
     g_assert_cmpint (apply (a, change, &reason), ==, RECOUP_MERGE_REJECTED);
     g_assert_cmpstr (reason, ==, RECOUP_MERGE_REASON_MISSING_REF);
+  }
+  /* A charge that would wrap the balance: refused before anything is stored. */
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *eid = recoup_uuid7_new ();
+    g_autofree char *json = g_strdup_printf (
+      "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"ledger_entries\",\"entity_id\":\"%s\","
+      "\"op\":\"insert\",\"fields\":{\"id\":\"%s\",\"account_id\":\"%s\",\"kind\":\"charge\","
+      "\"amount\":9223372036854775807,\"currency\":\"USD\",\"effective_date\":\"2026-01-01\","
+      "\"created_at\":1},\"schema_version\":1}", cid, eid, eid, id);
+    g_autoptr(JsonObject) change = parse (json);
+    g_autofree char *reason = NULL;
+
+    g_assert_cmpint (apply (a, change, &reason), ==, RECOUP_MERGE_REJECTED);
+    g_assert_cmpstr (reason, ==, RECOUP_MERGE_REASON_INVALID);
   }
   {
     g_autofree char *after = canonical (a);

@@ -9,6 +9,7 @@
 #include "recoup-book-private.h"
 #include "recoup-id.h"
 #include "recoup-merge-private.h"
+#include "recoup-money.h"
 
 /*
  * The merge: how a change made on another replica is applied to this book.
@@ -699,6 +700,28 @@ store_change (RecoupBook         *book,
   return TRUE;
 }
 
+/* The synced columns that hold money, in minor units. */
+static gboolean
+is_money_column (const char *entity,
+                 const char *field)
+{
+  static const struct { const char *entity, *field; } money[] = {
+    { "accounts", "lifetime_revenue" },
+    { "invoices", "amount" },
+    { "ledger_entries", "amount" },
+    { "promises", "amount" },
+    { "offers", "balance_at_offer" },
+    { "offers", "total" },
+    { "offers", "waived_amount" },
+    { "installments", "amount" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (money); i++)
+    if (g_str_equal (money[i].entity, entity) && g_str_equal (money[i].field, field))
+      return TRUE;
+  return FALSE;
+}
+
 /* Validates the change without touching the book's rows. */
 static gboolean
 validate (RecoupBook         *book,
@@ -773,6 +796,15 @@ validate (RecoupBook         *book,
                            "change %s: %s.%s must be %s", id, entity, name,
                            g_array_index (info->types, char, col) == 'I' ? "an integer" :
                            g_array_index (info->types, char, col) == 'T' ? "a string" : "a value");
+          /* Every device refuses amounts past the limit where they are
+           * entered; one that arrives anyway (an older or a broken client) is
+           * refused here too, so no balance can wrap. */
+          if (c->fields[i].v.kind == MV_INT && is_money_column (entity, name) &&
+              (c->fields[i].v.i > RECOUP_MONEY_LIMIT || c->fields[i].v.i < -RECOUP_MONEY_LIMIT))
+            return reject (result, RECOUP_MERGE_REASON_INVALID,
+                           "change %s: %s.%s is %" G_GINT64_FORMAT " minor units, beyond the "
+                           "largest amount Recoup records (%" G_GINT64_FORMAT ")",
+                           id, entity, name, c->fields[i].v.i, RECOUP_MONEY_LIMIT);
           if (g_str_equal (name, "id") &&
               (c->fields[i].v.kind != MV_STRING || !g_str_equal (c->fields[i].v.s, entity_id)))
             return reject (result, RECOUP_MERGE_REASON_INVALID,
