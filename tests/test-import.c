@@ -803,20 +803,55 @@ test_account_total_limit (void)
   {
     g_autofree char *p2 = g_strdup_printf ("%s:2: amount: ", more);
 
-    g_assert_true (has_problem (r3, p2, "the invoices of account C2, with those already in the book, "
+    g_assert_true (has_problem (r3, p2, "the invoices of account C2, with what is already in the book, "
                                         "add up to more than USD 10,000,000,000,000.00"));
   }
 
-  /* A smaller amount for an invoice in the book makes room for a new one. */
+  /* The limit is the ledger's: it adds up the charges, and lowering an
+   * invoice is a credit (an adjustment), not a smaller charge. So a smaller
+   * amount for an invoice in the book does not make room for a new one; the
+   * row that would cross is refused with its line, not by the ledger halfway
+   * through the write. */
   update = g_build_filename (tb.dir, "update.csv", NULL);
   third = g_strconcat (header,
                        "C1,Big,BIG-4,2026-01-01,2026-01-31,3000000000000.00,USD\n"
                        "C1,Big,BIG-7,2026-01-01,2026-01-31,1000000000000.00,USD\n", NULL);
   write_file (update, third);
-  r4 = import_ok (&tb, update, RECOUP_IMPORT_DEFAULT);
+  g_clear_error (&error);
+  before = count_rows (&tb);
+  g_assert_false (recoup_import_csv (tb.book, update, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r4, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+  dump_problems (r4);
+  {
+    g_autofree char *p3 = g_strdup_printf ("%s:3: amount: ", update);
+
+    g_assert_cmpuint (r4->problems->len, ==, 1);
+    g_assert_true (has_problem (r4, p3, "the invoices of account C1, with what is already in the "
+                                        "book, add up to more than USD 10,000,000,000,000.00"));
+  }
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+  g_clear_pointer (&r4, recoup_import_report_free);
+  r4 = import_ok (&tb, update, RECOUP_IMPORT_SKIP_INVALID);
   g_assert_cmpuint (r4->invoices_updated, ==, 1);
-  g_assert_cmpuint (r4->invoices_created, ==, 1);
-  g_assert_cmpint (account_balance (tb.book, "C1"), ==, RECOUP_MONEY_LIMIT);
+  g_assert_cmpuint (r4->rows_skipped, ==, 1);
+  g_assert_cmpint (account_balance (tb.book, "C1"), ==, RECOUP_MONEY_LIMIT - G_GINT64_CONSTANT (100000000000000));
+
+  /* Raising it again is a further charge beyond the limit: refused at its
+   * line (it passed the check and then failed in the ledger's when the import
+   * added up invoice amounts instead). */
+  g_clear_pointer (&r4, recoup_import_report_free);
+  write_file (update, first);
+  r4 = import_ok (&tb, update, RECOUP_IMPORT_SKIP_INVALID);
+  dump_problems (r4);
+  g_assert_cmpuint (r4->invoices_updated, ==, 0);
+  g_assert_cmpuint (r4->invoices_created, ==, 0);
+  {
+    g_autofree char *p5 = g_strdup_printf ("%s:5: amount: ", update);
+
+    g_assert_true (has_problem (r4, p5, "the invoices of account C1, with what is already in the book"));
+  }
+  g_assert_cmpint (account_balance (tb.book, "C1"), ==, RECOUP_MONEY_LIMIT - G_GINT64_CONSTANT (100000000000000));
   test_book_close (&tb);
 }
 

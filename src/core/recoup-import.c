@@ -167,9 +167,12 @@ typedef struct
   gsize       def_offset;
   guint       def_line;
   guint       changes;        /* CHANGE_* against the book */
-  gint64      total;          /* the account's invoice amounts: the book's and the file's so far */
-  guint8      total_loaded;   /* the book's invoices are in total (existing accounts) */
-  guint8      total_in_book;  /* the account has invoices in the book */
+  gint64      charges;        /* what raises the account's balance, as the ledger adds it up
+                               * (recoup-ledger.c): its positive entries, the book's and
+                               * what this file adds so far */
+  gint64      credits;        /* what lowers it: the negative entries (an invoice lowered) */
+  guint8      total_loaded;   /* the book's entries are in charges and credits (existing accounts) */
+  guint8      total_in_book;  /* the account has entries in the book */
   guint8      exists;
   guint8      used;
   guint8      applied;
@@ -859,9 +862,10 @@ load_book_account (Import       *imp,
   return TRUE;
 }
 
-/* Adds what the account's invoices in the book come to to its total: an
- * index search, made only for an existing account whose total the file
- * changes (a re-import of unchanged rows makes none). */
+/* Adds the account's ledger entries in the book to its charges and credits,
+ * as the ledger adds them up when it checks RECOUP_MONEY_LIMIT for each entry
+ * the import writes: an index search, made only for an existing account whose
+ * invoices the file changes (a re-import of unchanged rows makes none). */
 static gboolean
 load_book_total (Import       *imp,
                  AccountEntry *acct,
@@ -872,16 +876,20 @@ load_book_total (Import       *imp,
 
   acct->total_loaded = TRUE;
   stmt = recoup_book_prepare (imp->book,
-                              "SELECT amount FROM invoices WHERE account_id = ? AND deleted = 0",
-                              error);
+                              "SELECT amount FROM ledger_entries WHERE account_id = ?", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, acct->id, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
+      gint64 amount = sqlite3_column_int64 (stmt, 0);
+
       acct->total_in_book = TRUE;
-      if (!recoup_money_add (acct->total, sqlite3_column_int64 (stmt, 0), &acct->total))
-        acct->total = G_MAXINT64;
+      /* Entries merged from two devices may be beyond the limit together. */
+      if (amount > 0 && !recoup_money_add (acct->charges, amount, &acct->charges))
+        acct->charges = G_MAXINT64;
+      else if (amount < 0 && !recoup_money_add (acct->credits, amount, &acct->credits))
+        acct->credits = G_MININT64;
     }
   if (rc != SQLITE_DONE)
     recoup_book_set_sqlite_error (imp->book, error);
@@ -1080,10 +1088,13 @@ check_field_count (Import    *imp,
   return FALSE;
 }
 
-/* The invoices of one account, the book's and this file's, may add up to
- * RECOUP_MONEY_LIMIT: within it every sum over the account fits in 64 bits.
- * @delta is what the row adds: its amount, less the book's amount for an
- * invoice already in the book. A row that would cross the limit is refused
+/* The charges of one account (and its credits), the book's and this file's,
+ * may add up to RECOUP_MONEY_LIMIT: within it every sum over the account fits
+ * in 64 bits. The rule is the ledger's, which checks every entry the import
+ * writes; checking it here refuses the row with its line instead of failing
+ * the write. @delta is what the row adds: its amount (a charge), less the
+ * book's amount for an invoice already in the book (an adjustment, a credit
+ * when the invoice is lowered). A row that would cross the limit is refused
  * and adds nothing. Returns FALSE only when the book cannot be read. */
 static gboolean
 check_account_total (Import       *imp,
@@ -1094,25 +1105,31 @@ check_account_total (Import       *imp,
                      GError      **error)
 {
   g_autofree char *limit = NULL;
-  gint64 total;
+  gint64 sum;
 
   inv->delta = 0;
   if (delta == 0)
     return TRUE;
   if (acct->exists && !acct->total_loaded && !load_book_total (imp, acct, error))
     return FALSE;
-  if (recoup_money_add (acct->total, delta, &total) && total <= RECOUP_MONEY_LIMIT)
+  if (delta > 0 ? recoup_money_add (acct->charges, delta, &sum) && sum <= RECOUP_MONEY_LIMIT
+                : recoup_money_add (acct->credits, delta, &sum) && sum >= -RECOUP_MONEY_LIMIT)
     {
-      acct->total = total;
+      *(delta > 0 ? &acct->charges : &acct->credits) = sum;
       inv->delta = delta;
       return TRUE;
     }
   limit = recoup_money_format (RECOUP_MONEY_LIMIT, acct->currency,
                                RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-  add_problem (imp, line, column_label (imp, COL_AMOUNT),
-               "the invoices of account %s%s add up to more than %s, the most one account can "
-               "hold; check the amounts", acct->ref,
-               acct->total_in_book ? ", with those already in the book," : " in this file", limit);
+  if (delta > 0)
+    add_problem (imp, line, column_label (imp, COL_AMOUNT),
+                 "the invoices of account %s%s add up to more than %s, the most one account can "
+                 "hold; check the amounts", acct->ref,
+                 acct->total_in_book ? ", with what is already in the book," : " in this file", limit);
+  else
+    add_problem (imp, line, column_label (imp, COL_AMOUNT),
+                 "the credits of account %s, with this invoice lowered, would add up to more "
+                 "than %s, the most one account can hold; check the amounts", acct->ref, limit);
   return TRUE;
 }
 
@@ -1334,7 +1351,11 @@ validate_row (Import *imp,
               report_invoice_conflict (imp, inv, &row, line, differs);
               inv->invalid = INVOICE_CONFLICT;
               mark_row (imp, inv->def_row, ROW_INVALID);
-              g_array_index (imp->accounts, AccountEntry, inv->account).total -= inv->delta;
+              {
+                AccountEntry *owner = &g_array_index (imp->accounts, AccountEntry, inv->account);
+
+                *(inv->delta > 0 ? &owner->charges : &owner->credits) -= inv->delta;
+              }
             }
         }
       else
