@@ -440,6 +440,85 @@ test_random_transitions (Fixture       *f,
     }
 }
 
+/* A discount typed at a user's exact limit is within it: the discount is
+ * rounded down to the minor unit, so its effective rate never exceeds the one
+ * typed (15 % off 8,599.66 came to 15.01 % and went for approval). */
+static void
+test_discount_at_limit (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec aspec = { .ref = "A-2", .name = "Bo", .currency = "PLN" };
+  g_autofree char *account = NULL;
+  g_autofree char *cid = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  for (gint64 base = 1; base < 20000; base += 7)
+    for (gint64 bp = 1; bp <= 10000; bp += 499)
+      {
+        gint64 total = recoup_offer_total_for_discount (base, bp);
+
+        g_assert_cmpint (total, <=, base);
+        g_assert_cmpint (recoup_offer_effective_bp (base, total), <=, bp);
+        /* and the debtor is never given less than one unit short of the rate */
+        g_assert_cmpint ((base - total) * 10000, >, base * bp - 10000);
+      }
+  g_assert_cmpint (recoup_offer_total_for_discount (859966, 1500), ==, 730972);
+  g_assert_cmpint (recoup_offer_effective_bp (859966, 730972), ==, 1500);
+
+  account = recoup_account_create (f->book, &aspec, &error);
+  g_assert_no_error (error);
+  {
+    RecoupInvoiceSpec ispec = { .account_id = account, .ref = "INV-2", .issue_date = "2026-01-01",
+                                .due_date = "2026-01-31", .amount = 859966, .currency = "PLN" };
+
+    g_free (recoup_invoice_add (f->book, &ispec, &error));
+    g_assert_no_error (error);
+  }
+  cid = recoup_user_add (f->book, "Shirley", "collector", 1500, 6, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (f->book, cid, &error));
+  {
+    RecoupOfferSpec spec = { .account_id = account, .kind = RECOUP_OFFER_SETTLEMENT,
+                             .discount_bp = 1500, .pay_by = "2026-03-20" };
+
+    id = recoup_offer_create (f->book, &spec, &error);
+    g_assert_no_error (error);
+  }
+  o = load (f, id);
+  g_assert_cmpint (o->total, ==, 730972);
+  g_assert_cmpint (o->effective_bp, ==, 1500);
+  g_assert_false (o->needs_approval);
+}
+
+/* Owners approve offers, so one an owner makes never waits for an owner,
+ * even beyond the limits on the owner's own row. */
+static void
+test_owner_needs_no_approval (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 24,
+                           .discount_bp = 3000, .frequency = RECOUP_FREQUENCY_WEEKLY,
+                           .first_date = "2026-03-05" };
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_assert_true (recoup_user_set_limits (f->book, f->owner, 1000, 12, &error));
+  g_assert_no_error (error);
+  id = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  o = load (f, id);
+  g_assert_false (o->needs_approval);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+
+  g_assert_false (recoup_offer_needs_approval ("owner", RECOUP_OFFER_PLAN, 3000, 24, 1000, 12));
+  g_assert_true (recoup_offer_needs_approval ("collector", RECOUP_OFFER_PLAN, 3000, 24, 1000, 12));
+  g_assert_true (recoup_offer_needs_approval ("collector", RECOUP_OFFER_PLAN, 500, 24, 1000, 12));
+  g_assert_false (recoup_offer_needs_approval ("collector", RECOUP_OFFER_SETTLEMENT, 1000, 24, 1000, 12));
+}
+
 /* ---- settlement, plans, reversals ----------------------------------------------- */
 
 static void
@@ -1024,6 +1103,8 @@ main (int   argc,
   ADD ("plan-split-bhd", "BHD", test_plan_split_currency);
   ADD ("random-transitions", NULL, test_random_transitions);
   ADD ("settlement-discount", NULL, test_settlement_discount);
+  ADD ("discount-at-limit", NULL, test_discount_at_limit);
+  ADD ("owner-needs-no-approval", NULL, test_owner_needs_no_approval);
   ADD ("plan-runs", NULL, test_plan_runs);
   ADD ("plan-discount-waiver", NULL, test_plan_on_discounted_total_with_waiver);
   ADD ("authority", NULL, test_authority);

@@ -1545,10 +1545,13 @@ offer_show_authority (OfferForm             *of,
   if (me == NULL)
     return;
   max = recoup_window_format_percent (me->max_discount_bp);
-  title = g_strdup_printf (ngettext ("Your authority: up to %s off, plans of up to %d installment",
-                                     "Your authority: up to %s off, plans of up to %d installments",
-                                     (gulong) me->max_plan_installments),
-                           max, (int) me->max_plan_installments);
+  if (g_strcmp0 (me->role, "owner") == 0)
+    title = g_strdup (_("Your authority: as the owner, you approve your own offers"));
+  else
+    title = g_strdup_printf (ngettext ("Your authority: up to %s off, plans of up to %d installment",
+                                       "Your authority: up to %s off, plans of up to %d installments",
+                                       (gulong) me->max_plan_installments),
+                             max, (int) me->max_plan_installments);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (of->authority), title);
   gtk_widget_remove_css_class (of->authority_icon, "success");
   gtk_widget_remove_css_class (of->authority_icon, "warning");
@@ -1559,8 +1562,8 @@ offer_show_authority (OfferForm             *of,
       return;
     }
   effective = recoup_offer_effective_bp (data->aging.total, total);
-  beyond = recoup_offer_beyond_authority (spec->kind, effective, spec->installments,
-                                          me->max_discount_bp, me->max_plan_installments);
+  beyond = recoup_offer_needs_approval (me->role, spec->kind, effective, spec->installments,
+                                        me->max_discount_bp, me->max_plan_installments);
   {
     g_autofree char *pct = recoup_window_format_percent (effective);
 
@@ -1686,7 +1689,7 @@ offer_validate (OfferForm *of)
   if (offer_read (of, &spec, problems) && data != NULL)
     {
       gint64 total = spec.amount > 0 ? spec.amount
-                                     : data->aging.total - recoup_money_apply_bp (data->aging.total, spec.discount_bp);
+                                     : recoup_offer_total_for_discount (data->aging.total, spec.discount_bp);
       g_autoptr(GArray) schedule = NULL;
       g_autofree char *total_text = recoup_money_format (total, data->account->currency,
                                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);

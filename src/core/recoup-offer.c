@@ -375,6 +375,20 @@ recoup_offer_effective_bp (gint64 balance,
   return bp_ceil (balance - total, balance);
 }
 
+/* The discount is rounded down, in the creditor's favour: then
+ * recoup_offer_effective_bp() of the result is at most @discount_bp, and an
+ * offer typed at a user's exact limit stays within it (rounded half up, 15 %
+ * off 8,599.66 was 1,289.95 off, i.e. 15.01 %, and went for approval). */
+gint64
+recoup_offer_total_for_discount (gint64 base,
+                                 gint64 discount_bp)
+{
+  if (base <= 0 || discount_bp <= 0)
+    return base;
+  discount_bp = MIN (discount_bp, 10000);
+  return base - (gint64) ((__int128) base * discount_bp / 10000);
+}
+
 gboolean
 recoup_offer_beyond_authority (RecoupOfferKind kind,
                                gint64          effective_bp,
@@ -384,6 +398,22 @@ recoup_offer_beyond_authority (RecoupOfferKind kind,
 {
   return effective_bp > max_discount_bp ||
          (kind == RECOUP_OFFER_PLAN && installments > max_plan_installments);
+}
+
+/* Owners approve offers: an offer an owner makes needs no one else's approval,
+ * whatever the owner's own limits say (those are what a collector's default
+ * would be); anyone else's beyond their limits waits for an owner. */
+gboolean
+recoup_offer_needs_approval (const char      *role,
+                             RecoupOfferKind  kind,
+                             gint64           effective_bp,
+                             int              installments,
+                             gint64           max_discount_bp,
+                             gint64           max_plan_installments)
+{
+  return g_strcmp0 (role, "owner") != 0 &&
+         recoup_offer_beyond_authority (kind, effective_bp, installments, max_discount_bp,
+                                        max_plan_installments);
 }
 
 /* Net of entries of @kind (with their reversals) on the account: what a waiver could remove. */
@@ -753,7 +783,7 @@ recoup_offer_create (RecoupBook             *book,
   else
     {
       discount_bp = spec->discount_bp;
-      total = base - recoup_money_apply_bp (base, discount_bp);
+      total = recoup_offer_total_for_discount (base, discount_bp);
     }
   if (total <= 0 && spec->kind != RECOUP_OFFER_WAIVER)
     {
@@ -768,8 +798,8 @@ recoup_offer_create (RecoupBook             *book,
   /* --- authority --- */
   if (!load_user_limits (book, &limits, error))
     return NULL;
-  needs_approval = recoup_offer_beyond_authority (spec->kind, effective_bp, spec->installments,
-                                                  limits.max_discount_bp, limits.max_plan_installments);
+  needs_approval = recoup_offer_needs_approval (limits.role, spec->kind, effective_bp, spec->installments,
+                                                limits.max_discount_bp, limits.max_plan_installments);
   user_limits_clear (&limits);
 
   /* --- write --- */

@@ -255,7 +255,17 @@ GArray      *recoup_offer_build_schedule      (RecoupOfferKind   kind,
  * rounded up; and whether an offer with it is beyond a user's authority. */
 gint64       recoup_offer_effective_bp        (gint64            balance,
                                                gint64            total);
+/* Pure: what the debtor pays for @discount_bp off @base (the discount rounded
+ * down to the minor unit, so its effective discount is never more than typed). */
+gint64       recoup_offer_total_for_discount  (gint64            base,
+                                               gint64            discount_bp);
 gboolean     recoup_offer_beyond_authority    (RecoupOfferKind   kind,
+                                               gint64            effective_bp,
+                                               int               installments,
+                                               gint64            max_discount_bp,
+                                               gint64            max_plan_installments);
+gboolean     recoup_offer_needs_approval      (const char       *role,
+                                               RecoupOfferKind   kind,
                                                gint64            effective_bp,
                                                int               installments,
                                                gint64            max_discount_bp,
