@@ -1304,6 +1304,102 @@ test_worklist_new_day (Fixture       *f,
   g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
 }
 
+/* The row's next step for @name once the guard has answered, or NULL. */
+static char *
+action_text_of (Fixture    *f,
+                const char *name)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (f->model)); i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+      char *text = NULL;
+
+      if (!recoup_account_item_get_loaded (item) || g_strcmp0 (recoup_account_item_get_name (item), name) != 0)
+        continue;
+      g_object_get (item, "action-text", &text, NULL);
+      return text;
+    }
+  return NULL;
+}
+
+static guint
+position_of (Fixture    *f,
+             const char *name)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (f->model)); i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+
+      if (g_strcmp0 (recoup_account_item_get_name (item), name) == 0)
+        return i;
+    }
+  g_assert_not_reached ();
+}
+
+static gboolean
+curie_step_shown (Fixture *f)
+{
+  g_autofree char *text = NULL;
+
+  if (recoup_worklist_model_is_loading (f->model) || recoup_worklist_model_is_updating (f->model))
+    return FALSE;
+  text = action_text_of (f, "Curie Chemicals");
+  return text != NULL;
+}
+
+/* The row's next step agrees with the guard: Curie Chemicals (25 days past
+ * due) is due a call by policy; once the debtor asks to cease communication,
+ * neither the row nor the account page tells the user to call. */
+static void
+test_worklist_next_step (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autofree char *text = NULL;
+  g_autofree char *id = NULL;
+  RecoupAccountData *d;
+
+  wait_for (ranks_updated, f, "the first ranks");
+  wait_for (curie_step_shown, f, "Curie's next step");
+  text = action_text_of (f, "Curie Chemicals");
+  g_assert_cmpstr (text, ==, "Next: call");
+  g_clear_pointer (&text, g_free);
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, position_of (f, "Curie Chemicals"));
+  wait_for (account_loaded, f, "Curie's page");
+  d = recoup_window_get_account_data (f->window);
+  g_assert_nonnull (d->next_step);
+  g_assert_cmpint (d->next_step->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+  id = g_strdup (d->account->id);
+
+  /* The debtor asks to cease communication (another device). */
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "yes", &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "Curie's page again");
+  wait_for (list_ready, f, "the reloaded list");
+  wait_for (curie_step_shown, f, "Curie's next step again");
+  d = recoup_window_get_account_data (f->window);
+  g_assert_cmpint (d->next_step->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+  g_assert_cmpstr (d->next_step->block_code, ==, "cease-communication");
+  text = action_text_of (f, "Curie Chemicals");
+  g_assert_cmpstr (text, ==, "No contact: cease communication");
+  g_clear_pointer (&text, g_free);
+
+  /* Opted out of calls instead: a text message (the phone has consent). */
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "no", &error));
+  g_assert_true (recoup_guard_set_channel_opt_out (book, id, "call", TRUE, &error));
+  g_assert_no_error (error);
+  recoup_worklist_model_reload (f->model);
+  wait_for (list_ready, f, "the reloaded list");
+  wait_for (curie_step_shown, f, "Curie's next step once more");
+  text = action_text_of (f, "Curie Chemicals");
+  g_assert_cmpstr (text, ==, "Next: text message instead of the call");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1320,6 +1416,8 @@ main (int   argc,
 
   g_test_add ("/recoup/app/worklist/order", Fixture, NULL, fixture_set_up, test_worklist_order, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/new-day", Fixture, NULL, fixture_set_up, test_worklist_new_day, fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/next-step-guard", Fixture, NULL, fixture_set_up, test_worklist_next_step,
+              fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
   g_test_add ("/recoup/app/form/discard", Fixture, NULL, fixture_set_up, test_form_discard, fixture_tear_down);

@@ -587,6 +587,179 @@ test_browse_page (Fixture       *f,
   g_assert_true (row->call_blocked);
 }
 
+/* A block that lifts by itself says when: the hours open, the 7 days after
+ * a conversation end, the 7-day call cap frees a call; the guard itself then
+ * allows it. A block that does not lift by itself says 0. */
+static void
+test_lifts_at (Fixture       *f,
+               gconstpointer  data)
+{
+  set_field (f, "validation_notice_date", "2026-06-01");
+  {
+    g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-10T22:00:00-04:00");
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, instant ("2026-06-11T08:00:00-04:00"));
+  }
+  {
+    g_autoptr(RecoupGuardVerdict) v = check (f, "email", "2026-06-10T07:15:00-04:00");
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, instant ("2026-06-10T08:00:00-04:00"));
+  }
+  {
+    /* Letters are not bound by the hours; an allowed verdict does not lift. */
+    g_autoptr(RecoupGuardVerdict) v = check (f, "letter", "2026-06-10T22:00:00-04:00");
+    g_assert_cmpint (v->verdict, ==, RECOUP_VERDICT_ALLOWED);
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, 0);
+  }
+
+  /* Seven attempts on 06-04..06-10: the 06-04 one leaves the window on 06-11. */
+  for (int d = 4; d <= 10; d++)
+    {
+      g_autofree char *at = g_strdup_printf ("2026-06-%02dT10:00:00-04:00", d);
+      log_contact (f, "call", "no-answer", at);
+    }
+  {
+    g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-10T15:00:00-04:00");
+    g_assert_true (has_reason (v, "call-frequency"));
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, instant ("2026-06-11T00:00:00-04:00"));
+  }
+  assert_verdict (f, "call", "2026-06-11T08:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
+
+  /* A conversation on 06-12: calls again on 06-19 (day 8), at 08:00. */
+  log_contact (f, "call", "right-party", "2026-06-12T10:00:00-04:00");
+  {
+    g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-13T12:00:00-04:00");
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, instant ("2026-06-19T00:00:00-04:00"));
+  }
+  {
+    /* Midnight is outside the hours: that lifts at 08:00. */
+    g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-19T00:00:00-04:00");
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, instant ("2026-06-19T08:00:00-04:00"));
+  }
+
+  /* Cease communication never lifts by itself, whatever else lifts. */
+  set_field (f, "cease_communication", "yes");
+  {
+    g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-13T22:00:00-04:00");
+    g_assert_cmpint (recoup_guard_verdict_lifts_at (v), ==, 0);
+  }
+}
+
+static RecoupNextStep *
+next_step (Fixture    *f,
+           const char *action,
+           const char *at)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupNextStep *step = recoup_next_step_get (f->tb.book, f->account, action, "the policy says so", instant (at),
+                                               NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (step);
+  return step;
+}
+
+/* The next step a user reads agrees with the guard: a step it blocks now is
+ * never given as it is (default policy: "call" by call, "reminder email" by
+ * e-mail, "letter" by letter). */
+static void
+test_next_step (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  set_field (f, "validation_notice_date", "2026-06-01");
+  {
+    /* Allowed: the step stands. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "call", "2026-06-10T12:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+    g_assert_cmpstr (s->action, ==, "call");
+    g_assert_cmpstr (s->channel, ==, "call");
+    g_assert_cmpint (s->not_before, ==, 0);
+  }
+  {
+    /* Not a contact: no guard to ask. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "wait, then call", "2026-06-10T23:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+    g_assert_null (s->policy_channel);
+    g_assert_cmpstr (s->action, ==, "wait, then call");
+  }
+  {
+    /* 22:00 their time: tomorrow from 08:00. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "call", "2026-06-10T22:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_LATER);
+    g_assert_cmpstr (s->block_code, ==, "outside-hours");
+    g_assert_cmpint (s->not_before, ==, instant ("2026-06-11T08:00:00-04:00"));
+    g_assert_cmpint (s->not_before_days, ==, 1);
+    g_assert_cmpstr (s->not_before_time, ==, "08:00");
+    g_assert_cmpstr (s->action, ==, "call tomorrow from 08:00 their time");
+  }
+  {
+    /* 07:15 their time (11:15 UTC): today from 08:00; e-mails keep hours too. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "reminder email", "2026-06-10T11:15:00Z");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_LATER);
+    g_assert_cmpstr (s->channel, ==, "email");
+    g_assert_cmpint (s->not_before_days, ==, 0);
+    g_assert_cmpstr (s->action, ==, "reminder email from 08:00 their time");
+  }
+  {
+    /* Letters are not bound by the hours. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "letter", "2026-06-10T22:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+  }
+
+  /* A conversation on 06-12: the next call on 06-19 from 08:00. */
+  log_contact (f, "call", "right-party", "2026-06-12T10:00:00-04:00");
+  {
+    g_autoptr(RecoupNextStep) s = next_step (f, "call about the broken promise", "2026-06-13T12:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_LATER);
+    g_assert_cmpstr (s->policy_channel, ==, "call");
+    g_assert_cmpstr (s->block_code, ==, "recent-conversation");
+    g_assert_cmpint (s->not_before, ==, instant ("2026-06-19T08:00:00-04:00"));
+    g_assert_cmpint (s->not_before_days, ==, 6);
+    g_assert_cmpstr (s->not_before_date, ==, "2026-06-19");
+    g_assert_cmpstr (s->action, ==, "call about the broken promise on 2026-06-19 from 08:00 their time");
+  }
+
+  /* Opted out of calls for good: the first channel allowed instead. */
+  g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "call", TRUE, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(RecoupNextStep) s = next_step (f, "call", "2026-06-13T12:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_INSTEAD);
+    g_assert_cmpstr (s->block_code, ==, "channel-opt-out");
+    g_assert_cmpstr (s->channel, ==, "email");
+    g_assert_cmpstr (s->action, ==, "e-mail instead of the call");
+  }
+  {
+    /* At night only a letter goes now. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "call", "2026-06-13T23:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_INSTEAD);
+    g_assert_cmpstr (s->channel, ==, "letter");
+    g_assert_cmpint (s->not_before, ==, 0);
+  }
+  g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "call", FALSE, &error));
+
+  /* No channel at all: say so, whatever the policy wanted. */
+  set_field (f, "cease_communication", "yes");
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *actions[] = { "call", "reminder email", "letter" };
+      g_autoptr(RecoupNextStep) s = next_step (f, actions[i], "2026-06-20T12:00:00-04:00");
+
+      g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+      g_assert_cmpstr (s->block_code, ==, "cease-communication");
+      g_assert_null (s->channel);
+      g_assert_cmpstr (s->action, ==, "no contact: the debtor asked to cease communication");
+    }
+  set_field (f, "cease_communication", "no");
+  set_field (f, "attorney_represented", "yes");
+  {
+    g_autoptr(RecoupNextStep) s = next_step (f, "call", "2026-06-20T22:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+    g_assert_cmpstr (s->block_code, ==, "attorney-represented");
+    g_assert_cmpstr (s->action, ==, "no contact: the debtor has an attorney");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -611,6 +784,8 @@ main (int   argc,
   ADD ("override-right", "America/New_York", test_override_right);
   ADD ("cli", "America/New_York", test_cli);
   ADD ("browse-page", "America/New_York", test_browse_page);
+  ADD ("lifts-at", "America/New_York", test_lifts_at);
+  ADD ("next-step", "America/New_York", test_next_step);
 #undef ADD
 
   return g_test_run ();

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "recoup-book-private.h"
 #include "recoup-test-util.h"
 
@@ -343,6 +345,173 @@ test_cli (Fixture       *fx,
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (accounts, 0), "ref"), ==, "F");
 }
 
+static RecoupWorklistItem *
+find_item (RecoupWorklist *wl,
+           const char     *ref)
+{
+  for (guint i = 0; i < wl->items->len; i++)
+    if (g_strcmp0 (((RecoupWorklistItem *) wl->items->pdata[i])->ref, ref) == 0)
+      return wl->items->pdata[i];
+  g_error ("%s is not in the worklist", ref);
+  return NULL;
+}
+
+/* The next step agrees with the guard at the worklist's instant: L's policy
+ * step is a call about its missed installment, N's a reminder e-mail. */
+static void
+test_next_step (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  {
+    /* At noon in New York both may be taken as they are. */
+    RecoupWorklistFilter wf = { 0 };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    RecoupWorklistItem *l = find_item (wl, "L"), *n = find_item (wl, "N");
+
+    g_assert_cmpstr (l->next_action, ==, "call about the missed installment");
+    g_assert_cmpint (l->next_step->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+    g_assert_cmpstr (n->next_action, ==, "reminder email");
+  }
+  {
+    /* At 22:00 a letter worklist lists them, but the call and the e-mail
+     * wait for 08:00 their time tomorrow. */
+    RecoupWorklistFilter wf = { .channel = "letter" };
+    g_autoptr(RecoupWorklist) wl = NULL;
+    RecoupWorklistItem *l, *n;
+
+    g_assert_true (recoup_instant_parse ("2026-06-15T22:00:00-04:00", &wf.at, NULL));
+    wl = build (f, &wf);
+    l = find_item (wl, "L");
+    n = find_item (wl, "N");
+    g_assert_cmpint (l->next_step->kind, ==, RECOUP_NEXT_STEP_LATER);
+    g_assert_cmpstr (l->next_step->policy_action, ==, "call about the missed installment");
+    g_assert_cmpstr (l->next_step->block_code, ==, "outside-hours");
+    g_assert_cmpstr (l->next_action, ==, "call about the missed installment tomorrow from 08:00 their time");
+    g_assert_nonnull (strstr (l->next_action_reason, "not now"));
+    g_assert_cmpint (n->next_step->kind, ==, RECOUP_NEXT_STEP_LATER);
+    g_assert_cmpstr (n->next_action, ==, "reminder email tomorrow from 08:00 their time");
+  }
+
+  /* L asks to cease communication: a letter is only a permitted notice, so
+   * nothing of the policy's is allowed. */
+  g_assert_true (recoup_account_set (f->tb.book, f->l, "cease_communication", "yes", &error));
+  g_assert_no_error (error);
+  {
+    RecoupWorklistFilter wf = { .channel = "letter" };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    RecoupWorklistItem *l = find_item (wl, "L");
+
+    g_assert_cmpint (l->verdict, ==, RECOUP_VERDICT_WARN);
+    g_assert_cmpint (l->next_step->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+    g_assert_cmpstr (l->next_step->block_code, ==, "cease-communication");
+    g_assert_null (strstr (l->next_action, "call"));
+    g_assert_cmpstr (l->next_action, ==, "no contact: the debtor asked to cease communication");
+  }
+  g_assert_true (recoup_account_set (f->tb.book, f->l, "cease_communication", "no", &error));
+
+  /* L opts out of calls and gives an e-mail address: an e-mail instead. */
+  g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->l, "call", TRUE, &error));
+  g_free (recoup_contact_add (f->tb.book, f->l, RECOUP_CONTACT_EMAIL, "l@example.com", "", TRUE, &error));
+  g_assert_no_error (error);
+  {
+    RecoupWorklistFilter wf = { .channel = "email" };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    RecoupWorklistItem *l = find_item (wl, "L");
+
+    g_assert_cmpint (l->next_step->kind, ==, RECOUP_NEXT_STEP_INSTEAD);
+    g_assert_cmpstr (l->next_step->channel, ==, "email");
+    g_assert_cmpstr (l->next_action, ==, "e-mail instead of the call about the missed installment");
+  }
+}
+
+/* The app's list asks the same guard for the rows of a page, now. */
+static void
+test_browse_next_step (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  RecoupBrowseRow *l = NULL, *n = NULL;
+
+  /* Any hour is a lawful one here, so the test runs at any time. */
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "hours_start", "00:00", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "guard.hours_end", "1440", &error));
+  g_assert_true (recoup_account_set (f->tb.book, f->l, "attorney_represented", "yes", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_browse_prepare (f->tb.book, NULL, TRUE, NULL, &error), ==, 8);
+  rows = recoup_browse_page (f->tb.book, 0, 10, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      RecoupBrowseRow *row = g_ptr_array_index (rows, i);
+
+      if (g_str_equal (row->ref, "L"))
+        l = row;
+      else if (g_str_equal (row->ref, "N"))
+        n = row;
+      g_assert_null (row->next_step);   /* not asked yet */
+    }
+  g_assert_cmpstr (l->next_action, ==, "call about the missed installment");
+  g_assert_true (recoup_browse_check_calls (f->tb.book, rows, &error));
+  g_assert_no_error (error);
+  g_assert_true (l->call_blocked);
+  g_assert_cmpint (l->next_step->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+  g_assert_cmpstr (l->next_step->block_code, ==, "attorney-represented");
+  g_assert_cmpint (n->next_step->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+  g_assert_cmpstr (n->next_step->action, ==, "reminder email");
+}
+
+/* recoup-cli worklist gives the same steps, with what the policy wanted. */
+static void
+test_cli_next_step (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *accounts;
+  JsonObject *l = NULL, *step;
+  int status = 0;
+  const char *argv[] = { NULL, "--book", f->tb.path, "--json", "worklist", "--channel", "letter",
+                         "--at", "2026-06-15T22:00:00-04:00", NULL };
+  const char *table_argv[] = { NULL, "--book", f->tb.path, "worklist", "--channel", "letter",
+                               "--at", "2026-06-15T22:00:00-04:00", NULL };
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  argv[0] = table_argv[0] = cli;
+  g_clear_object (&f->tb.book);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  accounts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "accounts");
+  for (guint i = 0; i < json_array_get_length (accounts); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (accounts, i), "ref"), "L") == 0)
+      l = json_array_get_object_element (accounts, i);
+  g_assert_nonnull (l);
+  g_assert_cmpstr (json_object_get_string_member (l, "next_action"), ==,
+                   "call about the missed installment tomorrow from 08:00 their time");
+  step = json_object_get_object_member (l, "next_step");
+  g_assert_cmpstr (json_object_get_string_member (step, "kind"), ==, "later");
+  g_assert_cmpstr (json_object_get_string_member (step, "policy_action"), ==, "call about the missed installment");
+  g_assert_cmpstr (json_object_get_string_member (step, "blocked_by"), ==, "outside-hours");
+  g_assert_cmpstr (json_object_get_string_member (step, "not_before"), ==, "2026-06-16T12:00:00Z");
+
+  /* The table never reads the bare call. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_true (g_spawn_sync (NULL, (char **) table_argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "call about the missed installment tomorrow from 08:00 their time"));
+  g_assert_null (strstr (out, "call about the missed installment\n"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -357,6 +526,9 @@ main (int   argc,
   ADD ("saved", test_saved);
   ADD ("bad-filters", test_bad_filters);
   ADD ("cli", test_cli);
+  ADD ("next-step", test_next_step);
+  ADD ("browse-next-step", test_browse_next_step);
+  ADD ("cli-next-step", test_cli_next_step);
 #undef ADD
   return g_test_run ();
 }

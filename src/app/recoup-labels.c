@@ -209,3 +209,69 @@ recoup_label_reasons (const char *coded)
     }
   return g_string_free (out, FALSE);
 }
+
+static char *
+no_contact_label (const char *code)
+{
+  static const Label labels[] = {
+    { "attorney-represented", N_("No contact: the debtor has an attorney") },
+    { "bankruptcy", N_("No contact: the debtor is in bankruptcy") },
+    { "deceased", N_("No contact: the debtor is deceased") },
+    { "cease-communication", N_("No contact: cease communication") },
+    { "dispute-open", N_("No contact: a dispute is open") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_strcmp0 (labels[i].name, code) == 0)
+      return g_strdup (_(labels[i].label));
+  return g_strdup (_("No contact allowed: review the account"));
+}
+
+/* Another channel in place of the policy's step (its words, as the book's
+ * policy names it). */
+static char *
+instead_label (const char *channel,
+               const char *action)
+{
+  if (g_strcmp0 (channel, "email") == 0)
+    /* Translators: %s is the policy's step, such as “call” */
+    return g_strdup_printf (_("e-mail instead of the %s"), action);
+  if (g_strcmp0 (channel, "letter") == 0)
+    /* Translators: %s is the policy's step, such as “call” */
+    return g_strdup_printf (_("letter instead of the %s"), action);
+  if (g_strcmp0 (channel, "sms") == 0)
+    /* Translators: %s is the policy's step, such as “call” */
+    return g_strdup_printf (_("text message instead of the %s"), action);
+  /* Translators: %s is the policy's step, such as “reminder email” */
+  return g_strdup_printf (_("call instead of the %s"), action);
+}
+
+char *
+recoup_label_next_step (const RecoupNextStep *step)
+{
+  g_autofree char *what = NULL;
+
+  if (step == NULL)
+    return NULL;
+  if (step->kind == RECOUP_NEXT_STEP_NO_CONTACT)
+    return no_contact_label (step->block_code);
+  if (step->policy_action == NULL)
+    return NULL;
+  if (step->kind == RECOUP_NEXT_STEP_INSTEAD)
+    what = instead_label (step->channel, step->policy_action);
+  else
+    what = g_strdup (step->policy_action);
+  /* When first: a list row cuts the end of a long step. */
+  if (step->not_before != 0 && step->not_before_days <= 0)
+    /* Translators: the debtor's local time a step is allowed from, then the
+     * step: “Next, from 08:00 their time: call” */
+    return g_strdup_printf (_("Next, from %s their time: %s"), step->not_before_time, what);
+  if (step->not_before != 0 && step->not_before_days == 1)
+    /* Translators: “Next, tomorrow from 08:00 their time: call” */
+    return g_strdup_printf (_("Next, tomorrow from %s their time: %s"), step->not_before_time, what);
+  if (step->not_before != 0)
+    /* Translators: “Next, on 2026-11-30 from 08:00 their time: call” */
+    return g_strdup_printf (_("Next, on %s from %s their time: %s"), step->not_before_date,
+                            step->not_before_time, what);
+  return g_strdup_printf (_("Next: %s"), what);
+}

@@ -26,5 +26,8 @@ const char *recoup_label_frequency          (RecoupFrequency           frequency
 const char *recoup_label_installment_status (RecoupInstallmentStatus   status);
 const char *recoup_label_outbox_state       (RecoupOutboxState         state);
 char       *recoup_label_reasons            (const char               *coded);
+/* "Next: call tomorrow from 08:00 their time", "Next: letter instead of the
+ * call", "No contact: …": the next step as the guard lets it be taken. */
+char       *recoup_label_next_step          (const RecoupNextStep     *step);
 
 G_END_DECLS

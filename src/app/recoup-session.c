@@ -36,6 +36,7 @@ recoup_account_data_free (RecoupAccountData *data)
   for (guint i = 0; i < G_N_ELEMENTS (data->verdicts); i++)
     g_clear_pointer (&data->verdicts[i], recoup_guard_verdict_free);
   g_clear_pointer (&data->score, recoup_score_explanation_free);
+  g_clear_pointer (&data->next_step, recoup_next_step_free);
   g_free (data);
 }
 
@@ -156,6 +157,11 @@ load_account (RecoupBook         *book,
     data->score = recoup_score_explain (book, account_id, &score_error);
     if (data->score == NULL)
       g_debug ("No score for %s: %s", account_id, score_error->message);
+    else if (data->score->next_action != NULL &&
+             !(data->next_step = recoup_next_step_get (book, account_id, data->score->next_action,
+                                                       data->score->next_action_reason, 0,
+                                                       recoup_book_get_user_id (book), &score_error)))
+      g_debug ("No next step for %s: %s", account_id, score_error->message);
   }
   return TRUE;
 }

@@ -27,6 +27,7 @@ typedef struct
   /* The guard's verdict now, per channel of recoup_guard_channels. */
   RecoupGuardVerdict *verdicts[8];
   RecoupScoreExplanation *score;
+  RecoupNextStep *next_step;    /* the score's next action as the guard lets it be taken now, or NULL */
   GPtrArray      *promises;     /* RecoupPromise, or NULL */
   GPtrArray      *offers;       /* RecoupOffer, or NULL */
   GPtrArray      *disputes;     /* RecoupDispute, or NULL */

@@ -276,8 +276,14 @@ add_score (RecoupWindow      *self,
   score = g_strdup_printf ("%" G_GINT64_FORMAT, e->score);
   description = g_strdup_printf (_("Score %s of 10000 · segment %s"), score, e->segment);
   group = group_new (self->account_box, _("Why This Account Is Here"), NULL);
-  if (e->next_action != NULL)
-    row_new (group, e->next_action, e->next_action_reason);
+  /* The policy's step as the guard lets it be taken now, never on its own. */
+  if (data->next_step != NULL)
+    {
+      g_autofree char *step = recoup_label_next_step (data->next_step);
+
+      if (step != NULL)
+        row_new (group, step, data->next_step->reason);
+    }
   expander = adw_expander_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), description);
   if (e->note != NULL)
@@ -651,7 +657,7 @@ recoup_window_build_account (RecoupWindow *self)
           reason = r->text;
       }
     if (item != NULL && g_strcmp0 (recoup_account_item_get_id (item), data->account->id) == 0)
-      recoup_account_item_refresh (item, data->aging.total, data->score != NULL ? data->score->next_action : NULL,
+      recoup_account_item_refresh (item, data->aging.total, data->next_step,
                                    data->account->cease_communication,
                                    call != NULL && call->verdict == RECOUP_VERDICT_BLOCKED, reason);
   }

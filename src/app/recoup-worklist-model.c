@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-labels.h"
 #include "recoup-worklist-model.h"
 #include "recoup-score.h"
 
@@ -158,8 +159,9 @@ recoup_account_item_set_balance (RecoupAccountItem *self,
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_BALANCE_TEXT]);
 }
 
-/* Whether a call is allowed now: the guard's verdict, asked after the page
- * is drawn (recoup_browse_check_calls), so it can change a drawn row. */
+/* Whether a call is allowed now and the next step: the guard's verdicts,
+ * asked after the page is drawn (recoup_browse_check_calls), so they can
+ * change a drawn row. */
 static void
 account_item_set_contact (RecoupAccountItem     *self,
                           const RecoupBrowseRow *row)
@@ -173,10 +175,11 @@ account_item_set_contact (RecoupAccountItem     *self,
     self->contact_note = g_strdup (_("The debtor asked not to be contacted"));
   else
     self->contact_note = NULL;
-  /* The next step stands on its own; that a call is blocked now is the
-   * row's crossed-out phone, with the reason in its tooltip. */
-  if (row->next_action != NULL)
-    self->action_text = g_strdup_printf (_("Next: %s"), row->next_action);
+  /* The next step only as the guard lets it be taken now (a blocked call
+   * reads when it is allowed, another channel, or no contact); the policy's
+   * step alone is never shown, not even until the guard has answered. */
+  if (row->next_step != NULL)
+    self->action_text = recoup_label_next_step (row->next_step);
   else if (row->call_blocked && !row->cease_communication)
     self->action_text = g_strdup (_("No call now"));
   else
@@ -190,19 +193,19 @@ account_item_set_contact (RecoupAccountItem     *self,
  * the balance, the next step and whether a call is allowed now.
  */
 void
-recoup_account_item_refresh (RecoupAccountItem *self,
-                             gint64             balance,
-                             const char        *next_action,
-                             gboolean           cease_communication,
-                             gboolean           call_blocked,
-                             const char        *call_reason)
+recoup_account_item_refresh (RecoupAccountItem    *self,
+                             gint64                balance,
+                             const RecoupNextStep *next_step,
+                             gboolean              cease_communication,
+                             gboolean              call_blocked,
+                             const char           *call_reason)
 {
   RecoupBrowseRow row = { 0 };
 
   g_return_if_fail (RECOUP_IS_ACCOUNT_ITEM (self));
 
   recoup_account_item_set_balance (self, balance);
-  row.next_action = (char *) next_action;
+  row.next_step = (RecoupNextStep *) next_step;
   row.cease_communication = cease_communication;
   row.call_blocked = call_blocked;
   row.call_reason = (char *) call_reason;

@@ -16,12 +16,12 @@ const char *recoup_account_item_get_name     (RecoupAccountItem *self);
 gboolean    recoup_account_item_get_loaded   (RecoupAccountItem *self);
 void        recoup_account_item_set_balance  (RecoupAccountItem *self,
                                               gint64             balance);
-void        recoup_account_item_refresh      (RecoupAccountItem *self,
-                                              gint64             balance,
-                                              const char        *next_action,
-                                              gboolean           cease_communication,
-                                              gboolean           call_blocked,
-                                              const char        *call_reason);
+void        recoup_account_item_refresh      (RecoupAccountItem    *self,
+                                              gint64                balance,
+                                              const RecoupNextStep *next_step,
+                                              gboolean              cease_communication,
+                                              gboolean              call_blocked,
+                                              const char           *call_reason);
 
 /*
  * A GListModel over the book's accounts that reads pages of rows on demand in

@@ -31,6 +31,41 @@ parse_at (const char  *text,
   return text == NULL || recoup_instant_parse (text, out, error);
 }
 
+/* The next step as agreed with the guard: what the policy wanted, and why it
+ * changed (for scripts). */
+static void
+add_next_step_json (JsonBuilder          *b,
+                    const RecoupNextStep *step)
+{
+  json_builder_set_member_name (b, "next_step");
+  if (step == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, recoup_next_step_kind_to_string (step->kind));
+  json_builder_set_member_name (b, "policy_action");
+  json_builder_add_string_value (b, step->policy_action);
+  json_builder_set_member_name (b, "policy_channel");
+  json_builder_add_string_value (b, step->policy_channel);
+  json_builder_set_member_name (b, "channel");
+  json_builder_add_string_value (b, step->channel);
+  json_builder_set_member_name (b, "blocked_by");
+  json_builder_add_string_value (b, step->block_code);
+  json_builder_set_member_name (b, "not_before");
+  if (step->not_before != 0)
+    {
+      g_autofree char *when = recoup_instant_format (step->not_before);
+
+      json_builder_add_string_value (b, when);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+}
+
 int
 recoup_cli_cmd_worklist (RecoupCli  *cli,
                          int         argc,
@@ -143,6 +178,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
           json_builder_add_string_value (b, it->next_action);
           json_builder_set_member_name (b, "next_action_reason");
           json_builder_add_string_value (b, it->next_action_reason);
+          add_next_step_json (b, it->next_step);
           json_builder_set_member_name (b, "verdict");
           json_builder_add_string_value (b, recoup_verdict_to_string (it->verdict));
           json_builder_end_object (b);
@@ -218,6 +254,7 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
   g_autoptr(GError) error = NULL;
   g_autofree char *account_id = NULL;
   g_autoptr(RecoupScoreExplanation) ex = NULL;
+  g_autoptr(RecoupNextStep) step = NULL;
   RecoupBook *book;
   int status;
 
@@ -229,6 +266,10 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
   if (!(book = recoup_cli_open_book (cli, FALSE, &error)) ||
       !(account_id = recoup_account_resolve (book, argv[0], &error)) ||
       !(ex = recoup_score_explain (book, account_id, &error)))
+    return recoup_cli_fail (cli, error);
+  /* The policy's step, as the guard lets it be taken now. */
+  if (ex->next_action != NULL &&
+      !(step = recoup_next_step_get (book, account_id, ex->next_action, ex->next_action_reason, 0, NULL, &error)))
     return recoup_cli_fail (cli, error);
 
   if (cli->json)
@@ -265,9 +306,10 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
         }
       json_builder_end_array (b);
       json_builder_set_member_name (b, "next_action");
-      json_builder_add_string_value (b, ex->next_action);
+      json_builder_add_string_value (b, step != NULL ? step->action : ex->next_action);
       json_builder_set_member_name (b, "next_action_reason");
-      json_builder_add_string_value (b, ex->next_action_reason);
+      json_builder_add_string_value (b, step != NULL ? step->reason : ex->next_action_reason);
+      add_next_step_json (b, step);
       json_builder_set_member_name (b, "recommended_stage");
       json_builder_add_string_value (b, ex->recommended_stage);
       json_builder_end_object (b);
@@ -295,8 +337,8 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
       recoup_cli_table_print (t);
       if (ex->note != NULL)
         printf ("\nNote: %s\n", ex->note);
-      printf ("\nNext action: %s — %s\nRecommended stage: %s\n", ex->next_action, ex->next_action_reason,
-              ex->recommended_stage);
+      printf ("\nNext action: %s — %s\nRecommended stage: %s\n", step != NULL ? step->action : ex->next_action,
+              step != NULL ? step->reason : ex->next_action_reason, ex->recommended_stage);
     }
   return RECOUP_CLI_OK;
 }

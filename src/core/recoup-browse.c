@@ -6,6 +6,7 @@
 #include "recoup-book-private.h"
 #include "recoup-browse.h"
 #include "recoup-date.h"
+#include "recoup-escalation.h"
 #include "recoup-guard.h"
 
 void
@@ -21,7 +22,9 @@ recoup_browse_row_free (RecoupBrowseRow *row)
   g_free (row->oldest_due);
   g_free (row->segment);
   g_free (row->next_action);
+  g_free (row->next_action_reason);
   g_free (row->call_reason);
+  g_clear_pointer (&row->next_step, recoup_next_step_free);
   g_free (row);
 }
 
@@ -250,8 +253,9 @@ recoup_browse_page (RecoupBook  *book,
        * only the page's rows are joined with their accounts. */
 #define BROWSE_PAGE_SQL(where) \
       "SELECT a.id, a.ref, a.name, a.currency, a.stage, s.oldest_due_date, " \
-      "       s.balance, a.cease_communication, s.segment, s.next_action " \
-      "FROM (SELECT account_id, oldest_due_date, balance, segment, next_action, queue_rank, score " \
+      "       s.balance, a.cease_communication, s.segment, s.next_action, s.next_action_reason " \
+      "FROM (SELECT account_id, oldest_due_date, balance, segment, next_action, next_action_reason, " \
+      "             queue_rank, score " \
       "      FROM account_stats " where \
       "      ORDER BY queue_rank, score DESC, account_id LIMIT ?2 OFFSET ?1) s " \
       "JOIN accounts a ON a.id = s.account_id " \
@@ -269,7 +273,7 @@ recoup_browse_page (RecoupBook  *book,
     {
       stmt = recoup_book_prepare (book,
                                   "SELECT a.id, a.ref, a.name, a.currency, a.stage, r.oldest_due, "
-                                  "       r.balance, a.cease_communication, NULL, NULL "
+                                  "       r.balance, a.cease_communication, NULL, NULL, NULL "
                                   "FROM temp.browse_rows r JOIN accounts a ON a.id = r.account_id "
                                   "WHERE r.pos > ?1 AND r.pos <= ?2 ORDER BY r.pos",
                                   error);
@@ -293,6 +297,7 @@ recoup_browse_page (RecoupBook  *book,
       row->cease_communication = sqlite3_column_int (stmt, 7) != 0;
       row->segment = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 8));
       row->next_action = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 9));
+      row->next_action_reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 10));
       if (row->oldest_due != NULL && row->balance > 0 && today_day != RECOUP_DATE_INVALID)
         {
           gint32 due = recoup_date_parse (row->oldest_due, NULL);
@@ -316,10 +321,11 @@ recoup_browse_page (RecoupBook  *book,
  * recoup_browse_check_calls:
  * @rows: (element-type RecoupBrowseRow): rows of recoup_browse_page()
  *
- * Asks the compliance guard whether a call to each row's account is allowed
- * now, and sets its call_blocked and call_reason (the first blocking reason).
- * A separate step, so a list can draw a page before the guard has read the
- * accounts' contact history.
+ * Asks the compliance guard about each row's account now: whether a call is
+ * allowed (call_blocked, and call_reason, the first blocking reason), and
+ * what the policy's next step becomes under its verdict (next_step). A
+ * separate step, so a list can draw a page before the guard has read the
+ * accounts' contact history; the guard is asked about these rows only.
  */
 gboolean
 recoup_browse_check_calls (RecoupBook  *book,
@@ -327,17 +333,32 @@ recoup_browse_check_calls (RecoupBook  *book,
                            GError     **error)
 {
   RecoupGuardPolicy policy = { 0 };
-  gint64 now_ms = g_get_real_time () / 1000;
+  g_autoptr(GArray) escalation = recoup_escalation_policy_load (book);
+  gint64 now_ms = recoup_book_now_ms (book);
   gboolean ok = TRUE;
 
   recoup_guard_policy_load (book, &policy);
   for (guint i = 0; ok && i < rows->len; i++)
     {
       RecoupBrowseRow *row = g_ptr_array_index (rows, i);
-      g_autoptr(RecoupGuardVerdict) verdict = NULL;
+      g_autoptr(RecoupGuardVerdict) own = NULL;
+      const RecoupGuardVerdict *verdict;
 
-      if (!(ok = recoup_guard_check_with_policy (book, &policy, row->id, "call", now_ms, NULL, &verdict, error)))
+      g_clear_pointer (&row->next_step, recoup_next_step_free);
+      if (row->next_action != NULL &&
+          !(row->next_step = recoup_next_step_resolve (book, &policy, escalation, row->id, row->next_action,
+                                                       row->next_action_reason, now_ms, NULL, error)))
+        {
+          ok = FALSE;
+          break;
+        }
+      /* The step's own verdict when it is a call. */
+      if (row->next_step != NULL && g_strcmp0 (row->next_step->policy_channel, "call") == 0)
+        verdict = row->next_step->verdict;
+      else if (!(ok = recoup_guard_check_with_policy (book, &policy, row->id, "call", now_ms, NULL, &own, error)))
         break;
+      else
+        verdict = own;
       row->call_blocked = verdict->verdict == RECOUP_VERDICT_BLOCKED;
       g_clear_pointer (&row->call_reason, g_free);
       for (guint j = 0; row->call_blocked && j < verdict->reasons->len; j++)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "recoup-book.h"
+#include "recoup-next-step.h"
 
 G_BEGIN_DECLS
 
@@ -30,8 +31,11 @@ typedef struct
   gboolean cease_communication;
   char    *segment;        /* high, medium, low; NULL without derived data */
   char    *next_action;    /* the policy's next step; NULL without derived data */
-  gboolean call_blocked;   /* the guard blocks a call now (recoup_browse_check_calls) */
+  char    *next_action_reason;
+  /* Set by recoup_browse_check_calls(): */
+  gboolean call_blocked;   /* the guard blocks a call now */
   char    *call_reason;    /* why (the first blocking reason), or NULL */
+  RecoupNextStep *next_step; /* the policy's step agreed with the guard now, or NULL */
 } RecoupBrowseRow;
 
 gint64      recoup_browse_prepare   (RecoupBook    *book,

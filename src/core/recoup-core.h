@@ -17,6 +17,7 @@
 #include "recoup-ledger.h"
 #include "recoup-merge.h"
 #include "recoup-money.h"
+#include "recoup-next-step.h"
 #include "recoup-offer.h"
 #include "recoup-outbox.h"
 #include "recoup-promise.h"

@@ -10,6 +10,11 @@
 #include "recoup-score-private.h"
 #include "recoup-settings.h"
 
+/* The actions recoup_escalation_next() gives outside the policy's steps that
+ * are made by a call. */
+#define ACTION_BROKEN_PROMISE "call about the broken promise"
+#define ACTION_MISSED_INSTALLMENT "call about the missed installment"
+
 static void
 clear_step (gpointer data)
 {
@@ -177,13 +182,13 @@ recoup_escalation_next (GArray                   *policy,
   if (st->promise_broken_day != RECOUP_DATE_INVALID && st->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS)
     {
       recoup_date_format_buf (st->promise_broken_day, day);
-      *out_action = g_strdup ("call about the broken promise");
+      *out_action = g_strdup (ACTION_BROKEN_PROMISE);
       *out_reason = g_strdup_printf ("the latest promise to pay was broken (its grace ended %s)", day);
       return;
     }
   if (st->missed_installment)
     {
-      *out_action = g_strdup ("call about the missed installment");
+      *out_action = g_strdup (ACTION_MISSED_INSTALLMENT);
       *out_reason = g_strdup ("a payment-plan installment was missed");
       return;
     }
@@ -231,6 +236,29 @@ recoup_escalation_next (GArray                   *policy,
     }
   *out_action = g_strdup ("none");
   *out_reason = g_strdup ("no policy step applies");
+}
+
+const char *
+recoup_escalation_action_channel (GArray     *policy,
+                                  const char *action)
+{
+  static const char * const contacts[] = { "call", "sms", "email", "letter", "visit", NULL };
+
+  if (action == NULL)
+    return NULL;
+  if (g_str_equal (action, ACTION_BROKEN_PROMISE) || g_str_equal (action, ACTION_MISSED_INSTALLMENT))
+    return "call";
+  /* A step's action stands for itself; "wait, then …" is not a contact now. */
+  for (guint i = 0; policy != NULL && i < policy->len; i++)
+    {
+      const RecoupEscalationStep *s = &g_array_index (policy, RecoupEscalationStep, i);
+
+      if (g_str_equal (s->action, action))
+        for (guint c = 0; contacts[c] != NULL; c++)
+          if (g_str_equal (s->channel, contacts[c]))
+            return contacts[c];
+    }
+  return NULL;
 }
 
 static int

@@ -39,6 +39,12 @@ gboolean    recoup_escalation_policy_save   (RecoupBook  *book,
                                              const char  *text,
                                              GError     **error);
 
+/* The contact channel (call, sms, email, letter, visit) a next action of
+ * @policy is made by, or NULL when the action is not a contact now (a review,
+ * a wait, a follow-up of the user's choosing, "none"). Returns a static string. */
+const char *recoup_escalation_action_channel (GArray      *policy,
+                                              const char  *action);
+
 /* Moves every account whose recommended stage differs to it (never back out
  * of escalation or closed), each with a 'system' activity saying why. */
 gboolean    recoup_escalation_apply         (RecoupBook  *book,

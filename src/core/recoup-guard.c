@@ -69,13 +69,13 @@ recoup_guard_verdict_free (RecoupGuardVerdict *v)
   g_free (v);
 }
 
-static void add_reason (RecoupGuardVerdict *v,
-                        gboolean            blocks,
-                        const char         *code,
-                        const char         *format,
-                        ...) G_GNUC_PRINTF (4, 5);
+static RecoupGuardReason *add_reason (RecoupGuardVerdict *v,
+                                      gboolean            blocks,
+                                      const char         *code,
+                                      const char         *format,
+                                      ...) G_GNUC_PRINTF (4, 5);
 
-static void
+static RecoupGuardReason *
 add_reason (RecoupGuardVerdict *v,
             gboolean            blocks,
             const char         *code,
@@ -95,6 +95,40 @@ add_reason (RecoupGuardVerdict *v,
     v->verdict = RECOUP_VERDICT_BLOCKED;
   else if (v->verdict == RECOUP_VERDICT_ALLOWED)
     v->verdict = RECOUP_VERDICT_WARN;
+  return r;
+}
+
+gint64
+recoup_guard_verdict_lifts_at (const RecoupGuardVerdict *v)
+{
+  gint64 at = 0;
+
+  if (v == NULL || v->verdict != RECOUP_VERDICT_BLOCKED)
+    return 0;
+  for (guint i = 0; i < v->reasons->len; i++)
+    {
+      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
+
+      if (!r->blocks)
+        continue;
+      if (r->until == 0)
+        return 0;
+      at = MAX (at, r->until);
+    }
+  return at;
+}
+
+GTimeZone *
+recoup_guard_debtor_zone (const RecoupGuardPolicy *p,
+                          const char              *timezone)
+{
+  GTimeZone *tz = zone_for (timezone);
+
+  if (tz == NULL)
+    tz = zone_for (p->business_timezone);
+  if (tz == NULL)
+    tz = zone_for ("UTC");
+  return tz;
 }
 
 /* ---- Policy ---------------------------------------------------------------- */
@@ -392,6 +426,24 @@ local_day_start (GTimeZone *tz,
   return g_date_time_to_unix (dt) * 1000;
 }
 
+/* The UTC instant of @minute after local midnight on @day. */
+static gint64
+local_instant (GTimeZone *tz,
+               gint32     day,
+               int        minute)
+{
+  GDate date;
+  g_autoptr(GDateTime) dt = NULL;
+
+  g_date_clear (&date, 1);
+  g_date_set_julian (&date, (guint32) (day + 719163));
+  dt = g_date_time_new (tz, g_date_get_year (&date), g_date_get_month (&date), g_date_get_day (&date),
+                        minute / 60, minute % 60, 0);
+  if (dt == NULL)
+    return (gint64) day * DAY_MS + (gint64) minute * 60 * 1000;
+  return g_date_time_to_unix (dt) * 1000;
+}
+
 static gint64
 query_int64 (RecoupBook   *book,
              sqlite3_stmt *stmt,
@@ -584,13 +636,18 @@ recoup_guard_check_with_policy (RecoupBook               *book,
     {
       char now[6], from[6], to[6];
 
+      RecoupGuardReason *r;
+
       format_hm (lt.minute, now);
       format_hm (p->hours_start, from);
       format_hm (p->hours_end, to);
       recoup_date_format_buf (lt.day, d1);
-      add_reason (v, TRUE, "outside-hours",
-                  "it is %s on %s in %s: contact is allowed from %s to %s the debtor's local time",
-                  now, d1, zone_label, from, to);
+      r = add_reason (v, TRUE, "outside-hours",
+                      "it is %s on %s in %s: contact is allowed from %s to %s the debtor's local time",
+                      now, d1, zone_label, from, to);
+      /* The hours open again at the next start (never, with no hours). */
+      if (p->hours_start < p->hours_end)
+        r->until = local_instant (tz, lt.minute < p->hours_start ? lt.day : lt.day + 1, p->hours_start);
     }
 
   /* Call frequency: the 7 consecutive days ending with the day of the call. */
@@ -610,11 +667,33 @@ recoup_guard_check_with_policy (RecoupBook               *book,
       n = query_int64 (book, stmt, 0);
       if (n >= p->max_calls_7d)
         {
+          RecoupGuardReason *r;
+          gint64 nth;
+
           recoup_date_format_buf (lt.day - 6, d1);
           recoup_date_format_buf (lt.day, d2);
-          add_reason (v, TRUE, "call-frequency",
-                      "%" G_GINT64_FORMAT " call attempts already in the 7 days %s to %s: at most %d are allowed "
-                      "in 7 consecutive days", n, d1, d2, p->max_calls_7d);
+          r = add_reason (v, TRUE, "call-frequency",
+                          "%" G_GINT64_FORMAT " call attempts already in the 7 days %s to %s: at most %d are "
+                          "allowed in 7 consecutive days", n, d1, d2, p->max_calls_7d);
+          /* The cap lifts on the day the max-th latest of these calls leaves
+           * the 7 days: 7 days after its own. */
+          stmt = recoup_book_prepare (book,
+            "SELECT at FROM activities WHERE account_id = ? AND channel = 'call'"
+            " AND direction = 'outbound' AND at >= ? AND at < ? ORDER BY at DESC LIMIT 1 OFFSET ?", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (stmt, 2, from);
+          sqlite3_bind_int64 (stmt, 3, at_ms);
+          sqlite3_bind_int (stmt, 4, p->max_calls_7d - 1);
+          nth = query_int64 (book, stmt, G_MININT64);
+          if (nth != G_MININT64)
+            {
+              LocalTime call;
+
+              local_time (day_tz, nth, &call);
+              r->until = local_day_start (day_tz, call.day + 7);
+            }
         }
     }
 
@@ -638,11 +717,14 @@ recoup_guard_check_with_policy (RecoupBook               *book,
           local_time (day_tz, last, &conv);
           if (lt.day - conv.day + 1 <= p->conversation_days)
             {
+              RecoupGuardReason *r;
+
               recoup_date_format_buf (conv.day, d1);
               recoup_date_format_buf (conv.day + p->conversation_days, d2);
-              add_reason (v, TRUE, "recent-conversation",
-                          "a telephone conversation took place on %s: no call for %d days counting that day "
-                          "(calls allowed again on %s)", d1, p->conversation_days, d2);
+              r = add_reason (v, TRUE, "recent-conversation",
+                              "a telephone conversation took place on %s: no call for %d days counting that day "
+                              "(calls allowed again on %s)", d1, p->conversation_days, d2);
+              r->until = local_day_start (day_tz, conv.day + p->conversation_days);
             }
         }
     }

@@ -48,6 +48,9 @@ typedef struct
   char    *code;
   char    *text;
   gboolean blocks;
+  gint64   until;   /* a block that lifts by itself (outside-hours, call-frequency,
+                     * recent-conversation): the instant (UTC ms) it lifts if
+                     * nothing else happens; 0 for every other reason */
 } RecoupGuardReason;
 
 typedef struct
@@ -94,6 +97,14 @@ gboolean    recoup_guard_check_with_policy (RecoupBook               *book,
                                            RecoupGuardVerdict       **out_verdict,
                                            GError                   **error);
 void        recoup_guard_verdict_free     (RecoupGuardVerdict        *verdict);
+/* When a blocking verdict lifts by itself: the latest `until` of its blocking
+ * reasons, or 0 when one of them does not lift by itself (or nothing blocks).
+ * Other rules may block at that instant: ask the guard again then. */
+gint64      recoup_guard_verdict_lifts_at (const RecoupGuardVerdict  *verdict);
+/* The zone whose calendar days and hours the guard uses for a debtor in
+ * @timezone (the business's zone when @timezone is unknown); never NULL. */
+GTimeZone  *recoup_guard_debtor_zone      (const RecoupGuardPolicy   *policy,
+                                           const char                *timezone);
 
 void        recoup_guard_policy_load      (RecoupBook                *book,
                                            RecoupGuardPolicy         *policy);

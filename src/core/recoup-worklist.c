@@ -8,6 +8,7 @@
 
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
+#include "recoup-escalation.h"
 #include "recoup-money.h"
 #include "recoup-score-private.h"
 #include "recoup-settings.h"
@@ -33,6 +34,7 @@ item_free (RecoupWorklistItem *it)
   g_free (it->assigned_to);
   g_free (it->next_action);
   g_free (it->next_action_reason);
+  g_clear_pointer (&it->next_step, recoup_next_step_free);
   g_free (it);
 }
 
@@ -167,6 +169,7 @@ recoup_worklist_build (RecoupBook                 *book,
   g_autoptr(GHashTable) counts = NULL;
   g_autoptr(GString) sql = NULL;
   g_autofree char *collector = NULL;
+  g_autoptr(GArray) escalation = NULL;
   RecoupGuardPolicy policy;
   sqlite3_stmt *stmt;
   const char *channel = f->channel != NULL ? f->channel : "call";
@@ -219,6 +222,7 @@ recoup_worklist_build (RecoupBook                 *book,
   wl->blocked = g_ptr_array_new_with_free_func ((GDestroyNotify) block_free);
   counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   recoup_guard_policy_load (book, &policy);
+  escalation = recoup_escalation_policy_load (book);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -264,10 +268,22 @@ recoup_worklist_build (RecoupBook                 *book,
       rank = sqlite3_column_int (stmt, 11);
       it->queue_rank = rank;
       it->queue_reason = rank >= 1 && rank <= 5 ? queue_reasons[rank] : "priority";
-      it->next_action = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 12));
-      it->next_action_reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 13));
       it->verdict = v->verdict;
       g_ptr_array_add (wl->items, it);
+      /* Only the listed accounts: the guard is asked again for their steps. */
+      if (RECOUP_BOOK_STMT_TEXT (stmt, 12) != NULL)
+        {
+          it->next_step = recoup_next_step_resolve (book, &policy, escalation, id, RECOUP_BOOK_STMT_TEXT (stmt, 12),
+                                                    RECOUP_BOOK_STMT_TEXT (stmt, 13), at, collector, error);
+          if (it->next_step == NULL)
+            {
+              sqlite3_reset (stmt);
+              recoup_guard_policy_clear (&policy);
+              return NULL;
+            }
+          it->next_action = g_strdup (it->next_step->action);
+          it->next_action_reason = g_strdup (it->next_step->reason);
+        }
     }
   sqlite3_reset (stmt);
   recoup_guard_policy_clear (&policy);

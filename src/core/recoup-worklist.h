@@ -3,6 +3,7 @@
 
 #include "recoup-book.h"
 #include "recoup-guard.h"
+#include "recoup-next-step.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,10 @@ G_BEGIN_DECLS
  * filter's channel (default call) at the filter's instant, until the page is
  * full; accounts it blocks are left out and counted with their reasons (the
  * count covers the accounts ranked above the end of the page).
+ *
+ * Each listed account's next step is the policy's step made to agree with
+ * the guard at the filter's instant (recoup-next-step.h): a step the guard
+ * blocks now reads when it becomes allowed, another channel, or no contact.
  */
 
 typedef struct
@@ -49,9 +54,10 @@ typedef struct
   int               days_past_due;
   int               queue_rank;     /* 1..5 */
   const char       *queue_reason;   /* "follow-up due", ... */
-  char             *next_action;
+  char             *next_action;    /* the next step, agreed with the guard (next_step->action) */
   char             *next_action_reason;
-  RecoupVerdictKind verdict;        /* allowed or warn */
+  RecoupNextStep   *next_step;      /* the same, with the policy's step and the guard's rule */
+  RecoupVerdictKind verdict;        /* allowed or warn, for the filter's channel */
 } RecoupWorklistItem;
 
 typedef struct

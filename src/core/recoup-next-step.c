@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-next-step"
+
+#include "config.h"
+
+#include "recoup-book-private.h"
+#include "recoup-date.h"
+#include "recoup-escalation.h"
+#include "recoup-next-step.h"
+
+/* The channels offered instead of a blocked one, least intrusive first. A
+ * visit is a field decision, never offered instead. */
+static const char * const alternatives[] = { "email", "letter", "sms", "call", NULL };
+
+/* How often the guard is asked again when the block that lifts uncovers
+ * another one that lifts later (a conversation's days end at midnight, the
+ * hours open at 08:00). */
+#define MAX_PROBES 8
+
+const char *
+recoup_next_step_kind_to_string (RecoupNextStepKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_NEXT_STEP_AS_PLANNED: return "as-planned";
+    case RECOUP_NEXT_STEP_LATER:      return "later";
+    case RECOUP_NEXT_STEP_INSTEAD:    return "instead";
+    case RECOUP_NEXT_STEP_NO_CONTACT: return "no-contact";
+    default:                          g_return_val_if_reached ("no-contact");
+    }
+}
+
+void
+recoup_next_step_free (RecoupNextStep *step)
+{
+  if (step == NULL)
+    return;
+  g_free (step->policy_action);
+  g_free (step->policy_reason);
+  g_free (step->action);
+  g_free (step->reason);
+  g_free (step->block_code);
+  g_free (step->block_text);
+  g_clear_pointer (&step->verdict, recoup_guard_verdict_free);
+  g_free (step);
+}
+
+/* The rule against a channel: the first that blocks it, else a warning that
+ * allows only a special notice (cease communication, an open dispute). */
+static const RecoupGuardReason *
+reason_against (const RecoupGuardVerdict *v)
+{
+  const RecoupGuardReason *restricting = NULL;
+
+  for (guint i = 0; i < v->reasons->len; i++)
+    {
+      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
+
+      if (r->blocks)
+        return r;
+      if (restricting == NULL &&
+          (g_str_equal (r->code, "cease-communication") || g_str_equal (r->code, "dispute-open")))
+        restricting = r;
+    }
+  return restricting;
+}
+
+/* Whether the policy's collection step may go by this channel. */
+static gboolean
+usable (const RecoupGuardVerdict *v)
+{
+  return v->verdict != RECOUP_VERDICT_BLOCKED && reason_against (v) == NULL;
+}
+
+/* Whether another channel is worth offering: usable, and there is something
+ * on file to reach the debtor by. */
+static gboolean
+usable_instead (const RecoupGuardVerdict *v)
+{
+  if (!usable (v))
+    return FALSE;
+  for (guint i = 0; i < v->reasons->len; i++)
+    if (g_str_equal (((RecoupGuardReason *) g_ptr_array_index (v->reasons, i))->code, "no-contact-point"))
+      return FALSE;
+  return TRUE;
+}
+
+/* The first instant after @at at which the guard lets @channel through, when
+ * @now (its verdict at @at) lifts by itself; 0 when it does not. */
+static gboolean
+first_allowed (RecoupBook               *book,
+               const RecoupGuardPolicy  *guard,
+               const char               *account_id,
+               const char               *channel,
+               const RecoupGuardVerdict *now,
+               gboolean                  instead,
+               gint64                    at,
+               const char               *user_id,
+               gint64                   *out_at,
+               GError                  **error)
+{
+  gint64 t = recoup_guard_verdict_lifts_at (now);
+
+  *out_at = 0;
+  for (guint i = 0; t > at && i < MAX_PROBES; i++)
+    {
+      g_autoptr(RecoupGuardVerdict) v = NULL;
+      gint64 next;
+
+      if (!recoup_guard_check_with_policy (book, guard, account_id, channel, t, user_id, &v, error))
+        return FALSE;
+      if (v->verdict != RECOUP_VERDICT_BLOCKED)
+        {
+          if (instead ? usable_instead (v) : usable (v))
+            *out_at = t;
+          return TRUE;
+        }
+      next = recoup_guard_verdict_lifts_at (v);
+      if (next <= t)
+        return TRUE;
+      t = next;
+    }
+  return TRUE;
+}
+
+static gint32
+day_of (GDateTime *dt)
+{
+  char buf[11];
+
+  g_snprintf (buf, sizeof buf, "%04d-%02d-%02d", g_date_time_get_year (dt), g_date_time_get_month (dt),
+              g_date_time_get_day_of_month (dt));
+  return recoup_date_parse (buf, NULL);
+}
+
+/* not_before in the debtor's zone, and its day counted from their today. */
+static gboolean
+set_not_before (RecoupNextStep          *step,
+                RecoupBook              *book,
+                const RecoupGuardPolicy *guard,
+                const char              *account_id,
+                gint64                   at,
+                gint64                   not_before,
+                GError                 **error)
+{
+  g_autoptr(GDateTime) utc_then = NULL, utc_now = NULL, then = NULL, now = NULL;
+  g_autofree char *zone = NULL;
+  sqlite3_stmt *stmt;
+  GTimeZone *tz;
+
+  stmt = recoup_book_prepare (book, "SELECT timezone FROM accounts WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    zone = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  tz = recoup_guard_debtor_zone (guard, zone);
+
+  utc_then = g_date_time_new_from_unix_utc (not_before / 1000);
+  utc_now = g_date_time_new_from_unix_utc (at / 1000);
+  then = g_date_time_to_timezone (utc_then, tz);
+  now = g_date_time_to_timezone (utc_now, tz);
+  step->not_before = not_before;
+  step->not_before_days = day_of (then) - day_of (now);
+  g_snprintf (step->not_before_date, sizeof step->not_before_date, "%04d-%02d-%02d",
+              g_date_time_get_year (then), g_date_time_get_month (then), g_date_time_get_day_of_month (then));
+  g_snprintf (step->not_before_time, sizeof step->not_before_time, "%02d:%02d",
+              g_date_time_get_hour (then), g_date_time_get_minute (then));
+  return TRUE;
+}
+
+static const char *
+channel_words (const char *channel)
+{
+  if (g_str_equal (channel, "email"))
+    return "e-mail";
+  if (g_str_equal (channel, "sms"))
+    return "text message";
+  return channel;
+}
+
+static char *
+at_time (const RecoupNextStep *step,
+         const char           *what)
+{
+  if (step->not_before_days <= 0)
+    return g_strdup_printf ("%s from %s their time", what, step->not_before_time);
+  if (step->not_before_days == 1)
+    return g_strdup_printf ("%s tomorrow from %s their time", what, step->not_before_time);
+  return g_strdup_printf ("%s on %s from %s their time", what, step->not_before_date, step->not_before_time);
+}
+
+static char *
+no_contact_action (const char *code)
+{
+  static const struct { const char *code; const char *action; } actions[] = {
+    { "attorney-represented", "no contact: the debtor has an attorney" },
+    { "bankruptcy", "no contact: the debtor is in bankruptcy" },
+    { "deceased", "no contact: the debtor is deceased" },
+    { "cease-communication", "no contact: the debtor asked to cease communication" },
+    { "dispute-open", "no contact: a dispute is open" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    if (g_strcmp0 (code, actions[i].code) == 0)
+      return g_strdup (actions[i].action);
+  return g_strdup ("no contact allowed: review the account");
+}
+
+/**
+ * recoup_next_step_resolve:
+ *
+ * Returns: (transfer full): the step, or NULL with an error (an unknown
+ *   account).
+ */
+RecoupNextStep *
+recoup_next_step_resolve (RecoupBook               *book,
+                          const RecoupGuardPolicy  *guard,
+                          GArray                   *escalation,
+                          const char               *account_id,
+                          const char               *policy_action,
+                          const char               *policy_reason,
+                          gint64                    at,
+                          const char               *user_id,
+                          GError                  **error)
+{
+  g_autoptr(RecoupNextStep) step = g_new0 (RecoupNextStep, 1);
+  const RecoupGuardReason *against;
+  const char *later_channel = NULL;
+  gint64 later_at = 0, when;
+
+  if (at == 0)
+    at = recoup_book_now_ms (book);
+  step->policy_action = g_strdup (policy_action);
+  step->policy_reason = g_strdup (policy_reason);
+  step->policy_channel = recoup_escalation_action_channel (escalation, policy_action);
+
+  if (step->policy_channel == NULL)
+    {
+      step->kind = RECOUP_NEXT_STEP_AS_PLANNED;
+      step->action = g_strdup (policy_action);
+      step->reason = g_strdup (policy_reason);
+      return g_steal_pointer (&step);
+    }
+  if (!recoup_guard_check_with_policy (book, guard, account_id, step->policy_channel, at, user_id,
+                                       &step->verdict, error))
+    return NULL;
+  if (usable (step->verdict))
+    {
+      step->kind = RECOUP_NEXT_STEP_AS_PLANNED;
+      step->channel = step->policy_channel;
+      step->action = g_strdup (policy_action);
+      step->reason = g_strdup (policy_reason);
+      return g_steal_pointer (&step);
+    }
+  against = reason_against (step->verdict);
+  step->block_code = g_strdup (against->code);
+  step->block_text = g_strdup (against->text);
+
+  /* Blocked for a while: the same step, once it is allowed. */
+  if (!first_allowed (book, guard, account_id, step->policy_channel, step->verdict, FALSE, at, user_id,
+                      &when, error))
+    return NULL;
+  if (when != 0)
+    {
+      if (!set_not_before (step, book, guard, account_id, at, when, error))
+        return NULL;
+      step->kind = RECOUP_NEXT_STEP_LATER;
+      step->channel = step->policy_channel;
+      step->action = at_time (step, policy_action);
+      step->reason = g_strdup_printf ("%s; not now: %s", policy_reason ? policy_reason : policy_action,
+                                      against->text);
+      return g_steal_pointer (&step);
+    }
+
+  /* Blocked for good: another channel, now or once it opens. */
+  for (guint i = 0; alternatives[i] != NULL; i++)
+    {
+      g_autoptr(RecoupGuardVerdict) v = NULL;
+      const char *channel = alternatives[i];
+
+      if (g_str_equal (channel, step->policy_channel))
+        continue;
+      if (!recoup_guard_check_with_policy (book, guard, account_id, channel, at, user_id, &v, error))
+        return NULL;
+      if (usable_instead (v))
+        {
+          g_autofree char *what = g_strdup_printf ("%s instead of the %s", channel_words (channel), policy_action);
+
+          step->kind = RECOUP_NEXT_STEP_INSTEAD;
+          step->channel = channel;
+          step->action = g_steal_pointer (&what);
+          step->reason = g_strdup_printf ("no %s: %s; by %s instead (%s)", step->policy_channel, against->text,
+                                          channel_words (channel), policy_reason ? policy_reason : policy_action);
+          return g_steal_pointer (&step);
+        }
+      if (later_channel == NULL)
+        {
+          if (!first_allowed (book, guard, account_id, channel, v, TRUE, at, user_id, &when, error))
+            return NULL;
+          if (when != 0)
+            {
+              later_channel = channel;
+              later_at = when;
+            }
+        }
+    }
+  if (later_channel != NULL)
+    {
+      g_autofree char *what = g_strdup_printf ("%s instead of the %s", channel_words (later_channel), policy_action);
+
+      if (!set_not_before (step, book, guard, account_id, at, later_at, error))
+        return NULL;
+      step->kind = RECOUP_NEXT_STEP_INSTEAD;
+      step->channel = later_channel;
+      step->action = at_time (step, what);
+      step->reason = g_strdup_printf ("no %s: %s; by %s instead once it is allowed (%s)", step->policy_channel,
+                                      against->text, channel_words (later_channel),
+                                      policy_reason ? policy_reason : policy_action);
+      return g_steal_pointer (&step);
+    }
+
+  /* Nothing opens by itself. */
+  step->kind = RECOUP_NEXT_STEP_NO_CONTACT;
+  step->action = no_contact_action (against->code);
+  step->reason = g_strdup_printf ("instead of the policy's step (%s): %s", policy_action, against->text);
+  return g_steal_pointer (&step);
+}
+
+RecoupNextStep *
+recoup_next_step_get (RecoupBook   *book,
+                      const char   *account_id,
+                      const char   *policy_action,
+                      const char   *policy_reason,
+                      gint64        at,
+                      const char   *user_id,
+                      GError      **error)
+{
+  g_autoptr(GArray) escalation = recoup_escalation_policy_load (book);
+  RecoupGuardPolicy guard;
+  RecoupNextStep *step;
+
+  recoup_guard_policy_load (book, &guard);
+  step = recoup_next_step_resolve (book, &guard, escalation, account_id, policy_action, policy_reason, at,
+                                   user_id, error);
+  recoup_guard_policy_clear (&guard);
+  return step;
+}
