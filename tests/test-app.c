@@ -397,6 +397,42 @@ test_payment (Fixture       *f,
   wait_for (account_loaded, f, "the reversal");
   g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
   g_assert_cmpint (balance, ==, start);
+
+  /* Paid in full: the drawn row says so at once, not “… days past due ·
+   * high priority” with a next step (it read “Next: none”). */
+  {
+    g_autoptr(RecoupAccountItem) item = NULL;
+    g_autofree char *full = NULL;
+    g_autofree char *detail = NULL;
+    g_autofree char *action = NULL;
+    guint position = recoup_window_get_selected_position (f->window);
+
+    g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
+    item = g_list_model_get_item (G_LIST_MODEL (f->model), position);
+    g_assert_cmpstr (recoup_account_item_get_id (item), ==, id);
+    g_object_get (item, "detail-text", &detail, NULL);
+    g_assert_nonnull (strstr (detail, "days past due"));
+    g_clear_pointer (&detail, g_free);
+
+    full = recoup_money_format (start, recoup_window_get_account_data (f->window)->account->currency, 0);
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+    dialog = recoup_window_get_dialog (f->window);
+    gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), full);
+    gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "2026-11-20");
+    save = find_named (GTK_WIDGET (dialog), "save");
+    g_assert_true (gtk_widget_get_sensitive (save));
+    expected_loads = recoup_window_get_n_loads (f->window) + 1;
+    g_signal_emit_by_name (save, "clicked");
+    wait_for (account_loaded, f, "the payment in full");
+    g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+    g_assert_cmpint (balance, ==, 0);
+
+    g_object_get (item, "detail-text", &detail, "action-text", &action, NULL);
+    g_assert_nonnull (strstr (detail, "settled"));
+    g_assert_null (strstr (detail, "past due"));
+    g_assert_null (strstr (detail, "priority"));
+    g_assert_null (action);
+  }
 }
 
 static gboolean

@@ -69,6 +69,18 @@ recoup_label_stage (const char *stage)
 }
 
 const char *
+recoup_label_priority (const char *segment)
+{
+  static const Label labels[] = {
+    { "high", N_("high priority") }, { "medium", N_("medium priority") }, { "low", N_("low priority") },
+  };
+
+  if (segment == NULL || *segment == '\0' || g_str_equal (segment, "none"))
+    return NULL;
+  return LOOKUP (labels, segment);
+}
+
+const char *
 recoup_label_entry_kind (const char *kind)
 {
   static const Label labels[] = {
@@ -255,7 +267,8 @@ recoup_label_next_step (const RecoupNextStep *step)
     return NULL;
   if (step->kind == RECOUP_NEXT_STEP_NO_CONTACT)
     return no_contact_label (step->block_code);
-  if (step->policy_action == NULL)
+  /* "none": nothing is owed, or no policy step applies; no step to read. */
+  if (step->policy_action == NULL || g_str_equal (step->policy_action, "none"))
     return NULL;
   if (step->kind == RECOUP_NEXT_STEP_INSTEAD)
     what = instead_label (step->channel, step->policy_action);

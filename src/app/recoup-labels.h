@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 const char *recoup_label_channel            (const char               *channel);
 const char *recoup_label_outcome            (const char               *outcome);
 const char *recoup_label_stage              (const char               *stage);
+/* "high priority" for the segment "high"; NULL for "none" or no segment. */
+const char *recoup_label_priority           (const char               *segment);
 const char *recoup_label_entry_kind         (const char               *kind);
 const char *recoup_label_method             (const char               *method);
 const char *recoup_label_dispute_status     (const char               *status);

@@ -656,8 +656,21 @@ recoup_window_build_account (RecoupWindow *self)
         if (r->blocks)
           reason = r->text;
       }
+    int days_past_due = 0;
+
+    /* How late the oldest invoice with something open is, as the list reads it. */
+    for (guint i = 0; data->invoices != NULL && i < data->invoices->len; i++)
+      {
+        RecoupInvoiceBalance *ib = g_ptr_array_index (data->invoices, i);
+
+        if (ib->balance > 0)
+          days_past_due = MAX (days_past_due, ib->days_past_due);
+      }
+    if (data->aging.total <= 0)
+      days_past_due = 0;
     if (item != NULL && g_strcmp0 (recoup_account_item_get_id (item), data->account->id) == 0)
-      recoup_account_item_refresh (item, data->aging.total, data->next_step,
+      recoup_account_item_refresh (item, data->aging.total, days_past_due,
+                                   data->score != NULL ? data->score->segment : NULL, data->next_step,
                                    data->account->cease_communication,
                                    call != NULL && call->verdict == RECOUP_VERDICT_BLOCKED, reason);
   }

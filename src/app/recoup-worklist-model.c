@@ -186,15 +186,54 @@ account_item_set_contact (RecoupAccountItem     *self,
     self->action_text = NULL;
 }
 
+/* "ACC-1 · 12 days past due · high priority · do not contact" */
+static void
+account_item_set_detail (RecoupAccountItem *self,
+                         gint64             balance,
+                         int                days_past_due,
+                         const char        *segment,
+                         gboolean           cease_communication)
+{
+  const char *priority = recoup_label_priority (segment);
+  char *text;
+
+  g_free (self->detail_text);
+  if (days_past_due > 0)
+    self->detail_text = g_strdup_printf (ngettext ("%s · %d day past due", "%s · %d days past due",
+                                                   days_past_due),
+                                         self->ref, days_past_due);
+  else if (balance > 0)
+    self->detail_text = g_strdup_printf (_("%s · not yet due"), self->ref);
+  else
+    self->detail_text = g_strdup_printf (_("%s · settled"), self->ref);
+  if (priority != NULL)
+    {
+      /* Translators: the account's reference and age, then “high priority” */
+      text = g_strdup_printf (_("%s · %s"), self->detail_text, priority);
+      g_free (self->detail_text);
+      self->detail_text = text;
+    }
+  if (cease_communication)
+    {
+      text = g_strdup_printf (_("%s · do not contact"), self->detail_text);
+      g_free (self->detail_text);
+      self->detail_text = text;
+    }
+}
+
 /**
  * recoup_account_item_refresh:
  *
  * Brings a drawn row in step with the account page just read after a write:
- * the balance, the next step and whether a call is allowed now.
+ * the balance, how late it is and its priority, the next step and whether a
+ * call is allowed now. A payment in full makes the row read “settled”, not
+ * still “309 days past due · high priority”.
  */
 void
 recoup_account_item_refresh (RecoupAccountItem    *self,
                              gint64                balance,
+                             int                   days_past_due,
+                             const char           *segment,
                              const RecoupNextStep *next_step,
                              gboolean              cease_communication,
                              gboolean              call_blocked,
@@ -205,6 +244,8 @@ recoup_account_item_refresh (RecoupAccountItem    *self,
   g_return_if_fail (RECOUP_IS_ACCOUNT_ITEM (self));
 
   recoup_account_item_set_balance (self, balance);
+  account_item_set_detail (self, balance, days_past_due, segment, cease_communication);
+  g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_DETAIL_TEXT]);
   row.next_step = (RecoupNextStep *) next_step;
   row.cease_communication = cease_communication;
   row.call_blocked = call_blocked;
@@ -238,28 +279,7 @@ account_item_fill (RecoupAccountItem     *self,
   self->balance_text = recoup_money_format (row->balance, row->currency,
                                             RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   account_item_set_contact (self, row);
-  if (row->days_past_due > 0)
-    self->detail_text = g_strdup_printf (ngettext ("%s · %d day past due", "%s · %d days past due",
-                                                   row->days_past_due),
-                                         row->ref, row->days_past_due);
-  else if (row->balance > 0)
-    self->detail_text = g_strdup_printf (_("%s · not yet due"), row->ref);
-  else
-    self->detail_text = g_strdup_printf (_("%s · settled"), row->ref);
-  if (row->segment != NULL && *row->segment != '\0' && g_strcmp0 (row->segment, "none") != 0)
-    {
-      char *text = g_strdup_printf (_("%s · %s priority"), self->detail_text, row->segment);
-
-      g_free (self->detail_text);
-      self->detail_text = text;
-    }
-  if (row->cease_communication)
-    {
-      char *text = g_strdup_printf (_("%s · do not contact"), self->detail_text);
-
-      g_free (self->detail_text);
-      self->detail_text = text;
-    }
+  account_item_set_detail (self, row->balance, row->days_past_due, row->segment, row->cease_communication);
   self->loaded = TRUE;
   for (guint i = 1; i < ITEM_N_PROPS; i++)
     g_object_notify_by_pspec (G_OBJECT (self), item_props[i]);

@@ -18,6 +18,8 @@ void        recoup_account_item_set_balance  (RecoupAccountItem *self,
                                               gint64             balance);
 void        recoup_account_item_refresh      (RecoupAccountItem    *self,
                                               gint64                balance,
+                                              int                   days_past_due,
+                                              const char           *segment,
                                               const RecoupNextStep *next_step,
                                               gboolean              cease_communication,
                                               gboolean              call_blocked,
