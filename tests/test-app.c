@@ -323,6 +323,99 @@ test_log_contact (Fixture       *f,
   }
 }
 
+static gboolean
+save_sensitive (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && gtk_widget_get_sensitive (find_named (GTK_WIDGET (dialog), "save"));
+}
+
+/* A call the debtor made is logged as inbound, with no compliance check
+ * (a second call of ours within 7 days of a conversation is blocked); a
+ * contact logged later says when it happened, is checked for that time, and
+ * cannot be in the future. */
+static void
+test_log_contact_inbound_when (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GPtrArray) acts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) dt = g_date_time_new_local (2026, 11, 20, 10, 30, 0);
+  RecoupActivity *act;
+  GtkWindow *dialog;
+  GtkWidget *save, *inbound, *when, *verdict;
+
+  /* A conversation first. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "channel")), 0);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome")), 1);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (GTK_WIDGET (dialog), "save"), "clicked");
+  wait_for (account_loaded, f, "the first call");
+
+  /* The debtor calls back: our call would be blocked, theirs is logged. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  inbound = find_named (GTK_WIDGET (dialog), "inbound");
+  when = find_named (GTK_WIDGET (dialog), "when");
+  verdict = find_named (GTK_WIDGET (dialog), "verdict");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "channel")), 0);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome")), 1);
+  g_assert_true (g_str_has_prefix (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (verdict)), "Blocked"));
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_switch_set_active (GTK_SWITCH (inbound), TRUE);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (verdict)), ==,
+                   "The debtor contacted you: no compliance check");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome")), 1);
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  /* When: not in the future, and a date and time. */
+  gtk_editable_set_text (GTK_EDITABLE (when), "2999-01-01 10:00");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (when, "error"));
+  gtk_editable_set_text (GTK_EDITABLE (when), "yesterday");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_editable_set_text (GTK_EDITABLE (when), "2026-11-20 10:30");
+  g_assert_false (gtk_widget_has_css_class (when, "error"));
+  g_assert_true (gtk_widget_get_sensitive (save));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the inbound call");
+
+  book = open_check_book (f);
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 2);
+  for (guint i = 0; i < acts->len; i++)
+    {
+      act = g_ptr_array_index (acts, i);
+      if (g_strcmp0 (act->direction, "inbound") == 0)
+        break;
+      act = NULL;
+    }
+  g_assert_nonnull (act);
+  g_assert_cmpstr (act->channel, ==, "call");
+  g_assert_cmpint (act->at, ==, g_date_time_to_unix (dt) * 1000);
+
+  /* Our own call logged for a past time is checked for that time: before
+   * the conversation it was allowed (the check runs in the background). */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  verdict = find_named (GTK_WIDGET (dialog), "verdict");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "channel")), 0);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome")), 2);
+  g_assert_false (gtk_widget_get_sensitive (find_named (GTK_WIDGET (dialog), "save")));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "when")), "2026-11-19 10:00");
+  wait_for (save_sensitive, f, "the check for that time");
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (verdict)), ==, "Allowed at that time");
+  gtk_window_destroy (dialog);
+}
+
 static void
 test_payment (Fixture       *f,
               gconstpointer  data)
@@ -1455,6 +1548,8 @@ main (int   argc,
   g_test_add ("/recoup/app/worklist/next-step-guard", Fixture, NULL, fixture_set_up, test_worklist_next_step,
               fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
+  g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,
+              fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
   g_test_add ("/recoup/app/form/discard", Fixture, NULL, fixture_set_up, test_form_discard, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);

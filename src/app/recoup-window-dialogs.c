@@ -40,12 +40,20 @@ typedef struct
   GtkWidget    *verdict_row;
   GtkWidget    *verdict_icon;
   GtkWidget    *override;
+  GtkWidget    *inbound;      /* Log Contact: the debtor contacted us */
+  GtkWidget    *when;         /* Log Contact: when it happened, empty for now */
   GtkWidget    *allocation;
   GPtrArray    *contact_ids;
   GArray       *contact_kinds;
   char         *account_id;
   char         *currency;
   gboolean      busy;
+  /* Log Contact at a time typed in When: the guard's verdict for that
+   * instant and channel, asked in the background. */
+  gint64              when_ms;
+  char               *when_channel;
+  RecoupGuardVerdict *when_verdict;
+  GCancellable       *when_check;
 } Form;
 
 static void
@@ -53,6 +61,11 @@ form_free (Form *form)
 {
   g_clear_pointer (&form->contact_ids, g_ptr_array_unref);
   g_clear_pointer (&form->contact_kinds, g_array_unref);
+  if (form->when_check != NULL)
+    g_cancellable_cancel (form->when_check);
+  g_clear_object (&form->when_check);
+  g_clear_pointer (&form->when_verdict, recoup_guard_verdict_free);
+  g_free (form->when_channel);
   g_free (form->account_id);
   g_free (form->currency);
   g_free (form);
@@ -412,6 +425,8 @@ typedef struct
   char   *contact_point_id;
   char   *notes;
   char   *override_reason;
+  gboolean inbound;
+  gint64  at;                 /* UTC ms; 0: now */
   gint64  promise_amount;
   char   *promise_date;
 } ContactWrite;
@@ -444,13 +459,17 @@ contact_write (RecoupBook  *book,
   spec.contact_point_id = w->contact_point_id;
   spec.notes = w->notes;
   spec.override_reason = w->override_reason;
+  spec.direction = w->inbound ? "inbound" : "outbound";
+  spec.at = w->at;
 
-  /* The guard decides at the moment of writing, not when the dialog opened. */
-  if (g_strv_contains (recoup_guard_channels, w->channel))
+  /* The guard decides at the moment of writing, not when the dialog opened,
+   * for the instant the contact happened; it answers for what we initiate,
+   * not for a debtor who called us (as recoup-cli log). */
+  if (g_strv_contains (recoup_guard_channels, w->channel) && !w->inbound)
     {
       g_autoptr(RecoupGuardVerdict) verdict = NULL;
 
-      if (!recoup_guard_check (book, w->account_id, w->channel, 0, recoup_book_get_user_id (book),
+      if (!recoup_guard_check (book, w->account_id, w->channel, w->at, recoup_book_get_user_id (book),
                                &verdict, error))
         return FALSE;
       if (verdict->verdict == RECOUP_VERDICT_BLOCKED)
@@ -507,27 +526,190 @@ fail:
   return FALSE;
 }
 
+/* When, as typed: empty for now; else “YYYY-MM-DD HH:MM” on this computer's
+ * clock, not in the future. Returns FALSE (with @problems) when wrong. */
+static gboolean
+contact_read_when (Form    *form,
+                   gint64  *out_ms,
+                   GString *problems)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (form->when));
+  g_autoptr(GDateTime) dt = NULL;
+  int y, mo, d, h, mi;
+  char end;
+
+  *out_ms = 0;
+  set_field_error (form->when, FALSE);
+  if (*text == '\0')
+    return TRUE;
+  if (sscanf (text, "%4d-%2d-%2d %2d:%2d%c", &y, &mo, &d, &h, &mi, &end) != 5 ||
+      !g_date_valid_dmy (d, mo, y) || h > 23 || mi > 59 || h < 0 || mi < 0 ||
+      !(dt = g_date_time_new_local (y, mo, d, h, mi, 0)))
+    {
+      set_field_error (form->when, TRUE);
+      g_string_append_printf (problems, _("When: “%s” is not a date and time; write 2026-11-24 14:30, or "
+                                          "leave it empty for now\n"), text);
+      return FALSE;
+    }
+  *out_ms = g_date_time_to_unix (dt) * 1000;
+  if (*out_ms > g_get_real_time () / 1000 + 60 * 1000)
+    {
+      set_field_error (form->when, TRUE);
+      g_string_append (problems, _("When: that is in the future; log a contact once it has happened\n"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void contact_validate (Form *form);
+
+typedef struct
+{
+  char               *account_id;
+  char               *channel;
+  gint64              at;
+  RecoupGuardVerdict *verdict;
+} WhenCheck;
+
+static void
+when_check_free (WhenCheck *c)
+{
+  g_free (c->account_id);
+  g_free (c->channel);
+  g_clear_pointer (&c->verdict, recoup_guard_verdict_free);
+  g_free (c);
+}
+
+static gboolean
+when_check_read (RecoupBook  *book,
+                 gpointer     data,
+                 GError     **error)
+{
+  WhenCheck *c = data;
+
+  return recoup_guard_check (book, c->account_id, c->channel, c->at, recoup_book_get_user_id (book),
+                             &c->verdict, error);
+}
+
+/* The callback's data: the check is the task's and lives until the callback
+ * has returned. */
+typedef struct
+{
+  GtkWindow *dialog;
+  WhenCheck *check;
+} WhenPending;
+
+static void
+when_checked_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  WhenPending *pending = user_data;
+  g_autoptr(GtkWindow) dialog = pending->dialog;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+  g_autoptr(GError) error = NULL;
+  WhenCheck *c = pending->check;
+
+  g_free (pending);
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      if (form != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        recoup_window_toast (form->window, error->message);
+      return;
+    }
+  if (form == NULL || c->at != form->when_ms || g_strcmp0 (c->channel, form->when_channel) != 0)
+    return;   /* asked for what the form no longer says */
+  g_clear_pointer (&form->when_verdict, recoup_guard_verdict_free);
+  form->when_verdict = g_steal_pointer (&c->verdict);
+  contact_validate (form);
+}
+
+/* The verdict the dialog shows: the page's (for now), or the one for the
+ * instant in When once it has been asked; NULL with *out_pending while it is
+ * being asked. */
+static RecoupGuardVerdict *
+contact_verdict (Form       *form,
+                 const char *channel,
+                 gint64      when_ms,
+                 gboolean   *out_pending)
+{
+  RecoupAccountData *data = form->window->data;
+  WhenCheck *c;
+
+  *out_pending = FALSE;
+  if (data == NULL)
+    return NULL;
+  if (when_ms == 0)
+    return recoup_account_data_get_verdict (data, channel);
+  if (!g_strv_contains (recoup_guard_channels, channel))
+    return NULL;
+  if (form->when_ms == when_ms && g_strcmp0 (form->when_channel, channel) == 0)
+    {
+      *out_pending = form->when_verdict == NULL;
+      return form->when_verdict;
+    }
+  /* Ask anew for this instant and channel. */
+  if (form->when_check != NULL)
+    g_cancellable_cancel (form->when_check);
+  g_clear_object (&form->when_check);
+  g_clear_pointer (&form->when_verdict, recoup_guard_verdict_free);
+  g_free (form->when_channel);
+  form->when_channel = g_strdup (channel);
+  form->when_ms = when_ms;
+  form->when_check = g_cancellable_new ();
+  c = g_new0 (WhenCheck, 1);
+  c->account_id = g_strdup (form->account_id);
+  c->channel = g_strdup (channel);
+  c->at = when_ms;
+  {
+    WhenPending *pending = g_new0 (WhenPending, 1);
+
+    pending->dialog = g_object_ref (form->dialog);
+    pending->check = c;
+    recoup_session_read_async (form->window->session, when_check_read, c, (GDestroyNotify) when_check_free,
+                               form->when_check, when_checked_cb, pending);
+  }
+  *out_pending = TRUE;
+  return NULL;
+}
+
 static void
 contact_show_verdict (Form     *form,
                       GString  *problems)
 {
-  RecoupAccountData *data = form->window->data;
   guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
-  RecoupGuardVerdict *v = data != NULL ? recoup_account_data_get_verdict (data, contact_channels[ch]) : NULL;
+  gboolean inbound = gtk_switch_get_active (GTK_SWITCH (form->inbound));
+  gboolean pending = FALSE;
+  RecoupGuardVerdict *v = NULL;
   g_autoptr(GString) reasons = g_string_new (NULL);
   const char *title;
   const char *icon;
   const char *css;
+  gint64 when_ms = 0;
+
+  if (!contact_read_when (form, &when_ms, problems))
+    when_ms = -1;
+  else if (!inbound)
+    v = contact_verdict (form, contact_channels[ch], when_ms, &pending);
 
   gtk_widget_remove_css_class (form->verdict_icon, "success");
   gtk_widget_remove_css_class (form->verdict_icon, "warning");
   gtk_widget_remove_css_class (form->verdict_icon, "error");
   if (v == NULL)
     {
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->verdict_row), _("No compliance check for notes"));
+      const char *what = pending ? _("Checking the compliance rules for that time…")
+                       : when_ms < 0 ? _("Compliance is checked for the time in When")
+                       : inbound && g_strv_contains (recoup_guard_channels, contact_channels[ch])
+                         ? _("The debtor contacted you: no compliance check")
+                       : _("No compliance check for notes");
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->verdict_row), what);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (form->verdict_row), "");
-      gtk_image_set_from_icon_name (GTK_IMAGE (form->verdict_icon), "emblem-ok-symbolic");
+      gtk_image_set_from_icon_name (GTK_IMAGE (form->verdict_icon),
+                                    pending || when_ms < 0 ? "dialog-information-symbolic" : "emblem-ok-symbolic");
       gtk_widget_set_visible (form->override, FALSE);
+      if (pending)
+        g_string_append (problems, _("Checking the compliance rules…\n"));
       return;
     }
   for (guint i = 0; v->reasons != NULL && i < v->reasons->len; i++)
@@ -536,7 +718,14 @@ contact_show_verdict (Form     *form,
 
       g_string_append_printf (reasons, "%s%s", reasons->len ? "\n" : "", reason->text);
     }
-  if (v->verdict == RECOUP_VERDICT_BLOCKED)
+  if (v->verdict == RECOUP_VERDICT_BLOCKED && when_ms > 0)
+    {
+      title = v->may_override ? _("Blocked at that time — you may override with a reason")
+                              : _("Blocked — the contact was not allowed at that time");
+      icon = "action-unavailable-symbolic";
+      css = "error";
+    }
+  else if (v->verdict == RECOUP_VERDICT_BLOCKED)
     {
       title = v->may_override ? _("Blocked — you may override with a reason") : _("Blocked — contact not allowed now");
       icon = "action-unavailable-symbolic";
@@ -550,7 +739,7 @@ contact_show_verdict (Form     *form,
     }
   else
     {
-      title = _("Allowed now");
+      title = when_ms > 0 ? _("Allowed at that time") : _("Allowed now");
       icon = "emblem-ok-symbolic";
       css = "success";
     }
@@ -649,7 +838,8 @@ channel_changed_cb (Form *form)
    * or visit the user says. With a promise taken, that is the outcome. */
   if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
     select_outcome (form, "promise");
-  else if (g_str_equal (channel, "email") || g_str_equal (channel, "letter") || g_str_equal (channel, "sms"))
+  else if (!gtk_switch_get_active (GTK_SWITCH (form->inbound)) &&
+           (g_str_equal (channel, "email") || g_str_equal (channel, "letter") || g_str_equal (channel, "sms")))
     select_outcome (form, "sent");
   else
     select_outcome (form, NULL);
@@ -697,6 +887,12 @@ contact_save_cb (Form *form)
   w->outcome = oc > 0 ? g_strdup (contact_outcomes[oc - 1]) : NULL;
   w->contact_point_id = cp > 0 ? g_strdup (g_ptr_array_index (form->contact_ids, cp - 1)) : NULL;
   w->notes = g_strdup (notes);
+  w->inbound = gtk_switch_get_active (GTK_SWITCH (form->inbound));
+  {
+    g_autoptr(GString) ignored = g_string_new (NULL);
+
+    contact_read_when (form, &w->at, ignored);
+  }
   if (form->override != NULL && gtk_widget_get_visible (form->override))
     w->override_reason = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->override)));
   if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
@@ -790,6 +986,22 @@ recoup_window_log_contact (RecoupWindow *self)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->outcome);
   form->notes = entry_row_new (_("Notes"), "notes", NULL);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
+  /* A call the debtor made, a letter they wrote; and a visit logged back at
+   * the car, or a day's calls logged that evening. */
+  {
+    GtkWidget *row = adw_action_row_new ();
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("The debtor contacted us"));
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _("They called, wrote or came by"));
+    form->inbound = gtk_switch_new ();
+    gtk_widget_set_name (form->inbound, "inbound");
+    gtk_widget_set_valign (form->inbound, GTK_ALIGN_CENTER);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), form->inbound);
+    adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), form->inbound);
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  }
+  form->when = entry_row_new (_("When (YYYY-MM-DD HH:MM, empty for now)"), "when", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->when);
 
   {
     g_autoptr(GDate) date = g_date_new ();
@@ -844,6 +1056,8 @@ recoup_window_log_contact (RecoupWindow *self)
   g_signal_connect_swapped (form->channel, "notify::selected", G_CALLBACK (channel_changed_cb), form);
   channel_changed_cb (form);
   g_signal_connect_swapped (form->override, "changed", G_CALLBACK (contact_changed_cb), form);
+  g_signal_connect_swapped (form->when, "changed", G_CALLBACK (contact_changed_cb), form);
+  g_signal_connect_swapped (form->inbound, "notify::active", G_CALLBACK (channel_changed_cb), form);
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->date, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (contact_save_cb), form);
