@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -804,6 +805,660 @@ test_csv_formula_injection (void)
   free (buf);
 }
 
+/* ---- Reading what was written ---------------------------------------------- */
+
+/* One member of a zip file (an XLSX is one), stored or deflated; NULL when it
+ * is not there. Reads the central directory at the end of the file. */
+static char *
+zip_member (const char *path,
+            const char *member)
+{
+  g_autofree guint8 *zip = NULL;
+  gsize len = 0, eocd, entry;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, (char **) &zip, &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >=, 22);
+  for (eocd = len - 22; eocd > 0 && memcmp (zip + eocd, "PK\005\006", 4) != 0; eocd--)
+    ;
+  g_assert_cmpint (memcmp (zip + eocd, "PK\005\006", 4), ==, 0);
+#define U16(o) ((guint) zip[(o)] | ((guint) zip[(o) + 1] << 8))
+#define U32(o) ((guint32) U16 (o) | ((guint32) U16 ((o) + 2) << 16))
+  entry = U32 (eocd + 16);
+  for (guint i = 0; i < U16 (eocd + 10); i++)
+    {
+      guint method = U16 (entry + 10), name_len = U16 (entry + 28);
+      gsize packed = U32 (entry + 20), size = U32 (entry + 24), local = U32 (entry + 42), data;
+
+      g_assert_cmpint (memcmp (zip + entry, "PK\001\002", 4), ==, 0);
+      if (name_len != strlen (member) || memcmp (zip + entry + 46, member, name_len) != 0)
+        {
+          entry += 46 + name_len + U16 (entry + 30) + U16 (entry + 32);
+          continue;
+        }
+      data = local + 30 + U16 (local + 26) + U16 (local + 28);
+      g_assert_cmpuint (data + packed, <=, len);
+      if (method == 0)
+        return g_strndup ((const char *) zip + data, size);
+      g_assert_cmpuint (method, ==, 8);
+      {
+        g_autoptr(GZlibDecompressor) raw = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+        char *out = g_malloc (size + 1);
+        gsize read = 0, written = 0;
+        GConverterResult r;
+
+        r = g_converter_convert (G_CONVERTER (raw), zip + data, packed, out, size + 1,
+                                 G_CONVERTER_INPUT_AT_END, &read, &written, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (r, ==, G_CONVERTER_FINISHED);
+        g_assert_cmpuint (written, ==, size);
+        out[size] = '\0';
+        return out;
+      }
+    }
+#undef U32
+#undef U16
+  return NULL;
+}
+
+static char *
+xml_unescape (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  static const char * const entities[][2] = {
+    { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" }, { "&apos;", "'" },
+  };
+
+  while (*s != '\0')
+    {
+      gboolean done = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (entities) && !done; i++)
+        if (g_str_has_prefix (s, entities[i][0]))
+          {
+            g_string_append (out, entities[i][1]);
+            s += strlen (entities[i][0]);
+            done = TRUE;
+          }
+      if (!done)
+        g_string_append_c (out, *s++);
+    }
+  return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  char *type;     /* the t attribute: NULL for a number, "s", "inlineStr", "str" … */
+  char *value;    /* <v>, or the text (a shared string looked up) */
+  char *format;   /* the number format of its style, NULL for General */
+} XlsxCell;
+
+static void
+xlsx_cell_free (XlsxCell *cell)
+{
+  g_free (cell->type);
+  g_free (cell->value);
+  g_free (cell->format);
+  g_free (cell);
+}
+
+static char *
+xml_attr (const char *tag,
+          const char *name)
+{
+  g_autofree char *pattern = g_strdup_printf ("\\s%s=\"([^\"]*)\"", name);
+  g_autoptr(GRegex) re = g_regex_new (pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) m = NULL;
+
+  return g_regex_match (re, tag, 0, &m) ? g_match_info_fetch (m, 1) : NULL;
+}
+
+/* The first sheet of an XLSX file: "B7" -> XlsxCell. */
+static GHashTable *
+xlsx_read (const char *path)
+{
+  g_autofree char *sheet = zip_member (path, "xl/worksheets/sheet1.xml");
+  g_autofree char *styles = zip_member (path, "xl/styles.xml");
+  g_autofree char *shared = zip_member (path, "xl/sharedStrings.xml");
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GPtrArray) xf_formats = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GRegex) numfmt = g_regex_new ("<numFmt [^>]*>", 0, 0, NULL);
+  g_autoptr(GRegex) xfs = g_regex_new ("<cellXfs[^>]*>(.*?)</cellXfs>", G_REGEX_DOTALL, 0, NULL);
+  g_autoptr(GRegex) xf = g_regex_new ("<xf [^>]*>", 0, 0, NULL);
+  g_autoptr(GRegex) si = g_regex_new ("<si>(.*?)</si>", G_REGEX_DOTALL, 0, NULL);
+  g_autoptr(GRegex) t = g_regex_new ("<t[^>]*>(.*?)</t>", G_REGEX_DOTALL, 0, NULL);
+  g_autoptr(GRegex) c = g_regex_new ("<c ([^>]*?)(/>|>(.*?)</c>)", G_REGEX_DOTALL, 0, NULL);
+  g_autoptr(GRegex) v = g_regex_new ("<v>(.*?)</v>", G_REGEX_DOTALL, 0, NULL);
+  GHashTable *cells = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) xlsx_cell_free);
+  GMatchInfo *m = NULL;
+
+  g_assert_nonnull (sheet);
+  g_assert_nonnull (styles);
+  for (g_regex_match (numfmt, styles, 0, &m); g_match_info_matches (m); g_match_info_next (m, NULL))
+    {
+      g_autofree char *tag = g_match_info_fetch (m, 0);
+
+      g_hash_table_insert (codes, xml_attr (tag, "numFmtId"), xml_attr (tag, "formatCode"));
+    }
+  g_clear_pointer (&m, g_match_info_free);
+  if (g_regex_match (xfs, styles, 0, &m))
+    {
+      g_autofree char *list = g_match_info_fetch (m, 1);
+      GMatchInfo *mx = NULL;
+
+      for (g_regex_match (xf, list, 0, &mx); g_match_info_matches (mx); g_match_info_next (mx, NULL))
+        {
+          g_autofree char *tag = g_match_info_fetch (mx, 0);
+          g_autofree char *id = xml_attr (tag, "numFmtId");
+
+          g_ptr_array_add (xf_formats, g_strdup (g_hash_table_lookup (codes, id ? id : "0")));
+        }
+      g_match_info_free (mx);
+    }
+  g_clear_pointer (&m, g_match_info_free);
+  for (g_regex_match (si, shared ? shared : "", 0, &m); g_match_info_matches (m); g_match_info_next (m, NULL))
+    {
+      g_autofree char *body = g_match_info_fetch (m, 1);
+      g_autoptr(GMatchInfo) mt = NULL;
+      g_autofree char *text = g_regex_match (t, body, 0, &mt) ? g_match_info_fetch (mt, 1) : g_strdup ("");
+
+      g_ptr_array_add (strings, xml_unescape (text));
+    }
+  g_clear_pointer (&m, g_match_info_free);
+
+  for (g_regex_match (c, sheet, 0, &m); g_match_info_matches (m); g_match_info_next (m, NULL))
+    {
+      g_autofree char *attrs = g_match_info_fetch (m, 1);
+      g_autofree char *body = g_match_info_fetch (m, 3);
+      g_autofree char *ref = NULL, *style = NULL;
+      g_autoptr(GMatchInfo) mv = NULL;
+      XlsxCell *cell = g_new0 (XlsxCell, 1);
+      char *with_space = g_strconcat (" ", attrs, NULL);
+
+      ref = xml_attr (with_space, "r");
+      style = xml_attr (with_space, "s");
+      cell->type = xml_attr (with_space, "t");
+      g_free (with_space);
+      if (style != NULL && (guint) atoi (style) < xf_formats->len)
+        cell->format = g_strdup (g_ptr_array_index (xf_formats, atoi (style)));
+      if (body != NULL && g_strcmp0 (cell->type, "inlineStr") == 0 && g_regex_match (t, body, 0, &mv))
+        {
+          g_autofree char *text = g_match_info_fetch (mv, 1);
+
+          cell->value = xml_unescape (text);
+        }
+      else if (body != NULL && g_regex_match (v, body, 0, &mv))
+        {
+          g_autofree char *text = g_match_info_fetch (mv, 1);
+
+          if (g_strcmp0 (cell->type, "s") == 0)
+            cell->value = g_strdup (g_ptr_array_index (strings, atoi (text)));
+          else
+            cell->value = xml_unescape (text);
+        }
+      g_assert_nonnull (ref);
+      g_hash_table_insert (cells, g_steal_pointer (&ref), cell);
+    }
+  g_match_info_free (m);
+  return cells;
+}
+
+static XlsxCell *
+xlsx_cell (GHashTable *cells,
+           char        column,
+           guint       row)
+{
+  g_autofree char *ref = g_strdup_printf ("%c%u", column, row);
+
+  return g_hash_table_lookup (cells, ref);
+}
+
+static const char *
+xlsx_text_at (GHashTable *cells,
+              char        column,
+              guint       row)
+{
+  XlsxCell *cell = xlsx_cell (cells, column, row);
+
+  g_assert_nonnull (cell);
+  g_assert_nonnull (cell->type);   /* a string, not a number */
+  return cell->value;
+}
+
+/* A money cell: a number (no t attribute), exactly the double nearest the
+ * amount, shown with the currency's decimals. */
+static void
+assert_xlsx_money (GHashTable *cells,
+                   char        column,
+                   guint       row,
+                   gint64      minor,
+                   const char *currency)
+{
+  static const double powers[] = { 1, 10, 100, 1000 };
+  static const char * const formats[] = { "#,##0", "#,##0.0", "#,##0.00", "#,##0.000" };
+  int digits = recoup_currency_digits (currency);
+  XlsxCell *cell = xlsx_cell (cells, column, row);
+  g_autofree char *plain = recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_PLAIN);
+  char printed[G_ASCII_DTOSTR_BUF_SIZE];
+  double value;
+
+  if (cell == NULL || cell->type != NULL)
+    g_error ("%c%u: %s %s is %s, not a number", column, row, currency, plain,
+             cell == NULL ? "missing" : cell->type);
+  g_assert_nonnull (cell->value);
+  value = g_ascii_strtod (cell->value, NULL);
+  /* The same double as the decimal amount typed into a spreadsheet. */
+  g_assert_true (value == g_ascii_strtod (plain, NULL));
+  g_assert_true (value == (double) minor / powers[digits]);
+  g_ascii_formatd (printed, sizeof printed, "%.15g", value);
+  {
+    gint64 back = 0;
+
+    g_assert_true (recoup_money_parse (printed, currency, &back, NULL));
+    g_assert_cmpint (back, ==, minor);
+  }
+  g_assert_cmpstr (cell->format, ==, formats[digits]);
+}
+
+static RecoupAgingReportRow *
+aging_row (const char   *key,
+           const char   *label,
+           const char   *currency,
+           const gint64  buckets[RECOUP_AGING_N_BUCKETS],
+           gint64        credit)
+{
+  RecoupAgingReportRow *r = g_new0 (RecoupAgingReportRow, 1);
+
+  r->key = g_strdup (key);
+  r->label = g_strdup (label);
+  r->currency = g_strdup (currency);
+  memcpy (r->buckets, buckets, sizeof r->buckets);
+  r->credit = credit;
+  r->total = credit;
+  for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+    r->total += buckets[b];
+  r->n_accounts = 1;
+  return r;
+}
+
+static RecoupPaymentRow *
+payment_row (const char *date,
+             const char *kind,
+             const char *method,
+             const char *currency,
+             gint64      amount)
+{
+  RecoupPaymentRow *r = g_new0 (RecoupPaymentRow, 1);
+
+  r->entry_id = g_strdup_printf ("e-%s-%" G_GINT64_FORMAT, date, amount);
+  r->date = g_strdup (date);
+  r->kind = g_strdup (kind);
+  r->account_ref = g_strdup ("ACC-9");
+  r->account_name = g_strdup ("Nine");
+  r->currency = g_strdup (currency);
+  r->method = g_strdup (method);
+  r->amount = amount;
+  return r;
+}
+
+/* Every amount in an XLSX aging or payments export is a number cell that a
+ * spreadsheet sums, with the currency's decimals: the amounts below are the
+ * ones a 16-digit print does not give back exactly (819.32 prints as
+ * 819.3200000000001), which used to be written as text. */
+static void
+test_xlsx_money_cells (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) aging = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_aging_report_row_free);
+  g_autoptr(GPtrArray) payments = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_payment_row_free);
+  g_autofree char *a = g_build_filename (f->out, "aging.xlsx", NULL);
+  g_autofree char *p = g_build_filename (f->out, "payments.xlsx", NULL);
+  g_autoptr(GHashTable) cells = NULL;
+  static const gint64 bhd[] = { 1234567, 1, 0, 0, 0, 0 };
+  static const gint64 jpy[] = { 123456, 0, 7, 0, 0, 9 };
+  static const gint64 usd1[] = { 81932, 9949, 0, 3, 1999, 0 };
+  static const gint64 usd2[] = { 0, 0, 0, 0, 0, G_GINT64_CONSTANT (999999999000000) };
+  static const gint64 usd3[] = { 0, 0, 0, 0, 0, 0 };
+  guint checked = 0;
+
+  g_ptr_array_add (aging, aging_row ("ACC-B", "Bahrain", "BHD", bhd, -1001));
+  g_ptr_array_add (aging, aging_row ("ACC-J", "Japan", "JPY", jpy, 0));
+  g_ptr_array_add (aging, aging_row ("ACC-U1", "One", "USD", usd1, 0));
+  g_ptr_array_add (aging, aging_row ("ACC-U2", "Two", "USD", usd2, 0));
+  g_ptr_array_add (aging, aging_row ("ACC-U3", "Three", "USD", usd3, -9949));
+  g_assert_true (recoup_aging_report_write (aging, "2026-01-31", RECOUP_AGING_BY_ACCOUNT, NULL,
+                                            RECOUP_REPORT_XLSX, RECOUP_PAPER_A4, a, &error));
+  g_assert_no_error (error);
+  cells = xlsx_read (a);
+  /* Title, subtitle, a blank row, the header, then a row per account and a
+   * total per currency (BHD, JPY, USD). */
+  g_assert_cmpstr (xlsx_text_at (cells, 'K', 4), ==, "Credits");
+  for (guint i = 0; i < aging->len + 3; i++)
+    {
+      guint row = 5 + i;
+      RecoupAgingReportRow *r = i < aging->len ? g_ptr_array_index (aging, i) : NULL;
+      const char *currency = r ? r->currency : i == aging->len ? "BHD" : i == aging->len + 1 ? "JPY" : "USD";
+      gint64 money[8] = { 0 };
+
+      if (r != NULL)
+        {
+          memcpy (money, r->buckets, sizeof r->buckets);
+          money[6] = r->credit;
+          money[7] = r->total;
+        }
+      else
+        for (guint j = 0; j < aging->len; j++)
+          {
+            RecoupAgingReportRow *q = g_ptr_array_index (aging, j);
+
+            if (strcmp (q->currency, currency) != 0)
+              continue;
+            for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+              money[b] += q->buckets[b];
+            money[6] += q->credit;
+            money[7] += q->total;
+          }
+      g_assert_cmpstr (xlsx_text_at (cells, 'C', row), ==, currency);
+      g_assert_null (xlsx_cell (cells, 'D', row)->type);   /* the count of accounts: a number */
+      for (guint k = 0; k < 8; k++, checked++)
+        assert_xlsx_money (cells, (char) ('E' + k), row, money[k], currency);
+    }
+  g_assert_cmpuint (checked, ==, 8 * 8);
+  g_clear_pointer (&cells, g_hash_table_unref);
+
+  /* A sum beyond RECOUP_MONEY_LIMIT has more digits than a double holds: it
+   * is written as its exact decimal text rather than rounded. */
+  {
+    g_autoptr(GPtrArray) big = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_aging_report_row_free);
+    static const gint64 most[] = { 0, 0, 0, 0, 0, G_GINT64_CONSTANT (900000000000001) };
+
+    g_ptr_array_add (big, aging_row ("ACC-1", "One", "USD", most, 0));
+    g_ptr_array_add (big, aging_row ("ACC-2", "Two", "USD", most, 0));
+    g_assert_true (recoup_aging_report_write (big, "2026-01-31", RECOUP_AGING_BY_ACCOUNT, NULL,
+                                              RECOUP_REPORT_XLSX, RECOUP_PAPER_A4, a, &error));
+    g_assert_no_error (error);
+    cells = xlsx_read (a);
+    assert_xlsx_money (cells, 'J', 5, G_GINT64_CONSTANT (900000000000001), "USD");
+    g_assert_cmpstr (xlsx_text_at (cells, 'J', 7), ==, "18000000000000.02");
+    g_clear_pointer (&cells, g_hash_table_unref);
+  }
+
+  g_ptr_array_add (payments, payment_row ("2026-01-05", "payment", "bank-transfer", "USD", 81932));
+  g_ptr_array_add (payments, payment_row ("2026-01-06", "reversal", "card", "USD", -9949));
+  g_ptr_array_add (payments, payment_row ("2026-01-07", "payment", "cash", "JPY", 5000));
+  g_ptr_array_add (payments, payment_row ("2026-01-08", "payment", "cheque", "BHD", 1234567));
+  g_assert_true (recoup_payments_report_write (payments, "2026-01-01", "2026-01-31", NULL,
+                                               RECOUP_REPORT_XLSX, RECOUP_PAPER_A4, p, &error));
+  g_assert_no_error (error);
+  cells = xlsx_read (p);
+  g_assert_cmpstr (xlsx_text_at (cells, 'K', 4), ==, "Amount");
+  for (guint i = 0; i < payments->len; i++)
+    {
+      RecoupPaymentRow *r = g_ptr_array_index (payments, i);
+
+      assert_xlsx_money (cells, 'K', 5 + i, r->amount, r->currency);
+    }
+  /* Totals by currency: BHD, JPY, USD. */
+  assert_xlsx_money (cells, 'K', 9, 1234567, "BHD");
+  assert_xlsx_money (cells, 'K', 10, 5000, "JPY");
+  assert_xlsx_money (cells, 'K', 11, 81932 - 9949, "USD");
+  /* People's names in XLSX, stable names in CSV. */
+  g_assert_cmpstr (xlsx_text_at (cells, 'E', 6), ==, "Reversal");
+  g_assert_cmpstr (xlsx_text_at (cells, 'F', 5), ==, "Bank transfer");
+}
+
+typedef struct
+{
+  guint  page;
+  double x0, y0, x1, y1;
+  char  *text;
+} PdfWord;
+
+static void
+pdf_word_free (PdfWord *w)
+{
+  g_free (w->text);
+  g_free (w);
+}
+
+/* The words of a PDF and where they are (pdftotext -bbox); NULL without
+ * pdftotext. */
+static GPtrArray *
+pdf_words (const char *pdf)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autofree char *out = NULL;
+  g_auto(GStrv) pages = NULL;
+  g_autoptr(GRegex) word = g_regex_new ("<word xMin=\"([0-9.]+)\" yMin=\"([0-9.]+)\" xMax=\"([0-9.]+)\" "
+                                        "yMax=\"([0-9.]+)\">(.*?)</word>", 0, 0, NULL);
+  GPtrArray *words;
+  int status;
+
+  if (pdftotext == NULL)
+    return NULL;
+  {
+    const char *argv[] = { pdftotext, "-bbox", pdf, "-", NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  words = g_ptr_array_new_with_free_func ((GDestroyNotify) pdf_word_free);
+  pages = g_strsplit (out, "<page ", -1);
+  for (guint p = 1; pages[p] != NULL; p++)
+    {
+      GMatchInfo *m = NULL;
+
+      for (g_regex_match (word, pages[p], 0, &m); g_match_info_matches (m); g_match_info_next (m, NULL))
+        {
+          PdfWord *w = g_new0 (PdfWord, 1);
+          g_autofree char *text = g_match_info_fetch (m, 5);
+          double v[4];
+
+          for (guint i = 0; i < 4; i++)
+            {
+              g_autofree char *n = g_match_info_fetch (m, i + 1);
+
+              v[i] = g_ascii_strtod (n, NULL);
+            }
+          w->page = p;
+          w->x0 = v[0];
+          w->y0 = v[1];
+          w->x1 = v[2];
+          w->y1 = v[3];
+          w->text = xml_unescape (text);
+          g_ptr_array_add (words, w);
+        }
+      g_match_info_free (m);
+    }
+  return words;
+}
+
+/* No two words of a line print over each other. */
+static void
+assert_no_overprint (GPtrArray  *words,
+                     const char *what)
+{
+  for (guint i = 0; i < words->len; i++)
+    for (guint j = i + 1; j < words->len; j++)
+      {
+        PdfWord *a = g_ptr_array_index (words, i), *b = g_ptr_array_index (words, j);
+
+        if (a->page != b->page || MIN (a->y1, b->y1) - MAX (a->y0, b->y0) < 1)
+          continue;
+        if (MIN (a->x1, b->x1) - MAX (a->x0, b->x0) > 0.5)
+          g_error ("%s, page %u: “%s” (x %.1f–%.1f) prints over “%s” (x %.1f–%.1f)", what, a->page,
+                   a->text, a->x0, a->x1, b->text, b->x0, b->x1);
+      }
+}
+
+static guint
+count_words (GPtrArray  *words,
+             const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < words->len; i++)
+    if (g_str_equal (((PdfWord *) g_ptr_array_index (words, i))->text, text))
+      n++;
+  return n;
+}
+
+/* The bold total rows of a long aging report: the widest amounts in their
+ * columns, each readable on its own, on A4 and Letter. */
+static void
+test_pdf_totals_fit (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_aging_report_row_free);
+  static const char * const currencies[] = { "EUR", "GBP", "JPY", "USD" };
+  static const RecoupPaper papers[] = { RECOUP_PAPER_A4, RECOUP_PAPER_LETTER };
+  static const RecoupAgingGroup groups[] = { RECOUP_AGING_BY_ACCOUNT, RECOUP_AGING_BY_COLLECTOR };
+
+  for (guint c = 0; c < G_N_ELEMENTS (currencies); c++)
+    for (guint i = 0; i < 3; i++)
+      {
+        /* 3,333,333,333.33 and the like, three to a currency. */
+        gint64 buckets[RECOUP_AGING_N_BUCKETS];
+        g_autofree char *key = g_strdup_printf ("ACC-%07u", c * 10 + i);
+
+        for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+          buckets[b] = G_GINT64_CONSTANT (333333333333) + b * G_GINT64_CONSTANT (11111111111) + i;
+        g_ptr_array_add (rows, aging_row (key, "Steuerberatungsgesellschaft Herrmann & Partner mbB",
+                                          currencies[c], buckets, -G_GINT64_CONSTANT (123456789012) - i));
+      }
+
+  for (guint p = 0; p < G_N_ELEMENTS (papers); p++)
+    for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
+      {
+        g_autofree char *pdf = g_strdup_printf ("%s/aging-%u-%u.pdf", f->out, p, g);
+        g_autoptr(GPtrArray) words = NULL;
+
+        g_assert_true (recoup_aging_report_write (rows, "2026-01-31", groups[g], NULL, RECOUP_REPORT_PDF,
+                                                  papers[p], pdf, &error));
+        g_assert_no_error (error);
+        if ((words = pdf_words (pdf)) == NULL)
+          {
+            g_test_skip ("pdftotext not installed");
+            return;
+          }
+        assert_no_overprint (words, pdf);
+        g_assert_cmpuint (count_words (words, "CREDITS"), >=, 1);
+        g_assert_cmpuint (count_words (words, "181+"), >=, 1);
+        /* Every total, whole. */
+        for (guint c = 0; c < G_N_ELEMENTS (currencies); c++)
+          {
+            gint64 sums[RECOUP_AGING_N_BUCKETS + 2] = { 0 };
+
+            for (guint i = 0; i < rows->len; i++)
+              {
+                RecoupAgingReportRow *r = g_ptr_array_index (rows, i);
+
+                if (strcmp (r->currency, currencies[c]) != 0)
+                  continue;
+                for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+                  sums[b] += r->buckets[b];
+                sums[RECOUP_AGING_N_BUCKETS] += r->credit;
+                sums[RECOUP_AGING_N_BUCKETS + 1] += r->total;
+              }
+            for (guint k = 0; k < G_N_ELEMENTS (sums); k++)
+              {
+                g_autofree char *text = recoup_money_format (sums[k], currencies[c], RECOUP_MONEY_FORMAT_GROUPING);
+
+                if (count_words (words, text) < 1)
+                  g_error ("%s: the %s total %s is not printed whole", pdf, currencies[c], text);
+              }
+          }
+      }
+}
+
+/* A statement of the largest amount Recoup records, and one of a credit:
+ * every amount whole, none over another; the aging shows the credit so that
+ * its cells add up to the balance. */
+static void
+test_pdf_statement_fit (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = test_add_account (f->tb.book, "ACC-BIG", "USD");
+  g_autofree char *cr = test_add_account (f->tb.book, "ACC-CR", "USD");
+  g_autofree char *inv = test_add_invoice (f->tb.book, big, "INV-BIG", "2025-06-01", "2025-06-30",
+                                           G_GINT64_CONSTANT (999999999999999), "USD");
+  g_autofree char *inv2 = test_add_invoice (f->tb.book, cr, "INV-CR", "2026-01-02", "2026-01-30", 10000, "USD");
+  g_autofree char *pay = record (f->tb.book, RECOUP_ENTRY_PAYMENT, cr, 25000, "2026-01-10", "card");
+  g_autofree char *pdf = g_build_filename (f->out, "big.pdf", NULL);
+  g_autofree char *credit_pdf = g_build_filename (f->out, "credit.pdf", NULL);
+  g_autoptr(GPtrArray) words = NULL;
+
+  write_statement (f, big, RECOUP_REPORT_PDF, pdf);
+  write_statement (f, cr, RECOUP_REPORT_PDF, credit_pdf);
+  g_assert_no_error (error);
+  if ((words = pdf_words (pdf)) == NULL)
+    {
+      g_test_skip ("pdftotext not installed");
+      return;
+    }
+  assert_no_overprint (words, pdf);
+  /* The invoice is older than the period: opening and closing balance
+   * (summary); amount due; 181+ and total (aging); opening and closing
+   * balance (activity). */
+  g_assert_cmpuint (count_words (words, "9,999,999,999,999.99"), ==, 7);
+  g_assert_cmpuint (count_words (words, "181+"), ==, 1);
+  g_assert_cmpuint (count_words (words, "OVER"), ==, 0);
+  g_assert_cmpuint (count_words (words, "1-30"), ==, 1);
+  g_clear_pointer (&words, g_ptr_array_unref);
+
+  words = pdf_words (credit_pdf);
+  assert_no_overprint (words, credit_pdf);
+  g_assert_cmpuint (count_words (words, "CREDITS"), ==, 3);      /* summary, aging, activity */
+  g_assert_cmpuint (count_words (words, "-150.00"), >=, 3);       /* aging credits, total; balance */
+  g_assert_cmpuint (count_words (words, "150.00."), ==, 1);       /* “an unapplied credit of USD 150.00.” */
+}
+
+/* Files for people (PDF, XLSX) carry titles and the statement's names;
+ * CSV keeps its stable names for scripts. */
+static void
+test_statement_titles (Fixture       *f,
+                       gconstpointer  data)
+{
+  static const char * const titles[] = {
+    "Account", "Name", "Currency", "Date", "Type", "Description", "Invoice", "Reference",
+    "Charges", "Credits", "Balance",
+  };
+  g_autofree char *xlsx = g_build_filename (f->out, "st.xlsx", NULL);
+  g_autofree char *csv = g_build_filename (f->out, "st.csv", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GHashTable) cells = NULL;
+
+  write_statement (f, f->a, RECOUP_REPORT_XLSX, xlsx);
+  cells = xlsx_read (xlsx);
+  for (guint c = 0; c < G_N_ELEMENTS (titles); c++)
+    g_assert_cmpstr (xlsx_text_at (cells, (char) ('A' + c), 1), ==, titles[c]);
+  /* Opening balance, the charge of INV-A2, the payment, the fee, closing. */
+  g_assert_cmpstr (xlsx_text_at (cells, 'E', 2), ==, "Balance");
+  g_assert_cmpstr (xlsx_text_at (cells, 'F', 2), ==, "Opening balance");
+  g_assert_cmpstr (xlsx_text_at (cells, 'E', 3), ==, "Charge");
+  g_assert_cmpstr (xlsx_text_at (cells, 'E', 4), ==, "Payment");
+  g_assert_cmpstr (xlsx_text_at (cells, 'E', 5), ==, "Fee");
+  g_assert_cmpstr (xlsx_text_at (cells, 'E', 6), ==, "Balance");
+  g_assert_cmpstr (xlsx_text_at (cells, 'F', 6), ==, "Closing balance");
+  assert_xlsx_money (cells, 'K', 2, 100000, "USD");
+  assert_xlsx_money (cells, 'I', 3, 50000, "USD");
+  assert_xlsx_money (cells, 'J', 4, 30000, "USD");
+  assert_xlsx_money (cells, 'K', 6, 122000, "USD");
+
+  write_statement (f, f->a, RECOUP_REPORT_CSV, csv);
+  contents = read_file (csv, NULL);
+  g_assert_true (g_str_has_prefix (contents, "account_ref,account_name,currency,date,kind,description,"
+                                             "invoice,reference,debit,credit,balance\r\n"));
+  g_assert_nonnull (strstr (contents, ",2026-01-15,payment,"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -818,6 +1473,10 @@ main (int   argc,
   ADD ("report-files", test_report_files);
   ADD ("bad-input", test_bad_input);
   ADD ("cli-batch", test_cli_batch);
+  ADD ("xlsx-money-cells", test_xlsx_money_cells);
+  ADD ("pdf-totals-fit", test_pdf_totals_fit);
+  ADD ("pdf-statement-fit", test_pdf_statement_fit);
+  ADD ("statement-titles", test_statement_titles);
 #undef ADD
   g_test_add_func ("/recoup/core/reports/ratio-rounding", test_ratio_rounding);
   g_test_add_func ("/recoup/core/reports/csv-formula-injection", test_csv_formula_injection);

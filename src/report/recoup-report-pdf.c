@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include <cairo-pdf.h>
@@ -53,13 +54,17 @@ struct _RecoupPdf
   char                     *footer;
   char                     *continued;  /* heading of continuation pages */
 
-  const char               *body;       /* table text: smaller on landscape reports */
-  const char               *bold;
+  double                    body_size;  /* table text: smaller on landscape reports */
 
-  /* the table being drawn */
+  /* the table being drawn: its columns, their widths in points (fitted to
+   * the widest text of each, see fit_table ()) and its fonts */
   const RecoupPdfColumn    *columns;
   guint                     n_columns;
+  double                   *widths;
   guint                     row_index;
+  char                      body[32];
+  char                      bold[32];
+  char                      label[32];
 };
 
 static cairo_status_t
@@ -101,15 +106,25 @@ recoup_pdf_new (FILE                     *fp,
   p->margin = 42;
   p->bottom = p->height - p->margin - 14;
   p->business = business;
-  p->body = landscape ? "Sans 8" : FONT_BODY;
-  p->bold = landscape ? "Sans Bold 8" : FONT_BOLD;
+  p->body_size = landscape ? 8 : 9;
   recoup_pdf_restart (p, fp);
   p->layout = pango_cairo_create_layout (p->cr);
   /* Font sizes are PDF points: one point per user unit, not 96 dpi. */
   pango_cairo_context_set_resolution (pango_layout_get_context (p->layout), 72);
+  /* A PDF is not a screen: glyphs go where the font puts them, not rounded to
+   * whole points (which spaces small text unevenly, "C REDITS"). */
+  pango_context_set_round_glyph_positions (pango_layout_get_context (p->layout), FALSE);
+  {
+    cairo_font_options_t *options = cairo_font_options_create ();
+
+    cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_NONE);
+    pango_cairo_context_set_font_options (pango_layout_get_context (p->layout), options);
+    cairo_font_options_destroy (options);
+  }
   pango_layout_set_wrap (p->layout, PANGO_WRAP_WORD_CHAR);
   p->layouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  p->fonts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+  p->fonts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                     (GDestroyNotify) pango_font_description_free);
   if (business != NULL && business->logo_path != NULL)
     {
@@ -162,7 +177,7 @@ get_layout (RecoupPdf      *p,
   if (desc == NULL)
     {
       desc = pango_font_description_from_string (font);
-      g_hash_table_insert (p->fonts, (gpointer) font, desc);
+      g_hash_table_insert (p->fonts, g_strdup (font), desc);
     }
   layout = pango_layout_new (pango_layout_get_context (p->layout));
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
@@ -301,14 +316,75 @@ ensure_room (RecoupPdf *p,
 
 /* ---- Tables ----------------------------------------------------------------- */
 
+#define CELL_PAD       6.0    /* 3 points either side of a cell's text */
+#define TEXT_MIN_SHARE 0.8    /* a text column keeps this much of its share (or its widest text) */
+#define TABLE_MIN_SIZE 5.0    /* the smallest table text, in points */
+
+/* A font description of @size points, "Sans Bold 7.5" (never "7,5", whatever
+ * the locale). */
 static void
-begin_table (RecoupPdf             *p,
-             const RecoupPdfColumn *columns,
-             guint                  n_columns)
+font_name (char     *buf,
+           gsize     len,
+           gboolean  bold,
+           double    size)
 {
-  p->columns = columns;
-  p->n_columns = n_columns;
-  p->row_index = 0;
+  char num[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (num, sizeof num, "%.1f", size);
+  g_snprintf (buf, len, "Sans %s%s", bold ? "Bold " : "", num);
+}
+
+/* The width of @s on one line. The layout is the one text () draws a
+ * right-aligned cell with, so measuring a number before drawing it shapes it
+ * once. */
+static double
+line_width (RecoupPdf  *p,
+            const char *font,
+            const char *s)
+{
+  int w, h;
+
+  pango_layout_get_size (get_layout (p, font, s, 0, PANGO_ALIGN_LEFT), &w, &h);
+  return (double) w / PANGO_SCALE;
+}
+
+/* The widest word of @s: where a wrapped cell cannot break. */
+static double
+widest_word (RecoupPdf  *p,
+             const char *font,
+             const char *s)
+{
+  g_auto(GStrv) words = g_strsplit (s, " ", -1);
+  double w = 0;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      w = MAX (w, line_width (p, font, words[i]));
+  return w;
+}
+
+/* The largest size from @size down to @least (half a point at a time) at
+ * which each of @texts fits @width on one line, in bold or not. */
+static double
+fit_size (RecoupPdf          *p,
+          gboolean            bold,
+          double              size,
+          double              least,
+          double              width,
+          const char * const *texts,
+          guint               n_texts)
+{
+  for (;; size -= 0.5)
+    {
+      char font[32];
+      gboolean fits = TRUE;
+
+      font_name (font, sizeof font, bold, size);
+      for (guint i = 0; i < n_texts && fits; i++)
+        fits = line_width (p, font, texts[i]) <= width;
+      if (fits || size - 0.5 < least)
+        return size;
+    }
 }
 
 /* A text column after a number column keeps its distance. */
@@ -319,21 +395,151 @@ cell_indent (RecoupPdf *p,
   return c > 0 && !p->columns[c].right && p->columns[c - 1].right ? 9 : 0;
 }
 
+/* The widest text of column @c: of @rows in the body font, of @totals in bold
+ * (but for the first column, see draw_row ()). A number column holds few
+ * lengths of text (20,000 amounts, a dozen lengths): only the texts within
+ * three characters of the longest are measured (a digit is as wide as any
+ * other and wider than a separator, so a shorter amount is narrower). A text
+ * column wraps where it must, so only its longest texts are measured. */
+static double
+column_extent (RecoupPdf *p,
+               guint      c,
+               GPtrArray *rows,
+               GPtrArray *totals)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean number = p->columns[c].right;
+  glong longest = 0, slack;
+  guint measured = 0;
+  double w = 0;
+
+  for (guint r = 0; rows != NULL && r < rows->len; r++)
+    longest = MAX (longest, g_utf8_strlen (((char **) g_ptr_array_index (rows, r))[c], -1));
+  slack = number ? 3 : MAX (2, longest / 8);
+  for (guint r = 0; rows != NULL && r < rows->len && (number || measured < 256); r++)
+    {
+      const char *s = ((char **) g_ptr_array_index (rows, r))[c];
+
+      if (g_utf8_strlen (s, -1) + slack < longest || !g_hash_table_add (seen, (gpointer) s))
+        continue;
+      w = MAX (w, line_width (p, p->body, s));
+      measured++;
+    }
+  for (guint r = 0; totals != NULL && r < totals->len; r++)
+    w = MAX (w, line_width (p, c == 0 ? p->body : p->bold, ((char **) g_ptr_array_index (totals, r))[c]));
+  return w;
+}
+
+/* Sizes the columns of the table about to be drawn (@rows and @totals: every
+ * row it will hold, string vectors). A number column is as wide as its widest
+ * text, totals included, so that no amount runs into its neighbour; the text
+ * columns share what is left by their shares, wrapping where they must, and
+ * room left over beyond every text goes to all columns by their shares. A
+ * text column is not squeezed below TEXT_MIN_SHARE of its share (names would
+ * take three lines a row): when the numbers and the text columns at that do
+ * not fit across the page, the table's text gets smaller, half a point at a
+ * time. */
+static void
+fit_table (RecoupPdf             *p,
+           const RecoupPdfColumn *columns,
+           guint                  n_columns,
+           GPtrArray             *rows,
+           GPtrArray             *totals)
+{
+  g_autofree double *need = g_new0 (double, n_columns);
+  g_autofree double *least = g_new0 (double, n_columns);
+  double tw = text_width (p), left = tw;
+
+  p->columns = columns;
+  p->n_columns = n_columns;
+  p->row_index = 0;
+  g_free (p->widths);
+  p->widths = g_new0 (double, n_columns);
+
+  for (double size = p->body_size;; size -= 0.5)
+    {
+      double sum_need = 0, sum_least = 0, shares = 0;
+
+      font_name (p->body, sizeof p->body, FALSE, size);
+      font_name (p->bold, sizeof p->bold, TRUE, size);
+      font_name (p->label, sizeof p->label, TRUE, MIN (6.5, size - 1.5));
+      for (guint c = 0; c < n_columns; c++)
+        {
+          g_autofree char *up = NULL;
+          double pad = CELL_PAD + cell_indent (p, c), head;
+
+          need[c] = least[c] = 0;
+          if (columns[c].width <= 0)
+            continue;
+          /* A number column's header is not wrapped either. */
+          up = g_utf8_strup (columns[c].header, -1);
+          head = pad + (columns[c].right ? line_width (p, p->label, up) : widest_word (p, p->label, up));
+          need[c] = MAX (head, pad + column_extent (p, c, rows, totals));
+          if (columns[c].right)
+            {
+              /* At least what it needs; as wide as its share when there is room. */
+              least[c] = need[c];
+              need[c] = MAX (need[c], columns[c].width * tw);
+            }
+          else
+            least[c] = MIN (need[c], MAX (head, TEXT_MIN_SHARE * columns[c].width * tw));
+          sum_need += need[c];
+          sum_least += least[c];
+          shares += columns[c].width;
+        }
+      if (sum_need <= tw)
+        {
+          for (guint c = 0; c < n_columns; c++)
+            p->widths[c] = need[c] > 0 ? need[c] + (tw - sum_need) * columns[c].width / shares : 0;
+          return;
+        }
+      if (sum_least <= tw || size - 0.5 < TABLE_MIN_SIZE)
+        break;
+    }
+
+  /* Each column starts at its least and grows by its share, none beyond its
+   * widest text (a number column: beyond its share). */
+  for (guint c = 0; c < n_columns; c++)
+    {
+      p->widths[c] = least[c];
+      left -= least[c];
+    }
+  while (left > 0.01)
+    {
+      double shares = 0, given = 0;
+
+      for (guint c = 0; c < n_columns; c++)
+        if (p->widths[c] < need[c])
+          shares += columns[c].width;
+      if (shares <= 0)
+        break;
+      for (guint c = 0; c < n_columns; c++)
+        if (p->widths[c] < need[c])
+          {
+            double add = MIN (left * columns[c].width / shares, need[c] - p->widths[c]);
+
+            p->widths[c] += add;
+            given += add;
+          }
+      left -= given;
+    }
+}
+
 static void
 draw_table_header (RecoupPdf *p)
 {
-  double x = p->margin, tw = text_width (p), h = 0;
+  double x = p->margin, h = 0;
 
   for (guint c = 0; c < p->n_columns; c++)
     {
-      double w = p->columns[c].width * tw;
+      double w = p->widths[c];
 
       if (w > 0)
         {
           g_autofree char *up = g_utf8_strup (p->columns[c].header, -1);
 
-          h = MAX (h, text (p, FONT_LABEL, up, x + 3 + cell_indent (p, c), p->y + ROW_PAD,
-                            w - 6 - cell_indent (p, c),
+          h = MAX (h, text (p, p->label, up, x + 3 + cell_indent (p, c), p->y + ROW_PAD,
+                            w - CELL_PAD - cell_indent (p, c),
                             p->columns[c].right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT, accent));
         }
       x += w;
@@ -355,11 +561,11 @@ draw_row (RecoupPdf          *p,
 
   for (guint c = 0; c < p->n_columns; c++)
     {
-      double w = p->columns[c].width * tw;
+      double w = p->widths[c];
 
       if (w > 0)
         h = MAX (h, layout_height (get_layout (p, c == 0 ? p->body : font, cells[c],
-                                               p->columns[c].right ? 0 : w - 6 - cell_indent (p, c),
+                                               p->columns[c].right ? 0 : w - CELL_PAD - cell_indent (p, c),
                                                PANGO_ALIGN_LEFT)));
     }
   h += 2 * ROW_PAD;
@@ -371,11 +577,11 @@ draw_row (RecoupPdf          *p,
   x = p->margin;
   for (guint c = 0; c < p->n_columns; c++)
     {
-      double w = p->columns[c].width * tw;
+      double w = p->widths[c];
 
       if (w > 0)
         text (p, c == 0 ? p->body : font, cells[c], x + 3 + cell_indent (p, c), p->y + ROW_PAD,
-              w - 6 - cell_indent (p, c),
+              w - CELL_PAD - cell_indent (p, c),
               p->columns[c].right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT, ink);
       x += w;
     }
@@ -466,6 +672,14 @@ money (gint64      minor,
   return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING);
 }
 
+/* An amount with its currency, as everywhere in Recoup: "USD -129.00". */
+static char *
+money_code (gint64      minor,
+            const char *currency)
+{
+  return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+}
+
 static char *
 long_date (const char *date)
 {
@@ -493,6 +707,25 @@ short_date (const char *date)
   return g_strdup_printf ("%d %s %d", d, months[m - 1], y);
 }
 
+/* A table row of @n texts (NULL: empty), a string vector. */
+static char **
+row_new (guint n,
+         ...)
+{
+  char **row = g_new0 (char *, n + 1);
+  va_list args;
+
+  va_start (args, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *s = va_arg (args, const char *);
+
+      row[i] = g_strdup (s ? s : "");
+    }
+  va_end (args);
+  return row;
+}
+
 static void
 summary_cell (RecoupPdf  *p,
               double      x,
@@ -500,12 +733,15 @@ summary_cell (RecoupPdf  *p,
               double      w,
               const char *label,
               const char *value,
-              gboolean    strong)
+              gboolean    strong,
+              double      size)
 {
   g_autofree char *up = g_utf8_strup (label, -1);
+  char font[32];
 
+  font_name (font, sizeof font, strong, size);
   text (p, FONT_LABEL, up, x + 8, y + 7, w - 16, PANGO_ALIGN_LEFT, muted);
-  text (p, strong ? "Sans Bold 12" : "Sans 12", value, x + 8, y + 19, w - 16, PANGO_ALIGN_LEFT, ink);
+  text (p, font, value, x + 8, y + 19 + (12 - size) / 2, w - 16, PANGO_ALIGN_LEFT, ink);
 }
 
 static void
@@ -562,11 +798,15 @@ statement_first_page (RecoupPdf             *p,
   text (p, FONT_LABEL, st->closing > 0 ? "AMOUNT DUE" : st->closing < 0 ? "CREDIT BALANCE" : "BALANCE",
         right_x + 12, p->y + 9, right_w - 24, PANGO_ALIGN_LEFT, white);
   {
-    g_autofree char *shown = money (st->closing < 0 ? -st->closing : st->closing, st->currency);
-    g_autofree char *due = g_strdup_printf ("%s %s", st->currency, shown);
+    /* The label says whether it is due or a credit: the amount is shown positive. */
+    g_autofree char *due = money_code (st->closing < 0 ? -st->closing : st->closing, st->currency);
     g_autofree char *asof = g_strdup_printf ("as of %s", to_long);
+    const char *texts[] = { due };
+    double size = fit_size (p, TRUE, 20, 9, right_w - 24, texts, 1);
+    char font[32];
 
-    text (p, FONT_DUE, due, right_x + 12, p->y + 20, right_w - 24, PANGO_ALIGN_LEFT, white);
+    font_name (font, sizeof font, TRUE, size);
+    text (p, font, due, right_x + 12, p->y + 20 + (20 - size) / 2, right_w - 24, PANGO_ALIGN_LEFT, white);
     text (p, FONT_SMALL, asof, right_x + 12, p->y + 44, right_w - 24, PANGO_ALIGN_LEFT, white);
   }
   p->y = MAX (y, p->y + 62) + 16;
@@ -575,10 +815,16 @@ statement_first_page (RecoupPdf             *p,
   box (p, p->margin, p->y, tw, 40, fill);
   cell_w = tw / 4;
   x = p->margin;
-  summary_cell (p, x, p->y, cell_w, "Opening balance", opening, FALSE);
-  summary_cell (p, x + cell_w, p->y, cell_w, "Charges", debits, FALSE);
-  summary_cell (p, x + 2 * cell_w, p->y, cell_w, "Credits", credits, FALSE);
-  summary_cell (p, x + 3 * cell_w, p->y, cell_w, "Closing balance", closing, TRUE);
+  {
+    /* One size for the four amounts, the largest at which each fits its cell. */
+    const char *values[] = { opening, debits, credits, closing };
+    double size = fit_size (p, TRUE, 12, 6, cell_w - 16, values, G_N_ELEMENTS (values));
+
+    summary_cell (p, x, p->y, cell_w, "Opening balance", opening, FALSE, size);
+    summary_cell (p, x + cell_w, p->y, cell_w, "Charges", debits, FALSE, size);
+    summary_cell (p, x + 2 * cell_w, p->y, cell_w, "Credits", credits, FALSE, size);
+    summary_cell (p, x + 3 * cell_w, p->y, cell_w, "Closing balance", closing, TRUE, size);
+  }
   p->y += 40;
 }
 
@@ -603,32 +849,66 @@ recoup_pdf_statement (RecoupPdf             *p,
 
   statement_first_page (p, st);
 
-  /* Aging. */
+  /* Aging: the buckets, the unapplied credit when there is one, and their sum,
+   * the balance. */
   {
-    double cw = (tw - 70) / (RECOUP_AGING_N_BUCKETS + 1);
-    static const char * const labels[] = {
-      "Current", "1–30", "31–60", "61–90", "91–180", "Over 180",
-    };
+    gboolean credit = st->aging.credit != 0;
+    guint n = RECOUP_AGING_N_BUCKETS + (credit ? 2 : 1);
+    double room = tw - 70, x = p->margin + 70, size, sum = 0;
+    g_autofree double *widths = g_new0 (double, n);
+    char body[32], bold[32];
+    g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+
+    for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+      {
+        g_ptr_array_add (values, money (st->aging.buckets[b], st->currency));
+        g_ptr_array_add (labels, recoup_report_bucket_title (b));
+      }
+    if (credit)
+      {
+        g_ptr_array_add (values, money (st->aging.credit, st->currency));
+        g_ptr_array_add (labels, g_strdup ("Credits"));
+      }
+    g_ptr_array_add (values, money (st->aging.total, st->currency));
+    g_ptr_array_add (labels, g_strdup ("Total"));
+    /* Each cell as wide as its label or amount, the room left shared out;
+     * smaller text only when the amounts do not fit even so. */
+    for (size = 9;; size -= 0.5)
+      {
+        font_name (bold, sizeof bold, TRUE, size);
+        sum = 0;
+        for (guint i = 0; i < n; i++)
+          {
+            g_autofree char *up = g_utf8_strup (g_ptr_array_index (labels, i), -1);
+
+            widths[i] = 12 + MAX (line_width (p, FONT_LABEL, up), line_width (p, bold, g_ptr_array_index (values, i)));
+            sum += widths[i];
+          }
+        if (sum <= room || size - 0.5 < 5)
+          break;
+      }
+    font_name (body, sizeof body, FALSE, size);
 
     p->y += 6;
     box (p, p->margin, p->y, tw, 36, fill);
     text (p, FONT_LABEL, "AGING", p->margin + 8, p->y + 6, 0, PANGO_ALIGN_LEFT, accent);
-    for (guint b = 0; b <= RECOUP_AGING_N_BUCKETS; b++)
+    for (guint i = 0; i < n; i++)
       {
-        gint64 v = b < RECOUP_AGING_N_BUCKETS ? st->aging.buckets[b] : st->aging.total;
-        g_autofree char *s = money (v, st->currency);
-        g_autofree char *up = g_utf8_strup (b < RECOUP_AGING_N_BUCKETS ? labels[b] : "Total", -1);
+        g_autofree char *up = g_utf8_strup (g_ptr_array_index (labels, i), -1);
+        gboolean late = i >= RECOUP_AGING_31_60 && i < RECOUP_AGING_N_BUCKETS && st->aging.buckets[i] > 0;
+        double cw = widths[i] + MAX (0, room - sum) / n;
 
-        text (p, FONT_LABEL, up, p->margin + 70 + b * cw + 6, p->y + 6, cw - 12, PANGO_ALIGN_RIGHT, muted);
-        text (p, b == RECOUP_AGING_N_BUCKETS ? FONT_BOLD : FONT_BODY, s,
-              p->margin + 70 + b * cw + 6, p->y + 19, cw - 12, PANGO_ALIGN_RIGHT,
-              b >= RECOUP_AGING_31_60 && b < RECOUP_AGING_N_BUCKETS && v > 0 ? (Rgb) { 0.62, 0.16, 0.12 } : ink);
+        text (p, FONT_LABEL, up, x + 6, p->y + 6, cw - 12, PANGO_ALIGN_RIGHT, muted);
+        text (p, i == n - 1 ? bold : body, g_ptr_array_index (values, i), x + 6, p->y + 19, cw - 12,
+              PANGO_ALIGN_RIGHT, late ? (Rgb) { 0.62, 0.16, 0.12 } : ink);
+        x += cw;
       }
     p->y += 36;
-    if (st->aging.credit != 0)
+    if (credit)
       {
-        g_autofree char *c = money (-st->aging.credit, st->currency);
-        g_autofree char *note = g_strdup_printf ("Includes an unapplied credit of %s %s.", st->currency, c);
+        g_autofree char *c = money_code (-st->aging.credit, st->currency);
+        g_autofree char *note = g_strdup_printf ("Includes an unapplied credit of %s.", c);
 
         p->y += 4;
         p->y += text (p, FONT_SMALL, note, p->margin, p->y, tw, PANGO_ALIGN_LEFT, muted);
@@ -665,60 +945,60 @@ recoup_pdf_statement (RecoupPdf             *p,
 
     section (p, title, 40);
   }
-  begin_table (p, statement_columns, G_N_ELEMENTS (statement_columns));
-  draw_table_header (p);
   {
-    const char *row[] = { st->from, "Opening balance", "", "", "", opening };
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+    g_autoptr(GPtrArray) totals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
 
-    draw_row (p, row, FALSE);
-  }
-  for (guint i = 0; i < st->lines->len; i++)
-    {
-      RecoupStatementLine *l = g_ptr_array_index (st->lines, i);
-      g_autofree char *debit = l->amount > 0 ? money (l->amount, st->currency) : g_strdup ("");
-      g_autofree char *credit = l->amount < 0 ? money (-l->amount, st->currency) : g_strdup ("");
-      g_autofree char *balance = money (l->balance, st->currency);
-      const char *row[] = { l->date, l->description, l->reference ? l->reference : "", debit, credit, balance };
+    g_ptr_array_add (rows, row_new (6, st->from, "Opening balance", "", "", "", opening));
+    for (guint i = 0; i < st->lines->len; i++)
+      {
+        RecoupStatementLine *l = g_ptr_array_index (st->lines, i);
+        g_autofree char *debit = l->amount > 0 ? money (l->amount, st->currency) : g_strdup ("");
+        g_autofree char *credit = l->amount < 0 ? money (-l->amount, st->currency) : g_strdup ("");
+        g_autofree char *balance = money (l->balance, st->currency);
 
-      draw_row (p, row, FALSE);
-    }
-  if (st->lines->len == 0)
-    {
-      const char *row[] = { "", "No activity in this period", "", "", "", "" };
+        g_ptr_array_add (rows, row_new (6, l->date, l->description, l->reference ? l->reference : "",
+                                        debit, credit, balance));
+      }
+    if (st->lines->len == 0)
+      g_ptr_array_add (rows, row_new (6, "", "No activity in this period", "", "", "", ""));
+    g_ptr_array_add (totals, row_new (6, st->to, "Closing balance", "", "", "", closing));
 
-      draw_row (p, row, FALSE);
-    }
-  {
-    const char *row[] = { st->to, "Closing balance", "", "", "", closing };
-
-    draw_row (p, row, TRUE);
+    fit_table (p, statement_columns, G_N_ELEMENTS (statement_columns), rows, totals);
+    draw_table_header (p);
+    for (guint r = 0; r < rows->len; r++)
+      draw_row (p, g_ptr_array_index (rows, r), FALSE);
+    draw_row (p, g_ptr_array_index (totals, 0), TRUE);
   }
 
   /* Payment plan. */
   if (st->plan_id != NULL)
     {
-      g_autofree char *total = money (st->plan_total, st->currency);
-      g_autofree char *paid = money (st->plan_paid, st->currency);
-      g_autofree char *summary = g_strdup_printf ("Agreed plan of %s %s (%s); paid so far %s %s.",
-                                                  st->currency, total, st->plan_state, st->currency, paid);
+      g_autofree char *total = money_code (st->plan_total, st->currency);
+      g_autofree char *paid = money_code (st->plan_paid, st->currency);
+      g_autofree char *summary = g_strdup_printf ("Agreed plan of %s (%s); paid so far %s.",
+                                                  total, st->plan_state, paid);
 
       section (p, "Your payment plan", 50);
       p->y += text (p, FONT_BODY, summary, p->margin, p->y, tw, PANGO_ALIGN_LEFT, ink);
       p->y += 4;
       if (st->plan_remaining->len > 0)
         {
-          begin_table (p, plan_columns, G_N_ELEMENTS (plan_columns));
-          draw_table_header (p);
+          g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+
           for (guint i = 0; i < st->plan_remaining->len; i++)
             {
               RecoupStatementInstallment *si = g_ptr_array_index (st->plan_remaining, i);
               g_autofree char *seq = g_strdup_printf ("%u", si->seq);
               g_autofree char *amount = money (si->amount, st->currency);
               g_autofree char *sp = money (si->paid, st->currency);
-              const char *row[] = { seq, si->due_date, amount, sp, si->status };
 
-              draw_row (p, row, FALSE);
+              g_ptr_array_add (rows, row_new (5, seq, si->due_date, amount, sp, si->status));
             }
+          fit_table (p, plan_columns, G_N_ELEMENTS (plan_columns), rows, NULL);
+          draw_table_header (p);
+          for (guint r = 0; r < rows->len; r++)
+            draw_row (p, g_ptr_array_index (rows, r), FALSE);
         }
     }
 
@@ -734,45 +1014,44 @@ recoup_pdf_table_report (RecoupPdf             *p,
                          const RecoupPdfColumn *columns,
                          guint                  n_columns,
                          GPtrArray             *rows,
-                         char                 **totals)
+                         GPtrArray             *totals)
 {
-  if (title != NULL)
-    {
-      g_autofree char *today = recoup_date_format (recoup_date_today_utc ());
-      g_autofree char *generated = g_strdup_printf ("%s · produced %s", subtitle ? subtitle : "", today);
-      double tw = text_width (p), y;
+  g_autofree char *today = recoup_date_format (recoup_date_today_utc ());
+  g_autofree char *generated = g_strdup_printf ("%s · produced %s", subtitle ? subtitle : "", today);
+  g_autoptr(GPtrArray) empty = NULL;
+  double tw = text_width (p), y;
 
-      end_page (p);
-      p->page = 1;
-      p->y = p->margin;
-      g_free (p->footer);
-      p->footer = g_strdup_printf ("%s · %s", p->business && p->business->name ? p->business->name : "Recoup",
-                                   title);
-      g_free (p->continued);
-      p->continued = g_strdup_printf ("%s — %s — continued", title, subtitle ? subtitle : "");
-      y = draw_letterhead (p, tw / 2);
-      text (p, FONT_TITLE, title, p->width / 2, p->margin - 4, tw / 2, PANGO_ALIGN_RIGHT, accent);
-      text (p, FONT_BODY, generated, p->width / 2, p->margin + 24, tw / 2, PANGO_ALIGN_RIGHT, muted);
-      p->y = MAX (y, p->margin + 36) + 10;
-      hline (p, p->margin, p->width - p->margin, p->y, 1.5, accent);
-      p->y += 12;
-      begin_table (p, columns, n_columns);
-      draw_table_header (p);
-    }
-  if (rows != NULL)
-    for (guint r = 0; r < rows->len; r++)
-      draw_row (p, (const char * const *) g_ptr_array_index (rows, r), FALSE);
-  if (rows != NULL && rows->len == 0)
+  end_page (p);
+  p->page = 1;
+  p->y = p->margin;
+  g_free (p->footer);
+  p->footer = g_strdup_printf ("%s · %s", p->business && p->business->name ? p->business->name : "Recoup",
+                               title);
+  g_free (p->continued);
+  p->continued = g_strdup_printf ("%s — %s — continued", title, subtitle ? subtitle : "");
+  y = draw_letterhead (p, tw / 2);
+  text (p, FONT_TITLE, title, p->width / 2, p->margin - 4, tw / 2, PANGO_ALIGN_RIGHT, accent);
+  text (p, FONT_BODY, generated, p->width / 2, p->margin + 24, tw / 2, PANGO_ALIGN_RIGHT, muted);
+  p->y = MAX (y, p->margin + 36) + 10;
+  hline (p, p->margin, p->width - p->margin, p->y, 1.5, accent);
+  p->y += 12;
+
+  if (rows->len == 0)
     {
-      char **empty = g_new0 (char *, n_columns + 1);
+      char **row = g_new0 (char *, n_columns + 1);
 
       for (guint c = 0; c < n_columns; c++)
-        empty[c] = g_strdup (c == 0 ? "Nothing to report" : "");
-      draw_row (p, (const char * const *) empty, FALSE);
-      g_strfreev (empty);
+        row[c] = g_strdup (c == 0 ? "Nothing to report" : "");
+      empty = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+      g_ptr_array_add (empty, row);
+      rows = empty;
     }
-  if (totals != NULL)
-    draw_row (p, (const char * const *) totals, TRUE);
+  fit_table (p, columns, n_columns, rows, totals);
+  draw_table_header (p);
+  for (guint r = 0; r < rows->len; r++)
+    draw_row (p, g_ptr_array_index (rows, r), FALSE);
+  for (guint r = 0; totals != NULL && r < totals->len; r++)
+    draw_row (p, g_ptr_array_index (totals, r), TRUE);
 }
 
 gboolean
@@ -804,6 +1083,7 @@ recoup_pdf_free (RecoupPdf *p)
   g_clear_pointer (&p->logo, cairo_surface_destroy);
   g_clear_pointer (&p->layouts, g_hash_table_unref);
   g_clear_pointer (&p->fonts, g_hash_table_unref);
+  g_free (p->widths);
   g_free (p->footer);
   g_free (p->continued);
   g_free (p);

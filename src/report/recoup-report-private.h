@@ -26,13 +26,17 @@ void              recoup_csv_row            (FILE              *fp,
                                              const char * const *fields,
                                              guint              n_fields);
 
+/* "Current", "1-30", … "181+": the app's and core's bucket names
+ * (recoup_aging_bucket_label ()) as a column title. */
+char             *recoup_report_bucket_title (guint             bucket);
+
 /* PDF through cairo + pango. */
 typedef struct _RecoupPdf RecoupPdf;
 
 typedef struct
 {
   const char *header;
-  double      width;      /* a share of the text width; shares sum to 1 */
+  double      width;      /* a share of the text width (0: hidden); shares sum to 1 */
   gboolean    right;      /* right-aligned (numbers) */
 } RecoupPdfColumn;
 
@@ -44,14 +48,16 @@ void              recoup_pdf_restart        (RecoupPdf                *pdf,
                                              FILE                     *fp);
 void              recoup_pdf_statement      (RecoupPdf                *pdf,
                                              const RecoupStatement    *statement);
-/* A tabular report: rows are NULL-terminated string vectors; @totals nullable. */
+/* A tabular report from a new page: @rows and @totals (bold, nullable) hold
+ * NULL-terminated string vectors. The columns are sized to their widest text,
+ * the totals' included, so every amount reads on its own (see fit_table ()). */
 void              recoup_pdf_table_report   (RecoupPdf                *pdf,
                                              const char               *title,
                                              const char               *subtitle,
                                              const RecoupPdfColumn    *columns,
                                              guint                     n_columns,
                                              GPtrArray                *rows,
-                                             char                    **totals);
+                                             GPtrArray                *totals);
 gboolean          recoup_pdf_finish         (RecoupPdf                *pdf,
                                              GError                  **error);
 void              recoup_pdf_free           (RecoupPdf                *pdf);

@@ -278,19 +278,30 @@ typedef struct
 {
   lxw_workbook  *wb;
   lxw_worksheet *ws;
-  lxw_format    *bold;
+  lxw_format    *bold;          /* headers: bold, ruled below */
+  lxw_format    *bold_plain;    /* totals' text */
   lxw_format    *date;
   lxw_format    *money[5];        /* by currency digits 0..4 */
   lxw_format    *money_bold[5];
   lxw_format    *title;
 } Xlsx;
 
+/* Decimals of @currency as recoup_money_format () writes them (2 for a code
+ * it does not know). */
+static int
+currency_digits (const char *currency)
+{
+  int digits = recoup_currency_digits (currency);
+
+  return digits < 0 ? 2 : MIN (digits, 4);
+}
+
 static lxw_format *
 xlsx_money_format (Xlsx       *x,
                    const char *currency,
                    gboolean    bold)
 {
-  int digits = CLAMP (recoup_currency_digits (currency), 0, 4);
+  int digits = currency_digits (currency);
   lxw_format **slot = bold ? &x->money_bold[digits] : &x->money[digits];
 
   if (*slot == NULL)
@@ -324,6 +335,8 @@ xlsx_open (Xlsx        *x,
   x->bold = workbook_add_format (x->wb);
   format_set_bold (x->bold);
   format_set_bottom (x->bold, LXW_BORDER_THIN);
+  x->bold_plain = workbook_add_format (x->wb);
+  format_set_bold (x->bold_plain);
   x->title = workbook_add_format (x->wb);
   format_set_bold (x->title);
   format_set_font_size (x->title, 14);
@@ -381,9 +394,16 @@ xlsx_date (Xlsx       *x,
   worksheet_write_datetime (x->ws, row, (lxw_col_t) col, &dt, x->date);
 }
 
-/* A money cell: the number whose 16-significant-digit print (what
- * libxlsxwriter writes into the XML) is exactly recoup_money_format()'s
- * decimal; checked by parsing that print back to minor units. */
+/* A money cell: a number, shown with the currency's decimals, so that a
+ * spreadsheet sums it. minor / 10^digits in double arithmetic is the double
+ * nearest the decimal amount (both operands are exact integers below 2^53 and
+ * IEEE division rounds correctly): the number a spreadsheet holds when the
+ * amount is typed into it. libxlsxwriter prints it with 16 significant
+ * digits ("819.3200000000001"), which read back to that same double. Below
+ * RECOUP_MONEY_LIMIT an amount has at most 15 significant digits, which a
+ * double keeps: "%.15g" prints the decimal back, and that is checked. A sum
+ * beyond the limit (the total of many accounts) would be rounded: it is
+ * written as text instead. */
 static void
 xlsx_money (Xlsx       *x,
             guint       row,
@@ -392,16 +412,38 @@ xlsx_money (Xlsx       *x,
             const char *currency,
             gboolean    bold)
 {
-  g_autofree char *plain = money_plain (minor, currency);
-  char printed[64];
+  static const double powers[] = { 1, 10, 100, 1000, 10000 };
+  double value = (double) minor / powers[currency_digits (currency)];
+  char printed[G_ASCII_DTOSTR_BUF_SIZE];
   gint64 back = 0;
-  double value = g_ascii_strtod (plain, NULL);
 
-  g_ascii_formatd (printed, sizeof printed, "%.16G", value);
-  if (recoup_money_parse (printed, currency, &back, NULL) && back == minor)
+  g_ascii_formatd (printed, sizeof printed, "%.15g", value);
+  if (minor > -RECOUP_MONEY_LIMIT && minor < RECOUP_MONEY_LIMIT &&
+      recoup_money_parse (printed, currency, &back, NULL) && back == minor)
     worksheet_write_number (x->ws, row, (lxw_col_t) col, value, xlsx_money_format (x, currency, bold));
   else
-    worksheet_write_string (x->ws, row, (lxw_col_t) col, plain, bold ? x->bold : NULL);
+    {
+      g_autofree char *plain = money_plain (minor, currency);
+
+      worksheet_write_string (x->ws, row, (lxw_col_t) col, plain, bold ? x->bold_plain : NULL);
+    }
+}
+
+/* A count (of accounts, of entries): a number. */
+static void
+xlsx_count (Xlsx       *x,
+            guint       row,
+            guint       col,
+            const char *text,
+            gboolean    bold)
+{
+  char *end = NULL;
+  gint64 n = text != NULL ? g_ascii_strtoll (text, &end, 10) : 0;
+
+  if (end != NULL && end != text && *end == '\0')
+    worksheet_write_number (x->ws, row, (lxw_col_t) col, (double) n, bold ? x->bold_plain : NULL);
+  else
+    xlsx_text (x, row, col, text, bold ? x->bold_plain : NULL);
 }
 
 static void
@@ -413,6 +455,50 @@ xlsx_header (Xlsx               *x,
   for (guint i = 0; i < n; i++)
     worksheet_write_string (x->ws, row, (lxw_col_t) i, headers[i], x->bold);
   worksheet_freeze_panes (x->ws, row + 1, 0);
+}
+
+/* ---- Names for people ------------------------------------------------------ */
+
+/* CSV files are for scripts and other programs: their headers and codes are
+ * stable names (account_ref, interest). PDF and XLSX files are for people:
+ * titles (Account, Interest), the statement's own names. */
+
+char *
+recoup_report_bucket_title (guint bucket)
+{
+  const char *label = recoup_aging_bucket_label (bucket);
+
+  return g_strdup_printf ("%c%s", g_ascii_toupper (label[0]), label + 1);
+}
+
+/* A ledger kind as the statement names it (its descriptions, see
+ * recoup-statement.c). */
+static const char *
+kind_title (const char *kind)
+{
+  static const char * const titles[][2] = {
+    { "charge", "Charge" }, { "payment", "Payment" }, { "fee", "Fee" }, { "interest", "Interest" },
+    { "adjustment", "Adjustment" }, { "waiver", "Waiver" }, { "discount", "Settlement discount" },
+    { "write-off", "Write-off" }, { "reversal", "Reversal" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    if (g_strcmp0 (kind, titles[i][0]) == 0)
+      return titles[i][1];
+  return kind;
+}
+
+/* A payment method as the statement names it ("bank transfer"), capitalised. */
+static char *
+method_title (const char *method)
+{
+  g_autofree char *spaced = NULL;
+
+  if (method == NULL || *method == '\0')
+    return NULL;
+  spaced = g_strdup (method);
+  g_strdelimit (spaced, "-", ' ');
+  return g_strdup_printf ("%c%s", g_ascii_toupper (spaced[0]), spaced + 1);
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -555,6 +641,11 @@ static const char * const statement_columns[] = {
   "account_ref", "account_name", "currency", "date", "kind", "description",
   "invoice", "reference", "debit", "credit", "balance",
 };
+/* As on the PDF statement. */
+static const char * const statement_titles[] = {
+  "Account", "Name", "Currency", "Date", "Type", "Description",
+  "Invoice", "Reference", "Charges", "Credits", "Balance",
+};
 
 static gboolean
 writer_open (RecoupStatementWriter  *w,
@@ -586,7 +677,7 @@ writer_open (RecoupStatementWriter  *w,
       w->file->fp = NULL;
       if (!xlsx_open (&w->xlsx, w->file->tmp, "Statements", error))
         return FALSE;
-      xlsx_header (&w->xlsx, 0, statement_columns, G_N_ELEMENTS (statement_columns));
+      xlsx_header (&w->xlsx, 0, statement_titles, G_N_ELEMENTS (statement_titles));
       worksheet_set_column (w->xlsx.ws, 0, 0, 12, NULL);
       worksheet_set_column (w->xlsx.ws, 1, 1, 28, NULL);
       worksheet_set_column (w->xlsx.ws, 3, 3, 11, NULL);
@@ -661,7 +752,7 @@ statement_record (RecoupStatementWriter *w,
   xlsx_text (&w->xlsx, w->row, 1, st->account_name, NULL);
   xlsx_text (&w->xlsx, w->row, 2, st->currency, NULL);
   xlsx_date (&w->xlsx, w->row, 3, date);
-  xlsx_text (&w->xlsx, w->row, 4, kind, NULL);
+  xlsx_text (&w->xlsx, w->row, 4, has_amount ? kind_title (kind) : "Balance", NULL);
   xlsx_text (&w->xlsx, w->row, 5, description, NULL);
   xlsx_text (&w->xlsx, w->row, 6, invoice, NULL);
   xlsx_text (&w->xlsx, w->row, 7, reference, NULL);
@@ -754,13 +845,29 @@ recoup_statement_writer_free (RecoupStatementWriter *w)
 
 /* ---- Tabular reports -------------------------------------------------------- */
 
+typedef enum
+{
+  CELL_TEXT,
+  CELL_DATE,
+  CELL_COUNT,
+  CELL_MONEY,
+} CellKind;
+
+typedef struct
+{
+  const char *name;    /* CSV header: a stable name for scripts */
+  const char *title;   /* PDF and XLSX header */
+  double      width;   /* a share of the PDF's text width (0: not on the PDF) */
+  CellKind    kind;
+  double      xlsx;    /* XLSX column width, in characters */
+} ReportColumn;
+
 typedef struct
 {
   const char            *title;
   char                  *subtitle;
-  const RecoupPdfColumn *columns;
+  ReportColumn          *columns;    /* owned copy */
   guint                  n_columns;
-  const gboolean        *is_money;   /* per column */
   GPtrArray             *cells;      /* char ** per row: plain text, money already formatted */
   GPtrArray             *minor;      /* gint64 * per row: money cells in minor units */
   GPtrArray             *currency;   /* const char * per row */
@@ -773,6 +880,7 @@ static void
 table_clear (Table *t)
 {
   g_free (t->subtitle);
+  g_free (t->columns);
   g_clear_pointer (&t->cells, g_ptr_array_unref);
   g_clear_pointer (&t->minor, g_ptr_array_unref);
   g_clear_pointer (&t->currency, g_ptr_array_unref);
@@ -782,19 +890,17 @@ table_clear (Table *t)
 }
 
 static void
-table_init (Table                 *t,
-            const char            *title,
-            char                  *subtitle,
-            const RecoupPdfColumn *columns,
-            guint                  n_columns,
-            const gboolean        *is_money)
+table_init (Table              *t,
+            const char         *title,
+            char               *subtitle,
+            const ReportColumn *columns,
+            guint               n_columns)
 {
   memset (t, 0, sizeof *t);
   t->title = title;
   t->subtitle = subtitle;
-  t->columns = columns;
+  t->columns = g_memdup2 (columns, sizeof *columns * n_columns);
   t->n_columns = n_columns;
-  t->is_money = is_money;
   t->cells = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   t->minor = g_ptr_array_new_with_free_func (g_free);
   t->currency = g_ptr_array_new_with_free_func (g_free);
@@ -821,7 +927,7 @@ table_add (Table              *t,
 
   for (guint c = 0; c < t->n_columns; c++)
     {
-      if (t->is_money[c])
+      if (t->columns[c].kind == CELL_MONEY)
         {
           m[c] = money[k++];
           row[c] = recoup_money_format (m[c], currency,
@@ -836,6 +942,59 @@ table_add (Table              *t,
 }
 
 static gboolean
+table_write_xlsx (Table       *t,
+                  const char  *tmp,
+                  GError     **error)
+{
+  g_autofree const char **titles = g_new0 (const char *, t->n_columns + 1);
+  Xlsx x;
+  guint row = 0;
+
+  if (!xlsx_open (&x, tmp, "Report", error))
+    return FALSE;
+  for (guint c = 0; c < t->n_columns; c++)
+    titles[c] = t->columns[c].title;
+  worksheet_write_string (x.ws, row++, 0, t->title, x.title);
+  worksheet_write_string (x.ws, row++, 0, t->subtitle, NULL);
+  row++;
+  xlsx_header (&x, row++, titles, t->n_columns);
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      GPtrArray *cells = pass == 0 ? t->cells : t->totals;
+      GPtrArray *minors = pass == 0 ? t->minor : t->total_minor;
+      GPtrArray *currencies = pass == 0 ? t->currency : t->total_currency;
+      gboolean bold = pass == 1;
+
+      for (guint r = 0; r < cells->len; r++, row++)
+        {
+          char **cell = g_ptr_array_index (cells, r);
+          gint64 *m = g_ptr_array_index (minors, r);
+
+          for (guint c = 0; c < t->n_columns; c++)
+            switch (t->columns[c].kind)
+              {
+              case CELL_MONEY:
+                xlsx_money (&x, row, c, m[c], g_ptr_array_index (currencies, r), bold);
+                break;
+              case CELL_COUNT:
+                xlsx_count (&x, row, c, cell[c], bold);
+                break;
+              case CELL_DATE:
+                xlsx_date (&x, row, c, cell[c]);
+                break;
+              case CELL_TEXT:
+              default:
+                xlsx_text (&x, row, c, cell[c], bold ? x.bold_plain : NULL);
+                break;
+              }
+        }
+    }
+  for (guint c = 0; c < t->n_columns; c++)
+    worksheet_set_column (x.ws, (lxw_col_t) c, (lxw_col_t) c, t->columns[c].xlsx, NULL);
+  return xlsx_close (&x, error);
+}
+
+static gboolean
 table_write (Table                     *t,
              const RecoupBusinessInfo  *business,
              RecoupReportFormat         format,
@@ -845,83 +1004,53 @@ table_write (Table                     *t,
              GError                   **error)
 {
   RecoupAtomicFile *file = recoup_atomic_file_open (path, error);
-  const char **headers;
 
   if (file == NULL)
     return FALSE;
-  headers = g_new0 (const char *, t->n_columns + 1);
-  for (guint c = 0; c < t->n_columns; c++)
-    headers[c] = t->columns[c].header;
 
   switch (format)
     {
     case RECOUP_REPORT_CSV:
-      recoup_csv_row (file->fp, headers, t->n_columns);
-      for (guint r = 0; r < t->cells->len; r++)
-        recoup_csv_row (file->fp, (const char * const *) g_ptr_array_index (t->cells, r), t->n_columns);
+      {
+        g_autofree const char **names = g_new0 (const char *, t->n_columns + 1);
+
+        for (guint c = 0; c < t->n_columns; c++)
+          names[c] = t->columns[c].name;
+        recoup_csv_row (file->fp, names, t->n_columns);
+        for (guint r = 0; r < t->cells->len; r++)
+          recoup_csv_row (file->fp, (const char * const *) g_ptr_array_index (t->cells, r), t->n_columns);
+      }
       break;
     case RECOUP_REPORT_JSON:
       write_json (file->fp, json);
       break;
     case RECOUP_REPORT_XLSX:
-      {
-        Xlsx x;
-        guint row = 0;
-
-        if (file->tmp == NULL)
-          {
-            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                         "XLSX cannot go to standard output; give a file with --output");
-            goto fail;
-          }
-        fclose (file->fp);
-        file->fp = NULL;
-        if (!xlsx_open (&x, file->tmp, "Report", error))
+      if (file->tmp == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "XLSX cannot go to standard output; give a file with --output");
           goto fail;
-        worksheet_write_string (x.ws, row++, 0, t->title, x.title);
-        worksheet_write_string (x.ws, row++, 0, t->subtitle, NULL);
-        row++;
-        xlsx_header (&x, row++, headers, t->n_columns);
-        for (guint pass = 0; pass < 2; pass++)
-          {
-            GPtrArray *cells = pass == 0 ? t->cells : t->totals;
-            GPtrArray *minors = pass == 0 ? t->minor : t->total_minor;
-            GPtrArray *currencies = pass == 0 ? t->currency : t->total_currency;
-
-            for (guint r = 0; r < cells->len; r++, row++)
-              {
-                char **cell = g_ptr_array_index (cells, r);
-                gint64 *m = g_ptr_array_index (minors, r);
-
-                for (guint c = 0; c < t->n_columns; c++)
-                  {
-                    if (t->is_money[c])
-                      xlsx_money (&x, row, c, m[c], g_ptr_array_index (currencies, r), pass == 1);
-                    else if (g_str_equal (t->columns[c].header, "date"))
-                      xlsx_date (&x, row, c, cell[c]);
-                    else
-                      xlsx_text (&x, row, c, cell[c], pass == 1 ? x.bold : NULL);
-                  }
-              }
-          }
-        worksheet_set_column (x.ws, 0, (lxw_col_t) t->n_columns - 1, 14, NULL);
-        if (!xlsx_close (&x, error))
-          goto fail;
-      }
+        }
+      /* libxlsxwriter writes the file itself, by name, when it closes. */
+      fclose (file->fp);
+      file->fp = NULL;
+      if (!table_write_xlsx (t, file->tmp, error))
+        goto fail;
       break;
     case RECOUP_REPORT_PDF:
     default:
       {
-        g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+        g_autofree RecoupPdfColumn *columns = g_new0 (RecoupPdfColumn, t->n_columns);
         RecoupPdf *pdf = recoup_pdf_new (file->fp, paper, TRUE, business);
         gboolean ok;
 
-        for (guint r = 0; r < t->cells->len; r++)
-          g_ptr_array_add (rows, g_ptr_array_index (t->cells, r));
-        recoup_pdf_table_report (pdf, t->title, t->subtitle, t->columns, t->n_columns, rows, NULL);
-        for (guint r = 0; r < t->totals->len; r++)
-          recoup_pdf_table_report (pdf, NULL, NULL, t->columns, t->n_columns, NULL,
-                                   g_ptr_array_index (t->totals, r));
+        for (guint c = 0; c < t->n_columns; c++)
+          {
+            columns[c].header = t->columns[c].title;
+            columns[c].width = t->columns[c].width;
+            columns[c].right = t->columns[c].kind == CELL_MONEY || t->columns[c].kind == CELL_COUNT;
+          }
+        recoup_pdf_table_report (pdf, t->title, t->subtitle, columns, t->n_columns, t->cells, t->totals);
         ok = recoup_pdf_finish (pdf, error);
         recoup_pdf_free (pdf);
         if (!ok)
@@ -929,24 +1058,24 @@ table_write (Table                     *t,
       }
       break;
     }
-  g_free (headers);
   return recoup_atomic_file_commit (file, error);
 
 fail:
-  g_free (headers);
   recoup_atomic_file_abort (file);
   return FALSE;
 }
 
-static const RecoupPdfColumn aging_columns[] = {
-  { "key", 0.12, FALSE }, { "name", 0.16, FALSE }, { "currency", 0.06, FALSE },
-  { "accounts", 0.06, TRUE },
-  { "current", 0.075, TRUE }, { "1-30", 0.075, TRUE }, { "31-60", 0.075, TRUE }, { "61-90", 0.075, TRUE },
-  { "91-180", 0.075, TRUE }, { "181+", 0.075, TRUE }, { "credit", 0.075, TRUE }, { "total", 0.075, TRUE },
+/* The buckets' titles are recoup_report_bucket_title (); "credit" is the
+ * unapplied credit (<= 0), so that the buckets and credits sum to the total. */
+static const ReportColumn aging_columns[] = {
+  { "account", "Account", 0.12, CELL_TEXT, 14 }, { "name", "Name", 0.16, CELL_TEXT, 30 },
+  { "currency", "Currency", 0.06, CELL_TEXT, 9 }, { "accounts", "Accounts", 0.06, CELL_COUNT, 9 },
+  { "current", NULL, 0.075, CELL_MONEY, 15 }, { "1-30", NULL, 0.075, CELL_MONEY, 15 },
+  { "31-60", NULL, 0.075, CELL_MONEY, 15 }, { "61-90", NULL, 0.075, CELL_MONEY, 15 },
+  { "91-180", NULL, 0.075, CELL_MONEY, 15 }, { "181+", NULL, 0.075, CELL_MONEY, 15 },
+  { "credit", "Credits", 0.075, CELL_MONEY, 15 }, { "total", "Total", 0.075, CELL_MONEY, 16 },
 };
-static const gboolean aging_money[] = {
-  FALSE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE,
-};
+#define AGING_FIRST_BUCKET 4
 
 static JsonNode *
 aging_json (GPtrArray        *rows,
@@ -988,22 +1117,30 @@ recoup_aging_report_write (GPtrArray                 *rows,
                            GError                   **error)
 {
   g_autoptr(JsonNode) json = format == RECOUP_REPORT_JSON ? aging_json (rows, as_of, group) : NULL;
-  RecoupPdfColumn columns[G_N_ELEMENTS (aging_columns)];
+  ReportColumn columns[G_N_ELEMENTS (aging_columns)];
+  g_autofree char *group_title = NULL;
+  char *bucket_titles[RECOUP_AGING_N_BUCKETS];
   gboolean grouping = format == RECOUP_REPORT_PDF;
   Table t;
   gboolean ok;
 
   memcpy (columns, aging_columns, sizeof columns);
-  columns[0].header = group == RECOUP_AGING_BY_ACCOUNT ? "account" : recoup_aging_group_to_string (group);
+  for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+    columns[AGING_FIRST_BUCKET + b].title = bucket_titles[b] = recoup_report_bucket_title (b);
   if (group != RECOUP_AGING_BY_ACCOUNT)
     {
+      const char *name = recoup_aging_group_to_string (group);
+
+      columns[0].name = name;
+      columns[0].title = group_title = g_strdup_printf ("%c%s", g_ascii_toupper (name[0]), name + 1);
       /* The key is the name: give the name column's room to it. */
       columns[0].width += columns[1].width;
       columns[1].width = 0;
+      columns[0].xlsx = columns[1].xlsx;
     }
   table_init (&t, "Aging report",
               g_strdup_printf ("As of %s, by %s", as_of, recoup_aging_group_to_string (group)),
-              columns, G_N_ELEMENTS (columns), aging_money);
+              columns, G_N_ELEMENTS (columns));
   for (guint i = 0; i < rows->len; i++)
     {
       RecoupAgingReportRow *r = g_ptr_array_index (rows, i);
@@ -1043,17 +1180,18 @@ recoup_aging_report_write (GPtrArray                 *rows,
     }
   ok = table_write (&t, business, format, paper, json, path, error);
   table_clear (&t);
+  for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+    g_free (bucket_titles[b]);
   return ok;
 }
 
-static const RecoupPdfColumn payment_columns[] = {
-  { "date", 0.085, FALSE }, { "account", 0.10, FALSE }, { "name", 0.14, FALSE },
-  { "collector", 0.10, FALSE }, { "kind", 0.07, FALSE }, { "method", 0.085, FALSE },
-  { "reference", 0.10, FALSE }, { "receipt", 0.10, FALSE }, { "invoice", 0.085, FALSE },
-  { "currency", 0.045, FALSE }, { "amount", 0.09, TRUE },
-};
-static const gboolean payment_money[] = {
-  FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE,
+static const ReportColumn payment_columns[] = {
+  { "date", "Date", 0.085, CELL_DATE, 11 }, { "account", "Account", 0.10, CELL_TEXT, 14 },
+  { "name", "Name", 0.14, CELL_TEXT, 28 }, { "collector", "Collector", 0.10, CELL_TEXT, 16 },
+  { "kind", "Type", 0.07, CELL_TEXT, 10 }, { "method", "Method", 0.085, CELL_TEXT, 13 },
+  { "reference", "Reference", 0.10, CELL_TEXT, 18 }, { "receipt", "Receipt", 0.10, CELL_TEXT, 14 },
+  { "invoice", "Invoice", 0.085, CELL_TEXT, 14 }, { "currency", "Currency", 0.045, CELL_TEXT, 9 },
+  { "amount", "Amount", 0.09, CELL_MONEY, 15 },
 };
 
 static JsonNode *
@@ -1116,11 +1254,14 @@ recoup_payments_report_write (GPtrArray                 *rows,
   gboolean ok;
 
   table_init (&t, "Payments received", g_strdup_printf ("From %s to %s", from, to),
-              payment_columns, G_N_ELEMENTS (payment_columns), payment_money);
+              payment_columns, G_N_ELEMENTS (payment_columns));
   for (guint i = 0; i < rows->len; i++)
     {
       RecoupPaymentRow *r = g_ptr_array_index (rows, i);
-      const char *text[] = { r->date, r->account_ref, r->account_name, r->collector, r->kind, r->method,
+      gboolean people = format != RECOUP_REPORT_CSV;
+      g_autofree char *method = people ? method_title (r->method) : g_strdup (r->method);
+      const char *text[] = { r->date, r->account_ref, r->account_name, r->collector,
+                             people ? kind_title (r->kind) : r->kind, method,
                              r->reference, r->receipt_no, r->invoice_ref, r->currency, NULL };
 
       table_add (&t, t.cells, t.minor, t.currency, text, &r->amount, r->currency, grouping);

@@ -18,11 +18,11 @@ G_BEGIN_DECLS
  * input, a full disk, an unwritable folder) leaves no file behind.
  *
  * Money in CSV and JSON is recoup_money_format() text / integer minor units.
- * In XLSX a money cell is a NUMBER so that sums work: the cell's XML holds the
- * decimal recoup_money_format() wrote. libxlsxwriter takes a double and prints
- * it with 16 significant digits; every cell is verified to print back to the
- * exact minor units (true for any amount below 10^15 minor units), and a value
- * that would not is written as text instead, never rounded.
+ * In XLSX a money cell is a NUMBER so that sums work, with the currency's
+ * decimals: minor / 10^digits, the double nearest the decimal amount (exact
+ * below RECOUP_MONEY_LIMIT; a sum beyond it is written as text, never
+ * rounded). CSV keeps stable machine names (headers, ledger kinds); PDF and
+ * XLSX carry titles for people (see docs/kpis.md, "File formats").
  */
 
 typedef enum
