@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-window.h"
 #include "recoup-allocation.h"
 #include "recoup-book-preferences.h"
@@ -414,6 +415,58 @@ test_log_contact_inbound_when (Fixture       *f,
   wait_for (save_sensitive, f, "the check for that time");
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (verdict)), ==, "Allowed at that time");
   gtk_window_destroy (dialog);
+}
+
+/* Where the locale writes 1.234,56, amounts are typed and shown so: “12,50”
+ * is twelve and a half, “12.50” is refused as ambiguous, and the dialog shows
+ * the balance with the locale's marks. */
+static void
+test_payment_locale_marks (Fixture       *f,
+                           gconstpointer  data)
+{
+  static const RecoupMoneyMarks de = { ',', "." };
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *shown = NULL;
+  GtkWindow *dialog;
+  GtkWidget *amount, *save, *error_label;
+  gint64 start = recoup_window_get_account_data (f->window)->aging.total;
+  gint64 balance = 0;
+
+  recoup_locale_money_set_marks (&de);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  amount = find_named (GTK_WIDGET (dialog), "amount");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  error_label = find_named (GTK_WIDGET (dialog), "error");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "2026-11-20");
+
+  gtk_editable_set_text (GTK_EDITABLE (amount), "12.50");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "1.234,56"));
+  gtk_editable_set_text (GTK_EDITABLE (amount), "12,50");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the payment typed with a decimal comma");
+  {
+    g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model),
+                                                               recoup_window_get_selected_position (f->window));
+    g_autofree char *want = recoup_money_format_marks (start - 1250,
+                                                       recoup_window_get_account_data (f->window)->account->currency,
+                                                       RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE, &de);
+
+    /* The row shows the new balance as the locale writes it. */
+    g_object_get (item, "balance-text", &shown, NULL);
+    g_assert_cmpstr (shown, ==, want);
+  }
+  recoup_locale_money_set_marks (NULL);
+
+  book = open_check_book (f);
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (balance, ==, start - 1250);
 }
 
 static void
@@ -1551,6 +1604,8 @@ main (int   argc,
   g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
+  g_test_add ("/recoup/app/payment/locale-marks", Fixture, NULL, fixture_set_up, test_payment_locale_marks,
+              fixture_tear_down);
   g_test_add ("/recoup/app/form/discard", Fixture, NULL, fixture_set_up, test_form_discard, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);
   g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);

@@ -185,6 +185,70 @@ test_currencies (void)
   g_assert_false (recoup_currency_is_known ("EURO"));
 }
 
+/* A locale's marks: German writes 1.234,56; French groups with a (narrow)
+ * no-break space and accepts a typed plain one; the rules are the same with
+ * the marks swapped. */
+static void
+test_marks (void)
+{
+  const RecoupMoneyMarks de = { ',', "." };
+  const RecoupMoneyMarks fr = { ',', "\u202f" };
+  g_autoptr(GError) error = NULL;
+  gint64 v = 0;
+
+  g_assert_true (recoup_money_parse_marks ("12,50", "EUR", &de, &v, &error));
+  g_assert_cmpint (v, ==, 1250);
+  g_assert_true (recoup_money_parse_marks ("1.234,56", "EUR", &de, &v, &error));
+  g_assert_cmpint (v, ==, 123456);
+  g_assert_true (recoup_money_parse_marks ("1.200", "EUR", &de, &v, &error));
+  g_assert_cmpint (v, ==, 120000);
+  g_assert_true (recoup_money_parse_marks ("-7", "JPY", &de, &v, &error));
+  g_assert_cmpint (v, ==, -7);
+  g_assert_no_error (error);
+
+  g_assert_false (recoup_money_parse_marks ("1,200", "EUR", &de, &v, &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS);
+  g_assert_nonnull (strstr (error->message, "write 1,20 or 1200"));
+  g_clear_error (&error);
+  g_assert_false (recoup_money_parse_marks ("12.50", "EUR", &de, &v, &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS);
+  g_assert_nonnull (strstr (error->message, "(1.234,56)"));
+  g_clear_error (&error);
+  g_assert_false (recoup_money_parse_marks ("12,505", "EUR", &de, &v, &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_PRECISION);
+  g_clear_error (&error);
+  g_assert_false (recoup_money_parse_marks ("1e3", "EUR", &de, &v, &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "like 1200,00"));
+  g_clear_error (&error);
+
+  g_assert_true (recoup_money_parse_marks ("1 234,56", "PLN", &fr, &v, &error));
+  g_assert_cmpint (v, ==, 123456);
+  g_assert_true (recoup_money_parse_marks ("1\u00a0234\u202f567,5", "PLN", &fr, &v, &error));
+  g_assert_cmpint (v, ==, 123456750);
+  g_assert_no_error (error);
+
+  {
+    g_autofree char *a = recoup_money_format_marks (-123456789, "EUR", RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE, &de);
+    g_autofree char *b = recoup_money_format_marks (123456, "PLN", RECOUP_MONEY_FORMAT_GROUPING, &fr);
+    g_autofree char *c = recoup_money_format_marks (123456, "USD", RECOUP_MONEY_FORMAT_GROUPING, &recoup_money_marks_c);
+    g_autofree char *d = recoup_money_format (123456, "USD", RECOUP_MONEY_FORMAT_GROUPING);
+
+    g_assert_cmpstr (a, ==, "EUR -1.234.567,89");
+    g_assert_cmpstr (b, ==, "1\u202f234,56");
+    g_assert_cmpstr (c, ==, "1,234.56");
+    g_assert_cmpstr (c, ==, d);
+  }
+  /* Every amount a locale writes reads back. */
+  for (gint64 minor = -2000000; minor <= 2000000; minor += 7919)
+    {
+      g_autofree char *text = recoup_money_format_marks (minor, "EUR", RECOUP_MONEY_FORMAT_GROUPING, &de);
+
+      g_assert_true (recoup_money_parse_marks (text, "EUR", &de, &v, &error));
+      g_assert_cmpint (v, ==, minor);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -196,5 +260,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/money/split", test_split);
   g_test_add_func ("/recoup/core/money/basis-points", test_basis_points);
   g_test_add_func ("/recoup/core/money/currencies", test_currencies);
+  g_test_add_func ("/recoup/core/money/marks", test_marks);
   return g_test_run ();
 }

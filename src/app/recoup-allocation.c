@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-allocation.h"
 
 /* Allocation of a payment, shown before it is saved (a preview that core
@@ -158,7 +159,7 @@ static char *
 money (gint64      minor,
        const char *currency)
 {
-  return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  return recoup_locale_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 }
 
 static GtkWidget *

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-approvals.h"
 #include "recoup-window-private.h"
 
@@ -193,9 +194,9 @@ queue_show (Queue     *q,
       QueueItem *item = g_ptr_array_index (items, i);
       RecoupOffer *o = item->offer;
       GtkWidget *row = adw_action_row_new ();
-      g_autofree char *total = recoup_money_format (o->total, o->currency,
+      g_autofree char *total = recoup_locale_money_format (o->total, o->currency,
                                                     RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-      g_autofree char *balance = recoup_money_format (o->balance_at_offer, o->currency,
+      g_autofree char *balance = recoup_locale_money_format (o->balance_at_offer, o->currency,
                                                       RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
       g_autofree char *off = recoup_window_format_percent (o->effective_bp);
       g_autofree char *title = NULL;

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-book-preferences.h"
 #include "recoup-window-private.h"
 
@@ -336,7 +337,7 @@ limits_read (Policy    *p,
   gboolean ok_bp, ok_n;
 
   /* A percentage with up to two decimals is a count of basis points. */
-  ok_bp = recoup_money_parse (text, "USD", bp, &error) && *bp >= 0 && *bp <= 10000;
+  ok_bp = recoup_locale_money_parse (text, "USD", bp, &error) && *bp >= 0 && *bp <= 10000;
   ok_n = read_number (lr->installments, 0, 520, n);
   mark (lr->discount, !ok_bp);
   mark (lr->installments, !ok_n);

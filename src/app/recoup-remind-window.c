@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-labels.h"
 #include "recoup-mail.h"
 #include "recoup-remind-window.h"
@@ -219,7 +220,7 @@ item_balance (gpointer ptr)
 {
   RecoupRemindItem *it = ptr;
 
-  return recoup_money_format (it->balance, it->currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  return recoup_locale_money_format (it->balance, it->currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 }
 
 static char *

@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-labels.h"
 #include "recoup-window-private.h"
 #include "recoup-promise.h"
@@ -345,7 +346,7 @@ check_amount (Form       *form,
       g_string_append_printf (problems, "%s\n", _("Amount: enter the amount paid, e.g. 125.00."));
       return -1;
     }
-  if (!recoup_money_parse (text, form->currency, &minor, &error))
+  if (!recoup_locale_money_parse (text, form->currency, &minor, &error))
     {
       set_field_error (row, TRUE);
       g_string_append_printf (problems, _("Amount: %s\n"), error->message);
@@ -897,7 +898,7 @@ contact_save_cb (Form *form)
     w->override_reason = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->override)));
   if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
     {
-      recoup_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency,
+      recoup_locale_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency,
                           &w->promise_amount, NULL);
       w->promise_date = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->date)));
       if (w->outcome == NULL)
@@ -1175,7 +1176,7 @@ payment_save_cb (Form *form)
 
   w = g_new0 (PaymentWrite, 1);
   w->account_id = g_strdup (form->account_id);
-  recoup_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency, &w->amount, NULL);
+  recoup_locale_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency, &w->amount, NULL);
   w->date = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->date)));
   w->method = g_strdup (payment_methods[adw_combo_row_get_selected (ADW_COMBO_ROW (form->method))]);
   w->reference = g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->reference)));
@@ -1213,7 +1214,7 @@ recoup_window_record_payment (RecoupWindow *self)
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "record-payment");
   gtk_window_set_default_size (form->dialog, 480, 720);
 
-  balance = recoup_money_format (data->aging.total, data->account->currency,
+  balance = recoup_locale_money_format (data->aging.total, data->account->currency,
                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   description = g_strdup_printf (_("Balance %s. The payment goes to the oldest open invoices first."), balance);
   group = page_group (page, _("Payment"), description);
@@ -1825,7 +1826,7 @@ offer_read (OfferForm       *of,
       if (len > 0 && percent[len - 1] == '%')
         percent[len - 1] = '\0';
       /* A percentage with up to two decimals is a count of basis points. */
-      if (!recoup_money_parse (percent, "USD", &spec->discount_bp, &error)
+      if (!recoup_locale_money_parse (percent, "USD", &spec->discount_bp, &error)
           || spec->discount_bp < 0 || spec->discount_bp > 10000)
         {
           set_field_error (of->discount, TRUE);
@@ -1905,7 +1906,7 @@ offer_validate (OfferForm *of)
       gint64 total = spec.amount > 0 ? spec.amount
                                      : recoup_offer_total_for_discount (data->aging.total, spec.discount_bp);
       g_autoptr(GArray) schedule = NULL;
-      g_autofree char *total_text = recoup_money_format (total, data->account->currency,
+      g_autofree char *total_text = recoup_locale_money_format (total, data->account->currency,
                                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
       g_autofree char *summary = NULL;
 
@@ -1919,7 +1920,7 @@ offer_validate (OfferForm *of)
         {
           RecoupInstallment *inst = &g_array_index (schedule, RecoupInstallment, i);
           g_autofree char *due = recoup_date_format (inst->due_day);
-          g_autofree char *amount = recoup_money_format (inst->amount, data->account->currency,
+          g_autofree char *amount = recoup_locale_money_format (inst->amount, data->account->currency,
                                                          RECOUP_MONEY_FORMAT_GROUPING);
           GtkWidget *row = adw_action_row_new ();
           GtkWidget *label = gtk_label_new (amount);
@@ -2024,7 +2025,7 @@ recoup_window_make_offer (RecoupWindow *self)
   of->form = form;
   g_object_set_data_full (G_OBJECT (form->dialog), "offer-form", of, g_free);
 
-  balance = recoup_money_format (data->aging.total, data->account->currency,
+  balance = recoup_locale_money_format (data->aging.total, data->account->currency,
                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   description = g_strdup_printf (_("Balance %s. Offers beyond your authority wait for the owner's approval."),
                                  balance);

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-approvals.h"
 #include "recoup-dashboard-page.h"
 #include "recoup-remind-window.h"
@@ -43,13 +44,12 @@ recoup_window_get_account_data (RecoupWindow *self)
   return self->data;
 }
 
-/* Basis points as a percentage for display: "10 %", "12.50 %". */
+/* Basis points as a percentage for display: "10 %", "12.50 %" ("12,50 %"
+ * where the locale writes decimals with a comma). */
 char *
 recoup_window_format_percent (gint64 bp)
 {
-  if (bp % 100 == 0)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " %%", bp / 100);
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT " %%", bp / 100, bp % 100);
+  return recoup_locale_percent_format (bp);
 }
 
 GtkWindow *

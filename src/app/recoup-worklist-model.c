@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-labels.h"
 #include "recoup-worklist-model.h"
 #include "recoup-score.h"
@@ -154,7 +155,7 @@ recoup_account_item_set_balance (RecoupAccountItem *self,
                                  gint64             balance)
 {
   g_free (self->balance_text);
-  self->balance_text = recoup_money_format (balance, self->currency,
+  self->balance_text = recoup_locale_money_format (balance, self->currency,
                                             RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_BALANCE_TEXT]);
 }
@@ -276,7 +277,7 @@ account_item_fill (RecoupAccountItem     *self,
   self->name = g_strdup (row->name);
   self->ref = g_strdup (row->ref);
   self->currency = g_strdup (row->currency);
-  self->balance_text = recoup_money_format (row->balance, row->currency,
+  self->balance_text = recoup_locale_money_format (row->balance, row->currency,
                                             RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   account_item_set_contact (self, row);
   account_item_set_detail (self, row->balance, row->days_past_due, row->segment, row->cease_communication);

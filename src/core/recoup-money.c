@@ -100,12 +100,57 @@ recoup_currency_validate (const char  *code,
  * Refused: exponents, a second '.', groups that are not three digits ("12,34.5"),
  * anything beyond G_MAXINT64 minor units.
  */
+const RecoupMoneyMarks recoup_money_marks_c = { '.', "," };
+
+/* The length of the grouping mark at @p (before @end), or 0. A mark that is
+ * a space (a no-break or narrow no-break space, as French and Polish write
+ * thousands) also accepts the other spaces, since a typed one is plain. */
+static gsize
+group_mark_at (const RecoupMoneyMarks *marks,
+               const char             *p,
+               const char             *end)
+{
+  static const char * const spaces[] = { " ", "\u00a0", "\u202f", NULL };
+  gsize len = strlen (marks->group);
+
+  if (len > 0 && (gsize) (end - p) >= len && memcmp (p, marks->group, len) == 0)
+    return len;
+  if (g_strv_contains (spaces, marks->group))
+    for (guint i = 0; spaces[i] != NULL; i++)
+      {
+        len = strlen (spaces[i]);
+        if ((gsize) (end - p) >= len && memcmp (p, spaces[i], len) == 0)
+          return len;
+      }
+  return 0;
+}
+
 gboolean
 recoup_money_parse (const char  *text,
                     const char  *currency,
                     gint64      *out_minor,
                     GError     **error)
 {
+  return recoup_money_parse_marks (text, currency, &recoup_money_marks_c, out_minor, error);
+}
+
+/**
+ * recoup_money_parse_marks:
+ *
+ * recoup_money_parse() with the decimal and grouping marks of @marks, as a
+ * user types amounts in their locale (“1.234,56” in German). The same rules:
+ * a grouping mark only between groups of three digits, “1,200” in a currency
+ * of fewer decimals is ambiguous, and so on, with the marks swapped.
+ */
+gboolean
+recoup_money_parse_marks (const char             *text,
+                          const char             *currency,
+                          const RecoupMoneyMarks *marks,
+                          gint64                 *out_minor,
+                          GError                **error)
+{
+  const char dec = marks->decimal;
+  const char *grp = marks->group;
   const Currency *cur;
   const char *p;
   const char *end;
@@ -151,14 +196,17 @@ recoup_money_parse (const char  *text,
   limit = (guint64) G_MAXINT64;
   scale = cur->digits;
 
-  for (; p < end && *p != '.'; p++)
+  for (; p < end && *p != dec; p++)
     {
-      if (*p == ',')
+      gsize mark = group_mark_at (marks, p, end);
+
+      if (mark > 0)
         {
           if (int_digits == 0 || (seen_group && group_len != 3) || (!seen_group && group_len > 3))
             goto ambiguous;
           seen_group = TRUE;
           group_len = 0;
+          p += mark - 1;
           continue;
         }
       if (!g_ascii_isdigit (*p))
@@ -173,7 +221,7 @@ recoup_money_parse (const char  *text,
   if (seen_group && group_len != 3)
     goto ambiguous;
 
-  if (p < end && *p == '.')
+  if (p < end && *p == dec)
     {
       const char *frac = ++p;
       gsize frac_len = 0;
@@ -191,20 +239,20 @@ recoup_money_parse (const char  *text,
           const char *int_part = frac - 1 - int_digits;
           const char *sign = negative ? "-" : "";
           g_autofree char *as_decimal = scale > 0
-            ? g_strdup_printf ("%s%.*s.%.*s", sign, int_digits, int_part, scale, frac)
+            ? g_strdup_printf ("%s%.*s%c%.*s", sign, int_digits, int_part, dec, scale, frac)
             : g_strdup_printf ("%s%.*s", sign, int_digits, int_part);
 
           g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
                        "“%s” is ambiguous: %s has %d decimal place%s, so the three digits after "
-                       "“.” may group thousands; write %s or %s%.*s%s", text, cur->code, scale,
-                       scale == 1 ? "" : "s", as_decimal, sign, int_digits, int_part, frac);
+                       "“%c” may group thousands; write %s or %s%.*s%s", text, cur->code, scale,
+                       scale == 1 ? "" : "s", dec, as_decimal, sign, int_digits, int_part, frac);
           return FALSE;
         }
       for (; p < end; p++)
         {
           if (!g_ascii_isdigit (*p))
             {
-              if (*p == '.' || *p == ',')
+              if (*p == dec || group_mark_at (marks, p, end) > 0 || *p == '.' || *p == ',')
                 goto ambiguous;
               goto invalid;
             }
@@ -240,14 +288,14 @@ recoup_money_parse (const char  *text,
 
 invalid:
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_INVALID,
-               "“%s” is not an amount: use digits with an optional “.” before the decimals, "
-               "like 1200.00", text);
+               "“%s” is not an amount: use digits with an optional “%c” before the decimals, "
+               "like 1200%c00", text, dec, dec);
   return FALSE;
 
 ambiguous:
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
-               "“%s” is ambiguous: “,” may only group thousands (1,234.56) and “.” marks the "
-               "decimals", text);
+               "“%s” is ambiguous: “%s” may only group thousands (1%s234%c56) and “%c” marks the "
+               "decimals", text, grp, grp, dec, dec);
   return FALSE;
 
 overflow:
@@ -260,6 +308,16 @@ char *
 recoup_money_format (gint64                 minor,
                      const char            *currency,
                      RecoupMoneyFormatFlags flags)
+{
+  return recoup_money_format_marks (minor, currency, flags, &recoup_money_marks_c);
+}
+
+/* recoup_money_format() with the decimal and grouping marks of @marks. */
+char *
+recoup_money_format_marks (gint64                  minor,
+                           const char             *currency,
+                           RecoupMoneyFormatFlags  flags,
+                           const RecoupMoneyMarks *marks)
 {
   GString *out = g_string_new (NULL);
   char digits[32];
@@ -299,12 +357,12 @@ recoup_money_format (gint64                 minor,
   for (int i = 0; i < int_len; i++)
     {
       if ((flags & RECOUP_MONEY_FORMAT_GROUPING) && i > 0 && (int_len - i) % 3 == 0)
-        g_string_append_c (out, ',');
+        g_string_append (out, marks->group);
       g_string_append_c (out, digits[i]);
     }
   if (scale > 0)
     {
-      g_string_append_c (out, '.');
+      g_string_append_c (out, marks->decimal);
       g_string_append_len (out, digits + int_len, scale);
     }
 

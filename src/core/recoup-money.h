@@ -42,9 +42,30 @@ gboolean  recoup_money_parse             (const char  *text,
                                           const char  *currency,
                                           gint64      *out_minor,
                                           GError     **error);
+
+/* How a locale writes amounts: the decimal mark ('.' or ',') and the mark
+ * that groups thousands (",", ".", "'", or a space: UTF-8). The plain C
+ * marks, which CSV, JSON and the CLI use, are recoup_money_marks_c. */
+typedef struct
+{
+  char        decimal;
+  const char *group;
+} RecoupMoneyMarks;
+
+extern const RecoupMoneyMarks recoup_money_marks_c;
+
+gboolean  recoup_money_parse_marks       (const char             *text,
+                                          const char             *currency,
+                                          const RecoupMoneyMarks *marks,
+                                          gint64                 *out_minor,
+                                          GError                **error);
 char     *recoup_money_format            (gint64       minor,
                                           const char  *currency,
                                           RecoupMoneyFormatFlags flags);
+char     *recoup_money_format_marks      (gint64                  minor,
+                                          const char             *currency,
+                                          RecoupMoneyFormatFlags  flags,
+                                          const RecoupMoneyMarks *marks);
 
 /**
  * RECOUP_MONEY_LIMIT:
