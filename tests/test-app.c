@@ -469,6 +469,74 @@ test_payment_locale_marks (Fixture       *f,
   g_assert_cmpint (balance, ==, start - 1250);
 }
 
+static GtkWindow *
+find_toplevel (const char *name)
+{
+  GListModel *tops = gtk_window_get_toplevels ();   /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (tops, i);
+
+      if (g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (w)), name) == 0 && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+/* More than the account owes, or dated before its first invoice: Record
+ * asks first, says why, and records only when confirmed (the overpayment
+ * becomes a credit). */
+static void
+test_payment_confirm (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *over = NULL;
+  GtkWindow *dialog, *ask;
+  GtkWidget *save;
+  RecoupAccountData *d = recoup_window_get_account_data (f->window);
+  gint64 start = d->owed;
+  gint64 balance = 0;
+
+  over = recoup_money_format (start + 10000, d->account->currency, 0);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), over);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "1999-01-01");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_signal_emit_by_name (save, "clicked");
+  ask = find_toplevel ("confirm-payment");
+  g_assert_nonnull (ask);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (ask)), "more than the"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (ask)), "before the account's first invoice"));
+
+  /* Cancel: nothing recorded, the dialog stays with what was typed. */
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+  gtk_window_destroy (ask);
+  book = open_check_book (f);
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, start);
+  g_assert_true (recoup_window_get_dialog (f->window) == dialog);
+
+  /* A date within the account's life; still more than owed: asked, and
+   * recorded once confirmed. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "2026-11-20");
+  g_signal_emit_by_name (save, "clicked");
+  ask = find_toplevel ("confirm-payment");
+  g_assert_nonnull (ask);
+  g_assert_null (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (ask)), "first invoice"));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "record");
+  gtk_window_destroy (ask);
+  wait_for (account_loaded, f, "the confirmed overpayment");
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, -10000);
+}
+
 static void
 test_payment (Fixture       *f,
               gconstpointer  data)
@@ -517,6 +585,15 @@ test_payment (Fixture       *f,
 
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   g_signal_emit_by_name (save, "clicked");
+  /* 300.00 on the 50.00 owed: asked first (see /recoup/app/payment/confirm-unusual). */
+  if (start < 30000)
+    {
+      GtkWindow *ask = find_toplevel ("confirm-payment");
+
+      g_assert_nonnull (ask);
+      adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "record");
+      gtk_window_destroy (ask);
+    }
   wait_for (account_loaded, f, "the recorded payment");
 
   g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
@@ -1604,6 +1681,8 @@ main (int   argc,
   g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
+  g_test_add ("/recoup/app/payment/confirm-unusual", Fixture, NULL, fixture_set_up, test_payment_confirm,
+              fixture_tear_down);
   g_test_add ("/recoup/app/payment/locale-marks", Fixture, NULL, fixture_set_up, test_payment_locale_marks,
               fixture_tear_down);
   g_test_add ("/recoup/app/form/discard", Fixture, NULL, fixture_set_up, test_form_discard, fixture_tear_down);

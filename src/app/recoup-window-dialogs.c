@@ -49,6 +49,7 @@ typedef struct
   char         *account_id;
   char         *currency;
   gboolean      busy;
+  gboolean      confirmed;    /* Record Payment: an unusual payment was confirmed */
   /* Log Contact at a time typed in When: the guard's verdict for that
    * instant and channel, asked in the background. */
   gint64              when_ms;
@@ -1165,14 +1166,97 @@ payment_saved_cb (GObject      *object,
     form_write_done (form, result, _("Payment recorded"));
 }
 
+static void payment_save_cb (Form *form);
+
+static void
+payment_confirm_response_cb (AdwMessageDialog *ask,
+                             const char       *response,
+                             gpointer          user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+
+  if (form == NULL || g_strcmp0 (response, "record") != 0)
+    return;
+  form->confirmed = TRUE;
+  payment_save_cb (form);
+}
+
+/* What is unusual about the payment as typed, for a confirmation: more than
+ * the account owes (the rest becomes a credit), or dated before the account's
+ * first invoice. NULL when nothing is. */
+static char *
+payment_concerns (Form   *form,
+                  gint64  amount,
+                  const char *date)
+{
+  RecoupAccountData *data = form->window->data;
+  g_autoptr(GString) text = g_string_new (NULL);
+  const char *first = NULL;
+
+  if (data == NULL)
+    return NULL;
+  if (amount > data->owed)
+    {
+      g_autofree char *extra = recoup_locale_money_format (amount - MAX (data->owed, 0), form->currency,
+                                                           RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *owed = recoup_locale_money_format (MAX (data->owed, 0), form->currency,
+                                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+      /* Translators: the amount over, then what the account owes */
+      g_string_append_printf (text, _("It is %s more than the %s the account owes; the difference is kept "
+                                      "as a credit on the account."), extra, owed);
+    }
+  for (guint i = 0; data->invoices != NULL && i < data->invoices->len; i++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (data->invoices, i);
+
+      if (first == NULL || g_strcmp0 (ib->issue_date, first) < 0)
+        first = ib->issue_date;
+    }
+  if (first != NULL && g_strcmp0 (date, first) < 0)
+    {
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      /* Translators: the payment's date, then the first invoice's */
+      g_string_append_printf (text, _("It is dated %s, before the account's first invoice (%s)."), date, first);
+    }
+  return text->len > 0 ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
+}
+
 static void
 payment_save_cb (Form *form)
 {
   PaymentWrite *w;
+  g_autofree char *concerns = NULL;
+  gint64 amount = 0;
 
   payment_validate (form);
   if (!gtk_widget_get_sensitive (form->save))
     return;
+
+  /* An overpayment or a date before any invoice is usually a slip of the
+   * keyboard: ask once before recording it. */
+  recoup_locale_money_parse (gtk_editable_get_text (GTK_EDITABLE (form->amount)), form->currency, &amount, NULL);
+  if (!form->confirmed &&
+      (concerns = payment_concerns (form, amount, gtk_editable_get_text (GTK_EDITABLE (form->date)))) != NULL)
+    {
+      g_autofree char *shown = recoup_locale_money_format (amount, form->currency,
+                                                           RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *heading = g_strdup_printf (_("Record a Payment of %s?"), shown);
+      GtkWidget *ask = adw_message_dialog_new (form->dialog, heading, concerns);
+
+      gtk_widget_set_name (ask, "confirm-payment");
+      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (ask), "cancel", _("_Cancel"),
+                                        "record", _("_Record Payment"), NULL);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (ask), "record",
+                                                  ADW_RESPONSE_SUGGESTED);
+      adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+      adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+      g_signal_connect (ask, "response", G_CALLBACK (payment_confirm_response_cb), g_object_ref (form->dialog));
+      gtk_window_present (GTK_WINDOW (ask));
+      return;
+    }
 
   w = g_new0 (PaymentWrite, 1);
   w->account_id = g_strdup (form->account_id);
@@ -1189,6 +1273,14 @@ payment_save_cb (Form *form)
   gtk_widget_set_sensitive (form->save, FALSE);
   recoup_session_run_async (form->window->session, payment_write, w, (GDestroyNotify) payment_write_free,
                             NULL, payment_saved_cb, g_object_ref (form->dialog));
+}
+
+/* A confirmation holds for the amount and date it was asked about. */
+static void
+payment_changed_cb (Form *form)
+{
+  form->confirmed = FALSE;
+  payment_validate (form);
 }
 
 void
@@ -1235,8 +1327,8 @@ recoup_window_record_payment (RecoupWindow *self)
   form->allocation = recoup_allocation_group_new (_("Allocation"));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (form->allocation));
 
-  g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (payment_validate), form);
-  g_signal_connect_swapped (form->date, "changed", G_CALLBACK (payment_validate), form);
+  g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (payment_changed_cb), form);
+  g_signal_connect_swapped (form->date, "changed", G_CALLBACK (payment_changed_cb), form);
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (payment_save_cb), form);
   g_signal_connect_swapped (form->amount, "entry-activated", G_CALLBACK (payment_save_cb), form);
 
