@@ -614,12 +614,29 @@ test_payment (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reverse-entry", "s", payment_id);
   dialog = recoup_window_get_dialog (f->window);
   g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
+  /* It names the payment, and takes a reason for the ledger. */
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
+                   "Reverse the Payment of USD 300.00 of 2026-11-20?");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "reason")), "cheque bounced");
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "reverse");
   gtk_window_destroy (dialog);
   wait_for (account_loaded, f, "the reversal");
   g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
   g_assert_cmpint (balance, ==, start);
+  {
+    gboolean found = FALSE;
+
+    d = recoup_window_get_account_data (f->window);
+    for (guint i = 0; i < d->ledger->len; i++)
+      {
+        RecoupLedgerEntry *e = g_ptr_array_index (d->ledger, i);
+
+        if (g_strcmp0 (e->kind, "reversal") == 0)
+          found = g_strcmp0 (e->memo, "cheque bounced") == 0;
+      }
+    g_assert_true (found);
+  }
 
   /* Paid in full: the drawn row says so at once, not “… days past due ·
    * high priority” with a next step (it read “Next: none”). */

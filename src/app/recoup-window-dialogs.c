@@ -1345,14 +1345,25 @@ recoup_window_record_payment (RecoupWindow *self)
 typedef struct
 {
   char *entry_id;
+  char *reason;
 } ReverseWrite;
+
+static void
+reverse_write_free (ReverseWrite *w)
+{
+  g_free (w->entry_id);
+  g_free (w->reason);
+  g_free (w);
+}
 
 static gboolean
 reverse_write (RecoupBook  *book,
                gpointer     data,
                GError     **error)
 {
-  g_autofree char *id = recoup_ledger_reverse (book, data, NULL, _("Reversed in Recoup"), error);
+  ReverseWrite *w = data;
+  g_autofree char *id = recoup_ledger_reverse (book, w->entry_id, NULL,
+                                               w->reason != NULL ? w->reason : _("Reversed in Recoup"), error);
 
   return id != NULL;
 }
@@ -1381,10 +1392,19 @@ reverse_response_cb (AdwMessageDialog *dialog,
                      const char       *response,
                      RecoupWindow     *self)
 {
-  if (g_strcmp0 (response, "reverse") == 0)
-    recoup_session_run_async (self->session, reverse_write,
-                              g_strdup (g_object_get_data (G_OBJECT (dialog), "entry-id")), g_free,
-                              self->cancellable, reverse_done_cb, g_object_ref (self));
+  GtkWidget *reason = adw_message_dialog_get_extra_child (dialog);
+  ReverseWrite *w;
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (response, "reverse") != 0)
+    return;
+  w = g_new0 (ReverseWrite, 1);
+  w->entry_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "entry-id"));
+  text = g_strstrip (g_strdup (reason != NULL ? gtk_editable_get_text (GTK_EDITABLE (reason)) : ""));
+  if (*text != '\0')
+    w->reason = g_steal_pointer (&text);
+  recoup_session_run_async (self->session, reverse_write, w, (GDestroyNotify) reverse_write_free,
+                            self->cancellable, reverse_done_cb, g_object_ref (self));
 }
 
 void
@@ -1392,10 +1412,36 @@ recoup_window_reverse_entry (RecoupWindow *self,
                              const char   *entry_id)
 {
   GtkWidget *dialog;
+  GtkWidget *reason;
+  RecoupLedgerEntry *entry = NULL;
+  g_autofree char *heading = NULL;
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Reverse Payment?"),
+  /* Name the payment: the user clicked one row of many. */
+  for (guint i = 0; self->data != NULL && self->data->ledger != NULL && i < self->data->ledger->len; i++)
+    {
+      RecoupLedgerEntry *e = g_ptr_array_index (self->data->ledger, i);
+
+      if (g_strcmp0 (e->id, entry_id) == 0)
+        entry = e;
+    }
+  if (entry != NULL)
+    {
+      g_autofree char *amount = recoup_locale_money_format (entry->amount < 0 ? -entry->amount : entry->amount,
+                                                            entry->currency,
+                                                            RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+      /* Translators: an amount, then the day it was paid */
+      heading = g_strdup_printf (_("Reverse the Payment of %s of %s?"), amount, entry->effective_date);
+    }
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading != NULL ? heading : _("Reverse Payment?"),
                                    _("A reversing entry is added to the ledger and the balance goes back up. "
                                      "The original payment stays in the history."));
+  gtk_widget_set_name (dialog, "reverse-payment");
+  reason = gtk_entry_new ();
+  gtk_widget_set_name (reason, "reason");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (reason), _("Why, e.g. the cheque bounced (optional)"));
+  gtk_entry_set_activates_default (GTK_ENTRY (reason), FALSE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), reason);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
                                     "reverse", _("_Reverse"),
