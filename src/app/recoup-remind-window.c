@@ -314,20 +314,22 @@ msg_reason (gpointer ptr)
 
 static const Column send_columns[] = {
   { "", COL_CHECK, FALSE, NULL },
-  { N_("Account"), COL_TEXT, TRUE, item_account, 210 },
-  { N_("Balance"), COL_TEXT, FALSE, item_balance, 125 },
-  { N_("Days"), COL_TEXT, FALSE, item_days, 55 },
-  { N_("Message"), COL_TEXT, FALSE, item_message, 165 },
-  { N_("To"), COL_TEXT, FALSE, item_to, 130 },
-  { N_("Why"), COL_TEXT, TRUE, item_why, 200 },
+  /* The fixed widths leave the reason the room that is left (it was cut
+   * off past the list's edge); each cell's tooltip has its whole text. */
+  { N_("Account"), COL_TEXT, TRUE, item_account, 190 },
+  { N_("Balance"), COL_TEXT, FALSE, item_balance, 115 },
+  { N_("Days"), COL_TEXT, FALSE, item_days, 50 },
+  { N_("Message"), COL_TEXT, FALSE, item_message, 150 },
+  { N_("To"), COL_TEXT, FALSE, item_to, 110 },
+  { N_("Why"), COL_TEXT, TRUE, item_why },
   { NULL }
 };
 
 static const Column held_columns[] = {
-  { N_("Account"), COL_TEXT, TRUE, item_account, 220 },
-  { N_("Balance"), COL_TEXT, FALSE, item_balance, 125 },
-  { N_("Message"), COL_TEXT, FALSE, item_message, 170 },
-  { N_("Held back because"), COL_TEXT, TRUE, item_held, 300 },
+  { N_("Account"), COL_TEXT, TRUE, item_account, 190 },
+  { N_("Balance"), COL_TEXT, FALSE, item_balance, 115 },
+  { N_("Message"), COL_TEXT, FALSE, item_message, 150 },
+  { N_("Held back because"), COL_TEXT, TRUE, item_held },
   { NULL }
 };
 
@@ -1294,7 +1296,7 @@ build_run_page (RecoupRemindWindow *self)
   gtk_paned_set_end_child (GTK_PANED (paned), preview);
   gtk_paned_set_resize_start_child (GTK_PANED (paned), TRUE);
   gtk_paned_set_shrink_end_child (GTK_PANED (paned), FALSE);
-  gtk_paned_set_position (GTK_PANED (paned), 800);
+  gtk_paned_set_position (GTK_PANED (paned), 860);
   gtk_widget_set_margin_start (paned, 12);
   gtk_widget_set_margin_end (paned, 12);
   gtk_widget_set_margin_top (paned, 12);
@@ -1430,7 +1432,9 @@ recoup_remind_window_init (RecoupRemindWindow *self)
   self->outbox_store = g_list_store_new (RECOUP_TYPE_REMIND_ROW);
 
   gtk_window_set_title (GTK_WINDOW (self), _("Reminder Run"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 1200, 760);
+  /* Fits a 1280 x 720 laptop screen. */
+  gtk_window_set_default_size (GTK_WINDOW (self), 1200, 680);
+  gtk_widget_set_name (GTK_WIDGET (self), "remind-window");
   gtk_window_set_modal (GTK_WINDOW (self), TRUE);
 
   self->stack = ADW_VIEW_STACK (adw_view_stack_new ());

@@ -1304,7 +1304,7 @@ recoup_window_record_payment (RecoupWindow *self)
   title = g_strdup_printf (_("Record Payment — %s"), data->account->name);
   form = form_new (self, title, _("_Record"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "record-payment");
-  gtk_window_set_default_size (form->dialog, 480, 720);
+  gtk_window_set_default_size (form->dialog, 480, 640);
 
   balance = recoup_locale_money_format (data->aging.total, data->account->currency,
                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
@@ -2158,7 +2158,7 @@ recoup_window_make_offer (RecoupWindow *self)
   title = g_strdup_printf (_("Make an Offer — %s"), data->account->name);
   form = form_new (self, title, _("_Save Offer"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "make-offer");
-  gtk_window_set_default_size (form->dialog, 520, 700);
+  gtk_window_set_default_size (form->dialog, 520, 640);
   of = g_new0 (OfferForm, 1);
   of->form = form;
   g_object_set_data_full (G_OBJECT (form->dialog), "offer-form", of, g_free);
