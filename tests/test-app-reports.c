@@ -572,6 +572,84 @@ test_dashboard_export (Fixture       *f,
     }
 }
 
+/* The aging bars leave out unapplied credits: the page names them, so that
+ * bars + credits = receivables (the Receivables tile). And the page lets its
+ * window be made as narrow as 600 pixels. */
+static void
+test_dashboard_credits_and_width (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) aging = NULL;
+  RecoupAgingRow *row = NULL;
+  RecoupDashboardPage *page;
+  GtkWidget *note;
+  g_autofree char *bars = NULL;
+  g_autofree char *credits = NULL;
+  g_autofree char *total = NULL;
+  g_autofree char *expected = NULL;
+  gint64 sum = 0;
+  int min_width = 0;
+
+  /* An overpayment: a credit that belongs to no bucket. */
+  {
+    g_autoptr(RecoupBook) book = open_check_book (f);
+    g_autoptr(GPtrArray) accounts = NULL;
+    RecoupAccountFilter filter = { .currency = "USD", .min_balance = 1, .limit = 1 };
+    RecoupAccountSummary *a;
+    RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .method = "cash" };
+    g_autofree char *id = NULL;
+
+    accounts = recoup_account_list (book, &filter, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (accounts->len, ==, 1);
+    a = g_ptr_array_index (accounts, 0);
+    pay.account_id = a->id;
+    pay.amount = a->balance + 9949;
+    id = recoup_ledger_record (book, &pay, &error);
+    g_assert_no_error (error);
+    aging = recoup_aging_summary (book, "2026-11-24", &error);
+    g_assert_no_error (error);
+  }
+  for (guint i = 0; i < aging->len; i++)
+    if (g_strcmp0 (((RecoupAgingRow *) g_ptr_array_index (aging, i))->currency, "USD") == 0)
+      row = g_ptr_array_index (aging, i);
+  g_assert_nonnull (row);
+  g_assert_cmpint (row->credit, <, 0);
+  for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+    sum += row->buckets[b];
+  g_assert_cmpint (sum + row->credit, ==, row->total);
+
+  page = RECOUP_DASHBOARD_PAGE (recoup_dashboard_page_new (f->session));
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 600, 720);
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (page));
+  gtk_window_present (GTK_WINDOW (f->window));
+  wait_until (dash_loaded, page, "the dashboard");
+  note = find_named (f->window, "aging-credits");
+  g_assert_nonnull (note);
+  g_assert_true (gtk_widget_get_visible (note));
+  bars = recoup_money_format (sum, "USD", RECOUP_MONEY_FORMAT_GROUPING);
+  credits = recoup_money_format (row->credit, "USD", RECOUP_MONEY_FORMAT_GROUPING);
+  total = recoup_money_format (row->total, "USD", RECOUP_MONEY_FORMAT_GROUPING);
+  expected = g_strdup_printf ("Bars %s + credits %s = receivables %s", bars, credits, total);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (note)), ==, expected);
+  shot (f->window, "dashboard-600");
+
+  /* Nothing on the page holds the window wider than 600 pixels, the custom
+   * period's entries shown or not. */
+  gtk_widget_measure (GTK_WIDGET (page), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
+  g_test_message ("dashboard minimum width %d", min_width);
+  g_assert_cmpint (min_width, <=, 600);
+  g_assert_true (recoup_dashboard_page_set_custom_period (page, "2026-07-01", "2026-09-30", &error));
+  g_assert_no_error (error);
+  wait_until (dash_loaded, page, "the custom period");
+  gtk_widget_measure (GTK_WIDGET (page), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
+  g_test_message ("dashboard minimum width with a custom period %d", min_width);
+  g_assert_cmpint (min_width, <=, 600);
+  shot (f->window, "dashboard-600-custom");
+}
+
 /* The export code without the window: a cancelled statements batch leaves no file. */
 static void
 test_export_cancel (Fixture       *f,
@@ -614,6 +692,8 @@ main (int   argc,
               test_remind_close_while_running, fixture_tear_down);
   g_test_add ("/recoup/app/dashboard/export", Fixture, GUINT_TO_POINTER (120), fixture_set_up,
               test_dashboard_export, fixture_tear_down);
+  g_test_add ("/recoup/app/dashboard/credits-and-width", Fixture, GUINT_TO_POINTER (40), fixture_set_up,
+              test_dashboard_credits_and_width, fixture_tear_down);
   g_test_add ("/recoup/app/dashboard/export-cancel", Fixture, GUINT_TO_POINTER (40), fixture_set_up,
               test_export_cancel, fixture_tear_down);
   return g_test_run ();

@@ -12,6 +12,7 @@
 #include "recoup-book-preferences.h"
 #include "recoup-preferences.h"
 #include "recoup-guard.h"
+#include "recoup-labels.h"
 #include "recoup-worklist.h"
 
 /*
@@ -1065,6 +1066,123 @@ test_edit_account_invalid (Fixture       *f,
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+/* A validation notice dated in the future or before 1970 is refused as it is
+ * typed, with what is wrong, and Save stays off; core refuses it too. */
+static void
+test_edit_compliance_date (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 changes = recoup_book_count_changes (book);
+  GtkWidget *dialog, *save, *row, *error_label;
+  const char *text;
+
+  dialog = open_editor (f);
+  save = find_named (dialog, "save");
+  row = find_named (dialog, "validation");
+  error_label = find_named (dialog, "error");
+
+  set_text (dialog, "validation", "2030-01-01");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_true (gtk_widget_get_visible (error_label));
+  text = gtk_label_get_text (GTK_LABEL (error_label));
+  g_assert_nonnull (strstr (text, "Validation notice"));
+  g_assert_nonnull (strstr (text, "2030-01-01 is after today (2026-11-24)"));
+  /* Clicking anyway writes nothing. */
+  g_signal_emit_by_name (save, "clicked");
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+
+  set_text (dialog, "validation", "1900-01-01");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "1900-01-01 is before 1970-01-01"));
+
+  /* Today is the latest a notice can have been sent. */
+  set_text (dialog, "validation", "2026-11-24");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_has_css_class (row, "error"));
+  g_assert_false (gtk_widget_get_visible (error_label));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the saved account");
+  account = recoup_account_load (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (account->validation_notice_date, ==, "2026-11-24");
+}
+
+/* ---- score explanation ------------------------------------------------- */
+
+static GtkWidget *
+find_suffix_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "numeric"))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_suffix_label (c);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* "Why This Account Is Here" names the components as people say them and
+ * shows each one's points of the most it could add, adding up to the score. */
+static void
+test_score_explained (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  RecoupAccountData *d = recoup_window_get_account_data (f->window);
+  RecoupScoreExplanation *e = d->score;
+  const char * const titles[RECOUP_SCORE_N_COMPONENTS] = {
+    "Amount owed", "Oldest overdue item", "Overdue, weighted by amount", "Payment behaviour",
+    "Reachability", "Customer value", "Collection stage",
+  };
+  g_autofree char *heading = NULL;
+  GtkWidget *expander;
+  gint64 sum = 0, most = 0;
+
+  g_assert_nonnull (e);
+  g_assert_null (e->note);
+  expander = find_named (GTK_WIDGET (f->window), "score");
+  g_assert_nonnull (expander);
+  heading = g_strdup_printf ("Score %" G_GINT64_FORMAT " of 10000 points · %s", e->score,
+                             recoup_label_priority (e->segment));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (expander)), ==, heading);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("score-%s", recoup_score_component_name (i));
+      g_autofree char *expected = NULL;
+      GtkWidget *row = find_named (expander, name);
+      GtkWidget *points;
+      gint64 max = RECOUP_SCORE_MAX * e->items[i].weight / e->total_weight;
+
+      g_assert_nonnull (row);
+      g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, titles[i]);
+      points = find_suffix_label (row);
+      g_assert_nonnull (points);
+      expected = g_strdup_printf ("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " points", e->items[i].contribution, max);
+      g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (points)), ==, expected);
+      sum += e->items[i].contribution;
+      most += max;
+    }
+  g_assert_cmpint (sum, ==, e->score);
+  g_assert_cmpint (most, <=, RECOUP_SCORE_MAX);
+  /* The stage by its label, not its stored name; the balance's cap for what it is. */
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_named (expander, "score-stage"))), ==,
+                   recoup_label_stage (d->account->stage));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_named (expander, "score-balance"))),
+                            "every currency"));
+}
+
 /* ---- payment allocation ------------------------------------------------ */
 
 static GtkWidget *allocation_group;
@@ -1523,6 +1641,73 @@ test_search (Fixture       *f,
   g_assert_cmpstr (recoup_window_get_account_data (f->window)->account->name, ==, "Babbage & Sons");
 }
 
+static GtkWidget *
+find_type (GtkWidget *widget,
+           GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_type (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+empty_page_shown (Fixture *f)
+{
+  GtkWidget *page = find_named (GTK_WIDGET (f->window), "empty-page");
+
+  return !recoup_worklist_model_is_loading (f->model)
+         && g_list_model_get_n_items (G_LIST_MODEL (f->model)) == 0
+         && page != NULL && gtk_widget_get_mapped (page);
+}
+
+static gboolean
+phone_found (Fixture *f)
+{
+  g_autoptr(RecoupAccountItem) item = NULL;
+
+  if (!search_done (f))
+    return FALSE;
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+  return recoup_account_item_get_loaded (item)
+         && g_strcmp0 (recoup_account_item_get_name (item), "Babbage & Sons") == 0;
+}
+
+/* What a collector types in the search entry: a phone number in another shape
+ * than stored finds its account; a search that finds nothing says so, not
+ * that the book is empty. */
+static void
+test_search_entry (Fixture       *f,
+                   gconstpointer  data)
+{
+  GtkEditable *entry = GTK_EDITABLE (find_type (GTK_WIDGET (f->window), GTK_TYPE_SEARCH_ENTRY));
+  AdwStatusPage *page = ADW_STATUS_PAGE (find_named (GTK_WIDGET (f->window), "empty-page"));
+
+  g_assert_nonnull (entry);
+  g_assert_nonnull (page);
+
+  /* Stored as +15555550200. */
+  gtk_editable_set_text (entry, "(555) 555-0200");
+  wait_for (phone_found, f, "a search by phone number");
+
+  gtk_editable_set_text (entry, "Zebra & Zinc");
+  wait_for (empty_page_shown, f, "the empty search");
+  g_assert_cmpstr (adw_status_page_get_title (page), ==, "No Matching Accounts");
+  /* Markup: the search is escaped. */
+  g_assert_nonnull (strstr (adw_status_page_get_description (page), "“Zebra &amp; Zinc”"));
+  g_assert_null (strstr (adw_status_page_get_description (page), "no open accounts"));
+
+  gtk_editable_set_text (entry, "");
+  wait_for (list_ready, f, "the whole list again");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, G_N_ELEMENTS (accounts));
+}
+
 /* A day's first start: the list shows at once with the previous ranks while
  * today's are computed beside it (issue 5, items 9 and 13). */
 static void
@@ -1704,12 +1889,18 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/recoup/app/form/discard", Fixture, NULL, fixture_set_up, test_form_discard, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/search", Fixture, NULL, fixture_set_up, test_search, fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/search-entry", Fixture, NULL, fixture_set_up, test_search_entry,
+              fixture_tear_down);
   g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);
   g_test_add ("/recoup/app/offer/limits", Fixture, "collector", fixture_set_up, test_offers, fixture_tear_down);
   g_test_add ("/recoup/app/import/csv", Fixture, NULL, fixture_set_up, test_import, fixture_tear_down);
   g_test_add ("/recoup/app/account/opt-out-dispute", Fixture, NULL, fixture_set_up, test_opt_out_and_dispute, fixture_tear_down);
   g_test_add ("/recoup/app/account/edit", Fixture, NULL, fixture_set_up, test_edit_account, fixture_tear_down);
   g_test_add ("/recoup/app/account/edit-invalid", Fixture, NULL, fixture_set_up, test_edit_account_invalid, fixture_tear_down);
+  g_test_add ("/recoup/app/account/edit-compliance-date", Fixture, NULL, fixture_set_up, test_edit_compliance_date,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/score-explained", Fixture, NULL, fixture_set_up, test_score_explained,
+              fixture_tear_down);
   g_test_add ("/recoup/app/payment/allocation", Fixture, NULL, fixture_set_up, test_payment_allocation, fixture_tear_down);
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);

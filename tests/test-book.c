@@ -326,6 +326,78 @@ test_date_range (void)
   g_assert_nonnull (strstr (error->message, "not a date that exists"));
 }
 
+/* An account's compliance dates record what has happened: a real date, not
+ * after the book's today, not before 1970-01-01. A refused date writes
+ * nothing; an empty one clears the field. */
+static void
+test_compliance_dates (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autoptr(RecoupAccount) a = NULL;
+  const char *fields[] = { "validation_notice_date", "placed_on" };
+  const struct { const char *value; const char *message; } bad[] = {
+    { "2030-01-01", "2030-01-01 is after today (2026-11-24)" },
+    { "2026-11-25", "2026-11-25 is after today (2026-11-24)" },
+    { "1900-01-01", "1900-01-01 is before 1970-01-01" },
+    { "1969-12-31", "1969-12-31 is before 1970-01-01" },
+    { "2026-02-30", "not a date that exists" },
+    { "24.11.2026", "not a date in the form YYYY-MM-DD" },
+  };
+  gint64 changes;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  account = test_add_account (tb.book, "V-1", "USD");
+  changes = recoup_book_count_changes (tb.book);
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_test_message ("%s = %s", fields[f], bad[i].value);
+        g_assert_false (recoup_account_set (tb.book, account, fields[f], bad[i].value, &error));
+        g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+        g_assert_nonnull (strstr (error->message, bad[i].message));
+        /* The message names the field. */
+        g_assert_true (g_str_has_prefix (error->message, f == 0 ? "validation notice date" : "date placed for collection"));
+        g_clear_error (&error);
+      }
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_no_error (error);
+  g_assert_null (a->validation_notice_date);
+  g_clear_pointer (&a, recoup_account_free);
+
+  /* The first and the last day allowed; empty clears. */
+  g_assert_true (recoup_account_set (tb.book, account, "validation_notice_date", "1970-01-01", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (tb.book, account, "validation_notice_date", "2026-11-24", &error));
+  g_assert_true (recoup_account_set (tb.book, account, "placed_on", "2026-11-24", &error));
+  g_assert_no_error (error);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_cmpstr (a->validation_notice_date, ==, "2026-11-24");
+  g_clear_pointer (&a, recoup_account_free);
+  g_assert_true (recoup_account_set (tb.book, account, "validation_notice_date", "", &error));
+  g_assert_no_error (error);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_null (a->validation_notice_date);
+
+  /* The book's today is what counts: a later today allows a later date. */
+  g_setenv ("RECOUP_TODAY", "2030-06-01", TRUE);
+  g_assert_true (recoup_account_set (tb.book, account, "validation_notice_date", "2030-01-01", &error));
+  g_assert_no_error (error);
+
+  /* The check the editor asks as the user types. */
+  g_assert_true (recoup_account_check_date ("validation_notice_date", NULL, "2026-11-24", &error));
+  g_assert_true (recoup_account_check_date ("validation_notice_date", "2026-11-24", "2026-11-24", &error));
+  g_assert_false (recoup_account_check_date ("validation_notice_date", "2026-11-25", "2026-11-24", &error));
+  g_assert_cmpstr (error->message, ==, "validation notice date 2026-11-25 is after today (2026-11-24): "
+                                       "give the day it happened, 2026-11-24 or earlier");
+  g_clear_error (&error);
+  g_unsetenv ("RECOUP_TODAY");
+  test_book_close (&tb);
+}
+
 /* IANA names, with or without a region, are time zones; paths to zone files are not. */
 static void
 test_timezones (void)
@@ -600,6 +672,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/user-limits", test_user_limits);
   g_test_add_func ("/recoup/core/book/date-range", test_date_range);
   g_test_add_func ("/recoup/core/book/timezones", test_timezones);
+  g_test_add_func ("/recoup/core/book/compliance-dates", test_compliance_dates);
   g_test_add_func ("/recoup/core/book/step-error-reported", test_step_error_reported);
   g_test_add_func ("/recoup/core/book/min-balance-empty-book", test_min_balance_empty_book);
   g_test_add_func ("/recoup/core/book/activity-validate", test_activity_validate);

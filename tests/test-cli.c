@@ -284,6 +284,14 @@ test_workflow (Fixture *fx, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run (fx, NULL, &err, "account", "set", "ACME", "timezone", "Nowhere/Land", NULL), ==, 1);
   g_clear_pointer (&err, g_free);
+  /* Compliance dates: core's rule, the same as in the app (today is 2026-06-30). */
+  g_assert_cmpint (run (fx, NULL, &err, "account", "set", "ACME", "validation_notice_date", "2030-01-01", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "validation notice date 2030-01-01 is after today (2026-06-30)"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "account", "set", "ACME", "placed_on", "1900-01-01", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "date placed for collection 1900-01-01 is before 1970-01-01"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "set", "ACME", "validation_notice_date", "2026-06-30", NULL), ==, 0);
 }
 
 /* --book without a value, or naming a directory, is said as such. */

@@ -217,6 +217,51 @@ test_bad_input (Fixture       *f,
   g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
 }
 
+/* A promise falls due within a year of the day it is made: the last day is
+ * allowed, the day after (or years ahead) is refused with the date to give
+ * instead, and nothing is written. Longer terms are a payment plan. */
+static void
+test_horizon (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ok = NULL;
+  gint64 before = recoup_book_count_changes (f->book);
+  const char *too_far[] = { "2027-02-02", "2031-01-01" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (too_far); i++)
+    {
+      RecoupPromiseSpec spec = { .account_id = f->account, .amount = 100, .due_date = too_far[i],
+                                 .grace_days = 0, .made_on = "2026-02-01" };
+      g_autofree char *id = recoup_promise_add (f->book, &spec, &error);
+      g_autofree char *expected = g_strdup_printf ("promise date %s is more than a year after the day it is "
+                                                   "made (2026-02-01): give a date by 2027-02-01, or agree a "
+                                                   "payment plan for longer terms", too_far[i]);
+
+      g_assert_null (id);
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, expected);
+      g_clear_error (&error);
+    }
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+
+  /* The check the log dialog asks as the user types (made today, 2026-03-01). */
+  g_assert_false (recoup_promise_check_terms (100, "USD", 100000, "2031-01-01", "2026-03-01", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (recoup_promise_check_terms (100, "USD", 100000, "2027-03-01", "2026-03-01", &error));
+  g_assert_no_error (error);
+
+  {
+    RecoupPromiseSpec spec = { .account_id = f->account, .amount = 100, .due_date = "2027-02-01",
+                               .grace_days = 0, .made_on = "2026-02-01" };
+
+    ok = recoup_promise_add (f->book, &spec, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (ok);
+  }
+}
+
 static void
 test_default_grace_setting (Fixture       *f,
                             gconstpointer  data)
@@ -348,6 +393,7 @@ main (int   argc,
   ADD ("before-made-on", test_payment_before_made_on);
   ADD ("reversal-reopens", test_reversal_reopens);
   ADD ("bad-input", test_bad_input);
+  ADD ("horizon", test_horizon);
   ADD ("default-grace", test_default_grace_setting);
   ADD ("list-due", test_list_due);
   ADD ("disputes", test_disputes);

@@ -512,6 +512,227 @@ test_cli_next_step (Fixture       *f,
   g_assert_null (strstr (out, "call about the missed installment\n"));
 }
 
+/* ---- search ------------------------------------------------------------ */
+
+static char *
+search_account (RecoupBook  *book,
+                const char  *name,
+                const char  *ref,
+                gint64       amount,
+                const char  *phone,
+                const char  *email,
+                char       **out_phone_id)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec spec = { .ref = ref, .name = name, .currency = "USD", .timezone = "America/New_York" };
+  g_autofree char *inv = g_strdup_printf ("INV-%s", ref);
+  char *id = recoup_account_create (book, &spec, &error);
+  char *phone_id = NULL;
+
+  g_assert_no_error (error);
+  if (phone != NULL)
+    {
+      phone_id = recoup_contact_add (book, id, RECOUP_CONTACT_PHONE, phone, "", TRUE, &error);
+      g_assert_no_error (error);
+    }
+  if (email != NULL)
+    {
+      g_free (recoup_contact_add (book, id, RECOUP_CONTACT_EMAIL, email, "", TRUE, &error));
+      g_assert_no_error (error);
+    }
+  g_free (test_add_invoice (book, id, inv, "2026-01-01", "2026-03-01", amount, "USD"));
+  if (out_phone_id != NULL)
+    *out_phone_id = phone_id;
+  else
+    g_free (phone_id);
+  return id;
+}
+
+/* The names the app's list shows for @search, in its order, joined by "|". */
+static char *
+search_names (RecoupBook *book,
+              const char *search)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  g_auto(GStrv) v = NULL;
+  gint64 n = recoup_browse_prepare (book, search, FALSE, NULL, &error);
+
+  g_assert_no_error (error);
+  rows = recoup_browse_page (book, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, rows->len);
+  for (guint i = 0; i < rows->len; i++)
+    g_strv_builder_add (names, ((RecoupBrowseRow *) rows->pdata[i])->name);
+  v = g_strv_builder_end (names);
+  return g_strjoinv ("|", v);
+}
+
+#define assert_search(book, search, expected) \
+  G_STMT_START { \
+    g_autofree char *found_ = search_names ((book), (search)); \
+    if (g_strcmp0 (found_, (expected)) != 0) \
+      g_error ("search “%s” found “%s”, expected “%s”", (search), found_, (expected)); \
+  } G_STMT_END
+
+/* A collector types the number the debtor calls from in whatever shape, and
+ * names without their accents. */
+static void
+test_search_phone_and_accents (void)
+{
+  TestBook tb;
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+
+  test_book_open (&tb);
+  a = search_account (tb.book, "Panadería Álvarez", "PAN-1", 50000, "(512) 555-0119",
+                      "pedidos@panaderia.example", NULL);
+  b = search_account (tb.book, "Birgit Schäfer", "BS-1", 40000, "+49 30 1234567", NULL, NULL);
+  c = search_account (tb.book, "Schafer Supply Co.", "SSC-1", 30000, "+1 212 555 0100", NULL, NULL);
+  d = search_account (tb.book, "Łukasz Ørsted", "LO-1", 20000, NULL, "Lukasz.Orsted@Example.org", NULL);
+
+  /* Phone numbers by their digits. */
+  assert_search (tb.book, "(512) 555-0119", "Panadería Álvarez");
+  assert_search (tb.book, "5125550119", "Panadería Álvarez");
+  assert_search (tb.book, "512-555-0119", "Panadería Álvarez");
+  assert_search (tb.book, "512.555.0119", "Panadería Álvarez");
+  assert_search (tb.book, "555-0119", "Panadería Álvarez");
+  assert_search (tb.book, "0119", "Panadería Álvarez");
+  assert_search (tb.book, "+1 512 555 0119", "Panadería Álvarez");
+  assert_search (tb.book, "1-512-555-0119", "Panadería Álvarez");
+  /* Stored with the country code, typed without it, and the other way. */
+  assert_search (tb.book, "(212) 555-0100", "Schafer Supply Co.");
+  assert_search (tb.book, "+12125550100", "Schafer Supply Co.");
+  assert_search (tb.book, "30 1234567", "Birgit Schäfer");
+  assert_search (tb.book, "+49 30 1234567", "Birgit Schäfer");
+  /* Every digit counts. */
+  assert_search (tb.book, "512-555-0118", "");
+  assert_search (tb.book, "5125550119 9", "");
+  assert_search (tb.book, "555-01199", "");
+  /* Fewer than four digits is text: the start of a stored number. */
+  assert_search (tb.book, "119", "");
+  assert_search (tb.book, "(51", "Panadería Álvarez");
+
+  /* Names without accents, in any case, from any word. */
+  assert_search (tb.book, "Panaderia Alvarez", "Panadería Álvarez");
+  assert_search (tb.book, "PANADERÍA álvarez", "Panadería Álvarez");
+  assert_search (tb.book, "alvarez", "Panadería Álvarez");
+  assert_search (tb.book, "Schafer", "Birgit Schäfer|Schafer Supply Co.");
+  assert_search (tb.book, "schäfer", "Birgit Schäfer|Schafer Supply Co.");
+  assert_search (tb.book, "lukasz orsted", "Łukasz Ørsted");
+  assert_search (tb.book, "supply", "Schafer Supply Co.");
+  assert_search (tb.book, "co.", "Schafer Supply Co.");
+  assert_search (tb.book, "Alvarezz", "");
+  assert_search (tb.book, "lvarez", "");
+  assert_search (tb.book, "Schaefer", "");
+
+  /* References and e-mail addresses: their start, any case. */
+  assert_search (tb.book, "pan-", "Panadería Álvarez");
+  assert_search (tb.book, "SSC-1", "Schafer Supply Co.");
+  assert_search (tb.book, "1", "");
+  assert_search (tb.book, "pedidos@", "Panadería Álvarez");
+  assert_search (tb.book, "lukasz.orsted@example.org", "Łukasz Ørsted");
+  assert_search (tb.book, "example.org", "");
+
+  /* The CLI's account list searches alike. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    RecoupAccountFilter filter = { .search = "schafer" };
+
+    list = recoup_account_list (tb.book, &filter, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 2);
+    g_assert_cmpstr (((RecoupAccountSummary *) list->pdata[0])->name, ==, "Birgit Schäfer");
+    filter.search = "555-0119";
+    g_clear_pointer (&list, g_ptr_array_unref);
+    list = recoup_account_list (tb.book, &filter, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 1);
+    g_assert_cmpstr (((RecoupAccountSummary *) list->pdata[0])->ref, ==, "PAN-1");
+  }
+  test_book_close (&tb);
+}
+
+/* The index follows every write of a name or a contact point, also many
+ * accounts written in one transaction. */
+static void
+test_search_follows_writes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL, *phone = NULL, *email = NULL;
+  TestBook tb;
+
+  test_book_open (&tb);
+  a = search_account (tb.book, "Panadería Álvarez", "PAN-1", 50000, "(512) 555-0119", NULL, &phone);
+
+  g_assert_true (recoup_account_set (tb.book, a, "name", "Café Müller", &error));
+  g_assert_no_error (error);
+  assert_search (tb.book, "alvarez", "");
+  assert_search (tb.book, "cafe muller", "Café Müller");
+  assert_search (tb.book, "5125550119", "Café Müller");
+
+  g_assert_true (recoup_contact_set_value (tb.book, phone, "+1 (737) 555-0142", &error));
+  g_assert_no_error (error);
+  assert_search (tb.book, "5125550119", "");
+  assert_search (tb.book, "737-555-0142", "Café Müller");
+
+  email = recoup_contact_add (tb.book, a, RECOUP_CONTACT_EMAIL, "kasse@cafe-mueller.example", "", FALSE, &error);
+  g_assert_no_error (error);
+  assert_search (tb.book, "kasse@", "Café Müller");
+  g_assert_true (recoup_contact_remove (tb.book, phone, &error));
+  g_assert_true (recoup_contact_remove (tb.book, email, &error));
+  g_assert_no_error (error);
+  assert_search (tb.book, "737-555-0142", "");
+  assert_search (tb.book, "kasse@", "");
+  assert_search (tb.book, "muller", "Café Müller");
+
+  /* More accounts in one transaction than one query per account serves. */
+  g_assert_true (recoup_book_begin (tb.book, &error));
+  for (guint i = 0; i < 150; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("B-%03u", i);
+      g_autofree char *name = g_strdup_printf ("Bäckerei Nummer %u", i);
+      g_autofree char *number = g_strdup_printf ("(415) 555-%04u", 1000 + i);
+
+      g_free (search_account (tb.book, name, ref, 1000 + i, number, NULL, NULL));
+    }
+  g_assert_true (recoup_book_commit (tb.book, &error));
+  g_assert_no_error (error);
+  assert_search (tb.book, "4155551149", "Bäckerei Nummer 149");
+  assert_search (tb.book, "baeckerei", "");
+  assert_search (tb.book, "backerei nummer 14", "Bäckerei Nummer 149|Bäckerei Nummer 148|Bäckerei Nummer 147|"
+                 "Bäckerei Nummer 146|Bäckerei Nummer 145|Bäckerei Nummer 144|Bäckerei Nummer 143|"
+                 "Bäckerei Nummer 142|Bäckerei Nummer 141|Bäckerei Nummer 140|Bäckerei Nummer 14");
+  test_book_close (&tb);
+}
+
+/* A book from before the index (schema 7) gets it when it is upgraded. */
+static void
+test_search_migration (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL;
+  sqlite3 *db = NULL;
+  TestBook tb;
+
+  test_book_open (&tb);
+  a = search_account (tb.book, "Panadería Álvarez", "PAN-1", 50000, "(512) 555-0119", NULL, NULL);
+  g_clear_object (&tb.book);
+
+  g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DROP TABLE account_search; DROP TABLE account_search_terms;"
+                                     "PRAGMA user_version = 7", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  tb.book = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, 8);
+  assert_search (tb.book, "panaderia", "Panadería Álvarez");
+  assert_search (tb.book, "555-0119", "Panadería Álvarez");
+  test_book_close (&tb);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -530,5 +751,8 @@ main (int   argc,
   ADD ("browse-next-step", test_browse_next_step);
   ADD ("cli-next-step", test_cli_next_step);
 #undef ADD
+  g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);
+  g_test_add_func ("/recoup/core/worklist/search-follows-writes", test_search_follows_writes);
+  g_test_add_func ("/recoup/core/worklist/search-migration", test_search_migration);
   return g_test_run ();
 }

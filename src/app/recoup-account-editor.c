@@ -69,6 +69,7 @@ typedef struct
   GPtrArray     *contacts;       /* ContactRow */
   GPtrArray     *user_ids;       /* index i + 1 of the assigned combo */
   RecoupAccount *account;        /* as loaded */
+  char          *today;          /* the book's, when the account was loaded */
   gboolean       busy;
 } Editor;
 
@@ -82,6 +83,7 @@ editor_free (Editor *ed)
   g_clear_pointer (&ed->contacts, g_ptr_array_unref);
   g_clear_pointer (&ed->user_ids, g_ptr_array_unref);
   g_clear_pointer (&ed->account, recoup_account_free);
+  g_free (ed->today);
   g_free (ed);
 }
 
@@ -130,6 +132,16 @@ editor_validate (Editor *ed)
       mark (ed->validation, TRUE);
       g_string_append_printf (problems, _("Validation notice: “%s” is not a date; write it as YYYY-MM-DD, "
                                           "or leave it empty.\n"), vdate);
+    }
+  /* The rule recoup_account_set() applies on Save: not in the future, not
+   * before 1970. A date kept as it was is not written, so not asked either
+   * (one stored before the rule must not block other changes). */
+  else if (g_strcmp0 (vdate, ed->account->validation_notice_date != NULL ? ed->account->validation_notice_date : "") != 0
+           && !recoup_account_check_date ("validation_notice_date", vdate, ed->today, &error))
+    {
+      mark (ed->validation, TRUE);
+      g_string_append_printf (problems, _("Validation notice: %s.\n"), error->message);
+      g_clear_error (&error);
     }
   else
     mark (ed->validation, FALSE);
@@ -558,6 +570,7 @@ open_editor (RecoupWindow *self,
   guint selected = 0;
 
   ed->window = self;
+  ed->today = g_strdup (data->today);
   ed->account = g_new0 (RecoupAccount, 1);
   ed->account->id = g_strdup (a->id);
   ed->account->name = g_strdup (a->name);

@@ -74,6 +74,7 @@ struct _RecoupDashboardPage
   GtkWidget     *period_label;
   GtkWidget     *tiles;
   GtkWidget     *aging_area;
+  GtkWidget     *aging_note;     /* the bars, the credits and their total */
   GtkWidget     *collected_area;
   GtkWidget     *cei_area;
   GtkWidget     *status_label;
@@ -291,6 +292,37 @@ format_bp (const gint64 *values,
   for (guint i = 0; i < n; i++)
     texts[i] = recoup_kpi_format_bp (values[i]);
   return texts;
+}
+
+static RecoupAgingRow *
+shown_aging (DashData *d)
+{
+  for (guint i = 0; d != NULL && d->currency != NULL && d->aging != NULL && i < d->aging->len; i++)
+    if (g_strcmp0 (((RecoupAgingRow *) g_ptr_array_index (d->aging, i))->currency, d->currency) == 0)
+      return g_ptr_array_index (d->aging, i);
+  return NULL;
+}
+
+/* The bars leave out credits not yet applied to an invoice (they belong to no
+ * bucket): this line names them, so the parts add up to the receivables. */
+static char *
+aging_note_text (DashData *d)
+{
+  RecoupAgingRow *row = shown_aging (d);
+  g_autofree char *bars = NULL;
+  g_autofree char *credits = NULL;
+  g_autofree char *total = NULL;
+  gint64 sum = 0;
+
+  if (row == NULL)
+    return NULL;
+  for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
+    sum += row->buckets[b];
+  bars = recoup_money_format (sum, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
+  credits = recoup_money_format (row->credit, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
+  total = recoup_money_format (row->total, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
+  /* e.g. "Bars 49,985,150.99 + credits -99.49 = receivables 49,985,051.50" */
+  return g_strdup_printf (_("Bars %s + credits %s = receivables %s"), bars, credits, total);
 }
 
 static void
@@ -511,8 +543,11 @@ show_data (RecoupDashboardPage *self)
   gtk_label_set_text (GTK_LABEL (self->title), _(period_titles[d->period]));
   {
     g_autofree char *aging = g_strdup_printf (_("Aging of the book on %s"), d->to);
+    g_autofree char *note = aging_note_text (d);
 
     gtk_label_set_text (GTK_LABEL (gtk_widget_get_prev_sibling (self->aging_area)), aging);
+    gtk_label_set_text (GTK_LABEL (self->aging_note), note != NULL ? note : "");
+    gtk_widget_set_visible (self->aging_note, note != NULL);
   }
   gtk_widget_queue_draw (self->aging_area);
   gtk_widget_queue_draw (self->collected_area);
@@ -934,7 +969,7 @@ draw_page (DashData *d,
       clear_tiles (tiles);
       y += 4 * 44 + 12;
     }
-  chart_h = MAX ((height - y) / 3 - 24, 60);
+  chart_h = MAX ((height - y - 14) / 3 - 24, 60);   /* 14: the aging chart's note */
   for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
     {
       g_autofree char *chart_title = c == 0 ? g_strdup_printf (_("Aging of the book on %s"), d->to)
@@ -948,6 +983,17 @@ draw_page (DashData *d,
       charts[c] (d, cr, (int) width, (int) chart_h);
       cairo_restore (cr);
       y += chart_h + 6;
+      if (c == 0)
+        {
+          g_autofree char *note = aging_note_text (d);
+
+          if (note != NULL)
+            {
+              cairo_set_source_rgb (cr, 0.35, 0.35, 0.35);
+              draw_text (cr, "Sans 8", note, 0, y, FALSE);
+              y += 14;
+            }
+        }
     }
 }
 
@@ -1113,6 +1159,7 @@ static void
 recoup_dashboard_page_init (RecoupDashboardPage *self)
 {
   GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *titles = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *refresh = gtk_button_new_from_icon_name ("view-refresh-symbolic");
   GtkWidget *exports = gtk_menu_button_new ();
   GtkWidget *charts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
@@ -1128,6 +1175,8 @@ recoup_dashboard_page_init (RecoupDashboardPage *self)
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
   self->title = gtk_label_new (_("This Month"));
   gtk_widget_add_css_class (self->title, "title-1");
+  gtk_label_set_wrap (GTK_LABEL (self->title), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->title), 0);
   gtk_widget_set_tooltip_text (refresh, _("Recompute"));
   g_signal_connect (refresh, "clicked", G_CALLBACK (refresh_clicked_cb), self);
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (exports), "document-save-symbolic");
@@ -1145,12 +1194,17 @@ recoup_dashboard_page_init (RecoupDashboardPage *self)
   g_signal_connect_swapped (self->currency_drop, "notify::selected", G_CALLBACK (currency_selected_cb), self);
   self->period_label = gtk_label_new ("");
   gtk_widget_add_css_class (self->period_label, "dim-label");
-  gtk_widget_set_hexpand (self->period_label, TRUE);
   gtk_label_set_xalign (GTK_LABEL (self->period_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->period_label), TRUE);
   gtk_widget_set_valign (refresh, GTK_ALIGN_CENTER);
   gtk_widget_set_valign (exports, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (header), self->title);
-  gtk_box_append (GTK_BOX (header), self->period_label);
+  /* The title and the period over each other, both wrapping: in one line
+   * they held the window at over 800 pixels wide. */
+  gtk_widget_set_hexpand (titles, TRUE);
+  gtk_widget_set_valign (titles, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (titles), self->title);
+  gtk_box_append (GTK_BOX (titles), self->period_label);
+  gtk_box_append (GTK_BOX (header), titles);
   gtk_box_append (GTK_BOX (header), self->currency_drop);
   gtk_box_append (GTK_BOX (header), self->period_drop);
   gtk_box_append (GTK_BOX (header), refresh);
@@ -1205,6 +1259,15 @@ recoup_dashboard_page_init (RecoupDashboardPage *self)
   gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (self->tiles), 12);
 
   gtk_box_append (GTK_BOX (charts), chart (self, _("Aging of the book"), aging_draw_cb, &self->aging_area));
+  self->aging_note = gtk_label_new ("");
+  gtk_widget_set_name (self->aging_note, "aging-credits");
+  gtk_widget_add_css_class (self->aging_note, "dim-label");
+  gtk_label_set_wrap (GTK_LABEL (self->aging_note), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (self->aging_note), 0);
+  gtk_widget_set_tooltip_text (self->aging_note, _("Credits are payments and credit notes not yet applied to an "
+                                                   "invoice: they belong to no age, and lower the receivables."));
+  gtk_widget_set_visible (self->aging_note, FALSE);
+  gtk_box_append (GTK_BOX (gtk_widget_get_parent (self->aging_area)), self->aging_note);
   gtk_box_append (GTK_BOX (charts), chart (self, _("Collected per month"), collected_draw_cb, &self->collected_area));
   gtk_box_append (GTK_BOX (charts), chart (self, _("CEI per month"), cei_draw_cb, &self->cei_area));
 

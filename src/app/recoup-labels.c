@@ -81,6 +81,19 @@ recoup_label_priority (const char *segment)
 }
 
 const char *
+recoup_label_score_component (const char *component)
+{
+  static const Label labels[] = {
+    { "balance", N_("Amount owed") }, { "age", N_("Oldest overdue item") },
+    { "age-weighted", N_("Overdue, weighted by amount") }, { "behaviour", N_("Payment behaviour") },
+    { "responsiveness", N_("Reachability") }, { "relationship", N_("Customer value") },
+    { "stage", N_("Collection stage") },
+  };
+
+  return LOOKUP (labels, component);
+}
+
+const char *
 recoup_label_entry_kind (const char *kind)
 {
   static const Label labels[] = {

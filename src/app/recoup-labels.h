@@ -18,6 +18,8 @@ const char *recoup_label_outcome            (const char               *outcome);
 const char *recoup_label_stage              (const char               *stage);
 /* "high priority" for the segment "high"; NULL for "none" or no segment. */
 const char *recoup_label_priority           (const char               *segment);
+/* "Amount owed" for the score component "balance" (recoup_score_component_name()). */
+const char *recoup_label_score_component    (const char               *component);
 const char *recoup_label_entry_kind         (const char               *kind);
 const char *recoup_label_method             (const char               *method);
 const char *recoup_label_dispute_status     (const char               *status);

@@ -261,20 +261,31 @@ add_guard (RecoupWindow      *self,
     }
 }
 
+/* Why the account ranks where it does: the score in points of
+ * RECOUP_SCORE_MAX, and per component what it added of the most it could add
+ * (its weight's share), so the rows add up to the score. */
 static void
 add_score (RecoupWindow      *self,
            RecoupAccountData *data)
 {
   RecoupScoreExplanation *e = data->score;
+  const char *priority;
   g_autofree char *description = NULL;
   g_autofree char *score = NULL;
+  g_autofree char *max = NULL;
   GtkWidget *group;
   GtkWidget *expander;
 
   if (e == NULL)
     return;
   score = g_strdup_printf ("%" G_GINT64_FORMAT, e->score);
-  description = g_strdup_printf (_("Score %s of 10000 · segment %s"), score, e->segment);
+  max = g_strdup_printf ("%d", RECOUP_SCORE_MAX);
+  priority = recoup_label_priority (e->segment);
+  if (priority != NULL)
+    /* e.g. "Score 7200 of 10000 points · high priority" */
+    description = g_strdup_printf (_("Score %s of %s points · %s"), score, max, priority);
+  else
+    description = g_strdup_printf (_("Score %s of %s points"), score, max);
   group = group_new (self->account_box, _("Why This Account Is Here"), NULL);
   /* The policy's step as the guard lets it be taken now, never on its own. */
   if (data->next_step != NULL)
@@ -285,6 +296,7 @@ add_score (RecoupWindow      *self,
         row_new (group, step, data->next_step->reason);
     }
   expander = adw_expander_row_new ();
+  gtk_widget_set_name (expander, "score");
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), description);
   if (e->note != NULL)
     adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), e->note);
@@ -293,15 +305,42 @@ add_score (RecoupWindow      *self,
     {
       RecoupScoreItem *item = &e->items[i];
       GtkWidget *row;
+      g_autofree char *name = NULL;
+      g_autofree char *subtitle = NULL;
       g_autofree char *points = NULL;
 
       if (item->component == NULL)
         continue;
       row = adw_action_row_new ();
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), item->component);
-      if (item->raw != NULL)
-        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), item->raw);
-      points = g_strdup_printf ("+%" G_GINT64_FORMAT, item->contribution);
+      name = g_strdup_printf ("score-%s", item->component);
+      gtk_widget_set_name (row, name);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), recoup_label_score_component (item->component));
+      if (i == RECOUP_SCORE_STAGE && data->account->stage != NULL)
+        subtitle = g_strdup (recoup_label_stage (data->account->stage));
+      else if (i == RECOUP_SCORE_BALANCE && item->raw != NULL)
+        /* score.balance_cap is a number of minor units, the same for every
+         * currency: say so rather than let it pass for an exchange rate. */
+        subtitle = g_strdup_printf ("%s\n%s", item->raw,
+                                    _("The same cap applies to every currency, counted in its smallest unit "
+                                      "(cents, yen): it is not converted."));
+      else
+        subtitle = g_strdup (item->raw);
+      if (subtitle != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      /* An account that is not scored (e->note says why) gets nothing from
+       * any component, whatever their points. */
+      if (item->weight > 0 && e->total_weight > 0 && e->note == NULL)
+        {
+          g_autofree char *got = g_strdup_printf ("%" G_GINT64_FORMAT, item->contribution);
+          g_autofree char *most = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                   RECOUP_SCORE_MAX * item->weight / e->total_weight);
+
+          /* e.g. "1050 of 1500 points": what it added of the most it could */
+          points = g_strdup_printf (_("%s of %s points"), got, most);
+        }
+      else
+        points = g_strdup (_("not counted"));
       suffix_label (row, points, NULL);
       adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
     }

@@ -20,6 +20,7 @@ struct _RecoupWindow
   GtkRevealer          *update_revealer;
   GtkProgressBar       *update_bar;
   GtkStack             *list_stack;
+  AdwStatusPage        *empty_page;
   GtkListView          *list_view;
   AdwWindowTitle       *account_title;
   GtkStack             *account_stack;

@@ -96,6 +96,28 @@ recoup_window_show_error (RecoupWindow *self,
   recoup_window_toast (self, error->message);
 }
 
+/* An empty list during a search says that nothing matches it, not that the
+ * book is empty. */
+static void
+update_empty_page (RecoupWindow *self)
+{
+  g_autofree char *search = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry))));
+  g_autofree char *description = NULL;
+
+  if (*search == '\0')
+    {
+      adw_status_page_set_title (self->empty_page, _("No Accounts"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("The book has no open accounts yet. Import a CSV file from the main menu."));
+      return;
+    }
+  /* The description is markup. */
+  description = g_markup_printf_escaped (_("No account matches “%s”. Search for the start of a name or of a word "
+                                           "in it, a reference, an e-mail address or a phone number."), search);
+  adw_status_page_set_title (self->empty_page, _("No Matching Accounts"));
+  adw_status_page_set_description (self->empty_page, description);
+}
+
 static void
 update_list_state (RecoupWindow *self)
 {
@@ -105,7 +127,10 @@ update_list_state (RecoupWindow *self)
   if (recoup_worklist_model_is_loading (self->model) && n == 0)
     gtk_stack_set_visible_child_name (self->list_stack, "loading");
   else if (n == 0)
-    gtk_stack_set_visible_child_name (self->list_stack, "empty");
+    {
+      update_empty_page (self);
+      gtk_stack_set_visible_child_name (self->list_stack, "empty");
+    }
   else
     gtk_stack_set_visible_child_name (self->list_stack, "list");
 
@@ -568,6 +593,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_title);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, update_revealer);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, update_bar);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_view);

@@ -11,6 +11,7 @@
 #include "recoup-id.h"
 #include "recoup-ledger-private.h"
 #include "recoup-money.h"
+#include "recoup-search-private.h"
 
 const char * const recoup_account_mutable_fields[] = {
   "name", "timezone", "assigned_to", "stage", "tier", "lifetime_revenue", "tags",
@@ -508,6 +509,70 @@ parse_flag (const char  *field,
   return TRUE;
 }
 
+/* The earliest compliance date a book accepts. Days are counted from
+ * 1970-01-01; a notice or a placement before it would be more than fifty years
+ * old, longer than any limitation period for a consumer debt (the FDCPA's
+ * validation notice itself dates from 1977). What is typed before it is a
+ * placeholder or a slip: 1900-01-01 is a spreadsheet's day one. */
+#define COMPLIANCE_DATE_FLOOR "1970-01-01"
+
+static const char *
+date_field_title (const char *field)
+{
+  return g_str_equal (field, "placed_on") ? "date placed for collection" : "validation notice date";
+}
+
+/**
+ * recoup_account_check_date:
+ * @field: "validation_notice_date" or "placed_on"
+ * @value: (nullable): YYYY-MM-DD; NULL or "" (no date) is allowed
+ * @today: the book's today (recoup_book_today())
+ *
+ * The rule for an account's compliance dates, which record something that has
+ * happened: a real date, not after @today and not before 1970-01-01.
+ * recoup_account_set() applies it; the account editor asks it as the user types.
+ */
+gboolean
+recoup_account_check_date (const char  *field,
+                           const char  *value,
+                           const char  *today,
+                           GError     **error)
+{
+  const char *title;
+  gint32 day, today_day;
+
+  g_return_val_if_fail (field != NULL, FALSE);
+
+  title = date_field_title (field);
+  if (value == NULL || *value == '\0')
+    return TRUE;
+  if ((day = recoup_date_parse (value, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "%s: ", title);
+      return FALSE;
+    }
+  if ((today_day = recoup_date_parse (today, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "the book's today: ");
+      return FALSE;
+    }
+  if (day > today_day)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "%s %s is after today (%s): give the day it happened, %s or earlier",
+                   title, value, today, today);
+      return FALSE;
+    }
+  if (day < recoup_date_parse (COMPLIANCE_DATE_FLOOR, NULL))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "%s %s is before %s: give the day it happened, from %s on",
+                   title, value, COMPLIANCE_DATE_FLOOR, COMPLIANCE_DATE_FLOOR);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * recoup_account_set:
  * @value: (nullable): the new value as text; NULL or "" clears optional fields
@@ -595,8 +660,10 @@ recoup_account_set (RecoupBook  *book,
     }
   else if (g_str_equal (field, "validation_notice_date") || g_str_equal (field, "placed_on"))
     {
+      g_autofree char *today = recoup_book_today (book);
+
       nullable = TRUE;
-      if (value != NULL && *value != '\0' && recoup_date_parse (value, error) == RECOUP_DATE_INVALID)
+      if (!recoup_account_check_date (field, value, today, error))
         return FALSE;
     }
   else
@@ -778,12 +845,13 @@ update_contact (RecoupBook  *book,
   g_autofree char *sql = g_strdup_printf ("UPDATE contact_points SET %s = ?1 WHERE id = ?2 AND %s IS NOT ?1",
                                           field, field);
   const char *fields[] = { field, NULL };
+  g_autofree char *account_id = NULL;
   sqlite3_stmt *stmt;
   sqlite3_stmt *exists;
 
   if (!recoup_book_begin (book, error))
     return FALSE;
-  if (!(exists = recoup_book_prepare (book, "SELECT 1 FROM contact_points WHERE id = ?", error)))
+  if (!(exists = recoup_book_prepare (book, "SELECT account_id FROM contact_points WHERE id = ?", error)))
     goto fail;
   sqlite3_bind_text (exists, 1, contact_id, -1, SQLITE_STATIC);
   if (sqlite3_step (exists) != SQLITE_ROW)
@@ -793,6 +861,7 @@ update_contact (RecoupBook  *book,
                    "no contact point with id %s", contact_id);
       goto fail;
     }
+  account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (exists, 0));
   sqlite3_reset (exists);
 
   if (!(stmt = recoup_book_prepare (book, sql, error)))
@@ -807,6 +876,8 @@ update_contact (RecoupBook  *book,
   if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
       !recoup_book_record_change (book, "contact_points", contact_id, RECOUP_CHANGE_SET, fields, error))
     goto fail;
+  /* What is derived from the account (its search terms) follows its contacts. */
+  recoup_book_touch_account (book, account_id);
   return recoup_book_commit (book, error);
 
 fail:
@@ -912,8 +983,8 @@ recoup_account_list (RecoupBook                 *book,
 {
   g_autoptr(GPtrArray) list = NULL;
   g_autofree char *assignee = NULL;
-  g_autofree char *pattern = NULL;
   g_autofree char *today = recoup_book_today (book);
+  RecoupSearchRanges ranges;
   RecoupAllocator alloc;
   gint32 today_day = recoup_date_parse (today, NULL);
   sqlite3_stmt *stmt;
@@ -937,29 +1008,26 @@ recoup_account_list (RecoupBook                 *book,
     "  (SELECT coalesce (sum (l.amount), 0) FROM ledger_entries l WHERE l.account_id = a.id) AS balance"
     " FROM accounts a LEFT JOIN users u ON u.id = a.assigned_to"
     " WHERE a.deleted = 0"
-    "  AND (?1 IS NULL OR a.name LIKE ?1 ESCAPE '\\' OR a.ref LIKE ?1 ESCAPE '\\')"
     "  AND (?2 IS NULL OR a.stage = ?2)"
     "  AND (?3 IS NULL OR a.assigned_to = ?3)"
     "  AND (?7 IS NULL OR a.currency = ?7)"
+    /* After ?7: the search's named parameters are numbered from 8. */
+    "  AND (?1 IS NULL OR a.id IN (" RECOUP_SEARCH_ACCOUNTS_SQL "))"
     " ORDER BY a.ref)"
     " WHERE ?4 = 0 OR balance >= ?4 LIMIT ?5 OFFSET ?6", error);
   if (stmt == NULL)
     return NULL;
 
-  if (filter->search != NULL && *filter->search != '\0')
+  /* The app's search (recoup-search.h): names, references, e-mail addresses
+   * and phone numbers, without regard to accents or case. */
+  if (recoup_search_ranges_init (&ranges, filter->search))
     {
-      GString *p = g_string_new (NULL);
-
-      for (const char *c = filter->search; *c; c++)
-        {
-          if (*c == '%' || *c == '_' || *c == '\\')
-            g_string_append_c (p, '\\');
-          g_string_append_c (p, *c);
-        }
-      g_string_append_c (p, '%');
-      pattern = g_string_free (p, FALSE);
+      sqlite3_bind_int (stmt, 1, 1);
+      recoup_search_ranges_bind (&ranges, stmt);
+      recoup_search_ranges_clear (&ranges);
     }
-  sqlite3_bind_text (stmt, 1, pattern, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 1);
   sqlite3_bind_text (stmt, 2, filter->stage, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, assignee, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 4, filter->min_balance);

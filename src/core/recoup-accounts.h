@@ -59,7 +59,7 @@ typedef struct
 
 typedef struct
 {
-  const char *search;        /* prefix of name or reference; nullable */
+  const char *search;        /* as the app searches (recoup-search.h); nullable */
   const char *stage;         /* nullable */
   const char *assigned_to;   /* user id or name; nullable */
   gint64      min_balance;   /* minor units; 0 = no filter */
@@ -107,6 +107,12 @@ gboolean       recoup_account_set             (RecoupBook              *book,
                                                const char              *account_id,
                                                const char              *field,
                                                const char              *value,
+                                               GError                 **error);
+/* validation_notice_date and placed_on: a real date, not after @today (the
+ * book's), not before 1970-01-01; NULL or "" is allowed. */
+gboolean       recoup_account_check_date      (const char              *field,
+                                               const char              *value,
+                                               const char              *today,
                                                GError                 **error);
 void           recoup_account_free            (RecoupAccount           *account);
 GPtrArray     *recoup_account_list            (RecoupBook              *book,

@@ -10,6 +10,7 @@
 #include "recoup-book-private.h"
 #include "recoup-id.h"
 #include "recoup-schema-private.h"
+#include "recoup-search-private.h"
 
 /*
  * RecoupBook owns one SQLite connection to a book file. It is not thread-safe:
@@ -287,6 +288,7 @@ migrate (RecoupBook  *self,
       if (!recoup_book_exec (self, "BEGIN IMMEDIATE", error))
         return FALSE;
       if (!recoup_book_exec (self, recoup_schema_get_migration (v), error) ||
+          !recoup_schema_finish_migration (self, v + 1, error) ||
           !recoup_book_exec (self, bump, error))
         {
           g_prefix_error (error, "upgrading the book to schema %d: ", v + 1);
@@ -805,11 +807,12 @@ recoup_book_commit (RecoupBook  *self,
       return FALSE;
     }
 
-  /* Derived data (scores, segments) of every account this transaction wrote is
-   * brought up to date inside the same transaction. */
+  /* Derived data (scores, segments, search terms) of every account this
+   * transaction wrote is brought up to date inside the same transaction. */
   if (self->depth == 1 && g_hash_table_size (self->touched) > 0)
     {
-      if (!recoup_book_refresh_accounts (self, self->touched, error))
+      if (!recoup_book_refresh_accounts (self, self->touched, error) ||
+          !recoup_search_refresh_accounts (self, self->touched, error))
         {
           recoup_book_rollback (self);
           return FALSE;

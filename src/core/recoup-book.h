@@ -34,7 +34,7 @@ typedef enum
 GQuark recoup_book_error_quark (void);
 
 /* The schema this build writes. Books with a higher user_version are refused. */
-#define RECOUP_SCHEMA_VERSION 7
+#define RECOUP_SCHEMA_VERSION 8
 
 typedef enum
 {

@@ -8,6 +8,7 @@
 #include "recoup-date.h"
 #include "recoup-escalation.h"
 #include "recoup-guard.h"
+#include "recoup-search-private.h"
 
 void
 recoup_browse_row_free (RecoupBrowseRow *row)
@@ -34,22 +35,6 @@ progress_handler (void *data)
   return g_cancellable_is_cancelled (data) ? 1 : 0;
 }
 
-/* Escapes LIKE wildcards so a search for "50%" means the text. */
-static char *
-like_prefix (const char *search)
-{
-  GString *s = g_string_new (NULL);
-
-  for (const char *p = search; *p != '\0'; p++)
-    {
-      if (*p == '%' || *p == '_' || *p == '\\')
-        g_string_append_c (s, '\\');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '%');
-  return g_string_free (s, FALSE);
-}
-
 static gboolean
 has_stats (RecoupBook *book)
 {
@@ -67,8 +52,9 @@ has_stats (RecoupBook *book)
 
 /**
  * recoup_browse_prepare:
- * @search: (nullable): text the name, reference, phone or e-mail starts with
- *   (a name also matches on any word start)
+ * @search: (nullable): what to look for: the start of the name or of a word
+ *   in it, of the reference or of an e-mail address, or a phone number in any
+ *   format (accents and case do not matter; see recoup-search.h)
  * @open_only: only accounts with a positive balance
  *
  * Builds the snapshot and returns the number of rows, or -1 on error.
@@ -123,8 +109,8 @@ recoup_browse_prepare_quick (RecoupBook    *book,
                              GError       **error)
 {
   sqlite3 *db = recoup_book_get_db (book);
-  g_autofree char *pattern = NULL;
-  g_autofree char *word_pattern = NULL;
+  RecoupSearchRanges ranges;
+  gboolean searching;
   g_autofree char *stripped = NULL;
   sqlite3_stmt *stmt = NULL;
   gint64 count = -1;
@@ -164,43 +150,57 @@ recoup_browse_prepare_quick (RecoupBook    *book,
     }
   g_object_set_data (G_OBJECT (book), "recoup-browse-stats", NULL);
 
-  if (*stripped != '\0')
-    {
-      pattern = like_prefix (stripped);
-      word_pattern = g_strconcat ("% ", pattern, NULL);
-    }
-
+  /* A search reads the accounts the search index names (recoup-search.c) and
+   * their balance and oldest unpaid due date from the derived account_stats
+   * (the worklist's figures), so its cost follows the matches, not the book.
+   * An account without derived data yet is summed from its ledger. */
+  searching = recoup_search_ranges_init (&ranges, stripped);
+#define SEARCH_SQL(join, balance, oldest) \
+  "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) " \
+  "SELECT id, balance, oldest FROM (" \
+  "  SELECT k.account_id AS id, " balance " AS balance, " oldest " AS oldest " \
+  "  FROM account_search k " join " " \
+  "  WHERE k.n IN (" RECOUP_SEARCH_INDEX_SQL ")) " \
+  "WHERE :open_only = 0 OR balance > 0 " \
+  "ORDER BY balance DESC, oldest IS NULL, oldest ASC, id"
+#define LEDGER_BALANCE \
+  "(SELECT COALESCE (SUM (l.amount), 0) FROM ledger_entries l WHERE l.account_id = k.account_id)"
+#define OLDEST_INVOICE \
+  "(SELECT MIN (i.due_date) FROM invoices i WHERE i.account_id = k.account_id AND i.deleted = 0)"
   if (sqlite3_prepare_v2 (db,
-                          "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) "
-                          "SELECT a.id, COALESCE (b.balance, 0), "
-                          "       (SELECT MIN (i.due_date) FROM invoices i "
-                          "         WHERE i.account_id = a.id AND i.deleted = 0) AS oldest "
-                          "FROM accounts a "
-                          "LEFT JOIN (SELECT account_id, SUM (amount) AS balance "
-                          "           FROM ledger_entries GROUP BY account_id) b "
-                          "       ON b.account_id = a.id "
-                          "WHERE a.deleted = 0 "
-                          "  AND (?1 = 0 OR COALESCE (b.balance, 0) > 0) "
-                          "  AND (?2 IS NULL "
-                          "       OR a.name LIKE ?2 ESCAPE '\\' OR a.name LIKE ?3 ESCAPE '\\' "
-                          "       OR a.ref LIKE ?2 ESCAPE '\\' "
-                          "       OR EXISTS (SELECT 1 FROM contact_points c "
-                          "                  WHERE c.account_id = a.id AND c.deleted = 0 "
-                          "                    AND c.kind IN ('phone', 'email') "
-                          "                    AND c.value LIKE ?2 ESCAPE '\\')) "
-                          "ORDER BY COALESCE (b.balance, 0) DESC, oldest IS NULL, "
-                          "         oldest ASC, a.ref",
+                          !searching
+                          ? "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) "
+                            "SELECT a.id, COALESCE (b.balance, 0), "
+                            "       (SELECT MIN (i.due_date) FROM invoices i "
+                            "         WHERE i.account_id = a.id AND i.deleted = 0) AS oldest "
+                            "FROM accounts a "
+                            "LEFT JOIN (SELECT account_id, SUM (amount) AS balance "
+                            "           FROM ledger_entries GROUP BY account_id) b "
+                            "       ON b.account_id = a.id "
+                            "WHERE a.deleted = 0 "
+                            "  AND (:open_only = 0 OR COALESCE (b.balance, 0) > 0) "
+                            "ORDER BY COALESCE (b.balance, 0) DESC, oldest IS NULL, "
+                            "         oldest ASC, a.ref"
+                          : has_stats (book)
+                          ? SEARCH_SQL ("LEFT JOIN account_stats s ON s.account_id = k.account_id",
+                                        "COALESCE (s.balance, " LEDGER_BALANCE ")",
+                                        "CASE WHEN s.account_id IS NULL THEN " OLDEST_INVOICE
+                                        " ELSE s.oldest_due_date END")
+                          : SEARCH_SQL ("", LEDGER_BALANCE, OLDEST_INVOICE),
                           -1, &stmt, NULL) != SQLITE_OK)
     {
       recoup_book_set_sqlite_error (book, error);
+      recoup_search_ranges_clear (&ranges);
       return -1;
     }
-  sqlite3_bind_int (stmt, 1, open_only ? 1 : 0);
-  if (pattern != NULL)
-    {
-      sqlite3_bind_text (stmt, 2, pattern, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 3, word_pattern, -1, SQLITE_TRANSIENT);
-    }
+#undef SEARCH_SQL
+#undef LEDGER_BALANCE
+#undef OLDEST_INVOICE
+  /* Named parameters: the search's are numbered in the order they appear. */
+  sqlite3_bind_int (stmt, sqlite3_bind_parameter_index (stmt, ":open_only"), open_only ? 1 : 0);
+  if (searching)
+    recoup_search_ranges_bind (&ranges, stmt);
+  recoup_search_ranges_clear (&ranges);
 
   if (cancellable != NULL)
     sqlite3_progress_handler (db, 10000, progress_handler, cancellable);

@@ -12,9 +12,11 @@ G_BEGIN_DECLS
  * Without a search, accounts come in worklist order (queue rank, then score,
  * from the derived account_stats table that recoup-derived.c keeps; an
  * indexed read, so a page costs the same at any depth of a million accounts).
- * With a search over name, reference, phone and e-mail (prefix; a name also
- * matches on any word start), the matches are snapshotted into a temporary
- * table on @book's connection, ordered by balance, then oldest due date.
+ * With a search (the start of the name or of a word in it, of the reference or
+ * of an e-mail address, or a phone number by its digits; accents and case do
+ * not matter: recoup-search.h), the matches are read from the search index and
+ * snapshotted into a temporary table on @book's connection, ordered by
+ * balance, then oldest unpaid due date.
  * Call recoup_browse_prepare() again after the book changed. A connection
  * browses one query at a time.
  */

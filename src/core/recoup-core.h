@@ -23,6 +23,7 @@
 #include "recoup-promise.h"
 #include "recoup-remind.h"
 #include "recoup-score.h"
+#include "recoup-search.h"
 #include "recoup-settings.h"
 #include "recoup-statement.h"
 #include "recoup-template.h"

@@ -89,8 +89,12 @@ recoup_promise_check_amount (gint64       amount,
  * recoup_promise_check_terms:
  *
  * A promise is for more than zero and at most what is @owed on the account,
- * and falls due on or after the day it is made. The log dialog asks this as
- * the user types; recoup_promise_add() asks it again when it writes.
+ * and falls due on or after the day it is made and at most
+ * RECOUP_PROMISE_MAX_MONTHS_AHEAD months after it: a promise to pay is a
+ * near-term commitment the collector follows up; longer terms are a payment
+ * plan, which is an offer (recoup-offer.h) with its own approval. The log
+ * dialog asks this as the user types; recoup_promise_add() asks it again when
+ * it writes.
  */
 gboolean
 recoup_promise_check_terms (gint64       amount,
@@ -119,6 +123,15 @@ recoup_promise_check_terms (gint64       amount,
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    "promise date %s is before the day it is made (%s): give a date from %s on",
                    due_date, made_on, made_on);
+      return FALSE;
+    }
+  if (due_day > recoup_date_add_months (made_day, RECOUP_PROMISE_MAX_MONTHS_AHEAD))
+    {
+      g_autofree char *last = recoup_date_format (recoup_date_add_months (made_day, RECOUP_PROMISE_MAX_MONTHS_AHEAD));
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "promise date %s is more than a year after the day it is made (%s): give a date by %s, "
+                   "or agree a payment plan for longer terms", due_date, made_on, last);
       return FALSE;
     }
   return TRUE;

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 
 #define RECOUP_PROMISE_DEFAULT_GRACE_DAYS 3
 #define RECOUP_PROMISE_MAX_GRACE_DAYS     60
+/* A promise falls due at most this many months after the day it is made;
+ * longer terms are a payment plan (an offer). */
+#define RECOUP_PROMISE_MAX_MONTHS_AHEAD   12
 
 typedef enum
 {

@@ -11,5 +11,8 @@ G_BEGIN_DECLS
 #define RECOUP_APPLICATION_ID 0x52656370
 
 const char *recoup_schema_get_migration (int from_version);
+gboolean    recoup_schema_finish_migration (RecoupBook  *book,
+                                            int          to_version,
+                                            GError     **error);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "recoup-schema-private.h"
+#include "recoup-search-private.h"
 
 /*
  * Schema migrations. Entry N takes a book from user_version N to N + 1 and runs
@@ -402,6 +403,23 @@ static const char migration_7[] =
   "CREATE INDEX changes_unsent ON changes (seq) WHERE server_seq IS NULL;"
   "CREATE INDEX changes_by_entity ON changes (entity_id);";
 
+/* Search (accent- and case-insensitive names, phone numbers by their digits):
+ * both tables are derived and LOCAL to this copy of the book, never synced nor
+ * in the change log; recoup-search.c keeps them (see there). account_search
+ * gives each account a small key n and lists its terms; account_search_terms
+ * holds one row per term. recoup_schema_finish_migration() fills them. */
+static const char migration_8[] =
+  "CREATE TABLE account_search ("
+  "  n          INTEGER PRIMARY KEY,"
+  "  account_id TEXT NOT NULL UNIQUE,"
+  "  terms      TEXT NOT NULL"
+  ");"
+  "CREATE TABLE account_search_terms ("
+  "  term TEXT NOT NULL,"
+  "  n    INTEGER NOT NULL,"
+  "  PRIMARY KEY (term, n)"
+  ") WITHOUT ROWID;";
+
 static const char * const migrations[] = {
   migration_1,
   migration_2,
@@ -410,6 +428,7 @@ static const char * const migrations[] = {
   migration_5,
   migration_6,
   migration_7,
+  migration_8,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);
@@ -420,4 +439,20 @@ recoup_schema_get_migration (int from_version)
   if (from_version < 0 || from_version >= (int) G_N_ELEMENTS (migrations))
     return NULL;
   return migrations[from_version];
+}
+
+/* What a migration computes in C, inside its transaction, after its SQL took
+ * the book to @to_version. */
+gboolean
+recoup_schema_finish_migration (RecoupBook  *book,
+                                int          to_version,
+                                GError     **error)
+{
+  switch (to_version)
+    {
+    case 8:
+      return recoup_search_rebuild (book, error);
+    default:
+      return TRUE;
+    }
 }

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "recoup-book.h"
+#include "recoup-search.h"
+
+G_BEGIN_DECLS
+
+/* The ranges of account_search_terms a search reads: its folded text, and for
+ * a phone number its digits (with and without a leading country code 1). */
+#define RECOUP_SEARCH_N_RANGES 3
+
+typedef struct
+{
+  char *lo[RECOUP_SEARCH_N_RANGES];   /* NULL: the range is not used */
+  char *hi[RECOUP_SEARCH_N_RANGES];
+} RecoupSearchRanges;
+
+/* The keys (account_search.n) of the accounts a search matches, for
+ * "k.n IN (" RECOUP_SEARCH_INDEX_SQL ")"; and their ids, for
+ * "a.id IN (" RECOUP_SEARCH_ACCOUNTS_SQL ")". A deleted account has no terms,
+ * so neither names it. recoup_search_ranges_bind() binds their parameters by
+ * name; SQLite numbers a named parameter after the largest number used before
+ * it in the statement's text, so a statement that also uses ?NNN parameters
+ * must name the largest of them before this text. */
+#define RECOUP_SEARCH_RANGE_SQL(i) \
+  "SELECT n FROM account_search_terms WHERE term >= :search_lo" #i " AND term < :search_hi" #i
+#define RECOUP_SEARCH_INDEX_SQL \
+  RECOUP_SEARCH_RANGE_SQL (0) " UNION ALL " \
+  RECOUP_SEARCH_RANGE_SQL (1) " UNION ALL " \
+  RECOUP_SEARCH_RANGE_SQL (2)
+#define RECOUP_SEARCH_ACCOUNTS_SQL \
+  "SELECT account_id FROM account_search WHERE n IN (" RECOUP_SEARCH_INDEX_SQL ")"
+
+gboolean    recoup_search_ranges_init   (RecoupSearchRanges  *ranges,
+                                         const char          *search);
+void        recoup_search_ranges_bind   (const RecoupSearchRanges *ranges,
+                                         sqlite3_stmt        *stmt);
+void        recoup_search_ranges_clear  (RecoupSearchRanges  *ranges);
+
+gboolean    recoup_search_refresh_accounts (RecoupBook   *book,
+                                            GHashTable   *account_ids,
+                                            GError      **error);
+gboolean    recoup_search_rebuild       (RecoupBook          *book,
+                                         GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "recoup-search"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "recoup-book-private.h"
+#include "recoup-search-private.h"
+
+/*
+ * The search index. Every account has a row in account_search: n, a small key,
+ * and the account's terms, one per line (to know what to remove when they
+ * change). account_search_terms holds (term, n), a WITHOUT ROWID table whose
+ * key answers "the terms that start with this" with one range read, so a
+ * search costs the same on a hundred accounts and on a million.
+ *
+ * The terms of an account, all folded (recoup_search_fold()):
+ *  - its name, and its name from the start of every later word (after a space
+ *    or punctuation): "panaderia alvarez", "alvarez";
+ *  - its reference, and each e-mail address and phone number as stored;
+ *  - for each phone number, its digits from every position that leaves at
+ *    least RECOUP_SEARCH_PHONE_MIN_DIGITS of them, after DIGITS_MARK (a byte no
+ *    folded text holds): a search's digits are a prefix of one of these
+ *    exactly when the phone's digits contain them.
+ * A deleted account keeps its row, without terms.
+ *
+ * Both tables are derived and LOCAL to this copy of the book: never synced,
+ * never in the change log. recoup_book_commit() brings the accounts a
+ * transaction touched up to date before it commits; migration 8 builds the
+ * index for the whole book (recoup_search_rebuild()).
+ */
+
+#define DIGITS_MARK     '\001'
+#define TERM_MAX        128       /* bytes; a longer term, or search, is cut */
+#define BATCH_THRESHOLD 100       /* more touched accounts: one pass over a temp table */
+#define FLUSH_TERMS     (1 << 20) /* new terms held (sorted, then written in key order) */
+
+/* ---- folding ------------------------------------------------------------ */
+
+/* Latin letters that Unicode does not decompose into a base letter and a mark,
+ * by the letter people type for them (lower case: the text is case folded). */
+static const struct
+{
+  gunichar    c;
+  const char *latin;
+} plain_letters[] = {
+  { 0x00e6, "ae" },  /* æ */
+  { 0x00f0, "d" },   /* ð */
+  { 0x00f8, "o" },   /* ø */
+  { 0x00fe, "th" },  /* þ */
+  { 0x0111, "d" },   /* đ */
+  { 0x0127, "h" },   /* ħ */
+  { 0x0131, "i" },   /* ı */
+  { 0x0138, "k" },   /* ĸ */
+  { 0x0142, "l" },   /* ł */
+  { 0x014b, "n" },   /* ŋ */
+  { 0x0153, "oe" },  /* œ */
+  { 0x0167, "t" },   /* ŧ */
+  { 0x0180, "b" },   /* ƀ */
+  { 0x0188, "c" },   /* ƈ */
+  { 0x0192, "f" },   /* ƒ */
+  { 0x01b6, "z" },   /* ƶ */
+  { 0x0247, "e" },   /* ɇ */
+  { 0x0268, "i" },   /* ɨ */
+};
+
+static void
+append_folded (GString  *out,
+               gunichar  c)
+{
+  if (c < 0x80)
+    {
+      g_string_append_c (out, g_ascii_tolower ((char) c));
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (plain_letters); i++)
+    if (plain_letters[i].c == c)
+      {
+        g_string_append (out, plain_letters[i].latin);
+        return;
+      }
+  /* Anything else (Cyrillic, Greek, CJK, symbols) stays itself. */
+  g_string_append_unichar (out, c);
+}
+
+/**
+ * recoup_search_fold:
+ * @text: (nullable): any text
+ *
+ * What a search compares: @text without accents (compatibility-decomposed,
+ * combining marks dropped, ø, ł, đ, æ and the like by the Latin letters people
+ * type for them), case folded (ß is ss), every run of spaces or control
+ * characters one space, and no space at either end.
+ *
+ * Returns: (transfer full): the folded text
+ */
+char *
+recoup_search_fold (const char *text)
+{
+  g_autofree char *valid = NULL;
+  g_autofree char *decomposed = NULL;
+  g_autofree char *folded = NULL;
+  GString *out;
+  gboolean ascii = TRUE;
+  gboolean space = FALSE;
+
+  if (text == NULL)
+    return g_strdup ("");
+  for (const char *p = text; *p != '\0' && ascii; p++)
+    ascii = (guchar) *p < 0x80;
+  out = g_string_sized_new (strlen (text));
+
+  if (ascii)
+    {
+      for (const char *p = text; *p != '\0'; p++)
+        {
+          if (g_ascii_isspace (*p) || g_ascii_iscntrl (*p))
+            {
+              space = out->len > 0;
+              continue;
+            }
+          if (space)
+            g_string_append_c (out, ' ');
+          space = FALSE;
+          g_string_append_c (out, g_ascii_tolower (*p));
+        }
+      return g_string_free (out, FALSE);
+    }
+
+  valid = g_utf8_make_valid (text, -1);
+  decomposed = g_utf8_normalize (valid, -1, G_NORMALIZE_ALL);
+  folded = g_utf8_casefold (decomposed, -1);
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_ismark (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
+        continue;
+      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
+        {
+          space = out->len > 0;
+          continue;
+        }
+      if (space)
+        g_string_append_c (out, ' ');
+      space = FALSE;
+      append_folded (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The length of @text cut to TERM_MAX bytes at a character boundary. */
+static gsize
+term_length (const char *text,
+             gsize       len)
+{
+  if (len <= TERM_MAX)
+    return len;
+  len = TERM_MAX;
+  while (len > 0 && ((guchar) text[len] & 0xc0) == 0x80)
+    len--;
+  return len;
+}
+
+static gboolean
+is_phone_char (gunichar c)
+{
+  return (c < 0x80 && strchr ("+-()./", (int) c) != NULL) ||
+         g_unichar_isspace (c) || g_unichar_type (c) == G_UNICODE_DASH_PUNCTUATION;
+}
+
+/**
+ * recoup_search_phone_digits:
+ * @search: what the user typed
+ *
+ * Returns: (transfer full) (nullable): the digits of @search when it reads as
+ *   a phone number (digits and phone punctuation only, at least
+ *   RECOUP_SEARCH_PHONE_MIN_DIGITS digits), else %NULL
+ */
+char *
+recoup_search_phone_digits (const char *search)
+{
+  GString *digits = g_string_new (NULL);
+
+  if (search == NULL || !g_utf8_validate (search, -1, NULL))
+    goto none;
+  for (const char *p = search; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      int d = g_unichar_digit_value (c);
+
+      if (d >= 0)
+        g_string_append_c (digits, (char) ('0' + d));
+      else if (!is_phone_char (c))
+        goto none;
+    }
+  if (digits->len >= RECOUP_SEARCH_PHONE_MIN_DIGITS)
+    return g_string_free (digits, FALSE);
+
+none:
+  g_string_free (digits, TRUE);
+  return NULL;
+}
+
+/* ---- the ranges a search reads ------------------------------------------ */
+
+static void
+set_range (RecoupSearchRanges *r,
+           guint               i,
+           const char         *prefix,
+           const char         *text)
+{
+  g_autofree char *lo = g_strconcat (prefix, text, NULL);
+  gsize len = term_length (lo, strlen (lo));
+
+  /* 0xff never occurs in UTF-8: every term that starts with lo sorts before
+   * lo + 0xff, and every other term after lo sorts after it. */
+  r->lo[i] = g_strndup (lo, len);
+  r->hi[i] = g_strconcat (r->lo[i], "\xff", NULL);
+}
+
+/**
+ * recoup_search_ranges_init:
+ * @search: what the user typed
+ *
+ * Returns: %FALSE when @search holds nothing to search for (only spaces)
+ */
+gboolean
+recoup_search_ranges_init (RecoupSearchRanges *ranges,
+                           const char         *search)
+{
+  g_autofree char *folded = recoup_search_fold (search);
+  g_autofree char *digits = recoup_search_phone_digits (search);
+  static const char mark[] = { DIGITS_MARK, '\0' };
+
+  memset (ranges, 0, sizeof *ranges);
+  if (*folded == '\0')
+    return FALSE;
+  set_range (ranges, 0, "", folded);
+  if (digits != NULL)
+    {
+      set_range (ranges, 1, mark, digits);
+      /* +1 512 555 0119 finds (512) 555-0119: North America's country code. */
+      if (strlen (digits) == 11 && digits[0] == '1')
+        set_range (ranges, 2, mark, digits + 1);
+    }
+  return TRUE;
+}
+
+void
+recoup_search_ranges_bind (const RecoupSearchRanges *ranges,
+                           sqlite3_stmt             *stmt)
+{
+  for (guint i = 0; i < RECOUP_SEARCH_N_RANGES; i++)
+    {
+      char lo[16], hi[16];
+
+      g_snprintf (lo, sizeof lo, ":search_lo%u", i);
+      g_snprintf (hi, sizeof hi, ":search_hi%u", i);
+      /* An unused range binds NULL, which no comparison matches. */
+      sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, lo), ranges->lo[i], -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, hi), ranges->hi[i], -1, SQLITE_TRANSIENT);
+    }
+}
+
+void
+recoup_search_ranges_clear (RecoupSearchRanges *ranges)
+{
+  for (guint i = 0; i < RECOUP_SEARCH_N_RANGES; i++)
+    {
+      g_clear_pointer (&ranges->lo[i], g_free);
+      g_clear_pointer (&ranges->hi[i], g_free);
+    }
+}
+
+/* ---- the terms of an account -------------------------------------------- */
+
+static void
+add_term (GPtrArray  *terms,
+          const char *text)
+{
+  g_ptr_array_add (terms, g_strndup (text, term_length (text, strlen (text))));
+}
+
+/* @folded, and with @words, @folded from every later word start. */
+static void
+add_text (GPtrArray  *terms,
+          const char *folded,
+          gboolean    words)
+{
+  gboolean after_word = TRUE;
+
+  if (*folded == '\0')
+    return;
+  add_term (terms, folded);
+  if (!words)
+    return;
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (!after_word && c != ' ')
+        add_term (terms, p);
+      after_word = g_unichar_isalnum (c);
+    }
+}
+
+static void
+add_phone (GPtrArray  *terms,
+           const char *folded)
+{
+  GString *digits = g_string_new (NULL);
+
+  add_text (terms, folded, FALSE);
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      int d = g_unichar_digit_value (g_utf8_get_char (p));
+
+      if (d >= 0)
+        g_string_append_c (digits, (char) ('0' + d));
+    }
+  for (gsize i = 0; i + RECOUP_SEARCH_PHONE_MIN_DIGITS <= digits->len; i++)
+    {
+      g_autofree char *term = g_strdup_printf ("%c%s", DIGITS_MARK, digits->str + i);
+
+      add_term (terms, term);
+    }
+  g_string_free (digits, TRUE);
+}
+
+static int
+compare_terms (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* Sorts @terms and drops repeats. */
+static void
+sort_terms (GPtrArray *terms)
+{
+  guint kept = 0;
+
+  g_ptr_array_sort (terms, compare_terms);
+  for (guint i = 0; i < terms->len; i++)
+    {
+      if (kept > 0 && strcmp (terms->pdata[kept - 1], terms->pdata[i]) == 0)
+        {
+          g_free (terms->pdata[i]);
+          continue;
+        }
+      terms->pdata[kept++] = terms->pdata[i];
+    }
+  terms->len = kept;
+}
+
+/* ---- writing the index -------------------------------------------------- */
+
+typedef struct
+{
+  const char *term;   /* in Indexer.chunk */
+  gint64      n;
+} Pending;
+
+typedef struct
+{
+  RecoupBook   *book;
+  sqlite3_stmt *acc;      /* id, name, ref, deleted ORDER BY id */
+  sqlite3_stmt *con;      /* account_id, kind, value ORDER BY account_id */
+  gboolean      con_row;
+  GArray       *pending;  /* Pending: terms to insert */
+  GStringChunk *chunk;
+} Indexer;
+
+static int
+compare_pending (gconstpointer a,
+                 gconstpointer b)
+{
+  const Pending *x = a, *y = b;
+  int c = strcmp (x->term, y->term);
+
+  return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Writes the held terms in key order, so each page of the index is visited
+ * once per flush instead of once per term, INSERT_ROWS to a statement. */
+#define INSERT_ROWS 64    /* terms one statement inserts */
+
+static gboolean
+flush (Indexer  *ix,
+       GError  **error)
+{
+  g_autoptr(GString) many_sql = g_string_new ("INSERT OR IGNORE INTO account_search_terms (term, n) VALUES (?, ?)");
+  sqlite3_stmt *one, *many;
+  guint i = 0;
+
+  if (ix->pending->len == 0)
+    return TRUE;
+  for (guint r = 1; r < INSERT_ROWS; r++)
+    g_string_append (many_sql, ", (?, ?)");
+  if (!(one = recoup_book_prepare (ix->book, "INSERT OR IGNORE INTO account_search_terms (term, n) VALUES (?1, ?2)",
+                                   error)) ||
+      !(many = recoup_book_prepare (ix->book, many_sql->str, error)))
+    return FALSE;
+  g_array_sort (ix->pending, compare_pending);
+  for (; i + INSERT_ROWS <= ix->pending->len; i += INSERT_ROWS)
+    {
+      for (guint r = 0; r < INSERT_ROWS; r++)
+        {
+          const Pending *p = &g_array_index (ix->pending, Pending, i + r);
+
+          sqlite3_bind_text (many, 2 * r + 1, p->term, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (many, 2 * r + 2, p->n);
+        }
+      if (!recoup_book_step_done (ix->book, many, error))
+        return FALSE;
+    }
+  for (; i < ix->pending->len; i++)
+    {
+      const Pending *p = &g_array_index (ix->pending, Pending, i);
+
+      sqlite3_bind_text (one, 1, p->term, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (one, 2, p->n);
+      if (!recoup_book_step_done (ix->book, one, error))
+        return FALSE;
+    }
+  sqlite3_clear_bindings (one);
+  sqlite3_clear_bindings (many);
+  g_array_set_size (ix->pending, 0);
+  g_string_chunk_clear (ix->chunk);
+  return TRUE;
+}
+
+static void
+hold (Indexer    *ix,
+      const char *term,
+      gint64      n)
+{
+  Pending p = { g_string_chunk_insert (ix->chunk, term), n };
+
+  g_array_append_val (ix->pending, p);
+}
+
+static gboolean
+delete_term (Indexer     *ix,
+             const char  *term,
+             gint64       n,
+             GError     **error)
+{
+  sqlite3_stmt *del = recoup_book_prepare (ix->book, "DELETE FROM account_search_terms WHERE term = ?1 AND n = ?2",
+                                           error);
+
+  if (del == NULL)
+    return FALSE;
+  sqlite3_bind_text (del, 1, term, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (del, 2, n);
+  return recoup_book_step_done (ix->book, del, error);
+}
+
+/* Brings one account's rows to @terms (sorted, no repeats). */
+static gboolean
+store_account (Indexer     *ix,
+               const char  *account_id,
+               GPtrArray   *terms,
+               GError     **error)
+{
+  g_autofree char *doc = NULL;
+  g_autofree char *old_doc = NULL;
+  g_auto(GStrv) old = NULL;
+  sqlite3_stmt *stmt;
+  gint64 n = 0;
+  gboolean found;
+  guint i = 0, j = 0;
+
+  g_ptr_array_add (terms, NULL);
+  doc = g_strjoinv ("\n", (char **) terms->pdata);
+  g_ptr_array_set_size (terms, terms->len - 1);
+
+  if (!(stmt = recoup_book_prepare (ix->book, "SELECT n, terms FROM account_search WHERE account_id = ?1", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  if (found)
+    {
+      n = sqlite3_column_int64 (stmt, 0);
+      old_doc = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+    }
+  sqlite3_reset (stmt);
+
+  if (!found)
+    {
+      if (!(stmt = recoup_book_prepare (ix->book, "INSERT INTO account_search (account_id, terms) VALUES (?1, ?2)",
+                                        error)))
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, doc, -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (ix->book, stmt, error))
+        return FALSE;
+      n = sqlite3_last_insert_rowid (recoup_book_get_db (ix->book));
+      for (i = 0; i < terms->len; i++)
+        hold (ix, terms->pdata[i], n);
+      return ix->pending->len < FLUSH_TERMS || flush (ix, error);
+    }
+  if (g_strcmp0 (old_doc, doc) == 0)
+    return TRUE;
+
+  /* Both lists are sorted: one merge finds what went and what came. */
+  old = *old_doc != '\0' ? g_strsplit (old_doc, "\n", -1) : g_new0 (char *, 1);
+  while (old[i] != NULL || j < terms->len)
+    {
+      int c = old[i] == NULL ? 1 : j == terms->len ? -1 : strcmp (old[i], terms->pdata[j]);
+
+      if (c < 0 && !delete_term (ix, old[i], n, error))
+        return FALSE;
+      if (c > 0)
+        hold (ix, terms->pdata[j], n);
+      if (c <= 0)
+        i++;
+      if (c >= 0)
+        j++;
+    }
+  if (!(stmt = recoup_book_prepare (ix->book, "UPDATE account_search SET terms = ?2 WHERE n = ?1", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, n);
+  sqlite3_bind_text (stmt, 2, doc, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (ix->book, stmt, error))
+    return FALSE;
+  return ix->pending->len < FLUSH_TERMS || flush (ix, error);
+}
+
+static gboolean
+step_contacts (Indexer  *ix,
+               GError  **error)
+{
+  int rc = sqlite3_step (ix->con);
+
+  ix->con_row = rc == SQLITE_ROW;
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return TRUE;
+  return recoup_book_set_sqlite_error (ix->book, error);
+}
+
+/* Walks the accounts of ix->acc and their contact points of ix->con (both in
+ * account id order) and stores each account's terms. */
+static gboolean
+index_accounts (Indexer  *ix,
+                GError  **error)
+{
+  int rc;
+
+  if (!step_contacts (ix, error))
+    return FALSE;
+  while ((rc = sqlite3_step (ix->acc)) == SQLITE_ROW)
+    {
+      g_autoptr(GPtrArray) terms = g_ptr_array_new_with_free_func (g_free);
+      const char *id = RECOUP_BOOK_STMT_TEXT (ix->acc, 0);
+      gboolean deleted = sqlite3_column_int (ix->acc, 3) != 0;
+
+      while (ix->con_row && strcmp (RECOUP_BOOK_STMT_TEXT (ix->con, 0), id) < 0)
+        if (!step_contacts (ix, error))
+          return FALSE;
+      while (ix->con_row && strcmp (RECOUP_BOOK_STMT_TEXT (ix->con, 0), id) == 0)
+        {
+          if (!deleted)
+            {
+              g_autofree char *folded = recoup_search_fold (RECOUP_BOOK_STMT_TEXT (ix->con, 2));
+
+              if (g_strcmp0 (RECOUP_BOOK_STMT_TEXT (ix->con, 1), "phone") == 0)
+                add_phone (terms, folded);
+              else
+                add_text (terms, folded, FALSE);
+            }
+          if (!step_contacts (ix, error))
+            return FALSE;
+        }
+      if (!deleted)
+        {
+          g_autofree char *name = recoup_search_fold (RECOUP_BOOK_STMT_TEXT (ix->acc, 1));
+          g_autofree char *ref = recoup_search_fold (RECOUP_BOOK_STMT_TEXT (ix->acc, 2));
+
+          add_text (terms, name, TRUE);
+          add_text (terms, ref, FALSE);
+        }
+      sort_terms (terms);
+      if (!store_account (ix, id, terms, error))
+        return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (ix->book, error);
+  return flush (ix, error);
+}
+
+static const char sql_acc[] = "SELECT id, name, ref, deleted FROM accounts WHERE %s ORDER BY id";
+static const char sql_con[] =
+  "SELECT account_id, kind, value FROM contact_points"
+  " WHERE deleted = 0 AND kind IN ('phone', 'email') AND %s ORDER BY account_id";
+
+/* Indexes the accounts whose id @where (on accounts) and @con_where (on
+ * contact_points) select; @id, when not NULL, is bound to ?1 of both. */
+static gboolean
+index_where (RecoupBook  *book,
+             const char  *where,
+             const char  *con_where,
+             const char  *id,
+             GError     **error)
+{
+  g_autofree char *acc_sql = g_strdup_printf (sql_acc, where);
+  g_autofree char *con_sql = g_strdup_printf (sql_con, con_where);
+  Indexer ix = { .book = book };
+  gboolean ok = FALSE;
+
+  /* Statements of one account are kept in the book's cache; a pass over many
+   * runs once. */
+  if (id != NULL)
+    {
+      ix.acc = recoup_book_prepare (book, acc_sql, error);
+      ix.con = ix.acc != NULL ? recoup_book_prepare (book, con_sql, error) : NULL;
+      if (ix.con == NULL)
+        return FALSE;
+      sqlite3_bind_text (ix.acc, 1, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (ix.con, 1, id, -1, SQLITE_STATIC);
+    }
+  else if (sqlite3_prepare_v2 (recoup_book_get_db (book), acc_sql, -1, &ix.acc, NULL) != SQLITE_OK ||
+           sqlite3_prepare_v2 (recoup_book_get_db (book), con_sql, -1, &ix.con, NULL) != SQLITE_OK)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      goto out;
+    }
+
+  ix.pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  ix.chunk = g_string_chunk_new (1 << 16);
+  ok = index_accounts (&ix, error);
+  g_array_unref (ix.pending);
+  g_string_chunk_free (ix.chunk);
+
+out:
+  if (id != NULL)
+    {
+      sqlite3_reset (ix.acc);
+      sqlite3_reset (ix.con);
+    }
+  else
+    {
+      sqlite3_finalize (ix.acc);
+      sqlite3_finalize (ix.con);
+    }
+  return ok;
+}
+
+/**
+ * recoup_search_refresh_accounts:
+ * @account_ids: (element-type utf8): ids of the accounts a transaction wrote
+ *
+ * Brings their search terms up to date, inside the caller's transaction.
+ */
+gboolean
+recoup_search_refresh_accounts (RecoupBook  *book,
+                                GHashTable  *account_ids,
+                                GError     **error)
+{
+  GHashTableIter iter;
+  gpointer key;
+  sqlite3_stmt *ins;
+  gboolean ok;
+
+  if (g_hash_table_size (account_ids) <= BATCH_THRESHOLD)
+    {
+      g_hash_table_iter_init (&iter, account_ids);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!index_where (book, "id = ?1", "account_id = ?1", key, error))
+          return FALSE;
+      return TRUE;
+    }
+
+  if (!recoup_book_exec (book, "CREATE TEMP TABLE IF NOT EXISTS recoup_search_touched (id TEXT PRIMARY KEY);"
+                               "DELETE FROM temp.recoup_search_touched;", error) ||
+      !(ins = recoup_book_prepare (book, "INSERT OR IGNORE INTO temp.recoup_search_touched (id) VALUES (?)", error)))
+    return FALSE;
+  g_hash_table_iter_init (&iter, account_ids);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      sqlite3_bind_text (ins, 1, key, -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (book, ins, error))
+        return FALSE;
+    }
+  ok = index_where (book, "id IN (SELECT id FROM temp.recoup_search_touched)",
+                    "account_id IN (SELECT id FROM temp.recoup_search_touched)", NULL, error);
+  return recoup_book_exec (book, "DELETE FROM temp.recoup_search_touched", ok ? error : NULL) && ok;
+}
+
+/**
+ * recoup_search_rebuild:
+ *
+ * Builds the search index of the whole book anew, inside the caller's
+ * transaction (migration 8 runs it).
+ */
+gboolean
+recoup_search_rebuild (RecoupBook  *book,
+                       GError     **error)
+{
+  return recoup_book_exec (book, "DELETE FROM account_search_terms; DELETE FROM account_search;", error) &&
+         index_where (book, "1", "1", NULL, error);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Finding an account by what a collector types: the start of its name or of
+ * any word in it, the start of its reference or of an e-mail address, or a
+ * phone number in any shape. Accents and case do not matter (“panaderia
+ * alvarez” finds “Panadería Álvarez”, “schafer” finds “Schäfer”). A text of
+ * phone characters only (digits, spaces, + - ( ) . /) with at least
+ * RECOUP_SEARCH_PHONE_MIN_DIGITS digits also finds every phone whose digits
+ * contain its digits, so “5125550119”, “512-555-0119” and “555-0119” all find
+ * “(512) 555-0119”; an 11-digit number starting with the North American
+ * country code 1 (“+1 512 555 0119”) also finds the number stored without it.
+ *
+ * The book keeps a derived, local index of these terms (account_search and
+ * account_search_terms, never synced), brought up to date when a transaction
+ * that wrote an account commits; recoup_browse_prepare() and
+ * recoup_account_list() read it.
+ */
+
+#define RECOUP_SEARCH_PHONE_MIN_DIGITS 4
+
+char       *recoup_search_fold          (const char *text);
+char       *recoup_search_phone_digits  (const char *search);
+
+G_END_DECLS
