@@ -593,7 +593,7 @@ open_editor (RecoupWindow *self,
   gtk_window_set_modal (ed->dialog, TRUE);
   gtk_window_set_transient_for (ed->dialog, GTK_WINDOW (self));
   gtk_window_set_destroy_with_parent (ed->dialog, TRUE);
-  gtk_window_set_default_size (ed->dialog, 560, 760);
+  gtk_window_set_default_size (ed->dialog, 560, 640);
   g_object_set_data_full (G_OBJECT (ed->dialog), "recoup-editor", ed, (GDestroyNotify) editor_free);
 
   adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);

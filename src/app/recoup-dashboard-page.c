@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-dashboard-page.h"
 
 #define N_MONTHS 6
@@ -278,7 +279,7 @@ format_money (const gint64 *values,
   char **texts = g_new0 (char *, n + 1);
 
   for (guint i = 0; i < n; i++)
-    texts[i] = recoup_money_format (values[i], currency, RECOUP_MONEY_FORMAT_GROUPING);
+    texts[i] = recoup_locale_money_format (values[i], currency, RECOUP_MONEY_FORMAT_GROUPING);
   return texts;
 }
 
@@ -318,9 +319,9 @@ aging_note_text (DashData *d)
     return NULL;
   for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
     sum += row->buckets[b];
-  bars = recoup_money_format (sum, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
-  credits = recoup_money_format (row->credit, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
-  total = recoup_money_format (row->total, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
+  bars = recoup_locale_money_format (sum, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
+  credits = recoup_locale_money_format (row->credit, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
+  total = recoup_locale_money_format (row->total, row->currency, RECOUP_MONEY_FORMAT_GROUPING);
   /* e.g. "Bars 49,985,150.99 + credits -99.49 = receivables 49,985,051.50" */
   return g_strdup_printf (_("Bars %s + credits %s = receivables %s"), bars, credits, total);
 }
@@ -461,9 +462,9 @@ fill_tiles (RecoupKpis *k,
             Tile        tiles[N_TILES])
 {
   const Tile t[N_TILES] = {
-    { _("Receivables"), recoup_money_format (k->ar_end, k->currency, RECOUP_MONEY_FORMAT_GROUPING),
+    { _("Receivables"), recoup_locale_money_format (k->ar_end, k->currency, RECOUP_MONEY_FORMAT_GROUPING),
       _("The ledger total at the end of the period") },
-    { _("Collected"), recoup_money_format (k->collected, k->currency, RECOUP_MONEY_FORMAT_GROUPING),
+    { _("Collected"), recoup_locale_money_format (k->collected, k->currency, RECOUP_MONEY_FORMAT_GROUPING),
       _("Payments less their reversals, dated in the period") },
     { _("DSO (days)"), recoup_kpi_format_x100 (k->dso_x100), _("Receivables × days ÷ billed in the period") },
     { _("Countback DSO"), recoup_kpi_format_x100 (k->countback_dso_x100),

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-locale-money.h"
 #include "recoup-labels.h"
 #include "recoup-window-private.h"
 
@@ -14,7 +15,7 @@ static char *
 money (gint64      minor,
        const char *currency)
 {
-  return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  return recoup_locale_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 }
 
 /* Joins the non-empty strings of a NULL-terminated list with " · ". */
