@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "recoup-labels.h"
 #include "recoup-locale-money.h"
 #include "recoup-dashboard-page.h"
 
@@ -338,7 +339,7 @@ draw_aging (DashData *d,
   if (d == NULL || d->currency == NULL)
     return;
   for (guint b = 0; b < RECOUP_AGING_N_BUCKETS; b++)
-    labels[b] = recoup_aging_bucket_label (b);
+    labels[b] = recoup_label_aging_bucket (b);
   for (guint i = 0; i < d->aging->len; i++)
     {
       RecoupAgingRow *row = g_ptr_array_index (d->aging, i);

@@ -69,6 +69,17 @@ recoup_label_stage (const char *stage)
 }
 
 const char *
+recoup_label_aging_bucket (RecoupAgingBucket bucket)
+{
+  /* Translators: the age of what is owed, in days past due; “Current” is
+   * not yet due */
+  static const char * const labels[] = { N_("Current"), "1-30", "31-60", "61-90", "91-180", "181+" };
+
+  g_return_val_if_fail (bucket < RECOUP_AGING_N_BUCKETS, "?");
+  return bucket == RECOUP_AGING_CURRENT ? _(labels[bucket]) : labels[bucket];
+}
+
+const char *
 recoup_label_priority (const char *segment)
 {
   static const Label labels[] = {

@@ -169,7 +169,7 @@ add_aging (RecoupWindow      *self,
       g_autofree char *amount = money (data->aging.buckets[b], data->account->currency);
 
       gtk_widget_add_css_class (card, "card");
-      label = gtk_label_new (recoup_aging_bucket_label (b));
+      label = gtk_label_new (recoup_label_aging_bucket (b));
       gtk_widget_add_css_class (label, "caption");
       gtk_widget_add_css_class (label, "dim-label");
       gtk_widget_set_margin_top (label, 6);
