@@ -263,6 +263,40 @@ no_contact_label (const char *code)
   return g_strdup (_("No contact allowed: review the account"));
 }
 
+/**
+ * recoup_label_action:
+ *
+ * A step of the book's escalation policy, or one core gives outside it
+ * (“call about the broken promise”), in the user's language. A step the
+ * owner named in a policy of their own is shown as they wrote it.
+ */
+char *
+recoup_label_action (const char *action)
+{
+  static const Label labels[] = {
+    { "call about the broken promise", N_("call about the broken promise") },
+    { "call about the missed installment", N_("call about the missed installment") },
+    { "resolve the dispute", N_("resolve the dispute") },
+    { "follow up", N_("follow up") },
+    { "check the promised payment", N_("check the promised payment") },
+    { "wait for the promised payment", N_("wait for the promised payment") },
+    /* The steps of the shipped policy (RECOUP_ESCALATION_DEFAULT_POLICY). */
+    { "reminder email", N_("reminder email") }, { "call", N_("call") }, { "letter", N_("letter") },
+    { "final notice", N_("final notice") }, { "agency review", N_("agency review") },
+  };
+
+  if (action == NULL)
+    return NULL;
+  if (g_str_has_prefix (action, "wait, then "))
+    {
+      g_autofree char *then = recoup_label_action (action + strlen ("wait, then "));
+
+      /* Translators: a step of the collection policy that comes later, such as “letter” */
+      return g_strdup_printf (_("wait, then %s"), then);
+    }
+  return g_strdup (LOOKUP (labels, action));
+}
+
 /* Another channel in place of the policy's step (its words, as the book's
  * policy names it). */
 static char *
@@ -294,10 +328,14 @@ recoup_label_next_step (const RecoupNextStep *step)
   /* "none": nothing is owed, or no policy step applies; no step to read. */
   if (step->policy_action == NULL || g_str_equal (step->policy_action, "none"))
     return NULL;
-  if (step->kind == RECOUP_NEXT_STEP_INSTEAD)
-    what = instead_label (step->channel, step->policy_action);
-  else
-    what = g_strdup (step->policy_action);
+  {
+    g_autofree char *action = recoup_label_action (step->policy_action);
+
+    if (step->kind == RECOUP_NEXT_STEP_INSTEAD)
+      what = instead_label (step->channel, action);
+    else
+      what = g_steal_pointer (&action);
+  }
   /* When first: a list row cuts the end of a long step. */
   if (step->not_before != 0 && step->not_before_days <= 0)
     /* Translators: the debtor's local time a step is allowed from, then the

@@ -32,6 +32,7 @@ const char *recoup_label_frequency          (RecoupFrequency           frequency
 const char *recoup_label_installment_status (RecoupInstallmentStatus   status);
 const char *recoup_label_outbox_state       (RecoupOutboxState         state);
 char       *recoup_label_reasons            (const char               *coded);
+char       *recoup_label_action             (const char               *action);
 /* "Next: call tomorrow from 08:00 their time", "Next: letter instead of the
  * call", "No contact: …": the next step as the guard lets it be taken. */
 char       *recoup_label_next_step          (const RecoupNextStep     *step);
