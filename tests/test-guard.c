@@ -231,6 +231,13 @@ test_call_frequency (Fixture       *f,
     g_autoptr(RecoupGuardVerdict) v = check (f, "call", "2026-06-11T03:30:00Z");
     g_assert_true (has_reason (v, "call-frequency"));
   }
+  /* A call logged afterwards for an earlier instant counts the calls logged
+   * after it too: on 06-06 the 7 days 06-04..06-10 already hold seven (it was
+   * allowed, counting only 06-04 and 06-05). */
+  assert_verdict (f, "call", "2026-06-06T08:30:00-04:00", RECOUP_VERDICT_BLOCKED, "call-frequency");
+  assert_verdict (f, "call", "2026-06-09T20:00:00-04:00", RECOUP_VERDICT_BLOCKED, "call-frequency");
+  /* On 05-29 the latest 7 days that hold it, 05-29..06-04, hold one call. */
+  assert_verdict (f, "call", "2026-05-29T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
 }
 
 /* A telephone conversation: its day is day 1; calls are blocked through day 7

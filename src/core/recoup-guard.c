@@ -474,6 +474,74 @@ format_hm (int   minutes,
   g_snprintf (buf, 6, "%02d:%02d", (minutes / 60) % 100, minutes % 60);
 }
 
+
+/* A call logged for an instant already past (a call made in the field and
+ * logged that evening): every 7 consecutive days that hold its day must stay
+ * within the cap, counting the calls logged after it too. Adds the
+ * call-frequency reason when one would not; FALSE only on an SQLite error. */
+static gboolean
+back_dated_call_allowed (RecoupBook         *book,
+                         const char         *account_id,
+                         GTimeZone          *day_tz,
+                         const LocalTime    *lt,
+                         gint64              at_ms,
+                         int                 max_calls,
+                         RecoupGuardVerdict *v,
+                         GError            **error)
+{
+  g_autoptr(GArray) days = g_array_new (FALSE, FALSE, sizeof (gint32));
+  sqlite3_stmt *stmt;
+  gboolean later = FALSE;
+  int rc;
+
+  stmt = recoup_book_prepare (book,
+    "SELECT at FROM activities WHERE account_id = ? AND channel = 'call'"
+    " AND direction = 'outbound' AND at >= ? AND at < ? ORDER BY at", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, local_day_start (day_tz, lt->day - 6));
+  sqlite3_bind_int64 (stmt, 3, local_day_start (day_tz, lt->day + 7));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 call_at = sqlite3_column_int64 (stmt, 0);
+      LocalTime call;
+
+      later |= call_at >= at_ms;
+      local_time (day_tz, call_at, &call);
+      g_array_append_val (days, call.day);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  if (!later)
+    return TRUE;   /* the window ending with its day was counted already */
+
+  for (gint32 start = lt->day - 6; start <= lt->day; start++)
+    {
+      int n = 0;
+
+      for (guint i = 0; i < days->len; i++)
+        {
+          gint32 d = g_array_index (days, gint32, i);
+
+          n += d >= start && d <= start + 6;
+        }
+      if (n >= max_calls)
+        {
+          char d1[11], d2[11];
+
+          recoup_date_format_buf (start, d1);
+          recoup_date_format_buf (start + 6, d2);
+          add_reason (v, TRUE, "call-frequency",
+                      "%d call attempts already in the 7 days %s to %s: at most %d are allowed in 7 "
+                      "consecutive days", n, d1, d2, max_calls);
+          break;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 recoup_guard_check_with_policy (RecoupBook               *book,
                                 const RecoupGuardPolicy  *p,
@@ -695,6 +763,8 @@ recoup_guard_check_with_policy (RecoupBook               *book,
               r->until = local_day_start (day_tz, call.day + 7);
             }
         }
+      else if (!back_dated_call_allowed (book, account_id, day_tz, &lt, at_ms, p->max_calls_7d, v, error))
+        return FALSE;
     }
 
   /* A telephone conversation starts a period of N days (its day is day 1). */
