@@ -385,9 +385,22 @@ test_log_contact_inbound_when (Fixture       *f,
   gtk_editable_set_text (GTK_EDITABLE (when), "2026-11-20 10:30");
   g_assert_false (gtk_widget_has_css_class (when, "error"));
   g_assert_true (gtk_widget_get_sensitive (save));
+  /* They promised on that call: the promise is made on its day. */
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (find_named (GTK_WIDGET (dialog), "promise")), TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "20.00");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "2026-11-30");
+  g_assert_true (gtk_widget_get_sensitive (save));
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   g_signal_emit_by_name (save, "clicked");
   wait_for (account_loaded, f, "the inbound call");
+  {
+    g_autoptr(RecoupBook) check_book = open_check_book (f);
+    g_autoptr(GPtrArray) promises = recoup_promise_list (check_book, id, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (promises->len, ==, 1);
+    g_assert_cmpstr (((RecoupPromise *) g_ptr_array_index (promises, 0))->made_on, ==, "2026-11-20");
+  }
 
   book = open_check_book (f);
   acts = recoup_activity_list (book, id, 10, &error);

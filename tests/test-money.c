@@ -222,6 +222,15 @@ test_marks (void)
   g_assert_nonnull (strstr (error->message, "like 1200,00"));
   g_clear_error (&error);
 
+  {
+    const RecoupMoneyMarks ch = { '.', "\u2019" };
+
+    /* Swiss German groups with ’ and the keyboard types ' */
+    g_assert_true (recoup_money_parse_marks ("1'234.50", "CHF", &ch, &v, &error));
+    g_assert_cmpint (v, ==, 123450);
+    g_assert_true (recoup_money_parse_marks ("1\u2019234.50", "CHF", &ch, &v, &error));
+    g_assert_cmpint (v, ==, 123450);
+  }
   g_assert_true (recoup_money_parse_marks ("1 234,56", "PLN", &fr, &v, &error));
   g_assert_cmpint (v, ==, 123456);
   g_assert_true (recoup_money_parse_marks ("1\u00a0234\u202f567,5", "PLN", &fr, &v, &error));

@@ -342,7 +342,12 @@ limits_read (Policy    *p,
   mark (lr->discount, !ok_bp);
   mark (lr->installments, !ok_n);
   if (!ok_bp)
-    g_string_append_printf (problems, "%s\n", _("Discount limit: a percentage from 0 to 100, e.g. 10 or 12.5."));
+    {
+      g_autofree char *example = recoup_locale_percent_format (1250);
+
+      /* Translators: a percentage as the user's locale writes it, 12.50 % or 12,50 % */
+      g_string_append_printf (problems, _("Discount limit: a percentage from 0 to 100, e.g. 10 or %s.\n"), example);
+    }
   if (!ok_n)
     g_string_append_printf (problems, "%s\n", _("Longest plan: a whole number of installments from 0 to 520."));
   g_strchomp (problems->str);

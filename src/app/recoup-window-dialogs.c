@@ -55,6 +55,7 @@ typedef struct
   gint64              when_ms;
   char               *when_channel;
   RecoupGuardVerdict *when_verdict;
+  char               *when_error;     /* the check could not be made */
   GCancellable       *when_check;
 } Form;
 
@@ -68,6 +69,7 @@ form_free (Form *form)
   g_clear_object (&form->when_check);
   g_clear_pointer (&form->when_verdict, recoup_guard_verdict_free);
   g_free (form->when_channel);
+  g_free (form->when_error);
   g_free (form->account_id);
   g_free (form->currency);
   g_free (form);
@@ -343,8 +345,11 @@ check_amount (Form       *form,
 
   if (*text == '\0')
     {
+      g_autofree char *example = recoup_locale_money_format (12500, form->currency, RECOUP_MONEY_FORMAT_GROUPING);
+
       set_field_error (row, TRUE);
-      g_string_append_printf (problems, "%s\n", _("Amount: enter the amount paid, e.g. 125.00."));
+      /* Translators: an amount as the user's locale writes it, 125.00 or 125,00 */
+      g_string_append_printf (problems, _("Amount: enter the amount paid, e.g. %s.\n"), example);
       return -1;
     }
   if (!recoup_locale_money_parse (text, form->currency, &minor, &error))
@@ -510,6 +515,7 @@ contact_write (RecoupBook  *book,
     {
       RecoupPromiseSpec ps = { 0 };
       g_autofree char *promise_id = NULL;
+      g_autofree char *made_on = NULL;
 
       ps.account_id = w->account_id;
       ps.amount = w->promise_amount;
@@ -517,6 +523,14 @@ contact_write (RecoupBook  *book,
       ps.channel = w->channel;
       ps.activity_id = activity_id;
       ps.grace_days = -1;
+      /* Taken in a contact logged afterwards: made on that contact's day. */
+      if (w->at != 0)
+        {
+          g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (w->at / 1000);
+
+          made_on = when != NULL ? g_date_time_format (when, "%Y-%m-%d") : NULL;
+          ps.made_on = made_on;
+        }
       promise_id = recoup_promise_add (book, &ps, error);
       if (promise_id == NULL)
         goto fail;
@@ -613,16 +627,17 @@ when_checked_cb (GObject      *object,
   WhenCheck *c = pending->check;
 
   g_free (pending);
-  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
-    {
-      if (form != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        recoup_window_toast (form->window, error->message);
-      return;
-    }
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the dialog closed, or the time or channel changed */
   if (form == NULL || c->at != form->when_ms || g_strcmp0 (c->channel, form->when_channel) != 0)
     return;   /* asked for what the form no longer says */
   g_clear_pointer (&form->when_verdict, recoup_guard_verdict_free);
-  form->when_verdict = g_steal_pointer (&c->verdict);
+  g_clear_pointer (&form->when_error, g_free);
+  if (error != NULL)
+    form->when_error = g_strdup (error->message);
+  else
+    form->when_verdict = g_steal_pointer (&c->verdict);
   contact_validate (form);
 }
 
@@ -647,7 +662,7 @@ contact_verdict (Form       *form,
     return NULL;
   if (form->when_ms == when_ms && g_strcmp0 (form->when_channel, channel) == 0)
     {
-      *out_pending = form->when_verdict == NULL;
+      *out_pending = form->when_verdict == NULL && form->when_error == NULL;
       return form->when_verdict;
     }
   /* Ask anew for this instant and channel. */
@@ -655,6 +670,7 @@ contact_verdict (Form       *form,
     g_cancellable_cancel (form->when_check);
   g_clear_object (&form->when_check);
   g_clear_pointer (&form->when_verdict, recoup_guard_verdict_free);
+  g_clear_pointer (&form->when_error, g_free);
   g_free (form->when_channel);
   form->when_channel = g_strdup (channel);
   form->when_ms = when_ms;
@@ -697,6 +713,21 @@ contact_show_verdict (Form     *form,
   gtk_widget_remove_css_class (form->verdict_icon, "success");
   gtk_widget_remove_css_class (form->verdict_icon, "warning");
   gtk_widget_remove_css_class (form->verdict_icon, "error");
+  if (v == NULL && when_ms > 0 && !inbound && form->when_error != NULL &&
+      form->when_ms == when_ms && g_strcmp0 (form->when_channel, contact_channels[ch]) == 0)
+    {
+      /* Without the check the contact is not logged; saying why beats
+       * “Checking…” for ever. */
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->verdict_row),
+                                     _("The compliance rules could not be checked for that time"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (form->verdict_row), form->when_error);
+      gtk_image_set_from_icon_name (GTK_IMAGE (form->verdict_icon), "dialog-warning-symbolic");
+      gtk_widget_add_css_class (form->verdict_icon, "warning");
+      gtk_widget_set_visible (form->override, FALSE);
+      g_string_append (problems, _("When: the compliance rules could not be checked for that time; change it "
+                                   "or try again\n"));
+      return;
+    }
   if (v == NULL)
     {
       const char *what = pending ? _("Checking the compliance rules for that time…")
@@ -912,6 +943,14 @@ contact_save_cb (Form *form)
                             NULL, contact_saved_cb, g_object_ref (form->dialog));
 }
 
+/* A check still running when the dialog closes has nothing left to show. */
+static void
+contact_destroy_cb (Form *form)
+{
+  if (form->when_check != NULL)
+    g_cancellable_cancel (form->when_check);
+}
+
 void
 recoup_window_log_contact (RecoupWindow *self)
 {
@@ -1059,6 +1098,7 @@ recoup_window_log_contact (RecoupWindow *self)
   channel_changed_cb (form);
   g_signal_connect_swapped (form->override, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->when, "changed", G_CALLBACK (contact_changed_cb), form);
+  g_signal_connect_swapped (form->dialog, "destroy", G_CALLBACK (contact_destroy_cb), form);
   g_signal_connect_swapped (form->inbound, "notify::active", G_CALLBACK (channel_changed_cb), form);
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->date, "changed", G_CALLBACK (contact_changed_cb), form);
@@ -1247,6 +1287,8 @@ payment_save_cb (Form *form)
       GtkWidget *ask = adw_message_dialog_new (form->dialog, heading, concerns);
 
       gtk_widget_set_name (ask, "confirm-payment");
+      gtk_window_set_modal (GTK_WINDOW (ask), TRUE);
+      gtk_window_set_destroy_with_parent (GTK_WINDOW (ask), TRUE);
       adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (ask), "cancel", _("_Cancel"),
                                         "record", _("_Record Payment"), NULL);
       adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (ask), "record",
@@ -1968,7 +2010,10 @@ offer_read (OfferForm       *of,
           || spec->discount_bp < 0 || spec->discount_bp > 10000)
         {
           set_field_error (of->discount, TRUE);
-          g_string_append_printf (problems, "%s\n", _("Discount: a percentage from 0 to 100, e.g. 15 or 12.5."));
+          g_autofree char *example = recoup_locale_percent_format (1250);
+
+          /* Translators: a percentage as the user's locale writes it, 12.50 % or 12,50 % */
+          g_string_append_printf (problems, _("Discount: a percentage from 0 to 100, e.g. 15 or %s.\n"), example);
         }
     }
   else if (!plan)

@@ -857,11 +857,13 @@ recoup_book_rollback (RecoupBook *self)
       self->depth--;
       return;
     }
-  if (self->depth == 1)
+  /* A COMMIT that failed on a full disk or an I/O error may have rolled the
+   * transaction back already (SQLite then leaves autocommit on). */
+  if (self->depth == 1 && !sqlite3_get_autocommit (self->db))
     sql = g_strdup ("ROLLBACK");
-  else
+  else if (self->depth > 1)
     sql = g_strdup_printf ("ROLLBACK TO s%u; RELEASE s%u", self->depth - 1, self->depth - 1);
-  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+  if (sql != NULL && sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     g_warning ("%s: rollback failed: %s", self->path, sqlite3_errmsg (self->db));
   self->depth--;
   if (self->depth == 0)

@@ -104,24 +104,27 @@ const RecoupMoneyMarks recoup_money_marks_c = { '.', "," };
 
 /* The length of the grouping mark at @p (before @end), or 0. A mark that is
  * a space (a no-break or narrow no-break space, as French and Polish write
- * thousands) also accepts the other spaces, since a typed one is plain. */
+ * thousands) also accepts the other spaces, and a right single quotation
+ * mark (Swiss German) the apostrophe, since the one typed is plain. */
 static gsize
 group_mark_at (const RecoupMoneyMarks *marks,
                const char             *p,
                const char             *end)
 {
   static const char * const spaces[] = { " ", "\u00a0", "\u202f", NULL };
+  static const char * const quotes[] = { "'", "\u2019", NULL };
+  const char * const *same = g_strv_contains (spaces, marks->group) ? spaces
+                           : g_strv_contains (quotes, marks->group) ? quotes : NULL;
   gsize len = strlen (marks->group);
 
   if (len > 0 && (gsize) (end - p) >= len && memcmp (p, marks->group, len) == 0)
     return len;
-  if (g_strv_contains (spaces, marks->group))
-    for (guint i = 0; spaces[i] != NULL; i++)
-      {
-        len = strlen (spaces[i]);
-        if ((gsize) (end - p) >= len && memcmp (p, spaces[i], len) == 0)
-          return len;
-      }
+  for (guint i = 0; same != NULL && same[i] != NULL; i++)
+    {
+      len = strlen (same[i]);
+      if ((gsize) (end - p) >= len && memcmp (p, same[i], len) == 0)
+        return len;
+    }
   return 0;
 }
 
