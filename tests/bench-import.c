@@ -89,7 +89,7 @@ file_size (const char *path)
   " SELECT printf('019ab3c5-" code "-7000-8000-%012x', " order "), " \
   "  7000000000000000000 + " code "0000000000 + " order ", " \
   "  '019ab3c4-0000-7000-8000-00000000000d', '019ab3c4-0000-7000-8000-00000000000e', '" table "', " \
-  id ", 'insert', " G_STRINGIFY (RECOUP_SCHEMA_VERSION) " FROM " src " WHERE " where " ORDER BY " order ";"
+  id ", 'insert', " G_STRINGIFY (RECOUP_SYNC_SCHEMA_VERSION) " FROM " src " WHERE " where " ORDER BY " order ";"
 
 static const char floor_sql[] =
   "PRAGMA journal_mode = DELETE;"

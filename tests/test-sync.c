@@ -303,6 +303,9 @@ accept_any_cb (SoupMessage          *msg,
   return TRUE;
 }
 
+/* The Recoup-Schema header raw() sends; 0: this build's book schema. */
+static int raw_schema;
+
 static JsonObject *
 raw (Fixture    *f,
      const char *method,
@@ -321,7 +324,7 @@ raw (Fixture    *f,
   SoupMessageHeaders *h = soup_message_get_request_headers (msg);
   char schema[16];
 
-  g_snprintf (schema, sizeof schema, "%d", RECOUP_SCHEMA_VERSION);
+  g_snprintf (schema, sizeof schema, "%d", raw_schema > 0 ? raw_schema : RECOUP_SCHEMA_VERSION);
   if (protocol != NULL)
     soup_message_headers_replace (h, "Recoup-Protocol", protocol);
   soup_message_headers_replace (h, "Recoup-Schema", schema);
@@ -685,7 +688,7 @@ test_isolation (Fixture       *f,
     g_autofree char *body = g_strdup_printf (
       "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":null,"
       "\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"pwned\"},"
-      "\"schema_version\":%d}]}", cid, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), acc_a, RECOUP_SCHEMA_VERSION);
+      "\"schema_version\":%d}]}", cid, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), acc_a, RECOUP_SYNC_SCHEMA_VERSION);
     g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token_d, "1", body, &status);
     JsonObject *r;
 
@@ -706,6 +709,48 @@ test_isolation (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (a, "SELECT count(*) FROM accounts WHERE name = 'pwned'"), ==, 0);
   g_assert_true (boss2 != NULL && org2 != NULL);
+}
+
+/* Changes carry the synced tables' schema, which a migration adding only
+ * local tables (8: the search index) leaves alone: a client a book schema
+ * behind still pulls changes, but not a snapshot of a book it cannot open. */
+static void
+test_schema_versions (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code, "a.recoup");
+  g_autofree char *token = device_token (a);
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+
+  g_assert_cmpint (RECOUP_SYNC_SCHEMA_VERSION, <, RECOUP_SCHEMA_VERSION);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM changes WHERE schema_version <> "
+                                  G_STRINGIFY (RECOUP_SYNC_SCHEMA_VERSION)), ==, 0);
+
+  raw_schema = RECOUP_SYNC_SCHEMA_VERSION;
+  {
+    g_autoptr(JsonObject) page = raw (f, "GET", "/v1/changes?after=0&limit=10", token, "1", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_true (json_object_has_member (page, "changes"));
+  }
+  {
+    g_autoptr(JsonObject) refused = raw (f, "GET", "/v1/snapshot", token, "1", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 409);
+    g_assert_cmpstr (json_object_get_string_member (refused, "error"), ==, "client_too_old");
+  }
+  raw_schema = RECOUP_SYNC_SCHEMA_VERSION - 1;
+  {
+    g_autoptr(JsonObject) refused = raw (f, "GET", "/v1/changes?after=0&limit=10", token, "1", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 409);
+    g_assert_cmpstr (json_object_get_string_member (refused, "error"), ==, "client_too_old");
+  }
+  raw_schema = 0;
 }
 
 static void
@@ -1522,6 +1567,7 @@ main (int   argc,
   ADD ("/recoup/sync/revoked", test_revoked);
   ADD ("/recoup/sync/isolation", test_isolation);
   ADD ("/recoup/sync/bad-input", test_bad_input);
+  ADD ("/recoup/sync/schema-versions", test_schema_versions);
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
   ADD ("/recoup/sync/large-batch", test_large_batch);
   ADD ("/recoup/sync/batch-fit", test_batch_fit);

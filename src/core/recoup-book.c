@@ -1068,15 +1068,15 @@ recoup_book_record_change (RecoupBook          *self,
                         " fields, schema_version) ");
   if (op == RECOUP_CHANGE_INSERT)
     g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL,"
-                            " (SELECT %d FROM %s WHERE id = ?6))", RECOUP_SCHEMA_VERSION, table);
+                            " (SELECT %d FROM %s WHERE id = ?6))", RECOUP_SYNC_SCHEMA_VERSION, table);
   else if (op == RECOUP_CHANGE_TOMBSTONE)
-    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, %d) ", RECOUP_SCHEMA_VERSION);
+    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, %d) ", RECOUP_SYNC_SCHEMA_VERSION);
   else
     {
       g_autofree char *sub = row_json_sql (table, cols, 6);
 
       g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, %s, %d)", sub,
-                              RECOUP_SCHEMA_VERSION);
+                              RECOUP_SYNC_SCHEMA_VERSION);
     }
 
   if (!(stmt = recoup_book_prepare (self, sql->str, error)))

@@ -36,6 +36,12 @@ GQuark recoup_book_error_quark (void);
 /* The schema this build writes. Books with a higher user_version are refused. */
 #define RECOUP_SCHEMA_VERSION 8
 
+/* The schema of the synced tables: what a change's schema_version and the
+ * sync protocol's Recoup-Schema header name. It moves only with a migration
+ * that changes a synced table; one that adds local, derived tables (8: the
+ * search index) leaves it, so devices a version apart still sync. */
+#define RECOUP_SYNC_SCHEMA_VERSION 7
+
 typedef enum
 {
   RECOUP_BOOK_OPEN_DEFAULT   = 0,

@@ -751,11 +751,11 @@ validate (RecoupBook         *book,
     return reject (result, RECOUP_MERGE_REASON_INVALID,
                    "change %s: “schema_version” must be a positive integer", id);
   schema = c->schema_version.i;
-  if (schema > RECOUP_SCHEMA_VERSION)
+  if (schema > RECOUP_SYNC_SCHEMA_VERSION)
     return reject (result, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW,
                    "change %s was made by a newer Recoup (schema %" G_GINT64_FORMAT
                    ", this one knows up to %d); it stays queued until this side is updated",
-                   id, schema, RECOUP_SCHEMA_VERSION);
+                   id, schema, RECOUP_SYNC_SCHEMA_VERSION);
   if (entity == NULL || entity_id == NULL || *entity_id == '\0')
     return reject (result, RECOUP_MERGE_REASON_INVALID,
                    "change %s: “entity” and “entity_id” must be strings", id);

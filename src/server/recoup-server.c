@@ -202,9 +202,12 @@ send_error (SoupServerMessage *msg,
 
 /* ---- request checks ---- */
 
+/* @min_schema: the schema the client must know (0: any): the synced
+ * tables' (RECOUP_SYNC_SCHEMA_VERSION) to receive changes, the whole book's
+ * (RECOUP_SCHEMA_VERSION) to open a snapshot of it. */
 static gboolean
 check_versions (SoupServerMessage *msg,
-                gboolean           needs_current_schema)
+                int                min_schema)
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   const char *proto = soup_message_headers_get_one (h, RECOUP_PROTOCOL_HEADER);
@@ -235,12 +238,12 @@ check_versions (SoupServerMessage *msg,
                   "%s must be the client's book schema number", RECOUP_SCHEMA_HEADER);
       return FALSE;
     }
-  if (needs_current_schema && v < RECOUP_SCHEMA_VERSION)
+  if (v < min_schema)
     {
       send_error (msg, SOUP_STATUS_CONFLICT, "client_too_old",
                   "the server's books use schema %d and this client knows up to %" G_GINT64_FORMAT
                   "; update Recoup on this device to receive changes. Unsent changes stay on the device.",
-                  RECOUP_SCHEMA_VERSION, v);
+                  min_schema, v);
       return FALSE;
     }
   return TRUE;
@@ -418,7 +421,7 @@ enroll_cb (SoupServer        *server,
       send_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "use POST %s", path);
       return;
     }
-  if (!check_versions (msg, FALSE) || !(root = parse_json_body (self, msg)))
+  if (!check_versions (msg, 0) || !(root = parse_json_body (self, msg)))
     return;
   obj = json_node_get_object (root);
   secret = json_object_get_string_member_with_default (obj, "secret", NULL);
@@ -769,7 +772,7 @@ changes_cb (SoupServer        *server,
       send_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET or POST %s", path);
       return;
     }
-  if (!check_versions (msg, !is_post) || !(dev = authenticate (self, msg)))
+  if (!check_versions (msg, is_post ? 0 : RECOUP_SYNC_SCHEMA_VERSION) || !(dev = authenticate (self, msg)))
     return;
   if (is_post)
     push (self, msg, dev);
@@ -925,7 +928,7 @@ snapshot_cb (SoupServer        *server,
       send_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET %s", path);
       return;
     }
-  if (!check_versions (msg, TRUE) || !(dev = authenticate (self, msg)))
+  if (!check_versions (msg, RECOUP_SCHEMA_VERSION) || !(dev = authenticate (self, msg)))
     return;
   if (!(book = get_book (self, dev->org_id, &error)))
     {

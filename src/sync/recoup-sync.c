@@ -209,7 +209,8 @@ conn_request_encoded (Conn          *c,
   g_autofree char *url = g_strconcat (c->base_url, path, NULL);
   char schema[16];
 
-  g_snprintf (schema, sizeof schema, "%d", RECOUP_SCHEMA_VERSION);
+  /* Changes are of the synced tables' schema. */
+  g_snprintf (schema, sizeof schema, "%d", RECOUP_SYNC_SCHEMA_VERSION);
 
   for (guint attempt = 0; ; attempt++)
     {
@@ -336,6 +337,7 @@ conn_download (Conn          *c,
   g_autofree char *url = g_strconcat (c->base_url, path, NULL);
   char schema[16];
 
+  /* A snapshot is the whole book: this build must open its schema. */
   g_snprintf (schema, sizeof schema, "%d", RECOUP_SCHEMA_VERSION);
   for (guint attempt = 0; ; attempt++)
     {
