@@ -475,23 +475,27 @@ format_hm (int   minutes,
 }
 
 
-/* A call logged for an instant already past (a call made in the field and
- * logged that evening): every 7 consecutive days that hold its day must stay
- * within the cap, counting the calls logged after it too. Adds the
- * call-frequency reason when one would not; FALSE only on an SQLite error. */
+/* Call frequency: at most @max_calls outbound calls in 7 consecutive days of
+ * the debtor's calendar. One read of the calls in the 13 days around the
+ * call's day answers both the 7 days that end with it and, for a call logged
+ * for an instant already past (a call made in the field and logged that
+ * evening), every 7 days that hold its day, counting the calls logged after
+ * it too. Adds the call-frequency reason; FALSE only on an SQLite error. */
 static gboolean
-back_dated_call_allowed (RecoupBook         *book,
-                         const char         *account_id,
-                         GTimeZone          *day_tz,
-                         const LocalTime    *lt,
-                         gint64              at_ms,
-                         int                 max_calls,
-                         RecoupGuardVerdict *v,
-                         GError            **error)
+check_call_frequency (RecoupBook         *book,
+                      const char         *account_id,
+                      GTimeZone          *day_tz,
+                      const LocalTime    *lt,
+                      gint64              at_ms,
+                      int                 max_calls,
+                      RecoupGuardVerdict *v,
+                      GError            **error)
 {
+  g_autoptr(GArray) ats = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) days = g_array_new (FALSE, FALSE, sizeof (gint32));
   sqlite3_stmt *stmt;
-  gboolean later = FALSE;
+  guint before = 0;
+  char d1[11], d2[11];
   int rc;
 
   stmt = recoup_book_prepare (book,
@@ -507,15 +511,34 @@ back_dated_call_allowed (RecoupBook         *book,
       gint64 call_at = sqlite3_column_int64 (stmt, 0);
       LocalTime call;
 
-      later |= call_at >= at_ms;
       local_time (day_tz, call_at, &call);
+      g_array_append_val (ats, call_at);
       g_array_append_val (days, call.day);
+      before += call_at < at_ms;
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     return recoup_book_set_sqlite_error (book, error);
-  if (!later)
-    return TRUE;   /* the window ending with its day was counted already */
+
+  /* The 7 days ending with the call's day. */
+  if (before >= (guint) max_calls)
+    {
+      RecoupGuardReason *r;
+      LocalTime nth;
+
+      recoup_date_format_buf (lt->day - 6, d1);
+      recoup_date_format_buf (lt->day, d2);
+      r = add_reason (v, TRUE, "call-frequency",
+                      "%u call attempts already in the 7 days %s to %s: at most %d are "
+                      "allowed in 7 consecutive days", before, d1, d2, max_calls);
+      /* The cap lifts on the day the max-th latest of these calls leaves
+       * the 7 days: 7 days after its own. */
+      local_time (day_tz, g_array_index (ats, gint64, before - (guint) max_calls), &nth);
+      r->until = local_day_start (day_tz, nth.day + 7);
+      return TRUE;
+    }
+  if (before == ats->len)
+    return TRUE;   /* nothing logged after it: the 7 days ending with its day were the fullest */
 
   for (gint32 start = lt->day - 6; start <= lt->day; start++)
     {
@@ -529,8 +552,6 @@ back_dated_call_allowed (RecoupBook         *book,
         }
       if (n >= max_calls)
         {
-          char d1[11], d2[11];
-
           recoup_date_format_buf (start, d1);
           recoup_date_format_buf (start + 6, d2);
           add_reason (v, TRUE, "call-frequency",
@@ -718,54 +739,10 @@ recoup_guard_check_with_policy (RecoupBook               *book,
         r->until = local_instant (tz, lt.minute < p->hours_start ? lt.day : lt.day + 1, p->hours_start);
     }
 
-  /* Call frequency: the 7 consecutive days ending with the day of the call. */
-  if (is_call && p->max_calls_7d > 0)
-    {
-      gint64 from = local_day_start (day_tz, lt.day - 6);
-      gint64 n;
-
-      stmt = recoup_book_prepare (book,
-        "SELECT count(*) FROM activities WHERE account_id = ? AND channel = 'call'"
-        " AND direction = 'outbound' AND at >= ? AND at < ?", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, from);
-      sqlite3_bind_int64 (stmt, 3, at_ms);
-      n = query_int64 (book, stmt, 0);
-      if (n >= p->max_calls_7d)
-        {
-          RecoupGuardReason *r;
-          gint64 nth;
-
-          recoup_date_format_buf (lt.day - 6, d1);
-          recoup_date_format_buf (lt.day, d2);
-          r = add_reason (v, TRUE, "call-frequency",
-                          "%" G_GINT64_FORMAT " call attempts already in the 7 days %s to %s: at most %d are "
-                          "allowed in 7 consecutive days", n, d1, d2, p->max_calls_7d);
-          /* The cap lifts on the day the max-th latest of these calls leaves
-           * the 7 days: 7 days after its own. */
-          stmt = recoup_book_prepare (book,
-            "SELECT at FROM activities WHERE account_id = ? AND channel = 'call'"
-            " AND direction = 'outbound' AND at >= ? AND at < ? ORDER BY at DESC LIMIT 1 OFFSET ?", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-          sqlite3_bind_int64 (stmt, 2, from);
-          sqlite3_bind_int64 (stmt, 3, at_ms);
-          sqlite3_bind_int (stmt, 4, p->max_calls_7d - 1);
-          nth = query_int64 (book, stmt, G_MININT64);
-          if (nth != G_MININT64)
-            {
-              LocalTime call;
-
-              local_time (day_tz, nth, &call);
-              r->until = local_day_start (day_tz, call.day + 7);
-            }
-        }
-      else if (!back_dated_call_allowed (book, account_id, day_tz, &lt, at_ms, p->max_calls_7d, v, error))
-        return FALSE;
-    }
+  /* Call frequency: see check_call_frequency(). */
+  if (is_call && p->max_calls_7d > 0 &&
+      !check_call_frequency (book, account_id, day_tz, &lt, at_ms, p->max_calls_7d, v, error))
+    return FALSE;
 
   /* A telephone conversation starts a period of N days (its day is day 1). */
   if (is_call && p->conversation_days > 0)
