@@ -470,9 +470,8 @@ contact_write (RecoupBook  *book,
   spec.at = w->at;
 
   /* The guard decides at the moment of writing, not when the dialog opened,
-   * for the instant the contact happened; it answers for what we initiate,
-   * not for a debtor who called us (as recoup-cli log). */
-  if (g_strv_contains (recoup_guard_channels, w->channel) && !w->inbound)
+   * for the instant the contact happened. */
+  if (recoup_activity_needs_guard (&spec))
     {
       g_autoptr(RecoupGuardVerdict) verdict = NULL;
 
@@ -568,7 +567,7 @@ contact_read_when (Form    *form,
       return FALSE;
     }
   *out_ms = g_date_time_to_unix (dt) * 1000;
-  if (*out_ms > g_get_real_time () / 1000 + 60 * 1000)
+  if (!recoup_activity_check_at (*out_ms, g_get_real_time () / 1000, NULL))
     {
       set_field_error (form->when, TRUE);
       g_string_append (problems, _("When: that is in the future; log a contact once it has happened\n"));
@@ -641,7 +640,8 @@ when_checked_cb (GObject      *object,
   contact_validate (form);
 }
 
-/* The verdict the dialog shows: the page's (for now), or the one for the
+/* The verdict the dialog shows for a guarded contact (see
+ * recoup_activity_needs_guard()): the page's (for now), or the one for the
  * instant in When once it has been asked; NULL with *out_pending while it is
  * being asked. */
 static RecoupGuardVerdict *
@@ -658,8 +658,6 @@ contact_verdict (Form       *form,
     return NULL;
   if (when_ms == 0)
     return recoup_account_data_get_verdict (data, channel);
-  if (!g_strv_contains (recoup_guard_channels, channel))
-    return NULL;
   if (form->when_ms == when_ms && g_strcmp0 (form->when_channel, channel) == 0)
     {
       *out_pending = form->when_verdict == NULL && form->when_error == NULL;
@@ -697,6 +695,8 @@ contact_show_verdict (Form     *form,
 {
   guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
   gboolean inbound = gtk_switch_get_active (GTK_SWITCH (form->inbound));
+  RecoupActivitySpec probe = { .channel = contact_channels[ch], .direction = inbound ? "inbound" : "outbound" };
+  gboolean guarded = recoup_activity_needs_guard (&probe);
   gboolean pending = FALSE;
   RecoupGuardVerdict *v = NULL;
   g_autoptr(GString) reasons = g_string_new (NULL);
@@ -707,13 +707,13 @@ contact_show_verdict (Form     *form,
 
   if (!contact_read_when (form, &when_ms, problems))
     when_ms = -1;
-  else if (!inbound)
+  else if (guarded)
     v = contact_verdict (form, contact_channels[ch], when_ms, &pending);
 
   gtk_widget_remove_css_class (form->verdict_icon, "success");
   gtk_widget_remove_css_class (form->verdict_icon, "warning");
   gtk_widget_remove_css_class (form->verdict_icon, "error");
-  if (v == NULL && when_ms > 0 && !inbound && form->when_error != NULL &&
+  if (v == NULL && when_ms > 0 && guarded && form->when_error != NULL &&
       form->when_ms == when_ms && g_strcmp0 (form->when_channel, contact_channels[ch]) == 0)
     {
       /* Without the check the contact is not logged; saying why beats
@@ -732,7 +732,7 @@ contact_show_verdict (Form     *form,
     {
       const char *what = pending ? _("Checking the compliance rules for that time…")
                        : when_ms < 0 ? _("Compliance is checked for the time in When")
-                       : inbound && g_strv_contains (recoup_guard_channels, contact_channels[ch])
+                       : inbound && g_strcmp0 (contact_channels[ch], "note") != 0
                          ? _("The debtor contacted you: no compliance check")
                        : _("No compliance check for notes");
 

@@ -82,7 +82,7 @@ recoup_cli_cmd_log (RecoupCli  *cli,
 
   /* The compliance guard answers for outbound contacts (not notes or inbound
    * ones): a block is refused unless overridden by a user who may override. */
-  if (g_strv_contains (recoup_guard_channels, channel) && g_strcmp0 (direction, "inbound") != 0)
+  if (recoup_activity_needs_guard (&spec))
     {
       g_autoptr(RecoupGuardVerdict) verdict = NULL;
 

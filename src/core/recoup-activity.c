@@ -5,6 +5,7 @@
 
 #include "recoup-activity.h"
 #include "recoup-book-private.h"
+#include "recoup-guard.h"
 #include "recoup-id.h"
 
 const char * const recoup_activity_channels[] = {
@@ -70,6 +71,25 @@ recoup_activity_spec_validate (const RecoupActivitySpec  *spec,
  * Appends an activity to an account's history. Contact history is append-only:
  * there is no update or delete.
  */
+gboolean
+recoup_activity_check_at (gint64   at_ms,
+                          gint64   now_ms,
+                          GError **error)
+{
+  if (at_ms <= now_ms + 5 * 60 * 1000)
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               "a contact cannot be logged in the future");
+  return FALSE;
+}
+
+gboolean
+recoup_activity_needs_guard (const RecoupActivitySpec *spec)
+{
+  return spec->channel != NULL && g_strv_contains (recoup_guard_channels, spec->channel) &&
+         g_strcmp0 (spec->direction, "inbound") != 0;
+}
+
 char *
 recoup_activity_log (RecoupBook                *book,
                      const RecoupActivitySpec  *spec,
@@ -80,14 +100,8 @@ recoup_activity_log (RecoupBook                *book,
   sqlite3_stmt *stmt;
   gint64 now = recoup_book_now_ms (book);
 
-  if (!recoup_activity_spec_validate (spec, error))
+  if (!recoup_activity_spec_validate (spec, error) || !recoup_activity_check_at (spec->at, now, error))
     return NULL;
-  if (spec->at > now + 5 * 60 * 1000)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a contact cannot be logged in the future");
-      return NULL;
-    }
 
   if (!recoup_book_begin (book, error))
     return NULL;

@@ -37,6 +37,14 @@ gboolean    recoup_activity_outcome_is_conversation (const char *outcome);
 
 gboolean    recoup_activity_spec_validate (const RecoupActivitySpec *spec,
                                            GError                  **error);
+/* Pure: a contact is logged once it has happened: @at_ms (0: now) at most a
+ * few minutes past @now_ms (clocks differ). */
+gboolean    recoup_activity_check_at      (gint64                    at_ms,
+                                           gint64                    now_ms,
+                                           GError                  **error);
+/* Pure: whether the compliance guard must allow the contact before it is
+ * logged: one we make on a guarded channel, not a note nor one the debtor made. */
+gboolean    recoup_activity_needs_guard   (const RecoupActivitySpec *spec);
 char       *recoup_activity_log     (RecoupBook                *book,
                                      const RecoupActivitySpec  *spec,
                                      GError                   **error);
