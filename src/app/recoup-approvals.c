@@ -198,7 +198,7 @@ queue_show (Queue     *q,
                                                     RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
       g_autofree char *balance = recoup_locale_money_format (o->balance_at_offer, o->currency,
                                                       RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-      g_autofree char *off = recoup_window_format_percent (o->effective_bp);
+      g_autofree char *off = recoup_locale_percent_format (o->effective_bp);
       g_autofree char *title = NULL;
       g_autofree char *what = NULL;
       g_autofree char *limits = NULL;
@@ -217,7 +217,7 @@ queue_show (Queue     *q,
                                 o->pay_by != NULL ? o->pay_by : "?", balance, off);
       if (item->limit_bp >= 0)
         {
-          g_autofree char *max = recoup_window_format_percent (item->limit_bp);
+          g_autofree char *max = recoup_locale_percent_format (item->limit_bp);
 
           limits = g_strdup_printf (_("Made %s by %s, who may give up to %s off and plans of up to %d installments"),
                                     day, o->created_by_name != NULL ? o->created_by_name : "?",

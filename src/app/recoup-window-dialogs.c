@@ -1939,7 +1939,7 @@ offer_show_authority (OfferForm             *of,
 
   if (me == NULL)
     return;
-  max = recoup_window_format_percent (me->max_discount_bp);
+  max = recoup_locale_percent_format (me->max_discount_bp);
   if (g_strcmp0 (me->role, "owner") == 0)
     title = g_strdup (_("Your authority: as the owner, you approve your own offers"));
   else
@@ -1960,7 +1960,7 @@ offer_show_authority (OfferForm             *of,
   beyond = recoup_offer_needs_approval (me->role, spec->kind, effective, spec->installments,
                                         me->max_discount_bp, me->max_plan_installments);
   {
-    g_autofree char *pct = recoup_window_format_percent (effective);
+    g_autofree char *pct = recoup_locale_percent_format (effective);
 
     if (beyond && spec->kind == RECOUP_OFFER_PLAN && spec->installments > me->max_plan_installments)
       subtitle = g_strdup_printf (_("This offer: %s off in %d installments — needs an owner's approval"),

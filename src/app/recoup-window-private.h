@@ -72,6 +72,4 @@ void recoup_dialog_mark_changed    (GtkWindow    *dialog);
 void recoup_window_open_uri        (RecoupWindow *self,
                                     const char   *uri);
 
-char *recoup_window_format_percent (gint64 bp);
-
 G_END_DECLS

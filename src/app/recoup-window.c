@@ -5,7 +5,6 @@
 
 #include <glib/gi18n.h>
 
-#include "recoup-locale-money.h"
 #include "recoup-approvals.h"
 #include "recoup-dashboard-page.h"
 #include "recoup-remind-window.h"
@@ -44,13 +43,6 @@ recoup_window_get_account_data (RecoupWindow *self)
   return self->data;
 }
 
-/* Basis points as a percentage for display: "10 %", "12.50 %" ("12,50 %"
- * where the locale writes decimals with a comma). */
-char *
-recoup_window_format_percent (gint64 bp)
-{
-  return recoup_locale_percent_format (bp);
-}
 
 GtkWindow *
 recoup_window_get_dialog (RecoupWindow *self)
