@@ -51,8 +51,8 @@ recoup_period_validate (const char  *from,
 
 /* ---- Statements ------------------------------------------------------------- */
 
-static const char *
-kind_label (const char *kind)
+const char *
+recoup_statement_kind_label (const char *kind)
 {
   static const struct { const char *kind, *label; } labels[] = {
     { "charge", "Charge" },
@@ -106,12 +106,12 @@ describe_line (sqlite3_stmt *s)
     }
   else if (g_strcmp0 (kind, "reversal") == 0 && rev_kind != NULL)
     {
-      g_autofree char *what = g_ascii_strdown (kind_label (rev_kind), -1);
+      g_autofree char *what = g_ascii_strdown (recoup_statement_kind_label (rev_kind), -1);
 
       g_string_append_printf (d, "Reversal of %s of %s", what, rev_date);
     }
   else
-    g_string_append (d, kind_label (kind));
+    g_string_append (d, recoup_statement_kind_label (kind));
 
   if (inv_ref != NULL && g_strcmp0 (kind, "charge") != 0)
     g_string_append_printf (d, " (invoice %s)", inv_ref);

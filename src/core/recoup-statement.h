@@ -96,6 +96,8 @@ GPtrArray        *recoup_statement_accounts_with_balance (RecoupBook  *book,
 RecoupBusinessInfo *recoup_business_info_load    (RecoupBook        *book);
 
 void              recoup_statement_free          (RecoupStatement   *statement);
+/* A ledger kind as the customer's statement names it ("Settlement discount"). */
+const char       *recoup_statement_kind_label    (const char        *kind);
 void              recoup_business_info_free      (RecoupBusinessInfo *info);
 
 /* ---- Reports --------------------------------------------------------------- */

@@ -471,23 +471,6 @@ recoup_report_bucket_title (guint bucket)
   return g_strdup_printf ("%c%s", g_ascii_toupper (label[0]), label + 1);
 }
 
-/* A ledger kind as the statement names it (its descriptions, see
- * recoup-statement.c). */
-static const char *
-kind_title (const char *kind)
-{
-  static const char * const titles[][2] = {
-    { "charge", "Charge" }, { "payment", "Payment" }, { "fee", "Fee" }, { "interest", "Interest" },
-    { "adjustment", "Adjustment" }, { "waiver", "Waiver" }, { "discount", "Settlement discount" },
-    { "write-off", "Write-off" }, { "reversal", "Reversal" },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
-    if (g_strcmp0 (kind, titles[i][0]) == 0)
-      return titles[i][1];
-  return kind;
-}
-
 /* A payment method as the statement names it ("bank transfer"), capitalised. */
 static char *
 method_title (const char *method)
@@ -752,7 +735,7 @@ statement_record (RecoupStatementWriter *w,
   xlsx_text (&w->xlsx, w->row, 1, st->account_name, NULL);
   xlsx_text (&w->xlsx, w->row, 2, st->currency, NULL);
   xlsx_date (&w->xlsx, w->row, 3, date);
-  xlsx_text (&w->xlsx, w->row, 4, has_amount ? kind_title (kind) : "Balance", NULL);
+  xlsx_text (&w->xlsx, w->row, 4, has_amount ? recoup_statement_kind_label (kind) : "Balance", NULL);
   xlsx_text (&w->xlsx, w->row, 5, description, NULL);
   xlsx_text (&w->xlsx, w->row, 6, invoice, NULL);
   xlsx_text (&w->xlsx, w->row, 7, reference, NULL);
@@ -1261,7 +1244,7 @@ recoup_payments_report_write (GPtrArray                 *rows,
       gboolean people = format != RECOUP_REPORT_CSV;
       g_autofree char *method = people ? method_title (r->method) : g_strdup (r->method);
       const char *text[] = { r->date, r->account_ref, r->account_name, r->collector,
-                             people ? kind_title (r->kind) : r->kind, method,
+                             people ? recoup_statement_kind_label (r->kind) : r->kind, method,
                              r->reference, r->receipt_no, r->invoice_ref, r->currency, NULL };
 
       table_add (&t, t.cells, t.minor, t.currency, text, &r->amount, r->currency, grouping);
