@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recoup-book-private.h"
+#include "recoup-bench-util.h"
 #include "recoup-demo.h"
 #include "recoup-test-util.h"
 
@@ -25,28 +25,6 @@
 #define PAGE  200
 
 static double worst;  /* the slowest median so far */
-
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
-static char *
-query_text (RecoupBook *book,
-            const char *sql)
-{
-  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, NULL);
-  char *v = NULL;
-
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    v = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  return v;
-}
 
 static double
 time_search (RecoupBook *book,
@@ -71,8 +49,7 @@ time_search (RecoupBook *book,
       us[i] = g_get_monotonic_time () - t0;
       g_assert_cmpuint (rows->len, ==, MIN (count, PAGE));
     }
-  qsort (us, RUNS, sizeof (gint64), compare_gint64);
-  m = us[RUNS / 2] / 1000.0;
+  m = bench_median_ms (us, RUNS);
   worst = MAX (worst, m);
   printf ("# search %-16s %-24s median %8.2f ms (min %.2f, max %.2f): %" G_GINT64_FORMAT " accounts\n",
           label, search, m, us[0] / 1000.0, us[RUNS - 1] / 1000.0, count);
@@ -138,12 +115,12 @@ main (int   argc,
     }
 
   /* Queries from the book itself. */
-  name = query_text (book, "SELECT name FROM accounts WHERE deleted = 0 AND name LIKE '%á%'"
+  name = bench_query_text (book, "SELECT name FROM accounts WHERE deleted = 0 AND name LIKE '%á%'"
                            " ORDER BY ref LIMIT 1");
-  phone = query_text (book, "SELECT value FROM contact_points WHERE deleted = 0 AND kind = 'phone'"
+  phone = bench_query_text (book, "SELECT value FROM contact_points WHERE deleted = 0 AND kind = 'phone'"
                             " AND value LIKE '(%' ORDER BY id LIMIT 1");
-  ref = query_text (book, "SELECT ref FROM accounts WHERE deleted = 0 ORDER BY ref LIMIT 1 OFFSET 1234");
-  email = query_text (book, "SELECT value FROM contact_points WHERE deleted = 0 AND kind = 'email'"
+  ref = bench_query_text (book, "SELECT ref FROM accounts WHERE deleted = 0 ORDER BY ref LIMIT 1 OFFSET 1234");
+  email = bench_query_text (book, "SELECT value FROM contact_points WHERE deleted = 0 AND kind = 'email'"
                             " ORDER BY id LIMIT 1 OFFSET 1234");
   g_assert_nonnull (name);
   g_assert_nonnull (phone);

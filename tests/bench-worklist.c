@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "recoup-book-private.h"
+#include "recoup-bench-util.h"
 #include "recoup-demo.h"
 #include "recoup-test-util.h"
 
@@ -23,22 +23,6 @@
 #define AT    "2026-11-24T17:00:00Z"
 #define RUNS  20
 
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median_ms (gint64 *us,
-           guint   n)
-{
-  qsort (us, n, sizeof (gint64), compare_gint64);
-  return (n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2) / 1000.0;
-}
-
 static void
 demo_progress (guint64  done,
                guint64  total,
@@ -52,20 +36,6 @@ demo_progress (guint64  done,
       fprintf (stderr, "# demo: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " accounts\n", done, total);
       last = now;
     }
-}
-
-static char *
-query_text (RecoupBook *book,
-            const char *sql)
-{
-  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, NULL);
-  char *v = NULL;
-
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    v = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  return v;
 }
 
 static double
@@ -89,7 +59,7 @@ time_worklist (RecoupBook                 *book,
       n_blocked = wl->n_blocked;
     }
   {
-    double m = median_ms (us, RUNS);
+    double m = bench_median_ms (us, RUNS);
 
     printf ("# worklist %-40s median %7.2f ms (min %.2f, max %.2f; %u accounts, %u blocked)\n",
             label, m, us[0] / 1000.0, us[RUNS - 1] / 1000.0, n_items, n_blocked);
@@ -170,7 +140,7 @@ main (int   argc,
   }
 
   /* 2. Worklists. */
-  collector = query_text (book, "SELECT id FROM users WHERE role = 'collector' ORDER BY id LIMIT 1");
+  collector = bench_query_text (book, "SELECT id FROM users WHERE role = 'collector' ORDER BY id LIMIT 1");
   {
     RecoupWorklistFilter f = { .limit = 200 };
 
@@ -227,8 +197,8 @@ main (int   argc,
       g_assert_true (recoup_book_commit (book, &error));
       us[i] = g_get_monotonic_time () - t0;
     }
-  write_ms = median_ms (us_write, RUNS);
-  one_ms = median_ms (us, RUNS);
+  write_ms = bench_median_ms (us_write, RUNS);
+  one_ms = bench_median_ms (us, RUNS);
   printf ("# payment recorded with its re-score, median: %.3f ms\n", write_ms);
   printf ("# re-score of one account (refresh + commit), median: %.3f ms\n", one_ms);
 
