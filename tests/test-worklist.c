@@ -576,6 +576,32 @@ search_names (RecoupBook *book,
       g_error ("search “%s” found “%s”, expected “%s”", (search), found_, (expected)); \
   } G_STMT_END
 
+/* A found account reads as it does in the list: its priority and the
+ * policy's next step come with it (search rows had neither). */
+static void
+test_search_row_has_next_step (void)
+{
+  TestBook tb;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *a = NULL;
+  RecoupBrowseRow *row;
+
+  test_book_open (&tb);
+  a = search_account (tb.book, "Panadería Álvarez", "PAN-1", 50000, "(512) 555-0119", NULL, NULL);
+  g_assert_cmpint (recoup_browse_prepare (tb.book, "555-0119", FALSE, NULL, &error), ==, 1);
+  g_assert_no_error (error);
+  rows = recoup_browse_page (tb.book, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 1);
+  row = g_ptr_array_index (rows, 0);
+  g_assert_cmpstr (row->id, ==, a);
+  g_assert_nonnull (row->segment);
+  g_assert_nonnull (row->next_action);
+  g_assert_nonnull (row->next_action_reason);
+  test_book_close (&tb);
+}
+
 /* A collector types the number the debtor calls from in whatever shape, and
  * names without their accents. */
 static void
@@ -752,6 +778,7 @@ main (int   argc,
   ADD ("cli-next-step", test_cli_next_step);
 #undef ADD
   g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);
+  g_test_add_func ("/recoup/core/worklist/search-row-has-next-step", test_search_row_has_next_step);
   g_test_add_func ("/recoup/core/worklist/search-follows-writes", test_search_follows_writes);
   g_test_add_func ("/recoup/core/worklist/search-migration", test_search_migration);
   return g_test_run ();

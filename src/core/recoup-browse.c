@@ -272,9 +272,13 @@ recoup_browse_page (RecoupBook  *book,
   else
     {
       stmt = recoup_book_prepare (book,
+                                  /* A found account reads as it does in the list: its
+                                   * priority and next step, for the page's rows only. */
                                   "SELECT a.id, a.ref, a.name, a.currency, a.stage, r.oldest_due, "
-                                  "       r.balance, a.cease_communication, NULL, NULL, NULL "
+                                  "       r.balance, a.cease_communication, s.segment, s.next_action, "
+                                  "       s.next_action_reason "
                                   "FROM temp.browse_rows r JOIN accounts a ON a.id = r.account_id "
+                                  "LEFT JOIN account_stats s ON s.account_id = r.account_id "
                                   "WHERE r.pos > ?1 AND r.pos <= ?2 ORDER BY r.pos",
                                   error);
       if (stmt == NULL)
