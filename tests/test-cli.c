@@ -396,6 +396,10 @@ test_log_validates_first (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (err, "“sideways” is not a direction"));
   g_assert_null (strstr (err, "compliance guard"));
   g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "log", "CC", "--channel", "call", "--at", "2999-01-01T10:00:00Z", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "a contact cannot be logged in the future"));
+  g_assert_null (strstr (err, "compliance guard"));
+  g_clear_pointer (&err, g_free);
 
   g_assert_cmpint (run (fx, &out, NULL, "log", "CC", "--channel", "note", "--notes", "asked to stop", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (out, "Logged note for CC ("));

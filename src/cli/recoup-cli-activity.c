@@ -76,8 +76,10 @@ recoup_cli_cmd_log (RecoupCli  *cli,
   spec.direction = direction;
   spec.contact_point_id = contact_id;
 
-  /* A mistyped outcome or direction is reported as such, not as a block. */
-  if (!recoup_activity_spec_validate (&spec, &error))
+  /* A mistyped outcome or direction, or a time to come, is reported as such,
+   * not as a block. */
+  if (!recoup_activity_spec_validate (&spec, &error) ||
+      !recoup_activity_check_at (spec.at, recoup_wall_clock_ms (), &error))
     return recoup_cli_fail (cli, error);
 
   /* The compliance guard answers for outbound contacts (not notes or inbound
