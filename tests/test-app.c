@@ -1874,6 +1874,86 @@ test_worklist_next_step (Fixture       *f,
   g_assert_cmpstr (text, ==, "Next: text message instead of the call");
 }
 
+/* The shortcuts window (Ctrl+?) lists every key the main window answers to,
+ * so a shortcut added to the window without a line in the overlay fails here. */
+static void
+test_shortcuts_window (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/org/recoup/Recoup/gtk/help-overlay.ui");
+  GObject *overlay = gtk_builder_get_object (builder, "help_overlay");
+  g_autoptr(GArray) listed = g_array_new (FALSE, FALSE, sizeof (guint) * 2);
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (f->window));
+  guint checked = 0;
+
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+  for (GtkWidget *w = GTK_WIDGET (overlay); w != NULL; )
+    {
+      if (GTK_IS_SHORTCUTS_SHORTCUT (w))
+        {
+          g_autofree char *accels = NULL;
+          g_auto(GStrv) parts = NULL;
+
+          g_object_get (w, "accelerator", &accels, NULL);
+          parts = g_strsplit (accels, " ", -1);
+          for (guint i = 0; parts[i] != NULL; i++)
+            {
+              guint key[2];
+
+              g_assert_true (gtk_accelerator_parse (parts[i], &key[0], (GdkModifierType *) &key[1]));
+              g_array_append_val (listed, key);
+            }
+        }
+      /* depth-first walk of the overlay's widgets */
+      if (gtk_widget_get_first_child (w) != NULL)
+        w = gtk_widget_get_first_child (w);
+      else
+        {
+          while (w != NULL && w != GTK_WIDGET (overlay) && gtk_widget_get_next_sibling (w) == NULL)
+            w = gtk_widget_get_parent (w);
+          w = (w == NULL || w == GTK_WIDGET (overlay)) ? NULL : gtk_widget_get_next_sibling (w);
+        }
+    }
+  g_assert_cmpuint (listed->len, >=, 12);
+
+  for (guint c = 0; c < g_list_model_get_n_items (controllers); c++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, c);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint s = 0; s < g_list_model_get_n_items (G_LIST_MODEL (controller)); s++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), s);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+          g_autofree char *name = NULL;
+          guint keyval;
+          GdkModifierType mods;
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          gboolean found = FALSE;
+
+          /* Ours name a window action; GTK's own (F10 for menus) do not. */
+          if (!GTK_IS_KEYVAL_TRIGGER (trigger) || !GTK_IS_NAMED_ACTION (action)
+              || !g_str_has_prefix (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), "win."))
+            continue;
+          keyval = gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger));
+          mods = gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger));
+          for (guint i = 0; i < listed->len && !found; i++)
+            {
+              guint *key = &g_array_index (listed, guint, i * 2);
+
+              found = key[0] == gdk_keyval_to_lower (keyval) && key[1] == mods;
+            }
+          name = gtk_shortcut_trigger_to_string (trigger);
+          if (!found)
+            g_error ("the window answers to %s, but the shortcuts window does not list it", name);
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, >=, 11);
+  gtk_window_destroy (GTK_WINDOW (overlay));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1916,6 +1996,7 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/allocation", Fixture, NULL, fixture_set_up, test_payment_allocation, fixture_tear_down);
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
+  g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
   return g_test_run ();
 }
