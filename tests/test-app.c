@@ -295,9 +295,23 @@ test_log_contact (Fixture       *f,
     g_assert_false (gtk_widget_get_sensitive (save));   /* no amount yet */
     gtk_editable_set_text (GTK_EDITABLE (amount), "1O0.00");  /* a letter O */
     g_assert_false (gtk_widget_get_sensitive (save));
-    /* Turning the promise on makes it the outcome. */
-    g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome"))),
-                      ==, 5);
+    /* Turning the promise on makes it the outcome; a visit offers no
+     * voicemail, and no bounce. */
+    {
+      AdwComboRow *row = ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome"));
+      GListModel *offered = adw_combo_row_get_model (row);
+
+      g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (row)), ==,
+                       recoup_label_outcome ("promise"));
+      for (guint i = 0; i < g_list_model_get_n_items (offered); i++)
+        {
+          g_autoptr(GtkStringObject) item = g_list_model_get_item (offered, i);
+
+          g_assert_cmpstr (gtk_string_object_get_string (item), !=, recoup_label_outcome ("voicemail"));
+          g_assert_cmpstr (gtk_string_object_get_string (item), !=, recoup_label_outcome ("bounced"));
+        }
+      g_assert_cmpuint (g_list_model_get_n_items (offered), ==, 7);   /* none and six */
+    }
     /* More than the account owes (50.00), or a date before today: refused
      * before Save, with the core's own words. */
     gtk_editable_set_text (GTK_EDITABLE (amount), "50.01");

@@ -496,6 +496,21 @@ test_activity_validate (void)
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "“maybe” is not an outcome"));
   g_clear_error (&error);
+  /* The outcome has to be one the channel can have. */
+  spec.outcome = "bounced";
+  g_assert_false (recoup_activity_spec_validate (&spec, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "“bounced” is not an outcome for channel call (it can be right-party, "));
+  g_clear_error (&error);
+  g_assert_true (recoup_activity_outcome_fits ("email", "bounced"));
+  g_assert_true (recoup_activity_outcome_fits ("letter", "promise"));    /* a reply */
+  g_assert_true (recoup_activity_outcome_fits ("visit", "no-answer"));   /* nobody in */
+  g_assert_false (recoup_activity_outcome_fits ("visit", "voicemail"));
+  g_assert_false (recoup_activity_outcome_fits ("letter", "no-answer"));
+  g_assert_false (recoup_activity_outcome_fits ("note", "sent"));
+  g_assert_true (recoup_activity_outcome_fits ("sms", NULL));
+  for (guint i = 0; recoup_activity_outcomes[i] != NULL; i++)
+    g_assert_true (recoup_activity_outcome_fits ("system", recoup_activity_outcomes[i]));
   spec.outcome = "no-answer";
   spec.direction = "sideways";
   g_assert_false (recoup_activity_spec_validate (&spec, &error));

@@ -392,6 +392,10 @@ test_log_validates_first (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (err, "“maybe” is not an outcome"));
   g_assert_null (strstr (err, "compliance guard"));
   g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "log", "CC", "--channel", "call", "--outcome", "bounced", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“bounced” is not an outcome for channel call"));
+  g_assert_null (strstr (err, "compliance guard"));
+  g_clear_pointer (&err, g_free);
   g_assert_cmpint (run (fx, NULL, &err, "log", "CC", "--channel", "call", "--direction", "sideways", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "“sideways” is not a direction"));
   g_assert_null (strstr (err, "compliance guard"));

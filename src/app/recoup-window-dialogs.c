@@ -46,6 +46,7 @@ typedef struct
   GtkWidget    *allocation;
   GPtrArray    *contact_ids;
   GArray       *contact_kinds;
+  GPtrArray    *outcomes;     /* Log Contact: the outcomes offered, after “No outcome” */
   char         *account_id;
   char         *currency;
   gboolean      busy;
@@ -64,6 +65,7 @@ form_free (Form *form)
 {
   g_clear_pointer (&form->contact_ids, g_ptr_array_unref);
   g_clear_pointer (&form->contact_kinds, g_array_unref);
+  g_clear_pointer (&form->outcomes, g_ptr_array_unref);
   if (form->when_check != NULL)
     g_cancellable_cancel (form->when_check);
   g_clear_object (&form->when_check);
@@ -836,17 +838,44 @@ contact_changed_cb (Form *form)
 }
 
 /* Selects @outcome (a contact_outcomes name) in the outcome row, or “No
- * outcome” for NULL. */
+ * outcome” for NULL or one the channel does not offer. */
 static void
 select_outcome (Form       *form,
                 const char *outcome)
 {
   guint pos = 0;
 
-  for (guint i = 0; outcome != NULL && contact_outcomes[i] != NULL; i++)
-    if (g_str_equal (contact_outcomes[i], outcome))
+  for (guint i = 0; outcome != NULL && i < form->outcomes->len; i++)
+    if (g_str_equal (g_ptr_array_index (form->outcomes, i), outcome))
       pos = i + 1;
   adw_combo_row_set_selected (ADW_COMBO_ROW (form->outcome), pos);
+}
+
+static const char *
+selected_outcome (Form *form)
+{
+  guint pos = adw_combo_row_get_selected (ADW_COMBO_ROW (form->outcome));
+
+  return pos > 0 && pos <= form->outcomes->len ? g_ptr_array_index (form->outcomes, pos - 1) : NULL;
+}
+
+/* Offers only the outcomes core says can come of @channel: no voicemail for
+ * a letter, no bounce for a call. */
+static void
+offer_outcomes (Form       *form,
+                const char *channel)
+{
+  g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
+
+  g_ptr_array_set_size (form->outcomes, 0);
+  gtk_string_list_append (labels, _("No outcome"));
+  for (guint i = 0; contact_outcomes[i] != NULL; i++)
+    if (recoup_activity_outcome_fits (channel, contact_outcomes[i]))
+      {
+        g_ptr_array_add (form->outcomes, (gpointer) contact_outcomes[i]);
+        gtk_string_list_append (labels, recoup_label_outcome (contact_outcomes[i]));
+      }
+  adw_combo_row_set_model (ADW_COMBO_ROW (form->outcome), G_LIST_MODEL (labels));
 }
 
 /* Picks the first contact point that suits the channel (a phone for a call). */
@@ -867,6 +896,7 @@ channel_changed_cb (Form *form)
         break;
       }
   adw_combo_row_set_selected (ADW_COMBO_ROW (form->contact), pick);
+  offer_outcomes (form, channel);
   /* A letter, e-mail or text is logged when it is sent; what came of a call
    * or visit the user says. With a promise taken, that is the outcome. */
   if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
@@ -904,7 +934,6 @@ contact_save_cb (Form *form)
 {
   ContactWrite *w = g_new0 (ContactWrite, 1);
   guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
-  guint oc = adw_combo_row_get_selected (ADW_COMBO_ROW (form->outcome));
   guint cp = adw_combo_row_get_selected (ADW_COMBO_ROW (form->contact));
   const char *notes = gtk_editable_get_text (GTK_EDITABLE (form->notes));
 
@@ -917,7 +946,7 @@ contact_save_cb (Form *form)
 
   w->account_id = g_strdup (form->account_id);
   w->channel = g_strdup (contact_channels[ch]);
-  w->outcome = oc > 0 ? g_strdup (contact_outcomes[oc - 1]) : NULL;
+  w->outcome = g_strdup (selected_outcome (form));
   w->contact_point_id = cp > 0 ? g_strdup (g_ptr_array_index (form->contact_ids, cp - 1)) : NULL;
   w->notes = g_strdup (notes);
   w->inbound = gtk_switch_get_active (GTK_SWITCH (form->inbound));
@@ -956,7 +985,6 @@ recoup_window_log_contact (RecoupWindow *self)
 {
   RecoupAccountData *data = self->data;
   g_autoptr(GPtrArray) channel_labels = g_ptr_array_new ();
-  g_autoptr(GPtrArray) outcome_labels = g_ptr_array_new ();
   g_autoptr(GPtrArray) contact_labels = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *title = NULL;
   g_autofree char *week = NULL;
@@ -988,10 +1016,6 @@ recoup_window_log_contact (RecoupWindow *self)
   for (guint i = 0; contact_channels[i] != NULL; i++)
     g_ptr_array_add (channel_labels, (gpointer) recoup_label_channel (contact_channels[i]));
   g_ptr_array_add (channel_labels, NULL);
-  g_ptr_array_add (outcome_labels, (gpointer) _("No outcome"));
-  for (guint i = 0; contact_outcomes[i] != NULL; i++)
-    g_ptr_array_add (outcome_labels, (gpointer) recoup_label_outcome (contact_outcomes[i]));
-  g_ptr_array_add (outcome_labels, NULL);
 
   form->contact_ids = g_ptr_array_new_with_free_func (g_free);
   form->contact_kinds = g_array_new (FALSE, FALSE, sizeof (int));
@@ -1023,7 +1047,9 @@ recoup_window_log_contact (RecoupWindow *self)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->channel);
   form->contact = combo_row_new (_("Contact point"), "contact-point", (const char * const *) contact_labels->pdata);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->contact);
-  form->outcome = combo_row_new (_("Outcome"), "outcome", (const char * const *) outcome_labels->pdata);
+  form->outcome = combo_row_new (_("Outcome"), "outcome", NULL);
+  form->outcomes = g_ptr_array_new ();
+  offer_outcomes (form, contact_channels[0]);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->outcome);
   form->notes = entry_row_new (_("Notes"), "notes", NULL);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);

@@ -39,7 +39,7 @@ recoup_cli_cmd_log (RecoupCli  *cli,
   g_autofree char *contact = NULL, *direction = NULL, *override = NULL;
   const GOptionEntry entries[] = {
     { "channel", 'c', 0, G_OPTION_ARG_STRING, &channel, "call, sms, email, letter, visit or note", "C" },
-    { "outcome", 'o', 0, G_OPTION_ARG_STRING, &outcome, "right-party, promise, refused, dispute, no-answer, voicemail, wrong-number, callback-requested", "O" },
+    { "outcome", 'o', 0, G_OPTION_ARG_STRING, &outcome, "right-party, promise, refused, dispute, callback-requested; for a call also no-answer, voicemail, wrong-number; a visit no-answer; sms, email, letter sent, delivered, bounced", "O" },
     { "notes", 'n', 0, G_OPTION_ARG_STRING, &notes, "What was said or done", "TEXT" },
     { "at", 0, 0, G_OPTION_ARG_STRING, &at, "When (ISO 8601 with offset or Z; default now)", "TIME" },
     { "contact", 0, 0, G_OPTION_ARG_STRING, &contact, "The phone, email or address used (value or id)", "C" },

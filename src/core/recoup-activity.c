@@ -30,6 +30,36 @@ recoup_activity_outcome_is_conversation (const char *outcome)
 }
 
 /**
+ * recoup_activity_outcome_fits:
+ *
+ * Whether @outcome can come of a contact on @channel. Any channel can reach
+ * the debtor (a reply to a letter is a conversation); only a call goes to
+ * voicemail or a wrong number, only a visit finds nobody in besides a call,
+ * and only what is sent (a text, an e-mail, a letter) is delivered or bounces.
+ * A note records what was said by other means; the system logs what it likes.
+ * No outcome (%NULL) fits every channel.
+ */
+gboolean
+recoup_activity_outcome_fits (const char *channel,
+                              const char *outcome)
+{
+  static const char * const call_only[] = { "no-answer", "voicemail", "wrong-number", NULL };
+  static const char * const sent_only[] = { "sent", "delivered", "bounced", NULL };
+
+  if (outcome == NULL || g_strcmp0 (channel, "system") == 0)
+    return TRUE;
+  if (recoup_activity_outcome_is_conversation (outcome))
+    return TRUE;
+  if (g_strcmp0 (channel, "call") == 0)
+    return g_strv_contains (call_only, outcome);
+  if (g_strcmp0 (channel, "visit") == 0)
+    return g_str_equal (outcome, "no-answer");
+  if (g_strcmp0 (channel, "sms") == 0 || g_strcmp0 (channel, "email") == 0 || g_strcmp0 (channel, "letter") == 0)
+    return g_strv_contains (sent_only, outcome);
+  return FALSE;
+}
+
+/**
  * recoup_activity_spec_validate:
  *
  * Checks @spec's channel, outcome and direction: what recoup_activity_log()
@@ -52,8 +82,19 @@ recoup_activity_spec_validate (const RecoupActivitySpec  *spec,
   if (spec->outcome != NULL && !g_strv_contains (recoup_activity_outcomes, spec->outcome))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not an outcome (right-party, promise, refused, dispute, no-answer, "
-                   "voicemail, wrong-number, callback-requested)", spec->outcome);
+                   "“%s” is not an outcome (right-party, promise, refused, dispute, callback-requested, "
+                   "no-answer, voicemail, wrong-number, sent, delivered, bounced)", spec->outcome);
+      return FALSE;
+    }
+  if (!recoup_activity_outcome_fits (spec->channel, spec->outcome))
+    {
+      g_autoptr(GString) fits = g_string_new (NULL);
+
+      for (guint i = 0; recoup_activity_outcomes[i] != NULL; i++)
+        if (recoup_activity_outcome_fits (spec->channel, recoup_activity_outcomes[i]))
+          g_string_append_printf (fits, "%s%s", fits->len > 0 ? ", " : "", recoup_activity_outcomes[i]);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not an outcome for channel %s (it can be %s)", spec->outcome, spec->channel, fits->str);
       return FALSE;
     }
   if (g_strcmp0 (direction, "outbound") && g_strcmp0 (direction, "inbound"))

@@ -34,6 +34,8 @@ extern const char * const recoup_activity_channels[];
 extern const char * const recoup_activity_outcomes[];
 
 gboolean    recoup_activity_outcome_is_conversation (const char *outcome);
+gboolean    recoup_activity_outcome_fits            (const char *channel,
+                                                     const char *outcome);
 
 gboolean    recoup_activity_spec_validate (const RecoupActivitySpec *spec,
                                            GError                  **error);
