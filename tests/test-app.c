@@ -1968,6 +1968,94 @@ test_shortcuts_window (Fixture       *f,
   gtk_window_destroy (GTK_WINDOW (overlay));
 }
 
+static gboolean
+statement_written (Fixture *f)
+{
+  return !recoup_window_is_exporting (f->window);
+}
+
+/* A bookkeeper's statement of one account: Export Statement… offers the
+ * period from the account's first entry to today, refuses a period that is
+ * not one, and writes the statement the CLI writes; the ledger on the page
+ * shows the same balance after each entry. */
+static void
+test_statement (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autofree char *path = g_build_filename (f->dir, "statement.csv", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupAccountData *shown = recoup_window_get_account_data (f->window);
+  const char *first = ((RecoupLedgerEntry *) g_ptr_array_index (shown->ledger, 0))->effective_date;
+  GtkWindow *dialog;
+  GtkWidget *from, *to, *save, *message;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.statement", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (dialog)), ==, "statement");
+  from = find_named (GTK_WIDGET (dialog), "from");
+  to = find_named (GTK_WIDGET (dialog), "to");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  message = find_named (GTK_WIDGET (dialog), "error");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (from)), ==, first);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==, "2026-11-24");
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  gtk_editable_set_text (GTK_EDITABLE (from), "2026-02-30");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_get_visible (message));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (message)), "From: "));
+  g_assert_true (gtk_widget_has_css_class (from, "error"));
+  gtk_editable_set_text (GTK_EDITABLE (from), "2026-06-01");
+  gtk_editable_set_text (GTK_EDITABLE (to), "2026-05-31");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (message)), ==, "The period ends before it starts: swap the dates.");
+  gtk_editable_set_text (GTK_EDITABLE (from), first);
+  gtk_editable_set_text (GTK_EDITABLE (to), "2026-11-24");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_get_visible (message));
+  gtk_window_destroy (dialog);
+
+  g_assert_true (recoup_window_export_statement (f->window, first, "2026-11-24", RECOUP_REPORT_CSV, path));
+  g_assert_false (recoup_window_export_statement (f->window, first, "2026-11-24", RECOUP_REPORT_CSV, path));
+  wait_for (statement_written, f, "the statement");
+  g_assert_cmpuint (recoup_window_get_n_statements (f->window), ==, 1);
+  g_assert_null (recoup_window_get_last_error (f->window));
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *row = g_strdup_printf ("\r\n%s,%s,USD,%s,charge,Invoice INV-%s,", shown->account->ref,
+                                            shown->account->name, first, shown->account->ref);
+    g_autofree char *money = recoup_money_format (shown->aging.total, "USD", 0);
+    g_autofree char *closing = g_strdup_printf (",closing,Closing balance,,,,,%s\r\n", money);
+
+    g_assert_cmpint (shown->aging.total, >, 0);
+    g_assert_nonnull (strstr (text, row));
+    g_assert_true (g_str_has_suffix (text, closing));
+  }
+  g_unlink (path);
+
+  /* The page's ledger: the balance after the newest entry is the balance. */
+  {
+    GtkWidget *amount = find_named (GTK_WIDGET (f->window), "ledger-amount");
+    GtkWidget *caption = gtk_widget_get_next_sibling (amount);
+
+    g_autofree char *money = recoup_money_format (shown->aging.total, "USD",
+                                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+    g_autofree char *balance = g_strdup_printf ("balance %s", money);
+
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (caption)), ==, balance);
+  }
+
+  /* A bad period from elsewhere fails with a message and writes nothing. */
+  g_assert_true (recoup_window_export_statement (f->window, "2026-11-24", "2026-01-01", RECOUP_REPORT_PDF, path));
+  wait_for (statement_written, f, "the refused statement");
+  g_assert_nonnull (strstr (recoup_window_get_last_error (f->window), "before it starts"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (recoup_window_get_n_statements (f->window), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2010,6 +2098,7 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/allocation", Fixture, NULL, fixture_set_up, test_payment_allocation, fixture_tear_down);
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
+  g_test_add ("/recoup/app/account/statement", Fixture, NULL, fixture_set_up, test_statement, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
   return g_test_run ();

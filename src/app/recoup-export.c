@@ -24,11 +24,25 @@ recoup_export_spec_new (RecoupExportKind    kind,
   return spec;
 }
 
+RecoupExportSpec *
+recoup_export_spec_new_statement (RecoupReportFormat  format,
+                                  const char         *account_id,
+                                  const char         *from,
+                                  const char         *to,
+                                  const char         *path)
+{
+  RecoupExportSpec *spec = recoup_export_spec_new (RECOUP_EXPORT_STATEMENT, format, from, to, path);
+
+  spec->account_id = g_strdup (account_id);
+  return spec;
+}
+
 void
 recoup_export_spec_free (RecoupExportSpec *spec)
 {
   if (spec == NULL)
     return;
+  g_free (spec->account_id);
   g_free (spec->from);
   g_free (spec->to);
   g_free (spec->path);
@@ -44,6 +58,8 @@ recoup_export_kind_title (RecoupExportKind kind)
       return _("Aging Report");
     case RECOUP_EXPORT_PAYMENTS:
       return _("Payments Report");
+    case RECOUP_EXPORT_STATEMENT:
+      return _("Statement");
     case RECOUP_EXPORT_STATEMENTS:
     default:
       return _("Statements");
@@ -61,6 +77,8 @@ recoup_export_default_name (RecoupExportKind  kind,
       return g_strdup_printf ("aging-%s", to);
     case RECOUP_EXPORT_PAYMENTS:
       return g_strdup_printf ("payments-%s-to-%s", from, to);
+    case RECOUP_EXPORT_STATEMENT:
+      return g_strdup_printf ("statement-%s-to-%s", from, to);
     case RECOUP_EXPORT_STATEMENTS:
     default:
       return g_strdup_printf ("statements-%s-to-%s", from, to);
@@ -124,6 +142,20 @@ recoup_export_run (RecoupBook              *book,
         if (progress)
           progress (1, 1, progress_data);
         return TRUE;
+      }
+    case RECOUP_EXPORT_STATEMENT:
+      {
+        g_autoptr(RecoupStatement) st = recoup_statement_build (book, spec->account_id, spec->from, spec->to, error);
+        g_autoptr(RecoupStatementWriter) writer = NULL;
+
+        if (st == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
+          return FALSE;
+        if (!(writer = recoup_statement_writer_new (spec->path, spec->format, paper, business, error))
+            || !recoup_statement_writer_add (writer, st, error))
+          return FALSE;
+        if (progress)
+          progress (1, 1, progress_data);
+        return recoup_statement_writer_finish (writer, error);
       }
     case RECOUP_EXPORT_STATEMENTS:
     default:

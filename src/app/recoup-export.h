@@ -9,7 +9,7 @@ G_BEGIN_DECLS
 /*
  * The dashboard's exports: the aging report (as of the period's end), the
  * payments report of the period, and the statements of every account with a
- * balance as one file. librecoup-report renders; files are written atomically,
+ * balance as one file; and the account page's statement of one account. librecoup-report renders; files are written atomically,
  * so a cancelled or failed export leaves nothing behind.
  */
 
@@ -18,6 +18,7 @@ typedef enum
   RECOUP_EXPORT_AGING,
   RECOUP_EXPORT_PAYMENTS,
   RECOUP_EXPORT_STATEMENTS,
+  RECOUP_EXPORT_STATEMENT,     /* of one account */
 } RecoupExportKind;
 
 typedef struct
@@ -27,6 +28,7 @@ typedef struct
   char               *from;   /* the period; aging is as of @to */
   char               *to;
   char               *path;
+  char               *account_id;   /* RECOUP_EXPORT_STATEMENT */
 } RecoupExportSpec;
 
 RecoupExportSpec *recoup_export_spec_new  (RecoupExportKind    kind,
@@ -34,6 +36,11 @@ RecoupExportSpec *recoup_export_spec_new  (RecoupExportKind    kind,
                                            const char         *from,
                                            const char         *to,
                                            const char         *path);
+RecoupExportSpec *recoup_export_spec_new_statement (RecoupReportFormat  format,
+                                                   const char         *account_id,
+                                                   const char         *from,
+                                                   const char         *to,
+                                                   const char         *path);
 void              recoup_export_spec_free (RecoupExportSpec   *spec);
 const char       *recoup_export_kind_title (RecoupExportKind  kind);
 /* "aging-2026-11-30", without an extension. */

@@ -77,6 +77,33 @@ suffix_label (GtkWidget  *row,
   return label;
 }
 
+/* An amount with a caption under it, right-aligned: an invoice's open
+ * balance over "of 1,200.00", a ledger entry over the balance after it. */
+static GtkWidget *
+suffix_amount (GtkWidget  *row,
+               const char *text,
+               const char *css,
+               const char *caption)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *label = gtk_label_new (text);
+  GtkWidget *under = gtk_label_new (caption);
+
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
+  gtk_label_set_xalign (GTK_LABEL (label), 1);
+  gtk_widget_add_css_class (label, "numeric");
+  if (css != NULL)
+    gtk_widget_add_css_class (label, css);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_label_set_xalign (GTK_LABEL (under), 1);
+  gtk_widget_add_css_class (under, "caption");
+  gtk_widget_add_css_class (under, "numeric");
+  gtk_widget_add_css_class (under, "dim-label");
+  gtk_box_append (GTK_BOX (box), under);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
+  return label;
+}
+
 static void
 add_header (RecoupWindow      *self,
             RecoupAccountData *data)
@@ -443,8 +470,6 @@ add_invoices (RecoupWindow      *self,
       g_autofree char *amount = money (ib->amount, data->account->currency);
       g_autofree char *of = g_strdup_printf (_("of %s"), amount);
       GtkWidget *row;
-      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-      GtkWidget *label;
 
       if (ib->balance > 0 && ib->days_past_due > 0)
         sub = g_strdup_printf (ngettext ("due %s · %d day past due", "due %s · %d days past due",
@@ -456,18 +481,7 @@ add_invoices (RecoupWindow      *self,
       row = row_new (group, ib->ref, sub);
       if (ib->description != NULL && *ib->description != '\0')
         gtk_widget_set_tooltip_text (row, ib->description);
-      gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
-      label = gtk_label_new (open);
-      gtk_label_set_xalign (GTK_LABEL (label), 1);
-      gtk_widget_add_css_class (label, "numeric");
-      gtk_widget_add_css_class (label, ib->balance > 0 ? "heading" : "dim-label");
-      gtk_box_append (GTK_BOX (box), label);
-      label = gtk_label_new (of);
-      gtk_label_set_xalign (GTK_LABEL (label), 1);
-      gtk_widget_add_css_class (label, "caption");
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_box_append (GTK_BOX (box), label);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
+      suffix_amount (row, open, ib->balance > 0 ? "heading" : "dim-label", of);
     }
 }
 
@@ -519,12 +533,25 @@ add_ledger (RecoupWindow      *self,
             RecoupAccountData *data)
 {
   GtkWidget *group = group_new (self->account_box, _("Ledger"),
-                                _("Every charge, payment and correction; a mistake is corrected by a reversal."));
+                                _("Every charge, payment and correction, newest first, with the balance "
+                                  "after it; a mistake is corrected by a reversal."));
+  g_autofree gint64 *after = g_new (gint64, MAX (data->ledger->len, 1));
+  gint64 running = 0;
+
+  /* The list is in the statement's order (effective date, then id), so the
+   * balance after each entry is the one the account's statement prints. */
+  for (guint i = 0; i < data->ledger->len; i++)
+    {
+      running += ((RecoupLedgerEntry *) g_ptr_array_index (data->ledger, i))->amount;
+      after[i] = running;
+    }
 
   for (guint n = data->ledger->len; n > 0; n--)
     {
       RecoupLedgerEntry *e = g_ptr_array_index (data->ledger, n - 1);
       g_autofree char *amount = money (e->amount, e->currency);
+      g_autofree char *balance = money (after[n - 1], e->currency);
+      g_autofree char *caption = g_strdup_printf (_("balance %s"), balance);
       g_autofree char *sub = NULL;
       GtkWidget *row;
 
@@ -541,7 +568,7 @@ add_ledger (RecoupWindow      *self,
                        e->memo != NULL ? e->memo : "",
                        NULL);
       row = row_new (group, recoup_label_entry_kind (e->kind), sub);
-      suffix_label (row, amount, e->amount < 0 ? "success" : NULL);
+      gtk_widget_set_name (suffix_amount (row, amount, e->amount < 0 ? "success" : NULL, caption), "ledger-amount");
       if (g_strcmp0 (e->kind, "payment") == 0 && e->reversed_by == NULL)
         {
           GtkWidget *button = gtk_button_new_from_icon_name ("edit-undo-symbolic");

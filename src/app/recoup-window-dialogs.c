@@ -12,6 +12,7 @@
 #include "recoup-window-private.h"
 #include "recoup-promise.h"
 #include "recoup-import.h"
+#include "recoup-export.h"
 
 
 /*
@@ -44,6 +45,9 @@ typedef struct
   GtkWidget    *inbound;      /* Log Contact: the debtor contacted us */
   GtkWidget    *when;         /* Log Contact: when it happened, empty for now */
   GtkWidget    *allocation;
+  GtkWidget    *period_from;  /* Statement: the period and the file's format */
+  GtkWidget    *period_to;
+  GtkWidget    *format;
   GPtrArray    *contact_ids;
   GArray       *contact_kinds;
   GPtrArray    *outcomes;     /* Log Contact: the outcomes offered, after “No outcome” */
@@ -2470,4 +2474,226 @@ recoup_window_resolve_dispute (RecoupWindow *self,
   g_signal_connect (dialog, "response", G_CALLBACK (resolve_response_cb), self);
   g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- a statement of one account ------------------------------------------- */
+
+/* In the order the Format row lists them; PDF first, for a customer. */
+static const RecoupReportFormat statement_formats[] = { RECOUP_REPORT_PDF, RECOUP_REPORT_XLSX, RECOUP_REPORT_CSV };
+
+static void
+statement_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(RecoupWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  RecoupExportJob *job = self->statement_job;
+  g_autofree char *path = g_strdup (recoup_export_job_get_spec (job)->path);
+  gboolean ok = recoup_export_job_finish (job, result, &error);
+
+  self->statement_job = NULL;
+  if (self->cancellable == NULL)
+    return;   /* disposed */
+  if (ok)
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *text = g_strdup_printf (_("Statement saved as %s"), base);
+
+      self->n_statements++;
+      recoup_window_toast (self, text);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    recoup_window_toast (self, _("Export cancelled: no file was written"));
+  else
+    recoup_window_show_error (self, error);
+}
+
+/**
+ * recoup_window_export_statement:
+ *
+ * Writes the shown account's statement for [@from, @to] to @path in the
+ * session's worker (what Export Statement… does after the file chooser). The
+ * outcome shows as a toast or an error. Returns %FALSE when no account is
+ * shown or a statement is still being written.
+ */
+gboolean
+recoup_window_export_statement (RecoupWindow       *self,
+                                const char         *from,
+                                const char         *to,
+                                RecoupReportFormat  format,
+                                const char         *path)
+{
+  g_return_val_if_fail (RECOUP_IS_WINDOW (self), FALSE);
+
+  if (self->data == NULL || self->statement_job != NULL)
+    return FALSE;
+  self->statement_job = recoup_export_job_start (self->session,
+                                                 recoup_export_spec_new_statement (format, self->data->account->id,
+                                                                                   from, to, path),
+                                                 statement_done_cb, g_object_ref (self));
+  return TRUE;
+}
+
+gboolean
+recoup_window_is_exporting (RecoupWindow *self)
+{
+  return self->statement_job != NULL;
+}
+
+guint
+recoup_window_get_n_statements (RecoupWindow *self)
+{
+  return self->n_statements;
+}
+
+/* Both dates real days, the period not ending before it starts. */
+static gboolean
+statement_read_period (Form        *form,
+                       const char **from,
+                       const char **to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  gint32 f, t = 0;
+
+  *from = gtk_editable_get_text (GTK_EDITABLE (form->period_from));
+  *to = gtk_editable_get_text (GTK_EDITABLE (form->period_to));
+  set_field_error (form->period_from, FALSE);
+  set_field_error (form->period_to, FALSE);
+  if ((f = recoup_date_parse (*from, &error)) == RECOUP_DATE_INVALID)
+    {
+      set_field_error (form->period_from, TRUE);
+      message = g_strdup_printf (_("From: %s"), error->message);
+    }
+  else if ((t = recoup_date_parse (*to, &error)) == RECOUP_DATE_INVALID)
+    {
+      set_field_error (form->period_to, TRUE);
+      message = g_strdup_printf (_("To: %s"), error->message);
+    }
+  else if (t < f)
+    {
+      set_field_error (form->period_to, TRUE);
+      message = g_strdup (_("The period ends before it starts: swap the dates."));
+    }
+  form_set_error (form, message);
+  gtk_widget_set_sensitive (form->save, message == NULL);
+  return message == NULL;
+}
+
+static void
+statement_changed_cb (Form *form)
+{
+  const char *from, *to;
+
+  statement_read_period (form, &from, &to);
+}
+
+static void
+statement_chooser_cb (GtkNativeDialog *chooser,
+                      int              response,
+                      gpointer         user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+  const char *from, *to;
+
+  if (response == GTK_RESPONSE_ACCEPT && form != NULL && statement_read_period (form, &from, &to))
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+      RecoupReportFormat format = statement_formats[adw_combo_row_get_selected (ADW_COMBO_ROW (form->format))];
+      const char *ext = recoup_report_format_extension (format);
+
+      if (path == NULL)
+        form_set_error (form, _("Statements are written to a folder on this computer: pick a local folder."));
+      else
+        {
+          /* The format picked in the form wins: a report extension typed
+           * in the name is replaced by its own. */
+          char *dot = strrchr (path, '.');
+          RecoupReportFormat typed;
+          char *with_ext;
+
+          if (dot != NULL && strchr (dot, G_DIR_SEPARATOR) == NULL && recoup_report_format_from_string (dot + 1, &typed))
+            *dot = '\0';
+          with_ext = g_strdup_printf ("%s.%s", path, ext);
+          g_free (path);
+          path = with_ext;
+          if (recoup_window_export_statement (form->window, from, to, format, path))
+            gtk_window_close (dialog);
+          else
+            form_set_error (form, _("A statement is still being written; try again in a moment."));
+        }
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+static void
+statement_save_cb (Form *form)
+{
+  GtkFileChooserNative *chooser;
+  const char *from, *to;
+  g_autofree char *name = NULL;
+  RecoupReportFormat format = statement_formats[adw_combo_row_get_selected (ADW_COMBO_ROW (form->format))];
+
+  if (!statement_read_period (form, &from, &to))
+    return;
+  chooser = gtk_file_chooser_native_new (_("Export Statement"), form->dialog, GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         _("_Export"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  name = g_strdup_printf ("statement-%s-%s-to-%s.%s", form->window->data->account->ref, from, to,
+                          recoup_report_format_extension (format));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  g_signal_connect (chooser, "response", G_CALLBACK (statement_chooser_cb), g_object_ref (form->dialog));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Export Statement…: the period (from the account's first entry to today by
+ * default) and the format, then where to save it. */
+void
+recoup_window_statement (RecoupWindow *self)
+{
+  RecoupAccountData *data = self->data;
+  const char *labels[] = { N_("PDF"), N_("Spreadsheet (XLSX)"), N_("CSV"), NULL };
+  const char *shown[G_N_ELEMENTS (labels)];
+  g_autofree char *title = NULL;
+  g_autofree char *today = NULL;
+  GtkWidget *page;
+  GtkWidget *group;
+  Form *form;
+
+  if (data == NULL)
+    {
+      recoup_window_toast (self, _("Pick an account from the worklist first."));
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    shown[i] = labels[i] != NULL ? _(labels[i]) : NULL;
+  today = recoup_date_format (recoup_date_today_utc ());
+  title = g_strdup_printf (_("Statement — %s"), data->account->name);
+  form = form_new (self, title, _("_Export…"), &page);
+  gtk_widget_set_name (GTK_WIDGET (form->dialog), "statement");
+  gtk_window_set_default_size (form->dialog, 480, 440);
+
+  group = page_group (page, _("Period"),
+                      _("The balance brought forward at its start, every entry in it with the balance after "
+                        "it, and the balance at its end."));
+  form->period_from = entry_row_new (_("From (YYYY-MM-DD)"), "from",
+                                     data->ledger->len > 0
+                                     ? ((RecoupLedgerEntry *) g_ptr_array_index (data->ledger, 0))->effective_date
+                                     : today);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->period_from);
+  form->period_to = entry_row_new (_("To (YYYY-MM-DD)"), "to", today);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->period_to);
+  group = page_group (page, NULL, NULL);
+  form->format = combo_row_new (_("Format"), "format", shown);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->format);
+
+  g_signal_connect_swapped (form->period_from, "changed", G_CALLBACK (statement_changed_cb), form);
+  g_signal_connect_swapped (form->period_to, "changed", G_CALLBACK (statement_changed_cb), form);
+  g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (statement_save_cb), form);
+  statement_changed_cb (form);
+  form_present (form);
 }

@@ -3,6 +3,7 @@
 
 #include "recoup-window.h"
 #include "recoup-allocation.h"
+#include "recoup-export.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,8 @@ struct _RecoupWindow
   guint                 n_loads;
   guint                 n_imports;
   RecoupAllocation     *last_allocation;          /* of the payment just recorded */
+  RecoupExportJob      *statement_job;            /* a statement being written */
+  guint                 n_statements;
   char                 *last_allocation_account;
 };
 
@@ -62,6 +65,7 @@ void recoup_window_reverse_entry   (RecoupWindow *self,
 void recoup_window_import          (RecoupWindow *self);
 void recoup_window_make_offer      (RecoupWindow *self);
 void recoup_window_open_dispute    (RecoupWindow *self);
+void recoup_window_statement       (RecoupWindow *self);
 void recoup_window_set_opt_out     (RecoupWindow *self,
                                     const char   *contact_id,
                                     gboolean      opted_out);

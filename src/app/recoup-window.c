@@ -495,6 +495,14 @@ edit_account_action (GtkWidget  *widget,
 }
 
 static void
+statement_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  recoup_window_statement (RECOUP_WINDOW (widget));
+}
+
+static void
 approvals_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *param)
@@ -539,6 +547,8 @@ recoup_window_dispose (GObject *object)
   RecoupWindow *self = RECOUP_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->statement_job != NULL)
+    recoup_export_job_cancel (self->statement_job);
   if (self->model != NULL)
     g_signal_handlers_disconnect_by_data (self->model, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), RECOUP_TYPE_WINDOW);
@@ -614,6 +624,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.resolve-dispute", "s", resolve_dispute_action);
   gtk_widget_class_install_action (widget_class, "win.edit-account", NULL, edit_account_action);
   gtk_widget_class_install_action (widget_class, "win.approvals", NULL, approvals_action);
+  gtk_widget_class_install_action (widget_class, "win.statement", NULL, statement_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-contact", NULL);

@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "recoup-report.h"
 #include "recoup-session.h"
 #include "recoup-worklist-model.h"
 
@@ -32,6 +33,15 @@ void                 recoup_window_show_error          (RecoupWindow   *self,
 void                 recoup_window_import_file         (RecoupWindow   *self,
                                                         const char     *path);
 guint                recoup_window_get_n_imports       (RecoupWindow   *self);
+/* Writes the shown account's statement (what Export Statement… does after
+ * the file chooser); the outcome shows as a toast or an error. */
+gboolean             recoup_window_export_statement    (RecoupWindow   *self,
+                                                        const char     *from,
+                                                        const char     *to,
+                                                        RecoupReportFormat format,
+                                                        const char     *path);
+gboolean             recoup_window_is_exporting        (RecoupWindow   *self);
+guint                recoup_window_get_n_statements    (RecoupWindow   *self);
 void                 recoup_window_toast               (RecoupWindow   *self,
                                                         const char     *message);
 
