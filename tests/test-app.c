@@ -1288,6 +1288,16 @@ test_payment_allocation (Fixture       *f,
   row = find_named (allocation_group, "INV-A-400");
   g_assert_nonnull (row);
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "USD 20.00 still open"));
+
+  /* Until the next write: after a note it is no longer news. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "channel")), 5);   /* note */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "notes")), "Thanked them for the payment");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (GTK_WIDGET (dialog), "save"), "clicked");
+  wait_for (account_loaded, f, "the note");
+  g_assert_null (find_named (GTK_WIDGET (f->window), "allocation"));
 }
 
 /* ---- the owner's approval queue ---------------------------------------- */

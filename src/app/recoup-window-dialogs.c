@@ -406,7 +406,10 @@ form_finish_problems (Form    *form,
   gtk_widget_set_sensitive (form->save, problems->len == 0 && !form->busy);
 }
 
-static void
+/* Closes the form on success (returning %TRUE); keeps it open with the
+ * error otherwise. Where the last payment went is shown until the next
+ * write: after a contact or an offer it would read as news it is not. */
+static gboolean
 form_write_done (Form         *form,
                  GAsyncResult *result,
                  const char   *toast)
@@ -421,11 +424,13 @@ form_write_done (Form         *form,
       form_set_error (form, error->message);
       g_free (window->last_error);
       window->last_error = g_strdup (error->message);
-      return;
+      return FALSE;
     }
+  g_clear_pointer (&window->last_allocation, recoup_allocation_free);
   recoup_window_toast (window, toast);
   recoup_window_reload_account (window);
   gtk_window_destroy (form->dialog);
+  return TRUE;
 }
 
 /* ---- log a contact ----------------------------------------------------- */
@@ -1222,18 +1227,23 @@ payment_saved_cb (GObject      *object,
   Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
 
   PaymentWrite *w = g_object_get_data (G_OBJECT (dialog), "payment-write");
+  g_autoptr(RecoupAllocation) allocation = NULL;
+  g_autofree char *account_id = NULL;
+  RecoupWindow *window;
 
-  if (form != NULL && w != NULL && w->allocation != NULL)
+  if (form == NULL)
+    return;
+  window = form->window;
+  account_id = g_strdup (form->account_id);
+  if (w != NULL)
+    allocation = g_steal_pointer (&w->allocation);
+  /* The page is rebuilt later, from the reload form_write_done starts. */
+  if (form_write_done (form, result, _("Payment recorded")) && allocation != NULL)
     {
-      RecoupWindow *window = form->window;
-
-      g_clear_pointer (&window->last_allocation, recoup_allocation_free);
-      window->last_allocation = g_steal_pointer (&w->allocation);
+      window->last_allocation = g_steal_pointer (&allocation);
       g_free (window->last_allocation_account);
-      window->last_allocation_account = g_strdup (form->account_id);
+      window->last_allocation_account = g_steal_pointer (&account_id);
     }
-  if (form != NULL)
-    form_write_done (form, result, _("Payment recorded"));
 }
 
 static void payment_save_cb (Form *form);
