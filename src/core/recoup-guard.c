@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
@@ -467,6 +469,39 @@ contact_kind_for (const char *channel)
   return "address";
 }
 
+/* The words reasons use; translated, as the reasons are (for the app: the
+ * CLI's messages stay in the C locale unless the user's locale says so). */
+static const char *
+contact_noun (const char *channel)
+{
+  if (!strcmp (channel, "call") || !strcmp (channel, "sms"))
+    return C_("contact point", "phone number");
+  if (!strcmp (channel, "email"))
+    return C_("contact point", "e-mail address");
+  return C_("contact point", "postal address");
+}
+
+/**
+ * recoup_guard_channel_noun:
+ *
+ * The translated word for @channel in a sentence ("e-mail" for "email").
+ */
+const char *
+recoup_guard_channel_noun (const char *channel)
+{
+  if (!strcmp (channel, "call"))
+    return C_("channel", "call");
+  if (!strcmp (channel, "sms"))
+    return C_("channel", "text message");
+  if (!strcmp (channel, "email"))
+    return C_("channel", "e-mail");
+  if (!strcmp (channel, "letter"))
+    return C_("channel", "letter");
+  if (!strcmp (channel, "visit"))
+    return C_("channel", "visit");
+  return channel;
+}
+
 static void
 format_hm (int   minutes,
            char  buf[6])
@@ -529,8 +564,8 @@ check_call_frequency (RecoupBook         *book,
       recoup_date_format_buf (lt->day - 6, d1);
       recoup_date_format_buf (lt->day, d2);
       r = add_reason (v, TRUE, "call-frequency",
-                      "%u call attempts already in the 7 days %s to %s: at most %d are "
-                      "allowed in 7 consecutive days", before, d1, d2, max_calls);
+                      _("%u call attempts already in the 7 days %s to %s: at most %d are "
+                        "allowed in 7 consecutive days"), before, d1, d2, max_calls);
       /* The cap lifts on the day the max-th latest of these calls leaves
        * the 7 days: 7 days after its own. */
       local_time (day_tz, g_array_index (ats, gint64, before - (guint) max_calls), &nth);
@@ -555,8 +590,8 @@ check_call_frequency (RecoupBook         *book,
           recoup_date_format_buf (start, d1);
           recoup_date_format_buf (start + 6, d2);
           add_reason (v, TRUE, "call-frequency",
-                      "%d call attempts already in the 7 days %s to %s: at most %d are allowed in 7 "
-                      "consecutive days", n, d1, d2, max_calls);
+                      _("%d call attempts already in the 7 days %s to %s: at most %d are allowed in 7 "
+                        "consecutive days"), n, d1, d2, max_calls);
           break;
         }
     }
@@ -629,22 +664,22 @@ recoup_guard_check_with_policy (RecoupBook               *book,
     {
       if (attorney)
         add_reason (v, TRUE, "attorney-represented",
-                    "the debtor is represented by an attorney: communicate with the attorney, not the debtor");
+                    _("the debtor is represented by an attorney: communicate with the attorney, not the debtor"));
       if (bankrupt)
-        add_reason (v, TRUE, "bankruptcy", "the debtor is in bankruptcy: collection is stayed");
+        add_reason (v, TRUE, "bankruptcy", _("the debtor is in bankruptcy: collection is stayed"));
       if (deceased)
-        add_reason (v, TRUE, "deceased", "the debtor is deceased: contact the estate's representative through the proper process");
+        add_reason (v, TRUE, "deceased", _("the debtor is deceased: contact the estate's representative through the proper process"));
     }
   if (p->cease && cease)
     {
       if (g_str_equal (channel, "letter"))
         add_reason (v, FALSE, "cease-communication",
-                    "the debtor asked to cease communication: only a permitted notice (no further "
-                    "contact, a specific remedy, or the last notice required by law) may be sent");
+                    _("the debtor asked to cease communication: only a permitted notice (no further "
+                      "contact, a specific remedy, or the last notice required by law) may be sent"));
       else
         add_reason (v, TRUE, "cease-communication",
-                    "the debtor asked to cease communication: no %s is allowed, only a permitted notice by letter",
-                    channel);
+                    _("the debtor asked to cease communication: no %s is allowed, only a permitted notice by letter"),
+                    recoup_guard_channel_noun (channel));
     }
   if (p->dispute)
     {
@@ -656,10 +691,10 @@ recoup_guard_check_with_policy (RecoupBook               *book,
         {
           if (g_str_equal (channel, "letter"))
             add_reason (v, FALSE, "dispute-open",
-                        "a dispute is open: send only what answers it (verification), not a collection letter");
+                        _("a dispute is open: send only what answers it (verification), not a collection letter"));
           else
             add_reason (v, TRUE, "dispute-open",
-                        "a dispute is open: collection contacts are paused until it is resolved");
+                        _("a dispute is open: collection contacts are paused until it is resolved"));
         }
     }
 
@@ -669,7 +704,7 @@ recoup_guard_check_with_policy (RecoupBook               *book,
       g_auto(GStrv) list = g_strsplit (opt_out, ",", -1);
 
       if (g_strv_contains ((const char * const *) list, channel))
-        add_reason (v, TRUE, "channel-opt-out", "the debtor opted out of contact by %s", channel);
+        add_reason (v, TRUE, "channel-opt-out", _("the debtor opted out of contact by %s"), recoup_guard_channel_noun (channel));
     }
   stmt = recoup_book_prepare (book,
     "SELECT count(*), count(*) FILTER (WHERE opted_out = 0 AND (?3 = 0 OR consent = 1))"
@@ -685,11 +720,11 @@ recoup_guard_check_with_policy (RecoupBook               *book,
 
       if (total > 0 && usable == 0)
         add_reason (v, TRUE, "contact-opt-out",
-                    g_str_equal (channel, "sms") ? "every phone number of the account is opted out or has no consent to texts"
-                                                 : "every %s of the account is opted out", contact_kind_for (channel));
+                    g_str_equal (channel, "sms") ? _("every phone number of the account is opted out or has no consent to texts")
+                                                 : _("every %s of the account is opted out"), contact_noun (channel));
       else if (total == 0)
-        add_reason (v, FALSE, "no-contact-point", "the account has no %s on file for a %s",
-                    contact_kind_for (channel), channel);
+        add_reason (v, FALSE, "no-contact-point", _("the account has no %s on file for a %s"),
+                    contact_noun (channel), recoup_guard_channel_noun (channel));
     }
   sqlite3_reset (stmt);
 
@@ -708,15 +743,15 @@ recoup_guard_check_with_policy (RecoupBook               *book,
           zone_label = p->business_timezone;
           if (!g_str_equal (channel, "letter"))
             add_reason (v, FALSE, "timezone-unknown",
-                        "the debtor's time zone is unknown: the business's zone (%s) is used for the hours; "
-                        "record the account's zone", p->business_timezone);
+                        _("the debtor's time zone is unknown: the business's zone (%s) is used for the hours; "
+                          "record the account's zone"), p->business_timezone);
         }
       else if (g_str_equal (channel, "call") || g_str_equal (channel, "sms"))
         add_reason (v, TRUE, "timezone-unknown",
-                    "the debtor's time zone is unknown, so a lawful hour cannot be known: record the "
-                    "account's zone (or let the book use the business's zone)");
+                    _("the debtor's time zone is unknown, so a lawful hour cannot be known: record the "
+                      "account's zone (or let the book use the business's zone)"));
       else if (!g_str_equal (channel, "letter"))
-        add_reason (v, FALSE, "timezone-unknown", "the debtor's time zone is unknown: the hours were not checked");
+        add_reason (v, FALSE, "timezone-unknown", _("the debtor's time zone is unknown: the hours were not checked"));
     }
   local_time (day_tz, at_ms, &lt);
 
@@ -732,7 +767,7 @@ recoup_guard_check_with_policy (RecoupBook               *book,
       format_hm (p->hours_end, to);
       recoup_date_format_buf (lt.day, d1);
       r = add_reason (v, TRUE, "outside-hours",
-                      "it is %s on %s in %s: contact is allowed from %s to %s the debtor's local time",
+                      _("it is %s on %s in %s: contact is allowed from %s to %s the debtor's local time"),
                       now, d1, zone_label, from, to);
       /* The hours open again at the next start (never, with no hours). */
       if (p->hours_start < p->hours_end)
@@ -769,8 +804,8 @@ recoup_guard_check_with_policy (RecoupBook               *book,
               recoup_date_format_buf (conv.day, d1);
               recoup_date_format_buf (conv.day + p->conversation_days, d2);
               r = add_reason (v, TRUE, "recent-conversation",
-                              "a telephone conversation took place on %s: no call for %d days counting that day "
-                              "(calls allowed again on %s)", d1, p->conversation_days, d2);
+                              _("a telephone conversation took place on %s: no call for %d days counting that day "
+                                "(calls allowed again on %s)"), d1, p->conversation_days, d2);
               r->until = local_day_start (day_tz, conv.day + p->conversation_days);
             }
         }
@@ -797,8 +832,8 @@ recoup_guard_check_with_policy (RecoupBook               *book,
             {
               recoup_date_format_buf (f.day, d1);
               add_reason (v, FALSE, "validation-notice",
-                          "no validation notice is recorded although the first communication was on %s, "
-                          "more than %d days ago: send one and record its date", d1, p->validation_days);
+                          _("no validation notice is recorded although the first communication was on %s, "
+                            "more than %d days ago: send one and record its date"), d1, p->validation_days);
             }
         }
     }

@@ -128,4 +128,6 @@ gboolean    recoup_guard_set_channel_opt_out (RecoupBook             *book,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupGuardVerdict, recoup_guard_verdict_free)
 
+const char *recoup_guard_channel_noun (const char *channel);
+
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-escalation.h"
@@ -269,7 +271,7 @@ recoup_next_step_resolve (RecoupBook               *book,
       step->kind = RECOUP_NEXT_STEP_LATER;
       step->channel = step->policy_channel;
       step->action = at_time (step, policy_action);
-      step->reason = g_strdup_printf ("%s; not now: %s", policy_reason ? policy_reason : policy_action,
+      step->reason = g_strdup_printf (_("%s; not now: %s"), policy_reason ? policy_reason : policy_action,
                                       against->text);
       return g_steal_pointer (&step);
     }
@@ -291,8 +293,10 @@ recoup_next_step_resolve (RecoupBook               *book,
           step->kind = RECOUP_NEXT_STEP_INSTEAD;
           step->channel = channel;
           step->action = g_steal_pointer (&what);
-          step->reason = g_strdup_printf ("no %s: %s; by %s instead (%s)", step->policy_channel, against->text,
-                                          channel_words (channel), policy_reason ? policy_reason : policy_action);
+          step->reason = g_strdup_printf (_("no %s: %s; by %s instead (%s)"),
+                                          recoup_guard_channel_noun (step->policy_channel), against->text,
+                                          recoup_guard_channel_noun (channel),
+                                          policy_reason ? policy_reason : policy_action);
           return g_steal_pointer (&step);
         }
       if (later_channel == NULL)
@@ -315,8 +319,9 @@ recoup_next_step_resolve (RecoupBook               *book,
       step->kind = RECOUP_NEXT_STEP_INSTEAD;
       step->channel = later_channel;
       step->action = at_time (step, what);
-      step->reason = g_strdup_printf ("no %s: %s; by %s instead once it is allowed (%s)", step->policy_channel,
-                                      against->text, channel_words (later_channel),
+      step->reason = g_strdup_printf (_("no %s: %s; by %s instead once it is allowed (%s)"),
+                                      recoup_guard_channel_noun (step->policy_channel), against->text,
+                                      recoup_guard_channel_noun (later_channel),
                                       policy_reason ? policy_reason : policy_action);
       return g_steal_pointer (&step);
     }
@@ -324,7 +329,7 @@ recoup_next_step_resolve (RecoupBook               *book,
   /* Nothing opens by itself. */
   step->kind = RECOUP_NEXT_STEP_NO_CONTACT;
   step->action = no_contact_action (against->code);
-  step->reason = g_strdup_printf ("instead of the policy's step (%s): %s", policy_action, against->text);
+  step->reason = g_strdup_printf (_("instead of the policy's step (%s): %s"), policy_action, against->text);
   return g_steal_pointer (&step);
 }
 
