@@ -12,6 +12,7 @@
 #include "recoup-book-preferences.h"
 #include "recoup-preferences.h"
 #include "recoup-guard.h"
+#include "recoup-export.h"
 #include "recoup-labels.h"
 #include "recoup-worklist.h"
 
@@ -2066,6 +2067,82 @@ test_statement (Fixture       *f,
   g_assert_cmpuint (recoup_window_get_n_statements (f->window), ==, 1);
 }
 
+static void
+count_ready (const char         *path,
+             RecoupReportFormat  format,
+             gpointer            user_data)
+{
+  GPtrArray *calls = user_data;
+
+  g_ptr_array_add (calls, g_strdup_printf ("%s %s", path, recoup_report_format_extension (format)));
+}
+
+/* The format picked decides the extension; a file the new name hits is not
+ * replaced without asking (the chooser only asked about the name typed). */
+static void
+test_export_replace (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *typed = g_build_filename (f->dir, "aging.pdf", NULL);
+  g_autofree char *other = g_build_filename (f->dir, "aging.xlsx", NULL);
+  g_autoptr(GPtrArray) calls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *expected = g_strdup_printf ("%s xlsx", other);
+  GtkWindow *ask;
+
+  struct { const char *typed; RecoupReportFormat format; const char *path; } names[] = {
+    { "/d/a.pdf", RECOUP_REPORT_CSV, "/d/a.csv" },
+    { "/d/a", RECOUP_REPORT_PDF, "/d/a.pdf" },
+    { "/d/a.tar", RECOUP_REPORT_XLSX, "/d/a.tar.xlsx" },
+    { "/d.pdf/a", RECOUP_REPORT_CSV, "/d.pdf/a.csv" },
+    { "/d/a.XLSX", RECOUP_REPORT_XLSX, "/d/a.xlsx" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = recoup_export_path_for (names[i].typed, names[i].format);
+
+      g_assert_cmpstr (path, ==, names[i].path);
+    }
+
+  /* No file by the new name: at once. */
+  recoup_export_confirm_path (GTK_WINDOW (f->window), typed, RECOUP_REPORT_XLSX, count_ready,
+                              g_ptr_array_ref (calls), (GDestroyNotify) g_ptr_array_unref);
+  g_assert_cmpuint (calls->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (calls, 0), ==, expected);
+  g_assert_null (find_toplevel ("replace-file"));
+
+  /* There is one: asked, and Cancel writes nothing. */
+  g_assert_true (g_file_set_contents (other, "last month's aging", -1, &error));
+  recoup_export_confirm_path (GTK_WINDOW (f->window), typed, RECOUP_REPORT_XLSX, count_ready,
+                              g_ptr_array_ref (calls), (GDestroyNotify) g_ptr_array_unref);
+  ask = find_toplevel ("replace-file");
+  g_assert_nonnull (ask);
+  g_assert_cmpuint (calls->len, ==, 1);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+  gtk_window_destroy (ask);   /* what a click on the button does next */
+  g_assert_cmpuint (calls->len, ==, 1);
+  g_assert_true (g_file_get_contents (other, &kept, NULL, &error));
+  g_assert_cmpstr (kept, ==, "last month's aging");
+
+  /* Replace goes ahead. */
+  recoup_export_confirm_path (GTK_WINDOW (f->window), typed, RECOUP_REPORT_XLSX, count_ready,
+                              g_ptr_array_ref (calls), (GDestroyNotify) g_ptr_array_unref);
+  ask = find_toplevel ("replace-file");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "replace");
+  gtk_window_destroy (ask);
+  g_assert_cmpuint (calls->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (calls, 1), ==, expected);
+
+  /* The name the chooser confirmed is not asked about twice. */
+  recoup_export_confirm_path (GTK_WINDOW (f->window), other, RECOUP_REPORT_XLSX, count_ready,
+                              g_ptr_array_ref (calls), (GDestroyNotify) g_ptr_array_unref);
+  g_assert_cmpuint (calls->len, ==, 3);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_unlink (other);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2109,6 +2186,7 @@ main (int   argc,
   g_test_add ("/recoup/app/payment/allocation", Fixture, NULL, fixture_set_up, test_payment_allocation, fixture_tear_down);
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
   g_test_add ("/recoup/app/account/statement", Fixture, NULL, fixture_set_up, test_statement, fixture_tear_down);
+  g_test_add ("/recoup/app/export/replace-asks", Fixture, NULL, fixture_set_up, test_export_replace, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
   return g_test_run ();

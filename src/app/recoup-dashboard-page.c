@@ -847,6 +847,29 @@ cancel_export_cb (RecoupDashboardPage *self)
 static const char *format_ids[] = { "xlsx", "csv", "pdf", NULL };
 static const char *format_labels[] = { N_("Spreadsheet (XLSX)"), N_("CSV"), N_("PDF"), NULL };
 
+typedef struct
+{
+  RecoupDashboardPage *self;
+  RecoupExportKind     kind;
+} ExportTarget;
+
+static void
+export_target_free (ExportTarget *target)
+{
+  g_object_unref (target->self);
+  g_free (target);
+}
+
+static void
+export_path_ready (const char         *path,
+                   RecoupReportFormat  format,
+                   gpointer            user_data)
+{
+  ExportTarget *target = user_data;
+
+  recoup_dashboard_page_export (target->self, target->kind, format, path);
+}
+
 static void
 chooser_response_cb (GtkNativeDialog     *chooser,
                      int                  response,
@@ -861,8 +884,7 @@ chooser_response_cb (GtkNativeDialog     *chooser,
       const char *choice = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (chooser), "format");
       const char *dot = path ? strrchr (path, '.') : NULL;
       RecoupReportFormat format = RECOUP_REPORT_PDF;
-      gboolean known_ext = dot != NULL && strchr (dot, G_DIR_SEPARATOR) == NULL
-                           && g_strv_contains (format_ids, dot + 1);
+      ExportTarget *target;
 
       if (path == NULL)
         {
@@ -872,23 +894,18 @@ chooser_response_cb (GtkNativeDialog     *chooser,
           return;
         }
       /* The format chosen wins (the suggested name carries the first one's
-       * extension); a known extension in the name is replaced by its own. */
-      if (choice != NULL && recoup_report_format_from_string (choice, &format))
-        {
-          g_autofree char *stem = known_ext ? g_strndup (path, dot - path) : g_strdup (path);
-
-          g_free (path);
-          path = g_strdup_printf ("%s.%s", stem, recoup_report_format_extension (format));
-        }
-      else if (!known_ext || !recoup_report_format_from_string (dot + 1, &format))
-        {
-          char *with_ext = g_strdup_printf ("%s.pdf", path);
-
-          g_free (path);
-          path = with_ext;
-          format = RECOUP_REPORT_PDF;
-        }
-      recoup_dashboard_page_export (self, kind, format, path);
+       * extension); without a choice, a known extension in the name picks
+       * it, else PDF. A file the new extension names is not replaced
+       * unasked. */
+      if ((choice == NULL || !recoup_report_format_from_string (choice, &format))
+          && (dot == NULL || strchr (dot, G_DIR_SEPARATOR) != NULL
+              || !recoup_report_format_from_string (dot + 1, &format)))
+        format = RECOUP_REPORT_PDF;
+      target = g_new0 (ExportTarget, 1);
+      target->self = g_object_ref (self);
+      target->kind = kind;
+      recoup_export_confirm_path (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), path, format,
+                                  export_path_ready, target, (GDestroyNotify) export_target_free);
     }
   gtk_native_dialog_destroy (chooser);
   g_object_unref (chooser);

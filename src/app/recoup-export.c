@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "recoup-export.h"
@@ -190,6 +192,93 @@ recoup_export_run (RecoupBook              *book,
         return recoup_statement_writer_finish (writer, error);
       }
     }
+}
+
+/* ---- Where to write ------------------------------------------------------------ */
+
+char *
+recoup_export_path_for (const char         *typed,
+                        RecoupReportFormat  format)
+{
+  g_autofree char *stem = g_strdup (typed);
+  char *dot = strrchr (stem, '.');
+  g_autofree char *ext = dot != NULL ? g_ascii_strdown (dot + 1, -1) : NULL;
+  RecoupReportFormat named;
+
+  if (dot != NULL && strchr (dot, G_DIR_SEPARATOR) == NULL && recoup_report_format_from_string (ext, &named))
+    *dot = '\0';
+  return g_strdup_printf ("%s.%s", stem, recoup_report_format_extension (format));
+}
+
+typedef struct
+{
+  char                  *path;
+  RecoupReportFormat     format;
+  RecoupExportPathReady  ready;
+  gpointer               user_data;
+  GDestroyNotify         notify;
+} PathAsk;
+
+static void
+path_ask_free (PathAsk *ask)
+{
+  if (ask->notify != NULL)
+    ask->notify (ask->user_data);
+  g_free (ask->path);
+  g_free (ask);
+}
+
+static void
+replace_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     PathAsk          *ask)
+{
+  g_signal_handlers_disconnect_by_data (dialog, ask);
+  if (g_str_equal (response, "replace"))
+    ask->ready (ask->path, ask->format, ask->user_data);
+  path_ask_free (ask);
+}
+
+void
+recoup_export_confirm_path (GtkWindow             *parent,
+                            const char            *typed,
+                            RecoupReportFormat     format,
+                            RecoupExportPathReady  ready,
+                            gpointer               user_data,
+                            GDestroyNotify         notify)
+{
+  PathAsk *ask = g_new0 (PathAsk, 1);
+  g_autofree char *base = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  ask->path = recoup_export_path_for (typed, format);
+  ask->format = format;
+  ask->ready = ready;
+  ask->user_data = user_data;
+  ask->notify = notify;
+  /* The chooser asked about the name it was given; a name the format
+   * changed may be another file, which is not replaced unasked. */
+  if (g_str_equal (ask->path, typed) || !g_file_test (ask->path, G_FILE_TEST_EXISTS))
+    {
+      ready (ask->path, format, user_data);
+      path_ask_free (ask);
+      return;
+    }
+  base = g_path_get_basename (ask->path);
+  dir = g_path_get_dirname (ask->path);
+  body = g_strdup_printf (_("The %s format is saved as “%s”, and a file of that name already exists in %s. "
+                            "Replacing it overwrites what it holds."),
+                          recoup_report_format_extension (format), base, dir);
+  dialog = adw_message_dialog_new (parent, _("Replace the Existing File?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "replace", _("_Replace"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  gtk_widget_set_name (dialog, "replace-file");
+  g_signal_connect (dialog, "response", G_CALLBACK (replace_response_cb), ask);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ---- In the session's worker -------------------------------------------------- */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <adwaita.h>
+
 #include "recoup-report.h"
 #include "recoup-session.h"
 
@@ -47,6 +49,25 @@ const char       *recoup_export_kind_title (RecoupExportKind  kind);
 char             *recoup_export_default_name (RecoupExportKind  kind,
                                               const char       *from,
                                               const char       *to);
+
+/* The file an export of @format writes when the user chose @typed: its
+ * report extension (pdf, xlsx, csv) replaced by @format's, or @format's
+ * added. */
+char             *recoup_export_path_for  (const char          *typed,
+                                           RecoupReportFormat   format);
+
+/* Calls @ready with recoup_export_path_for()'s path, at once when it is the
+ * one the file chooser confirmed or no file has that name; otherwise only
+ * once the user agrees to replace that file. @notify frees @user_data. */
+typedef void (*RecoupExportPathReady) (const char          *path,
+                                       RecoupReportFormat   format,
+                                       gpointer             user_data);
+void              recoup_export_confirm_path (GtkWindow            *parent,
+                                              const char           *typed,
+                                              RecoupReportFormat    format,
+                                              RecoupExportPathReady ready,
+                                              gpointer              user_data,
+                                              GDestroyNotify        notify);
 
 /* Runs in the calling thread. @progress gets (done, total) from this thread;
  * @cancellable is checked between statements and before writing. */

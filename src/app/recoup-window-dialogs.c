@@ -2600,41 +2600,42 @@ statement_changed_cb (Form *form)
 }
 
 static void
+statement_path_ready (const char         *path,
+                      RecoupReportFormat  format,
+                      gpointer            user_data)
+{
+  GtkWindow *dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+  const char *from, *to;
+
+  if (form == NULL || !statement_read_period (form, &from, &to))
+    return;
+  if (recoup_window_export_statement (form->window, from, to, format, path))
+    gtk_window_close (dialog);
+  else
+    form_set_error (form, _("A statement is still being written; try again in a moment."));
+}
+
+static void
 statement_chooser_cb (GtkNativeDialog *chooser,
                       int              response,
                       gpointer         user_data)
 {
   g_autoptr(GtkWindow) dialog = user_data;
   Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
-  const char *from, *to;
 
-  if (response == GTK_RESPONSE_ACCEPT && form != NULL && statement_read_period (form, &from, &to))
+  if (response == GTK_RESPONSE_ACCEPT && form != NULL)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       g_autofree char *path = g_file_get_path (file);
       RecoupReportFormat format = statement_formats[adw_combo_row_get_selected (ADW_COMBO_ROW (form->format))];
-      const char *ext = recoup_report_format_extension (format);
 
       if (path == NULL)
         form_set_error (form, _("Statements are written to a folder on this computer: pick a local folder."));
       else
-        {
-          /* The format picked in the form wins: a report extension typed
-           * in the name is replaced by its own. */
-          char *dot = strrchr (path, '.');
-          RecoupReportFormat typed;
-          char *with_ext;
-
-          if (dot != NULL && strchr (dot, G_DIR_SEPARATOR) == NULL && recoup_report_format_from_string (dot + 1, &typed))
-            *dot = '\0';
-          with_ext = g_strdup_printf ("%s.%s", path, ext);
-          g_free (path);
-          path = with_ext;
-          if (recoup_window_export_statement (form->window, from, to, format, path))
-            gtk_window_close (dialog);
-          else
-            form_set_error (form, _("A statement is still being written; try again in a moment."));
-        }
+        /* The format picked in the form wins over an extension typed. */
+        recoup_export_confirm_path (dialog, path, format, statement_path_ready,
+                                    g_object_ref (dialog), g_object_unref);
     }
   gtk_native_dialog_destroy (chooser);
   g_object_unref (chooser);
