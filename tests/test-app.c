@@ -1522,6 +1522,7 @@ test_import (Fixture       *f,
   recoup_window_import_file (f->window, good);
   wait_for (import_done, f, "the import");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), >, before);
+  g_assert_true (g_str_has_prefix (recoup_window_get_last_toast (f->window), "Imported "));
   acme = recoup_account_resolve (book, "C-100", &error);
   g_assert_no_error (error);
   g_assert_nonnull (acme);
@@ -1555,6 +1556,10 @@ test_import (Fixture       *f,
     expected_imports = recoup_window_get_n_imports (f->window) + 1;
     adw_message_dialog_response (failed, "skip-invalid");
     wait_for (import_done, f, "the valid rows");
+    /* Counted as imported: the rows that were, each count with its plural. */
+    g_assert_cmpstr (recoup_window_get_last_toast (f->window), ==,
+                     "Imported 5 rows: 1 account created, 5 invoices created; 1 exact repeat of a row ignored; "
+                     "6 rows with problems skipped");
     for (guint i = 0; i < 8; i++)
       {
         static const char * const refs[] = { "INV-2", "INV-3", "INV-4", "INV-6", "INV-10", "INV-5", "INV-9", "INV-11" };

@@ -1793,13 +1793,38 @@ import_done_cb (GObject      *object,
       return;
     }
   {
+    const RecoupImportReport *r = job->report;
+    guint imported = r->rows - MIN (r->rows_skipped + r->rows_repeated, r->rows);
+    guint updated = r->accounts_updated + r->invoices_updated;
+    g_autoptr(GString) what = g_string_new (NULL);
     g_autofree char *msg = NULL;
 
-    msg = g_strdup_printf (ngettext ("Imported %u row: %u accounts and %u invoices created, %u updated",
-                                     "Imported %u rows: %u accounts and %u invoices created, %u updated",
-                                     job->report->rows),
-                           job->report->rows, job->report->accounts_created, job->report->invoices_created,
-                           job->report->accounts_updated + job->report->invoices_updated);
+    /* Each count with its own plural: "1 account and 1 invoice created". */
+    if (r->accounts_created > 0)
+      g_string_append_printf (what, ngettext ("%u account created", "%u accounts created", r->accounts_created),
+                              r->accounts_created);
+    if (r->invoices_created > 0)
+      {
+        if (what->len > 0)
+          g_string_append (what, _(", "));
+        g_string_append_printf (what, ngettext ("%u invoice created", "%u invoices created", r->invoices_created),
+                                r->invoices_created);
+      }
+    if (updated > 0)
+      {
+        if (what->len > 0)
+          g_string_append (what, _(", "));
+        g_string_append_printf (what, ngettext ("%u updated", "%u updated", updated), updated);
+      }
+    if (what->len == 0)
+      g_string_append (what, _("nothing new"));
+    if (r->rows_repeated > 0)
+      {
+        g_string_append (what, _("; "));
+        g_string_append_printf (what, ngettext ("%u exact repeat of a row ignored", "%u exact repeats of rows ignored",
+                                                r->rows_repeated), r->rows_repeated);
+      }
+    msg = g_strdup_printf (ngettext ("Imported %u row: %s", "Imported %u rows: %s", imported), imported, what->str);
     if (job->report->rows_skipped > 0)
       {
         g_autofree char *skipped = g_strdup_printf (ngettext ("%s; %u row with problems skipped",

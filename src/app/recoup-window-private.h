@@ -39,6 +39,7 @@ struct _RecoupWindow
   char                 *account_id;
   GtkWindow            *dialog;       /* the open dialog, weak */
   char                 *last_error;
+  char                 *last_toast;
   guint                 n_loads;
   guint                 n_imports;
   RecoupAllocation     *last_allocation;          /* of the payment just recorded */

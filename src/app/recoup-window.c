@@ -63,6 +63,12 @@ recoup_window_get_n_imports (RecoupWindow *self)
 }
 
 const char *
+recoup_window_get_last_toast (RecoupWindow *self)
+{
+  return self->last_toast;
+}
+
+const char *
 recoup_window_get_last_error (RecoupWindow *self)
 {
   return self->last_error;
@@ -74,6 +80,8 @@ recoup_window_toast (RecoupWindow *self,
 {
   AdwToast *toast = adw_toast_new (message);
 
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (message);
   adw_toast_set_timeout (toast, 4);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
@@ -569,6 +577,7 @@ recoup_window_finalize (GObject *object)
 
   g_free (self->account_id);
   g_free (self->last_error);
+  g_free (self->last_toast);
   g_clear_pointer (&self->last_allocation, recoup_allocation_free);
   g_free (self->last_allocation_account);
   G_OBJECT_CLASS (recoup_window_parent_class)->finalize (object);

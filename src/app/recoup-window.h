@@ -26,6 +26,7 @@ RecoupAccountData   *recoup_window_get_account_data    (RecoupWindow   *self);
 GtkWindow           *recoup_window_get_dialog          (RecoupWindow   *self);
 guint                recoup_window_get_n_loads         (RecoupWindow   *self);
 const char          *recoup_window_get_last_error      (RecoupWindow   *self);
+const char          *recoup_window_get_last_toast      (RecoupWindow   *self);
 void                 recoup_window_show_error          (RecoupWindow   *self,
                                                         const GError   *error);
 /* Imports a CSV file with a progress window (what Import… does after the
