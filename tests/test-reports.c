@@ -1420,6 +1420,100 @@ test_pdf_statement_fit (Fixture       *f,
   g_assert_cmpuint (count_words (words, "150.00."), ==, 1);       /* “an unapplied credit of USD 150.00.” */
 }
 
+/* Payment references print whole on one line: a receipt number
+ * (R-73D395-000002), a card's or a transfer's reference, on A4 and Letter,
+ * next to long descriptions that wrap by word instead. */
+static void
+test_pdf_statement_references (Fixture       *f,
+                               gconstpointer  data)
+{
+  static const RecoupPaper papers[] = { RECOUP_PAPER_A4, RECOUP_PAPER_LETTER };
+  static const char * const refs[] = { "card ending 6684", "transfer 13CC4DB1", "cheque 000123" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = test_add_account (f->tb.book, "ACC-REF", "USD");
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  g_autoptr(RecoupStatement) st = NULL;
+  g_autoptr(RecoupBusinessInfo) business = recoup_business_info_load (f->tb.book);
+  g_autoptr(GPtrArray) receipts = g_ptr_array_new ();
+  RecoupInvoiceSpec inv = { .account_id = acc, .ref = "INV-2026-000417", .issue_date = "2026-01-02",
+                            .due_date = "2026-01-30", .amount = 123456789, .currency = "USD",
+                            .description = "Quarterly maintenance of the refrigeration plant, "
+                                           "parts and labour, call-out on a public holiday" };
+  g_autofree char *inv_id = recoup_invoice_add (f->tb.book, &inv, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *date = g_strdup_printf ("2026-01-%02u", 5 + i);
+      RecoupEntrySpec cash = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = acc, .amount = 1234567 + i,
+                               .effective_date = date, .method = "cash",
+                               .memo = "paid at the counter by the owner's daughter on her way to work" };
+      g_autofree char *id = recoup_ledger_record (f->tb.book, &cash, &error);
+
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refs); i++)
+    {
+      static const char * const methods[] = { "card", "bank-transfer", "cheque" };
+      g_autofree char *date = g_strdup_printf ("2026-01-%02u", 10 + i);
+      RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = acc, .amount = 7654321,
+                              .effective_date = date, .method = methods[i], .reference = refs[i] };
+      g_autofree char *id = recoup_ledger_record (f->tb.book, &pay, &error);
+
+      g_assert_no_error (error);
+    }
+
+  st = recoup_statement_build (f->tb.book, acc, "2026-01-01", "2026-01-31", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < st->lines->len; i++)
+    {
+      RecoupStatementLine *l = g_ptr_array_index (st->lines, i);
+
+      if (l->reference != NULL && g_str_has_prefix (l->reference, "R-"))
+        g_ptr_array_add (receipts, l->reference);
+    }
+  g_assert_cmpuint (receipts->len, ==, 3);
+  g_assert_cmpuint (strlen (g_ptr_array_index (receipts, 0)), ==, strlen ("R-73D395-000002"));
+
+  if (pdftotext == NULL)
+    {
+      g_test_skip ("pdftotext not installed");
+      return;
+    }
+  for (guint p = 0; p < G_N_ELEMENTS (papers); p++)
+    {
+      g_autofree char *pdf = g_strdup_printf ("%s/refs-%u.pdf", f->out, p);
+      g_autoptr(RecoupStatementWriter) w = recoup_statement_writer_new (pdf, RECOUP_REPORT_PDF, papers[p],
+                                                                        business, &error);
+      const char *argv[] = { pdftotext, "-layout", pdf, "-", NULL };
+      g_autofree char *out = NULL;
+      g_autoptr(GPtrArray) words = NULL;
+      int status;
+
+      g_assert_no_error (error);
+      g_assert_true (recoup_statement_writer_add (w, st, &error));
+      g_assert_true (recoup_statement_writer_finish (w, &error));
+      g_assert_no_error (error);
+
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status,
+                    &error);
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      for (guint i = 0; i < receipts->len; i++)
+        if (strstr (out, g_ptr_array_index (receipts, i)) == NULL)
+          g_error ("%s: the receipt number %s is not on one line:\n%s", pdf,
+                   (char *) g_ptr_array_index (receipts, i), out);
+      for (guint i = 0; i < G_N_ELEMENTS (refs); i++)
+        if (strstr (out, refs[i]) == NULL)
+          g_error ("%s: the reference “%s” is not on one line:\n%s", pdf, refs[i], out);
+
+      words = pdf_words (pdf);
+      assert_no_overprint (words, pdf);
+      for (guint i = 0; i < receipts->len; i++)
+        g_assert_cmpuint (count_words (words, g_ptr_array_index (receipts, i)), ==, 1);
+    }
+}
+
 /* Files for people (PDF, XLSX) carry titles and the statement's names;
  * CSV keeps its stable names for scripts. */
 static void
@@ -1476,6 +1570,7 @@ main (int   argc,
   ADD ("xlsx-money-cells", test_xlsx_money_cells);
   ADD ("pdf-totals-fit", test_pdf_totals_fit);
   ADD ("pdf-statement-fit", test_pdf_statement_fit);
+  ADD ("pdf-statement-references", test_pdf_statement_references);
   ADD ("statement-titles", test_statement_titles);
 #undef ADD
   g_test_add_func ("/recoup/core/reports/ratio-rounding", test_ratio_rounding);

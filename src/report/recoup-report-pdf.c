@@ -319,6 +319,7 @@ ensure_room (RecoupPdf *p,
 #define CELL_PAD       6.0    /* 3 points either side of a cell's text */
 #define TEXT_MIN_SHARE 0.8    /* a text column keeps this much of its share (or its widest text) */
 #define TABLE_MIN_SIZE 5.0    /* the smallest table text, in points */
+#define ONE_LINE_MAX   0.30   /* a one-line column wraps only texts wider than this much of the table */
 
 /* A font description of @size points, "Sans Bold 7.5" (never "7,5", whatever
  * the locale). */
@@ -432,13 +433,15 @@ column_extent (RecoupPdf *p,
 
 /* Sizes the columns of the table about to be drawn (@rows and @totals: every
  * row it will hold, string vectors). A number column is as wide as its widest
- * text, totals included, so that no amount runs into its neighbour; the text
- * columns share what is left by their shares, wrapping where they must, and
- * room left over beyond every text goes to all columns by their shares. A
- * text column is not squeezed below TEXT_MIN_SHARE of its share (names would
- * take three lines a row): when the numbers and the text columns at that do
- * not fit across the page, the table's text gets smaller, half a point at a
- * time. */
+ * text, totals included, so that no amount runs into its neighbour; so is a
+ * one-line text column (a receipt number, "card ending 6684": broken over two
+ * lines it reads as two references), up to ONE_LINE_MAX of the table. The
+ * other text columns share what is left by their shares, wrapping where they
+ * must, and room left over beyond every text goes to all columns by their
+ * shares. A text column is not squeezed below TEXT_MIN_SHARE of its share
+ * (names would take three lines a row): when the numbers and the text columns
+ * at that do not fit across the page, the table's text gets smaller, half a
+ * point at a time. */
 static void
 fit_table (RecoupPdf             *p,
            const RecoupPdfColumn *columns,
@@ -481,6 +484,8 @@ fit_table (RecoupPdf             *p,
               least[c] = need[c];
               need[c] = MAX (need[c], columns[c].width * tw);
             }
+          else if (columns[c].one_line)
+            least[c] = MIN (need[c], MAX (head, ONE_LINE_MAX * tw));
           else
             least[c] = MIN (need[c], MAX (head, TEXT_MIN_SHARE * columns[c].width * tw));
           sum_need += need[c];
@@ -648,10 +653,12 @@ draw_letterhead (RecoupPdf *p,
 
 /* ---- Statements ------------------------------------------------------------- */
 
+/* The description wraps by word; the reference (a receipt number, "card
+ * ending 6684") stays on one line. */
 static const RecoupPdfColumn statement_columns[] = {
   { "Date", 0.13, FALSE },
-  { "Description", 0.35, FALSE },
-  { "Reference", 0.16, FALSE },
+  { "Description", 0.33, FALSE },
+  { "Reference", 0.18, FALSE, TRUE },
   { "Charges", 0.12, TRUE },
   { "Credits", 0.12, TRUE },
   { "Balance", 0.12, TRUE },

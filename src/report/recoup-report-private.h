@@ -38,6 +38,7 @@ typedef struct
   const char *header;
   double      width;      /* a share of the text width (0: hidden); shares sum to 1 */
   gboolean    right;      /* right-aligned (numbers) */
+  gboolean    one_line;   /* text kept on one line (receipt numbers, references), see fit_table () */
 } RecoupPdfColumn;
 
 RecoupPdf        *recoup_pdf_new            (FILE                     *fp,

@@ -1032,6 +1032,8 @@ table_write (Table                     *t,
             columns[c].header = t->columns[c].title;
             columns[c].width = t->columns[c].width;
             columns[c].right = t->columns[c].kind == CELL_MONEY || t->columns[c].kind == CELL_COUNT;
+            /* A receipt number broken over two lines reads as two. */
+            columns[c].one_line = g_strcmp0 (t->columns[c].name, "receipt") == 0;
           }
         recoup_pdf_table_report (pdf, t->title, t->subtitle, columns, t->n_columns, t->cells, t->totals);
         ok = recoup_pdf_finish (pdf, error);
