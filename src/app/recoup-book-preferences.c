@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "recoup-labels.h"
 #include "recoup-locale-money.h"
 #include "recoup-book-preferences.h"
 #include "recoup-window-private.h"
@@ -13,9 +14,12 @@
  * The book's policy in Preferences: scoring weights (recoup-score.h), the
  * compliance profile (recoup-guard.h) and authority limits per user (owners
  * only). Values are checked by core's validators as they are typed; a row
- * with a bad value is marked and says what is wrong below its group; a
- * value is written (in the session's worker) when its Apply button is
- * pressed. Nothing is written while a value is wrong.
+ * with a bad value is marked and says what is wrong below its group (every
+ * row of the group is checked again as any of them changes, so the message
+ * stays while one is still wrong); a value is written (in the session's
+ * worker) when its Apply button is pressed. Nothing is written while a value
+ * is wrong. Rows and messages name components and roles by their labels,
+ * never by the names the book stores.
  */
 
 typedef struct
@@ -32,6 +36,7 @@ typedef struct
   guint               profile_index;
   GtkWidget          *limits_group;
   GtkWidget          *limits_error;
+  GPtrArray          *limits;      /* LimitRows, one per user */
   GPtrArray          *users;       /* RecoupUser */
   RecoupUser         *me;
   guint               n_done;
@@ -44,6 +49,7 @@ policy_free (Policy *p)
 {
   g_clear_object (&p->session);
   g_clear_weak_pointer (&p->main_window);
+  g_clear_pointer (&p->limits, g_ptr_array_unref);
   g_clear_pointer (&p->users, g_ptr_array_unref);
   g_clear_pointer (&p->me, recoup_user_free);
   g_free (p);
@@ -183,6 +189,16 @@ policy_write (RecoupBook  *book,
     }
 }
 
+static gboolean score_read  (Policy              *p,
+                             RecoupScoreSettings *out);
+
+typedef struct _LimitRows LimitRows;
+
+static gboolean limits_read (Policy              *p,
+                             LimitRows           *lr,
+                             gint64              *bp,
+                             gint64              *n);
+
 static void
 policy_written_cb (GObject      *object,
                    GAsyncResult *result,
@@ -200,7 +216,18 @@ policy_written_cb (GObject      *object,
     }
   else
     {
-      show_error (w->error_label, NULL);
+      /* Another row of the group may have gone wrong meanwhile: its message
+       * stays (while the page is there to check). */
+      gboolean on_page = p != NULL && gtk_widget_get_root (w->error_label) != NULL;
+      RecoupScoreSettings score;
+      gint64 bp, n;
+
+      if (on_page && w->kind == WRITE_LIMITS)
+        limits_read (p, NULL, &bp, &n);
+      else if (on_page && w->kind == WRITE_SCORE)
+        score_read (p, &score);
+      else
+        show_error (w->error_label, NULL);
       if (w->kind == WRITE_SCORE && p != NULL && p->main_window != NULL)
         {
           recoup_worklist_model_update_ranks (recoup_window_get_model (p->main_window));
@@ -233,6 +260,7 @@ score_read (Policy              *p,
 {
   g_autoptr(GString) problems = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
+  gint64 total = 0;
 
   *out = p->score;
   for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
@@ -242,9 +270,15 @@ score_read (Policy              *p,
       mark (p->weights[i], !ok);
       if (!ok)
         g_string_append_printf (problems, _("%s: a whole number of 0 or more, e.g. 20.\n"),
-                                recoup_score_component_name (i));
+                                recoup_label_score_component (recoup_score_component_name (i)));
+      else
+        total += out->weights[i];
     }
-  if (problems->len == 0 && !recoup_score_settings_validate (out, &error))
+  /* Core's own words for this name no row; the other rules it checks
+   * (thresholds, caps) are not on this page. */
+  if (problems->len == 0 && total == 0)
+    g_string_append_printf (problems, "%s\n", _("Give at least one component a weight above 0."));
+  else if (problems->len == 0 && !recoup_score_settings_validate (out, &error))
     g_string_append_printf (problems, "%s\n", error->message);
   g_strchomp (problems->str);
   show_error (p->score_error, problems->str);
@@ -311,20 +345,97 @@ profile_selected_cb (GtkWidget            *row,
 
 /* ---- authority limits -------------------------------------------------- */
 
-typedef struct
+struct _LimitRows
 {
   char      *user_id;
-  GtkWidget *discount;
+  char      *name;
+  GtkWidget *discount;       /* borrowed: the page's */
   GtkWidget *installments;
-} LimitRows;
+};
 
 static void
 limit_rows_free (LimitRows *lr)
 {
   g_free (lr->user_id);
+  g_free (lr->name);
   g_free (lr);
 }
 
+/* What the book calls a user's role, as the user reads it. */
+static const char *
+role_label (const char *role)
+{
+  if (g_strcmp0 (role, "owner") == 0)
+    return C_("role", "owner");
+  if (g_strcmp0 (role, "collector") == 0)
+    return C_("role", "collector");
+  if (g_strcmp0 (role, "bookkeeper") == 0)
+    return C_("role", "bookkeeper");
+  return role != NULL ? role : "";
+}
+
+/* Drops a trailing percent sign and the space before it: "10%", "12,5 %"
+ * (the row's title already says the value is a percentage). */
+static void
+strip_percent (char *text)
+{
+  gsize len = strlen (text);
+
+  if (len == 0 || text[len - 1] != '%')
+    return;
+  text[--len] = '\0';
+  while (len > 0)
+    {
+      char *last = g_utf8_find_prev_char (text, text + len);
+
+      if (last == NULL || !g_unichar_isspace (g_utf8_get_char (last)))
+        break;
+      *last = '\0';
+      len = last - text;
+    }
+}
+
+/* Checks one user's rows, marking them; adds what is wrong to @problems
+ * (NULL: nothing said) and returns whether both values are good. */
+static gboolean
+limit_rows_read (LimitRows *lr,
+                 GString   *problems,
+                 gint64    *bp,
+                 gint64    *n)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (lr->discount))));
+  gboolean ok_bp, ok_n;
+
+  /* A percentage with up to two decimals is a count of basis points. */
+  strip_percent (text);
+  ok_bp = recoup_locale_money_parse (text, "USD", bp, NULL) && *bp >= 0 && *bp <= 10000;
+  ok_n = read_number (lr->installments, 0, 520, n);
+  mark (lr->discount, !ok_bp);
+  mark (lr->installments, !ok_n);
+  if (!ok_bp && problems != NULL)
+    {
+      g_autofree char *example = recoup_locale_percent_format (1250);
+
+      /* Translators: a user's name, then a percentage as the user's locale
+       * writes it, 12.50 % or 12,50 % */
+      g_string_append_printf (problems, _("%s, largest discount: a percentage from 0 to 100, e.g. 10 or %s."),
+                              lr->name, example);
+      g_string_append_c (problems, '\n');
+    }
+  if (!ok_n && problems != NULL)
+    {
+      /* Translators: a user's name */
+      g_string_append_printf (problems, _("%s, longest plan: a whole number of installments from 0 to 520."),
+                              lr->name);
+      g_string_append_c (problems, '\n');
+    }
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->discount), ok_bp && ok_n);
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->installments), ok_bp && ok_n);
+  return ok_bp && ok_n;
+}
+
+/* Checks every user's rows, so that the group's message lists what is still
+ * wrong on any of them; returns whether @lr's values are good (in @bp, @n). */
 static gboolean
 limits_read (Policy    *p,
              LimitRows *lr,
@@ -332,29 +443,21 @@ limits_read (Policy    *p,
              gint64    *n)
 {
   g_autoptr(GString) problems = g_string_new (NULL);
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (lr->discount))));
-  g_autoptr(GError) error = NULL;
-  gboolean ok_bp, ok_n;
+  gboolean ok = FALSE;
 
-  /* A percentage with up to two decimals is a count of basis points. */
-  ok_bp = recoup_locale_money_parse (text, "USD", bp, &error) && *bp >= 0 && *bp <= 10000;
-  ok_n = read_number (lr->installments, 0, 520, n);
-  mark (lr->discount, !ok_bp);
-  mark (lr->installments, !ok_n);
-  if (!ok_bp)
+  for (guint i = 0; i < p->limits->len; i++)
     {
-      g_autofree char *example = recoup_locale_percent_format (1250);
+      LimitRows *other = g_ptr_array_index (p->limits, i);
+      gint64 other_bp, other_n;
 
-      /* Translators: a percentage as the user's locale writes it, 12.50 % or 12,50 % */
-      g_string_append_printf (problems, _("Discount limit: a percentage from 0 to 100, e.g. 10 or %s.\n"), example);
+      if (other == lr)
+        ok = limit_rows_read (other, problems, bp, n);
+      else
+        limit_rows_read (other, problems, &other_bp, &other_n);
     }
-  if (!ok_n)
-    g_string_append_printf (problems, "%s\n", _("Longest plan: a whole number of installments from 0 to 520."));
   g_strchomp (problems->str);
   show_error (p->limits_error, problems->str);
-  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->discount), problems->len == 0);
-  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->installments), problems->len == 0);
-  return problems->len == 0;
+  return ok;
 }
 
 static void
@@ -429,12 +532,14 @@ policy_load (RecoupBook  *book,
   return load->users != NULL;
 }
 
+/* "12", "12,50": as the row reads it back (recoup_locale_money_parse ()). */
 static char *
 percent_text (gint64 bp)
 {
   if (bp % 100 == 0)
     return g_strdup_printf ("%" G_GINT64_FORMAT, bp / 100);
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02" G_GINT64_FORMAT, bp / 100, bp % 100);
+  return g_strdup_printf ("%" G_GINT64_FORMAT "%c%02" G_GINT64_FORMAT, bp / 100,
+                          recoup_locale_money_marks ()->decimal, bp % 100);
 }
 
 static void
@@ -456,9 +561,10 @@ fill_page (AdwPreferencesWindow *window,
     {
       const char *component = recoup_score_component_name (i);
       g_autofree char *name = g_strdup_printf ("weight-%s", component);
-      g_autofree char *title = g_strdup_printf (_("Weight of %s"), component);
 
-      p->weights[i] = number_row (group, title, name, load->score.weights[i]);
+      /* The group says these are weights: each row is its component's label. */
+      p->weights[i] = number_row (group, recoup_label_score_component (component), name,
+                                  load->score.weights[i]);
       g_signal_connect (p->weights[i], "changed", G_CALLBACK (weight_changed_cb), p);
       g_signal_connect (p->weights[i], "apply", G_CALLBACK (weight_apply_cb), window);
     }
@@ -499,6 +605,7 @@ fill_page (AdwPreferencesWindow *window,
     {
       group = adw_preferences_group_new ();
       p->limits_group = group;
+      p->limits = g_ptr_array_new_with_free_func ((GDestroyNotify) limit_rows_free);
       adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Authority Limits"));
       adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
                                              _("What each user may offer without an owner's approval."));
@@ -507,13 +614,15 @@ fill_page (AdwPreferencesWindow *window,
           RecoupUser *u = g_ptr_array_index (load->users, i);
           LimitRows *lr = g_new0 (LimitRows, 1);
           g_autofree char *pct = percent_text (u->max_discount_bp);
-          g_autofree char *t1 = g_strdup_printf (_("%s (%s): largest discount, %%"), u->name, u->role);
-          g_autofree char *t2 = g_strdup_printf (_("%s (%s): longest plan, installments"), u->name, u->role);
+          const char *role = role_label (u->role);
+          g_autofree char *t1 = g_strdup_printf (_("%s (%s): largest discount, %%"), u->name, role);
+          g_autofree char *t2 = g_strdup_printf (_("%s (%s): longest plan, installments"), u->name, role);
           g_autofree char *n1 = g_strdup_printf ("discount-%s", u->name);
           g_autofree char *n2 = g_strdup_printf ("installments-%s", u->name);
           g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, u->max_plan_installments);
 
           lr->user_id = g_strdup (u->id);
+          lr->name = g_strdup (u->name);
           lr->discount = adw_entry_row_new ();
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (lr->discount), t1);
           gtk_widget_set_name (lr->discount, n1);
@@ -526,7 +635,8 @@ fill_page (AdwPreferencesWindow *window,
           gtk_editable_set_text (GTK_EDITABLE (lr->installments), n);
           adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->installments), TRUE);
           adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), lr->installments);
-          g_object_set_data_full (G_OBJECT (lr->discount), "limit-rows", lr, (GDestroyNotify) limit_rows_free);
+          g_ptr_array_add (p->limits, lr);
+          g_object_set_data (G_OBJECT (lr->discount), "limit-rows", lr);
           g_object_set_data (G_OBJECT (lr->installments), "limit-rows", lr);
           g_signal_connect (lr->discount, "changed", G_CALLBACK (limit_changed_cb), p);
           g_signal_connect (lr->installments, "changed", G_CALLBACK (limit_changed_cb), p);

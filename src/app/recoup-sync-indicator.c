@@ -273,7 +273,9 @@ status_changed_cb (Indicator *ind)
     gtk_image_set_from_icon_name (GTK_IMAGE (ind->icon), icon);
   {
     gint64 n = recoup_sync_status_get_n_pending (ind->status);
-    g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+    /* Grouped as the locale groups thousands ("351.914" in German), as in
+     * the popover and the tooltip. */
+    g_autofree char *count = g_strdup_printf ("%'" G_GINT64_FORMAT, n);
 
     gtk_label_set_text (GTK_LABEL (ind->count), count);
     gtk_widget_set_visible (ind->count, n > 0 && state != RECOUP_SYNC_STATE_SYNCING);
