@@ -1395,6 +1395,43 @@ test_approvals (Fixture       *f,
   /* The queue shows it is empty now. */
   g_assert_null (find_named (GTK_WIDGET (dialog), queued_offer));
   gtk_window_destroy (dialog);
+
+  /* On the account page: the approved draft can be sent, the withdrawn one
+   * is not "waiting for approval" any more. Sent, then accepted. */
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the account after the queue");
+  {
+    GtkWidget *actions = find_named (GTK_WIDGET (f->window), "offer-actions");
+    const char *events[] = { "send", "accept" };
+    RecoupOfferState states[] = { RECOUP_OFFER_STATE_OFFERED, RECOUP_OFFER_STATE_ACCEPTED };
+
+    g_assert_nonnull (actions);
+    g_assert_nonnull (find_named (actions, "withdraw"));
+    g_assert_null (find_named (actions, "accept"));
+    for (guint i = 0; i < G_N_ELEMENTS (events); i++)
+      {
+        g_autoptr(RecoupOffer) now = NULL;
+        GtkWidget *button = find_named (find_named (GTK_WIDGET (f->window), "offer-actions"), events[i]);
+        GtkWindow *ask;
+
+        g_assert_nonnull (button);
+        g_signal_emit_by_name (button, "clicked");
+        ask = recoup_window_get_dialog (f->window);
+        g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (ask)), ==, "offer-event");
+        expected_loads = recoup_window_get_n_loads (f->window) + 1;
+        adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "record");
+        gtk_window_destroy (ask);
+        wait_for (account_loaded, f, events[i]);
+        g_assert_null (recoup_window_get_last_error (f->window));
+        now = recoup_offer_load (book, queued_offer, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (now->state, ==, states[i]);
+      }
+    /* An accepted offer has nothing left to record here. */
+    g_assert_null (find_named (GTK_WIDGET (f->window), "offer-actions"));
+    g_assert_cmpstr (recoup_window_get_last_toast (f->window), ==, "Offer accepted: its schedule is in the account");
+  }
   g_clear_pointer (&queued_offer, g_free);
 }
 
@@ -1428,6 +1465,10 @@ test_preferences (Fixture       *f,
 
   carla = recoup_user_add (book, "Carla", "collector", 1000, 6, FALSE, &error);
   g_assert_no_error (error);
+  {
+    g_autofree char *dave = recoup_user_add (book, "Dave", "bookkeeper", 1250, 6, FALSE, &error);
+    g_assert_no_error (error);
+  }
   prefs = recoup_preferences_new (GTK_WINDOW (f->window));
   gtk_window_present (prefs);
   wait_for (prefs_loaded, f, "the book's policy");
@@ -1442,7 +1483,8 @@ test_preferences (Fixture       *f,
     gtk_editable_set_text (GTK_EDITABLE (row), "lots");
     g_assert_true (gtk_widget_has_css_class (row, "error"));
     g_assert_true (gtk_widget_get_visible (label));
-    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (label)), "balance"));
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Amount owed");
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (label)), "Amount owed: a whole number"));
     g_signal_emit_by_name (row, "apply");
     for (guint i = 0; i < 50; i++)
       g_main_context_iteration (NULL, FALSE);
@@ -1471,6 +1513,33 @@ test_preferences (Fixture       *f,
   row = find_named (GTK_WIDGET (prefs), "discount-Carla");
   label = find_named (GTK_WIDGET (prefs), "limits-error");
   g_assert_nonnull (row);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Carla (collector): largest discount, %");
+  {
+    GtkWidget *dave = find_named (GTK_WIDGET (prefs), "discount-Dave");
+
+    gtk_editable_set_text (GTK_EDITABLE (row), "abc");
+    g_assert_true (gtk_widget_get_visible (label));
+    gtk_editable_set_text (GTK_EDITABLE (dave), "20");
+    g_assert_true (gtk_widget_get_visible (label));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (label)), "Carla, largest discount"));
+    g_assert_true (gtk_widget_has_css_class (row, "error"));
+    g_assert_false (gtk_widget_has_css_class (dave, "error"));
+    g_assert_false (adw_entry_row_get_show_apply_button (ADW_ENTRY_ROW (row)));
+    g_assert_true (adw_entry_row_get_show_apply_button (ADW_ENTRY_ROW (dave)));
+    /* Dave's limit is saved; Carla's message stays. */
+    expected_prefs_done = recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)) + 1;
+    g_signal_emit_by_name (dave, "apply");
+    wait_for (prefs_done, f, "Dave's limits");
+    g_assert_true (gtk_widget_get_visible (label));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (label)), "Carla, largest discount"));
+    gtk_editable_set_text (GTK_EDITABLE (row), "10%");
+    g_assert_false (gtk_widget_has_css_class (row, "error"));
+    g_assert_false (gtk_widget_get_visible (label));
+    gtk_editable_set_text (GTK_EDITABLE (row), "12.5 %");
+    g_assert_false (gtk_widget_has_css_class (row, "error"));
+    gtk_editable_set_text (GTK_EDITABLE (row), "%");
+    g_assert_true (gtk_widget_has_css_class (row, "error"));
+  }
   gtk_editable_set_text (GTK_EDITABLE (row), "150");
   g_assert_true (gtk_widget_has_css_class (row, "error"));
   g_assert_true (gtk_widget_get_visible (label));

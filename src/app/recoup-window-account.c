@@ -583,6 +583,62 @@ add_ledger (RecoupWindow      *self,
     }
 }
 
+static GtkWidget *
+offer_button (GtkWidget  *box,
+              const char *label,
+              const char *offer_id,
+              const char *event,
+              const char *css)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_set_name (button, event);
+  if (css != NULL)
+    gtk_widget_add_css_class (button, css);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.offer-event");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "(ss)", offer_id, event);
+  gtk_box_append (GTK_BOX (box), button);
+  return button;
+}
+
+/* What can become of an open offer, as core's transitions allow: a draft is
+ * sent (once approved, if it needs that) or withdrawn; an offer the customer
+ * has is accepted, declined or withdrawn. */
+static void
+offer_actions_row (GtkWidget         *expander,
+                   const RecoupOffer *o)
+{
+  GtkWidget *row, *box;
+  const char *title;
+
+  if (o->state == RECOUP_OFFER_STATE_DRAFT)
+    title = o->needs_approval && !o->approved ? _("An owner approves it before it is sent")
+                                              : _("Give it to the customer, then record it as sent");
+  else if (o->state == RECOUP_OFFER_STATE_OFFERED)
+    title = _("With the customer: record their answer");
+  else
+    return;
+  row = adw_action_row_new ();
+  gtk_widget_set_name (row, "offer-actions");
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  if (o->state == RECOUP_OFFER_STATE_DRAFT)
+    {
+      if (!o->needs_approval || o->approved)
+        offer_button (box, _("_Sent"), o->id, "send", "suggested-action");
+      offer_button (box, _("_Withdraw"), o->id, "withdraw", NULL);
+    }
+  else
+    {
+      offer_button (box, _("_Accepted"), o->id, "accept", "suggested-action");
+      offer_button (box, _("_Declined"), o->id, "reject", NULL);
+      offer_button (box, _("_Withdraw"), o->id, "withdraw", NULL);
+    }
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (expander), row);
+}
+
 static void
 add_promises_offers_disputes (RecoupWindow      *self,
                               RecoupAccountData *data)
@@ -623,8 +679,12 @@ add_promises_offers_disputes (RecoupWindow      *self,
             ? g_strdup_printf (_("%d installments, %s"), o->installments, recoup_label_frequency (o->frequency))
             : NULL;
 
+          /* Approval matters only while the offer is a draft. */
           sub = join_parts (plan != NULL ? plan : "",
-                           o->needs_approval && !o->approved ? _("waiting for approval") : "", NULL);
+                           o->state != RECOUP_OFFER_STATE_DRAFT ? ""
+                           : o->needs_approval && !o->approved ? _("waiting for approval")
+                           : o->needs_approval ? _("approved, ready to send") : "",
+                           NULL);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
           adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), sub);
           {
@@ -633,6 +693,10 @@ add_promises_offers_disputes (RecoupWindow      *self,
             gtk_widget_add_css_class (state, "dim-label");
             adw_expander_row_add_action (ADW_EXPANDER_ROW (expander), state);
           }
+          offer_actions_row (expander, o);
+          /* An open offer shows what can be done with it. */
+          adw_expander_row_set_expanded (ADW_EXPANDER_ROW (expander),
+                                         o->state == RECOUP_OFFER_STATE_DRAFT || o->state == RECOUP_OFFER_STATE_OFFERED);
           for (guint i = 0; o->schedule != NULL && i < o->schedule->len; i++)
             {
               RecoupInstallment *inst = &g_array_index (o->schedule, RecoupInstallment, i);

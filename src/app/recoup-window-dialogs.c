@@ -2733,3 +2733,144 @@ recoup_window_statement (RecoupWindow *self)
   statement_changed_cb (form);
   form_present (form);
 }
+
+/* ---- what became of an offer ----------------------------------------------- */
+
+typedef struct
+{
+  char             *offer_id;
+  RecoupOfferEvent  event;
+  char             *note;
+} OfferEventWrite;
+
+static void
+offer_event_write_free (OfferEventWrite *w)
+{
+  g_free (w->offer_id);
+  g_free (w->note);
+  g_free (w);
+}
+
+static gboolean
+offer_event_write (RecoupBook  *book,
+                   gpointer     data,
+                   GError     **error)
+{
+  OfferEventWrite *w = data;
+
+  return recoup_offer_transition (book, w->offer_id, w->event, w->note, error);
+}
+
+typedef struct
+{
+  RecoupWindow     *window;
+  RecoupOfferEvent  event;
+} OfferEventDone;
+
+static void
+offer_event_done_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  OfferEventDone *done = user_data;
+  g_autoptr(RecoupWindow) self = done->window;
+  RecoupOfferEvent event = done->event;
+  g_autoptr(GError) error = NULL;
+
+  g_free (done);
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (self, error);
+      return;
+    }
+  recoup_window_toast (self, event == RECOUP_OFFER_EVENT_SEND ? _("Offer recorded as sent to the customer")
+                             : event == RECOUP_OFFER_EVENT_ACCEPT ? _("Offer accepted: its schedule is in the account")
+                             : event == RECOUP_OFFER_EVENT_REJECT ? _("Offer recorded as declined by the customer")
+                             : _("Offer withdrawn"));
+  recoup_window_reload_account (self);
+}
+
+static void
+offer_event_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         RecoupWindow     *self)
+{
+  OfferEventWrite *w;
+  OfferEventDone *done;
+
+  if (g_strcmp0 (response, "record") != 0)
+    return;
+  w = g_new0 (OfferEventWrite, 1);
+  w->offer_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "offer-id"));
+  w->event = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "event"));
+  w->note = g_strdup (g_object_get_data (G_OBJECT (dialog), "note"));
+  done = g_new0 (OfferEventDone, 1);
+  done->window = g_object_ref (self);
+  done->event = w->event;
+  recoup_session_run_async (self->session, offer_event_write, w, (GDestroyNotify) offer_event_write_free,
+                            self->cancellable, offer_event_done_cb, done);
+}
+
+/**
+ * recoup_window_offer_event:
+ * @event: "send", "accept", "reject" or "withdraw"
+ *
+ * Asks, then records what became of an offer: sent to the customer, accepted
+ * (which writes its schedule), declined by the customer, or withdrawn.
+ */
+void
+recoup_window_offer_event (RecoupWindow *self,
+                           const char   *offer_id,
+                           const char   *event_name)
+{
+  RecoupOfferEvent event;
+  const char *heading, *body, *label, *note;
+  GtkWidget *dialog;
+
+  if (!recoup_offer_event_from_string (event_name, &event) || event == RECOUP_OFFER_EVENT_CREATE
+      || event == RECOUP_OFFER_EVENT_APPROVE)
+    g_return_if_reached ();
+
+  switch (event)
+    {
+    case RECOUP_OFFER_EVENT_SEND:
+      heading = _("Record the Offer as Sent?");
+      body = _("Record that the customer has been given this offer. It can then be accepted or declined.");
+      label = _("_Record as Sent");
+      note = _("Sent from Recoup");
+      break;
+    case RECOUP_OFFER_EVENT_ACCEPT:
+      heading = _("Record That the Customer Accepted?");
+      body = _("The offer's schedule becomes what the customer owes and when; a settlement's discount is "
+               "waived once it is paid. This cannot be undone, only followed by a new offer.");
+      label = _("_Record Acceptance");
+      note = _("Accepted in Recoup");
+      break;
+    case RECOUP_OFFER_EVENT_REJECT:
+      heading = _("Record That the Customer Declined?");
+      body = _("The offer closes; the balance stays as it is. A new offer can be made.");
+      label = _("Record as _Declined");
+      note = _("Declined in Recoup");
+      break;
+    case RECOUP_OFFER_EVENT_WITHDRAW:
+    default:
+      heading = _("Withdraw the Offer?");
+      body = _("The offer closes and can no longer be accepted. A new offer can be made.");
+      label = _("_Withdraw");
+      note = _("Withdrawn in Recoup");
+      break;
+    }
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  gtk_widget_set_name (dialog, "offer-event");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "record", label, NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "record",
+                                              event == RECOUP_OFFER_EVENT_WITHDRAW ? ADW_RESPONSE_DESTRUCTIVE
+                                                                                   : ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "offer-id", g_strdup (offer_id), g_free);
+  g_object_set_data (G_OBJECT (dialog), "event", GINT_TO_POINTER (event));
+  g_object_set_data_full (G_OBJECT (dialog), "note", g_strdup (note), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (offer_event_response_cb), self);
+  g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
+  gtk_window_present (GTK_WINDOW (dialog));
+}

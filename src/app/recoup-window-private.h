@@ -67,6 +67,9 @@ void recoup_window_import          (RecoupWindow *self);
 void recoup_window_make_offer      (RecoupWindow *self);
 void recoup_window_open_dispute    (RecoupWindow *self);
 void recoup_window_statement       (RecoupWindow *self);
+void recoup_window_offer_event     (RecoupWindow *self,
+                                    const char   *offer_id,
+                                    const char   *event_name);
 void recoup_window_set_opt_out     (RecoupWindow *self,
                                     const char   *contact_id,
                                     gboolean      opted_out);

@@ -503,6 +503,17 @@ edit_account_action (GtkWidget  *widget,
 }
 
 static void
+offer_event_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  const char *offer_id, *event;
+
+  g_variant_get (param, "(&s&s)", &offer_id, &event);
+  recoup_window_offer_event (RECOUP_WINDOW (widget), offer_id, event);
+}
+
+static void
 statement_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *param)
@@ -634,6 +645,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.edit-account", NULL, edit_account_action);
   gtk_widget_class_install_action (widget_class, "win.approvals", NULL, approvals_action);
   gtk_widget_class_install_action (widget_class, "win.statement", NULL, statement_action);
+  gtk_widget_class_install_action (widget_class, "win.offer-event", "(ss)", offer_event_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-contact", NULL);
