@@ -801,7 +801,18 @@ make_offer (Fixture    *f,
   /* Letters in the discount: Save stays disabled. */
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "discount")), "ten");
   g_assert_false (gtk_widget_get_sensitive (save));
+  /* A discount that leaves nothing to pay is refused as typed, not on Save. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "discount")), "100");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (dialog), "error"))),
+                            "leaves nothing to pay"));
+  /* An amount and a discount: which was meant is not guessed. */
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "discount")), discount);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "100.00");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (dialog), "error"))),
+                            "fill in one of them, not both"));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "");
   if (installments != NULL)
     gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "installments")), installments);
   g_assert_true (gtk_widget_get_sensitive (save));

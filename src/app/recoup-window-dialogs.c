@@ -2059,7 +2059,14 @@ offer_read (OfferForm       *of,
 
   set_field_error (form->amount, FALSE);
   set_field_error (of->discount, FALSE);
-  if (*amount_text != '\0')
+  if (*amount_text != '\0' && *discount_text != '\0')
+    {
+      /* Which one was meant cannot be guessed. */
+      set_field_error (form->amount, TRUE);
+      set_field_error (of->discount, TRUE);
+      g_string_append_printf (problems, "%s\n", _("Amount or discount: fill in one of them, not both."));
+    }
+  else if (*amount_text != '\0')
     spec->amount = check_amount (form, form->amount, problems);
   else if (*discount_text != '\0')
     {

@@ -545,6 +545,14 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
                    "offer amount %s is more than the %s owed", a, b);
       return FALSE;
     }
+  /* The same refusal recoup_offer_create() makes, asked while typing. */
+  if (spec->amount == 0 && spec->kind != RECOUP_OFFER_WAIVER
+      && recoup_offer_total_for_discount (owed, spec->discount_bp) <= 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the offer leaves nothing to pay (a 100 %% discount): record a write-off instead");
+      return FALSE;
+    }
   return TRUE;
 }
 
