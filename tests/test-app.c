@@ -783,6 +783,8 @@ test_guard_blocks (Fixture       *f,
   gtk_window_destroy (dialog);
 }
 
+static GtkWidget *find_suffix_label (GtkWidget *widget);
+
 static void
 make_offer (Fixture    *f,
             guint       kind,
@@ -814,7 +816,31 @@ make_offer (Fixture    *f,
                             "fill in one of them, not both"));
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "");
   if (installments != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "installments")), installments);
+    {
+      /* A long plan's preview: 12 installments, then the other 12 together
+       * and the last (which takes the rounding) named. */
+      GtkWidget *schedule = find_named (GTK_WIDGET (dialog), "schedule");
+      GtkWidget *rest, *first;
+      gint64 total, one, rest_total;
+
+      gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "installments")), "24");
+      rest = find_named (schedule, "schedule-rest");
+      g_assert_nonnull (rest);
+      g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (rest)), ==, "… and 12 more, together");
+      g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (ADW_ACTION_ROW (rest)), "the last, on "));
+      g_assert_true (g_str_has_prefix (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (schedule)),
+                                       "The debtor pays USD "));
+      g_assert_true (recoup_money_parse (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (schedule))
+                                         + strlen ("The debtor pays USD "), "USD", &total, NULL));
+      first = gtk_widget_get_prev_sibling (rest);
+      while (gtk_widget_get_prev_sibling (first) != NULL && ADW_IS_ACTION_ROW (gtk_widget_get_prev_sibling (first)))
+        first = gtk_widget_get_prev_sibling (first);
+      g_assert_true (recoup_money_parse (gtk_label_get_text (GTK_LABEL (find_suffix_label (first))), "USD", &one, NULL));
+      g_assert_true (recoup_money_parse (gtk_label_get_text (GTK_LABEL (find_suffix_label (rest))), "USD",
+                                         &rest_total, NULL));
+      g_assert_cmpint (rest_total, ==, total - 12 * one);
+      gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "installments")), installments);
+    }
   g_assert_true (gtk_widget_get_sensitive (save));
   /* The user's authority is shown as they type, and whether this is beyond it. */
   {

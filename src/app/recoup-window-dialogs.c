@@ -2178,13 +2178,32 @@ offer_validate (OfferForm *of)
           g_autofree char *amount = recoup_locale_money_format (inst->amount, data->account->currency,
                                                          RECOUP_MONEY_FORMAT_GROUPING);
           GtkWidget *row = adw_action_row_new ();
-          GtkWidget *label = gtk_label_new (amount);
+          GtkWidget *label;
           g_autofree char *title = NULL;
 
           if (i == G_N_ELEMENTS (of->rows) - 1 && schedule->len > G_N_ELEMENTS (of->rows))
-            title = g_strdup_printf (_("… and %u more"), schedule->len - i);
+            {
+              /* The rest together, and the last one (which takes the
+               * rounding) on its own. */
+              RecoupInstallment *last = &g_array_index (schedule, RecoupInstallment, schedule->len - 1);
+              g_autofree char *last_due = recoup_date_format (last->due_day);
+              g_autofree char *last_amount = recoup_locale_money_format (last->amount, data->account->currency,
+                                                                         RECOUP_MONEY_FORMAT_GROUPING);
+              g_autofree char *sub = g_strdup_printf (_("the last, on %s: %s"), last_due, last_amount);
+              gint64 rest = 0;
+
+              for (guint k = i; k < schedule->len; k++)
+                rest += g_array_index (schedule, RecoupInstallment, k).amount;
+              g_free (amount);
+              amount = recoup_locale_money_format (rest, data->account->currency, RECOUP_MONEY_FORMAT_GROUPING);
+              title = g_strdup_printf (ngettext ("… and %u more, together", "… and %u more, together",
+                                                 schedule->len - i), schedule->len - i);
+              adw_action_row_set_subtitle (ADW_ACTION_ROW (row), sub);
+              gtk_widget_set_name (row, "schedule-rest");
+            }
           else
             title = g_strdup_printf ("%u · %s", inst->seq, due);
+          label = gtk_label_new (amount);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
           gtk_widget_add_css_class (label, "numeric");
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
