@@ -2559,7 +2559,8 @@ statement_done_cb (GObject      *source,
   if (ok)
     {
       g_autofree char *base = g_path_get_basename (path);
-      g_autofree char *text = g_strdup_printf (_("Statement saved as %s"), base);
+      g_autofree char *text = g_strdup_printf (_("%s saved as %s"), recoup_export_kind_title (RECOUP_EXPORT_STATEMENT),
+                                               base);
 
       self->n_statements++;
       recoup_window_toast (self, text);
