@@ -459,18 +459,40 @@ test_dashboard_export (Fixture       *f,
   g_assert_cmpstr (from, ==, "2026-07-01");
   g_assert_cmpstr (to, ==, "2026-09-30");
 
-  /* Typed in the entries: the same check, shown inline, nothing reloaded. */
+  /* Typed in the entries: the same check, shown inline on the date at fault,
+   * nothing reloaded. */
   {
+    GtkWidget *from_entry = find_named (f->window, "period-from");
     GtkWidget *to_entry = find_named (f->window, "period-to");
+    GtkWidget *message = find_named (f->window, "period-error");
 
+    g_assert_nonnull (from_entry);
     g_assert_nonnull (to_entry);
+    g_assert_nonnull (message);
     gtk_editable_set_text (GTK_EDITABLE (to_entry), "2026-06-15");
     g_signal_emit_by_name (to_entry, "activate");
     g_assert_true (gtk_widget_has_css_class (to_entry, "error"));
+    g_assert_false (gtk_widget_has_css_class (from_entry, "error"));
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (message)), ==,
+                     "The period ends before it starts: swap the dates.");
     g_assert_true (recoup_dashboard_page_is_loaded (page));
     g_assert_cmpstr (recoup_dashboard_page_get_period (page, NULL), ==, "2026-07-01");
     shot (f->window, "dashboard-bad-period");
+
+    gtk_editable_set_text (GTK_EDITABLE (from_entry), "2026-02-30");
+    g_signal_emit_by_name (to_entry, "activate");
+    g_assert_true (gtk_widget_has_css_class (from_entry, "error"));
+    g_assert_false (gtk_widget_has_css_class (to_entry, "error"));
+    g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (message)), "From: "));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (message)), "2026-02-30"));
+    g_assert_cmpstr (recoup_dashboard_page_get_period (page, NULL), ==, "2026-07-01");
+
+    gtk_editable_set_text (GTK_EDITABLE (from_entry), "2026-07-01");
     gtk_editable_set_text (GTK_EDITABLE (to_entry), "2026-09-30");
+    g_signal_emit_by_name (to_entry, "activate");
+    g_assert_false (gtk_widget_get_visible (message));
+    g_assert_false (gtk_widget_has_css_class (from_entry, "error"));
+    wait_until (dash_loaded, page, "the custom period again");
   }
 
   g_assert_true (recoup_dashboard_page_export (page, RECOUP_EXPORT_AGING, RECOUP_REPORT_XLSX, xlsx));

@@ -535,6 +535,21 @@ test_bad_input (Fixture       *f,
   g_assert_null (recoup_kpi_compute (f->tb.book, "2026-02-01", "2026-01-01", &error));
   g_clear_error (&error);
 
+  /* Core says which date is wrong, so that the app and the CLI can name it. */
+  g_assert_cmpint (recoup_period_check ("2026-01-01", "2026-01-01", &error), ==, RECOUP_PERIOD_VALID);
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_period_check ("2026-02-30", "2026-01-31", &error), ==, RECOUP_PERIOD_BAD_FROM);
+  g_assert_nonnull (strstr (error->message, "2026-02-30"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_period_check ("2026-01-01", "31.01.2026", &error), ==, RECOUP_PERIOD_BAD_TO);
+  g_assert_nonnull (strstr (error->message, "31.01.2026"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_period_check ("2026-01-01", NULL, &error), ==, RECOUP_PERIOD_BAD_TO);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_period_check ("2026-02-01", "2026-01-31", &error), ==, RECOUP_PERIOD_REVERSED);
+  g_assert_null (strstr (error->message, "--"));
+  g_clear_error (&error);
+
   /* A writer that is not finished leaves nothing, not even its temporary file. */
   w = recoup_statement_writer_new (pdf, RECOUP_REPORT_PDF, RECOUP_PAPER_A4, NULL, &error);
   g_assert_no_error (error);
@@ -560,6 +575,16 @@ test_bad_input (Fixture       *f,
     run_cli (args, &status, &err);
     g_assert_cmpint (status, ==, 1);
     g_assert_nonnull (strstr (err, "before it starts"));
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { "--book", f->tb.path, "statement", "ACC-1", "--from", "2026-01-01", "--to",
+                           "2026-01-32", "--output", pdf, NULL };
+
+    run_cli (args, &status, &err);
+    g_assert_cmpint (status, ==, 1);
+    g_assert_nonnull (strstr (err, "--to: "));
+    g_assert_nonnull (strstr (err, "2026-01-32"));
     g_clear_pointer (&err, g_free);
   }
   {

@@ -675,36 +675,25 @@ recoup_dashboard_page_set_custom_period (RecoupDashboardPage  *self,
 static void
 apply_custom_cb (RecoupDashboardPage *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  RecoupPeriodCheck check;
   const char *from = gtk_editable_get_text (GTK_EDITABLE (self->from_entry));
   const char *to = gtk_editable_get_text (GTK_EDITABLE (self->to_entry));
 
   gtk_widget_remove_css_class (self->from_entry, "error");
   gtk_widget_remove_css_class (self->to_entry, "error");
-  if (!recoup_dashboard_page_set_custom_period (self, from, to, &error))
+  message = recoup_label_period_problem (from, to, &check);
+  if (check == RECOUP_PERIOD_BAD_FROM)
+    gtk_widget_add_css_class (self->from_entry, "error");
+  else if (check != RECOUP_PERIOD_VALID)
+    gtk_widget_add_css_class (self->to_entry, "error");
+  if (message != NULL)
     {
-      g_autofree char *text = NULL;
-
-      /* recoup_period_validate names --from / --to; say it the app's way. */
-      if (recoup_date_parse (from, NULL) == RECOUP_DATE_INVALID)
-        {
-          gtk_widget_add_css_class (self->from_entry, "error");
-          text = g_strdup_printf (_("“%s” is not a date: write the start as YYYY-MM-DD."), from);
-        }
-      else if (recoup_date_parse (to, NULL) == RECOUP_DATE_INVALID)
-        {
-          gtk_widget_add_css_class (self->to_entry, "error");
-          text = g_strdup_printf (_("“%s” is not a date: write the end as YYYY-MM-DD."), to);
-        }
-      else
-        {
-          gtk_widget_add_css_class (self->to_entry, "error");
-          text = g_strdup_printf (_("The period ends (%s) before it starts (%s): pick a later end."), to, from);
-        }
-      gtk_label_set_text (GTK_LABEL (self->custom_error), text);
+      gtk_label_set_text (GTK_LABEL (self->custom_error), message);
       gtk_widget_set_visible (self->custom_error, TRUE);
       return;
     }
+  recoup_dashboard_page_set_custom_period (self, from, to, NULL);
   gtk_widget_set_visible (self->custom_error, FALSE);
 }
 
@@ -1243,6 +1232,7 @@ recoup_dashboard_page_init (RecoupDashboardPage *self)
   g_signal_connect_swapped (self->to_entry, "activate", G_CALLBACK (apply_custom_cb), self);
   g_signal_connect_swapped (apply, "clicked", G_CALLBACK (apply_custom_cb), self);
   self->custom_error = gtk_label_new ("");
+  gtk_widget_set_name (self->custom_error, "period-error");
   gtk_widget_add_css_class (self->custom_error, "error");
   gtk_label_set_wrap (GTK_LABEL (self->custom_error), TRUE);
   gtk_label_set_xalign (GTK_LABEL (self->custom_error), 0);

@@ -350,3 +350,26 @@ recoup_label_next_step (const RecoupNextStep *step)
                             step->not_before_time, what);
   return g_strdup_printf (_("Next: %s"), what);
 }
+
+char *
+recoup_label_period_problem (const char        *from,
+                             const char        *to,
+                             RecoupPeriodCheck *check)
+{
+  g_autoptr(GError) error = NULL;
+
+  switch ((*check = recoup_period_check (from, to, &error)))
+    {
+    case RECOUP_PERIOD_VALID:
+      return NULL;
+    case RECOUP_PERIOD_BAD_FROM:
+      /* Translators: the period's first day is not a date; %s says why */
+      return g_strdup_printf (_("From: %s"), error->message);
+    case RECOUP_PERIOD_BAD_TO:
+      /* Translators: the period's last day is not a date; %s says why */
+      return g_strdup_printf (_("To: %s"), error->message);
+    case RECOUP_PERIOD_REVERSED:
+    default:
+      return g_strdup (_("The period ends before it starts: swap the dates."));
+    }
+}

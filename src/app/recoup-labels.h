@@ -37,4 +37,11 @@ char       *recoup_label_action             (const char               *action);
  * call", "No contact: …": the next step as the guard lets it be taken. */
 char       *recoup_label_next_step          (const RecoupNextStep     *step);
 
+/* What is wrong with the period a form holds, as the form says it ("From: …",
+ * "The period ends before it starts…"), or NULL if it is a period. @check
+ * tells which date to mark. */
+char       *recoup_label_period_problem     (const char               *from,
+                                             const char               *to,
+                                             RecoupPeriodCheck        *check);
+
 G_END_DECLS

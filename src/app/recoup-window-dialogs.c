@@ -2615,29 +2615,14 @@ statement_read_period (Form        *form,
                        const char **from,
                        const char **to)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
-  gint32 f, t = 0;
+  RecoupPeriodCheck check;
 
   *from = gtk_editable_get_text (GTK_EDITABLE (form->period_from));
   *to = gtk_editable_get_text (GTK_EDITABLE (form->period_to));
-  set_field_error (form->period_from, FALSE);
-  set_field_error (form->period_to, FALSE);
-  if ((f = recoup_date_parse (*from, &error)) == RECOUP_DATE_INVALID)
-    {
-      set_field_error (form->period_from, TRUE);
-      message = g_strdup_printf (_("From: %s"), error->message);
-    }
-  else if ((t = recoup_date_parse (*to, &error)) == RECOUP_DATE_INVALID)
-    {
-      set_field_error (form->period_to, TRUE);
-      message = g_strdup_printf (_("To: %s"), error->message);
-    }
-  else if (t < f)
-    {
-      set_field_error (form->period_to, TRUE);
-      message = g_strdup (_("The period ends before it starts: swap the dates."));
-    }
+  message = recoup_label_period_problem (*from, *to, &check);
+  set_field_error (form->period_from, check == RECOUP_PERIOD_BAD_FROM);
+  set_field_error (form->period_to, check == RECOUP_PERIOD_BAD_TO || check == RECOUP_PERIOD_REVERSED);
   form_set_error (form, message);
   gtk_widget_set_sensitive (form->save, message == NULL);
   return message == NULL;

@@ -12,6 +12,31 @@
 #include "recoup-cli.h"
 #include "recoup-report.h"
 
+/* Core's period check, worded by the option at fault. */
+static gboolean
+check_period (const char  *from,
+              const char  *to,
+              GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  switch (recoup_period_check (from, to, &local))
+    {
+    case RECOUP_PERIOD_VALID:
+      return TRUE;
+    case RECOUP_PERIOD_BAD_FROM:
+      g_set_error (error, local->domain, local->code, "--from: %s", local->message);
+      return FALSE;
+    case RECOUP_PERIOD_BAD_TO:
+      g_set_error (error, local->domain, local->code, "--to: %s", local->message);
+      return FALSE;
+    case RECOUP_PERIOD_REVERSED:
+    default:
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+}
+
 /* The period from the options: --to defaults to today, --from to the first
  * day of --to's month. Validated before anything is written. */
 static gboolean
@@ -28,7 +53,7 @@ resolve_period (RecoupBook  *book,
       (*from)[8] = '0';
       (*from)[9] = '1';
     }
-  return recoup_period_validate (*from, *to, error);
+  return check_period (*from, *to, error);
 }
 
 static gboolean

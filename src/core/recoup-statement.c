@@ -14,39 +14,59 @@
 
 /* ---- Periods ---------------------------------------------------------------- */
 
+RecoupPeriodCheck
+recoup_period_check (const char  *from,
+                     const char  *to,
+                     GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  gint32 f, t;
+
+  if (from == NULL || (f = recoup_date_parse (from, &local)) == RECOUP_DATE_INVALID)
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           local != NULL ? local->message : "the period has no start date (YYYY-MM-DD)");
+      return RECOUP_PERIOD_BAD_FROM;
+    }
+  if (to == NULL || (t = recoup_date_parse (to, &local)) == RECOUP_DATE_INVALID)
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           local != NULL ? local->message : "the period has no end date (YYYY-MM-DD)");
+      return RECOUP_PERIOD_BAD_TO;
+    }
+  if (t < f)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the period ends on %s, before it starts on %s; swap the dates", to, from);
+      return RECOUP_PERIOD_REVERSED;
+    }
+  return RECOUP_PERIOD_VALID;
+}
+
 gboolean
 recoup_period_validate (const char  *from,
                         const char  *to,
                         GError     **error)
 {
   g_autoptr(GError) local = NULL;
-  gint32 f, t;
 
-  if (from == NULL || to == NULL)
+  switch (recoup_period_check (from, to, &local))
     {
+    case RECOUP_PERIOD_VALID:
+      return TRUE;
+    case RECOUP_PERIOD_BAD_FROM:
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a period needs both --from and --to (YYYY-MM-DD)");
+                   "the period's start: %s", local->message);
+      return FALSE;
+    case RECOUP_PERIOD_BAD_TO:
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the period's end: %s", local->message);
+      return FALSE;
+    case RECOUP_PERIOD_REVERSED:
+    default:
+      g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  if ((f = recoup_date_parse (from, &local)) == RECOUP_DATE_INVALID)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "--from: %s", local->message);
-      return FALSE;
-    }
-  if ((t = recoup_date_parse (to, &local)) == RECOUP_DATE_INVALID)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "--to: %s", local->message);
-      return FALSE;
-    }
-  if (t < f)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the period ends (--to %s) before it starts (--from %s); swap the dates", to, from);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* ---- Statements ------------------------------------------------------------- */

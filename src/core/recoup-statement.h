@@ -76,8 +76,23 @@ typedef struct
   char *paper;                 /* report.paper: "a4", "letter" or NULL (by locale) */
 } RecoupBusinessInfo;
 
-/* Checks a period: both dates valid, @to not before @from. The message names
- * the option (--from / --to) at fault. */
+/* What is wrong with a period, if anything: the first of its dates that is
+ * not a day, or an end before the start. */
+typedef enum
+{
+  RECOUP_PERIOD_VALID,
+  RECOUP_PERIOD_BAD_FROM,
+  RECOUP_PERIOD_BAD_TO,
+  RECOUP_PERIOD_REVERSED,
+} RecoupPeriodCheck;
+
+/* Checks the period [@from, @to]: both dates YYYY-MM-DD days, @to not before
+ * @from. @error says why in words of its own, so that the caller can name the
+ * field or option at fault by the returned value. */
+RecoupPeriodCheck recoup_period_check            (const char        *from,
+                                                  const char        *to,
+                                                  GError           **error);
+/* recoup_period_check() with a message that says which date is wrong. */
 gboolean          recoup_period_validate         (const char        *from,
                                                   const char        *to,
                                                   GError           **error);
