@@ -15,6 +15,7 @@
 #include "recoup-export.h"
 #include "recoup-labels.h"
 #include "recoup-worklist.h"
+#include "recoup-test-util.h"
 
 /*
  * UI tests: the real window, driven through its actions and widgets under
@@ -1384,7 +1385,7 @@ test_approvals (Fixture       *f,
   g_autofree char *rejected = NULL;
   g_autoptr(RecoupOffer) offer = NULL;
   RecoupOfferSpec spec = { 0 };
-  GtkWindow *dialog;
+  GtkWindow *dialog, *ask;
   GtkWidget *row;
 
   /* Carla offers 40 % off on her device; her limit is 10 %. */
@@ -1418,14 +1419,45 @@ test_approvals (Fixture       *f,
   g_assert_cmpuint (queue->len, ==, 1);
   g_clear_pointer (&queue, g_ptr_array_unref);
 
-  /* Reject withdraws the other draft. */
+  /* Reject asks first: Cancel leaves the draft in the queue. */
   row = find_named (GTK_WIDGET (dialog), rejected);
   g_assert_nonnull (row);
   g_signal_emit_by_name (find_named (row, "reject"), "clicked");
+  ask = find_toplevel ("reject-offer");
+  g_assert_nonnull (ask);
+  {
+    g_autoptr(RecoupAccount) account = recoup_account_load (book, id, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (ask)), account->name));
+  }
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+  gtk_window_destroy (ask);
+  offer = recoup_offer_load (book, rejected, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (offer->state, ==, RECOUP_OFFER_STATE_DRAFT);
+  g_clear_pointer (&offer, recoup_offer_free);
+  g_assert_true (gtk_widget_get_sensitive (row));
+
+  /* Then it withdraws the draft, with the owner's reason as the event's note. */
+  g_signal_emit_by_name (find_named (row, "reject"), "clicked");
+  ask = find_toplevel ("reject-offer");
+  g_assert_nonnull (ask);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (ask), "reject-reason")),
+                         "  50 % is too much before a first call  ");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "reject");
+  gtk_window_destroy (ask);
   wait_for (queue_reloaded_twice, f, "the rejection");
   offer = recoup_offer_load (book, rejected, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (offer->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM offer_events WHERE offer_id = '%s' AND "
+                                            "event = 'withdraw' AND note = '50 %% is too much before a first call'",
+                                            rejected);
+
+    g_assert_cmpint (test_query_int (f->path, sql), ==, 1);
+  }
   queue = recoup_offer_list_approvals (book, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (queue->len, ==, 0);

@@ -12,7 +12,8 @@
 /*
  * The owner's approval queue: offers beyond their maker's authority that wait
  * for an owner (recoup_offer_list_approvals). Approve lets the collector send
- * the offer; Reject withdraws the draft. Core checks the role again on write.
+ * the offer; Reject asks, then withdraws the draft with the owner's reason.
+ * Core checks the role again on write.
  */
 
 typedef struct
@@ -75,12 +76,14 @@ typedef struct
 {
   char            *offer_id;
   RecoupOfferEvent event;
+  char            *note;      /* what the offer's maker reads in its history */
 } Decision;
 
 static void
 decision_free (Decision *d)
 {
   g_free (d->offer_id);
+  g_free (d->note);
   g_free (d);
 }
 
@@ -91,10 +94,7 @@ decision_write (RecoupBook  *book,
 {
   Decision *d = data;
 
-  return recoup_offer_transition (book, d->offer_id, d->event,
-                                  d->event == RECOUP_OFFER_EVENT_APPROVE ? _("Approved in Recoup")
-                                                                         : _("Rejected by the owner in Recoup"),
-                                  error);
+  return recoup_offer_transition (book, d->offer_id, d->event, d->note, error);
 }
 
 typedef struct
@@ -140,25 +140,86 @@ decision_done_cb (GObject      *object,
 }
 
 static void
-decide_clicked_cb (GtkButton *button,
-                   Queue     *q)
+decide (Queue            *q,
+        const char       *offer_id,
+        RecoupOfferEvent  event,
+        const char       *note)
 {
   Decision *d = g_new0 (Decision, 1);
-  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (button), ADW_TYPE_ACTION_ROW);
 
-  d->offer_id = g_strdup (g_object_get_data (G_OBJECT (button), "offer-id"));
-  d->event = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "event"));
-  if (row != NULL)
-    gtk_widget_set_sensitive (row, FALSE);
+  /* The row, named by the offer's id, waits for the queue to be read again. */
+  for (guint i = 0; i < q->rows->len; i++)
+    if (g_str_equal (gtk_widget_get_name (g_ptr_array_index (q->rows, i)), offer_id))
+      gtk_widget_set_sensitive (g_ptr_array_index (q->rows, i), FALSE);
+  d->offer_id = g_strdup (offer_id);
+  d->event = event;
+  d->note = g_strdup (note);
   recoup_session_run_async (q->window->session, decision_write, d, (GDestroyNotify) decision_free,
                             NULL, decision_done_cb, g_object_ref (q->dialog));
 }
 
+static void
+reject_response_cb (AdwMessageDialog *ask,
+                    const char       *response,
+                    Queue            *q)
+{
+  GtkWidget *reason = adw_message_dialog_get_extra_child (ask);
+  g_autofree char *note = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (reason))));
+
+  if (g_strcmp0 (response, "reject") != 0)
+    return;
+  /* The reason is what the maker reads in the offer's history. */
+  decide (q, g_object_get_data (G_OBJECT (ask), "offer-id"), RECOUP_OFFER_EVENT_WITHDRAW,
+          *note != '\0' ? note : _("Rejected by the owner in Recoup"));
+}
+
+/* Rejecting cannot be undone and the maker learns of it only from the
+ * offer's history: ask first, with room for the reason. */
+static void
+ask_reject (Queue     *q,
+            GtkWidget *row)
+{
+  GtkWidget *ask, *reason;
+  g_autofree char *body = NULL;
+
+  body = g_strdup_printf (_("The offer to %s is withdrawn and stays in the account's history, with your reason "
+                            "for its maker. This cannot be undone; a new offer can be made."),
+                          (const char *) g_object_get_data (G_OBJECT (row), "account-name"));
+  ask = adw_message_dialog_new (q->dialog, _("Reject the Offer?"), body);
+  gtk_widget_set_name (ask, "reject-offer");
+  reason = gtk_entry_new ();
+  gtk_widget_set_name (reason, "reject-reason");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (reason), _("Reason (optional)"));
+  gtk_entry_set_max_length (GTK_ENTRY (reason), 500);
+  gtk_entry_set_activates_default (GTK_ENTRY (reason), TRUE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (ask), reason);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (ask), "cancel", _("_Cancel"), "reject", _("_Reject"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (ask), "reject", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (ask), "reject");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (ask), "cancel");
+  g_object_set_data_full (G_OBJECT (ask), "offer-id", g_strdup (gtk_widget_get_name (row)), g_free);
+  g_signal_connect (ask, "response", G_CALLBACK (reject_response_cb), q);
+  gtk_window_present (GTK_WINDOW (ask));
+}
+
+static void
+decide_clicked_cb (GtkButton *button,
+                   Queue     *q)
+{
+  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (button), ADW_TYPE_ACTION_ROW);
+  RecoupOfferEvent event = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "event"));
+
+  if (event == RECOUP_OFFER_EVENT_WITHDRAW)
+    ask_reject (q, row);
+  else
+    decide (q, gtk_widget_get_name (row), event, _("Approved in Recoup"));
+}
+
+/* The row is named by the offer's id. */
 static GtkWidget *
 decision_button (Queue            *q,
                  const char       *label,
                  const char       *name,
-                 const char       *offer_id,
                  RecoupOfferEvent  event,
                  const char       *css)
 {
@@ -168,7 +229,6 @@ decision_button (Queue            *q,
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   if (css != NULL)
     gtk_widget_add_css_class (button, css);
-  g_object_set_data_full (G_OBJECT (button), "offer-id", g_strdup (offer_id), g_free);
   g_object_set_data (G_OBJECT (button), "event", GINT_TO_POINTER (event));
   g_signal_connect (button, "clicked", G_CALLBACK (decide_clicked_cb), q);
   return button;
@@ -230,12 +290,11 @@ queue_show (Queue     *q,
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
       gtk_widget_set_name (row, o->id);
+      g_object_set_data_full (G_OBJECT (row), "account-name", g_strdup (item->account_name), g_free);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row),
-                                 decision_button (q, _("_Reject"), "reject", o->id, RECOUP_OFFER_EVENT_WITHDRAW,
-                                                  NULL));
+                                 decision_button (q, _("_Reject"), "reject", RECOUP_OFFER_EVENT_WITHDRAW, NULL));
       adw_action_row_add_suffix (ADW_ACTION_ROW (row),
-                                 decision_button (q, _("_Approve"), "approve", o->id, RECOUP_OFFER_EVENT_APPROVE,
-                                                  "suggested-action"));
+                                 decision_button (q, _("_Approve"), "approve", RECOUP_OFFER_EVENT_APPROVE, "suggested-action"));
       adw_preferences_group_add (ADW_PREFERENCES_GROUP (q->group), row);
       g_ptr_array_add (q->rows, row);
     }
