@@ -994,7 +994,7 @@ test_edit_account (Fixture       *f,
   adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "stage")), 2);
   adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "assigned")), 1);
   set_text (dialog, "tier", "gold");
-  set_text (dialog, "tags", "vip,slow-payer");
+  set_text (dialog, "tags", " vip, ,slow-payer,VIP,");
   set_text (dialog, "validation", "2026-11-02");
   gtk_switch_set_active (GTK_SWITCH (find_named (dialog, "attorney")), TRUE);
   set_text (dialog, "contact-0", "+1 555 555 0999");
@@ -1025,7 +1025,7 @@ test_edit_account (Fixture       *f,
   g_assert_cmpstr (account->stage, ==, "negotiation");
   g_assert_cmpstr (account->assigned_to, ==, owner);
   g_assert_cmpstr (account->tier, ==, "gold");
-  g_assert_cmpstr (account->tags, ==, "vip,slow-payer");
+  g_assert_cmpstr (account->tags, ==, "vip, slow-payer");
   g_assert_cmpstr (account->validation_notice_date, ==, "2026-11-02");
   g_assert_true (account->attorney_represented);
   g_assert_false (account->cease_communication);
@@ -2042,6 +2042,49 @@ test_worklist_next_step (Fixture       *f,
   g_assert_cmpstr (text, ==, "Next: text message instead of the call");
 }
 
+/* Every dialog about one account says under its heading whose account it is,
+ * the whole name, not cut into the window title. */
+static void
+test_dialog_headings (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const struct { const char *action, *heading; } dialogs[] = {
+    { "win.log-contact", "Log Contact" },
+    { "win.record-payment", "Record Payment" },
+    { "win.make-offer", "Make an Offer" },
+    { "win.open-dispute", "Open a Dispute" },
+    { "win.statement", "Statement" },
+    { "win.edit-account", "Edit Account" },
+  };
+  g_autofree char *id = pick_top (f);
+  RecoupAccountData *d = recoup_window_get_account_data (f->window);
+
+  g_assert_nonnull (id);
+  for (guint i = 0; i < G_N_ELEMENTS (dialogs); i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("%s — %s", dialogs[i].heading, d->account->name);
+      GtkWindow *dialog;
+      GtkWidget *title;
+
+      /* The editor opens once the book's users are read. */
+      if (g_str_equal (dialogs[i].action, "win.edit-account"))
+        dialog = GTK_WINDOW (open_editor (f));
+      else
+        {
+          gtk_widget_activate_action (GTK_WIDGET (f->window), dialogs[i].action, NULL);
+          dialog = recoup_window_get_dialog (f->window);
+        }
+      g_assert_nonnull (dialog);
+      title = find_named (GTK_WIDGET (dialog), "dialog-title");
+      g_assert_true (ADW_IS_WINDOW_TITLE (title));
+      g_assert_cmpstr (adw_window_title_get_title (ADW_WINDOW_TITLE (title)), ==, dialogs[i].heading);
+      g_assert_cmpstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), ==, d->account->name);
+      g_assert_cmpstr (gtk_widget_get_tooltip_text (title), ==, d->account->name);
+      g_assert_cmpstr (gtk_window_get_title (dialog), ==, expected);
+      gtk_window_destroy (dialog);
+    }
+}
+
 /* The shortcuts window (Ctrl+?) lists every key the main window answers to,
  * so a shortcut added to the window without a line in the overlay fails here. */
 static void
@@ -2330,6 +2373,7 @@ main (int   argc,
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
   g_test_add ("/recoup/app/account/statement", Fixture, NULL, fixture_set_up, test_statement, fixture_tear_down);
   g_test_add ("/recoup/app/export/replace-asks", Fixture, NULL, fixture_set_up, test_export_replace, fixture_tear_down);
+  g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
   return g_test_run ();

@@ -566,7 +566,6 @@ open_editor (RecoupWindow *self,
   GtkWidget *group;
   GtkWidget *adds;
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *title = g_strdup_printf (_("Edit Account — %s"), a->name);
   guint selected = 0;
 
   ed->window = self;
@@ -589,13 +588,13 @@ open_editor (RecoupWindow *self,
 
   ed->dialog = GTK_WINDOW (adw_window_new ());
   gtk_widget_set_name (GTK_WIDGET (ed->dialog), "edit-account");
-  gtk_window_set_title (ed->dialog, title);
   gtk_window_set_modal (ed->dialog, TRUE);
   gtk_window_set_transient_for (ed->dialog, GTK_WINDOW (self));
   gtk_window_set_destroy_with_parent (ed->dialog, TRUE);
   gtk_window_set_default_size (ed->dialog, 560, 640);
   g_object_set_data_full (G_OBJECT (ed->dialog), "recoup-editor", ed, (GDestroyNotify) editor_free);
 
+  recoup_dialog_set_heading (ed->dialog, ADW_HEADER_BAR (header), _("Edit Account"), a->name);
   adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
   adw_header_bar_set_show_start_title_buttons (ADW_HEADER_BAR (header), FALSE);
   g_signal_connect_swapped (cancel, "clicked", G_CALLBACK (cancel_clicked_cb), ed);

@@ -227,6 +227,30 @@ watch_changes (DiscardState *state,
 }
 
 /**
+ * recoup_dialog_set_heading:
+ *
+ * Titles an account's dialog: what it does, and under it the whole name of
+ * the account it does it to, so that a collector sees whose money they are
+ * entering. A long name gets the header's width and a tooltip rather than
+ * being cut after a few letters of the window title.
+ */
+void
+recoup_dialog_set_heading (GtkWindow    *dialog,
+                           AdwHeaderBar *header,
+                           const char   *heading,
+                           const char   *account_name)
+{
+  /* Translators: a dialog's window title: what it does — the account's name */
+  g_autofree char *title = g_strdup_printf (_("%s — %s"), heading, account_name);
+  GtkWidget *window_title = adw_window_title_new (heading, account_name);
+
+  gtk_window_set_title (dialog, title);
+  gtk_widget_set_name (window_title, "dialog-title");
+  gtk_widget_set_tooltip_text (window_title, account_name);
+  adw_header_bar_set_title_widget (header, window_title);
+}
+
+/**
  * recoup_dialog_keep_input:
  *
  * From now on, closing @dialog (Cancel, Esc, the window's close) after the
@@ -261,10 +285,11 @@ form_present (Form *form)
   gtk_window_present (form->dialog);
 }
 
-/* A modal window: header bar with Cancel and Save, a preferences page. */
+/* A modal window: header bar with Cancel, @heading over the account's name
+ * and Save, a preferences page. */
 static Form *
 form_new (RecoupWindow  *window,
-          const char    *title,
+          const char    *heading,
           const char    *save_label,
           GtkWidget    **out_page)
 {
@@ -278,13 +303,13 @@ form_new (RecoupWindow  *window,
   form->dialog = GTK_WINDOW (adw_window_new ());
   form->account_id = g_strdup (window->data->account->id);
   form->currency = g_strdup (window->data->account->currency);
-  gtk_window_set_title (form->dialog, title);
   gtk_window_set_modal (form->dialog, TRUE);
   gtk_window_set_transient_for (form->dialog, GTK_WINDOW (window));
   gtk_window_set_default_size (form->dialog, 520, 620);
   gtk_window_set_destroy_with_parent (form->dialog, TRUE);
   g_object_set_data_full (G_OBJECT (form->dialog), "recoup-form", form, (GDestroyNotify) form_free);
 
+  recoup_dialog_set_heading (form->dialog, ADW_HEADER_BAR (header), heading, window->data->account->name);
   adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
   adw_header_bar_set_show_start_title_buttons (ADW_HEADER_BAR (header), FALSE);
   g_signal_connect (cancel, "clicked", G_CALLBACK (cancel_clicked_cb), form);
@@ -995,7 +1020,6 @@ recoup_window_log_contact (RecoupWindow *self)
   RecoupAccountData *data = self->data;
   g_autoptr(GPtrArray) channel_labels = g_ptr_array_new ();
   g_autoptr(GPtrArray) contact_labels = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *title = NULL;
   g_autofree char *week = NULL;
   GtkWidget *page;
   GtkWidget *group;
@@ -1007,8 +1031,7 @@ recoup_window_log_contact (RecoupWindow *self)
       return;
     }
 
-  title = g_strdup_printf (_("Log Contact — %s"), data->account->name);
-  form = form_new (self, title, _("_Save"), &page);
+  form = form_new (self, _("Log Contact"), _("_Save"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "log-contact");
 
   if (data->account->cease_communication)
@@ -1370,7 +1393,6 @@ recoup_window_record_payment (RecoupWindow *self)
 {
   RecoupAccountData *data = self->data;
   g_autoptr(GPtrArray) method_labels = g_ptr_array_new ();
-  g_autofree char *title = NULL;
   g_autofree char *balance = NULL;
   g_autofree char *description = NULL;
   GtkWidget *page;
@@ -1383,8 +1405,7 @@ recoup_window_record_payment (RecoupWindow *self)
       return;
     }
 
-  title = g_strdup_printf (_("Record Payment — %s"), data->account->name);
-  form = form_new (self, title, _("_Record"), &page);
+  form = form_new (self, _("Record Payment"), _("_Record"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "record-payment");
   gtk_window_set_default_size (form->dialog, 480, 640);
 
@@ -2272,7 +2293,6 @@ recoup_window_make_offer (RecoupWindow *self)
   static const char *frequencies[] = { N_("Weekly"), N_("Fortnightly"), N_("Monthly"), NULL };
   const char *kind_labels[3] = { NULL };
   const char *frequency_labels[4] = { NULL };
-  g_autofree char *title = NULL;
   g_autofree char *balance = NULL;
   g_autofree char *description = NULL;
   g_autofree char *week = NULL;
@@ -2291,8 +2311,7 @@ recoup_window_make_offer (RecoupWindow *self)
   for (guint i = 0; frequencies[i] != NULL; i++)
     frequency_labels[i] = _(frequencies[i]);
 
-  title = g_strdup_printf (_("Make an Offer — %s"), data->account->name);
-  form = form_new (self, title, _("_Save Offer"), &page);
+  form = form_new (self, _("Make an Offer"), _("_Save Offer"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "make-offer");
   gtk_window_set_default_size (form->dialog, 520, 640);
   of = g_new0 (OfferForm, 1);
@@ -2476,7 +2495,6 @@ recoup_window_open_dispute (RecoupWindow *self)
 {
   RecoupAccountData *data = self->data;
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *title = NULL;
   GtkWidget *page;
   GtkWidget *group;
   Form *form;
@@ -2486,8 +2504,7 @@ recoup_window_open_dispute (RecoupWindow *self)
       recoup_window_toast (self, _("Pick an account from the worklist first."));
       return;
     }
-  title = g_strdup_printf (_("Open a Dispute — %s"), data->account->name);
-  form = form_new (self, title, _("_Open Dispute"), &page);
+  form = form_new (self, _("Open a Dispute"), _("_Open Dispute"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "open-dispute");
   gtk_window_set_default_size (form->dialog, 480, 420);
 
@@ -2706,7 +2723,6 @@ recoup_window_statement (RecoupWindow *self)
   RecoupAccountData *data = self->data;
   const char *labels[] = { N_("PDF"), N_("Spreadsheet (XLSX)"), N_("CSV"), NULL };
   const char *shown[G_N_ELEMENTS (labels)];
-  g_autofree char *title = NULL;
   g_autofree char *today = NULL;
   GtkWidget *page;
   GtkWidget *group;
@@ -2720,8 +2736,7 @@ recoup_window_statement (RecoupWindow *self)
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
     shown[i] = labels[i] != NULL ? _(labels[i]) : NULL;
   today = recoup_date_format (recoup_date_today_utc ());
-  title = g_strdup_printf (_("Statement — %s"), data->account->name);
-  form = form_new (self, title, _("_Export…"), &page);
+  form = form_new (self, _("Statement"), _("_Export…"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "statement");
   gtk_window_set_default_size (form->dialog, 480, 440);
 

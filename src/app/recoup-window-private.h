@@ -76,6 +76,10 @@ void recoup_window_set_opt_out     (RecoupWindow *self,
 void recoup_window_resolve_dispute (RecoupWindow *self,
                                     const char   *dispute_id);
 void recoup_dialog_keep_input      (GtkWindow    *dialog);
+void recoup_dialog_set_heading     (GtkWindow    *dialog,
+                                    AdwHeaderBar *header,
+                                    const char   *heading,
+                                    const char   *account_name);
 void recoup_dialog_mark_changed    (GtkWindow    *dialog);
 void recoup_window_open_uri        (RecoupWindow *self,
                                     const char   *uri);
