@@ -243,6 +243,47 @@ test_change_log (void)
   test_book_close (&tb);
 }
 
+/* Tags are kept trimmed, without empty ones and each once, however they were
+ * typed; a retyped equal list changes nothing. */
+static void
+test_account_tags (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autoptr(RecoupAccount) a = NULL;
+  RecoupAccountSpec spec = { .ref = "T-1", .name = "Tagged Ltd", .currency = "EUR", .tags = " vip,, export ,VIP" };
+  struct { const char *typed, *kept; } cases[] = {
+    { NULL, "" }, { "", "" }, { " , ,,", "" }, { "a", "a" }, { " a, ,b,,", "a, b" },
+    { "Zoo, zoo, ZOO ,bar", "Zoo, bar" }, { "Łódź, ŁÓDŹ", "Łódź" }, { "one tag with spaces", "one tag with spaces" },
+  };
+  gint64 changes;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *kept = recoup_account_normalize_tags (cases[i].typed);
+
+      g_assert_cmpstr (kept, ==, cases[i].kept);
+    }
+
+  test_book_open (&tb);
+  account = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_cmpstr (a->tags, ==, "vip, export");
+  g_clear_pointer (&a, recoup_account_free);
+
+  g_assert_true (recoup_account_set (tb.book, account, "tags", " a, ,b,,", &error));
+  g_assert_no_error (error);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_cmpstr (a->tags, ==, "a, b");
+  g_clear_pointer (&a, recoup_account_free);
+  changes = recoup_book_count_changes (tb.book);
+  g_assert_true (recoup_account_set (tb.book, account, "tags", "a,b,A", &error));
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+  test_book_close (&tb);
+}
+
 static void
 test_contacts (void)
 {
@@ -677,6 +718,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/book/create-and-reopen", test_create_and_reopen);
+  g_test_add_func ("/recoup/core/book/account-tags", test_account_tags);
   g_test_add_func ("/recoup/core/book/newer-schema-refused", test_newer_schema_refused);
   g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
   g_test_add_func ("/recoup/core/book/migrations", test_migrations);

@@ -327,6 +327,26 @@ validate_account_spec (RecoupBook              *book,
   return TRUE;
 }
 
+char *
+recoup_account_normalize_tags (const char *tags)
+{
+  g_auto(GStrv) parts = g_strsplit (tags != NULL ? tags : "", ",", -1);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *tag = g_strstrip (parts[i]);
+
+      if (*tag == '\0' || !g_hash_table_add (seen, g_utf8_casefold (tag, -1)))
+        continue;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, tag);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /**
  * recoup_account_create:
  *
@@ -368,7 +388,7 @@ recoup_account_create (RecoupBook              *book,
     sqlite3_bind_text (stmt, 6, assignee, -1, SQLITE_STATIC);
   if (spec->tier != NULL && *spec->tier)
     sqlite3_bind_text (stmt, 7, spec->tier, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 8, spec->tags != NULL ? spec->tags : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, recoup_account_normalize_tags (spec->tags), -1, g_free);
   sqlite3_bind_int64 (stmt, 9, spec->lifetime_revenue);
   sqlite3_bind_int64 (stmt, 10, recoup_book_now_ms (book));
 
@@ -590,6 +610,7 @@ recoup_account_set (RecoupBook  *book,
 {
   g_autofree char *sql = NULL;
   g_autofree char *resolved = NULL;
+  g_autofree char *tags = NULL;
   const char *fields[] = { field, NULL };
   sqlite3_stmt *stmt;
   gboolean is_int = FALSE;
@@ -666,8 +687,10 @@ recoup_account_set (RecoupBook  *book,
       if (!recoup_account_check_date (field, value, today, error))
         return FALSE;
     }
+  else if (g_str_equal (field, "tags"))
+    value = tags = recoup_account_normalize_tags (value);
   else
-    nullable = !g_str_equal (field, "tags") && !g_str_equal (field, "notes");
+    nullable = !g_str_equal (field, "notes");
 
   if (!recoup_book_begin (book, error))
     return FALSE;

@@ -94,6 +94,10 @@ typedef struct
 /* Mutable account fields that recoup_account_set() accepts. */
 extern const char * const recoup_account_mutable_fields[];
 
+/* Tags as the book keeps them: trimmed, no empty ones, each once (compared
+ * without case; the first spelling stays), joined by ", ". */
+char          *recoup_account_normalize_tags  (const char              *tags);
+
 char          *recoup_account_create          (RecoupBook              *book,
                                                const RecoupAccountSpec *spec,
                                                GError                 **error);
