@@ -3,6 +3,9 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "recoup-book-private.h"
 #include "recoup-demo.h"
 #include "recoup-test-util.h"
 
@@ -25,7 +28,8 @@ stats_dump (const char *path)
   g_assert_cmpint (sqlite3_prepare_v2 (db,
                                        "SELECT account_id, balance, oldest_dpd, weighted_dpd, payments_90d,"
                                        " promises_kept, promises_broken, contact_attempts, score, segment,"
-                                       " queue_rank, coalesce (next_action, ''), as_of"
+                                       " queue_rank, coalesce (next_action, ''),"
+                                       " coalesce (next_action_reason, ''), as_of"
                                        " FROM account_stats ORDER BY account_id",
                                        -1, &stmt, NULL), ==, SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
@@ -134,6 +138,49 @@ test_cancelled (void)
   test_book_close (&tb);
 }
 
+/* A book written before reasons had codes holds English sentences and a
+ * signature without the derived data's form: the app's update replaces every
+ * row, as the one-transaction rebuild does. */
+static void
+test_legacy_reasons (void)
+{
+  const char *legacy = "12 days past due: the policy's step at 1 days is reminder email (email)";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) other = NULL;
+  g_autofree char *signature = NULL;
+  g_autofree char *staged = NULL;
+  g_autofree char *rebuilt = NULL;
+  char *sql;
+  TestBook tb;
+
+  make_demo (&tb);
+  signature = recoup_book_get_setting (tb.book, "derived.signature");
+  g_assert_true (g_str_has_prefix (signature, "form "));
+  sql = sqlite3_mprintf ("UPDATE account_stats SET next_action_reason = %Q", legacy);
+  g_assert_true (recoup_book_exec (tb.book, sql, &error));
+  sqlite3_free (sql);
+  g_assert_true (recoup_book_set_setting (tb.book, "derived.signature", strchr (signature, ';') + 1, &error));
+  g_assert_no_error (error);
+  g_assert_false (recoup_score_is_current (tb.book));
+
+  other = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_score_update_detached (other, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_score_is_current (tb.book));
+  sql = sqlite3_mprintf ("SELECT count(*) FROM account_stats WHERE next_action_reason = %Q", legacy);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 0);
+  sqlite3_free (sql);
+  staged = stats_dump (tb.path);
+
+  g_assert_true (recoup_score_refresh_book (tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  rebuilt = stats_dump (tb.path);
+  g_assert_cmpstr (staged, ==, rebuilt);
+  g_clear_object (&other);
+  test_book_close (&tb);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -141,5 +188,6 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/derived-update/matches-rebuild", test_matches_rebuild);
   g_test_add_func ("/recoup/core/derived-update/cancelled", test_cancelled);
+  g_test_add_func ("/recoup/core/derived-update/legacy-reasons", test_legacy_reasons);
   return g_test_run ();
 }

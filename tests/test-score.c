@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "recoup-book-private.h"
+#include "recoup-score-private.h"
 #include "recoup-test-util.h"
 
 /* Scores move in the obvious directions, explanations add up, the stored
@@ -296,8 +297,12 @@ test_escalation (void)
   }
   {
     g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, b, &error);
+    g_autofree char *words = NULL;
+
     g_assert_cmpstr (ex->next_action, ==, "letter");
-    g_assert_nonnull (strstr (ex->next_action_reason, "60 days past due"));
+    g_assert_cmpstr (ex->next_action_reason, ==, "policy-step:60:45:letter:0:letter");
+    words = recoup_escalation_reason_describe (ex->next_action_reason);
+    g_assert_cmpstr (words, ==, "60 days past due: the policy's step from day 45 is letter (letter)");
   }
   {
     g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, c, &error);
@@ -333,6 +338,173 @@ test_escalation (void)
     g_assert_cmpstr (ex->next_action, ==, "first call");
     /* The stored next action follows the new policy too. */
     g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+  }
+  test_book_close (&tb);
+}
+
+/* An account of TODAY owing 100.00 whose oldest item is @dpd days past due,
+ * with nothing else on file. */
+static RecoupAccountStats
+stats_past_due (int dpd)
+{
+  RecoupAccountStats st = { 0 };
+
+  g_strlcpy (st.stage, "active", sizeof st.stage);
+  st.balance = 10000;
+  st.oldest_dpd = dpd;
+  st.oldest_due_day = recoup_date_parse (TODAY, NULL) - dpd;
+  st.last_payment_day = RECOUP_DATE_INVALID;
+  st.promise_due_day = RECOUP_DATE_INVALID;
+  st.promise_broken_day = RECOUP_DATE_INVALID;
+  return st;
+}
+
+/* The instant @days after the account's oldest due day began. */
+static gint64
+after_due (const RecoupAccountStats *st,
+           int                       days)
+{
+  return ((gint64) st->oldest_due_day + days) * 86400 * 1000 + 1;
+}
+
+/* account_stats keeps the next action's reason as a code and its values, in
+ * no language; every kind is worded back (here in the C locale) as the
+ * English sentence it stands for. */
+static void
+test_reason_words (void)
+{
+  g_autoptr(GArray) standard = recoup_escalation_policy_parse (RECOUP_ESCALATION_DEFAULT_POLICY, NULL);
+  g_autoptr(GArray) own = recoup_escalation_policy_parse ("1:email:reminder email;10:call:call: then write;"
+                                                          "30:call:call", NULL);
+  gint32 today = recoup_date_parse (TODAY, NULL);
+  struct
+  {
+    GArray             *policy;
+    RecoupAccountStats  st;
+    const char         *stored;
+    const char         *code;
+    const char         *words;
+  } cases[] = {
+    { standard, stats_past_due (45), "nothing-owed", "nothing-owed", "nothing is owed" },
+    { standard, stats_past_due (45), "dispute-open", "dispute-open",
+      "a dispute is open: collection contacts are paused until it is resolved" },
+    { standard, stats_past_due (45), "follow-up-due", "follow-up-due", "a follow-up is due" },
+    { standard, stats_past_due (45), "promise-due-today", "promise-due-today", "a promise to pay is due today" },
+    { standard, stats_past_due (45), "promise-broken:2026-06-12", "promise-broken",
+      "the latest promise to pay was broken (its grace ended 2026-06-12)" },
+    { standard, stats_past_due (45), "installment-missed", "installment-missed",
+      "a payment-plan installment was missed" },
+    { standard, stats_past_due (45), "promise-due:2026-06-20", "promise-due", "a promise to pay is due 2026-06-20" },
+    { standard, stats_past_due (45), "policy-step:45:45:letter:0:letter", "policy-step",
+      "45 days past due: the policy's step from day 45 is letter (letter)" },
+    { standard, stats_past_due (1), "policy-step:1:1:email:0:reminder email", "policy-step",
+      "1 day past due: the policy's step from day 1 is reminder email (e-mail)" },
+    { standard, stats_past_due (130), "policy-step:130:120:system:0:agency review", "policy-step",
+      "130 days past due: the policy's step from day 120 is agency review (system)" },
+    { own, stats_past_due (40), "policy-step:40:30:call:1:call", "policy-step",
+      "40 days past due: the policy's step from day 30 is call (call), already contacted since" },
+    { own, stats_past_due (12), "policy-step:12:10:call:0:call: then write", "policy-step",
+      "12 days past due: the policy's step from day 10 is call: then write (call)" },
+    { standard, stats_past_due (20), "policy-next:20:45:letter:letter", "policy-next",
+      "20 days past due: the next step, letter (letter), comes on day 45, in 25 days" },
+    { standard, stats_past_due (0), "policy-next:0:1:email:reminder email", "policy-next",
+      "0 days past due: the next step, reminder email (e-mail), comes on day 1, in 1 day" },
+  };
+
+  cases[0].st.balance = 0;
+  cases[1].st.open_dispute = TRUE;
+  cases[2].st.follow_up_at = (gint64) today * 86400 * 1000;
+  cases[3].st.promise_due_day = today;
+  cases[4].st.promise_broken_day = today - 3;
+  cases[5].st.missed_installment = TRUE;
+  cases[6].st.promise_due_day = today + 5;
+  cases[10].st.last_contact_at = after_due (&cases[10].st, 30);
+  cases[12].st.last_contact_at = after_due (&cases[12].st, 15);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *action = NULL, *stored = NULL, *words = NULL;
+      const char *stage;
+
+      recoup_escalation_next (cases[i].policy, &cases[i].st, today, &action, &stored, &stage);
+      g_assert_cmpstr (stored, ==, cases[i].stored);
+      g_assert_cmpstr (recoup_escalation_reason_code (stored), ==, cases[i].code);
+      words = recoup_escalation_reason_describe (stored);
+      g_assert_cmpstr (words, ==, cases[i].words);
+    }
+
+  /* No step applies only to a policy no account meets; it has its words. */
+  {
+    g_autofree char *words = recoup_escalation_reason_describe ("no-step");
+
+    g_assert_cmpstr (words, ==, "no policy step applies");
+  }
+  /* A book's English sentence from before reason codes, and text that only
+   * looks like a code, read as they are, with no code. */
+  {
+    const char *legacy[] = {
+      "45 days past due: the policy's step at 30 days is call (call)",
+      "the latest promise to pay was broken (its grace ended 2026-11-01)",
+      "nothing is owed",
+      "policy-step:45:30:pigeon:0:coo",
+      "policy-next:10:15:call",
+      "promise-due:soon",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (legacy); i++)
+      {
+        g_autofree char *words = recoup_escalation_reason_describe (legacy[i]);
+
+        g_assert_cmpstr (words, ==, legacy[i]);
+        g_assert_null (recoup_escalation_reason_code (legacy[i]));
+      }
+  }
+  g_assert_null (recoup_escalation_reason_describe (NULL));
+}
+
+/* "Why this account is here" reads each component's input as a sentence (the
+ * C locale's here), and says why an account is not scored. */
+static void
+test_explanation_words (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL, *paid = NULL;
+
+  test_book_open (&tb);
+  a = account_with_debt (tb.book, "X1", "2026-04-16", 123400);   /* 60 days past due */
+  g_assert_true (recoup_account_set (tb.book, a, "tier", "gold", &error));
+  g_assert_no_error (error);
+  log_call (tb.book, a, "no-answer", "2026-06-01T15:00:00Z");
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, a, &error);
+
+    g_assert_no_error (error);
+    g_assert_null (ex->note);
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_BALANCE].raw, ==, "1,234.00 USD owed (full at 5,000.00)");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_AGE].raw, ==, "oldest open item 60 days past due (full at 180)");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_AGE_WEIGHTED].raw, ==,
+                     "60 days past due, weighted by balance (full at 180)");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_BEHAVIOUR].raw, ==,
+                     "promises kept: 0, broken: 0; payments in the last 90 days: 0");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_RESPONSIVENESS].raw, ==, "right-party contacts: 0, attempts: 1");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_RELATIONSHIP].raw, ==, "tier gold, lifetime revenue 0.00");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_STAGE].raw, ==, "stage pre-collection");
+  }
+  paid = account_with_debt (tb.book, "X2", "2026-06-14", 10000);   /* 1 day past due */
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, paid, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_AGE].raw, ==, "oldest open item 1 day past due (full at 180)");
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_RELATIONSHIP].raw, ==, "no tier, lifetime revenue 0.00");
+  }
+  pay (tb.book, paid, 10000, "2026-06-14");
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, paid, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (ex->note, ==, "nothing is owed: the account is not scored");
   }
   test_book_close (&tb);
 }
@@ -494,6 +666,8 @@ main (int   argc,
   g_test_add_func ("/recoup/core/score/refresh-at-commit", test_refresh_at_commit);
   g_test_add_func ("/recoup/core/score/weights", test_weights);
   g_test_add_func ("/recoup/core/score/escalation", test_escalation);
+  g_test_add_func ("/recoup/core/score/reason-words", test_reason_words);
+  g_test_add_func ("/recoup/core/score/explanation-words", test_explanation_words);
   g_test_add_func ("/recoup/core/score/cli", test_cli);
   g_test_add_func ("/recoup/core/score/batch-paths", test_batch_paths);
   return g_test_run ();

@@ -512,6 +512,195 @@ test_cli_next_step (Fixture       *f,
   g_assert_null (strstr (out, "call about the missed installment\n"));
 }
 
+/* N is 3 days past due under the default policy; its reason in words. */
+#define N_REASON "3 days past due: the policy's step from day 1 is reminder email (e-mail)"
+
+static RecoupBrowseRow *
+find_row (GPtrArray  *rows,
+          const char *ref)
+{
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (((RecoupBrowseRow *) rows->pdata[i])->ref, ref) == 0)
+      return rows->pdata[i];
+  g_error ("%s is not on the page", ref);
+  return NULL;
+}
+
+/* The app's list: the first page, its rows' steps asked of the guard. */
+static GPtrArray *
+browse_checked (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
+
+  g_assert_cmpint (recoup_browse_prepare (f->tb.book, NULL, TRUE, NULL, &error), >, 0);
+  rows = recoup_browse_page (f->tb.book, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_browse_check_calls (f->tb.book, rows, &error));
+  g_assert_no_error (error);
+  return rows;
+}
+
+/* account_stats keeps a reason code; the worklist, the list's rows and the
+ * account page (its explanation's step, as the app's session reads it) all
+ * read it in words. */
+static void
+test_reason_words (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM account_stats WHERE account_id = '%s'"
+                                          " AND next_action_reason = 'policy-step:3:1:email:0:reminder email'",
+                                          f->n);
+
+  g_assert_cmpint (test_query_int (f->tb.path, sql), ==, 1);
+  {
+    RecoupWorklistFilter wf = { 0 };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    RecoupWorklistItem *l = find_item (wl, "L"), *n = find_item (wl, "N");
+
+    g_assert_cmpstr (n->next_action_reason, ==, N_REASON);
+    g_assert_cmpstr (n->next_step->policy_reason, ==, N_REASON);
+    g_assert_cmpstr (n->next_step->policy_reason_code, ==, "policy-step");
+    g_assert_cmpstr (l->next_action_reason, ==, "a payment-plan installment was missed");
+    g_assert_cmpstr (l->next_step->policy_reason_code, ==, "installment-missed");
+  }
+  {
+    /* At 22:00 the step waits; the guard's rule follows the words. */
+    RecoupWorklistFilter wf = { .channel = "letter" };
+    g_autoptr(RecoupWorklist) wl = NULL;
+
+    g_assert_true (recoup_instant_parse ("2026-06-15T22:00:00-04:00", &wf.at, NULL));
+    wl = build (f, &wf);
+    g_assert_true (g_str_has_prefix (find_item (wl, "L")->next_action_reason,
+                                     "a payment-plan installment was missed; not now: "));
+  }
+
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "hours_start", "00:00", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "guard.hours_end", "1440", &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) rows = browse_checked (f);
+
+    g_assert_cmpstr (find_row (rows, "N")->next_step->reason, ==, N_REASON);
+  }
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (f->tb.book, f->n, &error);
+    g_autoptr(RecoupNextStep) step = NULL;
+
+    g_assert_no_error (error);
+    step = recoup_next_step_get (f->tb.book, f->n, ex->next_action, ex->next_action_reason, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (step->reason, ==, N_REASON);
+  }
+}
+
+/* A book from before reason codes keeps English sentences in account_stats:
+ * read as they are until the book's derived data is rebuilt, which the
+ * signature of its derived data asks for. */
+static void
+test_legacy_reason (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *legacy = "3 days past due: the policy's step at 1 days is reminder email (email)";
+  g_autoptr(GError) error = NULL;
+  char *sql = sqlite3_mprintf ("UPDATE account_stats SET next_action_reason = %Q WHERE account_id = %Q",
+                               legacy, f->n);
+  g_autofree char *coded = g_strdup_printf ("SELECT count(*) FROM account_stats WHERE account_id = '%s'"
+                                            " AND next_action_reason = 'policy-step:3:1:email:0:reminder email'",
+                                            f->n);
+
+  g_assert_true (recoup_guard_set_rule (f->tb.book, "hours_start", "00:00", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "guard.hours_end", "1440", &error));
+  /* Current, so that nothing rebuilds the row written next. */
+  g_assert_true (recoup_score_ensure_current (f->tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_exec (f->tb.book, sql, &error));
+  g_assert_no_error (error);
+  sqlite3_free (sql);
+  {
+    RecoupWorklistFilter wf = { 0 };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    g_autoptr(GPtrArray) rows = browse_checked (f);
+    RecoupWorklistItem *n = find_item (wl, "N");
+
+    g_assert_cmpstr (n->next_action_reason, ==, legacy);
+    g_assert_null (n->next_step->policy_reason_code);
+    g_assert_cmpstr (find_row (rows, "N")->next_step->reason, ==, legacy);
+  }
+
+  /* What the previous version signed its derived data with (default
+   * settings): not the current form, so the next read rebuilds it. */
+  g_assert_true (recoup_book_set_setting (f->tb.book, "derived.signature",
+                                          "30,20,10,15,10,5,10,6000,3000,500000,10000000;;", &error));
+  g_assert_no_error (error);
+  g_assert_false (recoup_score_is_current (f->tb.book));
+  {
+    RecoupWorklistFilter wf = { 0 };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+
+    g_assert_cmpstr (find_item (wl, "N")->next_action_reason, ==, N_REASON);
+  }
+  g_assert_true (recoup_score_is_current (f->tb.book));
+  g_assert_cmpint (test_query_int (f->tb.path, coded), ==, 1);
+}
+
+/* The JSON object recoup-cli prints for @argv, or for account @ref in its
+ * "accounts". */
+static JsonObject *
+cli_json_account (const char **argv,
+                  const char  *ref)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *root;
+  JsonArray *accounts;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (root, "accounts"))
+    return json_object_ref (root);
+  accounts = json_object_get_array_member (root, "accounts");
+  for (guint i = 0; i < json_array_get_length (accounts); i++)
+    {
+      JsonObject *account = json_array_get_object_element (accounts, i);
+
+      if (g_strcmp0 (json_object_get_string_member (account, "ref"), ref) == 0)
+        return json_object_ref (account);
+    }
+  g_error ("%s is not in the worklist", ref);
+  return NULL;
+}
+
+/* recoup-cli gives the words and, for scripts, the reason's code. */
+static void
+test_cli_reason_words (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  const char *worklist_argv[] = { cli, "--book", f->tb.path, "--json", "worklist", "--at", NOON_NY, NULL };
+  const char *explain_argv[] = { cli, "--book", f->tb.path, "--json", "explain", "N", NULL };
+  const char **runs[] = { worklist_argv, explain_argv };
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  g_clear_object (&f->tb.book);
+  for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      g_autoptr(JsonObject) n = cli_json_account (runs[r], "N");
+
+      g_assert_cmpstr (json_object_get_string_member (n, "next_action_reason"), ==, N_REASON);
+      g_assert_cmpstr (json_object_get_string_member (n, "next_action_reason_code"), ==, "policy-step");
+    }
+}
+
 /* ---- search ------------------------------------------------------------ */
 
 static char *
@@ -776,6 +965,9 @@ main (int   argc,
   ADD ("next-step", test_next_step);
   ADD ("browse-next-step", test_browse_next_step);
   ADD ("cli-next-step", test_cli_next_step);
+  ADD ("reason-words", test_reason_words);
+  ADD ("legacy-reason", test_legacy_reason);
+  ADD ("cli-reason-words", test_cli_reason_words);
 #undef ADD
   g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);
   g_test_add_func ("/recoup/core/worklist/search-row-has-next-step", test_search_row_has_next_step);

@@ -178,6 +178,8 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
           json_builder_add_string_value (b, it->next_action);
           json_builder_set_member_name (b, "next_action_reason");
           json_builder_add_string_value (b, it->next_action_reason);
+          json_builder_set_member_name (b, "next_action_reason_code");
+          json_builder_add_string_value (b, it->next_step != NULL ? it->next_step->policy_reason_code : NULL);
           add_next_step_json (b, it->next_step);
           json_builder_set_member_name (b, "verdict");
           json_builder_add_string_value (b, recoup_verdict_to_string (it->verdict));
@@ -255,6 +257,7 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
   g_autofree char *account_id = NULL;
   g_autoptr(RecoupScoreExplanation) ex = NULL;
   g_autoptr(RecoupNextStep) step = NULL;
+  g_autofree char *reason = NULL;
   RecoupBook *book;
   int status;
 
@@ -271,6 +274,7 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
   if (ex->next_action != NULL &&
       !(step = recoup_next_step_get (book, account_id, ex->next_action, ex->next_action_reason, 0, NULL, &error)))
     return recoup_cli_fail (cli, error);
+  reason = step != NULL ? g_strdup (step->reason) : recoup_escalation_reason_describe (ex->next_action_reason);
 
   if (cli->json)
     {
@@ -308,7 +312,9 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
       json_builder_set_member_name (b, "next_action");
       json_builder_add_string_value (b, step != NULL ? step->action : ex->next_action);
       json_builder_set_member_name (b, "next_action_reason");
-      json_builder_add_string_value (b, step != NULL ? step->reason : ex->next_action_reason);
+      json_builder_add_string_value (b, reason);
+      json_builder_set_member_name (b, "next_action_reason_code");
+      json_builder_add_string_value (b, recoup_escalation_reason_code (ex->next_action_reason));
       add_next_step_json (b, step);
       json_builder_set_member_name (b, "recommended_stage");
       json_builder_add_string_value (b, ex->recommended_stage);
@@ -338,7 +344,7 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
       if (ex->note != NULL)
         printf ("\nNote: %s\n", ex->note);
       printf ("\nNext action: %s — %s\nRecommended stage: %s\n", step != NULL ? step->action : ex->next_action,
-              step != NULL ? step->reason : ex->next_action_reason, ex->recommended_stage);
+              reason, ex->recommended_stage);
     }
   return RECOUP_CLI_OK;
 }

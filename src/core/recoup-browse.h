@@ -33,7 +33,7 @@ typedef struct
   gboolean cease_communication;
   char    *segment;        /* high, medium, low; NULL without derived data */
   char    *next_action;    /* the policy's next step; NULL without derived data */
-  char    *next_action_reason;
+  char    *next_action_reason; /* its reason as stored, a code and values: next_step words it */
   /* Set by recoup_browse_check_calls(): */
   gboolean call_blocked;   /* the guard blocks a call now */
   char    *call_reason;    /* why (the first blocking reason), or NULL */

@@ -3,10 +3,14 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
 #include "recoup-accounts.h"
 #include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
+#include "recoup-guard.h"
 #include "recoup-score-private.h"
 #include "recoup-settings.h"
 
@@ -14,6 +18,44 @@
  * are made by a call. */
 #define ACTION_BROKEN_PROMISE "call about the broken promise"
 #define ACTION_MISSED_INSTALLMENT "call about the missed installment"
+
+/* The channels a policy step may name. */
+static const char * const step_channels[] = { "call", "sms", "email", "letter", "visit", "system", NULL };
+
+typedef enum
+{
+  REASON_NOTHING_OWED,
+  REASON_DISPUTE_OPEN,
+  REASON_FOLLOW_UP_DUE,
+  REASON_PROMISE_DUE_TODAY,
+  REASON_PROMISE_BROKEN,
+  REASON_INSTALLMENT_MISSED,
+  REASON_PROMISE_DUE,
+  REASON_POLICY_STEP,
+  REASON_POLICY_NEXT,
+  REASON_NO_STEP,
+} ReasonKind;
+
+/* Each reason's code and the values that follow it, one letter each: d a day
+ * (YYYY-MM-DD), n a number of days, c a step's channel, f a flag (0 or 1),
+ * a a step's action. The action, the only text a user typed, comes last, so
+ * the ':' it may hold needs no escaping. */
+static const struct
+{
+  const char *code;
+  const char *values;
+} reasons[] = {
+  [REASON_NOTHING_OWED]       = { "nothing-owed", "" },
+  [REASON_DISPUTE_OPEN]       = { "dispute-open", "" },
+  [REASON_FOLLOW_UP_DUE]      = { "follow-up-due", "" },
+  [REASON_PROMISE_DUE_TODAY]  = { "promise-due-today", "" },
+  [REASON_PROMISE_BROKEN]     = { "promise-broken", "d" },
+  [REASON_INSTALLMENT_MISSED] = { "installment-missed", "" },
+  [REASON_PROMISE_DUE]        = { "promise-due", "d" },
+  [REASON_POLICY_STEP]        = { "policy-step", "nncfa" },
+  [REASON_POLICY_NEXT]        = { "policy-next", "nnca" },
+  [REASON_NO_STEP]            = { "no-step", "" },
+};
 
 static void
 clear_step (gpointer data)
@@ -36,7 +78,6 @@ recoup_escalation_policy_parse (const char  *text,
 {
   g_autoptr(GArray) steps = g_array_new (FALSE, TRUE, sizeof (RecoupEscalationStep));
   g_auto(GStrv) parts = NULL;
-  static const char * const channels[] = { "call", "sms", "email", "letter", "visit", "system", NULL };
   int last = 0;
 
   g_array_set_clear_func (steps, clear_step);
@@ -62,7 +103,7 @@ recoup_escalation_policy_parse (const char  *text,
                        "of 1 or more, such as 15:call:call", i + 1, parts[i]);
           return NULL;
         }
-      if (!g_strv_contains (channels, g_strstrip (f[1])))
+      if (!g_strv_contains (step_channels, g_strstrip (f[1])))
         {
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                        "escalation step %u: “%s” is not a channel (call, sms, email, letter, visit, system)",
@@ -131,6 +172,22 @@ recoup_escalation_policy_save (RecoupBook  *book,
   return recoup_book_commit (book, error);
 }
 
+static char *
+reason_new (ReasonKind kind)
+{
+  return g_strdup (reasons[kind].code);
+}
+
+static char *
+reason_new_day (ReasonKind kind,
+                gint32     day)
+{
+  char text[11];
+
+  recoup_date_format_buf (day, text);
+  return g_strdup_printf ("%s:%s", reasons[kind].code, text);
+}
+
 void
 recoup_escalation_next (GArray                   *policy,
                         const RecoupAccountStats *st,
@@ -141,7 +198,6 @@ recoup_escalation_next (GArray                   *policy,
 {
   const RecoupEscalationStep *last = &g_array_index (policy, RecoupEscalationStep, policy->len - 1);
   const RecoupEscalationStep *cur = NULL, *next = NULL;
-  char day[11];
 
   /* The stage the account belongs in. */
   if (st->balance <= 0 || !g_strcmp0 (st->stage, "closed"))
@@ -158,45 +214,43 @@ recoup_escalation_next (GArray                   *policy,
   if (st->balance <= 0)
     {
       *out_action = g_strdup ("none");
-      *out_reason = g_strdup ("nothing is owed");
+      *out_reason = reason_new (REASON_NOTHING_OWED);
       return;
     }
   if (st->open_dispute)
     {
       *out_action = g_strdup ("resolve the dispute");
-      *out_reason = g_strdup ("a dispute is open: collection contacts are paused until it is resolved");
+      *out_reason = reason_new (REASON_DISPUTE_OPEN);
       return;
     }
   if (st->follow_up_at != 0 && st->follow_up_at < ((gint64) today + 1) * 86400 * 1000)
     {
       *out_action = g_strdup ("follow up");
-      *out_reason = g_strdup ("a follow-up is due");
+      *out_reason = reason_new (REASON_FOLLOW_UP_DUE);
       return;
     }
   if (st->promise_due_day == today)
     {
       *out_action = g_strdup ("check the promised payment");
-      *out_reason = g_strdup ("a promise to pay is due today");
+      *out_reason = reason_new (REASON_PROMISE_DUE_TODAY);
       return;
     }
   if (st->promise_broken_day != RECOUP_DATE_INVALID && st->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS)
     {
-      recoup_date_format_buf (st->promise_broken_day, day);
       *out_action = g_strdup (ACTION_BROKEN_PROMISE);
-      *out_reason = g_strdup_printf ("the latest promise to pay was broken (its grace ended %s)", day);
+      *out_reason = reason_new_day (REASON_PROMISE_BROKEN, st->promise_broken_day);
       return;
     }
   if (st->missed_installment)
     {
       *out_action = g_strdup (ACTION_MISSED_INSTALLMENT);
-      *out_reason = g_strdup ("a payment-plan installment was missed");
+      *out_reason = reason_new (REASON_INSTALLMENT_MISSED);
       return;
     }
   if (st->promise_due_day != RECOUP_DATE_INVALID)
     {
-      recoup_date_format_buf (st->promise_due_day, day);
       *out_action = g_strdup ("wait for the promised payment");
-      *out_reason = g_strdup_printf ("a promise to pay is due %s", day);
+      *out_reason = reason_new_day (REASON_PROMISE_DUE, st->promise_due_day);
       return;
     }
 
@@ -220,22 +274,174 @@ recoup_escalation_next (GArray                   *policy,
       if (!done || next == NULL)
         {
           *out_action = g_strdup (cur->action);
-          *out_reason = g_strdup_printf ("%d days past due: the policy's step at %d days is %s (%s)%s",
-                                         st->oldest_dpd, cur->days, cur->action, cur->channel,
-                                         done ? ", already contacted since" : "");
+          *out_reason = g_strdup_printf ("%s:%d:%d:%s:%d:%s", reasons[REASON_POLICY_STEP].code, st->oldest_dpd,
+                                         cur->days, cur->channel, done ? 1 : 0, cur->action);
           return;
         }
     }
   if (next != NULL)
     {
       *out_action = g_strdup_printf ("wait, then %s", next->action);
-      *out_reason = g_strdup_printf ("%d days past due: the next step, %s (%s), comes at %d days, in %d days",
-                                     st->oldest_dpd, next->action, next->channel, next->days,
-                                     next->days - st->oldest_dpd);
+      *out_reason = g_strdup_printf ("%s:%d:%d:%s:%s", reasons[REASON_POLICY_NEXT].code, st->oldest_dpd,
+                                     next->days, next->channel, next->action);
       return;
     }
   *out_action = g_strdup ("none");
-  *out_reason = g_strdup ("no policy step applies");
+  *out_reason = reason_new (REASON_NO_STEP);
+}
+
+/* A reason split into its code and values, each checked against its kind. */
+typedef struct
+{
+  ReasonKind kind;
+  GStrv      fields;   /* the code, then the values */
+} Reason;
+
+static void
+reason_clear (Reason *r)
+{
+  g_clear_pointer (&r->fields, g_strfreev);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reason, reason_clear)
+
+static gboolean
+value_valid (char        type,
+             const char *value)
+{
+  switch (type)
+    {
+    case 'd': return recoup_date_parse (value, NULL) != RECOUP_DATE_INVALID;
+    case 'n': return g_ascii_string_to_signed (value, 10, 0, G_MAXINT, NULL, NULL);
+    case 'c': return g_strv_contains (step_channels, value);
+    case 'f': return g_str_equal (value, "0") || g_str_equal (value, "1");
+    case 'a': return *value != '\0';
+    default:  g_return_val_if_reached (FALSE);
+    }
+}
+
+static gboolean
+reason_parse (const char *text,
+              Reason     *out)
+{
+  const char *colon = strchr (text, ':');
+  gsize code_len = colon != NULL ? (gsize) (colon - text) : strlen (text);
+
+  for (guint k = 0; k < G_N_ELEMENTS (reasons); k++)
+    {
+      gsize n_values = strlen (reasons[k].values);
+      g_auto(GStrv) fields = NULL;
+
+      if (strlen (reasons[k].code) != code_len || strncmp (reasons[k].code, text, code_len) != 0)
+        continue;
+      fields = g_strsplit (text, ":", n_values + 1);
+      if (g_strv_length (fields) != n_values + 1)
+        return FALSE;
+      for (gsize i = 0; i < n_values; i++)
+        if (!value_valid (reasons[k].values[i], fields[i + 1]))
+          return FALSE;
+      out->kind = k;
+      out->fields = g_steal_pointer (&fields);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+field_days (const Reason *r,
+            guint         i)
+{
+  return (int) g_ascii_strtoll (r->fields[i], NULL, 10);
+}
+
+/* A step's channel in a sentence; "system" steps are reviews, not contacts. */
+static const char *
+channel_words (const char *channel)
+{
+  if (g_str_equal (channel, "system"))
+    return C_("channel", "system");
+  return recoup_guard_channel_noun (channel);
+}
+
+static char *
+days_past_due_words (int dpd)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day past due", "%d days past due", dpd), dpd);
+}
+
+/**
+ * recoup_escalation_reason_describe:
+ *
+ * Returns: (transfer full) (nullable): the reason in the reader's words
+ */
+char *
+recoup_escalation_reason_describe (const char *reason)
+{
+  g_auto(Reason) r = { 0 };
+  g_autofree char *dpd = NULL;
+
+  if (reason == NULL)
+    return NULL;
+  if (!reason_parse (reason, &r))
+    return g_strdup (reason);
+  switch (r.kind)
+    {
+    case REASON_NOTHING_OWED:
+      return g_strdup (_("nothing is owed"));
+    case REASON_DISPUTE_OPEN:
+      return g_strdup (_("a dispute is open: collection contacts are paused until it is resolved"));
+    case REASON_FOLLOW_UP_DUE:
+      return g_strdup (_("a follow-up is due"));
+    case REASON_PROMISE_DUE_TODAY:
+      return g_strdup (_("a promise to pay is due today"));
+    case REASON_PROMISE_BROKEN:
+      /* Translators: %s is the day the promise's grace ended, YYYY-MM-DD */
+      return g_strdup_printf (_("the latest promise to pay was broken (its grace ended %s)"), r.fields[1]);
+    case REASON_INSTALLMENT_MISSED:
+      return g_strdup (_("a payment-plan installment was missed"));
+    case REASON_PROMISE_DUE:
+      /* Translators: %s is the day the promise is due, YYYY-MM-DD */
+      return g_strdup_printf (_("a promise to pay is due %s"), r.fields[1]);
+    case REASON_POLICY_STEP:
+      dpd = days_past_due_words (field_days (&r, 1));
+      if (g_str_equal (r.fields[4], "1"))
+        /* Translators: “45 days past due: the policy's step from day 30 is
+         * call (call), already contacted since”; the step's action (the third
+         * %s) is as the book's policy names it, then its channel */
+        return g_strdup_printf (_("%s: the policy's step from day %d is %s (%s), already contacted since"),
+                                dpd, field_days (&r, 2), r.fields[5], channel_words (r.fields[3]));
+      /* Translators: “45 days past due: the policy's step from day 30 is
+       * call (call)”; the step's action (the third %s) is as the book's
+       * policy names it, then its channel */
+      return g_strdup_printf (_("%s: the policy's step from day %d is %s (%s)"),
+                              dpd, field_days (&r, 2), r.fields[5], channel_words (r.fields[3]));
+    case REASON_POLICY_NEXT:
+      {
+        int in = field_days (&r, 2) - field_days (&r, 1);
+
+        dpd = days_past_due_words (field_days (&r, 1));
+        /* Translators: “10 days past due: the next step, call (call), comes
+         * on day 15, in 5 days”; the step's action (the second %s) is as the
+         * book's policy names it, then its channel */
+        return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s: the next step, %s (%s), comes on day %d, in %d day",
+                                             "%s: the next step, %s (%s), comes on day %d, in %d days", in),
+                                dpd, r.fields[4], channel_words (r.fields[3]), field_days (&r, 2), in);
+      }
+    case REASON_NO_STEP:
+      return g_strdup (_("no policy step applies"));
+    default:
+      g_return_val_if_reached (g_strdup (reason));
+    }
+}
+
+const char *
+recoup_escalation_reason_code (const char *reason)
+{
+  g_auto(Reason) r = { 0 };
+
+  if (reason == NULL || !reason_parse (reason, &r))
+    return NULL;
+  return reasons[r.kind].code;
 }
 
 const char *
@@ -288,7 +494,7 @@ recoup_escalation_apply (RecoupBook  *book,
   if (!recoup_score_ensure_current (book, NULL, NULL, error))
     return FALSE;
   stmt = recoup_book_prepare (book,
-    "SELECT s.account_id, s.recommended_stage, a.stage, s.oldest_dpd, s.next_action_reason"
+    "SELECT s.account_id, s.recommended_stage, a.stage, s.oldest_dpd"
     " FROM account_stats s JOIN accounts a ON a.id = s.account_id"
     " WHERE s.recommended_stage IS NOT NULL AND s.recommended_stage <> a.stage"
     " AND a.stage NOT IN ('closed', 'escalation') ORDER BY s.account_id", error);

@@ -17,6 +17,21 @@ G_BEGIN_DECLS
  * recommended action and its reason (kept with the score in account_stats);
  * recoup_escalation_apply() moves accounts to their recommended stage and
  * records each change in the history (a 'system' activity).
+ *
+ * The reason is kept in no language, since whoever refreshes account_stats
+ * is not whoever reads it: a code and its values, "CODE[:VALUE]…", worded
+ * for the reader by recoup_escalation_reason_describe(). The codes:
+ *
+ *   nothing-owed, dispute-open, follow-up-due, promise-due-today,
+ *   installment-missed, no-step
+ *   promise-broken:DAY              DAY its grace ended (YYYY-MM-DD)
+ *   promise-due:DAY                 DAY it is due
+ *   policy-step:DPD:DAYS:CHANNEL:CONTACTED:ACTION
+ *                                   the step from day DAYS applies at DPD days
+ *                                   past due; CONTACTED 1 when the debtor was
+ *                                   contacted since it began
+ *   policy-next:DPD:DAYS:CHANNEL:ACTION
+ *                                   the next step comes at DAYS days past due
  */
 
 #define RECOUP_ESCALATION_DEFAULT_POLICY \
@@ -44,6 +59,15 @@ gboolean    recoup_escalation_policy_save   (RecoupBook  *book,
  * a wait, a follow-up of the user's choosing, "none"). Returns a static string. */
 const char *recoup_escalation_action_channel (GArray      *policy,
                                               const char  *action);
+
+/* @reason (account_stats.next_action_reason) in the reader's language; the
+ * policy's action in it stays as the book's policy names it. Text that is no
+ * reason code (an English sentence a book kept before reasons had codes, until
+ * its derived data is rebuilt) is given back as it is. NULL for NULL. */
+char       *recoup_escalation_reason_describe (const char *reason);
+/* The code of @reason ("policy-step"), or NULL when it has none. Returns a
+ * static string. */
+const char *recoup_escalation_reason_code     (const char *reason);
 
 /* Moves every account whose recommended stage differs to it (never back out
  * of escalation or closed), each with a 'system' activity saying why. */

@@ -230,19 +230,22 @@ recoup_next_step_resolve (RecoupBook               *book,
   g_autoptr(RecoupNextStep) step = g_new0 (RecoupNextStep, 1);
   const RecoupGuardReason *against;
   const char *later_channel = NULL;
+  const char *why;
   gint64 later_at = 0, when;
 
   if (at == 0)
     at = recoup_book_now_ms (book);
   step->policy_action = g_strdup (policy_action);
-  step->policy_reason = g_strdup (policy_reason);
+  step->policy_reason = recoup_escalation_reason_describe (policy_reason);
+  step->policy_reason_code = recoup_escalation_reason_code (policy_reason);
   step->policy_channel = recoup_escalation_action_channel (escalation, policy_action);
+  why = step->policy_reason != NULL ? step->policy_reason : policy_action;
 
   if (step->policy_channel == NULL)
     {
       step->kind = RECOUP_NEXT_STEP_AS_PLANNED;
       step->action = g_strdup (policy_action);
-      step->reason = g_strdup (policy_reason);
+      step->reason = g_strdup (step->policy_reason);
       return g_steal_pointer (&step);
     }
   if (!recoup_guard_check_with_policy (book, guard, account_id, step->policy_channel, at, user_id,
@@ -253,7 +256,7 @@ recoup_next_step_resolve (RecoupBook               *book,
       step->kind = RECOUP_NEXT_STEP_AS_PLANNED;
       step->channel = step->policy_channel;
       step->action = g_strdup (policy_action);
-      step->reason = g_strdup (policy_reason);
+      step->reason = g_strdup (step->policy_reason);
       return g_steal_pointer (&step);
     }
   against = reason_against (step->verdict);
@@ -271,8 +274,7 @@ recoup_next_step_resolve (RecoupBook               *book,
       step->kind = RECOUP_NEXT_STEP_LATER;
       step->channel = step->policy_channel;
       step->action = at_time (step, policy_action);
-      step->reason = g_strdup_printf (_("%s; not now: %s"), policy_reason ? policy_reason : policy_action,
-                                      against->text);
+      step->reason = g_strdup_printf (_("%s; not now: %s"), why, against->text);
       return g_steal_pointer (&step);
     }
 
@@ -295,8 +297,7 @@ recoup_next_step_resolve (RecoupBook               *book,
           step->action = g_steal_pointer (&what);
           step->reason = g_strdup_printf (_("no %s: %s; by %s instead (%s)"),
                                           recoup_guard_channel_noun (step->policy_channel), against->text,
-                                          recoup_guard_channel_noun (channel),
-                                          policy_reason ? policy_reason : policy_action);
+                                          recoup_guard_channel_noun (channel), why);
           return g_steal_pointer (&step);
         }
       if (later_channel == NULL)
@@ -321,8 +322,7 @@ recoup_next_step_resolve (RecoupBook               *book,
       step->action = at_time (step, what);
       step->reason = g_strdup_printf (_("no %s: %s; by %s instead once it is allowed (%s)"),
                                       recoup_guard_channel_noun (step->policy_channel), against->text,
-                                      recoup_guard_channel_noun (later_channel),
-                                      policy_reason ? policy_reason : policy_action);
+                                      recoup_guard_channel_noun (later_channel), why);
       return g_steal_pointer (&step);
     }
 

@@ -36,11 +36,12 @@ typedef struct
 {
   RecoupNextStepKind  kind;
   char               *policy_action;    /* the policy's step, as stored ("call", "letter", …) */
-  char               *policy_reason;
+  char               *policy_reason;    /* why, in the reader's words (recoup_escalation_reason_describe()) */
+  const char         *policy_reason_code; /* its code ("policy-step", …), or NULL for a book's old text */
   const char         *policy_channel;   /* its contact channel, or NULL when it is not a contact */
   const char         *channel;          /* the channel of the step shown (INSTEAD: another), or NULL */
   char               *action;           /* what to do, in English words (the CLI's) */
-  char               *reason;           /* why, in English */
+  char               *reason;           /* why, in the reader's words */
   char               *block_code;       /* the guard's rule against the policy's channel, or NULL */
   char               *block_text;       /* and its text */
   gint64              not_before;       /* the first instant the step is allowed, when later; else 0 */
@@ -53,7 +54,10 @@ typedef struct
 const char     *recoup_next_step_kind_to_string (RecoupNextStepKind       kind);
 
 /* With the policies loaded (a list resolves many rows); @escalation is an
- * array of RecoupEscalationStep. @at_ms 0: now; @user_id NULL: the book's user. */
+ * array of RecoupEscalationStep. @policy_action and @policy_reason are the
+ * policy's step and its reason as account_stats keeps them (the reason a code
+ * and its values: recoup-escalation.h). @at_ms 0: now; @user_id NULL: the
+ * book's user. */
 RecoupNextStep *recoup_next_step_resolve        (RecoupBook               *book,
                                                  const RecoupGuardPolicy  *guard,
                                                  GArray                   *escalation,

@@ -55,7 +55,8 @@ typedef enum
 #define RECOUP_QUEUE_FRESH_DAYS 7
 #define RECOUP_QUEUE_BROKEN_DAYS 30
 
-/* Pure: computes the items and the score of @stats. Returns the score. */
+/* Pure: computes the items and the score of @stats. Returns the score.
+ * @out_note is untranslated (N_()): the caller words it with _(). */
 gint64      recoup_score_compute        (const RecoupScoreSettings *settings,
                                          const RecoupAccountStats  *stats,
                                          RecoupScoreItem           *items,
@@ -67,8 +68,8 @@ int         recoup_score_queue_rank     (const RecoupAccountStats  *stats,
 
 char       *recoup_score_signature      (RecoupBook                *book);
 
-/* recoup-escalation.c: the next recommended action, its reason and the stage
- * the account should be in. */
+/* recoup-escalation.c: the next recommended action, its reason (a code and
+ * values, recoup-escalation.h) and the stage the account should be in. */
 void        recoup_escalation_next      (GArray                    *policy,
                                          const RecoupAccountStats  *stats,
                                          gint32                     today,

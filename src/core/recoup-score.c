@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
@@ -20,6 +22,11 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
 
 #define MAX_WEIGHT 1000000
 #define AGE_FULL_DAYS 180
+
+/* The form account_stats rows are written in, part of the signature so that a
+ * book written in another form is rebuilt once: 2, next_action_reason holds a
+ * reason code and its values, where it held English words. */
+#define DERIVED_FORM 2
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
@@ -216,27 +223,43 @@ recoup_score_compute (const RecoupScoreSettings *settings,
       g_autofree char *rev = recoup_money_format (st->lifetime_revenue, st->currency[0] ? st->currency : "USD",
                                                   RECOUP_MONEY_FORMAT_GROUPING);
 
-      items[RECOUP_SCORE_BALANCE].raw = g_strdup_printf ("%s %s owed (full at %s)", bal, st->currency, cap);
-      items[RECOUP_SCORE_AGE].raw = g_strdup_printf ("oldest open item %d days past due (full at %d)",
-                                                     st->oldest_dpd, AGE_FULL_DAYS);
-      items[RECOUP_SCORE_AGE_WEIGHTED].raw = g_strdup_printf ("%d days past due, weighted by balance (full at %d)",
-                                                              st->weighted_dpd, AGE_FULL_DAYS);
-      items[RECOUP_SCORE_BEHAVIOUR].raw = g_strdup_printf ("%d promises kept, %d broken; %d payments in the last 90 days",
-                                                           st->promises_kept, st->promises_broken, st->payments_90d);
-      items[RECOUP_SCORE_RESPONSIVENESS].raw = g_strdup_printf ("%d right-party contacts in %d attempts",
+      /* Translators: the balance, its currency, then the balance at which
+       * the component gives all its points: “1,234.00 USD owed (full at 5,000.00)” */
+      items[RECOUP_SCORE_BALANCE].raw = g_strdup_printf (_("%s %s owed (full at %s)"), bal, st->currency, cap);
+      items[RECOUP_SCORE_AGE].raw =
+        /* Translators: the second number is days past due too */
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "oldest open item %d day past due (full at %d)",
+                                      "oldest open item %d days past due (full at %d)", st->oldest_dpd),
+                         st->oldest_dpd, AGE_FULL_DAYS);
+      items[RECOUP_SCORE_AGE_WEIGHTED].raw =
+        /* Translators: the second number is days past due too */
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day past due, weighted by balance (full at %d)",
+                                      "%d days past due, weighted by balance (full at %d)", st->weighted_dpd),
+                         st->weighted_dpd, AGE_FULL_DAYS);
+      items[RECOUP_SCORE_BEHAVIOUR].raw =
+        g_strdup_printf (_("promises kept: %d, broken: %d; payments in the last 90 days: %d"),
+                         st->promises_kept, st->promises_broken, st->payments_90d);
+      /* Translators: contacts that reached the debtor, of all attempts */
+      items[RECOUP_SCORE_RESPONSIVENESS].raw = g_strdup_printf (_("right-party contacts: %d, attempts: %d"),
                                                                 st->contacts_rpc, st->contact_attempts);
-      items[RECOUP_SCORE_RELATIONSHIP].raw = g_strdup_printf ("tier %s, lifetime revenue %s",
-                                                              st->tier[0] ? st->tier : "none", rev);
-      items[RECOUP_SCORE_STAGE].raw = g_strdup_printf ("stage %s", st->stage);
+      if (st->tier[0] != '\0')
+        /* Translators: the account's tier as the book names it (“gold”), then an amount */
+        items[RECOUP_SCORE_RELATIONSHIP].raw = g_strdup_printf (_("tier %s, lifetime revenue %s"), st->tier, rev);
+      else
+        items[RECOUP_SCORE_RELATIONSHIP].raw = g_strdup_printf (_("no tier, lifetime revenue %s"), rev);
+      /* Translators: the collection stage's stored name (pre-collection,
+       * active, negotiation, escalation, closed) */
+      items[RECOUP_SCORE_STAGE].raw = g_strdup_printf (_("stage %s"), st->stage);
     }
 
   if (out_note != NULL)
     *out_note = NULL;
   if (st->balance <= 0 || g_strcmp0 (st->stage, "closed") == 0 || st->deleted)
     {
+      /* Worded by recoup_score_explain(): the derived rows need no words. */
       if (out_note != NULL)
-        *out_note = st->balance <= 0 ? "nothing is owed: the account is not scored"
-                                     : "the account is closed: it is not scored";
+        *out_note = st->balance <= 0 ? N_("nothing is owed: the account is not scored")
+                                     : N_("the account is closed: it is not scored");
       if (out_segment != NULL)
         *out_segment = "none";
       return 0;
@@ -362,6 +385,7 @@ recoup_score_signature (RecoupBook *book)
   GString *sig = g_string_new (NULL);
 
   recoup_score_settings_load (book, &s);
+  g_string_append_printf (sig, "form %d;", DERIVED_FORM);
   for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
     g_string_append_printf (sig, "%" G_GINT64_FORMAT ",", s.weights[i]);
   g_string_append_printf (sig, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
@@ -415,7 +439,7 @@ recoup_score_explain (RecoupBook  *book,
   ex->as_of = g_steal_pointer (&today_text);
   ex->score = recoup_score_compute (&settings, &stats, ex->items, &segment, &note);
   ex->segment = g_strdup (segment);
-  ex->note = g_strdup (note);
+  ex->note = note != NULL ? g_strdup (_(note)) : NULL;
   for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
     ex->total_weight += settings.weights[i];
   policy = recoup_escalation_policy_load (book);

@@ -55,7 +55,7 @@ typedef struct
 typedef struct
 {
   const char *component;   /* stable name, e.g. "age-weighted" */
-  char       *raw;         /* the input, readable: "1,234.00 USD", "3 kept, 1 broken" */
+  char       *raw;         /* the input in the reader's words: "1,234.00 USD owed (full at 5,000.00)" */
   gint64      points;      /* 0..10000 */
   gint64      weight;
   gint64      contribution;
@@ -67,11 +67,11 @@ typedef struct
   char            *as_of;         /* the day the score was computed for */
   gint64           score;
   char            *segment;       /* high, medium, low, none */
-  char            *note;          /* why the score is 0, or NULL */
+  char            *note;          /* why the score is 0 in the reader's words, or NULL */
   gint64           total_weight;
   RecoupScoreItem  items[RECOUP_SCORE_N_COMPONENTS];
-  char            *next_action;
-  char            *next_action_reason;
+  char            *next_action;         /* the policy's step, as account_stats keeps it */
+  char            *next_action_reason;  /* its reason as kept: a code and values (recoup-escalation.h) */
   char            *recommended_stage;
 } RecoupScoreExplanation;
 

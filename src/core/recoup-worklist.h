@@ -55,7 +55,7 @@ typedef struct
   int               queue_rank;     /* 1..5 */
   const char       *queue_reason;   /* "follow-up due", ... */
   char             *next_action;    /* the next step, agreed with the guard (next_step->action) */
-  char             *next_action_reason;
+  char             *next_action_reason; /* why, in the reader's words (next_step->reason) */
   RecoupNextStep   *next_step;      /* the same, with the policy's step and the guard's rule */
   RecoupVerdictKind verdict;        /* allowed or warn, for the filter's channel */
 } RecoupWorklistItem;
