@@ -993,7 +993,8 @@ test_edit_account (Fixture       *f,
   set_text (dialog, "timezone", "Europe/Berlin");
   adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "stage")), 2);
   adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "assigned")), 1);
-  set_text (dialog, "tier", "gold");
+  /* Tier: none, then the tiers the score knows. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "tier")), 2);
   set_text (dialog, "tags", " vip, ,slow-payer,VIP,");
   set_text (dialog, "validation", "2026-11-02");
   gtk_switch_set_active (GTK_SWITCH (find_named (dialog, "attorney")), TRUE);
@@ -1059,6 +1060,41 @@ test_edit_account (Fixture       *f,
   g_clear_pointer (&contacts, g_ptr_array_unref);
   contacts = recoup_contact_list (book, id, &error);
   g_assert_cmpuint (contacts->len, ==, 1);
+
+  /* A tier the book holds by an alias shows as its tier and stays as stored;
+   * one the score does not know is offered as it is, marked, and kept. */
+  {
+    static const struct { const char *stored, *label; } kept[] = {
+      { "b", "Gold" }, { "VIP", "VIP (not scored)" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+      {
+        GtkWidget *tier;
+        GtkStringObject *item;
+        gint64 changes;
+
+        g_assert_true (recoup_account_set (book, id, "tier", kept[i].stored, &error));
+        g_assert_no_error (error);
+        expected_loads = recoup_window_get_n_loads (f->window) + 1;
+        gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+        wait_for (account_loaded, f, "the account with its tier");
+        dialog = open_editor (f);
+        tier = find_named (dialog, "tier");
+        item = adw_combo_row_get_selected_item (ADW_COMBO_ROW (tier));
+        g_assert_cmpstr (gtk_string_object_get_string (item), ==, kept[i].label);
+        changes = recoup_book_count_changes (book);
+        set_text (dialog, "name", i == 0 ? "Ada Lovelace Ltd" : "Ada Lovelace plc");
+        expected_loads = recoup_window_get_n_loads (f->window) + 1;
+        g_signal_emit_by_name (find_named (dialog, "save"), "clicked");
+        wait_for (account_loaded, f, "the renamed account");
+        g_clear_pointer (&account, recoup_account_free);
+        account = recoup_account_load (book, id, &error);
+        g_assert_cmpstr (account->tier, ==, kept[i].stored);
+        /* One change: the name's, none for the tier. */
+        g_assert_cmpint (recoup_book_count_changes (book), ==, changes + 1);
+      }
+  }
 }
 
 static gboolean

@@ -656,6 +656,25 @@ test_batch_paths (void)
   test_book_close (&tb);
 }
 
+/* The tiers the score knows, by name or alias, in any case; others none. */
+static void
+test_tiers (void)
+{
+  static const char * const cases[][2] = {
+    { "platinum", "platinum" }, { "Key", "platinum" }, { "A", "platinum" }, { "1", "platinum" },
+    { "GOLD", "gold" }, { "b", "gold" }, { "silver", "silver" }, { "3", "silver" }, { "bronze", "bronze" },
+    { "d", "bronze" }, { "", NULL }, { "vip", NULL }, { "goldd", NULL }, { "gold ", NULL },
+  };
+  const char * const *tiers = recoup_score_tiers ();
+
+  g_assert_cmpuint (g_strv_length ((char **) tiers), ==, 4);
+  g_assert_cmpstr (tiers[0], ==, "platinum");
+  g_assert_cmpstr (tiers[3], ==, "bronze");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpstr (recoup_score_tier_canonical (cases[i][0]), ==, cases[i][1]);
+  g_assert_null (recoup_score_tier_canonical (NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -663,6 +682,7 @@ main (int   argc,
   g_setenv ("RECOUP_TODAY", TODAY, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/score/directions", test_directions);
+  g_test_add_func ("/recoup/core/score/tiers", test_tiers);
   g_test_add_func ("/recoup/core/score/refresh-at-commit", test_refresh_at_commit);
   g_test_add_func ("/recoup/core/score/weights", test_weights);
   g_test_add_func ("/recoup/core/score/escalation", test_escalation);

@@ -68,6 +68,7 @@ typedef struct
   GtkWidget     *contacts_group;
   GPtrArray     *contacts;       /* ContactRow */
   GPtrArray     *user_ids;       /* index i + 1 of the assigned combo */
+  GPtrArray     *tiers;          /* the tier combo's values, "" for none */
   RecoupAccount *account;        /* as loaded */
   char          *today;          /* the book's, when the account was loaded */
   gboolean       busy;
@@ -82,6 +83,7 @@ editor_free (Editor *ed)
 {
   g_clear_pointer (&ed->contacts, g_ptr_array_unref);
   g_clear_pointer (&ed->user_ids, g_ptr_array_unref);
+  g_clear_pointer (&ed->tiers, g_ptr_array_unref);
   g_clear_pointer (&ed->account, recoup_account_free);
   g_free (ed->today);
   g_free (ed);
@@ -302,6 +304,47 @@ edit_saved_cb (GObject      *object,
   gtk_window_destroy (ed->dialog);
 }
 
+/* The tiers the score knows, the account's own if it is another (kept, but
+ * worth nothing to the score, and said so), and none. */
+static GtkWidget *
+tier_row (Editor     *ed,
+          GtkWidget  *group,
+          const char *current)
+{
+  const char * const *known = recoup_score_tiers ();
+  const char *canonical = recoup_score_tier_canonical (current);
+  g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
+  GtkWidget *row = adw_combo_row_new ();
+  guint selected = 0;
+
+  ed->tiers = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (ed->tiers, g_strdup (""));
+  gtk_string_list_append (labels, C_("tier", "None"));
+  for (guint i = 0; known[i] != NULL; i++)
+    {
+      if (g_strcmp0 (canonical, known[i]) == 0)
+        selected = ed->tiers->len;
+      g_ptr_array_add (ed->tiers, g_strdup (known[i]));
+      gtk_string_list_append (labels, recoup_label_tier (known[i]));
+    }
+  if (canonical == NULL && current != NULL && *current != '\0')
+    {
+      /* Translators: a tier the book holds that the priority score does not know */
+      g_autofree char *label = g_strdup_printf (_("%s (not scored)"), current);
+
+      selected = ed->tiers->len;
+      g_ptr_array_add (ed->tiers, g_strdup (current));
+      gtk_string_list_append (labels, label);
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Tier"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _("A better tier raises the account in the worklist"));
+  gtk_widget_set_name (row, "tier");
+  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (labels));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row), selected);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  return row;
+}
+
 static void
 save_clicked_cb (Editor *ed)
 {
@@ -311,7 +354,7 @@ save_clicked_cb (Editor *ed)
   guint assigned = adw_combo_row_get_selected (ADW_COMBO_ROW (ed->assigned));
   g_autofree char *name = entry_text (ed->name);
   g_autofree char *tz = entry_text (ed->timezone);
-  g_autofree char *tier = entry_text (ed->tier);
+  const char *tier = g_ptr_array_index (ed->tiers, adw_combo_row_get_selected (ADW_COMBO_ROW (ed->tier)));
   g_autofree char *tags = entry_text (ed->tags);
   g_autofree char *vdate = entry_text (ed->validation);
   gboolean old_flags[4] = { a->cease_communication, a->attorney_represented, a->bankruptcy, a->deceased };
@@ -329,7 +372,9 @@ save_clicked_cb (Editor *ed)
     add_field (w, "stage", a->stage, stages[stage]);
   add_field (w, "assigned_to", a->assigned_to,
              assigned > 0 && assigned <= ed->user_ids->len ? g_ptr_array_index (ed->user_ids, assigned - 1) : "");
-  add_field (w, "tier", a->tier, tier);
+  /* A tier stored by an alias ("b" for gold) stays as it is unless changed. */
+  if (g_strcmp0 (recoup_score_tier_canonical (a->tier), tier) != 0)
+    add_field (w, "tier", a->tier, tier);
   add_field (w, "tags", a->tags, tags);
   add_field (w, "validation_notice_date", a->validation_notice_date, vdate);
   for (guint i = 0; i < G_N_ELEMENTS (flag_fields); i++)
@@ -656,7 +701,7 @@ open_editor (RecoupWindow *self,
   g_object_unref (adw_combo_row_get_model (ADW_COMBO_ROW (ed->assigned)));
   adw_combo_row_set_selected (ADW_COMBO_ROW (ed->assigned), selected);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), ed->assigned);
-  ed->tier = entry_row (group, _("Tier"), "tier", a->tier);
+  ed->tier = tier_row (ed, group, a->tier);
   ed->tags = entry_row (group, _("Tags (comma-separated)"), "tags", a->tags);
   ed->validation = entry_row (group, _("Validation notice sent (YYYY-MM-DD)"), "validation",
                               a->validation_notice_date);

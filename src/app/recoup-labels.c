@@ -69,6 +69,16 @@ recoup_label_stage (const char *stage)
 }
 
 const char *
+recoup_label_tier (const char *tier)
+{
+  static const Label labels[] = {
+    { "platinum", N_("Platinum") }, { "gold", N_("Gold") }, { "silver", N_("Silver") }, { "bronze", N_("Bronze") },
+  };
+
+  return LOOKUP (labels, tier);
+}
+
+const char *
 recoup_label_aging_bucket (RecoupAgingBucket bucket)
 {
   /* Translators: the age of what is owed, in days past due; “Current” is

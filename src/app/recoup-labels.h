@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 const char *recoup_label_channel            (const char               *channel);
 const char *recoup_label_outcome            (const char               *outcome);
 const char *recoup_label_stage              (const char               *stage);
+const char *recoup_label_tier               (const char               *tier);
 /* "Current", "1-30", … "181+": an aging bucket's heading. */
 const char *recoup_label_aging_bucket       (RecoupAgingBucket         bucket);
 /* "high priority" for the segment "high"; NULL for "none" or no segment. */

@@ -129,23 +129,56 @@ linear (gint64 value,
   return value * RECOUP_SCORE_MAX / full;
 }
 
-static gint64
-tier_points (const char *tier)
+/* Each tier with its aliases and the relationship points it is worth. */
+static const struct
+{
+  const char *names[4];   /* the tier, then its aliases */
+  gint64      points;
+} tiers[] = {
+  { { "platinum", "key", "a", "1" }, 10000 },
+  { { "gold", "b", "2" }, 7000 },
+  { { "silver", "c", "3" }, 4000 },
+  { { "bronze", "d", "4" }, 2000 },
+};
+
+const char * const *
+recoup_score_tiers (void)
+{
+  static const char * const names[] = { "platinum", "gold", "silver", "bronze", NULL };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (tiers) + 1);
+  return names;
+}
+
+static int
+tier_index (const char *tier)
 {
   g_autofree char *t = NULL;
 
   if (tier == NULL || *tier == '\0')
-    return 0;
+    return -1;
   t = g_ascii_strdown (tier, -1);
-  if (!g_strcmp0 (t, "platinum") || !g_strcmp0 (t, "key") || !g_strcmp0 (t, "a") || !g_strcmp0 (t, "1"))
-    return 10000;
-  if (!g_strcmp0 (t, "gold") || !g_strcmp0 (t, "b") || !g_strcmp0 (t, "2"))
-    return 7000;
-  if (!g_strcmp0 (t, "silver") || !g_strcmp0 (t, "c") || !g_strcmp0 (t, "3"))
-    return 4000;
-  if (!g_strcmp0 (t, "bronze") || !g_strcmp0 (t, "d") || !g_strcmp0 (t, "4"))
-    return 2000;
-  return 0;
+  for (guint i = 0; i < G_N_ELEMENTS (tiers); i++)
+    for (guint k = 0; k < G_N_ELEMENTS (tiers[i].names) && tiers[i].names[k] != NULL; k++)
+      if (g_str_equal (t, tiers[i].names[k]))
+        return (int) i;
+  return -1;
+}
+
+const char *
+recoup_score_tier_canonical (const char *tier)
+{
+  int i = tier_index (tier);
+
+  return i >= 0 ? tiers[i].names[0] : NULL;
+}
+
+static gint64
+tier_points (const char *tier)
+{
+  int i = tier_index (tier);
+
+  return i >= 0 ? tiers[i].points : 0;
 }
 
 static gint64

@@ -79,6 +79,12 @@ const char *recoup_score_component_name      (RecoupScoreComponent       compone
 gboolean    recoup_score_component_from_name (const char                *name,
                                               RecoupScoreComponent      *out);
 
+/* The tiers the score knows, best first ("platinum", "gold", "silver",
+ * "bronze"), NULL-terminated. */
+const char * const *recoup_score_tiers       (void);
+/* The known tier @tier names, by its name or an alias in any case ("Gold",
+ * "b", "2"), or NULL: an account of an unknown tier gets no points for it. */
+const char *recoup_score_tier_canonical      (const char                *tier);
 void        recoup_score_settings_default    (RecoupScoreSettings       *settings);
 void        recoup_score_settings_load       (RecoupBook                *book,
                                               RecoupScoreSettings       *settings);
