@@ -11,6 +11,7 @@
 
 #include "recoup-book-private.h"
 #include "recoup-test-util.h"
+#include "recoup-sync.h"
 #include "recoup-sync-indicator.h"
 #include "recoup-sync-status.h"
 #include "recoup-window.h"
@@ -541,6 +542,90 @@ test_server_down (Fixture       *f,
   gtk_menu_button_popdown (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
 }
 
+static gboolean
+enroll_failed (Fixture *f)
+{
+  GtkWidget *prefs = GTK_WIDGET (recoup_window_get_dialog (f->window));
+
+  return gtk_widget_get_visible (find_named (prefs, "enroll-error")) &&
+         gtk_widget_get_sensitive (find_named (prefs, "enroll-code"));
+}
+
+/* A code as recoupd writes one, with the fingerprint and address given. */
+static char *
+code_with (const char *url,
+           const char *sha256)
+{
+  g_autofree char *json = g_strdup_printf ("{\"url\":\"%s\",\"secret\":\"s3cret\",\"sha256\":\"%s\"}",
+                                           url, sha256);
+
+  return g_base64_encode ((const guchar *) json, strlen (json));
+}
+
+/* Connecting a book that was never connected, to an address where nothing
+ * listens: the page says what to check, not that changes stay queued; a
+ * code whose fingerprint is no SHA-256 is refused as it is pasted. */
+static void
+test_enroll_unreachable (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) dead = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                          &error);
+  g_autofree char *url = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *short_code = NULL;
+  GtkWidget *prefs, *entry, *connect, *error_label, *fingerprint;
+  const char *text;
+
+  /* Bound, never listening: connecting to it is refused. */
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (dead, any, FALSE, &error));
+  bound = g_socket_get_local_address (dead, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("https://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  code = code_with (url, f->fingerprint);
+  short_code = code_with (url, "ab");
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
+  prefs = GTK_WIDGET (recoup_window_get_dialog (f->window));
+  entry = find_named (prefs, "enroll-code");
+  connect = find_named (prefs, "enroll-connect");
+  error_label = find_named (prefs, "enroll-error");
+  fingerprint = find_named (prefs, "enroll-fingerprint");
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), short_code);
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)),
+                            "(“ab”) has 2 hex digits, but a SHA-256 fingerprint has 64"));
+  g_assert_false (gtk_widget_get_sensitive (connect));
+  g_assert_false (gtk_widget_get_mapped (fingerprint));
+  shot (prefs, "sync-short-fingerprint");
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), code);
+  g_assert_true (gtk_widget_get_sensitive (connect));
+  g_signal_emit_by_name (connect, "clicked");
+  wait_for (enroll_failed, f, "the failed enrollment");
+  text = gtk_label_get_text (GTK_LABEL (error_label));
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "Could not connect: cannot reach the server at "));
+  g_assert_nonnull (strstr (text, url));
+  g_assert_nonnull (strstr (text, "Check that the address in the enrollment code is right"));
+  g_assert_null (strstr (text, "queued"));
+  g_assert_null (strstr (text, "tried"));
+  shot (prefs, "sync-enroll-unreachable");
+
+  /* Nothing changed: still not connected, the code can be tried again. */
+  g_assert_false (recoup_sync_status_is_enrolled (status_of (f)));
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+  g_assert_true (gtk_widget_get_sensitive (connect));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -569,6 +654,8 @@ main (int   argc,
   g_test_add ("/recoup/app/sync/enroll-record-sync", Fixture, NULL, fixture_set_up, test_enroll_and_sync,
               fixture_tear_down);
   g_test_add ("/recoup/app/sync/server-down", Fixture, NULL, fixture_set_up, test_server_down,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/enroll-unreachable", Fixture, NULL, fixture_set_up, test_enroll_unreachable,
               fixture_tear_down);
   status = g_test_run ();
   test_remove_tree (config_home);

@@ -391,6 +391,49 @@ device_token (RecoupBook *book)
   return token;
 }
 
+/* An enrollment code as recoupd writes one, with any of its fields. */
+static char *
+make_code (const char *url,
+           const char *secret,
+           const char *sha256)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "url");
+  json_builder_add_string_value (b, url);
+  json_builder_set_member_name (b, "secret");
+  json_builder_add_string_value (b, secret);
+  json_builder_set_member_name (b, "sha256");
+  json_builder_add_string_value (b, sha256);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  return g_base64_encode ((const guchar *) json, strlen (json));
+}
+
+/* A socket bound to a port of 127.0.0.1 that does not listen: connecting to
+ * @out_port is refused for as long as the socket is kept. */
+static GSocket *
+dead_port (guint *out_port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (sock, any, FALSE, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (sock, &error);
+  g_assert_no_error (error);
+  *out_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return sock;
+}
+
 /* ---- tests ---- */
 
 static void
@@ -546,33 +589,38 @@ static void
 test_wrong_fingerprint (Fixture       *f,
                         gconstpointer  data)
 {
+  static const char *other = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
   g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autofree char *shown_server = recoup_sync_format_fingerprint (f->fingerprint);
+  g_autofree char *shown_other = recoup_sync_format_fingerprint (other);
   RecoupEnrollmentCode parsed;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *json = NULL;
   g_autofree char *forged = NULL;
+  g_autofree char *short_fp = NULL;
   g_autoptr(RecoupSyncEnrollment) e = NULL;
 
   g_assert_true (recoup_enrollment_code_parse (code, &parsed, &error));
   g_assert_cmpstr (parsed.fingerprint, ==, f->fingerprint);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "url");
-  json_builder_add_string_value (b, parsed.url);
-  json_builder_set_member_name (b, "secret");
-  json_builder_add_string_value (b, parsed.secret);
-  json_builder_set_member_name (b, "sha256");
-  json_builder_add_string_value (b, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json = json_to_string (root, FALSE);
-  forged = g_base64_encode ((const guchar *) json, strlen (json));
+  forged = make_code (parsed.url, parsed.secret, other);
 
+  /* A device being enrolled is told about the code, not about an earlier
+   * enrollment, with both fingerprints as the Connect page shows them. */
   e = recoup_sync_enroll (forged, "mitm", NULL, &error);
   g_assert_null (e);
   g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE);
-  g_assert_nonnull (strstr (error->message, f->fingerprint));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, shown_server));
+  g_assert_nonnull (strstr (error->message, shown_other));
+  g_assert_nonnull (strstr (error->message, "the enrollment code names"));
+  g_assert_nonnull (strstr (error->message, "this device was not connected"));
+  g_assert_null (strstr (error->message, "enrolled with"));
+  g_assert_null (strstr (error->message, f->fingerprint));
+  g_clear_error (&error);
+
+  /* A fingerprint that is no SHA-256 is refused before anything is sent. */
+  short_fp = make_code (parsed.url, parsed.secret, "ab");
+  g_assert_null (recoup_sync_enroll (short_fp, "short", NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE);
   g_clear_error (&error);
 
   /* Nothing reached the server: the genuine code still works, once. */
@@ -590,6 +638,140 @@ test_wrong_fingerprint (Fixture       *f,
   g_clear_error (&error);
   g_assert_null (recoup_sync_enroll ("not a code!", "x", NULL, &error));
   g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE);
+}
+
+/* A fingerprint is 32 bytes: 64 hex digits, which colons or spaces may
+ * separate; the parser says what is wrong with anything else. */
+static void
+test_code_fingerprint (void)
+{
+  static const char *hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  static const struct
+  {
+    const char *sha256;
+    const char *says;
+  } refused[] = {
+    { "ab", "(“ab”) has 2 hex digits, but a SHA-256 fingerprint has 64" },
+    { "", "has 0 hex digits" },
+    { "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00", "has 66 hex digits" },
+    { "0011223344556677", "has 16 hex digits" },
+    { "g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "has “g” in it, which is not a hex digit" },
+    { "00-11-22-33-44-55-66-77-88-99-aa-bb-cc-dd-ee-ff-00-11-22-33-44-55-66-77-88-99-aa-bb-cc-dd-ee-ff",
+      "has “-” in it" },
+    { "é0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "has “é” in it" },
+  };
+  g_autofree char *colons = recoup_sync_format_fingerprint (hex);
+  g_autofree char *spaced = g_strdelimit (g_strdup (colons), ":", ' ');
+  const char *accepted[] = { hex, colons, spaced };
+
+  g_assert_cmpstr (colons, ==, "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                               "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF");
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *code = make_code ("https://127.0.0.1:1", "secret", refused[i].sha256);
+      RecoupEnrollmentCode parsed;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (recoup_enrollment_code_parse (code, &parsed, &error));
+      g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE);
+      g_test_message ("%s: %s", refused[i].sha256, error->message);
+      g_assert_nonnull (strstr (error->message, "fingerprint in this enrollment code"));
+      g_assert_nonnull (strstr (error->message, refused[i].says));
+      g_assert_nonnull (strstr (error->message, "ask the server's owner for a new code"));
+      g_assert_null (parsed.url);
+      g_assert_null (parsed.fingerprint);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
+    {
+      g_autofree char *code = make_code ("https://127.0.0.1:1", "secret", accepted[i]);
+      RecoupEnrollmentCode parsed;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (recoup_enrollment_code_parse (code, &parsed, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (parsed.fingerprint, ==, hex);
+      recoup_enrollment_code_clear (&parsed);
+    }
+}
+
+/* A first enrollment that reaches no server says what to check: there is
+ * no queue yet and nothing was retried on the user's behalf. */
+static void
+test_enroll_unreachable (void)
+{
+  guint port = 0;
+  g_autoptr(GSocket) dead = dead_port (&port);
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", port);
+  g_autofree char *code = make_code (url, "secret",
+                                     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (recoup_sync_enroll (code, "laptop", NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "cannot reach the server at "));
+  g_assert_nonnull (strstr (error->message, url));
+  g_assert_nonnull (strstr (error->message, "Check that the address in the enrollment code is right, that the "
+                                            "server is running, and that this device is on a network"));
+  g_assert_null (strstr (error->message, "queued"));
+  g_assert_null (strstr (error->message, "tried"));
+}
+
+/* An enrolled device that cannot reach its server still hears that its
+ * changes wait, after the retries. */
+static void
+test_enrolled_unreachable (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) b = enroll_book (f, code, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = NULL;
+  g_autofree char *last = NULL;
+
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  acc = make_account (b, "WAITING");
+  g_subprocess_send_signal (f->server, SIGTERM);
+  g_subprocess_wait (f->server, NULL, NULL);
+  g_clear_object (&f->server);
+
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, "cannot reach https://127.0.0.1:"));
+  g_assert_nonnull (strstr (error->message, "(tried 5 times); unsent changes stay queued"));
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 1);
+  last = recoup_book_get_setting (b, "sync.last_error");
+  g_assert_cmpstr (last, ==, error->message);
+}
+
+/* An enrolled device whose server shows another certificate is told so as
+ * an enrolled device, with fingerprints in the format the app shows. */
+static void
+test_enrolled_certificate (Fixture       *f,
+                           gconstpointer  data)
+{
+  static const char *pinned = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) b = enroll_book (f, code, "b.recoup");
+  g_autofree char *shown_server = recoup_sync_format_fingerprint (f->fingerprint);
+  g_autofree char *shown_pinned = recoup_sync_format_fingerprint (pinned);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (b, "PINNED");
+
+  /* As if the server's certificate had been replaced since enrollment. */
+  g_assert_true (recoup_book_set_setting (b, "sync.fingerprint", pinned, &error));
+  g_assert_no_error (error);
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "is not the one this device was enrolled with"));
+  g_assert_nonnull (strstr (error->message, shown_server));
+  g_assert_nonnull (strstr (error->message, shown_pinned));
+  g_assert_null (strstr (error->message, f->fingerprint));
+  g_assert_null (strstr (error->message, "enrollment code names"));
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 1);
 }
 
 static void
@@ -1563,6 +1745,10 @@ main (int   argc,
   ADD ("/recoup/sync/roundtrip", test_roundtrip);
   ADD ("/recoup/sync/bootstrap", test_bootstrap);
   ADD ("/recoup/sync/wrong-fingerprint", test_wrong_fingerprint);
+  g_test_add_func ("/recoup/sync/code-fingerprint", test_code_fingerprint);
+  g_test_add_func ("/recoup/sync/enroll-unreachable", test_enroll_unreachable);
+  ADD ("/recoup/sync/enrolled-unreachable", test_enrolled_unreachable);
+  ADD ("/recoup/sync/enrolled-certificate", test_enrolled_certificate);
   ADD ("/recoup/sync/plain-http", test_plain_http);
   ADD ("/recoup/sync/revoked", test_revoked);
   ADD ("/recoup/sync/isolation", test_isolation);

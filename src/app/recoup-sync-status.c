@@ -103,24 +103,6 @@ job_free (Job *job)
   g_free (job);
 }
 
-char *
-recoup_sync_format_fingerprint (const char *hex)
-{
-  GString *out = g_string_new (NULL);
-  guint n = 0;
-
-  for (const char *p = hex; p != NULL && *p; p++)
-    {
-      if (!g_ascii_isxdigit (*p))
-        continue;
-      if (n > 0 && n % 2 == 0)
-        g_string_append_c (out, ':');
-      g_string_append_c (out, g_ascii_toupper (*p));
-      n++;
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* ---- worker side ------------------------------------------------------- */
 
 static gint64

@@ -79,7 +79,4 @@ gboolean          recoup_sync_status_enroll_finish    (RecoupSyncStatus     *sel
                                                        GAsyncResult         *result,
                                                        GError              **error);
 
-/* "AB:CD:…" for people comparing a fingerprint by eye. */
-char             *recoup_sync_format_fingerprint      (const char           *hex);
-
 G_END_DECLS

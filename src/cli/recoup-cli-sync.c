@@ -85,10 +85,14 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
       recoup_cli_print_builder (b);
     }
   else
-    printf ("Enrolled %s as %s (%s) on %s.\nServer certificate SHA-256: %s\n%s",
-            cli->book_path, e->user_name, e->role, e->url, e->fingerprint,
-            empty ? "The book starts as a copy of the organisation's book; run “recoup-cli sync” to update it.\n"
-                  : "Run “recoup-cli sync” to send this book's changes and receive the others'.\n");
+    {
+      g_autofree char *fp = recoup_sync_format_fingerprint (e->fingerprint);
+
+      printf ("Enrolled %s as %s (%s) on %s.\nServer certificate SHA-256: %s\n%s",
+              cli->book_path, e->user_name, e->role, e->url, fp,
+              empty ? "The book starts as a copy of the organisation's book; run “recoup-cli sync” to update it.\n"
+                    : "Run “recoup-cli sync” to send this book's changes and receive the others'.\n");
+    }
   return RECOUP_CLI_OK;
 }
 
@@ -221,8 +225,12 @@ recoup_cli_cmd_sync_status (RecoupCli  *cli,
   if (url == NULL)
     printf ("Not connected to a server (connect with “recoup-cli enroll CODE”).\n");
   else
-    printf ("Server: %s (certificate SHA-256 %s)\nUser: %s (%s)\n", url, fp ? fp : "-",
-            user ? user : "-", role ? role : "-");
+    {
+      g_autofree char *shown_fp = recoup_sync_format_fingerprint (fp);
+
+      printf ("Server: %s (certificate SHA-256 %s)\nUser: %s (%s)\n", url, *shown_fp ? shown_fp : "-",
+              user ? user : "-", role ? role : "-");
+    }
   printf ("Waiting to be sent: %" G_GINT64_FORMAT " change%s\n", pending, pending == 1 ? "" : "s");
   printf ("Server sequence reached: %" G_GINT64_FORMAT "\n", recoup_merge_get_cursor (book));
   if (last_ok != NULL)

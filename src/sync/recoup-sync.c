@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
@@ -36,6 +37,7 @@ typedef struct
   char        *fingerprint;  /* pinned; NULL trusts the system store only */
   char        *token;
   char        *seen;         /* fingerprint of a refused certificate */
+  gboolean     enrolling;    /* redeeming a code: nothing is queued, nothing was pinned before */
 } Conn;
 
 struct _RecoupSyncClient
@@ -65,6 +67,24 @@ cert_fingerprint (GTlsCertificate *cert)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
 }
 
+char *
+recoup_sync_format_fingerprint (const char *hex)
+{
+  GString *out = g_string_new (NULL);
+  guint n = 0;
+
+  for (const char *p = hex; p != NULL && *p; p++)
+    {
+      if (!g_ascii_isxdigit (*p))
+        continue;
+      if (n > 0 && n % 2 == 0)
+        g_string_append_c (out, ':');
+      g_string_append_c (out, g_ascii_toupper (*p));
+      n++;
+    }
+  return g_string_free (out, FALSE);
+}
+
 static char *
 normalize_fingerprint (const char *text)
 {
@@ -76,19 +96,27 @@ normalize_fingerprint (const char *text)
   return g_string_free (out, FALSE);
 }
 
+/* @enrolling: the connection redeems an enrollment code, so its errors speak
+ * of the code and of what to check, not of a queue or an earlier enrollment. */
 static gboolean
 conn_init (Conn        *c,
            const char  *url,
            const char  *fingerprint,
            const char  *token,
+           gboolean     enrolling,
            GError     **error)
 {
   g_autofree char *base = NULL;
 
   if (url == NULL || !g_str_has_prefix (url, "https://"))
     {
-      g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE,
-                   "“%s” is not an https:// address; Recoup only syncs over HTTPS", url ? url : "");
+      if (enrolling)
+        g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE,
+                     _("the enrollment code names “%s”, which is not an https:// address; Recoup only syncs "
+                       "over HTTPS. Ask the server's owner for a new code."), url ? url : "");
+      else
+        g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE,
+                     _("“%s” is not an https:// address; Recoup only syncs over HTTPS"), url ? url : "");
       return FALSE;
     }
   base = g_strdup (url);
@@ -97,6 +125,7 @@ conn_init (Conn        *c,
   c->base_url = g_steal_pointer (&base);
   c->fingerprint = fingerprint != NULL && *fingerprint ? normalize_fingerprint (fingerprint) : NULL;
   c->token = g_strdup (token);
+  c->enrolling = enrolling;
   c->session = soup_session_new_with_options ("timeout", 120, "idle-timeout", 60,
                                               "user-agent", "recoup/" PACKAGE_VERSION, NULL);
   return TRUE;
@@ -154,9 +183,101 @@ set_server_error (GError     **error,
   else if (g_strcmp0 (code, "client_too_old") == 0 || g_strcmp0 (code, "protocol_too_old") == 0 ||
            g_strcmp0 (code, "protocol_too_new") == 0)
     kind = RECOUP_SYNC_ERROR_VERSION;
-  g_set_error (error, RECOUP_SYNC_ERROR, kind, "the server refused the request (HTTP %u%s%s): %s",
-               status, code ? ", " : "", code ? code : "",
-               message ? message : soup_status_get_phrase (status));
+  if (message == NULL)
+    message = soup_status_get_phrase (status);
+  /* The code stays in the text: push_inner() looks for "too_large". */
+  if (code != NULL)
+    g_set_error (error, RECOUP_SYNC_ERROR, kind, _("the server refused the request (HTTP %u, %s): %s"),
+                 status, code, message);
+  else
+    g_set_error (error, RECOUP_SYNC_ERROR, kind, _("the server refused the request (HTTP %u): %s"),
+                 status, message);
+}
+
+/* The server showed a certificate other than the pinned one (@seen: its
+ * fingerprint, NULL if it showed none). Fingerprints are written as the
+ * app's Connect page shows them, for comparing by eye. */
+static void
+set_certificate_error (Conn        *c,
+                       const char  *seen,
+                       GError     **error)
+{
+  g_autofree char *shown = seen != NULL ? recoup_sync_format_fingerprint (seen)
+                                         : g_strdup (C_("certificate fingerprint", "none"));
+  g_autofree char *pinned = recoup_sync_format_fingerprint (c->fingerprint);
+
+  if (c->fingerprint == NULL)
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
+                 _("the server at %s presented a certificate (SHA-256 %s) that this system does not trust, "
+                   "and this device has no fingerprint to check it against. Enroll again with a new code: "
+                   "it carries the server's fingerprint."), c->base_url, shown);
+  else if (c->enrolling)
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
+                 _("the server at %s presented a certificate with SHA-256 fingerprint %s, but the enrollment "
+                   "code names %s, so this device was not connected. Compare both with what the server's "
+                   "owner told you: if the server's certificate was replaced, ask for a new code; if not, "
+                   "something between this device and the server is posing as it."),
+                 c->base_url, shown, pinned);
+  else
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
+                 _("the server's certificate (SHA-256 %s) is not the one this device was enrolled with "
+                   "(%s). If the server's certificate was replaced, enroll again with a new code."),
+                 shown, pinned);
+}
+
+/* After a request (@local: its error, if any): FALSE with @error set unless
+ * the server is the pinned one, whether the TLS layer refused its certificate
+ * or the system store trusted a different one. */
+static gboolean
+check_certificate (Conn         *c,
+                   SoupMessage  *msg,
+                   GError       *local,
+                   GError      **error)
+{
+  g_autofree char *peer = NULL;
+
+  if (local != NULL && c->seen != NULL)
+    {
+      set_certificate_error (c, c->seen, error);
+      return FALSE;
+    }
+  if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) ||
+      g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED))
+    {
+      g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
+                   _("a secure connection to %s failed: %s"), c->base_url, local->message);
+      return FALSE;
+    }
+  if (local == NULL && c->fingerprint != NULL)
+    {
+      peer = cert_fingerprint (soup_message_get_tls_peer_certificate (msg));
+      if (peer == NULL || !g_str_equal (peer, c->fingerprint))
+        {
+          set_certificate_error (c, peer, error);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The server could not be reached after @attempts tries (@local: why). */
+static void
+set_network_error (Conn        *c,
+                   GError      *local,
+                   guint        attempts,
+                   GError     **error)
+{
+  /* A device being enrolled has nothing queued: what helps is what to check. */
+  if (c->enrolling)
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
+                 _("cannot reach the server at %s (%s). Check that the address in the enrollment code is "
+                   "right, that the server is running, and that this device is on a network that reaches it."),
+                 c->base_url, local->message);
+  else
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
+                 g_dngettext (GETTEXT_PACKAGE, "cannot reach %s: %s (tried %u time); unsent changes stay queued",
+                              "cannot reach %s: %s (tried %u times); unsent changes stay queued", attempts),
+                 c->base_url, local->message, attempts);
 }
 
 static gboolean
@@ -217,13 +338,12 @@ conn_request_encoded (Conn          *c,
       g_autoptr(SoupMessage) msg = soup_message_new (method, url);
       g_autoptr(GBytes) answer = NULL;
       g_autoptr(GError) local = NULL;
-      g_autofree char *peer = NULL;
       SoupMessageHeaders *h;
       guint status;
 
       if (msg == NULL)
         {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE, "“%s” is not a valid address", url);
+          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE, _("“%s” is not a valid address"), url);
           return NULL;
         }
       h = soup_message_get_request_headers (msg);
@@ -248,33 +368,8 @@ conn_request_encoded (Conn          *c,
       answer = soup_session_send_and_read (c->session, msg, cancellable, &local);
       status = soup_message_get_status (msg);
 
-      if (local != NULL && c->seen != NULL)
-        {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
-                       "the server's certificate (SHA-256 %s) is not the one this device was enrolled "
-                       "with (%s); nothing was sent. If the server's certificate was replaced, enroll "
-                       "again with a new code.", c->seen, c->fingerprint ? c->fingerprint : "none");
-          return NULL;
-        }
-      if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) ||
-          g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED))
-        {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
-                       "a secure connection to %s failed: %s", c->base_url, local->message);
-          return NULL;
-        }
-      if (local == NULL && c->fingerprint != NULL)
-        {
-          /* A certificate the system trusts must still be the pinned one. */
-          peer = cert_fingerprint (soup_message_get_tls_peer_certificate (msg));
-          if (peer == NULL || !g_str_equal (peer, c->fingerprint))
-            {
-              g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
-                           "the server's certificate (SHA-256 %s) is not the pinned one (%s)",
-                           peer ? peer : "none", c->fingerprint);
-              return NULL;
-            }
-        }
+      if (!check_certificate (c, msg, local, error))
+        return NULL;
       if (local == NULL && SOUP_STATUS_IS_SUCCESSFUL (status))
         {
           if (out_header_value != NULL)
@@ -286,9 +381,7 @@ conn_request_encoded (Conn          *c,
           !retryable (local, status))
         {
           if (local != NULL)
-            g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
-                         "cannot reach %s: %s (tried %u times); unsent changes stay queued",
-                         c->base_url, local->message, attempt + 1);
+            set_network_error (c, local, attempt + 1, error);
           else
             set_server_error (error, status, answer);
           return NULL;
@@ -344,7 +437,6 @@ conn_download (Conn          *c,
       g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
       g_autoptr(GInputStream) in = NULL;
       g_autoptr(GError) local = NULL;
-      g_autofree char *peer = NULL;
       g_autofree char *buf = NULL;
       SoupMessageHeaders *h;
       guint status;
@@ -353,7 +445,7 @@ conn_download (Conn          *c,
 
       if (msg == NULL)
         {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE, "“%s” is not a valid address", url);
+          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE, _("“%s” is not a valid address"), url);
           return FALSE;
         }
       h = soup_message_get_request_headers (msg);
@@ -368,32 +460,8 @@ conn_download (Conn          *c,
 
       in = soup_session_send (c->session, msg, cancellable, &local);
       status = soup_message_get_status (msg);
-      if (local != NULL && c->seen != NULL)
-        {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
-                       "the server's certificate (SHA-256 %s) is not the one this device was enrolled "
-                       "with (%s); nothing was sent. If the server's certificate was replaced, enroll "
-                       "again with a new code.", c->seen, c->fingerprint ? c->fingerprint : "none");
-          return FALSE;
-        }
-      if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) ||
-          g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED))
-        {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
-                       "a secure connection to %s failed: %s", c->base_url, local->message);
-          return FALSE;
-        }
-      if (local == NULL && c->fingerprint != NULL)
-        {
-          peer = cert_fingerprint (soup_message_get_tls_peer_certificate (msg));
-          if (peer == NULL || !g_str_equal (peer, c->fingerprint))
-            {
-              g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_CERTIFICATE,
-                           "the server's certificate (SHA-256 %s) is not the pinned one (%s)",
-                           peer ? peer : "none", c->fingerprint);
-              return FALSE;
-            }
-        }
+      if (!check_certificate (c, msg, local, error))
+        return FALSE;
       if (local == NULL && !SOUP_STATUS_IS_SUCCESSFUL (status))
         {
           /* An error answer is small JSON. */
@@ -434,7 +502,7 @@ conn_download (Conn          *c,
                   if (k < 0)
                     {
                       int saved = errno;
-                      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "writing %s: %s", dest,
+                      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("writing %s: %s"), dest,
                                    g_strerror (saved));
                       close (fd);
                       return FALSE;
@@ -458,14 +526,13 @@ conn_download (Conn          *c,
           /* On disk before it is renamed into place: a power cut must not
            * leave a half-written book under the book's name. */
           if (local == NULL && fdatasync (fd) != 0)
-            g_set_error (&local, G_IO_ERROR, g_io_error_from_errno (errno), "writing %s: %s", dest,
+            g_set_error (&local, G_IO_ERROR, g_io_error_from_errno (errno), _("writing %s: %s"), dest,
                          g_strerror (errno));
           if (close (fd) != 0 && local == NULL)
-            g_set_error (&local, G_IO_ERROR, G_IO_ERROR_FAILED, "closing %s failed", dest);
+            g_set_error (&local, G_IO_ERROR, G_IO_ERROR_FAILED, _("closing %s failed"), dest);
           if (local == NULL && expected > 0 && got != expected)
             g_set_error (&local, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-                         "the snapshot ended after %" G_GOFFSET_FORMAT " of %" G_GOFFSET_FORMAT " bytes",
-                         got, expected);
+                         _("the snapshot ended after %lld of %lld bytes"), (long long) got, (long long) expected);
           if (local == NULL)
             {
               if (out_header_value != NULL)
@@ -478,7 +545,9 @@ conn_download (Conn          *c,
           (g_cancellable_is_cancelled (cancellable) || attempt + 1 >= MAX_ATTEMPTS || !retryable (local, 0)))
         {
           g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
-                       "cannot download from %s: %s (tried %u times)", c->base_url, local->message, attempt + 1);
+                       g_dngettext (GETTEXT_PACKAGE, "cannot download from %s: %s (tried %u time)",
+                                    "cannot download from %s: %s (tried %u times)", attempt + 1),
+                       c->base_url, local->message, attempt + 1);
           return FALSE;
         }
       {
@@ -504,7 +573,7 @@ parse_answer (GBytes  *bytes,
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
-                   "the server's answer is not a JSON object");
+                   _("the server's answer is not a JSON object"));
       return NULL;
     }
   return json_parser_steal_root (parser);
@@ -524,6 +593,45 @@ node_to_bytes (JsonNode *node)
 
 /* ---- enrollment codes ---- */
 
+/* The code's "sha256" as lowercase hex, the way cert_fingerprint() writes
+ * it: exactly 32 bytes, as 64 hex digits that colons or spaces may separate
+ * ("AB:CD:…" as the app shows it). */
+static char *
+parse_fingerprint (const char  *text,
+                   GError     **error)
+{
+  g_autoptr(GString) hex = g_string_new (NULL);
+
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    {
+      if (g_ascii_isxdigit (*p))
+        g_string_append_c (hex, g_ascii_tolower (*p));
+      else if (*p != ':' && *p != ' ')
+        {
+          char bad[8] = { 0 };
+
+          g_unichar_to_utf8 (g_utf8_get_char (p), bad);
+          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE,
+                       _("the server certificate's fingerprint in this enrollment code (“%s”) has “%s” in it, "
+                         "which is not a hex digit; ask the server's owner for a new code"), text, bad);
+          return NULL;
+        }
+    }
+  if (hex->len != 64)
+    {
+      g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "the server certificate's fingerprint in this enrollment code (“%s”) has %u hex "
+                                "digit, but a SHA-256 fingerprint has 64; ask the server's owner for a new code",
+                                "the server certificate's fingerprint in this enrollment code (“%s”) has %u hex "
+                                "digits, but a SHA-256 fingerprint has 64; ask the server's owner for a new code",
+                                hex->len),
+                   text, (guint) hex->len);
+      return NULL;
+    }
+  return g_string_free (g_steal_pointer (&hex), FALSE);
+}
+
 gboolean
 recoup_enrollment_code_parse (const char           *code,
                               RecoupEnrollmentCode *out,
@@ -534,6 +642,7 @@ recoup_enrollment_code_parse (const char           *code,
   g_autoptr(JsonParser) parser = json_parser_new ();
   gsize len = 0, n;
   JsonObject *obj;
+  const char *sha256;
 
   memset (out, 0, sizeof *out);
   if (code == NULL)
@@ -559,18 +668,23 @@ recoup_enrollment_code_parse (const char           *code,
   obj = json_node_get_object (json_parser_get_root (parser));
   out->url = g_strdup (json_object_get_string_member_with_default (obj, "url", NULL));
   out->secret = g_strdup (json_object_get_string_member_with_default (obj, "secret", NULL));
-  out->fingerprint = g_strdup (json_object_get_string_member_with_default (obj, "sha256", NULL));
-  if (out->url == NULL || out->secret == NULL || out->fingerprint == NULL)
+  sha256 = json_object_get_string_member_with_default (obj, "sha256", NULL);
+  if (out->url == NULL || out->secret == NULL || sha256 == NULL)
     {
       recoup_enrollment_code_clear (out);
       goto bad;
+    }
+  if (!(out->fingerprint = parse_fingerprint (sha256, error)))
+    {
+      recoup_enrollment_code_clear (out);
+      return FALSE;
     }
   return TRUE;
 
 bad:
   g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_BAD_CODE,
-               "this is not a Recoup enrollment code (copy the whole code the server's owner "
-               "gave you, from “recoupd admin enroll”)");
+               _("this is not a Recoup enrollment code (copy the whole code the server's owner "
+                 "gave you, from “recoupd admin enroll”)"));
   return FALSE;
 }
 
@@ -616,7 +730,7 @@ recoup_sync_enroll (const char    *code,
 
   if (!recoup_enrollment_code_parse (code, &parsed, error))
     return NULL;
-  if (!conn_init (&c, parsed.url, parsed.fingerprint, NULL, error))
+  if (!conn_init (&c, parsed.url, parsed.fingerprint, NULL, TRUE, error))
     goto out;
 
   json_builder_begin_object (b);
@@ -643,7 +757,7 @@ recoup_sync_enroll (const char    *code,
   if (e->token == NULL || e->device_id == NULL || e->user_id == NULL)
     {
       g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
-                   "the server's enrollment answer lacks a token, device or user");
+                   _("the server's enrollment answer lacks a token, device or user"));
       g_clear_pointer (&e, recoup_sync_enrollment_free);
     }
 
@@ -712,7 +826,7 @@ recoup_sync_token_store (const char  *device_id,
       int saved = errno;
       if (fd >= 0)
         g_close (fd, NULL);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: cannot store the device token: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("%s: cannot store the device token: %s"),
                    path, g_strerror (saved));
       return FALSE;
     }
@@ -741,8 +855,8 @@ recoup_sync_token_lookup (const char  *device_id,
   if (!g_file_get_contents (path, &token, NULL, NULL))
     {
       g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NOT_ENROLLED,
-                   "this device's sync token is missing (not in the keyring nor %s); enroll again "
-                   "with a new code", path);
+                   _("this device's sync token is missing (not in the keyring nor %s); enroll again "
+                     "with a new code"), path);
       return NULL;
     }
   return g_strstrip (token);
@@ -763,7 +877,7 @@ book_is_empty (const char  *path,
   if (recoup_book_count_changes (book) != 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "%s has changes of its own; it syncs them instead of being replaced by a snapshot",
+                   _("%s has changes of its own; it syncs them instead of being replaced by a snapshot"),
                    path);
       return FALSE;
     }
@@ -791,7 +905,7 @@ recoup_sync_bootstrap (const RecoupSyncEnrollment  *e,
 
   if (!book_is_empty (book_path, error))
     return FALSE;
-  if (!conn_init (&c, e->url, e->fingerprint, e->token, error))
+  if (!conn_init (&c, e->url, e->fingerprint, e->token, FALSE, error))
     return FALSE;
   /* Streamed to disk: a snapshot of a large book is gigabytes. */
   g_mkdir_with_parents (dir, 0700);
@@ -807,7 +921,7 @@ recoup_sync_bootstrap (const RecoupSyncEnrollment  *e,
     {
       g_unlink (part);
       g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
-                   "the server's snapshot does not say which sequence it is as of");
+                   _("the server's snapshot does not say which sequence it is as of"));
       return FALSE;
     }
 
@@ -852,7 +966,7 @@ recoup_sync_bootstrap (const RecoupSyncEnrollment  *e,
 
 sqlfail:
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_A_BOOK,
-               "the server's snapshot is not a usable book: %s", msg ? msg : sqlite3_errmsg (db));
+               _("the server's snapshot is not a usable book: %s"), msg ? msg : sqlite3_errmsg (db));
 out:
   sqlite3_free (msg);
   if (db != NULL)
@@ -933,7 +1047,7 @@ recoup_sync_client_new (RecoupBook  *book,
   if (url == NULL || device == NULL)
     {
       g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NOT_ENROLLED,
-                   "%s is not connected to a server; enroll it first with “recoup-cli enroll CODE”",
+                   _("%s is not connected to a server; enroll it first with “recoup-cli enroll CODE”"),
                    recoup_book_get_path (book));
       return NULL;
     }
@@ -941,7 +1055,7 @@ recoup_sync_client_new (RecoupBook  *book,
     return NULL;
   self = g_object_new (RECOUP_TYPE_SYNC_CLIENT, NULL);
   self->book = g_object_ref (book);
-  if (!conn_init (&self->conn, url, fp, token, error))
+  if (!conn_init (&self->conn, url, fp, token, FALSE, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -983,7 +1097,7 @@ parse_batch (GBytes  *bytes,
 
   if (!(batch = recoup_change_batch_parse (data != NULL ? data : "", len, &local)))
     g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
-                 "the server's answer is not a JSON object (%s)", local->message);
+                 _("the server's answer is not a JSON object (%s)"), local->message);
   return batch;
 }
 
@@ -1118,7 +1232,10 @@ push_inner (RecoupSyncClient  *self,
       if (!recoup_change_batch_has_results (results) || recoup_change_batch_get_n_results (results) != n)
         {
           g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
-                       "the server answered a batch of %u changes without one result per change", n);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    "the server answered a batch of %u change without one result per change",
+                                    "the server answered a batch of %u changes without one result per change", n),
+                       n);
           return FALSE;
         }
 
@@ -1221,7 +1338,7 @@ pull_fetch (RecoupSyncClient  *self,
     {
       recoup_change_batch_free (page);
       g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
-                   "the server's page of changes has no “changes” array");
+                   _("the server's page of changes has no “changes” array"));
       return NULL;
     }
   return page;

@@ -38,13 +38,19 @@ typedef struct
 {
   char *url;
   char *secret;
-  char *fingerprint;   /* SHA-256 of the server certificate, hex */
+  char *fingerprint;   /* SHA-256 of the server certificate, 64 lowercase hex digits */
 } RecoupEnrollmentCode;
 
+/* Refuses a code whose "sha256" is not 32 bytes (64 hex digits; colons and
+ * spaces may separate them), saying what is wrong with it. */
 gboolean recoup_enrollment_code_parse (const char           *code,
                                        RecoupEnrollmentCode *out,
                                        GError              **error);
 void     recoup_enrollment_code_clear (RecoupEnrollmentCode *code);
+
+/* "AB:CD:…": the one way a fingerprint is shown to people, who compare it
+ * by eye with what the server's owner told them. */
+char    *recoup_sync_format_fingerprint (const char         *hex);
 
 /* What the server answered to an enrollment. */
 typedef struct
