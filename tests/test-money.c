@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <libintl.h>
+#include <locale.h>
 #include <string.h>
 
 #include "recoup-core.h"
+#include "recoup-test-util.h"
 
 static void
 test_parse_digits (void)
@@ -258,6 +261,255 @@ test_marks (void)
     }
 }
 
+/* ---- Messages go through gettext ---------------------------------------------- */
+
+typedef struct
+{
+  const char *context;
+  const char *id;
+  const char *plural;
+  const char *str;
+  const char *str_plural;
+} CatalogEntry;
+
+/* A few of core's messages, one or more from each file that marks them, in
+ * the German of po/de.po. The catalog is the test's own: what it proves is
+ * that core asks gettext (with the right context and plural), not what the
+ * translation says. */
+static const CatalogEntry german[] = {
+  { NULL, "“%s” is not an ISO 4217 currency code (expected three capital letters such as USD, "
+          "EUR, JPY)", NULL,
+    "„%s“ ist kein ISO-4217-Währungscode (erwartet werden drei Großbuchstaben wie USD, EUR, JPY)" },
+  { NULL, "“%s” is ambiguous: %s has %d decimal place, so the three digits after “%c” may group "
+          "thousands; write %s or %s%.*s%s",
+    "“%s” is ambiguous: %s has %d decimal places, so the three digits after “%c” may group "
+    "thousands; write %s or %s%.*s%s",
+    "„%s“ ist mehrdeutig: %s hat %d Nachkommastelle, daher könnten die drei Ziffern nach „%c“ "
+    "eine Tausendergruppe sein; schreiben Sie %s oder %s%.*s%s",
+    "„%s“ ist mehrdeutig: %s hat %d Nachkommastellen, daher könnten die drei Ziffern nach „%c“ "
+    "eine Tausendergruppe sein; schreiben Sie %s oder %s%.*s%s" },
+  { NULL, "“%s” is not a date that exists", NULL, "das Datum „%s“ gibt es nicht" },
+  { NULL, "cannot %s: the offer is %s (%s is only possible from %s)", NULL,
+    "%1$s ist nicht möglich: Das Angebot ist im Zustand %2$s (%3$s geht nur im Zustand %4$s)" },
+  { "offer event", "send", NULL, "Senden" },
+  { "offer state", "offered", NULL, "angeboten" },
+  { "offer state", "draft", NULL, "Entwurf" },
+  { NULL, "a payment cannot be dated after today (%s): it has not been received yet; record a "
+          "post-dated cheque as a promise to pay on %s", NULL,
+    "eine Zahlung kann nicht nach heute (%s) datiert sein: Sie ist noch nicht eingegangen; "
+    "erfassen Sie einen vordatierten Scheck als Zahlungsversprechen zum %s" },
+  { NULL, "promise amount %s %s: a promise must be for more than zero", NULL,
+    "versprochener Betrag %s %s: Ein Zahlungsversprechen muss über mehr als null lauten" },
+  { NULL, "a contact cannot be logged in the future", NULL,
+    "ein Kontakt kann nicht in der Zukunft erfasst werden" },
+  { NULL, "dispute: no account with id “%s”", NULL, "Einwand: kein Konto mit der ID „%s“" },
+  { NULL, "a setting needs a key and a value", NULL,
+    "eine Einstellung braucht einen Schlüssel und einen Wert" },
+  { "import column", "row", NULL, "Datensatz" },
+  { NULL, "%u field, but the header has %u; check for a missing or extra delimiter (“%c”) or an "
+          "unquoted one inside a value",
+    "%u fields, but the header has %u; check for a missing or extra delimiter (“%c”) or an "
+    "unquoted one inside a value",
+    "%u Feld, aber die Kopfzeile hat %u; prüfen Sie, ob ein Trennzeichen („%c“) fehlt, "
+    "überzählig ist oder ohne Anführungszeichen in einem Wert steht",
+    "%u Felder, aber die Kopfzeile hat %u; prüfen Sie, ob ein Trennzeichen („%c“) fehlt, "
+    "überzählig ist oder ohne Anführungszeichen in einem Wert steht" },
+  { NULL, "%u problem", "%u problems", "%u Problem", "%u Probleme" },
+  { NULL, "%u row", "%u rows", "%u Zeile", "%u Zeilen" },
+  { NULL, "%s in %s; nothing was imported", NULL, "%s in %s; nichts wurde importiert" },
+};
+
+static void
+append_po_string (GString    *po,
+                  const char *keyword,
+                  const char *text)
+{
+  g_string_append_printf (po, "%s \"", keyword);
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (po, '\\');
+      g_string_append_c (po, *p);
+    }
+  g_string_append (po, "\"\n");
+}
+
+/* Writes german[] as @dir/de/LC_MESSAGES/GETTEXT_PACKAGE.mo with msgfmt. */
+static void
+write_catalog (const char *dir)
+{
+  g_autoptr(GString) po = g_string_new ("msgid \"\"\n"
+                                        "msgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n"
+                                        "\"Plural-Forms: nplurals=2; plural=(n != 1);\\n\"\n\n");
+  g_autofree char *po_path = g_build_filename (dir, "de.po", NULL);
+  g_autofree char *mo_dir = g_build_filename (dir, "de", "LC_MESSAGES", NULL);
+  g_autofree char *mo_path = g_build_filename (mo_dir, GETTEXT_PACKAGE ".mo", NULL);
+  const char *argv[] = { "msgfmt", "--check-format", "-o", mo_path, po_path, NULL };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  for (guint i = 0; i < G_N_ELEMENTS (german); i++)
+    {
+      const CatalogEntry *e = &german[i];
+
+      g_string_append (po, "#, c-format\n");
+      if (e->context != NULL)
+        append_po_string (po, "msgctxt", e->context);
+      append_po_string (po, "msgid", e->id);
+      if (e->plural != NULL)
+        {
+          append_po_string (po, "msgid_plural", e->plural);
+          append_po_string (po, "msgstr[0]", e->str);
+          append_po_string (po, "msgstr[1]", e->str_plural);
+        }
+      else
+        append_po_string (po, "msgstr", e->str);
+      g_string_append_c (po, '\n');
+    }
+  g_file_set_contents (po_path, po->str, (gssize) po->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (mo_dir, 0700), ==, 0);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_error_message (GError     *error,
+                      const char *expected)
+{
+  g_assert_nonnull (error);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+/* What each marked message says with the German catalog in place. */
+static void
+check_messages (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(RecoupImportReport) report = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *expected = NULL;
+  GError *error = NULL;
+  gint64 v;
+
+  /* recoup-money.c, a plural included */
+  g_assert_false (recoup_currency_validate ("XYZ", &error));
+  assert_error_message (error, "„XYZ“ ist kein ISO-4217-Währungscode (erwartet werden drei "
+                               "Großbuchstaben wie USD, EUR, JPY)");
+  g_clear_error (&error);
+  g_assert_false (recoup_money_parse ("1.200", "USD", &v, &error));
+  assert_error_message (error, "„1.200“ ist mehrdeutig: USD hat 2 Nachkommastellen, daher könnten "
+                               "die drei Ziffern nach „.“ eine Tausendergruppe sein; schreiben Sie "
+                               "1.20 oder 1200");
+  g_clear_error (&error);
+
+  /* recoup-date.c */
+  g_assert_cmpint (recoup_date_parse ("2025-02-29", &error), ==, RECOUP_DATE_INVALID);
+  assert_error_message (error, "das Datum „2025-02-29“ gibt es nicht");
+  g_clear_error (&error);
+
+  /* recoup-offer.c: the event and the states are named in the user's language too */
+  g_assert_false (recoup_offer_check_transition (RECOUP_OFFER_STATE_OFFERED, FALSE, FALSE,
+                                                 RECOUP_DATE_INVALID, RECOUP_OFFER_EVENT_SEND, 0,
+                                                 &error));
+  assert_error_message (error, "Senden ist nicht möglich: Das Angebot ist im Zustand angeboten "
+                               "(Senden geht nur im Zustand Entwurf)");
+  g_clear_error (&error);
+
+  /* recoup-ledger.c, recoup-promise.c, recoup-activity.c */
+  g_assert_false (recoup_ledger_check_payment_date ("2026-03-11", "2026-03-10", &error));
+  assert_error_message (error, "eine Zahlung kann nicht nach heute (2026-03-10) datiert sein: Sie "
+                               "ist noch nicht eingegangen; erfassen Sie einen vordatierten Scheck "
+                               "als Zahlungsversprechen zum 2026-03-11");
+  g_clear_error (&error);
+  g_assert_false (recoup_promise_check_amount (0, "USD", 100000, &error));
+  assert_error_message (error, "versprochener Betrag 0.00 USD: Ein Zahlungsversprechen muss über "
+                               "mehr als null lauten");
+  g_clear_error (&error);
+  g_assert_false (recoup_activity_check_at (3600000, 0, &error));
+  assert_error_message (error, "ein Kontakt kann nicht in der Zukunft erfasst werden");
+  g_clear_error (&error);
+
+  /* recoup-dispute.c, recoup-settings.c */
+  test_book_open (&tb);
+  g_assert_null (recoup_dispute_open (tb.book, "nope", NULL, "wrong amount", &error));
+  assert_error_message (error, "Einwand: kein Konto mit der ID „nope“");
+  g_clear_error (&error);
+  g_assert_false (recoup_settings_set_shared (tb.book, "", "1", &error));
+  assert_error_message (error, "eine Einstellung braucht einen Schlüssel und einen Wert");
+  g_clear_error (&error);
+
+  /* recoup-import.c: file:line: column: stay as they are, the CSV's column
+   * names included; the message and Recoup's own word for a column are translated. */
+  csv = g_build_filename (tb.dir, "bad.csv", NULL);
+  g_file_set_contents (csv,
+                       "account_ref,name,invoice_ref,issue_date,due_date,amount,currency\n"
+                       "A1,Ann,I1,2026-01-01,2026-02-01,10.00,XYZ\n"
+                       "A2,Bob\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_false (recoup_import_csv (tb.book, csv, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &report,
+                                     &error));
+  expected = g_strdup_printf ("%s: 2 Probleme in 2 Zeilen; nichts wurde importiert", csv);
+  assert_error_message (error, expected);
+  g_clear_error (&error);
+  g_assert_cmpuint (report->problems->len, ==, 2);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s:2: currency: „XYZ“ ist kein ISO-4217-Währungscode (erwartet "
+                              "werden drei Großbuchstaben wie USD, EUR, JPY)", csv);
+  g_assert_cmpstr (g_ptr_array_index (report->problems, 0), ==, expected);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s:3: Datensatz: 2 Felder, aber die Kopfzeile hat 7; prüfen Sie, ob "
+                              "ein Trennzeichen („,“) fehlt, überzählig ist oder ohne "
+                              "Anführungszeichen in einem Wert steht", csv);
+  g_assert_cmpstr (g_ptr_array_index (report->problems, 1), ==, expected);
+
+  test_book_close (&tb);
+}
+
+/* Core's user-facing messages are looked up in the GETTEXT_PACKAGE domain:
+ * with a German catalog bound and LANGUAGE=de they come back in German. */
+static void
+test_messages_translated (void)
+{
+  g_autofree char *saved_locale = g_strdup (setlocale (LC_ALL, NULL));
+  g_autofree char *msgfmt = g_find_program_in_path ("msgfmt");
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (msgfmt == NULL)
+    {
+      g_test_skip ("msgfmt (gettext) is not installed: no catalog can be made");
+      return;
+    }
+  /* The C locale never translates; C.UTF-8 does, with LANGUAGE set, in glibc. */
+  if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+    {
+      g_test_skip ("there is no C.UTF-8 locale to translate in");
+      return;
+    }
+  dir = g_dir_make_tmp ("recoup-i18n-XXXXXX", &error);
+  g_assert_no_error (error);
+  write_catalog (dir);
+  g_setenv ("LANGUAGE", "de", TRUE);
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  /* The catalog's header comes back only when the C library found the
+   * catalog: one that ignores LANGUAGE in C.UTF-8 cannot run this test. */
+  if (*dgettext (GETTEXT_PACKAGE, "") == '\0')
+    g_test_skip ("this C library does not use LANGUAGE in the C.UTF-8 locale");
+  else
+    check_messages ();
+
+  g_unsetenv ("LANGUAGE");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  setlocale (LC_ALL, saved_locale);
+  test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -270,5 +522,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/money/basis-points", test_basis_points);
   g_test_add_func ("/recoup/core/money/currencies", test_currencies);
   g_test_add_func ("/recoup/core/money/marks", test_marks);
+  g_test_add_func ("/recoup/core/messages/translated", test_messages_translated);
   return g_test_run ();
 }

@@ -72,6 +72,10 @@ main (int   argc,
   int status;
 
   setlocale (LC_ALL, "");
+  /* The CLI speaks English throughout (its tables, help and --json are read
+   * by scripts as much as by people): core's messages, which the app shows in
+   * the user's language, stay English here too. */
+  setlocale (LC_MESSAGES, "C");
 
   /* Common options may also come before the command. */
   for (; i < argc && argv[i][0] == '-'; i++)

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-guard.h"
@@ -75,15 +77,17 @@ recoup_activity_spec_validate (const RecoupActivitySpec  *spec,
   if (spec->channel == NULL || !g_strv_contains (recoup_activity_channels, spec->channel))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a channel (call, sms, email, letter, visit, note)",
+                   /* Translators: the words in parentheses are the values recoup-cli takes: keep them */
+                   _("“%s” is not a channel (call, sms, email, letter, visit, note)"),
                    spec->channel ? spec->channel : "");
       return FALSE;
     }
   if (spec->outcome != NULL && !g_strv_contains (recoup_activity_outcomes, spec->outcome))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not an outcome (right-party, promise, refused, dispute, callback-requested, "
-                   "no-answer, voicemail, wrong-number, sent, delivered, bounced)", spec->outcome);
+                   /* Translators: the words in parentheses are the values recoup-cli takes: keep them */
+                   _("“%s” is not an outcome (right-party, promise, refused, dispute, callback-requested, "
+                     "no-answer, voicemail, wrong-number, sent, delivered, bounced)"), spec->outcome);
       return FALSE;
     }
   if (!recoup_activity_outcome_fits (spec->channel, spec->outcome))
@@ -94,13 +98,18 @@ recoup_activity_spec_validate (const RecoupActivitySpec  *spec,
         if (recoup_activity_outcome_fits (spec->channel, recoup_activity_outcomes[i]))
           g_string_append_printf (fits, "%s%s", fits->len > 0 ? ", " : "", recoup_activity_outcomes[i]);
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not an outcome for channel %s (it can be %s)", spec->outcome, spec->channel, fits->str);
+                   /* Translators: an outcome, a channel and the outcomes that channel
+                    * can have, all as recoup-cli writes them (no-answer, call) */
+                   _("“%s” is not an outcome for channel %s (it can be %s)"),
+                   spec->outcome, spec->channel, fits->str);
       return FALSE;
     }
   if (g_strcmp0 (direction, "outbound") && g_strcmp0 (direction, "inbound"))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a direction (outbound or inbound)", direction);
+                   /* Translators: “outbound” and “inbound” are the values recoup-cli
+                    * takes: keep them */
+                   _("“%s” is not a direction (outbound or inbound)"), direction);
       return FALSE;
     }
   return TRUE;
@@ -119,8 +128,8 @@ recoup_activity_check_at (gint64   at_ms,
 {
   if (at_ms <= now_ms + 5 * 60 * 1000)
     return TRUE;
-  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-               "a contact cannot be logged in the future");
+  g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       _("a contact cannot be logged in the future"));
   return FALSE;
 }
 
@@ -168,7 +177,7 @@ recoup_activity_log (RecoupBook                *book,
     {
       if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_FOREIGNKEY)
         g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                     "no account with id %s", spec->account_id ? spec->account_id : "");
+                     _("no account with id %s"), spec->account_id ? spec->account_id : "");
       else
         recoup_book_set_sqlite_error (book, error);
       sqlite3_reset (stmt);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-book.h"
 #include "recoup-date.h"
 
@@ -47,14 +49,15 @@ recoup_date_parse (const char  *text,
   if (y < RECOUP_DATE_MIN_YEAR || y > RECOUP_DATE_MAX_YEAR)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is out of range: dates must be between %d-01-01 and %d-12-31",
+                   /* Translators: the date as given, then the first and last years a book keeps */
+                   _("“%s” is out of range: dates must be between %d-01-01 and %d-12-31"),
                    text, RECOUP_DATE_MIN_YEAR, RECOUP_DATE_MAX_YEAR);
       return RECOUP_DATE_INVALID;
     }
   if (!g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a date that exists", text);
+                   _("“%s” is not a date that exists"), text);
       return RECOUP_DATE_INVALID;
     }
   else
@@ -68,7 +71,7 @@ recoup_date_parse (const char  *text,
 
 bad_format:
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-               "“%s” is not a date in the form YYYY-MM-DD", text != NULL ? text : "");
+               _("“%s” is not a date in the form YYYY-MM-DD"), text != NULL ? text : "");
   return RECOUP_DATE_INVALID;
 }
 
@@ -157,8 +160,8 @@ recoup_instant_parse (const char  *text,
   if (dt == NULL)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a time: use ISO 8601 with an offset, such as "
-                   "2026-11-24T14:30:00+01:00 or 2026-11-24T13:30:00Z", text != NULL ? text : "");
+                   _("“%s” is not a time: use ISO 8601 with an offset, such as "
+                     "2026-11-24T14:30:00+01:00 or 2026-11-24T13:30:00Z"), text != NULL ? text : "");
       return FALSE;
     }
   *out_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;

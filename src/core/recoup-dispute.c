@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-book-private.h"
 #include "recoup-dispute.h"
 #include "recoup-id.h"
@@ -20,6 +22,18 @@ text_is_blank (const char *s)
     if (!g_ascii_isspace (*s))
       return FALSE;
   return TRUE;
+}
+
+/* How a resolved dispute ended, as a message names it; the book keeps the
+ * untranslated word. */
+static const char *
+status_label (const char *status)
+{
+  if (g_strcmp0 (status, "upheld") == 0)
+    return C_("dispute status", "upheld");
+  if (g_strcmp0 (status, "rejected") == 0)
+    return C_("dispute status", "rejected");
+  return status;
 }
 
 char *
@@ -44,7 +58,7 @@ recoup_dispute_open (RecoupBook  *book,
   if (!found)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "dispute: no account with id “%s”", account_id ? account_id : "");
+                   _("dispute: no account with id “%s”"), account_id ? account_id : "");
       return NULL;
     }
   if (invoice_id != NULL)
@@ -59,14 +73,14 @@ recoup_dispute_open (RecoupBook  *book,
       if (!found)
         {
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                       "dispute: invoice “%s” is not one of this account's invoices", invoice_id);
+                       _("dispute: invoice “%s” is not one of this account's invoices"), invoice_id);
           return NULL;
         }
     }
   if (text_is_blank (reason))
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a dispute needs a reason: say what the customer disputes (--reason)");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("a dispute needs a reason: say what the customer disputes (--reason)"));
       return NULL;
     }
 
@@ -163,21 +177,23 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
   if (strcmp (d->status, "open") != 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "dispute %s is already resolved (%s); a dispute is resolved once — open a new "
-                   "one if the customer disputes again", d->id, d->status);
+                   /* Translators: the dispute's id, then how it was resolved: upheld or rejected */
+                   _("dispute %s is already resolved (%s); a dispute is resolved once — open a new "
+                     "one if the customer disputes again"), d->id, status_label (d->status));
       return FALSE;
     }
   if (!res->upheld && res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a rejected dispute changes nothing on the ledger: a write-off or adjustment "
-                   "needs the dispute to be upheld");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("a rejected dispute changes nothing on the ledger: a write-off or "
+                             "adjustment needs the dispute to be upheld"));
       return FALSE;
     }
   if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST && res->amount <= 0)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the adjustment for an upheld dispute must be more than zero (it lowers the balance)");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("the adjustment for an upheld dispute must be more than zero (it lowers "
+                             "the balance)"));
       return FALSE;
     }
   if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF)
@@ -186,9 +202,12 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
         return FALSE;
       if (amount <= 0)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "nothing is open on the disputed %s to write off; resolve without --write-off",
-                       d->invoice_id ? "invoice" : "account");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                               d->invoice_id != NULL
+                               ? _("nothing is open on the disputed invoice to write off; resolve "
+                                   "without --write-off")
+                               : _("nothing is open on the disputed account to write off; resolve "
+                                   "without --write-off"));
           return FALSE;
         }
     }
@@ -295,7 +314,7 @@ recoup_dispute_load (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (d == NULL)
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no dispute with id “%s” (see “recoup-cli dispute list ACCOUNT”)",
+                 _("no dispute with id “%s” (see “recoup-cli dispute list ACCOUNT”)"),
                  dispute_id ? dispute_id : "");
   return d;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #include "recoup-accounts.h"
@@ -161,7 +162,7 @@ typedef struct
   const char *ref;            /* chunk */
   const char *id;             /* chunk; NULL until the account exists */
   const char *currency;       /* interned; NULL until a row with a valid currency */
-  const char *currency_from;  /* "in the book", or NULL: from currency_line */
+  const char *currency_from;  /* N_("in the book"), or NULL: from currency_line */
   guint       currency_line;
   guint64     hash;           /* of the defining row's account columns */
   gsize       def_offset;
@@ -287,6 +288,51 @@ problem_free (gpointer data)
   g_free (p);
 }
 
+/* "file:line: column: message", "file:line: message" or "file: message": the
+ * shape of every problem and error of an import. Only @message is translated;
+ * a column is named as the file's header names it. */
+static char *
+locate (const char *path,
+        guint       line,
+        const char *column,
+        const char *message)
+{
+  if (line > 0 && column != NULL)
+    return g_strdup_printf ("%s:%u: %s: %s", path, line, column, message);
+  if (line > 0)
+    return g_strdup_printf ("%s:%u: %s", path, line, message);
+  return g_strdup_printf ("%s: %s", path, message);
+}
+
+static void
+set_located_error (GError     **error,
+                   int          code,
+                   const char  *path,
+                   guint        line,
+                   const char  *column,
+                   const char  *format,
+                   ...) G_GNUC_PRINTF (6, 7);
+
+static void
+set_located_error (GError     **error,
+                   int          code,
+                   const char  *path,
+                   guint        line,
+                   const char  *column,
+                   const char  *format,
+                   ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  text = locate (path, line, column, message);
+  g_set_error_literal (error, RECOUP_IMPORT_ERROR, code, text);
+}
+
 /* Lists a problem both as text and as its parts; takes @message. */
 static void
 list_problem (Import     *imp,
@@ -300,10 +346,7 @@ list_problem (Import     *imp,
   p->line = line;
   p->column = g_strdup (column);
   p->message = message;
-  if (line > 0)
-    p->text = g_strdup_printf ("%s:%u: %s: %s", imp->path, line, column, message);
-  else
-    p->text = g_strdup_printf ("%s: %s", imp->path, message);
+  p->text = locate (imp->path, line, column, message);
   g_ptr_array_add (imp->report->problems, g_strdup (p->text));
   g_ptr_array_add (imp->report->problem_list, p);
 }
@@ -415,14 +458,16 @@ field_cb (void   *s,
       if (!reader->bad_utf8 && reader == &imp->main)
         {
           g_autofree char *position = NULL;
-          const char *col = "header";
+          const char *col = C_("import column", "header");
 
           /* A field beyond the header's columns has no name: its position. */
           if (imp->header != NULL)
-            col = f < imp->n_header ? imp->header[f] : (position = g_strdup_printf ("column %u", f + 1));
+            col = f < imp->n_header ? imp->header[f]
+                                    : (position = g_strdup_printf (_("column %u"), f + 1));
           imp->n_encoding++;
           add_problem (imp, reader->line, col,
-                       "not UTF-8 text (byte 0x%02X); save the file as UTF-8 and import it again",
+                       /* Translators: %02X is the first byte that is not UTF-8, in hex */
+                       _("not UTF-8 text (byte 0x%02X); save the file as UTF-8 and import it again"),
                        (guint) *(const guchar *) end);
         }
       reader->bad_utf8 = TRUE;
@@ -537,21 +582,22 @@ parse_range (Import   *imp,
         {
           int err = csv_error (&parser);
           guint f = reader->offsets->len;
-          const char *col = imp->header != NULL && f < imp->n_header ? imp->header[f] : "row";
+          const char *col = imp->header != NULL && f < imp->n_header ? imp->header[f]
+                                                                      : C_("import column", "row");
 
           if (err == CSV_EPARSE)
             {
-              add_problem (imp, line, col,
-                           "malformed CSV: a quote inside a field that does not start with one, or "
-                           "text after a closing quote; put the whole field in double quotes and "
-                           "double every quote inside it (\"\")");
-              g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
-                           "%s:%u: %s: malformed CSV (a stray double quote); nothing was imported",
-                           imp->path, line, col);
+              add_problem (imp, line, col, "%s",
+                           _("malformed CSV: a quote inside a field that does not start with one, or "
+                             "text after a closing quote; put the whole field in double quotes and "
+                             "double every quote inside it (\"\")"));
+              set_located_error (error, RECOUP_IMPORT_ERROR_FORMAT, imp->path, line, col, "%s",
+                                 _("malformed CSV (a stray double quote); nothing was imported"));
             }
           else
-            g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                         "%s:%u: cannot parse the file: %s", imp->path, line, csv_strerror (err));
+            set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, line, NULL,
+                               /* Translators: %s is the CSV parser's own (English) description */
+                               _("cannot parse the file: %s"), csv_strerror (err));
           ok = FALSE;
           break;
         }
@@ -566,14 +612,14 @@ parse_range (Import   *imp,
       if (csv_fini (&parser, field_cb, record_cb, reader) != 0)
         {
           guint f = reader->offsets->len;
-          const char *col = imp->header != NULL && f < imp->n_header ? imp->header[f] : "row";
+          const char *col = imp->header != NULL && f < imp->n_header ? imp->header[f]
+                                                                      : C_("import column", "row");
 
-          add_problem (imp, reader->line, col,
-                       "malformed CSV: a quoted field that starts in this record is never closed; "
-                       "add the closing double quote");
-          g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
-                       "%s:%u: %s: malformed CSV (a quoted field is never closed); nothing was imported",
-                       imp->path, reader->line, col);
+          add_problem (imp, reader->line, col, "%s",
+                       _("malformed CSV: a quoted field that starts in this record is never closed; "
+                         "add the closing double quote"));
+          set_located_error (error, RECOUP_IMPORT_ERROR_FORMAT, imp->path, reader->line, col, "%s",
+                             _("malformed CSV (a quoted field is never closed); nothing was imported"));
           ok = FALSE;
         }
     }
@@ -663,6 +709,7 @@ header_row (Import *imp,
 {
   gsize *offsets = (gsize *) (gpointer) reader->offsets->data;
   GString *missing = NULL;
+  guint n_missing = 0;
 
   imp->header_done = TRUE;
   imp->n_header = reader->offsets->len;
@@ -678,10 +725,9 @@ header_row (Import *imp,
     }
   if (reader->bad_utf8)
     {
-      g_set_error (&imp->fatal, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_ENCODING,
-                   "%s:%u: the header is not UTF-8 text; save the file as UTF-8 (in a "
-                   "spreadsheet: CSV UTF-8) and import it again; nothing was imported",
-                   imp->path, reader->line);
+      set_located_error (&imp->fatal, RECOUP_IMPORT_ERROR_ENCODING, imp->path, reader->line, NULL, "%s",
+                         _("the header is not UTF-8 text; save the file as UTF-8 (in a spreadsheet: "
+                           "CSV UTF-8) and import it again; nothing was imported"));
       return;
     }
 
@@ -694,14 +740,16 @@ header_row (Import *imp,
         {
           if (*norm != '\0')
             g_ptr_array_add (imp->report->warnings,
-                             g_strdup_printf ("%s:%u: %s: not a column Recoup knows; ignored",
-                                              imp->path, reader->line, imp->header[f]));
+                             locate (imp->path, reader->line, imp->header[f],
+                                     _("not a column Recoup knows; ignored")));
           continue;
         }
       if (imp->col_field[c] >= 0)
         {
           add_problem (imp, reader->line, imp->header[f],
-                       "this column and “%s” both give %s; keep only one of them",
+                       /* Translators: another column as the file's header names it, then
+                        * the column Recoup reads from both (e.g. amount) */
+                       _("this column and “%s” both give %s; keep only one of them"),
                        imp->header[imp->col_field[c]], columns[c].name);
           continue;
         }
@@ -714,22 +762,29 @@ header_row (Import *imp,
         g_autofree char *also = aliases_of (c);
 
         add_problem (imp, reader->line, columns[c].name,
-                     "required column missing (the header may also call it %s)", also);
+                     /* Translators: %s lists the other names a header may give the
+                      * column, e.g. “total, amount_due”, as they are written in the file */
+                     _("required column missing (the header may also call it %s)"), also);
         if (missing == NULL)
           missing = g_string_new (NULL);
         g_string_append_printf (missing, "%s%s", missing->len ? ", " : "", columns[c].name);
+        n_missing++;
       }
   if (missing != NULL)
     {
-      g_set_error (&imp->fatal, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
-                   "%s:%u: the header lacks the required column%s %s; nothing was imported",
-                   imp->path, reader->line, strchr (missing->str, ',') ? "s" : "", missing->str);
+      set_located_error (&imp->fatal, RECOUP_IMPORT_ERROR_FORMAT, imp->path, reader->line, NULL,
+                         g_dngettext (GETTEXT_PACKAGE,
+                                      /* Translators: %s lists column names as the file
+                                       * writes them (amount, currency) */
+                                      "the header lacks the required column %s; nothing was imported",
+                                      "the header lacks the required columns %s; nothing was imported",
+                                      n_missing),
+                         missing->str);
       g_string_free (missing, TRUE);
     }
   else if (imp->n_problems > 0)
-    g_set_error (&imp->fatal, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
-                 "%s:%u: the header names a column twice; nothing was imported",
-                 imp->path, reader->line);
+    set_located_error (&imp->fatal, RECOUP_IMPORT_ERROR_FORMAT, imp->path, reader->line, NULL, "%s",
+                       _("the header names a column twice; nothing was imported"));
 }
 
 /* The delimiter is the most frequent of ',' ';' and tab outside quotes on the
@@ -818,7 +873,8 @@ load_book_account (Import       *imp,
   acct->exists = TRUE;
   acct->id = g_string_chunk_insert (imp->chunk, RECOUP_BOOK_STMT_TEXT (stmt, 0));
   acct->currency = g_intern_string (RECOUP_BOOK_STMT_TEXT (stmt, 3));
-  acct->currency_from = "in the book";
+  /* Translators: where an account's currency comes from */
+  acct->currency_from = N_("in the book");
   if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 1), row->v[COL_NAME]))
     acct->changes |= CHANGE_NAME;
   if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 2), row->v[COL_TIMEZONE]))
@@ -830,7 +886,7 @@ load_book_account (Import       *imp,
   acct->deleted = sqlite3_column_int (stmt, 6) != 0;
   if (acct->deleted)
     add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
-                 "account %s was deleted from this book; restore it or use another reference",
+                 _("account %s was deleted from this book; restore it or use another reference"),
                  acct->ref);
   sqlite3_reset (stmt);
 
@@ -928,15 +984,17 @@ load_book_invoice (Import       *imp,
       inv->id = g_string_chunk_insert (imp->chunk, RECOUP_BOOK_STMT_TEXT (stmt, 0));
       if (g_strcmp0 (owner, acct->ref) != 0)
         add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
-                     "invoice %s belongs to account %s in the book, not %s; an invoice cannot move "
-                     "between accounts", inv->ref, owner, acct->ref);
+                     /* Translators: an invoice's reference, then two accounts' references */
+                     _("invoice %s belongs to account %s in the book, not %s; an invoice cannot move "
+                       "between accounts"), inv->ref, owner, acct->ref);
       else if (g_strcmp0 (currency, row->v[COL_CURRENCY]) != 0)
         add_problem (imp, line, column_label (imp, COL_CURRENCY),
-                     "invoice %s is in %s in the book; its currency cannot change to %s",
+                     /* Translators: an invoice's reference, its currency code, then the file's */
+                     _("invoice %s is in %s in the book; its currency cannot change to %s"),
                      inv->ref, currency, row->v[COL_CURRENCY]);
       else if (sqlite3_column_int (stmt, 7) != 0)
         add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
-                     "invoice %s was deleted from this book; use another reference", inv->ref);
+                     _("invoice %s was deleted from this book; use another reference"), inv->ref);
       else if (g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 2), row->v[COL_ISSUE_DATE]) != 0 ||
                g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 3), row->v[COL_DUE_DATE]) != 0 ||
                sqlite3_column_int64 (stmt, 4) != amount ||
@@ -985,7 +1043,7 @@ check_account_agrees (Import       *imp,
   if (!read_record_at (imp, acct->def_offset, acct->def_line))
     {
       add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
-                   "account %s differs from line %u", acct->ref, acct->def_line);
+                   _("account %s differs from line %u"), acct->ref, acct->def_line);
       return;
     }
   for (guint i = 0; i < G_N_ELEMENTS (account_columns); i++)
@@ -994,8 +1052,10 @@ check_account_agrees (Import       *imp,
 
       if (strcmp (imp->aux_row.v[c], row->v[c]) != 0)
         add_problem (imp, line, column_label (imp, c),
-                     "account %s has “%s” here but “%s” on line %u; every row of one account "
-                     "must repeat the same account details", acct->ref, row->v[c],
+                     /* Translators: an account's reference, this row's value, the value
+                      * on the account's first row, then that row's line number */
+                     _("account %s has “%s” here but “%s” on line %u; every row of one account "
+                       "must repeat the same account details"), acct->ref, row->v[c],
                      imp->aux_row.v[c], acct->def_line);
     }
 }
@@ -1047,19 +1107,26 @@ report_invoice_conflict (Import       *imp,
                          int           differs)
 {
   const char *what = (imp->flags & RECOUP_IMPORT_SKIP_INVALID)
-                     ? "both rows are skipped"
-                     : "give each invoice one row, or different references";
+                     /* Translators: after “invoice … appears again …; ” */
+                     ? _("both rows are skipped")
+                     : _("give each invoice one row, or different references");
 
   add_problem (imp, inv->def_line, column_label (imp, COL_INVOICE_REF),
-               "invoice %s appears again on line %u with different data; %s",
+               /* Translators: an invoice's reference, a line number, then what happens
+                * or what to do (“both rows are skipped”) */
+               _("invoice %s appears again on line %u with different data; %s"),
                inv->ref, line, what);
   if (differs >= 0 && differs < N_COLS)
     add_problem (imp, line, column_label (imp, differs),
-                 "invoice %s appears again with “%s” (line %u has “%s”); %s",
+                 /* Translators: an invoice's reference, this row's value, the first
+                  * row's line and value, then what happens or what to do */
+                 _("invoice %s appears again with “%s” (line %u has “%s”); %s"),
                  inv->ref, row->v[differs], inv->def_line, imp->aux_row.v[differs], what);
   else
     add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
-                 "invoice %s appears again with different data (first on line %u); %s",
+                 /* Translators: an invoice's reference, a line number, then what happens
+                  * or what to do (“both rows are skipped”) */
+                 _("invoice %s appears again with different data (first on line %u); %s"),
                  inv->ref, inv->def_line, what);
 }
 
@@ -1081,9 +1148,14 @@ check_field_count (Import    *imp,
       extra_empty = FALSE;
   if (row->n_fields > imp->n_header && extra_empty)
     return TRUE;
-  add_problem (imp, line, "row",
-               "%u fields, but the header has %u; check for a missing or extra "
-               "delimiter (“%c”) or an unquoted one inside a value",
+  add_problem (imp, line, C_("import column", "row"),
+               g_dngettext (GETTEXT_PACKAGE,
+                            /* Translators: the row's fields, the header's, then the
+                             * delimiter (, ; or a tab) */
+                            "%u field, but the header has %u; check for a missing or extra "
+                            "delimiter (“%c”) or an unquoted one inside a value",
+                            "%u fields, but the header has %u; check for a missing or extra "
+                            "delimiter (“%c”) or an unquoted one inside a value", row->n_fields),
                row->n_fields, imp->n_header, imp->delim);
   return FALSE;
 }
@@ -1121,15 +1193,21 @@ check_account_total (Import       *imp,
     }
   limit = recoup_money_format (RECOUP_MONEY_LIMIT, acct->currency,
                                RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-  if (delta > 0)
+  if (delta > 0 && acct->total_in_book)
     add_problem (imp, line, column_label (imp, COL_AMOUNT),
-                 "the invoices of account %s%s add up to more than %s, the most one account can "
-                 "hold; check the amounts", acct->ref,
-                 acct->total_in_book ? ", with what is already in the book," : " in this file", limit);
+                 /* Translators: an account's reference, then an amount with its currency code */
+                 _("the invoices of account %s, with what is already in the book, add up to more "
+                   "than %s, the most one account can hold; check the amounts"), acct->ref, limit);
+  else if (delta > 0)
+    add_problem (imp, line, column_label (imp, COL_AMOUNT),
+                 /* Translators: an account's reference, then an amount with its currency code */
+                 _("the invoices of account %s in this file add up to more than %s, the most one "
+                   "account can hold; check the amounts"), acct->ref, limit);
   else
     add_problem (imp, line, column_label (imp, COL_AMOUNT),
-                 "the credits of account %s, with this invoice lowered, would add up to more "
-                 "than %s, the most one account can hold; check the amounts", acct->ref, limit);
+                 /* Translators: an account's reference, then an amount with its currency code */
+                 _("the credits of account %s, with this invoice lowered, would add up to more "
+                   "than %s, the most one account can hold; check the amounts"), acct->ref, limit);
   return TRUE;
 }
 
@@ -1183,8 +1261,15 @@ validate_row (Import *imp,
   for (int c = 0; c < N_COLS; c++)
     if (columns[c].required && *row.v[c] == '\0')
       {
-        add_problem (imp, line, column_label (imp, c), "empty; every row needs %s %s",
-                     strchr ("aeiou", columns[c].name[0]) != NULL ? "an" : "a", columns[c].name);
+        add_problem (imp, line, column_label (imp, c),
+                     strchr ("aeiou", columns[c].name[0]) != NULL
+                     /* Translators: %s is a column's name as Recoup knows it
+                      * (invoice_ref); English needs “an” before a vowel, your
+                      * language may not */
+                     ? _("empty; every row needs an %s")
+                     /* Translators: %s is a column's name as Recoup knows it (name, amount) */
+                     : _("empty; every row needs a %s"),
+                     columns[c].name);
         if (c == COL_ACCOUNT_REF || c == COL_NAME)
           account_ok = FALSE;
         else if (c == COL_CURRENCY)
@@ -1231,13 +1316,14 @@ validate_row (Import *imp,
       else if (amount <= 0)
         {
           add_problem (imp, line, column_label (imp, COL_AMOUNT),
-                       "“%s” is not more than zero; an invoice must be for more than zero "
-                       "(record credits as payments or adjustments)", row.v[COL_AMOUNT]);
+                       _("“%s” is not more than zero; an invoice must be for more than zero "
+                         "(record credits as payments or adjustments)"), row.v[COL_AMOUNT]);
           invoice_ok = FALSE;
         }
       else if (!recoup_money_check_limit (amount, row.v[COL_CURRENCY], &error))
         {
-          add_problem (imp, line, column_label (imp, COL_AMOUNT), "%s; check the amount",
+          /* Translators: %s says why the amount is refused */
+          add_problem (imp, line, column_label (imp, COL_AMOUNT), _("%s; check the amount"),
                        error->message);
           g_clear_error (&error);
           invoice_ok = FALSE;
@@ -1260,7 +1346,8 @@ validate_row (Import *imp,
   if (issue != RECOUP_DATE_INVALID && due != RECOUP_DATE_INVALID && due < issue)
     {
       add_problem (imp, line, column_label (imp, COL_DUE_DATE),
-                   "due %s, before the issue date %s; check the order of the date columns",
+                   /* Translators: the due date, then the issue date, as the file writes them */
+                   _("due %s, before the issue date %s; check the order of the date columns"),
                    row.v[COL_DUE_DATE], row.v[COL_ISSUE_DATE]);
       invoice_ok = FALSE;
     }
@@ -1273,7 +1360,7 @@ validate_row (Import *imp,
           acct = &g_array_index (imp->accounts, AccountEntry, GPOINTER_TO_UINT (found) - 1);
           if (acct->deleted)
             add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
-                         "account %s was deleted from this book; restore it or use another reference",
+                         _("account %s was deleted from this book; restore it or use another reference"),
                          acct->ref);
           else if (account_ok)
             check_account_agrees (imp, acct, &row, line);
@@ -1308,12 +1395,17 @@ validate_row (Import *imp,
         }
       else if (strcmp (acct->currency, row.v[COL_CURRENCY]) != 0)
         {
-          g_autofree char *from = acct->currency_from != NULL ? g_strdup (acct->currency_from)
-                                                             : g_strdup_printf ("from line %u", acct->currency_line);
+          g_autofree char *from = acct->currency_from != NULL
+                                  ? g_strdup (_(acct->currency_from))
+                                  /* Translators: where an account's currency comes from */
+                                  : g_strdup_printf (_("from line %u"), acct->currency_line);
 
           add_problem (imp, line, column_label (imp, COL_CURRENCY),
-                       "invoice %s is in %s but account %s keeps its balance in %s (%s); one "
-                       "account has one currency", row.v[COL_INVOICE_REF], row.v[COL_CURRENCY],
+                       /* Translators: an invoice's reference, its currency code, an
+                        * account's reference, the account's currency code, then where that
+                        * currency comes from (“in the book”, “from line 4”) */
+                       _("invoice %s is in %s but account %s keeps its balance in %s (%s); one "
+                         "account has one currency"), row.v[COL_INVOICE_REF], row.v[COL_CURRENCY],
                        acct->ref, acct->currency, from);
         }
     }
@@ -1328,15 +1420,18 @@ validate_row (Import *imp,
 
           if (inv->invalid == INVOICE_CONFLICT)
             add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
-                         "invoice %s appears on several rows with different data (first on line %u); %s",
+                         /* Translators: an invoice's reference, a line number, then what
+                          * happens or what to do (“all of them are skipped”) */
+                         _("invoice %s appears on several rows with different data (first on line %u); %s"),
                          inv->ref, inv->def_line,
                          (imp->flags & RECOUP_IMPORT_SKIP_INVALID)
-                         ? "all of them are skipped"
-                         : "give each invoice one row, or different references");
+                         /* Translators: after “invoice … appears on several rows …; ” */
+                         ? _("all of them are skipped")
+                         : _("give each invoice one row, or different references"));
           else if (inv->invalid == INVOICE_REFUSED)
             add_problem (imp, line, column_label (imp, COL_INVOICE_REF),
-                         "invoice %s is refused on line %u (see the problem there); its other rows "
-                         "are left out with it", inv->ref, inv->def_line);
+                         _("invoice %s is refused on line %u (see the problem there); its other rows "
+                           "are left out with it"), inv->ref, inv->def_line);
           else if ((differs = invoice_rows_differ (imp, &row, amount, inv->def_line,
                                                    inv->def_offset)) == N_COLS)
             {
@@ -1981,8 +2076,11 @@ static void
 finish_problems (Import *imp)
 {
   if (imp->n_problems > MAX_PROBLEMS)
-    list_problem (imp, 0, NULL, g_strdup_printf ("%u more problems not listed",
-                                                 imp->n_problems - MAX_PROBLEMS));
+    list_problem (imp, 0, NULL,
+                  g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u more problem not listed",
+                                                "%u more problems not listed",
+                                                imp->n_problems - MAX_PROBLEMS),
+                                   imp->n_problems - MAX_PROBLEMS));
 }
 
 /* Opens the file, or says plainly why it cannot be read. */
@@ -1998,28 +2096,29 @@ map_file (Import  *imp,
     {
       saved_errno = errno;
       if (saved_errno == ENOENT || saved_errno == ENOTDIR)
-        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                     "%s: no such file; check the name and the folder", imp->path);
+        set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL, "%s",
+                           _("no such file; check the name and the folder"));
       else if (saved_errno == EACCES)
-        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                     "%s: cannot be read: permission denied on a folder of its path; ask for "
-                     "access, or copy the file to a folder you can read", imp->path);
+        set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL, "%s",
+                           _("cannot be read: permission denied on a folder of its path; ask for "
+                             "access, or copy the file to a folder you can read"));
       else
-        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                     "%s: cannot be read: %s", imp->path, g_strerror (saved_errno));
+        set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL,
+                           /* Translators: %s is the system's description of the error */
+                           _("cannot be read: %s"), g_strerror (saved_errno));
       return FALSE;
     }
   if (S_ISDIR (st.st_mode))
     {
-      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                   "%s: is a directory, not a CSV file; give the path of a CSV file", imp->path);
+      set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL, "%s",
+                         _("is a directory, not a CSV file; give the path of a CSV file"));
       return FALSE;
     }
   if (!S_ISREG (st.st_mode))
     {
-      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                   "%s: not a regular file (a pipe or a device); save the data to a CSV file "
-                   "and import that", imp->path);
+      set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL, "%s",
+                         _("not a regular file (a pipe or a device); save the data to a CSV file "
+                           "and import that"));
       return FALSE;
     }
 
@@ -2028,15 +2127,15 @@ map_file (Import  *imp,
     return TRUE;
   if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ||
       g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_PERM))
-    g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                 "%s: cannot be read: permission denied; ask for read access, or import a "
-                 "copy you can read", imp->path);
+    set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL, "%s",
+                       _("cannot be read: permission denied; ask for read access, or import a "
+                         "copy you can read"));
   else if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                 "%s: no such file; check the name and the folder", imp->path);
+    set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL, "%s",
+                       _("no such file; check the name and the folder"));
   else
-    g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_IO,
-                 "%s: cannot be read: %s", imp->path, local_error->message);
+    set_located_error (error, RECOUP_IMPORT_ERROR_IO, imp->path, 0, NULL,
+                       _("cannot be read: %s"), local_error->message);
   return FALSE;
 }
 
@@ -2125,9 +2224,9 @@ recoup_import_csv (RecoupBook          *book,
       i++;
     if (i >= imp.len)
       {
-        g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
-                     "%s: the file is empty; it needs a header line naming the columns and one "
-                     "row per invoice", path);
+        set_located_error (error, RECOUP_IMPORT_ERROR_FORMAT, path, 0, NULL, "%s",
+                           _("the file is empty; it needs a header line naming the columns and one "
+                             "row per invoice"));
         goto out;
       }
   }
@@ -2184,17 +2283,22 @@ recoup_import_csv (RecoupBook          *book,
     }
   if (!imp.header_done)
     {
-      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT,
-                   "%s: no header line", path);
+      set_located_error (error, RECOUP_IMPORT_ERROR_FORMAT, path, 0, NULL, "%s",
+                         _("no header line"));
       goto out;
     }
   report->rows = imp.row;
   if (imp.check_utf8)
     {
-      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_ENCODING,
-                   "%s: the file is not UTF-8 text (%u row%s); save it as UTF-8 (in a "
-                   "spreadsheet: CSV UTF-8) and import it again; nothing was imported",
-                   path, imp.n_encoding, imp.n_encoding == 1 ? "" : "s");
+      set_located_error (error, RECOUP_IMPORT_ERROR_ENCODING, path, 0, NULL,
+                         g_dngettext (GETTEXT_PACKAGE,
+                                      /* Translators: %u counts the rows that are not UTF-8 */
+                                      "the file is not UTF-8 text (%u row); save it as UTF-8 (in a "
+                                      "spreadsheet: CSV UTF-8) and import it again; nothing was imported",
+                                      "the file is not UTF-8 text (%u rows); save it as UTF-8 (in a "
+                                      "spreadsheet: CSV UTF-8) and import it again; nothing was imported",
+                                      imp.n_encoding),
+                         imp.n_encoding);
       goto out;
     }
   for (guint i = 0; i < imp.row; i++)
@@ -2202,10 +2306,16 @@ recoup_import_csv (RecoupBook          *book,
       report->rows_invalid++;
   if (imp.n_problems > 0 && !(flags & RECOUP_IMPORT_SKIP_INVALID))
     {
-      g_set_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID,
-                   "%s: %u problem%s in %u row%s; nothing was imported", path, imp.n_problems,
-                   imp.n_problems == 1 ? "" : "s",
-                   report->rows, report->rows == 1 ? "" : "s");
+      g_autofree char *problems = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u problem",
+                                                                "%u problems", imp.n_problems),
+                                                   imp.n_problems);
+      g_autofree char *rows = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u row", "%u rows",
+                                                            report->rows),
+                                               report->rows);
+
+      set_located_error (error, RECOUP_IMPORT_ERROR_INVALID, path, 0, NULL,
+                         /* Translators: “3 problems” in “2 rows” */
+                         _("%s in %s; nothing was imported"), problems, rows);
       goto out;
     }
   tally (&imp);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-id.h"
@@ -36,6 +38,26 @@ recoup_entry_kind_from_string (const char      *text,
     return FALSE;
   *out_kind = (RecoupEntryKind) i;
   return TRUE;
+}
+
+/* An entry kind as a message names it; the book, the change log and the CLI
+ * keep the untranslated word of entry_kinds. */
+static const char *
+entry_kind_label (RecoupEntryKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_ENTRY_CHARGE:     return C_("ledger entry", "charge");
+    case RECOUP_ENTRY_PAYMENT:    return C_("ledger entry", "payment");
+    case RECOUP_ENTRY_FEE:        return C_("ledger entry", "fee");
+    case RECOUP_ENTRY_INTEREST:   return C_("ledger entry", "interest");
+    case RECOUP_ENTRY_ADJUSTMENT: return C_("ledger entry", "adjustment");
+    case RECOUP_ENTRY_WAIVER:     return C_("ledger entry", "waiver");
+    case RECOUP_ENTRY_DISCOUNT:   return C_("ledger entry", "discount");
+    case RECOUP_ENTRY_WRITE_OFF:  return C_("ledger entry", "write-off");
+    case RECOUP_ENTRY_REVERSAL:   return C_("ledger entry", "reversal");
+    default:                      g_return_val_if_reached ("?");
+    }
 }
 
 const char *
@@ -242,23 +264,25 @@ recoup_invoice_validate (const RecoupInvoiceSpec  *spec,
 
   if (text_is_blank (spec->ref))
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "an invoice needs a reference");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("an invoice needs a reference"));
       return FALSE;
     }
   if ((issue = recoup_date_parse (spec->issue_date, error)) == RECOUP_DATE_INVALID)
     {
-      g_prefix_error (error, "issue date: ");
+      g_prefix_error (error, "%s", _("issue date: "));
       return FALSE;
     }
   if ((due = recoup_date_parse (spec->due_date, error)) == RECOUP_DATE_INVALID)
     {
-      g_prefix_error (error, "due date: ");
+      g_prefix_error (error, "%s", _("due date: "));
       return FALSE;
     }
   if (due < issue)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "invoice %s is due (%s) before it was issued (%s)", spec->ref, spec->due_date,
+                   /* Translators: the invoice's reference, its due date and its issue date */
+                   _("invoice %s is due (%s) before it was issued (%s)"), spec->ref, spec->due_date,
                    spec->issue_date);
       return FALSE;
     }
@@ -269,13 +293,15 @@ recoup_invoice_validate (const RecoupInvoiceSpec  *spec,
       g_autofree char *shown = recoup_money_format (spec->amount, spec->currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "invoice %s has amount %s: an invoice must be for more than zero "
-                   "(record credits as payments or adjustments)", spec->ref, shown);
+                   /* Translators: the invoice's reference, then its amount */
+                   _("invoice %s has amount %s: an invoice must be for more than zero "
+                     "(record credits as payments or adjustments)"), spec->ref, shown);
       return FALSE;
     }
   if (!recoup_money_check_limit (spec->amount, spec->currency, error))
     {
-      g_prefix_error (error, "invoice %s: ", spec->ref);
+      /* Translators: an invoice's reference, before what is wrong with it */
+      g_prefix_error (error, _("invoice %s: "), spec->ref);
       return FALSE;
     }
   return TRUE;
@@ -297,7 +323,7 @@ account_currency (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (currency == NULL)
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no account with id %s", account_id ? account_id : "(none)");
+                 _("no account with id %s"), account_id ? account_id : _("(none)"));
   return currency;
 }
 
@@ -339,8 +365,13 @@ check_account_totals (RecoupBook  *book,
   limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
                                RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-               "this would bring the account's %s to more than %s, the most one account can hold",
-               amount > 0 ? "charges" : "payments and credits", limit);
+               amount > 0
+               /* Translators: an amount with its currency code */
+               ? _("this would bring the account's charges to more than %s, the most one account "
+                   "can hold")
+               /* Translators: an amount with its currency code */
+               : _("this would bring the account's payments and credits to more than %s, the most one "
+                   "account can hold"), limit);
   return FALSE;
 }
 
@@ -415,7 +446,8 @@ recoup_invoice_add (RecoupBook               *book,
   if (g_strcmp0 (currency, spec->currency) != 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "invoice %s is in %s but its account keeps its balance in %s",
+                   /* Translators: an invoice's reference, its currency code, then the account's */
+                   _("invoice %s is in %s but its account keeps its balance in %s"),
                    spec->ref, spec->currency, currency);
       return NULL;
     }
@@ -443,7 +475,7 @@ recoup_invoice_add (RecoupBook               *book,
     {
       if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_UNIQUE)
         g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                     "an invoice with reference %s already exists", spec->ref);
+                     _("an invoice with reference %s already exists"), spec->ref);
       else
         recoup_book_set_sqlite_error (book, error);
       sqlite3_reset (stmt);
@@ -486,7 +518,7 @@ recoup_invoice_resolve (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (id == NULL)
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no invoice with reference or id “%s”", ref_or_id ? ref_or_id : "");
+                 _("no invoice with reference or id “%s”"), ref_or_id ? ref_or_id : "");
   return id;
 }
 
@@ -525,7 +557,8 @@ recoup_invoice_update (RecoupBook               *book,
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       sqlite3_reset (stmt);
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, "no invoice with id %s", invoice_id);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   _("no invoice with id %s"), invoice_id);
       return FALSE;
     }
   old_issue = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
@@ -539,14 +572,15 @@ recoup_invoice_update (RecoupBook               *book,
   if (g_strcmp0 (old_account, spec->account_id) != 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "invoice %s belongs to another account; an invoice cannot move between accounts",
+                   _("invoice %s belongs to another account; an invoice cannot move between accounts"),
                    spec->ref);
       return FALSE;
     }
   if (g_strcmp0 (old_currency, spec->currency) != 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "invoice %s is in %s; its currency cannot change to %s", spec->ref,
+                   /* Translators: an invoice's reference, its currency code, then the new one */
+                   _("invoice %s is in %s; its currency cannot change to %s"), spec->ref,
                    old_currency, spec->currency);
       return FALSE;
     }
@@ -640,11 +674,12 @@ invoice_not_on_account (RecoupBook  *book,
   sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "invoice %s is on account %s, not on %s", RECOUP_BOOK_STMT_TEXT (stmt, 0),
+                 /* Translators: an invoice's reference, then two accounts' references */
+                 _("invoice %s is on account %s, not on %s"), RECOUP_BOOK_STMT_TEXT (stmt, 0),
                  RECOUP_BOOK_STMT_TEXT (stmt, 1), RECOUP_BOOK_STMT_TEXT (stmt, 2));
   else
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no invoice with id %s", invoice_id);
+                 _("no invoice with id %s"), invoice_id);
   sqlite3_reset (stmt);
 }
 
@@ -698,8 +733,9 @@ recoup_ledger_check_payment_date (const char  *date,
   if (strcmp (date, today) <= 0)
     return TRUE;
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-               "a payment cannot be dated after today (%s): it has not been received yet; "
-               "record a post-dated cheque as a promise to pay on %s", today, date);
+               /* Translators: today's date, then the payment's, YYYY-MM-DD */
+               _("a payment cannot be dated after today (%s): it has not been received yet; "
+                 "record a post-dated cheque as a promise to pay on %s"), today, date);
   return FALSE;
 }
 
@@ -728,14 +764,15 @@ recoup_ledger_record (RecoupBook             *book,
 
   if (spec->kind == RECOUP_ENTRY_REVERSAL)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a reversal names the entry it reverses; use reverse");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           /* Translators: “reverse” is the recoup-cli command: keep it */
+                           _("a reversal names the entry it reverses; use reverse"));
       return NULL;
     }
   if (spec->kind == RECOUP_ENTRY_ADJUSTMENT && amount == 0)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "an adjustment of zero changes nothing");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("an adjustment of zero changes nothing"));
       return NULL;
     }
   if (spec->kind != RECOUP_ENTRY_ADJUSTMENT && amount <= 0)
@@ -743,7 +780,13 @@ recoup_ledger_record (RecoupBook             *book,
       g_autofree char *shown = recoup_money_format (amount, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a %s must be for more than zero (got %s)", kind, shown);
+                   strchr ("aeiou", kind[0]) != NULL
+                   /* Translators: a kind of ledger entry (interest), then an amount;
+                    * English needs “an” before a vowel, your language may not */
+                   ? _("an %s must be for more than zero (got %s)")
+                   /* Translators: a kind of ledger entry (payment, fee, …), then an amount */
+                   : _("a %s must be for more than zero (got %s)"),
+                   entry_kind_label (spec->kind), shown);
       return NULL;
     }
   today = recoup_book_today (book);
@@ -756,7 +799,8 @@ recoup_ledger_record (RecoupBook             *book,
   if (spec->method != NULL && !g_strv_contains (payment_methods, spec->method))
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not a payment method (cash, cheque, card, bank-transfer, other)",
+                   /* Translators: the words in parentheses are the values recoup-cli takes: keep them */
+                   _("“%s” is not a payment method (cash, cheque, card, bank-transfer, other)"),
                    spec->method);
       return NULL;
     }
@@ -814,8 +858,14 @@ recoup_ledger_record (RecoupBook             *book,
                                                        RECOUP_MONEY_FORMAT_CODE);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a %s of %s is more than the %s still owed on %s", kind, shown, left,
-                       spec->invoice_id != NULL ? "this invoice" : "this account");
+                       spec->invoice_id != NULL
+                       /* Translators: a kind of ledger entry (write-off, waiver or
+                        * discount), its amount, then what is still owed */
+                       ? _("a %s of %s is more than the %s still owed on this invoice")
+                       /* Translators: a kind of ledger entry (write-off, waiver or
+                        * discount), its amount, then what is still owed */
+                       : _("a %s of %s is more than the %s still owed on this account"),
+                       entry_kind_label (spec->kind), shown, left);
           goto fail;
         }
     }
@@ -873,7 +923,7 @@ recoup_ledger_reverse (RecoupBook  *book,
     {
       sqlite3_reset (stmt);
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "no ledger entry or receipt “%s”", entry_id);
+                   _("no ledger entry or receipt “%s”"), entry_id);
       return NULL;
     }
   account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
@@ -890,14 +940,16 @@ recoup_ledger_reverse (RecoupBook  *book,
   if (g_strcmp0 (kind, "reversal") == 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "%s is itself a reversal; a reversal cannot be reversed (record the entry again instead)",
-                   entry_id);
+                   /* Translators: %s is a ledger entry's id or receipt number */
+                   _("%s is itself a reversal; a reversal cannot be reversed (record the entry again "
+                     "instead)"), entry_id);
       return NULL;
     }
   if (already)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "%s has already been reversed", entry_id);
+                   /* Translators: %s is a ledger entry's id or receipt number */
+                   _("%s has already been reversed"), entry_id);
       return NULL;
     }
 
@@ -908,7 +960,8 @@ recoup_ledger_reverse (RecoupBook  *book,
   if (g_strcmp0 (effective_date, orig_date) < 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a reversal cannot be dated %s, before the entry it reverses (%s)",
+                   /* Translators: the reversal's date, then the date of the entry it reverses */
+                   _("a reversal cannot be dated %s, before the entry it reverses (%s)"),
                    effective_date, orig_date);
       return NULL;
     }
@@ -957,7 +1010,7 @@ recoup_ledger_entry_get_account (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (account_id == NULL)
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no ledger entry or receipt “%s”", entry_id);
+                 _("no ledger entry or receipt “%s”"), entry_id);
   return account_id;
 }
 

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-money.h"
 
 /* Amounts are signed 64-bit counts of a currency's minor unit. Nothing in this file
@@ -88,8 +90,9 @@ recoup_currency_validate (const char  *code,
     return TRUE;
 
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_CURRENCY,
-               "“%s” is not an ISO 4217 currency code (expected three capital letters such as "
-               "USD, EUR, JPY)", code != NULL ? code : "");
+               /* Translators: %s is what was given as a currency code */
+               _("“%s” is not an ISO 4217 currency code (expected three capital letters such as "
+                 "USD, EUR, JPY)"), code != NULL ? code : "");
   return FALSE;
 }
 
@@ -183,8 +186,8 @@ recoup_money_parse_marks (const char             *text,
 
   if (p == end)
     {
-      g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_INVALID,
-                   "the amount is empty");
+      g_set_error_literal (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_INVALID,
+                           _("the amount is empty"));
       return FALSE;
     }
 
@@ -246,9 +249,16 @@ recoup_money_parse_marks (const char             *text,
             : g_strdup_printf ("%s%.*s", sign, int_digits, int_part);
 
           g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
-                       "“%s” is ambiguous: %s has %d decimal place%s, so the three digits after "
-                       "“%c” may group thousands; write %s or %s%.*s%s", text, cur->code, scale,
-                       scale == 1 ? "" : "s", dec, as_decimal, sign, int_digits, int_part, frac);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* Translators: “1.200” in a currency with 2 decimal places: the
+                                     * amount as typed, the currency code, its decimal places, the
+                                     * decimal mark, then the two readings (1.20 and 1200) as the
+                                     * user should type them */
+                                    "“%s” is ambiguous: %s has %d decimal place, so the three digits "
+                                    "after “%c” may group thousands; write %s or %s%.*s%s",
+                                    "“%s” is ambiguous: %s has %d decimal places, so the three digits "
+                                    "after “%c” may group thousands; write %s or %s%.*s%s", scale),
+                       text, cur->code, scale, dec, as_decimal, sign, int_digits, int_part, frac);
           return FALSE;
         }
       for (; p < end; p++)
@@ -264,7 +274,8 @@ recoup_money_parse_marks (const char             *text,
               if (*p != '0')
                 {
                   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_PRECISION,
-                               "“%s” has more decimal places than %s allows (%d)",
+                               /* Translators: the amount as typed, a currency code and its decimal places */
+                               _("“%s” has more decimal places than %s allows (%d)"),
                                text, cur->code, scale);
                   return FALSE;
                 }
@@ -291,19 +302,23 @@ recoup_money_parse_marks (const char             *text,
 
 invalid:
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_INVALID,
-               "“%s” is not an amount: use digits with an optional “%c” before the decimals, "
-               "like 1200%c00", text, dec, dec);
+               /* Translators: the text typed, then the decimal mark (twice) */
+               _("“%s” is not an amount: use digits with an optional “%c” before the decimals, "
+                 "like 1200%c00"), text, dec, dec);
   return FALSE;
 
 ambiguous:
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
-               "“%s” is ambiguous: “%s” may only group thousands (1%s234%c56) and “%c” marks the "
-               "decimals", text, grp, grp, dec, dec);
+               /* Translators: the text typed, the grouping mark (twice, in the example
+                * 1,234.56), then the decimal mark (twice) */
+               _("“%s” is ambiguous: “%s” may only group thousands (1%s234%c56) and “%c” marks the "
+                 "decimals"), text, grp, grp, dec, dec);
   return FALSE;
 
 overflow:
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
-               "“%s” is too large for an amount in %s", text, cur->code);
+               /* Translators: the amount as typed and a currency code */
+               _("“%s” is too large for an amount in %s"), text, cur->code);
   return FALSE;
 }
 
@@ -392,7 +407,8 @@ recoup_money_check_limit (gint64       minor,
   limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
                                RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
-               "%s is more than Recoup records as one amount (at most %s)", shown, limit);
+               /* Translators: two amounts with their currency code, e.g. USD 10,000,000,000,000.00 */
+               _("%s is more than Recoup records as one amount (at most %s)"), shown, limit);
   return FALSE;
 }
 

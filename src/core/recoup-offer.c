@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
@@ -18,12 +20,22 @@
 
 /* The rules are written down in recoup-offer.h. */
 
-static const char * const kind_names[] = { "settlement", "plan", "extension", "waiver" };
-static const char * const state_names[] = {
-  "none", "draft", "offered", "accepted", "active", "completed", "defaulted", "withdrawn",
-  "rejected", "expired",
+/* The book, the change log and the CLI keep these words as they are; a
+ * message shows them translated (kind_label() and the like). */
+static const char * const kind_names[] = {
+  NC_("offer kind", "settlement"), NC_("offer kind", "plan"), NC_("offer kind", "extension"),
+  NC_("offer kind", "waiver"),
 };
-static const char * const event_names[] = { "create", "approve", "send", "accept", "reject", "withdraw" };
+static const char * const state_names[] = {
+  NC_("offer state", "none"), NC_("offer state", "draft"), NC_("offer state", "offered"),
+  NC_("offer state", "accepted"), NC_("offer state", "active"), NC_("offer state", "completed"),
+  NC_("offer state", "defaulted"), NC_("offer state", "withdrawn"), NC_("offer state", "rejected"),
+  NC_("offer state", "expired"),
+};
+static const char * const event_names[] = {
+  NC_("offer event", "create"), NC_("offer event", "approve"), NC_("offer event", "send"),
+  NC_("offer event", "accept"), NC_("offer event", "reject"), NC_("offer event", "withdraw"),
+};
 static const char * const frequency_names[] = { "weekly", "fortnightly", "monthly" };
 static const char * const installment_status_names[] = { "upcoming", "paid", "partly-paid", "late", "missed" };
 
@@ -32,6 +44,12 @@ recoup_offer_kind_to_string (RecoupOfferKind kind)
 {
   g_return_val_if_fail (kind <= RECOUP_OFFER_WAIVER, "settlement");
   return kind_names[kind];
+}
+
+static const char *
+kind_label (RecoupOfferKind kind)
+{
+  return g_dpgettext2 (GETTEXT_PACKAGE, "offer kind", recoup_offer_kind_to_string (kind));
 }
 
 gboolean
@@ -53,11 +71,23 @@ recoup_offer_state_to_string (RecoupOfferState state)
   return state_names[state];
 }
 
+static const char *
+state_label (RecoupOfferState state)
+{
+  return g_dpgettext2 (GETTEXT_PACKAGE, "offer state", recoup_offer_state_to_string (state));
+}
+
 const char *
 recoup_offer_event_to_string (RecoupOfferEvent event)
 {
   g_return_val_if_fail (event <= RECOUP_OFFER_EVENT_WITHDRAW, "create");
   return event_names[event];
+}
+
+static const char *
+event_label (RecoupOfferEvent event)
+{
+  return g_dpgettext2 (GETTEXT_PACKAGE, "offer event", recoup_offer_event_to_string (event));
 }
 
 gboolean
@@ -118,21 +148,24 @@ recoup_offer_check_transition (RecoupOfferState  state,
                                gint32            event_day,
                                GError          **error)
 {
-  const char *what = recoup_offer_event_to_string (event);
-  const char *now = recoup_offer_state_to_string (state);
+  const char *what = event_label (event);
+  const char *now = state_label (state);
+  const char *from;
 
   if (event == RECOUP_OFFER_EVENT_CREATE)
     {
       if (state == RECOUP_OFFER_STATE_NONE)
         return TRUE;
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "the offer already exists (it is %s)", now);
+                   /* Translators: %s is the offer's state (draft, offered, …) */
+                   _("the offer already exists (it is %s)"), now);
       return FALSE;
     }
   if (state == RECOUP_OFFER_STATE_NONE)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "cannot %s an offer that was never created", what);
+                   /* Translators: %s is what was to be done (approve, send, …) */
+                   _("cannot %s an offer that was never created"), what);
       return FALSE;
     }
   if (is_expired_on (state, expires_day, event_day))
@@ -140,7 +173,8 @@ recoup_offer_check_transition (RecoupOfferState  state,
       g_autofree char *exp = recoup_date_format (expires_day);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "cannot %s: the offer is expired (it expired on %s); make a new offer", what, exp);
+                   /* Translators: what was to be done (approve, send, …), then the expiry date */
+                   _("cannot %s: the offer is expired (it expired on %s); make a new offer"), what, exp);
       return FALSE;
     }
 
@@ -151,14 +185,15 @@ recoup_offer_check_transition (RecoupOfferState  state,
         break;
       if (!needs_approval)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                       "the offer is within its maker's limits and needs no approval (it is draft)");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                               _("the offer is within its maker's limits and needs no approval (it is "
+                                 "draft)"));
           return FALSE;
         }
       if (approved)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                       "the offer is already approved (it is draft); send it");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                               _("the offer is already approved (it is draft); send it"));
           return FALSE;
         }
       return TRUE;
@@ -168,9 +203,9 @@ recoup_offer_check_transition (RecoupOfferState  state,
         break;
       if (needs_approval && !approved)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                       "the offer is draft and beyond its maker's limits: an owner must approve it "
-                       "before it is sent (recoup-cli offer approve)");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                               _("the offer is draft and beyond its maker's limits: an owner must "
+                                 "approve it before it is sent (recoup-cli offer approve)"));
           return FALSE;
         }
       return TRUE;
@@ -178,8 +213,8 @@ recoup_offer_check_transition (RecoupOfferState  state,
     case RECOUP_OFFER_EVENT_ACCEPT:
       if (state == RECOUP_OFFER_STATE_DRAFT)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                       "cannot accept: the offer is draft; send it to the customer first");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                               _("cannot accept: the offer is draft; send it to the customer first"));
           return FALSE;
         }
       if (state != RECOUP_OFFER_STATE_OFFERED)
@@ -201,11 +236,16 @@ recoup_offer_check_transition (RecoupOfferState  state,
       g_assert_not_reached ();
     }
 
+  if (event == RECOUP_OFFER_EVENT_WITHDRAW)
+    from = C_("offer state", "draft or offered");
+  else if (event == RECOUP_OFFER_EVENT_SEND || event == RECOUP_OFFER_EVENT_APPROVE)
+    from = state_label (RECOUP_OFFER_STATE_DRAFT);
+  else
+    from = state_label (RECOUP_OFFER_STATE_OFFERED);
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-               "cannot %s: the offer is %s (%s is only possible from %s)", what, now, what,
-               event == RECOUP_OFFER_EVENT_WITHDRAW ? "draft or offered"
-               : event == RECOUP_OFFER_EVENT_SEND || event == RECOUP_OFFER_EVENT_APPROVE ? "draft"
-               : "offered");
+               /* Translators: what was to be done (approve, send, …), the offer's state,
+                * the same doing again, then the states it is possible from */
+               _("cannot %s: the offer is %s (%s is only possible from %s)"), what, now, what, from);
   return FALSE;
 }
 
@@ -336,9 +376,10 @@ today_day (RecoupBook *book)
   return recoup_date_parse (today, NULL);
 }
 
+/* @prefix names the date in the error, e.g. "pay by: ". */
 static gint32
 parse_optional_day (const char  *text,
-                    const char  *field,
+                    const char  *prefix,
                     GError     **error)
 {
   gint32 day;
@@ -346,7 +387,7 @@ parse_optional_day (const char  *text,
   if (text == NULL)
     return RECOUP_DATE_INVALID;
   if ((day = recoup_date_parse (text, error)) == RECOUP_DATE_INVALID)
-    g_prefix_error (error, "%s: ", field);
+    g_prefix_error (error, "%s", prefix);
   return day;
 }
 
@@ -468,7 +509,8 @@ load_user_limits (RecoupBook  *book,
     {
       sqlite3_reset (stmt);
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                   "the current user (%s) is not a user of this book", recoup_book_get_user_id (book));
+                   /* Translators: %s is a user's id */
+                   _("the current user (%s) is not a user of this book"), recoup_book_get_user_id (book));
       return FALSE;
     }
   out->role = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
@@ -477,6 +519,19 @@ load_user_limits (RecoupBook  *book,
   out->max_plan_installments = sqlite3_column_int64 (stmt, 3);
   sqlite3_reset (stmt);
   return TRUE;
+}
+
+/* A user's role as a message names it; the book keeps the untranslated word. */
+static const char *
+role_label (const char *role)
+{
+  if (g_strcmp0 (role, "owner") == 0)
+    return C_("role", "owner");
+  if (g_strcmp0 (role, "collector") == 0)
+    return C_("role", "collector");
+  if (g_strcmp0 (role, "bookkeeper") == 0)
+    return C_("role", "bookkeeper");
+  return role;
 }
 
 static void
@@ -533,7 +588,9 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
       g_autofree char *shown = recoup_money_format (owed, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the account owes nothing (balance %s %s): there is nothing to offer on", shown, currency);
+                   /* Translators: the balance, then its currency code */
+                   _("the account owes nothing (balance %s %s): there is nothing to offer on"),
+                   shown, currency);
       return FALSE;
     }
   if (spec->amount > owed)
@@ -542,7 +599,8 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
       g_autofree char *b = recoup_money_format (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "offer amount %s is more than the %s owed", a, b);
+                   /* Translators: two amounts: offered, then owed */
+                   _("offer amount %s is more than the %s owed"), a, b);
       return FALSE;
     }
   /* The same refusal recoup_offer_create() makes, asked while typing. */
@@ -550,7 +608,7 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
       && recoup_offer_total_for_discount (owed, spec->discount_bp) <= 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the offer leaves nothing to pay (a 100 %% discount): record a write-off instead");
+                   _("the offer leaves nothing to pay (a 100 %% discount): record a write-off instead"));
       return FALSE;
     }
   return TRUE;
@@ -578,8 +636,9 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
 
   if (spec->kind > RECOUP_OFFER_WAIVER)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "offer kind must be settlement, plan, extension or waiver");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           /* Translators: the kinds are the values recoup-cli takes: keep them */
+                           _("offer kind must be settlement, plan, extension or waiver"));
       return FALSE;
     }
   if (spec->discount_bp < 0 || spec->discount_bp > 10000)
@@ -587,7 +646,9 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
       g_autofree char *shown = format_bp (spec->discount_bp);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a discount of %s is not possible: give 0 to 10000 basis points (0 to 100 %%)", shown);
+                   /* Translators: %s is a percentage, e.g. 120.00 % */
+                   _("a discount of %s is not possible: give 0 to 10000 basis points (0 to 100 %%)"),
+                   shown);
       return FALSE;
     }
   if (spec->amount < 0)
@@ -595,21 +656,25 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
       g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "offer amount %s %s is negative: give what the customer pays", shown, currency);
+                   /* Translators: an amount, then its currency code */
+                   _("offer amount %s %s is negative: give what the customer pays"), shown, currency);
       return FALSE;
     }
   if (spec->amount > 0 && spec->discount_bp > 0)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "give either the amount to pay or the discount, not both");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("give either the amount to pay or the discount, not both"));
       return FALSE;
     }
   if ((spec->kind == RECOUP_OFFER_EXTENSION || spec->kind == RECOUP_OFFER_WAIVER) &&
       (spec->amount > 0 || spec->discount_bp > 0))
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "an %s offer has no amount or discount (it is about the balance); make a "
-                   "settlement or a plan for a discount", recoup_offer_kind_to_string (spec->kind));
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           spec->kind == RECOUP_OFFER_EXTENSION
+                           ? _("an extension offer has no amount or discount (it is about the "
+                               "balance); make a settlement or a plan for a discount")
+                           : _("a waiver offer has no amount or discount (it is about the balance); "
+                               "make a settlement or a plan for a discount"));
       return FALSE;
     }
   if (spec->kind == RECOUP_OFFER_PLAN)
@@ -617,73 +682,78 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
       if (spec->installments <= 0)
         {
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a plan needs at least one installment (got %d)", spec->installments);
+                       _("a plan needs at least one installment (got %d)"), spec->installments);
           return FALSE;
         }
       if (spec->installments > RECOUP_OFFER_MAX_INSTALLMENTS)
         {
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a plan of %d installments is longer than the %d allowed",
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* Translators: the installments asked for, then the most allowed */
+                                    "a plan of %d installment is longer than the %d allowed",
+                                    "a plan of %d installments is longer than the %d allowed",
+                                    (gulong) spec->installments),
                        spec->installments, RECOUP_OFFER_MAX_INSTALLMENTS);
           return FALSE;
         }
       if (spec->frequency > RECOUP_FREQUENCY_MONTHLY)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "plan frequency must be weekly, fortnightly or monthly");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                               /* Translators: the frequencies are the values recoup-cli takes: keep them */
+                               _("plan frequency must be weekly, fortnightly or monthly"));
           return FALSE;
         }
       if (spec->first_date == NULL)
         {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "a plan needs the date of its first installment (--first-date)");
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                               _("a plan needs the date of its first installment (--first-date)"));
           return FALSE;
         }
     }
   else if (spec->installments > 1)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "only a plan has installments; use --kind plan");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("only a plan has installments; use --kind plan"));
       return FALSE;
     }
   else if (spec->installments < 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "installments cannot be negative (got %d)", spec->installments);
+                   _("installments cannot be negative (got %d)"), spec->installments);
       return FALSE;
     }
   if (spec->kind == RECOUP_OFFER_SETTLEMENT && spec->pay_by == NULL)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a settlement needs the day it must be paid by (--pay-by)");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("a settlement needs the day it must be paid by (--pay-by)"));
       return FALSE;
     }
   if (spec->kind == RECOUP_OFFER_EXTENSION && spec->extend_to == NULL)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "an extension needs its new deadline (--extend-to)");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("an extension needs its new deadline (--extend-to)"));
       return FALSE;
     }
   if (spec->kind == RECOUP_OFFER_WAIVER && !spec->waive_fees && !spec->waive_interest)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a waiver waives fees, interest or both (--waive-fees, --waive-interest)");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("a waiver waives fees, interest or both (--waive-fees, --waive-interest)"));
       return FALSE;
     }
 
   first_day = parse_optional_day (spec->kind == RECOUP_OFFER_PLAN ? spec->first_date : NULL,
-                                  "first date", error);
+                                  _("first date: "), error);
   if (spec->kind == RECOUP_OFFER_PLAN && first_day == RECOUP_DATE_INVALID)
     return FALSE;
   pay_by_day = parse_optional_day (spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by : NULL,
-                                   "pay by", error);
+                                   _("pay by: "), error);
   if (spec->kind == RECOUP_OFFER_SETTLEMENT && pay_by_day == RECOUP_DATE_INVALID)
     return FALSE;
   extend_day = parse_optional_day (spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL,
-                                   "extend to", error);
+                                   _("extend to: "), error);
   if (spec->kind == RECOUP_OFFER_EXTENSION && extend_day == RECOUP_DATE_INVALID)
     return FALSE;
-  expires_day = parse_optional_day (spec->expires_on, "expires", error);
+  expires_day = parse_optional_day (spec->expires_on, _("expires: "), error);
   if (spec->expires_on != NULL && expires_day == RECOUP_DATE_INVALID)
     return FALSE;
 
@@ -691,28 +761,41 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
     {
       if (first_day < today_d - tolerance)
         {
+          /* The book's setting is at most 3650 days; an int shows it, as
+           * xgettext cannot see through G_GINT64_FORMAT. */
+          int days = (int) CLAMP (tolerance, 0, G_MAXINT);
+
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "first date %s is more than %" G_GINT64_FORMAT " days in the past (today is %s); "
-                       "give a first date from today on", spec->first_date, tolerance, today);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* Translators: the plan's first date, the days of
+                                     * tolerance, then today's date */
+                                    "first date %s is more than %d day in the past (today is %s); "
+                                    "give a first date from today on",
+                                    "first date %s is more than %d days in the past (today is %s); "
+                                    "give a first date from today on", (gulong) days),
+                       spec->first_date, days, today);
           return FALSE;
         }
     }
   if (pay_by_day != RECOUP_DATE_INVALID && pay_by_day < today_d)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "pay-by date %s is in the past (today is %s)", spec->pay_by, today);
+                   /* Translators: two dates, YYYY-MM-DD */
+                   _("pay-by date %s is in the past (today is %s)"), spec->pay_by, today);
       return FALSE;
     }
   if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "new deadline %s is in the past (today is %s)", spec->extend_to, today);
+                   /* Translators: two dates, YYYY-MM-DD */
+                   _("new deadline %s is in the past (today is %s)"), spec->extend_to, today);
       return FALSE;
     }
   if (expires_day != RECOUP_DATE_INVALID && expires_day < today_d)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "expiry date %s is in the past (today is %s): the offer could never be accepted",
+                   /* Translators: two dates, YYYY-MM-DD */
+                   _("expiry date %s is in the past (today is %s): the offer could never be accepted"),
                    spec->expires_on, today);
       return FALSE;
     }
@@ -748,7 +831,7 @@ recoup_offer_create (RecoupBook             *book,
   if (currency == NULL)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "offer: no account with id “%s”", spec->account_id ? spec->account_id : "");
+                   _("offer: no account with id “%s”"), spec->account_id ? spec->account_id : "");
       return NULL;
     }
   if (!recoup_ledger_balance (book, spec->account_id, NULL, &balance, error) ||
@@ -766,10 +849,11 @@ recoup_offer_create (RecoupBook             *book,
   waived = MIN (balance, fees + interest);
   if ((spec->waive_fees || spec->waive_interest) && waived == 0)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "there is no %s on the account to waive",
-                   spec->waive_fees && spec->waive_interest ? "fee or interest"
-                   : spec->waive_fees ? "fee" : "interest");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           spec->waive_fees && spec->waive_interest
+                           ? _("there is no fee or interest on the account to waive")
+                           : spec->waive_fees ? _("there is no fee on the account to waive")
+                           : _("there is no interest on the account to waive"));
       return NULL;
     }
   base = balance - waived;
@@ -781,8 +865,9 @@ recoup_offer_create (RecoupBook             *book,
           g_autofree char *b = recoup_money_format (base, currency, RECOUP_MONEY_FORMAT_GROUPING);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       "offer amount %s is more than the %s owed%s", a, b,
-                       waived > 0 ? " after the waiver" : "");
+                       /* Translators: two amounts: offered, then owed */
+                       waived > 0 ? _("offer amount %s is more than the %s owed after the waiver")
+                                  : _("offer amount %s is more than the %s owed"), a, b);
           return NULL;
         }
       total = spec->amount;
@@ -796,7 +881,7 @@ recoup_offer_create (RecoupBook             *book,
   if (total <= 0 && spec->kind != RECOUP_OFFER_WAIVER)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the offer leaves nothing to pay (a 100 %% discount): record a write-off instead");
+                   _("the offer leaves nothing to pay (a 100 %% discount): record a write-off instead"));
       return NULL;
     }
   effective_bp = recoup_offer_effective_bp (balance, total);
@@ -871,7 +956,7 @@ recoup_offer_resolve (RecoupBook  *book,
   if (id_or_tail == NULL || strlen (id_or_tail) < 6)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is too short to name an offer: give its id or at least its last 6 characters",
+                   _("“%s” is too short to name an offer: give its id or at least its last 6 characters"),
                    id_or_tail ? id_or_tail : "");
       return NULL;
     }
@@ -894,11 +979,11 @@ recoup_offer_resolve (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (n == 0)
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no offer “%s” (list them with “recoup-cli offers ACCOUNT”)", id_or_tail);
+                 _("no offer “%s” (list them with “recoup-cli offers ACCOUNT”)"), id_or_tail);
   else if (n > 1)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” names more than one offer: give more of its id", id_or_tail);
+                   _("“%s” names more than one offer: give more of its id"), id_or_tail);
       g_clear_pointer (&id, g_free);
     }
   return id;
@@ -1267,7 +1352,7 @@ recoup_offer_load (RecoupBook  *book,
   if (o == NULL)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "no offer with id “%s”", offer_id ? offer_id : "");
+                   _("no offer with id “%s”"), offer_id ? offer_id : "");
       return NULL;
     }
   if (!derive_offer (book, o, as_of_day, error))
@@ -1429,7 +1514,8 @@ recoup_offer_transition (RecoupBook        *book,
   if (!recoup_offer_check_transition (o->state, o->needs_approval, o->approved, expires_day,
                                       event, today, error))
     {
-      g_prefix_error (error, "offer %s: ", o->id);
+      /* Translators: an offer's id, before what is wrong */
+      g_prefix_error (error, _("offer %s: "), o->id);
       return FALSE;
     }
 
@@ -1443,8 +1529,10 @@ recoup_offer_transition (RecoupBook        *book,
       owner = g_strcmp0 (me.role, "owner") == 0;
       if (!owner)
         g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                     "offer %s: only an owner can approve an offer beyond a collector's limits "
-                     "(%s is a %s)", o->id, me.name, me.role);
+                     /* Translators: an offer's id, a user's name, then the user's role
+                      * (collector, bookkeeper) */
+                     _("offer %s: only an owner can approve an offer beyond a collector's limits "
+                       "(%s is a %s)"), o->id, me.name, role_label (me.role));
       user_limits_clear (&me);
       if (!owner)
         return FALSE;
@@ -1464,10 +1552,11 @@ recoup_offer_transition (RecoupBook        *book,
               (other->state == RECOUP_OFFER_STATE_ACCEPTED || other->state == RECOUP_OFFER_STATE_ACTIVE))
             {
               g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                           "offer %s: the account already has a running %s (offer %s, %s); it must "
-                           "complete or default before another is accepted", o->id,
-                           recoup_offer_kind_to_string (other->kind), other->id,
-                           recoup_offer_state_to_string (other->state));
+                           /* Translators: this offer's id, the running offer's kind
+                            * (settlement, plan, …), its id and its state (accepted, active) */
+                           _("offer %s: the account already has a running %s (offer %s, %s); it must "
+                             "complete or default before another is accepted"), o->id,
+                           kind_label (other->kind), other->id, state_label (other->state));
               return FALSE;
             }
         }

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-id.h"
@@ -68,7 +70,8 @@ recoup_promise_check_amount (gint64       amount,
       g_autofree char *shown = recoup_money_format (amount, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise amount %s %s: a promise must be for more than zero", shown, currency);
+                   /* Translators: an amount, then its currency code */
+                   _("promise amount %s %s: a promise must be for more than zero"), shown, currency);
       return FALSE;
     }
   if (amount > owed)
@@ -79,7 +82,8 @@ recoup_promise_check_amount (gint64       amount,
                                                    RECOUP_MONEY_FORMAT_CODE);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a promise of %s is more than the %s owed on the account", shown, left);
+                   /* Translators: two amounts with their currency code: promised, then owed */
+                   _("a promise of %s is more than the %s owed on the account"), shown, left);
       return FALSE;
     }
   return TRUE;
@@ -110,18 +114,19 @@ recoup_promise_check_terms (gint64       amount,
     return FALSE;
   if ((due_day = recoup_date_parse (due_date, error)) == RECOUP_DATE_INVALID)
     {
-      g_prefix_error (error, "promise date: ");
+      g_prefix_error (error, "%s", _("promise date: "));
       return FALSE;
     }
   if ((made_day = recoup_date_parse (made_on, error)) == RECOUP_DATE_INVALID)
     {
-      g_prefix_error (error, "promise made on: ");
+      g_prefix_error (error, "%s", _("promise made on: "));
       return FALSE;
     }
   if (due_day < made_day)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise date %s is before the day it is made (%s): give a date from %s on",
+                   /* Translators: the promised date, then the day the promise is made (twice), YYYY-MM-DD */
+                   _("promise date %s is before the day it is made (%s): give a date from %s on"),
                    due_date, made_on, made_on);
       return FALSE;
     }
@@ -130,8 +135,10 @@ recoup_promise_check_terms (gint64       amount,
       g_autofree char *last = recoup_date_format (recoup_date_add_months (made_day, RECOUP_PROMISE_MAX_MONTHS_AHEAD));
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise date %s is more than a year after the day it is made (%s): give a date by %s, "
-                   "or agree a payment plan for longer terms", due_date, made_on, last);
+                   /* Translators: the promised date, the day the promise is made, and the
+                    * last date it may promise, YYYY-MM-DD */
+                   _("promise date %s is more than a year after the day it is made (%s): give a date "
+                     "by %s, or agree a payment plan for longer terms"), due_date, made_on, last);
       return FALSE;
     }
   return TRUE;
@@ -163,7 +170,7 @@ recoup_promise_add (RecoupBook              *book,
   if (currency == NULL)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "promise: no account with id “%s”", spec->account_id ? spec->account_id : "");
+                   _("promise: no account with id “%s”"), spec->account_id ? spec->account_id : "");
       return NULL;
     }
   if (made_on == NULL)
@@ -177,14 +184,18 @@ recoup_promise_add (RecoupBook              *book,
   if (grace > RECOUP_PROMISE_MAX_GRACE_DAYS)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise grace of %d days is more than the %d allowed",
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: the grace asked for, then the most allowed, both in days */
+                                "promise grace of %d day is more than the %d allowed",
+                                "promise grace of %d days is more than the %d allowed", (gulong) grace),
                    grace, RECOUP_PROMISE_MAX_GRACE_DAYS);
       return NULL;
     }
   if (spec->channel != NULL && text_is_blank (spec->channel))
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "promise channel is empty: say how it was taken (call, visit, email, …) or leave it out");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("promise channel is empty: say how it was taken (call, visit, email, …) "
+                             "or leave it out"));
       return NULL;
     }
 

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-book-private.h"
 #include "recoup-id.h"
 #include "recoup-settings.h"
@@ -24,8 +26,8 @@ recoup_settings_set_shared (RecoupBook  *book,
 
   if (key == NULL || *key == '\0' || value == NULL)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a setting needs a key and a value");
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("a setting needs a key and a value"));
       return FALSE;
     }
 
