@@ -1502,10 +1502,16 @@ test_approvals (Fixture       *f,
   gtk_window_destroy (dialog);
 
   /* On the account page: the approved draft can be sent, the withdrawn one
-   * is not "waiting for approval" any more. Sent, then accepted. */
+   * is not "waiting for approval" any more and says why it was rejected.
+   * Sent, then accepted. */
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
   wait_for (account_loaded, f, "the account after the queue");
+  row = find_named (GTK_WIDGET (f->window), rejected);
+  g_assert_true (ADW_IS_EXPANDER_ROW (row));
+  g_assert_nonnull (strstr (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (row)),
+                            "“50 % is too much before a first call”"));
+  g_assert_null (strstr (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (row)), "approval"));
   {
     GtkWidget *actions = find_named (GTK_WIDGET (f->window), "offer-actions");
     const char *events[] = { "send", "accept" };
@@ -1538,6 +1544,45 @@ test_approvals (Fixture       *f,
     g_assert_cmpstr (recoup_window_get_last_toast (f->window), ==, "Offer accepted: its schedule is in the account");
   }
   g_clear_pointer (&queued_offer, g_free);
+}
+
+/* An open offer made on a balance that has moved since (a payment recorded
+ * after it) cannot be sent or accepted: the page says why and offers only
+ * Withdraw. */
+static void
+test_offer_stale (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *offer = NULL;
+  g_autofree char *payment = NULL;
+  RecoupOfferSpec spec = { .account_id = id, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 500,
+                           .pay_by = "2026-12-01" };
+  RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = id, .amount = 1000,
+                          .effective_date = "2026-11-24", .method = "cash" };
+  GtkWidget *actions;
+
+  offer = recoup_offer_create (book, &spec, &error);
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the account with its offer");
+  actions = find_named (find_named (GTK_WIDGET (f->window), offer), "offer-actions");
+  g_assert_nonnull (find_named (actions, "send"));
+
+  payment = recoup_ledger_record (book, &pay, &error);
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the account after the payment");
+  actions = find_named (find_named (GTK_WIDGET (f->window), offer), "offer-actions");
+  g_assert_nonnull (actions);
+  g_assert_null (find_named (actions, "send"));
+  g_assert_nonnull (find_named (actions, "withdraw"));
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (actions)),
+                            "withdraw it and make a new offer"));
 }
 
 /* ---- preferences ------------------------------------------------------- */
@@ -2409,6 +2454,7 @@ main (int   argc,
   g_test_add ("/recoup/app/offer/approval-queue", Fixture, NULL, fixture_set_up, test_approvals, fixture_tear_down);
   g_test_add ("/recoup/app/account/statement", Fixture, NULL, fixture_set_up, test_statement, fixture_tear_down);
   g_test_add ("/recoup/app/export/replace-asks", Fixture, NULL, fixture_set_up, test_export_replace, fixture_tear_down);
+  g_test_add ("/recoup/app/offer/stale", Fixture, NULL, fixture_set_up, test_offer_stale, fixture_tear_down);
   g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);

@@ -1086,6 +1086,54 @@ test_check_terms (void)
   }
 }
 
+/* An offer is sent and accepted on the balance it was made on: a payment
+ * recorded since (here or synced from another device) refuses both and says
+ * so, and nothing is written; a new offer on today's balance goes through. */
+static void
+test_stale_balance (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 4,
+                           .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = "2026-03-10" };
+  g_autofree char *sent = recoup_offer_create (f->book, &spec, &error);
+  g_autofree char *draft = NULL;
+  g_autofree char *fresh = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+  gint64 changes;
+
+  g_assert_no_error (error);
+  draft = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  transition_ok (f, sent, RECOUP_OFFER_EVENT_SEND);
+  g_free (pay (f, 30000, "2026-03-01"));
+
+  changes = recoup_book_count_changes (f->book);
+  g_assert_false (recoup_offer_transition (f->book, sent, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "owed USD 1,000.00"));
+  g_assert_nonnull (strstr (error->message, "owes USD 700.00 now"));
+  g_clear_error (&error);
+  g_assert_false (recoup_offer_transition (f->book, draft, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+  o = load (f, sent);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_OFFERED);
+  g_assert_cmpuint (o->schedule->len, ==, 4);
+
+  /* Withdrawing needs no balance; the new offer is on the 700.00 owed. */
+  transition_ok (f, sent, RECOUP_OFFER_EVENT_WITHDRAW);
+  fresh = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  transition_ok (f, fresh, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, fresh, RECOUP_OFFER_EVENT_ACCEPT);
+  g_clear_pointer (&o, recoup_offer_free);
+  o = load (f, fresh);
+  g_assert_cmpint (o->total, ==, 70000);
+  g_assert_true (o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1112,6 +1160,7 @@ main (int   argc,
   ADD ("expired", NULL, test_expired);
   ADD ("resolve", NULL, test_resolve);
   ADD ("offline-conflict", NULL, test_offline_conflict);
+  ADD ("stale-balance", NULL, test_stale_balance);
   ADD ("cli", NULL, test_cli);
 #undef ADD
 

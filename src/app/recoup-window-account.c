@@ -607,12 +607,28 @@ offer_button (GtkWidget  *box,
  * has is accepted, declined or withdrawn. */
 static void
 offer_actions_row (GtkWidget         *expander,
-                   const RecoupOffer *o)
+                   const RecoupOffer *o,
+                   gint64             owed)
 {
   GtkWidget *row, *box;
+  g_autofree char *stale = NULL;
   const char *title;
 
-  if (o->state == RECOUP_OFFER_STATE_DRAFT)
+  /* Core refuses to send or accept an offer whose balance has moved since it
+   * was made: say why, and offer only what can be done. */
+  if ((o->state == RECOUP_OFFER_STATE_DRAFT || o->state == RECOUP_OFFER_STATE_OFFERED) &&
+      o->balance_at_offer != owed)
+    {
+      g_autofree char *then = money (o->balance_at_offer, o->currency);
+      g_autofree char *now = money (owed, o->currency);
+
+      /* Translators: the balance the offer was made on, then the balance now */
+      stale = g_strdup_printf (_("Made when %s was owed, and %s is owed now: withdraw it and make a new offer"),
+                               then, now);
+    }
+  if (stale != NULL)
+    title = stale;
+  else if (o->state == RECOUP_OFFER_STATE_DRAFT)
     title = o->needs_approval && !o->approved ? _("An owner approves it before it is sent")
                                               : _("Give it to the customer, then record it as sent");
   else if (o->state == RECOUP_OFFER_STATE_OFFERED)
@@ -623,7 +639,13 @@ offer_actions_row (GtkWidget         *expander,
   gtk_widget_set_name (row, "offer-actions");
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  if (o->state == RECOUP_OFFER_STATE_DRAFT)
+  if (stale != NULL)
+    {
+      adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);
+      gtk_widget_add_css_class (row, "warning");
+      offer_button (box, _("_Withdraw"), o->id, "withdraw", NULL);
+    }
+  else if (o->state == RECOUP_OFFER_STATE_DRAFT)
     {
       if (!o->needs_approval || o->approved)
         offer_button (box, _("_Sent"), o->id, "send", "suggested-action");
@@ -680,11 +702,17 @@ add_promises_offers_disputes (RecoupWindow      *self,
             : NULL;
 
           /* Approval matters only while the offer is a draft. */
+          /* Translators: why an offer was withdrawn or declined, as whoever
+           * closed it wrote it */
+          g_autofree char *closing = o->closing_note != NULL ? g_strdup_printf (_("“%s”"), o->closing_note) : NULL;
+
           sub = join_parts (plan != NULL ? plan : "",
                            o->state != RECOUP_OFFER_STATE_DRAFT ? ""
                            : o->needs_approval && !o->approved ? _("waiting for approval")
                            : o->needs_approval ? _("approved, ready to send") : "",
+                           closing != NULL ? closing : "",
                            NULL);
+          gtk_widget_set_name (expander, o->id);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
           adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), sub);
           {
@@ -693,7 +721,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
             gtk_widget_add_css_class (state, "dim-label");
             adw_expander_row_add_action (ADW_EXPANDER_ROW (expander), state);
           }
-          offer_actions_row (expander, o);
+          offer_actions_row (expander, o, data->owed);
           /* An open offer shows what can be done with it. */
           adw_expander_row_set_expanded (ADW_EXPANDER_ROW (expander),
                                          o->state == RECOUP_OFFER_STATE_DRAFT || o->state == RECOUP_OFFER_STATE_OFFERED);

@@ -1272,6 +1272,29 @@ offer_from_row (sqlite3_stmt *stmt)
   return o;
 }
 
+/* The note of the event that closed @o (the last withdrawal or refusal, as
+ * the replay orders events): why, in the words of whoever closed it. */
+static gboolean
+load_closing_note (RecoupBook   *book,
+                   RecoupOffer  *o,
+                   GError      **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT note FROM offer_events WHERE offer_id = ? AND event = ? AND note <> ''"
+    " ORDER BY hlc DESC, device_id DESC LIMIT 1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, recoup_offer_event_to_string (o->state == RECOUP_OFFER_STATE_WITHDRAWN
+                                                            ? RECOUP_OFFER_EVENT_WITHDRAW
+                                                            : RECOUP_OFFER_EVENT_REJECT), -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    o->closing_note = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
 /* Replays the events and follows the ledger past acceptance. */
 static gboolean
 derive_offer (RecoupBook  *book,
@@ -1291,6 +1314,9 @@ derive_offer (RecoupBook  *book,
   o->state = replay.state;
   o->approved = replay.approved;
   o->n_conflicts = replay.n_conflicts;
+  if ((o->state == RECOUP_OFFER_STATE_WITHDRAWN || o->state == RECOUP_OFFER_STATE_REJECTED) &&
+      !load_closing_note (book, o, error))
+    return FALSE;
 
   if (replay.state == RECOUP_OFFER_STATE_ACCEPTED)
     {
@@ -1519,6 +1545,31 @@ recoup_offer_transition (RecoupBook        *book,
       return FALSE;
     }
 
+  /* The terms were worked out on the balance of the day the offer was made.
+   * A payment or a charge recorded since (here, or on another device and
+   * synced) would make the customer agree to the wrong figures. */
+  if (event == RECOUP_OFFER_EVENT_SEND || event == RECOUP_OFFER_EVENT_ACCEPT)
+    {
+      gint64 balance;
+
+      if (!recoup_ledger_balance (book, o->account_id, NULL, &balance, error))
+        return FALSE;
+      if (balance != o->balance_at_offer)
+        {
+          g_autofree char *then = recoup_money_format (o->balance_at_offer, o->currency,
+                                                       RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *now = recoup_money_format (balance, o->currency,
+                                                      RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                       /* Translators: the offer's id, the balance it was made on, the balance now */
+                       _("offer %s was made when the account owed %s, and it owes %s now: a payment or a charge "
+                         "has been recorded since. Withdraw this offer and make a new one on today's balance."),
+                       o->id, then, now);
+          return FALSE;
+        }
+    }
+
   if (event == RECOUP_OFFER_EVENT_APPROVE)
     {
       UserLimits me;
@@ -1723,6 +1774,7 @@ recoup_offer_free (RecoupOffer *o)
   g_free (o->expires_on);
   g_free (o->created_by);
   g_free (o->created_by_name);
+  g_free (o->closing_note);
   g_free (o->accepted_on);
   g_free (o->completed_on);
   g_free (o->defaulted_on);

@@ -207,6 +207,7 @@ typedef struct
   gboolean         at_risk;
   gboolean         paused;           /* defaulting paused by an open dispute */
   guint            n_conflicts;
+  char            *closing_note;     /* withdrawn or rejected: the note it was closed with, or NULL */
   GArray          *schedule;         /* RecoupInstallment; stored (accepted) or previewed */
 } RecoupOffer;
 
