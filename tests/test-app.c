@@ -780,8 +780,32 @@ test_guard_blocks (Fixture       *f,
                        "Debtor's written request to call");
       return;
     }
-  g_assert_false (gtk_widget_get_visible (override));
-  gtk_window_destroy (dialog);
+
+  /* A user who may not override can still log a contact that happened:
+   * only with what happened, and the account is flagged for the owner. */
+  g_assert_true (gtk_widget_get_visible (override));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (override)), ==, "What happened");
+  gtk_editable_set_text (GTK_EDITABLE (notes), "debtor answered, said to stop calling");
+  gtk_editable_set_text (GTK_EDITABLE (override), "   ");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_editable_set_text (GTK_EDITABLE (override), "Called before the cease letter was scanned in");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the contact outside the rules");
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 1);
+  g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->override_reason, ==,
+                   "Called before the cease letter was scanned in");
+  {
+    g_autoptr(RecoupAccount) account = recoup_account_load (book, id, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (account->review_flag);
+    g_assert_nonnull (strstr (account->review_flag, "broke the compliance rules (cease-communication)"));
+    g_assert_nonnull (strstr (account->review_flag, "logged by Carla"));
+  }
 }
 
 static GtkWidget *find_suffix_label (GtkWidget *widget);
@@ -2441,6 +2465,8 @@ main (int   argc,
   g_test_add ("/recoup/app/worklist/search-entry", Fixture, NULL, fixture_set_up, test_search_entry,
               fixture_tear_down);
   g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);
+  g_test_add ("/recoup/app/contact/guard-blocks-collector", Fixture, "collector", fixture_set_up, test_guard_blocks,
+              fixture_tear_down);
   g_test_add ("/recoup/app/offer/limits", Fixture, "collector", fixture_set_up, test_offers, fixture_tear_down);
   g_test_add ("/recoup/app/import/csv", Fixture, NULL, fixture_set_up, test_import, fixture_tear_down);
   g_test_add ("/recoup/app/account/opt-out-dispute", Fixture, NULL, fixture_set_up, test_opt_out_and_dispute, fixture_tear_down);

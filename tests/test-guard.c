@@ -466,6 +466,70 @@ test_override_right (Fixture       *f,
   g_assert_false (v2->may_override);
 }
 
+/* Core decides whether a contact the guard blocked is logged: never without
+ * words on it; with them, an override for a user who may override, and for
+ * anyone else a contact that broke the rules, logged and flagged for review.
+ * An allowed contact keeps no override reason. */
+static void
+test_log_guarded (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *collector = recoup_user_add (f->tb.book, "Colin", "collector", 0, 0, FALSE, &error);
+  g_autofree char *owner = g_strdup (recoup_book_get_user_id (f->tb.book));
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupGuardVerdict) v = NULL;
+  g_autoptr(RecoupAccount) account = NULL;
+  RecoupActivitySpec spec = { .account_id = f->account, .channel = "call", .outcome = "no-answer",
+                              .at = instant ("2026-06-10T22:00:00-04:00") };
+
+  g_assert_no_error (error);
+  /* Owner, no reason: refused, nothing logged, and the verdict says why. */
+  g_assert_null (recoup_activity_log_guarded (f->tb.book, &spec, &v, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED);
+  g_assert_nonnull (v);
+  g_assert_cmpint (v->verdict, ==, RECOUP_VERDICT_BLOCKED);
+  g_clear_error (&error);
+  g_clear_pointer (&v, recoup_guard_verdict_free);
+  spec.override_reason = " \t ";
+  g_assert_null (recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED);
+  g_clear_error (&error);
+  g_assert_cmpint (test_query_int (f->tb.path, "SELECT count(*) FROM activities"), ==, 0);
+
+  /* Owner with a reason: an override, no flag. */
+  spec.override_reason = "debtor asked for a late call";
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  g_clear_pointer (&id, g_free);
+  account = recoup_account_load (f->tb.book, f->account, &error);
+  g_assert_null (account->review_flag);
+  g_clear_pointer (&account, recoup_account_free);
+
+  /* A collector who may not override: logged with what happened, flagged. */
+  g_assert_true (recoup_book_set_user (f->tb.book, collector, &error));
+  spec.override_reason = "the debtor picked up when I rang the office line";
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  g_clear_pointer (&id, g_free);
+  account = recoup_account_load (f->tb.book, f->account, &error);
+  g_assert_nonnull (account->review_flag);
+  g_assert_nonnull (strstr (account->review_flag, "call on 2026-06-11 02:00 UTC broke the compliance rules "
+                                                  "(outside-hours), logged by Colin: the debtor picked up"));
+  g_clear_pointer (&account, recoup_account_free);
+
+  /* Allowed at noon: whatever reason was given is not an override. */
+  spec.at = instant ("2026-06-11T12:00:00-04:00");
+  spec.override_reason = "no reason needed";
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (f->tb.path, "SELECT count(*) FROM activities WHERE override_reason IS NOT NULL"),
+                   ==, 2);
+  g_assert_true (recoup_book_set_user (f->tb.book, owner, &error));
+}
+
 /* The CLI: may-contact --json has exactly verdict and reasons; log refuses a
  * blocked contact unless overridden, and records the override. */
 static void
@@ -789,6 +853,7 @@ main (int   argc,
   ADD ("profiles", "America/New_York", test_profiles);
   ADD ("bad-input", "America/New_York", test_bad_input);
   ADD ("override-right", "America/New_York", test_override_right);
+  ADD ("log-guarded", "America/New_York", test_log_guarded);
   ADD ("cli", "America/New_York", test_cli);
   ADD ("browse-page", "America/New_York", test_browse_page);
   ADD ("lifts-at", "America/New_York", test_lifts_at);

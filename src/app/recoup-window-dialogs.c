@@ -507,43 +507,9 @@ contact_write (RecoupBook  *book,
 
   /* The guard decides at the moment of writing, not when the dialog opened,
    * for the instant the contact happened. */
-  if (recoup_activity_needs_guard (&spec))
-    {
-      g_autoptr(RecoupGuardVerdict) verdict = NULL;
-
-      if (!recoup_guard_check (book, w->account_id, w->channel, w->at, recoup_book_get_user_id (book),
-                               &verdict, error))
-        return FALSE;
-      if (verdict->verdict == RECOUP_VERDICT_BLOCKED)
-        {
-          g_autoptr(GString) reasons = g_string_new (NULL);
-
-          for (guint i = 0; i < verdict->reasons->len; i++)
-            {
-              RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, i);
-
-              if (reason->blocks)
-                g_string_append_printf (reasons, "%s%s", reasons->len ? "; " : "", reason->text);
-            }
-          if (w->override_reason == NULL)
-            {
-              g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED,
-                           _("The compliance guard blocks this contact: %s. Nothing was logged."), reasons->str);
-              return FALSE;
-            }
-          if (!verdict->may_override)
-            {
-              g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                           _("The compliance guard blocks this contact (%s) and your role may not override it. "
-                             "Ask the owner."), reasons->str);
-              return FALSE;
-            }
-        }
-    }
-
   if (!recoup_book_begin (book, error))
     return FALSE;
-  activity_id = recoup_activity_log (book, &spec, error);
+  activity_id = recoup_activity_log_guarded (book, &spec, NULL, error);
   if (activity_id == NULL)
     goto fail;
   if (w->promise_amount > 0)
@@ -736,6 +702,7 @@ contact_show_verdict (Form     *form,
   gboolean pending = FALSE;
   RecoupGuardVerdict *v = NULL;
   g_autoptr(GString) reasons = g_string_new (NULL);
+  g_autofree char *reason = NULL;
   const char *title;
   const char *icon;
   const char *css;
@@ -790,13 +757,16 @@ contact_show_verdict (Form     *form,
   if (v->verdict == RECOUP_VERDICT_BLOCKED && when_ms > 0)
     {
       title = v->may_override ? _("Blocked at that time — you may override with a reason")
-                              : _("Blocked — the contact was not allowed at that time");
+                              : _("Blocked — the contact was not allowed at that time: say what happened, "
+                                  "and the owner reviews it");
       icon = "action-unavailable-symbolic";
       css = "error";
     }
   else if (v->verdict == RECOUP_VERDICT_BLOCKED)
     {
-      title = v->may_override ? _("Blocked — you may override with a reason") : _("Blocked — contact not allowed now");
+      title = v->may_override ? _("Blocked — you may override with a reason")
+                              : _("Blocked — contact not allowed now: if it happened, say what happened, and the "
+                                  "owner reviews it");
       icon = "action-unavailable-symbolic";
       css = "error";
     }
@@ -817,16 +787,19 @@ contact_show_verdict (Form     *form,
   gtk_image_set_from_icon_name (GTK_IMAGE (form->verdict_icon), icon);
   gtk_widget_add_css_class (form->verdict_icon, css);
 
-  gtk_widget_set_visible (form->override, v->verdict == RECOUP_VERDICT_BLOCKED && v->may_override);
-  if (v->verdict == RECOUP_VERDICT_BLOCKED)
-    {
-      if (!v->may_override)
-        g_string_append_printf (problems, "%s\n", _("The compliance guard blocks this contact and your role "
-                                                     "may not override it."));
-      else if (*gtk_editable_get_text (GTK_EDITABLE (form->override)) == '\0')
-        g_string_append_printf (problems, "%s\n", _("Override reason: say why this blocked contact is "
-                                                     "necessary; it is recorded."));
-    }
+  /* A blocked contact is logged only with words on it (core's rule,
+   * recoup_activity_log_guarded): from a user who may override, why; from
+   * anyone else, what happened, and the account is flagged for review. */
+  gtk_widget_set_visible (form->override, v->verdict == RECOUP_VERDICT_BLOCKED);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->override),
+                                 v->may_override ? _("Override reason") : _("What happened"));
+  reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->override))));
+  if (v->verdict == RECOUP_VERDICT_BLOCKED && *reason == '\0')
+    g_string_append_printf (problems, "%s\n",
+                            v->may_override ? _("Override reason: say why this blocked contact is necessary; it "
+                                                "is recorded.")
+                                            : _("What happened: say how this contact came about; it is logged "
+                                                "and the account is flagged for the owner's review."));
 }
 
 static void

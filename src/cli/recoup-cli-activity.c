@@ -44,11 +44,12 @@ recoup_cli_cmd_log (RecoupCli  *cli,
     { "at", 0, 0, G_OPTION_ARG_STRING, &at, "When (ISO 8601 with offset or Z; default now)", "TIME" },
     { "contact", 0, 0, G_OPTION_ARG_STRING, &contact, "The phone, email or address used (value or id)", "C" },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction, "outbound (default) or inbound", "D" },
-    { "override", 0, 0, G_OPTION_ARG_STRING, &override, "Reason for contacting despite a compliance block", "REASON" },
+    { "override", 0, 0, G_OPTION_ARG_STRING, &override, "For a contact the compliance guard blocks: what happened, or why it was necessary (without the right to override, the account is flagged for review)", "REASON" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *account_id = NULL, *contact_id = NULL, *id = NULL;
+  g_autoptr(RecoupGuardVerdict) verdict = NULL;
   RecoupActivitySpec spec = { 0 };
   RecoupBook *book;
   int status;
@@ -75,51 +76,30 @@ recoup_cli_cmd_log (RecoupCli  *cli,
   spec.notes = notes;
   spec.direction = direction;
   spec.contact_point_id = contact_id;
-
-  /* A mistyped outcome or direction, or a time to come, is reported as such,
-   * not as a block. */
-  if (!recoup_activity_spec_validate (&spec, &error) ||
-      !recoup_activity_check_at (spec.at, recoup_wall_clock_ms (), &error))
-    return recoup_cli_fail (cli, error);
+  spec.override_reason = override;
 
   /* The compliance guard answers for outbound contacts (not notes or inbound
-   * ones): a block is refused unless overridden by a user who may override. */
-  if (recoup_activity_needs_guard (&spec))
+   * ones); what it says is printed, and core decides whether it is logged. */
+  id = recoup_activity_log_guarded (book, &spec, &verdict, &error);
+  for (guint i = 0; verdict != NULL && i < verdict->reasons->len; i++)
     {
-      g_autoptr(RecoupGuardVerdict) verdict = NULL;
+      RecoupGuardReason *r = g_ptr_array_index (verdict->reasons, i);
 
-      if (!recoup_guard_check (book, account_id, channel, spec.at, NULL, &verdict, &error))
-        return recoup_cli_fail (cli, error);
-      for (guint i = 0; i < verdict->reasons->len; i++)
-        {
-          RecoupGuardReason *r = g_ptr_array_index (verdict->reasons, i);
-
-          fprintf (stderr, "%s %s: %s\n", r->blocks ? "blocked" : "warning", r->code, r->text);
-        }
-      if (verdict->verdict == RECOUP_VERDICT_BLOCKED)
-        {
-          if (override == NULL || *override == '\0')
-            {
-              g_set_error (&error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED,
-                           "the compliance guard blocks this %s; nothing was logged%s", channel,
-                           verdict->may_override ? " (give --override \"REASON\" to log it anyway)" : "");
-              return recoup_cli_fail (cli, error);
-            }
-          if (!verdict->may_override)
-            {
-              g_set_error (&error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                           "you may not override the compliance guard (ask an owner to allow "
-                           "overrides for you); nothing was logged");
-              return recoup_cli_fail (cli, error);
-            }
-        }
-      else
-        g_clear_pointer (&override, g_free);   /* nothing to override */
+      fprintf (stderr, "%s %s: %s\n", r->blocks ? "blocked" : "warning", r->code, r->text);
     }
+  if (id == NULL)
+    {
+      if (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED))
+        {
+          char *message = g_strdup_printf ("%s (--override \"TEXT\")", error->message);
 
-  spec.override_reason = override;
-  if (!(id = recoup_activity_log (book, &spec, &error)))
-    return recoup_cli_fail (cli, error);
+          g_free (error->message);
+          error->message = message;
+        }
+      return recoup_cli_fail (cli, error);
+    }
+  if (verdict != NULL && verdict->verdict == RECOUP_VERDICT_BLOCKED && !verdict->may_override)
+    fprintf (stderr, "logged outside the compliance rules: the account is flagged for the owner's review\n");
 
   if (cli->json)
     {

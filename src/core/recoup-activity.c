@@ -7,6 +7,7 @@
 
 #include "recoup-activity.h"
 #include "recoup-book-private.h"
+#include "recoup-accounts.h"
 #include "recoup-guard.h"
 #include "recoup-id.h"
 
@@ -138,6 +139,118 @@ recoup_activity_needs_guard (const RecoupActivitySpec *spec)
 {
   return spec->channel != NULL && g_strv_contains (recoup_guard_channels, spec->channel) &&
          g_strcmp0 (spec->direction, "inbound") != 0;
+}
+
+static gboolean
+is_blank (const char *text)
+{
+  for (; text != NULL && *text != '\0'; text = g_utf8_next_char (text))
+    if (!g_unichar_isspace (g_utf8_get_char (text)))
+      return FALSE;
+  return TRUE;
+}
+
+/* The rules that block @verdict, joined. */
+static char *
+blocking_reasons (const RecoupGuardVerdict *verdict)
+{
+  GString *reasons = g_string_new (NULL);
+
+  for (guint i = 0; i < verdict->reasons->len; i++)
+    {
+      RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, i);
+
+      if (reason->blocks)
+        g_string_append_printf (reasons, "%s%s", reasons->len ? "; " : "", reason->text);
+    }
+  return g_string_free (reasons, FALSE);
+}
+
+/* Adds to the account's review flag (kept in the book, so in English) that
+ * this contact broke the rules. */
+static gboolean
+flag_breach (RecoupBook                *book,
+             const RecoupActivitySpec  *spec,
+             const RecoupGuardVerdict  *verdict,
+             GError                   **error)
+{
+  g_autoptr(RecoupAccount) account = recoup_account_load (book, spec->account_id, error);
+  g_autoptr(RecoupUser) user = NULL;
+  g_autoptr(GDateTime) when = NULL;
+  g_autofree char *day = NULL;
+  g_autofree char *flag = NULL;
+  GString *codes = g_string_new (NULL);
+  g_autofree char *rules = NULL;
+
+  if (account == NULL)
+    return FALSE;
+  user = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
+  when = g_date_time_new_from_unix_utc ((spec->at != 0 ? spec->at : recoup_wall_clock_ms ()) / 1000);
+  day = g_date_time_format (when, "%Y-%m-%d %H:%M UTC");
+  for (guint i = 0; i < verdict->reasons->len; i++)
+    {
+      RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, i);
+
+      if (reason->blocks)
+        g_string_append_printf (codes, "%s%s", codes->len ? ", " : "", reason->code);
+    }
+  rules = g_string_free (codes, FALSE);
+  flag = g_strdup_printf ("%s%s%s on %s broke the compliance rules (%s), logged by %s: %s",
+                          account->review_flag != NULL && *account->review_flag != '\0' ? account->review_flag : "",
+                          account->review_flag != NULL && *account->review_flag != '\0' ? "; " : "",
+                          spec->channel, day, rules, user != NULL ? user->name : "?", spec->override_reason);
+  return recoup_account_set (book, spec->account_id, "review_flag", flag, error);
+}
+
+char *
+recoup_activity_log_guarded (RecoupBook                *book,
+                             const RecoupActivitySpec  *spec,
+                             RecoupGuardVerdict       **out_verdict,
+                             GError                   **error)
+{
+  g_autoptr(RecoupGuardVerdict) verdict = NULL;
+  RecoupActivitySpec checked = *spec;
+  g_autofree char *id = NULL;
+  gboolean breach;
+
+  /* A mistyped outcome or a time to come is reported as such, not as a block. */
+  if (!recoup_activity_spec_validate (spec, error) ||
+      !recoup_activity_check_at (spec->at, recoup_wall_clock_ms (), error))
+    return NULL;
+  if (recoup_activity_needs_guard (spec) &&
+      !recoup_guard_check (book, spec->account_id, spec->channel, spec->at, NULL, &verdict, error))
+    return NULL;
+
+  /* Only a block has anything to override. */
+  if (verdict == NULL || verdict->verdict != RECOUP_VERDICT_BLOCKED)
+    checked.override_reason = NULL;
+  else if (is_blank (spec->override_reason))
+    {
+      g_autofree char *reasons = blocking_reasons (verdict);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED,
+                   /* Translators: %s is the rules that block the contact */
+                   _("the compliance guard blocks this contact at that time (%s): say what happened or why it "
+                     "was necessary, and it is logged with that; nothing was logged"), reasons);
+      if (out_verdict != NULL)
+        *out_verdict = g_steal_pointer (&verdict);
+      return NULL;
+    }
+  breach = verdict != NULL && verdict->verdict == RECOUP_VERDICT_BLOCKED && !verdict->may_override;
+
+  if (!recoup_book_begin (book, error))
+    return NULL;
+  if (!(id = recoup_activity_log (book, &checked, error)) ||
+      (breach && !flag_breach (book, &checked, verdict, error)))
+    {
+      recoup_book_rollback (book);
+      return NULL;
+    }
+  if (!recoup_book_commit (book, error))
+    return NULL;
+  if (out_verdict != NULL)
+    *out_verdict = g_steal_pointer (&verdict);
+  return g_steal_pointer (&id);
 }
 
 char *

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "recoup-book.h"
+#include "recoup-guard.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,17 @@ gboolean    recoup_activity_needs_guard   (const RecoupActivitySpec *spec);
 char       *recoup_activity_log     (RecoupBook                *book,
                                      const RecoupActivitySpec  *spec,
                                      GError                   **error);
+/* Logs a contact after asking the compliance guard about it at @spec->at,
+ * for the app and the CLI alike. A contact the guard blocked at that time is
+ * logged only with @spec->override_reason (what happened, or why it was
+ * necessary). From a user who may override, that is an override; from anyone
+ * else it is a contact that broke the rules: it is logged all the same, since
+ * it happened, and the account is flagged for the owner's review. The
+ * verdict, when one was asked, is given back in @out_verdict. */
+char       *recoup_activity_log_guarded (RecoupBook                *book,
+                                         const RecoupActivitySpec  *spec,
+                                         RecoupGuardVerdict       **out_verdict,
+                                         GError                   **error);
 GPtrArray  *recoup_activity_list    (RecoupBook                *book,
                                      const char                *account_id,
                                      guint                      limit,
