@@ -502,6 +502,21 @@ recoup_guard_channel_noun (const char *channel)
   return channel;
 }
 
+/* Whole sentences, so that each language can word them its own way. */
+static const char *
+no_contact_point_text (const char *channel)
+{
+  if (!strcmp (channel, "call"))
+    return _("the account has no phone number on file to call");
+  if (!strcmp (channel, "sms"))
+    return _("the account has no phone number on file to text");
+  if (!strcmp (channel, "email"))
+    return _("the account has no e-mail address on file");
+  if (!strcmp (channel, "letter"))
+    return _("the account has no postal address on file");
+  return _("the account has no address on file to visit");
+}
+
 static void
 format_hm (int   minutes,
            char  buf[6])
@@ -723,8 +738,7 @@ recoup_guard_check_with_policy (RecoupBook               *book,
                     g_str_equal (channel, "sms") ? _("every phone number of the account is opted out or has no consent to texts")
                                                  : _("every %s of the account is opted out"), contact_noun (channel));
       else if (total == 0)
-        add_reason (v, FALSE, "no-contact-point", _("the account has no %s on file for a %s"),
-                    contact_noun (channel), recoup_guard_channel_noun (channel));
+        add_reason (v, FALSE, "no-contact-point", "%s", no_contact_point_text (channel));
     }
   sqlite3_reset (stmt);
 
