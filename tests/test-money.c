@@ -53,6 +53,8 @@ test_parse_rejects (void)
     { "1234,567.00", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS },
     { "1.2.3", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS },
     { ",5", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS },
+    { "1.006,25", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS },   /* the marks swapped, not too many decimals */
+    { "1.5,0", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS },
     { "1e3", "USD", RECOUP_MONEY_ERROR_INVALID },
     { "12a", "USD", RECOUP_MONEY_ERROR_INVALID },
     { "", "USD", RECOUP_MONEY_ERROR_INVALID },

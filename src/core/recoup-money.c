@@ -261,14 +261,15 @@ recoup_money_parse_marks (const char             *text,
                        text, cur->code, scale, dec, as_decimal, sign, int_digits, int_part, frac);
           return FALSE;
         }
+      /* A mark after the decimals (“1.006,25”) is the marks swapped, which
+       * matters more than how many decimals come before it. */
+      for (const char *q = p; q < end; q++)
+        if (*q == dec || group_mark_at (marks, q, end) > 0 || *q == '.' || *q == ',')
+          goto ambiguous;
       for (; p < end; p++)
         {
           if (!g_ascii_isdigit (*p))
-            {
-              if (*p == dec || group_mark_at (marks, p, end) > 0 || *p == '.' || *p == ',')
-                goto ambiguous;
-              goto invalid;
-            }
+            goto invalid;
           if (frac_digits >= scale)
             {
               if (*p != '0')
