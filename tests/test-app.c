@@ -514,6 +514,35 @@ find_toplevel (const char *name)
   return NULL;
 }
 
+/* A payer's reference longer than core allows is refused as it is typed,
+ * on the field, with core's words; a normal one is accepted. */
+static void
+test_payment_reference_limit (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autofree char *long_ref = g_strnfill (RECOUP_LEDGER_REFERENCE_MAX + 1, '7');
+  GtkWindow *dialog;
+  GtkWidget *save, *reference;
+
+  g_assert_nonnull (id);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  reference = find_named (GTK_WIDGET (dialog), "reference");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), "10.00");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  gtk_editable_set_text (GTK_EDITABLE (reference), long_ref);
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (reference, "error"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (dialog), "error"))),
+                            "64 characters"));
+  gtk_editable_set_text (GTK_EDITABLE (reference), "cheque 703931");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_has_css_class (reference, "error"));
+  gtk_window_destroy (dialog);
+}
+
 /* More than the account owes, or dated before its first invoice: Record
  * asks first, says why, and records only when confirmed (the overpayment
  * becomes a credit). */
@@ -2456,6 +2485,8 @@ main (int   argc,
   g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
+  g_test_add ("/recoup/app/payment/reference-limit", Fixture, NULL, fixture_set_up, test_payment_reference_limit,
+              fixture_tear_down);
   g_test_add ("/recoup/app/payment/confirm-unusual", Fixture, NULL, fixture_set_up, test_payment_confirm,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/locale-marks", Fixture, NULL, fixture_set_up, test_payment_locale_marks,

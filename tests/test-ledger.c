@@ -131,6 +131,36 @@ test_bad_entries (void)
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
   g_clear_error (&error);
 
+  /* A reference is one line of at most 64 characters (not bytes), a memo at
+   * most 1000. */
+  {
+    g_autofree char *ref64 = g_strnfill (RECOUP_LEDGER_REFERENCE_MAX, 'x');
+    g_autofree char *ref65 = g_strnfill (RECOUP_LEDGER_REFERENCE_MAX + 1, 'x');
+    g_autoptr(GString) accents = g_string_new (NULL);
+    g_autofree char *memo = g_strnfill (RECOUP_LEDGER_MEMO_MAX + 1, 'm');
+
+    for (guint i = 0; i < RECOUP_LEDGER_REFERENCE_MAX; i++)
+      g_string_append (accents, "é");
+    g_assert_true (recoup_ledger_check_texts (ref64, NULL, &error));
+    g_assert_true (recoup_ledger_check_texts (accents->str, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_false (recoup_ledger_check_texts ("cheque\n703931", NULL, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    e.method = "cheque";
+    e.reference = ref65;
+    g_assert_null (recoup_ledger_record (tb.book, &e, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "64 characters"));
+    g_clear_error (&error);
+    e.reference = NULL;
+    e.memo = memo;
+    g_assert_null (recoup_ledger_record (tb.book, &e, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    e.memo = NULL;
+  }
+
   is.account_id = acct;
   g_assert_null (recoup_invoice_add (tb.book, &is, &error));           /* due before issue */
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);

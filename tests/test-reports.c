@@ -304,6 +304,9 @@ test_statement_by_hand (Fixture       *f,
   l = g_ptr_array_index (sb->lines, 1);
   g_assert_cmpstr (l->kind, ==, "reversal");
   g_assert_nonnull (strstr (l->description, "Reversal of payment of 2026-01-26"));
+  /* It shows the receipt of the payment it undoes, so the two pair up. */
+  g_assert_true (g_str_has_prefix (((RecoupStatementLine *) g_ptr_array_index (sb->lines, 0))->reference, "R-"));
+  g_assert_cmpstr (l->reference, ==, ((RecoupStatementLine *) g_ptr_array_index (sb->lines, 0))->reference);
   g_assert_cmpint (sb->closing, ==, 15000);
 }
 
@@ -1445,9 +1448,9 @@ test_pdf_statement_fit (Fixture       *f,
   g_assert_cmpuint (count_words (words, "150.00."), ==, 1);       /* “an unapplied credit of USD 150.00.” */
 }
 
-/* Payment references print whole on one line: a receipt number
- * (R-73D395-000002), a card's or a transfer's reference, on A4 and Letter,
- * next to long descriptions that wrap by word instead. */
+/* Receipt numbers (R-73D395-000002) print whole on one line, on A4 and
+ * Letter, next to long descriptions that wrap by word; the payer's own
+ * reference (a card's, a transfer's) is in the description. */
 static void
 test_pdf_statement_references (Fixture       *f,
                                gconstpointer  data)
@@ -1497,8 +1500,17 @@ test_pdf_statement_references (Fixture       *f,
       if (l->reference != NULL && g_str_has_prefix (l->reference, "R-"))
         g_ptr_array_add (receipts, l->reference);
     }
-  g_assert_cmpuint (receipts->len, ==, 3);
+  /* Every payment shows its receipt; the payer's reference is in its description. */
+  g_assert_cmpuint (receipts->len, ==, 6);
   g_assert_cmpuint (strlen (g_ptr_array_index (receipts, 0)), ==, strlen ("R-73D395-000002"));
+  for (guint i = 0; i < G_N_ELEMENTS (refs); i++)
+    {
+      RecoupStatementLine *l = g_ptr_array_index (st->lines, 1 + 3 + i);
+      g_autofree char *expected = g_strdup_printf (", reference %s", refs[i]);
+
+      g_assert_true (g_str_has_prefix (l->reference, "R-"));
+      g_assert_true (g_str_has_suffix (l->description, expected));
+    }
 
   if (pdftotext == NULL)
     {
@@ -1528,9 +1540,10 @@ test_pdf_statement_references (Fixture       *f,
         if (strstr (out, g_ptr_array_index (receipts, i)) == NULL)
           g_error ("%s: the receipt number %s is not on one line:\n%s", pdf,
                    (char *) g_ptr_array_index (receipts, i), out);
+      /* The payer's references wrap with their descriptions, by word. */
       for (guint i = 0; i < G_N_ELEMENTS (refs); i++)
-        if (strstr (out, refs[i]) == NULL)
-          g_error ("%s: the reference “%s” is not on one line:\n%s", pdf, refs[i], out);
+        if (strstr (out, strrchr (refs[i], ' ') + 1) == NULL)
+          g_error ("%s: the reference “%s” is missing:\n%s", pdf, refs[i], out);
 
       words = pdf_words (pdf);
       assert_no_overprint (words, pdf);

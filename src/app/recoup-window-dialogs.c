@@ -1208,6 +1208,21 @@ payment_validate (Form *form)
           date_ok = FALSE;
         }
     }
+  /* Core's limits, as they are typed. */
+  {
+    GtkWidget *fields[] = { form->reference, form->notes };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      {
+        g_autoptr(GError) error = NULL;
+        const char *text = gtk_editable_get_text (GTK_EDITABLE (fields[i]));
+
+        set_field_error (fields[i], !recoup_ledger_check_texts (i == 0 ? text : NULL, i == 1 ? text : NULL,
+                                                                &error));
+        if (error != NULL)
+          g_string_append_printf (problems, "%s\n", error->message);
+      }
+  }
   form_finish_problems (form, problems);
   if (form->allocation != NULL)
     recoup_allocation_group_request (form->allocation, form->window->session, form->account_id, form->currency,
@@ -1405,6 +1420,8 @@ recoup_window_record_payment (RecoupWindow *self)
 
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (payment_changed_cb), form);
   g_signal_connect_swapped (form->date, "changed", G_CALLBACK (payment_changed_cb), form);
+  g_signal_connect_swapped (form->reference, "changed", G_CALLBACK (payment_validate), form);
+  g_signal_connect_swapped (form->notes, "changed", G_CALLBACK (payment_validate), form);
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (payment_save_cb), form);
   g_signal_connect_swapped (form->amount, "entry-activated", G_CALLBACK (payment_save_cb), form);
 

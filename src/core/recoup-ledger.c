@@ -739,6 +739,35 @@ recoup_ledger_check_payment_date (const char  *date,
   return FALSE;
 }
 
+gboolean
+recoup_ledger_check_texts (const char  *reference,
+                           const char  *memo,
+                           GError     **error)
+{
+  if (reference != NULL && g_utf8_strlen (reference, -1) > RECOUP_LEDGER_REFERENCE_MAX)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the most characters a payment's reference may have */
+                   _("the reference is longer than %d characters: keep the cheque or transfer number, and put "
+                     "anything else in the memo"), RECOUP_LEDGER_REFERENCE_MAX);
+      return FALSE;
+    }
+  if (reference != NULL && strpbrk (reference, "\r\n\t") != NULL)
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("the reference must be one line"));
+      return FALSE;
+    }
+  if (memo != NULL && g_utf8_strlen (memo, -1) > RECOUP_LEDGER_MEMO_MAX)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the most characters a ledger entry's memo may have */
+                   _("the memo is longer than %d characters"), RECOUP_LEDGER_MEMO_MAX);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * recoup_ledger_record:
  *
@@ -804,6 +833,9 @@ recoup_ledger_record (RecoupBook             *book,
                    spec->method);
       return NULL;
     }
+
+  if (!recoup_ledger_check_texts (spec->reference, spec->memo, error))
+    return NULL;
 
   switch (spec->kind)
     {

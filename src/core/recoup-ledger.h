@@ -119,6 +119,14 @@ char       *recoup_ledger_record            (RecoupBook               *book,
 gboolean    recoup_ledger_check_payment_date (const char              *date,
                                               const char              *today,
                                               GError                 **error);
+/* Pure: a payer's reference (a cheque or transfer number) is one line of at
+ * most RECOUP_LEDGER_REFERENCE_MAX characters; a memo at most
+ * RECOUP_LEDGER_MEMO_MAX. Either may be NULL. */
+#define RECOUP_LEDGER_REFERENCE_MAX 64
+#define RECOUP_LEDGER_MEMO_MAX 1000
+gboolean    recoup_ledger_check_texts       (const char              *reference,
+                                             const char              *memo,
+                                             GError                 **error);
 char       *recoup_ledger_reverse           (RecoupBook               *book,
                                              const char               *entry_id,
                                              const char               *effective_date,

@@ -107,6 +107,8 @@ describe_line (sqlite3_stmt *s)
   const char *inv_ref = RECOUP_BOOK_STMT_TEXT (s, 3);
   const char *inv_desc = RECOUP_BOOK_STMT_TEXT (s, 4);
   const char *method = RECOUP_BOOK_STMT_TEXT (s, 6);
+  const char *payer_ref = RECOUP_BOOK_STMT_TEXT (s, 7);
+  const char *receipt = RECOUP_BOOK_STMT_TEXT (s, 8);
   const char *memo = RECOUP_BOOK_STMT_TEXT (s, 9);
   const char *rev_kind = RECOUP_BOOK_STMT_TEXT (s, 10);
   const char *rev_date = RECOUP_BOOK_STMT_TEXT (s, 11);
@@ -123,6 +125,9 @@ describe_line (sqlite3_stmt *s)
       g_string_append (d, "Payment");
       if (method != NULL && *method != '\0')
         g_string_append_printf (d, " by %s", method_label (method));
+      /* The reference column holds the receipt; the payer's own goes here. */
+      if (payer_ref != NULL && *payer_ref != '\0' && receipt != NULL && *receipt != '\0')
+        g_string_append_printf (d, ", reference %s", payer_ref);
     }
   else if (g_strcmp0 (kind, "reversal") == 0 && rev_kind != NULL)
     {
@@ -287,7 +292,7 @@ recoup_statement_build (RecoupBook  *book,
 
   s = recoup_book_prepare (book,
     "SELECT l.id, l.kind, l.effective_date, i.ref, i.description, l.amount, l.method,"
-    " l.reference, l.receipt_no, l.memo, r.kind, r.effective_date"
+    " l.reference, l.receipt_no, l.memo, r.kind, r.effective_date, r.receipt_no"
     " FROM ledger_entries l"
     " LEFT JOIN invoices i ON i.id = l.invoice_id"
     " LEFT JOIN ledger_entries r ON r.id = l.reverses_id"
@@ -302,10 +307,16 @@ recoup_statement_build (RecoupBook  *book,
   while (sqlite3_step (s) == SQLITE_ROW)
     {
       RecoupStatementLine *line = g_new0 (RecoupStatementLine, 1);
-      const char *reference = RECOUP_BOOK_STMT_TEXT (s, 7);
+      const char *reference = RECOUP_BOOK_STMT_TEXT (s, 8);
 
+      /* Recoup's receipt number first: the customer holds the receipt, and a
+       * reversal shows the receipt of the payment it undoes, so the two pair
+       * up. The payer's own reference (a cheque number) is in the
+       * description. */
       if (reference == NULL || *reference == '\0')
-        reference = RECOUP_BOOK_STMT_TEXT (s, 8);
+        reference = RECOUP_BOOK_STMT_TEXT (s, 12);
+      if (reference == NULL || *reference == '\0')
+        reference = RECOUP_BOOK_STMT_TEXT (s, 7);
       line->id = g_strdup (RECOUP_BOOK_STMT_TEXT (s, 0));
       line->kind = g_strdup (RECOUP_BOOK_STMT_TEXT (s, 1));
       line->date = g_strdup (RECOUP_BOOK_STMT_TEXT (s, 2));
