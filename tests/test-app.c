@@ -2176,6 +2176,50 @@ test_worklist_next_step (Fixture       *f,
   g_assert_cmpstr (text, ==, "Next: text message instead of the call");
 }
 
+/* Tab leaves the worklist for the account shown (GTK 4.8's list view would
+ * walk every row), Shift+Tab goes back to the search. */
+static void
+test_list_tab (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  GtkWidget *list = GTK_WIDGET (recoup_window_get_list_view (f->window));
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (list);
+  GtkEventController *tab = NULL;
+  GtkWidget *focus;
+  gboolean handled = FALSE;
+
+  g_assert_nonnull (id);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (g_strcmp0 (gtk_event_controller_get_name (c), "list-tab") == 0)
+        tab = c;
+    }
+  g_assert_nonnull (tab);
+  /* The account page laid out, as a user sees it before pressing Tab. */
+  for (gint64 until = g_get_monotonic_time () + 200 * 1000; g_get_monotonic_time () < until; )
+    g_main_context_iteration (NULL, FALSE);
+  gtk_widget_grab_focus (list);
+  g_signal_emit_by_name (tab, "key-pressed", GDK_KEY_Tab, 0, 0, &handled);
+  g_assert_true (handled);
+  focus = gtk_root_get_focus (GTK_ROOT (f->window));
+  g_assert_nonnull (focus);
+  g_assert_true (gtk_widget_is_ancestor (focus, find_named (GTK_WIDGET (f->window), "account-pane")));
+
+  gtk_widget_grab_focus (list);
+  g_signal_emit_by_name (tab, "key-pressed", GDK_KEY_ISO_Left_Tab, 0, GDK_SHIFT_MASK, &handled);
+  g_assert_true (handled);
+  focus = gtk_root_get_focus (GTK_ROOT (f->window));
+  g_assert_true (focus == find_named (GTK_WIDGET (f->window), "search") ||
+                 gtk_widget_is_ancestor (focus, find_named (GTK_WIDGET (f->window), "search")));
+
+  /* Arrows still move from row to row. */
+  g_signal_emit_by_name (tab, "key-pressed", GDK_KEY_Down, 0, 0, &handled);
+  g_assert_false (handled);
+}
+
 /* Every dialog about one account says under its heading whose account it is,
  * the whole name, not cut into the window title. */
 static void
@@ -2512,6 +2556,7 @@ main (int   argc,
   g_test_add ("/recoup/app/account/statement", Fixture, NULL, fixture_set_up, test_statement, fixture_tear_down);
   g_test_add ("/recoup/app/export/replace-asks", Fixture, NULL, fixture_set_up, test_export_replace, fixture_tear_down);
   g_test_add ("/recoup/app/offer/stale", Fixture, NULL, fixture_set_up, test_offer_stale, fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/tab-leaves", Fixture, NULL, fixture_set_up, test_list_tab, fixture_tear_down);
   g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);

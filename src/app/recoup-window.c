@@ -347,6 +347,33 @@ search_activate_cb (RecoupWindow *self)
     }
 }
 
+/* GTK 4.8's list view takes Tab from row to row: with thousands of rows the
+ * account pane is never reached. Tab leaves the list for the account shown,
+ * Shift+Tab for the search (what GTK 4.12's tab-behavior gives). */
+static gboolean
+list_key_pressed_cb (GtkEventControllerKey *controller,
+                     guint                  keyval,
+                     guint                  keycode,
+                     GdkModifierType        state,
+                     RecoupWindow          *self)
+{
+  if (keyval != GDK_KEY_Tab && keyval != GDK_KEY_KP_Tab && keyval != GDK_KEY_ISO_Left_Tab)
+    return GDK_EVENT_PROPAGATE;
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
+    return GDK_EVENT_PROPAGATE;
+  if (keyval == GDK_KEY_ISO_Left_Tab || (state & GDK_SHIFT_MASK) != 0)
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+      return GDK_EVENT_STOP;
+    }
+  if (self->data == NULL)
+    return GDK_EVENT_STOP;
+  if (adw_leaflet_get_folded (self->leaflet))
+    adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+  gtk_widget_child_focus (GTK_WIDGET (self->account_scroller), GTK_DIR_TAB_FORWARD);
+  return GDK_EVENT_STOP;
+}
+
 /* ---- actions ----------------------------------------------------------- */
 
 static void
@@ -682,6 +709,14 @@ recoup_window_init (RecoupWindow *self)
 
   factory = gtk_builder_list_item_factory_new_from_resource (NULL, "/org/recoup/Recoup/recoup-worklist-row.ui");
   gtk_list_view_set_factory (self->list_view, factory);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+
+    gtk_event_controller_set_name (keys, "list-tab");
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    g_signal_connect_object (keys, "key-pressed", G_CALLBACK (list_key_pressed_cb), self, 0);
+    gtk_widget_add_controller (GTK_WIDGET (self->list_view), keys);
+  }
 
   group = G_ACTION_GROUP (g_simple_action_group_new ());
   g_action_map_add_action (G_ACTION_MAP (group), g_settings_create_action (self->settings, "open-only"));
