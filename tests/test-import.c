@@ -435,6 +435,47 @@ test_reimport_unchanged (void)
   test_book_close (&tb);
 }
 
+/* Tags come in as the book keeps them; the same tags typed differently in a
+ * later file change nothing, other tags update the account. */
+static void
+test_import_tags (void)
+{
+  TestBook tb = { 0 };
+  const char *header = "account_ref,name,currency,invoice_ref,issue_date,due_date,amount,tags\n";
+  g_autofree char *first = NULL, *again = NULL, *other = NULL;
+  g_autofree char *text1 = g_strconcat (header, "T-1,Tag Ltd,USD,TI-1,2026-01-01,2026-01-31,10.00,\" vip, ,export,VIP,\"\n",
+                                        NULL);
+  g_autofree char *text2 = g_strconcat (header, "T-1,Tag Ltd,USD,TI-1,2026-01-01,2026-01-31,10.00,\" vip,export ,,\"\n",
+                                        NULL);
+  g_autofree char *text3 = g_strconcat (header, "T-1,Tag Ltd,USD,TI-1,2026-01-01,2026-01-31,10.00,\"vip, slow-payer\"\n",
+                                        NULL);
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL, r3 = NULL;
+  g_autofree char *tags = NULL;
+
+  test_book_open (&tb);
+  first = g_build_filename (tb.dir, "tags-1.csv", NULL);
+  again = g_build_filename (tb.dir, "tags-2.csv", NULL);
+  other = g_build_filename (tb.dir, "tags-3.csv", NULL);
+  g_assert_true (g_file_set_contents (first, text1, -1, NULL));
+  g_assert_true (g_file_set_contents (again, text2, -1, NULL));
+  g_assert_true (g_file_set_contents (other, text3, -1, NULL));
+  r1 = import_ok (&tb, first, RECOUP_IMPORT_DEFAULT);
+  tags = book_text (&tb, "SELECT tags FROM accounts WHERE ref = 'T-1'");
+  g_assert_cmpstr (tags, ==, "vip, export");
+  g_clear_pointer (&tags, g_free);
+  r2 = import_ok (&tb, again, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r2->accounts_unchanged, ==, 1);
+  g_assert_cmpuint (r2->accounts_updated, ==, 0);
+  r3 = import_ok (&tb, other, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r3->accounts_updated, ==, 1);
+  tags = book_text (&tb, "SELECT tags FROM accounts WHERE ref = 'T-1'");
+  g_assert_cmpstr (tags, ==, "vip, slow-payer");
+  g_remove (first);
+  g_remove (again);
+  g_remove (other);
+  test_book_close (&tb);
+}
+
 static void
 test_reimport_changed (void)
 {
@@ -1480,6 +1521,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/bad/conflicts-with-book", test_conflicts_with_book);
   g_test_add_func ("/recoup/core/import/reimport/unchanged", test_reimport_unchanged);
   g_test_add_func ("/recoup/core/import/reimport/changed", test_reimport_changed);
+  g_test_add_func ("/recoup/core/import/reimport/tags", test_import_tags);
   g_test_add_func ("/recoup/core/import/demo-csv", test_demo_csv);
   g_test_add_func ("/recoup/core/import/cancel", test_cancel);
   g_test_add_func ("/recoup/core/import/bulk-poison", test_bulk_poison);

@@ -881,8 +881,14 @@ load_book_account (Import       *imp,
     acct->changes |= CHANGE_TIMEZONE;
   if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 4), row->v[COL_TIER]))
     acct->changes |= CHANGE_TIER;
-  if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 5), row->v[COL_TAGS]))
-    acct->changes |= CHANGE_TAGS;
+  if (*row->v[COL_TAGS] != '\0')
+    {
+      /* Tags as the book keeps them ("a, ,b" is "a, b"): retyped, unchanged. */
+      g_autofree char *tags = recoup_account_normalize_tags (row->v[COL_TAGS]);
+
+      if (text_differs (RECOUP_BOOK_STMT_TEXT (stmt, 5), tags))
+        acct->changes |= CHANGE_TAGS;
+    }
   acct->deleted = sqlite3_column_int (stmt, 6) != 0;
   if (acct->deleted)
     add_problem (imp, line, column_label (imp, COL_ACCOUNT_REF),
@@ -1811,7 +1817,7 @@ apply_account (Import       *imp,
       bind_text_or_null (stage, 5, row->v[COL_TIMEZONE]);
       sqlite3_bind_text (stage, 6, acct->currency, -1, SQLITE_STATIC);
       bind_text_or_null (stage, 7, row->v[COL_TIER]);
-      sqlite3_bind_text (stage, 8, row->v[COL_TAGS], -1, SQLITE_STATIC);
+      sqlite3_bind_text (stage, 8, recoup_account_normalize_tags (row->v[COL_TAGS]), -1, g_free);
     }
   else
     {
