@@ -7,6 +7,7 @@
 
 #include "recoup-book-private.h"
 #include "recoup-core.h"
+#include "recoup-test-util.h"
 
 /* Merge rules in core, without a network: books exchange their change logs
  * directly, the way the server and the devices do. */
@@ -343,7 +344,10 @@ test_reject (Fixture       *f,
   struct { const char *fmt; const char *reason; } cases[] = {
     { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"nope\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"x\"},\"schema_version\":1}",
       RECOUP_MERGE_REASON_UNKNOWN_ENTITY },
+    /* A setting that is not shared (here: a key nobody writes). */
     { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"settings\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"value\":\"x\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_NOT_SHARED },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"changes\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"op\":\"x\"},\"schema_version\":1}",
       RECOUP_MERGE_REASON_UNKNOWN_ENTITY },
     { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"colour\":\"x\"},\"schema_version\":1}",
       RECOUP_MERGE_REASON_UNKNOWN_FIELD },
@@ -913,6 +917,214 @@ test_clock_forward (Fixture       *f,
   g_assert_cmpint (second, >, first);
 }
 
+/* A change of a setting as another device would send it. */
+static JsonObject *
+setting_change (const char *key,
+                const char *value_json,
+                gint64      hlc,
+                const char *device)
+{
+  g_autofree char *id = recoup_uuid7_new ();
+  g_autofree char *json = g_strdup_printf (
+    "{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"%s\",\"user_id\":null,"
+    "\"entity\":\"settings\",\"entity_id\":\"%s\",\"op\":\"set\","
+    "\"fields\":{\"key\":\"%s\",\"value\":%s},\"schema_version\":%d}",
+    id, hlc, device, key, key, value_json, RECOUP_SYNC_SCHEMA_VERSION);
+
+  return parse (json);
+}
+
+static gint64
+settings_conflicts (RecoupBook *book,
+                    const char *key,
+                    const char *value_json)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM sync_conflicts WHERE entity = 'settings'"
+                                          " AND entity_id = '%s' AND field = 'value' AND value = '%s'",
+                                          key, value_json);
+  return count_rows (book, sql);
+}
+
+/* The owner's shared settings (here the compliance guard's) reach every
+ * replica, last writer wins per key, and the losing value is kept. */
+static void
+test_settings (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  RecoupGuardPolicy policy;
+  gint64 n;
+
+  g_assert_true (recoup_guard_set_rule (a, "hours_start", "09:00", &error));
+  g_assert_no_error (error);
+  deliver_all (a, b);
+  recoup_guard_policy_load (b, &policy);
+  g_assert_cmpint (policy.hours_start, ==, 9 * 60);
+  g_assert_cmpstr (policy.profile, ==, "custom");
+  recoup_guard_policy_clear (&policy);
+  /* B merged A's changes; it did not make them its own. */
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 0);
+
+  /* A redelivery changes nothing and logs nothing. */
+  changes = all_changes (a);
+  n = recoup_book_count_changes (b);
+  for (guint i = 0; i < changes->len; i++)
+    g_assert_cmpint (apply (b, changes->pdata[i], NULL), ==, RECOUP_MERGE_DUPLICATE);
+  g_assert_cmpint (recoup_book_count_changes (b), ==, n);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM sync_conflicts"), ==, 0);
+
+  /* Both change the call cap offline; B writes later and wins on both
+   * replicas, whichever order the changes arrive in. */
+  g_assert_true (recoup_guard_set_rule (a, "max_calls_7d", "3", &error));
+  g_assert_no_error (error);
+  g_usleep (2000);
+  g_assert_true (recoup_guard_set_rule (b, "max_calls_7d", "5", &error));
+  g_assert_no_error (error);
+  deliver_all (a, b);
+  deliver_all (b, a);
+  recoup_guard_policy_load (a, &policy);
+  g_assert_cmpint (policy.max_calls_7d, ==, 5);
+  recoup_guard_policy_clear (&policy);
+  recoup_guard_policy_load (b, &policy);
+  g_assert_cmpint (policy.max_calls_7d, ==, 5);
+  recoup_guard_policy_clear (&policy);
+  /* A's 3 lost: B kept it when it arrived late, A when B's value replaced
+   * its own unsent one. */
+  g_assert_cmpint (settings_conflicts (b, "guard.max_calls_7d", "\"3\""), ==, 1);
+  g_assert_cmpint (settings_conflicts (a, "guard.max_calls_7d", "\"3\""), ==, 1);
+  g_assert_cmpint (settings_conflicts (a, "guard.max_calls_7d", "\"5\""), ==, 0);
+
+  /* Two other devices' values, delivered in both orders, end the same. */
+  {
+    g_autoptr(RecoupBook) c = open_book (f, "c.recoup");
+    g_autoptr(RecoupBook) d = open_book (f, "d.recoup");
+    g_autoptr(JsonObject) early = setting_change ("business.name", "\"Early Ltd\"", 1000, "dev-z");
+    g_autoptr(JsonObject) late = setting_change ("business.name", "\"Late Ltd\"", 1000, "dev-zz");
+
+    g_assert_cmpint (apply (c, early, NULL), ==, RECOUP_MERGE_APPLIED);
+    g_assert_cmpint (apply (c, late, NULL), ==, RECOUP_MERGE_APPLIED);
+    g_assert_cmpint (apply (d, late, NULL), ==, RECOUP_MERGE_APPLIED);
+    g_assert_cmpint (apply (d, early, NULL), ==, RECOUP_MERGE_APPLIED);
+    for (guint i = 0; i < 2; i++)
+      {
+        RecoupBook *book = i == 0 ? c : d;
+        g_autofree char *name = recoup_book_get_setting (book, "business.name");
+
+        /* Equal stamps: the device id breaks the tie. */
+        g_assert_cmpstr (name, ==, "Late Ltd");
+        g_assert_cmpint (count_rows (book, "SELECT count(*) FROM field_clocks WHERE entity = 'settings'"
+                                           " AND entity_id = 'business.name' AND device_id = 'dev-zz'"), ==, 1);
+      }
+    g_assert_cmpint (settings_conflicts (d, "business.name", "\"Early Ltd\""), ==, 1);
+    g_assert_cmpint (apply (d, early, NULL), ==, RECOUP_MERGE_DUPLICATE);
+    g_assert_cmpint (settings_conflicts (d, "business.name", "\"Early Ltd\""), ==, 1);
+  }
+}
+
+/* What belongs to one copy of the book is never taken from another, and a
+ * malformed change of a shared setting is refused; nothing is written. */
+static void
+test_settings_refused (Fixture       *f,
+                       gconstpointer  data)
+{
+  static const char * const local[] = {
+    "device_id", "user_id", "hlc", "hlc.epoch", "receipt_counter", "sync.url", "sync.fingerprint",
+    "sync.cursor", "sync.role", "sync.device_id", "derived.signature", "derived.as_of",
+    "business.logo_path", "letters.dir", "smtp.password", "score.weight.", "worklist.saved.", NULL,
+  };
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autofree char *before = NULL;
+  gint64 n = recoup_book_count_changes (b);
+  gint64 stamp = RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0);
+  struct { const char *json; const char *reason; } bad[] = {
+    /* fields.key must name the key the change is about */
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"settings\",\"entity_id\":\"guard.hours_start\","
+      "\"op\":\"set\",\"fields\":{\"key\":\"sync.url\",\"value\":\"60\"},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_INVALID },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"settings\",\"entity_id\":\"guard.hours_start\","
+      "\"op\":\"set\",\"fields\":{\"key\":\"guard.hours_start\",\"value\":60},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_WRONG_TYPE },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"settings\",\"entity_id\":\"guard.hours_start\","
+      "\"op\":\"set\",\"fields\":{\"key\":\"guard.hours_start\",\"value\":\"60\",\"at\":1},\"schema_version\":1}",
+      RECOUP_MERGE_REASON_UNKNOWN_FIELD },
+    { "{\"id\":\"%s\",\"hlc\":5,\"device_id\":\"d\",\"entity\":\"settings\",\"entity_id\":\"guard.hours_start\","
+      "\"op\":\"tombstone\",\"fields\":null,\"schema_version\":1}",
+      RECOUP_MERGE_REASON_UNSUPPORTED_OP },
+  };
+
+  g_assert_true (recoup_book_set_setting (b, "sync.url", "https://mine.example", NULL));
+  before = g_strdup_printf ("%" G_GINT64_FORMAT, count_rows (b, "SELECT count(*) FROM settings"));
+  for (guint i = 0; local[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) change = setting_change (local[i], "\"https://evil.example\"", stamp, "evil");
+      g_autofree char *reason = NULL;
+
+      g_assert_cmpint (recoup_merge_setting_scope (local[i]), ==, RECOUP_SETTING_LOCAL);
+      g_assert_cmpint (apply (b, change, &reason), ==, RECOUP_MERGE_REJECTED);
+      g_assert_cmpstr (reason, ==, RECOUP_MERGE_REASON_NOT_SHARED);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *cid = recoup_uuid7_new ();
+      g_autofree char *json = g_strdup_printf (bad[i].json, cid);
+      g_autoptr(JsonObject) change = parse (json);
+      g_autofree char *reason = NULL;
+
+      g_assert_cmpint (apply (b, change, &reason), ==, RECOUP_MERGE_REJECTED);
+      g_assert_cmpstr (reason, ==, bad[i].reason);
+    }
+  {
+    g_autofree char *url = recoup_book_get_setting (b, "sync.url");
+    g_autofree char *after = g_strdup_printf ("%" G_GINT64_FORMAT, count_rows (b, "SELECT count(*) FROM settings"));
+
+    g_assert_cmpstr (url, ==, "https://mine.example");
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpint (recoup_book_count_changes (b), ==, n);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM field_clocks"), ==, 0);
+  /* Who may change what: the business's policy is the owner's, a saved
+   * worklist the team's. */
+  g_assert_cmpint (recoup_merge_setting_scope ("guard.hours_start"), ==, RECOUP_SETTING_OWNER);
+  g_assert_cmpint (recoup_merge_setting_scope ("score.weight.balance"), ==, RECOUP_SETTING_OWNER);
+  g_assert_cmpint (recoup_merge_setting_scope ("escalation.policy"), ==, RECOUP_SETTING_OWNER);
+  g_assert_cmpint (recoup_merge_setting_scope ("worklist.saved.mine"), ==, RECOUP_SETTING_TEAM);
+}
+
+/* A pulled change of the score weights rescores the book as a local one
+ * does: the stored scores are current right after the merge. */
+static void
+test_settings_rescore (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = test_add_account (a, "BIG", "USD");
+  g_autofree char *inv = test_add_invoice (a, big, "INV-BIG", "2026-01-01", "2026-06-01", 250000, "USD");
+  g_autofree char *sql = g_strdup_printf ("SELECT score FROM account_stats WHERE account_id = '%s'", big);
+  RecoupScoreSettings s;
+  gint64 old_score;
+
+  deliver_all (a, b);
+  g_assert_true (recoup_score_refresh_book (b, NULL, NULL, &error));
+  g_assert_no_error (error);
+  old_score = count_rows (b, sql);
+  g_assert_cmpint (old_score, !=, 5000);
+
+  /* Only the balance counts: half the balance cap scores 5000. */
+  recoup_score_settings_load (a, &s);
+  memset (s.weights, 0, sizeof s.weights);
+  s.weights[RECOUP_SCORE_BALANCE] = 1;
+  g_assert_true (recoup_score_settings_save (a, &s, NULL, NULL, &error));
+  g_assert_no_error (error);
+  deliver_all (a, b);
+  g_assert_cmpint (count_rows (b, sql), ==, 5000);
+  g_assert_true (recoup_score_is_current (b));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -929,6 +1141,9 @@ main (int   argc,
   ADD ("/recoup/core/merge/wire", test_wire);
   ADD ("/recoup/core/merge/reload-clock", test_reload_clock);
   ADD ("/recoup/core/merge/clock-forward", test_clock_forward);
+  ADD ("/recoup/core/merge/settings", test_settings);
+  ADD ("/recoup/core/merge/settings-refused", test_settings_refused);
+  ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
 #undef ADD
 
   return g_test_run ();

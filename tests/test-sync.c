@@ -1084,6 +1084,180 @@ test_collector_limits (Fixture       *f,
   g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE role = 'owner' AND name = 'carl'"), ==, 0);
 }
 
+static gboolean
+has_reason (RecoupBook *book,
+            const char *account,
+            gint64      at,
+            const char *code)
+{
+  g_autoptr(RecoupGuardVerdict) v = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_guard_check (book, account, "call", at, NULL, &v, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < v->reasons->len; i++)
+    if (g_str_equal (((RecoupGuardReason *) v->reasons->pdata[i])->code, code))
+      return TRUE;
+  return FALSE;
+}
+
+static gint64
+stored_score (RecoupBook *book,
+              const char *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT score FROM account_stats WHERE account_id = '%s'", account);
+
+  return count_rows (book, sql);
+}
+
+/* The settings table of the server's own book (its device id, clock, …). */
+static GHashTable *
+server_settings (Fixture *f)
+{
+  g_autofree char *name = g_strdup_printf ("%s.recoup", f->org);
+  g_autofree char *path = g_build_filename (f->data_dir, "orgs", name, NULL);
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT key, value FROM settings", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_insert (out, g_strdup ((const char *) sqlite3_column_text (stmt, 0)),
+                         g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return out;
+}
+
+/* The owner's compliance rules and score weights reach every device through
+ * the server; a collector's device may not change them; a new device gets
+ * them with its snapshot, but not the server's own settings. */
+static void
+test_settings (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-S");
+  g_autofree char *inv = test_add_invoice (a, acc, "INV-S", "2026-01-01", "2026-06-01", 250000, "USD");
+  g_autoptr(GDateTime) morning = g_date_time_new_utc (2026, 1, 13, 13, 30, 0);  /* 08:30 in New York */
+  gint64 at = g_date_time_to_unix (morning) * 1000;
+  RecoupGuardPolicy policy;
+  RecoupScoreSettings s;
+  gint64 old_score;
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_score_refresh_book (b, NULL, NULL, &error));
+  g_assert_no_error (error);
+  old_score = stored_score (b, acc);
+  g_assert_cmpint (old_score, !=, 5000);
+  g_assert_false (has_reason (b, acc, at, "outside-hours"));
+
+  /* The owner: calls from 09:00, at most 3 a week, and only the balance
+   * counts in the score (half the balance cap: 5000). */
+  g_assert_true (recoup_guard_set_rule (a, "hours_start", "09:00", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_guard_set_rule (a, "max_calls_7d", "3", &error));
+  g_assert_no_error (error);
+  recoup_score_settings_load (a, &s);
+  memset (s.weights, 0, sizeof s.weights);
+  s.weights[RECOUP_SCORE_BALANCE] = 1;
+  g_assert_true (recoup_score_settings_save (a, &s, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  recoup_guard_policy_load (b, &policy);
+  g_assert_cmpint (policy.hours_start, ==, 9 * 60);
+  g_assert_cmpint (policy.max_calls_7d, ==, 3);
+  recoup_guard_policy_clear (&policy);
+  g_assert_true (has_reason (b, acc, at, "outside-hours"));
+  /* Rescored in the pull itself, as the owner's own book was. */
+  g_assert_cmpint (stored_score (b, acc), ==, 5000);
+  g_assert_true (recoup_score_is_current (b));
+
+  /* The collector's device may not move the hours; it may save a worklist. */
+  {
+    RecoupWorklistFilter filter = { .segment = "high" };
+    g_autoptr(JsonArray) rejections = NULL;
+    g_autofree char *saved = NULL;
+    gboolean forbidden = FALSE;
+
+    g_assert_true (recoup_guard_set_rule (b, "hours_start", "07:00", &error));
+    g_assert_no_error (error);
+    g_assert_true (recoup_worklist_save (b, "mine", &filter, &error));
+    g_assert_no_error (error);
+    g_assert_true (sync_book (b, NULL, &error));
+    g_assert_no_error (error);
+    rejections = recoup_merge_list_rejections (b, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < json_array_get_length (rejections); i++)
+      {
+        JsonObject *r = json_array_get_object_element (rejections, i);
+
+        if (g_str_equal (json_object_get_string_member (r, "reason"), "forbidden") &&
+            strstr (json_object_get_string_member (r, "message"), "guard.hours_start") != NULL)
+          forbidden = TRUE;
+      }
+    g_assert_true (forbidden);
+    /* Refused: the collector's device works by the owner's hours again. */
+    recoup_guard_policy_load (b, &policy);
+    g_assert_cmpint (policy.hours_start, ==, 9 * 60);
+    recoup_guard_policy_clear (&policy);
+    g_assert_true (sync_book (a, NULL, &error));
+    g_assert_no_error (error);
+    recoup_guard_policy_load (a, &policy);
+    g_assert_cmpint (policy.hours_start, ==, 9 * 60);
+    recoup_guard_policy_clear (&policy);
+    saved = recoup_book_get_setting (a, "worklist.saved.mine");
+    g_assert_nonnull (saved);
+    g_assert_nonnull (strstr (saved, "high"));
+  }
+
+  /* A new device: the shared settings and their clocks come with the
+   * snapshot; what is the server's own does not. */
+  {
+    g_autofree char *code_c = enrollment_code (f, f->org, "olive");
+    g_autoptr(RecoupBook) c = enroll_book (f, code_c, "c.recoup");
+    g_autoptr(GHashTable) server = server_settings (f);
+    g_autofree char *weight = recoup_book_get_setting (c, "score.weight.balance");
+    GHashTableIter iter;
+    gpointer key, value;
+
+    recoup_guard_policy_load (c, &policy);
+    g_assert_cmpint (policy.hours_start, ==, 9 * 60);
+    g_assert_cmpint (policy.max_calls_7d, ==, 3);
+    recoup_guard_policy_clear (&policy);
+    g_assert_cmpstr (weight, ==, "1");
+    g_assert_cmpint (count_rows (c, "SELECT count(*) FROM field_clocks WHERE entity = 'settings'"
+                                    " AND entity_id = 'guard.hours_start'"), ==, 1);
+    g_assert_true (g_hash_table_contains (server, "device_id"));
+    g_hash_table_iter_init (&iter, server);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      {
+        g_autofree char *mine = NULL;
+
+        /* The derived-data stamps describe the account_stats rows the
+         * snapshot carries: they stay true on the copy. */
+        if (recoup_merge_setting_scope (key) != RECOUP_SETTING_LOCAL || g_str_has_prefix (key, "derived."))
+          continue;
+        mine = recoup_book_get_setting (c, key);
+        if (g_strcmp0 (mine, value) == 0)
+          g_error ("the new device took the server's own setting %s = %s", (char *) key, (char *) value);
+      }
+  }
+}
+
 /* Large batches travel gzipped (over 64 KiB) and pages resume from the cursor. */
 static void
 test_large_batch (Fixture       *f,
@@ -1755,6 +1929,7 @@ main (int   argc,
   ADD ("/recoup/sync/bad-input", test_bad_input);
   ADD ("/recoup/sync/schema-versions", test_schema_versions);
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
+  ADD ("/recoup/sync/settings", test_settings);
   ADD ("/recoup/sync/large-batch", test_large_batch);
   ADD ("/recoup/sync/batch-fit", test_batch_fit);
   ADD ("/recoup/sync/import", test_import);

@@ -10,6 +10,7 @@
 #include "recoup-id.h"
 #include "recoup-merge-private.h"
 #include "recoup-money.h"
+#include "recoup-score-private.h"
 
 /*
  * The merge: how a change made on another replica is applied to this book.
@@ -21,6 +22,9 @@
  *   The clock of a field is its field_clocks row, or else the insert that made
  *   the row. A value that loses is kept in sync_conflicts.
  * - A tombstone is a last-writer-wins write of deleted = 1.
+ * - A shared setting (recoup_merge_setting_scope()) is a mutable field too:
+ *   its clock is field_clocks ('settings', KEY, 'value'). Any other setting
+ *   belongs to one copy of the book and is refused.
  * - The entity's columns and their types come from the table itself, so a
  *   new column or table merges without code here.
  *
@@ -57,10 +61,101 @@ static const char * const append_only_entities[] = {
   "activities", "ledger_entries", "promises", "offer_events", "installments", "imports", NULL,
 };
 
-/* Tables that are local to each copy of a book and never sync. */
+/* Tables that are local to each copy of a book and never sync as rows
+ * ("settings" syncs key by key: see shared_settings). */
 static const char * const local_tables[] = {
   "settings", "changes", "field_clocks", "sync_conflicts", "sync_rejections", "account_stats", NULL,
 };
+
+/* The keys core writes with recoup_settings_set_shared(); a key ending in '.'
+ * is a prefix. Everything else in `settings` is this copy's own. Who may
+ * change a key is checked where the role is known (recoupd's authorize()). */
+static const struct
+{
+  const char         *key;
+  RecoupSettingScope  scope;
+  RecoupMergeStale    stale;  /* what a new value makes stale (recoup_score_signature()) */
+} shared_settings[] = {
+  /* the compliance guard (recoup-guard.c) */
+  { "guard.profile",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.hours_start",          RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.hours_end",            RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.max_calls_7d",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.conversation_days",    RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.validation_days",      RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.cease",                RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.dispute",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.flags",                RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.unknown_zone",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.business_timezone",    RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  /* scoring (recoup-score.c) and the escalation policy (recoup-escalation.c) */
+  { "score.weight.",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  { "score.high",                 RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  { "score.medium",               RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  { "score.balance_cap",          RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  { "score.revenue_cap",          RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  { "escalation.policy",          RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  /* promises, plans and offers (recoup-settings.h); plan grace decides which
+   * installments count as missed in the gathered stats */
+  { "promise.grace_days",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "plan.grace_days",            RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_STATS },
+  { "plan.default_after_missed",  RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "offer.first_date_tolerance_days", RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  /* the business's details on letters and statements (not business.logo_path:
+   * a file on one machine) */
+  { "business.name",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "business.address",           RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "business.phone",             RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "business.email",             RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "business.payment_instructions", RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  /* the business's mail server; the password stays in each device's keyring,
+   * found by URL and user name, so a new server never receives an old password */
+  { "smtp.url",                   RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "smtp.security",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "smtp.username",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "smtp.from",                  RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  /* collection costs per month and currency (recoup-kpi.c) */
+  { "costs.",                     RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  /* named worklist filters anyone on the team may save (recoup-worklist.c) */
+  { "worklist.saved.",            RECOUP_SETTING_TEAM,  RECOUP_MERGE_STALE_NONE },
+};
+
+/* A shared value is policy text, not a document. */
+#define SETTING_VALUE_MAX (64 * 1024)
+
+static gboolean
+lookup_shared_setting (const char         *key,
+                       RecoupSettingScope *out_scope,
+                       RecoupMergeStale   *out_stale)
+{
+  if (key == NULL)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (shared_settings); i++)
+    {
+      const char *k = shared_settings[i].key;
+      gsize len = strlen (k);
+      gboolean match = k[len - 1] == '.'
+                       ? strncmp (key, k, len) == 0 && key[len] != '\0'
+                       : strcmp (key, k) == 0;
+
+      if (match)
+        {
+          *out_scope = shared_settings[i].scope;
+          *out_stale = shared_settings[i].stale;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+RecoupSettingScope
+recoup_merge_setting_scope (const char *key)
+{
+  RecoupSettingScope scope;
+  RecoupMergeStale stale;
+
+  return lookup_shared_setting (key, &scope, &stale) ? scope : RECOUP_SETTING_LOCAL;
+}
 
 static void
 table_info_free (gpointer data)
@@ -95,6 +190,7 @@ recoup_merge_result_clear (RecoupMergeResult *result)
   result->status = RECOUP_MERGE_APPLIED;
   result->seq = 0;
   result->server_seq = 0;
+  result->stale = RECOUP_MERGE_STALE_NONE;
 }
 
 static gboolean
@@ -722,6 +818,50 @@ is_money_column (const char *entity,
   return FALSE;
 }
 
+/* Validates a change of a setting: a shared key, set to a string. */
+static gboolean
+validate_setting (const MChange      *c,
+                  RecoupMergeResult  *result)
+{
+  const char *id = c->id.s;
+  const char *key = c->entity_id.s;
+  const char *op = c->op.kind == MV_STRING ? c->op.s : NULL;
+  const MValue *field_key = NULL, *value = NULL;
+  RecoupSettingScope scope;
+  RecoupMergeStale stale;
+
+  if (!lookup_shared_setting (key, &scope, &stale))
+    return reject (result, RECOUP_MERGE_REASON_NOT_SHARED,
+                   "change %s: the setting “%s” belongs to each copy of the book and is never "
+                   "taken from another device", id, key);
+  if (g_strcmp0 (op, "set") != 0)
+    return reject (result, RECOUP_MERGE_REASON_UNSUPPORTED_OP,
+                   "change %s: a shared setting is only ever set, not “%s”", id, op != NULL ? op : "");
+  if (c->fields_kind != MV_OBJECT)
+    return reject (result, RECOUP_MERGE_REASON_INVALID, "change %s: “fields” must be an object", id);
+  for (guint i = 0; i < c->n_fields; i++)
+    {
+      if (g_str_equal (c->fields[i].name, "key"))
+        field_key = &c->fields[i].v;
+      else if (g_str_equal (c->fields[i].name, "value"))
+        value = &c->fields[i].v;
+      else
+        return reject (result, RECOUP_MERGE_REASON_UNKNOWN_FIELD,
+                       "change %s: a setting has no field “%s” (only key and value)", id, c->fields[i].name);
+    }
+  if (field_key == NULL || field_key->kind != MV_STRING || !g_str_equal (field_key->s, key))
+    return reject (result, RECOUP_MERGE_REASON_INVALID,
+                   "change %s: fields.key must be the setting's key “%s” (its entity_id)", id, key);
+  if (value == NULL || value->kind != MV_STRING)
+    return reject (result, RECOUP_MERGE_REASON_WRONG_TYPE,
+                   "change %s: the value of the setting “%s” must be a string", id, key);
+  if (strlen (value->s) > SETTING_VALUE_MAX)
+    return reject (result, RECOUP_MERGE_REASON_INVALID,
+                   "change %s: the value of the setting “%s” is longer than %d bytes", id, key,
+                   SETTING_VALUE_MAX);
+  return TRUE;
+}
+
 /* Validates the change without touching the book's rows. */
 static gboolean
 validate (RecoupBook         *book,
@@ -759,6 +899,11 @@ validate (RecoupBook         *book,
   if (entity == NULL || entity_id == NULL || *entity_id == '\0')
     return reject (result, RECOUP_MERGE_REASON_INVALID,
                    "change %s: “entity” and “entity_id” must be strings", id);
+  if (g_str_equal (entity, "settings"))
+    {
+      *out_info = NULL;
+      return validate_setting (c, result);
+    }
   if ((info = lookup_table (book, entity)) == NULL)
     return reject (result, RECOUP_MERGE_REASON_UNKNOWN_ENTITY,
                    "change %s: unknown entity “%s”", id, entity);
@@ -912,6 +1057,104 @@ apply_inner (RecoupBook         *book,
   return TRUE;
 }
 
+/* A setting's value as JSON text (for the conflict log); NULL when it is unset. */
+static char *
+setting_as_json (RecoupBook *book,
+                 const char *key)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT json_quote(value) FROM settings WHERE key = ?", NULL);
+  char *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return value;
+}
+
+/* Applies a valid change of a shared setting that is not in the log yet:
+ * last writer wins on the clock ('settings', KEY, 'value'), as merge_fields()
+ * does for a column; nothing here can be refused half-way. */
+static gboolean
+apply_setting (RecoupBook         *book,
+               const MChange      *c,
+               gint64              server_seq,
+               RecoupMergeResult  *result,
+               GError            **error)
+{
+  const char *key = c->entity_id.s;
+  const MValue *value = NULL;
+  g_autofree char *incoming = NULL;
+  g_autofree char *current = setting_as_json (book, key);
+  g_autofree char *cur_device = NULL;
+  RecoupSettingScope scope;
+  RecoupMergeStale stale = RECOUP_MERGE_STALE_NONE;
+  gint64 cur_hlc = 0;
+
+  for (guint i = 0; i < c->n_fields; i++)
+    if (g_str_equal (c->fields[i].name, "value"))
+      value = &c->fields[i].v;
+  g_assert (value != NULL && value->kind == MV_STRING);   /* validate_setting() */
+  incoming = value_to_json (value);
+
+  if (!field_clock (book, "settings", key, "value", &cur_hlc, &cur_device, error))
+    return FALSE;
+  if (recoup_hlc_compare (c->hlc.i, c->device_id.s, cur_hlc, cur_device) <= 0)
+    {
+      /* This change loses: keep its value where the user can see it. */
+      if (g_strcmp0 (incoming, current) != 0 &&
+          !log_conflict (book, "settings", key, "value", incoming, c->hlc.i, c->device_id.s,
+                         cur_hlc, cur_device, c->id.s, error))
+        return FALSE;
+    }
+  else
+    {
+      /* A concurrent remote write replaces our unsent one: keep ours in the log. */
+      if (current != NULL && g_strcmp0 (incoming, current) != 0 &&
+          clock_is_own_unsent (book, "settings", key, cur_hlc, cur_device) &&
+          !log_conflict (book, "settings", key, "value", current, cur_hlc, cur_device,
+                         c->hlc.i, c->device_id.s, c->id.s, error))
+        return FALSE;
+      if (!recoup_book_set_setting (book, key, value->s, error) ||
+          !set_field_clock (book, "settings", key, "value", c->hlc.i, c->device_id.s, error))
+        return FALSE;
+      if (g_strcmp0 (incoming, current) != 0)
+        lookup_shared_setting (key, &scope, &stale);
+    }
+
+  if (!store_change (book, c, server_seq, result, error))
+    return FALSE;
+  recoup_book_observe_hlc (book, c->hlc.i);
+  result->status = RECOUP_MERGE_APPLIED;
+  result->stale = stale;
+  return TRUE;
+}
+
+gboolean
+recoup_merge_refresh_derived (RecoupBook        *book,
+                              RecoupMergeStale   stale,
+                              GError           **error)
+{
+  g_autofree char *stored = NULL;
+  g_autofree char *current = NULL;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+
+  if (stale == RECOUP_MERGE_STALE_NONE)
+    return TRUE;
+  /* A book that never computed its scores has nothing stale: its first
+   * worklist computes them (recoup_score_ensure_current()). */
+  stored = recoup_book_get_setting (book, "derived.signature");
+  current = recoup_score_signature (book);
+  if (stored == NULL || g_str_equal (stored, current))
+    return TRUE;
+  if (stale == RECOUP_MERGE_STALE_STATS)
+    return recoup_derived_rebuild_all (book, NULL, NULL, error);
+  return recoup_derived_rescore_all (book, NULL, NULL, error);
+}
+
 /* A change already in the log: report it, and record a server seq learned now. */
 static gboolean
 check_duplicate (RecoupBook         *book,
@@ -981,7 +1224,9 @@ apply_change (RecoupBook         *book,
     goto fail;
   if (!duplicate)
     {
-      if (!apply_inner (book, c, info, server_seq, result, error))
+      /* validate() found no table for a setting: it has its own rule. */
+      if (!(info != NULL ? apply_inner (book, c, info, server_seq, result, error)
+                         : apply_setting (book, c, server_seq, result, error)))
         goto fail;
       if (result->status == RECOUP_MERGE_REJECTED)
         {
@@ -990,7 +1235,11 @@ apply_change (RecoupBook         *book,
           return TRUE;
         }
     }
-  return own ? recoup_book_commit (book, error) : TRUE;
+  if (!own)
+    return TRUE;   /* the caller refreshes derived data once for its batch */
+  if (!recoup_merge_refresh_derived (book, result->stale, error))
+    goto fail;
+  return recoup_book_commit (book, error);
 
 fail:
   if (own)
@@ -1145,6 +1394,7 @@ apply_page (RecoupBook  *book,
   g_autoptr(GError) stop = NULL;
   g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (MField));
   gint64 reached = recoup_merge_get_cursor (book);
+  RecoupMergeStale stale = RECOUP_MERGE_STALE_NONE;
   guint applied = 0;
   char buf[32];
 
@@ -1183,13 +1433,15 @@ apply_page (RecoupBook  *book,
         }
       if (result.status == RECOUP_MERGE_APPLIED)
         applied++;
+      stale = MAX (stale, result.stale);
       reached = MAX (reached, seq);
       recoup_merge_result_clear (&result);
     }
   if (stop == NULL)
     reached = MAX (reached, cursor);
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, reached);
-  if (!recoup_book_set_setting (book, "sync.cursor", buf, error))
+  if (!recoup_merge_refresh_derived (book, stale, error) ||
+      !recoup_book_set_setting (book, "sync.cursor", buf, error))
     {
       recoup_book_rollback (book);
       return FALSE;
@@ -1380,6 +1632,86 @@ recoup_merge_count_unsent (RecoupBook *book)
   return n;
 }
 
+/* A change of a shared setting that the server refused for good (the
+ * business's policy changed on a collector's device): the setting goes back
+ * to the newest value that was not refused, or to its default, so that this
+ * device does not keep working by a rule the rest of the team never got. The
+ * refused value stays in the log and in sync_rejections. */
+static gboolean
+restore_refused_setting (RecoupBook  *book,
+                         const char  *change_id,
+                         GError     **error)
+{
+  g_autofree char *key = NULL, *device = NULL, *cur_device = NULL;
+  RecoupSettingScope scope;
+  RecoupMergeStale stale = RECOUP_MERGE_STALE_NONE;
+  gint64 hlc = 0, cur_hlc = 0;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = recoup_book_prepare (book, "SELECT entity_id, hlc, device_id FROM changes WHERE id = ?"
+                                    " AND entity = 'settings'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      key = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      hlc = sqlite3_column_int64 (stmt, 1);
+      device = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  if (key == NULL)
+    return TRUE;
+  if (!field_clock (book, "settings", key, "value", &cur_hlc, &cur_device, error))
+    return FALSE;
+  /* A later write replaced the refused value already. */
+  if (cur_hlc != hlc || g_strcmp0 (cur_device, device) != 0)
+    return TRUE;
+
+  stmt = recoup_book_prepare (book,
+    "SELECT json_extract (fields, '$.value'), hlc, device_id FROM changes c"
+    " WHERE entity = 'settings' AND entity_id = ?1 AND id <> ?2 AND json_type (fields, '$.value') = 'text'"
+    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    " ORDER BY hlc DESC, device_id DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, change_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      g_autofree char *value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      g_autofree char *winner = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      gint64 winner_hlc = sqlite3_column_int64 (stmt, 1);
+
+      sqlite3_reset (stmt);
+      if (!recoup_book_set_setting (book, key, value, error) ||
+          !set_field_clock (book, "settings", key, "value", winner_hlc, winner, error))
+        return FALSE;
+    }
+  else
+    {
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        return recoup_book_set_sqlite_error (book, error);
+      if (!(stmt = recoup_book_prepare (book, "DELETE FROM settings WHERE key = ?", error)))
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (book, stmt, error))
+        return FALSE;
+      if (!(stmt = recoup_book_prepare (book, "DELETE FROM field_clocks WHERE entity = 'settings'"
+                                              " AND entity_id = ? AND field = 'value'", error)))
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+      if (!recoup_book_step_done (book, stmt, error))
+        return FALSE;
+    }
+  lookup_shared_setting (key, &scope, &stale);
+  return recoup_merge_refresh_derived (book, stale, error);
+}
+
 gboolean
 recoup_merge_acknowledge (RecoupBook  *book,
                           const char  *change_id,
@@ -1416,7 +1748,20 @@ recoup_merge_acknowledge (RecoupBook  *book,
       sqlite3_bind_text (stmt, 3, message != NULL ? message : "", -1, SQLITE_STATIC);
       sqlite3_bind_int64 (stmt, 4, recoup_wall_clock_ms ());
     }
-  return recoup_book_step_done (book, stmt, error);
+  if (!recoup_book_step_done (book, stmt, error))
+    return FALSE;
+  /* Refused for good (the others are resent). */
+  if (reason == NULL || g_str_equal (reason, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW) ||
+      g_str_equal (reason, "clock_ahead"))
+    return TRUE;
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!restore_refused_setting (book, change_id, error))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  return recoup_book_commit (book, error);
 }
 
 JsonArray *

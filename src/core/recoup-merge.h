@@ -37,6 +37,18 @@ typedef enum
 #define RECOUP_MERGE_REASON_MISSING_ROW     "missing_row"
 #define RECOUP_MERGE_REASON_MISSING_REF     "missing_reference"
 #define RECOUP_MERGE_REASON_CONSTRAINT      "constraint"
+#define RECOUP_MERGE_REASON_NOT_SHARED      "not_shared"
+
+/* What a merged change left stale beyond its own rows: a shared setting the
+ * scores (weights, thresholds, escalation policy) or the gathered account
+ * stats (plan grace) are computed with. Ordered: a larger value includes the
+ * smaller. */
+typedef enum
+{
+  RECOUP_MERGE_STALE_NONE,
+  RECOUP_MERGE_STALE_SCORES,  /* scores, segments, ranks, next actions: a rescore */
+  RECOUP_MERGE_STALE_STATS,   /* the stats themselves: a rebuild */
+} RecoupMergeStale;
 
 typedef struct
 {
@@ -45,6 +57,7 @@ typedef struct
   gint64            server_seq; /* its server seq, 0 if unknown */
   char             *reason;     /* rejection code, NULL otherwise */
   char             *message;    /* readable rejection text, NULL otherwise */
+  RecoupMergeStale  stale;      /* derived data an applied change made stale */
 } RecoupMergeResult;
 
 void       recoup_merge_result_clear     (RecoupMergeResult *result);
@@ -108,6 +121,35 @@ JsonArray *recoup_merge_list_rejections  (RecoupBook        *book,
                                           GError           **error);
 
 gboolean   recoup_merge_entity_is_append_only (const char   *entity);
+
+/*
+ * Settings: most belong to one copy of the book (its device id, clock, sync
+ * cursor, address, fingerprint and role, derived-data stamps, file paths) and
+ * never leave it. The shared ones, written by recoup_settings_set_shared(),
+ * are the business's policy and details that every replica must agree on;
+ * a change {entity "settings", entity_id KEY, op "set", fields {key, value}}
+ * merges last-writer-wins like any field (clock: field_clocks ('settings',
+ * KEY, 'value')). A change naming any other key is refused (not_shared).
+ */
+typedef enum
+{
+  RECOUP_SETTING_LOCAL,   /* this copy's own: never taken from a peer */
+  RECOUP_SETTING_TEAM,    /* shared; any member of the team may change it */
+  RECOUP_SETTING_OWNER,   /* shared; the business's policy: owners only */
+} RecoupSettingScope;
+
+RecoupSettingScope recoup_merge_setting_scope (const char *key);
+
+/* Brings derived data up to date after changes whose results said @stale
+ * (the largest of them): a rescore or a rebuild, in the caller's
+ * transaction, as a local change of the same setting does. Nothing to do for
+ * RECOUP_MERGE_STALE_NONE, or when the book's scores were never computed or
+ * were computed with the settings it has now. recoup_merge_apply() and the
+ * page functions call it themselves; a caller of
+ * recoup_merge_apply_batch_item() calls it before it commits. */
+gboolean   recoup_merge_refresh_derived  (RecoupBook        *book,
+                                          RecoupMergeStale   stale,
+                                          GError           **error);
 
 /*
  * The wire form, fast: a push body or a pull page parsed once into a flat

@@ -483,6 +483,21 @@ authorize (RecoupServerDevice *dev,
                                       dev->user_name, dev->role);
       return FALSE;
     }
+  if (g_str_equal (entity, "settings"))
+    {
+      const char *key = recoup_change_batch_get_string (batch, i, "entity_id", NULL);
+
+      /* The business's policy (compliance rules, score weights, escalation,
+       * its details): owners only. A key that is not shared at all is the
+       * merge's to refuse. */
+      if (recoup_merge_setting_scope (key) == RECOUP_SETTING_OWNER)
+        {
+          *out_message = g_strdup_printf ("%s is a %s and may not change the business's setting “%s”; "
+                                          "ask an owner", dev->user_name, dev->role, key);
+          return FALSE;
+        }
+      return TRUE;
+    }
   if (!g_str_equal (dev->role, "collector") || !recoup_change_batch_has_fields (batch, i))
     return TRUE;
   if (g_str_equal (entity, "ledger_entries"))
@@ -607,6 +622,7 @@ push (RecoupServer       *self,
   g_autoptr(GError) error = NULL;
   GString *out = NULL;
   RecoupBook *book;
+  RecoupMergeStale stale = RECOUP_MERGE_STALE_NONE;
   const char *data;
   gint64 horizon;
   gsize len = 0;
@@ -684,7 +700,15 @@ push (RecoupServer       *self,
         add_result (out, id, 0, result.reason, result.message);
       else
         add_result (out, id, result.server_seq > 0 ? result.server_seq : result.seq, NULL, NULL);
+      stale = MAX (stale, result.stale);
       recoup_merge_result_clear (&result);
+    }
+  /* A new score weight or escalation policy rescores the book here as on
+   * every device, so a snapshot carries scores made with the settings it has. */
+  if (!recoup_merge_refresh_derived (book, stale, &error))
+    {
+      recoup_book_rollback (book);
+      goto fail;
     }
   if (!recoup_book_commit (book, &error))
     goto fail;
