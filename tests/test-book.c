@@ -132,6 +132,42 @@ test_migrations (void)
   test_book_close (&tb);
 }
 
+/* Migration 9: settings changes that an earlier server refused as an unknown
+ * entity are sent again; other refusals stay. */
+static void
+test_migrate_settings_refusals (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("recoup-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "old.recoup", NULL);
+  g_autofree char *app_id = g_strdup_printf ("PRAGMA application_id = %d", RECOUP_APPLICATION_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, app_id, NULL, NULL, NULL), ==, SQLITE_OK);
+  for (int v = 0; v < 8; v++)
+    g_assert_cmpint (sqlite3_exec (db, recoup_schema_get_migration (v), NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+    "INSERT INTO changes (id, hlc, device_id, entity, entity_id, op, fields, schema_version) VALUES"
+    " ('01900000-0000-7000-8000-000000000001', 1, 'dev', 'settings', 'guard.hours_start', 'set',"
+    "  '{\"key\":\"guard.hours_start\",\"value\":\"09:00\"}', 7),"
+    " ('01900000-0000-7000-8000-000000000002', 2, 'dev', 'accounts', 'a1', 'set', '{\"name\":\"X\"}', 7);"
+    "INSERT INTO sync_rejections (change_id, reason, message, at) VALUES"
+    " ('01900000-0000-7000-8000-000000000001', 'unknown_entity', 'unknown entity “settings”', 1),"
+    " ('01900000-0000-7000-8000-000000000002', 'invalid', 'no account a1', 1);"
+    "PRAGMA user_version = 8", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  book = recoup_book_open (path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_book_get_schema_version (book), ==, RECOUP_SCHEMA_VERSION);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections"), ==, 1);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections WHERE reason = 'invalid'"), ==, 1);
+  g_clear_object (&book);
+  test_remove_tree (dir);
+}
+
 /* Migration 7 lets an insert change store no fields: a book made at version 6
  * keeps every change it had (an old insert keeps its fields), and new inserts
  * store none. */
@@ -723,6 +759,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
   g_test_add_func ("/recoup/core/book/migrations", test_migrations);
   g_test_add_func ("/recoup/core/book/migrate-compact-inserts", test_migrate_compact_inserts);
+  g_test_add_func ("/recoup/core/book/migrate-settings-refusals", test_migrate_settings_refusals);
   g_test_add_func ("/recoup/core/book/change-log", test_change_log);
   g_test_add_func ("/recoup/core/book/contacts", test_contacts);
   g_test_add_func ("/recoup/core/book/dates", test_dates);

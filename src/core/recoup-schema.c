@@ -420,6 +420,13 @@ static const char migration_8[] =
   "  PRIMARY KEY (term, n)"
   ") WITHOUT ROWID;";
 
+/* Shared settings sync (sync schema 8): a server of an earlier Recoup refused
+ * every settings change as an unknown entity, and a refused change is never
+ * sent again. Forgetting those refusals sends them once more. */
+static const char migration_9[] =
+  "DELETE FROM sync_rejections WHERE reason = 'unknown_entity'"
+  "  AND change_id IN (SELECT id FROM changes WHERE entity = 'settings');";
+
 static const char * const migrations[] = {
   migration_1,
   migration_2,
@@ -429,6 +436,7 @@ static const char * const migrations[] = {
   migration_6,
   migration_7,
   migration_8,
+  migration_9,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);
