@@ -942,7 +942,7 @@ test_search_migration (void)
 
   tb.book = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, 8);
+  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, RECOUP_SCHEMA_VERSION);
   assert_search (tb.book, "panaderia", "Panadería Álvarez");
   assert_search (tb.book, "555-0119", "Panadería Álvarez");
   test_book_close (&tb);
