@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "recoup-book-private.h"
+#include "recoup-id.h"
 #include "recoup-test-util.h"
 #include "recoup-sync.h"
 #include "recoup-sync-indicator.h"
@@ -499,20 +500,19 @@ test_enroll_and_sync (Fixture       *f,
     text = collect_text (popover);
     g_assert_nonnull (strstr (text, "1 Account Flagged for Review"));
     g_assert_nonnull (strstr (text, "A-100 Ada Lovelace Ltd: offer accepted on one device"));
-    g_assert_nonnull (strstr (text, "accounts.phone: “+15555550100”"));
+    g_assert_nonnull (strstr (text, "phone: “+15555550100” was replaced by a newer edit"));
+    g_assert_null (strstr (text, "accounts.phone"));
     gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator));
   }
 }
 
-/* A server that is gone: the indicator says why, the change stays queued. */
+/* Connects the fixture's book to its server; returns after the first sync. */
 static void
-test_server_down (Fixture       *f,
-                  gconstpointer  data)
+enroll (Fixture *f)
 {
   g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
   g_autofree char *code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
   GtkWindow *prefs;
-  GtkWidget *details;
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
   prefs = recoup_window_get_dialog (f->window);
@@ -520,26 +520,259 @@ test_server_down (Fixture       *f,
   expected_runs = 1;
   g_signal_emit_by_name (find_named (GTK_WIDGET (prefs), "enroll-connect"), "clicked");
   wait_for (enrolled_and_synced, f, "enrollment");
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
   gtk_window_destroy (prefs);
+}
 
+static void
+sync_and_wait (Fixture *f)
+{
+  expected_runs = recoup_sync_status_get_n_runs (status_of (f)) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
+  wait_for (enrolled_and_synced, f, "the sync");
+}
+
+static GtkWidget *
+indicator_of (Fixture *f)
+{
+  return find_named (GTK_WIDGET (f->window), "sync-indicator");
+}
+
+static GtkWidget *
+popover_of (Fixture *f)
+{
+  return GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (indicator_of (f))));
+}
+
+/* Opens the popover, saves it as @name and returns its text. */
+static char *
+popover_text (Fixture    *f,
+              const char *name)
+{
+  gtk_menu_button_popup (GTK_MENU_BUTTON (indicator_of (f)));
+  shot (popover_of (f), name);
+  return collect_text (popover_of (f));
+}
+
+static RecoupBook *
+open_book (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupBook *book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+
+  g_assert_no_error (error);
+  return book;
+}
+
+static char *
+first_account_id (RecoupBook *book)
+{
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_account_resolve (book, "A-100", &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+/* A server out of reach is the field collector's normal day: the indicator
+ * is calm (no error style), says the changes will be sent, when the book last
+ * synced, and keeps the technical reason small. */
+static void
+test_offline (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *text = NULL;
+  GtkWidget *reason;
+
+  enroll (f);
   g_subprocess_send_signal (f->server, SIGTERM);
   g_subprocess_wait (f->server, NULL, NULL);
   g_clear_object (&f->server);
 
-  expected_runs = recoup_sync_status_get_n_runs (status_of (f)) + 1;
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.sync", NULL);
-  wait_for (enrolled_and_synced, f, "the failed sync");
-  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_ERROR);
+  /* Two edits made while away. */
+  book = open_book (f);
+  id = first_account_id (book);
+  g_assert_true (recoup_account_set (book, id, "tags", "visited", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (book, id, "tier", "gold", &error));
+  g_assert_no_error (error);
+
+  sync_and_wait (f);
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_OFFLINE);
+  g_assert_cmpint (recoup_sync_status_get_n_pending (status_of (f)), ==, 2);
   g_assert_nonnull (strstr (recoup_sync_status_get_error (status_of (f)), "cannot reach"));
-  g_assert_nonnull (strstr (indicator_text (f), "Sync failed"));
-  details = find_named (GTK_WIDGET (f->window), "sync-error");
-  g_assert_nonnull (details);
-  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (details)), "cannot reach"));
-  gtk_menu_button_popup (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
-  shot (GTK_WIDGET (f->window), "sync-error-window");
-  shot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")))),
-        "sync-error-popover");
-  gtk_menu_button_popdown (GTK_MENU_BUTTON (find_named (GTK_WIDGET (f->window), "sync-indicator")));
+  g_assert_cmpstr (indicator_text (f), ==, "Offline: 2 changes will be sent when the server can be reached");
+  g_assert_false (gtk_widget_has_css_class (indicator_of (f), "error"));
+  g_assert_false (gtk_widget_has_css_class (indicator_of (f), "warning"));
+
+  text = popover_text (f, "sync-offline-popover");
+  shot (GTK_WIDGET (f->window), "sync-offline-window");
+  g_test_message ("%s", text);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_named (popover_of (f), "sync-state"))), ==, "Offline");
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_named (popover_of (f), "sync-summary"))), ==,
+                   "2 changes will be sent when the server can be reached.");
+  g_assert_nonnull (strstr (text, "Last synced today at "));
+  g_assert_null (strstr (text, "Sync Failed"));
+  /* The reason is there for whoever runs the server, small and dim. */
+  reason = find_named (popover_of (f), "sync-error");
+  g_assert_true (gtk_widget_get_visible (reason));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (reason)), "cannot reach"));
+  g_assert_true (gtk_widget_has_css_class (reason, "dim-label"));
+  g_assert_true (gtk_widget_has_css_class (reason, "caption"));
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator_of (f)));
+}
+
+/* A change of @entity/@entity_id with @fields_json as this book's device
+ * would record it, one tick after its newest change: written directly, as a
+ * newer Recoup would have (the server does not know it). */
+static char *
+add_raw_change (RecoupBook *book,
+                const char *entity,
+                const char *entity_id,
+                const char *fields_json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *change_id = recoup_uuid7_new ();
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields, schema_version)"
+    " SELECT '%s', max(hlc) + 1, '%s', (SELECT user_id FROM changes ORDER BY seq DESC LIMIT 1), '%s', '%s',"
+    " 'set', '%s', (SELECT schema_version FROM changes ORDER BY seq DESC LIMIT 1) FROM changes",
+    change_id, recoup_book_get_device_id (book), entity, entity_id, fields_json);
+
+  g_assert_true (recoup_book_exec (book, sql, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&change_id);
+}
+
+/* The server refuses two changes (a field and a kind of record it does not
+ * know, as a newer Recoup would send): the heading does not claim every change is on the server, and each
+ * refusal says what it was, for which account, and why, without its id. */
+static void
+test_refused (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *field_change = NULL;
+  g_autofree char *visit_change = NULL;
+  g_autofree char *text = NULL;
+  const char *state;
+
+  enroll (f);
+  book = open_book (f);
+  id = first_account_id (book);
+  field_change = add_raw_change (book, "accounts", id, "{\"shoe_size\":\"44\"}");
+  visit_change = add_raw_change (book, "visits", id, "{\"note\":\"nobody home\"}");
+
+  sync_and_wait (f);
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_cmpuint (json_array_get_length (recoup_sync_status_get_rejections (status_of (f))), ==, 2);
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_SYNCED);
+  g_assert_null (strstr (indicator_text (f), "every change"));
+  g_assert_nonnull (strstr (indicator_text (f), "the server refused 2 changes"));
+  g_assert_true (gtk_widget_has_css_class (indicator_of (f), "error"));
+
+  text = popover_text (f, "sync-refused-popover");
+  g_test_message ("%s", text);
+  state = gtk_label_get_text (GTK_LABEL (find_named (popover_of (f), "sync-state")));
+  g_assert_cmpstr (state, ==, "Some Changes Refused");
+  g_assert_null (strstr (text, "every change is on the server"));
+  g_assert_null (strstr (text, "Every change is on the server"));
+  g_assert_nonnull (strstr (text, "2 Changes Refused by the Server"));
+  g_assert_nonnull (strstr (text, "Account details changed — A-100 Ada Lovelace Ltd\n"
+                                  "The server runs an older Recoup that cannot take this kind of change."));
+  g_assert_nonnull (strstr (text, "A change to “visits”\n"));
+  g_assert_nonnull (strstr (text, "The server said: unknown entity “visits” (unknown_entity)"));
+  g_assert_null (strstr (text, field_change));
+  g_assert_null (strstr (text, visit_change));
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator_of (f)));
+}
+
+static const char *conflict_account;
+
+static gboolean
+conflict_account_shown (Fixture *f)
+{
+  return g_strcmp0 (recoup_window_get_account_id (f->window), conflict_account) == 0 &&
+         recoup_window_get_account_data (f->window) != NULL &&
+         g_strcmp0 (recoup_window_get_account_data (f->window)->account->id, conflict_account) == 0;
+}
+
+static gboolean
+conflict_listed (Fixture *f)
+{
+  JsonArray *conflicts = recoup_sync_status_get_conflicts (status_of (f));
+
+  return conflicts != NULL && json_array_get_length (conflicts) == 1;
+}
+
+/* An edit of an account's name lost to a newer one: the row names the
+ * account, the field as the editor does, the lost value and who wrote the
+ * winner; activating it opens the account. */
+static void
+test_conflict (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec spec = { .ref = "B-200", .name = "Cardinal Tire & Wheel, Inc.", .currency = "USD",
+                             .timezone = "America/Chicago" };
+  g_autofree char *id = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *author = NULL;
+  g_autofree char *text = NULL;
+  GtkWidget *row;
+  sqlite3_stmt *stmt = NULL;
+
+  enroll (f);
+  book = open_book (f);
+  id = recoup_account_create (book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (book, id, "name", "Cardinal Tire and Wheel", &error));
+  g_assert_no_error (error);
+  /* The rename won over an older "…, Inc." made elsewhere, as a merge logs it. */
+  sql = g_strdup_printf ("INSERT INTO sync_conflicts (entity, entity_id, field, value, hlc, device_id,"
+                         " winner_hlc, winner_device_id, change_id, at)"
+                         " SELECT 'accounts', entity_id, 'name', '\"Cardinal Tire & Wheel, Inc.\"', hlc - 1,"
+                         " 'other-device', hlc, device_id, id, %" G_GINT64_FORMAT " FROM changes"
+                         " WHERE entity_id = '%s' AND op = 'set'", g_get_real_time () / 1000, id);
+  g_assert_true (recoup_book_exec (book, sql, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                       "SELECT u.name FROM changes c JOIN users u ON u.id = c.user_id"
+                                       " WHERE c.entity_id = ? AND c.op = 'set'", -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  author = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+
+  recoup_sync_status_refresh (status_of (f));
+  wait_for (conflict_listed, f, "the lost edit");
+  text = popover_text (f, "sync-conflict-popover");
+  g_test_message ("%s", text);
+  g_assert_null (strstr (text, "accounts.name"));
+  g_assert_nonnull (strstr (text, "1 Edit Lost to a Newer One"));
+  {
+    g_autofree char *expected = g_strdup_printf ("B-200 Cardinal Tire and Wheel\n"
+                                                 "Name: “Cardinal Tire & Wheel, Inc.” was replaced by a newer "
+                                                 "edit by %s\nKept in the log, today at ", author);
+
+    g_assert_nonnull (strstr (text, expected));
+  }
+
+  row = find_named (popover_of (f), "sync-conflict");
+  g_assert_nonnull (row);
+  g_assert_true (gtk_list_box_row_get_activatable (GTK_LIST_BOX_ROW (row)));
+  conflict_account = id;
+  g_assert_cmpstr (recoup_window_get_account_id (f->window), !=, id);
+  g_signal_emit_by_name (row, "activate");
+  wait_for (conflict_account_shown, f, "the conflict's account");
+  g_assert_false (gtk_widget_get_visible (popover_of (f)));
+  shot (GTK_WIDGET (f->window), "sync-conflict-opened");
+  conflict_account = NULL;
 }
 
 static gboolean
@@ -653,8 +886,9 @@ main (int   argc,
 
   g_test_add ("/recoup/app/sync/enroll-record-sync", Fixture, NULL, fixture_set_up, test_enroll_and_sync,
               fixture_tear_down);
-  g_test_add ("/recoup/app/sync/server-down", Fixture, NULL, fixture_set_up, test_server_down,
-              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/offline", Fixture, NULL, fixture_set_up, test_offline, fixture_tear_down);
+  g_test_add ("/recoup/app/sync/refused", Fixture, NULL, fixture_set_up, test_refused, fixture_tear_down);
+  g_test_add ("/recoup/app/sync/conflict", Fixture, NULL, fixture_set_up, test_conflict, fixture_tear_down);
   g_test_add ("/recoup/app/sync/enroll-unreachable", Fixture, NULL, fixture_set_up, test_enroll_unreachable,
               fixture_tear_down);
   status = g_test_run ();

@@ -62,6 +62,7 @@ struct _RecoupSyncStatus
 
   Snapshot         snap;
   char            *error;         /* the last failed run's reason, NULL after a good one */
+  gboolean         unreachable;   /* ... and it was that the server could not be reached */
   gboolean         running;
   gboolean         again;         /* a sync was asked for while one ran */
   gboolean         reached;       /* the server answered while the monitor said offline */
@@ -115,6 +116,19 @@ setting_int (RecoupBook *book,
 }
 
 static gboolean
+describe_each (RecoupBook  *book,
+               JsonArray   *array,
+               guint        limit,
+               gboolean   (*describe) (RecoupBook *, JsonObject *, GError **),
+               GError     **error)
+{
+  for (guint i = 0; i < MIN (json_array_get_length (array), limit); i++)
+    if (!describe (book, json_array_get_object_element (array, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
 read_snapshot (RecoupBook  *book,
                Snapshot    *s,
                gboolean     light,
@@ -138,7 +152,10 @@ read_snapshot (RecoupBook  *book,
       !(s->conflicts = recoup_merge_list_conflicts (book, error)) ||
       !(s->review = recoup_merge_list_review (book, 50, error)))
     return FALSE;
-  return TRUE;
+  return describe_each (book, s->rejections, RECOUP_SYNC_STATUS_N_DESCRIBED, recoup_merge_describe_rejection,
+                        error) &&
+         describe_each (book, s->conflicts, RECOUP_SYNC_STATUS_N_DESCRIBED, recoup_merge_describe_conflict,
+                        error);
 }
 
 static gboolean
@@ -221,7 +238,9 @@ recoup_sync_status_get_state (RecoupSyncStatus *self)
     return self->running ? RECOUP_SYNC_STATE_SYNCING : RECOUP_SYNC_STATE_NOT_CONNECTED;
   if (self->running)
     return RECOUP_SYNC_STATE_SYNCING;
-  if (!network_available (self))
+  /* Out of the server's reach is the normal case for a laptop in the
+   * field, not a failure: the changes wait. */
+  if (!network_available (self) || self->unreachable)
     return RECOUP_SYNC_STATE_OFFLINE;
   if (self->error != NULL)
     return RECOUP_SYNC_STATE_ERROR;
@@ -349,6 +368,7 @@ sync_done_cb (GObject      *object,
   self->n_runs++;
   if (self->shut_down)
     return;
+  self->unreachable = FALSE;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_free (self->error);
@@ -361,6 +381,7 @@ sync_done_cb (GObject      *object,
       if (job->sync_error != NULL && !g_error_matches (job->sync_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           self->error = g_strdup (job->sync_error->message);
+          self->unreachable = g_error_matches (job->sync_error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
           g_message ("sync failed: %s", job->sync_error->message);
         }
       else if (job->sync_error == NULL)
@@ -491,6 +512,7 @@ enroll_done_cb (GObject      *object,
     {
       take_snapshot (self, &job->snap);
       g_clear_pointer (&self->error, g_free);
+      self->unreachable = FALSE;
       g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
       /* The user just reached the server: the first sync runs now. */
       recoup_sync_status_sync (self);

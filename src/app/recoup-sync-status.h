@@ -14,8 +14,11 @@ G_BEGIN_DECLS
  * @RECOUP_SYNC_STATE_SYNCED: nothing waits to be sent
  * @RECOUP_SYNC_STATE_PENDING: local changes wait for the next sync
  * @RECOUP_SYNC_STATE_SYNCING: a sync runs now
- * @RECOUP_SYNC_STATE_OFFLINE: no network; changes wait
- * @RECOUP_SYNC_STATE_ERROR: the last sync failed (see the error text)
+ * @RECOUP_SYNC_STATE_OFFLINE: no network, or the last sync could not reach
+ *   the server (recoup_sync_status_get_error() says why); changes wait
+ * @RECOUP_SYNC_STATE_ERROR: the last sync failed otherwise, in a way the
+ *   user must see to (a refused token, another certificate, the server
+ *   refusing the request); see the error text
  */
 typedef enum
 {
@@ -49,13 +52,21 @@ gboolean          recoup_sync_status_is_enrolled      (RecoupSyncStatus     *sel
 gint64            recoup_sync_status_get_n_pending    (RecoupSyncStatus     *self);
 /* Milliseconds since 1970 of the last successful sync, 0 if never. */
 gint64            recoup_sync_status_get_last_sync    (RecoupSyncStatus     *self);
-/* Why the last sync failed, or NULL. */
+/* Why the last sync failed (also when it could not reach the server), or NULL. */
 const char       *recoup_sync_status_get_error        (RecoupSyncStatus     *self);
 const char       *recoup_sync_status_get_url          (RecoupSyncStatus     *self);
 const char       *recoup_sync_status_get_fingerprint  (RecoupSyncStatus     *self);
 const char       *recoup_sync_status_get_user_name    (RecoupSyncStatus     *self);
 const char       *recoup_sync_status_get_role         (RecoupSyncStatus     *self);
-/* recoup_merge_list_rejections / recoup_merge_list_conflicts as last read. */
+/* How many of the newest refusals and conflicts carry the names below. */
+#define RECOUP_SYNC_STATUS_N_DESCRIBED 5
+
+/* recoup_merge_list_rejections / recoup_merge_list_conflicts as last read.
+ * The first RECOUP_SYNC_STATUS_N_DESCRIBED of each also name what the book
+ * knows of them: a refusal its change's entity, entity_id, op and (ledger
+ * entries) kind; both the account_id, account_ref and account_name of the
+ * row; a conflict the winner_name of who wrote the edit that won and, for
+ * a lost collector (assigned_to), their value_name. */
 JsonArray        *recoup_sync_status_get_rejections   (RecoupSyncStatus     *self);
 JsonArray        *recoup_sync_status_get_conflicts    (RecoupSyncStatus     *self);
 /* Accounts flagged for review (their review_flag is set): [{id, ref, name, flag}]. */

@@ -2140,3 +2140,162 @@ recoup_merge_write_changes_after (RecoupBook  *book,
     *out_n = n;
   return TRUE;
 }
+
+/* ---- Naming refusals and lost edits ------------------------------------------ */
+
+/* What a person is shown for a refused change or a lost edit, which the
+ * change log and the merge's tables hold as ids only: the account a row
+ * belongs to and who wrote a change. Reads only. */
+static const char account_of_sql[] =
+  "SELECT a.id, a.ref, a.name FROM accounts a WHERE a.id = CASE ?1"
+  " WHEN 'accounts' THEN ?2"
+  " WHEN 'contact_points' THEN (SELECT account_id FROM contact_points WHERE id = ?2)"
+  " WHEN 'invoices' THEN (SELECT account_id FROM invoices WHERE id = ?2)"
+  " WHEN 'ledger_entries' THEN (SELECT account_id FROM ledger_entries WHERE id = ?2)"
+  " WHEN 'activities' THEN (SELECT account_id FROM activities WHERE id = ?2)"
+  " WHEN 'promises' THEN (SELECT account_id FROM promises WHERE id = ?2)"
+  " WHEN 'offers' THEN (SELECT account_id FROM offers WHERE id = ?2)"
+  " WHEN 'offer_events' THEN (SELECT o.account_id FROM offer_events e JOIN offers o ON o.id = e.offer_id"
+  "                           WHERE e.id = ?2)"
+  " WHEN 'installments' THEN (SELECT o.account_id FROM installments i JOIN offers o ON o.id = i.offer_id"
+  "                           WHERE i.id = ?2)"
+  " WHEN 'disputes' THEN (SELECT account_id FROM disputes WHERE id = ?2)"
+  " WHEN 'follow_ups' THEN (SELECT account_id FROM follow_ups WHERE id = ?2)"
+  " WHEN 'outbox' THEN (SELECT account_id FROM outbox WHERE id = ?2)"
+  " END";
+
+static gboolean
+add_account_of (RecoupBook  *book,
+                JsonObject  *obj,
+                const char  *entity,
+                const char  *entity_id,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, account_of_sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      json_object_set_string_member (obj, "account_id", RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      json_object_set_string_member (obj, "account_ref", RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      json_object_set_string_member (obj, "account_name", RECOUP_BOOK_STMT_TEXT (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/**
+ * recoup_merge_describe_rejection:
+ * @r: a refusal from recoup_merge_list_rejections()
+ *
+ * Adds {entity, entity_id, op, kind (of a ledger entry)} of the refused
+ * change and its account {account_id, account_ref, account_name}, when this
+ * book has the change.
+ */
+gboolean
+recoup_merge_describe_rejection (RecoupBook  *book,
+                    JsonObject  *r,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT entity, entity_id, op, CASE WHEN entity = 'ledger_entries' THEN"
+    "  coalesce (json_extract (fields, '$.kind'), (SELECT kind FROM ledger_entries WHERE id = entity_id)) END"
+    " FROM changes WHERE id = ?", error);
+  g_autofree char *entity = NULL;
+  g_autofree char *entity_id = NULL;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, json_object_get_string_member_with_default (r, "change_id", ""), -1,
+                     SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      entity = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      entity_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      json_object_set_string_member (r, "entity", entity);
+      json_object_set_string_member (r, "entity_id", entity_id);
+      json_object_set_string_member (r, "op", RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      if (sqlite3_column_type (stmt, 3) == SQLITE_TEXT)
+        json_object_set_string_member (r, "kind", RECOUP_BOOK_STMT_TEXT (stmt, 3));
+    }
+  sqlite3_reset (stmt);
+  return entity == NULL || add_account_of (book, r, entity, entity_id, error);
+}
+
+/* The name of the user who wrote @entity_id's change stamped (@hlc, @device). */
+static char *
+author_of (RecoupBook *book,
+           const char *entity,
+           const char *entity_id,
+           gint64      hlc,
+           const char *device)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT u.name FROM changes c JOIN users u ON u.id = c.user_id"
+    " WHERE c.entity_id = ?1 AND c.entity = ?2 AND c.hlc = ?3 AND c.device_id = ?4 LIMIT 1", NULL);
+  char *name = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, hlc);
+  sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return name;
+}
+
+/* The name of the user @user_id, if the book has them. */
+static char *
+user_name (RecoupBook *book,
+           const char *user_id)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT name FROM users WHERE id = ?", NULL);
+  char *name = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  return name;
+}
+
+/**
+ * recoup_merge_describe_conflict:
+ * @c: a lost edit from recoup_merge_list_conflicts()
+ *
+ * Adds the account of the row that lost an edit, the name of who wrote the
+ * edit that won ("winner_name") and, for a collector lost, their name
+ * ("value_name"), when the book knows them.
+ */
+gboolean
+recoup_merge_describe_conflict (RecoupBook  *book,
+                   JsonObject  *c,
+                   GError     **error)
+{
+  const char *entity = json_object_get_string_member_with_default (c, "entity", "");
+  const char *entity_id = json_object_get_string_member_with_default (c, "entity_id", "");
+  g_autofree char *winner = author_of (book, entity, entity_id,
+                                       json_object_get_int_member_with_default (c, "winner_hlc", 0),
+                                       json_object_get_string_member_with_default (c, "winner_device_id", ""));
+
+  if (winner != NULL)
+    json_object_set_string_member (c, "winner_name", winner);
+  if (g_str_equal (entity, "accounts") &&
+      g_strcmp0 (json_object_get_string_member_with_default (c, "field", NULL), "assigned_to") == 0 &&
+      json_object_get_string_member_with_default (c, "value", NULL) != NULL)
+    {
+      g_autofree char *collector = user_name (book, json_object_get_string_member (c, "value"));
+
+      if (collector != NULL)
+        json_object_set_string_member (c, "value_name", collector);
+    }
+  return add_account_of (book, c, entity, entity_id, error);
+}

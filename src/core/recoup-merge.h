@@ -276,4 +276,13 @@ JsonArray *recoup_merge_list_review      (RecoupBook        *book,
                                           guint              limit,
                                           GError           **error);
 
+/* The account and the people behind a refusal or a lost edit, added to the
+ * objects recoup_merge_list_rejections() and _conflicts() return. */
+gboolean recoup_merge_describe_rejection (RecoupBook  *book,
+                                          JsonObject  *rejection,
+                                          GError     **error);
+gboolean recoup_merge_describe_conflict  (RecoupBook  *book,
+                                          JsonObject  *conflict,
+                                          GError     **error);
+
 G_END_DECLS
