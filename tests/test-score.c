@@ -356,6 +356,7 @@ stats_past_due (int dpd)
   st.last_payment_day = RECOUP_DATE_INVALID;
   st.promise_due_day = RECOUP_DATE_INVALID;
   st.promise_broken_day = RECOUP_DATE_INVALID;
+  st.plan_due_day = RECOUP_DATE_INVALID;
   return st;
 }
 
@@ -395,6 +396,8 @@ test_reason_words (void)
     { standard, stats_past_due (45), "installment-missed", "installment-missed",
       "a payment-plan installment was missed" },
     { standard, stats_past_due (45), "promise-due:2026-06-20", "promise-due", "a promise to pay is due 2026-06-20" },
+    { standard, stats_past_due (130), "plan-current:2026-07-01", "plan-current",
+      "the payment plan is up to date: the next installment is due 2026-07-01" },
     { standard, stats_past_due (45), "policy-step:45:45:letter:0:letter", "policy-step",
       "45 days past due: the policy's step from day 45 is letter (letter)" },
     { standard, stats_past_due (1), "policy-step:1:1:email:0:reminder email", "policy-step",
@@ -418,8 +421,9 @@ test_reason_words (void)
   cases[4].st.promise_broken_day = today - 3;
   cases[5].st.missed_installment = TRUE;
   cases[6].st.promise_due_day = today + 5;
-  cases[10].st.last_contact_at = after_due (&cases[10].st, 30);
-  cases[12].st.last_contact_at = after_due (&cases[12].st, 15);
+  cases[7].st.plan_due_day = today + 16;
+  cases[11].st.last_contact_at = after_due (&cases[11].st, 30);
+  cases[13].st.last_contact_at = after_due (&cases[13].st, 15);
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -675,6 +679,219 @@ test_tiers (void)
   g_assert_null (recoup_score_tier_canonical (NULL));
 }
 
+/* ---- Payment plans -------------------------------------------------------- */
+
+/* A payment recorded on @date, which becomes the book's today (a payment is
+ * recorded on or after the day it is received). */
+static char *
+pay_on (RecoupBook *book,
+        const char *account,
+        gint64      amount,
+        const char *date)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = account, .amount = amount,
+                           .effective_date = date, .method = "cash" };
+  char *id;
+
+  g_setenv ("RECOUP_TODAY", date, TRUE);
+  id = recoup_ledger_record (book, &spec, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+/* A monthly plan of the balance in @n installments from @first, made, sent
+ * and accepted today. */
+static char *
+accepted_plan (RecoupBook *book,
+               const char *account,
+               int         n,
+               const char *first)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = account, .kind = RECOUP_OFFER_PLAN, .installments = n,
+                           .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = first };
+  char *id = recoup_offer_create (book, &spec, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+/* One column of the account's stored derived row, as text ("" for NULL). */
+static char *
+stored_text (TestBook   *tb,
+             const char *account,
+             const char *column)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce (%s, '') FROM account_stats WHERE account_id = ?",
+                                          column);
+  sqlite3_stmt *stmt;
+  char *text = NULL;
+
+  g_assert_true (recoup_score_ensure_current (tb->book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  stmt = recoup_book_prepare (tb->book, sql, &error);
+  g_assert_no_error (error);
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return text;
+}
+
+/* The next action and its reason, as explained now and as stored. */
+static void
+assert_next (TestBook   *tb,
+             const char *account,
+             const char *action,
+             const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb->book, account, &error);
+  g_autofree char *stored_action = stored_text (tb, account, "next_action");
+  g_autofree char *stored_reason = stored_text (tb, account, "next_action_reason");
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (ex->next_action, ==, action);
+  g_assert_cmpstr (ex->next_action_reason, ==, reason);
+  g_assert_cmpstr (stored_action, ==, action);
+  g_assert_cmpstr (stored_reason, ==, reason);
+}
+
+static gboolean
+reminded (RecoupBook *book,
+          const char *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupRemindRun) run = recoup_remind_propose (book, 0, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < run->items->len; i++)
+    if (g_str_equal (((RecoupRemindItem *) g_ptr_array_index (run->items, i))->account_id, account))
+      return TRUE;
+  return FALSE;
+}
+
+/* An account 134 days past due that agreed a plan and pays it as due waits
+ * for its next installment: no dunning step, no reminder letter, no age
+ * points, stage negotiation. A missed installment is called about; once the
+ * plan has defaulted, the policy's step applies again. */
+static void
+test_plan_current (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_plan = NULL, *without = NULL, *plan = NULL, *paid = NULL;
+  g_autofree char *dpd = NULL, *rank = NULL, *stage = NULL;
+
+  test_book_open (&tb);
+  on_plan = account_with_debt (tb.book, "PL-1", "2026-02-01", 120000);
+  without = account_with_debt (tb.book, "PL-0", "2026-02-01", 120000);
+  plan = accepted_plan (tb.book, on_plan, 4, TODAY);          /* 300.00 on the 15th */
+  paid = pay_on (tb.book, on_plan, 30000, TODAY);
+
+  assert_next (&tb, on_plan, "wait for the next installment", "plan-current:2026-07-15");
+  {
+    g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, on_plan, &error);
+    g_autofree char *words = recoup_escalation_reason_describe (ex->next_action_reason);
+
+    g_assert_cmpstr (words, ==, "the payment plan is up to date: the next installment is due 2026-07-15");
+    g_assert_cmpstr (ex->recommended_stage, ==, "negotiation");
+    g_assert_cmpint (ex->items[RECOUP_SCORE_AGE].points, ==, 0);
+    g_assert_cmpint (ex->items[RECOUP_SCORE_AGE_WEIGHTED].points, ==, 0);
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_AGE].raw, ==,
+                     "payment plan: oldest unpaid installment 0 days past due (full at 180)");
+  }
+  /* The ledger's days past due are the invoices' still. */
+  dpd = stored_text (&tb, on_plan, "oldest_dpd");
+  g_assert_cmpstr (dpd, ==, "134");
+  rank = stored_text (&tb, on_plan, "queue_rank");
+  g_assert_cmpstr (rank, ==, "5");
+  g_assert_false (reminded (tb.book, on_plan));
+  g_assert_true (reminded (tb.book, without));
+  assert_next (&tb, without, "agency review", "policy-step:134:120:system:0:agency review");
+
+  /* 2026-07-15 is unpaid past its grace (3 days). */
+  g_setenv ("RECOUP_TODAY", "2026-07-20", TRUE);
+  assert_next (&tb, on_plan, "call about the missed installment", "installment-missed");
+  g_clear_pointer (&rank, g_free);
+  rank = stored_text (&tb, on_plan, "queue_rank");
+  g_assert_cmpstr (rank, ==, "4");
+  g_assert_false (reminded (tb.book, on_plan));
+
+  /* Two missed: the plan defaulted, and the policy applies again. */
+  g_setenv ("RECOUP_TODAY", "2026-08-20", TRUE);
+  {
+    g_autoptr(RecoupOffer) o = recoup_offer_load (tb.book, plan, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_DEFAULTED);
+  }
+  assert_next (&tb, on_plan, "agency review", "policy-step:200:120:system:0:agency review");
+  stage = stored_text (&tb, on_plan, "recommended_stage");
+  g_assert_cmpstr (stage, ==, "escalation");
+  g_assert_true (reminded (tb.book, on_plan));
+
+  g_setenv ("RECOUP_TODAY", TODAY, TRUE);
+  test_book_close (&tb);
+}
+
+/* The plan's installments and the next action follow one rule
+ * (recoup-offer.c's): a reversal of a payment made before the plan was
+ * accepted takes nothing from the plan; a reversal of one counted toward it
+ * does. */
+static void
+test_plan_reversal (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *plan = NULL, *before = NULL, *counted = NULL;
+  g_autofree char *missed = NULL;
+
+  test_book_open (&tb);
+  acct = account_with_debt (tb.book, "PR-1", "2026-02-01", 120000);
+  before = pay_on (tb.book, acct, 20000, "2026-05-10");
+  g_setenv ("RECOUP_TODAY", "2026-05-20", TRUE);
+  plan = accepted_plan (tb.book, acct, 4, "2026-05-25");      /* 250.00 on the 25th */
+  counted = pay_on (tb.book, acct, 25000, "2026-05-25");
+  g_setenv ("RECOUP_TODAY", TODAY, TRUE);
+  g_free (recoup_ledger_reverse (tb.book, before, TODAY, "cheque bounced", &error));
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(RecoupOffer) o = recoup_offer_current_plan (tb.book, acct, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (o->id, ==, plan);
+    g_assert_cmpuint (o->n_missed, ==, 0);
+    g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 0).status, ==, RECOUP_INSTALLMENT_PAID);
+  }
+  missed = stored_text (&tb, acct, "missed_installment");
+  g_assert_cmpstr (missed, ==, "0");
+  assert_next (&tb, acct, "wait for the next installment", "plan-current:2026-06-25");
+
+  /* The installment's own payment bounces: it is missed, in both. */
+  g_free (recoup_ledger_reverse (tb.book, counted, TODAY, "cheque bounced", &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(RecoupOffer) o = recoup_offer_current_plan (tb.book, acct, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (o->n_missed, ==, 1);
+    g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 0).status, ==, RECOUP_INSTALLMENT_MISSED);
+  }
+  g_clear_pointer (&missed, g_free);
+  missed = stored_text (&tb, acct, "missed_installment");
+  g_assert_cmpstr (missed, ==, "1");
+  assert_next (&tb, acct, "call about the missed installment", "installment-missed");
+  test_book_close (&tb);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -690,5 +907,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/score/explanation-words", test_explanation_words);
   g_test_add_func ("/recoup/core/score/cli", test_cli);
   g_test_add_func ("/recoup/core/score/batch-paths", test_batch_paths);
+  g_test_add_func ("/recoup/core/score/plan-current", test_plan_current);
+  g_test_add_func ("/recoup/core/score/plan-reversal", test_plan_reversal);
   return g_test_run ();
 }

@@ -88,11 +88,14 @@ fixture_setup (Fixture       *fx,
   g_free (recoup_promise_add (fx->tb.book, &promise, &error));
   g_assert_no_error (error);
 
-  /* L: an accepted plan whose first installment (2026-06-01) was not paid. */
+  /* L: an accepted plan whose first installment (2026-06-01) was not paid;
+   * made, sent and accepted, as the plan view replays its events. */
   sql = g_strdup_printf ("INSERT INTO offers (id, account_id, kind, currency, balance_at_offer, total, installments,"
                          " created_at) VALUES ('o1', '%s', 'plan', 'USD', 4000, 4000, 2, 0);"
                          "INSERT INTO offer_events (id, offer_id, event, hlc, device_id, at, day)"
-                         " VALUES ('e1', 'o1', 'accept', 1, 'd', 0, '2026-05-20');"
+                         " VALUES ('e0', 'o1', 'create', 1, 'd', 0, '2026-05-20'),"
+                         " ('e1', 'o1', 'send', 2, 'd', 0, '2026-05-20'),"
+                         " ('e2', 'o1', 'accept', 3, 'd', 0, '2026-05-20');"
                          "INSERT INTO installments (id, offer_id, seq, due_date, amount)"
                          " VALUES ('i1', 'o1', 1, '2026-06-01', 2000), ('i2', 'o1', 2, '2026-07-01', 2000);",
                          fx->l);
@@ -936,7 +939,9 @@ test_search_migration (void)
   g_clear_object (&tb.book);
 
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
+  /* A book of schema 7: no search tables, no plan column (migration 9). */
   g_assert_cmpint (sqlite3_exec (db, "DROP TABLE account_search; DROP TABLE account_search_terms;"
+                                     "ALTER TABLE account_stats DROP COLUMN plan_due_date;"
                                      "PRAGMA user_version = 7", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 

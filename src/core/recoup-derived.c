@@ -12,7 +12,6 @@
 #include "recoup-offer.h"
 #include "recoup-promise.h"
 #include "recoup-score-private.h"
-#include "recoup-settings.h"
 
 /*
  * Derived per-account data (account_stats): balance and age from the ledger
@@ -52,7 +51,6 @@ typedef struct
   RecoupBook         *book;
   gint32              today;
   char                today_text[11];
-  char                plan_due_text[11];
   RecoupScoreSettings settings;
   GArray             *policy;
   Cursor              acc, led, prom, act, disp, fu, plan;
@@ -102,20 +100,12 @@ static const char *const sql_disp =
 static const char *const sql_fu =
   "SELECT account_id, min(due_at) FROM follow_ups WHERE done_at IS NULL AND deleted = 0 AND %s"
   " GROUP BY account_id ORDER BY account_id";
-/* A plan is accepted and neither withdrawn nor rejected; an installment is
- * missed when the installments due before today - grace exceed what the
- * account paid since the acceptance day (payments net of their reversals). */
+/* The accounts that may have a plan: an offer of theirs was accepted. Which
+ * plan is live, what counts toward it and what is missed is recoup-offer.c's
+ * rule (the plan view's), asked for these accounts only (gather_plan ()). */
 static const char *const sql_plan =
-  "SELECT o.account_id,"
-  " (SELECT coalesce(sum(i.amount), 0) FROM installments i WHERE i.offer_id = o.id AND i.due_date < ?3),"
-  " (SELECT coalesce(sum(CASE WHEN l.kind = 'payment' THEN -l.amount"
-  "                           WHEN l.kind = 'reversal' AND l.amount > 0 THEN -l.amount ELSE 0 END), 0)"
-  "    FROM ledger_entries l WHERE l.account_id = o.account_id"
-  "    AND l.effective_date >= coalesce(e.day, date(e.at / 1000, 'unixepoch')) AND l.effective_date <= ?2)"
-  " FROM offers o JOIN offer_events e ON e.offer_id = o.id AND e.event = 'accept'"
-  " WHERE %s AND NOT EXISTS (SELECT 1 FROM offer_events x WHERE x.offer_id = o.id"
-  "                          AND x.event IN ('withdraw', 'reject'))"
-  " ORDER BY o.account_id";
+  "SELECT DISTINCT o.account_id FROM offers o JOIN offer_events e ON e.offer_id = o.id AND e.event = 'accept'"
+  " WHERE %s ORDER BY o.account_id";
 
 /* The columns of account_stats, in the order write_stats () binds them. */
 /* 9,000 days (about 24 years) times RECOUP_MONEY_LIMIT is below G_MAXINT64. */
@@ -126,13 +116,13 @@ G_STATIC_ASSERT (WEIGHTED_DPD_CAP * RECOUP_MONEY_LIMIT < G_MAXINT64);
   "account_id, assigned_to, stage, timezone, balance, oldest_due_date, oldest_dpd, weighted_dpd," \
   " last_payment_date, payments_90d, paid_90d, promises_kept, promises_broken, promise_due_date," \
   " promise_broken_date, contacts_rpc, contact_attempts, first_contact_at, last_contact_at," \
-  " last_conversation_at, open_dispute, follow_up_at, missed_installment, score, segment, queue_rank," \
-  " recommended_stage, next_action, next_action_reason, as_of"
+  " last_conversation_at, open_dispute, follow_up_at, missed_installment, plan_due_date, score, segment," \
+  " queue_rank, recommended_stage, next_action, next_action_reason, as_of"
 
 static const char *const sql_write =
   "INSERT OR REPLACE INTO account_stats (" STATS_COLUMNS ")"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
 
 static gboolean
 cursor_open (Gather      *g,
@@ -153,8 +143,6 @@ cursor_open (Gather      *g,
     sqlite3_bind_text (c->stmt, 1, account_id, -1, SQLITE_TRANSIENT);
   if (n >= 2)
     sqlite3_bind_text (c->stmt, 2, g->today_text, -1, SQLITE_STATIC);
-  if (n >= 3)
-    sqlite3_bind_text (c->stmt, 3, g->plan_due_text, -1, SQLITE_STATIC);
   return TRUE;
 }
 
@@ -238,6 +226,44 @@ is_reversed (Gather     *g,
   return FALSE;
 }
 
+/* The account's live plan as the plan view judges it (recoup-offer.c: what
+ * counts toward it, missed installments, completion and default), so the
+ * next action and the plan view never disagree. */
+static gboolean
+gather_plan (Gather             *g,
+             RecoupAccountStats *st,
+             GError            **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(RecoupOffer) plan = recoup_offer_current_plan (g->book, st->account_id, g->today_text, &local);
+
+  if (local != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "the plan of account %s: ", st->account_id);
+      return FALSE;
+    }
+  if (plan == NULL ||
+      (plan->state != RECOUP_OFFER_STATE_ACCEPTED && plan->state != RECOUP_OFFER_STATE_ACTIVE))
+    return TRUE;
+  /* A live plan has an installment not covered: a covered schedule is a
+   * completed plan. */
+  for (guint i = 0; i < plan->schedule->len; i++)
+    {
+      const RecoupInstallment *in = &g_array_index (plan->schedule, RecoupInstallment, i);
+
+      if (in->status != RECOUP_INSTALLMENT_PAID)
+        {
+          st->plan_due_day = in->due_day;
+          break;
+        }
+    }
+  if (st->plan_due_day == RECOUP_DATE_INVALID)
+    return TRUE;
+  st->plan_dpd = MAX (0, g->today - st->plan_due_day);
+  st->missed_installment = plan->n_missed > 0;
+  return TRUE;
+}
+
 /* Fills @st for the account under g->acc. */
 static gboolean
 gather_current (Gather             *g,
@@ -262,6 +288,7 @@ gather_current (Gather             *g,
   st->last_payment_day = RECOUP_DATE_INVALID;
   st->promise_due_day = RECOUP_DATE_INVALID;
   st->promise_broken_day = RECOUP_DATE_INVALID;
+  st->plan_due_day = RECOUP_DATE_INVALID;
   id = st->account_id;
 
   /* Ledger: allocation for balance and age; payments for behaviour. */
@@ -414,14 +441,7 @@ gather_current (Gather             *g,
 
   if (!cursor_seek (g, &g->plan, id, &found, error))
     return FALSE;
-  while (cursor_at (&g->plan, id))
-    {
-      if (sqlite3_column_int64 (g->plan.stmt, 1) > sqlite3_column_int64 (g->plan.stmt, 2))
-        st->missed_installment = TRUE;
-      if (!cursor_next (g, &g->plan, error))
-        return FALSE;
-    }
-  return TRUE;
+  return !found || st->deleted || gather_plan (g, st, error);
 }
 
 static void
@@ -433,8 +453,6 @@ gather_init (Gather     *g,
   g->book = book;
   g->today = today;
   recoup_date_format_buf (today, g->today_text);
-  recoup_date_format_buf (today - (gint32) recoup_settings_get_int (book, "plan.grace_days", 3, 0, 365),
-                          g->plan_due_text);
   recoup_allocator_init (&g->alloc);
   g->payments = g_array_new (FALSE, FALSE, sizeof (Payment));
   g->reversed = g_ptr_array_new ();
@@ -604,13 +622,14 @@ write_stats (Gather                   *g,
   sqlite3_bind_int (w, 21, st->open_dispute);
   bind_ms_or_null (w, 22, st->follow_up_at);
   sqlite3_bind_int (w, 23, st->missed_installment);
-  sqlite3_bind_int64 (w, 24, score);
-  sqlite3_bind_text (w, 25, segment, -1, SQLITE_STATIC);
-  sqlite3_bind_int (w, 26, recoup_score_queue_rank (st, segment, g->today));
-  sqlite3_bind_text (w, 27, stage, -1, SQLITE_STATIC);
-  sqlite3_bind_text (w, 28, action, -1, SQLITE_STATIC);
-  sqlite3_bind_text (w, 29, reason, -1, SQLITE_STATIC);
-  sqlite3_bind_text (w, 30, g->today_text, -1, SQLITE_STATIC);
+  bind_day (w, 24, st->plan_due_day);
+  sqlite3_bind_int64 (w, 25, score);
+  sqlite3_bind_text (w, 26, segment, -1, SQLITE_STATIC);
+  sqlite3_bind_int (w, 27, recoup_score_queue_rank (st, segment, g->today));
+  sqlite3_bind_text (w, 28, stage, -1, SQLITE_STATIC);
+  sqlite3_bind_text (w, 29, action, -1, SQLITE_STATIC);
+  sqlite3_bind_text (w, 30, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_text (w, 31, g->today_text, -1, SQLITE_STATIC);
   return recoup_book_step_done (g->book, w, error);
 }
 
@@ -965,6 +984,18 @@ column_day (sqlite3_stmt *stmt,
                                                         : fast_day ((const char *) sqlite3_column_text (stmt, col));
 }
 
+/* Whether the stored stats were written in the form this code writes (the
+ * signature's first part, "form N;"). */
+static gboolean
+same_form (RecoupBook *book)
+{
+  g_autofree char *stored = recoup_book_get_setting (book, "derived.signature");
+  g_autofree char *current = recoup_score_signature (book);
+  const char *end = strchr (current, ';');
+
+  return stored != NULL && end != NULL && strncmp (stored, current, (gsize) (end - current) + 1) == 0;
+}
+
 /**
  * recoup_derived_rescore_all:
  *
@@ -991,7 +1022,9 @@ recoup_derived_rescore_all (RecoupBook          *book,
 
   g_return_val_if_fail (recoup_book_in_transaction (book), FALSE);
 
-  if (g_strcmp0 (as_of, today_text) != 0)
+  /* Stats of another day, or of another form (gathered before they held
+   * what this code reads back), are gathered again. */
+  if (g_strcmp0 (as_of, today_text) != 0 || !same_form (book))
     return recoup_derived_rebuild_all (book, progress, progress_data, error);
   today = fast_day (today_text);
   recoup_score_settings_load (book, &settings);
@@ -1010,7 +1043,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
     " s.balance, s.oldest_due_date, s.oldest_dpd, s.weighted_dpd, s.last_payment_date, s.payments_90d,"
     " s.paid_90d, s.promises_kept, s.promises_broken, s.promise_due_date, s.promise_broken_date,"
     " s.contacts_rpc, s.contact_attempts, s.first_contact_at, s.last_contact_at, s.last_conversation_at,"
-    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid"
+    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid, s.plan_due_date"
     " FROM account_stats s JOIN accounts a ON a.id = s.account_id ORDER BY s.rowid", error);
   if (read == NULL)
     return FALSE;
@@ -1055,6 +1088,9 @@ recoup_derived_rescore_all (RecoupBook          *book,
       st.open_dispute = sqlite3_column_int (read, 24) != 0;
       st.follow_up_at = sqlite3_column_int64 (read, 25);
       st.missed_installment = sqlite3_column_int (read, 26) != 0;
+      st.plan_due_day = column_day (read, 28);
+      if (recoup_account_stats_on_plan (&st))
+        st.plan_dpd = MAX (0, today - st.plan_due_day);
 
       score = recoup_score_compute (&settings, &st, NULL, &segment, &note);
       recoup_escalation_next (policy, &st, today, &action, &reason, &stage);

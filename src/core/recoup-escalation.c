@@ -18,6 +18,8 @@
  * are made by a call. */
 #define ACTION_BROKEN_PROMISE "call about the broken promise"
 #define ACTION_MISSED_INSTALLMENT "call about the missed installment"
+/* What an account on an up-to-date payment plan is given: no contact. */
+#define ACTION_PLAN_CURRENT "wait for the next installment"
 
 /* The channels a policy step may name. */
 static const char * const step_channels[] = { "call", "sms", "email", "letter", "visit", "system", NULL };
@@ -31,6 +33,7 @@ typedef enum
   REASON_PROMISE_BROKEN,
   REASON_INSTALLMENT_MISSED,
   REASON_PROMISE_DUE,
+  REASON_PLAN_CURRENT,
   REASON_POLICY_STEP,
   REASON_POLICY_NEXT,
   REASON_NO_STEP,
@@ -52,6 +55,7 @@ static const struct
   [REASON_PROMISE_BROKEN]     = { "promise-broken", "d" },
   [REASON_INSTALLMENT_MISSED] = { "installment-missed", "" },
   [REASON_PROMISE_DUE]        = { "promise-due", "d" },
+  [REASON_PLAN_CURRENT]       = { "plan-current", "d" },
   [REASON_POLICY_STEP]        = { "policy-step", "nncfa" },
   [REASON_POLICY_NEXT]        = { "policy-next", "nnca" },
   [REASON_NO_STEP]            = { "no-step", "" },
@@ -199,9 +203,12 @@ recoup_escalation_next (GArray                   *policy,
   const RecoupEscalationStep *last = &g_array_index (policy, RecoupEscalationStep, policy->len - 1);
   const RecoupEscalationStep *cur = NULL, *next = NULL;
 
-  /* The stage the account belongs in. */
+  /* The stage the account belongs in. A live plan is an arrangement, as a
+   * promise is, however old the debt it replaces. */
   if (st->balance <= 0 || !g_strcmp0 (st->stage, "closed"))
     *out_stage = st->stage;
+  else if (recoup_account_stats_on_plan (st))
+    *out_stage = "negotiation";
   else if (st->oldest_dpd >= last->days)
     *out_stage = "escalation";
   else if (st->promise_due_day != RECOUP_DATE_INVALID)
@@ -251,6 +258,15 @@ recoup_escalation_next (GArray                   *policy,
     {
       *out_action = g_strdup ("wait for the promised payment");
       *out_reason = reason_new_day (REASON_PROMISE_DUE, st->promise_due_day);
+      return;
+    }
+  /* The plan replaced the invoices' due dates: while it is kept, the
+   * policy's steps by the invoices' days past due do not apply (they do
+   * again once it is completed or defaulted). */
+  if (recoup_account_stats_on_plan (st))
+    {
+      *out_action = g_strdup (ACTION_PLAN_CURRENT);
+      *out_reason = reason_new_day (REASON_PLAN_CURRENT, st->plan_due_day);
       return;
     }
 
@@ -402,6 +418,9 @@ recoup_escalation_reason_describe (const char *reason)
     case REASON_PROMISE_DUE:
       /* Translators: %s is the day the promise is due, YYYY-MM-DD */
       return g_strdup_printf (_("a promise to pay is due %s"), r.fields[1]);
+    case REASON_PLAN_CURRENT:
+      /* Translators: %s is the day the next installment is due, YYYY-MM-DD */
+      return g_strdup_printf (_("the payment plan is up to date: the next installment is due %s"), r.fields[1]);
     case REASON_POLICY_STEP:
       dpd = days_past_due_words (field_days (&r, 1));
       if (g_str_equal (r.fields[4], "1"))
@@ -494,7 +513,7 @@ recoup_escalation_apply (RecoupBook  *book,
   if (!recoup_score_ensure_current (book, NULL, NULL, error))
     return FALSE;
   stmt = recoup_book_prepare (book,
-    "SELECT s.account_id, s.recommended_stage, a.stage, s.oldest_dpd"
+    "SELECT s.account_id, s.recommended_stage, a.stage, s.oldest_dpd, s.plan_due_date IS NOT NULL"
     " FROM account_stats s JOIN accounts a ON a.id = s.account_id"
     " WHERE s.recommended_stage IS NOT NULL AND s.recommended_stage <> a.stage"
     " AND a.stage NOT IN ('closed', 'escalation') ORDER BY s.account_id", error);
@@ -511,8 +530,11 @@ recoup_escalation_apply (RecoupBook  *book,
         continue;
       g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
       g_ptr_array_add (stages, g_strdup (to));
-      g_ptr_array_add (reasons, g_strdup_printf ("stage %s → %s: %d days past due", from, to,
-                                                 sqlite3_column_int (stmt, 3)));
+      if (sqlite3_column_int (stmt, 4))
+        g_ptr_array_add (reasons, g_strdup_printf ("stage %s → %s: on a payment plan", from, to));
+      else
+        g_ptr_array_add (reasons, g_strdup_printf ("stage %s → %s: %d days past due", from, to,
+                                                   sqlite3_column_int (stmt, 3)));
     }
   sqlite3_reset (stmt);
 

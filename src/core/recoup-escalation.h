@@ -26,6 +26,8 @@ G_BEGIN_DECLS
  *   installment-missed, no-step
  *   promise-broken:DAY              DAY its grace ended (YYYY-MM-DD)
  *   promise-due:DAY                 DAY it is due
+ *   plan-current:DAY                the account's payment plan is kept so
+ *                                   far; DAY its next installment is due
  *   policy-step:DPD:DAYS:CHANNEL:CONTACTED:ACTION
  *                                   the step from day DAYS applies at DPD days
  *                                   past due; CONTACTED 1 when the debtor was

@@ -194,10 +194,14 @@ recoup_remind_propose (RecoupBook  *book,
   recoup_guard_policy_load (book, &policy);
   regf = g_strcmp0 (policy.profile, "regf") == 0;
 
+  /* An account on a live payment plan is not reminded of its invoices' days
+   * past due: the plan set new due dates (its next action waits for the next
+   * installment, or calls about a missed one: recoup_escalation_next ()). */
   stmt = recoup_book_prepare (book,
     "SELECT a.id, a.ref, a.name, a.currency, s.balance, s.oldest_dpd, a.validation_notice_date"
     " FROM accounts a JOIN account_stats s ON s.account_id = a.id"
     " WHERE a.deleted = 0 AND a.stage <> 'closed' AND s.balance > 0 AND s.oldest_dpd >= 1"
+    " AND s.plan_due_date IS NULL"
     " ORDER BY s.oldest_dpd DESC, a.ref", error);
   if (stmt == NULL)
     goto fail;

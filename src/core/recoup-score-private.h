@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "recoup-date.h"
 #include "recoup-escalation.h"
 #include "recoup-score.h"
 
@@ -38,8 +39,24 @@ typedef struct
   gint64  last_conversation_at;
   gboolean open_dispute;
   gint64  follow_up_at;
+  /* The account's live payment plan (accepted or active, neither completed
+   * nor defaulted: recoup_offer_current_plan(), what `recoup-cli plan` shows),
+   * judged by recoup-offer.c's rule. plan_due_day is the due day of its
+   * oldest installment not yet covered, RECOUP_DATE_INVALID without a live
+   * plan; plan_dpd the days since that day (0 while it is not due), the
+   * account's days past due while it is on the plan; missed_installment
+   * whether an installment is past its due date and grace uncovered. */
+  gint32  plan_due_day;
+  int     plan_dpd;
   gboolean missed_installment;
 } RecoupAccountStats;
+
+/* Whether @stats has a live payment plan (see plan_due_day). */
+static inline gboolean
+recoup_account_stats_on_plan (const RecoupAccountStats *stats)
+{
+  return stats->plan_due_day != RECOUP_DATE_INVALID;
+}
 
 /* Queue ranks of the worklist, in order; RECOUP_QUEUE_NONE is never listed. */
 typedef enum

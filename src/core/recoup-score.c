@@ -25,8 +25,10 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
 
 /* The form account_stats rows are written in, part of the signature so that a
  * book written in another form is rebuilt once: 2, next_action_reason holds a
- * reason code and its values, where it held English words. */
-#define DERIVED_FORM 2
+ * reason code and its values, where it held English words; 3, a live payment
+ * plan is judged by recoup-offer.c's rule and kept in plan_due_date (a column
+ * recoup-derived.c adds to older books). */
+#define DERIVED_FORM 3
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
@@ -210,13 +212,16 @@ recoup_score_compute (const RecoupScoreSettings *settings,
                       const char               **out_note)
 {
   gint64 points[RECOUP_SCORE_N_COMPONENTS];
+  gboolean on_plan = recoup_account_stats_on_plan (st);
   gint64 total_weight = 0;
   gint64 score = 0;
   gint64 behaviour;
 
   points[RECOUP_SCORE_BALANCE] = linear (st->balance, settings->balance_cap);
-  points[RECOUP_SCORE_AGE] = linear (st->oldest_dpd, AGE_FULL_DAYS);
-  points[RECOUP_SCORE_AGE_WEIGHTED] = linear (st->weighted_dpd, AGE_FULL_DAYS);
+  /* An account on a live plan is as late as the plan is, not as its
+   * invoices are: the plan set new due dates for the whole balance. */
+  points[RECOUP_SCORE_AGE] = linear (on_plan ? st->plan_dpd : st->oldest_dpd, AGE_FULL_DAYS);
+  points[RECOUP_SCORE_AGE_WEIGHTED] = linear (on_plan ? st->plan_dpd : st->weighted_dpd, AGE_FULL_DAYS);
   behaviour = 5000 + 2000 * (gint64) MIN (st->promises_broken, 5) - 1000 * (gint64) MIN (st->promises_kept, 5)
               - (st->paid_90d > 0 ? 2500 : 0);
   points[RECOUP_SCORE_BEHAVIOUR] = CLAMP (behaviour, 0, RECOUP_SCORE_MAX);
@@ -259,16 +264,34 @@ recoup_score_compute (const RecoupScoreSettings *settings,
       /* Translators: the balance, its currency, then the balance at which
        * the component gives all its points: “1,234.00 USD owed (full at 5,000.00)” */
       items[RECOUP_SCORE_BALANCE].raw = g_strdup_printf (_("%s %s owed (full at %s)"), bal, st->currency, cap);
-      items[RECOUP_SCORE_AGE].raw =
-        /* Translators: the second number is days past due too */
-        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "oldest open item %d day past due (full at %d)",
-                                      "oldest open item %d days past due (full at %d)", st->oldest_dpd),
-                         st->oldest_dpd, AGE_FULL_DAYS);
-      items[RECOUP_SCORE_AGE_WEIGHTED].raw =
-        /* Translators: the second number is days past due too */
-        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day past due, weighted by balance (full at %d)",
-                                      "%d days past due, weighted by balance (full at %d)", st->weighted_dpd),
-                         st->weighted_dpd, AGE_FULL_DAYS);
+      if (on_plan)
+        {
+          items[RECOUP_SCORE_AGE].raw =
+            /* Translators: the second number is days past due too */
+            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "payment plan: oldest unpaid installment %d day past due (full at %d)",
+                                          "payment plan: oldest unpaid installment %d days past due (full at %d)",
+                                          st->plan_dpd),
+                             st->plan_dpd, AGE_FULL_DAYS);
+          items[RECOUP_SCORE_AGE_WEIGHTED].raw =
+            /* Translators: the second number is days past due too */
+            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "payment plan for the whole balance: %d day past due (full at %d)",
+                                          "payment plan for the whole balance: %d days past due (full at %d)",
+                                          st->plan_dpd),
+                             st->plan_dpd, AGE_FULL_DAYS);
+        }
+      else
+        {
+          items[RECOUP_SCORE_AGE].raw =
+            /* Translators: the second number is days past due too */
+            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "oldest open item %d day past due (full at %d)",
+                                          "oldest open item %d days past due (full at %d)", st->oldest_dpd),
+                             st->oldest_dpd, AGE_FULL_DAYS);
+          items[RECOUP_SCORE_AGE_WEIGHTED].raw =
+            /* Translators: the second number is days past due too */
+            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day past due, weighted by balance (full at %d)",
+                                          "%d days past due, weighted by balance (full at %d)", st->weighted_dpd),
+                             st->weighted_dpd, AGE_FULL_DAYS);
+        }
       items[RECOUP_SCORE_BEHAVIOUR].raw =
         g_strdup_printf (_("promises kept: %d, broken: %d; payments in the last 90 days: %d"),
                          st->promises_kept, st->promises_broken, st->payments_90d);
@@ -316,10 +339,12 @@ recoup_score_queue_rank (const RecoupAccountStats *st,
   if (st->promise_due_day == today ||
       (st->promise_broken_day != RECOUP_DATE_INVALID && st->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS))
     return RECOUP_QUEUE_PROMISE;
+  /* An account on a plan is no fresh delinquency: it is in the plan queue
+   * when behind, ranked by its score when not. */
+  if (recoup_account_stats_on_plan (st))
+    return st->missed_installment ? RECOUP_QUEUE_PLAN : RECOUP_QUEUE_PRIORITY;
   if (st->oldest_dpd >= 1 && st->oldest_dpd <= RECOUP_QUEUE_FRESH_DAYS)
     return RECOUP_QUEUE_FRESH;
-  if (st->missed_installment)
-    return RECOUP_QUEUE_PLAN;
   return RECOUP_QUEUE_PRIORITY;
 }
 

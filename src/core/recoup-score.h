@@ -13,6 +13,11 @@ G_BEGIN_DECLS
  *   balance         the outstanding balance, linear up to score.balance_cap
  *   age             days past due of the oldest open item, linear up to 180
  *   age-weighted    balance-weighted days past due of the open items, up to 180
+ *                   (both, while the account has a live payment plan: the
+ *                   days past due of the plan's oldest unpaid installment, 0
+ *                   while none is due; the plan set new due dates for the
+ *                   whole balance, so it is as late as the plan is. The
+ *                   ledger's days past due stay in the aging and the lists.)
  *   behaviour       5000, +2000 per broken promise, -1000 per kept one, -2500
  *                   when something was paid in the last 90 days
  *   responsiveness  right-party contacts per attempt (5000 with no attempts)
