@@ -827,6 +827,8 @@ test_guard_blocks (Fixture       *f,
   g_assert_cmpuint (acts->len, ==, 1);
   g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->override_reason, ==,
                    "Called before the cease letter was scanned in");
+  g_assert_cmpstr (recoup_window_get_last_toast (f->window), ==,
+                   "Contact logged; the account is flagged for the owner's review");
   {
     g_autoptr(RecoupAccount) account = recoup_account_load (book, id, &error);
 

@@ -62,6 +62,7 @@ typedef struct
   RecoupGuardVerdict *when_verdict;
   char               *when_error;     /* the check could not be made */
   GCancellable       *when_check;
+  gboolean            breach;         /* the contact is blocked and may not be overridden */
 } Form;
 
 static void
@@ -708,6 +709,7 @@ contact_show_verdict (Form     *form,
   const char *css;
   gint64 when_ms = 0;
 
+  form->breach = FALSE;
   if (!contact_read_when (form, &when_ms, problems))
     when_ms = -1;
   else if (guarded)
@@ -791,6 +793,7 @@ contact_show_verdict (Form     *form,
    * recoup_activity_log_guarded): from a user who may override, why; from
    * anyone else, what happened, and the account is flagged for review. */
   gtk_widget_set_visible (form->override, v->verdict == RECOUP_VERDICT_BLOCKED);
+  form->breach = v->verdict == RECOUP_VERDICT_BLOCKED && !v->may_override;
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->override),
                                  v->may_override ? _("Override reason") : _("What happened"));
   reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->override))));
@@ -933,7 +936,8 @@ contact_saved_cb (GObject      *object,
   Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
 
   if (form != NULL)
-    form_write_done (form, result, _("Contact logged"));
+    form_write_done (form, result, form->breach ? _("Contact logged; the account is flagged for the owner's review")
+                                                : _("Contact logged"));
 }
 
 static void
