@@ -74,6 +74,23 @@ find_named (GtkWidget  *widget,
   return NULL;
 }
 
+/* The label under @widget that reads @text. */
+static GtkWidget *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
@@ -837,6 +854,43 @@ test_guard_blocks (Fixture       *f,
     g_assert_nonnull (strstr (account->review_flag, "broke the compliance rules (cease-communication)"));
     g_assert_nonnull (strstr (account->review_flag, "logged by Carla"));
   }
+  /* The page shows why; only an owner may mark it reviewed. */
+  g_assert_nonnull (find_named (GTK_WIDGET (f->window), "review"));
+  g_assert_null (find_named (GTK_WIDGET (f->window), "mark-reviewed"));
+}
+
+/* What needs review is on the account page, a row per reason, and the owner
+ * marks it reviewed there. */
+static void
+test_review_flag (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *group;
+
+  g_assert_null (find_named (GTK_WIDGET (f->window), "review"));
+  g_assert_true (recoup_account_set (book, id, "review_flag",
+                                     "offer 1234 has conflicting transitions made offline; call on 2026-11-20 "
+                                     "broke the compliance rules", &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the flagged account");
+  group = find_named (GTK_WIDGET (f->window), "review");
+  g_assert_nonnull (group);
+  g_assert_nonnull (find_label (group, "offer 1234 has conflicting transitions made offline"));
+  g_assert_nonnull (find_label (group, "call on 2026-11-20 broke the compliance rules"));
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (group, "mark-reviewed"), "clicked");
+  wait_for (account_loaded, f, "the reviewed account");
+  account = recoup_account_load (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_null (account->review_flag);
+  g_assert_null (find_named (GTK_WIDGET (f->window), "review"));
 }
 
 static GtkWidget *find_suffix_label (GtkWidget *widget);
@@ -2559,6 +2613,7 @@ main (int   argc,
   g_test_add ("/recoup/app/export/replace-asks", Fixture, NULL, fixture_set_up, test_export_replace, fixture_tear_down);
   g_test_add ("/recoup/app/offer/stale", Fixture, NULL, fixture_set_up, test_offer_stale, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/tab-leaves", Fixture, NULL, fixture_set_up, test_list_tab, fixture_tear_down);
+  g_test_add ("/recoup/app/account/review-flag", Fixture, NULL, fixture_set_up, test_review_flag, fixture_tear_down);
   g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);

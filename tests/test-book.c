@@ -320,6 +320,40 @@ test_account_tags (void)
   test_book_close (&tb);
 }
 
+/* Anyone may flag an account for review; only an owner clears the flag. */
+static void
+test_review_flag_owner (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *owner = NULL;
+  g_autofree char *collector = NULL;
+  g_autoptr(RecoupAccount) a = NULL;
+
+  test_book_open (&tb);
+  owner = g_strdup (recoup_book_get_user_id (tb.book));
+  account = test_add_account (tb.book, "R-1", "USD");
+  collector = recoup_user_add (tb.book, "Colin", "collector", 0, 0, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (tb.book, collector, &error));
+  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "call outside the rules", &error));
+  g_assert_no_error (error);
+  g_assert_false (recoup_account_set (tb.book, account, "review_flag", "", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_clear_error (&error);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_cmpstr (a->review_flag, ==, "call outside the rules");
+  g_clear_pointer (&a, recoup_account_free);
+
+  g_assert_true (recoup_book_set_user (tb.book, owner, &error));
+  g_assert_true (recoup_account_set (tb.book, account, "review_flag", NULL, &error));
+  g_assert_no_error (error);
+  a = recoup_account_load (tb.book, account, &error);
+  g_assert_null (a->review_flag);
+  test_book_close (&tb);
+}
+
 static void
 test_contacts (void)
 {
@@ -755,6 +789,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/book/create-and-reopen", test_create_and_reopen);
   g_test_add_func ("/recoup/core/book/account-tags", test_account_tags);
+  g_test_add_func ("/recoup/core/book/review-flag-owner", test_review_flag_owner);
   g_test_add_func ("/recoup/core/book/newer-schema-refused", test_newer_schema_refused);
   g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
   g_test_add_func ("/recoup/core/book/migrations", test_migrations);

@@ -176,6 +176,41 @@ add_header (RecoupWindow      *self,
   gtk_box_append (self->account_box, box);
 }
 
+/* What the owner is asked to look at (a contact outside the rules, offer
+ * answers that conflicted offline), one row per reason, and for an owner the
+ * way to say it was looked at. */
+static void
+add_review (RecoupWindow      *self,
+            RecoupAccountData *data)
+{
+  const char *flag = data->account->review_flag;
+  g_auto(GStrv) reasons = NULL;
+  GtkWidget *group;
+
+  if (flag == NULL || *flag == '\0')
+    return;
+  group = group_new (self->account_box, _("Needs Review"), NULL);
+  gtk_widget_set_name (group, "review");
+  reasons = g_strsplit (flag, "; ", -1);
+  for (guint i = 0; reasons[i] != NULL; i++)
+    {
+      GtkWidget *row = row_new (group, reasons[i], NULL);
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("dialog-warning-symbolic"));
+    }
+  if (data->user != NULL && g_strcmp0 (data->user->role, "owner") == 0)
+    {
+      GtkWidget *button = gtk_button_new_with_mnemonic (_("Mark _Reviewed"));
+
+      gtk_widget_set_name (button, "mark-reviewed");
+      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.mark-reviewed");
+      adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group), button);
+    }
+}
+
 static void
 add_aging (RecoupWindow      *self,
            RecoupAccountData *data)
@@ -791,6 +826,7 @@ recoup_window_build_account (RecoupWindow *self)
   adw_window_title_set_subtitle (self->account_title, data->account->ref);
 
   add_header (self, data);
+  add_review (self, data);
   add_aging (self, data);
   add_last_allocation (self, data);
   add_guard (self, data);

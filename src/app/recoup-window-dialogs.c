@@ -1607,6 +1607,49 @@ recoup_window_set_opt_out (RecoupWindow *self,
                             self->cancellable, opt_out_done_cb, g_object_ref (self));
 }
 
+/* ---- review flag -------------------------------------------------------- */
+
+static gboolean
+reviewed_write (RecoupBook  *book,
+                gpointer     data,
+                GError     **error)
+{
+  /* Core refuses anyone but an owner. */
+  return recoup_account_set (book, data, "review_flag", NULL, error);
+}
+
+static void
+reviewed_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(RecoupWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (self, error);
+      return;
+    }
+  recoup_window_toast (self, _("Account marked as reviewed"));
+  recoup_window_reload_account (self);
+}
+
+/**
+ * recoup_window_mark_reviewed:
+ *
+ * Clears the shown account's review flag: the owner has looked at what it
+ * named.
+ */
+void
+recoup_window_mark_reviewed (RecoupWindow *self)
+{
+  if (self->data == NULL)
+    return;
+  recoup_session_run_async (self->session, reviewed_write, g_strdup (self->data->account->id), g_free,
+                            self->cancellable, reviewed_done_cb, g_object_ref (self));
+}
+
 /* ---- open tel: / mailto: ----------------------------------------------- */
 
 static void

@@ -73,6 +73,7 @@ void recoup_window_offer_event     (RecoupWindow *self,
 void recoup_window_set_opt_out     (RecoupWindow *self,
                                     const char   *contact_id,
                                     gboolean      opted_out);
+void recoup_window_mark_reviewed   (RecoupWindow *self);
 void recoup_window_resolve_dispute (RecoupWindow *self,
                                     const char   *dispute_id);
 void recoup_dialog_keep_input      (GtkWindow    *dialog);

@@ -510,6 +510,14 @@ resolve_dispute_action (GtkWidget  *widget,
 }
 
 static void
+mark_reviewed_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  recoup_window_mark_reviewed (RECOUP_WINDOW (widget));
+}
+
+static void
 set_opt_out_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *param)
@@ -669,6 +677,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.set-opt-out", "(sb)", set_opt_out_action);
   gtk_widget_class_install_action (widget_class, "win.open-dispute", NULL, open_dispute_action);
   gtk_widget_class_install_action (widget_class, "win.resolve-dispute", "s", resolve_dispute_action);
+  gtk_widget_class_install_action (widget_class, "win.mark-reviewed", NULL, mark_reviewed_action);
   gtk_widget_class_install_action (widget_class, "win.edit-account", NULL, edit_account_action);
   gtk_widget_class_install_action (widget_class, "win.approvals", NULL, approvals_action);
   gtk_widget_class_install_action (widget_class, "win.statement", NULL, statement_action);

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "recoup-accounts.h"
@@ -689,6 +690,21 @@ recoup_account_set (RecoupBook  *book,
     }
   else if (g_str_equal (field, "tags"))
     value = tags = recoup_account_normalize_tags (value);
+  else if (g_str_equal (field, "review_flag") && (value == NULL || *value == '\0'))
+    {
+      /* The flag is how the owner learns of what needs a second look (a
+       * contact outside the rules, conflicting offer answers): only an owner
+       * clears it. */
+      g_autoptr(RecoupUser) me = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
+
+      nullable = TRUE;
+      if (me == NULL || g_strcmp0 (me->role, "owner") != 0)
+        {
+          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                               _("only an owner can mark an account as reviewed"));
+          return FALSE;
+        }
+    }
   else
     nullable = !g_str_equal (field, "notes");
 
