@@ -2232,6 +2232,62 @@ test_worklist_next_step (Fixture       *f,
   g_assert_cmpstr (text, ==, "Next: text message instead of the call");
 }
 
+static gboolean
+all_rows_loaded (Fixture *f)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (f->model));
+
+  if (recoup_worklist_model_is_loading (f->model) || n != G_N_ELEMENTS (accounts))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+
+      if (!recoup_account_item_get_loaded (item))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* An account whose step is to wait (a promise not yet due) comes after those
+ * with work now, however fresh its delinquency, and the list reads as core's
+ * worklist (what `recoup-cli worklist` prints) does, row by row. */
+static void
+test_worklist_work_first (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(RecoupWorklist) wl = NULL;
+  g_autofree char *dirac = recoup_account_resolve (book, "A-400", &error);
+  RecoupPromiseSpec promise = { .account_id = dirac, .amount = 5000, .due_date = "2026-11-30",
+                                .grace_days = 0 };
+  RecoupWorklistFilter filter = { .limit = 10 };
+  guint n;
+
+  g_assert_no_error (error);
+  wait_for (ranks_updated, f, "the first ranks");
+  g_free (recoup_promise_add (book, &promise, &error));
+  g_assert_no_error (error);
+  recoup_worklist_model_reload (f->model);
+  wait_for (all_rows_loaded, f, "every row");
+
+  wl = recoup_worklist_build (book, &filter, &error);
+  g_assert_no_error (error);
+  n = g_list_model_get_n_items (G_LIST_MODEL (f->model));
+  g_assert_cmpuint (wl->items->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+      RecoupWorklistItem *it = g_ptr_array_index (wl->items, i);
+
+      g_assert_cmpstr (recoup_account_item_get_id (item), ==, it->account_id);
+      /* Dirac, four days late, is a fresh delinquency: first on rank alone. */
+      g_assert_cmpint (it->waits, ==, i == n - 1);
+    }
+  g_assert_cmpstr (((RecoupWorklistItem *) g_ptr_array_index (wl->items, n - 1))->account_id, ==, dirac);
+}
+
 /* Tab leaves the worklist for the account shown (GTK 4.8's list view would
  * walk every row), Shift+Tab goes back to the search. */
 static void
@@ -2580,6 +2636,8 @@ main (int   argc,
   g_test_add ("/recoup/app/worklist/order", Fixture, NULL, fixture_set_up, test_worklist_order, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/new-day", Fixture, NULL, fixture_set_up, test_worklist_new_day, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/next-step-guard", Fixture, NULL, fixture_set_up, test_worklist_next_step,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/work-first", Fixture, NULL, fixture_set_up, test_worklist_work_first,
               fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
   g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,

@@ -376,12 +376,12 @@ test_older_form (void)
   make_demo (&tb);
   ids = quiet_accounts (tb.path, 1);
   signature = recoup_book_get_setting (tb.book, "derived.signature");
-  g_assert_true (g_str_has_prefix (signature, "form 3;"));
+  g_assert_true (g_str_has_prefix (signature, "form 4;"));
   g_clear_object (&tb.book);
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
   /* A book of schema 8: no plan column, stats in the older form. */
   sql = sqlite3_mprintf ("ALTER TABLE account_stats DROP COLUMN plan_due_date;"
-                         "UPDATE settings SET value = 'form 2;%q' WHERE key = 'derived.signature';"
+                         "UPDATE settings SET value = 'form 3;%q' WHERE key = 'derived.signature';"
                          "PRAGMA user_version = 8",
                          strchr (signature, ';') + 1);
   g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);

@@ -810,8 +810,9 @@ test_plan_current (void)
   /* The ledger's days past due are the invoices' still. */
   dpd = stored_text (&tb, on_plan, "oldest_dpd");
   g_assert_cmpstr (dpd, ==, "134");
+  /* A current plan waits for its next installment: after the work of today. */
   rank = stored_text (&tb, on_plan, "queue_rank");
-  g_assert_cmpstr (rank, ==, "5");
+  g_assert_cmpstr (rank, ==, "6");
   g_assert_false (reminded (tb.book, on_plan));
   g_assert_true (reminded (tb.book, without));
   assert_next (&tb, without, "agency review", "policy-step:134:120:system:0:agency review");

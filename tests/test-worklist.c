@@ -159,14 +159,27 @@ test_order (Fixture       *fx,
   RecoupWorklistItem *first;
 
   /* Follow-up, promise, fresh delinquency, missed installment, then by score;
-   * R (contacted yesterday) waits; X (cease communication) is left out. */
-  g_assert_cmpstr (order, ==, "F,P,N,L,H1,H2");
+   * R (contacted yesterday) waits after them all. Without a channel every
+   * account is listed: X (cease communication) is due an agency review. */
+  g_assert_cmpstr (order, ==, "F,P,N,L,X,H1,H2,R");
   first = wl->items->pdata[0];
   g_assert_cmpstr (first->queue_reason, ==, "follow-up due");
-  g_assert_cmpuint (wl->n_blocked, ==, 1);
-  g_assert_cmpuint (wl->blocked->len, ==, 1);
-  g_assert_cmpstr (((RecoupWorklistBlock *) wl->blocked->pdata[0])->code, ==, "cease-communication");
+  g_assert_false (first->waits);
+  g_assert_true (((RecoupWorklistItem *) wl->items->pdata[7])->waits);
+  g_assert_cmpuint (wl->n_blocked, ==, 0);
   g_assert_false (wl->has_more);
+
+  /* For calls, X is left out. */
+  {
+    RecoupWorklistFilter calls = { .channel = "call" };
+    g_autoptr(RecoupWorklist) wc = build (fx, &calls);
+    g_autofree char *call_order = refs (wc);
+
+    g_assert_cmpstr (call_order, ==, "F,P,N,L,H1,H2,R");
+    g_assert_cmpuint (wc->n_blocked, ==, 1);
+    g_assert_cmpuint (wc->blocked->len, ==, 1);
+    g_assert_cmpstr (((RecoupWorklistBlock *) wc->blocked->pdata[0])->code, ==, "cease-communication");
+  }
 }
 
 static void
@@ -189,7 +202,7 @@ test_filters (Fixture       *fx,
     RecoupWorklistFilter f = { .min_balance = 300000 };
     g_autoptr(RecoupWorklist) wl = build (fx, &f);
     g_autofree char *order = refs (wl);
-    g_assert_cmpstr (order, ==, "H1,H2");
+    g_assert_cmpstr (order, ==, "X,H1,H2,R");
   }
   {
     RecoupWorklistFilter f = { .segment = "low" };
@@ -208,18 +221,18 @@ test_filters (Fixture       *fx,
     RecoupWorklistFilter f = { .channel = "letter", .min_balance = 950000 };
     g_autoptr(RecoupWorklist) wl = build (fx, &f);
     g_autofree char *order = refs (wl);
-    g_assert_cmpstr (order, ==, "X");
+    g_assert_cmpstr (order, ==, "X,R");
     g_assert_cmpint (((RecoupWorklistItem *) wl->items->pdata[0])->verdict, ==, RECOUP_VERDICT_WARN);
   }
   {
     /* At 22:00 in New York every call is blocked. */
-    RecoupWorklistFilter f = { 0 };
+    RecoupWorklistFilter f = { .channel = "call" };
     g_autoptr(RecoupWorklist) wl = NULL;
 
     g_assert_true (recoup_instant_parse ("2026-06-15T22:00:00-04:00", &f.at, NULL));
     wl = build (fx, &f);
     g_assert_cmpuint (wl->items->len, ==, 0);
-    g_assert_cmpuint (wl->n_blocked, ==, 7);
+    g_assert_cmpuint (wl->n_blocked, ==, 8);
     g_assert_cmpstr (((RecoupWorklistBlock *) wl->blocked->pdata[0])->code, ==, "outside-hours");
   }
 }
@@ -238,7 +251,7 @@ test_paging (Fixture       *fx,
   f.offset = 4;
   p2 = build (fx, &f);
   o2 = refs (p2);
-  g_assert_cmpstr (o2, ==, "H1,H2");
+  g_assert_cmpstr (o2, ==, "X,H1,H2,R");
   g_assert_false (p2->has_more);
 }
 
@@ -258,7 +271,7 @@ test_follows_writes (Fixture       *fx,
   g_assert_no_error (error);
   wl = build (fx, &f);
   order = refs (wl);
-  g_assert_cmpstr (order, ==, "F,P,L,H1,H2");
+  g_assert_cmpstr (order, ==, "F,P,L,X,H1,H2,R");
 }
 
 static void
@@ -346,6 +359,167 @@ test_cli (Fixture       *fx,
   accounts = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "accounts");
   g_assert_cmpuint (json_array_get_length (accounts), ==, 3);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (accounts, 0), "ref"), ==, "F");
+}
+
+/* W owes the most and is old, but a promise it made is not due yet: its step
+ * is to wait, so H2 (less owed, an agency review due) comes first. */
+static char *
+add_waiting_debtor (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  char *w = debtor (fx, "W", "2026-01-01", 980000, "");
+  RecoupPromiseSpec promise = { .account_id = w, .amount = 1000, .due_date = "2026-06-20", .grace_days = 0,
+                                .made_on = "2026-06-10" };
+
+  g_free (recoup_promise_add (fx->tb.book, &promise, &error));
+  g_assert_no_error (error);
+  return w;
+}
+
+static guint
+position (RecoupWorklist *wl,
+          const char     *ref)
+{
+  for (guint i = 0; i < wl->items->len; i++)
+    if (g_strcmp0 (((RecoupWorklistItem *) wl->items->pdata[i])->ref, ref) == 0)
+      return i;
+  g_error ("%s is not in the worklist", ref);
+  return 0;
+}
+
+static void
+test_work_first (Fixture       *fx,
+                 gconstpointer  data)
+{
+  g_autofree char *w = add_waiting_debtor (fx);
+  RecoupWorklistFilter f = { 0 };
+  g_autoptr(RecoupWorklist) wl = build (fx, &f);
+  RecoupWorklistItem *wi = wl->items->pdata[position (wl, "W")];
+  RecoupWorklistItem *h2 = wl->items->pdata[position (wl, "H2")];
+
+  g_assert_cmpint (wi->score, >, h2->score);
+  g_assert_cmpint (wi->queue_rank, >, h2->queue_rank);   /* the queue rank of waiting */
+  g_assert_true (wi->waits);
+  g_assert_false (h2->waits);
+  g_assert_cmpstr (wi->next_step->policy_reason_code, ==, "promise-due");
+  g_assert_cmpuint (position (wl, "W"), >, position (wl, "H2"));
+  /* The waiting part keeps the queue order: by score. */
+  g_assert_cmpuint (position (wl, "W"), <, position (wl, "R"));
+  g_assert_cmpuint (position (wl, "R"), ==, wl->items->len - 1);
+
+  /* So does a worklist for one channel, and a page boundary between them. */
+  {
+    RecoupWorklistFilter calls = { .channel = "call", .limit = 6 };
+    g_autoptr(RecoupWorklist) p1 = build (fx, &calls);
+    g_autoptr(RecoupWorklist) p2 = NULL;
+    g_autofree char *o1 = refs (p1), *o2 = NULL;
+
+    g_assert_cmpstr (o1, ==, "F,P,N,L,H1,H2");
+    g_assert_true (p1->has_more);
+    calls.offset = 6;
+    p2 = build (fx, &calls);
+    o2 = refs (p2);
+    g_assert_cmpstr (o2, ==, "W,R");
+  }
+}
+
+static JsonArray *
+cli_accounts (Fixture     *fx,
+              const char  *limit,
+              JsonParser  *parser)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  const char *argv[] = { cli, "--book", fx->tb.path, "--json", "worklist", "--limit", limit, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  return json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "accounts");
+}
+
+/* `recoup-cli worklist --json` puts W after H2 too, and says it waits. */
+static void
+test_cli_work_first (Fixture       *fx,
+                     gconstpointer  data)
+{
+  g_autofree char *w = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *accounts;
+  guint at_w = G_MAXUINT, at_h2 = G_MAXUINT;
+
+  if (g_getenv ("RECOUP_CLI") == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  w = add_waiting_debtor (fx);
+  g_clear_object (&fx->tb.book);
+  accounts = cli_accounts (fx, "20", parser);
+  for (guint i = 0; i < json_array_get_length (accounts); i++)
+    {
+      JsonObject *a = json_array_get_object_element (accounts, i);
+      const char *ref = json_object_get_string_member (a, "ref");
+
+      if (g_str_equal (ref, "W"))
+        {
+          at_w = i;
+          g_assert_true (json_object_get_boolean_member (a, "waits"));
+        }
+      else if (g_str_equal (ref, "H2"))
+        {
+          at_h2 = i;
+          g_assert_false (json_object_get_boolean_member (a, "waits"));
+        }
+    }
+  g_assert_cmpuint (at_h2, <, at_w);
+  g_assert_cmpuint (at_w, <, json_array_get_length (accounts));
+}
+
+/* The app's list (recoup_browse_page() without a search, read by the queue
+ * index) and `recoup-cli worklist` by default give the same rows in the same
+ * order, for the same book at the same time. */
+static void
+test_app_and_cli_agree (Fixture       *fx,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *w = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) tail = NULL;
+  JsonArray *accounts;
+
+  if (g_getenv ("RECOUP_CLI") == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  w = add_waiting_debtor (fx);
+  g_assert_true (recoup_score_ensure_current (fx->tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_browse_prepare (fx->tb.book, NULL, TRUE, NULL, &error), >=, 0);
+  g_assert_no_error (error);
+  rows = recoup_browse_page (fx->tb.book, 0, 50, &error);
+  g_assert_no_error (error);
+  accounts = cli_accounts (fx, "50", parser);
+  g_assert_cmpuint (rows->len, ==, 9);
+  g_assert_cmpuint (json_array_get_length (accounts), ==, rows->len);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_cmpstr (((RecoupBrowseRow *) rows->pdata[i])->id, ==,
+                     json_object_get_string_member (json_array_get_object_element (accounts, i), "id"));
+
+  /* A page that starts past the accounts with work now starts in the right
+   * place among those that wait. */
+  tail = recoup_browse_page (fx->tb.book, rows->len - 1, 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tail->len, ==, 1);
+  g_assert_cmpstr (((RecoupBrowseRow *) tail->pdata[0])->id, ==,
+                   ((RecoupBrowseRow *) rows->pdata[rows->len - 1])->id);
 }
 
 static RecoupWorklistItem *
@@ -847,10 +1021,12 @@ test_search_phone_and_accents (void)
   /* References and e-mail addresses: their start, any case. */
   assert_search (tb.book, "pan-", "Panadería Álvarez");
   assert_search (tb.book, "SSC-1", "Schafer Supply Co.");
-  assert_search (tb.book, "1", "");
+  /* The number of a reference (PAN-1, SSC-1…) finds its accounts; so does
+   * an e-mail's domain. */
+  assert_search (tb.book, "1", "Panadería Álvarez|Birgit Schäfer|Schafer Supply Co.|Łukasz Ørsted");
   assert_search (tb.book, "pedidos@", "Panadería Álvarez");
   assert_search (tb.book, "lukasz.orsted@example.org", "Łukasz Ørsted");
-  assert_search (tb.book, "example.org", "");
+  assert_search (tb.book, "example.org", "Łukasz Ørsted");
 
   /* The CLI's account list searches alike. */
   {
@@ -967,6 +1143,9 @@ main (int   argc,
   ADD ("saved", test_saved);
   ADD ("bad-filters", test_bad_filters);
   ADD ("cli", test_cli);
+  ADD ("work-first", test_work_first);
+  ADD ("cli-work-first", test_cli_work_first);
+  ADD ("app-and-cli-agree", test_app_and_cli_agree);
   ADD ("next-step", test_next_step);
   ADD ("browse-next-step", test_browse_next_step);
   ADD ("cli-next-step", test_cli_next_step);

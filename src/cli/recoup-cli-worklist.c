@@ -84,7 +84,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
     { "tag", 0, 0, G_OPTION_ARG_STRING, &tag, "Only accounts with this tag", "T" },
     { "timezone", 0, 0, G_OPTION_ARG_STRING, &tz, "Only debtors in this IANA zone", "Z" },
     { "min-balance", 0, 0, G_OPTION_ARG_STRING, &min_balance, "Only balances of at least this amount (“500 EUR”: only accounts in EUR)", "A" },
-    { "channel", 0, 0, G_OPTION_ARG_STRING, &channel, "The channel you will use (default call): the guard checks it", "C" },
+    { "channel", 0, 0, G_OPTION_ARG_STRING, &channel, "Only accounts the guard lets you contact by this channel now (default: every account, each with the step the guard allows)", "C" },
     { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Check the guard at this time (ISO 8601 with offset; default now)", "TIME" },
     { "save", 0, 0, G_OPTION_ARG_STRING, &save, "Save these filters under NAME", "NAME" },
     { "saved", 0, 0, G_OPTION_ARG_STRING, &saved, "Use the filters saved under NAME", "NAME" },
@@ -97,7 +97,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
   RecoupBook *book;
   int status;
 
-  if (!recoup_cli_parse (cli, NULL, "Today's queue: whom to contact next, and why.",
+  if (!recoup_cli_parse (cli, NULL, "Today's queue: whom to contact next, and why; the accounts with something to do now come first.",
                          entries, &argc, &argv, &status))
     return status;
   if (argc != 0)
@@ -174,6 +174,8 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
           json_builder_add_int_value (b, it->days_past_due);
           json_builder_set_member_name (b, "why");
           json_builder_add_string_value (b, it->queue_reason);
+          json_builder_set_member_name (b, "waits");
+          json_builder_add_boolean_value (b, it->waits);
           json_builder_set_member_name (b, "next_action");
           json_builder_add_string_value (b, it->next_action);
           json_builder_set_member_name (b, "next_action_reason");
@@ -219,9 +221,8 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
           g_autofree char *bal = recoup_cli_money (it->balance, it->currency);
           g_autofree char *dpd = g_strdup_printf ("%d", it->days_past_due);
           g_autofree char *score = g_strdup_printf ("%" G_GINT64_FORMAT, it->score);
-          g_autofree char *why = it->verdict == RECOUP_VERDICT_WARN
-                                   ? g_strdup_printf ("%s (guard: warn)", it->queue_reason)
-                                   : g_strdup (it->queue_reason);
+          g_autofree char *why = g_strdup_printf ("%s%s%s", it->queue_reason, it->waits ? ", waits" : "",
+                                                  it->verdict == RECOUP_VERDICT_WARN ? " (guard: warn)" : "");
 
           recoup_cli_table_add (t, n, it->ref, it->name, bal, dpd, score, it->segment, why, it->next_action, NULL);
         }
@@ -232,7 +233,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
       if (wl->n_blocked > 0)
         {
           printf ("\n%u account%s left out: the compliance guard blocks contact by %s now (",
-                  wl->n_blocked, wl->n_blocked == 1 ? "" : "s", f.channel ? f.channel : "call");
+                  wl->n_blocked, wl->n_blocked == 1 ? "" : "s", f.channel);
           for (guint i = 0; i < wl->blocked->len; i++)
             {
               RecoupWorklistBlock *bl = g_ptr_array_index (wl->blocked, i);

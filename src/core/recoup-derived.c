@@ -60,6 +60,7 @@ typedef struct
   GStringChunk       *chunk;
   sqlite3_stmt       *write;
   gboolean            staged;     /* writing into stage.account_stats */
+  int                 recent_days;
 } Gather;
 
 static const char *const index_sql =
@@ -452,6 +453,7 @@ gather_init (Gather     *g,
   memset (g, 0, sizeof *g);
   g->book = book;
   g->today = today;
+  g->recent_days = recoup_score_recent_days (book);
   recoup_date_format_buf (today, g->today_text);
   recoup_allocator_init (&g->alloc);
   g->payments = g_array_new (FALSE, FALSE, sizeof (Payment));
@@ -625,7 +627,7 @@ write_stats (Gather                   *g,
   bind_day (w, 24, st->plan_due_day);
   sqlite3_bind_int64 (w, 25, score);
   sqlite3_bind_text (w, 26, segment, -1, SQLITE_STATIC);
-  sqlite3_bind_int (w, 27, recoup_score_queue_rank (st, segment, g->today));
+  sqlite3_bind_int (w, 27, recoup_score_queue_rank (st, segment, g->today, reason, g->recent_days));
   sqlite3_bind_text (w, 28, stage, -1, SQLITE_STATIC);
   sqlite3_bind_text (w, 29, action, -1, SQLITE_STATIC);
   sqlite3_bind_text (w, 30, reason, -1, SQLITE_STATIC);
@@ -1018,6 +1020,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
   sqlite3_stmt *read, *upd, *count;
   guint64 total = 0, done = 0;
   gint32 today;
+  int recent_days;
   int rc;
 
   g_return_val_if_fail (recoup_book_in_transaction (book), FALSE);
@@ -1027,6 +1030,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
   if (g_strcmp0 (as_of, today_text) != 0 || !same_form (book))
     return recoup_derived_rebuild_all (book, progress, progress_data, error);
   today = fast_day (today_text);
+  recent_days = recoup_score_recent_days (book);
   recoup_score_settings_load (book, &settings);
   policy = recoup_escalation_policy_load (book);
 
@@ -1096,7 +1100,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
       recoup_escalation_next (policy, &st, today, &action, &reason, &stage);
       sqlite3_bind_int64 (upd, 1, score);
       sqlite3_bind_text (upd, 2, segment, -1, SQLITE_STATIC);
-      sqlite3_bind_int (upd, 3, recoup_score_queue_rank (&st, segment, today));
+      sqlite3_bind_int (upd, 3, recoup_score_queue_rank (&st, segment, today, reason, recent_days));
       sqlite3_bind_text (upd, 4, stage, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (upd, 5, action, -1, SQLITE_STATIC);
       sqlite3_bind_text (upd, 6, reason, -1, SQLITE_STATIC);

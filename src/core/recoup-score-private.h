@@ -66,6 +66,7 @@ typedef enum
   RECOUP_QUEUE_FRESH     = 3,
   RECOUP_QUEUE_PLAN      = 4,
   RECOUP_QUEUE_PRIORITY  = 5,
+  RECOUP_QUEUE_WAIT      = 6,   /* its step is to wait (recoup_score_queue_rank()) */
   RECOUP_QUEUE_NONE      = 9,
 } RecoupQueueRank;
 
@@ -79,9 +80,18 @@ gint64      recoup_score_compute        (const RecoupScoreSettings *settings,
                                          RecoupScoreItem           *items,
                                          const char               **out_segment,
                                          const char               **out_note);
+/* The account's place in the worklist: its queue, or RECOUP_QUEUE_WAIT when
+ * its step is to wait (@reason, the stored escalation reason, is a policy step
+ * not yet due, a promise not yet due or a plan that is current), or when only
+ * its score would list it and it was contacted in the last @recent_days days.
+ * Work that can be done now comes first, and the order is the index's. */
 int         recoup_score_queue_rank     (const RecoupAccountStats  *stats,
                                          const char                *segment,
-                                         gint32                     today);
+                                         gint32                     today,
+                                         const char                *reason,
+                                         int                        recent_days);
+/* worklist.recent_days: how long a contacted account waits. */
+int         recoup_score_recent_days    (RecoupBook                *book);
 
 char       *recoup_score_signature      (RecoupBook                *book);
 

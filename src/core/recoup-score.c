@@ -27,8 +27,9 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
  * book written in another form is rebuilt once: 2, next_action_reason holds a
  * reason code and its values, where it held English words; 3, a live payment
  * plan is judged by recoup-offer.c's rule and kept in plan_due_date (a column
- * recoup-derived.c adds to older books). */
-#define DERIVED_FORM 3
+ * recoup-derived.c adds to older books); 4, an account whose step is to wait
+ * has its own queue rank (RECOUP_QUEUE_WAIT), after the work of today. */
+#define DERIVED_FORM 4
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
@@ -325,12 +326,24 @@ recoup_score_compute (const RecoupScoreSettings *settings,
   return score;
 }
 
+/* Escalation reasons whose step is to wait (recoup-escalation.h). */
+static gboolean
+reason_waits (const char *reason)
+{
+  return reason != NULL && (g_str_has_prefix (reason, "policy-next:") || g_str_has_prefix (reason, "promise-due:") ||
+                            g_str_has_prefix (reason, "plan-current:"));
+}
+
 int
 recoup_score_queue_rank (const RecoupAccountStats *st,
                          const char               *segment,
-                         gint32                    today)
+                         gint32                    today,
+                         const char               *reason,
+                         int                       recent_days)
 {
   gint64 end_of_today = ((gint64) today + 1) * 86400 * 1000;
+  gint64 recent_since = ((gint64) today - recent_days) * 86400 * 1000;
+  int rank;
 
   if (g_strcmp0 (segment, "none") == 0)
     return RECOUP_QUEUE_NONE;
@@ -342,10 +355,22 @@ recoup_score_queue_rank (const RecoupAccountStats *st,
   /* An account on a plan is no fresh delinquency: it is in the plan queue
    * when behind, ranked by its score when not. */
   if (recoup_account_stats_on_plan (st))
-    return st->missed_installment ? RECOUP_QUEUE_PLAN : RECOUP_QUEUE_PRIORITY;
-  if (st->oldest_dpd >= 1 && st->oldest_dpd <= RECOUP_QUEUE_FRESH_DAYS)
-    return RECOUP_QUEUE_FRESH;
-  return RECOUP_QUEUE_PRIORITY;
+    rank = st->missed_installment ? RECOUP_QUEUE_PLAN : RECOUP_QUEUE_PRIORITY;
+  else if (st->oldest_dpd >= 1 && st->oldest_dpd <= RECOUP_QUEUE_FRESH_DAYS)
+    rank = RECOUP_QUEUE_FRESH;
+  else
+    rank = RECOUP_QUEUE_PRIORITY;
+  if (rank != RECOUP_QUEUE_PLAN && reason_waits (reason))
+    return RECOUP_QUEUE_WAIT;
+  if (rank == RECOUP_QUEUE_PRIORITY && st->last_contact_at != 0 && st->last_contact_at >= recent_since)
+    return RECOUP_QUEUE_WAIT;
+  return rank;
+}
+
+int
+recoup_score_recent_days (RecoupBook *book)
+{
+  return (int) recoup_settings_get_int (book, "worklist.recent_days", 3, 0, 365);
 }
 
 static gboolean
@@ -447,8 +472,8 @@ recoup_score_signature (RecoupBook *book)
   for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
     g_string_append_printf (sig, "%" G_GINT64_FORMAT ",", s.weights[i]);
   g_string_append_printf (sig, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
-                          G_GINT64_FORMAT ";%s;%s", s.high, s.medium, s.balance_cap, s.revenue_cap,
-                          policy ? policy : "", grace ? grace : "");
+                          G_GINT64_FORMAT ";%s;%s;%d", s.high, s.medium, s.balance_cap, s.revenue_cap,
+                          policy ? policy : "", grace ? grace : "", recoup_score_recent_days (book));
   return g_string_free (sig, FALSE);
 }
 

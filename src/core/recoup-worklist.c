@@ -8,6 +8,7 @@
 
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
+#include "recoup-date.h"
 #include "recoup-escalation.h"
 #include "recoup-money.h"
 #include "recoup-score-private.h"
@@ -18,7 +19,7 @@
 
 static const char * const queue_reasons[] = {
   NULL, "follow-up due", "promise due today or broken", "fresh delinquency",
-  "missed plan installment", "priority",
+  "missed plan installment", "priority", "waiting",
 };
 
 static void
@@ -154,42 +155,57 @@ bind_named_text (sqlite3_stmt *stmt,
     sqlite3_bind_text (stmt, i, value, -1, SQLITE_TRANSIENT);
 }
 
-/**
- * recoup_worklist_build:
- *
- * Brings derived data up to date for today if needed (once a day, the whole
- * book), then reads the queue from account_stats by its indexes.
- */
-RecoupWorklist *
-recoup_worklist_build (RecoupBook                 *book,
-                       const RecoupWorklistFilter *f,
-                       GError                    **error)
+/* The parts of the worklist order, in order. */
+typedef enum
 {
-  g_autoptr(RecoupWorklist) wl = NULL;
-  g_autoptr(GHashTable) counts = NULL;
-  g_autoptr(GString) sql = NULL;
-  g_autofree char *collector = NULL;
-  g_autoptr(GArray) escalation = NULL;
-  RecoupGuardPolicy policy;
-  sqlite3_stmt *stmt;
-  const char *channel = f->channel != NULL ? f->channel : "call";
-  guint limit = f->limit > 0 ? f->limit : 50;
-  guint skipped = 0;
-  gint64 at = f->at != 0 ? f->at : recoup_book_now_ms (book);
-  gint64 recent_days;
-  int rc;
+  PART_NOW,     /* in a queue, with something to do now */
+  PART_WAIT,    /* in a queue, its step is to wait */
+  PART_NONE,    /* in no queue (settled, closed): the app's list only */
+  N_PARTS
+} Part;
 
-  if (!validate_filter (book, f, &collector, error))
-    return NULL;
-  if (!recoup_score_ensure_current (book, NULL, NULL, error))
-    return NULL;
-  recent_days = recoup_settings_get_int (book, "worklist.recent_days", 3, 0, 365);
+/* Each part is a range of queue ranks (recoup_score_queue_rank()), so that
+ * the account_stats indexes give every part in order, at any depth. */
+static const char * const part_conditions[N_PARTS] = {
+  " AND s.queue_rank < 6",    /* RECOUP_QUEUE_WAIT */
+  " AND s.queue_rank = 6",
+  " AND s.queue_rank >= 9",   /* RECOUP_QUEUE_NONE */
+};
+G_STATIC_ASSERT (RECOUP_QUEUE_WAIT == 6 && RECOUP_QUEUE_NONE == 9);
+
+/* Within a part, the stored queue order: the account_stats indexes give it. */
+#define PART_ORDER_SQL " ORDER BY s.queue_rank, s.score DESC, s.account_id"
+
+typedef struct
+{
+  RecoupBook                 *book;
+  const RecoupWorklistFilter *filter;
+  const char                 *collector;
+  const char                 *channel;   /* the filter's, or NULL */
+  gint64                      at;
+  guint                       limit;
+  guint                       skipped;
+  RecoupGuardPolicy           policy;
+  GArray                     *escalation;
+  GHashTable                 *counts;
+  RecoupWorklist             *wl;
+} Build;
+
+static sqlite3_stmt *
+prepare_part (Build   *b,
+              Part     part,
+              GError **error)
+{
+  const RecoupWorklistFilter *f = b->filter;
+  g_autoptr(GString) sql = NULL;
+  sqlite3_stmt *stmt;
 
   sql = g_string_new ("SELECT s.account_id, a.ref, a.name, a.currency, s.stage, s.segment, s.timezone,"
                       " s.assigned_to, s.balance, s.score, s.oldest_dpd, s.queue_rank, s.next_action,"
                       " s.next_action_reason FROM account_stats s JOIN accounts a ON a.id = s.account_id"
-                      " WHERE s.queue_rank < 9");
-  if (collector != NULL)
+                      " WHERE 1");
+  g_string_append (sql, part_conditions[part]);
+  if (b->collector != NULL)
     g_string_append (sql, " AND s.assigned_to = :collector");
   if (f->segment != NULL)
     g_string_append (sql, " AND s.segment = :segment");
@@ -203,11 +219,10 @@ recoup_worklist_build (RecoupBook                 *book,
     g_string_append (sql, " AND a.currency = :currency");
   if (f->tag != NULL)
     g_string_append (sql, " AND instr(',' || a.tags || ',', ',' || :tag || ',') > 0");
-  g_string_append (sql, " AND (s.queue_rank < 5 OR s.last_contact_at IS NULL OR s.last_contact_at < :recent)"
-                        " ORDER BY s.queue_rank, s.score DESC, s.account_id");
-  if (!(stmt = recoup_book_prepare (book, sql->str, error)))
+  g_string_append (sql, PART_ORDER_SQL);
+  if (!(stmt = recoup_book_prepare (b->book, sql->str, error)))
     return NULL;
-  bind_named_text (stmt, ":collector", collector);
+  bind_named_text (stmt, ":collector", b->collector);
   bind_named_text (stmt, ":segment", f->segment);
   bind_named_text (stmt, ":stage", f->stage);
   bind_named_text (stmt, ":tz", f->timezone);
@@ -215,99 +230,178 @@ recoup_worklist_build (RecoupBook                 *book,
   bind_named_text (stmt, ":currency", f->currency);
   if (f->min_balance > 0)
     sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":min_balance"), f->min_balance);
-  sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":recent"), at - recent_days * 86400 * 1000);
+  return stmt;
+}
+
+static RecoupWorklistItem *
+item_new (sqlite3_stmt *stmt,
+          Part          part)
+{
+  RecoupWorklistItem *it = g_new0 (RecoupWorklistItem, 1);
+  int rank = sqlite3_column_int (stmt, 11);
+
+  it->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  it->ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+  it->name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+  it->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  it->stage = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
+  it->segment = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+  it->timezone = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+  it->assigned_to = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+  it->balance = sqlite3_column_int64 (stmt, 8);
+  it->score = sqlite3_column_int64 (stmt, 9);
+  it->days_past_due = sqlite3_column_int (stmt, 10);
+  it->queue_rank = rank;
+  it->queue_reason = rank >= 1 && rank <= RECOUP_QUEUE_WAIT ? queue_reasons[rank] : "priority";
+  it->waits = part == PART_WAIT;
+  it->verdict = RECOUP_VERDICT_ALLOWED;
+  return it;
+}
+
+/* Lists the candidate @stmt stands on, or leaves it out when the guard blocks
+ * the filter's channel. Only listed accounts get their step resolved. */
+static gboolean
+take_candidate (Build         *b,
+                sqlite3_stmt  *stmt,
+                Part           part,
+                GError       **error)
+{
+  g_autoptr(RecoupGuardVerdict) v = NULL;
+  const char *id = RECOUP_BOOK_STMT_TEXT (stmt, 0);
+  const char *action = RECOUP_BOOK_STMT_TEXT (stmt, 12);
+  RecoupWorklistItem *it;
+
+  if (b->channel != NULL)
+    {
+      if (!recoup_guard_check_with_policy (b->book, &b->policy, id, b->channel, b->at, b->collector, &v, error))
+        return FALSE;
+      if (v->verdict == RECOUP_VERDICT_BLOCKED)
+        {
+          b->wl->n_blocked++;
+          count_block (b->counts, v);
+          return TRUE;
+        }
+    }
+  if (b->skipped < b->filter->offset)
+    {
+      b->skipped++;
+      return TRUE;
+    }
+  it = item_new (stmt, part);
+  g_ptr_array_add (b->wl->items, it);
+  if (action != NULL)
+    {
+      it->next_step = recoup_next_step_resolve (b->book, &b->policy, b->escalation, id, action,
+                                                RECOUP_BOOK_STMT_TEXT (stmt, 13), b->at, b->collector, error);
+      if (it->next_step == NULL)
+        return FALSE;
+      it->next_action = g_strdup (it->next_step->action);
+      it->next_action_reason = g_strdup (it->next_step->reason);
+    }
+  if (v != NULL)
+    it->verdict = v->verdict;
+  else if (it->next_step != NULL && it->next_step->verdict != NULL)
+    it->verdict = it->next_step->verdict->verdict;
+  return TRUE;
+}
+
+/* Reads one part of the queue into the page; FALSE on error. */
+static gboolean
+build_part (Build   *b,
+            Part     part,
+            GError **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!(stmt = prepare_part (b, part, error)))
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (b->wl->items->len >= b->limit)
+        {
+          b->wl->has_more = TRUE;
+          break;
+        }
+      if (!take_candidate (b, stmt, part, error))
+        {
+          sqlite3_reset (stmt);
+          return FALSE;
+        }
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (b->book, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+collect_blocks (Build *b)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, b->counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      RecoupWorklistBlock *bl = g_new0 (RecoupWorklistBlock, 1);
+
+      bl->code = g_strdup (key);
+      bl->count = GPOINTER_TO_UINT (value);
+      g_ptr_array_add (b->wl->blocked, bl);
+    }
+  g_ptr_array_sort (b->wl->blocked, compare_blocks);
+}
+
+/**
+ * recoup_worklist_build:
+ *
+ * Brings derived data up to date for today if needed (once a day, the whole
+ * book), then reads the queue from account_stats by its indexes, the
+ * accounts with work now first.
+ */
+RecoupWorklist *
+recoup_worklist_build (RecoupBook                 *book,
+                       const RecoupWorklistFilter *f,
+                       GError                    **error)
+{
+  g_autoptr(RecoupWorklist) wl = NULL;
+  g_autoptr(GHashTable) counts = NULL;
+  g_autofree char *collector = NULL;
+  g_autoptr(GArray) escalation = NULL;
+  Build b = { 0 };
+  gboolean ok = TRUE;
+
+  if (!validate_filter (book, f, &collector, error))
+    return NULL;
+  if (!recoup_score_ensure_current (book, NULL, NULL, error))
+    return NULL;
 
   wl = g_new0 (RecoupWorklist, 1);
   wl->items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
   wl->blocked = g_ptr_array_new_with_free_func ((GDestroyNotify) block_free);
   counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  recoup_guard_policy_load (book, &policy);
   escalation = recoup_escalation_policy_load (book);
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_autoptr(RecoupGuardVerdict) v = NULL;
-      const char *id = RECOUP_BOOK_STMT_TEXT (stmt, 0);
-      RecoupWorklistItem *it;
-      int rank;
-
-      if (wl->items->len >= limit)
-        {
-          wl->has_more = TRUE;
-          break;
-        }
-      if (!recoup_guard_check_with_policy (book, &policy, id, channel, at, collector, &v, error))
-        {
-          sqlite3_reset (stmt);
-          recoup_guard_policy_clear (&policy);
-          return NULL;
-        }
-      if (v->verdict == RECOUP_VERDICT_BLOCKED)
-        {
-          wl->n_blocked++;
-          count_block (counts, v);
-          continue;
-        }
-      if (skipped < f->offset)
-        {
-          skipped++;
-          continue;
-        }
-      it = g_new0 (RecoupWorklistItem, 1);
-      it->account_id = g_strdup (id);
-      it->ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
-      it->name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
-      it->currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
-      it->stage = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 4));
-      it->segment = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
-      it->timezone = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
-      it->assigned_to = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
-      it->balance = sqlite3_column_int64 (stmt, 8);
-      it->score = sqlite3_column_int64 (stmt, 9);
-      it->days_past_due = sqlite3_column_int (stmt, 10);
-      rank = sqlite3_column_int (stmt, 11);
-      it->queue_rank = rank;
-      it->queue_reason = rank >= 1 && rank <= 5 ? queue_reasons[rank] : "priority";
-      it->verdict = v->verdict;
-      g_ptr_array_add (wl->items, it);
-      /* Only the listed accounts: the guard is asked again for their steps. */
-      if (RECOUP_BOOK_STMT_TEXT (stmt, 12) != NULL)
-        {
-          it->next_step = recoup_next_step_resolve (book, &policy, escalation, id, RECOUP_BOOK_STMT_TEXT (stmt, 12),
-                                                    RECOUP_BOOK_STMT_TEXT (stmt, 13), at, collector, error);
-          if (it->next_step == NULL)
-            {
-              sqlite3_reset (stmt);
-              recoup_guard_policy_clear (&policy);
-              return NULL;
-            }
-          it->next_action = g_strdup (it->next_step->action);
-          it->next_action_reason = g_strdup (it->next_step->reason);
-        }
-    }
-  sqlite3_reset (stmt);
-  recoup_guard_policy_clear (&policy);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    {
-      recoup_book_set_sqlite_error (book, error);
-      return NULL;
-    }
-
-  {
-    GHashTableIter iter;
-    gpointer key, value;
-
-    g_hash_table_iter_init (&iter, counts);
-    while (g_hash_table_iter_next (&iter, &key, &value))
-      {
-        RecoupWorklistBlock *b = g_new0 (RecoupWorklistBlock, 1);
-
-        b->code = g_strdup (key);
-        b->count = GPOINTER_TO_UINT (value);
-        g_ptr_array_add (wl->blocked, b);
-      }
-    g_ptr_array_sort (wl->blocked, compare_blocks);
-  }
+  b.book = book;
+  b.filter = f;
+  b.collector = collector;
+  b.channel = f->channel;
+  b.at = f->at != 0 ? f->at : recoup_book_now_ms (book);
+  b.limit = f->limit > 0 ? f->limit : 50;
+  b.escalation = escalation;
+  b.counts = counts;
+  b.wl = wl;
+  recoup_guard_policy_load (book, &b.policy);
+  for (Part part = PART_NOW; ok && part <= PART_WAIT && !wl->has_more; part++)
+    ok = build_part (&b, part, error);
+  recoup_guard_policy_clear (&b.policy);
+  if (!ok)
+    return NULL;
+  collect_blocks (&b);
   return g_steal_pointer (&wl);
 }
 
