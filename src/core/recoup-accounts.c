@@ -1040,6 +1040,10 @@ recoup_account_list (RecoupBook                 *book,
                    filter->stage);
       return NULL;
     }
+  /* A book whose index holds an older list of terms gets them once, as the
+   * app's search does. */
+  if (filter->search != NULL && *filter->search != '\0' && !recoup_search_ensure_current (book, error))
+    return NULL;
 
   stmt = recoup_book_prepare (book,
     "SELECT * FROM ("

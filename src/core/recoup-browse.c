@@ -53,8 +53,9 @@ has_stats (RecoupBook *book)
 /**
  * recoup_browse_prepare:
  * @search: (nullable): what to look for: the start of the name or of a word
- *   in it, of the reference or of an e-mail address, or a phone number in any
- *   format (accents and case do not matter; see recoup-search.h)
+ *   in it, of the reference (or of its number), of an e-mail address or its
+ *   domain, a phone number in any format, or an invoice or receipt number
+ *   (accents and case do not matter; see recoup-search.h)
  * @open_only: only accounts with a positive balance
  *
  * Builds the snapshot and returns the number of rows, or -1 on error.
@@ -155,6 +156,12 @@ recoup_browse_prepare_quick (RecoupBook    *book,
    * (the worklist's figures), so its cost follows the matches, not the book.
    * An account without derived data yet is summed from its ledger. */
   searching = recoup_search_ranges_init (&ranges, stripped);
+  /* A book indexed by an earlier Recoup gets this one's terms once. */
+  if (searching && !recoup_search_ensure_current (book, error))
+    {
+      recoup_search_ranges_clear (&ranges);
+      return -1;
+    }
 #define SEARCH_SQL(join, balance, oldest) \
   "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) " \
   "SELECT id, balance, oldest FROM (" \

@@ -12,25 +12,42 @@ G_BEGIN_DECLS
  * a phone number its digits (with and without a leading country code 1). */
 #define RECOUP_SEARCH_N_RANGES 3
 
+/* The spellings of a document number a search looks up as it is (invoices.ref,
+ * ledger_entries.receipt_no): as typed, in upper and in lower case. */
+#define RECOUP_SEARCH_N_DOCS 3
+
 typedef struct
 {
   char *lo[RECOUP_SEARCH_N_RANGES];   /* NULL: the range is not used */
   char *hi[RECOUP_SEARCH_N_RANGES];
+  char *doc[RECOUP_SEARCH_N_DOCS];
 } RecoupSearchRanges;
 
 /* The keys (account_search.n) of the accounts a search matches, for
  * "k.n IN (" RECOUP_SEARCH_INDEX_SQL ")"; and their ids, for
  * "a.id IN (" RECOUP_SEARCH_ACCOUNTS_SQL ")". A deleted account has no terms,
- * so neither names it. recoup_search_ranges_bind() binds their parameters by
- * name; SQLite numbers a named parameter after the largest number used before
- * it in the statement's text, so a statement that also uses ?NNN parameters
- * must name the largest of them before this text. */
+ * and the accounts of an invoice or a receipt are read only when not deleted,
+ * so neither names a deleted account. recoup_search_ranges_bind() binds their
+ * parameters by name; SQLite numbers a named parameter after the largest
+ * number used before it in the statement's text, so a statement that also
+ * uses ?NNN parameters must name the largest of them before this text.
+ *
+ * Invoice references and receipt numbers are not terms (an import writes
+ * thousands of invoices a second): a search that is one of them, whole, is a
+ * lookup on their own unique indexes. */
 #define RECOUP_SEARCH_RANGE_SQL(i) \
   "SELECT n FROM account_search_terms WHERE term >= :search_lo" #i " AND term < :search_hi" #i
+#define RECOUP_SEARCH_DOCS_SQL \
+  "(:search_doc0, :search_doc1, :search_doc2)"
+#define RECOUP_SEARCH_OWNER_SQL(table, where) \
+  "SELECT k.n FROM " table " JOIN accounts a ON a.id = d.account_id AND a.deleted = 0" \
+  " JOIN account_search k ON k.account_id = d.account_id WHERE " where " IN " RECOUP_SEARCH_DOCS_SQL
 #define RECOUP_SEARCH_INDEX_SQL \
   RECOUP_SEARCH_RANGE_SQL (0) " UNION ALL " \
   RECOUP_SEARCH_RANGE_SQL (1) " UNION ALL " \
-  RECOUP_SEARCH_RANGE_SQL (2)
+  RECOUP_SEARCH_RANGE_SQL (2) " UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref") " UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no")
 #define RECOUP_SEARCH_ACCOUNTS_SQL \
   "SELECT account_id FROM account_search WHERE n IN (" RECOUP_SEARCH_INDEX_SQL ")"
 
@@ -45,5 +62,7 @@ gboolean    recoup_search_refresh_accounts (RecoupBook   *book,
                                             GError      **error);
 gboolean    recoup_search_rebuild       (RecoupBook          *book,
                                          GError             **error);
+gboolean    recoup_search_ensure_current (RecoupBook         *book,
+                                          GError            **error);
 
 G_END_DECLS

@@ -19,22 +19,38 @@
  *  - its name, and its name from the start of every later word (after a space
  *    or punctuation): "panaderia alvarez", "alvarez";
  *  - its reference, and each e-mail address and phone number as stored;
+ *  - its reference without punctuation ("acc0000372" for "ACC-0000372"), and
+ *    from every run of digits in it, with and without the run's leading zeros
+ *    ("0000372", "372"): what is printed on paper is not always typed whole;
+ *  - each e-mail address's domain, the part after its last "@";
  *  - for each phone number, its digits from every position that leaves at
  *    least RECOUP_SEARCH_PHONE_MIN_DIGITS of them, after DIGITS_MARK (a byte no
  *    folded text holds): a search's digits are a prefix of one of these
  *    exactly when the phone's digits contain them.
- * A deleted account keeps its row, without terms.
+ * A deleted account keeps its row, without terms. Invoice references and
+ * receipt numbers are not terms: a search that is one of them is looked up in
+ * their own tables (RECOUP_SEARCH_INDEX_SQL).
  *
  * Both tables are derived and LOCAL to this copy of the book: never synced,
  * never in the change log. recoup_book_commit() brings the accounts a
  * transaction touched up to date before it commits; migration 8 builds the
- * index for the whole book (recoup_search_rebuild()).
+ * index for the whole book (recoup_search_rebuild()), and so does
+ * recoup_search_ensure_current() for a book whose index was built from
+ * another list of terms than this one (SEARCH_FORM).
  */
 
 #define DIGITS_MARK     '\001'
 #define TERM_MAX        128       /* bytes; a longer term, or search, is cut */
 #define BATCH_THRESHOLD 100       /* more touched accounts: one pass over a temp table */
 #define FLUSH_TERMS     (1 << 20) /* new terms held (sorted, then written in key order) */
+
+/* The list of terms the index holds, kept in the book's local setting
+ * FORM_KEY: raise it when the terms of an account change, so that books
+ * indexed before are indexed anew once. 2: reference without punctuation, its
+ * numbers, e-mail domains. A "derived." stamp, like the scores': it describes
+ * the index a snapshot carries, so it stays true on the copy. */
+#define SEARCH_FORM     "2"
+#define FORM_KEY        "derived.search_form"
 
 /* ---- folding ------------------------------------------------------------ */
 
@@ -220,6 +236,20 @@ set_range (RecoupSearchRanges *r,
   r->hi[i] = g_strconcat (r->lo[i], "\xff", NULL);
 }
 
+/* An invoice or receipt number is stored as printed, usually in capitals; a
+ * search for one is read as typed, in upper and in lower case. */
+static void
+set_docs (RecoupSearchRanges *r,
+          const char         *search)
+{
+  g_autofree char *typed = g_strstrip (g_strdup (search));
+
+  r->doc[0] = g_ascii_strup (typed, -1);
+  r->doc[1] = g_ascii_strdown (typed, -1);
+  if (strcmp (typed, r->doc[0]) != 0 && strcmp (typed, r->doc[1]) != 0)
+    r->doc[2] = g_steal_pointer (&typed);
+}
+
 /**
  * recoup_search_ranges_init:
  * @search: what the user typed
@@ -238,6 +268,7 @@ recoup_search_ranges_init (RecoupSearchRanges *ranges,
   if (*folded == '\0')
     return FALSE;
   set_range (ranges, 0, "", folded);
+  set_docs (ranges, search);
   if (digits != NULL)
     {
       set_range (ranges, 1, mark, digits);
@@ -262,6 +293,13 @@ recoup_search_ranges_bind (const RecoupSearchRanges *ranges,
       sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, lo), ranges->lo[i], -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, hi), ranges->hi[i], -1, SQLITE_TRANSIENT);
     }
+  for (guint i = 0; i < RECOUP_SEARCH_N_DOCS; i++)
+    {
+      char doc[16];
+
+      g_snprintf (doc, sizeof doc, ":search_doc%u", i);
+      sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, doc), ranges->doc[i], -1, SQLITE_TRANSIENT);
+    }
 }
 
 void
@@ -272,6 +310,8 @@ recoup_search_ranges_clear (RecoupSearchRanges *ranges)
       g_clear_pointer (&ranges->lo[i], g_free);
       g_clear_pointer (&ranges->hi[i], g_free);
     }
+  for (guint i = 0; i < RECOUP_SEARCH_N_DOCS; i++)
+    g_clear_pointer (&ranges->doc[i], g_free);
 }
 
 /* ---- the terms of an account -------------------------------------------- */
@@ -327,6 +367,48 @@ add_phone (GPtrArray  *terms,
       add_term (terms, term);
     }
   g_string_free (digits, TRUE);
+}
+
+/* The reference @folded without punctuation, and from the start of every run
+ * of digits in it, with and without that run's leading zeros. */
+static void
+add_reference (GPtrArray  *terms,
+               const char *folded)
+{
+  GString *plain = g_string_new (NULL);
+
+  add_text (terms, folded, FALSE);
+  for (const char *p = folded; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p) && (p == folded || !g_ascii_isdigit (p[-1])))
+        {
+          const char *significant = p;
+
+          add_term (terms, p);
+          while (*significant == '0')
+            significant++;
+          if (g_ascii_isdigit (*significant))
+            add_term (terms, significant);
+        }
+      /* What is not ASCII (a letter of a reference in another script) stays. */
+      if (g_ascii_isalnum (*p) || (guchar) *p >= 0x80)
+        g_string_append_c (plain, *p);
+    }
+  if (plain->len > 0)
+    add_term (terms, plain->str);
+  g_string_free (plain, TRUE);
+}
+
+/* The address @folded, and its domain. */
+static void
+add_email (GPtrArray  *terms,
+           const char *folded)
+{
+  const char *at = strrchr (folded, '@');
+
+  add_text (terms, folded, FALSE);
+  if (at != NULL && at[1] != '\0')
+    add_term (terms, at + 1);
 }
 
 static int
@@ -569,7 +651,7 @@ index_accounts (Indexer  *ix,
               if (g_strcmp0 (RECOUP_BOOK_STMT_TEXT (ix->con, 1), "phone") == 0)
                 add_phone (terms, folded);
               else
-                add_text (terms, folded, FALSE);
+                add_email (terms, folded);
             }
           if (!step_contacts (ix, error))
             return FALSE;
@@ -580,7 +662,7 @@ index_accounts (Indexer  *ix,
           g_autofree char *ref = recoup_search_fold (RECOUP_BOOK_STMT_TEXT (ix->acc, 2));
 
           add_text (terms, name, TRUE);
-          add_text (terms, ref, FALSE);
+          add_reference (terms, ref);
         }
       sort_terms (terms);
       if (!store_account (ix, id, terms, error))
@@ -693,12 +775,50 @@ recoup_search_refresh_accounts (RecoupBook  *book,
  * recoup_search_rebuild:
  *
  * Builds the search index of the whole book anew, inside the caller's
- * transaction (migration 8 runs it).
+ * transaction (migration 8 runs it), and notes which terms it holds.
  */
 gboolean
 recoup_search_rebuild (RecoupBook  *book,
                        GError     **error)
 {
   return recoup_book_exec (book, "DELETE FROM account_search_terms; DELETE FROM account_search;", error) &&
-         index_where (book, "1", "1", NULL, error);
+         index_where (book, "1", "1", NULL, error) &&
+         recoup_book_set_setting (book, FORM_KEY, SEARCH_FORM, error);
+}
+
+/**
+ * recoup_search_ensure_current:
+ *
+ * Rebuilds the search index, in a transaction of its own, when it was built
+ * from other terms than this version of Recoup writes (a book indexed by an
+ * earlier one); one read of a setting when it is current. A book open
+ * read-only keeps the index it has.
+ */
+gboolean
+recoup_search_ensure_current (RecoupBook  *book,
+                              GError     **error)
+{
+  g_autofree char *form = recoup_book_get_setting (book, FORM_KEY);
+  g_autoptr(GError) local = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (g_strcmp0 (form, SEARCH_FORM) == 0)
+    return TRUE;
+  if (!recoup_book_begin (book, &local))
+    {
+      if (g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!recoup_search_rebuild (book, error))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  /* A failed commit has already rolled back. */
+  if (!recoup_book_commit (book, error))
+    return FALSE;
+  g_debug ("search index rebuilt in form %s in %.0f ms", SEARCH_FORM, (g_get_monotonic_time () - t0) / 1000.0);
+  return TRUE;
 }

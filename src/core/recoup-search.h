@@ -7,9 +7,13 @@ G_BEGIN_DECLS
 
 /*
  * Finding an account by what a collector types: the start of its name or of
- * any word in it, the start of its reference or of an e-mail address, or a
- * phone number in any shape. Accents and case do not matter (“panaderia
- * alvarez” finds “Panadería Álvarez”, “schafer” finds “Schäfer”). A text of
+ * any word in it, the start of its reference (also without its punctuation,
+ * “acc0000372”, or of its number, with or without leading zeros, “0000372” or
+ * “372” for “ACC-0000372”), the start of an e-mail address or of its domain,
+ * a phone number in any shape, or the whole number of one of its invoices or
+ * of a payment's receipt (“INV-00000580”, “r-a7e72a-000527”). Accents and
+ * case do not matter (“panaderia alvarez” finds “Panadería Álvarez”,
+ * “schafer” finds “Schäfer”). A text of
  * phone characters only (digits, spaces, + - ( ) . /) with at least
  * RECOUP_SEARCH_PHONE_MIN_DIGITS digits also finds every phone whose digits
  * contain its digits, so “5125550119”, “512-555-0119” and “555-0119” all find
