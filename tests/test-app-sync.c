@@ -9,8 +9,10 @@
 
 #include <glib/gstdio.h>
 
+#include "recoup-book-preferences.h"
 #include "recoup-book-private.h"
 #include "recoup-id.h"
+#include "recoup-preferences.h"
 #include "recoup-test-util.h"
 #include "recoup-sync.h"
 #include "recoup-sync-indicator.h"
@@ -506,12 +508,14 @@ test_enroll_and_sync (Fixture       *f,
   }
 }
 
-/* Connects the fixture's book to its server; returns after the first sync. */
+/* Connects the fixture's book to its server as @user; returns after the
+ * first sync. */
 static void
-enroll (Fixture *f)
+enroll_as (Fixture    *f,
+           const char *user)
 {
   g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
-  g_autofree char *code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
+  g_autofree char *code = admin (f, "--url", url, "enroll", f->org, user, NULL);
   GtkWindow *prefs;
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
@@ -522,6 +526,12 @@ enroll (Fixture *f)
   wait_for (enrolled_and_synced, f, "enrollment");
   g_assert_null (recoup_sync_status_get_error (status_of (f)));
   gtk_window_destroy (prefs);
+}
+
+static void
+enroll (Fixture *f)
+{
+  enroll_as (f, "olive");
 }
 
 static void
@@ -623,6 +633,137 @@ test_offline (Fixture       *f,
   g_assert_true (gtk_widget_has_css_class (reason, "dim-label"));
   g_assert_true (gtk_widget_has_css_class (reason, "caption"));
   gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator_of (f)));
+}
+
+/* What the window showed when its sync status first reported, before the
+ * sync it starts by itself. */
+static gboolean         first_seen;
+static RecoupSyncState  first_state;
+static char            *first_tooltip;
+static gboolean         first_error_style;
+
+static void
+first_changed_cb (RecoupSyncStatus *status,
+                  Fixture          *f)
+{
+  /* The indicator, connected first, has updated itself already. */
+  if (first_seen)
+    return;
+  first_seen = TRUE;
+  first_state = recoup_sync_status_get_state (status);
+  first_tooltip = g_strdup (gtk_widget_get_tooltip_text (indicator_of (f)));
+  first_error_style = gtk_widget_has_css_class (indicator_of (f), "error");
+}
+
+static gboolean
+first_reported (Fixture *f)
+{
+  return first_seen;
+}
+
+/* The app starts again on a book whose last sync (`recoup-cli sync`, with
+ * the server down) could not reach the server: from the first moment it is
+ * calmly Offline with the change waiting, not a failure. */
+static void
+test_offline_restart (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupSyncClient) client = NULL;
+  g_autoptr(RecoupSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  enroll (f);
+  g_subprocess_send_signal (f->server, SIGTERM);
+  g_subprocess_wait (f->server, NULL, NULL);
+  g_clear_object (&f->server);
+
+  /* A visit logged while away, then a sync from the shell. */
+  book = open_book (f);
+  id = first_account_id (book);
+  g_assert_true (recoup_account_set (book, id, "tags", "visited", &error));
+  g_assert_no_error (error);
+  client = recoup_sync_client_new (book, &error);
+  g_assert_no_error (error);
+  g_assert_false (recoup_sync_client_run (client, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
+  g_clear_error (&error);
+
+  /* The app again, on the same book. */
+  session = g_object_ref (recoup_window_get_session (f->window));
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  first_seen = FALSE;
+  g_clear_pointer (&first_tooltip, g_free);
+  f->window = recoup_window_new (NULL, session, f->model);
+  g_signal_connect (status_of (f), "changed", G_CALLBACK (first_changed_cb), f);
+  gtk_window_present (GTK_WINDOW (f->window));
+  wait_for (first_reported, f, "the sync status");
+  g_assert_cmpint (first_state, ==, RECOUP_SYNC_STATE_OFFLINE);
+  g_assert_cmpstr (first_tooltip, ==, "Offline: 1 change will be sent when the server can be reached");
+  g_assert_false (first_error_style);
+  g_assert_nonnull (strstr (recoup_sync_status_get_error (status_of (f)), "cannot reach"));
+
+  /* Its own sync finds the server still away: still Offline. */
+  expected_runs = 1;
+  wait_for (enrolled_and_synced, f, "the app's own sync");
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_OFFLINE);
+  g_assert_false (gtk_widget_has_css_class (indicator_of (f), "error"));
+  g_clear_pointer (&first_tooltip, g_free);
+}
+
+static gboolean
+policy_loaded (Fixture *f)
+{
+  GtkWindow *prefs = recoup_window_get_dialog (f->window);
+
+  return prefs != NULL && recoup_book_preferences_is_loaded (ADW_PREFERENCES_WINDOW (prefs));
+}
+
+/* A collector's laptop: Book Policy shows the owner's weights and profile
+ * read-only, each group saying who may change it; nothing can be applied. */
+static void
+test_collector_policy (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autofree char *carl = admin (f, "add-user", "Acme Collections", "carl", "--role", "collector", NULL);
+  GtkWidget *prefs, *row, *note;
+  gint64 changes;
+
+  enroll_as (f, "carl");
+  book = open_book (f);
+  changes = recoup_book_count_changes (book);
+
+  prefs = GTK_WIDGET (recoup_preferences_new (GTK_WINDOW (f->window)));
+  gtk_window_present (GTK_WINDOW (prefs));
+  wait_for (policy_loaded, f, "the book's policy");
+  shot (prefs, "policy-collector");
+
+  row = find_named (prefs, "weight-balance");
+  g_assert_nonnull (row);
+  g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (row)));
+  g_assert_false (adw_entry_row_get_show_apply_button (ADW_ENTRY_ROW (row)));
+  note = find_named (prefs, "score-locked");
+  g_assert_nonnull (note);
+  g_assert_true (gtk_widget_get_visible (note));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (note)), ==,
+                   "Only an owner can change the scoring weights; ask an owner to make the change.");
+  g_assert_false (gtk_widget_get_sensitive (find_named (prefs, "profile")));
+  note = find_named (prefs, "profile-locked");
+  g_assert_nonnull (note);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (note)), ==,
+                   "Only an owner can change the compliance rules; ask an owner to make the change.");
+  /* Authority limits are an owner's page only. */
+  g_assert_null (find_named (prefs, "limits-error"));
+
+  /* An apply that reaches the row anyway writes nothing. */
+  g_signal_emit_by_name (row, "apply");
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)), ==, 0);
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  gtk_window_destroy (GTK_WINDOW (prefs));
 }
 
 /* A change of @entity/@entity_id with @fields_json as this book's device
@@ -879,6 +1020,9 @@ main (int   argc,
     }
   /* Tokens go to a 0600 file under a throwaway config dir. */
   config_home = g_dir_make_tmp ("recoup-app-sync-config-XXXXXX", NULL);
+  /* The network is there as far as the app can tell (on any machine the
+   * tests run on): a server out of reach is what the tests make offline. */
+  g_setenv ("GIO_USE_NETWORK_MONITOR", "base", TRUE);
   g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
   g_setenv ("RECOUP_TOKEN_STORE", "file", TRUE);
   gtk_test_init (&argc, &argv, NULL);
@@ -887,6 +1031,10 @@ main (int   argc,
   g_test_add ("/recoup/app/sync/enroll-record-sync", Fixture, NULL, fixture_set_up, test_enroll_and_sync,
               fixture_tear_down);
   g_test_add ("/recoup/app/sync/offline", Fixture, NULL, fixture_set_up, test_offline, fixture_tear_down);
+  g_test_add ("/recoup/app/sync/offline-restart", Fixture, NULL, fixture_set_up, test_offline_restart,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/collector-policy", Fixture, NULL, fixture_set_up, test_collector_policy,
+              fixture_tear_down);
   g_test_add ("/recoup/app/sync/refused", Fixture, NULL, fixture_set_up, test_refused, fixture_tear_down);
   g_test_add ("/recoup/app/sync/conflict", Fixture, NULL, fixture_set_up, test_conflict, fixture_tear_down);
   g_test_add ("/recoup/app/sync/enroll-unreachable", Fixture, NULL, fixture_set_up, test_enroll_unreachable,

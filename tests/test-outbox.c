@@ -165,8 +165,8 @@ fixture_set_up (Fixture       *f,
   g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.url", url, &error));
   g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.security", "none", &error));
   g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.from", "Acme Receivables <ar@acme.example>", &error));
-  g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.timeout", "5", &error));
-  g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.lease_seconds", "0", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "smtp.timeout", "5", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "smtp.lease_seconds", "0", &error));
   g_assert_no_error (error);
   f->acc = test_add_account (f->tb.book, "ACC-1", "USD");
 }
@@ -525,7 +525,7 @@ test_bad_messages (Fixture       *f,
   gone = enqueue (f, "gone@example.com", "Attachment gone", "x", missing);
   good = enqueue (f, "good@example.com", "Good", "x", NULL);
   g_unlink (missing);
-  g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.max_bytes", "32768", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "smtp.max_bytes", "32768", &error));
 
   sink_start (&f->sink, NULL, NULL);
   g_assert_true (recoup_mail_send_outbox (f->tb.book, &st, NULL, NULL, NULL, &error));
@@ -550,7 +550,7 @@ test_bad_messages (Fixture       *f,
   g_clear_pointer (&m, recoup_outbox_message_free);
 
   /* The server's own size limit (SIZE / 552) fails that message only. */
-  g_assert_true (recoup_settings_set_shared (f->tb.book, "smtp.max_bytes", "10485760", &error));
+  g_assert_true (recoup_book_set_setting (f->tb.book, "smtp.max_bytes", "10485760", &error));
   sink_stop (&f->sink);
   sink_start (&f->sink, "--max-size", "20000");
   g_assert_true (recoup_outbox_retry (f->tb.book, too_big, &error));

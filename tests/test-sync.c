@@ -728,6 +728,7 @@ test_enrolled_unreachable (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *acc = NULL;
   g_autofree char *last = NULL;
+  RecoupSyncError kind;
 
   g_assert_true (sync_book (b, NULL, &error));
   g_assert_no_error (error);
@@ -744,6 +745,211 @@ test_enrolled_unreachable (Fixture       *f,
   g_assert_cmpint (recoup_merge_count_unsent (b), ==, 1);
   last = recoup_book_get_setting (b, "sync.last_error");
   g_assert_cmpstr (last, ==, error->message);
+  /* The kind is kept with it, for a program started later. */
+  g_assert_true (recoup_sync_get_last_error_kind (b, &kind));
+  g_assert_cmpint (kind, ==, RECOUP_SYNC_ERROR_NETWORK);
+
+  /* The server is back: the queue empties and the failure is forgotten. */
+  g_clear_error (&error);
+  start_server (f);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 0);
+  g_assert_false (recoup_sync_get_last_error_kind (b, &kind));
+}
+
+/* ---- an HTTPS stub that answers every request with one status ----
+ * As a reverse proxy in front of a stopped recoupd does (502, 503, 504), or
+ * a server that fails (500). It runs on a thread of its own: the client
+ * blocks. */
+
+typedef struct
+{
+  GThread      *thread;
+  GMainContext *context;
+  GMainLoop    *loop;
+  const char   *cert;
+  const char   *key;
+  guint         status;
+  guint         port;
+  volatile gint requests;
+  GMutex        lock;
+  GCond         ready;
+} Stub;
+
+static void
+stub_cb (SoupServer        *server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           data)
+{
+  static const char page[] = "<html><body><h1>Service Unavailable</h1></body></html>";
+  Stub *stub = data;
+
+  g_atomic_int_inc (&stub->requests);
+  soup_server_message_set_status (msg, g_atomic_int_get ((gint *) &stub->status), NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, page, strlen (page));
+}
+
+static gpointer
+stub_thread (gpointer data)
+{
+  Stub *stub = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(SoupServer) server = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (stub->context);
+  cert = g_tls_certificate_new_from_files (stub->cert, stub->key, &error);
+  g_assert_no_error (error);
+  server = soup_server_new ("tls-certificate", cert, NULL);
+  soup_server_add_handler (server, NULL, stub_cb, stub, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
+                                           &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_mutex_lock (&stub->lock);
+  stub->port = (guint) g_uri_get_port (uris->data);
+  g_cond_signal (&stub->ready);
+  g_mutex_unlock (&stub->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_main_loop_run (stub->loop);
+  soup_server_disconnect (server);
+  g_main_context_pop_thread_default (stub->context);
+  return NULL;
+}
+
+static void
+stub_start (Stub       *stub,
+            Fixture    *f,
+            guint       status)
+{
+  stub->cert = f->cert;
+  stub->key = f->key;
+  stub->status = status;
+  g_mutex_init (&stub->lock);
+  g_cond_init (&stub->ready);
+  stub->context = g_main_context_new ();
+  stub->loop = g_main_loop_new (stub->context, FALSE);
+  g_mutex_lock (&stub->lock);
+  stub->thread = g_thread_new ("stub", stub_thread, stub);
+  while (stub->port == 0)
+    g_cond_wait (&stub->ready, &stub->lock);
+  g_mutex_unlock (&stub->lock);
+}
+
+static void
+stub_stop (Stub *stub)
+{
+  g_main_loop_quit (stub->loop);
+  g_thread_join (stub->thread);
+  g_main_loop_unref (stub->loop);
+  g_main_context_unref (stub->context);
+  g_mutex_clear (&stub->lock);
+  g_cond_clear (&stub->ready);
+}
+
+/* A book connected, as enrollment would connect it, to the server at @port
+ * (with the fixture's certificate), with one change waiting. */
+static RecoupBook *
+book_for_port (Fixture    *f,
+               guint       port,
+               const char *name)
+{
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", port);
+  g_autoptr(GError) error = NULL;
+  RecoupBook *book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  RecoupSyncEnrollment e = {
+    .url = url, .fingerprint = f->fingerprint, .token = (char *) "stub-token", .device_id = (char *) name,
+    .org_id = f->org, .user_id = (char *) recoup_book_get_user_id (book), .user_name = (char *) "olive",
+    .role = (char *) "owner",
+  };
+  g_autofree char *acc = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_attach (book, &e, &error));
+  g_assert_no_error (error);
+  acc = make_account (book, "BEHIND-PROXY");
+  return book;
+}
+
+/* A proxy in front of a stopped recoupd answers 503 (or 502, 504): after
+ * the same retries as a connection that fails, the server is out of reach
+ * (NETWORK, as the app's Offline state wants it), not refusing; the change
+ * waits. A 500 is the server's own failure and stays a refusal. */
+static void
+test_gateway_unavailable (Fixture       *f,
+                          gconstpointer  data)
+{
+  static const guint statuses[] = { 503, 502, 504, 500 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      Stub stub = { 0 };
+      g_autofree char *name = g_strdup_printf ("proxied-%u.recoup", statuses[i]);
+      g_autoptr(RecoupBook) book = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *http = g_strdup_printf ("HTTP %u", statuses[i]);
+      RecoupSyncError kind;
+
+      stub_start (&stub, f, statuses[i]);
+      book = book_for_port (f, stub.port, name);
+      g_assert_false (sync_book (book, NULL, &error));
+      g_test_message ("%u: %s", statuses[i], error->message);
+      /* The retries and their backoff are unchanged: five tries. */
+      g_assert_cmpint (g_atomic_int_get (&stub.requests), ==, 5);
+      g_assert_nonnull (strstr (error->message, http));
+      g_assert_cmpint (recoup_merge_count_unsent (book), ==, 1);
+      g_assert_true (recoup_sync_get_last_error_kind (book, &kind));
+      if (statuses[i] == 500)
+        {
+          g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED);
+          g_assert_cmpint (kind, ==, RECOUP_SYNC_ERROR_REFUSED);
+        }
+      else
+        {
+          g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
+          g_assert_cmpint (kind, ==, RECOUP_SYNC_ERROR_NETWORK);
+          g_assert_true (g_str_has_prefix (error->message, "cannot reach https://127.0.0.1:"));
+          g_assert_nonnull (strstr (error->message, "(tried 5 times); unsent changes stay queued"));
+          g_assert_null (strstr (error->message, "<html>"));
+        }
+      stub_stop (&stub);
+    }
+}
+
+/* A sync stopped on purpose (the app's window closed) is neither a network
+ * failure nor remembered as one: the last failure stays what it was. */
+static void
+test_cancelled (Fixture       *f,
+                gconstpointer  data)
+{
+  Stub stub = { 0 };
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupSyncClient) client = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *last = NULL;
+  RecoupSyncError kind;
+
+  stub_start (&stub, f, 503);
+  book = book_for_port (f, stub.port, "cancelled.recoup");
+  g_assert_true (recoup_book_set_setting (book, "sync.last_error", "certificate replaced", &error));
+  g_assert_true (recoup_book_set_setting (book, "sync.last_error_kind", "certificate", &error));
+  client = recoup_sync_client_new (book, &error);
+  g_assert_no_error (error);
+  g_cancellable_cancel (cancellable);
+  g_assert_false (recoup_sync_client_run (client, NULL, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (recoup_merge_count_unsent (book), ==, 1);
+  last = recoup_book_get_setting (book, "sync.last_error");
+  g_assert_cmpstr (last, ==, "certificate replaced");
+  g_assert_true (recoup_sync_get_last_error_kind (book, &kind));
+  g_assert_cmpint (kind, ==, RECOUP_SYNC_ERROR_CERTIFICATE);
+  stub_stop (&stub);
 }
 
 /* An enrolled device whose server shows another certificate is told so as
@@ -834,7 +1040,11 @@ test_revoked (Fixture       *f,
   g_assert_cmpint (recoup_merge_count_unsent (b), ==, 1);
   {
     g_autofree char *last = recoup_book_get_setting (b, "sync.last_error");
+    RecoupSyncError kind;
+
     g_assert_nonnull (strstr (last, "revoked"));
+    g_assert_true (recoup_sync_get_last_error_kind (b, &kind));
+    g_assert_cmpint (kind, ==, RECOUP_SYNC_ERROR_UNAUTHORIZED);
   }
 }
 
@@ -1186,15 +1396,34 @@ test_settings (Fixture       *f,
   g_assert_cmpint (stored_score (b, acc), ==, 5000);
   g_assert_true (recoup_score_is_current (b));
 
-  /* The collector's device may not move the hours; it may save a worklist. */
+  /* The collector's device may not move the hours: refused at once, with
+   * nothing written or queued. */
+  {
+    gint64 changes = recoup_book_count_changes (b);
+
+    g_assert_false (recoup_guard_set_rule (b, "hours_start", "07:00", &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+    g_assert_cmpstr (error->message, ==, "only an owner can change the compliance rules; ask an owner to make the change");
+    g_clear_error (&error);
+    g_assert_cmpint (recoup_book_count_changes (b), ==, changes);
+    recoup_guard_policy_load (b, &policy);
+    g_assert_cmpint (policy.hours_start, ==, 9 * 60);
+    recoup_guard_policy_clear (&policy);
+  }
+
+  /* A device that still believes it is an owner's (the server has since made
+   * its user a collector) writes the change; recoupd refuses it and the
+   * device takes the owner's value back. It may save a worklist. */
   {
     RecoupWorklistFilter filter = { .segment = "high" };
     g_autoptr(JsonArray) rejections = NULL;
     g_autofree char *saved = NULL;
     gboolean forbidden = FALSE;
 
+    g_assert_true (recoup_book_set_setting (b, "sync.role", "owner", &error));
     g_assert_true (recoup_guard_set_rule (b, "hours_start", "07:00", &error));
     g_assert_no_error (error);
+    g_assert_true (recoup_book_set_setting (b, "sync.role", "collector", &error));
     g_assert_true (recoup_worklist_save (b, "mine", &filter, &error));
     g_assert_no_error (error);
     g_assert_true (sync_book (b, NULL, &error));
@@ -1922,6 +2151,8 @@ main (int   argc,
   g_test_add_func ("/recoup/sync/code-fingerprint", test_code_fingerprint);
   g_test_add_func ("/recoup/sync/enroll-unreachable", test_enroll_unreachable);
   ADD ("/recoup/sync/enrolled-unreachable", test_enrolled_unreachable);
+  ADD ("/recoup/sync/gateway-unavailable", test_gateway_unavailable);
+  ADD ("/recoup/sync/cancelled", test_cancelled);
   ADD ("/recoup/sync/enrolled-certificate", test_enrolled_certificate);
   ADD ("/recoup/sync/plain-http", test_plain_http);
   ADD ("/recoup/sync/revoked", test_revoked);

@@ -19,7 +19,9 @@
  * stays while one is still wrong); a value is written (in the session's
  * worker) when its Apply button is pressed. Nothing is written while a value
  * is wrong. Rows and messages name components and roles by their labels,
- * never by the names the book stores.
+ * never by the names the book stores. What core says this copy of the book
+ * may not change (the business's policy on a collector's device) is shown
+ * read-only, with core's reason under its group.
  */
 
 typedef struct
@@ -31,6 +33,7 @@ typedef struct
   GtkWidget          *weights[RECOUP_SCORE_N_COMPONENTS];
   GtkWidget          *score_error;
   GtkWidget          *score_group;
+  gboolean            score_locked;
   GtkWidget          *profile;
   GtkWidget          *profile_error;
   guint               profile_index;
@@ -283,7 +286,7 @@ score_read (Policy              *p,
   g_strchomp (problems->str);
   show_error (p->score_error, problems->str);
   for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
-    adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (p->weights[i]), problems->len == 0);
+    adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (p->weights[i]), problems->len == 0 && !p->score_locked);
   return problems->len == 0;
 }
 
@@ -305,7 +308,7 @@ weight_apply_cb (GtkWidget            *row,
   PolicyWrite *w;
   RecoupScoreSettings s;
 
-  if (!score_read (p, &s))
+  if (p->score_locked || !score_read (p, &s))
     return;
   p->score = s;
   w = g_new0 (PolicyWrite, 1);
@@ -496,6 +499,8 @@ typedef struct
 {
   RecoupScoreSettings score;
   char       *profile;
+  char       *score_locked;     /* why this copy may not change them, or NULL */
+  char       *profile_locked;
   GPtrArray  *users;
   RecoupUser *me;
   AdwPreferencesWindow *window;   /* owned ref */
@@ -505,10 +510,24 @@ static void
 policy_load_free (PolicyLoad *load)
 {
   g_free (load->profile);
+  g_free (load->score_locked);
+  g_free (load->profile_locked);
   g_clear_pointer (&load->users, g_ptr_array_unref);
   g_clear_pointer (&load->me, recoup_user_free);
   g_clear_object (&load->window);
   g_free (load);
+}
+
+/* Core's reason this copy of the book may not change @key, or NULL. */
+static char *
+locked_reason (RecoupBook *book,
+               const char *key)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (recoup_settings_check_shared (book, key, &error))
+    return NULL;
+  return g_strdup (error->message);
 }
 
 static gboolean
@@ -518,6 +537,8 @@ policy_load (RecoupBook  *book,
 {
   PolicyLoad *load = data;
 
+  load->score_locked = locked_reason (book, "score.weight.balance");
+  load->profile_locked = locked_reason (book, "guard.profile");
   recoup_score_settings_load (book, &load->score);
   {
     RecoupGuardPolicy policy = { 0 };
@@ -542,6 +563,29 @@ percent_text (gint64 bp)
                           recoup_locale_money_marks ()->decimal, bp % 100);
 }
 
+/* Core's reason, as a sentence under a group that cannot be changed. */
+static void
+add_locked_note (GtkWidget  *group,
+                 const char *name,
+                 const char *reason)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  char first[8] = { 0 };
+  g_autofree char *text = NULL;
+
+  if (*reason != '\0')
+    g_unichar_to_utf8 (g_unichar_totitle (g_utf8_get_char (reason)), first);
+  text = g_strconcat (first, *reason != '\0' ? g_utf8_next_char (reason) : "",
+                      g_str_has_suffix (reason, ".") ? "" : ".", NULL);
+  gtk_widget_set_name (label, name);
+  gtk_label_set_text (GTK_LABEL (label), text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_set_margin_top (label, 6);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), label);
+}
+
 static void
 fill_page (AdwPreferencesWindow *window,
            Policy               *p,
@@ -551,6 +595,7 @@ fill_page (AdwPreferencesWindow *window,
 
   p->setting_up = TRUE;
   p->score = load->score;
+  p->score_locked = load->score_locked != NULL;
   group = adw_preferences_group_new ();
   p->score_group = group;
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Scoring Weights"));
@@ -567,7 +612,14 @@ fill_page (AdwPreferencesWindow *window,
                                   load->score.weights[i]);
       g_signal_connect (p->weights[i], "changed", G_CALLBACK (weight_changed_cb), p);
       g_signal_connect (p->weights[i], "apply", G_CALLBACK (weight_apply_cb), window);
+      if (p->score_locked)
+        {
+          gtk_editable_set_editable (GTK_EDITABLE (p->weights[i]), FALSE);
+          adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (p->weights[i]), FALSE);
+        }
     }
+  if (p->score_locked)
+    add_locked_note (group, "score-locked", load->score_locked);
   p->score_error = error_label_new (group, "score-error");
   adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
 
@@ -596,6 +648,11 @@ fill_page (AdwPreferencesWindow *window,
     adw_combo_row_set_selected (ADW_COMBO_ROW (p->profile), p->profile_index);
     g_signal_connect (p->profile, "notify::selected", G_CALLBACK (profile_selected_cb), window);
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), p->profile);
+    if (load->profile_locked != NULL)
+      {
+        gtk_widget_set_sensitive (p->profile, FALSE);
+        add_locked_note (group, "profile-locked", load->profile_locked);
+      }
     p->profile_error = error_label_new (group, "profile-error");
     adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
   }

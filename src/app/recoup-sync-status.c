@@ -32,6 +32,7 @@ typedef struct
   gint64     last_ok;
   gint64     last_error_at;
   char      *last_error;
+  gboolean   last_unreachable;   /* ... and it was that the server could not be reached */
   gint64     pending;
   JsonArray *rejections;
   JsonArray *conflicts;
@@ -134,6 +135,8 @@ read_snapshot (RecoupBook  *book,
                gboolean     light,
                GError     **error)
 {
+  RecoupSyncError kind;
+
   s->url = recoup_book_get_setting (book, "sync.url");
   s->enrolled = s->url != NULL && *s->url != '\0';
   s->fingerprint = recoup_book_get_setting (book, "sync.fingerprint");
@@ -143,6 +146,7 @@ read_snapshot (RecoupBook  *book,
   s->last_ok = setting_int (book, "sync.last_ok_at");
   s->last_error_at = setting_int (book, "sync.last_error_at");
   s->last_error = recoup_book_get_setting (book, "sync.last_error");
+  s->last_unreachable = recoup_sync_get_last_error_kind (book, &kind) && kind == RECOUP_SYNC_ERROR_NETWORK;
   s->pending = s->enrolled ? MAX (recoup_merge_count_unsent (book), 0) : 0;
   /* The logs and the review list are only shown for a connected book; the
    * review list scans the accounts, so not after every local write. */
@@ -448,10 +452,13 @@ refresh_done_cb (GObject      *object,
     }
   take_snapshot (self, &job->snap);
   /* A failure recorded by an earlier run (this or another program) shows
-   * until a sync succeeds. */
+   * until a sync succeeds, an unreachable server as offline. */
   if (first && self->snap.last_error_at > self->snap.last_ok && self->snap.last_error != NULL &&
       *self->snap.last_error != '\0' && self->error == NULL)
-    self->error = g_strdup (self->snap.last_error);
+    {
+      self->error = g_strdup (self->snap.last_error);
+      self->unreachable = self->snap.last_unreachable;
+    }
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   if (first && self->snap.enrolled && network_available (self))
     recoup_sync_status_sync (self);

@@ -15,7 +15,9 @@ G_BEGIN_DECLS
  * @RECOUP_SYNC_STATE_PENDING: local changes wait for the next sync
  * @RECOUP_SYNC_STATE_SYNCING: a sync runs now
  * @RECOUP_SYNC_STATE_OFFLINE: no network, or the last sync could not reach
- *   the server (recoup_sync_status_get_error() says why); changes wait
+ *   the server (recoup_sync_status_get_error() says why); changes wait. The
+ *   last sync may be one an earlier run of the app or `recoup-cli sync` did:
+ *   the book keeps how it failed (recoup_sync_get_last_error_kind()).
  * @RECOUP_SYNC_STATE_ERROR: the last sync failed otherwise, in a way the
  *   user must see to (a refused token, another certificate, the server
  *   refusing the request); see the error text

@@ -7,12 +7,79 @@
 
 #include "recoup-book-private.h"
 #include "recoup-id.h"
+#include "recoup-merge.h"
 #include "recoup-settings.h"
+
+/* What a collector calls the part of the business's policy a key belongs
+ * to; the first prefix that matches. */
+static const struct
+{
+  const char *prefix;
+  const char *area;
+} owner_areas[] = {
+  /* Translators: the object of "only an owner can change %s" */
+  { "guard.",      N_("the compliance rules") },
+  { "score.",      N_("the scoring weights") },
+  { "escalation.", N_("the escalation policy") },
+  { "promise.",    N_("the terms for promises and payment plans") },
+  { "plan.",       N_("the terms for promises and payment plans") },
+  { "offer.",      N_("the terms for promises and payment plans") },
+  { "business.",   N_("the business's details") },
+  { "smtp.",       N_("the business's mail server") },
+  { "costs.",      N_("the collection costs") },
+};
+
+static const char *
+owner_area (const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (owner_areas); i++)
+    if (g_str_has_prefix (key, owner_areas[i].prefix))
+      return _(owner_areas[i].area);
+  return _("the business's settings");
+}
+
+/* A book enrolled with a server knows the role the server gave it; a book
+ * that is not enrolled belongs to whoever uses it. */
+static gboolean
+may_change_owner_settings (RecoupBook *book)
+{
+  g_autofree char *role = recoup_book_get_setting (book, "sync.role");
+
+  return role == NULL || g_str_equal (role, "owner");
+}
+
+gboolean
+recoup_settings_check_shared (RecoupBook  *book,
+                              const char  *key,
+                              GError     **error)
+{
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  switch (recoup_merge_setting_scope (key))
+    {
+    case RECOUP_SETTING_LOCAL:
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   _("“%s” is not a shared setting: it belongs to this copy of the book and never syncs "
+                     "(it is written with recoup_book_set_setting ())"), key);
+      return FALSE;
+    case RECOUP_SETTING_OWNER:
+      if (may_change_owner_settings (book))
+        break;
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   /* Translators: %s is what is to be changed, e.g. "the compliance rules" */
+                   _("only an owner can change %s; ask an owner to make the change"), owner_area (key));
+      return FALSE;
+    case RECOUP_SETTING_TEAM:
+      break;
+    }
+  return TRUE;
+}
 
 /**
  * recoup_settings_set_shared:
  *
- * Writes a shared setting and its change row in one transaction.
+ * Writes a shared setting and its change row in one transaction, if this
+ * copy of the book may change it (recoup_settings_check_shared()).
  */
 gboolean
 recoup_settings_set_shared (RecoupBook  *book,
@@ -30,6 +97,10 @@ recoup_settings_set_shared (RecoupBook  *book,
                            _("a setting needs a key and a value"));
       return FALSE;
     }
+  /* Refused here rather than by recoupd later, after which the device
+   * would take the value back. */
+  if (!recoup_settings_check_shared (book, key, error))
+    return FALSE;
 
   if (!recoup_book_begin (book, error))
     return FALSE;

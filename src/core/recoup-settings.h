@@ -20,10 +20,23 @@ G_BEGIN_DECLS
  *   offer.first_date_tolerance_days default 7 how far in the past a plan's first date may be
  */
 
+/* Refuses, writing nothing, a key that is not shared (each copy's own:
+ * recoup_book_set_setting()) and what recoup_settings_check_shared() denies. */
 gboolean  recoup_settings_set_shared  (RecoupBook  *book,
                                        const char  *key,
                                        const char  *value,
                                        GError     **error);
+
+/* Whether this copy of the book may change the shared setting @key. FALSE
+ * with RECOUP_BOOK_ERROR_INVALID for a key that is not shared, or with
+ * RECOUP_BOOK_ERROR_DENIED and words a collector understands for the
+ * business's policy (recoup_merge_setting_scope() is RECOUP_SETTING_OWNER)
+ * on a book enrolled with a server as anyone but an owner: recoupd would
+ * refuse the change and the device would take its value back. The app asks
+ * before it offers a setting for editing. */
+gboolean  recoup_settings_check_shared (RecoupBook  *book,
+                                        const char  *key,
+                                        GError     **error);
 
 /* Reads an integer setting; a missing or unreadable value, or one outside
  * [@min, @max], gives @fallback. */

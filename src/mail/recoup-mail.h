@@ -10,7 +10,8 @@ G_BEGIN_DECLS
  * messages, submitting them over SMTP, draining the book's outbox, and
  * rendering letters to PDF. Core (recoup-outbox.h) owns the outbox's states.
  *
- * SMTP settings (shared book settings):
+ * SMTP settings: the first four are shared by the organisation (they sync and
+ * only an owner changes them); the limits below them belong to this device.
  *   smtp.url        smtp://mail.example.com:587 (STARTTLS) or smtps://mail.example.com:465
  *   smtp.security   starttls (default for smtp://), tls (smtps://), or none — plain text,
  *                   refused unless the host is 127.0.0.1, ::1 or localhost

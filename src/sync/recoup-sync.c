@@ -30,6 +30,18 @@
 
 G_DEFINE_QUARK (recoup-sync-error-quark, recoup_sync_error)
 
+/* RecoupSyncError codes as sync.last_error_kind stores them, by code. */
+static const char * const error_kind_names[] = {
+  [RECOUP_SYNC_ERROR_NOT_ENROLLED] = "not_enrolled",
+  [RECOUP_SYNC_ERROR_BAD_CODE]     = "bad_code",
+  [RECOUP_SYNC_ERROR_CERTIFICATE]  = "certificate",
+  [RECOUP_SYNC_ERROR_UNAUTHORIZED] = "unauthorized",
+  [RECOUP_SYNC_ERROR_REFUSED]      = "refused",
+  [RECOUP_SYNC_ERROR_NETWORK]      = "network",
+  [RECOUP_SYNC_ERROR_PROTOCOL]     = "protocol",
+  [RECOUP_SYNC_ERROR_VERSION]      = "version",
+};
+
 typedef struct
 {
   SoupSession *session;
@@ -260,10 +272,10 @@ check_certificate (Conn         *c,
   return TRUE;
 }
 
-/* The server could not be reached after @attempts tries (@local: why). */
+/* The server could not be reached after @attempts tries (@why). */
 static void
 set_network_error (Conn        *c,
-                   GError      *local,
+                   const char  *why,
                    guint        attempts,
                    GError     **error)
 {
@@ -272,12 +284,30 @@ set_network_error (Conn        *c,
     g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
                  _("cannot reach the server at %s (%s). Check that the address in the enrollment code is "
                    "right, that the server is running, and that this device is on a network that reaches it."),
-                 c->base_url, local->message);
+                 c->base_url, why);
   else
     g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
                  g_dngettext (GETTEXT_PACKAGE, "cannot reach %s: %s (tried %u time); unsent changes stay queued",
                               "cannot reach %s: %s (tried %u times); unsent changes stay queued", attempts),
-                 c->base_url, local->message, attempts);
+                 c->base_url, why, attempts);
+}
+
+/* 502, 503 and 504 come from a proxy or load balancer in front of recoupd
+ * (recoupd never sends them): the server is out of reach, as when nothing
+ * answers at all, and the changes wait for it. */
+static gboolean
+gateway_status (guint status)
+{
+  return status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
+         status == SOUP_STATUS_GATEWAY_TIMEOUT;
+}
+
+static char *
+gateway_reason (guint status)
+{
+  /* Translators: an HTTP status code and its standard phrase, e.g. 503, Service Unavailable */
+  return g_strdup_printf (_("a proxy answered for it with HTTP %u (%s): the Recoup server behind the proxy "
+                            "is not running or does not answer"), status, soup_status_get_phrase (status));
 }
 
 static gboolean
@@ -370,6 +400,12 @@ conn_request_encoded (Conn          *c,
 
       if (!check_certificate (c, msg, local, error))
         return NULL;
+      /* Stopped on purpose: nothing is said about the server. */
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
       if (local == NULL && SOUP_STATUS_IS_SUCCESSFUL (status))
         {
           if (out_header_value != NULL)
@@ -381,7 +417,13 @@ conn_request_encoded (Conn          *c,
           !retryable (local, status))
         {
           if (local != NULL)
-            set_network_error (c, local, attempt + 1, error);
+            set_network_error (c, local->message, attempt + 1, error);
+          else if (gateway_status (status))
+            {
+              g_autofree char *why = gateway_reason (status);
+
+              set_network_error (c, why, attempt + 1, error);
+            }
           else
             set_server_error (error, status, answer);
           return NULL;
@@ -413,6 +455,19 @@ conn_request (Conn          *c,
 
   return conn_request_encoded (c, method, path, payload, gz, out_header_value, header_name,
                                cancellable, error);
+}
+
+/* The snapshot could not be fetched after @attempts tries (@why). */
+static void
+set_download_error (Conn        *c,
+                    const char  *why,
+                    guint        attempts,
+                    GError     **error)
+{
+  g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
+               g_dngettext (GETTEXT_PACKAGE, "cannot download from %s: %s (tried %u time)",
+                            "cannot download from %s: %s (tried %u times)", attempts),
+               c->base_url, why, attempts);
 }
 
 /* GET @path into the file @dest (created 0600, replaced), streaming: the
@@ -462,6 +517,11 @@ conn_download (Conn          *c,
       status = soup_message_get_status (msg);
       if (!check_certificate (c, msg, local, error))
         return FALSE;
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
       if (local == NULL && !SOUP_STATUS_IS_SUCCESSFUL (status))
         {
           /* An error answer is small JSON. */
@@ -470,7 +530,12 @@ conn_download (Conn          *c,
           if (g_cancellable_is_cancelled (cancellable) || attempt + 1 >= MAX_ATTEMPTS ||
               !retryable (NULL, status))
             {
-              set_server_error (error, status, answer);
+              g_autofree char *why = gateway_status (status) ? gateway_reason (status) : NULL;
+
+              if (why != NULL)
+                set_download_error (c, why, attempt + 1, error);
+              else
+                set_server_error (error, status, answer);
               return FALSE;
             }
         }
@@ -544,10 +609,7 @@ conn_download (Conn          *c,
       if (local != NULL &&
           (g_cancellable_is_cancelled (cancellable) || attempt + 1 >= MAX_ATTEMPTS || !retryable (local, 0)))
         {
-          g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK,
-                       g_dngettext (GETTEXT_PACKAGE, "cannot download from %s: %s (tried %u time)",
-                                    "cannot download from %s: %s (tried %u times)", attempt + 1),
-                       c->base_url, local->message, attempt + 1);
+          set_download_error (c, local->message, attempt + 1, error);
           return FALSE;
         }
       {
@@ -1069,18 +1131,47 @@ recoup_sync_client_set_batch_size (RecoupSyncClient *self,
   self->pull_page = MAX (pull_page, 1);
 }
 
+/* "" for a success or a failure outside RECOUP_SYNC_ERROR. */
+static const char *
+error_kind_name (const GError *error)
+{
+  if (error == NULL || error->domain != RECOUP_SYNC_ERROR || error->code < 0 ||
+      (gsize) error->code >= G_N_ELEMENTS (error_kind_names) || error_kind_names[error->code] == NULL)
+    return "";
+  return error_kind_names[error->code];
+}
+
+gboolean
+recoup_sync_get_last_error_kind (RecoupBook      *book,
+                                 RecoupSyncError *out_kind)
+{
+  g_autofree char *name = recoup_book_get_setting (book, "sync.last_error_kind");
+
+  for (gsize i = 0; name != NULL && *name != '\0' && i < G_N_ELEMENTS (error_kind_names); i++)
+    if (g_strcmp0 (error_kind_names[i], name) == 0)
+      {
+        *out_kind = (RecoupSyncError) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* The outcome is kept in the book with its kind: the app started later, or
+ * after `recoup-cli sync`, shows an unreachable server as offline. */
 static void
 note_result (RecoupSyncClient *self,
              GError           *error)
 {
   g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, recoup_wall_clock_ms ());
 
-  if (recoup_book_in_transaction (self->book))
+  /* A run stopped on purpose (the window closed) says nothing of the server. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || recoup_book_in_transaction (self->book))
     return;
   if (!recoup_book_begin (self->book, NULL))
     return;
   recoup_book_set_setting (self->book, error ? "sync.last_error_at" : "sync.last_ok_at", now, NULL);
   recoup_book_set_setting (self->book, "sync.last_error", error ? error->message : "", NULL);
+  recoup_book_set_setting (self->book, "sync.last_error_kind", error_kind_name (error), NULL);
   if (!recoup_book_commit (self->book, NULL))
     return;
 }

@@ -33,6 +33,14 @@ typedef enum
 #define RECOUP_SYNC_ERROR (recoup_sync_error_quark ())
 GQuark recoup_sync_error_quark (void);
 
+/* How the last recoup_sync_client_run() on @book ended, as it stored it
+ * (setting sync.last_error_kind), so that a program started later tells an
+ * unreachable server from a refusal: TRUE and the RecoupSyncError code in
+ * @out_kind if it failed with one; FALSE if it succeeded, never ran, or
+ * failed otherwise (the book itself: see sync.last_error). */
+gboolean recoup_sync_get_last_error_kind (RecoupBook      *book,
+                                          RecoupSyncError *out_kind);
+
 /* What an enrollment code carries: base64url of {url, secret, sha256}. */
 typedef struct
 {
