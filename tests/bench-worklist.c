@@ -214,7 +214,8 @@ main (int   argc,
       {
         guint offset = i == 0 ? 0 : i == 1 ? (guint) n_open / 2 : (guint) MAX (n_open - 200, 0);
 
-        worst = MAX (worst, time_page (book, offset));
+        m = time_page (book, offset);
+        worst = MAX (worst, m);
       }
   }
 
