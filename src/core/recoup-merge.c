@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-id.h"
 #include "recoup-merge-private.h"
@@ -2197,8 +2198,8 @@ add_account_of (RecoupBook  *book,
  */
 gboolean
 recoup_merge_describe_rejection (RecoupBook  *book,
-                    JsonObject  *r,
-                    GError     **error)
+                                 JsonObject  *r,
+                                 GError     **error)
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT entity, entity_id, op, CASE WHEN entity = 'ledger_entries' THEN"
@@ -2255,16 +2256,9 @@ static char *
 user_name (RecoupBook *book,
            const char *user_id)
 {
-  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT name FROM users WHERE id = ?", NULL);
-  char *name = NULL;
+  g_autoptr(RecoupUser) user = recoup_user_load (book, user_id, NULL);
 
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  sqlite3_reset (stmt);
-  return name;
+  return user != NULL ? g_strdup (user->name) : NULL;
 }
 
 /**
@@ -2277,8 +2271,8 @@ user_name (RecoupBook *book,
  */
 gboolean
 recoup_merge_describe_conflict (RecoupBook  *book,
-                   JsonObject  *c,
-                   GError     **error)
+                                JsonObject  *c,
+                                GError     **error)
 {
   const char *entity = json_object_get_string_member_with_default (c, "entity", "");
   const char *entity_id = json_object_get_string_member_with_default (c, "entity_id", "");
