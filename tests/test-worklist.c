@@ -72,7 +72,7 @@ fixture_setup (Fixture       *fx,
   fx->h2 = debtor (fx, "H2", "2026-02-15", 300000, "");
   fx->f = debtor (fx, "F", "2026-05-01", 1000, "");
   fx->p = debtor (fx, "P", "2026-05-01", 2000, "");
-  fx->n = debtor (fx, "N", "2026-06-12", 3000, "vip");
+  fx->n = debtor (fx, "N", "2026-06-12", 3000, "slow-payer,vip");
   fx->l = debtor (fx, "L", "2026-04-01", 4000, "");
   fx->r = debtor (fx, "R", "2026-01-01", 950000, "");
   fx->x = debtor (fx, "X", "2026-01-01", 990000, "");
@@ -193,10 +193,17 @@ test_filters (Fixture       *fx,
     g_assert_cmpstr (order, ==, "H2");
   }
   {
+    /* N's tags are kept as "slow-payer, vip": any of them filters. */
     RecoupWorklistFilter f = { .tag = "vip" };
     g_autoptr(RecoupWorklist) wl = build (fx, &f);
     g_autofree char *order = refs (wl);
     g_assert_cmpstr (order, ==, "N,H1");
+  }
+  {
+    RecoupWorklistFilter f = { .tag = "slow-payer" };
+    g_autoptr(RecoupWorklist) wl = build (fx, &f);
+    g_autofree char *order = refs (wl);
+    g_assert_cmpstr (order, ==, "N");
   }
   {
     RecoupWorklistFilter f = { .min_balance = 300000 };

@@ -168,9 +168,10 @@ reject_response_cb (AdwMessageDialog *ask,
 
   if (g_strcmp0 (response, "reject") != 0)
     return;
-  /* The reason is what the maker reads in the offer's history. */
+  /* The reason is what the maker reads in the offer's history; the book keeps
+   * no words of the app's own, which would be in the owner's language. */
   decide (q, g_object_get_data (G_OBJECT (ask), "offer-id"), RECOUP_OFFER_EVENT_WITHDRAW,
-          *note != '\0' ? note : _("Rejected by the owner in Recoup"));
+          *note != '\0' ? note : NULL);
 }
 
 /* Rejecting cannot be undone and the maker learns of it only from the
@@ -212,7 +213,7 @@ decide_clicked_cb (GtkButton *button,
   if (event == RECOUP_OFFER_EVENT_WITHDRAW)
     ask_reject (q, row);
   else
-    decide (q, gtk_widget_get_name (row), event, _("Approved in Recoup"));
+    decide (q, gtk_widget_get_name (row), event, NULL);
 }
 
 /* The row is named by the offer's id. */

@@ -2804,14 +2804,12 @@ typedef struct
 {
   char             *offer_id;
   RecoupOfferEvent  event;
-  char             *note;
 } OfferEventWrite;
 
 static void
 offer_event_write_free (OfferEventWrite *w)
 {
   g_free (w->offer_id);
-  g_free (w->note);
   g_free (w);
 }
 
@@ -2822,7 +2820,9 @@ offer_event_write (RecoupBook  *book,
 {
   OfferEventWrite *w = data;
 
-  return recoup_offer_transition (book, w->offer_id, w->event, w->note, error);
+  /* No note: the event says what happened, and the book keeps no words of
+   * the app's own (they would be in this user's language). */
+  return recoup_offer_transition (book, w->offer_id, w->event, NULL, error);
 }
 
 typedef struct
@@ -2867,7 +2867,6 @@ offer_event_response_cb (AdwMessageDialog *dialog,
   w = g_new0 (OfferEventWrite, 1);
   w->offer_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "offer-id"));
   w->event = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "event"));
-  w->note = g_strdup (g_object_get_data (G_OBJECT (dialog), "note"));
   done = g_new0 (OfferEventDone, 1);
   done->window = g_object_ref (self);
   done->event = w->event;
@@ -2888,7 +2887,7 @@ recoup_window_offer_event (RecoupWindow *self,
                            const char   *event_name)
 {
   RecoupOfferEvent event;
-  const char *heading, *body, *label, *note;
+  const char *heading, *body, *label;
   GtkWidget *dialog;
 
   if (!recoup_offer_event_from_string (event_name, &event) || event == RECOUP_OFFER_EVENT_CREATE
@@ -2901,27 +2900,23 @@ recoup_window_offer_event (RecoupWindow *self,
       heading = _("Record the Offer as Sent?");
       body = _("Record that the customer has been given this offer. It can then be accepted or declined.");
       label = _("_Record as Sent");
-      note = _("Sent from Recoup");
       break;
     case RECOUP_OFFER_EVENT_ACCEPT:
       heading = _("Record That the Customer Accepted?");
       body = _("The offer's schedule becomes what the customer owes and when; a settlement's discount is "
                "waived once it is paid. This cannot be undone, only followed by a new offer.");
       label = _("_Record Acceptance");
-      note = _("Accepted in Recoup");
       break;
     case RECOUP_OFFER_EVENT_REJECT:
       heading = _("Record That the Customer Declined?");
       body = _("The offer closes; the balance stays as it is. A new offer can be made.");
       label = _("Record as _Declined");
-      note = _("Declined in Recoup");
       break;
     case RECOUP_OFFER_EVENT_WITHDRAW:
     default:
       heading = _("Withdraw the Offer?");
       body = _("The offer closes and can no longer be accepted. A new offer can be made.");
       label = _("_Withdraw");
-      note = _("Withdrawn in Recoup");
       break;
     }
   dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
@@ -2933,7 +2928,6 @@ recoup_window_offer_event (RecoupWindow *self,
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_object_set_data_full (G_OBJECT (dialog), "offer-id", g_strdup (offer_id), g_free);
   g_object_set_data (G_OBJECT (dialog), "event", GINT_TO_POINTER (event));
-  g_object_set_data_full (G_OBJECT (dialog), "note", g_strdup (note), g_free);
   g_signal_connect (dialog, "response", G_CALLBACK (offer_event_response_cb), self);
   g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
   gtk_window_present (GTK_WINDOW (dialog));

@@ -218,7 +218,8 @@ prepare_part (Build   *b,
   if (f->currency != NULL)
     g_string_append (sql, " AND a.currency = :currency");
   if (f->tag != NULL)
-    g_string_append (sql, " AND instr(',' || a.tags || ',', ',' || :tag || ',') > 0");
+    /* Tags are kept as "a, b" (recoup_account_normalize_tags()). */
+    g_string_append (sql, " AND instr(',' || replace (a.tags, ', ', ',') || ',', ',' || :tag || ',') > 0");
   g_string_append (sql, PART_ORDER_SQL);
   if (!(stmt = recoup_book_prepare (b->book, sql->str, error)))
     return NULL;
