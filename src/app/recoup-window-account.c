@@ -651,8 +651,7 @@ offer_actions_row (GtkWidget         *expander,
 
   /* Core refuses to send or accept an offer whose balance has moved since it
    * was made: say why, and offer only what can be done. */
-  if ((o->state == RECOUP_OFFER_STATE_DRAFT || o->state == RECOUP_OFFER_STATE_OFFERED) &&
-      o->balance_at_offer != owed)
+  if (recoup_offer_is_stale (o, owed))
     {
       g_autofree char *then = money (o->balance_at_offer, o->currency);
       g_autofree char *now = money (owed, o->currency);

@@ -1516,6 +1516,14 @@ write_schedule (RecoupBook   *book,
 }
 
 gboolean
+recoup_offer_is_stale (const RecoupOffer *offer,
+                       gint64             owed)
+{
+  return (offer->state == RECOUP_OFFER_STATE_DRAFT || offer->state == RECOUP_OFFER_STATE_OFFERED) &&
+         owed != offer->balance_at_offer;
+}
+
+gboolean
 recoup_offer_transition (RecoupBook        *book,
                          const char        *offer_id,
                          RecoupOfferEvent   event,
@@ -1545,16 +1553,14 @@ recoup_offer_transition (RecoupBook        *book,
       return FALSE;
     }
 
-  /* The terms were worked out on the balance of the day the offer was made.
-   * A payment or a charge recorded since (here, or on another device and
-   * synced) would make the customer agree to the wrong figures. */
+  /* The terms were worked out on the balance of the day the offer was made. */
   if (event == RECOUP_OFFER_EVENT_SEND || event == RECOUP_OFFER_EVENT_ACCEPT)
     {
       gint64 balance;
 
       if (!recoup_ledger_balance (book, o->account_id, NULL, &balance, error))
         return FALSE;
-      if (balance != o->balance_at_offer)
+      if (recoup_offer_is_stale (o, balance))
         {
           g_autofree char *then = recoup_money_format (o->balance_at_offer, o->currency,
                                                        RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);

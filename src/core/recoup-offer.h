@@ -223,6 +223,13 @@ gboolean     recoup_frequency_from_string     (const char       *text,
                                                RecoupFrequency  *out_frequency);
 const char  *recoup_installment_status_to_string (RecoupInstallmentStatus status);
 
+/* Pure: whether @offer, still open (a draft or with the customer), was made
+ * on another balance than the @owed now: a payment or charge recorded since
+ * (here or synced) would make the customer agree to the wrong figures, so it
+ * can no longer be sent or accepted, only withdrawn. */
+gboolean     recoup_offer_is_stale            (const RecoupOffer *offer,
+                                               gint64             owed);
+
 /* Pure: is @event valid in @state (with the offer's approval needs, expiry
  * day and the event's day)? When not, says why, naming the current state. */
 gboolean     recoup_offer_check_transition    (RecoupOfferState  state,
