@@ -100,7 +100,7 @@ static const struct
    * installments count as missed in the gathered stats */
   { "promise.grace_days",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   { "plan.grace_days",            RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_STATS },
-  { "plan.default_after_missed",  RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "plan.default_after_missed",  RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_STATS },
   { "offer.first_date_tolerance_days", RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   /* the business's details on letters and statements (not business.logo_path:
    * a file on one machine) */

@@ -464,6 +464,7 @@ recoup_score_signature (RecoupBook *book)
 {
   g_autofree char *policy = recoup_book_get_setting (book, "escalation.policy");
   g_autofree char *grace = recoup_book_get_setting (book, "plan.grace_days");
+  g_autofree char *default_after = recoup_book_get_setting (book, "plan.default_after_missed");
   RecoupScoreSettings s;
   GString *sig = g_string_new (NULL);
 
@@ -472,8 +473,9 @@ recoup_score_signature (RecoupBook *book)
   for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
     g_string_append_printf (sig, "%" G_GINT64_FORMAT ",", s.weights[i]);
   g_string_append_printf (sig, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%"
-                          G_GINT64_FORMAT ";%s;%s;%d", s.high, s.medium, s.balance_cap, s.revenue_cap,
-                          policy ? policy : "", grace ? grace : "", recoup_score_recent_days (book));
+                          G_GINT64_FORMAT ";%s;%s;%s;%d", s.high, s.medium, s.balance_cap, s.revenue_cap,
+                          policy ? policy : "", grace ? grace : "", default_after ? default_after : "",
+                          recoup_score_recent_days (book));
   return g_string_free (sig, FALSE);
 }
 
