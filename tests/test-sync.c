@@ -1340,6 +1340,25 @@ server_settings (Fixture *f)
   return out;
 }
 
+/* A setting of the server's own copy of the book (as a tool run on the
+ * server would write it), not a synced change. */
+static void
+server_book_set (Fixture    *f,
+                 const char *key,
+                 const char *value)
+{
+  g_autofree char *name = g_strdup_printf ("%s.recoup", f->org);
+  g_autofree char *path = g_build_filename (f->data_dir, "orgs", name, NULL);
+  sqlite3 *db = NULL;
+  char *sql = sqlite3_mprintf ("INSERT OR REPLACE INTO settings (key, value) VALUES (%Q, %Q)", key, value);
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_free (sql);
+  sqlite3_close (db);
+}
+
 /* The owner's compliance rules and score weights reach every device through
  * the server; a collector's device may not change them; a new device gets
  * them with its snapshot, but not the server's own settings. */
@@ -1454,14 +1473,20 @@ test_settings (Fixture       *f,
   }
 
   /* A new device: the shared settings and their clocks come with the
-   * snapshot; what is the server's own does not. */
+   * snapshot; what is the server's own does not, whichever local key it is
+   * (here a path on the server's disk). */
+  server_book_set (f, "letters.dir", "/var/lib/recoupd/letters");
   {
     g_autofree char *code_c = enrollment_code (f, f->org, "olive");
     g_autoptr(RecoupBook) c = enroll_book (f, code_c, "c.recoup");
     g_autoptr(GHashTable) server = server_settings (f);
     g_autofree char *weight = recoup_book_get_setting (c, "score.weight.balance");
+    g_autofree char *letters = recoup_book_get_setting (c, "letters.dir");
     GHashTableIter iter;
     gpointer key, value;
+
+    g_assert_cmpstr (g_hash_table_lookup (server, "letters.dir"), ==, "/var/lib/recoupd/letters");
+    g_assert_null (letters);
 
     recoup_guard_policy_load (c, &policy);
     g_assert_cmpint (policy.hours_start, ==, 9 * 60);
@@ -1830,7 +1855,12 @@ test_crash (Fixture       *f,
 /* ---- a fault-injecting TCP proxy on loopback ----
  * Each connection is forwarded to recoupd; while `faulty` is set, a
  * connection may be refused at once, cut after a random number of bytes
- * (truncating a request or an answer mid-TLS-record), or delayed. */
+ * (truncating a request or an answer mid-TLS-record), or delayed.
+ * Once recoupd has redeemed more enrollment codes than `redeemed_before`
+ * (its server.db says so), `lose_enroll_answer` cuts the connection instead
+ * of passing on the next bytes recoupd sends (the answer to the enrollment:
+ * recoupd commits before it answers), once; `refuse_after_enroll` refuses
+ * every new connection. */
 
 typedef struct
 {
@@ -1840,12 +1870,51 @@ typedef struct
   GSocketService *service;
   guint         port;
   guint         target_port;
+  char         *server_db;
+  gint64        redeemed_before;
   volatile gint faulty;
+  volatile gint lose_enroll_answer;
+  volatile gint refuse_after_enroll;
   volatile gint faults;
   GMutex        lock;
   GCond         ready;
   gboolean      started;
 } Proxy;
+
+static gint64
+count_in_db (const char *path,
+             const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 n = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  g_assert_cmpint (n, >=, 0);
+  return n;
+}
+
+/* recoupd's own database (devices, enrollment codes). */
+static gint64
+count_on_server (Fixture    *f,
+                 const char *sql)
+{
+  g_autofree char *path = g_build_filename (f->data_dir, "server.db", NULL);
+
+  return count_in_db (path, sql);
+}
+
+static gboolean
+proxy_code_redeemed (Proxy *p)
+{
+  return count_in_db (p->server_db, "SELECT count(*) FROM enrollments WHERE used_at IS NOT NULL") >
+         p->redeemed_before;
+}
 
 static gboolean
 proxy_run_cb (GThreadedSocketService *service,
@@ -1861,6 +1930,11 @@ proxy_run_cb (GThreadedSocketService *service,
   gint64 budget = G_MAXINT64;
   char buf[16384];
 
+  if (g_atomic_int_get (&p->refuse_after_enroll) && proxy_code_redeemed (p))
+    {
+      g_atomic_int_inc (&p->faults);
+      return TRUE;
+    }
   if (g_atomic_int_get (&p->faulty))
     {
       int fault = g_rand_int_range (rand, 0, 4);
@@ -1899,6 +1973,12 @@ proxy_run_cb (GThreadedSocketService *service,
 
             if (n <= 0 || budget <= 0)
               goto done;
+            if (i == 1 && g_atomic_int_get (&p->lose_enroll_answer) && proxy_code_redeemed (p) &&
+                g_atomic_int_compare_and_exchange (&p->lose_enroll_answer, 1, 0))
+              {
+                g_atomic_int_inc (&p->faults);
+                goto done;
+              }
             n = MIN (n, budget);
             budget -= n;
             if (g_socket_send (socks[1 - i], buf, (gsize) n, NULL, NULL) != n)
@@ -1934,6 +2014,36 @@ proxy_thread (gpointer data)
   g_clear_object (&p->service);
   g_main_context_pop_thread_default (p->context);
   return NULL;
+}
+
+/* A proxy on a port of its own in front of the fixture's recoupd. */
+static void
+proxy_start (Proxy   *p,
+             Fixture *f)
+{
+  g_mutex_init (&p->lock);
+  g_cond_init (&p->ready);
+  p->target_port = f->port;
+  p->server_db = g_build_filename (f->data_dir, "server.db", NULL);
+  p->context = g_main_context_new ();
+  p->loop = g_main_loop_new (p->context, FALSE);
+  p->thread = g_thread_new ("proxy", proxy_thread, p);
+  g_mutex_lock (&p->lock);
+  while (!p->started)
+    g_cond_wait (&p->ready, &p->lock);
+  g_mutex_unlock (&p->lock);
+}
+
+static void
+proxy_stop (Proxy *p)
+{
+  g_main_loop_quit (p->loop);
+  g_thread_join (p->thread);
+  g_main_loop_unref (p->loop);
+  g_main_context_unref (p->context);
+  g_free (p->server_db);
+  g_mutex_clear (&p->lock);
+  g_cond_clear (&p->ready);
 }
 
 /* A laptop whose clock ran days ahead wrote changes; the server refuses them
@@ -2063,16 +2173,7 @@ test_faulty_network (Fixture       *f,
   int failures = 0;
   const int n = 400;
 
-  g_mutex_init (&p.lock);
-  g_cond_init (&p.ready);
-  p.target_port = f->port;
-  p.context = g_main_context_new ();
-  p.loop = g_main_loop_new (p.context, FALSE);
-  p.thread = g_thread_new ("proxy", proxy_thread, &p);
-  g_mutex_lock (&p.lock);
-  while (!p.started)
-    g_cond_wait (&p.ready, &p.lock);
-  g_mutex_unlock (&p.lock);
+  proxy_start (&p, f);
 
   /* The devices know the server only through the proxy. */
   url = g_strdup_printf ("https://127.0.0.1:%u", p.port);
@@ -2118,12 +2219,234 @@ test_faulty_network (Fixture       *f,
     g_assert_cmpstr (da, ==, db);
   }
 
-  g_main_loop_quit (p.loop);
-  g_thread_join (p.thread);
-  g_main_loop_unref (p.loop);
-  g_main_context_unref (p.context);
-  g_mutex_clear (&p.lock);
-  g_cond_clear (&p.ready);
+  proxy_stop (&p);
+}
+
+/* A device's answer to enrolling is lost after recoupd redeemed the code
+ * (the connection breaks before the answer arrives). The client's retry of
+ * the same enrollment gets its device back: exactly one device is
+ * registered, and the token the client got works. The same code from
+ * another device is still refused. */
+static void
+test_enroll_answer_lost (Fixture       *f,
+                         gconstpointer  data)
+{
+  Proxy p = { 0 };
+  g_autofree char *url = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "carl.recoup", NULL);
+  g_autofree char *sql = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(RecoupSyncEnrollment) other = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+
+  proxy_start (&p, f);
+  url = g_strdup_printf ("https://127.0.0.1:%u", p.port);
+  code = run (f, TRUE, "--url", url, "enroll", f->org, "carl", NULL);
+  p.redeemed_before = count_on_server (f, "SELECT count(*) FROM enrollments WHERE used_at IS NOT NULL");
+  g_atomic_int_set (&p.lose_enroll_answer, 1);
+
+  e = recoup_sync_enroll (code, "carl-laptop", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (e);
+  /* The first answer was lost, after the code was redeemed. */
+  g_assert_cmpint (g_atomic_int_get (&p.lose_enroll_answer), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&p.faults), ==, 1);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 1);
+  sql = g_strdup_printf ("SELECT count(*) FROM devices WHERE id = '%s' AND revoked_at IS NULL", e->device_id);
+  g_assert_cmpint (count_on_server (f, sql), ==, 1);
+  g_assert_cmpstr (e->user_id, ==, f->collector);
+
+  /* Its token is the device's: it downloads the book and syncs. */
+  g_assert_true (recoup_sync_bootstrap (e, path, NULL, &error));
+  g_assert_no_error (error);
+  book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_attach (book, e, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (book, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Another device with the same code: refused, nothing registered. */
+  other = recoup_sync_enroll (code, "other-laptop", NULL, &error);
+  g_assert_null (other);
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "used already"));
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 1);
+
+  proxy_stop (&p);
+}
+
+static JsonObject *
+raw_enroll (Fixture    *f,
+            const char *secret,
+            const char *request_id,
+            guint      *out_status)
+{
+  g_autofree char *body = g_strdup_printf ("{\"secret\": \"%s\", \"request_id\": \"%s\", \"device_name\": \"x\"}",
+                                           secret, request_id);
+
+  return raw (f, "POST", "/v1/enroll", NULL, "1", body, out_status);
+}
+
+static guint
+pull_status (Fixture    *f,
+             const char *token)
+{
+  guint status = 0;
+  g_autoptr(JsonObject) page = raw (f, "GET", "/v1/changes?after=0&limit=1", token, "1", NULL, &status);
+
+  return status;
+}
+
+/* recoupd's side of a repeated enrollment: the same secret and request id
+ * get the same device with a new token (the first one, never delivered,
+ * stops working), until the device has used its token; another request id
+ * is refused. */
+static void
+test_enroll_repeat (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  RecoupEnrollmentCode parsed;
+  guint status = 0;
+
+  g_assert_true (recoup_enrollment_code_parse (code, &parsed, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(JsonObject) answer = raw_enroll (f, parsed.secret, "request-0123456789", &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    device = g_strdup (json_object_get_string_member (answer, "device_id"));
+    first = g_strdup (json_object_get_string_member (answer, "token"));
+  }
+  {
+    g_autoptr(JsonObject) again = raw_enroll (f, parsed.secret, "request-0123456789", &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (again, "device_id"), ==, device);
+    second = g_strdup (json_object_get_string_member (again, "token"));
+    g_assert_cmpstr (second, !=, first);
+  }
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 1);
+  g_assert_cmpuint (pull_status (f, first), ==, 401);
+  {
+    g_autoptr(JsonObject) refused = raw_enroll (f, parsed.secret, "request-9876543210", &status);
+
+    g_assert_cmpuint (status, ==, 403);
+    g_assert_cmpstr (json_object_get_string_member (refused, "error"), ==, "enrollment_used");
+  }
+  /* The device has its answer once it used its token: no more repeats. */
+  g_assert_cmpuint (pull_status (f, second), ==, 200);
+  {
+    g_autoptr(JsonObject) refused = raw_enroll (f, parsed.secret, "request-0123456789", &status);
+
+    g_assert_cmpuint (status, ==, 403);
+    g_assert_cmpstr (json_object_get_string_member (refused, "error"), ==, "enrollment_used");
+  }
+  g_assert_cmpuint (pull_status (f, second), ==, 200);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 1);
+  recoup_enrollment_code_clear (&parsed);
+}
+
+/* `recoup-cli enroll` where recoupd redeems the code but the snapshot cannot
+ * be downloaded: the device stays enrolled (the code is spent; a second
+ * enroll would be refused), the command says so and what to run, and the
+ * next `recoup-cli sync` brings the organisation's book. */
+static void
+test_enroll_snapshot_fails (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *code_a = NULL;
+  g_autoptr(RecoupBook) a = NULL;
+  g_autoptr(RecoupBook) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "carl.recoup", NULL);
+  g_autofree char *url = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  Proxy p = { 0 };
+  int status = 0;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  code_a = enrollment_code (f, f->org, "olive");
+  a = enroll_book (f, code_a, "a.recoup");
+  for (int i = 0; i < 30; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("S-%02d", i);
+      g_autofree char *id = make_account (a, ref);
+    }
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+
+  proxy_start (&p, f);
+  url = g_strdup_printf ("https://127.0.0.1:%u", p.port);
+  code = run (f, TRUE, "--url", url, "enroll", f->org, "carl", NULL);
+  p.redeemed_before = count_on_server (f, "SELECT count(*) FROM enrollments WHERE used_at IS NOT NULL");
+  g_atomic_int_set (&p.refuse_after_enroll, 1);
+  {
+    const char *argv[] = { cli, "--book", path, "enroll", code, "--name", "carl-laptop", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("recoup-cli enroll failed: %s%s", out, err);
+  g_assert_cmpint (g_atomic_int_get (&p.faults), >, 0);
+  g_assert_nonnull (strstr (out, "could not be downloaded"));
+  g_assert_nonnull (strstr (out, "do not enroll it again"));
+  g_assert_nonnull (strstr (out, "Run “recoup-cli sync”"));
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 2);
+
+  /* Enrolled as any device is: the server, the user, a token that works. */
+  b = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *server = recoup_book_get_setting (b, "sync.url");
+    g_autofree char *user = recoup_book_get_setting (b, "sync.user_id");
+    g_autofree char *token = device_token (b);
+
+    g_assert_cmpstr (server, ==, url);
+    g_assert_cmpstr (user, ==, f->collector);
+    g_assert_cmpuint (pull_status (f, token), ==, 200);
+  }
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM accounts"), ==, 0);
+  g_clear_object (&b);
+
+  /* The server is reachable again: the next sync completes the book. */
+  g_atomic_int_set (&p.refuse_after_enroll, 0);
+  {
+    const char *argv[] = { cli, "--book", path, "sync", NULL };
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("recoup-cli sync failed: %s%s", out, err);
+  }
+  b = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM accounts"), ==, 30);
+  g_assert_cmpstr (recoup_book_get_user_id (b), ==, f->collector);
+  g_assert_cmpint (recoup_merge_get_cursor (b), ==, recoup_merge_get_cursor (a));
+  g_assert_true (recoup_book_check_integrity (b, &error));
+  g_assert_no_error (error);
+
+  proxy_stop (&p);
 }
 
 int
@@ -2168,6 +2491,9 @@ main (int   argc,
   ADD ("/recoup/sync/crash", test_crash);
   ADD ("/recoup/sync/faulty-network", test_faulty_network);
   ADD ("/recoup/sync/clock-ahead", test_clock_ahead);
+  ADD ("/recoup/sync/enroll-answer-lost", test_enroll_answer_lost);
+  ADD ("/recoup/sync/enroll-repeat", test_enroll_repeat);
+  ADD ("/recoup/sync/enroll-snapshot-fails", test_enroll_snapshot_fails);
 #undef ADD
 
   status = g_test_run ();

@@ -21,9 +21,11 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
     { NULL }
   };
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) bootstrap_error = NULL;
   g_autoptr(RecoupSyncEnrollment) e = NULL;
   g_autoptr(RecoupBook) probe = NULL;
   gboolean empty;
+  gboolean bootstrapped;
   RecoupBook *book;
   int status;
 
@@ -59,8 +61,10 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
 
   if (!(e = recoup_sync_enroll (argv[0], name, NULL, &error)))
     return recoup_cli_fail (cli, error);
-  if (empty && !recoup_sync_bootstrap (e, cli->book_path, NULL, &error))
-    return recoup_cli_fail (cli, error);
+  /* The code is spent: a snapshot that cannot be downloaded now must not
+   * undo the enrollment. The book is attached as it is, as the app's Connect
+   * does, and the first sync brings the organisation's book as changes. */
+  bootstrapped = empty && recoup_sync_bootstrap (e, cli->book_path, NULL, &bootstrap_error);
   if (!(book = recoup_cli_open_book (cli, TRUE, &error)) || !recoup_sync_attach (book, e, &error))
     return recoup_cli_fail (cli, error);
 
@@ -80,7 +84,12 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
       json_builder_set_member_name (b, "role");
       json_builder_add_string_value (b, e->role);
       json_builder_set_member_name (b, "bootstrapped");
-      json_builder_add_boolean_value (b, empty);
+      json_builder_add_boolean_value (b, bootstrapped);
+      json_builder_set_member_name (b, "bootstrap_error");
+      if (bootstrap_error != NULL)
+        json_builder_add_string_value (b, bootstrap_error->message);
+      else
+        json_builder_add_null_value (b);
       json_builder_end_object (b);
       recoup_cli_print_builder (b);
     }
@@ -88,10 +97,17 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
     {
       g_autofree char *fp = recoup_sync_format_fingerprint (e->fingerprint);
 
-      printf ("Enrolled %s as %s (%s) on %s.\nServer certificate SHA-256: %s\n%s",
-              cli->book_path, e->user_name, e->role, e->url, fp,
-              empty ? "The book starts as a copy of the organisation's book; run “recoup-cli sync” to update it.\n"
-                    : "Run “recoup-cli sync” to send this book's changes and receive the others'.\n");
+      printf ("Enrolled %s as %s (%s) on %s.\nServer certificate SHA-256: %s\n",
+              cli->book_path, e->user_name, e->role, e->url, fp);
+      if (bootstrapped)
+        printf ("The book starts as a copy of the organisation's book; run “recoup-cli sync” to update it.\n");
+      else if (bootstrap_error != NULL)
+        printf ("The copy of the organisation's book could not be downloaded (%s).\n"
+                "This device is enrolled all the same: do not enroll it again (the code is used up). "
+                "Run “recoup-cli sync” when the server is reachable; it receives the organisation's "
+                "book as changes.\n", bootstrap_error->message);
+      else
+        printf ("Run “recoup-cli sync” to send this book's changes and receive the others'.\n");
     }
   return RECOUP_CLI_OK;
 }

@@ -51,8 +51,20 @@ static const char server_schema[] =
   "  created_at    INTEGER NOT NULL,"
   "  expires_at    INTEGER NOT NULL,"
   "  used_at       INTEGER,"
-  "  device_id     TEXT"
+  "  device_id     TEXT,"
+  "  request_sha256 TEXT"
   ");";
+
+/* Columns added after a release, for a server.db made before them. */
+static const struct
+{
+  const char *table;
+  const char *column;
+  const char *definition;
+} added_columns[] = {
+  /* The client's request id of a redeemed code: a repeat of the request gets the device back. */
+  { "enrollments", "request_sha256", "TEXT" },
+};
 
 #define ENROLLMENT_LIFETIME_MS (7 * 24 * 3600 * G_GINT64_CONSTANT (1000))
 
@@ -111,6 +123,38 @@ recoup_server_random_secret (void)
   return text;
 }
 
+static gboolean
+has_column (RecoupServerDb *db,
+            const char     *table,
+            const char     *column)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM pragma_table_info('%s') WHERE name = ?", table);
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, sql, NULL);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, column, -1, SQLITE_STATIC);
+  return sqlite3_step (stmt) == SQLITE_ROW;
+}
+
+static gboolean
+add_missing_columns (RecoupServerDb  *db,
+                     GError         **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (added_columns); i++)
+    {
+      g_autofree char *sql = NULL;
+
+      if (has_column (db, added_columns[i].table, added_columns[i].column))
+        continue;
+      sql = g_strdup_printf ("ALTER TABLE %s ADD COLUMN %s %s", added_columns[i].table,
+                             added_columns[i].column, added_columns[i].definition);
+      if (sqlite3_exec (db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error (db, error);
+    }
+  return TRUE;
+}
+
 RecoupServerDb *
 recoup_server_db_open (const char  *data_dir,
                        GError     **error)
@@ -142,6 +186,12 @@ recoup_server_db_open (const char  *data_dir,
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: %s", path, msg);
       sqlite3_free (msg);
+      recoup_server_db_free (db);
+      return NULL;
+    }
+  if (!add_missing_columns (db, error))
+    {
+      g_prefix_error (error, "%s: ", path);
       recoup_server_db_free (db);
       return NULL;
     }
@@ -436,20 +486,101 @@ device_from (RecoupServerDb *db,
   return dev;
 }
 
+/* A repeat of an enrollment whose answer never arrived (the same secret and
+ * request id): the device it made gets a new token, as only the digest of
+ * the first one was kept. Only while that token was never used and the device
+ * is not revoked, so a code and request id seen later cannot take over a
+ * working device. Inside the caller's transaction. */
+static gboolean
+reissue_token (RecoupServerDb  *db,
+               const char      *device_id,
+               const char      *token_digest,
+               GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE devices SET token_sha256 = ?1 WHERE id = ?2"
+                                              " AND revoked_at IS NULL AND last_seen_at IS NULL", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, token_digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  if (sqlite3_changes (db->db) == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "this enrollment code was used already (each code enrolls one device); "
+                   "ask for a new one");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+insert_device (RecoupServerDb  *db,
+               const char      *device_id,
+               const char      *org_id,
+               const char      *user_id,
+               const char      *device_name,
+               const char      *token_digest,
+               gint64           now,
+               GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "INSERT INTO devices (id, org_id, user_id, name, token_sha256,"
+                                              " created_at) VALUES (?, ?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, device_name != NULL && *device_name ? device_name : "device", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, token_digest, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, now);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
+static gboolean
+mark_used (RecoupServerDb  *db,
+           const char      *digest,
+           const char      *device_id,
+           const char      *request_digest,
+           gint64           now,
+           GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE enrollments SET used_at = ?, device_id = ?,"
+                                              " request_sha256 = ? WHERE secret_sha256 = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, request_digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, digest, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
 RecoupServerDevice *
 recoup_server_db_enroll (RecoupServerDb  *db,
                          const char      *secret,
+                         const char      *request_id,
                          const char      *device_name,
                          char           **out_token,
                          GError         **error)
 {
   g_autofree char *digest = recoup_server_sha256_hex (secret);
-  g_autofree char *token = NULL;
-  g_autofree char *token_digest = NULL;
+  g_autofree char *request_digest = request_id != NULL && *request_id ? recoup_server_sha256_hex (request_id) : NULL;
+  g_autofree char *token = recoup_server_random_secret ();
+  g_autofree char *token_digest = recoup_server_sha256_hex (token);
   g_autofree char *device_id = NULL;
   g_autofree char *org_id = NULL;
   g_autofree char *user_id = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  RecoupServerDevice *dev;
   gint64 now = recoup_wall_clock_ms ();
 
   if (sqlite3_exec (db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -457,8 +588,8 @@ recoup_server_db_enroll (RecoupServerDb  *db,
       db_error (db, error);
       return NULL;
     }
-  if (!(stmt = prepare (db, "SELECT org_id, user_id, used_at, expires_at FROM enrollments"
-                            " WHERE secret_sha256 = ?", error)))
+  if (!(stmt = prepare (db, "SELECT org_id, user_id, used_at, expires_at, device_id, request_sha256"
+                            " FROM enrollments WHERE secret_sha256 = ?", error)))
     goto fail;
   sqlite3_bind_text (stmt, 1, digest, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_ROW)
@@ -469,6 +600,18 @@ recoup_server_db_enroll (RecoupServerDb  *db,
     }
   if (sqlite3_column_type (stmt, 2) != SQLITE_NULL)
     {
+      const char *used_by = (const char *) sqlite3_column_text (stmt, 4);
+      const char *used_for = (const char *) sqlite3_column_text (stmt, 5);
+
+      /* The same request again (a retry whose first answer was lost). */
+      if (request_digest != NULL && used_by != NULL && g_strcmp0 (used_for, request_digest) == 0)
+        {
+          device_id = g_strdup (used_by);
+          g_clear_pointer (&stmt, sqlite3_finalize);
+          if (!reissue_token (db, device_id, token_digest, error))
+            goto fail;
+          goto commit;
+        }
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
                    "this enrollment code was used already (each code enrolls one device); "
                    "ask for a new one");
@@ -485,42 +628,24 @@ recoup_server_db_enroll (RecoupServerDb  *db,
   g_clear_pointer (&stmt, sqlite3_finalize);
 
   device_id = recoup_uuid7_new ();
-  token = recoup_server_random_secret ();
-  token_digest = recoup_server_sha256_hex (token);
-  if (!(stmt = prepare (db, "INSERT INTO devices (id, org_id, user_id, name, token_sha256, created_at)"
-                            " VALUES (?, ?, ?, ?, ?, ?)", error)))
+  if (!insert_device (db, device_id, org_id, user_id, device_name, token_digest, now, error) ||
+      !mark_used (db, digest, device_id, request_digest, now, error))
     goto fail;
-  sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, user_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, device_name != NULL && *device_name ? device_name : "device", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, token_digest, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 6, now);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      db_error (db, error);
-      goto fail;
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  if (!(stmt = prepare (db, "UPDATE enrollments SET used_at = ?, device_id = ? WHERE secret_sha256 = ?",
-                        error)))
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, now);
-  sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, digest, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      db_error (db, error);
-      goto fail;
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
+
+commit:
   if (sqlite3_exec (db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     {
       db_error (db, error);
       goto fail;
     }
+  if (!(dev = device_from (db, "d.id = ?1", device_id)))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "the user of this enrollment code was removed; ask for a new code");
+      return NULL;
+    }
   *out_token = g_steal_pointer (&token);
-  return device_from (db, "d.id = ?1", device_id);
+  return dev;
 
 fail:
   g_clear_pointer (&stmt, sqlite3_finalize);
@@ -528,16 +653,39 @@ fail:
   return NULL;
 }
 
+/* A device seen with its token has its enrollment's answer: a repeat of that
+ * enrollment is refused from now on (reissue_token()). Written at most once a
+ * minute, not at every request. */
+static void
+note_seen (RecoupServerDb *db,
+           const char     *device_id)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE devices SET last_seen_at = ?1 WHERE id = ?2"
+                                              " AND (last_seen_at IS NULL OR last_seen_at < ?1 - 60000)", NULL);
+  gint64 now = recoup_wall_clock_ms ();
+
+  if (stmt == NULL)
+    return;
+  sqlite3_bind_int64 (stmt, 1, now);
+  sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    g_warning ("cannot note that device %s was seen: %s", device_id, sqlite3_errmsg (db->db));
+}
+
 RecoupServerDevice *
 recoup_server_db_authenticate (RecoupServerDb *db,
                                const char     *token)
 {
   g_autofree char *digest = NULL;
+  RecoupServerDevice *dev;
 
   if (token == NULL || *token == '\0')
     return NULL;
   digest = recoup_server_sha256_hex (token);
-  return device_from (db, "d.token_sha256 = ?1", digest);
+  dev = device_from (db, "d.token_sha256 = ?1", digest);
+  if (dev != NULL)
+    note_seen (db, dev->device_id);
+  return dev;
 }
 
 JsonArray *

@@ -61,9 +61,13 @@ char           *recoup_server_db_create_enrollment (RecoupServerDb *db,
                                                const char      *org_id,
                                                const char      *user,
                                                GError         **error);
-/* Redeems a secret once: a new device and its token (returned once). */
+/* Redeems a secret once: a new device and its token (returned once). A
+ * repeat with the same @request_id (the client's, sent again because the
+ * answer was lost) gets the same device back with a new token, as long as
+ * the device never used its first one; any other use is refused. */
 RecoupServerDevice *recoup_server_db_enroll   (RecoupServerDb  *db,
                                                const char      *secret,
+                                               const char      *request_id,
                                                const char      *device_name,
                                                char           **out_token,
                                                GError         **error);

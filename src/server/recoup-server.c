@@ -415,6 +415,7 @@ enroll_cb (SoupServer        *server,
   g_autofree char *token = NULL;
   JsonObject *obj;
   const char *secret;
+  const char *request_id;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
     {
@@ -430,7 +431,16 @@ enroll_cb (SoupServer        *server,
       send_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request", "“secret” (a string) is required");
       return;
     }
-  dev = recoup_server_db_enroll (self->db, secret,
+  /* Optional (clients before it send none): a retry of the same request may
+   * redeem the code again (recoup_server_db_enroll()). */
+  request_id = json_object_get_string_member_with_default (obj, "request_id", NULL);
+  if (request_id != NULL && (strlen (request_id) < 16 || strlen (request_id) > 128))
+    {
+      send_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                  "“request_id” must be 16 to 128 characters (a random id the client keeps for its retries)");
+      return;
+    }
+  dev = recoup_server_db_enroll (self->db, secret, request_id,
                                  json_object_get_string_member_with_default (obj, "device_name", "device"),
                                  &token, &error);
   if (dev == NULL)

@@ -782,6 +782,7 @@ recoup_sync_enroll (const char    *code,
 {
   RecoupEnrollmentCode parsed;
   Conn c = { 0 };
+  g_autofree char *request_id = recoup_uuid7_new ();
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) req = NULL;
   g_autoptr(GBytes) body = NULL;
@@ -798,6 +799,11 @@ recoup_sync_enroll (const char    *code,
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "secret");
   json_builder_add_string_value (b, parsed.secret);
+  /* Kept for this enrollment's retries: if the server redeemed the code but
+   * its answer was lost, the retry gets this device back instead of
+   * "used already" (docs/sync-protocol.md). */
+  json_builder_set_member_name (b, "request_id");
+  json_builder_add_string_value (b, request_id);
   json_builder_set_member_name (b, "device_name");
   json_builder_add_string_value (b, device_name != NULL ? device_name : g_get_host_name ());
   json_builder_end_object (b);
@@ -946,6 +952,44 @@ book_is_empty (const char  *path,
   return TRUE;
 }
 
+/* The snapshot is the server's copy of the book: of its settings this device
+ * keeps the shared ones (recoup_merge_setting_scope(), synced with their
+ * clocks) and the derived-data stamps, which describe the derived rows the
+ * snapshot carries. Everything else is the server copy's own (its device id,
+ * clock, sync state, paths on its disk) and is dropped, whatever new local
+ * keys a later version adds. FALSE leaves the reason in sqlite3_errmsg(). */
+static gboolean
+drop_server_settings (sqlite3 *db)
+{
+  g_autoptr(GPtrArray) local = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT key FROM settings", -1, &stmt, NULL) != SQLITE_OK)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *key = (const char *) sqlite3_column_text (stmt, 0);
+
+      if (recoup_merge_setting_scope (key) == RECOUP_SETTING_LOCAL && !g_str_has_prefix (key, "derived."))
+        g_ptr_array_add (local, g_strdup (key));
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE ||
+      sqlite3_prepare_v2 (db, "DELETE FROM settings WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return FALSE;
+  for (guint i = 0; i < local->len; i++)
+    {
+      sqlite3_bind_text (stmt, 1, local->pdata[i], -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        break;
+    }
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE;
+}
+
 gboolean
 recoup_sync_bootstrap (const RecoupSyncEnrollment  *e,
                        const char                  *book_path,
@@ -988,7 +1032,8 @@ recoup_sync_bootstrap (const RecoupSyncEnrollment  *e,
     }
 
   /* The copy becomes this device's: its own identity, the enrolled user, and
-   * the cursor the snapshot is as of. Local tables of the server are dropped. */
+   * the cursor the snapshot is as of. The server copy's own settings and
+   * local sync tables are dropped. */
   {
     /* A WAL left by an earlier, interrupted attempt is not this file's. */
     g_autofree char *part_wal = g_strconcat (part, "-wal", NULL);
@@ -997,12 +1042,10 @@ recoup_sync_bootstrap (const RecoupSyncEnrollment  *e,
     g_unlink (part_wal);
     g_unlink (part_shm);
   }
-  if (sqlite3_open_v2 (part, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+  if (sqlite3_open_v2 (part, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec (db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK || !drop_server_settings (db))
     goto sqlfail;
-  sql = sqlite3_mprintf ("BEGIN;"
-                         "DELETE FROM settings WHERE key IN ('device_id', 'hlc', 'hlc.epoch', 'receipt_counter')"
-                         "  OR key LIKE 'sync.%%';"
-                         "DELETE FROM sync_conflicts; DELETE FROM sync_rejections;"
+  sql = sqlite3_mprintf ("DELETE FROM sync_conflicts; DELETE FROM sync_rejections;"
                          "INSERT OR REPLACE INTO settings (key, value) VALUES ('user_id', %Q),"
                          "  ('sync.cursor', '%lld');"
                          "COMMIT;", e->user_id, (long long) seq);

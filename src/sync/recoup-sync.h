@@ -76,14 +76,22 @@ typedef struct
 void     recoup_sync_enrollment_free  (RecoupSyncEnrollment *enrollment);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupSyncEnrollment, recoup_sync_enrollment_free)
 
-/* Redeems an enrollment code (once) over HTTPS, pinned to its fingerprint. */
+/* Redeems an enrollment code (once) over HTTPS, pinned to its fingerprint.
+ * Its retries carry one request id, so a retry after an answer that was
+ * lost gets this device back instead of "used already". */
 RecoupSyncEnrollment *recoup_sync_enroll   (const char                 *code,
                                             const char                 *device_name,
                                             GCancellable               *cancellable,
                                             GError                    **error);
 /* Makes @book_path a copy of the organisation's book (a snapshot as of some
  * server sequence) for a device that has nothing yet. The book must not be
- * open; an existing file is replaced only if it has no changes. */
+ * open; an existing file is replaced only if it has no changes, and is left
+ * as it was when this fails.
+ *
+ * Only a shortcut: the code is spent once recoup_sync_enroll() returned, so
+ * a failure here must not undo the enrollment. The caller attaches the book
+ * as it is (recoup_sync_attach(), as the app's Connect does for the book it
+ * has open), and the first sync pulls the organisation's book as changes. */
 gboolean recoup_sync_bootstrap             (const RecoupSyncEnrollment *enrollment,
                                             const char                 *book_path,
                                             GCancellable               *cancellable,
