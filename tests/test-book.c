@@ -132,8 +132,9 @@ test_migrations (void)
   test_book_close (&tb);
 }
 
-/* Migration 9: settings changes that an earlier server refused as an unknown
- * entity are sent again; other refusals stay. */
+/* Migration 9: an owner's settings changes (and saved worklists) that an
+ * earlier server refused as an unknown entity are sent again; other refusals
+ * stay. */
 static void
 test_migrate_settings_refusals (void)
 {
@@ -149,21 +150,34 @@ test_migrate_settings_refusals (void)
   for (int v = 0; v < 8; v++)
     g_assert_cmpint (sqlite3_exec (db, recoup_schema_get_migration (v), NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
-    "INSERT INTO changes (id, hlc, device_id, entity, entity_id, op, fields, schema_version) VALUES"
-    " ('01900000-0000-7000-8000-000000000001', 1, 'dev', 'settings', 'guard.hours_start', 'set',"
+    "INSERT INTO users (id, name, role, created_at) VALUES ('u-owner', 'Olive', 'owner', 1),"
+    " ('u-coll', 'Carl', 'collector', 1);"
+    "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields, schema_version) VALUES"
+    " ('01900000-0000-7000-8000-000000000001', 1, 'dev', 'u-owner', 'settings', 'guard.hours_start', 'set',"
     "  '{\"key\":\"guard.hours_start\",\"value\":\"09:00\"}', 7),"
-    " ('01900000-0000-7000-8000-000000000002', 2, 'dev', 'accounts', 'a1', 'set', '{\"name\":\"X\"}', 7);"
+    " ('01900000-0000-7000-8000-000000000002', 2, 'dev', 'u-owner', 'accounts', 'a1', 'set',"
+    "  '{\"name\":\"X\"}', 7),"
+    " ('01900000-0000-7000-8000-000000000003', 3, 'dev', 'u-coll', 'settings', 'smtp.url', 'set',"
+    "  '{\"key\":\"smtp.url\",\"value\":\"smtp://mail.example\"}', 7),"
+    " ('01900000-0000-7000-8000-000000000004', 4, 'dev', 'u-coll', 'settings', 'worklist.saved.mine', 'set',"
+    "  '{\"key\":\"worklist.saved.mine\",\"value\":\"{}\"}', 7);"
     "INSERT INTO sync_rejections (change_id, reason, message, at) VALUES"
     " ('01900000-0000-7000-8000-000000000001', 'unknown_entity', 'unknown entity “settings”', 1),"
-    " ('01900000-0000-7000-8000-000000000002', 'invalid', 'no account a1', 1);"
+    " ('01900000-0000-7000-8000-000000000002', 'invalid', 'no account a1', 1),"
+    " ('01900000-0000-7000-8000-000000000003', 'unknown_entity', 'unknown entity “settings”', 1),"
+    " ('01900000-0000-7000-8000-000000000004', 'unknown_entity', 'unknown entity “settings”', 1);"
     "PRAGMA user_version = 8", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 
   book = recoup_book_open (path, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpint (recoup_book_get_schema_version (book), ==, RECOUP_SCHEMA_VERSION);
-  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections"), ==, 1);
+  /* The owner's setting and the saved worklist are sent again; a collector's
+   * owner-only setting stays refused (and on that device); other refusals stay. */
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections"), ==, 2);
   g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections WHERE reason = 'invalid'"), ==, 1);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections"
+                                         " WHERE change_id = '01900000-0000-7000-8000-000000000003'"), ==, 1);
   g_clear_object (&book);
   test_remove_tree (dir);
 }

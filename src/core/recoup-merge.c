@@ -1664,6 +1664,10 @@ restore_refused_setting (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (key == NULL)
     return TRUE;
+  /* A key that belongs to this device only was never the team's to refuse:
+   * its value stays. */
+  if (recoup_merge_setting_scope (key) == RECOUP_SETTING_LOCAL)
+    return TRUE;
   if (!field_clock (book, "settings", key, "value", &cur_hlc, &cur_device, error))
     return FALSE;
   /* A later write replaced the refused value already. */

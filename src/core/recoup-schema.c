@@ -422,14 +422,18 @@ static const char migration_8[] =
 
 /* Shared settings sync (sync schema 8): a server of an earlier Recoup refused
  * every settings change as an unknown entity, and a refused change is never
- * sent again. Forgetting those refusals sends them once more.
+ * sent again. Forgetting those refusals sends an owner's settings (and anyone's
+ * saved worklists) once more; another user's owner-only settings stay refused
+ * and so stay on their device, rather than being refused now and undone.
  * Payment plans in the derived stats: the due date of a live plan's oldest
  * unpaid installment (NULL: no live plan). account_stats is local, so the
  * sync schema does not move for it; its rows are rebuilt once by the derived
  * data's form (recoup-score.c). */
 static const char migration_9[] =
   "DELETE FROM sync_rejections WHERE reason = 'unknown_entity'"
-  "  AND change_id IN (SELECT id FROM changes WHERE entity = 'settings');"
+  "  AND change_id IN (SELECT c.id FROM changes c LEFT JOIN users u ON u.id = c.user_id"
+  "                    WHERE c.entity = 'settings'"
+  "                      AND (u.role = 'owner' OR c.entity_id GLOB 'worklist.saved.*'));"
   "ALTER TABLE account_stats ADD COLUMN plan_due_date TEXT;";
 
 static const char * const migrations[] = {
