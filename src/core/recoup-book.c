@@ -498,6 +498,12 @@ recoup_book_open (const char           *path,
   if (!ensure_identity (self, error))
     return NULL;
 
+  /* A search index built from older terms is rebuilt now, with the schema's
+   * own upgrade, rather than by the first search while other writers wait
+   * on its lock (seconds at a million accounts). */
+  if (!self->read_only && !recoup_search_ensure_current (self, error))
+    return NULL;
+
   return g_steal_pointer (&self);
 }
 
