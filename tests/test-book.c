@@ -356,8 +356,18 @@ test_review_flag_owner (void)
   g_assert_false (recoup_account_set (tb.book, account, "review_flag", "", &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
   g_clear_error (&error);
+  /* Nor write something else over it; adding to it is fine. */
+  g_assert_false (recoup_account_set (tb.book, account, "review_flag", "nothing to see", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_clear_error (&error);
+  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "call outside the rules; and a visit",
+                                     &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "call outside the rules", &error)
+                 == FALSE);
+  g_clear_error (&error);
   a = recoup_account_load (tb.book, account, &error);
-  g_assert_cmpstr (a->review_flag, ==, "call outside the rules");
+  g_assert_cmpstr (a->review_flag, ==, "call outside the rules; and a visit");
   g_clear_pointer (&a, recoup_account_free);
 
   g_assert_true (recoup_book_set_user (tb.book, owner, &error));

@@ -690,19 +690,31 @@ recoup_account_set (RecoupBook  *book,
     }
   else if (g_str_equal (field, "tags"))
     value = tags = recoup_account_normalize_tags (value);
-  else if (g_str_equal (field, "review_flag") && (value == NULL || *value == '\0'))
+  else if (g_str_equal (field, "review_flag"))
     {
       /* The flag is how the owner learns of what needs a second look (a
-       * contact outside the rules, conflicting offer answers): only an owner
-       * clears it. */
+       * contact outside the rules, conflicting offer answers): anyone adds
+       * to it, only an owner clears or rewrites it. */
       g_autoptr(RecoupUser) me = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
+      g_autoptr(RecoupAccount) account = NULL;
 
       nullable = TRUE;
       if (me == NULL || g_strcmp0 (me->role, "owner") != 0)
         {
-          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                               _("only an owner can mark an account as reviewed"));
-          return FALSE;
+          if (value == NULL || *value == '\0')
+            {
+              g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                                   _("only an owner can mark an account as reviewed"));
+              return FALSE;
+            }
+          if (!(account = recoup_account_load (book, account_id, error)))
+            return FALSE;
+          if (account->review_flag != NULL && !g_str_has_prefix (value, account->review_flag))
+            {
+              g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                                   _("only an owner can change what an account is flagged for; add to it instead"));
+              return FALSE;
+            }
         }
     }
   else

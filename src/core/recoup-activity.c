@@ -179,11 +179,12 @@ flag_breach (RecoupBook                *book,
   g_autoptr(GDateTime) when = NULL;
   g_autofree char *day = NULL;
   g_autofree char *flag = NULL;
-  GString *codes = g_string_new (NULL);
   g_autofree char *rules = NULL;
+  GString *codes;
 
   if (account == NULL)
     return FALSE;
+  codes = g_string_new (NULL);
   user = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
   when = g_date_time_new_from_unix_utc ((spec->at != 0 ? spec->at : recoup_wall_clock_ms ()) / 1000);
   day = g_date_time_format (when, "%Y-%m-%d %H:%M UTC");
