@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "recoup-book-private.h"
@@ -25,19 +26,20 @@ recoup_period_check (const char  *from,
   if (from == NULL || (f = recoup_date_parse (from, &local)) == RECOUP_DATE_INVALID)
     {
       g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                           local != NULL ? local->message : "the period has no start date (YYYY-MM-DD)");
+                           local != NULL ? local->message : _("the period has no start date (YYYY-MM-DD)"));
       return RECOUP_PERIOD_BAD_FROM;
     }
   if (to == NULL || (t = recoup_date_parse (to, &local)) == RECOUP_DATE_INVALID)
     {
       g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                           local != NULL ? local->message : "the period has no end date (YYYY-MM-DD)");
+                           local != NULL ? local->message : _("the period has no end date (YYYY-MM-DD)"));
       return RECOUP_PERIOD_BAD_TO;
     }
   if (t < f)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the period ends on %s, before it starts on %s; swap the dates", to, from);
+                   /* Translators: the period's last day, then its first, YYYY-MM-DD */
+                   _("the period ends on %s, before it starts on %s; swap the dates"), to, from);
       return RECOUP_PERIOD_REVERSED;
     }
   return RECOUP_PERIOD_VALID;
@@ -56,11 +58,13 @@ recoup_period_validate (const char  *from,
       return TRUE;
     case RECOUP_PERIOD_BAD_FROM:
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the period's start: %s", local->message);
+                   /* Translators: %s says why the period's first day is not a date */
+                   _("the period's start: %s"), local->message);
       return FALSE;
     case RECOUP_PERIOD_BAD_TO:
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "the period's end: %s", local->message);
+                   /* Translators: %s says why the period's last day is not a date */
+                   _("the period's end: %s"), local->message);
       return FALSE;
     case RECOUP_PERIOD_REVERSED:
     default:
