@@ -1063,16 +1063,13 @@ static char *
 setting_as_json (RecoupBook *book,
                  const char *key)
 {
-  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT json_quote(value) FROM settings WHERE key = ?", NULL);
-  char *value = NULL;
+  g_autofree char *value = recoup_book_get_setting (book, key);
+  g_autoptr(JsonNode) node = NULL;
 
-  if (stmt == NULL)
+  if (value == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  sqlite3_reset (stmt);
-  return value;
+  node = json_node_init_string (json_node_alloc (), value);
+  return json_to_string (node, FALSE);
 }
 
 /* Applies a valid change of a shared setting that is not in the log yet:
