@@ -155,26 +155,15 @@ bind_named_text (sqlite3_stmt *stmt,
     sqlite3_bind_text (stmt, i, value, -1, SQLITE_TRANSIENT);
 }
 
-/* The parts of the worklist order, in order. */
-typedef enum
-{
-  PART_NOW,     /* in a queue, with something to do now */
-  PART_WAIT,    /* in a queue, its step is to wait */
-  PART_NONE,    /* in no queue (settled, closed): the app's list only */
-  N_PARTS
-} Part;
+/* The queue, without the accounts in none (settled, closed). The accounts
+ * whose step is to wait have a rank of their own after the others
+ * (recoup_score_queue_rank()), so the account_stats indexes give the whole
+ * order, at any depth. */
+#define IN_QUEUE_SQL " AND s.queue_rank < 9"   /* RECOUP_QUEUE_NONE */
+G_STATIC_ASSERT (RECOUP_QUEUE_NONE == 9);
 
-/* Each part is a range of queue ranks (recoup_score_queue_rank()), so that
- * the account_stats indexes give every part in order, at any depth. */
-static const char * const part_conditions[N_PARTS] = {
-  " AND s.queue_rank < 6",    /* RECOUP_QUEUE_WAIT */
-  " AND s.queue_rank = 6",
-  " AND s.queue_rank >= 9",   /* RECOUP_QUEUE_NONE */
-};
-G_STATIC_ASSERT (RECOUP_QUEUE_WAIT == 6 && RECOUP_QUEUE_NONE == 9);
-
-/* Within a part, the stored queue order: the account_stats indexes give it. */
-#define PART_ORDER_SQL " ORDER BY s.queue_rank, s.score DESC, s.account_id"
+/* The stored queue order: the account_stats indexes give it. */
+#define QUEUE_ORDER_SQL " ORDER BY s.queue_rank, s.score DESC, s.account_id"
 
 typedef struct
 {
@@ -192,9 +181,8 @@ typedef struct
 } Build;
 
 static sqlite3_stmt *
-prepare_part (Build   *b,
-              Part     part,
-              GError **error)
+prepare_queue (Build   *b,
+               GError **error)
 {
   const RecoupWorklistFilter *f = b->filter;
   g_autoptr(GString) sql = NULL;
@@ -204,7 +192,7 @@ prepare_part (Build   *b,
                       " s.assigned_to, s.balance, s.score, s.oldest_dpd, s.queue_rank, s.next_action,"
                       " s.next_action_reason FROM account_stats s JOIN accounts a ON a.id = s.account_id"
                       " WHERE 1");
-  g_string_append (sql, part_conditions[part]);
+  g_string_append (sql, IN_QUEUE_SQL);
   if (b->collector != NULL)
     g_string_append (sql, " AND s.assigned_to = :collector");
   if (f->segment != NULL)
@@ -220,7 +208,7 @@ prepare_part (Build   *b,
   if (f->tag != NULL)
     /* Tags are kept as "a, b" (recoup_account_normalize_tags()). */
     g_string_append (sql, " AND instr(',' || replace (a.tags, ', ', ',') || ',', ',' || :tag || ',') > 0");
-  g_string_append (sql, PART_ORDER_SQL);
+  g_string_append (sql, QUEUE_ORDER_SQL);
   if (!(stmt = recoup_book_prepare (b->book, sql->str, error)))
     return NULL;
   bind_named_text (stmt, ":collector", b->collector);
@@ -235,8 +223,7 @@ prepare_part (Build   *b,
 }
 
 static RecoupWorklistItem *
-item_new (sqlite3_stmt *stmt,
-          Part          part)
+item_new (sqlite3_stmt *stmt)
 {
   RecoupWorklistItem *it = g_new0 (RecoupWorklistItem, 1);
   int rank = sqlite3_column_int (stmt, 11);
@@ -254,7 +241,7 @@ item_new (sqlite3_stmt *stmt,
   it->days_past_due = sqlite3_column_int (stmt, 10);
   it->queue_rank = rank;
   it->queue_reason = rank >= 1 && rank <= RECOUP_QUEUE_WAIT ? queue_reasons[rank] : "priority";
-  it->waits = part == PART_WAIT;
+  it->waits = rank == RECOUP_QUEUE_WAIT;
   it->verdict = RECOUP_VERDICT_ALLOWED;
   return it;
 }
@@ -264,7 +251,6 @@ item_new (sqlite3_stmt *stmt,
 static gboolean
 take_candidate (Build         *b,
                 sqlite3_stmt  *stmt,
-                Part           part,
                 GError       **error)
 {
   g_autoptr(RecoupGuardVerdict) v = NULL;
@@ -288,7 +274,7 @@ take_candidate (Build         *b,
       b->skipped++;
       return TRUE;
     }
-  it = item_new (stmt, part);
+  it = item_new (stmt);
   g_ptr_array_add (b->wl->items, it);
   if (action != NULL)
     {
@@ -306,16 +292,15 @@ take_candidate (Build         *b,
   return TRUE;
 }
 
-/* Reads one part of the queue into the page; FALSE on error. */
+/* Reads the queue into the page; FALSE on error. */
 static gboolean
-build_part (Build   *b,
-            Part     part,
-            GError **error)
+build_queue (Build   *b,
+             GError **error)
 {
   sqlite3_stmt *stmt;
   int rc;
 
-  if (!(stmt = prepare_part (b, part, error)))
+  if (!(stmt = prepare_queue (b, error)))
     return FALSE;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -324,7 +309,7 @@ build_part (Build   *b,
           b->wl->has_more = TRUE;
           break;
         }
-      if (!take_candidate (b, stmt, part, error))
+      if (!take_candidate (b, stmt, error))
         {
           sqlite3_reset (stmt);
           return FALSE;
@@ -397,8 +382,7 @@ recoup_worklist_build (RecoupBook                 *book,
   b.counts = counts;
   b.wl = wl;
   recoup_guard_policy_load (book, &b.policy);
-  for (Part part = PART_NOW; ok && part <= PART_WAIT && !wl->has_more; part++)
-    ok = build_part (&b, part, error);
+  ok = build_queue (&b, error);
   recoup_guard_policy_clear (&b.policy);
   if (!ok)
     return NULL;
