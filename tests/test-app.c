@@ -847,20 +847,25 @@ test_guard_blocks (Fixture       *f,
   g_assert_cmpstr (recoup_window_get_last_toast (f->window), ==,
                    "Contact logged; the account is flagged for the owner's review");
   {
-    g_autoptr(RecoupAccount) account = recoup_account_load (book, id, &error);
+    g_autoptr(GPtrArray) review = recoup_review_list_open (book, id, &error);
+    RecoupReviewItem *item;
 
     g_assert_no_error (error);
-    g_assert_nonnull (account->review_flag);
-    g_assert_nonnull (strstr (account->review_flag, "broke the compliance rules (cease-communication)"));
-    g_assert_nonnull (strstr (account->review_flag, "logged by Carla"));
+    g_assert_cmpuint (review->len, ==, 1);
+    item = g_ptr_array_index (review, 0);
+    g_assert_cmpstr (item->kind, ==, RECOUP_REVIEW_CONTACT_BREACH);
+    g_assert_nonnull (strstr (item->text, "broke the compliance rules (cease-communication)"));
+    g_assert_nonnull (strstr (item->text, "logged by Carla: Called before the cease letter was scanned in"));
+    /* The page shows why, in the reader's words; only an owner may mark it reviewed. */
+    g_assert_nonnull (find_label (find_named (GTK_WIDGET (f->window), "review"), item->text));
   }
-  /* The page shows why; only an owner may mark it reviewed. */
-  g_assert_nonnull (find_named (GTK_WIDGET (f->window), "review"));
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "Needs review"));
   g_assert_null (find_named (GTK_WIDGET (f->window), "mark-reviewed"));
 }
 
-/* What needs review is on the account page, a row per reason, and the owner
- * marks it reviewed there. */
+/* What needs review is on the account page, a row per open item (and one
+ * for a book's old review_flag text), and the owner marks the shown ones
+ * reviewed there: an item that arrived since stays open. */
 static void
 test_review_flag (Fixture       *f,
                   gconstpointer  data)
@@ -868,29 +873,52 @@ test_review_flag (Fixture       *f,
   g_autofree char *id = pick_top (f);
   g_autoptr(RecoupBook) book = open_check_book (f);
   g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GPtrArray) review = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *offer = NULL;
+  g_autofree char *later = NULL;
+  const char * const rules[] = { "outside-hours", NULL };
   GtkWidget *group;
 
   g_assert_null (find_named (GTK_WIDGET (f->window), "review"));
-  g_assert_true (recoup_account_set (book, id, "review_flag",
-                                     "offer 1234 has conflicting transitions made offline; call on 2026-11-20 "
-                                     "broke the compliance rules", &error));
+  g_assert_null (find_label (GTK_WIDGET (f->window), "Needs review"));
+  g_assert_true (recoup_account_set (book, id, "review_flag", "checked before the upgrade", &error));
+  g_assert_no_error (error);
+  offer = recoup_review_add_offer_conflict (book, id, "1234", &error);
   g_assert_no_error (error);
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
   wait_for (account_loaded, f, "the flagged account");
   group = find_named (GTK_WIDGET (f->window), "review");
   g_assert_nonnull (group);
+  g_assert_nonnull (find_label (group, "checked before the upgrade"));
   g_assert_nonnull (find_label (group, "offer 1234 has conflicting transitions made offline"));
-  g_assert_nonnull (find_label (group, "call on 2026-11-20 broke the compliance rules"));
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "Needs review"));
 
+  /* A sync brings a breach after the page was shown. */
+  later = recoup_review_add_contact_breach (book, id, "visit", G_GINT64_CONSTANT (1781143200000), rules,
+                                            "the debtor waved me in", &error);
+  g_assert_no_error (error);
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   g_signal_emit_by_name (find_named (group, "mark-reviewed"), "clicked");
   wait_for (account_loaded, f, "the reviewed account");
   account = recoup_account_load (book, id, &error);
   g_assert_no_error (error);
   g_assert_null (account->review_flag);
+  review = recoup_review_list_open (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (review->len, ==, 1);
+  g_assert_cmpstr (((RecoupReviewItem *) review->pdata[0])->id, ==, later);
+  group = find_named (GTK_WIDGET (f->window), "review");
+  g_assert_nonnull (group);
+  g_assert_null (find_label (group, "offer 1234 has conflicting transitions made offline"));
+  g_assert_nonnull (find_label (group, ((RecoupReviewItem *) review->pdata[0])->text));
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (group, "mark-reviewed"), "clicked");
+  wait_for (account_loaded, f, "the account reviewed again");
   g_assert_null (find_named (GTK_WIDGET (f->window), "review"));
+  g_assert_null (find_label (GTK_WIDGET (f->window), "Needs review"));
 }
 
 static GtkWidget *find_suffix_label (GtkWidget *widget);

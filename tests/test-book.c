@@ -172,6 +172,8 @@ test_migrate_settings_refusals (void)
   book = recoup_book_open (path, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpint (recoup_book_get_schema_version (book), ==, RECOUP_SCHEMA_VERSION);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sqlite_master"
+                                         " WHERE name IN ('review_items', 'review_marks')"), ==, 2);
   /* The owner's setting and the saved worklist are sent again; a collector's
    * owner-only setting stays refused (and on that device); other refusals stay. */
   g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM sync_rejections"), ==, 2);
@@ -334,7 +336,8 @@ test_account_tags (void)
   test_book_close (&tb);
 }
 
-/* Anyone may flag an account for review; only an owner clears the flag. */
+/* What the owner must review: anyone raises an item, only an owner marks
+ * items reviewed; a book's old review_flag text is one legacy item. */
 static void
 test_review_flag_owner (void)
 {
@@ -343,39 +346,196 @@ test_review_flag_owner (void)
   g_autofree char *account = NULL;
   g_autofree char *owner = NULL;
   g_autofree char *collector = NULL;
+  g_autofree char *item = NULL;
+  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(RecoupAccount) a = NULL;
+  const char * const rules[] = { "outside-hours", "cease-communication", NULL };
+  RecoupReviewItem *it;
+  guint n = 0;
 
   test_book_open (&tb);
   owner = g_strdup (recoup_book_get_user_id (tb.book));
   account = test_add_account (tb.book, "R-1", "USD");
+  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "checked the old way", &error));
   collector = recoup_user_add (tb.book, "Colin", "collector", 0, 0, FALSE, &error);
   g_assert_no_error (error);
   g_assert_true (recoup_book_set_user (tb.book, collector, &error));
-  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "call outside the rules", &error));
+  /* 2026-06-11 02:00 UTC */
+  item = recoup_review_add_contact_breach (tb.book, account, "call", G_GINT64_CONSTANT (1781143200000), rules,
+                                           "the debtor rang back", &error);
   g_assert_no_error (error);
+  g_assert_true (recoup_uuid_is_valid (item));
+  g_assert_null (recoup_review_add_contact_breach (tb.book, "no-such-account", "call", 1, rules, "x", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Worded for the reader (the C locale here); the legacy text comes first. */
+  items = recoup_review_list_open (tb.book, account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 2);
+  it = g_ptr_array_index (items, 0);
+  g_assert_null (it->id);
+  g_assert_cmpstr (it->kind, ==, RECOUP_REVIEW_LEGACY);
+  g_assert_cmpstr (it->text, ==, "checked the old way");
+  it = g_ptr_array_index (items, 1);
+  g_assert_cmpstr (it->id, ==, item);
+  g_assert_cmpstr (it->kind, ==, RECOUP_REVIEW_CONTACT_BREACH);
+  g_assert_cmpstr (it->text, ==, "call on 2026-06-11 02:00 UTC broke the compliance rules "
+                                 "(outside-hours, cease-communication), logged by Colin: the debtor rang back");
+  /* The book keeps the values, not English. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_items WHERE payload LIKE '%broke%'"), ==, 0);
+
+  /* A collector cannot mark anything reviewed, nor clear the old text. */
+  g_assert_false (recoup_review_mark (tb.book, account, items, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_clear_error (&error);
+  g_assert_true (recoup_review_count_open (tb.book, account, &n, &error));
+  g_assert_cmpuint (n, ==, 2);
   g_assert_false (recoup_account_set (tb.book, account, "review_flag", "", &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
   g_clear_error (&error);
-  /* Nor write something else over it; adding to it is fine. */
-  g_assert_false (recoup_account_set (tb.book, account, "review_flag", "nothing to see", &error));
-  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
-  g_clear_error (&error);
-  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "call outside the rules; and a visit",
-                                     &error));
-  g_assert_no_error (error);
-  g_assert_true (recoup_account_set (tb.book, account, "review_flag", "call outside the rules", &error)
-                 == FALSE);
-  g_clear_error (&error);
-  a = recoup_account_load (tb.book, account, &error);
-  g_assert_cmpstr (a->review_flag, ==, "call outside the rules; and a visit");
-  g_clear_pointer (&a, recoup_account_free);
 
+  /* An owner marks what they were shown: the items close, the text clears. */
   g_assert_true (recoup_book_set_user (tb.book, owner, &error));
-  g_assert_true (recoup_account_set (tb.book, account, "review_flag", NULL, &error));
+  g_assert_true (recoup_review_mark (tb.book, account, items, &error));
   g_assert_no_error (error);
+  g_assert_true (recoup_review_count_open (tb.book, account, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  /* Marking again writes nothing more. */
+  g_assert_true (recoup_review_mark (tb.book, account, items, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = recoup_review_list_open (tb.book, account, &error);
+  g_assert_cmpuint (items->len, ==, 0);
   a = recoup_account_load (tb.book, account, &error);
   g_assert_null (a->review_flag);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_marks"), ==, 1);
   test_book_close (&tb);
+}
+
+/* Hands every change of @src's log to @dst, retrying those whose parent row
+ * has not arrived yet, the way a sync would. */
+static void
+deliver_all (RecoupBook *src,
+             RecoupBook *dst)
+{
+  g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  sqlite3_stmt *stmt = NULL;
+  gboolean progress = TRUE;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (src), "SELECT seq FROM changes ORDER BY seq",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonObject *change = recoup_merge_change_from_row (src, sqlite3_column_int64 (stmt, 0), &error);
+
+      g_assert_no_error (error);
+      json_object_remove_member (change, "seq");
+      g_ptr_array_add (pending, change);
+    }
+  sqlite3_finalize (stmt);
+  while (pending->len > 0 && progress)
+    {
+      progress = FALSE;
+      for (guint i = 0; i < pending->len;)
+        {
+          RecoupMergeResult result = { 0 };
+          g_autoptr(GError) error = NULL;
+          gboolean applied;
+
+          g_assert_true (recoup_merge_apply (dst, pending->pdata[i], 0, &result, &error));
+          g_assert_no_error (error);
+          applied = result.status != RECOUP_MERGE_REJECTED;
+          recoup_merge_result_clear (&result);
+          if (applied)
+            {
+              g_ptr_array_remove_index (pending, i);
+              progress = TRUE;
+            }
+          else
+            i++;
+        }
+    }
+  g_assert_cmpuint (pending->len, ==, 0);
+}
+
+static guint
+open_items (RecoupBook *book,
+            const char *account)
+{
+  g_autoptr(GError) error = NULL;
+  guint n = 0;
+
+  g_assert_true (recoup_review_count_open (book, account, &n, &error));
+  g_assert_no_error (error);
+  return n;
+}
+
+static char *
+add_breach (RecoupBook *book,
+            const char *account,
+            const char *words)
+{
+  const char * const rules[] = { "outside-hours", NULL };
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_review_add_contact_breach (book, account, "visit", G_GINT64_CONSTANT (1781143200000), rules,
+                                               words, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+/* Review items are append-only: two books' items, and one book's marks with
+ * the other's new item, all survive a merge both ways. */
+static void
+test_review_merge (void)
+{
+  TestBook a = { 0 }, b = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *x = NULL;
+  g_autofree char *y = NULL;
+  g_autofree char *z = NULL;
+  g_autoptr(GPtrArray) shown = NULL;
+  g_autoptr(GPtrArray) left = NULL;
+
+  test_book_open (&a);
+  test_book_open (&b);
+  account = test_add_account (a.book, "R-1", "USD");
+  deliver_all (a.book, b.book);
+
+  /* Two people log a breach offline on the same account. */
+  x = add_breach (a.book, account, "first visit");
+  y = add_breach (b.book, account, "second visit");
+  deliver_all (a.book, b.book);
+  deliver_all (b.book, a.book);
+  g_assert_cmpuint (open_items (a.book, account), ==, 2);
+  g_assert_cmpuint (open_items (b.book, account), ==, 2);
+
+  /* The owner on A marks what A shows while B logs another breach. */
+  shown = recoup_review_list_open (a.book, account, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_review_mark (a.book, account, shown, &error));
+  g_assert_no_error (error);
+  z = add_breach (b.book, account, "third visit");
+  deliver_all (a.book, b.book);
+  deliver_all (b.book, a.book);
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? a.book : b.book;
+
+      g_clear_pointer (&left, g_ptr_array_unref);
+      left = recoup_review_list_open (book, account, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (left->len, ==, 1);
+      g_assert_cmpstr (((RecoupReviewItem *) left->pdata[0])->id, ==, z);
+      g_assert_nonnull (strstr (((RecoupReviewItem *) left->pdata[0])->text, "third visit"));
+    }
+  g_assert_cmpint (test_query_int (b.path, "SELECT count(*) FROM review_marks"), ==, 2);
+  g_assert_cmpint (test_query_int (b.path, "SELECT count(*) FROM review_items"), ==, 3);
+  test_book_close (&a);
+  test_book_close (&b);
 }
 
 static void
@@ -814,6 +974,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/create-and-reopen", test_create_and_reopen);
   g_test_add_func ("/recoup/core/book/account-tags", test_account_tags);
   g_test_add_func ("/recoup/core/book/review-flag-owner", test_review_flag_owner);
+  g_test_add_func ("/recoup/core/book/review-merge", test_review_merge);
   g_test_add_func ("/recoup/core/book/newer-schema-refused", test_newer_schema_refused);
   g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
   g_test_add_func ("/recoup/core/book/migrations", test_migrations);

@@ -379,8 +379,9 @@ test_older_form (void)
   g_assert_true (g_str_has_prefix (signature, "form 4;"));
   g_clear_object (&tb.book);
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
-  /* A book of schema 8: no plan column, stats in the older form. */
+  /* A book of schema 8: no plan column, no review items, stats in the older form. */
   sql = sqlite3_mprintf ("ALTER TABLE account_stats DROP COLUMN plan_due_date;"
+                         "DROP TABLE review_marks; DROP TABLE review_items;"
                          "UPDATE settings SET value = 'form 3;%q' WHERE key = 'derived.signature';"
                          "PRAGMA user_version = 8",
                          strchr (signature, ';') + 1);

@@ -479,7 +479,8 @@ test_log_guarded (Fixture       *f,
   g_autofree char *owner = g_strdup (recoup_book_get_user_id (f->tb.book));
   g_autofree char *id = NULL;
   g_autoptr(RecoupGuardVerdict) v = NULL;
-  g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GPtrArray) review = NULL;
+  guint open = G_MAXUINT;
   RecoupActivitySpec spec = { .account_id = f->account, .channel = "call", .outcome = "no-answer",
                               .at = instant ("2026-06-10T22:00:00-04:00") };
 
@@ -503,9 +504,8 @@ test_log_guarded (Fixture       *f,
   g_assert_no_error (error);
   g_assert_nonnull (id);
   g_clear_pointer (&id, g_free);
-  account = recoup_account_load (f->tb.book, f->account, &error);
-  g_assert_null (account->review_flag);
-  g_clear_pointer (&account, recoup_account_free);
+  g_assert_true (recoup_review_count_open (f->tb.book, f->account, &open, &error));
+  g_assert_cmpuint (open, ==, 0);
 
   /* A collector who may not override: logged with what happened, flagged. */
   g_assert_true (recoup_book_set_user (f->tb.book, collector, &error));
@@ -514,11 +514,13 @@ test_log_guarded (Fixture       *f,
   g_assert_no_error (error);
   g_assert_nonnull (id);
   g_clear_pointer (&id, g_free);
-  account = recoup_account_load (f->tb.book, f->account, &error);
-  g_assert_nonnull (account->review_flag);
-  g_assert_nonnull (strstr (account->review_flag, "call on 2026-06-11 02:00 UTC broke the compliance rules "
-                                                  "(outside-hours), logged by Colin: the debtor picked up"));
-  g_clear_pointer (&account, recoup_account_free);
+  review = recoup_review_list_open (f->tb.book, f->account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (review->len, ==, 1);
+  g_assert_cmpstr (((RecoupReviewItem *) review->pdata[0])->kind, ==, RECOUP_REVIEW_CONTACT_BREACH);
+  g_assert_nonnull (strstr (((RecoupReviewItem *) review->pdata[0])->text,
+                            "call on 2026-06-11 02:00 UTC broke the compliance rules "
+                            "(outside-hours), logged by Colin: the debtor picked up"));
 
   /* Allowed at noon: whatever reason was given is not an override. */
   spec.at = instant ("2026-06-11T12:00:00-04:00");

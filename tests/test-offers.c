@@ -935,7 +935,7 @@ test_offline_conflict (Fixture       *f,
                            .pay_by = "2026-03-20" };
   g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
   g_autoptr(RecoupOffer) o = NULL;
-  g_autoptr(RecoupAccount) account = NULL;
+  g_autoptr(GPtrArray) review = NULL;
   g_autofree char *sql = NULL;
   gint64 accept_hlc;
 
@@ -956,9 +956,11 @@ test_offline_conflict (Fixture       *f,
   g_assert_null (o->accepted_on);
 
   g_assert_cmpuint (reconcile (f), ==, 1);
-  account = recoup_account_load (f->book, f->account, &error);
+  review = recoup_review_list_open (f->book, f->account, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (strstr (account->review_flag, id));
+  g_assert_cmpuint (review->len, ==, 1);
+  g_assert_cmpstr (((RecoupReviewItem *) review->pdata[0])->kind, ==, RECOUP_REVIEW_OFFER_CONFLICT);
+  g_assert_nonnull (strstr (((RecoupReviewItem *) review->pdata[0])->text, id));
   g_assert_cmpuint (reconcile (f), ==, 0);
 }
 

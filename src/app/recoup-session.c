@@ -32,6 +32,7 @@ recoup_account_data_free (RecoupAccountData *data)
   g_clear_pointer (&data->promises, g_ptr_array_unref);
   g_clear_pointer (&data->offers, g_ptr_array_unref);
   g_clear_pointer (&data->disputes, g_ptr_array_unref);
+  g_clear_pointer (&data->review, g_ptr_array_unref);
   g_clear_pointer (&data->user, recoup_user_free);
   for (guint i = 0; i < G_N_ELEMENTS (data->verdicts); i++)
     g_clear_pointer (&data->verdicts[i], recoup_guard_verdict_free);
@@ -149,6 +150,8 @@ load_account (RecoupBook         *book,
   if ((data->offers = recoup_offer_list (book, account_id, data->today, error)) == NULL)
     return FALSE;
   if ((data->disputes = recoup_dispute_list (book, account_id, error)) == NULL)
+    return FALSE;
+  if ((data->review = recoup_review_list_open (book, account_id, error)) == NULL)
     return FALSE;
   /* The explanation is a nicety: an account page without it is still useful. */
   {

@@ -31,6 +31,7 @@ typedef struct
   GPtrArray      *promises;     /* RecoupPromise, or NULL */
   GPtrArray      *offers;       /* RecoupOffer, or NULL */
   GPtrArray      *disputes;     /* RecoupDispute, or NULL */
+  GPtrArray      *review;       /* RecoupReviewItem open for the owner, oldest first, or NULL */
   RecoupUser     *user;         /* the acting user, with their authority limits */
 } RecoupAccountData;
 

@@ -104,6 +104,21 @@ suffix_amount (GtkWidget  *row,
   return label;
 }
 
+/* The open review items' words, one a line. */
+static char *
+review_texts (GPtrArray *review)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; review != NULL && i < review->len; i++)
+    {
+      RecoupReviewItem *item = g_ptr_array_index (review, i);
+
+      g_string_append_printf (out, "%s%s", out->len ? "\n" : "", item->text);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 add_header (RecoupWindow      *self,
             RecoupAccountData *data)
@@ -138,7 +153,7 @@ add_header (RecoupWindow      *self,
       { a->attorney_represented, _("Attorney represented") },
       { a->bankruptcy, _("Bankruptcy") },
       { a->deceased, _("Deceased") },
-      { a->review_flag != NULL && *a->review_flag != '\0', _("Needs review") },
+      { data->review != NULL && data->review->len > 0, _("Needs review") },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (f); i++)
@@ -150,7 +165,11 @@ add_header (RecoupWindow      *self,
           gtk_widget_add_css_class (chip, "error");
           /* Why (e.g. incompatible offer transitions merged by sync). */
           if (g_str_equal (f[i].text, _("Needs review")))
-            gtk_widget_set_tooltip_text (chip, a->review_flag);
+            {
+              g_autofree char *why = review_texts (data->review);
+
+              gtk_widget_set_tooltip_text (chip, why);
+            }
           gtk_box_append (GTK_BOX (flags), chip);
         }
   }
@@ -183,18 +202,16 @@ static void
 add_review (RecoupWindow      *self,
             RecoupAccountData *data)
 {
-  const char *flag = data->account->review_flag;
-  g_auto(GStrv) reasons = NULL;
   GtkWidget *group;
 
-  if (flag == NULL || *flag == '\0')
+  if (data->review == NULL || data->review->len == 0)
     return;
   group = group_new (self->account_box, _("Needs Review"), NULL);
   gtk_widget_set_name (group, "review");
-  reasons = g_strsplit (flag, "; ", -1);
-  for (guint i = 0; reasons[i] != NULL; i++)
+  for (guint i = 0; i < data->review->len; i++)
     {
-      GtkWidget *row = row_new (group, reasons[i], NULL);
+      RecoupReviewItem *item = g_ptr_array_index (data->review, i);
+      GtkWidget *row = row_new (group, item->text, NULL);
 
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);

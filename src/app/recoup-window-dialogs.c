@@ -1607,15 +1607,31 @@ recoup_window_set_opt_out (RecoupWindow *self,
                             self->cancellable, opt_out_done_cb, g_object_ref (self));
 }
 
-/* ---- review flag -------------------------------------------------------- */
+/* ---- review items ------------------------------------------------------- */
+
+typedef struct
+{
+  char      *account_id;
+  GPtrArray *items;  /* RecoupReviewItem, the ones the owner was shown */
+} ReviewedWrite;
+
+static void
+reviewed_write_free (ReviewedWrite *w)
+{
+  g_free (w->account_id);
+  g_ptr_array_unref (w->items);
+  g_free (w);
+}
 
 static gboolean
 reviewed_write (RecoupBook  *book,
                 gpointer     data,
                 GError     **error)
 {
+  ReviewedWrite *w = data;
+
   /* Core refuses anyone but an owner. */
-  return recoup_account_set (book, data, "review_flag", NULL, error);
+  return recoup_review_mark (book, w->account_id, w->items, error);
 }
 
 static void
@@ -1638,15 +1654,20 @@ reviewed_done_cb (GObject      *object,
 /**
  * recoup_window_mark_reviewed:
  *
- * Clears the shown account's review flag: the owner has looked at what it
- * named.
+ * Marks the review items the account page shows as reviewed: the owner has
+ * looked at them. Items that arrived since (a sync) stay open.
  */
 void
 recoup_window_mark_reviewed (RecoupWindow *self)
 {
-  if (self->data == NULL)
+  ReviewedWrite *w;
+
+  if (self->data == NULL || self->data->review == NULL)
     return;
-  recoup_session_run_async (self->session, reviewed_write, g_strdup (self->data->account->id), g_free,
+  w = g_new0 (ReviewedWrite, 1);
+  w->account_id = g_strdup (self->data->account->id);
+  w->items = g_ptr_array_ref (self->data->review);
+  recoup_session_run_async (self->session, reviewed_write, w, (GDestroyNotify) reviewed_write_free,
                             self->cancellable, reviewed_done_cb, g_object_ref (self));
 }
 

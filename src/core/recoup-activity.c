@@ -10,6 +10,7 @@
 #include "recoup-accounts.h"
 #include "recoup-guard.h"
 #include "recoup-id.h"
+#include "recoup-review.h"
 
 const char * const recoup_activity_channels[] = {
   "call", "sms", "email", "letter", "visit", "note", "system", NULL
@@ -166,41 +167,28 @@ blocking_reasons (const RecoupGuardVerdict *verdict)
   return g_string_free (reasons, FALSE);
 }
 
-/* Adds to the account's review flag (kept in the book, so in English) that
- * this contact broke the rules. */
+/* Raises a review item for the owner: this contact broke the rules. */
 static gboolean
 flag_breach (RecoupBook                *book,
              const RecoupActivitySpec  *spec,
              const RecoupGuardVerdict  *verdict,
              GError                   **error)
 {
-  g_autoptr(RecoupAccount) account = recoup_account_load (book, spec->account_id, error);
-  g_autoptr(RecoupUser) user = NULL;
-  g_autoptr(GDateTime) when = NULL;
-  g_autofree char *day = NULL;
-  g_autofree char *flag = NULL;
-  g_autofree char *rules = NULL;
-  GString *codes;
+  g_autoptr(GPtrArray) rules = g_ptr_array_new ();
+  g_autofree char *item = NULL;
 
-  if (account == NULL)
-    return FALSE;
-  codes = g_string_new (NULL);
-  user = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
-  when = g_date_time_new_from_unix_utc ((spec->at != 0 ? spec->at : recoup_wall_clock_ms ()) / 1000);
-  day = g_date_time_format (when, "%Y-%m-%d %H:%M UTC");
   for (guint i = 0; i < verdict->reasons->len; i++)
     {
       RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, i);
 
       if (reason->blocks)
-        g_string_append_printf (codes, "%s%s", codes->len ? ", " : "", reason->code);
+        g_ptr_array_add (rules, reason->code);
     }
-  rules = g_string_free (codes, FALSE);
-  flag = g_strdup_printf ("%s%s%s on %s broke the compliance rules (%s), logged by %s: %s",
-                          account->review_flag != NULL && *account->review_flag != '\0' ? account->review_flag : "",
-                          account->review_flag != NULL && *account->review_flag != '\0' ? "; " : "",
-                          spec->channel, day, rules, user != NULL ? user->name : "?", spec->override_reason);
-  return recoup_account_set (book, spec->account_id, "review_flag", flag, error);
+  g_ptr_array_add (rules, NULL);
+  item = recoup_review_add_contact_breach (book, spec->account_id, spec->channel,
+                                           spec->at != 0 ? spec->at : recoup_wall_clock_ms (),
+                                           (const char * const *) rules->pdata, spec->override_reason, error);
+  return item != NULL;
 }
 
 char *

@@ -22,6 +22,7 @@
 #include "recoup-outbox.h"
 #include "recoup-promise.h"
 #include "recoup-remind.h"
+#include "recoup-review.h"
 #include "recoup-score.h"
 #include "recoup-search.h"
 #include "recoup-settings.h"

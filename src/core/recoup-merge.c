@@ -11,6 +11,7 @@
 #include "recoup-id.h"
 #include "recoup-merge-private.h"
 #include "recoup-money.h"
+#include "recoup-review.h"
 #include "recoup-score-private.h"
 
 /*
@@ -59,7 +60,8 @@ typedef struct
 } TableInfo;
 
 static const char * const append_only_entities[] = {
-  "activities", "ledger_entries", "promises", "offer_events", "installments", "imports", NULL,
+  "activities", "ledger_entries", "promises", "offer_events", "installments", "imports",
+  "review_items", "review_marks", NULL,
 };
 
 /* Tables that are local to each copy of a book and never sync as rows
@@ -1972,9 +1974,12 @@ recoup_merge_list_review (RecoupBook  *book,
                           GError     **error)
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT id, ref, name, review_flag FROM accounts WHERE review_flag IS NOT NULL AND review_flag <> ''"
+    "SELECT id, ref, name FROM accounts a WHERE coalesce (review_flag, '') <> ''"
+    "   OR EXISTS (SELECT 1 FROM review_items i WHERE i.account_id = a.id"
+    "                AND NOT EXISTS (SELECT 1 FROM review_marks m WHERE m.item_id = i.id))"
     " ORDER BY ref LIMIT ?", error);
-  JsonArray *array;
+  g_autoptr(JsonArray) array = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
 
   if (stmt == NULL)
     return NULL;
@@ -1984,14 +1989,30 @@ recoup_merge_list_review (RecoupBook  *book,
     {
       JsonObject *obj = json_object_new ();
 
+      g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
       json_object_set_string_member (obj, "id", RECOUP_BOOK_STMT_TEXT (stmt, 0));
       json_object_set_string_member (obj, "ref", RECOUP_BOOK_STMT_TEXT (stmt, 1));
       json_object_set_string_member (obj, "name", RECOUP_BOOK_STMT_TEXT (stmt, 2));
-      json_object_set_string_member (obj, "flag", RECOUP_BOOK_STMT_TEXT (stmt, 3));
       json_array_add_object_element (array, obj);
     }
   sqlite3_reset (stmt);
-  return array;
+  /* The open items in the reader's words, read once the statement is done. */
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr(GPtrArray) items = recoup_review_list_open (book, ids->pdata[i], error);
+      g_autoptr(GString) flag = g_string_new (NULL);
+
+      if (items == NULL)
+        return NULL;
+      for (guint j = 0; j < items->len; j++)
+        {
+          RecoupReviewItem *item = g_ptr_array_index (items, j);
+
+          g_string_append_printf (flag, "%s%s", flag->len ? "; " : "", item->text);
+        }
+      json_object_set_string_member (json_array_get_object_element (array, i), "flag", flag->str);
+    }
+  return g_steal_pointer (&array);
 }
 
 /* ---- the wire form, written straight from the change log ---- */
@@ -2164,6 +2185,9 @@ static const char account_of_sql[] =
   " WHEN 'disputes' THEN (SELECT account_id FROM disputes WHERE id = ?2)"
   " WHEN 'follow_ups' THEN (SELECT account_id FROM follow_ups WHERE id = ?2)"
   " WHEN 'outbox' THEN (SELECT account_id FROM outbox WHERE id = ?2)"
+  " WHEN 'review_items' THEN (SELECT account_id FROM review_items WHERE id = ?2)"
+  " WHEN 'review_marks' THEN (SELECT i.account_id FROM review_marks m JOIN review_items i ON i.id = m.item_id"
+  "                           WHERE m.id = ?2)"
   " END";
 
 static gboolean

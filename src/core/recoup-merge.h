@@ -269,9 +269,10 @@ gboolean   recoup_merge_restamp_unsent   (RecoupBook        *book,
                                           guint             *out_restamped,
                                           GError           **error);
 
-/* Accounts flagged for review (review_flag set, e.g. by incompatible offer
- * transitions merged from two devices), by reference, at most @limit (0:
- * all): an array of {id, ref, name, flag}. */
+/* Accounts with something open for review (recoup-review.h: open items or a
+ * legacy review_flag, e.g. incompatible offer transitions merged from two
+ * devices), by reference, at most @limit (0: all): an array of {id, ref,
+ * name, flag}, flag being the open items in the reader's words. */
 JsonArray *recoup_merge_list_review      (RecoupBook        *book,
                                           guint              limit,
                                           GError           **error);

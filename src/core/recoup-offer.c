@@ -16,6 +16,7 @@
 #include "recoup-ledger.h"
 #include "recoup-money.h"
 #include "recoup-offer.h"
+#include "recoup-review.h"
 #include "recoup-settings.h"
 
 /* The rules are written down in recoup-offer.h. */
@@ -1739,19 +1740,12 @@ recoup_offer_reconcile_account (RecoupBook  *book,
   /* Incompatible transitions made offline are both kept; a person decides. */
   if (conflicted != NULL)
     {
-      g_autoptr(RecoupAccount) account = recoup_account_load (book, account_id, error);
+      g_autofree char *item = recoup_review_add_offer_conflict (book, account_id, conflicted, error);
 
-      if (account == NULL)
+      if (item == NULL)
         goto fail;
-      if (account->review_flag == NULL || account->review_flag[0] == '\0')
-        {
-          g_autofree char *flag = g_strdup_printf ("offer %s has conflicting transitions made offline",
-                                                   conflicted);
-
-          if (!recoup_account_set (book, account_id, "review_flag", flag, error))
-            goto fail;
-          written++;
-        }
+      if (*item != '\0')
+        written++;
     }
 
   if (!recoup_book_commit (book, error))

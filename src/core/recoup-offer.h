@@ -60,8 +60,8 @@ G_BEGIN_DECLS
  * an offer that is no longer completed (its payment was reversed) has that
  * entry reversed. It is idempotent, so calling it twice writes nothing the
  * second time. When an offer's replay skipped conflicting events (incompatible
- * transitions made offline on two devices), it also sets the account's
- * review_flag (if empty) so a person looks at it. Call it after payments and reversals (the CLI does in every
+ * transitions made offline on two devices), it also raises a review item
+ * for the offer (once; recoup-review.h) so a person looks at it. Call it after payments and reversals (the CLI does in every
  * offers command; recoup_book_refresh_accounts should call it for touched
  * accounts).
  *

@@ -434,7 +434,33 @@ static const char migration_9[] =
   "  AND change_id IN (SELECT c.id FROM changes c LEFT JOIN users u ON u.id = c.user_id"
   "                    WHERE c.entity = 'settings'"
   "                      AND (u.role = 'owner' OR c.entity_id GLOB 'worklist.saved.*'));"
-  "ALTER TABLE account_stats ADD COLUMN plan_due_date TEXT;";
+  "ALTER TABLE account_stats ADD COLUMN plan_due_date TEXT;"
+
+  /* What the owner must look at (recoup-review.c), append-only so that two
+   * collectors' items and an owner's marks made offline all survive a merge
+   * (accounts.review_flag was one text, last writer wins). The payload is
+   * JSON of the values, worded for each reader when listed. An item is open
+   * while it has no mark. */
+  "CREATE TABLE review_items ("
+  "  id         TEXT PRIMARY KEY,"
+  "  account_id TEXT NOT NULL REFERENCES accounts (id),"
+  "  kind       TEXT NOT NULL,"
+  "  payload    TEXT NOT NULL DEFAULT '{}',"
+  "  hlc        INTEGER NOT NULL,"
+  "  device_id  TEXT NOT NULL,"
+  "  user_id    TEXT,"
+  "  created_at INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX review_items_by_account ON review_items (account_id, created_at);"
+  "CREATE TABLE review_marks ("
+  "  id        TEXT PRIMARY KEY,"
+  "  item_id   TEXT NOT NULL REFERENCES review_items (id),"
+  "  hlc       INTEGER NOT NULL,"
+  "  device_id TEXT NOT NULL,"
+  "  user_id   TEXT,"
+  "  at        INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX review_marks_by_item ON review_marks (item_id);";
 
 static const char * const migrations[] = {
   migration_1,

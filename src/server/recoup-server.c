@@ -493,6 +493,13 @@ authorize (RecoupServerDevice *dev,
                                       dev->user_name, dev->role);
       return FALSE;
     }
+  /* Marking what the owner must review as looked at (recoup-review.h). */
+  if (g_str_equal (entity, "review_marks"))
+    {
+      *out_message = g_strdup_printf ("%s is a %s and may not mark an account as reviewed; ask an owner",
+                                      dev->user_name, dev->role);
+      return FALSE;
+    }
   if (g_str_equal (entity, "settings"))
     {
       const char *key = recoup_change_batch_get_string (batch, i, "entity_id", NULL);
