@@ -1552,6 +1552,46 @@ recoup_window_reverse_entry (RecoupWindow *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* ---- a write on the shown account --------------------------------------- */
+
+typedef struct
+{
+  RecoupWindow *window;
+  const char   *toast;    /* translated, static */
+} AccountWriteDone;
+
+/* Shows what went wrong, or @toast and the account as it is now. */
+static gpointer
+account_write_done_new (RecoupWindow *self,
+                        const char   *toast)
+{
+  AccountWriteDone *done = g_new0 (AccountWriteDone, 1);
+
+  done->window = g_object_ref (self);
+  done->toast = toast;
+  return done;
+}
+
+static void
+account_write_done_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  AccountWriteDone *done = user_data;
+  g_autoptr(RecoupWindow) self = done->window;
+  const char *toast = done->toast;
+  g_autoptr(GError) error = NULL;
+
+  g_free (done);
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (self, error);
+      return;
+    }
+  recoup_window_toast (self, toast);
+  recoup_window_reload_account (self);
+}
+
 /* ---- contact point opt-out ---------------------------------------------- */
 
 typedef struct
@@ -1577,23 +1617,6 @@ opt_out_write (RecoupBook  *book,
   return recoup_contact_set_opted_out (book, w->contact_id, w->opted_out, error);
 }
 
-static void
-opt_out_done_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(RecoupWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
-    {
-      recoup_window_show_error (self, error);
-      return;
-    }
-  recoup_window_toast (self, _("Contact point updated"));
-  recoup_window_reload_account (self);
-}
-
 void
 recoup_window_set_opt_out (RecoupWindow *self,
                            const char   *contact_id,
@@ -1604,7 +1627,8 @@ recoup_window_set_opt_out (RecoupWindow *self,
   w->contact_id = g_strdup (contact_id);
   w->opted_out = opted_out;
   recoup_session_run_async (self->session, opt_out_write, w, (GDestroyNotify) opt_out_write_free,
-                            self->cancellable, opt_out_done_cb, g_object_ref (self));
+                            self->cancellable, account_write_done_cb,
+                            account_write_done_new (self, _("Contact point updated")));
 }
 
 /* ---- review items ------------------------------------------------------- */
@@ -1634,23 +1658,6 @@ reviewed_write (RecoupBook  *book,
   return recoup_review_mark (book, w->account_id, w->items, error);
 }
 
-static void
-reviewed_done_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(RecoupWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
-    {
-      recoup_window_show_error (self, error);
-      return;
-    }
-  recoup_window_toast (self, _("Account marked as reviewed"));
-  recoup_window_reload_account (self);
-}
-
 /**
  * recoup_window_mark_reviewed:
  *
@@ -1668,7 +1675,8 @@ recoup_window_mark_reviewed (RecoupWindow *self)
   w->account_id = g_strdup (self->data->account->id);
   w->items = g_ptr_array_ref (self->data->review);
   recoup_session_run_async (self->session, reviewed_write, w, (GDestroyNotify) reviewed_write_free,
-                            self->cancellable, reviewed_done_cb, g_object_ref (self));
+                            self->cancellable, account_write_done_cb,
+                            account_write_done_new (self, _("Account marked as reviewed")));
 }
 
 /* ---- open tel: / mailto: ----------------------------------------------- */
@@ -2516,23 +2524,6 @@ resolve_write_free (ResolveWrite *w)
 }
 
 static void
-resolve_done_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(RecoupWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
-    {
-      recoup_window_show_error (self, error);
-      return;
-    }
-  recoup_window_toast (self, _("Dispute resolved"));
-  recoup_window_reload_account (self);
-}
-
-static void
 resolve_response_cb (AdwMessageDialog *dialog,
                      const char       *response,
                      RecoupWindow     *self)
@@ -2545,7 +2536,8 @@ resolve_response_cb (AdwMessageDialog *dialog,
   w->dispute_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "dispute-id"));
   w->upheld = g_str_equal (response, "upheld");
   recoup_session_run_async (self->session, resolve_write, w, (GDestroyNotify) resolve_write_free,
-                            self->cancellable, resolve_done_cb, g_object_ref (self));
+                            self->cancellable, account_write_done_cb,
+                            account_write_done_new (self, _("Dispute resolved")));
 }
 
 void
@@ -2846,53 +2838,25 @@ offer_event_write (RecoupBook  *book,
   return recoup_offer_transition (book, w->offer_id, w->event, NULL, error);
 }
 
-typedef struct
-{
-  RecoupWindow     *window;
-  RecoupOfferEvent  event;
-} OfferEventDone;
-
-static void
-offer_event_done_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  OfferEventDone *done = user_data;
-  g_autoptr(RecoupWindow) self = done->window;
-  RecoupOfferEvent event = done->event;
-  g_autoptr(GError) error = NULL;
-
-  g_free (done);
-  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
-    {
-      recoup_window_show_error (self, error);
-      return;
-    }
-  recoup_window_toast (self, event == RECOUP_OFFER_EVENT_SEND ? _("Offer recorded as sent to the customer")
-                             : event == RECOUP_OFFER_EVENT_ACCEPT ? _("Offer accepted: its schedule is in the account")
-                             : event == RECOUP_OFFER_EVENT_REJECT ? _("Offer recorded as declined by the customer")
-                             : _("Offer withdrawn"));
-  recoup_window_reload_account (self);
-}
-
 static void
 offer_event_response_cb (AdwMessageDialog *dialog,
                          const char       *response,
                          RecoupWindow     *self)
 {
   OfferEventWrite *w;
-  OfferEventDone *done;
+  const char *toast;
 
   if (g_strcmp0 (response, "record") != 0)
     return;
   w = g_new0 (OfferEventWrite, 1);
   w->offer_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "offer-id"));
   w->event = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "event"));
-  done = g_new0 (OfferEventDone, 1);
-  done->window = g_object_ref (self);
-  done->event = w->event;
+  toast = w->event == RECOUP_OFFER_EVENT_SEND ? _("Offer recorded as sent to the customer")
+        : w->event == RECOUP_OFFER_EVENT_ACCEPT ? _("Offer accepted: its schedule is in the account")
+        : w->event == RECOUP_OFFER_EVENT_REJECT ? _("Offer recorded as declined by the customer")
+        : _("Offer withdrawn");
   recoup_session_run_async (self->session, offer_event_write, w, (GDestroyNotify) offer_event_write_free,
-                            self->cancellable, offer_event_done_cb, done);
+                            self->cancellable, account_write_done_cb, account_write_done_new (self, toast));
 }
 
 /**
