@@ -1224,7 +1224,7 @@ payment_validate (Form *form)
         set_field_error (fields[i], !recoup_ledger_check_texts (i == 0 ? text : NULL, i == 1 ? text : NULL,
                                                                 &error));
         if (error != NULL)
-          g_string_append_printf (problems, "%s\n", error->message);
+          g_string_append_printf (problems, i == 0 ? _("Reference: %s\n") : _("Memo: %s\n"), error->message);
       }
   }
   form_finish_problems (form, problems);
