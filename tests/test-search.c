@@ -124,6 +124,74 @@ test_reference_number (void)
   test_book_close (&tb);
 }
 
+/* The names in the order the app's list and the CLI's show them. */
+static char *
+finds_in_order (RecoupBook *book,
+                const char *search,
+                gboolean    app)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+
+  if (app)
+    {
+      g_assert_cmpint (recoup_browse_prepare (book, search, FALSE, NULL, &error), >=, 0);
+      g_assert_no_error (error);
+      rows = recoup_browse_page (book, 0, 100, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        g_ptr_array_add (names, ((RecoupBrowseRow *) rows->pdata[i])->name);
+    }
+  else
+    {
+      RecoupAccountFilter filter = { .search = search };
+
+      rows = recoup_account_list (book, &filter, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        g_ptr_array_add (names, ((RecoupAccountSummary *) rows->pdata[i])->name);
+    }
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv ("|", (char **) names->pdata);
+}
+
+#define assert_order(book, search, app_expected, cli_expected) \
+  G_STMT_START { \
+    g_autofree char *app_ = finds_in_order ((book), (search), TRUE); \
+    g_autofree char *cli_ = finds_in_order ((book), (search), FALSE); \
+    g_assert_cmpstr (app_, ==, (app_expected)); \
+    g_assert_cmpstr (cli_, ==, (cli_expected)); \
+  } G_STMT_END
+
+/* What was typed whole comes first: the reference "372" before the larger
+ * balance of "3720", the surname Smith before Smithson, an invoice's account
+ * before the accounts whose names start with its number. The rest keep their
+ * order: the largest balance first in the app, the reference in the CLI. */
+static void
+test_exact_first (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = NULL, *smithson = NULL;
+  TestBook tb;
+
+  test_book_open (&tb);
+  big = add_account (tb.book, "A-3720", "Madison Martin", NULL);
+  g_free (add_account (tb.book, "B-372", "Copper Canyon", NULL));
+  g_free (add_account (tb.book, "C-37200", "Kwame Ray", NULL));
+  g_free (test_add_invoice (tb.book, big, "INV-X1", "2026-01-01", "2026-03-01", 90000, "USD"));
+  assert_order (tb.book, "372", "Copper Canyon|Madison Martin|Kwame Ray",
+                "Copper Canyon|Madison Martin|Kwame Ray");
+  assert_order (tb.book, "3720", "Madison Martin|Kwame Ray", "Madison Martin|Kwame Ray");
+
+  smithson = add_account (tb.book, "D-1", "Ada Smithson", NULL);
+  g_free (add_account (tb.book, "E-1", "Ben Smith", NULL));
+  g_free (test_add_invoice (tb.book, smithson, "INV-X2", "2026-01-01", "2026-03-01", 50000, "USD"));
+  assert_order (tb.book, "smith", "Ben Smith|Ada Smithson", "Ben Smith|Ada Smithson");
+  assert_order (tb.book, "SMITHS", "Ada Smithson", "Ada Smithson");
+  test_book_close (&tb);
+}
+
 static void
 test_email_domain (void)
 {
@@ -290,6 +358,7 @@ main (int   argc,
   g_setenv ("RECOUP_TODAY", TODAY, TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/search/reference-number", test_reference_number);
+  g_test_add_func ("/recoup/core/search/exact-first", test_exact_first);
   g_test_add_func ("/recoup/core/search/email-domain", test_email_domain);
   g_test_add_func ("/recoup/core/search/invoice-and-receipt", test_invoice_and_receipt);
   g_test_add_func ("/recoup/core/search/import", test_import);

@@ -1068,7 +1068,9 @@ recoup_account_list (RecoupBook                 *book,
     "  AND (?7 IS NULL OR a.currency = ?7)"
     /* After ?7: the search's named parameters are numbered from 8. */
     "  AND (?1 IS NULL OR a.id IN (" RECOUP_SEARCH_ACCOUNTS_SQL "))"
-    " ORDER BY a.ref)"
+    /* A search lists the accounts it names whole first, as the app does. */
+    " ORDER BY ?1 IS NOT NULL AND a.id IN (SELECT account_id FROM account_search"
+    "   WHERE n IN (" RECOUP_SEARCH_EXACT_SQL ")) DESC, a.ref)"
     " WHERE ?4 = 0 OR balance >= ?4 LIMIT ?5 OFFSET ?6", error);
   if (stmt == NULL)
     return NULL;

@@ -154,7 +154,8 @@ recoup_browse_prepare_quick (RecoupBook    *book,
   /* A search reads the accounts the search index names (recoup-search.c) and
    * their balance and oldest unpaid due date from the derived account_stats
    * (the worklist's figures), so its cost follows the matches, not the book.
-   * An account without derived data yet is summed from its ledger. */
+   * An account without derived data yet is summed from its ledger. The
+   * accounts the search names whole come first, then the largest balances. */
   searching = recoup_search_ranges_init (&ranges, stripped);
   /* A book indexed by an earlier Recoup gets this one's terms once. */
   if (searching && !recoup_search_ensure_current (book, error))
@@ -165,11 +166,12 @@ recoup_browse_prepare_quick (RecoupBook    *book,
 #define SEARCH_SQL(join, balance, oldest) \
   "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) " \
   "SELECT id, balance, oldest FROM (" \
-  "  SELECT k.account_id AS id, " balance " AS balance, " oldest " AS oldest " \
+  "  SELECT k.account_id AS id, " balance " AS balance, " oldest " AS oldest, " \
+  "         k.n IN (" RECOUP_SEARCH_EXACT_SQL ") AS exact " \
   "  FROM account_search k " join " " \
   "  WHERE k.n IN (" RECOUP_SEARCH_INDEX_SQL ")) " \
   "WHERE :open_only = 0 OR balance > 0 " \
-  "ORDER BY balance DESC, oldest IS NULL, oldest ASC, id"
+  "ORDER BY exact DESC, balance DESC, oldest IS NULL, oldest ASC, id"
 #define LEDGER_BALANCE \
   "(SELECT COALESCE (SUM (l.amount), 0) FROM ledger_entries l WHERE l.account_id = k.account_id)"
 #define OLDEST_INVOICE \

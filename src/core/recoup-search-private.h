@@ -48,6 +48,14 @@ typedef struct
   RECOUP_SEARCH_RANGE_SQL (2) " UNION ALL " \
   RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref") " UNION ALL " \
   RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no")
+/* Of those, the keys of the accounts the search names whole: one of their
+ * terms is what was typed (a surname, a reference's number, a phone number's
+ * ending), or an invoice or receipt of theirs is. Lists show these first, so
+ * "372" puts ACC-0000372 above ACC-0003720. */
+#define RECOUP_SEARCH_EXACT_SQL \
+  "SELECT n FROM account_search_terms WHERE term IN (:search_lo0, :search_lo1, :search_lo2) UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref") " UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no")
 #define RECOUP_SEARCH_ACCOUNTS_SQL \
   "SELECT account_id FROM account_search WHERE n IN (" RECOUP_SEARCH_INDEX_SQL ")"
 

@@ -448,7 +448,7 @@ typedef struct
 typedef struct
 {
   RecoupBook   *book;
-  sqlite3_stmt *acc;      /* id, name, ref, deleted ORDER BY id */
+  sqlite3_stmt *acc;      /* id, name, ref, deleted, n, terms ORDER BY id */
   sqlite3_stmt *con;      /* account_id, kind, value ORDER BY account_id */
   gboolean      con_row;
   GArray       *pending;  /* Pending: terms to insert */
@@ -540,37 +540,26 @@ delete_term (Indexer     *ix,
   return recoup_book_step_done (ix->book, del, error);
 }
 
-/* Brings one account's rows to @terms (sorted, no repeats). */
+/* Brings one account's rows to @terms (sorted, no repeats). @n and @old_doc
+ * are its row of account_search, or 0 and NULL when it has none yet. */
 static gboolean
 store_account (Indexer     *ix,
                const char  *account_id,
+               gint64       n,
+               const char  *old_doc,
                GPtrArray   *terms,
                GError     **error)
 {
   g_autofree char *doc = NULL;
-  g_autofree char *old_doc = NULL;
   g_auto(GStrv) old = NULL;
   sqlite3_stmt *stmt;
-  gint64 n = 0;
-  gboolean found;
   guint i = 0, j = 0;
 
   g_ptr_array_add (terms, NULL);
   doc = g_strjoinv ("\n", (char **) terms->pdata);
   g_ptr_array_set_size (terms, terms->len - 1);
 
-  if (!(stmt = recoup_book_prepare (ix->book, "SELECT n, terms FROM account_search WHERE account_id = ?1", error)))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  if (found)
-    {
-      n = sqlite3_column_int64 (stmt, 0);
-      old_doc = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
-    }
-  sqlite3_reset (stmt);
-
-  if (!found)
+  if (old_doc == NULL)
     {
       if (!(stmt = recoup_book_prepare (ix->book, "INSERT INTO account_search (account_id, terms) VALUES (?1, ?2)",
                                         error)))
@@ -636,6 +625,7 @@ index_accounts (Indexer  *ix,
   while ((rc = sqlite3_step (ix->acc)) == SQLITE_ROW)
     {
       g_autoptr(GPtrArray) terms = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *old_doc = NULL;
       const char *id = RECOUP_BOOK_STMT_TEXT (ix->acc, 0);
       gboolean deleted = sqlite3_column_int (ix->acc, 3) != 0;
 
@@ -665,7 +655,9 @@ index_accounts (Indexer  *ix,
           add_reference (terms, ref);
         }
       sort_terms (terms);
-      if (!store_account (ix, id, terms, error))
+      /* A copy: storing writes the row the statement read it from. */
+      old_doc = sqlite3_column_type (ix->acc, 5) == SQLITE_NULL ? NULL : g_strdup (RECOUP_BOOK_STMT_TEXT (ix->acc, 5));
+      if (!store_account (ix, id, sqlite3_column_int64 (ix->acc, 4), old_doc, terms, error))
         return FALSE;
     }
   if (rc != SQLITE_DONE)
@@ -673,7 +665,10 @@ index_accounts (Indexer  *ix,
   return flush (ix, error);
 }
 
-static const char sql_acc[] = "SELECT id, name, ref, deleted FROM accounts WHERE %s ORDER BY id";
+/* With each account, its row of the index as it stands (NULL for a new one). */
+static const char sql_acc[] =
+  "SELECT id, name, ref, deleted, s.n, s.terms FROM accounts"
+  " LEFT JOIN account_search AS s ON s.account_id = accounts.id WHERE %s ORDER BY id";
 static const char sql_con[] =
   "SELECT account_id, kind, value FROM contact_points"
   " WHERE deleted = 0 AND kind IN ('phone', 'email') AND %s ORDER BY account_id";
