@@ -58,6 +58,14 @@ list_ready (Fixture *f)
          && g_list_model_get_n_items (G_LIST_MODEL (f->model)) > 0;
 }
 
+/* The worklist reloads after a write on its own connection; the shown
+ * account's row is highlighted again once its page has loaded. */
+static gboolean
+row_reselected (Fixture *f)
+{
+  return recoup_window_get_selected_position (f->window) != GTK_INVALID_LIST_POSITION;
+}
+
 static GtkWidget *
 find_named (GtkWidget  *widget,
             const char *name)
@@ -84,6 +92,23 @@ find_label (GtkWidget  *widget,
   for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
     {
       GtkWidget *found = find_label (c, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The label under @widget whose text holds @part. */
+static GtkWidget *
+find_label_containing (GtkWidget  *widget,
+                       const char *part)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), part) != NULL)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label_containing (c, part);
 
       if (found != NULL)
         return found;
@@ -721,9 +746,10 @@ test_payment (Fixture       *f,
     g_autofree char *full = NULL;
     g_autofree char *detail = NULL;
     g_autofree char *action = NULL;
-    guint position = recoup_window_get_selected_position (f->window);
+    guint position;
 
-    g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
+    wait_for (row_reselected, f, "the account's row after the worklist reloaded");
+    position = recoup_window_get_selected_position (f->window);
     item = g_list_model_get_item (G_LIST_MODEL (f->model), position);
     g_assert_cmpstr (recoup_account_item_get_id (item), ==, id);
     g_object_get (item, "detail-text", &detail, NULL);
@@ -749,6 +775,52 @@ test_payment (Fixture       *f,
     g_assert_null (strstr (detail, "priority"));
     g_assert_null (action);
   }
+}
+
+/* A reversal the user gives no reason for stores no memo: the app's own
+ * words would be kept in the writer's language, synced and printed on
+ * statements. The ledger row words it for whoever reads it. */
+static void
+test_reverse_no_reason (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GPtrArray) ledger = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *payment = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .amount = 5000, .method = "cheque",
+                           .effective_date = "2026-11-20" };
+  RecoupLedgerEntry *reversal = NULL;
+  GtkWindow *dialog;
+
+  spec.account_id = id;
+  payment = recoup_ledger_record (book, &spec, &error);
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the account with its payment");
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reverse-entry", "s", payment);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "reason"))), ==, "");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "reverse");
+  gtk_window_destroy (dialog);
+  wait_for (account_loaded, f, "the reversal");
+
+  ledger = recoup_ledger_list (book, id, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < ledger->len; i++)
+    {
+      RecoupLedgerEntry *e = g_ptr_array_index (ledger, i);
+
+      if (g_strcmp0 (e->kind, "reversal") == 0)
+        reversal = e;
+    }
+  g_assert_nonnull (reversal);
+  g_assert_cmpstr (reversal->memo, ==, "");
+  g_assert_nonnull (find_label_containing (GTK_WIDGET (f->window), "reverses the payment of 2026-11-20"));
 }
 
 static gboolean
@@ -854,13 +926,62 @@ test_guard_blocks (Fixture       *f,
     g_assert_cmpuint (review->len, ==, 1);
     item = g_ptr_array_index (review, 0);
     g_assert_cmpstr (item->kind, ==, RECOUP_REVIEW_CONTACT_BREACH);
-    g_assert_nonnull (strstr (item->text, "broke the compliance rules (cease-communication)"));
+    g_assert_nonnull (strstr (item->text, "broke the compliance rules (the debtor asked to cease communication)"));
     g_assert_nonnull (strstr (item->text, "logged by Carla: Called before the cease letter was scanned in"));
     /* The page shows why, in the reader's words; only an owner may mark it reviewed. */
     g_assert_nonnull (find_label (find_named (GTK_WIDGET (f->window), "review"), item->text));
   }
   g_assert_nonnull (find_label (GTK_WIDGET (f->window), "Needs review"));
   g_assert_null (find_named (GTK_WIDGET (f->window), "mark-reviewed"));
+}
+
+/* The toast says the account is flagged exactly when core flagged it, as
+ * decided when the contact is written: a block the dialog showed may have
+ * lifted since (another device cleared it), and then nothing is flagged. */
+static void
+test_flag_as_core_decides (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GPtrArray) acts = NULL;
+  g_autoptr(GPtrArray) review = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWindow *dialog;
+  GtkWidget *save, *override;
+
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "1", &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the account that asked to cease communication");
+
+  /* The dialog shows the block, and takes what happened. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  override = find_named (GTK_WIDGET (dialog), "override");
+  g_assert_false (recoup_account_data_get_verdict (recoup_window_get_account_data (f->window), "call")->may_override);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (override)), ==, "What happened");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "notes")), "talked about the payoff");
+  gtk_editable_set_text (GTK_EDITABLE (override), "The debtor called back on my mobile");
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  /* Meanwhile the request is withdrawn: the call breaks no rule any more. */
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "0", &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the contact");
+
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 1);
+  g_assert_null (((RecoupActivity *) g_ptr_array_index (acts, 0))->override_reason);
+  review = recoup_review_list_open (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (review->len, ==, 0);
+  g_assert_cmpstr (recoup_window_get_last_toast (f->window), ==, "Contact logged");
 }
 
 /* What needs review is on the account page, a row per open item (and one
@@ -2671,6 +2792,8 @@ main (int   argc,
   g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
+  g_test_add ("/recoup/app/payment/reverse-no-reason", Fixture, NULL, fixture_set_up, test_reverse_no_reason,
+              fixture_tear_down);
   g_test_add ("/recoup/app/payment/reference-limit", Fixture, NULL, fixture_set_up, test_payment_reference_limit,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/confirm-unusual", Fixture, NULL, fixture_set_up, test_payment_confirm,
@@ -2684,6 +2807,8 @@ main (int   argc,
   g_test_add ("/recoup/app/contact/guard-blocks", Fixture, NULL, fixture_set_up, test_guard_blocks, fixture_tear_down);
   g_test_add ("/recoup/app/contact/guard-blocks-collector", Fixture, "collector", fixture_set_up, test_guard_blocks,
               fixture_tear_down);
+  g_test_add ("/recoup/app/contact/flag-as-core-decides", Fixture, "collector", fixture_set_up,
+              test_flag_as_core_decides, fixture_tear_down);
   g_test_add ("/recoup/app/offer/limits", Fixture, "collector", fixture_set_up, test_offers, fixture_tear_down);
   g_test_add ("/recoup/app/import/csv", Fixture, NULL, fixture_set_up, test_import, fixture_tear_down);
   g_test_add ("/recoup/app/account/opt-out-dispute", Fixture, NULL, fixture_set_up, test_opt_out_and_dispute, fixture_tear_down);

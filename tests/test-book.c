@@ -369,7 +369,8 @@ test_review_flag_owner (void)
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  /* Worded for the reader (the C locale here); the legacy text comes first. */
+  /* Worded for the reader (the C locale here), at the account's own hour
+   * (America/Chicago); the legacy text comes first. */
   items = recoup_review_list_open (tb.book, account, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (items->len, ==, 2);
@@ -380,8 +381,9 @@ test_review_flag_owner (void)
   it = g_ptr_array_index (items, 1);
   g_assert_cmpstr (it->id, ==, item);
   g_assert_cmpstr (it->kind, ==, RECOUP_REVIEW_CONTACT_BREACH);
-  g_assert_cmpstr (it->text, ==, "call on 2026-06-11 02:00 UTC broke the compliance rules "
-                                 "(outside-hours, cease-communication), logged by Colin: the debtor rang back");
+  g_assert_cmpstr (it->text, ==, "call on 2026-06-10 21:00 CDT broke the compliance rules (outside the "
+                                 "debtor's contact hours; the debtor asked to cease communication), logged by "
+                                 "Colin: the debtor rang back");
   /* The book keeps the values, not English. */
   g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_items WHERE payload LIKE '%broke%'"), ==, 0);
 
@@ -410,6 +412,222 @@ test_review_flag_owner (void)
   a = recoup_account_load (tb.book, account, &error);
   g_assert_null (a->review_flag);
   g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_marks"), ==, 1);
+  test_book_close (&tb);
+}
+
+/* The open item whose text is the only one on @account. */
+static char *
+only_text (RecoupBook *book,
+           const char *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = recoup_review_list_open (book, account, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 1);
+  return g_strdup (((RecoupReviewItem *) items->pdata[0])->text);
+}
+
+/* A breach reads as a sentence in the reader's words (the C locale here):
+ * the channel and every rule the guard knows worded, none left as its code,
+ * the hour in the account's zone or else the business's, with the zone's
+ * abbreviation. A code from a newer Recoup still shows, as the code. */
+static void
+test_review_worded (void)
+{
+  static const char * const known[] = {
+    "outside-hours", "timezone-unknown", "call-frequency", "recent-conversation", "cease-communication",
+    "channel-opt-out", "contact-opt-out", "no-contact-point", "dispute-open", "validation-notice",
+    "attorney-represented", "bankruptcy", "deceased", NULL
+  };
+  const char * const newer[] = { "outside-hours", "moon-phase", NULL };
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *chicago = NULL, *nowhere = NULL, *pigeon = NULL, *item = NULL, *text = NULL;
+  RecoupAccountSpec spec = { .ref = "R-2", .name = "No Zone", .currency = "USD" };
+
+  test_book_open (&tb);
+  chicago = test_add_account (tb.book, "R-1", "USD");
+  nowhere = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  spec.ref = "R-3";
+  pigeon = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_guard_set_rule (tb.book, "business_timezone", "Europe/Berlin", &error));
+  g_assert_no_error (error);
+
+  /* 2026-06-11 02:00 UTC */
+  item = recoup_review_add_contact_breach (tb.book, chicago, "sms", G_GINT64_CONSTANT (1781143200000),
+                                           known, "it was urgent", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&item, g_free);
+  text = only_text (tb.book, chicago);
+  g_assert_true (g_str_has_prefix (text, "text message on 2026-06-10 21:00 CDT broke the compliance rules ("));
+  g_assert_true (g_str_has_suffix (text, ": it was urgent"));
+  for (guint i = 0; known[i] != NULL; i++)
+    {
+      const char *phrase = recoup_guard_rule_phrase (known[i]);
+
+      g_assert_cmpstr (phrase, !=, known[i]);
+      g_assert_nonnull (strstr (text, phrase));
+      /* The codes with a hyphen are no English word: none may show. */
+      if (strchr (known[i], '-') != NULL)
+        g_assert_null (strstr (text, known[i]));
+    }
+  g_assert_null (strstr (text, "sms"));
+  g_clear_pointer (&text, g_free);
+
+  /* No zone of its own: the business's zone, as the guard reads it. */
+  item = recoup_review_add_contact_breach (tb.book, nowhere, "visit", G_GINT64_CONSTANT (1781143200000), newer,
+                                           "the debtor waved me in", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&item, g_free);
+  text = only_text (tb.book, nowhere);
+  g_assert_true (g_str_has_prefix (text, "visit on 2026-06-11 04:00 CEST broke the compliance rules "
+                                         "(outside the debtor's contact hours; moon-phase), logged by "));
+  g_assert_true (g_str_has_suffix (text, ": the debtor waved me in"));
+  g_clear_pointer (&text, g_free);
+
+  /* A channel of a newer Recoup stays as it is, too. */
+  item = recoup_review_add_contact_breach (tb.book, pigeon, "pigeon", G_GINT64_CONSTANT (1781143200000), newer,
+                                           "", &error);
+  g_assert_no_error (error);
+  text = only_text (tb.book, pigeon);
+  g_assert_true (g_str_has_prefix (text, "pigeon on 2026-06-11 04:00 CEST broke"));
+
+  /* What is stored stays the codes. */
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_items"
+                                            " WHERE json_extract (payload, '$.rules[0]') = 'outside-hours'"), ==, 3);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_items WHERE payload LIKE '%contact hours%'"),
+                   ==, 0);
+  test_book_close (&tb);
+}
+
+/* Every account's items, newest first, the reviewed ones with who marked
+ * them; an owner marks items by id (or its tail) on any account, all of
+ * them or none. */
+static void
+test_review_list_mark_ids (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = NULL, *b = NULL, *owner = NULL, *collector = NULL;
+  g_autofree char *first = NULL, *second = NULL, *third = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  const char * const rules[] = { "outside-hours", NULL };
+  RecoupReviewItem *it;
+  guint n = G_MAXUINT;
+
+  test_book_open (&tb);
+  owner = g_strdup (recoup_book_get_user_id (tb.book));
+  a = test_add_account (tb.book, "R-1", "USD");
+  b = test_add_account (tb.book, "R-2", "USD");
+  g_assert_true (recoup_account_set (tb.book, b, "review_flag", "checked the old way", &error));
+  collector = recoup_user_add (tb.book, "Colin", "collector", 0, 0, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (tb.book, collector, &error));
+  first = recoup_review_add_contact_breach (tb.book, a, "call", G_GINT64_CONSTANT (1781143200000), rules,
+                                            "first", &error);
+  second = recoup_review_add_contact_breach (tb.book, b, "call", G_GINT64_CONSTANT (1781143200000), rules,
+                                             "second", &error);
+  third = recoup_review_add_contact_breach (tb.book, a, "call", G_GINT64_CONSTANT (1781143200000), rules,
+                                            "third", &error);
+  g_assert_no_error (error);
+
+  /* Newest first across accounts, the legacy text last. */
+  items = recoup_review_list (tb.book, NULL, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 4);
+  g_assert_cmpstr (((RecoupReviewItem *) items->pdata[0])->id, ==, third);
+  g_assert_cmpstr (((RecoupReviewItem *) items->pdata[1])->id, ==, second);
+  g_assert_cmpstr (((RecoupReviewItem *) items->pdata[2])->id, ==, first);
+  it = items->pdata[1];
+  g_assert_cmpstr (it->account_ref, ==, "R-2");
+  g_assert_cmpstr (it->account_name, ==, "Test Debtor");
+  g_assert_cmpstr (it->user_name, ==, "Colin");
+  g_assert_nonnull (strstr (it->payload, "\"outside-hours\""));
+  g_assert_cmpint (it->reviewed_at, ==, 0);
+  it = items->pdata[3];
+  g_assert_null (it->id);
+  g_assert_cmpstr (it->kind, ==, RECOUP_REVIEW_LEGACY);
+  g_assert_cmpstr (it->account_ref, ==, "R-2");
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = recoup_review_list (tb.book, a, FALSE, &error);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  g_assert_null (recoup_review_list (tb.book, "no-such-account", FALSE, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A collector may not mark; core says so and nothing is marked. */
+  {
+    const char * const ids[] = { first, NULL };
+
+    g_assert_false (recoup_review_mark_ids (tb.book, ids, &n, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+    g_clear_error (&error);
+  }
+
+  /* An unknown id (or one too short) marks none of the others. */
+  g_assert_true (recoup_book_set_user (tb.book, owner, &error));
+  {
+    const char * const ids[] = { first, "feedc0ffee", NULL };
+    const char * const short_ids[] = { first, "abc", NULL };
+
+    g_assert_false (recoup_review_mark_ids (tb.book, ids, &n, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+    g_assert_nonnull (strstr (error->message, "feedc0ffee"));
+    g_clear_error (&error);
+    g_assert_false (recoup_review_mark_ids (tb.book, short_ids, &n, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_marks"), ==, 0);
+  }
+
+  /* By whole id and by tail, on two accounts, in one go; again marks nothing more. */
+  {
+    const char * const ids[] = { first, second + strlen (second) - 8, NULL };
+
+    g_assert_true (recoup_review_mark_ids (tb.book, ids, &n, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (n, ==, 2);
+    g_assert_true (recoup_review_mark_ids (tb.book, ids, &n, &error));
+    g_assert_cmpuint (n, ==, 0);
+  }
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM review_marks"), ==, 2);
+
+  items = recoup_review_list (tb.book, NULL, FALSE, &error);
+  g_assert_cmpuint (items->len, ==, 2);
+  g_assert_cmpstr (((RecoupReviewItem *) items->pdata[0])->id, ==, third);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = recoup_review_list (tb.book, NULL, TRUE, &error);
+  g_assert_cmpuint (items->len, ==, 4);
+  it = items->pdata[1];
+  g_assert_cmpstr (it->id, ==, second);
+  g_assert_cmpint (it->reviewed_at, >, 0);
+  {
+    g_autoptr(RecoupUser) me = recoup_user_load (tb.book, owner, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (it->reviewed_by, ==, me->name);
+  }
+  g_assert_cmpint (((RecoupReviewItem *) items->pdata[0])->reviewed_at, ==, 0);
+  g_clear_pointer (&items, g_ptr_array_unref);
+
+  /* Two ids ending alike: the tail names neither. */
+  g_assert_cmpint (sqlite3_exec (recoup_book_get_db (tb.book),
+                                 "INSERT INTO review_items (id, account_id, kind, hlc, device_id, created_at)"
+                                 " SELECT x, id, 'contact-breach', 0, 'd', 0 FROM accounts,"
+                                 " (SELECT 'aaaaaaaa-fedcba98' AS x UNION SELECT 'bbbbbbbb-fedcba98') WHERE ref = 'R-1'",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  {
+    const char * const ids[] = { "fedcba98", NULL };
+
+    g_assert_false (recoup_review_mark_ids (tb.book, ids, &n, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "more than one"));
+    g_clear_error (&error);
+  }
   test_book_close (&tb);
 }
 
@@ -975,6 +1193,8 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/account-tags", test_account_tags);
   g_test_add_func ("/recoup/core/book/review-flag-owner", test_review_flag_owner);
   g_test_add_func ("/recoup/core/book/review-merge", test_review_merge);
+  g_test_add_func ("/recoup/core/book/review-worded", test_review_worded);
+  g_test_add_func ("/recoup/core/book/review-list-mark-ids", test_review_list_mark_ids);
   g_test_add_func ("/recoup/core/book/newer-schema-refused", test_newer_schema_refused);
   g_test_add_func ("/recoup/core/book/not-a-book", test_not_a_book);
   g_test_add_func ("/recoup/core/book/migrations", test_migrations);

@@ -413,6 +413,139 @@ test_log_validates_first (Fixture *fx, gconstpointer data)
   g_assert_true (g_str_has_prefix (out, "Logged call right-party for CC ("));
 }
 
+/* What an owner must review, from the shell: a contact a collector logged
+ * outside the rules is listed worded (no rule codes; the hour in the
+ * account's zone), --json keeps the codes; only an owner marks items, by id
+ * or the short id the table shows, all of them or none. */
+static void
+test_review (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *newest = NULL, *oldest = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *rows;
+  JsonObject *row;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "CC", "--name", "Cease Co",
+                        "--currency", "USD", "--timezone", "America/Chicago", "--phone", "+1 312 555 0100",
+                        NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "NZ", "--name", "No Zone Ltd",
+                        "--currency", "USD", "--phone", "+1 312 555 0101", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "set", "CC", "cease_communication", "1", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "user", "add", "Colin", "--role", "collector", NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "review", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Nothing needs review.\n");
+  g_clear_pointer (&out, g_free);
+
+  /* 03:00 UTC is 22:00 the evening before in Chicago. */
+  g_assert_cmpint (run (fx, NULL, NULL, "--user", "Colin", "log", "CC", "--channel", "call",
+                        "--at", "2026-06-29T03:00:00Z", "--override", "the debtor rang back", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "--user", "Colin", "log", "NZ", "--channel", "call",
+                        "--at", "2026-06-29T15:00:00Z", "--override", "no zone on file", NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, &out, NULL, "review", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Cease Co"));
+  g_assert_nonnull (strstr (out, "call on 2026-06-28 22:00 CDT broke the compliance rules (the debtor asked to "
+                                 "cease communication; outside the debtor's contact hours), logged by Colin: "
+                                 "the debtor rang back"));
+  g_assert_nonnull (strstr (out, "call on 2026-06-29 15:00 UTC broke the compliance rules (the debtor's time "
+                                 "zone is unknown), logged by Colin: no zone on file"));
+  g_assert_null (strstr (out, "cease-communication"));
+  g_assert_null (strstr (out, "outside-hours"));
+  g_clear_pointer (&out, g_free);
+
+  /* --json: newest first, the sentence and the codes. */
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "review", NULL), ==, 0);
+  node = parse_json (out);
+  rows = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+  row = json_array_get_object_element (rows, 0);
+  g_assert_cmpstr (json_object_get_string_member (row, "account"), ==, "NZ");
+  newest = g_strdup (json_object_get_string_member (row, "id"));
+  row = json_array_get_object_element (rows, 1);
+  oldest = g_strdup (json_object_get_string_member (row, "id"));
+  g_assert_cmpstr (json_object_get_string_member (row, "account"), ==, "CC");
+  g_assert_cmpstr (json_object_get_string_member (row, "account_name"), ==, "Cease Co");
+  g_assert_cmpstr (json_object_get_string_member (row, "kind"), ==, "contact-breach");
+  g_assert_cmpstr (json_object_get_string_member (row, "user"), ==, "Colin");
+  g_assert_nonnull (strstr (json_object_get_string_member (row, "text"), "22:00 CDT"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (row, "payload"), "channel"), ==,
+                   "call");
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (
+                     json_object_get_object_member (row, "payload"), "rules"), 0), ==, "cease-communication");
+  g_assert_false (json_object_get_boolean_member (row, "reviewed"));
+  g_assert_true (json_object_get_null_member (row, "reviewed_by"));
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "review", "--account", "CC", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 1);
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  /* Only an owner marks; an unknown id marks nothing, not even the known one. */
+  g_assert_cmpint (run (fx, NULL, &err, "--user", "Colin", "review", "mark", oldest, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "only an owner can mark"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "review", "mark", oldest, "0badc0ffee", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“0badc0ffee”"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "review", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 2);
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  /* The short id the table shows is enough. */
+  g_assert_cmpint (run (fx, &out, NULL, "review", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, oldest + strlen (oldest) - 8));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "review", "mark", oldest + strlen (oldest) - 8, NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Marked 1 item reviewed.\n");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "review", NULL), ==, 0);
+  node = parse_json (out);
+  rows = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "id"), ==, newest);
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  /* --all shows the reviewed one, with who marked it and when. */
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "review", "--all", NULL), ==, 0);
+  node = parse_json (out);
+  rows = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 2);
+  row = json_array_get_object_element (rows, 1);
+  g_assert_cmpstr (json_object_get_string_member (row, "id"), ==, oldest);
+  g_assert_true (json_object_get_boolean_member (row, "reviewed"));
+  g_assert_nonnull (json_object_get_string_member (row, "reviewed_by"));
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (row, "reviewed_at"), "Z"));
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "review", "--all", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "REVIEWED BY"));
+  g_assert_nonnull (strstr (out, "open"));
+  g_clear_pointer (&out, g_free);
+
+  /* Everything open on one account. */
+  g_assert_cmpint (run (fx, &out, NULL, "review", "mark", "--account", "NZ", "--all-open", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Marked 1 item reviewed on NZ.\n");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "review", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Nothing needs review.\n");
+  g_clear_pointer (&out, g_free);
+
+  /* Usage errors: 2; an unknown account: 1. */
+  g_assert_cmpint (run (fx, NULL, NULL, "review", "mark", NULL), ==, 2);
+  g_assert_cmpint (run (fx, NULL, NULL, "review", "mark", "--all-open", NULL), ==, 2);
+  g_assert_cmpint (run (fx, NULL, NULL, "review", "mark", oldest, "--account", "CC", "--all-open", NULL), ==, 2);
+  g_assert_cmpint (run (fx, NULL, NULL, "review", "--all-open", NULL), ==, 2);
+  g_assert_cmpint (run (fx, NULL, NULL, "review", "frob", NULL), ==, 2);
+  g_assert_cmpint (run (fx, NULL, &err, "review", "--account", "NOPE", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "NOPE"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -427,5 +560,6 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/recoup/cli/log-validates-first", Fixture, NULL, fixture_setup, test_log_validates_first,
               fixture_teardown);
+  g_test_add ("/recoup/cli/review", Fixture, NULL, fixture_setup, test_review, fixture_teardown);
   return g_test_run ();
 }

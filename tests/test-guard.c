@@ -469,7 +469,8 @@ test_override_right (Fixture       *f,
 /* Core decides whether a contact the guard blocked is logged: never without
  * words on it; with them, an override for a user who may override, and for
  * anyone else a contact that broke the rules, logged and flagged for review.
- * An allowed contact keeps no override reason. */
+ * An allowed contact keeps no override reason. It says which it did, so that
+ * the app and the CLI tell the user without deciding again. */
 static void
 test_log_guarded (Fixture       *f,
                   gconstpointer  data)
@@ -481,28 +482,32 @@ test_log_guarded (Fixture       *f,
   g_autoptr(RecoupGuardVerdict) v = NULL;
   g_autoptr(GPtrArray) review = NULL;
   guint open = G_MAXUINT;
+  const RecoupActivityLogged unset = (RecoupActivityLogged) 99;   /* none of its values */
+  RecoupActivityLogged logged = unset;
   RecoupActivitySpec spec = { .account_id = f->account, .channel = "call", .outcome = "no-answer",
                               .at = instant ("2026-06-10T22:00:00-04:00") };
 
   g_assert_no_error (error);
   /* Owner, no reason: refused, nothing logged, and the verdict says why. */
-  g_assert_null (recoup_activity_log_guarded (f->tb.book, &spec, &v, &error));
+  g_assert_null (recoup_activity_log_guarded (f->tb.book, &spec, &v, &logged, &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED);
+  g_assert_cmpint (logged, ==, unset);   /* nothing was done */
   g_assert_nonnull (v);
   g_assert_cmpint (v->verdict, ==, RECOUP_VERDICT_BLOCKED);
   g_clear_error (&error);
   g_clear_pointer (&v, recoup_guard_verdict_free);
   spec.override_reason = " \t ";
-  g_assert_null (recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error));
+  g_assert_null (recoup_activity_log_guarded (f->tb.book, &spec, NULL, NULL, &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BLOCKED);
   g_clear_error (&error);
   g_assert_cmpint (test_query_int (f->tb.path, "SELECT count(*) FROM activities"), ==, 0);
 
   /* Owner with a reason: an override, no flag. */
   spec.override_reason = "debtor asked for a late call";
-  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error);
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &logged, &error);
   g_assert_no_error (error);
   g_assert_nonnull (id);
+  g_assert_cmpint (logged, ==, RECOUP_ACTIVITY_LOGGED_OVERRIDE);
   g_clear_pointer (&id, g_free);
   g_assert_true (recoup_review_count_open (f->tb.book, f->account, &open, &error));
   g_assert_cmpuint (open, ==, 0);
@@ -510,30 +515,47 @@ test_log_guarded (Fixture       *f,
   /* A collector who may not override: logged with what happened, flagged. */
   g_assert_true (recoup_book_set_user (f->tb.book, collector, &error));
   spec.override_reason = "the debtor picked up when I rang the office line";
-  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error);
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &logged, &error);
   g_assert_no_error (error);
   g_assert_nonnull (id);
+  g_assert_cmpint (logged, ==, RECOUP_ACTIVITY_LOGGED_FLAGGED);
   g_clear_pointer (&id, g_free);
   review = recoup_review_list_open (f->tb.book, f->account, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (review->len, ==, 1);
   g_assert_cmpstr (((RecoupReviewItem *) review->pdata[0])->kind, ==, RECOUP_REVIEW_CONTACT_BREACH);
   g_assert_nonnull (strstr (((RecoupReviewItem *) review->pdata[0])->text,
-                            "call on 2026-06-11 02:00 UTC broke the compliance rules "
-                            "(outside-hours), logged by Colin: the debtor picked up"));
+                            "call on 2026-06-10 22:00 EDT broke the compliance rules "
+                            "(outside the debtor's contact hours), logged by Colin: the debtor picked up"));
 
   /* Allowed at noon: whatever reason was given is not an override. */
   spec.at = instant ("2026-06-11T12:00:00-04:00");
   spec.override_reason = "no reason needed";
-  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &error);
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &logged, &error);
   g_assert_no_error (error);
+  g_assert_cmpint (logged, ==, RECOUP_ACTIVITY_LOGGED);
   g_assert_cmpint (test_query_int (f->tb.path, "SELECT count(*) FROM activities WHERE override_reason IS NOT NULL"),
                    ==, 2);
+  g_clear_pointer (&id, g_free);
+
+  /* The debtor rang at night: not ours to guard, nothing flagged. */
+  spec.at = instant ("2026-06-10T23:00:00-04:00");
+  spec.direction = "inbound";
+  spec.override_reason = NULL;
+  logged = unset;
+  id = recoup_activity_log_guarded (f->tb.book, &spec, NULL, &logged, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (logged, ==, RECOUP_ACTIVITY_LOGGED);
+  g_clear_pointer (&review, g_ptr_array_unref);
+  review = recoup_review_list_open (f->tb.book, f->account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (review->len, ==, 1);
   g_assert_true (recoup_book_set_user (f->tb.book, owner, &error));
 }
 
 /* The CLI: may-contact --json has exactly verdict and reasons; log refuses a
- * blocked contact unless overridden, and records the override. */
+ * blocked contact unless overridden, and records the override; it says the
+ * account is flagged when core flagged it, for a collector's contact. */
 static void
 test_cli (Fixture       *f,
           gconstpointer  data)
@@ -550,6 +572,8 @@ test_cli (Fixture       *f,
       g_test_skip ("RECOUP_CLI is not set");
       return;
     }
+  g_free (recoup_user_add (f->tb.book, "Colin", "collector", 0, 0, FALSE, &error));
+  g_assert_no_error (error);
   g_clear_object (&f->tb.book);
 
   {
@@ -601,6 +625,18 @@ test_cli (Fixture       *f,
     g_assert_cmpint (test_query_int (f->tb.path,
                                      "SELECT count(*) FROM activities WHERE override_reason = 'debtor asked for a late call'"),
                      ==, 1);
+    g_assert_null (strstr (err, "flagged"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", f->tb.path, "--user", "Colin", "log", "G-1", "--channel", "call",
+                           "--outcome", "no-answer", "--at", "2026-06-10T21:45:00-04:00",
+                           "--override", "the debtor picked up on the office line", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (err, "the account is flagged for the owner's review"));
+    g_assert_cmpint (test_query_int (f->tb.path, "SELECT count(*) FROM review_items"), ==, 1);
   }
 }
 

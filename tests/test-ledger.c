@@ -538,6 +538,96 @@ test_receipts (void)
   test_book_close (&b);
 }
 
+static RecoupLedgerEntry *
+entry_with_id (GPtrArray  *list,
+               const char *id)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      RecoupLedgerEntry *e = g_ptr_array_index (list, i);
+
+      if (g_strcmp0 (e->id, id) == 0)
+        return e;
+    }
+  g_assert_not_reached ();
+}
+
+/* A reversal without a reason stores no memo: no words of the app's, in the
+ * writer's language, reach the book, the sync or a statement. Readers word it
+ * (recoup_ledger_entry_note, the statement's description) in their own; a
+ * memo that was given, or stored by an older version, reads as it is. */
+static void
+test_reversal_without_reason (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(RecoupStatement) st = NULL;
+  g_autofree char *acct = NULL, *inv = NULL, *pay = NULL, *fee = NULL, *rev_pay = NULL, *rev_fee = NULL;
+  g_autofree char *note = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .method = "cheque", .amount = 30000,
+                           .effective_date = "2026-03-01" };
+  RecoupLedgerEntry *e;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "N-1", "USD");
+  inv = test_add_invoice (tb.book, acct, "INV-1", "2026-01-01", "2026-01-31", 100000, "USD");
+  spec.account_id = acct;
+  pay = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  spec.kind = RECOUP_ENTRY_FEE;
+  spec.method = NULL;
+  spec.amount = 1500;
+  spec.effective_date = "2026-03-02";
+  fee = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+
+  rev_pay = recoup_ledger_reverse (tb.book, pay, "2026-03-05", NULL, &error);
+  g_assert_no_error (error);
+  rev_fee = recoup_ledger_reverse (tb.book, fee, "2026-03-06", "Rücklastschrift", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM ledger_entries WHERE kind = 'reversal' AND memo = ''"),
+                   ==, 1);
+
+  list = recoup_ledger_list (tb.book, acct, &error);
+  g_assert_no_error (error);
+  e = entry_with_id (list, rev_pay);
+  g_assert_cmpstr (e->memo, ==, "");
+  g_assert_cmpstr (e->reverses_kind, ==, "payment");
+  g_assert_cmpstr (e->reverses_date, ==, "2026-03-01");
+  note = recoup_ledger_entry_note (e);
+  g_assert_cmpstr (note, ==, "reverses the payment of 2026-03-01");
+  g_clear_pointer (&note, g_free);
+  e = entry_with_id (list, rev_fee);
+  note = recoup_ledger_entry_note (e);
+  g_assert_cmpstr (note, ==, "Rücklastschrift");
+  g_clear_pointer (&note, g_free);
+  /* Not a reversal, no memo: nothing to say. */
+  e = entry_with_id (list, pay);
+  g_assert_null (e->reverses_kind);
+  g_assert_null (recoup_ledger_entry_note (e));
+
+  /* The statement names what was reversed, and adds no memo to it. */
+  st = recoup_statement_build (tb.book, acct, "2026-03-01", "2026-03-31", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < st->lines->len; i++)
+    {
+      RecoupStatementLine *l = g_ptr_array_index (st->lines, i);
+
+      if (g_strcmp0 (l->id, rev_pay) == 0)
+        {
+          g_assert_cmpstr (l->description, ==, "Reversal of payment of 2026-03-01");
+          g_assert_true (g_str_has_prefix (l->reference, "R-"));
+        }
+      else if (g_strcmp0 (l->id, rev_fee) == 0)
+        g_assert_cmpstr (l->description, ==, "Reversal of fee of 2026-03-02 — Rücklastschrift");
+    }
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -549,5 +639,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/receipts", test_receipts);
   g_test_add_func ("/recoup/core/ledger/forgive-within-owed", test_forgive_within_owed);
   g_test_add_func ("/recoup/core/ledger/money-limits", test_money_limits);
+  g_test_add_func ("/recoup/core/ledger/reversal-without-reason", test_reversal_without_reason);
   return g_test_run ();
 }

@@ -605,6 +605,7 @@ add_ledger (RecoupWindow      *self,
       g_autofree char *balance = money (after[n - 1], e->currency);
       g_autofree char *caption = g_strdup_printf (_("balance %s"), balance);
       g_autofree char *sub = NULL;
+      g_autofree char *note = recoup_ledger_entry_note (e);
       GtkWidget *row;
 
       g_autofree char *receipt = e->receipt_no != NULL ? g_strdup_printf (_("receipt %s"), e->receipt_no) : NULL;
@@ -617,7 +618,7 @@ add_ledger (RecoupWindow      *self,
                        e->reference != NULL ? e->reference : "",
                        receipt != NULL ? receipt : "",
                        e->reversed_by != NULL ? _("reversed") : "",
-                       e->memo != NULL ? e->memo : "",
+                       note != NULL ? note : "",
                        NULL);
       row = row_new (group, recoup_label_entry_kind (e->kind), sub);
       gtk_widget_set_name (suffix_amount (row, amount, e->amount < 0 ? "success" : NULL, caption), "ledger-amount");

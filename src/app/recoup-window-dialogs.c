@@ -62,7 +62,6 @@ typedef struct
   RecoupGuardVerdict *when_verdict;
   char               *when_error;     /* the check could not be made */
   GCancellable       *when_check;
-  gboolean            breach;         /* the contact is blocked and may not be overridden */
 } Form;
 
 static void
@@ -473,6 +472,7 @@ typedef struct
   gint64  at;                 /* UTC ms; 0: now */
   gint64  promise_amount;
   char   *promise_date;
+  RecoupActivityLogged logged;  /* core's answer, for the toast */
 } ContactWrite;
 
 static void
@@ -510,7 +510,7 @@ contact_write (RecoupBook  *book,
    * for the instant the contact happened. */
   if (!recoup_book_begin (book, error))
     return FALSE;
-  activity_id = recoup_activity_log_guarded (book, &spec, NULL, error);
+  activity_id = recoup_activity_log_guarded (book, &spec, NULL, &w->logged, error);
   if (activity_id == NULL)
     goto fail;
   if (w->promise_amount > 0)
@@ -709,7 +709,6 @@ contact_show_verdict (Form     *form,
   const char *css;
   gint64 when_ms = 0;
 
-  form->breach = FALSE;
   if (!contact_read_when (form, &when_ms, problems))
     when_ms = -1;
   else if (guarded)
@@ -793,7 +792,6 @@ contact_show_verdict (Form     *form,
    * recoup_activity_log_guarded): from a user who may override, why; from
    * anyone else, what happened, and the account is flagged for review. */
   gtk_widget_set_visible (form->override, v->verdict == RECOUP_VERDICT_BLOCKED);
-  form->breach = v->verdict == RECOUP_VERDICT_BLOCKED && !v->may_override;
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->override),
                                  v->may_override ? _("Override reason") : _("What happened"));
   reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (form->override))));
@@ -927,17 +925,31 @@ promise_toggled_cb (Form *form)
   contact_validate (form);
 }
 
+/* The callback's data: the write is the task's and lives until the callback
+ * has returned. */
+typedef struct
+{
+  GtkWindow    *dialog;
+  ContactWrite *write;
+} ContactPending;
+
 static void
 contact_saved_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(GtkWindow) dialog = user_data;
+  ContactPending *pending = user_data;
+  g_autoptr(GtkWindow) dialog = pending->dialog;
   Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+  RecoupActivityLogged logged = pending->write->logged;
 
+  g_free (pending);
+  /* What core did when it wrote, which the verdict the dialog showed may
+   * no longer say: the block may have lifted, or come, since. */
   if (form != NULL)
-    form_write_done (form, result, form->breach ? _("Contact logged; the account is flagged for the owner's review")
-                                                : _("Contact logged"));
+    form_write_done (form, result, logged == RECOUP_ACTIVITY_LOGGED_FLAGGED
+                                   ? _("Contact logged; the account is flagged for the owner's review")
+                                   : _("Contact logged"));
 }
 
 static void
@@ -947,6 +959,7 @@ contact_save_cb (Form *form)
   guint ch = adw_combo_row_get_selected (ADW_COMBO_ROW (form->channel));
   guint cp = adw_combo_row_get_selected (ADW_COMBO_ROW (form->contact));
   const char *notes = gtk_editable_get_text (GTK_EDITABLE (form->notes));
+  ContactPending *pending;
 
   contact_validate (form);
   if (!gtk_widget_get_sensitive (form->save))
@@ -979,8 +992,11 @@ contact_save_cb (Form *form)
 
   form->busy = TRUE;
   gtk_widget_set_sensitive (form->save, FALSE);
+  pending = g_new0 (ContactPending, 1);
+  pending->dialog = g_object_ref (form->dialog);
+  pending->write = w;
   recoup_session_run_async (form->window->session, contact_write, w, (GDestroyNotify) contact_write_free,
-                            NULL, contact_saved_cb, g_object_ref (form->dialog));
+                            NULL, contact_saved_cb, pending);
 }
 
 /* A check still running when the dialog closes has nothing left to show. */
@@ -1442,7 +1458,7 @@ recoup_window_record_payment (RecoupWindow *self)
 typedef struct
 {
   char *entry_id;
-  char *reason;
+  char *reason;     /* as typed; NULL when none was given */
 } ReverseWrite;
 
 static void
@@ -1459,8 +1475,9 @@ reverse_write (RecoupBook  *book,
                GError     **error)
 {
   ReverseWrite *w = data;
-  g_autofree char *id = recoup_ledger_reverse (book, w->entry_id, NULL,
-                                               w->reason != NULL ? w->reason : _("Reversed in Recoup"), error);
+  /* No reason, no memo: words of the app's own would be stored in the
+   * writer's language and printed on statements; readers word it instead. */
+  g_autofree char *id = recoup_ledger_reverse (book, w->entry_id, NULL, w->reason, error);
 
   return id != NULL;
 }

@@ -50,6 +50,7 @@ recoup_cli_cmd_log (RecoupCli  *cli,
   g_autoptr(GError) error = NULL;
   g_autofree char *account_id = NULL, *contact_id = NULL, *id = NULL;
   g_autoptr(RecoupGuardVerdict) verdict = NULL;
+  RecoupActivityLogged logged = RECOUP_ACTIVITY_LOGGED;
   RecoupActivitySpec spec = { 0 };
   RecoupBook *book;
   int status;
@@ -80,7 +81,7 @@ recoup_cli_cmd_log (RecoupCli  *cli,
 
   /* The compliance guard answers for outbound contacts (not notes or inbound
    * ones); what it says is printed, and core decides whether it is logged. */
-  id = recoup_activity_log_guarded (book, &spec, &verdict, &error);
+  id = recoup_activity_log_guarded (book, &spec, &verdict, &logged, &error);
   for (guint i = 0; verdict != NULL && i < verdict->reasons->len; i++)
     {
       RecoupGuardReason *r = g_ptr_array_index (verdict->reasons, i);
@@ -98,7 +99,7 @@ recoup_cli_cmd_log (RecoupCli  *cli,
         }
       return recoup_cli_fail (cli, error);
     }
-  if (verdict != NULL && verdict->verdict == RECOUP_VERDICT_BLOCKED && !verdict->may_override)
+  if (logged == RECOUP_ACTIVITY_LOGGED_FLAGGED)
     fprintf (stderr, "logged outside the compliance rules: the account is flagged for the owner's review\n");
 
   if (cli->json)

@@ -444,7 +444,10 @@ recoup_cli_cmd_ledger (RecoupCli  *cli,
           RecoupLedgerEntry *e = g_ptr_array_index (list, i);
           g_autofree char *amount = recoup_cli_money (e->amount, e->currency);
           g_autofree char *bal = NULL;
-          g_autofree char *memo = e->reversed_by ? g_strdup_printf ("%s [reversed]", e->memo) : g_strdup (e->memo);
+          g_autofree char *note = recoup_ledger_entry_note (e);
+          g_autofree char *memo = e->reversed_by == NULL ? g_steal_pointer (&note)
+                                : note != NULL ? g_strdup_printf ("%s [reversed]", note)
+                                : g_strdup ("[reversed]");
 
           running += e->amount;
           bal = recoup_cli_money (running, e->currency);

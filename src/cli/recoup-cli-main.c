@@ -48,6 +48,7 @@ static const RecoupCliCommand commands[] = {
   { "enroll",   "Connect this book to a Recoup server with an enrollment code", recoup_cli_cmd_enroll },
   { "sync",     "Send unsent changes to the server and receive the others'", recoup_cli_cmd_sync },
   { "sync-status", "Pending changes, refusals and conflicts of sync",   recoup_cli_cmd_sync_status },
+  { "review",   "What an owner must review; mark items reviewed",     recoup_cli_cmd_review },
   /* COMMAND-TABLE-END */
 };
 

@@ -121,6 +121,7 @@ int recoup_cli_cmd_kpi       (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_enroll      (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_sync        (RecoupCli *cli, int argc, char **argv);
 int recoup_cli_cmd_sync_status (RecoupCli *cli, int argc, char **argv);
+int recoup_cli_cmd_review      (RecoupCli *cli, int argc, char **argv);
 /* COMMANDS-END: add declarations above this line */
 
 G_END_DECLS

@@ -195,12 +195,13 @@ char *
 recoup_activity_log_guarded (RecoupBook                *book,
                              const RecoupActivitySpec  *spec,
                              RecoupGuardVerdict       **out_verdict,
+                             RecoupActivityLogged      *out_logged,
                              GError                   **error)
 {
   g_autoptr(RecoupGuardVerdict) verdict = NULL;
   RecoupActivitySpec checked = *spec;
   g_autofree char *id = NULL;
-  gboolean breach;
+  RecoupActivityLogged logged;
 
   /* A mistyped outcome or a time to come is reported as such, not as a block. */
   if (!recoup_activity_spec_validate (spec, error) ||
@@ -225,12 +226,17 @@ recoup_activity_log_guarded (RecoupBook                *book,
         *out_verdict = g_steal_pointer (&verdict);
       return NULL;
     }
-  breach = verdict != NULL && verdict->verdict == RECOUP_VERDICT_BLOCKED && !verdict->may_override;
+  if (verdict == NULL || verdict->verdict != RECOUP_VERDICT_BLOCKED)
+    logged = RECOUP_ACTIVITY_LOGGED;
+  else if (verdict->may_override)
+    logged = RECOUP_ACTIVITY_LOGGED_OVERRIDE;
+  else
+    logged = RECOUP_ACTIVITY_LOGGED_FLAGGED;
 
   if (!recoup_book_begin (book, error))
     return NULL;
   if (!(id = recoup_activity_log (book, &checked, error)) ||
-      (breach && !flag_breach (book, &checked, verdict, error)))
+      (logged == RECOUP_ACTIVITY_LOGGED_FLAGGED && !flag_breach (book, &checked, verdict, error)))
     {
       recoup_book_rollback (book);
       return NULL;
@@ -239,6 +245,8 @@ recoup_activity_log_guarded (RecoupBook                *book,
     return NULL;
   if (out_verdict != NULL)
     *out_verdict = g_steal_pointer (&verdict);
+  if (out_logged != NULL)
+    *out_logged = logged;
   return g_steal_pointer (&id);
 }
 

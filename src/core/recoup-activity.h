@@ -51,16 +51,28 @@ gboolean    recoup_activity_needs_guard   (const RecoupActivitySpec *spec);
 char       *recoup_activity_log     (RecoupBook                *book,
                                      const RecoupActivitySpec  *spec,
                                      GError                   **error);
+/* What recoup_activity_log_guarded() did with a contact it logged. */
+typedef enum
+{
+  RECOUP_ACTIVITY_LOGGED,          /* allowed (perhaps with warnings), or not guarded */
+  RECOUP_ACTIVITY_LOGGED_OVERRIDE, /* blocked, and overridden by a user who may */
+  RECOUP_ACTIVITY_LOGGED_FLAGGED,  /* blocked: logged as it happened, and a review item raised */
+} RecoupActivityLogged;
+
 /* Logs a contact after asking the compliance guard about it at @spec->at,
  * for the app and the CLI alike. A contact the guard blocked at that time is
  * logged only with @spec->override_reason (what happened, or why it was
  * necessary). From a user who may override, that is an override; from anyone
  * else it is a contact that broke the rules: it is logged all the same, since
  * it happened, and the account is flagged for the owner's review. The
- * verdict, when one was asked, is given back in @out_verdict. */
+ * verdict, when one was asked, is given back in @out_verdict, and which of
+ * these was done in @out_logged (both nullable): callers tell the user what
+ * core decided at the moment of writing, not what a verdict shown earlier
+ * suggested. */
 char       *recoup_activity_log_guarded (RecoupBook                *book,
                                          const RecoupActivitySpec  *spec,
                                          RecoupGuardVerdict       **out_verdict,
+                                         RecoupActivityLogged      *out_logged,
                                          GError                   **error);
 GPtrArray  *recoup_activity_list    (RecoupBook                *book,
                                      const char                *account_id,

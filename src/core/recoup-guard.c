@@ -502,6 +502,43 @@ recoup_guard_channel_noun (const char *channel)
   return channel;
 }
 
+/**
+ * recoup_guard_rule_phrase:
+ * @code: a reason's code ("outside-hours"), as the guard gives it and as
+ *   review items keep it
+ *
+ * The translated words for the rule @code names, to stand in a sentence
+ * ("outside the debtor's contact hours"). A code this Recoup does not know
+ * (a rule of a newer one) is returned as it is, so the reader still sees it.
+ */
+const char *
+recoup_guard_rule_phrase (const char *code)
+{
+  static const struct { const char *code; const char *phrase; } rules[] = {
+    /* Translators: each is one of the rules a contact broke, listed in
+     * “call on … broke the compliance rules (outside the debtor's contact
+     * hours; a dispute is open), logged by …” */
+    { "outside-hours", N_("outside the debtor's contact hours") },
+    { "timezone-unknown", N_("the debtor's time zone is unknown") },
+    { "call-frequency", N_("too many calls within 7 days") },
+    { "recent-conversation", N_("too soon after a telephone conversation") },
+    { "cease-communication", N_("the debtor asked to cease communication") },
+    { "channel-opt-out", N_("the debtor opted out of the channel") },
+    { "contact-opt-out", N_("every contact point for the channel is opted out") },
+    { "no-contact-point", N_("no contact point on file for the channel") },
+    { "dispute-open", N_("a dispute is open") },
+    { "validation-notice", N_("no validation notice recorded") },
+    { "attorney-represented", N_("the debtor is represented by an attorney") },
+    { "bankruptcy", N_("the debtor is in bankruptcy") },
+    { "deceased", N_("the debtor is deceased") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rules); i++)
+    if (g_strcmp0 (code, rules[i].code) == 0)
+      return _(rules[i].phrase);
+  return code;
+}
+
 /* Whole sentences, so that each language can word them its own way. */
 static const char *
 no_contact_point_text (const char *channel)

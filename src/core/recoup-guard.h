@@ -127,7 +127,9 @@ gboolean    recoup_guard_set_channel_opt_out (RecoupBook             *book,
                                            GError                   **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupGuardVerdict, recoup_guard_verdict_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RecoupGuardPolicy, recoup_guard_policy_clear)
 
 const char *recoup_guard_channel_noun (const char *channel);
+const char *recoup_guard_rule_phrase  (const char *code);
 
 G_END_DECLS

@@ -290,7 +290,7 @@ recoup_invoice_validate (const RecoupInvoiceSpec  *spec,
     return FALSE;
   if (spec->amount <= 0)
     {
-      g_autofree char *shown = recoup_money_format (spec->amount, spec->currency, 0);
+      g_autofree char *shown = recoup_money_format_for_reader (spec->amount, spec->currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: the invoice's reference, then its amount */
@@ -362,8 +362,8 @@ check_account_totals (RecoupBook  *book,
   if (amount > 0 ? recoup_money_add (charges, amount, &charges) && charges <= RECOUP_MONEY_LIMIT
                  : recoup_money_add (credits, amount, &credits) && credits >= -RECOUP_MONEY_LIMIT)
     return TRUE;
-  limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
-                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  limit = recoup_money_format_for_reader (RECOUP_MONEY_LIMIT, currency,
+                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                amount > 0
                /* Translators: an amount with its currency code */
@@ -806,7 +806,7 @@ recoup_ledger_record (RecoupBook             *book,
     }
   if (spec->kind != RECOUP_ENTRY_ADJUSTMENT && amount <= 0)
     {
-      g_autofree char *shown = recoup_money_format (amount, currency, 0);
+      g_autofree char *shown = recoup_money_format_for_reader (amount, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    strchr ("aeiou", kind[0]) != NULL
@@ -884,10 +884,12 @@ recoup_ledger_record (RecoupBook             *book,
         goto fail;
       if (-amount > owed)
         {
-          g_autofree char *shown = recoup_money_format (-amount, currency, RECOUP_MONEY_FORMAT_GROUPING |
-                                                        RECOUP_MONEY_FORMAT_CODE);
-          g_autofree char *left = recoup_money_format (MAX (owed, 0), currency, RECOUP_MONEY_FORMAT_GROUPING |
-                                                       RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *shown = recoup_money_format_for_reader (-amount, currency,
+                                                                   RECOUP_MONEY_FORMAT_GROUPING |
+                                                                   RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *left = recoup_money_format_for_reader (MAX (owed, 0), currency,
+                                                                  RECOUP_MONEY_FORMAT_GROUPING |
+                                                                  RECOUP_MONEY_FORMAT_CODE);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                        spec->invoice_id != NULL
@@ -928,6 +930,10 @@ fail:
  * Reverses an entry (a bounced cheque, a charge made in error) with a new entry
  * of the opposite amount on the same invoice. The original stays on the ledger.
  * An entry can be reversed once; a reversal cannot itself be reversed.
+ *
+ * @memo is why, as the user gave it, and may be %NULL: a bank need not say why
+ * a cheque bounced. Nothing is stored in its place; whoever reads the entry
+ * words it in their own language (recoup_ledger_entry_note()).
  */
 char *
 recoup_ledger_reverse (RecoupBook  *book,
@@ -1084,8 +1090,9 @@ recoup_ledger_list (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT l.id, l.kind, i.ref, l.amount, l.currency, l.effective_date, l.method, l.reference,"
     " l.receipt_no, l.reverses_id, (SELECT r.id FROM ledger_entries r WHERE r.reverses_id = l.id),"
-    " l.memo, l.created_at"
+    " l.memo, l.created_at, o.kind, o.effective_date"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
+    " LEFT JOIN ledger_entries o ON o.id = l.reverses_id"
     " WHERE l.account_id = ? ORDER BY l.effective_date, l.id", error);
   GPtrArray *list;
   int rc;
@@ -1111,6 +1118,8 @@ recoup_ledger_list (RecoupBook  *book,
       e->reversed_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 10));
       e->memo = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 11));
       e->created_at = sqlite3_column_int64 (stmt, 12);
+      e->reverses_kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 13));
+      e->reverses_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 14));
       g_ptr_array_add (list, e);
     }
   if (rc != SQLITE_DONE)
@@ -1120,6 +1129,21 @@ recoup_ledger_list (RecoupBook  *book,
     }
   sqlite3_reset (stmt);
   return list;
+}
+
+char *
+recoup_ledger_entry_note (const RecoupLedgerEntry *entry)
+{
+  RecoupEntryKind reversed;
+
+  if (entry->memo != NULL && *entry->memo != '\0')
+    return g_strdup (entry->memo);
+  if (g_strcmp0 (entry->kind, "reversal") != 0 ||
+      !recoup_entry_kind_from_string (entry->reverses_kind, &reversed))
+    return NULL;
+  /* Translators: what a reversal without a memo undoes: a kind of ledger
+   * entry (payment, fee, …), then that entry's date, YYYY-MM-DD */
+  return g_strdup_printf (_("reverses the %s of %s"), entry_kind_label (reversed), entry->reverses_date);
 }
 
 GPtrArray *
@@ -1434,6 +1458,8 @@ recoup_ledger_entry_free (RecoupLedgerEntry *e)
   g_free (e->reference);
   g_free (e->receipt_no);
   g_free (e->reverses_id);
+  g_free (e->reverses_kind);
+  g_free (e->reverses_date);
   g_free (e->reversed_by);
   g_free (e->memo);
   g_free (e);

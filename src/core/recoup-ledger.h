@@ -70,8 +70,10 @@ typedef struct
   char   *reference;
   char   *receipt_no;
   char   *reverses_id;
+  char   *reverses_kind;   /* a reversal's: the kind of the entry it reverses */
+  char   *reverses_date;   /* a reversal's: that entry's effective date */
   char   *reversed_by;
-  char   *memo;
+  char   *memo;            /* as the user typed it; "" when none was given */
   gint64  created_at;
 } RecoupLedgerEntry;
 
@@ -143,6 +145,10 @@ gboolean    recoup_ledger_balance           (RecoupBook               *book,
 GPtrArray  *recoup_ledger_list              (RecoupBook               *book,
                                              const char               *account_id,
                                              GError                  **error);
+/* Pure: the note a person reads for @entry, in the reader's language: its
+ * memo, or for a reversal without one, what it reverses. The book never
+ * holds such words of the app's own. %NULL when there is nothing to say. */
+char       *recoup_ledger_entry_note        (const RecoupLedgerEntry  *entry);
 GPtrArray  *recoup_ledger_invoice_balances  (RecoupBook               *book,
                                              const char               *account_id,
                                              const char               *as_of,

@@ -3,11 +3,14 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
+#include "recoup-guard.h"
 #include "recoup-id.h"
 #include "recoup-review.h"
 
@@ -20,15 +23,26 @@ recoup_review_item_free (RecoupReviewItem *item)
   g_free (item->kind);
   g_free (item->text);
   g_free (item->user_name);
+  g_free (item->account_id);
+  g_free (item->account_ref);
+  g_free (item->account_name);
+  g_free (item->payload);
+  g_free (item->reviewed_by);
   g_free (item);
 }
 
+/* Marks are the owner's: a collector's mark would hide a breach from them. */
 static gboolean
-is_owner (RecoupBook *book)
+check_owner (RecoupBook  *book,
+             GError     **error)
 {
   g_autoptr(RecoupUser) me = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
 
-  return me != NULL && g_strcmp0 (me->role, "owner") == 0;
+  if (me != NULL && g_strcmp0 (me->role, "owner") == 0)
+    return TRUE;
+  g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                       _("only an owner can mark an account as reviewed"));
+  return FALSE;
 }
 
 /* Writes one item and its change in the caller's transaction. */
@@ -184,33 +198,47 @@ recoup_review_add_offer_conflict (RecoupBook  *book,
   return add_item (book, account_id, RECOUP_REVIEW_OFFER_CONFLICT, b, error);
 }
 
-/* The rule codes of a breach, joined for reading. */
+/* The rules a breach broke in the reader's words. Codes are checked to be
+ * strings: a newer Recoup may write more than this one reads. */
 static char *
 join_rules (JsonObject *payload)
 {
-  JsonArray *rules = json_object_get_array_member (payload, "rules");
+  JsonNode *node = json_object_get_member (payload, "rules");
+  JsonArray *rules = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
   GString *out = g_string_new (NULL);
 
   for (guint i = 0; rules != NULL && i < json_array_get_length (rules); i++)
-    g_string_append_printf (out, "%s%s", out->len ? ", " : "", json_array_get_string_element (rules, i));
+    {
+      JsonNode *rule = json_array_get_element (rules, i);
+
+      if (JSON_NODE_HOLDS_VALUE (rule) && json_node_get_value_type (rule) == G_TYPE_STRING)
+        g_string_append_printf (out, "%s%s", out->len ? "; " : "",
+                                recoup_guard_rule_phrase (json_node_get_string (rule)));
+    }
   return g_string_free (out, FALSE);
 }
 
+/* @tz: the account's zone, so that the hour reads as the debtor lived it */
 static char *
 describe_breach (JsonObject *payload,
-                 const char *user_name)
+                 const char *user_name,
+                 GTimeZone  *tz)
 {
-  g_autoptr(GDateTime) when =
-    g_date_time_new_from_unix_utc (json_object_get_int_member_with_default (payload, "at", 0) / 1000);
-  g_autofree char *day = g_date_time_format (when, "%Y-%m-%d %H:%M UTC");
+  const char *channel = json_object_get_string_member_with_default (payload, "channel", "?");
+  gint64 at = json_object_get_int_member_with_default (payload, "at", 0);
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (at / 1000);
+  g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_timezone (utc, tz) : NULL;
+  g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M %Z") : g_strdup ("?");
   g_autofree char *rules = join_rules (payload);
 
-  /* Translators: “call on 2026-06-11 02:00 UTC broke the compliance rules
-   * (cease-communication), logged by Carla: she called back first”; the
-   * channel and the rules are the book's codes, the last %s the user's words */
+  /* Translators: “visit on 2026-06-10 21:00 CDT broke the compliance rules
+   * (outside the debtor's contact hours; the debtor asked to cease
+   * communication), logged by Carla: she called back first”: the channel as
+   * a noun, when it happened in the account's time zone (ISO date, 24-hour
+   * time, the zone's abbreviation), the rules it broke, who logged it, and
+   * the last %s their words */
   return g_strdup_printf (_("%s on %s broke the compliance rules (%s), logged by %s: %s"),
-                          json_object_get_string_member_with_default (payload, "channel", "?"), day, rules,
-                          user_name != NULL ? user_name : "?",
+                          recoup_guard_channel_noun (channel), when, rules, user_name != NULL ? user_name : "?",
                           json_object_get_string_member_with_default (payload, "words", ""));
 }
 
@@ -218,13 +246,14 @@ describe_breach (JsonObject *payload,
 static char *
 describe (const char *kind,
           const char *payload_json,
-          const char *user_name)
+          const char *user_name,
+          GTimeZone  *tz)
 {
   g_autoptr(JsonNode) node = json_from_string (payload_json, NULL);
   JsonObject *payload = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 
   if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_CONTACT_BREACH))
-    return describe_breach (payload, user_name);
+    return describe_breach (payload, user_name, tz);
   if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_OFFER_CONFLICT))
     /* Translators: %s is the offer's id */
     return g_strdup_printf (_("offer %s has conflicting transitions made offline"),
@@ -234,34 +263,90 @@ describe (const char *kind,
   return g_strdup_printf (_("something on this account needs review (%s)"), kind);
 }
 
+/* The statement read_items() reads: an item, its account, who raised it and
+ * the first mark on it (two owners may have marked it offline). */
+#define ITEM_SELECT \
+  "SELECT i.id, i.kind, i.payload, u.name, i.created_at, i.account_id, a.ref, a.name, a.timezone," \
+  " m.at, mu.name FROM review_items i JOIN accounts a ON a.id = i.account_id" \
+  " LEFT JOIN users u ON u.id = i.user_id" \
+  " LEFT JOIN review_marks m ON m.id = (SELECT id FROM review_marks WHERE item_id = i.id ORDER BY at, id LIMIT 1)" \
+  " LEFT JOIN users mu ON mu.id = m.user_id"
+
+static gboolean
+read_items (RecoupBook    *book,
+            sqlite3_stmt  *stmt,
+            GPtrArray     *items,
+            GError       **error)
+{
+  g_auto(RecoupGuardPolicy) policy = { 0 };
+  int rc;
+
+  /* An account with no known zone is read in the zone the guard uses for it. */
+  recoup_guard_policy_load (book, &policy);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      RecoupReviewItem *item = g_new0 (RecoupReviewItem, 1);
+
+      item->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      item->kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      item->payload = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      item->user_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      item->created_at = sqlite3_column_int64 (stmt, 4);
+      item->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
+      item->account_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
+      item->account_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
+      item->text = describe (item->kind, item->payload, item->user_name,
+                             recoup_guard_debtor_zone (&policy, RECOUP_BOOK_STMT_TEXT (stmt, 8)));
+      item->reviewed_at = sqlite3_column_int64 (stmt, 9);
+      item->reviewed_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 10));
+      g_ptr_array_add (items, item);
+    }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE || recoup_book_set_sqlite_error (book, error);
+}
+
+/* Appends the legacy review_flag text of @account_id (NOT_FOUND when there
+ * is no such account), or with @account_id NULL of every account with one. */
 static gboolean
 add_legacy (RecoupBook  *book,
             const char  *account_id,
             GPtrArray   *items,
             GError     **error)
 {
-  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT review_flag FROM accounts WHERE id = ?", error);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, account_id != NULL
+    ? "SELECT id, ref, name, review_flag FROM accounts WHERE id = ?"
+    : "SELECT id, ref, name, review_flag FROM accounts WHERE coalesce (review_flag, '') <> '' ORDER BY ref", error);
+  gboolean found = FALSE;
   int rc;
 
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW && sqlite3_column_bytes (stmt, 0) > 0)
+  if (account_id != NULL)
+    sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      RecoupReviewItem *item = g_new0 (RecoupReviewItem, 1);
+      RecoupReviewItem *item;
 
+      found = TRUE;
+      if (sqlite3_column_bytes (stmt, 3) == 0)
+        continue;
+      item = g_new0 (RecoupReviewItem, 1);
       item->kind = g_strdup (RECOUP_REVIEW_LEGACY);
-      item->text = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      item->text = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      item->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      item->account_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      item->account_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
       g_ptr_array_add (items, item);
     }
   sqlite3_reset (stmt);
-  if (rc == SQLITE_DONE)
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  if (account_id != NULL && !found)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND, _("no account with id %s"), account_id);
       return FALSE;
     }
-  return rc == SQLITE_ROW || recoup_book_set_sqlite_error (book, error);
+  return TRUE;
 }
 
 /**
@@ -283,26 +368,45 @@ recoup_review_list_open (RecoupBook  *book,
 
   if (!add_legacy (book, account_id, items, error))
     return NULL;
-  stmt = recoup_book_prepare (book,
-    "SELECT i.id, i.kind, i.payload, u.name, i.created_at FROM review_items i"
-    " LEFT JOIN users u ON u.id = i.user_id"
-    " WHERE i.account_id = ? AND NOT EXISTS (SELECT 1 FROM review_marks m WHERE m.item_id = i.id)"
-    " ORDER BY i.created_at, i.id", error);
+  stmt = recoup_book_prepare (book, ITEM_SELECT " WHERE i.account_id = ? AND m.id IS NULL"
+                              " ORDER BY i.created_at, i.id", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      RecoupReviewItem *item = g_new0 (RecoupReviewItem, 1);
+  if (!read_items (book, stmt, items, error))
+    return NULL;
+  return g_steal_pointer (&items);
+}
 
-      item->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-      item->kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
-      item->user_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
-      item->text = describe (item->kind, RECOUP_BOOK_STMT_TEXT (stmt, 2), item->user_name);
-      item->created_at = sqlite3_column_int64 (stmt, 4);
-      g_ptr_array_add (items, item);
-    }
-  sqlite3_reset (stmt);
+/**
+ * recoup_review_list:
+ * @account_id: (nullable): one account's items, or NULL for every account's
+ * @include_reviewed: list the items an owner marked too, with who and when
+ *
+ * The items of the book (or of one account), newest first, then the legacy
+ * review_flag texts, which are always open, by account reference.
+ *
+ * Returns: (transfer full) (element-type RecoupReviewItem): the items,
+ *   or NULL with @error set (NOT_FOUND for an unknown @account_id)
+ */
+GPtrArray *
+recoup_review_list (RecoupBook  *book,
+                    const char  *account_id,
+                    gboolean     include_reviewed,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_review_item_free);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, ITEM_SELECT
+    " WHERE (?1 IS NULL OR i.account_id = ?1) AND (?2 OR m.id IS NULL)"
+    " ORDER BY i.created_at DESC, i.id DESC", error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 2, include_reviewed);
+  if (!read_items (book, stmt, items, error) ||
+      !add_legacy (book, account_id, items, error))
+    return NULL;
   return g_steal_pointer (&items);
 }
 
@@ -311,6 +415,7 @@ static gboolean
 insert_mark (RecoupBook  *book,
              const char  *account_id,
              const char  *item_id,
+             guint       *n_marked,
              GError     **error)
 {
   char id[RECOUP_UUID_STRING_LEN + 1];
@@ -333,6 +438,8 @@ insert_mark (RecoupBook  *book,
     return FALSE;
   if (sqlite3_changes (recoup_book_get_db (book)) == 0)
     return TRUE;
+  if (n_marked != NULL)
+    (*n_marked)++;
   recoup_book_touch_account (book, account_id);
   return recoup_book_record_change (book, "review_marks", id, RECOUP_CHANGE_INSERT, NULL, error);
 }
@@ -352,19 +459,13 @@ recoup_review_mark (RecoupBook  *book,
                     GPtrArray   *items,
                     GError     **error)
 {
-  if (!is_owner (book))
-    {
-      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-                           _("only an owner can mark an account as reviewed"));
-      return FALSE;
-    }
-  if (!recoup_book_begin (book, error))
+  if (!check_owner (book, error) || !recoup_book_begin (book, error))
     return FALSE;
   for (guint i = 0; i < items->len; i++)
     {
       RecoupReviewItem *item = g_ptr_array_index (items, i);
       gboolean ok = item->id != NULL
-                    ? insert_mark (book, account_id, item->id, error)
+                    ? insert_mark (book, account_id, item->id, NULL, error)
                     : recoup_account_set (book, account_id, "review_flag", NULL, error);
 
       if (!ok)
@@ -374,6 +475,89 @@ recoup_review_mark (RecoupBook  *book,
         }
     }
   return recoup_book_commit (book, error);
+}
+
+/* The item @id_or_tail names: its whole id, or its last 6 or more
+ * characters as the CLI shows them. */
+static gboolean
+resolve_item (RecoupBook  *book,
+              const char  *id_or_tail,
+              char       **out_id,
+              char       **out_account_id,
+              GError     **error)
+{
+  sqlite3_stmt *stmt;
+  guint n = 0;
+  int rc;
+
+  if (strlen (id_or_tail) < 6)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   _("“%s” is too short to name a review item: give its id or at least its last 6 characters"),
+                   id_or_tail);
+      return FALSE;
+    }
+  /* Ids are all of one length: a whole id is no other id's tail. */
+  stmt = recoup_book_prepare (book,
+    "SELECT id, account_id FROM review_items WHERE substr (id, -length (?1)) = lower (?1) LIMIT 2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id_or_tail, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (n++ == 0)
+      {
+        *out_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+        *out_account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  if (n == 0)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 _("no review item “%s” (list them with “recoup-cli review --all”)"), id_or_tail);
+  else if (n > 1)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                 _("“%s” names more than one review item: give more of its id"), id_or_tail);
+  return n == 1;
+}
+
+/**
+ * recoup_review_mark_ids:
+ * @ids: the items, each by its id or its last 6 or more characters
+ * @out_n_marked: (out) (optional): how many of them were open (an item
+ *   already marked stays as it was)
+ *
+ * Marks the items @ids name reviewed, on whichever accounts they are: all
+ * of them or, when one names no item or more than one, none (the error says
+ * which). Owners only (%RECOUP_BOOK_ERROR_DENIED otherwise).
+ */
+gboolean
+recoup_review_mark_ids (RecoupBook          *book,
+                        const char * const  *ids,
+                        guint               *out_n_marked,
+                        GError             **error)
+{
+  guint n = 0;
+
+  if (!check_owner (book, error) || !recoup_book_begin (book, error))
+    return FALSE;
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+    {
+      g_autofree char *id = NULL;
+      g_autofree char *account_id = NULL;
+
+      if (!resolve_item (book, ids[i], &id, &account_id, error) ||
+          !insert_mark (book, account_id, id, &n, error))
+        {
+          recoup_book_rollback (book);
+          return FALSE;
+        }
+    }
+  if (!recoup_book_commit (book, error))
+    return FALSE;
+  if (out_n_marked != NULL)
+    *out_n_marked = n;
+  return TRUE;
 }
 
 /**

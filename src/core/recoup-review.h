@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  *
  * An item's payload is JSON of the values (channel, instant, rule codes, the
  * user's words, offer id), not text, so each reader gets it in their own
- * language from recoup_review_list_open().
+ * language from recoup_review_list_open() or recoup_review_list(): the
+ * channel and the rules in words, the instant in the account's time zone.
  *
  * Books written before the items existed may still carry text in
  * accounts.review_flag: it is listed as one legacy item (id NULL) that an
@@ -30,11 +31,17 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char   *id;          /* NULL for the legacy review_flag text */
-  char   *kind;        /* RECOUP_REVIEW_* */
-  char   *text;        /* worded for the reader */
-  char   *user_name;   /* who raised it, or NULL */
-  gint64  created_at;  /* UTC ms; 0 for the legacy text */
+  char   *id;            /* NULL for the legacy review_flag text */
+  char   *kind;          /* RECOUP_REVIEW_* */
+  char   *text;          /* worded for the reader */
+  char   *user_name;     /* who raised it, or NULL */
+  gint64  created_at;    /* UTC ms; 0 for the legacy text */
+  char   *account_id;    /* the account it is on */
+  char   *account_ref;
+  char   *account_name;
+  char   *payload;       /* the values as stored (JSON, codes); NULL for the legacy text */
+  char   *reviewed_by;   /* the owner whose mark came first, or NULL */
+  gint64  reviewed_at;   /* UTC ms of that mark; 0 while the item is open */
 } RecoupReviewItem;
 
 char      *recoup_review_add_contact_breach (RecoupBook          *book,
@@ -51,9 +58,17 @@ char      *recoup_review_add_offer_conflict (RecoupBook          *book,
 GPtrArray *recoup_review_list_open          (RecoupBook          *book,
                                              const char          *account_id,
                                              GError             **error);
+GPtrArray *recoup_review_list               (RecoupBook          *book,
+                                             const char          *account_id,
+                                             gboolean             include_reviewed,
+                                             GError             **error);
 gboolean   recoup_review_mark               (RecoupBook          *book,
                                              const char          *account_id,
                                              GPtrArray           *items,
+                                             GError             **error);
+gboolean   recoup_review_mark_ids           (RecoupBook          *book,
+                                             const char * const  *ids,
+                                             guint               *out_n_marked,
                                              GError             **error);
 gboolean   recoup_review_count_open         (RecoupBook          *book,
                                              const char          *account_id,
