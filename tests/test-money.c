@@ -263,6 +263,77 @@ test_marks (void)
     }
 }
 
+/* Amounts inside messages take the reader's marks (here forced to German, as
+ * the app's tests do), even in a message core words itself; plain
+ * recoup_money_format() keeps the C marks that files and the CLI read. */
+static void
+test_reader_marks (void)
+{
+  static const RecoupMoneyMarks de = { ',', "." };
+  g_autoptr(GError) error = NULL;
+
+  recoup_money_set_locale_marks (&de);
+  {
+    g_autofree char *plain = recoup_money_format_for_reader (123456, "EUR", RECOUP_MONEY_FORMAT_GROUPING);
+    g_autofree char *code = recoup_money_format_for_reader (-1840419, "EUR",
+                                                            RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+    g_autofree char *data = recoup_money_format (123456, "EUR", RECOUP_MONEY_FORMAT_GROUPING);
+
+    g_assert_true (recoup_money_locale_marks () == &de);
+    g_assert_cmpstr (plain, ==, "1.234,56");
+    g_assert_cmpstr (code, ==, "EUR -18.404,19");
+    g_assert_cmpstr (data, ==, "1,234.56");
+  }
+  g_assert_false (recoup_money_check_limit (RECOUP_MONEY_LIMIT + 1, "EUR", &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW);
+  g_assert_nonnull (strstr (error->message, "EUR 10.000.000.000.000,01 is more"));
+  g_assert_nonnull (strstr (error->message, "(at most EUR 10.000.000.000.000,00)"));
+  g_clear_error (&error);
+
+  /* Unforced, the marks are the locale's: the suite runs in C.UTF-8. */
+  recoup_money_set_locale_marks (NULL);
+  {
+    g_autofree char *plain = recoup_money_format_for_reader (123456, "EUR", RECOUP_MONEY_FORMAT_GROUPING);
+
+    g_assert_cmpstr (plain, ==, "1,234.56");
+  }
+}
+
+typedef struct
+{
+  const char *locale;
+  const char *expect;
+} LocaleCase;
+
+/* The reader's marks are read from the locale (once, after setlocale()), in
+ * a fresh process each: German writes 1.234,56; C, which the CLI pins, 1,234.56. */
+static void
+test_locale_marks (gconstpointer data)
+{
+  const LocaleCase *lc = data;
+  g_autofree char *saved = g_strdup (setlocale (LC_MONETARY, NULL));
+  gboolean installed = setlocale (LC_MONETARY, lc->locale) != NULL;
+
+  setlocale (LC_MONETARY, saved);
+  if (!installed)
+    {
+      g_test_skip ("the locale is not installed");
+      return;
+    }
+  if (g_test_subprocess ())
+    {
+      g_autofree char *shown = NULL;
+
+      setlocale (LC_ALL, lc->locale);
+      shown = recoup_money_format_for_reader (123456789, "EUR",
+                                              RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_assert_cmpstr (shown, ==, lc->expect);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* ---- Messages go through gettext ---------------------------------------------- */
 
 typedef struct
@@ -524,6 +595,14 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/money/basis-points", test_basis_points);
   g_test_add_func ("/recoup/core/money/currencies", test_currencies);
   g_test_add_func ("/recoup/core/money/marks", test_marks);
+  g_test_add_func ("/recoup/core/money/reader-marks", test_reader_marks);
+  {
+    static const LocaleCase de = { "de_DE.UTF-8", "EUR 1.234.567,89" };
+    static const LocaleCase c = { "C.UTF-8", "EUR 1,234,567.89" };
+
+    g_test_add_data_func ("/recoup/core/money/locale-marks/de", &de, test_locale_marks);
+    g_test_add_data_func ("/recoup/core/money/locale-marks/c", &c, test_locale_marks);
+  }
   g_test_add_func ("/recoup/core/messages/translated", test_messages_translated);
   return g_test_run ();
 }

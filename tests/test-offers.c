@@ -1136,6 +1136,42 @@ test_stale_balance (Fixture       *f,
   g_assert_true (o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE);
 }
 
+/* The stale-offer refusal is a sentence for the reader: its amounts take
+ * the reader's marks (forced to German here, as the app's locale would give
+ * them), and the C marks where the reader's are C, as in the CLI. */
+static void
+test_stale_balance_marks (Fixture       *f,
+                          gconstpointer  data)
+{
+  static const RecoupMoneyMarks de = { ',', "." };
+  g_autoptr(GError) error = NULL;
+  RecoupInvoiceSpec invoice = { .account_id = f->account, .ref = "INV-2", .issue_date = "2026-02-01",
+                                .due_date = "2026-02-28", .amount = 1740419, .currency = "EUR" };
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 4,
+                           .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = "2026-03-10" };
+  g_autofree char *sent = NULL;
+
+  g_free (recoup_invoice_add (f->book, &invoice, &error));
+  g_assert_no_error (error);
+  sent = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  transition_ok (f, sent, RECOUP_OFFER_EVENT_SEND);
+  g_free (pay (f, 10000, "2026-03-01"));
+
+  recoup_money_set_locale_marks (&de);
+  g_assert_false (recoup_offer_transition (f->book, sent, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  recoup_money_set_locale_marks (NULL);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "owed EUR 18.404,19,"));
+  g_assert_nonnull (strstr (error->message, "owes EUR 18.304,19 now"));
+  g_clear_error (&error);
+
+  g_assert_false (recoup_offer_transition (f->book, sent, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "owed EUR 18,404.19,"));
+  g_assert_nonnull (strstr (error->message, "owes EUR 18,304.19 now"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1163,6 +1199,7 @@ main (int   argc,
   ADD ("resolve", NULL, test_resolve);
   ADD ("offline-conflict", NULL, test_offline_conflict);
   ADD ("stale-balance", NULL, test_stale_balance);
+  ADD ("stale-balance-marks", "EUR", test_stale_balance_marks);
   ADD ("cli", NULL, test_cli);
 #undef ADD
 

@@ -1,55 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <glib/gi18n.h>
 
 #include "recoup-locale-money.h"
 
-static RecoupMoneyMarks locale_marks;
-static char locale_group[8];
-static const RecoupMoneyMarks *override_marks;
-
-/* The locale's monetary marks (LC_MONETARY, else LC_NUMERIC), read once.
- * Marks Recoup cannot read unambiguously (a decimal mark other than “.” or
- * “,”, a grouping mark equal to it) fall back to the C marks. */
-static gpointer
-read_locale_marks (gpointer data)
-{
-  struct lconv *lc = localeconv ();
-  const char *dec = lc->mon_decimal_point != NULL && *lc->mon_decimal_point ? lc->mon_decimal_point
-                    : lc->decimal_point;
-  const char *grp = lc->mon_thousands_sep != NULL && *lc->mon_thousands_sep ? lc->mon_thousands_sep
-                    : lc->thousands_sep;
-
-  locale_marks = recoup_money_marks_c;
-  if (dec == NULL || (strcmp (dec, ".") != 0 && strcmp (dec, ",") != 0))
-    return NULL;
-  if (grp == NULL || *grp == '\0' || strlen (grp) >= sizeof locale_group ||
-      !g_utf8_validate (grp, -1, NULL) || strchr (grp, *dec) != NULL || g_ascii_isdigit (*grp))
-    grp = *dec == ',' ? "." : ",";
-  g_strlcpy (locale_group, grp, sizeof locale_group);
-  locale_marks.decimal = *dec;
-  locale_marks.group = locale_group;
-  return NULL;
-}
-
+/* The app's names for core's reader marks (recoup-money.h), so that core's
+ * messages and the app's fields always agree on them. */
 const RecoupMoneyMarks *
 recoup_locale_money_marks (void)
 {
-  static GOnce once = G_ONCE_INIT;
-
-  if (override_marks != NULL)
-    return override_marks;
-  g_once (&once, read_locale_marks, NULL);
-  return &locale_marks;
+  return recoup_money_locale_marks ();
 }
 
 void
 recoup_locale_money_set_marks (const RecoupMoneyMarks *marks)
 {
-  override_marks = marks;
+  recoup_money_set_locale_marks (marks);
 }
 
 char *
@@ -57,7 +25,7 @@ recoup_locale_money_format (gint64                  minor,
                             const char             *currency,
                             RecoupMoneyFormatFlags  flags)
 {
-  return recoup_money_format_marks (minor, currency, flags, recoup_locale_money_marks ());
+  return recoup_money_format_for_reader (minor, currency, flags);
 }
 
 gboolean

@@ -9,10 +9,12 @@ G_BEGIN_DECLS
  * Amounts as the user reads and types them: with the decimal and grouping
  * marks of their locale (“1.234,56” in German), through core's rules
  * (recoup_money_parse_marks()). CSV, JSON and the CLI keep the C marks; the
- * app shows and reads every amount through these.
+ * app shows and reads every amount through these. The marks are core's
+ * (recoup_money_locale_marks()), which its messages use too.
  */
 const RecoupMoneyMarks *recoup_locale_money_marks     (void);
-/* For tests: use @marks instead of the locale's (NULL: the locale's again). */
+/* For tests: use @marks instead of the locale's (NULL: the locale's again),
+ * in the app and in core's messages alike. */
 void                    recoup_locale_money_set_marks (const RecoupMoneyMarks *marks);
 
 char                   *recoup_locale_money_format    (gint64                  minor,

@@ -75,8 +75,11 @@ main (int   argc,
   setlocale (LC_ALL, "");
   /* The CLI speaks English throughout (its tables, help and --json are read
    * by scripts as much as by people): core's messages, which the app shows in
-   * the user's language, stay English here too. */
+   * the user's language and with its marks (1.234,56), stay English here, with
+   * the C marks (1,234.56). */
   setlocale (LC_MESSAGES, "C");
+  setlocale (LC_NUMERIC, "C");
+  setlocale (LC_MONETARY, "C");
 
   /* Common options may also come before the command. */
   for (; i < argc && argv[i][0] == '-'; i++)

@@ -1197,8 +1197,8 @@ check_account_total (Import       *imp,
       inv->delta = delta;
       return TRUE;
     }
-  limit = recoup_money_format (RECOUP_MONEY_LIMIT, acct->currency,
-                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  limit = recoup_money_format_for_reader (RECOUP_MONEY_LIMIT, acct->currency,
+                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   if (delta > 0 && acct->total_in_book)
     add_problem (imp, line, column_label (imp, COL_AMOUNT),
                  /* Translators: an account's reference, then an amount with its currency code */

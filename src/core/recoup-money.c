@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <locale.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -388,6 +389,75 @@ recoup_money_format_marks (gint64                  minor,
   return g_string_free (out, FALSE);
 }
 
+/* The one place that reads the locale's marks: the app shows and reads
+ * amounts with them, and core words its messages with them. */
+static RecoupMoneyMarks locale_marks;
+static char locale_group[8];
+static const RecoupMoneyMarks *forced_marks;
+
+/* Marks Recoup cannot read back unambiguously (a decimal mark other than “.”
+ * or “,”, a grouping mark equal to it or a digit) fall back to the C marks,
+ * or to the grouping mark that goes with the decimal one. */
+static gpointer
+read_locale_marks (gpointer data)
+{
+  struct lconv *lc = localeconv ();
+  const char *dec = lc->mon_decimal_point != NULL && *lc->mon_decimal_point ? lc->mon_decimal_point
+                    : lc->decimal_point;
+  const char *grp = lc->mon_thousands_sep != NULL && *lc->mon_thousands_sep ? lc->mon_thousands_sep
+                    : lc->thousands_sep;
+
+  locale_marks = recoup_money_marks_c;
+  if (dec == NULL || (strcmp (dec, ".") != 0 && strcmp (dec, ",") != 0))
+    return NULL;
+  if (grp == NULL || *grp == '\0' || strlen (grp) >= sizeof locale_group ||
+      !g_utf8_validate (grp, -1, NULL) || strchr (grp, *dec) != NULL || g_ascii_isdigit (*grp))
+    grp = *dec == ',' ? "." : ",";
+  g_strlcpy (locale_group, grp, sizeof locale_group);
+  locale_marks.decimal = *dec;
+  locale_marks.group = locale_group;
+  return NULL;
+}
+
+/**
+ * recoup_money_locale_marks:
+ *
+ * How the reader's locale writes amounts (LC_MONETARY, else LC_NUMERIC), read
+ * the first time it is asked, so after the program's setlocale(); or the marks
+ * a test set with recoup_money_set_locale_marks().
+ */
+const RecoupMoneyMarks *
+recoup_money_locale_marks (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  if (forced_marks != NULL)
+    return forced_marks;
+  g_once (&once, read_locale_marks, NULL);
+  return &locale_marks;
+}
+
+void
+recoup_money_set_locale_marks (const RecoupMoneyMarks *marks)
+{
+  forced_marks = marks;
+}
+
+/**
+ * recoup_money_format_for_reader:
+ *
+ * An amount inside a sentence for a person (“offer amount 1.234,56 is more
+ * than …” in German), with the marks of recoup_money_locale_marks(). What a
+ * program or a file reads back keeps recoup_money_format().
+ */
+char *
+recoup_money_format_for_reader (gint64                  minor,
+                                const char             *currency,
+                                RecoupMoneyFormatFlags  flags)
+{
+  return recoup_money_format_marks (minor, currency, flags, recoup_money_locale_marks ());
+}
+
 /**
  * recoup_money_check_limit:
  *
@@ -404,9 +474,9 @@ recoup_money_check_limit (gint64       minor,
 
   if (minor >= -RECOUP_MONEY_LIMIT && minor <= RECOUP_MONEY_LIMIT)
     return TRUE;
-  shown = recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-  limit = recoup_money_format (RECOUP_MONEY_LIMIT, currency,
-                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  shown = recoup_money_format_for_reader (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  limit = recoup_money_format_for_reader (RECOUP_MONEY_LIMIT, currency,
+                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
                /* Translators: two amounts with their currency code, e.g. USD 10,000,000,000,000.00 */
                _("%s is more than Recoup records as one amount (at most %s)"), shown, limit);

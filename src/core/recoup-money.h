@@ -67,6 +67,17 @@ char     *recoup_money_format_marks      (gint64                  minor,
                                           RecoupMoneyFormatFlags  flags,
                                           const RecoupMoneyMarks *marks);
 
+/* The reader's marks: the locale's (LC_MONETARY, else LC_NUMERIC), read once,
+ * after setlocale(). Amounts inside the sentences Recoup writes for a person
+ * (errors, explanations) use them; data (CSV, JSON, settings, letters) keeps
+ * the C marks. The CLI pins both categories to C, so it reads C marks. */
+const RecoupMoneyMarks *recoup_money_locale_marks     (void);
+/* For tests: use @marks instead of the locale's (NULL: the locale's again). */
+void                    recoup_money_set_locale_marks (const RecoupMoneyMarks *marks);
+char                   *recoup_money_format_for_reader (gint64                  minor,
+                                                        const char             *currency,
+                                                        RecoupMoneyFormatFlags  flags);
+
 /**
  * RECOUP_MONEY_LIMIT:
  *

@@ -392,10 +392,14 @@ parse_optional_day (const char  *text,
   return day;
 }
 
+/* A percentage inside a message, with the reader's decimal mark (“12,50 %”). */
 static char *
 format_bp (gint64 bp)
 {
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".%02d %%", bp / 100, (int) ABS (bp % 100));
+  guint64 magnitude = bp < 0 ? (guint64) 0 - (guint64) bp : (guint64) bp;
+
+  return g_strdup_printf ("%s%" G_GUINT64_FORMAT "%c%02d %%", bp < 0 ? "-" : "", magnitude / 100,
+                          recoup_money_locale_marks ()->decimal, (int) (magnitude % 100));
 }
 
 /* (num * 10000 / den) rounded up, for limits: never understate a discount. */
@@ -586,7 +590,7 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
 {
   if (owed <= 0)
     {
-      g_autofree char *shown = recoup_money_format (owed, currency, 0);
+      g_autofree char *shown = recoup_money_format_for_reader (owed, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: the balance, then its currency code */
@@ -596,8 +600,9 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
     }
   if (spec->amount > owed)
     {
-      g_autofree char *a = recoup_money_format (spec->amount, currency, RECOUP_MONEY_FORMAT_GROUPING);
-      g_autofree char *b = recoup_money_format (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *a = recoup_money_format_for_reader (spec->amount, currency,
+                                                           RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *b = recoup_money_format_for_reader (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: two amounts: offered, then owed */
@@ -654,7 +659,7 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
     }
   if (spec->amount < 0)
     {
-      g_autofree char *shown = recoup_money_format (spec->amount, currency, 0);
+      g_autofree char *shown = recoup_money_format_for_reader (spec->amount, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: an amount, then its currency code */
@@ -862,8 +867,9 @@ recoup_offer_create (RecoupBook             *book,
     {
       if (spec->amount > base)
         {
-          g_autofree char *a = recoup_money_format (spec->amount, currency, RECOUP_MONEY_FORMAT_GROUPING);
-          g_autofree char *b = recoup_money_format (base, currency, RECOUP_MONEY_FORMAT_GROUPING);
+          g_autofree char *a = recoup_money_format_for_reader (spec->amount, currency,
+                                                               RECOUP_MONEY_FORMAT_GROUPING);
+          g_autofree char *b = recoup_money_format_for_reader (base, currency, RECOUP_MONEY_FORMAT_GROUPING);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                        /* Translators: two amounts: offered, then owed */
@@ -1563,10 +1569,12 @@ recoup_offer_transition (RecoupBook        *book,
         return FALSE;
       if (recoup_offer_is_stale (o, balance))
         {
-          g_autofree char *then = recoup_money_format (o->balance_at_offer, o->currency,
-                                                       RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-          g_autofree char *now = recoup_money_format (balance, o->currency,
-                                                      RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *then = recoup_money_format_for_reader (o->balance_at_offer, o->currency,
+                                                                  RECOUP_MONEY_FORMAT_GROUPING |
+                                                                  RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *now = recoup_money_format_for_reader (balance, o->currency,
+                                                                 RECOUP_MONEY_FORMAT_GROUPING |
+                                                                 RECOUP_MONEY_FORMAT_CODE);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
                        /* Translators: the offer's id, the balance it was made on, the balance now */

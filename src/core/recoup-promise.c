@@ -67,7 +67,7 @@ recoup_promise_check_amount (gint64       amount,
 {
   if (amount <= 0)
     {
-      g_autofree char *shown = recoup_money_format (amount, currency, 0);
+      g_autofree char *shown = recoup_money_format_for_reader (amount, currency, 0);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: an amount, then its currency code */
@@ -76,10 +76,12 @@ recoup_promise_check_amount (gint64       amount,
     }
   if (amount > owed)
     {
-      g_autofree char *shown = recoup_money_format (amount, currency, RECOUP_MONEY_FORMAT_GROUPING |
-                                                    RECOUP_MONEY_FORMAT_CODE);
-      g_autofree char *left = recoup_money_format (MAX (owed, 0), currency, RECOUP_MONEY_FORMAT_GROUPING |
-                                                   RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *shown = recoup_money_format_for_reader (amount, currency,
+                                                               RECOUP_MONEY_FORMAT_GROUPING |
+                                                               RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *left = recoup_money_format_for_reader (MAX (owed, 0), currency,
+                                                              RECOUP_MONEY_FORMAT_GROUPING |
+                                                              RECOUP_MONEY_FORMAT_CODE);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: two amounts with their currency code: promised, then owed */

@@ -255,12 +255,12 @@ recoup_score_compute (const RecoupScoreSettings *settings,
 
   if (items != NULL)
     {
-      g_autofree char *bal = recoup_money_format (st->balance, st->currency[0] ? st->currency : "USD",
-                                                  RECOUP_MONEY_FORMAT_GROUPING);
-      g_autofree char *cap = recoup_money_format (settings->balance_cap, st->currency[0] ? st->currency : "USD",
-                                                  RECOUP_MONEY_FORMAT_GROUPING);
-      g_autofree char *rev = recoup_money_format (st->lifetime_revenue, st->currency[0] ? st->currency : "USD",
-                                                  RECOUP_MONEY_FORMAT_GROUPING);
+      const char *currency = st->currency[0] ? st->currency : "USD";
+      g_autofree char *bal = recoup_money_format_for_reader (st->balance, currency, RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *cap = recoup_money_format_for_reader (settings->balance_cap, currency,
+                                                             RECOUP_MONEY_FORMAT_GROUPING);
+      g_autofree char *rev = recoup_money_format_for_reader (st->lifetime_revenue, currency,
+                                                             RECOUP_MONEY_FORMAT_GROUPING);
 
       /* Translators: the balance, its currency, then the balance at which
        * the component gives all its points: “1,234.00 USD owed (full at 5,000.00)” */

@@ -1151,6 +1151,10 @@ recoup_template_render_named (RecoupBook             *book,
  * Building the merge data from the book
  * ------------------------------------------------------------------------- */
 
+/* Letters and emails go to the debtor in the template's language, not the
+ * reader's: their amounts keep the book's marks, so the same reminder reads
+ * the same whether the app, recoup-cli or a colleague in another locale sends
+ * it, and whatever the outbox queued is what goes out. */
 static char *
 money (gint64      minor,
        const char *currency)
