@@ -546,6 +546,240 @@ test_review (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (err, "NOPE"));
 }
 
+/* Creates account @ref named @name in @currency with one invoice of @amount,
+ * issued 2026-01-10 and due 2026-02-09. */
+static void
+add_debtor (Fixture    *fx,
+            const char *ref,
+            const char *name,
+            const char *currency,
+            const char *amount)
+{
+  g_autofree char *invoice = g_strdup_printf ("INV-%s", ref);
+
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", ref, "--name", name,
+                        "--currency", currency, "--timezone", "UTC", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "invoice", "add", ref, "--ref", invoice, "--issue-date", "2026-01-10",
+                        "--due-date", "2026-02-09", "--amount", amount, NULL), ==, 0);
+}
+
+/* The line of a table that holds @text. */
+static const char *
+line_with (char       **lines,
+           const char  *text)
+{
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], text) != NULL)
+      return lines[i];
+  g_assert_not_reached ();
+}
+
+/* Where @field starts on @line, in terminal cells: a CJK character takes two,
+ * an accent (a combining mark) none. */
+static glong
+cells_before (const char *line,
+              const char *field)
+{
+  const char *end = strstr (line, field);
+  glong cells = 0;
+
+  g_assert_nonnull (end);
+  for (const char *p = line; p < end; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (!g_unichar_iszerowidth (c))
+        cells += g_unichar_iswide (c) ? 2 : 1;
+    }
+  return cells;
+}
+
+/* accounts shows a page, as worklist does, and says where the next one
+ * starts; --json stays the array scripts read, with the hint on stderr. */
+static void
+test_accounts_more (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "A1", "Alpha", "USD", "10");
+  add_debtor (fx, "A2", "Beta", "USD", "10");
+  add_debtor (fx, "A3", "Gamma", "USD", "10");
+
+  g_assert_cmpint (run (fx, &out, NULL, "accounts", "--limit", "2", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "A2"));
+  g_assert_null (strstr (out, "A3"));
+  g_assert_true (g_str_has_suffix (out, "\nMore: --offset 2\n"));
+  g_clear_pointer (&out, g_free);
+
+  /* The last page, and a page that holds exactly all: no hint. */
+  g_assert_cmpint (run (fx, &out, NULL, "accounts", "--limit", "2", "--offset", "2", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "A3"));
+  g_assert_null (strstr (out, "More"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "accounts", "--limit", "3", NULL), ==, 0);
+  g_assert_null (strstr (out, "More"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, &out, &err, "--json", "accounts", "--limit", "2", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 2);
+  g_assert_cmpstr (err, ==, "More: --offset 2\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, &out, &err, "--json", "accounts", "--limit", "3", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+}
+
+/* A worklist mixes currencies: each balance names its own. */
+static void
+test_worklist_currency (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "US", "Acme Hardware", "USD", "1,200.00");
+  add_debtor (fx, "EU", "Brot und Butter", "EUR", "50");
+
+  g_assert_cmpint (run (fx, &out, NULL, "worklist", NULL), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_nonnull (strstr (line_with (lines, "Acme Hardware"), "USD 1,200.00"));
+  g_assert_nonnull (strstr (line_with (lines, "Brot und Butter"), "EUR 50.00"));
+}
+
+/* Columns are as wide as a terminal shows them: a CJK name takes two cells a
+ * character, a letter and its accent typed apart (NFD) one. */
+static void
+test_table_display_width (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  glong ascii;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "AS", "Acme Hardware", "USD", "100");
+  add_debtor (fx, "JP", "株式会社テスト", "USD", "100");
+  add_debtor (fx, "FR", "Cafe\xcc\x81 Nord", "USD", "100");
+
+  g_assert_cmpint (run (fx, &out, NULL, "accounts", NULL), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  ascii = cells_before (line_with (lines, "Acme Hardware"), "USD 100.00");
+  g_assert_cmpint (cells_before (line_with (lines, "株式会社テスト"), "USD 100.00"), ==, ascii);
+  g_assert_cmpint (cells_before (line_with (lines, "Nord"), "USD 100.00"), ==, ascii);
+  g_assert_cmpint (cells_before (line_with (lines, "NAME"), "BALANCE") + (glong) strlen ("BALANCE"), ==,
+                   ascii + (glong) strlen ("USD 100.00"));
+}
+
+/* A memo with a line break or a tab keeps its ledger row on one line; the
+ * JSON keeps the memo as written. */
+static void
+test_ledger_memo_line_break (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "ML", "Memo Ltd", "USD", "100");
+  g_assert_cmpint (run (fx, NULL, NULL, "adjust", "ML", "--kind", "fee", "--amount", "25", "--date", "2026-06-01",
+                        "--memo", "multi\nline\tmemo", NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, &out, NULL, "ledger", "ML", NULL), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);   /* the header, two entries, "" after the last \n */
+  g_assert_true (g_str_has_prefix (lines[2], "2026-06-01"));
+  g_assert_nonnull (strstr (lines[2], "125.00"));
+  g_assert_true (g_str_has_suffix (lines[2], "multi⏎line memo"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "ledger", "ML", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_node_get_array (node), 1),
+                                                  "memo"), ==, "multi\nline\tmemo");
+}
+
+/* A currency whose accounts have all paid has no aging row of zeros; when
+ * nothing is owed at all, aging says so. */
+static void
+test_aging_paid_currency (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *rows;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "US", "Acme Hardware", "USD", "100");
+  add_debtor (fx, "EU", "Brot und Butter", "EUR", "50");
+  g_assert_cmpint (run (fx, NULL, NULL, "pay", "US", "--amount", "100", NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, &out, NULL, "aging", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\nEUR "));
+  g_assert_null (strstr (out, "USD"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "aging", NULL), ==, 0);
+  node = parse_json (out);
+  rows = json_object_get_array_member (json_node_get_object (node), "currencies");
+  g_assert_cmpuint (json_array_get_length (rows), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "currency"), ==, "EUR");
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, NULL, NULL, "pay", "EU", "--amount", "50", NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "aging", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Aging as of 2026-06-30\n\nNothing is owed.\n");
+}
+
+/* A command's help names the program and the command once, as typed. */
+static void
+test_help_usage (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run (fx, &out, NULL, "pay", "--help", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Usage:\n  recoup-cli pay [OPTION"));
+  g_assert_nonnull (strstr (out, "] ACCOUNT\n"));
+  g_clear_pointer (&out, g_free);
+  /* Without parameters: nothing after the options, not even a space. */
+  g_assert_cmpint (run (fx, &out, NULL, "init", "--help", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Usage:\n  recoup-cli init [OPTION"));
+  g_assert_nonnull (strstr (out, "]\n"));
+  g_assert_null (strstr (out, "init [OPTION…] init"));
+}
+
+/* A reversal names the entry it cancels by its size and gives its own amount
+ * with its sign. */
+static void
+test_reverse_wording (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *fee = NULL, *receipt = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "ACME", "Acme Hardware", "USD", "100");
+
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "adjust", "ACME", "--kind", "fee", "--amount", "25",
+                        "--date", "2026-06-01", NULL), ==, 0);
+  node = parse_json (out);
+  fee = g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "reverse", fee, "--date", "2026-06-02", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Reversed the fee of USD 25.00 (2026-06-01) on ACME with entry "));
+  g_assert_nonnull (strstr (out, " of USD -25.00 (2026-06-02)\nBalance now USD 100.00\n"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "pay", "ACME", "--amount", "40", "--date", "2026-06-03",
+                        NULL), ==, 0);
+  node = parse_json (out);
+  receipt = g_strdup (json_object_get_string_member (json_node_get_object (node), "receipt_no"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "reverse", receipt, "--date", "2026-06-04", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Reversed the payment of USD 40.00 (2026-06-03) on ACME with entry "));
+  g_assert_nonnull (strstr (out, " of USD 40.00 (2026-06-04)\nBalance now USD 100.00\n"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -561,5 +795,16 @@ main (int argc, char **argv)
   g_test_add ("/recoup/cli/log-validates-first", Fixture, NULL, fixture_setup, test_log_validates_first,
               fixture_teardown);
   g_test_add ("/recoup/cli/review", Fixture, NULL, fixture_setup, test_review, fixture_teardown);
+  g_test_add ("/recoup/cli/accounts-more", Fixture, NULL, fixture_setup, test_accounts_more, fixture_teardown);
+  g_test_add ("/recoup/cli/worklist-currency", Fixture, NULL, fixture_setup, test_worklist_currency,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/table-display-width", Fixture, NULL, fixture_setup, test_table_display_width,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/ledger-memo-line-break", Fixture, NULL, fixture_setup, test_ledger_memo_line_break,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/aging-paid-currency", Fixture, NULL, fixture_setup, test_aging_paid_currency,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/help-usage", Fixture, NULL, fixture_setup, test_help_usage, fixture_teardown);
+  g_test_add ("/recoup/cli/reverse-wording", Fixture, NULL, fixture_setup, test_reverse_wording, fixture_teardown);
   return g_test_run ();
 }

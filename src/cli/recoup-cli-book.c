@@ -75,6 +75,7 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *more = NULL;
   RecoupAccountFilter filter = { 0 };
   RecoupBook *book;
   int status;
@@ -99,10 +100,16 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
   filter.search = search;
   filter.stage = stage;
   filter.assigned_to = collector;
-  filter.limit = (guint) limit;
+  /* One more than is shown says whether there is a next page. */
+  filter.limit = (guint) limit + 1;
   filter.offset = (guint) offset;
   if (!(list = recoup_account_list (book, &filter, &error)))
     return recoup_cli_fail (cli, error);
+  if (list->len > (guint) limit)
+    {
+      g_ptr_array_set_size (list, limit);
+      more = g_strdup_printf ("More: --offset %u\n", filter.offset + list->len);
+    }
 
   if (cli->json)
     {
@@ -127,6 +134,11 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
         }
       json_builder_end_array (b);
       recoup_cli_print_builder (b);
+      /* The list stays the bare array scripts already read (an object with
+       * “more”, as “worklist” has, would break them), so the next page is
+       * named on stderr; without that line, this was the last page. */
+      if (more != NULL)
+        fputs (more, stderr);
     }
   else
     {
@@ -148,6 +160,8 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
         printf ("No accounts match.\n");
       else
         recoup_cli_table_print (t);
+      if (more != NULL)
+        fputs (more, stdout);
     }
   return RECOUP_CLI_OK;
 }

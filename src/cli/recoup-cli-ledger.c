@@ -159,12 +159,54 @@ recoup_cli_cmd_invoice (RecoupCli  *cli,
   return RECOUP_CLI_OK;
 }
 
+/* An entry named by its size, as people say it: payments and credits are
+ * stored negative; an adjustment keeps its sign, which says which way it went. */
+static char *
+entry_size (const char *kind,
+            gint64      amount,
+            const char *currency)
+{
+  gboolean signed_kind = g_strcmp0 (kind, "adjustment") == 0;
+
+  return recoup_money_format (amount < 0 && !signed_kind ? -amount : amount, currency,
+                              RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+}
+
+/* What was written, in one line. A reversal names the entry it cancels (of
+ * the opposite amount) and gives its own amount with its sign: a reversed
+ * fee is -25.00, a reversed payment 1,000.00 back on the balance. */
+static char *
+entry_headline (RecoupLedgerEntry *entry,
+                RecoupAccount     *account)
+{
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  if (entry->reverses_id != NULL)
+    {
+      g_autofree char *reversed = entry_size (entry->reverses_kind, -entry->amount, entry->currency);
+      g_autofree char *amount = recoup_money_format (entry->amount, entry->currency,
+                                                     RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+      g_string_append_printf (line, "Reversed the %s of %s (%s) on %s with entry %s of %s (%s)",
+                              entry->reverses_kind, reversed, entry->reverses_date, account->ref,
+                              entry->id, amount, entry->effective_date);
+    }
+  else
+    {
+      g_autofree char *amount = entry_size (entry->kind, entry->amount, entry->currency);
+
+      g_string_append_printf (line, "Recorded %s %s on %s", entry->kind, amount, account->ref);
+    }
+  if (entry->receipt_no != NULL)
+    g_string_append_printf (line, " (receipt %s)", entry->receipt_no);
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
 static int
 print_entry_result (RecoupCli     *cli,
                     RecoupBook    *book,
                     RecoupAccount *account,
-                    const char    *entry_id,
-                    const char    *verb)
+                    const char    *entry_id)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) entries = recoup_ledger_list (book, account->id, &error);
@@ -188,7 +230,7 @@ print_entry_result (RecoupCli     *cli,
           recoup_cli_print_builder (b);
         }
       else
-        printf ("%s entry %s on %s\n", verb, entry_id, account->ref);
+        printf ("Recorded entry %s on %s\n", entry_id, account->ref);
       g_printerr ("recoup-cli: the entry was recorded, but the new balance cannot be shown: %s\n",
                   error->message);
       return RECOUP_CLI_OK;
@@ -222,20 +264,11 @@ print_entry_result (RecoupCli     *cli,
     }
   else
     {
-      /* Payments and credits are stored negative but named by their size; an
-       * adjustment keeps its sign, which says which way it went. */
-      gboolean signed_kind = g_strcmp0 (entry->kind, "adjustment") == 0;
-      g_autofree char *amount = recoup_money_format (entry->amount < 0 && !signed_kind ? -entry->amount
-                                                                                       : entry->amount,
-                                                     entry->currency, RECOUP_MONEY_FORMAT_GROUPING |
-                                                     RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *headline = entry_headline (entry, account);
       g_autofree char *bal = recoup_money_format (balance, account->currency,
                                                   RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 
-      printf ("%s %s %s on %s", verb, entry->kind, amount, account->ref);
-      if (entry->receipt_no != NULL)
-        printf (" (receipt %s)", entry->receipt_no);
-      printf ("\nBalance now %s%s\n\n", bal, balance < 0 ? " (a credit)" : "");
+      printf ("%s\nBalance now %s%s\n\n", headline, bal, balance < 0 ? " (a credit)" : "");
       if (invoices->len > 0)
         print_invoice_balances (invoices, account->currency);
     }
@@ -280,7 +313,7 @@ record_entry (RecoupCli       *cli,
     }
   if (!(id = recoup_ledger_record (book, &spec, &error)))
     return recoup_cli_fail (cli, error);
-  return print_entry_result (cli, book, account, id, "Recorded");
+  return print_entry_result (cli, book, account, id);
 }
 
 int
@@ -376,7 +409,7 @@ recoup_cli_cmd_reverse (RecoupCli  *cli,
   if (!(account_id = recoup_ledger_entry_get_account (book, id, &error)) ||
       !(account = recoup_account_load (book, account_id, &error)))
     return recoup_cli_fail (cli, error);
-  return print_entry_result (cli, book, account, id, "Reversed with");
+  return print_entry_result (cli, book, account, id);
 }
 
 int
@@ -459,6 +492,27 @@ recoup_cli_cmd_ledger (RecoupCli  *cli,
   return RECOUP_CLI_OK;
 }
 
+/* A currency whose accounts are all paid up still has a row of zeros in the
+ * summary; it is left out of the table and the JSON alike, so that a book
+ * where nothing is owed says so. */
+static GPtrArray *
+aging_rows_owed (GPtrArray *rows)
+{
+  GPtrArray *owed = g_ptr_array_new ();
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      RecoupAgingRow *row = g_ptr_array_index (rows, i);
+      gboolean empty = row->n_accounts == 0 && row->credit == 0 && row->total == 0;
+
+      for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+        empty = empty && row->buckets[k] == 0;
+      if (!empty)
+        g_ptr_array_add (owed, row);
+    }
+  return owed;
+}
+
 int
 recoup_cli_cmd_aging (RecoupCli  *cli,
                       int         argc,
@@ -470,8 +524,8 @@ recoup_cli_cmd_aging (RecoupCli  *cli,
     { NULL }
   };
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all_rows = NULL;
   g_autoptr(GPtrArray) rows = NULL;
-  g_autofree char *today = NULL;
   RecoupBook *book;
   int status;
 
@@ -485,8 +539,9 @@ recoup_cli_cmd_aging (RecoupCli  *cli,
     return recoup_cli_fail (cli, error);
   if (as_of == NULL)
     as_of = recoup_book_today (book);
-  if (!(rows = recoup_aging_summary (book, as_of, &error)))
+  if (!(all_rows = recoup_aging_summary (book, as_of, &error)))
     return recoup_cli_fail (cli, error);
+  rows = aging_rows_owed (all_rows);
 
   if (cli->json)
     {

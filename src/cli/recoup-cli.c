@@ -37,13 +37,17 @@ recoup_cli_parse (RecoupCli           *cli,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *title = g_strdup_printf ("%s %s", cli->command, parameters ? parameters : "");
+  g_autofree char *prgname = g_strdup_printf ("recoup-cli %s", cli->command);
 
   opt_book = NULL;
   opt_user = NULL;
   opt_json = FALSE;
 
-  context = g_option_context_new (title);
+  /* GOption's help begins “Usage: PRGNAME [OPTION…] PARAMETERS”: the command
+   * goes into the program's name, so that it reads as typed
+   * (“recoup-cli pay [OPTION…] ACCOUNT”), once. */
+  g_set_prgname (prgname);
+  context = g_option_context_new (parameters != NULL && *parameters != '\0' ? parameters : NULL);
   g_option_context_set_summary (context, description);
   if (entries != NULL)
     g_option_context_add_main_entries (context, entries, NULL);
@@ -236,6 +240,50 @@ recoup_cli_table_align_right (RecoupCliTable *table,
   table->right[column] = TRUE;
 }
 
+/* A cell as a table shows it: a line break (a memo may hold one) would
+ * break the row, so it becomes one visible mark, and a tab or another control
+ * character a space; NFC joins a letter and an accent typed apart into the
+ * one character a terminal shows. */
+static char *
+cell_text (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  g_autofree char *nfc = g_utf8_normalize (valid, -1, G_NORMALIZE_NFC);
+  GString *cell = g_string_sized_new (strlen (nfc));
+
+  for (const char *p = nfc; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\r' && p[1] == '\n')
+        continue;   /* CRLF is one line break */
+      if (c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029)
+        g_string_append (cell, "⏎");
+      else if (g_unichar_iscntrl (c))
+        g_string_append_c (cell, ' ');
+      else
+        g_string_append_unichar (cell, c);
+    }
+  return g_string_free (cell, FALSE);
+}
+
+/* How many terminal cells @text takes: a CJK character two, an accent
+ * (a combining mark) none, any other character one. */
+static glong
+display_width (const char *text)
+{
+  glong width = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (!g_unichar_iszerowidth (c))
+        width += g_unichar_iswide (c) ? 2 : 1;
+    }
+  return width;
+}
+
 void
 recoup_cli_table_add (RecoupCliTable *table,
                       const char     *first_cell,
@@ -248,7 +296,7 @@ recoup_cli_table_add (RecoupCliTable *table,
   va_start (args, first_cell);
   for (guint i = 0; i < table->n_columns; i++)
     {
-      row[i] = g_strdup (cell ? cell : "");
+      row[i] = cell_text (cell ? cell : "");
       if (i + 1 < table->n_columns)
         cell = va_arg (args, const char *);
     }
@@ -266,7 +314,7 @@ recoup_cli_table_print (RecoupCliTable *table)
       char **row = g_ptr_array_index (table->rows, r);
 
       for (guint c = 0; c < table->n_columns; c++)
-        width[c] = MAX (width[c], g_utf8_strlen (row[c], -1));
+        width[c] = MAX (width[c], display_width (row[c]));
     }
 
   for (guint r = 0; r < table->rows->len; r++)
@@ -276,7 +324,7 @@ recoup_cli_table_print (RecoupCliTable *table)
 
       for (guint c = 0; c < table->n_columns; c++)
         {
-          glong pad = width[c] - g_utf8_strlen (row[c], -1);
+          glong pad = width[c] - display_width (row[c]);
 
           if (c > 0)
             g_string_append (line, "  ");
