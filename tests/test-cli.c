@@ -647,6 +647,25 @@ test_worklist_currency (Fixture *fx, gconstpointer data)
   lines = g_strsplit (out, "\n", -1);
   g_assert_nonnull (strstr (line_with (lines, "Acme Hardware"), "USD 1,200.00"));
   g_assert_nonnull (strstr (line_with (lines, "Brot und Butter"), "EUR 50.00"));
+
+  /* So do the other tables whose rows are of several accounts. */
+  g_assert_cmpint (run (fx, NULL, NULL, "promise", "US", "--amount", "300", "--date", "2026-07-10", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "promise", "EU", "--amount", "20", "--date", "2026-07-10", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&lines, g_strfreev);
+  g_assert_cmpint (run (fx, &out, NULL, "promises", "--due", "--as-of", "2026-07-10", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "USD 300.00"));
+  g_assert_nonnull (strstr (out, "EUR 20.00"));
+
+  g_assert_cmpint (run (fx, NULL, NULL, "pay", "US", "--amount", "100", "--date", "2026-06-01", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "pay", "EU", "--amount", "10", "--date", "2026-06-02", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&lines, g_strfreev);
+  g_assert_cmpint (run (fx, &out, NULL, "report", "payments", "--from", "2026-06-01", "--to", "2026-06-30", NULL),
+                   ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_nonnull (strstr (line_with (lines, "Acme Hardware"), "USD 100.00"));
+  g_assert_nonnull (strstr (line_with (lines, "Brot und Butter"), "EUR 10.00"));
 }
 
 /* Columns are as wide as a terminal shows them: a CJK name takes two cells a

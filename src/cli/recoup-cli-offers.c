@@ -68,8 +68,8 @@ print_promises (GPtrArray *list)
       RecoupPromise *p = g_ptr_array_index (list, i);
       g_autofree char *sid = short_id (p->id);
       g_autofree char *grace = g_strdup_printf ("%d", p->grace_days);
-      g_autofree char *amount = recoup_cli_money (p->amount, p->currency);
-      g_autofree char *paid = recoup_cli_money (p->paid, p->currency);
+      g_autofree char *amount = recoup_cli_money_code (p->amount, p->currency);
+      g_autofree char *paid = recoup_cli_money_code (p->paid, p->currency);
 
       recoup_cli_table_add (t, sid, p->account_ref, p->due_date, grace, amount, paid,
                             recoup_promise_status_to_string (p->status), p->channel ? p->channel : "", NULL);
@@ -366,8 +366,8 @@ print_offer_list (GPtrArray *list)
     {
       RecoupOffer *o = g_ptr_array_index (list, i);
       g_autofree char *sid = short_id (o->id);
-      g_autofree char *total = recoup_cli_money (o->total, o->currency);
-      g_autofree char *paid = recoup_cli_money (o->paid, o->currency);
+      g_autofree char *total = recoup_cli_money_code (o->total, o->currency);
+      g_autofree char *paid = recoup_cli_money_code (o->paid, o->currency);
       g_autofree char *disc = g_strdup_printf ("%" G_GINT64_FORMAT ".%02d %%", o->effective_bp / 100,
                                                (int) (o->effective_bp % 100));
       g_autofree char *state = g_strdup_printf ("%s%s", recoup_offer_state_to_string (o->state),

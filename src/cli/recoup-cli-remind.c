@@ -176,7 +176,7 @@ recoup_cli_cmd_remind (RecoupCli  *cli,
           {
             RecoupRemindItem *it = g_ptr_array_index (run->items, i);
             g_autofree char *dpd = g_strdup_printf ("%d", it->days_past_due);
-            g_autofree char *bal = recoup_cli_money (it->balance, it->currency);
+            g_autofree char *bal = recoup_cli_money_code (it->balance, it->currency);
             g_autofree char *why = it->warnings ? g_strdup_printf ("%s [warning: %s]", it->reason, it->warnings)
                                                 : g_strdup (it->reason);
 

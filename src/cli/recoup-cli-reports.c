@@ -385,7 +385,7 @@ recoup_cli_cmd_report (RecoupCli  *cli,
       for (guint i = 0; i < rows->len; i++)
         {
           RecoupPaymentRow *r = g_ptr_array_index (rows, i);
-          g_autofree char *amount = recoup_cli_money (r->amount, r->currency);
+          g_autofree char *amount = recoup_cli_money_code (r->amount, r->currency);
 
           recoup_cli_table_add (t, r->date, r->account_ref, r->account_name, r->kind,
                                 r->method ? r->method : "", r->reference ? r->reference : "", amount, NULL);

@@ -152,6 +152,13 @@ recoup_cli_money (gint64      minor,
   return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING);
 }
 
+char *
+recoup_cli_money_code (gint64      minor,
+                       const char *currency)
+{
+  return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+}
+
 gboolean
 recoup_cli_parse_amount (const char  *text,
                          const char  *currency,

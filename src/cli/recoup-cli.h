@@ -51,6 +51,10 @@ int         recoup_cli_usage        (RecoupCli          *cli,
                                      ...) G_GNUC_PRINTF (2, 3);
 char       *recoup_cli_money        (gint64              minor,
                                      const char         *currency);
+/* For a table whose rows are of several accounts, which may owe in different
+ * currencies: "USD 1,200.00". */
+char       *recoup_cli_money_code   (gint64              minor,
+                                     const char         *currency);
 gboolean    recoup_cli_parse_amount (const char         *text,
                                      const char         *currency,
                                      gint64             *out_minor,
