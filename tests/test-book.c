@@ -795,6 +795,61 @@ test_contacts (void)
   test_book_close (&tb);
 }
 
+/* A value the account already has, written another way, is not added again:
+ * the existing contact point comes back as it was (opted out, not primary),
+ * and nothing is written. */
+static void
+test_contact_add_same_value (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL, *other = NULL;
+  g_autofree char *phone = NULL, *email = NULL, *address = NULL;
+  static const struct { RecoupContactKind kind; const char *value; } same[] = {
+    { RECOUP_CONTACT_PHONE, "+13125550142" },
+    { RECOUP_CONTACT_PHONE, "312-555-0142" },
+    { RECOUP_CONTACT_PHONE, "1 312 555 0142" },
+    { RECOUP_CONTACT_EMAIL, "Pay@Example.COM" },
+    { RECOUP_CONTACT_ADDRESS, "  12 elm st,\n  SPRINGFIELD  " },
+  };
+  gint64 changes, contacts;
+
+  test_book_open (&tb);
+  account = test_add_account (tb.book, "P-1", "USD");
+  other = test_add_account (tb.book, "P-2", "USD");
+  phone = recoup_contact_add (tb.book, account, RECOUP_CONTACT_PHONE, "+1 (312) 555-0142", "mobile", FALSE, &error);
+  email = recoup_contact_add (tb.book, account, RECOUP_CONTACT_EMAIL, "pay@example.com", NULL, TRUE, &error);
+  address = recoup_contact_add (tb.book, account, RECOUP_CONTACT_ADDRESS, "12 Elm St, Springfield", NULL, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_contact_set_opted_out (tb.book, phone, TRUE, &error));
+  g_assert_no_error (error);
+  changes = test_query_int (tb.path, "SELECT count(*) FROM changes");
+  contacts = test_query_int (tb.path, "SELECT count(*) FROM contact_points");
+
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++)
+    {
+      g_autofree char *id = recoup_contact_add (tb.book, account, same[i].kind, same[i].value, "new", TRUE,
+                                                &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (id, ==, same[i].kind == RECOUP_CONTACT_PHONE ? phone :
+                               same[i].kind == RECOUP_CONTACT_EMAIL ? email : address);
+    }
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM changes"), ==, changes);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points"), ==, contacts);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points WHERE kind = 'phone'"
+                                            " AND opted_out = 1 AND is_primary = 0 AND label = 'mobile'"), ==, 1);
+  g_assert_false (recoup_book_in_transaction (tb.book));
+
+  /* Another number, and the same number on another account, are added. */
+  g_free (recoup_contact_add (tb.book, account, RECOUP_CONTACT_PHONE, "+1 (312) 555-0143", NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_free (recoup_contact_add (tb.book, other, RECOUP_CONTACT_PHONE, "+1 (312) 555-0142", NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM contact_points"), ==, contacts + 2);
+  test_book_close (&tb);
+}
+
 static void
 test_dates (void)
 {
@@ -1185,6 +1240,111 @@ test_user_limits (void)
   test_book_close (&tb);
 }
 
+/* Another program holding the book's write lock longer than a write waits:
+ * the write says the book is busy and what to do, not SQLite's words, and
+ * changes nothing; once the lock is gone it goes through. */
+static void
+test_busy_book (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *expected = NULL, *fee = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_FEE, .amount = 2500, .effective_date = "2026-03-01" };
+  sqlite3 *other = NULL;
+  gint64 changes;
+
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "BUSY-1", "USD");
+  spec.account_id = acct;
+  changes = recoup_book_count_changes (tb.book);
+  expected = g_strdup_printf ("%s: the book is busy (another program is writing it); try again when it "
+                              "has finished", tb.path);
+
+  g_assert_cmpint (sqlite3_open_v2 (tb.path, &other, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (other, "BEGIN IMMEDIATE; INSERT INTO settings VALUES ('busy-test', '1')",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  /* Wait 50 ms for the lock, not the book's five seconds. */
+  sqlite3_busy_timeout (recoup_book_get_db (tb.book), 50);
+
+  g_assert_null (recoup_ledger_record (tb.book, &spec, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BUSY);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+  g_assert_false (recoup_book_exec (tb.book, "BEGIN IMMEDIATE", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BUSY);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+
+  g_assert_cmpint (sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (other);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+  fee = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fee);
+  test_book_close (&tb);
+}
+
+static gint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gint64) st.st_size : -1;
+}
+
+/* A file of no bytes is no book yet: a read refuses it as it refuses a path
+ * with nothing there, and leaves it as it was; a create makes the book in it. */
+static void
+test_empty_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("recoup-test-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "empty.recoup", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.recoup", NULL);
+  RecoupBookOpenFlags reads[] = { RECOUP_BOOK_OPEN_NO_CREATE, RECOUP_BOOK_OPEN_READ_ONLY };
+  RecoupBook *book;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, "", 0, &error));
+  g_assert_true (recoup_book_path_is_vacant (path));
+  g_assert_true (recoup_book_path_is_vacant (missing));
+  g_assert_false (recoup_book_path_is_vacant (dir));
+
+  for (guint i = 0; i < G_N_ELEMENTS (reads); i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("%s is empty: not a Recoup book yet (make one there with "
+                                                   "“recoup-cli init” or “recoup-cli demo”)", path);
+
+      g_assert_null (recoup_book_open (path, reads[i], &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+      g_assert_cmpstr (error->message, ==, expected);
+      g_clear_error (&error);
+      g_assert_cmpint (file_size (path), ==, 0);
+      g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+      g_assert_false (g_file_test (shm, G_FILE_TEST_EXISTS));
+    }
+  g_assert_null (recoup_book_open (missing, RECOUP_BOOK_OPEN_NO_CREATE, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A write-ahead log with pages is a database SQLite recovers, not nothing. */
+  g_assert_true (g_file_set_contents (wal, "x", 1, &error));
+  g_assert_false (recoup_book_path_is_vacant (path));
+  g_assert_cmpint (g_unlink (wal), ==, 0);
+
+  book = recoup_book_open (path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_book_get_schema_version (book), ==, RECOUP_SCHEMA_VERSION);
+  g_clear_object (&book);
+  g_assert_false (recoup_book_path_is_vacant (path));
+  book = recoup_book_open (path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_clear_object (&book);
+  test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1202,6 +1362,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/migrate-settings-refusals", test_migrate_settings_refusals);
   g_test_add_func ("/recoup/core/book/change-log", test_change_log);
   g_test_add_func ("/recoup/core/book/contacts", test_contacts);
+  g_test_add_func ("/recoup/core/book/contact-add-same-value", test_contact_add_same_value);
   g_test_add_func ("/recoup/core/book/dates", test_dates);
   g_test_add_func ("/recoup/core/book/user-limits", test_user_limits);
   g_test_add_func ("/recoup/core/book/date-range", test_date_range);
@@ -1211,5 +1372,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/min-balance-empty-book", test_min_balance_empty_book);
   g_test_add_func ("/recoup/core/book/activity-validate", test_activity_validate);
   g_test_add_func ("/recoup/core/book/failed-commit", test_failed_commit);
+  g_test_add_func ("/recoup/core/book/busy", test_busy_book);
+  g_test_add_func ("/recoup/core/book/empty-file", test_empty_file);
   return g_test_run ();
 }

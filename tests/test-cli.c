@@ -668,6 +668,27 @@ test_worklist_currency (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (line_with (lines, "Brot und Butter"), "EUR 10.00"));
 }
 
+/* A phone the account already has, typed another way, adds nothing: the CLI
+ * says so instead of "Added". */
+static void
+test_contact_add_same_value (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "US", "Acme Hardware", "USD", "100");
+  g_assert_cmpint (run (fx, &out, NULL, "contact", "add", "US", "+1 (312) 555-0100", "--kind", "phone", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Added phone"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "contact", "add", "US", "312 555 0100", "--kind", "phone", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "US already has this phone"));
+  g_assert_nonnull (strstr (out, "nothing changed"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "contact", "add", "US", "+13125550100", "--kind", "phone", NULL),
+                   ==, 0);
+  g_assert_nonnull (strstr (out, "\"added\" : false"));
+}
+
 /* Columns are as wide as a terminal shows them: a CJK name takes two cells a
  * character, a letter and its accent typed apart (NFD) one. */
 static void
@@ -816,6 +837,8 @@ main (int argc, char **argv)
   g_test_add ("/recoup/cli/review", Fixture, NULL, fixture_setup, test_review, fixture_teardown);
   g_test_add ("/recoup/cli/accounts-more", Fixture, NULL, fixture_setup, test_accounts_more, fixture_teardown);
   g_test_add ("/recoup/cli/worklist-currency", Fixture, NULL, fixture_setup, test_worklist_currency,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/contact-add-same-value", Fixture, NULL, fixture_setup, test_contact_add_same_value,
               fixture_teardown);
   g_test_add ("/recoup/cli/table-display-width", Fixture, NULL, fixture_setup, test_table_display_width,
               fixture_teardown);

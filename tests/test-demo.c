@@ -448,6 +448,63 @@ remove_dir (const char *dir)
   g_rmdir (dir);
 }
 
+static char *
+dispute_times_digest (RecoupBook *book)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                       "SELECT a.ref, i.ref, d.status, d.opened_at, d.resolved_at FROM disputes d"
+                                       " JOIN accounts a ON a.id = d.account_id"
+                                       " LEFT JOIN invoices i ON i.id = d.invoice_id ORDER BY 1, 4, 2",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    for (int c = 0; c < sqlite3_column_count (stmt); c++)
+      {
+        const char *text = (const char *) sqlite3_column_text (stmt, c);
+
+        g_checksum_update (sum, (const guchar *) (text ? text : "\x01NULL"), -1);
+        g_checksum_update (sum, (const guchar *) "\x1f", 1);
+      }
+  sqlite3_finalize (stmt);
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/* Disputes happen in the seeded history, not when the demo runs: each opens
+ * at the call in which the customer raised it (on or before today), on an
+ * invoice issued by then, and a resolved one is resolved later, by today.
+ * The same seed and day give the same times. */
+static void
+test_dispute_times (void)
+{
+  RecoupBook *book = shared.book;
+  g_autoptr(RecoupBook) again = make_book ("disputes-again.recoup", 7, N_ACCOUNTS);
+  g_autofree char *a = dispute_times_digest (book);
+  g_autofree char *b = dispute_times_digest (again);
+  /* The end of today, UTC, in milliseconds. */
+  const char *end_of_today = "(strftime('%s', '" TODAY "', '+1 day') * 1000)";
+  g_autofree char *after_today = g_strdup_printf ("SELECT count(*) FROM disputes WHERE opened_at >= %s"
+                                                  " OR resolved_at >= %s", end_of_today, end_of_today);
+
+  g_assert_cmpint (query_int (book, "SELECT count(*) FROM disputes"), >, 0);
+  g_assert_cmpint (query_int (book, "SELECT count(*) FROM disputes WHERE status <> 'open'"), >, 0);
+  g_assert_cmpstr (a, ==, b);
+
+  g_assert_cmpint (query_int (book, after_today), ==, 0);
+  g_assert_cmpint (query_int (book, "SELECT count(*) FROM disputes WHERE (status = 'open') <> (resolved_at IS NULL)"),
+                   ==, 0);
+  g_assert_cmpint (query_int (book, "SELECT count(*) FROM disputes WHERE resolved_at <= opened_at"), ==, 0);
+  /* Opened by the call that raised it: an activity with the dispute outcome at that instant. */
+  g_assert_cmpint (query_int (book, "SELECT count(*) FROM disputes d WHERE NOT EXISTS (SELECT 1 FROM activities v"
+                                    " WHERE v.account_id = d.account_id AND v.outcome = 'dispute'"
+                                    " AND v.at = d.opened_at)"), ==, 0);
+  /* Calls are in the account's local daytime, so its UTC date is never
+   * earlier than the local one the invoice's issue date compares with. */
+  g_assert_cmpint (query_int (book, "SELECT count(*) FROM disputes d JOIN invoices i ON i.id = d.invoice_id"
+                                    " WHERE i.issue_date > date(d.opened_at / 1000, 'unixepoch')"), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -464,6 +521,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/demo/deterministic", test_deterministic);
   g_test_add_func ("/recoup/core/demo/ledger-invariant", test_ledger_invariant);
   g_test_add_func ("/recoup/core/demo/realistic", test_realistic);
+  g_test_add_func ("/recoup/core/demo/dispute-times", test_dispute_times);
   g_test_add_func ("/recoup/core/demo/cancel-and-refuse", test_cancel_and_refuse);
   g_test_add_func ("/recoup/core/demo/cli", test_cli);
   status = g_test_run ();

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "recoup-book-private.h"
 #include "recoup-test-util.h"
 
 /* The compliance guard at the edges of every rule. */
@@ -347,6 +348,63 @@ test_opt_outs (Fixture       *f,
   /* Bad channel: an error, nothing changed. */
   g_assert_false (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "pigeon", TRUE, &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+}
+
+/* A contact point as a book from before values were compared may hold it, or
+ * as two devices that each added it offline leave it after sync: written
+ * straight into the book, not through recoup_contact_add(). */
+static void
+insert_contact_point (Fixture    *f,
+                      const char *kind,
+                      const char *value,
+                      gboolean    opted_out)
+{
+  g_autoptr(GError) error = NULL;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  g_autofree char *sql = NULL;
+
+  recoup_uuid7_generate (id);
+  sql = g_strdup_printf ("INSERT INTO contact_points (id, account_id, kind, value, is_primary, opted_out,"
+                         " created_at) VALUES ('%s', '%s', '%s', '%s', 1, %d, 0)",
+                         id, f->account, kind, value, opted_out ? 1 : 0);
+  g_assert_true (recoup_book_exec (f->tb.book, sql, &error));
+  g_assert_no_error (error);
+}
+
+/* An opt-out holds for every spelling of the number or address: a second
+ * contact point with the same digits, or the same e-mail address in another
+ * case, is opted out with it; another number is not. */
+static void
+test_opt_out_other_spelling (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = recoup_contact_list (f->tb.book, f->account, &error);
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < cps->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (cps, i);
+
+      if (cp->kind != RECOUP_CONTACT_ADDRESS)
+        g_assert_true (recoup_contact_set_opted_out (f->tb.book, cp->id, TRUE, &error));
+    }
+  g_assert_no_error (error);
+  insert_contact_point (f, "phone", "+1 (212) 555-0100", FALSE);
+  insert_contact_point (f, "phone", "212.555.0100", FALSE);
+  insert_contact_point (f, "email", "Debtor@EXAMPLE.com", FALSE);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+  assert_verdict (f, "sms", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+  assert_verdict (f, "email", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+
+  /* An address whose opt-out is only another spelling's: letters stop too. */
+  insert_contact_point (f, "address", "1  MAIN ST, springfield ", TRUE);
+  assert_verdict (f, "letter", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+
+  /* Another number is usable. */
+  insert_contact_point (f, "phone", "+1 (212) 555-0199", FALSE);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
 }
 
 static void
@@ -886,6 +944,7 @@ main (int   argc,
   ADD ("unknown-zone", NULL, test_unknown_zone);
   ADD ("cease-and-flags", "America/New_York", test_cease_and_flags);
   ADD ("opt-outs", "America/New_York", test_opt_outs);
+  ADD ("opt-out-other-spelling", "America/New_York", test_opt_out_other_spelling);
   ADD ("dispute", "America/New_York", test_dispute);
   ADD ("validation-notice", "America/New_York", test_validation_notice);
   ADD ("profiles", "America/New_York", test_profiles);

@@ -722,6 +722,78 @@ test_reimport_primary_contact (void)
   test_book_close (&tb);
 }
 
+static RecoupVerdictKind
+verdict_at_noon (TestBook   *tb,
+                 const char *account_id,
+                 const char *channel)
+{
+  g_autoptr(RecoupGuardVerdict) v = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 at = 0;
+
+  g_assert_true (recoup_instant_parse ("2026-06-10T12:00:00-05:00", &at, &error));
+  g_assert_true (recoup_guard_check (tb->book, account_id, channel, at, NULL, &v, &error));
+  g_assert_no_error (error);
+  return v->verdict;
+}
+
+/* The same phone number, e-mail and address written differently are values
+ * the account already has: a re-import changes nothing, and an opt-out holds
+ * (it used to become a new primary contact point that was not opted out). */
+static void
+test_reimport_opt_out_other_spelling (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = data_file ("good-comma.csv");
+  g_autofree char *text = NULL, *respelled = NULL, *account_id = NULL;
+  g_autofree char *phone = NULL, *email = NULL;
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL;
+  g_autoptr(GString) edited = NULL;
+  g_autoptr(GError) error = NULL;
+  Counts before, after;
+
+  test_book_open (&tb);
+  r1 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  account_id = recoup_account_resolve (tb.book, "C-100", &error);
+  g_assert_no_error (error);
+  phone = contact_id (&tb, "C-100", "phone", "+1 (312) 555-0100");
+  email = contact_id (&tb, "C-100", "email", "billing@acme.example");
+  g_assert_true (recoup_contact_set_opted_out (tb.book, phone, TRUE, &error));
+  g_assert_true (recoup_contact_set_opted_out (tb.book, email, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (verdict_at_noon (&tb, account_id, "call"), ==, RECOUP_VERDICT_BLOCKED);
+  g_assert_cmpint (verdict_at_noon (&tb, account_id, "email"), ==, RECOUP_VERDICT_BLOCKED);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  edited = g_string_new (text);
+  g_assert_cmpuint (g_string_replace (edited, "+1 (312) 555-0100", "312.555.0100", 0), ==, 2);
+  g_assert_cmpuint (g_string_replace (edited, "billing@acme.example", "Billing@ACME.example", 0), ==, 2);
+  g_assert_cmpuint (g_string_replace (edited, "\"1 Main St, Chicago, IL 60601\"",
+                                      "\"1 main st,  Chicago, IL 60601 \"", 0), ==, 2);
+  respelled = g_build_filename (tb.dir, "respelled.csv", NULL);
+  g_assert_true (g_file_set_contents (respelled, edited->str, -1, NULL));
+
+  before = count_rows (&tb);
+  r2 = import_ok (&tb, respelled, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (r2->accounts_updated, ==, 0);
+  g_assert_cmpuint (r2->accounts_unchanged, ==, 3);
+  after = count_rows (&tb);
+  g_assert_cmpint (after.contacts, ==, before.contacts);
+  g_assert_cmpint (after.changes, ==, before.changes);
+
+  /* Still the primary ones, still opted out; the guard still blocks. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT is_primary + 10 * opted_out FROM contact_points"
+                                              " WHERE id = '%s'", i == 0 ? phone : email);
+
+      g_assert_cmpint (test_query_int (tb.path, sql), ==, 11);
+    }
+  g_assert_cmpint (verdict_at_noon (&tb, account_id, "call"), ==, RECOUP_VERDICT_BLOCKED);
+  g_assert_cmpint (verdict_at_noon (&tb, account_id, "email"), ==, RECOUP_VERDICT_BLOCKED);
+  test_book_close (&tb);
+}
+
 /* A line break inside a quoted field is LF whether the file ends its lines
  * with CRLF, LF or a lone CR: the same data imported both ways is unchanged. */
 static void
@@ -958,6 +1030,107 @@ test_extra_field_encoding (void)
   g_assert_true (has_problem (r, bad, "not UTF-8 text (byte 0xFF)"));
   g_assert_true (has_problem (r, count, "14 fields, but the header has 12"));
   g_assert_false (has_problem (r, path, ": header: "));
+  test_book_close (&tb);
+}
+
+/* A bad byte is reported on its own line, not where its record starts; the
+ * column is still the field's. */
+static void
+test_encoding_line (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = NULL, *bad = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *text =
+    "account_ref,name,description,invoice_ref,issue_date,due_date,amount,currency\n"
+    "E-1,Ann,ok,E-INV-1,2026-01-01,2026-01-31,1.00,USD\n"
+    "E-2,\"Two\nlines, caf\xe9\",\"one\ntwo\",E-INV-2,2026-01-01,2026-01-31,1.00,USD\n";
+
+  test_book_open (&tb);
+  path = g_build_filename (tb.dir, "late-latin1.csv", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_ENCODING);
+  dump_problems (r);
+  bad = g_strdup_printf ("%s:4: name: ", path);
+  g_assert_cmpuint (r->problems->len, ==, 1);
+  g_assert_true (has_problem (r, bad, "not UTF-8 text (byte 0xE9)"));
+  test_book_close (&tb);
+}
+
+/* A header with no rows under it is refused as the wrong file, at the line
+ * where the first invoice should be, and no import is recorded. */
+static void
+test_header_only (void)
+{
+  TestBook tb = { 0 };
+  static const char * const texts[] = {
+    "account_ref,name,invoice_ref,issue_date,due_date,amount,currency\n",
+    "account_ref,name,invoice_ref,issue_date,due_date,amount,currency\r\n\r\n,,,,,,\r\n",
+    "account_ref,name,invoice_ref,issue_date,due_date,amount,currency",
+  };
+  static const RecoupImportFlags flags[] = {
+    RECOUP_IMPORT_DEFAULT, RECOUP_IMPORT_SKIP_INVALID, RECOUP_IMPORT_DRY_RUN,
+  };
+  Counts before, after;
+
+  test_book_open (&tb);
+  before = count_rows (&tb);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (flags); j++)
+      {
+        g_autofree char *path = g_build_filename (tb.dir, "header-only.csv", NULL);
+        g_autofree char *want = g_strdup_printf ("%s:2: the file has a header line but no invoices", path);
+        g_autoptr(RecoupImportReport) r = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true (g_file_set_contents (path, texts[i], -1, NULL));
+        g_assert_false (recoup_import_csv (tb.book, path, flags[j], NULL, NULL, NULL, &r, &error));
+        g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_FORMAT);
+        g_assert_true (g_str_has_prefix (error->message, want));
+        g_assert_nonnull (strstr (error->message, "nothing was imported"));
+      }
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+  test_book_close (&tb);
+}
+
+/* The refusal counts the rows that have problems, of all the rows. */
+static void
+test_problem_summary (void)
+{
+  TestBook tb = { 0 };
+  g_autofree char *path = NULL, *want = NULL;
+  const char *header = "account_ref,name,email,invoice_ref,issue_date,due_date,amount,currency\n";
+  const char *rows =
+    "S-1,Good,,S-INV-1,2026-01-01,2026-01-31,1.00,USD\n"
+    "S-2,Two problems,not-an-email,S-INV-2,2026-01-01,2026-01-31,-1.00,USD\n"
+    "S-3,Good,,S-INV-3,2026-01-01,2026-01-31,3.00,USD\n"
+    "S-4,One problem,,S-INV-4,2026-01-01,2026-01-31,4.00,XYZ\n";
+  g_autofree char *text = g_strconcat (header, rows, NULL);
+
+  test_book_open (&tb);
+  path = g_build_filename (tb.dir, "summary.csv", NULL);
+  for (guint all_bad = 0; all_bad < 2; all_bad++)
+    {
+      g_autoptr(RecoupImportReport) r = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (all_bad)
+        {
+          g_free (text);
+          text = g_strconcat (header, "S-5,Bad,,S-INV-5,2026-01-01,2026-01-31,0,USD\n", NULL);
+        }
+      g_assert_true (g_file_set_contents (path, text, -1, NULL));
+      g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r, &error));
+      g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+      g_clear_pointer (&want, g_free);
+      want = all_bad ? g_strdup_printf ("%s: 1 problem in 1 row; nothing was imported", path)
+                     : g_strdup_printf ("%s: 3 problems in 2 of 4 rows; nothing was imported", path);
+      g_assert_cmpstr (error->message, ==, want);
+      g_assert_cmpuint (r->rows_invalid, ==, all_bad ? 1 : 2);
+    }
   test_book_close (&tb);
 }
 
@@ -1532,7 +1705,11 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/bad/not-a-file", test_not_a_file);
   g_test_add_func ("/recoup/core/import/bad/extra-field-encoding", test_extra_field_encoding);
   g_test_add_func ("/recoup/core/import/bad/empty-required", test_empty_required);
+  g_test_add_func ("/recoup/core/import/bad/encoding-line", test_encoding_line);
+  g_test_add_func ("/recoup/core/import/bad/header-only", test_header_only);
+  g_test_add_func ("/recoup/core/import/bad/problem-summary", test_problem_summary);
   g_test_add_func ("/recoup/core/import/reimport/primary-contact", test_reimport_primary_contact);
+  g_test_add_func ("/recoup/core/import/reimport/opt-out-other-spelling", test_reimport_opt_out_other_spelling);
   g_test_add_func ("/recoup/core/import/reimport/crlf-in-quoted-field", test_crlf_in_quoted_field);
   g_test_add_func ("/recoup/core/import/cli", test_cli);
   g_test_add_func ("/recoup/core/import/cli/refused-hint", test_cli_refused_hint);

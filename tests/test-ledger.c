@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include "recoup-book-private.h"
+#include "recoup-ledger-private.h"
 #include "recoup-test-util.h"
 
 static gint64
@@ -236,31 +238,169 @@ test_aging_buckets (void)
   test_book_close (&tb);
 }
 
+/* The allocation of @account as of @as_of replayed from its entries without
+ * every reversed entry and its reversal (as if neither had been recorded),
+ * added in a random order: what the book's own allocation must come to. */
+static void
+replay_without_reversed (RecoupBook      *book,
+                         const char      *account,
+                         const char      *as_of,
+                         RecoupAllocator *alloc)
+{
+  typedef struct { char id[40]; char invoice[40]; gint32 due, eff; gint64 amount; } Row;
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (Row));
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+    "SELECT l.id, coalesce(l.invoice_id, ''), coalesce(i.due_date, l.effective_date), l.effective_date, l.amount"
+    " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
+    " WHERE l.account_id = ?1 AND l.effective_date <= ?2 AND l.reverses_id IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = l.id AND r.effective_date <= ?2)",
+    -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, as_of, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      Row r;
+
+      g_strlcpy (r.id, (const char *) sqlite3_column_text (stmt, 0), sizeof r.id);
+      g_strlcpy (r.invoice, (const char *) sqlite3_column_text (stmt, 1), sizeof r.invoice);
+      r.due = recoup_date_parse ((const char *) sqlite3_column_text (stmt, 2), NULL);
+      r.eff = recoup_date_parse ((const char *) sqlite3_column_text (stmt, 3), NULL);
+      r.amount = sqlite3_column_int64 (stmt, 4);
+      g_array_append_val (rows, r);
+    }
+  sqlite3_finalize (stmt);
+
+  recoup_allocator_reset (alloc);
+  while (rows->len > 0)
+    {
+      guint k = (guint) g_test_rand_int_range (0, (gint32) rows->len);
+      Row *r = &g_array_index (rows, Row, k);
+
+      recoup_allocator_add_entry (alloc, r->invoice[0] ? r->invoice : NULL, r->id, NULL, r->due, r->eff,
+                                  r->amount);
+      g_array_remove_index_fast (rows, k);
+    }
+  recoup_allocator_finish (alloc);
+}
+
+static gint64
+replay_open_on (RecoupAllocator *alloc,
+                const char      *invoice_id)
+{
+  for (guint i = 0; i < alloc->items->len; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
+
+      if (strcmp (it->id, invoice_id) == 0)
+        return it->net;
+    }
+  return 0;
+}
+
+/* One account as of a day: its invoices' open amounts, account-level items
+ * and credit sum to its balance, and equal the replay without the reversed
+ * pairs, in the ledger's view, the account's aging and the aging report. */
+static void
+check_account_against_replay (TestBook        *tb,
+                              const char      *acct,
+                              const char      *ref,
+                              const char      *as_of,
+                              GHashTable      *report_rows,
+                              RecoupAllocator *replay)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) inv = recoup_ledger_invoice_balances (tb->book, acct, as_of, &error);
+  gint64 buckets[RECOUP_AGING_N_BUCKETS] = { 0 };
+  RecoupAllocator alloc;
+  RecoupAgingRow row;
+  RecoupAgingReportRow *report;
+  gint64 credit = 0, balance = balance_of (tb->book, acct, as_of), sum;
+
+  g_assert_no_error (error);
+  replay_without_reversed (tb->book, acct, as_of, replay);
+  g_assert_cmpint (recoup_allocator_age (replay, recoup_date_parse (as_of, NULL), buckets, &credit), ==, balance);
+
+  recoup_allocator_init (&alloc);
+  g_assert_true (recoup_ledger_allocate (tb->book, acct, recoup_date_parse (as_of, NULL), &alloc, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (alloc.pool, <=, 0);
+  sum = alloc.pool;
+  for (guint k = 0; k < alloc.items->len; k++)
+    {
+      RecoupAllocItem *it = &g_array_index (alloc.items, RecoupAllocItem, k);
+
+      g_assert_cmpint (it->net, >=, 0);
+      g_assert_cmpint (it->net, ==, replay_open_on (replay, it->id));
+      sum += it->net;
+    }
+  g_assert_cmpint (sum, ==, balance);
+  g_assert_cmpint (alloc.pool, ==, replay->pool);
+  recoup_allocator_clear (&alloc);
+
+  for (guint k = 0; k < inv->len; k++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (inv, k);
+
+      g_assert_cmpint (ib->balance, >=, 0);
+      g_assert_cmpint (ib->balance, ==, replay_open_on (replay, ib->id));
+    }
+
+  g_assert_true (recoup_ledger_account_aging (tb->book, acct, as_of, &row, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (row.total, ==, balance);
+  g_assert_cmpint (row.credit, ==, credit);
+  for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+    g_assert_cmpint (row.buckets[k], ==, buckets[k]);
+  g_free (row.currency);
+
+  if ((report = g_hash_table_lookup (report_rows, ref)) != NULL)
+    {
+      g_assert_cmpint (report->credit, ==, credit);
+      for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+        g_assert_cmpint (report->buckets[k], ==, buckets[k]);
+    }
+  else
+    g_assert_cmpint (balance, ==, 0);
+}
+
 /*
- * The ledger invariant: after any random sequence of operations, every
- * account's balance is the sum of its entries, the per-invoice balances plus
- * credit add up to it, and the aging total equals the book total.
+ * The ledger invariant: after any random sequence of operations (invoices,
+ * payments, fees, interest, adjustments, waivers, write-offs and discounts,
+ * on an invoice or on the account, and reversals of any of them), every
+ * account's balance is the sum of its entries; its invoices' open amounts,
+ * its account-level items and its credit add up to it; and every view of the
+ * allocation (invoice balances, the account's aging, the aging report and
+ * summary) equals a replay in which each reversed entry and its reversal
+ * were never recorded, as of the end and as of a day between.
  */
 static void
 test_invariant_random (void)
 {
   const char *currencies[] = { "USD", "JPY", "BHD" };
+  const char *as_ofs[] = { "2027-12-31", "2026-04-15" };
+  gint32 start = recoup_date_parse ("2026-01-01", NULL);
 
   for (int round = 0; round < 8; round++)
     {
       TestBook tb = { 0 };
       g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) rows = NULL;
+      g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) invoices = g_ptr_array_new_with_free_func (g_free);  /* "account\tinvoice" */
+      g_autoptr(GHashTable) entry_days = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_autoptr(GPtrArray) entries = g_ptr_array_new ();   /* the keys of entry_days */
       g_autoptr(GError) error = NULL;
-      gint64 book_total = 0;
-      int n_invoices = 0;
+      RecoupAllocator replay;
+      guint n_reversals = 0;
 
       test_book_open (&tb);
       for (int i = 0; i < 6; i++)
         {
-          g_autofree char *ref = g_strdup_printf ("R%d-%d", round, i);
+          char *ref = g_strdup_printf ("R%d-%d", round, i);
+
           g_ptr_array_add (accounts, test_add_account (tb.book, ref, currencies[i % 3]));
+          g_ptr_array_add (refs, ref);
         }
 
       for (int op = 0; op < 150; op++)
@@ -268,16 +408,19 @@ test_invariant_random (void)
           guint a = (guint) g_test_rand_int_range (0, (gint32) accounts->len);
           const char *acct = accounts->pdata[a];
           const char *cur = currencies[a % 3];
-          g_autofree char *date = recoup_date_format (recoup_date_parse ("2026-01-01", NULL) + g_test_rand_int_range (0, 150));
+          gint32 day = start + g_test_rand_int_range (0, 150);
+          g_autofree char *date = recoup_date_format (day);
           int kind = g_test_rand_int_range (0, 6);
           char *id = NULL;
 
           if (kind == 0)
             {
-              g_autofree char *ref = g_strdup_printf ("I%d-%d", round, n_invoices++);
-              g_autofree char *due = recoup_date_format (recoup_date_parse (date, NULL) + g_test_rand_int_range (0, 60));
-              id = test_add_invoice (tb.book, acct, ref, date, due, g_test_rand_int_range (1, 1000000), cur);
-              g_free (id);
+              g_autofree char *ref = g_strdup_printf ("I%d-%d", round, invoices->len);
+              g_autofree char *due = recoup_date_format (day + g_test_rand_int_range (0, 60));
+              g_autofree char *inv = test_add_invoice (tb.book, acct, ref, date, due,
+                                                       g_test_rand_int_range (1, 1000000), cur);
+
+              g_ptr_array_add (invoices, g_strconcat (acct, "\t", inv, NULL));
               continue;
             }
           else if (kind <= 3)
@@ -287,11 +430,19 @@ test_invariant_random (void)
               RecoupEntryKind kinds[] = { RECOUP_ENTRY_PAYMENT, RECOUP_ENTRY_FEE, RECOUP_ENTRY_INTEREST,
                                           RECOUP_ENTRY_ADJUSTMENT, RECOUP_ENTRY_WAIVER, RECOUP_ENTRY_WRITE_OFF,
                                           RECOUP_ENTRY_DISCOUNT };
-              e.kind = kinds[g_test_rand_int_range (0, G_N_ELEMENTS (kinds))];
               gint64 before = recoup_book_count_changes (tb.book);
 
+              e.kind = kinds[g_test_rand_int_range (0, G_N_ELEMENTS (kinds))];
               if (e.kind == RECOUP_ENTRY_ADJUSTMENT && g_test_rand_bit ())
                 e.amount = -e.amount;
+              /* One entry in three is on one of the account's invoices. */
+              if (invoices->len > 0 && g_test_rand_int_range (0, 3) == 0)
+                {
+                  const char *pick = invoices->pdata[g_test_rand_int_range (0, (gint32) invoices->len)];
+
+                  if (g_str_has_prefix (pick, acct) && pick[strlen (acct)] == '\t')
+                    e.invoice_id = pick + strlen (acct) + 1;
+                }
               id = recoup_ledger_record (tb.book, &e, &error);
               /* Forgiving more than is owed is refused, and changes nothing. */
               if (id == NULL && (e.kind == RECOUP_ENTRY_WAIVER || e.kind == RECOUP_ENTRY_WRITE_OFF ||
@@ -308,71 +459,205 @@ test_invariant_random (void)
           else if (entries->len > 0)
             {
               const char *target = entries->pdata[g_test_rand_int_range (0, (gint32) entries->len)];
-              /* Reversals may be refused (twice, or of a reversal, or dated
-               * before); a refusal must change nothing. */
+              gint32 target_day = GPOINTER_TO_INT (g_hash_table_lookup (entry_days, target));
+              g_autofree char *when = recoup_date_format (target_day + g_test_rand_int_range (0, 120));
+              /* Reversals may be refused (twice, or of a reversal); a refusal
+               * must change nothing. */
               gint64 before = recoup_book_count_changes (tb.book);
-              id = recoup_ledger_reverse (tb.book, target, "2026-12-31", NULL, &error);
+
+              day = recoup_date_parse (when, NULL);
+              id = recoup_ledger_reverse (tb.book, target, when, NULL, &error);
               if (id == NULL)
                 {
                   g_assert_nonnull (error);
                   g_clear_error (&error);
                   g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
                 }
+              else
+                n_reversals++;
             }
           if (id != NULL)
-            g_ptr_array_add (entries, id);
-        }
-
-      for (guint i = 0; i < accounts->len; i++)
-        {
-          const char *acct = accounts->pdata[i];
-          g_autofree char *sql = g_strdup_printf ("SELECT coalesce (sum (amount), 0) FROM ledger_entries WHERE account_id = '%s'", acct);
-          g_autoptr(GPtrArray) inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-12-31", &error);
-          RecoupAgingRow row;
-          gint64 sum = test_query_int (tb.path, sql);
-          gint64 open = 0;
-
-          g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, sum);
-          g_assert_true (recoup_ledger_account_aging (tb.book, acct, "2026-12-31", &row, &error));
-          g_assert_cmpint (row.total, ==, sum);
-          {
-            gint64 buckets = row.credit;
-            for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
-              {
-                g_assert_cmpint (row.buckets[k], >=, 0);
-                buckets += row.buckets[k];
-              }
-            g_assert_cmpint (buckets, ==, sum);
-          }
-          g_assert_cmpint (row.credit, <=, 0);
-          for (guint k = 0; k < inv->len; k++)
             {
-              RecoupInvoiceBalance *ib = g_ptr_array_index (inv, k);
-              g_assert_cmpint (ib->balance, >=, 0);
-              open += ib->balance;
+              g_hash_table_insert (entry_days, id, GINT_TO_POINTER (day));
+              g_ptr_array_add (entries, id);
             }
-          /* Open invoices are part of what the buckets hold (with account-level fees). */
-          {
-            gint64 owed = 0;
-            for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
-              owed += row.buckets[k];
-            g_assert_cmpint (open, <=, owed);
-          }
-          g_free (row.currency);
-          book_total += sum;
         }
+      g_assert_cmpuint (n_reversals, >, 0);
 
-      rows = recoup_aging_summary (tb.book, "2026-12-31", &error);
-      g_assert_no_error (error);
-      {
-        gint64 total = 0;
-        for (guint i = 0; i < rows->len; i++)
-          total += ((RecoupAgingRow *) rows->pdata[i])->total;
-        g_assert_cmpint (total, ==, book_total);
-      }
+      recoup_allocator_init (&replay);
+      for (guint d = 0; d < G_N_ELEMENTS (as_ofs); d++)
+        {
+          g_autoptr(GPtrArray) summary = recoup_aging_summary (tb.book, as_ofs[d], &error);
+          g_autoptr(GPtrArray) report = recoup_aging_report (tb.book, as_ofs[d], RECOUP_AGING_BY_ACCOUNT, &error);
+          g_autoptr(GHashTable) report_rows = g_hash_table_new (g_str_hash, g_str_equal);
+          gint64 book_total = 0, summary_total = 0;
+
+          g_assert_no_error (error);
+          for (guint i = 0; i < report->len; i++)
+            {
+              RecoupAgingReportRow *r = g_ptr_array_index (report, i);
+
+              g_hash_table_insert (report_rows, r->key, r);
+            }
+          for (guint i = 0; i < accounts->len; i++)
+            {
+              const char *acct = accounts->pdata[i];
+              g_autofree char *sql = g_strdup_printf ("SELECT coalesce (sum (amount), 0) FROM ledger_entries"
+                                                      " WHERE account_id = '%s' AND effective_date <= '%s'",
+                                                      acct, as_ofs[d]);
+              gint64 sum = test_query_int (tb.path, sql);
+
+              g_assert_cmpint (balance_of (tb.book, acct, as_ofs[d]), ==, sum);
+              check_account_against_replay (&tb, acct, refs->pdata[i], as_ofs[d], report_rows, &replay);
+              book_total += sum;
+            }
+          for (guint i = 0; i < summary->len; i++)
+            summary_total += ((RecoupAgingRow *) summary->pdata[i])->total;
+          g_assert_cmpint (summary_total, ==, book_total);
+        }
+      recoup_allocator_clear (&replay);
       g_assert_true (recoup_book_check_integrity (tb.book, &error));
       test_book_close (&tb);
     }
+}
+
+/* Fee, interest and adjustments of either sign recorded on the account (no
+ * invoice) and then reversed leave nothing behind: the invoice is open as
+ * before, and the aging holds only the invoice, in every view. */
+static void
+test_reverse_account_level (void)
+{
+  struct { RecoupEntryKind kind; gint64 amount; } cases[] = {
+    { RECOUP_ENTRY_FEE, 2500 },
+    { RECOUP_ENTRY_INTEREST, 2500 },
+    { RECOUP_ENTRY_ADJUSTMENT, 2500 },
+    { RECOUP_ENTRY_ADJUSTMENT, -2500 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      TestBook tb = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) inv = NULL;
+      g_autoptr(GPtrArray) summary = NULL;
+      g_autoptr(GPtrArray) report = NULL;
+      g_autofree char *acct = NULL, *i1 = NULL, *entry = NULL, *rev = NULL;
+      RecoupEntrySpec spec = { .kind = cases[c].kind, .amount = cases[c].amount,
+                               .effective_date = "2026-11-01" };
+      RecoupAgingRow row;
+      RecoupAgingRow *s;
+      RecoupAgingReportRow *r;
+
+      test_book_open (&tb);
+      acct = test_add_account (tb.book, "F-1", "USD");
+      i1 = test_add_invoice (tb.book, acct, "F-INV-1", "2026-01-01", "2026-01-31", 10000, "USD");
+      spec.account_id = acct;
+      entry = recoup_ledger_record (tb.book, &spec, &error);
+      g_assert_no_error (error);
+      rev = recoup_ledger_reverse (tb.book, entry, "2026-11-02", NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 10000);
+
+      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-24", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (open_on (inv, "F-INV-1"), ==, 10000);
+
+      g_assert_true (recoup_ledger_account_aging (tb.book, acct, "2026-11-24", &row, &error));
+      g_free (row.currency);
+      summary = recoup_aging_summary (tb.book, "2026-11-24", &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (summary->len, ==, 1);
+      s = g_ptr_array_index (summary, 0);
+      report = recoup_aging_report (tb.book, "2026-11-24", RECOUP_AGING_BY_ACCOUNT, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (report->len, ==, 1);
+      r = g_ptr_array_index (report, 0);
+      for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+        {
+          gint64 expect = k == RECOUP_AGING_181_PLUS ? 10000 : 0;
+
+          g_assert_cmpint (row.buckets[k], ==, expect);
+          g_assert_cmpint (s->buckets[k], ==, expect);
+          g_assert_cmpint (r->buckets[k], ==, expect);
+        }
+      g_assert_cmpint (row.credit, ==, 0);
+      g_assert_cmpint (s->credit, ==, 0);
+      g_assert_cmpint (r->credit, ==, 0);
+      /* So do the worklist's derived figures: only the invoice is open, so
+       * the amount-weighted age is the invoice's own. */
+      {
+        sqlite3_stmt *st = recoup_book_prepare (tb.book, "SELECT balance, weighted_dpd, oldest_dpd, oldest_due_date"
+                                                " FROM account_stats WHERE account_id = ?1", &error);
+
+        g_assert_no_error (error);
+        sqlite3_bind_text (st, 1, acct, -1, SQLITE_STATIC);
+        g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+        g_assert_cmpint (sqlite3_column_int64 (st, 0), ==, 10000);
+        g_assert_cmpint (sqlite3_column_int64 (st, 1), ==, sqlite3_column_int64 (st, 2));
+        g_assert_cmpstr ((const char *) sqlite3_column_text (st, 3), ==, "2026-01-31");
+        sqlite3_reset (st);
+      }
+
+      /* Between the two, the entry counted: a fee is due on its own date, a
+       * credit pays the invoice. */
+      g_clear_pointer (&inv, g_ptr_array_unref);
+      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-01", &error);
+      g_assert_cmpint (open_on (inv, "F-INV-1"), ==, cases[c].amount > 0 ? 10000 : 10000 + cases[c].amount);
+      test_book_close (&tb);
+    }
+}
+
+/* A payment recorded on the account and reversed (a bounced cheque) leaves
+ * the allocation as if it had never been made: the invoices it paid are open
+ * again, oldest first, and another payment still pays the oldest. */
+static void
+test_reverse_unaimed_payment (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) inv = NULL;
+  g_autofree char *acct = NULL, *i1 = NULL, *i2 = NULL, *fee = NULL, *p1 = NULL, *p2 = NULL, *rev = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .method = "cheque", .amount = 12000,
+                           .effective_date = "2026-03-01" };
+  RecoupAgingRow row;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-31", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "P-1", "USD");
+  i1 = test_add_invoice (tb.book, acct, "P-INV-1", "2026-01-01", "2026-01-31", 10000, "USD");
+  i2 = test_add_invoice (tb.book, acct, "P-INV-2", "2026-02-01", "2026-02-28", 5000, "USD");
+  spec.account_id = acct;
+  p1 = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  spec.amount = 3000;
+  spec.effective_date = "2026-03-02";
+  p2 = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  spec.kind = RECOUP_ENTRY_FEE;
+  spec.method = NULL;
+  spec.amount = 1500;
+  spec.effective_date = "2026-03-03";
+  fee = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+
+  inv = recoup_ledger_invoice_balances (tb.book, acct, NULL, &error);
+  g_assert_cmpint (open_on (inv, "P-INV-1"), ==, 0);
+  g_assert_cmpint (open_on (inv, "P-INV-2"), ==, 0);
+  g_clear_pointer (&inv, g_ptr_array_unref);
+
+  rev = recoup_ledger_reverse (tb.book, p1, "2026-03-10", "cheque bounced", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 13500);
+  inv = recoup_ledger_invoice_balances (tb.book, acct, NULL, &error);
+  g_assert_cmpint (open_on (inv, "P-INV-1"), ==, 7000);
+  g_assert_cmpint (open_on (inv, "P-INV-2"), ==, 5000);
+  g_assert_true (recoup_ledger_account_aging (tb.book, acct, "2026-03-31", &row, &error));
+  g_free (row.currency);
+  g_assert_cmpint (row.buckets[RECOUP_AGING_31_60], ==, 7000 + 5000);
+  g_assert_cmpint (row.buckets[RECOUP_AGING_1_30], ==, 1500);
+  g_assert_cmpint (row.credit, ==, 0);
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
 }
 
 /* Receipt numbers carry the device, so two laptops never issue the same one. */
@@ -503,7 +788,7 @@ test_money_limits (void)
   spec.amount = 1;
   assert_refused (&tb, &spec, "payments and credits to more than USD 10,000,000,000,000.00");
   spec.amount = G_MAXINT64;
-  assert_refused (&tb, &spec, "is more than Recoup records as one amount");
+  assert_refused (&tb, &spec, "is too large: Recoup records at most USD 10,000,000,000,000.00 as one amount");
 
   test_book_close (&tb);
 }
@@ -636,6 +921,8 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/bad-entries", test_bad_entries);
   g_test_add_func ("/recoup/core/ledger/aging-buckets", test_aging_buckets);
   g_test_add_func ("/recoup/core/ledger/invariant-random", test_invariant_random);
+  g_test_add_func ("/recoup/core/ledger/reverse-account-level", test_reverse_account_level);
+  g_test_add_func ("/recoup/core/ledger/reverse-unaimed-payment", test_reverse_unaimed_payment);
   g_test_add_func ("/recoup/core/ledger/receipts", test_receipts);
   g_test_add_func ("/recoup/core/ledger/forgive-within-owed", test_forgive_within_owed);
   g_test_add_func ("/recoup/core/ledger/money-limits", test_money_limits);

@@ -286,8 +286,8 @@ test_reader_marks (void)
   }
   g_assert_false (recoup_money_check_limit (RECOUP_MONEY_LIMIT + 1, "EUR", &error));
   g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW);
-  g_assert_nonnull (strstr (error->message, "EUR 10.000.000.000.000,01 is more"));
-  g_assert_nonnull (strstr (error->message, "(at most EUR 10.000.000.000.000,00)"));
+  g_assert_cmpstr (error->message, ==, "EUR 10.000.000.000.000,01 is too large: Recoup records at most "
+                                       "EUR 10.000.000.000.000,00 as one amount");
   g_clear_error (&error);
 
   /* Unforced, the marks are the locale's: the suite runs in C.UTF-8. */
@@ -334,6 +334,63 @@ test_locale_marks (gconstpointer data)
   g_test_trap_assert_passed ();
 }
 
+/* Each refusal says what is wrong with the text given, in one voice: three
+ * digits after the mark in a currency of fewer decimals mention thousands
+ * whether or not the decimal reading fits the currency; a second decimal
+ * mark is named, not a grouping mark that is not there; every amount too
+ * large names the largest one; a currency code is told apart from letters
+ * that are not one. The refusals themselves are as before. */
+static void
+test_parse_messages (void)
+{
+  struct { const char *text; const char *cur; int code; const char *message; } cases[] = {
+    { "12.500", "JPY", RECOUP_MONEY_ERROR_PRECISION,
+      "“12.500” has more decimal places than JPY allows (0); if “.” groups thousands there, write 12500" },
+    { "-12.505", "USD", RECOUP_MONEY_ERROR_PRECISION,
+      "“-12.505” has more decimal places than USD allows (2); if “.” groups thousands there, write -12505" },
+    { "1.000", "JPY", RECOUP_MONEY_ERROR_AMBIGUOUS,
+      "“1.000” is ambiguous: JPY has 0 decimal places, so the three digits after “.” may group thousands; "
+      "write 1 or 1000" },
+    { "1.2345", "BHD", RECOUP_MONEY_ERROR_PRECISION, "“1.2345” has more decimal places than BHD allows (3)" },
+    { "0.505", "USD", RECOUP_MONEY_ERROR_PRECISION, "“0.505” has more decimal places than USD allows (2)" },
+    { "12.34.56", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS,
+      "“12.34.56” is ambiguous: “.” marks the decimals and may appear only once (group thousands with "
+      "“,”: 1,234.56)" },
+    { "1.006,25", "USD", RECOUP_MONEY_ERROR_AMBIGUOUS,
+      "“1.006,25” is ambiguous: “,” may only group thousands (1,234.56) and “.” marks the decimals" },
+    { "9223372036854775808", "JPY", RECOUP_MONEY_ERROR_OVERFLOW,
+      "“9223372036854775808” is too large: Recoup records at most JPY 1,000,000,000,000,000 as one amount" },
+    { "99999999999999999999", "USD", RECOUP_MONEY_ERROR_OVERFLOW,
+      "“99999999999999999999” is too large: Recoup records at most USD 10,000,000,000,000.00 as one amount" },
+    { "10", "XXX", RECOUP_MONEY_ERROR_CURRENCY,
+      "“XXX” is not a currency Recoup knows: it is the ISO 4217 code for no currency; give the currency "
+      "the amounts are in, such as USD, EUR or JPY" },
+    { "10", "XYZ", RECOUP_MONEY_ERROR_CURRENCY,
+      "“XYZ” is not a currency Recoup knows (an ISO 4217 code of a currency in use, such as USD, EUR, JPY)" },
+    { "10", "usd", RECOUP_MONEY_ERROR_CURRENCY,
+      "“usd” is not an ISO 4217 currency code (expected three capital letters such as USD, EUR, JPY)" },
+  };
+  g_autoptr(GError) error = NULL;
+  gint64 v = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_assert_false (recoup_money_parse (cases[i].text, cases[i].cur, &v, &error));
+      g_assert_error (error, RECOUP_MONEY_ERROR, cases[i].code);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+      g_clear_error (&error);
+    }
+
+  /* One beyond the largest amount that parses is refused in the same words
+   * as the one beyond what Recoup records. */
+  g_assert_true (recoup_money_parse ("9223372036854775807", "JPY", &v, &error));
+  g_assert_no_error (error);
+  g_assert_false (recoup_money_check_limit (v, "JPY", &error));
+  g_assert_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW);
+  g_assert_cmpstr (error->message, ==, "JPY 9,223,372,036,854,775,807 is too large: Recoup records at most "
+                                       "JPY 1,000,000,000,000,000 as one amount");
+}
+
 /* ---- Messages go through gettext ---------------------------------------------- */
 
 typedef struct
@@ -350,9 +407,10 @@ typedef struct
  * that core asks gettext (with the right context and plural), not what the
  * translation says. */
 static const CatalogEntry german[] = {
-  { NULL, "“%s” is not an ISO 4217 currency code (expected three capital letters such as USD, "
+  { NULL, "“%s” is not a currency Recoup knows (an ISO 4217 code of a currency in use, such as USD, "
           "EUR, JPY)", NULL,
-    "„%s“ ist kein ISO-4217-Währungscode (erwartet werden drei Großbuchstaben wie USD, EUR, JPY)" },
+    "„%s“ ist keine Währung, die Recoup kennt (ein ISO-4217-Code einer gültigen Währung wie USD, EUR, "
+    "JPY)" },
   { NULL, "“%s” is ambiguous: %s has %d decimal place, so the three digits after “%c” may group "
           "thousands; write %s or %s%.*s%s",
     "“%s” is ambiguous: %s has %d decimal places, so the three digits after “%c” may group "
@@ -470,8 +528,8 @@ check_messages (void)
 
   /* recoup-money.c, a plural included */
   g_assert_false (recoup_currency_validate ("XYZ", &error));
-  assert_error_message (error, "„XYZ“ ist kein ISO-4217-Währungscode (erwartet werden drei "
-                               "Großbuchstaben wie USD, EUR, JPY)");
+  assert_error_message (error, "„XYZ“ ist keine Währung, die Recoup kennt (ein ISO-4217-Code einer "
+                               "gültigen Währung wie USD, EUR, JPY)");
   g_clear_error (&error);
   g_assert_false (recoup_money_parse ("1.200", "USD", &v, &error));
   assert_error_message (error, "„1.200“ ist mehrdeutig: USD hat 2 Nachkommastellen, daher könnten "
@@ -530,8 +588,8 @@ check_messages (void)
   g_clear_error (&error);
   g_assert_cmpuint (report->problems->len, ==, 2);
   g_clear_pointer (&expected, g_free);
-  expected = g_strdup_printf ("%s:2: currency: „XYZ“ ist kein ISO-4217-Währungscode (erwartet "
-                              "werden drei Großbuchstaben wie USD, EUR, JPY)", csv);
+  expected = g_strdup_printf ("%s:2: currency: „XYZ“ ist keine Währung, die Recoup kennt (ein "
+                              "ISO-4217-Code einer gültigen Währung wie USD, EUR, JPY)", csv);
   g_assert_cmpstr (g_ptr_array_index (report->problems, 0), ==, expected);
   g_clear_pointer (&expected, g_free);
   expected = g_strdup_printf ("%s:3: Datensatz: 2 Felder, aber die Kopfzeile hat 7; prüfen Sie, ob "
@@ -589,6 +647,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/money/parse-digits", test_parse_digits);
   g_test_add_func ("/recoup/core/money/parse-rejects", test_parse_rejects);
+  g_test_add_func ("/recoup/core/money/parse-messages", test_parse_messages);
   g_test_add_func ("/recoup/core/money/format", test_format);
   g_test_add_func ("/recoup/core/money/round-trip", test_round_trip);
   g_test_add_func ("/recoup/core/money/split", test_split);

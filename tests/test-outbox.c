@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "recoup-book-private.h"
 #include "recoup-mail.h"
 #include "recoup-test-util.h"
 
@@ -754,6 +755,42 @@ test_remind_run (Fixture       *f,
 
 /* A letter run: one PDF per account, logged as letter activities; the
  * validation notice under Regulation F records its date. */
+/* A book that holds an opted-out address twice, in two spellings (two
+ * devices added it before values were compared), does not mail the copy:
+ * the run picks the address the debtor did not opt out of. */
+static void
+test_remind_opted_out_copy (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupRemindRun) run = NULL;
+  g_autofree char *acc = NULL, *opted = NULL, *other = NULL, *sql = NULL;
+  RecoupRemindItem *it;
+  gint64 at;
+
+  g_assert_true (recoup_guard_set_profile (f->tb.book, "first-party", &error));
+  g_assert_no_error (error);
+  acc = debtor (f, "COPY-1", "America/Chicago", "billing@copy.example");
+  g_assert_true (recoup_contact_find (f->tb.book, acc, RECOUP_CONTACT_EMAIL, "billing@copy.example", &opted, &error));
+  g_assert_nonnull (opted);
+  g_assert_true (recoup_contact_set_opted_out (f->tb.book, opted, TRUE, &error));
+  g_assert_no_error (error);
+  other = recoup_contact_add (f->tb.book, acc, RECOUP_CONTACT_EMAIL, "accounts@copy.example", "", FALSE, &error);
+  g_assert_no_error (error);
+  /* The copy, as an earlier Recoup merged it: primary, not opted out. */
+  sql = g_strdup_printf ("INSERT INTO contact_points (id, account_id, kind, value, is_primary, created_at)"
+                         " VALUES ('copy-1', '%s', 'email', 'Billing@COPY.example', 1, 0)", acc);
+  g_assert_true (recoup_book_exec (f->tb.book, sql, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (recoup_instant_parse ("2026-11-24T18:00:00Z", &at, &error));
+  run = recoup_remind_propose (f->tb.book, at, &error);
+  g_assert_no_error (error);
+  it = find_item (run, "COPY-1");
+  g_assert_nonnull (it);
+  g_assert_cmpstr (it->to, ==, "accounts@copy.example");
+}
+
 static void
 test_remind_letters (Fixture       *f,
                      gconstpointer  data)
@@ -861,6 +898,7 @@ main (int   argc,
   ADD ("/recoup/mail/outbox/auth-refused", test_auth_refused);
   ADD ("/recoup/mail/remind/held-back", test_remind_run);
   ADD ("/recoup/mail/remind/letters", test_remind_letters);
+  ADD ("/recoup/mail/remind/opted-out-copy", test_remind_opted_out_copy);
   ADD ("/recoup/mail/remind/sms", test_remind_sms);
 #undef ADD
 

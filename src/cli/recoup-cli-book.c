@@ -31,7 +31,9 @@ recoup_cli_cmd_init (RecoupCli  *cli,
                    cli->book_path);
       return recoup_cli_fail (cli, error);
     }
-  if (g_file_test (cli->book_path, G_FILE_TEST_EXISTS))
+  /* An empty file (what `touch` or a save dialog leaves) is where a book may
+   * be made; anything else is someone's data. */
+  if (!recoup_book_path_is_vacant (cli->book_path))
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                    "%s already exists; nothing was changed", cli->book_path);
@@ -415,12 +417,15 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
   if (argc == 3 && g_str_equal (argv[0], "add"))
     {
       RecoupContactKind kind;
-      g_autofree char *account_id = NULL, *id = NULL;
+      g_autofree char *account_id = NULL, *id = NULL, *existing = NULL;
 
       if (kind_text == NULL || !recoup_contact_kind_from_string (kind_text, &kind))
         return recoup_cli_usage (cli, "--kind must be phone, email or address");
+      /* A value the account has in another spelling adds nothing (core's
+       * rule): say so, rather than "Added". */
       if (!(book = recoup_cli_open_book (cli, FALSE, &error)) ||
           !(account_id = recoup_account_resolve (book, argv[1], &error)) ||
+          !recoup_contact_find (book, account_id, kind, argv[2], &existing, &error) ||
           !(id = recoup_contact_add (book, account_id, kind, argv[2], label, primary, &error)))
         return recoup_cli_fail (cli, error);
       if (cli->json)
@@ -429,9 +434,13 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
 
           json_builder_begin_object (b);
           recoup_cli_json_str (b, "id", id);
+          json_builder_set_member_name (b, "added");
+          json_builder_add_boolean_value (b, existing == NULL);
           json_builder_end_object (b);
           recoup_cli_print_builder (b);
         }
+      else if (existing != NULL)
+        printf ("%s already has this %s (%s); nothing changed\n", argv[1], kind_text, id);
       else
         printf ("Added %s %s (%s)\n", kind_text, argv[2], id);
       return RECOUP_CLI_OK;

@@ -832,6 +832,136 @@ recoup_contact_validate (RecoupContactKind   kind,
   return TRUE;
 }
 
+/* @text composed, case folded, every run of white space one space, none at
+ * either end. */
+static char *
+fold_contact_text (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  g_autofree char *composed = g_utf8_normalize (valid, -1, G_NORMALIZE_DEFAULT_COMPOSE);
+  g_autofree char *folded = g_utf8_casefold (composed, -1);
+  GString *out = g_string_sized_new (strlen (folded));
+  gboolean space = FALSE;
+
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c))
+        {
+          space = out->len > 0;
+          continue;
+        }
+      if (space)
+        g_string_append_c (out, ' ');
+      space = FALSE;
+      g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A phone number's digits, as a search reads them (recoup-search.c), without
+ * North America's country code; an extension (“x12”, which only a phone
+ * number may have) is compared after an “x”. A number that does not read as
+ * one is compared as text. */
+static char *
+phone_key (const char *value)
+{
+  const char *x = strpbrk (value, "xX");
+  g_autofree char *number = x != NULL ? g_strndup (value, (gsize) (x - value)) : g_strdup (value);
+  g_autofree char *digits = recoup_search_phone_digits (number);
+  g_autofree char *extension = NULL;
+
+  if (digits == NULL)
+    return fold_contact_text (value);
+  if (x == NULL)
+    return g_strdup (recoup_search_phone_national (digits));
+  extension = fold_contact_text (x + 1);
+  return g_strconcat (recoup_search_phone_national (digits), "x", extension, NULL);
+}
+
+/**
+ * recoup_contact_value_key:
+ *
+ * What two contact values of @kind are compared by: the same key is the same
+ * number or address, however it is written. A phone number is its digits,
+ * with or without North America's leading 1 (“+1 (312) 555-0100” is
+ * “312 555 0100”). An e-mail address is compared without regard to case, the
+ * part before the “@” too: RFC 5321 lets a server tell “Jo@” from “jo@”, but
+ * none in use does, and an opt-out must hold for every spelling a debtor's
+ * address is written in. A postal address is compared as text, without regard
+ * to case or to the white space around and between its words.
+ *
+ * Returns: (transfer full): the key of @value
+ */
+char *
+recoup_contact_value_key (RecoupContactKind  kind,
+                          const char        *value)
+{
+  g_return_val_if_fail (value != NULL, NULL);
+
+  if (kind == RECOUP_CONTACT_PHONE)
+    return phone_key (value);
+  return fold_contact_text (value);
+}
+
+/**
+ * recoup_contact_find:
+ * @out_id: (out) (transfer full) (nullable): the contact point, or %NULL
+ *
+ * Finds the contact point of @kind (not removed) that the account has with
+ * @value in any spelling (recoup_contact_value_key()): the oldest when the
+ * book holds several (two devices that each added one). What
+ * recoup_contact_add() would return without adding anything, so that a
+ * caller can say the account already has the value.
+ *
+ * Returns: %FALSE only when the book cannot be read
+ */
+gboolean
+recoup_contact_find (RecoupBook         *book,
+                     const char         *account_id,
+                     RecoupContactKind   kind,
+                     const char         *value,
+                     char              **out_id,
+                     GError            **error)
+{
+  g_autofree char *key = recoup_contact_value_key (kind, value);
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, value FROM contact_points WHERE account_id = ? AND kind = ? AND deleted = 0"
+    " ORDER BY created_at, id", error);
+  int rc;
+
+  *out_id = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, recoup_contact_kind_to_string (kind), -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autofree char *other = recoup_contact_value_key (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1));
+
+      if (g_str_equal (key, other))
+        {
+          *out_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+          break;
+        }
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  return TRUE;
+}
+
+/**
+ * recoup_contact_add:
+ *
+ * Adds a contact point to the account. A value the account already has in
+ * another spelling (recoup_contact_value_key()) changes nothing, so that an
+ * opt-out cannot be got round by writing the number again differently: its
+ * id is returned, and it keeps its opt-out, consent and whether it is primary.
+ *
+ * Returns: (transfer full): the id of the contact point, or %NULL
+ */
 char *
 recoup_contact_add (RecoupBook        *book,
                     const char        *account_id,
@@ -842,12 +972,23 @@ recoup_contact_add (RecoupBook        *book,
                     GError           **error)
 {
   char id[RECOUP_UUID_STRING_LEN + 1];
+  char *existing = NULL;
   sqlite3_stmt *stmt;
 
   if (!recoup_contact_validate (kind, value, error))
     return NULL;
   if (!recoup_book_begin (book, error))
     return NULL;
+
+  if (!recoup_contact_find (book, account_id, kind, value, &existing, error))
+    goto fail;
+  if (existing != NULL)
+    {
+      /* Nothing was written: the level ends as it began. */
+      if (!recoup_book_commit (book, error))
+        g_clear_pointer (&existing, g_free);
+      return existing;
+    }
 
   recoup_uuid7_generate (id);
   stmt = recoup_book_prepare (book,

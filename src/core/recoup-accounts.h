@@ -140,6 +140,14 @@ gboolean       recoup_contact_kind_from_string (const char             *text,
 gboolean       recoup_contact_validate        (RecoupContactKind        kind,
                                                const char              *value,
                                                GError                 **error);
+char          *recoup_contact_value_key       (RecoupContactKind        kind,
+                                               const char              *value);
+gboolean       recoup_contact_find            (RecoupBook              *book,
+                                               const char              *account_id,
+                                               RecoupContactKind        kind,
+                                               const char              *value,
+                                               char                   **out_id,
+                                               GError                 **error);
 char          *recoup_contact_add             (RecoupBook              *book,
                                                const char              *account_id,
                                                RecoupContactKind        kind,

@@ -53,8 +53,14 @@ gboolean       recoup_book_refresh_accounts (RecoupBook     *self,
                                              GHashTable     *account_ids,
                                              GError        **error);
 
-/* Runs after the outermost commit; lets derived caches (scores) refresh lazily. */
+/* The instant a row records as when it happened (created_at, a dispute's
+ * opened_at): the wall clock, unless pinned. The hybrid logical clock that
+ * stamps changes never reads it. */
 gint64         recoup_book_now_ms          (RecoupBook      *self);
+/* Pins recoup_book_now_ms() to @now_ms, or back to the wall clock with 0: for
+ * a writer of past events (the demo generator's history). */
+void           recoup_book_pin_now         (RecoupBook      *self,
+                                            gint64           now_ms);
 
 #define RECOUP_BOOK_STMT_TEXT(stmt, col) ((const char *) sqlite3_column_text ((stmt), (col)))
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #include "recoup-book-private.h"
@@ -50,6 +51,7 @@ struct _RecoupBook
   gint64      hlc_saved;
   gint64      data_version; /* PRAGMA data_version when the clock was last read */
   gint64      hlc_epoch;    /* the "hlc.epoch" setting then: a re-stamp raises it */
+  gint64      pinned_now;   /* recoup_book_now_ms()'s answer when not 0 */
   guint       depth;
   gboolean    read_only;
   gboolean    bulk;         /* nested begin/commit without savepoints */
@@ -110,14 +112,36 @@ recoup_book_init (RecoupBook *self)
   self->touched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+static gboolean
+code_is_busy (int code)
+{
+  return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+}
+
+/* The error for SQLite's @code and @message on the book at @path. A lock that
+ * another connection holds longer than the busy timeout (an import, another
+ * Recoup, the sqlite3 shell) is no fault of the book: say so, and what to do. */
+static void
+set_sqlite_error (const char  *path,
+                  int          code,
+                  const char  *message,
+                  GError     **error)
+{
+  if (code_is_busy (code))
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BUSY,
+                 /* Translators: %s is the book's file */
+                 _("%s: the book is busy (another program is writing it); try again when it has "
+                   "finished"), path);
+  else
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
+                 "%s: %s (SQLite error %d)", path, message, code);
+}
+
 gboolean
 recoup_book_set_sqlite_error (RecoupBook  *self,
                               GError     **error)
 {
-  int code = sqlite3_extended_errcode (self->db);
-
-  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
-               "%s: %s (SQLite error %d)", self->path, sqlite3_errmsg (self->db), code);
+  set_sqlite_error (self->path, sqlite3_extended_errcode (self->db), sqlite3_errmsg (self->db), error);
   return FALSE;
 }
 
@@ -161,7 +185,9 @@ recoup_book_prepare (RecoupBook  *self,
   if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
     {
       recoup_book_set_sqlite_error (self, error);
-      g_prefix_error (error, "preparing “%.60s…”: ", sql);
+      /* The statement is no news to a user told the book is busy. */
+      if (!code_is_busy (sqlite3_extended_errcode (self->db)))
+        g_prefix_error (error, "preparing “%.60s…”: ", sql);
       return NULL;
     }
   key = g_strdup (sql);
@@ -181,9 +207,8 @@ recoup_book_exec (RecoupBook  *self,
 
   if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: %s (SQLite error %d)",
-                   self->path, msg != NULL ? msg : "unknown error",
-                   sqlite3_extended_errcode (self->db));
+      set_sqlite_error (self->path, sqlite3_extended_errcode (self->db),
+                        msg != NULL ? msg : "unknown error", error);
       sqlite3_free (msg);
       return FALSE;
     }
@@ -381,8 +406,33 @@ fail:
 }
 
 /**
+ * recoup_book_path_is_vacant:
+ *
+ * Whether there is no book at @path yet: nothing there, or a file of no bytes,
+ * which is what some tools leave when they make a file for another program to
+ * fill. (Not when its write-ahead log has pages: SQLite recovers a database
+ * from those.) recoup_book_open() makes a book there unless told not to.
+ */
+gboolean
+recoup_book_path_is_vacant (const char *path)
+{
+  g_autofree char *wal = NULL;
+  GStatBuf st;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (g_stat (path, &st) != 0)
+    return errno == ENOENT;
+  if (!S_ISREG (st.st_mode) || st.st_size > 0)
+    return FALSE;
+  wal = g_strconcat (path, "-wal", NULL);
+  return g_stat (wal, &st) != 0 || st.st_size == 0;
+}
+
+/**
  * recoup_book_open:
- * @path: the book's file; created (with its folder) unless NO_CREATE
+ * @path: the book's file; created (with its folder), or made in an empty file,
+ *   unless NO_CREATE or READ_ONLY (then both are refused as no book yet)
  *
  * Opens a book, upgrading its schema when it is older. A book written by a
  * newer Recoup, or a file that is not a Recoup book, is refused before
@@ -404,10 +454,20 @@ recoup_book_open (const char           *path,
   g_return_val_if_fail (path != NULL, NULL);
 
   exists = g_file_test (path, G_FILE_TEST_EXISTS);
-  if (!exists && (flags & (RECOUP_BOOK_OPEN_NO_CREATE | RECOUP_BOOK_OPEN_READ_ONLY)))
+  /* A read must not write a book into an empty file any more than at a path
+   * with nothing there. */
+  if ((flags & (RECOUP_BOOK_OPEN_NO_CREATE | RECOUP_BOOK_OPEN_READ_ONLY)) &&
+      recoup_book_path_is_vacant (path))
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "%s: no such book (create one with “recoup-cli init” or “recoup-cli demo”)", path);
+      if (exists)
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                     /* Translators: %s is a file; keep the commands in quotes */
+                     _("%s is empty: not a Recoup book yet (make one there with “recoup-cli init” or "
+                       "“recoup-cli demo”)"), path);
+      else
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                     /* Translators: %s is a file; keep the commands in quotes */
+                     _("%s: no such book (create one with “recoup-cli init” or “recoup-cli demo”)"), path);
       return NULL;
     }
   if (!exists)
@@ -440,13 +500,11 @@ recoup_book_open (const char           *path,
   app_id = query_int_rc (self->db, "PRAGMA application_id", &rc);
   version = query_int_rc (self->db, "PRAGMA user_version", &rc);
   n_tables = query_int_rc (self->db, "SELECT count(*) FROM sqlite_schema", &rc);
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+  if (code_is_busy (rc))
     {
       /* A first import holds the book alone (it is written with a rollback
        * journal, see recoup_book_begin_rollback_journal()). */
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_BUSY,
-                   "%s is busy: another program is writing to it (a large import takes the book "
-                   "for its whole length); try again when it has finished", path);
+      set_sqlite_error (path, rc, sqlite3_errstr (rc), error);
       return NULL;
     }
   if (app_id < 0 || version < 0 || n_tables < 0)
@@ -562,7 +620,15 @@ recoup_book_get_schema_version (RecoupBook *self)
 gint64
 recoup_book_now_ms (RecoupBook *self)
 {
-  return recoup_wall_clock_ms ();
+  return self->pinned_now != 0 ? self->pinned_now : recoup_wall_clock_ms ();
+}
+
+void
+recoup_book_pin_now (RecoupBook *self,
+                     gint64      now_ms)
+{
+  g_return_if_fail (RECOUP_IS_BOOK (self));
+  self->pinned_now = now_ms;
 }
 
 char *

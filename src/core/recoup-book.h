@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * @RECOUP_BOOK_ERROR_CONFLICT: a natural key already taken, a state that forbids the change
  * @RECOUP_BOOK_ERROR_DENIED: the current user's role or limits forbid the change
  * @RECOUP_BOOK_ERROR_BLOCKED: the compliance guard blocks the contact
- * @RECOUP_BOOK_ERROR_BUSY: another program holds the book for a long write (an import)
+ * @RECOUP_BOOK_ERROR_BUSY: another program is writing the book (an import, another Recoup)
+ *   for longer than a write waits; try again when it has finished
  */
 typedef enum
 {
@@ -62,6 +63,7 @@ typedef void (*RecoupProgressFunc) (guint64  done,
 #define RECOUP_TYPE_BOOK (recoup_book_get_type ())
 G_DECLARE_FINAL_TYPE (RecoupBook, recoup_book, RECOUP, BOOK, GObject)
 
+gboolean     recoup_book_path_is_vacant   (const char           *path);
 RecoupBook  *recoup_book_open             (const char           *path,
                                            RecoupBookOpenFlags   flags,
                                            GError              **error);

@@ -664,11 +664,17 @@ make_contacts (Demo             *demo,
   if (second_phone)
     {
       g_autofree char *phone2 = make_phone (demo, a->zone, city, a->business);
+      g_autofree char *key1 = recoup_contact_value_key (RECOUP_CONTACT_PHONE, phone);
+      g_autofree char *key2 = recoup_contact_value_key (RECOUP_CONTACT_PHONE, phone2);
 
-      if (!(a->phone2_id = recoup_contact_add (demo->book, a->id, RECOUP_CONTACT_PHONE, phone2,
-                                               a->business ? "mobile" : "home", FALSE, error)))
-        return FALSE;
-      demo->pending.contact_points++;
+      /* The same number drawn twice is one phone (core would add nothing). */
+      if (!g_str_equal (key1, key2))
+        {
+          if (!(a->phone2_id = recoup_contact_add (demo->book, a->id, RECOUP_CONTACT_PHONE, phone2,
+                                                   a->business ? "mobile" : "home", FALSE, error)))
+            return FALSE;
+          demo->pending.contact_points++;
+        }
     }
   if (has_email &&
       !(a->email_id = recoup_contact_add (demo->book, a->id, RECOUP_CONTACT_EMAIL, email,
@@ -945,12 +951,48 @@ take_promise (Demo        *demo,
   return TRUE;            /* broken */
 }
 
-/* Opens a dispute on one invoice; some are resolved later (an upheld one
+/* Open and resolve a dispute as of @at, an instant of the history: the book
+ * records it then, not when the demo runs. */
+static char *
+open_dispute_at (Demo        *demo,
+                 DemoAccount *a,
+                 gint64       at,
+                 DemoInvoice *inv,
+                 const char  *reason,
+                 GError     **error)
+{
+  char *dispute;
+
+  recoup_book_pin_now (demo->book, at);
+  dispute = recoup_dispute_open (demo->book, a->id, inv->id, reason, error);
+  recoup_book_pin_now (demo->book, 0);
+  return dispute;
+}
+
+static gboolean
+resolve_dispute_at (Demo        *demo,
+                    const char  *dispute,
+                    gint64       at,
+                    gboolean     upheld,
+                    const char  *resolution,
+                    GError     **error)
+{
+  gboolean ok;
+
+  recoup_book_pin_now (demo->book, at);
+  ok = recoup_dispute_resolve (demo->book, dispute, upheld, resolution, error);
+  recoup_book_pin_now (demo->book, 0);
+  return ok;
+}
+
+/* Opens a dispute on one invoice at @opened_at, the call on @day in which the
+ * customer raised it; some are resolved in the weeks after (an upheld one
  * takes the invoice's open balance off with a waiver dated then). */
 static gboolean
 raise_dispute (Demo        *demo,
                DemoAccount *a,
                gint32       day,
+               gint64       opened_at,
                const char  *reason,
                DemoInvoice *inv,
                GError     **error)
@@ -958,12 +1000,14 @@ raise_dispute (Demo        *demo,
   g_autofree char *dispute = NULL;
   guint fate = pick (demo, 100);
   gint32 resolved_on = day + between (demo, 7, 45);
+  gint64 resolved_at;
 
-  if (!(dispute = recoup_dispute_open (demo->book, a->id, inv->id, reason, error)))
+  if (!(dispute = open_dispute_at (demo, a, opened_at, inv, reason, error)))
     return FALSE;
   demo->pending.disputes++;
   if (fate < 45 || resolved_on >= demo->today)
     return TRUE;          /* still open */
+  resolved_at = slot_instant (demo, a, resolved_on, pick_second (demo, "note"));
   if (fate < 65 && inv->open > 0)
     {
       g_autofree char *date = format_day (resolved_on);
@@ -990,7 +1034,7 @@ raise_dispute (Demo        *demo,
           if (g_strcmp0 (ib->id, inv->id) == 0)
             spec.amount = MIN (spec.amount, ib->balance);
         }
-      if (!recoup_dispute_resolve (demo->book, dispute, TRUE, "Upheld after review; balance waived", error))
+      if (!resolve_dispute_at (demo, dispute, resolved_at, TRUE, "Upheld after review; balance waived", error))
         return FALSE;
       if (spec.amount > 0)
         {
@@ -1002,8 +1046,22 @@ raise_dispute (Demo        *demo,
       inv->open = 0;
       return TRUE;
     }
-  return recoup_dispute_resolve (demo->book, dispute, FALSE,
-                                 "Rejected: proof of delivery and signed order on file", error);
+  return resolve_dispute_at (demo, dispute, resolved_at, FALSE,
+                             "Rejected: proof of delivery and signed order on file", error);
+}
+
+/* How many of the account's invoices (kept in the order they were issued)
+ * were issued by @day: the ones a customer can dispute then. Calls start
+ * after the first invoice fell due, so there is at least one. */
+static guint
+invoices_issued_by (DemoAccount *a,
+                    gint32       day)
+{
+  guint n = 0;
+
+  while (n < a->n_invoices && a->invoices[n].issue <= day)
+    n++;
+  return n;
 }
 
 /* The last thing that happened on an account with a special ending. */
@@ -1259,14 +1317,14 @@ make_history (Demo        *demo,
 
       if (dispute)
         {
-          DemoInvoice *inv = &a->invoices[pick (demo, a->n_invoices)];
+          DemoInvoice *inv = &a->invoices[pick (demo, invoices_issued_by (a, s->day))];
           const char *reason = PICK_WORD (demo, dispute_reasons);
 
           owned_notes = g_strdup_printf ("Customer disputes the invoice: %s.", reason);
           notes = owned_notes;
           at = slot_instant (demo, a, s->day, s->second);
           if (!(act = log_activity (demo, a, at, channel, direction, outcome, contact, notes, error)) ||
-              !raise_dispute (demo, a, s->day, reason, inv, error))
+              !raise_dispute (demo, a, s->day, at, reason, inv, error))
             return FALSE;
           disputed = TRUE;
           continue;

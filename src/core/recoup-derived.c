@@ -308,9 +308,10 @@ gather_current (Gather             *g,
       gint64 amount = sqlite3_column_int64 (s, 5);
       gboolean reversal = strcmp (kind, "reversal") == 0;
 
-      recoup_allocator_add (&g->alloc, invoice, (const char *) sqlite3_column_text (s, 1),
-                            invoice != NULL ? fast_day ((const char *) sqlite3_column_text (s, 3)) : eff,
-                            eff, amount, reversal);
+      recoup_allocator_add_entry (&g->alloc, invoice, (const char *) sqlite3_column_text (s, 1),
+                                  (const char *) sqlite3_column_text (s, 7),
+                                  invoice != NULL ? fast_day ((const char *) sqlite3_column_text (s, 3)) : eff,
+                                  eff, amount);
       if (strcmp (kind, "payment") == 0)
         {
           Payment p;
@@ -328,8 +329,6 @@ gather_current (Gather             *g,
     }
   recoup_allocator_finish (&g->alloc);
   st->balance = g->alloc.pool;
-  if (g->alloc.pool > 0)
-    open += g->alloc.pool;
   for (guint i = 0; i < g->alloc.items->len; i++)
     {
       RecoupAllocItem *it = &g_array_index (g->alloc.items, RecoupAllocItem, i);

@@ -469,6 +469,98 @@ contact_kind_for (const char *channel)
   return "address";
 }
 
+/* Of the account's contact points of @kind that are usable but for their
+ * spelling (not opted out, with consent when @need_consent), how many are not
+ * the same number or address (recoup_contact_value_key()) as one that is
+ * opted out. */
+static gboolean
+count_other_spellings (RecoupBook  *book,
+                       const char  *account_id,
+                       const char  *kind,
+                       gboolean     need_consent,
+                       gint64      *out_usable,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) opted_out = g_ptr_array_new_with_free_func (g_free);
+  RecoupContactKind contact_kind = RECOUP_CONTACT_ADDRESS;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  *out_usable = 0;
+  recoup_contact_kind_from_string (kind, &contact_kind);
+  /* The opted-out ones first, so that every other one is compared with all of them. */
+  stmt = recoup_book_prepare (book,
+    "SELECT value, opted_out FROM contact_points WHERE account_id = ?1 AND kind = ?2 AND deleted = 0"
+    " AND (opted_out = 1 OR ?3 = 0 OR consent = 1) ORDER BY opted_out DESC", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, need_consent ? 1 : 0);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      char *key = recoup_contact_value_key (contact_kind, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+
+      if (sqlite3_column_int (stmt, 1))
+        g_ptr_array_add (opted_out, key);
+      else
+        {
+          if (!g_ptr_array_find_with_equal_func (opted_out, key, g_str_equal, NULL))
+            (*out_usable)++;
+          g_free (key);
+        }
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  return TRUE;
+}
+
+/* Counts the account's contact points of @kind in @out_total, and in
+ * @out_usable those a contact may use: not opted out, with consent when
+ * @need_consent (texts), and not another spelling of one that is opted out.
+ * Core does not add a value the account already has, but a book may hold one
+ * from before it compared values so, or from two devices that each added it
+ * offline: the debtor's opt-out holds for every spelling. Only an account
+ * with both an opt-out and a usable contact point pays for comparing them
+ * (the worklist asks about many accounts). */
+static gboolean
+count_contact_points (RecoupBook  *book,
+                      const char  *account_id,
+                      const char  *kind,
+                      gboolean     need_consent,
+                      gint64      *out_total,
+                      gint64      *out_usable,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 n_opted_out = 0;
+  int rc;
+
+  *out_total = *out_usable = 0;
+  stmt = recoup_book_prepare (book,
+    "SELECT count(*), count(*) FILTER (WHERE opted_out = 0 AND (?3 = 0 OR consent = 1)),"
+    " count(*) FILTER (WHERE opted_out = 1)"
+    " FROM contact_points WHERE account_id = ?1 AND kind = ?2 AND deleted = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, need_consent ? 1 : 0);
+  if ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      *out_total = sqlite3_column_int64 (stmt, 0);
+      *out_usable = sqlite3_column_int64 (stmt, 1);
+      n_opted_out = sqlite3_column_int64 (stmt, 2);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    return recoup_book_set_sqlite_error (book, error);
+  if (*out_usable > 0 && n_opted_out > 0)
+    return count_other_spellings (book, account_id, kind, need_consent, out_usable, error);
+  return TRUE;
+}
+
 /* The words reasons use; translated, as the reasons are (for the app: the
  * CLI's messages stay in the C locale unless the user's locale says so). */
 static const char *
@@ -663,6 +755,7 @@ recoup_guard_check_with_policy (RecoupBook               *book,
   g_autoptr(RecoupGuardVerdict) v = NULL;
   g_autofree char *tz_name = NULL, *notice = NULL, *opt_out = NULL;
   gboolean cease, attorney, bankrupt, deceased;
+  gint64 n_contacts, n_usable;
   GTimeZone *tz, *day_tz;
   sqlite3_stmt *stmt;
   LocalTime lt;
@@ -758,26 +851,15 @@ recoup_guard_check_with_policy (RecoupBook               *book,
       if (g_strv_contains ((const char * const *) list, channel))
         add_reason (v, TRUE, "channel-opt-out", _("the debtor opted out of contact by %s"), recoup_guard_channel_noun (channel));
     }
-  stmt = recoup_book_prepare (book,
-    "SELECT count(*), count(*) FILTER (WHERE opted_out = 0 AND (?3 = 0 OR consent = 1))"
-    " FROM contact_points WHERE account_id = ?1 AND kind = ?2 AND deleted = 0", error);
-  if (stmt == NULL)
+  if (!count_contact_points (book, account_id, contact_kind_for (channel), g_str_equal (channel, "sms"),
+                             &n_contacts, &n_usable, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, contact_kind_for (channel), -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 3, g_str_equal (channel, "sms") ? 1 : 0);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      gint64 total = sqlite3_column_int64 (stmt, 0), usable = sqlite3_column_int64 (stmt, 1);
-
-      if (total > 0 && usable == 0)
-        add_reason (v, TRUE, "contact-opt-out",
-                    g_str_equal (channel, "sms") ? _("every phone number of the account is opted out or has no consent to texts")
-                                                 : _("every %s of the account is opted out"), contact_noun (channel));
-      else if (total == 0)
-        add_reason (v, FALSE, "no-contact-point", "%s", no_contact_point_text (channel));
-    }
-  sqlite3_reset (stmt);
+  if (n_contacts > 0 && n_usable == 0)
+    add_reason (v, TRUE, "contact-opt-out",
+                g_str_equal (channel, "sms") ? _("every phone number of the account is opted out or has no consent to texts")
+                                             : _("every %s of the account is opted out"), contact_noun (channel));
+  else if (n_contacts == 0)
+    add_reason (v, FALSE, "no-contact-point", "%s", no_contact_point_text (channel));
 
   /* Local time. */
   tz = zone_for (tz_name);

@@ -233,6 +233,7 @@ struct _Import
   guint                n_encoding;
 
   /* header */
+  guint                first_row_line;    /* the line after the header */
   guint                n_header;
   char               **header;           /* field index -> name as written */
   int                  col_field[N_COLS];
@@ -271,7 +272,8 @@ struct _Import
   guint64              progress_base;
   guint64              progress_total;
   guint                progress_scale;
-  gsize                line_offset;
+  gsize                line_offset;       /* where the line being parsed starts */
+  guint                line_now;          /* its number */
 };
 
 /* ---- Problems -------------------------------------------------------------- */
@@ -459,13 +461,19 @@ field_cb (void   *s,
         {
           g_autofree char *position = NULL;
           const char *col = C_("import column", "header");
+          guint line = imp->line_now;
+
+          /* The field ends on the line being parsed: the bad byte is as
+           * many lines before it as the field has line breaks after the byte. */
+          for (const char *p = end; p < (const char *) s + len; p++)
+            line -= *p == '\n';
 
           /* A field beyond the header's columns has no name: its position. */
           if (imp->header != NULL)
             col = f < imp->n_header ? imp->header[f]
                                     : (position = g_strdup_printf (_("column %u"), f + 1));
           imp->n_encoding++;
-          add_problem (imp, reader->line, col,
+          add_problem (imp, line, col,
                        /* Translators: %02X is the first byte that is not UTF-8, in hex */
                        _("not UTF-8 text (byte 0x%02X); save the file as UTF-8 and import it again"),
                        (guint) *(const guchar *) end);
@@ -578,6 +586,7 @@ parse_range (Import   *imp,
           reader->offset = pos;
         }
       imp->line_offset = pos;
+      imp->line_now = line;
       if (csv_parse (&parser, data + pos, n, field_cb, record_cb, reader) != n)
         {
           int err = csv_error (&parser);
@@ -636,6 +645,7 @@ read_record_at (Import *imp,
   g_autoptr(GError) error = NULL;
   gboolean saved_check = imp->check_utf8;
   gsize saved_offset = imp->line_offset;
+  guint saved_line = imp->line_now;
   guint saved_problems = imp->n_problems;
   guint saved_in_row = imp->problems_in_row;
 
@@ -644,6 +654,7 @@ read_record_at (Import *imp,
   parse_range (imp, &imp->aux, offset, line, TRUE, &error);
   imp->check_utf8 = saved_check;
   imp->line_offset = saved_offset;
+  imp->line_now = saved_line;
   imp->n_problems = saved_problems;
   imp->problems_in_row = saved_in_row;
   return imp->aux_done;
@@ -712,6 +723,7 @@ header_row (Import *imp,
   guint n_missing = 0;
 
   imp->header_done = TRUE;
+  imp->first_row_line = imp->line_now + 1;
   imp->n_header = reader->offsets->len;
   imp->header = g_new0 (char *, imp->n_header + 1);
   for (guint f = 0; f < imp->n_header; f++)
@@ -846,6 +858,84 @@ text_differs (const char *book_value,
   return g_strcmp0 (book_value, file_value) != 0;
 }
 
+/* The contact columns, by the kind of contact point each one gives. */
+static const struct
+{
+  Column            column;
+  RecoupContactKind kind;
+  guint             change;
+} contact_columns[] = {
+  { COL_EMAIL, RECOUP_CONTACT_EMAIL, CHANGE_EMAIL },
+  { COL_PHONE, RECOUP_CONTACT_PHONE, CHANGE_PHONE },
+  { COL_ADDRESS, RECOUP_CONTACT_ADDRESS, CHANGE_ADDRESS },
+};
+
+/* Whether @book_value is @file_value, in any spelling; @file_key is the
+ * latter's key, made on first need: a re-import mostly finds the same text. */
+static gboolean
+same_contact_value (RecoupContactKind   kind,
+                    const char         *book_value,
+                    const char         *file_value,
+                    char              **file_key)
+{
+  g_autofree char *book_key = NULL;
+
+  if (strcmp (book_value, file_value) == 0)
+    return TRUE;
+  if (*file_key == NULL)
+    *file_key = recoup_contact_value_key (kind, file_value);
+  book_key = recoup_contact_value_key (kind, book_value);
+  return strcmp (book_key, *file_key) == 0;
+}
+
+/* Records a change for each contact value of @row that the account does not
+ * have yet. Values are compared by recoup_contact_value_key(): the same number
+ * or address written differently is one the account has, so it changes
+ * nothing, and above all does not become a new primary contact point beside
+ * an opted-out one. */
+static gboolean
+load_book_contacts (Import       *imp,
+                    AccountEntry *acct,
+                    const Row    *row,
+                    GError      **error)
+{
+  char *keys[G_N_ELEMENTS (contact_columns)] = { NULL };
+  gboolean has[G_N_ELEMENTS (contact_columns)] = { FALSE };
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = recoup_book_prepare (imp->book,
+                              "SELECT kind, value FROM contact_points WHERE account_id = ? AND deleted = 0",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, acct->id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      RecoupContactKind kind;
+
+      if (!recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 0), &kind))
+        continue;
+      for (guint i = 0; i < G_N_ELEMENTS (contact_columns); i++)
+        {
+          const char *value = row->v[contact_columns[i].column];
+
+          if (contact_columns[i].kind == kind && *value != '\0' && !has[i])
+            has[i] = same_contact_value (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1), value, &keys[i]);
+        }
+    }
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < G_N_ELEMENTS (contact_columns); i++)
+    {
+      if (*row->v[contact_columns[i].column] != '\0' && !has[i])
+        acct->changes |= contact_columns[i].change;
+      g_free (keys[i]);
+    }
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (imp->book, error);
+  return TRUE;
+}
+
 /* Looks the account up in the book and records what this file would change. */
 static gboolean
 load_book_account (Import       *imp,
@@ -855,7 +945,6 @@ load_book_account (Import       *imp,
                    GError      **error)
 {
   sqlite3_stmt *stmt;
-  gboolean has_email = FALSE, has_phone = FALSE, has_address = FALSE;
 
   if (imp->book_empty)
     return TRUE;
@@ -895,33 +984,7 @@ load_book_account (Import       *imp,
                  _("account %s was deleted from this book; restore it or use another reference"),
                  acct->ref);
   sqlite3_reset (stmt);
-
-  stmt = recoup_book_prepare (imp->book,
-                              "SELECT kind, value FROM contact_points WHERE account_id = ? AND deleted = 0",
-                              error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, acct->id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      const char *kind = RECOUP_BOOK_STMT_TEXT (stmt, 0);
-      const char *value = RECOUP_BOOK_STMT_TEXT (stmt, 1);
-
-      if (g_str_equal (kind, "email") && g_strcmp0 (value, row->v[COL_EMAIL]) == 0)
-        has_email = TRUE;
-      else if (g_str_equal (kind, "phone") && g_strcmp0 (value, row->v[COL_PHONE]) == 0)
-        has_phone = TRUE;
-      else if (g_str_equal (kind, "address") && g_strcmp0 (value, row->v[COL_ADDRESS]) == 0)
-        has_address = TRUE;
-    }
-  sqlite3_reset (stmt);
-  if (*row->v[COL_EMAIL] && !has_email)
-    acct->changes |= CHANGE_EMAIL;
-  if (*row->v[COL_PHONE] && !has_phone)
-    acct->changes |= CHANGE_PHONE;
-  if (*row->v[COL_ADDRESS] && !has_address)
-    acct->changes |= CHANGE_ADDRESS;
-  return TRUE;
+  return load_book_contacts (imp, acct, row, error);
 }
 
 /* Adds the account's ledger entries in the book to its charges and credits,
@@ -2293,6 +2356,15 @@ recoup_import_csv (RecoupBook          *book,
                          _("no header line"));
       goto out;
     }
+  /* Almost always the wrong file, or an export cut short: said, not recorded
+   * as an import of nothing. */
+  if (imp.row == 0)
+    {
+      set_located_error (error, RECOUP_IMPORT_ERROR_FORMAT, path, imp.first_row_line, NULL, "%s",
+                         _("the file has a header line but no invoices; it needs one row per "
+                           "invoice under the header; nothing was imported"));
+      goto out;
+    }
   report->rows = imp.row;
   if (imp.check_utf8)
     {
@@ -2315,12 +2387,21 @@ recoup_import_csv (RecoupBook          *book,
       g_autofree char *problems = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u problem",
                                                                 "%u problems", imp.n_problems),
                                                    imp.n_problems);
-      g_autofree char *rows = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u row", "%u rows",
-                                                            report->rows),
-                                               report->rows);
+      g_autofree char *rows = NULL;
 
+      /* How many rows are wrong: to fix, or to leave out with --skip-invalid. */
+      if (report->rows_invalid == report->rows)
+        rows = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u row", "%u rows", report->rows),
+                                report->rows);
+      else
+        rows = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             /* Translators: the rows with problems, then all
+                                              * rows of the file (the plural follows it), in
+                                              * “3 problems in 2 of 18 rows” */
+                                             "%u of %u row", "%u of %u rows", report->rows),
+                                report->rows_invalid, report->rows);
       set_located_error (error, RECOUP_IMPORT_ERROR_INVALID, path, 0, NULL,
-                         /* Translators: “3 problems” in “2 rows” */
+                         /* Translators: “3 problems” in “2 rows” or in “2 of 18 rows” */
                          _("%s in %s; nothing was imported"), problems, rows);
       goto out;
     }

@@ -7,38 +7,43 @@ G_BEGIN_DECLS
 
 /*
  * Allocation of an account's credits to what it owes. A deterministic function
- * of the set of entries, whatever order they were recorded or synced in:
+ * of the set of entries, whatever order they were recorded, synced or read in
+ * (so of the entries ordered by effective date and id, on every replica):
  *
- *  1. every entry with an invoice nets into that invoice; a positive entry
- *     without one (an account-level fee) is an item of its own, due on its
- *     effective date; a negative one, or the reversal of one, goes to a pool;
- *  2. an invoice whose credits exceed its charges passes the excess to the pool;
+ *  1. every entry nets into an item: one with an invoice into that invoice's;
+ *     one without, into an item of its own, keyed by its id and dated its
+ *     effective day (a fee due then, or a payment's credit); a reversal
+ *     without an invoice into the item of the entry it reverses, so the two
+ *     cancel as if neither had been recorded;
+ *  2. an item whose credits exceed its charges passes the excess to the pool;
  *  3. the pool pays items oldest first, by (due date, id);
  *  4. what is left in the pool is a credit on the account.
  */
 typedef struct
 {
-  char    id[40];
+  char    id[40];    /* the invoice's id, or the id of the entry the item is */
   gint32  due_day;
   gint64  net;
 } RecoupAllocItem;
 
 typedef struct
 {
-  GArray *items;   /* RecoupAllocItem */
+  GArray *items;   /* RecoupAllocItem; one per item after finish */
   gint64  pool;    /* <= 0 after finish */
 } RecoupAllocator;
 
 void              recoup_allocator_init    (RecoupAllocator *alloc);
 void              recoup_allocator_clear   (RecoupAllocator *alloc);
 void              recoup_allocator_reset   (RecoupAllocator *alloc);
-void              recoup_allocator_add     (RecoupAllocator *alloc,
-                                            const char      *invoice_id,
-                                            const char      *entry_id,
-                                            gint32           due_day,
-                                            gint32           effective_day,
-                                            gint64           amount,
-                                            gboolean         is_reversal);
+/* @reverses_id: for a reversal, the id of the entry it reverses; else NULL.
+ * @due_day: the invoice's due day; ignored without an invoice. */
+void              recoup_allocator_add_entry (RecoupAllocator *alloc,
+                                              const char      *invoice_id,
+                                              const char      *entry_id,
+                                              const char      *reverses_id,
+                                              gint32           due_day,
+                                              gint32           effective_day,
+                                              gint64           amount);
 void              recoup_allocator_finish  (RecoupAllocator *alloc);
 gint64            recoup_allocator_age     (RecoupAllocator *alloc,
                                             gint32           as_of_day,

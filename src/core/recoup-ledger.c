@@ -108,46 +108,38 @@ recoup_allocator_reset (RecoupAllocator *alloc)
 }
 
 void
-recoup_allocator_add (RecoupAllocator *alloc,
-                      const char      *invoice_id,
-                      const char      *entry_id,
-                      gint32           due_day,
-                      gint32           effective_day,
-                      gint64           amount,
-                      gboolean         is_reversal)
+recoup_allocator_add_entry (RecoupAllocator *alloc,
+                            const char      *invoice_id,
+                            const char      *entry_id,
+                            const char      *reverses_id,
+                            gint32           due_day,
+                            gint32           effective_day,
+                            gint64           amount)
 {
   RecoupAllocItem item = { 0 };
 
   if (invoice_id != NULL)
     {
-      /* Entries of one invoice arrive together in practice; search from the end. */
-      for (guint i = alloc->items->len; i > 0; i--)
-        {
-          RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i - 1);
-
-          if (strcmp (it->id, invoice_id) == 0)
-            {
-              it->net += amount;
-              return;
-            }
-        }
       g_strlcpy (item.id, invoice_id, sizeof item.id);
       item.due_day = due_day;
-      item.net = amount;
-      g_array_append_val (alloc->items, item);
-      return;
     }
-
-  if (amount < 0 || is_reversal)
+  else
     {
-      alloc->pool += amount;
-      return;
+      g_strlcpy (item.id, reverses_id != NULL ? reverses_id : entry_id, sizeof item.id);
+      item.due_day = effective_day;
     }
-
-  g_strlcpy (item.id, entry_id, sizeof item.id);
-  item.due_day = effective_day;
   item.net = amount;
   g_array_append_val (alloc->items, item);
+}
+
+static int
+compare_item_ids (gconstpointer a,
+                  gconstpointer b)
+{
+  const RecoupAllocItem *x = a;
+  const RecoupAllocItem *y = b;
+
+  return strcmp (x->id, y->id);
 }
 
 static int
@@ -162,9 +154,36 @@ compare_items (gconstpointer a,
   return strcmp (x->id, y->id);
 }
 
+/* Nets the entries of each item into one, in place: the result does not
+ * depend on the order the entries were added in. A reversal is dated on or
+ * after the entry it reverses, so the earlier day of an entry's item is the
+ * entry's own. */
+static void
+merge_items (GArray *items)
+{
+  guint n = 0;
+
+  g_array_sort (items, compare_item_ids);
+  for (guint i = 0; i < items->len; i++)
+    {
+      RecoupAllocItem *it = &g_array_index (items, RecoupAllocItem, i);
+      RecoupAllocItem *last = n > 0 ? &g_array_index (items, RecoupAllocItem, n - 1) : NULL;
+
+      if (last != NULL && strcmp (last->id, it->id) == 0)
+        {
+          last->net += it->net;
+          last->due_day = MIN (last->due_day, it->due_day);
+        }
+      else
+        g_array_index (items, RecoupAllocItem, n++) = *it;
+    }
+  g_array_set_size (items, n);
+}
+
 void
 recoup_allocator_finish (RecoupAllocator *alloc)
 {
+  merge_items (alloc->items);
   for (guint i = 0; i < alloc->items->len; i++)
     {
       RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
@@ -178,8 +197,6 @@ recoup_allocator_finish (RecoupAllocator *alloc)
 
   g_array_sort (alloc->items, compare_items);
 
-  /* A positive pool (reversals beyond credits) is owed money without an item;
-   * it stays in the pool, so the total still equals the ledger. */
   for (guint i = 0; i < alloc->items->len && alloc->pool < 0; i++)
     {
       RecoupAllocItem *it = &g_array_index (alloc->items, RecoupAllocItem, i);
@@ -200,7 +217,7 @@ recoup_ledger_allocate (RecoupBook      *book,
   char as_of[11];
   int rc;
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind"
+    "SELECT l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.reverses_id"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
     " WHERE l.account_id = ? AND l.effective_date <= ?", error);
 
@@ -215,10 +232,9 @@ recoup_ledger_allocate (RecoupBook      *book,
       const char *due = RECOUP_BOOK_STMT_TEXT (stmt, 2);
       gint32 eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 3), NULL);
 
-      recoup_allocator_add (alloc, RECOUP_BOOK_STMT_TEXT (stmt, 1), RECOUP_BOOK_STMT_TEXT (stmt, 0),
-                            due ? recoup_date_parse (due, NULL) : eff, eff,
-                            sqlite3_column_int64 (stmt, 4),
-                            g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 5), "reversal") == 0);
+      recoup_allocator_add_entry (alloc, RECOUP_BOOK_STMT_TEXT (stmt, 1), RECOUP_BOOK_STMT_TEXT (stmt, 0),
+                                  RECOUP_BOOK_STMT_TEXT (stmt, 5), due ? recoup_date_parse (due, NULL) : eff,
+                                  eff, sqlite3_column_int64 (stmt, 4));
     }
   if (rc != SQLITE_DONE)
     {
@@ -1212,9 +1228,8 @@ recoup_ledger_invoice_balances (RecoupBook  *book,
  * recoup_allocator_age:
  *
  * Adds an allocated account's open items to @buckets by days past due as of
- * @as_of_day. A positive pool (a reversal with nothing left to reopen) is owed
- * now; a negative one is the account's credit, added to @credit. Returns the
- * account's balance (which equals the sum of its ledger entries).
+ * @as_of_day, and the pool, the account's credit, to @credit.
+ * Returns the account's balance (which equals the sum of its ledger entries).
  */
 gint64
 recoup_allocator_age (RecoupAllocator *alloc,
@@ -1233,10 +1248,7 @@ recoup_allocator_age (RecoupAllocator *alloc,
       buckets[recoup_aging_bucket_for_days (as_of_day - it->due_day)] += it->net;
       total += it->net;
     }
-  if (alloc->pool > 0)
-    buckets[RECOUP_AGING_CURRENT] += alloc->pool;
-  else
-    *credit += alloc->pool;
+  *credit += alloc->pool;
   return total;
 }
 
@@ -1295,12 +1307,6 @@ aging_row_for (GPtrArray  *rows,
   return row;
 }
 
-/**
- * recoup_aging_summary:
- *
- * The whole book's aging as of a date: one row per currency. One pass over the
- * ledger in account order, allocating each account as it goes.
- */
 typedef struct
 {
   char   id[40];
@@ -1377,7 +1383,7 @@ recoup_aging_summary (RecoupBook  *book,
   recoup_date_format_buf (as_of_day, as_of_text);
 
   stmt = recoup_book_prepare (book,
-    "SELECT account_id, currency, id, invoice_id, effective_date, amount, kind = 'reversal'"
+    "SELECT account_id, currency, id, invoice_id, effective_date, amount, reverses_id"
     " FROM ledger_entries WHERE effective_date <= ? ORDER BY account_id", error);
   if (stmt == NULL)
     return NULL;
@@ -1408,9 +1414,10 @@ recoup_aging_summary (RecoupBook  *book,
           load_due_dates (invoices, &irc, current, due_dates);
         }
       eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 4), NULL);
-      recoup_allocator_add (&alloc, invoice_id, RECOUP_BOOK_STMT_TEXT (stmt, 2),
-                            invoice_id ? due_day_of (due_dates, invoice_id, eff) : eff, eff,
-                            sqlite3_column_int64 (stmt, 5), sqlite3_column_int (stmt, 6));
+      recoup_allocator_add_entry (&alloc, invoice_id, RECOUP_BOOK_STMT_TEXT (stmt, 2),
+                                  RECOUP_BOOK_STMT_TEXT (stmt, 6),
+                                  invoice_id ? due_day_of (due_dates, invoice_id, eff) : eff, eff,
+                                  sqlite3_column_int64 (stmt, 5));
     }
   if (rc != SQLITE_DONE || (irc != SQLITE_DONE && irc != SQLITE_ROW))
     {

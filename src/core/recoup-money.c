@@ -83,6 +83,13 @@ recoup_currency_digits (const char *code)
   return c != NULL ? c->digits : -1;
 }
 
+static gboolean
+is_three_capitals (const char *code)
+{
+  return code != NULL && strlen (code) == 3 &&
+         g_ascii_isupper (code[0]) && g_ascii_isupper (code[1]) && g_ascii_isupper (code[2]);
+}
+
 gboolean
 recoup_currency_validate (const char  *code,
                           GError     **error)
@@ -90,11 +97,30 @@ recoup_currency_validate (const char  *code,
   if (lookup_currency (code) != NULL)
     return TRUE;
 
-  g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_CURRENCY,
-               /* Translators: %s is what was given as a currency code */
-               _("“%s” is not an ISO 4217 currency code (expected three capital letters such as "
-                 "USD, EUR, JPY)"), code != NULL ? code : "");
+  if (g_strcmp0 (code, "XXX") == 0)
+    g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_CURRENCY,
+                 /* Translators: %s is the currency code XXX */
+                 _("“%s” is not a currency Recoup knows: it is the ISO 4217 code for no currency; "
+                   "give the currency the amounts are in, such as USD, EUR or JPY"), code);
+  else if (is_three_capitals (code))
+    g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_CURRENCY,
+                 /* Translators: %s is what was given as a currency code */
+                 _("“%s” is not a currency Recoup knows (an ISO 4217 code of a currency in use, such "
+                   "as USD, EUR, JPY)"), code);
+  else
+    g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_CURRENCY,
+                 /* Translators: %s is what was given as a currency code */
+                 _("“%s” is not an ISO 4217 currency code (expected three capital letters such as "
+                   "USD, EUR, JPY)"), code != NULL ? code : "");
   return FALSE;
+}
+
+/* The largest amount Recoup records, for a message: “USD 10,000,000,000,000.00”. */
+static char *
+format_limit (const char *currency)
+{
+  return recoup_money_format_for_reader (RECOUP_MONEY_LIMIT, currency,
+                                         RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 }
 
 /*
@@ -169,6 +195,9 @@ recoup_money_parse_marks (const char             *text,
   int group_len = 0;
   int frac_digits = 0;
   int scale;
+  gboolean three_after = FALSE;
+  const char *int_part = NULL;
+  const char *sign;
 
   g_return_val_if_fail (out_minor != NULL, FALSE);
 
@@ -197,6 +226,7 @@ recoup_money_parse_marks (const char             *text,
       negative = (*p == '-');
       p++;
     }
+  sign = negative ? "-" : "";
 
   /* Negative amounts may reach one further unit than positive ones; we do not
    * need that unit, so both sides share the positive limit. */
@@ -239,12 +269,12 @@ recoup_money_parse_marks (const char             *text,
         frac_len++;
       /* "1.200" in a currency of fewer decimals reads as 1.20 to one person
        * and 1,200 (a dot grouping thousands) to another; without the zeros
-       * ("1.205") it is refused below for its precision. */
-      if (frac_len == 3 && frac + frac_len == end && scale < 3 && !seen_group && units > 0 &&
-          strspn (frac + scale, "0") == (gsize) (3 - scale))
+       * ("1.205") it is refused below for its precision, and the message
+       * gives the other reading too. */
+      three_after = frac_len == 3 && frac + frac_len == end && scale < 3 && !seen_group && units > 0;
+      int_part = three_after ? frac - 1 - int_digits : NULL;
+      if (three_after && strspn (frac + scale, "0") == (gsize) (3 - scale))
         {
-          const char *int_part = frac - 1 - int_digits;
-          const char *sign = negative ? "-" : "";
           g_autofree char *as_decimal = scale > 0
             ? g_strdup_printf ("%s%.*s%c%.*s", sign, int_digits, int_part, dec, scale, frac)
             : g_strdup_printf ("%s%.*s", sign, int_digits, int_part);
@@ -265,7 +295,9 @@ recoup_money_parse_marks (const char             *text,
       /* A mark after the decimals (“1.006,25”) is the marks swapped, which
        * matters more than how many decimals come before it. */
       for (const char *q = p; q < end; q++)
-        if (*q == dec || group_mark_at (marks, q, end) > 0 || *q == '.' || *q == ',')
+        if (*q == dec)
+          goto second_decimal;
+        else if (group_mark_at (marks, q, end) > 0 || *q == '.' || *q == ',')
           goto ambiguous;
       for (; p < end; p++)
         {
@@ -273,15 +305,22 @@ recoup_money_parse_marks (const char             *text,
             goto invalid;
           if (frac_digits >= scale)
             {
-              if (*p != '0')
-                {
-                  g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_PRECISION,
-                               /* Translators: the amount as typed, a currency code and its decimal places */
-                               _("“%s” has more decimal places than %s allows (%d)"),
-                               text, cur->code, scale);
-                  return FALSE;
-                }
-              continue;
+              if (*p == '0')
+                continue;
+              if (three_after)
+                g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_PRECISION,
+                             /* Translators: “12.500” in yen: the amount as typed, a currency
+                              * code, its decimal places, the decimal mark, then the amount
+                              * read as thousands (12500) as the user should type it */
+                             _("“%s” has more decimal places than %s allows (%d); if “%c” groups "
+                               "thousands there, write %s%.*s%s"),
+                             text, cur->code, scale, dec, sign, int_digits, int_part, frac);
+              else
+                g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_PRECISION,
+                             /* Translators: the amount as typed, a currency code and its decimal places */
+                             _("“%s” has more decimal places than %s allows (%d)"),
+                             text, cur->code, scale);
+              return FALSE;
             }
           if (units > (limit - (guint64) (*p - '0')) / 10)
             goto overflow;
@@ -317,11 +356,24 @@ ambiguous:
                  "decimals"), text, grp, grp, dec, dec);
   return FALSE;
 
-overflow:
-  g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
-               /* Translators: the amount as typed and a currency code */
-               _("“%s” is too large for an amount in %s"), text, cur->code);
+second_decimal:
+  g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_AMBIGUOUS,
+               /* Translators: the text typed, the decimal mark, then the grouping mark
+                * (twice, in the example 1,234.56) and the decimal mark again */
+               _("“%s” is ambiguous: “%c” marks the decimals and may appear only once (group "
+                 "thousands with “%s”: 1%s234%c56)"), text, dec, grp, grp, dec);
   return FALSE;
+
+overflow:
+  {
+    g_autofree char *limit = format_limit (cur->code);
+
+    g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
+                 /* Translators: the amount as typed, then the largest amount with its
+                  * currency code, e.g. USD 10,000,000,000,000.00 */
+                 _("“%s” is too large: Recoup records at most %s as one amount"), text, limit);
+    return FALSE;
+  }
 }
 
 char *
@@ -475,11 +527,10 @@ recoup_money_check_limit (gint64       minor,
   if (minor >= -RECOUP_MONEY_LIMIT && minor <= RECOUP_MONEY_LIMIT)
     return TRUE;
   shown = recoup_money_format_for_reader (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
-  limit = recoup_money_format_for_reader (RECOUP_MONEY_LIMIT, currency,
-                                          RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  limit = format_limit (currency);
   g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
                /* Translators: two amounts with their currency code, e.g. USD 10,000,000,000,000.00 */
-               _("%s is more than Recoup records as one amount (at most %s)"), shown, limit);
+               _("%s is too large: Recoup records at most %s as one amount"), shown, limit);
   return FALSE;
 }
 

@@ -70,15 +70,30 @@ contacts_free (gpointer data)
   g_free (c);
 }
 
-/* Every account's first usable (not opted out, primary first) email, phone and address. */
+/* A contact value as compared for opt-outs, with its kind. */
+static char *
+kind_value_key (RecoupContactKind  kind,
+                const char        *value)
+{
+  g_autofree char *key = recoup_contact_value_key (kind, value);
+
+  return g_strdup_printf ("%s:%s", recoup_contact_kind_to_string (kind), key);
+}
+
+/* Every account's first usable (not opted out, primary first) email, phone
+ * and address. A value the account opted out of in another spelling is not
+ * usable (a copy two devices added before values were compared, see
+ * recoup_contact_value_key()): each account's opted-out rows come first, and
+ * only an account that has some pays for comparing. */
 static GHashTable *
 load_contacts (RecoupBook  *book,
                GError     **error)
 {
   g_autoptr(GHashTable) map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, contacts_free);
+  g_autoptr(GPtrArray) opted_out = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT account_id, kind, value FROM contact_points WHERE deleted = 0 AND opted_out = 0"
-    " ORDER BY account_id, is_primary DESC, created_at", error);
+    "SELECT account_id, kind, value, opted_out FROM contact_points WHERE deleted = 0"
+    " ORDER BY account_id, opted_out DESC, is_primary DESC, created_at", error);
   int rc;
 
   if (stmt == NULL)
@@ -88,16 +103,33 @@ load_contacts (RecoupBook  *book,
       const char *id = RECOUP_BOOK_STMT_TEXT (stmt, 0);
       const char *kind = RECOUP_BOOK_STMT_TEXT (stmt, 1);
       const char *value = RECOUP_BOOK_STMT_TEXT (stmt, 2);
-      Contacts *c = g_hash_table_lookup (map, id);
+      RecoupContactKind contact_kind;
+      Contacts *c;
       char **slot;
 
-      if (c == NULL)
+      if (!recoup_contact_kind_from_string (kind, &contact_kind))
+        continue;
+      /* The rows come by account: a new one starts its own list. */
+      if ((c = g_hash_table_lookup (map, id)) == NULL)
         {
           c = g_new0 (Contacts, 1);
           g_hash_table_insert (map, g_strdup (id), c);
+          g_ptr_array_set_size (opted_out, 0);
         }
-      slot = g_str_equal (kind, "email") ? &c->email :
-             g_str_equal (kind, "phone") ? &c->phone : &c->address;
+      if (sqlite3_column_int (stmt, 3) != 0)
+        {
+          g_ptr_array_add (opted_out, kind_value_key (contact_kind, value));
+          continue;
+        }
+      if (opted_out->len > 0)
+        {
+          g_autofree char *key = kind_value_key (contact_kind, value);
+
+          if (g_ptr_array_find_with_equal_func (opted_out, key, g_str_equal, NULL))
+            continue;
+        }
+      slot = contact_kind == RECOUP_CONTACT_EMAIL ? &c->email :
+             contact_kind == RECOUP_CONTACT_PHONE ? &c->phone : &c->address;
       if (*slot == NULL && (slot != &c->email || recoup_email_address_validate (value, NULL)))
         *slot = g_strdup (value);
     }

@@ -28,8 +28,11 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
  * reason code and its values, where it held English words; 3, a live payment
  * plan is judged by recoup-offer.c's rule and kept in plan_due_date (a column
  * recoup-derived.c adds to older books); 4, an account whose step is to wait
- * has its own queue rank (RECOUP_QUEUE_WAIT), after the work of today. */
-#define DERIVED_FORM 4
+ * has its own queue rank (RECOUP_QUEUE_WAIT), after the work of today; 5, a
+ * reversal of an entry without an invoice (a fee, interest, an adjustment)
+ * cancels that entry's item, where it went into the credit pool and aged the
+ * oldest invoice instead. */
+#define DERIVED_FORM 5
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)

@@ -219,6 +219,24 @@ none:
   return NULL;
 }
 
+/**
+ * recoup_search_phone_national:
+ * @digits: the digits of a phone number (recoup_search_phone_digits())
+ *
+ * North America's country code is written or left out at will: “+1 512 555
+ * 0119” is “(512) 555-0119”. (Another country's 11-digit number that starts
+ * with 1 loses its first digit too; it then matches only a 10-digit number
+ * equal to the rest.)
+ *
+ * Returns: (transfer none): @digits without their first digit when they are 11
+ *   digits starting with 1, else @digits
+ */
+const char *
+recoup_search_phone_national (const char *digits)
+{
+  return strlen (digits) == 11 && digits[0] == '1' ? digits + 1 : digits;
+}
+
 /* ---- the ranges a search reads ------------------------------------------ */
 
 static void
@@ -271,10 +289,12 @@ recoup_search_ranges_init (RecoupSearchRanges *ranges,
   set_docs (ranges, search);
   if (digits != NULL)
     {
+      const char *national = recoup_search_phone_national (digits);
+
       set_range (ranges, 1, mark, digits);
       /* +1 512 555 0119 finds (512) 555-0119: North America's country code. */
-      if (strlen (digits) == 11 && digits[0] == '1')
-        set_range (ranges, 2, mark, digits + 1);
+      if (national != digits)
+        set_range (ranges, 2, mark, national);
     }
   return TRUE;
 }

@@ -30,5 +30,6 @@ G_BEGIN_DECLS
 
 char       *recoup_search_fold          (const char *text);
 char       *recoup_search_phone_digits  (const char *search);
+const char *recoup_search_phone_national (const char *digits);
 
 G_END_DECLS

@@ -678,7 +678,7 @@ recoup_aging_report (RecoupBook        *book,
 
   ledger = recoup_book_prepare (book,
     "SELECT l.account_id, l.currency, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount,"
-    " l.kind = 'reversal'"
+    " l.reverses_id"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
     " WHERE l.effective_date <= ? ORDER BY l.account_id", error);
   if (ledger == NULL)
@@ -704,9 +704,9 @@ recoup_aging_report (RecoupBook        *book,
           g_strlcpy (current_currency, RECOUP_BOOK_STMT_TEXT (ledger, 1), sizeof current_currency);
         }
       eff = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (ledger, 5), NULL);
-      recoup_allocator_add (&alloc, RECOUP_BOOK_STMT_TEXT (ledger, 3), RECOUP_BOOK_STMT_TEXT (ledger, 2),
-                            due ? recoup_date_parse (due, NULL) : eff, eff,
-                            sqlite3_column_int64 (ledger, 6), sqlite3_column_int (ledger, 7));
+      recoup_allocator_add_entry (&alloc, RECOUP_BOOK_STMT_TEXT (ledger, 3), RECOUP_BOOK_STMT_TEXT (ledger, 2),
+                                  RECOUP_BOOK_STMT_TEXT (ledger, 7), due ? recoup_date_parse (due, NULL) : eff,
+                                  eff, sqlite3_column_int64 (ledger, 6));
     }
   if (rc == SQLITE_DONE && current[0] != '\0')
     aging_flush (&scan, current, current_currency, &alloc);
