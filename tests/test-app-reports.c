@@ -8,6 +8,7 @@
 #include "recoup-dashboard-page.h"
 #include "recoup-demo.h"
 #include "recoup-guard.h"
+#include "recoup-locale-money.h"
 #include "recoup-remind-window.h"
 
 /*
@@ -694,6 +695,173 @@ test_export_cancel (Fixture       *f,
   g_assert_cmpuint (count_files (f->dir), ==, before);
 }
 
+/* The newest file chooser among the toplevels, once it has come up. */
+static GtkWidget *
+wait_for_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (int i = 0; i < 200; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+      for (guint j = 0; j < g_list_model_get_n_items (toplevels); j++)
+        {
+          g_autoptr(GtkWidget) top = g_list_model_get_item (toplevels, j);
+
+          if (GTK_IS_FILE_CHOOSER (top) && gtk_widget_get_visible (top))
+            return top;
+        }
+    }
+  g_error ("timed out waiting for the file chooser");
+  return NULL;
+}
+
+/* Answers the chooser with @name in the test's folder, as a user types it. */
+static void
+chooser_accept (GtkWidget  *chooser,
+                Fixture    *f,
+                const char *name)
+{
+  g_autoptr(GFile) folder = g_file_new_for_path (f->dir);
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autoptr(GFile) target = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 50; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  /* A full path typed as the name (as a user may). */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), path);
+  {
+    g_autoptr(GFile) chosen = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+
+    /* Never let the test write outside its folder. */
+    g_assert_nonnull (chosen);
+    g_assert_true (g_file_equal (chosen, target));
+  }
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+}
+
+static guint want_exports;
+
+static gboolean
+dash_n_exports (gpointer data)
+{
+  return recoup_dashboard_page_get_n_exports (data) >= want_exports
+         || recoup_dashboard_page_get_last_error (data) != NULL;
+}
+
+/* What the chooser shows is what is written: Export Statements… suggests a
+ * PDF name with PDF showing as the format (GTK's own chooser answers its
+ * first option), and writes a PDF; a known extension typed in the name, with
+ * the format left as it was, decides the format. */
+static void
+test_dashboard_export_format (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *pdf = g_build_filename (f->dir, "stmts.pdf", NULL);
+  g_autofree char *xlsx = g_build_filename (f->dir, "stmts.xlsx", NULL);
+  g_autofree char *csv = g_build_filename (f->dir, "pay.csv", NULL);
+  g_autofree char *pay_xlsx = g_build_filename (f->dir, "pay.xlsx", NULL);
+  RecoupDashboardPage *page;
+  GtkWidget *chooser;
+
+  page = RECOUP_DASHBOARD_PAGE (recoup_dashboard_page_new (f->session));
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 960, 720);
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (page));
+  gtk_window_present (GTK_WINDOW (f->window));
+  wait_until (dash_loaded, page, "the dashboard");
+
+  gtk_widget_activate_action (GTK_WIDGET (page), "dashboard.export", "s", "statements");
+  chooser = wait_for_chooser ();
+  shot (chooser, "dashboard-export-statements-chooser");
+  {
+    g_autofree char *name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (chooser));
+
+    g_assert_true (g_str_has_suffix (name, ".pdf"));
+  }
+  g_assert_cmpstr (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (chooser), "format"), ==, "pdf");
+  chooser_accept (chooser, f, "stmts.pdf");
+  want_exports = 1;
+  wait_until (dash_n_exports, page, "the statements from the chooser");
+  wait_until (dash_exported, page, "the statements export to end");
+  g_assert_null (recoup_dashboard_page_get_last_error (page));
+  assert_file_starts (pdf, "%PDF-");
+  g_assert_false (g_file_test (xlsx, G_FILE_TEST_EXISTS));
+
+  gtk_widget_activate_action (GTK_WIDGET (page), "dashboard.export", "s", "payments");
+  chooser = wait_for_chooser ();
+  g_assert_cmpstr (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (chooser), "format"), ==, "xlsx");
+  chooser_accept (chooser, f, "pay.csv");
+  want_exports = 2;
+  wait_until (dash_n_exports, page, "the payments from the chooser");
+  wait_until (dash_exported, page, "the payments export to end");
+  g_assert_null (recoup_dashboard_page_get_last_error (page));
+  g_assert_false (g_file_test (pay_xlsx, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (g_file_get_contents (csv, &text, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_false (g_str_has_prefix (text, "PK"));
+    g_assert_nonnull (strchr (text, ','));
+  }
+}
+
+/* Collects the texts of the labels under @widget. */
+static void
+collect_labels (GtkWidget *widget,
+                GPtrArray *texts)
+{
+  if (GTK_IS_LABEL (widget))
+    g_ptr_array_add (texts, (gpointer) gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    collect_labels (c, texts);
+}
+
+/* With German marks the KPI tiles read "112,43" and "13,53 %", as the
+ * amounts beside them do, never the C "112.43" / "13.53%". */
+static void
+test_dashboard_locale_marks (Fixture       *f,
+                             gconstpointer  data)
+{
+  static const RecoupMoneyMarks german = { ',', "." };
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GRegex) c_number = g_regex_new ("^-?[0-9]+\\.[0-9][0-9]%?$", 0, 0, NULL);
+  g_autoptr(GRegex) de_days = g_regex_new ("^-?[0-9]+,[0-9][0-9]$", 0, 0, NULL);
+  g_autoptr(GRegex) de_percent = g_regex_new ("^-?[0-9]+(,[0-9][0-9])? %$", 0, 0, NULL);
+  guint n_days = 0, n_percent = 0;
+  RecoupDashboardPage *page;
+
+  recoup_locale_money_set_marks (&german);
+  page = RECOUP_DASHBOARD_PAGE (recoup_dashboard_page_new (f->session));
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 960, 720);
+  gtk_window_set_child (GTK_WINDOW (f->window), GTK_WIDGET (page));
+  gtk_window_present (GTK_WINDOW (f->window));
+  wait_until (dash_loaded, page, "the dashboard");
+  shot (f->window, "dashboard-german-marks");
+  collect_labels (f->window, texts);
+  recoup_locale_money_set_marks (NULL);
+  for (guint i = 0; i < texts->len; i++)
+    {
+      const char *text = g_ptr_array_index (texts, i);
+
+      g_assert_false (g_regex_match (c_number, text, 0, NULL));
+      n_days += g_regex_match (de_days, text, 0, NULL);
+      n_percent += g_regex_match (de_percent, text, 0, NULL);
+    }
+  g_assert_cmpuint (n_days, >=, 1);
+  g_assert_cmpuint (n_percent, >=, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -718,5 +886,9 @@ main (int   argc,
               test_dashboard_credits_and_width, fixture_tear_down);
   g_test_add ("/recoup/app/dashboard/export-cancel", Fixture, GUINT_TO_POINTER (40), fixture_set_up,
               test_export_cancel, fixture_tear_down);
+  g_test_add ("/recoup/app/dashboard/export-format-as-named", Fixture, GUINT_TO_POINTER (40), fixture_set_up,
+              test_dashboard_export_format, fixture_tear_down);
+  g_test_add ("/recoup/app/dashboard/locale-marks", Fixture, GUINT_TO_POINTER (40), fixture_set_up,
+              test_dashboard_locale_marks, fixture_tear_down);
   return g_test_run ();
 }

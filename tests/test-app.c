@@ -717,7 +717,7 @@ test_payment (Fixture       *f,
   g_assert_true (ADW_IS_MESSAGE_DIALOG (dialog));
   /* It names the payment, and takes a reason for the ledger. */
   g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==,
-                   "Reverse the Payment of USD 300.00 of 2026-11-20?");
+                   "Reverse the Payment of USD 300.00 Made on 2026-11-20?");
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "reason")), "cheque bounced");
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "reverse");
@@ -2768,6 +2768,390 @@ test_export_replace (Fixture       *f,
   g_unlink (other);
 }
 
+/* The first mapped widget under @widget with @css_class, or NULL. */
+static GtkWidget *
+find_css_class (GtkWidget  *widget,
+                const char *css_class)
+{
+  if (gtk_widget_get_mapped (widget) && gtk_widget_has_css_class (widget, css_class))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_css_class (c, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Export Statement… ends its period on the book's today (local, or
+ * RECOUP_TODAY), as Record Payment dates a payment: never on the UTC date, so
+ * a payment recorded today is in the statement with its defaults. */
+static void
+test_statement_today (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *paid_on = NULL;
+  GtkWindow *dialog;
+
+  /* A day the UTC clock does not have: a morning east of Greenwich. */
+  g_setenv ("RECOUP_TODAY", "2026-11-25", TRUE);
+  id = pick_top (f);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  paid_on = g_strdup (gtk_editable_get_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date"))));
+  gtk_window_destroy (dialog);
+  g_assert_cmpstr (paid_on, ==, "2026-11-25");
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.statement", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (dialog)), ==, "statement");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "to"))), ==, paid_on);
+  gtk_window_destroy (dialog);
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+}
+
+static gboolean
+opt_in_asked (Fixture *f)
+{
+  GtkWindow *dialog = recoup_window_get_dialog (f->window);
+
+  return dialog != NULL && g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (dialog)), "opt-in") == 0;
+}
+
+static gboolean
+contact_opted_out (RecoupBook *book,
+                   const char *account_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = recoup_contact_list (book, account_id, &error);
+
+  g_assert_no_error (error);
+  return ((RecoupContactPoint *) g_ptr_array_index (contacts, 0))->opted_out;
+}
+
+/* Opting a contact point back in asks first, takes it only with a note of
+ * the debtor's consent, and keeps that note in the account's history; Cancel
+ * changes nothing. */
+static void
+test_opt_in_consent (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GPtrArray) acts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cp_id = NULL;
+  g_autofree char *cp_value = NULL;
+  GtkWindow *dialog;
+  GtkWidget *consent;
+
+  {
+    RecoupContactPoint *cp = g_ptr_array_index (recoup_window_get_account_data (f->window)->contacts, 0);
+
+    cp_id = g_strdup (cp->id);
+    cp_value = g_strdup (cp->value);
+  }
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp_id, TRUE);
+  wait_for (account_loaded, f, "the opt-out");
+  g_assert_true (contact_opted_out (book, id));
+
+  /* Asked, and Cancel leaves the point opted out. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp_id, FALSE);
+  wait_for (opt_in_asked, f, "the opt-in question");
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), cp_value));
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "opt-in"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  gtk_window_destroy (dialog);
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (contact_opted_out (book, id));
+
+  /* Only with the consent noted; then the note is in the history. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp_id, FALSE);
+  wait_for (opt_in_asked, f, "the opt-in question again");
+  dialog = recoup_window_get_dialog (f->window);
+  consent = find_named (GTK_WIDGET (dialog), "consent");
+  gtk_editable_set_text (GTK_EDITABLE (consent), "   ");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "opt-in"));
+  gtk_editable_set_text (GTK_EDITABLE (consent), "Ada asked by phone on 2026-11-24 ");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "opt-in"));
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "opt-in");
+  gtk_window_destroy (dialog);
+  wait_for (account_loaded, f, "the opt-in");
+  g_assert_false (contact_opted_out (book, id));
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 1);
+  {
+    RecoupActivity *note = g_ptr_array_index (acts, 0);
+
+    g_assert_cmpstr (note->channel, ==, "note");
+    g_assert_cmpstr (note->contact, ==, cp_value);
+    g_assert_cmpstr (note->notes, ==, "Opted back in: Ada asked by phone on 2026-11-24");
+  }
+}
+
+static void
+emit_focus_leave (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_FOCUS (controller))
+        g_signal_emit_by_name (controller, "leave");
+    }
+}
+
+/* Log Contact says nothing is wrong before the user has done anything: a
+ * block is shown as information, the red message comes once they start.
+ * A promise asks for the amount promised, once its field is left empty. */
+static void
+test_log_contact_quiet_start (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  GtkWindow *dialog;
+  GtkWidget *message, *save, *promise, *amount;
+
+  /* Allowed: turning the promise on does not call its empty amount a mistake. */
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  message = find_named (GTK_WIDGET (dialog), "error");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  promise = find_named (GTK_WIDGET (dialog), "promise");
+  amount = find_named (GTK_WIDGET (dialog), "amount");
+  g_assert_false (gtk_widget_get_visible (message));
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (promise), TRUE);
+  g_assert_false (gtk_widget_get_visible (message));
+  g_assert_false (gtk_widget_has_css_class (amount, "error"));
+  g_assert_false (gtk_widget_get_sensitive (save));
+  for (int i = 0; i < 50 && !gtk_widget_get_mapped (GTK_WIDGET (dialog)); i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  emit_focus_leave (amount);
+  g_assert_true (gtk_widget_get_visible (message));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (message)), ==, "Amount: enter the amount promised, e.g. 125.00.");
+  g_assert_true (gtk_widget_has_css_class (amount, "error"));
+  gtk_window_destroy (dialog);
+
+  /* Blocked on every channel: the verdict says so, without red, until the
+   * user starts. */
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "1", &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the reloaded account");
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  message = find_named (GTK_WIDGET (dialog), "error");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (find_named (GTK_WIDGET (dialog),
+                                                                                          "verdict"))),
+                            "Blocked"));
+  g_assert_false (gtk_widget_get_visible (message));
+  g_assert_null (find_css_class (GTK_WIDGET (dialog), "error"));
+  g_assert_false (gtk_widget_get_sensitive (save));
+  /* Once the user starts, what is missing is said. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "override")), " ");
+  g_assert_true (gtk_widget_get_visible (message));
+  g_assert_nonnull (find_css_class (GTK_WIDGET (dialog), "error"));
+  gtk_window_destroy (dialog);
+}
+
+/* ---- account page: guard on one-click contact, scroll, debtor's time ----- */
+
+static void
+log_call (RecoupBook *book,
+          const char *account_id,
+          const char *outcome,
+          gint64      at_ms)
+{
+  RecoupActivitySpec spec = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *activity_id = NULL;
+
+  spec.account_id = account_id;
+  spec.channel = "call";
+  spec.outcome = outcome;
+  spec.at = at_ms;
+  activity_id = recoup_activity_log (book, &spec, &error);
+  g_assert_no_error (error);
+}
+
+/* The row's Call button follows the guard: a conversation an hour ago blocks
+ * calls for days (recent-conversation), so one click must not dial. */
+static void
+test_call_button_guarded (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autofree char *id = NULL;
+  RecoupGuardVerdict *call;
+  RecoupGuardReason *reason = NULL;
+  GtkWidget *button;
+  const char *tip;
+
+  id = pick_top (f);
+  button = find_named (GTK_WIDGET (f->window), "call");
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_sensitive (button));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, "Call");
+
+  log_call (book, id, "right-party", g_get_real_time () / 1000 - 3600 * 1000);
+  /* Another account and back: the page is read again. */
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, 1);
+  wait_for (account_loaded, f, "the second account");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, 0);
+  wait_for (account_loaded, f, "the first account again");
+  g_assert_cmpstr (recoup_window_get_account_id (f->window), ==, id);
+
+  call = recoup_account_data_get_verdict (recoup_window_get_account_data (f->window), "call");
+  g_assert_cmpint (call->verdict, ==, RECOUP_VERDICT_BLOCKED);
+  for (guint i = 0; i < call->reasons->len && reason == NULL; i++)
+    if (((RecoupGuardReason *) g_ptr_array_index (call->reasons, i))->blocks)
+      reason = g_ptr_array_index (call->reasons, i);
+  g_assert_nonnull (reason);
+  g_assert_cmpstr (reason->code, ==, "recent-conversation");
+
+  button = find_named (GTK_WIDGET (f->window), "call");
+  g_assert_nonnull (button);
+  g_assert_false (gtk_widget_get_sensitive (button));
+  tip = gtk_widget_get_tooltip_text (button);
+  g_assert_nonnull (strstr (tip, "Contact blocked now"));
+  g_assert_nonnull (strstr (tip, reason->text));
+  /* The block lifts by itself: the tooltip says from when. */
+  g_assert_cmpint (recoup_guard_verdict_lifts_at (call), >, 0);
+  g_assert_nonnull (strstr (tip, "Allowed again from "));
+}
+
+static gboolean
+page_scrollable (Fixture *f)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (find_named (GTK_WIDGET (f->window),
+                                                                                             "account-pane")));
+
+  return gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) > 200;
+}
+
+/* A write reloads the same account: the page stays where the user was. */
+static void
+test_account_keeps_scroll (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  GtkAdjustment *adj;
+  RecoupContactPoint *cp = g_ptr_array_index (recoup_window_get_account_data (f->window)->contacts, 0);
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1100, 400);
+  wait_for (page_scrollable, f, "a page taller than the window");
+  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (find_named (GTK_WIDGET (f->window), "account-pane")));
+  gtk_adjustment_set_value (adj, 150);
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp->id, TRUE);
+  wait_for (account_loaded, f, "the opt-out");
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpstr (recoup_window_get_account_id (f->window), ==, id);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 150);
+
+  /* Another account starts at its top. */
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, 1);
+  wait_for (account_loaded, f, "another account");
+  g_assert_cmpstr (recoup_window_get_account_id (f->window), !=, id);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 0);
+}
+
+/* Activity times read in the debtor's zone (America/Chicago here, the tests
+ * run with TZ=UTC), with the zone's abbreviation, like the guard's texts. */
+static void
+test_activity_debtor_time (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GDateTime) at = g_date_time_new_utc (2026, 11, 20, 15, 30, 0);
+  g_autoptr(RecoupAccountItem) item = NULL;
+  g_autofree char *id = NULL;
+  GtkWidget *group;
+
+  wait_for (item_loaded, f, "the first page");
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+  log_call (book, recoup_account_item_get_id (item), "no-answer", g_date_time_to_unix (at) * 1000);
+  id = pick_top (f);
+  group = find_named (GTK_WIDGET (f->window), "activity");
+  g_assert_nonnull (group);
+  /* 15:30 UTC is 09:30 in Chicago in November. */
+  g_assert_nonnull (find_label_containing (group, "2026-11-20 09:30 CST"));
+  g_assert_null (find_label_containing (group, "15:30"));
+}
+
+/* ---- accounts needing review -------------------------------------------- */
+
+static GtkWidget *review_row;
+static const char *review_account;
+
+static gboolean
+review_row_shown (Fixture *f)
+{
+  GtkWindow *dialog = toplevel_named ("review-list");
+
+  review_row = dialog != NULL ? find_named (GTK_WIDGET (dialog), review_account) : NULL;
+  return review_row != NULL;
+}
+
+/* The window menu lists the accounts with open review items (from
+ * recoup_review_list across accounts); a row opens its account. */
+static void
+test_review_list (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(RecoupAccountItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conflict = NULL;
+  g_autofree char *id = NULL;
+
+  wait_for (item_loaded, f, "the first page");
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), 2);
+  id = g_strdup (recoup_account_item_get_id (item));
+  conflict = recoup_review_add_offer_conflict (book, id, "1234", &error);
+  g_assert_no_error (error);
+  g_assert_null (recoup_window_get_account_id (f->window));
+
+  review_account = id;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.review-list", NULL);
+  wait_for (review_row_shown, f, "the review list");
+  g_assert_true (ADW_IS_ACTION_ROW (review_row));
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (review_row)),
+                            recoup_account_item_get_name (item)));
+  /* Only the flagged account is listed. */
+  g_assert_null (gtk_widget_get_next_sibling (review_row));
+  g_assert_null (gtk_widget_get_prev_sibling (review_row));
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (review_row, "activate");
+  wait_for (account_loaded, f, "the flagged account");
+  g_assert_null (toplevel_named ("review-list"));
+  g_assert_cmpstr (recoup_window_get_account_id (f->window), ==, id);
+  g_assert_nonnull (find_named (GTK_WIDGET (f->window), "review"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2828,5 +3212,18 @@ main (int   argc,
   g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
+  g_test_add ("/recoup/app/account/statement-today", Fixture, NULL, fixture_set_up, test_statement_today,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/opt-in-consent", Fixture, NULL, fixture_set_up, test_opt_in_consent,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/contact/quiet-start", Fixture, NULL, fixture_set_up, test_log_contact_quiet_start,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/call-button-guarded", Fixture, NULL, fixture_set_up, test_call_button_guarded,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/keeps-scroll", Fixture, NULL, fixture_set_up, test_account_keeps_scroll,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/activity-debtor-time", Fixture, NULL, fixture_set_up, test_activity_debtor_time,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/window/review-list", Fixture, NULL, fixture_set_up, test_review_list, fixture_tear_down);
   return g_test_run ();
 }

@@ -820,6 +820,51 @@ test_reverse_wording (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (out, " of USD 40.00 (2026-06-04)\nBalance now USD 100.00\n"));
 }
 
+/* statement --all into a folder: references that map to one file name ("a/b"
+ * and "a_b"; "A_B" too, on a file system that ignores case) get a numbered
+ * name each, in reference order, and no statement overwrites another. */
+static void
+test_statement_names_collide (Fixture *fx, gconstpointer data)
+{
+  const char *refs[] = { "A_B", "a/b", "a_b" };
+  const char *files[] = { "A_B.csv", "a_b-2.csv", "a_b-3.csv" };
+  g_autofree char *out = NULL;
+  g_autofree char *folder = g_build_filename (fx->dir, "statements", NULL);
+  g_autoptr(GDir) dir = NULL;
+  guint n = 0;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (refs); i++)
+    add_debtor (fx, refs[i], refs[i], "USD", "100");
+
+  g_assert_cmpint (run (fx, &out, NULL, "statement", "--all", "--format", "csv", "--output", folder, NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Wrote 3 statements "));
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *file = g_build_filename (folder, files[i], NULL);
+      g_autofree char *text = NULL;
+      g_autofree char *row = g_strdup_printf ("\n%s,%s,USD,", refs[i], refs[i]);
+
+      g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+      g_assert_nonnull (strstr (text, row));
+    }
+  dir = g_dir_open (folder, 0, NULL);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_assert_cmpuint (n, ==, 3);
+}
+
+/* kpi cost echoes the amount as money, with the currency's decimals. */
+static void
+test_kpi_cost_echo (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "kpi", "cost", "2026-01", "1250.5", "--currency", "USD", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "Collection costs for 2026-01 set to USD 1,250.50\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -848,5 +893,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/recoup/cli/help-usage", Fixture, NULL, fixture_setup, test_help_usage, fixture_teardown);
   g_test_add ("/recoup/cli/reverse-wording", Fixture, NULL, fixture_setup, test_reverse_wording, fixture_teardown);
+  g_test_add ("/recoup/cli/statement-names-collide", Fixture, NULL, fixture_setup, test_statement_names_collide,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/kpi-cost-echo", Fixture, NULL, fixture_setup, test_kpi_cost_echo, fixture_teardown);
   return g_test_run ();
 }

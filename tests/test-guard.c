@@ -407,6 +407,74 @@ test_opt_out_other_spelling (Fixture       *f,
   assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
 }
 
+/* The id of the account's (only) phone that is not removed. */
+static char *
+phone_id (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = recoup_contact_list (f->tb.book, f->account, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < cps->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (cps, i);
+
+      if (cp->kind == RECOUP_CONTACT_PHONE)
+        return g_strdup (cp->id);
+    }
+  g_assert_not_reached ();
+}
+
+/* The debtor's opt-out of a number outlives the point it was given on: added
+ * again after its removal (in another spelling) it is added opted out; a copy
+ * that sync brings from a device that removed and re-added it without seeing
+ * the opt-out is blocked all the same. Opting the number back in lifts the
+ * opt-out kept on the removed point too. */
+static void
+test_opt_out_survives_removal (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old = phone_id (f);
+  g_autofree char *again = NULL, *sql = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  g_assert_true (recoup_contact_set_opted_out (f->tb.book, old, TRUE, &error));
+  g_assert_true (recoup_contact_remove (f->tb.book, old, &error));
+  g_assert_no_error (error);
+  again = recoup_contact_add (f->tb.book, f->account, RECOUP_CONTACT_PHONE, "+1 (212) 555-0100", "mobile",
+                              TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, !=, old);
+  cps = recoup_contact_list (f->tb.book, f->account, &error);
+  for (guint i = 0; i < cps->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (cps, i);
+
+      if (g_str_equal (cp->id, again))
+        g_assert_true (cp->opted_out);
+    }
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+
+  /* As sync leaves it: the removed point opted out, a copy that is not. */
+  g_assert_true (recoup_book_exec (f->tb.book, "DELETE FROM contact_points WHERE kind = 'phone' AND deleted = 0",
+                                   &error));
+  g_assert_no_error (error);
+  insert_contact_point (f, "phone", "212.555.0100", FALSE);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+  assert_verdict (f, "sms", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+
+  /* The debtor agrees to calls again on that number. */
+  g_clear_pointer (&again, g_free);
+  again = phone_id (f);
+  g_assert_true (recoup_contact_set_opted_out (f->tb.book, again, FALSE, &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+  sql = g_strdup_printf ("SELECT opted_out FROM contact_points WHERE id = '%s'", old);
+  g_assert_cmpint (test_query_int (f->tb.path, sql), ==, 0);
+}
+
 static void
 test_dispute (Fixture       *f,
               gconstpointer  data)
@@ -950,6 +1018,7 @@ main (int   argc,
   ADD ("profiles", "America/New_York", test_profiles);
   ADD ("bad-input", "America/New_York", test_bad_input);
   ADD ("override-right", "America/New_York", test_override_right);
+  ADD ("opt-out-survives-removal", "America/New_York", test_opt_out_survives_removal);
   ADD ("log-guarded", "America/New_York", test_log_guarded);
   ADD ("cli", "America/New_York", test_cli);
   ADD ("browse-page", "America/New_York", test_browse_page);

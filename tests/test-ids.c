@@ -47,6 +47,36 @@ test_uuid7_monotonic (void)
     }
 }
 
+/* A derived id is a valid UUIDv7 that depends on its instant and name only,
+ * so every replica that derives the same row gives it the same id. */
+static void
+test_uuid7_derive (void)
+{
+  char a[RECOUP_UUID_STRING_LEN + 1];
+  char b[RECOUP_UUID_STRING_LEN + 1];
+  char c[RECOUP_UUID_STRING_LEN + 1];
+  char d[RECOUP_UUID_STRING_LEN + 1];
+  gint64 at = 1767225600000;   /* 2026-01-01T00:00:00Z */
+
+  recoup_uuid7_derive (at, "offer-conflict:0190aaaa", a);
+  g_free (recoup_uuid7_new ());   /* the random generator's state plays no part */
+  recoup_uuid7_derive (at, "offer-conflict:0190aaaa", b);
+  recoup_uuid7_derive (at, "offer-conflict:0190aaab", c);
+  recoup_uuid7_derive (at + 1, "offer-conflict:0190aaaa", d);
+
+  g_assert_true (recoup_uuid_is_valid (a));
+  g_assert_cmpint (a[14], ==, '7');
+  g_assert_true (strchr ("89ab", a[19]) != NULL);
+  g_assert_cmpint (recoup_uuid7_get_time (a), ==, at);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (a, !=, c);
+  g_assert_cmpint (strcmp (a, d), <, 0);
+  /* The name's hash, not the instant, fills the bits after the timestamp. */
+  g_assert_cmpstr (a + 14, ==, d + 14);
+  /* Pinned: a change here would give every book's derived rows new ids. */
+  g_assert_cmpstr (a, ==, "019b76da-a800-7dcc-bfb4-a99d46e9e777");
+}
+
 static void
 test_hlc_monotonic (void)
 {
@@ -155,6 +185,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recoup/core/ids/uuid7-format", test_uuid7_format);
   g_test_add_func ("/recoup/core/ids/uuid7-monotonic", test_uuid7_monotonic);
+  g_test_add_func ("/recoup/core/ids/uuid7-derive", test_uuid7_derive);
   g_test_add_func ("/recoup/core/clock/monotonic", test_hlc_monotonic);
   g_test_add_func ("/recoup/core/clock/counter-overflow", test_hlc_counter_overflow);
   g_test_add_func ("/recoup/core/clock/observe", test_hlc_observe);

@@ -913,6 +913,148 @@ test_reversal_without_reason (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
+/* Nothing goes on the ledger dated after today, of any kind: it would count
+ * in the balance over all entries (accounts, offers, promises) and not in the
+ * one as of today (aging, statements, invoices). The same entry dated today is
+ * taken; an invoice issued after today is refused with its charge, and a
+ * reversal after today as well. Nothing refused is written. */
+static void
+test_future_dates (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *inv = NULL, *fee = NULL, *rev = NULL;
+  const RecoupEntryKind kinds[] = { RECOUP_ENTRY_PAYMENT, RECOUP_ENTRY_FEE, RECOUP_ENTRY_INTEREST,
+                                    RECOUP_ENTRY_ADJUSTMENT, RECOUP_ENTRY_WAIVER, RECOUP_ENTRY_DISCOUNT,
+                                    RECOUP_ENTRY_WRITE_OFF };
+  RecoupInvoiceSpec later = { .ref = "INV-2", .issue_date = "2026-03-11", .due_date = "2026-04-10",
+                              .amount = 10000, .currency = "USD" };
+  gint64 before;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "F-1", "USD");
+  inv = test_add_invoice (tb.book, acct, "INV-1", "2026-01-01", "2026-01-31", 50000, "USD");
+  before = recoup_book_count_changes (tb.book);
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      RecoupEntrySpec spec = { .kind = kinds[i], .account_id = acct, .amount = 2500,
+                               .effective_date = "2026-03-11" };
+      g_autofree char *id = recoup_ledger_record (tb.book, &spec, &error);
+
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_null (id);
+      if (kinds[i] == RECOUP_ENTRY_FEE)
+        g_assert_cmpstr (error->message, ==, "the fee cannot be dated 2026-03-11, after today (2026-03-10): "
+                                             "record it on the day it applies, not before");
+      g_clear_error (&error);
+    }
+
+  later.account_id = acct;
+  g_assert_null (recoup_invoice_add (tb.book, &later, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "invoice INV-2 is issued on 2026-03-11, after today (2026-03-10): "
+                                       "add it on the day it is issued");
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+
+  /* Dated today they are taken, and every balance agrees. */
+  {
+    RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_FEE, .account_id = acct, .amount = 2500,
+                             .effective_date = "2026-03-10" };
+
+    fee = recoup_ledger_record (tb.book, &spec, &error);
+    g_assert_no_error (error);
+  }
+  later.issue_date = "2026-03-10";
+  g_free (recoup_invoice_add (tb.book, &later, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 62500);
+  g_assert_cmpint (balance_of (tb.book, acct, "2026-03-10"), ==, 62500);
+
+  /* A reversal is dated from its entry's day to today. */
+  before = recoup_book_count_changes (tb.book);
+  g_assert_null (recoup_ledger_reverse (tb.book, fee, "2026-06-01", NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "the reversal cannot be dated 2026-06-01, after today (2026-03-10): "
+                                       "record it on the day it applies, not before");
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+  rev = recoup_ledger_reverse (tb.book, fee, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 60000);
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
+/* The discount a completed settlement wrote follows its offer: reversed on
+ * its own, the offer would write it again at once. So it is refused, naming
+ * the offer and what to do, and nothing is written; reversing the payment that
+ * completed the offer takes the discount with it. */
+static void
+test_reverse_kept_discount (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *inv = NULL, *offer = NULL, *pay = NULL, *rev = NULL, *discount = NULL;
+  g_autofree char *expected = NULL, *sql = NULL;
+  RecoupOfferSpec spec = { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 80000, .pay_by = "2026-03-15" };
+  RecoupEntrySpec payment = { .kind = RECOUP_ENTRY_PAYMENT, .method = "cheque", .amount = 80000 };
+  gint64 before;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-01", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "S-1", "USD");
+  inv = test_add_invoice (tb.book, acct, "INV-1", "2026-01-01", "2026-01-31", 100000, "USD");
+  spec.account_id = acct;
+  offer = recoup_offer_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (tb.book, offer, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_true (recoup_offer_transition (tb.book, offer, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  payment.account_id = acct;
+  pay = recoup_ledger_record (tb.book, &payment, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 0);
+
+  {
+    g_autoptr(GPtrArray) list = recoup_ledger_list (tb.book, acct, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < list->len; i++)
+      {
+        RecoupLedgerEntry *e = g_ptr_array_index (list, i);
+
+        if (g_str_equal (e->kind, "discount"))
+          discount = g_strdup (e->id);
+      }
+  }
+  g_assert_nonnull (discount);
+
+  before = recoup_book_count_changes (tb.book);
+  g_assert_null (recoup_ledger_reverse (tb.book, discount, NULL, "manual", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  expected = g_strdup_printf ("%s is the discount of settlement offer %s, which is completed: the discount "
+                              "follows its offer and is not reversed on its own; reverse the payment that "
+                              "completed the offer, and the discount goes with it", discount, offer);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 0);
+
+  /* What the message advises works: the discount goes with the payment. */
+  rev = recoup_ledger_reverse (tb.book, pay, NULL, "bounced", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 100000);
+  sql = g_strdup_printf ("SELECT count(*) FROM ledger_entries WHERE reverses_id = '%s'", discount);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -927,5 +1069,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/forgive-within-owed", test_forgive_within_owed);
   g_test_add_func ("/recoup/core/ledger/money-limits", test_money_limits);
   g_test_add_func ("/recoup/core/ledger/reversal-without-reason", test_reversal_without_reason);
+  g_test_add_func ("/recoup/core/ledger/future-dates", test_future_dates);
+  g_test_add_func ("/recoup/core/ledger/reverse-kept-discount", test_reverse_kept_discount);
   return g_test_run ();
 }

@@ -1125,6 +1125,56 @@ test_settings_rescore (Fixture       *f,
   g_assert_true (recoup_score_is_current (b));
 }
 
+/* Two copies of a book each reversed the same entry under an id of their own
+ * (an earlier Recoup reconciling a settlement discount did so on every copy).
+ * The second reversal to arrive is the same money: it is taken as applied,
+ * not refused, so a pull does not stop at it, and the entry stays reversed
+ * once. */
+static void
+test_reversal_twice (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *fee = NULL, *rev_a = NULL, *rev_b = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_FEE, .amount = 2500 };
+  guint n_before;
+  sqlite3_stmt *stmt;
+
+  acct = test_add_account (a, "R-1", "USD");
+  spec.account_id = acct;
+  fee = recoup_ledger_record (a, &spec, &error);
+  g_assert_no_error (error);
+  first = all_changes (a);
+  n_before = first->len;
+  deliver (b, first);
+
+  rev_a = recoup_ledger_reverse (a, fee, NULL, NULL, &error);
+  g_assert_no_error (error);
+  rev_b = recoup_ledger_reverse (b, fee, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (rev_a, !=, rev_b);
+
+  all = all_changes (a);
+  for (guint i = n_before; i < all->len; i++)
+    {
+      g_autofree char *reason = NULL;
+
+      g_assert_cmpint (apply (b, all->pdata[i], &reason), ==, RECOUP_MERGE_APPLIED);
+      g_assert_null (reason);
+    }
+  stmt = recoup_book_prepare (b, "SELECT count(*), sum(amount) FROM ledger_entries WHERE reverses_id = ?1", &error);
+  g_assert_no_error (error);
+  sqlite3_bind_text (stmt, 1, fee, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 0), ==, 1);
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 1), ==, -2500);
+  sqlite3_reset (stmt);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1144,6 +1194,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/settings", test_settings);
   ADD ("/recoup/core/merge/settings-refused", test_settings_refused);
   ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
+  ADD ("/recoup/core/merge/reversal-twice", test_reversal_twice);
 #undef ADD
 
   return g_test_run ();

@@ -997,7 +997,7 @@ test_cli (Fixture       *f,
   {
     const char *argv[] = { cli, "--book", path, "--json", "offer", "create", "A-1", "--kind", "plan",
                            "--installments", "3", "--frequency", "weekly", "--first-date", "2026-03-02",
-                           "--amount", "0.01", NULL };
+                           "--amount", "0.05", NULL };
     g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
                                  &status, &error));
     g_assert_no_error (error);
@@ -1005,15 +1005,16 @@ test_cli (Fixture       *f,
     g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
     g_assert_no_error (error);
     obj = json_node_get_object (json_parser_get_root (parser));
-    g_assert_cmpint (json_object_get_int_member (obj, "total"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (obj, "total"), ==, 5);
     g_assert_cmpstr (json_object_get_string_member (obj, "state"), ==, "draft");
     g_assert_true (json_object_get_boolean_member (obj, "needs_approval") == FALSE);
     {
       JsonArray *sched = json_object_get_array_member (obj, "schedule");
 
       g_assert_cmpuint (json_array_get_length (sched), ==, 3);
-      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sched, 0), "amount"), ==, 0);
-      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sched, 2), "amount"), ==, 1);
+      /* the remainder on the last: 0.01, 0.01, 0.03 */
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sched, 0), "amount"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sched, 2), "amount"), ==, 3);
     }
   }
 }
@@ -1172,6 +1173,239 @@ test_stale_balance_marks (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "owes EUR 18,304.19 now"));
 }
 
+/* ---- what counts toward an accepted offer ----------------------------------------- */
+
+static char *
+offer_sent (Fixture               *f,
+            const RecoupOfferSpec *spec)
+{
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_offer_create (f->book, spec, &error);
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  return id;
+}
+
+/* A payment taken earlier on the day the offer is made is in the balance the
+ * offer was made on: it must not count toward the offer a second time (it
+ * did, by date, and granted the discount with 300.00 still owed). */
+static void
+test_credit_before_offer_same_day (Fixture       *f,
+                                   gconstpointer  data)
+{
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000,
+                           .pay_by = "2026-03-20" };
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_free (pay (f, 30000, "2026-03-01"));
+  id = offer_sent (f, &spec);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  o = load (f, id);
+  g_assert_cmpint (o->total, ==, 63000);
+  g_assert_cmpint (o->paid, ==, 0);
+  g_clear_pointer (&o, recoup_offer_free);
+
+  g_free (pay (f, 33000, "2026-03-01"));
+  o = load (f, id);
+  g_assert_cmpint (o->paid, ==, 33000);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ledger_entries WHERE kind = 'discount'"), ==, 0);
+  g_assert_cmpint (balance (f), ==, 37000);
+}
+
+/* A cheque received before acceptance but entered a day after it was not in
+ * the offer's balance: it counts (from the acceptance day), and the settlement
+ * completes rather than defaulting with the agreed discount billed. */
+static void
+test_credit_backdated_after_accept (Fixture       *f,
+                                   gconstpointer  data)
+{
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
+                           .pay_by = "2026-03-10" };
+  g_autofree char *id = offer_sent (f, &spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_setenv ("RECOUP_TODAY", "2026-03-02", TRUE);
+  g_free (pay (f, 90000, "2026-02-28"));
+  o = recoup_offer_load (f->book, id, "2026-04-01", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpstr (o->completed_on, ==, "2026-03-01");
+  g_assert_cmpint (o->paid, ==, 90000);
+  g_assert_cmpint (balance (f), ==, 0);
+}
+
+/* A write-off after acceptance reduces what is owed: it counts toward the
+ * plan, which completes when the rest is paid, instead of a missed
+ * installment on a zero balance. The offer's own waiver does not count. */
+static void
+test_plan_counts_credits (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec fee = { .kind = RECOUP_ENTRY_FEE, .account_id = f->account, .amount = 2000,
+                          .effective_date = "2026-02-15" };
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 2,
+                           .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = "2026-03-10",
+                           .waive_fees = TRUE };
+  RecoupEntrySpec wo = { .kind = RECOUP_ENTRY_WRITE_OFF, .account_id = f->account, .amount = 50000 };
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_free (recoup_ledger_record (f->book, &fee, &error));
+  g_assert_no_error (error);
+  id = offer_sent (f, &spec);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  o = load (f, id);
+  g_assert_cmpint (o->total, ==, 100000);
+  g_assert_cmpint (o->paid, ==, 0);          /* the waiver of the fee is the offer's own */
+  g_clear_pointer (&o, recoup_offer_free);
+
+  g_free (recoup_ledger_record (f->book, &wo, &error));
+  g_assert_no_error (error);
+  g_free (pay (f, 50000, "2026-03-10"));
+  g_assert_cmpint (balance (f), ==, 0);
+  o = recoup_offer_load (f->book, id, "2026-05-01", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_false (o->at_risk);
+  g_assert_cmpuint (o->n_missed, ==, 0);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 1).status, ==, RECOUP_INSTALLMENT_PAID);
+}
+
+/* An offer whose pay-by date has passed is not accepted (it was accepted and
+ * defaulted at once); a plan may start within the first-date tolerance, and
+ * then its grace runs from acceptance, but not further back. */
+static void
+test_accept_after_deadline (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec settle = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 2000,
+                             .pay_by = "2026-03-05" };
+  RecoupOfferSpec plan = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 2,
+                           .frequency = RECOUP_FREQUENCY_WEEKLY, .first_date = "2026-02-25" };
+  g_autofree char *sid = offer_sent (f, &settle);
+  g_autofree char *pid = offer_sent (f, &plan);
+  g_autofree char *late = offer_sent (f, &plan);
+  g_autoptr(RecoupOffer) o = NULL;
+  gint64 changes;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  changes = recoup_book_count_changes (f->book);
+  g_assert_false (recoup_offer_transition (f->book, sid, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "pay-by date 2026-03-05 has passed (today is 2026-03-10)"));
+  g_assert_nonnull (strstr (error->message, "make a new offer"));
+  g_clear_error (&error);
+  /* 02-25 is more than 7 days before 03-10 */
+  g_assert_false (recoup_offer_transition (f->book, late, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "first installment was due on 2026-02-25"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM installments"), ==, 0);
+
+  /* Within the tolerance: accepted, and not missed before the grace after acceptance. */
+  g_setenv ("RECOUP_TODAY", "2026-03-01", TRUE);
+  transition_ok (f, pid, RECOUP_OFFER_EVENT_ACCEPT);
+  o = recoup_offer_load (f->book, pid, "2026-03-04", &error);
+  g_assert_no_error (error);
+  g_assert_false (o->at_risk);
+  g_assert_cmpint (g_array_index (o->schedule, RecoupInstallment, 0).status, ==, RECOUP_INSTALLMENT_LATE);
+  g_clear_pointer (&o, recoup_offer_free);
+  o = recoup_offer_load (f->book, pid, "2026-03-05", &error);
+  g_assert_no_error (error);
+  g_assert_true (o->at_risk);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+}
+
+/* A collector held to 6 installments may not defer the debt for years: a
+ * plan ending, a pay-by or an extension beyond 6 months needs an owner. */
+static void
+test_deferral_authority (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
+  struct { RecoupOfferSpec spec; gboolean needs; } cases[] = {
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2040-12-31" }, TRUE },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2036-01-01" }, TRUE },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
+        .first_date = "2035-01-01" }, TRUE },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
+        .first_date = "2026-04-02" }, TRUE },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
+        .first_date = "2026-04-01" }, FALSE },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2026-09-01" }, FALSE },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-09-02" }, TRUE },
+  };
+
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_offer_deferral_limit (recoup_date_parse ("2026-03-01", NULL), 6), ==,
+                   recoup_date_parse ("2026-09-01", NULL));
+  g_assert_cmpint (recoup_offer_deferral_limit (recoup_date_parse ("2026-03-01", NULL), 0), ==,
+                   recoup_date_parse ("2026-04-01", NULL));
+  g_assert_true (recoup_book_set_user (f->book, collector, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *id = NULL;
+      g_autoptr(RecoupOffer) o = NULL;
+
+      cases[i].spec.account_id = f->account;
+      id = recoup_offer_create (f->book, &cases[i].spec, &error);
+      g_assert_no_error (error);
+      o = load (f, id);
+      if (o->needs_approval != cases[i].needs)
+        g_error ("case %u: needs_approval is %d", i, o->needs_approval);
+    }
+
+  /* An owner defers as far as the owner decides. */
+  g_assert_true (recoup_book_set_user (f->book, f->owner, &error));
+  {
+    g_autofree char *id = recoup_offer_create (f->book, &cases[0].spec, &error);
+    g_autoptr(RecoupOffer) o = NULL;
+
+    g_assert_no_error (error);
+    o = load (f, id);
+    g_assert_false (o->needs_approval);
+  }
+}
+
+/* 200 installments on 1.00 would be 199 of 0.00 that count as paid at once. */
+static void
+test_zero_installments (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .installments = 200,
+                           .amount = 100, .frequency = RECOUP_FREQUENCY_WEEKLY, .first_date = "2026-03-05" };
+  g_autofree char *id = NULL;
+  gint64 changes = recoup_book_count_changes (f->book);
+
+  g_assert_null (recoup_offer_create (f->book, &spec, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "200 installments on USD 1.00 would have installments of nothing"));
+  g_assert_nonnull (strstr (error->message, "at most 100"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+
+  /* asked while typing too: on 0.50 owed */
+  spec.amount = 0;
+  g_assert_false (recoup_offer_check_terms (&spec, "USD", 50, "2026-03-01", 7, &error));
+  g_assert_nonnull (strstr (error->message, "at most 50"));
+  g_clear_error (&error);
+
+  spec.amount = 100;
+  spec.installments = 100;
+  id = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1201,6 +1435,12 @@ main (int   argc,
   ADD ("stale-balance", NULL, test_stale_balance);
   ADD ("stale-balance-marks", "EUR", test_stale_balance_marks);
   ADD ("cli", NULL, test_cli);
+  ADD ("credit-before-offer-same-day", NULL, test_credit_before_offer_same_day);
+  ADD ("credit-backdated-after-accept", NULL, test_credit_backdated_after_accept);
+  ADD ("plan-counts-credits", NULL, test_plan_counts_credits);
+  ADD ("accept-after-deadline", NULL, test_accept_after_deadline);
+  ADD ("deferral-authority", NULL, test_deferral_authority);
+  ADD ("zero-installments", NULL, test_zero_installments);
 #undef ADD
 
   return g_test_run ();

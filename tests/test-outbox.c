@@ -756,8 +756,9 @@ test_remind_run (Fixture       *f,
 /* A letter run: one PDF per account, logged as letter activities; the
  * validation notice under Regulation F records its date. */
 /* A book that holds an opted-out address twice, in two spellings (two
- * devices added it before values were compared), does not mail the copy:
- * the run picks the address the debtor did not opt out of. */
+ * devices added it before values were compared), or again after it was
+ * removed, does not mail the copy: the run picks the address the debtor did
+ * not opt out of. */
 static void
 test_remind_opted_out_copy (Fixture       *f,
                             gconstpointer  data)
@@ -779,7 +780,12 @@ test_remind_opted_out_copy (Fixture       *f,
   g_assert_no_error (error);
   /* The copy, as an earlier Recoup merged it: primary, not opted out. */
   sql = g_strdup_printf ("INSERT INTO contact_points (id, account_id, kind, value, is_primary, created_at)"
-                         " VALUES ('copy-1', '%s', 'email', 'Billing@COPY.example', 1, 0)", acc);
+                         " VALUES ('copy-1', '%s', 'email', 'Billing@COPY.example', 1, 0);"
+                         /* Opted out, removed on one device, added again on another. */
+                         "INSERT INTO contact_points (id, account_id, kind, value, opted_out, deleted, created_at)"
+                         " VALUES ('gone-1', '%s', 'email', 'old@copy.example', 1, 1, 0);"
+                         "INSERT INTO contact_points (id, account_id, kind, value, is_primary, created_at)"
+                         " VALUES ('again-1', '%s', 'email', 'OLD@copy.example', 1, 0)", acc, acc, acc);
   g_assert_true (recoup_book_exec (f->tb.book, sql, &error));
   g_assert_no_error (error);
 

@@ -382,6 +382,53 @@ test_disputes (Fixture       *f,
   g_assert_cmpint (balance, ==, 0);
 }
 
+/* Made after today, taken on a channel nobody takes promises on, or with a
+ * negative grace other than the book's default: each is refused with what to
+ * give instead, and nothing is written. Today (2026-03-01) and every contact
+ * channel but the system's are taken. */
+static void
+test_bad_made_on_channel_grace (Fixture       *f,
+                                gconstpointer  data)
+{
+  struct { const char *made_on; const char *channel; int grace; const char *message; } bad[] = {
+    { "2026-03-02", "call", 0,
+      "a promise cannot be made on 2026-03-02, after today (2026-03-01): give the day it was taken" },
+    { "2026-03-01", "pigeon", 0,
+      "“pigeon” is not a way a promise is taken (call, visit, email, sms, letter, note)" },
+    { "2026-03-01", "system", 0,
+      "“system” is not a way a promise is taken (call, visit, email, sms, letter, note)" },
+    { "2026-03-01", "call", -7,
+      "promise grace of -7 days: give zero or more days, or leave it out for the book's default" },
+  };
+  const char *good[] = { "call", "visit", "email", "sms", "letter", "note" };
+  gint64 before = recoup_book_count_changes (f->book);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      RecoupPromiseSpec spec = { .account_id = f->account, .amount = 100, .due_date = "2026-03-10",
+                                 .channel = bad[i].channel, .grace_days = bad[i].grace,
+                                 .made_on = bad[i].made_on };
+      g_autofree char *id = recoup_promise_add (f->book, &spec, &error);
+
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, bad[i].message);
+      g_assert_null (id);
+      g_clear_error (&error);
+    }
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      RecoupPromiseSpec spec = { .account_id = f->account, .amount = 100, .due_date = "2026-03-10",
+                                 .channel = good[i], .grace_days = RECOUP_PROMISE_GRACE_BOOK_DEFAULT };
+      g_autofree char *id = recoup_promise_add (f->book, &spec, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (id);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -394,6 +441,7 @@ main (int   argc,
   ADD ("reversal-reopens", test_reversal_reopens);
   ADD ("bad-input", test_bad_input);
   ADD ("horizon", test_horizon);
+  ADD ("bad-made-on-channel-grace", test_bad_made_on_channel_grace);
   ADD ("default-grace", test_default_grace_setting);
   ADD ("list-due", test_list_due);
   ADD ("disputes", test_disputes);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -226,17 +227,24 @@ sync_book (RecoupBook       *book,
 }
 
 static gint64
-count_rows (RecoupBook *book,
-            const char *sql)
+count_rows_db (sqlite3    *db,
+               const char *sql)
 {
   sqlite3_stmt *stmt = NULL;
   gint64 n;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
   n = sqlite3_column_int64 (stmt, 0);
   sqlite3_finalize (stmt);
   return n;
+}
+
+static gint64
+count_rows (RecoupBook *book,
+            const char *sql)
+{
+  return count_rows_db (recoup_book_get_db (book), sql);
 }
 
 static char *
@@ -2449,6 +2457,390 @@ test_enroll_snapshot_fails (Fixture       *f,
   proxy_stop (&p);
 }
 
+static void
+pay_cash (RecoupBook *book,
+          const char *account,
+          gint64      amount)
+{
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = account, .amount = amount,
+                           .method = "cash" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = recoup_ledger_record (book, &spec, &error);
+
+  g_assert_no_error (error);
+}
+
+static char *
+account_ref (RecoupBook *book,
+             const char *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT ref FROM accounts WHERE id = '%s'", account);
+  sqlite3_stmt *stmt = NULL;
+  char *ref = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    ref = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return ref;
+}
+
+/* Two laptops create the same reference offline (audit A2 #3): both
+ * accounts and the payments and notes on them reach everyone, the one that
+ * reached the server later is renamed everywhere, the owner is asked to look,
+ * and both laptops keep syncing. */
+static void
+test_ref_clash (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(RecoupBook) c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) refused = NULL;
+  g_autofree char *acc_a = make_account (a, "ACC-1");
+  g_autofree char *acc_b = make_account (b, "ACC-1");
+  g_autofree char *code_c = NULL;
+  g_autofree char *ref_a = NULL;
+  g_autofree char *ref_b = NULL;
+  g_autofree char *state_a = NULL;
+  g_autofree char *state_b = NULL;
+  g_autofree char *state_c = NULL;
+
+  pay_cash (a, acc_a, 15000);
+  pay_cash (b, acc_b, 20000);
+  log_call (b, acc_b);
+  for (guint round = 0; round < 2; round++)
+    {
+      g_assert_true (sync_book (a, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (sync_book (b, NULL, &error));
+      g_assert_no_error (error);
+    }
+  refused = recoup_merge_list_rejections (b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (refused), ==, 0);
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 0);
+
+  /* The first to reach the server keeps the reference. */
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? a : b;
+
+      ref_a = (g_free (ref_a), account_ref (book, acc_a));
+      ref_b = (g_free (ref_b), account_ref (book, acc_b));
+      g_assert_cmpstr (ref_a, ==, "ACC-1");
+      g_assert_cmpstr (ref_b, ==, "ACC-1 (2)");
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM ledger_entries WHERE kind = 'payment'"), ==, 2);
+      g_assert_cmpint (count_rows (book, "SELECT coalesce(sum(amount), 0) FROM ledger_entries"
+                                         " WHERE kind = 'payment' AND currency = 'USD'"), ==, -35000);
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM activities"), ==, 1);
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM review_items WHERE kind = 'ref-clash'"), ==, 1);
+    }
+  state_a = canonical (a);
+  state_b = canonical (b);
+  g_assert_cmpstr (state_a, ==, state_b);
+
+  /* The server has it all: a new device starts from it. */
+  code_c = enrollment_code (f, f->org, "olive");
+  c = enroll_book (f, code_c, "c.recoup");
+  g_assert_true (sync_book (c, NULL, &error));
+  g_assert_no_error (error);
+  state_c = canonical (c);
+  g_assert_cmpstr (state_c, ==, state_a);
+
+  /* And sync goes on both ways. */
+  log_call (b, acc_b);
+  log_call (a, acc_a);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM activities"), ==, 3);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM activities"), ==, 3);
+}
+
+/* A collector's book refuses what recoupd would refuse (audit A2 #7), at
+ * once and with the server's words, instead of keeping it alone. */
+static void
+test_collector_refused_locally (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-W");
+  g_autofree char *token_b = device_token (b);
+  g_autofree char *entry = recoup_uuid7_new ();
+  g_autofree char *change = recoup_uuid7_new ();
+  g_autofree char *body = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *written = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_WRITE_OFF, .account_id = acc, .amount = 1000 };
+  JsonObject *r;
+  guint status = 0;
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+
+  written = recoup_ledger_record (b, &spec, &error);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_assert_null (written);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM ledger_entries"), ==, 0);
+
+  /* The server's words for the same write-off. */
+  body = g_strdup_printf ("{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\","
+    "\"user_id\":\"%s\",\"entity\":\"ledger_entries\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{"
+    "\"id\":\"%s\",\"account_id\":\"%s\",\"kind\":\"write-off\",\"amount\":-1000,\"currency\":\"USD\","
+    "\"effective_date\":\"2026-01-01\",\"created_at\":1},\"schema_version\":1}]}",
+    change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, entry, entry, acc);
+  answer = raw (f, "POST", "/v1/changes", token_b, "1", body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  r = json_array_get_object_element (json_object_get_array_member (answer, "results"), 0);
+  g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, "forbidden");
+  g_assert_cmpstr (json_object_get_string_member (r, "message"), ==, error->message);
+  g_clear_error (&error);
+
+  user = recoup_user_add (b, "eve", "owner", 0, 0, FALSE, &error);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  g_assert_null (user);
+  g_assert_nonnull (strstr (error->message, "carl"));
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE name = 'eve'"), ==, 0);
+  g_clear_error (&error);
+
+  /* Acting as the owner in the collector's book does not make it the owner's. */
+  {
+    const char *ids[] = { "0123456789", NULL };
+    guint n = 0;
+
+    g_assert_true (recoup_book_set_user (b, f->owner, &error));
+    g_assert_no_error (error);
+    g_assert_false (recoup_review_mark_ids (b, ids, &n, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED);
+  }
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 0);
+}
+
+/* ---- what every copy derives is written once ---- */
+
+static void
+record_entry (RecoupBook      *book,
+              RecoupEntryKind  kind,
+              const char      *account,
+              gint64           amount)
+{
+  RecoupEntrySpec spec = { .kind = kind, .account_id = account, .amount = amount,
+                           .method = kind == RECOUP_ENTRY_PAYMENT ? "cash" : NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = recoup_ledger_record (book, &spec, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+}
+
+static void
+offer_event (RecoupBook       *book,
+             const char       *offer,
+             RecoupOfferEvent  event)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_offer_transition (book, offer, event, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static char *
+make_offer (RecoupBook      *book,
+            const char      *account,
+            RecoupOfferKind  kind,
+            gint64           amount)
+{
+  g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 30);
+  gboolean is_plan = kind == RECOUP_OFFER_PLAN;
+  RecoupOfferSpec spec = { .account_id = account, .kind = kind, .amount = amount,
+                           .pay_by = is_plan ? NULL : later, .installments = is_plan ? 3 : 0,
+                           .frequency = RECOUP_FREQUENCY_MONTHLY, .first_date = is_plan ? later : NULL };
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_offer_create (book, &spec, &error);
+
+  g_assert_no_error (error);
+  offer_event (book, id, RECOUP_OFFER_EVENT_SEND);
+  return id;
+}
+
+/* The ledger as ids and amounts, and what reconciling derived, from any connection. */
+static char *
+derived_dump (sqlite3 *db)
+{
+  static const char * const queries[] = {
+    "SELECT id, kind, amount, reverses_id FROM ledger_entries ORDER BY id",
+    "SELECT id, kind, account_id FROM review_items ORDER BY id",
+    NULL,
+  };
+  GString *out = g_string_new (NULL);
+
+  for (guint q = 0; queries[q] != NULL; q++)
+    {
+      sqlite3_stmt *stmt = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, queries[q], -1, &stmt, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          for (int c = 0; c < sqlite3_column_count (stmt); c++)
+            g_string_append_printf (out, "%s|", sqlite3_column_type (stmt, c) == SQLITE_NULL ? "-" :
+                                    (const char *) sqlite3_column_text (stmt, c));
+          g_string_append_c (out, '\n');
+        }
+      sqlite3_finalize (stmt);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static sqlite3 *
+open_server_book (Fixture *f)
+{
+  g_autofree char *name = g_strdup_printf ("%s.recoup", f->org);
+  g_autofree char *path = g_build_filename (f->data_dir, "orgs", name, NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
+/* Two collectors take the last payment of one settlement offline, and one
+ * accepts an offer the other withdraws. Every copy (the server's too)
+ * reconciles: the discount, and the review item of the conflict, are written
+ * by each under the same id and meet as one; the server numbers what it wrote
+ * itself, so nobody's pull stalls. */
+static void
+test_derived_once (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *dora = run (f, TRUE, "add-user", "Acme Collections", "dora", "--role", "collector",
+                               "--max-discount-bp", "1000", "--max-installments", "6", NULL);
+  g_autofree char *code_o = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) owner = enroll_book (f, code_o, "owner.recoup");
+  g_autofree char *code_c = NULL, *code_d = NULL;
+  g_autofree char *settled = make_account (owner, "S-1");
+  g_autofree char *planned = make_account (owner, "P-1");
+  g_autofree char *settlement = NULL, *plan = NULL, *dump0 = NULL, *server_dump = NULL;
+  g_autoptr(RecoupBook) carl = NULL;
+  g_autoptr(RecoupBook) dora_book = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupBook *books[3];
+  sqlite3 *server;
+
+  record_entry (owner, RECOUP_ENTRY_FEE, settled, 100000);
+  record_entry (owner, RECOUP_ENTRY_FEE, planned, 90000);
+  settlement = make_offer (owner, settled, RECOUP_OFFER_SETTLEMENT, 95000);
+  offer_event (owner, settlement, RECOUP_OFFER_EVENT_ACCEPT);
+  plan = make_offer (owner, planned, RECOUP_OFFER_PLAN, 0);
+  g_assert_true (sync_book (owner, NULL, &error));
+  g_assert_no_error (error);
+  code_c = enrollment_code (f, f->org, "carl");
+  carl = enroll_book (f, code_c, "carl.recoup");
+  code_d = enrollment_code (f, f->org, "dora");
+  dora_book = enroll_book (f, code_d, "dora.recoup");
+  books[0] = owner;
+  books[1] = carl;
+  books[2] = dora_book;
+
+  /* Offline, each collector's copy completes the settlement and writes its discount. */
+  record_entry (carl, RECOUP_ENTRY_PAYMENT, settled, 95000);
+  record_entry (dora_book, RECOUP_ENTRY_PAYMENT, settled, 95000);
+  offer_event (carl, plan, RECOUP_OFFER_EVENT_ACCEPT);
+  offer_event (dora_book, plan, RECOUP_OFFER_EVENT_WITHDRAW);
+  g_assert_cmpint (count_rows (carl, "SELECT count(*) FROM ledger_entries WHERE kind = 'discount'"), ==, 1);
+
+  for (int pass = 0; pass < 3; pass++)
+    for (int i = 0; i < 3; i++)
+      {
+        g_assert_true (sync_book (books[(i + pass) % 3], NULL, &error));
+        g_assert_no_error (error);
+      }
+
+  server = open_server_book (f);
+  g_assert_cmpint (count_rows_db (server, "SELECT count(*) FROM changes WHERE server_seq IS NULL"), ==, 0);
+  server_dump = derived_dump (server);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *dump = derived_dump (recoup_book_get_db (books[i]));
+
+      g_assert_cmpstr (dump, ==, server_dump);
+      /* Both payments count; one discount, never reversed for being a copy. */
+      g_assert_cmpint (count_rows (books[i], "SELECT count(*) FROM ledger_entries WHERE kind = 'discount'"), ==, 1);
+      g_assert_cmpint (count_rows (books[i], "SELECT count(*) FROM ledger_entries WHERE kind = 'reversal'"), ==, 0);
+      g_assert_cmpint (count_rows (books[i], "SELECT count(*) FROM ledger_entries WHERE kind = 'payment'"), ==, 2);
+      g_assert_cmpint (count_rows (books[i], "SELECT count(*) FROM review_items WHERE kind = 'offer-conflict'"), ==, 1);
+      g_assert_cmpint (recoup_merge_count_unsent (books[i]), ==, 0);
+    }
+
+  /* Sync goes on: a later payment reaches everyone. */
+  record_entry (carl, RECOUP_ENTRY_PAYMENT, planned, 1000);
+  g_assert_true (sync_book (carl, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (owner, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (owner, "SELECT count(*) FROM ledger_entries WHERE kind = 'payment'"), ==, 3);
+  g_assert_cmpint (count_rows_db (server, "SELECT count(*) FROM changes WHERE server_seq IS NULL"), ==, 0);
+  dump0 = derived_dump (recoup_book_get_db (owner));
+  g_free (server_dump);
+  server_dump = derived_dump (server);
+  g_assert_cmpstr (dump0, ==, server_dump);
+  sqlite3_close (server);
+}
+
+/* Serving a snapshot must leave the server's own locks on its book in place:
+ * closing any descriptor of a file drops all of a process's POSIX locks on
+ * it, and without them another process may delete the WAL under acknowledged
+ * pushes. The server's open connection holds SQLite's shared lock. */
+static void
+test_snapshot_keeps_locks (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *code_o = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) owner = enroll_book (f, code_o, "owner.recoup");
+  g_autofree char *account = make_account (owner, "L-1");
+  g_autofree char *code_c = NULL;
+  g_autofree char *name = g_strdup_printf ("%s.recoup", f->org);
+  g_autofree char *path = g_build_filename (f->data_dir, "orgs", name, NULL);
+  g_autoptr(RecoupBook) carl = NULL;
+  g_autoptr(GError) error = NULL;
+  struct flock probe = { 0 };
+  int fd;
+
+  log_call (owner, account);
+  g_assert_true (sync_book (owner, NULL, &error));
+  g_assert_no_error (error);
+  code_c = enrollment_code (f, f->org, "carl");
+  carl = enroll_book (f, code_c, "carl.recoup");   /* downloads a snapshot */
+  g_assert_cmpint (count_rows (carl, "SELECT count(*) FROM activities"), ==, 1);
+
+  /* Would a write lock on SQLite's shared-lock bytes conflict? Only while
+   * the server still holds its read lock there. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 0x40000000 + 2;   /* SQLite's SHARED_FIRST */
+  probe.l_len = 510;
+  g_assert_cmpint (fcntl (fd, F_GETLK, &probe), ==, 0);
+  g_close (fd, NULL);
+  g_assert_cmpint (probe.l_type, !=, F_UNLCK);
+  g_assert_cmpint (probe.l_pid, ==, atoi (g_subprocess_get_identifier (f->server)));
+}
+
+
 int
 main (int   argc,
       char *argv[])
@@ -2494,6 +2886,10 @@ main (int   argc,
   ADD ("/recoup/sync/enroll-answer-lost", test_enroll_answer_lost);
   ADD ("/recoup/sync/enroll-repeat", test_enroll_repeat);
   ADD ("/recoup/sync/enroll-snapshot-fails", test_enroll_snapshot_fails);
+  ADD ("/recoup/sync/derived-once", test_derived_once);
+  ADD ("/recoup/sync/snapshot-keeps-locks", test_snapshot_keeps_locks);
+  ADD ("/recoup/sync/ref-clash", test_ref_clash);
+  ADD ("/recoup/sync/collector-refused-locally", test_collector_refused_locally);
 #undef ADD
 
   status = g_test_run ();

@@ -284,6 +284,18 @@ format_money (const gint64 *values,
   return texts;
 }
 
+/* A KPI as the reader writes numbers ("112,43", "13,53 %" in German), or
+ * "n/a" where the period gives it no value. */
+static char *
+kpi_text (gint64   value,
+          gboolean percent)
+{
+  if (value == RECOUP_KPI_NA)
+    /* Translators: a KPI the period gives no value (nothing billed, say) */
+    return g_strdup (C_("kpi", "n/a"));
+  return percent ? recoup_locale_percent_format (value) : recoup_locale_hundredths_format (value);
+}
+
 static char **
 format_bp (const gint64 *values,
            guint         n,
@@ -292,7 +304,7 @@ format_bp (const gint64 *values,
   char **texts = g_new0 (char *, n + 1);
 
   for (guint i = 0; i < n; i++)
-    texts[i] = recoup_kpi_format_bp (values[i]);
+    texts[i] = kpi_text (values[i], TRUE);
   return texts;
 }
 
@@ -467,18 +479,18 @@ fill_tiles (RecoupKpis *k,
       _("The ledger total at the end of the period") },
     { _("Collected"), recoup_locale_money_format (k->collected, k->currency, RECOUP_MONEY_FORMAT_GROUPING),
       _("Payments less their reversals, dated in the period") },
-    { _("DSO (days)"), recoup_kpi_format_x100 (k->dso_x100), _("Receivables × days ÷ billed in the period") },
-    { _("Countback DSO"), recoup_kpi_format_x100 (k->countback_dso_x100),
+    { _("DSO (days)"), kpi_text (k->dso_x100, FALSE), _("Receivables × days ÷ billed in the period") },
+    { _("Countback DSO"), kpi_text (k->countback_dso_x100, FALSE),
       _("Days of the latest billing the receivables cover, month by month") },
-    { _("Best possible DSO"), recoup_kpi_format_x100 (k->best_dso_x100), _("Receivables not yet due × days ÷ billed") },
-    { _("Avg days delinquent"), recoup_kpi_format_x100 (k->add_x100), _("DSO − best possible DSO") },
-    { _("CEI"), recoup_kpi_format_bp (k->cei_bp), _("Collection effectiveness index (Credit Research Foundation)") },
-    { _("Recovery rate"), recoup_kpi_format_bp (k->recovery_bp), _("Recovered ÷ placed, accounts placed in the period") },
-    { _("Promise-kept rate"), recoup_kpi_format_bp (k->promise_kept_bp), _("Promises due in the period that were kept") },
-    { _("Cost-to-collect"), recoup_kpi_format_bp (k->cost_to_collect_bp),
+    { _("Best possible DSO"), kpi_text (k->best_dso_x100, FALSE), _("Receivables not yet due × days ÷ billed") },
+    { _("Avg days delinquent"), kpi_text (k->add_x100, FALSE), _("DSO − best possible DSO") },
+    { _("CEI"), kpi_text (k->cei_bp, TRUE), _("Collection effectiveness index (Credit Research Foundation)") },
+    { _("Recovery rate"), kpi_text (k->recovery_bp, TRUE), _("Recovered ÷ placed, accounts placed in the period") },
+    { _("Promise-kept rate"), kpi_text (k->promise_kept_bp, TRUE), _("Promises due in the period that were kept") },
+    { _("Cost-to-collect"), kpi_text (k->cost_to_collect_bp, TRUE),
       _("Collection costs ÷ collected (costs: recoup-cli kpi cost)") },
-    { _("Contact rate"), recoup_kpi_format_bp (k->contact_rate_bp), _("Calls and visits that reached someone") },
-    { _("Right-party contacts"), recoup_kpi_format_bp (k->rpc_rate_bp), _("Calls and visits that reached the debtor") },
+    { _("Contact rate"), kpi_text (k->contact_rate_bp, TRUE), _("Calls and visits that reached someone") },
+    { _("Right-party contacts"), kpi_text (k->rpc_rate_bp, TRUE), _("Calls and visits that reached the debtor") },
   };
 
   memcpy (tiles, t, sizeof t);
@@ -836,6 +848,33 @@ cancel_export_cb (RecoupDashboardPage *self)
 static const char *format_ids[] = { "xlsx", "csv", "pdf", NULL };
 static const char *format_labels[] = { N_("Spreadsheet (XLSX)"), N_("CSV"), N_("PDF"), NULL };
 
+/* What the user asked for, as the file is named: a format picked in the
+ * chooser (other than the one it started on) wins; else a known extension
+ * typed in the name; else the format the chooser started on, which the
+ * suggested name carries. recoup_export_confirm_path() then gives the file
+ * that format's extension and asks before replacing another file. */
+static RecoupReportFormat
+export_format_for (const char *path,
+                   const char *choice,
+                   const char *initial)
+{
+  const char *dot = strrchr (path, '.');
+  RecoupReportFormat format = RECOUP_REPORT_PDF;
+
+  if (choice != NULL && g_strcmp0 (choice, initial) != 0 && recoup_report_format_from_string (choice, &format))
+    return format;
+  if (dot != NULL && strchr (dot, G_DIR_SEPARATOR) == NULL)
+    {
+      g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
+
+      if (recoup_report_format_from_string (ext, &format))
+        return format;
+    }
+  if (initial == NULL || !recoup_report_format_from_string (initial, &format))
+    format = RECOUP_REPORT_PDF;
+  return format;
+}
+
 typedef struct
 {
   RecoupDashboardPage *self;
@@ -871,8 +910,8 @@ chooser_response_cb (GtkNativeDialog     *chooser,
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       g_autofree char *path = g_file_get_path (file);
       const char *choice = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (chooser), "format");
-      const char *dot = path ? strrchr (path, '.') : NULL;
-      RecoupReportFormat format = RECOUP_REPORT_PDF;
+      const char *initial = g_object_get_data (G_OBJECT (chooser), "initial-format");
+      RecoupReportFormat format;
       ExportTarget *target;
 
       if (path == NULL)
@@ -882,14 +921,7 @@ chooser_response_cb (GtkNativeDialog     *chooser,
           g_object_unref (chooser);
           return;
         }
-      /* The format chosen wins (the suggested name carries the first one's
-       * extension); without a choice, a known extension in the name picks
-       * it, else PDF. A file the new extension names is not replaced
-       * unasked. */
-      if ((choice == NULL || !recoup_report_format_from_string (choice, &format))
-          && (dot == NULL || strchr (dot, G_DIR_SEPARATOR) != NULL
-              || !recoup_report_format_from_string (dot + 1, &format)))
-        format = RECOUP_REPORT_PDF;
+      format = export_format_for (path, choice, initial);
       target = g_new0 (ExportTarget, 1);
       target->self = g_object_ref (self);
       target->kind = kind;
@@ -914,23 +946,34 @@ export_action (GtkWidget  *widget,
   g_autofree char *title = NULL;
   g_autofree char *name = NULL;
   g_autofree char *file_name = NULL;
+  const char *ids[G_N_ELEMENTS (format_ids)];
   const char *labels[G_N_ELEMENTS (format_labels)];
   const char *initial = kind == RECOUP_EXPORT_STATEMENTS ? "pdf" : "xlsx";
+  guint n = 0;
 
   if (self->data == NULL || self->export != NULL)
     return;
-  for (guint i = 0; i < G_N_ELEMENTS (format_labels); i++)
-    labels[i] = format_labels[i] ? _(format_labels[i]) : NULL;
+  /* The suggested format first: GTK's own chooser (no portal) shows and
+   * answers the first option whatever gtk_file_chooser_set_choice() said. */
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; format_ids[i] != NULL; i++)
+      if (g_str_equal (format_ids[i], initial) == (pass == 0))
+        {
+          ids[n] = format_ids[i];
+          labels[n++] = _(format_labels[i]);
+        }
+  ids[n] = labels[n] = NULL;
   title = g_strdup_printf (_("Export %s"), recoup_export_kind_title (kind));
   chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (gtk_widget_get_root (widget)),
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "format", _("Format"), format_ids, labels);
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "format", _("Format"), ids, labels);
   gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "format", initial);
   name = recoup_export_default_name (kind, self->data->from, self->data->to);
   file_name = g_strdup_printf ("%s.%s", name, initial);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), file_name);
   g_object_set_data (G_OBJECT (chooser), "kind", GINT_TO_POINTER (kind));
+  g_object_set_data (G_OBJECT (chooser), "initial-format", (gpointer) initial);
   g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }

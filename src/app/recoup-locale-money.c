@@ -84,3 +84,12 @@ recoup_locale_percent_format (gint64 basis_points)
   return g_strdup_printf ("%s%" G_GINT64_FORMAT "%c%02" G_GINT64_FORMAT " %%", basis_points < 0 ? "-" : "",
                           magnitude / 100, marks->decimal, magnitude % 100);
 }
+
+char *
+recoup_locale_hundredths_format (gint64 hundredths)
+{
+  guint64 magnitude = hundredths < 0 ? -(guint64) hundredths : (guint64) hundredths;
+
+  return g_strdup_printf ("%s%" G_GUINT64_FORMAT "%c%02" G_GUINT64_FORMAT, hundredths < 0 ? "-" : "",
+                          magnitude / 100, recoup_locale_money_marks ()->decimal, magnitude % 100);
+}

@@ -27,5 +27,8 @@ gboolean                recoup_locale_money_parse     (const char             *t
                                                        GError                **error);
 /* "15 %", "12,5 %" from basis points. */
 char                   *recoup_locale_percent_format  (gint64                  basis_points);
+/* "112,43" from hundredths (a figure such as a DSO in days), with the locale's
+ * decimal mark. */
+char                   *recoup_locale_hundredths_format (gint64                hundredths);
 
 G_END_DECLS

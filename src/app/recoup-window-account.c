@@ -426,10 +426,76 @@ add_score (RecoupWindow      *self,
     }
 }
 
+/* The zone the guard reads the debtor's hours in, so that a time on the page
+ * can be checked against the contact-hours rule as the guard applied it.
+ * RecoupAccountData carries no policy: an account without a known zone gets
+ * core's fallback for a book without a business zone. The zone is core's,
+ * cached for the process: borrowed, never unreffed. */
+static GTimeZone *
+debtor_zone (RecoupAccountData *data)
+{
+  RecoupGuardPolicy policy = { 0 };
+
+  return recoup_guard_debtor_zone (&policy, data->account->timezone);
+}
+
+/* An instant as the debtor lived it: date, 24-hour time and the zone's
+ * abbreviation (e.g. "2026-11-24 23:12 CET"), as core's review items say it. */
+static char *
+format_in_zone (gint64     ms,
+                GTimeZone *tz)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (ms / 1000);
+  g_autoptr(GDateTime) there = utc != NULL ? g_date_time_to_timezone (utc, tz) : NULL;
+
+  return there != NULL ? g_date_time_format (there, "%Y-%m-%d %H:%M %Z") : g_strdup ("");
+}
+
+/* The one-click Call or Write button follows the guard's verdict for its
+ * channel, as Log Contact does: while the guard blocks the channel the button
+ * is off and says why (core's reasons) and, if the block lifts by itself,
+ * from when. A warning leaves it usable. */
+static void
+guard_contact_button (GtkWidget          *button,
+                      RecoupGuardVerdict *verdict,
+                      const char         *tooltip,
+                      GTimeZone          *tz)
+{
+  g_autoptr(GString) tip = g_string_new (tooltip);
+  gint64 lifts;
+
+  if (verdict == NULL || verdict->verdict != RECOUP_VERDICT_BLOCKED)
+    {
+      gtk_widget_set_tooltip_text (button, tooltip);
+      return;
+    }
+  gtk_widget_set_sensitive (button, FALSE);
+  g_string_append_printf (tip, " — %s", _("Contact blocked now"));
+  for (guint r = 0; verdict->reasons != NULL && r < verdict->reasons->len; r++)
+    {
+      RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, r);
+
+      if (reason->blocks)
+        g_string_append_printf (tip, "\n%s", reason->text);
+    }
+  lifts = recoup_guard_verdict_lifts_at (verdict);
+  if (lifts > 0)
+    {
+      g_autofree char *when = format_in_zone (lifts, tz);
+
+      /* Translators: when a block on contacting the debtor lifts by itself,
+       * in the debtor's time zone, e.g. "2026-11-25 08:00 CET" */
+      g_string_append_c (tip, '\n');
+      g_string_append_printf (tip, _("Allowed again from %s"), when);
+    }
+  gtk_widget_set_tooltip_text (button, tip->str);
+}
+
 static void
 add_contacts (RecoupWindow      *self,
               RecoupAccountData *data)
 {
+  GTimeZone *tz = debtor_zone (data);
   GtkWidget *group = group_new (self->account_box, _("Contact Points"), NULL);
   GtkWidget *edit = gtk_button_new_with_mnemonic (_("_Edit…"));
 
@@ -465,13 +531,21 @@ add_contacts (RecoupWindow      *self,
                                                              ? "call-start-symbolic"
                                                              : "mail-send-symbolic");
 
+          gtk_widget_set_name (button, cp->kind == RECOUP_CONTACT_PHONE ? "call" : "write");
           gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
           gtk_widget_add_css_class (button, "flat");
-          gtk_widget_set_tooltip_text (button, cp->kind == RECOUP_CONTACT_PHONE ? _("Call") : _("Write"));
-          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.open-uri");
-          gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", uri);
+          guard_contact_button (button,
+                                recoup_account_data_get_verdict (data, cp->kind == RECOUP_CONTACT_PHONE ? "call" : "email"),
+                                cp->kind == RECOUP_CONTACT_PHONE ? _("Call") : _("Write"), tz);
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
-          adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+          /* An action would make the button sensitive again whatever the
+           * guard said: a blocked button gets none. */
+          if (gtk_widget_get_sensitive (button))
+            {
+              gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", uri);
+              gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.open-uri");
+              adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+            }
         }
       else if (cp->opted_out)
         suffix_label (row, _("Do not use"), "error");
@@ -549,7 +623,15 @@ static void
 add_activities (RecoupWindow      *self,
                 RecoupAccountData *data)
 {
-  GtkWidget *group = group_new (self->account_box, _("Activity"), NULL);
+  GTimeZone *tz = debtor_zone (data);
+  g_autofree char *zone_note = NULL;
+  GtkWidget *group;
+
+  /* Translators: %s is the debtor's IANA time zone, e.g. Europe/Amsterdam */
+  zone_note = g_strdup_printf (_("Newest first, at the debtor's local time (%s), the time the contact hours apply to."),
+                               g_time_zone_get_identifier (tz));
+  group = group_new (self->account_box, _("Activity"), zone_note);
+  gtk_widget_set_name (group, "activity");
 
   if (data->activities->len == 0)
     row_new (group, _("No contact yet"), _("Logged calls, visits and messages appear here, newest first."));
@@ -557,7 +639,7 @@ add_activities (RecoupWindow      *self,
   for (guint i = 0; i < data->activities->len; i++)
     {
       RecoupActivity *act = g_ptr_array_index (data->activities, i);
-      g_autofree char *when = format_instant (act->at);
+      g_autofree char *when = format_in_zone (act->at, tz);
       g_autofree char *title = NULL;
       g_autofree char *sub = NULL;
       GtkWidget *row;
@@ -700,7 +782,7 @@ offer_actions_row (GtkWidget         *expander,
   else if (o->state == RECOUP_OFFER_STATE_DRAFT)
     {
       if (!o->needs_approval || o->approved)
-        offer_button (box, _("_Sent"), o->id, "send", "suggested-action");
+        offer_button (box, _("_Mark as Sent"), o->id, "send", "suggested-action");
       offer_button (box, _("_Withdraw"), o->id, "withdraw", NULL);
     }
   else
@@ -826,13 +908,13 @@ recoup_window_build_account (RecoupWindow *self)
   RecoupAccountData *data = self->data;
   GtkWidget *child;
   GtkAdjustment *vadj;
-  g_autofree char *balance = NULL;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->account_box))) != NULL)
     gtk_box_remove (self->account_box, child);
 
   if (data == NULL)
     {
+      g_clear_pointer (&self->shown_account_id, g_free);
       gtk_stack_set_visible_child_name (self->account_stack, "none");
       adw_window_title_set_title (self->account_title, "");
       adw_window_title_set_subtitle (self->account_title, "");
@@ -887,7 +969,15 @@ recoup_window_build_account (RecoupWindow *self)
                                    call != NULL && call->verdict == RECOUP_VERDICT_BLOCKED, reason);
   }
 
-  vadj = gtk_scrolled_window_get_vadjustment (self->account_scroller);
-  gtk_adjustment_set_value (vadj, 0);
+  /* A reload after a write (opt-out, Mark Reviewed, a reversal) shows the
+   * same account: the user stays where they were working. Another account
+   * starts at its top. */
+  if (g_strcmp0 (self->shown_account_id, data->account->id) != 0)
+    {
+      vadj = gtk_scrolled_window_get_vadjustment (self->account_scroller);
+      gtk_adjustment_set_value (vadj, 0);
+      g_free (self->shown_account_id);
+      self->shown_account_id = g_strdup (data->account->id);
+    }
   gtk_stack_set_visible_child_name (self->account_stack, "account");
 }

@@ -55,6 +55,7 @@ typedef struct
   char         *currency;
   gboolean      busy;
   gboolean      confirmed;    /* Record Payment: an unusual payment was confirmed */
+  gboolean      amount_left;  /* Log Contact: the user has been in the promise's amount and left it */
   /* Log Contact at a time typed in When: the guard's verdict for that
    * instant and channel, asked in the background. */
   gint64              when_ms;
@@ -368,6 +369,7 @@ page_group (GtkWidget  *page,
 static gint64
 check_amount (Form       *form,
               GtkWidget  *row,
+              const char *empty_format,
               GString    *problems)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
@@ -379,8 +381,7 @@ check_amount (Form       *form,
       g_autofree char *example = recoup_locale_money_format (12500, form->currency, RECOUP_MONEY_FORMAT_GROUPING);
 
       set_field_error (row, TRUE);
-      /* Translators: an amount as the user's locale writes it, 125.00 or 125,00 */
-      g_string_append_printf (problems, _("Amount: enter the amount paid, e.g. %s.\n"), example);
+      g_string_append_printf (problems, empty_format, example);
       return -1;
     }
   if (!recoup_locale_money_parse (text, form->currency, &minor, &error))
@@ -807,13 +808,22 @@ static void
 contact_validate (Form *form)
 {
   g_autoptr(GString) problems = g_string_new (NULL);
+  gboolean incomplete = FALSE;
 
   contact_show_verdict (form, problems);
 
   if (form->promise != NULL && adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (form->promise)))
     {
-      gint64 amount = check_amount (form, form->amount, problems);
       RecoupAccountData *data = form->window->data;
+      gint64 amount = -1;
+
+      /* An amount not typed yet holds Save back, but is not called a
+       * mistake until the user has left the field empty. */
+      if (*gtk_editable_get_text (GTK_EDITABLE (form->amount)) == '\0' && !form->amount_left)
+        incomplete = TRUE;
+      else
+        /* Translators: an amount as the user's locale writes it, 125.00 or 125,00 */
+        amount = check_amount (form, form->amount, _("Amount: enter the amount promised, e.g. %s.\n"), problems);
 
       if (check_date (form->date, problems) && amount > 0 && data != NULL)
         {
@@ -837,6 +847,21 @@ contact_validate (Form *form)
       set_field_error (form->date, FALSE);
     }
   form_finish_problems (form, problems);
+  if (incomplete)
+    gtk_widget_set_sensitive (form->save, FALSE);
+}
+
+/* Connected with the dialog as data: focus also leaves while it is being
+ * destroyed, with its form half gone. */
+static void
+amount_focus_leave_cb (GtkWindow *dialog)
+{
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+
+  if (form == NULL || form->amount_left || !gtk_widget_get_mapped (GTK_WIDGET (dialog)))
+    return;
+  form->amount_left = TRUE;
+  contact_validate (form);
 }
 
 static void
@@ -1154,8 +1179,18 @@ recoup_window_log_contact (RecoupWindow *self)
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->date, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (contact_save_cb), form);
+  {
+    GtkEventController *focus = gtk_event_controller_focus_new ();
+
+    g_signal_connect_object (focus, "leave", G_CALLBACK (amount_focus_leave_cb), form->dialog, G_CONNECT_SWAPPED);
+    gtk_widget_add_controller (form->amount, focus);
+  }
 
   contact_validate (form);
+  /* Nothing done yet is not an error worth shouting about: a block reads as
+   * information (the verdict above says what to do) until the user starts. */
+  form_set_error (form, NULL);
+  gtk_widget_remove_css_class (form->verdict_icon, "error");
   form_present (form);
   gtk_widget_grab_focus (form->channel);
 }
@@ -1213,7 +1248,8 @@ payment_validate (Form *form)
 {
   g_autoptr(GString) problems = g_string_new (NULL);
 
-  gint64 amount = check_amount (form, form->amount, problems);
+  /* Translators: an amount as the user's locale writes it, 125.00 or 125,00 */
+  gint64 amount = check_amount (form, form->amount, _("Amount: enter the amount paid, e.g. %s.\n"), problems);
   gboolean date_ok = check_date (form->date, problems);
 
   if (date_ok && form->window->data != NULL)
@@ -1545,7 +1581,7 @@ recoup_window_reverse_entry (RecoupWindow *self,
                                                             RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 
       /* Translators: an amount, then the day it was paid */
-      heading = g_strdup_printf (_("Reverse the Payment of %s of %s?"), amount, entry->effective_date);
+      heading = g_strdup_printf (_("Reverse the Payment of %s Made on %s?"), amount, entry->effective_date);
     }
   dialog = adw_message_dialog_new (GTK_WINDOW (self), heading != NULL ? heading : _("Reverse Payment?"),
                                    _("A reversing entry is added to the ledger and the balance goes back up. "
@@ -1613,39 +1649,161 @@ account_write_done_cb (GObject      *object,
 
 typedef struct
 {
+  char     *account_id;
   char     *contact_id;
   gboolean  opted_out;
+  char     *consent;     /* opting back in: who agreed, when and how */
 } OptOutWrite;
 
 static void
 opt_out_write_free (OptOutWrite *w)
 {
+  g_free (w->account_id);
   g_free (w->contact_id);
+  g_free (w->consent);
   g_free (w);
 }
 
+/* Opting back in re-enables a contact point the debtor asked us not to use:
+ * the consent goes into the account's history with it, in one transaction,
+ * as a note on that contact point. */
 static gboolean
 opt_out_write (RecoupBook  *book,
                gpointer     data,
                GError     **error)
 {
   OptOutWrite *w = data;
+  RecoupActivitySpec note = { 0 };
+  g_autofree char *id = NULL;
+  g_autofree char *text = NULL;
 
-  return recoup_contact_set_opted_out (book, w->contact_id, w->opted_out, error);
+  if (w->opted_out)
+    return recoup_contact_set_opted_out (book, w->contact_id, TRUE, error);
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  /* Translators: the note kept in the account's history; then the user's words */
+  text = g_strdup_printf (_("Opted back in: %s"), w->consent);
+  note.account_id = w->account_id;
+  note.channel = "note";
+  note.contact_point_id = w->contact_id;
+  note.notes = text;
+  if (!recoup_contact_set_opted_out (book, w->contact_id, FALSE, error)
+      || (id = recoup_activity_log (book, &note, error)) == NULL)
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  return recoup_book_commit (book, error);
 }
 
+static void
+opt_out_write_start (RecoupWindow *self,
+                     OptOutWrite  *w)
+{
+  recoup_session_run_async (self->session, opt_out_write, w, (GDestroyNotify) opt_out_write_free,
+                            self->cancellable, account_write_done_cb,
+                            account_write_done_new (self, w->opted_out ? _("Contact point opted out")
+                                                                       : _("Contact point opted back in; "
+                                                                           "the consent is in the history")));
+}
+
+static void
+opt_in_consent_changed_cb (GtkEditable      *consent,
+                           AdwMessageDialog *dialog)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (consent)));
+
+  adw_message_dialog_set_response_enabled (dialog, "opt-in", *text != '\0');
+}
+
+static void
+opt_in_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    RecoupWindow     *self)
+{
+  GtkWidget *consent = adw_message_dialog_get_extra_child (dialog);
+  OptOutWrite *w;
+
+  if (g_strcmp0 (response, "opt-in") != 0)
+    return;
+  w = g_new0 (OptOutWrite, 1);
+  w->account_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "account-id"));
+  w->contact_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "contact-id"));
+  w->consent = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (consent))));
+  if (*w->consent == '\0')
+    {
+      opt_out_write_free (w);
+      return;
+    }
+  opt_out_write_start (self, w);
+}
+
+/* Asks before a contact point the debtor opted out of is used again: only
+ * on their word, which the user notes down (who, when, how). */
+static void
+ask_opt_in (RecoupWindow *self,
+            const char   *contact_id)
+{
+  const char *value = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+  GtkWidget *consent;
+
+  for (guint i = 0; i < self->data->contacts->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (self->data->contacts, i);
+
+      if (g_strcmp0 (cp->id, contact_id) == 0)
+        value = cp->value;
+    }
+  g_return_if_fail (value != NULL);
+  /* Translators: a phone number, e-mail or postal address */
+  body = g_strdup_printf (_("Has the debtor asked to be contacted at %s again? Only then opt it back in, and note "
+                            "who agreed, when and how: the note is kept in the account's history."), value);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Opt Back In?"), body);
+  gtk_widget_set_name (dialog, "opt-in");
+  consent = gtk_entry_new ();
+  gtk_widget_set_name (consent, "consent");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (consent), _("e.g. J. Jansen asked by phone on 2026-11-24"));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), consent);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "opt-in", _("_Opt Back In"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "opt-in", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "opt-in", FALSE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "account-id", g_strdup (self->data->account->id), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "contact-id", g_strdup (contact_id), g_free);
+  g_signal_connect (consent, "changed", G_CALLBACK (opt_in_consent_changed_cb), dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (opt_in_response_cb), self);
+  g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (consent);
+}
+
+/* Opting out takes effect at once (it only stops contact); opting back in
+ * asks first, see ask_opt_in(). */
 void
 recoup_window_set_opt_out (RecoupWindow *self,
                            const char   *contact_id,
                            gboolean      opted_out)
 {
-  OptOutWrite *w = g_new0 (OptOutWrite, 1);
+  OptOutWrite *w;
 
+  if (self->data == NULL)
+    return;
+  if (!opted_out)
+    {
+      ask_opt_in (self, contact_id);
+      return;
+    }
+  w = g_new0 (OptOutWrite, 1);
+  w->account_id = g_strdup (self->data->account->id);
   w->contact_id = g_strdup (contact_id);
-  w->opted_out = opted_out;
-  recoup_session_run_async (self->session, opt_out_write, w, (GDestroyNotify) opt_out_write_free,
-                            self->cancellable, account_write_done_cb,
-                            account_write_done_new (self, _("Contact point updated")));
+  w->opted_out = TRUE;
+  opt_out_write_start (self, w);
 }
 
 /* ---- review items ------------------------------------------------------- */
@@ -2171,7 +2329,7 @@ offer_read (OfferForm       *of,
       g_string_append_printf (problems, "%s\n", _("Amount or discount: fill in one of them, not both."));
     }
   else if (*amount_text != '\0')
-    spec->amount = check_amount (form, form->amount, problems);
+    spec->amount = check_amount (form, form->amount, _("Amount: enter the amount paid, e.g. %s.\n"), problems);
   else if (*discount_text != '\0')
     {
       g_autoptr(GError) error = NULL;
@@ -2790,7 +2948,7 @@ recoup_window_statement (RecoupWindow *self)
   RecoupAccountData *data = self->data;
   const char *labels[] = { N_("PDF"), N_("Spreadsheet (XLSX)"), N_("CSV"), NULL };
   const char *shown[G_N_ELEMENTS (labels)];
-  g_autofree char *today = NULL;
+  const char *today;
   GtkWidget *page;
   GtkWidget *group;
   Form *form;
@@ -2802,7 +2960,10 @@ recoup_window_statement (RecoupWindow *self)
     }
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
     shown[i] = labels[i] != NULL ? _(labels[i]) : NULL;
-  today = recoup_date_format (recoup_date_today_utc ());
+  /* The book's today, as Record Payment uses, so the statement ends on the
+   * balance the account page shows (a UTC date would drop today's payment
+   * east of Greenwich). */
+  today = data->today;
   form = form_new (self, _("Statement"), _("_Export…"), &page);
   gtk_widget_set_name (GTK_WIDGET (form->dialog), "statement");
   gtk_window_set_default_size (form->dialog, 480, 440);

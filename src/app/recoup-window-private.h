@@ -37,6 +37,7 @@ struct _RecoupWindow
   GSettings            *settings;
   RecoupAccountData    *data;
   char                 *account_id;
+  char                 *shown_account_id;  /* the account the page shows, to keep its scroll position on reload */
   GtkWindow            *dialog;       /* the open dialog, weak */
   char                 *last_error;
   char                 *last_toast;

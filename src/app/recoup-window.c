@@ -556,6 +556,167 @@ statement_action (GtkWidget  *widget,
   recoup_window_statement (RECOUP_WINDOW (widget));
 }
 
+/* ---- accounts needing review ------------------------------------------- */
+
+/* The owner's queue of what the guard or sync flagged (recoup-cli review),
+ * one row per account with its open items; a row opens the account, where
+ * Mark Reviewed clears them. */
+
+static gboolean
+review_list_load (RecoupBook  *book,
+                  gpointer     data,
+                  GError     **error)
+{
+  GPtrArray **items = data;
+
+  *items = recoup_review_list (book, NULL, FALSE, error);
+  return *items != NULL;
+}
+
+static void
+review_list_items_free (GPtrArray **items)
+{
+  g_clear_pointer (items, g_ptr_array_unref);
+  g_free (items);
+}
+
+static void
+review_row_activated_cb (AdwActionRow *row,
+                         GtkWindow    *dialog)
+{
+  RecoupWindow *self = RECOUP_WINDOW (gtk_window_get_transient_for (dialog));
+
+  show_account (self, gtk_widget_get_name (GTK_WIDGET (row)));
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+  gtk_window_destroy (dialog);
+}
+
+/* One row per account, named by its id, its items one a line. */
+static void
+review_list_show (GtkWindow *dialog,
+                  GPtrArray *items)
+{
+  GtkStack *stack = g_object_get_data (G_OBJECT (dialog), "recoup-review-stack");
+  GtkWidget *group = g_object_get_data (G_OBJECT (dialog), "recoup-review-group");
+  g_autoptr(GHashTable) rows = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      RecoupReviewItem *item = g_ptr_array_index (items, i);
+      GtkWidget *row = g_hash_table_lookup (rows, item->account_id);
+
+      if (row == NULL)
+        {
+          g_autofree char *title = g_strdup_printf ("%s · %s", item->account_name, item->account_ref);
+
+          row = adw_action_row_new ();
+          gtk_widget_set_name (row, item->account_id);
+          adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), item->text);
+          adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("go-next-symbolic"));
+          gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+          g_signal_connect_object (row, "activated", G_CALLBACK (review_row_activated_cb), dialog, 0);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+          g_hash_table_insert (rows, item->account_id, row);
+        }
+      else
+        {
+          g_autofree char *more = g_strdup_printf ("%s\n%s", adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
+                                                   item->text);
+
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), more);
+        }
+    }
+  gtk_stack_set_visible_child_name (stack, items->len > 0 ? "list" : "empty");
+}
+
+static void
+review_list_loaded_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  GPtrArray **items = g_object_get_data (G_OBJECT (dialog), "recoup-review-items");
+  AdwStatusPage *status = g_object_get_data (G_OBJECT (dialog), "recoup-review-status");
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      adw_status_page_set_title (status, _("Cannot Read the Review Items"));
+      adw_status_page_set_description (status, error->message);
+      gtk_stack_set_visible_child_name (g_object_get_data (G_OBJECT (dialog), "recoup-review-stack"), "empty");
+      return;
+    }
+  review_list_show (dialog, *items);
+}
+
+static void
+recoup_window_show_review_list (RecoupWindow *self)
+{
+  GtkWindow *dialog = GTK_WINDOW (adw_window_new ());
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *stack = gtk_stack_new ();
+  GtkWidget *spinner = gtk_spinner_new ();
+  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *group = adw_preferences_group_new ();
+  GtkWidget *status = adw_status_page_new ();
+  GPtrArray **items = g_new0 (GPtrArray *, 1);
+  GtkShortcutController *sc = GTK_SHORTCUT_CONTROLLER (gtk_shortcut_controller_new ());
+
+  gtk_widget_set_name (GTK_WIDGET (dialog), "review-list");
+  gtk_window_set_title (dialog, _("Accounts Needing Review"));
+  gtk_window_set_modal (dialog, TRUE);
+  gtk_window_set_transient_for (dialog, GTK_WINDOW (self));
+  gtk_window_set_destroy_with_parent (dialog, TRUE);
+  gtk_window_set_default_size (dialog, 640, 560);
+
+  gtk_spinner_set_spinning (GTK_SPINNER (spinner), TRUE);
+  gtk_widget_set_halign (spinner, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (spinner, GTK_ALIGN_CENTER);
+  gtk_stack_add_named (GTK_STACK (stack), spinner, "loading");
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Open Review Items"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                         _("Contacts logged against the compliance rules and offers that "
+                                           "conflicted offline. Open an account to look at them; an owner "
+                                           "marks them reviewed there."));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+  gtk_stack_add_named (GTK_STACK (stack), page, "list");
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), "emblem-ok-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (status), _("Nothing to Review"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (status),
+                                   _("Accounts appear here when a contact breaks the compliance rules "
+                                     "or offers conflict after a sync."));
+  gtk_stack_add_named (GTK_STACK (stack), status, "empty");
+  gtk_stack_set_visible_child_name (GTK_STACK (stack), "loading");
+  gtk_widget_set_vexpand (stack, TRUE);
+  gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
+  gtk_box_append (GTK_BOX (box), stack);
+  adw_window_set_content (ADW_WINDOW (dialog), box);
+  gtk_shortcut_controller_add_shortcut (sc, gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                              gtk_named_action_new ("window.close")));
+  gtk_widget_add_controller (GTK_WIDGET (dialog), GTK_EVENT_CONTROLLER (sc));
+
+  g_object_set_data (G_OBJECT (dialog), "recoup-review-stack", stack);
+  g_object_set_data (G_OBJECT (dialog), "recoup-review-group", group);
+  g_object_set_data (G_OBJECT (dialog), "recoup-review-status", status);
+  /* The dialog owns what the worker reads, so closing it early frees it. */
+  g_object_set_data_full (G_OBJECT (dialog), "recoup-review-items", items, (GDestroyNotify) review_list_items_free);
+  recoup_session_read_async (self->session, review_list_load, items, NULL, NULL,
+                             review_list_loaded_cb, g_object_ref (dialog));
+  g_set_weak_pointer (&self->dialog, dialog);
+  gtk_window_present (dialog);
+}
+
+static void
+review_list_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  recoup_window_show_review_list (RECOUP_WINDOW (widget));
+}
+
 static void
 approvals_action (GtkWidget  *widget,
                   const char *action_name,
@@ -622,6 +783,7 @@ recoup_window_finalize (GObject *object)
   RecoupWindow *self = RECOUP_WINDOW (object);
 
   g_free (self->account_id);
+  g_free (self->shown_account_id);
   g_free (self->last_error);
   g_free (self->last_toast);
   g_clear_pointer (&self->last_allocation, recoup_allocation_free);
@@ -680,6 +842,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.mark-reviewed", NULL, mark_reviewed_action);
   gtk_widget_class_install_action (widget_class, "win.edit-account", NULL, edit_account_action);
   gtk_widget_class_install_action (widget_class, "win.approvals", NULL, approvals_action);
+  gtk_widget_class_install_action (widget_class, "win.review-list", NULL, review_list_action);
   gtk_widget_class_install_action (widget_class, "win.statement", NULL, statement_action);
   gtk_widget_class_install_action (widget_class, "win.offer-event", "(ss)", offer_event_action);
 

@@ -83,13 +83,13 @@ recoup_cli_cmd_promise (RecoupCli  *cli,
                         char      **argv)
 {
   g_autofree char *amount_text = NULL, *date = NULL, *channel = NULL, *made_on = NULL;
-  int grace = -1;
+  int grace = RECOUP_PROMISE_GRACE_BOOK_DEFAULT;
   const GOptionEntry entries[] = {
     { "amount", 'a', 0, G_OPTION_ARG_STRING, &amount_text, "Amount promised, e.g. 150.00", "AMOUNT" },
     { "date", 'd', 0, G_OPTION_ARG_STRING, &date, "The day it will be paid by (YYYY-MM-DD)", "DATE" },
-    { "channel", 'c', 0, G_OPTION_ARG_STRING, &channel, "How it was taken: call, visit, email, sms, letter", "C" },
-    { "grace", 0, 0, G_OPTION_ARG_INT, &grace, "Grace days after the date (default: the book's promise.grace_days, 3)", "N" },
-    { "made-on", 0, 0, G_OPTION_ARG_STRING, &made_on, "The day it was made (default today)", "DATE" },
+    { "channel", 'c', 0, G_OPTION_ARG_STRING, &channel, "How it was taken: call, visit, email, sms, letter, note", "C" },
+    { "grace", 0, 0, G_OPTION_ARG_INT, &grace, "Grace days after the date, 0 to 60 (default: the book's promise.grace_days, 3)", "N" },
+    { "made-on", 0, 0, G_OPTION_ARG_STRING, &made_on, "The day it was made, not after today (default today)", "DATE" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;

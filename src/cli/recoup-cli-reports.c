@@ -103,19 +103,34 @@ print_progress (guint64 done,
     fprintf (stderr, "Statements: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\n", done, total);
 }
 
-/* A file name for an account reference: what a file system may hold. */
+/* A file name for an account reference: what a file system may hold, and
+ * none taken by an earlier statement of the same run (@taken holds their
+ * case-folded names, for file systems that ignore case). Two references that
+ * map to one name ("a/b" and "a_b") get "-2", "-3", … in the order written,
+ * so the same book gives the same names. */
 static char *
 file_name_for (const char *ref,
-               const char *extension)
+               const char *extension,
+               GHashTable *taken)
 {
   g_autofree char *safe = g_strdup (ref);
+  char *name = NULL;
 
   for (char *c = safe; *c != '\0'; c++)
     if (*c == '/' || *c == '\\' || *c == ':' || (guchar) *c < 0x20)
       *c = '_';
   if (safe[0] == '.')
     safe[0] = '_';
-  return g_strdup_printf ("%s.%s", safe, extension);
+  for (guint n = 1; name == NULL; n++)
+    {
+      g_autofree char *candidate = n == 1 ? g_strdup_printf ("%s.%s", safe, extension)
+                                          : g_strdup_printf ("%s-%u.%s", safe, n, extension);
+      char *key = g_utf8_casefold (candidate, -1);
+
+      if (g_hash_table_add (taken, key))
+        name = g_steal_pointer (&candidate);
+    }
+  return name;
 }
 
 static gboolean
@@ -131,6 +146,7 @@ write_statements (RecoupBook          *book,
                   GError             **error)
 {
   g_autoptr(RecoupStatementWriter) writer = NULL;
+  g_autoptr(GHashTable) taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   if (one_file)
     {
@@ -156,7 +172,8 @@ write_statements (RecoupBook          *book,
         return FALSE;
       if (!one_file)
         {
-          g_autofree char *name = file_name_for (st->account_ref, recoup_report_format_extension (format));
+          g_autofree char *name = file_name_for (st->account_ref, recoup_report_format_extension (format),
+                                                 taken);
           g_autofree char *file = g_build_filename (path, name, NULL);
 
           if (writer == NULL)
@@ -414,7 +431,12 @@ kpi_cost (RecoupCli   *cli,
       !recoup_kpi_set_cost (book, argv[1], currency, amount, &error))
     return recoup_cli_fail (cli, error);
   if (!cli->json)
-    printf ("Collection costs for %s set to %s %s\n", argv[1], currency, argv[2]);
+    {
+      g_autofree char *shown = recoup_money_format (amount, currency,
+                                                    RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+      printf ("Collection costs for %s set to %s\n", argv[1], shown);
+    }
   return RECOUP_CLI_OK;
 }
 

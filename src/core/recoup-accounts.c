@@ -11,6 +11,7 @@
 #include "recoup-date.h"
 #include "recoup-id.h"
 #include "recoup-ledger-private.h"
+#include "recoup-merge.h"
 #include "recoup-money.h"
 #include "recoup-search-private.h"
 
@@ -207,6 +208,9 @@ recoup_user_add (RecoupBook  *book,
                    "limits must be a discount of 0 to 10000 basis points and a plan length of 0 or more");
       return NULL;
     }
+  /* recoupd would refuse the user and this book alone would keep it. */
+  if (!recoup_merge_check_own_write (book, "users", NULL, error))
+    return NULL;
 
   if (!recoup_book_begin (book, error))
     return NULL;
@@ -952,6 +956,43 @@ recoup_contact_find (RecoupBook         *book,
   return TRUE;
 }
 
+/* The account's removed contact points of @kind that hold @value in any
+ * spelling and were opted out when removed: the debtor's opt-out of the value,
+ * which the point's removal does not lift. */
+static GPtrArray *
+removed_opt_outs (RecoupBook         *book,
+                  const char         *account_id,
+                  RecoupContactKind   kind,
+                  const char         *value,
+                  GError            **error)
+{
+  g_autofree char *key = recoup_contact_value_key (kind, value);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, value FROM contact_points WHERE account_id = ? AND kind = ? AND deleted = 1"
+    " AND opted_out = 1 ORDER BY created_at, id", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, recoup_contact_kind_to_string (kind), -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autofree char *other = recoup_contact_value_key (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1));
+
+      if (g_str_equal (key, other))
+        g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
+}
+
 /**
  * recoup_contact_add:
  *
@@ -959,6 +1000,9 @@ recoup_contact_find (RecoupBook         *book,
  * another spelling (recoup_contact_value_key()) changes nothing, so that an
  * opt-out cannot be got round by writing the number again differently: its
  * id is returned, and it keeps its opt-out, consent and whether it is primary.
+ * A value the debtor opted out of on a point since removed is added opted out.
+ * (The guard holds that opt-out also where the removal and the new point come
+ * from two devices.)
  *
  * Returns: (transfer full): the id of the contact point, or %NULL
  */
@@ -973,6 +1017,7 @@ recoup_contact_add (RecoupBook        *book,
 {
   char id[RECOUP_UUID_STRING_LEN + 1];
   char *existing = NULL;
+  g_autoptr(GPtrArray) opt_outs = NULL;
   sqlite3_stmt *stmt;
 
   if (!recoup_contact_validate (kind, value, error))
@@ -989,11 +1034,13 @@ recoup_contact_add (RecoupBook        *book,
         g_clear_pointer (&existing, g_free);
       return existing;
     }
+  if (!(opt_outs = removed_opt_outs (book, account_id, kind, value, error)))
+    goto fail;
 
   recoup_uuid7_generate (id);
   stmt = recoup_book_prepare (book,
                               "INSERT INTO contact_points (id, account_id, kind, value, label,"
-                              " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+                              " is_primary, created_at, opted_out) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
@@ -1003,6 +1050,7 @@ recoup_contact_add (RecoupBook        *book,
   sqlite3_bind_text (stmt, 5, label != NULL ? label : "", -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 6, primary ? 1 : 0);
   sqlite3_bind_int64 (stmt, 7, recoup_book_now_ms (book));
+  sqlite3_bind_int (stmt, 8, opt_outs->len > 0 ? 1 : 0);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       if (sqlite3_extended_errcode (recoup_book_get_db (book)) == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -1077,13 +1125,54 @@ fail:
   return FALSE;
 }
 
+/* An opt-in lifts the opt-out of the value, also the one kept on its removed
+ * points (which the guard still honours). */
+static gboolean
+lift_removed_opt_outs (RecoupBook  *book,
+                       const char  *contact_id,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autofree char *account_id = NULL, *value = NULL;
+  RecoupContactKind kind = RECOUP_CONTACT_ADDRESS;
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT account_id, kind, value FROM contact_points WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 1), &kind);
+      value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  if (account_id == NULL)
+    return TRUE;   /* update_contact() says the point does not exist */
+  if (!(ids = removed_opt_outs (book, account_id, kind, value, error)))
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    if (!update_contact (book, g_ptr_array_index (ids, i), "opted_out", NULL, 0, error))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 recoup_contact_set_opted_out (RecoupBook  *book,
                               const char  *contact_id,
                               gboolean     opted_out,
                               GError     **error)
 {
-  return update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error);
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error) ||
+      (!opted_out && !lift_removed_opt_outs (book, contact_id, error)))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  return recoup_book_commit (book, error);
 }
 
 gboolean

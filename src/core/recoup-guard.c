@@ -472,7 +472,7 @@ contact_kind_for (const char *channel)
 /* Of the account's contact points of @kind that are usable but for their
  * spelling (not opted out, with consent when @need_consent), how many are not
  * the same number or address (recoup_contact_value_key()) as one that is
- * opted out. */
+ * opted out, or was when it was removed. */
 static gboolean
 count_other_spellings (RecoupBook  *book,
                        const char  *account_id,
@@ -488,10 +488,12 @@ count_other_spellings (RecoupBook  *book,
 
   *out_usable = 0;
   recoup_contact_kind_from_string (kind, &contact_kind);
-  /* The opted-out ones first, so that every other one is compared with all of them. */
+  /* The opted-out ones first, so that every other one is compared with all of
+   * them; removed ones too: a debtor's opt-out of a value outlives the point
+   * that held it (removed and added again, maybe on two devices). */
   stmt = recoup_book_prepare (book,
-    "SELECT value, opted_out FROM contact_points WHERE account_id = ?1 AND kind = ?2 AND deleted = 0"
-    " AND (opted_out = 1 OR ?3 = 0 OR consent = 1) ORDER BY opted_out DESC", error);
+    "SELECT value, opted_out FROM contact_points WHERE account_id = ?1 AND kind = ?2"
+    " AND (opted_out = 1 OR (deleted = 0 AND (?3 = 0 OR consent = 1))) ORDER BY opted_out DESC", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
@@ -521,7 +523,8 @@ count_other_spellings (RecoupBook  *book,
  * @need_consent (texts), and not another spelling of one that is opted out.
  * Core does not add a value the account already has, but a book may hold one
  * from before it compared values so, or from two devices that each added it
- * offline: the debtor's opt-out holds for every spelling. Only an account
+ * offline: the debtor's opt-out holds for every spelling, and outlives the
+ * removal of the point it was given on. Only an account
  * with both an opt-out and a usable contact point pays for comparing them
  * (the worklist asks about many accounts). */
 static gboolean
@@ -539,9 +542,10 @@ count_contact_points (RecoupBook  *book,
 
   *out_total = *out_usable = 0;
   stmt = recoup_book_prepare (book,
-    "SELECT count(*), count(*) FILTER (WHERE opted_out = 0 AND (?3 = 0 OR consent = 1)),"
+    "SELECT count(*) FILTER (WHERE deleted = 0),"
+    " count(*) FILTER (WHERE deleted = 0 AND opted_out = 0 AND (?3 = 0 OR consent = 1)),"
     " count(*) FILTER (WHERE opted_out = 1)"
-    " FROM contact_points WHERE account_id = ?1 AND kind = ?2 AND deleted = 0", error);
+    " FROM contact_points WHERE account_id = ?1 AND kind = ?2", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);

@@ -75,14 +75,29 @@ fill_random_direct (guint8 *buf,
     }
 }
 
+static void
+format_uuid (const guint8  b[16],
+             char          out[RECOUP_UUID_STRING_LEN + 1])
+{
+  static const char hex[] = "0123456789abcdef";
+  int o = 0;
+
+  for (int i = 0; i < 16; i++)
+    {
+      if (i == 4 || i == 6 || i == 8 || i == 10)
+        out[o++] = '-';
+      out[o++] = hex[b[i] >> 4];
+      out[o++] = hex[b[i] & 0x0f];
+    }
+  out[o] = '\0';
+}
+
 void
 recoup_uuid7_generate_at (gint64 unix_ms,
                           char   out[RECOUP_UUID_STRING_LEN + 1])
 {
-  static const char hex[] = "0123456789abcdef";
   guint8 b[16];
   guint seq;
-  int o = 0;
 
   fill_random (b, sizeof b);
 
@@ -116,15 +131,46 @@ recoup_uuid7_generate_at (gint64 unix_ms,
   b[6] = (guint8) (0x70 | ((seq >> 8) & 0x0f));
   b[7] = (guint8) (seq & 0xff);
   b[8] = (guint8) (0x80 | (b[8] & 0x3f));
+  format_uuid (b, out);
+}
 
-  for (int i = 0; i < 16; i++)
-    {
-      if (i == 4 || i == 6 || i == 8 || i == 10)
-        out[o++] = '-';
-      out[o++] = hex[b[i] >> 4];
-      out[o++] = hex[b[i] & 0x0f];
-    }
-  out[o] = '\0';
+/**
+ * recoup_uuid7_derive:
+ * @unix_ms: the instant the id's timestamp bits carry
+ * @name: what the id names, e.g. "offer-conflict:<offer id>"
+ * @out: (out): the id
+ *
+ * A valid UUIDv7 that is a function of @unix_ms and @name alone: every
+ * replica that derives the same row (an offer's settlement discount, the
+ * reversal of one entry) names it alike, so merge's insert-if-absent keeps it
+ * once. The bits after the version and variant are the start of the name's
+ * SHA-256.
+ */
+void
+recoup_uuid7_derive (gint64      unix_ms,
+                     const char *name,
+                     char        out[RECOUP_UUID_STRING_LEN + 1])
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  guint8 b[16];
+
+  g_return_if_fail (name != NULL);
+
+  unix_ms = CLAMP (unix_ms, 0, (G_GINT64_CONSTANT (1) << 48) - 1);
+  g_checksum_update (sum, (const guchar *) name, -1);
+  g_checksum_get_digest (sum, digest, &len);
+  memcpy (b + 6, digest, 10);
+  b[0] = (guint8) (unix_ms >> 40);
+  b[1] = (guint8) (unix_ms >> 32);
+  b[2] = (guint8) (unix_ms >> 24);
+  b[3] = (guint8) (unix_ms >> 16);
+  b[4] = (guint8) (unix_ms >> 8);
+  b[5] = (guint8) unix_ms;
+  b[6] = (guint8) (0x70 | (b[6] & 0x0f));
+  b[8] = (guint8) (0x80 | (b[8] & 0x3f));
+  format_uuid (b, out);
 }
 
 void

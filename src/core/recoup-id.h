@@ -8,10 +8,15 @@ G_BEGIN_DECLS
 #define RECOUP_UUID_STRING_LEN 36
 
 /* UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit sequence that keeps
- * ids made in the same millisecond by this process strictly increasing, then random. */
+ * ids made in the same millisecond by this process strictly increasing, then random.
+ * recoup_uuid7_derive() makes the id of a row every replica derives alike: its
+ * time is given and the rest is a hash of a name. */
 char     *recoup_uuid7_new          (void);
 void      recoup_uuid7_generate     (char        out[RECOUP_UUID_STRING_LEN + 1]);
 void      recoup_uuid7_generate_at  (gint64      unix_ms,
+                                     char        out[RECOUP_UUID_STRING_LEN + 1]);
+void      recoup_uuid7_derive       (gint64      unix_ms,
+                                     const char *name,
                                      char        out[RECOUP_UUID_STRING_LEN + 1]);
 gboolean  recoup_uuid_is_valid      (const char *text);
 gint64    recoup_uuid7_get_time     (const char *text);

@@ -11,7 +11,9 @@
 #include "recoup-date.h"
 #include "recoup-id.h"
 #include "recoup-ledger-private.h"
+#include "recoup-merge.h"
 #include "recoup-money.h"
+#include "recoup-offer.h"
 
 static const char * const entry_kinds[] = {
   "charge", "payment", "fee", "interest", "adjustment", "waiver", "discount", "write-off", "reversal",
@@ -443,7 +445,8 @@ insert_entry (RecoupBook  *book,
  * recoup_invoice_add:
  *
  * Adds an invoice and the charge that puts its amount on the ledger. The
- * reference must be new to the book; the currency must be the account's.
+ * reference must be new to the book; the currency must be the account's; the
+ * issue date (the charge's date) is not after the book's today.
  */
 char *
 recoup_invoice_add (RecoupBook               *book,
@@ -451,6 +454,7 @@ recoup_invoice_add (RecoupBook               *book,
                     GError                  **error)
 {
   g_autofree char *currency = NULL;
+  g_autofree char *today = NULL;
   char id[RECOUP_UUID_STRING_LEN + 1];
   char charge_id[RECOUP_UUID_STRING_LEN + 1];
   sqlite3_stmt *stmt;
@@ -465,6 +469,16 @@ recoup_invoice_add (RecoupBook               *book,
                    /* Translators: an invoice's reference, its currency code, then the account's */
                    _("invoice %s is in %s but its account keeps its balance in %s"),
                    spec->ref, spec->currency, currency);
+      return NULL;
+    }
+  /* Its charge is dated the issue date: the same rule as every ledger entry. */
+  today = recoup_book_today (book);
+  if (strcmp (spec->issue_date, today) > 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: an invoice's reference, its issue date, then today's, YYYY-MM-DD */
+                   _("invoice %s is issued on %s, after today (%s): add it on the day it is issued"),
+                   spec->ref, spec->issue_date, today);
       return NULL;
     }
 
@@ -755,6 +769,27 @@ recoup_ledger_check_payment_date (const char  *date,
   return FALSE;
 }
 
+/* Nothing goes on the ledger dated after @today: an entry that has not
+ * happened yet would count in the balances over all entries (accounts, offers,
+ * promises) and not in those as of today (aging, statements, invoices). */
+static gboolean
+check_entry_date (RecoupEntryKind   kind,
+                  const char       *date,
+                  const char       *today,
+                  GError          **error)
+{
+  if (kind == RECOUP_ENTRY_PAYMENT)
+    return recoup_ledger_check_payment_date (date, today, error);
+  if (strcmp (date, today) <= 0)
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               /* Translators: a kind of ledger entry (fee, interest, write-off, …), its date,
+                * then today's, YYYY-MM-DD */
+               _("the %s cannot be dated %s, after today (%s): record it on the day it applies, "
+                 "not before"), entry_kind_label (kind), date, today);
+  return FALSE;
+}
+
 gboolean
 recoup_ledger_check_texts (const char  *reference,
                            const char  *memo,
@@ -806,6 +841,10 @@ recoup_ledger_record (RecoupBook             *book,
 
   if (!(currency = account_currency (book, spec->account_id, error)))
     return NULL;
+  /* Refused here, not only by recoupd: a refused entry would stay in this
+   * book alone and its balance would differ from everyone else's. */
+  if (!recoup_merge_check_own_write (book, "ledger_entries", kind, error))
+    return NULL;
 
   if (spec->kind == RECOUP_ENTRY_REVERSAL)
     {
@@ -839,7 +878,10 @@ recoup_ledger_record (RecoupBook             *book,
     date = today;
   if (recoup_date_parse (date, error) == RECOUP_DATE_INVALID)
     return NULL;
-  if (spec->kind == RECOUP_ENTRY_PAYMENT && !recoup_ledger_check_payment_date (date, today, error))
+  /* The entries an offer writes follow its dates: a settlement discount is
+   * dated the day the offer completed, which a payment synced from a device
+   * whose today is a little ahead can set. */
+  if (spec->offer_id == NULL && !check_entry_date (spec->kind, date, today, error))
     return NULL;
   if (spec->method != NULL && !g_strv_contains (payment_methods, spec->method))
     {
@@ -924,7 +966,10 @@ recoup_ledger_record (RecoupBook             *book,
   if (spec->kind == RECOUP_ENTRY_PAYMENT && !next_receipt_no (book, receipt, sizeof receipt, error))
     goto fail;
 
-  recoup_uuid7_generate (id);
+  if (spec->id != NULL)
+    g_strlcpy (id, spec->id, sizeof id);
+  else
+    recoup_uuid7_generate (id);
   if (!insert_entry (book, id, spec->account_id, spec->invoice_id, kind, amount, currency, date,
                      spec->kind == RECOUP_ENTRY_PAYMENT ? (spec->method ? spec->method : "other") : spec->method,
                      spec->reference, receipt[0] ? receipt : NULL, NULL, spec->offer_id, spec->memo,
@@ -938,6 +983,43 @@ recoup_ledger_record (RecoupBook             *book,
 fail:
   recoup_book_rollback (book);
   return NULL;
+}
+
+/* The discount a completed settlement keeps (its oldest unreversed one, as
+ * recoup_offer_reconcile_account() keeps it) follows the offer: reversed on its
+ * own, the offer would write it again at once. Its duplicates may go. */
+static gboolean
+check_discount_not_kept (RecoupBook  *book,
+                         const char  *entry_id,
+                         const char  *offer_id,
+                         GError     **error)
+{
+  g_autoptr(RecoupOffer) offer = NULL;
+  sqlite3_stmt *stmt;
+  gboolean kept;
+
+  if (!(offer = recoup_offer_load (book, offer_id, NULL, error)))
+    return FALSE;
+  if (offer->state != RECOUP_OFFER_STATE_COMPLETED)
+    return TRUE;
+  stmt = recoup_book_prepare (book,
+    "SELECT (SELECT min (d.id) FROM ledger_entries d WHERE d.offer_id = ?2 AND d.kind = 'discount'"
+    "        AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id))"
+    " IN (SELECT id FROM ledger_entries WHERE id = ?1 OR receipt_no = ?1)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, offer_id, -1, SQLITE_STATIC);
+  kept = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) == 1;
+  sqlite3_reset (stmt);
+  if (!kept)
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+               /* Translators: a ledger entry's id, then an offer's id */
+               _("%s is the discount of settlement offer %s, which is completed: the discount follows "
+                 "its offer and is not reversed on its own; reverse the payment that completed the "
+                 "offer, and the discount goes with it"), entry_id, offer_id);
+  return FALSE;
 }
 
 /**
@@ -957,6 +1039,19 @@ recoup_ledger_reverse (RecoupBook  *book,
                        const char  *effective_date,
                        const char  *memo,
                        GError     **error)
+{
+  return recoup_ledger_reverse_with_id (book, NULL, entry_id, effective_date, memo, error);
+}
+
+/* As recoup_ledger_reverse(), the reversal's id given (%NULL for a new one):
+ * a reversal every replica derives alike has the same id on all of them. */
+char *
+recoup_ledger_reverse_with_id (RecoupBook  *book,
+                               const char  *given_id,
+                               const char  *entry_id,
+                               const char  *effective_date,
+                               const char  *memo,
+                               GError     **error)
 {
   g_autofree char *today = NULL;
   g_autofree char *account_id = NULL, *invoice_id = NULL, *kind = NULL, *currency = NULL;
@@ -1007,8 +1102,13 @@ recoup_ledger_reverse (RecoupBook  *book,
       return NULL;
     }
 
+  if (g_strcmp0 (kind, "discount") == 0 && offer_id != NULL &&
+      !check_discount_not_kept (book, entry_id, offer_id, error))
+    return NULL;
+
+  today = recoup_book_today (book);
   if (effective_date == NULL)
-    effective_date = today = recoup_book_today (book);
+    effective_date = today;
   if (recoup_date_parse (effective_date, error) == RECOUP_DATE_INVALID)
     return NULL;
   if (g_strcmp0 (effective_date, orig_date) < 0)
@@ -1019,6 +1119,11 @@ recoup_ledger_reverse (RecoupBook  *book,
                    effective_date, orig_date);
       return NULL;
     }
+  /* After today only on the day of the entry it reverses: the offers reverse
+   * a discount synced from a device whose today is a little ahead on its date. */
+  if (g_strcmp0 (effective_date, orig_date) > 0 &&
+      !check_entry_date (RECOUP_ENTRY_REVERSAL, effective_date, today, error))
+    return NULL;
 
   if (!recoup_book_begin (book, error))
     return NULL;
@@ -1031,7 +1136,10 @@ recoup_ledger_reverse (RecoupBook  *book,
     g_autofree char *orig_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
 
     sqlite3_reset (stmt);
-    recoup_uuid7_generate (id);
+    if (given_id != NULL)
+      g_strlcpy (id, given_id, sizeof id);
+    else
+      recoup_uuid7_generate (id);
     if (!insert_entry (book, id, account_id, invoice_id, "reversal", -amount, currency,
                        effective_date, NULL, receipt, NULL, orig_id, offer_id,
                        memo != NULL ? memo : "", error))

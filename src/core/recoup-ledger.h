@@ -44,6 +44,7 @@ typedef struct
   const char     *reference;
   const char     *memo;
   const char     *offer_id;
+  const char     *id;             /* nullable: a new id; given for an entry every replica derives alike */
 } RecoupEntrySpec;
 
 typedef struct
@@ -130,6 +131,12 @@ gboolean    recoup_ledger_check_texts       (const char              *reference,
                                              const char              *memo,
                                              GError                 **error);
 char       *recoup_ledger_reverse           (RecoupBook               *book,
+                                             const char               *entry_id,
+                                             const char               *effective_date,
+                                             const char               *memo,
+                                             GError                  **error);
+char       *recoup_ledger_reverse_with_id   (RecoupBook               *book,
+                                             const char               *given_id,
                                              const char               *entry_id,
                                              const char               *effective_date,
                                              const char               *memo,

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-id.h"
@@ -158,6 +160,58 @@ recoup_merge_setting_scope (const char *key)
   RecoupMergeStale stale;
 
   return lookup_shared_setting (key, &scope, &stale) ? scope : RECOUP_SETTING_LOCAL;
+}
+
+gboolean
+recoup_merge_check_role (const char  *role,
+                         const char  *user_name,
+                         const char  *entity,
+                         const char  *ledger_kind,
+                         GError     **error)
+{
+  const char *who = user_name != NULL && *user_name != '\0' ? user_name : _("this user");
+
+  if (g_strcmp0 (role, "owner") == 0)
+    return TRUE;
+  if (g_strcmp0 (entity, "users") == 0)
+    {
+      /* Translators: %s is the user's name */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   _("%s is not an owner and may not add or edit users; ask an owner"), who);
+      return FALSE;
+    }
+  /* A mark would hide from the owner what they must look at (recoup-review.h). */
+  if (g_strcmp0 (entity, "review_marks") == 0)
+    {
+      /* Translators: %s is the user's name */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   _("%s is not an owner and may not mark an account as reviewed; ask an owner"), who);
+      return FALSE;
+    }
+  if (g_strcmp0 (role, "collector") == 0 && g_strcmp0 (entity, "ledger_entries") == 0 &&
+      g_strcmp0 (ledger_kind, "write-off") == 0)
+    {
+      /* Translators: %s is the user's name */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   _("%s is a collector and may not write off a balance; ask an owner"), who);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+recoup_merge_check_own_write (RecoupBook  *book,
+                              const char  *entity,
+                              const char  *ledger_kind,
+                              GError     **error)
+{
+  g_autofree char *role = recoup_book_get_setting (book, "sync.role");
+  g_autofree char *name = NULL;
+
+  if (role == NULL)
+    return TRUE;
+  name = recoup_book_get_setting (book, "sync.user_name");
+  return recoup_merge_check_role (role, name, entity, ledger_kind, error);
 }
 
 static void
@@ -615,6 +669,39 @@ insert_sql (TableInfo     *info,
   return info->insert_sql;
 }
 
+/* Whether @c is a reversal of a ledger entry that this book has already
+ * reversed: an entry is reversed once, whatever row says
+ * so. Copies written by a Recoup before reconcile wrote the same row
+ * everywhere (recoup_offer_reconcile_account()) each reversed an extra
+ * settlement discount under an id of their own; the second such row is the
+ * same money, so it is taken as applied instead of refused, which stopped
+ * every pull at it. */
+static gboolean
+reversal_already_there (RecoupBook     *book,
+                        TableInfo      *info,
+                        const MChange  *c,
+                        gboolean       *out_already,
+                        GError        **error)
+{
+  const char *reverses = NULL;
+  sqlite3_stmt *stmt;
+
+  *out_already = FALSE;
+  if (g_strcmp0 (info->entity, "ledger_entries") != 0)
+    return TRUE;
+  for (guint i = 0; i < c->n_fields; i++)
+    if (strcmp (c->fields[i].name, "reverses_id") == 0 && c->fields[i].v.kind == MV_STRING)
+      reverses = c->fields[i].v.s;
+  if (reverses == NULL)
+    return TRUE;
+  if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM ledger_entries WHERE reverses_id = ?1", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, reverses, -1, SQLITE_STATIC);
+  *out_already = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
 static gboolean
 insert_row (RecoupBook         *book,
             TableInfo          *info,
@@ -624,8 +711,13 @@ insert_row (RecoupBook         *book,
             GError            **error)
 {
   sqlite3_stmt *stmt = NULL;
+  gboolean already;
   int n = 1;
 
+  if (!reversal_already_there (book, info, c, &already, error))
+    return FALSE;
+  if (already)
+    return TRUE;
   /* Field names were checked against the table's columns (validate()). */
   if (!(stmt = recoup_book_prepare (book, insert_sql (info, c), error)))
     return FALSE;
@@ -994,6 +1086,191 @@ merge_fields_atomic (RecoupBook         *book,
   return recoup_book_commit (book, error);
 }
 
+/*
+ * Two devices offline may create accounts with the same reference. ref is
+ * UNIQUE, and a refused account would take its payments and notes with it,
+ * so both are kept: the account that reached the server later takes the
+ * first free "REF (n)". Every replica decides alike, by the server's order.
+ * The server renames the account arriving now and announces it with a change
+ * of its own (announce_rename()); a device that pulls the earlier account
+ * renames its own later one at once, and the server's change then sets the
+ * reference the server chose.
+ */
+
+/* Another account than @account_id with @ref, or NULL. */
+static gboolean
+account_with_ref (RecoupBook  *book,
+                  const char  *ref,
+                  const char  *account_id,
+                  char       **out_id,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT id FROM accounts WHERE ref = ? AND id <> ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, ref, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  *out_id = sqlite3_step (stmt) == SQLITE_ROW ? g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)) : NULL;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* "REF (2)", "REF (3)", … : the first no account has. */
+static char *
+free_ref (RecoupBook  *book,
+          const char  *ref,
+          GError     **error)
+{
+  for (guint n = 2; ; n++)
+    {
+      g_autofree char *candidate = g_strdup_printf ("%s (%u)", ref, n);
+      g_autofree char *taken = NULL;
+
+      if (!account_with_ref (book, candidate, "", &taken, error))
+        return NULL;
+      if (taken == NULL)
+        return g_steal_pointer (&candidate);
+    }
+}
+
+/* Whether the book's own @account_id reached the server after the change
+ * arriving with @server_seq: not acknowledged yet, or acknowledged later. On
+ * the server (RECOUP_MERGE_SEQ_SELF) the change arriving is always the later. */
+static gboolean
+own_arrived_later (RecoupBook  *book,
+                   const char  *account_id,
+                   gint64       server_seq,
+                   gboolean    *out_later,
+                   GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 own = 0;
+
+  *out_later = FALSE;
+  if (server_seq <= 0)
+    return TRUE;
+  stmt = recoup_book_prepare (book,
+    "SELECT coalesce (server_seq, 0) FROM changes WHERE entity = 'accounts' AND entity_id = ? AND op = 'insert'"
+    " ORDER BY seq LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    own = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  *out_later = own == 0 || own > server_seq;
+  return TRUE;
+}
+
+/* Renames the book's own account without a change: the server's change
+ * with the reference it chose follows in a later pull and wins over the
+ * account's insert. */
+static gboolean
+rename_own_account (RecoupBook  *book,
+                    const char  *account_id,
+                    const char  *ref,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "UPDATE accounts SET ref = ? WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, ref, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    return FALSE;
+  recoup_book_touch_account (book, account_id);
+  return TRUE;
+}
+
+/* Inserts the account of @c; when its reference is taken, one of the two
+ * is renamed (see above). @out_renamed_from and @out_kept_by are set when the
+ * arriving account was renamed: its reference and the account that kept it.
+ * The rename and the insert are one savepoint. */
+static gboolean
+insert_account (RecoupBook         *book,
+                TableInfo          *info,
+                const MChange      *c,
+                gint64              server_seq,
+                char              **out_renamed_from,
+                char              **out_kept_by,
+                RecoupMergeResult  *result,
+                GError            **error)
+{
+  g_autofree MField *fields = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *new_ref = NULL;
+  const char *ref = NULL;
+  MChange renamed;
+  gboolean own_later = FALSE;
+  gboolean ok;
+  guint at = 0;
+
+  for (guint i = 0; i < c->n_fields && ref == NULL; i++)
+    if (g_str_equal (c->fields[i].name, "ref") && c->fields[i].v.kind == MV_STRING)
+      {
+        at = i;
+        ref = c->fields[i].v.s;
+      }
+  if (ref != NULL && !account_with_ref (book, ref, c->entity_id.s, &other, error))
+    return FALSE;
+  if (other == NULL)
+    return insert_row (book, info, c->entity_id.s, c, result, error);
+  if (!own_arrived_later (book, other, server_seq, &own_later, error) ||
+      !(new_ref = free_ref (book, ref, error)) ||
+      !recoup_book_begin (book, error))
+    return FALSE;
+  if (own_later)
+    ok = rename_own_account (book, other, new_ref, error) &&
+         insert_row (book, info, c->entity_id.s, c, result, error);
+  else
+    {
+      fields = g_memdup2 (c->fields, sizeof (MField) * c->n_fields);
+      fields[at].v.s = new_ref;
+      renamed = *c;
+      renamed.fields = fields;
+      ok = insert_row (book, info, c->entity_id.s, &renamed, result, error);
+    }
+  if (!ok || result->status == RECOUP_MERGE_REJECTED)
+    {
+      recoup_book_rollback (book);
+      return ok;
+    }
+  if (!own_later)
+    {
+      *out_renamed_from = g_strdup (ref);
+      *out_kept_by = g_steal_pointer (&other);
+    }
+  return recoup_book_commit (book, error);
+}
+
+/* On the server: tells every replica the reference it gave @account_id (a
+ * change of its own, with its sequence number like every change the server
+ * stores) and asks the owner to look at the two accounts. */
+static gboolean
+announce_rename (RecoupBook  *book,
+                 const char  *account_id,
+                 const char  *ref,
+                 const char  *kept_by,
+                 GError     **error)
+{
+  static const char * const fields[] = { "ref", NULL };
+  g_autofree char *item = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!recoup_book_record_change (book, "accounts", account_id, RECOUP_CHANGE_SET, fields, error) ||
+      !(item = recoup_review_add_ref_clash (book, account_id, ref, kept_by, error)))
+    return FALSE;
+  stmt = recoup_book_prepare (book,
+    "UPDATE changes SET server_seq = seq WHERE server_seq IS NULL AND entity_id IN (?, ?)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, item, -1, SQLITE_STATIC);
+  return recoup_book_step_done (book, stmt, error);
+}
+
 /* Applies a valid change that is not in the log yet. A rejection leaves the
  * book as it was: the only write that can be refused before the change is
  * stored is either a single statement (the insert of a new row) or runs in a
@@ -1010,6 +1287,8 @@ apply_inner (RecoupBook         *book,
   const char *entity = c->entity.s;
   const char *entity_id = c->entity_id.s;
   const char *op = c->op.s;
+  g_autofree char *renamed_from = NULL;
+  g_autofree char *kept_by = NULL;
   gboolean exists = FALSE;
 
   if (!row_exists (book, info, entity_id, &exists, error))
@@ -1019,7 +1298,9 @@ apply_inner (RecoupBook         *book,
     {
       if (!exists)
         {
-          if (!insert_row (book, info, entity_id, c, result, error))
+          if (!(g_str_equal (entity, "accounts")
+                ? insert_account (book, info, c, server_seq, &renamed_from, &kept_by, result, error)
+                : insert_row (book, info, entity_id, c, result, error)))
             return FALSE;
           if (result->status == RECOUP_MERGE_REJECTED)
             return TRUE;
@@ -1056,6 +1337,9 @@ apply_inner (RecoupBook         *book,
     return FALSE;
   touch_for (book, info, c, entity_id, g_str_equal (op, "insert") && !exists);
   recoup_book_observe_hlc (book, c->hlc.i);
+  if (renamed_from != NULL && server_seq == RECOUP_MERGE_SEQ_SELF &&
+      !announce_rename (book, entity_id, renamed_from, kept_by, error))
+    return FALSE;
   result->status = RECOUP_MERGE_APPLIED;
   return TRUE;
 }

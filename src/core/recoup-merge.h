@@ -140,6 +140,26 @@ typedef enum
 
 RecoupSettingScope recoup_merge_setting_scope (const char *key);
 
+/*
+ * Who may write what: the rows only an owner may write (users, marks on
+ * review items, write-offs by a collector). recoupd refuses such a pushed
+ * change as `forbidden` with this message; an enrolled book refuses it up
+ * front with the same words, so it is never kept on one device only.
+ * @ledger_kind: the entry's kind for "ledger_entries", else NULL.
+ */
+gboolean   recoup_merge_check_role       (const char        *role,
+                                          const char        *user_name,
+                                          const char        *entity,
+                                          const char        *ledger_kind,
+                                          GError           **error);
+/* recoup_merge_check_role() for this book's own write, with the role and
+ * name the server gave it (sync.role, sync.user_name). A book not enrolled
+ * with a server belongs to whoever uses it: everything is allowed. */
+gboolean   recoup_merge_check_own_write  (RecoupBook        *book,
+                                          const char        *entity,
+                                          const char        *ledger_kind,
+                                          GError           **error);
+
 /* Brings derived data up to date after changes whose results said @stale
  * (the largest of them): a rescore or a rebuild, in the caller's
  * transaction, as a local change of the same setting does. Nothing to do for

@@ -462,6 +462,35 @@ recoup_offer_needs_approval (const char      *role,
                                         max_plan_installments);
 }
 
+/* A user who may give plans of N installments may let what is owed fall due
+ * up to N months ahead (at least one): a monthly plan at their limit that
+ * starts now ends within it. Without this a collector held to 6 installments
+ * could defer a debt for years with a far first date, pay-by or extension. */
+gint32
+recoup_offer_deferral_limit (gint32 today_day,
+                             gint64 max_plan_installments)
+{
+  return recoup_date_add_months (today_day, (int) CLAMP (max_plan_installments, 1, RECOUP_OFFER_MAX_INSTALLMENTS));
+}
+
+/* The last day money falls due under @spec: a plan's last installment, a
+ * settlement's pay-by, an extension's new deadline; RECOUP_DATE_INVALID for
+ * a waiver. @spec has passed recoup_offer_check_terms(). */
+static gint32
+last_due_day (const RecoupOfferSpec *spec)
+{
+  g_autoptr(GArray) schedule = NULL;
+
+  if (spec->kind == RECOUP_OFFER_WAIVER)
+    return RECOUP_DATE_INVALID;
+  /* The amounts do not matter for the dates. */
+  schedule = recoup_offer_build_schedule (spec->kind, 0, spec->installments, spec->frequency,
+                                          recoup_date_parse (spec->first_date, NULL),
+                                          recoup_date_parse (spec->pay_by, NULL),
+                                          recoup_date_parse (spec->extend_to, NULL));
+  return g_array_index (schedule, RecoupInstallment, schedule->len - 1).due_day;
+}
+
 /* Net of entries of @kind (with their reversals) on the account: what a waiver could remove. */
 static gboolean
 net_of_kind (RecoupBook  *book,
@@ -573,6 +602,35 @@ insert_event (RecoupBook        *book,
   sqlite3_bind_text (stmt, 9, today, -1, SQLITE_STATIC);
   return recoup_book_step_done (book, stmt, error) &&
          recoup_book_record_change (book, "offer_events", id, RECOUP_CHANGE_INSERT, NULL, error);
+}
+
+/* A plan's split gives every installment total / n rounded down, so one of
+ * 0.00 is asked for (and counts as paid at once) when the total has fewer
+ * minor units than the plan has installments. */
+static gboolean
+check_installment_size (RecoupOfferKind   kind,
+                        int               installments,
+                        gint64            total,
+                        const char       *currency,
+                        GError          **error)
+{
+  g_autofree char *shown = NULL;
+  int most;
+
+  if (kind != RECOUP_OFFER_PLAN || installments <= 0 || total <= 0 || total >= installments)
+    return TRUE;
+  shown = recoup_money_format_for_reader (total, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  most = (int) total;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               g_dngettext (GETTEXT_PACKAGE,
+                            /* Translators: the installments asked for, the plan's total, then the
+                             * most installments it can have */
+                            "a plan of %d installment on %s would have installments of nothing "
+                            "(it can have at most %d)",
+                            "a plan of %d installments on %s would have installments of nothing "
+                            "(it can have at most %d)", (gulong) installments),
+               installments, shown, most);
+  return FALSE;
 }
 
 /**
@@ -806,7 +864,13 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
       return FALSE;
     }
 
-  return recoup_offer_check_amount (spec, currency, owed, error);
+  if (!recoup_offer_check_amount (spec, currency, owed, error))
+    return FALSE;
+  /* Waivers only lower the total: recoup_offer_create() asks again on the real one. */
+  return check_installment_size (spec->kind, spec->installments,
+                                 spec->amount > 0 ? spec->amount
+                                                  : recoup_offer_total_for_discount (owed, spec->discount_bp),
+                                 currency, error);
 }
 
 /* ---- Create ------------------------------------------------------------------ */
@@ -891,6 +955,8 @@ recoup_offer_create (RecoupBook             *book,
                    _("the offer leaves nothing to pay (a 100 %% discount): record a write-off instead"));
       return NULL;
     }
+  if (!check_installment_size (spec->kind, spec->installments, total, currency, error))
+    return NULL;
   effective_bp = recoup_offer_effective_bp (balance, total);
   if (spec->kind == RECOUP_OFFER_WAIVER)
     effective_bp = bp_ceil (waived, balance);
@@ -899,7 +965,10 @@ recoup_offer_create (RecoupBook             *book,
   if (!load_user_limits (book, &limits, error))
     return NULL;
   needs_approval = recoup_offer_needs_approval (limits.role, spec->kind, effective_bp, spec->installments,
-                                                limits.max_discount_bp, limits.max_plan_installments);
+                                                limits.max_discount_bp, limits.max_plan_installments) ||
+                   (g_strcmp0 (limits.role, "owner") != 0 &&
+                    last_due_day (spec) > recoup_offer_deferral_limit (recoup_date_parse (today, NULL),
+                                                                       limits.max_plan_installments));
   user_limits_clear (&limits);
 
   /* --- write --- */
@@ -1041,33 +1110,57 @@ typedef struct
   gint64 cum;   /* cumulative paid through this day */
 } PaidPoint;
 
-/* Payments counted toward an accepted offer, as cumulative points by day. */
+/* What counts toward an accepted offer: every credit on the account (a
+ * payment, a write-off, a waiver, a discount, a negative adjustment, the
+ * reversal of a charge) that was NOT part of the balance the offer was made
+ * on, less the offer's own waiver and discount (its terms already hold them),
+ * and less any credit reversed by the day judged on.
+ *
+ * "Not part of the balance" is judged by the book's clock, not by dates: a
+ * credit counts when the change that recorded it is stamped after the change
+ * that created the offer, by (hlc, device), the order every replica shares.
+ * So a payment taken earlier on the day the offer was made (already in
+ * balance_at_offer) does not count twice, and a cheque entered after
+ * acceptance but dated before it does count. Only a credit recorded on a
+ * device that had not yet seen the offer is ordered by its stamp alone. An
+ * entry without a change row predates the change log, so every offer.
+ *
+ * A credit counts from the later of its effective date and the acceptance
+ * day, so an offer never completes before it was accepted. */
 static gboolean
-load_payments (RecoupBook  *book,
-               const char  *account_id,
-               gint32       from_day,
-               gint32       as_of_day,
-               GArray      *points,
-               GError     **error)
+load_credits (RecoupBook  *book,
+              const char  *offer_id,
+              const char  *account_id,
+              gint32       accepted_day,
+              gint32       as_of_day,
+              GArray      *points,
+              GError     **error)
 {
   char from[11], as_of[11];
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT p.effective_date, -sum(p.amount) FROM ledger_entries p"
-    " WHERE p.account_id = ?1 AND p.kind = 'payment'"
-    "   AND p.effective_date >= ?2 AND p.effective_date <= ?3"
+    "WITH made AS (SELECT hlc, device_id FROM changes"
+    "              WHERE entity = 'offers' AND entity_id = ?4 AND op = 'insert' ORDER BY seq LIMIT 1)"
+    " SELECT max(p.effective_date, ?2) AS day, -sum(p.amount)"
+    " FROM ledger_entries p"
+    " JOIN changes c ON c.entity_id = p.id AND c.entity = 'ledger_entries' AND c.op = 'insert'"
+    " JOIN made m ON c.hlc > m.hlc OR (c.hlc = m.hlc AND c.device_id > m.device_id)"
+    " WHERE p.account_id = ?1 AND p.amount < 0 AND p.offer_id IS NOT ?4"
+    "   AND p.effective_date <= ?3"
     "   AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
     "                   WHERE r.reverses_id = p.id AND r.effective_date <= ?3)"
-    " GROUP BY p.effective_date ORDER BY p.effective_date", error);
+    " GROUP BY day ORDER BY day", error);
   gint64 cum = 0;
+  int rc;
 
   if (stmt == NULL)
     return FALSE;
-  recoup_date_format_buf (from_day, from);
+  recoup_date_format_buf (accepted_day, from);
   recoup_date_format_buf (as_of_day, as_of);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, from, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, as_of, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  sqlite3_bind_text (stmt, 4, offer_id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       PaidPoint pt;
 
@@ -1075,6 +1168,12 @@ load_payments (RecoupBook  *book,
       pt.day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 0), NULL);
       pt.cum = cum;
       g_array_append_val (points, pt);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      sqlite3_reset (stmt);
+      return FALSE;
     }
   sqlite3_reset (stmt);
   return TRUE;
@@ -1097,12 +1196,25 @@ paid_through (GArray *points,
   return cum;
 }
 
-/* Installments whose due + grace is before @day and which what was paid
+/* The last day an installment may be paid on before it is missed: its due
+ * day plus grace, but never before the customer had the grace days after
+ * accepting (a plan may start up to the first-date tolerance in the past,
+ * and an offer accepted on another device late is replayed as it was). */
+static gint32
+grace_end (const RecoupInstallment *in,
+           int                      grace,
+           gint32                   accepted_day)
+{
+  return MAX (in->due_day, accepted_day) + grace;
+}
+
+/* Installments whose grace ended before @day and which what was paid
  * through @paid_day does not cover. */
 static guint
 count_missed (GArray *schedule,
               GArray *points,
               int     grace,
+              gint32  accepted_day,
               gint32  day,
               gint32  paid_day)
 {
@@ -1115,7 +1227,7 @@ count_missed (GArray *schedule,
       RecoupInstallment *in = &g_array_index (schedule, RecoupInstallment, i);
 
       cumdue += in->amount;
-      if (in->due_day + grace < day && paid < cumdue)
+      if (grace_end (in, grace, accepted_day) < day && paid < cumdue)
         missed++;
     }
   return missed;
@@ -1153,11 +1265,11 @@ derive_progress (RecoupBook  *book,
 
       for (guint i = 0; i < o->schedule->len; i++)
         {
-          gint32 x = g_array_index (o->schedule, RecoupInstallment, i).due_day + grace + 1;
+          gint32 x = grace_end (&g_array_index (o->schedule, RecoupInstallment, i), grace, accepted_day) + 1;
 
           if (x > as_of_day)
             break;
-          if (count_missed (o->schedule, points, grace, x, x - 1) >= needed)
+          if (count_missed (o->schedule, points, grace, accepted_day, x, x - 1) >= needed)
             {
               default_day = x;
               break;
@@ -1171,7 +1283,8 @@ derive_progress (RecoupBook  *book,
       default_day = RECOUP_DATE_INVALID;
     }
 
-  o->n_missed = o->schedule->len ? count_missed (o->schedule, points, grace, as_of_day, as_of_day) : 0;
+  o->n_missed = o->schedule->len ? count_missed (o->schedule, points, grace, accepted_day, as_of_day, as_of_day)
+                                 : 0;
   o->at_risk = o->n_missed > 0;
 
   if (default_day != RECOUP_DATE_INVALID &&
@@ -1203,7 +1316,7 @@ derive_progress (RecoupBook  *book,
       in->paid = covered;
       if (covered >= in->amount)
         in->status = RECOUP_INSTALLMENT_PAID;
-      else if (as_of_day > in->due_day + grace)
+      else if (as_of_day > grace_end (in, grace, accepted_day))
         in->status = RECOUP_INSTALLMENT_MISSED;
       else if (as_of_day > in->due_day)
         in->status = RECOUP_INSTALLMENT_LATE;
@@ -1331,7 +1444,7 @@ derive_offer (RecoupBook  *book,
 
       o->accepted_on = recoup_date_format (replay.accepted_day);
       if (!load_stored_schedule (book, o, error) ||
-          !load_payments (book, o->account_id, replay.accepted_day, as_of_day, points, error))
+          !load_credits (book, o->id, o->account_id, replay.accepted_day, as_of_day, points, error))
         return FALSE;
       derive_progress (book, o, points, replay.accepted_day, as_of_day);
     }
@@ -1530,6 +1643,57 @@ recoup_offer_is_stale (const RecoupOffer *offer,
          owed != offer->balance_at_offer;
 }
 
+/* An offer whose pay-by date (or new deadline) has passed, or whose plan
+ * starts further back than a new plan could, cannot be accepted: the customer
+ * would agree to a deadline already missed, and the offer would be born
+ * defaulted. A collections business re-issues the terms rather than quietly
+ * moving the dates the customer saw, so the message asks for a new offer, as
+ * a stale or expired offer's does. */
+static gboolean
+check_dates_at_accept (RecoupBook         *book,
+                       const RecoupOffer  *o,
+                       gint32              today,
+                       GError            **error)
+{
+  g_autofree char *today_text = recoup_date_format (today);
+  gint64 tolerance;
+
+  if (o->kind == RECOUP_OFFER_SETTLEMENT || o->kind == RECOUP_OFFER_EXTENSION)
+    {
+      const char *deadline = o->kind == RECOUP_OFFER_SETTLEMENT ? o->pay_by : o->extend_to;
+
+      if (deadline == NULL || recoup_date_parse (deadline, NULL) >= today)
+        return TRUE;
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   o->kind == RECOUP_OFFER_SETTLEMENT
+                   /* Translators: the offer's id, its pay-by date, then today's date */
+                   ? _("offer %s cannot be accepted: its pay-by date %s has passed (today is %s). "
+                       "Withdraw it and make a new offer with new dates.")
+                   /* Translators: the offer's id, its new deadline, then today's date */
+                   : _("offer %s cannot be accepted: its new deadline %s has passed (today is %s). "
+                       "Withdraw it and make a new offer with new dates."),
+                   o->id, deadline, today_text);
+      return FALSE;
+    }
+  if (o->kind != RECOUP_OFFER_PLAN || o->first_date == NULL)
+    return TRUE;
+  tolerance = recoup_settings_get_int (book, "offer.first_date_tolerance_days",
+                                       RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE, 0, 3650);
+  if (recoup_date_parse (o->first_date, NULL) >= today - tolerance)
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+               g_dngettext (GETTEXT_PACKAGE,
+                            /* Translators: the offer's id, its first date, the days of
+                             * tolerance, then today's date */
+                            "offer %s cannot be accepted: its first installment was due on %s, more than "
+                            "%d day ago (today is %s). Withdraw it and make a new offer with new dates.",
+                            "offer %s cannot be accepted: its first installment was due on %s, more than "
+                            "%d days ago (today is %s). Withdraw it and make a new offer with new dates.",
+                            (gulong) tolerance),
+               o->id, o->first_date, (int) tolerance, today_text);
+  return FALSE;
+}
+
 gboolean
 recoup_offer_transition (RecoupBook        *book,
                          const char        *offer_id,
@@ -1606,9 +1770,10 @@ recoup_offer_transition (RecoupBook        *book,
 
   if (event == RECOUP_OFFER_EVENT_ACCEPT)
     {
-      g_autoptr(GPtrArray) others = recoup_offer_list (book, o->account_id, NULL, error);
+      g_autoptr(GPtrArray) others = NULL;
 
-      if (others == NULL)
+      if (!check_dates_at_accept (book, o, today, error) ||
+          !(others = recoup_offer_list (book, o->account_id, NULL, error)))
         return FALSE;
       for (guint i = 0; i < others->len; i++)
         {
@@ -1661,6 +1826,50 @@ fail:
 }
 
 /* ---- The ledger follows derived states ---------------------------------------- */
+
+/* Every replica reconciles, at every commit, the device's and recoupd's alike.
+ * What reconciling writes is derived from synced rows, so it is written under
+ * an id derived from what it is: copies written by several replicas meet as
+ * one row when they sync (insert-if-absent) instead of adding up. */
+
+/* The id of @offer's settlement discount dated @date: the first of its names
+ * ("offer-discount:OFFER:DATE:N") not yet on the ledger, so an offer completed
+ * again after its discount was reversed gets a new one. Its time is @date's. */
+static gboolean
+derive_discount_id (RecoupBook        *book,
+                    const RecoupOffer *offer,
+                    const char        *date,
+                    char               out[RECOUP_UUID_STRING_LEN + 1],
+                    GError           **error)
+{
+  gint64 at = (gint64) recoup_date_parse (date, NULL) * G_GINT64_CONSTANT (86400000);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT 1 FROM ledger_entries WHERE id = ?", error);
+  gboolean taken = TRUE;
+
+  if (stmt == NULL)
+    return FALSE;
+  for (guint n = 1; taken; n++)
+    {
+      g_autofree char *name = g_strdup_printf ("offer-discount:%s:%s:%u", offer->id, date, n);
+
+      recoup_uuid7_derive (at, name, out);
+      sqlite3_bind_text (stmt, 1, out, -1, SQLITE_STATIC);
+      taken = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_reset (stmt);
+    }
+  return TRUE;
+}
+
+/* An entry is reversed at most once, so "the reversal of @entry_id" names one
+ * row; its time is the entry's own. */
+static void
+derive_reversal_id (const char *entry_id,
+                    char        out[RECOUP_UUID_STRING_LEN + 1])
+{
+  g_autofree char *name = g_strconcat ("reversal:", entry_id, NULL);
+
+  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
+}
 
 gboolean
 recoup_offer_reconcile_account (RecoupBook  *book,
@@ -1721,12 +1930,15 @@ recoup_offer_reconcile_account (RecoupBook  *book,
       if (keep == 1 && live->len == 0)
         {
           g_autofree char *memo = g_strdup_printf ("settlement discount: offer %s completed", o->id);
+          const char *date = o->completed_on != NULL ? o->completed_on : today;
+          char id[RECOUP_UUID_STRING_LEN + 1];
           RecoupEntrySpec d = { .kind = RECOUP_ENTRY_DISCOUNT, .account_id = o->account_id,
-                                .amount = o->forgiven, .effective_date = o->completed_on,
-                                .memo = memo, .offer_id = o->id };
-          g_autofree char *entry = recoup_ledger_record (book, &d, error);
+                                .amount = o->forgiven, .effective_date = date,
+                                .memo = memo, .offer_id = o->id, .id = id };
+          g_autofree char *entry = NULL;
 
-          if (entry == NULL)
+          if (!derive_discount_id (book, o, date, id, error) ||
+              !(entry = recoup_ledger_record (book, &d, error)))
             goto fail;
           written++;
         }
@@ -1734,11 +1946,14 @@ recoup_offer_reconcile_account (RecoupBook  *book,
        * discount of an offer no longer completed are reversed; the oldest id stays. */
       for (guint j = keep; j < live->len; j++)
         {
-          const char *date = g_strcmp0 (dates->pdata[j], today) > 0 ? dates->pdata[j] : today;
-          g_autofree char *memo = g_strdup_printf ("offer %s is %s: its discount no longer applies",
-                                                   o->id, recoup_offer_state_to_string (o->state));
-          g_autofree char *rev = recoup_ledger_reverse (book, live->pdata[j], date, memo, error);
+          char id[RECOUP_UUID_STRING_LEN + 1];
+          g_autofree char *rev = NULL;
 
+          /* Dated on the discount's own day and without a memo (the reader's
+           * words come from recoup_ledger_entry_note()), so that every copy
+           * writes the same row, whatever its today. */
+          derive_reversal_id (live->pdata[j], id);
+          rev = recoup_ledger_reverse_with_id (book, id, live->pdata[j], dates->pdata[j], NULL, error);
           if (rev == NULL)
             goto fail;
           written++;

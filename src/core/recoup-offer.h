@@ -39,13 +39,23 @@ G_BEGIN_DECLS
  *
  * Past acceptance the state follows the ledger (derived on read, never
  * written as an event, so every replica derives the same from the same data):
- *  - paid = non-reversed payments on the account dated from the acceptance day
- *    to the day judged on (a reversal dated on or before that day removes its
- *    payment entirely, so a bounced cheque reopens a completed plan);
+ *  - paid = the credits that were NOT part of the balance the offer was made
+ *    on: every non-reversed credit on the account (payment, write-off, waiver,
+ *    discount, negative adjustment, reversal of a charge), other than the
+ *    offer's own waiver and discount, whose change is stamped after the change
+ *    that created the offer by (hlc, device) — the order every replica shares,
+ *    unlike effective dates. A payment made earlier on the offer's day is in
+ *    balance_at_offer and does not count; a cheque entered after acceptance
+ *    but dated before it does. A credit counts from the later of its
+ *    effective date and the acceptance day, up to the day judged on (a
+ *    reversal dated on or before that day removes its credit entirely, so a
+ *    bounced cheque reopens a completed plan). Credits recorded on a device
+ *    that had not seen the offer yet are ordered by their stamp alone;
  *  - completed: paid reaches the total;
  *  - an installment is missed when, by the end of its due date + grace
  *    ("plan.grace_days", default 3), the cumulative paid is below the
- *    cumulative amount due through it; at risk when one is missed now;
+ *    cumulative amount due through it; at risk when one is missed now. An
+ *    installment due before the acceptance day has its grace from acceptance;
  *  - defaulted: on some day up to today the missed installments reached
  *    "plan.default_after_missed" (default 2; for single-installment offers 1)
  *    before the total was paid. Defaulting is sticky (a later catch-up does not
@@ -65,8 +75,21 @@ G_BEGIN_DECLS
  * offers command; recoup_book_refresh_accounts should call it for touched
  * accounts).
  *
+ * ACCEPTANCE. Besides the state and the balance (recoup_offer_is_stale()),
+ * accepting is refused once a settlement's pay-by or an extension's new
+ * deadline has passed, or a plan's first date is further back than the
+ * first-date tolerance: the customer would accept a deadline already missed,
+ * so a new offer with new dates is made (the dates the customer saw are
+ * never moved quietly).
+ *
+ * SCHEDULE SIZE. A plan with more installments than its total has minor
+ * units (an installment of 0.00) is refused.
+ *
  * AUTHORITY. The creating user's users.max_discount_bp and
- * users.max_plan_installments bound what they may offer. The effective
+ * users.max_plan_installments bound what they may offer, and so how far
+ * ahead money may fall due: a plan's last installment, a pay-by or an
+ * extension after recoup_offer_deferral_limit() (max_plan_installments
+ * months from today, at least one) is beyond the limits. The effective
  * discount is (balance - total) / balance in basis points, rounded up (it
  * counts waivers too). An offer beyond the limits is created with
  * needs_approval; it must be approved by an owner (an `approve` event) before it
@@ -277,6 +300,13 @@ gboolean     recoup_offer_needs_approval      (const char       *role,
                                                gint64            effective_bp,
                                                int               installments,
                                                gint64            max_discount_bp,
+                                               gint64            max_plan_installments);
+
+/* Pure: the last day a user who is not an owner may let money fall due
+ * (a plan's last installment, a pay-by date, an extension) without an
+ * owner's approval: @max_plan_installments months after @today_day (at least
+ * one month). */
+gint32       recoup_offer_deferral_limit      (gint32            today_day,
                                                gint64            max_plan_installments);
 
 gboolean     recoup_offer_check_amount        (const RecoupOfferSpec  *spec,

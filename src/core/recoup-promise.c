@@ -3,8 +3,11 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
+#include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-id.h"
@@ -146,6 +149,56 @@ recoup_promise_check_terms (gint64       amount,
   return TRUE;
 }
 
+/* The grace a promise is given: RECOUP_PROMISE_GRACE_BOOK_DEFAULT, or 0 to
+ * RECOUP_PROMISE_MAX_GRACE_DAYS days. Any other negative number is a mistake
+ * (a typed "-7"), not a wish for the book's default. */
+static gboolean
+check_grace (int      grace_days,
+             GError **error)
+{
+  if (grace_days == RECOUP_PROMISE_GRACE_BOOK_DEFAULT ||
+      (grace_days >= 0 && grace_days <= RECOUP_PROMISE_MAX_GRACE_DAYS))
+    return TRUE;
+  if (grace_days < 0)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                 /* Translators: the grace asked for, in days */
+                 _("promise grace of %d days: give zero or more days, or leave it out for the book's "
+                   "default"), grace_days);
+  else
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              /* Translators: the grace asked for, then the most allowed, both in days */
+                              "promise grace of %d day is more than the %d allowed",
+                              "promise grace of %d days is more than the %d allowed", (gulong) grace_days),
+                 grace_days, RECOUP_PROMISE_MAX_GRACE_DAYS);
+  return FALSE;
+}
+
+/* How a promise was taken: the channel of the contact it was taken in.
+ * The system logs contacts but takes no promises. */
+static gboolean
+check_channel (const char  *channel,
+               GError     **error)
+{
+  if (channel == NULL)
+    return TRUE;
+  if (text_is_blank (channel))
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("promise channel is empty: say how it was taken (call, visit, email, …) "
+                             "or leave it out"));
+      return FALSE;
+    }
+  if (g_strv_contains (recoup_activity_channels, channel) && strcmp (channel, "system") != 0)
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               /* Translators: the channel given; the words in parentheses are the values
+                * recoup-cli takes: keep them */
+               _("“%s” is not a way a promise is taken (call, visit, email, sms, letter, note)"),
+               channel);
+  return FALSE;
+}
+
 char *
 recoup_promise_add (RecoupBook              *book,
                     const RecoupPromiseSpec *spec,
@@ -175,31 +228,27 @@ recoup_promise_add (RecoupBook              *book,
                    _("promise: no account with id “%s”"), spec->account_id ? spec->account_id : "");
       return NULL;
     }
+  today = recoup_book_today (book);
   if (made_on == NULL)
-    made_on = today = recoup_book_today (book);
+    made_on = today;
   if (!recoup_ledger_balance (book, spec->account_id, NULL, &owed, error) ||
       !recoup_promise_check_terms (spec->amount, currency, owed, spec->due_date, made_on, error))
     return NULL;
-  if (grace < 0)
-    grace = (int) recoup_settings_get_int (book, "promise.grace_days", RECOUP_PROMISE_DEFAULT_GRACE_DAYS,
-                                           0, RECOUP_PROMISE_MAX_GRACE_DAYS);
-  if (grace > RECOUP_PROMISE_MAX_GRACE_DAYS)
+  /* Payments from the day it is made count toward it: one made after today
+   * would miss today's. */
+  if (strcmp (made_on, today) > 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   g_dngettext (GETTEXT_PACKAGE,
-                                /* Translators: the grace asked for, then the most allowed, both in days */
-                                "promise grace of %d day is more than the %d allowed",
-                                "promise grace of %d days is more than the %d allowed", (gulong) grace),
-                   grace, RECOUP_PROMISE_MAX_GRACE_DAYS);
+                   /* Translators: the day the promise is made, then today's, YYYY-MM-DD */
+                   _("a promise cannot be made on %s, after today (%s): give the day it was taken"),
+                   made_on, today);
       return NULL;
     }
-  if (spec->channel != NULL && text_is_blank (spec->channel))
-    {
-      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                           _("promise channel is empty: say how it was taken (call, visit, email, …) "
-                             "or leave it out"));
-      return NULL;
-    }
+  if (!check_grace (grace, error) || !check_channel (spec->channel, error))
+    return NULL;
+  if (grace == RECOUP_PROMISE_GRACE_BOOK_DEFAULT)
+    grace = (int) recoup_settings_get_int (book, "promise.grace_days", RECOUP_PROMISE_DEFAULT_GRACE_DAYS,
+                                           0, RECOUP_PROMISE_MAX_GRACE_DAYS);
 
   if (!recoup_book_begin (book, error))
     return NULL;

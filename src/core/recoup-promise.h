@@ -20,13 +20,16 @@ G_BEGIN_DECLS
  *  - PARTLY_KEPT: due + grace has passed, something but not all was paid;
  *  - BROKEN:      due + grace has passed and nothing was paid.
  *
- * Grace: RecoupPromiseSpec.grace_days, or (when negative) the shared book
- * setting "promise.grace_days" (default RECOUP_PROMISE_DEFAULT_GRACE_DAYS),
- * resolved when the promise is made and stored with it.
+ * Grace: RecoupPromiseSpec.grace_days, or (when RECOUP_PROMISE_GRACE_BOOK_DEFAULT)
+ * the shared book setting "promise.grace_days" (default
+ * RECOUP_PROMISE_DEFAULT_GRACE_DAYS), resolved when the promise is made and
+ * stored with it. Any other negative grace is refused.
  */
 
 #define RECOUP_PROMISE_DEFAULT_GRACE_DAYS 3
 #define RECOUP_PROMISE_MAX_GRACE_DAYS     60
+/* RecoupPromiseSpec.grace_days: the book's setting "promise.grace_days". */
+#define RECOUP_PROMISE_GRACE_BOOK_DEFAULT (-1)
 /* A promise falls due at most this many months after the day it is made;
  * longer terms are a payment plan (an offer). */
 #define RECOUP_PROMISE_MAX_MONTHS_AHEAD   12
@@ -44,10 +47,11 @@ typedef struct
   const char *account_id;
   gint64      amount;        /* minor units, > 0, in the account's currency */
   const char *due_date;      /* YYYY-MM-DD */
-  const char *channel;       /* how it was taken: call, visit, email, ... (nullable) */
+  const char *channel;       /* how it was taken: call, visit, email, sms, letter or note (nullable) */
   const char *activity_id;   /* the contact it was taken in (nullable) */
-  int         grace_days;    /* < 0: the book's default */
-  const char *made_on;       /* YYYY-MM-DD the promise was made (nullable: the book's today);
+  int         grace_days;    /* 0 to RECOUP_PROMISE_MAX_GRACE_DAYS, or RECOUP_PROMISE_GRACE_BOOK_DEFAULT */
+  const char *made_on;       /* YYYY-MM-DD the promise was made, not after the book's today
+                              * (nullable: the book's today);
                               * the demo generator sets it for history */
 } RecoupPromiseSpec;
 

@@ -81,8 +81,9 @@ kind_value_key (RecoupContactKind  kind,
 }
 
 /* Every account's first usable (not opted out, primary first) email, phone
- * and address. A value the account opted out of in another spelling is not
- * usable (a copy two devices added before values were compared, see
+ * and address. A value the account opted out of, in any spelling and even
+ * if that contact point was removed since, is not usable (a copy two devices
+ * added before values were compared, or one added again after a removal, see
  * recoup_contact_value_key()): each account's opted-out rows come first, and
  * only an account that has some pays for comparing. */
 static GHashTable *
@@ -92,7 +93,7 @@ load_contacts (RecoupBook  *book,
   g_autoptr(GHashTable) map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, contacts_free);
   g_autoptr(GPtrArray) opted_out = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT account_id, kind, value, opted_out FROM contact_points WHERE deleted = 0"
+    "SELECT account_id, kind, value, opted_out FROM contact_points WHERE deleted = 0 OR opted_out = 1"
     " ORDER BY account_id, opted_out DESC, is_primary DESC, created_at", error);
   int rc;
 

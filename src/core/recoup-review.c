@@ -12,6 +12,7 @@
 #include "recoup-book-private.h"
 #include "recoup-guard.h"
 #include "recoup-id.h"
+#include "recoup-merge.h"
 #include "recoup-review.h"
 
 void
@@ -31,13 +32,18 @@ recoup_review_item_free (RecoupReviewItem *item)
   g_free (item);
 }
 
-/* Marks are the owner's: a collector's mark would hide a breach from them. */
+/* Marks are the owner's: a collector's mark would hide a breach from them.
+ * An enrolled book is this device's, whichever user acts in it: recoupd
+ * decides by the device's role, and so does it here. */
 static gboolean
 check_owner (RecoupBook  *book,
              GError     **error)
 {
-  g_autoptr(RecoupUser) me = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
+  g_autoptr(RecoupUser) me = NULL;
 
+  if (!recoup_merge_check_own_write (book, "review_marks", NULL, error))
+    return FALSE;
+  me = recoup_user_load (book, recoup_book_get_user_id (book), NULL);
   if (me != NULL && g_strcmp0 (me->role, "owner") == 0)
     return TRUE;
   g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
@@ -45,9 +51,11 @@ check_owner (RecoupBook  *book,
   return FALSE;
 }
 
-/* Writes one item and its change in the caller's transaction. */
+/* Writes one item and its change in the caller's transaction. @given_id is
+ * the id of an item every replica derives alike, or NULL for a new one. */
 static char *
 insert_item (RecoupBook   *book,
+             const char   *given_id,
              const char   *account_id,
              const char   *kind,
              JsonBuilder  *payload,
@@ -63,7 +71,10 @@ insert_item (RecoupBook   *book,
 
   if (stmt == NULL)
     return NULL;
-  recoup_uuid7_generate (id);
+  if (given_id != NULL)
+    g_strlcpy (id, given_id, sizeof id);
+  else
+    recoup_uuid7_generate (id);
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_STATIC);
@@ -91,6 +102,7 @@ insert_item (RecoupBook   *book,
 
 static char *
 add_item (RecoupBook   *book,
+          const char   *given_id,
           const char   *account_id,
           const char   *kind,
           JsonBuilder  *payload,
@@ -100,7 +112,7 @@ add_item (RecoupBook   *book,
 
   if (!recoup_book_begin (book, error))
     return NULL;
-  if (!(id = insert_item (book, account_id, kind, payload, error)))
+  if (!(id = insert_item (book, given_id, account_id, kind, payload, error)))
     {
       recoup_book_rollback (book);
       return NULL;
@@ -145,7 +157,7 @@ recoup_review_add_contact_breach (RecoupBook          *book,
   json_builder_set_member_name (b, "words");
   json_builder_add_string_value (b, words != NULL ? words : "");
   json_builder_end_object (b);
-  return add_item (book, account_id, RECOUP_REVIEW_CONTACT_BREACH, b, error);
+  return add_item (book, NULL, account_id, RECOUP_REVIEW_CONTACT_BREACH, b, error);
 }
 
 static gboolean
@@ -173,7 +185,9 @@ offer_conflict_known (RecoupBook  *book,
  *
  * Records that @offer_id's replay skipped transitions made offline on two
  * devices. The offer's conflict is raised once: an item marked reviewed is
- * not raised again by the next reconciliation.
+ * not raised again by the next reconciliation. Every replica that replays the
+ * offer raises it, so the item's id is derived from the offer's: the copies
+ * meet as one item when they sync.
  *
  * Returns: (transfer full): the new item's id, or "" when the conflict was
  *   already raised, or NULL with @error set
@@ -185,6 +199,8 @@ recoup_review_add_offer_conflict (RecoupBook  *book,
                                   GError     **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *name = g_strconcat ("offer-conflict:", offer_id, NULL);
+  char id[RECOUP_UUID_STRING_LEN + 1];
   gboolean known = FALSE;
 
   if (!offer_conflict_known (book, account_id, offer_id, &known, error))
@@ -195,7 +211,38 @@ recoup_review_add_offer_conflict (RecoupBook  *book,
   json_builder_set_member_name (b, "offer_id");
   json_builder_add_string_value (b, offer_id);
   json_builder_end_object (b);
-  return add_item (book, account_id, RECOUP_REVIEW_OFFER_CONFLICT, b, error);
+  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (offer_id), 0), name, id);
+  return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CONFLICT, b, error);
+}
+
+/**
+ * recoup_review_add_ref_clash:
+ * @ref: the reference @account_id was created with
+ * @other_account_id: the account that kept @ref
+ *
+ * Records that two devices created an account with the same reference
+ * offline and that @account_id, the later one to reach the server, was
+ * renamed so that both and all their entries are kept. The owner decides
+ * whether they are one debtor.
+ *
+ * Returns: (transfer full): the new item's id, or NULL with @error set
+ */
+char *
+recoup_review_add_ref_clash (RecoupBook  *book,
+                             const char  *account_id,
+                             const char  *ref,
+                             const char  *other_account_id,
+                             GError     **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ref");
+  json_builder_add_string_value (b, ref);
+  json_builder_set_member_name (b, "other_account_id");
+  json_builder_add_string_value (b, other_account_id);
+  json_builder_end_object (b);
+  return add_item (book, NULL, account_id, RECOUP_REVIEW_REF_CLASH, b, error);
 }
 
 /* The rules a breach broke in the reader's words. Codes are checked to be
@@ -258,6 +305,12 @@ describe (const char *kind,
     /* Translators: %s is the offer's id */
     return g_strdup_printf (_("offer %s has conflicting transitions made offline"),
                             json_object_get_string_member_with_default (payload, "offer_id", "?"));
+  if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_REF_CLASH))
+    /* Translators: %s is the account reference both devices used */
+    return g_strdup_printf (_("another device also created an account %s while offline; this one was given "
+                              "a new reference so that both are kept: if they are the same debtor, move "
+                              "the entries to one of them"),
+                            json_object_get_string_member_with_default (payload, "ref", "?"));
   /* Written by a newer Recoup: the reader still learns something is open. */
   /* Translators: %s is the kind of item, as a newer Recoup names it */
   return g_strdup_printf (_("something on this account needs review (%s)"), kind);

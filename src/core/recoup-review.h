@@ -27,6 +27,7 @@ G_BEGIN_DECLS
 
 #define RECOUP_REVIEW_CONTACT_BREACH "contact-breach"
 #define RECOUP_REVIEW_OFFER_CONFLICT "offer-conflict"
+#define RECOUP_REVIEW_REF_CLASH      "ref-clash"
 #define RECOUP_REVIEW_LEGACY         "legacy"
 
 typedef struct
@@ -54,6 +55,11 @@ char      *recoup_review_add_contact_breach (RecoupBook          *book,
 char      *recoup_review_add_offer_conflict (RecoupBook          *book,
                                              const char          *account_id,
                                              const char          *offer_id,
+                                             GError             **error);
+char      *recoup_review_add_ref_clash      (RecoupBook          *book,
+                                             const char          *account_id,
+                                             const char          *ref,
+                                             const char          *other_account_id,
                                              GError             **error);
 GPtrArray *recoup_review_list_open          (RecoupBook          *book,
                                              const char          *account_id,

@@ -245,12 +245,19 @@ recoup_server_db_open_book (RecoupServerDb  *db,
 
   if (book == NULL)
     return NULL;
-  /* On the server a change's sequence is its seq here; changes written by admin
-   * commands through core get theirs now. */
+  /* On the server a change's sequence is its seq here. A change the server
+   * writes itself (what core derives while it merges a push, an admin
+   * command's user) is numbered by this connection's trigger in the statement
+   * that writes it, so no pull ever sees one without its number; the UPDATE
+   * numbers those a book written before the trigger existed still lacks. */
   if (sqlite3_exec (recoup_book_get_db (book),
+                    "CREATE TEMP TRIGGER number_own_changes AFTER INSERT ON main.changes"
+                    " WHEN NEW.server_seq IS NULL"
+                    " BEGIN UPDATE changes SET server_seq = NEW.seq WHERE seq = NEW.seq; END;"
                     "UPDATE changes SET server_seq = seq WHERE server_seq IS NULL", NULL, NULL, NULL) != SQLITE_OK)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: cannot number its changes", path);
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE, "%s: cannot number its changes (%s)",
+                   path, sqlite3_errmsg (recoup_book_get_db (book)));
       return NULL;
     }
   /* A push of thousands of changes writes thousands of pages: checkpoint the

@@ -482,22 +482,19 @@ authorize (RecoupServerDevice *dev,
            char              **out_message)
 {
   const char *entity = recoup_change_batch_get_string (batch, i, "entity", NULL);
+  g_autoptr(GError) denied = NULL;
 
   if (entity == NULL)
     entity = "";
   if (g_str_equal (dev->role, "owner"))
     return TRUE;
-  if (g_str_equal (entity, "users"))
+  /* The same rule the device applied when it wrote (recoup-merge.h). */
+  if (!recoup_merge_check_role (dev->role, dev->user_name, entity,
+                                g_str_equal (entity, "ledger_entries") && recoup_change_batch_has_fields (batch, i)
+                                  ? recoup_change_batch_get_field_string (batch, i, "kind", "") : NULL,
+                                &denied))
     {
-      *out_message = g_strdup_printf ("%s is a %s and may not add or edit users; ask an owner",
-                                      dev->user_name, dev->role);
-      return FALSE;
-    }
-  /* Marking what the owner must review as looked at (recoup-review.h). */
-  if (g_str_equal (entity, "review_marks"))
-    {
-      *out_message = g_strdup_printf ("%s is a %s and may not mark an account as reviewed; ask an owner",
-                                      dev->user_name, dev->role);
+      *out_message = g_strdup (denied->message);
       return FALSE;
     }
   if (g_str_equal (entity, "settings"))
@@ -517,17 +514,6 @@ authorize (RecoupServerDevice *dev,
     }
   if (!g_str_equal (dev->role, "collector") || !recoup_change_batch_has_fields (batch, i))
     return TRUE;
-  if (g_str_equal (entity, "ledger_entries"))
-    {
-      const char *kind = recoup_change_batch_get_field_string (batch, i, "kind", "");
-
-      if (g_str_equal (kind, "write-off"))
-        {
-          *out_message = g_strdup_printf ("%s is a collector and may not write off a balance; ask an owner",
-                                          dev->user_name);
-          return FALSE;
-        }
-    }
   if (g_str_equal (entity, "offers"))
     {
       gint64 discount = recoup_change_batch_get_field_int (batch, i, "discount_bp", 0);
@@ -824,22 +810,20 @@ changes_cb (SoupServer        *server,
 /* ---- GET /v1/snapshot ---- */
 
 /*
- * A snapshot is the organisation's book file as of one server sequence,
- * streamed in chunks (a book of a million accounts is gigabytes: it is never
- * held in memory). Normally it is the book file itself: after a full WAL
- * checkpoint a separate read-only connection opens a read transaction, and
- * while it is open SQLite copies nothing from the WAL into the file, so the
- * file's bytes stay exactly that snapshot while pushes go on. When the
- * checkpoint cannot finish (another snapshot is still being read, or another
- * process holds the book) the copy is made with VACUUM INTO a temporary file
- * instead, unlinked at once and streamed the same way.
+ * A snapshot is the organisation's book as of one server sequence, streamed
+ * in chunks (a book of a million accounts is gigabytes: it is never held in
+ * memory). It is always a copy the book's own connection makes with VACUUM
+ * INTO a temporary file, unlinked at once and streamed from its descriptor.
+ * The live book file is never opened here: closing any descriptor of a file
+ * drops every POSIX lock this process holds on it, SQLite's included, and
+ * another process (recoupd admin) could then delete the WAL under pushes
+ * the server has already acknowledged.
  */
 
 #define SNAPSHOT_CHUNK (1024 * 1024)
 
 typedef struct
 {
-  sqlite3  *reader;     /* holds the read transaction while the file is read */
   int       fd;
   goffset   size;
   goffset   offset;
@@ -853,11 +837,6 @@ snapshot_free (gpointer data)
 
   if (snap->fd >= 0)
     close (snap->fd);
-  if (snap->reader != NULL)
-    {
-      sqlite3_exec (snap->reader, "ROLLBACK", NULL, NULL, NULL);
-      sqlite3_close (snap->reader);
-    }
   g_free (snap);
 }
 
@@ -907,43 +886,6 @@ snapshot_wrote_chunk_cb (SoupServerMessage *msg,
   snapshot_next_chunk (msg, data);
 }
 
-/* Opens a read transaction on the book file that sees the file alone (an
- * empty WAL); returns the sequence it is as of, or -1. */
-static gint64
-snapshot_reader (const char  *path,
-                 sqlite3    **out_reader)
-{
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  GStatBuf st;
-  gint64 seq = -1;
-
-  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_busy_timeout (db, 5000);
-  if (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2 (db, "SELECT coalesce(max(seq), 0) FROM changes", -1, &stmt, NULL) != SQLITE_OK ||
-      sqlite3_step (stmt) != SQLITE_ROW)
-    goto out;
-  seq = sqlite3_column_int64 (stmt, 0);
-  /* The transaction began after the checkpoint emptied the WAL; if anything
-   * was written in between, the file alone is not this snapshot. */
-  if (g_stat (wal, &st) == 0 && st.st_size > 0)
-    seq = -1;
-
-out:
-  sqlite3_finalize (stmt);
-  if (seq < 0)
-    {
-      if (db != NULL)
-        sqlite3_close (db);
-      return -1;
-    }
-  *out_reader = db;
-  return seq;
-}
-
 static void
 snapshot_cb (SoupServer        *server,
              SoupServerMessage *msg,
@@ -954,15 +896,17 @@ snapshot_cb (SoupServer        *server,
   RecoupServer *self = user_data;
   g_autoptr(RecoupServerDevice) dev = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *book_path = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *tmp = NULL;
   SoupMessageHeaders *headers;
   Snapshot *snap;
   char seqbuf[32];
   RecoupBook *book;
   sqlite3 *db;
+  char *sql;
   GStatBuf st;
-  gint64 seq = -1;
-  int busy = 1;
+  gint64 seq;
+  int saved_errno = 0;
 
   if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
     {
@@ -977,49 +921,25 @@ snapshot_cb (SoupServer        *server,
       return;
     }
   db = recoup_book_get_db (book);
-  book_path = g_strdup (recoup_book_get_path (book));
   snap = g_new0 (Snapshot, 1);
   snap->fd = -1;
 
-  {
-    sqlite3_stmt *stmt = NULL;
-
-    /* Without waiting: a reader of an earlier snapshot still streaming makes
-     * it busy, and the copy below is the answer then. */
-    sqlite3_busy_timeout (db, 0);
-    if (sqlite3_prepare_v2 (db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &stmt, NULL) == SQLITE_OK &&
-        sqlite3_step (stmt) == SQLITE_ROW)
-      busy = sqlite3_column_int (stmt, 0);
-    sqlite3_finalize (stmt);
-    sqlite3_busy_timeout (db, 5000);
-  }
-  if (busy == 0 && (seq = snapshot_reader (book_path, &snap->reader)) >= 0)
-    {
-      g_debug ("snapshot of %s as of %" G_GINT64_FORMAT ": the book file itself", book_path, seq);
-      snap->fd = g_open (book_path, O_RDONLY | O_CLOEXEC, 0);
-    }
-  else
-    {
-      /* A copy: one consistent book as of `seq` (requests are serial). */
-      g_autofree char *name = g_strdup_printf ("snapshot-%s.tmp", dev->device_id);
-      g_autofree char *tmp = g_build_filename (recoup_server_db_get_data_dir (self->db), name, NULL);
-      char *sql = sqlite3_mprintf ("VACUUM INTO %Q", tmp);
-      int rc;
-
-      g_unlink (tmp);
-      g_debug ("snapshot of %s: the file is busy, copying it (VACUUM INTO)", book_path);
-      seq = latest_seq (book);
-      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
-      sqlite3_free (sql);
-      if (rc == SQLITE_OK)
-        snap->fd = g_open (tmp, O_RDONLY | O_CLOEXEC, 0);
-      /* Gone from the directory at once; the open file lives until it is sent. */
-      g_unlink (tmp);
-    }
-  if (snap->fd < 0 || fstat (snap->fd, &st) != 0)
+  /* One consistent book as of `seq`: requests are served one at a time. */
+  name = g_strdup_printf ("snapshot-%s.tmp", dev->device_id);
+  tmp = g_build_filename (recoup_server_db_get_data_dir (self->db), name, NULL);
+  sql = sqlite3_mprintf ("VACUUM INTO %Q", tmp);
+  g_unlink (tmp);
+  seq = latest_seq (book);
+  if (sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+      ((snap->fd = g_open (tmp, O_RDONLY | O_CLOEXEC, 0)) < 0 || fstat (snap->fd, &st) != 0))
+    saved_errno = errno;
+  sqlite3_free (sql);
+  /* Gone from the directory at once; the open file lives until it is sent. */
+  g_unlink (tmp);
+  if (snap->fd < 0 || saved_errno != 0)
     {
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "the snapshot could not be made: %s",
-                  snap->fd < 0 && errno != 0 ? g_strerror (errno) : sqlite3_errmsg (db));
+                  saved_errno != 0 ? g_strerror (saved_errno) : sqlite3_errmsg (db));
       snapshot_free (snap);
       return;
     }

@@ -1475,6 +1475,19 @@ pull_fetch (RecoupSyncClient  *self,
                    _("the server's page of changes has no “changes” array"));
       return NULL;
     }
+  /* A server restored from a backup hands out again numbers this book has
+   * passed: what it numbers so would be skipped here without a word. */
+  if (recoup_change_batch_get_latest_seq (page) < after)
+    {
+      g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
+                   /* Translators: the server's newest change number, then this book's */
+                   _("the server's newest change is number %lld, but this book has already "
+                     "received changes up to number %lld: the server has lost changes (was it "
+                     "restored from a backup?). Ask its administrator before syncing this book again."),
+                   (long long) recoup_change_batch_get_latest_seq (page), (long long) after);
+      recoup_change_batch_free (page);
+      return NULL;
+    }
   return page;
 }
 
