@@ -75,6 +75,15 @@ fill_random_direct (guint8 *buf,
     }
 }
 
+/* The 48-bit big-endian millisecond timestamp that starts a UUIDv7. */
+static void
+put_unix_ms (guint8 b[16],
+             gint64 unix_ms)
+{
+  for (int i = 0; i < 6; i++)
+    b[i] = (guint8) (unix_ms >> (40 - 8 * i));
+}
+
 static void
 format_uuid (const guint8  b[16],
              char          out[RECOUP_UUID_STRING_LEN + 1])
@@ -122,12 +131,7 @@ recoup_uuid7_generate_at (gint64 unix_ms,
   seq = uuid_seq;
   g_mutex_unlock (&uuid_lock);
 
-  b[0] = (guint8) (unix_ms >> 40);
-  b[1] = (guint8) (unix_ms >> 32);
-  b[2] = (guint8) (unix_ms >> 24);
-  b[3] = (guint8) (unix_ms >> 16);
-  b[4] = (guint8) (unix_ms >> 8);
-  b[5] = (guint8) unix_ms;
+  put_unix_ms (b, unix_ms);
   b[6] = (guint8) (0x70 | ((seq >> 8) & 0x0f));
   b[7] = (guint8) (seq & 0xff);
   b[8] = (guint8) (0x80 | (b[8] & 0x3f));
@@ -162,12 +166,7 @@ recoup_uuid7_derive (gint64      unix_ms,
   g_checksum_update (sum, (const guchar *) name, -1);
   g_checksum_get_digest (sum, digest, &len);
   memcpy (b + 6, digest, 10);
-  b[0] = (guint8) (unix_ms >> 40);
-  b[1] = (guint8) (unix_ms >> 32);
-  b[2] = (guint8) (unix_ms >> 24);
-  b[3] = (guint8) (unix_ms >> 16);
-  b[4] = (guint8) (unix_ms >> 8);
-  b[5] = (guint8) unix_ms;
+  put_unix_ms (b, unix_ms);
   b[6] = (guint8) (0x70 | (b[6] & 0x0f));
   b[8] = (guint8) (0x80 | (b[8] & 0x3f));
   format_uuid (b, out);
