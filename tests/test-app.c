@@ -1111,7 +1111,19 @@ make_offer (Fixture    *f,
     if (beyond)
       g_assert_nonnull (strstr (subtitle, "needs an owner's approval"));
     else
-      g_assert_nonnull (strstr (subtitle, "within your authority"));
+      {
+        GtkWidget *date = find_named (GTK_WIDGET (dialog), "date");
+        g_autofree char *typed = g_strdup (gtk_editable_get_text (GTK_EDITABLE (date)));
+
+        g_assert_nonnull (strstr (subtitle, "within your authority"));
+        /* Within the discount and the length, but starting years ahead:
+         * beyond what a collector may agree alone, as core decides on Save. */
+        gtk_editable_set_text (GTK_EDITABLE (date), "2030-01-15");
+        g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (authority)),
+                                  "paid later than you may agree alone"));
+        gtk_editable_set_text (GTK_EDITABLE (date), typed);
+        g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (authority)), "within your authority"));
+      }
   }
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   g_signal_emit_by_name (save, "clicked");

@@ -2284,14 +2284,19 @@ offer_show_authority (OfferForm             *of,
       return;
     }
   effective = recoup_offer_effective_bp (data->aging.total, total);
-  beyond = recoup_offer_needs_approval (me->role, spec->kind, effective, spec->installments,
-                                        me->max_discount_bp, me->max_plan_installments);
+  /* Core's decision, the one recoup_offer_create() makes. */
+  beyond = recoup_offer_spec_needs_approval (me->role, spec, effective, me->max_discount_bp,
+                                             me->max_plan_installments, recoup_date_parse (data->today, NULL));
   {
     g_autofree char *pct = recoup_locale_percent_format (effective);
 
     if (beyond && spec->kind == RECOUP_OFFER_PLAN && spec->installments > me->max_plan_installments)
       subtitle = g_strdup_printf (_("This offer: %s off in %d installments — needs an owner's approval"),
                                   pct, spec->installments);
+    else if (beyond && !recoup_offer_needs_approval (me->role, spec->kind, effective, spec->installments,
+                                                     me->max_discount_bp, me->max_plan_installments))
+      subtitle = g_strdup_printf (_("This offer: %s off, paid later than you may agree alone — needs an "
+                                    "owner's approval"), pct);
     else if (beyond)
       subtitle = g_strdup_printf (_("This offer: %s off — needs an owner's approval"), pct);
     else

@@ -491,6 +491,39 @@ last_due_day (const RecoupOfferSpec *spec)
   return g_array_index (schedule, RecoupInstallment, schedule->len - 1).due_day;
 }
 
+/**
+ * recoup_offer_spec_needs_approval:
+ * @today_day: the book's today
+ *
+ * Whether @spec, made by a user of @role with these limits, needs an owner's
+ * approval: beyond their discount or plan length, or letting money fall due
+ * after recoup_offer_deferral_limit(). What recoup_offer_create() decides,
+ * for a form that shows it before saving; dates that do not read yet are not
+ * judged.
+ */
+gboolean
+recoup_offer_spec_needs_approval (const char            *role,
+                                  const RecoupOfferSpec *spec,
+                                  gint64                 effective_bp,
+                                  gint64                 max_discount_bp,
+                                  gint64                 max_plan_installments,
+                                  gint32                 today_day)
+{
+  const char *date = spec->kind == RECOUP_OFFER_PLAN ? spec->first_date :
+                     spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by :
+                     spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL;
+
+  if (recoup_offer_needs_approval (role, spec->kind, effective_bp, spec->installments, max_discount_bp,
+                                   max_plan_installments))
+    return TRUE;
+  if (g_strcmp0 (role, "owner") == 0 || date == NULL ||
+      recoup_date_parse (date, NULL) == RECOUP_DATE_INVALID ||
+      (spec->kind == RECOUP_OFFER_PLAN && (spec->installments < 1 ||
+                                           spec->installments > RECOUP_OFFER_MAX_INSTALLMENTS)))
+    return FALSE;
+  return last_due_day (spec) > recoup_offer_deferral_limit (today_day, max_plan_installments);
+}
+
 /* Net of entries of @kind (with their reversals) on the account: what a waiver could remove. */
 static gboolean
 net_of_kind (RecoupBook  *book,
@@ -964,11 +997,9 @@ recoup_offer_create (RecoupBook             *book,
   /* --- authority --- */
   if (!load_user_limits (book, &limits, error))
     return NULL;
-  needs_approval = recoup_offer_needs_approval (limits.role, spec->kind, effective_bp, spec->installments,
-                                                limits.max_discount_bp, limits.max_plan_installments) ||
-                   (g_strcmp0 (limits.role, "owner") != 0 &&
-                    last_due_day (spec) > recoup_offer_deferral_limit (recoup_date_parse (today, NULL),
-                                                                       limits.max_plan_installments));
+  needs_approval = recoup_offer_spec_needs_approval (limits.role, spec, effective_bp, limits.max_discount_bp,
+                                                     limits.max_plan_installments,
+                                                     recoup_date_parse (today, NULL));
   user_limits_clear (&limits);
 
   /* --- write --- */

@@ -308,6 +308,12 @@ gboolean     recoup_offer_needs_approval      (const char       *role,
  * one month). */
 gint32       recoup_offer_deferral_limit      (gint32            today_day,
                                                gint64            max_plan_installments);
+gboolean     recoup_offer_spec_needs_approval (const char       *role,
+                                               const RecoupOfferSpec *spec,
+                                               gint64            effective_bp,
+                                               gint64            max_discount_bp,
+                                               gint64            max_plan_installments,
+                                               gint32            today_day);
 
 gboolean     recoup_offer_check_amount        (const RecoupOfferSpec  *spec,
                                                const char             *currency,
