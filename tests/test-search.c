@@ -165,9 +165,9 @@ finds_in_order (RecoupBook *book,
   } G_STMT_END
 
 /* What was typed whole comes first: the reference "372" before the larger
- * balance of "3720", the surname Smith before Smithson, an invoice's account
- * before the accounts whose names start with its number. The rest keep their
- * order: the largest balance first in the app, the reference in the CLI. */
+ * balance of "3720", the surname Smith before Smithson. The rest keep their
+ * order: the largest balance first in the app, the reference in the CLI. And
+ * a name's "&" need not be typed. */
 static void
 test_exact_first (void)
 {
@@ -189,6 +189,11 @@ test_exact_first (void)
   g_free (test_add_invoice (tb.book, smithson, "INV-X2", "2026-01-01", "2026-03-01", 50000, "USD"));
   assert_order (tb.book, "smith", "Ben Smith|Ada Smithson", "Ben Smith|Ada Smithson");
   assert_order (tb.book, "SMITHS", "Ada Smithson", "Ada Smithson");
+
+  /* A name's "&" need not be typed. */
+  g_free (add_account (tb.book, "F-1", "Peterson & Richards LLC", NULL));
+  assert_finds (tb.book, "peterson richards", "Peterson & Richards LLC");
+  assert_finds (tb.book, "peterson & rich", "Peterson & Richards LLC");
   test_book_close (&tb);
 }
 

@@ -17,7 +17,9 @@
  *
  * The terms of an account, all folded (recoup_search_fold()):
  *  - its name, and its name from the start of every later word (after a space
- *    or punctuation): "panaderia alvarez", "alvarez";
+ *    or punctuation): "panaderia alvarez", "alvarez"; and its name without
+ *    words of symbols alone: "peterson richards llc" for "Peterson & Richards
+ *    LLC";
  *  - its reference, and each e-mail address and phone number as stored;
  *  - its reference without punctuation ("acc0000372" for "ACC-0000372"), and
  *    from every run of digits in it, with and without the run's leading zeros
@@ -47,9 +49,10 @@
 /* The list of terms the index holds, kept in the book's local setting
  * FORM_KEY: raise it when the terms of an account change, so that books
  * indexed before are indexed anew once. 2: reference without punctuation, its
- * numbers, e-mail domains. A "derived." stamp, like the scores': it describes
- * the index a snapshot carries, so it stays true on the copy. */
-#define SEARCH_FORM     "2"
+ * numbers, e-mail domains; 3: a name without its words of symbols alone
+ * ("&"). A "derived." stamp, like the scores': it describes the index a
+ * snapshot carries, so it stays true on the copy. */
+#define SEARCH_FORM     "3"
 #define FORM_KEY        "derived.search_form"
 
 /* ---- folding ------------------------------------------------------------ */
@@ -343,7 +346,31 @@ add_term (GPtrArray  *terms,
   g_ptr_array_add (terms, g_strndup (text, term_length (text, strlen (text))));
 }
 
-/* @folded, and with @words, @folded from every later word start. */
+/* @folded without its words of no letter or digit ("&", "-", "+"), or NULL
+ * when it has none: "peterson & richards llc" is typed "peterson richards". */
+static char *
+without_symbol_words (const char *folded)
+{
+  g_auto(GStrv) words = g_strsplit (folded, " ", -1);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      gboolean has_alnum = FALSE;
+
+      for (const char *p = words[i]; *p != '\0' && !has_alnum; p = g_utf8_next_char (p))
+        has_alnum = g_unichar_isalnum (g_utf8_get_char (p));
+      if (has_alnum)
+        g_ptr_array_add (kept, words[i]);
+    }
+  if (kept->len == g_strv_length (words) || kept->len == 0)
+    return NULL;
+  g_ptr_array_add (kept, NULL);
+  return g_strjoinv (" ", (char **) kept->pdata);
+}
+
+/* @folded, and with @words, @folded from every later word start, and
+ * @folded without its words of symbols alone. */
 static void
 add_text (GPtrArray  *terms,
           const char *folded,
@@ -356,6 +383,12 @@ add_text (GPtrArray  *terms,
   add_term (terms, folded);
   if (!words)
     return;
+  {
+    g_autofree char *plain = without_symbol_words (folded);
+
+    if (plain != NULL)
+      add_term (terms, plain);
+  }
   for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
