@@ -8,6 +8,7 @@
 
 #include "recoup-locale-money.h"
 #include "recoup-window.h"
+#include "recoup-window-private.h"
 #include "recoup-allocation.h"
 #include "recoup-book-preferences.h"
 #include "recoup-preferences.h"
@@ -3023,13 +3024,11 @@ test_call_button_guarded (Fixture       *f,
   g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, "Call");
 
   log_call (book, id, "right-party", g_get_real_time () / 1000 - 3600 * 1000);
-  /* Another account and back: the page is read again. */
+  /* The page is read again (as after a write). Not by selecting rows: the
+   * worklist may reorder meanwhile, since the call makes the account wait. */
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
-  recoup_window_select_position (f->window, 1);
-  wait_for (account_loaded, f, "the second account");
-  expected_loads = recoup_window_get_n_loads (f->window) + 1;
-  recoup_window_select_position (f->window, 0);
-  wait_for (account_loaded, f, "the first account again");
+  recoup_window_reload_account (f->window);
+  wait_for (account_loaded, f, "the account read again");
   g_assert_cmpstr (recoup_window_get_account_id (f->window), ==, id);
 
   call = recoup_account_data_get_verdict (recoup_window_get_account_data (f->window), "call");
