@@ -1175,6 +1175,40 @@ test_reversal_twice (Fixture       *f,
   sqlite3_reset (stmt);
 }
 
+/* A change the server refused because the row it belongs to has not reached
+ * it yet is sent again with the next sync (the row may come later, from
+ * another device, or an owner's fix may let it in); a change refused for
+ * good is not. Nothing waiting is dropped. */
+static void
+test_resend_missing_reference (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = test_add_account (a, "M-1", "USD");
+  g_autofree char *other = test_add_account (a, "M-2", "USD");
+  gint64 unsent;
+  const char *first, *second;
+
+  changes = all_changes (a);
+  g_assert_cmpuint (changes->len, >=, 2);
+  first = json_object_get_string_member (changes->pdata[0], "id");
+  second = json_object_get_string_member (changes->pdata[1], "id");
+  unsent = recoup_merge_count_unsent (a);
+
+  g_assert_true (recoup_merge_acknowledge (a, first, 0, RECOUP_MERGE_REASON_MISSING_REF, "no parent yet", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, unsent);
+  g_assert_true (recoup_merge_acknowledge (a, second, 0, RECOUP_MERGE_REASON_MISSING_ROW, "no row yet", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, unsent);
+  /* Refused for good: no longer sent. */
+  g_assert_true (recoup_merge_acknowledge (a, first, 0, RECOUP_MERGE_REASON_CONSTRAINT, "clash", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, unsent - 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1195,6 +1229,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/settings-refused", test_settings_refused);
   ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
   ADD ("/recoup/core/merge/reversal-twice", test_reversal_twice);
+  ADD ("/recoup/core/merge/resend-missing-reference", test_resend_missing_reference);
 #undef ADD
 
   return g_test_run ();

@@ -285,8 +285,10 @@ refusal_reason (const char *code)
     { "unknown_entity", N_("The server runs an older Recoup that cannot take this kind of change.") },
     { "unknown_field", N_("The server runs an older Recoup that cannot take this kind of change.") },
     { "unsupported_op", N_("The server does not take this kind of change.") },
-    { "missing_row", N_("The server does not have the record it changes.") },
-    { "missing_reference", N_("The server does not have the record it belongs to.") },
+    { "missing_row", N_("The server does not have the record it changes yet. It stays queued and is sent "
+                        "again with each sync.") },
+    { "missing_reference", N_("The server does not have the record it belongs to yet. It stays queued and is "
+                              "sent again with each sync.") },
     { "constraint", N_("It conflicts with what the server’s book already holds.") },
     { "not_shared", N_("The server keeps this setting to each computer; it is not shared.") },
     { "invalid_change", N_("The server could not read it.") },

@@ -41,6 +41,13 @@
  * in its TableInfo, so the book's statement cache finds it by pointer.
  */
 
+/* Refusals after which a change is sent again with the next sync, in SQL:
+ * a newer schema (the server is updated later), a clock ahead (re-stamped),
+ * and a row or parent the server does not have yet (it arrives later, from
+ * this device or another, or an owner's fix lets it in). Nothing unsent is
+ * dropped for these; sync-status lists them as waiting. */
+#define RESENT_REASONS "('schema_too_new', 'clock_ahead', 'missing_reference', 'missing_row')"
+
 typedef struct
 {
   GPtrArray  *names;      /* column names */
@@ -1873,7 +1880,7 @@ recoup_merge_collect_unsent (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT " CHANGE_COLUMNS " FROM changes c WHERE server_seq IS NULL AND device_id = ?"
     " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
-    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    "                 AND r.reason NOT IN " RESENT_REASONS ")"
     " ORDER BY seq LIMIT ?", error);
   JsonArray *array;
 
@@ -1904,7 +1911,7 @@ recoup_merge_count_unsent (RecoupBook *book)
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT count(*) FROM changes c WHERE server_seq IS NULL AND device_id = ?"
     " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
-    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))", NULL);
+    "                 AND r.reason NOT IN " RESENT_REASONS ")", NULL);
   gint64 n = -1;
 
   if (stmt == NULL)
@@ -1961,7 +1968,7 @@ restore_refused_setting (RecoupBook  *book,
     "SELECT json_extract (fields, '$.value'), hlc, device_id FROM changes c"
     " WHERE entity = 'settings' AND entity_id = ?1 AND id <> ?2 AND json_type (fields, '$.value') = 'text'"
     " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
-    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    "                 AND r.reason NOT IN " RESENT_REASONS ")"
     " ORDER BY hlc DESC, device_id DESC LIMIT 1", error);
   if (stmt == NULL)
     return FALSE;
@@ -2038,9 +2045,10 @@ recoup_merge_acknowledge (RecoupBook  *book,
     }
   if (!recoup_book_step_done (book, stmt, error))
     return FALSE;
-  /* Refused for good (the others are resent). */
+  /* Refused for good (those of RESENT_REASONS are sent again). */
   if (reason == NULL || g_str_equal (reason, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW) ||
-      g_str_equal (reason, "clock_ahead"))
+      g_str_equal (reason, "clock_ahead") || g_str_equal (reason, RECOUP_MERGE_REASON_MISSING_REF) ||
+      g_str_equal (reason, RECOUP_MERGE_REASON_MISSING_ROW))
     return TRUE;
   if (!recoup_book_begin (book, error))
     return FALSE;
@@ -2184,7 +2192,7 @@ recoup_merge_restamp_unsent (RecoupBook  *book,
   stmt = recoup_book_prepare (book,
     "SELECT seq, hlc, entity, entity_id FROM changes c WHERE server_seq IS NULL AND device_id = ?"
     " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
-    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    "                 AND r.reason NOT IN " RESENT_REASONS ")"
     " ORDER BY seq", error);
   if (stmt == NULL)
     goto fail;
@@ -2360,7 +2368,7 @@ recoup_merge_collect_unsent_body (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT " CHANGE_COLUMNS ", seq FROM changes c WHERE server_seq IS NULL AND seq > ? AND device_id = ?"
     " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
-    "                 AND r.reason NOT IN ('schema_too_new', 'clock_ahead'))"
+    "                 AND r.reason NOT IN " RESENT_REASONS ")"
     " ORDER BY seq LIMIT ?", error);
   GString *out;
   guint n = 0;

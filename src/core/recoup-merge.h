@@ -96,8 +96,10 @@ JsonArray *recoup_merge_collect_unsent   (RecoupBook        *book,
 gint64     recoup_merge_count_unsent     (RecoupBook        *book);
 
 /* Stores the server's answer to a pushed change: accepted with its sequence
- * (@reason NULL), or rejected with a reason. Rejections other than
- * schema_too_new stop the change from being resent; it stays in the log. */
+ * (@reason NULL), or rejected with a reason. A change refused as
+ * schema_too_new, clock_ahead, missing_reference or missing_row is sent again
+ * with the next sync; other refusals stop it from being resent; it stays in
+ * the log. */
 gboolean   recoup_merge_acknowledge      (RecoupBook        *book,
                                           const char        *change_id,
                                           gint64             server_seq,
