@@ -1203,6 +1203,9 @@ test_resend_missing_reference (Fixture       *f,
   g_assert_true (recoup_merge_acknowledge (a, second, 0, RECOUP_MERGE_REASON_MISSING_ROW, "no row yet", &error));
   g_assert_no_error (error);
   g_assert_cmpint (recoup_merge_count_unsent (a), ==, unsent);
+  g_assert_true (recoup_merge_reason_is_resent (RECOUP_MERGE_REASON_MISSING_REF));
+  g_assert_true (recoup_merge_reason_is_resent (RECOUP_MERGE_REASON_MISSING_ROW));
+  g_assert_false (recoup_merge_reason_is_resent (RECOUP_MERGE_REASON_CONSTRAINT));
   /* Refused for good: no longer sent. */
   g_assert_true (recoup_merge_acknowledge (a, first, 0, RECOUP_MERGE_REASON_CONSTRAINT, "clash", &error));
   g_assert_no_error (error);

@@ -257,18 +257,26 @@ recoup_cli_cmd_sync_status (RecoupCli  *cli,
     }
   if (last_error != NULL && *last_error)
     printf ("Last error: %s\n", last_error);
-  if (json_array_get_length (rejections) > 0)
+  for (int resent = 1; resent >= 0; resent--)
     {
       g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("CHANGE", "REASON", "MESSAGE", NULL);
+      guint n = 0;
 
-      printf ("\nRefused by the server (kept in this book, not resent):\n");
       for (guint i = 0; i < json_array_get_length (rejections); i++)
         {
           JsonObject *r = json_array_get_object_element (rejections, i);
-          recoup_cli_table_add (t, json_object_get_string_member (r, "change_id"),
-                                json_object_get_string_member (r, "reason"),
+          const char *reason = json_object_get_string_member (r, "reason");
+
+          if (recoup_merge_reason_is_resent (reason) != resent)
+            continue;
+          recoup_cli_table_add (t, json_object_get_string_member (r, "change_id"), reason,
                                 json_object_get_string_member (r, "message"), NULL);
+          n++;
         }
+      if (n == 0)
+        continue;
+      printf (resent ? "\nRefused by the server for now (sent again with the next sync):\n"
+                     : "\nRefused by the server (kept in this book, not resent):\n");
       recoup_cli_table_print (t);
     }
   if (json_array_get_length (conflicts) > 0)

@@ -41,7 +41,8 @@
  * in its TableInfo, so the book's statement cache finds it by pointer.
  */
 
-/* Refusals after which a change is sent again with the next sync, in SQL:
+/* Refusals after which a change is sent again with the next sync, in SQL
+ * (and recoup_merge_reason_is_resent() for C: keep the two lists alike):
  * a newer schema (the server is updated later), a clock ahead (re-stamped),
  * and a row or parent the server does not have yet (it arrives later, from
  * this device or another, or an owner's fix lets it in). Nothing unsent is
@@ -2007,6 +2008,21 @@ restore_refused_setting (RecoupBook  *book,
   return recoup_merge_refresh_derived (book, stale, error);
 }
 
+/**
+ * recoup_merge_reason_is_resent:
+ *
+ * Whether a change the server refused with @reason is sent again with the
+ * next sync (RESENT_REASONS), rather than kept in the book unsent.
+ */
+gboolean
+recoup_merge_reason_is_resent (const char *reason)
+{
+  static const char * const resent[] = { RECOUP_MERGE_REASON_SCHEMA_TOO_NEW, "clock_ahead",
+                                         RECOUP_MERGE_REASON_MISSING_REF, RECOUP_MERGE_REASON_MISSING_ROW, NULL };
+
+  return reason != NULL && g_strv_contains (resent, reason);
+}
+
 gboolean
 recoup_merge_acknowledge (RecoupBook  *book,
                           const char  *change_id,
@@ -2045,10 +2061,8 @@ recoup_merge_acknowledge (RecoupBook  *book,
     }
   if (!recoup_book_step_done (book, stmt, error))
     return FALSE;
-  /* Refused for good (those of RESENT_REASONS are sent again). */
-  if (reason == NULL || g_str_equal (reason, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW) ||
-      g_str_equal (reason, "clock_ahead") || g_str_equal (reason, RECOUP_MERGE_REASON_MISSING_REF) ||
-      g_str_equal (reason, RECOUP_MERGE_REASON_MISSING_ROW))
+  /* Refused for good (the others are sent again). */
+  if (reason == NULL || recoup_merge_reason_is_resent (reason))
     return TRUE;
   if (!recoup_book_begin (book, error))
     return FALSE;

@@ -100,6 +100,7 @@ gint64     recoup_merge_count_unsent     (RecoupBook        *book);
  * schema_too_new, clock_ahead, missing_reference or missing_row is sent again
  * with the next sync; other refusals stop it from being resent; it stays in
  * the log. */
+gboolean   recoup_merge_reason_is_resent (const char        *reason);
 gboolean   recoup_merge_acknowledge      (RecoupBook        *book,
                                           const char        *change_id,
                                           gint64             server_seq,
