@@ -2944,6 +2944,15 @@ test_log_contact_quiet_start (Fixture       *f,
   save = find_named (GTK_WIDGET (dialog), "save");
   promise = find_named (GTK_WIDGET (dialog), "promise");
   amount = find_named (GTK_WIDGET (dialog), "amount");
+  /* The time is typed in this computer's zone, and the field says which. */
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autofree char *zone = g_date_time_format (now, "HH:MM %Z");
+
+    g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (find_named (GTK_WIDGET (dialog),
+                                                                                              "when"))),
+                              zone));
+  }
   g_assert_false (gtk_widget_get_visible (message));
   adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (promise), TRUE);
   g_assert_false (gtk_widget_get_visible (message));

@@ -1117,7 +1117,17 @@ recoup_window_log_contact (RecoupWindow *self)
     adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), form->inbound);
     adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
   }
-  form->when = entry_row_new (_("When (YYYY-MM-DD HH:MM, empty for now)"), "when", NULL);
+  {
+    /* Typed in this computer's time, which may not be the debtor's: the
+     * verdict below says what time it was there. */
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autofree char *zone = g_date_time_format (now, "%Z");
+    g_autofree char *title = g_strdup_printf (/* Translators: %s is this computer's time zone, e.g. CET */
+                                              _("When, YYYY-MM-DD HH:MM %s (empty: now)"),
+                                              zone);
+
+    form->when = entry_row_new (title, "when", NULL);
+  }
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->when);
 
   {
