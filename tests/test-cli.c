@@ -689,6 +689,36 @@ test_contact_add_same_value (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (out, "\"added\" : false"));
 }
 
+/* Opting a contact point back in needs the debtor's consent, kept in the
+ * history; without it nothing changes. */
+static void
+test_contact_opt_in_consent (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *id = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "US", "Acme Hardware", "USD", "100");
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "contact", "add", "US", "+1 312 555 0100", "--kind", "phone",
+                        NULL), ==, 0);
+  node = json_from_string (out, NULL);
+  id = g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+  g_assert_cmpint (run (fx, NULL, NULL, "contact", "opt-out", id, NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, NULL, &err, "contact", "opt-in", id, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "needs the debtor's consent"));
+  g_clear_pointer (&out, g_free);
+  run (fx, &out, NULL, "may-contact", "US", "--channel", "call", NULL);
+  g_assert_nonnull (strstr (out, "contact-opt-out"));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "contact", "opt-in", id, "--consent", "asked by phone on 2026-06-30", NULL),
+                   ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "history", "US", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Opted back in: asked by phone on 2026-06-30"));
+}
+
 /* Columns are as wide as a terminal shows them: a CJK name takes two cells a
  * character, a letter and its accent typed apart (NFD) one. */
 static void
@@ -884,6 +914,8 @@ main (int argc, char **argv)
   g_test_add ("/recoup/cli/worklist-currency", Fixture, NULL, fixture_setup, test_worklist_currency,
               fixture_teardown);
   g_test_add ("/recoup/cli/contact-add-same-value", Fixture, NULL, fixture_setup, test_contact_add_same_value,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/contact-opt-in-consent", Fixture, NULL, fixture_setup, test_contact_opt_in_consent,
               fixture_teardown);
   g_test_add ("/recoup/cli/table-display-width", Fixture, NULL, fixture_setup, test_table_display_width,
               fixture_teardown);

@@ -479,7 +479,6 @@ typedef struct
 static void
 contact_write_free (ContactWrite *w)
 {
-  g_free (w->account_id);
   g_free (w->channel);
   g_free (w->outcome);
   g_free (w->contact_point_id);
@@ -1659,7 +1658,6 @@ account_write_done_cb (GObject      *object,
 
 typedef struct
 {
-  char     *account_id;
   char     *contact_id;
   gboolean  opted_out;
   char     *consent;     /* opting back in: who agreed, when and how */
@@ -1668,42 +1666,23 @@ typedef struct
 static void
 opt_out_write_free (OptOutWrite *w)
 {
-  g_free (w->account_id);
   g_free (w->contact_id);
   g_free (w->consent);
   g_free (w);
 }
 
 /* Opting back in re-enables a contact point the debtor asked us not to use:
- * the consent goes into the account's history with it, in one transaction,
- * as a note on that contact point. */
+ * core keeps the consent in the account's history with it. */
 static gboolean
 opt_out_write (RecoupBook  *book,
                gpointer     data,
                GError     **error)
 {
   OptOutWrite *w = data;
-  RecoupActivitySpec note = { 0 };
-  g_autofree char *id = NULL;
-  g_autofree char *text = NULL;
 
   if (w->opted_out)
     return recoup_contact_set_opted_out (book, w->contact_id, TRUE, error);
-  if (!recoup_book_begin (book, error))
-    return FALSE;
-  /* Translators: the note kept in the account's history; then the user's words */
-  text = g_strdup_printf (_("Opted back in: %s"), w->consent);
-  note.account_id = w->account_id;
-  note.channel = "note";
-  note.contact_point_id = w->contact_id;
-  note.notes = text;
-  if (!recoup_contact_set_opted_out (book, w->contact_id, FALSE, error)
-      || (id = recoup_activity_log (book, &note, error)) == NULL)
-    {
-      recoup_book_rollback (book);
-      return FALSE;
-    }
-  return recoup_book_commit (book, error);
+  return recoup_contact_opt_back_in (book, w->contact_id, w->consent, error);
 }
 
 static void
@@ -1737,7 +1716,6 @@ opt_in_response_cb (AdwMessageDialog *dialog,
   if (g_strcmp0 (response, "opt-in") != 0)
     return;
   w = g_new0 (OptOutWrite, 1);
-  w->account_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "account-id"));
   w->contact_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "contact-id"));
   w->consent = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (consent))));
   if (*w->consent == '\0')
@@ -1784,7 +1762,6 @@ ask_opt_in (RecoupWindow *self,
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "opt-in", FALSE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "account-id", g_strdup (self->data->account->id), g_free);
   g_object_set_data_full (G_OBJECT (dialog), "contact-id", g_strdup (contact_id), g_free);
   g_signal_connect (consent, "changed", G_CALLBACK (opt_in_consent_changed_cb), dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (opt_in_response_cb), self);
@@ -1810,7 +1787,6 @@ recoup_window_set_opt_out (RecoupWindow *self,
       return;
     }
   w = g_new0 (OptOutWrite, 1);
-  w->account_id = g_strdup (self->data->account->id);
   w->contact_id = g_strdup (contact_id);
   w->opted_out = TRUE;
   opt_out_write_start (self, w);

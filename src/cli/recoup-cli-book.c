@@ -398,19 +398,21 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
                         int         argc,
                         char      **argv)
 {
-  g_autofree char *kind_text = NULL, *label = NULL;
+  g_autofree char *kind_text = NULL, *label = NULL, *consent = NULL;
   gboolean primary = FALSE;
   const GOptionEntry entries[] = {
     { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_text, "add: phone, email or address", "KIND" },
     { "label", 'l', 0, G_OPTION_ARG_STRING, &label, "add: a label such as work or home", "TEXT" },
     { "primary", 0, 0, G_OPTION_ARG_NONE, &primary, "add: make it the primary one", NULL },
+    { "consent", 0, 0, G_OPTION_ARG_STRING, &consent,
+      "opt-in: who agreed to be contacted there again, when and how (kept in the history)", "TEXT" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
   RecoupBook *book;
   int status;
 
-  if (!recoup_cli_parse (cli, "add ACCOUNT VALUE --kind K | opt-out ID | opt-in ID | set ID VALUE | remove ID",
+  if (!recoup_cli_parse (cli, "add ACCOUNT VALUE --kind K | opt-out ID | opt-in ID --consent TEXT | set ID VALUE | remove ID",
                          "Manage an account's phones, emails and addresses.", entries, &argc, &argv, &status))
     return status;
 
@@ -455,8 +457,10 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
         return recoup_cli_fail (cli, error);
       if (g_str_equal (argv[0], "remove"))
         ok = recoup_contact_remove (book, argv[1], &error);
+      else if (g_str_equal (argv[0], "opt-in"))
+        ok = recoup_contact_opt_back_in (book, argv[1], consent, &error);
       else
-        ok = recoup_contact_set_opted_out (book, argv[1], g_str_equal (argv[0], "opt-out"), &error);
+        ok = recoup_contact_set_opted_out (book, argv[1], TRUE, &error);
       if (!ok)
         return recoup_cli_fail (cli, error);
       if (!cli->json)

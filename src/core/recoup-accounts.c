@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "recoup-accounts.h"
+#include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
 #include "recoup-id.h"
@@ -1168,6 +1169,63 @@ recoup_contact_set_opted_out (RecoupBook  *book,
     return FALSE;
   if (!update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error) ||
       (!opted_out && !lift_removed_opt_outs (book, contact_id, error)))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  return recoup_book_commit (book, error);
+}
+
+/**
+ * recoup_contact_opt_back_in:
+ * @consent: who agreed to be contacted there again, when and how
+ *
+ * Lifts the debtor's opt-out of a contact point. Only with their consent:
+ * @consent is required, and it is kept in the account's history as a note on
+ * that contact point, in the same transaction. The note is written in one
+ * fixed form ("Opted back in: …"), not in the writer's language.
+ */
+gboolean
+recoup_contact_opt_back_in (RecoupBook  *book,
+                            const char  *contact_id,
+                            const char  *consent,
+                            GError     **error)
+{
+  g_autofree char *words = g_strstrip (g_strdup (consent != NULL ? consent : ""));
+  g_autofree char *account_id = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *activity = NULL;
+  RecoupActivitySpec note = { 0 };
+  sqlite3_stmt *stmt;
+
+  if (*words == '\0')
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "%s",
+                   _("opting a contact point back in needs the debtor's consent: say who agreed, when and how"));
+      return FALSE;
+    }
+  if (!(stmt = recoup_book_prepare (book, "SELECT account_id FROM contact_points WHERE id = ?1", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (account_id == NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   _("no contact point %s in this book"), contact_id);
+      return FALSE;
+    }
+
+  text = g_strdup_printf ("Opted back in: %s", words);
+  note.account_id = account_id;
+  note.channel = "note";
+  note.contact_point_id = contact_id;
+  note.notes = text;
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!recoup_contact_set_opted_out (book, contact_id, FALSE, error) ||
+      !(activity = recoup_activity_log (book, &note, error)))
     {
       recoup_book_rollback (book);
       return FALSE;
