@@ -59,14 +59,6 @@ list_ready (Fixture *f)
          && g_list_model_get_n_items (G_LIST_MODEL (f->model)) > 0;
 }
 
-/* The worklist reloads after a write on its own connection; the shown
- * account's row is highlighted again once its page has loaded. */
-static gboolean
-row_reselected (Fixture *f)
-{
-  return recoup_window_get_selected_position (f->window) != GTK_INVALID_LIST_POSITION;
-}
-
 static GtkWidget *
 find_named (GtkWidget  *widget,
             const char *name)
@@ -215,6 +207,50 @@ account_loaded (Fixture *f)
 {
   return recoup_window_get_n_loads (f->window) >= expected_loads
          && recoup_window_get_dialog (f->window) == NULL;
+}
+
+/* The position of the account @id's row once its page has loaded, or
+ * GTK_INVALID_LIST_POSITION while it has not (asking for the rows loads
+ * them). */
+static guint
+row_of (Fixture    *f,
+        const char *id)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (f->model)); i++)
+    {
+      g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+
+      if (item != NULL && recoup_account_item_get_loaded (item) &&
+          g_strcmp0 (recoup_account_item_get_id (item), id) == 0)
+        return i;
+    }
+  return GTK_INVALID_LIST_POSITION;
+}
+
+/* Selects the shown account's row again if a background reload of the
+ * worklist (its ranks brought up to date) dropped the highlight, and returns
+ * its position. */
+static guint
+reselect_row (Fixture    *f,
+              const char *id)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint position;
+
+  while ((position = row_of (f, id)) == GTK_INVALID_LIST_POSITION)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the account's row");
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  if (recoup_window_get_selected_position (f->window) != position)
+    {
+      expected_loads = recoup_window_get_n_loads (f->window) + 1;
+      recoup_window_select_position (f->window, position);
+      wait_for (account_loaded, f, "the account's row selected again");
+    }
+  return position;
 }
 
 static gboolean
@@ -749,8 +785,7 @@ test_payment (Fixture       *f,
     g_autofree char *action = NULL;
     guint position;
 
-    wait_for (row_reselected, f, "the account's row after the worklist reloaded");
-    position = recoup_window_get_selected_position (f->window);
+    position = reselect_row (f, id);
     item = g_list_model_get_item (G_LIST_MODEL (f->model), position);
     g_assert_cmpstr (recoup_account_item_get_id (item), ==, id);
     g_object_get (item, "detail-text", &detail, NULL);
