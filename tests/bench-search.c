@@ -69,7 +69,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(RecoupBook) book = NULL;
   g_autofree char *dir = NULL, *path = NULL;
-  g_autofree char *name = NULL, *folded = NULL, *phone = NULL, *ref = NULL, *email = NULL;
+  g_autofree char *name = NULL, *folded = NULL, *reversed = NULL, *phone = NULL, *ref = NULL, *email = NULL;
   g_autofree char *digits = NULL, *dashed = NULL, *local = NULL, *ref_prefix = NULL;
   g_autofree char *company = NULL, *invoice = NULL, *receipt = NULL, *ref_plain = NULL;
   const char *number;
@@ -163,6 +163,23 @@ main (int   argc,
 
   time_search (book, "name (accented)", name);
   time_search (book, "name (plain)", folded);
+  {
+    g_auto(GStrv) words = g_strsplit (folded, " ", -1);
+    guint n_words = g_strv_length (words);
+
+    /* Surname first: the search of several words, in any order. */
+    for (guint i = 0; i < n_words / 2; i++)
+      {
+        char *w = words[i];
+
+        words[i] = words[n_words - 1 - i];
+        words[n_words - 1 - i] = w;
+      }
+    reversed = g_strjoinv (" ", words);
+  }
+  time_search (book, "name (words reversed)", reversed);
+  /* Two words that many names have: the longest one's range is read whole. */
+  time_search (book, "two common words", "gmbh co");
   time_search (book, "phone (stored)", phone);
   time_search (book, "phone (digits)", digits);
   time_search (book, "phone (dashed)", dashed);

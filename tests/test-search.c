@@ -226,6 +226,59 @@ test_email_domain (void)
   test_book_close (&tb);
 }
 
+/* Several words, in any order, each the start of a word of the name (or of
+ * another term): a name as it is written on a form, surname first, or with
+ * the middle name left out. */
+static void
+test_words_any_order (void)
+{
+  TestBook tb;
+
+  test_book_open (&tb);
+  g_free (add_account (tb.book, "ACC-1", "Johanna Jansen", "jj@example.nl"));
+  g_free (add_account (tb.book, "ACC-2", "John A. Smith", NULL));
+  g_free (add_account (tb.book, "ACC-3", "Johan Smits", NULL));
+  g_free (add_account (tb.book, "ACC-4", "Jimenez & Gray Co.", NULL));
+
+  assert_finds (tb.book, "jansen johanna", "Johanna Jansen");
+  assert_finds (tb.book, "Jansen, Johanna", "Johanna Jansen");
+  assert_finds (tb.book, "john smith", "John A. Smith");
+  assert_finds (tb.book, "smith john", "John A. Smith");
+  assert_finds (tb.book, "smit joh", "Johan Smits|John A. Smith");
+  assert_finds (tb.book, "gray jimenez", "Jimenez & Gray Co.");
+  assert_finds (tb.book, "jansen example.nl", "Johanna Jansen");
+  /* Every word must be there, at a word's start. */
+  assert_finds (tb.book, "jansen john", "");
+  assert_finds (tb.book, "ansen johanna", "");
+  /* Words so short they would read half the index are not looked up apart. */
+  assert_finds (tb.book, "j s", "");
+  test_book_close (&tb);
+}
+
+/* A number written the national way (trunk prefix 0) or with an
+ * international prefix 00 finds the number stored with its country code. */
+static void
+test_phone_national (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *groot = NULL;
+  TestBook tb;
+
+  test_book_open (&tb);
+  groot = add_account (tb.book, "ACC-1", "Anouk de Groot", NULL);
+  g_free (recoup_contact_add (tb.book, groot, RECOUP_CONTACT_PHONE, "+31 50 0526 202", "", TRUE, &error));
+  g_assert_no_error (error);
+  g_free (add_account (tb.book, "ACC-2", "Copper Canyon", NULL));
+
+  assert_finds (tb.book, "050 0526 202", "Anouk de Groot");
+  assert_finds (tb.book, "0500526202", "Anouk de Groot");
+  assert_finds (tb.book, "0031 50 0526 202", "Anouk de Groot");
+  assert_finds (tb.book, "+31 50 0526 202", "Anouk de Groot");
+  assert_finds (tb.book, "0526 202", "Anouk de Groot");
+  assert_finds (tb.book, "060 0526 202", "");
+  test_book_close (&tb);
+}
+
 static char *
 receipt_of (RecoupBook *book,
             const char *account_id,
@@ -365,6 +418,8 @@ main (int   argc,
   g_test_add_func ("/recoup/core/search/reference-number", test_reference_number);
   g_test_add_func ("/recoup/core/search/exact-first", test_exact_first);
   g_test_add_func ("/recoup/core/search/email-domain", test_email_domain);
+  g_test_add_func ("/recoup/core/search/words-any-order", test_words_any_order);
+  g_test_add_func ("/recoup/core/search/phone-national", test_phone_national);
   g_test_add_func ("/recoup/core/search/invoice-and-receipt", test_invoice_and_receipt);
   g_test_add_func ("/recoup/core/search/import", test_import);
   g_test_add_func ("/recoup/core/search/older-form", test_older_form);

@@ -9,8 +9,13 @@
 G_BEGIN_DECLS
 
 /* The ranges of account_search_terms a search reads: its folded text, and for
- * a phone number its digits (with and without a leading country code 1). */
+ * a phone number its digits, and those digits without a leading country code
+ * 1 or without leading zeros (a trunk or international prefix). */
 #define RECOUP_SEARCH_N_RANGES 3
+
+/* The words of a search of several, besides the one whose range is read
+ * (RECOUP_SEARCH_WORDS_SQL). */
+#define RECOUP_SEARCH_N_WORDS 3
 
 /* The spellings of a document number a search looks up as it is (invoices.ref,
  * ledger_entries.receipt_no): as typed, in upper and in lower case. */
@@ -21,6 +26,9 @@ typedef struct
   char *lo[RECOUP_SEARCH_N_RANGES];   /* NULL: the range is not used */
   char *hi[RECOUP_SEARCH_N_RANGES];
   char *doc[RECOUP_SEARCH_N_DOCS];
+  char *word_lo;                      /* NULL: not a search of several words */
+  char *word_hi;
+  char *word[RECOUP_SEARCH_N_WORDS];  /* "\n" and a word, or NULL */
 } RecoupSearchRanges;
 
 /* The keys (account_search.n) of the accounts a search matches, for
@@ -42,7 +50,19 @@ typedef struct
 #define RECOUP_SEARCH_OWNER_SQL(table, where) \
   "SELECT k.n FROM " table " JOIN accounts a ON a.id = d.account_id AND a.deleted = 0" \
   " JOIN account_search k ON k.account_id = d.account_id WHERE " where " IN " RECOUP_SEARCH_DOCS_SQL
+/* A search of several words also finds the accounts that have a term starting
+ * with each word, in any order: "jansen johanna" finds "Johanna Jansen" and
+ * "john smith" finds "John A. Smith". The range of the longest word is read,
+ * and each account it names is kept when its list of terms (one per line) has
+ * a line that starts with each other word. */
+#define RECOUP_SEARCH_WORD_SQL(i) \
+  " AND (:search_word" #i " IS NULL OR instr (char (10) || s.terms, :search_word" #i ") > 0)"
+#define RECOUP_SEARCH_WORDS_SQL \
+  "SELECT t.n FROM account_search_terms t JOIN account_search s ON s.n = t.n" \
+  " WHERE t.term >= :search_word_lo AND t.term < :search_word_hi" \
+  RECOUP_SEARCH_WORD_SQL (0) RECOUP_SEARCH_WORD_SQL (1) RECOUP_SEARCH_WORD_SQL (2)
 #define RECOUP_SEARCH_INDEX_SQL \
+  RECOUP_SEARCH_WORDS_SQL " UNION ALL " \
   RECOUP_SEARCH_RANGE_SQL (0) " UNION ALL " \
   RECOUP_SEARCH_RANGE_SQL (1) " UNION ALL " \
   RECOUP_SEARCH_RANGE_SQL (2) " UNION ALL " \

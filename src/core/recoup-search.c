@@ -271,6 +271,62 @@ set_docs (RecoupSearchRanges *r,
     r->doc[2] = g_steal_pointer (&typed);
 }
 
+/* TRUE when @word has a letter or a digit: "&" is no word to look for. */
+static gboolean
+has_alnum (const char *word)
+{
+  for (const char *p = word; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_isalnum (g_utf8_get_char (p)))
+      return TRUE;
+  return FALSE;
+}
+
+/* @word without the punctuation at its ends, in place: "jansen," is typed
+ * for "jansen", "(gray)" for "gray". */
+static char *
+trim_word (char *word)
+{
+  char *end = word + strlen (word);
+
+  while (*word != '\0' && !g_unichar_isalnum (g_utf8_get_char (word)))
+    word = g_utf8_next_char (word);
+  while (end > word && !g_unichar_isalnum (g_utf8_get_char (g_utf8_prev_char (end))))
+    end = g_utf8_prev_char (end);
+  *end = '\0';
+  return word;
+}
+
+/* A search of two to 1 + RECOUP_SEARCH_N_WORDS words (of letters or digits)
+ * reads the range of its longest word when that has at least WORD_MIN bytes,
+ * so that "a b" does not read half the index, and checks the others. */
+#define WORD_MIN 3
+
+static void
+set_words (RecoupSearchRanges *r,
+           const char         *folded)
+{
+  g_auto(GStrv) split = g_strsplit (folded, " ", -1);
+  g_autoptr(GPtrArray) words = g_ptr_array_new ();
+  guint longest = 0, k = 0;
+
+  for (guint i = 0; split[i] != NULL; i++)
+    if (has_alnum (split[i]))
+      g_ptr_array_add (words, trim_word (split[i]));
+  if (words->len < 2 || words->len > 1 + RECOUP_SEARCH_N_WORDS)
+    return;
+  for (guint i = 1; i < words->len; i++)
+    if (strlen (words->pdata[i]) > strlen (words->pdata[longest]))
+      longest = i;
+  if (strlen (words->pdata[longest]) < WORD_MIN)
+    return;
+
+  r->word_lo = g_strndup (words->pdata[longest], term_length (words->pdata[longest], strlen (words->pdata[longest])));
+  r->word_hi = g_strconcat (r->word_lo, "\xff", NULL);
+  for (guint i = 0; i < words->len; i++)
+    if (i != longest)
+      r->word[k++] = g_strconcat ("\n", words->pdata[i], NULL);
+}
+
 /**
  * recoup_search_ranges_init:
  * @search: what the user typed
@@ -294,11 +350,19 @@ recoup_search_ranges_init (RecoupSearchRanges *ranges,
     {
       const char *national = recoup_search_phone_national (digits);
 
+      const char *significant = digits + strspn (digits, "0");
+
       set_range (ranges, 1, mark, digits);
-      /* +1 512 555 0119 finds (512) 555-0119: North America's country code. */
+      /* +1 512 555 0119 finds (512) 555-0119: North America's country code.
+       * 050 0526 202 finds +31 50 0526 202, and 0031 50… finds it too: a
+       * trunk prefix 0, or an international prefix 00, is dropped when a
+       * number is written with its country code. */
       if (national != digits)
         set_range (ranges, 2, mark, national);
+      else if (significant != digits && strlen (significant) >= RECOUP_SEARCH_PHONE_MIN_DIGITS)
+        set_range (ranges, 2, mark, significant);
     }
+  set_words (ranges, folded);
   return TRUE;
 }
 
@@ -323,6 +387,17 @@ recoup_search_ranges_bind (const RecoupSearchRanges *ranges,
       g_snprintf (doc, sizeof doc, ":search_doc%u", i);
       sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, doc), ranges->doc[i], -1, SQLITE_TRANSIENT);
     }
+  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":search_word_lo"), ranges->word_lo, -1,
+                     SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":search_word_hi"), ranges->word_hi, -1,
+                     SQLITE_TRANSIENT);
+  for (guint i = 0; i < RECOUP_SEARCH_N_WORDS; i++)
+    {
+      char word[16];
+
+      g_snprintf (word, sizeof word, ":search_word%u", i);
+      sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, word), ranges->word[i], -1, SQLITE_TRANSIENT);
+    }
 }
 
 void
@@ -335,6 +410,10 @@ recoup_search_ranges_clear (RecoupSearchRanges *ranges)
     }
   for (guint i = 0; i < RECOUP_SEARCH_N_DOCS; i++)
     g_clear_pointer (&ranges->doc[i], g_free);
+  g_clear_pointer (&ranges->word_lo, g_free);
+  g_clear_pointer (&ranges->word_hi, g_free);
+  for (guint i = 0; i < RECOUP_SEARCH_N_WORDS; i++)
+    g_clear_pointer (&ranges->word[i], g_free);
 }
 
 /* ---- the terms of an account -------------------------------------------- */
@@ -355,14 +434,8 @@ without_symbol_words (const char *folded)
   g_autoptr(GPtrArray) kept = g_ptr_array_new ();
 
   for (guint i = 0; words[i] != NULL; i++)
-    {
-      gboolean has_alnum = FALSE;
-
-      for (const char *p = words[i]; *p != '\0' && !has_alnum; p = g_utf8_next_char (p))
-        has_alnum = g_unichar_isalnum (g_utf8_get_char (p));
-      if (has_alnum)
-        g_ptr_array_add (kept, words[i]);
-    }
+    if (has_alnum (words[i]))
+      g_ptr_array_add (kept, words[i]);
   if (kept->len == g_strv_length (words) || kept->len == 0)
     return NULL;
   g_ptr_array_add (kept, NULL);

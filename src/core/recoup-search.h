@@ -18,7 +18,12 @@ G_BEGIN_DECLS
  * RECOUP_SEARCH_PHONE_MIN_DIGITS digits also finds every phone whose digits
  * contain its digits, so “5125550119”, “512-555-0119” and “555-0119” all find
  * “(512) 555-0119”; an 11-digit number starting with the North American
- * country code 1 (“+1 512 555 0119”) also finds the number stored without it.
+ * country code 1 (“+1 512 555 0119”) also finds the number stored without it,
+ * and a number written with a trunk prefix 0 (“050 0526 202”) or an
+ * international prefix 00 finds it stored with its country code (“+31 50 0526
+ * 202”). A search of a few words finds the accounts with a term starting with
+ * each, in any order: “jansen johanna” finds “Johanna Jansen”, and “john
+ * smith” finds “John A. Smith”.
  *
  * The book keeps a derived, local index of these terms (account_search and
  * account_search_terms, never synced), brought up to date when a transaction
