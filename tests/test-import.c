@@ -255,6 +255,7 @@ static const BadCase bad_cases[] = {
   { "bad-negative.csv", RECOUP_IMPORT_ERROR_INVALID, 2, "amount", "more than zero" },
   { "bad-negative.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "amount", "more than zero" },
   { "bad-due-before-issue.csv", RECOUP_IMPORT_ERROR_INVALID, 2, "due_date", "before the issue date" },
+  { "bad-issued-later.csv", RECOUP_IMPORT_ERROR_INVALID, 3, "issue_date", "after today" },
   { "bad-duplicate.csv", RECOUP_IMPORT_ERROR_INVALID, 4, "amount", "line 2" },
   { "bad-latin1.csv", RECOUP_IMPORT_ERROR_ENCODING, 2, "name", "UTF-8" },
   { "bad-missing-column.csv", RECOUP_IMPORT_ERROR_FORMAT, 1, "amount", "required column" },

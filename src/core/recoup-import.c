@@ -265,6 +265,8 @@ struct _Import
   guint                n_staged;
   GPtrArray           *dropped_indexes;   /* CREATE INDEX statements to run again */
   gint64               now_ms;
+  gint32               today;             /* the book's today: no invoice is issued after it */
+  char                *today_text;
 
   RecoupProgressFunc   progress;
   gpointer             progress_data;
@@ -1412,6 +1414,17 @@ validate_row (Import *imp,
       g_clear_error (&error);
       invoice_ok = FALSE;
     }
+  /* An invoice's charge is dated its issue date, and no ledger entry is dated
+   * after today (recoup_invoice_add() refuses it too): it would count in the
+   * balance of all entries but not in today's aging. */
+  if (issue != RECOUP_DATE_INVALID && issue > imp->today)
+    {
+      add_problem (imp, line, column_label (imp, COL_ISSUE_DATE),
+                   /* Translators: the issue date as the file writes it, then today's, YYYY-MM-DD */
+                   _("issued on %s, after today (%s); import the invoice on or after the day it is issued"),
+                   row.v[COL_ISSUE_DATE], imp->today_text);
+      invoice_ok = FALSE;
+    }
   if (issue != RECOUP_DATE_INVALID && due != RECOUP_DATE_INVALID && due < issue)
     {
       add_problem (imp, line, column_label (imp, COL_DUE_DATE),
@@ -2138,6 +2151,7 @@ import_clear (Import *imp)
   g_clear_pointer (&imp->chunk, g_string_chunk_free);
   g_clear_pointer (&imp->map, g_mapped_file_unref);
   g_clear_pointer (&imp->dropped_indexes, g_ptr_array_unref);
+  g_clear_pointer (&imp->today_text, g_free);
   g_clear_error (&imp->fatal);
 }
 
@@ -2269,6 +2283,8 @@ recoup_import_csv (RecoupBook          *book,
   report->problem_list = g_ptr_array_new_with_free_func (problem_free);
 
   imp.book = book;
+  imp.today_text = recoup_book_today (book);
+  imp.today = recoup_date_parse (imp.today_text, NULL);
   imp.path = path;
   imp.flags = flags;
   imp.report = report;
