@@ -155,6 +155,22 @@ test_payment_before_made_on (Fixture       *f,
   g_assert_cmpint (status_on (f, "2026-02-11", NULL), ==, RECOUP_PROMISE_BROKEN);
 }
 
+/* As of a day before a promise was made (made on 2026-02-01), the account had
+ * no promise: a look back lists what was known then. */
+static void
+test_as_of_before_made_on (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autofree char *id = promise (f, 30000, "2026-02-10", 0);
+
+  before = recoup_promise_list (f->book, f->account, "2026-01-31", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (before->len, ==, 0);
+  g_assert_cmpint (status_on (f, "2026-02-01", NULL), ==, RECOUP_PROMISE_PENDING);
+}
+
 static void
 test_reversal_reopens (Fixture       *f,
                        gconstpointer  data)
@@ -438,6 +454,7 @@ main (int   argc,
 #define ADD(path, fn) g_test_add ("/recoup/core/promises/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("boundaries", test_boundaries);
   ADD ("before-made-on", test_payment_before_made_on);
+  ADD ("as-of-before-made-on", test_as_of_before_made_on);
   ADD ("reversal-reopens", test_reversal_reopens);
   ADD ("bad-input", test_bad_input);
   ADD ("horizon", test_horizon);

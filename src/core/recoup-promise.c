@@ -384,17 +384,22 @@ recoup_promise_list (RecoupBook  *book,
 {
   g_autoptr(GPtrArray) list = NULL;
   sqlite3_stmt *stmt;
+  char day_text[11];
   gint32 as_of_day;
 
   if ((as_of_day = resolve_day (book, as_of, error)) == RECOUP_DATE_INVALID)
     return NULL;
+  recoup_date_format_buf (as_of_day, day_text);
+  /* As of a past day, the promises made by then: a later one did not exist. */
   stmt = recoup_book_prepare (book,
     "SELECT " PROMISE_COLUMNS " FROM promises p JOIN accounts a ON a.id = p.account_id"
-    " WHERE p.account_id = ? AND p.deleted = 0 ORDER BY p.due_date, p.id", error);
+    " WHERE p.account_id = ?1 AND p.deleted = 0 AND coalesce (p.made_on, '') <= ?2"
+    " ORDER BY p.due_date, p.id", error);
   if (stmt == NULL)
     return NULL;
   list = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_promise_free);
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, day_text, -1, SQLITE_STATIC);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (list, promise_from_row (stmt));
   sqlite3_reset (stmt);
