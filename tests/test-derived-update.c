@@ -379,9 +379,10 @@ test_older_form (void)
   g_assert_true (g_str_has_prefix (signature, "form 5;"));
   g_clear_object (&tb.book);
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
-  /* A book of schema 8: no plan column, no review items, stats in the older form. */
+  /* A book of schema 8: no plan column, no review items, no waives_id, stats in the older form. */
   sql = sqlite3_mprintf ("ALTER TABLE account_stats DROP COLUMN plan_due_date;"
                          "DROP TABLE review_marks; DROP TABLE review_items;"
+                         "DROP INDEX ledger_by_waives; ALTER TABLE ledger_entries DROP COLUMN waives_id;"
                          "UPDATE settings SET value = 'form 3;%q' WHERE key = 'derived.signature';"
                          "PRAGMA user_version = 8",
                          strchr (signature, ';') + 1);

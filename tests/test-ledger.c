@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <string.h>
+#include <sys/wait.h>
+
 #include "recoup-book-private.h"
 #include "recoup-ledger-private.h"
+#include "recoup-schema-private.h"
 #include "recoup-test-util.h"
 
 static gint64
@@ -607,6 +611,268 @@ test_reverse_account_level (void)
     }
 }
 
+/* The account's aging as of @as_of, seen by the ledger, the book's aging
+ * summary and the aging report alike, is @expect (and no credit). */
+static void
+assert_aging (TestBook      *tb,
+              const char    *acct,
+              const char    *as_of,
+              const gint64   expect[RECOUP_AGING_N_BUCKETS])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) summary = recoup_aging_summary (tb->book, as_of, &error);
+  g_autoptr(GPtrArray) report = recoup_aging_report (tb->book, as_of, RECOUP_AGING_BY_ACCOUNT, &error);
+  RecoupAgingRow row;
+  RecoupAgingRow *s;
+  RecoupAgingReportRow *r;
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_ledger_account_aging (tb->book, acct, as_of, &row, &error));
+  g_assert_no_error (error);
+  g_free (row.currency);
+  g_assert_cmpuint (summary->len, ==, 1);
+  g_assert_cmpuint (report->len, ==, 1);
+  s = g_ptr_array_index (summary, 0);
+  r = g_ptr_array_index (report, 0);
+  for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
+    {
+      g_assert_cmpint (row.buckets[k], ==, expect[k]);
+      g_assert_cmpint (s->buckets[k], ==, expect[k]);
+      g_assert_cmpint (r->buckets[k], ==, expect[k]);
+    }
+  g_assert_cmpint (row.credit, ==, 0);
+  g_assert_cmpint (s->credit, ==, 0);
+  g_assert_cmpint (r->credit, ==, 0);
+}
+
+/* The worklist's derived figures for @acct: its balance and oldest due date. */
+static void
+assert_derived (TestBook   *tb,
+                const char *acct,
+                gint64      balance,
+                const char *oldest_due)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *st = recoup_book_prepare (tb->book, "SELECT balance, oldest_due_date FROM account_stats"
+                                          " WHERE account_id = ?1", &error);
+
+  g_assert_no_error (error);
+  sqlite3_bind_text (st, 1, acct, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int64 (st, 0), ==, balance);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (st, 1), ==, oldest_due);
+  sqlite3_reset (st);
+}
+
+/* A waiver that names the fee or interest it waives cancels it, wholly or in
+ * part, instead of paying the oldest invoice: the invoice stays open in its
+ * own bucket in every view (invoices, the account's aging, the summary, the
+ * report, the derived figures). Reversing the waiver opens the fee again.
+ * What it may waive is checked: a fee or interest of the account, not
+ * before it, not more than is still open of it; a waived fee is not
+ * reversed under its waiver. */
+static void
+test_waiver_cancels_fee (void)
+{
+  RecoupEntryKind kinds[] = { RECOUP_ENTRY_FEE, RECOUP_ENTRY_INTEREST };
+
+  for (guint c = 0; c < G_N_ELEMENTS (kinds); c++)
+    {
+      TestBook tb = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) inv = NULL;
+      g_autofree char *acct = NULL, *i1 = NULL, *fee = NULL, *part = NULL, *rest = NULL, *rev = NULL;
+      g_autofree char *pay = NULL;
+      RecoupEntrySpec spec = { .kind = kinds[c], .amount = 2500, .effective_date = "2026-11-01" };
+      RecoupEntrySpec waiver = { .kind = RECOUP_ENTRY_WAIVER, .amount = 1000, .effective_date = "2026-11-02" };
+      RecoupEntrySpec payment = { .kind = RECOUP_ENTRY_PAYMENT, .amount = 100, .effective_date = "2026-11-02" };
+      const gint64 invoice_only[RECOUP_AGING_N_BUCKETS] = { [RECOUP_AGING_181_PLUS] = 10000 };
+      const gint64 fee_part[RECOUP_AGING_N_BUCKETS] = { [RECOUP_AGING_1_30] = 1500,
+                                                        [RECOUP_AGING_181_PLUS] = 10000 };
+      gint64 changes;
+
+      g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+      test_book_open (&tb);
+      acct = test_add_account (tb.book, "W-1", "USD");
+      i1 = test_add_invoice (tb.book, acct, "W-INV-1", "2026-01-01", "2026-01-31", 10000, "USD");
+      spec.account_id = acct;
+      fee = recoup_ledger_record (tb.book, &spec, &error);
+      g_assert_no_error (error);
+
+      /* 10.00 of the 25.00 waived: 15.00 of it is open, in its own bucket. */
+      waiver.account_id = acct;
+      waiver.waives_id = fee;
+      part = recoup_ledger_record (tb.book, &waiver, &error);
+      g_assert_no_error (error);
+      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-24", &error);
+      g_assert_cmpint (open_on (inv, "W-INV-1"), ==, 10000);
+      g_clear_pointer (&inv, g_ptr_array_unref);
+      assert_aging (&tb, acct, "2026-11-24", fee_part);
+
+      /* What the ledger refuses, writing nothing. */
+      payment.account_id = acct;
+      payment.method = "cash";
+      pay = recoup_ledger_record (tb.book, &payment, &error);
+      g_assert_no_error (error);
+      changes = recoup_book_count_changes (tb.book);
+      waiver.amount = 1501;
+      g_assert_null (recoup_ledger_record (tb.book, &waiver, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "more than the USD 15.00 still open"));
+      g_clear_error (&error);
+      waiver.amount = 1500;
+      waiver.effective_date = "2026-10-31";
+      g_assert_null (recoup_ledger_record (tb.book, &waiver, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "before the"));
+      g_clear_error (&error);
+      waiver.effective_date = "2026-11-02";
+      waiver.invoice_id = i1;
+      g_assert_null (recoup_ledger_record (tb.book, &waiver, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_clear_error (&error);
+      waiver.invoice_id = NULL;
+      waiver.waives_id = pay;
+      g_assert_null (recoup_ledger_record (tb.book, &waiver, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "a waiver waives a fee or interest"));
+      g_clear_error (&error);
+      spec.waives_id = fee;
+      g_assert_null (recoup_ledger_record (tb.book, &spec, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_clear_error (&error);
+      g_assert_null (recoup_ledger_reverse (tb.book, fee, NULL, NULL, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+      g_clear_error (&error);
+      g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
+      g_free (recoup_ledger_reverse (tb.book, pay, NULL, NULL, &error));
+      g_assert_no_error (error);
+
+      /* The rest waived: the invoice alone is open, in its bucket. */
+      waiver.waives_id = fee;
+      rest = recoup_ledger_record (tb.book, &waiver, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 10000);
+      assert_aging (&tb, acct, "2026-11-24", invoice_only);
+      assert_derived (&tb, acct, 10000, "2026-01-31");
+
+      /* Its waiver reversed, the rest of the fee is open again. */
+      rev = recoup_ledger_reverse (tb.book, rest, NULL, NULL, &error);
+      g_assert_no_error (error);
+      assert_aging (&tb, acct, "2026-11-24", fee_part);
+      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-24", &error);
+      g_assert_cmpint (open_on (inv, "W-INV-1"), ==, 10000);
+      test_book_close (&tb);
+      g_unsetenv ("RECOUP_TODAY");
+    }
+}
+
+/* recoup-cli adjust --kind waiver --waives ENTRY waives that fee; --waives
+ * goes with a waiver only. */
+static void
+test_cli_waives (void)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *inv = NULL, *fee = NULL, *out = NULL, *err = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_FEE, .amount = 2500 };
+  int status = 0;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "C-1", "USD");
+  inv = test_add_invoice (tb.book, acct, "C-INV-1", "2026-01-01", "2026-01-31", 10000, "USD");
+  spec.account_id = acct;
+  fee = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  {
+    const char *argv[] = { cli, "--book", tb.path, "adjust", "C-1", "--kind", "waiver", "--amount", "25.00",
+                           "--waives", fee, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (out, "waiving the fee of"));
+    g_assert_nonnull (strstr (out, "Balance now USD 100.00"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--book", tb.path, "adjust", "C-1", "--kind", "fee", "--amount", "1.00",
+                           "--waives", fee, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+    g_assert_nonnull (strstr (err, "--waives goes with --kind waiver"));
+  }
+  g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 10000);
+  test_book_close (&tb);
+}
+
+/* Migration 10 adds ledger_entries.waives_id, a synced column: the book's
+ * own ledger inserts not sent yet are sent with it, so they are stamped
+ * with the synced tables' new schema, which a server of an earlier Recoup
+ * keeps queued as too new instead of refusing the unknown field for good.
+ * Changes already sent, or that carry their own fields, keep theirs. */
+static void
+test_migrate_waives (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("recoup-test-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "old.recoup", NULL);
+  g_autofree char *app_id = g_strdup_printf ("PRAGMA application_id = %d", RECOUP_APPLICATION_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autofree char *acct = NULL;
+  g_autofree char *fee = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_FEE, .amount = 2500 };
+  sqlite3 *db;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, app_id, NULL, NULL, NULL), ==, SQLITE_OK);
+  for (int v = 0; v < 9; v++)
+    g_assert_cmpint (sqlite3_exec (db, recoup_schema_get_migration (v), NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+    "INSERT INTO changes (id, hlc, device_id, entity, entity_id, op, fields, schema_version, server_seq)"
+    " VALUES ('01900000-0000-7000-8000-000000000001', 1, 'dev', 'ledger_entries', 'l1', 'insert', NULL, 8, NULL),"
+    " ('01900000-0000-7000-8000-000000000002', 2, 'dev', 'ledger_entries', 'l2', 'insert', NULL, 8, 7),"
+    " ('01900000-0000-7000-8000-000000000003', 3, 'dev', 'ledger_entries', 'l3', 'insert', '{\"id\":\"l3\"}', 8, NULL),"
+    " ('01900000-0000-7000-8000-000000000004', 4, 'dev', 'accounts', 'a1', 'insert', NULL, 8, NULL);"
+    "PRAGMA user_version = 9", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  book = recoup_book_open (path, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM pragma_table_info ('ledger_entries')"
+                                         " WHERE name = 'waives_id'"), ==, 1);
+  g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l1'"), ==,
+                   RECOUP_SYNC_SCHEMA_VERSION);
+  g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l2'"), ==, 8);
+  g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l3'"), ==, 8);
+  g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'a1'"), ==, 8);
+
+  /* A new entry's change is stamped with it too. */
+  acct = test_add_account (book, "M-1", "USD");
+  spec.account_id = acct;
+  fee = recoup_ledger_record (book, &spec, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT schema_version FROM changes WHERE entity_id = '%s'", fee);
+
+    g_assert_cmpint (test_query_int (path, sql), ==, RECOUP_SYNC_SCHEMA_VERSION);
+  }
+  g_assert_cmpint (RECOUP_SYNC_SCHEMA_VERSION, ==, 9);
+  g_clear_object (&book);
+  test_remove_tree (dir);
+}
+
 /* A payment recorded on the account and reversed (a bounced cheque) leaves
  * the allocation as if it had never been made: the invoices it paid are open
  * again, oldest first, and another payment still pays the oldest. */
@@ -1071,5 +1337,8 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/reversal-without-reason", test_reversal_without_reason);
   g_test_add_func ("/recoup/core/ledger/future-dates", test_future_dates);
   g_test_add_func ("/recoup/core/ledger/reverse-kept-discount", test_reverse_kept_discount);
+  g_test_add_func ("/recoup/core/ledger/waiver-cancels-fee", test_waiver_cancels_fee);
+  g_test_add_func ("/recoup/core/ledger/migrate-waives", test_migrate_waives);
+  g_test_add_func ("/recoup/core/ledger/cli-waives", test_cli_waives);
   return g_test_run ();
 }

@@ -1019,10 +1019,11 @@ test_cli (Fixture       *f,
   }
 }
 
-/* A debtor who pays more than the settlement: the payment is recorded, the
- * settlement completes, its agreed discount is written and the difference is
- * the debtor's credit (the ledger's "forgive at most what is owed" is for what
- * the user records, not for the terms an offer agreed). */
+/* A debtor who pays more than the settlement in the payments that complete
+ * it: the settlement completes, and its discount is only what those payments
+ * left owed (350.00 of the 400.00 agreed), so the balance is nothing, not a
+ * credit of 50.00. A payment after the completing one is an overpayment (a
+ * second cheque by mistake): the debtor's credit, the discount stays. */
 static void
 test_settlement_overpaid (Fixture       *f,
                           gconstpointer  data)
@@ -1042,7 +1043,439 @@ test_settlement_overpaid (Fixture       *f,
   g_free (pay (f, 35000, "2026-03-01"));     /* 650.00 in all */
   o = load (f, id);
   g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
-  g_assert_cmpint (balance (f), ==, -5000);  /* 400.00 discounted, 50.00 credit */
+  g_assert_cmpint (o->forgiven, ==, 40000);
+  g_assert_cmpint (o->discount, ==, 35000);
+  g_assert_cmpint (count_rows (f, "SELECT -sum(amount) FROM ledger_entries WHERE kind = 'discount'"), ==, 35000);
+  g_assert_cmpint (balance (f), ==, 0);
+
+  g_free (pay (f, 2000, "2026-03-01"));
+  g_assert_cmpint (balance (f), ==, -2000);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ledger_entries WHERE kind = 'discount'"), ==, 1);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ledger_entries WHERE kind = 'reversal'"), ==, 0);
+}
+
+/* Paid in full on a discounted settlement: nothing is left to forgive. */
+static void
+test_settlement_paid_in_full (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
+                           .pay_by = "2026-03-10" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autoptr(RecoupOffer) o = NULL;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_free (pay (f, 100000, "2026-03-01"));
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpint (o->discount, ==, 0);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM ledger_entries WHERE kind = 'discount'"), ==, 0);
+  g_assert_cmpint (balance (f), ==, 0);
+}
+
+/* The changes of @book's log after @after_seq, as sync sends them. */
+static GPtrArray *
+changes_after (RecoupBook *book,
+               gint64      after_seq)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  gint64 last = recoup_book_count_changes (book);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), "SELECT seq FROM changes WHERE seq > ?"
+                                       " ORDER BY seq", -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_int64 (stmt, 1, after_seq);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonObject *obj = recoup_merge_change_from_row (book, sqlite3_column_int64 (stmt, 0), &error);
+
+      g_assert_no_error (error);
+      json_object_remove_member (obj, "seq");
+      g_ptr_array_add (out, obj);
+    }
+  sqlite3_finalize (stmt);
+  g_assert_cmpint (last, >=, (gint64) out->len);
+  return out;
+}
+
+/* Applies @changes to @dst, again and again while some wait for a row that
+ * comes later in the list. */
+static void
+deliver (RecoupBook *dst,
+         GPtrArray  *changes)
+{
+  g_autoptr(GPtrArray) pending = g_ptr_array_sized_new (changes->len);
+  guint before;
+
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (pending, changes->pdata[i]);
+
+  do
+    {
+      before = pending->len;
+      for (guint i = 0; i < pending->len;)
+        {
+          RecoupMergeResult result = { 0 };
+          g_autoptr(GError) error = NULL;
+
+          g_assert_true (recoup_merge_apply (dst, pending->pdata[i], 0, &result, &error));
+          g_assert_no_error (error);
+          if (result.status == RECOUP_MERGE_REJECTED)
+            {
+              g_assert_true (recoup_merge_reason_is_resent (result.reason));
+              i++;
+            }
+          else
+            g_ptr_array_remove_index (pending, i);
+          recoup_merge_result_clear (&result);
+        }
+    }
+  while (pending->len > 0 && pending->len < before);
+  g_assert_cmpuint (pending->len, ==, 0);
+}
+
+static char *
+ledger_dump (RecoupBook *book)
+{
+  sqlite3_stmt *stmt = NULL;
+  GString *out = g_string_new (NULL);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                       "SELECT id, kind, amount, effective_date, coalesce(reverses_id, '')"
+                                       " FROM ledger_entries ORDER BY id", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_string_append_printf (out, "%s %s %" G_GINT64_FORMAT " %s %s\n", sqlite3_column_text (stmt, 0),
+                            sqlite3_column_text (stmt, 1), (gint64) sqlite3_column_int64 (stmt, 2),
+                            sqlite3_column_text (stmt, 3), sqlite3_column_text (stmt, 4));
+  sqlite3_finalize (stmt);
+  return g_string_free (out, FALSE);
+}
+
+/* A cheque dated before the completing payment, entered after it, counts
+ * before it: the settlement left less owed, so the discount written is
+ * reversed and the smaller one written; reversing the cheque brings the
+ * whole discount back. Every copy of the book writes the same rows: one that
+ * receives only the cheque reconciles to exactly the entries of the copy
+ * that recorded it. */
+static void
+test_settlement_discount_follows_credits (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
+                           .pay_by = "2026-03-15" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autofree char *other_path = g_build_filename (f->dir, "other.recoup", NULL);
+  g_autoptr(RecoupBook) other = recoup_book_open (other_path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_autofree char *cheque = NULL, *mine = NULL, *theirs = NULL;
+  g_autoptr(GPtrArray) shared = NULL;
+  g_autoptr(GPtrArray) later = NULL;
+  g_autoptr(GPtrArray) cheque_only = g_ptr_array_new ();
+  g_autoptr(RecoupOffer) o = NULL;
+  gint64 seq;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_setenv ("RECOUP_TODAY", "2026-03-12", TRUE);
+  g_free (pay (f, 90000, "2026-03-10"));
+  g_assert_cmpint (count_rows (f, "SELECT -sum(amount) FROM ledger_entries WHERE kind = 'discount'"), ==, 10000);
+  g_assert_cmpint (balance (f), ==, 0);
+  shared = changes_after (f->book, 0);
+  deliver (other, shared);
+  seq = recoup_book_count_changes (f->book);
+
+  cheque = pay (f, 3000, "2026-03-05");
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpint (o->discount, ==, 7000);
+  g_clear_pointer (&o, recoup_offer_free);
+  g_assert_cmpint (balance (f), ==, 0);
+  g_assert_cmpint (count_rows (f, "SELECT -sum(amount) FROM ledger_entries d WHERE kind = 'discount' AND NOT"
+                                  " EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id)"), ==, 7000);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+
+  /* The other copy gets the cheque alone, then everything: nothing new. */
+  later = changes_after (f->book, seq);
+  for (guint i = 0; i < later->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (later->pdata[i], "entity_id"), cheque) == 0)
+      g_ptr_array_add (cheque_only, later->pdata[i]);
+  g_assert_cmpuint (cheque_only->len, ==, 1);
+  deliver (other, cheque_only);
+  deliver (other, later);
+  mine = ledger_dump (f->book);
+  theirs = ledger_dump (other);
+  g_assert_cmpstr (mine, ==, theirs);
+
+  /* The cheque bounces: the payment of 900.00 left 100.00 owed again. */
+  g_free (recoup_ledger_reverse (f->book, cheque, NULL, "bounced", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (balance (f), ==, 0);
+  g_assert_cmpint (count_rows (f, "SELECT -sum(amount) FROM ledger_entries d WHERE kind = 'discount' AND NOT"
+                                  " EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id)"), ==, 10000);
+  g_assert_cmpuint (reconcile (f), ==, 0);
+}
+
+/* The audit's D5: an invoice long overdue and a recent fee; a waiver offer
+ * accepted waives the fee. The waiver cancels the fee, it does not pay the
+ * invoice: the invoice is open in full in its own bucket, the fee is gone
+ * from the recent bucket, and the aging adds up to the balance. A second
+ * waiver offer finds nothing left to waive. */
+static void
+test_waiver_offer_cancels_fee (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec fee = { .kind = RECOUP_ENTRY_FEE, .account_id = f->account, .amount = 5000,
+                          .effective_date = "2026-05-10" };
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_WAIVER, .waive_fees = TRUE };
+  g_autofree char *fee_id = NULL, *id = NULL;
+  g_autoptr(GPtrArray) invoices = NULL;
+  g_autoptr(GPtrArray) summary = NULL;
+  RecoupAgingRow row, *total;
+
+  g_setenv ("RECOUP_TODAY", "2026-05-20", TRUE);
+  fee_id = recoup_ledger_record (f->book, &fee, &error);
+  g_assert_no_error (error);
+  id = recoup_offer_create (f->book, &spec, &error);
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_assert_cmpint (balance (f), ==, 100000);
+
+  invoices = recoup_ledger_invoice_balances (f->book, f->account, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (invoices->len, ==, 1);
+  g_assert_cmpint (((RecoupInvoiceBalance *) invoices->pdata[0])->balance, ==, 100000);
+  g_assert_true (recoup_ledger_account_aging (f->book, f->account, NULL, &row, &error));
+  g_assert_no_error (error);
+  g_free (row.currency);
+  g_assert_cmpint (row.buckets[RECOUP_AGING_91_180], ==, 100000);   /* due 01-31: 109 days */
+  g_assert_cmpint (row.buckets[RECOUP_AGING_1_30], ==, 0);
+  g_assert_cmpint (row.total, ==, 100000);
+  summary = recoup_aging_summary (f->book, NULL, &error);
+  g_assert_no_error (error);
+  total = g_ptr_array_index (summary, 0);
+  g_assert_cmpint (total->buckets[RECOUP_AGING_91_180], ==, 100000);
+  g_assert_cmpint (total->buckets[RECOUP_AGING_1_30], ==, 0);
+  g_assert_cmpint (total->total, ==, 100000);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM ledger_entries WHERE kind = 'waiver'"
+                                            " AND waives_id = '%s' AND amount = -5000", fee_id);
+
+    g_assert_cmpint (count_rows (f, sql), ==, 1);
+  }
+
+  /* The customer's statement ages it the same way and says what was waived. */
+  {
+    g_autoptr(RecoupStatement) st = recoup_statement_build (f->book, f->account, "2026-05-01", "2026-05-20",
+                                                            &error);
+    RecoupStatementLine *waiver;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (st->aging.buckets[RECOUP_AGING_91_180], ==, 100000);
+    g_assert_cmpint (st->aging.buckets[RECOUP_AGING_1_30], ==, 0);
+    g_assert_cmpuint (st->lines->len, ==, 2);
+    waiver = g_ptr_array_index (st->lines, 1);
+    g_assert_cmpstr (waiver->kind, ==, "waiver");
+    g_assert_nonnull (strstr (waiver->description, "Waiver of fee of 2026-05-10"));
+  }
+
+  g_assert_null (recoup_offer_create (f->book, &spec, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "no fee on the account to waive"));
+}
+
+/* Runs recoup-cli on the fixture's book; its exit status in @out_status. */
+static char *
+run_cli (Fixture     *f,
+         int         *out_status,
+         const char  *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  const char *arg;
+  va_list args;
+  int status = 0;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("RECOUP_CLI"));
+  g_ptr_array_add (argv, (char *) "--book");
+  g_ptr_array_add (argv, (char *) recoup_book_get_path (f->book));
+  va_start (args, first);
+  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  *out_status = WEXITSTATUS (status);
+  if (*out_status != 0)
+    {
+      /* What a refusal says is on stderr: hand that back. */
+      g_free (out);
+      out = g_steal_pointer (&err);
+    }
+  return out;
+}
+
+/* One limit on a plan's length: the longest plan core accepts is the
+ * longest a user may be allowed to agree (the offer dialog and the book's
+ * policy page read both). */
+static void
+test_installment_limit (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN,
+                           .installments = RECOUP_OFFER_MAX_INSTALLMENTS,
+                           .frequency = RECOUP_FREQUENCY_WEEKLY, .first_date = "2026-03-10" };
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_user_set_limits (f->book, collector, 1000, RECOUP_OFFER_MAX_INSTALLMENTS, &error));
+  g_assert_no_error (error);
+  g_assert_false (recoup_user_set_limits (f->book, collector, 1000, RECOUP_OFFER_MAX_INSTALLMENTS + 1, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_assert_true (recoup_offer_check_terms (&spec, "USD", 100000, "2026-03-01", 7, &error));
+  g_assert_no_error (error);
+  spec.installments++;
+  g_assert_false (recoup_offer_check_terms (&spec, "USD", 100000, "2026-03-01", 7, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+}
+
+/* recoup-cli offer create: a date of another kind of offer is refused, not
+ * ignored; --send beyond the maker's limits keeps the offer as a draft that
+ * waits for an owner, and says so; a waiver's terms name the currency. */
+static void
+test_cli_create (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
+  RecoupEntrySpec fee = { .kind = RECOUP_ENTRY_FEE, .account_id = f->account, .amount = 5833 };
+  g_autoptr(GPtrArray) queue = NULL;
+  g_autofree char *out = NULL;
+  gint64 changes;
+  int status;
+
+  g_assert_no_error (error);
+  if (g_getenv ("RECOUP_CLI") == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+
+  changes = recoup_book_count_changes (f->book);
+  out = run_cli (f, &status, "offer", "create", "A-1", "--kind", "plan", "--installments", "3",
+                 "--first-date", "2026-03-10", "--pay-by", "2026-04-01", NULL);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (out, "--pay-by does not go with --kind plan"));
+  g_clear_pointer (&out, g_free);
+  out = run_cli (f, &status, "offer", "create", "A-1", "--kind", "settlement", "--pay-by", "2026-04-01",
+                 "--first-date", "2026-03-10", NULL);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (out, "--first-date does not go with --kind settlement"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+
+  out = run_cli (f, &status, "--user", "Carl", "offer", "create", "A-1", "--kind", "settlement",
+                 "--discount-bp", "3000", "--pay-by", "2026-03-20", "--send", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "waits as a draft for an owner's approval"));
+  g_assert_nonnull (strstr (out, "State:     draft"));
+  g_clear_pointer (&out, g_free);
+  queue = recoup_offer_list_approvals (f->book, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (queue->len, ==, 1);
+
+  g_free (recoup_ledger_record (f->book, &fee, &error));
+  g_assert_no_error (error);
+  out = run_cli (f, &status, "offer", "create", "A-1", "--kind", "waiver", "--waive-fees", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "Terms:     USD 58.33 waived"));
+}
+
+/* An owner refuses a collector's offer that waits for approval, with a
+ * reason: the withdraw event reads "not approved", with the reason and who
+ * refused it, for its maker. A maker taking back their own draft, or an
+ * owner withdrawing one already approved, still reads "withdrawn". The CLI
+ * says so in the list and in the offer. */
+static void
+test_not_approved (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
+  RecoupOfferSpec deep = { .account_id = f->account, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 3000,
+                           .pay_by = "2026-03-20" };
+  g_autofree char *refused = NULL, *taken_back = NULL, *approved = NULL, *out = NULL;
+  g_autofree char *tail = NULL;
+  RecoupOffer *o;
+  int status;
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_set_user (f->book, collector, &error));
+  refused = recoup_offer_create (f->book, &deep, &error);
+  g_assert_no_error (error);
+  taken_back = recoup_offer_create (f->book, &deep, &error);
+  g_assert_no_error (error);
+  approved = recoup_offer_create (f->book, &deep, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (f->book, taken_back, RECOUP_OFFER_EVENT_WITHDRAW, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (recoup_book_set_user (f->book, f->owner, &error));
+  g_assert_true (recoup_offer_transition (f->book, refused, RECOUP_OFFER_EVENT_WITHDRAW,
+                                          "30 % is too much before a first call", &error));
+  g_assert_no_error (error);
+  transition_ok (f, approved, RECOUP_OFFER_EVENT_APPROVE);
+  transition_ok (f, approved, RECOUP_OFFER_EVENT_WITHDRAW);
+
+  o = load (f, refused);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+  g_assert_true (o->not_approved);
+  g_assert_cmpstr (o->closing_note, ==, "30 % is too much before a first call");
+  g_assert_nonnull (o->closed_by_name);
+  g_assert_cmpstr (o->closed_by_name, !=, "Carl");
+  recoup_offer_free (o);
+  o = load (f, taken_back);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+  g_assert_false (o->not_approved);
+  g_assert_cmpstr (o->closed_by_name, ==, "Carl");
+  recoup_offer_free (o);
+  o = load (f, approved);
+  g_assert_false (o->not_approved);
+  recoup_offer_free (o);
+
+  if (g_getenv ("RECOUP_CLI") == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  out = run_cli (f, &status, "offers", "A-1", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "not approved"));
+  g_clear_pointer (&out, g_free);
+  tail = g_strdup (refused + strlen (refused) - 8);
+  out = run_cli (f, &status, "offer", "show", tail, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "State:     not approved"));
+  g_assert_nonnull (strstr (out, "Reason:    30 % is too much before a first call"));
+  g_clear_pointer (&out, g_free);
+  out = run_cli (f, &status, "--json", "offer", "show", tail, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "\"not_approved\" : true"));
 }
 
 /* The terms the offer dialog checks as the user types, without the book. */
@@ -1418,6 +1851,8 @@ main (int   argc,
 #define ADD(path, data, fn) \
   g_test_add ("/recoup/core/offers/" path, Fixture, data, fixture_set_up, fn, fixture_tear_down)
   ADD ("settlement-overpaid", NULL, test_settlement_overpaid);
+  ADD ("settlement-paid-in-full", NULL, test_settlement_paid_in_full);
+  ADD ("settlement-discount-follows-credits", NULL, test_settlement_discount_follows_credits);
   ADD ("plan-split-usd", "USD", test_plan_split_currency);
   ADD ("plan-split-jpy", "JPY", test_plan_split_currency);
   ADD ("plan-split-bhd", "BHD", test_plan_split_currency);
@@ -1435,6 +1870,10 @@ main (int   argc,
   ADD ("stale-balance", NULL, test_stale_balance);
   ADD ("stale-balance-marks", "EUR", test_stale_balance_marks);
   ADD ("cli", NULL, test_cli);
+  ADD ("not-approved", NULL, test_not_approved);
+  ADD ("cli-create", NULL, test_cli_create);
+  ADD ("installment-limit", NULL, test_installment_limit);
+  ADD ("waiver-offer-cancels-fee", NULL, test_waiver_offer_cancels_fee);
   ADD ("credit-before-offer-same-day", NULL, test_credit_before_offer_same_day);
   ADD ("credit-backdated-after-accept", NULL, test_credit_backdated_after_accept);
   ADD ("plan-counts-credits", NULL, test_plan_counts_credits);

@@ -12,8 +12,9 @@
 /*
  * The owner's approval queue: offers beyond their maker's authority that wait
  * for an owner (recoup_offer_list_approvals). Approve lets the collector send
- * the offer; Reject asks, then withdraws the draft with the owner's reason.
- * Core checks the role again on write.
+ * the offer; Reject asks, then withdraws the draft with the owner's reason,
+ * which core reads back as "not approved" (RecoupOffer.not_approved) for the
+ * maker, with the reason. Core checks the role again on write.
  */
 
 typedef struct
@@ -183,8 +184,8 @@ ask_reject (Queue     *q,
   GtkWidget *ask, *reason;
   g_autofree char *body = NULL;
 
-  body = g_strdup_printf (_("The offer to %s is withdrawn and stays in the account's history, with your reason "
-                            "for its maker. This cannot be undone; a new offer can be made."),
+  body = g_strdup_printf (_("The offer to %s is closed as not approved and stays in the account's history, "
+                            "with your reason for its maker. This cannot be undone; a new offer can be made."),
                           (const char *) g_object_get_data (G_OBJECT (row), "account-name"));
   ask = adw_message_dialog_new (q->dialog, _("Reject the Offer?"), body);
   gtk_widget_set_name (ask, "reject-offer");

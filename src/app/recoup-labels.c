@@ -192,6 +192,17 @@ recoup_label_offer_state (RecoupOfferState state)
     }
 }
 
+/* What the account page shows as an offer's state: a draft an owner refused
+ * reads "Not approved" (its maker asked for approval and learns the answer),
+ * not "Withdrawn" as if the maker had taken it back. */
+const char *
+recoup_label_offer_status (const RecoupOffer *offer)
+{
+  if (offer->not_approved)
+    return _("Not approved");
+  return recoup_label_offer_state (offer->state);
+}
+
 const char *
 recoup_label_frequency (RecoupFrequency frequency)
 {

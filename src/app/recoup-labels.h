@@ -29,6 +29,8 @@ const char *recoup_label_dispute_status     (const char               *status);
 const char *recoup_label_promise_status     (RecoupPromiseStatus       status);
 const char *recoup_label_offer_kind         (RecoupOfferKind           kind);
 const char *recoup_label_offer_state        (RecoupOfferState          state);
+/* "Not approved" for a draft an owner refused, else its state's label. */
+const char *recoup_label_offer_status       (const RecoupOffer        *offer);
 const char *recoup_label_frequency          (RecoupFrequency           frequency);
 const char *recoup_label_installment_status (RecoupInstallmentStatus   status);
 const char *recoup_label_outbox_state       (RecoupOutboxState         state);

@@ -850,7 +850,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (expander), title);
           adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (expander), sub);
           {
-            GtkWidget *state = gtk_label_new (recoup_label_offer_state (o->state));
+            GtkWidget *state = gtk_label_new (recoup_label_offer_status (o));
 
             gtk_widget_add_css_class (state, "dim-label");
             adw_expander_row_add_action (ADW_EXPANDER_ROW (expander), state);

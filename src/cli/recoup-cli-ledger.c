@@ -196,6 +196,9 @@ entry_headline (RecoupLedgerEntry *entry,
       g_autofree char *amount = entry_size (entry->kind, entry->amount, entry->currency);
 
       g_string_append_printf (line, "Recorded %s %s on %s", entry->kind, amount, account->ref);
+      if (entry->waives_id != NULL)
+        g_string_append_printf (line, ", waiving the %s of %s (%s)", entry->waives_kind, entry->waives_date,
+                                entry->waives_id);
     }
   if (entry->receipt_no != NULL)
     g_string_append_printf (line, " (receipt %s)", entry->receipt_no);
@@ -256,6 +259,7 @@ print_entry_result (RecoupCli     *cli,
       recoup_cli_json_str (b, "effective_date", entry->effective_date);
       recoup_cli_json_str (b, "receipt_no", entry->receipt_no);
       recoup_cli_json_str (b, "reverses", entry->reverses_id);
+      recoup_cli_json_str (b, "waives", entry->waives_id);
       recoup_cli_json_int (b, "balance", balance);
       json_builder_set_member_name (b, "invoices");
       json_invoice_balances (b, invoices);
@@ -284,7 +288,8 @@ record_entry (RecoupCli       *cli,
               const char      *invoice_ref,
               const char      *method,
               const char      *reference,
-              const char      *memo)
+              const char      *memo,
+              const char      *waives)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(RecoupAccount) account = NULL;
@@ -306,6 +311,7 @@ record_entry (RecoupCli       *cli,
   spec.method = method;
   spec.reference = reference;
   spec.memo = memo;
+  spec.waives_id = waives;
   if (!recoup_cli_parse_amount (amount_text, account->currency, &spec.amount, &error))
     {
       g_prefix_error (&error, "--amount: ");
@@ -343,7 +349,7 @@ recoup_cli_cmd_pay (RecoupCli  *cli,
   if (amount == NULL)
     return recoup_cli_usage (cli, "--amount is required");
   return record_entry (cli, RECOUP_ENTRY_PAYMENT, argv[0], amount, date, invoice,
-                       method ? method : "other", reference, memo);
+                       method ? method : "other", reference, memo, NULL);
 }
 
 int
@@ -352,11 +358,14 @@ recoup_cli_cmd_adjust (RecoupCli  *cli,
                        char      **argv)
 {
   g_autofree char *kind_text = NULL, *amount = NULL, *date = NULL, *invoice = NULL, *memo = NULL;
+  g_autofree char *waives = NULL;
   const GOptionEntry entries[] = {
     { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_text, "fee, interest, adjustment, waiver, discount or write-off", "K" },
     { "amount", 'a', 0, G_OPTION_ARG_STRING, &amount, "Amount (adjustments may be negative)", "AMOUNT" },
     { "date", 'd', 0, G_OPTION_ARG_STRING, &date, "Effective date (YYYY-MM-DD; default today)", "DATE" },
     { "invoice", 'i', 0, G_OPTION_ARG_STRING, &invoice, "The invoice it concerns", "REF" },
+    { "waives", 'w', 0, G_OPTION_ARG_STRING, &waives, "waiver: the fee or interest entry it waives (its id, "
+      "see “ledger”); it cancels that entry instead of paying the oldest invoice", "ENTRY" },
     { "memo", 0, 0, G_OPTION_ARG_STRING, &memo, "Why", "TEXT" },
     { NULL }
   };
@@ -374,7 +383,9 @@ recoup_cli_cmd_adjust (RecoupCli  *cli,
       kind == RECOUP_ENTRY_CHARGE || kind == RECOUP_ENTRY_PAYMENT || kind == RECOUP_ENTRY_REVERSAL)
     return recoup_cli_usage (cli, "--kind must be fee, interest, adjustment, waiver, discount or "
                              "write-off (use “invoice add”, “pay” and “reverse” for the others)");
-  return record_entry (cli, kind, argv[0], amount, date, invoice, NULL, NULL, memo);
+  if (waives != NULL && kind != RECOUP_ENTRY_WAIVER)
+    return recoup_cli_usage (cli, "--waives goes with --kind waiver");
+  return record_entry (cli, kind, argv[0], amount, date, invoice, NULL, NULL, memo, waives);
 }
 
 int
@@ -459,6 +470,7 @@ recoup_cli_cmd_ledger (RecoupCli  *cli,
           recoup_cli_json_str (b, "receipt_no", e->receipt_no);
           recoup_cli_json_str (b, "reverses", e->reverses_id);
           recoup_cli_json_str (b, "reversed_by", e->reversed_by);
+          recoup_cli_json_str (b, "waives", e->waives_id);
           recoup_cli_json_str (b, "memo", e->memo);
           json_builder_end_object (b);
         }

@@ -242,6 +242,11 @@ json_offer (JsonBuilder *b,
   recoup_cli_json_bool (b, "at_risk", o->at_risk);
   recoup_cli_json_bool (b, "paused_by_dispute", o->paused);
   recoup_cli_json_int (b, "conflicts", o->n_conflicts);
+  recoup_cli_json_bool (b, "not_approved", o->not_approved);
+  recoup_cli_json_str (b, "closed_by", o->closed_by_name);
+  recoup_cli_json_str (b, "closing_note", o->closing_note);
+  if (o->state == RECOUP_OFFER_STATE_COMPLETED)
+    recoup_cli_json_int (b, "discount", o->discount);
   json_builder_set_member_name (b, "schedule");
   json_builder_begin_array (b);
   for (guint i = 0; i < o->schedule->len; i++)
@@ -288,12 +293,12 @@ offer_terms (RecoupOffer *o)
   if (o->waived_amount > 0)
     {
       g_autofree char *w = recoup_cli_money (o->waived_amount, o->currency);
-      g_string_append_printf (s, "%s%s waived", s->len ? ", " : "", w);
+      g_string_append_printf (s, "%s%s %s waived", s->len ? ", " : "", o->currency, w);
     }
   if (o->forgiven > 0)
     {
       g_autofree char *f = recoup_cli_money (o->forgiven, o->currency);
-      g_string_append_printf (s, ", %s forgiven", f);
+      g_string_append_printf (s, ", %s %s forgiven", o->currency, f);
     }
   return g_string_free (s, FALSE);
 }
@@ -320,6 +325,14 @@ print_schedule (RecoupOffer *o)
   recoup_cli_table_print (t);
 }
 
+/* The state as a person reads it: a draft an owner refused is "not
+ * approved", not "withdrawn" (the JSON keeps the state and says not_approved). */
+static const char *
+offer_state_text (RecoupOffer *o)
+{
+  return o->not_approved ? "not approved" : recoup_offer_state_to_string (o->state);
+}
+
 static void
 print_offer (RecoupOffer *o)
 {
@@ -328,21 +341,31 @@ print_offer (RecoupOffer *o)
   g_autofree char *paid = recoup_cli_money (o->paid, o->currency);
 
   printf ("Offer %s (%s) on %s\n", o->id, recoup_offer_kind_to_string (o->kind), o->account_ref);
-  printf ("  State:     %s%s%s%s\n", recoup_offer_state_to_string (o->state),
+  printf ("  State:     %s%s%s%s\n", offer_state_text (o),
           o->at_risk ? ", at risk" : "", o->paused ? " (defaulting paused: open dispute)" : "",
           o->n_conflicts ? ", has conflicting events: review" : "");
   printf ("  Terms:     %s\n", terms);
   printf ("  Balance:   %s %s when offered; discount %" G_GINT64_FORMAT ".%02d %% (effective %"
           G_GINT64_FORMAT ".%02d %%)\n", o->currency, balance, o->discount_bp / 100, (int) (o->discount_bp % 100),
           o->effective_bp / 100, (int) (o->effective_bp % 100));
-  if (o->needs_approval)
+  if (o->not_approved)
+    printf ("  Approval:  not approved by %s\n", o->closed_by_name ? o->closed_by_name : "an owner");
+  else if (o->needs_approval && (o->approved || o->state == RECOUP_OFFER_STATE_DRAFT))
     printf ("  Approval:  %s\n", o->approved ? "approved by an owner" : "waiting for an owner (beyond its maker's limits)");
+  if (o->closing_note)
+    printf ("  Reason:    %s\n", o->closing_note);
   if (o->expires_on)
     printf ("  Expires:   %s\n", o->expires_on);
   printf ("  Made by:   %s\n", o->created_by_name ? o->created_by_name : "?");
   if (o->accepted_on)
     printf ("  Accepted:  %s; paid since %s %s\n", o->accepted_on, o->currency, paid);
-  if (o->completed_on)
+  if (o->completed_on && o->discount > 0)
+    {
+      g_autofree char *discount = recoup_cli_money (o->discount, o->currency);
+
+      printf ("  Completed: %s; discount %s %s\n", o->completed_on, o->currency, discount);
+    }
+  else if (o->completed_on)
     printf ("  Completed: %s\n", o->completed_on);
   if (o->defaulted_on)
     printf ("  Defaulted: %s\n", o->defaulted_on);
@@ -370,11 +393,11 @@ print_offer_list (GPtrArray *list)
       g_autofree char *paid = recoup_cli_money_code (o->paid, o->currency);
       g_autofree char *disc = g_strdup_printf ("%" G_GINT64_FORMAT ".%02d %%", o->effective_bp / 100,
                                                (int) (o->effective_bp % 100));
-      g_autofree char *state = g_strdup_printf ("%s%s", recoup_offer_state_to_string (o->state),
-                                                o->at_risk ? " (at risk)" : "");
+      g_autofree char *state = g_strdup_printf ("%s%s", offer_state_text (o), o->at_risk ? " (at risk)" : "");
 
       recoup_cli_table_add (t, sid, o->account_ref, recoup_offer_kind_to_string (o->kind), state, total, paid,
-                            disc, !o->needs_approval ? "" : o->approved ? "approved" : "needed", NULL);
+                            disc, !o->needs_approval ? "" : o->approved ? "approved"
+                                  : o->not_approved ? "refused" : "needed", NULL);
     }
   recoup_cli_table_print (t);
 }
@@ -411,6 +434,64 @@ print_one_offer (RecoupCli  *cli,
   return RECOUP_CLI_OK;
 }
 
+/* The option of another kind of offer than @kind, or NULL: it would be
+ * ignored, and the customer would not get the date that was typed. */
+static const char *
+option_of_other_kind (RecoupOfferKind  kind,
+                      const char      *pay_by,
+                      const char      *extend_to,
+                      const char      *first_date,
+                      const char      *frequency)
+{
+  if (pay_by != NULL && kind != RECOUP_OFFER_SETTLEMENT)
+    return "--pay-by";
+  if (extend_to != NULL && kind != RECOUP_OFFER_EXTENSION)
+    return "--extend-to";
+  if (first_date != NULL && kind != RECOUP_OFFER_PLAN)
+    return "--first-date";
+  if (frequency != NULL && kind != RECOUP_OFFER_PLAN)
+    return "--frequency";
+  return NULL;
+}
+
+/* Makes the offer of @spec and, with @send, sends it, in one transaction.
+ * An offer beyond its maker's limits cannot be sent yet: it is kept as a
+ * draft waiting for an owner's approval (*out_held), as --send's help says. */
+static char *
+create_offer (RecoupBook             *book,
+              const RecoupOfferSpec  *spec,
+              gboolean                send,
+              const char             *note,
+              gboolean               *out_held,
+              GError                **error)
+{
+  g_autoptr(RecoupOffer) made = NULL;
+  g_autofree char *id = NULL;
+
+  *out_held = FALSE;
+  if (!recoup_book_begin (book, error))
+    return NULL;
+  if (!(id = recoup_offer_create (book, spec, error)) ||
+      (send && !(made = recoup_offer_load (book, id, NULL, error))))
+    goto fail;
+  *out_held = send && made->needs_approval && !made->approved;
+  if (send && !*out_held && !recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_SEND, note, error))
+    {
+      g_prefix_error (error, "the offer was not made: ");
+      goto fail;
+    }
+  if (!recoup_book_commit (book, error))
+    {
+      g_prefix_error (error, "the offer was not made: ");
+      return NULL;
+    }
+  return g_steal_pointer (&id);
+
+fail:
+  recoup_book_rollback (book);
+  return NULL;
+}
+
 static const struct
 {
   const char      *verb;
@@ -445,7 +526,7 @@ recoup_cli_cmd_offer (RecoupCli  *cli,
     { "waive-fees", 0, 0, G_OPTION_ARG_NONE, &waive_fees, "create: waive the account's fees", NULL },
     { "waive-interest", 0, 0, G_OPTION_ARG_NONE, &waive_interest, "create: waive the account's interest", NULL },
     { "expires", 0, 0, G_OPTION_ARG_STRING, &expires, "create: last day it can be accepted", "DATE" },
-    { "send", 0, 0, G_OPTION_ARG_NONE, &send, "create: send it at once (when within your limits)", NULL },
+    { "send", 0, 0, G_OPTION_ARG_NONE, &send, "create: send it at once; beyond your limits it waits as a draft for an owner's approval", NULL },
     { "note", 0, 0, G_OPTION_ARG_STRING, &note, "send/accept/reject/withdraw/approve: a note on the event", "TEXT" },
     { NULL }
   };
@@ -453,6 +534,7 @@ recoup_cli_cmd_offer (RecoupCli  *cli,
   g_autofree char *id = NULL;
   RecoupBook *book;
   int status;
+  gboolean held;
 
   if (!recoup_cli_parse (cli, "create ACCOUNT | show|send|accept|reject|withdraw|approve OFFER",
                          "Make a settlement offer, payment plan, extension or waiver, and move it through "
@@ -468,8 +550,13 @@ recoup_cli_cmd_offer (RecoupCli  *cli,
       g_autoptr(RecoupAccount) account = NULL;
       RecoupOfferSpec spec = { 0 };
 
+      const char *misplaced;
+
       if (kind_text == NULL || !recoup_offer_kind_from_string (kind_text, &spec.kind))
         return recoup_cli_usage (cli, "--kind must be settlement, plan, extension or waiver");
+      if ((misplaced = option_of_other_kind (spec.kind, pay_by, extend_to, first_date, frequency_text)))
+        return recoup_cli_usage (cli, "%s does not go with --kind %s: a settlement takes --pay-by, a plan "
+                                 "--first-date and --frequency, an extension --extend-to", misplaced, kind_text);
       if (frequency_text != NULL && !recoup_frequency_from_string (frequency_text, &spec.frequency))
         return recoup_cli_usage (cli, "--frequency must be weekly, fortnightly or monthly");
       if (frequency_text == NULL)
@@ -496,25 +583,15 @@ recoup_cli_cmd_offer (RecoupCli  *cli,
       spec.waive_fees = waive_fees;
       spec.waive_interest = waive_interest;
       spec.expires_on = expires;
-      /* With --send, making and sending are one transaction: if it cannot be
-       * sent (beyond the maker's limits), nothing is written. */
-      if (!recoup_book_begin (book, &error))
+      if (!(id = create_offer (book, &spec, send, note, &held, &error)))
         return recoup_cli_fail (cli, error);
-      if (!(id = recoup_offer_create (book, &spec, &error)) ||
-          (send && !recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_SEND, note, &error)))
-        {
-          recoup_book_rollback (book);
-          if (send && id != NULL)
-            g_prefix_error (&error, "the offer was not made: ");
-          return recoup_cli_fail (cli, error);
-        }
-      if (!recoup_book_commit (book, &error))
-        {
-          g_prefix_error (&error, "the offer was not made: ");
-          return recoup_cli_fail (cli, error);
-        }
       if (!cli->json)
         printf ("Created offer %s\n", id);
+      if (held)
+        /* On stderr with --json, which keeps stdout for the offer alone. */
+        fprintf (cli->json ? stderr : stdout,
+                 "Not sent: it is beyond your limits and waits as a draft for an owner's approval "
+                 "(“recoup-cli approvals”); send it once it is approved.\n");
       return print_one_offer (cli, book, id);
     }
 

@@ -35,15 +35,18 @@ typedef enum
 GQuark recoup_book_error_quark (void);
 
 /* The schema this build writes. Books with a higher user_version are refused. */
-#define RECOUP_SCHEMA_VERSION 9
+#define RECOUP_SCHEMA_VERSION 10
 
 /* The schema of the synced tables: what a change's schema_version and the
  * sync protocol's Recoup-Schema header name. It moves only with a migration
  * that changes a synced table; one that adds local, derived tables (8: the
  * search index) leaves it, so devices a version apart still sync. 8: shared
  * settings are a synced entity; an earlier device is told it is too old
- * rather than stopping at an entity it does not know. */
-#define RECOUP_SYNC_SCHEMA_VERSION 8
+ * rather than stopping at an entity it does not know. 9: ledger entries
+ * carry waives_id, which an earlier copy would refuse as an unknown field
+ * for good; it is told instead that the change is too new (kept and sent
+ * again), and pulls are refused until it is updated. */
+#define RECOUP_SYNC_SCHEMA_VERSION 9
 
 typedef enum
 {

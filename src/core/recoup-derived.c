@@ -81,7 +81,8 @@ static const char *const sql_acc =
   "SELECT id, assigned_to, stage, timezone, tier, lifetime_revenue, deleted, currency"
   " FROM accounts WHERE %s ORDER BY id";
 static const char *const sql_led =
-  "SELECT l.account_id, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind, l.reverses_id"
+  "SELECT l.account_id, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind, l.reverses_id,"
+  " coalesce (l.waives_id, l.reverses_id)"
   " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
   " WHERE %s AND l.effective_date <= ?2 ORDER BY l.account_id";
 static const char *const sql_prom =
@@ -309,7 +310,7 @@ gather_current (Gather             *g,
       gboolean reversal = strcmp (kind, "reversal") == 0;
 
       recoup_allocator_add_entry (&g->alloc, invoice, (const char *) sqlite3_column_text (s, 1),
-                                  (const char *) sqlite3_column_text (s, 7),
+                                  (const char *) sqlite3_column_text (s, 8),
                                   invoice != NULL ? fast_day ((const char *) sqlite3_column_text (s, 3)) : eff,
                                   eff, amount);
       if (strcmp (kind, "payment") == 0)

@@ -14,7 +14,9 @@ G_BEGIN_DECLS
  *     one without, into an item of its own, keyed by its id and dated its
  *     effective day (a fee due then, or a payment's credit); a reversal
  *     without an invoice into the item of the entry it reverses, so the two
- *     cancel as if neither had been recorded;
+ *     cancel as if neither had been recorded; a waiver of a fee or interest
+ *     (waives_id), and the reversal of such a waiver, into that entry's item,
+ *     so a waived fee is cancelled, not paid by the oldest invoice;
  *  2. an item whose credits exceed its charges passes the excess to the pool;
  *  3. the pool pays items oldest first, by (due date, id);
  *  4. what is left in the pool is a credit on the account.
@@ -35,12 +37,14 @@ typedef struct
 void              recoup_allocator_init    (RecoupAllocator *alloc);
 void              recoup_allocator_clear   (RecoupAllocator *alloc);
 void              recoup_allocator_reset   (RecoupAllocator *alloc);
-/* @reverses_id: for a reversal, the id of the entry it reverses; else NULL.
+/* @nets_into: the entry whose item this one nets into without an invoice:
+ * a waiver's or its reversal's waives_id, else a reversal's reverses_id
+ * (coalesce (waives_id, reverses_id)); NULL for an item of its own.
  * @due_day: the invoice's due day; ignored without an invoice. */
 void              recoup_allocator_add_entry (RecoupAllocator *alloc,
                                               const char      *invoice_id,
                                               const char      *entry_id,
-                                              const char      *reverses_id,
+                                              const char      *nets_into,
                                               gint32           due_day,
                                               gint32           effective_day,
                                               gint64           amount);

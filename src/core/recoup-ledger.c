@@ -113,7 +113,7 @@ void
 recoup_allocator_add_entry (RecoupAllocator *alloc,
                             const char      *invoice_id,
                             const char      *entry_id,
-                            const char      *reverses_id,
+                            const char      *nets_into,
                             gint32           due_day,
                             gint32           effective_day,
                             gint64           amount)
@@ -127,7 +127,7 @@ recoup_allocator_add_entry (RecoupAllocator *alloc,
     }
   else
     {
-      g_strlcpy (item.id, reverses_id != NULL ? reverses_id : entry_id, sizeof item.id);
+      g_strlcpy (item.id, nets_into != NULL ? nets_into : entry_id, sizeof item.id);
       item.due_day = effective_day;
     }
   item.net = amount;
@@ -157,9 +157,9 @@ compare_items (gconstpointer a,
 }
 
 /* Nets the entries of each item into one, in place: the result does not
- * depend on the order the entries were added in. A reversal is dated on or
- * after the entry it reverses, so the earlier day of an entry's item is the
- * entry's own. */
+ * depend on the order the entries were added in. A reversal or a waiver is
+ * dated on or after the entry it nets into, so the earlier day of an entry's
+ * item is the entry's own. */
 static void
 merge_items (GArray *items)
 {
@@ -219,7 +219,7 @@ recoup_ledger_allocate (RecoupBook      *book,
   char as_of[11];
   int rc;
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.reverses_id"
+    "SELECT l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, coalesce (l.waives_id, l.reverses_id)"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
     " WHERE l.account_id = ? AND l.effective_date <= ?", error);
 
@@ -406,6 +406,7 @@ insert_entry (RecoupBook  *book,
               const char  *reference,
               const char  *receipt_no,
               const char  *reverses_id,
+              const char  *waives_id,
               const char  *offer_id,
               const char  *memo,
               GError     **error)
@@ -416,8 +417,8 @@ insert_entry (RecoupBook  *book,
     return FALSE;
   stmt = recoup_book_prepare (book,
     "INSERT INTO ledger_entries (id, account_id, invoice_id, kind, amount, currency, effective_date,"
-    " method, reference, receipt_no, reverses_id, offer_id, memo, user_id, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+    " method, reference, receipt_no, reverses_id, offer_id, memo, user_id, created_at, waives_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
@@ -435,6 +436,7 @@ insert_entry (RecoupBook  *book,
   sqlite3_bind_text (stmt, 13, memo != NULL ? memo : "", -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 14, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 15, recoup_book_now_ms (book));
+  sqlite3_bind_text (stmt, 16, waives_id, -1, SQLITE_STATIC);
   if (!recoup_book_step_done (book, stmt, error))
     return FALSE;
   recoup_book_touch_account (book, account_id);
@@ -518,7 +520,7 @@ recoup_invoice_add (RecoupBook               *book,
 
   recoup_uuid7_generate (charge_id);
   if (!insert_entry (book, charge_id, spec->account_id, id, "charge", spec->amount, spec->currency,
-                     spec->issue_date, NULL, NULL, NULL, NULL, NULL, spec->description, error))
+                     spec->issue_date, NULL, NULL, NULL, NULL, NULL, NULL, spec->description, error))
     goto fail;
 
   if (!recoup_book_commit (book, error))
@@ -651,7 +653,7 @@ recoup_invoice_update (RecoupBook               *book,
       recoup_uuid7_generate (entry_id);
       if (!insert_entry (book, entry_id, spec->account_id, invoice_id, "adjustment",
                          spec->amount - old_amount, spec->currency, today, NULL, NULL, NULL, NULL,
-                         NULL, memo, error))
+                         NULL, NULL, memo, error))
         goto fail;
     }
   if (!recoup_book_commit (book, error))
@@ -819,12 +821,126 @@ recoup_ledger_check_texts (const char  *reference,
   return TRUE;
 }
 
+typedef struct
+{
+  char   *id;
+  char   *invoice_id;
+  gint64  open;
+} WaivedEntry;
+
+static void
+waived_entry_clear (WaivedEntry *w)
+{
+  g_clear_pointer (&w->id, g_free);
+  g_clear_pointer (&w->invoice_id, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WaivedEntry, waived_entry_clear)
+
+/* The entry @spec's waiver of @amount dated @date waives (spec->waives_id,
+ * by id or receipt): a fee or interest of the account, dated on or before it,
+ * with at least @amount still open after its reversal and earlier waivers.
+ * The waiver goes on its invoice, if it has one. */
+static gboolean
+load_waived_entry (RecoupBook             *book,
+                   const RecoupEntrySpec  *spec,
+                   const char             *date,
+                   gint64                  amount,
+                   const char             *currency,
+                   WaivedEntry            *out,
+                   GError                **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *kind = NULL, *waived_date = NULL;
+  RecoupEntryKind waived_kind;
+  gboolean found = FALSE, known;
+
+  if (spec->kind != RECOUP_ENTRY_WAIVER)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: a kind of ledger entry (fee, write-off, …) */
+                   _("only a waiver names the entry it waives, not a %s"), entry_kind_label (spec->kind));
+      return FALSE;
+    }
+  stmt = recoup_book_prepare (book,
+    "SELECT f.id, f.kind, f.invoice_id, f.effective_date,"
+    " f.amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x"
+    "                       WHERE x.waives_id = f.id OR x.reverses_id = f.id), 0)"
+    " FROM ledger_entries f WHERE (f.id = ?1 OR f.receipt_no = ?1) AND f.account_id = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, spec->waives_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, spec->account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      found = TRUE;
+      out->id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      out->invoice_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      waived_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      out->open = sqlite3_column_int64 (stmt, 4);
+    }
+  sqlite3_reset (stmt);
+
+  if (!found)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   /* Translators: what the user gave as the entry to waive */
+                   _("no ledger entry “%s” on this account to waive"), spec->waives_id);
+      return FALSE;
+    }
+  known = recoup_entry_kind_from_string (kind, &waived_kind);
+  if (!known || (waived_kind != RECOUP_ENTRY_FEE && waived_kind != RECOUP_ENTRY_INTEREST))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: a ledger entry's id, then its kind (payment, charge, …) */
+                   _("%s is a %s: a waiver waives a fee or interest (an invoice's own amount is written "
+                     "off or adjusted)"), out->id, known ? entry_kind_label (waived_kind) : kind);
+      return FALSE;
+    }
+  if (strcmp (date, waived_date) < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the waiver's date, the kind of the entry it waives (fee,
+                    * interest), then that entry's date */
+                   _("a waiver cannot be dated %s, before the %s it waives (%s)"), date,
+                   entry_kind_label (waived_kind), waived_date);
+      return FALSE;
+    }
+  if (spec->invoice_id != NULL && g_strcmp0 (spec->invoice_id, out->invoice_id) != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the kind of the entry waived (fee, interest) */
+                   _("the %s it waives is not on that invoice: leave the invoice out, and the waiver goes "
+                     "where that entry is"), entry_kind_label (waived_kind));
+      return FALSE;
+    }
+  if (amount > out->open)
+    {
+      g_autofree char *shown = recoup_money_format_for_reader (amount, currency, RECOUP_MONEY_FORMAT_GROUPING |
+                                                                                 RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *left = recoup_money_format_for_reader (MAX (out->open, 0), currency,
+                                                              RECOUP_MONEY_FORMAT_GROUPING |
+                                                              RECOUP_MONEY_FORMAT_CODE);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the waiver's amount, what is still open, then the kind of
+                    * the entry waived (fee, interest) */
+                   _("a waiver of %s is more than the %s still open on the %s it waives"), shown, left,
+                   entry_kind_label (waived_kind));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * recoup_ledger_record:
  *
  * Records one ledger entry. Amounts are given as magnitudes; the sign follows
  * the kind (payments, waivers, discounts and write-offs lower the balance).
  * Adjustments are signed. Reversals are made by recoup_ledger_reverse().
+ * A waiver may name the fee or interest entry it waives (spec->waives_id):
+ * it then cancels that entry, and goes on its invoice if it has one.
  */
 char *
 recoup_ledger_record (RecoupBook             *book,
@@ -833,8 +949,10 @@ recoup_ledger_record (RecoupBook             *book,
 {
   g_autofree char *currency = NULL;
   g_autofree char *today = NULL;
+  g_auto(WaivedEntry) waived = { NULL, NULL, 0 };
   const char *date = spec->effective_date;
   const char *kind = recoup_entry_kind_to_string (spec->kind);
+  const char *invoice_id = spec->invoice_id;
   char id[RECOUP_UUID_STRING_LEN + 1];
   char receipt[40];
   gint64 amount = spec->amount;
@@ -927,18 +1045,25 @@ recoup_ledger_record (RecoupBook             *book,
         }
       sqlite3_reset (stmt);
     }
+  if (spec->waives_id != NULL)
+    {
+      if (!load_waived_entry (book, spec, date, -amount, currency, &waived, error))
+        goto fail;
+      invoice_id = waived.invoice_id;
+    }
 
   /* A write-off, waiver or discount the user records forgives what is owed;
    * beyond that it would turn into a credit nobody paid for. The entries an
    * offer writes (its settlement discount when completed, its fee waiver when
-   * accepted) follow the offer's agreed terms, on every replica alike: a
-   * debtor who paid more than the settlement keeps the difference as a credit. */
+   * accepted) are kept within what the offer left owed by the offer's own
+   * figures (recoup-offer.h), not by the balance of the moment: every copy
+   * writes the same row, whatever credits it has received by then. */
   if ((spec->kind == RECOUP_ENTRY_WAIVER || spec->kind == RECOUP_ENTRY_DISCOUNT ||
        spec->kind == RECOUP_ENTRY_WRITE_OFF) && spec->offer_id == NULL)
     {
       gint64 owed;
 
-      if (!open_balance (book, spec->account_id, spec->invoice_id, &owed, error))
+      if (!open_balance (book, spec->account_id, invoice_id, &owed, error))
         goto fail;
       if (-amount > owed)
         {
@@ -950,7 +1075,7 @@ recoup_ledger_record (RecoupBook             *book,
                                                                   RECOUP_MONEY_FORMAT_CODE);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       spec->invoice_id != NULL
+                       invoice_id != NULL
                        /* Translators: a kind of ledger entry (write-off, waiver or
                         * discount), its amount, then what is still owed */
                        ? _("a %s of %s is more than the %s still owed on this invoice")
@@ -970,9 +1095,9 @@ recoup_ledger_record (RecoupBook             *book,
     g_strlcpy (id, spec->id, sizeof id);
   else
     recoup_uuid7_generate (id);
-  if (!insert_entry (book, id, spec->account_id, spec->invoice_id, kind, amount, currency, date,
+  if (!insert_entry (book, id, spec->account_id, invoice_id, kind, amount, currency, date,
                      spec->kind == RECOUP_ENTRY_PAYMENT ? (spec->method ? spec->method : "other") : spec->method,
-                     spec->reference, receipt[0] ? receipt : NULL, NULL, spec->offer_id, spec->memo,
+                     spec->reference, receipt[0] ? receipt : NULL, NULL, waived.id, spec->offer_id, spec->memo,
                      error))
     goto fail;
   /* A failed commit has rolled back already. */
@@ -985,9 +1110,9 @@ fail:
   return NULL;
 }
 
-/* The discount a completed settlement keeps (its oldest unreversed one, as
- * recoup_offer_reconcile_account() keeps it) follows the offer: reversed on its
- * own, the offer would write it again at once. Its duplicates may go. */
+/* The discount a completed settlement keeps (recoup_offer_keeps_discount())
+ * follows the offer: reversed on its own, the offer would write it again at
+ * once. Its duplicates, and a discount of another amount, may go. */
 static gboolean
 check_discount_not_kept (RecoupBook  *book,
                          const char  *entry_id,
@@ -995,23 +1120,11 @@ check_discount_not_kept (RecoupBook  *book,
                          GError     **error)
 {
   g_autoptr(RecoupOffer) offer = NULL;
-  sqlite3_stmt *stmt;
   gboolean kept;
 
-  if (!(offer = recoup_offer_load (book, offer_id, NULL, error)))
+  if (!(offer = recoup_offer_load (book, offer_id, NULL, error)) ||
+      !recoup_offer_keeps_discount (book, offer, entry_id, &kept, error))
     return FALSE;
-  if (offer->state != RECOUP_OFFER_STATE_COMPLETED)
-    return TRUE;
-  stmt = recoup_book_prepare (book,
-    "SELECT (SELECT min (d.id) FROM ledger_entries d WHERE d.offer_id = ?2 AND d.kind = 'discount'"
-    "        AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id))"
-    " IN (SELECT id FROM ledger_entries WHERE id = ?1 OR receipt_no = ?1)", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, offer_id, -1, SQLITE_STATIC);
-  kept = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0) == 1;
-  sqlite3_reset (stmt);
   if (!kept)
     return TRUE;
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
@@ -1055,15 +1168,17 @@ recoup_ledger_reverse_with_id (RecoupBook  *book,
 {
   g_autofree char *today = NULL;
   g_autofree char *account_id = NULL, *invoice_id = NULL, *kind = NULL, *currency = NULL;
-  g_autofree char *orig_date = NULL, *receipt = NULL, *offer_id = NULL;
+  g_autofree char *orig_date = NULL, *receipt = NULL, *offer_id = NULL, *waives_id = NULL;
   char id[RECOUP_UUID_STRING_LEN + 1];
   gint64 amount;
-  gboolean already;
+  gboolean already, waived;
   sqlite3_stmt *stmt;
 
   stmt = recoup_book_prepare (book,
     "SELECT account_id, invoice_id, kind, amount, currency, effective_date, receipt_no, offer_id,"
-    " EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = l.id)"
+    " EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = l.id), waives_id,"
+    " EXISTS (SELECT 1 FROM ledger_entries w WHERE w.waives_id = l.id AND w.kind = 'waiver'"
+    "         AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = w.id))"
     " FROM ledger_entries l WHERE id = ?1 OR receipt_no = ?1", error);
   if (stmt == NULL)
     return NULL;
@@ -1084,6 +1199,8 @@ recoup_ledger_reverse_with_id (RecoupBook  *book,
   receipt = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
   offer_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
   already = sqlite3_column_int (stmt, 8);
+  waives_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 9));
+  waived = sqlite3_column_int (stmt, 10);
   sqlite3_reset (stmt);
 
   if (g_strcmp0 (kind, "reversal") == 0)
@@ -1102,6 +1219,15 @@ recoup_ledger_reverse_with_id (RecoupBook  *book,
       return NULL;
     }
 
+  /* Reversed under its waiver, a fee would be taken off twice: the waiver
+   * would be left as a credit the debtor never paid. */
+  if (waived)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   /* Translators: %s is a ledger entry's id */
+                   _("%s is waived: reverse its waiver first, then the entry"), entry_id);
+      return NULL;
+    }
   if (g_strcmp0 (kind, "discount") == 0 && offer_id != NULL &&
       !check_discount_not_kept (book, entry_id, offer_id, error))
     return NULL;
@@ -1140,8 +1266,10 @@ recoup_ledger_reverse_with_id (RecoupBook  *book,
       g_strlcpy (id, given_id, sizeof id);
     else
       recoup_uuid7_generate (id);
+    /* The reversal of a waiver carries what it waived, so it nets into that
+     * entry's item and opens it again (recoup-ledger-private.h). */
     if (!insert_entry (book, id, account_id, invoice_id, "reversal", -amount, currency,
-                       effective_date, NULL, receipt, NULL, orig_id, offer_id,
+                       effective_date, NULL, receipt, NULL, orig_id, waives_id, offer_id,
                        memo != NULL ? memo : "", error))
       goto fail;
   }
@@ -1214,9 +1342,10 @@ recoup_ledger_list (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT l.id, l.kind, i.ref, l.amount, l.currency, l.effective_date, l.method, l.reference,"
     " l.receipt_no, l.reverses_id, (SELECT r.id FROM ledger_entries r WHERE r.reverses_id = l.id),"
-    " l.memo, l.created_at, o.kind, o.effective_date"
+    " l.memo, l.created_at, o.kind, o.effective_date, l.waives_id, w.kind, w.effective_date"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
     " LEFT JOIN ledger_entries o ON o.id = l.reverses_id"
+    " LEFT JOIN ledger_entries w ON w.id = l.waives_id"
     " WHERE l.account_id = ? ORDER BY l.effective_date, l.id", error);
   GPtrArray *list;
   int rc;
@@ -1244,6 +1373,9 @@ recoup_ledger_list (RecoupBook  *book,
       e->created_at = sqlite3_column_int64 (stmt, 12);
       e->reverses_kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 13));
       e->reverses_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 14));
+      e->waives_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 15));
+      e->waives_kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 16));
+      e->waives_date = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 17));
       g_ptr_array_add (list, e);
     }
   if (rc != SQLITE_DONE)
@@ -1258,10 +1390,14 @@ recoup_ledger_list (RecoupBook  *book,
 char *
 recoup_ledger_entry_note (const RecoupLedgerEntry *entry)
 {
-  RecoupEntryKind reversed;
+  RecoupEntryKind reversed, waived;
 
   if (entry->memo != NULL && *entry->memo != '\0')
     return g_strdup (entry->memo);
+  if (g_strcmp0 (entry->kind, "waiver") == 0 && recoup_entry_kind_from_string (entry->waives_kind, &waived))
+    /* Translators: what a waiver without a memo waives: a kind of ledger
+     * entry (fee, interest), then that entry's date, YYYY-MM-DD */
+    return g_strdup_printf (_("waives the %s of %s"), entry_kind_label (waived), entry->waives_date);
   if (g_strcmp0 (entry->kind, "reversal") != 0 ||
       !recoup_entry_kind_from_string (entry->reverses_kind, &reversed))
     return NULL;
@@ -1491,7 +1627,7 @@ recoup_aging_summary (RecoupBook  *book,
   recoup_date_format_buf (as_of_day, as_of_text);
 
   stmt = recoup_book_prepare (book,
-    "SELECT account_id, currency, id, invoice_id, effective_date, amount, reverses_id"
+    "SELECT account_id, currency, id, invoice_id, effective_date, amount, coalesce (waives_id, reverses_id)"
     " FROM ledger_entries WHERE effective_date <= ? ORDER BY account_id", error);
   if (stmt == NULL)
     return NULL;
@@ -1576,6 +1712,9 @@ recoup_ledger_entry_free (RecoupLedgerEntry *e)
   g_free (e->reverses_kind);
   g_free (e->reverses_date);
   g_free (e->reversed_by);
+  g_free (e->waives_id);
+  g_free (e->waives_kind);
+  g_free (e->waives_date);
   g_free (e->memo);
   g_free (e);
 }

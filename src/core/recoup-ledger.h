@@ -45,6 +45,8 @@ typedef struct
   const char     *memo;
   const char     *offer_id;
   const char     *id;             /* nullable: a new id; given for an entry every replica derives alike */
+  const char     *waives_id;      /* nullable: a waiver's fee or interest entry (id or receipt): it
+                                   * cancels that entry, and takes its invoice */
 } RecoupEntrySpec;
 
 typedef struct
@@ -74,6 +76,9 @@ typedef struct
   char   *reverses_kind;   /* a reversal's: the kind of the entry it reverses */
   char   *reverses_date;   /* a reversal's: that entry's effective date */
   char   *reversed_by;
+  char   *waives_id;       /* a waiver's (or its reversal's): the fee or interest it waives */
+  char   *waives_kind;     /* that entry's kind */
+  char   *waives_date;     /* that entry's effective date */
   char   *memo;            /* as the user typed it; "" when none was given */
   gint64  created_at;
 } RecoupLedgerEntry;
@@ -153,8 +158,9 @@ GPtrArray  *recoup_ledger_list              (RecoupBook               *book,
                                              const char               *account_id,
                                              GError                  **error);
 /* Pure: the note a person reads for @entry, in the reader's language: its
- * memo, or for a reversal without one, what it reverses. The book never
- * holds such words of the app's own. %NULL when there is nothing to say. */
+ * memo, or for a reversal without one, what it reverses, for a waiver what
+ * it waives. The book never holds such words of the app's own. %NULL when
+ * there is nothing to say. */
 char       *recoup_ledger_entry_note        (const RecoupLedgerEntry  *entry);
 GPtrArray  *recoup_ledger_invoice_balances  (RecoupBook               *book,
                                              const char               *account_id,

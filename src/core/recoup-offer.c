@@ -272,7 +272,7 @@ recoup_offer_state_replay (const RecoupOfferEventRecord *events,
                            RecoupOfferReplay            *out)
 {
   g_autofree RecoupOfferEventRecord *sorted = NULL;
-  RecoupOfferReplay r = { RECOUP_OFFER_STATE_NONE, FALSE, RECOUP_DATE_INVALID, 0, 0 };
+  RecoupOfferReplay r = { RECOUP_OFFER_STATE_NONE, FALSE, RECOUP_DATE_INVALID, 0, 0, NULL };
 
   if (n_events > 0)
     {
@@ -300,8 +300,14 @@ recoup_offer_state_replay (const RecoupOfferEventRecord *events,
           r.state = RECOUP_OFFER_STATE_ACCEPTED;
           r.accepted_day = e->day;
           break;
-        case RECOUP_OFFER_EVENT_REJECT:   r.state = RECOUP_OFFER_STATE_REJECTED; break;
-        case RECOUP_OFFER_EVENT_WITHDRAW: r.state = RECOUP_OFFER_STATE_WITHDRAWN; break;
+        case RECOUP_OFFER_EVENT_REJECT:
+          r.state = RECOUP_OFFER_STATE_REJECTED;
+          r.closing_id = e->id;
+          break;
+        case RECOUP_OFFER_EVENT_WITHDRAW:
+          r.state = RECOUP_OFFER_STATE_WITHDRAWN;
+          r.closing_id = e->id;
+          break;
         default:                          g_assert_not_reached ();
         }
     }
@@ -524,29 +530,39 @@ recoup_offer_spec_needs_approval (const char            *role,
   return last_due_day (spec) > recoup_offer_deferral_limit (today_day, max_plan_installments);
 }
 
-/* Net of entries of @kind (with their reversals) on the account: what a waiver could remove. */
+/* An account's fee and interest entries (?2, ?3: whether each counts), each
+ * with what of it is still open after its reversal and its waivers (a
+ * waiver's reversal carries waives_id too): what a waiver can take off. */
+#define OPEN_TO_WAIVE_SQL \
+  "SELECT f.id, f.effective_date, f.kind," \
+  " f.amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x" \
+  "                       WHERE x.waives_id = f.id OR x.reverses_id = f.id), 0) AS open" \
+  " FROM ledger_entries f" \
+  " WHERE f.account_id = ?1 AND ((f.kind = 'fee' AND ?2) OR (f.kind = 'interest' AND ?3))"
+
+/* What of the account's fees (@fees) or interest is still open: what a
+ * waiver offer could remove. */
 static gboolean
-net_of_kind (RecoupBook  *book,
-             const char  *account_id,
-             const char  *kind,
-             gint64      *out,
-             GError     **error)
+open_to_waive (RecoupBook  *book,
+               const char  *account_id,
+               gboolean     fees,
+               gint64      *out,
+               GError     **error)
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT coalesce(sum(l.amount), 0) FROM ledger_entries l"
-    " LEFT JOIN ledger_entries o ON o.id = l.reverses_id"
-    " WHERE l.account_id = ?1 AND (l.kind = ?2 OR (l.kind = 'reversal' AND o.kind = ?2))", error);
+    "SELECT coalesce (sum (max (open, 0)), 0) FROM (" OPEN_TO_WAIVE_SQL ")", error);
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 2, fees);
+  sqlite3_bind_int (stmt, 3, !fees);
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       sqlite3_reset (stmt);
       return recoup_book_set_sqlite_error (book, error);
     }
-  *out = MAX (sqlite3_column_int64 (stmt, 0), 0);
+  *out = sqlite3_column_int64 (stmt, 0);
   sqlite3_reset (stmt);
   return TRUE;
 }
@@ -945,9 +961,9 @@ recoup_offer_create (RecoupBook             *book,
     return NULL;
 
   /* --- the money --- */
-  if (spec->waive_fees && !net_of_kind (book, spec->account_id, "fee", &fees, error))
+  if (spec->waive_fees && !open_to_waive (book, spec->account_id, TRUE, &fees, error))
     return NULL;
-  if (spec->waive_interest && !net_of_kind (book, spec->account_id, "interest", &interest, error))
+  if (spec->waive_interest && !open_to_waive (book, spec->account_id, FALSE, &interest, error))
     return NULL;
   waived = MIN (balance, fees + interest);
   if ((spec->waive_fees || spec->waive_interest) && waived == 0)
@@ -1138,7 +1154,7 @@ load_events (RecoupBook  *book,
 typedef struct
 {
   gint32 day;
-  gint64 cum;   /* cumulative paid through this day */
+  gint64 cum;   /* cumulative paid through this credit */
 } PaidPoint;
 
 /* What counts toward an accepted offer: every credit on the account (a
@@ -1157,7 +1173,9 @@ typedef struct
  * entry without a change row predates the change log, so every offer.
  *
  * A credit counts from the later of its effective date and the acceptance
- * day, so an offer never completes before it was accepted. */
+ * day, so an offer never completes before it was accepted. One point per
+ * credit, in the order they count: by that day, then by the book's clock, so
+ * every replica agrees which credit completed the offer and what it left. */
 static gboolean
 load_credits (RecoupBook  *book,
               const char  *offer_id,
@@ -1171,7 +1189,7 @@ load_credits (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "WITH made AS (SELECT hlc, device_id FROM changes"
     "              WHERE entity = 'offers' AND entity_id = ?4 AND op = 'insert' ORDER BY seq LIMIT 1)"
-    " SELECT max(p.effective_date, ?2) AS day, -sum(p.amount)"
+    " SELECT max(p.effective_date, ?2) AS day, -p.amount"
     " FROM ledger_entries p"
     " JOIN changes c ON c.entity_id = p.id AND c.entity = 'ledger_entries' AND c.op = 'insert'"
     " JOIN made m ON c.hlc > m.hlc OR (c.hlc = m.hlc AND c.device_id > m.device_id)"
@@ -1179,7 +1197,7 @@ load_credits (RecoupBook  *book,
     "   AND p.effective_date <= ?3"
     "   AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
     "                   WHERE r.reverses_id = p.id AND r.effective_date <= ?3)"
-    " GROUP BY day ORDER BY day", error);
+    " ORDER BY day, c.hlc, c.device_id, p.id", error);
   gint64 cum = 0;
   int rc;
 
@@ -1276,17 +1294,22 @@ derive_progress (RecoupBook  *book,
                                                  RECOUP_PLAN_DEFAULT_AFTER_MISSED, 1, 1000);
   gint32 completed_day = RECOUP_DATE_INVALID;
   gint32 default_day = RECOUP_DATE_INVALID;
+  gint64 paid_to_complete = 0;
   gint64 cumdue = 0;
 
   o->paid = points->len > 0 ? g_array_index (points, PaidPoint, points->len - 1).cum : 0;
 
-  if (o->schedule->len == 0)
-    completed_day = accepted_day;   /* a waiver: done when accepted */
+  /* A waiver is done when accepted. Not any offer without a schedule: a copy
+   * of the book may have the acceptance before the installments it wrote,
+   * and would complete a settlement nobody paid. */
+  if (o->kind == RECOUP_OFFER_WAIVER)
+    completed_day = accepted_day;
   else
     for (guint i = 0; i < points->len; i++)
       if (g_array_index (points, PaidPoint, i).cum >= o->total)
         {
           completed_day = g_array_index (points, PaidPoint, i).day;
+          paid_to_complete = g_array_index (points, PaidPoint, i).cum;
           break;
         }
 
@@ -1330,6 +1353,10 @@ derive_progress (RecoupBook  *book,
       o->completed_on = recoup_date_format (completed_day);
       o->at_risk = FALSE;
       o->n_missed = 0;
+      /* Forgive only what the credits up to the completing one left owed: a
+       * debtor who paid 950.00 of a 900.00 settlement on 1,000.00 owes 50.00
+       * more, not a credit of 50.00. What is paid after it is the debtor's. */
+      o->discount = CLAMP (o->balance_at_offer - o->waived_amount - paid_to_complete, 0, o->forgiven);
     }
   else if (o->paid > 0 ||
            (o->schedule->len > 0 && as_of_day >= g_array_index (o->schedule, RecoupInstallment, 0).due_day))
@@ -1423,25 +1450,30 @@ offer_from_row (sqlite3_stmt *stmt)
   return o;
 }
 
-/* The note of the event that closed @o (the last withdrawal or refusal, as
- * the replay orders events): why, in the words of whoever closed it. */
+/* Who closed @o with the event @closing_id (a withdrawal or the customer's
+ * refusal, as the replay applied it) and why, in their words; and whether
+ * it was an owner refusing a draft that waited for approval. */
 static gboolean
-load_closing_note (RecoupBook   *book,
-                   RecoupOffer  *o,
-                   GError      **error)
+load_closing_event (RecoupBook   *book,
+                    RecoupOffer  *o,
+                    const char   *closing_id,
+                    GError      **error)
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT note FROM offer_events WHERE offer_id = ? AND event = ? AND note <> ''"
-    " ORDER BY hlc DESC, device_id DESC LIMIT 1", error);
+    "SELECT nullif (e.note, ''), u.name, e.user_id IS NOT ?2 AND u.role = 'owner'"
+    " FROM offer_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.id = ?1", error);
 
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, recoup_offer_event_to_string (o->state == RECOUP_OFFER_STATE_WITHDRAWN
-                                                            ? RECOUP_OFFER_EVENT_WITHDRAW
-                                                            : RECOUP_OFFER_EVENT_REJECT), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, closing_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, o->created_by, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    o->closing_note = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+    {
+      o->closing_note = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      o->closed_by_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      o->not_approved = o->state == RECOUP_OFFER_STATE_WITHDRAWN && o->needs_approval && !o->approved &&
+                        sqlite3_column_int (stmt, 2) == 1;
+    }
   sqlite3_reset (stmt);
   return TRUE;
 }
@@ -1465,8 +1497,9 @@ derive_offer (RecoupBook  *book,
   o->state = replay.state;
   o->approved = replay.approved;
   o->n_conflicts = replay.n_conflicts;
-  if ((o->state == RECOUP_OFFER_STATE_WITHDRAWN || o->state == RECOUP_OFFER_STATE_REJECTED) &&
-      !load_closing_note (book, o, error))
+  if (replay.closing_id != NULL && (o->state == RECOUP_OFFER_STATE_WITHDRAWN ||
+                                    o->state == RECOUP_OFFER_STATE_REJECTED) &&
+      !load_closing_event (book, o, replay.closing_id, error))
     return FALSE;
 
   if (replay.state == RECOUP_OFFER_STATE_ACCEPTED)
@@ -1674,6 +1707,77 @@ recoup_offer_is_stale (const RecoupOffer *offer,
          owed != offer->balance_at_offer;
 }
 
+typedef struct
+{
+  char     id[RECOUP_UUID_STRING_LEN + 1];
+  char     date[11];
+  gboolean fee;
+  gint64   open;
+} Waivable;
+
+/* Writes @o's waiver on acceptance: one waiver for each fee or interest
+ * entry it waives, oldest first, naming that entry (waives_id), so the
+ * allocation cancels it rather than paying the oldest invoice with the
+ * waiver. A waiver is never dated before what it waives. */
+static gboolean
+write_waivers (RecoupBook         *book,
+               const RecoupOffer  *o,
+               GError            **error)
+{
+  g_autoptr(GArray) open = g_array_new (FALSE, TRUE, sizeof (Waivable));
+  g_autofree char *today = recoup_book_today (book);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, OPEN_TO_WAIVE_SQL " ORDER BY f.effective_date, f.id", error);
+  gint64 left = o->waived_amount;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, o->account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 2, o->waive_fees);
+  sqlite3_bind_int (stmt, 3, o->waive_interest);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      Waivable w = { 0 };
+
+      g_strlcpy (w.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof w.id);
+      g_strlcpy (w.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof w.date);
+      w.fee = g_strcmp0 (RECOUP_BOOK_STMT_TEXT (stmt, 2), "fee") == 0;
+      w.open = sqlite3_column_int64 (stmt, 3);
+      if (w.open > 0)
+        g_array_append_val (open, w);
+    }
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < open->len && left > 0; i++)
+    {
+      Waivable *w = &g_array_index (open, Waivable, i);
+      g_autofree char *memo = g_strdup_printf ("%s waived by offer %s", w->fee ? "fee" : "interest", o->id);
+      RecoupEntrySpec waiver = { .kind = RECOUP_ENTRY_WAIVER, .account_id = o->account_id,
+                                 .amount = MIN (w->open, left), .memo = memo, .offer_id = o->id,
+                                 .waives_id = w->id,
+                                 .effective_date = strcmp (w->date, today) > 0 ? w->date : today };
+      g_autofree char *entry = recoup_ledger_record (book, &waiver, error);
+
+      if (entry == NULL)
+        return FALSE;
+      left -= waiver.amount;
+    }
+  /* The offer was made on these fees; the balance is the same (it is not
+   * stale), yet a fee may have been reversed and a charge added since. The
+   * customer was promised the amount: what no fee is left for is waived on
+   * the account. */
+  if (left > 0)
+    {
+      g_autofree char *memo = g_strdup_printf ("fees and interest waived by offer %s", o->id);
+      RecoupEntrySpec waiver = { .kind = RECOUP_ENTRY_WAIVER, .account_id = o->account_id,
+                                 .amount = left, .memo = memo, .offer_id = o->id };
+      g_autofree char *entry = recoup_ledger_record (book, &waiver, error);
+
+      if (entry == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* An offer whose pay-by date (or new deadline) has passed, or whose plan
  * starts further back than a new plan could, cannot be accepted: the customer
  * would agree to a deadline already missed, and the offer would be born
@@ -1830,21 +1934,9 @@ recoup_offer_transition (RecoupBook        *book,
     goto fail;
   if (event == RECOUP_OFFER_EVENT_ACCEPT)
     {
-      if (!write_schedule (book, o, error))
+      if (!write_schedule (book, o, error) ||
+          (o->waived_amount > 0 && !write_waivers (book, o, error)))
         goto fail;
-      if (o->waived_amount > 0)
-        {
-          g_autofree char *memo = g_strdup_printf ("%s%s%s waived by offer %s",
-                                                   o->waive_fees ? "fees" : "",
-                                                   o->waive_fees && o->waive_interest ? " and " : "",
-                                                   o->waive_interest ? "interest" : "", o->id);
-          RecoupEntrySpec waiver = { .kind = RECOUP_ENTRY_WAIVER, .account_id = o->account_id,
-                                     .amount = o->waived_amount, .memo = memo, .offer_id = o->id };
-          g_autofree char *entry = recoup_ledger_record (book, &waiver, error);
-
-          if (entry == NULL)
-            goto fail;
-        }
     }
   recoup_book_touch_account (book, o->account_id);
   if (!recoup_book_commit (book, error))
@@ -1863,13 +1955,19 @@ fail:
  * an id derived from what it is: copies written by several replicas meet as
  * one row when they sync (insert-if-absent) instead of adding up. */
 
-/* The id of @offer's settlement discount dated @date: the first of its names
- * ("offer-discount:OFFER:DATE:N") not yet on the ledger, so an offer completed
- * again after its discount was reversed gets a new one. Its time is @date's. */
+/* The id of @offer's settlement discount of @amount dated @date: the first
+ * of its names not yet on the ledger, so an offer completed again after its
+ * discount was reversed gets a new one. The name holds the amount when it is
+ * not the whole forgiven amount ("offer-discount:OFFER:DATE:AMOUNT:N"; the
+ * whole one keeps the name it had before "offer-discount:OFFER:DATE:N"):
+ * two copies that saw different credits write two rows, never one id with
+ * two amounts, and the next reconciliation keeps the right one. Its time is
+ * @date's. */
 static gboolean
 derive_discount_id (RecoupBook        *book,
                     const RecoupOffer *offer,
                     const char        *date,
+                    gint64             amount,
                     char               out[RECOUP_UUID_STRING_LEN + 1],
                     GError           **error)
 {
@@ -1881,7 +1979,10 @@ derive_discount_id (RecoupBook        *book,
     return FALSE;
   for (guint n = 1; taken; n++)
     {
-      g_autofree char *name = g_strdup_printf ("offer-discount:%s:%s:%u", offer->id, date, n);
+      g_autofree char *name = amount == offer->forgiven
+                              ? g_strdup_printf ("offer-discount:%s:%s:%u", offer->id, date, n)
+                              : g_strdup_printf ("offer-discount:%s:%s:%" G_GINT64_FORMAT ":%u", offer->id,
+                                                 date, amount, n);
 
       recoup_uuid7_derive (at, name, out);
       sqlite3_bind_text (stmt, 1, out, -1, SQLITE_STATIC);
@@ -1900,6 +2001,126 @@ derive_reversal_id (const char *entry_id,
   g_autofree char *name = g_strconcat ("reversal:", entry_id, NULL);
 
   recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
+}
+
+typedef struct
+{
+  char   id[RECOUP_UUID_STRING_LEN + 1];
+  char   date[11];
+  gint64 amount;   /* what it takes off, > 0 */
+} LiveDiscount;
+
+/* @offer_id's discount entries that are not reversed, oldest id first. */
+static GArray *
+load_live_discounts (RecoupBook  *book,
+                     const char  *offer_id,
+                     GError     **error)
+{
+  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (LiveDiscount));
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT d.id, d.effective_date, -d.amount FROM ledger_entries d WHERE d.offer_id = ? AND d.kind = 'discount'"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id) ORDER BY d.id", error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      LiveDiscount d = { 0 };
+
+      g_strlcpy (d.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof d.id);
+      g_strlcpy (d.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof d.date);
+      d.amount = sqlite3_column_int64 (stmt, 2);
+      g_array_append_val (live, d);
+    }
+  sqlite3_reset (stmt);
+  return g_steal_pointer (&live);
+}
+
+/* Which of @live @o keeps: the oldest of the amount it forgives now, if it
+ * is completed; -1 for none (then every one of @live is reversed). */
+static int
+kept_discount (const RecoupOffer *o,
+               GArray            *live)
+{
+  if (o->state != RECOUP_OFFER_STATE_COMPLETED || o->discount <= 0)
+    return -1;
+  for (guint i = 0; i < live->len; i++)
+    if (g_array_index (live, LiveDiscount, i).amount == o->discount)
+      return (int) i;
+  return -1;
+}
+
+gboolean
+recoup_offer_keeps_discount (RecoupBook         *book,
+                             const RecoupOffer  *offer,
+                             const char         *entry_id,
+                             gboolean           *out_kept,
+                             GError            **error)
+{
+  g_autoptr(GArray) live = load_live_discounts (book, offer->id, error);
+  int keep;
+
+  if (live == NULL)
+    return FALSE;
+  keep = kept_discount (offer, live);
+  *out_kept = keep >= 0 && g_strcmp0 (g_array_index (live, LiveDiscount, keep).id, entry_id) == 0;
+  return TRUE;
+}
+
+/* Brings @o's discount entries in line with its derived state (see
+ * DISCOUNT ON COMPLETION in recoup-offer.h), adding what it wrote to
+ * @written. */
+static gboolean
+reconcile_discount (RecoupBook         *book,
+                    const RecoupOffer  *o,
+                    const char         *today,
+                    guint              *written,
+                    GError            **error)
+{
+  g_autoptr(GArray) live = load_live_discounts (book, o->id, error);
+  int keep;
+
+  if (live == NULL)
+    return FALSE;
+  keep = kept_discount (o, live);
+
+  /* Reversed: the discount of an offer no longer completed, one of another
+   * amount than it forgives now (a credit counted before the completing one
+   * arrived), and the extra copies of two replicas completing it offline. */
+  for (guint j = 0; j < live->len; j++)
+    {
+      LiveDiscount *d = &g_array_index (live, LiveDiscount, j);
+      char id[RECOUP_UUID_STRING_LEN + 1];
+      g_autofree char *rev = NULL;
+
+      if ((int) j == keep)
+        continue;
+      /* Dated on the discount's own day and without a memo (the reader's
+       * words come from recoup_ledger_entry_note()), so that every copy
+       * writes the same row, whatever its today. */
+      derive_reversal_id (d->id, id);
+      if (!(rev = recoup_ledger_reverse_with_id (book, id, d->id, d->date, NULL, error)))
+        return FALSE;
+      (*written)++;
+    }
+
+  if (keep < 0 && o->state == RECOUP_OFFER_STATE_COMPLETED && o->discount > 0)
+    {
+      g_autofree char *memo = g_strdup_printf ("settlement discount: offer %s completed", o->id);
+      const char *date = o->completed_on != NULL ? o->completed_on : today;
+      char id[RECOUP_UUID_STRING_LEN + 1];
+      RecoupEntrySpec d = { .kind = RECOUP_ENTRY_DISCOUNT, .account_id = o->account_id,
+                            .amount = o->discount, .effective_date = date,
+                            .memo = memo, .offer_id = o->id, .id = id };
+      g_autofree char *entry = NULL;
+
+      if (!derive_discount_id (book, o, date, o->discount, id, error) ||
+          !(entry = recoup_ledger_record (book, &d, error)))
+        return FALSE;
+      (*written)++;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -1936,59 +2157,11 @@ recoup_offer_reconcile_account (RecoupBook  *book,
   for (guint i = 0; i < offers->len; i++)
     {
       RecoupOffer *o = g_ptr_array_index (offers, i);
-      g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) dates = g_ptr_array_new_with_free_func (g_free);
-      guint keep;
 
       if (o->n_conflicts > 0 && conflicted == NULL)
         conflicted = o->id;
-      if (o->forgiven <= 0)
-        continue;
-      stmt = recoup_book_prepare (book,
-        "SELECT d.id, d.effective_date FROM ledger_entries d WHERE d.offer_id = ? AND d.kind = 'discount'"
-        " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id) ORDER BY d.id", error);
-      if (stmt == NULL)
+      if (o->forgiven > 0 && !reconcile_discount (book, o, today, &written, error))
         goto fail;
-      sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
-      while (sqlite3_step (stmt) == SQLITE_ROW)
-        {
-          g_ptr_array_add (live, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
-          g_ptr_array_add (dates, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1)));
-        }
-      sqlite3_reset (stmt);
-
-      keep = o->state == RECOUP_OFFER_STATE_COMPLETED ? 1 : 0;
-      if (keep == 1 && live->len == 0)
-        {
-          g_autofree char *memo = g_strdup_printf ("settlement discount: offer %s completed", o->id);
-          const char *date = o->completed_on != NULL ? o->completed_on : today;
-          char id[RECOUP_UUID_STRING_LEN + 1];
-          RecoupEntrySpec d = { .kind = RECOUP_ENTRY_DISCOUNT, .account_id = o->account_id,
-                                .amount = o->forgiven, .effective_date = date,
-                                .memo = memo, .offer_id = o->id, .id = id };
-          g_autofree char *entry = NULL;
-
-          if (!derive_discount_id (book, o, date, id, error) ||
-              !(entry = recoup_ledger_record (book, &d, error)))
-            goto fail;
-          written++;
-        }
-      /* Extra discounts (two replicas completing the same offer offline) and the
-       * discount of an offer no longer completed are reversed; the oldest id stays. */
-      for (guint j = keep; j < live->len; j++)
-        {
-          char id[RECOUP_UUID_STRING_LEN + 1];
-          g_autofree char *rev = NULL;
-
-          /* Dated on the discount's own day and without a memo (the reader's
-           * words come from recoup_ledger_entry_note()), so that every copy
-           * writes the same row, whatever its today. */
-          derive_reversal_id (live->pdata[j], id);
-          rev = recoup_ledger_reverse_with_id (book, id, live->pdata[j], dates->pdata[j], NULL, error);
-          if (rev == NULL)
-            goto fail;
-          written++;
-        }
     }
 
   /* Incompatible transitions made offline are both kept; a person decides. */
@@ -2029,6 +2202,7 @@ recoup_offer_free (RecoupOffer *o)
   g_free (o->created_by);
   g_free (o->created_by_name);
   g_free (o->closing_note);
+  g_free (o->closed_by_name);
   g_free (o->accepted_on);
   g_free (o->completed_on);
   g_free (o->defaulted_on);

@@ -14,9 +14,11 @@ G_BEGIN_DECLS
  *                of the balance or of a discounted total (a plan on a discounted total);
  *  - extension:  the whole balance by a new deadline `extend_to`;
  *  - waiver:     fees and/or interest waived, nothing else.
- * waive_fees / waive_interest may go with any kind: the waived amount (the net
- * fee / interest entries on the ledger when the offer is made) is taken off
- * the balance before any discount and written as a `waiver` entry on acceptance.
+ * waive_fees / waive_interest may go with any kind: the waived amount (what
+ * of the fee / interest entries is still open when the offer is made, after
+ * their reversals and earlier waivers) is taken off the balance before any
+ * discount and written on acceptance as one `waiver` entry per fee or
+ * interest entry, naming it (waives_id), so it cancels that entry.
  *
  * SCHEDULE. recoup_money_split() splits a plan's total exactly: every
  * installment is total / n rounded toward zero and the remainder lands on the
@@ -35,7 +37,12 @@ G_BEGIN_DECLS
  * reached so far (two incompatible transitions made offline are both kept;
  * the second counts as a conflict). Expiry is judged on the day: an offer
  * still draft/offered after expires_on is expired; an event dated after
- * expires_on (other than withdraw) is invalid.
+ * expires_on (other than withdraw) is invalid. An owner refuses a draft that
+ * waits for approval by withdrawing it, with the reason as the event's note
+ * (a withdraw event, which every Recoup replays): a withdrawn draft that
+ * needed approval, was not approved and was withdrawn by an owner other than
+ * its maker is derived as `not_approved`, so its maker reads "not approved"
+ * and why, not "withdrawn".
  *
  * Past acceptance the state follows the ledger (derived on read, never
  * written as an event, so every replica derives the same from the same data):
@@ -64,16 +71,27 @@ G_BEGIN_DECLS
  *  - active once a payment counts or the first installment is due; accepted before.
  *
  * DISCOUNT ON COMPLETION. The forgiven amount is balance_at_offer - waived -
- * total. recoup_offer_reconcile_account() keeps the ledger in line with the
- * derived states: a completed offer with a forgiven amount has exactly one
- * non-reversed `discount` entry carrying its offer_id (dated the completion day);
- * an offer that is no longer completed (its payment was reversed) has that
- * entry reversed. It is idempotent, so calling it twice writes nothing the
- * second time. When an offer's replay skipped conflicting events (incompatible
- * transitions made offline on two devices), it also raises a review item
- * for the offer (once; recoup-review.h) so a person looks at it. Call it after payments and reversals (the CLI does in every
- * offers command; recoup_book_refresh_accounts should call it for touched
- * accounts).
+ * total; the discount a completed offer writes is what it still leaves owed:
+ * balance_at_offer - waived - paid up to and including the credit that
+ * completed it, between 0 and forgiven. So a discount never exceeds what is
+ * owed: a debtor who pays 950.00 of a 900.00 settlement on 1,000.00 gets
+ * 50.00 off, one who pays 1,000.00 none. A credit after the completing one is
+ * an overpayment and stays the debtor's credit (a second cheque sent by
+ * mistake is refunded, it does not undo the settlement); a credit that counts
+ * before it (a cheque dated earlier, entered later) changes the discount.
+ * recoup_offer_reconcile_account() keeps the ledger in line with the
+ * derived states: a completed offer with a discount has exactly one
+ * non-reversed `discount` entry of that amount carrying its offer_id (dated
+ * the completion day); any other (an offer no longer completed because its
+ * payment was reversed, or a discount of another amount) is reversed. Its
+ * entries have ids derived from what they are (the offer, the day, the
+ * amount), so every copy of the book writes the same rows. It is idempotent,
+ * so calling it twice writes nothing the second time. When an offer's replay
+ * skipped conflicting events (incompatible transitions made offline on two
+ * devices), it also raises a review item for the offer (once;
+ * recoup-review.h) so a person looks at it. Call it after payments and
+ * reversals (the CLI does in every offers command; recoup_book_refresh_accounts
+ * should call it for touched accounts).
  *
  * ACCEPTANCE. Besides the state and the balance (recoup_offer_is_stale()),
  * accepting is refused once a settlement's pay-by or an extension's new
@@ -138,7 +156,10 @@ typedef enum
 #define RECOUP_PLAN_DEFAULT_GRACE_DAYS         3
 #define RECOUP_PLAN_DEFAULT_AFTER_MISSED       2
 #define RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE 7
-#define RECOUP_OFFER_MAX_INSTALLMENTS          600
+/* The longest plan: ten years of weekly installments. It is also the most a
+ * user's limit (users.max_plan_installments) may allow, so the offer dialog,
+ * the book's policy page and recoup_user_set_limits() agree. */
+#define RECOUP_OFFER_MAX_INSTALLMENTS          520
 
 typedef struct
 {
@@ -173,6 +194,7 @@ typedef struct
   gint32           accepted_day;    /* RECOUP_DATE_INVALID unless accepted */
   guint            n_applied;
   guint            n_conflicts;     /* events skipped as invalid where they fell */
+  const char      *closing_id;      /* withdrawn or rejected: the event that closed it (the records') */
 } RecoupOfferReplay;
 
 typedef enum
@@ -226,11 +248,14 @@ typedef struct
   char            *completed_on;
   char            *defaulted_on;
   gint64           paid;
+  gint64           discount;         /* completed: the discount it keeps on the ledger (<= forgiven) */
   guint            n_missed;
   gboolean         at_risk;
   gboolean         paused;           /* defaulting paused by an open dispute */
   guint            n_conflicts;
   char            *closing_note;     /* withdrawn or rejected: the note it was closed with, or NULL */
+  char            *closed_by_name;   /* withdrawn or rejected: who recorded it */
+  gboolean         not_approved;     /* withdrawn: refused by an owner (see LIFECYCLE) */
   GArray          *schedule;         /* RecoupInstallment; stored (accepted) or previewed */
 } RecoupOffer;
 
@@ -360,6 +385,14 @@ GPtrArray   *recoup_offer_list_approvals      (RecoupBook             *book,
 RecoupOffer *recoup_offer_current_plan        (RecoupBook             *book,
                                                const char             *account_id,
                                                const char             *as_of,
+                                               GError                **error);
+/* Whether @entry_id is the discount entry @offer keeps on the ledger (see
+ * DISCOUNT ON COMPLETION): reversed on its own, reconciling would write it
+ * again at once. */
+gboolean     recoup_offer_keeps_discount      (RecoupBook             *book,
+                                               const RecoupOffer      *offer,
+                                               const char             *entry_id,
+                                               gboolean               *out_kept,
                                                GError                **error);
 /* Writes (or reverses) discount entries so the ledger follows the derived
  * states; returns the number of entries written in @out_written (nullable). */

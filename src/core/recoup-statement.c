@@ -116,6 +116,8 @@ describe_line (sqlite3_stmt *s)
   const char *memo = RECOUP_BOOK_STMT_TEXT (s, 9);
   const char *rev_kind = RECOUP_BOOK_STMT_TEXT (s, 10);
   const char *rev_date = RECOUP_BOOK_STMT_TEXT (s, 11);
+  const char *waived_kind = RECOUP_BOOK_STMT_TEXT (s, 13);
+  const char *waived_date = RECOUP_BOOK_STMT_TEXT (s, 14);
   GString *d = g_string_new (NULL);
 
   if (g_strcmp0 (kind, "charge") == 0 && inv_ref != NULL)
@@ -138,6 +140,12 @@ describe_line (sqlite3_stmt *s)
       g_autofree char *what = g_ascii_strdown (recoup_statement_kind_label (rev_kind), -1);
 
       g_string_append_printf (d, "Reversal of %s of %s", what, rev_date);
+    }
+  else if (g_strcmp0 (kind, "waiver") == 0 && waived_kind != NULL)
+    {
+      g_autofree char *what = g_ascii_strdown (recoup_statement_kind_label (waived_kind), -1);
+
+      g_string_append_printf (d, "Waiver of %s of %s", what, waived_date);
     }
   else
     g_string_append (d, recoup_statement_kind_label (kind));
@@ -296,10 +304,11 @@ recoup_statement_build (RecoupBook  *book,
 
   s = recoup_book_prepare (book,
     "SELECT l.id, l.kind, l.effective_date, i.ref, i.description, l.amount, l.method,"
-    " l.reference, l.receipt_no, l.memo, r.kind, r.effective_date, r.receipt_no"
+    " l.reference, l.receipt_no, l.memo, r.kind, r.effective_date, r.receipt_no, w.kind, w.effective_date"
     " FROM ledger_entries l"
     " LEFT JOIN invoices i ON i.id = l.invoice_id"
     " LEFT JOIN ledger_entries r ON r.id = l.reverses_id"
+    " LEFT JOIN ledger_entries w ON w.id = l.waives_id"
     " WHERE l.account_id = ? AND l.effective_date >= ? AND l.effective_date <= ?"
     " ORDER BY l.effective_date, l.id", error);
   if (s == NULL)
@@ -678,7 +687,7 @@ recoup_aging_report (RecoupBook        *book,
 
   ledger = recoup_book_prepare (book,
     "SELECT l.account_id, l.currency, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount,"
-    " l.reverses_id"
+    " coalesce (l.waives_id, l.reverses_id)"
     " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
     " WHERE l.effective_date <= ? ORDER BY l.account_id", error);
   if (ledger == NULL)
