@@ -685,6 +685,56 @@ test_cli_batch (Fixture       *f,
 }
 
 static void
+pay_on (RecoupBook *book,
+        const char *account,
+        gint64      amount,
+        const char *day)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = account, .amount = amount,
+                           .effective_date = day, .method = "cheque" };
+
+  g_free (recoup_ledger_record (book, &spec, &error));
+  g_assert_no_error (error);
+}
+
+/* A statement run for February covers the accounts that owe at its end and
+ * those paid off during it, not those settled before it began. */
+static void
+test_statement_run_accounts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  TestBook tb = { 0 };
+  g_autofree char *owes = NULL, *paid_in = NULL, *paid_before = NULL;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-15", TRUE);
+  test_book_open (&tb);
+  owes = test_add_account (tb.book, "R-1", "USD");
+  paid_in = test_add_account (tb.book, "R-2", "USD");
+  paid_before = test_add_account (tb.book, "R-3", "USD");
+  g_free (test_add_invoice (tb.book, owes, "INV-R1", "2026-01-01", "2026-01-31", 10000, "USD"));
+  g_free (test_add_invoice (tb.book, paid_in, "INV-R2", "2026-01-01", "2026-01-31", 10000, "USD"));
+  g_free (test_add_invoice (tb.book, paid_before, "INV-R3", "2026-01-01", "2026-01-31", 10000, "USD"));
+  pay_on (tb.book, paid_in, 10000, "2026-02-10");
+  pay_on (tb.book, paid_before, 10000, "2026-01-20");
+
+  ids = recoup_statement_accounts_for_period (tb.book, "2026-02-01", "2026-02-28", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (ids, 0), ==, owes);
+  g_assert_cmpstr (g_ptr_array_index (ids, 1), ==, paid_in);
+  g_clear_pointer (&ids, g_ptr_array_unref);
+
+  /* Without a start: the balances at the end alone. */
+  ids = recoup_statement_accounts_for_period (tb.book, NULL, "2026-02-28", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (ids, 0), ==, owes);
+  test_book_close (&tb);
+}
+
+static void
 test_plan_on_statement (void)
 {
   g_autoptr(GError) error = NULL;
@@ -1614,6 +1664,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/reports/ratio-rounding", test_ratio_rounding);
   g_test_add_func ("/recoup/core/reports/csv-formula-injection", test_csv_formula_injection);
   g_test_add_func ("/recoup/core/reports/plan-on-statement", test_plan_on_statement);
+  g_test_add_func ("/recoup/core/reports/statement-run-accounts", test_statement_run_accounts);
   g_test_add_func ("/recoup/core/reports/random-book", test_random_book);
   return g_test_run ();
 }

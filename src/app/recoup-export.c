@@ -162,7 +162,7 @@ recoup_export_run (RecoupBook              *book,
     case RECOUP_EXPORT_STATEMENTS:
     default:
       {
-        g_autoptr(GPtrArray) ids = recoup_statement_accounts_with_balance (book, spec->to, error);
+        g_autoptr(GPtrArray) ids = recoup_statement_accounts_for_period (book, spec->from, spec->to, error);
         g_autoptr(RecoupStatementWriter) writer = NULL;
 
         if (ids == NULL)
@@ -170,8 +170,9 @@ recoup_export_run (RecoupBook              *book,
         if (ids->len == 0)
           {
             g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                         _("No account has a balance on %s: there are no statements to export. "
-                           "Pick a later end of the period."), spec->to);
+                         /* Translators: the period's end, then its start, YYYY-MM-DD */
+                         _("No account has a balance on %s or an entry since %s: there are no "
+                           "statements to export. Pick another period."), spec->to, spec->from);
             return FALSE;
           }
         if (!(writer = recoup_statement_writer_new (spec->path, spec->format, paper, business, error)))

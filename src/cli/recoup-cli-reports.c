@@ -201,7 +201,7 @@ recoup_cli_cmd_statement (RecoupCli  *cli,
   const GOptionEntry entries[] = {
     { "from", 0, 0, G_OPTION_ARG_STRING, &from, "First day of the period (default: the first of --to's month)", "DATE" },
     { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Last day of the period (default today)", "DATE" },
-    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Every account with a balance at --to", NULL },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Every account with a balance at --to or an entry in the period", NULL },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "pdf (default), csv, xlsx or json", "FORMAT" },
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "The file to write (with --all: a folder, one file per account)", "PATH" },
     { "one-file", 0, 0, G_OPTION_ARG_NONE, &one_file, "With --all: every statement in one file", NULL },
@@ -238,7 +238,7 @@ recoup_cli_cmd_statement (RecoupCli  *cli,
 
   if (all)
     {
-      if (!(ids = recoup_statement_accounts_with_balance (book, to, &error)))
+      if (!(ids = recoup_statement_accounts_for_period (book, from, to, &error)))
         return recoup_cli_fail (cli, error);
     }
   else

@@ -367,27 +367,33 @@ recoup_statement_build (RecoupBook  *book,
 }
 
 GPtrArray *
-recoup_statement_accounts_with_balance (RecoupBook  *book,
-                                        const char  *as_of,
-                                        GError     **error)
+recoup_statement_accounts_for_period (RecoupBook  *book,
+                                      const char  *from,
+                                      const char  *to,
+                                      GError     **error)
 {
   g_autofree char *today = NULL;
   sqlite3_stmt *s;
   GPtrArray *ids;
 
-  if (as_of == NULL)
-    as_of = today = recoup_book_today (book);
-  else if (recoup_date_parse (as_of, error) == RECOUP_DATE_INVALID)
+  if (to == NULL)
+    to = today = recoup_book_today (book);
+  else if (recoup_date_parse (to, error) == RECOUP_DATE_INVALID)
     return NULL;
+  if (from != NULL && recoup_date_parse (from, error) == RECOUP_DATE_INVALID)
+    return NULL;
+  /* An account paid off during the period has a statement too: the
+   * bookkeeper's record of the month shows how it was settled. */
   s = recoup_book_prepare (book,
     "SELECT a.id FROM accounts a"
-    " JOIN (SELECT account_id, sum(amount) AS balance FROM ledger_entries"
-    "       WHERE effective_date <= ? GROUP BY account_id) b ON b.account_id = a.id"
-    " WHERE b.balance != 0 AND a.deleted = 0 ORDER BY a.ref", error);
+    " JOIN (SELECT account_id, sum (amount) AS balance, max (effective_date >= ?2) AS active"
+    "       FROM ledger_entries WHERE effective_date <= ?1 GROUP BY account_id) b ON b.account_id = a.id"
+    " WHERE (b.balance != 0 OR b.active) AND a.deleted = 0 ORDER BY a.ref", error);
   if (s == NULL)
     return NULL;
   ids = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_bind_text (s, 1, as_of, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 1, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (s, 2, from, -1, SQLITE_STATIC);
   while (sqlite3_step (s) == SQLITE_ROW)
     g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (s, 0)));
   sqlite3_reset (s);

@@ -103,10 +103,13 @@ RecoupStatement  *recoup_statement_build         (RecoupBook        *book,
                                                   const char        *to,
                                                   GError           **error);
 
-/* Account ids whose ledger balance as of @as_of is non-zero, by reference. */
-GPtrArray        *recoup_statement_accounts_with_balance (RecoupBook  *book,
-                                                  const char        *as_of,
-                                                  GError           **error);
+/* The accounts a statement run for the period @from (nullable) to @to
+ * (nullable: today) covers, by reference: those with a non-zero balance at
+ * @to, and those with a ledger entry dated in the period. */
+GPtrArray        *recoup_statement_accounts_for_period (RecoupBook  *book,
+                                                        const char  *from,
+                                                        const char  *to,
+                                                        GError     **error);
 
 RecoupBusinessInfo *recoup_business_info_load    (RecoupBook        *book);
 
