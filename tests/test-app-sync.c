@@ -432,8 +432,15 @@ test_enroll_and_sync (Fixture       *f,
                    ==, url);
   g_assert_true (gtk_widget_get_mapped (find_named (GTK_WIDGET (prefs), "sync-server")));
   shot (GTK_WIDGET (prefs), "sync-connected");
-  /* The book's own work went up with the first sync. */
+  /* The book's own work went up with the first sync, as Olive's: what the
+   * book's first user wrote before it was connected names a user every copy
+   * has, not one of this computer's own. */
   g_assert_cmpint (server_count (f, "SELECT count(*) FROM accounts WHERE ref = '%s'", "A-100"), ==, 1);
+  g_assert_cmpint (server_count (f, "SELECT count(*) FROM changes c JOIN users u ON u.id = c.user_id"
+                                    " WHERE c.entity_id = (SELECT id FROM accounts WHERE ref = '%s')"
+                                    " AND u.name = 'olive'", "A-100"), >, 0);
+  g_assert_cmpint (server_count (f, "SELECT count(*) FROM changes WHERE user_id IS NOT NULL"
+                                    " AND user_id NOT IN (SELECT id FROM users)%s", ""), ==, 0);
   gtk_window_destroy (prefs);
 
   /* A payment recorded in the app: pending, then synced with win.sync. */
@@ -832,6 +839,44 @@ test_refused (Fixture       *f,
   gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator_of (f)));
 }
 
+/* A change the server refuses for now (made by a newer Recoup than the
+ * server runs) stays queued and is sent again: the popover lists it as
+ * waiting, not as refused, and the indicator does not turn red. */
+static void
+test_refused_for_now (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *change = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *text = NULL;
+
+  enroll (f);
+  book = open_book (f);
+  id = first_account_id (book);
+  change = add_raw_change (book, "accounts", id, "{\"notes\":\"from a newer Recoup\"}");
+  sql = g_strdup_printf ("UPDATE changes SET schema_version = 99 WHERE id = '%s'", change);
+  g_assert_true (recoup_book_exec (book, sql, &error));
+  g_assert_no_error (error);
+
+  sync_and_wait (f);
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_cmpuint (json_array_get_length (recoup_sync_status_get_rejections (status_of (f))), ==, 1);
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_PENDING);
+  g_assert_nonnull (strstr (indicator_text (f), "1 change waits to be sent"));
+  g_assert_false (gtk_widget_has_css_class (indicator_of (f), "error"));
+
+  text = popover_text (f, "sync-refused-for-now-popover");
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "1 Change Waiting to Be Sent Again"));
+  g_assert_null (strstr (text, "Refused by the Server"));
+  g_assert_nonnull (strstr (text, "Account details changed — A-100 Ada Lovelace Ltd\n"
+                                  "It was made by a newer Recoup than the server runs."));
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (indicator_of (f)));
+}
+
 static const char *conflict_account;
 
 static gboolean
@@ -842,12 +887,14 @@ conflict_account_shown (Fixture *f)
          g_strcmp0 (recoup_window_get_account_data (f->window)->account->id, conflict_account) == 0;
 }
 
+static guint conflicts_expected = 1;
+
 static gboolean
 conflict_listed (Fixture *f)
 {
   JsonArray *conflicts = recoup_sync_status_get_conflicts (status_of (f));
 
-  return conflicts != NULL && json_array_get_length (conflicts) == 1;
+  return conflicts != NULL && json_array_get_length (conflicts) == conflicts_expected;
 }
 
 /* An edit of an account's name lost to a newer one: the row names the
@@ -903,6 +950,28 @@ test_conflict (Fixture       *f,
 
     g_assert_nonnull (strstr (text, expected));
   }
+  gtk_popover_popdown (GTK_POPOVER (popover_of (f)));
+
+  /* This computer's own edit of the tags lost to another device's: the row
+   * says it was the user's. */
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("INSERT INTO sync_conflicts (entity, entity_id, field, value, hlc, device_id,"
+                         " winner_hlc, winner_device_id, change_id, at)"
+                         " SELECT 'accounts', entity_id, 'tags', '\"vip\"', hlc, device_id, hlc + 1,"
+                         " 'other-device', id, %" G_GINT64_FORMAT " FROM changes"
+                         " WHERE entity_id = '%s' AND op = 'set'", g_get_real_time () / 1000 + 1, id);
+  g_assert_true (recoup_book_exec (book, sql, &error));
+  g_assert_no_error (error);
+  conflicts_expected = 2;
+  recoup_sync_status_refresh (status_of (f));
+  wait_for (conflict_listed, f, "the lost edits");
+  conflicts_expected = 1;
+  g_clear_pointer (&text, g_free);
+  text = popover_text (f, "sync-conflict-own-popover");
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "2 Edits Lost to Newer Ones"));
+  g_assert_nonnull (strstr (text, "Tags: “vip” was replaced by a newer edit\n"
+                                  "Your edit, kept in the log, today at "));
 
   row = find_named (popover_of (f), "sync-conflict");
   g_assert_nonnull (row);
@@ -1036,6 +1105,8 @@ main (int   argc,
   g_test_add ("/recoup/app/sync/collector-policy", Fixture, NULL, fixture_set_up, test_collector_policy,
               fixture_tear_down);
   g_test_add ("/recoup/app/sync/refused", Fixture, NULL, fixture_set_up, test_refused, fixture_tear_down);
+  g_test_add ("/recoup/app/sync/refused-for-now", Fixture, NULL, fixture_set_up, test_refused_for_now,
+              fixture_tear_down);
   g_test_add ("/recoup/app/sync/conflict", Fixture, NULL, fixture_set_up, test_conflict, fixture_tear_down);
   g_test_add ("/recoup/app/sync/enroll-unreachable", Fixture, NULL, fixture_set_up, test_enroll_unreachable,
               fixture_tear_down);

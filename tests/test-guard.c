@@ -475,6 +475,42 @@ test_opt_out_survives_removal (Fixture       *f,
   g_assert_cmpint (test_query_int (f->tb.path, sql), ==, 0);
 }
 
+/* An opt-out is about the number: the point that holds it cannot be given
+ * another number (a new number is a point of its own), only another spelling
+ * of the same one; and the opted-out number stays recorded, so that added
+ * again after its point is removed it is added opted out. */
+static void
+test_opted_out_value_stays (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *phone = phone_id (f);
+  g_autofree char *again = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  const char *at = "2026-06-10T12:00:00-04:00";
+
+  g_assert_true (recoup_contact_set_opted_out (f->tb.book, phone, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (recoup_contact_set_value (f->tb.book, phone, "+1 212 555 0199", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "add “+1 212 555 0199” as a new contact point"));
+  g_clear_error (&error);
+  g_assert_true (recoup_contact_set_value (f->tb.book, phone, "(212) 555-0100", &error));
+  g_assert_no_error (error);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+
+  g_assert_true (recoup_contact_remove (f->tb.book, phone, &error));
+  g_assert_no_error (error);
+  again = recoup_contact_add (f->tb.book, f->account, RECOUP_CONTACT_PHONE, "212-555-0100", "", TRUE, &error);
+  g_assert_no_error (error);
+  cps = recoup_contact_list (f->tb.book, f->account, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < cps->len; i++)
+    if (g_str_equal (((RecoupContactPoint *) cps->pdata[i])->id, again))
+      g_assert_true (((RecoupContactPoint *) cps->pdata[i])->opted_out);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+}
+
 static void
 test_dispute (Fixture       *f,
               gconstpointer  data)
@@ -1019,6 +1055,7 @@ main (int   argc,
   ADD ("bad-input", "America/New_York", test_bad_input);
   ADD ("override-right", "America/New_York", test_override_right);
   ADD ("opt-out-survives-removal", "America/New_York", test_opt_out_survives_removal);
+  ADD ("opted-out-value-stays", "America/New_York", test_opted_out_value_stays);
   ADD ("log-guarded", "America/New_York", test_log_guarded);
   ADD ("cli", "America/New_York", test_cli);
   ADD ("browse-page", "America/New_York", test_browse_page);

@@ -1212,6 +1212,286 @@ test_resend_missing_reference (Fixture       *f,
   g_assert_cmpint (recoup_merge_count_unsent (a), ==, unsent - 1);
 }
 
+/* Whether the account has @value (a phone number, in any spelling) opted out
+ * on a contact point, removed or not: 1, 0 when it has it but not opted out,
+ * -1 when it has it nowhere. */
+static int
+opted_out_of_value (RecoupBook *book,
+                    const char *account,
+                    const char *value)
+{
+  g_autofree char *key = recoup_contact_value_key (RECOUP_CONTACT_PHONE, value);
+  sqlite3_stmt *stmt = NULL;
+  int opted_out = -1;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                       "SELECT value, opted_out FROM contact_points WHERE account_id = ?1"
+                                       " AND kind = 'phone' ORDER BY opted_out DESC",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, account, -1, SQLITE_STATIC);
+  while (opted_out < 0 && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autofree char *other = recoup_contact_value_key (RECOUP_CONTACT_PHONE,
+                                                         (const char *) sqlite3_column_text (stmt, 0));
+
+      if (g_str_equal (key, other))
+        opted_out = sqlite3_column_int (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  return opted_out;
+}
+
+/* One device changes a phone number while another, offline, records that the
+ * debtor opted out of the number it still shows. The opt-out stays with the
+ * number it was given for on every copy, whichever order the two changes
+ * arrive in: the old number is still recorded as opted out, and adding it
+ * again adds it opted out. The copies converge. */
+static void
+test_opt_out_value_change (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(RecoupBook) c = open_book (f, "c.recoup");
+  g_autoptr(RecoupBook) d = open_book (f, "d.recoup");
+  RecoupBook *copies[] = { a, b, c, d };
+  g_autoptr(GPtrArray) base = NULL;
+  g_autoptr(GPtrArray) from_a = NULL;
+  g_autoptr(GPtrArray) from_b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = make_account (a, "OPT-1");
+  g_autofree char *phone = NULL;
+  g_autofree char *expected = NULL;
+  const char *old_number = "+1 312 555 0100";
+  const char *new_number = "+1 312 555 0199";
+
+  phone = recoup_contact_add (a, acct, RECOUP_CONTACT_PHONE, old_number, "mobile", TRUE, &error);
+  g_assert_no_error (error);
+  base = all_changes (a);
+  deliver (b, base);
+  deliver (c, base);
+  deliver (d, base);
+
+  g_assert_true (recoup_contact_set_value (a, phone, new_number, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_contact_set_opted_out (b, phone, TRUE, &error));
+  g_assert_no_error (error);
+  from_a = all_changes (a);
+  from_b = all_changes (b);
+
+  deliver (a, from_b);
+  deliver (b, from_a);
+  deliver (c, from_a);     /* the number first, then the opt-out */
+  deliver (c, from_b);
+  deliver (d, from_b);     /* the opt-out first, then the number */
+  deliver (d, from_a);
+
+  expected = canonical (a);
+  for (guint i = 0; i < G_N_ELEMENTS (copies); i++)
+    {
+      g_autofree char *dump = canonical (copies[i]);
+      g_autoptr(GPtrArray) list = recoup_contact_list (copies[i], acct, &error);
+      g_autofree char *again = NULL;
+
+      g_assert_cmpstr (dump, ==, expected);
+      g_assert_no_error (error);
+      g_assert_cmpuint (list->len, ==, 1);
+      g_assert_cmpstr (((RecoupContactPoint *) list->pdata[0])->value, ==, new_number);
+      /* The number the debtor opted out of is recorded as such… */
+      g_assert_cmpint (opted_out_of_value (copies[i], acct, old_number), ==, 1);
+      /* …and written again, in another spelling, it comes back opted out. */
+      again = recoup_contact_add (copies[i], acct, RECOUP_CONTACT_PHONE, "(312) 555-0100", "", FALSE, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (again, !=, phone);
+      g_clear_pointer (&list, g_ptr_array_unref);
+      list = recoup_contact_list (copies[i], acct, &error);
+      for (guint j = 0; j < list->len; j++)
+        if (g_str_equal (((RecoupContactPoint *) list->pdata[j])->id, again))
+          g_assert_true (((RecoupContactPoint *) list->pdata[j])->opted_out);
+    }
+}
+
+/* Applies @changes to @server as recoupd does (each stored with its own seq
+ * as server sequence), skipping those it has. */
+static void
+apply_as_server (RecoupBook *server,
+                 GPtrArray  *changes)
+{
+  for (guint i = 0; i < changes->len; i++)
+    {
+      RecoupMergeResult result = { 0 };
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (recoup_merge_apply (server, changes->pdata[i], RECOUP_MERGE_SEQ_SELF, &result, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (result.status, !=, RECOUP_MERGE_REJECTED);
+      recoup_merge_result_clear (&result);
+    }
+}
+
+/* An opt-out recorded as a Recoup before this one did (the point's flag
+ * alone), on a device that had not seen a new number given to the point on
+ * another: the server keeps the opt-out with the number it was given for
+ * when the new number reaches it, and every device gets that from it. */
+static void
+test_opt_out_value_change_legacy (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(RecoupBook) s = open_book (f, "s.recoup");
+  g_autoptr(GPtrArray) base = NULL;
+  g_autoptr(GPtrArray) from_a = NULL;
+  g_autoptr(GPtrArray) from_b = NULL;
+  g_autoptr(GPtrArray) from_s = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = make_account (a, "OPT-2");
+  g_autofree char *phone = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *expected = NULL;
+  static const char * const opted_out[] = { "opted_out", NULL };
+
+  phone = recoup_contact_add (a, acct, RECOUP_CONTACT_PHONE, "+1 312 555 0100", "", TRUE, &error);
+  g_assert_no_error (error);
+  base = all_changes (a);
+  apply_as_server (s, base);
+  deliver (b, base);
+
+  g_assert_true (recoup_contact_set_value (a, phone, "+1 312 555 0199", &error));
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("UPDATE contact_points SET opted_out = 1 WHERE id = '%s'", phone);
+  g_assert_true (recoup_book_begin (b, &error));
+  g_assert_true (recoup_book_exec (b, sql, &error));
+  g_assert_true (recoup_book_record_change (b, "contact_points", phone, RECOUP_CHANGE_SET, opted_out, &error));
+  g_assert_true (recoup_book_commit (b, &error));
+  g_assert_no_error (error);
+  from_a = all_changes (a);
+  from_b = all_changes (b);
+
+  apply_as_server (s, from_b);
+  apply_as_server (s, from_a);
+  from_s = all_changes (s);
+  deliver (a, from_s);
+  deliver (b, from_s);
+
+  expected = canonical (s);
+  for (guint i = 0; i < 3; i++)
+    {
+      RecoupBook *book = (RecoupBook *[]) { s, a, b }[i];
+      g_autofree char *dump = canonical (book);
+
+      g_assert_cmpstr (dump, ==, expected);
+      g_assert_cmpint (opted_out_of_value (book, acct, "(312) 555-0100"), ==, 1);
+    }
+}
+
+static char *
+pay (RecoupBook *book,
+     const char *account,
+     gint64      amount)
+{
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = account, .amount = amount,
+                           .method = "cash" };
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_ledger_record (book, &spec, &error);
+
+  g_assert_no_error (error);
+  return id;
+}
+
+static char *
+receipt_of (RecoupBook *book,
+            const char *entry)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *receipt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                       "SELECT receipt_no FROM ledger_entries WHERE id = ?", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, entry, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    receipt = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return receipt;
+}
+
+/* Two devices whose ids end in the same six hex digits issue the same
+ * receipt numbers (audit A2, receipts): both payments are kept on every copy,
+ * whichever arrives first; the earlier keeps its number and the later one
+ * takes it with its own id's tail, the same everywhere. */
+static void
+test_receipt_clash (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = NULL;
+  g_autoptr(RecoupBook) c = open_book (f, "c.recoup");
+  g_autoptr(RecoupBook) d = open_book (f, "d.recoup");
+  g_autoptr(GPtrArray) base = NULL;
+  g_autoptr(GPtrArray) from_a = NULL;
+  g_autoptr(GPtrArray) from_b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path_b = g_build_filename (f->dir, "b.recoup", NULL);
+  g_autofree char *acct = make_account (a, "RCPT-1");
+  g_autofree char *pay_a = NULL, *pay_b = NULL, *receipt = NULL, *expected = NULL;
+  g_autofree char *tail = NULL, *renumbered = NULL;
+  const char *later;
+
+  /* A device id like a's but for its first part: the same receipt prefix. */
+  b = open_book (f, "b.recoup");
+  {
+    g_autofree char *clash = g_strconcat ("0badc0de", recoup_book_get_device_id (a) + 8, NULL);
+
+    g_assert_true (recoup_book_set_setting (b, "device_id", clash, &error));
+    g_assert_no_error (error);
+    g_clear_object (&b);
+    b = recoup_book_open (path_b, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (recoup_book_get_device_id (b), ==, clash);
+  }
+  base = all_changes (a);
+  deliver (b, base);
+  deliver (c, base);
+  deliver (d, base);
+
+  pay_a = pay (a, acct, 1500);
+  pay_b = pay (b, acct, 2500);
+  receipt = receipt_of (a, pay_a);
+  {
+    g_autofree char *receipt_b = receipt_of (b, pay_b);
+
+    g_assert_cmpstr (receipt, ==, receipt_b);
+  }
+  from_a = all_changes (a);
+  from_b = all_changes (b);
+  deliver (a, from_b);
+  deliver (b, from_a);
+  deliver (c, from_a);
+  deliver (c, from_b);
+  deliver (d, from_b);
+  deliver (d, from_a);
+
+  later = strcmp (pay_a, pay_b) > 0 ? pay_a : pay_b;
+  tail = g_ascii_strup (later + strlen (later) - 6, -1);
+  renumbered = g_strdup_printf ("%s-%s", receipt, tail);
+  expected = canonical (a);
+  for (guint i = 0; i < 4; i++)
+    {
+      RecoupBook *book = (RecoupBook *[]) { a, b, c, d }[i];
+      g_autofree char *dump = canonical (book);
+      g_autofree char *first = receipt_of (book, later == pay_a ? pay_b : pay_a);
+      g_autofree char *second = receipt_of (book, later);
+
+      g_assert_cmpstr (dump, ==, expected);
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM ledger_entries WHERE kind = 'payment'"), ==, 2);
+      g_assert_cmpint (count_rows (book, "SELECT sum(amount) FROM ledger_entries WHERE kind = 'payment'"),
+                       ==, -4000);
+      g_assert_cmpstr (first, ==, receipt);
+      g_assert_cmpstr (second, ==, renumbered);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1233,6 +1513,9 @@ main (int   argc,
   ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
   ADD ("/recoup/core/merge/reversal-twice", test_reversal_twice);
   ADD ("/recoup/core/merge/resend-missing-reference", test_resend_missing_reference);
+  ADD ("/recoup/core/merge/opt-out-value-change", test_opt_out_value_change);
+  ADD ("/recoup/core/merge/opt-out-value-change-legacy", test_opt_out_value_change_legacy);
+  ADD ("/recoup/core/merge/receipt-clash", test_receipt_clash);
 #undef ADD
 
   return g_test_run ();

@@ -2841,6 +2841,305 @@ test_snapshot_keeps_locks (Fixture       *f,
 }
 
 
+/* The lost edit of @field on @account in @book's conflict log, described
+ * (recoup_merge_describe_conflict()); NULL when there is none. */
+static JsonObject *
+lost_edit (RecoupBook *book,
+           const char *account,
+           const char *field)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) conflicts = recoup_merge_list_conflicts (book, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (conflicts); i++)
+    {
+      JsonObject *c = json_array_get_object_element (conflicts, i);
+
+      if (g_strcmp0 (json_object_get_string_member (c, "entity_id"), account) == 0 &&
+          g_strcmp0 (json_object_get_string_member (c, "field"), field) == 0)
+        {
+          g_assert_true (recoup_merge_describe_conflict (book, c, &error));
+          g_assert_no_error (error);
+          return json_object_ref (c);
+        }
+    }
+  return NULL;
+}
+
+static char *
+run_cli (const char *cli,
+         const char *book_path,
+         const char *command)
+{
+  const char *argv[] = { cli, "--book", book_path, command, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("recoup-cli %s failed: %s%s", command, out, err);
+  return out;
+}
+
+/* Two devices change the same field offline; the later edit wins everywhere
+ * (audit A2 #5). The device whose edit lost is told, whichever of the two
+ * syncs first (it always sends its edit before it receives the other's), and
+ * so is every other device; its sync-status names the account and the
+ * people. An edit made after seeing the other's value is no conflict. */
+static void
+test_lost_edit_told (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_c = enrollment_code (f, f->org, "carl");
+  g_autofree char *code_o = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) c = enroll_book (f, code_c, "c.recoup");
+  g_autoptr(RecoupBook) o = enroll_book (f, code_o, "o.recoup");
+  RecoupBook *winner_first[] = { a, c, a, o };
+  RecoupBook *loser_first[] = { c, a, c, o };
+  g_autoptr(GError) error = NULL;
+
+  for (guint order = 0; order < 2; order++)
+    {
+      RecoupBook **syncs = order == 0 ? winner_first : loser_first;
+      g_autofree char *ref = g_strdup_printf ("LOST-%u", order);
+      g_autofree char *acc = make_account (a, ref);
+      RecoupBook *books[] = { a, c, o };
+
+      for (guint i = 0; i < G_N_ELEMENTS (books); i++)
+        {
+          g_assert_true (sync_book (books[i], NULL, &error));
+          g_assert_no_error (error);
+        }
+      /* Carl's edit first, Olive's a moment later: hers wins. */
+      g_assert_true (recoup_account_set (c, acc, "stage", "negotiation", &error));
+      g_assert_no_error (error);
+      g_usleep (5000);
+      g_assert_true (recoup_account_set (a, acc, "stage", "escalation", &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < 4; i++)
+        {
+          g_assert_true (sync_book (syncs[i], NULL, &error));
+          g_assert_no_error (error);
+        }
+
+      for (guint i = 0; i < G_N_ELEMENTS (books); i++)
+        {
+          g_autoptr(RecoupAccount) account = recoup_account_load (books[i], acc, &error);
+          g_autoptr(JsonObject) lost = lost_edit (books[i], acc, "stage");
+
+          g_assert_no_error (error);
+          g_assert_cmpstr (account->stage, ==, "escalation");
+          if (lost == NULL)
+            g_error ("order %u: device %u was not told of carl's lost edit", order, i);
+          g_assert_cmpstr (json_object_get_string_member (lost, "value"), ==, "negotiation");
+          g_assert_cmpstr (json_object_get_string_member (lost, "account_ref"), ==, ref);
+          g_assert_cmpstr (json_object_get_string_member (lost, "loser_name"), ==, "carl");
+          g_assert_cmpstr (json_object_get_string_member (lost, "winner_name"), ==, "olive");
+          g_assert_true (json_object_get_boolean_member (lost, "own") == (books[i] == c));
+        }
+
+      /* Carl changes it again, having seen Olive's value: nobody lost. */
+      g_assert_true (recoup_account_set (c, acc, "stage", "closed", &error));
+      g_assert_no_error (error);
+      g_assert_true (sync_book (c, NULL, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < G_N_ELEMENTS (books); i++)
+        {
+          g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM sync_conflicts"
+                                                  " WHERE entity_id = '%s'", acc);
+
+          g_assert_true (sync_book (books[i], NULL, &error));
+          g_assert_no_error (error);
+          g_assert_cmpint (count_rows (books[i], sql), ==, 1);
+        }
+    }
+
+  if (cli != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->dir, "c.recoup", NULL);
+      g_autofree char *out = run_cli (cli, path, "sync-status");
+
+      g_test_message ("%s", out);
+      g_assert_nonnull (strstr (out, "LOST-0"));
+      g_assert_nonnull (strstr (out, "LOST-1"));
+      g_assert_nonnull (strstr (out, "\"negotiation\""));
+      g_assert_nonnull (strstr (out, "carl (this device)"));
+      g_assert_nonnull (strstr (out, "olive"));
+      g_assert_null (strstr (out, f->owner));
+    }
+}
+
+/* sync-status lists a change refused as stamped ahead of the server's clock
+ * (audit A2 #10) with those sent again with the next sync, where it is, and
+ * not with those kept in the book unsent; both lists name the account. */
+static void
+test_status_refused_for_now (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *code = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code, "a.recoup");
+  g_autofree char *acc = make_account (a, "AHEAD-1");
+  g_autofree char *path = g_build_filename (f->dir, "a.recoup", NULL);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  GString *body;
+  const char *for_now, *for_good, *ahead, *refused;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  log_call (a, acc);
+  body = recoup_merge_collect_unsent_body (a, 0, 0, ids, NULL, &error);
+  g_assert_no_error (error);
+  g_string_free (body, TRUE);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_assert_true (recoup_merge_acknowledge (a, ids->pdata[0], 0, "clock_ahead", "stamped ahead of the server",
+                                           &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_merge_acknowledge (a, ids->pdata[1], 0, "forbidden", "not allowed here", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 1);
+
+  out = run_cli (cli, path, "sync-status");
+  g_test_message ("%s", out);
+  for_now = strstr (out, "Refused by the server for now (sent again with the next sync):");
+  for_good = strstr (out, "Refused by the server (kept in this book, not resent):");
+  ahead = strstr (out, "clock_ahead");
+  refused = strstr (out, "forbidden");
+  g_assert_nonnull (for_now);
+  g_assert_nonnull (for_good);
+  g_assert_nonnull (ahead);
+  g_assert_nonnull (refused);
+  g_assert_true (for_now < ahead && ahead < for_good && for_good < refused);
+  g_assert_nonnull (strstr (out, "AHEAD-1"));
+}
+
+static char *
+user_names (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *names = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT group_concat (name, ',') FROM (SELECT name FROM users"
+                                           " WHERE deleted = 0 ORDER BY name)", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  names = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return names;
+}
+
+static char *
+activity_author (RecoupBook *book,
+                 const char *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT u.name FROM activities a"
+                                          " LEFT JOIN users u ON u.id = a.user_id"
+                                          " WHERE a.account_id = '%s'", account);
+  sqlite3_stmt *stmt = NULL;
+  char *name = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  name = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return name;
+}
+
+/* A book used before it was enrolled (audit A2 #9): what its first owner
+ * recorded is the enrolled user's on every copy, so the history names the
+ * same person everywhere, and no copy keeps a user of its own (nor does the
+ * server hand its own to the devices it bootstraps). */
+static void
+test_pre_enrollment_owner (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *path = g_build_filename (f->dir, "owner.recoup", NULL);
+  g_autofree char *code = NULL;
+  g_autofree char *code_c = NULL;
+  g_autofree char *acc = NULL;
+  g_autofree char *first_user = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(RecoupBook) o = NULL;
+  g_autoptr(RecoupBook) c = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  /* Before enrollment: an account assigned to the book's own owner, a call. */
+  o = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  first_user = g_strdup (recoup_book_get_user_id (o));
+  acc = make_account (o, "PRE-1");
+  g_assert_true (recoup_account_set (o, acc, "assigned_to", first_user, &error));
+  g_assert_no_error (error);
+  log_call (o, acc);
+  g_clear_object (&o);
+
+  code = enrollment_code (f, f->org, "olive");
+  {
+    const char *argv[] = { cli, "--book", path, "enroll", code, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("recoup-cli enroll failed: %s%s", out, err);
+  }
+  o = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (recoup_book_get_user_id (o), ==, f->owner);
+  g_assert_true (sync_book (o, NULL, &error));
+  g_assert_no_error (error);
+
+  code_c = enrollment_code (f, f->org, "carl");
+  c = enroll_book (f, code_c, "carl.recoup");
+  g_assert_true (sync_book (c, NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? o : c;
+      g_autoptr(RecoupAccount) account = recoup_account_load (book, acc, &error);
+      g_autofree char *by = activity_author (book, acc);
+      g_autofree char *names = user_names (recoup_book_get_db (book));
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (by, ==, "olive");
+      g_assert_cmpstr (account->assigned_to, ==, f->owner);
+      g_assert_cmpstr (names, ==, "carl,olive");
+      sql = (g_free (sql), g_strdup_printf ("SELECT count(*) FROM changes WHERE user_id = '%s'", first_user));
+      g_assert_cmpint (count_rows (book, sql), ==, 0);
+      g_assert_true (recoup_book_check_integrity (book, &error));
+      g_assert_no_error (error);
+    }
+  {
+    sqlite3 *server = open_server_book (f);
+    g_autofree char *names = user_names (server);
+
+    g_assert_cmpstr (names, ==, "carl,olive");
+    sqlite3_close (server);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2890,6 +3189,9 @@ main (int   argc,
   ADD ("/recoup/sync/snapshot-keeps-locks", test_snapshot_keeps_locks);
   ADD ("/recoup/sync/ref-clash", test_ref_clash);
   ADD ("/recoup/sync/collector-refused-locally", test_collector_refused_locally);
+  ADD ("/recoup/sync/lost-edit-told", test_lost_edit_told);
+  ADD ("/recoup/sync/status-refused-for-now", test_status_refused_for_now);
+  ADD ("/recoup/sync/pre-enrollment-owner", test_pre_enrollment_owner);
 #undef ADD
 
   status = g_test_run ();

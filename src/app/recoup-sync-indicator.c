@@ -68,10 +68,35 @@ length_of (JsonArray *array)
   return array != NULL ? json_array_get_length (array) : 0;
 }
 
+/* The refusals that are sent again with the next sync (@resent: a clock
+ * ahead, a newer schema, a row the server does not have yet), or those the
+ * server refused for good (the others): core's one rule decides. */
+static JsonArray *
+rejections_resent (RecoupSyncStatus *status,
+                   gboolean          resent)
+{
+  JsonArray *all = recoup_sync_status_get_rejections (status);
+  JsonArray *some = json_array_new ();
+
+  for (guint i = 0; i < length_of (all); i++)
+    {
+      JsonObject *r = json_array_get_object_element (all, i);
+
+      const char *reason = json_object_get_string_member_with_default (r, "reason", NULL);
+
+      if (recoup_merge_reason_is_resent (reason) == resent)
+        json_array_add_object_element (some, json_object_ref (r));
+    }
+  return some;
+}
+
+/* Changes refused for good: they stay in this book and need the user. */
 static guint
 n_refused (RecoupSyncStatus *status)
 {
-  return length_of (recoup_sync_status_get_rejections (status));
+  g_autoptr(JsonArray) refused = rejections_resent (status, FALSE);
+
+  return json_array_get_length (refused);
 }
 
 char *
@@ -446,18 +471,30 @@ add_conflict (Indicator  *ind,
   const char *value_name = json_object_get_string_member_with_default (c, "value_name", NULL);
   g_autofree char *value = value_name != NULL ? g_strdup_printf ("“%s”", value_name)
                                                : value_text (field, json_object_get_member (c, "value"));
+  const char *loser = json_object_get_string_member_with_default (c, "loser_name", NULL);
+  /* A shared setting is named by its key. */
+  const char *what = g_str_equal (entity, "settings")
+                     ? json_object_get_string_member_with_default (c, "entity_id", "")
+                     : field_label (entity, field);
   g_autofree char *when = format_time (json_object_get_int_member_with_default (c, "at", 0));
-  g_autofree char *kept = g_strdup_printf (_("Kept in the log, %s"), when);
+  g_autofree char *kept = NULL;
   g_autofree char *lost = NULL;
   GtkWidget *box = list_row (list, "sync-conflict", json_object_get_string_member_with_default (c, "account_id", NULL));
   GtkWidget *label;
 
   if (winner != NULL)
     /* e.g. "Name: “Cardinal Tire & Wheel, Inc.” was replaced by a newer edit by Olive" */
-    lost = g_strdup_printf (_("%s: %s was replaced by a newer edit by %s"), field_label (entity, field), value,
-                            winner);
+    lost = g_strdup_printf (_("%s: %s was replaced by a newer edit by %s"), what, value, winner);
   else
-    lost = g_strdup_printf (_("%s: %s was replaced by a newer edit"), field_label (entity, field), value);
+    lost = g_strdup_printf (_("%s: %s was replaced by a newer edit"), what, value);
+  /* Whose edit it was: the person on this computer is told it was theirs. */
+  if (json_object_get_boolean_member_with_default (c, "own", FALSE))
+    kept = g_strdup_printf (_("Your edit, kept in the log, %s"), when);
+  else if (loser != NULL)
+    /* Translators: the name of who made the edit that lost, then when it was logged */
+    kept = g_strdup_printf (_("An edit by %s, kept in the log, %s"), loser, when);
+  else
+    kept = g_strdup_printf (_("Kept in the log, %s"), when);
 
   if (account != NULL)
     gtk_box_append (GTK_BOX (box), row_label (account, NULL));
@@ -579,6 +616,8 @@ build_details (Indicator *ind)
   g_autofree char *server = g_strdup_printf (_("%s as %s (%s)"), recoup_sync_status_get_url (st),
                                              recoup_sync_status_get_user_name (st),
                                              recoup_sync_status_get_role (st));
+  g_autoptr(JsonArray) refused = NULL;
+  g_autoptr(JsonArray) waiting = NULL;
   GtkWidget *child;
   guint n;
 
@@ -608,10 +647,17 @@ build_details (Indicator *ind)
 
   gtk_box_append (GTK_BOX (ind->info), small_label (server, "dim-label"));
 
-  n = length_of (recoup_sync_status_get_rejections (st));
-  add_section (ind, recoup_sync_status_get_rejections (st), n,
+  refused = rejections_resent (st, FALSE);
+  waiting = rejections_resent (st, TRUE);
+  n = length_of (refused);
+  add_section (ind, refused, n,
                g_strdup_printf (ngettext ("%u Change Refused by the Server",
                                           "%u Changes Refused by the Server", n), n), add_rejection);
+  /* Refused for now: they are still queued and go again with the next sync. */
+  n = length_of (waiting);
+  add_section (ind, waiting, n,
+               g_strdup_printf (ngettext ("%u Change Waiting to Be Sent Again",
+                                          "%u Changes Waiting to Be Sent Again", n), n), add_rejection);
   n = length_of (recoup_sync_status_get_review (st));
   add_section (ind, recoup_sync_status_get_review (st), n,
                g_strdup_printf (ngettext ("%u Account Flagged for Review",

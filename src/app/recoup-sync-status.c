@@ -129,6 +129,31 @@ describe_each (RecoupBook  *book,
   return TRUE;
 }
 
+/* The popover lists the refusals in two parts, those sent again with the
+ * next sync and those refused for good (recoup_merge_reason_is_resent()):
+ * the first of each are described. */
+static gboolean
+describe_rejections (RecoupBook  *book,
+                     JsonArray   *array,
+                     GError     **error)
+{
+  guint described[2] = { 0, 0 };
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *r = json_array_get_object_element (array, i);
+      const char *reason = json_object_get_string_member_with_default (r, "reason", NULL);
+      guint resent = recoup_merge_reason_is_resent (reason) ? 1 : 0;
+
+      if (described[resent] == RECOUP_SYNC_STATUS_N_DESCRIBED)
+        continue;
+      described[resent]++;
+      if (!recoup_merge_describe_rejection (book, r, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_snapshot (RecoupBook  *book,
                Snapshot    *s,
@@ -156,8 +181,7 @@ read_snapshot (RecoupBook  *book,
       !(s->conflicts = recoup_merge_list_conflicts (book, error)) ||
       !(s->review = recoup_merge_list_review (book, 50, error)))
     return FALSE;
-  return describe_each (book, s->rejections, RECOUP_SYNC_STATUS_N_DESCRIBED, recoup_merge_describe_rejection,
-                        error) &&
+  return describe_rejections (book, s->rejections, error) &&
          describe_each (book, s->conflicts, RECOUP_SYNC_STATUS_N_DESCRIBED, recoup_merge_describe_conflict,
                         error);
 }
@@ -520,6 +544,11 @@ enroll_done_cb (GObject      *object,
       take_snapshot (self, &job->snap);
       g_clear_pointer (&self->error, g_free);
       self->unreachable = FALSE;
+      /* The window writes as the enrolled user from now on: the book's
+       * first user gave way to them (recoup_merge_adopt_enrolled_user()). */
+      if (self->snap.user_id != NULL && self->session != NULL)
+        recoup_session_run_async (self->session, set_user_func, g_strdup (self->snap.user_id), g_free,
+                                  self->cancellable, NULL, NULL);
       g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
       /* The user just reached the server: the first sync runs now. */
       recoup_sync_status_sync (self);

@@ -65,7 +65,9 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
    * undo the enrollment. The book is attached as it is, as the app's Connect
    * does, and the first sync brings the organisation's book as changes. */
   bootstrapped = empty && recoup_sync_bootstrap (e, cli->book_path, NULL, &bootstrap_error);
-  if (!(book = recoup_cli_open_book (cli, TRUE, &error)) || !recoup_sync_attach (book, e, &error))
+  if (!(book = recoup_cli_open_book (cli, TRUE, &error)))
+    return recoup_cli_fail (cli, error);
+  if (!recoup_sync_attach (book, e, &error))
     return recoup_cli_fail (cli, error);
 
   if (cli->json)
@@ -175,6 +177,34 @@ recoup_cli_cmd_sync (RecoupCli  *cli,
   return report.rejected > 0 ? RECOUP_CLI_USER_ERROR : RECOUP_CLI_OK;
 }
 
+/* Names the account and the people of each refusal or lost edit. */
+static gboolean
+describe_each (RecoupBook  *book,
+               JsonArray   *array,
+               gboolean   (*describe) (RecoupBook *, JsonObject *, GError **),
+               GError     **error)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    if (!describe (book, json_array_get_object_element (array, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+/* What a lost edit changed: the field of a row of the account ("stage",
+ * "contact_points.value"), or the shared setting. */
+static char *
+conflict_field (JsonObject *c)
+{
+  const char *entity = json_object_get_string_member_with_default (c, "entity", "");
+  const char *field = json_object_get_string_member_with_default (c, "field", "");
+
+  if (g_str_equal (entity, "settings"))
+    return g_strdup_printf ("setting %s", json_object_get_string_member_with_default (c, "entity_id", ""));
+  if (g_str_equal (entity, "accounts"))
+    return g_strdup (field);
+  return g_strdup_printf ("%s.%s", entity, field);
+}
+
 int
 recoup_cli_cmd_sync_status (RecoupCli  *cli,
                             int         argc,
@@ -206,7 +236,9 @@ recoup_cli_cmd_sync_status (RecoupCli  *cli,
   last_error = recoup_book_get_setting (book, "sync.last_error");
   pending = recoup_merge_count_unsent (book);
   if (!(rejections = recoup_merge_list_rejections (book, &error)) ||
-      !(conflicts = recoup_merge_list_conflicts (book, &error)))
+      !(conflicts = recoup_merge_list_conflicts (book, &error)) ||
+      !describe_each (book, rejections, recoup_merge_describe_rejection, &error) ||
+      !describe_each (book, conflicts, recoup_merge_describe_conflict, &error))
     return recoup_cli_fail (cli, error);
 
   if (cli->json)
@@ -259,7 +291,7 @@ recoup_cli_cmd_sync_status (RecoupCli  *cli,
     printf ("Last error: %s\n", last_error);
   for (int resent = 1; resent >= 0; resent--)
     {
-      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("CHANGE", "REASON", "MESSAGE", NULL);
+      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("CHANGE", "ACCOUNT", "REASON", "MESSAGE", NULL);
       guint n = 0;
 
       for (guint i = 0; i < json_array_get_length (rejections); i++)
@@ -269,7 +301,8 @@ recoup_cli_cmd_sync_status (RecoupCli  *cli,
 
           if (recoup_merge_reason_is_resent (reason) != resent)
             continue;
-          recoup_cli_table_add (t, json_object_get_string_member (r, "change_id"), reason,
+          recoup_cli_table_add (t, json_object_get_string_member (r, "change_id"),
+                                json_object_get_string_member_with_default (r, "account_ref", "-"), reason,
                                 json_object_get_string_member (r, "message"), NULL);
           n++;
         }
@@ -281,16 +314,25 @@ recoup_cli_cmd_sync_status (RecoupCli  *cli,
     }
   if (json_array_get_length (conflicts) > 0)
     {
-      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("ENTITY", "ID", "FIELD", "LOSING VALUE", NULL);
+      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("ACCOUNT", "FIELD", "LOST VALUE", "BY",
+                                                          "REPLACED BY", NULL);
 
       printf ("\nEdits that lost to a later one on another device:\n");
       for (guint i = 0; i < json_array_get_length (conflicts); i++)
         {
           JsonObject *c = json_array_get_object_element (conflicts, i);
-          g_autofree char *value = json_to_string (json_object_get_member (c, "value"), FALSE);
-          recoup_cli_table_add (t, json_object_get_string_member (c, "entity"),
-                                json_object_get_string_member (c, "entity_id"),
-                                json_object_get_string_member (c, "field"), value, NULL);
+          const char *value_name = json_object_get_string_member_with_default (c, "value_name", NULL);
+          const char *loser = json_object_get_string_member_with_default (c, "loser_name", "?");
+          gboolean own = json_object_get_boolean_member_with_default (c, "own", FALSE);
+          g_autofree char *value = value_name != NULL
+                                   ? g_strdup (value_name)
+                                   : json_to_string (json_object_get_member (c, "value"), FALSE);
+          g_autofree char *field = conflict_field (c);
+          g_autofree char *by = g_strdup_printf ("%s%s", loser, own ? " (this device)" : "");
+
+          recoup_cli_table_add (t, json_object_get_string_member_with_default (c, "account_ref", "-"), field,
+                                value, by, json_object_get_string_member_with_default (c, "winner_name", "?"),
+                                NULL);
         }
       recoup_cli_table_print (t);
     }

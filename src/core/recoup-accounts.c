@@ -1159,6 +1159,94 @@ lift_removed_opt_outs (RecoupBook  *book,
   return TRUE;
 }
 
+/* The id of the removed point that keeps the opt-out of @key given on
+ * @contact_id: a function of the two, so every device that records the same
+ * opt-out writes the same row. */
+static void
+opted_out_value_id (const char *contact_id,
+                    const char *key,
+                    char        out[RECOUP_UUID_STRING_LEN + 1])
+{
+  g_autofree char *name = g_strconcat ("opted-out-value:", contact_id, ":", key, NULL);
+
+  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (contact_id), 0), name, out);
+}
+
+/**
+ * recoup_contact_keep_opted_out_value:
+ *
+ * An opt-out is the debtor's word about a value, not about the point that
+ * holds it: it is kept also on a removed point of its own with that value
+ * (which the guard, recoup_contact_add() and the reminder run honour like
+ * any removed opted-out point), named after the point and the value so that
+ * every device that records it writes the same row. A value change made on
+ * another device before it saw the opt-out then moves only the point, in
+ * whichever order the two changes reach each copy: the value the debtor
+ * opted out of stays recorded and blocked, and adding it again adds it opted
+ * out. recoup_contact_set_opted_out() calls it; the merge does for an opt-out
+ * recorded before there were such rows. In the caller's transaction.
+ */
+gboolean
+recoup_contact_keep_opted_out_value (RecoupBook  *book,
+                                     const char  *contact_id,
+                                     GError     **error)
+{
+  g_autofree char *account_id = NULL, *kind = NULL, *value = NULL, *label = NULL, *key = NULL;
+  RecoupContactKind contact_kind = RECOUP_CONTACT_ADDRESS;
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  gboolean consent = TRUE;
+  gint64 created_at = 0;
+  int twin_opted_out = -1;
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT account_id, kind, value, label, consent, created_at FROM contact_points WHERE id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      kind = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      value = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      label = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      consent = sqlite3_column_int (stmt, 4) != 0;
+      created_at = sqlite3_column_int64 (stmt, 5);
+    }
+  sqlite3_reset (stmt);
+  if (account_id == NULL)
+    return TRUE;   /* no such point: its writer says so */
+  recoup_contact_kind_from_string (kind, &contact_kind);
+  key = recoup_contact_value_key (contact_kind, value);
+  opted_out_value_id (contact_id, key, id);
+
+  if (!(stmt = recoup_book_prepare (book, "SELECT opted_out FROM contact_points WHERE id = ?1", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    twin_opted_out = sqlite3_column_int (stmt, 0);
+  sqlite3_reset (stmt);
+  /* Opted out again after an opt-in lifted it. */
+  if (twin_opted_out >= 0)
+    return twin_opted_out != 0 || update_contact (book, id, "opted_out", NULL, 1, error);
+
+  /* Its fields are the point's, so two devices that record the same
+   * opt-out offline write the same row, not two versions of it. */
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO contact_points (id, account_id, kind, value, label, is_primary, consent, opted_out,"
+    " created_at, deleted) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, 1, ?7, 1)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, value, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, label, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 6, consent ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 7, created_at);
+  return recoup_book_step_done (book, stmt, error) &&
+         recoup_book_record_change (book, "contact_points", id, RECOUP_CHANGE_INSERT, NULL, error);
+}
+
 gboolean
 recoup_contact_set_opted_out (RecoupBook  *book,
                               const char  *contact_id,
@@ -1168,6 +1256,7 @@ recoup_contact_set_opted_out (RecoupBook  *book,
   if (!recoup_book_begin (book, error))
     return FALSE;
   if (!update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error) ||
+      (opted_out && !recoup_contact_keep_opted_out_value (book, contact_id, error)) ||
       (!opted_out && !lift_removed_opt_outs (book, contact_id, error)))
     {
       recoup_book_rollback (book);
@@ -1233,23 +1322,52 @@ recoup_contact_opt_back_in (RecoupBook  *book,
   return recoup_book_commit (book, error);
 }
 
+/**
+ * recoup_contact_set_value:
+ *
+ * Changes the number or address a contact point holds. A point the debtor
+ * opted out of keeps its value, but for another spelling of it: the opt-out
+ * is about that number or address, and a new one is a contact point of its
+ * own (recoup_contact_add()).
+ */
 gboolean
 recoup_contact_set_value (RecoupBook  *book,
                           const char  *contact_id,
                           const char  *value,
                           GError     **error)
 {
-  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT kind FROM contact_points WHERE id = ?", error);
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT kind, value, opted_out FROM contact_points WHERE id = ?", error);
   RecoupContactKind kind = RECOUP_CONTACT_ADDRESS;
+  g_autofree char *current = NULL;
+  gboolean opted_out = FALSE;
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 0), &kind);
+    {
+      recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 0), &kind);
+      current = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      opted_out = sqlite3_column_int (stmt, 2) != 0;
+    }
   sqlite3_reset (stmt);
   if (!recoup_contact_validate (kind, value, error))
     return FALSE;
+  if (opted_out)
+    {
+      g_autofree char *old_key = recoup_contact_value_key (kind, current);
+      g_autofree char *new_key = recoup_contact_value_key (kind, value);
+
+      if (!g_str_equal (old_key, new_key))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                       /* Translators: the opted-out value, then the new one */
+                       _("the debtor opted out of “%s”, and the opt-out stays with it: add “%s” as a "
+                         "new contact point instead of changing this one"), current, value);
+          return FALSE;
+        }
+    }
   return update_contact (book, contact_id, "value", value, 0, error);
 }
 

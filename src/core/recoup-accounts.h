@@ -159,6 +159,9 @@ gboolean       recoup_contact_set_opted_out   (RecoupBook              *book,
                                                const char              *contact_id,
                                                gboolean                 opted_out,
                                                GError                 **error);
+gboolean       recoup_contact_keep_opted_out_value (RecoupBook         *book,
+                                               const char              *contact_id,
+                                               GError                 **error);
 gboolean       recoup_contact_opt_back_in     (RecoupBook              *book,
                                                const char              *contact_id,
                                                const char              *consent,

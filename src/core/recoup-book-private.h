@@ -46,6 +46,8 @@ gboolean       recoup_book_begin_rollback_journal (RecoupBook *self);
 void           recoup_book_end_rollback_journal   (RecoupBook *self);
 void           recoup_book_touch_account   (RecoupBook      *self,
                                             const char      *account_id);
+gboolean       recoup_book_write_as_system (RecoupBook      *self,
+                                            GError         **error);
 
 /* Defined in recoup-derived.c: refreshes what is derived per account (scores,
  * segments) for the accounts a transaction touched, before it commits. */

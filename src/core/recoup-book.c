@@ -611,6 +611,34 @@ recoup_book_set_user (RecoupBook  *self,
   return TRUE;
 }
 
+/**
+ * recoup_book_write_as_system:
+ *
+ * From now on this connection writes as nobody: its changes carry no user
+ * (a system write, in the sync protocol's words). The owner the book was
+ * made with goes, when it never reached the change log and no account is
+ * assigned to it. For recoupd: an organisation's book belongs to no one
+ * user, and the snapshots devices start from must not carry a user that
+ * exists in the server's copy alone.
+ */
+gboolean
+recoup_book_write_as_system (RecoupBook  *self,
+                             GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (self), FALSE);
+
+  stmt = recoup_book_prepare (self,
+    "DELETE FROM users WHERE id = (SELECT value FROM settings WHERE key = 'user_id')"
+    " AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.entity_id = users.id AND c.entity = 'users')"
+    " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.assigned_to = users.id)", error);
+  if (stmt == NULL || !recoup_book_step_done (self, stmt, error))
+    return FALSE;
+  g_clear_pointer (&self->user_id, g_free);
+  return TRUE;
+}
+
 int
 recoup_book_get_schema_version (RecoupBook *self)
 {

@@ -41,10 +41,18 @@ typedef struct
 {
   gboolean    is_object;       /* the array element was an object */
   MValue      id, hlc, device_id, user_id, entity, entity_id, op, schema_version, seq;
+  /* Pushed: the server sequence its device had received up to when it sent
+   * it (a push body's "cursor", for each of its changes). */
+  MValue      cursor;
   MValueKind  fields_kind;     /* MV_OBJECT when "fields" is an object */
   guint       first_field;     /* index into the batch's fields (while parsing) */
   guint       n_fields;
   MField     *fields;          /* resolved once parsing is done */
+  /* Pulled: the fields whose value the change replaced although its writer
+   * had not seen it ("overwrote_unseen"), as the server found when it came. */
+  guint       first_overwrote; /* index into the batch's overwrote (while parsing) */
+  guint       n_overwrote;
+  const char **overwrote;      /* resolved once parsing is done */
 } MChange;
 
 typedef struct
@@ -59,6 +67,8 @@ struct _RecoupChangeBatch
   GArray    *changes;          /* MChange */
   GArray    *fields;           /* MField */
   GArray    *results;          /* MResult */
+  GArray    *overwrote;        /* const char *: the changes' overwrote_unseen names */
+  MValue     cursor;           /* a push body's "cursor" */
   gboolean   has_changes;      /* a "changes" array was there */
   gboolean   has_results;      /* a "results" array was there */
   gboolean   has_more;

@@ -34,6 +34,7 @@ typedef enum
   ST_CHANGES,     /* in its "changes" array */
   ST_CHANGE,      /* in one change object */
   ST_FIELDS,      /* in a change's "fields" object */
+  ST_OVERWROTE,   /* in a change's "overwrote_unseen" array */
   ST_RESULTS,     /* in the top-level "results" array */
   ST_RESULT,      /* in one result object */
   ST_SKIP,        /* in a nested value nobody reads */
@@ -46,10 +47,12 @@ typedef enum
   KEY_OTHER,
   KEY_SLOT,
   KEY_FIELDS,
+  KEY_OVERWROTE,
   KEY_CHANGES,
   KEY_RESULTS,
   KEY_HAS_MORE,
   KEY_LATEST_SEQ,
+  KEY_CURSOR,
 } KeyKind;
 
 typedef struct
@@ -67,7 +70,7 @@ typedef struct
   KeyKind            key;          /* the member the next value belongs to */
   MValue            *slot;         /* KEY_SLOT: where it goes */
   const char        *field_name;   /* ST_FIELDS: the next field's name */
-  MChange           *change;       /* ST_CHANGE, ST_FIELDS */
+  MChange           *change;       /* ST_CHANGE, ST_FIELDS, ST_OVERWROTE */
   MResult           *result;       /* ST_RESULT */
 } Parser;
 
@@ -198,7 +201,13 @@ change_key (MChange             *c,
       else if (KEY_IS ("entity_id"))
         *slot = &c->entity_id;
       break;
-    case 'o': if (KEY_IS ("op")) *slot = &c->op; break;
+    case 'o':
+      if (KEY_IS ("op"))
+        *slot = &c->op;
+      else if (KEY_IS ("overwrote_unseen"))
+        return KEY_OVERWROTE;
+      break;
+    case 'c': if (KEY_IS ("cursor")) *slot = &c->cursor; break;
     case 's':
       if (KEY_IS ("schema_version"))
         *slot = &c->schema_version;
@@ -248,6 +257,8 @@ top_key (const unsigned char *key,
     return KEY_HAS_MORE;
   if (KEY_IS ("latest_seq"))
     return KEY_LATEST_SEQ;
+  if (KEY_IS ("cursor"))
+    return KEY_CURSOR;
   return KEY_OTHER;
 }
 
@@ -315,6 +326,8 @@ on_scalar (Parser       *p,
         batch->has_more = v->kind == MV_BOOL && v->i != 0;
       else if (p->key == KEY_LATEST_SEQ && v->kind == MV_INT)
         batch->latest_seq = v->i;
+      else if (p->key == KEY_CURSOR)
+        batch->cursor = *v;
       break;
     case ST_CHANGES:
       add_change (p);
@@ -332,6 +345,14 @@ on_scalar (Parser       *p,
       break;
     case ST_FIELDS:
       add_field (p, v);
+      break;
+    case ST_OVERWROTE:
+      /* Field names: anything else is no field of the change's. */
+      if (v->kind == MV_STRING)
+        {
+          g_array_append_val (batch->overwrote, v->s);
+          p->change->n_overwrote++;
+        }
       break;
     case ST_RESULTS:
       add_result (p);
@@ -412,12 +433,22 @@ on_open (Parser   *p,
           p->state = ST_FIELDS;
           return 1;
         }
+      if (!is_map && p->key == KEY_OVERWROTE)
+        {
+          /* A repeated member: the last one counts. */
+          p->change->first_overwrote = batch->overwrote->len;
+          p->change->n_overwrote = 0;
+          p->state = ST_OVERWROTE;
+          return 1;
+        }
       if (p->key == KEY_SLOT)
         memset (p->slot, 0, sizeof *p->slot);
       on_scalar (p, &v);
       return skip (p);
     case ST_FIELDS:
       add_field (p, &v);
+      return skip (p);
+    case ST_OVERWROTE:
       return skip (p);
     case ST_RESULTS:
       p->result = add_result (p);
@@ -456,6 +487,7 @@ on_close (Parser *p)
       p->state = ST_CHANGES;
       break;
     case ST_FIELDS:
+    case ST_OVERWROTE:
       p->state = ST_CHANGE;
       break;
     case ST_RESULT:
@@ -594,6 +626,7 @@ recoup_change_batch_free (RecoupChangeBatch *batch)
   g_array_unref (batch->changes);
   g_array_unref (batch->fields);
   g_array_unref (batch->results);
+  g_array_unref (batch->overwrote);
   g_free (batch);
 }
 
@@ -620,6 +653,7 @@ recoup_change_batch_parse (const char  *json,
   batch->changes = g_array_sized_new (FALSE, FALSE, sizeof (MChange), 256);
   batch->fields = g_array_sized_new (FALSE, FALSE, sizeof (MField), 2048);
   batch->results = g_array_new (FALSE, FALSE, sizeof (MResult));
+  batch->overwrote = g_array_new (FALSE, FALSE, sizeof (const char *));
   p.batch = batch;
   p.text = json;
   p.length = length;
@@ -670,6 +704,11 @@ recoup_change_batch_parse (const char  *json,
       MChange *c = &g_array_index (batch->changes, MChange, k);
 
       c->fields = c->n_fields > 0 ? &g_array_index (batch->fields, MField, c->first_field) : NULL;
+      c->overwrote = c->n_overwrote > 0 ? &g_array_index (batch->overwrote, const char *, c->first_overwrote)
+                                        : NULL;
+      /* A push body's cursor holds for each change it carries. */
+      if (c->cursor.kind == MV_ABSENT)
+        c->cursor = batch->cursor;
     }
   return g_steal_pointer (&batch);
 }

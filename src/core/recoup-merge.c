@@ -521,31 +521,76 @@ field_clock (RecoupBook  *book,
   return TRUE;
 }
 
-/* Whether the change that last wrote this field is this device's own unsent one. */
+/*
+ * Whether @c, which wins @field, replaces a value (stamped @hlc by @device)
+ * that its writer had not seen: an edit made on another device that loses
+ * to @c without anyone having chosen to replace it, which the conflict log
+ * keeps. A value the writer had seen and changed is no conflict. Known when
+ *
+ * - the value is this device's own and not sent yet;
+ * - the value is this device's own, and @c reached the server before it did
+ *   (@c's @server_seq is lower): @c's writer cannot have had it;
+ * - the writer, when it pushed @c, had received the server's changes only up
+ *   to a sequence below that change's (its "cursor"; the server knows);
+ * - the server said so when it sent @c ("overwrote_unseen"): it found one of
+ *   the above when @c reached it.
+ *
+ * The sequence pushes run before pulls, so the losing device has always sent
+ * its value by the time the winner's arrives: the log cannot wait for its own
+ * unsent value alone. A device never loses to itself.
+ */
 static gboolean
-clock_is_own_unsent (RecoupBook *book,
-                     const char *entity,
-                     const char *entity_id,
-                     gint64      hlc,
-                     const char *device)
+replaces_unseen (RecoupBook    *book,
+                 const MChange *c,
+                 gint64         server_seq,
+                 const char    *entity,
+                 const char    *entity_id,
+                 const char    *field,
+                 gint64         hlc,
+                 const char    *device)
 {
+  gboolean own = g_strcmp0 (device, recoup_book_get_device_id (book)) == 0;
+  /* Only edits: two inserts of one row (a row every replica derives alike)
+   * are the same record written twice. */
+  gboolean by_cursor = c->cursor.kind == MV_INT && g_strcmp0 (c->op.s, "insert") != 0;
+  gboolean sent = FALSE;
+  gint64 seq = 0;
   sqlite3_stmt *stmt;
-  gboolean unsent = FALSE;
 
-  if (g_strcmp0 (device, recoup_book_get_device_id (book)) != 0)
+  if (g_strcmp0 (device, c->device_id.s) == 0)
+    return FALSE;
+  for (guint i = 0; i < c->n_overwrote; i++)
+    if (g_str_equal (c->overwrote[i], field))
+      return TRUE;
+  /* Another device's value, on a device that pulls in the server's order:
+   * only the server can tell, and it said nothing. */
+  if (!own && !by_cursor)
     return FALSE;
   stmt = recoup_book_prepare (book,
-                              "SELECT 1 FROM changes WHERE entity_id = ? AND entity = ? AND hlc = ?"
-                              " AND device_id = ? AND server_seq IS NULL", NULL);
+                              "SELECT server_seq FROM changes WHERE entity_id = ? AND entity = ? AND hlc = ?"
+                              " AND device_id = ? ORDER BY server_seq IS NULL LIMIT 1", NULL);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, entity, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, hlc);
   sqlite3_bind_text (stmt, 4, device, -1, SQLITE_STATIC);
-  unsent = sqlite3_step (stmt) == SQLITE_ROW;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      sent = sqlite3_column_type (stmt, 0) != SQLITE_NULL;
+      seq = sqlite3_column_int64 (stmt, 0);
+      if (!sent && own)
+        {
+          sqlite3_reset (stmt);
+          return TRUE;
+        }
+    }
   sqlite3_reset (stmt);
-  return unsent;
+  if (!sent)
+    return FALSE;
+  if (own && server_seq > 0 && seq > server_seq)
+    return TRUE;
+  return by_cursor && seq > c->cursor.i;
 }
 
 static gboolean
@@ -739,6 +784,39 @@ insert_row (RecoupBook         *book,
   return step_write (book, stmt, result, "inserting the row", error);
 }
 
+/* On the server, before a contact point that is opted out takes another
+ * number or address: a device changed it without having seen the opt-out.
+ * The opt-out stays with the value it was given for, on a removed point of
+ * its own (recoup_contact_keep_opted_out_value()), which the server writes
+ * as a change of its own so every device gets it. Devices record that point
+ * with the opt-out itself; this is for an opt-out recorded before they did. */
+static gboolean
+keep_opt_out_of_old_value (RecoupBook    *book,
+                           const char    *contact_id,
+                           const MValue  *value,
+                           GError       **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT kind, value FROM contact_points WHERE id = ?1 AND opted_out = 1", error);
+  g_autofree char *old_key = NULL;
+  g_autofree char *new_key = NULL;
+  RecoupContactKind kind = RECOUP_CONTACT_ADDRESS;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && value->kind == MV_STRING)
+    {
+      recoup_contact_kind_from_string (RECOUP_BOOK_STMT_TEXT (stmt, 0), &kind);
+      old_key = recoup_contact_value_key (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      new_key = recoup_contact_value_key (kind, value->s);
+    }
+  sqlite3_reset (stmt);
+  if (old_key == NULL || g_str_equal (old_key, new_key))
+    return TRUE;
+  return recoup_contact_keep_opted_out_value (book, contact_id, error);
+}
+
 static int
 compare_fields (gconstpointer a,
                 gconstpointer b)
@@ -746,21 +824,23 @@ compare_fields (gconstpointer a,
   return strcmp (((const MField *) a)->name, ((const MField *) b)->name);
 }
 
-/* Last writer wins per field. Writes the fields this change wins, in the
- * order of their names. */
+/* Last writer wins per field. Writes the fields @c wins (of @in_fields: its
+ * own, or a tombstone's "deleted"), in the order of their names. */
 static gboolean
 merge_fields (RecoupBook         *book,
               TableInfo          *info,
               const char         *entity_id,
               const MField       *in_fields,
               guint               n_fields,
-              gint64              hlc,
-              const char         *device,
-              const char         *change_id,
+              const MChange      *c,
+              gint64              server_seq,
               RecoupMergeResult  *result,
               GError            **error)
 {
   const char *entity = info->entity;
+  gint64 hlc = c->hlc.i;
+  const char *device = c->device_id.s;
+  const char *change_id = c->id.s;
   g_autofree MField *fields = g_memdup2 (in_fields, sizeof (MField) * n_fields);
 
   qsort (fields, n_fields, sizeof (MField), compare_fields);
@@ -791,9 +871,10 @@ merge_fields (RecoupBook         *book,
           continue;
         }
 
-      if (clock_is_own_unsent (book, entity, entity_id, cur_hlc, cur_device))
+      if (replaces_unseen (book, c, server_seq, entity, entity_id, field, cur_hlc, cur_device))
         {
-          /* A concurrent remote write replaces our unsent one: keep ours in the log. */
+          /* A concurrent write replaces one its writer had not seen: keep
+           * that one in the log. */
           g_autofree char *incoming = value_to_json (value);
           g_autofree char *current = column_as_json (book, info, col, entity_id);
 
@@ -802,6 +883,11 @@ merge_fields (RecoupBook         *book,
                              hlc, device, change_id, error))
             return FALSE;
         }
+
+      if (server_seq == RECOUP_MERGE_SEQ_SELF && g_str_equal (field, "value") &&
+          g_str_equal (entity, "contact_points") &&
+          !keep_opt_out_of_old_value (book, entity_id, value, error))
+        return FALSE;
 
       if (info->update_sql->pdata[col] == NULL)
         info->update_sql->pdata[col] = g_strdup_printf ("UPDATE %s SET %s = ? WHERE id = ?", entity, field);
@@ -1075,13 +1161,13 @@ merge_fields_atomic (RecoupBook         *book,
                      const MField       *fields,
                      guint               n_fields,
                      const MChange      *c,
+                     gint64              server_seq,
                      RecoupMergeResult  *result,
                      GError            **error)
 {
   if (!recoup_book_begin (book, error))
     return FALSE;
-  if (!merge_fields (book, info, entity_id, fields, n_fields, c->hlc.i, c->device_id.s, c->id.s,
-                     result, error))
+  if (!merge_fields (book, info, entity_id, fields, n_fields, c, server_seq, result, error))
     {
       recoup_book_rollback (book);
       return FALSE;
@@ -1253,6 +1339,126 @@ insert_account (RecoupBook         *book,
   return recoup_book_commit (book, error);
 }
 
+/*
+ * Receipt numbers are "R-<6 hex of the device id's tail>-<counter>"
+ * (recoup-ledger.c): two devices whose ids end alike issue the same numbers.
+ * receipt_no is UNIQUE, and a refused payment would be refused for good on
+ * every copy, so both entries are kept: the later of the two (the larger id;
+ * UUIDv7 ids order by when they were made) takes the number followed by the
+ * tail of its own id. Every copy decides alike whichever entry reaches it
+ * first, without a change of its own (ledger entries are never changed by
+ * one): a book that holds the later entry already renumbers it when the
+ * earlier one arrives.
+ */
+
+/* Another entry than @entry_id with @receipt, or NULL. */
+static gboolean
+entry_with_receipt (RecoupBook  *book,
+                    const char  *receipt,
+                    const char  *entry_id,
+                    char       **out_id,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id FROM ledger_entries WHERE receipt_no = ? AND id <> ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, receipt, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entry_id, -1, SQLITE_STATIC);
+  *out_id = sqlite3_step (stmt) == SQLITE_ROW ? g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)) : NULL;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* "R-39BAF8-000007-1A2B3C": @receipt with the tail of @entry_id, six hex
+ * digits, or twelve in the unlikely case that six are taken too. */
+static char *
+distinct_receipt (RecoupBook  *book,
+                  const char  *receipt,
+                  const char  *entry_id,
+                  GError     **error)
+{
+  gsize len = strlen (entry_id);
+
+  for (gsize digits = 6; ; digits = 12)
+    {
+      g_autofree char *tail = g_ascii_strup (entry_id + len - MIN (digits, len), -1);
+      g_autofree char *candidate = g_strdup_printf ("%s-%s", receipt, tail);
+      g_autofree char *taken = NULL;
+
+      if (!entry_with_receipt (book, candidate, entry_id, &taken, error))
+        return NULL;
+      if (taken == NULL || digits == 12)
+        return g_steal_pointer (&candidate);
+    }
+}
+
+/* Inserts the ledger entry of @c; when its receipt number is taken, the later
+ * of the two entries is renumbered (see above), in one savepoint with the
+ * insert. */
+static gboolean
+insert_entry (RecoupBook         *book,
+              TableInfo          *info,
+              const MChange      *c,
+              RecoupMergeResult  *result,
+              GError            **error)
+{
+  const char *entry_id = c->entity_id.s;
+  g_autofree MField *fields = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *number = NULL;
+  const char *receipt = NULL;
+  MChange renumbered;
+  gboolean later;
+  gboolean ok;
+  guint at = 0;
+
+  for (guint i = 0; i < c->n_fields && receipt == NULL; i++)
+    if (g_str_equal (c->fields[i].name, "receipt_no") && c->fields[i].v.kind == MV_STRING)
+      {
+        at = i;
+        receipt = c->fields[i].v.s;
+      }
+  if (receipt != NULL && !entry_with_receipt (book, receipt, entry_id, &other, error))
+    return FALSE;
+  if (other == NULL)
+    return insert_row (book, info, entry_id, c, result, error);
+
+  later = strcmp (entry_id, other) > 0;
+  if (!(number = distinct_receipt (book, receipt, later ? entry_id : other, error)) ||
+      !recoup_book_begin (book, error))
+    return FALSE;
+  if (later)
+    {
+      fields = g_memdup2 (c->fields, sizeof (MField) * c->n_fields);
+      fields[at].v.s = number;
+      renumbered = *c;
+      renumbered.fields = fields;
+      ok = insert_row (book, info, entry_id, &renumbered, result, error);
+    }
+  else
+    {
+      sqlite3_stmt *stmt = recoup_book_prepare (book, "UPDATE ledger_entries SET receipt_no = ? WHERE id = ?",
+                                                error);
+
+      ok = stmt != NULL;
+      if (ok)
+        {
+          sqlite3_bind_text (stmt, 1, number, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 2, other, -1, SQLITE_STATIC);
+          ok = recoup_book_step_done (book, stmt, error) &&
+               insert_row (book, info, entry_id, c, result, error);
+        }
+    }
+  if (!ok || result->status == RECOUP_MERGE_REJECTED)
+    {
+      recoup_book_rollback (book);
+      return ok;
+    }
+  return recoup_book_commit (book, error);
+}
+
 /* On the server: tells every replica the reference it gave @account_id (a
  * change of its own, with its sequence number like every change the server
  * stores) and asks the owner to look at the two accounts. */
@@ -1306,9 +1512,15 @@ apply_inner (RecoupBook         *book,
     {
       if (!exists)
         {
-          if (!(g_str_equal (entity, "accounts")
-                ? insert_account (book, info, c, server_seq, &renamed_from, &kept_by, result, error)
-                : insert_row (book, info, entity_id, c, result, error)))
+          gboolean ok;
+
+          if (g_str_equal (entity, "accounts"))
+            ok = insert_account (book, info, c, server_seq, &renamed_from, &kept_by, result, error);
+          else if (g_str_equal (entity, "ledger_entries"))
+            ok = insert_entry (book, info, c, result, error);
+          else
+            ok = insert_row (book, info, entity_id, c, result, error);
+          if (!ok)
             return FALSE;
           if (result->status == RECOUP_MERGE_REJECTED)
             return TRUE;
@@ -1317,7 +1529,8 @@ apply_inner (RecoupBook         *book,
         {
           /* The row exists already (made by a concurrent insert of the same id):
            * its fields merge like a set. */
-          if (!merge_fields_atomic (book, info, entity_id, c->fields, c->n_fields, c, result, error))
+          if (!merge_fields_atomic (book, info, entity_id, c->fields, c->n_fields, c, server_seq, result,
+                                    error))
             return FALSE;
           if (result->status == RECOUP_MERGE_REJECTED)
             return TRUE;
@@ -1332,10 +1545,11 @@ apply_inner (RecoupBook         *book,
                        "change %s: no %s row %s to change in this book", id, entity, entity_id);
       if (g_str_equal (op, "tombstone"))
         {
-          if (!merge_fields_atomic (book, info, entity_id, &deleted, 1, c, result, error))
+          if (!merge_fields_atomic (book, info, entity_id, &deleted, 1, c, server_seq, result, error))
             return FALSE;
         }
-      else if (!merge_fields_atomic (book, info, entity_id, c->fields, c->n_fields, c, result, error))
+      else if (!merge_fields_atomic (book, info, entity_id, c->fields, c->n_fields, c, server_seq, result,
+                                     error))
         return FALSE;
       if (result->status == RECOUP_MERGE_REJECTED)
         return TRUE;
@@ -1403,9 +1617,10 @@ apply_setting (RecoupBook         *book,
     }
   else
     {
-      /* A concurrent remote write replaces our unsent one: keep ours in the log. */
+      /* A concurrent write replaces one its writer had not seen: keep that
+       * one in the log. */
       if (current != NULL && g_strcmp0 (incoming, current) != 0 &&
-          clock_is_own_unsent (book, "settings", key, cur_hlc, cur_device) &&
+          replaces_unseen (book, c, server_seq, "settings", key, "value", cur_hlc, cur_device) &&
           !log_conflict (book, "settings", key, "value", current, cur_hlc, cur_device,
                          c->hlc.i, c->device_id.s, c->id.s, error))
         return FALSE;
@@ -1584,13 +1799,16 @@ value_from_node (JsonNode *node,
     }
 }
 
-/* The MChange view of a JsonObject; strings stay owned by @obj, fields go to @fields. */
+/* The MChange view of a JsonObject; strings stay owned by @obj, fields go
+ * to @fields and the names of "overwrote_unseen" to @overwrote. */
 static void
 change_from_object (JsonObject *obj,
                     MChange    *c,
-                    GArray     *fields)
+                    GArray     *fields,
+                    GArray     *overwrote)
 {
   JsonNode *fnode = json_object_get_member (obj, "fields");
+  JsonNode *onode = json_object_get_member (obj, "overwrote_unseen");
 
   memset (c, 0, sizeof *c);
   c->is_object = TRUE;
@@ -1603,6 +1821,25 @@ change_from_object (JsonObject *obj,
   value_from_node (json_object_get_member (obj, "op"), &c->op);
   value_from_node (json_object_get_member (obj, "schema_version"), &c->schema_version);
   value_from_node (json_object_get_member (obj, "seq"), &c->seq);
+  value_from_node (json_object_get_member (obj, "cursor"), &c->cursor);
+  if (onode != NULL && JSON_NODE_HOLDS_ARRAY (onode))
+    {
+      JsonArray *names = json_node_get_array (onode);
+
+      for (guint i = 0; i < json_array_get_length (names); i++)
+        {
+          JsonNode *name = json_array_get_element (names, i);
+
+          if (JSON_NODE_HOLDS_VALUE (name) && json_node_get_value_type (name) == G_TYPE_STRING)
+            {
+              const char *text = json_node_get_string (name);
+
+              g_array_append_val (overwrote, text);
+            }
+        }
+      c->n_overwrote = overwrote->len;
+      c->overwrote = (const char **) (gpointer) overwrote->data;
+    }
   if (fnode == NULL)
     c->fields_kind = MV_ABSENT;
   else if (JSON_NODE_HOLDS_OBJECT (fnode))
@@ -1640,12 +1877,13 @@ recoup_merge_apply (RecoupBook         *book,
                     GError            **error)
 {
   g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (MField));
+  g_autoptr(GArray) overwrote = g_array_new (FALSE, FALSE, sizeof (const char *));
   MChange c;
 
   g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
   g_return_val_if_fail (change != NULL && result != NULL, FALSE);
 
-  change_from_object (change, &c, fields);
+  change_from_object (change, &c, fields, overwrote);
   return apply_change (book, &c, server_seq, result, error);
 }
 
@@ -1672,7 +1910,11 @@ recoup_merge_get_cursor (RecoupBook *book)
 }
 
 /* The page loop of both page functions: @get gives change @i. */
-typedef const MChange *(*GetChange) (gpointer data, guint i, MChange *scratch, GArray *fields);
+typedef const MChange *(*GetChange) (gpointer  data,
+                                     guint     i,
+                                     MChange  *scratch,
+                                     GArray   *fields,
+                                     GArray   *overwrote);
 
 static gboolean
 apply_page (RecoupBook  *book,
@@ -1685,6 +1927,7 @@ apply_page (RecoupBook  *book,
 {
   g_autoptr(GError) stop = NULL;
   g_autoptr(GArray) fields = g_array_new (FALSE, FALSE, sizeof (MField));
+  g_autoptr(GArray) overwrote = g_array_new (FALSE, FALSE, sizeof (const char *));
   gint64 reached = recoup_merge_get_cursor (book);
   RecoupMergeStale stale = RECOUP_MERGE_STALE_NONE;
   guint applied = 0;
@@ -1700,7 +1943,8 @@ apply_page (RecoupBook  *book,
       gint64 seq = 0;
 
       g_array_set_size (fields, 0);
-      c = get (data, i, &scratch, fields);
+      g_array_set_size (overwrote, 0);
+      c = get (data, i, &scratch, fields, overwrote);
       if (c == NULL || !c->is_object || c->seq.kind != MV_INT || (seq = c->seq.i) <= 0)
         {
           g_set_error (&stop, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -1754,13 +1998,14 @@ static const MChange *
 get_from_array (gpointer  data,
                 guint     i,
                 MChange  *scratch,
-                GArray   *fields)
+                GArray   *fields,
+                GArray   *overwrote)
 {
   JsonNode *node = json_array_get_element (data, i);
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return NULL;
-  change_from_object (json_node_get_object (node), scratch, fields);
+  change_from_object (json_node_get_object (node), scratch, fields, overwrote);
   return scratch;
 }
 
@@ -1768,7 +2013,8 @@ static const MChange *
 get_from_batch (gpointer  data,
                 guint     i,
                 MChange  *scratch,
-                GArray   *fields)
+                GArray   *fields,
+                GArray   *overwrote)
 {
   return recoup_change_batch_get_change (data, i);
 }
@@ -2323,11 +2569,54 @@ recoup_merge_list_review (RecoupBook  *book,
 
 /* ---- the wire form, written straight from the change log ---- */
 
+/* Appends ,"overwrote_unseen":[…] for the change of the current row of a
+ * CHANGE_COLUMNS statement when, as it was merged here, it replaced values
+ * its writer had not seen (replaces_unseen()): the fields this book logged
+ * with the change as their winner. So a device that pulls the change later
+ * logs the same lost edits, also the one whose edit it was. Only edits
+ * (set, tombstone) replace anything worth telling. */
+static gboolean
+append_overwrote (RecoupBook    *book,
+                  sqlite3_stmt  *row,
+                  GString       *out,
+                  GError       **error)
+{
+  const char *op = RECOUP_BOOK_STMT_TEXT (row, 6);
+  sqlite3_stmt *stmt;
+  guint n = 0;
+  int rc;
+
+  if (g_strcmp0 (op, "set") != 0 && g_strcmp0 (op, "tombstone") != 0)
+    return TRUE;
+  stmt = recoup_book_prepare (book,
+    "SELECT DISTINCT field FROM sync_conflicts WHERE entity_id = ?1 AND change_id = ?2"
+    " AND winner_hlc = ?3 AND winner_device_id = ?4 ORDER BY field", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, RECOUP_BOOK_STMT_TEXT (row, 5), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, RECOUP_BOOK_STMT_TEXT (row, 0), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, sqlite3_column_int64 (row, 1));
+  sqlite3_bind_text (stmt, 4, RECOUP_BOOK_STMT_TEXT (row, 2), -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_string_append (out, n++ == 0 ? ",\"overwrote_unseen\":[" : ",");
+      recoup_json_append_string (out, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  if (n > 0)
+    g_string_append_c (out, ']');
+  return TRUE;
+}
+
 /* Appends the change of the current row of a CHANGE_COLUMNS statement as a
- * JSON object; "seq" is its server_seq when it has one. */
+ * JSON object; "seq" is its server_seq when it has one. @served: the book
+ * serves it to a device (a pull page), with the edits it overwrote unseen. */
 static gboolean
 append_change_row (RecoupBook    *book,
                    sqlite3_stmt  *stmt,
+                   gboolean       served,
                    GString       *out,
                    GError       **error)
 {
@@ -2367,6 +2656,8 @@ append_change_row (RecoupBook    *book,
   g_string_append_printf (out, ",\"schema_version\":%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (stmt, 8));
   if (sqlite3_column_type (stmt, 9) != SQLITE_NULL)
     g_string_append_printf (out, ",\"seq\":%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (stmt, 9));
+  if (served && !append_overwrote (book, stmt, out, error))
+    return FALSE;
   g_string_append_c (out, '}');
   return TRUE;
 }
@@ -2396,12 +2687,16 @@ recoup_merge_collect_unsent_body (RecoupBook  *book,
   if (out_last_seq != NULL)
     *out_last_seq = after_seq;
   out = g_string_sized_new (4096);
-  g_string_append (out, "{\"changes\":[");
+  /* What this device had received when it sent these: the server tells
+   * apart an edit of a value the writer had seen from one made without
+   * knowing it (replaces_unseen()). */
+  g_string_append_printf (out, "{\"cursor\":%" G_GINT64_FORMAT ",\"changes\":[",
+                          recoup_merge_get_cursor (book));
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       if (n++ > 0)
         g_string_append_c (out, ',');
-      if (!append_change_row (book, stmt, out, error))
+      if (!append_change_row (book, stmt, FALSE, out, error))
         {
           sqlite3_reset (stmt);
           g_string_free (out, TRUE);
@@ -2452,7 +2747,7 @@ recoup_merge_write_changes_after (RecoupBook  *book,
         }
       if (n++ > 0)
         g_string_append_c (out, ',');
-      if (!append_change_row (book, stmt, out, error))
+      if (!append_change_row (book, stmt, TRUE, out, error))
         {
           sqlite3_reset (stmt);
           return FALSE;
@@ -2468,6 +2763,174 @@ recoup_merge_write_changes_after (RecoupBook  *book,
   if (out_n != NULL)
     *out_n = n;
   return TRUE;
+}
+
+/* ---- The user a book had before it was enrolled ------------------------------ */
+
+/* Points every user reference of @info's table (its text columns holding
+ * @from) at @to, in one pass over the table. */
+static gboolean
+repoint_user (RecoupBook  *book,
+              TableInfo   *info,
+              const char  *from,
+              const char  *to,
+              GError     **error)
+{
+  g_autoptr(GString) sets = g_string_new (NULL);
+  g_autoptr(GString) where = g_string_new (NULL);
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  for (guint col = 0; col < info->names->len; col++)
+    {
+      const char *name = info->names->pdata[col];
+
+      if (g_str_equal (name, "id") || g_array_index (info->types, char, col) != 'T')
+        continue;
+      g_string_append_printf (sets, "%s%s = CASE %s WHEN ?2 THEN ?1 ELSE %s END", sets->len ? ", " : "",
+                              name, name, name);
+      g_string_append_printf (where, "%s%s = ?2", where->len ? " OR " : "", name);
+    }
+  if (sets->len == 0)
+    return TRUE;
+  /* Once per enrollment: not worth a place among the book's statements. */
+  sql = g_strdup_printf ("UPDATE %s SET %s WHERE %s", info->entity, sets->str, where->str);
+  if (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL) != SQLITE_OK)
+    return recoup_book_set_sqlite_error (book, error);
+  sqlite3_bind_text (stmt, 1, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  return TRUE;
+}
+
+/* Runs @sql with ?1 = @to, ?2 = @from, ?3 = this book's device. */
+static gboolean
+run_repoint (RecoupBook  *book,
+             const char  *sql,
+             const char  *from,
+             const char  *to,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, from, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  return recoup_book_step_done (book, stmt, error);
+}
+
+/**
+ * recoup_merge_adopt_enrolled_user:
+ * @user_id: the user the server enrolled this book as
+ * @user_name: their name
+ * @role: their role
+ *
+ * A new book belongs to whoever made it: its first user is an owner of this
+ * copy alone, never in the change log. What it wrote before the book was
+ * enrolled would reach the other devices naming a user they do not have
+ * (an empty "by" in their history), and each copy would keep an owner of its
+ * own. So at enrollment that user becomes the enrolled one: the rows and the
+ * unsent changes that name it name the enrolled user, and its row gives way
+ * to the enrolled user's (made here with their name and role until the
+ * server's row arrives with the first pull and takes its place). Whoever
+ * used the book before it was enrolled is the person who enrolls it; what
+ * the server allows them is decided by the enrolled role either way
+ * (recoup_merge_check_role()).
+ *
+ * Nothing changes when the book's user is the enrolled one already (a book
+ * made from the server's snapshot) or has reached the change log (a user
+ * added by hand, which syncs as itself). recoup_sync_attach() calls it.
+ */
+gboolean
+recoup_merge_adopt_enrolled_user (RecoupBook  *book,
+                                  const char  *user_id,
+                                  const char  *user_name,
+                                  const char  *role,
+                                  GError     **error)
+{
+  g_autofree char *local = recoup_book_get_setting (book, "user_id");
+  g_autoptr(GPtrArray) tables = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  gboolean synced = FALSE;
+
+  g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
+  g_return_val_if_fail (user_id != NULL && user_name != NULL && role != NULL, FALSE);
+
+  if (local == NULL || g_str_equal (local, user_id))
+    return TRUE;
+  if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM changes WHERE entity_id = ?1 AND entity = 'users'",
+                                    error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, local, -1, SQLITE_STATIC);
+  synced = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (synced)
+    return TRUE;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  /* The enrolled user's row first: accounts point at users. An owner keeps
+   * what the book's owner could do; anyone else starts with nothing until
+   * the server's row says otherwise. */
+  stmt = recoup_book_prepare (book,
+    "INSERT INTO users (id, name, email, role, max_discount_bp, max_plan_installments, can_override,"
+    " created_at) SELECT ?1, ?2, email, ?3, CASE ?3 WHEN 'owner' THEN max_discount_bp ELSE 0 END,"
+    " CASE ?3 WHEN 'owner' THEN max_plan_installments ELSE 0 END, ?3 = 'owner', created_at"
+    " FROM users WHERE id = ?4 ON CONFLICT (id) DO NOTHING", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user_name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, role, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, local, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+
+  /* Every synced table's user references (they are text columns holding a
+   * user's id; no other value is ever a user's UUIDv7), and the local copy
+   * of the collector in the derived stats. */
+  if (!(stmt = recoup_book_prepare (book, "SELECT name FROM sqlite_master WHERE type = 'table'", error)))
+    goto fail;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (tables, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+  sqlite3_reset (stmt);
+  for (guint i = 0; i < tables->len; i++)
+    {
+      TableInfo *info = g_str_equal (tables->pdata[i], "users") ? NULL : lookup_table (book, tables->pdata[i]);
+
+      if (info != NULL && !repoint_user (book, info, local, user_id, error))
+        goto fail;
+    }
+  /* What was written before is unsent: its changes name the enrolled user,
+   * the fields of a set (read back from the row when it was recorded) too. */
+  if (!run_repoint (book, "UPDATE account_stats SET assigned_to = ?1 WHERE assigned_to = ?2", local, user_id,
+                    error) ||
+      !run_repoint (book, "UPDATE changes SET user_id = ?1 WHERE user_id = ?2 AND device_id = ?3"
+                          " AND server_seq IS NULL", local, user_id, error) ||
+      !run_repoint (book, "UPDATE changes SET fields = replace (fields, '\"' || ?2 || '\"',"
+                          " '\"' || ?1 || '\"') WHERE device_id = ?3 AND server_seq IS NULL"
+                          " AND instr (fields, ?2) > 0",
+                    local, user_id, error))
+    goto fail;
+
+  if (!(stmt = recoup_book_prepare (book, "DELETE FROM users WHERE id = ?1", error)))
+    goto fail;
+  sqlite3_bind_text (stmt, 1, local, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error) ||
+      !recoup_book_set_setting (book, "user_id", user_id, error) ||
+      !recoup_book_set_user (book, user_id, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
 }
 
 /* ---- Naming refusals and lost edits ------------------------------------------ */
@@ -2596,9 +3059,10 @@ user_name (RecoupBook *book,
  * recoup_merge_describe_conflict:
  * @c: a lost edit from recoup_merge_list_conflicts()
  *
- * Adds the account of the row that lost an edit, the name of who wrote the
- * edit that won ("winner_name") and, for a collector lost, their name
- * ("value_name"), when the book knows them.
+ * Adds the account of the row that lost an edit, the names of who wrote the
+ * edit that lost ("loser_name") and the one that won ("winner_name"), for a
+ * collector lost, their name ("value_name"), when the book knows them; and
+ * whether the lost edit was made on this device ("own").
  */
 gboolean
 recoup_merge_describe_conflict (RecoupBook  *book,
@@ -2607,12 +3071,18 @@ recoup_merge_describe_conflict (RecoupBook  *book,
 {
   const char *entity = json_object_get_string_member_with_default (c, "entity", "");
   const char *entity_id = json_object_get_string_member_with_default (c, "entity_id", "");
+  const char *device = json_object_get_string_member_with_default (c, "device_id", "");
   g_autofree char *winner = author_of (book, entity, entity_id,
                                        json_object_get_int_member_with_default (c, "winner_hlc", 0),
                                        json_object_get_string_member_with_default (c, "winner_device_id", ""));
+  g_autofree char *loser = author_of (book, entity, entity_id,
+                                      json_object_get_int_member_with_default (c, "hlc", 0), device);
 
   if (winner != NULL)
     json_object_set_string_member (c, "winner_name", winner);
+  if (loser != NULL)
+    json_object_set_string_member (c, "loser_name", loser);
+  json_object_set_boolean_member (c, "own", g_strcmp0 (device, recoup_book_get_device_id (book)) == 0);
   if (g_str_equal (entity, "accounts") &&
       g_strcmp0 (json_object_get_string_member_with_default (c, "field", NULL), "assigned_to") == 0 &&
       json_object_get_string_member_with_default (c, "value", NULL) != NULL)

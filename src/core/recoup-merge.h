@@ -163,6 +163,15 @@ gboolean   recoup_merge_check_own_write  (RecoupBook        *book,
                                           const char        *ledger_kind,
                                           GError           **error);
 
+/* At enrollment (recoup_sync_attach() calls it): the user this book was made
+ * with (an owner of this copy alone, never synced) becomes the enrolled one,
+ * in the rows and the unsent changes that name it. See recoup-merge.c. */
+gboolean   recoup_merge_adopt_enrolled_user (RecoupBook     *book,
+                                             const char     *user_id,
+                                             const char     *user_name,
+                                             const char     *role,
+                                             GError        **error);
+
 /* Brings derived data up to date after changes whose results said @stale
  * (the largest of them): a rescore or a rebuild, in the caller's
  * transaction, as a local change of the same setting does. Nothing to do for

@@ -260,6 +260,11 @@ recoup_server_db_open_book (RecoupServerDb  *db,
                    path, sqlite3_errmsg (recoup_book_get_db (book)));
       return NULL;
     }
+  /* The organisation's book is nobody's: what the server writes itself is a
+   * system write, and the owner the book was made with is not handed to the
+   * devices in snapshots (they would each hold a user no other copy has). */
+  if (!recoup_book_write_as_system (book, error))
+    return NULL;
   /* A push of thousands of changes writes thousands of pages: checkpoint the
    * WAL every 64 MiB instead of every 4 MiB, so a hot index page is copied
    * into the book once per checkpoint rather than at nearly every commit. */

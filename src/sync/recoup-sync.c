@@ -15,6 +15,7 @@
 #include <libsoup/soup.h>
 
 #include "recoup-book-private.h"
+#include "recoup-merge.h"
 #include "recoup-sync.h"
 
 /*
@@ -1086,8 +1087,16 @@ recoup_sync_attach (RecoupBook                  *book,
                     const RecoupSyncEnrollment  *e,
                     GError                     **error)
 {
+  g_autoptr(GError) adopt_error = NULL;
+
   if (!recoup_sync_token_store (e->device_id, e->token, error))
     return FALSE;
+  /* What the book's own first user wrote before is the enrolled user's (a
+   * copy made from the snapshot has that user already). Not a condition of
+   * the enrollment: its code is spent. */
+  if (!recoup_merge_adopt_enrolled_user (book, e->user_id, e->user_name, e->role, &adopt_error))
+    g_warning ("what this book recorded before it was enrolled keeps naming its first user: %s",
+               adopt_error->message);
   if (!recoup_book_begin (book, error))
     return FALSE;
   if (!recoup_book_set_setting (book, "sync.url", e->url, error) ||
