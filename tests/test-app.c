@@ -227,30 +227,27 @@ row_of (Fixture    *f,
   return GTK_INVALID_LIST_POSITION;
 }
 
-/* Selects the shown account's row again if a background reload of the
- * worklist (its ranks brought up to date) dropped the highlight, and returns
- * its position. */
-static guint
-reselect_row (Fixture    *f,
-              const char *id)
+static gboolean
+list_settled (Fixture *f)
 {
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  guint position;
+  return !recoup_worklist_model_is_updating (f->model) && !recoup_worklist_model_is_loading (f->model)
+         && recoup_worklist_model_is_position_loaded (f->model, 0);
+}
 
-  while ((position = row_of (f, id)) == GTK_INVALID_LIST_POSITION)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for the account's row");
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  if (recoup_window_get_selected_position (f->window) != position)
-    {
-      expected_loads = recoup_window_get_n_loads (f->window) + 1;
-      recoup_window_select_position (f->window, position);
-      wait_for (account_loaded, f, "the account's row selected again");
-    }
-  return position;
+static const char *shown_id;
+
+/* The shown account's row is highlighted (the window highlights it again
+ * after a reload of the worklist). */
+static gboolean
+shown_row_highlighted (Fixture *f)
+{
+  g_autoptr(RecoupAccountItem) item = NULL;
+  guint position = recoup_window_get_selected_position (f->window);
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    return FALSE;
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), position);
+  return g_strcmp0 (recoup_account_item_get_id (item), shown_id) == 0;
 }
 
 static gboolean
@@ -312,6 +309,59 @@ test_worklist_order (Fixture       *f,
       g_assert_cmpint (d->aging.total, ==, accounts[i].amount);
   g_assert_cmpuint (d->contacts->len, ==, 1);
   g_assert_cmpuint (d->invoices->len, ==, 1);
+}
+
+/* Enter in the one-line Notes field saves the contact, as Enter in Record
+ * Payment's amount saves the payment. */
+static void
+test_log_contact_enter_saves (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GPtrArray) acts = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWindow *dialog;
+  GtkWidget *notes;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "outcome")), 1);
+  notes = find_named (GTK_WIDGET (dialog), "notes");
+  gtk_editable_set_text (GTK_EDITABLE (notes), "Left a message");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  /* What Enter does in the row's text. */
+  g_signal_emit_by_name (gtk_editable_get_delegate (GTK_EDITABLE (notes)), "activate");
+  wait_for (account_loaded, f, "the contact saved by Enter");
+
+  book = open_check_book (f);
+  acts = recoup_activity_list (book, id, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (acts->len, ==, 1);
+  g_assert_cmpstr (((RecoupActivity *) g_ptr_array_index (acts, 0))->notes, ==, "Left a message");
+}
+
+/* A contact point without a label says what it is in words ("E-mail"), not
+ * in the book's name for its kind ("email"). */
+static void
+test_contact_kind_words (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+
+  g_free (recoup_contact_add (book, id, RECOUP_CONTACT_EMAIL, "ap@example.com", "", FALSE, &error));
+  g_assert_no_error (error);
+  g_free (recoup_contact_add (book, id, RECOUP_CONTACT_ADDRESS, "1 Main St, Springfield", "", FALSE, &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_reload_account (f->window);
+  wait_for (account_loaded, f, "the account with its new contact points");
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "E-mail"));
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "Address"));
+  g_assert_null (find_label (GTK_WIDGET (f->window), "email"));
+  g_assert_null (find_label (GTK_WIDGET (f->window), "address"));
 }
 
 static void
@@ -559,6 +609,11 @@ test_payment_locale_marks (Fixture       *f,
   expected_loads = recoup_window_get_n_loads (f->window) + 1;
   g_signal_emit_by_name (save, "clicked");
   wait_for (account_loaded, f, "the payment typed with a decimal comma");
+  /* The first ranks, brought up to date in the background, reload the list:
+   * the window highlights the row again. */
+  wait_for (list_settled, f, "the worklist");
+  shown_id = id;
+  wait_for (shown_row_highlighted, f, "the account's row");
   {
     g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model),
                                                                recoup_window_get_selected_position (f->window));
@@ -785,7 +840,12 @@ test_payment (Fixture       *f,
     g_autofree char *action = NULL;
     guint position;
 
-    position = reselect_row (f, id);
+    /* The ranks brought up to date in the background reload the list once:
+     * the window has highlighted the row again since. */
+    wait_for (list_settled, f, "the worklist");
+    shown_id = id;
+    wait_for (shown_row_highlighted, f, "the account's row after the worklist reloaded");
+    position = recoup_window_get_selected_position (f->window);
     item = g_list_model_get_item (G_LIST_MODEL (f->model), position);
     g_assert_cmpstr (recoup_account_item_get_id (item), ==, id);
     g_object_get (item, "detail-text", &detail, NULL);
@@ -2012,6 +2072,130 @@ test_preferences (Fixture       *f,
   prefs = NULL;
 }
 
+static gboolean prefs_destroyed;
+
+static void
+prefs_destroy_cb (GtkWidget *window,
+                  gpointer   data)
+{
+  prefs_destroyed = TRUE;
+}
+
+static gboolean
+prefs_closed (Fixture *f)
+{
+  return prefs_destroyed;
+}
+
+static void
+open_prefs (Fixture *f)
+{
+  prefs = recoup_preferences_new (GTK_WINDOW (f->window));
+  prefs_destroyed = FALSE;
+  g_signal_connect (prefs, "destroy", G_CALLBACK (prefs_destroy_cb), NULL);
+  gtk_window_present (prefs);
+  wait_for (prefs_loaded, f, "the book's policy");
+}
+
+/* What is typed on the Book Policy page without its Apply button is written
+ * when the field is left, or when the window is closed; a wrong value is not
+ * dropped without asking. */
+static void
+test_preferences_unapplied (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *carla = recoup_user_add (book, "Carla", "collector", 1000, 6, FALSE, &error);
+  g_autofree char *other = g_strdup_printf ("weight-%s", recoup_score_component_name (RECOUP_SCORE_BALANCE + 1));
+  GtkWidget *row;
+  GtkWindow *ask;
+  gint64 changes;
+
+  g_assert_no_error (error);
+  open_prefs (f);
+  {
+    RecoupScoreSettings settings;
+
+    row = find_named (GTK_WIDGET (prefs), "weight-balance");
+    gtk_widget_grab_focus (row);
+    gtk_editable_set_text (GTK_EDITABLE (row), "55");
+    expected_prefs_done = recoup_book_preferences_get_n_done (ADW_PREFERENCES_WINDOW (prefs)) + 1;
+    gtk_widget_grab_focus (find_named (GTK_WIDGET (prefs), other));
+    wait_for (prefs_done, f, "the weight written on leaving its field");
+    recoup_score_settings_load (book, &settings);
+    g_assert_cmpint (settings.weights[RECOUP_SCORE_BALANCE], ==, 55);
+  }
+  {
+    g_autoptr(RecoupUser) user = NULL;
+    g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+    g_autofree char *path = NULL;
+
+    gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (prefs), "installments-Carla")), "12");
+    /* The General page's book location too. */
+    gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (prefs), "book-path")), "/tmp/other.recoup");
+    gtk_window_close (prefs);
+    wait_for (prefs_closed, f, "the window closed once the limit is written");
+    user = recoup_user_load (book, carla, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (user->max_plan_installments, ==, 12);
+    path = g_settings_get_string (settings, "book-path");
+    g_assert_cmpstr (path, ==, "/tmp/other.recoup");
+    g_settings_reset (settings, "book-path");
+  }
+
+  /* A wrong value: closing asks; Keep Editing keeps the window and what the
+   * page says; Discard closes it, writing nothing. */
+  open_prefs (f);
+  changes = recoup_book_count_changes (book);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (prefs), "installments-Carla")), "a dozen");
+  gtk_window_close (prefs);
+  ask = find_toplevel ("policy-discard");
+  g_assert_nonnull (ask);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (ask)), "Carla, longest plan"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "edit");
+  gtk_window_destroy (ask);
+  g_assert_false (prefs_destroyed);
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (prefs), "limits-error")));
+  gtk_window_close (prefs);
+  ask = find_toplevel ("policy-discard");
+  g_assert_nonnull (ask);
+  /* The question goes with the window. */
+  g_object_add_weak_pointer (G_OBJECT (ask), (gpointer *) &ask);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "discard");
+  g_clear_pointer (&ask, gtk_window_destroy);
+  wait_for (prefs_closed, f, "the window closed without the wrong value");
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  prefs = NULL;
+}
+
+/* The longest plan a user may be given is core's (the offer dialog's) limit. */
+static void
+test_preferences_installments_cap (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *carla = recoup_user_add (book, "Carla", "collector", 1000, 6, FALSE, &error);
+  g_autofree char *max = g_strdup_printf ("%d", RECOUP_OFFER_MAX_INSTALLMENTS);
+  g_autofree char *over = g_strdup_printf ("%d", RECOUP_OFFER_MAX_INSTALLMENTS + 1);
+  g_autofree char *words = g_strdup_printf ("from 0 to %d.", RECOUP_OFFER_MAX_INSTALLMENTS);
+  GtkWidget *row, *label;
+
+  g_assert_no_error (error);
+  open_prefs (f);
+  row = find_named (GTK_WIDGET (prefs), "installments-Carla");
+  label = find_named (GTK_WIDGET (prefs), "limits-error");
+  gtk_editable_set_text (GTK_EDITABLE (row), over);
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (label)), words));
+  gtk_editable_set_text (GTK_EDITABLE (row), max);
+  g_assert_false (gtk_widget_has_css_class (row, "error"));
+  g_assert_false (gtk_widget_get_visible (label));
+  gtk_window_destroy (prefs);
+  prefs = NULL;
+}
+
 static guint expected_imports;
 
 static gboolean
@@ -2483,6 +2667,127 @@ test_worklist_work_first (Fixture       *f,
       g_assert_cmpint (it->waits, ==, i == n - 1);
     }
   g_assert_cmpstr (((RecoupWorklistItem *) g_ptr_array_index (wl->items, n - 1))->account_id, ==, dirac);
+}
+
+/* Shows Dirac Delivery (USD 50.00 owed) and returns its id. */
+static char *
+show_dirac (Fixture *f)
+{
+  g_autofree char *id = NULL;
+
+  wait_for (ranks_updated, f, "the first ranks");
+  wait_for (all_rows_loaded, f, "every row");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_select_position (f->window, position_of (f, "Dirac Delivery"));
+  wait_for (account_loaded, f, "Dirac's page");
+  id = g_strdup (recoup_window_get_account_id (f->window));
+  g_assert_cmpstr (recoup_window_get_account_data (f->window)->account->name, ==, "Dirac Delivery");
+  return g_steal_pointer (&id);
+}
+
+/* Records a payment of @amount on the shown account through Record Payment,
+ * past the question an overpayment asks; returns the entry's id. */
+static char *
+pay_through_dialog (Fixture    *f,
+                    const char *amount)
+{
+  RecoupAccountData *d;
+  GtkWindow *dialog;
+  GtkWindow *ask;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), amount);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "2026-11-20");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (GTK_WIDGET (dialog), "save"), "clicked");
+  if ((ask = find_toplevel ("confirm-payment")) != NULL)
+    {
+      adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "record");
+      gtk_window_destroy (ask);
+    }
+  wait_for (account_loaded, f, "the payment");
+  d = recoup_window_get_account_data (f->window);
+  for (guint i = 0; i < d->ledger->len; i++)
+    {
+      RecoupLedgerEntry *e = g_ptr_array_index (d->ledger, i);
+
+      if (g_strcmp0 (e->kind, "payment") == 0)
+        return g_strdup (e->id);
+    }
+  g_assert_not_reached ();
+}
+
+/* A rank update reloads the list while the shown account is in credit (paid
+ * more than it owed), so that the list of accounts that owe lacks its row.
+ * Once the payment is reversed the account owes again: its row comes back
+ * and is highlighted, so that it takes the page's refreshes again. */
+static void
+test_worklist_row_comes_back (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *id = show_dirac (f);
+  g_autofree char *payment = pay_through_dialog (f, "300.00");
+  GtkWindow *dialog;
+
+  /* A new day: Reload re-ranks the book and reads the list again. */
+  g_setenv ("RECOUP_TODAY", "2026-11-25", TRUE);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (list_settled, f, "today's ranks");
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  g_assert_cmpuint (row_of (f, id), ==, GTK_INVALID_LIST_POSITION);
+  g_assert_cmpuint (recoup_window_get_selected_position (f->window), ==, GTK_INVALID_LIST_POSITION);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reverse-entry", "s", payment);
+  dialog = recoup_window_get_dialog (f->window);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "reverse");
+  gtk_window_destroy (dialog);
+  wait_for (account_loaded, f, "the reversal");
+  g_assert_cmpint (recoup_window_get_account_data (f->window)->aging.total, ==, 5000);
+
+  shown_id = id;
+  wait_for (shown_row_highlighted, f, "the account's row highlighted again");
+  {
+    g_autoptr(RecoupAccountItem) item = g_list_model_get_item (G_LIST_MODEL (f->model),
+                                                               recoup_window_get_selected_position (f->window));
+    g_autofree char *balance = NULL;
+
+    g_object_get (item, "balance-text", &balance, NULL);
+    g_assert_cmpstr (balance, ==, "USD 50.00");
+  }
+}
+
+/* An account paid more than it owed reads as in credit, with the refund
+ * due, not as settled; and no call is warned against (none is needed),
+ * even when the debtor asked to cease communication. */
+static void
+test_worklist_in_credit (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = show_dirac (f);
+  g_autofree char *payment = NULL;
+  g_autoptr(RecoupAccountItem) item = NULL;
+  g_autofree char *detail = NULL;
+  gboolean blocked = TRUE;
+
+  g_assert_true (recoup_account_set (book, id, "cease_communication", "yes", &error));
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_reload_account (f->window);
+  wait_for (account_loaded, f, "Dirac's page again");
+  item = g_list_model_get_item (G_LIST_MODEL (f->model), recoup_window_get_selected_position (f->window));
+  g_assert_cmpstr (recoup_account_item_get_id (item), ==, id);
+  g_object_get (item, "contact-blocked", &blocked, NULL);
+  g_assert_true (blocked);
+
+  payment = pay_through_dialog (f, "300.00");
+  g_object_get (item, "detail-text", &detail, "contact-blocked", &blocked, NULL);
+  g_assert_nonnull (strstr (detail, "in credit USD 250.00 — refund due"));
+  g_assert_null (strstr (detail, "settled"));
+  g_assert_false (blocked);
 }
 
 /* Tab leaves the worklist for the account shown (GTK 4.8's list view would
@@ -3227,7 +3532,15 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/recoup/app/worklist/work-first", Fixture, NULL, fixture_set_up, test_worklist_work_first,
               fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/row-comes-back", Fixture, NULL, fixture_set_up, test_worklist_row_comes_back,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/in-credit", Fixture, NULL, fixture_set_up, test_worklist_in_credit,
+              fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
+  g_test_add ("/recoup/app/contact/enter-in-notes-saves", Fixture, NULL, fixture_set_up,
+              test_log_contact_enter_saves, fixture_tear_down);
+  g_test_add ("/recoup/app/account/contact-kind-words", Fixture, NULL, fixture_set_up, test_contact_kind_words,
+              fixture_tear_down);
   g_test_add ("/recoup/app/contact/inbound-and-when", Fixture, NULL, fixture_set_up, test_log_contact_inbound_when,
               fixture_tear_down);
   g_test_add ("/recoup/app/payment/record-reverse", Fixture, NULL, fixture_set_up, test_payment, fixture_tear_down);
@@ -3267,6 +3580,10 @@ main (int   argc,
   g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);
   g_test_add ("/recoup/app/preferences/policy", Fixture, NULL, fixture_set_up, test_preferences, fixture_tear_down);
+  g_test_add ("/recoup/app/preferences/policy-unapplied", Fixture, NULL, fixture_set_up, test_preferences_unapplied,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/preferences/installments-cap", Fixture, NULL, fixture_set_up,
+              test_preferences_installments_cap, fixture_tear_down);
   g_test_add ("/recoup/app/account/statement-today", Fixture, NULL, fixture_set_up, test_statement_today,
               fixture_tear_down);
   g_test_add ("/recoup/app/account/opt-in-consent", Fixture, NULL, fixture_set_up, test_opt_in_consent,

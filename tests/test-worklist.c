@@ -1140,6 +1140,70 @@ test_search_migration (void)
   test_book_close (&tb);
 }
 
+/* A wait for a later call ("wait, then call") names a contact to come; when
+ * the debtor asked to cease communication, the guard will never allow it, so
+ * the worklist, the app's rows and recoup-cli worklist all read no contact. */
+static void
+test_wait_then_cease (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec email = { .channel = "email", .outcome = "sent", .account_id = f->n };
+
+  /* N's reminder e-mail (the step from day 1) was sent: it waits for the
+   * call at 15 days. */
+  g_assert_true (recoup_instant_parse ("2026-06-14T15:00:00Z", &email.at, &error));
+  g_free (recoup_activity_log (f->tb.book, &email, &error));
+  g_assert_no_error (error);
+  {
+    RecoupWorklistFilter wf = { 0 };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    RecoupWorklistItem *n = find_item (wl, "N");
+
+    g_assert_cmpstr (n->next_action, ==, "wait, then call");
+    g_assert_cmpint (n->next_step->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
+  }
+
+  g_assert_true (recoup_account_set (f->tb.book, f->n, "cease_communication", "yes", &error));
+  g_assert_no_error (error);
+  {
+    RecoupWorklistFilter wf = { 0 };
+    g_autoptr(RecoupWorklist) wl = build (f, &wf);
+    RecoupWorklistItem *n = find_item (wl, "N");
+
+    g_assert_cmpint (n->next_step->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+    g_assert_cmpstr (n->next_step->block_code, ==, "cease-communication");
+    g_assert_cmpstr (n->next_action, ==, "no contact: the debtor asked to cease communication");
+    g_assert_cmpstr (n->next_step->policy_action, ==, "wait, then call");
+  }
+  {
+    /* The app's rows, as the guard reads them now (any hour here). */
+    g_autoptr(GPtrArray) rows = NULL;
+    RecoupBrowseRow *n;
+
+    g_assert_true (recoup_guard_set_rule (f->tb.book, "hours_start", "00:00", &error));
+    g_assert_true (recoup_book_set_setting (f->tb.book, "guard.hours_end", "1440", &error));
+    g_assert_no_error (error);
+    rows = browse_checked (f);
+    n = find_row (rows, "N");
+    g_assert_cmpint (n->next_step->kind, ==, RECOUP_NEXT_STEP_NO_CONTACT);
+    g_assert_cmpstr (n->next_step->block_code, ==, "cease-communication");
+  }
+  if (cli != NULL)
+    {
+      const char *argv[] = { cli, "--book", f->tb.path, "worklist", "--at", NOON_NY, NULL };
+      g_autofree char *out = NULL, *err = NULL;
+      int status = 0;
+
+      g_clear_object (&f->tb.book);
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, &error));
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      g_assert_nonnull (strstr (out, "no contact: the debtor asked to cease communication"));
+      g_assert_null (strstr (out, "wait, then call"));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1163,6 +1227,7 @@ main (int   argc,
   ADD ("reason-words", test_reason_words);
   ADD ("legacy-reason", test_legacy_reason);
   ADD ("cli-reason-words", test_cli_reason_words);
+  ADD ("wait-then-cease", test_wait_then_cease);
 #undef ADD
   g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);
   g_test_add_func ("/recoup/core/worklist/search-row-has-next-step", test_search_row_has_next_step);

@@ -8,6 +8,7 @@
 #include "recoup-labels.h"
 #include "recoup-locale-money.h"
 #include "recoup-book-preferences.h"
+#include "recoup-offer.h"
 #include "recoup-window-private.h"
 
 /*
@@ -17,9 +18,11 @@
  * with a bad value is marked and says what is wrong below its group (every
  * row of the group is checked again as any of them changes, so the message
  * stays while one is still wrong); a value is written (in the session's
- * worker) when its Apply button is pressed. Nothing is written while a value
- * is wrong. Rows and messages name components and roles by their labels,
- * never by the names the book stores. What core says this copy of the book
+ * worker) when its Apply button is pressed, when the field is left, or when
+ * the window is closed (which waits for the writes, so that a failure is
+ * seen, and asks before it drops a value that is wrong). Nothing is written
+ * while a value is wrong. Rows and messages name components and roles by
+ * their labels, never by the names the book stores. What core says this copy of the book
  * may not change (the business's policy on a collector's device) is shown
  * read-only, with core's reason under its group.
  */
@@ -43,8 +46,11 @@ typedef struct
   GPtrArray          *users;       /* RecoupUser */
   RecoupUser         *me;
   guint               n_done;
+  guint               n_pending;   /* writes not finished */
   gboolean            loaded;
   gboolean            setting_up;
+  gboolean            closing;     /* close once the writes are done */
+  gboolean            discarding;  /* the user chose to drop what is wrong */
 } Policy;
 
 static void
@@ -131,6 +137,36 @@ number_row (GtkWidget  *group,
   return row;
 }
 
+/* ---- edits not written yet --------------------------------------------- */
+
+#define SAVED_TEXT "recoup-saved-text"
+
+/* Notes @row's text as the one the book has (loaded, or being written). */
+static void
+row_saved (GtkWidget *row)
+{
+  g_object_set_data_full (G_OBJECT (row), SAVED_TEXT, g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))), g_free);
+}
+
+/* Whether @row holds a value the book does not have (nor is being given). */
+static gboolean
+row_edited (GtkWidget *row)
+{
+  return g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (row)), g_object_get_data (G_OBJECT (row), SAVED_TEXT)) != 0;
+}
+
+/* @row's value is being written: its Apply button goes, as after a press. */
+static void
+row_writing (GtkWidget *row)
+{
+  row_saved (row);
+  if (adw_entry_row_get_show_apply_button (ADW_ENTRY_ROW (row)))
+    {
+      adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), FALSE);
+      adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
+    }
+}
+
 /* A whole number in [min, max] or FALSE. */
 static gboolean
 read_number (GtkWidget *row,
@@ -157,6 +193,7 @@ typedef struct
   gint64     max_installments;
   GtkWidget *error_label;    /* owned ref */
   AdwPreferencesWindow *window;  /* owned ref */
+  GPtrArray *rows;           /* the rows written, owned refs; NULL for the profile */
 } PolicyWrite;
 
 static void
@@ -164,6 +201,7 @@ policy_write_free (PolicyWrite *w)
 {
   g_free (w->profile);
   g_free (w->user_id);
+  g_clear_pointer (&w->rows, g_ptr_array_unref);
   g_clear_object (&w->error_label);
   g_clear_object (&w->window);
   g_free (w);
@@ -211,11 +249,18 @@ policy_written_cb (GObject      *object,
   Policy *p = policy_get (w->window);
   g_autoptr(GError) error = NULL;
 
+  if (p != NULL)
+    p->n_pending--;
   if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
     {
       g_autofree char *text = g_strdup_printf (_("Not saved: %s"), error->message);
 
       show_error (w->error_label, text);
+      /* The values are still to be written; the window stays to say so. */
+      for (guint i = 0; w->rows != NULL && i < w->rows->len; i++)
+        g_object_set_data (g_ptr_array_index (w->rows, i), SAVED_TEXT, NULL);
+      if (p != NULL)
+        p->closing = p->discarding = FALSE;
     }
   else
     {
@@ -241,6 +286,8 @@ policy_written_cb (GObject      *object,
     }
   if (p != NULL)
     p->n_done++;
+  if (p != NULL && p->closing && p->n_pending == 0)
+    gtk_window_close (GTK_WINDOW (w->window));
   policy_write_free (w);
 }
 
@@ -252,6 +299,9 @@ run_write (Policy    *p,
 {
   w->error_label = g_object_ref (error_label);
   w->window = g_object_ref (window);
+  for (guint i = 0; w->rows != NULL && i < w->rows->len; i++)
+    row_writing (g_ptr_array_index (w->rows, i));
+  p->n_pending++;
   recoup_session_run_async (p->session, policy_write, w, NULL, NULL, policy_written_cb, w);
 }
 
@@ -300,21 +350,34 @@ weight_changed_cb (GtkWidget *row,
     score_read (p, &s);
 }
 
-static void
-weight_apply_cb (GtkWidget            *row,
-                 AdwPreferencesWindow *window)
+/* Writes the weights; FALSE when one is wrong (the group says what). */
+static gboolean
+apply_score (Policy               *p,
+             AdwPreferencesWindow *window)
 {
-  Policy *p = policy_get (window);
   PolicyWrite *w;
   RecoupScoreSettings s;
 
-  if (p->score_locked || !score_read (p, &s))
-    return;
+  if (p->score_locked)
+    return TRUE;
+  if (!score_read (p, &s))
+    return FALSE;
   p->score = s;
   w = g_new0 (PolicyWrite, 1);
   w->kind = WRITE_SCORE;
   w->score = s;
+  w->rows = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    g_ptr_array_add (w->rows, g_object_ref (p->weights[i]));
   run_write (p, window, w, p->score_error);
+  return TRUE;
+}
+
+static void
+weight_apply_cb (GtkWidget            *row,
+                 AdwPreferencesWindow *window)
+{
+  apply_score (policy_get (window), window);
 }
 
 /* ---- compliance profile ------------------------------------------------ */
@@ -412,7 +475,7 @@ limit_rows_read (LimitRows *lr,
   /* A percentage with up to two decimals is a count of basis points. */
   strip_percent (text);
   ok_bp = recoup_locale_money_parse (text, "USD", bp, NULL) && *bp >= 0 && *bp <= 10000;
-  ok_n = read_number (lr->installments, 0, 520, n);
+  ok_n = read_number (lr->installments, 0, RECOUP_OFFER_MAX_INSTALLMENTS, n);
   mark (lr->discount, !ok_bp);
   mark (lr->installments, !ok_n);
   if (!ok_bp && problems != NULL)
@@ -427,9 +490,9 @@ limit_rows_read (LimitRows *lr,
     }
   if (!ok_n && problems != NULL)
     {
-      /* Translators: a user's name */
-      g_string_append_printf (problems, _("%s, longest plan: a whole number of installments from 0 to 520."),
-                              lr->name);
+      /* Translators: a user's name, then the most installments a plan may have */
+      g_string_append_printf (problems, _("%s, longest plan: a whole number of installments from 0 to %d."),
+                              lr->name, RECOUP_OFFER_MAX_INSTALLMENTS);
       g_string_append_c (problems, '\n');
     }
   adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (lr->discount), ok_bp && ok_n);
@@ -474,23 +537,159 @@ limit_changed_cb (GtkWidget *row,
     limits_read (p, lr, &bp, &n);
 }
 
-static void
-limit_apply_cb (GtkWidget            *row,
-                AdwPreferencesWindow *window)
+/* Writes one user's limits; FALSE when one is wrong (the group says what). */
+static gboolean
+apply_limits (Policy               *p,
+              AdwPreferencesWindow *window,
+              LimitRows            *lr)
 {
-  Policy *p = policy_get (window);
-  LimitRows *lr = g_object_get_data (G_OBJECT (row), "limit-rows");
   PolicyWrite *w;
   gint64 bp, n;
 
   if (!limits_read (p, lr, &bp, &n))
-    return;
+    return FALSE;
   w = g_new0 (PolicyWrite, 1);
   w->kind = WRITE_LIMITS;
   w->user_id = g_strdup (lr->user_id);
   w->max_discount_bp = bp;
   w->max_installments = n;
+  w->rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (w->rows, g_object_ref (lr->discount));
+  g_ptr_array_add (w->rows, g_object_ref (lr->installments));
   run_write (p, window, w, p->limits_error);
+  return TRUE;
+}
+
+static void
+limit_apply_cb (GtkWidget            *row,
+                AdwPreferencesWindow *window)
+{
+  apply_limits (policy_get (window), window, g_object_get_data (G_OBJECT (row), "limit-rows"));
+}
+
+/* ---- applying without the Apply button ---------------------------------- */
+
+static gboolean
+weights_edited (Policy *p)
+{
+  for (guint i = 0; i < RECOUP_SCORE_N_COMPONENTS; i++)
+    if (row_edited (p->weights[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Writes every group with an edit, as its Apply button would; FALSE when a
+ * value of one is wrong (its group says what, and nothing of it is written). */
+static gboolean
+apply_edits (Policy               *p,
+             AdwPreferencesWindow *window)
+{
+  gboolean ok = TRUE;
+
+  if (weights_edited (p))
+    ok = apply_score (p, window);
+  for (guint i = 0; p->limits != NULL && i < p->limits->len; i++)
+    {
+      LimitRows *lr = g_ptr_array_index (p->limits, i);
+
+      if ((row_edited (lr->discount) || row_edited (lr->installments)) && !apply_limits (p, window, lr))
+        ok = FALSE;
+    }
+  return ok;
+}
+
+/* Leaving a field with an edit applies it. */
+static void
+row_focus_leave_cb (GtkEventController   *controller,
+                    AdwPreferencesWindow *window)
+{
+  GtkWidget *row = gtk_event_controller_get_widget (controller);
+  LimitRows *lr = g_object_get_data (G_OBJECT (row), "limit-rows");
+  Policy *p = policy_get (window);
+
+  if (p == NULL || !row_edited (row))
+    return;
+  if (lr != NULL)
+    apply_limits (p, window, lr);
+  else
+    apply_score (p, window);
+}
+
+static void
+apply_on_leave (GtkWidget            *row,
+                AdwPreferencesWindow *window)
+{
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+
+  g_signal_connect_object (focus, "leave", G_CALLBACK (row_focus_leave_cb), window, 0);
+  gtk_widget_add_controller (row, focus);
+  row_saved (row);
+}
+
+static gboolean
+close_idle_cb (gpointer window)
+{
+  gtk_window_close (GTK_WINDOW (window));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+discard_response_cb (AdwMessageDialog     *dialog,
+                     const char           *response,
+                     AdwPreferencesWindow *window)
+{
+  Policy *p = policy_get (window);
+
+  if (p == NULL || g_strcmp0 (response, "discard") != 0)
+    return;
+  p->discarding = TRUE;
+  /* Once the question is gone: it is the window's, and would outlive it. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_idle_cb, g_object_ref (window), g_object_unref);
+}
+
+/* Some edits are wrong: the page says what; the user fixes them or drops them. */
+static void
+ask_discard (Policy               *p,
+             AdwPreferencesWindow *window)
+{
+  g_autoptr(GString) body = g_string_new (NULL);
+  GtkWidget *labels[] = { p->score_error, p->limits_error };
+  AdwMessageDialog *dialog;
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (labels[i] != NULL && gtk_widget_get_visible (labels[i]))
+      g_string_append_printf (body, "%s%s", body->len > 0 ? "\n" : "", gtk_label_get_text (GTK_LABEL (labels[i])));
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (window), _("Discard the Values That Are Wrong?"),
+                                                       body->str));
+  gtk_widget_set_name (GTK_WIDGET (dialog), "policy-discard");
+  adw_message_dialog_add_responses (dialog, "edit", _("_Keep Editing"), "discard", _("_Discard"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "discard", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "edit");
+  adw_message_dialog_set_close_response (dialog, "edit");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (discard_response_cb), window, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Closing writes what was typed without Apply, and waits for the writes. */
+static gboolean
+window_close_request_cb (AdwPreferencesWindow *window,
+                         gpointer              user_data)
+{
+  Policy *p = policy_get (window);
+
+  if (p == NULL || !p->loaded)
+    return FALSE;
+  if (!p->discarding && !apply_edits (p, window))
+    {
+      ask_discard (p, window);
+      return TRUE;
+    }
+  if (p->n_pending > 0)
+    {
+      p->closing = TRUE;
+      return TRUE;
+    }
+  return FALSE;
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -612,6 +811,7 @@ fill_page (AdwPreferencesWindow *window,
                                   load->score.weights[i]);
       g_signal_connect (p->weights[i], "changed", G_CALLBACK (weight_changed_cb), p);
       g_signal_connect (p->weights[i], "apply", G_CALLBACK (weight_apply_cb), window);
+      apply_on_leave (p->weights[i], window);
       if (p->score_locked)
         {
           gtk_editable_set_editable (GTK_EDITABLE (p->weights[i]), FALSE);
@@ -699,6 +899,8 @@ fill_page (AdwPreferencesWindow *window,
           g_signal_connect (lr->installments, "changed", G_CALLBACK (limit_changed_cb), p);
           g_signal_connect (lr->discount, "apply", G_CALLBACK (limit_apply_cb), window);
           g_signal_connect (lr->installments, "apply", G_CALLBACK (limit_apply_cb), window);
+          apply_on_leave (lr->discount, window);
+          apply_on_leave (lr->installments, window);
         }
       p->limits_error = error_label_new (group, "limits-error");
       adw_preferences_page_add (p->page, ADW_PREFERENCES_GROUP (group));
@@ -754,6 +956,7 @@ recoup_book_preferences_add (AdwPreferencesWindow *window,
   adw_preferences_page_set_name (p->page, "book-policy");
   adw_preferences_window_add (window, p->page);
   g_object_set_data_full (G_OBJECT (window), "recoup-policy", p, (GDestroyNotify) policy_free);
+  g_signal_connect (window, "close-request", G_CALLBACK (window_close_request_cb), NULL);
 
   load->window = g_object_ref (window);
   recoup_session_read_async (session, policy_load, load, NULL, NULL, policy_loaded_cb, load);

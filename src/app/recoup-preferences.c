@@ -17,7 +17,27 @@ static void
 book_path_apply_cb (AdwEntryRow *row,
                     GSettings   *settings)
 {
-  g_settings_set_string (settings, "book-path", gtk_editable_get_text (GTK_EDITABLE (row)));
+  g_autofree char *path = g_settings_get_string (settings, "book-path");
+
+  if (g_strcmp0 (path, gtk_editable_get_text (GTK_EDITABLE (row))) != 0)
+    g_settings_set_string (settings, "book-path", gtk_editable_get_text (GTK_EDITABLE (row)));
+}
+
+/* A location typed without the Apply button is kept too: when the field is
+ * left, or the window closed. */
+static void
+book_path_leave_cb (GtkEventController *focus,
+                    GSettings          *settings)
+{
+  book_path_apply_cb (ADW_ENTRY_ROW (gtk_event_controller_get_widget (focus)), settings);
+}
+
+static gboolean
+book_path_close_cb (GtkWindow   *window,
+                    AdwEntryRow *row)
+{
+  book_path_apply_cb (row, g_object_get_data (G_OBJECT (window), "settings"));
+  return FALSE;
 }
 
 GtkWindow *
@@ -47,6 +67,14 @@ recoup_preferences_new (GtkWindow *parent)
   gtk_editable_set_text (GTK_EDITABLE (row), path);
   adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (row), TRUE);
   g_signal_connect (row, "apply", G_CALLBACK (book_path_apply_cb), settings);
+  {
+    GtkEventController *focus = gtk_event_controller_focus_new ();
+
+    g_signal_connect (focus, "leave", G_CALLBACK (book_path_leave_cb), settings);
+    gtk_widget_add_controller (row, focus);
+  }
+  gtk_widget_set_name (row, "book-path");
+  g_signal_connect (win, "close-request", G_CALLBACK (book_path_close_cb), row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
 

@@ -491,6 +491,19 @@ guard_contact_button (GtkWidget          *button,
   gtk_widget_set_tooltip_text (button, tip->str);
 }
 
+/* What an unlabeled contact point is, as the user reads it. */
+static const char *
+contact_kind_label (RecoupContactKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_CONTACT_PHONE:   return _("Phone");
+    case RECOUP_CONTACT_EMAIL:   return _("E-mail");
+    case RECOUP_CONTACT_ADDRESS: return _("Address");
+    default:                     return recoup_contact_kind_to_string (kind);
+    }
+}
+
 static void
 add_contacts (RecoupWindow      *self,
               RecoupAccountData *data)
@@ -517,7 +530,7 @@ add_contacts (RecoupWindow      *self,
                        : cp->kind == RECOUP_CONTACT_EMAIL ? "mail-unread-symbolic"
                        : "mark-location-symbolic";
 
-      sub = join_parts (*cp->label != '\0' ? cp->label : recoup_contact_kind_to_string (cp->kind),
+      sub = join_parts (*cp->label != '\0' ? cp->label : contact_kind_label (cp->kind),
                        cp->is_primary ? _("primary") : "",
                        cp->opted_out ? _("opted out") : "",
                        NULL);
@@ -939,7 +952,7 @@ recoup_window_build_account (RecoupWindow *self)
   /* The list row shows the balance, the next step and the call verdict too:
    * keep them in step with what a write just changed. */
   {
-    RecoupAccountItem *item = gtk_single_selection_get_selected_item (self->selection);
+    RecoupAccountItem *item = recoup_window_reselect_row (self);
     RecoupGuardVerdict *call = recoup_account_data_get_verdict (data, "call");
     const char *reason = NULL;
 
@@ -962,11 +975,13 @@ recoup_window_build_account (RecoupWindow *self)
       }
     if (data->aging.total <= 0)
       days_past_due = 0;
-    if (item != NULL && g_strcmp0 (recoup_account_item_get_id (item), data->account->id) == 0)
+    if (item != NULL)
       recoup_account_item_refresh (item, data->aging.total, days_past_due,
                                    data->score != NULL ? data->score->segment : NULL, data->next_step,
                                    data->account->cease_communication,
                                    call != NULL && call->verdict == RECOUP_VERDICT_BLOCKED, reason);
+    else
+      recoup_window_restore_row (self, data->aging.total);
   }
 
   /* A reload after a write (opt-out, Mark Reviewed, a reversal) shows the

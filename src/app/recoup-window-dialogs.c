@@ -1188,6 +1188,9 @@ recoup_window_log_contact (RecoupWindow *self)
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->date, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (contact_save_cb), form);
+  /* The notes are one line: Enter there saves, as it does in Record Payment's
+   * amount. */
+  g_signal_connect_swapped (form->notes, "entry-activated", G_CALLBACK (contact_save_cb), form);
   {
     GtkEventController *focus = gtk_event_controller_focus_new ();
 

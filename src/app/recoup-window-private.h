@@ -38,6 +38,7 @@ struct _RecoupWindow
   RecoupAccountData    *data;
   char                 *account_id;
   char                 *shown_account_id;  /* the account the page shows, to keep its scroll position on reload */
+  guint                 account_generation; /* the list's generation when the account was last asked for */
   GtkWindow            *dialog;       /* the open dialog, weak */
   char                 *last_error;
   char                 *last_toast;
@@ -48,6 +49,11 @@ struct _RecoupWindow
   guint                 n_statements;
   char                 *last_allocation_account;
 };
+
+/* recoup-window.c */
+RecoupAccountItem *recoup_window_reselect_row (RecoupWindow *self);
+void               recoup_window_restore_row  (RecoupWindow *self,
+                                               gint64        balance);
 
 /* recoup-window-account.c */
 void recoup_window_build_account   (RecoupWindow *self);

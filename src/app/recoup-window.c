@@ -163,8 +163,10 @@ update_state_cb (RecoupWindow *self)
   gtk_progress_bar_set_fraction (self->update_bar, fraction);
 }
 
-/* How far down a reloaded list the shown account is looked for. */
+/* How far down a reloaded list the shown account is looked for: within its
+ * first page. */
 #define RESELECT_WITHIN 100
+G_STATIC_ASSERT (RESELECT_WITHIN <= RECOUP_WORKLIST_PAGE_SIZE);
 
 static void
 reselect_item (RecoupWindow      *self,
@@ -190,6 +192,48 @@ reselect_loaded_cb (RecoupAccountItem *item,
   if (position < g_list_model_get_n_items (G_LIST_MODEL (self->model)) &&
       (now = g_list_model_get_item (G_LIST_MODEL (self->model), position)) != NULL)
     reselect_item (self, now, position);
+}
+
+/* The shown account's row among the first rows already read, highlighted
+ * again if a reload dropped the highlight; NULL when they do not hold it. */
+RecoupAccountItem *
+recoup_window_reselect_row (RecoupWindow *self)
+{
+  RecoupAccountItem *selected = gtk_single_selection_get_selected_item (self->selection);
+  guint n = MIN (g_list_model_get_n_items (G_LIST_MODEL (self->model)), RESELECT_WITHIN);
+
+  if (selected != NULL)
+    return g_strcmp0 (recoup_account_item_get_id (selected), self->account_id) == 0 ? selected : NULL;
+  for (guint i = 0; self->account_id != NULL && i < n; i++)
+    {
+      g_autoptr(RecoupAccountItem) item = NULL;
+
+      /* Asks for no page: one being read highlights the row as it loads. */
+      if (!recoup_worklist_model_is_position_loaded (self->model, i))
+        continue;
+      item = g_list_model_get_item (G_LIST_MODEL (self->model), i);
+      reselect_item (self, item, i);
+    }
+  return gtk_single_selection_get_selected_item (self->selection);
+}
+
+/* The list is read page by page as it is drawn. A page read while a write had
+ * taken the shown account out of a list of the accounts that owe (a payment
+ * of more than it owed) lacks its row, also once the account owes again (the
+ * payment reversed): nothing else reads that page again. So when the shown
+ * account owes (@balance, as just read) and its row is not among the first
+ * rows read, the list is read again, unless a reload began since the account
+ * was asked for; model_items_changed_cb highlights the row as it loads. */
+void
+recoup_window_restore_row (RecoupWindow *self,
+                           gint64        balance)
+{
+  if (balance <= 0 || !g_settings_get_boolean (self->settings, "open-only") ||
+      recoup_worklist_model_is_loading (self->model) ||
+      recoup_worklist_model_get_generation (self->model) != self->account_generation ||
+      !recoup_worklist_model_is_position_loaded (self->model, 0))
+    return;
+  recoup_worklist_model_reload (self->model);
 }
 
 /* A reload (F5, a new rank order, a search cleared) replaces the rows and
@@ -259,6 +303,7 @@ recoup_window_reload_account (RecoupWindow *self)
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
+  self->account_generation = recoup_worklist_model_get_generation (self->model);
   recoup_session_load_account_async (self->session, self->account_id, self->load_cancellable,
                                      account_loaded_cb, g_object_ref (self));
 }
@@ -410,9 +455,11 @@ reload_action (GtkWidget  *widget,
 {
   RecoupWindow *self = RECOUP_WINDOW (widget);
 
-  /* Also re-ranks if the day changed since (or a stopped update). */
-  recoup_worklist_model_update_ranks (self->model);
+  /* The account first: the list read after it has the account as it reads
+   * (recoup_window_restore_row). Also re-ranks if the day changed since (or
+   * a stopped update). */
   recoup_window_reload_account (self);
+  recoup_worklist_model_update_ranks (self->model);
 }
 
 /* The owner's view of the book: KPI tiles and charts, in a window of its own

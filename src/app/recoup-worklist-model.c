@@ -169,8 +169,12 @@ account_item_set_contact (RecoupAccountItem     *self,
 {
   g_free (self->contact_note);
   g_free (self->action_text);
-  self->contact_blocked = row->cease_communication || row->call_blocked;
-  if (row->call_reason != NULL)
+  /* Nothing owed (settled, or in credit and due a refund): there is no
+   * collection call to warn against. */
+  self->contact_blocked = row->balance > 0 && (row->cease_communication || row->call_blocked);
+  if (!self->contact_blocked)
+    self->contact_note = NULL;
+  else if (row->call_reason != NULL)
     self->contact_note = g_strdup_printf (_("No call now: %s"), row->call_reason);
   else if (row->cease_communication)
     self->contact_note = g_strdup (_("The debtor asked not to be contacted"));
@@ -187,7 +191,8 @@ account_item_set_contact (RecoupAccountItem     *self,
     self->action_text = NULL;
 }
 
-/* "ACC-1 · 12 days past due · high priority · do not contact" */
+/* "ACC-1 · 12 days past due · high priority · do not contact", or
+ * "ACC-1 · in credit EUR 724.95 — refund due" */
 static void
 account_item_set_detail (RecoupAccountItem *self,
                          gint64             balance,
@@ -205,6 +210,15 @@ account_item_set_detail (RecoupAccountItem *self,
                                          self->ref, days_past_due);
   else if (balance > 0)
     self->detail_text = g_strdup_printf (_("%s · not yet due"), self->ref);
+  else if (balance < 0)
+    {
+      g_autofree char *credit = recoup_locale_money_format (-balance, self->currency,
+                                                            RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+      /* Translators: the account's reference, then what the debtor paid
+       * over what they owed, e.g. “EUR 724.95” */
+      self->detail_text = g_strdup_printf (_("%s · in credit %s — refund due"), self->ref, credit);
+    }
   else
     self->detail_text = g_strdup_printf (_("%s · settled"), self->ref);
   if (priority != NULL)
@@ -247,6 +261,7 @@ recoup_account_item_refresh (RecoupAccountItem    *self,
   recoup_account_item_set_balance (self, balance);
   account_item_set_detail (self, balance, days_past_due, segment, cease_communication);
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_DETAIL_TEXT]);
+  row.balance = balance;
   row.next_step = (RecoupNextStep *) next_step;
   row.cease_communication = cease_communication;
   row.call_blocked = call_blocked;
@@ -317,6 +332,7 @@ struct _RecoupWorklistModel
   GTask        *update_task;
   guint         update_poll_id;
   gboolean      updating;
+  gboolean      update_again;   /* asked for while one ran (new weights): another pass follows */
   gboolean      update_failed;
   char         *update_error;   /* why the last update failed, until taken */
   double        update_fraction;
@@ -827,9 +843,12 @@ update_done_cb (GObject      *object,
   RecoupWorklistModel *self = job->model;
   g_autoptr(GError) error = NULL;
   gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  gboolean again;
 
   if (self == NULL || self->update_task != G_TASK (result))
     return;
+  again = self->update_again;
+  self->update_again = FALSE;
   stop_update (self);
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -841,8 +860,8 @@ update_done_cb (GObject      *object,
       self->update_error = g_strdup (error->message);
     }
   /* No second pass on its own (a read-only book would loop); Reload or new
-   * weights start one. */
-  if (ok && !job->current)
+   * weights start one, also when they came while this one ran. */
+  if (ok && !job->current && !again)
     self->update_failed = TRUE;
   self->update_fraction = ok ? 1.0 : 0.0;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATING]);
@@ -887,6 +906,14 @@ prepare_thread (GTask        *task,
   GError *error = NULL;
 
   g_mutex_lock (&self->lock);
+  /* The snapshot a search builds is the connection's: a reload begun since
+   * (which cancelled this one) may have built its own already, which this
+   * one would replace under it. */
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
   gint64 t0 = g_get_monotonic_time ();
 
   /* Days past due move every day, so the derived ranks of another day are
@@ -996,6 +1023,7 @@ recoup_worklist_model_stop_update (RecoupWorklistModel *self)
   if (!self->updating)
     return;
   self->update_failed = TRUE;
+  self->update_again = FALSE;
   g_cancellable_cancel (self->update_cancellable);
   stop_update (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_UPDATING]);
@@ -1018,6 +1046,8 @@ recoup_worklist_model_update_ranks (RecoupWorklistModel *self)
   g_return_if_fail (RECOUP_IS_WORKLIST_MODEL (self));
 
   self->update_failed = FALSE;
+  /* A rebuild under way reads the weights it started with. */
+  self->update_again = self->updating;
   recoup_worklist_model_reload (self);
 }
 
@@ -1046,6 +1076,14 @@ recoup_worklist_model_is_position_loaded (RecoupWorklistModel *self,
   items = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (position / RECOUP_WORKLIST_PAGE_SIZE));
   return items != NULL && position % RECOUP_WORKLIST_PAGE_SIZE < items->len &&
          recoup_account_item_get_loaded (g_ptr_array_index (items, position % RECOUP_WORKLIST_PAGE_SIZE));
+}
+
+/* How many times the list was read afresh: a reload begun since a value was
+ * taken makes it larger. */
+guint
+recoup_worklist_model_get_generation (RecoupWorklistModel *self)
+{
+  return self->generation;
 }
 
 gboolean

@@ -52,5 +52,6 @@ void                 recoup_worklist_model_update_ranks (RecoupWorklistModel *se
 gboolean             recoup_worklist_model_is_position_loaded (RecoupWorklistModel *self,
                                                         guint                position);
 guint                recoup_worklist_model_get_pages_loaded (RecoupWorklistModel *self);
+guint                recoup_worklist_model_get_generation (RecoupWorklistModel *self);
 
 G_END_DECLS

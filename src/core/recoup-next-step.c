@@ -47,24 +47,50 @@ recoup_next_step_free (RecoupNextStep *step)
   g_free (step);
 }
 
+/* A warning that allows only a special notice on a channel (cease
+ * communication, an open dispute), or NULL. */
+static const RecoupGuardReason *
+restricting_reason (const RecoupGuardVerdict *v)
+{
+  for (guint i = 0; i < v->reasons->len; i++)
+    {
+      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
+
+      if (!r->blocks && (g_str_equal (r->code, "cease-communication") || g_str_equal (r->code, "dispute-open")))
+        return r;
+    }
+  return NULL;
+}
+
 /* The rule against a channel: the first that blocks it, else a warning that
- * allows only a special notice (cease communication, an open dispute). */
+ * allows only a special notice. */
 static const RecoupGuardReason *
 reason_against (const RecoupGuardVerdict *v)
 {
-  const RecoupGuardReason *restricting = NULL;
-
   for (guint i = 0; i < v->reasons->len; i++)
     {
       const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
 
       if (r->blocks)
         return r;
-      if (restricting == NULL &&
-          (g_str_equal (r->code, "cease-communication") || g_str_equal (r->code, "dispute-open")))
-        restricting = r;
     }
-  return restricting;
+  return restricting_reason (v);
+}
+
+/* The rule that keeps a channel closed whatever the hour or the day (a flag,
+ * cease communication, an opt-out), or NULL when the channel is open or its
+ * blocks lift by themselves. */
+static const RecoupGuardReason *
+reason_for_good (const RecoupGuardVerdict *v)
+{
+  for (guint i = 0; i < v->reasons->len; i++)
+    {
+      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
+
+      if (r->blocks && r->until == 0)
+        return r;
+    }
+  return restricting_reason (v);
 }
 
 /* Whether the policy's collection step may go by this channel. */
@@ -74,17 +100,22 @@ usable (const RecoupGuardVerdict *v)
   return v->verdict != RECOUP_VERDICT_BLOCKED && reason_against (v) == NULL;
 }
 
-/* Whether another channel is worth offering: usable, and there is something
- * on file to reach the debtor by. */
+/* Whether there is something on file to reach the debtor by on the channel
+ * of @v. */
 static gboolean
-usable_instead (const RecoupGuardVerdict *v)
+reachable (const RecoupGuardVerdict *v)
 {
-  if (!usable (v))
-    return FALSE;
   for (guint i = 0; i < v->reasons->len; i++)
     if (g_str_equal (((RecoupGuardReason *) g_ptr_array_index (v->reasons, i))->code, "no-contact-point"))
       return FALSE;
   return TRUE;
+}
+
+/* Whether another channel is worth offering: usable, and reachable. */
+static gboolean
+usable_instead (const RecoupGuardVerdict *v)
+{
+  return usable (v) && reachable (v);
 }
 
 /* The first instant after @at at which the guard lets @channel through, when
@@ -122,6 +153,60 @@ first_allowed (RecoupBook               *book,
         return TRUE;
       t = next;
     }
+  return TRUE;
+}
+
+/* The contact channel of the step a wait leads to ("wait, then call", whose
+ * reason is policy-next:DPD:DAYS:CHANNEL:ACTION), or NULL. */
+static const char *
+upcoming_channel (const char *policy_reason)
+{
+  g_auto(GStrv) fields = NULL;
+
+  if (g_strcmp0 (recoup_escalation_reason_code (policy_reason), "policy-next") != 0)
+    return NULL;
+  fields = g_strsplit (policy_reason, ":", 5);
+  if (g_strv_length (fields) < 5)
+    return NULL;
+  for (guint i = 0; recoup_guard_channels[i] != NULL; i++)
+    if (g_str_equal (fields[3], recoup_guard_channels[i]))
+      return recoup_guard_channels[i];
+  return NULL;
+}
+
+/* Whether the guard keeps every channel closed for good, so that the contact
+ * a wait leads to can never be made: @channel, and each other one (or there
+ * is nothing on file to reach the debtor by). @out_closed: the verdict for
+ * @channel when so, else NULL. */
+static gboolean
+closed_for_good (RecoupBook               *book,
+                 const RecoupGuardPolicy  *guard,
+                 const char               *account_id,
+                 const char               *channel,
+                 gint64                    at,
+                 const char               *user_id,
+                 RecoupGuardVerdict      **out_closed,
+                 GError                  **error)
+{
+  g_autoptr(RecoupGuardVerdict) verdict = NULL;
+
+  *out_closed = NULL;
+  if (!recoup_guard_check_with_policy (book, guard, account_id, channel, at, user_id, &verdict, error))
+    return FALSE;
+  if (reason_for_good (verdict) == NULL)
+    return TRUE;
+  for (guint i = 0; alternatives[i] != NULL; i++)
+    {
+      g_autoptr(RecoupGuardVerdict) v = NULL;
+
+      if (g_str_equal (alternatives[i], channel))
+        continue;
+      if (!recoup_guard_check_with_policy (book, guard, account_id, alternatives[i], at, user_id, &v, error))
+        return FALSE;
+      if (reachable (v) && reason_for_good (v) == NULL)
+        return TRUE;
+    }
+  *out_closed = g_steal_pointer (&verdict);
   return TRUE;
 }
 
@@ -243,6 +328,26 @@ recoup_next_step_resolve (RecoupBook               *book,
 
   if (step->policy_channel == NULL)
     {
+      const char *then = upcoming_channel (policy_reason);
+      g_autoptr(RecoupGuardVerdict) closed = NULL;
+
+      /* "wait, then call" names a contact to come: not one the guard will
+       * never allow (cease communication, an attorney, a bankruptcy). */
+      if (then != NULL && !closed_for_good (book, guard, account_id, then, at, user_id, &closed, error))
+        return NULL;
+      if (closed != NULL)
+        {
+          against = reason_for_good (closed);
+          step->kind = RECOUP_NEXT_STEP_NO_CONTACT;
+          step->block_code = g_strdup (against->code);
+          step->block_text = g_strdup (against->text);
+          step->action = no_contact_action (against->code);
+          /* Translators: the policy's step to come (“10 days past due: the
+           * next step, call (call), comes on day 15, in 5 days”), then the
+           * compliance rule against it */
+          step->reason = g_strdup_printf (_("%s; it will not be allowed: %s"), why, against->text);
+          return g_steal_pointer (&step);
+        }
       step->kind = RECOUP_NEXT_STEP_AS_PLANNED;
       step->action = g_strdup (policy_action);
       step->reason = g_strdup (step->policy_reason);

@@ -21,7 +21,10 @@ G_BEGIN_DECLS
  *    allows only a special notice (cease communication, an open dispute): the
  *    first other channel it allows, of e-mail, letter, text and call, now or
  *    else at the first instant it opens (INSTEAD);
- *  - no channel opens by itself: the rule that closes them (NO_CONTACT).
+ *  - no channel opens by itself: the rule that closes them (NO_CONTACT);
+ *  - the step is to wait for a later contact ("wait, then call") that the
+ *    guard will never allow on any channel (cease communication, an attorney,
+ *    a bankruptcy): NO_CONTACT too, so that no call or letter is suggested.
  */
 
 typedef enum
