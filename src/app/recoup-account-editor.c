@@ -245,7 +245,7 @@ edit_write (RecoupBook  *book,
           ok = recoup_contact_set_value (book, op->id, op->value, error);
           break;
         case OP_OPT_OUT:
-          ok = recoup_contact_set_opted_out (book, op->id, op->opted_out, error);
+          ok = recoup_contact_set_opted_out (book, op->id, TRUE, error);
           break;
         case OP_REMOVE:
           ok = recoup_contact_remove (book, op->id, error);
@@ -423,12 +423,13 @@ save_clicked_cb (Editor *ed)
           op->value = g_strdup (value);
           g_ptr_array_add (w->ops, op);
         }
-      if (opted_out != cr->opted_out)
+      /* Only an opt-out: lifting one needs the debtor's consent, which
+       * the account page asks for (recoup_contact_opt_back_in()). */
+      if (opted_out && !cr->opted_out)
         {
           op = g_new0 (ContactOp, 1);
           op->op = OP_OPT_OUT;
           op->id = g_strdup (cr->id);
-          op->opted_out = opted_out;
           g_ptr_array_add (w->ops, op);
         }
     }
@@ -535,6 +536,15 @@ add_contact_row (Editor           *ed,
   gtk_widget_set_tooltip_text (cr->opt_out, _("The debtor asked not to be contacted here"));
   g_signal_connect (cr->opt_out, "toggled", G_CALLBACK (opt_out_toggled_cb), NULL);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cr->opt_out), opted_out);
+  /* An opt-out is lifted on the account page, which asks for the debtor's
+   * consent and records it; here it can only be given. */
+  if (id != NULL && opted_out)
+    {
+      gtk_widget_set_sensitive (cr->opt_out, FALSE);
+      gtk_widget_set_tooltip_text (cr->opt_out,
+                                   _("The debtor asked not to be contacted here. To opt back in, use "
+                                     "the account page: it asks for the debtor's consent."));
+    }
   adw_entry_row_add_suffix (ADW_ENTRY_ROW (cr->row), cr->opt_out);
 
   remove = gtk_button_new_from_icon_name ("user-trash-symbolic");

@@ -14,6 +14,7 @@
 #include "recoup-ledger-private.h"
 #include "recoup-merge.h"
 #include "recoup-money.h"
+#include "recoup-offer.h"
 #include "recoup-search-private.h"
 
 const char * const recoup_account_mutable_fields[] = {
@@ -262,11 +263,11 @@ recoup_user_set_limits (RecoupBook  *book,
                    max_discount_bp);
       return FALSE;
     }
-  if (max_plan_installments < 0 || max_plan_installments > 520)
+  if (max_plan_installments < 0 || max_plan_installments > RECOUP_OFFER_MAX_INSTALLMENTS)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a plan limit must be 0 to 520 installments, not %" G_GINT64_FORMAT,
-                   max_plan_installments);
+                   "a plan limit must be 0 to %d installments, not %" G_GINT64_FORMAT,
+                   RECOUP_OFFER_MAX_INSTALLMENTS, max_plan_installments);
       return FALSE;
     }
   if ((me = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)

@@ -195,7 +195,7 @@ char          *recoup_user_add                (RecoupBook              *book,
                                                gboolean                 can_override,
                                                GError                 **error);
 /* Owner only: what @user_id may offer without approval (discount 0..10000 bp,
- * plans of 0..520 installments). Change-logged. */
+ * plans of 0..RECOUP_OFFER_MAX_INSTALLMENTS installments). Change-logged. */
 gboolean       recoup_user_set_limits         (RecoupBook              *book,
                                                const char              *user_id,
                                                gint64                   max_discount_bp,
