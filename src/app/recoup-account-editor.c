@@ -20,18 +20,6 @@
 
 static const char * const stages[] = { "pre-collection", "active", "negotiation", "escalation", "closed", NULL };
 
-static const char *
-kind_label (RecoupContactKind kind)
-{
-  switch (kind)
-    {
-    case RECOUP_CONTACT_PHONE: return _("Phone");
-    case RECOUP_CONTACT_EMAIL: return _("E-mail");
-    case RECOUP_CONTACT_ADDRESS: return _("Address");
-    default: return "";
-    }
-}
-
 typedef struct
 {
   char             *id;          /* NULL: a new contact point */
@@ -162,7 +150,7 @@ editor_validate (Editor *ed)
         {
           mark (cr->row, TRUE);
           g_string_append_printf (problems, _("%s %u: %s; correct it or remove it.\n"),
-                                  kind_label (cr->kind), n, error->message);
+                                  recoup_label_contact_kind (cr->kind), n, error->message);
           g_clear_error (&error);
         }
       else
@@ -522,11 +510,11 @@ add_contact_row (Editor           *ed,
   g_ptr_array_add (ed->contacts, cr);
 
   if (id == NULL)
-    title = g_strdup_printf (_("New %s"), kind_label (kind));
+    title = g_strdup_printf (_("New %s"), recoup_label_contact_kind (kind));
   else if (label != NULL && *label != '\0')
-    title = g_strdup_printf ("%s · %s", kind_label (kind), label);
+    title = g_strdup_printf ("%s · %s", recoup_label_contact_kind (kind), label);
   else
-    title = g_strdup (kind_label (kind));
+    title = g_strdup (recoup_label_contact_kind (kind));
   cr->row = entry_row (ed->contacts_group, title, name, value);
 
   cr->opt_out = gtk_toggle_button_new_with_label (_("Opt out"));

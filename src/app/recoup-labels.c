@@ -192,6 +192,18 @@ recoup_label_offer_state (RecoupOfferState state)
     }
 }
 
+const char *
+recoup_label_contact_kind (RecoupContactKind kind)
+{
+  switch (kind)
+    {
+    case RECOUP_CONTACT_PHONE:   return _("Phone");
+    case RECOUP_CONTACT_EMAIL:   return _("E-mail");
+    case RECOUP_CONTACT_ADDRESS: return _("Address");
+    default:                     return recoup_contact_kind_to_string (kind);
+    }
+}
+
 /* What the account page shows as an offer's state: a draft an owner refused
  * reads "Not approved" (its maker asked for approval and learns the answer),
  * not "Withdrawn" as if the maker had taken it back. */

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
  * keeps them. A name without a label is shown as it is.
  */
 const char *recoup_label_channel            (const char               *channel);
+/* "Phone", "E-mail", "Address": a contact point's kind. */
+const char *recoup_label_contact_kind       (RecoupContactKind         kind);
 const char *recoup_label_outcome            (const char               *outcome);
 const char *recoup_label_stage              (const char               *stage);
 const char *recoup_label_tier               (const char               *tier);

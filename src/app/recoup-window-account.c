@@ -491,19 +491,6 @@ guard_contact_button (GtkWidget          *button,
   gtk_widget_set_tooltip_text (button, tip->str);
 }
 
-/* What an unlabeled contact point is, as the user reads it. */
-static const char *
-contact_kind_label (RecoupContactKind kind)
-{
-  switch (kind)
-    {
-    case RECOUP_CONTACT_PHONE:   return _("Phone");
-    case RECOUP_CONTACT_EMAIL:   return _("E-mail");
-    case RECOUP_CONTACT_ADDRESS: return _("Address");
-    default:                     return recoup_contact_kind_to_string (kind);
-    }
-}
-
 static void
 add_contacts (RecoupWindow      *self,
               RecoupAccountData *data)
@@ -530,7 +517,7 @@ add_contacts (RecoupWindow      *self,
                        : cp->kind == RECOUP_CONTACT_EMAIL ? "mail-unread-symbolic"
                        : "mark-location-symbolic";
 
-      sub = join_parts (*cp->label != '\0' ? cp->label : contact_kind_label (cp->kind),
+      sub = join_parts (*cp->label != '\0' ? cp->label : recoup_label_contact_kind (cp->kind),
                        cp->is_primary ? _("primary") : "",
                        cp->opted_out ? _("opted out") : "",
                        NULL);
