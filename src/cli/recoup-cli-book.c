@@ -67,7 +67,7 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
   g_autofree char *currency = NULL;
   int limit = 50, offset = 0;
   const GOptionEntry entries[] = {
-    { "search", 's', 0, G_OPTION_ARG_STRING, &search, "Start of the name (or of a word in it), reference (or its number) or e-mail (or its domain), a phone number in any format, or a whole invoice or receipt number; accents and case do not matter", "TEXT" },
+    { "search", 's', 0, G_OPTION_ARG_STRING, &search, "Start of the name (or of a word in it; several words in any order), reference (or its number) or e-mail (or its domain), a phone number in any format (national or international), or a whole invoice or receipt number; accents and case do not matter", "TEXT" },
     { "stage", 0, 0, G_OPTION_ARG_STRING, &stage, "Only this stage", "STAGE" },
     { "collector", 0, 0, G_OPTION_ARG_STRING, &collector, "Only accounts assigned to this user", "USER" },
     { "min-balance", 0, 0, G_OPTION_ARG_STRING, &min_balance, "Only balances of at least this amount (“500 EUR”: only accounts in EUR)", "AMOUNT" },
