@@ -852,23 +852,42 @@ test_migrate_waives (void)
   g_assert_no_error (error);
   g_assert_cmpint (test_query_int (path, "SELECT count(*) FROM pragma_table_info ('ledger_entries')"
                                          " WHERE name = 'waives_id'"), ==, 1);
-  g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l1'"), ==,
-                   RECOUP_SYNC_SCHEMA_VERSION);
+  /* What was written before names no entry it waives: it still syncs with
+   * a server of sync schema 8. */
+  g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l1'"), ==, 8);
   g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l2'"), ==, 8);
   g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'l3'"), ==, 8);
   g_assert_cmpint (test_query_int (path, "SELECT schema_version FROM changes WHERE entity_id = 'a1'"), ==, 8);
 
-  /* A new entry's change is stamped with it too. */
+  /* A new entry that waives nothing is stamped 8 and sent without the
+   * column; a waiver that names its fee is stamped 9 and sent with it. */
   acct = test_add_account (book, "M-1", "USD");
   spec.account_id = acct;
   fee = recoup_ledger_record (book, &spec, &error);
   g_assert_no_error (error);
   {
     g_autofree char *sql = g_strdup_printf ("SELECT schema_version FROM changes WHERE entity_id = '%s'", fee);
+    g_autofree char *fields = recoup_book_row_fields (book, "ledger_entries", fee, &error);
 
-    g_assert_cmpint (test_query_int (path, sql), ==, RECOUP_SYNC_SCHEMA_VERSION);
+    g_assert_no_error (error);
+    g_assert_cmpint (test_query_int (path, sql), ==, RECOUP_SYNC_SCHEMA_BASE);
+    g_assert_null (strstr (fields, "waives_id"));
+  }
+  {
+    RecoupEntrySpec w = { .kind = RECOUP_ENTRY_WAIVER, .account_id = acct, .amount = 2500, .waives_id = fee };
+    g_autofree char *waiver = recoup_ledger_record (book, &w, &error);
+    g_autofree char *sql = NULL;
+    g_autofree char *fields = NULL;
+
+    g_assert_no_error (error);
+    sql = g_strdup_printf ("SELECT schema_version FROM changes WHERE entity_id = '%s'", waiver);
+    fields = recoup_book_row_fields (book, "ledger_entries", waiver, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (test_query_int (path, sql), ==, 9);
+    g_assert_nonnull (strstr (fields, "\"waives_id\":\""));
   }
   g_assert_cmpint (RECOUP_SYNC_SCHEMA_VERSION, ==, 9);
+  g_assert_cmpint (RECOUP_SYNC_SCHEMA_BASE, ==, 8);
   g_clear_object (&book);
   test_remove_tree (dir);
 }

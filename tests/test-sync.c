@@ -1127,8 +1127,10 @@ test_schema_versions (Fixture       *f,
   g_assert_cmpint (RECOUP_SYNC_SCHEMA_VERSION, <, RECOUP_SCHEMA_VERSION);
   g_assert_true (sync_book (a, NULL, &error));
   g_assert_no_error (error);
+  /* Nothing here names a late column (a waiver's fee): every change is
+   * stamped with the base, for a server a release behind. */
   g_assert_cmpint (count_rows (a, "SELECT count(*) FROM changes WHERE schema_version <> "
-                                  G_STRINGIFY (RECOUP_SYNC_SCHEMA_VERSION)), ==, 0);
+                                  G_STRINGIFY (RECOUP_SYNC_SCHEMA_BASE)), ==, 0);
 
   raw_schema = RECOUP_SYNC_SCHEMA_VERSION;
   {

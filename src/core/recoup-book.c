@@ -1045,17 +1045,97 @@ op_name (RecoupChangeOp op)
     }
 }
 
-/* The json_object() of every column of a table's row ?N, as SQL text. */
+/* Columns a later sync schema added to a synced table. A row's insert
+ * leaves such a column out while it is NULL, and its change is stamped
+ * RECOUP_SYNC_SCHEMA_BASE, so a server a release behind takes every change
+ * that does not use it; one that does is stamped with the column's schema,
+ * which that server keeps queued as too new rather than refusing for good. */
+static const struct
+{
+  const char *table;
+  const char *column;
+  int         schema;
+} late_columns[] = {
+  { "ledger_entries", "waives_id", 9 },
+};
+
+static int
+late_column (const char *table,
+             const char *column)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (late_columns); i++)
+    if (strcmp (late_columns[i].table, table) == 0 && strcmp (late_columns[i].column, column) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* The json_object() of the columns @cols of a table's row ?N, as SQL text;
+ * with @omit_null_late, a late column only when it is set. */
 static char *
 row_json_sql (const char         *table,
               const char * const *cols,
-              int                 param)
+              int                 param,
+              gboolean            omit_null_late)
 {
-  GString *sql = g_string_new ("(SELECT json_object(");
+  GString *sql = g_string_new ("(SELECT ");
+  GString *object = g_string_new ("json_object(");
+  guint n = 0;
 
   for (guint i = 0; cols[i] != NULL; i++)
-    g_string_append_printf (sql, "%s'%s', %s", i ? ", " : "", cols[i], cols[i]);
-  g_string_append_printf (sql, ") FROM %s WHERE id = ?%d)", table, param);
+    if (!omit_null_late || late_column (table, cols[i]) < 0)
+      g_string_append_printf (object, "%s'%s', %s", n++ ? ", " : "", cols[i], cols[i]);
+  g_string_append_c (object, ')');
+  for (guint i = 0; omit_null_late && cols[i] != NULL; i++)
+    if (late_column (table, cols[i]) >= 0)
+      {
+        /* A merge patch of {} leaves the object as it is. */
+        g_string_prepend (object, "json_patch(");
+        g_string_append_printf (object, ", CASE WHEN %s IS NULL THEN '{}' ELSE json_object('%s', %s) END)",
+                                cols[i], cols[i], cols[i]);
+      }
+  g_string_append_printf (sql, "%s FROM %s WHERE id = ?%d)", object->str, table, param);
+  g_string_free (object, TRUE);
+  return g_string_free (sql, FALSE);
+}
+
+/* The schema_version of a change of @table that carries @cols (for an
+ * insert, every column, of which the late ones count only when set), as SQL
+ * text; a row ?N must exist for an insert's. */
+static char *
+change_schema_sql (const char         *table,
+                   const char * const *cols,
+                   gboolean            insert,
+                   int                 param)
+{
+  GString *sql = g_string_new (NULL);
+  int schema = RECOUP_SYNC_SCHEMA_BASE;
+  guint n_late = 0;
+
+  for (guint i = 0; cols != NULL && cols[i] != NULL; i++)
+    {
+      int late = late_column (table, cols[i]);
+
+      if (late < 0)
+        continue;
+      if (!insert)
+        schema = MAX (schema, late_columns[late].schema);
+      else
+        {
+          g_string_append_printf (sql, "%sWHEN %s IS NOT NULL THEN %d", n_late++ ? " " : "CASE ",
+                                  cols[i], late_columns[late].schema);
+        }
+    }
+  if (!insert)
+    {
+      g_string_printf (sql, "%d", schema);
+      return g_string_free (sql, FALSE);
+    }
+  if (n_late > 0)
+    g_string_append_printf (sql, " ELSE %d END", RECOUP_SYNC_SCHEMA_BASE);
+  else
+    g_string_printf (sql, "%d", RECOUP_SYNC_SCHEMA_BASE);
+  g_string_prepend (sql, "(SELECT ");
+  g_string_append_printf (sql, " FROM %s WHERE id = ?%d)", table, param);
   return g_string_free (sql, FALSE);
 }
 
@@ -1090,7 +1170,7 @@ recoup_book_row_fields (RecoupBook  *self,
 
       if (!(cols = table_columns (self, table, error)))
         return NULL;
-      sub = row_json_sql (table, cols, 1);
+      sub = row_json_sql (table, cols, 1, TRUE);
       sql = g_strconcat ("SELECT ", sub, NULL);
       g_hash_table_insert (self->row_sql, g_strdup (table), (char *) sql);
     }
@@ -1167,16 +1247,19 @@ recoup_book_record_change (RecoupBook          *self,
   g_string_append (sql, "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op,"
                         " fields, schema_version) ");
   if (op == RECOUP_CHANGE_INSERT)
-    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL,"
-                            " (SELECT %d FROM %s WHERE id = ?6))", RECOUP_SYNC_SCHEMA_VERSION, table);
+    {
+      g_autofree char *schema = change_schema_sql (table, cols, TRUE, 6);
+
+      g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, %s)", schema);
+    }
   else if (op == RECOUP_CHANGE_TOMBSTONE)
-    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, %d) ", RECOUP_SYNC_SCHEMA_VERSION);
+    g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, %d) ", RECOUP_SYNC_SCHEMA_BASE);
   else
     {
-      g_autofree char *sub = row_json_sql (table, cols, 6);
+      g_autofree char *sub = row_json_sql (table, cols, 6, FALSE);
+      g_autofree char *schema = change_schema_sql (table, cols, FALSE, 6);
 
-      g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, %s, %d)", sub,
-                              RECOUP_SYNC_SCHEMA_VERSION);
+      g_string_append_printf (sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, %s, %s)", sub, schema);
     }
 
   if (!(stmt = recoup_book_prepare (self, sql->str, error)))

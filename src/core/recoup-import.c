@@ -1625,7 +1625,7 @@ static const char stage_insert_sql[] =
 #define STAGE_CHANGES(table, id_column, where) \
   "INSERT INTO changes (id, hlc, device_id, user_id, entity, entity_id, op, fields, schema_version)" \
   " SELECT recoup_import_uuid7(), recoup_import_stamp(), ?1, ?2, '" table "', " id_column ", 'insert'," \
-  " NULL, " G_STRINGIFY (RECOUP_SYNC_SCHEMA_VERSION) " FROM temp.recoup_import_stage WHERE " where \
+  " NULL, " G_STRINGIFY (RECOUP_SYNC_SCHEMA_BASE) " FROM temp.recoup_import_stage WHERE " where \
   " ORDER BY rowid"
 
 static const char * const stage_flush_sql[] = {

@@ -1082,8 +1082,11 @@ validate (RecoupBook         *book,
   schema = c->schema_version.i;
   if (schema > RECOUP_SYNC_SCHEMA_VERSION)
     return reject (result, RECOUP_MERGE_REASON_SCHEMA_TOO_NEW,
-                   "change %s was made by a newer Recoup (schema %" G_GINT64_FORMAT
-                   ", this one knows up to %d); it stays queued until this side is updated",
+                   /* Said by whoever received it: on a push, the server. */
+                   "change %s needs a Recoup that knows sync schema %" G_GINT64_FORMAT
+                   ", and the one that received it knows up to %d (a server runs an older"
+                   " Recoup than this device: ask its admin to update it); the change stays"
+                   " queued and is sent again until then",
                    id, schema, RECOUP_SYNC_SCHEMA_VERSION);
   if (entity == NULL || entity_id == NULL || *entity_id == '\0')
     return reject (result, RECOUP_MERGE_REASON_INVALID,

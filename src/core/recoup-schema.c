@@ -466,15 +466,13 @@ static const char migration_9[] =
  * so does the reversal of such a waiver: the allocation nets both into that
  * entry's item, as a reversal nets into the entry it reverses, instead of
  * letting the waiver pay the oldest invoice (recoup-ledger-private.h). Not
- * unique: a fee may be waived in parts. A synced column (sync schema 9): an
- * own insert not sent yet is sent with its row's values, waives_id among
- * them, so it is stamped 9, and a server of an earlier Recoup keeps it
- * queued as too new rather than refusing its unknown field for good. */
+ * unique: a fee may be waived in parts. A synced column (sync schema 9),
+ * sent only when set (late_columns in recoup-book.c): an entry that names
+ * none, as every entry written before this migration, still syncs with a
+ * server of an earlier Recoup. */
 static const char migration_10[] =
   "ALTER TABLE ledger_entries ADD COLUMN waives_id TEXT REFERENCES ledger_entries (id);"
-  "CREATE INDEX ledger_by_waives ON ledger_entries (waives_id) WHERE waives_id IS NOT NULL;"
-  "UPDATE changes SET schema_version = 9"
-  "  WHERE server_seq IS NULL AND entity = 'ledger_entries' AND op = 'insert' AND fields IS NULL;";
+  "CREATE INDEX ledger_by_waives ON ledger_entries (waives_id) WHERE waives_id IS NOT NULL;";
 
 static const char * const migrations[] = {
   migration_1,

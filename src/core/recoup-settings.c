@@ -120,7 +120,7 @@ recoup_settings_set_shared (RecoupBook  *book,
   sqlite3_bind_text (stmt, 4, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, key, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 6, value, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 7, RECOUP_SYNC_SCHEMA_VERSION);
+  sqlite3_bind_int (stmt, 7, RECOUP_SYNC_SCHEMA_BASE);
   if (!recoup_book_step_done (book, stmt, error))
     goto fail;
 
