@@ -1175,6 +1175,111 @@ test_reversal_twice (Fixture       *f,
   sqlite3_reset (stmt);
 }
 
+/* Delivers to @to the changes of @from after the first @skip. */
+static void
+deliver_from (RecoupBook *to,
+              RecoupBook *from,
+              guint       skip)
+{
+  g_autoptr(GPtrArray) all = all_changes (from);
+
+  for (guint i = skip; i < all->len; i++)
+    {
+      g_autofree char *reason = NULL;
+      RecoupMergeStatus status = apply (to, all->pdata[i], &reason);
+
+      g_assert_true (status == RECOUP_MERGE_APPLIED || status == RECOUP_MERGE_DUPLICATE);
+      g_assert_null (reason);
+    }
+}
+
+static gint64
+entries_sum (RecoupBook *book,
+             const char *sql_where)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce (sum (amount), 0) * 1000 + count(*)"
+                                          " FROM ledger_entries WHERE %s", sql_where);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, sql, &error);
+  gint64 v;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return v;
+}
+
+/* One fee waived on two copies offline: once they meet, the newer waiver is
+ * reversed on both, alike, so the fee is waived once and the second waiver
+ * does not pay the invoice. The same when one copy reversed the fee. */
+static void
+test_waived_twice (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *fee = NULL, *fee2 = NULL, *inv = NULL;
+  g_autofree char *wa = NULL, *wb = NULL, *w2 = NULL, *rev = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_FEE, .amount = 2500 };
+  guint n_a, n_b;
+  gint64 balance_a, balance_b;
+  g_autofree char *where = NULL;
+
+  acct = test_add_account (a, "W-1", "USD");
+  inv = test_add_invoice (a, acct, "INV-W1", "2026-01-01", "2026-01-31", 10000, "USD");
+  spec.account_id = acct;
+  fee = recoup_ledger_record (a, &spec, &error);
+  g_assert_no_error (error);
+  fee2 = recoup_ledger_record (a, &spec, &error);
+  g_assert_no_error (error);
+  first = all_changes (a);
+  deliver (b, first);
+  n_a = n_b = first->len;
+
+  {
+    RecoupEntrySpec w = { .kind = RECOUP_ENTRY_WAIVER, .account_id = acct, .amount = 2500, .waives_id = fee };
+
+    wa = recoup_ledger_record (a, &w, &error);
+    g_assert_no_error (error);
+    wb = recoup_ledger_record (b, &w, &error);
+    g_assert_no_error (error);
+  }
+  /* The second fee: waived on one copy, reversed on the other. */
+  {
+    RecoupEntrySpec w = { .kind = RECOUP_ENTRY_WAIVER, .account_id = acct, .amount = 2500, .waives_id = fee2 };
+
+    w2 = recoup_ledger_record (a, &w, &error);
+    g_assert_no_error (error);
+    rev = recoup_ledger_reverse (b, fee2, NULL, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  deliver_from (b, a, n_a);
+  deliver_from (a, b, n_b);
+  /* What each wrote in answer travels too. */
+  deliver_from (b, a, n_a);
+  deliver_from (a, b, n_b);
+
+  /* Each fee nets to nothing, on both copies, and the invoice is untouched:
+   * 100.00 owed. */
+  where = g_strdup_printf ("account_id = '%s'", acct);
+  balance_a = entries_sum (a, where) / 1000;
+  balance_b = entries_sum (b, where) / 1000;
+  g_assert_cmpint (balance_a, ==, 10000);
+  g_assert_cmpint (balance_b, ==, 10000);
+  g_assert_cmpint (entries_sum (a, where), ==, entries_sum (b, where));
+  {
+    g_autoptr(GPtrArray) open = recoup_ledger_invoice_balances (a, acct, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (open->len, ==, 1);
+    g_assert_cmpint (((RecoupInvoiceBalance *) open->pdata[0])->balance, ==, 10000);
+  }
+}
+
 /* A change the server refused because the row it belongs to has not reached
  * it yet is sent again with the next sync (the row may come later, from
  * another device, or an owner's fix may let it in); a change refused for
@@ -1512,6 +1617,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/settings-refused", test_settings_refused);
   ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
   ADD ("/recoup/core/merge/reversal-twice", test_reversal_twice);
+  ADD ("/recoup/core/merge/waived-twice", test_waived_twice);
   ADD ("/recoup/core/merge/resend-missing-reference", test_resend_missing_reference);
   ADD ("/recoup/core/merge/opt-out-value-change", test_opt_out_value_change);
   ADD ("/recoup/core/merge/opt-out-value-change-legacy", test_opt_out_value_change_legacy);

@@ -1182,6 +1182,36 @@ refresh_batch (RecoupBook  *book,
   return ok && recoup_book_exec (book, "DELETE FROM temp.recoup_touched", error);
 }
 
+/* Waivers of one entry that two copies wrote offline take off no more than
+ * the entry once they meet (recoup_ledger_reconcile_waivers()). */
+static gboolean
+reconcile_waivers (RecoupBook  *self,
+                   GHashTable  *account_ids,
+                   GError     **error)
+{
+  sqlite3_stmt *any = recoup_book_prepare (self, "SELECT EXISTS (SELECT 1 FROM ledger_entries"
+                                                 " WHERE waives_id IS NOT NULL)", error);
+  gboolean has_waivers = FALSE;
+  GList *ids;
+  gboolean ok = TRUE;
+  guint written = 0;
+
+  if (any == NULL)
+    return FALSE;
+  if (sqlite3_step (any) == SQLITE_ROW)
+    has_waivers = sqlite3_column_int (any, 0);
+  sqlite3_reset (any);
+  if (!has_waivers)
+    return TRUE;
+
+  /* The reversals touch only accounts already in the set. */
+  ids = g_hash_table_get_keys (account_ids);
+  for (GList *l = ids; l != NULL && ok; l = l->next)
+    ok = recoup_ledger_reconcile_waivers (self, l->data, &written, error);
+  g_list_free (ids);
+  return ok;
+}
+
 /* Called by recoup_book_commit() at the outermost commit with the accounts
  * the transaction wrote: their derived data is recomputed in the same
  * transaction. */
@@ -1228,7 +1258,7 @@ recoup_book_refresh_accounts (RecoupBook  *self,
    * settlement writes its discount, a reversal that reopens it reverses it,
    * inside this same transaction. Those writes touch only accounts already in
    * the set. */
-  if (!reconcile_offers (self, account_ids, error))
+  if (!reconcile_waivers (self, account_ids, error) || !reconcile_offers (self, account_ids, error))
     return FALSE;
 
   n = g_hash_table_size (account_ids);

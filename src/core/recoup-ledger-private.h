@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "recoup-id.h"
 #include "recoup-ledger.h"
 
 G_BEGIN_DECLS
@@ -60,5 +61,19 @@ gboolean          recoup_ledger_allocate   (RecoupBook      *book,
                                             gint32           as_of_day,
                                             RecoupAllocator *alloc,
                                             GError         **error);
+
+/* The id of the reversal of @entry_id that every replica derives alike (an
+ * entry is reversed at most once); its time is the entry's own. */
+void        recoup_ledger_derive_reversal_id   (const char  *entry_id,
+                                                char         out[RECOUP_UUID_STRING_LEN + 1]);
+
+/* Reverses the newest waivers of an entry of @account_id that its waivers
+ * (with its reversal) take below zero: two copies that each waived one fee,
+ * or one that reversed it and one that waived it, meet when they sync. Every
+ * copy writes the same rows. Counts them in @written. */
+gboolean    recoup_ledger_reconcile_waivers    (RecoupBook  *book,
+                                                const char  *account_id,
+                                                guint       *written,
+                                                GError     **error);
 
 G_END_DECLS

@@ -1156,6 +1156,105 @@ recoup_ledger_reverse (RecoupBook  *book,
   return recoup_ledger_reverse_with_id (book, NULL, entry_id, effective_date, memo, error);
 }
 
+/* An entry is reversed at most once, so "the reversal of @entry_id" names one
+ * row. */
+void
+recoup_ledger_derive_reversal_id (const char *entry_id,
+                                  char        out[RECOUP_UUID_STRING_LEN + 1])
+{
+  g_autofree char *name = g_strconcat ("reversal:", entry_id, NULL);
+
+  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
+}
+
+typedef struct
+{
+  char   id[RECOUP_UUID_STRING_LEN + 1];
+  char   date[11];
+  gint64 amount;   /* what it takes off, > 0 */
+} LiveWaiver;
+
+/* The waivers of @entry_id that are not reversed, newest id first. */
+static GArray *
+load_live_waivers (RecoupBook  *book,
+                   const char  *entry_id,
+                   GError     **error)
+{
+  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (LiveWaiver));
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT w.id, w.effective_date, -w.amount FROM ledger_entries w WHERE w.waives_id = ? AND w.kind = 'waiver'"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = w.id) ORDER BY w.id DESC", error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      LiveWaiver w = { 0 };
+
+      g_strlcpy (w.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof w.id);
+      g_strlcpy (w.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof w.date);
+      w.amount = sqlite3_column_int64 (stmt, 2);
+      g_array_append_val (live, w);
+    }
+  sqlite3_reset (stmt);
+  return g_steal_pointer (&live);
+}
+
+gboolean
+recoup_ledger_reconcile_waivers (RecoupBook  *book,
+                                 const char  *account_id,
+                                 guint       *written,
+                                 GError     **error)
+{
+  g_autoptr(GPtrArray) over = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) by = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT f.id, -(f.amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x"
+    "                                     WHERE x.waives_id = f.id OR x.reverses_id = f.id), 0))"
+    " FROM ledger_entries f WHERE f.account_id = ?1 AND (f.kind = 'fee' OR f.kind = 'interest')"
+    " AND EXISTS (SELECT 1 FROM ledger_entries w WHERE w.waives_id = f.id)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 excess = sqlite3_column_int64 (stmt, 1);
+
+      if (excess <= 0)
+        continue;
+      g_ptr_array_add (over, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+      g_array_append_val (by, excess);
+    }
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < over->len; i++)
+    {
+      g_autoptr(GArray) live = load_live_waivers (book, over->pdata[i], error);
+      gint64 excess = g_array_index (by, gint64, i);
+
+      if (live == NULL)
+        return FALSE;
+      /* The newest first, as every copy orders them: the one the others
+       * did not know of when they wrote theirs, most often. Dated on the
+       * waiver's own day, without a memo: the same row on every copy. */
+      for (guint j = 0; j < live->len && excess > 0; j++)
+        {
+          LiveWaiver *w = &g_array_index (live, LiveWaiver, j);
+          char id[RECOUP_UUID_STRING_LEN + 1];
+          g_autofree char *rev = NULL;
+
+          recoup_ledger_derive_reversal_id (w->id, id);
+          if (!(rev = recoup_ledger_reverse_with_id (book, id, w->id, w->date, NULL, error)))
+            return FALSE;
+          excess -= w->amount;
+          (*written)++;
+        }
+    }
+  return TRUE;
+}
+
 /* As recoup_ledger_reverse(), the reversal's id given (%NULL for a new one):
  * a reversal every replica derives alike has the same id on all of them. */
 char *

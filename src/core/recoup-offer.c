@@ -13,6 +13,7 @@
 #include "recoup-date.h"
 #include "recoup-dispute.h"
 #include "recoup-id.h"
+#include "recoup-ledger-private.h"
 #include "recoup-ledger.h"
 #include "recoup-money.h"
 #include "recoup-offer.h"
@@ -1992,17 +1993,6 @@ derive_discount_id (RecoupBook        *book,
   return TRUE;
 }
 
-/* An entry is reversed at most once, so "the reversal of @entry_id" names one
- * row; its time is the entry's own. */
-static void
-derive_reversal_id (const char *entry_id,
-                    char        out[RECOUP_UUID_STRING_LEN + 1])
-{
-  g_autofree char *name = g_strconcat ("reversal:", entry_id, NULL);
-
-  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
-}
-
 typedef struct
 {
   char   id[RECOUP_UUID_STRING_LEN + 1];
@@ -2099,7 +2089,7 @@ reconcile_discount (RecoupBook         *book,
       /* Dated on the discount's own day and without a memo (the reader's
        * words come from recoup_ledger_entry_note()), so that every copy
        * writes the same row, whatever its today. */
-      derive_reversal_id (d->id, id);
+      recoup_ledger_derive_reversal_id (d->id, id);
       if (!(rev = recoup_ledger_reverse_with_id (book, id, d->id, d->date, NULL, error)))
         return FALSE;
       (*written)++;
