@@ -407,6 +407,52 @@ test_opt_out_other_spelling (Fixture       *f,
   assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
 }
 
+/* A number written with its country code, with an international prefix 00,
+ * with a trunk 0 or with both ("+31 (0)50…") is one number: its opt-out
+ * holds for each spelling. */
+static void
+test_opt_out_international_spelling (Fixture       *f,
+                                     gconstpointer  data)
+{
+  static const char * const spellings[] = {
+    "0031 50 0526 202", "050 0526 202", "+31 (0)50 0526 202", "0500526202",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = recoup_contact_list (f->tb.book, f->account, &error);
+  const char *at = "2026-06-10T12:00:00+02:00";
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < cps->len; i++)
+    {
+      RecoupContactPoint *cp = g_ptr_array_index (cps, i);
+
+      if (cp->kind == RECOUP_CONTACT_PHONE)
+        g_assert_true (recoup_contact_set_opted_out (f->tb.book, cp->id, TRUE, &error));
+    }
+  g_assert_no_error (error);
+  insert_contact_point (f, "phone", "+31 50 0526 202", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (spellings); i++)
+    {
+      g_autofree char *a = recoup_contact_value_key (RECOUP_CONTACT_PHONE, spellings[i]);
+      g_autofree char *b = recoup_contact_value_key (RECOUP_CONTACT_PHONE, "+31 50 0526 202");
+
+      g_assert_cmpstr (a, ==, b);
+      insert_contact_point (f, "phone", spellings[i], FALSE);
+      assert_verdict (f, "call", at, RECOUP_VERDICT_BLOCKED, "contact-opt-out");
+    }
+  /* North America's, with an international prefix. */
+  {
+    g_autofree char *a = recoup_contact_value_key (RECOUP_CONTACT_PHONE, "001 212 555 0147");
+    g_autofree char *b = recoup_contact_value_key (RECOUP_CONTACT_PHONE, "+1 (212) 555-0147");
+
+    g_assert_cmpstr (a, ==, b);
+  }
+
+  /* Another number is usable. */
+  insert_contact_point (f, "phone", "+31 50 0526 299", FALSE);
+  assert_verdict (f, "call", at, RECOUP_VERDICT_ALLOWED, NULL);
+}
+
 /* The id of the account's (only) phone that is not removed. */
 static char *
 phone_id (Fixture *f)
@@ -1049,6 +1095,7 @@ main (int   argc,
   ADD ("cease-and-flags", "America/New_York", test_cease_and_flags);
   ADD ("opt-outs", "America/New_York", test_opt_outs);
   ADD ("opt-out-other-spelling", "America/New_York", test_opt_out_other_spelling);
+  ADD ("opt-out-international-spelling", "Europe/Amsterdam", test_opt_out_international_spelling);
   ADD ("dispute", "America/New_York", test_dispute);
   ADD ("validation-notice", "America/New_York", test_validation_notice);
   ADD ("profiles", "America/New_York", test_profiles);

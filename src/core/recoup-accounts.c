@@ -866,10 +866,29 @@ fold_contact_text (const char *text)
   return g_string_free (out, FALSE);
 }
 
-/* A phone number's digits, as a search reads them (recoup-search.c), without
- * North America's country code; an extension (“x12”, which only a phone
- * number may have) is compared after an “x”. A number that does not read as
- * one is compared as text. */
+/* The digits every spelling of one number ends in: without an international
+ * prefix (00 or +), a country code or a trunk 0, a number's last nine digits
+ * are its own (North America's are 10, most of Europe's 9 to 11). Two numbers
+ * of one account that differ only before those are taken for one: for an
+ * opt-out, blocking both is the safe side. A shorter number is compared
+ * whole, without its leading zeros. */
+#define PHONE_TAIL 9
+
+static const char *
+phone_tail (const char *digits)
+{
+  const char *p = digits + strspn (digits, "0");
+  gsize len = strlen (p);
+
+  if (len == 0)
+    return digits;
+  return len > PHONE_TAIL ? p + len - PHONE_TAIL : p;
+}
+
+/* A phone number's digits as phone_tail() reads them (recoup-search.c reads
+ * the digits the same way); an extension (“x12”, which only a phone number
+ * may have) is compared after an “x”. A number that does not read as one is
+ * compared as text. */
 static char *
 phone_key (const char *value)
 {
@@ -881,18 +900,19 @@ phone_key (const char *value)
   if (digits == NULL)
     return fold_contact_text (value);
   if (x == NULL)
-    return g_strdup (recoup_search_phone_national (digits));
+    return g_strdup (phone_tail (digits));
   extension = fold_contact_text (x + 1);
-  return g_strconcat (recoup_search_phone_national (digits), "x", extension, NULL);
+  return g_strconcat (phone_tail (digits), "x", extension, NULL);
 }
 
 /**
  * recoup_contact_value_key:
  *
  * What two contact values of @kind are compared by: the same key is the same
- * number or address, however it is written. A phone number is its digits,
- * with or without North America's leading 1 (“+1 (312) 555-0100” is
- * “312 555 0100”). An e-mail address is compared without regard to case, the
+ * number or address, however it is written. A phone number is its last nine
+ * digits, with or without a country code, an international prefix or a
+ * trunk 0 (“+1 (312) 555-0100” is “312 555 0100”, “+31 50 0526 202” is
+ * “050 0526 202” and “0031 50 0526 202”). An e-mail address is compared without regard to case, the
  * part before the “@” too: RFC 5321 lets a server tell “Jo@” from “jo@”, but
  * none in use does, and an opt-out must hold for every spelling a debtor's
  * address is written in. A postal address is compared as text, without regard
