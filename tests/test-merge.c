@@ -1280,6 +1280,63 @@ test_waived_twice (Fixture       *f,
   }
 }
 
+/* One plan accepted on two copies offline: each wrote the schedule, under
+ * the ids the offer derives, so the copies meet without a clash (before, the
+ * second copy's pull stopped for good at "UNIQUE constraint failed:
+ * installments.offer_id, installments.seq"), and hold the same rows. */
+static void
+test_accepted_twice (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *offer = NULL, *today = recoup_book_today (a);
+  char first_date[11];
+  guint n;
+
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
+  acct = test_add_account (a, "P-1", "USD");
+  g_free (test_add_invoice (a, acct, "INV-P1", "2026-01-01", "2026-01-31", 30000, "USD"));
+  {
+    RecoupOfferSpec spec = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 30000,
+                             .installments = 3, .frequency = RECOUP_FREQUENCY_MONTHLY,
+                             .first_date = first_date };
+
+    offer = recoup_offer_create (a, &spec, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_true (recoup_offer_transition (a, offer, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_no_error (error);
+  first = all_changes (a);
+  deliver (b, first);
+  n = first->len;
+
+  g_assert_true (recoup_offer_transition (a, offer, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (b, offer, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+  {
+    g_autofree char *where = g_strdup_printf ("offer_id = '%s'", offer);
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) * 1000000 + sum (amount) FROM installments WHERE %s",
+                                            where);
+    sqlite3_stmt *sa = recoup_book_prepare (a, sql, &error);
+    sqlite3_stmt *sb = recoup_book_prepare (b, sql, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_step (sa), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_step (sb), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int64 (sa, 0), ==, 3 * 1000000 + 30000);
+    g_assert_cmpint (sqlite3_column_int64 (sb, 0), ==, 3 * 1000000 + 30000);
+    sqlite3_reset (sa);
+    sqlite3_reset (sb);
+  }
+}
+
 /* A change the server refused because the row it belongs to has not reached
  * it yet is sent again with the next sync (the row may come later, from
  * another device, or an owner's fix may let it in); a change refused for
@@ -1618,6 +1675,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
   ADD ("/recoup/core/merge/reversal-twice", test_reversal_twice);
   ADD ("/recoup/core/merge/waived-twice", test_waived_twice);
+  ADD ("/recoup/core/merge/accepted-twice", test_accepted_twice);
   ADD ("/recoup/core/merge/resend-missing-reference", test_resend_missing_reference);
   ADD ("/recoup/core/merge/opt-out-value-change", test_opt_out_value_change);
   ADD ("/recoup/core/merge/opt-out-value-change-legacy", test_opt_out_value_change_legacy);

@@ -722,34 +722,59 @@ insert_sql (TableInfo     *info,
   return info->insert_sql;
 }
 
-/* Whether @c is a reversal of a ledger entry that this book has already
- * reversed: an entry is reversed once, whatever row says
- * so. Copies written by a Recoup before reconcile wrote the same row
- * everywhere (recoup_offer_reconcile_account()) each reversed an extra
- * settlement discount under an id of their own; the second such row is the
- * same money, so it is taken as applied instead of refused, which stopped
- * every pull at it. */
-static gboolean
-reversal_already_there (RecoupBook     *book,
-                        TableInfo      *info,
-                        const MChange  *c,
-                        gboolean       *out_already,
-                        GError        **error)
+/* The value of @c's field @name when it is of @kind, else NULL. */
+static const MValue *
+field_of (const MChange *c,
+          const char    *name,
+          MValueKind     kind)
 {
-  const char *reverses = NULL;
-  sqlite3_stmt *stmt;
+  for (guint i = 0; i < c->n_fields; i++)
+    if (strcmp (c->fields[i].name, name) == 0 && c->fields[i].v.kind == kind)
+      return &c->fields[i].v;
+  return NULL;
+}
+
+/* Whether the book holds what @c inserts under another id already, the same
+ * record written twice:
+ * - a reversal of a ledger entry that this book has already reversed (an
+ *   entry is reversed once, whatever row says so). Copies written by a Recoup
+ *   before reconcile wrote the same row everywhere
+ *   (recoup_offer_reconcile_account()) each reversed an extra settlement
+ *   discount under an id of their own;
+ * - an installment of an offer at a place in its schedule this book has: two
+ *   copies that accepted one offer offline each wrote its schedule (under
+ *   ids of their own before those ids were derived from the offer).
+ * The second row is taken as applied instead of refused, which stopped every
+ * pull at it. */
+static gboolean
+row_already_there (RecoupBook     *book,
+                   TableInfo      *info,
+                   const MChange  *c,
+                   gboolean       *out_already,
+                   GError        **error)
+{
+  const MValue *reverses = NULL, *offer = NULL, *seq = NULL;
+  sqlite3_stmt *stmt = NULL;
 
   *out_already = FALSE;
-  if (g_strcmp0 (info->entity, "ledger_entries") != 0)
+  if (g_str_equal (info->entity, "ledger_entries") && (reverses = field_of (c, "reverses_id", MV_STRING)) != NULL)
+    {
+      if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM ledger_entries WHERE reverses_id = ?1", error)))
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, reverses->s, -1, SQLITE_STATIC);
+    }
+  else if (g_str_equal (info->entity, "installments") &&
+           (offer = field_of (c, "offer_id", MV_STRING)) != NULL &&
+           (seq = field_of (c, "seq", MV_INT)) != NULL)
+    {
+      if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM installments WHERE offer_id = ?1 AND seq = ?2",
+                                        error)))
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, offer->s, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, seq->i);
+    }
+  if (stmt == NULL)
     return TRUE;
-  for (guint i = 0; i < c->n_fields; i++)
-    if (strcmp (c->fields[i].name, "reverses_id") == 0 && c->fields[i].v.kind == MV_STRING)
-      reverses = c->fields[i].v.s;
-  if (reverses == NULL)
-    return TRUE;
-  if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM ledger_entries WHERE reverses_id = ?1", error)))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, reverses, -1, SQLITE_STATIC);
   *out_already = sqlite3_step (stmt) == SQLITE_ROW;
   sqlite3_reset (stmt);
   return TRUE;
@@ -767,7 +792,7 @@ insert_row (RecoupBook         *book,
   gboolean already;
   int n = 1;
 
-  if (!reversal_already_there (book, info, c, &already, error))
+  if (!row_already_there (book, info, c, &already, error))
     return FALSE;
   if (already)
     return TRUE;

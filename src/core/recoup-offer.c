@@ -1669,6 +1669,19 @@ recoup_offer_current_plan (RecoupBook  *book,
 
 /* ---- Transitions ------------------------------------------------------------- */
 
+/* An offer's schedule follows from its terms alone, so two copies that
+ * accept it offline write the same installments: under the same ids, they
+ * meet as one row each when they sync. Their time is the offer's. */
+static void
+derive_installment_id (const char *offer_id,
+                       guint       seq,
+                       char        out[RECOUP_UUID_STRING_LEN + 1])
+{
+  g_autofree char *name = g_strdup_printf ("installment:%s:%u", offer_id, seq);
+
+  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (offer_id), 0), name, out);
+}
+
 static gboolean
 write_schedule (RecoupBook   *book,
                 RecoupOffer  *o,
@@ -1686,7 +1699,7 @@ write_schedule (RecoupBook   *book,
         "INSERT INTO installments (id, offer_id, seq, due_date, amount) VALUES (?, ?, ?, ?, ?)", error);
       if (stmt == NULL)
         return FALSE;
-      recoup_uuid7_generate (id);
+      derive_installment_id (o->id, in->seq, id);
       recoup_date_format_buf (in->due_day, due);
       sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 2, o->id, -1, SQLITE_STATIC);
