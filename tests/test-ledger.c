@@ -822,6 +822,43 @@ test_cli_waives (void)
  * with the synced tables' new schema, which a server of an earlier Recoup
  * keeps queued as too new instead of refusing the unknown field for good.
  * Changes already sent, or that carry their own fields, keep theirs. */
+/* A receipt number this device would issue next, already in the book (sync
+ * brought it from a device whose id ends alike), is passed over. */
+static void
+test_receipt_taken (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *entry = NULL, *taken = NULL, *sql = NULL;
+  sqlite3_stmt *stmt;
+  RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .amount = 1000, .method = "cash" };
+  TestBook tb = { 0 };
+
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "RT-1", "USD");
+  g_free (test_add_invoice (tb.book, acct, "INV-RT1", "2026-01-01", "2026-01-31", 10000, "USD"));
+  taken = g_ascii_strup (recoup_book_get_device_id (tb.book) + 30, 6);
+  sql = g_strdup_printf ("INSERT INTO ledger_entries (id, account_id, kind, amount, currency, effective_date,"
+                         " receipt_no, created_at) VALUES ('01900000-0000-7000-8000-0000000000aa', '%s',"
+                         " 'payment', -500, 'USD', '2026-01-15', 'R-%s-000001', 0)", acct, taken);
+  g_assert_true (recoup_book_exec (tb.book, sql, &error));
+  g_assert_no_error (error);
+
+  pay.account_id = acct;
+  entry = recoup_ledger_record (tb.book, &pay, &error);
+  g_assert_no_error (error);
+  stmt = recoup_book_prepare (tb.book, "SELECT receipt_no FROM ledger_entries WHERE id = ?", &error);
+  g_assert_no_error (error);
+  sqlite3_bind_text (stmt, 1, entry, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  {
+    g_autofree char *expected = g_strdup_printf ("R-%s-000002", taken);
+
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, expected);
+  }
+  sqlite3_reset (stmt);
+  test_book_close (&tb);
+}
+
 static void
 test_migrate_waives (void)
 {
@@ -1358,6 +1395,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/reverse-kept-discount", test_reverse_kept_discount);
   g_test_add_func ("/recoup/core/ledger/waiver-cancels-fee", test_waiver_cancels_fee);
   g_test_add_func ("/recoup/core/ledger/migrate-waives", test_migrate_waives);
+  g_test_add_func ("/recoup/core/ledger/receipt-taken", test_receipt_taken);
   g_test_add_func ("/recoup/core/ledger/cli-waives", test_cli_waives);
   return g_test_run ();
 }

@@ -676,14 +676,28 @@ next_receipt_no (RecoupBook  *book,
 {
   g_autofree char *counter = recoup_book_get_setting (book, "receipt_counter");
   const char *device = recoup_book_get_device_id (book);
-  gint64 n = counter ? g_ascii_strtoll (counter, NULL, 10) + 1 : 1;
+  gint64 n = counter ? g_ascii_strtoll (counter, NULL, 10) : 0;
+  sqlite3_stmt *taken = recoup_book_prepare (book, "SELECT 1 FROM ledger_entries WHERE receipt_no = ?", error);
+  gboolean used = TRUE;
   char buf[32];
 
-  /* The device part is taken from the random tail of the device's UUID, so two
-   * laptops issuing receipts offline never produce the same number. */
-  g_snprintf (out, out_len, "R-%.6s-%06" G_GINT64_FORMAT, device + 30, n);
-  for (char *p = out; *p; p++)
-    *p = g_ascii_toupper (*p);
+  if (taken == NULL)
+    return FALSE;
+  /* The device part is taken from the random tail of the device's UUID, so
+   * two laptops issuing receipts offline almost never produce the same
+   * number; when one with the same tail has, sync brought its numbers here,
+   * and the next free one is taken (a clash that sync meets is renumbered
+   * by the merge). */
+  while (used)
+    {
+      n++;
+      g_snprintf (out, out_len, "R-%.6s-%06" G_GINT64_FORMAT, device + 30, n);
+      for (char *p = out; *p; p++)
+        *p = g_ascii_toupper (*p);
+      sqlite3_bind_text (taken, 1, out, -1, SQLITE_STATIC);
+      used = sqlite3_step (taken) == SQLITE_ROW;
+      sqlite3_reset (taken);
+    }
   g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, n);
   return recoup_book_set_setting (book, "receipt_counter", buf, error);
 }
