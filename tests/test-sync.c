@@ -1111,6 +1111,42 @@ test_isolation (Fixture       *f,
   g_assert_true (boss2 != NULL && org2 != NULL);
 }
 
+/* What a pushed change says it overwrote is not taken: only the server
+ * finds lost edits, so a device cannot plant one that every copy lists. */
+static void
+test_pushed_overwrote_ignored (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code, "a.recoup");
+  g_autofree char *token = device_token (a);
+  g_autofree char *acct = NULL;
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+
+  acct = test_add_account (a, "OW-1", "USD");
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *cid = recoup_uuid7_new ();
+    g_autofree char *body = g_strdup_printf (
+      "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":null,"
+      "\"entity\":\"accounts\",\"entity_id\":\"%s\",\"op\":\"set\",\"fields\":{\"name\":\"Planted\"},"
+      "\"overwrote_unseen\":[\"name\"],\"schema_version\":%d}]}",
+      cid, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), acct, RECOUP_SYNC_SCHEMA_BASE);
+    g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
+    JsonObject *r;
+
+    g_assert_cmpuint (status, ==, 200);
+    r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
+    g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "accepted");
+  }
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM accounts WHERE name = 'Planted'"), ==, 1);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM sync_conflicts"), ==, 0);
+}
+
 /* Changes carry the synced tables' schema, which a migration adding only
  * local tables (8: the search index) leaves alone: a client a book schema
  * behind still pulls changes, but not a snapshot of a book it cannot open. */
@@ -3175,6 +3211,7 @@ main (int   argc,
   ADD ("/recoup/sync/isolation", test_isolation);
   ADD ("/recoup/sync/bad-input", test_bad_input);
   ADD ("/recoup/sync/schema-versions", test_schema_versions);
+  ADD ("/recoup/sync/pushed-overwrote-ignored", test_pushed_overwrote_ignored);
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
   ADD ("/recoup/sync/settings", test_settings);
   ADD ("/recoup/sync/large-batch", test_large_batch);

@@ -1923,10 +1923,23 @@ recoup_merge_apply_batch_item (RecoupBook         *book,
                                RecoupMergeResult  *result,
                                GError            **error)
 {
+  const MChange *c;
+  MChange pushed;
+
   g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
   g_return_val_if_fail (batch != NULL && result != NULL, FALSE);
 
-  return apply_change (book, recoup_change_batch_get_change (batch, index), server_seq, result, error);
+  c = recoup_change_batch_get_change (batch, index);
+  /* Which edits a change overwrote unseen is the server's to find
+   * (replaces_unseen()): what a pushing device says of it is not taken, or
+   * it could plant lost edits that every copy would list. */
+  if (server_seq == RECOUP_MERGE_SEQ_SELF && c->n_overwrote > 0)
+    {
+      pushed = *c;
+      pushed.n_overwrote = 0;
+      c = &pushed;
+    }
+  return apply_change (book, c, server_seq, result, error);
 }
 
 gint64
