@@ -62,6 +62,26 @@ gboolean          recoup_ledger_allocate   (RecoupBook      *book,
                                             RecoupAllocator *alloc,
                                             GError         **error);
 
+typedef struct
+{
+  char   id[RECOUP_UUID_STRING_LEN + 1];
+  char   date[11];
+  gint64 amount;   /* what it takes off, > 0 */
+} RecoupLiveCredit;
+
+typedef enum
+{
+  RECOUP_LIVE_DISCOUNTS_OF_OFFER,   /* an offer's discounts, oldest id first */
+  RECOUP_LIVE_WAIVERS_OF_ENTRY,     /* the waivers of a fee or interest entry, newest id first */
+} RecoupLiveCredits;
+
+/* The credits of @which of @of_id that are not reversed (RecoupLiveCredit):
+ * what reconciling keeps or reverses. */
+GArray     *recoup_ledger_live_credits         (RecoupBook         *book,
+                                                RecoupLiveCredits   which,
+                                                const char         *of_id,
+                                                GError            **error);
+
 /* The id of the reversal of @entry_id that every replica derives alike (an
  * entry is reversed at most once); its time is the entry's own. */
 void        recoup_ledger_derive_reversal_id   (const char  *entry_id,

@@ -1181,35 +1181,34 @@ recoup_ledger_derive_reversal_id (const char *entry_id,
   recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
 }
 
-typedef struct
-{
-  char   id[RECOUP_UUID_STRING_LEN + 1];
-  char   date[11];
-  gint64 amount;   /* what it takes off, > 0 */
-} LiveWaiver;
+#define LIVE_CREDITS_SQL(column, kind, order) \
+  "SELECT e.id, e.effective_date, -e.amount FROM ledger_entries e WHERE e." column " = ? AND e.kind = '" kind "'" \
+  " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id) ORDER BY e.id " order
 
-/* The waivers of @entry_id that are not reversed, newest id first. */
-static GArray *
-load_live_waivers (RecoupBook  *book,
-                   const char  *entry_id,
-                   GError     **error)
+GArray *
+recoup_ledger_live_credits (RecoupBook         *book,
+                            RecoupLiveCredits   which,
+                            const char         *of_id,
+                            GError            **error)
 {
-  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (LiveWaiver));
+  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (RecoupLiveCredit));
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT w.id, w.effective_date, -w.amount FROM ledger_entries w WHERE w.waives_id = ? AND w.kind = 'waiver'"
-    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = w.id) ORDER BY w.id DESC", error);
+                                            which == RECOUP_LIVE_DISCOUNTS_OF_OFFER
+                                            ? LIVE_CREDITS_SQL ("offer_id", "discount", "ASC")
+                                            : LIVE_CREDITS_SQL ("waives_id", "waiver", "DESC"),
+                                            error);
 
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, entry_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, of_id, -1, SQLITE_STATIC);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      LiveWaiver w = { 0 };
+      RecoupLiveCredit c = { 0 };
 
-      g_strlcpy (w.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof w.id);
-      g_strlcpy (w.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof w.date);
-      w.amount = sqlite3_column_int64 (stmt, 2);
-      g_array_append_val (live, w);
+      g_strlcpy (c.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof c.id);
+      g_strlcpy (c.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof c.date);
+      c.amount = sqlite3_column_int64 (stmt, 2);
+      g_array_append_val (live, c);
     }
   sqlite3_reset (stmt);
   return g_steal_pointer (&live);
@@ -1245,7 +1244,7 @@ recoup_ledger_reconcile_waivers (RecoupBook  *book,
 
   for (guint i = 0; i < over->len; i++)
     {
-      g_autoptr(GArray) live = load_live_waivers (book, over->pdata[i], error);
+      g_autoptr(GArray) live = recoup_ledger_live_credits (book, RECOUP_LIVE_WAIVERS_OF_ENTRY, over->pdata[i], error);
       gint64 excess = g_array_index (by, gint64, i);
 
       if (live == NULL)
@@ -1255,7 +1254,7 @@ recoup_ledger_reconcile_waivers (RecoupBook  *book,
        * waiver's own day, without a memo: the same row on every copy. */
       for (guint j = 0; j < live->len && excess > 0; j++)
         {
-          LiveWaiver *w = &g_array_index (live, LiveWaiver, j);
+          RecoupLiveCredit *w = &g_array_index (live, RecoupLiveCredit, j);
           char id[RECOUP_UUID_STRING_LEN + 1];
           g_autofree char *rev = NULL;
 

@@ -2006,38 +2006,13 @@ derive_discount_id (RecoupBook        *book,
   return TRUE;
 }
 
-typedef struct
-{
-  char   id[RECOUP_UUID_STRING_LEN + 1];
-  char   date[11];
-  gint64 amount;   /* what it takes off, > 0 */
-} LiveDiscount;
-
 /* @offer_id's discount entries that are not reversed, oldest id first. */
 static GArray *
 load_live_discounts (RecoupBook  *book,
                      const char  *offer_id,
                      GError     **error)
 {
-  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (LiveDiscount));
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT d.id, d.effective_date, -d.amount FROM ledger_entries d WHERE d.offer_id = ? AND d.kind = 'discount'"
-    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = d.id) ORDER BY d.id", error);
-
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      LiveDiscount d = { 0 };
-
-      g_strlcpy (d.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof d.id);
-      g_strlcpy (d.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof d.date);
-      d.amount = sqlite3_column_int64 (stmt, 2);
-      g_array_append_val (live, d);
-    }
-  sqlite3_reset (stmt);
-  return g_steal_pointer (&live);
+  return recoup_ledger_live_credits (book, RECOUP_LIVE_DISCOUNTS_OF_OFFER, offer_id, error);
 }
 
 /* Which of @live @o keeps: the oldest of the amount it forgives now, if it
@@ -2049,7 +2024,7 @@ kept_discount (const RecoupOffer *o,
   if (o->state != RECOUP_OFFER_STATE_COMPLETED || o->discount <= 0)
     return -1;
   for (guint i = 0; i < live->len; i++)
-    if (g_array_index (live, LiveDiscount, i).amount == o->discount)
+    if (g_array_index (live, RecoupLiveCredit, i).amount == o->discount)
       return (int) i;
   return -1;
 }
@@ -2067,7 +2042,7 @@ recoup_offer_keeps_discount (RecoupBook         *book,
   if (live == NULL)
     return FALSE;
   keep = kept_discount (offer, live);
-  *out_kept = keep >= 0 && g_strcmp0 (g_array_index (live, LiveDiscount, keep).id, entry_id) == 0;
+  *out_kept = keep >= 0 && g_strcmp0 (g_array_index (live, RecoupLiveCredit, keep).id, entry_id) == 0;
   return TRUE;
 }
 
@@ -2093,7 +2068,7 @@ reconcile_discount (RecoupBook         *book,
    * arrived), and the extra copies of two replicas completing it offline. */
   for (guint j = 0; j < live->len; j++)
     {
-      LiveDiscount *d = &g_array_index (live, LiveDiscount, j);
+      RecoupLiveCredit *d = &g_array_index (live, RecoupLiveCredit, j);
       char id[RECOUP_UUID_STRING_LEN + 1];
       g_autofree char *rev = NULL;
 
