@@ -168,8 +168,7 @@ entry_size (const char *kind,
 {
   gboolean signed_kind = g_strcmp0 (kind, "adjustment") == 0;
 
-  return recoup_money_format (amount < 0 && !signed_kind ? -amount : amount, currency,
-                              RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  return recoup_cli_money_code (amount < 0 && !signed_kind ? -amount : amount, currency);
 }
 
 /* What was written, in one line. A reversal names the entry it cancels (of
@@ -184,8 +183,7 @@ entry_headline (RecoupLedgerEntry *entry,
   if (entry->reverses_id != NULL)
     {
       g_autofree char *reversed = entry_size (entry->reverses_kind, -entry->amount, entry->currency);
-      g_autofree char *amount = recoup_money_format (entry->amount, entry->currency,
-                                                     RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *amount = recoup_cli_money_code (entry->amount, entry->currency);
 
       g_string_append_printf (line, "Reversed the %s of %s (%s) on %s with entry %s of %s (%s)",
                               entry->reverses_kind, reversed, entry->reverses_date, account->ref,
@@ -269,8 +267,7 @@ print_entry_result (RecoupCli     *cli,
   else
     {
       g_autofree char *headline = entry_headline (entry, account);
-      g_autofree char *bal = recoup_money_format (balance, account->currency,
-                                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *bal = recoup_cli_money_code (balance, account->currency);
 
       printf ("%s\nBalance now %s%s\n\n", headline, bal, balance < 0 ? " (a credit)" : "");
       if (invoices->len > 0)

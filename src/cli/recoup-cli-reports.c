@@ -432,8 +432,7 @@ kpi_cost (RecoupCli   *cli,
     return recoup_cli_fail (cli, error);
   if (!cli->json)
     {
-      g_autofree char *shown = recoup_money_format (amount, currency,
-                                                    RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *shown = recoup_cli_money_code (amount, currency);
 
       printf ("Collection costs for %s set to %s\n", argv[1], shown);
     }

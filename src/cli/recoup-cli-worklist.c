@@ -219,8 +219,7 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
           RecoupWorklistItem *it = g_ptr_array_index (wl->items, i);
           g_autofree char *n = g_strdup_printf ("%u", f.offset + i + 1);
           /* A worklist mixes currencies: each balance names its own, as in “accounts”. */
-          g_autofree char *bal = recoup_money_format (it->balance, it->currency,
-                                                      RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *bal = recoup_cli_money_code (it->balance, it->currency);
           g_autofree char *dpd = g_strdup_printf ("%d", it->days_past_due);
           g_autofree char *score = g_strdup_printf ("%" G_GINT64_FORMAT, it->score);
           g_autofree char *why = g_strdup_printf ("%s%s%s", it->queue_reason, it->waits ? ", waits" : "",
