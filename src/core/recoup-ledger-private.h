@@ -62,6 +62,13 @@ gboolean          recoup_ledger_allocate   (RecoupBook      *book,
                                             RecoupAllocator *alloc,
                                             GError         **error);
 
+/* An SQL expression: what of the ledger entry aliased @f is still open, its
+ * amount with its reversal's, its waivers' and their reversals' (which carry
+ * waives_id too). */
+#define RECOUP_LEDGER_OPEN_SQL(f) \
+  "(" f ".amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x" \
+  " WHERE x.waives_id = " f ".id OR x.reverses_id = " f ".id), 0))"
+
 typedef struct
 {
   char   id[RECOUP_UUID_STRING_LEN + 1];
@@ -82,10 +89,12 @@ GArray     *recoup_ledger_live_credits         (RecoupBook         *book,
                                                 const char         *of_id,
                                                 GError            **error);
 
-/* The id of the reversal of @entry_id that every replica derives alike (an
- * entry is reversed at most once); its time is the entry's own. */
-void        recoup_ledger_derive_reversal_id   (const char  *entry_id,
-                                                char         out[RECOUP_UUID_STRING_LEN + 1]);
+/* Reverses @credit, one of recoup_ledger_live_credits(), as every replica
+ * that reconciles does: under an id derived from it, dated its own day and
+ * without a memo, so that the copies meet as one row when they sync. */
+gboolean    recoup_ledger_reverse_live_credit  (RecoupBook              *book,
+                                                const RecoupLiveCredit  *credit,
+                                                GError                 **error);
 
 /* Reverses the newest waivers of an entry of @account_id that its waivers
  * (with its reversal) take below zero: two copies that each waived one fee,

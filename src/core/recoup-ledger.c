@@ -877,9 +877,7 @@ load_waived_entry (RecoupBook             *book,
       return FALSE;
     }
   stmt = recoup_book_prepare (book,
-    "SELECT f.id, f.kind, f.invoice_id, f.effective_date,"
-    " f.amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x"
-    "                       WHERE x.waives_id = f.id OR x.reverses_id = f.id), 0)"
+    "SELECT f.id, f.kind, f.invoice_id, f.effective_date, " RECOUP_LEDGER_OPEN_SQL ("f")
     " FROM ledger_entries f WHERE (f.id = ?1 OR f.receipt_no = ?1) AND f.account_id = ?2", error);
   if (stmt == NULL)
     return FALSE;
@@ -1170,15 +1168,32 @@ recoup_ledger_reverse (RecoupBook  *book,
   return recoup_ledger_reverse_with_id (book, NULL, entry_id, effective_date, memo, error);
 }
 
-/* An entry is reversed at most once, so "the reversal of @entry_id" names one
- * row. */
-void
-recoup_ledger_derive_reversal_id (const char *entry_id,
-                                  char        out[RECOUP_UUID_STRING_LEN + 1])
+/* The id of the reversal of @entry_id that every replica derives alike: an
+ * entry is reversed at most once, so "the reversal of @entry_id" names one
+ * row. Its time is the entry's own. */
+static void
+derive_reversal_id (const char *entry_id,
+                    char        out[RECOUP_UUID_STRING_LEN + 1])
 {
   g_autofree char *name = g_strconcat ("reversal:", entry_id, NULL);
 
   recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
+}
+
+/* Dated on the credit's own day and without a memo (the reader's words come
+ * from recoup_ledger_entry_note()): the same row on every copy, whatever its
+ * today. */
+gboolean
+recoup_ledger_reverse_live_credit (RecoupBook              *book,
+                                   const RecoupLiveCredit  *credit,
+                                   GError                 **error)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  g_autofree char *reversal = NULL;
+
+  derive_reversal_id (credit->id, id);
+  reversal = recoup_ledger_reverse_with_id (book, id, credit->id, credit->date, NULL, error);
+  return reversal != NULL;
 }
 
 #define LIVE_CREDITS_SQL(column, kind, order) \
@@ -1223,8 +1238,7 @@ recoup_ledger_reconcile_waivers (RecoupBook  *book,
   g_autoptr(GPtrArray) over = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) by = g_array_new (FALSE, FALSE, sizeof (gint64));
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT f.id, -(f.amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x"
-    "                                     WHERE x.waives_id = f.id OR x.reverses_id = f.id), 0))"
+    "SELECT f.id, -" RECOUP_LEDGER_OPEN_SQL ("f")
     " FROM ledger_entries f WHERE f.account_id = ?1 AND (f.kind = 'fee' OR f.kind = 'interest')"
     " AND EXISTS (SELECT 1 FROM ledger_entries w WHERE w.waives_id = f.id)", error);
 
@@ -1250,16 +1264,12 @@ recoup_ledger_reconcile_waivers (RecoupBook  *book,
       if (live == NULL)
         return FALSE;
       /* The newest first, as every copy orders them: the one the others
-       * did not know of when they wrote theirs, most often. Dated on the
-       * waiver's own day, without a memo: the same row on every copy. */
+       * did not know of when they wrote theirs, most often. */
       for (guint j = 0; j < live->len && excess > 0; j++)
         {
           RecoupLiveCredit *w = &g_array_index (live, RecoupLiveCredit, j);
-          char id[RECOUP_UUID_STRING_LEN + 1];
-          g_autofree char *rev = NULL;
 
-          recoup_ledger_derive_reversal_id (w->id, id);
-          if (!(rev = recoup_ledger_reverse_with_id (book, id, w->id, w->date, NULL, error)))
+          if (!recoup_ledger_reverse_live_credit (book, w, error))
             return FALSE;
           excess -= w->amount;
           (*written)++;

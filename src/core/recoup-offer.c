@@ -532,12 +532,10 @@ recoup_offer_spec_needs_approval (const char            *role,
 }
 
 /* An account's fee and interest entries (?2, ?3: whether each counts), each
- * with what of it is still open after its reversal and its waivers (a
- * waiver's reversal carries waives_id too): what a waiver can take off. */
+ * with what of it is still open after its reversal and its waivers: what a
+ * waiver can take off. */
 #define OPEN_TO_WAIVE_SQL \
-  "SELECT f.id, f.effective_date, f.kind," \
-  " f.amount + coalesce ((SELECT sum (x.amount) FROM ledger_entries x" \
-  "                       WHERE x.waives_id = f.id OR x.reverses_id = f.id), 0) AS open" \
+  "SELECT f.id, f.effective_date, f.kind, " RECOUP_LEDGER_OPEN_SQL ("f") " AS open" \
   " FROM ledger_entries f" \
   " WHERE f.account_id = ?1 AND ((f.kind = 'fee' AND ?2) OR (f.kind = 'interest' AND ?3))"
 
@@ -2006,15 +2004,6 @@ derive_discount_id (RecoupBook        *book,
   return TRUE;
 }
 
-/* @offer_id's discount entries that are not reversed, oldest id first. */
-static GArray *
-load_live_discounts (RecoupBook  *book,
-                     const char  *offer_id,
-                     GError     **error)
-{
-  return recoup_ledger_live_credits (book, RECOUP_LIVE_DISCOUNTS_OF_OFFER, offer_id, error);
-}
-
 /* Which of @live @o keeps: the oldest of the amount it forgives now, if it
  * is completed; -1 for none (then every one of @live is reversed). */
 static int
@@ -2036,7 +2025,7 @@ recoup_offer_keeps_discount (RecoupBook         *book,
                              gboolean           *out_kept,
                              GError            **error)
 {
-  g_autoptr(GArray) live = load_live_discounts (book, offer->id, error);
+  g_autoptr(GArray) live = recoup_ledger_live_credits (book, RECOUP_LIVE_DISCOUNTS_OF_OFFER, offer->id, error);
   int keep;
 
   if (live == NULL)
@@ -2056,7 +2045,7 @@ reconcile_discount (RecoupBook         *book,
                     guint              *written,
                     GError            **error)
 {
-  g_autoptr(GArray) live = load_live_discounts (book, o->id, error);
+  g_autoptr(GArray) live = recoup_ledger_live_credits (book, RECOUP_LIVE_DISCOUNTS_OF_OFFER, o->id, error);
   int keep;
 
   if (live == NULL)
@@ -2068,17 +2057,9 @@ reconcile_discount (RecoupBook         *book,
    * arrived), and the extra copies of two replicas completing it offline. */
   for (guint j = 0; j < live->len; j++)
     {
-      RecoupLiveCredit *d = &g_array_index (live, RecoupLiveCredit, j);
-      char id[RECOUP_UUID_STRING_LEN + 1];
-      g_autofree char *rev = NULL;
-
       if ((int) j == keep)
         continue;
-      /* Dated on the discount's own day and without a memo (the reader's
-       * words come from recoup_ledger_entry_note()), so that every copy
-       * writes the same row, whatever its today. */
-      recoup_ledger_derive_reversal_id (d->id, id);
-      if (!(rev = recoup_ledger_reverse_with_id (book, id, d->id, d->date, NULL, error)))
+      if (!recoup_ledger_reverse_live_credit (book, &g_array_index (live, RecoupLiveCredit, j), error))
         return FALSE;
       (*written)++;
     }
