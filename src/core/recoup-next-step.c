@@ -47,57 +47,35 @@ recoup_next_step_free (RecoupNextStep *step)
   g_free (step);
 }
 
-/* A warning that allows only a special notice on a channel (cease
- * communication, an open dispute), or NULL. */
-static const RecoupGuardReason *
-restricting_reason (const RecoupGuardVerdict *v)
-{
-  for (guint i = 0; i < v->reasons->len; i++)
-    {
-      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
-
-      if (!r->blocks && (g_str_equal (r->code, "cease-communication") || g_str_equal (r->code, "dispute-open")))
-        return r;
-    }
-  return NULL;
-}
-
 /* The rule against a channel: the first that blocks it, else a warning that
- * allows only a special notice. */
+ * allows only a special notice (cease communication, an open dispute), else
+ * NULL. With @for_good, a block that lifts by itself (the hour, the day) does
+ * not count: the rule keeps the channel closed whatever the hour or the day
+ * (a flag, cease communication, an opt-out). */
 static const RecoupGuardReason *
-reason_against (const RecoupGuardVerdict *v)
+reason_against (const RecoupGuardVerdict *v,
+                gboolean                  for_good)
 {
+  const RecoupGuardReason *restricting = NULL;
+
   for (guint i = 0; i < v->reasons->len; i++)
     {
       const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
 
-      if (r->blocks)
+      if (r->blocks && (!for_good || r->until == 0))
         return r;
+      if (restricting == NULL && !r->blocks &&
+          (g_str_equal (r->code, "cease-communication") || g_str_equal (r->code, "dispute-open")))
+        restricting = r;
     }
-  return restricting_reason (v);
-}
-
-/* The rule that keeps a channel closed whatever the hour or the day (a flag,
- * cease communication, an opt-out), or NULL when the channel is open or its
- * blocks lift by themselves. */
-static const RecoupGuardReason *
-reason_for_good (const RecoupGuardVerdict *v)
-{
-  for (guint i = 0; i < v->reasons->len; i++)
-    {
-      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
-
-      if (r->blocks && r->until == 0)
-        return r;
-    }
-  return restricting_reason (v);
+  return restricting;
 }
 
 /* Whether the policy's collection step may go by this channel. */
 static gboolean
 usable (const RecoupGuardVerdict *v)
 {
-  return v->verdict != RECOUP_VERDICT_BLOCKED && reason_against (v) == NULL;
+  return v->verdict != RECOUP_VERDICT_BLOCKED && reason_against (v, FALSE) == NULL;
 }
 
 /* Whether there is something on file to reach the debtor by on the channel
@@ -193,7 +171,7 @@ closed_for_good (RecoupBook               *book,
   *out_closed = NULL;
   if (!recoup_guard_check_with_policy (book, guard, account_id, channel, at, user_id, &verdict, error))
     return FALSE;
-  if (reason_for_good (verdict) == NULL)
+  if (reason_against (verdict, TRUE) == NULL)
     return TRUE;
   for (guint i = 0; alternatives[i] != NULL; i++)
     {
@@ -203,7 +181,7 @@ closed_for_good (RecoupBook               *book,
         continue;
       if (!recoup_guard_check_with_policy (book, guard, account_id, alternatives[i], at, user_id, &v, error))
         return FALSE;
-      if (reachable (v) && reason_for_good (v) == NULL)
+      if (reachable (v) && reason_against (v, TRUE) == NULL)
         return TRUE;
     }
   *out_closed = g_steal_pointer (&verdict);
@@ -337,7 +315,7 @@ recoup_next_step_resolve (RecoupBook               *book,
         return NULL;
       if (closed != NULL)
         {
-          against = reason_for_good (closed);
+          against = reason_against (closed, TRUE);
           step->kind = RECOUP_NEXT_STEP_NO_CONTACT;
           step->block_code = g_strdup (against->code);
           step->block_text = g_strdup (against->text);
@@ -364,7 +342,7 @@ recoup_next_step_resolve (RecoupBook               *book,
       step->reason = g_strdup (step->policy_reason);
       return g_steal_pointer (&step);
     }
-  against = reason_against (step->verdict);
+  against = reason_against (step->verdict, FALSE);
   step->block_code = g_strdup (against->code);
   step->block_text = g_strdup (against->text);
 
