@@ -525,92 +525,6 @@ test_invariant_random (void)
     }
 }
 
-/* Fee, interest and adjustments of either sign recorded on the account (no
- * invoice) and then reversed leave nothing behind: the invoice is open as
- * before, and the aging holds only the invoice, in every view. */
-static void
-test_reverse_account_level (void)
-{
-  struct { RecoupEntryKind kind; gint64 amount; } cases[] = {
-    { RECOUP_ENTRY_FEE, 2500 },
-    { RECOUP_ENTRY_INTEREST, 2500 },
-    { RECOUP_ENTRY_ADJUSTMENT, 2500 },
-    { RECOUP_ENTRY_ADJUSTMENT, -2500 },
-  };
-
-  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
-    {
-      TestBook tb = { 0 };
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GPtrArray) inv = NULL;
-      g_autoptr(GPtrArray) summary = NULL;
-      g_autoptr(GPtrArray) report = NULL;
-      g_autofree char *acct = NULL, *i1 = NULL, *entry = NULL, *rev = NULL;
-      RecoupEntrySpec spec = { .kind = cases[c].kind, .amount = cases[c].amount,
-                               .effective_date = "2026-11-01" };
-      RecoupAgingRow row;
-      RecoupAgingRow *s;
-      RecoupAgingReportRow *r;
-
-      test_book_open (&tb);
-      acct = test_add_account (tb.book, "F-1", "USD");
-      i1 = test_add_invoice (tb.book, acct, "F-INV-1", "2026-01-01", "2026-01-31", 10000, "USD");
-      spec.account_id = acct;
-      entry = recoup_ledger_record (tb.book, &spec, &error);
-      g_assert_no_error (error);
-      rev = recoup_ledger_reverse (tb.book, entry, "2026-11-02", NULL, &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 10000);
-
-      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-24", &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (open_on (inv, "F-INV-1"), ==, 10000);
-
-      g_assert_true (recoup_ledger_account_aging (tb.book, acct, "2026-11-24", &row, &error));
-      g_free (row.currency);
-      summary = recoup_aging_summary (tb.book, "2026-11-24", &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (summary->len, ==, 1);
-      s = g_ptr_array_index (summary, 0);
-      report = recoup_aging_report (tb.book, "2026-11-24", RECOUP_AGING_BY_ACCOUNT, &error);
-      g_assert_no_error (error);
-      g_assert_cmpuint (report->len, ==, 1);
-      r = g_ptr_array_index (report, 0);
-      for (int k = 0; k < RECOUP_AGING_N_BUCKETS; k++)
-        {
-          gint64 expect = k == RECOUP_AGING_181_PLUS ? 10000 : 0;
-
-          g_assert_cmpint (row.buckets[k], ==, expect);
-          g_assert_cmpint (s->buckets[k], ==, expect);
-          g_assert_cmpint (r->buckets[k], ==, expect);
-        }
-      g_assert_cmpint (row.credit, ==, 0);
-      g_assert_cmpint (s->credit, ==, 0);
-      g_assert_cmpint (r->credit, ==, 0);
-      /* So do the worklist's derived figures: only the invoice is open, so
-       * the amount-weighted age is the invoice's own. */
-      {
-        sqlite3_stmt *st = recoup_book_prepare (tb.book, "SELECT balance, weighted_dpd, oldest_dpd, oldest_due_date"
-                                                " FROM account_stats WHERE account_id = ?1", &error);
-
-        g_assert_no_error (error);
-        sqlite3_bind_text (st, 1, acct, -1, SQLITE_STATIC);
-        g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-        g_assert_cmpint (sqlite3_column_int64 (st, 0), ==, 10000);
-        g_assert_cmpint (sqlite3_column_int64 (st, 1), ==, sqlite3_column_int64 (st, 2));
-        g_assert_cmpstr ((const char *) sqlite3_column_text (st, 3), ==, "2026-01-31");
-        sqlite3_reset (st);
-      }
-
-      /* Between the two, the entry counted: a fee is due on its own date, a
-       * credit pays the invoice. */
-      g_clear_pointer (&inv, g_ptr_array_unref);
-      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-01", &error);
-      g_assert_cmpint (open_on (inv, "F-INV-1"), ==, cases[c].amount > 0 ? 10000 : 10000 + cases[c].amount);
-      test_book_close (&tb);
-    }
-}
-
 /* The account's aging as of @as_of, seen by the ledger, the book's aging
  * summary and the aging report alike, is @expect (and no credit). */
 static void
@@ -643,6 +557,68 @@ assert_aging (TestBook      *tb,
   g_assert_cmpint (row.credit, ==, 0);
   g_assert_cmpint (s->credit, ==, 0);
   g_assert_cmpint (r->credit, ==, 0);
+}
+
+/* Fee, interest and adjustments of either sign recorded on the account (no
+ * invoice) and then reversed leave nothing behind: the invoice is open as
+ * before, and the aging holds only the invoice, in every view. */
+static void
+test_reverse_account_level (void)
+{
+  struct { RecoupEntryKind kind; gint64 amount; } cases[] = {
+    { RECOUP_ENTRY_FEE, 2500 },
+    { RECOUP_ENTRY_INTEREST, 2500 },
+    { RECOUP_ENTRY_ADJUSTMENT, 2500 },
+    { RECOUP_ENTRY_ADJUSTMENT, -2500 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      TestBook tb = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) inv = NULL;
+      g_autofree char *acct = NULL, *i1 = NULL, *entry = NULL, *rev = NULL;
+      RecoupEntrySpec spec = { .kind = cases[c].kind, .amount = cases[c].amount,
+                               .effective_date = "2026-11-01" };
+      const gint64 invoice_only[RECOUP_AGING_N_BUCKETS] = { [RECOUP_AGING_181_PLUS] = 10000 };
+
+      test_book_open (&tb);
+      acct = test_add_account (tb.book, "F-1", "USD");
+      i1 = test_add_invoice (tb.book, acct, "F-INV-1", "2026-01-01", "2026-01-31", 10000, "USD");
+      spec.account_id = acct;
+      entry = recoup_ledger_record (tb.book, &spec, &error);
+      g_assert_no_error (error);
+      rev = recoup_ledger_reverse (tb.book, entry, "2026-11-02", NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (balance_of (tb.book, acct, NULL), ==, 10000);
+
+      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-24", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (open_on (inv, "F-INV-1"), ==, 10000);
+
+      assert_aging (&tb, acct, "2026-11-24", invoice_only);
+      /* So do the worklist's derived figures: only the invoice is open, so
+       * the amount-weighted age is the invoice's own. */
+      {
+        sqlite3_stmt *st = recoup_book_prepare (tb.book, "SELECT balance, weighted_dpd, oldest_dpd, oldest_due_date"
+                                                " FROM account_stats WHERE account_id = ?1", &error);
+
+        g_assert_no_error (error);
+        sqlite3_bind_text (st, 1, acct, -1, SQLITE_STATIC);
+        g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+        g_assert_cmpint (sqlite3_column_int64 (st, 0), ==, 10000);
+        g_assert_cmpint (sqlite3_column_int64 (st, 1), ==, sqlite3_column_int64 (st, 2));
+        g_assert_cmpstr ((const char *) sqlite3_column_text (st, 3), ==, "2026-01-31");
+        sqlite3_reset (st);
+      }
+
+      /* Between the two, the entry counted: a fee is due on its own date, a
+       * credit pays the invoice. */
+      g_clear_pointer (&inv, g_ptr_array_unref);
+      inv = recoup_ledger_invoice_balances (tb.book, acct, "2026-11-01", &error);
+      g_assert_cmpint (open_on (inv, "F-INV-1"), ==, cases[c].amount > 0 ? 10000 : 10000 + cases[c].amount);
+      test_book_close (&tb);
+    }
 }
 
 /* The worklist's derived figures for @acct: its balance and oldest due date. */

@@ -684,20 +684,6 @@ test_cli_batch (Fixture       *f,
   }
 }
 
-static void
-pay_on (RecoupBook *book,
-        const char *account,
-        gint64      amount,
-        const char *day)
-{
-  g_autoptr(GError) error = NULL;
-  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = account, .amount = amount,
-                           .effective_date = day, .method = "cheque" };
-
-  g_free (recoup_ledger_record (book, &spec, &error));
-  g_assert_no_error (error);
-}
-
 /* A statement run for February covers the accounts that owe at its end and
  * those paid off during it, not those settled before it began. */
 static void
@@ -716,8 +702,8 @@ test_statement_run_accounts (void)
   g_free (test_add_invoice (tb.book, owes, "INV-R1", "2026-01-01", "2026-01-31", 10000, "USD"));
   g_free (test_add_invoice (tb.book, paid_in, "INV-R2", "2026-01-01", "2026-01-31", 10000, "USD"));
   g_free (test_add_invoice (tb.book, paid_before, "INV-R3", "2026-01-01", "2026-01-31", 10000, "USD"));
-  pay_on (tb.book, paid_in, 10000, "2026-02-10");
-  pay_on (tb.book, paid_before, 10000, "2026-01-20");
+  g_free (record (tb.book, RECOUP_ENTRY_PAYMENT, paid_in, 10000, "2026-02-10", "cheque"));
+  g_free (record (tb.book, RECOUP_ENTRY_PAYMENT, paid_before, 10000, "2026-01-20", "cheque"));
 
   ids = recoup_statement_accounts_for_period (tb.book, "2026-02-01", "2026-02-28", &error);
   g_assert_no_error (error);
