@@ -479,6 +479,7 @@ typedef struct
 static void
 contact_write_free (ContactWrite *w)
 {
+  g_free (w->account_id);
   g_free (w->channel);
   g_free (w->outcome);
   g_free (w->contact_point_id);
