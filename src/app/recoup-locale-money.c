@@ -76,13 +76,12 @@ recoup_locale_money_parse (const char  *text,
 char *
 recoup_locale_percent_format (gint64 basis_points)
 {
-  const RecoupMoneyMarks *marks = recoup_locale_money_marks ();
-  gint64 magnitude = basis_points < 0 ? -basis_points : basis_points;
+  g_autofree char *number = NULL;
 
   if (basis_points % 100 == 0)
     return g_strdup_printf ("%" G_GINT64_FORMAT " %%", basis_points / 100);
-  return g_strdup_printf ("%s%" G_GINT64_FORMAT "%c%02" G_GINT64_FORMAT " %%", basis_points < 0 ? "-" : "",
-                          magnitude / 100, marks->decimal, magnitude % 100);
+  number = recoup_locale_hundredths_format (basis_points);
+  return g_strconcat (number, " %", NULL);
 }
 
 char *
