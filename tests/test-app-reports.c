@@ -420,6 +420,28 @@ assert_file_starts (const char *path,
   g_assert_true (memcmp (contents, magic, strlen (magic)) == 0);
 }
 
+/* The newest file chooser among the toplevels, once it has come up. */
+static GtkWidget *
+wait_for_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (int i = 0; i < 200; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+      for (guint j = 0; j < g_list_model_get_n_items (toplevels); j++)
+        {
+          g_autoptr(GtkWidget) top = g_list_model_get_item (toplevels, j);
+
+          if (GTK_IS_FILE_CHOOSER (top) && gtk_widget_get_visible (top))
+            return top;
+        }
+    }
+  g_error ("timed out waiting for the file chooser");
+  return NULL;
+}
+
 static void
 test_dashboard_export (Fixture       *f,
                        gconstpointer  data)
@@ -527,26 +549,14 @@ test_dashboard_export (Fixture       *f,
   /* Through the menu and the file chooser (GTK's own: GTK_USE_PORTAL=0): the
    * format chosen decides the extension. */
   {
-    GtkWidget *chooser = NULL;
-    GListModel *toplevels = gtk_window_get_toplevels ();
+    GtkWidget *chooser;
     g_autofree char *typed = g_build_filename (f->dir, "via-chooser.xlsx", NULL);
     g_autoptr(GFile) target = g_file_new_for_path (typed);
     g_autoptr(GFile) folder = g_file_new_for_path (f->dir);
     g_autofree char *expected = g_build_filename (f->dir, "via-chooser.csv", NULL);
 
     gtk_widget_activate_action (GTK_WIDGET (page), "dashboard.export", "s", "payments");
-    for (int i = 0; i < 100 && chooser == NULL; i++)
-      {
-        g_main_context_iteration (NULL, FALSE);
-        g_usleep (5000);
-        for (guint j = 0; j < g_list_model_get_n_items (toplevels); j++)
-          {
-            g_autoptr(GtkWidget) top = g_list_model_get_item (toplevels, j);
-
-            if (GTK_IS_FILE_CHOOSER (top))
-              chooser = top;
-          }
-      }
+    chooser = wait_for_chooser ();
     g_assert_nonnull (chooser);
     shot (chooser, "dashboard-export-chooser");
     g_assert_cmpstr (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (chooser), "format"), ==, "xlsx");
@@ -693,28 +703,6 @@ test_export_cancel (Fixture       *f,
   g_assert_false (g_file_test (pdf, G_FILE_TEST_EXISTS));
   /* No temporary file left either. */
   g_assert_cmpuint (count_files (f->dir), ==, before);
-}
-
-/* The newest file chooser among the toplevels, once it has come up. */
-static GtkWidget *
-wait_for_chooser (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (int i = 0; i < 200; i++)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-      for (guint j = 0; j < g_list_model_get_n_items (toplevels); j++)
-        {
-          g_autoptr(GtkWidget) top = g_list_model_get_item (toplevels, j);
-
-          if (GTK_IS_FILE_CHOOSER (top) && gtk_widget_get_visible (top))
-            return top;
-        }
-    }
-  g_error ("timed out waiting for the file chooser");
-  return NULL;
 }
 
 /* Answers the chooser with @name in the test's folder, as a user types it. */
