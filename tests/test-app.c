@@ -3466,6 +3466,22 @@ test_activity_debtor_time (Fixture       *f,
   /* 15:30 UTC is 09:30 in Chicago in November. */
   g_assert_nonnull (find_label_containing (group, "2026-11-20 09:30 CST"));
   g_assert_null (find_label_containing (group, "15:30"));
+
+  /* An account without a zone of its own is read in the business's, as the
+   * guard reads it: 16:30 in Berlin. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (recoup_guard_set_rule (book, "business_timezone", "Europe/Berlin", &error));
+    g_assert_no_error (error);
+    g_assert_true (recoup_account_set (book, id, "timezone", "", &error));
+    g_assert_no_error (error);
+  }
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_reload_account (f->window);
+  wait_for (account_loaded, f, "the account without a zone");
+  group = find_named (GTK_WIDGET (f->window), "activity");
+  g_assert_nonnull (find_label_containing (group, "2026-11-20 16:30 CET"));
 }
 
 /* ---- accounts needing review -------------------------------------------- */

@@ -122,6 +122,13 @@ load_account (RecoupBook         *book,
   data->account = recoup_account_load (book, account_id, error);
   if (data->account == NULL)
     return FALSE;
+  {
+    RecoupGuardPolicy policy = { 0 };
+
+    recoup_guard_policy_load (book, &policy);
+    data->zone = recoup_guard_debtor_zone (&policy, data->account->timezone);
+    recoup_guard_policy_clear (&policy);
+  }
   if ((data->contacts = recoup_contact_list (book, account_id, error)) == NULL)
     return FALSE;
   if (!recoup_ledger_account_aging (book, account_id, data->today, &data->aging, error))

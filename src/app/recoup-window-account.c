@@ -426,19 +426,6 @@ add_score (RecoupWindow      *self,
     }
 }
 
-/* The zone the guard reads the debtor's hours in, so that a time on the page
- * can be checked against the contact-hours rule as the guard applied it.
- * RecoupAccountData carries no policy: an account without a known zone gets
- * core's fallback for a book without a business zone. The zone is core's,
- * cached for the process: borrowed, never unreffed. */
-static GTimeZone *
-debtor_zone (RecoupAccountData *data)
-{
-  RecoupGuardPolicy policy = { 0 };
-
-  return recoup_guard_debtor_zone (&policy, data->account->timezone);
-}
-
 /* An instant as the debtor lived it: date, 24-hour time and the zone's
  * abbreviation (e.g. "2026-11-24 23:12 CET"), as core's review items say it. */
 static char *
@@ -495,7 +482,7 @@ static void
 add_contacts (RecoupWindow      *self,
               RecoupAccountData *data)
 {
-  GTimeZone *tz = debtor_zone (data);
+  GTimeZone *tz = data->zone;
   GtkWidget *group = group_new (self->account_box, _("Contact Points"), NULL);
   GtkWidget *edit = gtk_button_new_with_mnemonic (_("_Edit…"));
 
@@ -623,7 +610,7 @@ static void
 add_activities (RecoupWindow      *self,
                 RecoupAccountData *data)
 {
-  GTimeZone *tz = debtor_zone (data);
+  GTimeZone *tz = data->zone;
   g_autofree char *zone_note = NULL;
   GtkWidget *group;
 
