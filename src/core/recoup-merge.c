@@ -722,16 +722,60 @@ insert_sql (TableInfo     *info,
   return info->insert_sql;
 }
 
+/* The index of @c's field @name when it is of @kind, else -1. */
+static int
+field_index (const MChange *c,
+             const char    *name,
+             MValueKind     kind)
+{
+  for (guint i = 0; i < c->n_fields; i++)
+    if (strcmp (c->fields[i].name, name) == 0 && c->fields[i].v.kind == kind)
+      return (int) i;
+  return -1;
+}
+
 /* The value of @c's field @name when it is of @kind, else NULL. */
 static const MValue *
 field_of (const MChange *c,
           const char    *name,
           MValueKind     kind)
 {
-  for (guint i = 0; i < c->n_fields; i++)
-    if (strcmp (c->fields[i].name, name) == 0 && c->fields[i].v.kind == kind)
-      return &c->fields[i].v;
-  return NULL;
+  int i = field_index (c, name, kind);
+
+  return i >= 0 ? &c->fields[i].v : NULL;
+}
+
+/* @c with the string field at @at set to @value, in @copy: its fields are a
+ * copy the caller frees (the return value), the rest is @c's. */
+static MField *
+with_string_field (const MChange *c,
+                   guint          at,
+                   const char    *value,
+                   MChange       *copy)
+{
+  MField *fields = g_memdup2 (c->fields, sizeof (MField) * c->n_fields);
+
+  fields[at].v.s = value;
+  *copy = *c;
+  copy->fields = fields;
+  return fields;
+}
+
+/* Ends the savepoint a write of a change began: kept when the write went
+ * well (@ok) and was not refused, else rolled back. Returns @ok, or whether
+ * the commit went well. */
+static gboolean
+end_savepoint (RecoupBook               *book,
+               gboolean                  ok,
+               const RecoupMergeResult  *result,
+               GError                  **error)
+{
+  if (!ok || result->status == RECOUP_MERGE_REJECTED)
+    {
+      recoup_book_rollback (book);
+      return ok;
+    }
+  return recoup_book_commit (book, error);
 }
 
 /* Whether the book holds what @c inserts under another id already, the same
@@ -1193,19 +1237,12 @@ merge_fields_atomic (RecoupBook         *book,
                      RecoupMergeResult  *result,
                      GError            **error)
 {
+  gboolean ok;
+
   if (!recoup_book_begin (book, error))
     return FALSE;
-  if (!merge_fields (book, info, entity_id, fields, n_fields, c, server_seq, result, error))
-    {
-      recoup_book_rollback (book);
-      return FALSE;
-    }
-  if (result->status == RECOUP_MERGE_REJECTED)
-    {
-      recoup_book_rollback (book);
-      return TRUE;
-    }
-  return recoup_book_commit (book, error);
+  ok = merge_fields (book, info, entity_id, fields, n_fields, c, server_seq, result, error);
+  return end_savepoint (book, ok, result, error);
 }
 
 /*
@@ -1308,8 +1345,9 @@ rename_own_account (RecoupBook  *book,
 
 /* Inserts the account of @c; when its reference is taken, one of the two
  * is renamed (see above). @out_renamed_from and @out_kept_by are set when the
- * arriving account was renamed: its reference and the account that kept it.
- * The rename and the insert are one savepoint. */
+ * arriving account is renamed: its reference and the account that kept it
+ * (for the caller to read once the insert is applied). The rename and the
+ * insert are one savepoint. */
 static gboolean
 insert_account (RecoupBook         *book,
                 TableInfo          *info,
@@ -1323,18 +1361,12 @@ insert_account (RecoupBook         *book,
   g_autofree MField *fields = NULL;
   g_autofree char *other = NULL;
   g_autofree char *new_ref = NULL;
-  const char *ref = NULL;
+  int at = field_index (c, "ref", MV_STRING);
+  const char *ref = at >= 0 ? c->fields[at].v.s : NULL;
   MChange renamed;
   gboolean own_later = FALSE;
   gboolean ok;
-  guint at = 0;
 
-  for (guint i = 0; i < c->n_fields && ref == NULL; i++)
-    if (g_str_equal (c->fields[i].name, "ref") && c->fields[i].v.kind == MV_STRING)
-      {
-        at = i;
-        ref = c->fields[i].v.s;
-      }
   if (ref != NULL && !account_with_ref (book, ref, c->entity_id.s, &other, error))
     return FALSE;
   if (other == NULL)
@@ -1348,23 +1380,15 @@ insert_account (RecoupBook         *book,
          insert_row (book, info, c->entity_id.s, c, result, error);
   else
     {
-      fields = g_memdup2 (c->fields, sizeof (MField) * c->n_fields);
-      fields[at].v.s = new_ref;
-      renamed = *c;
-      renamed.fields = fields;
+      fields = with_string_field (c, (guint) at, new_ref, &renamed);
       ok = insert_row (book, info, c->entity_id.s, &renamed, result, error);
-    }
-  if (!ok || result->status == RECOUP_MERGE_REJECTED)
-    {
-      recoup_book_rollback (book);
-      return ok;
     }
   if (!own_later)
     {
       *out_renamed_from = g_strdup (ref);
       *out_kept_by = g_steal_pointer (&other);
     }
-  return recoup_book_commit (book, error);
+  return end_savepoint (book, ok, result, error);
 }
 
 /*
@@ -1436,18 +1460,12 @@ insert_entry (RecoupBook         *book,
   g_autofree MField *fields = NULL;
   g_autofree char *other = NULL;
   g_autofree char *number = NULL;
-  const char *receipt = NULL;
+  int at = field_index (c, "receipt_no", MV_STRING);
+  const char *receipt = at >= 0 ? c->fields[at].v.s : NULL;
   MChange renumbered;
   gboolean later;
   gboolean ok;
-  guint at = 0;
 
-  for (guint i = 0; i < c->n_fields && receipt == NULL; i++)
-    if (g_str_equal (c->fields[i].name, "receipt_no") && c->fields[i].v.kind == MV_STRING)
-      {
-        at = i;
-        receipt = c->fields[i].v.s;
-      }
   if (receipt != NULL && !entry_with_receipt (book, receipt, entry_id, &other, error))
     return FALSE;
   if (other == NULL)
@@ -1459,10 +1477,7 @@ insert_entry (RecoupBook         *book,
     return FALSE;
   if (later)
     {
-      fields = g_memdup2 (c->fields, sizeof (MField) * c->n_fields);
-      fields[at].v.s = number;
-      renumbered = *c;
-      renumbered.fields = fields;
+      fields = with_string_field (c, (guint) at, number, &renumbered);
       ok = insert_row (book, info, entry_id, &renumbered, result, error);
     }
   else
@@ -1479,17 +1494,13 @@ insert_entry (RecoupBook         *book,
                insert_row (book, info, entry_id, c, result, error);
         }
     }
-  if (!ok || result->status == RECOUP_MERGE_REJECTED)
-    {
-      recoup_book_rollback (book);
-      return ok;
-    }
-  return recoup_book_commit (book, error);
+  return end_savepoint (book, ok, result, error);
 }
 
 /* On the server: tells every replica the reference it gave @account_id (a
- * change of its own, with its sequence number like every change the server
- * stores) and asks the owner to look at the two accounts. */
+ * change of its own, which recoupd's connection numbers as it stores it,
+ * recoup_server_db_open_book()) and asks the owner to look at the two
+ * accounts. */
 static gboolean
 announce_rename (RecoupBook  *book,
                  const char  *account_id,
@@ -1499,18 +1510,11 @@ announce_rename (RecoupBook  *book,
 {
   static const char * const fields[] = { "ref", NULL };
   g_autofree char *item = NULL;
-  sqlite3_stmt *stmt;
 
-  if (!recoup_book_record_change (book, "accounts", account_id, RECOUP_CHANGE_SET, fields, error) ||
-      !(item = recoup_review_add_ref_clash (book, account_id, ref, kept_by, error)))
+  if (!recoup_book_record_change (book, "accounts", account_id, RECOUP_CHANGE_SET, fields, error))
     return FALSE;
-  stmt = recoup_book_prepare (book,
-    "UPDATE changes SET server_seq = seq WHERE server_seq IS NULL AND entity_id IN (?, ?)", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, item, -1, SQLITE_STATIC);
-  return recoup_book_step_done (book, stmt, error);
+  item = recoup_review_add_ref_clash (book, account_id, ref, kept_by, error);
+  return item != NULL;
 }
 
 /* Applies a valid change that is not in the log yet. A rejection leaves the
