@@ -931,6 +931,52 @@ recoup_contact_value_key (RecoupContactKind  kind,
   return fold_contact_text (value);
 }
 
+/* The account's contact points of @kind that hold @value in any spelling
+ * (recoup_contact_value_key()), oldest first: those in use or, with
+ * @removed, the removed ones that were opted out when removed (the debtor's
+ * opt-out of the value, which the point's removal does not lift). With
+ * @first, only the first of them. */
+static GPtrArray *
+points_with_value (RecoupBook         *book,
+                   const char         *account_id,
+                   RecoupContactKind   kind,
+                   const char         *value,
+                   gboolean            removed,
+                   gboolean            first,
+                   GError            **error)
+{
+  g_autofree char *key = recoup_contact_value_key (kind, value);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, removed
+    ? "SELECT id, value FROM contact_points WHERE account_id = ? AND kind = ? AND deleted = 1"
+      " AND opted_out = 1 ORDER BY created_at, id"
+    : "SELECT id, value FROM contact_points WHERE account_id = ? AND kind = ? AND deleted = 0"
+      " ORDER BY created_at, id", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, recoup_contact_kind_to_string (kind), -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autofree char *other = recoup_contact_value_key (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1));
+
+      if (!g_str_equal (key, other))
+        continue;
+      g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+      if (first)
+        break;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
+}
+
 /**
  * recoup_contact_find:
  * @out_id: (out) (transfer full) (nullable): the contact point, or %NULL
@@ -951,68 +997,14 @@ recoup_contact_find (RecoupBook         *book,
                      char              **out_id,
                      GError            **error)
 {
-  g_autofree char *key = recoup_contact_value_key (kind, value);
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT id, value FROM contact_points WHERE account_id = ? AND kind = ? AND deleted = 0"
-    " ORDER BY created_at, id", error);
-  int rc;
+  g_autoptr(GPtrArray) ids = NULL;
 
   *out_id = NULL;
-  if (stmt == NULL)
+  if (!(ids = points_with_value (book, account_id, kind, value, FALSE, TRUE, error)))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, recoup_contact_kind_to_string (kind), -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_autofree char *other = recoup_contact_value_key (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1));
-
-      if (g_str_equal (key, other))
-        {
-          *out_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-          break;
-        }
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return recoup_book_set_sqlite_error (book, error);
+  if (ids->len > 0)
+    *out_id = g_strdup (g_ptr_array_index (ids, 0));
   return TRUE;
-}
-
-/* The account's removed contact points of @kind that hold @value in any
- * spelling and were opted out when removed: the debtor's opt-out of the value,
- * which the point's removal does not lift. */
-static GPtrArray *
-removed_opt_outs (RecoupBook         *book,
-                  const char         *account_id,
-                  RecoupContactKind   kind,
-                  const char         *value,
-                  GError            **error)
-{
-  g_autofree char *key = recoup_contact_value_key (kind, value);
-  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT id, value FROM contact_points WHERE account_id = ? AND kind = ? AND deleted = 1"
-    " AND opted_out = 1 ORDER BY created_at, id", error);
-  int rc;
-
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, recoup_contact_kind_to_string (kind), -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_autofree char *other = recoup_contact_value_key (kind, RECOUP_BOOK_STMT_TEXT (stmt, 1));
-
-      if (g_str_equal (key, other))
-        g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      recoup_book_set_sqlite_error (book, error);
-      return NULL;
-    }
-  return g_steal_pointer (&ids);
 }
 
 /**
@@ -1056,7 +1048,7 @@ recoup_contact_add (RecoupBook        *book,
         g_clear_pointer (&existing, g_free);
       return existing;
     }
-  if (!(opt_outs = removed_opt_outs (book, account_id, kind, value, error)))
+  if (!(opt_outs = points_with_value (book, account_id, kind, value, TRUE, FALSE, error)))
     goto fail;
 
   recoup_uuid7_generate (id);
@@ -1172,7 +1164,7 @@ lift_removed_opt_outs (RecoupBook  *book,
   sqlite3_reset (stmt);
   if (account_id == NULL)
     return TRUE;   /* update_contact() says the point does not exist */
-  if (!(ids = removed_opt_outs (book, account_id, kind, value, error)))
+  if (!(ids = points_with_value (book, account_id, kind, value, TRUE, FALSE, error)))
     return FALSE;
   for (guint i = 0; i < ids->len; i++)
     if (!update_contact (book, g_ptr_array_index (ids, i), "opted_out", NULL, 0, error))
