@@ -1182,7 +1182,7 @@ opted_out_value_id (const char *contact_id,
 {
   g_autofree char *name = g_strconcat ("opted-out-value:", contact_id, ":", key, NULL);
 
-  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (contact_id), 0), name, out);
+  recoup_uuid7_derive_from (contact_id, name, out);
 }
 
 /**

@@ -173,6 +173,14 @@ recoup_uuid7_derive (gint64      unix_ms,
 }
 
 void
+recoup_uuid7_derive_from (const char *of_id,
+                          const char *name,
+                          char        out[RECOUP_UUID_STRING_LEN + 1])
+{
+  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (of_id), 0), name, out);
+}
+
+void
 recoup_uuid7_generate (char out[RECOUP_UUID_STRING_LEN + 1])
 {
   recoup_uuid7_generate_at (recoup_wall_clock_ms (), out);

@@ -18,6 +18,11 @@ void      recoup_uuid7_generate_at  (gint64      unix_ms,
 void      recoup_uuid7_derive       (gint64      unix_ms,
                                      const char *name,
                                      char        out[RECOUP_UUID_STRING_LEN + 1]);
+/* recoup_uuid7_derive() timed as the row @of_id stands for (its own UUIDv7
+ * time): the id of a row derived from another one. */
+void      recoup_uuid7_derive_from  (const char *of_id,
+                                     const char *name,
+                                     char        out[RECOUP_UUID_STRING_LEN + 1]);
 gboolean  recoup_uuid_is_valid      (const char *text);
 gint64    recoup_uuid7_get_time     (const char *text);
 

@@ -1177,7 +1177,7 @@ derive_reversal_id (const char *entry_id,
 {
   g_autofree char *name = g_strconcat ("reversal:", entry_id, NULL);
 
-  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (entry_id), 0), name, out);
+  recoup_uuid7_derive_from (entry_id, name, out);
 }
 
 /* Dated on the credit's own day and without a memo (the reader's words come

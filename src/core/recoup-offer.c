@@ -1677,7 +1677,7 @@ derive_installment_id (const char *offer_id,
 {
   g_autofree char *name = g_strdup_printf ("installment:%s:%u", offer_id, seq);
 
-  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (offer_id), 0), name, out);
+  recoup_uuid7_derive_from (offer_id, name, out);
 }
 
 static gboolean

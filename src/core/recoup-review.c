@@ -211,7 +211,7 @@ recoup_review_add_offer_conflict (RecoupBook  *book,
   json_builder_set_member_name (b, "offer_id");
   json_builder_add_string_value (b, offer_id);
   json_builder_end_object (b);
-  recoup_uuid7_derive (MAX (recoup_uuid7_get_time (offer_id), 0), name, id);
+  recoup_uuid7_derive_from (offer_id, name, id);
   return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CONFLICT, b, error);
 }
 
