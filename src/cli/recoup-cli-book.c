@@ -152,8 +152,7 @@ recoup_cli_cmd_accounts (RecoupCli  *cli,
       for (guint i = 0; i < list->len; i++)
         {
           RecoupAccountSummary *a = g_ptr_array_index (list, i);
-          g_autofree char *bal = recoup_money_format (a->balance, a->currency,
-                                                      RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *bal = recoup_cli_money_code (a->balance, a->currency);
           g_autofree char *dpd = g_strdup_printf ("%d", a->days_past_due);
 
           recoup_cli_table_add (t, a->ref, a->name, bal, dpd, a->stage, a->assigned_name, NULL);
@@ -237,8 +236,7 @@ account_show (RecoupCli  *cli,
     }
   else
     {
-      g_autofree char *bal = recoup_money_format (balance, a->currency,
-                                                  RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *bal = recoup_cli_money_code (balance, a->currency);
       g_autoptr(GString) flags = g_string_new (NULL);
 
       if (a->cease_communication)

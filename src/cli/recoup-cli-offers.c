@@ -26,14 +26,6 @@ open_account (RecoupCli       *cli,
   return book;
 }
 
-static char *
-short_id (const char *id)
-{
-  gsize len = strlen (id);
-
-  return g_strdup (len > 8 ? id + len - 8 : id);
-}
-
 /* ---- promises ---------------------------------------------------------------- */
 
 static void
@@ -66,7 +58,7 @@ print_promises (GPtrArray *list)
   for (guint i = 0; i < list->len; i++)
     {
       RecoupPromise *p = g_ptr_array_index (list, i);
-      g_autofree char *sid = short_id (p->id);
+      const char *sid = recoup_cli_short_id (p->id);
       g_autofree char *grace = g_strdup_printf ("%d", p->grace_days);
       g_autofree char *amount = recoup_cli_money_code (p->amount, p->currency);
       g_autofree char *paid = recoup_cli_money_code (p->paid, p->currency);
@@ -388,7 +380,7 @@ print_offer_list (GPtrArray *list)
   for (guint i = 0; i < list->len; i++)
     {
       RecoupOffer *o = g_ptr_array_index (list, i);
-      g_autofree char *sid = short_id (o->id);
+      const char *sid = recoup_cli_short_id (o->id);
       g_autofree char *total = recoup_cli_money_code (o->total, o->currency);
       g_autofree char *paid = recoup_cli_money_code (o->paid, o->currency);
       g_autofree char *disc = g_strdup_printf ("%" G_GINT64_FORMAT ".%02d %%", o->effective_bp / 100,

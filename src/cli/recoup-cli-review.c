@@ -4,21 +4,11 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "recoup-cli.h"
 
 /* What the owner must review (recoup-review.h) from the shell: list the
  * items, mark them reviewed. Who may mark is core's rule. */
-
-/* The last 8 characters, as the table shows them: `review mark` takes them. */
-static const char *
-short_id (const char *id)
-{
-  gsize len = strlen (id);
-
-  return len > 8 ? id + len - 8 : id;
-}
 
 /* NULL (JSON null) for 0, the legacy item's missing instant. */
 static char *
@@ -71,7 +61,7 @@ print_items (GPtrArray *items,
       g_autofree char *created = format_instant (item->created_at);
       g_autofree char *reviewed = item->reviewed_at != 0 ? recoup_instant_format (item->reviewed_at) : g_strdup ("open");
       /* The legacy text has no id: it is closed with --account REF --all-open. */
-      const char *id = item->id != NULL ? short_id (item->id) : "(legacy)";
+      const char *id = item->id != NULL ? recoup_cli_short_id (item->id) : "(legacy)";
 
       if (with_reviewed)
         recoup_cli_table_add (t, id, item->account_ref, item->account_name, created, item->user_name,

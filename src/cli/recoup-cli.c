@@ -159,6 +159,14 @@ recoup_cli_money_code (gint64      minor,
   return recoup_money_format (minor, currency, RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 }
 
+const char *
+recoup_cli_short_id (const char *id)
+{
+  gsize len = strlen (id);
+
+  return len > 8 ? id + len - 8 : id;
+}
+
 gboolean
 recoup_cli_parse_amount (const char  *text,
                          const char  *currency,

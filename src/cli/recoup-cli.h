@@ -55,6 +55,9 @@ char       *recoup_cli_money        (gint64              minor,
  * currencies: "USD 1,200.00". */
 char       *recoup_cli_money_code   (gint64              minor,
                                      const char         *currency);
+/* The last 8 characters of an id, as tables show it: commands that take an
+ * offer, promise or review item accept them. */
+const char *recoup_cli_short_id     (const char         *id);
 gboolean    recoup_cli_parse_amount (const char         *text,
                                      const char         *currency,
                                      gint64             *out_minor,
