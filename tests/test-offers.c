@@ -504,6 +504,7 @@ test_owner_needs_no_approval (Fixture       *f,
                            .first_date = "2026-03-05" };
   g_autofree char *id = NULL;
   g_autoptr(RecoupOffer) o = NULL;
+  gint32 today = recoup_date_parse ("2026-03-01", NULL);
 
   g_assert_true (recoup_user_set_limits (f->book, f->owner, 1000, 12, &error));
   g_assert_no_error (error);
@@ -513,10 +514,18 @@ test_owner_needs_no_approval (Fixture       *f,
   g_assert_false (o->needs_approval);
   transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
 
-  g_assert_false (recoup_offer_needs_approval ("owner", RECOUP_OFFER_PLAN, 3000, 24, 1000, 12));
-  g_assert_true (recoup_offer_needs_approval ("collector", RECOUP_OFFER_PLAN, 3000, 24, 1000, 12));
-  g_assert_true (recoup_offer_needs_approval ("collector", RECOUP_OFFER_PLAN, 500, 24, 1000, 12));
-  g_assert_false (recoup_offer_needs_approval ("collector", RECOUP_OFFER_SETTLEMENT, 1000, 24, 1000, 12));
+  /* Why: the first limit the offer goes beyond, plan length before discount. */
+  g_assert_cmpint (recoup_offer_spec_authority ("owner", &spec, 3000, 1000, 12, today), ==,
+                   RECOUP_OFFER_WITHIN_AUTHORITY);
+  g_assert_cmpint (recoup_offer_spec_authority ("collector", &spec, 3000, 1000, 12, today), ==,
+                   RECOUP_OFFER_BEYOND_INSTALLMENTS);
+  g_assert_cmpint (recoup_offer_spec_authority ("collector", &spec, 500, 1000, 12, today), ==,
+                   RECOUP_OFFER_BEYOND_INSTALLMENTS);
+  spec.installments = 12;
+  g_assert_cmpint (recoup_offer_spec_authority ("collector", &spec, 3000, 1000, 12, today), ==,
+                   RECOUP_OFFER_BEYOND_DISCOUNT);
+  g_assert_cmpint (recoup_offer_spec_authority ("collector", &spec, 1000, 1000, 12, today), ==,
+                   RECOUP_OFFER_WITHIN_AUTHORITY);
 }
 
 /* ---- settlement, plans, reversals ----------------------------------------------- */
@@ -1765,17 +1774,20 @@ test_deferral_authority (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
-  struct { RecoupOfferSpec spec; gboolean needs; } cases[] = {
-    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2040-12-31" }, TRUE },
-    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2036-01-01" }, TRUE },
+  const RecoupOfferAuthority within = RECOUP_OFFER_WITHIN_AUTHORITY, later = RECOUP_OFFER_BEYOND_DEFERRAL;
+  struct { RecoupOfferSpec spec; RecoupOfferAuthority why; } cases[] = {
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2040-12-31" }, later },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2036-01-01" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
-        .first_date = "2035-01-01" }, TRUE },
+        .first_date = "2035-01-01" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
-        .first_date = "2026-04-02" }, TRUE },
+        .first_date = "2026-04-02" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
-        .first_date = "2026-04-01" }, FALSE },
-    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2026-09-01" }, FALSE },
-    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-09-02" }, TRUE },
+        .first_date = "2026-04-01" }, within },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2026-09-01" }, within },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-09-02" }, later },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 2000, .pay_by = "2040-12-31" },
+      RECOUP_OFFER_BEYOND_DISCOUNT },
   };
 
   g_assert_no_error (error);
@@ -1793,8 +1805,12 @@ test_deferral_authority (Fixture       *f,
       id = recoup_offer_create (f->book, &cases[i].spec, &error);
       g_assert_no_error (error);
       o = load (f, id);
-      if (o->needs_approval != cases[i].needs)
+      if (o->needs_approval != (cases[i].why != within))
         g_error ("case %u: needs_approval is %d", i, o->needs_approval);
+      /* What the offer form shows while it is typed: the same decision, and why. */
+      if (recoup_offer_spec_authority ("collector", &cases[i].spec, cases[i].spec.discount_bp, 1000, 6,
+                                       recoup_date_parse ("2026-03-01", NULL)) != cases[i].why)
+        g_error ("case %u: not judged as the offer was made", i);
     }
 
   /* An owner defers as far as the owner decides. */

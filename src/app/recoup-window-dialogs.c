@@ -2251,6 +2251,8 @@ offer_show_authority (OfferForm             *of,
   g_autofree char *max = NULL;
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
+  RecoupOfferAuthority authority;
+  g_autofree char *pct = NULL;
   gboolean beyond;
   gint64 effective;
 
@@ -2274,24 +2276,29 @@ offer_show_authority (OfferForm             *of,
       return;
     }
   effective = recoup_offer_effective_bp (data->aging.total, total);
+  pct = recoup_locale_percent_format (effective);
   /* Core's decision, the one recoup_offer_create() makes. */
-  beyond = recoup_offer_spec_needs_approval (me->role, spec, effective, me->max_discount_bp,
-                                             me->max_plan_installments, recoup_date_parse (data->today, NULL));
-  {
-    g_autofree char *pct = recoup_locale_percent_format (effective);
-
-    if (beyond && spec->kind == RECOUP_OFFER_PLAN && spec->installments > me->max_plan_installments)
+  authority = recoup_offer_spec_authority (me->role, spec, effective, me->max_discount_bp,
+                                           me->max_plan_installments, recoup_date_parse (data->today, NULL));
+  switch (authority)
+    {
+    case RECOUP_OFFER_BEYOND_INSTALLMENTS:
       subtitle = g_strdup_printf (_("This offer: %s off in %d installments — needs an owner's approval"),
                                   pct, spec->installments);
-    else if (beyond && !recoup_offer_needs_approval (me->role, spec->kind, effective, spec->installments,
-                                                     me->max_discount_bp, me->max_plan_installments))
+      break;
+    case RECOUP_OFFER_BEYOND_DEFERRAL:
       subtitle = g_strdup_printf (_("This offer: %s off, paid later than you may agree alone — needs an "
                                     "owner's approval"), pct);
-    else if (beyond)
+      break;
+    case RECOUP_OFFER_BEYOND_DISCOUNT:
       subtitle = g_strdup_printf (_("This offer: %s off — needs an owner's approval"), pct);
-    else
+      break;
+    case RECOUP_OFFER_WITHIN_AUTHORITY:
+    default:
       subtitle = g_strdup_printf (_("This offer: %s off — within your authority"), pct);
-  }
+      break;
+    }
+  beyond = authority != RECOUP_OFFER_WITHIN_AUTHORITY;
   adw_action_row_set_subtitle (ADW_ACTION_ROW (of->authority), subtitle);
   gtk_image_set_from_icon_name (GTK_IMAGE (of->authority_icon),
                                 beyond ? "dialog-warning-symbolic" : "emblem-ok-symbolic");

@@ -442,33 +442,6 @@ recoup_offer_total_for_discount (gint64 base,
   return base - (gint64) ((__int128) base * discount_bp / 10000);
 }
 
-gboolean
-recoup_offer_beyond_authority (RecoupOfferKind kind,
-                               gint64          effective_bp,
-                               int             installments,
-                               gint64          max_discount_bp,
-                               gint64          max_plan_installments)
-{
-  return effective_bp > max_discount_bp ||
-         (kind == RECOUP_OFFER_PLAN && installments > max_plan_installments);
-}
-
-/* Owners approve offers: an offer an owner makes needs no one else's approval,
- * whatever the owner's own limits say (those are what a collector's default
- * would be); anyone else's beyond their limits waits for an owner. */
-gboolean
-recoup_offer_needs_approval (const char      *role,
-                             RecoupOfferKind  kind,
-                             gint64           effective_bp,
-                             int              installments,
-                             gint64           max_discount_bp,
-                             gint64           max_plan_installments)
-{
-  return g_strcmp0 (role, "owner") != 0 &&
-         recoup_offer_beyond_authority (kind, effective_bp, installments, max_discount_bp,
-                                        max_plan_installments);
-}
-
 /* A user who may give plans of N installments may let what is owed fall due
  * up to N months ahead (at least one): a monthly plan at their limit that
  * starts now ends within it. Without this a collector held to 6 installments
@@ -499,36 +472,41 @@ last_due_day (const RecoupOfferSpec *spec)
 }
 
 /**
- * recoup_offer_spec_needs_approval:
+ * recoup_offer_spec_authority:
  * @today_day: the book's today
  *
  * Whether @spec, made by a user of @role with these limits, needs an owner's
- * approval: beyond their discount or plan length, or letting money fall due
- * after recoup_offer_deferral_limit(). What recoup_offer_create() decides,
- * for a form that shows it before saving; dates that do not read yet are not
- * judged.
+ * approval, and why: the first of its limits it goes beyond (a plan longer
+ * than the maker may agree, more off than they may give, or money falling due
+ * after recoup_offer_deferral_limit()). Owners approve offers: an owner's own
+ * need no one's approval, whatever the owner's limits say (those are what a
+ * collector's default would be). What recoup_offer_create() decides, for a
+ * form that shows it before saving; dates that do not read yet are not judged.
  */
-gboolean
-recoup_offer_spec_needs_approval (const char            *role,
-                                  const RecoupOfferSpec *spec,
-                                  gint64                 effective_bp,
-                                  gint64                 max_discount_bp,
-                                  gint64                 max_plan_installments,
-                                  gint32                 today_day)
+RecoupOfferAuthority
+recoup_offer_spec_authority (const char            *role,
+                             const RecoupOfferSpec *spec,
+                             gint64                 effective_bp,
+                             gint64                 max_discount_bp,
+                             gint64                 max_plan_installments,
+                             gint32                 today_day)
 {
   const char *date = spec->kind == RECOUP_OFFER_PLAN ? spec->first_date :
                      spec->kind == RECOUP_OFFER_SETTLEMENT ? spec->pay_by :
                      spec->kind == RECOUP_OFFER_EXTENSION ? spec->extend_to : NULL;
 
-  if (recoup_offer_needs_approval (role, spec->kind, effective_bp, spec->installments, max_discount_bp,
-                                   max_plan_installments))
-    return TRUE;
-  if (g_strcmp0 (role, "owner") == 0 || date == NULL ||
-      recoup_date_parse (date, NULL) == RECOUP_DATE_INVALID ||
+  if (g_strcmp0 (role, "owner") == 0)
+    return RECOUP_OFFER_WITHIN_AUTHORITY;
+  if (spec->kind == RECOUP_OFFER_PLAN && spec->installments > max_plan_installments)
+    return RECOUP_OFFER_BEYOND_INSTALLMENTS;
+  if (effective_bp > max_discount_bp)
+    return RECOUP_OFFER_BEYOND_DISCOUNT;
+  if (date == NULL || recoup_date_parse (date, NULL) == RECOUP_DATE_INVALID ||
       (spec->kind == RECOUP_OFFER_PLAN && (spec->installments < 1 ||
                                            spec->installments > RECOUP_OFFER_MAX_INSTALLMENTS)))
-    return FALSE;
-  return last_due_day (spec) > recoup_offer_deferral_limit (today_day, max_plan_installments);
+    return RECOUP_OFFER_WITHIN_AUTHORITY;
+  return last_due_day (spec) > recoup_offer_deferral_limit (today_day, max_plan_installments)
+         ? RECOUP_OFFER_BEYOND_DEFERRAL : RECOUP_OFFER_WITHIN_AUTHORITY;
 }
 
 /* An account's fee and interest entries (?2, ?3: whether each counts), each
@@ -1012,9 +990,9 @@ recoup_offer_create (RecoupBook             *book,
   /* --- authority --- */
   if (!load_user_limits (book, &limits, error))
     return NULL;
-  needs_approval = recoup_offer_spec_needs_approval (limits.role, spec, effective_bp, limits.max_discount_bp,
-                                                     limits.max_plan_installments,
-                                                     recoup_date_parse (today, NULL));
+  needs_approval = recoup_offer_spec_authority (limits.role, spec, effective_bp, limits.max_discount_bp,
+                                                limits.max_plan_installments,
+                                                recoup_date_parse (today, NULL)) != RECOUP_OFFER_WITHIN_AUTHORITY;
   user_limits_clear (&limits);
 
   /* --- write --- */

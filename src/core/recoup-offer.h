@@ -308,37 +308,35 @@ GArray      *recoup_offer_build_schedule      (RecoupOfferKind   kind,
                                                gint32            extend_to_day);
 
 /* Pure: the effective discount of paying @total on @balance, in basis points
- * rounded up; and whether an offer with it is beyond a user's authority. */
+ * rounded up. */
 gint64       recoup_offer_effective_bp        (gint64            balance,
                                                gint64            total);
 /* Pure: what the debtor pays for @discount_bp off @base (the discount rounded
  * down to the minor unit, so its effective discount is never more than typed). */
 gint64       recoup_offer_total_for_discount  (gint64            base,
                                                gint64            discount_bp);
-gboolean     recoup_offer_beyond_authority    (RecoupOfferKind   kind,
-                                               gint64            effective_bp,
-                                               int               installments,
-                                               gint64            max_discount_bp,
-                                               gint64            max_plan_installments);
-gboolean     recoup_offer_needs_approval      (const char       *role,
-                                               RecoupOfferKind   kind,
-                                               gint64            effective_bp,
-                                               int               installments,
-                                               gint64            max_discount_bp,
-                                               gint64            max_plan_installments);
-
 /* Pure: the last day a user who is not an owner may let money fall due
  * (a plan's last installment, a pay-by date, an extension) without an
  * owner's approval: @max_plan_installments months after @today_day (at least
  * one month). */
 gint32       recoup_offer_deferral_limit      (gint32            today_day,
                                                gint64            max_plan_installments);
-gboolean     recoup_offer_spec_needs_approval (const char       *role,
-                                               const RecoupOfferSpec *spec,
-                                               gint64            effective_bp,
-                                               gint64            max_discount_bp,
-                                               gint64            max_plan_installments,
-                                               gint32            today_day);
+/* Why an offer needs an owner's approval: the first of its maker's limits it
+ * goes beyond (recoup_offer_spec_authority()). */
+typedef enum
+{
+  RECOUP_OFFER_WITHIN_AUTHORITY,
+  RECOUP_OFFER_BEYOND_INSTALLMENTS,   /* a plan of more installments than the maker may agree */
+  RECOUP_OFFER_BEYOND_DISCOUNT,       /* more off than the maker may give */
+  RECOUP_OFFER_BEYOND_DEFERRAL,       /* money falls due after recoup_offer_deferral_limit() */
+} RecoupOfferAuthority;
+
+RecoupOfferAuthority recoup_offer_spec_authority (const char            *role,
+                                                  const RecoupOfferSpec *spec,
+                                                  gint64                 effective_bp,
+                                                  gint64                 max_discount_bp,
+                                                  gint64                 max_plan_installments,
+                                                  gint32                 today_day);
 
 gboolean     recoup_offer_check_amount        (const RecoupOfferSpec  *spec,
                                                const char             *currency,
