@@ -192,6 +192,16 @@ main (int   argc,
   time_search (book, "e-mail domain", company);
   time_search (book, "e-mail domain", "example.com");
   time_search (book, "invoice", invoice);
+  {
+    /* Its number alone, as a debtor reads it out: each prefix's seek. */
+    const char *digits_end = invoice + strlen (invoice), *invoice_number = digits_end;
+
+    while (invoice_number > invoice && g_ascii_isdigit (invoice_number[-1]))
+      invoice_number--;
+    while (*invoice_number == '0' && invoice_number + 1 < digits_end)
+      invoice_number++;
+    time_search (book, "invoice number", invoice_number);
+  }
   time_search (book, "receipt", receipt);
   time_search (book, "no match", "zqxwv");
   /* A name typed letter by letter: the first keystrokes match the most. */

@@ -118,9 +118,11 @@ test_reference_number (void)
   assert_finds (tb.book, "42", "Anouk de Groot");
   assert_finds (tb.book, "0042-b", "Anouk de Groot");
   assert_finds (tb.book, "20240042b", "Anouk de Groot");
-  /* A number is read from its start. */
+  /* A number is read from its start. With other leading zeros it is still
+   * the whole number of Copper Canyon's invoice INV-ACC-0000372
+   * (document-number below). */
   assert_finds (tb.book, "72", "");
-  assert_finds (tb.book, "00372", "");
+  assert_finds (tb.book, "00372", "Copper Canyon");
   test_book_close (&tb);
 }
 
@@ -342,6 +344,53 @@ test_invoice_and_receipt (void)
   test_book_close (&tb);
 }
 
+/* A debtor on the phone reads out "invoice 580", not its prefix: a number
+ * typed alone finds the invoice or receipt whose number ends in it, under
+ * any prefix, with or without the leading zeros; but only whole. */
+static void
+test_document_number (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wells = NULL, *quinn = NULL, *payment = NULL, *receipt = NULL;
+  RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .amount = 2500, .effective_date = "2026-05-01",
+                          .method = "cheque" };
+  const char *digits;
+  TestBook tb;
+
+  test_book_open (&tb);
+  wells = add_account (tb.book, "WELLS", "Wells Furniture", NULL);
+  quinn = add_account (tb.book, "QUINN", "Quinn Bistro", NULL);
+  g_free (test_add_invoice (tb.book, wells, "INV-00000580", "2026-01-01", "2026-03-01", 5000, "USD"));
+  g_free (test_add_invoice (tb.book, quinn, "2026-0007", "2026-01-01", "2026-03-01", 5000, "USD"));
+  g_free (test_add_invoice (tb.book, quinn, "CN-4411", "2026-01-01", "2026-03-01", 5000, "USD"));
+  pay.account_id = wells;
+  payment = recoup_ledger_record (tb.book, &pay, &error);
+  g_assert_no_error (error);
+  receipt = receipt_of (tb.book, wells, payment);
+
+  assert_finds (tb.book, "580", "Wells Furniture");
+  assert_finds (tb.book, "00000580", "Wells Furniture");
+  assert_finds (tb.book, " #580 ", "Wells Furniture");
+  assert_finds (tb.book, "7", "Quinn Bistro");
+  assert_finds (tb.book, "0007", "Quinn Bistro");
+  assert_finds (tb.book, "4411", "Quinn Bistro");
+  /* A receipt by its number alone ("R-E2E7AA-000001" read out as "1"). */
+  digits = receipt + strlen (receipt);
+  while (digits > receipt && g_ascii_isdigit (digits[-1]))
+    digits--;
+  assert_finds (tb.book, digits, "Wells Furniture");
+  /* Only whole numbers: 58 is no invoice's number; nor is 0. */
+  assert_finds (tb.book, "58", "");
+  assert_finds (tb.book, "0000", "");
+  /* A deleted invoice (a tombstone from another copy) is not found by its number. */
+  g_assert_true (recoup_book_begin (tb.book, &error));
+  g_assert_true (recoup_book_exec (tb.book, "UPDATE invoices SET deleted = 1 WHERE ref = 'CN-4411'", &error));
+  g_assert_true (recoup_book_commit (tb.book, &error));
+  g_assert_no_error (error);
+  assert_finds (tb.book, "4411", "");
+  test_book_close (&tb);
+}
+
 /* The terms also come with a CSV import. */
 static void
 test_import (void)
@@ -421,6 +470,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/search/words-any-order", test_words_any_order);
   g_test_add_func ("/recoup/core/search/phone-national", test_phone_national);
   g_test_add_func ("/recoup/core/search/invoice-and-receipt", test_invoice_and_receipt);
+  g_test_add_func ("/recoup/core/search/document-number", test_document_number);
   g_test_add_func ("/recoup/core/search/import", test_import);
   g_test_add_func ("/recoup/core/search/older-form", test_older_form);
   return g_test_run ();

@@ -29,6 +29,7 @@ typedef struct
   char *word_lo;                      /* NULL: not a search of several words */
   char *word_hi;
   char *word[RECOUP_SEARCH_N_WORDS];  /* "\n" and a word, or NULL */
+  char *number;                       /* a number typed alone, without leading zeros, or NULL */
 } RecoupSearchRanges;
 
 /* The keys (account_search.n) of the accounts a search matches, for
@@ -47,9 +48,36 @@ typedef struct
   "SELECT n FROM account_search_terms WHERE term >= :search_lo" #i " AND term < :search_hi" #i
 #define RECOUP_SEARCH_DOCS_SQL \
   "(:search_doc0, :search_doc1, :search_doc2)"
-#define RECOUP_SEARCH_OWNER_SQL(table, where) \
+#define RECOUP_SEARCH_OWNER_SQL(table, where, list) \
   "SELECT k.n FROM " table " JOIN accounts a ON a.id = d.account_id AND a.deleted = 0" \
-  " JOIN account_search k ON k.account_id = d.account_id WHERE " where " IN " RECOUP_SEARCH_DOCS_SQL
+  " JOIN account_search k ON k.account_id = d.account_id WHERE " where " IN " list
+/* A number typed alone ("580", "00000580") also finds the invoice or receipt
+ * whose number ends in it, whatever comes before ("INV-00000580",
+ * "R-E2E7AA-000580"): a debtor on the phone reads out the number, not its
+ * prefix. The prefixes a table's numbers have (a number without the digits at
+ * its end) are found one seek each on its unique index, up to
+ * RECOUP_SEARCH_MAX_PREFIXES of them in the order they sort; each is tried with
+ * the number zero-padded to every width up to RECOUP_SEARCH_NUMBER_MAX digits.
+ * A few hundred index lookups, at any size of book; nothing to keep up to date
+ * when an import writes its invoices. */
+#define RECOUP_SEARCH_MAX_PREFIXES "32"
+#define RECOUP_SEARCH_NUMBER_MAX   12
+#define RECOUP_SEARCH_NUMBERED_SQL(table, column) \
+  "(WITH RECURSIVE pre (p, k) AS (" \
+  "   SELECT rtrim (min (" column "), '0123456789'), 1 FROM " table " WHERE :search_number IS NOT NULL" \
+  "   UNION ALL" \
+  "   SELECT (SELECT rtrim (min (" column "), '0123456789') FROM " table " WHERE " column " >= pre.p || ':')," \
+  "          k + 1 FROM pre WHERE pre.p IS NOT NULL AND k < " RECOUP_SEARCH_MAX_PREFIXES ")," \
+  " wid (w) AS (SELECT length (:search_number)" \
+  "             UNION ALL SELECT w + 1 FROM wid WHERE w < " G_STRINGIFY (RECOUP_SEARCH_NUMBER_MAX) ")" \
+  " SELECT p || printf ('%0*d', w, :search_number) FROM pre, wid WHERE p IS NOT NULL)"
+#define RECOUP_SEARCH_DOCUMENTS_SQL \
+  RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref", RECOUP_SEARCH_DOCS_SQL) " UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no", RECOUP_SEARCH_DOCS_SQL) " UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref", \
+                           RECOUP_SEARCH_NUMBERED_SQL ("invoices", "ref")) " UNION ALL " \
+  RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no", \
+                           RECOUP_SEARCH_NUMBERED_SQL ("ledger_entries", "receipt_no"))
 /* A search of several words also finds the accounts that have a term starting
  * with each word, in any order: "jansen johanna" finds "Johanna Jansen" and
  * "john smith" finds "John A. Smith". The range of the longest word is read,
@@ -66,16 +94,14 @@ typedef struct
   RECOUP_SEARCH_RANGE_SQL (0) " UNION ALL " \
   RECOUP_SEARCH_RANGE_SQL (1) " UNION ALL " \
   RECOUP_SEARCH_RANGE_SQL (2) " UNION ALL " \
-  RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref") " UNION ALL " \
-  RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no")
+  RECOUP_SEARCH_DOCUMENTS_SQL
 /* Of those, the keys of the accounts the search names whole: one of their
  * terms is what was typed (a surname, a reference's number, a phone number's
  * ending), or an invoice or receipt of theirs is. Lists show these first, so
  * "372" puts ACC-0000372 above ACC-0003720. */
 #define RECOUP_SEARCH_EXACT_SQL \
   "SELECT n FROM account_search_terms WHERE term IN (:search_lo0, :search_lo1, :search_lo2) UNION ALL " \
-  RECOUP_SEARCH_OWNER_SQL ("invoices d", "d.deleted = 0 AND d.ref") " UNION ALL " \
-  RECOUP_SEARCH_OWNER_SQL ("ledger_entries d", "d.receipt_no")
+  RECOUP_SEARCH_DOCUMENTS_SQL
 #define RECOUP_SEARCH_ACCOUNTS_SQL \
   "SELECT account_id FROM account_search WHERE n IN (" RECOUP_SEARCH_INDEX_SQL ")"
 

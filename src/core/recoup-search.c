@@ -30,8 +30,9 @@
  *    folded text holds): a search's digits are a prefix of one of these
  *    exactly when the phone's digits contain them.
  * A deleted account keeps its row, without terms. Invoice references and
- * receipt numbers are not terms: a search that is one of them is looked up in
- * their own tables (RECOUP_SEARCH_INDEX_SQL).
+ * receipt numbers are not terms: a search that is one of them, or a number
+ * one of them ends in, is looked up in their own tables
+ * (RECOUP_SEARCH_DOCUMENTS_SQL).
  *
  * Both tables are derived and LOCAL to this copy of the book: never synced,
  * never in the change log. recoup_book_commit() brings the accounts a
@@ -271,6 +272,23 @@ set_docs (RecoupSearchRanges *r,
     r->doc[2] = g_steal_pointer (&typed);
 }
 
+/* A search of digits alone, at most RECOUP_SEARCH_NUMBER_MAX of them after
+ * an optional "#" ("580", "#00000580"), is also the end of an invoice or
+ * receipt number (RECOUP_SEARCH_NUMBERED_SQL): the number, without its
+ * leading zeros, which every width is tried with. */
+static char *
+document_number (const char *search)
+{
+  g_autofree char *typed = g_strstrip (g_strdup (search));
+  const char *digits = typed + (*typed == '#');
+  gsize len = strlen (digits);
+
+  if (len == 0 || len > RECOUP_SEARCH_NUMBER_MAX || strspn (digits, "0123456789") != len)
+    return NULL;
+  digits += strspn (digits, "0");
+  return *digits != '\0' ? g_strdup (digits) : NULL;
+}
+
 /* TRUE when @word has a letter or a digit: "&" is no word to look for. */
 static gboolean
 has_alnum (const char *word)
@@ -346,6 +364,7 @@ recoup_search_ranges_init (RecoupSearchRanges *ranges,
     return FALSE;
   set_range (ranges, 0, "", folded);
   set_docs (ranges, search);
+  ranges->number = document_number (search);
   if (digits != NULL)
     {
       const char *national = recoup_search_phone_national (digits);
@@ -398,6 +417,8 @@ recoup_search_ranges_bind (const RecoupSearchRanges *ranges,
       g_snprintf (word, sizeof word, ":search_word%u", i);
       sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, word), ranges->word[i], -1, SQLITE_TRANSIENT);
     }
+  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":search_number"), ranges->number, -1,
+                     SQLITE_TRANSIENT);
 }
 
 void
@@ -414,6 +435,7 @@ recoup_search_ranges_clear (RecoupSearchRanges *ranges)
   g_clear_pointer (&ranges->word_hi, g_free);
   for (guint i = 0; i < RECOUP_SEARCH_N_WORDS; i++)
     g_clear_pointer (&ranges->word[i], g_free);
+  g_clear_pointer (&ranges->number, g_free);
 }
 
 /* ---- the terms of an account -------------------------------------------- */

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
  * “acc0000372”, or of its number, with or without leading zeros, “0000372” or
  * “372” for “ACC-0000372”), the start of an e-mail address or of its domain,
  * a phone number in any shape, or the whole number of one of its invoices or
- * of a payment's receipt (“INV-00000580”, “r-a7e72a-000527”). Accents and
+ * of a payment's receipt (“INV-00000580”, “r-a7e72a-000527”), also without
+ * what comes before its digits (“580”, “00000580”, “#527”). Accents and
  * case do not matter (“panaderia alvarez” finds “Panadería Álvarez”,
  * “schafer” finds “Schäfer”). A text of
  * phone characters only (digits, spaces, + - ( ) . /) with at least
