@@ -2797,6 +2797,67 @@ test_worklist_in_credit (Fixture       *f,
   g_assert_false (blocked);
 }
 
+/* ---- Only the accounts callable now ------------------------------------- */
+
+static guint callable_expected;
+
+static gboolean
+callable_counted (Fixture *f)
+{
+  return !recoup_worklist_model_is_loading (f->model) && !recoup_worklist_model_is_counting (f->model) &&
+         g_list_model_get_n_items (G_LIST_MODEL (f->model)) == callable_expected;
+}
+
+/* The toggle beside “only accounts that owe” keeps the accounts in their
+ * calling hours and not stopped from every call; with every zone closed the
+ * list says when the next hours open. */
+static void
+test_worklist_callable_now (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now (g_time_zone_new_identifier ("America/Chicago"));
+  int minute = g_date_time_get_hour (now) * 60 + g_date_time_get_minute (now);
+  int start = (minute + 120) % 1440;
+  g_autofree char *start_text = NULL, *end_text = NULL;
+  GtkWidget *empty;
+
+  g_assert_true (recoup_account_set (book, recoup_account_resolve (book, "A-100", NULL), "cease_communication", "yes",
+                                     &error));
+  g_assert_no_error (error);
+  g_assert_false (g_settings_get_boolean (settings, "callable-now"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "settings.callable-now", NULL));
+  g_assert_true (g_settings_get_boolean (settings, "callable-now"));
+  callable_expected = 3;
+  wait_for (callable_counted, f, "the accounts callable now");
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "3 accounts in calling hours"));
+
+  /* The hours in Chicago open two hours from now, for half an hour. */
+  if (start > 1380)
+    start = 60;
+  start_text = g_strdup_printf ("%02d:%02d", start / 60, start % 60);
+  end_text = g_strdup_printf ("%02d:%02d", (start + 30) / 60, (start + 30) % 60);
+  g_assert_true (recoup_guard_set_rule (book, "hours_start", start_text, &error));
+  g_assert_true (recoup_guard_set_rule (book, "hours_end", end_text, &error));
+  g_assert_no_error (error);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL));
+  callable_expected = 0;
+  wait_for (callable_counted, f, "no account callable now");
+  g_assert_cmpint (recoup_worklist_model_get_hours_opens_at (f->model), >, g_get_real_time () / 1000);
+  empty = find_label (GTK_WIDGET (f->window), "No Account Can Be Called Now");
+  g_assert_nonnull (empty);
+  g_assert_true (gtk_widget_is_drawable (empty));
+  g_assert_nonnull (find_label_containing (GTK_WIDGET (f->window), "The next hours open at "));
+
+  /* Off again: every account that owes. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "settings.callable-now", NULL));
+  callable_expected = 4;
+  wait_for (callable_counted, f, "every account again");
+  g_assert_nonnull (find_label (GTK_WIDGET (f->window), "4 accounts"));
+}
+
 /* Tab leaves the worklist for the account shown (GTK 4.8's list view would
  * walk every row), Shift+Tab goes back to the search. */
 static void
@@ -3599,6 +3660,8 @@ main (int   argc,
   g_test_add ("/recoup/app/export/replace-asks", Fixture, NULL, fixture_set_up, test_export_replace, fixture_tear_down);
   g_test_add ("/recoup/app/offer/stale", Fixture, NULL, fixture_set_up, test_offer_stale, fixture_tear_down);
   g_test_add ("/recoup/app/worklist/tab-leaves", Fixture, NULL, fixture_set_up, test_list_tab, fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/callable-now", Fixture, NULL, fixture_set_up, test_worklist_callable_now,
+              fixture_tear_down);
   g_test_add ("/recoup/app/account/review-flag", Fixture, NULL, fixture_set_up, test_review_flag, fixture_tear_down);
   g_test_add ("/recoup/app/dialog/headings", Fixture, NULL, fixture_set_up, test_dialog_headings, fixture_tear_down);
   g_test_add ("/recoup/app/window/shortcuts", Fixture, NULL, fixture_set_up, test_shortcuts_window, fixture_tear_down);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "recoup-book-private.h"
@@ -1204,6 +1205,172 @@ test_wait_then_cease (Fixture       *f,
     }
 }
 
+/* ---- The accounts callable now (RECOUP_BROWSE_CALLABLE_NOW) -------------- */
+
+static char *
+debtor_in (Fixture    *fx,
+           const char *ref,
+           const char *timezone)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec spec = { .ref = ref, .name = ref, .currency = "USD", .timezone = timezone };
+  char *id = recoup_account_create (fx->tb.book, &spec, &error);
+  g_autofree char *inv = g_strdup_printf ("INV-%s", ref);
+
+  g_assert_no_error (error);
+  g_free (recoup_contact_add (fx->tb.book, id, RECOUP_CONTACT_PHONE, "+493055501000", "", TRUE, &error));
+  g_assert_no_error (error);
+  g_free (test_add_invoice (fx->tb.book, id, inv, "2026-01-01", "2026-05-01", 5000, "USD"));
+  return id;
+}
+
+static int
+cmp_str (gconstpointer a,
+         gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* The refs of the whole callable-now list of the accounts that owe at @at. */
+static char *
+callable_refs (Fixture    *fx,
+               const char *at,
+               gint64     *out_opens_at)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GString) refs = g_string_new ("");
+  gboolean exact = TRUE;
+  gint64 at_ms = 0, n;
+
+  g_assert_true (recoup_instant_parse (at, &at_ms, &error));
+  g_assert_cmpint (recoup_browse_prepare_full (fx->tb.book, NULL, RECOUP_BROWSE_OPEN_ONLY | RECOUP_BROWSE_CALLABLE_NOW,
+                                               at_ms, &exact, NULL, &error), >=, 0);
+  g_assert_no_error (error);
+  g_assert_false (exact);
+  n = recoup_browse_count (fx->tb.book, &error);
+  g_assert_no_error (error);
+  recoup_browse_get_hours_change (fx->tb.book, out_opens_at);
+  rows = recoup_browse_page (fx->tb.book, 0, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rows->len, ==, n);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      RecoupBrowseRow *row = g_ptr_array_index (rows, i);
+
+      g_string_append_printf (refs, "%s%s", refs->len ? " " : "", row->ref);
+    }
+  /* Sorted, so that the answer reads the same in any rank order. */
+  {
+    g_auto(GStrv) list = g_strsplit (refs->str, " ", -1);
+
+    if (*refs->str == '\0')
+      return g_strdup ("");
+    qsort (list, g_strv_length (list), sizeof (char *), cmp_str);
+    return g_strjoinv (" ", list);
+  }
+}
+
+/* Only the accounts in their calling hours now and not stopped from every
+ * call; the list reads again when the next zone opens or closes. */
+static void
+test_browse_callable_now (Fixture       *fx,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *b = debtor_in (fx, "B", "Europe/Berlin");
+  g_autofree char *u = debtor_in (fx, "U", NULL);
+  g_autofree char *dispute = NULL;
+  gint64 opens_at = 0, change_at;
+  char *refs;
+
+  /* The accounts that a call stops for whatever was done before: X asked to
+   * cease (the fixture), H2 opted out of calls, P's only phone is opted out,
+   * N disputes its debt; U's zone is unknown. */
+  g_assert_true (recoup_guard_set_channel_opt_out (fx->tb.book, fx->h2, "call", TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_exec (fx->tb.book, "UPDATE contact_points SET opted_out = 1 WHERE account_id = (SELECT id FROM accounts WHERE ref = 'P')", &error));
+  dispute = recoup_dispute_open (fx->tb.book, fx->n, NULL, "not mine", &error);
+  g_assert_no_error (error);
+
+  /* Noon in New York, 18:00 in Berlin: both open. */
+  refs = callable_refs (fx, "2026-06-15T12:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "B F H1 L R");
+  g_free (refs);
+  change_at = recoup_browse_get_hours_change (fx->tb.book, NULL);
+  /* Berlin closes first, at 21:00 there. */
+  g_assert_cmpint (change_at, ==, 1781550000000);   /* 2026-06-15T19:00:00Z */
+  g_assert_cmpint (opens_at, ==, 0);
+
+  /* 15:30 in New York, 21:30 in Berlin: Berlin waits for 08:00. R, called
+   * yesterday, stays: the guard's rules of an account's history are asked for
+   * the rows drawn (recoup_browse_check_calls()). */
+  refs = callable_refs (fx, "2026-06-15T15:30:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "F H1 L R");
+  g_free (refs);
+  g_assert_cmpint (opens_at, ==, 1781589600000);   /* 2026-06-16T06:00:00Z, 08:00 in Berlin */
+
+  /* 22:00 in New York: no one, and the next hours open in Berlin. */
+  refs = callable_refs (fx, "2026-06-15T22:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "");
+  g_free (refs);
+  g_assert_cmpint (opens_at, ==, 1781589600000);
+
+  /* The book may read an unknown zone as the business's (UTC here). */
+  g_assert_true (recoup_book_set_setting (fx->tb.book, "guard.unknown_zone", "business", &error));
+  g_assert_no_error (error);
+  refs = callable_refs (fx, "2026-06-15T12:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "B F H1 L R U");
+  g_free (refs);
+
+  /* A first-party creditor's policy does not stop calls for a dispute or a
+   * request to cease: the guard's switches hold here too. */
+  g_assert_true (recoup_guard_set_profile (fx->tb.book, "first-party", &error));
+  g_assert_no_error (error);
+  refs = callable_refs (fx, "2026-06-15T12:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "B F H1 L N R U X");
+  g_free (refs);
+}
+
+/* An account that owes nothing has no call to warn against: the rule is
+ * core's, so the app's list and any other reader agree. */
+static void
+test_browse_call_warning (Fixture       *fx,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = fx->f, .amount = 1500,
+                          .effective_date = TODAY, .method = "cash" };
+  RecoupBrowseRow *f, *h1, *x;
+
+  g_free (recoup_ledger_record (fx->tb.book, &pay, &error));   /* F is in credit */
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (fx->tb.book, fx->f, "bankruptcy", "yes", &error));
+  g_assert_true (recoup_account_set (fx->tb.book, fx->h1, "bankruptcy", "yes", &error));
+  g_assert_no_error (error);
+  recoup_book_pin_now (fx->tb.book, 1781539200000);   /* noon in New York */
+
+  g_assert_cmpint (recoup_browse_prepare (fx->tb.book, NULL, FALSE, NULL, &error), ==, 8);
+  rows = recoup_browse_page (fx->tb.book, 0, 10, &error);
+  g_assert_no_error (error);
+  f = find_row (rows, "F");
+  h1 = find_row (rows, "H1");
+  x = find_row (rows, "X");
+  /* Before the guard is asked, only the request to cease reads as no call. */
+  g_assert_true (x->call_warning);
+  g_assert_false (h1->call_warning);
+  g_assert_true (recoup_browse_check_calls (fx->tb.book, rows, &error));
+  g_assert_no_error (error);
+  g_assert_true (h1->call_blocked);
+  g_assert_true (h1->call_warning);
+  g_assert_nonnull (strstr (h1->call_reason, "bankruptcy"));
+  g_assert_cmpint (f->balance, <, 0);
+  g_assert_true (f->call_blocked);     /* the guard's verdict, as it is */
+  g_assert_false (f->call_warning);    /* but nothing to collect */
+  g_assert_true (x->call_warning);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1228,6 +1395,8 @@ main (int   argc,
   ADD ("legacy-reason", test_legacy_reason);
   ADD ("cli-reason-words", test_cli_reason_words);
   ADD ("wait-then-cease", test_wait_then_cease);
+  ADD ("browse-callable-now", test_browse_callable_now);
+  ADD ("browse-call-warning", test_browse_call_warning);
 #undef ADD
   g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);
   g_test_add_func ("/recoup/core/worklist/search-row-has-next-step", test_search_row_has_next_step);

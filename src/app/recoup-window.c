@@ -96,14 +96,45 @@ recoup_window_show_error (RecoupWindow *self,
   recoup_window_toast (self, error->message);
 }
 
+/* “21:00”, today in the user's zone, or “Tue 08:00”. */
+static char *
+format_opens_at (gint64 at_ms)
+{
+  g_autoptr(GDateTime) at = g_date_time_new_from_unix_local (at_ms / 1000);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  if (at == NULL || now == NULL)
+    return NULL;
+  if (g_date_time_get_day_of_year (at) == g_date_time_get_day_of_year (now) &&
+      g_date_time_get_year (at) == g_date_time_get_year (now))
+    return g_date_time_format (at, "%H:%M");
+  /* Translators: a weekday and a time, as strftime() writes them: “Tue 08:00” */
+  return g_date_time_format (at, _("%a %H:%M"));
+}
+
 /* An empty list during a search says that nothing matches it, not that the
- * book is empty. */
+ * book is empty; a list of the accounts callable now, when the hours open. */
 static void
 update_empty_page (RecoupWindow *self)
 {
   g_autofree char *search = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry))));
   g_autofree char *description = NULL;
 
+  if (*search == '\0' && recoup_worklist_model_get_callable_now (self->model))
+    {
+      gint64 opens_at = recoup_worklist_model_get_hours_opens_at (self->model);
+      g_autofree char *when = opens_at != 0 ? format_opens_at (opens_at) : NULL;
+
+      adw_status_page_set_title (self->empty_page, _("No Account Can Be Called Now"));
+      if (when != NULL)
+        description = g_markup_printf_escaped (_("The calling hours are closed where the debtors live, or their "
+                                                 "accounts may not be called. The next hours open at %s."), when);
+      else
+        description = g_strdup (_("The calling hours are closed where the debtors live, or their accounts may "
+                                  "not be called."));
+      adw_status_page_set_description (self->empty_page, description);
+      return;
+    }
   if (*search == '\0')
     {
       adw_status_page_set_title (self->empty_page, _("No Accounts"));
@@ -136,6 +167,10 @@ update_list_state (RecoupWindow *self)
 
   if (recoup_worklist_model_is_counting (self->model))
     subtitle = g_strdup (_("Counting accounts…"));
+  else if (recoup_worklist_model_get_callable_now (self->model))
+    /* The guard still blocks some of them for their own history: those rows
+     * say so. */
+    subtitle = g_strdup_printf (ngettext ("%'u account in calling hours", "%'u accounts in calling hours", n), n);
   else
     /* %'u: grouped by the locale (973,023 or 973.023). */
     subtitle = g_strdup_printf (ngettext ("%'u account", "%'u accounts", n), n);
@@ -228,7 +263,9 @@ void
 recoup_window_restore_row (RecoupWindow *self,
                            gint64        balance)
 {
+  /* A list of the accounts callable now leaves out owing accounts too. */
   if (balance <= 0 || !g_settings_get_boolean (self->settings, "open-only") ||
+      recoup_worklist_model_get_callable_now (self->model) ||
       recoup_worklist_model_is_loading (self->model) ||
       recoup_worklist_model_get_generation (self->model) != self->account_generation ||
       !recoup_worklist_model_is_position_loaded (self->model, 0))
@@ -786,6 +823,21 @@ open_only_changed_cb (RecoupWindow *self)
   recoup_worklist_model_set_open_only (self->model, g_settings_get_boolean (self->settings, "open-only"));
 }
 
+static void
+callable_now_changed_cb (RecoupWindow *self)
+{
+  recoup_worklist_model_set_callable_now (self->model, g_settings_get_boolean (self->settings, "callable-now"));
+}
+
+/* Back at the window (after a suspend, say): the calling hours may have
+ * opened or closed meanwhile. */
+static void
+active_changed_cb (RecoupWindow *self)
+{
+  if (self->model != NULL && gtk_window_is_active (GTK_WINDOW (self)))
+    recoup_worklist_model_check_hours (self->model);
+}
+
 /* ---- lifecycle --------------------------------------------------------- */
 
 static gboolean
@@ -939,10 +991,14 @@ recoup_window_init (RecoupWindow *self)
 
   group = G_ACTION_GROUP (g_simple_action_group_new ());
   g_action_map_add_action (G_ACTION_MAP (group), g_settings_create_action (self->settings, "open-only"));
+  g_action_map_add_action (G_ACTION_MAP (group), g_settings_create_action (self->settings, "callable-now"));
   gtk_widget_insert_action_group (GTK_WIDGET (self), "settings", group);
   g_object_unref (group);
   g_signal_connect_object (self->settings, "changed::open-only", G_CALLBACK (open_only_changed_cb),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::callable-now", G_CALLBACK (callable_now_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (active_changed_cb), NULL);
 }
 
 RecoupWindow *
@@ -972,6 +1028,7 @@ recoup_window_new (AdwApplication      *application,
   recoup_approvals_update_action (self);
   recoup_sync_indicator_attach (self);
   recoup_worklist_model_set_open_only (model, g_settings_get_boolean (self->settings, "open-only"));
+  recoup_worklist_model_set_callable_now (model, g_settings_get_boolean (self->settings, "callable-now"));
   if (!recoup_worklist_model_is_loading (model))
     recoup_worklist_model_reload (model);
   update_list_state (self);

@@ -169,9 +169,8 @@ account_item_set_contact (RecoupAccountItem     *self,
 {
   g_free (self->contact_note);
   g_free (self->action_text);
-  /* Nothing owed (settled, or in credit and due a refund): there is no
-   * collection call to warn against. */
-  self->contact_blocked = row->balance > 0 && (row->cease_communication || row->call_blocked);
+  /* Core's rule (recoup_browse_row_set_call()): none for an account that owes nothing. */
+  self->contact_blocked = row->call_warning;
   if (!self->contact_blocked)
     self->contact_note = NULL;
   else if (row->call_reason != NULL)
@@ -264,9 +263,9 @@ recoup_account_item_refresh (RecoupAccountItem    *self,
   row.balance = balance;
   row.next_step = (RecoupNextStep *) next_step;
   row.cease_communication = cease_communication;
-  row.call_blocked = call_blocked;
-  row.call_reason = (char *) call_reason;
+  recoup_browse_row_set_call (&row, call_blocked, call_reason);
   account_item_set_contact (self, &row);
+  g_free (row.call_reason);
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_CONTACT_BLOCKED]);
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_CONTACT_NOTE]);
   g_object_notify_by_pspec (G_OBJECT (self), item_props[ITEM_PROP_ACTION_TEXT]);
@@ -323,7 +322,15 @@ struct _RecoupWorklistModel
   gboolean      counting;
   gboolean      loading;
   gboolean      open_only;
+  gboolean      callable_now;
   char         *search;
+  /* A list of the accounts callable now: when a zone's calling hours next
+   * open or close (it is read again then), and the earliest opening. */
+  RecoupBrowseFlags list_flags;  /* of the list shown (the last reload) */
+  gint64        list_at_ms;
+  gint64        hours_change_at;
+  gint64        hours_opens_at;
+  guint         hours_timer_id;
 
   /* Bringing the derived ranks up to date for today, on a connection of its
    * own; the list shows the previous ranks meanwhile. */
@@ -356,15 +363,18 @@ static GParamSpec *props[N_PROPS];
 
 typedef struct
 {
-  guint      generation;
-  guint      page;
-  char      *search;
-  gboolean   open_only;
-  gboolean   stale;
-  gboolean   exact;
-  char      *path;
-  gint64     count;
-  GPtrArray *rows;
+  guint             generation;
+  guint             page;
+  char             *search;
+  RecoupBrowseFlags flags;
+  gint64            at_ms;       /* "now" for the accounts callable now */
+  gboolean          stale;
+  gboolean          exact;
+  char             *path;
+  gint64            count;
+  gint64            change_at;   /* from the count: recoup_browse_get_hours_change() */
+  gint64            opens_at;
+  GPtrArray        *rows;
 } Job;
 
 static void
@@ -497,14 +507,48 @@ count_thread (GTask        *task,
   /* On a connection of its own: page reads (a jump down the list) do not
    * wait for it. */
   book = recoup_book_open (job->path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
-  if (book != NULL)
-    job->count = recoup_browse_prepare (book, NULL, job->open_only, cancellable, &error);
+  if (book != NULL &&
+      recoup_browse_prepare_full (book, NULL, job->flags, job->at_ms, &job->exact, cancellable, &error) >= 0)
+    {
+      job->count = recoup_browse_count (book, &error);
+      job->change_at = recoup_browse_get_hours_change (book, &job->opens_at);
+    }
   else
     job->count = -1;
   if (job->count < 0)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+hours_changed_cb (gpointer data)
+{
+  RecoupWorklistModel *self = data;
+
+  self->hours_timer_id = 0;
+  recoup_worklist_model_reload (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The list of the accounts callable now is read again when a zone's calling
+ * hours open or close (a second late, so that the guard agrees). A suspended
+ * machine's timer runs late: recoup_worklist_model_check_hours() catches up. */
+static void
+set_hours_change (RecoupWorklistModel *self,
+                  Job                 *job)
+{
+  gint64 wait_ms;
+
+  if (!(job->flags & RECOUP_BROWSE_CALLABLE_NOW))
+    return;
+  self->hours_change_at = job->change_at;
+  self->hours_opens_at = job->opens_at;
+  g_clear_handle_id (&self->hours_timer_id, g_source_remove);
+  if (job->change_at == 0)
+    return;
+  wait_ms = MAX (0, job->change_at - job->at_ms);
+  self->hours_timer_id = g_timeout_add_seconds ((guint) MIN (wait_ms / 1000 + 1, G_MAXUINT), hours_changed_cb, self);
 }
 
 static void
@@ -527,6 +571,7 @@ count_cb (GObject      *object,
   if (job->generation != self->generation)
     return;
   self->counting = FALSE;
+  set_hours_change (self, job);
   n = (guint) MIN (job->count, G_MAXUINT);
   if (n == self->n_items)
     {
@@ -571,7 +616,8 @@ start_count (RecoupWorklistModel *self)
   self->count_pending = FALSE;
   job->generation = self->generation;
   job->path = g_strdup (self->path);
-  job->open_only = self->open_only;
+  job->flags = self->list_flags;
+  job->at_ms = self->list_at_ms;
   g_task_set_source_tag (task, start_count);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, count_thread);
@@ -674,6 +720,7 @@ recoup_worklist_model_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->update_cancellable);
   stop_update (self);
+  g_clear_handle_id (&self->hours_timer_id, g_source_remove);
   G_OBJECT_CLASS (recoup_worklist_model_parent_class)->dispose (object);
 }
 
@@ -920,8 +967,10 @@ prepare_thread (GTask        *task,
    * rebuilt; that takes half a minute on a million accounts, so the list
    * shows the ranks it has and the rebuild runs beside it (update_thread). */
   job->stale = !recoup_score_is_current (self->book);
-  job->count = recoup_browse_prepare_quick (self->book, job->search, job->open_only, &job->exact,
-                                            cancellable, &error);
+  job->count = recoup_browse_prepare_full (self->book, job->search, job->flags, job->at_ms, &job->exact,
+                                           cancellable, &error);
+  if (job->count >= 0 && job->exact)
+    job->change_at = recoup_browse_get_hours_change (self->book, &job->opens_at);
   g_mutex_unlock (&self->lock);
   g_debug ("worklist of %" G_GINT64_FORMAT " rows ready after %.0f ms", job->count,
            (g_get_monotonic_time () - t0) / 1000.0);
@@ -959,6 +1008,8 @@ prepare_cb (GObject      *object,
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
   self->count_pending = !job->exact;
   self->counting = !job->exact;
+  if (job->exact)
+    set_hours_change (self, job);
   if (job->stale)
     start_update (self);
 }
@@ -979,9 +1030,17 @@ recoup_worklist_model_reload (RecoupWorklistModel *self)
   self->loading = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
 
+  /* Until counted, the hours of a list read before do not hold. */
+  g_clear_handle_id (&self->hours_timer_id, g_source_remove);
+  self->hours_change_at = self->hours_opens_at = 0;
+  self->list_flags = (self->open_only ? RECOUP_BROWSE_OPEN_ONLY : 0) |
+                     (self->callable_now ? RECOUP_BROWSE_CALLABLE_NOW : 0);
+  self->list_at_ms = g_get_real_time () / 1000;
+
   job->generation = self->generation;
   job->search = g_strdup (self->search);
-  job->open_only = self->open_only;
+  job->flags = self->list_flags;
+  job->at_ms = self->list_at_ms;
   task = g_task_new (self, self->cancellable, prepare_cb, NULL);
   g_task_set_source_tag (task, recoup_worklist_model_reload);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
@@ -1011,6 +1070,57 @@ recoup_worklist_model_set_open_only (RecoupWorklistModel *self,
     return;
   self->open_only = !!open_only;
   recoup_worklist_model_reload (self);
+}
+
+/**
+ * recoup_worklist_model_set_callable_now:
+ *
+ * Lists only the accounts a call is lawful for now, as far as the calling
+ * hours in their zones and the flags that stop every call say
+ * (%RECOUP_BROWSE_CALLABLE_NOW); read again whenever those hours open or
+ * close in a zone of theirs.
+ */
+void
+recoup_worklist_model_set_callable_now (RecoupWorklistModel *self,
+                                        gboolean             callable_now)
+{
+  g_return_if_fail (RECOUP_IS_WORKLIST_MODEL (self));
+
+  if (self->callable_now == !!callable_now)
+    return;
+  self->callable_now = !!callable_now;
+  recoup_worklist_model_reload (self);
+}
+
+/* Reads the list again if the calling hours opened or closed in a zone of
+ * its accounts since it was read (after a suspend, when its timer ran late). */
+void
+recoup_worklist_model_check_hours (RecoupWorklistModel *self)
+{
+  g_return_if_fail (RECOUP_IS_WORKLIST_MODEL (self));
+
+  if (self->callable_now && !self->loading && self->hours_change_at != 0 &&
+      g_get_real_time () / 1000 >= self->hours_change_at)
+    recoup_worklist_model_reload (self);
+}
+
+/* For a list of the accounts callable now, once counted: the earliest instant
+ * (UTC ms) the calling hours open in a zone of its accounts where they are
+ * closed; 0 when unknown or never. */
+gint64
+recoup_worklist_model_get_hours_opens_at (RecoupWorklistModel *self)
+{
+  g_return_val_if_fail (RECOUP_IS_WORKLIST_MODEL (self), 0);
+
+  return self->hours_opens_at;
+}
+
+gboolean
+recoup_worklist_model_get_callable_now (RecoupWorklistModel *self)
+{
+  g_return_val_if_fail (RECOUP_IS_WORKLIST_MODEL (self), FALSE);
+
+  return self->callable_now;
 }
 
 /* Stops bringing the ranks up to date (the rebuild is rolled back; the list

@@ -41,6 +41,11 @@ void                 recoup_worklist_model_set_search  (RecoupWorklistModel *sel
                                                         const char          *search);
 void                 recoup_worklist_model_set_open_only (RecoupWorklistModel *self,
                                                         gboolean             open_only);
+void                 recoup_worklist_model_set_callable_now (RecoupWorklistModel *self,
+                                                        gboolean             callable_now);
+gboolean             recoup_worklist_model_get_callable_now (RecoupWorklistModel *self);
+void                 recoup_worklist_model_check_hours (RecoupWorklistModel *self);
+gint64               recoup_worklist_model_get_hours_opens_at (RecoupWorklistModel *self);
 void                 recoup_worklist_model_reload      (RecoupWorklistModel *self);
 gboolean             recoup_worklist_model_is_loading  (RecoupWorklistModel *self);
 /* Whether the ranks of another day are shown while today's are computed. */

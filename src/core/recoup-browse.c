@@ -50,6 +50,137 @@ has_stats (RecoupBook *book)
   return found;
 }
 
+/* What the last recoup_browse_prepare*() on a connection chose, for the page
+ * reads and the count after it. The connection owns it: its SQL function
+ * recoup_browse_zone_open() holds it and frees it when the book closes. */
+typedef struct
+{
+  gboolean          stats;      /* paging the derived worklist order (no search) */
+  RecoupBrowseFlags flags;
+  gint64            at_ms;      /* the instant a callable-now list is made for */
+  RecoupGuardPolicy policy;
+  GHashTable       *zones;      /* zone name ("" for none) -> whether calls are open */
+  gint64            change_at;  /* the earliest instant one of them opens or closes; 0: none */
+  gint64            opens_at;   /* the earliest instant a closed one opens; 0: none */
+} BrowseState;
+
+static void
+browse_state_free (void *data)
+{
+  BrowseState *st = data;
+
+  recoup_guard_policy_clear (&st->policy);
+  g_hash_table_unref (st->zones);
+  g_free (st);
+}
+
+/* recoup_browse_zone_open (ZONE): whether the guard's hours rules let a call
+ * through at the list's instant for a debtor in ZONE (recoup_guard_call_hours()).
+ * Asked once per zone: a million accounts live in a few dozen. */
+static void
+zone_open_func (sqlite3_context  *ctx,
+                int               argc,
+                sqlite3_value   **argv)
+{
+  BrowseState *st = sqlite3_user_data (ctx);
+  const char *zone = (const char *) sqlite3_value_text (argv[0]);
+  gpointer open;
+
+  if (zone == NULL)
+    zone = "";
+  if (!g_hash_table_lookup_extended (st->zones, zone, NULL, &open))
+    {
+      gint64 change = 0;
+
+      open = GINT_TO_POINTER (recoup_guard_call_hours (&st->policy, zone, st->at_ms, &change));
+      if (change != 0 && (st->change_at == 0 || change < st->change_at))
+        st->change_at = change;
+      if (!open && change != 0 && (st->opens_at == 0 || change < st->opens_at))
+        st->opens_at = change;
+      g_hash_table_insert (st->zones, g_strdup (zone), open);
+    }
+  sqlite3_result_int (ctx, GPOINTER_TO_INT (open));
+}
+
+static BrowseState *
+browse_state (RecoupBook *book)
+{
+  BrowseState *st = g_object_get_data (G_OBJECT (book), "recoup-browse");
+
+  if (st != NULL)
+    return st;
+  st = g_new0 (BrowseState, 1);
+  st->zones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  recoup_guard_policy_load (book, &st->policy);
+  if (sqlite3_create_function_v2 (recoup_book_get_db (book), "recoup_browse_zone_open", 1,
+                                  SQLITE_UTF8 | SQLITE_DIRECTONLY, st, zone_open_func, NULL, NULL,
+                                  browse_state_free) != SQLITE_OK)
+    g_error ("Cannot add the browse zone function: %s", sqlite3_errmsg (recoup_book_get_db (book)));
+  g_object_set_data (G_OBJECT (book), "recoup-browse", st);
+  return st;
+}
+
+/* A new list: its instant, the book's guard policy now, no zone asked yet. */
+static void
+browse_state_reset (BrowseState       *st,
+                    RecoupBook        *book,
+                    gboolean           stats,
+                    RecoupBrowseFlags  flags,
+                    gint64             at_ms)
+{
+  st->stats = stats;
+  st->flags = flags;
+  st->at_ms = at_ms != 0 ? at_ms : recoup_book_now_ms (book);
+  recoup_guard_policy_clear (&st->policy);
+  recoup_guard_policy_load (book, &st->policy);
+  g_hash_table_remove_all (st->zones);
+  st->change_at = 0;
+  st->opens_at = 0;
+}
+
+/* The condition " AND ..." that keeps an account (@id_sql, in @zone_sql)
+ * only when no rule of the guard that holds for every call, whatever was said
+ * or done before, blocks a call now: its zone's hours, and the flags the
+ * book's policy stops every call on (recoup-guard.h): attorney, bankruptcy,
+ * deceased, cease communication, an open dispute, an opt-out of calls or of
+ * every phone number. The rules that read the account's history (the number
+ * of calls, a recent conversation) and another spelling of an opted-out
+ * number stay with recoup_browse_check_calls(), asked for the rows drawn.
+ * The zone is tested first: it needs no other table. */
+static char *
+callable_sql (const RecoupGuardPolicy *p,
+              const char              *id_sql,
+              const char              *zone_sql)
+{
+  return g_strconcat (" AND recoup_browse_zone_open (", zone_sql, ")"
+                      " AND EXISTS (SELECT 1 FROM accounts ca WHERE ca.id = ", id_sql,
+                      p->flags ? " AND ca.attorney_represented = 0 AND ca.bankruptcy = 0 AND ca.deceased = 0" : "",
+                      p->cease ? " AND ca.cease_communication = 0" : "",
+                      " AND instr (',' || ca.opt_out_channels || ',', ',call,') = 0"
+                      " AND (NOT EXISTS (SELECT 1 FROM contact_points c WHERE c.account_id = ca.id"
+                      "                   AND c.kind = 'phone' AND c.deleted = 0)"
+                      "      OR EXISTS (SELECT 1 FROM contact_points c WHERE c.account_id = ca.id"
+                      "                 AND c.kind = 'phone' AND c.deleted = 0 AND c.opted_out = 0))",
+                      p->dispute ? " AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.account_id = ca.id"
+                                   " AND d.status = 'open')" : "",
+                      ")", NULL);
+}
+
+/* The rows of the derived worklist order a list keeps (" WHERE ..."), on
+ * account_stats as s. */
+static char *
+stats_where_sql (BrowseState *st)
+{
+  g_autofree char *callable = NULL;
+
+  if (st->flags & RECOUP_BROWSE_CALLABLE_NOW)
+    callable = callable_sql (&st->policy, "s.account_id", "s.timezone");
+  /* Literal conditions (no parameter) so that the partial index of open
+   * accounts serves the count and the pages. */
+  return g_strconcat (" WHERE ", (st->flags & RECOUP_BROWSE_OPEN_ONLY) ? "s.balance > 0" : "1",
+                      callable, NULL);
+}
+
 /**
  * recoup_browse_prepare:
  * @search: (nullable): what to look for: the start of the name or of a word
@@ -68,37 +199,10 @@ recoup_browse_prepare (RecoupBook    *book,
                        GError       **error)
 {
   gboolean exact = TRUE;
-  gint64 n = recoup_browse_prepare_quick (book, search, open_only, &exact, cancellable, error);
+  gint64 n = recoup_browse_prepare_full (book, search, open_only ? RECOUP_BROWSE_OPEN_ONLY : 0, 0,
+                                         &exact, cancellable, error);
 
   return n < 0 || exact ? n : recoup_browse_count (book, error);
-}
-
-/* The rows of the worklist order: on a million accounts a scan of an index
- * (tens of milliseconds with a warm cache, a second with a cold one). */
-gint64
-recoup_browse_count (RecoupBook  *book,
-                     GError     **error)
-{
-  int stats = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (book), "recoup-browse-stats"));
-  sqlite3_stmt *stmt;
-  gint64 count = -1;
-
-  if (stats == 0)
-    stmt = recoup_book_prepare (book, "SELECT COUNT (*) FROM temp.browse_rows", error);
-  else
-    /* Literal conditions (no parameter) so that the partial index of open
-     * accounts serves the count without reading the table. */
-    stmt = recoup_book_prepare (book,
-                                stats == 2 ? "SELECT COUNT (*) FROM account_stats WHERE balance > 0"
-                                           : "SELECT COUNT (*) FROM account_stats", error);
-  if (stmt == NULL)
-    return -1;
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    count = sqlite3_column_int64 (stmt, 0);
-  else
-    recoup_book_set_sqlite_error (book, error);
-  sqlite3_reset (stmt);
-  return count;
 }
 
 gint64
@@ -109,10 +213,67 @@ recoup_browse_prepare_quick (RecoupBook    *book,
                              GCancellable  *cancellable,
                              GError       **error)
 {
+  return recoup_browse_prepare_full (book, search, open_only ? RECOUP_BROWSE_OPEN_ONLY : 0, 0,
+                                     out_exact, cancellable, error);
+}
+
+/* The rows of the worklist order: on a million accounts a scan of an index
+ * (tens of milliseconds with a warm cache, a second with a cold one). */
+gint64
+recoup_browse_count (RecoupBook  *book,
+                     GError     **error)
+{
+  BrowseState *st = browse_state (book);
+  sqlite3_stmt *stmt;
+  gint64 count = -1;
+
+  if (!st->stats)
+    stmt = recoup_book_prepare (book, "SELECT COUNT (*) FROM temp.browse_rows", error);
+  else
+    {
+      g_autofree char *where = stats_where_sql (st);
+      g_autofree char *sql = g_strconcat ("SELECT COUNT (*) FROM account_stats s", where, NULL);
+
+      stmt = recoup_book_prepare (book, sql, error);
+    }
+  if (stmt == NULL)
+    return -1;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  else
+    recoup_book_set_sqlite_error (book, error);
+  sqlite3_reset (stmt);
+  return count;
+}
+
+/**
+ * recoup_browse_prepare_full:
+ * @search: (nullable): as for recoup_browse_prepare()
+ * @flags: which accounts the list keeps
+ * @at_ms: the instant "now" is for %RECOUP_BROWSE_CALLABLE_NOW (UTC ms); 0
+ *   for the book's clock now. Pass the same to the connection that counts.
+ * @out_exact: FALSE when, without a search, the rows were not counted: the
+ *   result is an upper bound and recoup_browse_count() gives the number
+ *
+ * Returns: the number of rows (or its upper bound), or -1 on error
+ */
+gint64
+recoup_browse_prepare_full (RecoupBook         *book,
+                            const char         *search,
+                            RecoupBrowseFlags   flags,
+                            gint64              at_ms,
+                            gboolean           *out_exact,
+                            GCancellable       *cancellable,
+                            GError            **error)
+{
   sqlite3 *db = recoup_book_get_db (book);
+  BrowseState *st = browse_state (book);
+  gboolean open_only = (flags & RECOUP_BROWSE_OPEN_ONLY) != 0;
   RecoupSearchRanges ranges;
   gboolean searching;
   g_autofree char *stripped = NULL;
+  g_autofree char *callable = NULL;
+  g_autofree char *sql = NULL;
   sqlite3_stmt *stmt = NULL;
   gint64 count = -1;
   int rc;
@@ -137,7 +298,7 @@ recoup_browse_prepare_quick (RecoupBook    *book,
   /* No search: page straight through the derived worklist order. */
   if (*stripped == '\0' && has_stats (book))
     {
-      g_object_set_data (G_OBJECT (book), "recoup-browse-stats", GINT_TO_POINTER (open_only ? 2 : 1));
+      browse_state_reset (st, book, TRUE, flags, at_ms);
       /* Accounts are never deleted (tombstones): the largest rowid is their
        * number, an upper bound of the rows. */
       stmt = recoup_book_prepare (book, "SELECT coalesce (max (rowid), 0) FROM accounts", error);
@@ -149,7 +310,7 @@ recoup_browse_prepare_quick (RecoupBook    *book,
       sqlite3_reset (stmt);
       return count;
     }
-  g_object_set_data (G_OBJECT (book), "recoup-browse-stats", NULL);
+  browse_state_reset (st, book, FALSE, flags, at_ms);
 
   /* A search reads the accounts the search index names (recoup-search.c) and
    * their balance and oldest unpaid due date from the derived account_stats
@@ -163,46 +324,51 @@ recoup_browse_prepare_quick (RecoupBook    *book,
       recoup_search_ranges_clear (&ranges);
       return -1;
     }
+  if (flags & RECOUP_BROWSE_CALLABLE_NOW)
+    callable = searching ? callable_sql (&st->policy, "r.id", "(SELECT z.timezone FROM accounts z WHERE z.id = r.id)")
+                         : callable_sql (&st->policy, "a.id", "a.timezone");
 #define SEARCH_SQL(join, balance, oldest) \
   "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) " \
   "SELECT id, balance, oldest FROM (" \
   "  SELECT k.account_id AS id, " balance " AS balance, " oldest " AS oldest, " \
   "         k.n IN (" RECOUP_SEARCH_EXACT_SQL ") AS exact " \
   "  FROM account_search k " join " " \
-  "  WHERE k.n IN (" RECOUP_SEARCH_INDEX_SQL ")) " \
-  "WHERE :open_only = 0 OR balance > 0 " \
-  "ORDER BY exact DESC, balance DESC, oldest IS NULL, oldest ASC, id"
+  "  WHERE k.n IN (" RECOUP_SEARCH_INDEX_SQL ")) r " \
+  "WHERE (:open_only = 0 OR balance > 0) "
+#define SEARCH_ORDER_SQL " ORDER BY exact DESC, balance DESC, oldest IS NULL, oldest ASC, id"
 #define LEDGER_BALANCE \
   "(SELECT COALESCE (SUM (l.amount), 0) FROM ledger_entries l WHERE l.account_id = k.account_id)"
 #define OLDEST_INVOICE \
   "(SELECT MIN (i.due_date) FROM invoices i WHERE i.account_id = k.account_id AND i.deleted = 0)"
-  if (sqlite3_prepare_v2 (db,
-                          !searching
-                          ? "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) "
-                            "SELECT a.id, COALESCE (b.balance, 0), "
-                            "       (SELECT MIN (i.due_date) FROM invoices i "
-                            "         WHERE i.account_id = a.id AND i.deleted = 0) AS oldest "
-                            "FROM accounts a "
-                            "LEFT JOIN (SELECT account_id, SUM (amount) AS balance "
-                            "           FROM ledger_entries GROUP BY account_id) b "
-                            "       ON b.account_id = a.id "
-                            "WHERE a.deleted = 0 "
-                            "  AND (:open_only = 0 OR COALESCE (b.balance, 0) > 0) "
-                            "ORDER BY COALESCE (b.balance, 0) DESC, oldest IS NULL, "
-                            "         oldest ASC, a.ref"
-                          : has_stats (book)
-                          ? SEARCH_SQL ("LEFT JOIN account_stats s ON s.account_id = k.account_id",
-                                        "COALESCE (s.balance, " LEDGER_BALANCE ")",
-                                        "CASE WHEN s.account_id IS NULL THEN " OLDEST_INVOICE
-                                        " ELSE s.oldest_due_date END")
-                          : SEARCH_SQL ("", LEDGER_BALANCE, OLDEST_INVOICE),
-                          -1, &stmt, NULL) != SQLITE_OK)
+  sql = g_strconcat (!searching
+                     ? "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) "
+                       "SELECT a.id, COALESCE (b.balance, 0), "
+                       "       (SELECT MIN (i.due_date) FROM invoices i "
+                       "         WHERE i.account_id = a.id AND i.deleted = 0) AS oldest "
+                       "FROM accounts a "
+                       "LEFT JOIN (SELECT account_id, SUM (amount) AS balance "
+                       "           FROM ledger_entries GROUP BY account_id) b "
+                       "       ON b.account_id = a.id "
+                       "WHERE a.deleted = 0 "
+                       "  AND (:open_only = 0 OR COALESCE (b.balance, 0) > 0) "
+                     : has_stats (book)
+                     ? SEARCH_SQL ("LEFT JOIN account_stats s ON s.account_id = k.account_id",
+                                   "COALESCE (s.balance, " LEDGER_BALANCE ")",
+                                   "CASE WHEN s.account_id IS NULL THEN " OLDEST_INVOICE
+                                   " ELSE s.oldest_due_date END")
+                     : SEARCH_SQL ("", LEDGER_BALANCE, OLDEST_INVOICE),
+                     callable != NULL ? callable : "",
+                     !searching ? " ORDER BY COALESCE (b.balance, 0) DESC, oldest IS NULL, oldest ASC, a.ref"
+                                : SEARCH_ORDER_SQL,
+                     NULL);
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
     {
       recoup_book_set_sqlite_error (book, error);
       recoup_search_ranges_clear (&ranges);
       return -1;
     }
 #undef SEARCH_SQL
+#undef SEARCH_ORDER_SQL
 #undef LEDGER_BALANCE
 #undef OLDEST_INVOICE
   /* Named parameters: the search's are numbered in the order they appear. */
@@ -252,27 +418,27 @@ recoup_browse_page (RecoupBook  *book,
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_browse_row_free);
   g_autofree char *today = recoup_book_today (book);
   gint32 today_day = recoup_date_parse (today, NULL);
-  int stats = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (book), "recoup-browse-stats"));
+  BrowseState *st = browse_state (book);
   sqlite3_stmt *stmt;
   int rc;
 
-  if (stats != 0)
+  if (st->stats)
     {
-      /* The OFFSET is skipped inside the subquery, on the queue index alone;
-       * only the page's rows are joined with their accounts. */
-#define BROWSE_PAGE_SQL(where) \
-      "SELECT a.id, a.ref, a.name, a.currency, a.stage, s.oldest_due_date, " \
-      "       s.balance, a.cease_communication, s.segment, s.next_action, s.next_action_reason " \
-      "FROM (SELECT account_id, oldest_due_date, balance, segment, next_action, next_action_reason, " \
-      "             queue_rank, score " \
-      "      FROM account_stats " where \
-      "      ORDER BY queue_rank, score DESC, account_id LIMIT ?2 OFFSET ?1) s " \
-      "JOIN accounts a ON a.id = s.account_id " \
-      "ORDER BY s.queue_rank, s.score DESC, s.account_id"
-      stmt = recoup_book_prepare (book,
-                                  stats == 2 ? BROWSE_PAGE_SQL ("WHERE balance > 0") : BROWSE_PAGE_SQL (""),
-                                  error);
-#undef BROWSE_PAGE_SQL
+      g_autofree char *where = stats_where_sql (st);
+      /* The OFFSET is skipped inside the subquery, on the queue index (and,
+       * for the accounts callable now, the accounts' flags); only the page's
+       * rows are joined with their accounts. */
+      g_autofree char *sql =
+        g_strconcat ("SELECT a.id, a.ref, a.name, a.currency, a.stage, s.oldest_due_date, "
+                     "       s.balance, a.cease_communication, s.segment, s.next_action, s.next_action_reason "
+                     "FROM (SELECT s.account_id, s.oldest_due_date, s.balance, s.segment, s.next_action, "
+                     "             s.next_action_reason, s.queue_rank, s.score "
+                     "      FROM account_stats s", where,
+                     "      ORDER BY s.queue_rank, s.score DESC, s.account_id LIMIT ?2 OFFSET ?1) s "
+                     "JOIN accounts a ON a.id = s.account_id "
+                     "ORDER BY s.queue_rank, s.score DESC, s.account_id", NULL);
+
+      stmt = recoup_book_prepare (book, sql, error);
       if (stmt == NULL)
         return NULL;
       sqlite3_bind_int64 (stmt, 1, offset);
@@ -311,6 +477,8 @@ recoup_browse_page (RecoupBook  *book,
       row->segment = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 8));
       row->next_action = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 9));
       row->next_action_reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 10));
+      /* Until the guard is asked, the one block the row itself shows. */
+      recoup_browse_row_set_call (row, FALSE, NULL);
       if (row->oldest_due != NULL && row->balance > 0 && today_day != RECOUP_DATE_INVALID)
         {
           gint32 due = recoup_date_parse (row->oldest_due, NULL);
@@ -328,6 +496,19 @@ recoup_browse_page (RecoupBook  *book,
     }
   sqlite3_reset (stmt);
   return g_steal_pointer (&rows);
+}
+
+static const char *
+first_block (const RecoupGuardVerdict *verdict)
+{
+  for (guint i = 0; verdict->reasons != NULL && i < verdict->reasons->len; i++)
+    {
+      RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, i);
+
+      if (reason->blocks)
+        return reason->text;
+    }
+  return NULL;
 }
 
 /**
@@ -372,19 +553,54 @@ recoup_browse_check_calls (RecoupBook  *book,
         break;
       else
         verdict = own;
-      row->call_blocked = verdict->verdict == RECOUP_VERDICT_BLOCKED;
-      g_clear_pointer (&row->call_reason, g_free);
-      for (guint j = 0; row->call_blocked && j < verdict->reasons->len; j++)
-        {
-          RecoupGuardReason *reason = g_ptr_array_index (verdict->reasons, j);
-
-          if (reason->blocks)
-            {
-              row->call_reason = g_strdup (reason->text);
-              break;
-            }
-        }
+      recoup_browse_row_set_call (row, verdict->verdict == RECOUP_VERDICT_BLOCKED, first_block (verdict));
     }
   recoup_guard_policy_clear (&policy);
   return ok;
+}
+
+/**
+ * recoup_browse_row_set_call:
+ * @blocked: whether the guard blocks a call to the row's account now
+ * @reason: (nullable): why (its first blocking reason)
+ *
+ * Sets the row's call verdict (call_blocked, call_reason) and, by the lists'
+ * rule, its warning (call_warning): an account that owes nothing (settled, or
+ * in credit and due a refund) has no collection call to warn against; one
+ * that owes reads as no call when the guard blocks it or its debtor asked to
+ * cease communication. recoup_browse_page() and recoup_browse_check_calls()
+ * use it; so does a list that brings a row in step with a verdict read
+ * elsewhere (an account page's), so that the app and the CLI agree.
+ */
+void
+recoup_browse_row_set_call (RecoupBrowseRow *row,
+                            gboolean         blocked,
+                            const char      *reason)
+{
+  g_clear_pointer (&row->call_reason, g_free);
+  row->call_blocked = blocked;
+  if (blocked)
+    row->call_reason = g_strdup (reason);
+  row->call_warning = row->balance > 0 && (blocked || row->cease_communication);
+}
+
+/**
+ * recoup_browse_get_hours_change:
+ * @out_opens_at: (out) (optional): the earliest instant the calling hours
+ *   open in a zone of theirs where they are closed now; 0 when none will
+ *
+ * For a list of %RECOUP_BROWSE_CALLABLE_NOW, once its rows were counted on
+ * @book (recoup_browse_count(), or a prepare that counted, with a search):
+ * when the calling hours next open or close in a zone of the accounts it
+ * looked at, so that the list is read again then; 0 when they never do.
+ */
+gint64
+recoup_browse_get_hours_change (RecoupBook *book,
+                                gint64     *out_opens_at)
+{
+  BrowseState *st = browse_state (book);
+
+  if (out_opens_at != NULL)
+    *out_opens_at = st->opens_at;
+  return st->change_at;
 }

@@ -19,7 +19,22 @@ G_BEGIN_DECLS
  * balance, then oldest unpaid due date.
  * Call recoup_browse_prepare() again after the book changed. A connection
  * browses one query at a time.
+ *
+ * %RECOUP_BROWSE_CALLABLE_NOW keeps the accounts a call is lawful for at the
+ * list's instant as far as the rules that hold for every call say: the
+ * calling hours in the debtor's zone (the guard's rule, asked once per zone)
+ * and the flags the policy stops every call on (cease communication,
+ * attorney, bankruptcy, deceased, an open dispute, an opt-out of calls or of
+ * every phone number). The rules that read an account's history (too many
+ * calls, a recent conversation) are not read for the whole book: such a row
+ * stays, and recoup_browse_check_calls() marks it blocked.
  */
+typedef enum
+{
+  RECOUP_BROWSE_OPEN_ONLY    = 1 << 0,  /* only accounts with a positive balance */
+  RECOUP_BROWSE_CALLABLE_NOW = 1 << 1,  /* only accounts the guard's hours and flags let be called */
+} RecoupBrowseFlags;
+
 typedef struct
 {
   char    *id;
@@ -37,6 +52,10 @@ typedef struct
   /* Set by recoup_browse_check_calls(): */
   gboolean call_blocked;   /* the guard blocks a call now */
   char    *call_reason;    /* why (the first blocking reason), or NULL */
+  /* What a list warns of (recoup_browse_row_set_call()): no call now to an
+   * account that owes. Until recoup_browse_check_calls() for a debtor who
+   * asked to cease communication only; then also when call_blocked. */
+  gboolean call_warning;
   RecoupNextStep *next_step; /* the policy's step agreed with the guard now, or NULL */
 } RecoupBrowseRow;
 
@@ -54,6 +73,13 @@ gint64      recoup_browse_prepare_quick (RecoupBook    *book,
                                      gboolean      *out_exact,
                                      GCancellable  *cancellable,
                                      GError       **error);
+gint64      recoup_browse_prepare_full (RecoupBook        *book,
+                                        const char        *search,
+                                        RecoupBrowseFlags  flags,
+                                        gint64             at_ms,
+                                        gboolean          *out_exact,
+                                        GCancellable      *cancellable,
+                                        GError           **error);
 gint64      recoup_browse_count     (RecoupBook    *book,
                                      GError       **error);
 GPtrArray  *recoup_browse_page      (RecoupBook    *book,
@@ -63,6 +89,11 @@ GPtrArray  *recoup_browse_page      (RecoupBook    *book,
 gboolean    recoup_browse_check_calls (RecoupBook  *book,
                                        GPtrArray   *rows,
                                        GError     **error);
+gint64      recoup_browse_get_hours_change (RecoupBook *book,
+                                            gint64     *out_opens_at);
+void        recoup_browse_row_set_call (RecoupBrowseRow *row,
+                                        gboolean         blocked,
+                                        const char      *reason);
 void        recoup_browse_row_free  (RecoupBrowseRow *row);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupBrowseRow, recoup_browse_row_free)

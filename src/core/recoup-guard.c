@@ -446,6 +446,69 @@ local_instant (GTimeZone *tz,
   return g_date_time_to_unix (dt) * 1000;
 }
 
+/* The hours rule: whether @lt is inside the policy's contact hours. When
+ * @out_change is given, it gets the instant the answer changes: the next
+ * start when outside (the hours open again), the end when inside; 0 when it
+ * never does (no hours at all, or every hour of the day). */
+static gboolean
+within_hours (const RecoupGuardPolicy *p,
+              const LocalTime         *lt,
+              gint64                  *out_change)
+{
+  gboolean inside = lt->minute >= p->hours_start && lt->minute < p->hours_end;
+
+  if (out_change == NULL)
+    return inside;
+  if (p->hours_start >= p->hours_end || (p->hours_start == 0 && p->hours_end >= 24 * 60))
+    *out_change = 0;
+  else if (inside)
+    *out_change = local_instant (lt->tz, lt->day, p->hours_end);
+  else
+    *out_change = local_instant (lt->tz, lt->minute < p->hours_start ? lt->day : lt->day + 1, p->hours_start);
+  return inside;
+}
+
+/**
+ * recoup_guard_call_hours:
+ * @timezone: (nullable): the debtor's IANA zone as the account keeps it
+ * @at_ms: the instant (UTC ms)
+ * @out_change: (out) (optional): when the answer changes (the hours open or
+ *   close in that zone), or 0 when it never does
+ *
+ * The guard's hours rules for a call to a debtor in @timezone at @at_ms:
+ * outside-hours, and timezone-unknown for a zone that is missing or not a
+ * zone, unless the book uses the business's zone then. The same answer
+ * recoup_guard_check() gives for a call on these rules alone, for lists that
+ * ask once per zone instead of once per account.
+ *
+ * Returns: whether these rules let a call through at @at_ms
+ */
+gboolean
+recoup_guard_call_hours (const RecoupGuardPolicy *p,
+                         const char              *timezone,
+                         gint64                   at_ms,
+                         gint64                  *out_change)
+{
+  GTimeZone *tz = zone_for (timezone);
+  gint64 change = 0;
+  gboolean inside;
+  LocalTime lt;
+
+  if (tz == NULL && p->unknown_zone_business)
+    tz = recoup_guard_debtor_zone (p, NULL);
+  if (tz == NULL)
+    {
+      if (out_change != NULL)
+        *out_change = 0;
+      return FALSE;
+    }
+  local_time (tz, at_ms, &lt);
+  inside = within_hours (p, &lt, &change);
+  if (out_change != NULL)
+    *out_change = change;
+  return inside;
+}
+
 static gint64
 query_int64 (RecoupBook   *book,
              sqlite3_stmt *stmt,
@@ -892,8 +955,7 @@ recoup_guard_check_with_policy (RecoupBook               *book,
     }
   local_time (day_tz, at_ms, &lt);
 
-  if (tz != NULL && !g_str_equal (channel, "letter") &&
-      (lt.minute < p->hours_start || lt.minute >= p->hours_end))
+  if (tz != NULL && !g_str_equal (channel, "letter") && !within_hours (p, &lt, NULL))
     {
       char now[6], from[6], to[6];
 
@@ -906,9 +968,7 @@ recoup_guard_check_with_policy (RecoupBook               *book,
       r = add_reason (v, TRUE, "outside-hours",
                       _("it is %s on %s in %s: contact is allowed from %s to %s the debtor's local time"),
                       now, d1, zone_label, from, to);
-      /* The hours open again at the next start (never, with no hours). */
-      if (p->hours_start < p->hours_end)
-        r->until = local_instant (tz, lt.minute < p->hours_start ? lt.day : lt.day + 1, p->hours_start);
+      within_hours (p, &lt, &r->until);
     }
 
   /* Call frequency: see check_call_frequency(). */

@@ -106,6 +106,13 @@ gint64      recoup_guard_verdict_lifts_at (const RecoupGuardVerdict  *verdict);
 GTimeZone  *recoup_guard_debtor_zone      (const RecoupGuardPolicy   *policy,
                                            const char                *timezone);
 
+/* The hours rules alone (outside-hours, timezone-unknown) for a call to a
+ * debtor in @timezone: what a list asks once per zone. */
+gboolean    recoup_guard_call_hours       (const RecoupGuardPolicy   *policy,
+                                           const char                *timezone,
+                                           gint64                     at_ms,
+                                           gint64                    *out_change);
+
 void        recoup_guard_policy_load      (RecoupBook                *book,
                                            RecoupGuardPolicy         *policy);
 void        recoup_guard_policy_clear     (RecoupGuardPolicy         *policy);
