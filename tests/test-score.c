@@ -842,6 +842,110 @@ test_plan_current (void)
   test_book_close (&tb);
 }
 
+/* QA's case: a plan or a settlement accepted after a broken promise
+ * replaces the promise. The account waits for the arrangement's payment
+ * instead of staying in the promise queue with "call about the broken
+ * promise" for 30 days. */
+static void
+test_arrangement_after_broken_promise (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_plan = NULL, *settled = NULL, *plan = NULL, *settlement = NULL;
+  const char *accounts[2];
+
+  test_book_open (&tb);
+  on_plan = account_with_debt (tb.book, "BP-1", "2026-04-16", 120000);
+  settled = account_with_debt (tb.book, "BP-2", "2026-04-16", 120000);
+  accounts[0] = on_plan;
+  accounts[1] = settled;
+  /* Each promised 50.00 by 2026-06-05 and paid nothing. */
+  g_setenv ("RECOUP_TODAY", "2026-06-01", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
+    {
+      RecoupPromiseSpec promise = { .account_id = accounts[i], .amount = 5000, .due_date = "2026-06-05" };
+
+      g_free (recoup_promise_add (tb.book, &promise, &error));
+      g_assert_no_error (error);
+    }
+  g_setenv ("RECOUP_TODAY", TODAY, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
+    {
+      g_autofree char *rank = stored_text (&tb, accounts[i], "queue_rank");
+      g_autofree char *reason = stored_text (&tb, accounts[i], "next_action_reason");
+
+      g_assert_cmpstr (rank, ==, "2");
+      g_assert_true (g_str_has_prefix (reason, "promise-broken:"));
+    }
+
+  plan = accepted_plan (tb.book, on_plan, 4, "2026-07-01");
+  {
+    RecoupOfferSpec spec = { .account_id = settled, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100000,
+                             .pay_by = "2026-06-30" };
+
+    settlement = recoup_offer_create (tb.book, &spec, &error);
+    g_assert_no_error (error);
+    g_assert_true (recoup_offer_transition (tb.book, settlement, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+    g_assert_true (recoup_offer_transition (tb.book, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+    g_assert_no_error (error);
+  }
+  assert_next (&tb, on_plan, "wait for the next installment", "plan-current:2026-07-01");
+  assert_next (&tb, settled, "wait for the next installment", "plan-current:2026-06-30");
+  for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
+    {
+      g_autofree char *rank = stored_text (&tb, accounts[i], "queue_rank");
+
+      g_assert_cmpstr (rank, ==, "6");
+    }
+  test_book_close (&tb);
+}
+
+/* An account no one may contact (cease communication, an attorney,
+ * bankruptcy, death) has no work today whatever its step: it is listed after
+ * every account with work now, not first because its debt is the oldest;
+ * and back in its place once the flag is lifted. A follow-up someone set on
+ * it stays theirs to do. */
+static void
+test_no_contact_waits (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *oldest = NULL, *younger = NULL;
+  const char *flags[] = { "cease_communication", "attorney_represented", "bankruptcy", "deceased" };
+
+  test_book_open (&tb);
+  oldest = account_with_debt (tb.book, "NC-1", "2026-02-01", 500000);
+  younger = account_with_debt (tb.book, "NC-2", "2026-05-01", 10000);
+  for (guint i = 0; i < G_N_ELEMENTS (flags); i++)
+    {
+      g_autofree char *before = stored_text (&tb, oldest, "queue_rank");
+      g_autofree char *during = NULL, *after = NULL, *other = NULL;
+
+      g_assert_cmpstr (before, ==, "5");
+      g_assert_true (recoup_account_set (tb.book, oldest, flags[i], "yes", &error));
+      g_assert_no_error (error);
+      during = stored_text (&tb, oldest, "queue_rank");
+      other = stored_text (&tb, younger, "queue_rank");
+      if (g_strcmp0 (during, "6") != 0)
+        g_error ("%s: queue rank %s, expected 6 (after the work of today)", flags[i], during);
+      g_assert_cmpstr (other, ==, "5");
+      g_assert_true (recoup_account_set (tb.book, oldest, flags[i], "no", &error));
+      g_assert_no_error (error);
+      after = stored_text (&tb, oldest, "queue_rank");
+      g_assert_cmpstr (after, ==, "5");
+    }
+  /* The whole book rescored (a new policy, another day) judges it alike. */
+  g_assert_true (recoup_account_set (tb.book, oldest, "cease_communication", "yes", &error));
+  g_assert_true (recoup_escalation_policy_save (tb.book, "30:call:first call;200:system:legal review", &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *rank = stored_text (&tb, oldest, "queue_rank");
+
+    g_assert_cmpstr (rank, ==, "6");
+  }
+  test_book_close (&tb);
+}
+
 /* The plan's installments and the next action follow one rule
  * (recoup-offer.c's): a reversal of a payment made before the plan was
  * accepted takes nothing from the plan; a reversal of one counted toward it
@@ -910,5 +1014,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/score/batch-paths", test_batch_paths);
   g_test_add_func ("/recoup/core/score/plan-current", test_plan_current);
   g_test_add_func ("/recoup/core/score/plan-reversal", test_plan_reversal);
+  g_test_add_func ("/recoup/core/score/arrangement-after-broken-promise", test_arrangement_after_broken_promise);
+  g_test_add_func ("/recoup/core/score/no-contact-waits", test_no_contact_waits);
   return g_test_run ();
 }

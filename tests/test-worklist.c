@@ -160,12 +160,14 @@ test_order (Fixture       *fx,
   RecoupWorklistItem *first;
 
   /* Follow-up, promise, fresh delinquency, missed installment, then by score;
-   * R (contacted yesterday) waits after them all. Without a channel every
-   * account is listed: X (cease communication) is due an agency review. */
-  g_assert_cmpstr (order, ==, "F,P,N,L,X,H1,H2,R");
+   * X (cease communication: no one may contact it) and R (contacted
+   * yesterday) wait after them all. Without a channel every account is
+   * listed. */
+  g_assert_cmpstr (order, ==, "F,P,N,L,H1,H2,X,R");
   first = wl->items->pdata[0];
   g_assert_cmpstr (first->queue_reason, ==, "follow-up due");
   g_assert_false (first->waits);
+  g_assert_true (((RecoupWorklistItem *) wl->items->pdata[6])->waits);
   g_assert_true (((RecoupWorklistItem *) wl->items->pdata[7])->waits);
   g_assert_cmpuint (wl->n_blocked, ==, 0);
   g_assert_false (wl->has_more);
@@ -210,7 +212,7 @@ test_filters (Fixture       *fx,
     RecoupWorklistFilter f = { .min_balance = 300000 };
     g_autoptr(RecoupWorklist) wl = build (fx, &f);
     g_autofree char *order = refs (wl);
-    g_assert_cmpstr (order, ==, "X,H1,H2,R");
+    g_assert_cmpstr (order, ==, "H1,H2,X,R");
   }
   {
     RecoupWorklistFilter f = { .segment = "low" };
@@ -259,7 +261,7 @@ test_paging (Fixture       *fx,
   f.offset = 4;
   p2 = build (fx, &f);
   o2 = refs (p2);
-  g_assert_cmpstr (o2, ==, "X,H1,H2,R");
+  g_assert_cmpstr (o2, ==, "H1,H2,X,R");
   g_assert_false (p2->has_more);
 }
 
@@ -279,7 +281,7 @@ test_follows_writes (Fixture       *fx,
   g_assert_no_error (error);
   wl = build (fx, &f);
   order = refs (wl);
-  g_assert_cmpstr (order, ==, "F,P,L,X,H1,H2,R");
+  g_assert_cmpstr (order, ==, "F,P,L,H1,H2,X,R");
 }
 
 static void

@@ -77,8 +77,12 @@ static const char *const drop_index_sql =
   "DROP INDEX IF EXISTS account_stats_by_segment;"
   "DROP INDEX IF EXISTS account_stats_open;";
 
+/* The flags on which the guard blocks every contact (RecoupAccountStats.no_contact). */
+#define NO_CONTACT_SQL(a) \
+  "(" a "cease_communication OR " a "attorney_represented OR " a "bankruptcy OR " a "deceased)"
+
 static const char *const sql_acc =
-  "SELECT id, assigned_to, stage, timezone, tier, lifetime_revenue, deleted, currency"
+  "SELECT id, assigned_to, stage, timezone, tier, lifetime_revenue, deleted, currency, " NO_CONTACT_SQL ("")
   " FROM accounts WHERE %s ORDER BY id";
 static const char *const sql_led =
   "SELECT l.account_id, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind, l.reverses_id,"
@@ -286,6 +290,7 @@ gather_current (Gather             *g,
   st->lifetime_revenue = sqlite3_column_int64 (a, 5);
   st->deleted = sqlite3_column_int (a, 6) != 0;
   copy_text (st->currency, sizeof st->currency, a, 7);
+  st->no_contact = sqlite3_column_int (a, 8) != 0;
   st->oldest_due_day = RECOUP_DATE_INVALID;
   st->last_payment_day = RECOUP_DATE_INVALID;
   st->promise_due_day = RECOUP_DATE_INVALID;
@@ -1047,7 +1052,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
     " s.balance, s.oldest_due_date, s.oldest_dpd, s.weighted_dpd, s.last_payment_date, s.payments_90d,"
     " s.paid_90d, s.promises_kept, s.promises_broken, s.promise_due_date, s.promise_broken_date,"
     " s.contacts_rpc, s.contact_attempts, s.first_contact_at, s.last_contact_at, s.last_conversation_at,"
-    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid, s.plan_due_date"
+    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid, s.plan_due_date, " NO_CONTACT_SQL ("a.")
     " FROM account_stats s JOIN accounts a ON a.id = s.account_id ORDER BY s.rowid", error);
   if (read == NULL)
     return FALSE;
@@ -1093,6 +1098,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
       st.follow_up_at = sqlite3_column_int64 (read, 25);
       st.missed_installment = sqlite3_column_int (read, 26) != 0;
       st.plan_due_day = column_day (read, 28);
+      st.no_contact = sqlite3_column_int (read, 29) != 0;
       if (recoup_account_stats_on_plan (&st))
         st.plan_dpd = MAX (0, today - st.plan_due_day);
 

@@ -242,7 +242,7 @@ recoup_escalation_next (GArray                   *policy,
       *out_reason = reason_new (REASON_PROMISE_DUE_TODAY);
       return;
     }
-  if (st->promise_broken_day != RECOUP_DATE_INVALID && st->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS)
+  if (recoup_account_stats_promise_broken_lately (st, today))
     {
       *out_action = g_strdup (ACTION_BROKEN_PROMISE);
       *out_reason = reason_new_day (REASON_PROMISE_BROKEN, st->promise_broken_day);

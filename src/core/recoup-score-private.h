@@ -39,6 +39,9 @@ typedef struct
   gint64  last_conversation_at;
   gboolean open_dispute;
   gint64  follow_up_at;
+  /* Cease communication, an attorney, bankruptcy or death: the guard blocks
+   * every contact with the debtor (recoup-guard.c), whatever the step. */
+  gboolean no_contact;
   /* The account's live payment plan (accepted or active, neither completed
    * nor defaulted: recoup_offer_current_plan(), what `recoup-cli plan` shows),
    * judged by recoup-offer.c's rule. plan_due_day is the due day of its
@@ -72,6 +75,19 @@ typedef enum
 
 #define RECOUP_QUEUE_FRESH_DAYS 7
 #define RECOUP_QUEUE_BROKEN_DAYS 30
+
+/* Whether the account's latest promise was broken within
+ * RECOUP_QUEUE_BROKEN_DAYS of @today and still calls for a call about it: a
+ * live arrangement (a plan, a settlement or an extension, accepted since)
+ * replaced the promise, and its own installments say what is due. */
+static inline gboolean
+recoup_account_stats_promise_broken_lately (const RecoupAccountStats *stats,
+                                            gint32                    today)
+{
+  return stats->promise_broken_day != RECOUP_DATE_INVALID &&
+         stats->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS &&
+         !recoup_account_stats_on_plan (stats);
+}
 
 /* Pure: computes the items and the score of @stats. Returns the score.
  * @out_note is untranslated (N_()): the caller words it with _(). */

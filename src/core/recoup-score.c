@@ -32,7 +32,7 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
  * reversal of an entry without an invoice (a fee, interest, an adjustment)
  * cancels that entry's item, where it went into the credit pool and aged the
  * oldest invoice instead. */
-#define DERIVED_FORM 5
+#define DERIVED_FORM 6
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
@@ -352,8 +352,12 @@ recoup_score_queue_rank (const RecoupAccountStats *st,
     return RECOUP_QUEUE_NONE;
   if (st->follow_up_at != 0 && st->follow_up_at < end_of_today)
     return RECOUP_QUEUE_FOLLOW_UP;
-  if (st->promise_due_day == today ||
-      (st->promise_broken_day != RECOUP_DATE_INVALID && st->promise_broken_day >= today - RECOUP_QUEUE_BROKEN_DAYS))
+  /* Nothing can be done with an account no one may contact but wait for
+   * the flag to be lifted: it comes after every account with work now. A
+   * follow-up someone set on it is still theirs to do. */
+  if (st->no_contact)
+    return RECOUP_QUEUE_WAIT;
+  if (st->promise_due_day == today || recoup_account_stats_promise_broken_lately (st, today))
     return RECOUP_QUEUE_PROMISE;
   /* An account on a plan is no fresh delinquency: it is in the plan queue
    * when behind, ranked by its score when not. */
