@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 
+#include "recoup-application.h"
 #include "recoup-book-preferences.h"
 #include "recoup-book-private.h"
 #include "recoup-id.h"
@@ -192,11 +193,19 @@ list_ready (Fixture *f)
   return !recoup_worklist_model_is_loading (f->model) && g_list_model_get_n_items (G_LIST_MODEL (f->model)) > 0;
 }
 
+static gboolean
+list_loaded (Fixture *f)
+{
+  return !recoup_worklist_model_is_loading (f->model);
+}
+
 static RecoupSyncStatus *
 status_of (Fixture *f)
 {
   return recoup_sync_status_get_for_window (GTK_WINDOW (f->window));
 }
+
+#define EMPTY_BOOK ((gconstpointer) "empty")
 
 static void
 fixture_set_up (Fixture       *f,
@@ -221,14 +230,18 @@ fixture_set_up (Fixture       *f,
   f->path = g_build_filename (f->dir, "laptop.recoup", NULL);
   make_server (f);
 
-  /* A book with work of its own before it is ever connected. */
+  /* A book with work of its own before it is ever connected, unless the
+   * test asks for a new book nobody has touched (@data: EMPTY_BOOK). */
   book = recoup_book_open (f->path, RECOUP_BOOK_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
-  id = recoup_account_create (book, &spec, &error);
-  g_assert_no_error (error);
-  inv.account_id = id;
-  invoice = recoup_invoice_add (book, &inv, &error);
-  g_assert_no_error (error);
+  if (data != EMPTY_BOOK)
+    {
+      id = recoup_account_create (book, &spec, &error);
+      g_assert_no_error (error);
+      inv.account_id = id;
+      invoice = recoup_invoice_add (book, &inv, &error);
+      g_assert_no_error (error);
+    }
   g_clear_object (&book);
 
   session = recoup_session_new (f->path, &error);
@@ -237,7 +250,7 @@ fixture_set_up (Fixture       *f,
   g_assert_no_error (error);
   f->window = recoup_window_new (NULL, session, f->model);
   gtk_window_present (GTK_WINDOW (f->window));
-  wait_for (list_ready, f, "the worklist");
+  wait_for (data != EMPTY_BOOK ? list_ready : list_loaded, f, "the worklist");
 }
 
 
@@ -1069,6 +1082,154 @@ test_enroll_unreachable (Fixture       *f,
   gtk_window_destroy (GTK_WINDOW (prefs));
 }
 
+static gint64
+devices_on_server (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->data_dir, "server.db", NULL);
+
+  return test_query_int (path, "SELECT count(*) FROM devices");
+}
+
+static gboolean
+refusal_shown (Fixture *f)
+{
+  GtkWidget *prefs = GTK_WIDGET (recoup_window_get_dialog (f->window));
+
+  return gtk_widget_get_visible (find_named (prefs, "enroll-join-new")) &&
+         gtk_widget_get_sensitive (find_named (prefs, "enroll-code"));
+}
+
+static RecoupApplication *app;
+
+static gboolean
+app_window_shown (Fixture *f)
+{
+  return recoup_application_get_window (app) != NULL &&
+         gtk_widget_get_mapped (GTK_WIDGET (recoup_application_get_window (app)));
+}
+
+/* The team's book has an account the owner's laptop sent. */
+static void
+owner_sends_account (Fixture    *f,
+                     const char *ref)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autofree char *code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
+  g_autofree char *path = g_build_filename (f->dir, "olive.recoup", NULL);
+  RecoupAccountSpec spec = { .ref = ref, .name = ref, .currency = "USD", .timezone = "America/Chicago" };
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupSyncClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  RecoupSyncReport report = { 0 };
+
+  e = recoup_sync_enroll (code, "olive-desk", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_bootstrap (e, path, NULL, &error));
+  g_assert_no_error (error);
+  book = recoup_book_open (path, RECOUP_BOOK_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_attach (book, e, &error));
+  g_assert_no_error (error);
+  id = recoup_account_create (book, &spec, &error);
+  g_assert_no_error (error);
+  client = recoup_sync_client_new (book, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_client_run (client, &report, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A collector's code pasted into a book that has work of its own: Connect
+ * says who the code makes you, why it cannot take this book and that the
+ * code still works, and sends nothing; “Join in a New Book” enrolls a new
+ * book beside it, which starts as the team's, makes it the book the app
+ * opens, and opens it, saying where the old book stays untouched. */
+static void
+test_join_new_book (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *carl = admin (f, "add-user", "Acme Collections", "carl", "--role", "collector", NULL);
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autofree char *code = NULL;
+  g_autofree char *new_path = g_build_filename (f->dir, "laptop-carl.recoup", NULL);
+  g_autofree char *configured = NULL;
+  g_autofree char *toast = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autoptr(RecoupBook) old_book = NULL;
+  g_autoptr(RecoupBook) new_book = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *prefs, *join;
+  RecoupWindow *opened;
+  const char *text;
+  gint64 changes;
+
+  owner_sends_account (f, "TEAM-1");
+  code = admin (f, "--url", url, "enroll", f->org, "carl", NULL);
+  old_book = open_book (f);
+  changes = recoup_book_count_changes (old_book);
+  g_clear_object (&old_book);
+  app = recoup_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
+  prefs = GTK_WIDGET (recoup_window_get_dialog (f->window));
+  join = find_named (prefs, "enroll-join-new");
+  g_assert_false (gtk_widget_get_visible (join));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (prefs, "enroll-code")), code);
+  g_signal_emit_by_name (find_named (prefs, "enroll-connect"), "clicked");
+  wait_for (refusal_shown, f, "the refusal");
+  text = gtk_label_get_text (GTK_LABEL (find_named (prefs, "enroll-error")));
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, "This code joins you as collector “carl” of the team “Acme Collections”."));
+  g_assert_nonnull (strstr (text, "any other device starts from the team’s book"));
+  g_assert_nonnull (strstr (text, "The code is still valid"));
+  g_assert_false (gtk_widget_get_visible (find_named (prefs, "enroll-connect")));
+  g_assert_true (gtk_widget_get_sensitive (join));
+  gtk_widget_set_size_request (prefs, 640, 900);
+  shot (prefs, "sync-needs-new-book");
+  g_assert_false (recoup_sync_status_is_enrolled (status_of (f)));
+  g_assert_cmpint (devices_on_server (f), ==, 1);
+
+  /* One click: a new book beside this one, the team's, opened in its place. */
+  g_signal_emit_by_name (join, "clicked");
+  wait_for (app_window_shown, f, "the new book's window");
+  opened = recoup_application_get_window (app);
+  g_assert_cmpstr (recoup_session_get_path (recoup_window_get_session (opened)), ==, new_path);
+  configured = g_settings_get_string (settings, "book-path");
+  g_assert_cmpstr (configured, ==, new_path);
+  toast = g_strdup (recoup_window_get_last_toast (opened));
+  g_test_message ("%s", toast);
+  g_assert_nonnull (strstr (toast, new_path));
+  g_assert_nonnull (strstr (toast, "The book you had open stays as it was, at "));
+  g_assert_nonnull (strstr (toast, f->path));
+  g_assert_cmpint (devices_on_server (f), ==, 2);
+
+  new_book = recoup_book_open (new_path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (recoup_book_get_user_id (new_book), ==, carl);
+  g_assert_cmpint (test_query_int (new_path, "SELECT count(*) FROM accounts WHERE ref = 'TEAM-1'"), ==, 1);
+  g_assert_cmpint (test_query_int (new_path, "SELECT count(*) FROM accounts WHERE ref = 'A-100'"), ==, 0);
+  {
+    g_autofree char *role = recoup_book_get_setting (new_book, "sync.role");
+
+    g_assert_cmpstr (role, ==, "collector");
+  }
+  /* The old book is as it was, not connected. */
+  old_book = open_book (f);
+  g_assert_cmpint (recoup_book_count_changes (old_book), ==, changes);
+  g_assert_null (recoup_book_get_setting (old_book, "sync.url"));
+  g_assert_cmpint (test_query_int (f->path, "SELECT count(*) FROM accounts WHERE ref = 'A-100'"), ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (opened));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_settings_reset (settings, "book-path");
+  g_clear_object (&app);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1102,7 +1263,10 @@ main (int   argc,
   g_test_add ("/recoup/app/sync/offline", Fixture, NULL, fixture_set_up, test_offline, fixture_tear_down);
   g_test_add ("/recoup/app/sync/offline-restart", Fixture, NULL, fixture_set_up, test_offline_restart,
               fixture_tear_down);
-  g_test_add ("/recoup/app/sync/collector-policy", Fixture, NULL, fixture_set_up, test_collector_policy,
+  /* A collector's device starts from the team's book. */
+  g_test_add ("/recoup/app/sync/collector-policy", Fixture, EMPTY_BOOK, fixture_set_up, test_collector_policy,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/join-new-book", Fixture, NULL, fixture_set_up, test_join_new_book,
               fixture_tear_down);
   g_test_add ("/recoup/app/sync/refused", Fixture, NULL, fixture_set_up, test_refused, fixture_tear_down);
   g_test_add ("/recoup/app/sync/refused-for-now", Fixture, NULL, fixture_set_up, test_refused_for_now,

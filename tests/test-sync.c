@@ -829,23 +829,34 @@ stub_thread (gpointer data)
   return NULL;
 }
 
+/* Runs @func (@data) on a thread of its own with @stub's context and loop,
+ * until it has set @stub's port. */
 static void
-stub_start (Stub       *stub,
-            Fixture    *f,
-            guint       status)
+stub_launch (Stub        *stub,
+             Fixture     *f,
+             GThreadFunc  func,
+             gpointer     data)
 {
   stub->cert = f->cert;
   stub->key = f->key;
-  stub->status = status;
   g_mutex_init (&stub->lock);
   g_cond_init (&stub->ready);
   stub->context = g_main_context_new ();
   stub->loop = g_main_loop_new (stub->context, FALSE);
   g_mutex_lock (&stub->lock);
-  stub->thread = g_thread_new ("stub", stub_thread, stub);
+  stub->thread = g_thread_new ("stub", func, data);
   while (stub->port == 0)
     g_cond_wait (&stub->ready, &stub->lock);
   g_mutex_unlock (&stub->lock);
+}
+
+static void
+stub_start (Stub       *stub,
+            Fixture    *f,
+            guint       status)
+{
+  stub->status = status;
+  stub_launch (stub, f, stub_thread, stub);
 }
 
 static void
@@ -3178,6 +3189,347 @@ test_pre_enrollment_owner (Fixture       *f,
   }
 }
 
+/* ---- enrollment of a book that has data of its own ---- */
+
+/* A book with an account and a call made before it is ever connected. */
+static RecoupBook *
+book_with_own_data (Fixture    *f,
+                    const char *name)
+{
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = NULL;
+  RecoupBook *book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+
+  g_assert_no_error (error);
+  acc = make_account (book, "OWN-1");
+  log_call (book, acc);
+  g_assert_cmpint (recoup_merge_count_unsent (book), >, 0);
+  return book;
+}
+
+static gint64
+unused_codes (Fixture *f)
+{
+  return count_on_server (f, "SELECT count(*) FROM enrollments WHERE used_at IS NULL AND device_id IS NULL"
+                             " AND request_sha256 IS NULL");
+}
+
+/* POST /v1/check-enrollment tells what a code grants and writes nothing:
+ * the code enrolls afterwards as if never asked about; an unknown secret
+ * learns only that it is unknown; and recoupd no longer hands a path that
+ * merely begins with /v1/enroll to the enrollment (libsoup's prefix match),
+ * so no request meant for another endpoint can spend a code. */
+static void
+test_check_code (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupEnrollmentGrant) grant = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(GError) error = NULL;
+  RecoupEnrollmentCode parsed;
+  guint status = 0;
+
+  g_assert_true (recoup_enrollment_code_parse (code, &parsed, &error));
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_pointer (&grant, recoup_enrollment_grant_free);
+      grant = recoup_sync_check_code (code, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (grant->org_id, ==, f->org);
+      g_assert_cmpstr (grant->org_name, ==, "Acme Collections");
+      g_assert_cmpstr (grant->user_name, ==, "carl");
+      g_assert_cmpstr (grant->role, ==, "collector");
+      g_assert_cmpint (unused_codes (f), ==, 1);
+      g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 0);
+    }
+  {
+    g_autofree char *body = g_strdup_printf ("{\"secret\": \"%s-wrong\"}", parsed.secret);
+    g_autoptr(JsonObject) answer = raw (f, "POST", "/v1/check-enrollment", NULL, "1", body, &status);
+
+    g_assert_cmpuint (status, ==, 403);
+    g_assert_cmpstr (json_object_get_string_member (answer, "error"), ==, "enrollment_unknown");
+    g_assert_false (json_object_has_member (answer, "role"));
+    g_assert_false (json_object_has_member (answer, "user_name"));
+  }
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *paths[] = { "/v1/enroll/check", "/v1/check-enrollment/x" };
+      g_autofree char *body = g_strdup_printf ("{\"secret\": \"%s\", \"device_name\": \"x\"}", parsed.secret);
+      g_autoptr(JsonObject) answer = raw (f, "POST", paths[i], NULL, "1", body, &status);
+
+      g_assert_cmpuint (status, ==, 404);
+      g_assert_cmpstr (json_object_get_string_member (answer, "error"), ==, "not_found");
+    }
+  g_assert_cmpint (unused_codes (f), ==, 1);
+
+  e = recoup_sync_enroll (code, "carl-laptop", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->user_id, ==, f->collector);
+
+  /* Spent: asking now says so, as enrolling would. */
+  g_clear_pointer (&grant, recoup_enrollment_grant_free);
+  grant = recoup_sync_check_code (code, NULL, &error);
+  g_assert_null (grant);
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "enrollment_used"));
+  recoup_enrollment_code_clear (&parsed);
+}
+
+/* A collector's code for a book with changes made before enrollment is
+ * refused before it is spent, saying who the code makes you, why, what to
+ * do and that the code still works; the book is not touched. The same code
+ * then enrolls an untouched new book, which starts as the team's. An
+ * owner's code enrolls the book with its data, as before. */
+static void
+test_collector_needs_new_book (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autofree char *owner_code = enrollment_code (f, f->org, "olive");
+  g_autofree char *fresh_path = g_build_filename (f->dir, "fresh.recoup", NULL);
+  g_autoptr(RecoupBook) book = book_with_own_data (f, "own.recoup");
+  g_autoptr(RecoupBook) fresh = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  gint64 changes = recoup_book_count_changes (book);
+
+  e = recoup_sync_enroll_book (book, code, "carl-laptop", NULL, &error);
+  g_assert_null (e);
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message,
+                                   "This code joins you as collector “carl” of the team “Acme Collections”."));
+  g_assert_nonnull (strstr (error->message, "any other device starts from the team’s book"));
+  g_assert_nonnull (strstr (error->message, recoup_book_get_path (book)));
+  g_assert_nonnull (strstr (error->message, "“Join in a New Book”"));
+  g_assert_nonnull (strstr (error->message, "“recoup-cli --book NEW-FILE enroll CODE”"));
+  g_assert_nonnull (strstr (error->message, "The code is still valid"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  url = recoup_book_get_setting (book, "sync.url");
+  g_assert_null (url);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 0);
+  g_assert_cmpint (unused_codes (f), ==, 2);
+
+  /* An untouched new book takes the same code, and starts as the team's. */
+  fresh = recoup_book_open (fresh_path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  e = recoup_sync_enroll_book (fresh, code, "carl-laptop", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->role, ==, "collector");
+  g_clear_object (&fresh);
+  g_assert_true (recoup_sync_bootstrap (e, fresh_path, NULL, &error));
+  g_assert_no_error (error);
+  fresh = recoup_book_open (fresh_path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_attach (fresh, e, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (fresh, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (recoup_book_get_user_id (fresh), ==, f->collector);
+  g_assert_cmpint (count_rows (fresh, "SELECT count(*) FROM accounts"), ==, 0);
+  g_clear_pointer (&e, recoup_sync_enrollment_free);
+
+  /* An owner brings the book's data along. */
+  e = recoup_sync_enroll_book (book, owner_code, "olive-desk", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->role, ==, "owner");
+  g_assert_true (recoup_sync_attach (book, e, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (book, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (book), ==, 0);
+  g_assert_true (sync_book (fresh, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (fresh, "SELECT count(*) FROM accounts WHERE ref = 'OWN-1'"), ==, 1);
+}
+
+/* `recoup-cli enroll` with a collector's code on a book with data of its
+ * own: exit 1 with the refusal, nothing in the book changes, and the code
+ * then enrolls a new book with --book. */
+static void
+test_cli_collector_needs_new_book (Fixture       *f,
+                                   gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *code = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *fresh_path = g_build_filename (f->dir, "fresh.recoup", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 changes;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  code = enrollment_code (f, f->org, "carl");
+  book = book_with_own_data (f, "own.recoup");
+  path = g_strdup (recoup_book_get_path (book));
+  changes = recoup_book_count_changes (book);
+  before = canonical (book);
+  g_clear_object (&book);
+  {
+    const char *argv[] = { cli, "--book", path, "enroll", code, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    g_test_message ("%s", err);
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+    g_assert_true (g_str_has_prefix (err, "recoup-cli enroll: This code joins you as collector “carl” of the "
+                                          "team “Acme Collections”."));
+    g_assert_nonnull (strstr (err, "The code is still valid"));
+    g_assert_cmpstr (out, ==, "");
+  }
+  book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  after = canonical (book);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (recoup_book_count_changes (book), ==, changes);
+  g_assert_null (recoup_book_get_setting (book, "sync.url"));
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 0);
+  {
+    const char *argv[] = { cli, "--book", fresh_path, "enroll", code, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("recoup-cli enroll failed: %s%s", out, err);
+    g_assert_nonnull (strstr (out, "as carl (collector)"));
+  }
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 1);
+}
+
+/* ---- a recoupd from before POST /v1/check-enrollment ----
+ * A TLS server with the fixture's certificate that answers every path with
+ * recoupd's 404 except /v1/enroll, which it passes on to the fixture's
+ * recoupd. */
+
+typedef struct
+{
+  Stub     stub;
+  guint    target_port;
+  volatile gint checks;
+} OldServer;
+
+static void
+old_server_cb (SoupServer        *server,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           data)
+{
+  static const char not_found[] = "{\"error\": \"not_found\", \"message\": \"no endpoint\"}";
+  OldServer *old = data;
+  g_autoptr(SoupSession) session = NULL;
+  g_autoptr(SoupMessage) up = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autofree char *url = NULL;
+  SoupMessageHeaders *in = soup_server_message_get_request_headers (msg);
+
+  if (!g_str_equal (path, "/v1/enroll"))
+    {
+      if (g_str_equal (path, "/v1/check-enrollment"))
+        g_atomic_int_inc (&old->checks);
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, not_found,
+                                        strlen (not_found));
+      return;
+    }
+  session = soup_session_new ();
+  url = g_strdup_printf ("https://127.0.0.1:%u/v1/enroll", old->target_port);
+  up = soup_message_new ("POST", url);
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  soup_message_headers_replace (soup_message_get_request_headers (up), "Recoup-Protocol",
+                                soup_message_headers_get_one (in, "Recoup-Protocol"));
+  soup_message_headers_replace (soup_message_get_request_headers (up), "Recoup-Schema",
+                                soup_message_headers_get_one (in, "Recoup-Schema"));
+  soup_message_set_request_body_from_bytes (up, "application/json", body);
+  g_signal_connect (up, "accept-certificate", G_CALLBACK (accept_any_cb), NULL);
+  answer = soup_session_send_and_read (session, up, NULL, NULL);
+  soup_server_message_set_status (msg, soup_message_get_status (up), NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+                                    answer != NULL ? g_bytes_get_data (answer, NULL) : "",
+                                    answer != NULL ? g_bytes_get_size (answer) : 0);
+}
+
+static gpointer
+old_server_thread (gpointer data)
+{
+  OldServer *old = data;
+  Stub *stub = &old->stub;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autoptr(SoupServer) server = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (stub->context);
+  cert = g_tls_certificate_new_from_files (stub->cert, stub->key, &error);
+  g_assert_no_error (error);
+  server = soup_server_new ("tls-certificate", cert, NULL);
+  soup_server_add_handler (server, NULL, old_server_cb, old, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
+                                           &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_mutex_lock (&stub->lock);
+  stub->port = (guint) g_uri_get_port (uris->data);
+  g_cond_signal (&stub->ready);
+  g_mutex_unlock (&stub->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_main_loop_run (stub->loop);
+  soup_server_disconnect (server);
+  g_main_context_pop_thread_default (stub->context);
+  return NULL;
+}
+
+/* A server that cannot be asked what a code grants: a collector's code
+ * enrolls a book with data of its own as it did before the question. */
+static void
+test_enroll_old_server (Fixture       *f,
+                        gconstpointer  data)
+{
+  OldServer old = { .target_port = f->port };
+  Stub *stub = &old.stub;
+  g_autoptr(RecoupBook) book = book_with_own_data (f, "own.recoup");
+  g_autoptr(RecoupEnrollmentGrant) grant = NULL;
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *code = NULL;
+
+  stub_launch (stub, f, old_server_thread, &old);
+  url = g_strdup_printf ("https://127.0.0.1:%u", stub->port);
+  code = run (f, TRUE, "--url", url, "enroll", f->org, "carl", NULL);
+  grant = recoup_sync_check_code (code, NULL, &error);
+  g_assert_null (grant);
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_assert_cmpint (unused_codes (f), ==, 1);
+
+  e = recoup_sync_enroll_book (book, code, "carl-laptop", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_atomic_int_get (&old.checks), ==, 2);
+  g_assert_cmpstr (e->role, ==, "collector");
+  g_assert_cmpstr (e->user_id, ==, f->collector);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, 1);
+  stub_stop (stub);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3231,6 +3583,10 @@ main (int   argc,
   ADD ("/recoup/sync/lost-edit-told", test_lost_edit_told);
   ADD ("/recoup/sync/status-refused-for-now", test_status_refused_for_now);
   ADD ("/recoup/sync/pre-enrollment-owner", test_pre_enrollment_owner);
+  ADD ("/recoup/sync/check-code", test_check_code);
+  ADD ("/recoup/sync/collector-needs-new-book", test_collector_needs_new_book);
+  ADD ("/recoup/sync/cli-collector-needs-new-book", test_cli_collector_needs_new_book);
+  ADD ("/recoup/sync/enroll-old-server", test_enroll_old_server);
 #undef ADD
 
   status = g_test_run ();

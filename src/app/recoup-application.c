@@ -121,6 +121,7 @@ screenshot_tick_cb (GtkWidget     *widget,
 typedef struct
 {
   char                *path;
+  char                *toast;    /* said in the window once it shows, or NULL */
   RecoupSession       *session;
   RecoupWorklistModel *model;
 } OpenJob;
@@ -129,6 +130,7 @@ static void
 open_job_free (OpenJob *job)
 {
   g_free (job->path);
+  g_free (job->toast);
   g_clear_object (&job->session);
   g_clear_object (&job->model);
   g_free (job);
@@ -245,31 +247,62 @@ open_done_cb (GObject      *object,
   {
     GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
 
-    /* Close the welcome window, if any. */
+    /* One book at a time: close the welcome window, or the window of the
+     * book switched from (app.switch-book), and what it had open. */
     for (GList *l = windows; l != NULL; )
       {
         GList *next = l->next;
 
-        if (l->data != window && !RECOUP_IS_WINDOW (l->data))
+        if (l->data != window)
           gtk_window_destroy (l->data);
         l = next;
       }
   }
   gtk_window_present (GTK_WINDOW (window));
+  if (job->toast != NULL)
+    recoup_window_toast (window, job->toast);
+}
+
+static void
+open_book_with_toast (RecoupApplication *self,
+                      const char        *path,
+                      const char        *toast)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, open_done_cb, NULL);
+  OpenJob *job = g_new0 (OpenJob, 1);
+
+  job->path = g_strdup (path);
+  job->toast = toast != NULL && *toast != '\0' ? g_strdup (toast) : NULL;
+  g_application_hold (G_APPLICATION (self));
+  g_task_set_source_tag (task, recoup_application_open_book);
+  g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
+  g_task_run_in_thread (task, open_thread);
 }
 
 void
 recoup_application_open_book (RecoupApplication *self,
                               const char        *path)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, open_done_cb, NULL);
-  OpenJob *job = g_new0 (OpenJob, 1);
+  open_book_with_toast (self, path, NULL);
+}
 
-  job->path = g_strdup (path);
-  g_application_hold (G_APPLICATION (self));
-  g_task_set_source_tag (task, recoup_application_open_book);
-  g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
-  g_task_run_in_thread (task, open_thread);
+/* app.switch-book (path, message): the book at path is the one the app
+ * opens from now on (book-path in GSettings), and it opens now in place of
+ * the book open before, whose window says the message once it shows. The
+ * Sync page uses it for a collector joining in a new book. */
+static void
+switch_book_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  RecoupApplication *self = user_data;
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  const char *path;
+  const char *toast;
+
+  g_variant_get (param, "(&s&s)", &path, &toast);
+  g_settings_set_string (settings, "book-path", path);
+  open_book_with_toast (self, path, toast);
 }
 
 /* ---- first start: an empty book or a demo book ------------------------- */
@@ -559,6 +592,7 @@ recoup_application_startup (GApplication *app)
     { "quit", quit_action },
     { "about", about_action },
     { "preferences", preferences_action },
+    { "switch-book", switch_book_action, "(ss)" },
   };
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *prefs_accels[] = { "<Control>comma", NULL };

@@ -20,6 +20,8 @@ typedef struct
   GtkWidget        *fingerprint;
   GtkWidget        *error;
   GtkWidget        *connect;
+  GtkWidget        *join;      /* shown when the code needs a new book */
+  GtkWidget        *note;      /* where the new book is, without the application */
   GtkWidget        *spinner;
   GtkWidget        *actions_group;
   GtkWidget        *server_group;
@@ -44,6 +46,7 @@ show_error (Page       *p,
 {
   gtk_label_set_text (GTK_LABEL (p->error), message != NULL ? message : "");
   gtk_widget_set_visible (p->error, message != NULL);
+  gtk_widget_add_css_class (p->error, "error");
 }
 
 /* Decodes the code as it is typed or pasted: what it would connect to shows
@@ -81,7 +84,31 @@ code_changed_cb (Page *p)
     gtk_widget_add_css_class (p->code, "error");
   else
     gtk_widget_remove_css_class (p->code, "error");
+  gtk_widget_set_visible (p->join, FALSE);
+  gtk_widget_set_visible (p->connect, TRUE);
   gtk_widget_set_sensitive (p->connect, ok && !p->busy);
+}
+
+static void
+set_busy (Page     *p,
+          gboolean  busy)
+{
+  p->busy = busy;
+  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), busy);
+  gtk_widget_set_visible (p->spinner, busy);
+  gtk_widget_set_sensitive (p->code, !busy);
+  gtk_widget_set_sensitive (p->device, !busy);
+  gtk_widget_set_sensitive (p->join, !busy);
+  if (busy)
+    gtk_widget_set_sensitive (p->connect, FALSE);
+}
+
+static char *
+device_name (Page *p)
+{
+  g_autofree char *device = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (p->device))));
+
+  return *device ? g_steal_pointer (&device) : g_strdup (g_get_host_name ());
 }
 
 static void
@@ -124,16 +151,24 @@ enroll_done_cb (GObject      *object,
   Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
   g_autoptr(GError) error = NULL;
 
-  p->busy = FALSE;
-  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), FALSE);
-  gtk_widget_set_visible (p->spinner, FALSE);
-  gtk_widget_set_sensitive (p->code, TRUE);
-  gtk_widget_set_sensitive (p->device, TRUE);
-  if (!recoup_sync_status_enroll_finish (RECOUP_SYNC_STATUS (object), result, &error))
+  recoup_sync_status_enroll_finish (RECOUP_SYNC_STATUS (object), result, &error);
+  set_busy (p, FALSE);
+  if (g_error_matches (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK))
+    {
+      /* The code is unspent and this book stays as it is; the way out is
+       * one click away. Connect again would only be refused again. */
+      code_changed_cb (p);
+      show_error (p, error->message);
+      /* Not a failure to fix but a choice to make: plain text. */
+      gtk_widget_remove_css_class (p->error, "error");
+      gtk_widget_set_visible (p->connect, FALSE);
+      gtk_widget_set_visible (p->join, TRUE);
+      gtk_widget_grab_focus (p->join);
+    }
+  else if (error != NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Could not connect: %s"), error->message);
 
-      show_error (p, text);
       code_changed_cb (p);
       show_error (p, text);
     }
@@ -150,20 +185,78 @@ connect_clicked_cb (GtkWidget *button,
                     GtkWidget *page)
 {
   Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
-  g_autofree char *device = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (p->device))));
+  g_autofree char *device = device_name (p);
 
   if (p->busy)
     return;
-  p->busy = TRUE;
   show_error (p, NULL);
-  gtk_widget_set_sensitive (p->connect, FALSE);
-  gtk_widget_set_sensitive (p->code, FALSE);
-  gtk_widget_set_sensitive (p->device, FALSE);
-  gtk_widget_set_visible (p->spinner, TRUE);
-  gtk_spinner_set_spinning (GTK_SPINNER (p->spinner), TRUE);
-  recoup_sync_status_enroll_async (p->status, gtk_editable_get_text (GTK_EDITABLE (p->code)),
-                                   *device ? device : g_get_host_name (), NULL,
+  set_busy (p, TRUE);
+  recoup_sync_status_enroll_async (p->status, gtk_editable_get_text (GTK_EDITABLE (p->code)), device, NULL,
                                    enroll_done_cb, g_object_ref (page));
+}
+
+/* The new book is the app's from now on (app.switch-book opens it in place
+ * of this one, closing this window and its Preferences); without the
+ * application (a window made on its own) the page says where it is. */
+static void
+open_joined_book (GtkWidget  *page,
+                  const char *path,
+                  const char *message)
+{
+  GApplication *app = g_application_get_default ();
+  Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
+
+  if (app != NULL && g_action_group_has_action (G_ACTION_GROUP (app), "switch-book"))
+    {
+      /* Closed first: closing Preferences keeps the book location its
+       * General page shows, which is the book switched from. */
+      gtk_window_close (GTK_WINDOW (gtk_widget_get_root (page)));
+      g_action_group_activate_action (G_ACTION_GROUP (app), "switch-book", g_variant_new ("(ss)", path, message));
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (p->code), "");
+  show_error (p, NULL);
+  gtk_label_set_text (GTK_LABEL (p->note), message);
+  gtk_widget_set_visible (p->note, TRUE);
+}
+
+static void
+join_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GtkWidget) page = user_data;
+  Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = recoup_sync_status_join_new_book_finish (RECOUP_SYNC_STATUS (object), result, &error);
+  g_autofree char *message = NULL;
+
+  set_busy (p, FALSE);
+  if (path == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not join in a new book: %s"), error->message);
+
+      code_changed_cb (p);
+      show_error (p, text);
+      return;
+    }
+  message = g_strdup_printf (_("You joined your team in a new book, %s. The book you had open stays as it was, "
+                               "at %s."), path, recoup_sync_status_get_book_path (p->status));
+  open_joined_book (page, path, message);
+}
+
+static void
+join_clicked_cb (GtkWidget *button,
+                 GtkWidget *page)
+{
+  Page *p = g_object_get_data (G_OBJECT (page), "sync-page");
+  g_autofree char *device = device_name (p);
+
+  if (p->busy)
+    return;
+  set_busy (p, TRUE);
+  recoup_sync_status_join_new_book_async (p->status, gtk_editable_get_text (GTK_EDITABLE (p->code)), device,
+                                          NULL, join_done_cb, g_object_ref (page));
 }
 
 static void
@@ -252,10 +345,26 @@ recoup_sync_page_new (RecoupSyncStatus *status)
     gtk_widget_add_css_class (p->connect, "suggested-action");
     gtk_widget_set_sensitive (p->connect, FALSE);
     g_signal_connect (p->connect, "clicked", G_CALLBACK (connect_clicked_cb), page);
+    p->join = gtk_button_new_with_mnemonic (_("_Join in a New Book"));
+    gtk_widget_set_name (p->join, "enroll-join-new");
+    gtk_widget_set_tooltip_text (p->join, _("Connect a new, empty book beside this one, which starts as a "
+                                            "copy of your team’s book, and open it; this book stays as it is"));
+    gtk_widget_add_css_class (p->join, "pill");
+    gtk_widget_add_css_class (p->join, "suggested-action");
+    gtk_widget_set_visible (p->join, FALSE);
+    g_signal_connect (p->join, "clicked", G_CALLBACK (join_clicked_cb), page);
     gtk_box_append (GTK_BOX (row), p->spinner);
     gtk_box_append (GTK_BOX (row), p->connect);
+    gtk_box_append (GTK_BOX (row), p->join);
     gtk_box_append (GTK_BOX (box), row);
   }
+  p->note = gtk_label_new (NULL);
+  gtk_widget_set_name (p->note, "enroll-joined");
+  gtk_label_set_wrap (GTK_LABEL (p->note), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (p->note), 0);
+  gtk_label_set_selectable (GTK_LABEL (p->note), TRUE);
+  gtk_widget_set_visible (p->note, FALSE);
+  gtk_box_append (GTK_BOX (box), p->note);
   p->actions_group = adw_preferences_group_new ();
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->actions_group), box);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->actions_group));

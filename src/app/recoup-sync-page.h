@@ -12,8 +12,10 @@ G_BEGIN_DECLS
  * enrollment code (the server's address and certificate fingerprint are
  * shown, decoded from the code, before the user connects), or, once
  * connected, the server, the user, the fingerprint and Sync Now.
+ * A code that cannot take this book (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK) is
+ * explained in place of Connect, with Join in a New Book as the way out.
  * Widgets tests reach by name: enroll-code, enroll-server, enroll-fingerprint,
- * enroll-connect, enroll-error, sync-server.
+ * enroll-connect, enroll-join-new, enroll-joined, enroll-error, sync-server.
  */
 GtkWidget *recoup_sync_page_new (RecoupSyncStatus *status);
 

@@ -18,6 +18,7 @@ typedef enum
   JOB_REFRESH,
   JOB_SYNC,
   JOB_ENROLL,
+  JOB_JOIN,
 } JobKind;
 
 /* What the worker read from the book, handed to the main thread. */
@@ -45,6 +46,7 @@ typedef struct
   gboolean          light;        /* refresh the pending count only */
   char             *code;
   char             *device_name;
+  char             *new_path;     /* JOB_JOIN: the book it made */
   Snapshot          snap;
   RecoupSyncReport  report;
   GError           *sync_error;   /* a failed sync still returns a snapshot */
@@ -100,6 +102,7 @@ job_free (Job *job)
 {
   g_free (job->code);
   g_free (job->device_name);
+  g_free (job->new_path);
   snapshot_clear (&job->snap);
   g_clear_error (&job->sync_error);
   g_free (job);
@@ -211,9 +214,65 @@ enroll (RecoupSyncStatus  *self,
                    _("This book is connected to %s already. To use another server, open another book."), url);
       return FALSE;
     }
-  if (!(e = recoup_sync_enroll (job->code, job->device_name, cancellable, error)))
+  /* A code for anyone but an owner is refused, unspent, for a book with
+   * data of its own (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK): see join_new_book(). */
+  if (!(e = recoup_sync_enroll_book (self->book, job->code, job->device_name, cancellable, error)))
     return FALSE;
   return recoup_sync_attach (self->book, e, error);
+}
+
+/* A file beside @path that does not exist yet, named after it and the
+ * enrolled user: laptop.recoup gives laptop-carl.recoup, then
+ * laptop-carl-2.recoup… */
+static char *
+new_book_path (const char *path,
+               const char *user_name)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *who = g_strcanon (g_strdup (user_name), G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS "-_", '-');
+
+  if (g_str_has_suffix (base, ".recoup"))
+    base[strlen (base) - strlen (".recoup")] = '\0';
+  for (guint i = 1; ; i++)
+    {
+      g_autofree char *name = i == 1 ? g_strdup_printf ("%s-%s.recoup", base, who)
+                                     : g_strdup_printf ("%s-%s-%u.recoup", base, who, i);
+      g_autofree char *candidate = g_build_filename (dir, name, NULL);
+      g_autofree char *part = g_strconcat (candidate, ".part", NULL);
+
+      if (!g_file_test (candidate, G_FILE_TEST_EXISTS) && !g_file_test (part, G_FILE_TEST_EXISTS))
+        return g_steal_pointer (&candidate);
+    }
+}
+
+/* The way out of RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK: the code enrolls a new
+ * book beside this one, which starts as the team's; this book is not
+ * touched. */
+static gboolean
+join_new_book (RecoupSyncStatus  *self,
+               Job               *job,
+               GCancellable      *cancellable,
+               GError           **error)
+{
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) bootstrap_error = NULL;
+  g_autofree char *path = NULL;
+
+  if (!(e = recoup_sync_enroll (job->code, job->device_name, cancellable, error)))
+    return FALSE;
+  path = new_book_path (self->path, e->user_name);
+  /* The code is spent: a copy that cannot be downloaded now must not undo
+   * the enrollment. The new book then starts empty, and its first sync
+   * brings the team's book as changes. */
+  if (!recoup_sync_bootstrap (e, path, cancellable, &bootstrap_error))
+    g_message ("%s starts empty: %s", path, bootstrap_error->message);
+  if (!(book = recoup_book_open (path, RECOUP_BOOK_OPEN_DEFAULT, error)) ||
+      !recoup_sync_attach (book, e, error))
+    return FALSE;
+  job->new_path = g_steal_pointer (&path);
+  return TRUE;
 }
 
 static void
@@ -227,6 +286,15 @@ job_thread (GTask        *task,
   GError *error = NULL;
   gboolean ok = TRUE;
 
+  /* A new book is none of this book's business: its connection stays as it is. */
+  if (job->kind == JOB_JOIN)
+    {
+      if (!join_new_book (self, job, cancellable, &error))
+        g_task_return_error (task, error);
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
   g_mutex_lock (&self->lock);
   if (!ensure_book (self, &error))
     ok = FALSE;
@@ -323,6 +391,12 @@ const char *
 recoup_sync_status_get_role (RecoupSyncStatus *self)
 {
   return self->snap.role;
+}
+
+const char *
+recoup_sync_status_get_book_path (RecoupSyncStatus *self)
+{
+  return self->path;
 }
 
 JsonArray *
@@ -580,6 +654,34 @@ recoup_sync_status_enroll_finish (RecoupSyncStatus  *self,
                                   GError           **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+recoup_sync_status_join_new_book_async (RecoupSyncStatus    *self,
+                                        const char          *code,
+                                        const char          *device_name,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = JOB_JOIN;
+  job->code = g_strdup (code);
+  job->device_name = g_strdup (device_name);
+  start_job (self, job, cancellable, callback, user_data);
+}
+
+char *
+recoup_sync_status_join_new_book_finish (RecoupSyncStatus  *self,
+                                         GAsyncResult      *result,
+                                         GError           **error)
+{
+  Job *job = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+  return g_steal_pointer (&job->new_path);
 }
 
 static gboolean

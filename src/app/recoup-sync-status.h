@@ -60,6 +60,8 @@ const char       *recoup_sync_status_get_url          (RecoupSyncStatus     *sel
 const char       *recoup_sync_status_get_fingerprint  (RecoupSyncStatus     *self);
 const char       *recoup_sync_status_get_user_name    (RecoupSyncStatus     *self);
 const char       *recoup_sync_status_get_role         (RecoupSyncStatus     *self);
+/* The file of the book this status is of. */
+const char       *recoup_sync_status_get_book_path    (RecoupSyncStatus     *self);
 /* How many of the newest refusals and conflicts carry the names below. */
 #define RECOUP_SYNC_STATUS_N_DESCRIBED 5
 
@@ -91,5 +93,19 @@ void              recoup_sync_status_enroll_async     (RecoupSyncStatus     *sel
 gboolean          recoup_sync_status_enroll_finish    (RecoupSyncStatus     *self,
                                                        GAsyncResult         *result,
                                                        GError              **error);
+/* The way out when enrolling refused the code for this book
+ * (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK): enrolls a new book file beside this
+ * one (never over an existing file), makes it a copy of the team's book and
+ * connects it (worker thread). This book and this status are left as they
+ * are. Finishes with the new book's path. */
+void              recoup_sync_status_join_new_book_async  (RecoupSyncStatus     *self,
+                                                           const char           *code,
+                                                           const char           *device_name,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+char             *recoup_sync_status_join_new_book_finish (RecoupSyncStatus     *self,
+                                                           GAsyncResult         *result,
+                                                           GError              **error);
 
 G_END_DECLS

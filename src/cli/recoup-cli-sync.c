@@ -9,7 +9,8 @@
 #include "recoup-sync.h"
 
 /* recoup-cli enroll CODE: connects the book to a recoupd server. An empty (or
- * missing) book starts as a snapshot of the organisation's book. */
+ * missing) book starts as a snapshot of the organisation's book; a book with
+ * data of its own joins only with an owner's code. */
 int
 recoup_cli_cmd_enroll (RecoupCli  *cli,
                        int         argc,
@@ -54,12 +55,16 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
           return recoup_cli_fail (cli, error);
         }
       empty = recoup_book_count_changes (probe) == 0;
-      g_clear_object (&probe);
     }
   else
     empty = TRUE;
 
-  if (!(e = recoup_sync_enroll (argv[0], name, NULL, &error)))
+  /* A code that would make this book a collector's is refused unspent if
+   * the book has data of its own (recoup_sync_enroll_book()). */
+  e = recoup_sync_enroll_book (probe, argv[0], name, NULL, &error);
+  /* A snapshot replaces the file: nothing may hold it open. */
+  g_clear_object (&probe);
+  if (e == NULL)
     return recoup_cli_fail (cli, error);
   /* The code is spent: a snapshot that cannot be downloaded now must not
    * undo the enrollment. The book is attached as it is, as the app's Connect

@@ -665,6 +665,56 @@ fail:
   return NULL;
 }
 
+gboolean
+recoup_server_db_check_enrollment (RecoupServerDb  *db,
+                                   const char      *secret,
+                                   char           **out_org_id,
+                                   char           **out_org_name,
+                                   char           **out_user_name,
+                                   char           **out_role,
+                                   GError         **error)
+{
+  g_autofree char *digest = recoup_server_sha256_hex (secret);
+  g_autoptr(sqlite3_stmt) stmt = prepare (db,
+    "SELECT e.used_at, e.expires_at, u.removed_at, o.id, o.name, u.name, u.role FROM enrollments e"
+    " JOIN users u ON u.id = e.user_id JOIN orgs o ON o.id = e.org_id WHERE e.secret_sha256 = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, digest, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "this enrollment code is not known to the server; ask for a new one");
+      return FALSE;
+    }
+  /* In the order recoup_server_db_enroll() refuses them. */
+  if (sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "this enrollment code was used already (each code enrolls one device); "
+                   "ask for a new one");
+      return FALSE;
+    }
+  if (sqlite3_column_int64 (stmt, 1) < recoup_wall_clock_ms ())
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "this enrollment code has expired; ask for a new one");
+      return FALSE;
+    }
+  if (sqlite3_column_type (stmt, 2) != SQLITE_NULL)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "the user of this enrollment code was removed; ask for a new code");
+      return FALSE;
+    }
+  *out_org_id = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+  *out_org_name = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+  *out_user_name = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+  *out_role = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+  return TRUE;
+}
+
 /* A device seen with its token has its enrollment's answer: a repeat of that
  * enrollment is refused from now on (reissue_token()). Written at most once a
  * minute, not at every request. */

@@ -71,6 +71,18 @@ RecoupServerDevice *recoup_server_db_enroll   (RecoupServerDb  *db,
                                                const char      *device_name,
                                                char           **out_token,
                                                GError         **error);
+/* What @secret would enroll, without redeeming it or writing anything:
+ * the organisation's id and name, the user's name and role. Fails as
+ * recoup_server_db_enroll() would: RECOUP_BOOK_ERROR_NOT_FOUND for a secret
+ * it does not know (and nothing more about it), RECOUP_BOOK_ERROR_CONFLICT
+ * for one used, expired or whose user was removed. */
+gboolean        recoup_server_db_check_enrollment (RecoupServerDb *db,
+                                               const char      *secret,
+                                               char           **out_org_id,
+                                               char           **out_org_name,
+                                               char           **out_user_name,
+                                               char           **out_role,
+                                               GError         **error);
 /* The device a bearer token belongs to, NULL if unknown or revoked. */
 RecoupServerDevice *recoup_server_db_authenticate (RecoupServerDb *db,
                                                const char      *token);

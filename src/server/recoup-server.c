@@ -397,7 +397,99 @@ early_cb (SoupServer        *server,
               " (max-body-bytes): send smaller batches", length, self->config.max_body);
 }
 
-/* ---- POST /v1/enroll ---- */
+/* ---- POST /v1/enroll and POST /v1/check-enrollment ---- */
+
+/* The body of a request that carries an enrollment secret, or NULL once an
+ * error was sent. libsoup hands a handler every path its own is a prefix
+ * of (“/v1/enrollx” too): anything but @endpoint itself is not found, so
+ * that no request meant for another endpoint can redeem a code. */
+static JsonNode *
+read_secret_request (RecoupServer      *self,
+                     SoupServerMessage *msg,
+                     const char        *path,
+                     const char        *endpoint,
+                     const char       **out_secret)
+{
+  g_autoptr(JsonNode) root = NULL;
+  const char *secret;
+
+  if (!g_str_equal (path, endpoint))
+    {
+      send_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no endpoint %s (see docs/sync-protocol.md)", path);
+      return NULL;
+    }
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
+    {
+      send_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "use POST %s", path);
+      return NULL;
+    }
+  if (!check_versions (msg, 0) || !(root = parse_json_body (self, msg)))
+    return NULL;
+  secret = json_object_get_string_member_with_default (json_node_get_object (root), "secret", NULL);
+  if (secret == NULL || *secret == '\0')
+    {
+      send_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request", "“secret” (a string) is required");
+      return NULL;
+    }
+  *out_secret = secret;
+  return g_steal_pointer (&root);
+}
+
+static void
+send_enrollment_error (SoupServerMessage *msg,
+                       const GError      *error)
+{
+  if (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT))
+    send_error (msg, SOUP_STATUS_FORBIDDEN, "enrollment_used", "%s", error->message);
+  else if (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND))
+    send_error (msg, SOUP_STATUS_FORBIDDEN, "enrollment_unknown", "%s", error->message);
+  else
+    send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s",
+                error != NULL ? error->message : "enrollment failed");
+}
+
+/* What a code would enroll, without redeeming it: a device asks before it
+ * connects a book that a collector's code must not take (a collector starts
+ * from the team's book). Nothing is written. */
+static void
+check_enrollment_cb (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     const char        *path,
+                     GHashTable        *query,
+                     gpointer           user_data)
+{
+  RecoupServer *self = user_data;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *org_id = NULL;
+  g_autofree char *org_name = NULL;
+  g_autofree char *user_name = NULL;
+  g_autofree char *role = NULL;
+  const char *secret = NULL;
+
+  if (!(root = read_secret_request (self, msg, path, "/v1/check-enrollment", &secret)))
+    return;
+  if (!recoup_server_db_check_enrollment (self->db, secret, &org_id, &org_name, &user_name, &role, &error))
+    {
+      send_enrollment_error (msg, error);
+      return;
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "org_id");
+  json_builder_add_string_value (b, org_id);
+  json_builder_set_member_name (b, "org_name");
+  json_builder_add_string_value (b, org_name);
+  json_builder_set_member_name (b, "user_name");
+  json_builder_add_string_value (b, user_name);
+  json_builder_set_member_name (b, "role");
+  json_builder_add_string_value (b, role);
+  json_builder_end_object (b);
+  answer = json_builder_get_root (b);
+  send_json (msg, SOUP_STATUS_OK, answer);
+}
 
 static void
 enroll_cb (SoupServer        *server,
@@ -414,23 +506,12 @@ enroll_cb (SoupServer        *server,
   g_autoptr(GError) error = NULL;
   g_autofree char *token = NULL;
   JsonObject *obj;
-  const char *secret;
+  const char *secret = NULL;
   const char *request_id;
 
-  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0)
-    {
-      send_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method_not_allowed", "use POST %s", path);
-      return;
-    }
-  if (!check_versions (msg, 0) || !(root = parse_json_body (self, msg)))
+  if (!(root = read_secret_request (self, msg, path, "/v1/enroll", &secret)))
     return;
   obj = json_node_get_object (root);
-  secret = json_object_get_string_member_with_default (obj, "secret", NULL);
-  if (secret == NULL || *secret == '\0')
-    {
-      send_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request", "“secret” (a string) is required");
-      return;
-    }
   /* Optional (clients before it send none): a retry of the same request may
    * redeem the code again (recoup_server_db_enroll()). */
   request_id = json_object_get_string_member_with_default (obj, "request_id", NULL);
@@ -445,13 +526,7 @@ enroll_cb (SoupServer        *server,
                                  &token, &error);
   if (dev == NULL)
     {
-      if (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT))
-        send_error (msg, SOUP_STATUS_FORBIDDEN, "enrollment_used", "%s", error->message);
-      else if (g_error_matches (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND))
-        send_error (msg, SOUP_STATUS_FORBIDDEN, "enrollment_unknown", "%s", error->message);
-      else
-        send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s",
-                    error != NULL ? error->message : "enrollment failed");
+      send_enrollment_error (msg, error);
       return;
     }
   b = json_builder_new ();
@@ -1016,8 +1091,13 @@ recoup_server_start (RecoupServer  *self,
 
   self->soup = soup_server_new ("tls-certificate", self->cert, "server-header", "recoupd", NULL);
   soup_server_add_handler (self->soup, "/v1/enroll", enroll_cb, self, NULL);
+  /* Not under /v1/enroll: a recoupd without this endpoint would redeem the
+   * code of a request to any path that begins with it (see
+   * read_secret_request()), instead of answering 404. */
+  soup_server_add_handler (self->soup, "/v1/check-enrollment", check_enrollment_cb, self, NULL);
   soup_server_add_handler (self->soup, "/v1/changes", changes_cb, self, NULL);
   soup_server_add_early_handler (self->soup, "/v1/enroll", early_cb, self, NULL);
+  soup_server_add_early_handler (self->soup, "/v1/check-enrollment", early_cb, self, NULL);
   soup_server_add_early_handler (self->soup, "/v1/changes", early_cb, self, NULL);
   soup_server_add_handler (self->soup, "/v1/snapshot", snapshot_cb, self, NULL);
   soup_server_add_handler (self->soup, NULL, default_cb, self, NULL);

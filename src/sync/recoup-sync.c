@@ -51,6 +51,7 @@ typedef struct
   char        *token;
   char        *seen;         /* fingerprint of a refused certificate */
   gboolean     enrolling;    /* redeeming a code: nothing is queued, nothing was pinned before */
+  guint        status;       /* the HTTP status of the last answer, 0 before one */
 } Conn;
 
 struct _RecoupSyncClient
@@ -398,6 +399,7 @@ conn_request_encoded (Conn          *c,
 
       answer = soup_session_send_and_read (c->session, msg, cancellable, &local);
       status = soup_message_get_status (msg);
+      c->status = status;
 
       if (!check_certificate (c, msg, local, error))
         return NULL;
@@ -834,6 +836,162 @@ out:
   recoup_enrollment_code_clear (&parsed);
   conn_clear (&c);
   return e;
+}
+
+void
+recoup_enrollment_grant_free (RecoupEnrollmentGrant *grant)
+{
+  if (grant == NULL)
+    return;
+  g_free (grant->org_id);
+  g_free (grant->org_name);
+  g_free (grant->user_name);
+  g_free (grant->role);
+  g_free (grant);
+}
+
+RecoupEnrollmentGrant *
+recoup_sync_check_code (const char    *code,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  RecoupEnrollmentCode parsed;
+  Conn c = { 0 };
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) req = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) local = NULL;
+  RecoupEnrollmentGrant *grant = NULL;
+  JsonObject *obj;
+
+  if (!recoup_enrollment_code_parse (code, &parsed, error))
+    return NULL;
+  if (!conn_init (&c, parsed.url, parsed.fingerprint, NULL, TRUE, error))
+    goto out;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "secret");
+  json_builder_add_string_value (b, parsed.secret);
+  json_builder_end_object (b);
+  req = json_builder_get_root (b);
+  body = node_to_bytes (req);
+  /* Not a path under /v1/enroll: a recoupd without this endpoint would
+   * redeem the code there (docs/sync-protocol.md). */
+  if (!(answer = conn_request (&c, "POST", "/v1/check-enrollment", body, NULL, NULL, cancellable, &local)))
+    {
+      if (c.status == SOUP_STATUS_NOT_FOUND && g_error_matches (local, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED))
+        g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNSUPPORTED,
+                     _("the server at %s cannot tell what an enrollment code grants before it is used; "
+                       "it runs an older recoupd"), c.base_url);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      goto out;
+    }
+  if (!(root = parse_answer (answer, error)))
+    goto out;
+  obj = json_node_get_object (root);
+  grant = g_new0 (RecoupEnrollmentGrant, 1);
+  grant->org_id = g_strdup (json_object_get_string_member_with_default (obj, "org_id", NULL));
+  grant->org_name = g_strdup (json_object_get_string_member_with_default (obj, "org_name", ""));
+  grant->user_name = g_strdup (json_object_get_string_member_with_default (obj, "user_name", NULL));
+  grant->role = g_strdup (json_object_get_string_member_with_default (obj, "role", NULL));
+  if (grant->org_id == NULL || grant->user_name == NULL || grant->role == NULL)
+    {
+      g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_PROTOCOL,
+                   _("the server's answer about the enrollment code lacks its organisation, user or role"));
+      g_clear_pointer (&grant, recoup_enrollment_grant_free);
+    }
+
+out:
+  recoup_enrollment_code_clear (&parsed);
+  conn_clear (&c);
+  return grant;
+}
+
+/* A user's role as a message names it; the server keeps the untranslated word. */
+static const char *
+role_label (const char *role)
+{
+  if (g_strcmp0 (role, "owner") == 0)
+    return C_("role", "owner");
+  if (g_strcmp0 (role, "collector") == 0)
+    return C_("role", "collector");
+  if (g_strcmp0 (role, "bookkeeper") == 0)
+    return C_("role", "bookkeeper");
+  return role;
+}
+
+/* Only an owner's device brings its own data to the team. recoupd refuses
+ * from anyone else what they may not write (users, the business's
+ * settings), and what remains would wait on those forever (accounts naming
+ * a user the team never got); so any other device starts from the team's
+ * book. What it made before enrollment is its unsent changes. */
+static gboolean
+check_book_fits (RecoupBook                   *book,
+                 const RecoupEnrollmentGrant  *grant,
+                 GError                      **error)
+{
+  gint64 own;
+  guint n;
+
+  if (book == NULL || g_str_equal (grant->role, "owner"))
+    return TRUE;
+  own = recoup_merge_count_unsent (book);
+  if (own < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
+                   _("%s: cannot count the changes it has not sent"), recoup_book_get_path (book));
+      return FALSE;
+    }
+  if (own == 0)
+    return TRUE;
+  n = (guint) MIN (own, G_MAXUINT);
+  /* Translators: a role (collector, bookkeeper), the user's name, the
+   * team's name, the book's file, the number of its changes. */
+  g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "This code joins you as %s “%s” of the team “%s”. Only an owner’s device brings "
+                            "its own data to the team; any other device starts from the team’s book, and %s "
+                            "holds %u change made before it was connected, which such a device cannot send. "
+                            "Join in a new, empty book instead: in the app, “Join in a New Book”; on the "
+                            "command line, “recoup-cli --book NEW-FILE enroll CODE”. The code is still valid, "
+                            "and this book was not changed.",
+                            "This code joins you as %s “%s” of the team “%s”. Only an owner’s device brings "
+                            "its own data to the team; any other device starts from the team’s book, and %s "
+                            "holds %u changes made before it was connected, which such a device cannot send. "
+                            "Join in a new, empty book instead: in the app, “Join in a New Book”; on the "
+                            "command line, “recoup-cli --book NEW-FILE enroll CODE”. The code is still valid, "
+                            "and this book was not changed.", n),
+               role_label (grant->role), grant->user_name, grant->org_name, recoup_book_get_path (book), n);
+  return FALSE;
+}
+
+RecoupSyncEnrollment *
+recoup_sync_enroll_book (RecoupBook    *book,
+                         const char    *code,
+                         const char    *device_name,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_autoptr(RecoupEnrollmentGrant) grant = NULL;
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (book == NULL || RECOUP_IS_BOOK (book), NULL);
+
+  grant = recoup_sync_check_code (code, cancellable, &local);
+  if (grant == NULL && !g_error_matches (local, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNSUPPORTED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  /* An older server: enrolled as before it could be asked. */
+  if (grant == NULL)
+    g_debug ("%s", local->message);
+  else if (!check_book_fits (book, grant, error))
+    return NULL;
+  return recoup_sync_enroll (code, device_name, cancellable, error);
 }
 
 /* ---- token storage ---- */

@@ -17,6 +17,11 @@ G_BEGIN_DECLS
  * @RECOUP_SYNC_ERROR_NETWORK: the server could not be reached (after retries)
  * @RECOUP_SYNC_ERROR_PROTOCOL: the server's answer makes no sense
  * @RECOUP_SYNC_ERROR_VERSION: client and server versions do not fit
+ * @RECOUP_SYNC_ERROR_UNSUPPORTED: the server does not offer the request (an
+ *   older recoupd answered 404)
+ * @RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK: the code enrolls someone other than an
+ *   owner, whose device starts from the team's book, and this book has data
+ *   of its own; the code was not spent and enrolls a new, empty book
  */
 typedef enum
 {
@@ -28,6 +33,8 @@ typedef enum
   RECOUP_SYNC_ERROR_NETWORK,
   RECOUP_SYNC_ERROR_PROTOCOL,
   RECOUP_SYNC_ERROR_VERSION,
+  RECOUP_SYNC_ERROR_UNSUPPORTED,
+  RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK,
 } RecoupSyncError;
 
 #define RECOUP_SYNC_ERROR (recoup_sync_error_quark ())
@@ -83,6 +90,35 @@ RecoupSyncEnrollment *recoup_sync_enroll   (const char                 *code,
                                             const char                 *device_name,
                                             GCancellable               *cancellable,
                                             GError                    **error);
+/* What an enrollment code grants, as the server tells before it is spent. */
+typedef struct
+{
+  char *org_id;
+  char *org_name;
+  char *user_name;
+  char *role;
+} RecoupEnrollmentGrant;
+
+void     recoup_enrollment_grant_free (RecoupEnrollmentGrant *grant);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupEnrollmentGrant, recoup_enrollment_grant_free)
+
+/* Asks the server (pinned like recoup_sync_enroll()) what @code would
+ * enroll, without spending it. Fails as enrolling would for an unknown,
+ * used or expired code, and with RECOUP_SYNC_ERROR_UNSUPPORTED when the
+ * server is older than the question. */
+RecoupEnrollmentGrant *recoup_sync_check_code (const char            *code,
+                                               GCancellable          *cancellable,
+                                               GError               **error);
+/* recoup_sync_enroll() for @book (NULL: a book not made yet), asking first
+ * what the code grants: a code for anyone but an owner is refused, unspent,
+ * with RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK when @book has changes it made
+ * before enrollment, as such a device starts from the team's book. A server
+ * that cannot tell (RECOUP_SYNC_ERROR_UNSUPPORTED) enrolls as before. */
+RecoupSyncEnrollment *recoup_sync_enroll_book (RecoupBook             *book,
+                                               const char             *code,
+                                               const char             *device_name,
+                                               GCancellable           *cancellable,
+                                               GError                **error);
 /* Makes @book_path a copy of the organisation's book (a snapshot as of some
  * server sequence) for a device that has nothing yet. The book must not be
  * open; an existing file is replaced only if it has no changes, and is left
