@@ -1351,6 +1351,74 @@ test_collector_limits (Fixture       *f,
   g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE role = 'owner' AND name = 'carl'"), ==, 0);
 }
 
+/* QA's case: a collector's offer beyond their limits is made as a draft
+ * waiting for an owner's approval, and it must reach the owner through
+ * recoupd; only an offer beyond the limits that claims it needs no approval
+ * is refused. */
+static void
+test_collector_offer_for_approval (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-AP");
+  g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 20);
+  g_autofree char *offer = NULL;
+  g_autoptr(GPtrArray) waiting = NULL;
+  RecoupSyncReport report = { 0 };
+
+  g_free (test_add_invoice (a, acc, "INV-AP", "2026-01-01", "2026-02-01", 100000, "USD"));
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+
+  /* 30 % off is beyond carl's 10 %. */
+  {
+    RecoupOfferSpec spec = { .account_id = acc, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 3000,
+                             .pay_by = later };
+    g_autoptr(RecoupOffer) o = NULL;
+
+    offer = recoup_offer_create (b, &spec, &error);
+    g_assert_no_error (error);
+    o = recoup_offer_load (b, offer, NULL, &error);
+    g_assert_true (o->needs_approval);
+  }
+  g_assert_true (sync_book (b, &report, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (report.rejected, ==, 0);
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  waiting = recoup_offer_list_approvals (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (waiting->len, ==, 1);
+  g_assert_cmpstr (((RecoupOffer *) waiting->pdata[0])->id, ==, offer);
+
+  /* The same terms claiming no approval is needed: refused. */
+  {
+    g_autofree char *token_b = device_token (b);
+    g_autofree char *change = recoup_uuid7_new ();
+    g_autofree char *forged = recoup_uuid7_new ();
+    g_autofree char *body = g_strdup_printf (
+      "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
+      "\"entity\":\"offers\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
+      "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
+      "\"total\":70000,\"discount_bp\":3000,\"installments\":1,\"pay_by\":\"%s\",\"needs_approval\":0,"
+      "\"created_at\":1},\"schema_version\":1}]}",
+      change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, forged, forged, acc, later);
+    guint status = 0;
+    g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token_b, "1", body, &status);
+    JsonObject *r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "rejected");
+    g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, "forbidden");
+  }
+}
+
 static gboolean
 has_reason (RecoupBook *book,
             const char *account,
@@ -3565,6 +3633,7 @@ main (int   argc,
   ADD ("/recoup/sync/schema-versions", test_schema_versions);
   ADD ("/recoup/sync/pushed-overwrote-ignored", test_pushed_overwrote_ignored);
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
+  ADD ("/recoup/sync/collector-offer-for-approval", test_collector_offer_for_approval);
   ADD ("/recoup/sync/settings", test_settings);
   ADD ("/recoup/sync/large-batch", test_large_batch);
   ADD ("/recoup/sync/batch-fit", test_batch_fit);

@@ -593,8 +593,15 @@ authorize (RecoupServerDevice *dev,
     {
       gint64 discount = recoup_change_batch_get_field_int (batch, i, "discount_bp", 0);
       gint64 installments = recoup_change_batch_get_field_int (batch, i, "installments", 1);
+      gboolean for_approval = recoup_change_batch_get_field_int (batch, i, "needs_approval", 0) != 0;
 
-      if (discount > dev->max_discount_bp || installments > MAX (dev->max_plan_installments, 1))
+      /* An offer beyond the collector's limits is theirs to make, as a draft
+       * that waits for an owner's approval (recoup_offer_create()): the owner
+       * sees it only once it is here. Sending or accepting it before an
+       * owner approved it is refused by its state machine. Only one that
+       * claims no approval is needed is refused. */
+      if (!for_approval &&
+          (discount > dev->max_discount_bp || installments > MAX (dev->max_plan_installments, 1)))
         {
           *out_message = g_strdup_printf ("the offer is beyond %s's limits (discount %" G_GINT64_FORMAT
                                           " bp of %" G_GINT64_FORMAT " allowed, %" G_GINT64_FORMAT
