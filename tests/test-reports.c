@@ -537,6 +537,12 @@ test_bad_input (Fixture       *f,
   g_clear_error (&error);
   g_assert_null (recoup_kpi_compute (f->tb.book, "2026-02-01", "2026-01-01", &error));
   g_clear_error (&error);
+  /* QA's case: a period that ends after today judged promises not yet due
+   * as broken and gave a negative CEI. */
+  g_assert_null (recoup_kpi_compute (f->tb.book, "2026-02-01", "2026-02-28", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "after today (2026-02-15)"));
+  g_clear_error (&error);
 
   /* Core says which date is wrong, so that the app and the CLI can name it. */
   g_assert_cmpint (recoup_period_check ("2026-01-01", "2026-01-01", &error), ==, RECOUP_PERIOD_VALID);

@@ -468,9 +468,19 @@ recoup_kpi_compute (RecoupBook  *book,
   gint64 days, months;
   GHashTableIter iter;
   gpointer value;
+  g_autofree char *today = recoup_book_today (book);
 
   if (!recoup_period_validate (from, to, error))
     return NULL;
+  /* What has not happened yet is not measured: promises not yet due would
+   * count as broken, and DSO would divide by days still to come. */
+  if (strcmp (to, today) > 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "the period ends %s, after today (%s): KPIs measure what has happened; "
+                   "end the period today or earlier", to, today);
+      return NULL;
+    }
   from_day = recoup_date_parse (from, NULL);
   to_day = recoup_date_parse (to, NULL);
   days = (gint64) to_day - from_day + 1;
