@@ -285,6 +285,9 @@ test_change_log (void)
   g_clear_error (&error);
   g_assert_false (recoup_account_set (tb.book, account, "balance", "0", &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  /* It says which fields can be changed. */
+  g_assert_nonnull (strstr (error->message, "the fields are: "));
+  g_assert_nonnull (strstr (error->message, "timezone"));
   g_clear_error (&error);
   g_assert_cmpint (recoup_book_count_changes (tb.book), ==, changes);
 

@@ -626,8 +626,10 @@ recoup_account_set (RecoupBook  *book,
 
   if (!g_strv_contains (recoup_account_mutable_fields, field))
     {
+      g_autofree char *known = g_strjoinv (", ", (char **) recoup_account_mutable_fields);
+
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "“%s” is not an account field that can be changed", field);
+                   "“%s” is not an account field that can be changed; the fields are: %s", field, known);
       return FALSE;
     }
 
