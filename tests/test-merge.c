@@ -1654,6 +1654,179 @@ test_receipt_clash (Fixture       *f,
     }
 }
 
+/* @book's open review items of @kind on @acct: id and payload (their text
+ * is worded for the reader, with the names of the users that book knows),
+ * then with @text, the text. */
+static char *
+open_items_of_kind (RecoupBook *book,
+                    const char *acct,
+                    const char *kind,
+                    gboolean    text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = recoup_review_list_open (book, acct, &error);
+  GString *out = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < items->len; i++)
+    {
+      RecoupReviewItem *item = g_ptr_array_index (items, i);
+
+      if (g_strcmp0 (item->kind, kind) == 0)
+        g_string_append_printf (out, "%s|%s|%s\n", item->id, item->payload, text ? item->text : "");
+    }
+  return g_string_free (out, FALSE);
+}
+
+static RecoupOffer *
+load_offer (RecoupBook *book,
+            const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOffer *o = recoup_offer_load (book, id, NULL, &error);
+
+  g_assert_no_error (error);
+  return o;
+}
+
+static char *
+sent_offer (RecoupBook            *book,
+            const RecoupOfferSpec *spec)
+{
+  g_autoptr(GError) error = NULL;
+  char *id = recoup_offer_create (book, spec, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (book, id, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+/* A plan accepted on one copy and a settlement on another, offline, on one
+ * account (QA: ACC-0002882): both stay accepted, the account gets one review
+ * item naming both on every copy, alike, however often the changes arrive,
+ * and one payment of the whole amount completes the offer accepted first
+ * only (before, both completed and "review" showed nothing). An owner's
+ * mark closes the item for good. */
+static void
+test_two_arrangements (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *plan = NULL, *settlement = NULL, *today = recoup_book_today (a);
+  g_autofree char *items_a = NULL, *items_b = NULL;
+  g_autoptr(RecoupOffer) pa = NULL, sa = NULL, pb = NULL, sb = NULL;
+  char first_date[11], pay_by[11];
+  guint n, written = 99;
+
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
+  acct = test_add_account (a, "ACC-0002882", "USD");
+  g_free (test_add_invoice (a, acct, "INV-2882", "2026-01-01", "2026-01-31", 100000, "USD"));
+  {
+    RecoupOfferSpec p = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
+                          .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
+                          .first_date = first_date };
+    RecoupOfferSpec st = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100000,
+                           .pay_by = pay_by };
+
+    plan = sent_offer (a, &p);
+    settlement = sent_offer (a, &st);
+  }
+  first = all_changes (a);
+  deliver (b, first);
+  n = first->len;
+
+  g_assert_true (recoup_offer_transition (a, plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (b, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Twice each way: what each copy wrote in answer travels too. */
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+
+  /* Both stay accepted; the plan, accepted first, runs; the settlement is
+   * held by it. */
+  pa = load_offer (a, plan);
+  sa = load_offer (a, settlement);
+  pb = load_offer (b, plan);
+  sb = load_offer (b, settlement);
+  g_assert_cmpint (pa->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpint (sa->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpint (pb->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpint (sb->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_null (pa->held_by);
+  g_assert_null (pb->held_by);
+  g_assert_cmpstr (sa->held_by, ==, plan);
+  g_assert_cmpstr (sb->held_by, ==, plan);
+
+  /* One item, the same on both copies, naming both offers and who accepted
+   * each when. */
+  items_a = open_items_of_kind (a, acct, RECOUP_REVIEW_OFFER_CLASH, FALSE);
+  items_b = open_items_of_kind (b, acct, RECOUP_REVIEW_OFFER_CLASH, FALSE);
+  g_assert_cmpstr (items_a, ==, items_b);
+  g_clear_pointer (&items_a, g_free);
+  items_a = open_items_of_kind (a, acct, RECOUP_REVIEW_OFFER_CLASH, TRUE);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM review_items WHERE kind = 'offer-clash'"), ==, 1);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM review_items WHERE kind = 'offer-clash'"), ==, 1);
+  g_assert_nonnull (strstr (items_a, plan));
+  g_assert_nonnull (strstr (items_a, settlement));
+  g_assert_nonnull (strstr (items_a, "accepted by root"));
+  g_assert_nonnull (strstr (items_a, today));
+
+  /* Reconciling again, or everything arriving once more, adds nothing. */
+  g_assert_true (recoup_offer_reconcile_account (a, acct, &written, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, ==, 0);
+  deliver_from (b, a, 0);
+  deliver_from (a, b, 0);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM review_items WHERE kind = 'offer-clash'"), ==, 1);
+  g_assert_cmpint (count_rows (b, "SELECT count(*) FROM review_items WHERE kind = 'offer-clash'"), ==, 1);
+
+  /* One payment of the whole amount completes the plan, not both. */
+  g_free (pay (a, acct, 100000));
+  deliver_from (b, a, n);
+  g_clear_pointer (&pa, recoup_offer_free);
+  g_clear_pointer (&sa, recoup_offer_free);
+  g_clear_pointer (&pb, recoup_offer_free);
+  g_clear_pointer (&sb, recoup_offer_free);
+  pa = load_offer (a, plan);
+  sa = load_offer (a, settlement);
+  pb = load_offer (b, plan);
+  sb = load_offer (b, settlement);
+  g_assert_cmpint (pa->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpint (pb->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_assert_cmpint (sa->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpint (sb->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_cmpint (sa->paid, ==, 0);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM review_items WHERE kind = 'offer-clash'"), ==, 1);
+
+  /* The owner's mark closes the item; reconciling does not raise it again. */
+  {
+    g_autoptr(GPtrArray) open = recoup_review_list_open (a, acct, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (recoup_review_mark (a, acct, open, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (recoup_offer_reconcile_account (a, acct, &written, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, ==, 0);
+  g_clear_pointer (&items_a, g_free);
+  items_a = open_items_of_kind (a, acct, RECOUP_REVIEW_OFFER_CLASH, FALSE);
+  g_assert_cmpstr (items_a, ==, "");
+  deliver_from (b, a, n);
+  g_clear_pointer (&items_b, g_free);
+  items_b = open_items_of_kind (b, acct, RECOUP_REVIEW_OFFER_CLASH, FALSE);
+  g_assert_cmpstr (items_b, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1680,6 +1853,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/opt-out-value-change", test_opt_out_value_change);
   ADD ("/recoup/core/merge/opt-out-value-change-legacy", test_opt_out_value_change_legacy);
   ADD ("/recoup/core/merge/receipt-clash", test_receipt_clash);
+  ADD ("/recoup/core/merge/two-arrangements", test_two_arrangements);
 #undef ADD
 
   return g_test_run ();

@@ -234,6 +234,8 @@ json_offer (JsonBuilder *b,
   recoup_cli_json_bool (b, "at_risk", o->at_risk);
   recoup_cli_json_bool (b, "paused_by_dispute", o->paused);
   recoup_cli_json_int (b, "conflicts", o->n_conflicts);
+  recoup_cli_json_str (b, "accepted_by", o->accepted_by_name);
+  recoup_cli_json_str (b, "held_by", o->held_by);
   recoup_cli_json_bool (b, "not_approved", o->not_approved);
   recoup_cli_json_str (b, "closed_by", o->closed_by_name);
   recoup_cli_json_str (b, "closing_note", o->closing_note);
@@ -336,6 +338,9 @@ print_offer (RecoupOffer *o)
   printf ("  State:     %s%s%s%s\n", offer_state_text (o),
           o->at_risk ? ", at risk" : "", o->paused ? " (defaulting paused: open dispute)" : "",
           o->n_conflicts ? ", has conflicting events: review" : "");
+  if (o->held_by != NULL)
+    printf ("  Held:      accepted offline while offer %s ran; payments count toward that one (review)\n",
+            o->held_by);
   printf ("  Terms:     %s\n", terms);
   printf ("  Balance:   %s %s when offered; discount %" G_GINT64_FORMAT ".%02d %% (effective %"
           G_GINT64_FORMAT ".%02d %%)\n", o->currency, balance, o->discount_bp / 100, (int) (o->discount_bp % 100),

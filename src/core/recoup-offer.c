@@ -273,7 +273,7 @@ recoup_offer_state_replay (const RecoupOfferEventRecord *events,
                            RecoupOfferReplay            *out)
 {
   g_autofree RecoupOfferEventRecord *sorted = NULL;
-  RecoupOfferReplay r = { RECOUP_OFFER_STATE_NONE, FALSE, RECOUP_DATE_INVALID, 0, 0, NULL };
+  RecoupOfferReplay r = { .state = RECOUP_OFFER_STATE_NONE, .accepted_day = RECOUP_DATE_INVALID };
 
   if (n_events > 0)
     {
@@ -300,6 +300,9 @@ recoup_offer_state_replay (const RecoupOfferEventRecord *events,
         case RECOUP_OFFER_EVENT_ACCEPT:
           r.state = RECOUP_OFFER_STATE_ACCEPTED;
           r.accepted_day = e->day;
+          r.accept_id = e->id;
+          r.accepted_hlc = e->hlc;
+          r.accepted_device = e->device_id;
           break;
         case RECOUP_OFFER_EVENT_REJECT:
           r.state = RECOUP_OFFER_STATE_REJECTED;
@@ -1132,6 +1135,7 @@ typedef struct
 {
   gint32 day;
   gint64 cum;   /* cumulative paid through this credit */
+  gint64 hlc;   /* the clock of the change that recorded it */
 } PaidPoint;
 
 /* What counts toward an accepted offer: every credit on the account (a
@@ -1166,7 +1170,7 @@ load_credits (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "WITH made AS (SELECT hlc, device_id FROM changes"
     "              WHERE entity = 'offers' AND entity_id = ?4 AND op = 'insert' ORDER BY seq LIMIT 1)"
-    " SELECT max(p.effective_date, ?2) AS day, -p.amount"
+    " SELECT max(p.effective_date, ?2) AS day, -p.amount, c.hlc"
     " FROM ledger_entries p"
     " JOIN changes c ON c.entity_id = p.id AND c.entity = 'ledger_entries' AND c.op = 'insert'"
     " JOIN made m ON c.hlc > m.hlc OR (c.hlc = m.hlc AND c.device_id > m.device_id)"
@@ -1193,6 +1197,7 @@ load_credits (RecoupBook  *book,
       cum += sqlite3_column_int64 (stmt, 1);
       pt.day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 0), NULL);
       pt.cum = cum;
+      pt.hlc = sqlite3_column_int64 (stmt, 2);
       g_array_append_val (points, pt);
     }
   if (rc != SQLITE_DONE)
@@ -1259,12 +1264,17 @@ count_missed (GArray *schedule,
   return missed;
 }
 
+/* @held: the offer is held (see ONE RUNNING ARRANGEMENT): @points is empty
+ * and it does not default. @out_completed_hlc: the clock of the credit that
+ * completed it, if one did. */
 static void
 derive_progress (RecoupBook  *book,
                  RecoupOffer *o,
                  GArray      *points,
                  gint32       accepted_day,
-                 gint32       as_of_day)
+                 gint32       as_of_day,
+                 gboolean     held,
+                 gint64      *out_completed_hlc)
 {
   int grace = (int) recoup_settings_get_int (book, "plan.grace_days", RECOUP_PLAN_DEFAULT_GRACE_DAYS, 0, 365);
   guint after = (guint) recoup_settings_get_int (book, "plan.default_after_missed",
@@ -1287,6 +1297,7 @@ derive_progress (RecoupBook  *book,
         {
           completed_day = g_array_index (points, PaidPoint, i).day;
           paid_to_complete = g_array_index (points, PaidPoint, i).cum;
+          *out_completed_hlc = g_array_index (points, PaidPoint, i).hlc;
           break;
         }
 
@@ -1307,6 +1318,10 @@ derive_progress (RecoupBook  *book,
             }
         }
     }
+  /* A held offer counts no payments: falling behind on it is not the
+   * customer's doing, so it is neither at risk nor defaulted. */
+  if (held)
+    default_day = RECOUP_DATE_INVALID;
   if (default_day != RECOUP_DATE_INVALID && o->account_id != NULL &&
       recoup_dispute_account_has_open (book, o->account_id))
     {
@@ -1314,7 +1329,7 @@ derive_progress (RecoupBook  *book,
       default_day = RECOUP_DATE_INVALID;
     }
 
-  o->n_missed = o->schedule->len ? count_missed (o->schedule, points, grace, accepted_day, as_of_day, as_of_day)
+  o->n_missed = o->schedule->len && !held ? count_missed (o->schedule, points, grace, accepted_day, as_of_day, as_of_day)
                                  : 0;
   o->at_risk = o->n_missed > 0;
 
@@ -1455,11 +1470,58 @@ load_closing_event (RecoupBook   *book,
   return TRUE;
 }
 
-/* Replays the events and follows the ledger past acceptance. */
+/* An accepted offer as the account's other offers see it: when it was
+ * accepted, in the order every copy shares, and when it finished. */
+typedef struct
+{
+  RecoupOffer *offer;
+  gint32       accepted_day;
+  gint64       accepted_hlc;
+  char        *accepted_device;
+  char        *accept_id;
+  gint64       completed_hlc;     /* completed: the clock of the credit that completed it */
+} Acceptance;
+
+static void
+acceptance_clear (gpointer data)
+{
+  Acceptance *acc = data;
+
+  g_free (acc->accepted_device);
+  g_free (acc->accept_id);
+}
+
+/* Who recorded the acceptance @accept_id of @o. */
 static gboolean
-derive_offer (RecoupBook  *book,
+load_accepter (RecoupBook   *book,
+               RecoupOffer  *o,
+               const char   *accept_id,
+               GError      **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT e.user_id, u.name FROM offer_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, accept_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      o->accepted_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      o->accepted_by_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* Replays @o's events. An accepted offer gets its stored schedule and
+ * @out_acc filled (its ledger is followed by follow_ledger(), once the
+ * offers accepted before it are known); any other a preview of what
+ * acceptance would schedule. */
+static gboolean
+replay_offer (RecoupBook  *book,
               RecoupOffer *o,
               gint32       as_of_day,
+              Acceptance  *out_acc,
               GError     **error)
 {
   g_autoptr(GArray) records = g_array_new (FALSE, TRUE, sizeof (RecoupOfferEventRecord));
@@ -1481,17 +1543,17 @@ derive_offer (RecoupBook  *book,
 
   if (replay.state == RECOUP_OFFER_STATE_ACCEPTED)
     {
-      g_autoptr(GArray) points = g_array_new (FALSE, TRUE, sizeof (PaidPoint));
-
       o->accepted_on = recoup_date_format (replay.accepted_day);
-      if (!load_stored_schedule (book, o, error) ||
-          !load_credits (book, o->id, o->account_id, replay.accepted_day, as_of_day, points, error))
-        return FALSE;
-      derive_progress (book, o, points, replay.accepted_day, as_of_day);
+      out_acc->offer = o;
+      out_acc->accepted_day = replay.accepted_day;
+      out_acc->accepted_hlc = replay.accepted_hlc;
+      out_acc->accepted_device = g_strdup (replay.accepted_device);
+      out_acc->accept_id = g_strdup (replay.accept_id);
+      return load_stored_schedule (book, o, error) &&
+             load_accepter (book, o, replay.accept_id, error);
     }
   else
     {
-      /* A preview of what acceptance would schedule. */
       g_autoptr(GArray) preview = NULL;
       gint32 first = o->first_date ? recoup_date_parse (o->first_date, NULL) : RECOUP_DATE_INVALID;
       gint32 pay_by = o->pay_by ? recoup_date_parse (o->pay_by, NULL) : RECOUP_DATE_INVALID;
@@ -1507,6 +1569,114 @@ derive_offer (RecoupBook  *book,
   return TRUE;
 }
 
+/* Follows the ledger past @acc's acceptance; @held_by: the offer the
+ * credits count toward instead (see ONE RUNNING ARRANGEMENT), or NULL. */
+static gboolean
+follow_ledger (RecoupBook         *book,
+               Acceptance         *acc,
+               const RecoupOffer  *held_by,
+               gint32              as_of_day,
+               GError            **error)
+{
+  g_autoptr(GArray) points = g_array_new (FALSE, TRUE, sizeof (PaidPoint));
+  RecoupOffer *o = acc->offer;
+
+  if (held_by != NULL)
+    o->held_by = g_strdup (held_by->id);
+  else if (!load_credits (book, o->id, o->account_id, acc->accepted_day, as_of_day, points, error))
+    return FALSE;
+  derive_progress (book, o, points, acc->accepted_day, as_of_day, held_by != NULL, &acc->completed_hlc);
+  return TRUE;
+}
+
+/* A running arrangement: a settlement, plan or extension (an offer with a
+ * schedule) accepted and not finished. An account has one at a time. */
+static gboolean
+is_running (const RecoupOffer *o)
+{
+  return o->schedule->len > 0 &&
+         (o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE);
+}
+
+/* Whether @earlier, accepted before @later, was still running when @later
+ * was accepted, as the copy that accepted @later would have seen it had it
+ * known: it runs now, or it was completed by a credit stamped after that
+ * acceptance, or it defaulted after its day (accepting on the day a plan
+ * defaults is allowed). The clock and the days are every copy's alike. */
+static gboolean
+ran_at (const Acceptance *earlier,
+        const Acceptance *later)
+{
+  const RecoupOffer *e = earlier->offer;
+
+  if (is_running (e))
+    return TRUE;
+  if (e->schedule->len == 0)
+    return FALSE;
+  if (e->state == RECOUP_OFFER_STATE_COMPLETED)
+    return earlier->completed_hlc >= later->accepted_hlc;
+  if (e->state == RECOUP_OFFER_STATE_DEFAULTED)
+    return recoup_date_parse (e->defaulted_on, NULL) > later->accepted_day;
+  return FALSE;
+}
+
+static int
+compare_acceptances (gconstpointer a,
+                     gconstpointer b)
+{
+  const Acceptance *x = a;
+  const Acceptance *y = b;
+  int c = strcmp (x->offer->account_id, y->offer->account_id);
+
+  if (c == 0)
+    c = recoup_hlc_compare (x->accepted_hlc, x->accepted_device, y->accepted_hlc, y->accepted_device);
+  if (c == 0)
+    c = g_strcmp0 (x->accept_id, y->accept_id);
+  return c;
+}
+
+/* Derives @list: each offer's replay, then the ledger of the accepted ones
+ * account by account in the order they were accepted, so each knows which
+ * accepted before it still ran (see ONE RUNNING ARRANGEMENT). */
+static gboolean
+derive_offers (RecoupBook  *book,
+               GPtrArray   *list,
+               gint32       as_of_day,
+               GError     **error)
+{
+  g_autoptr(GArray) accepted = g_array_new (FALSE, TRUE, sizeof (Acceptance));
+
+  g_array_set_clear_func (accepted, acceptance_clear);
+  for (guint i = 0; i < list->len; i++)
+    {
+      Acceptance acc = { 0 };
+
+      if (!replay_offer (book, g_ptr_array_index (list, i), as_of_day, &acc, error))
+        {
+          acceptance_clear (&acc);
+          return FALSE;
+        }
+      if (acc.offer != NULL)
+        g_array_append_val (accepted, acc);
+    }
+  g_array_sort (accepted, compare_acceptances);
+
+  for (guint i = 0, first = 0; i < accepted->len; i++)
+    {
+      Acceptance *acc = &g_array_index (accepted, Acceptance, i);
+      const RecoupOffer *held_by = NULL;
+
+      if (strcmp (acc->offer->account_id, g_array_index (accepted, Acceptance, first).offer->account_id) != 0)
+        first = i;
+      for (guint j = first; j < i && held_by == NULL && acc->offer->schedule->len > 0; j++)
+        if (ran_at (&g_array_index (accepted, Acceptance, j), acc))
+          held_by = g_array_index (accepted, Acceptance, j).offer;
+      if (!follow_ledger (book, acc, held_by, as_of_day, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gint32
 resolve_as_of (RecoupBook  *book,
                const char  *as_of,
@@ -1515,36 +1685,6 @@ resolve_as_of (RecoupBook  *book,
   if (as_of == NULL)
     return today_day (book);
   return recoup_date_parse (as_of, error);
-}
-
-RecoupOffer *
-recoup_offer_load (RecoupBook  *book,
-                   const char  *offer_id,
-                   const char  *as_of,
-                   GError     **error)
-{
-  g_autoptr(RecoupOffer) o = NULL;
-  sqlite3_stmt *stmt;
-  gint32 as_of_day;
-
-  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
-    return NULL;
-  stmt = recoup_book_prepare (book, "SELECT " OFFER_COLUMNS " WHERE o.id = ?", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    o = offer_from_row (stmt);
-  sqlite3_reset (stmt);
-  if (o == NULL)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   _("no offer with id “%s”"), offer_id ? offer_id : "");
-      return NULL;
-    }
-  if (!derive_offer (book, o, as_of_day, error))
-    return NULL;
-  return g_steal_pointer (&o);
 }
 
 static GPtrArray *
@@ -1564,10 +1704,46 @@ list_where (RecoupBook  *book,
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (list, offer_from_row (stmt));
   sqlite3_reset (stmt);
-  for (guint i = 0; i < list->len; i++)
-    if (!derive_offer (book, g_ptr_array_index (list, i), as_of_day, error))
-      return NULL;
+  if (!derive_offers (book, list, as_of_day, error))
+    return NULL;
   return g_steal_pointer (&list);
+}
+
+#define ACCOUNT_OFFERS_SQL "SELECT " OFFER_COLUMNS " WHERE o.account_id = ? ORDER BY o.created_at, o.id"
+
+/* An accepted offer's state depends on the account's other offers (see ONE
+ * RUNNING ARRANGEMENT): it is derived with them. */
+RecoupOffer *
+recoup_offer_load (RecoupBook  *book,
+                   const char  *offer_id,
+                   const char  *as_of,
+                   GError     **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *account_id = NULL;
+  sqlite3_stmt *stmt;
+  gint32 as_of_day;
+
+  if ((as_of_day = resolve_as_of (book, as_of, error)) == RECOUP_DATE_INVALID)
+    return NULL;
+  stmt = recoup_book_prepare (book, "SELECT account_id FROM offers WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (account_id != NULL)
+    {
+      if (!(list = list_where (book, ACCOUNT_OFFERS_SQL, account_id, as_of_day, error)))
+        return NULL;
+      for (guint i = 0; i < list->len; i++)
+        if (strcmp (((RecoupOffer *) g_ptr_array_index (list, i))->id, offer_id) == 0)
+          return g_steal_pointer ((RecoupOffer **) &list->pdata[i]);
+    }
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+               _("no offer with id “%s”"), offer_id ? offer_id : "");
+  return NULL;
 }
 
 GPtrArray *
@@ -1582,8 +1758,7 @@ recoup_offer_list (RecoupBook  *book,
     return NULL;
   if (account_id == NULL)
     return list_where (book, "SELECT " OFFER_COLUMNS " ORDER BY o.created_at, o.id", NULL, as_of_day, error);
-  return list_where (book, "SELECT " OFFER_COLUMNS " WHERE o.account_id = ? ORDER BY o.created_at, o.id",
-                     account_id, as_of_day, error);
+  return list_where (book, ACCOUNT_OFFERS_SQL, account_id, as_of_day, error);
 }
 
 GPtrArray *
@@ -1628,7 +1803,9 @@ recoup_offer_current_plan (RecoupBook  *book,
       gboolean live = o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE;
       gboolean done = o->state == RECOUP_OFFER_STATE_COMPLETED || o->state == RECOUP_OFFER_STATE_DEFAULTED;
 
-      if (o->schedule->len == 0 || (!live && !done))
+      /* A held offer is not the account's plan: the one its payments count
+       * toward is. */
+      if (o->schedule->len == 0 || (!live && !done) || o->held_by != NULL)
         continue;
       /* Newest wins, but a live plan beats a finished one. */
       if (best == NULL || live ||
@@ -1904,8 +2081,7 @@ recoup_offer_transition (RecoupBook        *book,
         {
           RecoupOffer *other = g_ptr_array_index (others, i);
 
-          if (strcmp (other->id, o->id) != 0 && other->schedule->len > 0 &&
-              (other->state == RECOUP_OFFER_STATE_ACCEPTED || other->state == RECOUP_OFFER_STATE_ACTIVE))
+          if (strcmp (other->id, o->id) != 0 && is_running (other))
             {
               g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
                            /* Translators: this offer's id, the running offer's kind
@@ -2060,6 +2236,45 @@ reconcile_discount (RecoupBook         *book,
   return TRUE;
 }
 
+static void
+describe_acceptance (const RecoupOffer      *o,
+                     RecoupReviewAcceptance *out)
+{
+  out->offer_id = o->id;
+  out->kind = recoup_offer_kind_to_string (o->kind);
+  out->accepted_by = o->accepted_by;
+  out->accepted_on = o->accepted_on;
+}
+
+/* Two arrangements accepted offline on two copies are both kept (see ONE
+ * RUNNING ARRANGEMENT); a person tells the customer which one stands. */
+static gboolean
+raise_clash (RecoupBook         *book,
+             GPtrArray          *offers,
+             const RecoupOffer  *held,
+             guint              *written,
+             GError            **error)
+{
+  RecoupReviewAcceptance kept_acc, held_acc;
+  g_autofree char *item = NULL;
+
+  for (guint i = 0; i < offers->len; i++)
+    {
+      const RecoupOffer *kept = g_ptr_array_index (offers, i);
+
+      if (strcmp (kept->id, held->held_by) != 0)
+        continue;
+      describe_acceptance (kept, &kept_acc);
+      describe_acceptance (held, &held_acc);
+      if (!(item = recoup_review_add_offer_clash (book, held->account_id, &kept_acc, &held_acc, error)))
+        return FALSE;
+      if (*item != '\0')
+        (*written)++;
+      return TRUE;
+    }
+  g_return_val_if_reached (TRUE);
+}
+
 gboolean
 recoup_offer_reconcile_account (RecoupBook  *book,
                                 const char  *account_id,
@@ -2100,6 +2315,11 @@ recoup_offer_reconcile_account (RecoupBook  *book,
       if (o->forgiven > 0 && !reconcile_discount (book, o, today, &written, error))
         goto fail;
     }
+
+  for (guint i = 0; i < offers->len; i++)
+    if (((RecoupOffer *) g_ptr_array_index (offers, i))->held_by != NULL &&
+        !raise_clash (book, offers, g_ptr_array_index (offers, i), &written, error))
+      goto fail;
 
   /* Incompatible transitions made offline are both kept; a person decides. */
   if (conflicted != NULL)
@@ -2143,6 +2363,9 @@ recoup_offer_free (RecoupOffer *o)
   g_free (o->accepted_on);
   g_free (o->completed_on);
   g_free (o->defaulted_on);
+  g_free (o->accepted_by);
+  g_free (o->accepted_by_name);
+  g_free (o->held_by);
   g_clear_pointer (&o->schedule, g_array_unref);
   g_free (o);
 }

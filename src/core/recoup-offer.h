@@ -93,6 +93,20 @@ G_BEGIN_DECLS
  * reversals (the CLI does in every offers command; recoup_book_refresh_accounts
  * should call it for touched accounts).
  *
+ * ONE RUNNING ARRANGEMENT. An account has at most one running settlement,
+ * plan or extension (an offer with a schedule, accepted or active):
+ * accepting another is refused while one runs. Two copies offline cannot see
+ * each other's, so both may accept one; after they meet, each acceptance is
+ * kept and ordered by its event's (hlc, device, id), the order every copy
+ * shares. An accepted offer whose acceptance came while an earlier one was
+ * still running (not finished, or finished by a credit stamped after it or
+ * defaulted after its day) is HELD (held_by names the earliest such offer):
+ * credits count toward the unheld offer only, and a held offer counts none
+ * and does not default, so one payment never completes two arrangements,
+ * nor does the customer fall behind on one because they paid the other.
+ * recoup_offer_reconcile_account() raises one review item per held offer
+ * naming both (recoup_review_add_offer_clash()), once.
+ *
  * ACCEPTANCE. Besides the state and the balance (recoup_offer_is_stale()),
  * accepting is refused once a settlement's pay-by or an extension's new
  * deadline has passed, or a plan's first date is further back than the
@@ -195,6 +209,9 @@ typedef struct
   guint            n_applied;
   guint            n_conflicts;     /* events skipped as invalid where they fell */
   const char      *closing_id;      /* withdrawn or rejected: the event that closed it (the records') */
+  const char      *accept_id;       /* accepted: the event that accepted it (the records') */
+  gint64           accepted_hlc;    /* accepted: that event's clock */
+  const char      *accepted_device; /* accepted: that event's device (the records') */
 } RecoupOfferReplay;
 
 typedef enum
@@ -252,6 +269,9 @@ typedef struct
   guint            n_missed;
   gboolean         at_risk;
   gboolean         paused;           /* defaulting paused by an open dispute */
+  char            *accepted_by;      /* accepted: the user who recorded the acceptance */
+  char            *accepted_by_name;
+  char            *held_by;          /* held (see ONE RUNNING ARRANGEMENT): the offer payments count toward */
   guint            n_conflicts;
   char            *closing_note;     /* withdrawn or rejected: the note it was closed with, or NULL */
   char            *closed_by_name;   /* withdrawn or rejected: who recorded it */

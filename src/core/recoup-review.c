@@ -215,6 +215,78 @@ recoup_review_add_offer_conflict (RecoupBook  *book,
   return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CONFLICT, b, error);
 }
 
+static gboolean
+item_known (RecoupBook  *book,
+            const char  *id,
+            gboolean    *out_known,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT 1 FROM review_items WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  *out_known = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+static void
+add_acceptance (JsonBuilder                  *b,
+                const char                   *member,
+                const RecoupReviewAcceptance *acc)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "offer_id");
+  json_builder_add_string_value (b, acc->offer_id);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, acc->kind);
+  json_builder_set_member_name (b, "accepted_by");
+  json_builder_add_string_value (b, acc->accepted_by != NULL ? acc->accepted_by : "");
+  json_builder_set_member_name (b, "accepted_on");
+  json_builder_add_string_value (b, acc->accepted_on != NULL ? acc->accepted_on : "");
+  json_builder_end_object (b);
+}
+
+/**
+ * recoup_review_add_offer_clash:
+ * @kept: the offer accepted first, which payments count toward
+ * @held: the offer accepted on another copy while @kept ran
+ *
+ * Records that two settlements, plans or extensions were accepted on one
+ * account by copies that had not synced (recoup-offer.h, ONE RUNNING
+ * ARRANGEMENT). Raised once per held offer: every replica that derives the
+ * clash raises it under an id derived from both offers, so the copies meet
+ * as one item, and an item marked reviewed is not raised again.
+ *
+ * Returns: (transfer full): the new item's id, or "" when the clash was
+ *   already raised, or NULL with @error set
+ */
+char *
+recoup_review_add_offer_clash (RecoupBook                    *book,
+                               const char                    *account_id,
+                               const RecoupReviewAcceptance  *kept,
+                               const RecoupReviewAcceptance  *held,
+                               GError                       **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *name = g_strconcat ("offer-clash:", held->offer_id, ":", kept->offer_id, NULL);
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  gboolean known = FALSE;
+
+  recoup_uuid7_derive_from (held->offer_id, name, id);
+  if (!item_known (book, id, &known, error))
+    return NULL;
+  if (known)
+    return g_strdup ("");
+  json_builder_begin_object (b);
+  add_acceptance (b, "kept", kept);
+  add_acceptance (b, "held", held);
+  json_builder_end_object (b);
+  return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CLASH, b, error);
+}
+
 /**
  * recoup_review_add_ref_clash:
  * @ref: the reference @account_id was created with
@@ -289,9 +361,48 @@ describe_breach (JsonObject *payload,
                           json_object_get_string_member_with_default (payload, "words", ""));
 }
 
+/* One offer of a clash in the reader's words: “plan 0190…, accepted by Ana
+ * on 2026-06-10”. */
+static char *
+describe_acceptance (RecoupBook *book,
+                     JsonObject *payload,
+                     const char *member)
+{
+  JsonObject *acc = json_object_has_member (payload, member) &&
+                    JSON_NODE_HOLDS_OBJECT (json_object_get_member (payload, member))
+                    ? json_object_get_object_member (payload, member) : NULL;
+  const char *kind = acc != NULL ? json_object_get_string_member_with_default (acc, "kind", "?") : "?";
+  const char *user_id = acc != NULL ? json_object_get_string_member_with_default (acc, "accepted_by", "") : "";
+  g_autoptr(RecoupUser) user = *user_id != '\0' ? recoup_user_load (book, user_id, NULL) : NULL;
+
+  /* Translators: an offer's kind (settlement, plan, extension), its id, the
+   * name of the user who recorded the customer's acceptance, then the day */
+  return g_strdup_printf (_("%s %s, accepted by %s on %s"),
+                          g_dpgettext2 (GETTEXT_PACKAGE, "offer kind", kind),
+                          acc != NULL ? json_object_get_string_member_with_default (acc, "offer_id", "?") : "?",
+                          user != NULL ? user->name : "?",
+                          acc != NULL ? json_object_get_string_member_with_default (acc, "accepted_on", "?") : "?");
+}
+
+static char *
+describe_clash (RecoupBook *book,
+                JsonObject *payload)
+{
+  g_autofree char *kept = describe_acceptance (book, payload, "kept");
+  g_autofree char *held = describe_acceptance (book, payload, "held");
+
+  /* Translators: both %s are an offer as “plan 0190…, accepted by Ana on
+   * 2026-06-10”, the one accepted first, then the other */
+  return g_strdup_printf (_("two arrangements were accepted on this account on devices that had not synced: "
+                            "%s (first), and %s. Payments count toward the first only; the second counts "
+                            "none and does not default. Tell the customer which one stands, then mark this "
+                            "reviewed"), kept, held);
+}
+
 /* The item in the reader's words; its payload stays as it was stored. */
 static char *
-describe (const char *kind,
+describe (RecoupBook *book,
+          const char *kind,
           const char *payload_json,
           const char *user_name,
           GTimeZone  *tz)
@@ -305,6 +416,8 @@ describe (const char *kind,
     /* Translators: %s is the offer's id */
     return g_strdup_printf (_("offer %s has conflicting transitions made offline"),
                             json_object_get_string_member_with_default (payload, "offer_id", "?"));
+  if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_OFFER_CLASH))
+    return describe_clash (book, payload);
   if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_REF_CLASH))
     /* Translators: %s is the account reference both devices used */
     return g_strdup_printf (_("another device also created an account %s while offline; this one was given "
@@ -348,7 +461,7 @@ read_items (RecoupBook    *book,
       item->account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 5));
       item->account_ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
       item->account_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
-      item->text = describe (item->kind, item->payload, item->user_name,
+      item->text = describe (book, item->kind, item->payload, item->user_name,
                              recoup_guard_debtor_zone (&policy, RECOUP_BOOK_STMT_TEXT (stmt, 8)));
       item->reviewed_at = sqlite3_column_int64 (stmt, 9);
       item->reviewed_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 10));

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 /*
  * What the owner must look at on an account, kept as append-only rows so
  * that nothing is lost in a merge: `review_items` (a contact that broke the
- * compliance rules, an offer whose transitions conflicted offline) and
+ * compliance rules, an offer whose transitions conflicted offline, two
+ * arrangements accepted offline on two copies) and
  * `review_marks` (an owner looked at an item). An item is open while it has
  * no mark. Two collectors' items logged offline both arrive; an owner's mark
  * made offline closes only the items that owner saw.
@@ -28,6 +29,7 @@ G_BEGIN_DECLS
 #define RECOUP_REVIEW_CONTACT_BREACH "contact-breach"
 #define RECOUP_REVIEW_OFFER_CONFLICT "offer-conflict"
 #define RECOUP_REVIEW_REF_CLASH      "ref-clash"
+#define RECOUP_REVIEW_OFFER_CLASH    "offer-clash"
 #define RECOUP_REVIEW_LEGACY         "legacy"
 
 typedef struct
@@ -56,6 +58,20 @@ char      *recoup_review_add_offer_conflict (RecoupBook          *book,
                                              const char          *account_id,
                                              const char          *offer_id,
                                              GError             **error);
+/* One accepted offer as a clash names it. */
+typedef struct
+{
+  const char *offer_id;
+  const char *kind;          /* recoup_offer_kind_to_string() */
+  const char *accepted_by;   /* the user who recorded the acceptance (id) */
+  const char *accepted_on;   /* YYYY-MM-DD */
+} RecoupReviewAcceptance;
+
+char      *recoup_review_add_offer_clash    (RecoupBook                    *book,
+                                             const char                    *account_id,
+                                             const RecoupReviewAcceptance  *kept,
+                                             const RecoupReviewAcceptance  *held,
+                                             GError                       **error);
 char      *recoup_review_add_ref_clash      (RecoupBook          *book,
                                              const char          *account_id,
                                              const char          *ref,
