@@ -93,6 +93,20 @@ recoup_timezone_validate (const char  *tz,
   return TRUE;
 }
 
+/* A user's role as a message names it; the book and recoupd keep the
+ * untranslated word. */
+const char *
+recoup_user_role_label (const char *role)
+{
+  if (g_strcmp0 (role, "owner") == 0)
+    return C_("role", "owner");
+  if (g_strcmp0 (role, "collector") == 0)
+    return C_("role", "collector");
+  if (g_strcmp0 (role, "bookkeeper") == 0)
+    return C_("role", "bookkeeper");
+  return role;
+}
+
 char *
 recoup_user_resolve (RecoupBook  *book,
                      const char  *id_or_name,

@@ -178,6 +178,7 @@ GPtrArray     *recoup_contact_list            (RecoupBook              *book,
                                                GError                 **error);
 void           recoup_contact_point_free      (RecoupContactPoint      *cp);
 
+const char    *recoup_user_role_label         (const char              *role);
 char          *recoup_user_resolve            (RecoupBook              *book,
                                                const char              *id_or_name,
                                                GError                 **error);

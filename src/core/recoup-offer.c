@@ -584,19 +584,6 @@ load_user_limits (RecoupBook  *book,
   return TRUE;
 }
 
-/* A user's role as a message names it; the book keeps the untranslated word. */
-static const char *
-role_label (const char *role)
-{
-  if (g_strcmp0 (role, "owner") == 0)
-    return C_("role", "owner");
-  if (g_strcmp0 (role, "collector") == 0)
-    return C_("role", "collector");
-  if (g_strcmp0 (role, "bookkeeper") == 0)
-    return C_("role", "bookkeeper");
-  return role;
-}
-
 static void
 user_limits_clear (UserLimits *u)
 {
@@ -2064,7 +2051,7 @@ recoup_offer_transition (RecoupBook        *book,
                      /* Translators: an offer's id, a user's name, then the user's role
                       * (collector, bookkeeper) */
                      _("offer %s: only an owner can approve an offer beyond a collector's limits "
-                       "(%s is a %s)"), o->id, me.name, role_label (me.role));
+                       "(%s is a %s)"), o->id, me.name, recoup_user_role_label (me.role));
       user_limits_clear (&me);
       if (!owner)
         return FALSE;

@@ -910,19 +910,6 @@ out:
   return grant;
 }
 
-/* A user's role as a message names it; the server keeps the untranslated word. */
-static const char *
-role_label (const char *role)
-{
-  if (g_strcmp0 (role, "owner") == 0)
-    return C_("role", "owner");
-  if (g_strcmp0 (role, "collector") == 0)
-    return C_("role", "collector");
-  if (g_strcmp0 (role, "bookkeeper") == 0)
-    return C_("role", "bookkeeper");
-  return role;
-}
-
 /* Only an owner's device brings its own data to the team. recoupd refuses
  * from anyone else what they may not write (users, the business's
  * settings), and what remains would wait on those forever (accounts naming
@@ -964,7 +951,7 @@ check_book_fits (RecoupBook                   *book,
                             "Join in a new, empty book instead: in the app, “Join in a New Book”; on the "
                             "command line, “recoup-cli --book NEW-FILE enroll CODE”. The code is still valid, "
                             "and this book was not changed.", n),
-               role_label (grant->role), grant->user_name, grant->org_name, recoup_book_get_path (book), n);
+               recoup_user_role_label (grant->role), grant->user_name, grant->org_name, recoup_book_get_path (book), n);
   return FALSE;
 }
 
