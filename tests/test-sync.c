@@ -800,10 +800,14 @@ stub_cb (SoupServer        *server,
   soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, page, strlen (page));
 }
 
+/* Serves HTTPS on 127.0.0.1 with @stub's certificate, every path by
+ * @callback, on the calling thread until @stub's loop quits; its port is set
+ * (and signalled) once it listens. */
 static gpointer
-stub_thread (gpointer data)
+stub_serve (Stub               *stub,
+            SoupServerCallback  callback,
+            gpointer            callback_data)
 {
-  Stub *stub = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsCertificate) cert = NULL;
   g_autoptr(SoupServer) server = NULL;
@@ -813,7 +817,7 @@ stub_thread (gpointer data)
   cert = g_tls_certificate_new_from_files (stub->cert, stub->key, &error);
   g_assert_no_error (error);
   server = soup_server_new ("tls-certificate", cert, NULL);
-  soup_server_add_handler (server, NULL, stub_cb, stub, NULL);
+  soup_server_add_handler (server, NULL, callback, callback_data, NULL);
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
                                            &error));
   g_assert_no_error (error);
@@ -827,6 +831,12 @@ stub_thread (gpointer data)
   soup_server_disconnect (server);
   g_main_context_pop_thread_default (stub->context);
   return NULL;
+}
+
+static gpointer
+stub_thread (gpointer data)
+{
+  return stub_serve (data, stub_cb, data);
 }
 
 /* Runs @func (@data) on a thread of its own with @stub's context and loop,
@@ -3539,30 +3549,8 @@ static gpointer
 old_server_thread (gpointer data)
 {
   OldServer *old = data;
-  Stub *stub = &old->stub;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) cert = NULL;
-  g_autoptr(SoupServer) server = NULL;
-  GSList *uris;
 
-  g_main_context_push_thread_default (stub->context);
-  cert = g_tls_certificate_new_from_files (stub->cert, stub->key, &error);
-  g_assert_no_error (error);
-  server = soup_server_new ("tls-certificate", cert, NULL);
-  soup_server_add_handler (server, NULL, old_server_cb, old, NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_HTTPS | SOUP_SERVER_LISTEN_IPV4_ONLY,
-                                           &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  g_mutex_lock (&stub->lock);
-  stub->port = (guint) g_uri_get_port (uris->data);
-  g_cond_signal (&stub->ready);
-  g_mutex_unlock (&stub->lock);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  g_main_loop_run (stub->loop);
-  soup_server_disconnect (server);
-  g_main_context_pop_thread_default (stub->context);
-  return NULL;
+  return stub_serve (&old->stub, old_server_cb, old);
 }
 
 /* A server that cannot be asked what a code grants: a collector's code
