@@ -1487,7 +1487,11 @@ test_pdf_statement_fit (Fixture       *f,
   assert_no_overprint (words, credit_pdf);
   g_assert_cmpuint (count_words (words, "CREDITS"), ==, 3);      /* summary, aging, activity */
   g_assert_cmpuint (count_words (words, "-150.00"), >=, 3);       /* aging credits, total; balance */
-  g_assert_cmpuint (count_words (words, "150.00."), ==, 1);       /* “an unapplied credit of USD 150.00.” */
+  g_assert_cmpuint (count_words (words, "150.00."), ==, 2);       /* “an unapplied credit of” and “in credit by USD 150.00.” */
+  /* Nothing is due, so nothing asks to be paid. */
+  g_assert_cmpuint (count_words (words, "pay"), ==, 1);           /* “Nothing to pay” */
+  g_assert_cmpuint (count_words (words, "due:"), ==, 1);
+  g_assert_cmpuint (count_words (words, "quote"), ==, 0);
 }
 
 /* Receipt numbers (R-73D395-000002) print whole on one line, on A4 and

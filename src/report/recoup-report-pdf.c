@@ -922,23 +922,32 @@ recoup_pdf_statement (RecoupPdf             *p,
       }
   }
 
-  /* How to pay. */
+  /* How to pay; or, when nothing is due, that nothing is: asking a
+   * customer in credit to pay reads as a demand for money not owed. */
   {
     const RecoupBusinessInfo *b = p->business;
     g_autofree char *fallback = g_strdup_printf (
       "Please pay the amount due and quote your account number %s with your payment.", st->account_ref);
     g_autofree char *quote = g_strdup_printf ("Quote your account number %s with every payment.", st->account_ref);
-    GString *how = g_string_new (b && b->payment_instructions ? b->payment_instructions : fallback);
+    g_autofree char *credit = money_code (-st->closing, st->currency);
+    gboolean due = st->closing > 0;
+    GString *how = g_string_new (NULL);
     double h;
 
-    if (b && b->payment_instructions)
+    if (st->closing < 0)
+      g_string_printf (how, "Nothing is due: your account is in credit by %s.", credit);
+    else if (!due)
+      g_string_assign (how, "Nothing is due: your account is settled. Thank you.");
+    else
+      g_string_assign (how, b && b->payment_instructions ? b->payment_instructions : fallback);
+    if (due && b && b->payment_instructions)
       g_string_append_printf (how, "\n%s", quote);
     if (b && (b->phone || b->email))
       g_string_append_printf (how, "\nQuestions about this statement? Contact us%s%s%s%s.",
                               b->phone ? " on " : "", b->phone ? b->phone : "",
                               b->email ? " or at " : "", b->email ? b->email : "");
     h = measure (p, FONT_BODY, how->str, tw - 24) + 20;
-    section (p, "How to pay", h);
+    section (p, due ? "How to pay" : "Nothing to pay", h);
     box (p, p->margin, p->y, 3, h, accent);
     box (p, p->margin + 3, p->y, tw - 3, h, fill);
     text (p, FONT_BODY, how->str, p->margin + 14, p->y + 10, tw - 24, PANGO_ALIGN_LEFT, ink);
