@@ -679,7 +679,8 @@ test_payment_reference_limit (Fixture       *f,
 
 /* More than the account owes, or dated before its first invoice: Record
  * asks first, says why, and records only when confirmed (the overpayment
- * becomes a credit). */
+ * becomes a credit). A date more than a year before anything on the account
+ * (a mistyped year) cannot be recorded at all: the form says so. */
 static void
 test_payment_confirm (Fixture       *f,
                       gconstpointer  data)
@@ -693,13 +694,28 @@ test_payment_confirm (Fixture       *f,
   RecoupAccountData *d = recoup_window_get_account_data (f->window);
   gint64 start = d->owed;
   gint64 balance = 0;
+  g_autofree char *before_first = NULL;
+  const char *first = NULL;
 
+  for (guint i = 0; i < d->invoices->len; i++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (d->invoices, i);
+
+      if (first == NULL || strcmp (ib->issue_date, first) < 0)
+        first = ib->issue_date;
+    }
+  g_assert_nonnull (first);
+  before_first = recoup_date_format (recoup_date_parse (first, NULL) - 1);
   over = recoup_money_format (start + 10000, d->account->currency, 0);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
   dialog = recoup_window_get_dialog (f->window);
   save = find_named (GTK_WIDGET (dialog), "save");
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "amount")), over);
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), "1999-01-01");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (dialog), "error"))),
+                            "check the year"));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (dialog), "date")), before_first);
   g_assert_true (gtk_widget_get_sensitive (save));
   g_signal_emit_by_name (save, "clicked");
   ask = find_toplevel ("confirm-payment");

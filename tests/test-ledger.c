@@ -1032,6 +1032,63 @@ test_forgive_within_owed (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
+/* A payment dated more than a year before anything on its account (a
+ * mistyped year: 1999 for 2026) is refused with the earliest date it can
+ * have; a deposit up to a year before the first invoice is taken. On an
+ * account with nothing on it yet, the year runs back from today. */
+static void
+test_payment_date_floor (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *empty = NULL, *inv = NULL, *p = NULL, *floor = NULL;
+  RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_PAYMENT, .amount = 5000, .method = "cash" };
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "D-1", "USD");
+  empty = test_add_account (tb.book, "D-2", "USD");
+  inv = test_add_invoice (tb.book, acct, "D-INV-1", "2025-06-15", "2025-07-15", 100000, "USD");
+
+  floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (floor, ==, "2024-06-15");
+  g_clear_pointer (&floor, g_free);
+  floor = recoup_ledger_payment_date_floor (tb.book, empty, "2026-03-10", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (floor, ==, "2025-03-10");
+
+  spec.account_id = acct;
+  spec.effective_date = "1999-06-15";
+  assert_refused (&tb, &spec, "a payment cannot be dated 1999-06-15, more than a year before anything else on "
+                              "this account: check the year (the earliest date it can have here is 2024-06-15)");
+  spec.effective_date = "2024-06-14";
+  assert_refused (&tb, &spec, "the earliest date it can have here is 2024-06-15");
+  spec.account_id = empty;
+  spec.effective_date = "2025-03-09";
+  assert_refused (&tb, &spec, "the earliest date it can have here is 2025-03-10");
+
+  /* A deposit before the first invoice, and one a year before today. */
+  spec.account_id = acct;
+  spec.effective_date = "2024-06-15";
+  p = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&p, g_free);
+  spec.account_id = empty;
+  spec.effective_date = "2025-03-10";
+  p = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+
+  /* The first entry now reaches back further, and so does the floor. */
+  g_clear_pointer (&floor, g_free);
+  floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (floor, ==, "2023-06-15");
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 /* One amount, and one account's charges or credits added together, stay
  * within RECOUP_MONEY_LIMIT, so no balance or total can overflow. */
 static void
@@ -1368,6 +1425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/money-limits", test_money_limits);
   g_test_add_func ("/recoup/core/ledger/reversal-without-reason", test_reversal_without_reason);
   g_test_add_func ("/recoup/core/ledger/future-dates", test_future_dates);
+  g_test_add_func ("/recoup/core/ledger/payment-date-floor", test_payment_date_floor);
   g_test_add_func ("/recoup/core/ledger/reverse-kept-discount", test_reverse_kept_discount);
   g_test_add_func ("/recoup/core/ledger/waiver-cancels-fee", test_waiver_cancels_fee);
   g_test_add_func ("/recoup/core/ledger/migrate-waives", test_migrate_waives);

@@ -551,7 +551,7 @@ check_messages (void)
   g_clear_error (&error);
 
   /* recoup-ledger.c, recoup-promise.c, recoup-activity.c */
-  g_assert_false (recoup_ledger_check_payment_date ("2026-03-11", "2026-03-10", &error));
+  g_assert_false (recoup_ledger_check_payment_date ("2026-03-11", NULL, "2026-03-10", &error));
   assert_error_message (error, "eine Zahlung kann nicht nach heute (2026-03-10) datiert sein: Sie "
                                "ist noch nicht eingegangen; erfassen Sie einen vordatierten Scheck "
                                "als Zahlungsversprechen zum 2026-03-11");

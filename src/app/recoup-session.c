@@ -29,6 +29,7 @@ recoup_account_data_free (RecoupAccountData *data)
   g_clear_pointer (&data->activities, g_ptr_array_unref);
   g_free (data->aging.currency);
   g_free (data->today);
+  g_free (data->payment_date_floor);
   g_clear_pointer (&data->promises, g_ptr_array_unref);
   g_clear_pointer (&data->offers, g_ptr_array_unref);
   g_clear_pointer (&data->disputes, g_ptr_array_unref);
@@ -141,6 +142,8 @@ load_account (RecoupBook         *book,
     recoup_settings_get_int (book, "offer.first_date_tolerance_days", RECOUP_OFFER_DEFAULT_FIRST_DATE_TOLERANCE,
                              0, 3650);
   if ((data->invoices = recoup_ledger_invoice_balances (book, account_id, data->today, error)) == NULL)
+    return FALSE;
+  if (!(data->payment_date_floor = recoup_ledger_payment_date_floor (book, account_id, data->today, error)))
     return FALSE;
   if ((data->ledger = recoup_ledger_list (book, account_id, error)) == NULL)
     return FALSE;

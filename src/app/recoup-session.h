@@ -24,6 +24,7 @@ typedef struct
   gint64          owed;         /* the balance over every entry, what offers and promises are held to */
   gint64          offer_first_date_tolerance; /* the book's setting, for the offer dialog's checks */
   char           *today;
+  char           *payment_date_floor; /* the earliest date a payment here may have (recoup-ledger.h) */
   /* The zone the guard keeps the debtor's hours in (the account's, else the
    * business's): activity times and "allowed again from" are read in it.
    * Owned by core's cache. */

@@ -1270,6 +1270,7 @@ payment_validate (Form *form)
       g_autoptr(GError) error = NULL;
 
       if (!recoup_ledger_check_payment_date (gtk_editable_get_text (GTK_EDITABLE (form->date)),
+                                             form->window->data->payment_date_floor,
                                              form->window->data->today, &error))
         {
           set_field_error (form->date, TRUE);

@@ -762,20 +762,70 @@ open_balance (RecoupBook  *book,
 }
 
 /**
+ * recoup_ledger_payment_date_floor:
+ *
+ * The earliest date a payment on @account_id may carry: a year before the
+ * earlier of @today and anything on the account (its first invoice's issue
+ * date, its first ledger entry). The year takes a deposit paid before the
+ * first invoice; a date further back is a mistyped year (1999 for 2026),
+ * which would age nothing, count in no statement period anyone prints, and
+ * still change the balance.
+ *
+ * Returns: (transfer full): YYYY-MM-DD, or %NULL with @error set
+ */
+char *
+recoup_ledger_payment_date_floor (RecoupBook  *book,
+                                  const char  *account_id,
+                                  const char  *today,
+                                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT min (d) FROM (SELECT min (issue_date) AS d FROM invoices WHERE account_id = ?1"
+    " UNION ALL SELECT min (effective_date) FROM ledger_entries WHERE account_id = ?1)", error);
+  gint32 first;
+
+  if (stmt == NULL)
+    return NULL;
+  first = recoup_date_parse (today, error);
+  if (first == RECOUP_DATE_INVALID)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+    {
+      gint32 day = recoup_date_parse (RECOUP_BOOK_STMT_TEXT (stmt, 0), NULL);
+
+      if (day != RECOUP_DATE_INVALID)
+        first = MIN (first, day);
+    }
+  sqlite3_reset (stmt);
+  return recoup_date_format (recoup_date_add_months (first, -12));
+}
+
+/**
  * recoup_ledger_check_payment_date:
+ * @floor: (nullable): the account's recoup_ledger_payment_date_floor()
  *
  * A payment is dated on or before @today (YYYY-MM-DD): one that has not been
  * received yet would count in some balances (all entries) and not in others
- * (as of today). The dialogs ask this as the user types; the ledger asks it
- * again when it records.
+ * (as of today); and not before @floor. The dialogs ask this as the user
+ * types; the ledger asks it again when it records.
  */
 gboolean
 recoup_ledger_check_payment_date (const char  *date,
+                                  const char  *floor,
                                   const char  *today,
                                   GError     **error)
 {
   if (recoup_date_parse (date, error) == RECOUP_DATE_INVALID)
     return FALSE;
+  if (floor != NULL && strcmp (date, floor) < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the payment's date, then the earliest one allowed, YYYY-MM-DD */
+                   _("a payment cannot be dated %s, more than a year before anything else on this account: "
+                     "check the year (the earliest date it can have here is %s)"), date, floor);
+      return FALSE;
+    }
   if (strcmp (date, today) <= 0)
     return TRUE;
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -789,13 +839,19 @@ recoup_ledger_check_payment_date (const char  *date,
  * happened yet would count in the balances over all entries (accounts, offers,
  * promises) and not in those as of today (aging, statements, invoices). */
 static gboolean
-check_entry_date (RecoupEntryKind   kind,
+check_entry_date (RecoupBook       *book,
+                  const char       *account_id,
+                  RecoupEntryKind   kind,
                   const char       *date,
                   const char       *today,
                   GError          **error)
 {
   if (kind == RECOUP_ENTRY_PAYMENT)
-    return recoup_ledger_check_payment_date (date, today, error);
+    {
+      g_autofree char *floor = recoup_ledger_payment_date_floor (book, account_id, today, error);
+
+      return floor != NULL && recoup_ledger_check_payment_date (date, floor, today, error);
+    }
   if (strcmp (date, today) <= 0)
     return TRUE;
   g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -1011,7 +1067,7 @@ recoup_ledger_record (RecoupBook             *book,
   /* The entries an offer writes follow its dates: a settlement discount is
    * dated the day the offer completed, which a payment synced from a device
    * whose today is a little ahead can set. */
-  if (spec->offer_id == NULL && !check_entry_date (spec->kind, date, today, error))
+  if (spec->offer_id == NULL && !check_entry_date (book, spec->account_id, spec->kind, date, today, error))
     return NULL;
   if (spec->method != NULL && !g_strv_contains (payment_methods, spec->method))
     {
@@ -1370,7 +1426,7 @@ recoup_ledger_reverse_with_id (RecoupBook  *book,
   /* After today only on the day of the entry it reverses: the offers reverse
    * a discount synced from a device whose today is a little ahead on its date. */
   if (g_strcmp0 (effective_date, orig_date) > 0 &&
-      !check_entry_date (RECOUP_ENTRY_REVERSAL, effective_date, today, error))
+      !check_entry_date (book, NULL, RECOUP_ENTRY_REVERSAL, effective_date, today, error))
     return NULL;
 
   if (!recoup_book_begin (book, error))

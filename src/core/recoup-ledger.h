@@ -124,7 +124,12 @@ gboolean    recoup_invoice_update           (RecoupBook               *book,
 char       *recoup_ledger_record            (RecoupBook               *book,
                                              const RecoupEntrySpec    *spec,
                                              GError                  **error);
+char       *recoup_ledger_payment_date_floor (RecoupBook              *book,
+                                              const char              *account_id,
+                                              const char              *today,
+                                              GError                 **error);
 gboolean    recoup_ledger_check_payment_date (const char              *date,
+                                              const char              *floor,
                                               const char              *today,
                                               GError                 **error);
 /* Pure: a payer's reference (a cheque or transfer number) is one line of at
