@@ -1023,8 +1023,41 @@ test_next_step (Fixture       *f,
     g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_AS_PLANNED);
   }
 
-  /* A conversation on 06-12: the next call on 06-19 from 08:00. */
+  /* A conversation on 06-12 closes calls until 06-19: today's step goes
+   * by e-mail instead, open now. */
   log_contact (f, "call", "right-party", "2026-06-12T10:00:00-04:00");
+  {
+    g_autoptr(RecoupNextStep) s = next_step (f, "call about the broken promise", "2026-06-13T12:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_INSTEAD);
+    g_assert_cmpstr (s->block_code, ==, "recent-conversation");
+    g_assert_cmpstr (s->channel, ==, "email");
+    g_assert_cmpint (s->not_before, ==, 0);
+    g_assert_cmpstr (s->action, ==, "e-mail instead of the call about the broken promise");
+    g_assert_nonnull (strstr (s->reason, "no call until 2026-06-19: "));
+  }
+  {
+    /* At night a letter goes now, as when calls are closed for good. */
+    g_autoptr(RecoupNextStep) s = next_step (f, "call about the broken promise", "2026-06-13T23:00:00-04:00");
+    g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_INSTEAD);
+    g_assert_cmpstr (s->channel, ==, "letter");
+  }
+  /* No letter nor text message: at night, the e-mail in the morning, long
+   * before calls open again. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, (const char *[]) { "letter", "sms", "email" }[i],
+                                                       TRUE, &error));
+      g_assert_no_error (error);
+      if (i == 1)
+        {
+          g_autoptr(RecoupNextStep) s = next_step (f, "call about the broken promise", "2026-06-13T23:00:00-04:00");
+          g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_INSTEAD);
+          g_assert_cmpstr (s->channel, ==, "email");
+          g_assert_cmpint (s->not_before, ==, instant ("2026-06-14T08:00:00-04:00"));
+          g_assert_cmpstr (s->action, ==, "e-mail instead of the call about the broken promise tomorrow from 08:00 their time");
+        }
+    }
+  /* With no other channel open, the next call on 06-19 from 08:00. */
   {
     g_autoptr(RecoupNextStep) s = next_step (f, "call about the broken promise", "2026-06-13T12:00:00-04:00");
     g_assert_cmpint (s->kind, ==, RECOUP_NEXT_STEP_LATER);
@@ -1035,6 +1068,9 @@ test_next_step (Fixture       *f,
     g_assert_cmpstr (s->not_before_date, ==, "2026-06-19");
     g_assert_cmpstr (s->action, ==, "call about the broken promise on 2026-06-19 from 08:00 their time");
   }
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, (const char *[]) { "email", "letter", "sms" }[i],
+                                                     FALSE, &error));
 
   /* Opted out of calls for good: the first channel allowed instead. */
   g_assert_true (recoup_guard_set_channel_opt_out (f->tb.book, f->account, "call", TRUE, &error));

@@ -188,6 +188,68 @@ closed_for_good (RecoupBook               *book,
   return TRUE;
 }
 
+/* The rule in @v that closes its channel for how often it was used lately
+ * (seven calls in seven days, a conversation this week), whatever else
+ * closes it too (the hour); or NULL. */
+static const RecoupGuardReason *
+frequency_block (const RecoupGuardVerdict *v)
+{
+  for (guint i = 0; i < v->reasons->len; i++)
+    {
+      const RecoupGuardReason *r = g_ptr_array_index (v->reasons, i);
+
+      if (r->blocks && (g_str_equal (r->code, "call-frequency") || g_str_equal (r->code, "recent-conversation")))
+        return r;
+    }
+  return NULL;
+}
+
+/* Another channel than @blocked to reach the debtor by: the first the guard
+ * lets through now (*@out_at 0), else the first that opens by itself
+ * (*@out_at when), else NULL. */
+static gboolean
+find_instead (RecoupBook               *book,
+              const RecoupGuardPolicy  *guard,
+              const char               *account_id,
+              const char               *blocked,
+              gint64                    at,
+              const char               *user_id,
+              const char              **out_channel,
+              gint64                   *out_at,
+              GError                  **error)
+{
+  *out_channel = NULL;
+  *out_at = 0;
+  for (guint i = 0; alternatives[i] != NULL; i++)
+    {
+      g_autoptr(RecoupGuardVerdict) v = NULL;
+      const char *channel = alternatives[i];
+      gint64 when;
+
+      if (g_str_equal (channel, blocked))
+        continue;
+      if (!recoup_guard_check_with_policy (book, guard, account_id, channel, at, user_id, &v, error))
+        return FALSE;
+      if (usable_instead (v))
+        {
+          *out_channel = channel;
+          *out_at = 0;
+          return TRUE;
+        }
+      if (*out_channel == NULL)
+        {
+          if (!first_allowed (book, guard, account_id, channel, v, TRUE, at, user_id, &when, error))
+            return FALSE;
+          if (when != 0)
+            {
+              *out_channel = channel;
+              *out_at = when;
+            }
+        }
+    }
+  return TRUE;
+}
+
 static gint32
 day_of (GDateTime *dt)
 {
@@ -291,7 +353,7 @@ recoup_next_step_resolve (RecoupBook               *book,
                           GError                  **error)
 {
   g_autoptr(RecoupNextStep) step = g_new0 (RecoupNextStep, 1);
-  const RecoupGuardReason *against;
+  const RecoupGuardReason *against, *frequency;
   const char *later_channel = NULL;
   const char *why;
   gint64 later_at = 0, when;
@@ -346,10 +408,50 @@ recoup_next_step_resolve (RecoupBook               *book,
   step->block_code = g_strdup (against->code);
   step->block_text = g_strdup (against->text);
 
-  /* Blocked for a while: the same step, once it is allowed. */
+  /* Blocked for a while: the same step, once it is allowed; but a channel
+   * closed for days by how often it was used leaves today's work undone, so
+   * another channel goes instead when it opens sooner. A block by the hours
+   * alone waits for them. */
   if (!first_allowed (book, guard, account_id, step->policy_channel, step->verdict, FALSE, at, user_id,
                       &when, error))
     return NULL;
+  if (when != 0 && (frequency = frequency_block (step->verdict)) != NULL)
+    {
+      if (!find_instead (book, guard, account_id, step->policy_channel, at, user_id, &later_channel, &later_at,
+                         error))
+        return NULL;
+      if (later_channel != NULL && later_at < when)
+        {
+          g_autofree char *what = g_strdup_printf ("%s instead of the %s", channel_words (later_channel),
+                                                   policy_action);
+          char until[sizeof step->not_before_date];
+
+          if (!set_not_before (step, book, guard, account_id, at, when, error))
+            return NULL;
+          g_strlcpy (until, step->not_before_date, sizeof until);
+          memset (step->not_before_date, 0, sizeof step->not_before_date);
+          memset (step->not_before_time, 0, sizeof step->not_before_time);
+          step->not_before = 0;
+          step->not_before_days = 0;
+          if (later_at != 0 && !set_not_before (step, book, guard, account_id, at, later_at, error))
+            return NULL;
+          step->kind = RECOUP_NEXT_STEP_INSTEAD;
+          step->channel = later_channel;
+          /* The rule the other channel works around, not the hour. */
+          g_free (step->block_code);
+          step->block_code = g_strdup (frequency->code);
+          g_free (step->block_text);
+          step->block_text = g_strdup (frequency->text);
+          step->action = later_at != 0 ? at_time (step, what) : g_steal_pointer (&what);
+          /* Translators: the blocked channel (a call), the date it opens again
+           * (YYYY-MM-DD), the rule, the channel used instead, then why the
+           * step is due */
+          step->reason = g_strdup_printf (_("no %s until %s: %s; by %s instead (%s)"),
+                                          recoup_guard_channel_noun (step->policy_channel), until,
+                                          frequency->text, recoup_guard_channel_noun (later_channel), why);
+          return g_steal_pointer (&step);
+        }
+    }
   if (when != 0)
     {
       if (!set_not_before (step, book, guard, account_id, at, when, error))
@@ -362,37 +464,17 @@ recoup_next_step_resolve (RecoupBook               *book,
     }
 
   /* Blocked for good: another channel, now or once it opens. */
-  for (guint i = 0; alternatives[i] != NULL; i++)
+  if (!find_instead (book, guard, account_id, step->policy_channel, at, user_id, &later_channel, &later_at, error))
+    return NULL;
+  if (later_channel != NULL && later_at == 0)
     {
-      g_autoptr(RecoupGuardVerdict) v = NULL;
-      const char *channel = alternatives[i];
-
-      if (g_str_equal (channel, step->policy_channel))
-        continue;
-      if (!recoup_guard_check_with_policy (book, guard, account_id, channel, at, user_id, &v, error))
-        return NULL;
-      if (usable_instead (v))
-        {
-          g_autofree char *what = g_strdup_printf ("%s instead of the %s", channel_words (channel), policy_action);
-
-          step->kind = RECOUP_NEXT_STEP_INSTEAD;
-          step->channel = channel;
-          step->action = g_steal_pointer (&what);
-          step->reason = g_strdup_printf (_("no %s: %s; by %s instead (%s)"),
-                                          recoup_guard_channel_noun (step->policy_channel), against->text,
-                                          recoup_guard_channel_noun (channel), why);
-          return g_steal_pointer (&step);
-        }
-      if (later_channel == NULL)
-        {
-          if (!first_allowed (book, guard, account_id, channel, v, TRUE, at, user_id, &when, error))
-            return NULL;
-          if (when != 0)
-            {
-              later_channel = channel;
-              later_at = when;
-            }
-        }
+      step->kind = RECOUP_NEXT_STEP_INSTEAD;
+      step->channel = later_channel;
+      step->action = g_strdup_printf ("%s instead of the %s", channel_words (later_channel), policy_action);
+      step->reason = g_strdup_printf (_("no %s: %s; by %s instead (%s)"),
+                                      recoup_guard_channel_noun (step->policy_channel), against->text,
+                                      recoup_guard_channel_noun (later_channel), why);
+      return g_steal_pointer (&step);
     }
   if (later_channel != NULL)
     {
