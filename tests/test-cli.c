@@ -118,6 +118,10 @@ test_exit_codes (Fixture *fx, gconstpointer data)
   g_assert_cmpint (run (fx, NULL, NULL, "no-such-command", NULL), ==, 2);
   g_assert_cmpint (run (fx, NULL, NULL, "pay", NULL), ==, 2);
   g_assert_cmpint (run (fx, NULL, NULL, "accounts", "--bogus", NULL), ==, 2);
+  /* The amount given as a word: where it goes. */
+  g_assert_cmpint (run (fx, NULL, &err, "pay", "ACME", "150.00", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "the amount goes in --amount: recoup-cli pay ACME --amount 150.00"));
+  g_clear_pointer (&err, g_free);
 
   /* No book yet: a user error, and it was not created. */
   g_assert_cmpint (run (fx, NULL, &err, "accounts", NULL), ==, 1);

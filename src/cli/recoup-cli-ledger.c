@@ -341,6 +341,9 @@ recoup_cli_cmd_pay (RecoupCli  *cli,
                          "--invoice says otherwise; an overpayment becomes a credit.",
                          entries, &argc, &argv, &status))
     return status;
+  /* "pay ACC-1 150.00" is the commonest slip: say where the amount goes. */
+  if (argc == 2 && amount == NULL)
+    return recoup_cli_usage (cli, "the amount goes in --amount: recoup-cli pay %s --amount %s", argv[0], argv[1]);
   if (argc != 1)
     return recoup_cli_usage (cli, "give exactly one ACCOUNT (reference or id)");
   if (amount == NULL)
@@ -372,6 +375,9 @@ recoup_cli_cmd_adjust (RecoupCli  *cli,
   if (!recoup_cli_parse (cli, "ACCOUNT", "Record a fee, interest, adjustment, waiver, discount or write-off.",
                          entries, &argc, &argv, &status))
     return status;
+  if (argc == 2 && amount == NULL)
+    return recoup_cli_usage (cli, "the amount goes in --amount: recoup-cli adjust %s --kind KIND --amount %s",
+                             argv[0], argv[1]);
   if (argc != 1)
     return recoup_cli_usage (cli, "give exactly one ACCOUNT (reference or id)");
   if (kind_text == NULL || amount == NULL)
