@@ -870,7 +870,7 @@ test_cli_reason_words (Fixture       *f,
 {
   const char *cli = g_getenv ("RECOUP_CLI");
   const char *worklist_argv[] = { cli, "--book", f->tb.path, "--json", "worklist", "--at", NOON_NY, NULL };
-  const char *explain_argv[] = { cli, "--book", f->tb.path, "--json", "explain", "N", NULL };
+  const char *explain_argv[] = { cli, "--book", f->tb.path, "--json", "explain", "N", "--at", NOON_NY, NULL };
   const char **runs[] = { worklist_argv, explain_argv };
 
   if (cli == NULL)

@@ -260,21 +260,29 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
   g_autoptr(RecoupScoreExplanation) ex = NULL;
   g_autoptr(RecoupNextStep) step = NULL;
   g_autofree char *reason = NULL;
+  g_autofree char *at = NULL;
+  const GOptionEntry entries[] = {
+    { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Check the guard for the next step at this time (ISO 8601 with offset; default now)", "TIME" },
+    { NULL }
+  };
+  gint64 at_ms = 0;
   RecoupBook *book;
   int status;
 
   if (!recoup_cli_parse (cli, "ACCOUNT", "Show how an account's priority score is made up.",
-                         NULL, &argc, &argv, &status))
+                         entries, &argc, &argv, &status))
     return status;
   if (argc != 1)
     return recoup_cli_usage (cli, "give exactly one ACCOUNT (reference or id)");
+  if (!parse_at (at, &at_ms, &error))
+    return recoup_cli_fail (cli, error);
   if (!(book = recoup_cli_open_book (cli, FALSE, &error)) ||
       !(account_id = recoup_account_resolve (book, argv[0], &error)) ||
       !(ex = recoup_score_explain (book, account_id, &error)))
     return recoup_cli_fail (cli, error);
   /* The policy's step, as the guard lets it be taken now. */
   if (ex->next_action != NULL &&
-      !(step = recoup_next_step_get (book, account_id, ex->next_action, ex->next_action_reason, 0, NULL, &error)))
+      !(step = recoup_next_step_get (book, account_id, ex->next_action, ex->next_action_reason, at_ms, NULL, &error)))
     return recoup_cli_fail (cli, error);
   reason = step != NULL ? g_strdup (step->reason) : recoup_escalation_reason_describe (ex->next_action_reason);
 
