@@ -3612,6 +3612,116 @@ test_review_list (Fixture       *f,
   g_assert_nonnull (find_named (GTK_WIDGET (f->window), "review"));
 }
 
+static gboolean
+offer_withdrawn (Fixture *f)
+{
+  RecoupAccountData *d = recoup_window_get_account_data (f->window);
+
+  if (!account_loaded (f) || d == NULL || d->offers == NULL)
+    return FALSE;
+  for (guint i = 0; i < d->offers->len; i++)
+    {
+      RecoupOffer *o = g_ptr_array_index (d->offers, i);
+
+      if (g_strcmp0 (o->id, queued_offer) == 0)
+        return o->state == RECOUP_OFFER_STATE_WITHDRAWN;
+    }
+  return FALSE;
+}
+
+/* A settlement accepted while an extension ran (its completing payment was
+ * reversed afterwards) is held: its row says so and where payments go, and
+ * has a Withdraw button, as the extension does; withdrawing it asks for the
+ * reason, which it records (before, a held offer had no action, and core
+ * refused to withdraw it). */
+static void
+test_withdraw_held_offer (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *extension = NULL, *settlement = NULL, *payment = NULL, *reversal = NULL;
+  g_autoptr(RecoupOffer) held = NULL;
+  GtkWidget *row, *actions, *button, *reason;
+  GtkWindow *ask;
+  gint64 owed;
+
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &owed, &error));
+  g_assert_no_error (error);
+  {
+    RecoupOfferSpec spec = { .account_id = id, .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-12-31" };
+
+    extension = recoup_offer_create (book, &spec, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_true (recoup_offer_transition (book, extension, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_true (recoup_offer_transition (book, extension, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  {
+    RecoupEntrySpec pay = { .kind = RECOUP_ENTRY_PAYMENT, .account_id = id, .amount = owed, .method = "cash" };
+    RecoupInvoiceSpec inv = { .account_id = id, .ref = "INV-HELD", .issue_date = "2026-11-01",
+                              .due_date = "2026-11-20", .amount = 10000, .currency = "USD" };
+    RecoupOfferSpec spec = { .account_id = id, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 10000,
+                             .pay_by = "2026-12-15" };
+
+    payment = recoup_ledger_record (book, &pay, &error);
+    g_assert_no_error (error);
+    g_free (recoup_invoice_add (book, &inv, &error));
+    g_assert_no_error (error);
+    settlement = recoup_offer_create (book, &spec, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_true (recoup_offer_transition (book, settlement, RECOUP_OFFER_EVENT_SEND, NULL, &error));
+  g_assert_true (recoup_offer_transition (book, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  reversal = recoup_ledger_reverse (book, payment, NULL, "the cheque bounced", &error);
+  g_assert_no_error (error);
+  held = recoup_offer_load (book, settlement, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (held->held_by, ==, extension);
+
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.reload", NULL);
+  wait_for (account_loaded, f, "the account with a held offer");
+
+  row = find_named (GTK_WIDGET (f->window), settlement);
+  g_assert_nonnull (row);
+  g_assert_true (adw_expander_row_get_expanded (ADW_EXPANDER_ROW (row)));
+  g_assert_nonnull (strstr (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (row)), "held"));
+  actions = find_named (row, "offer-actions");
+  g_assert_nonnull (actions);
+  g_assert_true (g_str_has_prefix (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (actions)),
+                                   "Held: accepted offline while the Extension · "));
+  button = find_named (actions, "withdraw");
+  g_assert_nonnull (button);
+  g_assert_null (find_named (actions, "accept"));
+  g_assert_nonnull (find_named (find_named (GTK_WIDGET (f->window), extension), "withdraw"));
+
+  /* Withdraw asks why, and records nothing without a reason. */
+  g_signal_emit_by_name (button, "clicked");
+  ask = find_toplevel ("offer-event");
+  g_assert_nonnull (ask);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (ask)), ==, "Withdraw the Arrangement?");
+  reason = find_named (GTK_WIDGET (ask), "withdraw-reason");
+  g_assert_nonnull (reason);
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (ask), "record"));
+  gtk_editable_set_text (GTK_EDITABLE (reason), "the customer keeps the extension");
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (ask), "record"));
+  queued_offer = settlement;
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (ask), "record");
+  gtk_window_destroy (ask);
+  wait_for (offer_withdrawn, f, "the withdrawn settlement");
+  queued_offer = NULL;
+  g_clear_pointer (&held, recoup_offer_free);
+  held = recoup_offer_load (book, settlement, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (held->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+  g_assert_cmpstr (held->closing_note, ==, "the customer keeps the extension");
+  g_assert_null (find_named (find_named (GTK_WIDGET (f->window), extension), "withdraw"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3699,5 +3809,7 @@ main (int   argc,
   g_test_add ("/recoup/app/account/activity-debtor-time", Fixture, NULL, fixture_set_up, test_activity_debtor_time,
               fixture_tear_down);
   g_test_add ("/recoup/app/window/review-list", Fixture, NULL, fixture_set_up, test_review_list, fixture_tear_down);
+  g_test_add ("/recoup/app/account/withdraw-held-offer", Fixture, NULL, fixture_set_up, test_withdraw_held_offer,
+              fixture_tear_down);
   return g_test_run ();
 }

@@ -1827,6 +1827,290 @@ test_two_arrangements (Fixture       *f,
   g_assert_cmpstr (items_b, ==, "");
 }
 
+static gint64
+balance_of (RecoupBook *book,
+            const char *acct)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 balance = 0;
+
+  g_assert_true (recoup_ledger_balance (book, acct, NULL, &balance, &error));
+  g_assert_no_error (error);
+  return balance;
+}
+
+/* The ledger as money: what each entry is, how much, when, and what it
+ * reverses, waives or belongs to. */
+static char *
+money_rows (RecoupBook *book)
+{
+  GString *out = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book),
+                                       "SELECT id, kind, amount, effective_date, coalesce (reverses_id, ''),"
+                                       " coalesce (waives_id, ''), coalesce (offer_id, '')"
+                                       " FROM ledger_entries ORDER BY id", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      for (int i = 0; i < 7; i++)
+        g_string_append_printf (out, "%s|", (const char *) sqlite3_column_text (stmt, i));
+      g_string_append_c (out, '\n');
+    }
+  sqlite3_finalize (stmt);
+  return g_string_free (out, FALSE);
+}
+
+static void
+withdraw_ok (RecoupBook *book,
+             const char *offer,
+             const char *reason)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_offer_transition (book, offer, RECOUP_OFFER_EVENT_WITHDRAW, reason, &error));
+  g_assert_no_error (error);
+}
+
+/* What a clash left on @book once the held @settlement is withdrawn: it is
+ * withdrawn with its reason, the @plan it was held by runs alone, the fee
+ * its acceptance waived is owed again (its waiver reversed, not deleted),
+ * and the clash's item is closed by the withdrawal. */
+static void
+assert_held_withdrawn (RecoupBook *book,
+                       const char *acct,
+                       const char *plan,
+                       const char *settlement)
+{
+  g_autoptr(RecoupOffer) p = load_offer (book, plan);
+  g_autoptr(RecoupOffer) s = load_offer (book, settlement);
+  g_autofree char *open = open_items_of_kind (book, acct, RECOUP_REVIEW_OFFER_CLASH, FALSE);
+  g_autofree char *waivers = g_strdup_printf ("SELECT count(*) FROM ledger_entries w WHERE w.offer_id = '%s'"
+                                              " AND w.kind = 'waiver'", settlement);
+  g_autofree char *reversed = g_strdup_printf ("SELECT count(*) FROM ledger_entries w JOIN ledger_entries r"
+                                               " ON r.reverses_id = w.id WHERE w.offer_id = '%s'", settlement);
+
+  g_assert_cmpint (s->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+  g_assert_cmpstr (s->closing_note, ==, "the customer keeps the plan");
+  g_assert_null (s->held_by);
+  g_assert_false (s->clashing);
+  g_assert_cmpuint (s->n_conflicts, ==, 0);
+  g_assert_cmpint (p->state, ==, RECOUP_OFFER_STATE_ACCEPTED);
+  g_assert_null (p->held_by);
+  g_assert_false (p->clashing);
+  g_assert_cmpint (count_rows (book, waivers), ==, 1);
+  g_assert_cmpint (count_rows (book, reversed), ==, 1);
+  g_assert_cmpint (balance_of (book, acct), ==, 105000);
+  g_assert_cmpstr (open, ==, "");
+  g_assert_cmpint (count_rows (book, "SELECT count(*) FROM review_items WHERE kind = 'offer-clash'"), ==, 1);
+  g_assert_cmpint (count_rows (book, "SELECT count(*) FROM review_items WHERE kind = 'offer-conflict'"), ==, 0);
+}
+
+/* The clash of test_two_arrangements() resolved (QA: ACC-0002883): the
+ * settlement, accepted offline on b with the account's fee waived, is held
+ * by the plan accepted on a; the customer says the plan stands, and a
+ * withdraws the settlement, with the reason (none is refused). On both
+ * copies, and on a third that gets everything at once, it is withdrawn as
+ * if never accepted, the review item is closed, payments count toward the
+ * plan, and another arrangement is accepted only once the plan is
+ * finished (before, a held offer could not be withdrawn, and the account
+ * could never get another arrangement). */
+static void
+test_withdraw_held (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(RecoupBook) c = open_book (f, "c.recoup");
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *plan = NULL, *settlement = NULL, *later = NULL, *next = NULL;
+  g_autofree char *money_a = NULL, *money_b = NULL, *money_c = NULL;
+  g_autofree char *today = recoup_book_today (a);
+  g_autoptr(RecoupOffer) s = NULL;
+  g_autoptr(RecoupOffer) p = NULL;
+  RecoupEntrySpec fee = { .kind = RECOUP_ENTRY_FEE, .amount = 5000 };
+  char first_date[11], pay_by[11];
+  guint n;
+
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
+  acct = test_add_account (a, "ACC-0002883", "USD");
+  g_free (test_add_invoice (a, acct, "INV-2883", "2026-01-01", "2026-01-31", 100000, "USD"));
+  fee.account_id = acct;
+  g_free (recoup_ledger_record (a, &fee, &error));
+  g_assert_no_error (error);
+  {
+    RecoupOfferSpec ps = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
+                           .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
+                           .first_date = first_date };
+    RecoupOfferSpec ss = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
+                           .pay_by = pay_by, .waive_fees = TRUE };
+
+    plan = sent_offer (a, &ps);
+    settlement = sent_offer (a, &ss);
+  }
+  first = all_changes (a);
+  deliver (b, first);
+  n = first->len;
+
+  g_assert_true (recoup_offer_transition (a, plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (b, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+
+  s = load_offer (a, settlement);
+  p = load_offer (a, plan);
+  g_assert_cmpstr (s->held_by, ==, plan);
+  g_assert_true (s->clashing);
+  g_assert_true (p->clashing);
+  g_assert_cmpint (balance_of (a, acct), ==, 100000);
+  g_assert_cmpstr (open_items_of_kind (a, acct, RECOUP_REVIEW_OFFER_CLASH, FALSE), !=, "");
+
+  /* Withdrawing an accepted arrangement needs the reason. */
+  g_assert_false (recoup_offer_transition (a, settlement, RECOUP_OFFER_EVENT_WITHDRAW, "  ", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "needs a reason"));
+  g_clear_error (&error);
+
+  withdraw_ok (a, settlement, "the customer keeps the plan");
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+  deliver_from (c, a, 0);
+  assert_held_withdrawn (a, acct, plan, settlement);
+  assert_held_withdrawn (b, acct, plan, settlement);
+  assert_held_withdrawn (c, acct, plan, settlement);
+  /* The same money rows on every copy (who wrote a derived row, and when,
+   * is the copy's own). */
+  money_a = money_rows (a);
+  money_b = money_rows (b);
+  money_c = money_rows (c);
+  g_assert_cmpstr (money_a, ==, money_b);
+  g_assert_cmpstr (money_a, ==, money_c);
+
+  /* A payment counts toward the plan; the withdrawn offer counts none. */
+  g_free (pay (b, acct, 10000));
+  deliver_from (a, b, n);
+  g_clear_pointer (&p, recoup_offer_free);
+  g_clear_pointer (&s, recoup_offer_free);
+  p = load_offer (a, plan);
+  s = load_offer (a, settlement);
+  g_assert_cmpint (p->paid, ==, 10000);
+  g_assert_cmpint (p->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_cmpint (s->paid, ==, 0);
+  g_assert_cmpint (s->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+
+  /* No other arrangement while the plan runs; once it is paid, one. */
+  {
+    RecoupOfferSpec ns = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000,
+                           .pay_by = pay_by };
+
+    later = sent_offer (a, &ns);
+  }
+  g_assert_false (recoup_offer_transition (a, later, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, plan));
+  g_clear_error (&error);
+  g_free (pay (a, acct, 90000));
+  g_clear_pointer (&p, recoup_offer_free);
+  p = load_offer (a, plan);
+  g_assert_cmpint (p->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+  g_free (test_add_invoice (a, acct, "INV-2884", "2026-02-01", "2026-02-28", 20000, "USD"));
+  {
+    RecoupOfferSpec ns = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 20000,
+                           .pay_by = pay_by };
+
+    next = sent_offer (a, &ns);
+  }
+  g_assert_true (recoup_offer_transition (a, next, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* Each copy withdraws one offer of a clash offline: the earlier withdrawal
+ * (by the clock) stands; the other offer then clashes with nothing, so its
+ * withdrawal is a conflict for review and it runs, counting payments (the
+ * customer is not left with no arrangement because two people disagreed).
+ * Alike on both copies. */
+static void
+test_withdraw_both_of_clash (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *plan = NULL, *settlement = NULL, *today = recoup_book_today (a);
+  g_autofree char *withdrawn = NULL, *stands = NULL;
+  char first_date[11], pay_by[11];
+  guint n;
+
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
+  acct = test_add_account (a, "ACC-0002885", "USD");
+  g_free (test_add_invoice (a, acct, "INV-2885", "2026-01-01", "2026-01-31", 100000, "USD"));
+  {
+    RecoupOfferSpec ps = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
+                           .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
+                           .first_date = first_date };
+    RecoupOfferSpec ss = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
+                           .pay_by = pay_by };
+
+    plan = sent_offer (a, &ps);
+    settlement = sent_offer (a, &ss);
+  }
+  first = all_changes (a);
+  deliver (b, first);
+  n = first->len;
+  g_assert_true (recoup_offer_transition (a, plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (b, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+
+  /* a keeps the settlement (held till now), then b the plan; which
+   * withdrawal came first is the clock's to say (two copies may stamp the
+   * same millisecond), though a's is mostly first. */
+  withdraw_ok (a, plan, "the customer keeps the settlement");
+  g_usleep (3000);
+  withdraw_ok (b, settlement, "the customer keeps the plan");
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+  g_free (pay (a, acct, 10000));
+  deliver_from (b, a, n);
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (a),
+                                         "SELECT offer_id FROM offer_events WHERE event = 'withdraw'"
+                                         " ORDER BY hlc, device_id, id LIMIT 1", -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    withdrawn = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+  }
+  stands = g_strdup (g_str_equal (withdrawn, plan) ? settlement : plan);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? a : b;
+      g_autoptr(RecoupOffer) p = load_offer (book, stands);
+      g_autoptr(RecoupOffer) s = load_offer (book, withdrawn);
+
+      g_assert_cmpint (s->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+      g_assert_cmpuint (s->n_conflicts, ==, 0);
+      g_assert_cmpint (p->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+      g_assert_cmpint (p->paid, ==, 10000);
+      g_assert_null (p->held_by);
+      g_assert_false (p->clashing);
+      g_assert_cmpuint (p->n_conflicts, ==, 1);
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM review_items i WHERE kind = 'offer-clash'"
+                                         " AND EXISTS (SELECT 1 FROM review_marks m WHERE m.item_id = i.id)"), ==, 1);
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM review_items WHERE kind = 'offer-conflict'"), ==, 1);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1854,6 +2138,8 @@ main (int   argc,
   ADD ("/recoup/core/merge/opt-out-value-change-legacy", test_opt_out_value_change_legacy);
   ADD ("/recoup/core/merge/receipt-clash", test_receipt_clash);
   ADD ("/recoup/core/merge/two-arrangements", test_two_arrangements);
+  ADD ("/recoup/core/merge/withdraw-held", test_withdraw_held);
+  ADD ("/recoup/core/merge/withdraw-both-of-clash", test_withdraw_both_of_clash);
 #undef ADD
 
   return g_test_run ();

@@ -1855,6 +1855,46 @@ test_zero_installments (Fixture       *f,
   g_assert_no_error (error);
 }
 
+/* A running arrangement the customer keeps to, with no other accepted
+ * alongside it, cannot be withdrawn, even with a reason: the refusal says
+ * why and that only one of a clash can be (recoup-offer.h, ONE RUNNING
+ * ARRANGEMENT), and nothing is written. */
+static void
+test_withdraw_running_refused (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupOfferSpec spec = { .account_id = f->account, .kind = RECOUP_OFFER_PLAN, .amount = 90000,
+                           .installments = 3, .frequency = RECOUP_FREQUENCY_MONTHLY,
+                           .first_date = "2026-03-15" };
+  g_autofree char *id = recoup_offer_create (f->book, &spec, &error);
+  g_autoptr(RecoupOffer) o = NULL;
+  gint64 changes;
+
+  g_assert_no_error (error);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_SEND);
+  transition_ok (f, id, RECOUP_OFFER_EVENT_ACCEPT);
+  g_free (pay (f, 30000, NULL));
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_false (o->clashing);
+
+  changes = recoup_book_count_changes (f->book);
+  g_assert_false (recoup_offer_transition (f->book, id, RECOUP_OFFER_EVENT_WITHDRAW,
+                                           "the customer changed their mind", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, id));
+  g_assert_nonnull (strstr (error->message, "running plan (active)"));
+  g_assert_nonnull (strstr (error->message, "payments count toward it"));
+  g_assert_nonnull (strstr (error->message, "Only an arrangement accepted offline alongside another one"));
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, changes);
+  g_clear_pointer (&o, recoup_offer_free);
+  o = load (f, id);
+  g_assert_cmpint (o->state, ==, RECOUP_OFFER_STATE_ACTIVE);
+  g_assert_cmpint (o->paid, ==, 30000);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1896,6 +1936,7 @@ main (int   argc,
   ADD ("accept-after-deadline", NULL, test_accept_after_deadline);
   ADD ("deferral-authority", NULL, test_deferral_authority);
   ADD ("zero-installments", NULL, test_zero_installments);
+  ADD ("withdraw-running-refused", NULL, test_withdraw_running_refused);
 #undef ADD
 
   return g_test_run ();

@@ -724,16 +724,63 @@ offer_button (GtkWidget  *box,
   return button;
 }
 
+/* An offer as its row is titled: “Plan · USD 1,000.00”. */
+static char *
+offer_title (const RecoupOffer *o)
+{
+  g_autofree char *total = money (o->total, o->currency);
+
+  return g_strdup_printf ("%s · %s", recoup_label_offer_kind (o->kind), total);
+}
+
+static const RecoupOffer *
+find_offer (GPtrArray  *offers,
+            const char *id)
+{
+  for (guint i = 0; i < offers->len; i++)
+    if (g_strcmp0 (((RecoupOffer *) g_ptr_array_index (offers, i))->id, id) == 0)
+      return g_ptr_array_index (offers, i);
+  return NULL;
+}
+
+static gboolean
+is_running_clash (const RecoupOffer *o)
+{
+  return o->clashing && (o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE);
+}
+
+/* Of two arrangements accepted offline on two devices, the one the customer
+ * did not agree to is withdrawn (core allows either; recoup-offer.h, ONE
+ * RUNNING ARRANGEMENT): say which one this is, and where its payments go. */
+static char *
+clash_title (const RecoupOffer *o,
+             GPtrArray         *offers)
+{
+  const RecoupOffer *kept = o->held_by != NULL ? find_offer (offers, o->held_by) : NULL;
+  g_autofree char *kept_title = kept != NULL ? offer_title (kept) : NULL;
+
+  if (o->held_by == NULL)
+    return g_strdup (_("Another arrangement was accepted offline alongside this one, and payments count "
+                       "toward this one: ask the customer which stands, and withdraw the other"));
+  /* Translators: %s is the other offer as its row is titled, “Plan · USD 1,000.00” */
+  return g_strdup_printf (_("Held: accepted offline while the %s ran, so payments count toward that one. Ask "
+                            "the customer which stands, and withdraw the other"),
+                          kept_title != NULL ? kept_title : o->held_by);
+}
+
 /* What can become of an open offer, as core's transitions allow: a draft is
  * sent (once approved, if it needs that) or withdrawn; an offer the customer
- * has is accepted, declined or withdrawn. */
+ * has is accepted, declined or withdrawn; a running arrangement in a clash
+ * is withdrawn. */
 static void
 offer_actions_row (GtkWidget         *expander,
                    const RecoupOffer *o,
+                   GPtrArray         *offers,
                    gint64             owed)
 {
   GtkWidget *row, *box;
   g_autofree char *stale = NULL;
+  g_autofree char *clash = NULL;
   const char *title;
 
   /* Core refuses to send or accept an offer whose balance has moved since it
@@ -747,8 +794,12 @@ offer_actions_row (GtkWidget         *expander,
       stale = g_strdup_printf (_("Made when %s was owed, and %s is owed now: withdraw it and make a new offer"),
                                then, now);
     }
+  if (is_running_clash (o))
+    clash = clash_title (o, offers);
   if (stale != NULL)
     title = stale;
+  else if (clash != NULL)
+    title = clash;
   else if (o->state == RECOUP_OFFER_STATE_DRAFT)
     title = o->needs_approval && !o->approved ? _("An owner approves it before it is sent")
                                               : _("Give it to the customer, then record it as sent");
@@ -760,7 +811,7 @@ offer_actions_row (GtkWidget         *expander,
   gtk_widget_set_name (row, "offer-actions");
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  if (stale != NULL)
+  if (stale != NULL || clash != NULL)
     {
       adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 0);
       gtk_widget_add_css_class (row, "warning");
@@ -813,8 +864,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
       for (guint n = data->offers->len; n > 0; n--)
         {
           RecoupOffer *o = g_ptr_array_index (data->offers, n - 1);
-          g_autofree char *total = money (o->total, o->currency);
-          g_autofree char *title = g_strdup_printf ("%s · %s", recoup_label_offer_kind (o->kind), total);
+          g_autofree char *title = offer_title (o);
           g_autofree char *sub = NULL;
           GtkWidget *expander = adw_expander_row_new ();
 
@@ -831,6 +881,7 @@ add_promises_offers_disputes (RecoupWindow      *self,
                            o->state != RECOUP_OFFER_STATE_DRAFT ? ""
                            : o->needs_approval && !o->approved ? _("waiting for approval")
                            : o->needs_approval ? _("approved, ready to send") : "",
+                           o->held_by != NULL ? _("held: counts no payments") : "",
                            closing != NULL ? closing : "",
                            NULL);
           gtk_widget_set_name (expander, o->id);
@@ -842,10 +893,11 @@ add_promises_offers_disputes (RecoupWindow      *self,
             gtk_widget_add_css_class (state, "dim-label");
             adw_expander_row_add_action (ADW_EXPANDER_ROW (expander), state);
           }
-          offer_actions_row (expander, o, data->owed);
-          /* An open offer shows what can be done with it. */
+          offer_actions_row (expander, o, data->offers, data->owed);
+          /* An open offer, or one of a clash, shows what can be done with it. */
           adw_expander_row_set_expanded (ADW_EXPANDER_ROW (expander),
-                                         o->state == RECOUP_OFFER_STATE_DRAFT || o->state == RECOUP_OFFER_STATE_OFFERED);
+                                         o->state == RECOUP_OFFER_STATE_DRAFT || o->state == RECOUP_OFFER_STATE_OFFERED
+                                         || is_running_clash (o));
           for (guint i = 0; o->schedule != NULL && i < o->schedule->len; i++)
             {
               RecoupInstallment *inst = &g_array_index (o->schedule, RecoupInstallment, i);

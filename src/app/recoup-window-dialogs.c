@@ -2998,12 +2998,14 @@ typedef struct
 {
   char             *offer_id;
   RecoupOfferEvent  event;
+  char             *reason;   /* withdrawing an accepted arrangement: the user's words */
 } OfferEventWrite;
 
 static void
 offer_event_write_free (OfferEventWrite *w)
 {
   g_free (w->offer_id);
+  g_free (w->reason);
   g_free (w);
 }
 
@@ -3014,9 +3016,10 @@ offer_event_write (RecoupBook  *book,
 {
   OfferEventWrite *w = data;
 
-  /* No note: the event says what happened, and the book keeps no words of
-   * the app's own (they would be in this user's language). */
-  return recoup_offer_transition (book, w->offer_id, w->event, NULL, error);
+  /* No note but the user's reason: the event says what happened, and the
+   * book keeps no words of the app's own (they would be in this user's
+   * language). */
+  return recoup_offer_transition (book, w->offer_id, w->event, w->reason, error);
 }
 
 static void
@@ -3025,6 +3028,7 @@ offer_event_response_cb (AdwMessageDialog *dialog,
                          RecoupWindow     *self)
 {
   OfferEventWrite *w;
+  GtkWidget *reason;
   const char *toast;
 
   if (g_strcmp0 (response, "record") != 0)
@@ -3032,6 +3036,8 @@ offer_event_response_cb (AdwMessageDialog *dialog,
   w = g_new0 (OfferEventWrite, 1);
   w->offer_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "offer-id"));
   w->event = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "event"));
+  if ((reason = adw_message_dialog_get_extra_child (dialog)) != NULL)
+    w->reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (reason))));
   toast = w->event == RECOUP_OFFER_EVENT_SEND ? _("Offer recorded as sent to the customer")
         : w->event == RECOUP_OFFER_EVENT_ACCEPT ? _("Offer accepted: its schedule is in the account")
         : w->event == RECOUP_OFFER_EVENT_REJECT ? _("Offer recorded as declined by the customer")
@@ -3040,12 +3046,58 @@ offer_event_response_cb (AdwMessageDialog *dialog,
                             self->cancellable, account_write_done_cb, account_write_done_new (self, toast));
 }
 
+/* The reason is what every copy shows for the withdrawal: core needs it. */
+static void
+withdraw_reason_changed_cb (GtkEditable      *reason,
+                            AdwMessageDialog *dialog)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (reason)));
+
+  adw_message_dialog_set_response_enabled (dialog, "record", *text != '\0');
+}
+
+/* Withdrawing a running arrangement (one of two accepted offline: core
+ * refuses any other) says what it undoes, and asks why. */
+static void
+ask_withdraw_reason (AdwMessageDialog *dialog)
+{
+  GtkWidget *reason = gtk_entry_new ();
+
+  adw_message_dialog_set_heading (dialog, _("Withdraw the Arrangement?"));
+  adw_message_dialog_set_body (dialog, _("Do this only for the arrangement the customer did not agree to. It "
+                                         "closes as if never accepted: fees or interest it waived are owed "
+                                         "again, and payments count toward the other one. Every device shows "
+                                         "your reason."));
+  gtk_widget_set_name (reason, "withdraw-reason");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (reason), _("Reason, e.g. the customer keeps the plan"));
+  gtk_entry_set_max_length (GTK_ENTRY (reason), 500);
+  gtk_entry_set_activates_default (GTK_ENTRY (reason), TRUE);
+  adw_message_dialog_set_extra_child (dialog, reason);
+  adw_message_dialog_set_response_enabled (dialog, "record", FALSE);
+  g_signal_connect (reason, "changed", G_CALLBACK (withdraw_reason_changed_cb), dialog);
+}
+
+static gboolean
+is_running_offer (RecoupWindow *self,
+                  const char   *offer_id)
+{
+  for (guint i = 0; self->data != NULL && self->data->offers != NULL && i < self->data->offers->len; i++)
+    {
+      const RecoupOffer *o = g_ptr_array_index (self->data->offers, i);
+
+      if (g_strcmp0 (o->id, offer_id) == 0)
+        return o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE;
+    }
+  return FALSE;
+}
+
 /**
  * recoup_window_offer_event:
  * @event: "send", "accept", "reject" or "withdraw"
  *
  * Asks, then records what became of an offer: sent to the customer, accepted
- * (which writes its schedule), declined by the customer, or withdrawn.
+ * (which writes its schedule), declined by the customer, or withdrawn (a
+ * running arrangement with the user's reason).
  */
 void
 recoup_window_offer_event (RecoupWindow *self,
@@ -3092,6 +3144,8 @@ recoup_window_offer_event (RecoupWindow *self,
                                               event == RECOUP_OFFER_EVENT_WITHDRAW ? ADW_RESPONSE_DESTRUCTIVE
                                                                                    : ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  if (event == RECOUP_OFFER_EVENT_WITHDRAW && is_running_offer (self, offer_id))
+    ask_withdraw_reason (ADW_MESSAGE_DIALOG (dialog));
   g_object_set_data_full (G_OBJECT (dialog), "offer-id", g_strdup (offer_id), g_free);
   g_object_set_data (G_OBJECT (dialog), "event", GINT_TO_POINTER (event));
   g_signal_connect (dialog, "response", G_CALLBACK (offer_event_response_cb), self);

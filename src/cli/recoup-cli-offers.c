@@ -236,6 +236,7 @@ json_offer (JsonBuilder *b,
   recoup_cli_json_int (b, "conflicts", o->n_conflicts);
   recoup_cli_json_str (b, "accepted_by", o->accepted_by_name);
   recoup_cli_json_str (b, "held_by", o->held_by);
+  recoup_cli_json_bool (b, "clashing", o->clashing);
   recoup_cli_json_bool (b, "not_approved", o->not_approved);
   recoup_cli_json_str (b, "closed_by", o->closed_by_name);
   recoup_cli_json_str (b, "closing_note", o->closing_note);
@@ -341,6 +342,10 @@ print_offer (RecoupOffer *o)
   if (o->held_by != NULL)
     printf ("  Held:      accepted offline while offer %s ran; payments count toward that one (review)\n",
             o->held_by);
+  /* Either of a clash may go: the one the customer did not agree to. */
+  if (o->clashing && (o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE))
+    printf ("  Clash:     another arrangement was accepted offline alongside it; withdraw the one the "
+            "customer did not agree to (offer withdraw %s --note REASON)\n", recoup_cli_short_id (o->id));
   printf ("  Terms:     %s\n", terms);
   printf ("  Balance:   %s %s when offered; discount %" G_GINT64_FORMAT ".%02d %% (effective %"
           G_GINT64_FORMAT ".%02d %%)\n", o->currency, balance, o->discount_bp / 100, (int) (o->discount_bp % 100),
@@ -524,7 +529,8 @@ recoup_cli_cmd_offer (RecoupCli  *cli,
     { "waive-interest", 0, 0, G_OPTION_ARG_NONE, &waive_interest, "create: waive the account's interest", NULL },
     { "expires", 0, 0, G_OPTION_ARG_STRING, &expires, "create: last day it can be accepted", "DATE" },
     { "send", 0, 0, G_OPTION_ARG_NONE, &send, "create: send it at once; beyond your limits it waits as a draft for an owner's approval", NULL },
-    { "note", 0, 0, G_OPTION_ARG_STRING, &note, "send/accept/reject/withdraw/approve: a note on the event", "TEXT" },
+    { "note", 0, 0, G_OPTION_ARG_STRING, &note, "send/accept/reject/withdraw/approve: a note on the event (withdrawing an accepted "
+      "arrangement, the reason: which one the customer said stands)", "TEXT" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;

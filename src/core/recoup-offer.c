@@ -288,6 +288,16 @@ recoup_offer_state_replay (const RecoupOfferEventRecord *events,
       if (!recoup_offer_check_transition (r.state, needs_approval, r.approved, expires_day,
                                           e->event, e->day, NULL))
         {
+          /* Whether it stands depends on the account's other offers (ONE
+           * RUNNING ARRANGEMENT): derive_offers() decides, and then no
+           * longer counts it as a conflict. */
+          if (e->event == RECOUP_OFFER_EVENT_WITHDRAW && r.state == RECOUP_OFFER_STATE_ACCEPTED &&
+              r.withdraw_id == NULL)
+            {
+              r.withdraw_id = e->id;
+              r.withdraw_hlc = e->hlc;
+              r.withdraw_device = e->device_id;
+            }
           r.n_conflicts++;
           continue;
         }
@@ -1439,7 +1449,7 @@ load_closing_event (RecoupBook   *book,
                     GError      **error)
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT nullif (e.note, ''), u.name, e.user_id IS NOT ?2 AND u.role = 'owner'"
+    "SELECT nullif (e.note, ''), u.name, e.user_id IS NOT ?2 AND u.role = 'owner', e.user_id, e.at"
     " FROM offer_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.id = ?1", error);
 
   if (stmt == NULL)
@@ -1452,6 +1462,8 @@ load_closing_event (RecoupBook   *book,
       o->closed_by_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
       o->not_approved = o->state == RECOUP_OFFER_STATE_WITHDRAWN && o->needs_approval && !o->approved &&
                         sqlite3_column_int (stmt, 2) == 1;
+      o->closed_by = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+      o->closed_at = sqlite3_column_int64 (stmt, 4);
     }
   sqlite3_reset (stmt);
   return TRUE;
@@ -1467,6 +1479,9 @@ typedef struct
   char        *accepted_device;
   char        *accept_id;
   gint64       completed_hlc;     /* completed: the clock of the credit that completed it */
+  char        *withdraw_id;       /* the withdraw kept aside by the replay, or NULL */
+  gint64       withdraw_hlc;
+  char        *withdraw_device;
 } Acceptance;
 
 static void
@@ -1476,6 +1491,8 @@ acceptance_clear (gpointer data)
 
   g_free (acc->accepted_device);
   g_free (acc->accept_id);
+  g_free (acc->withdraw_id);
+  g_free (acc->withdraw_device);
 }
 
 /* Who recorded the acceptance @accept_id of @o. */
@@ -1536,6 +1553,9 @@ replay_offer (RecoupBook  *book,
       out_acc->accepted_hlc = replay.accepted_hlc;
       out_acc->accepted_device = g_strdup (replay.accepted_device);
       out_acc->accept_id = g_strdup (replay.accept_id);
+      out_acc->withdraw_id = g_strdup (replay.withdraw_id);
+      out_acc->withdraw_hlc = replay.withdraw_hlc;
+      out_acc->withdraw_device = g_strdup (replay.withdraw_device);
       return load_stored_schedule (book, o, error) &&
              load_accepter (book, o, replay.accept_id, error);
     }
@@ -1622,9 +1642,122 @@ compare_acceptances (gconstpointer a,
   return c;
 }
 
-/* Derives @list: each offer's replay, then the ledger of the accepted ones
- * account by account in the order they were accepted, so each knows which
- * accepted before it still ran (see ONE RUNNING ARRANGEMENT). */
+/* Follows the ledger of one account's acceptances, @accs[0..@n) in the
+ * order they were accepted, so each knows which accepted before it still
+ * ran (see ONE RUNNING ARRANGEMENT): the first of those holds it, and it
+ * clashes with all of them. */
+static gboolean
+follow_ledgers (RecoupBook  *book,
+                Acceptance  *accs,
+                guint        n,
+                gint32       as_of_day,
+                GError     **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      const RecoupOffer *held_by = NULL;
+
+      for (guint j = 0; j < i && accs[i].offer->schedule->len > 0; j++)
+        {
+          if (!ran_at (&accs[j], &accs[i]))
+            continue;
+          if (held_by == NULL)
+            held_by = accs[j].offer;
+          accs[j].offer->clashing = TRUE;
+        }
+      accs[i].offer->clashing = held_by != NULL;
+      if (!follow_ledger (book, &accs[i], held_by, as_of_day, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Forgets what follow_ledger() derived for @acc, to derive it again. */
+static void
+reset_progress (Acceptance *acc)
+{
+  RecoupOffer *o = acc->offer;
+
+  o->state = RECOUP_OFFER_STATE_ACCEPTED;
+  g_clear_pointer (&o->held_by, g_free);
+  g_clear_pointer (&o->completed_on, g_free);
+  g_clear_pointer (&o->defaulted_on, g_free);
+  o->clashing = FALSE;
+  o->paid = 0;
+  o->discount = 0;
+  o->n_missed = 0;
+  o->at_risk = FALSE;
+  o->paused = FALSE;
+  for (guint i = 0; i < o->schedule->len; i++)
+    {
+      g_array_index (o->schedule, RecoupInstallment, i).paid = 0;
+      g_array_index (o->schedule, RecoupInstallment, i).status = RECOUP_INSTALLMENT_UPCOMING;
+    }
+  acc->completed_hlc = 0;
+}
+
+/* Of @accs[0..@n), the one whose withdrawal stands next: of those that
+ * clash and were withdrawn after acceptance, the one withdrawn first by the
+ * clock every copy shares; -1 for none. */
+static int
+next_withdrawal (const Acceptance *accs,
+                 guint             n)
+{
+  int best = -1;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const Acceptance *b = best >= 0 ? &accs[best] : NULL;
+      int c;
+
+      if (accs[i].withdraw_id == NULL || !accs[i].offer->clashing)
+        continue;
+      c = b == NULL ? -1 : recoup_hlc_compare (accs[i].withdraw_hlc, accs[i].withdraw_device,
+                                               b->withdraw_hlc, b->withdraw_device);
+      if (c < 0 || (c == 0 && strcmp (accs[i].withdraw_id, b->withdraw_id) < 0))
+        best = (int) i;
+    }
+  return best;
+}
+
+/* Derives one account's acceptances, @accepted[@first..@first + *@n): their
+ * ledgers (follow_ledgers()), then, while a clashing offer was withdrawn
+ * after acceptance, that withdrawal: the offer is withdrawn and taken out
+ * (*@n shrinks), and the others are derived again without it, which may
+ * end the clash of the next one withdrawn (its withdrawal is then the
+ * conflict it is; see ONE RUNNING ARRANGEMENT). */
+static gboolean
+derive_account (RecoupBook  *book,
+                GArray      *accepted,
+                guint        first,
+                guint       *n,
+                gint32       as_of_day,
+                GError     **error)
+{
+  for (;;)
+    {
+      Acceptance *accs = &g_array_index (accepted, Acceptance, first);
+      int w;
+
+      if (!follow_ledgers (book, accs, *n, as_of_day, error))
+        return FALSE;
+      if ((w = next_withdrawal (accs, *n)) < 0)
+        return TRUE;
+      reset_progress (&accs[w]);
+      accs[w].offer->state = RECOUP_OFFER_STATE_WITHDRAWN;
+      accs[w].offer->n_conflicts--;
+      if (!load_closing_event (book, accs[w].offer, accs[w].withdraw_id, error))
+        return FALSE;
+      g_array_remove_index (accepted, first + (guint) w);
+      (*n)--;
+      accs = &g_array_index (accepted, Acceptance, first);
+      for (guint i = 0; i < *n; i++)
+        reset_progress (&accs[i]);
+    }
+}
+
+/* Derives @list: each offer's replay, then the accepted ones account by
+ * account (derive_account()). */
 static gboolean
 derive_offers (RecoupBook  *book,
                GPtrArray   *list,
@@ -1648,18 +1781,17 @@ derive_offers (RecoupBook  *book,
     }
   g_array_sort (accepted, compare_acceptances);
 
-  for (guint i = 0, first = 0; i < accepted->len; i++)
+  for (guint first = 0; first < accepted->len;)
     {
-      Acceptance *acc = &g_array_index (accepted, Acceptance, i);
-      const RecoupOffer *held_by = NULL;
+      const char *account_id = g_array_index (accepted, Acceptance, first).offer->account_id;
+      guint n = 1;
 
-      if (strcmp (acc->offer->account_id, g_array_index (accepted, Acceptance, first).offer->account_id) != 0)
-        first = i;
-      for (guint j = first; j < i && held_by == NULL && acc->offer->schedule->len > 0; j++)
-        if (ran_at (&g_array_index (accepted, Acceptance, j), acc))
-          held_by = g_array_index (accepted, Acceptance, j).offer;
-      if (!follow_ledger (book, acc, held_by, as_of_day, error))
+      while (first + n < accepted->len &&
+             strcmp (g_array_index (accepted, Acceptance, first + n).offer->account_id, account_id) == 0)
+        n++;
+      if (!derive_account (book, accepted, first, &n, as_of_day, error))
         return FALSE;
+      first += n;
     }
   return TRUE;
 }
@@ -1983,6 +2115,39 @@ check_dates_at_accept (RecoupBook         *book,
   return FALSE;
 }
 
+/* A running arrangement is what the customer agreed to: it is withdrawn
+ * only when it clashes with another accepted offline (ONE RUNNING
+ * ARRANGEMENT), and with the reason, which tells every copy's user which
+ * one the customer said stands. */
+static gboolean
+check_withdraw_running (const RecoupOffer  *o,
+                        const char         *note,
+                        GError            **error)
+{
+  g_autofree char *reason = g_strstrip (g_strdup (note != NULL ? note : ""));
+
+  if (!o->clashing)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   /* Translators: the offer's id, its kind (settlement, plan, …) and its
+                    * state (accepted, active) */
+                   _("offer %s cannot be withdrawn: it is a running %s (%s) that the customer agreed to, and "
+                     "payments count toward it. Only an arrangement accepted offline alongside another one "
+                     "(held, or holding one; a review item names both) can be withdrawn"),
+                   o->id, kind_label (o->kind), state_label (o->state));
+      return FALSE;
+    }
+  if (*reason == '\0')
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the offer's id, then its kind (settlement, plan, …) */
+                   _("offer %s: withdrawing an accepted %s needs a reason: say which arrangement the "
+                     "customer said stands"), o->id, kind_label (o->kind));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 recoup_offer_transition (RecoupBook        *book,
                          const char        *offer_id,
@@ -2005,8 +2170,13 @@ recoup_offer_transition (RecoupBook        *book,
   if (!(o = recoup_offer_load (book, offer_id, NULL, error)))
     return FALSE;
   expires_day = o->expires_on ? recoup_date_parse (o->expires_on, NULL) : RECOUP_DATE_INVALID;
-  if (!recoup_offer_check_transition (o->state, o->needs_approval, o->approved, expires_day,
-                                      event, today, error))
+  if (event == RECOUP_OFFER_EVENT_WITHDRAW && is_running (o))
+    {
+      if (!check_withdraw_running (o, note, error))
+        return FALSE;
+    }
+  else if (!recoup_offer_check_transition (o->state, o->needs_approval, o->approved, expires_day,
+                                           event, today, error))
     {
       /* Translators: an offer's id, before what is wrong */
       g_prefix_error (error, _("offer %s: "), o->id);
@@ -2223,6 +2393,44 @@ reconcile_discount (RecoupBook         *book,
   return TRUE;
 }
 
+/* An offer withdrawn or declined keeps no waiver: what its acceptance wrote
+ * (it was withdrawn in a clash, or accepted on a copy that had not seen it
+ * withdrawn or declined first) is reversed, as if it had never been
+ * accepted; every replica writes the same reversals. */
+static gboolean
+reverse_waivers (RecoupBook         *book,
+                 const RecoupOffer  *o,
+                 guint              *written,
+                 GError            **error)
+{
+  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (RecoupLiveCredit));
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT e.id, e.effective_date, -e.amount FROM ledger_entries e WHERE e.offer_id = ? AND e.kind = 'waiver'"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id) ORDER BY e.id", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      RecoupLiveCredit c = { 0 };
+
+      g_strlcpy (c.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof c.id);
+      g_strlcpy (c.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof c.date);
+      c.amount = sqlite3_column_int64 (stmt, 2);
+      g_array_append_val (live, c);
+    }
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < live->len; i++)
+    {
+      if (!recoup_ledger_reverse_live_credit (book, &g_array_index (live, RecoupLiveCredit, i), error))
+        return FALSE;
+      (*written)++;
+    }
+  return TRUE;
+}
+
 static void
 describe_acceptance (const RecoupOffer      *o,
                      RecoupReviewAcceptance *out)
@@ -2301,6 +2509,14 @@ recoup_offer_reconcile_account (RecoupBook  *book,
         conflicted = o->id;
       if (o->forgiven > 0 && !reconcile_discount (book, o, today, &written, error))
         goto fail;
+      if ((o->state == RECOUP_OFFER_STATE_WITHDRAWN || o->state == RECOUP_OFFER_STATE_REJECTED) &&
+          o->waived_amount > 0 && !reverse_waivers (book, o, &written, error))
+        goto fail;
+      /* Withdrawn, one of two arrangements accepted offline ends their clash. */
+      if (o->state == RECOUP_OFFER_STATE_WITHDRAWN &&
+          !recoup_review_close_offer_clashes (book, account_id, o->id, o->closed_by, o->closed_at, &written,
+                                              error))
+        goto fail;
     }
 
   for (guint i = 0; i < offers->len; i++)
@@ -2346,6 +2562,7 @@ recoup_offer_free (RecoupOffer *o)
   g_free (o->created_by);
   g_free (o->created_by_name);
   g_free (o->closing_note);
+  g_free (o->closed_by);
   g_free (o->closed_by_name);
   g_free (o->accepted_on);
   g_free (o->completed_on);

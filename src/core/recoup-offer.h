@@ -28,7 +28,8 @@ G_BEGIN_DECLS
  * none. Acceptance writes the schedule to the installments table.
  *
  * LIFECYCLE. draft -> offered -> accepted -> active -> completed | defaulted,
- * or withdrawn (from draft or offered), rejected (from offered), expired
+ * or withdrawn (from draft or offered, or a running arrangement in a clash:
+ * see ONE RUNNING ARRANGEMENT), rejected (from offered), expired
  * (draft or offered after expires_on). Each user transition (create, approve,
  * send, accept, reject, withdraw) is an offer_events row carrying the book's
  * hybrid logical clock, device, user and day. The state is never stored: it
@@ -106,6 +107,28 @@ G_BEGIN_DECLS
  * nor does the customer fall behind on one because they paid the other.
  * recoup_offer_reconcile_account() raises one review item per held offer
  * naming both (recoup_review_add_offer_clash()), once.
+ *
+ * A person then tells the customer which one stands and withdraws the other
+ * (with a reason, which every copy shows). Either of the two may be
+ * withdrawn, not only the held one: the customer may well have agreed to
+ * the later one, and a rule that let only the held one go would leave the
+ * user no way to record that. So an offer CLASHES when it is held, or
+ * when an offer accepted after it is held while it ran; a running
+ * arrangement that clashes may be withdrawn, one that does not (the
+ * customer's only arrangement) may not. In the event replay a withdraw
+ * after acceptance is kept aside (RecoupOfferReplay.withdraw_id) and stands
+ * when the offer clashes once every accepted offer of the account is known,
+ * never by the order events arrived in: the copy that wrote it saw both
+ * acceptances, and its clock is past theirs, so every copy that has the
+ * three events judges it alike. When two copies each withdraw one offer of
+ * a clash, the earlier withdrawal (by clock) stands; the other offer then no
+ * longer clashes, so its withdrawal is a conflict (review) and it runs.
+ * Withdrawn, an offer is as if it had never been accepted: it counts no
+ * payment, the offer it held or was held by counts them all from its own
+ * acceptance on, recoup_offer_reconcile_account() reverses any waiver its
+ * acceptance wrote (the rows stay, reversed, as money rows do) and closes
+ * the clash's review item. Its installment rows stay; nothing reads those of
+ * an offer that is not accepted.
  *
  * ACCEPTANCE. Besides the state and the balance (recoup_offer_is_stale()),
  * accepting is refused once a settlement's pay-by or an extension's new
@@ -212,6 +235,11 @@ typedef struct
   const char      *accept_id;       /* accepted: the event that accepted it (the records') */
   gint64           accepted_hlc;    /* accepted: that event's clock */
   const char      *accepted_device; /* accepted: that event's device (the records') */
+  /* accepted: the first withdraw after acceptance (the records'), counted in
+   * n_conflicts; it stands when the offer clashes (ONE RUNNING ARRANGEMENT) */
+  const char      *withdraw_id;
+  gint64           withdraw_hlc;
+  const char      *withdraw_device;
 } RecoupOfferReplay;
 
 typedef enum
@@ -272,9 +300,12 @@ typedef struct
   char            *accepted_by;      /* accepted: the user who recorded the acceptance */
   char            *accepted_by_name;
   char            *held_by;          /* held (see ONE RUNNING ARRANGEMENT): the offer payments count toward */
+  gboolean         clashing;         /* held, or holding one: may be withdrawn (ONE RUNNING ARRANGEMENT) */
   guint            n_conflicts;
   char            *closing_note;     /* withdrawn or rejected: the note it was closed with, or NULL */
+  char            *closed_by;        /* withdrawn or rejected: who recorded it (user id) */
   char            *closed_by_name;   /* withdrawn or rejected: who recorded it */
+  gint64           closed_at;        /* withdrawn or rejected: when (UTC ms) */
   gboolean         not_approved;     /* withdrawn: refused by an owner (see LIFECYCLE) */
   GArray          *schedule;         /* RecoupInstallment; stored (accepted) or previewed */
 } RecoupOffer;
@@ -374,7 +405,9 @@ char        *recoup_offer_create              (RecoupBook             *book,
 /* Records a user transition (approve, send, accept, reject, withdraw) after
  * checking it against the derived state; refused with an error naming the
  * current state. Approve needs an owner; accepting writes the schedule and
- * any waiver entry in the same transaction. */
+ * any waiver entry in the same transaction. Withdrawing a running
+ * arrangement needs it to clash (ONE RUNNING ARRANGEMENT) and a @note
+ * saying why. */
 gboolean     recoup_offer_transition          (RecoupBook             *book,
                                                const char             *offer_id,
                                                RecoupOfferEvent        event,

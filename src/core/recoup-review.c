@@ -287,6 +287,92 @@ recoup_review_add_offer_clash (RecoupBook                    *book,
   return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CLASH, b, error);
 }
 
+/* The open offer-clash items of @account_id that name @offer_id, kept or held. */
+static GPtrArray *
+open_clashes_of (RecoupBook  *book,
+                 const char  *account_id,
+                 const char  *offer_id,
+                 GError     **error)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT i.id FROM review_items i WHERE i.account_id = ?1 AND i.kind = 'offer-clash'"
+    " AND (json_extract (i.payload, '$.kept.offer_id') = ?2 OR json_extract (i.payload, '$.held.offer_id') = ?2)"
+    " AND NOT EXISTS (SELECT 1 FROM review_marks m WHERE m.item_id = i.id)", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, offer_id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0)));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      return NULL;
+    }
+  return g_steal_pointer (&ids);
+}
+
+/**
+ * recoup_review_close_offer_clashes:
+ * @offer_id: an offer of a clash (recoup_review_add_offer_clash()), withdrawn
+ * @by_user: (nullable): who withdrew it (a user id)
+ * @at: when it was withdrawn (UTC ms)
+ * @written: adds the marks written
+ *
+ * Closes the open clash items naming @offer_id, in the caller's
+ * transaction: with one of its two offers withdrawn the clash is over, and
+ * the withdrawal's reason says which one the customer kept. Every replica
+ * that derives the withdrawal closes them alike, with a mark whose id
+ * derives from the item's and whose user and time are the withdrawal's, so
+ * the copies meet as one mark. A device that may not mark (a collector's:
+ * recoupd would refuse its marks) leaves the mark to recoupd, which
+ * reconciles the withdrawal as it arrives; it comes back with the next pull.
+ */
+gboolean
+recoup_review_close_offer_clashes (RecoupBook  *book,
+                                   const char  *account_id,
+                                   const char  *offer_id,
+                                   const char  *by_user,
+                                   gint64       at,
+                                   guint       *written,
+                                   GError     **error)
+{
+  g_autoptr(GPtrArray) items = NULL;
+
+  if (!recoup_merge_check_own_write (book, "review_marks", NULL, NULL))
+    return TRUE;
+  if (!(items = open_clashes_of (book, account_id, offer_id, error)))
+    return FALSE;
+  for (guint i = 0; i < items->len; i++)
+    {
+      const char *item_id = g_ptr_array_index (items, i);
+      g_autofree char *name = g_strconcat ("offer-clash-closed:", item_id, NULL);
+      char id[RECOUP_UUID_STRING_LEN + 1];
+      sqlite3_stmt *stmt = recoup_book_prepare (book,
+        "INSERT INTO review_marks (id, item_id, hlc, device_id, user_id, at) VALUES (?, ?, ?, ?, ?, ?)", error);
+
+      if (stmt == NULL)
+        return FALSE;
+      recoup_uuid7_derive_from (item_id, name, id);
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, item_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, recoup_book_stamp (book));
+      sqlite3_bind_text (stmt, 4, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 5, by_user, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 6, at);
+      if (!recoup_book_step_done (book, stmt, error) ||
+          !recoup_book_record_change (book, "review_marks", id, RECOUP_CHANGE_INSERT, NULL, error))
+        return FALSE;
+      recoup_book_touch_account (book, account_id);
+      (*written)++;
+    }
+  return TRUE;
+}
+
 /**
  * recoup_review_add_ref_clash:
  * @ref: the reference @account_id was created with
@@ -395,8 +481,8 @@ describe_clash (RecoupBook *book,
    * 2026-06-10”, the one accepted first, then the other */
   return g_strdup_printf (_("two arrangements were accepted on this account on devices that had not synced: "
                             "%s (first), and %s. Payments count toward the first only; the second counts "
-                            "none and does not default. Tell the customer which one stands, then mark this "
-                            "reviewed"), kept, held);
+                            "none and does not default. Ask the customer which one stands and withdraw the "
+                            "other, with the reason: that closes this item"), kept, held);
 }
 
 /* The item in the reader's words; its payload stays as it was stored. */

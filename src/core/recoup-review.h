@@ -12,9 +12,10 @@ G_BEGIN_DECLS
  * that nothing is lost in a merge: `review_items` (a contact that broke the
  * compliance rules, an offer whose transitions conflicted offline, two
  * arrangements accepted offline on two copies) and
- * `review_marks` (an owner looked at an item). An item is open while it has
- * no mark. Two collectors' items logged offline both arrive; an owner's mark
- * made offline closes only the items that owner saw.
+ * `review_marks` (an owner looked at an item, or the book closed an item
+ * whose cause is gone: recoup_review_close_offer_clashes()). An item is
+ * open while it has no mark. Two collectors' items logged offline both
+ * arrive; an owner's mark made offline closes only the items that owner saw.
  *
  * An item's payload is JSON of the values (channel, instant, rule codes, the
  * user's words, offer id), not text, so each reader gets it in their own
@@ -72,6 +73,13 @@ char      *recoup_review_add_offer_clash    (RecoupBook                    *book
                                              const RecoupReviewAcceptance  *kept,
                                              const RecoupReviewAcceptance  *held,
                                              GError                       **error);
+gboolean   recoup_review_close_offer_clashes (RecoupBook         *book,
+                                              const char         *account_id,
+                                              const char         *offer_id,
+                                              const char         *by_user,
+                                              gint64              at,
+                                              guint              *written,
+                                              GError            **error);
 char      *recoup_review_add_ref_clash      (RecoupBook          *book,
                                              const char          *account_id,
                                              const char          *ref,
