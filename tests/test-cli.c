@@ -899,6 +899,52 @@ test_kpi_cost_echo (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (out, ==, "Collection costs for 2026-01 set to USD 1,250.50\n");
 }
 
+/* Two users of one name (two people, or one person entered on two copies
+ * of a book): a name that means either is refused with both ids and roles,
+ * instead of one of them at random; the id picks one. */
+static void
+test_ambiguous_user (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *collector = NULL;
+  g_autofree char *bookkeeper = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "user", "add", "Betty Andrews", "--role", "collector", NULL), ==, 0);
+  node = parse_json (out);
+  collector = g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "user", "add", "betty andrews", "--role", "bookkeeper", NULL), ==, 0);
+  node = parse_json (out);
+  bookkeeper = g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, NULL, &err, "account", "create", "--ref", "A-1", "--name", "Acme",
+                        "--collector", "Betty Andrews", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“Betty Andrews” is the name of 2 users"));
+  g_assert_nonnull (strstr (err, collector));
+  g_assert_nonnull (strstr (err, bookkeeper));
+  g_assert_nonnull (strstr (err, "(collector)"));
+  g_assert_nonnull (strstr (err, "(bookkeeper)"));
+  g_assert_nonnull (strstr (err, "give the id"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "accounts", "--collector", "BETTY ANDREWS", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, collector));
+  g_clear_pointer (&err, g_free);
+  /* Acting as a user follows the same rule. */
+  g_assert_cmpint (run (fx, NULL, &err, "--user", "Betty Andrews", "accounts", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "“Betty Andrews” is the name of 2 users"));
+  g_clear_pointer (&err, g_free);
+
+  /* Nothing was made of the refused command; the id works. */
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "A-1", "--name", "Acme",
+                        "--collector", collector, NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "accounts", "--collector", collector, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"A-1\""));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -932,5 +978,6 @@ main (int argc, char **argv)
   g_test_add ("/recoup/cli/statement-names-collide", Fixture, NULL, fixture_setup, test_statement_names_collide,
               fixture_teardown);
   g_test_add ("/recoup/cli/kpi-cost-echo", Fixture, NULL, fixture_setup, test_kpi_cost_echo, fixture_teardown);
+  g_test_add ("/recoup/cli/ambiguous-user", Fixture, NULL, fixture_setup, test_ambiguous_user, fixture_teardown);
   return g_test_run ();
 }

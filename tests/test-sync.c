@@ -3586,6 +3586,202 @@ test_enroll_old_server (Fixture       *f,
   stub_stop (stub);
 }
 
+/* ---- one person, one user, whoever made them first ---- */
+
+/* An owner's book, before it is connected, that knows the collector "xena"
+ * (1500 bp, 12 installments) and has an account assigned to her. */
+static RecoupBook *
+book_with_xena (Fixture  *f,
+                char    **out_xena,
+                char    **out_account)
+{
+  g_autofree char *path = g_build_filename (f->dir, "owner.recoup", NULL);
+  g_autoptr(GError) error = NULL;
+  RecoupBook *book = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+
+  g_assert_no_error (error);
+  *out_xena = recoup_user_add (book, "xena", "collector", 1500, 12, FALSE, &error);
+  g_assert_no_error (error);
+  *out_account = make_account (book, "XENA-1");
+  g_assert_true (recoup_account_set (book, *out_account, "assigned_to", *out_xena, &error));
+  g_assert_no_error (error);
+  return book;
+}
+
+/* What `recoup-cli enroll` does for a book with data: enroll, attach, sync. */
+static void
+connect_owner_book (Fixture    *f,
+                    RecoupBook *book)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupSyncEnrollment) e = NULL;
+  g_autoptr(GError) error = NULL;
+
+  e = recoup_sync_enroll_book (book, code, "olive-desk", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_sync_attach (book, e, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (book, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* One "xena" in @book, with @id and the server's limits, the account hers. */
+static void
+assert_one_xena (RecoupBook *book,
+                 const char *id,
+                 const char *account,
+                 gint64      max_discount_bp,
+                 gint64      max_plan_installments)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *names = user_names (recoup_book_get_db (book));
+  g_autofree char *resolved = recoup_user_resolve (book, "Xena", &error);
+  g_autoptr(RecoupUser) xena = NULL;
+  g_autoptr(RecoupAccount) acc = NULL;
+  g_autoptr(GPtrArray) hers = NULL;
+  RecoupAccountFilter filter = { .assigned_to = "xena" };
+
+  g_assert_cmpstr (names, ==, "carl,olive,xena");
+  g_assert_no_error (error);
+  g_assert_cmpstr (resolved, ==, id);
+  xena = recoup_user_load (book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (xena->role, ==, "collector");
+  g_assert_cmpint (xena->max_discount_bp, ==, max_discount_bp);
+  g_assert_cmpint (xena->max_plan_installments, ==, max_plan_installments);
+  acc = recoup_account_load (book, account, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (acc->assigned_to, ==, id);
+  hers = recoup_account_list (book, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hers->len, ==, 1);
+  g_assert_true (recoup_book_check_integrity (book, &error));
+  g_assert_no_error (error);
+}
+
+/* The QA case: the admin adds a collector the owner's book knows already
+ * (and makes her code) before the owner connects it. The owner's "xena" is
+ * her on every copy: the server takes the id the owner's rows name, with the
+ * role and limits it enforces; the user it had made goes by a tombstone;
+ * her code enrolls her as the owner's "xena", whose accounts she sees. */
+static void
+test_owner_book_user_on_server (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *made = run (f, TRUE, "add-user", "Acme Collections", "xena", "--role", "collector",
+                               "--max-discount-bp", "500", "--max-installments", "3", NULL);
+  g_autofree char *code = enrollment_code (f, f->org, "xena");
+  g_autofree char *xena = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(RecoupBook) o = book_with_xena (f, &xena, &account);
+  g_autoptr(RecoupBook) x = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (made, !=, xena);
+  connect_owner_book (f, o);
+  x = enroll_book (f, code, "xena.recoup");
+  g_assert_cmpstr (recoup_book_get_user_id (x), ==, xena);
+  g_assert_true (sync_book (x, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (o, NULL, &error));
+  g_assert_no_error (error);
+
+  assert_one_xena (o, xena, account, 500, 3);
+  assert_one_xena (x, xena, account, 500, 3);
+  {
+    sqlite3 *server = open_server_book (f);
+    g_autofree char *names = user_names (server);
+
+    g_assert_cmpstr (names, ==, "carl,olive,xena");
+    sqlite3_close (server);
+  }
+  /* The server's own user stays in the books' history, removed. */
+  sql = g_strdup_printf ("SELECT count(*) FROM users WHERE id = '%s' AND deleted = 1", made);
+  g_assert_cmpint (count_rows (x, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM users WHERE name = 'xena' AND id = '%s' AND max_discount_bp = 500",
+                         xena);
+  g_assert_cmpint (count_on_server (f, sql), ==, 1);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'xena'"), ==, 1);
+}
+
+/* The other order: the owner's book is synced first, then the admin adds
+ * "Xena" (any case): the server adopts the synced user and her id; what
+ * the admin gives (the discount) is what counts, what not (the plan
+ * length) stays as the owner set it. */
+static void
+test_admin_adds_synced_user (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *xena = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *added = NULL;
+  g_autofree char *code = NULL;
+  g_autoptr(RecoupBook) o = book_with_xena (f, &xena, &account);
+  g_autoptr(RecoupBook) x = NULL;
+  g_autoptr(GError) error = NULL;
+
+  connect_owner_book (f, o);
+  added = run (f, TRUE, "add-user", "Acme Collections", "Xena", "--max-discount-bp", "500", NULL);
+  g_assert_cmpstr (added, ==, xena);
+  code = enrollment_code (f, f->org, "xena");
+  x = enroll_book (f, code, "xena.recoup");
+  g_assert_cmpstr (recoup_book_get_user_id (x), ==, xena);
+  g_assert_true (sync_book (x, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (o, NULL, &error));
+  g_assert_no_error (error);
+
+  assert_one_xena (o, xena, account, 500, 12);
+  assert_one_xena (x, xena, account, 500, 12);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'xena' COLLATE NOCASE"
+                                       " AND role = 'collector' AND max_discount_bp = 500"
+                                       " AND max_plan_installments = 12"), ==, 1);
+}
+
+/* A server user already in use (carl has a device) is not taken over by a
+ * pushed user of his name: both stay, as re-pointing what either wrote
+ * would rewrite synced rows, and the name alone no longer picks one. */
+static void
+test_pushed_user_name_in_use (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *code = enrollment_code (f, f->org, "carl");
+  g_autofree char *path = g_build_filename (f->dir, "owner.recoup", NULL);
+  g_autofree char *other = NULL;
+  g_autofree char *resolved = NULL;
+  g_autoptr(RecoupBook) c = enroll_book (f, code, "carl.recoup");
+  g_autoptr(RecoupBook) o = NULL;
+  g_autoptr(GError) error = NULL;
+
+  o = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  other = recoup_user_add (o, "Carl", "collector", 0, 0, FALSE, &error);
+  g_assert_no_error (error);
+  connect_owner_book (f, o);
+  g_assert_true (sync_book (c, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpstr (recoup_book_get_user_id (c), ==, f->collector);
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'carl'"), ==, 1);
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? o : c;
+
+      resolved = recoup_user_resolve (book, "carl", &error);
+      g_assert_null (resolved);
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, f->collector));
+      g_assert_nonnull (strstr (error->message, other));
+      g_clear_error (&error);
+      resolved = recoup_user_resolve (book, other, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (resolved, ==, other);
+      g_clear_pointer (&resolved, g_free);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3644,6 +3840,9 @@ main (int   argc,
   ADD ("/recoup/sync/collector-needs-new-book", test_collector_needs_new_book);
   ADD ("/recoup/sync/cli-collector-needs-new-book", test_cli_collector_needs_new_book);
   ADD ("/recoup/sync/enroll-old-server", test_enroll_old_server);
+  ADD ("/recoup/sync/owner-book-user-on-server", test_owner_book_user_on_server);
+  ADD ("/recoup/sync/admin-adds-synced-user", test_admin_adds_synced_user);
+  ADD ("/recoup/sync/pushed-user-name-in-use", test_pushed_user_name_in_use);
 #undef ADD
 
   status = g_test_run ();

@@ -100,9 +100,14 @@ recoup_cli_open_book (RecoupCli  *cli,
   cli->book = recoup_book_open (cli->book_path,
                                 create ? RECOUP_BOOK_OPEN_DEFAULT : RECOUP_BOOK_OPEN_NO_CREATE,
                                 error);
-  if (cli->book != NULL && cli->user != NULL &&
-      !recoup_book_set_user (cli->book, cli->user, error))
-    g_clear_object (&cli->book);
+  if (cli->book != NULL && cli->user != NULL)
+    {
+      /* The same rules as --collector: an id, or a name only one user has. */
+      g_autofree char *user_id = recoup_user_resolve (cli->book, cli->user, error);
+
+      if (user_id == NULL || !recoup_book_set_user (cli->book, user_id, error))
+        g_clear_object (&cli->book);
+    }
   return cli->book;
 }
 

@@ -107,13 +107,31 @@ recoup_user_role_label (const char *role)
   return role;
 }
 
+static RecoupUser *user_from_row (sqlite3_stmt *stmt);
+
+/* "01…a (collector), 01…b (owner)": what tells apart users of one name. */
+static char *
+describe_users (GPtrArray *users)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < users->len; i++)
+    {
+      RecoupUser *u = users->pdata[i];
+
+      g_string_append_printf (out, "%s%s (%s)", i > 0 ? ", " : "", u->id, recoup_user_role_label (u->role));
+    }
+  return g_string_free (out, FALSE);
+}
+
 char *
 recoup_user_resolve (RecoupBook  *book,
                      const char  *id_or_name,
                      GError     **error)
 {
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT id FROM users WHERE (id = ?1 OR name = ?1 COLLATE NOCASE) AND deleted = 0", error);
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT id FROM users WHERE id = ?1 AND deleted = 0", error);
+  g_autoptr(GPtrArray) named = NULL;
+  g_autofree char *listed = NULL;
   char *id = NULL;
 
   if (stmt == NULL)
@@ -122,10 +140,54 @@ recoup_user_resolve (RecoupBook  *book,
   if (sqlite3_step (stmt) == SQLITE_ROW)
     id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
   sqlite3_reset (stmt);
-  if (id == NULL)
-    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 "no user “%s” in this book", id_or_name);
-  return id;
+  if (id != NULL)
+    return id;
+
+  if (!(named = recoup_user_find_by_name (book, id_or_name, error)))
+    return NULL;
+  if (named->len == 1)
+    return g_strdup (((RecoupUser *) named->pdata[0])->id);
+  if (named->len == 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "no user “%s” in this book", id_or_name);
+      return NULL;
+    }
+  /* Two people of one name (or one person entered twice): the first row
+   * would pick one of them at random, so that the same command means a
+   * different user on another copy of the book. */
+  listed = describe_users (named);
+  /* Translators: the name, how many users have it, then their ids with their roles */
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "“%s” is the name of %u user in this book: %s; give the id of the one you mean",
+                            "“%s” is the name of %u users in this book: %s; give the id of the one you mean",
+                            named->len),
+               id_or_name, named->len, listed);
+  return NULL;
+}
+
+GPtrArray *
+recoup_user_find_by_name (RecoupBook  *book,
+                          const char  *name,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT id, name, role, max_discount_bp, max_plan_installments, can_override FROM users"
+    " WHERE name = ?1 COLLATE NOCASE AND deleted = 0 ORDER BY id", error);
+  g_autoptr(GPtrArray) users = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  users = g_ptr_array_new_with_free_func ((GDestroyNotify) recoup_user_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (users, user_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE ? g_steal_pointer (&users) : NULL;
 }
 
 static RecoupUser *
@@ -311,6 +373,112 @@ recoup_user_set_limits (RecoupBook  *book,
     goto fail;
   if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
       !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+gboolean
+recoup_user_set_authority (RecoupBook  *book,
+                           const char  *user_id,
+                           const char  *role,
+                           gint64       max_discount_bp,
+                           gint64       max_plan_installments,
+                           GError     **error)
+{
+  static const char * const fields[] = {
+    "role", "max_discount_bp", "max_plan_installments", "can_override", NULL
+  };
+  g_autoptr(RecoupUser) user = NULL;
+  sqlite3_stmt *stmt;
+
+  if (g_strcmp0 (role, "owner") && g_strcmp0 (role, "collector") && g_strcmp0 (role, "bookkeeper"))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "“%s” is not a role (owner, collector or bookkeeper)", role ? role : "");
+      return FALSE;
+    }
+  if (max_discount_bp < 0 || max_discount_bp > 10000 || max_plan_installments < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "limits must be a discount of 0 to 10000 basis points and a plan length of 0 or more");
+      return FALSE;
+    }
+  if (!recoup_merge_check_own_write (book, "users", NULL, error) ||
+      !(user = recoup_user_load (book, user_id, error)))
+    return FALSE;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  /* Who may override the compliance guard follows the role only when the
+   * role changes (recoup_user_add() gives it to owners): an owner's own
+   * choice for a user who keeps their role stays. */
+  stmt = recoup_book_prepare (book,
+                              "UPDATE users SET role = ?1, max_discount_bp = ?2, max_plan_installments = ?3,"
+                              " can_override = CASE WHEN role = ?1 THEN can_override ELSE ?1 = 'owner' END"
+                              " WHERE id = ?4 AND (role IS NOT ?1 OR max_discount_bp IS NOT ?2"
+                              " OR max_plan_installments IS NOT ?3)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 3, max_plan_installments);
+  sqlite3_bind_text (stmt, 4, user_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_SET, fields, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+gboolean
+recoup_user_remove (RecoupBook  *book,
+                    const char  *user_id,
+                    GError     **error)
+{
+  g_autoptr(RecoupUser) user = NULL;
+  sqlite3_stmt *stmt;
+  gint64 assigned;
+
+  if (!recoup_merge_check_own_write (book, "users", NULL, error) ||
+      !(user = recoup_user_load (book, user_id, error)))
+    return FALSE;
+  if (!(stmt = recoup_book_prepare (book, "SELECT count(*) FROM accounts WHERE assigned_to = ?", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  assigned = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  sqlite3_reset (stmt);
+  if (assigned > 0)
+    {
+      guint n = (guint) MIN (assigned, G_MAXUINT);
+
+      /* Translators: the user's name, how many accounts */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "%s has %u account assigned; assign it to someone else first",
+                                "%s has %u accounts assigned; assign them to someone else first", n),
+                   user->name, n);
+      return FALSE;
+    }
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book, "UPDATE users SET deleted = 1 WHERE id = ? AND deleted = 0", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_TOMBSTONE, NULL, error))
     goto fail;
   return recoup_book_commit (book, error);
 

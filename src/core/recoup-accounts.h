@@ -179,8 +179,15 @@ GPtrArray     *recoup_contact_list            (RecoupBook              *book,
 void           recoup_contact_point_free      (RecoupContactPoint      *cp);
 
 const char    *recoup_user_role_label         (const char              *role);
+/* The id of the user @id_or_name names: an id, or the name (any case) of
+ * exactly one user. A name that several users have is refused with their
+ * ids and roles, as picking one would pick at random. */
 char          *recoup_user_resolve            (RecoupBook              *book,
                                                const char              *id_or_name,
+                                               GError                 **error);
+/* The users (not removed) called @name, in any case; empty if none. */
+GPtrArray     *recoup_user_find_by_name       (RecoupBook              *book,
+                                               const char              *name,
                                                GError                 **error);
 GPtrArray     *recoup_user_list               (RecoupBook              *book,
                                                GError                 **error);
@@ -201,6 +208,21 @@ gboolean       recoup_user_set_limits         (RecoupBook              *book,
                                                const char              *user_id,
                                                gint64                   max_discount_bp,
                                                gint64                   max_plan_installments,
+                                               GError                 **error);
+/* What recoupd grants @user_id (its role and limits decide what the user's
+ * devices may push): made the row's, change-logged when it differs, so every
+ * copy applies what the server enforces. Refused where users may not be
+ * written (a device enrolled as anyone but an owner). */
+gboolean       recoup_user_set_authority      (RecoupBook              *book,
+                                               const char              *user_id,
+                                               const char              *role,
+                                               gint64                   max_discount_bp,
+                                               gint64                   max_plan_installments,
+                                               GError                 **error);
+/* Removes a user with a tombstone (the row stays for the history that names
+ * them); refused while accounts are assigned to them. */
+gboolean       recoup_user_remove             (RecoupBook              *book,
+                                               const char              *user_id,
                                                GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoupAccount, recoup_account_free)

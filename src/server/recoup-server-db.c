@@ -326,6 +326,65 @@ recoup_server_db_create_org (RecoupServerDb  *db,
   return g_steal_pointer (&id);
 }
 
+/* The user of the organisation's book called @name (server.db has none of
+ * that name: an owner's device made and synced it), NULL if none: the
+ * person an admin now adds. Two of the name leave the admin to choose:
+ * FALSE, with their ids. */
+static gboolean
+find_book_user (RecoupBook   *book,
+                const char   *name,
+                RecoupUser  **out_user,
+                GError      **error)
+{
+  g_autoptr(GPtrArray) named = recoup_user_find_by_name (book, name, error);
+  g_autoptr(GString) listed = NULL;
+
+  *out_user = NULL;
+  if (named == NULL)
+    return FALSE;
+  if (named->len == 1)
+    *out_user = g_ptr_array_steal_index (named, 0);
+  if (named->len <= 1)
+    return TRUE;
+  listed = g_string_new (NULL);
+  for (guint i = 0; i < named->len; i++)
+    {
+      RecoupUser *u = named->pdata[i];
+
+      g_string_append_printf (listed, "%s%s (%s)", i > 0 ? ", " : "", u->id, u->role);
+    }
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+               "the organisation's book has %u users named “%s” (%s), synced from an owner's device; "
+               "add the user under a name none of them has", named->len, name, listed->str);
+  return FALSE;
+}
+
+static gboolean
+insert_user (RecoupServerDb  *db,
+             const char      *id,
+             const char      *org_id,
+             const char      *name,
+             const char      *role,
+             gint64           max_discount_bp,
+             gint64           max_plan_installments,
+             GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "INSERT INTO users (id, org_id, name, role, max_discount_bp,"
+                                              " max_plan_installments) VALUES (?, ?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 6, max_plan_installments);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
 char *
 recoup_server_db_add_user (RecoupServerDb  *db,
                            const char      *org_id,
@@ -336,17 +395,19 @@ recoup_server_db_add_user (RecoupServerDb  *db,
                            GError         **error)
 {
   g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(RecoupUser) synced = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *id = NULL;
 
-  if (g_strcmp0 (role, "owner") != 0 && g_strcmp0 (role, "collector") != 0 &&
+  if (role != NULL && g_strcmp0 (role, "owner") != 0 && g_strcmp0 (role, "collector") != 0 &&
       g_strcmp0 (role, "bookkeeper") != 0)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    "“%s” is not a role (owner, collector or bookkeeper)", role);
       return NULL;
     }
-  if (!(stmt = prepare (db, "SELECT 1 FROM users WHERE org_id = ? AND name = ?", error)))
+  /* Any case: the books find a user by name so (recoup_user_resolve()). */
+  if (!(stmt = prepare (db, "SELECT 1 FROM users WHERE org_id = ? AND name = ? COLLATE NOCASE", error)))
     return NULL;
   sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
@@ -358,32 +419,237 @@ recoup_server_db_add_user (RecoupServerDb  *db,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  /* The user is a row of the organisation's book too (it syncs to every device). */
-  if (!(book = recoup_server_db_open_book (db, org_id, error)))
+  /* The user is a row of the organisation's book too (it syncs to every
+   * device). One an owner's device made and synced already is that person:
+   * accounts are assigned to its id on every copy, so the server takes that
+   * id rather than make a second user of the name. What the admin gives
+   * decides role and limits (the server enforces them on pushes); what is
+   * not given stays as the owner set it. */
+  if (!(book = recoup_server_db_open_book (db, org_id, error)) ||
+      !find_book_user (book, name, &synced, error))
     return NULL;
-  if (!(id = recoup_user_add (book, name, role, max_discount_bp, max_plan_installments,
-                              g_str_equal (role, "owner"), error)))
-    return NULL;
+  if (synced != NULL)
+    {
+      role = role != NULL ? role : synced->role;
+      max_discount_bp = max_discount_bp >= 0 ? max_discount_bp : synced->max_discount_bp;
+      max_plan_installments = max_plan_installments >= 0 ? max_plan_installments : synced->max_plan_installments;
+      if (!recoup_user_set_authority (book, synced->id, role, max_discount_bp, max_plan_installments, error))
+        return NULL;
+      id = g_strdup (synced->id);
+      name = synced->name;
+    }
+  else
+    {
+      role = role != NULL ? role : "collector";
+      max_discount_bp = MAX (max_discount_bp, 0);
+      max_plan_installments = MAX (max_plan_installments, 0);
+      if (!(id = recoup_user_add (book, name, role, max_discount_bp, max_plan_installments,
+                                  g_str_equal (role, "owner"), error)))
+        return NULL;
+    }
   g_clear_object (&book);
   /* Number the change just recorded. */
   if (!(book = recoup_server_db_open_book (db, org_id, error)))
     return NULL;
 
-  if (!(stmt = prepare (db, "INSERT INTO users (id, org_id, name, role, max_discount_bp,"
-                            " max_plan_installments) VALUES (?, ?, ?, ?, ?, ?)", error)))
+  if (!insert_user (db, id, org_id, name, role, max_discount_bp, max_plan_installments, error))
     return NULL;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, org_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, role, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 5, max_discount_bp);
-  sqlite3_bind_int64 (stmt, 6, max_plan_installments);
+  return g_steal_pointer (&id);
+}
+
+/* ---- a pushed user who is one the server made ---- */
+
+/* What server.db grants a user. */
+typedef struct
+{
+  char   *id;
+  char   *role;
+  gint64  max_discount_bp;
+  gint64  max_plan_installments;
+} ServerUser;
+
+static void
+server_user_free (ServerUser *user)
+{
+  g_free (user->id);
+  g_free (user->role);
+  g_free (user);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerUser, server_user_free)
+
+/* The server's user called like the pushed @user whom nothing has used yet:
+ * no device was ever enrolled as them (so nothing was written as them), and
+ * the organisation's book names them nowhere but in their own row as the
+ * server made it. NULL when there is none (or no single one). */
+static ServerUser *
+unused_server_user (RecoupServerDb  *db,
+                    RecoupBook      *book,
+                    const char      *org_id,
+                    const RecoupUser *user,
+                    GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db,
+    "SELECT id, role, max_discount_bp, max_plan_installments FROM users u"
+    " WHERE org_id = ?1 AND name = ?2 COLLATE NOCASE AND id != ?3 AND removed_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id)", error);
+  g_autoptr(ServerUser) found = NULL;
+  sqlite3_stmt *named;
+  gboolean used;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, user->id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  found = g_new0 (ServerUser, 1);
+  found->id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  found->role = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  found->max_discount_bp = sqlite3_column_int64 (stmt, 2);
+  found->max_plan_installments = sqlite3_column_int64 (stmt, 3);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    return NULL;
+
+  /* A scan of the change log, but only for a pushed user whose name the
+   * server has: once per person. Pushed changes carry their fields; what
+   * the server inserted itself does not, hence the assigned accounts. */
+  named = recoup_book_prepare (book,
+    "SELECT 1 FROM changes WHERE user_id = ?1 OR (entity = 'users' AND entity_id = ?1 AND op != 'insert')"
+    " OR (entity_id != ?1 AND instr (fields, ?1) > 0)"
+    " UNION ALL SELECT 1 FROM accounts WHERE assigned_to = ?1 LIMIT 1", error);
+  if (named == NULL)
+    return NULL;
+  sqlite3_bind_text (named, 1, found->id, -1, SQLITE_STATIC);
+  used = sqlite3_step (named) == SQLITE_ROW;
+  sqlite3_reset (named);
+  return used ? NULL : g_steal_pointer (&found);
+}
+
+static gboolean
+begin_once (RecoupServerDb  *db,
+            GError         **error)
+{
+  if (!sqlite3_get_autocommit (db->db))
+    return TRUE;
+  /* The user's id changes under the enrollment codes that name it, in
+   * this transaction: their references are checked at its end. */
+  if (sqlite3_exec (db->db, "BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK)
+    return db_error (db, error);
+  return TRUE;
+}
+
+static gboolean
+take_id (RecoupServerDb   *db,
+         const char       *old_id,
+         const RecoupUser *user,
+         GError          **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  if (!begin_once (db, error) ||
+      !(stmt = prepare (db, "UPDATE users SET id = ?1, name = ?2 WHERE id = ?3", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, old_id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (!(stmt = prepare (db, "UPDATE enrollments SET user_id = ?1 WHERE user_id = ?2", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, old_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
+/* Whether the users of one name in the book are the pushed one (not
+ * removed) and at most the server's: with another one besides, which of
+ * them the server's user is would be a guess. */
+static gboolean
+only_pushed_and_made (GPtrArray  *named,
+                      const char *pushed_id,
+                      const char *made_id)
+{
+  gboolean has_pushed = FALSE;
+
+  for (guint i = 0; i < named->len; i++)
+    {
+      const char *id = ((RecoupUser *) named->pdata[i])->id;
+
+      if (g_str_equal (id, pushed_id))
+        has_pushed = TRUE;
+      else if (!g_str_equal (id, made_id))
+        return FALSE;
+    }
+  return has_pushed;
+}
+
+gboolean
+recoup_server_db_adopt_pushed_users (RecoupServerDb  *db,
+                                     RecoupBook      *book,
+                                     const char      *org_id,
+                                     GPtrArray       *user_ids,
+                                     GError         **error)
+{
+  for (guint i = 0; i < user_ids->len; i++)
+    {
+      g_autoptr(RecoupUser) user = recoup_user_load (book, user_ids->pdata[i], error);
+      g_autoptr(ServerUser) made = NULL;
+      g_autoptr(GPtrArray) named = NULL;
+      g_autoptr(GError) local = NULL;
+
+      if (user == NULL || !(named = recoup_user_find_by_name (book, user->name, error)))
+        return FALSE;
+      if (!(made = unused_server_user (db, book, org_id, user, &local)))
+        {
+          if (local != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          continue;
+        }
+      if (!only_pushed_and_made (named, user->id, made->id))
+        continue;
+      /* The pushed user stays (the owner's accounts are assigned to its id
+       * on their device and here) with the role and limits the server
+       * enforces; the server's row of the name goes from the books by a
+       * tombstone, and its id in server.db (with its unused codes) becomes
+       * the pushed one's. */
+      if (!recoup_user_set_authority (book, user->id, made->role, made->max_discount_bp,
+                                      made->max_plan_installments, error) ||
+          !recoup_user_remove (book, made->id, error) ||
+          !take_id (db, made->id, user, error))
+        return FALSE;
+      g_message ("the user “%s” an owner's device sent is the one the server had (%s): "
+                 "their enrollment codes now enroll them as %s", user->name, made->id, user->id);
+    }
+  return TRUE;
+}
+
+gboolean
+recoup_server_db_end (RecoupServerDb  *db,
+                      gboolean         commit,
+                      GError         **error)
+{
+  if (sqlite3_get_autocommit (db->db))
+    return TRUE;
+  if (!commit)
+    {
+      sqlite3_exec (db->db, "ROLLBACK", NULL, NULL, NULL);
+      return TRUE;
+    }
+  if (sqlite3_exec (db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     {
       db_error (db, error);
-      return NULL;
+      sqlite3_exec (db->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
     }
-  return g_steal_pointer (&id);
+  return TRUE;
 }
 
 static char *

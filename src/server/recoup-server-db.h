@@ -45,6 +45,10 @@ char           *recoup_server_db_resolve_org  (RecoupServerDb  *db,
 char           *recoup_server_db_create_org   (RecoupServerDb  *db,
                                                const char      *name,
                                                GError         **error);
+/* @role NULL and limits below 0: not given. A user the organisation's book
+ * has already under that name (synced from an owner's device) is adopted,
+ * its id kept, with what is not given taken from the book; otherwise the
+ * user is new (a collector with no limits unless given). */
 char           *recoup_server_db_add_user     (RecoupServerDb  *db,
                                                const char      *org_id,
                                                const char      *name,
@@ -55,6 +59,25 @@ char           *recoup_server_db_add_user     (RecoupServerDb  *db,
 gboolean        recoup_server_db_remove_user  (RecoupServerDb  *db,
                                                const char      *org_id,
                                                const char      *user,
+                                               GError         **error);
+/* For a push, inside its transaction of the organisation's @book, after it
+ * inserted the users @user_ids: a pushed user whose name is that of a user
+ * the server made and nothing used yet (no device, nothing in the book names
+ * them) is that person. The pushed id stays (rows on the owner's device name
+ * it); the server's row gets a tombstone in the book, and server.db (the
+ * user and their unused enrollment codes) takes the pushed id and the
+ * role and limits the server had, which are also written to the book.
+ * server.db is changed in a transaction of its own that the caller ends
+ * with recoup_server_db_end() once the book's is committed or rolled back. */
+gboolean        recoup_server_db_adopt_pushed_users (RecoupServerDb *db,
+                                               RecoupBook      *book,
+                                               const char      *org_id,
+                                               GPtrArray       *user_ids,
+                                               GError         **error);
+/* Commits (@commit) or rolls back the transaction
+ * recoup_server_db_adopt_pushed_users() opened, if it opened one. */
+gboolean        recoup_server_db_end          (RecoupServerDb  *db,
+                                               gboolean         commit,
                                                GError         **error);
 /* Returns the one-time secret; only its digest is stored. */
 char           *recoup_server_db_create_enrollment (RecoupServerDb *db,

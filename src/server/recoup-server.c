@@ -626,6 +626,14 @@ authorize (RecoupServerDevice *dev,
 
 /* ---- POST /v1/changes ---- */
 
+static gboolean
+is_user_insert (RecoupChangeBatch *batch,
+                guint              i)
+{
+  return g_strcmp0 (recoup_change_batch_get_string (batch, i, "entity", NULL), "users") == 0 &&
+         g_strcmp0 (recoup_change_batch_get_string (batch, i, "op", NULL), "insert") == 0;
+}
+
 /* One result object of a push answer, written as text (a batch has thousands). */
 static void
 add_result (GString    *out,
@@ -705,6 +713,7 @@ push (RecoupServer       *self,
   g_autoptr(GBytes) bytes = read_body (self, msg);
   g_autoptr(RecoupChangeBatch) batch = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) new_users = g_ptr_array_new_with_free_func (g_free);
   GString *out = NULL;
   RecoupBook *book;
   RecoupMergeStale stale = RECOUP_MERGE_STALE_NONE;
@@ -785,8 +794,18 @@ push (RecoupServer       *self,
         add_result (out, id, 0, result.reason, result.message);
       else
         add_result (out, id, result.server_seq > 0 ? result.server_seq : result.seq, NULL, NULL);
+      if (result.status == RECOUP_MERGE_APPLIED && is_user_insert (batch, i))
+        g_ptr_array_add (new_users, g_strdup (recoup_change_batch_get_string (batch, i, "entity_id", NULL)));
       stale = MAX (stale, result.stale);
       recoup_merge_result_clear (&result);
+    }
+  /* An owner's book brings the people it knows: one the server made under
+   * the same name becomes the user the owner's rows name. */
+  if (new_users->len > 0 &&
+      !recoup_server_db_adopt_pushed_users (self->db, book, dev->org_id, new_users, &error))
+    {
+      recoup_book_rollback (book);
+      goto fail;
     }
   /* A new score weight or escalation policy rescores the book here as on
    * every device, so a snapshot carries scores made with the settings it has. */
@@ -797,11 +816,19 @@ push (RecoupServer       *self,
     }
   if (!recoup_book_commit (book, &error))
     goto fail;
+  /* The book has what it needs; server.db follows (see docs/sync-protocol.md). */
+  if (!recoup_server_db_end (self->db, TRUE, &error))
+    {
+      g_warning ("push from device %s: the users it brought are in the book, but server.db could not "
+                 "take their ids: %s", dev->device_id, error->message);
+      g_clear_error (&error);
+    }
   g_string_append_printf (out, "],\"latest_seq\":%" G_GINT64_FORMAT "}", latest_seq (book));
   send_text (msg, out);
   return;
 
 fail:
+  recoup_server_db_end (self->db, FALSE, NULL);
   g_string_free (out, TRUE);
   g_warning ("push from device %s failed: %s", dev->device_id, error->message);
   send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error",

@@ -18,8 +18,10 @@ static char *opt_key;
 static char *opt_data_dir;
 static char *opt_url;
 static char *opt_role;
-static gint64 opt_max_discount = 0;
-static gint64 opt_max_installments = 0;
+/* NOT_GIVEN: add-user takes an adopted book user's own. */
+#define NOT_GIVEN G_MININT64
+static gint64 opt_max_discount = NOT_GIVEN;
+static gint64 opt_max_installments = NOT_GIVEN;
 
 static const GOptionEntry entries[] = {
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Key file with a [server] group", "FILE" },
@@ -40,7 +42,8 @@ static const char summary[] =
   "Administers: recoupd admin [OPTIONS] COMMAND …\n\n"
   "Admin commands:\n"
   "  create-org NAME                 create an organisation (and its book)\n"
-  "  add-user ORG NAME --role ROLE   add a user (owner, collector, bookkeeper)\n"
+  "  add-user ORG NAME --role ROLE   add a user (owner, collector, bookkeeper); one an owner's\n"
+  "                                  book has synced under NAME already is that user\n"
   "  remove-user ORG USER            remove a user and revoke their devices\n"
   "  enroll ORG USER [--url URL]     print a one-time enrollment code for a device\n"
   "  devices ORG                     list an organisation's devices\n"
@@ -120,8 +123,13 @@ admin (RecoupServerConfig *config,
       g_autofree char *org = recoup_server_db_resolve_org (db, argv[3], &error);
       g_autofree char *id = NULL;
 
-      if (org == NULL || !(id = recoup_server_db_add_user (db, org, argv[4], opt_role ? opt_role : "collector",
-                                                           opt_max_discount, opt_max_installments, &error)))
+      if ((opt_max_discount != NOT_GIVEN && opt_max_discount < 0) ||
+          (opt_max_installments != NOT_GIVEN && opt_max_installments < 0))
+        status = usage ("--max-discount-bp and --max-installments must be 0 or more");
+      else if (org == NULL || !(id = recoup_server_db_add_user (db, org, argv[4], opt_role,
+                                                           opt_max_discount == NOT_GIVEN ? -1 : opt_max_discount,
+                                                           opt_max_installments == NOT_GIVEN ? -1 : opt_max_installments,
+                                                           &error)))
         status = fail (error);
       else
         g_print ("%s\n", id);
