@@ -1429,6 +1429,86 @@ test_collector_offer_for_approval (Fixture       *f,
   }
 }
 
+/* An offer of @discount_bp off from @book's user claiming no approval is
+ * needed, pushed as it is: recoupd's answer ("accepted" or the reason). */
+static char *
+push_offer_claim (Fixture    *f,
+                  RecoupBook *book,
+                  const char *acc,
+                  gint64      discount_bp)
+{
+  g_autofree char *token = device_token (book);
+  g_autofree char *change = recoup_uuid7_new ();
+  g_autofree char *offer = recoup_uuid7_new ();
+  g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 20);
+  g_autofree char *body = g_strdup_printf (
+    "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
+    "\"entity\":\"offers\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
+    "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
+    "\"total\":%" G_GINT64_FORMAT ",\"discount_bp\":%" G_GINT64_FORMAT ",\"installments\":1,\"pay_by\":\"%s\","
+    "\"needs_approval\":0,\"created_at\":1},\"schema_version\":1}]}",
+    change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, offer, offer, acc,
+    100000 - 100000 * discount_bp / 10000, discount_bp, later);
+  guint status = 0;
+  g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
+  JsonObject *r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
+
+  g_assert_cmpuint (status, ==, 200);
+  if (g_strcmp0 (json_object_get_string_member (r, "status"), "rejected") == 0)
+    return g_strdup (json_object_get_string_member (r, "reason"));
+  return g_strdup (json_object_get_string_member (r, "status"));
+}
+
+/* The limits an owner sets in the book are the ones recoupd holds a
+ * collector to, raised or lowered, not those the admin first gave (carl:
+ * 10 %). */
+static void
+test_collector_limits_from_book (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-LIM");
+  g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 20);
+  g_autofree char *answer = NULL;
+  RecoupSyncReport report = { 0 };
+
+  g_free (test_add_invoice (a, acc, "INV-LIM", "2026-01-01", "2026-02-01", 100000, "USD"));
+  g_assert_true (recoup_user_set_limits (a, f->collector, 3500, 6, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Raised to 35 %: 30 % off is carl's to offer, and the server takes it. */
+  {
+    RecoupOfferSpec spec = { .account_id = acc, .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 3000,
+                             .pay_by = later };
+    g_autofree char *offer = recoup_offer_create (b, &spec, &error);
+    g_autoptr(RecoupOffer) o = NULL;
+
+    g_assert_no_error (error);
+    o = recoup_offer_load (b, offer, NULL, &error);
+    g_assert_false (o->needs_approval);
+  }
+  g_assert_true (sync_book (b, &report, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (report.rejected, ==, 0);
+
+  /* Lowered to 5 %: 8 % claiming no approval is refused, 4 % is not. */
+  g_assert_true (recoup_user_set_limits (a, f->collector, 500, 6, &error));
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  answer = push_offer_claim (f, b, acc, 800);
+  g_assert_cmpstr (answer, ==, "forbidden");
+  g_clear_pointer (&answer, g_free);
+  answer = push_offer_claim (f, b, acc, 400);
+  g_assert_cmpstr (answer, ==, "accepted");
+}
+
 static gboolean
 has_reason (RecoupBook *book,
             const char *account,
@@ -3818,6 +3898,7 @@ main (int   argc,
   ADD ("/recoup/sync/pushed-overwrote-ignored", test_pushed_overwrote_ignored);
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
   ADD ("/recoup/sync/collector-offer-for-approval", test_collector_offer_for_approval);
+  ADD ("/recoup/sync/collector-limits-from-book", test_collector_limits_from_book);
   ADD ("/recoup/sync/settings", test_settings);
   ADD ("/recoup/sync/large-batch", test_large_batch);
   ADD ("/recoup/sync/batch-fit", test_batch_fit);

@@ -550,6 +550,32 @@ enroll_cb (SoupServer        *server,
 
 /* ---- authorisation of pushed changes ---- */
 
+/* The limits in force are the book's: an owner changes a collector's in
+ * Book Preferences (a synced write), while server.db keeps those the admin
+ * gave when adding the user. The role stays server.db's (only an admin
+ * changes it). */
+static gboolean
+load_limits (RecoupBook          *book,
+             RecoupServerDevice  *dev,
+             GError             **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(RecoupUser) user = recoup_user_load (book, dev->user_id, &local);
+
+  if (user == NULL)
+    {
+      /* A user server.db has and the book does not (not expected: add-user
+       * writes both) keeps server.db's limits. */
+      if (g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  dev->max_discount_bp = user->max_discount_bp;
+  dev->max_plan_installments = user->max_plan_installments;
+  return TRUE;
+}
+
 static gboolean
 authorize (RecoupServerDevice *dev,
            RecoupChangeBatch  *batch,
@@ -744,7 +770,7 @@ push (RecoupServer       *self,
                   "a push may carry at most %u changes; this one has %u", self->config.max_batch, n);
       return;
     }
-  if (!(book = get_book (self, dev->org_id, &error)))
+  if (!(book = get_book (self, dev->org_id, &error)) || !load_limits (book, dev, &error))
     {
       send_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error", "%s", error->message);
       return;
