@@ -7,6 +7,8 @@
 
 #include "recoup-book-private.h"
 #include "recoup-demo.h"
+#include "recoup-merge.h"
+#include "recoup-score-private.h"
 #include "recoup-test-util.h"
 
 /*
@@ -30,7 +32,7 @@ stats_dump (const char *path)
                                        " promises_kept, promises_broken, contact_attempts, score, segment,"
                                        " queue_rank, coalesce (next_action, ''),"
                                        " coalesce (next_action_reason, ''), coalesce (recommended_stage, ''),"
-                                       " missed_installment, coalesce (plan_due_date, ''), as_of"
+                                       " missed_installment, coalesce (plan_due_date, ''), as_of, call_blocks"
                                        " FROM account_stats ORDER BY account_id",
                                        -1, &stmt, NULL), ==, SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
@@ -376,11 +378,13 @@ test_older_form (void)
   make_demo (&tb);
   ids = quiet_accounts (tb.path, 1);
   signature = recoup_book_get_setting (tb.book, "derived.signature");
-  g_assert_true (g_str_has_prefix (signature, "form 6;"));
+  g_assert_true (g_str_has_prefix (signature, "form 7;"));
   g_clear_object (&tb.book);
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
-  /* A book of schema 8: no plan column, no review items, no waives_id, stats in the older form. */
+  /* A book of schema 8: no plan column, no review items, no waives_id, no
+   * call blocks, stats in the older form. */
   sql = sqlite3_mprintf ("ALTER TABLE account_stats DROP COLUMN plan_due_date;"
+                         "DROP INDEX IF EXISTS account_stats_open_queue; ALTER TABLE account_stats DROP COLUMN call_blocks;"
                          "DROP TABLE review_marks; DROP TABLE review_items;"
                          "DROP INDEX ledger_by_waives; ALTER TABLE ledger_entries DROP COLUMN waives_id;"
                          "UPDATE settings SET value = 'form 3;%q' WHERE key = 'derived.signature';"
@@ -410,6 +414,276 @@ test_older_form (void)
   test_book_close (&tb);
 }
 
+/* ---- What stops every call (account_stats.call_blocks) ------------------- */
+
+#define NOON_CHICAGO "2026-11-24T18:00:00Z"
+
+static int
+call_blocks_of (TestBook   *tb,
+                const char *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce ((SELECT call_blocks FROM account_stats"
+                                          " WHERE account_id = '%s'), -2)", account);
+
+  return test_query_int (tb->path, sql);
+}
+
+/* An account that owes, in America/Chicago, with a phone number; returns
+ * the number's contact point in @out_phone. */
+static char *
+debtor_with_phone (RecoupBook  *book,
+                   const char  *ref,
+                   char       **out_phone)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *invoice = g_strdup_printf ("INV-%s", ref);
+  char *id = test_add_account (book, ref, "USD");
+
+  g_free (test_add_invoice (book, id, invoice, "2026-09-01", "2026-10-01", 5000, "USD"));
+  *out_phone = recoup_contact_add (book, id, RECOUP_CONTACT_PHONE, "+13125550100", "", TRUE, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+set_flag (RecoupBook *book,
+          const char *account,
+          const char *field,
+          gboolean    on)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_account_set (book, account, field, on ? "yes" : "no", &error));
+  g_assert_no_error (error);
+}
+
+/* The refs of the open accounts callable at NOON_CHICAGO, found by @search
+ * (NULL: the whole list), in list order. */
+static char *
+callable_refs (RecoupBook *book,
+               const char *search)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GString *refs = g_string_new (NULL);
+  gboolean exact = TRUE;
+  gint64 at_ms = 0;
+
+  g_assert_true (recoup_instant_parse (NOON_CHICAGO, &at_ms, NULL));
+  g_assert_cmpint (recoup_browse_prepare_full (book, search, RECOUP_BROWSE_OPEN_ONLY | RECOUP_BROWSE_CALLABLE_NOW,
+                                               at_ms, &exact, NULL, &error), >=, 0);
+  g_assert_no_error (error);
+  rows = recoup_browse_page (book, 0, 100, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows->len; i++)
+    g_string_append_printf (refs, "%s%s", i > 0 ? " " : "", ((RecoupBrowseRow *) rows->pdata[i])->ref);
+  return g_string_free (refs, FALSE);
+}
+
+/* Every write that starts or lifts a block refreshes the account's row, in
+ * its own commit; the whole-book rebuild gives the same rows. */
+static void
+test_call_blocks_follow_writes (void)
+{
+  const char *flags[] = { "attorney_represented", "bankruptcy", "deceased" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *phone = NULL, *second = NULL, *dispute = NULL, *incremental = NULL, *rebuilt = NULL;
+  g_autofree char *account = NULL;
+  TestBook tb;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  account = debtor_with_phone (tb.book, "A-1", &phone);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+
+  set_flag (tb.book, account, "cease_communication", TRUE);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, RECOUP_CALL_BLOCK_CEASE);
+  set_flag (tb.book, account, "cease_communication", FALSE);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (flags); i++)
+    {
+      set_flag (tb.book, account, flags[i], TRUE);
+      g_assert_cmpint (call_blocks_of (&tb, account), ==, RECOUP_CALL_BLOCK_FLAGS);
+      set_flag (tb.book, account, flags[i], FALSE);
+      g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+    }
+
+  /* An opt-out of calls; of the only phone number; a new number to call;
+   * that number removed; the first one opted back in. */
+  g_assert_true (recoup_guard_set_channel_opt_out (tb.book, account, "call", TRUE, &error));
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, RECOUP_CALL_BLOCK_OPT_OUT);
+  g_assert_true (recoup_guard_set_channel_opt_out (tb.book, account, "call", FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+  g_assert_true (recoup_contact_set_opted_out (tb.book, phone, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, RECOUP_CALL_BLOCK_OPT_OUT);
+  second = recoup_contact_add (tb.book, account, RECOUP_CONTACT_PHONE, "+13125550199", "", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+  g_assert_true (recoup_contact_remove (tb.book, second, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, RECOUP_CALL_BLOCK_OPT_OUT);
+  g_assert_true (recoup_contact_opt_back_in (tb.book, phone, "the debtor, on the phone", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+
+  dispute = recoup_dispute_open (tb.book, account, NULL, "not mine", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, RECOUP_CALL_BLOCK_DISPUTE);
+  g_assert_true (recoup_dispute_resolve (tb.book, dispute, FALSE, "the signature is theirs", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==, 0);
+
+  /* Several at once, as the rebuild finds them. */
+  set_flag (tb.book, account, "cease_communication", TRUE);
+  set_flag (tb.book, account, "deceased", TRUE);
+  g_assert_true (recoup_contact_set_opted_out (tb.book, phone, TRUE, &error));
+  g_free (recoup_dispute_open (tb.book, account, NULL, "paid in cash", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (call_blocks_of (&tb, account), ==,
+                   RECOUP_CALL_BLOCK_CEASE | RECOUP_CALL_BLOCK_FLAGS | RECOUP_CALL_BLOCK_OPT_OUT |
+                   RECOUP_CALL_BLOCK_DISPUTE);
+  incremental = stats_dump (tb.path);
+  g_assert_true (recoup_score_refresh_book (tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  rebuilt = stats_dump (tb.path);
+  g_assert_cmpstr (incremental, ==, rebuilt);
+  test_book_close (&tb);
+}
+
+/* Applies @src's changes after local seq *@last to @dst, as a pull would. */
+static void
+deliver (RecoupBook *src,
+         RecoupBook *dst,
+         gint64     *last)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (src), "SELECT seq FROM changes WHERE seq > ? ORDER BY seq",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_int64 (stmt, 1, *last);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) change = NULL;
+      RecoupMergeResult result = { 0 };
+
+      *last = sqlite3_column_int64 (stmt, 0);
+      change = recoup_merge_change_from_row (src, *last, &error);
+      g_assert_no_error (error);
+      json_object_remove_member (change, "seq");
+      g_assert_true (recoup_merge_apply (dst, change, 0, &result, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (result.status, !=, RECOUP_MERGE_REJECTED);
+      recoup_merge_result_clear (&result);
+    }
+  sqlite3_finalize (stmt);
+}
+
+/* Blocks set and lifted on another copy of the book reach this one's rows
+ * with the merge. */
+static void
+test_call_blocks_after_merge (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL, *phone = NULL, *dispute = NULL;
+  gint64 last = 0;
+  TestBook here, there;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&here);
+  test_book_open (&there);
+  account = debtor_with_phone (there.book, "M-1", &phone);
+  deliver (there.book, here.book, &last);
+  g_assert_cmpint (call_blocks_of (&here, account), ==, 0);
+
+  set_flag (there.book, account, "cease_communication", TRUE);
+  g_assert_true (recoup_contact_set_opted_out (there.book, phone, TRUE, &error));
+  dispute = recoup_dispute_open (there.book, account, NULL, "not mine", &error);
+  g_assert_no_error (error);
+  deliver (there.book, here.book, &last);
+  g_assert_cmpint (call_blocks_of (&here, account), ==,
+                   RECOUP_CALL_BLOCK_CEASE | RECOUP_CALL_BLOCK_OPT_OUT | RECOUP_CALL_BLOCK_DISPUTE);
+
+  set_flag (there.book, account, "cease_communication", FALSE);
+  g_assert_true (recoup_contact_opt_back_in (there.book, phone, "the debtor, by letter", &error));
+  g_assert_true (recoup_dispute_resolve (there.book, dispute, FALSE, "the signature is theirs", &error));
+  g_assert_no_error (error);
+  deliver (there.book, here.book, &last);
+  g_assert_cmpint (call_blocks_of (&here, account), ==, 0);
+  g_assert_cmpint (call_blocks_of (&here, account), ==, call_blocks_of (&there, account));
+  test_book_close (&here);
+  test_book_close (&there);
+}
+
+/* A book of schema 10 gets the column with every block set: no account is
+ * callable until its row is gathered again, which the derived data's new
+ * form makes the app's update do for the whole book. */
+static void
+test_call_blocks_migration (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) other = NULL;
+  g_autofree char *ceased = NULL, *open = NULL, *phone1 = NULL, *phone2 = NULL, *signature = NULL;
+  g_autofree char *refs = NULL;
+  sqlite3 *db = NULL;
+  char *sql;
+  TestBook tb;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  ceased = debtor_with_phone (tb.book, "C-1", &phone1);
+  open = debtor_with_phone (tb.book, "C-2", &phone2);
+  set_flag (tb.book, ceased, "cease_communication", TRUE);
+  g_assert_true (recoup_score_refresh_book (tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  signature = recoup_book_get_setting (tb.book, "derived.signature");
+  g_clear_object (&tb.book);
+
+  g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
+  sql = sqlite3_mprintf ("DROP INDEX account_stats_open_queue; ALTER TABLE account_stats DROP COLUMN call_blocks;"
+                         "CREATE INDEX account_stats_open ON account_stats (queue_rank, score DESC, account_id)"
+                         " WHERE balance > 0;"
+                         "UPDATE settings SET value = 'form 6;%q' WHERE key = 'derived.signature';"
+                         "PRAGMA user_version = 10", strchr (signature, ';') + 1);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_free (sql);
+  sqlite3_close (db);
+
+  tb.book = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, 11);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM sqlite_master WHERE name = 'account_stats_open'"),
+                   ==, 0);
+  g_assert_cmpint (call_blocks_of (&tb, ceased), ==, -1);
+  g_assert_cmpint (call_blocks_of (&tb, open), ==, -1);
+  g_assert_false (recoup_score_is_current (tb.book));
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs (tb.book, "C-");
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+
+  other = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_score_update_detached (other, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_score_is_current (tb.book));
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM sqlite_master WHERE name = 'account_stats_open_queue'"),
+                   ==, 1);
+  g_assert_cmpint (call_blocks_of (&tb, ceased), ==, RECOUP_CALL_BLOCK_CEASE);
+  g_assert_cmpint (call_blocks_of (&tb, open), ==, 0);
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "C-2");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs (tb.book, "C-");
+  g_assert_cmpstr (refs, ==, "C-2");
+  g_clear_object (&other);
+  test_book_close (&tb);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -420,5 +694,8 @@ main (int   argc,
   g_test_add_func ("/recoup/core/derived-update/legacy-reasons", test_legacy_reasons);
   g_test_add_func ("/recoup/core/derived-update/plans", test_plans);
   g_test_add_func ("/recoup/core/derived-update/older-form", test_older_form);
+  g_test_add_func ("/recoup/core/derived-update/call-blocks-follow-writes", test_call_blocks_follow_writes);
+  g_test_add_func ("/recoup/core/derived-update/call-blocks-after-merge", test_call_blocks_after_merge);
+  g_test_add_func ("/recoup/core/derived-update/call-blocks-migration", test_call_blocks_migration);
   return g_test_run ();
 }

@@ -1127,9 +1127,11 @@ test_search_migration (void)
 
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
   /* A book of schema 7: no search tables, no plan column, no review items (migration 9),
-   * no waives_id (migration 10). */
+   * no waives_id (migration 10), no call blocks (migration 11). */
   g_assert_cmpint (sqlite3_exec (db, "DROP TABLE account_search; DROP TABLE account_search_terms;"
                                      "ALTER TABLE account_stats DROP COLUMN plan_due_date;"
+                                     "DROP INDEX IF EXISTS account_stats_open_queue;"
+                                     "ALTER TABLE account_stats DROP COLUMN call_blocks;"
                                      "DROP TABLE review_marks; DROP TABLE review_items;"
                                      "DROP INDEX ledger_by_waives; ALTER TABLE ledger_entries DROP COLUMN waives_id;"
                                      "PRAGMA user_version = 7", NULL, NULL, NULL), ==, SQLITE_OK);
@@ -1291,7 +1293,7 @@ test_browse_callable_now (Fixture       *fx,
    * N disputes its debt; U's zone is unknown. */
   g_assert_true (recoup_guard_set_channel_opt_out (fx->tb.book, fx->h2, "call", TRUE, &error));
   g_assert_no_error (error);
-  g_assert_true (recoup_book_exec (fx->tb.book, "UPDATE contact_points SET opted_out = 1 WHERE account_id = (SELECT id FROM accounts WHERE ref = 'P')", &error));
+  exec_touch (fx, fx->p, "UPDATE contact_points SET opted_out = 1 WHERE account_id = (SELECT id FROM accounts WHERE ref = 'P')");
   dispute = recoup_dispute_open (fx->tb.book, fx->n, NULL, "not mine", &error);
   g_assert_no_error (error);
 

@@ -8,6 +8,7 @@
 #include "recoup-date.h"
 #include "recoup-escalation.h"
 #include "recoup-guard.h"
+#include "recoup-score-private.h"
 #include "recoup-search-private.h"
 
 void
@@ -138,32 +139,42 @@ browse_state_reset (BrowseState       *st,
   st->opens_at = 0;
 }
 
-/* The condition " AND ..." that keeps an account (@id_sql, in @zone_sql)
- * only when no rule of the guard that holds for every call, whatever was said
- * or done before, blocks a call now: its zone's hours, and the flags the
- * book's policy stops every call on (recoup-guard.h): attorney, bankruptcy,
- * deceased, cease communication, an open dispute, an opt-out of calls or of
- * every phone number. The rules that read the account's history (the number
- * of calls, a recent conversation) and another spelling of an opted-out
- * number stay with recoup_browse_check_calls(), asked for the rows drawn.
- * The zone is tested first: it needs no other table. */
+/* The condition on the account_stats row @alias that keeps an account only
+ * when no rule of the guard that holds for every call, whatever was said or
+ * done before, blocks a call now: the blocks the book's policy stops every
+ * call on (recoup-guard.h) among those kept in call_blocks (an opt-out of
+ * calls or of every phone number always; cease communication; attorney,
+ * bankruptcy, deceased; an open dispute), then its zone's hours. A literal,
+ * so that the index of the open accounts, which holds both, serves it. The
+ * rules that read the account's history (the number of calls, a recent
+ * conversation) and another spelling of an opted-out number stay with
+ * recoup_browse_check_calls(), asked for the rows drawn. */
 static char *
 callable_sql (const RecoupGuardPolicy *p,
-              const char              *id_sql,
-              const char              *zone_sql)
+              const char              *alias)
 {
-  return g_strconcat (" AND recoup_browse_zone_open (", zone_sql, ")"
-                      " AND EXISTS (SELECT 1 FROM accounts ca WHERE ca.id = ", id_sql,
-                      p->flags ? " AND ca.attorney_represented = 0 AND ca.bankruptcy = 0 AND ca.deceased = 0" : "",
-                      p->cease ? " AND ca.cease_communication = 0" : "",
-                      " AND instr (',' || ca.opt_out_channels || ',', ',call,') = 0"
-                      " AND (NOT EXISTS (SELECT 1 FROM contact_points c WHERE c.account_id = ca.id"
-                      "                   AND c.kind = 'phone' AND c.deleted = 0)"
-                      "      OR EXISTS (SELECT 1 FROM contact_points c WHERE c.account_id = ca.id"
-                      "                 AND c.kind = 'phone' AND c.deleted = 0 AND c.opted_out = 0))",
-                      p->dispute ? " AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.account_id = ca.id"
-                                   " AND d.status = 'open')" : "",
-                      ")", NULL);
+  RecoupCallBlocks stop = RECOUP_CALL_BLOCK_OPT_OUT;
+
+  if (p->cease)
+    stop |= RECOUP_CALL_BLOCK_CEASE;
+  if (p->flags)
+    stop |= RECOUP_CALL_BLOCK_FLAGS;
+  if (p->dispute)
+    stop |= RECOUP_CALL_BLOCK_DISPUTE;
+  return g_strdup_printf ("(%s.call_blocks & %d) = 0 AND recoup_browse_zone_open (%s.timezone)",
+                          alias, (int) stop, alias);
+}
+
+/* callable_sql() as " AND ..." for the account @id_sql of a list not read
+ * from account_stats: an account without derived data yet is not listed. */
+static char *
+callable_account_sql (const RecoupGuardPolicy *p,
+                      const char              *id_sql)
+{
+  g_autofree char *callable = callable_sql (p, "cs");
+
+  return g_strconcat (" AND EXISTS (SELECT 1 FROM account_stats cs WHERE cs.account_id = ", id_sql,
+                      " AND ", callable, ")", NULL);
 }
 
 /* The rows of the derived worklist order a list keeps (" WHERE ..."), on
@@ -174,7 +185,11 @@ stats_where_sql (BrowseState *st)
   g_autofree char *callable = NULL;
 
   if (st->flags & RECOUP_BROWSE_CALLABLE_NOW)
-    callable = callable_sql (&st->policy, "s.account_id", "s.timezone");
+    {
+      g_autofree char *own = callable_sql (&st->policy, "s");
+
+      callable = g_strconcat (" AND ", own, NULL);
+    }
   /* Literal conditions (no parameter) so that the partial index of open
    * accounts serves the count and the pages. */
   return g_strconcat (" WHERE ", (st->flags & RECOUP_BROWSE_OPEN_ONLY) ? "s.balance > 0" : "1",
@@ -325,8 +340,7 @@ recoup_browse_prepare_full (RecoupBook         *book,
       return -1;
     }
   if (flags & RECOUP_BROWSE_CALLABLE_NOW)
-    callable = searching ? callable_sql (&st->policy, "r.id", "(SELECT z.timezone FROM accounts z WHERE z.id = r.id)")
-                         : callable_sql (&st->policy, "a.id", "a.timezone");
+    callable = callable_account_sql (&st->policy, searching ? "r.id" : "a.id");
 #define SEARCH_SQL(join, balance, oldest) \
   "INSERT INTO temp.browse_rows (account_id, balance, oldest_due) " \
   "SELECT id, balance, oldest FROM (" \
@@ -425,18 +439,19 @@ recoup_browse_page (RecoupBook  *book,
   if (st->stats)
     {
       g_autofree char *where = stats_where_sql (st);
-      /* The OFFSET is skipped inside the subquery, on the queue index (and,
-       * for the accounts callable now, the accounts' flags); only the page's
-       * rows are joined with their accounts. */
+      /* The OFFSET is skipped inside the subquery, on a queue index alone
+       * for the open accounts (theirs holds what stops every call and the
+       * zone too); only the page's rows are read from account_stats and
+       * joined with their accounts. */
       g_autofree char *sql =
         g_strconcat ("SELECT a.id, a.ref, a.name, a.currency, a.stage, s.oldest_due_date, "
                      "       s.balance, a.cease_communication, s.segment, s.next_action, s.next_action_reason "
-                     "FROM (SELECT s.account_id, s.oldest_due_date, s.balance, s.segment, s.next_action, "
-                     "             s.next_action_reason, s.queue_rank, s.score "
+                     "FROM (SELECT s.account_id, s.queue_rank, s.score "
                      "      FROM account_stats s", where,
-                     "      ORDER BY s.queue_rank, s.score DESC, s.account_id LIMIT ?2 OFFSET ?1) s "
-                     "JOIN accounts a ON a.id = s.account_id "
-                     "ORDER BY s.queue_rank, s.score DESC, s.account_id", NULL);
+                     "      ORDER BY s.queue_rank, s.score DESC, s.account_id LIMIT ?2 OFFSET ?1) p "
+                     "JOIN account_stats s ON s.account_id = p.account_id "
+                     "JOIN accounts a ON a.id = p.account_id "
+                     "ORDER BY p.queue_rank, p.score DESC, p.account_id", NULL);
 
       stmt = recoup_book_prepare (book, sql, error);
       if (stmt == NULL)

@@ -25,9 +25,12 @@ G_BEGIN_DECLS
  * calling hours in the debtor's zone (the guard's rule, asked once per zone)
  * and the flags the policy stops every call on (cease communication,
  * attorney, bankruptcy, deceased, an open dispute, an opt-out of calls or of
- * every phone number). The rules that read an account's history (too many
- * calls, a recent conversation) are not read for the whole book: such a row
- * stays, and recoup_browse_check_calls() marks it blocked.
+ * every phone number), kept with the derived data (account_stats), so that
+ * counting the list or reading a page deep in it costs what the open accounts'
+ * list does. An account without derived data yet is not listed. The rules
+ * that read an account's history (too many calls, a recent conversation) are
+ * not read for the whole book: such a row stays, and
+ * recoup_browse_check_calls() marks it blocked.
  */
 typedef enum
 {

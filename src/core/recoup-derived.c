@@ -16,9 +16,9 @@
 /*
  * Derived per-account data (account_stats): balance and age from the ledger
  * allocation, promise and payment behaviour, contact counts, open disputes,
- * follow-ups, missed plan installments, and from those the score, segment,
- * worklist queue rank and next action. The table is local to this copy of the
- * book and never recorded in the change log.
+ * follow-ups, missed plan installments, what stops every call, and from those
+ * the score, segment, worklist queue rank and next action. The table is local
+ * to this copy of the book and never recorded in the change log.
  *
  * One code path serves one account and the whole book: each source is a query
  * ordered by account id, and the accounts are walked in id order while every
@@ -53,7 +53,7 @@ typedef struct
   char                today_text[11];
   RecoupScoreSettings settings;
   GArray             *policy;
-  Cursor              acc, led, prom, act, disp, fu, plan;
+  Cursor              acc, led, prom, act, disp, fu, plan, phone;
   RecoupAllocator     alloc;
   GArray             *payments;   /* Payment */
   GPtrArray          *reversed;   /* ids of reversed entries (borrowed from a pool) */
@@ -67,22 +67,24 @@ static const char *const index_sql =
   "CREATE INDEX IF NOT EXISTS account_stats_queue ON account_stats (queue_rank, score DESC, account_id);"
   "CREATE INDEX IF NOT EXISTS account_stats_by_assignee ON account_stats (assigned_to, queue_rank, score DESC, account_id);"
   "CREATE INDEX IF NOT EXISTS account_stats_by_segment ON account_stats (segment, queue_rank, score DESC, account_id);"
-  /* The app's default list, open accounts in queue order: counted and paged
-   * (OFFSET) on the index alone. */
-  "CREATE INDEX IF NOT EXISTS account_stats_open ON account_stats (queue_rank, score DESC, account_id) WHERE balance > 0;";
+  /* The app's default list, open accounts in queue order, also of those
+   * callable now (RECOUP_BROWSE_CALLABLE_NOW: what stops every call, and the
+   * zone): counted and paged (OFFSET) on the index alone. It holds balance,
+   * which its WHERE implies, so that SQLite reads it as covering. */
+  "CREATE INDEX IF NOT EXISTS account_stats_open_queue"
+  " ON account_stats (queue_rank, score DESC, account_id, call_blocks, timezone, balance) WHERE balance > 0;";
 
 static const char *const drop_index_sql =
   "DROP INDEX IF EXISTS account_stats_queue;"
   "DROP INDEX IF EXISTS account_stats_by_assignee;"
   "DROP INDEX IF EXISTS account_stats_by_segment;"
-  "DROP INDEX IF EXISTS account_stats_open;";
+  "DROP INDEX IF EXISTS account_stats_open_queue;";
 
-/* The flags on which the guard blocks every contact (RecoupAccountStats.no_contact). */
-#define NO_CONTACT_SQL(a) \
-  "(" a "cease_communication OR " a "attorney_represented OR " a "bankruptcy OR " a "deceased)"
-
+/* The flags the guard stops calls on (RecoupCallBlocks): a request to cease,
+ * an attorney, bankruptcy or death, an opt-out of calls. */
 static const char *const sql_acc =
-  "SELECT id, assigned_to, stage, timezone, tier, lifetime_revenue, deleted, currency, " NO_CONTACT_SQL ("")
+  "SELECT id, assigned_to, stage, timezone, tier, lifetime_revenue, deleted, currency, cease_communication,"
+  " attorney_represented OR bankruptcy OR deceased, instr (',' || opt_out_channels || ',', ',call,') > 0"
   " FROM accounts WHERE %s ORDER BY id";
 static const char *const sql_led =
   "SELECT l.account_id, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind, l.reverses_id,"
@@ -103,6 +105,11 @@ static const char *const sql_act =
   " FROM activities WHERE %s GROUP BY account_id ORDER BY account_id";
 static const char *const sql_disp =
   "SELECT account_id FROM disputes WHERE status = 'open' AND %s GROUP BY account_id ORDER BY account_id";
+/* The accounts with phone numbers, every one of them opted out: the guard
+ * has no number left to call. Removed points do not count. */
+static const char *const sql_phone =
+  "SELECT account_id FROM contact_points WHERE kind = 'phone' AND deleted = 0 AND %s"
+  " GROUP BY account_id HAVING min (opted_out) <> 0 ORDER BY account_id";
 static const char *const sql_fu =
   "SELECT account_id, min(due_at) FROM follow_ups WHERE done_at IS NULL AND deleted = 0 AND %s"
   " GROUP BY account_id ORDER BY account_id";
@@ -123,12 +130,20 @@ G_STATIC_ASSERT (WEIGHTED_DPD_CAP * RECOUP_MONEY_LIMIT < G_MAXINT64);
   " last_payment_date, payments_90d, paid_90d, promises_kept, promises_broken, promise_due_date," \
   " promise_broken_date, contacts_rpc, contact_attempts, first_contact_at, last_contact_at," \
   " last_conversation_at, open_dispute, follow_up_at, missed_installment, plan_due_date, score, segment," \
-  " queue_rank, recommended_stage, next_action, next_action_reason, as_of"
+  " queue_rank, recommended_stage, next_action, next_action_reason, as_of, call_blocks"
 
 static const char *const sql_write =
   "INSERT OR REPLACE INTO account_stats (" STATS_COLUMNS ")"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
+  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
+
+/* Cease communication, an attorney, bankruptcy or death: the guard blocks
+ * every contact (RecoupAccountStats.no_contact). */
+static gboolean
+blocks_every_contact (RecoupCallBlocks blocks)
+{
+  return (blocks & (RECOUP_CALL_BLOCK_CEASE | RECOUP_CALL_BLOCK_FLAGS)) != 0;
+}
 
 static gboolean
 cursor_open (Gather      *g,
@@ -290,7 +305,13 @@ gather_current (Gather             *g,
   st->lifetime_revenue = sqlite3_column_int64 (a, 5);
   st->deleted = sqlite3_column_int (a, 6) != 0;
   copy_text (st->currency, sizeof st->currency, a, 7);
-  st->no_contact = sqlite3_column_int (a, 8) != 0;
+  if (sqlite3_column_int (a, 8))
+    st->call_blocks |= RECOUP_CALL_BLOCK_CEASE;
+  if (sqlite3_column_int (a, 9))
+    st->call_blocks |= RECOUP_CALL_BLOCK_FLAGS;
+  if (sqlite3_column_int (a, 10))
+    st->call_blocks |= RECOUP_CALL_BLOCK_OPT_OUT;
+  st->no_contact = blocks_every_contact (st->call_blocks);
   st->oldest_due_day = RECOUP_DATE_INVALID;
   st->last_payment_day = RECOUP_DATE_INVALID;
   st->promise_due_day = RECOUP_DATE_INVALID;
@@ -439,6 +460,13 @@ gather_current (Gather             *g,
   if (!cursor_seek (g, &g->disp, id, &found, error))
     return FALSE;
   st->open_dispute = found;
+  if (found)
+    st->call_blocks |= RECOUP_CALL_BLOCK_DISPUTE;
+
+  if (!cursor_seek (g, &g->phone, id, &found, error))
+    return FALSE;
+  if (found)
+    st->call_blocks |= RECOUP_CALL_BLOCK_OPT_OUT;
 
   if (!cursor_seek (g, &g->fu, id, &found, error))
     return FALSE;
@@ -469,7 +497,7 @@ gather_init (Gather     *g,
 static void
 gather_clear (Gather *g)
 {
-  Cursor *cursors[] = { &g->acc, &g->led, &g->prom, &g->act, &g->disp, &g->fu, &g->plan };
+  Cursor *cursors[] = { &g->acc, &g->led, &g->prom, &g->act, &g->disp, &g->fu, &g->plan, &g->phone };
 
   for (guint i = 0; i < G_N_ELEMENTS (cursors); i++)
     if (cursors[i]->stmt != NULL)
@@ -498,12 +526,13 @@ gather_open (Gather      *g,
       !cursor_open (g, &g->act, sql_act, one ? "account_id = ?1" : "1", account_id, error) ||
       !cursor_open (g, &g->disp, sql_disp, one ? "account_id = ?1" : "1", account_id, error) ||
       !cursor_open (g, &g->fu, sql_fu, one ? "account_id = ?1" : "1", account_id, error) ||
-      !cursor_open (g, &g->plan, sql_plan, one ? "o.account_id = ?1" : "1", account_id, error))
+      !cursor_open (g, &g->plan, sql_plan, one ? "o.account_id = ?1" : "1", account_id, error) ||
+      !cursor_open (g, &g->phone, sql_phone, one ? "account_id = ?1" : "1", account_id, error))
     return FALSE;
   return cursor_next (g, &g->acc, error) && cursor_next (g, &g->led, error) &&
          cursor_next (g, &g->prom, error) && cursor_next (g, &g->act, error) &&
          cursor_next (g, &g->disp, error) && cursor_next (g, &g->fu, error) &&
-         cursor_next (g, &g->plan, error);
+         cursor_next (g, &g->plan, error) && cursor_next (g, &g->phone, error);
 }
 
 gboolean
@@ -637,6 +666,7 @@ write_stats (Gather                   *g,
   sqlite3_bind_text (w, 29, action, -1, SQLITE_STATIC);
   sqlite3_bind_text (w, 30, reason, -1, SQLITE_STATIC);
   sqlite3_bind_text (w, 31, g->today_text, -1, SQLITE_STATIC);
+  sqlite3_bind_int (w, 32, st->call_blocks);
   return recoup_book_step_done (g->book, w, error);
 }
 
@@ -1052,7 +1082,7 @@ recoup_derived_rescore_all (RecoupBook          *book,
     " s.balance, s.oldest_due_date, s.oldest_dpd, s.weighted_dpd, s.last_payment_date, s.payments_90d,"
     " s.paid_90d, s.promises_kept, s.promises_broken, s.promise_due_date, s.promise_broken_date,"
     " s.contacts_rpc, s.contact_attempts, s.first_contact_at, s.last_contact_at, s.last_conversation_at,"
-    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid, s.plan_due_date, " NO_CONTACT_SQL ("a.")
+    " s.open_dispute, s.follow_up_at, s.missed_installment, s.rowid, s.plan_due_date, s.call_blocks"
     " FROM account_stats s JOIN accounts a ON a.id = s.account_id ORDER BY s.rowid", error);
   if (read == NULL)
     return FALSE;
@@ -1098,7 +1128,8 @@ recoup_derived_rescore_all (RecoupBook          *book,
       st.follow_up_at = sqlite3_column_int64 (read, 25);
       st.missed_installment = sqlite3_column_int (read, 26) != 0;
       st.plan_due_day = column_day (read, 28);
-      st.no_contact = sqlite3_column_int (read, 29) != 0;
+      st.call_blocks = sqlite3_column_int (read, 29);
+      st.no_contact = blocks_every_contact (st.call_blocks);
       if (recoup_account_stats_on_plan (&st))
         st.plan_dpd = MAX (0, today - st.plan_due_day);
 
@@ -1174,10 +1205,11 @@ refresh_batch (RecoupBook  *book,
        cursor_open (&g, &g.disp, sql_disp, in, NULL, error) &&
        cursor_open (&g, &g.fu, sql_fu, in, NULL, error) &&
        cursor_open (&g, &g.plan, sql_plan, "o.account_id IN (SELECT id FROM temp.recoup_touched)", NULL, error) &&
+       cursor_open (&g, &g.phone, sql_phone, in, NULL, error) &&
        cursor_next (&g, &g.acc, error) && cursor_next (&g, &g.led, error) &&
        cursor_next (&g, &g.prom, error) && cursor_next (&g, &g.act, error) &&
        cursor_next (&g, &g.disp, error) && cursor_next (&g, &g.fu, error) &&
-       cursor_next (&g, &g.plan, error);
+       cursor_next (&g, &g.plan, error) && cursor_next (&g, &g.phone, error);
   while (ok && g.acc.has_row)
     {
       RecoupAccountStats st;

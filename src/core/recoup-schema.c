@@ -474,6 +474,18 @@ static const char migration_10[] =
   "ALTER TABLE ledger_entries ADD COLUMN waives_id TEXT REFERENCES ledger_entries (id);"
   "CREATE INDEX ledger_by_waives ON ledger_entries (waives_id) WHERE waives_id IS NOT NULL;";
 
+/* What stops every call to an account (RecoupCallBlocks), derived so that a
+ * list of the accounts callable now reads it from account_stats instead of
+ * each account's flags, phone numbers and disputes. Local, like the rest of
+ * the table, so the sync schema does not move. Every block is set until the
+ * rows are gathered again (the derived data's form, recoup-score.c): no
+ * account is listed as callable on a guess. The index of the open accounts
+ * gives way to one that also holds the blocks and the zone, which
+ * recoup-derived.c makes with the rows. */
+static const char migration_11[] =
+  "ALTER TABLE account_stats ADD COLUMN call_blocks INTEGER NOT NULL DEFAULT -1;"
+  "DROP INDEX IF EXISTS account_stats_open;";
+
 static const char * const migrations[] = {
   migration_1,
   migration_2,
@@ -485,6 +497,7 @@ static const char * const migrations[] = {
   migration_8,
   migration_9,
   migration_10,
+  migration_11,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);

@@ -7,6 +7,19 @@
 
 G_BEGIN_DECLS
 
+/* The rules that stop every call to an account whatever was said or done
+ * before (account_stats.call_blocks, a mask of them). Which of them stop a
+ * call is the book's guard policy (recoup-guard.h), read when a list asks:
+ * the stored mask holds each one whether the policy stops calls on it or not,
+ * so a change of policy needs no new derived data. */
+typedef enum
+{
+  RECOUP_CALL_BLOCK_CEASE   = 1 << 0,  /* the debtor asked to cease communication */
+  RECOUP_CALL_BLOCK_FLAGS   = 1 << 1,  /* an attorney, bankruptcy, death */
+  RECOUP_CALL_BLOCK_DISPUTE = 1 << 2,  /* an open dispute */
+  RECOUP_CALL_BLOCK_OPT_OUT = 1 << 3,  /* opted out of calls, or of every phone number it has */
+} RecoupCallBlocks;
+
 /* What recoup-derived.c gathers per account; the inputs of the score, the
  * worklist queue and the next action. Days are day numbers (recoup-date.h),
  * RECOUP_DATE_INVALID when there is none; instants UTC ms, 0 when none. */
@@ -42,6 +55,7 @@ typedef struct
   /* Cease communication, an attorney, bankruptcy or death: the guard blocks
    * every contact with the debtor (recoup-guard.c), whatever the step. */
   gboolean no_contact;
+  RecoupCallBlocks call_blocks;
   /* The account's live payment plan (accepted or active, neither completed
    * nor defaulted: recoup_offer_current_plan(), what `recoup-cli plan` shows),
    * judged by recoup-offer.c's rule. plan_due_day is the due day of its

@@ -31,8 +31,10 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
  * has its own queue rank (RECOUP_QUEUE_WAIT), after the work of today; 5, a
  * reversal of an entry without an invoice (a fee, interest, an adjustment)
  * cancels that entry's item, where it went into the credit pool and aged the
- * oldest invoice instead. */
-#define DERIVED_FORM 6
+ * oldest invoice instead; 7, call_blocks holds what stops every call (schema
+ * 11 adds it with every block set, so no account reads as callable before
+ * its row is gathered again). */
+#define DERIVED_FORM 7
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
