@@ -1461,7 +1461,7 @@ push_offer_claim (Fixture    *f,
 
 /* The limits an owner sets in the book are the ones recoupd holds a
  * collector to, raised or lowered, not those the admin first gave (carl:
- * 10 %). */
+ * 10 %). An owner the admin added without limits has an owner's. */
 static void
 test_collector_limits_from_book (Fixture       *f,
                                  gconstpointer  data)
@@ -1476,6 +1476,14 @@ test_collector_limits_from_book (Fixture       *f,
   g_autofree char *answer = NULL;
   RecoupSyncReport report = { 0 };
 
+  /* An owner added without limits has an owner's, as a new book's owner. */
+  {
+    g_autoptr(RecoupUser) olive = recoup_user_load (a, f->owner, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (olive->max_discount_bp, ==, RECOUP_OWNER_MAX_DISCOUNT_BP);
+    g_assert_cmpint (olive->max_plan_installments, ==, RECOUP_OWNER_MAX_PLAN_INSTALLMENTS);
+  }
   g_free (test_add_invoice (a, acc, "INV-LIM", "2026-01-01", "2026-02-01", 100000, "USD"));
   g_assert_true (recoup_user_set_limits (a, f->collector, 3500, 6, &error));
   g_assert_no_error (error);

@@ -81,6 +81,11 @@ typedef struct
   int     days_past_due;     /* of the oldest open item, 0 if none is late */
 } RecoupAccountSummary;
 
+/* An owner's authority limits unless someone set others: the most there
+ * is (a settlement of everything owed, a plan of ten years). */
+#define RECOUP_OWNER_MAX_DISCOUNT_BP       10000
+#define RECOUP_OWNER_MAX_PLAN_INSTALLMENTS 120
+
 typedef struct
 {
   char    *id;

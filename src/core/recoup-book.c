@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-id.h"
 #include "recoup-schema-private.h"
@@ -362,7 +363,8 @@ ensure_identity (RecoupBook  *self,
           ins = recoup_book_prepare (self,
                                      "INSERT INTO users (id, name, role, max_discount_bp,"
                                      " max_plan_installments, can_override, created_at)"
-                                     " VALUES (?, ?, 'owner', 10000, 120, 1, ?)", error);
+                                     " VALUES (?, ?, 'owner', " G_STRINGIFY (RECOUP_OWNER_MAX_DISCOUNT_BP) ", "
+                                     G_STRINGIFY (RECOUP_OWNER_MAX_PLAN_INSTALLMENTS) ", 1, ?)", error);
           if (ins == NULL)
             goto fail;
           sqlite3_bind_text (ins, 1, user, -1, SQLITE_STATIC);

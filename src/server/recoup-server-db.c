@@ -440,11 +440,16 @@ recoup_server_db_add_user (RecoupServerDb  *db,
     }
   else
     {
+      gboolean owner;
+
       role = role != NULL ? role : "collector";
-      max_discount_bp = MAX (max_discount_bp, 0);
-      max_plan_installments = MAX (max_plan_installments, 0);
-      if (!(id = recoup_user_add (book, name, role, max_discount_bp, max_plan_installments,
-                                  g_str_equal (role, "owner"), error)))
+      /* Not given: none for a collector, an owner's as a new book's owner has. */
+      owner = g_str_equal (role, "owner");
+      if (max_discount_bp < 0)
+        max_discount_bp = owner ? RECOUP_OWNER_MAX_DISCOUNT_BP : 0;
+      if (max_plan_installments < 0)
+        max_plan_installments = owner ? RECOUP_OWNER_MAX_PLAN_INSTALLMENTS : 0;
+      if (!(id = recoup_user_add (book, name, role, max_discount_bp, max_plan_installments, owner, error)))
         return NULL;
     }
   g_clear_object (&book);
