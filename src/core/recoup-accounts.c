@@ -318,20 +318,12 @@ fail:
   return NULL;
 }
 
-/* Changes what a user may offer without an owner's approval. Only an owner
- * may; the limits are validated first and nothing changes when they are bad. */
-gboolean
-recoup_user_set_limits (RecoupBook  *book,
-                        const char  *user_id,
-                        gint64       max_discount_bp,
-                        gint64       max_plan_installments,
-                        GError     **error)
+/* A discount limit of 0 to 100 % and a plan length Recoup can make. */
+static gboolean
+check_limits (gint64    max_discount_bp,
+              gint64    max_plan_installments,
+              GError  **error)
 {
-  static const char * const fields[] = { "max_discount_bp", "max_plan_installments", NULL };
-  g_autoptr(RecoupUser) me = NULL;
-  g_autoptr(RecoupUser) user = NULL;
-  sqlite3_stmt *stmt;
-
   if (max_discount_bp < 0 || max_discount_bp > 10000)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -346,6 +338,65 @@ recoup_user_set_limits (RecoupBook  *book,
                    RECOUP_OFFER_MAX_INSTALLMENTS, max_plan_installments);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Writes @user_id's limits, and its @role unless that is NULL, with their
+ * change when anything differs. Who may override the compliance guard
+ * follows the role only when the role changes (recoup_user_add() gives it
+ * to owners): an owner's own choice for a user who keeps their role stays. */
+static gboolean
+write_authority (RecoupBook  *book,
+                 const char  *user_id,
+                 const char  *role,
+                 gint64       max_discount_bp,
+                 gint64       max_plan_installments,
+                 GError     **error)
+{
+  static const char * const limits[] = { "max_discount_bp", "max_plan_installments", NULL };
+  static const char * const all[] = { "role", "max_discount_bp", "max_plan_installments", "can_override", NULL };
+  sqlite3_stmt *stmt;
+
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  stmt = recoup_book_prepare (book,
+                              "UPDATE users SET role = coalesce (?1, role), max_discount_bp = ?2,"
+                              " max_plan_installments = ?3,"
+                              " can_override = CASE WHEN ?1 IS NULL OR role = ?1 THEN can_override ELSE ?1 = 'owner' END"
+                              " WHERE id = ?4 AND (role IS NOT coalesce (?1, role) OR max_discount_bp IS NOT ?2"
+                              " OR max_plan_installments IS NOT ?3)", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_text (stmt, 1, role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 3, max_plan_installments);
+  sqlite3_bind_text (stmt, 4, user_id, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    goto fail;
+  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
+      !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_SET, role != NULL ? all : limits, error))
+    goto fail;
+  return recoup_book_commit (book, error);
+
+fail:
+  recoup_book_rollback (book);
+  return FALSE;
+}
+
+/* Changes what a user may offer without an owner's approval. Only an owner
+ * may; the limits are validated first and nothing changes when they are bad. */
+gboolean
+recoup_user_set_limits (RecoupBook  *book,
+                        const char  *user_id,
+                        gint64       max_discount_bp,
+                        gint64       max_plan_installments,
+                        GError     **error)
+{
+  g_autoptr(RecoupUser) me = NULL;
+  g_autoptr(RecoupUser) user = NULL;
+
+  if (!check_limits (max_discount_bp, max_plan_installments, error))
+    return FALSE;
   if ((me = recoup_user_load (book, recoup_book_get_user_id (book), error)) == NULL)
     return FALSE;
   if (g_strcmp0 (me->role, "owner") != 0)
@@ -357,28 +408,7 @@ recoup_user_set_limits (RecoupBook  *book,
     }
   if ((user = recoup_user_load (book, user_id, error)) == NULL)
     return FALSE;
-
-  if (!recoup_book_begin (book, error))
-    return FALSE;
-  stmt = recoup_book_prepare (book,
-                              "UPDATE users SET max_discount_bp = ?1, max_plan_installments = ?2"
-                              " WHERE id = ?3 AND (max_discount_bp IS NOT ?1 OR max_plan_installments IS NOT ?2)",
-                              error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, max_discount_bp);
-  sqlite3_bind_int64 (stmt, 2, max_plan_installments);
-  sqlite3_bind_text (stmt, 3, user_id, -1, SQLITE_STATIC);
-  if (!recoup_book_step_done (book, stmt, error))
-    goto fail;
-  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
-      !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_SET, fields, error))
-    goto fail;
-  return recoup_book_commit (book, error);
-
-fail:
-  recoup_book_rollback (book);
-  return FALSE;
+  return write_authority (book, user_id, NULL, max_discount_bp, max_plan_installments, error);
 }
 
 gboolean
@@ -389,11 +419,7 @@ recoup_user_set_authority (RecoupBook  *book,
                            gint64       max_plan_installments,
                            GError     **error)
 {
-  static const char * const fields[] = {
-    "role", "max_discount_bp", "max_plan_installments", "can_override", NULL
-  };
   g_autoptr(RecoupUser) user = NULL;
-  sqlite3_stmt *stmt;
 
   if (g_strcmp0 (role, "owner") && g_strcmp0 (role, "collector") && g_strcmp0 (role, "bookkeeper"))
     {
@@ -401,42 +427,11 @@ recoup_user_set_authority (RecoupBook  *book,
                    "“%s” is not a role (owner, collector or bookkeeper)", role ? role : "");
       return FALSE;
     }
-  if (max_discount_bp < 0 || max_discount_bp > 10000 || max_plan_installments < 0)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "limits must be a discount of 0 to 10000 basis points and a plan length of 0 or more");
-      return FALSE;
-    }
-  if (!recoup_merge_check_own_write (book, "users", NULL, error) ||
+  if (!check_limits (max_discount_bp, max_plan_installments, error) ||
+      !recoup_merge_check_own_write (book, "users", NULL, error) ||
       !(user = recoup_user_load (book, user_id, error)))
     return FALSE;
-
-  if (!recoup_book_begin (book, error))
-    return FALSE;
-  /* Who may override the compliance guard follows the role only when the
-   * role changes (recoup_user_add() gives it to owners): an owner's own
-   * choice for a user who keeps their role stays. */
-  stmt = recoup_book_prepare (book,
-                              "UPDATE users SET role = ?1, max_discount_bp = ?2, max_plan_installments = ?3,"
-                              " can_override = CASE WHEN role = ?1 THEN can_override ELSE ?1 = 'owner' END"
-                              " WHERE id = ?4 AND (role IS NOT ?1 OR max_discount_bp IS NOT ?2"
-                              " OR max_plan_installments IS NOT ?3)", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_text (stmt, 1, role, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, max_discount_bp);
-  sqlite3_bind_int64 (stmt, 3, max_plan_installments);
-  sqlite3_bind_text (stmt, 4, user_id, -1, SQLITE_STATIC);
-  if (!recoup_book_step_done (book, stmt, error))
-    goto fail;
-  if (sqlite3_changes (recoup_book_get_db (book)) == 1 &&
-      !recoup_book_record_change (book, "users", user_id, RECOUP_CHANGE_SET, fields, error))
-    goto fail;
-  return recoup_book_commit (book, error);
-
-fail:
-  recoup_book_rollback (book);
-  return FALSE;
+  return write_authority (book, user_id, role, max_discount_bp, max_plan_installments, error);
 }
 
 gboolean
