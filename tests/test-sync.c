@@ -1361,6 +1361,36 @@ test_collector_limits (Fixture       *f,
   g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE role = 'owner' AND name = 'carl'"), ==, 0);
 }
 
+/* An offer of @discount_bp off from @book's user claiming no approval is
+ * needed, pushed as it is: recoupd's answer ("accepted" or the reason). */
+static char *
+push_offer_claim (Fixture    *f,
+                  RecoupBook *book,
+                  const char *acc,
+                  gint64      discount_bp)
+{
+  g_autofree char *token = device_token (book);
+  g_autofree char *change = recoup_uuid7_new ();
+  g_autofree char *offer = recoup_uuid7_new ();
+  g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 20);
+  g_autofree char *body = g_strdup_printf (
+    "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
+    "\"entity\":\"offers\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
+    "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
+    "\"total\":%" G_GINT64_FORMAT ",\"discount_bp\":%" G_GINT64_FORMAT ",\"installments\":1,\"pay_by\":\"%s\","
+    "\"needs_approval\":0,\"created_at\":1},\"schema_version\":1}]}",
+    change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, offer, offer, acc,
+    100000 - 100000 * discount_bp / 10000, discount_bp, later);
+  guint status = 0;
+  g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
+  JsonObject *r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
+
+  g_assert_cmpuint (status, ==, 200);
+  if (g_strcmp0 (json_object_get_string_member (r, "status"), "rejected") == 0)
+    return g_strdup (json_object_get_string_member (r, "reason"));
+  return g_strdup (json_object_get_string_member (r, "status"));
+}
+
 /* QA's case: a collector's offer beyond their limits is made as a draft
  * waiting for an owner's approval, and it must reach the owner through
  * recoupd; only an offer beyond the limits that claims it needs no approval
@@ -1409,54 +1439,10 @@ test_collector_offer_for_approval (Fixture       *f,
 
   /* The same terms claiming no approval is needed: refused. */
   {
-    g_autofree char *token_b = device_token (b);
-    g_autofree char *change = recoup_uuid7_new ();
-    g_autofree char *forged = recoup_uuid7_new ();
-    g_autofree char *body = g_strdup_printf (
-      "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
-      "\"entity\":\"offers\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
-      "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
-      "\"total\":70000,\"discount_bp\":3000,\"installments\":1,\"pay_by\":\"%s\",\"needs_approval\":0,"
-      "\"created_at\":1},\"schema_version\":1}]}",
-      change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, forged, forged, acc, later);
-    guint status = 0;
-    g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token_b, "1", body, &status);
-    JsonObject *r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
+    g_autofree char *answer = push_offer_claim (f, b, acc, 3000);
 
-    g_assert_cmpuint (status, ==, 200);
-    g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "rejected");
-    g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, "forbidden");
+    g_assert_cmpstr (answer, ==, "forbidden");
   }
-}
-
-/* An offer of @discount_bp off from @book's user claiming no approval is
- * needed, pushed as it is: recoupd's answer ("accepted" or the reason). */
-static char *
-push_offer_claim (Fixture    *f,
-                  RecoupBook *book,
-                  const char *acc,
-                  gint64      discount_bp)
-{
-  g_autofree char *token = device_token (book);
-  g_autofree char *change = recoup_uuid7_new ();
-  g_autofree char *offer = recoup_uuid7_new ();
-  g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 20);
-  g_autofree char *body = g_strdup_printf (
-    "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
-    "\"entity\":\"offers\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
-    "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
-    "\"total\":%" G_GINT64_FORMAT ",\"discount_bp\":%" G_GINT64_FORMAT ",\"installments\":1,\"pay_by\":\"%s\","
-    "\"needs_approval\":0,\"created_at\":1},\"schema_version\":1}]}",
-    change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, offer, offer, acc,
-    100000 - 100000 * discount_bp / 10000, discount_bp, later);
-  guint status = 0;
-  g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
-  JsonObject *r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
-
-  g_assert_cmpuint (status, ==, 200);
-  if (g_strcmp0 (json_object_get_string_member (r, "status"), "rejected") == 0)
-    return g_strdup (json_object_get_string_member (r, "reason"));
-  return g_strdup (json_object_get_string_member (r, "status"));
 }
 
 /* The limits an owner sets in the book are the ones recoupd holds a
