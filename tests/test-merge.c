@@ -1702,6 +1702,75 @@ sent_offer (RecoupBook            *book,
   return id;
 }
 
+/* One account, ACC-000@number, owing 1,000.00 (and a 50.00 fee with
+ * @fee) on @a and known to @b; offline, @a accepts a plan of it and @b a
+ * settlement for @settlement (waiving the fees with @fee); then each copy
+ * gets the other's changes once. */
+typedef struct
+{
+  char  *acct;
+  char  *plan;
+  char  *settlement;
+  guint  n;          /* the changes both copies had before they accepted */
+} Clash;
+
+static void
+clash_clear (Clash *c)
+{
+  g_free (c->acct);
+  g_free (c->plan);
+  g_free (c->settlement);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Clash, clash_clear)
+
+static void
+make_clash (RecoupBook *a,
+            RecoupBook *b,
+            const char *number,
+            gint64      settlement,
+            gboolean    fee,
+            Clash      *c)
+{
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *today = recoup_book_today (a);
+  g_autofree char *ref = g_strdup_printf ("ACC-000%s", number);
+  g_autofree char *inv = g_strdup_printf ("INV-%s", number);
+  char first_date[11], pay_by[11];
+
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
+  recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
+  c->acct = test_add_account (a, ref, "USD");
+  g_free (test_add_invoice (a, c->acct, inv, "2026-01-01", "2026-01-31", 100000, "USD"));
+  if (fee)
+    {
+      RecoupEntrySpec e = { .kind = RECOUP_ENTRY_FEE, .account_id = c->acct, .amount = 5000 };
+
+      g_free (recoup_ledger_record (a, &e, &error));
+      g_assert_no_error (error);
+    }
+  {
+    RecoupOfferSpec ps = { .account_id = c->acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
+                           .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
+                           .first_date = first_date };
+    RecoupOfferSpec ss = { .account_id = c->acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = settlement,
+                           .pay_by = pay_by, .waive_fees = fee };
+
+    c->plan = sent_offer (a, &ps);
+    c->settlement = sent_offer (a, &ss);
+  }
+  first = all_changes (a);
+  deliver (b, first);
+  c->n = first->len;
+  g_assert_true (recoup_offer_transition (a, c->plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_offer_transition (b, c->settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
+  g_assert_no_error (error);
+  deliver_from (b, a, c->n);
+  deliver_from (a, b, c->n);
+}
+
 /* A plan accepted on one copy and a settlement on another, offline, on one
  * account (QA: ACC-0002882): both stay accepted, the account gets one review
  * item naming both on every copy, alike, however often the changes arrive,
@@ -1714,40 +1783,20 @@ test_two_arrangements (Fixture       *f,
 {
   g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
   g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
-  g_autoptr(GPtrArray) first = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *acct = NULL, *plan = NULL, *settlement = NULL, *today = recoup_book_today (a);
+  g_auto(Clash) clash = { 0 };
+  g_autofree char *today = recoup_book_today (a);
   g_autofree char *items_a = NULL, *items_b = NULL;
   g_autoptr(RecoupOffer) pa = NULL, sa = NULL, pb = NULL, sb = NULL;
-  char first_date[11], pay_by[11];
+  const char *acct, *plan, *settlement;
   guint n, written = 99;
 
-  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
-  recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
-  acct = test_add_account (a, "ACC-0002882", "USD");
-  g_free (test_add_invoice (a, acct, "INV-2882", "2026-01-01", "2026-01-31", 100000, "USD"));
-  {
-    RecoupOfferSpec p = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
-                          .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
-                          .first_date = first_date };
-    RecoupOfferSpec st = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100000,
-                           .pay_by = pay_by };
-
-    plan = sent_offer (a, &p);
-    settlement = sent_offer (a, &st);
-  }
-  first = all_changes (a);
-  deliver (b, first);
-  n = first->len;
-
-  g_assert_true (recoup_offer_transition (a, plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (recoup_offer_transition (b, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
-  g_assert_no_error (error);
-
-  /* Twice each way: what each copy wrote in answer travels too. */
-  deliver_from (b, a, n);
-  deliver_from (a, b, n);
+  make_clash (a, b, "2882", 100000, FALSE, &clash);
+  acct = clash.acct;
+  plan = clash.plan;
+  settlement = clash.settlement;
+  n = clash.n;
+  /* Once more each way: what each copy wrote in answer travels too. */
   deliver_from (b, a, n);
   deliver_from (a, b, n);
 
@@ -1922,44 +1971,23 @@ test_withdraw_held (Fixture       *f,
   g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
   g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
   g_autoptr(RecoupBook) c = open_book (f, "c.recoup");
-  g_autoptr(GPtrArray) first = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *acct = NULL, *plan = NULL, *settlement = NULL, *later = NULL, *next = NULL;
+  g_auto(Clash) clash = { 0 };
+  g_autofree char *later = NULL, *next = NULL;
   g_autofree char *money_a = NULL, *money_b = NULL, *money_c = NULL;
   g_autofree char *today = recoup_book_today (a);
   g_autoptr(RecoupOffer) s = NULL;
   g_autoptr(RecoupOffer) p = NULL;
-  RecoupEntrySpec fee = { .kind = RECOUP_ENTRY_FEE, .amount = 5000 };
-  char first_date[11], pay_by[11];
+  const char *acct, *plan, *settlement;
+  char pay_by[11];
   guint n;
 
-  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
   recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
-  acct = test_add_account (a, "ACC-0002883", "USD");
-  g_free (test_add_invoice (a, acct, "INV-2883", "2026-01-01", "2026-01-31", 100000, "USD"));
-  fee.account_id = acct;
-  g_free (recoup_ledger_record (a, &fee, &error));
-  g_assert_no_error (error);
-  {
-    RecoupOfferSpec ps = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
-                           .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
-                           .first_date = first_date };
-    RecoupOfferSpec ss = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
-                           .pay_by = pay_by, .waive_fees = TRUE };
-
-    plan = sent_offer (a, &ps);
-    settlement = sent_offer (a, &ss);
-  }
-  first = all_changes (a);
-  deliver (b, first);
-  n = first->len;
-
-  g_assert_true (recoup_offer_transition (a, plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (recoup_offer_transition (b, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
-  g_assert_no_error (error);
-  deliver_from (b, a, n);
-  deliver_from (a, b, n);
+  make_clash (a, b, "2883", 90000, TRUE, &clash);
+  acct = clash.acct;
+  plan = clash.plan;
+  settlement = clash.settlement;
+  n = clash.n;
 
   s = load_offer (a, settlement);
   p = load_offer (a, plan);
@@ -2039,36 +2067,16 @@ test_withdraw_both_of_clash (Fixture       *f,
 {
   g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
   g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
-  g_autoptr(GPtrArray) first = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *acct = NULL, *plan = NULL, *settlement = NULL, *today = recoup_book_today (a);
+  g_auto(Clash) clash = { 0 };
   g_autofree char *withdrawn = NULL, *stands = NULL;
-  char first_date[11], pay_by[11];
+  const char *acct, *plan, *settlement;
   guint n;
 
-  recoup_date_format_buf (recoup_date_parse (today, NULL) + 14, first_date);
-  recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
-  acct = test_add_account (a, "ACC-0002885", "USD");
-  g_free (test_add_invoice (a, acct, "INV-2885", "2026-01-01", "2026-01-31", 100000, "USD"));
-  {
-    RecoupOfferSpec ps = { .account_id = acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
-                           .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
-                           .first_date = first_date };
-    RecoupOfferSpec ss = { .account_id = acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = 90000,
-                           .pay_by = pay_by };
-
-    plan = sent_offer (a, &ps);
-    settlement = sent_offer (a, &ss);
-  }
-  first = all_changes (a);
-  deliver (b, first);
-  n = first->len;
-  g_assert_true (recoup_offer_transition (a, plan, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (recoup_offer_transition (b, settlement, RECOUP_OFFER_EVENT_ACCEPT, NULL, &error));
-  g_assert_no_error (error);
-  deliver_from (b, a, n);
-  deliver_from (a, b, n);
+  make_clash (a, b, "2885", 90000, FALSE, &clash);
+  acct = clash.acct;
+  plan = clash.plan;
+  settlement = clash.settlement;
+  n = clash.n;
 
   /* a keeps the settlement (held till now), then b the plan; which
    * withdrawal came first is the clock's to say (two copies may stamp the
