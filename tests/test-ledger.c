@@ -1032,7 +1032,7 @@ test_forgive_within_owed (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
-/* A payment dated more than a year before anything on its account (a
+/* A payment dated more than a year before anything its account was charged (a
  * mistyped year: 1999 for 2026) is refused with the earliest date it can
  * have; a deposit up to a year before the first invoice is taken. On an
  * account with nothing on it yet, the year runs back from today. */
@@ -1060,8 +1060,8 @@ test_payment_date_floor (void)
 
   spec.account_id = acct;
   spec.effective_date = "1999-06-15";
-  assert_refused (&tb, &spec, "a payment cannot be dated 1999-06-15, more than a year before anything else on "
-                              "this account: check the year (the earliest date it can have here is 2024-06-15)");
+  assert_refused (&tb, &spec, "a payment cannot be dated 1999-06-15, more than a year before anything this "
+                              "account was charged: check the year (the earliest date it can have here is 2024-06-15)");
   spec.effective_date = "2024-06-14";
   assert_refused (&tb, &spec, "the earliest date it can have here is 2024-06-15");
   spec.account_id = empty;
@@ -1079,11 +1079,16 @@ test_payment_date_floor (void)
   p = recoup_ledger_record (tb.book, &spec, &error);
   g_assert_no_error (error);
 
-  /* The first entry now reaches back further, and so does the floor. */
+  /* A payment does not move the floor: else each could take the next one
+   * a year further back. */
   g_clear_pointer (&floor, g_free);
   floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (floor, ==, "2023-06-15");
+  g_assert_cmpstr (floor, ==, "2024-06-15");
+  g_clear_pointer (&p, g_free);
+  spec.account_id = acct;
+  spec.effective_date = "2023-06-15";
+  assert_refused (&tb, &spec, "the earliest date it can have here is 2024-06-15");
 
   test_book_close (&tb);
   g_unsetenv ("RECOUP_TODAY");

@@ -765,11 +765,12 @@ open_balance (RecoupBook  *book,
  * recoup_ledger_payment_date_floor:
  *
  * The earliest date a payment on @account_id may carry: a year before the
- * earlier of @today and anything on the account (its first invoice's issue
- * date, its first ledger entry). The year takes a deposit paid before the
- * first invoice; a date further back is a mistyped year (1999 for 2026),
- * which would age nothing, count in no statement period anyone prints, and
- * still change the balance.
+ * earlier of @today and what the account was charged first (its first
+ * invoice's issue date, its first charge, fee or interest). The year takes
+ * a deposit paid before the first invoice; a date further back is a
+ * mistyped year (1999 for 2026), which would age nothing, count in no
+ * statement period anyone prints, and still change the balance. Payments
+ * do not move it: else each could walk the next one a year further back.
  *
  * Returns: (transfer full): YYYY-MM-DD, or %NULL with @error set
  */
@@ -781,7 +782,8 @@ recoup_ledger_payment_date_floor (RecoupBook  *book,
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT min (d) FROM (SELECT min (issue_date) AS d FROM invoices WHERE account_id = ?1"
-    " UNION ALL SELECT min (effective_date) FROM ledger_entries WHERE account_id = ?1)", error);
+    " UNION ALL SELECT min (effective_date) FROM ledger_entries WHERE account_id = ?1"
+    " AND kind IN ('charge', 'fee', 'interest'))", error);
   gint32 first;
 
   if (stmt == NULL)
@@ -822,7 +824,7 @@ recoup_ledger_check_payment_date (const char  *date,
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: the payment's date, then the earliest one allowed, YYYY-MM-DD */
-                   _("a payment cannot be dated %s, more than a year before anything else on this account: "
+                   _("a payment cannot be dated %s, more than a year before anything this account was charged: "
                      "check the year (the earliest date it can have here is %s)"), date, floor);
       return FALSE;
     }
