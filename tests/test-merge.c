@@ -1703,9 +1703,10 @@ sent_offer (RecoupBook            *book,
 }
 
 /* One account, ACC-000@number, owing 1,000.00 (and a 50.00 fee with
- * @fee) on @a and known to @b; offline, @a accepts a plan of it and @b a
- * settlement for @settlement (waiving the fees with @fee); then each copy
- * gets the other's changes once. */
+ * @fee) on @a and known to @b; offline, @a accepts a plan of @plan (waiving
+ * the fees with @fee and @plan_waives) and @b a settlement for @settlement
+ * (waiving the fees with @fee); then each copy gets the other's changes
+ * once. */
 typedef struct
 {
   char  *acct;
@@ -1728,8 +1729,10 @@ static void
 make_clash (RecoupBook *a,
             RecoupBook *b,
             const char *number,
+            gint64      plan,
             gint64      settlement,
             gboolean    fee,
+            gboolean    plan_waives,
             Clash      *c)
 {
   g_autoptr(GPtrArray) first = NULL;
@@ -1751,9 +1754,9 @@ make_clash (RecoupBook *a,
       g_assert_no_error (error);
     }
   {
-    RecoupOfferSpec ps = { .account_id = c->acct, .kind = RECOUP_OFFER_PLAN, .amount = 100000,
+    RecoupOfferSpec ps = { .account_id = c->acct, .kind = RECOUP_OFFER_PLAN, .amount = plan,
                            .installments = 10, .frequency = RECOUP_FREQUENCY_MONTHLY,
-                           .first_date = first_date };
+                           .first_date = first_date, .waive_fees = fee && plan_waives };
     RecoupOfferSpec ss = { .account_id = c->acct, .kind = RECOUP_OFFER_SETTLEMENT, .amount = settlement,
                            .pay_by = pay_by, .waive_fees = fee };
 
@@ -1791,7 +1794,7 @@ test_two_arrangements (Fixture       *f,
   const char *acct, *plan, *settlement;
   guint n, written = 99;
 
-  make_clash (a, b, "2882", 100000, FALSE, &clash);
+  make_clash (a, b, "2882", 100000, 100000, FALSE, FALSE, &clash);
   acct = clash.acct;
   plan = clash.plan;
   settlement = clash.settlement;
@@ -1983,7 +1986,7 @@ test_withdraw_held (Fixture       *f,
   guint n;
 
   recoup_date_format_buf (recoup_date_parse (today, NULL) + 30, pay_by);
-  make_clash (a, b, "2883", 90000, TRUE, &clash);
+  make_clash (a, b, "2883", 100000, 90000, TRUE, FALSE, &clash);
   acct = clash.acct;
   plan = clash.plan;
   settlement = clash.settlement;
@@ -2072,7 +2075,7 @@ test_withdraw_both_of_clash (Fixture       *f,
   const char *acct, *plan, *settlement;
   guint n;
 
-  make_clash (a, b, "2885", 90000, FALSE, &clash);
+  make_clash (a, b, "2885", 100000, 90000, FALSE, FALSE, &clash);
   acct = clash.acct;
   plan = clash.plan;
   settlement = clash.settlement;
@@ -2119,6 +2122,58 @@ test_withdraw_both_of_clash (Fixture       *f,
     }
 }
 
+/* Both arrangements of a clash waive the account's fee (QA): the plan,
+ * accepted first, keeps its waiver, the held settlement's is reversed (the
+ * fee is waived once). The customer chooses the settlement, and the plan is
+ * withdrawn: its waiver goes, and the settlement's comes back, so the fee
+ * is waived once still, on every copy (before, both were reversed and the
+ * customer owed a fee the settlement waived). */
+static void
+test_withdraw_kept_rewaives (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_auto(Clash) clash = { 0 };
+  g_autofree char *money_a = NULL, *money_b = NULL;
+
+  make_clash (a, b, "2886", 100000, 90000, TRUE, TRUE, &clash);
+  g_assert_cmpint (balance_of (a, clash.acct), ==, 100000);
+  g_assert_cmpint (balance_of (b, clash.acct), ==, 100000);
+
+  withdraw_ok (b, clash.plan, "the customer chose the settlement");
+  deliver_from (b, a, clash.n);
+  deliver_from (a, b, clash.n);
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? a : b;
+      g_autoptr(RecoupOffer) p = load_offer (book, clash.plan);
+      g_autoptr(RecoupOffer) s = load_offer (book, clash.settlement);
+
+      g_assert_cmpint (p->state, ==, RECOUP_OFFER_STATE_WITHDRAWN);
+      g_assert_null (s->held_by);
+      g_assert_cmpint (balance_of (book, clash.acct), ==, 100000);
+      g_assert_cmpint (count_rows (book, "SELECT count(*) FROM ledger_entries w WHERE w.kind = 'waiver'"
+                                         " AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
+                                         "                 WHERE r.reverses_id = w.id)"), ==, 1);
+    }
+  money_a = money_rows (a);
+  money_b = money_rows (b);
+  g_assert_cmpstr (money_a, ==, money_b);
+
+  /* The settlement's amount completes it, with nothing left owing. */
+  g_free (pay (a, clash.acct, 90000));
+  deliver_from (b, a, clash.n);
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? a : b;
+      g_autoptr(RecoupOffer) s = load_offer (book, clash.settlement);
+
+      g_assert_cmpint (s->state, ==, RECOUP_OFFER_STATE_COMPLETED);
+      g_assert_cmpint (balance_of (book, clash.acct), ==, 0);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2146,6 +2201,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/opt-out-value-change-legacy", test_opt_out_value_change_legacy);
   ADD ("/recoup/core/merge/receipt-clash", test_receipt_clash);
   ADD ("/recoup/core/merge/two-arrangements", test_two_arrangements);
+  ADD ("/recoup/core/merge/withdraw-kept-rewaives", test_withdraw_kept_rewaives);
   ADD ("/recoup/core/merge/withdraw-held", test_withdraw_held);
   ADD ("/recoup/core/merge/withdraw-both-of-clash", test_withdraw_both_of_clash);
 #undef ADD

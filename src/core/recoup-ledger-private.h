@@ -105,4 +105,17 @@ gboolean    recoup_ledger_reconcile_waivers    (RecoupBook  *book,
                                                 guint       *written,
                                                 GError     **error);
 
+/* The waivers @offer_id wrote that reconciling reversed because another
+ * waiver took the same entry (recoup_ledger_reconcile_waivers(), or the
+ * other arrangement of an offline clash), written again once that entry is
+ * open by their amount with no waiver left on it: for the arrangement that
+ * stands, when the one whose waiver was kept is withdrawn. Under an id
+ * derived from the waiver reversed, with its day, amount and memo, so every
+ * replica writes the same row. A person's reversal of a waiver stands.
+ * Counts them in @written. */
+gboolean    recoup_ledger_rewaive              (RecoupBook  *book,
+                                                const char  *offer_id,
+                                                guint       *written,
+                                                GError     **error);
+
 G_END_DECLS

@@ -1336,6 +1336,89 @@ recoup_ledger_reconcile_waivers (RecoupBook  *book,
   return TRUE;
 }
 
+typedef struct
+{
+  char   id[RECOUP_UUID_STRING_LEN + 1];   /* the waiver to write again */
+  char   reversal[RECOUP_UUID_STRING_LEN + 1];
+  char   account_id[RECOUP_UUID_STRING_LEN + 1];
+  char   waives_id[RECOUP_UUID_STRING_LEN + 1];
+  char   date[11];
+  char  *memo;
+  gint64 amount;
+} Rewaive;
+
+static void
+rewaive_clear (gpointer data)
+{
+  g_free (((Rewaive *) data)->memo);
+}
+
+gboolean
+recoup_ledger_rewaive (RecoupBook  *book,
+                       const char  *offer_id,
+                       guint       *written,
+                       GError     **error)
+{
+  g_autoptr(GArray) again = g_array_new (FALSE, TRUE, sizeof (Rewaive));
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT w.id, r.id, w.account_id, w.waives_id, w.effective_date, w.memo, -w.amount"
+    " FROM ledger_entries w JOIN ledger_entries r ON r.reverses_id = w.id"
+    " JOIN ledger_entries f ON f.id = w.waives_id"
+    " WHERE w.offer_id = ?1 AND w.kind = 'waiver'"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries l WHERE l.waives_id = f.id AND l.kind = 'waiver'"
+    "                 AND NOT EXISTS (SELECT 1 FROM ledger_entries lr WHERE lr.reverses_id = l.id))"
+    " AND " RECOUP_LEDGER_OPEN_SQL ("f") " >= -w.amount ORDER BY w.id", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  g_array_set_clear_func (again, rewaive_clear);
+  sqlite3_bind_text (stmt, 1, offer_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      Rewaive w = { 0 };
+
+      g_strlcpy (w.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof w.id);
+      g_strlcpy (w.reversal, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof w.reversal);
+      g_strlcpy (w.account_id, RECOUP_BOOK_STMT_TEXT (stmt, 2), sizeof w.account_id);
+      g_strlcpy (w.waives_id, RECOUP_BOOK_STMT_TEXT (stmt, 3), sizeof w.waives_id);
+      g_strlcpy (w.date, RECOUP_BOOK_STMT_TEXT (stmt, 4), sizeof w.date);
+      w.memo = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+      w.amount = sqlite3_column_int64 (stmt, 6);
+      g_array_append_val (again, w);
+    }
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < again->len; i++)
+    {
+      Rewaive *w = &g_array_index (again, Rewaive, i);
+      char derived[RECOUP_UUID_STRING_LEN + 1], id[RECOUP_UUID_STRING_LEN + 1];
+      g_autofree char *name = g_strconcat ("waiver-again:", w->id, NULL);
+      g_autofree char *entry = NULL;
+      RecoupEntrySpec spec = { .kind = RECOUP_ENTRY_WAIVER, .account_id = w->account_id, .amount = w->amount,
+                               .effective_date = w->date, .memo = w->memo, .offer_id = offer_id,
+                               .waives_id = w->waives_id, .id = id };
+      gboolean exists;
+
+      /* A person's reversal of the waiver stands; only reconciling's is
+       * undone so. */
+      derive_reversal_id (w->id, derived);
+      if (strcmp (derived, w->reversal) != 0)
+        continue;
+      recoup_uuid7_derive_from (w->id, name, id);
+      if (!(stmt = recoup_book_prepare (book, "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE id = ?)", error)))
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      exists = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0);
+      sqlite3_reset (stmt);
+      if (exists)
+        continue;
+      if (!(entry = recoup_ledger_record (book, &spec, error)))
+        return FALSE;
+      (*written)++;
+    }
+  return TRUE;
+}
+
 /* As recoup_ledger_reverse(), the reversal's id given (%NULL for a new one):
  * a reversal every replica derives alike has the same id on all of them. */
 char *

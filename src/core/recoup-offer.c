@@ -2524,6 +2524,20 @@ recoup_offer_reconcile_account (RecoupBook  *book,
         !raise_clash (book, offers, g_ptr_array_index (offers, i), &written, error))
       goto fail;
 
+  /* After the withdrawn ones gave theirs back: an arrangement that stands
+   * has its waivers, including one reconciling took while the other
+   * arrangement of a clash had the fee. */
+  for (guint i = 0; i < offers->len; i++)
+    {
+      RecoupOffer *o = g_ptr_array_index (offers, i);
+
+      if (o->waived_amount > 0 && o->held_by == NULL &&
+          (o->state == RECOUP_OFFER_STATE_ACCEPTED || o->state == RECOUP_OFFER_STATE_ACTIVE ||
+           o->state == RECOUP_OFFER_STATE_COMPLETED) &&
+          !recoup_ledger_rewaive (book, o->id, &written, error))
+        goto fail;
+    }
+
   /* Incompatible transitions made offline are both kept; a person decides. */
   if (conflicted != NULL)
     {
