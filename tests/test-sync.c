@@ -1361,13 +1361,15 @@ test_collector_limits (Fixture       *f,
   g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE role = 'owner' AND name = 'carl'"), ==, 0);
 }
 
-/* An offer of @discount_bp off from @book's user claiming no approval is
- * needed, pushed as it is: recoupd's answer ("accepted" or the reason). */
+/* An offer of @discount_bp off in @user's name from @book's device
+ * claiming no approval is needed, pushed as it is: recoupd's answer
+ * ("accepted" or the reason). */
 static char *
-push_offer_claim (Fixture    *f,
-                  RecoupBook *book,
-                  const char *acc,
-                  gint64      discount_bp)
+push_offer_as (Fixture    *f,
+               RecoupBook *book,
+               const char *user,
+               const char *acc,
+               gint64      discount_bp)
 {
   g_autofree char *token = device_token (book);
   g_autofree char *change = recoup_uuid7_new ();
@@ -1379,7 +1381,7 @@ push_offer_claim (Fixture    *f,
     "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
     "\"total\":%" G_GINT64_FORMAT ",\"discount_bp\":%" G_GINT64_FORMAT ",\"installments\":1,\"pay_by\":\"%s\","
     "\"needs_approval\":0,\"created_at\":1},\"schema_version\":1}]}",
-    change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), f->collector, offer, offer, acc,
+    change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), user, offer, offer, acc,
     100000 - 100000 * discount_bp / 10000, discount_bp, later);
   guint status = 0;
   g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
@@ -1389,6 +1391,16 @@ push_offer_claim (Fixture    *f,
   if (g_strcmp0 (json_object_get_string_member (r, "status"), "rejected") == 0)
     return g_strdup (json_object_get_string_member (r, "reason"));
   return g_strdup (json_object_get_string_member (r, "status"));
+}
+
+/* push_offer_as() in the name of the collector carl, @book's user. */
+static char *
+push_offer_claim (Fixture    *f,
+                  RecoupBook *book,
+                  const char *acc,
+                  gint64      discount_bp)
+{
+  return push_offer_as (f, book, f->collector, acc, discount_bp);
 }
 
 /* QA's case: a collector's offer beyond their limits is made as a draft
@@ -1501,6 +1513,55 @@ test_collector_limits_from_book (Fixture       *f,
   g_clear_pointer (&answer, g_free);
   answer = push_offer_claim (f, b, acc, 400);
   g_assert_cmpstr (answer, ==, "accepted");
+}
+
+/* A collector's device writes as the collector: recoupd refuses a change
+ * in another user's name (QA: `--user "Kathryn Hamilton" log` on Betty's
+ * copy reached everyone's history as Kathryn's), and recoup-cli will not
+ * act as another user on an enrolled book. */
+static void
+test_device_writes_as_its_user (Fixture       *f,
+                                gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autofree char *b_path = g_build_filename (f->dir, "b.recoup", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-AS");
+  g_autofree char *answer = NULL;
+
+  g_free (test_add_invoice (a, acc, "INV-AS", "2026-01-01", "2026-02-01", 100000, "USD"));
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+
+  answer = push_offer_as (f, b, f->owner, acc, 400);
+  g_assert_cmpstr (answer, ==, "forbidden");
+  g_clear_pointer (&answer, g_free);
+  answer = push_offer_as (f, b, f->collector, acc, 400);
+  g_assert_cmpstr (answer, ==, "accepted");
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  g_clear_object (&b);
+  {
+    const char *argv[] = { cli, "--book", b_path, "--user", "olive", "log", "ACC-AS", "--channel", "note",
+                           "--notes", "in olive's name", NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+    g_assert_false (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (err, "this book syncs as carl's device and acts as carl only"));
+  }
 }
 
 static gboolean
@@ -3893,6 +3954,7 @@ main (int   argc,
   ADD ("/recoup/sync/collector-limits", test_collector_limits);
   ADD ("/recoup/sync/collector-offer-for-approval", test_collector_offer_for_approval);
   ADD ("/recoup/sync/collector-limits-from-book", test_collector_limits_from_book);
+  ADD ("/recoup/sync/device-writes-as-its-user", test_device_writes_as_its_user);
   ADD ("/recoup/sync/settings", test_settings);
   ADD ("/recoup/sync/large-batch", test_large_batch);
   ADD ("/recoup/sync/batch-fit", test_batch_fit);

@@ -583,12 +583,24 @@ authorize (RecoupServerDevice *dev,
            char              **out_message)
 {
   const char *entity = recoup_change_batch_get_string (batch, i, "entity", NULL);
+  const char *user;
   g_autoptr(GError) denied = NULL;
 
   if (entity == NULL)
     entity = "";
   if (g_str_equal (dev->role, "owner"))
     return TRUE;
+  /* Any other device writes as the user it was enrolled for (its book starts
+   * from the team's and acts as no one else): a change in another's name
+   * would put words in their mouth in everyone's history. An owner's device
+   * may bring the book it was made with, which its users wrote. */
+  user = recoup_change_batch_get_string (batch, i, "user_id", NULL);
+  if (user != NULL && g_strcmp0 (user, dev->user_id) != 0)
+    {
+      *out_message = g_strdup_printf ("this device writes as %s; it may not send a change in the name of "
+                                      "another user (%s)", dev->user_name, user);
+      return FALSE;
+    }
   /* The same rule the device applied when it wrote (recoup-merge.h). */
   if (!recoup_merge_check_role (dev->role, dev->user_name, entity,
                                 g_str_equal (entity, "ledger_entries") && recoup_change_batch_has_fields (batch, i)
