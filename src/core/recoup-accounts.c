@@ -257,6 +257,29 @@ recoup_user_free (RecoupUser *u)
   g_free (u);
 }
 
+/* A discount limit of 0 to 100 % and a plan length Recoup can make. */
+static gboolean
+check_limits (gint64    max_discount_bp,
+              gint64    max_plan_installments,
+              GError  **error)
+{
+  if (max_discount_bp < 0 || max_discount_bp > 10000)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a discount limit must be 0 to 10000 basis points (0 to 100 %%), not %" G_GINT64_FORMAT,
+                   max_discount_bp);
+      return FALSE;
+    }
+  if (max_plan_installments < 0 || max_plan_installments > RECOUP_OFFER_MAX_INSTALLMENTS)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   "a plan limit must be 0 to %d installments, not %" G_GINT64_FORMAT,
+                   RECOUP_OFFER_MAX_INSTALLMENTS, max_plan_installments);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 char *
 recoup_user_add (RecoupBook  *book,
                  const char  *name,
@@ -280,15 +303,28 @@ recoup_user_add (RecoupBook  *book,
                    "“%s” is not a role (owner, collector or bookkeeper)", role ? role : "");
       return NULL;
     }
-  if (max_discount_bp < 0 || max_discount_bp > 10000 || max_plan_installments < 0)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "limits must be a discount of 0 to 10000 basis points and a plan length of 0 or more");
-      return NULL;
-    }
+  if (!check_limits (max_discount_bp, max_plan_installments, error))
+    return NULL;
   /* recoupd would refuse the user and this book alone would keep it. */
   if (!recoup_merge_check_own_write (book, "users", NULL, error))
     return NULL;
+  /* Users are found by name (recoup_user_resolve()): a second of one name
+   * would make the name mean no one. */
+  {
+    g_autoptr(GPtrArray) named = recoup_user_find_by_name (book, name, error);
+
+    if (named == NULL)
+      return NULL;
+    if (named->len > 0)
+      {
+        const RecoupUser *u = named->pdata[0];
+
+        g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                     "there is a user named “%s” already (%s, id %s); give the new one a name of its own",
+                     u->name, u->role, u->id);
+        return NULL;
+      }
+  }
 
   if (!recoup_book_begin (book, error))
     return NULL;
@@ -316,29 +352,6 @@ recoup_user_add (RecoupBook  *book,
 fail:
   recoup_book_rollback (book);
   return NULL;
-}
-
-/* A discount limit of 0 to 100 % and a plan length Recoup can make. */
-static gboolean
-check_limits (gint64    max_discount_bp,
-              gint64    max_plan_installments,
-              GError  **error)
-{
-  if (max_discount_bp < 0 || max_discount_bp > 10000)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a discount limit must be 0 to 10000 basis points (0 to 100 %%), not %" G_GINT64_FORMAT,
-                   max_discount_bp);
-      return FALSE;
-    }
-  if (max_plan_installments < 0 || max_plan_installments > RECOUP_OFFER_MAX_INSTALLMENTS)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   "a plan limit must be 0 to %d installments, not %" G_GINT64_FORMAT,
-                   RECOUP_OFFER_MAX_INSTALLMENTS, max_plan_installments);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* Writes @user_id's limits, and its @role unless that is NULL, with their
