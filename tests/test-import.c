@@ -436,6 +436,57 @@ test_reimport_unchanged (void)
   test_book_close (&tb);
 }
 
+/* A new account comes in at the stage its oldest invoice puts it in (QA:
+ * 294 days past due and "pre-collection", so the stage filters missed
+ * every imported account): escalation from the policy's last step (120
+ * days), active once past due, pre-collection before; the oldest of an
+ * account's rows counts, wherever it is in the file. A re-import moves no
+ * stage: that is the policy's to do, with its history. */
+static void
+test_import_stage (void)
+{
+  TestBook tb = { 0 };
+  const char *text =
+    "account_ref,name,currency,invoice_ref,issue_date,due_date,amount\n"
+    "S-ESC,Old Debt Ltd,USD,SI-1,2026-02-01,2026-03-01,10.00\n"
+    "S-ACT,Late Ltd,USD,SI-2,2026-08-01,2026-09-30,10.00\n"
+    "S-PRE,Early Ltd,USD,SI-3,2026-10-01,2026-10-31,10.00\n"
+    "S-ESC,Old Debt Ltd,USD,SI-4,2026-09-01,2026-10-31,10.00\n"
+    "S-PRE,Early Ltd,USD,SI-5,2026-10-02,2026-11-30,10.00\n"
+    "S-MIX,Mixed Ltd,USD,SI-6,2026-10-02,2026-11-30,10.00\n"
+    "S-MIX,Mixed Ltd,USD,SI-7,2026-05-01,2026-06-01,10.00\n";
+  g_autofree char *path = NULL;
+  g_autoptr(RecoupImportReport) r1 = NULL, r2 = NULL;
+  static const char * const expected[][2] = {
+    { "S-ESC", "escalation" }, { "S-ACT", "active" }, { "S-PRE", "pre-collection" }, { "S-MIX", "escalation" },
+  };
+
+  g_setenv ("RECOUP_TODAY", "2026-10-15", TRUE);
+  test_book_open (&tb);
+  path = g_build_filename (tb.dir, "stages.csv", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  r1 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT stage FROM accounts WHERE ref = '%s'", expected[i][0]);
+      g_autofree char *stage = book_text (&tb, sql);
+
+      g_assert_cmpstr (stage, ==, expected[i][1]);
+    }
+
+  /* Later, the early account is past due; importing again leaves it. */
+  g_setenv ("RECOUP_TODAY", "2026-12-15", TRUE);
+  r2 = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  {
+    g_autofree char *stage = book_text (&tb, "SELECT stage FROM accounts WHERE ref = 'S-PRE'");
+
+    g_assert_cmpstr (stage, ==, "pre-collection");
+  }
+  g_remove (path);
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 /* Tags come in as the book keeps them; the same tags typed differently in a
  * later file change nothing, other tags update the account. */
 static void
@@ -1712,6 +1763,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/reimport/primary-contact", test_reimport_primary_contact);
   g_test_add_func ("/recoup/core/import/reimport/opt-out-other-spelling", test_reimport_opt_out_other_spelling);
   g_test_add_func ("/recoup/core/import/reimport/crlf-in-quoted-field", test_crlf_in_quoted_field);
+  g_test_add_func ("/recoup/core/import/stage", test_import_stage);
   g_test_add_func ("/recoup/core/import/cli", test_cli);
   g_test_add_func ("/recoup/core/import/cli/refused-hint", test_cli_refused_hint);
   g_test_add_func ("/recoup/core/import/cli/json-problems", test_cli_json_problems);

@@ -192,6 +192,19 @@ reason_new_day (ReasonKind kind,
   return g_strdup_printf ("%s:%s", reasons[kind].code, text);
 }
 
+const char *
+recoup_escalation_stage_for_dpd (GArray *policy,
+                                 int     oldest_dpd)
+{
+  const RecoupEscalationStep *last = &g_array_index (policy, RecoupEscalationStep, policy->len - 1);
+
+  if (oldest_dpd >= last->days)
+    return "escalation";
+  if (oldest_dpd >= 1)
+    return "active";
+  return "pre-collection";
+}
+
 void
 recoup_escalation_next (GArray                   *policy,
                         const RecoupAccountStats *st,
@@ -209,14 +222,10 @@ recoup_escalation_next (GArray                   *policy,
     *out_stage = st->stage;
   else if (recoup_account_stats_on_plan (st))
     *out_stage = "negotiation";
-  else if (st->oldest_dpd >= last->days)
-    *out_stage = "escalation";
-  else if (st->promise_due_day != RECOUP_DATE_INVALID)
+  else if (st->oldest_dpd < last->days && st->promise_due_day != RECOUP_DATE_INVALID)
     *out_stage = "negotiation";
-  else if (st->oldest_dpd >= 1)
-    *out_stage = "active";
   else
-    *out_stage = "pre-collection";
+    *out_stage = recoup_escalation_stage_for_dpd (policy, st->oldest_dpd);
 
   if (st->balance <= 0)
     {

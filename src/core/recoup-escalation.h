@@ -71,6 +71,13 @@ char       *recoup_escalation_reason_describe (const char *reason);
  * static string. */
 const char *recoup_escalation_reason_code     (const char *reason);
 
+/* The stage an account owing money belongs in by its oldest debt alone,
+ * @oldest_dpd days past due (no plan, no promise): escalation from the
+ * policy's last step, active once past due, else pre-collection. Returns a
+ * static string. */
+const char *recoup_escalation_stage_for_dpd (GArray *policy,
+                                             int     oldest_dpd);
+
 /* Moves every account whose recommended stage differs to it (never back out
  * of escalation or closed), each with a 'system' activity saying why. */
 gboolean    recoup_escalation_apply         (RecoupBook  *book,

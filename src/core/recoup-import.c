@@ -14,6 +14,7 @@
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
+#include "recoup-escalation.h"
 #include "recoup-id.h"
 #include "recoup-import.h"
 #include "recoup-ledger.h"
@@ -174,6 +175,7 @@ typedef struct
   gint64      credits;        /* what lowers it: the negative entries (an invoice lowered) */
   guint8      total_loaded;   /* the book's entries are in charges and credits (existing accounts) */
   guint8      total_in_book;  /* the account has entries in the book */
+  gint32      oldest_due;     /* the earliest due day of its rows, G_MAXINT32 for none */
   guint8      exists;
   guint8      used;
   guint8      applied;
@@ -267,6 +269,7 @@ struct _Import
   gint64               now_ms;
   gint32               today;             /* the book's today: no invoice is issued after it */
   char                *today_text;
+  GArray              *escalation;        /* the book's policy, for a new account's stage */
 
   RecoupProgressFunc   progress;
   gpointer             progress_data;
@@ -1452,6 +1455,7 @@ validate_row (Import *imp,
           AccountEntry entry = { 0 };
 
           entry.ref = g_string_chunk_insert (imp->chunk, row.v[COL_ACCOUNT_REF]);
+          entry.oldest_due = G_MAXINT32;
           entry.hash = hash_account_columns (&row);
           entry.def_offset = reader->offset;
           entry.def_line = line;
@@ -1495,6 +1499,7 @@ validate_row (Import *imp,
   /* The invoice */
   if (imp->problems_in_row == 0 && invoice_ok && account_ok && acct != NULL)
     {
+      acct->oldest_due = MIN (acct->oldest_due, due);
       if ((found = g_hash_table_lookup (imp->invoice_index, row.v[COL_INVOICE_REF])) != NULL)
         {
           InvoiceEntry *inv = &g_array_index (imp->invoices, InvoiceEntry, GPOINTER_TO_UINT (found) - 1);
@@ -1610,13 +1615,14 @@ static const char stage_create_sql[] =
   "  amount      INTEGER,"
   "  inv_currency TEXT,"
   "  description TEXT,"
-  "  charge_id   TEXT"
+  "  charge_id   TEXT,"
+  "  stage       TEXT"
   ");"
   "DELETE FROM temp.recoup_import_stage;";
 
 static const char stage_insert_sql[] =
   "INSERT INTO temp.recoup_import_stage VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
 
 /* The change rows of what one INSERT … SELECT below inserted: its ids are
  * the stage's column @id_column in stage order, the change ids and clock
@@ -1629,8 +1635,8 @@ static const char stage_insert_sql[] =
   " ORDER BY rowid"
 
 static const char * const stage_flush_sql[] = {
-  "INSERT INTO accounts (id, ref, name, timezone, currency, tier, tags, lifetime_revenue, created_at)"
-  " SELECT acc_id, ref, name, timezone, currency, tier, tags, 0, ?3"
+  "INSERT INTO accounts (id, ref, name, timezone, currency, tier, tags, stage, lifetime_revenue, created_at)"
+  " SELECT acc_id, ref, name, timezone, currency, tier, tags, stage, 0, ?3"
   " FROM temp.recoup_import_stage WHERE acc_new ORDER BY rowid",
   STAGE_CHANGES ("accounts", "acc_id", "acc_new"),
   "INSERT INTO contact_points (id, account_id, kind, value, label, is_primary, created_at)"
@@ -1894,6 +1900,14 @@ apply_account (Import       *imp,
       sqlite3_bind_text (stage, 6, acct->currency, -1, SQLITE_STATIC);
       bind_text_or_null (stage, 7, row->v[COL_TIER]);
       sqlite3_bind_text (stage, 8, recoup_account_normalize_tags (row->v[COL_TAGS]), -1, g_free);
+      /* A new account comes in at the stage its oldest debt puts it in: an
+       * invoice 300 days past due is not pre-collection. Later moves are
+       * the policy's (recoup_escalation_apply()), each with its history. */
+      sqlite3_bind_text (stage, 23,
+                         recoup_escalation_stage_for_dpd (imp->escalation,
+                                                          acct->oldest_due == G_MAXINT32
+                                                          ? 0 : imp->today - acct->oldest_due),
+                         -1, SQLITE_STATIC);
     }
   else
     {
@@ -2152,6 +2166,7 @@ import_clear (Import *imp)
   g_clear_pointer (&imp->map, g_mapped_file_unref);
   g_clear_pointer (&imp->dropped_indexes, g_ptr_array_unref);
   g_clear_pointer (&imp->today_text, g_free);
+  g_clear_pointer (&imp->escalation, g_array_unref);
   g_clear_error (&imp->fatal);
 }
 
@@ -2284,6 +2299,7 @@ recoup_import_csv (RecoupBook          *book,
 
   imp.book = book;
   imp.today_text = recoup_book_today (book);
+  imp.escalation = recoup_escalation_policy_load (book);
   imp.today = recoup_date_parse (imp.today_text, NULL);
   imp.path = path;
   imp.flags = flags;
