@@ -956,6 +956,10 @@ test_ambiguous_user (Fixture *fx, gconstpointer data)
                         "--collector", collector, NULL), ==, 0);
   g_assert_cmpint (run (fx, &out, NULL, "--json", "accounts", "--collector", collector, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "\"A-1\""));
+  g_clear_pointer (&out, g_free);
+  /* The account says whose it is. */
+  g_assert_cmpint (run (fx, &out, NULL, "account", "show", "A-1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\nCollector: Betty Andrews\n"));
 }
 
 int

@@ -308,6 +308,16 @@ test_statement_by_hand (Fixture       *f,
   g_assert_true (g_str_has_prefix (((RecoupStatementLine *) g_ptr_array_index (sb->lines, 0))->reference, "R-"));
   g_assert_cmpstr (l->reference, ==, ((RecoupStatementLine *) g_ptr_array_index (sb->lines, 0))->reference);
   g_assert_cmpint (sb->closing, ==, 15000);
+
+  /* A payment's method is named when it says something: "by cheque", and
+   * nothing for "other". */
+  g_assert_cmpstr (((RecoupStatementLine *) g_ptr_array_index (st->lines, 1))->description, ==, "Payment by cheque");
+  g_free (record (f->tb.book, RECOUP_ENTRY_PAYMENT, f->a, 1000, "2026-02-05", "other"));
+  g_clear_pointer (&sb, recoup_statement_free);
+  sb = recoup_statement_build (f->tb.book, f->a, "2026-02-01", "2026-02-10", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sb->lines->len, ==, 1);
+  g_assert_cmpstr (((RecoupStatementLine *) g_ptr_array_index (sb->lines, 0))->description, ==, "Payment");
 }
 
 static void

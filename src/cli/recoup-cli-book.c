@@ -252,6 +252,16 @@ account_show (RecoupCli  *cli,
       printf ("Balance:   %s\n", bal);
       printf ("Stage:     %s\n", a->stage);
       printf ("Time zone: %s\n", a->timezone ? a->timezone : "unknown");
+      if (a->assigned_to != NULL)
+        {
+          g_autoptr(RecoupUser) collector = recoup_user_load (book, a->assigned_to, NULL);
+
+          printf ("Collector: %s\n", collector != NULL ? collector->name : a->assigned_to);
+        }
+      if (a->tier != NULL && *a->tier)
+        printf ("Tier:      %s\n", a->tier);
+      if (a->tags != NULL && *a->tags)
+        printf ("Tags:      %s\n", a->tags);
       if (flags->len > 0)
         printf ("Flags:    %s\n", flags->str);
       printf ("Aging:    ");

@@ -129,7 +129,9 @@ describe_line (sqlite3_stmt *s)
   else if (g_strcmp0 (kind, "payment") == 0)
     {
       g_string_append (d, "Payment");
-      if (method != NULL && *method != '\0')
+      /* "other" says nothing to the customer (the CLI's default when no
+       * method is given). */
+      if (method != NULL && *method != '\0' && g_strcmp0 (method, "other") != 0)
         g_string_append_printf (d, " by %s", method_label (method));
       /* The reference column holds the receipt; the payer's own goes here. */
       if (payer_ref != NULL && *payer_ref != '\0' && receipt != NULL && *receipt != '\0')
