@@ -3877,7 +3877,10 @@ test_admin_adds_synced_user (Fixture       *f,
 
 /* A server user already in use (carl has a device) is not taken over by a
  * pushed user of his name: both stay, as re-pointing what either wrote
- * would rewrite synced rows, and the name alone no longer picks one. */
+ * would rewrite synced rows, and the name alone no longer picks one. The
+ * admin's way out: remove the server's user (devices revoked, the name
+ * freed, the user gone from the books) and add the name again, which takes
+ * the owner's user. */
 static void
 test_pushed_user_name_in_use (Fixture       *f,
                               gconstpointer  data)
@@ -3888,6 +3891,8 @@ test_pushed_user_name_in_use (Fixture       *f,
   g_autofree char *resolved = NULL;
   g_autoptr(RecoupBook) c = enroll_book (f, code, "carl.recoup");
   g_autoptr(RecoupBook) o = NULL;
+  g_autoptr(RecoupBook) again = NULL;
+  g_autofree char *adopted = NULL, *code_again = NULL;
   g_autoptr(GError) error = NULL;
 
   o = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
@@ -3915,6 +3920,21 @@ test_pushed_user_name_in_use (Fixture       *f,
       g_assert_cmpstr (resolved, ==, other);
       g_clear_pointer (&resolved, g_free);
     }
+
+  /* The admin removes the server's one (QA: then the name could never be
+   * added again) and adds the person again: it is the owner's user now, on
+   * every copy, and a device enrolled for the name writes as them. */
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  adopted = run (f, TRUE, "add-user", "Acme Collections", "Carl", "--role", "collector", NULL);
+  g_assert_cmpstr (adopted, ==, other);
+  g_assert_true (sync_book (o, NULL, &error));
+  g_assert_no_error (error);
+  resolved = recoup_user_resolve (o, "carl", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (resolved, ==, other);
+  code_again = enrollment_code (f, f->org, "Carl");
+  again = enroll_book (f, code_again, "carl-again.recoup");
+  g_assert_cmpstr (recoup_book_get_user_id (again), ==, other);
 }
 
 int

@@ -679,19 +679,49 @@ resolve_user (RecoupServerDb  *db,
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }
 
+/* The user goes from the organisation's book too (a tombstone that syncs),
+ * unless accounts are still assigned to them: then *@out_note says so. */
+static gboolean
+remove_book_user (RecoupServerDb  *db,
+                  const char      *org_id,
+                  const char      *user_id,
+                  char           **out_note,
+                  GError         **error)
+{
+  g_autoptr(RecoupBook) book = recoup_server_db_open_book (db, org_id, error);
+  g_autoptr(GError) local = NULL;
+
+  if (book == NULL)
+    return FALSE;
+  if (recoup_user_remove (book, user_id, &local))
+    return TRUE;
+  if (!g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *out_note = g_strdup_printf ("their devices are revoked, but they stay in the book: %s", local->message);
+  return TRUE;
+}
+
 gboolean
 recoup_server_db_remove_user (RecoupServerDb  *db,
                               const char      *org_id,
                               const char      *user,
+                              char           **out_note,
                               GError         **error)
 {
   g_autofree char *id = resolve_user (db, org_id, user, error);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gint64 now = recoup_wall_clock_ms ();
 
+  *out_note = NULL;
   if (id == NULL)
     return FALSE;
-  if (!(stmt = prepare (db, "UPDATE users SET removed_at = ?1 WHERE id = ?2;", error)))
+  /* The name is free again (names are unique in an organisation): a user
+   * added by mistake, say a second of one person, can be added right. */
+  if (!(stmt = prepare (db, "UPDATE users SET removed_at = ?1,"
+                            " name = name || ' (removed ' || substr (id, -6) || ')' WHERE id = ?2;", error)))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
@@ -706,7 +736,7 @@ recoup_server_db_remove_user (RecoupServerDb  *db,
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return db_error (db, error);
-  return TRUE;
+  return remove_book_user (db, org_id, id, out_note, error);
 }
 
 char *

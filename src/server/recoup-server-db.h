@@ -56,9 +56,12 @@ char           *recoup_server_db_add_user     (RecoupServerDb  *db,
                                                gint64           max_discount_bp,
                                                gint64           max_plan_installments,
                                                GError         **error);
+/* Revokes the user's devices, frees their name and tombstones them in the
+ * organisation's book; *@out_note (or NULL) says what could not be done. */
 gboolean        recoup_server_db_remove_user  (RecoupServerDb  *db,
                                                const char      *org_id,
                                                const char      *user,
+                                               char           **out_note,
                                                GError         **error);
 /* For a push, inside its transaction of the organisation's @book, after it
  * inserted the users @user_ids: a pushed user whose name is that of a user

@@ -44,7 +44,7 @@ static const char summary[] =
   "  create-org NAME                 create an organisation (and its book)\n"
   "  add-user ORG NAME --role ROLE   add a user (owner, collector, bookkeeper); one an owner's\n"
   "                                  book has synced under NAME already is that user\n"
-  "  remove-user ORG USER            remove a user and revoke their devices\n"
+  "  remove-user ORG USER            remove a user: revoke their devices, free the name\n"
   "  enroll ORG USER [--url URL]     print a one-time enrollment code for a device\n"
   "  devices ORG                     list an organisation's devices\n"
   "  revoke DEVICE                   revoke a device's token at once";
@@ -137,9 +137,12 @@ admin (RecoupServerConfig *config,
   else if (g_str_equal (cmd, "remove-user") && argc == 5)
     {
       g_autofree char *org = recoup_server_db_resolve_org (db, argv[3], &error);
+      g_autofree char *note = NULL;
 
-      if (org == NULL || !recoup_server_db_remove_user (db, org, argv[4], &error))
+      if (org == NULL || !recoup_server_db_remove_user (db, org, argv[4], &note, &error))
         status = fail (error);
+      else if (note != NULL)
+        g_printerr ("recoupd: %s\n", note);
     }
   else if (g_str_equal (cmd, "enroll") && argc == 5)
     {
