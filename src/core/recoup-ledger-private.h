@@ -79,6 +79,7 @@ typedef struct
 typedef enum
 {
   RECOUP_LIVE_DISCOUNTS_OF_OFFER,   /* an offer's discounts, oldest id first */
+  RECOUP_LIVE_WAIVERS_OF_OFFER,     /* the waivers an offer wrote, oldest id first */
   RECOUP_LIVE_WAIVERS_OF_ENTRY,     /* the waivers of a fee or interest entry, newest id first */
 } RecoupLiveCredits;
 

@@ -1268,6 +1268,8 @@ recoup_ledger_live_credits (RecoupBook         *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
                                             which == RECOUP_LIVE_DISCOUNTS_OF_OFFER
                                             ? LIVE_CREDITS_SQL ("offer_id", "discount", "ASC")
+                                            : which == RECOUP_LIVE_WAIVERS_OF_OFFER
+                                            ? LIVE_CREDITS_SQL ("offer_id", "waiver", "ASC")
                                             : LIVE_CREDITS_SQL ("waives_id", "waiver", "DESC"),
                                             error);
 

@@ -2403,25 +2403,10 @@ reverse_waivers (RecoupBook         *book,
                  guint              *written,
                  GError            **error)
 {
-  g_autoptr(GArray) live = g_array_new (FALSE, TRUE, sizeof (RecoupLiveCredit));
-  sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT e.id, e.effective_date, -e.amount FROM ledger_entries e WHERE e.offer_id = ? AND e.kind = 'waiver'"
-    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id) ORDER BY e.id", error);
+  g_autoptr(GArray) live = recoup_ledger_live_credits (book, RECOUP_LIVE_WAIVERS_OF_OFFER, o->id, error);
 
-  if (stmt == NULL)
+  if (live == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, o->id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      RecoupLiveCredit c = { 0 };
-
-      g_strlcpy (c.id, RECOUP_BOOK_STMT_TEXT (stmt, 0), sizeof c.id);
-      g_strlcpy (c.date, RECOUP_BOOK_STMT_TEXT (stmt, 1), sizeof c.date);
-      c.amount = sqlite3_column_int64 (stmt, 2);
-      g_array_append_val (live, c);
-    }
-  sqlite3_reset (stmt);
-
   for (guint i = 0; i < live->len; i++)
     {
       if (!recoup_ledger_reverse_live_credit (book, &g_array_index (live, RecoupLiveCredit, i), error))
