@@ -1032,10 +1032,11 @@ test_forgive_within_owed (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
-/* A payment dated more than a year before anything its account was charged (a
- * mistyped year: 1999 for 2026) is refused with the earliest date it can
- * have; a deposit up to a year before the first invoice is taken. On an
- * account with nothing on it yet, the year runs back from today. */
+/* A payment, fee or adjustment dated more than a year before its
+ * account's first invoice (a mistyped year: 1999 for 2026) is refused with
+ * the earliest date it can have; a deposit up to a year before the first
+ * invoice is taken. On an account with no invoice yet, the year runs back
+ * from today. Only invoices move the floor. */
 static void
 test_payment_date_floor (void)
 {
@@ -1060,8 +1061,9 @@ test_payment_date_floor (void)
 
   spec.account_id = acct;
   spec.effective_date = "1999-06-15";
-  assert_refused (&tb, &spec, "a payment cannot be dated 1999-06-15, more than a year before anything this "
-                              "account was charged: check the year (the earliest date it can have here is 2024-06-15)");
+  assert_refused (&tb, &spec, "a payment cannot be dated 1999-06-15, more than a year back: check the year "
+                              "(the earliest date it can have here is 2024-06-15, a year before the account's "
+                              "first invoice, or before today if it has none)");
   spec.effective_date = "2024-06-14";
   assert_refused (&tb, &spec, "the earliest date it can have here is 2024-06-15");
   spec.account_id = empty;
@@ -1089,6 +1091,23 @@ test_payment_date_floor (void)
   spec.account_id = acct;
   spec.effective_date = "2023-06-15";
   assert_refused (&tb, &spec, "the earliest date it can have here is 2024-06-15");
+
+  /* Nor does a fee, which is held to the same floor (QA: a fee of 2001,
+   * then a payment of 2000). */
+  spec.kind = RECOUP_ENTRY_FEE;
+  spec.method = NULL;
+  spec.effective_date = "2001-01-01";
+  assert_refused (&tb, &spec, "the fee cannot be dated 2001-01-01, more than a year back");
+  spec.kind = RECOUP_ENTRY_ADJUSTMENT;
+  assert_refused (&tb, &spec, "the adjustment cannot be dated 2001-01-01, more than a year back");
+  spec.kind = RECOUP_ENTRY_FEE;
+  spec.effective_date = "2024-07-01";
+  g_clear_pointer (&p, g_free);
+  p = recoup_ledger_record (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&floor, g_free);
+  floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
+  g_assert_cmpstr (floor, ==, "2024-06-15");
 
   test_book_close (&tb);
   g_unsetenv ("RECOUP_TODAY");

@@ -1361,13 +1361,14 @@ test_collector_limits (Fixture       *f,
   g_assert_cmpint (count_rows (b, "SELECT count(*) FROM users WHERE role = 'owner' AND name = 'carl'"), ==, 0);
 }
 
-/* An offer of @discount_bp off in @user's name from @book's device
- * claiming no approval is needed, pushed as it is: recoupd's answer
- * ("accepted" or the reason). */
+/* An offer of @discount_bp off in @user's name (its row made by
+ * @created_by, when not NULL) from @book's device claiming no approval is
+ * needed, pushed as it is: recoupd's answer ("accepted" or the reason). */
 static char *
-push_offer_as (Fixture    *f,
+push_offer_by (Fixture    *f,
                RecoupBook *book,
                const char *user,
+               const char *created_by,
                const char *acc,
                gint64      discount_bp)
 {
@@ -1375,14 +1376,15 @@ push_offer_as (Fixture    *f,
   g_autofree char *change = recoup_uuid7_new ();
   g_autofree char *offer = recoup_uuid7_new ();
   g_autofree char *later = recoup_date_format (recoup_date_today_utc () + 20);
+  g_autofree char *by = created_by != NULL ? g_strdup_printf (",\"created_by\":\"%s\"", created_by) : g_strdup ("");
   g_autofree char *body = g_strdup_printf (
     "{\"changes\":[{\"id\":\"%s\",\"hlc\":%" G_GINT64_FORMAT ",\"device_id\":\"x\",\"user_id\":\"%s\","
     "\"entity\":\"offers\",\"entity_id\":\"%s\",\"op\":\"insert\",\"fields\":{\"id\":\"%s\","
     "\"account_id\":\"%s\",\"kind\":\"settlement\",\"currency\":\"USD\",\"balance_at_offer\":100000,"
     "\"total\":%" G_GINT64_FORMAT ",\"discount_bp\":%" G_GINT64_FORMAT ",\"installments\":1,\"pay_by\":\"%s\","
-    "\"needs_approval\":0,\"created_at\":1},\"schema_version\":1}]}",
+    "\"needs_approval\":0,\"created_at\":1%s},\"schema_version\":1}]}",
     change, RECOUP_HLC_MAKE (recoup_wall_clock_ms (), 0), user, offer, offer, acc,
-    100000 - 100000 * discount_bp / 10000, discount_bp, later);
+    100000 - 100000 * discount_bp / 10000, discount_bp, later, by);
   guint status = 0;
   g_autoptr(JsonObject) obj = raw (f, "POST", "/v1/changes", token, "1", body, &status);
   JsonObject *r = json_array_get_object_element (json_object_get_array_member (obj, "results"), 0);
@@ -1393,14 +1395,14 @@ push_offer_as (Fixture    *f,
   return g_strdup (json_object_get_string_member (r, "status"));
 }
 
-/* push_offer_as() in the name of the collector carl, @book's user. */
+/* push_offer_by() in the name of the collector carl, @book's user. */
 static char *
 push_offer_claim (Fixture    *f,
                   RecoupBook *book,
                   const char *acc,
                   gint64      discount_bp)
 {
-  return push_offer_as (f, book, f->collector, acc, discount_bp);
+  return push_offer_by (f, book, f->collector, NULL, acc, discount_bp);
 }
 
 /* QA's case: a collector's offer beyond their limits is made as a draft
@@ -1538,10 +1540,14 @@ test_device_writes_as_its_user (Fixture       *f,
   g_assert_true (sync_book (b, NULL, &error));
   g_assert_no_error (error);
 
-  answer = push_offer_as (f, b, f->owner, acc, 400);
+  answer = push_offer_by (f, b, f->owner, NULL, acc, 400);
   g_assert_cmpstr (answer, ==, "forbidden");
   g_clear_pointer (&answer, g_free);
-  answer = push_offer_as (f, b, f->collector, acc, 400);
+  /* Nor in its row's name (QA: the history's "by" comes from the row). */
+  answer = push_offer_by (f, b, f->collector, f->owner, acc, 400);
+  g_assert_cmpstr (answer, ==, "forbidden");
+  g_clear_pointer (&answer, g_free);
+  answer = push_offer_by (f, b, f->collector, NULL, acc, 400);
   g_assert_cmpstr (answer, ==, "accepted");
 
   if (cli == NULL)
@@ -3937,6 +3943,64 @@ test_pushed_user_name_in_use (Fixture       *f,
   g_assert_cmpstr (recoup_book_get_user_id (again), ==, other);
 }
 
+/* Removing a user whose accounts are still assigned revokes their devices
+ * and keeps them a user of the books (QA: the name could then never be
+ * added again, "UNIQUE constraint failed"): adding the name back restores
+ * the same user, whose new device writes as them. Once their accounts are
+ * someone else's, removing them again takes them out of the books and
+ * frees the name for a new person. */
+static void
+test_remove_user_with_accounts (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = NULL;
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-RM");
+  g_autofree char *back = NULL, *fresh = NULL, *resolved = NULL;
+
+  g_assert_true (recoup_account_set (a, acc, "assigned_to", f->collector, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'carl'"
+                                       " AND removed_at IS NOT NULL"), ==, 1);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  resolved = recoup_user_resolve (a, "carl", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (resolved, ==, f->collector);
+  g_clear_pointer (&resolved, g_free);
+
+  /* Added back: the same carl, and a device for him writes as him. */
+  back = run (f, TRUE, "add-user", "Acme Collections", "carl", "--role", "collector", NULL);
+  g_assert_cmpstr (back, ==, f->collector);
+  code_b = enrollment_code (f, f->org, "carl");
+  b = enroll_book (f, code_b, "b.recoup");
+  g_assert_cmpstr (recoup_book_get_user_id (b), ==, f->collector);
+
+  /* Removed again once his account is olive's: out of the books, and the
+   * name is a new person's. */
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  g_assert_true (recoup_account_set (a, acc, "assigned_to", f->owner, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  resolved = recoup_user_resolve (a, "carl", &error);
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  fresh = run (f, TRUE, "add-user", "Acme Collections", "carl", "--role", "collector", NULL);
+  g_assert_cmpstr (fresh, !=, f->collector);
+  g_assert_true (recoup_uuid_is_valid (fresh));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3975,6 +4039,7 @@ main (int   argc,
   ADD ("/recoup/sync/collector-offer-for-approval", test_collector_offer_for_approval);
   ADD ("/recoup/sync/collector-limits-from-book", test_collector_limits_from_book);
   ADD ("/recoup/sync/device-writes-as-its-user", test_device_writes_as_its_user);
+  ADD ("/recoup/sync/remove-user-with-accounts", test_remove_user_with_accounts);
   ADD ("/recoup/sync/settings", test_settings);
   ADD ("/recoup/sync/large-batch", test_large_batch);
   ADD ("/recoup/sync/batch-fit", test_batch_fit);

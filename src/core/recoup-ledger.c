@@ -764,13 +764,13 @@ open_balance (RecoupBook  *book,
 /**
  * recoup_ledger_payment_date_floor:
  *
- * The earliest date a payment on @account_id may carry: a year before the
- * earlier of @today and what the account was charged first (its first
- * invoice's issue date, its first charge, fee or interest). The year takes
- * a deposit paid before the first invoice; a date further back is a
- * mistyped year (1999 for 2026), which would age nothing, count in no
- * statement period anyone prints, and still change the balance. Payments
- * do not move it: else each could walk the next one a year further back.
+ * The earliest date a payment, fee, interest or adjustment on @account_id
+ * may carry: a year before the earlier of @today and the account's first
+ * invoice (its issue date, or its charge's). The year takes a deposit paid
+ * before the first invoice; a date further back is a mistyped year (1999
+ * for 2026), which would age nothing, count in no statement period anyone
+ * prints, and still change the balance. Only invoices move it: else each
+ * entry could walk the next one a year further back.
  *
  * Returns: (transfer full): YYYY-MM-DD, or %NULL with @error set
  */
@@ -782,8 +782,8 @@ recoup_ledger_payment_date_floor (RecoupBook  *book,
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT min (d) FROM (SELECT min (issue_date) AS d FROM invoices WHERE account_id = ?1"
-    " UNION ALL SELECT min (effective_date) FROM ledger_entries WHERE account_id = ?1"
-    " AND kind IN ('charge', 'fee', 'interest'))", error);
+    " UNION ALL SELECT min (effective_date) FROM ledger_entries WHERE account_id = ?1 AND kind = 'charge')",
+    error);
   gint32 first;
 
   if (stmt == NULL)
@@ -824,8 +824,9 @@ recoup_ledger_check_payment_date (const char  *date,
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: the payment's date, then the earliest one allowed, YYYY-MM-DD */
-                   _("a payment cannot be dated %s, more than a year before anything this account was charged: "
-                     "check the year (the earliest date it can have here is %s)"), date, floor);
+                   _("a payment cannot be dated %s, more than a year back: check the year (the earliest "
+                     "date it can have here is %s, a year before the account's first invoice, or before "
+                     "today if it has none)"), date, floor);
       return FALSE;
     }
   if (strcmp (date, today) <= 0)
@@ -853,6 +854,23 @@ check_entry_date (RecoupBook       *book,
       g_autofree char *floor = recoup_ledger_payment_date_floor (book, account_id, today, error);
 
       return floor != NULL && recoup_ledger_check_payment_date (date, floor, today, error);
+    }
+  if (kind == RECOUP_ENTRY_FEE || kind == RECOUP_ENTRY_INTEREST || kind == RECOUP_ENTRY_ADJUSTMENT)
+    {
+      g_autofree char *floor = recoup_ledger_payment_date_floor (book, account_id, today, error);
+
+      if (floor == NULL)
+        return FALSE;
+      if (strcmp (date, floor) < 0)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       /* Translators: a kind of ledger entry (fee, interest, adjustment), its date,
+                        * then the earliest one allowed, YYYY-MM-DD */
+                       _("the %s cannot be dated %s, more than a year back: check the year (the earliest "
+                         "date it can have here is %s, a year before the account's first invoice, or "
+                         "before today if it has none)"), entry_kind_label (kind), date, floor);
+          return FALSE;
+        }
     }
   if (strcmp (date, today) <= 0)
     return TRUE;

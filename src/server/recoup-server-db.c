@@ -359,6 +359,49 @@ find_book_user (RecoupBook   *book,
   return FALSE;
 }
 
+/* A removed user's name is free again: names are unique in an
+ * organisation, and the name may be added anew. */
+static gboolean
+free_name (RecoupServerDb  *db,
+           const char      *user_id,
+           GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE users SET name = name || ' (removed ' || substr (id, -6)"
+                                              " || ')' WHERE id = ?1 AND removed_at IS NOT NULL", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
+/* A removed user added back: the same id, the authority given now. */
+static gboolean
+restore_user (RecoupServerDb  *db,
+              const char      *id,
+              const char      *name,
+              const char      *role,
+              gint64           max_discount_bp,
+              gint64           max_plan_installments,
+              GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE users SET name = ?2, role = ?3, max_discount_bp = ?4,"
+                                              " max_plan_installments = ?5, removed_at = NULL WHERE id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, role, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, max_discount_bp);
+  sqlite3_bind_int64 (stmt, 5, max_plan_installments);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (db, error);
+  return TRUE;
+}
+
 static gboolean
 insert_user (RecoupServerDb  *db,
              const char      *id,
@@ -398,6 +441,7 @@ recoup_server_db_add_user (RecoupServerDb  *db,
   g_autoptr(RecoupUser) synced = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *id = NULL;
+  g_autofree char *removed = NULL;
 
   if (role != NULL && g_strcmp0 (role, "owner") != 0 && g_strcmp0 (role, "collector") != 0 &&
       g_strcmp0 (role, "bookkeeper") != 0)
@@ -406,16 +450,23 @@ recoup_server_db_add_user (RecoupServerDb  *db,
                    "“%s” is not a role (owner, collector or bookkeeper)", role);
       return NULL;
     }
-  /* Any case: the books find a user by name so (recoup_user_resolve()). */
-  if (!(stmt = prepare (db, "SELECT 1 FROM users WHERE org_id = ? AND name = ? COLLATE NOCASE", error)))
+  /* Any case: the books find a user by name so (recoup_user_resolve()). A
+   * removed user who kept the name (accounts were still theirs) is added
+   * back. */
+  if (!(stmt = prepare (db, "SELECT id, removed_at IS NOT NULL FROM users WHERE org_id = ? AND name = ?"
+                            " COLLATE NOCASE", error)))
     return NULL;
   sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
-                   "the organisation has a user named “%s” already", name);
-      return NULL;
+      if (!sqlite3_column_int (stmt, 1))
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                       "the organisation has a user named “%s” already", name);
+          return NULL;
+        }
+      removed = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
@@ -427,6 +478,10 @@ recoup_server_db_add_user (RecoupServerDb  *db,
    * not given stays as the owner set it. */
   if (!(book = recoup_server_db_open_book (db, org_id, error)) ||
       !find_book_user (book, name, &synced, error))
+    return NULL;
+  /* The removed user's row in the books is gone after all: a new user. */
+  if (removed != NULL && (synced == NULL || g_strcmp0 (synced->id, removed) != 0) &&
+      !free_name (db, removed, error))
     return NULL;
   if (synced != NULL)
     {
@@ -457,7 +512,12 @@ recoup_server_db_add_user (RecoupServerDb  *db,
   if (!(book = recoup_server_db_open_book (db, org_id, error)))
     return NULL;
 
-  if (!insert_user (db, id, org_id, name, role, max_discount_bp, max_plan_installments, error))
+  if (removed != NULL && g_strcmp0 (removed, id) == 0)
+    {
+      if (!restore_user (db, id, name, role, max_discount_bp, max_plan_installments, error))
+        return NULL;
+    }
+  else if (!insert_user (db, id, org_id, name, role, max_discount_bp, max_plan_installments, error))
     return NULL;
   return g_steal_pointer (&id);
 }
@@ -679,8 +739,9 @@ resolve_user (RecoupServerDb  *db,
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }
 
-/* The user goes from the organisation's book too (a tombstone that syncs),
- * unless accounts are still assigned to them: then *@out_note says so. */
+/* The user goes from the organisation's book too (a tombstone that syncs)
+ * and their name is free again, unless accounts are still assigned to them:
+ * then *@out_note says so, and they stay until removed again. */
 static gboolean
 remove_book_user (RecoupServerDb  *db,
                   const char      *org_id,
@@ -693,15 +754,44 @@ remove_book_user (RecoupServerDb  *db,
 
   if (book == NULL)
     return FALSE;
-  if (recoup_user_remove (book, user_id, &local))
-    return TRUE;
+  /* Gone from the books already (or never there): only the name is left. */
+  if (recoup_user_remove (book, user_id, &local) ||
+      g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND))
+    return free_name (db, user_id, error);
   if (!g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT))
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  *out_note = g_strdup_printf ("their devices are revoked, but they stay in the book: %s", local->message);
+  *out_note = g_strdup_printf ("their devices are revoked, but they stay a user of the book: %s; then run "
+                               "remove-user again", local->message);
   return TRUE;
+}
+
+/* The user @user names (an id or a name), active or removed but still a
+ * user of the book; *@out_removed says which. */
+static char *
+resolve_any_user (RecoupServerDb  *db,
+                  const char      *org_id,
+                  const char      *user,
+                  gboolean        *out_removed,
+                  GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "SELECT id, removed_at IS NOT NULL FROM users WHERE org_id = ?1"
+                                              " AND (id = ?2 OR name = ?2) ORDER BY removed_at IS NOT NULL", error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   "the organisation has no user “%s”", user);
+      return NULL;
+    }
+  *out_removed = sqlite3_column_int (stmt, 1) != 0;
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }
 
 gboolean
@@ -711,17 +801,19 @@ recoup_server_db_remove_user (RecoupServerDb  *db,
                               char           **out_note,
                               GError         **error)
 {
-  g_autofree char *id = resolve_user (db, org_id, user, error);
+  gboolean removed = FALSE;
+  g_autofree char *id = resolve_any_user (db, org_id, user, &removed, error);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gint64 now = recoup_wall_clock_ms ();
 
   *out_note = NULL;
   if (id == NULL)
     return FALSE;
-  /* The name is free again (names are unique in an organisation): a user
-   * added by mistake, say a second of one person, can be added right. */
-  if (!(stmt = prepare (db, "UPDATE users SET removed_at = ?1,"
-                            " name = name || ' (removed ' || substr (id, -6) || ')' WHERE id = ?2;", error)))
+  /* Removed before, while accounts were still theirs: only the books are
+   * left to do. */
+  if (removed)
+    return remove_book_user (db, org_id, id, out_note, error);
+  if (!(stmt = prepare (db, "UPDATE users SET removed_at = ?1 WHERE id = ?2;", error)))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
   sqlite3_bind_text (stmt, 2, id, -1, SQLITE_STATIC);

@@ -550,6 +550,18 @@ enroll_cb (SoupServer        *server,
 
 /* ---- authorisation of pushed changes ---- */
 
+/* The columns that say which user did what a row records. */
+static const struct
+{
+  const char *entity;
+  const char *column;
+} user_columns[] = {
+  { "activities", "user_id" }, { "ledger_entries", "user_id" }, { "promises", "user_id" },
+  { "offers", "created_by" }, { "offer_events", "user_id" }, { "disputes", "opened_by" },
+  { "disputes", "resolved_by" }, { "imports", "user_id" }, { "review_items", "user_id" },
+  { "review_marks", "user_id" },
+};
+
 /* The limits in force are the book's: an owner changes a collector's in
  * Book Preferences (a synced write), while server.db keeps those the admin
  * gave when adding the user. The role stays server.db's (only an admin
@@ -601,6 +613,22 @@ authorize (RecoupServerDevice *dev,
                                       "another user (%s)", dev->user_name, user);
       return FALSE;
     }
+  /* The rows say who did what too (the history's "by"). */
+  if (recoup_change_batch_has_fields (batch, i))
+    for (guint k = 0; k < G_N_ELEMENTS (user_columns); k++)
+      {
+        const char *by;
+
+        if (!g_str_equal (entity, user_columns[k].entity))
+          continue;
+        by = recoup_change_batch_get_field_string (batch, i, user_columns[k].column, NULL);
+        if (by != NULL && *by != '\0' && g_strcmp0 (by, dev->user_id) != 0)
+          {
+            *out_message = g_strdup_printf ("this device writes as %s; its %s may not name another user (%s "
+                                            "is %s)", dev->user_name, entity, user_columns[k].column, by);
+            return FALSE;
+          }
+      }
   /* The same rule the device applied when it wrote (recoup-merge.h). */
   if (!recoup_merge_check_role (dev->role, dev->user_name, entity,
                                 g_str_equal (entity, "ledger_entries") && recoup_change_batch_has_fields (batch, i)
