@@ -3969,6 +3969,10 @@ test_remove_user_with_accounts (Fixture       *f,
   g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
   g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'carl'"
                                        " AND removed_at IS NOT NULL"), ==, 1);
+  /* The last owner stays. */
+  g_free (run (f, FALSE, "remove-user", "Acme Collections", "olive", NULL));
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'olive'"
+                                       " AND removed_at IS NULL"), ==, 1);
   g_assert_true (sync_book (a, NULL, &error));
   g_assert_no_error (error);
   resolved = recoup_user_resolve (a, "carl", &error);

@@ -813,6 +813,20 @@ recoup_server_db_remove_user (RecoupServerDb  *db,
    * left to do. */
   if (removed)
     return remove_book_user (db, org_id, id, out_note, error);
+  /* Someone must be left to approve offers and manage the users. */
+  if (!(stmt = prepare (db, "SELECT role = 'owner' AND NOT EXISTS (SELECT 1 FROM users o WHERE o.org_id = u.org_id"
+                            " AND o.role = 'owner' AND o.removed_at IS NULL AND o.id <> u.id)"
+                            " FROM users u WHERE u.id = ?1", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int (stmt, 0))
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                   "“%s” is the organisation's last owner; add another owner first (add-user --role owner)",
+                   user);
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
   if (!(stmt = prepare (db, "UPDATE users SET removed_at = ?1 WHERE id = ?2;", error)))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now);
