@@ -154,7 +154,9 @@ describe_line (sqlite3_stmt *s)
 
   if (inv_ref != NULL && g_strcmp0 (kind, "charge") != 0)
     g_string_append_printf (d, " (invoice %s)", inv_ref);
-  if (memo != NULL && *memo != '\0' && g_strcmp0 (memo, inv_desc) != 0)
+  /* What an offer wrote carries Recoup's own note with the offer's id
+   * ("fee waived by offer 01a2…"): nothing the customer can read. */
+  if (memo != NULL && *memo != '\0' && g_strcmp0 (memo, inv_desc) != 0 && !sqlite3_column_int (s, 15))
     g_string_append_printf (d, " — %s", memo);
   return g_string_free (d, FALSE);
 }
@@ -306,7 +308,8 @@ recoup_statement_build (RecoupBook  *book,
 
   s = recoup_book_prepare (book,
     "SELECT l.id, l.kind, l.effective_date, i.ref, i.description, l.amount, l.method,"
-    " l.reference, l.receipt_no, l.memo, r.kind, r.effective_date, r.receipt_no, w.kind, w.effective_date"
+    " l.reference, l.receipt_no, l.memo, r.kind, r.effective_date, r.receipt_no, w.kind, w.effective_date,"
+    " l.offer_id IS NOT NULL"
     " FROM ledger_entries l"
     " LEFT JOIN invoices i ON i.id = l.invoice_id"
     " LEFT JOIN ledger_entries r ON r.id = l.reverses_id"
