@@ -377,43 +377,24 @@ free_name (RecoupServerDb  *db,
   return TRUE;
 }
 
-/* A removed user added back: the same id, the authority given now. */
+/* Writes the user's row: a new one, or with @restore, a removed one added
+ * back under its id with the authority given now. */
 static gboolean
-restore_user (RecoupServerDb  *db,
-              const char      *id,
-              const char      *name,
-              const char      *role,
-              gint64           max_discount_bp,
-              gint64           max_plan_installments,
-              GError         **error)
+write_user (RecoupServerDb  *db,
+            const char      *id,
+            const char      *org_id,
+            const char      *name,
+            const char      *role,
+            gint64           max_discount_bp,
+            gint64           max_plan_installments,
+            gboolean         restore,
+            GError         **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = prepare (db, "UPDATE users SET name = ?2, role = ?3, max_discount_bp = ?4,"
-                                              " max_plan_installments = ?5, removed_at = NULL WHERE id = ?1", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, role, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 4, max_discount_bp);
-  sqlite3_bind_int64 (stmt, 5, max_plan_installments);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    return db_error (db, error);
-  return TRUE;
-}
-
-static gboolean
-insert_user (RecoupServerDb  *db,
-             const char      *id,
-             const char      *org_id,
-             const char      *name,
-             const char      *role,
-             gint64           max_discount_bp,
-             gint64           max_plan_installments,
-             GError         **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = prepare (db, "INSERT INTO users (id, org_id, name, role, max_discount_bp,"
-                                              " max_plan_installments) VALUES (?, ?, ?, ?, ?, ?)", error);
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, restore
+    ? "UPDATE users SET org_id = ?2, name = ?3, role = ?4, max_discount_bp = ?5, max_plan_installments = ?6,"
+      " removed_at = NULL WHERE id = ?1"
+    : "INSERT INTO users (id, org_id, name, role, max_discount_bp, max_plan_installments)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
 
   if (stmt == NULL)
     return FALSE;
@@ -512,12 +493,8 @@ recoup_server_db_add_user (RecoupServerDb  *db,
   if (!(book = recoup_server_db_open_book (db, org_id, error)))
     return NULL;
 
-  if (removed != NULL && g_strcmp0 (removed, id) == 0)
-    {
-      if (!restore_user (db, id, name, role, max_discount_bp, max_plan_installments, error))
-        return NULL;
-    }
-  else if (!insert_user (db, id, org_id, name, role, max_discount_bp, max_plan_installments, error))
+  if (!write_user (db, id, org_id, name, role, max_discount_bp, max_plan_installments,
+                   g_strcmp0 (removed, id) == 0, error))
     return NULL;
   return g_steal_pointer (&id);
 }
@@ -717,14 +694,17 @@ recoup_server_db_end (RecoupServerDb  *db,
   return TRUE;
 }
 
+/* The user @user names (an id or a name), active or removed but still a
+ * user of the book; *@out_removed says which. */
 static char *
-resolve_user (RecoupServerDb  *db,
-              const char      *org_id,
-              const char      *user,
-              GError         **error)
+resolve_any_user (RecoupServerDb  *db,
+                  const char      *org_id,
+                  const char      *user,
+                  gboolean        *out_removed,
+                  GError         **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = prepare (db, "SELECT id FROM users WHERE org_id = ?1"
-                                              " AND (id = ?2 OR name = ?2) AND removed_at IS NULL", error);
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, "SELECT id, removed_at IS NOT NULL FROM users WHERE org_id = ?1"
+                                              " AND (id = ?2 OR name = ?2) ORDER BY removed_at IS NOT NULL", error);
 
   if (stmt == NULL)
     return NULL;
@@ -733,10 +713,34 @@ resolve_user (RecoupServerDb  *db,
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "the organisation has no user “%s” (add one with “recoupd admin add-user”)", user);
+                   "the organisation has no user “%s”", user);
       return NULL;
     }
+  *out_removed = sqlite3_column_int (stmt, 1) != 0;
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+/* The active user @user names. */
+static char *
+resolve_user (RecoupServerDb  *db,
+              const char      *org_id,
+              const char      *user,
+              GError         **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean removed = FALSE;
+  g_autofree char *id = resolve_any_user (db, org_id, user, &removed, &local);
+
+  if (id != NULL && !removed)
+    return g_steal_pointer (&id);
+  if (local != NULL && !g_error_matches (local, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+               "the organisation has no user “%s” (add one with “recoupd admin add-user”)", user);
+  return NULL;
 }
 
 /* The user goes from the organisation's book too (a tombstone that syncs)
@@ -766,32 +770,6 @@ remove_book_user (RecoupServerDb  *db,
   *out_note = g_strdup_printf ("their devices are revoked, but they stay a user of the book: %s; then run "
                                "remove-user again", local->message);
   return TRUE;
-}
-
-/* The user @user names (an id or a name), active or removed but still a
- * user of the book; *@out_removed says which. */
-static char *
-resolve_any_user (RecoupServerDb  *db,
-                  const char      *org_id,
-                  const char      *user,
-                  gboolean        *out_removed,
-                  GError         **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = prepare (db, "SELECT id, removed_at IS NOT NULL FROM users WHERE org_id = ?1"
-                                              " AND (id = ?2 OR name = ?2) ORDER BY removed_at IS NOT NULL", error);
-
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, org_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, user, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   "the organisation has no user “%s”", user);
-      return NULL;
-    }
-  *out_removed = sqlite3_column_int (stmt, 1) != 0;
-  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }
 
 gboolean
