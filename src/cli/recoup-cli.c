@@ -78,26 +78,6 @@ recoup_cli_parse (RecoupCli           *cli,
   return TRUE;
 }
 
-/* A book enrolled with a server syncs as its user's device: it acts as no
- * one else, or everyone's history would show words in another's name. */
-static gboolean
-check_enrolled_user (RecoupBook  *book,
-                     const char  *user_id,
-                     GError     **error)
-{
-  g_autofree char *device = recoup_book_get_setting (book, "sync.device_id");
-  g_autoptr(RecoupUser) me = NULL;
-
-  if (device == NULL || g_strcmp0 (user_id, recoup_book_get_user_id (book)) == 0)
-    return TRUE;
-  if (!(me = recoup_user_load (book, recoup_book_get_user_id (book), error)))
-    return FALSE;
-  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
-               "this book syncs as %s's device and acts as %s only; --user cannot name another user "
-               "(each person enrolls a device of their own)", me->name, me->name);
-  return FALSE;
-}
-
 RecoupBook *
 recoup_cli_open_book (RecoupCli  *cli,
                       gboolean    create,
@@ -122,11 +102,7 @@ recoup_cli_open_book (RecoupCli  *cli,
                                 error);
   if (cli->book != NULL && cli->user != NULL)
     {
-      /* The same rules as --collector: an id, or a name only one user has. */
-      g_autofree char *user_id = recoup_user_resolve (cli->book, cli->user, error);
-
-      if (user_id == NULL || !check_enrolled_user (cli->book, user_id, error) ||
-          !recoup_book_set_user (cli->book, user_id, error))
+      if (!recoup_user_act_as (cli->book, cli->user, error))
         g_clear_object (&cli->book);
     }
   return cli->book;

@@ -167,6 +167,35 @@ recoup_user_resolve (RecoupBook  *book,
   return NULL;
 }
 
+/**
+ * recoup_user_act_as:
+ * @user: an id, or a name only one user has (recoup_user_resolve())
+ *
+ * Makes @book act as @user for the rest of the session. A book enrolled
+ * with a server syncs as its user's device and acts as no one else, or
+ * everyone's history would show words in another's name.
+ */
+gboolean
+recoup_user_act_as (RecoupBook  *book,
+                    const char  *user,
+                    GError     **error)
+{
+  g_autofree char *user_id = recoup_user_resolve (book, user, error);
+  g_autofree char *device = recoup_book_get_setting (book, "sync.device_id");
+  g_autoptr(RecoupUser) me = NULL;
+
+  if (user_id == NULL)
+    return FALSE;
+  if (device == NULL || g_strcmp0 (user_id, recoup_book_get_user_id (book)) == 0)
+    return recoup_book_set_user (book, user_id, error);
+  if (!(me = recoup_user_load (book, recoup_book_get_user_id (book), error)))
+    return FALSE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+               "this book syncs as %s's device and acts as %s only, not as another user "
+               "(each person enrolls a device of their own)", me->name, me->name);
+  return FALSE;
+}
+
 GPtrArray *
 recoup_user_find_by_name (RecoupBook  *book,
                           const char  *name,

@@ -196,6 +196,9 @@ GPtrArray     *recoup_user_find_by_name       (RecoupBook              *book,
                                                GError                 **error);
 GPtrArray     *recoup_user_list               (RecoupBook              *book,
                                                GError                 **error);
+gboolean       recoup_user_act_as             (RecoupBook              *book,
+                                               const char              *user,
+                                               GError                 **error);
 RecoupUser    *recoup_user_load               (RecoupBook              *book,
                                                const char              *user_id,
                                                GError                 **error);
