@@ -820,6 +820,55 @@ recoup_change_batch_get_field_string (RecoupChangeBatch *batch,
   return v != NULL && v->kind == MV_STRING ? v->s : fallback;
 }
 
+/* The columns that say which user did what a row records. */
+static const struct
+{
+  const char *entity;
+  const char *column;
+} author_columns[] = {
+  { "activities", "user_id" }, { "ledger_entries", "user_id" }, { "promises", "user_id" },
+  { "offers", "created_by" }, { "offer_events", "user_id" }, { "disputes", "opened_by" },
+  { "disputes", "resolved_by" }, { "imports", "user_id" }, { "review_items", "user_id" },
+  { "review_marks", "user_id" },
+};
+
+gboolean
+recoup_merge_check_author (RecoupChangeBatch *batch,
+                           guint              index,
+                           const char        *user_id,
+                           const char        *user_name,
+                           GError           **error)
+{
+  const char *entity = recoup_change_batch_get_string (batch, index, "entity", NULL);
+  const char *user = recoup_change_batch_get_string (batch, index, "user_id", NULL);
+
+  if (user != NULL && g_strcmp0 (user, user_id) != 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                   "this device writes as %s; it may not send a change in the name of another user (%s)",
+                   user_name, user);
+      return FALSE;
+    }
+  if (entity == NULL || !recoup_change_batch_has_fields (batch, index))
+    return TRUE;
+  for (guint k = 0; k < G_N_ELEMENTS (author_columns); k++)
+    {
+      const char *by;
+
+      if (!g_str_equal (entity, author_columns[k].entity))
+        continue;
+      by = recoup_change_batch_get_field_string (batch, index, author_columns[k].column, NULL);
+      if (by != NULL && *by != '\0' && g_strcmp0 (by, user_id) != 0)
+        {
+          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                       "this device writes as %s; its %s may not name another user (%s is %s)",
+                       user_name, entity, author_columns[k].column, by);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gint64
 recoup_change_batch_get_field_int (RecoupChangeBatch *batch,
                                    guint              index,

@@ -238,6 +238,18 @@ gint64     recoup_change_batch_get_field_int (RecoupChangeBatch *batch,
                                               guint              index,
                                               const char        *field,
                                               gint64             fallback);
+
+/* Who a pushed change says did it: change @index of @batch, in its envelope
+ * (user_id) and in the row's own columns (user_id, created_by, opened_by,
+ * resolved_by: the history's "by"), names no user but @user_id (the
+ * pushing device's user, called @user_name), or none. recoupd holds every
+ * device but an owner's to it: an owner's may bring the book it was made
+ * with, which other people wrote. */
+gboolean   recoup_merge_check_author     (RecoupChangeBatch *batch,
+                                          guint              index,
+                                          const char        *user_id,
+                                          const char        *user_name,
+                                          GError           **error);
 /* The "results" array of a push answer: FALSE when it is missing. */
 gboolean   recoup_change_batch_has_results (RecoupChangeBatch *batch);
 guint      recoup_change_batch_get_n_results (RecoupChangeBatch *batch);

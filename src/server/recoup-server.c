@@ -550,17 +550,6 @@ enroll_cb (SoupServer        *server,
 
 /* ---- authorisation of pushed changes ---- */
 
-/* The columns that say which user did what a row records. */
-static const struct
-{
-  const char *entity;
-  const char *column;
-} user_columns[] = {
-  { "activities", "user_id" }, { "ledger_entries", "user_id" }, { "promises", "user_id" },
-  { "offers", "created_by" }, { "offer_events", "user_id" }, { "disputes", "opened_by" },
-  { "disputes", "resolved_by" }, { "imports", "user_id" }, { "review_items", "user_id" },
-  { "review_marks", "user_id" },
-};
 
 /* The limits in force are the book's: an owner changes a collector's in
  * Book Preferences (a synced write), while server.db keeps those the admin
@@ -595,7 +584,6 @@ authorize (RecoupServerDevice *dev,
            char              **out_message)
 {
   const char *entity = recoup_change_batch_get_string (batch, i, "entity", NULL);
-  const char *user;
   g_autoptr(GError) denied = NULL;
 
   if (entity == NULL)
@@ -604,31 +592,12 @@ authorize (RecoupServerDevice *dev,
     return TRUE;
   /* Any other device writes as the user it was enrolled for (its book starts
    * from the team's and acts as no one else): a change in another's name
-   * would put words in their mouth in everyone's history. An owner's device
-   * may bring the book it was made with, which its users wrote. */
-  user = recoup_change_batch_get_string (batch, i, "user_id", NULL);
-  if (user != NULL && g_strcmp0 (user, dev->user_id) != 0)
+   * would put words in their mouth in everyone's history. */
+  if (!recoup_merge_check_author (batch, i, dev->user_id, dev->user_name, &denied))
     {
-      *out_message = g_strdup_printf ("this device writes as %s; it may not send a change in the name of "
-                                      "another user (%s)", dev->user_name, user);
+      *out_message = g_strdup (denied->message);
       return FALSE;
     }
-  /* The rows say who did what too (the history's "by"). */
-  if (recoup_change_batch_has_fields (batch, i))
-    for (guint k = 0; k < G_N_ELEMENTS (user_columns); k++)
-      {
-        const char *by;
-
-        if (!g_str_equal (entity, user_columns[k].entity))
-          continue;
-        by = recoup_change_batch_get_field_string (batch, i, user_columns[k].column, NULL);
-        if (by != NULL && *by != '\0' && g_strcmp0 (by, dev->user_id) != 0)
-          {
-            *out_message = g_strdup_printf ("this device writes as %s; its %s may not name another user (%s "
-                                            "is %s)", dev->user_name, entity, user_columns[k].column, by);
-            return FALSE;
-          }
-      }
   /* The same rule the device applied when it wrote (recoup-merge.h). */
   if (!recoup_merge_check_role (dev->role, dev->user_name, entity,
                                 g_str_equal (entity, "ledger_entries") && recoup_change_batch_has_fields (batch, i)
