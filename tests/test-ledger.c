@@ -1051,11 +1051,11 @@ test_payment_date_floor (void)
   empty = test_add_account (tb.book, "D-2", "USD");
   inv = test_add_invoice (tb.book, acct, "D-INV-1", "2025-06-15", "2025-07-15", 100000, "USD");
 
-  floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
+  floor = recoup_ledger_date_floor (tb.book, acct, "2026-03-10", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (floor, ==, "2024-06-15");
   g_clear_pointer (&floor, g_free);
-  floor = recoup_ledger_payment_date_floor (tb.book, empty, "2026-03-10", &error);
+  floor = recoup_ledger_date_floor (tb.book, empty, "2026-03-10", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (floor, ==, "2025-03-10");
 
@@ -1084,7 +1084,7 @@ test_payment_date_floor (void)
   /* A payment does not move the floor: else each could take the next one
    * a year further back. */
   g_clear_pointer (&floor, g_free);
-  floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
+  floor = recoup_ledger_date_floor (tb.book, acct, "2026-03-10", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (floor, ==, "2024-06-15");
   g_clear_pointer (&p, g_free);
@@ -1106,7 +1106,7 @@ test_payment_date_floor (void)
   p = recoup_ledger_record (tb.book, &spec, &error);
   g_assert_no_error (error);
   g_clear_pointer (&floor, g_free);
-  floor = recoup_ledger_payment_date_floor (tb.book, acct, "2026-03-10", &error);
+  floor = recoup_ledger_date_floor (tb.book, acct, "2026-03-10", &error);
   g_assert_cmpstr (floor, ==, "2024-06-15");
 
   test_book_close (&tb);

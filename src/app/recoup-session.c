@@ -143,7 +143,7 @@ load_account (RecoupBook         *book,
                              0, 3650);
   if ((data->invoices = recoup_ledger_invoice_balances (book, account_id, data->today, error)) == NULL)
     return FALSE;
-  if (!(data->payment_date_floor = recoup_ledger_payment_date_floor (book, account_id, data->today, error)))
+  if (!(data->payment_date_floor = recoup_ledger_date_floor (book, account_id, data->today, error)))
     return FALSE;
   if ((data->ledger = recoup_ledger_list (book, account_id, error)) == NULL)
     return FALSE;

@@ -762,7 +762,7 @@ open_balance (RecoupBook  *book,
 }
 
 /**
- * recoup_ledger_payment_date_floor:
+ * recoup_ledger_date_floor:
  *
  * The earliest date a payment, fee, interest or adjustment on @account_id
  * may carry: a year before the earlier of @today and the account's first
@@ -775,7 +775,7 @@ open_balance (RecoupBook  *book,
  * Returns: (transfer full): YYYY-MM-DD, or %NULL with @error set
  */
 char *
-recoup_ledger_payment_date_floor (RecoupBook  *book,
+recoup_ledger_date_floor (RecoupBook  *book,
                                   const char  *account_id,
                                   const char  *today,
                                   GError     **error)
@@ -805,7 +805,7 @@ recoup_ledger_payment_date_floor (RecoupBook  *book,
 
 /**
  * recoup_ledger_check_payment_date:
- * @floor: (nullable): the account's recoup_ledger_payment_date_floor()
+ * @floor: (nullable): the account's recoup_ledger_date_floor()
  *
  * A payment is dated on or before @today (YYYY-MM-DD): one that has not been
  * received yet would count in some balances (all entries) and not in others
@@ -849,28 +849,23 @@ check_entry_date (RecoupBook       *book,
                   const char       *today,
                   GError          **error)
 {
+  g_autofree char *floor = NULL;
+
+  if (kind == RECOUP_ENTRY_PAYMENT || kind == RECOUP_ENTRY_FEE || kind == RECOUP_ENTRY_INTEREST ||
+      kind == RECOUP_ENTRY_ADJUSTMENT)
+    if (!(floor = recoup_ledger_date_floor (book, account_id, today, error)))
+      return FALSE;
   if (kind == RECOUP_ENTRY_PAYMENT)
+    return recoup_ledger_check_payment_date (date, floor, today, error);
+  if (floor != NULL && strcmp (date, floor) < 0)
     {
-      g_autofree char *floor = recoup_ledger_payment_date_floor (book, account_id, today, error);
-
-      return floor != NULL && recoup_ledger_check_payment_date (date, floor, today, error);
-    }
-  if (kind == RECOUP_ENTRY_FEE || kind == RECOUP_ENTRY_INTEREST || kind == RECOUP_ENTRY_ADJUSTMENT)
-    {
-      g_autofree char *floor = recoup_ledger_payment_date_floor (book, account_id, today, error);
-
-      if (floor == NULL)
-        return FALSE;
-      if (strcmp (date, floor) < 0)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       /* Translators: a kind of ledger entry (fee, interest, adjustment), its date,
-                        * then the earliest one allowed, YYYY-MM-DD */
-                       _("the %s cannot be dated %s, more than a year back: check the year (the earliest "
-                         "date it can have here is %s, a year before the account's first invoice, or "
-                         "before today if it has none)"), entry_kind_label (kind), date, floor);
-          return FALSE;
-        }
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: a kind of ledger entry (fee, interest, adjustment), its date,
+                    * then the earliest one allowed, YYYY-MM-DD */
+                   _("the %s cannot be dated %s, more than a year back: check the year (the earliest "
+                     "date it can have here is %s, a year before the account's first invoice, or "
+                     "before today if it has none)"), entry_kind_label (kind), date, floor);
+      return FALSE;
     }
   if (strcmp (date, today) <= 0)
     return TRUE;

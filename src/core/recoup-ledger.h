@@ -124,7 +124,7 @@ gboolean    recoup_invoice_update           (RecoupBook               *book,
 char       *recoup_ledger_record            (RecoupBook               *book,
                                              const RecoupEntrySpec    *spec,
                                              GError                  **error);
-char       *recoup_ledger_payment_date_floor (RecoupBook              *book,
+char       *recoup_ledger_date_floor (RecoupBook              *book,
                                               const char              *account_id,
                                               const char              *today,
                                               GError                 **error);
