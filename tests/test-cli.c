@@ -962,6 +962,52 @@ test_ambiguous_user (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (out, "\nCollector: Betty Andrews\n"));
 }
 
+/* explain says when it judged the next step, in the debtor's time and zone
+ * (a summer and a winter instant: the zone's offset is applied, not
+ * assumed), and gives the instant to scripts too. */
+static void
+test_explain_judged_at (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *obj;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "ACME", "--name", "Acme Hardware",
+                        "--currency", "USD", "--timezone", "America/New_York", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "invoice", "add", "ACME", "--ref", "INV-1", "--issue-date", "2026-01-10",
+                        "--due-date", "2026-02-09", "--amount", "1200", NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, &out, NULL, "explain", "ACME", "--at", "2026-06-30T13:30:00Z", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\nJudged at 2026-06-30 09:30 America/New_York\n"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, &out, NULL, "explain", "ACME", "--at", "2026-11-25T15:30:00+01:00", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\nJudged at 2026-11-25 09:30 America/New_York\n"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "explain", "ACME", "--at", "2026-11-25T15:30:00+01:00", NULL), ==, 0);
+  node = parse_json (out);
+  obj = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (obj, "judged_at"), ==, "2026-11-25T14:30:00Z");
+  g_assert_cmpstr (json_object_get_string_member (obj, "judged_at_local"), ==, "2026-11-25 09:30 America/New_York");
+}
+
+/* An account made from the shell and given an invoice long past due is found
+ * by its stage at once, without waiting for policy --apply. */
+static void
+test_first_invoice_stage (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "account", "create", "--ref", "ACME", "--name", "Acme Hardware",
+                        "--currency", "USD", NULL), ==, 0);
+  g_assert_cmpint (run (fx, NULL, NULL, "invoice", "add", "ACME", "--ref", "INV-1", "--issue-date", "2026-01-10",
+                        "--due-date", "2026-02-09", "--amount", "1200", NULL), ==, 0);
+  g_assert_cmpint (run (fx, &out, NULL, "accounts", "--stage", "escalation", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Acme Hardware"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -996,5 +1042,9 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/recoup/cli/kpi-cost-echo", Fixture, NULL, fixture_setup, test_kpi_cost_echo, fixture_teardown);
   g_test_add ("/recoup/cli/ambiguous-user", Fixture, NULL, fixture_setup, test_ambiguous_user, fixture_teardown);
+  g_test_add ("/recoup/cli/explain-judged-at", Fixture, NULL, fixture_setup, test_explain_judged_at,
+              fixture_teardown);
+  g_test_add ("/recoup/cli/first-invoice-stage", Fixture, NULL, fixture_setup, test_first_invoice_stage,
+              fixture_teardown);
   return g_test_run ();
 }

@@ -487,6 +487,54 @@ test_import_stage (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
+/* An account made by hand before (recoup-cli account create) whose first
+ * invoices a file brings takes the stage they put it in, by the rule
+ * recoup_invoice_add() follows, written as a stage change that syncs; one
+ * whose stage a person set, or that had invoices already, keeps its stage. */
+static void
+test_import_stage_made_by_hand (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *text =
+    "account_ref,name,currency,invoice_ref,issue_date,due_date,amount\n"
+    "H-NEW,Hand Ltd,USD,HI-1,2026-09-01,2026-09-30,10.00\n"
+    "H-NEW,Hand Ltd,USD,HI-2,2026-02-01,2026-03-01,10.00\n"
+    "H-SET,Set Ltd,USD,HI-3,2026-02-01,2026-03-01,10.00\n"
+    "H-OLD,Old Ltd,USD,HI-4,2026-02-01,2026-03-01,10.00\n";
+  g_autofree char *path = NULL, *hand = NULL, *set = NULL, *old = NULL, *sql = NULL;
+  g_autoptr(RecoupImportReport) report = NULL;
+  static const char * const expected[][2] = {
+    { "H-NEW", "escalation" }, { "H-SET", "negotiation" }, { "H-OLD", "pre-collection" },
+  };
+
+  g_setenv ("RECOUP_TODAY", "2026-10-15", TRUE);
+  test_book_open (&tb);
+  hand = test_add_account (tb.book, "H-NEW", "USD");
+  set = test_add_account (tb.book, "H-SET", "USD");
+  g_assert_true (recoup_account_set (tb.book, set, "stage", "negotiation", &error));
+  g_assert_no_error (error);
+  old = test_add_account (tb.book, "H-OLD", "USD");
+  g_free (test_add_invoice (tb.book, old, "HO-1", "2026-10-01", "2026-10-31", 1000, "USD"));
+
+  path = g_build_filename (tb.dir, "by-hand.csv", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  report = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *q = g_strdup_printf ("SELECT stage FROM accounts WHERE ref = '%s'", expected[i][0]);
+      g_autofree char *stage = book_text (&tb, q);
+
+      g_assert_cmpstr (stage, ==, expected[i][1]);
+    }
+  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE entity_id = '%s' AND op = 'set'"
+                         " AND json_extract (fields, '$.stage') = 'escalation'", hand);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+  g_remove (path);
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 /* Tags come in as the book keeps them; the same tags typed differently in a
  * later file change nothing, other tags update the account. */
 static void
@@ -1764,6 +1812,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/reimport/opt-out-other-spelling", test_reimport_opt_out_other_spelling);
   g_test_add_func ("/recoup/core/import/reimport/crlf-in-quoted-field", test_crlf_in_quoted_field);
   g_test_add_func ("/recoup/core/import/stage", test_import_stage);
+  g_test_add_func ("/recoup/core/import/stage-made-by-hand", test_import_stage_made_by_hand);
   g_test_add_func ("/recoup/core/import/cli", test_cli);
   g_test_add_func ("/recoup/core/import/cli/refused-hint", test_cli_refused_hint);
   g_test_add_func ("/recoup/core/import/cli/json-problems", test_cli_json_problems);

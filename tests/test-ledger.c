@@ -1434,6 +1434,97 @@ test_reverse_kept_discount (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
+static void
+assert_stage (RecoupBook *book,
+              const char *account_id,
+              const char *stage)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupAccount) account = recoup_account_load (book, account_id, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (account->stage, ==, stage);
+}
+
+/* An account made by hand (recoup-cli account create, the app) takes the
+ * stage its first invoice puts it in, as an imported one does: an invoice
+ * 228 days past due is escalation, 15 days active, not yet due
+ * pre-collection. The move is a stage change that syncs. Later invoices move
+ * nothing (the policy does, with its history), nor does a first invoice the
+ * stage a person set, nor one that is refused. */
+static void
+test_first_invoice_stage (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *esc = NULL, *act = NULL, *pre = NULL, *kept = NULL, *back = NULL, *refused = NULL;
+  g_autofree char *sql = NULL;
+  RecoupInvoiceSpec taken = { .ref = "F-1", .issue_date = "2026-01-01", .due_date = "2026-02-01",
+                              .amount = 1000, .currency = "USD" };
+
+  g_setenv ("RECOUP_TODAY", "2026-10-15", TRUE);
+  test_book_open (&tb);
+
+  esc = test_add_account (tb.book, "ESC", "USD");
+  assert_stage (tb.book, esc, "pre-collection");
+  g_free (test_add_invoice (tb.book, esc, "E-1", "2026-02-01", "2026-03-01", 1000, "USD"));
+  assert_stage (tb.book, esc, "escalation");
+  /* Through the change log, with its field clock, like any stage change. */
+  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE entity = 'accounts' AND entity_id = '%s'"
+                         " AND op = 'set' AND json_extract (fields, '$.stage') = 'escalation'", esc);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM field_clocks WHERE entity = 'accounts' AND entity_id = '%s'"
+                         " AND field = 'stage'", esc);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+
+  act = test_add_account (tb.book, "ACT", "USD");
+  g_free (test_add_invoice (tb.book, act, "A-1", "2026-08-01", "2026-09-30", 1000, "USD"));
+  assert_stage (tb.book, act, "active");
+  g_free (test_add_invoice (tb.book, act, "A-2", "2026-02-01", "2026-03-01", 1000, "USD"));
+  assert_stage (tb.book, act, "active");
+
+  /* Not yet due: pre-collection, and no change is written for it. */
+  pre = test_add_account (tb.book, "PRE", "USD");
+  g_free (test_add_invoice (tb.book, pre, "P-1", "2026-10-01", "2026-10-31", 1000, "USD"));
+  assert_stage (tb.book, pre, "pre-collection");
+  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE entity_id = '%s' AND op = 'set'", pre);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 0);
+  g_clear_pointer (&sql, g_free);
+  g_free (test_add_invoice (tb.book, pre, "P-2", "2026-02-01", "2026-03-01", 1000, "USD"));
+  assert_stage (tb.book, pre, "pre-collection");
+
+  /* A stage a person set stays, even one set back to pre-collection. */
+  kept = test_add_account (tb.book, "KEPT", "USD");
+  g_assert_true (recoup_account_set (tb.book, kept, "stage", "negotiation", &error));
+  g_assert_no_error (error);
+  g_free (test_add_invoice (tb.book, kept, "K-1", "2026-02-01", "2026-03-01", 1000, "USD"));
+  assert_stage (tb.book, kept, "negotiation");
+  back = test_add_account (tb.book, "BACK", "USD");
+  g_assert_true (recoup_account_set (tb.book, back, "stage", "active", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (tb.book, back, "stage", "pre-collection", &error));
+  g_assert_no_error (error);
+  g_free (test_add_invoice (tb.book, back, "B-1", "2026-02-01", "2026-03-01", 1000, "USD"));
+  assert_stage (tb.book, back, "pre-collection");
+
+  /* A refused invoice moves nothing: the stage is written in its
+   * transaction. F-1 is taken. */
+  refused = test_add_account (tb.book, "REFUSED", "USD");
+  g_free (test_add_invoice (tb.book, pre, "F-1", "2026-10-01", "2026-10-31", 1000, "USD"));
+  taken.account_id = refused;
+  g_assert_null (recoup_invoice_add (tb.book, &taken, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
+  g_clear_error (&error);
+  assert_stage (tb.book, refused, "pre-collection");
+  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE entity_id = '%s' AND op = 'set'", refused);
+  g_assert_cmpint (test_query_int (tb.path, sql), ==, 0);
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1455,5 +1546,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/migrate-waives", test_migrate_waives);
   g_test_add_func ("/recoup/core/ledger/receipt-taken", test_receipt_taken);
   g_test_add_func ("/recoup/core/ledger/cli-waives", test_cli_waives);
+  g_test_add_func ("/recoup/core/ledger/first-invoice-stage", test_first_invoice_stage);
   return g_test_run ();
 }

@@ -287,9 +287,14 @@ test_escalation (void)
   guint changed = 0;
 
   test_book_open (&tb);
+  /* Their invoices came before any was due, so each account is still
+   * pre-collection (a first invoice gives an account the stage of its
+   * day): moving them since is the policy's. */
+  g_setenv ("RECOUP_TODAY", "2026-01-15", TRUE);
   a = account_with_debt (tb.book, "E1", "2026-06-14", 10000);   /* 1 day past due */
   b = account_with_debt (tb.book, "E2", "2026-04-16", 10000);   /* 60 */
   c = account_with_debt (tb.book, "E3", "2026-02-01", 10000);   /* 134 */
+  g_setenv ("RECOUP_TODAY", TODAY, TRUE);
   {
     g_autoptr(RecoupScoreExplanation) ex = recoup_score_explain (tb.book, a, &error);
     g_assert_cmpstr (ex->next_action, ==, "reminder email");
@@ -493,7 +498,8 @@ test_explanation_words (void)
                      "promises kept: 0, broken: 0; payments in the last 90 days: 0");
     g_assert_cmpstr (ex->items[RECOUP_SCORE_RESPONSIVENESS].raw, ==, "right-party contacts: 0, attempts: 1");
     g_assert_cmpstr (ex->items[RECOUP_SCORE_RELATIONSHIP].raw, ==, "tier gold, lifetime revenue 0.00");
-    g_assert_cmpstr (ex->items[RECOUP_SCORE_STAGE].raw, ==, "stage pre-collection");
+    /* The stage its first invoice, 60 days past due, gave it. */
+    g_assert_cmpstr (ex->items[RECOUP_SCORE_STAGE].raw, ==, "stage active");
   }
   paid = account_with_debt (tb.book, "X2", "2026-06-14", 10000);   /* 1 day past due */
   {

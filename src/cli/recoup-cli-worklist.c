@@ -250,6 +250,31 @@ recoup_cli_cmd_worklist (RecoupCli  *cli,
   return RECOUP_CLI_OK;
 }
 
+/* The instant the next step was judged at, as the debtor lives it: "2026-11-25
+ * 09:30 America/New_York" (in the guard's zone for a debtor whose zone is
+ * unknown, the one its hours rules use). */
+static char *
+format_judged_at (RecoupBook  *book,
+                  const char  *account_id,
+                  gint64       at_ms,
+                  GError     **error)
+{
+  g_auto(RecoupGuardPolicy) guard = { 0 };
+  g_autoptr(RecoupAccount) account = recoup_account_load (book, account_id, error);
+  g_autoptr(GDateTime) utc = NULL, there = NULL;
+  g_autofree char *when = NULL;
+  GTimeZone *tz;
+
+  if (account == NULL)
+    return NULL;
+  recoup_guard_policy_load (book, &guard);
+  tz = recoup_guard_debtor_zone (&guard, account->timezone);
+  utc = g_date_time_new_from_unix_utc (at_ms / 1000);
+  there = g_date_time_to_timezone (utc, tz);
+  when = g_date_time_format (there, "%Y-%m-%d %H:%M");
+  return g_strdup_printf ("%s %s", when, g_time_zone_get_identifier (tz));
+}
+
 int
 recoup_cli_cmd_explain (RecoupCli  *cli,
                         int         argc,
@@ -261,6 +286,7 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
   g_autoptr(RecoupNextStep) step = NULL;
   g_autofree char *reason = NULL;
   g_autofree char *at = NULL;
+  g_autofree char *judged = NULL, *judged_local = NULL;
   const GOptionEntry entries[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, &at, "Check the guard for the next step at this time (ISO 8601 with offset; default now)", "TIME" },
     { NULL }
@@ -276,10 +302,16 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
     return recoup_cli_usage (cli, "give exactly one ACCOUNT (reference or id)");
   if (!parse_at (at, &at_ms, &error))
     return recoup_cli_fail (cli, error);
+  /* The time the step is judged at is echoed: a step "not now" means little
+   * without it. */
+  if (at_ms == 0)
+    at_ms = g_get_real_time () / 1000;
   if (!(book = recoup_cli_open_book (cli, FALSE, &error)) ||
       !(account_id = recoup_account_resolve (book, argv[0], &error)) ||
-      !(ex = recoup_score_explain (book, account_id, &error)))
+      !(ex = recoup_score_explain (book, account_id, &error)) ||
+      !(judged_local = format_judged_at (book, account_id, at_ms, &error)))
     return recoup_cli_fail (cli, error);
+  judged = recoup_instant_format (at_ms);
   /* The policy's step, as the guard lets it be taken now. */
   if (ex->next_action != NULL &&
       !(step = recoup_next_step_get (book, account_id, ex->next_action, ex->next_action_reason, at_ms, NULL, &error)))
@@ -326,6 +358,10 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
       json_builder_set_member_name (b, "next_action_reason_code");
       json_builder_add_string_value (b, recoup_escalation_reason_code (ex->next_action_reason));
       add_next_step_json (b, step);
+      json_builder_set_member_name (b, "judged_at");
+      json_builder_add_string_value (b, judged);
+      json_builder_set_member_name (b, "judged_at_local");
+      json_builder_add_string_value (b, judged_local);
       json_builder_set_member_name (b, "recommended_stage");
       json_builder_add_string_value (b, ex->recommended_stage);
       json_builder_end_object (b);
@@ -353,8 +389,8 @@ recoup_cli_cmd_explain (RecoupCli  *cli,
       recoup_cli_table_print (t);
       if (ex->note != NULL)
         printf ("\nNote: %s\n", ex->note);
-      printf ("\nNext action: %s — %s\nRecommended stage: %s\n", step != NULL ? step->action : ex->next_action,
-              reason, ex->recommended_stage);
+      printf ("\nNext action: %s — %s\nJudged at %s\nRecommended stage: %s\n",
+              step != NULL ? step->action : ex->next_action, reason, judged_local, ex->recommended_stage);
     }
   return RECOUP_CLI_OK;
 }

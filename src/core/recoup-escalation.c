@@ -205,6 +205,69 @@ recoup_escalation_stage_for_dpd (GArray *policy,
   return "pre-collection";
 }
 
+const char *
+recoup_escalation_first_stage (GArray *policy,
+                               gint32  today,
+                               gint32  oldest_due_day)
+{
+  return recoup_escalation_stage_for_dpd (policy, oldest_due_day < today ? today - oldest_due_day : 0);
+}
+
+/* Whether @account_id has no invoice (not even a deleted one) and its stage
+ * is still the one the accounts table gives a new row: no field clock on it,
+ * so no person, policy or other device has set it. */
+static gboolean
+awaits_first_debt (RecoupBook  *book,
+                   const char  *account_id,
+                   gboolean    *out_awaits,
+                   GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT 1 FROM accounts a WHERE a.id = ?1 AND a.stage = 'pre-collection'"
+    " AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.id)"
+    " AND NOT EXISTS (SELECT 1 FROM field_clocks c"
+    "                 WHERE c.entity = 'accounts' AND c.entity_id = a.id AND c.field = 'stage')", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    recoup_book_set_sqlite_error (book, error);
+  sqlite3_reset (stmt);
+  *out_awaits = rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+gboolean
+recoup_escalation_stage_first_debt (RecoupBook  *book,
+                                    GArray      *policy,
+                                    const char  *account_id,
+                                    gint32       oldest_due_day,
+                                    GError     **error)
+{
+  g_autoptr(GArray) loaded = NULL;
+  g_autofree char *today = NULL;
+  gboolean awaits = FALSE;
+  gint32 today_day;
+
+  if (!awaits_first_debt (book, account_id, &awaits, error))
+    return FALSE;
+  if (!awaits)
+    return TRUE;
+  today = recoup_book_today (book);
+  if ((today_day = recoup_date_parse (today, error)) == RECOUP_DATE_INVALID)
+    {
+      g_prefix_error (error, "the book's today: ");
+      return FALSE;
+    }
+  if (policy == NULL)
+    policy = loaded = recoup_escalation_policy_load (book);
+  return recoup_account_set (book, account_id, "stage",
+                             recoup_escalation_first_stage (policy, today_day, oldest_due_day), error);
+}
+
 void
 recoup_escalation_next (GArray                   *policy,
                         const RecoupAccountStats *st,

@@ -78,6 +78,27 @@ const char *recoup_escalation_reason_code     (const char *reason);
 const char *recoup_escalation_stage_for_dpd (GArray *policy,
                                              int     oldest_dpd);
 
+/* The stage an account comes in at with its first invoices, the earliest due
+ * on @oldest_due_day (G_MAXINT32: none), on the book's @today: the one that
+ * debt alone puts it in (recoup_escalation_stage_for_dpd()). The CSV import
+ * gives it to the accounts it creates. Returns a static string. */
+const char *recoup_escalation_first_stage   (GArray      *policy,
+                                             gint32       today,
+                                             gint32       oldest_due_day);
+/* Moves @account_id to recoup_escalation_first_stage() when it is about to
+ * get its first invoices: it has none yet and is still at the stage it was
+ * created at, which no person, policy or sync has set since. Call it in the
+ * transaction that writes them, before them. The move is an ordinary stage
+ * change (recoup_account_set()), so it syncs as any other. Every other
+ * account keeps its stage: later moves are the policy's, each with its
+ * history (recoup_escalation_apply()). @policy: the book's policy, or NULL
+ * to load it when it is needed. */
+gboolean    recoup_escalation_stage_first_debt (RecoupBook  *book,
+                                                GArray      *policy,
+                                                const char  *account_id,
+                                                gint32       oldest_due_day,
+                                                GError     **error);
+
 /* Moves every account whose recommended stage differs to it (never back out
  * of escalation or closed), each with a 'system' activity saying why. */
 gboolean    recoup_escalation_apply         (RecoupBook  *book,

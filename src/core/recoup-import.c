@@ -1904,13 +1904,19 @@ apply_account (Import       *imp,
        * invoice 300 days past due is not pre-collection. Later moves are
        * the policy's (recoup_escalation_apply()), each with its history. */
       sqlite3_bind_text (stage, 23,
-                         recoup_escalation_stage_for_dpd (imp->escalation,
-                                                          acct->oldest_due == G_MAXINT32
-                                                          ? 0 : imp->today - acct->oldest_due),
+                         recoup_escalation_first_stage (imp->escalation, imp->today, acct->oldest_due),
                          -1, SQLITE_STATIC);
     }
   else
     {
+      /* An account made before (recoup-cli account create) whose first
+       * invoices this file brings takes the same stage, by the rule
+       * recoup_invoice_add() follows; any other account keeps its own. Only
+       * an account whose invoices the file adds to or changes is looked at
+       * (check_account_total() loaded its total). */
+      if (acct->total_loaded &&
+          !recoup_escalation_stage_first_debt (book, imp->escalation, acct->id, acct->oldest_due, error))
+        return FALSE;
       if ((acct->changes & CHANGE_NAME) &&
           !recoup_account_set (book, acct->id, "name", row->v[COL_NAME], error))
         return FALSE;

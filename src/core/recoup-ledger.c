@@ -9,6 +9,7 @@
 
 #include "recoup-book-private.h"
 #include "recoup-date.h"
+#include "recoup-escalation.h"
 #include "recoup-id.h"
 #include "recoup-ledger-private.h"
 #include "recoup-merge.h"
@@ -448,7 +449,9 @@ insert_entry (RecoupBook  *book,
  *
  * Adds an invoice and the charge that puts its amount on the ledger. The
  * reference must be new to the book; the currency must be the account's; the
- * issue date (the charge's date) is not after the book's today.
+ * issue date (the charge's date) is not after the book's today. An account's
+ * first invoice moves it out of pre-collection when it is past due
+ * (recoup_escalation_stage_first_debt()).
  */
 char *
 recoup_invoice_add (RecoupBook               *book,
@@ -486,6 +489,12 @@ recoup_invoice_add (RecoupBook               *book,
 
   if (!recoup_book_begin (book, error))
     return NULL;
+
+  /* A new account's first invoice puts it at the stage its debt calls for,
+   * as the import does, or every stage filter would miss it. */
+  if (!recoup_escalation_stage_first_debt (book, NULL, spec->account_id,
+                                           recoup_date_parse (spec->due_date, NULL), error))
+    goto fail;
 
   recoup_uuid7_generate (id);
   stmt = recoup_book_prepare (book,
