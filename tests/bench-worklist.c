@@ -22,7 +22,10 @@
  *    work of today, so every page is an indexed read),
  *  - the same list counted, and kept to the accounts callable now (the app's
  *    "Only Accounts Callable Now" at AT: counted and paged the same way; the
- *    blocks are derived data, so it costs what the open accounts' list does),
+ *    blocks, and when the call history stops blocking, are derived data, so
+ *    it costs what the open accounts' list does), with how many accounts
+ *    their call history keeps out, and the re-derivation a change of the
+ *    guard's rules of the call history makes,
  *  - re-scoring one account after a payment, median of 20 (target <= 1 ms).
  */
 
@@ -252,6 +255,18 @@ main (int   argc,
     worst = MAX (worst, m);
     m = time_list (book, "app list callable now", RECOUP_BROWSE_OPEN_ONLY | RECOUP_BROWSE_CALLABLE_NOW, at_ms);
     worst = MAX (worst, m);
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM account_stats WHERE balance > 0"
+                                              " AND calls_open_at > %" G_GINT64_FORMAT, at_ms);
+      g_autofree char *held = bench_query_text (book, sql);
+
+      printf ("# app list callable now: %s open accounts kept out by their call history\n", held);
+    }
+    t0 = g_get_monotonic_time ();
+    g_assert_true (recoup_guard_set_rule (book, "conversation_days", "6", &error));
+    g_assert_no_error (error);
+    printf ("# re-derive when the call history stops blocking after a change of the guard's rules: %.2f s\n",
+            (g_get_monotonic_time () - t0) / 1e6);
   }
 
   /* 3. One account after a payment: the write with its refresh, and the

@@ -32,8 +32,8 @@ stats_dump (const char *path)
                                        " promises_kept, promises_broken, contact_attempts, score, segment,"
                                        " queue_rank, coalesce (next_action, ''),"
                                        " coalesce (next_action_reason, ''), coalesce (recommended_stage, ''),"
-                                       " missed_installment, coalesce (plan_due_date, ''), as_of, call_blocks"
-                                       " FROM account_stats ORDER BY account_id",
+                                       " missed_installment, coalesce (plan_due_date, ''), as_of, call_blocks,"
+                                       " calls_open_at FROM account_stats ORDER BY account_id",
                                        -1, &stmt, NULL), ==, SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -378,13 +378,14 @@ test_older_form (void)
   make_demo (&tb);
   ids = quiet_accounts (tb.path, 1);
   signature = recoup_book_get_setting (tb.book, "derived.signature");
-  g_assert_true (g_str_has_prefix (signature, "form 7;"));
+  g_assert_true (g_str_has_prefix (signature, "form 8;"));
   g_clear_object (&tb.book);
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
   /* A book of schema 8: no plan column, no review items, no waives_id, no
-   * call blocks, stats in the older form. */
+   * call blocks nor calls_open_at, stats in the older form. */
   sql = sqlite3_mprintf ("ALTER TABLE account_stats DROP COLUMN plan_due_date;"
                          "DROP INDEX IF EXISTS account_stats_open_queue; ALTER TABLE account_stats DROP COLUMN call_blocks;"
+                         "ALTER TABLE account_stats DROP COLUMN calls_open_at;"
                          "DROP TABLE review_marks; DROP TABLE review_items;"
                          "DROP INDEX ledger_by_waives; ALTER TABLE ledger_entries DROP COLUMN waives_id;"
                          "UPDATE settings SET value = 'form 3;%q' WHERE key = 'derived.signature';"
@@ -457,27 +458,40 @@ set_flag (RecoupBook *book,
   g_assert_no_error (error);
 }
 
-/* The refs of the open accounts callable at NOON_CHICAGO, found by @search
- * (NULL: the whole list), in list order. */
+/* The refs of the open accounts callable at @at, found by @search (NULL:
+ * the whole list), in list order; the list counts as many. */
 static char *
-callable_refs (RecoupBook *book,
-               const char *search)
+callable_refs_at (RecoupBook *book,
+                  const char *search,
+                  const char *at)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   GString *refs = g_string_new (NULL);
   gboolean exact = TRUE;
-  gint64 at_ms = 0;
+  gint64 at_ms = 0, n;
 
-  g_assert_true (recoup_instant_parse (NOON_CHICAGO, &at_ms, NULL));
-  g_assert_cmpint (recoup_browse_prepare_full (book, search, RECOUP_BROWSE_OPEN_ONLY | RECOUP_BROWSE_CALLABLE_NOW,
-                                               at_ms, &exact, NULL, &error), >=, 0);
+  g_assert_true (recoup_instant_parse (at, &at_ms, NULL));
+  n = recoup_browse_prepare_full (book, search, RECOUP_BROWSE_OPEN_ONLY | RECOUP_BROWSE_CALLABLE_NOW,
+                                  at_ms, &exact, NULL, &error);
+  g_assert_no_error (error);
+  if (!exact)
+    n = recoup_browse_count (book, &error);
   g_assert_no_error (error);
   rows = recoup_browse_page (book, 0, 100, &error);
   g_assert_no_error (error);
+  g_assert_cmpint (rows->len, ==, n);
   for (guint i = 0; i < rows->len; i++)
     g_string_append_printf (refs, "%s%s", i > 0 ? " " : "", ((RecoupBrowseRow *) rows->pdata[i])->ref);
   return g_string_free (refs, FALSE);
+}
+
+/* The same at NOON_CHICAGO. */
+static char *
+callable_refs (RecoupBook *book,
+               const char *search)
+{
+  return callable_refs_at (book, search, NOON_CHICAGO);
 }
 
 /* Every write that starts or lifts a block refreshes the account's row, in
@@ -643,6 +657,7 @@ test_call_blocks_migration (void)
 
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
   sql = sqlite3_mprintf ("DROP INDEX account_stats_open_queue; ALTER TABLE account_stats DROP COLUMN call_blocks;"
+                         "ALTER TABLE account_stats DROP COLUMN calls_open_at;"
                          "CREATE INDEX account_stats_open ON account_stats (queue_rank, score DESC, account_id)"
                          " WHERE balance > 0;"
                          "UPDATE settings SET value = 'form 6;%q' WHERE key = 'derived.signature';"
@@ -653,7 +668,7 @@ test_call_blocks_migration (void)
 
   tb.book = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, 11);
+  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, RECOUP_SCHEMA_VERSION);
   g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM sqlite_master WHERE name = 'account_stats_open'"),
                    ==, 0);
   g_assert_cmpint (call_blocks_of (&tb, ceased), ==, -1);
@@ -684,6 +699,263 @@ test_call_blocks_migration (void)
   test_book_close (&tb);
 }
 
+/* ---- When the call history stops blocking calls (calls_open_at) ---------- */
+
+static gint64
+ms_of (const char *instant)
+{
+  gint64 ms = 0;
+
+  g_assert_true (recoup_instant_parse (instant, &ms, NULL));
+  return ms;
+}
+
+static gint64
+calls_open_at_of (TestBook   *tb,
+                  const char *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT calls_open_at FROM account_stats WHERE account_id = '%s'",
+                                          account);
+
+  return test_query_int (tb->path, sql);
+}
+
+static void
+log_call (RecoupBook *book,
+          const char *account,
+          const char *outcome,
+          const char *at)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec call = { .account_id = account, .channel = "call", .outcome = outcome, .at = ms_of (at) };
+
+  g_free (recoup_activity_log (book, &call, &error));
+  g_assert_no_error (error);
+}
+
+static void
+set_rule (RecoupBook *book,
+          const char *rule,
+          const char *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (recoup_guard_set_rule (book, rule, value, &error));
+  g_assert_no_error (error);
+}
+
+/* When the guard's call-history reason @code blocks a call to @account at
+ * @at lifts; 0 when it does not block. */
+static gint64
+guard_until (RecoupBook *book,
+             const char *account,
+             const char *at,
+             const char *code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupGuardVerdict) verdict = NULL;
+
+  g_assert_true (recoup_guard_check (book, account, "call", ms_of (at), NULL, &verdict, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < verdict->reasons->len; i++)
+    {
+      RecoupGuardReason *r = g_ptr_array_index (verdict->reasons, i);
+
+      if (g_str_equal (r->code, code))
+        return r->until;
+    }
+  return 0;
+}
+
+/* The account that reached the policy's calls in 7 days leaves the accounts
+ * callable now until the guard lets it be called again, at the instant the
+ * guard names; the write of the call refreshes it, and the rebuild agrees. */
+static void
+test_calls_open_after_max_calls (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL, *phone = NULL, *refs = NULL, *incremental = NULL, *rebuilt = NULL;
+  TestBook tb;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  recoup_book_pin_now (tb.book, ms_of (NOON_CHICAGO));
+  set_rule (tb.book, "max_calls_7d", "3");
+  account = debtor_with_phone (tb.book, "F-1", &phone);
+  log_call (tb.book, account, "no-answer", "2026-11-20T16:00:00Z");
+  log_call (tb.book, account, "no-answer", "2026-11-22T16:00:00Z");
+  g_assert_cmpint (calls_open_at_of (&tb, account), ==, 0);
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "F-1");
+  g_clear_pointer (&refs, g_free);
+
+  /* The third call in 7 days: no call until the first leaves them, on
+   * 2026-11-27 in Chicago. */
+  log_call (tb.book, account, "no-answer", "2026-11-24T16:00:00Z");
+  g_assert_cmpint (calls_open_at_of (&tb, account), ==, ms_of ("2026-11-27T06:00:00Z"));
+  g_assert_cmpint (guard_until (tb.book, account, NOON_CHICAGO, "call-frequency"), ==, calls_open_at_of (&tb, account));
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs (tb.book, "F-1");
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs_at (tb.book, NULL, "2026-11-26T18:00:00Z");
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs_at (tb.book, NULL, "2026-11-27T18:00:00Z");
+  g_assert_cmpstr (refs, ==, "F-1");
+  g_clear_pointer (&refs, g_free);
+
+  incremental = stats_dump (tb.path);
+  g_assert_true (recoup_score_refresh_book (tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  rebuilt = stats_dump (tb.path);
+  g_assert_cmpstr (incremental, ==, rebuilt);
+
+  /* No limit: callable again, without waiting for the next rebuild. */
+  set_rule (tb.book, "max_calls_7d", "0");
+  g_assert_cmpint (calls_open_at_of (&tb, account), ==, 0);
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "F-1");
+  test_book_close (&tb);
+}
+
+/* A telephone conversation keeps the account out of the list for the
+ * policy's days, counting its own; a change of those days re-derives it. */
+static void
+test_calls_open_after_conversation (void)
+{
+  g_autofree char *account = NULL, *phone = NULL, *refs = NULL;
+  TestBook tb;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  recoup_book_pin_now (tb.book, ms_of (NOON_CHICAGO));
+  account = debtor_with_phone (tb.book, "V-1", &phone);
+  log_call (tb.book, account, "right-party", "2026-11-23T16:00:00Z");
+  /* Seven days from 2026-11-23 in Chicago: calls again on 2026-11-30. */
+  g_assert_cmpint (calls_open_at_of (&tb, account), ==, ms_of ("2026-11-30T06:00:00Z"));
+  g_assert_cmpint (guard_until (tb.book, account, NOON_CHICAGO, "recent-conversation"), ==,
+                   calls_open_at_of (&tb, account));
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs_at (tb.book, NULL, "2026-11-29T18:00:00Z");
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs_at (tb.book, NULL, "2026-11-30T18:00:00Z");
+  g_assert_cmpstr (refs, ==, "V-1");
+  g_clear_pointer (&refs, g_free);
+
+  /* The rule off, the account is callable now; on again for 2 days, it
+   * waits for 2026-11-25. */
+  set_rule (tb.book, "conversation_days", "0");
+  g_assert_cmpint (calls_open_at_of (&tb, account), ==, 0);
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "V-1");
+  g_clear_pointer (&refs, g_free);
+  set_rule (tb.book, "conversation_days", "2");
+  g_assert_cmpint (calls_open_at_of (&tb, account), ==, ms_of ("2026-11-25T06:00:00Z"));
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+  refs = callable_refs_at (tb.book, NULL, "2026-11-25T18:00:00Z");
+  g_assert_cmpstr (refs, ==, "V-1");
+  test_book_close (&tb);
+}
+
+/* A conversation logged on another copy of the book reaches this one's list
+ * with the merge. */
+static void
+test_calls_open_after_merge (void)
+{
+  g_autofree char *account = NULL, *phone = NULL, *refs = NULL;
+  gint64 last = 0;
+  TestBook here, there;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&here);
+  test_book_open (&there);
+  recoup_book_pin_now (here.book, ms_of (NOON_CHICAGO));
+  recoup_book_pin_now (there.book, ms_of (NOON_CHICAGO));
+  account = debtor_with_phone (there.book, "M-2", &phone);
+  deliver (there.book, here.book, &last);
+  refs = callable_refs (here.book, NULL);
+  g_assert_cmpstr (refs, ==, "M-2");
+  g_clear_pointer (&refs, g_free);
+
+  log_call (there.book, account, "promise", "2026-11-24T15:00:00Z");
+  deliver (there.book, here.book, &last);
+  g_assert_cmpint (calls_open_at_of (&here, account), ==, ms_of ("2026-12-01T06:00:00Z"));
+  g_assert_cmpint (calls_open_at_of (&here, account), ==, calls_open_at_of (&there, account));
+  refs = callable_refs (here.book, NULL);
+  g_assert_cmpstr (refs, ==, "");
+  test_book_close (&here);
+  test_book_close (&there);
+}
+
+/* A book of schema 11 gets calls_open_at set to never: no account is
+ * callable until its row is gathered again (the derived data's form 8). */
+static void
+test_calls_open_migration (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupBook) other = NULL;
+  g_autofree char *called = NULL, *quiet = NULL, *phone1 = NULL, *phone2 = NULL, *signature = NULL;
+  g_autofree char *refs = NULL;
+  sqlite3 *db = NULL;
+  char *sql;
+  TestBook tb;
+
+  g_setenv ("RECOUP_TODAY", "2026-11-24", TRUE);
+  test_book_open (&tb);
+  recoup_book_pin_now (tb.book, ms_of (NOON_CHICAGO));
+  called = debtor_with_phone (tb.book, "K-1", &phone1);
+  quiet = debtor_with_phone (tb.book, "K-2", &phone2);
+  log_call (tb.book, called, "right-party", "2026-11-24T15:00:00Z");
+  g_assert_true (recoup_score_refresh_book (tb.book, NULL, NULL, &error));
+  g_assert_no_error (error);
+  signature = recoup_book_get_setting (tb.book, "derived.signature");
+  g_clear_object (&tb.book);
+
+  g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
+  sql = sqlite3_mprintf ("DROP INDEX account_stats_open_queue; ALTER TABLE account_stats DROP COLUMN calls_open_at;"
+                         "CREATE INDEX account_stats_open_queue ON account_stats"
+                         " (queue_rank, score DESC, account_id, call_blocks, timezone, balance) WHERE balance > 0;"
+                         "UPDATE settings SET value = 'form 7;%q' WHERE key = 'derived.signature';"
+                         "PRAGMA user_version = 11", strchr (signature, ';') + 1);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_free (sql);
+  sqlite3_close (db);
+
+  tb.book = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  recoup_book_pin_now (tb.book, ms_of (NOON_CHICAGO));
+  g_assert_cmpint (recoup_book_get_schema_version (tb.book), ==, 12);
+  g_assert_cmpint (test_query_int (tb.path, "SELECT count(*) FROM sqlite_master WHERE name = 'account_stats_open_queue'"),
+                   ==, 0);
+  g_assert_cmpint (calls_open_at_of (&tb, called), ==, G_MAXINT64);
+  g_assert_cmpint (calls_open_at_of (&tb, quiet), ==, G_MAXINT64);
+  g_assert_false (recoup_score_is_current (tb.book));
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "");
+  g_clear_pointer (&refs, g_free);
+
+  other = recoup_book_open (tb.path, RECOUP_BOOK_OPEN_NO_CREATE, &error);
+  g_assert_no_error (error);
+  recoup_book_pin_now (other, ms_of (NOON_CHICAGO));
+  g_assert_true (recoup_score_update_detached (other, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_score_is_current (tb.book));
+  g_assert_cmpint (calls_open_at_of (&tb, called), ==, ms_of ("2026-12-01T06:00:00Z"));
+  g_assert_cmpint (calls_open_at_of (&tb, quiet), ==, 0);
+  refs = callable_refs (tb.book, NULL);
+  g_assert_cmpstr (refs, ==, "K-2");
+  g_clear_object (&other);
+  test_book_close (&tb);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -697,5 +969,9 @@ main (int   argc,
   g_test_add_func ("/recoup/core/derived-update/call-blocks-follow-writes", test_call_blocks_follow_writes);
   g_test_add_func ("/recoup/core/derived-update/call-blocks-after-merge", test_call_blocks_after_merge);
   g_test_add_func ("/recoup/core/derived-update/call-blocks-migration", test_call_blocks_migration);
+  g_test_add_func ("/recoup/core/derived-update/calls-open-after-max-calls", test_calls_open_after_max_calls);
+  g_test_add_func ("/recoup/core/derived-update/calls-open-after-conversation", test_calls_open_after_conversation);
+  g_test_add_func ("/recoup/core/derived-update/calls-open-after-merge", test_calls_open_after_merge);
+  g_test_add_func ("/recoup/core/derived-update/calls-open-migration", test_calls_open_migration);
   return g_test_run ();
 }

@@ -1127,11 +1127,13 @@ test_search_migration (void)
 
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
   /* A book of schema 7: no search tables, no plan column, no review items (migration 9),
-   * no waives_id (migration 10), no call blocks (migration 11). */
+   * no waives_id (migration 10), no call blocks (migration 11), no calls_open_at
+   * (migration 12). */
   g_assert_cmpint (sqlite3_exec (db, "DROP TABLE account_search; DROP TABLE account_search_terms;"
                                      "ALTER TABLE account_stats DROP COLUMN plan_due_date;"
                                      "DROP INDEX IF EXISTS account_stats_open_queue;"
                                      "ALTER TABLE account_stats DROP COLUMN call_blocks;"
+                                     "ALTER TABLE account_stats DROP COLUMN calls_open_at;"
                                      "DROP TABLE review_marks; DROP TABLE review_items;"
                                      "DROP INDEX ledger_by_waives; ALTER TABLE ledger_entries DROP COLUMN waives_id;"
                                      "PRAGMA user_version = 7", NULL, NULL, NULL), ==, SQLITE_OK);
@@ -1307,8 +1309,7 @@ test_browse_callable_now (Fixture       *fx,
   g_assert_cmpint (opens_at, ==, 0);
 
   /* 15:30 in New York, 21:30 in Berlin: Berlin waits for 08:00. R, called
-   * yesterday, stays: the guard's rules of an account's history are asked for
-   * the rows drawn (recoup_browse_check_calls()). */
+   * once yesterday without an answer, stays: its history does not block. */
   refs = callable_refs (fx, "2026-06-15T15:30:00-04:00", &opens_at);
   g_assert_cmpstr (refs, ==, "F H1 L R");
   g_free (refs);
@@ -1333,6 +1334,66 @@ test_browse_callable_now (Fixture       *fx,
   g_assert_no_error (error);
   refs = callable_refs (fx, "2026-06-15T12:00:00-04:00", &opens_at);
   g_assert_cmpstr (refs, ==, "B F H1 L N R U X");
+  g_free (refs);
+}
+
+/* The accounts the guard blocks for their call history leave the list until
+ * the instant it lets them be called again; a change of the policy's rules
+ * lists them again at once. */
+static void
+test_browse_callable_now_history (Fixture       *fx,
+                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec call = { .channel = "call", .outcome = "no-answer" };
+  gint64 opens_at = 0;
+  char *refs;
+
+  g_assert_true (recoup_instant_parse (NOON_NY, &call.at, &error));
+  recoup_book_pin_now (fx->tb.book, call.at);
+  refs = callable_refs (fx, NOON_NY, &opens_at);
+  g_assert_cmpstr (refs, ==, "F H1 H2 L N P R");
+  g_free (refs);
+
+  /* R, called yesterday, is called 6 times more this morning: the 7 calls
+   * the policy allows in 7 days, until yesterday's call leaves them on
+   * Sunday 2026-06-21 there. */
+  call.account_id = fx->r;
+  for (int i = 0; i < 6; i++)
+    {
+      call.at -= 10 * 60 * 1000;
+      g_free (recoup_activity_log (fx->tb.book, &call, &error));
+      g_assert_no_error (error);
+    }
+  /* F answered this morning: no call for 7 days counting today. */
+  call.account_id = fx->f;
+  call.outcome = "right-party";
+  call.direction = "inbound";
+  g_free (recoup_activity_log (fx->tb.book, &call, &error));
+  g_assert_no_error (error);
+
+  refs = callable_refs (fx, NOON_NY, &opens_at);
+  g_assert_cmpstr (refs, ==, "H1 H2 L N P");
+  g_free (refs);
+  refs = callable_refs (fx, "2026-06-20T12:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "H1 H2 L N P");
+  g_free (refs);
+  refs = callable_refs (fx, "2026-06-21T12:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "H1 H2 L N P R");
+  g_free (refs);
+  refs = callable_refs (fx, "2026-06-22T12:00:00-04:00", &opens_at);
+  g_assert_cmpstr (refs, ==, "F H1 H2 L N P R");
+  g_free (refs);
+
+  g_assert_true (recoup_guard_set_rule (fx->tb.book, "conversation_days", "0", &error));
+  g_assert_no_error (error);
+  refs = callable_refs (fx, NOON_NY, &opens_at);
+  g_assert_cmpstr (refs, ==, "F H1 H2 L N P");
+  g_free (refs);
+  g_assert_true (recoup_guard_set_rule (fx->tb.book, "max_calls_7d", "8", &error));
+  g_assert_no_error (error);
+  refs = callable_refs (fx, NOON_NY, &opens_at);
+  g_assert_cmpstr (refs, ==, "F H1 H2 L N P R");
   g_free (refs);
 }
 
@@ -1400,6 +1461,7 @@ main (int   argc,
   ADD ("cli-reason-words", test_cli_reason_words);
   ADD ("wait-then-cease", test_wait_then_cease);
   ADD ("browse-callable-now", test_browse_callable_now);
+  ADD ("browse-callable-now-history", test_browse_callable_now_history);
   ADD ("browse-call-warning", test_browse_call_warning);
 #undef ADD
   g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);

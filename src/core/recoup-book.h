@@ -35,7 +35,7 @@ typedef enum
 GQuark recoup_book_error_quark (void);
 
 /* The schema this build writes. Books with a higher user_version are refused. */
-#define RECOUP_SCHEMA_VERSION 11
+#define RECOUP_SCHEMA_VERSION 12
 
 /* The schema of the synced tables: what a change's schema_version and the
  * sync protocol's Recoup-Schema header name. It moves only with a migration

@@ -140,15 +140,15 @@ browse_state_reset (BrowseState       *st,
 }
 
 /* The condition on the account_stats row @alias that keeps an account only
- * when no rule of the guard that holds for every call, whatever was said or
- * done before, blocks a call now: the blocks the book's policy stops every
- * call on (recoup-guard.h) among those kept in call_blocks (an opt-out of
- * calls or of every phone number always; cease communication; attorney,
- * bankruptcy, deceased; an open dispute), then its zone's hours. A literal,
- * so that the index of the open accounts, which holds both, serves it. The
- * rules that read the account's history (the number of calls, a recent
- * conversation) and another spelling of an opted-out number stay with
- * recoup_browse_check_calls(), asked for the rows drawn. */
+ * when the guard does not block a call at the list's instant (:callable_at):
+ * the blocks the book's policy stops every call on (recoup-guard.h) among
+ * those kept in call_blocks (an opt-out of calls or of every phone number
+ * always; cease communication; attorney, bankruptcy, deceased; an open
+ * dispute), its zone's hours, and the rules of its call history (too many
+ * calls in 7 days, a recent conversation), whose block lifts at
+ * calls_open_at. The index of the open accounts holds all three, so it
+ * serves the condition alone. Another spelling of an opted-out number stays
+ * with recoup_browse_check_calls(), asked for the rows drawn. */
 static char *
 callable_sql (const RecoupGuardPolicy *p,
               const char              *alias)
@@ -161,8 +161,20 @@ callable_sql (const RecoupGuardPolicy *p,
     stop |= RECOUP_CALL_BLOCK_FLAGS;
   if (p->dispute)
     stop |= RECOUP_CALL_BLOCK_DISPUTE;
-  return g_strdup_printf ("(%s.call_blocks & %d) = 0 AND recoup_browse_zone_open (%s.timezone)",
-                          alias, (int) stop, alias);
+  return g_strdup_printf ("(%s.call_blocks & %d) = 0 AND recoup_browse_zone_open (%s.timezone)"
+                          " AND %s.calls_open_at <= :callable_at",
+                          alias, (int) stop, alias, alias);
+}
+
+/* Binds the list's instant to a statement of callable_sql(), if it has one. */
+static void
+bind_callable_at (BrowseState  *st,
+                  sqlite3_stmt *stmt)
+{
+  int index = sqlite3_bind_parameter_index (stmt, ":callable_at");
+
+  if (index > 0)
+    sqlite3_bind_int64 (stmt, index, st->at_ms);
 }
 
 /* callable_sql() as " AND ..." for the account @id_sql of a list not read
@@ -190,8 +202,8 @@ stats_where_sql (BrowseState *st)
 
       callable = g_strconcat (" AND ", own, NULL);
     }
-  /* Literal conditions (no parameter) so that the partial index of open
-   * accounts serves the count and the pages. */
+  /* A literal balance condition (no parameter) so that the partial index of
+   * open accounts serves the count and the pages. */
   return g_strconcat (" WHERE ", (st->flags & RECOUP_BROWSE_OPEN_ONLY) ? "s.balance > 0" : "1",
                       callable, NULL);
 }
@@ -253,6 +265,7 @@ recoup_browse_count (RecoupBook  *book,
     }
   if (stmt == NULL)
     return -1;
+  bind_callable_at (st, stmt);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     count = sqlite3_column_int64 (stmt, 0);
   else
@@ -387,6 +400,7 @@ recoup_browse_prepare_full (RecoupBook         *book,
 #undef OLDEST_INVOICE
   /* Named parameters: the search's are numbered in the order they appear. */
   sqlite3_bind_int (stmt, sqlite3_bind_parameter_index (stmt, ":open_only"), open_only ? 1 : 0);
+  bind_callable_at (st, stmt);
   if (searching)
     recoup_search_ranges_bind (&ranges, stmt);
   recoup_search_ranges_clear (&ranges);
@@ -448,7 +462,7 @@ recoup_browse_page (RecoupBook  *book,
                      "       s.balance, a.cease_communication, s.segment, s.next_action, s.next_action_reason "
                      "FROM (SELECT s.account_id, s.queue_rank, s.score "
                      "      FROM account_stats s", where,
-                     "      ORDER BY s.queue_rank, s.score DESC, s.account_id LIMIT ?2 OFFSET ?1) p "
+                     "      ORDER BY s.queue_rank, s.score DESC, s.account_id LIMIT :limit OFFSET :offset) p "
                      "JOIN account_stats s ON s.account_id = p.account_id "
                      "JOIN accounts a ON a.id = p.account_id "
                      "ORDER BY p.queue_rank, p.score DESC, p.account_id", NULL);
@@ -456,8 +470,10 @@ recoup_browse_page (RecoupBook  *book,
       stmt = recoup_book_prepare (book, sql, error);
       if (stmt == NULL)
         return NULL;
-      sqlite3_bind_int64 (stmt, 1, offset);
-      sqlite3_bind_int64 (stmt, 2, limit);
+      /* Named, as the list's instant in the condition before them is. */
+      sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":offset"), offset);
+      sqlite3_bind_int64 (stmt, sqlite3_bind_parameter_index (stmt, ":limit"), limit);
+      bind_callable_at (st, stmt);
     }
   else
     {

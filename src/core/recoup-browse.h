@@ -20,22 +20,23 @@ G_BEGIN_DECLS
  * Call recoup_browse_prepare() again after the book changed. A connection
  * browses one query at a time.
  *
- * %RECOUP_BROWSE_CALLABLE_NOW keeps the accounts a call is lawful for at the
- * list's instant as far as the rules that hold for every call say: the
- * calling hours in the debtor's zone (the guard's rule, asked once per zone)
- * and the flags the policy stops every call on (cease communication,
- * attorney, bankruptcy, deceased, an open dispute, an opt-out of calls or of
- * every phone number), kept with the derived data (account_stats), so that
- * counting the list or reading a page deep in it costs what the open accounts'
- * list does. An account without derived data yet is not listed. The rules
- * that read an account's history (too many calls, a recent conversation) are
- * not read for the whole book: such a row stays, and
- * recoup_browse_check_calls() marks it blocked.
+ * %RECOUP_BROWSE_CALLABLE_NOW keeps the accounts the guard lets be called at
+ * the list's instant: the calling hours in the debtor's zone (the guard's
+ * rule, asked once per zone), the flags the policy stops every call on
+ * (cease communication, attorney, bankruptcy, deceased, an open dispute, an
+ * opt-out of calls or of every phone number) and the rules of the account's
+ * call history (too many calls in 7 days, a recent conversation: the instant
+ * their block lifts), kept with the derived data (account_stats), so that
+ * counting the list or reading a page deep in it costs what the open
+ * accounts' list does. An account without derived data yet is not listed.
+ * Only another spelling of an opted-out phone number is not read for the
+ * whole book: such a row stays, and recoup_browse_check_calls() marks it
+ * blocked.
  */
 typedef enum
 {
   RECOUP_BROWSE_OPEN_ONLY    = 1 << 0,  /* only accounts with a positive balance */
-  RECOUP_BROWSE_CALLABLE_NOW = 1 << 1,  /* only accounts the guard's hours and flags let be called */
+  RECOUP_BROWSE_CALLABLE_NOW = 1 << 1,  /* only accounts the guard lets be called at the list's instant */
 } RecoupBrowseFlags;
 
 typedef struct

@@ -7,6 +7,7 @@
 
 #include "recoup-book-private.h"
 #include "recoup-date.h"
+#include "recoup-guard.h"
 #include "recoup-money.h"
 #include "recoup-ledger-private.h"
 #include "recoup-offer.h"
@@ -16,7 +17,9 @@
 /*
  * Derived per-account data (account_stats): balance and age from the ledger
  * allocation, promise and payment behaviour, contact counts, open disputes,
- * follow-ups, missed plan installments, what stops every call, and from those
+ * follow-ups, missed plan installments, what stops every call, when the
+ * rules of the call history stop blocking calls (by the book's guard policy,
+ * part of the signature: recoup-score.c), and from those
  * the score, segment, worklist queue rank and next action. The table is local
  * to this copy of the book and never recorded in the change log.
  *
@@ -61,6 +64,8 @@ typedef struct
   sqlite3_stmt       *write;
   gboolean            staged;     /* writing into stage.account_stats */
   int                 recent_days;
+  RecoupGuardPolicy   guard;
+  gint64              now_ms;     /* the instant calls_open_at is derived at */
 } Gather;
 
 static const char *const index_sql =
@@ -68,11 +73,13 @@ static const char *const index_sql =
   "CREATE INDEX IF NOT EXISTS account_stats_by_assignee ON account_stats (assigned_to, queue_rank, score DESC, account_id);"
   "CREATE INDEX IF NOT EXISTS account_stats_by_segment ON account_stats (segment, queue_rank, score DESC, account_id);"
   /* The app's default list, open accounts in queue order, also of those
-   * callable now (RECOUP_BROWSE_CALLABLE_NOW: what stops every call, and the
-   * zone): counted and paged (OFFSET) on the index alone. It holds balance,
-   * which its WHERE implies, so that SQLite reads it as covering. */
+   * callable now (RECOUP_BROWSE_CALLABLE_NOW: what stops every call, the
+   * zone, and when the call history stops blocking calls): counted and
+   * paged (OFFSET) on the index alone. It holds balance, which its WHERE
+   * implies, so that SQLite reads it as covering. */
   "CREATE INDEX IF NOT EXISTS account_stats_open_queue"
-  " ON account_stats (queue_rank, score DESC, account_id, call_blocks, timezone, balance) WHERE balance > 0;";
+  " ON account_stats (queue_rank, score DESC, account_id, call_blocks, timezone, calls_open_at, balance)"
+  " WHERE balance > 0;";
 
 static const char *const drop_index_sql =
   "DROP INDEX IF EXISTS account_stats_queue;"
@@ -101,7 +108,9 @@ static const char *const sql_act =
   " count(*) FILTER (WHERE outcome IN ('right-party','promise','refused','dispute','callback-requested')),"
   " min(at) FILTER (WHERE channel IN ('call','sms','email','letter','visit')),"
   " max(at) FILTER (WHERE direction = 'outbound' AND channel IN ('call','sms','email','letter','visit')),"
-  " max(at) FILTER (WHERE outcome IN ('right-party','promise','refused','dispute','callback-requested'))"
+  " max(at) FILTER (WHERE outcome IN ('right-party','promise','refused','dispute','callback-requested')),"
+  " max(at) FILTER (WHERE " RECOUP_GUARD_CALL_ATTEMPT_SQL "),"
+  " max(at) FILTER (WHERE " RECOUP_GUARD_CONVERSATION_SQL ")"
   " FROM activities WHERE %s GROUP BY account_id ORDER BY account_id";
 static const char *const sql_disp =
   "SELECT account_id FROM disputes WHERE status = 'open' AND %s GROUP BY account_id ORDER BY account_id";
@@ -130,12 +139,12 @@ G_STATIC_ASSERT (WEIGHTED_DPD_CAP * RECOUP_MONEY_LIMIT < G_MAXINT64);
   " last_payment_date, payments_90d, paid_90d, promises_kept, promises_broken, promise_due_date," \
   " promise_broken_date, contacts_rpc, contact_attempts, first_contact_at, last_contact_at," \
   " last_conversation_at, open_dispute, follow_up_at, missed_installment, plan_due_date, score, segment," \
-  " queue_rank, recommended_stage, next_action, next_action_reason, as_of, call_blocks"
+  " queue_rank, recommended_stage, next_action, next_action_reason, as_of, call_blocks, calls_open_at"
 
 static const char *const sql_write =
   "INSERT OR REPLACE INTO account_stats (" STATS_COLUMNS ")"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
+  " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
 
 /* Cease communication, an attorney, bankruptcy or death: the guard blocks
  * every contact (RecoupAccountStats.no_contact). */
@@ -455,6 +464,11 @@ gather_current (Gather             *g,
       st->first_contact_at = sqlite3_column_int64 (s, 3);
       st->last_contact_at = sqlite3_column_int64 (s, 4);
       st->last_conversation_at = sqlite3_column_int64 (s, 5);
+      /* The guard's own rule, so that the list and the guard agree. */
+      if (!st->deleted &&
+          !recoup_guard_call_history_opens_at (g->book, &g->guard, id, st->timezone, sqlite3_column_int64 (s, 6),
+                                               sqlite3_column_int64 (s, 7), g->now_ms, &st->calls_open_at, error))
+        return FALSE;
     }
 
   if (!cursor_seek (g, &g->disp, id, &found, error))
@@ -487,6 +501,8 @@ gather_init (Gather     *g,
   g->book = book;
   g->today = today;
   g->recent_days = recoup_score_recent_days (book);
+  recoup_guard_policy_load (book, &g->guard);
+  g->now_ms = recoup_book_now_ms (book);
   recoup_date_format_buf (today, g->today_text);
   recoup_allocator_init (&g->alloc);
   g->payments = g_array_new (FALSE, FALSE, sizeof (Payment));
@@ -510,6 +526,7 @@ gather_clear (Gather *g)
   g_clear_pointer (&g->reversed, g_ptr_array_unref);
   g_clear_pointer (&g->chunk, g_string_chunk_free);
   g_clear_pointer (&g->policy, g_array_unref);
+  recoup_guard_policy_clear (&g->guard);
 }
 
 /* Opens every source, for one account or (@account_id NULL) all of them. */
@@ -667,6 +684,7 @@ write_stats (Gather                   *g,
   sqlite3_bind_text (w, 30, reason, -1, SQLITE_STATIC);
   sqlite3_bind_text (w, 31, g->today_text, -1, SQLITE_STATIC);
   sqlite3_bind_int (w, 32, st->call_blocks);
+  sqlite3_bind_int64 (w, 33, st->calls_open_at);
   return recoup_book_step_done (g->book, w, error);
 }
 
@@ -1033,14 +1051,75 @@ same_form (RecoupBook *book)
   return stored != NULL && end != NULL && strncmp (stored, current, (gsize) (end - current) + 1) == 0;
 }
 
+/* The guard policy's part of the signature ("calls …", its last part):
+ * whether calls_open_at was derived by the policy the book has now. */
+static gboolean
+same_call_policy (RecoupBook *book)
+{
+  g_autofree char *stored = recoup_book_get_setting (book, "derived.signature");
+  g_autofree char *current = recoup_score_signature (book);
+  const char *stored_part = stored != NULL ? g_strrstr (stored, ";calls ") : NULL;
+  const char *current_part = g_strrstr (current, ";calls ");
+
+  return stored_part != NULL && current_part != NULL && g_str_equal (stored_part, current_part);
+}
+
+/* calls_open_at of every account with a call history, again by the book's
+ * guard policy now; an account without one has none whatever the policy. */
+static gboolean
+rederive_calls_open_at (RecoupBook  *book,
+                        GError     **error)
+{
+  g_auto(RecoupGuardPolicy) policy = { 0 };
+  gint64 now_ms = recoup_book_now_ms (book);
+  sqlite3_stmt *read, *upd;
+  int rc;
+
+  recoup_guard_policy_load (book, &policy);
+  read = recoup_book_prepare (book,
+    "SELECT s.account_id, s.timezone,"
+    " max(a.at) FILTER (WHERE " RECOUP_GUARD_CALL_ATTEMPT_SQL "),"
+    " max(a.at) FILTER (WHERE " RECOUP_GUARD_CONVERSATION_SQL ")"
+    " FROM activities a JOIN account_stats s ON s.account_id = a.account_id"
+    " WHERE (" RECOUP_GUARD_CALL_ATTEMPT_SQL ") OR (" RECOUP_GUARD_CONVERSATION_SQL ")"
+    " GROUP BY a.account_id", error);
+  if (read == NULL)
+    return FALSE;
+  upd = recoup_book_prepare (book,
+    "UPDATE account_stats SET calls_open_at = ?2 WHERE account_id = ?1 AND calls_open_at IS NOT ?2", error);
+  if (upd == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    {
+      const char *id = RECOUP_BOOK_STMT_TEXT (read, 0);
+      gint64 opens_at;
+
+      if (!recoup_guard_call_history_opens_at (book, &policy, id, RECOUP_BOOK_STMT_TEXT (read, 1),
+                                               sqlite3_column_int64 (read, 2), sqlite3_column_int64 (read, 3),
+                                               now_ms, &opens_at, error))
+        break;
+      sqlite3_bind_text (upd, 1, id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (upd, 2, opens_at);
+      if (!recoup_book_step_done (book, upd, error))
+        break;
+    }
+  sqlite3_reset (read);
+  if (rc == SQLITE_ROW)
+    return FALSE;
+  if (rc != SQLITE_DONE)
+    return recoup_book_set_sqlite_error (book, error);
+  return TRUE;
+}
+
 /**
  * recoup_derived_rescore_all:
  *
  * Recomputes scores, segments, queue ranks and next actions of the whole book
  * from the stored stats, without reading the ledger or the history again: what
- * a change of weights, thresholds or escalation policy needs. Falls back to a
- * full rebuild when the stats are for another day. Runs inside the caller's
- * transaction.
+ * a change of weights, thresholds or escalation policy needs; after a change
+ * of the guard's policy, the accounts' call history is read again for
+ * calls_open_at. Falls back to a full rebuild when the stats are for another
+ * day. Runs inside the caller's transaction.
  */
 gboolean
 recoup_derived_rescore_all (RecoupBook          *book,
@@ -1155,6 +1234,8 @@ recoup_derived_rescore_all (RecoupBook          *book,
     return recoup_book_set_sqlite_error (book, error);
   if (progress != NULL)
     progress (done, total, progress_data);
+  if (!same_call_policy (book) && !rederive_calls_open_at (book, error))
+    return FALSE;
   if (!recoup_book_exec (book, index_sql, error))
     return FALSE;
   {

@@ -12,13 +12,18 @@
 #include "recoup-date.h"
 #include "recoup-guard.h"
 #include "recoup-id.h"
+#include "recoup-score-private.h"
 #include "recoup-settings.h"
 
 const char * const recoup_guard_channels[] = { "call", "sms", "email", "letter", "visit", NULL };
 const char * const recoup_guard_profiles[] = { "regf", "first-party", "custom", NULL };
 
 #define DAY_MS ((gint64) 86400 * 1000)
-#define CONVERSATION_SQL "('right-party','promise','refused','dispute','callback-requested')"
+
+/* The account's call attempts in [?2, ?3), oldest first. */
+static const char sql_call_attempts[] =
+  "SELECT at FROM activities WHERE account_id = ?1 AND " RECOUP_GUARD_CALL_ATTEMPT_SQL
+  " AND at >= ?2 AND at < ?3 ORDER BY at";
 
 const char *
 recoup_verdict_to_string (RecoupVerdictKind verdict)
@@ -206,6 +211,22 @@ recoup_guard_policy_clear (RecoupGuardPolicy *p)
   g_clear_pointer (&p->business_timezone, g_free);
 }
 
+/* The derived data keeps what the policy's rules of the call history make of
+ * each account (calls_open_at, recoup-score-private.h): a change of them
+ * derives it again in the same transaction, as a change of the escalation
+ * policy re-scores, so that no list reads rows of the former policy. */
+static gboolean
+refresh_derived (RecoupBook  *book,
+                 GError     **error)
+{
+  g_autofree char *stored = recoup_book_get_setting (book, "derived.signature");
+  g_autofree char *current = recoup_score_signature (book);
+
+  if (g_strcmp0 (stored, current) == 0)
+    return TRUE;
+  return recoup_derived_rescore_all (book, NULL, NULL, error);
+}
+
 gboolean
 recoup_guard_set_profile (RecoupBook  *book,
                           const char  *profile,
@@ -217,7 +238,15 @@ recoup_guard_set_profile (RecoupBook  *book,
                    "“%s” is not a compliance profile (regf, first-party or custom)", profile ? profile : "");
       return FALSE;
     }
-  return recoup_settings_set_shared (book, "guard.profile", profile, error);
+  if (!recoup_book_begin (book, error))
+    return FALSE;
+  if (!recoup_settings_set_shared (book, "guard.profile", profile, error) || !refresh_derived (book, error))
+    {
+      recoup_book_rollback (book);
+      return FALSE;
+    }
+  /* A failed commit has already rolled back. */
+  return recoup_book_commit (book, error);
 }
 
 static gboolean
@@ -316,7 +345,8 @@ recoup_guard_set_rule (RecoupBook  *book,
   /* The zone rules belong to every profile; the others make the profile custom. */
   if (!recoup_settings_set_shared (book, key, stored, error) ||
       (g_strcmp0 (rule, "unknown_zone") && g_strcmp0 (rule, "business_timezone") &&
-       !recoup_settings_set_shared (book, "guard.profile", "custom", error)))
+       !recoup_settings_set_shared (book, "guard.profile", "custom", error)) ||
+      !refresh_derived (book, error))
     {
       recoup_book_rollback (book);
       return FALSE;
@@ -721,6 +751,46 @@ format_hm (int   minutes,
 }
 
 
+/* The call-frequency rule on the @n_before call attempts @ats (oldest first)
+ * of the 7 days that end with the day of an instant, made before it: when
+ * the block at that instant lifts (the day the max-th latest of them leaves
+ * the 7 days: 7 days after its own), or 0 when there is none. */
+static gint64
+frequency_until (GTimeZone    *day_tz,
+                 const gint64 *ats,
+                 guint         n_before,
+                 int           max_calls)
+{
+  LocalTime nth;
+
+  if (max_calls <= 0 || n_before < (guint) max_calls)
+    return 0;
+  local_time (day_tz, ats[n_before - (guint) max_calls], &nth);
+  return local_day_start (day_tz, nth.day + 7);
+}
+
+/* The recent-conversation rule at @lt for a telephone conversation at
+ * @conversation_at (at or before @lt; 0 for none), whose day it puts in
+ * @out_day: when the block lifts (the day after the policy's days, counting
+ * the conversation's), or 0 when there is none. */
+static gint64
+conversation_until (const RecoupGuardPolicy *p,
+                    GTimeZone               *day_tz,
+                    const LocalTime         *lt,
+                    gint64                   conversation_at,
+                    gint32                  *out_day)
+{
+  LocalTime conv;
+
+  if (p->conversation_days <= 0 || conversation_at == 0)
+    return 0;
+  local_time (day_tz, conversation_at, &conv);
+  *out_day = conv.day;
+  if (lt->day - conv.day + 1 > p->conversation_days)
+    return 0;
+  return local_day_start (day_tz, conv.day + p->conversation_days);
+}
+
 /* Call frequency: at most @max_calls outbound calls in 7 consecutive days of
  * the debtor's calendar. One read of the calls in the 13 days around the
  * call's day answers both the 7 days that end with it and, for a call logged
@@ -741,12 +811,11 @@ check_call_frequency (RecoupBook         *book,
   g_autoptr(GArray) days = g_array_new (FALSE, FALSE, sizeof (gint32));
   sqlite3_stmt *stmt;
   guint before = 0;
+  gint64 until;
   char d1[11], d2[11];
   int rc;
 
-  stmt = recoup_book_prepare (book,
-    "SELECT at FROM activities WHERE account_id = ? AND channel = 'call'"
-    " AND direction = 'outbound' AND at >= ? AND at < ? ORDER BY at", error);
+  stmt = recoup_book_prepare (book, sql_call_attempts, error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
@@ -767,20 +836,17 @@ check_call_frequency (RecoupBook         *book,
     return recoup_book_set_sqlite_error (book, error);
 
   /* The 7 days ending with the call's day. */
-  if (before >= (guint) max_calls)
+  until = frequency_until (day_tz, (const gint64 *) ats->data, before, max_calls);
+  if (until != 0)
     {
       RecoupGuardReason *r;
-      LocalTime nth;
 
       recoup_date_format_buf (lt->day - 6, d1);
       recoup_date_format_buf (lt->day, d2);
       r = add_reason (v, TRUE, "call-frequency",
                       _("%u call attempts already in the 7 days %s to %s: at most %d are "
                         "allowed in 7 consecutive days"), before, d1, d2, max_calls);
-      /* The cap lifts on the day the max-th latest of these calls leaves
-       * the 7 days: 7 days after its own. */
-      local_time (day_tz, g_array_index (ats, gint64, before - (guint) max_calls), &nth);
-      r->until = local_day_start (day_tz, nth.day + 7);
+      r->until = until;
       return TRUE;
     }
   if (before == ats->len)
@@ -806,6 +872,80 @@ check_call_frequency (RecoupBook         *book,
           break;
         }
     }
+  return TRUE;
+}
+
+/**
+ * recoup_guard_call_history_opens_at:
+ * @timezone: (nullable): the debtor's IANA zone as the account keeps it
+ * @last_call_at: the account's latest call attempt
+ *   (%RECOUP_GUARD_CALL_ATTEMPT_SQL), UTC ms; 0 for none
+ * @last_conversation_at: its latest telephone conversation
+ *   (%RECOUP_GUARD_CONVERSATION_SQL), UTC ms; 0 for none
+ * @now_ms: the instant the answer is for: a block that lifted by then is none
+ * @out_opens_at: (out): the instant from which the rules of the account's
+ *   call history (call-frequency, recent-conversation) stop blocking a call
+ *   if nothing more is logged; 0 when they do not block after @now_ms
+ *
+ * The answer recoup_guard_check() gives for a call just after the latest of
+ * these activities, when its reasons of these rules lift: from then on, with
+ * no call logged, the calls in the last 7 days only leave them and the
+ * latest conversation only ages, so the block holds until that instant and
+ * no more. What derived data keeps, so that a list asks it of every account
+ * without reading each one's history; the calls are read only when the
+ * call-frequency block they could make would last beyond @now_ms.
+ *
+ * Returns: FALSE only on an SQLite error
+ */
+gboolean
+recoup_guard_call_history_opens_at (RecoupBook               *book,
+                                    const RecoupGuardPolicy  *p,
+                                    const char               *account_id,
+                                    const char               *timezone,
+                                    gint64                    last_call_at,
+                                    gint64                    last_conversation_at,
+                                    gint64                    now_ms,
+                                    gint64                   *out_opens_at,
+                                    GError                  **error)
+{
+  GTimeZone *day_tz = recoup_guard_debtor_zone (p, timezone);
+  gint64 latest = MAX (last_call_at, last_conversation_at);
+  gint64 opens_at = 0;
+  gint32 conv_day;
+  LocalTime lt;
+
+  *out_opens_at = 0;
+  if (latest == 0)
+    return TRUE;
+  local_time (day_tz, latest + 1, &lt);
+  if (last_conversation_at != 0)
+    opens_at = conversation_until (p, day_tz, &lt, last_conversation_at, &conv_day);
+
+  /* A call-frequency block lifts at the latest 7 days after the day of the
+   * latest call. */
+  if (p->max_calls_7d > 0 && last_call_at != 0 && local_day_start (day_tz, lt.day + 7) > now_ms)
+    {
+      g_autoptr(GArray) ats = g_array_new (FALSE, FALSE, sizeof (gint64));
+      sqlite3_stmt *stmt = recoup_book_prepare (book, sql_call_attempts, error);
+      int rc;
+
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, local_day_start (day_tz, lt.day - 6));
+      sqlite3_bind_int64 (stmt, 3, latest + 1);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          gint64 call_at = sqlite3_column_int64 (stmt, 0);
+
+          g_array_append_val (ats, call_at);
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        return recoup_book_set_sqlite_error (book, error);
+      opens_at = MAX (opens_at, frequency_until (day_tz, (const gint64 *) ats->data, ats->len, p->max_calls_7d));
+    }
+  *out_opens_at = opens_at > now_ms ? opens_at : 0;
   return TRUE;
 }
 
@@ -979,32 +1119,27 @@ recoup_guard_check_with_policy (RecoupBook               *book,
   /* A telephone conversation starts a period of N days (its day is day 1). */
   if (is_call && p->conversation_days > 0)
     {
-      gint64 last;
+      gint64 until;
+      gint32 conv_day;
 
       stmt = recoup_book_prepare (book,
-        "SELECT max(at) FROM activities WHERE account_id = ? AND channel = 'call'"
-        " AND outcome IN " CONVERSATION_SQL " AND at <= ?", error);
+        "SELECT max(at) FROM activities WHERE account_id = ? AND " RECOUP_GUARD_CONVERSATION_SQL
+        " AND at <= ?", error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
       sqlite3_bind_int64 (stmt, 2, at_ms);
-      last = query_int64 (book, stmt, G_MININT64);
-      if (last != G_MININT64)
+      until = conversation_until (p, day_tz, &lt, query_int64 (book, stmt, 0), &conv_day);
+      if (until != 0)
         {
-          LocalTime conv;
+          RecoupGuardReason *r;
 
-          local_time (day_tz, last, &conv);
-          if (lt.day - conv.day + 1 <= p->conversation_days)
-            {
-              RecoupGuardReason *r;
-
-              recoup_date_format_buf (conv.day, d1);
-              recoup_date_format_buf (conv.day + p->conversation_days, d2);
-              r = add_reason (v, TRUE, "recent-conversation",
-                              _("a telephone conversation took place on %s: no call for %d days counting that day "
-                                "(calls allowed again on %s)"), d1, p->conversation_days, d2);
-              r->until = local_day_start (day_tz, conv.day + p->conversation_days);
-            }
+          recoup_date_format_buf (conv_day, d1);
+          recoup_date_format_buf (conv_day + p->conversation_days, d2);
+          r = add_reason (v, TRUE, "recent-conversation",
+                          _("a telephone conversation took place on %s: no call for %d days counting that day "
+                            "(calls allowed again on %s)"), d1, p->conversation_days, d2);
+          r->until = until;
         }
     }
 

@@ -75,6 +75,13 @@ typedef struct
   char    *business_timezone;
 } RecoupGuardPolicy;
 
+/* The activities the rules of an account's call history read, as conditions
+ * on a row of activities: the call attempts call-frequency counts, and the
+ * telephone conversations recent-conversation counts from. */
+#define RECOUP_GUARD_CALL_ATTEMPT_SQL "channel = 'call' AND direction = 'outbound'"
+#define RECOUP_GUARD_CONVERSATION_SQL \
+  "channel = 'call' AND outcome IN ('right-party','promise','refused','dispute','callback-requested')"
+
 extern const char * const recoup_guard_channels[];
 extern const char * const recoup_guard_profiles[];
 
@@ -112,6 +119,19 @@ gboolean    recoup_guard_call_hours       (const RecoupGuardPolicy   *policy,
                                            const char                *timezone,
                                            gint64                     at_ms,
                                            gint64                    *out_change);
+
+/* The rules of the account's call history (call-frequency,
+ * recent-conversation): when they stop blocking a call, given its latest
+ * call attempt and conversation (RECOUP_GUARD_*_SQL). */
+gboolean    recoup_guard_call_history_opens_at (RecoupBook            *book,
+                                           const RecoupGuardPolicy   *policy,
+                                           const char                *account_id,
+                                           const char                *timezone,
+                                           gint64                     last_call_at,
+                                           gint64                     last_conversation_at,
+                                           gint64                     now_ms,
+                                           gint64                    *out_opens_at,
+                                           GError                   **error);
 
 void        recoup_guard_policy_load      (RecoupBook                *book,
                                            RecoupGuardPolicy         *policy);

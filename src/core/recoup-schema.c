@@ -486,6 +486,18 @@ static const char migration_11[] =
   "ALTER TABLE account_stats ADD COLUMN call_blocks INTEGER NOT NULL DEFAULT -1;"
   "DROP INDEX IF EXISTS account_stats_open;";
 
+/* When the rules of an account's call history (too many calls in 7 days, a
+ * recent conversation) stop blocking calls (UTC ms, 0 when they do not), so
+ * that the list of the accounts callable now leaves out those the guard
+ * blocks for them too, without reading each account's history. Local, like
+ * the rest of the table. Never, until the rows are gathered again (the
+ * derived data's form): no account is listed as callable on a guess. The
+ * index of the open accounts gives way to one that holds it too, which
+ * recoup-derived.c makes with the rows. */
+static const char migration_12[] =
+  "ALTER TABLE account_stats ADD COLUMN calls_open_at INTEGER NOT NULL DEFAULT 9223372036854775807;"
+  "DROP INDEX IF EXISTS account_stats_open_queue;";
+
 static const char * const migrations[] = {
   migration_1,
   migration_2,
@@ -498,6 +510,7 @@ static const char * const migrations[] = {
   migration_9,
   migration_10,
   migration_11,
+  migration_12,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == RECOUP_SCHEMA_VERSION);

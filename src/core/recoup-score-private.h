@@ -56,6 +56,12 @@ typedef struct
    * every contact with the debtor (recoup-guard.c), whatever the step. */
   gboolean no_contact;
   RecoupCallBlocks call_blocks;
+  /* The instant (UTC ms) from which the rules of the call history (too many
+   * calls in 7 days, a recent conversation) stop blocking a call by the
+   * book's guard policy (recoup_guard_call_history_opens_at()); 0 when they
+   * do not block after the instant it was derived at. Kept with the policy
+   * it was derived by (the signature), so time passing needs no write. */
+  gint64  calls_open_at;
   /* The account's live payment plan (accepted or active, neither completed
    * nor defaulted: recoup_offer_current_plan(), what `recoup-cli plan` shows),
    * judged by recoup-offer.c's rule. plan_due_day is the due day of its

@@ -8,6 +8,7 @@
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
 #include "recoup-date.h"
+#include "recoup-guard.h"
 #include "recoup-money.h"
 #include "recoup-score-private.h"
 #include "recoup-settings.h"
@@ -33,8 +34,9 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
  * cancels that entry's item, where it went into the credit pool and aged the
  * oldest invoice instead; 7, call_blocks holds what stops every call (schema
  * 11 adds it with every block set, so no account reads as callable before
- * its row is gathered again). */
-#define DERIVED_FORM 7
+ * its row is gathered again); 8, calls_open_at holds when the call history
+ * stops blocking calls (schema 12 adds it set to never, likewise). */
+#define DERIVED_FORM 8
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
@@ -467,13 +469,16 @@ recoup_score_refresh_book (RecoupBook          *book,
 }
 
 /* What the stored scores were computed with: shared settings may change
- * through sync, not only through recoup_score_settings_save(). */
+ * through sync, not only through recoup_score_settings_save(). Its last part,
+ * "calls …", is the guard's policy that calls_open_at follows (the rules of
+ * the call history, and the zone of a debtor whose own is unknown). */
 char *
 recoup_score_signature (RecoupBook *book)
 {
   g_autofree char *policy = recoup_book_get_setting (book, "escalation.policy");
   g_autofree char *grace = recoup_book_get_setting (book, "plan.grace_days");
   g_autofree char *default_after = recoup_book_get_setting (book, "plan.default_after_missed");
+  g_auto(RecoupGuardPolicy) guard = { 0 };
   RecoupScoreSettings s;
   GString *sig = g_string_new (NULL);
 
@@ -485,6 +490,9 @@ recoup_score_signature (RecoupBook *book)
                           G_GINT64_FORMAT ";%s;%s;%s;%d", s.high, s.medium, s.balance_cap, s.revenue_cap,
                           policy ? policy : "", grace ? grace : "", default_after ? default_after : "",
                           recoup_score_recent_days (book));
+  recoup_guard_policy_load (book, &guard);
+  g_string_append_printf (sig, ";calls %d,%d,%s", guard.max_calls_7d, guard.conversation_days,
+                          guard.business_timezone);
   return g_string_free (sig, FALSE);
 }
 
