@@ -4005,6 +4005,291 @@ test_remove_user_with_accounts (Fixture       *f,
   g_assert_true (recoup_uuid_is_valid (fresh));
 }
 
+/* The collector of @account in @book (NULL when unassigned). */
+static char *
+assignee_of (RecoupBook *book,
+             const char *account)
+{
+  g_autoptr(RecoupAccount) a = NULL;
+  g_autoptr(GError) error = NULL;
+
+  a = recoup_account_load (book, account, &error);
+  g_assert_no_error (error);
+  return g_strdup (a->assigned_to);
+}
+
+/* QA: an owner's laptop, offline, assigned an account to carl while the
+ * admin removed carl; when it synced, the account was no one's on every
+ * copy. recoupd refuses the assignment with a reason the owner can read,
+ * the laptop puts the collector the server kept back (with its clock, so
+ * later edits merge as before), and every copy agrees; the refused change
+ * stays in the laptop's log and is listed as refused. An account the
+ * laptop made for carl arrives whole, unassigned. */
+static void
+test_assign_to_removed_user (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) refused = NULL;
+  g_autofree char *acc = make_account (a, "ACC-GONE");
+  g_autofree char *server_book = g_strdup_printf ("%s/orgs/%s.recoup", f->data_dir, f->org);
+  g_autofree char *sql = NULL;
+  g_autofree char *on_a = NULL, *on_b = NULL, *assigned = NULL;
+  g_autofree char *text_a = NULL, *text_b = NULL;
+  g_autofree char *made = NULL, *made_on_a = NULL, *made_on_b = NULL;
+  RecoupAccountSpec spec = { .ref = "ACC-NEW", .name = "New", .currency = "USD",
+                             .timezone = "America/New_York", .assigned_to = f->collector };
+  RecoupSyncReport report = { 0 };
+  JsonObject *r;
+
+  g_assert_true (recoup_account_set (a, acc, "assigned_to", f->owner, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Offline: a gives the account to carl, and makes one more for him;
+   * meanwhile carl is removed (no accounts are his on the server, so he
+   * leaves the books). */
+  g_assert_true (recoup_account_set (a, acc, "assigned_to", f->collector, &error));
+  g_assert_no_error (error);
+  made = recoup_account_create (a, &spec, &error);
+  g_assert_no_error (error);
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  sql = g_strdup_printf ("SELECT deleted FROM users WHERE id = '%s'", f->collector);
+  g_assert_cmpint (count_in_db (server_book, sql), ==, 1);
+
+  g_assert_true (sync_book (a, &report, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (report.rejected, ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM accounts WHERE id = '%s' AND assigned_to = '%s'", acc, f->owner);
+  g_assert_cmpint (count_in_db (server_book, sql), ==, 1);
+
+  /* Refused, with why and what to do, and kept in the log. */
+  refused = recoup_merge_list_rejections (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+  r = json_array_get_object_element (refused, 0);
+  g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, RECOUP_MERGE_REASON_USER_REMOVED);
+  g_assert_nonnull (strstr (json_object_get_string_member (r, "message"), "carl was removed from the team"));
+  g_assert_nonnull (strstr (json_object_get_string_member (r, "message"), "ACC-GONE stays with olive"));
+  g_assert_true (recoup_merge_describe_rejection (a, r, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (r, "account_ref"), ==, "ACC-GONE");
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+
+  /* Every copy agrees: the account stays olive's. */
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  on_a = assignee_of (a, acc);
+  on_b = assignee_of (b, acc);
+  g_assert_cmpstr (on_a, ==, f->owner);
+  g_assert_cmpstr (on_b, ==, f->owner);
+  /* The account made for him reached the team with all it holds, and is
+   * no one's until the owner gives it to someone. */
+  made_on_a = assignee_of (a, made);
+  made_on_b = assignee_of (b, made);
+  g_assert_null (made_on_a);
+  g_assert_null (made_on_b);
+  text_a = canonical (a);
+  text_b = canonical (b);
+  g_assert_cmpstr (text_a, ==, text_b);
+
+  /* The collector and its clock are the server's: a later assignment on
+   * the other copy reaches this one as any edit does. */
+  g_assert_true (recoup_account_set (b, acc, "assigned_to", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  assigned = assignee_of (a, acc);
+  g_assert_null (assigned);
+}
+
+/* The same, when the collector the server kept is one the laptop has not
+ * pulled yet (added, and given the account, on another copy): the laptop
+ * gives up the refused change's clock, and the pull that follows brings the
+ * new collector's assignment, which wins as it did on the server. */
+static void
+test_assign_to_removed_user_new_keeper (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-DANA");
+  g_autofree char *dana = NULL, *on_a = NULL;
+  RecoupSyncReport report = { 0 };
+  gboolean synced;
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (a, acc, "assigned_to", f->collector, &error));
+  g_assert_no_error (error);
+
+  dana = run (f, TRUE, "add-user", "Acme Collections", "dana", "--role", "collector", NULL);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_account_set (b, acc, "assigned_to", dana, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+
+  synced = sync_book (a, &report, &error);
+  g_assert_no_error (error);
+  g_assert_true (synced);
+  g_assert_cmpuint (report.rejected, ==, 1);
+  on_a = assignee_of (a, acc);
+  g_assert_cmpstr (on_a, ==, dana);
+}
+
+/* Runs `recoup-cli --book PATH enroll CODE`; its exit status. */
+static int
+cli_enroll (const char  *cli,
+            const char  *path,
+            const char  *code,
+            char       **out,
+            char       **err)
+{
+  const char *argv[] = { cli, "--book", path, "enroll", code, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status,
+                               &error));
+  g_assert_no_error (error);
+  g_test_message ("recoup-cli enroll: %s%s", *out, *err);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* QA: a collector's laptop, after the admin removed him, was told to enroll
+ * again, and `recoup-cli enroll` on the same book then called the same
+ * server "another server". The sync now says what happened and what to do;
+ * the same book enrolls again with a code of the same team (his device
+ * revoked: his own new code; his user removed and added again as a new
+ * user: his offline work is not his new user's to send, which the refusal
+ * explains, and an owner's code delivers it); a code of another team is
+ * refused as such. */
+static void
+test_removed_user_enrolls_again (Fixture       *f,
+                                 gconstpointer  data)
+{
+  const char *cli = g_getenv ("RECOUP_CLI");
+  g_autofree char *code_o = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_c = enrollment_code (f, f->org, "carl");
+  g_autofree char *code_again = NULL, *code_owner = NULL, *code_other = NULL, *code_revoked = NULL;
+  g_autofree char *other_org = NULL, *device = NULL, *readded = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "carl.recoup", NULL);
+  g_autofree char *server_book = g_strdup_printf ("%s/orgs/%s.recoup", f->data_dir, f->org);
+  g_autofree char *sql = NULL;
+  g_autoptr(RecoupBook) o = enroll_book (f, code_o, "olive.recoup");
+  g_autoptr(RecoupBook) c = enroll_book (f, code_c, "carl.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (o, "ACC-BACK");
+  gint64 devices;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("RECOUP_CLI is not set");
+      return;
+    }
+  g_assert_true (sync_book (o, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (c, NULL, &error));
+  g_assert_no_error (error);
+
+  /* His device is revoked: he enrolls the same book again with a new code
+   * of his own, and what he did meanwhile is delivered. */
+  device = recoup_book_get_setting (c, "sync.device_id");
+  g_free (run (f, TRUE, "revoke", device, NULL));
+  log_call (c, acc);
+  g_assert_false (sync_book (c, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (strstr (error->message, "this device was revoked by the admin of the organisation "
+                                            "“Acme Collections”"));
+  g_assert_nonnull (strstr (error->message, "enroll this book again"));
+  g_clear_error (&error);
+  g_clear_object (&c);
+  code_revoked = enrollment_code (f, f->org, "carl");
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (cli_enroll (cli, path, code_revoked, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "as carl (collector)"));
+  }
+  c = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_true (sync_book (c, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (c), ==, 0);
+  g_assert_cmpint (count_in_db (server_book, "SELECT count(*) FROM activities"), ==, 1);
+
+  /* He is removed from the team: the sync says so and what to do. */
+  log_call (c, acc);
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  g_assert_false (sync_book (c, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (strstr (error->message, "this device's user “carl” was removed from the organisation "
+                                            "“Acme Collections”"));
+  g_assert_nonnull (strstr (error->message, "Ask an owner to add you again"));
+  g_clear_error (&error);
+  g_clear_object (&c);
+
+  /* Added again, he is a new user: his own code cannot send what the
+   * removed carl wrote, and says so without being spent. */
+  readded = run (f, TRUE, "add-user", "Acme Collections", "carl", "--role", "collector", NULL);
+  g_assert_cmpstr (readded, !=, f->collector);
+  code_again = enrollment_code (f, f->org, "carl");
+  devices = count_on_server (f, "SELECT count(*) FROM devices");
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (cli_enroll (cli, path, code_again, &out, &err), ==, 1);
+    g_assert_null (strstr (err, "another server"));
+    g_assert_nonnull (strstr (err, "holds 1 change that “carl” made and did not send"));
+    g_assert_nonnull (strstr (err, "enroll this book with an owner’s code"));
+    g_assert_nonnull (strstr (err, "The code is still valid"));
+  }
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM devices"), ==, devices);
+
+  /* A code of another team is refused as such. */
+  other_org = run (f, TRUE, "create-org", "Other Co", NULL);
+  g_free (run (f, TRUE, "add-user", "Other Co", "otto", "--role", "owner", NULL));
+  code_other = enrollment_code (f, other_org, "otto");
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (cli_enroll (cli, path, code_other, &out, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "is the book of another team"));
+    g_assert_nonnull (strstr (err, "this code is for the team “Other Co”"));
+  }
+
+  /* An owner's code enrolls the same book again and delivers his call. */
+  code_owner = enrollment_code (f, f->org, "olive");
+  {
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_cmpint (cli_enroll (cli, path, code_owner, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "as olive (owner)"));
+  }
+  c = recoup_book_open (path, RECOUP_BOOK_OPEN_SYNC_NORMAL, &error);
+  g_assert_no_error (error);
+  g_assert_true (sync_book (c, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (c), ==, 0);
+  sql = g_strdup_printf ("SELECT count(*) FROM activities WHERE user_id = '%s'", f->collector);
+  g_assert_cmpint (count_in_db (server_book, sql), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -4069,6 +4354,9 @@ main (int   argc,
   ADD ("/recoup/sync/owner-book-user-on-server", test_owner_book_user_on_server);
   ADD ("/recoup/sync/admin-adds-synced-user", test_admin_adds_synced_user);
   ADD ("/recoup/sync/pushed-user-name-in-use", test_pushed_user_name_in_use);
+  ADD ("/recoup/sync/assign-to-removed-user", test_assign_to_removed_user);
+  ADD ("/recoup/sync/assign-to-removed-user-new-keeper", test_assign_to_removed_user_new_keeper);
+  ADD ("/recoup/sync/removed-user-enrolls-again", test_removed_user_enrolls_again);
 #undef ADD
 
   status = g_test_run ();

@@ -39,28 +39,19 @@ recoup_cli_cmd_enroll (RecoupCli  *cli,
   if (cli->book_path == NULL)
     cli->book_path = recoup_default_book_path ();
 
-  /* Refuse a book that is enrolled already before spending the one-time code. */
   if (g_file_test (cli->book_path, G_FILE_TEST_EXISTS))
     {
-      g_autofree char *url = NULL;
-
       if (!(probe = recoup_book_open (cli->book_path, RECOUP_BOOK_OPEN_NO_CREATE, &error)))
         return recoup_cli_fail (cli, error);
-      url = recoup_book_get_setting (probe, "sync.url");
-      if (url != NULL)
-        {
-          g_set_error (&error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
-                       "%s is connected to %s already; use another --book for another server",
-                       cli->book_path, url);
-          return recoup_cli_fail (cli, error);
-        }
       empty = recoup_book_count_changes (probe) == 0;
     }
   else
     empty = TRUE;
 
-  /* A code that would make this book a collector's is refused unspent if
-   * the book has data of its own (recoup_sync_enroll_book()). */
+  /* Refused unspent (recoup_sync_enroll_book()): a code that would make
+   * this book a collector's if the book has data of its own, and for a book
+   * enrolled already, a code of another team. A code of its own team
+   * enrolls it again (its device was revoked, or its user removed). */
   e = recoup_sync_enroll_book (probe, argv[0], name, NULL, &error);
   /* A snapshot replaces the file: nothing may hold it open. */
   g_clear_object (&probe);

@@ -488,8 +488,15 @@ recoup_user_remove (RecoupBook  *book,
   if (!recoup_merge_check_own_write (book, "users", NULL, error) ||
       !(user = recoup_user_load (book, user_id, error)))
     return FALSE;
-  if (!(stmt = recoup_book_prepare (book, "SELECT count(*) FROM accounts WHERE assigned_to = ?", error)))
+  /* Counted inside the write transaction: recoupd may be merging a push into
+   * the same book (`recoupd admin remove-user` runs beside it), and an
+   * account assigned between the count and the tombstone would be no one's.
+   * A change assigning one after the tombstone is refused by recoupd
+   * (recoup_merge_check_assignee()). */
+  if (!recoup_book_begin (book, error))
     return FALSE;
+  if (!(stmt = recoup_book_prepare (book, "SELECT count(*) FROM accounts WHERE assigned_to = ?", error)))
+    goto fail;
   sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
   assigned = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
   sqlite3_reset (stmt);
@@ -503,11 +510,8 @@ recoup_user_remove (RecoupBook  *book,
                                 "%s has %u account assigned; assign it to someone else first",
                                 "%s has %u accounts assigned; assign them to someone else first", n),
                    user->name, n);
-      return FALSE;
+      goto fail;
     }
-
-  if (!recoup_book_begin (book, error))
-    return FALSE;
   stmt = recoup_book_prepare (book, "UPDATE users SET deleted = 1 WHERE id = ? AND deleted = 0", error);
   if (stmt == NULL)
     goto fail;

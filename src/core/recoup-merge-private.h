@@ -59,6 +59,9 @@ typedef struct
 {
   gboolean    is_object;
   MValue      id, status, seq, reason, message;
+  /* A refusal that leaves one field as the server has it: the field, its
+   * value there and that value's clock (recoup_merge_kept_members()). */
+  MValue      field, kept, kept_hlc, kept_device_id;
 } MResult;
 
 struct _RecoupChangeBatch

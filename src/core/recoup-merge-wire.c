@@ -240,6 +240,14 @@ result_key (MResult             *res,
     *slot = &res->reason;
   else if (KEY_IS ("message"))
     *slot = &res->message;
+  else if (KEY_IS ("field"))
+    *slot = &res->field;
+  else if (KEY_IS ("kept"))
+    *slot = &res->kept;
+  else if (KEY_IS ("kept_hlc"))
+    *slot = &res->kept_hlc;
+  else if (KEY_IS ("kept_device_id"))
+    *slot = &res->kept_device_id;
   else
     *slot = NULL;
   return *slot != NULL ? KEY_SLOT : KEY_OTHER;

@@ -1517,6 +1517,11 @@ announce_rename (RecoupBook  *book,
   return item != NULL;
 }
 
+/* An account given to a user the team removed, below. */
+static gboolean release_from_removed (RecoupBook     *book,
+                                      const MChange  *c,
+                                      GError        **error);
+
 /* Applies a valid change that is not in the log yet. A rejection leaves the
  * book as it was: the only write that can be refused before the change is
  * stored is either a single statement (the insert of a new row) or runs in a
@@ -1593,6 +1598,9 @@ apply_inner (RecoupBook         *book,
   recoup_book_observe_hlc (book, c->hlc.i);
   if (renamed_from != NULL && server_seq == RECOUP_MERGE_SEQ_SELF &&
       !announce_rename (book, entity_id, renamed_from, kept_by, error))
+    return FALSE;
+  if (server_seq == RECOUP_MERGE_SEQ_SELF && g_str_equal (entity, "accounts") && g_str_equal (op, "insert") &&
+      !exists && !release_from_removed (book, c, error))
     return FALSE;
   result->status = RECOUP_MERGE_APPLIED;
   return TRUE;
@@ -2211,6 +2219,34 @@ recoup_merge_count_unsent (RecoupBook *book)
   sqlite3_bind_text (stmt, 1, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return n;
+}
+
+gint64
+recoup_merge_count_unsent_by_others (RecoupBook  *book,
+                                     const char  *user_id,
+                                     char       **out_author)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT count(*), (SELECT coalesce (u.name, c2.user_id) FROM changes c2 LEFT JOIN users u"
+    "                  ON u.id = c2.user_id WHERE c2.server_seq IS NULL AND c2.device_id = ?1"
+    "                  AND c2.user_id <> ?2 ORDER BY c2.seq LIMIT 1)"
+    " FROM changes c WHERE server_seq IS NULL AND device_id = ?1 AND user_id <> ?2"
+    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                 AND r.reason NOT IN " RESENT_REASONS ")", NULL);
+  gint64 n = -1;
+
+  *out_author = NULL;
+  if (stmt == NULL)
+    return -1;
+  sqlite3_bind_text (stmt, 1, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, user_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      n = sqlite3_column_int64 (stmt, 0);
+      *out_author = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+    }
   sqlite3_reset (stmt);
   return n;
 }
@@ -2976,6 +3012,250 @@ recoup_merge_adopt_enrolled_user (RecoupBook  *book,
 fail:
   recoup_book_rollback (book);
   return FALSE;
+}
+
+/* ---- An account given to a user the team removed ------------------------------ */
+
+/*
+ * A copy that was offline can assign an account to a user whom recoupd has
+ * removed (tombstoned) meanwhile. Applied, the account would be no one's:
+ * on no worklist, its collector shown as unknown.
+ *
+ * recoupd refuses such a change (RECOUP_MERGE_REASON_USER_REMOVED) rather
+ * than the merge keeping the previous collector, because only the server
+ * can make every copy agree. The copy that made the change applied it when
+ * it was made, before it knew of the removal, and it never merges its own
+ * change again; the user's tombstone that it pulls later cannot tell it
+ * which collector the account had (an insert recorded on a device keeps no
+ * fields, so its log may not hold the value at all). The server has the
+ * account's collector and that value's clock when the change arrives: it
+ * refuses the change with them (recoup_merge_kept_members()), and the device
+ * puts both back (recoup_merge_restore_kept()). Every copy then holds the
+ * server's value under the server's clock, and later changes merge by the
+ * usual rule; the refused change stays in the device's log and in
+ * sync_rejections with its reason, listed by sync-status, so nothing the
+ * user entered is lost and the owner reassigns the account.
+ *
+ * Only a `set` is refused: an account made offline carries its collector in
+ * its insert, and refusing that would keep the whole account and everything
+ * logged on it from the team. recoupd stores such an insert and unassigns the
+ * account with a change of its own in the same transaction
+ * (release_from_removed()), stamped after the insert, so every copy, the one
+ * that made it too, ends with an unassigned account for the owner to give
+ * to someone.
+ */
+
+/* The id of the removed user @c (a change of an account) assigns it to, or
+ * NULL; *@out_name: their name. */
+static const char *
+removed_assignee (RecoupBook    *book,
+                  const MChange *c,
+                  char         **out_name)
+{
+  const MValue *to = field_of (c, "assigned_to", MV_STRING);
+  sqlite3_stmt *stmt;
+  const char *found = NULL;
+
+  if (to == NULL || g_strcmp0 (c->entity.s, "accounts") != 0)
+    return NULL;
+  if (!(stmt = recoup_book_prepare (book, "SELECT name FROM users WHERE id = ? AND deleted = 1", NULL)))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, to->s, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      *out_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      found = to->s;
+    }
+  sqlite3_reset (stmt);
+  return found;
+}
+
+/* On the server, after the insert of a new account @c: an account made for
+ * a removed user is made no one's, by a change that syncs. */
+static gboolean
+release_from_removed (RecoupBook     *book,
+                      const MChange  *c,
+                      GError        **error)
+{
+  static const char * const fields[] = { "assigned_to", NULL };
+  g_autofree char *removed = NULL;
+  sqlite3_stmt *stmt;
+
+  if (removed_assignee (book, c, &removed) == NULL)
+    return TRUE;
+  if (!(stmt = recoup_book_prepare (book, "UPDATE accounts SET assigned_to = NULL WHERE id = ?", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, c->entity_id.s, -1, SQLITE_STATIC);
+  if (!recoup_book_step_done (book, stmt, error))
+    return FALSE;
+  return recoup_book_record_change (book, "accounts", c->entity_id.s, RECOUP_CHANGE_SET, fields, error);
+}
+
+gboolean
+recoup_merge_check_assignee (RecoupBook         *book,
+                             RecoupChangeBatch  *batch,
+                             guint               index,
+                             GError            **error)
+{
+  const MChange *c = recoup_change_batch_get_change (batch, index);
+  g_autofree char *removed = NULL;
+  g_autofree char *ref = NULL;
+  g_autofree char *keeper = NULL;
+  sqlite3_stmt *stmt;
+  gboolean exists = FALSE;
+
+  if (g_strcmp0 (c->op.s, "set") != 0 || c->entity_id.kind != MV_STRING || c->id.kind != MV_STRING ||
+      removed_assignee (book, c, &removed) == NULL)
+    return TRUE;
+  /* A change stored before the user was removed, delivered again: it gets
+   * its first answer (the merge's duplicate). */
+  if (!(stmt = recoup_book_prepare (book, "SELECT 1 FROM changes WHERE id = ?", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, c->id.s, -1, SQLITE_STATIC);
+  exists = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  if (exists)
+    return TRUE;
+  stmt = recoup_book_prepare (book, "SELECT a.ref, u.name FROM accounts a LEFT JOIN users u"
+                                    " ON u.id = a.assigned_to WHERE a.id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, c->entity_id.s, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      exists = TRUE;
+      ref = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      keeper = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+    }
+  sqlite3_reset (stmt);
+  /* An account this copy does not have: the merge says so (missing_row). */
+  if (!exists)
+    return TRUE;
+  if (keeper != NULL)
+    /* Translators: the removed user's name, the account's reference, the
+     * name of the collector the account stays with */
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                 _("%s was removed from the team before this change reached the server, so account %s "
+                   "stays with %s; assign it to someone on the team"), removed, ref, keeper);
+  else
+    /* Translators: the removed user's name, the account's reference */
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                 _("%s was removed from the team before this change reached the server, so account %s "
+                   "stays unassigned; assign it to someone on the team"), removed, ref);
+  return FALSE;
+}
+
+char *
+recoup_merge_kept_members (RecoupBook         *book,
+                           RecoupChangeBatch  *batch,
+                           guint               index,
+                           GError            **error)
+{
+  const MChange *c = recoup_change_batch_get_change (batch, index);
+  TableInfo *info = lookup_table (book, "accounts");
+  g_autofree char *value = NULL;
+  g_autofree char *device = NULL;
+  gint64 hlc = 0;
+  GString *out;
+
+  g_return_val_if_fail (info != NULL && c->entity_id.kind == MV_STRING, NULL);
+
+  value = column_as_json (book, info, column_index (info, "assigned_to"), c->entity_id.s);
+  if (!field_clock (book, "accounts", c->entity_id.s, "assigned_to", &hlc, &device, error))
+    return NULL;
+  out = g_string_new (",\"field\":\"assigned_to\",\"kept\":");
+  g_string_append (out, value != NULL ? value : "null");
+  g_string_append_printf (out, ",\"kept_hlc\":%" G_GINT64_FORMAT ",\"kept_device_id\":", hlc);
+  recoup_json_append_string (out, device);
+  return g_string_free (out, FALSE);
+}
+
+/* The kept value names a row this copy does not have yet (a user added
+ * since its last pull): the change that wrote it comes with the pull that
+ * follows the push. Without the refused change's clock the field's clock is
+ * the row's insert again, so that change wins here as it did on the server. */
+static gboolean
+forget_field_clock (RecoupBook  *book,
+                    const char  *entity,
+                    const char  *entity_id,
+                    const char  *field,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "DELETE FROM field_clocks WHERE entity = ? AND entity_id = ?"
+                                                  " AND field = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, entity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, field, -1, SQLITE_STATIC);
+  return recoup_book_step_done (book, stmt, error);
+}
+
+gboolean
+recoup_merge_restore_kept (RecoupBook         *book,
+                           RecoupChangeBatch  *answer,
+                           guint               index,
+                           const char         *change_id,
+                           GError            **error)
+{
+  const MResult *res;
+  g_autofree char *entity = NULL, *entity_id = NULL, *device = NULL, *cur_device = NULL;
+  g_autofree char *sql = NULL;
+  TableInfo *info;
+  gint64 hlc = 0, cur_hlc = 0;
+  sqlite3_stmt *stmt;
+  int col, rc;
+
+  g_return_val_if_fail (index < answer->results->len, FALSE);
+  res = &g_array_index (answer->results, MResult, index);
+  if (res->field.kind != MV_STRING || res->kept.kind == MV_ABSENT || res->kept_hlc.kind != MV_INT ||
+      res->kept_device_id.kind != MV_STRING || !is_identifier (res->field.s))
+    return TRUE;
+
+  /* Only a field the refused change set: the answer comes from the network. */
+  if (!(stmt = recoup_book_prepare (book, "SELECT entity, entity_id, hlc, device_id FROM changes WHERE id = ?1"
+                                          " AND op = 'set' AND json_type (fields, '$.' || ?2) IS NOT NULL", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, change_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, res->field.s, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      entity = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      entity_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+      hlc = sqlite3_column_int64 (stmt, 2);
+      device = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 3));
+    }
+  sqlite3_reset (stmt);
+  /* A column of the row, with a value it can hold. */
+  if (entity == NULL || !(info = lookup_table (book, entity)) ||
+      (col = column_index (info, res->field.s)) < 0 || !value_fits (info, col, &res->kept))
+    return TRUE;
+  if (!field_clock (book, entity, entity_id, res->field.s, &cur_hlc, &cur_device, error))
+    return FALSE;
+  /* A later write on this copy replaced the refused value already; it goes
+   * to the server in its turn. */
+  if (cur_hlc != hlc || g_strcmp0 (cur_device, device) != 0)
+    return TRUE;
+
+  sql = g_strdup_printf ("UPDATE %s SET %s = ? WHERE id = ?", info->entity,
+                         (const char *) info->names->pdata[col]);
+  if (!(stmt = recoup_book_prepare (book, sql, error)))
+    return FALSE;
+  bind_value (stmt, 1, &res->kept);
+  sqlite3_bind_text (stmt, 2, entity_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt) == SQLITE_DONE ? SQLITE_DONE : sqlite3_extended_errcode (recoup_book_get_db (book));
+  if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_FOREIGNKEY)
+    recoup_book_set_sqlite_error (book, error);
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return forget_field_clock (book, entity, entity_id, res->field.s, error);
+  if (rc != SQLITE_DONE)
+    return FALSE;
+  if (!set_field_clock (book, entity, entity_id, res->field.s, res->kept_hlc.i, res->kept_device_id.s, error))
+    return FALSE;
+  touch_for (book, info, NULL, entity_id, FALSE);
+  return TRUE;
 }
 
 /* ---- Naming refusals and lost edits ------------------------------------------ */

@@ -38,6 +38,9 @@ typedef enum
 #define RECOUP_MERGE_REASON_MISSING_REF     "missing_reference"
 #define RECOUP_MERGE_REASON_CONSTRAINT      "constraint"
 #define RECOUP_MERGE_REASON_NOT_SHARED      "not_shared"
+/* recoupd: an account assigned to a user the team removed (the refusal
+ * carries the account's collector as the server has it). */
+#define RECOUP_MERGE_REASON_USER_REMOVED    "user_removed"
 
 /* What a merged change left stale beyond its own rows: a shared setting the
  * scores (weights, thresholds, escalation policy) or the gathered account
@@ -94,6 +97,12 @@ JsonArray *recoup_merge_collect_unsent   (RecoupBook        *book,
                                           guint              limit,
                                           GError           **error);
 gint64     recoup_merge_count_unsent     (RecoupBook        *book);
+/* Of those, the ones written in the name of a user other than @user_id (-1
+ * when the book failed); *@out_author: the name (else the id) of the
+ * writer of the oldest. */
+gint64     recoup_merge_count_unsent_by_others (RecoupBook  *book,
+                                                const char  *user_id,
+                                                char       **out_author);
 
 /* Stores the server's answer to a pushed change: accepted with its sequence
  * (@reason NULL), or rejected with a reason. A change refused as
@@ -250,6 +259,34 @@ gboolean   recoup_merge_check_author     (RecoupChangeBatch *batch,
                                           const char        *user_id,
                                           const char        *user_name,
                                           GError           **error);
+/*
+ * An account assigned offline to a user the team has removed meanwhile
+ * (see recoup-merge.c for why the server refuses it rather than the merge
+ * keeping the previous collector). recoupd asks
+ * recoup_merge_check_assignee() before it merges change @index of a push;
+ * a refusal (RECOUP_MERGE_REASON_USER_REMOVED, with its message) carries
+ * the members recoup_merge_kept_members() writes: the account's collector
+ * as the server has it and that value's clock. The device that pushed it
+ * passes the answer to recoup_merge_restore_kept(), which puts both back
+ * unless a later write on the device replaced the refused value.
+ */
+gboolean   recoup_merge_check_assignee   (RecoupBook        *book,
+                                          RecoupChangeBatch *batch,
+                                          guint              index,
+                                          GError           **error);
+/* ,"field":"assigned_to","kept":VALUE,"kept_hlc":N,"kept_device_id":"…" */
+char      *recoup_merge_kept_members     (RecoupBook        *book,
+                                          RecoupChangeBatch *batch,
+                                          guint              index,
+                                          GError           **error);
+/* Result @index of the push answer @answer, for the pushed change @change_id;
+ * in the caller's transaction. Nothing to do for a result without "kept". */
+gboolean   recoup_merge_restore_kept     (RecoupBook        *book,
+                                          RecoupChangeBatch *answer,
+                                          guint              index,
+                                          const char        *change_id,
+                                          GError           **error);
+
 /* The "results" array of a push answer: FALSE when it is missing. */
 gboolean   recoup_change_batch_has_results (RecoupChangeBatch *batch);
 guint      recoup_change_batch_get_n_results (RecoupChangeBatch *batch);

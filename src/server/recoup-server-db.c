@@ -1055,13 +1055,14 @@ recoup_server_db_check_enrollment (RecoupServerDb  *db,
                                    const char      *secret,
                                    char           **out_org_id,
                                    char           **out_org_name,
+                                   char           **out_user_id,
                                    char           **out_user_name,
                                    char           **out_role,
                                    GError         **error)
 {
   g_autofree char *digest = recoup_server_sha256_hex (secret);
   g_autoptr(sqlite3_stmt) stmt = prepare (db,
-    "SELECT e.used_at, e.expires_at, u.removed_at, o.id, o.name, u.name, u.role FROM enrollments e"
+    "SELECT e.used_at, e.expires_at, u.removed_at, o.id, o.name, u.name, u.role, u.id FROM enrollments e"
     " JOIN users u ON u.id = e.user_id JOIN orgs o ON o.id = e.org_id WHERE e.secret_sha256 = ?", error);
 
   if (stmt == NULL)
@@ -1097,6 +1098,7 @@ recoup_server_db_check_enrollment (RecoupServerDb  *db,
   *out_org_name = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
   *out_user_name = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
   *out_role = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+  *out_user_id = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
   return TRUE;
 }
 
@@ -1133,6 +1135,41 @@ recoup_server_db_authenticate (RecoupServerDb *db,
   if (dev != NULL)
     note_seen (db, dev->device_id);
   return dev;
+}
+
+char *
+recoup_server_db_explain_token (RecoupServerDb *db,
+                                const char     *token)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *digest = NULL;
+  const char *user, *org;
+
+  if (token == NULL || *token == '\0' ||
+      /* The name as the user knew it, without what free_name() added. */
+      !(stmt = prepare (db, "SELECT CASE WHEN u.name LIKE '% (removed ' || substr (u.id, -6) || ')'"
+                            " THEN substr (u.name, 1, length (u.name) - 17) ELSE u.name END,"
+                            " o.name, u.removed_at IS NOT NULL FROM devices d"
+                            " JOIN users u ON u.id = d.user_id JOIN orgs o ON o.id = d.org_id"
+                            " WHERE d.token_sha256 = ?1 AND (d.revoked_at IS NOT NULL OR u.removed_at IS NOT NULL)",
+                        NULL)))
+    return NULL;
+  digest = recoup_server_sha256_hex (token);
+  sqlite3_bind_text (stmt, 1, digest, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return NULL;
+  user = (const char *) sqlite3_column_text (stmt, 0);
+  org = (const char *) sqlite3_column_text (stmt, 1);
+  /* The person first: their devices went with them. Unsent changes stay on
+   * the device either way, and a new code enrolls the same book again. */
+  if (sqlite3_column_int (stmt, 2))
+    return g_strdup_printf ("this device's user “%s” was removed from the organisation “%s”, and their "
+                            "devices with them; what this device has not sent stays on it. Ask an owner "
+                            "to add you again and to give you a new enrollment code, then enroll this "
+                            "book again with it", user, org);
+  return g_strdup_printf ("this device was revoked by the admin of the organisation “%s” (its user “%s” "
+                          "is still a member); what it has not sent stays on it. Ask an owner for a new "
+                          "enrollment code, then enroll this book again with it", org, user);
 }
 
 JsonArray *

@@ -106,11 +106,17 @@ gboolean        recoup_server_db_check_enrollment (RecoupServerDb *db,
                                                const char      *secret,
                                                char           **out_org_id,
                                                char           **out_org_name,
+                                               char           **out_user_id,
                                                char           **out_user_name,
                                                char           **out_role,
                                                GError         **error);
 /* The device a bearer token belongs to, NULL if unknown or revoked. */
 RecoupServerDevice *recoup_server_db_authenticate (RecoupServerDb *db,
+                                               const char      *token);
+/* Why @token no longer works, for its device to tell its user: the user
+ * was removed from the organisation, or the device was revoked; NULL when
+ * the token is unknown (or works). */
+char           *recoup_server_db_explain_token (RecoupServerDb *db,
                                                const char      *token);
 JsonArray      *recoup_server_db_list_devices (RecoupServerDb  *db,
                                                const char      *org_id,

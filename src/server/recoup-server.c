@@ -261,11 +261,16 @@ authenticate (RecoupServer      *self,
     dev = recoup_server_db_authenticate (self->db, auth + 7);
   if (dev == NULL)
     {
+      g_autofree char *why = auth != NULL ? recoup_server_db_explain_token (self->db, auth + 7) : NULL;
+
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer realm=\"recoupd\"");
-      send_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-                  auth == NULL ? "this request needs a device token (enroll the device first)"
-                               : "the device token is unknown or was revoked; enroll the device again");
+      if (why != NULL)
+        send_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", "%s", why);
+      else
+        send_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+                    auth == NULL ? "this request needs a device token (enroll the device first)"
+                                 : "the device token is unknown or was revoked; enroll the device again");
     }
   return dev;
 }
@@ -465,13 +470,15 @@ check_enrollment_cb (SoupServer        *server,
   g_autoptr(GError) error = NULL;
   g_autofree char *org_id = NULL;
   g_autofree char *org_name = NULL;
+  g_autofree char *user_id = NULL;
   g_autofree char *user_name = NULL;
   g_autofree char *role = NULL;
   const char *secret = NULL;
 
   if (!(root = read_secret_request (self, msg, path, "/v1/check-enrollment", &secret)))
     return;
-  if (!recoup_server_db_check_enrollment (self->db, secret, &org_id, &org_name, &user_name, &role, &error))
+  if (!recoup_server_db_check_enrollment (self->db, secret, &org_id, &org_name, &user_id, &user_name, &role,
+                                          &error))
     {
       send_enrollment_error (msg, error);
       return;
@@ -482,6 +489,8 @@ check_enrollment_cb (SoupServer        *server,
   json_builder_add_string_value (b, org_id);
   json_builder_set_member_name (b, "org_name");
   json_builder_add_string_value (b, org_name);
+  json_builder_set_member_name (b, "user_id");
+  json_builder_add_string_value (b, user_id);
   json_builder_set_member_name (b, "user_name");
   json_builder_add_string_value (b, user_name);
   json_builder_set_member_name (b, "role");
@@ -669,13 +678,15 @@ is_user_insert (RecoupChangeBatch *batch,
          g_strcmp0 (recoup_change_batch_get_string (batch, i, "op", NULL), "insert") == 0;
 }
 
-/* One result object of a push answer, written as text (a batch has thousands). */
+/* One result object of a push answer, written as text (a batch has thousands).
+ * @kept: more members of a refusal (recoup_merge_kept_members()), or NULL. */
 static void
 add_result (GString    *out,
             const char *id,
             gint64      seq,
             const char *reason,
-            const char *message)
+            const char *message,
+            const char *kept)
 {
   if (out->str[out->len - 1] != '[')
     g_string_append_c (out, ',');
@@ -692,8 +703,37 @@ add_result (GString    *out,
       recoup_json_append_string (out, reason);
       g_string_append (out, ",\"message\":");
       recoup_json_append_string (out, message != NULL ? message : "");
+      if (kept != NULL)
+        g_string_append (out, kept);
       g_string_append_c (out, '}');
     }
+}
+
+/* Refuses change @i when it assigns an account to a user the team removed,
+ * answering with the account's collector as it stays (recoup-merge.h). FALSE
+ * when refused; with @error set only when the book failed. */
+static gboolean
+check_assignee (RecoupBook         *book,
+                RecoupChangeBatch  *batch,
+                guint               i,
+                GString            *out,
+                const char         *id,
+                GError            **error)
+{
+  g_autoptr(GError) refused = NULL;
+  g_autofree char *kept = NULL;
+
+  if (recoup_merge_check_assignee (book, batch, i, &refused))
+    return TRUE;
+  if (!g_error_matches (refused, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED))
+    {
+      g_propagate_error (error, g_steal_pointer (&refused));
+      return FALSE;
+    }
+  if (!(kept = recoup_merge_kept_members (book, batch, i, error)))
+    return FALSE;
+  add_result (out, id, 0, RECOUP_MERGE_REASON_USER_REMOVED, refused->message, kept);
+  return FALSE;
 }
 
 static gint64
@@ -799,24 +839,34 @@ push (RecoupServer       *self,
 
       if (!recoup_change_batch_is_object (batch, i))
         {
-          add_result (out, NULL, 0, RECOUP_MERGE_REASON_INVALID, "a change must be a JSON object");
+          add_result (out, NULL, 0, RECOUP_MERGE_REASON_INVALID, "a change must be a JSON object", NULL);
           continue;
         }
       id = recoup_change_batch_get_string (batch, i, "id", &has_id);
       if (has_id && id == NULL)
         {
-          add_result (out, NULL, 0, RECOUP_MERGE_REASON_INVALID, "“id” must be a string");
+          add_result (out, NULL, 0, RECOUP_MERGE_REASON_INVALID, "“id” must be a string", NULL);
           continue;
         }
       if (!authorize (dev, batch, i, &denied))
         {
-          add_result (out, id, 0, "forbidden", denied);
+          add_result (out, id, 0, "forbidden", denied, NULL);
           continue;
         }
       if (recoup_change_batch_get_int (batch, i, "hlc", 0) > horizon)
         {
           add_result (out, id, 0, "clock_ahead",
-                      "the change is stamped too far in the future; check the device's clock, then sync again");
+                      "the change is stamped too far in the future; check the device's clock, then sync again",
+                      NULL);
+          continue;
+        }
+      if (!check_assignee (book, batch, i, out, id, &error))
+        {
+          if (error != NULL)
+            {
+              recoup_book_rollback (book);
+              goto fail;
+            }
           continue;
         }
       if (!recoup_merge_apply_batch_item (book, batch, i, RECOUP_MERGE_SEQ_SELF, &result, &error))
@@ -826,9 +876,9 @@ push (RecoupServer       *self,
           goto fail;
         }
       if (result.status == RECOUP_MERGE_REJECTED)
-        add_result (out, id, 0, result.reason, result.message);
+        add_result (out, id, 0, result.reason, result.message, NULL);
       else
-        add_result (out, id, result.server_seq > 0 ? result.server_seq : result.seq, NULL, NULL);
+        add_result (out, id, result.server_seq > 0 ? result.server_seq : result.seq, NULL, NULL, NULL);
       if (result.status == RECOUP_MERGE_APPLIED && is_user_insert (batch, i))
         g_ptr_array_add (new_users, g_strdup (recoup_change_batch_get_string (batch, i, "entity_id", NULL)));
       stale = MAX (stale, result.stale);

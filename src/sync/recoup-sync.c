@@ -845,6 +845,7 @@ recoup_enrollment_grant_free (RecoupEnrollmentGrant *grant)
     return;
   g_free (grant->org_id);
   g_free (grant->org_name);
+  g_free (grant->user_id);
   g_free (grant->user_name);
   g_free (grant->role);
   g_free (grant);
@@ -895,6 +896,7 @@ recoup_sync_check_code (const char    *code,
   grant = g_new0 (RecoupEnrollmentGrant, 1);
   grant->org_id = g_strdup (json_object_get_string_member_with_default (obj, "org_id", NULL));
   grant->org_name = g_strdup (json_object_get_string_member_with_default (obj, "org_name", ""));
+  grant->user_id = g_strdup (json_object_get_string_member_with_default (obj, "user_id", NULL));
   grant->user_name = g_strdup (json_object_get_string_member_with_default (obj, "user_name", NULL));
   grant->role = g_strdup (json_object_get_string_member_with_default (obj, "role", NULL));
   if (grant->org_id == NULL || grant->user_name == NULL || grant->role == NULL)
@@ -955,6 +957,89 @@ check_book_fits (RecoupBook                   *book,
   return FALSE;
 }
 
+/* A device other than an owner's sends only changes in its own user's name
+ * (recoupd refuses the others as written in another's name). A book enrolled
+ * again for another user (its user was removed from the team and added
+ * again as a new user, or the device goes to someone else) would keep what
+ * the first user did not send for ever: refused unspent, saying how to
+ * deliver it. */
+static gboolean
+check_unsent_authors (RecoupBook                   *book,
+                      const RecoupEnrollmentGrant  *grant,
+                      GError                      **error)
+{
+  g_autofree char *author = NULL;
+  gint64 n;
+  guint shown;
+
+  if (grant->user_id == NULL || g_str_equal (grant->role, "owner"))
+    return TRUE;
+  n = recoup_merge_count_unsent_by_others (book, grant->user_id, &author);
+  if (n < 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
+                   _("%s: cannot count the changes it has not sent"), recoup_book_get_path (book));
+      return FALSE;
+    }
+  if (n == 0)
+    return TRUE;
+  shown = (guint) MIN (n, G_MAXUINT);
+  /* Translators: a role (collector, bookkeeper), the user's name, the
+   * book's file, the number of its changes, the name of who made them */
+  g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK,
+               g_dngettext (GETTEXT_PACKAGE,
+                            "This code enrolls this device as %s “%s”, but %s holds %u change that “%s” made "
+                            "and did not send, and a device other than an owner’s sends only its own user’s "
+                            "changes. To deliver it, enroll this book with an owner’s code; to leave it here, "
+                            "join with this code in a new book (“recoup-cli --book NEW-FILE enroll CODE”, or "
+                            "“Join in a New Book” in the app). The code is still valid, and this book was "
+                            "not changed.",
+                            "This code enrolls this device as %s “%s”, but %s holds %u changes that “%s” made "
+                            "and did not send, and a device other than an owner’s sends only its own user’s "
+                            "changes. To deliver them, enroll this book with an owner’s code; to leave them "
+                            "here, join with this code in a new book (“recoup-cli --book NEW-FILE enroll "
+                            "CODE”, or “Join in a New Book” in the app). The code is still valid, and this "
+                            "book was not changed.", shown),
+               recoup_user_role_label (grant->role), grant->user_name, recoup_book_get_path (book), shown,
+               author != NULL ? author : "?");
+  return FALSE;
+}
+
+/* A book that was enrolled before (its device revoked, or its user removed
+ * from the team) is enrolled again by a code of the same team: it is the
+ * team's book already, and what it has not sent goes with the new device
+ * (check_unsent_authors()). A code of another team, or one the server cannot
+ * place, would mix two teams' books: refused before the code is spent. */
+static gboolean
+check_same_team (RecoupBook                   *book,
+                 const RecoupEnrollmentGrant  *grant,
+                 const char                   *code_error,
+                 GError                      **error)
+{
+  g_autofree char *org = recoup_book_get_setting (book, "sync.org_id");
+  g_autofree char *url = recoup_book_get_setting (book, "sync.url");
+
+  if (grant != NULL && g_strcmp0 (grant->org_id, org) == 0)
+    return check_unsent_authors (book, grant, error);
+  if (grant != NULL)
+    /* Translators: the book's file, the server it syncs with, the team the
+     * code is for, then the book's file again */
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
+                 _("%s is the book of another team (on %s); this code is for the team “%s”, so it was not "
+                   "used. Enroll a new book with it: “recoup-cli --book NEW-FILE enroll CODE”, or in the "
+                   "app, “Join in a New Book”. %s was not changed."),
+                 recoup_book_get_path (book), url, grant->org_name, recoup_book_get_path (book));
+  else
+    /* Translators: the book's file, the server it syncs with, why the
+     * server could not say which team the code is for */
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
+                 _("%s is connected to %s already, and the server cannot tell which team this code is "
+                   "for (%s), so it was not used: enroll a new book with it (“recoup-cli --book NEW-FILE "
+                   "enroll CODE”)."),
+                 recoup_book_get_path (book), url, code_error);
+  return FALSE;
+}
+
 RecoupSyncEnrollment *
 recoup_sync_enroll_book (RecoupBook    *book,
                          const char    *code,
@@ -964,8 +1049,12 @@ recoup_sync_enroll_book (RecoupBook    *book,
 {
   g_autoptr(RecoupEnrollmentGrant) grant = NULL;
   g_autoptr(GError) local = NULL;
+  g_autofree char *enrolled = NULL;
 
   g_return_val_if_fail (book == NULL || RECOUP_IS_BOOK (book), NULL);
+
+  if (book != NULL)
+    enrolled = recoup_book_get_setting (book, "sync.org_id");
 
   grant = recoup_sync_check_code (code, cancellable, &local);
   if (grant == NULL && !g_error_matches (local, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNSUPPORTED))
@@ -973,8 +1062,13 @@ recoup_sync_enroll_book (RecoupBook    *book,
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
+  if (enrolled != NULL)
+    {
+      if (!check_same_team (book, grant, local != NULL ? local->message : NULL, error))
+        return NULL;
+    }
   /* An older server: enrolled as before it could be asked. */
-  if (grant == NULL)
+  else if (grant == NULL)
     g_debug ("%s", local->message);
   else if (!check_book_fits (book, grant, error))
     return NULL;
@@ -1550,7 +1644,11 @@ push_inner (RecoupSyncClient  *self,
             {
               if (reason == NULL)
                 reason = "rejected";
-              if (!recoup_merge_acknowledge (self->book, id, 0, reason, message != NULL ? message : "", error))
+              /* An account given to a user the team removed goes back to
+               * the collector the server kept, so this copy agrees with
+               * the others (recoup-merge.h). */
+              if (!recoup_merge_acknowledge (self->book, id, 0, reason, message != NULL ? message : "", error) ||
+                  !recoup_merge_restore_kept (self->book, results, i, id, error))
                 goto fail;
               /* Stamped by a clock that ran ahead: re-stamped and resent below
                * (once per run); counted as refused only if refused again. */

@@ -95,6 +95,7 @@ typedef struct
 {
   char *org_id;
   char *org_name;
+  char *user_id;     /* NULL from a server older than it */
   char *user_name;
   char *role;
 } RecoupEnrollmentGrant;
@@ -113,7 +114,11 @@ RecoupEnrollmentGrant *recoup_sync_check_code (const char            *code,
  * what the code grants: a code for anyone but an owner is refused, unspent,
  * with RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK when @book has changes it made
  * before enrollment, as such a device starts from the team's book. A server
- * that cannot tell (RECOUP_SYNC_ERROR_UNSUPPORTED) enrolls as before. */
+ * that cannot tell (RECOUP_SYNC_ERROR_UNSUPPORTED) enrolls as before.
+ * A book enrolled before (its device revoked, its user removed) is enrolled
+ * again by a code of the same team, whatever it holds unsent; a code of
+ * another team, or of a server that cannot tell, is refused unspent
+ * (RECOUP_SYNC_ERROR_REFUSED). */
 RecoupSyncEnrollment *recoup_sync_enroll_book (RecoupBook             *book,
                                                const char             *code,
                                                const char             *device_name,
