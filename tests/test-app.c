@@ -3722,6 +3722,176 @@ test_withdraw_held_offer (Fixture       *f,
   g_assert_null (find_named (find_named (GTK_WIDGET (f->window), extension), "withdraw"));
 }
 
+/* ---- QA of the forms: amounts, When, promise outcomes, disputes ------- */
+
+static const char *
+error_text (GtkWindow *dialog)
+{
+  return gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (dialog), "error")));
+}
+
+/* An amount beyond what core records (QA: 1,000,000,000,000,000) is wrong
+ * as it is typed, on the field, in Record Payment, Make an Offer and a
+ * promise alike: no form says OK and then fails on Save. */
+static void
+test_amount_too_large (Fixture       *f,
+                       gconstpointer  data)
+{
+  static const char *huge = "1,000,000,000,000,000";
+  static const char * const actions[] = { "win.record-payment", "win.make-offer", "win.log-contact" };
+  g_autofree char *id = pick_top (f);
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      GtkWindow *dialog;
+      GtkWidget *amount, *save;
+
+      gtk_widget_activate_action (GTK_WIDGET (f->window), actions[i], NULL);
+      dialog = recoup_window_get_dialog (f->window);
+      save = find_named (GTK_WIDGET (dialog), "save");
+      amount = find_named (GTK_WIDGET (dialog), "amount");
+      if (i == 2)
+        adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (find_named (GTK_WIDGET (dialog), "promise")),
+                                               TRUE);
+      gtk_editable_set_text (GTK_EDITABLE (amount), huge);
+      g_assert_false (gtk_widget_get_sensitive (save));
+      g_assert_true (gtk_widget_has_css_class (amount, "error"));
+      g_assert_nonnull (strstr (error_text (dialog), "“1,000,000,000,000,000” is too large: Recoup records at "
+                                                     "most USD 10,000,000,000,000.00 as one amount"));
+      gtk_window_destroy (dialog);
+    }
+}
+
+/* Log Contact's When is held to the account's date floor as it is typed
+ * (1970-01-01 read as “now” before); and an outcome in which nobody agreed
+ * to anything switches the promise part off. */
+static void
+test_contact_when_floor_outcome (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  RecoupAccountData *d = recoup_window_get_account_data (f->window);
+  g_autofree char *expected = g_strdup_printf ("the earliest date it can have here is %s", d->payment_date_floor);
+  GtkWindow *dialog;
+  GtkWidget *save, *when, *outcome, *promise;
+  guint wrong = 0, agreed = 0;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-contact", NULL);
+  dialog = recoup_window_get_dialog (f->window);
+  save = find_named (GTK_WIDGET (dialog), "save");
+  when = find_named (GTK_WIDGET (dialog), "when");
+  outcome = find_named (GTK_WIDGET (dialog), "outcome");
+  promise = find_named (GTK_WIDGET (dialog), "promise");
+  gtk_switch_set_active (GTK_SWITCH (find_named (GTK_WIDGET (dialog), "inbound")), TRUE);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "channel")), 0);
+  g_assert_true (gtk_widget_get_sensitive (save));
+
+  gtk_editable_set_text (GTK_EDITABLE (when), "1970-01-01 00:00");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (when, "error"));
+  g_assert_nonnull (strstr (error_text (dialog), "When: a contact cannot be dated 1970-01-01, more than a year back"));
+  g_assert_nonnull (strstr (error_text (dialog), expected));
+  gtk_editable_set_text (GTK_EDITABLE (when), "");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_has_css_class (when, "error"));
+
+  /* A call: “Wrong number” and “Promise to pay” among its outcomes. */
+  {
+    GListModel *labels = G_LIST_MODEL (adw_combo_row_get_model (ADW_COMBO_ROW (outcome)));
+
+    for (guint i = 0; i < g_list_model_get_n_items (labels); i++)
+      {
+        g_autoptr(GtkStringObject) label = g_list_model_get_item (labels, i);
+
+        if (g_str_equal (gtk_string_object_get_string (label), recoup_label_outcome ("wrong-number")))
+          wrong = i;
+        if (g_str_equal (gtk_string_object_get_string (label), recoup_label_outcome ("promise")))
+          agreed = i;
+      }
+  }
+  g_assert_cmpuint (wrong, >, 0);
+  g_assert_cmpuint (agreed, >, 0);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (outcome), agreed);
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (promise), TRUE);
+  g_assert_true (gtk_widget_get_sensitive (promise));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (outcome), wrong);
+  g_assert_false (adw_expander_row_get_enable_expansion (ADW_EXPANDER_ROW (promise)));
+  g_assert_false (gtk_widget_get_sensitive (promise));
+  g_assert_true (gtk_widget_get_sensitive (save));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (outcome), agreed);
+  g_assert_true (gtk_widget_get_sensitive (promise));
+  gtk_window_destroy (dialog);
+}
+
+/* Resolving a dispute in the app does what “dispute resolve” does: upheld,
+ * the user says what becomes of the disputed amount (here written off) and
+ * why, in words of their own; the invoice is no longer owed. An adjustment
+ * beyond what is open, or no note, keeps Resolve disabled. */
+static void
+test_resolve_dispute (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autoptr(RecoupBook) book = open_check_book (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupDispute) after = NULL;
+  g_autofree char *dispute = NULL;
+  RecoupInvoiceBalance *ib = g_ptr_array_index (recoup_window_get_account_data (f->window)->invoices, 0);
+  GtkWindow *dialog;
+  GtkWidget *save, *note, *remedy, *amount, *consequence;
+  gint64 balance = -1;
+
+  g_assert_cmpint (ib->balance, >, 0);
+  dispute = recoup_dispute_open (book, id, ib->id, "Goods never arrived", &error);
+  g_assert_no_error (error);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  recoup_window_reload_account (f->window);
+  wait_for (account_loaded, f, "the disputed account");
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.resolve-dispute", "s", dispute);
+  dialog = recoup_window_get_dialog (f->window);
+  g_assert_cmpstr (gtk_widget_get_name (GTK_WIDGET (dialog)), ==, "resolve-dispute");
+  save = find_named (GTK_WIDGET (dialog), "save");
+  note = find_named (GTK_WIDGET (dialog), "note");
+  remedy = find_named (GTK_WIDGET (dialog), "remedy");
+  amount = find_named (GTK_WIDGET (dialog), "amount");
+  consequence = find_named (GTK_WIDGET (dialog), "consequence");
+
+  /* Upheld, written off: but not without a note. */
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "decision"))), ==, 0);
+  g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (remedy)), ==, 0);
+  g_assert_false (gtk_widget_get_sensitive (save));
+  gtk_editable_set_text (GTK_EDITABLE (note), "Carrier confirmed the parcel was lost");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_null (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (consequence)), "resume on it"));
+
+  /* Lowered by more than is open on the invoice: refused as typed. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (remedy), 1);
+  g_assert_true (gtk_widget_get_visible (amount));
+  g_assert_true (gtk_widget_get_sensitive (save));   /* the open amount, by default */
+  gtk_editable_set_text (GTK_EDITABLE (amount), "999,999.00");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (amount, "error"));
+  g_assert_nonnull (strstr (error_text (dialog), "open on the disputed invoice"));
+
+  /* Leaving the balance owed says that collection resumes on it. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (remedy), 2);
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (consequence)), "resume on it"));
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (remedy), 0);
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (save, "clicked");
+  wait_for (account_loaded, f, "the resolution");
+
+  after = recoup_dispute_load (book, dispute, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (after->status, ==, "upheld");
+  g_assert_cmpstr (after->resolution, ==, "Carrier confirmed the parcel was lost");
+  g_assert_true (recoup_ledger_balance (book, id, NULL, &balance, &error));
+  g_assert_cmpint (balance, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3747,6 +3917,12 @@ main (int   argc,
   g_test_add ("/recoup/app/worklist/in-credit", Fixture, NULL, fixture_set_up, test_worklist_in_credit,
               fixture_tear_down);
   g_test_add ("/recoup/app/contact/log", Fixture, NULL, fixture_set_up, test_log_contact, fixture_tear_down);
+  g_test_add ("/recoup/app/contact/when-floor-outcome", Fixture, NULL, fixture_set_up,
+              test_contact_when_floor_outcome, fixture_tear_down);
+  g_test_add ("/recoup/app/form/amount-too-large", Fixture, NULL, fixture_set_up, test_amount_too_large,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/resolve-dispute", Fixture, NULL, fixture_set_up, test_resolve_dispute,
+              fixture_tear_down);
   g_test_add ("/recoup/app/contact/enter-in-notes-saves", Fixture, NULL, fixture_set_up,
               test_log_contact_enter_saves, fixture_tear_down);
   g_test_add ("/recoup/app/account/contact-kind-words", Fixture, NULL, fixture_set_up, test_contact_kind_words,

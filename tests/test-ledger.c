@@ -1525,6 +1525,59 @@ test_first_invoice_stage (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
+/* A contact a user logs is held to the ledger's date floor: 1970-01-01 (an
+ * empty clock) or a mistyped year is refused with the earliest date it can
+ * have, and nothing is logged; a contact written by another path (a merge
+ * from another device, the demo's history) is not the user's entry and is
+ * not refused. */
+static void
+test_activity_date_floor (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *inv = NULL, *id = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  RecoupActivitySpec spec = { .channel = "note", .notes = "spoke at the door" };
+  gint64 before;
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "F-1", "USD");
+  inv = test_add_invoice (tb.book, acct, "F-INV-1", "2025-06-15", "2025-07-15", 100000, "USD");
+  spec.account_id = acct;
+
+  before = recoup_book_count_changes (tb.book);
+  spec.at = 1;   /* 1970-01-01T00:00:00.001Z */
+  g_assert_null (recoup_activity_log_guarded (tb.book, &spec, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "a contact cannot be dated 1970-01-01, more than a year back: check the "
+                                       "year (the earliest date it can have here is 2024-06-15, a year before the "
+                                       "account's first invoice, or before today if it has none)");
+  g_clear_error (&error);
+  spec.at = 1718366400000;   /* 2024-06-14T12:00:00Z */
+  g_assert_null (recoup_activity_log_guarded (tb.book, &spec, NULL, NULL, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (recoup_book_count_changes (tb.book), ==, before);
+
+  spec.at = 1718452800000;   /* 2024-06-15T12:00:00Z, the floor itself */
+  id = recoup_activity_log_guarded (tb.book, &spec, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  g_clear_pointer (&id, g_free);
+
+  /* Not the user's entry: written as it comes. */
+  spec.at = 946728000000;    /* 2000-01-01T12:00:00Z */
+  id = recoup_activity_log (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  list = recoup_activity_list (tb.book, acct, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1541,6 +1594,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/reversal-without-reason", test_reversal_without_reason);
   g_test_add_func ("/recoup/core/ledger/future-dates", test_future_dates);
   g_test_add_func ("/recoup/core/ledger/payment-date-floor", test_payment_date_floor);
+  g_test_add_func ("/recoup/core/ledger/activity-date-floor", test_activity_date_floor);
   g_test_add_func ("/recoup/core/ledger/reverse-kept-discount", test_reverse_kept_discount);
   g_test_add_func ("/recoup/core/ledger/waiver-cancels-fee", test_waiver_cancels_fee);
   g_test_add_func ("/recoup/core/ledger/migrate-waives", test_migrate_waives);

@@ -810,7 +810,7 @@ test_bad_input (Fixture       *f,
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10001, .pay_by = "2026-03-20" }, "100 %" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = -1, .pay_by = "2026-03-20" }, "basis points" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10000, .pay_by = "2026-03-20" }, "write-off" },
-    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-20" }, "more than" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-20" }, "offer amount USD 1,000.01 is more than the USD 1,000.00 owed" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = -5, .pay_by = "2026-03-20" }, "negative" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .pay_by = "2026-02-28" }, "past" },
     { { .kind = RECOUP_OFFER_SETTLEMENT }, "pay-by" },
@@ -1493,7 +1493,7 @@ static void
 test_check_terms (void)
 {
   struct { RecoupOfferSpec spec; const char *needle; } cases[] = {
-    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-10" }, "more than the 1,000.00 owed" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-10" }, "more than the USD 1,000.00 owed" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2026-02-28" }, "pay-by date 2026-02-28 is in the past" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000 }, "needs the day it must be paid by" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10001, .pay_by = "2026-03-10" }, "is not possible" },

@@ -368,11 +368,44 @@ test_disputes (Fixture       *f,
     g_clear_error (&error);
   }
 
+  /* Every resolution says why; upheld with the balance left as it is, why
+   * it is still owed. Nothing is written without it. */
+  {
+    RecoupDisputeResolution bare[] = {
+      { FALSE, RECOUP_DISPUTE_REMEDY_NONE, 0, NULL },
+      { TRUE, RECOUP_DISPUTE_REMEDY_NONE, 0, "  " },
+      { TRUE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, NULL },
+    };
+
+    before = recoup_book_count_changes (f->book);
+    for (guint i = 0; i < G_N_ELEMENTS (bare); i++)
+      {
+        g_assert_false (recoup_dispute_resolve_full (f->book, d1, &bare[i], NULL, &error));
+        g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+        g_assert_nonnull (strstr (error->message, "needs a note"));
+        g_clear_error (&error);
+      }
+    g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+    g_assert_true (recoup_dispute_account_has_open (f->book, f->account));
+  }
+
+  /* An adjustment beyond what is open on the invoice (USD 1,000.00) would
+   * leave a credit nobody asked for. */
+  {
+    RecoupDisputeResolution res = { TRUE, RECOUP_DISPUTE_REMEDY_ADJUST, 100001, "overcharged" };
+
+    g_assert_false (recoup_dispute_resolve_full (f->book, d1, &res, NULL, &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "USD 1,000.01 is more than the USD 1,000.00 open on the disputed invoice"));
+    g_clear_error (&error);
+  }
+
   /* Upheld with an adjustment of 250.00. */
   {
     RecoupDisputeResolution res = { TRUE, RECOUP_DISPUTE_REMEDY_ADJUST, 25000, "half the order was damaged" };
-    g_assert_true (recoup_dispute_resolve_full (f->book, d1, &res, &entry, &error));
+    gboolean ok = recoup_dispute_resolve_full (f->book, d1, &res, &entry, &error);
     g_assert_no_error (error);
+    g_assert_true (ok);
     g_assert_nonnull (entry);
   }
   g_assert_false (recoup_dispute_account_has_open (f->book, f->account));
@@ -384,15 +417,21 @@ test_disputes (Fixture       *f,
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT);
   g_clear_error (&error);
 
-  /* An account dispute upheld with a write-off clears the balance. */
-  d2 = recoup_dispute_open (f->book, f->account, NULL, "never ordered", &error);
+  /* An invoice dispute upheld with a write-off clears what is open on the
+   * invoice (here all of the balance that is left). */
+  d2 = recoup_dispute_open (f->book, f->account, f->invoice, "never ordered", &error);
   g_assert_no_error (error);
   {
-    RecoupDisputeResolution res = { TRUE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, NULL };
+    RecoupDisputeResolution res = { TRUE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, "no order on file" };
     g_autofree char *wo = NULL;
+    gboolean ok = recoup_dispute_resolve_full (f->book, d2, &res, &wo, &error);
+    g_autoptr(RecoupDispute) d = NULL;
 
-    g_assert_true (recoup_dispute_resolve_full (f->book, d2, &res, &wo, &error));
     g_assert_no_error (error);
+    g_assert_true (ok);
+    d = recoup_dispute_load (f->book, d2, &error);
+    g_assert_cmpstr (d->status, ==, "upheld");
+    g_assert_cmpstr (d->resolution, ==, "no order on file");
   }
   g_assert_true (recoup_ledger_balance (f->book, f->account, NULL, &balance, &error));
   g_assert_cmpint (balance, ==, 0);
@@ -445,6 +484,53 @@ test_bad_made_on_channel_grace (Fixture       *f,
     }
 }
 
+/* A promise comes of a contact in which the debtor agreed: taken in a call
+ * logged as a wrong number (or no answer, a refusal, a dispute) it is refused
+ * with the outcomes that can carry one, and nothing is written. */
+static void
+test_promise_outcome (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const char * const no[] = { "wrong-number", "no-answer", "voicemail", "refused", "dispute",
+                                     "callback-requested", NULL };
+  static const char * const yes[] = { "promise", "right-party", NULL };
+  g_autoptr(GError) error = NULL;
+  RecoupPromiseSpec ps = { .account_id = f->account, .amount = 5000, .due_date = "2026-03-08",
+                           .channel = "call", .grace_days = 0 };
+
+  for (guint i = 0; no[i] != NULL; i++)
+    {
+      RecoupActivitySpec call = { .account_id = f->account, .channel = "call", .outcome = no[i] };
+      g_autofree char *activity = recoup_activity_log (f->book, &call, &error);
+      g_autofree char *expected = g_strdup_printf ("a promise to pay cannot come of a contact with outcome %s: "
+                                                   "only one in which the debtor agreed can carry a promise "
+                                                   "(outcome promise or right-party)", no[i]);
+      g_autoptr(GPtrArray) promises = NULL;
+
+      g_assert_no_error (error);
+      g_assert_false (recoup_activity_outcome_takes_promise (no[i]));
+      ps.activity_id = activity;
+      g_assert_null (recoup_promise_add (f->book, &ps, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, expected));
+      g_clear_error (&error);
+      promises = recoup_promise_list (f->book, f->account, NULL, &error);
+      g_assert_cmpuint (promises->len, ==, 0);
+    }
+  for (guint i = 0; yes[i] != NULL; i++)
+    {
+      RecoupActivitySpec call = { .account_id = f->account, .channel = "call", .outcome = yes[i] };
+      g_autofree char *activity = recoup_activity_log (f->book, &call, &error);
+      g_autofree char *promise = NULL;
+
+      g_assert_true (recoup_activity_outcome_takes_promise (yes[i]));
+      ps.activity_id = activity;
+      promise = recoup_promise_add (f->book, &ps, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (promise);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -462,6 +548,7 @@ main (int   argc,
   ADD ("default-grace", test_default_grace_setting);
   ADD ("list-due", test_list_due);
   ADD ("disputes", test_disputes);
+  ADD ("promise-outcome", test_promise_outcome);
 #undef ADD
 
   return g_test_run ();

@@ -28,6 +28,23 @@ recoup_locale_money_format (gint64                  minor,
   return recoup_money_format_for_reader (minor, currency, flags);
 }
 
+static void
+set_too_large (GError                 **error,
+               const char              *text,
+               const char              *currency,
+               const RecoupMoneyMarks  *marks)
+{
+  g_autofree char *limit = recoup_money_format_marks (RECOUP_MONEY_LIMIT, currency,
+                                                      RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE,
+                                                      marks);
+
+  g_set_error (error, RECOUP_MONEY_ERROR, RECOUP_MONEY_ERROR_OVERFLOW,
+               /* Translators: the amount as typed, then the largest amount with its
+                * currency code, e.g. USD 10,000,000,000,000.00 */
+               _("“%s” is too large: Recoup records at most %s as one amount"), text, limit);
+}
+
+/* Refuses what core would refuse to record: beyond RECOUP_MONEY_LIMIT too. */
 gboolean
 recoup_locale_money_parse (const char  *text,
                            const char  *currency,
@@ -40,7 +57,14 @@ recoup_locale_money_parse (const char  *text,
   int digits = recoup_currency_digits (currency);
 
   if (recoup_money_parse_marks (text, currency, marks, out_minor, &local))
-    return TRUE;
+    {
+      /* What a form takes is what core records: nothing beyond its limit,
+       * so that a field never reads as fine and Save then fails. */
+      if (recoup_money_check_limit (*out_minor, currency, NULL))
+        return TRUE;
+      set_too_large (error, text, currency, marks);
+      return FALSE;
+    }
   example = recoup_money_format_marks (123456, "EUR", RECOUP_MONEY_FORMAT_GROUPING, marks);
   switch (local->code)
     {
@@ -64,7 +88,7 @@ recoup_locale_money_parse (const char  *text,
                    _("“%s” has more decimal places than %s allows (%d)"), text, currency, digits);
       break;
     case RECOUP_MONEY_ERROR_OVERFLOW:
-      g_set_error (error, RECOUP_MONEY_ERROR, local->code, _("“%s” is too large for an amount"), text);
+      set_too_large (error, text, currency, marks);
       break;
     default:
       g_propagate_error (error, g_steal_pointer (&local));

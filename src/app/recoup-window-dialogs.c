@@ -546,14 +546,17 @@ fail:
 }
 
 /* When, as typed: empty for now; else “YYYY-MM-DD HH:MM” on this computer's
- * clock, not in the future. Returns FALSE (with @problems) when wrong. */
+ * clock, not in the future nor before the account's date floor. Returns
+ * FALSE (with @problems) when wrong. */
 static gboolean
 contact_read_when (Form    *form,
                    gint64  *out_ms,
                    GString *problems)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (form->when));
+  RecoupAccountData *data = form->window->data;
   g_autoptr(GDateTime) dt = NULL;
+  g_autoptr(GError) error = NULL;
   int y, mo, d, h, mi;
   char end;
 
@@ -575,6 +578,14 @@ contact_read_when (Form    *form,
     {
       set_field_error (form->when, TRUE);
       g_string_append (problems, _("When: that is in the future; log a contact once it has happened\n"));
+      return FALSE;
+    }
+  /* Core's floor, the one recoup_activity_log_guarded() applies: a mistyped
+   * year, or 1970 (which would otherwise read as “now”). */
+  if (!recoup_activity_check_floor (*out_ms, data != NULL ? data->payment_date_floor : NULL, &error))
+    {
+      set_field_error (form->when, TRUE);
+      g_string_append_printf (problems, _("When: %s\n"), error->message);
       return FALSE;
     }
   return TRUE;
@@ -804,6 +815,14 @@ contact_show_verdict (Form     *form,
                                                 "and the account is flagged for the owner's review."));
 }
 
+static const char *
+selected_outcome (Form *form)
+{
+  guint pos = adw_combo_row_get_selected (ADW_COMBO_ROW (form->outcome));
+
+  return pos > 0 && pos <= form->outcomes->len ? g_ptr_array_index (form->outcomes, pos - 1) : NULL;
+}
+
 static void
 contact_validate (Form *form)
 {
@@ -825,6 +844,19 @@ contact_validate (Form *form)
         /* Translators: an amount as the user's locale writes it, 125.00 or 125,00 */
         amount = check_amount (form, form->amount, _("Amount: enter the amount promised, e.g. %s.\n"), problems);
 
+      {
+        g_autoptr(GError) error = NULL;
+
+        /* Core's rule, the one recoup_promise_add() applies: the promise part
+         * is switched off for such outcomes, this says why if one gets here. */
+        if (!recoup_activity_check_promise_outcome (selected_outcome (form), &error))
+          {
+            set_field_error (form->outcome, TRUE);
+            g_string_append_printf (problems, _("Outcome: %s\n"), error->message);
+          }
+        else
+          set_field_error (form->outcome, FALSE);
+      }
       if (check_date (form->date, problems) && amount > 0 && data != NULL)
         {
           g_autoptr(GError) error = NULL;
@@ -843,6 +875,7 @@ contact_validate (Form *form)
     }
   else
     {
+      set_field_error (form->outcome, FALSE);
       set_field_error (form->amount, FALSE);
       set_field_error (form->date, FALSE);
     }
@@ -882,14 +915,6 @@ select_outcome (Form       *form,
     if (g_str_equal (g_ptr_array_index (form->outcomes, i), outcome))
       pos = i + 1;
   adw_combo_row_set_selected (ADW_COMBO_ROW (form->outcome), pos);
-}
-
-static const char *
-selected_outcome (Form *form)
-{
-  guint pos = adw_combo_row_get_selected (ADW_COMBO_ROW (form->outcome));
-
-  return pos > 0 && pos <= form->outcomes->len ? g_ptr_array_index (form->outcomes, pos - 1) : NULL;
 }
 
 /* Offers only the outcomes core says can come of @channel: no voicemail for
@@ -939,6 +964,25 @@ channel_changed_cb (Form *form)
     select_outcome (form, "sent");
   else
     select_outcome (form, NULL);
+  contact_validate (form);
+}
+
+/* A promise comes of a contact in which the debtor agreed (core's
+ * recoup_activity_outcome_takes_promise()): after a wrong number, a refusal
+ * or a dispute the promise part is off and says why. */
+static void
+outcome_changed_cb (Form *form)
+{
+  const char *outcome = selected_outcome (form);
+  gboolean takes = recoup_activity_outcome_takes_promise (outcome);
+
+  if (!takes)
+    adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (form->promise), FALSE);
+  gtk_widget_set_sensitive (form->promise, takes);
+  adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (form->promise),
+                                 takes ? _("The debtor promised an amount by a date")
+                                       : _("Not with this outcome: a promise comes of a contact in which the "
+                                           "debtor agreed (Promise to pay, or Spoke to the debtor)"));
   contact_validate (form);
 }
 
@@ -1181,6 +1225,7 @@ recoup_window_log_contact (RecoupWindow *self)
       }
   }
   g_signal_connect_swapped (form->channel, "notify::selected", G_CALLBACK (channel_changed_cb), form);
+  g_signal_connect_swapped (form->outcome, "notify::selected", G_CALLBACK (outcome_changed_cb), form);
   channel_changed_cb (form);
   g_signal_connect_swapped (form->override, "changed", G_CALLBACK (contact_changed_cb), form);
   g_signal_connect_swapped (form->when, "changed", G_CALLBACK (contact_changed_cb), form);
@@ -2677,10 +2722,39 @@ dispute_save_cb (Form *form)
                             NULL, dispute_saved_cb, g_object_ref (form->dialog));
 }
 
+/* Resolving: upheld or rejected, and when upheld what becomes of the
+ * disputed amount, the way the CLI's “dispute resolve” does it, through the
+ * same core call (recoup_dispute_resolve_full()). */
+
+enum { RESOLVE_UPHELD, RESOLVE_REJECTED };
+/* In the order the remedy row lists them. */
+static const RecoupDisputeRemedy resolve_remedies[] = {
+  RECOUP_DISPUTE_REMEDY_WRITE_OFF, RECOUP_DISPUTE_REMEDY_ADJUST, RECOUP_DISPUTE_REMEDY_NONE
+};
+
 typedef struct
 {
-  char    *dispute_id;
-  gboolean upheld;
+  Form      *form;
+  char      *dispute_id;
+  gboolean   on_invoice;
+  gint64     open;         /* what is open on the disputed invoice, or the account's balance */
+  GtkWidget *decision;
+  GtkWidget *remedy;
+  GtkWidget *consequence;
+} ResolveForm;
+
+static void
+resolve_form_free (ResolveForm *rf)
+{
+  g_free (rf->dispute_id);
+  g_free (rf);
+}
+
+typedef struct
+{
+  char                    *dispute_id;
+  char                    *note;
+  RecoupDisputeResolution  res;
 } ResolveWrite;
 
 static gboolean
@@ -2689,33 +2763,142 @@ resolve_write (RecoupBook  *book,
                GError     **error)
 {
   ResolveWrite *w = data;
+  g_autofree char *entry_id = NULL;
 
-  return recoup_dispute_resolve (book, w->dispute_id, w->upheld,
-                                 w->upheld ? _("Upheld in Recoup") : _("Rejected in Recoup"), error);
+  w->res.note = w->note;
+  return recoup_dispute_resolve_full (book, w->dispute_id, &w->res, &entry_id, error);
 }
 
 static void
 resolve_write_free (ResolveWrite *w)
 {
   g_free (w->dispute_id);
+  g_free (w->note);
   g_free (w);
 }
 
+/* Reads the form into @res (its note borrowed from the row); marks the
+ * fields core's checks find wrong and says why in @problems. */
 static void
-resolve_response_cb (AdwMessageDialog *dialog,
-                     const char       *response,
-                     RecoupWindow     *self)
+resolve_read (ResolveForm             *rf,
+              RecoupDisputeResolution *res,
+              GString                 *problems)
 {
+  Form *form = rf->form;
+  g_autoptr(GError) error = NULL;
+
+  memset (res, 0, sizeof *res);
+  res->upheld = adw_combo_row_get_selected (ADW_COMBO_ROW (rf->decision)) == RESOLVE_UPHELD;
+  res->remedy = res->upheld ? resolve_remedies[adw_combo_row_get_selected (ADW_COMBO_ROW (rf->remedy))]
+                            : RECOUP_DISPUTE_REMEDY_NONE;
+  res->note = gtk_editable_get_text (GTK_EDITABLE (form->notes));
+
+  set_field_error (rf->remedy, FALSE);
+  set_field_error (form->amount, FALSE);
+  if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST)
+    res->amount = check_amount (form, form->amount,
+                                /* Translators: an amount as the user's locale writes it */
+                                _("Lower by: enter the amount the balance goes down by, e.g. %s.\n"), problems);
+  if (res->amount >= 0 &&
+      !recoup_dispute_check_remedy (res, rf->on_invoice, rf->open, form->currency, &error))
+    {
+      set_field_error (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST ? form->amount : rf->remedy, TRUE);
+      g_string_append_printf (problems, _("Disputed amount: %s\n"), error->message);
+      g_clear_error (&error);
+    }
+  set_field_error (form->notes, !recoup_dispute_check_note (res, &error));
+  if (error != NULL)
+    g_string_append_printf (problems, _("Note: %s\n"), error->message);
+}
+
+/* What the choice does, said before it is made: an upheld dispute's amount
+ * is not chased again unless the user keeps it owed. */
+static void
+resolve_show_consequence (ResolveForm                   *rf,
+                          const RecoupDisputeResolution *res)
+{
+  Form *form = rf->form;
+  g_autofree char *open = recoup_locale_money_format (MAX (rf->open, 0), form->currency,
+                                                      RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  g_autofree char *text = NULL;
+  const char *note_title;
+
+  gtk_widget_set_visible (rf->remedy, res->upheld);
+  gtk_widget_set_visible (form->amount, res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST);
+  if (!res->upheld)
+    {
+      text = g_strdup (_("The debt stands: collection contacts resume on it."));
+      note_title = _("Why the debt stands");
+    }
+  else if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF)
+    {
+      /* Translators: an amount with its currency code */
+      text = g_strdup_printf (_("%s is written off and no longer owed; collection contacts resume only for "
+                                "anything else the account owes."), open);
+      note_title = _("What the debtor was right about");
+    }
+  else if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST)
+    {
+      text = g_strdup (_("The balance goes down by the amount below; collection contacts resume only for "
+                         "what is left."));
+      note_title = _("What the debtor was right about");
+    }
+  else
+    {
+      /* Translators: an amount with its currency code */
+      text = g_strdup_printf (_("The balance stays as it is (%s open) and collection contacts resume on it: "
+                                "say why it is still owed."), open);
+      note_title = _("Why it is still owed");
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (rf->consequence), text);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->notes), note_title);
+}
+
+static void
+resolve_validate (ResolveForm *rf)
+{
+  g_autoptr(GString) problems = g_string_new (NULL);
+  RecoupDisputeResolution res;
+
+  resolve_read (rf, &res, problems);
+  resolve_show_consequence (rf, &res);
+  form_finish_problems (rf->form, problems);
+}
+
+static void
+resolve_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GtkWindow) dialog = user_data;
+  Form *form = g_object_get_data (G_OBJECT (dialog), "recoup-form");
+  ResolveForm *rf = g_object_get_data (G_OBJECT (dialog), "resolve-form");
+
+  if (form != NULL && rf != NULL)
+    form_write_done (form, result,
+                     adw_combo_row_get_selected (ADW_COMBO_ROW (rf->decision)) == RESOLVE_UPHELD
+                     ? _("Dispute upheld") : _("Dispute rejected"));
+}
+
+static void
+resolve_save_cb (ResolveForm *rf)
+{
+  Form *form = rf->form;
+  g_autoptr(GString) problems = g_string_new (NULL);
   ResolveWrite *w;
 
-  if (g_strcmp0 (response, "upheld") != 0 && g_strcmp0 (response, "rejected") != 0)
+  resolve_validate (rf);
+  if (!gtk_widget_get_sensitive (form->save))
     return;
   w = g_new0 (ResolveWrite, 1);
-  w->dispute_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "dispute-id"));
-  w->upheld = g_str_equal (response, "upheld");
-  recoup_session_run_async (self->session, resolve_write, w, (GDestroyNotify) resolve_write_free,
-                            self->cancellable, account_write_done_cb,
-                            account_write_done_new (self, _("Dispute resolved")));
+  resolve_read (rf, &w->res, problems);
+  w->dispute_id = g_strdup (rf->dispute_id);
+  w->note = g_strstrip (g_strdup (w->res.note));
+  w->res.note = NULL;
+  form->busy = TRUE;
+  gtk_widget_set_sensitive (form->save, FALSE);
+  recoup_session_run_async (form->window->session, resolve_write, w, (GDestroyNotify) resolve_write_free,
+                            NULL, resolve_saved_cb, g_object_ref (form->dialog));
 }
 
 void
@@ -2761,25 +2944,106 @@ recoup_window_open_dispute (RecoupWindow *self)
   gtk_widget_grab_focus (form->notes);
 }
 
+/* What is open on what @d disputes: its invoice's balance, or the account's. */
+static gint64
+disputed_open (RecoupAccountData   *data,
+               const RecoupDispute *d)
+{
+  if (d->invoice_id == NULL)
+    return data->owed;
+  for (guint i = 0; data->invoices != NULL && i < data->invoices->len; i++)
+    {
+      RecoupInvoiceBalance *ib = g_ptr_array_index (data->invoices, i);
+
+      if (g_strcmp0 (ib->id, d->invoice_id) == 0)
+        return ib->balance;
+    }
+  return 0;
+}
+
 void
 recoup_window_resolve_dispute (RecoupWindow *self,
                                const char   *dispute_id)
 {
-  GtkWidget *dialog;
+  RecoupAccountData *data = self->data;
+  RecoupDispute *d = NULL;
+  g_autofree char *open = NULL;
+  g_autofree char *write_off = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *adjust = NULL;
+  const char *remedy_labels[4] = { NULL };
+  static const char *decisions[] = { N_("Upheld: the debtor is right"), N_("Rejected: the debt stands"), NULL };
+  const char *decision_labels[3] = { NULL };
+  ResolveForm *rf;
+  GtkWidget *page;
+  GtkWidget *group;
+  Form *form;
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Resolve Dispute?"),
-                                   _("Uphold the dispute when the debtor is right, reject it when the debt "
-                                     "stands. Collection contacts resume either way."));
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "rejected", _("_Reject"),
-                                    "upheld", _("_Uphold"),
-                                    NULL);
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "dispute-id", g_strdup (dispute_id), g_free);
-  g_signal_connect (dialog, "response", G_CALLBACK (resolve_response_cb), self);
-  g_set_weak_pointer (&self->dialog, GTK_WINDOW (dialog));
-  gtk_window_present (GTK_WINDOW (dialog));
+  for (guint i = 0; data != NULL && data->disputes != NULL && i < data->disputes->len; i++)
+    if (g_strcmp0 (((RecoupDispute *) g_ptr_array_index (data->disputes, i))->id, dispute_id) == 0)
+      d = g_ptr_array_index (data->disputes, i);
+  if (d == NULL || g_strcmp0 (d->status, "open") != 0)
+    {
+      recoup_window_toast (self, _("That dispute is not open on the account shown."));
+      return;
+    }
+
+  form = form_new (self, _("Resolve Dispute"), _("_Resolve"), &page);
+  gtk_widget_set_name (GTK_WIDGET (form->dialog), "resolve-dispute");
+  gtk_window_set_default_size (form->dialog, 520, 560);
+  rf = g_new0 (ResolveForm, 1);
+  rf->form = form;
+  rf->dispute_id = g_strdup (d->id);
+  rf->on_invoice = d->invoice_id != NULL;
+  rf->open = disputed_open (data, d);
+  g_object_set_data_full (G_OBJECT (form->dialog), "resolve-form", rf, (GDestroyNotify) resolve_form_free);
+
+  open = recoup_locale_money_format (MAX (rf->open, 0), form->currency,
+                                     RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  description = rf->on_invoice
+    /* Translators: what the debtor disputes, the invoice's reference, then what is open on it */
+    ? g_strdup_printf (_("“%s”, on invoice %s (%s open)"), d->reason, d->invoice_ref, open)
+    /* Translators: what the debtor disputes, then the account's balance */
+    : g_strdup_printf (_("“%s”, on the whole account (%s open)"), d->reason, open);
+  for (guint i = 0; decisions[i] != NULL; i++)
+    decision_labels[i] = _(decisions[i]);
+  /* Translators: an amount with its currency code */
+  write_off = g_strdup_printf (_("Write off what is open (%s)"), open);
+  remedy_labels[0] = write_off;
+  remedy_labels[1] = _("Lower the balance by an amount");
+  remedy_labels[2] = _("Leave the balance as it is");
+
+  group = page_group (page, _("Dispute"), description);
+  rf->decision = combo_row_new (_("Decision"), "decision", decision_labels);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), rf->decision);
+  rf->remedy = combo_row_new (_("The disputed amount"), "remedy", remedy_labels);
+  /* Nothing open: nothing to write off or lower. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (rf->remedy), rf->open > 0 ? 0 : G_N_ELEMENTS (resolve_remedies) - 1);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), rf->remedy);
+  adjust = rf->open > 0 ? recoup_locale_money_format (rf->open, form->currency, RECOUP_MONEY_FORMAT_GROUPING) : NULL;
+  form->amount = entry_row_new (_("Lower by"), "amount", adjust);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->amount);
+  form->notes = entry_row_new (_("Note"), "note", NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), form->notes);
+  rf->consequence = adw_action_row_new ();
+  gtk_widget_set_name (rf->consequence, "consequence");
+  adw_action_row_add_prefix (ADW_ACTION_ROW (rf->consequence),
+                             gtk_image_new_from_icon_name ("dialog-information-symbolic"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), rf->consequence);
+
+  g_signal_connect_swapped (rf->decision, "notify::selected", G_CALLBACK (resolve_validate), rf);
+  g_signal_connect_swapped (rf->remedy, "notify::selected", G_CALLBACK (resolve_validate), rf);
+  g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (resolve_validate), rf);
+  g_signal_connect_swapped (form->notes, "changed", G_CALLBACK (resolve_validate), rf);
+  g_signal_connect_swapped (form->notes, "entry-activated", G_CALLBACK (resolve_save_cb), rf);
+  g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (resolve_save_cb), rf);
+
+  resolve_validate (rf);
+  /* An empty note is not a mistake yet. */
+  form_set_error (form, NULL);
+  set_field_error (form->notes, FALSE);
+  form_present (form);
+  gtk_widget_grab_focus (rf->decision);
 }
 
 /* ---- a statement of one account ------------------------------------------- */

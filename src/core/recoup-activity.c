@@ -8,8 +8,10 @@
 #include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-accounts.h"
+#include "recoup-date.h"
 #include "recoup-guard.h"
 #include "recoup-id.h"
+#include "recoup-ledger.h"
 #include "recoup-review.h"
 
 const char * const recoup_activity_channels[] = {
@@ -60,6 +62,37 @@ recoup_activity_outcome_fits (const char *channel,
     return g_str_equal (outcome, "no-answer");
   if (g_strcmp0 (channel, "sms") == 0 || g_strcmp0 (channel, "email") == 0 || g_strcmp0 (channel, "letter") == 0)
     return g_strv_contains (sent_only, outcome);
+  return FALSE;
+}
+
+/* A promise is an agreement: it comes of a contact that reached the debtor
+ * and got a yes, not of a wrong number, a refusal or a dispute. */
+static const char * const promise_outcomes[] = { "promise", "right-party", NULL };
+
+gboolean
+recoup_activity_outcome_takes_promise (const char *outcome)
+{
+  return outcome == NULL || g_strv_contains (promise_outcomes, outcome);
+}
+
+/**
+ * recoup_activity_check_promise_outcome:
+ *
+ * Refuses a promise to pay taken in a contact whose @outcome says nobody
+ * agreed to anything (see recoup_activity_outcome_takes_promise()).
+ */
+gboolean
+recoup_activity_check_promise_outcome (const char  *outcome,
+                                       GError     **error)
+{
+  if (recoup_activity_outcome_takes_promise (outcome))
+    return TRUE;
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               /* Translators: an outcome as recoup-cli writes it (wrong-number); “promise” and
+                * “right-party” are the values recoup-cli takes: keep them */
+               _("a promise to pay cannot come of a contact with outcome %s: only one in which the debtor "
+                 "agreed can carry a promise (outcome promise or right-party); log the promise with one "
+                 "of those, or log the contact without it"), outcome);
   return FALSE;
 }
 
@@ -117,12 +150,6 @@ recoup_activity_spec_validate (const RecoupActivitySpec  *spec,
   return TRUE;
 }
 
-/**
- * recoup_activity_log:
- *
- * Appends an activity to an account's history. Contact history is append-only:
- * there is no update or delete.
- */
 gboolean
 recoup_activity_check_at (gint64   at_ms,
                           gint64   now_ms,
@@ -132,6 +159,39 @@ recoup_activity_check_at (gint64   at_ms,
     return TRUE;
   g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                        _("a contact cannot be logged in the future"));
+  return FALSE;
+}
+
+/**
+ * recoup_activity_check_floor:
+ *
+ * A contact dated before @floor is a mistyped year (or an empty clock:
+ * 1970-01-01), not history: it would sort under everything else and count in
+ * no period anyone looks at. The day is taken in UTC; the floor's year of
+ * margin makes the zone immaterial. @at_ms is an instant: 0 here is
+ * 1970-01-01, not "now" as in RecoupActivitySpec. Only what a user logs is
+ * held to it (recoup_activity_log_guarded()); contacts merged from another
+ * device were checked where they were logged, and the demo's history and the
+ * system's own entries are dated by their writer.
+ */
+gboolean
+recoup_activity_check_floor (gint64       at_ms,
+                             const char  *floor,
+                             GError     **error)
+{
+  gint32 day = recoup_date_from_unix_ms (at_ms, NULL);
+  g_autofree char *shown = NULL;
+
+  if (floor == NULL ||
+      (day != RECOUP_DATE_INVALID && day >= recoup_date_parse (floor, NULL)))
+    return TRUE;
+  /* Beyond what a date holds (year 0 and before): the instant says it. */
+  shown = day != RECOUP_DATE_INVALID ? recoup_date_format (day) : recoup_instant_format (at_ms);
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+               /* Translators: the contact's date, then the earliest one allowed, YYYY-MM-DD */
+               _("a contact cannot be dated %s, more than a year back: check the year (the earliest date it "
+                 "can have here is %s, a year before the account's first invoice, or before today if it has "
+                 "none)"), shown, floor);
   return FALSE;
 }
 
@@ -203,10 +263,19 @@ recoup_activity_log_guarded (RecoupBook                *book,
   g_autofree char *id = NULL;
   RecoupActivityLogged logged;
 
-  /* A mistyped outcome or a time to come is reported as such, not as a block. */
+  /* A mistyped outcome, a time to come or a mistyped year is reported as
+   * such, not as a block. */
   if (!recoup_activity_spec_validate (spec, error) ||
       !recoup_activity_check_at (spec->at, recoup_wall_clock_ms (), error))
     return NULL;
+  if (spec->at != 0)
+    {
+      g_autofree char *today = recoup_book_today (book);
+      g_autofree char *floor = recoup_ledger_date_floor (book, spec->account_id, today, error);
+
+      if (floor == NULL || !recoup_activity_check_floor (spec->at, floor, error))
+        return NULL;
+    }
   if (recoup_activity_needs_guard (spec) &&
       !recoup_guard_check (book, spec->account_id, spec->channel, spec->at, NULL, &verdict, error))
     return NULL;
@@ -250,6 +319,12 @@ recoup_activity_log_guarded (RecoupBook                *book,
   return g_steal_pointer (&id);
 }
 
+/**
+ * recoup_activity_log:
+ *
+ * Appends an activity to an account's history. Contact history is append-only:
+ * there is no update or delete.
+ */
 char *
 recoup_activity_log (RecoupBook                *book,
                      const RecoupActivitySpec  *spec,

@@ -37,6 +37,12 @@ extern const char * const recoup_activity_outcomes[];
 gboolean    recoup_activity_outcome_is_conversation (const char *outcome);
 gboolean    recoup_activity_outcome_fits            (const char *channel,
                                                      const char *outcome);
+/* Pure: whether a promise to pay can be taken in a contact with @outcome:
+ * one in which the debtor agreed to something (promise, right-party), or no
+ * outcome given. */
+gboolean    recoup_activity_outcome_takes_promise   (const char *outcome);
+gboolean    recoup_activity_check_promise_outcome   (const char *outcome,
+                                                     GError    **error);
 
 gboolean    recoup_activity_spec_validate (const RecoupActivitySpec *spec,
                                            GError                  **error);
@@ -44,6 +50,11 @@ gboolean    recoup_activity_spec_validate (const RecoupActivitySpec *spec,
  * few minutes past @now_ms (clocks differ). */
 gboolean    recoup_activity_check_at      (gint64                    at_ms,
                                            gint64                    now_ms,
+                                           GError                  **error);
+/* Pure: a contact a user logs at the instant @at_ms is not dated before @floor
+ * (YYYY-MM-DD, the account's recoup_ledger_date_floor(); nullable). */
+gboolean    recoup_activity_check_floor   (gint64                    at_ms,
+                                           const char               *floor,
                                            GError                  **error);
 /* Pure: whether the compliance guard must allow the contact before it is
  * logged: one we make on a guarded channel, not a note nor one the debtor made. */

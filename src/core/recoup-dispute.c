@@ -124,21 +124,23 @@ recoup_dispute_resolve (RecoupBook  *book,
   return recoup_dispute_resolve_full (book, dispute_id, &res, NULL, error);
 }
 
-/* The open balance a write-off would clear: the invoice's after allocation,
- * or the account's ledger balance. */
+/* What is open on what a dispute is about: the invoice's balance after
+ * allocation, or the account's ledger balance. */
 static gboolean
-write_off_amount (RecoupBook  *book,
-                  const char  *account_id,
-                  const char  *invoice_id,
-                  gint64      *out_amount,
-                  GError     **error)
+open_amount (RecoupBook  *book,
+             const char  *account_id,
+             const char  *invoice_id,
+             gint64      *out_amount,
+             GError     **error)
 {
   *out_amount = 0;
   if (invoice_id == NULL)
     return recoup_ledger_balance (book, account_id, NULL, out_amount, error);
   else
     {
-      g_autoptr(GPtrArray) balances = recoup_ledger_invoice_balances (book, account_id, "9999-12-31", error);
+      /* Nothing on the ledger is dated after today. */
+      g_autofree char *today = recoup_book_today (book);
+      g_autoptr(GPtrArray) balances = recoup_ledger_invoice_balances (book, account_id, today, error);
 
       if (balances == NULL)
         return FALSE;
@@ -153,6 +155,112 @@ write_off_amount (RecoupBook  *book,
     }
 }
 
+/**
+ * recoup_dispute_check_note:
+ *
+ * A resolution is a decision someone has to stand behind later, in front of
+ * the customer or an auditor: it says why. Upheld without any change to the
+ * balance, it says why the money is still owed.
+ */
+gboolean
+recoup_dispute_check_note (const RecoupDisputeResolution  *res,
+                           GError                        **error)
+{
+  if (!text_is_blank (res->note))
+    return TRUE;
+  g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                       !res->upheld
+                       ? _("a rejected dispute needs a note: say why the debt stands (what was checked, "
+                           "what proves it)")
+                       : res->remedy == RECOUP_DISPUTE_REMEDY_NONE
+                       ? _("an upheld dispute that leaves the balance as it is needs a note: say why the "
+                           "money is still owed")
+                       : _("an upheld dispute needs a note: say what the debtor was right about"));
+  return FALSE;
+}
+
+/**
+ * recoup_dispute_check_remedy:
+ *
+ * See recoup-dispute.h. An adjustment beyond what is open would turn an
+ * upheld dispute into a credit the customer never asked for; writing off
+ * what is open is the way to clear it all.
+ */
+gboolean
+recoup_dispute_check_remedy (const RecoupDisputeResolution  *res,
+                             gboolean                        on_invoice,
+                             gint64                          open,
+                             const char                     *currency,
+                             GError                        **error)
+{
+  if (!res->upheld && res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("a rejected dispute changes nothing on the ledger: a write-off or "
+                             "adjustment needs the dispute to be upheld"));
+      return FALSE;
+    }
+  if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF && open <= 0)
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           on_invoice
+                           ? _("nothing is open on the disputed invoice to write off: uphold the dispute "
+                               "without a write-off")
+                           : _("nothing is open on the disputed account to write off: uphold the dispute "
+                               "without a write-off"));
+      return FALSE;
+    }
+  if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST && res->amount <= 0)
+    {
+      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                           _("the adjustment for an upheld dispute must be more than zero (it lowers "
+                             "the balance)"));
+      return FALSE;
+    }
+  if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST && res->amount > open)
+    {
+      g_autofree char *shown = recoup_money_format_for_reader (res->amount, currency,
+                                                               RECOUP_MONEY_FORMAT_GROUPING |
+                                                               RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *left = recoup_money_format_for_reader (MAX (open, 0), currency,
+                                                              RECOUP_MONEY_FORMAT_GROUPING |
+                                                              RECOUP_MONEY_FORMAT_CODE);
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   on_invoice
+                   /* Translators: two amounts with their currency code: the adjustment, then
+                    * what is open */
+                   ? _("the adjustment of %s is more than the %s open on the disputed invoice: adjust "
+                       "by at most that, or write off what is open")
+                   /* Translators: two amounts with their currency code: the adjustment, then
+                    * what is open */
+                   : _("the adjustment of %s is more than the %s open on the disputed account: adjust "
+                       "by at most that, or write off what is open"), shown, left);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+account_currency (RecoupBook  *book,
+                  const char  *account_id,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT currency FROM accounts WHERE id = ?", error);
+  char *currency = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (currency == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 _("dispute: no account with id “%s”"), account_id);
+  return currency;
+}
+
 gboolean
 recoup_dispute_resolve_full (RecoupBook                    *book,
                              const char                    *dispute_id,
@@ -164,8 +272,10 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
   g_autoptr(RecoupDispute) d = NULL;
   g_autofree char *entry_id = NULL;
   g_autofree char *memo = NULL;
+  g_autofree char *currency = NULL;
+  g_autofree char *note = NULL;
   RecoupEntrySpec entry = { 0 };
-  gint64 amount = 0;
+  gint64 open = 0;
   sqlite3_stmt *stmt;
 
   g_return_val_if_fail (RECOUP_IS_BOOK (book), FALSE);
@@ -182,35 +292,14 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
                      "one if the customer disputes again"), d->id, status_label (d->status));
       return FALSE;
     }
-  if (!res->upheld && res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
-    {
-      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                           _("a rejected dispute changes nothing on the ledger: a write-off or "
-                             "adjustment needs the dispute to be upheld"));
-      return FALSE;
-    }
-  if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST && res->amount <= 0)
-    {
-      g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                           _("the adjustment for an upheld dispute must be more than zero (it lowers "
-                             "the balance)"));
-      return FALSE;
-    }
-  if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF)
-    {
-      if (!write_off_amount (book, d->account_id, d->invoice_id, &amount, error))
-        return FALSE;
-      if (amount <= 0)
-        {
-          g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                               d->invoice_id != NULL
-                               ? _("nothing is open on the disputed invoice to write off; resolve "
-                                   "without --write-off")
-                               : _("nothing is open on the disputed account to write off; resolve "
-                                   "without --write-off"));
-          return FALSE;
-        }
-    }
+  if (!recoup_dispute_check_note (res, error))
+    return FALSE;
+  if (res->remedy != RECOUP_DISPUTE_REMEDY_NONE &&
+      (!(currency = account_currency (book, d->account_id, error)) ||
+       !open_amount (book, d->account_id, d->invoice_id, &open, error) ||
+       !recoup_dispute_check_remedy (res, d->invoice_id != NULL, open, currency, error)))
+    return FALSE;
+  note = g_strstrip (g_strdup (res->note));
 
   if (!recoup_book_begin (book, error))
     return FALSE;
@@ -220,7 +309,7 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_text (stmt, 1, res->upheld ? "upheld" : "rejected", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, res->note ? res->note : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, note, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 4, recoup_book_now_ms (book));
   sqlite3_bind_text (stmt, 5, d->id, -1, SQLITE_STATIC);
@@ -231,15 +320,18 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
 
   if (res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
     {
-      memo = g_strdup_printf ("dispute %s upheld%s%s", d->id,
-                              res->note && *res->note ? ": " : "", res->note ? res->note : "");
+      /* The resolution keeps the whole note; the entry's memo, which has a
+       * limit of its own, a start of it. */
+      g_autofree char *start = g_utf8_substring (note, 0, MIN (g_utf8_strlen (note, -1), 900));
+
+      memo = g_strdup_printf ("dispute %s upheld: %s", d->id, start);
       entry.account_id = d->account_id;
       entry.invoice_id = d->invoice_id;
       entry.memo = memo;
       if (res->remedy == RECOUP_DISPUTE_REMEDY_WRITE_OFF)
         {
           entry.kind = RECOUP_ENTRY_WRITE_OFF;
-          entry.amount = amount;
+          entry.amount = open;
         }
       else
         {

@@ -26,7 +26,7 @@ typedef struct
   gboolean             upheld;
   RecoupDisputeRemedy  remedy;       /* only when upheld */
   gint64               amount;       /* ADJUST: minor units, > 0 */
-  const char          *note;         /* the resolution text (nullable) */
+  const char          *note;         /* the resolution text: why it was upheld or rejected (required) */
 } RecoupDisputeResolution;
 
 typedef struct
@@ -52,6 +52,20 @@ gboolean  recoup_dispute_resolve  (RecoupBook  *book,
                                    gboolean     upheld,
                                    const char  *resolution,
                                    GError     **error);
+/* Pure: the parts of a resolution recoup_dispute_resolve_full() refuses
+ * before it writes, for a form to ask as the user types. The note: every
+ * resolution says why (an upheld dispute that leaves the balance owed, why it
+ * is still owed). The remedy: only with an upheld dispute; a write-off needs
+ * something open; an adjustment is more than zero and at most @open, what is
+ * open on the disputed invoice (or on the account, for @on_invoice FALSE), in
+ * @currency. */
+gboolean  recoup_dispute_check_note   (const RecoupDisputeResolution *resolution,
+                                       GError                       **error);
+gboolean  recoup_dispute_check_remedy (const RecoupDisputeResolution *resolution,
+                                       gboolean                       on_invoice,
+                                       gint64                         open,
+                                       const char                    *currency,
+                                       GError                       **error);
 /* Resolves with an optional ledger remedy; returns the remedy entry's id in
  * @out_entry_id (NULL when there is none). */
 gboolean  recoup_dispute_resolve_full (RecoupBook                    *book,

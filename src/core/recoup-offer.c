@@ -685,11 +685,12 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
   if (spec->amount > owed)
     {
       g_autofree char *a = recoup_money_format_for_reader (spec->amount, currency,
-                                                           RECOUP_MONEY_FORMAT_GROUPING);
-      g_autofree char *b = recoup_money_format_for_reader (owed, currency, RECOUP_MONEY_FORMAT_GROUPING);
+                                                           RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+      g_autofree char *b = recoup_money_format_for_reader (owed, currency,
+                                                           RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   /* Translators: two amounts: offered, then owed */
+                   /* Translators: two amounts with their currency code: offered, then owed */
                    _("offer amount %s is more than the %s owed"), a, b);
       return FALSE;
     }
@@ -958,11 +959,12 @@ recoup_offer_create (RecoupBook             *book,
       if (spec->amount > base)
         {
           g_autofree char *a = recoup_money_format_for_reader (spec->amount, currency,
-                                                               RECOUP_MONEY_FORMAT_GROUPING);
-          g_autofree char *b = recoup_money_format_for_reader (base, currency, RECOUP_MONEY_FORMAT_GROUPING);
+                                                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+          g_autofree char *b = recoup_money_format_for_reader (base, currency,
+                                                               RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                       /* Translators: two amounts: offered, then owed */
+                       /* Translators: two amounts with their currency code: offered, then owed */
                        waived > 0 ? _("offer amount %s is more than the %s owed after the waiver")
                                   : _("offer amount %s is more than the %s owed"), a, b);
           return NULL;

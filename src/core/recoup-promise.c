@@ -199,6 +199,36 @@ check_channel (const char  *channel,
   return FALSE;
 }
 
+/* A promise taken in a logged contact needs a contact in which the debtor
+ * agreed: a wrong number that "promised" is a contradiction in the history. */
+static gboolean
+check_activity_outcome (RecoupBook  *book,
+                        const char  *activity_id,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *outcome = NULL;
+  gboolean found;
+
+  if (activity_id == NULL)
+    return TRUE;
+  stmt = recoup_book_prepare (book, "SELECT outcome FROM activities WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, activity_id, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  if (found)
+    outcome = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+  sqlite3_reset (stmt);
+  if (!found)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                   _("promise: no contact with id “%s” to take it in"), activity_id);
+      return FALSE;
+    }
+  return recoup_activity_check_promise_outcome (outcome, error);
+}
+
 char *
 recoup_promise_add (RecoupBook              *book,
                     const RecoupPromiseSpec *spec,
@@ -244,7 +274,8 @@ recoup_promise_add (RecoupBook              *book,
                    made_on, today);
       return NULL;
     }
-  if (!check_grace (grace, error) || !check_channel (spec->channel, error))
+  if (!check_grace (grace, error) || !check_channel (spec->channel, error) ||
+      !check_activity_outcome (book, spec->activity_id, error))
     return NULL;
   if (grace == RECOUP_PROMISE_GRACE_BOOK_DEFAULT)
     grace = (int) recoup_settings_get_int (book, "promise.grace_days", RECOUP_PROMISE_DEFAULT_GRACE_DAYS,
