@@ -1099,6 +1099,48 @@ refusal_shown (Fixture *f)
          gtk_widget_get_sensitive (find_named (prefs, "enroll-code"));
 }
 
+static gboolean enroll_again_done;
+
+static void
+enroll_again_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GError **error = user_data;
+
+  recoup_sync_status_enroll_finish (RECOUP_SYNC_STATUS (object), result, error);
+  enroll_again_done = TRUE;
+}
+
+static gboolean
+enrolled_again (Fixture *f)
+{
+  return enroll_again_done;
+}
+
+/* A book enrolled already takes a new code of its own team, as the CLI's
+ * enroll does (its device was revoked, say): core decides, and the app no
+ * longer refuses the book before asking. */
+static void
+test_enroll_again (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autofree char *code = NULL;
+  g_autoptr(GError) error = NULL;
+
+  enroll (f);
+  code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
+  enroll_again_done = FALSE;
+  expected_runs = recoup_sync_status_get_n_runs (status_of (f)) + 1;
+  recoup_sync_status_enroll_async (status_of (f), code, "olive-laptop", NULL, enroll_again_cb, &error);
+  wait_for (enrolled_again, f, "the second enrollment");
+  g_assert_no_error (error);
+  wait_for (enrolled_and_synced, f, "the sync after it");
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_cmpstr (recoup_sync_status_get_url (status_of (f)), ==, url);
+}
+
 static RecoupApplication *app;
 
 static gboolean
@@ -1273,6 +1315,8 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/recoup/app/sync/conflict", Fixture, NULL, fixture_set_up, test_conflict, fixture_tear_down);
   g_test_add ("/recoup/app/sync/enroll-unreachable", Fixture, NULL, fixture_set_up, test_enroll_unreachable,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/enroll-again", Fixture, NULL, fixture_set_up, test_enroll_again,
               fixture_tear_down);
   status = g_test_run ();
   test_remove_tree (config_home);

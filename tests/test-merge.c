@@ -1125,6 +1125,44 @@ test_settings_rescore (Fixture       *f,
   g_assert_true (recoup_score_is_current (b));
 }
 
+/* A pulled change of the guard's rules of the call history derives again
+ * when each account's calls open (calls_open_at), as a local change does: a
+ * list of the accounts callable now reads the new rule right after the merge. */
+static void
+test_settings_guard_rederive (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(RecoupBook) a = open_book (f, "a.recoup");
+  g_autoptr(RecoupBook) b = open_book (f, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = test_add_account (a, "CALLED", "USD");
+  g_autofree char *inv = test_add_invoice (a, acct, "INV-CALLED", "2026-01-01", "2026-06-01", 250000, "USD");
+  g_autofree char *sql = g_strdup_printf ("SELECT calls_open_at FROM account_stats WHERE account_id = '%s'", acct);
+  RecoupActivitySpec call = { .account_id = acct, .channel = "call", .outcome = "no-answer" };
+  gint64 now = recoup_book_now_ms (a);
+
+  g_assert_true (recoup_guard_set_profile (a, "custom", &error));
+  g_assert_true (recoup_guard_set_rule (a, "max_calls_7d", "3", &error));
+  g_assert_no_error (error);
+  for (int i = 1; i <= 3; i++)
+    {
+      call.at = now - i * 60 * 1000;
+      g_free (recoup_activity_log (a, &call, &error));
+      g_assert_no_error (error);
+    }
+  deliver_all (a, b);
+  g_assert_true (recoup_score_refresh_book (b, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (b, sql), >, now);
+
+  /* A fourth call in 7 days is allowed now: the account may be called again. */
+  g_assert_true (recoup_guard_set_rule (a, "max_calls_7d", "4", &error));
+  g_assert_no_error (error);
+  deliver_all (a, b);
+  g_assert_cmpint (count_rows (b, sql), <=, now);
+  g_assert_true (recoup_score_is_current (b));
+}
+
 /* Two copies of a book each reversed the same entry under an id of their own
  * (an earlier Recoup reconciling a settlement discount did so on every copy).
  * The second reversal to arrive is the same money: it is taken as applied,
@@ -2193,6 +2231,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/settings", test_settings);
   ADD ("/recoup/core/merge/settings-refused", test_settings_refused);
   ADD ("/recoup/core/merge/settings-rescore", test_settings_rescore);
+  ADD ("/recoup/core/merge/settings-guard-rederive", test_settings_guard_rederive);
   ADD ("/recoup/core/merge/reversal-twice", test_reversal_twice);
   ADD ("/recoup/core/merge/waived-twice", test_waived_twice);
   ADD ("/recoup/core/merge/accepted-twice", test_accepted_twice);

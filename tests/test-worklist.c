@@ -1397,6 +1397,80 @@ test_browse_callable_now_history (Fixture       *fx,
   g_free (refs);
 }
 
+static gint64
+calls_open_at (Fixture    *fx,
+               const char *account_id)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt = recoup_book_prepare (fx->tb.book,
+                                            "SELECT calls_open_at FROM account_stats WHERE account_id = ?1", &error);
+  gint64 at;
+
+  g_assert_no_error (error);
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  at = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return at;
+}
+
+/* A list that leaves out accounts for their call history is read again when
+ * the first of those blocks lifts, also when the calling hours never open or
+ * close (a whole-day window): the clock alone brings the account back. */
+static void
+test_browse_callable_now_lift (Fixture       *fx,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupActivitySpec call = { .channel = "call", .outcome = "no-answer" };
+  gint64 change_at, r_opens;
+  char *refs;
+
+  g_assert_true (recoup_guard_set_profile (fx->tb.book, "custom", &error));
+  g_assert_true (recoup_guard_set_rule (fx->tb.book, "hours_start", "00:00", &error));
+  g_assert_true (recoup_book_set_setting (fx->tb.book, "guard.hours_end", "1440", &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_instant_parse (NOON_NY, &call.at, &error));
+  recoup_book_pin_now (fx->tb.book, call.at);
+  refs = callable_refs (fx, NOON_NY, NULL);
+  g_assert_cmpstr (refs, ==, "F H1 H2 L N P R");
+  g_free (refs);
+  g_assert_cmpint (recoup_browse_get_hours_change (fx->tb.book, NULL), ==, 0);
+
+  /* R reaches the 7 calls in 7 days; F answered this morning. */
+  call.account_id = fx->r;
+  for (int i = 0; i < 6; i++)
+    {
+      call.at -= 10 * 60 * 1000;
+      g_free (recoup_activity_log (fx->tb.book, &call, &error));
+      g_assert_no_error (error);
+    }
+  call.account_id = fx->f;
+  call.outcome = "right-party";
+  call.direction = "inbound";
+  g_free (recoup_activity_log (fx->tb.book, &call, &error));
+  g_assert_no_error (error);
+
+  refs = callable_refs (fx, NOON_NY, NULL);
+  g_assert_cmpstr (refs, ==, "H1 H2 L N P");
+  g_free (refs);
+  r_opens = calls_open_at (fx, fx->r);
+  g_assert_cmpint (r_opens, <, calls_open_at (fx, fx->f));
+  change_at = recoup_browse_get_hours_change (fx->tb.book, NULL);
+  g_assert_cmpint (change_at, ==, r_opens);
+
+  /* Once R is back, F's block is the next. */
+  {
+    gboolean exact = TRUE;
+
+    g_assert_cmpint (recoup_browse_prepare_full (fx->tb.book, NULL, RECOUP_BROWSE_OPEN_ONLY | RECOUP_BROWSE_CALLABLE_NOW,
+                                                 r_opens, &exact, NULL, &error), >=, 0);
+    g_assert_cmpint (recoup_browse_count (fx->tb.book, &error), ==, 6);
+    g_assert_no_error (error);
+    g_assert_cmpint (recoup_browse_get_hours_change (fx->tb.book, NULL), ==, calls_open_at (fx, fx->f));
+  }
+}
+
 /* An account that owes nothing has no call to warn against: the rule is
  * core's, so the app's list and any other reader agree. */
 static void
@@ -1462,6 +1536,7 @@ main (int   argc,
   ADD ("wait-then-cease", test_wait_then_cease);
   ADD ("browse-callable-now", test_browse_callable_now);
   ADD ("browse-callable-now-history", test_browse_callable_now_history);
+  ADD ("browse-callable-now-lift", test_browse_callable_now_lift);
   ADD ("browse-call-warning", test_browse_call_warning);
 #undef ADD
   g_test_add_func ("/recoup/core/worklist/search-phone-and-accents", test_search_phone_and_accents);

@@ -684,11 +684,17 @@ open_editor (RecoupWindow *self,
   for (guint i = 0; users != NULL && i < users->len; i++)
     {
       RecoupUser *u = g_ptr_array_index (users, i);
+      gboolean current = g_strcmp0 (u->id, a->assigned_to) == 0;
 
+      /* Only whom core lets hold accounts; the one who holds this account
+       * stays listed whatever their role, so that saving another field
+       * does not unassign it. */
+      if (!current && !recoup_user_role_holds_accounts (u->role))
+        continue;
       g_ptr_array_add (ed->user_ids, g_strdup (u->id));
       g_ptr_array_add (labels, g_strdup (u->name));
-      if (g_strcmp0 (u->id, a->assigned_to) == 0)
-        selected = i + 1;
+      if (current)
+        selected = ed->user_ids->len;
     }
   g_ptr_array_add (labels, NULL);
   ed->assigned = adw_combo_row_new ();

@@ -205,17 +205,12 @@ enroll (RecoupSyncStatus  *self,
         GError           **error)
 {
   g_autoptr(RecoupSyncEnrollment) e = NULL;
-  g_autofree char *url = recoup_book_get_setting (self->book, "sync.url");
 
-  /* Refused before the one-time code is spent. */
-  if (url != NULL && *url != '\0')
-    {
-      g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
-                   _("This book is connected to %s already. To use another server, open another book."), url);
-      return FALSE;
-    }
-  /* A code for anyone but an owner is refused, unspent, for a book with
-   * data of its own (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK): see join_new_book(). */
+  /* Core refuses, unspent: a code for anyone but an owner for a book with
+   * data of its own (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK, see join_new_book()),
+   * and for a book enrolled already, a code of another team. A code of its
+   * own team enrolls it again (its device was revoked, or its user removed),
+   * as the CLI's enroll does. */
   if (!(e = recoup_sync_enroll_book (self->book, job->code, job->device_name, cancellable, error)))
     return FALSE;
   return recoup_sync_attach (self->book, e, error);

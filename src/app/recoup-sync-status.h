@@ -83,7 +83,8 @@ void              recoup_sync_status_sync             (RecoupSyncStatus     *sel
 void              recoup_sync_status_refresh          (RecoupSyncStatus     *self);
 
 /* Redeems an enrollment code and connects the book (worker thread), then
- * syncs. Refused if the book is enrolled already. */
+ * syncs. A book enrolled already takes a code of its own team only
+ * (recoup_sync_enroll_book()), and is enrolled again with it. */
 void              recoup_sync_status_enroll_async     (RecoupSyncStatus     *self,
                                                        const char           *code,
                                                        const char           *device_name,

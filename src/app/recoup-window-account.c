@@ -552,6 +552,99 @@ add_contacts (RecoupWindow      *self,
     }
 }
 
+/* ---- opting a contact point out, and undoing it ----------------------- */
+
+/* The consent core keeps with an opt-in (recoup_contact_opt_back_in()): an
+ * undo needs no word from the debtor, it takes back the user's own click of
+ * seconds ago, and the history says so. In one fixed form, as core's own
+ * words in the history are. */
+#define UNDO_OPT_OUT_NOTE "undone right after a mistaken opt-out"
+
+typedef struct
+{
+  RecoupWindow *window;
+  char         *contact_id;
+  gboolean      undo;
+} ContactOptOut;
+
+static void
+contact_opt_out_free (ContactOptOut *w)
+{
+  g_clear_object (&w->window);
+  g_free (w->contact_id);
+  g_free (w);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ContactOptOut, contact_opt_out_free)
+
+static gboolean
+contact_opt_out_write (RecoupBook  *book,
+                       gpointer     data,
+                       GError     **error)
+{
+  ContactOptOut *w = data;
+
+  if (w->undo)
+    return recoup_contact_opt_back_in (book, w->contact_id, UNDO_OPT_OUT_NOTE, error);
+  return recoup_contact_set_opted_out (book, w->contact_id, TRUE, error);
+}
+
+static void
+contact_opt_out_done_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(ContactOptOut) w = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!recoup_session_run_finish (RECOUP_SESSION (object), result, &error))
+    {
+      recoup_window_show_error (w->window, error);
+      return;
+    }
+  if (w->undo)
+    recoup_window_toast (w->window, _("Opt-out undone"));
+  else
+    recoup_window_toast_undo (w->window, _("Contact point opted out"), "win.undo-opt-out",
+                              g_variant_new_string (w->contact_id));
+  recoup_window_reload_account (w->window);
+}
+
+static void
+contact_opt_out_start (RecoupWindow *self,
+                       const char   *contact_id,
+                       gboolean      undo)
+{
+  ContactOptOut *w = g_new0 (ContactOptOut, 1);
+
+  w->window = g_object_ref (self);
+  w->contact_id = g_strdup (contact_id);
+  w->undo = undo;
+  /* The worker only reads it; the callback, which always runs, frees it. */
+  recoup_session_run_async (self->session, contact_opt_out_write, w, NULL,
+                            self->cancellable, contact_opt_out_done_cb, w);
+}
+
+/* Opting out takes effect at once (it only stops contact), one click with
+ * an Undo on its toast; opting back in asks for the debtor's consent
+ * (recoup_window_set_opt_out()). */
+void
+recoup_window_opt_out_contact (RecoupWindow *self,
+                               const char   *contact_id)
+{
+  if (self->data != NULL)
+    contact_opt_out_start (self, contact_id, FALSE);
+}
+
+/* The toast's Undo: lifts the opt-out just made, without asking for a
+ * consent the debtor never withdrew. */
+void
+recoup_window_undo_opt_out (RecoupWindow *self,
+                            const char   *contact_id)
+{
+  contact_opt_out_start (self, contact_id, TRUE);
+}
+
 /* Where the payment just recorded went, while the account stays open. */
 static void
 add_last_allocation (RecoupWindow      *self,
@@ -596,14 +689,6 @@ add_invoices (RecoupWindow      *self,
         gtk_widget_set_tooltip_text (row, ib->description);
       suffix_amount (row, open, ib->balance > 0 ? "heading" : "dim-label", of);
     }
-}
-
-static char *
-format_instant (gint64 ms)
-{
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (ms / 1000);
-
-  return dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("");
 }
 
 static void
@@ -921,7 +1006,8 @@ add_promises_offers_disputes (RecoupWindow      *self,
       for (guint i = 0; i < data->disputes->len; i++)
         {
           RecoupDispute *d = g_ptr_array_index (data->disputes, i);
-          g_autofree char *when = format_instant (d->opened_at);
+          /* In the debtor's zone, named, as Activity says when. */
+          g_autofree char *when = format_in_zone (d->opened_at, data->zone);
           g_autofree char *sub = join_parts (when, d->invoice_ref != NULL ? d->invoice_ref : _("whole account"),
                                              d->resolution != NULL ? d->resolution : "", NULL);
           GtkWidget *row = row_new (group, d->reason, sub);

@@ -52,12 +52,20 @@ struct _RecoupWindow
 
 /* recoup-window.c */
 RecoupAccountItem *recoup_window_reselect_row (RecoupWindow *self);
+void               recoup_window_toast_undo   (RecoupWindow *self,
+                                               const char   *message,
+                                               const char   *action_name,
+                                               GVariant     *target);
 void               recoup_window_restore_row  (RecoupWindow *self,
                                                gint64        balance);
 
 /* recoup-window-account.c */
 void recoup_window_build_account   (RecoupWindow *self);
 void recoup_window_reload_account  (RecoupWindow *self);
+void recoup_window_opt_out_contact (RecoupWindow *self,
+                                    const char   *contact_id);
+void recoup_window_undo_opt_out    (RecoupWindow *self,
+                                    const char   *contact_id);
 
 /* recoup-account-editor.c */
 void recoup_window_edit_account    (RecoupWindow *self);

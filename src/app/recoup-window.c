@@ -74,16 +74,39 @@ recoup_window_get_last_error (RecoupWindow *self)
   return self->last_error;
 }
 
+static void
+show_toast (RecoupWindow *self,
+            AdwToast     *toast)
+{
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (adw_toast_get_title (toast));
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 void
 recoup_window_toast (RecoupWindow *self,
                      const char   *message)
 {
+  show_toast (self, adw_toast_new (message));
+}
+
+/* A toast whose Undo button activates @action_name with @target (floating,
+ * taken): shown at once, not queued behind others, while the write it takes
+ * back is the last one the user made. */
+void
+recoup_window_toast_undo (RecoupWindow *self,
+                          const char   *message,
+                          const char   *action_name,
+                          GVariant     *target)
+{
   AdwToast *toast = adw_toast_new (message);
 
-  g_free (self->last_toast);
-  self->last_toast = g_strdup (message);
-  adw_toast_set_timeout (toast, 4);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, action_name);
+  adw_toast_set_action_target_value (toast, target);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  show_toast (self, toast);
 }
 
 void
@@ -610,7 +633,18 @@ set_opt_out_action (GtkWidget  *widget,
   gboolean opted_out;
 
   g_variant_get (param, "(&sb)", &id, &opted_out);
-  recoup_window_set_opt_out (RECOUP_WINDOW (widget), id, opted_out);
+  if (opted_out)
+    recoup_window_opt_out_contact (RECOUP_WINDOW (widget), id);
+  else
+    recoup_window_set_opt_out (RECOUP_WINDOW (widget), id, FALSE);
+}
+
+static void
+undo_opt_out_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  recoup_window_undo_opt_out (RECOUP_WINDOW (widget), g_variant_get_string (param, NULL));
 }
 
 static void
@@ -936,6 +970,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "win.make-offer", NULL, make_offer_action);
   gtk_widget_class_install_action (widget_class, "win.set-opt-out", "(sb)", set_opt_out_action);
+  gtk_widget_class_install_action (widget_class, "win.undo-opt-out", "s", undo_opt_out_action);
   gtk_widget_class_install_action (widget_class, "win.open-dispute", NULL, open_dispute_action);
   gtk_widget_class_install_action (widget_class, "win.resolve-dispute", "s", resolve_dispute_action);
   gtk_widget_class_install_action (widget_class, "win.mark-reviewed", NULL, mark_reviewed_action);
@@ -1019,6 +1054,8 @@ recoup_window_new (AdwApplication      *application,
   g_signal_connect_object (model, "items-changed", G_CALLBACK (model_items_changed_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (model, "notify::loading", G_CALLBACK (update_list_state),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (model, "notify::counting", G_CALLBACK (update_list_state),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (model, "notify::updating", G_CALLBACK (update_state_cb),
                            self, G_CONNECT_SWAPPED);

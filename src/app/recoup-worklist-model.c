@@ -354,6 +354,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (RecoupWorklistModel, recoup_worklist_model, G_TYP
 enum {
   PROP_0,
   PROP_LOADING,
+  PROP_COUNTING,
   PROP_UPDATING,
   PROP_UPDATE_FRACTION,
   N_PROPS
@@ -521,6 +522,16 @@ count_thread (GTask        *task,
     g_task_return_boolean (task, TRUE);
 }
 
+static void
+set_counting (RecoupWorklistModel *self,
+              gboolean             counting)
+{
+  if (self->counting == counting)
+    return;
+  self->counting = counting;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COUNTING]);
+}
+
 static gboolean
 hours_changed_cb (gpointer data)
 {
@@ -532,8 +543,10 @@ hours_changed_cb (gpointer data)
 }
 
 /* The list of the accounts callable now is read again when a zone's calling
- * hours open or close (a second late, so that the guard agrees). A suspended
- * machine's timer runs late: recoup_worklist_model_check_hours() catches up. */
+ * hours open or close, or an account's call history stops blocking a call
+ * (recoup_browse_get_hours_change(); a second late, so that the guard
+ * agrees). A suspended machine's timer runs late:
+ * recoup_worklist_model_check_hours() catches up. */
 static void
 set_hours_change (RecoupWorklistModel *self,
                   Job                 *job)
@@ -561,21 +574,25 @@ count_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   guint n;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      /* The upper bound stays (the count is a nicety; the rows past the
-       * end show as loading). */
-      g_debug ("Could not count accounts: %s", error->message);
-      return;
-    }
+  /* A reload cancelled it: the new list counts its own rows. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (job->generation != self->generation)
     return;
-  self->counting = FALSE;
+  if (error != NULL)
+    {
+      /* The upper bound stays (the count is a nicety; the rows past the
+       * end show as loading), but the list no longer says it is counting. */
+      g_message ("Could not count accounts: %s", error->message);
+      set_counting (self, FALSE);
+      return;
+    }
   set_hours_change (self, job);
   n = (guint) MIN (job->count, G_MAXUINT);
   if (n == self->n_items)
     {
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+      set_counting (self, FALSE);
       return;
     }
   /* Pages past the end hold rows that are not there. */
@@ -597,8 +614,9 @@ count_cb (GObject      *object,
       if (items != NULL && items->len > n % RECOUP_WORKLIST_PAGE_SIZE)
         g_ptr_array_set_size (items, n % RECOUP_WORKLIST_PAGE_SIZE);
       self->n_items = n;
+      self->counting = FALSE;
       g_list_model_items_changed (G_LIST_MODEL (self), n, old_n - n, 0);
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COUNTING]);
     }
   else
     {
@@ -635,19 +653,21 @@ load_page_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_warning ("Could not read accounts: %s", error->message);
-      return;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_warning ("Could not read accounts: %s", error->message);
     }
-  if (!(items = job_items (self, job)))
-    return;
-  for (guint i = 0; i < items->len && i < job->rows->len; i++)
-    account_item_fill (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));
-  self->pages_loaded++;
-  start_check_calls (self, job);
+  else if ((items = job_items (self, job)) != NULL)
+    {
+      for (guint i = 0; i < items->len && i < job->rows->len; i++)
+        account_item_fill (g_ptr_array_index (items, i), g_ptr_array_index (job->rows, i));
+      self->pages_loaded++;
+      start_check_calls (self, job);
+    }
   /* The list is drawn with an upper bound of its length; the count (a
-   * second on a cold million-row index) comes after the first page. */
-  if (self->count_pending)
+   * second on a cold million-row index) comes after the first page read,
+   * or failed to be read: it always runs. */
+  if (self->count_pending && job->generation == self->generation)
     start_count (self);
 }
 
@@ -754,6 +774,9 @@ recoup_worklist_model_get_property (GObject    *object,
     case PROP_LOADING:
       g_value_set_boolean (value, self->loading);
       break;
+    case PROP_COUNTING:
+      g_value_set_boolean (value, self->counting);
+      break;
     case PROP_UPDATING:
       g_value_set_boolean (value, self->updating);
       break;
@@ -776,6 +799,9 @@ recoup_worklist_model_class_init (RecoupWorklistModelClass *klass)
 
   props[PROP_LOADING] =
     g_param_spec_boolean ("loading", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* Whether the number of items is still an upper bound being counted. */
+  props[PROP_COUNTING] =
+    g_param_spec_boolean ("counting", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   props[PROP_UPDATING] =
     g_param_spec_boolean ("updating", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   props[PROP_UPDATE_FRACTION] =
@@ -1004,10 +1030,16 @@ prepare_cb (GObject      *object,
   g_queue_clear (&self->page_order);
   self->n_items = (guint) MIN (job->count, G_MAXUINT);
   self->loading = FALSE;
-  g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, self->n_items);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+  /* Set before the change is told: a view reads them as it redraws. */
   self->count_pending = !job->exact;
   self->counting = !job->exact;
+  g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, self->n_items);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LOADING]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_COUNTING]);
+  /* Without a view that reads a page (none shown, or an empty bound), the
+   * count starts now. */
+  if (self->count_pending && g_hash_table_size (self->pages) == 0)
+    start_count (self);
   if (job->exact)
     set_hours_change (self, job);
   if (job->stale)
@@ -1078,7 +1110,8 @@ recoup_worklist_model_set_open_only (RecoupWorklistModel *self,
  * Lists only the accounts a call is lawful for now, as far as the calling
  * hours in their zones and the flags that stop every call say
  * (%RECOUP_BROWSE_CALLABLE_NOW); read again whenever those hours open or
- * close in a zone of theirs.
+ * close in a zone of theirs, or the call history of an account it leaves out
+ * stops blocking a call.
  */
 void
 recoup_worklist_model_set_callable_now (RecoupWorklistModel *self,

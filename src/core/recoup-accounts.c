@@ -107,6 +107,43 @@ recoup_user_role_label (const char *role)
   return role;
 }
 
+/**
+ * recoup_user_role_holds_accounts:
+ *
+ * Whether a user of @role may be an account's collector: owners and
+ * collectors work accounts; a bookkeeper keeps the books and calls no one.
+ * recoup_account_create() and recoup_account_set() refuse another role; a
+ * list of collectors to pick from asks this.
+ */
+gboolean
+recoup_user_role_holds_accounts (const char *role)
+{
+  return g_strcmp0 (role, "owner") == 0 || g_strcmp0 (role, "collector") == 0;
+}
+
+/* The id of the user @id_or_name names (recoup_user_resolve()), refused when
+ * their role cannot hold accounts. */
+static char *
+resolve_assignee (RecoupBook  *book,
+                  const char  *id_or_name,
+                  GError     **error)
+{
+  g_autofree char *id = recoup_user_resolve (book, id_or_name, error);
+  g_autoptr(RecoupUser) user = NULL;
+
+  if (id == NULL || !(user = recoup_user_load (book, id, error)))
+    return NULL;
+  if (!recoup_user_role_holds_accounts (user->role))
+    {
+      /* Translators: a user's name, then their role (“bookkeeper”) */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   _("%s is a %s and cannot be assigned accounts: assign a collector or an owner"),
+                   user->name, recoup_user_role_label (user->role));
+      return NULL;
+    }
+  return g_steal_pointer (&id);
+}
+
 static RecoupUser *user_from_row (sqlite3_stmt *stmt);
 
 /* "01…a (collector), 01…b (owner)": what tells apart users of one name. */
@@ -595,7 +632,7 @@ recoup_account_create (RecoupBook              *book,
   if (!validate_account_spec (book, spec, error))
     return NULL;
   if (spec->assigned_to != NULL && *spec->assigned_to != '\0' &&
-      !(assignee = recoup_user_resolve (book, spec->assigned_to, error)))
+      !(assignee = resolve_assignee (book, spec->assigned_to, error)))
     return NULL;
 
   if (!recoup_book_begin (book, error))
@@ -885,7 +922,7 @@ recoup_account_set (RecoupBook  *book,
       nullable = TRUE;
       if (value != NULL && *value != '\0')
         {
-          if (!(resolved = recoup_user_resolve (book, value, error)))
+          if (!(resolved = resolve_assignee (book, value, error)))
             return FALSE;
           value = resolved;
         }

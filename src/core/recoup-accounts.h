@@ -184,6 +184,7 @@ GPtrArray     *recoup_contact_list            (RecoupBook              *book,
 void           recoup_contact_point_free      (RecoupContactPoint      *cp);
 
 const char    *recoup_user_role_label         (const char              *role);
+gboolean       recoup_user_role_holds_accounts (const char             *role);
 /* The id of the user @id_or_name names: an id, or the name (any case) of
  * exactly one user. A name that several users have is refused with their
  * ids and roles, as picking one would pick at random. */

@@ -149,9 +149,8 @@ browse_state_reset (BrowseState       *st,
  * calls_open_at. The index of the open accounts holds all three, so it
  * serves the condition alone. Another spelling of an opted-out number stays
  * with recoup_browse_check_calls(), asked for the rows drawn. */
-static char *
-callable_sql (const RecoupGuardPolicy *p,
-              const char              *alias)
+static RecoupCallBlocks
+stopping_blocks (const RecoupGuardPolicy *p)
 {
   RecoupCallBlocks stop = RECOUP_CALL_BLOCK_OPT_OUT;
 
@@ -161,9 +160,16 @@ callable_sql (const RecoupGuardPolicy *p,
     stop |= RECOUP_CALL_BLOCK_FLAGS;
   if (p->dispute)
     stop |= RECOUP_CALL_BLOCK_DISPUTE;
+  return stop;
+}
+
+static char *
+callable_sql (const RecoupGuardPolicy *p,
+              const char              *alias)
+{
   return g_strdup_printf ("(%s.call_blocks & %d) = 0 AND recoup_browse_zone_open (%s.timezone)"
                           " AND %s.calls_open_at <= :callable_at",
-                          alias, (int) stop, alias, alias);
+                          alias, (int) stopping_blocks (p), alias, alias);
 }
 
 /* Binds the list's instant to a statement of callable_sql(), if it has one. */
@@ -615,6 +621,41 @@ recoup_browse_row_set_call (RecoupBrowseRow *row,
   row->call_warning = row->balance > 0 && (blocked || row->cease_communication);
 }
 
+/* The earliest instant after the list's that the call history of an
+ * account it leaves out stops blocking a call (calls_open_at), of the
+ * accounts no flag stops every call for; 0 when there is none. One read of
+ * the open accounts' queue index, which holds all it asks for; the accounts
+ * of a search are among them. A list of every account reads account_stats
+ * whole, as its count did. */
+static gint64
+next_history_lift (RecoupBook  *book,
+                   BrowseState *st)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt;
+  gint64 lift = 0;
+
+  if (!has_stats (book))
+    return 0;
+  /* G_MAXINT64 is an account not derived yet, which no list holds. */
+  sql = g_strdup_printf ("SELECT min (s.calls_open_at) FROM account_stats s WHERE %s"
+                         " AND s.calls_open_at > :callable_at AND s.calls_open_at < %" G_GINT64_FORMAT
+                         " AND (s.call_blocks & %d) = 0",
+                         (st->flags & RECOUP_BROWSE_OPEN_ONLY) ? "s.balance > 0" : "1",
+                         G_MAXINT64, (int) stopping_blocks (&st->policy));
+  if ((stmt = recoup_book_prepare (book, sql, &error)) == NULL)
+    {
+      g_warning ("Cannot tell when a call history next lets a call through: %s", error->message);
+      return 0;
+    }
+  bind_callable_at (st, stmt);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    lift = sqlite3_column_int64 (stmt, 0);   /* NULL, no row held: 0 */
+  sqlite3_reset (stmt);
+  return lift;
+}
+
 /**
  * recoup_browse_get_hours_change:
  * @out_opens_at: (out) (optional): the earliest instant the calling hours
@@ -622,16 +663,23 @@ recoup_browse_row_set_call (RecoupBrowseRow *row,
  *
  * For a list of %RECOUP_BROWSE_CALLABLE_NOW, once its rows were counted on
  * @book (recoup_browse_count(), or a prepare that counted, with a search):
- * when the calling hours next open or close in a zone of the accounts it
- * looked at, so that the list is read again then; 0 when they never do.
+ * the next instant the list changes by the clock alone, so that it is read
+ * again then: the calling hours open or close in a zone of the accounts it
+ * looked at, or the call history of an account it leaves out stops blocking
+ * a call (calls_open_at); 0 when neither ever does.
  */
 gint64
 recoup_browse_get_hours_change (RecoupBook *book,
                                 gint64     *out_opens_at)
 {
   BrowseState *st = browse_state (book);
+  gint64 lift = 0;
 
   if (out_opens_at != NULL)
     *out_opens_at = st->opens_at;
+  if (st->flags & RECOUP_BROWSE_CALLABLE_NOW)
+    lift = next_history_lift (book, st);
+  if (lift != 0 && (st->change_at == 0 || lift < st->change_at))
+    return lift;
   return st->change_at;
 }

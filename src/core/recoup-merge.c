@@ -89,18 +89,21 @@ static const struct
   RecoupSettingScope  scope;
   RecoupMergeStale    stale;  /* what a new value makes stale (recoup_score_signature()) */
 } shared_settings[] = {
-  /* the compliance guard (recoup-guard.c) */
-  { "guard.profile",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  /* the compliance guard (recoup-guard.c); the rules of the call history
+   * (and the zone of a debtor whose own is unknown) decide when each
+   * account's calls open again (account_stats.calls_open_at), derived again
+   * by a rescore, as recoup_guard_set_rule() does locally */
+  { "guard.profile",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
   { "guard.hours_start",          RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   { "guard.hours_end",            RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
-  { "guard.max_calls_7d",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
-  { "guard.conversation_days",    RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.max_calls_7d",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
+  { "guard.conversation_days",    RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
   { "guard.validation_days",      RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   { "guard.cease",                RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   { "guard.dispute",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   { "guard.flags",                RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
   { "guard.unknown_zone",         RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
-  { "guard.business_timezone",    RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_NONE },
+  { "guard.business_timezone",    RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
   /* scoring (recoup-score.c) and the escalation policy (recoup-escalation.c) */
   { "score.weight.",              RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
   { "score.high",                 RECOUP_SETTING_OWNER, RECOUP_MERGE_STALE_SCORES },
