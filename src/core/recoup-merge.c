@@ -2229,15 +2229,19 @@ recoup_merge_count_unsent (RecoupBook *book)
 gint64
 recoup_merge_count_unsent_by_others (RecoupBook  *book,
                                      const char  *user_id,
-                                     char       **out_author)
+                                     char       **out_author,
+                                     GError     **error)
 {
+  /* The changes still to send (as recoup_merge_count_unsent() counts them)
+   * that someone else made; the author named is the first of those. */
   sqlite3_stmt *stmt = recoup_book_prepare (book,
-    "SELECT count(*), (SELECT coalesce (u.name, c2.user_id) FROM changes c2 LEFT JOIN users u"
-    "                  ON u.id = c2.user_id WHERE c2.server_seq IS NULL AND c2.device_id = ?1"
-    "                  AND c2.user_id <> ?2 ORDER BY c2.seq LIMIT 1)"
-    " FROM changes c WHERE server_seq IS NULL AND device_id = ?1 AND user_id <> ?2"
-    " AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
-    "                 AND r.reason NOT IN " RESENT_REASONS ")", NULL);
+    "WITH pending AS (SELECT c.seq, c.user_id FROM changes c WHERE c.server_seq IS NULL"
+    "   AND c.device_id = ?1 AND c.user_id <> ?2"
+    "   AND NOT EXISTS (SELECT 1 FROM sync_rejections r WHERE r.change_id = c.id"
+    "                   AND r.reason NOT IN " RESENT_REASONS "))"
+    " SELECT (SELECT count(*) FROM pending),"
+    "  (SELECT coalesce (u.name, p.user_id) FROM pending p LEFT JOIN users u ON u.id = p.user_id"
+    "   ORDER BY p.seq LIMIT 1)", error);
   gint64 n = -1;
 
   *out_author = NULL;
@@ -2250,6 +2254,8 @@ recoup_merge_count_unsent_by_others (RecoupBook  *book,
       n = sqlite3_column_int64 (stmt, 0);
       *out_author = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
     }
+  else
+    recoup_book_set_sqlite_error (book, error);
   sqlite3_reset (stmt);
   return n;
 }
@@ -3163,11 +3169,18 @@ recoup_merge_kept_members (RecoupBook         *book,
 
   g_return_val_if_fail (info != NULL && c->entity_id.kind == MV_STRING, NULL);
 
+  /* json_quote() gives "null" for an unassigned account; no text at all is
+   * a failed read, which must not reach the device as "unassign it". */
   value = column_as_json (book, info, column_index (info, "assigned_to"), c->entity_id.s);
+  if (value == NULL)
+    {
+      recoup_book_set_sqlite_error (book, error);
+      return NULL;
+    }
   if (!field_clock (book, "accounts", c->entity_id.s, "assigned_to", &hlc, &device, error))
     return NULL;
   out = g_string_new (",\"field\":\"assigned_to\",\"kept\":");
-  g_string_append (out, value != NULL ? value : "null");
+  g_string_append (out, value);
   g_string_append_printf (out, ",\"kept_hlc\":%" G_GINT64_FORMAT ",\"kept_device_id\":", hlc);
   recoup_json_append_string (out, device);
   return g_string_free (out, FALSE);

@@ -102,7 +102,8 @@ gint64     recoup_merge_count_unsent     (RecoupBook        *book);
  * writer of the oldest. */
 gint64     recoup_merge_count_unsent_by_others (RecoupBook  *book,
                                                 const char  *user_id,
-                                                char       **out_author);
+                                                char       **out_author,
+                                                GError     **error);
 
 /* Stores the server's answer to a pushed change: accepted with its sequence
  * (@reason NULL), or rejected with a reason. A change refused as
@@ -268,7 +269,11 @@ gboolean   recoup_merge_check_author     (RecoupChangeBatch *batch,
  * the members recoup_merge_kept_members() writes: the account's collector
  * as the server has it and that value's clock. The device that pushed it
  * passes the answer to recoup_merge_restore_kept(), which puts both back
- * unless a later write on the device replaced the refused value.
+ * unless a later write on the device replaced the refused value. Only the
+ * collector is put back: recoup_account_set() writes one field per change,
+ * so a refused change carries no other field. A client that sets several
+ * fields in one change must keep them apart from assigned_to, or its other
+ * fields stay on the device with the refusal (listed by sync-status).
  */
 gboolean   recoup_merge_check_assignee   (RecoupBook        *book,
                                           RecoupChangeBatch *batch,

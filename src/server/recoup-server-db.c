@@ -1166,7 +1166,9 @@ recoup_server_db_explain_token (RecoupServerDb *db,
     return g_strdup_printf ("this device's user “%s” was removed from the organisation “%s”, and their "
                             "devices with them; what this device has not sent stays on it. Ask an owner "
                             "to add you again and to give you a new enrollment code, then enroll this "
-                            "book again with it", user, org);
+                            "book again with it; if you come back as a new user and this book still holds "
+                            "changes it has not sent, enroll it with an owner's code so they are "
+                            "delivered", user, org);
   return g_strdup_printf ("this device was revoked by the admin of the organisation “%s” (its user “%s” "
                           "is still a member); what it has not sent stays on it. Ask an owner for a new "
                           "enrollment code, then enroll this book again with it", org, user);

@@ -255,13 +255,16 @@ authenticate (RecoupServer      *self,
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   const char *auth = soup_message_headers_get_one (h, "Authorization");
+  /* Only a bearer credential is a token: anything else is not read past its
+   * scheme (a header of two bytes has no eighth). */
+  const char *token = auth != NULL && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
   RecoupServerDevice *dev = NULL;
 
-  if (auth != NULL && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
-    dev = recoup_server_db_authenticate (self->db, auth + 7);
+  if (token != NULL)
+    dev = recoup_server_db_authenticate (self->db, token);
   if (dev == NULL)
     {
-      g_autofree char *why = auth != NULL ? recoup_server_db_explain_token (self->db, auth + 7) : NULL;
+      g_autofree char *why = token != NULL ? recoup_server_db_explain_token (self->db, token) : NULL;
 
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer realm=\"recoupd\"");

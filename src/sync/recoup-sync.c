@@ -974,13 +974,9 @@ check_unsent_authors (RecoupBook                   *book,
 
   if (grant->user_id == NULL || g_str_equal (grant->role, "owner"))
     return TRUE;
-  n = recoup_merge_count_unsent_by_others (book, grant->user_id, &author);
+  n = recoup_merge_count_unsent_by_others (book, grant->user_id, &author, error);
   if (n < 0)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_SQLITE,
-                   _("%s: cannot count the changes it has not sent"), recoup_book_get_path (book));
-      return FALSE;
-    }
+    return FALSE;
   if (n == 0)
     return TRUE;
   shown = (guint) MIN (n, G_MAXUINT);
@@ -1019,9 +1015,20 @@ check_same_team (RecoupBook                   *book,
   g_autofree char *org = recoup_book_get_setting (book, "sync.org_id");
   g_autofree char *url = recoup_book_get_setting (book, "sync.url");
 
-  if (grant != NULL && g_strcmp0 (grant->org_id, org) == 0)
+  if (grant != NULL && org != NULL && *org != '\0' && g_strcmp0 (grant->org_id, org) == 0)
     return check_unsent_authors (book, grant, error);
-  if (grant != NULL)
+  /* Enrolled through a server that did not name its team: whether the code
+   * is for the same one cannot be told, and a guess could mix two books. */
+  if (grant != NULL && (org == NULL || *org == '\0'))
+    /* Translators: the book's file, the server it syncs with, then the
+     * book's file again */
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
+                 _("%s was enrolled with %s before the server said which team a book belongs to, so "
+                   "whether this code is for the same team cannot be told, and it was not used. Enroll a "
+                   "new book with it: “recoup-cli --book NEW-FILE enroll CODE”, or in the app, “Join in a "
+                   "New Book”. %s was not changed."),
+                 recoup_book_get_path (book), url, recoup_book_get_path (book));
+  else if (grant != NULL)
     /* Translators: the book's file, the server it syncs with, the team the
      * code is for, then the book's file again */
     g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
