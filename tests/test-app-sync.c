@@ -1141,6 +1141,167 @@ test_enroll_again (Fixture       *f,
   g_assert_cmpstr (recoup_sync_status_get_url (status_of (f)), ==, url);
 }
 
+static gboolean
+prefs_enrolled_again (Fixture *f)
+{
+  return enrolled_and_synced (f) && !recoup_sync_status_needs_enrollment (status_of (f));
+}
+
+static gboolean
+mapped (GtkWidget  *root,
+        const char *name)
+{
+  GtkWidget *widget = find_named (root, name);
+
+  g_assert_nonnull (widget);
+  return gtk_widget_get_mapped (widget);
+}
+
+/* The owner revokes this laptop while it holds a change not sent: the sync
+ * fails with the server's words, the popover offers Enroll Again instead of
+ * Sync Now, and Preferences ▸ Sync shows the words and the code form first;
+ * a new code enrolls the same book again and the change goes up with the
+ * next sync. */
+static void
+test_revoked_enroll_again (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autoptr(RecoupBook) book = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *revoked = NULL;
+  GtkWidget *prefs, *connect;
+
+  enroll (f);
+  book = open_book (f);
+  id = first_account_id (book);
+  device = recoup_book_get_setting (book, "sync.device_id");
+  g_free (admin (f, "revoke", device, NULL));
+  g_assert_true (recoup_account_set (book, id, "tags", "visited", &error));
+  g_assert_no_error (error);
+
+  sync_and_wait (f);
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_ERROR);
+  g_assert_true (recoup_sync_status_needs_enrollment (status_of (f)));
+  g_assert_cmpint (recoup_sync_status_get_n_pending (status_of (f)), ==, 1);
+  text = popover_text (f, "sync-revoked-popover");
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "this device was revoked by the admin of the organisation “Acme Collections”"));
+  g_assert_true (gtk_widget_get_visible (find_named (popover_of (f), "sync-enroll-again")));
+  g_assert_false (gtk_widget_get_visible (find_named (popover_of (f), "sync-now")));
+
+  /* Enroll Again in the popover opens Preferences ▸ Sync: the server's
+   * words, then the code form for this book. */
+  g_signal_emit_by_name (find_named (popover_of (f), "sync-enroll-again"), "clicked");
+  prefs = GTK_WIDGET (recoup_window_get_dialog (f->window));
+  g_assert_true (ADW_IS_PREFERENCES_WINDOW (prefs));
+  gtk_widget_set_size_request (prefs, 640, 900);
+  shot (prefs, "sync-revoked");
+  g_assert_true (mapped (prefs, "sync-revoked"));
+  revoked = g_strdup (gtk_label_get_text (GTK_LABEL (find_named (prefs, "sync-revoked"))));
+  g_assert_cmpstr (revoked, ==, recoup_sync_status_get_error (status_of (f)));
+  g_assert_nonnull (strstr (revoked, "Ask an owner for a new enrollment code, then enroll this book again"));
+  g_clear_pointer (&text, g_free);
+  text = collect_text (prefs);
+  g_assert_nonnull (strstr (text, "Enroll This Book Again"));
+  g_assert_nonnull (strstr (text, "Its 1 change not sent yet goes with it."));
+  g_assert_true (mapped (prefs, "enroll-code"));
+  g_assert_true (mapped (prefs, "sync-server"));
+  g_assert_false (mapped (prefs, "sync-enroll-again"));
+  g_assert_false (mapped (prefs, "enroll-cancel"));
+  g_assert_false (gtk_widget_get_sensitive (find_named (prefs, "sync-now")));
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (find_named (prefs, "sync-state-row"))), ==,
+                   "Not syncing until this book is enrolled again");
+  connect = find_named (prefs, "enroll-connect");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (connect)), ==, "_Enroll Again");
+
+  code = admin (f, "--url", url, "enroll", f->org, "olive", NULL);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (prefs, "enroll-code")), code);
+  g_assert_true (gtk_widget_get_sensitive (connect));
+  expected_runs = recoup_sync_status_get_n_runs (status_of (f)) + 1;
+  g_signal_emit_by_name (connect, "clicked");
+  wait_for (prefs_enrolled_again, f, "the book enrolled again and synced");
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_cmpint (recoup_sync_status_get_state (status_of (f)), ==, RECOUP_SYNC_STATE_SYNCED);
+  g_assert_cmpint (recoup_sync_status_get_n_pending (status_of (f)), ==, 0);
+  g_assert_cmpint (server_count (f, "SELECT count(*) FROM accounts WHERE id = '%s' AND tags = 'visited'", id),
+                   ==, 1);
+  shot (prefs, "sync-enrolled-again");
+  g_assert_false (mapped (prefs, "sync-revoked"));
+  g_assert_false (mapped (prefs, "enroll-code"));
+  g_assert_true (mapped (prefs, "sync-enroll-again"));
+  g_assert_true (gtk_widget_get_sensitive (find_named (prefs, "sync-now")));
+  g_assert_cmpint (devices_on_server (f), ==, 2);
+  gtk_window_destroy (GTK_WINDOW (prefs));
+}
+
+static gboolean
+page_enroll_failed (Fixture *f)
+{
+  return enroll_failed (f) && !recoup_sync_status_needs_enrollment (status_of (f));
+}
+
+/* Any connected book can be enrolled again from its Sync page, less
+ * prominently (Enroll Again… under the server): Cancel leaves it as it was,
+ * and a code of another team is refused with core's reason in full and
+ * Join in a New Book offered, leaving the book connected as before. */
+static void
+test_enroll_again_by_choice (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", f->port);
+  g_autofree char *other = admin (f, "create-org", "Other Team", NULL);
+  g_autofree char *otto = admin (f, "add-user", "Other Team", "otto", "--role", "owner", NULL);
+  g_autofree char *code = admin (f, "--url", url, "enroll", other, "otto", NULL);
+  g_autofree char *text = NULL;
+  GtkWidget *prefs;
+  const char *shown;
+
+  enroll (f);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.connect-server", NULL);
+  prefs = GTK_WIDGET (recoup_window_get_dialog (f->window));
+  gtk_widget_set_size_request (prefs, 640, 900);
+  g_assert_false (mapped (prefs, "enroll-code"));
+  g_assert_false (mapped (prefs, "sync-revoked"));
+  g_assert_true (mapped (prefs, "sync-enroll-again"));
+  shot (prefs, "sync-connected-enroll-again");
+
+  g_signal_emit_by_name (find_named (prefs, "sync-enroll-again"), "clicked");
+  g_assert_true (mapped (prefs, "enroll-code"));
+  g_assert_true (mapped (prefs, "enroll-cancel"));
+  g_assert_false (mapped (prefs, "sync-enroll-again"));
+  text = collect_text (prefs);
+  g_assert_nonnull (strstr (text, "Enroll This Book Again"));
+  g_signal_emit_by_name (find_named (prefs, "enroll-cancel"), "clicked");
+  g_assert_false (mapped (prefs, "enroll-code"));
+  g_assert_true (mapped (prefs, "sync-enroll-again"));
+
+  g_signal_emit_by_name (find_named (prefs, "sync-enroll-again"), "clicked");
+  g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (prefs)), find_named (prefs, "enroll-code")));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (prefs, "enroll-code")), code);
+  /* Clicked as a user clicks it: the focus leaves the code first. */
+  gtk_widget_grab_focus (find_named (prefs, "enroll-connect"));
+  g_signal_emit_by_name (find_named (prefs, "enroll-connect"), "clicked");
+  wait_for (page_enroll_failed, f, "the refusal");
+  shown = gtk_label_get_text (GTK_LABEL (find_named (prefs, "enroll-error")));
+  g_test_message ("%s", shown);
+  shot (prefs, "sync-enroll-again-other-team");
+  /* Core's reason in full, and its way out: the code is unspent and joins
+   * in a new book. */
+  g_assert_nonnull (strstr (shown, "is the book of another team"));
+  g_assert_true (mapped (prefs, "enroll-join-new"));
+  g_assert_false (mapped (prefs, "enroll-connect"));
+  g_assert_true (recoup_sync_status_is_enrolled (status_of (f)));
+  g_assert_cmpstr (recoup_sync_status_get_user_name (status_of (f)), ==, "olive");
+  g_assert_null (recoup_sync_status_get_error (status_of (f)));
+  g_assert_true (mapped (prefs, "enroll-code"));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+}
+
 static RecoupApplication *app;
 
 static gboolean
@@ -1318,6 +1479,10 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/recoup/app/sync/enroll-again", Fixture, NULL, fixture_set_up, test_enroll_again,
               fixture_tear_down);
+  g_test_add ("/recoup/app/sync/revoked-enroll-again", Fixture, NULL, fixture_set_up, test_revoked_enroll_again,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/sync/enroll-again-by-choice", Fixture, NULL, fixture_set_up,
+              test_enroll_again_by_choice, fixture_tear_down);
   status = g_test_run ();
   test_remove_tree (config_home);
   return status;

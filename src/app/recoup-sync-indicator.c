@@ -31,6 +31,7 @@ typedef struct
   GtkWidget        *error_label;
   GtkWidget        *info;       /* rebuilt on every change */
   GtkWidget        *sync_now;
+  GtkWidget        *enroll_again;  /* instead of Sync Now once the server no longer knows this device */
 } Indicator;
 
 static void
@@ -644,6 +645,10 @@ build_details (Indicator *ind)
       gtk_box_reorder_child_after (GTK_BOX (ind->details), ind->error_label, ind->state_label);
     }
   gtk_widget_set_sensitive (ind->sync_now, state != RECOUP_SYNC_STATE_SYNCING);
+  /* Syncing again is refused again until a new code enrolls the book: the
+   * way there instead. */
+  gtk_widget_set_visible (ind->enroll_again, recoup_sync_status_needs_enrollment (st));
+  gtk_widget_set_visible (ind->sync_now, !recoup_sync_status_needs_enrollment (st));
 
   gtk_box_append (GTK_BOX (ind->info), small_label (server, "dim-label"));
 
@@ -832,6 +837,14 @@ recoup_sync_indicator_attach (RecoupWindow *window)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (ind->sync_now), "win.sync");
   gtk_widget_set_tooltip_text (ind->sync_now, _("Send and receive changes now (Ctrl+Shift+S)"));
   gtk_box_append (GTK_BOX (ind->details), ind->sync_now);
+  ind->enroll_again = gtk_button_new_with_mnemonic (_("Enroll _Again…"));
+  gtk_widget_set_name (ind->enroll_again, "sync-enroll-again");
+  gtk_widget_set_margin_top (ind->enroll_again, 6);
+  gtk_widget_add_css_class (ind->enroll_again, "suggested-action");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (ind->enroll_again), "win.connect-server");
+  gtk_widget_set_tooltip_text (ind->enroll_again, _("Enter a new enrollment code for this book in Preferences"));
+  gtk_widget_set_visible (ind->enroll_again, FALSE);
+  gtk_box_append (GTK_BOX (ind->details), ind->enroll_again);
   gtk_popover_set_child (GTK_POPOVER (ind->popover), ind->details);
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (ind->button), ind->popover);
 

@@ -12,6 +12,8 @@
 typedef struct
 {
   RecoupSyncStatus *status;
+  GtkWidget        *revoked_group;  /* the server no longer knows this device */
+  GtkWidget        *revoked;
   GtkWidget        *connect_group;
   GtkWidget        *code;
   GtkWidget        *device;
@@ -20,6 +22,7 @@ typedef struct
   GtkWidget        *fingerprint;
   GtkWidget        *error;
   GtkWidget        *connect;
+  GtkWidget        *cancel;    /* leaves Enroll Again, when it was asked for */
   GtkWidget        *join;      /* shown when the code needs a new book */
   GtkWidget        *note;      /* where the new book is, without the application */
   GtkWidget        *spinner;
@@ -30,7 +33,9 @@ typedef struct
   GtkWidget        *fp_row;
   GtkWidget        *state_row;
   GtkWidget        *sync_now;
+  GtkWidget        *again_row;
   gboolean          busy;
+  gboolean          again;     /* the user asked to enroll the enrolled book again */
 } Page;
 
 static void
@@ -99,6 +104,7 @@ set_busy (Page     *p,
   gtk_widget_set_sensitive (p->code, !busy);
   gtk_widget_set_sensitive (p->device, !busy);
   gtk_widget_set_sensitive (p->join, !busy);
+  gtk_widget_set_sensitive (p->cancel, !busy);
   if (busy)
     gtk_widget_set_sensitive (p->connect, FALSE);
 }
@@ -111,28 +117,72 @@ device_name (Page *p)
   return *device ? g_steal_pointer (&device) : g_strdup (g_get_host_name ());
 }
 
+/* The code form of an enrolled book enrolls it again: what goes with it. */
+static void
+describe_enroll_again (Page     *p,
+                       gboolean  revoked)
+{
+  gint64 n = recoup_sync_status_get_n_pending (p->status);
+  g_autofree char *unsent = NULL;
+  g_autofree char *text = NULL;
+
+  if (n > 0)
+    unsent = g_strdup_printf (ngettext ("Its %'u change not sent yet goes with it.",
+                                        "Its %'u changes not sent yet go with it.", n), (guint) n);
+  if (revoked)
+    text = g_strdup_printf ("%s %s", _("Paste the new enrollment code an owner of your team gives you to "
+                                       "enroll this book again; the book stays as it is."),
+                            unsent != NULL ? unsent : "");
+  else
+    text = g_strdup_printf ("%s %s", _("Paste a new enrollment code from an owner of your team to enroll this "
+                                       "book again, as the same or another user of the team: after this device "
+                                       "was revoked, say, or the server’s certificate was replaced. The book "
+                                       "stays as it is."),
+                            unsent != NULL ? unsent : "");
+  g_strchomp (text);
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->connect_group), _("Enroll This Book Again"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (p->connect_group), text);
+  gtk_button_set_label (GTK_BUTTON (p->connect), _("_Enroll Again"));
+}
+
 static void
 update (Page *p)
 {
   RecoupSyncStatus *st = p->status;
   gboolean enrolled = recoup_sync_status_is_enrolled (st);
+  /* Revoked, or its user removed: nothing syncs until a new code enrolls
+   * the book again, so the form is the page's first thing. */
+  gboolean revoked = recoup_sync_status_needs_enrollment (st);
+  gboolean code_form = !enrolled || revoked || p->again;
 
-  gtk_widget_set_visible (p->connect_group, !enrolled);
-  gtk_widget_set_visible (p->actions_group, !enrolled);
+  gtk_widget_set_visible (p->revoked_group, revoked);
+  if (revoked)
+    gtk_label_set_text (GTK_LABEL (p->revoked), recoup_sync_status_get_error (st));
+  gtk_widget_set_visible (p->connect_group, code_form);
+  gtk_widget_set_visible (p->actions_group, code_form);
   gtk_widget_set_visible (p->server_group, enrolled);
+  gtk_widget_set_visible (p->again_row, !code_form);
+  gtk_widget_set_visible (p->cancel, enrolled && !revoked);
+  if (enrolled && code_form)
+    describe_enroll_again (p, revoked);
+  if (!code_form)
+    gtk_widget_set_visible (p->check_group, FALSE);
   if (enrolled)
     {
       g_autofree char *fp = recoup_sync_format_fingerprint (recoup_sync_status_get_fingerprint (st));
       g_autofree char *user = g_strdup_printf ("%s (%s)", recoup_sync_status_get_user_name (st),
                                                recoup_sync_status_get_role (st));
-      g_autofree char *state = recoup_sync_describe_state (st);
+      /* Revoked, the server's words are above; syncing now would only be
+       * refused again. */
+      g_autofree char *state = revoked ? g_strdup (_("Not syncing until this book is enrolled again"))
+                                       : recoup_sync_describe_state (st);
 
-      gtk_widget_set_visible (p->check_group, FALSE);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (p->url_row), recoup_sync_status_get_url (st));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (p->user_row), user);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (p->fp_row), *fp ? fp : _("(system certificates)"));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (p->state_row), state);
-      gtk_widget_set_sensitive (p->sync_now, recoup_sync_status_get_state (st) != RECOUP_SYNC_STATE_SYNCING);
+      gtk_widget_set_sensitive (p->sync_now, !revoked &&
+                                recoup_sync_status_get_state (st) != RECOUP_SYNC_STATE_SYNCING);
     }
 }
 
@@ -167,13 +217,18 @@ enroll_done_cb (GObject      *object,
     }
   else if (error != NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("Could not connect: %s"), error->message);
+      /* Core's refusal in full: for a book enrolled already, why this code
+       * cannot enroll it again (another team's, say). */
+      g_autofree char *text = recoup_sync_status_is_enrolled (p->status)
+                              ? g_strdup_printf (_("Could not enroll this book again: %s"), error->message)
+                              : g_strdup_printf (_("Could not connect: %s"), error->message);
 
       code_changed_cb (p);
       show_error (p, text);
     }
   else
     {
+      p->again = FALSE;
       gtk_editable_set_text (GTK_EDITABLE (p->code), "");
       update (p);
     }
@@ -265,6 +320,22 @@ sync_now_clicked_cb (Page *p)
   recoup_sync_status_sync (p->status);
 }
 
+static void
+enroll_again_clicked_cb (Page *p)
+{
+  p->again = TRUE;
+  update (p);
+  gtk_widget_grab_focus (p->code);
+}
+
+static void
+cancel_clicked_cb (Page *p)
+{
+  p->again = FALSE;
+  gtk_editable_set_text (GTK_EDITABLE (p->code), "");
+  update (p);
+}
+
 static GtkWidget *
 info_row (const char *title,
           const char *name)
@@ -291,7 +362,19 @@ recoup_sync_page_new (RecoupSyncStatus *status)
   adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _("Sync"));
   adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "emblem-synchronizing-symbolic");
 
-  /* Not connected: the code. */
+  /* Connected, but the server no longer knows this device: its words. */
+  p->revoked_group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->revoked_group), _("This Device Can No Longer Sync"));
+  p->revoked = gtk_label_new (NULL);
+  gtk_widget_set_name (p->revoked, "sync-revoked");
+  gtk_label_set_wrap (GTK_LABEL (p->revoked), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (p->revoked), 0);
+  gtk_label_set_selectable (GTK_LABEL (p->revoked), TRUE);
+  gtk_widget_add_css_class (p->revoked, "error");
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->revoked_group), p->revoked);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->revoked_group));
+
+  /* Not connected, or enrolling again: the code. */
   p->connect_group = adw_preferences_group_new ();
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->connect_group), _("Connect to a Server"));
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (p->connect_group),
@@ -353,7 +436,12 @@ recoup_sync_page_new (RecoupSyncStatus *status)
     gtk_widget_add_css_class (p->join, "suggested-action");
     gtk_widget_set_visible (p->join, FALSE);
     g_signal_connect (p->join, "clicked", G_CALLBACK (join_clicked_cb), page);
+    p->cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+    gtk_widget_set_name (p->cancel, "enroll-cancel");
+    gtk_widget_add_css_class (p->cancel, "pill");
+    g_signal_connect_swapped (p->cancel, "clicked", G_CALLBACK (cancel_clicked_cb), p);
     gtk_box_append (GTK_BOX (row), p->spinner);
+    gtk_box_append (GTK_BOX (row), p->cancel);
     gtk_box_append (GTK_BOX (row), p->connect);
     gtk_box_append (GTK_BOX (row), p->join);
     gtk_box_append (GTK_BOX (box), row);
@@ -388,6 +476,21 @@ recoup_sync_page_new (RecoupSyncStatus *status)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->user_row);
   p->fp_row = info_row (_("Certificate fingerprint (SHA-256)"), "sync-fingerprint");
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->fp_row);
+  p->again_row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (p->again_row), _("Enroll this book again"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (p->again_row),
+                               _("With a new code from an owner of your team, when this device was revoked or "
+                                 "the server’s certificate was replaced"));
+  {
+    GtkWidget *again = gtk_button_new_with_mnemonic (_("Enroll _Again…"));
+
+    gtk_widget_set_name (again, "sync-enroll-again");
+    gtk_widget_set_valign (again, GTK_ALIGN_CENTER);
+    g_signal_connect_swapped (again, "clicked", G_CALLBACK (enroll_again_clicked_cb), p);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (p->again_row), again);
+    adw_action_row_set_activatable_widget (ADW_ACTION_ROW (p->again_row), again);
+  }
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (p->server_group), p->again_row);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (p->server_group));
 
   g_signal_connect_object (status, "changed", G_CALLBACK (status_changed_cb), page, G_CONNECT_SWAPPED);

@@ -14,8 +14,13 @@ G_BEGIN_DECLS
  * connected, the server, the user, the fingerprint and Sync Now.
  * A code that cannot take this book (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK) is
  * explained in place of Connect, with Join in a New Book as the way out.
+ * A connected book whose device the server no longer knows (revoked, or its
+ * user removed: recoup_sync_status_needs_enrollment()) shows the server's
+ * words and the code form first, to enroll the same book again; any
+ * connected book offers that form, less prominently, with Enroll Again….
  * Widgets tests reach by name: enroll-code, enroll-server, enroll-fingerprint,
- * enroll-connect, enroll-join-new, enroll-joined, enroll-error, sync-server.
+ * enroll-connect, enroll-cancel, enroll-join-new, enroll-joined, enroll-error,
+ * sync-server, sync-revoked, sync-enroll-again.
  */
 GtkWidget *recoup_sync_page_new (RecoupSyncStatus *status);
 

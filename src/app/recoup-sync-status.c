@@ -34,6 +34,7 @@ typedef struct
   gint64     last_error_at;
   char      *last_error;
   gboolean   last_unreachable;   /* ... and it was that the server could not be reached */
+  gboolean   last_unauthorized;  /* ... or that it no longer knows this device */
   gint64     pending;
   JsonArray *rejections;
   JsonArray *conflicts;
@@ -66,6 +67,7 @@ struct _RecoupSyncStatus
   Snapshot         snap;
   char            *error;         /* the last failed run's reason, NULL after a good one */
   gboolean         unreachable;   /* ... and it was that the server could not be reached */
+  gboolean         unauthorized;  /* ... or that it no longer knows this device */
   gboolean         running;
   gboolean         again;         /* a sync was asked for while one ran */
   gboolean         reached;       /* the server answered while the monitor said offline */
@@ -174,7 +176,11 @@ read_snapshot (RecoupBook  *book,
   s->last_ok = setting_int (book, "sync.last_ok_at");
   s->last_error_at = setting_int (book, "sync.last_error_at");
   s->last_error = recoup_book_get_setting (book, "sync.last_error");
-  s->last_unreachable = recoup_sync_get_last_error_kind (book, &kind) && kind == RECOUP_SYNC_ERROR_NETWORK;
+  if (recoup_sync_get_last_error_kind (book, &kind))
+    {
+      s->last_unreachable = kind == RECOUP_SYNC_ERROR_NETWORK;
+      s->last_unauthorized = kind == RECOUP_SYNC_ERROR_UNAUTHORIZED;
+    }
   s->pending = s->enrolled ? MAX (recoup_merge_count_unsent (book), 0) : 0;
   /* The logs and the review list are only shown for a connected book; the
    * review list scans the accounts, so not after every local write. */
@@ -346,6 +352,12 @@ recoup_sync_status_is_enrolled (RecoupSyncStatus *self)
   return self->snap.enrolled;
 }
 
+gboolean
+recoup_sync_status_needs_enrollment (RecoupSyncStatus *self)
+{
+  return self->snap.enrolled && self->error != NULL && self->unauthorized;
+}
+
 gint64
 recoup_sync_status_get_n_pending (RecoupSyncStatus *self)
 {
@@ -466,6 +478,7 @@ sync_done_cb (GObject      *object,
   if (self->shut_down)
     return;
   self->unreachable = FALSE;
+  self->unauthorized = FALSE;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_free (self->error);
@@ -479,6 +492,8 @@ sync_done_cb (GObject      *object,
         {
           self->error = g_strdup (job->sync_error->message);
           self->unreachable = g_error_matches (job->sync_error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NETWORK);
+          self->unauthorized = g_error_matches (job->sync_error, RECOUP_SYNC_ERROR,
+                                                RECOUP_SYNC_ERROR_UNAUTHORIZED);
           g_message ("sync failed: %s", job->sync_error->message);
         }
       else if (job->sync_error == NULL)
@@ -551,6 +566,7 @@ refresh_done_cb (GObject      *object,
     {
       self->error = g_strdup (self->snap.last_error);
       self->unreachable = self->snap.last_unreachable;
+      self->unauthorized = self->snap.last_unauthorized;
     }
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   if (first && self->snap.enrolled && network_available (self))
@@ -613,6 +629,7 @@ enroll_done_cb (GObject      *object,
       take_snapshot (self, &job->snap);
       g_clear_pointer (&self->error, g_free);
       self->unreachable = FALSE;
+      self->unauthorized = FALSE;
       /* The window writes as the enrolled user from now on: the book's
        * first user gave way to them (recoup_merge_adopt_enrolled_user()). */
       if (self->snap.user_id != NULL && self->session != NULL)

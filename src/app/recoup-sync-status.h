@@ -51,6 +51,11 @@ void              recoup_sync_status_shutdown         (RecoupSyncStatus     *sel
 
 RecoupSyncState   recoup_sync_status_get_state        (RecoupSyncStatus     *self);
 gboolean          recoup_sync_status_is_enrolled      (RecoupSyncStatus     *self);
+/* The last sync failed because the server no longer knows this device
+ * (RECOUP_SYNC_ERROR_UNAUTHORIZED: it was revoked, or its user removed;
+ * recoup_sync_status_get_error() has the server's words): only a new code
+ * enrolling the book again (recoup_sync_status_enroll_async()) lets it sync. */
+gboolean          recoup_sync_status_needs_enrollment (RecoupSyncStatus     *self);
 gint64            recoup_sync_status_get_n_pending    (RecoupSyncStatus     *self);
 /* Milliseconds since 1970 of the last successful sync, 0 if never. */
 gint64            recoup_sync_status_get_last_sync    (RecoupSyncStatus     *self);

@@ -1018,11 +1018,13 @@ check_same_team (RecoupBook                   *book,
   if (grant != NULL && org != NULL && *org != '\0' && g_strcmp0 (grant->org_id, org) == 0)
     return check_unsent_authors (book, grant, error);
   /* Enrolled through a server that did not name its team: whether the code
-   * is for the same one cannot be told, and a guess could mix two books. */
+   * is for the same one cannot be told, and a guess could mix two books.
+   * Either way the code is unspent and enrolls a new book
+   * (RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK: the app offers that way out). */
   if (grant != NULL && (org == NULL || *org == '\0'))
     /* Translators: the book's file, the server it syncs with, then the
      * book's file again */
-    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK,
                  _("%s was enrolled with %s before the server said which team a book belongs to, so "
                    "whether this code is for the same team cannot be told, and it was not used. Enroll a "
                    "new book with it: “recoup-cli --book NEW-FILE enroll CODE”, or in the app, “Join in a "
@@ -1031,7 +1033,7 @@ check_same_team (RecoupBook                   *book,
   else if (grant != NULL)
     /* Translators: the book's file, the server it syncs with, the team the
      * code is for, then the book's file again */
-    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_REFUSED,
+    g_set_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK,
                  _("%s is the book of another team (on %s); this code is for the team “%s”, so it was not "
                    "used. Enroll a new book with it: “recoup-cli --book NEW-FILE enroll CODE”, or in the "
                    "app, “Join in a New Book”. %s was not changed."),

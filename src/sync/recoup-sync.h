@@ -21,7 +21,8 @@ G_BEGIN_DECLS
  *   older recoupd answered 404)
  * @RECOUP_SYNC_ERROR_NEEDS_NEW_BOOK: the code enrolls someone other than an
  *   owner, whose device starts from the team's book, and this book has data
- *   of its own; the code was not spent and enrolls a new, empty book
+ *   of its own; or the book is enrolled with another team (or one it cannot
+ *   name); the code was not spent and enrolls a new, empty book
  */
 typedef enum
 {
