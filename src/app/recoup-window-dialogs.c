@@ -2839,7 +2839,7 @@ resolve_show_consequence (ResolveForm                   *rf,
     }
   else if (res->remedy == RECOUP_DISPUTE_REMEDY_ADJUST)
     {
-      text = g_strdup (_("The balance goes down by the amount below; collection contacts resume only for "
+      text = g_strdup (_("The balance goes down by the amount in “Lower by”; collection contacts resume only for "
                          "what is left."));
       note_title = _("What the debtor was right about");
     }
@@ -3015,8 +3015,12 @@ recoup_window_resolve_dispute (RecoupWindow *self,
 
   group = page_group (page, _("Dispute"), description);
   rf->decision = combo_row_new (_("Decision"), "decision", decision_labels);
+  /* The choices are sentences: shown whole under the title, not cut at the
+   * row's end. */
+  adw_combo_row_set_use_subtitle (ADW_COMBO_ROW (rf->decision), TRUE);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), rf->decision);
   rf->remedy = combo_row_new (_("The disputed amount"), "remedy", remedy_labels);
+  adw_combo_row_set_use_subtitle (ADW_COMBO_ROW (rf->remedy), TRUE);
   /* Nothing open: nothing to write off or lower. */
   adw_combo_row_set_selected (ADW_COMBO_ROW (rf->remedy), rf->open > 0 ? 0 : G_N_ELEMENTS (resolve_remedies) - 1);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), rf->remedy);
