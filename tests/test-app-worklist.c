@@ -245,6 +245,30 @@ test_header_after_search (Fixture       *f,
   g_assert_cmpstr (subtitle, ==, "1 account");
 }
 
+static gboolean
+shows_empty_page (Fixture *f)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (f->window->list_stack), "empty") == 0;
+}
+
+/* A search that finds nothing says what a search finds, as the search
+ * entry's placeholder does: invoice numbers too. */
+static void
+test_no_match_help (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *description;
+
+  gtk_editable_set_text (GTK_EDITABLE (f->window->search_entry), "Zyzzyva");
+  wait_for (shows_empty_page, f, "the search that finds nothing");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 0);
+  g_assert_cmpstr (adw_status_page_get_title (f->window->empty_page), ==, "No Matching Accounts");
+  description = adw_status_page_get_description (f->window->empty_page);
+  g_assert_cmpstr (description, ==, "No account matches “Zyzzyva”. Search for the start of a name or of a word "
+                                    "in it, a reference, an invoice or receipt number, an e-mail address or a "
+                                    "phone number.");
+}
+
 /* A list no view draws (no page is read) is counted all the same. */
 static void
 test_count_without_view (Fixture       *f,
@@ -435,6 +459,78 @@ test_dispute_time_zone (Fixture       *f,
   g_assert_true (g_str_has_prefix (subtitle, expected));
 }
 
+static GtkWidget *
+find_numeric_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "numeric"))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_numeric_label (c);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* What a payment takes off an invoice is written as the ledger writes the
+ * payment: the locale's money format of the negative amount. */
+static void
+test_allocation_minus (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  g_autofree char *invoice = g_strdup_printf ("INV-%s", recoup_window_get_account_data (f->window)->account->ref);
+  GtkWidget *dialog, *allocation;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.record-payment", NULL);
+  dialog = GTK_WIDGET (recoup_window_get_dialog (f->window));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (dialog, "amount")), "30.00");
+  expected_loads = recoup_window_get_n_loads (f->window) + 1;
+  g_signal_emit_by_name (find_named (dialog, "save"), "clicked");
+  wait_for (account_loaded, f, "the recorded payment");
+
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (f->window), "ledger-amount"))), ==,
+                   "USD -30.00");
+  allocation = find_named (GTK_WIDGET (f->window), "allocation");
+  g_assert_nonnull (allocation);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_numeric_label (find_named (allocation, invoice)))), ==,
+                   "USD -30.00");
+}
+
+/* ---- the offer form ------------------------------------------------------ */
+
+/* A settlement paid more than a year ahead is refused as it is typed, on the
+ * date, with the latest pay-by date core allows; a date within it is taken. */
+static void
+test_offer_pay_by_cap (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *id = pick_top (f);
+  GtkWidget *dialog, *date, *save;
+  const char *shown;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.make-offer", NULL);
+  dialog = GTK_WIDGET (recoup_window_get_dialog (f->window));
+  g_assert_cmpstr (gtk_widget_get_name (dialog), ==, "make-offer");
+  save = find_named (dialog, "save");
+  date = find_named (dialog, "date");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (dialog, "kind")), 0);
+  gtk_editable_set_text (GTK_EDITABLE (find_named (dialog, "discount")), "5");
+  gtk_editable_set_text (GTK_EDITABLE (date), "2030-01-01");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (date, "error"));
+  shown = gtk_label_get_text (GTK_LABEL (find_named (dialog, "error")));
+  g_assert_nonnull (strstr (shown, "pay-by date 2030-01-01 is more than a year after today (2026-11-24): "
+                                   "give a date by 2027-11-24"));
+
+  gtk_editable_set_text (GTK_EDITABLE (date), "2027-11-24");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_has_css_class (date, "error"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -451,6 +547,8 @@ main (int   argc,
 
   g_test_add ("/recoup/app/worklist/header-after-search", Fixture, NULL, fixture_set_up, test_header_after_search,
               fixture_tear_down);
+  g_test_add ("/recoup/app/worklist/no-match-help", Fixture, NULL, fixture_set_up, test_no_match_help,
+              fixture_tear_down);
   g_test_add ("/recoup/app/worklist/count-without-view", Fixture, NULL, fixture_set_up, test_count_without_view,
               fixture_tear_down);
   g_test_add ("/recoup/app/account/opt-out-undo", Fixture, NULL, fixture_set_up, test_opt_out_undo,
@@ -458,6 +556,10 @@ main (int   argc,
   g_test_add ("/recoup/app/account/collectors-only", Fixture, NULL, fixture_set_up, test_collectors_only,
               fixture_tear_down);
   g_test_add ("/recoup/app/account/dispute-time-zone", Fixture, NULL, fixture_set_up, test_dispute_time_zone,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/account/allocation-minus", Fixture, NULL, fixture_set_up, test_allocation_minus,
+              fixture_tear_down);
+  g_test_add ("/recoup/app/offer/pay-by-cap", Fixture, NULL, fixture_set_up, test_offer_pay_by_cap,
               fixture_tear_down);
   return g_test_run ();
 }

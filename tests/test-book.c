@@ -977,7 +977,7 @@ test_compliance_dates (void)
 static void
 test_timezones (void)
 {
-  const char *good[] = { "UTC", "EST", "Europe/Berlin", "America/Argentina/Buenos_Aires",
+  const char *good[] = { "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires",
                          "Etc/GMT+5", "America/Port-au-Prince" };
   const char *bad[] = { "/etc/localtime", "/usr/share/zoneinfo/Europe/Berlin", "./UTC",
                         "../zoneinfo/UTC", "Europe/../UTC", "Europe/Berlin/", "Europe",
@@ -1002,6 +1002,62 @@ test_timezones (void)
       g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
       g_assert_cmpstr (error->message, ==, expected);
     }
+}
+
+/* Abbreviations and the fixed or legacy zones named after them (EST is
+ * UTC-5 all year) are refused for an account, with the region meant; an
+ * account that holds one from before keeps it and its other fields change. */
+static void
+test_timezones_regional (void)
+{
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(RecoupAccount) account = NULL;
+  struct { const char *tz; const char *region; } refused[] = {
+    { "EST", "America/New_York" }, { "est", "America/New_York" }, { "EST5EDT", "America/New_York" },
+    { "PST", "America/Los_Angeles" }, { "MST", "America/Denver" }, { "CET", "Europe/Berlin" },
+    { "HST", "Pacific/Honolulu" }, { "GMT", "Europe/London" },
+    /* Known to the zone database, but not a region's name: no guess. */
+    { "Japan", "America/New_York or Europe/Berlin" }, { "EST5", "America/New_York or Europe/Berlin" },
+  };
+  RecoupAccountSpec spec = { .ref = "R-1", .name = "Ada", .currency = "USD", .timezone = "EST" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("“%s” is an abbreviation or a legacy zone, not a region's: "
+                                                   "give the IANA name of the region, like %s, so that "
+                                                   "calling hours follow its daylight saving time",
+                                                   refused[i].tz, refused[i].region);
+
+      g_test_message ("%s", refused[i].tz);
+      g_assert_false (recoup_timezone_validate (refused[i].tz, &error));
+      g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, expected);
+      g_clear_error (&error);
+    }
+
+  test_book_open (&tb);
+  g_assert_null (recoup_account_create (tb.book, &spec, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  spec.timezone = "America/New_York";
+  id = recoup_account_create (tb.book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_false (recoup_account_set (tb.book, id, "timezone", "CET", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A book written before the rule. */
+  g_assert_cmpint (sqlite3_exec (recoup_book_get_db (tb.book), "UPDATE accounts SET timezone = 'EST'",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_true (recoup_account_set (tb.book, id, "name", "Ada Lovelace", &error));
+  g_assert_no_error (error);
+  account = recoup_account_load (tb.book, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (account->timezone, ==, "EST");
+  g_assert_cmpstr (account->name, ==, "Ada Lovelace");
+  test_book_close (&tb);
 }
 
 /* A query that fails halfway (a balance whose sum overflows) is an error, not
@@ -1374,6 +1430,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/book/user-limits", test_user_limits);
   g_test_add_func ("/recoup/core/book/date-range", test_date_range);
   g_test_add_func ("/recoup/core/book/timezones", test_timezones);
+  g_test_add_func ("/recoup/core/book/timezones-regional", test_timezones_regional);
   g_test_add_func ("/recoup/core/book/compliance-dates", test_compliance_dates);
   g_test_add_func ("/recoup/core/book/step-error-reported", test_step_error_reported);
   g_test_add_func ("/recoup/core/book/min-balance-empty-book", test_min_balance_empty_book);

@@ -1196,6 +1196,49 @@ test_header_only (void)
   test_book_close (&tb);
 }
 
+/* The timezone column is held to an account's rule: an abbreviation (EST is
+ * UTC-5 all year) is refused on its line with the region meant, and nothing
+ * is imported; the region's name goes in. */
+static void
+test_timezone_abbreviation (void)
+{
+  TestBook tb = { 0 };
+  const char *header = "account_ref,name,timezone,invoice_ref,issue_date,due_date,amount,currency\n";
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *prefix = NULL;
+  g_autoptr(RecoupImportReport) r = NULL;
+  g_autoptr(RecoupImportReport) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  Counts before, after;
+
+  test_book_open (&tb);
+  path = g_build_filename (tb.dir, "zones.csv", NULL);
+  prefix = g_strdup_printf ("%s:3: timezone: ", path);
+  text = g_strconcat (header,
+                      "Z-1,Zed One,America/New_York,Z-INV-1,2026-01-01,2026-01-31,10.00,USD\n",
+                      "Z-2,Zed Two,EST,Z-INV-2,2026-01-01,2026-01-31,20.00,USD\n", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  before = count_rows (&tb);
+  g_assert_false (recoup_import_csv (tb.book, path, RECOUP_IMPORT_DEFAULT, NULL, NULL, NULL, &r, &error));
+  g_assert_error (error, RECOUP_IMPORT_ERROR, RECOUP_IMPORT_ERROR_INVALID);
+  dump_problems (r);
+  g_assert_cmpuint (r->problems->len, ==, 1);
+  g_assert_true (has_problem (r, prefix, "“EST” is an abbreviation or a legacy zone, not a region's: "
+                                         "give the IANA name of the region, like America/New_York"));
+  after = count_rows (&tb);
+  assert_counts_equal (&before, &after);
+
+  g_clear_pointer (&text, g_free);
+  text = g_strconcat (header,
+                      "Z-1,Zed One,America/New_York,Z-INV-1,2026-01-01,2026-01-31,10.00,USD\n",
+                      "Z-2,Zed Two,America/New_York,Z-INV-2,2026-01-01,2026-01-31,20.00,USD\n", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  ok = import_ok (&tb, path, RECOUP_IMPORT_DEFAULT);
+  g_assert_cmpuint (ok->accounts_created, ==, 2);
+  test_book_close (&tb);
+}
+
 /* The refusal counts the rows that have problems, of all the rows. */
 static void
 test_problem_summary (void)
@@ -1808,6 +1851,7 @@ main (int   argc,
   g_test_add_func ("/recoup/core/import/bad/encoding-line", test_encoding_line);
   g_test_add_func ("/recoup/core/import/bad/header-only", test_header_only);
   g_test_add_func ("/recoup/core/import/bad/problem-summary", test_problem_summary);
+  g_test_add_func ("/recoup/core/import/bad/timezone-abbreviation", test_timezone_abbreviation);
   g_test_add_func ("/recoup/core/import/reimport/primary-contact", test_reimport_primary_contact);
   g_test_add_func ("/recoup/core/import/reimport/opt-out-other-spelling", test_reimport_opt_out_other_spelling);
   g_test_add_func ("/recoup/core/import/reimport/crlf-in-quoted-field", test_crlf_in_quoted_field);

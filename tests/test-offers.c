@@ -813,6 +813,7 @@ test_bad_input (Fixture       *f,
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100001, .pay_by = "2026-03-20" }, "offer amount USD 1,000.01 is more than the USD 1,000.00 owed" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = -5, .pay_by = "2026-03-20" }, "negative" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .pay_by = "2026-02-28" }, "past" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 500, .pay_by = "2030-01-01" }, "more than a year after today" },
     { { .kind = RECOUP_OFFER_SETTLEMENT }, "pay-by" },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 0, .first_date = "2026-03-10" }, "at least one" },
     { { .kind = RECOUP_OFFER_PLAN, .installments = -3, .first_date = "2026-03-10" }, "at least one" },
@@ -1497,10 +1498,19 @@ test_check_terms (void)
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2026-02-28" }, "pay-by date 2026-02-28 is in the past" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000 }, "needs the day it must be paid by" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 10001, .pay_by = "2026-03-10" }, "is not possible" },
-    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-01-01" }, "days in the past" },
+    /* The first date the message offers is the earliest the tolerance takes. */
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-01-29" },
+      "first date 2026-01-29 is more than 30 days in the past (today is 2026-03-01); "
+      "give a first date no earlier than 2026-01-30" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-01-30" }, NULL },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 3 }, "needs the date of its first installment" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 100000, .pay_by = "2026-03-10" }, NULL },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2026-03-01" }, NULL },
+    /* A settlement is paid within a promise's year, as a promise is. */
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2027-03-02" },
+      "pay-by date 2027-03-02 is more than a year after today (2026-03-01): give a date by 2027-03-01" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2030-01-01" }, "give a date by 2027-03-01" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2027-03-01" }, NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1777,7 +1787,7 @@ test_deferral_authority (Fixture       *f,
   g_autofree char *collector = recoup_user_add (f->book, "Carl", "collector", 1000, 6, FALSE, &error);
   const RecoupOfferAuthority within = RECOUP_OFFER_WITHIN_AUTHORITY, later = RECOUP_OFFER_BEYOND_DEFERRAL;
   struct { RecoupOfferSpec spec; RecoupOfferAuthority why; } cases[] = {
-    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2040-12-31" }, later },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2027-03-01" }, later },
     { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2036-01-01" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
         .first_date = "2035-01-01" }, later },
@@ -1787,7 +1797,7 @@ test_deferral_authority (Fixture       *f,
         .first_date = "2026-04-01" }, within },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2026-09-01" }, within },
     { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2026-09-02" }, later },
-    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 2000, .pay_by = "2040-12-31" },
+    { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 2000, .pay_by = "2027-03-01" },
       RECOUP_OFFER_BEYOND_DISCOUNT },
   };
 

@@ -108,7 +108,10 @@ editor_validate (Editor *ed)
   if (*name == '\0')
     g_string_append_printf (problems, "%s\n", _("Name: enter the debtor's name."));
 
-  if (!recoup_timezone_validate (tz, &error))
+  /* A zone the account has from before the rule got stricter (EST) does not
+   * stop the other fields being saved: only a new one is checked. */
+  if (g_strcmp0 (tz, ed->account->timezone != NULL ? ed->account->timezone : "") != 0 &&
+      !recoup_timezone_validate (tz, &error))
     {
       mark (ed->timezone, TRUE);
       g_string_append_printf (problems, _("Time zone: %s. Leave it empty when unknown.\n"), error->message);

@@ -211,7 +211,8 @@ recoup_allocation_group_show (GtkWidget        *group,
   for (guint i = 0; i < allocation->lines->len; i++)
     {
       RecoupAllocationLine *line = g_ptr_array_index (allocation->lines, i);
-      g_autofree char *applied = money (line->applied, allocation->currency);
+      /* What the payment takes off, signed as the ledger shows a payment. */
+      g_autofree char *taken = money (-line->applied, allocation->currency);
       g_autofree char *open = money (line->balance, allocation->currency);
       g_autofree char *subtitle = NULL;
       g_autofree char *value = NULL;
@@ -223,7 +224,7 @@ recoup_allocation_group_show (GtkWidget        *group,
         subtitle = g_strdup_printf (_("due %s · %s still open"), line->due_date, open);
       else
         subtitle = g_strdup_printf (_("due %s · untouched, %s open"), line->due_date, open);
-      value = line->applied != 0 ? g_strdup_printf ("−%s", applied) : g_strdup ("—");
+      value = line->applied != 0 ? g_strdup (taken) : g_strdup ("—");
       row = add_row (group, st, line->ref, subtitle, value, line->applied != 0 ? "success" : "dim-label");
       gtk_widget_set_name (row, line->ref);
     }

@@ -167,7 +167,8 @@ update_empty_page (RecoupWindow *self)
     }
   /* The description is markup. */
   description = g_markup_printf_escaped (_("No account matches “%s”. Search for the start of a name or of a word "
-                                           "in it, a reference, an e-mail address or a phone number."), search);
+                                           "in it, a reference, an invoice or receipt number, an e-mail address "
+                                           "or a phone number."), search);
   adw_status_page_set_title (self->empty_page, _("No Matching Accounts"));
   adw_status_page_set_description (self->empty_page, description);
 }

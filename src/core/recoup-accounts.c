@@ -52,6 +52,60 @@ timezone_looks_like_name (const char *tz)
   return tz[strlen (tz) - 1] != '/';
 }
 
+/* The region a user most likely means by a zone abbreviation, or by a fixed
+ * or legacy zone named after one (EST is UTC-5 all year, not New York). */
+static const char *
+region_for_abbreviation (const char *tz)
+{
+  static const struct { const char *abbreviation; const char *region; } regions[] = {
+    { "EST", "America/New_York" }, { "EDT", "America/New_York" }, { "EST5EDT", "America/New_York" },
+    { "CST", "America/Chicago" }, { "CDT", "America/Chicago" }, { "CST6CDT", "America/Chicago" },
+    { "MST", "America/Denver" }, { "MDT", "America/Denver" }, { "MST7MDT", "America/Denver" },
+    { "PST", "America/Los_Angeles" }, { "PDT", "America/Los_Angeles" }, { "PST8PDT", "America/Los_Angeles" },
+    { "AKST", "America/Anchorage" }, { "AKDT", "America/Anchorage" }, { "HST", "Pacific/Honolulu" },
+    { "GMT", "Europe/London" }, { "BST", "Europe/London" }, { "WET", "Europe/Lisbon" },
+    { "WEST", "Europe/Lisbon" }, { "CET", "Europe/Berlin" }, { "CEST", "Europe/Berlin" },
+    { "MET", "Europe/Berlin" }, { "EET", "Europe/Athens" }, { "EEST", "Europe/Athens" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (regions); i++)
+    if (g_ascii_strcasecmp (tz, regions[i].abbreviation) == 0)
+      return regions[i].region;
+  return NULL;
+}
+
+/* An account's zone answers "what hour is it there" all year, so it is a
+ * region's (Area/Location) or UTC: the zones named without an area (EST,
+ * CET, PST8PDT, Japan) are fixed offsets or legacy aliases. The guard reads
+ * only these names as zones (recoup-guard.c, zone_for()); books that hold
+ * another from before keep it, and the guard treats it as unknown. */
+static gboolean
+timezone_is_regional (const char *tz)
+{
+  return strchr (tz, '/') != NULL || g_str_equal (tz, "UTC");
+}
+
+static void
+set_not_regional_error (const char  *tz,
+                        GError     **error)
+{
+  const char *region = region_for_abbreviation (tz);
+
+  if (region != NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                 /* Translators: the zone given, then an IANA zone name (keep it) */
+                 _("“%s” is an abbreviation or a legacy zone, not a region's: give the IANA name of the "
+                   "region, like %s, so that calling hours follow its daylight saving time"),
+                 tz, region);
+  else
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                 /* Translators: the zone given; keep the IANA names */
+                 _("“%s” is an abbreviation or a legacy zone, not a region's: give the IANA name of the "
+                   "region, like America/New_York or Europe/Berlin, so that calling hours follow its "
+                   "daylight saving time"),
+                 tz);
+}
+
 /* Validated IANA zones are remembered: reading a zone file per row would dominate
  * a large import. */
 gboolean
@@ -80,6 +134,11 @@ recoup_timezone_validate (const char  *tz,
 
       ok = zone != NULL;
       g_clear_pointer (&zone, g_time_zone_unref);
+    }
+  if ((ok || region_for_abbreviation (tz) != NULL) && !timezone_is_regional (tz))
+    {
+      set_not_regional_error (tz, error);
+      return FALSE;
     }
   if (!ok)
     {

@@ -17,6 +17,7 @@
 #include "recoup-ledger.h"
 #include "recoup-money.h"
 #include "recoup-offer.h"
+#include "recoup-promise.h"
 #include "recoup-review.h"
 #include "recoup-settings.h"
 
@@ -855,16 +856,20 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
           /* The book's setting is at most 3650 days; an int shows it, as
            * xgettext cannot see through G_GINT64_FORMAT. */
           int days = (int) CLAMP (tolerance, 0, G_MAXINT);
+          /* The earliest day the tolerance accepts: asking for today would
+           * refuse first dates this check lets through. */
+          g_autofree char *earliest = recoup_date_format ((gint32) (today_d - days));
 
           g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                        g_dngettext (GETTEXT_PACKAGE,
                                     /* Translators: the plan's first date, the days of
-                                     * tolerance, then today's date */
+                                     * tolerance, today's date, then the earliest first
+                                     * date allowed, YYYY-MM-DD */
                                     "first date %s is more than %d day in the past (today is %s); "
-                                    "give a first date from today on",
+                                    "give a first date no earlier than %s",
                                     "first date %s is more than %d days in the past (today is %s); "
-                                    "give a first date from today on", (gulong) days),
-                       spec->first_date, days, today);
+                                    "give a first date no earlier than %s", (gulong) days),
+                       spec->first_date, days, today, earliest);
           return FALSE;
         }
     }
@@ -873,6 +878,19 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: two dates, YYYY-MM-DD */
                    _("pay-by date %s is in the past (today is %s)"), spec->pay_by, today);
+      return FALSE;
+    }
+  /* A settlement is a promise to pay a lump sum: it is held to a promise's
+   * horizon, and longer terms are a plan. */
+  if (pay_by_day != RECOUP_DATE_INVALID && pay_by_day > recoup_promise_latest_due_day (today_d))
+    {
+      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (today_d));
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the pay-by date, today's date, then the latest pay-by
+                    * date allowed, YYYY-MM-DD */
+                   _("pay-by date %s is more than a year after today (%s): give a date by %s, "
+                     "or make a payment plan for longer terms"), spec->pay_by, today, last);
       return FALSE;
     }
   if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)

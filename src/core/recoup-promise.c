@@ -95,6 +95,21 @@ recoup_promise_check_amount (gint64       amount,
 }
 
 /**
+ * recoup_promise_latest_due_day:
+ * @made_day: the day the promise is made
+ *
+ * The last day a promise made on @made_day may fall due:
+ * RECOUP_PROMISE_MAX_MONTHS_AHEAD months later. A settlement offer is a
+ * promise to pay a lump sum, and its pay-by date is held to the same day
+ * (recoup_offer_check_terms()).
+ */
+gint32
+recoup_promise_latest_due_day (gint32 made_day)
+{
+  return recoup_date_add_months (made_day, RECOUP_PROMISE_MAX_MONTHS_AHEAD);
+}
+
+/**
  * recoup_promise_check_terms:
  *
  * A promise is for more than zero and at most what is @owed on the account,
@@ -135,9 +150,9 @@ recoup_promise_check_terms (gint64       amount,
                    due_date, made_on, made_on);
       return FALSE;
     }
-  if (due_day > recoup_date_add_months (made_day, RECOUP_PROMISE_MAX_MONTHS_AHEAD))
+  if (due_day > recoup_promise_latest_due_day (made_day))
     {
-      g_autofree char *last = recoup_date_format (recoup_date_add_months (made_day, RECOUP_PROMISE_MAX_MONTHS_AHEAD));
+      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (made_day));
 
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: the promised date, the day the promise is made, and the

@@ -83,6 +83,7 @@ gboolean       recoup_promise_check_amount      (gint64                   amount
                                                  const char              *currency,
                                                  gint64                   owed,
                                                  GError                 **error);
+gint32         recoup_promise_latest_due_day    (gint32                   made_day);
 gboolean       recoup_promise_check_terms       (gint64                   amount,
                                                  const char              *currency,
                                                  gint64                   owed,

@@ -56,6 +56,22 @@ recoup_worklist_free (RecoupWorklist *wl)
   g_free (wl);
 }
 
+
+/* A filter finds accounts by the zone they hold, which may be one an account
+ * got before new zones had to name a region (EST): any zone the system knows
+ * is a filter; an unknown one gets the account rule's message. */
+static gboolean
+timezone_filter_valid (const char  *zone,
+                       GError     **error)
+{
+  g_autoptr(GTimeZone) tz = NULL;
+
+  if (recoup_timezone_validate (zone, NULL))
+    return TRUE;
+  tz = g_time_zone_new_identifier (zone);
+  return tz != NULL || recoup_timezone_validate (zone, error);
+}
+
 static gboolean
 validate_filter (RecoupBook                 *book,
                  const RecoupWorklistFilter *f,
@@ -78,7 +94,7 @@ validate_filter (RecoupBook                 *book,
                    f->stage);
       return FALSE;
     }
-  if (f->timezone != NULL && (*f->timezone == '\0' || !recoup_timezone_validate (f->timezone, error)))
+  if (f->timezone != NULL && (*f->timezone == '\0' || !timezone_filter_valid (f->timezone, error)))
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, "the time zone filter is empty");
