@@ -627,7 +627,7 @@ contact_opt_out_start (RecoupWindow *self,
 
 /* Opting out takes effect at once (it only stops contact), one click with
  * an Undo on its toast; opting back in asks for the debtor's consent
- * (recoup_window_set_opt_out()). */
+ * (recoup_window_opt_in_contact()). */
 void
 recoup_window_opt_out_contact (RecoupWindow *self,
                                const char   *contact_id)

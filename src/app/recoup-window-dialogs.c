@@ -1704,46 +1704,34 @@ account_write_done_cb (GObject      *object,
   recoup_window_reload_account (self);
 }
 
-/* ---- contact point opt-out ---------------------------------------------- */
+/* ---- opting a contact point back in -------------------------------------- */
 
+/* Opting out is one click on the account page, with Undo on its toast
+ * (recoup_window_opt_out_contact()); opting back in re-enables a contact
+ * point the debtor asked us not to use, so it asks for their consent, which
+ * core keeps in the account's history. */
 typedef struct
 {
-  char     *contact_id;
-  gboolean  opted_out;
-  char     *consent;     /* opting back in: who agreed, when and how */
-} OptOutWrite;
+  char *contact_id;
+  char *consent;     /* who agreed, when and how */
+} OptInWrite;
 
 static void
-opt_out_write_free (OptOutWrite *w)
+opt_in_write_free (OptInWrite *w)
 {
   g_free (w->contact_id);
   g_free (w->consent);
   g_free (w);
 }
 
-/* Opting back in re-enables a contact point the debtor asked us not to use:
- * core keeps the consent in the account's history with it. */
 static gboolean
-opt_out_write (RecoupBook  *book,
-               gpointer     data,
-               GError     **error)
+opt_in_write (RecoupBook  *book,
+              gpointer     data,
+              GError     **error)
 {
-  OptOutWrite *w = data;
+  OptInWrite *w = data;
 
-  if (w->opted_out)
-    return recoup_contact_set_opted_out (book, w->contact_id, TRUE, error);
   return recoup_contact_opt_back_in (book, w->contact_id, w->consent, error);
-}
-
-static void
-opt_out_write_start (RecoupWindow *self,
-                     OptOutWrite  *w)
-{
-  recoup_session_run_async (self->session, opt_out_write, w, (GDestroyNotify) opt_out_write_free,
-                            self->cancellable, account_write_done_cb,
-                            account_write_done_new (self, w->opted_out ? _("Contact point opted out")
-                                                                       : _("Contact point opted back in; "
-                                                                           "the consent is in the history")));
 }
 
 static void
@@ -1761,19 +1749,21 @@ opt_in_response_cb (AdwMessageDialog *dialog,
                     RecoupWindow     *self)
 {
   GtkWidget *consent = adw_message_dialog_get_extra_child (dialog);
-  OptOutWrite *w;
+  g_autofree char *text = NULL;
+  OptInWrite *w;
 
   if (g_strcmp0 (response, "opt-in") != 0)
     return;
-  w = g_new0 (OptOutWrite, 1);
+  text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (consent))));
+  if (*text == '\0')
+    return;
+  w = g_new0 (OptInWrite, 1);
   w->contact_id = g_strdup (g_object_get_data (G_OBJECT (dialog), "contact-id"));
-  w->consent = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (consent))));
-  if (*w->consent == '\0')
-    {
-      opt_out_write_free (w);
-      return;
-    }
-  opt_out_write_start (self, w);
+  w->consent = g_steal_pointer (&text);
+  recoup_session_run_async (self->session, opt_in_write, w, (GDestroyNotify) opt_in_write_free,
+                            self->cancellable, account_write_done_cb,
+                            account_write_done_new (self, _("Contact point opted back in; "
+                                                            "the consent is in the history")));
 }
 
 /* Asks before a contact point the debtor opted out of is used again: only
@@ -1820,26 +1810,13 @@ ask_opt_in (RecoupWindow *self,
   gtk_widget_grab_focus (consent);
 }
 
-/* Opting out takes effect at once (it only stops contact); opting back in
- * asks first, see ask_opt_in(). */
+/* Asks for the debtor's consent, then opts the contact point back in. */
 void
-recoup_window_set_opt_out (RecoupWindow *self,
-                           const char   *contact_id,
-                           gboolean      opted_out)
+recoup_window_opt_in_contact (RecoupWindow *self,
+                              const char   *contact_id)
 {
-  OptOutWrite *w;
-
-  if (self->data == NULL)
-    return;
-  if (!opted_out)
-    {
-      ask_opt_in (self, contact_id);
-      return;
-    }
-  w = g_new0 (OptOutWrite, 1);
-  w->contact_id = g_strdup (contact_id);
-  w->opted_out = TRUE;
-  opt_out_write_start (self, w);
+  if (self->data != NULL)
+    ask_opt_in (self, contact_id);
 }
 
 /* ---- review items ------------------------------------------------------- */

@@ -85,11 +85,10 @@ void recoup_window_statement       (RecoupWindow *self);
 void recoup_window_offer_event     (RecoupWindow *self,
                                     const char   *offer_id,
                                     const char   *event_name);
-/* Opting back in only (@opted_out must be FALSE): asks for the debtor's
- * consent first. Opting out is recoup_window_opt_out_contact(). */
-void recoup_window_set_opt_out     (RecoupWindow *self,
-                                    const char   *contact_id,
-                                    gboolean      opted_out);
+/* Asks for the debtor's consent first. Opting out is
+ * recoup_window_opt_out_contact(). */
+void recoup_window_opt_in_contact  (RecoupWindow *self,
+                                    const char   *contact_id);
 void recoup_window_mark_reviewed   (RecoupWindow *self);
 void recoup_window_resolve_dispute (RecoupWindow *self,
                                     const char   *dispute_id);

@@ -637,7 +637,7 @@ set_opt_out_action (GtkWidget  *widget,
   if (opted_out)
     recoup_window_opt_out_contact (RECOUP_WINDOW (widget), id);
   else
-    recoup_window_set_opt_out (RECOUP_WINDOW (widget), id, FALSE);
+    recoup_window_opt_in_contact (RECOUP_WINDOW (widget), id);
 }
 
 static void
