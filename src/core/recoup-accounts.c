@@ -79,8 +79,8 @@ region_for_abbreviation (const char *tz)
  * CET, PST8PDT, Japan) are fixed offsets or legacy aliases. The guard reads
  * only these names as zones (recoup-guard.c, zone_for()); books that hold
  * another from before keep it, and the guard treats it as unknown. */
-static gboolean
-timezone_is_regional (const char *tz)
+gboolean
+recoup_timezone_is_regional (const char *tz)
 {
   return strchr (tz, '/') != NULL || g_str_equal (tz, "UTC");
 }
@@ -135,7 +135,7 @@ recoup_timezone_validate (const char  *tz,
       ok = zone != NULL;
       g_clear_pointer (&zone, g_time_zone_unref);
     }
-  if ((ok || region_for_abbreviation (tz) != NULL) && !timezone_is_regional (tz))
+  if ((ok || region_for_abbreviation (tz) != NULL) && !recoup_timezone_is_regional (tz))
     {
       set_not_regional_error (tz, error);
       return FALSE;

@@ -136,6 +136,9 @@ gboolean       recoup_account_parse_min_balance (RecoupBook            *book,
                                                char                   **out_currency,
                                                GError                 **error);
 
+/* Whether @tz names a region (Area/Location) or is UTC: a zone that says
+ * what hour it is there all year. */
+gboolean       recoup_timezone_is_regional    (const char              *tz);
 gboolean       recoup_timezone_validate       (const char              *tz,
                                                GError                 **error);
 

@@ -52,7 +52,7 @@ zone_for (const char *name)
     zones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_time_zone_unref);
   if (!g_hash_table_lookup_extended (zones, name, NULL, (gpointer *) &tz))
     {
-      tz = (g_strcmp0 (name, "UTC") == 0 || strchr (name, '/') != NULL) ? g_time_zone_new_identifier (name) : NULL;
+      tz = recoup_timezone_is_regional (name) ? g_time_zone_new_identifier (name) : NULL;
       g_hash_table_insert (zones, g_strdup (name), tz);
     }
   g_mutex_unlock (&lock);
