@@ -10,7 +10,7 @@
 #include "recoup-book-private.h"
 #include "recoup-dispute.h"
 #include "recoup-id.h"
-#include "recoup-ledger.h"
+#include "recoup-ledger-private.h"
 #include "recoup-money.h"
 
 static gboolean
@@ -241,26 +241,6 @@ recoup_dispute_check_remedy (const RecoupDisputeResolution  *res,
   return TRUE;
 }
 
-static char *
-account_currency (RecoupBook  *book,
-                  const char  *account_id,
-                  GError     **error)
-{
-  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT currency FROM accounts WHERE id = ?", error);
-  char *currency = NULL;
-
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    currency = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  sqlite3_reset (stmt);
-  if (currency == NULL)
-    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                 _("dispute: no account with id “%s”"), account_id);
-  return currency;
-}
-
 gboolean
 recoup_dispute_resolve_full (RecoupBook                    *book,
                              const char                    *dispute_id,
@@ -295,7 +275,7 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
   if (!recoup_dispute_check_note (res, error))
     return FALSE;
   if (res->remedy != RECOUP_DISPUTE_REMEDY_NONE &&
-      (!(currency = account_currency (book, d->account_id, error)) ||
+      (!(currency = recoup_ledger_account_currency (book, d->account_id, error)) ||
        !open_amount (book, d->account_id, d->invoice_id, &open, error) ||
        !recoup_dispute_check_remedy (res, d->invoice_id != NULL, open, currency, error)))
     return FALSE;

@@ -6,6 +6,10 @@
 
 G_BEGIN_DECLS
 
+char *recoup_ledger_account_currency (RecoupBook  *book,
+                                      const char  *account_id,
+                                      GError     **error);
+
 /*
  * Allocation of an account's credits to what it owes. A deterministic function
  * of the set of entries, whatever order they were recorded, synced or read in

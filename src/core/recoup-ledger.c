@@ -326,10 +326,12 @@ recoup_invoice_validate (const RecoupInvoiceSpec  *spec,
   return TRUE;
 }
 
-static char *
-account_currency (RecoupBook  *book,
-                  const char  *account_id,
-                  GError     **error)
+/* The account's currency, or NULL and an error saying the account is not
+ * in the book. */
+char *
+recoup_ledger_account_currency (RecoupBook  *book,
+                                const char  *account_id,
+                                GError     **error)
 {
   sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT currency FROM accounts WHERE id = ?", error);
   char *currency = NULL;
@@ -466,7 +468,7 @@ recoup_invoice_add (RecoupBook               *book,
 
   if (!recoup_invoice_validate (spec, error))
     return NULL;
-  if (!(currency = account_currency (book, spec->account_id, error)))
+  if (!(currency = recoup_ledger_account_currency (book, spec->account_id, error)))
     return NULL;
   if (g_strcmp0 (currency, spec->currency) != 0)
     {
@@ -1049,7 +1051,7 @@ recoup_ledger_record (RecoupBook             *book,
   char receipt[40];
   gint64 amount = spec->amount;
 
-  if (!(currency = account_currency (book, spec->account_id, error)))
+  if (!(currency = recoup_ledger_account_currency (book, spec->account_id, error)))
     return NULL;
   /* Refused here, not only by recoupd: a refused entry would stay in this
    * book alone and its balance would differ from everyone else's. */
@@ -1813,7 +1815,7 @@ recoup_ledger_account_aging (RecoupBook      *book,
   ok = recoup_ledger_allocate (book, account_id, as_of_day, &alloc, error);
   if (ok)
     {
-      out_row->currency = account_currency (book, account_id, NULL);
+      out_row->currency = recoup_ledger_account_currency (book, account_id, NULL);
       aging_add_account (out_row, &alloc, as_of_day);
     }
   recoup_allocator_clear (&alloc);
