@@ -10,6 +10,7 @@
 #include "recoup-guard.h"
 #include "recoup-locale-money.h"
 #include "recoup-remind-window.h"
+#include "recoup-test-ui.h"
 
 /*
  * UI tests of the dashboard's exports and printout and of the reminder-run
@@ -104,22 +105,6 @@ open_check_book (Fixture *f)
 
   g_assert_no_error (error);
   return book;
-}
-
-static GtkWidget *
-find_named (GtkWidget  *widget,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 /* The file chooser's drop-down of the "format" choice: the one showing the

@@ -15,6 +15,7 @@
 #include "recoup-id.h"
 #include "recoup-preferences.h"
 #include "recoup-test-util.h"
+#include "recoup-test-ui.h"
 #include "recoup-sync.h"
 #include "recoup-sync-indicator.h"
 #include "recoup-sync-status.h"
@@ -129,22 +130,6 @@ wait_for (gboolean (*cond) (Fixture *), Fixture *f, const char *what)
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
-}
-
-static GtkWidget *
-find_named (GtkWidget  *widget,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 /* RECOUP_SHOT_DIR=DIR saves what the user sees at each step as PNG files

@@ -8,6 +8,7 @@
 #include "recoup-window-private.h"
 #include "recoup-guard.h"
 #include "recoup-test-util.h"
+#include "recoup-test-ui.h"
 
 /*
  * UI tests of the worklist's header and of the account page: the real window
@@ -74,22 +75,6 @@ static gboolean
 list_counted (Fixture *f)
 {
   return !recoup_worklist_model_is_loading (f->model) && !recoup_worklist_model_is_counting (f->model);
-}
-
-static GtkWidget *
-find_named (GtkWidget  *widget,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 /* The button under @widget labelled @label (with its mnemonic). */

@@ -17,6 +17,7 @@
 #include "recoup-labels.h"
 #include "recoup-worklist.h"
 #include "recoup-test-util.h"
+#include "recoup-test-ui.h"
 
 /*
  * UI tests: the real window, driven through its actions and widgets under
@@ -57,22 +58,6 @@ list_ready (Fixture *f)
 {
   return !recoup_worklist_model_is_loading (f->model)
          && g_list_model_get_n_items (G_LIST_MODEL (f->model)) > 0;
-}
-
-static GtkWidget *
-find_named (GtkWidget  *widget,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
-    return widget;
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 /* The label under @widget that reads @text. */
