@@ -214,7 +214,9 @@ recoup_guard_policy_clear (RecoupGuardPolicy *p)
 /* The derived data keeps what the policy's rules of the call history make of
  * each account (calls_open_at, recoup-score-private.h): a change of them
  * derives it again in the same transaction, as a change of the escalation
- * policy re-scores, so that no list reads rows of the former policy. */
+ * policy re-scores, so that no list reads rows of the former policy. Unlike
+ * recoup_merge_refresh_derived(), a book with no signature stored yet is
+ * re-derived too: its rows may come from single writes, which store none. */
 static gboolean
 refresh_derived (RecoupBook  *book,
                  GError     **error)
