@@ -880,6 +880,13 @@ test_dates (void)
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
   g_clear_error (&error);
   g_assert_false (recoup_instant_parse ("yesterday", &ms, NULL));
+  /* 0 means "now" where a time is optional: the epoch itself is refused,
+   * not read as now. */
+  g_assert_false (recoup_instant_parse ("1970-01-01T00:00:00Z", &ms, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "give a time after it"));
+  g_clear_error (&error);
+  g_assert_true (recoup_instant_parse ("1970-01-01T00:00:01Z", &ms, NULL));
 }
 
 /* Dates outside the years a book keeps say so, not that the date does not exist. */
@@ -977,8 +984,8 @@ test_compliance_dates (void)
 static void
 test_timezones (void)
 {
-  const char *good[] = { "UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires",
-                         "Etc/GMT+5", "America/Port-au-Prince" };
+  const char *good[] = { "UTC", "Etc/UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires",
+                         "America/Port-au-Prince" };
   const char *bad[] = { "/etc/localtime", "/usr/share/zoneinfo/Europe/Berlin", "./UTC",
                         "../zoneinfo/UTC", "Europe/../UTC", "Europe/Berlin/", "Europe",
                         "+01", "Mars/Olympus", "Europe/Berlin ", "UTC:" };
@@ -1020,6 +1027,10 @@ test_timezones_regional (void)
     { "HST", "Pacific/Honolulu" }, { "GMT", "Europe/London" },
     /* Known to the zone database, but not a region's name: no guess. */
     { "Japan", "America/New_York or Europe/Berlin" }, { "EST5", "America/New_York or Europe/Berlin" },
+    /* Named with a slash, but a fixed offset or a copy of the database. */
+    { "Etc/GMT+5", "America/New_York or Europe/Berlin" },
+    { "right/America/New_York", "America/New_York or Europe/Berlin" },
+    { "posix/Europe/Paris", "America/New_York or Europe/Berlin" },
   };
   RecoupAccountSpec spec = { .ref = "R-1", .name = "Ada", .currency = "USD", .timezone = "EST" };
 

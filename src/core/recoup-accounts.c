@@ -82,7 +82,12 @@ region_for_abbreviation (const char *tz)
 gboolean
 recoup_timezone_is_regional (const char *tz)
 {
-  return strchr (tz, '/') != NULL || g_str_equal (tz, "UTC");
+  /* Etc/GMT+5 and the like are fixed offsets too; right/ and posix/ are
+   * copies of the database with other leap-second rules, not regions. */
+  if (g_str_equal (tz, "UTC") || g_str_equal (tz, "Etc/UTC"))
+    return TRUE;
+  return strchr (tz, '/') != NULL && !g_str_has_prefix (tz, "Etc/") && !g_str_has_prefix (tz, "right/") &&
+         !g_str_has_prefix (tz, "posix/");
 }
 
 static void

@@ -164,6 +164,14 @@ recoup_instant_parse (const char  *text,
                      "2026-11-24T14:30:00+01:00 or 2026-11-24T13:30:00Z"), text != NULL ? text : "");
       return FALSE;
     }
+  /* Instants are milliseconds after 1970, and 0 stands for "now" wherever
+   * one is optional: a time at or before 1970 is never one a user means. */
+  if (g_date_time_to_unix (dt) <= 0)
+    {
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   _("“%s” is at or before 1970-01-01T00:00:00Z; give a time after it"), text);
+      return FALSE;
+    }
   *out_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
   return TRUE;
 }
