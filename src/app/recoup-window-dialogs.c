@@ -2820,6 +2820,14 @@ resolve_show_consequence (ResolveForm                   *rf,
                          "what is left."));
       note_title = _("What the debtor was right about");
     }
+  else if (rf->open <= 0)
+    {
+      /* Paid or settled since it was disputed: nothing is left to forgive,
+       * and nothing is chased. */
+      text = g_strdup (_("Nothing is open on what was disputed, so nothing is written off and nothing is "
+                         "chased for it."));
+      note_title = _("What the debtor was right about");
+    }
   else
     {
       /* Translators: an amount with its currency code */
