@@ -263,6 +263,35 @@ test_conversation (Fixture       *f,
   assert_verdict (f, "call", "2026-06-17T10:00:00-04:00", RECOUP_VERDICT_ALLOWED, NULL);
 }
 
+/* An account that holds a zone from before zones had to name a region (EST)
+ * is judged as one with no zone, and the reason names what it holds. */
+static void
+test_zone_without_region (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(RecoupGuardVerdict) v = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean named = FALSE;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (f->tb.book),
+                                       "UPDATE accounts SET timezone = 'EST' WHERE id = ?", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, f->account, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+
+  assert_verdict (f, "call", "2026-06-10T15:00:00Z", RECOUP_VERDICT_BLOCKED, "timezone-unknown");
+  v = check (f, "call", "2026-06-10T15:00:00Z");
+  for (guint i = 0; i < v->reasons->len; i++)
+    {
+      RecoupGuardReason *r = v->reasons->pdata[i];
+
+      if (g_str_equal (r->code, "timezone-unknown"))
+        named = strstr (r->text, "“EST” names no region") != NULL;
+    }
+  g_assert_true (named);
+}
+
 static void
 test_unknown_zone (Fixture       *f,
                    gconstpointer  data)
@@ -1128,6 +1157,7 @@ main (int   argc,
   ADD ("call-window-dst", "America/New_York", test_call_window_dst);
   ADD ("conversation", "America/New_York", test_conversation);
   ADD ("unknown-zone", NULL, test_unknown_zone);
+  ADD ("zone-without-region", NULL, test_zone_without_region);
   ADD ("cease-and-flags", "America/New_York", test_cease_and_flags);
   ADD ("opt-outs", "America/New_York", test_opt_outs);
   ADD ("opt-out-other-spelling", "America/New_York", test_opt_out_other_spelling);

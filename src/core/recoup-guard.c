@@ -1076,6 +1076,13 @@ recoup_guard_check_with_policy (RecoupBook               *book,
   day_tz = tz;
   if (tz == NULL)
     {
+      /* A zone from before zones had to name a region (EST) is as good as
+       * none for the hours, and says why. */
+      g_autofree char *unknown = tz_name != NULL && *tz_name != '\0'
+        /* Translators: a time zone as the account holds it, e.g. EST */
+        ? g_strdup_printf (_("the debtor's time zone “%s” names no region (such as America/New_York)"), tz_name)
+        : g_strdup (_("the debtor's time zone is unknown"));
+
       day_tz = zone_for (p->business_timezone);
       if (day_tz == NULL)
         day_tz = zone_for ("UTC");
@@ -1085,15 +1092,19 @@ recoup_guard_check_with_policy (RecoupBook               *book,
           zone_label = p->business_timezone;
           if (!g_str_equal (channel, "letter"))
             add_reason (v, FALSE, "timezone-unknown",
-                        _("the debtor's time zone is unknown: the business's zone (%s) is used for the hours; "
-                          "record the account's zone"), p->business_timezone);
+                        /* Translators: why the zone is unknown, then the business's zone */
+                        _("%s: the business's zone (%s) is used for the hours; record the account's zone"),
+                        unknown, p->business_timezone);
         }
       else if (g_str_equal (channel, "call") || g_str_equal (channel, "sms"))
         add_reason (v, TRUE, "timezone-unknown",
-                    _("the debtor's time zone is unknown, so a lawful hour cannot be known: record the "
-                      "account's zone (or let the book use the business's zone)"));
+                    /* Translators: why the zone is unknown */
+                    _("%s, so a lawful hour cannot be known: record the account's zone (or let the book use "
+                      "the business's zone)"), unknown);
       else if (!g_str_equal (channel, "letter"))
-        add_reason (v, FALSE, "timezone-unknown", _("the debtor's time zone is unknown: the hours were not checked"));
+        add_reason (v, FALSE, "timezone-unknown",
+                    /* Translators: why the zone is unknown */
+                    _("%s: the hours were not checked"), unknown);
     }
   local_time (day_tz, at_ms, &lt);
 
