@@ -2212,6 +2212,93 @@ test_withdraw_kept_rewaives (Fixture       *f,
     }
 }
 
+/* One dispute resolved offline on two copies, upheld with a write-off of
+ * USD 100.00 on A and rejected on B, B later: the fields follow B, the
+ * write-off stays in the ledger, and the money is left alone. Whichever copy
+ * hears of the other first, both raise one review item for the owner, under
+ * the same id, that names both resolutions and the amount (before, the
+ * balance was 0 while the record said the debt stood, and "review" showed
+ * nothing). */
+static void
+dispute_clash_once (Fixture  *f,
+                    gboolean  a_first)
+{
+  g_autofree char *name_a = g_strdup_printf ("da-%d.recoup", a_first);
+  g_autofree char *name_b = g_strdup_printf ("db-%d.recoup", a_first);
+  g_autoptr(RecoupBook) a = open_book (f, name_a);
+  g_autoptr(RecoupBook) b = open_book (f, name_b);
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acct = NULL, *dispute = NULL, *entry = NULL;
+  g_autofree char *id_a = NULL;
+  RecoupDisputeResolution upheld = { TRUE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, "the goods never arrived" };
+  RecoupDisputeResolution rejected = { FALSE, RECOUP_DISPUTE_REMEDY_NONE, 0, "signed delivery note on file" };
+  guint n;
+
+  acct = test_add_account (a, "D-1", "USD");
+  g_free (test_add_invoice (a, acct, "INV-D1", "2026-01-01", "2026-01-31", 10000, "USD"));
+  dispute = recoup_dispute_open (a, acct, NULL, "says the goods never arrived", &error);
+  g_assert_no_error (error);
+  first = all_changes (a);
+  deliver (b, first);
+  n = first->len;
+
+  g_assert_true (recoup_dispute_resolve_full (a, dispute, &upheld, &entry, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (entry);
+  g_assert_true (recoup_dispute_resolve_full (b, dispute, &rejected, NULL, &error));
+  g_assert_no_error (error);
+
+  if (a_first)
+    {
+      deliver_from (b, a, n);
+      deliver_from (a, b, n);
+    }
+  else
+    {
+      deliver_from (a, b, n);
+      deliver_from (b, a, n);
+    }
+  /* The items each raised travel too. */
+  deliver_from (b, a, n);
+  deliver_from (a, b, n);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      RecoupBook *book = i == 0 ? a : b;
+      g_autoptr(RecoupDispute) d = recoup_dispute_load (book, dispute, &error);
+      g_autoptr(GPtrArray) items = recoup_review_list_open (book, acct, &error);
+      RecoupReviewItem *item = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (d->status, ==, "rejected");
+      /* Nothing reversed the write-off: that is the owner's to decide. */
+      g_assert_cmpint (balance_of (book, acct), ==, 0);
+      for (guint j = 0; j < items->len; j++)
+        if (g_str_equal (((RecoupReviewItem *) items->pdata[j])->kind, RECOUP_REVIEW_DISPUTE_CLASH))
+          {
+            g_assert_null (item);
+            item = items->pdata[j];
+          }
+      g_assert_nonnull (item);
+      g_assert_nonnull (strstr (item->text, "“says the goods never arrived”"));
+      g_assert_nonnull (strstr (item->text, "rejected"));
+      g_assert_nonnull (strstr (item->text, "write-off of USD 100.00"));
+      if (id_a == NULL)
+        id_a = g_strdup (item->id);
+      else
+        g_assert_cmpstr (item->id, ==, id_a);
+    }
+}
+
+static void
+test_dispute_resolved_twice (Fixture       *f,
+                             gconstpointer  data)
+{
+  dispute_clash_once (f, TRUE);
+  dispute_clash_once (f, FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2243,6 +2330,7 @@ main (int   argc,
   ADD ("/recoup/core/merge/withdraw-kept-rewaives", test_withdraw_kept_rewaives);
   ADD ("/recoup/core/merge/withdraw-held", test_withdraw_held);
   ADD ("/recoup/core/merge/withdraw-both-of-clash", test_withdraw_both_of_clash);
+  ADD ("/recoup/core/merge/dispute-resolved-twice", test_dispute_resolved_twice);
 #undef ADD
 
   return g_test_run ();

@@ -10,9 +10,11 @@
 
 #include "recoup-accounts.h"
 #include "recoup-book-private.h"
+#include "recoup-dispute.h"
 #include "recoup-guard.h"
 #include "recoup-id.h"
 #include "recoup-merge.h"
+#include "recoup-money.h"
 #include "recoup-review.h"
 
 void
@@ -287,6 +289,61 @@ recoup_review_add_offer_clash (RecoupBook                    *book,
   return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CLASH, b, error);
 }
 
+/**
+ * recoup_review_add_dispute_clash:
+ *
+ * Records that a dispute was resolved on two copies that had not synced and
+ * that the resolution which lost wrote a write-off or adjustment that stays
+ * in the ledger (ledger entries are never taken back by a merge). The money
+ * is left as it is: an owner decides whether the debt stands. Every replica
+ * that merges the two resolutions raises the item under an id derived from
+ * the entry's, so the copies meet as one item, and one marked reviewed is not
+ * raised again.
+ *
+ * Returns: (transfer full): the new item's id, or "" when the clash was
+ *   already raised, or NULL with @error set
+ */
+char *
+recoup_review_add_dispute_clash (RecoupBook                      *book,
+                                 const char                      *account_id,
+                                 const RecoupReviewDisputeClash  *clash,
+                                 GError                         **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *name = g_strconcat ("dispute-clash:", clash->dispute_id, ":", clash->entry_id, NULL);
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  gboolean known = FALSE;
+
+  recoup_uuid7_derive_from (clash->entry_id, name, id);
+  if (!item_known (book, id, &known, error))
+    return NULL;
+  if (known)
+    return g_strdup ("");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "dispute_id");
+  json_builder_add_string_value (b, clash->dispute_id);
+  json_builder_set_member_name (b, "kept_status");
+  json_builder_add_string_value (b, clash->kept_status);
+  json_builder_set_member_name (b, "kept_by");
+  json_builder_add_string_value (b, clash->kept_by != NULL ? clash->kept_by : "");
+  json_builder_set_member_name (b, "kept_at");
+  json_builder_add_int_value (b, clash->kept_at);
+  json_builder_set_member_name (b, "entry_id");
+  json_builder_add_string_value (b, clash->entry_id);
+  json_builder_set_member_name (b, "entry_kind");
+  json_builder_add_string_value (b, clash->entry_kind);
+  json_builder_set_member_name (b, "amount");
+  json_builder_add_int_value (b, clash->entry_amount);
+  json_builder_set_member_name (b, "currency");
+  json_builder_add_string_value (b, clash->currency);
+  json_builder_set_member_name (b, "entry_by");
+  json_builder_add_string_value (b, clash->entry_by != NULL ? clash->entry_by : "");
+  json_builder_set_member_name (b, "entry_at");
+  json_builder_add_int_value (b, clash->entry_at);
+  json_builder_end_object (b);
+  return add_item (book, id, account_id, RECOUP_REVIEW_DISPUTE_CLASH, b, error);
+}
+
 /* The open offer-clash items of @account_id that name @offer_id, kept or held. */
 static GPtrArray *
 open_clashes_of (RecoupBook  *book,
@@ -485,6 +542,66 @@ describe_clash (RecoupBook *book,
                             "other, with the reason: that closes this item"), kept, held);
 }
 
+/* Who did something and when, in the account's zone: “Ana on 2026-06-10 14:05 CEST”. */
+static char *
+describe_by_at (RecoupBook *book,
+                JsonObject *payload,
+                const char *by_member,
+                const char *at_member,
+                GTimeZone  *tz)
+{
+  const char *user_id = json_object_get_string_member_with_default (payload, by_member, "");
+  g_autoptr(RecoupUser) user = *user_id != '\0' ? recoup_user_load (book, user_id, NULL) : NULL;
+  gint64 at = json_object_get_int_member_with_default (payload, at_member, 0);
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (at / 1000);
+  g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_timezone (utc, tz) : NULL;
+  g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M %Z") : g_strdup ("?");
+
+  /* Translators: the name of a user, then when they did it (date, time, zone) */
+  return g_strdup_printf (_("%s on %s"), user != NULL ? user->name : "?", when);
+}
+
+static const char *
+remedy_noun (const char *kind)
+{
+  if (g_strcmp0 (kind, "write-off") == 0)
+    return C_("ledger entry kind", "write-off");
+  if (g_strcmp0 (kind, "adjustment") == 0)
+    return C_("ledger entry kind", "adjustment");
+  return kind;
+}
+
+static char *
+describe_dispute_clash (RecoupBook *book,
+                        JsonObject *payload,
+                        GTimeZone  *tz)
+{
+  const char *status = json_object_get_string_member_with_default (payload, "kept_status", "?");
+  const char *kind = json_object_get_string_member_with_default (payload, "entry_kind", "?");
+  gint64 amount = json_object_get_int_member_with_default (payload, "amount", 0);
+  g_autofree char *kept = describe_by_at (book, payload, "kept_by", "kept_at", tz);
+  g_autofree char *lost = describe_by_at (book, payload, "entry_by", "entry_at", tz);
+  const char *dispute_id = json_object_get_string_member_with_default (payload, "dispute_id", "?");
+  g_autoptr(RecoupDispute) dispute = recoup_dispute_load (book, dispute_id, NULL);
+  g_autofree char *money = recoup_money_format_for_reader (ABS (amount),
+                                                           json_object_get_string_member_with_default (payload,
+                                                                                                       "currency", ""),
+                                                           RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+
+  /* Translators: the reason the dispute was opened with; how the resolution
+   * that stands ended (upheld or rejected) and who resolved it when (“Ana
+   * on 2026-06-10 14:05 CEST”); who upheld it on the other device and when;
+   * the kind of entry (write-off or adjustment) and its amount with its
+   * currency code */
+  return g_strdup_printf (_("the dispute “%s” was resolved on two devices that had not synced: %s by %s, "
+                            "which stands, and upheld by %s, which lost. The %s of %s that the upheld "
+                            "resolution wrote stays in the ledger: if the debt stands, reverse it; otherwise "
+                            "resolve the dispute again"),
+                          dispute != NULL ? dispute->reason : dispute_id,
+                          g_dpgettext2 (GETTEXT_PACKAGE, "dispute status", status), kept, lost,
+                          remedy_noun (kind), money);
+}
+
 /* The item in the reader's words; its payload stays as it was stored. */
 static char *
 describe (RecoupBook *book,
@@ -504,6 +621,8 @@ describe (RecoupBook *book,
                             json_object_get_string_member_with_default (payload, "offer_id", "?"));
   if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_OFFER_CLASH))
     return describe_clash (book, payload);
+  if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_DISPUTE_CLASH))
+    return describe_dispute_clash (book, payload, tz);
   if (payload != NULL && g_str_equal (kind, RECOUP_REVIEW_REF_CLASH))
     /* Translators: %s is the account reference both devices used */
     return g_strdup_printf (_("another device also created an account %s while offline; this one was given "
