@@ -236,22 +236,54 @@ shows_empty_page (Fixture *f)
   return g_strcmp0 (gtk_stack_get_visible_child_name (f->window->list_stack), "empty") == 0;
 }
 
-/* A search that finds nothing says what a search finds, as the search
- * entry's placeholder does: invoice numbers too. */
+static gboolean
+shows_search_help (Fixture *f)
+{
+  const char *description = adw_status_page_get_description (f->window->empty_page);
+
+  return shows_empty_page (f) && description != NULL && g_str_has_prefix (description, "No account matches");
+}
+
+/* A search that finds nothing under a filter (the accounts that owe, the
+ * default) says which accounts the list leaves out, with a button that
+ * searches them all; one that finds nothing in every account says what a
+ * search finds, as the search entry's placeholder does: invoice numbers too. */
 static void
 test_no_match_help (Fixture       *f,
                     gconstpointer  data)
 {
   const char *description;
 
+  g_assert_true (g_settings_get_boolean (f->window->settings, "open-only"));
   gtk_editable_set_text (GTK_EDITABLE (f->window->search_entry), "Zyzzyva");
   wait_for (shows_empty_page, f, "the search that finds nothing");
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 0);
   g_assert_cmpstr (adw_status_page_get_title (f->window->empty_page), ==, "No Matching Accounts");
+  g_assert_cmpstr (adw_status_page_get_description (f->window->empty_page), ==,
+                   "No account that owes matches “Zyzzyva”. Settled accounts and accounts in credit are left "
+                   "out of this list.");
+  g_assert_true (gtk_widget_get_visible (f->window->search_all_button));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.search-all", NULL));
+  g_assert_false (g_settings_get_boolean (f->window->settings, "open-only"));
+  g_assert_false (g_settings_get_boolean (f->window->settings, "callable-now"));
+  wait_for (shows_search_help, f, "the same search over every account");
   description = adw_status_page_get_description (f->window->empty_page);
   g_assert_cmpstr (description, ==, "No account matches “Zyzzyva”. Search for the start of a name or of a word "
                                     "in it, a reference, an invoice or receipt number, an e-mail address or a "
                                     "phone number.");
+  g_assert_false (gtk_widget_get_visible (f->window->search_all_button));
+
+  /* Under "callable now", the search says so. */
+  g_settings_set_boolean (f->window->settings, "callable-now", TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (f->window->search_entry), "Zyzzyvb");
+  wait_for (shows_empty_page, f, "the search under callable now");
+  spin (100);
+  g_assert_true (g_str_has_prefix (adw_status_page_get_description (f->window->empty_page),
+                                   "No account that may be called now matches “Zyzzyvb”."));
+  g_assert_true (gtk_widget_get_visible (f->window->search_all_button));
+  g_settings_set_boolean (f->window->settings, "callable-now", FALSE);
+  g_settings_set_boolean (f->window->settings, "open-only", TRUE);
 }
 
 /* A list no view draws (no page is read) is counted all the same. */

@@ -22,6 +22,7 @@ struct _RecoupWindow
   GtkProgressBar       *update_bar;
   GtkStack             *list_stack;
   AdwStatusPage        *empty_page;
+  GtkWidget            *search_all_button;
   GtkListView          *list_view;
   AdwWindowTitle       *account_title;
   GtkStack             *account_stack;

@@ -136,14 +136,19 @@ format_opens_at (gint64 at_ms)
 }
 
 /* An empty list during a search says that nothing matches it, not that the
- * book is empty; a list of the accounts callable now, when the hours open. */
+ * book is empty, and names the filters that may hide the account sought,
+ * with a button that lifts them; a list of the accounts callable now, when
+ * the hours open. */
 static void
 update_empty_page (RecoupWindow *self)
 {
   g_autofree char *search = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry))));
   g_autofree char *description = NULL;
+  gboolean callable_now = recoup_worklist_model_get_callable_now (self->model);
+  gboolean owing_only = g_settings_get_boolean (self->settings, "open-only");
 
-  if (*search == '\0' && recoup_worklist_model_get_callable_now (self->model))
+  gtk_widget_set_visible (self->search_all_button, *search != '\0' && (callable_now || owing_only));
+  if (*search == '\0' && callable_now)
     {
       gint64 opens_at = recoup_worklist_model_get_hours_opens_at (self->model);
       g_autofree char *when = opens_at != 0 ? format_opens_at (opens_at) : NULL;
@@ -165,12 +170,32 @@ update_empty_page (RecoupWindow *self)
                                        _("The book has no open accounts yet. Import a CSV file from the main menu."));
       return;
     }
-  /* The description is markup. */
-  description = g_markup_printf_escaped (_("No account matches “%s”. Search for the start of a name or of a word "
-                                           "in it, a reference, an invoice or receipt number, an e-mail address "
-                                           "or a phone number."), search);
+  /* The descriptions are markup. */
+  if (callable_now)
+    description = g_markup_printf_escaped (_("No account that may be called now matches “%s”. Accounts outside "
+                                             "their calling hours, or that may not be called, are left out of "
+                                             "this list."), search);
+  else if (owing_only)
+    description = g_markup_printf_escaped (_("No account that owes matches “%s”. Settled accounts and accounts "
+                                             "in credit are left out of this list."), search);
+  else
+    description = g_markup_printf_escaped (_("No account matches “%s”. Search for the start of a name or of a "
+                                             "word in it, a reference, an invoice or receipt number, an e-mail "
+                                             "address or a phone number."), search);
   adw_status_page_set_title (self->empty_page, _("No Matching Accounts"));
   adw_status_page_set_description (self->empty_page, description);
+}
+
+/* The empty page's button: the same search over every account. */
+static void
+search_all_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  RecoupWindow *self = RECOUP_WINDOW (widget);
+
+  g_settings_set_boolean (self->settings, "callable-now", FALSE);
+  g_settings_set_boolean (self->settings, "open-only", FALSE);
 }
 
 static void
@@ -947,6 +972,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_stack);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, RecoupWindow, search_all_button);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, update_revealer);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, update_bar);
   gtk_widget_class_bind_template_child (widget_class, RecoupWindow, list_view);
@@ -959,6 +985,7 @@ recoup_window_class_init (RecoupWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, list_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.search-all", NULL, search_all_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_action);
   gtk_widget_class_install_action (widget_class, "win.stop-update", NULL, stop_update_action);
