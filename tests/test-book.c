@@ -789,6 +789,23 @@ test_contacts (void)
   list = recoup_contact_list (tb.book, account, &error);
   g_assert_cmpuint (list->len, ==, 1);
   g_assert_true (((RecoupContactPoint *) list->pdata[0])->opted_out);
+  /* The opt-out is in the account's history, on that number, once: the
+   * same opt-out recorded again writes nothing. */
+  g_assert_true (recoup_contact_set_opted_out (tb.book, phone, TRUE, &error));
+  {
+    g_autoptr(GPtrArray) history = recoup_activity_list (tb.book, account, 0, &error);
+    RecoupActivity *note;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (history->len, ==, 1);
+    note = history->pdata[0];
+    g_assert_cmpstr (note->channel, ==, "note");
+    g_assert_cmpstr (note->notes, ==, "Opted out");
+    g_assert_nonnull (strstr (note->contact, "555"));
+  }
+  g_assert_false (recoup_contact_set_opted_out (tb.book, "no-such-point", TRUE, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_clear_error (&error);
   g_assert_true (recoup_contact_remove (tb.book, phone, &error));
   g_clear_pointer (&list, g_ptr_array_unref);
   list = recoup_contact_list (tb.book, account, &error);

@@ -406,7 +406,7 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
                         int         argc,
                         char      **argv)
 {
-  g_autofree char *kind_text = NULL, *label = NULL, *consent = NULL;
+  g_autofree char *kind_text = NULL, *label = NULL, *consent = NULL, *note = NULL;
   gboolean primary = FALSE;
   const GOptionEntry entries[] = {
     { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_text, "add: phone, email or address", "KIND" },
@@ -414,13 +414,15 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
     { "primary", 0, 0, G_OPTION_ARG_NONE, &primary, "add: make it the primary one", NULL },
     { "consent", 0, 0, G_OPTION_ARG_STRING, &consent,
       "opt-in: who agreed to be contacted there again, when and how (kept in the history)", "TEXT" },
+    { "note", 0, 0, G_OPTION_ARG_STRING, &note,
+      "opt-out: how the debtor asked (kept in the history with the opt-out)", "TEXT" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
   RecoupBook *book;
   int status;
 
-  if (!recoup_cli_parse (cli, "add ACCOUNT VALUE --kind K | opt-out ID | opt-in ID --consent TEXT | set ID VALUE | remove ID",
+  if (!recoup_cli_parse (cli, "add ACCOUNT VALUE --kind K | opt-out ID [--note TEXT] | opt-in ID --consent TEXT | set ID VALUE | remove ID",
                          "Manage an account's phones, emails and addresses.", entries, &argc, &argv, &status))
     return status;
 
@@ -468,7 +470,7 @@ recoup_cli_cmd_contact (RecoupCli  *cli,
       else if (g_str_equal (argv[0], "opt-in"))
         ok = recoup_contact_opt_back_in (book, argv[1], consent, &error);
       else
-        ok = recoup_contact_set_opted_out (book, argv[1], TRUE, &error);
+        ok = recoup_contact_opt_out (book, argv[1], 0, note, &error);
       if (!ok)
         return recoup_cli_fail (cli, error);
       if (!cli->json)

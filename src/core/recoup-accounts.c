@@ -1586,22 +1586,114 @@ recoup_contact_keep_opted_out_value (RecoupBook  *book,
          recoup_book_record_change (book, "contact_points", id, RECOUP_CHANGE_INSERT, NULL, error);
 }
 
-gboolean
-recoup_contact_set_opted_out (RecoupBook  *book,
-                              const char  *contact_id,
-                              gboolean     opted_out,
-                              GError     **error)
+/* The account of @contact_id, and whether the point is opted out now. */
+static char *
+contact_account (RecoupBook  *book,
+                 const char  *contact_id,
+                 gboolean    *opted_out,
+                 GError     **error)
 {
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT account_id, opted_out FROM contact_points WHERE id = ?1", error);
+  char *account_id = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      *opted_out = sqlite3_column_int (stmt, 1) != 0;
+    }
+  sqlite3_reset (stmt);
+  if (account_id == NULL)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 _("no contact point %s in this book"), contact_id);
+  return account_id;
+}
+
+/* Records or lifts an opt-out; an opt-out newly made is also written to the
+ * account's history as @note, at @at (UTC ms, 0 now). */
+static gboolean
+set_opted_out (RecoupBook  *book,
+               const char  *contact_id,
+               gboolean     opted_out,
+               gint64       at,
+               const char  *note,
+               GError     **error)
+{
+  g_autofree char *account_id = NULL;
+  g_autofree char *activity = NULL;
+  gboolean was_opted_out = FALSE;
+
   if (!recoup_book_begin (book, error))
     return FALSE;
-  if (!update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error) ||
+  if (!(account_id = contact_account (book, contact_id, &was_opted_out, error)) ||
+      !update_contact (book, contact_id, "opted_out", NULL, opted_out ? 1 : 0, error) ||
       (opted_out && !recoup_contact_keep_opted_out_value (book, contact_id, error)) ||
       (!opted_out && !lift_removed_opt_outs (book, contact_id, error)))
     {
       recoup_book_rollback (book);
       return FALSE;
     }
+  if (opted_out && !was_opted_out)
+    {
+      RecoupActivitySpec spec = {
+        .account_id = account_id,
+        .channel = "note",
+        .contact_point_id = contact_id,
+        .at = at,
+        .notes = note,
+      };
+
+      if (!(activity = recoup_activity_log (book, &spec, error)))
+        {
+          recoup_book_rollback (book);
+          return FALSE;
+        }
+    }
   return recoup_book_commit (book, error);
+}
+
+/**
+ * recoup_contact_opt_out:
+ * @at: when the debtor asked, UTC ms; 0 means now
+ * @how: (nullable): how they asked, in the user's words
+ *
+ * Records the debtor's opt-out of a contact point. It is also kept in the
+ * account's history, as a note on that point written in the same
+ * transaction, in one fixed form ("Opted out" or "Opted out: @how", like
+ * "Opted back in: …"), so who recorded it and when stands beside the
+ * contacts it stopped. An opt-out already recorded writes nothing.
+ */
+gboolean
+recoup_contact_opt_out (RecoupBook  *book,
+                        const char  *contact_id,
+                        gint64       at,
+                        const char  *how,
+                        GError     **error)
+{
+  g_autofree char *words = g_strstrip (g_strdup (how != NULL ? how : ""));
+  g_autofree char *note = *words != '\0' ? g_strdup_printf ("Opted out: %s", words) : g_strdup ("Opted out");
+
+  return set_opted_out (book, contact_id, TRUE, at, note, error);
+}
+
+/**
+ * recoup_contact_set_opted_out:
+ *
+ * Records the debtor's opt-out of a contact point now, as
+ * recoup_contact_opt_out() does, or lifts it. Lifting one for the debtor
+ * goes through recoup_contact_opt_back_in(), which asks for their consent
+ * and says so in the history.
+ */
+gboolean
+recoup_contact_set_opted_out (RecoupBook  *book,
+                              const char  *contact_id,
+                              gboolean     opted_out,
+                              GError     **error)
+{
+  return set_opted_out (book, contact_id, opted_out, 0, "Opted out", error);
 }
 
 /**
@@ -1624,7 +1716,7 @@ recoup_contact_opt_back_in (RecoupBook  *book,
   g_autofree char *text = NULL;
   g_autofree char *activity = NULL;
   RecoupActivitySpec note = { 0 };
-  sqlite3_stmt *stmt;
+  gboolean opted_out = FALSE;
 
   if (*words == '\0')
     {
@@ -1632,18 +1724,8 @@ recoup_contact_opt_back_in (RecoupBook  *book,
                    _("opting a contact point back in needs the debtor's consent: say who agreed, when and how"));
       return FALSE;
     }
-  if (!(stmt = recoup_book_prepare (book, "SELECT account_id FROM contact_points WHERE id = ?1", error)))
+  if (!(account_id = contact_account (book, contact_id, &opted_out, error)))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, contact_id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  sqlite3_reset (stmt);
-  if (account_id == NULL)
-    {
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   _("no contact point %s in this book"), contact_id);
-      return FALSE;
-    }
 
   text = g_strdup_printf ("Opted back in: %s", words);
   note.account_id = account_id;

@@ -167,6 +167,11 @@ gboolean       recoup_contact_set_opted_out   (RecoupBook              *book,
                                                const char              *contact_id,
                                                gboolean                 opted_out,
                                                GError                 **error);
+gboolean       recoup_contact_opt_out         (RecoupBook              *book,
+                                               const char              *contact_id,
+                                               gint64                   at,
+                                               const char              *how,
+                                               GError                 **error);
 gboolean       recoup_contact_keep_opted_out_value (RecoupBook         *book,
                                                const char              *contact_id,
                                                GError                 **error);

@@ -900,6 +900,19 @@ log_activity (Demo         *demo,
   return id;
 }
 
+/* The debtor's opt-out, which the book keeps in the history as a note. */
+static gboolean
+demo_opt_out (Demo        *demo,
+              const char  *contact_id,
+              gint64       at,
+              GError     **error)
+{
+  if (!recoup_contact_opt_out (demo->book, contact_id, at, NULL, error))
+    return FALSE;
+  demo->pending.activities++;
+  return TRUE;
+}
+
 static gboolean
 take_promise (Demo        *demo,
               DemoAccount *a,
@@ -1092,12 +1105,12 @@ finish_with (Demo        *demo,
           if (!(act = log_activity (demo, a, at, "email", "inbound", "right-party", a->email_id,
                                     "Asked to stop receiving emails; wants letters only.", error)))
             return FALSE;
-          return recoup_contact_set_opted_out (demo->book, a->email_id, TRUE, error);
+          return demo_opt_out (demo, a->email_id, at, error);
         }
       if (!(act = log_activity (demo, a, at, "call", "inbound", "right-party", a->phone_id,
                                 "Asked not to be called on this number; prefers email.", error)))
         return FALSE;
-      return recoup_contact_set_opted_out (demo->book, a->phone_id, TRUE, error);
+      return demo_opt_out (demo, a->phone_id, at, error);
 
     case ENDING_CEASE:
       if (!(act = log_activity (demo, a, at, "letter", "inbound", "delivered", a->address_id,
