@@ -3852,8 +3852,22 @@ test_resolve_dispute (Fixture       *f,
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "decision"))), ==, 0);
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (remedy)), ==, 0);
   g_assert_false (gtk_widget_get_sensitive (save));
+  /* A note not yet written is no mistake: switching the choice before it
+   * points at nothing, and Resolve waits. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "decision")), 1);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (find_named (GTK_WIDGET (dialog), "decision")), 0);
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_has_css_class (note, "error"));
+  g_assert_null (strstr (error_text (dialog), "Note:"));
+  /* One written and wiped out again is. */
+  gtk_editable_set_text (GTK_EDITABLE (note), "Carrier");
+  gtk_editable_set_text (GTK_EDITABLE (note), " ");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_true (gtk_widget_has_css_class (note, "error"));
+  g_assert_nonnull (strstr (error_text (dialog), "Note: an upheld dispute needs a note"));
   gtk_editable_set_text (GTK_EDITABLE (note), "Carrier confirmed the parcel was lost");
   g_assert_true (gtk_widget_get_sensitive (save));
+  g_assert_false (gtk_widget_has_css_class (note, "error"));
   g_assert_null (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (consequence)), "resume on it"));
 
   /* Lowered by more than is open on the invoice: refused as typed. */

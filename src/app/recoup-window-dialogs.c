@@ -2718,6 +2718,8 @@ typedef struct
   GtkWidget *decision;
   GtkWidget *remedy;
   GtkWidget *consequence;
+  gboolean   note_touched;  /* the user wrote in the note, or tried to save */
+  gboolean   note_missing;  /* blank, and not yet a mistake to point at */
 } ResolveForm;
 
 static void
@@ -2783,7 +2785,16 @@ resolve_read (ResolveForm             *rf,
       g_string_append_printf (problems, _("Disputed amount: %s\n"), error->message);
       g_clear_error (&error);
     }
-  set_field_error (form->notes, !recoup_dispute_check_note (res, &error));
+  /* A note not yet written is not a mistake yet: Resolve waits for it
+   * without a complaint, also when the choice above it changes. */
+  rf->note_missing = FALSE;
+  if (!recoup_dispute_check_note (res, &error) && !rf->note_touched &&
+      strspn (res->note, " \t\n") == strlen (res->note))
+    {
+      rf->note_missing = TRUE;
+      g_clear_error (&error);
+    }
+  set_field_error (form->notes, error != NULL);
   if (error != NULL)
     g_string_append_printf (problems, _("Note: %s\n"), error->message);
 }
@@ -2848,6 +2859,15 @@ resolve_validate (ResolveForm *rf)
   resolve_read (rf, &res, problems);
   resolve_show_consequence (rf, &res);
   form_finish_problems (rf->form, problems);
+  if (rf->note_missing)
+    gtk_widget_set_sensitive (rf->form->save, FALSE);
+}
+
+static void
+resolve_note_changed_cb (ResolveForm *rf)
+{
+  rf->note_touched = TRUE;
+  resolve_validate (rf);
 }
 
 static void
@@ -2872,6 +2892,7 @@ resolve_save_cb (ResolveForm *rf)
   g_autoptr(GString) problems = g_string_new (NULL);
   ResolveWrite *w;
 
+  rf->note_touched = TRUE;
   resolve_validate (rf);
   if (!gtk_widget_get_sensitive (form->save))
     return;
@@ -3023,14 +3044,11 @@ recoup_window_resolve_dispute (RecoupWindow *self,
   g_signal_connect_swapped (rf->decision, "notify::selected", G_CALLBACK (resolve_validate), rf);
   g_signal_connect_swapped (rf->remedy, "notify::selected", G_CALLBACK (resolve_validate), rf);
   g_signal_connect_swapped (form->amount, "changed", G_CALLBACK (resolve_validate), rf);
-  g_signal_connect_swapped (form->notes, "changed", G_CALLBACK (resolve_validate), rf);
+  g_signal_connect_swapped (form->notes, "changed", G_CALLBACK (resolve_note_changed_cb), rf);
   g_signal_connect_swapped (form->notes, "entry-activated", G_CALLBACK (resolve_save_cb), rf);
   g_signal_connect_swapped (form->save, "clicked", G_CALLBACK (resolve_save_cb), rf);
 
   resolve_validate (rf);
-  /* An empty note is not a mistake yet. */
-  form_set_error (form, NULL);
-  set_field_error (form->notes, FALSE);
   form_present (form);
   gtk_widget_grab_focus (rf->decision);
 }
