@@ -1511,6 +1511,15 @@ test_check_terms (void)
       "pay-by date 2027-03-02 is more than a year after today (2026-03-01): give a date by 2027-03-01" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2030-01-01" }, "give a date by 2027-03-01" },
     { { .kind = RECOUP_OFFER_SETTLEMENT, .amount = 50000, .pay_by = "2027-03-01" }, NULL },
+    /* So are a plan's first installment and an extension's new deadline:
+     * 2062 for 2026 is a typing error, not terms. */
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2062-03-01" },
+      "first date 2062-03-01 is more than a year after today (2026-03-01): a plan's first installment "
+      "falls due by 2027-03-01" },
+    { { .kind = RECOUP_OFFER_PLAN, .installments = 3, .first_date = "2027-03-01" }, NULL },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2027-03-02" },
+      "new deadline 2027-03-02 is more than a year after today (2026-03-01): give a date by 2027-03-01" },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2027-03-01" }, NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1788,9 +1797,9 @@ test_deferral_authority (Fixture       *f,
   const RecoupOfferAuthority within = RECOUP_OFFER_WITHIN_AUTHORITY, later = RECOUP_OFFER_BEYOND_DEFERRAL;
   struct { RecoupOfferSpec spec; RecoupOfferAuthority why; } cases[] = {
     { { .kind = RECOUP_OFFER_SETTLEMENT, .discount_bp = 1000, .pay_by = "2027-03-01" }, later },
-    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2036-01-01" }, later },
+    { { .kind = RECOUP_OFFER_EXTENSION, .extend_to = "2027-01-01" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
-        .first_date = "2035-01-01" }, later },
+        .first_date = "2027-02-01" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
         .first_date = "2026-04-02" }, later },
     { { .kind = RECOUP_OFFER_PLAN, .installments = 6, .frequency = RECOUP_FREQUENCY_MONTHLY,
@@ -1906,6 +1915,49 @@ test_withdraw_running_refused (Fixture       *f,
   g_assert_cmpint (o->paid, ==, 30000);
 }
 
+/* A dispute on an invoice of another account is refused with both named by
+ * their references, the account the invoice is on too; no id, and no
+ * "dispute:" of the core's own before what the CLI already prefixes. */
+static void
+test_dispute_other_invoice (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  RecoupAccountSpec other = { .ref = "B-2", .name = "Bob", .currency = "USD" };
+  RecoupInvoiceSpec invoice = { .ref = "INV-2", .issue_date = "2026-01-01", .due_date = "2026-01-31",
+                                .amount = 5000, .currency = "USD" };
+  g_autofree char *account = recoup_account_create (f->book, &other, &error);
+  g_autofree char *theirs = NULL, *ours = NULL, *message = NULL;
+  gint64 before;
+
+  g_assert_no_error (error);
+  invoice.account_id = account;
+  theirs = recoup_invoice_add (f->book, &invoice, &error);
+  g_assert_no_error (error);
+  ours = recoup_invoice_resolve (f->book, "INV-1", &error);
+  g_assert_no_error (error);
+
+  before = recoup_book_count_changes (f->book);
+  g_assert_null (recoup_dispute_open (f->book, f->account, theirs, "never ordered", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "invoice INV-2 is on account B-2, not on A-1");
+  g_clear_error (&error);
+  g_assert_null (recoup_dispute_open (f->book, account, ours, "never ordered", &error));
+  g_assert_cmpstr (error->message, ==, "invoice INV-1 is on account A-1, not on B-2");
+  g_clear_error (&error);
+  g_assert_null (recoup_dispute_open (f->book, f->account, "no-such-invoice", "never ordered", &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
+  message = g_strdup (error->message);
+  g_clear_error (&error);
+  g_assert_false (g_str_has_prefix (message, "dispute"));
+  g_assert_nonnull (strstr (message, "no-such-invoice"));
+  g_assert_cmpint (recoup_book_count_changes (f->book), ==, before);
+
+  /* Its own invoice is taken. */
+  g_free (recoup_dispute_open (f->book, account, theirs, "never ordered", &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1948,6 +2000,7 @@ main (int   argc,
   ADD ("deferral-authority", NULL, test_deferral_authority);
   ADD ("zero-installments", NULL, test_zero_installments);
   ADD ("withdraw-running-refused", NULL, test_withdraw_running_refused);
+  ADD ("dispute-other-invoice", NULL, test_dispute_other_invoice);
 #undef ADD
 
   return g_test_run ();

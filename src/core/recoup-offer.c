@@ -893,11 +893,37 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
                      "or make a payment plan for longer terms"), spec->pay_by, today, last);
       return FALSE;
     }
+  /* A plan that starts more than a year out, like a settlement paid later
+   * than that, is a date typed wrong (2062 for 2026), not terms. */
+  if (first_day != RECOUP_DATE_INVALID && first_day > recoup_promise_latest_due_day (today_d))
+    {
+      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (today_d));
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the plan's first date, today's date, then the latest
+                    * first date allowed, YYYY-MM-DD */
+                   _("first date %s is more than a year after today (%s): a plan's first installment "
+                     "falls due by %s"), spec->first_date, today, last);
+      return FALSE;
+    }
   if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
                    /* Translators: two dates, YYYY-MM-DD */
                    _("new deadline %s is in the past (today is %s)"), spec->extend_to, today);
+      return FALSE;
+    }
+  /* An extension is a promise to pay the whole later: held to a promise's
+   * horizon, as a settlement is. */
+  if (extend_day != RECOUP_DATE_INVALID && extend_day > recoup_promise_latest_due_day (today_d))
+    {
+      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (today_d));
+
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   /* Translators: the new deadline, today's date, then the latest deadline
+                    * allowed, YYYY-MM-DD */
+                   _("new deadline %s is more than a year after today (%s): give a date by %s, "
+                     "or make a payment plan for longer terms"), spec->extend_to, today, last);
       return FALSE;
     }
   if (expires_day != RECOUP_DATE_INVALID && expires_day < today_d)
