@@ -1213,9 +1213,9 @@ make_offer (Fixture    *f,
         g_autofree char *typed = g_strdup (gtk_editable_get_text (GTK_EDITABLE (date)));
 
         g_assert_nonnull (strstr (subtitle, "within your authority"));
-        /* Within the discount and the length, but starting years ahead:
+        /* Within the discount and the length, but starting many months ahead:
          * beyond what a collector may agree alone, as core decides on Save. */
-        gtk_editable_set_text (GTK_EDITABLE (date), "2030-01-15");
+        gtk_editable_set_text (GTK_EDITABLE (date), "2027-10-15");
         g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (authority)),
                                   "paid later than you may agree alone"));
         gtk_editable_set_text (GTK_EDITABLE (date), typed);

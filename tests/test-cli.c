@@ -854,6 +854,62 @@ test_reverse_wording (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (out, " of USD 40.00 (2026-06-04)\nBalance now USD 100.00\n"));
 }
 
+/* dispute open --invoice takes a reference or an id; an invoice of another
+ * account is refused naming both accounts, once prefixed. An upheld
+ * dispute's write-off reads "Dispute upheld: <note>" in the ledger, without
+ * the dispute's id, which --json keeps in the stored memo. */
+static void
+test_dispute_wording (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL, *err = NULL, *theirs = NULL, *dispute = NULL, *memo = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *entries;
+
+  g_assert_cmpint (run (fx, NULL, NULL, "init", NULL), ==, 0);
+  add_debtor (fx, "ACME", "Acme Hardware", "USD", "100");
+  add_debtor (fx, "BETA", "Beta Bakery", "USD", "50");
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "invoices", "BETA", NULL), ==, 0);
+  node = parse_json (out);
+  theirs = g_strdup (json_object_get_string_member (json_array_get_object_element (json_node_get_array (node), 0),
+                                                    "id"));
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, NULL, &err, "dispute", "open", "ACME", "--invoice", "INV-BETA", "--reason", "x", NULL),
+                   !=, 0);
+  g_assert_cmpstr (err, ==, "recoup-cli dispute: invoice INV-BETA is on account BETA, not on ACME\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, &err, "dispute", "open", "ACME", "--invoice", theirs, "--reason", "x", NULL),
+                   !=, 0);
+  g_assert_cmpstr (err, ==, "recoup-cli dispute: invoice INV-BETA is on account BETA, not on ACME\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (fx, NULL, NULL, "dispute", "open", "BETA", "--invoice", theirs, "--reason", "x", NULL),
+                   ==, 0);
+
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "dispute", "open", "ACME", "--invoice", "INV-ACME",
+                        "--reason", "never ordered", NULL), ==, 0);
+  node = parse_json (out);
+  dispute = g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (fx, NULL, NULL, "dispute", "resolve", dispute, "--upheld", "--write-off",
+                        "--note", "wrong address", NULL), ==, 0);
+
+  g_assert_cmpint (run (fx, &out, NULL, "ledger", "ACME", NULL), ==, 0);
+  g_assert_null (strstr (out, dispute));
+  g_assert_nonnull (strstr (out, "write-off"));
+  g_assert_true (g_str_has_suffix (out, " Dispute upheld: wrong address\n"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (fx, &out, NULL, "--json", "ledger", "ACME", NULL), ==, 0);
+  node = parse_json (out);
+  entries = json_node_get_array (node);
+  memo = g_strdup_printf ("dispute %s upheld: wrong address", dispute);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (entries,
+                                                                                 json_array_get_length (entries) - 1),
+                                                  "memo"), ==, memo);
+}
+
 /* statement --all into a folder: references that map to one file name ("a/b"
  * and "a_b"; "A_B" too, on a file system that ignores case) get a numbered
  * name each, in reference order, and no statement overwrites another. */
@@ -1038,6 +1094,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/recoup/cli/help-usage", Fixture, NULL, fixture_setup, test_help_usage, fixture_teardown);
   g_test_add ("/recoup/cli/reverse-wording", Fixture, NULL, fixture_setup, test_reverse_wording, fixture_teardown);
+  g_test_add ("/recoup/cli/dispute-wording", Fixture, NULL, fixture_setup, test_dispute_wording, fixture_teardown);
   g_test_add ("/recoup/cli/statement-names-collide", Fixture, NULL, fixture_setup, test_statement_names_collide,
               fixture_teardown);
   g_test_add ("/recoup/cli/kpi-cost-echo", Fixture, NULL, fixture_setup, test_kpi_cost_echo, fixture_teardown);

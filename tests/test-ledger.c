@@ -1292,6 +1292,69 @@ test_reversal_without_reason (void)
   g_unsetenv ("RECOUP_TODAY");
 }
 
+/* The entry an upheld dispute writes keeps the dispute's id in its memo
+ * ("dispute <id> upheld: <note>", which the merge matches); whoever reads the
+ * memo reads that the dispute was upheld and its note, never the id. Any
+ * other memo, one that only looks alike included, reads as it is. */
+static void
+test_dispute_memo_for_reader (void)
+{
+  static const char * const others[] = {
+    "cheque bounced",
+    "dispute upheld: the customer said so",
+    "dispute zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz upheld: x",
+    "dispute 01a210ce-a1ea-71eb-97e1-60bd6a14a223 rejected: no",
+    "Dispute upheld: balance waived",
+    "",
+  };
+  TestBook tb = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *acct = NULL, *inv = NULL, *dispute = NULL, *entry = NULL, *stored = NULL;
+  g_autofree char *note = NULL, *reader = NULL;
+  RecoupDisputeResolution res = { .upheld = TRUE, .remedy = RECOUP_DISPUTE_REMEDY_WRITE_OFF,
+                                  .note = "  goods returned unopened  " };
+  RecoupLedgerEntry *e;
+
+  reader = recoup_ledger_memo_for_reader ("dispute 01a210ce-a1ea-71eb-97e1-60bd6a14a223 upheld: wrong size");
+  g_assert_cmpstr (reader, ==, "Dispute upheld: wrong size");
+  g_clear_pointer (&reader, g_free);
+  g_assert_cmpstr (recoup_ledger_memo_dispute_note ("dispute 01a210ce-a1ea-71eb-97e1-60bd6a14a223 upheld: "),
+                   ==, "");
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    {
+      reader = recoup_ledger_memo_for_reader (others[i]);
+      g_assert_cmpstr (reader, ==, others[i]);
+      g_assert_null (recoup_ledger_memo_dispute_note (others[i]));
+      g_clear_pointer (&reader, g_free);
+    }
+  g_assert_null (recoup_ledger_memo_for_reader (NULL));
+
+  g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
+  test_book_open (&tb);
+  acct = test_add_account (tb.book, "D-1", "USD");
+  inv = test_add_invoice (tb.book, acct, "INV-D1", "2026-01-01", "2026-01-31", 40000, "USD");
+  dispute = recoup_dispute_open (tb.book, acct, inv, "never delivered", &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_dispute_resolve_full (tb.book, dispute, &res, &entry, &error));
+  g_assert_no_error (error);
+
+  list = recoup_ledger_list (tb.book, acct, &error);
+  g_assert_no_error (error);
+  e = entry_with_id (list, entry);
+  g_assert_cmpstr (e->kind, ==, "write-off");
+  /* The book keeps the memo as it was written... */
+  stored = g_strdup_printf ("dispute %s upheld: goods returned unopened", dispute);
+  g_assert_cmpstr (e->memo, ==, stored);
+  /* ...and the note a person reads has no id. */
+  note = recoup_ledger_entry_note (e);
+  g_assert_cmpstr (note, ==, "Dispute upheld: goods returned unopened");
+  g_assert_null (strstr (note, dispute));
+
+  test_book_close (&tb);
+  g_unsetenv ("RECOUP_TODAY");
+}
+
 /* Nothing goes on the ledger dated after today, of any kind: it would count
  * in the balance over all entries (accounts, offers, promises) and not in the
  * one as of today (aging, statements, invoices). The same entry dated today is
@@ -1592,6 +1655,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recoup/core/ledger/forgive-within-owed", test_forgive_within_owed);
   g_test_add_func ("/recoup/core/ledger/money-limits", test_money_limits);
   g_test_add_func ("/recoup/core/ledger/reversal-without-reason", test_reversal_without_reason);
+  g_test_add_func ("/recoup/core/ledger/dispute-memo-for-reader", test_dispute_memo_for_reader);
   g_test_add_func ("/recoup/core/ledger/future-dates", test_future_dates);
   g_test_add_func ("/recoup/core/ledger/payment-date-floor", test_payment_date_floor);
   g_test_add_func ("/recoup/core/ledger/activity-date-floor", test_activity_date_floor);

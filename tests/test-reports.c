@@ -1647,6 +1647,74 @@ test_statement_titles (Fixture       *f,
   g_assert_nonnull (strstr (contents, ",2026-01-15,payment,"));
 }
 
+/* A statement goes to the debtor: the write-off of an upheld dispute says
+ * that the dispute was upheld and why, in every format, and never shows the
+ * dispute's id that the book keeps in the entry's memo. */
+static void
+test_statement_dispute_upheld (Fixture       *f,
+                               gconstpointer  data)
+{
+  static const RecoupReportFormat formats[] = { RECOUP_REPORT_CSV, RECOUP_REPORT_JSON, RECOUP_REPORT_PDF };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RecoupStatement) st = NULL;
+  g_autoptr(RecoupBusinessInfo) business = recoup_business_info_load (f->tb.book);
+  g_autofree char *inv = recoup_invoice_resolve (f->tb.book, "INV-B1", &error);
+  g_autofree char *dispute = NULL, *entry = NULL;
+  g_autofree char *pdftotext = g_find_program_in_path ("pdftotext");
+  RecoupDisputeResolution res = { .upheld = TRUE, .remedy = RECOUP_DISPUTE_REMEDY_WRITE_OFF,
+                                  .note = "goods returned unopened" };
+  RecoupStatementLine *l;
+
+  g_assert_no_error (error);
+  dispute = recoup_dispute_open (f->tb.book, f->b, inv, "never ordered", &error);
+  g_assert_no_error (error);
+  g_assert_true (recoup_dispute_resolve_full (f->tb.book, dispute, &res, &entry, &error));
+  g_assert_no_error (error);
+
+  st = recoup_statement_build (f->tb.book, f->b, "2026-02-01", "2026-02-15", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st->lines->len, ==, 1);
+  l = g_ptr_array_index (st->lines, 0);
+  g_assert_cmpstr (l->id, ==, entry);
+  g_assert_cmpstr (l->description, ==, "Write-off (invoice INV-B1) — dispute upheld: goods returned unopened");
+  g_assert_cmpint (st->closing, ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("dispute-%u", i);
+      g_autofree char *path = g_build_filename (f->out, name, NULL);
+      g_autoptr(RecoupStatementWriter) w = recoup_statement_writer_new (path, formats[i], RECOUP_PAPER_A4,
+                                                                        business, &error);
+      g_autofree char *text = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (recoup_statement_writer_add (w, st, &error));
+      g_assert_true (recoup_statement_writer_finish (w, &error));
+      g_assert_no_error (error);
+      if (formats[i] != RECOUP_REPORT_PDF)
+        text = read_file (path, NULL);
+      else if (pdftotext != NULL)
+        {
+          const char *argv[] = { pdftotext, path, "-", NULL };
+          int status;
+
+          g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &text, NULL, &status, &error);
+          g_assert_no_error (error);
+        }
+      else
+        {
+          g_test_message ("pdftotext not installed: PDF text not checked");
+          continue;
+        }
+      /* A PDF may wrap the id, not its last group. */
+      g_assert_null (strstr (text, dispute));
+      g_assert_null (strstr (text, strrchr (dispute, '-')));
+      g_assert_nonnull (strstr (text, "unopened"));
+      if (formats[i] != RECOUP_REPORT_PDF)
+        g_assert_nonnull (strstr (text, "— dispute upheld: goods returned unopened"));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1666,6 +1734,7 @@ main (int   argc,
   ADD ("pdf-statement-fit", test_pdf_statement_fit);
   ADD ("pdf-statement-references", test_pdf_statement_references);
   ADD ("statement-titles", test_statement_titles);
+  ADD ("statement-dispute-upheld", test_statement_dispute_upheld);
 #undef ADD
   g_test_add_func ("/recoup/core/reports/ratio-rounding", test_ratio_rounding);
   g_test_add_func ("/recoup/core/reports/csv-formula-injection", test_csv_formula_injection);

@@ -36,6 +36,35 @@ status_label (const char *status)
   return status;
 }
 
+/* Whether the invoice @invoice_id is on the account @account_id; if not,
+ * says so naming both (and the account it is on) by their references. */
+static gboolean
+invoice_on_account (RecoupBook  *book,
+                    const char  *invoice_id,
+                    const char  *account_id,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT i.account_id = ?2, i.ref, o.ref, (SELECT ref FROM accounts WHERE id = ?2)"
+    " FROM invoices i JOIN accounts o ON o.id = i.account_id WHERE i.id = ?1", error);
+  gboolean on = FALSE;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, invoice_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 _("no invoice with id %s"), invoice_id);
+  else if (!(on = sqlite3_column_int (stmt, 0)))
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
+                 /* Translators: an invoice's reference, then two accounts' references */
+                 _("invoice %s is on account %s, not on %s"), RECOUP_BOOK_STMT_TEXT (stmt, 1),
+                 RECOUP_BOOK_STMT_TEXT (stmt, 2), RECOUP_BOOK_STMT_TEXT (stmt, 3));
+  sqlite3_reset (stmt);
+  return on;
+}
+
 char *
 recoup_dispute_open (RecoupBook  *book,
                      const char  *account_id,
@@ -61,22 +90,8 @@ recoup_dispute_open (RecoupBook  *book,
                    _("dispute: no account with id “%s”"), account_id ? account_id : "");
       return NULL;
     }
-  if (invoice_id != NULL)
-    {
-      stmt = recoup_book_prepare (book, "SELECT 1 FROM invoices WHERE id = ? AND account_id = ?", error);
-      if (stmt == NULL)
-        return NULL;
-      sqlite3_bind_text (stmt, 1, invoice_id, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, account_id, -1, SQLITE_STATIC);
-      found = sqlite3_step (stmt) == SQLITE_ROW;
-      sqlite3_reset (stmt);
-      if (!found)
-        {
-          g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                       _("dispute: invoice “%s” is not one of this account's invoices"), invoice_id);
-          return NULL;
-        }
-    }
+  if (invoice_id != NULL && !invoice_on_account (book, invoice_id, account_id, error))
+    return NULL;
   if (text_is_blank (reason))
     {
       g_set_error_literal (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,

@@ -1676,13 +1676,53 @@ recoup_ledger_list (RecoupBook  *book,
   return list;
 }
 
+/* The memo recoup_dispute_resolve_full() gives the entry of an upheld
+ * dispute's remedy, "dispute <id> upheld: <note>": the book keeps it so (the
+ * merge finds a dispute resolved twice by it), the reader never sees the id. */
+#define DISPUTE_MEMO_START "dispute "
+#define DISPUTE_MEMO_UPHELD " upheld: "
+
+const char *
+recoup_ledger_memo_dispute_note (const char *memo)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  const char *p;
+
+  if (memo == NULL || !g_str_has_prefix (memo, DISPUTE_MEMO_START))
+    return NULL;
+  p = memo + strlen (DISPUTE_MEMO_START);
+  if (strlen (p) < RECOUP_UUID_STRING_LEN)
+    return NULL;
+  memcpy (id, p, RECOUP_UUID_STRING_LEN);
+  id[RECOUP_UUID_STRING_LEN] = '\0';
+  p += RECOUP_UUID_STRING_LEN;
+  if (!recoup_uuid_is_valid (id) || !g_str_has_prefix (p, DISPUTE_MEMO_UPHELD))
+    return NULL;
+  return p + strlen (DISPUTE_MEMO_UPHELD);
+}
+
+char *
+recoup_ledger_memo_for_reader (const char *memo)
+{
+  const char *note = recoup_ledger_memo_dispute_note (memo);
+
+  if (note == NULL)
+    return g_strdup (memo);
+  if (*note == '\0')
+    return g_strdup (_("Dispute upheld"));
+  /* Translators: a ledger entry's note: the entry wrote off or adjusted the
+   * balance because a dispute was upheld; %s is the resolution's note, in
+   * the words of the user who resolved it */
+  return g_strdup_printf (_("Dispute upheld: %s"), note);
+}
+
 char *
 recoup_ledger_entry_note (const RecoupLedgerEntry *entry)
 {
   RecoupEntryKind reversed, waived;
 
   if (entry->memo != NULL && *entry->memo != '\0')
-    return g_strdup (entry->memo);
+    return recoup_ledger_memo_for_reader (entry->memo);
   if (g_strcmp0 (entry->kind, "waiver") == 0 && recoup_entry_kind_from_string (entry->waives_kind, &waived))
     /* Translators: what a waiver without a memo waives: a kind of ledger
      * entry (fee, interest), then that entry's date, YYYY-MM-DD */

@@ -162,10 +162,19 @@ gboolean    recoup_ledger_balance           (RecoupBook               *book,
 GPtrArray  *recoup_ledger_list              (RecoupBook               *book,
                                              const char               *account_id,
                                              GError                  **error);
+/* Pure: the note of @memo when it is the memo the entry of an upheld
+ * dispute's remedy has ("dispute <id> upheld: <note>", see
+ * recoup_dispute_resolve_full()): a pointer into @memo, "" for an empty
+ * note. %NULL for any other memo. */
+const char *recoup_ledger_memo_dispute_note (const char               *memo);
+/* Pure: @memo as a person reads it, in the reader's language: an upheld
+ * dispute's without the dispute's id ("Dispute upheld: <note>"), any other
+ * as it is. The book keeps the memo as it was stored. */
+char       *recoup_ledger_memo_for_reader   (const char               *memo);
 /* Pure: the note a person reads for @entry, in the reader's language: its
- * memo, or for a reversal without one, what it reverses, for a waiver what
- * it waives. The book never holds such words of the app's own. %NULL when
- * there is nothing to say. */
+ * memo (as recoup_ledger_memo_for_reader() words it), or for a reversal
+ * without one, what it reverses, for a waiver what it waives. The book never
+ * holds such words of the app's own. %NULL when there is nothing to say. */
 char       *recoup_ledger_entry_note        (const RecoupLedgerEntry  *entry);
 GPtrArray  *recoup_ledger_invoice_balances  (RecoupBook               *book,
                                              const char               *account_id,

@@ -157,7 +157,18 @@ describe_line (sqlite3_stmt *s)
   /* What an offer wrote carries Recoup's own note with the offer's id
    * ("fee waived by offer 01a2…"): nothing the customer can read. */
   if (memo != NULL && *memo != '\0' && g_strcmp0 (memo, inv_desc) != 0 && !sqlite3_column_int (s, 15))
-    g_string_append_printf (d, " — %s", memo);
+    {
+      const char *note = recoup_ledger_memo_dispute_note (memo);
+
+      /* An upheld dispute's write-off or adjustment: the customer reads that
+       * the dispute was upheld and the resolution's note, never its id. */
+      if (note == NULL)
+        g_string_append_printf (d, " — %s", memo);
+      else if (*note != '\0')
+        g_string_append_printf (d, " — dispute upheld: %s", note);
+      else
+        g_string_append (d, " — dispute upheld");
+    }
   return g_string_free (d, FALSE);
 }
 
