@@ -1329,6 +1329,28 @@ test_dispute_memo_for_reader (void)
       g_clear_pointer (&reader, g_free);
     }
   g_assert_null (recoup_ledger_memo_for_reader (NULL));
+  /* So do the memos an accepted offer writes, without the offer's id; a
+   * look-alike keeps its words. */
+  {
+    static const char * const offer[][2] = {
+      { "fee waived by offer 01a210ce-a1ea-71eb-97e1-60bd6a14a223", "Fee waived by an accepted offer" },
+      { "interest waived by offer 01a210ce-a1ea-71eb-97e1-60bd6a14a223", "Interest waived by an accepted offer" },
+      { "fees and interest waived by offer 01a210ce-a1ea-71eb-97e1-60bd6a14a223",
+        "Fees and interest waived by an accepted offer" },
+      { "settlement discount: offer 01a210ce-a1ea-71eb-97e1-60bd6a14a223 completed",
+        "Settlement discount: the settlement was paid" },
+      { "fee waived by offer of 2026-03-01", "fee waived by offer of 2026-03-01" },
+      { "fee waived by offer 01a210ce-a1ea-71eb-97e1-60bd6a14a223 and more",
+        "fee waived by offer 01a210ce-a1ea-71eb-97e1-60bd6a14a223 and more" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (offer); i++)
+      {
+        reader = recoup_ledger_memo_for_reader (offer[i][0]);
+        g_assert_cmpstr (reader, ==, offer[i][1]);
+        g_clear_pointer (&reader, g_free);
+      }
+  }
 
   g_setenv ("RECOUP_TODAY", "2026-03-10", TRUE);
   test_book_open (&tb);

@@ -1701,11 +1701,38 @@ recoup_ledger_memo_dispute_note (const char *memo)
   return p + strlen (DISPUTE_MEMO_UPHELD);
 }
 
+/* Whether @memo is @prefix, an id, then @suffix, as a memo Recoup writes. */
+static gboolean
+memo_is_form (const char *memo,
+              const char *prefix,
+              const char *suffix)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  size_t n = strlen (prefix);
+
+  if (strncmp (memo, prefix, n) != 0 || strlen (memo + n) != RECOUP_UUID_STRING_LEN + strlen (suffix))
+    return FALSE;
+  memcpy (id, memo + n, RECOUP_UUID_STRING_LEN);
+  id[RECOUP_UUID_STRING_LEN] = '\0';
+  return recoup_uuid_is_valid (id) && g_str_equal (memo + n + RECOUP_UUID_STRING_LEN, suffix);
+}
+
 char *
 recoup_ledger_memo_for_reader (const char *memo)
 {
   const char *note = recoup_ledger_memo_dispute_note (memo);
 
+  /* What an accepted offer writes (recoup-offer.c) names the offer by its
+   * id, which says nothing to a person: the account's offers are listed
+   * beside the ledger. */
+  if (memo != NULL && memo_is_form (memo, "fee waived by offer ", ""))
+    return g_strdup (_("Fee waived by an accepted offer"));
+  if (memo != NULL && memo_is_form (memo, "interest waived by offer ", ""))
+    return g_strdup (_("Interest waived by an accepted offer"));
+  if (memo != NULL && memo_is_form (memo, "fees and interest waived by offer ", ""))
+    return g_strdup (_("Fees and interest waived by an accepted offer"));
+  if (memo != NULL && memo_is_form (memo, "settlement discount: offer ", " completed"))
+    return g_strdup (_("Settlement discount: the settlement was paid"));
   if (note == NULL)
     return g_strdup (memo);
   if (*note == '\0')

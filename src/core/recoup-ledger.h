@@ -168,8 +168,9 @@ GPtrArray  *recoup_ledger_list              (RecoupBook               *book,
  * note. %NULL for any other memo. */
 const char *recoup_ledger_memo_dispute_note (const char               *memo);
 /* Pure: @memo as a person reads it, in the reader's language: an upheld
- * dispute's without the dispute's id ("Dispute upheld: <note>"), any other
- * as it is. The book keeps the memo as it was stored. */
+ * dispute's without the dispute's id ("Dispute upheld: <note>"), an accepted
+ * offer's waiver or settlement discount without the offer's, any other as
+ * it is. The book keeps the memo as it was stored. */
 char       *recoup_ledger_memo_for_reader   (const char               *memo);
 /* Pure: the note a person reads for @entry, in the reader's language: its
  * memo (as recoup_ledger_memo_for_reader() words it), or for a reversal
