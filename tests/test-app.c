@@ -3280,6 +3280,14 @@ test_opt_in_consent (Fixture       *f,
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp_id, TRUE);
   wait_for (account_loaded, f, "the opt-out");
   g_assert_true (contact_opted_out (book, id));
+  /* The history says so, with the number or address opted out of. */
+  {
+    GtkWidget *group = find_named (GTK_WIDGET (f->window), "activity");
+    g_autofree char *shown = g_strdup_printf ("%s · Opted out", cp_value);
+
+    g_assert_nonnull (group);
+    g_assert_nonnull (find_label_containing (group, shown));
+  }
 
   /* Asked, and Cancel leaves the point opted out. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.set-opt-out", "(sb)", cp_id, FALSE);

@@ -714,14 +714,19 @@ add_activities (RecoupWindow      *self,
       g_autofree char *when = format_in_zone (act->at, tz);
       g_autofree char *title = NULL;
       g_autofree char *sub = NULL;
+      g_auto(GStrv) lines = g_strsplit (act->contact != NULL ? act->contact : "", "\n", -1);
+      g_autofree char *contact = g_strjoinv (", ", lines);
       GtkWidget *row;
 
       if (act->outcome != NULL)
         title = g_strdup_printf ("%s — %s", recoup_label_channel (act->channel), recoup_label_outcome (act->outcome));
       else
         title = g_strdup (recoup_label_channel (act->channel));
+      /* The number or address it was on: which one was called, or opted
+       * out of, is the point of a compliance trail. */
       sub = join_parts (when,
                        act->user_name != NULL ? act->user_name : "",
+                       contact,
                        act->notes != NULL ? act->notes : "",
                        NULL);
       row = row_new (group, title, sub);
