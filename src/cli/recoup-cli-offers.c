@@ -360,7 +360,7 @@ print_offer (RecoupOffer *o)
     printf ("  Expires:   %s\n", o->expires_on);
   printf ("  Made by:   %s\n", o->created_by_name ? o->created_by_name : "?");
   if (o->accepted_on)
-    printf ("  Accepted:  %s; paid since %s %s\n", o->accepted_on, o->currency, paid);
+    printf ("  Accepted:  %s; paid or credited since %s %s\n", o->accepted_on, o->currency, paid);
   if (o->completed_on && o->discount > 0)
     {
       g_autofree char *discount = recoup_cli_money (o->discount, o->currency);
