@@ -87,7 +87,7 @@ recoup_dispute_open (RecoupBook  *book,
   if (!found)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND,
-                   _("dispute: no account with id “%s”"), account_id ? account_id : "");
+                   _("no account with id %s"), account_id ? account_id : "");
       return NULL;
     }
   if (invoice_id != NULL && !invoice_on_account (book, invoice_id, account_id, error))
