@@ -1159,12 +1159,15 @@ test_revoked_enroll_again (Fixture       *f,
   g_autofree char *code = NULL;
   g_autofree char *text = NULL;
   g_autofree char *revoked = NULL;
+  g_autofree char *old_token = NULL;
   GtkWidget *prefs, *connect;
 
   enroll (f);
   book = open_book (f);
   id = first_account_id (book);
   device = recoup_book_get_setting (book, "sync.device_id");
+  old_token = g_build_filename (g_get_user_config_dir (), "recoup", "tokens", device, NULL);
+  g_assert_true (g_file_test (old_token, G_FILE_TEST_EXISTS));
   g_free (admin (f, "revoke", device, NULL));
   g_assert_true (recoup_account_set (book, id, "tags", "visited", &error));
   g_assert_no_error (error);
@@ -1188,11 +1191,27 @@ test_revoked_enroll_again (Fixture       *f,
   shot (prefs, "sync-revoked");
   g_assert_true (mapped (prefs, "sync-revoked"));
   revoked = g_strdup (gtk_label_get_text (GTK_LABEL (find_named (prefs, "sync-revoked"))));
-  g_assert_cmpstr (revoked, ==, recoup_sync_status_get_error (status_of (f)));
+  /* A sentence to read: the server's words, not the HTTP answer they came
+   * in, which the error keeps (sync-status, the log). */
+  g_test_message ("%s", revoked);
+  g_assert_true (g_str_has_prefix (revoked, "This device was revoked by the admin of the organisation "
+                                            "“Acme Collections”"));
+  g_assert_true (g_str_has_suffix (revoked, "enroll this book again with it."));
+  g_assert_null (strstr (revoked, "HTTP"));
+  g_assert_nonnull (strstr (recoup_sync_status_get_error (status_of (f)), "HTTP 401"));
   g_assert_nonnull (strstr (revoked, "Ask an owner for a new enrollment code, then enroll this book again"));
+  /* The device's token is gone: the server will never take it again. */
+  g_assert_false (g_file_test (old_token, G_FILE_TEST_EXISTS));
   g_clear_pointer (&text, g_free);
   text = collect_text (prefs);
   g_assert_nonnull (strstr (text, "Enroll This Book Again"));
+  /* Which server the new code is to come from: the one the book knows. */
+  {
+    g_autofree char *syncs_with = g_strdup_printf ("This book syncs with %s: the code comes from that server.",
+                                                   url);
+
+    g_assert_nonnull (strstr (text, syncs_with));
+  }
   g_assert_nonnull (strstr (text, "Its 1 change not sent yet goes with it."));
   g_assert_true (mapped (prefs, "enroll-code"));
   g_assert_true (mapped (prefs, "sync-server"));

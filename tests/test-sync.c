@@ -314,14 +314,15 @@ accept_any_cb (SoupMessage          *msg,
 /* The Recoup-Schema header raw() sends; 0: this build's book schema. */
 static int raw_schema;
 
+/* raw() with the Authorization header as given (NULL: none), whatever it is. */
 static JsonObject *
-raw (Fixture    *f,
-     const char *method,
-     const char *path,
-     const char *token,
-     const char *protocol,
-     const char *body,
-     guint      *out_status)
+raw_authorization (Fixture    *f,
+                   const char *method,
+                   const char *path,
+                   const char *authorization,
+                   const char *protocol,
+                   const char *body,
+                   guint      *out_status)
 {
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u%s", f->port, path);
@@ -336,11 +337,8 @@ raw (Fixture    *f,
   if (protocol != NULL)
     soup_message_headers_replace (h, "Recoup-Protocol", protocol);
   soup_message_headers_replace (h, "Recoup-Schema", schema);
-  if (token != NULL)
-    {
-      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
-      soup_message_headers_replace (h, "Authorization", auth);
-    }
+  if (authorization != NULL)
+    soup_message_headers_replace (h, "Authorization", authorization);
   if (body != NULL)
     {
       g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
@@ -357,6 +355,20 @@ raw (Fixture    *f,
   g_assert_no_error (error);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
   return json_object_ref (json_node_get_object (node));
+}
+
+static JsonObject *
+raw (Fixture    *f,
+     const char *method,
+     const char *path,
+     const char *token,
+     const char *protocol,
+     const char *body,
+     guint      *out_status)
+{
+  g_autofree char *auth = token != NULL ? g_strconcat ("Bearer ", token, NULL) : NULL;
+
+  return raw_authorization (f, method, path, auth, protocol, body, out_status);
 }
 
 /* GET @path as libsoup's default session does it (Accept-Encoding: gzip …):
@@ -4290,6 +4302,293 @@ test_removed_user_enrolls_again (Fixture       *f,
   g_assert_cmpint (count_in_db (server_book, sql), ==, 2);
 }
 
+/* A sync error as the app shows it on its own: the server's words as a
+ * sentence, without the HTTP answer they came in. */
+static void
+test_error_for_display (void)
+{
+  static const struct { const char *in; gboolean sentence; const char *out; } cases[] = {
+    { "the server refused the request (HTTP 401, unauthorized): this device was revoked; ask an owner",
+      TRUE, "This device was revoked; ask an owner." },
+    { "the server refused the request (HTTP 401, unauthorized): this device was revoked; ask an owner",
+      FALSE, "this device was revoked; ask an owner" },
+    { "the server refused the request (HTTP 413): the batch is too large.", TRUE, "The batch is too large." },
+    { "cannot reach https://x: timed out", TRUE, "Cannot reach https://x: timed out." },
+    { "https://x is not an https:// address", TRUE, "https://x is not an https:// address." },
+    { "/tmp/b.recoup is not connected", TRUE, "/tmp/b.recoup is not connected." },
+    { "élan perdu?", TRUE, "Élan perdu?" },
+    { "", TRUE, "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = recoup_sync_error_for_display (cases[i].in, cases[i].sentence);
+
+      g_assert_cmpstr (out, ==, cases[i].out);
+    }
+  g_assert_null (recoup_sync_error_for_display (NULL, TRUE));
+}
+
+/* Where this device's token is kept (the tests store tokens in files). */
+static char *
+token_path (const char *device)
+{
+  return g_build_filename (g_get_user_config_dir (), "recoup", "tokens", device, NULL);
+}
+
+/* QA: a revoked device's token, a removed user's, and the token of the
+ * device a book was before it enrolled again stayed in
+ * ~/.config/recoup/tokens for ever. Each is forgotten once the server says
+ * it will never work again, or the book has a new device; nothing else is
+ * (another book's token, the book and what it has not sent), and the sync
+ * keeps telling the server's words, not that a token is missing. */
+static void
+test_void_token_forgotten (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *acc = make_account (a, "ACC-TOKEN");
+  g_autofree char *dev_a = recoup_book_get_setting (a, "sync.device_id");
+  g_autofree char *dev_b = recoup_book_get_setting (b, "sync.device_id");
+  g_autofree char *dev_b2 = NULL, *dev_a2 = NULL;
+  g_autofree char *path_a = token_path (dev_a);
+  g_autofree char *path_b = token_path (dev_b);
+  g_autofree char *path_b2 = NULL, *path_a2 = NULL;
+
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (path_a, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path_b, G_FILE_TEST_EXISTS));
+
+  /* Revoked: b's token goes, with the sync's answer; a's stays. */
+  g_free (run (f, TRUE, "revoke", dev_b, NULL));
+  log_call (b, acc);
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (path_b, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path_a, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (recoup_book_get_path (b), G_FILE_TEST_EXISTS));
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 1);
+  /* The next try still says why, and what to do. */
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (strstr (error->message, "this device was revoked by the admin"));
+  g_assert_null (strstr (error->message, "token is missing"));
+  g_clear_error (&error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+
+  /* Enrolled again: the new device's token, and the call goes up. */
+  {
+    g_autofree char *code = enrollment_code (f, f->org, "carl");
+    g_autoptr(RecoupSyncEnrollment) e = recoup_sync_enroll_book (b, code, "b again", NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (recoup_sync_attach (b, e, &error));
+    g_assert_no_error (error);
+  }
+  dev_b2 = recoup_book_get_setting (b, "sync.device_id");
+  path_b2 = token_path (dev_b2);
+  g_assert_cmpstr (dev_b2, !=, dev_b);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recoup_merge_count_unsent (b), ==, 0);
+  g_assert_true (g_file_test (path_b2, G_FILE_TEST_EXISTS));
+
+  /* An owner enrolls a's book again while its device still works: the
+   * device it was is not its any more, and its token goes; b's stays. */
+  {
+    g_autofree char *code = enrollment_code (f, f->org, "olive");
+    g_autoptr(RecoupSyncEnrollment) e = recoup_sync_enroll_book (a, code, "a again", NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (recoup_sync_attach (a, e, &error));
+    g_assert_no_error (error);
+  }
+  dev_a2 = recoup_book_get_setting (a, "sync.device_id");
+  path_a2 = token_path (dev_a2);
+  g_assert_cmpstr (dev_a2, !=, dev_a);
+  g_assert_false (g_file_test (path_a, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path_a2, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path_b2, G_FILE_TEST_EXISTS));
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+
+  /* His user removed: b's new token goes too; a's stays. */
+  g_free (run (f, TRUE, "remove-user", "Acme Collections", "carl", NULL));
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (path_b2, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (path_a2, G_FILE_TEST_EXISTS));
+  g_assert_false (sync_book (b, NULL, &error));
+  g_assert_error (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED);
+  g_assert_nonnull (strstr (error->message, "was removed from the organisation"));
+  g_clear_error (&error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* QA: a bookkeeper calls no one, and the device refuses to give them an
+ * account (recoup_account_set()), but an assignment made elsewhere (a copy
+ * that does not keep the rule, a hand-made client) was accepted by recoupd.
+ * It is refused as an assignment to a removed user is: with why, the
+ * account's collector put back on the copy that made it, and every copy
+ * agreeing; an account made for the bookkeeper arrives unassigned. */
+static void
+test_assign_to_bookkeeper (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *bea = run (f, TRUE, "add-user", "Acme Collections", "bea", "--role", "bookkeeper", NULL);
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "olive");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) refused = NULL;
+  g_autofree char *acc = make_account (a, "ACC-BOOKS");
+  g_autofree char *made = NULL;
+  g_autofree char *server_book = g_strdup_printf ("%s/orgs/%s.recoup", f->data_dir, f->org);
+  g_autofree char *sql = NULL;
+  g_autofree char *on_a = NULL, *on_b = NULL, *made_on_a = NULL, *made_on_b = NULL;
+  g_autofree char *text_a = NULL, *text_b = NULL;
+  static const char * const fields[] = { "assigned_to", NULL };
+  RecoupSyncReport report = { 0 };
+  sqlite3 *db = recoup_book_get_db (a);
+  JsonObject *r;
+
+  g_assert_true (recoup_uuid_is_valid (bea));
+  g_assert_true (recoup_account_set (a, acc, "assigned_to", f->owner, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_rows (a, "SELECT count(*) FROM users WHERE name = 'bea' AND role = 'bookkeeper'"), ==, 1);
+
+  /* The device refuses it itself ... */
+  g_assert_false (recoup_account_set (a, acc, "assigned_to", bea, &error));
+  g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+  g_clear_error (&error);
+  made = make_account (a, "ACC-BOOKS-NEW");
+
+  /* ... so a hand-made change gives her the account, as a client that
+   * does not keep the rule would; and an account made here, not sent yet,
+   * names her as its collector. */
+  g_assert_true (recoup_book_begin (a, &error));
+  sql = g_strdup_printf ("UPDATE accounts SET assigned_to = '%s' WHERE id IN ('%s', '%s')", bea, acc, made);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_true (recoup_book_record_change (a, "accounts", acc, RECOUP_CHANGE_SET, fields, &error));
+  g_assert_no_error (error);
+  g_assert_true (recoup_book_commit (a, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (sync_book (a, &report, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (report.rejected, ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM accounts WHERE id = '%s' AND assigned_to = '%s'", acc, f->owner);
+  g_assert_cmpint (count_in_db (server_book, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM accounts WHERE assigned_to = '%s'", bea);
+  g_assert_cmpint (count_in_db (server_book, sql), ==, 0);
+
+  /* Refused with why and what to do, and kept in the log. */
+  refused = recoup_merge_list_rejections (a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+  r = json_array_get_object_element (refused, 0);
+  g_test_message ("%s", json_object_get_string_member (r, "message"));
+  g_assert_cmpstr (json_object_get_string_member (r, "reason"), ==, "assignee_role");
+  g_assert_nonnull (strstr (json_object_get_string_member (r, "message"),
+                            "bea is a bookkeeper and cannot be assigned accounts, so account ACC-BOOKS stays "
+                            "with olive; assign it to a collector or an owner"));
+  g_assert_cmpint (recoup_merge_count_unsent (a), ==, 0);
+
+  /* The copy that made it has olive back; every copy agrees. */
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sync_book (b, NULL, &error));
+  g_assert_no_error (error);
+  on_a = assignee_of (a, acc);
+  on_b = assignee_of (b, acc);
+  g_assert_cmpstr (on_a, ==, f->owner);
+  g_assert_cmpstr (on_b, ==, f->owner);
+  made_on_a = assignee_of (a, made);
+  made_on_b = assignee_of (b, made);
+  g_assert_null (made_on_a);
+  g_assert_null (made_on_b);
+  text_a = canonical (a);
+  text_b = canonical (b);
+  g_assert_cmpstr (text_a, ==, text_b);
+}
+
+/* recoupd read a token from any Authorization header, 7 bytes in, whatever
+ * its scheme (88126f0): past the end of a shorter header, and a revoked
+ * device's token behind another scheme was explained as if it were
+ * presented. Such a request gets the plain 401 for a missing token, and
+ * the server keeps serving. */
+static void
+test_authorization_not_bearer (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *code_a = enrollment_code (f, f->org, "olive");
+  g_autofree char *code_b = enrollment_code (f, f->org, "carl");
+  g_autoptr(RecoupBook) a = enroll_book (f, code_a, "a.recoup");
+  g_autoptr(RecoupBook) b = enroll_book (f, code_b, "b.recoup");
+  g_autofree char *token_b = device_token (b);
+  g_autofree char *token_a = device_token (a);
+  g_autofree char *device_b = recoup_book_get_setting (b, "sync.device_id");
+  g_autoptr(GError) error = NULL;
+  const char *generic = "the device token is unknown or was revoked; enroll the device again";
+  const char *shorts[] = { "ab", "B", "Bearer", "Basic", "", NULL };
+  guint status = 0;
+
+  g_free (run (f, TRUE, "revoke", device_b, NULL));
+  for (guint i = 0; shorts[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) obj = raw_authorization (f, "GET", "/v1/changes?after=0", shorts[i], "1", NULL,
+                                                     &status);
+
+      g_assert_cmpuint (status, ==, 401);
+      g_assert_cmpstr (json_object_get_string_member (obj, "error"), ==, "unauthorized");
+      g_assert_false (json_object_has_member (obj, "reason"));
+    }
+  /* Seven bytes of another scheme, then the revoked device's token: not a
+   * bearer token, so nothing is said of the device behind it. */
+  {
+    g_autofree char *digest = g_strconcat ("Digest ", token_b, NULL);
+    g_autoptr(JsonObject) obj = raw_authorization (f, "GET", "/v1/changes?after=0", digest, "1", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 401);
+    g_assert_cmpstr (json_object_get_string_member (obj, "error"), ==, "unauthorized");
+    g_assert_cmpstr (json_object_get_string_member (obj, "message"), ==, generic);
+    g_assert_false (json_object_has_member (obj, "reason"));
+  }
+  /* As a bearer token, the device is told it was revoked. */
+  {
+    g_autoptr(JsonObject) obj = raw (f, "GET", "/v1/changes?after=0", token_b, "1", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 401);
+    g_assert_cmpstr (json_object_get_string_member (obj, "reason"), ==, "device_revoked");
+    g_assert_nonnull (strstr (json_object_get_string_member (obj, "message"), "this device was revoked"));
+  }
+  /* The server still serves. */
+  {
+    g_autoptr(JsonObject) obj = raw (f, "GET", "/v1/changes?after=0", token_a, "1", NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
+  g_free (make_account (a, "ACC-STILL"));
+  g_assert_true (sync_book (a, NULL, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -4313,6 +4612,7 @@ main (int   argc,
   ADD ("/recoup/sync/bootstrap", test_bootstrap);
   ADD ("/recoup/sync/wrong-fingerprint", test_wrong_fingerprint);
   g_test_add_func ("/recoup/sync/code-fingerprint", test_code_fingerprint);
+  g_test_add_func ("/recoup/sync/error-for-display", test_error_for_display);
   g_test_add_func ("/recoup/sync/enroll-unreachable", test_enroll_unreachable);
   ADD ("/recoup/sync/enrolled-unreachable", test_enrolled_unreachable);
   ADD ("/recoup/sync/gateway-unavailable", test_gateway_unavailable);
@@ -4357,6 +4657,9 @@ main (int   argc,
   ADD ("/recoup/sync/assign-to-removed-user", test_assign_to_removed_user);
   ADD ("/recoup/sync/assign-to-removed-user-new-keeper", test_assign_to_removed_user_new_keeper);
   ADD ("/recoup/sync/removed-user-enrolls-again", test_removed_user_enrolls_again);
+  ADD ("/recoup/sync/void-token-forgotten", test_void_token_forgotten);
+  ADD ("/recoup/sync/assign-to-bookkeeper", test_assign_to_bookkeeper);
+  ADD ("/recoup/sync/authorization-not-bearer", test_authorization_not_bearer);
 #undef ADD
 
   status = g_test_run ();

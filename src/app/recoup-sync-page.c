@@ -124,21 +124,28 @@ describe_enroll_again (Page     *p,
 {
   gint64 n = recoup_sync_status_get_n_pending (p->status);
   g_autofree char *unsent = NULL;
+  g_autofree char *server = NULL;
   g_autofree char *text = NULL;
 
   if (n > 0)
     unsent = g_strdup_printf (ngettext ("Its %'u change not sent yet goes with it.",
                                         "Its %'u changes not sent yet go with it.", n), (guint) n);
+  /* Which server to ask a code of: the one the book knows (the code
+   * carries the address; the device's name below is this computer's, as
+   * the server lists it).
+   * Translators: the server's address, https://… */
+  server = g_strdup_printf (_("This book syncs with %s: the code comes from that server."),
+                            recoup_sync_status_get_url (p->status));
   if (revoked)
-    text = g_strdup_printf ("%s %s", _("Paste the new enrollment code an owner of your team gives you to "
-                                       "enroll this book again; the book stays as it is."),
-                            unsent != NULL ? unsent : "");
+    text = g_strdup_printf ("%s %s %s", _("Paste the new enrollment code an owner of your team gives you to "
+                                          "enroll this book again; the book stays as it is."),
+                            server, unsent != NULL ? unsent : "");
   else
-    text = g_strdup_printf ("%s %s", _("Paste a new enrollment code from an owner of your team to enroll this "
-                                       "book again, as the same or another user of the team: after this device "
-                                       "was revoked, say, or the server’s certificate was replaced. The book "
-                                       "stays as it is."),
-                            unsent != NULL ? unsent : "");
+    text = g_strdup_printf ("%s %s %s", _("Paste a new enrollment code from an owner of your team to enroll "
+                                          "this book again, as the same or another user of the team: after "
+                                          "this device was revoked, say, or the server’s certificate was "
+                                          "replaced. The book stays as it is."),
+                            server, unsent != NULL ? unsent : "");
   g_strchomp (text);
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (p->connect_group), _("Enroll This Book Again"));
   adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (p->connect_group), text);
@@ -157,7 +164,13 @@ update (Page *p)
 
   gtk_widget_set_visible (p->revoked_group, revoked);
   if (revoked)
-    gtk_label_set_text (GTK_LABEL (p->revoked), recoup_sync_status_get_error (st));
+    {
+      /* The server's words as a sentence, without the HTTP status before
+       * them (sync-status and the log keep it). */
+      g_autofree char *said = recoup_sync_error_for_display (recoup_sync_status_get_error (st), TRUE);
+
+      gtk_label_set_text (GTK_LABEL (p->revoked), said);
+    }
   gtk_widget_set_visible (p->connect_group, code_form);
   gtk_widget_set_visible (p->actions_group, code_form);
   gtk_widget_set_visible (p->server_group, enrolled);
@@ -219,9 +232,10 @@ enroll_done_cb (GObject      *object,
     {
       /* Core's refusal in full: for a book enrolled already, why this code
        * cannot enroll it again (another team's, say). */
+      g_autofree char *why = recoup_sync_error_for_display (error->message, FALSE);
       g_autofree char *text = recoup_sync_status_is_enrolled (p->status)
-                              ? g_strdup_printf (_("Could not enroll this book again: %s"), error->message)
-                              : g_strdup_printf (_("Could not connect: %s"), error->message);
+                              ? g_strdup_printf (_("Could not enroll this book again: %s"), why)
+                              : g_strdup_printf (_("Could not connect: %s"), why);
 
       code_changed_cb (p);
       show_error (p, text);

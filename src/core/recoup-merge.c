@@ -3140,14 +3140,25 @@ fail:
  * (release_from_removed()), stamped after the insert, so every copy, the one
  * that made it too, ends with an unassigned account for the owner to give
  * to someone.
+ *
+ * An assignment to a user whose role holds no accounts (a bookkeeper) is
+ * refused and released the same way (RECOUP_MERGE_REASON_ASSIGNEE_ROLE):
+ * recoup_account_set() refuses it on the device, but a change made by a
+ * client that does not keep that rule, or on a copy where the user had
+ * another role, would otherwise give the account to someone who calls no one.
  */
 
-/* The id of the removed user @c (a change of an account) assigns it to, or
- * NULL; *@out_name: their name. */
+/* The id of the user @c (a change of an account) assigns it to when they
+ * cannot hold it, or NULL: a user the team removed, or one whose role holds
+ * no accounts (a bookkeeper: recoup_user_role_holds_accounts(), the rule
+ * recoup_account_set() keeps on the device, which a change made elsewhere
+ * never met). *@out_name: their name; *@out_role: their role when that is
+ * why, NULL when they were removed. */
 static const char *
-removed_assignee (RecoupBook    *book,
-                  const MChange *c,
-                  char         **out_name)
+unfit_assignee (RecoupBook    *book,
+                const MChange *c,
+                char         **out_name,
+                char         **out_role)
 {
   const MValue *to = field_of (c, "assigned_to", MV_STRING);
   sqlite3_stmt *stmt;
@@ -3155,20 +3166,27 @@ removed_assignee (RecoupBook    *book,
 
   if (to == NULL || g_strcmp0 (c->entity.s, "accounts") != 0)
     return NULL;
-  if (!(stmt = recoup_book_prepare (book, "SELECT name FROM users WHERE id = ? AND deleted = 1", NULL)))
+  if (!(stmt = recoup_book_prepare (book, "SELECT name, deleted, role FROM users WHERE id = ?", NULL)))
     return NULL;
   sqlite3_bind_text (stmt, 1, to->s, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      *out_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-      found = to->s;
+      const char *role = RECOUP_BOOK_STMT_TEXT (stmt, 2);
+
+      if (sqlite3_column_int (stmt, 1) != 0 || !recoup_user_role_holds_accounts (role))
+        {
+          *out_name = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+          *out_role = sqlite3_column_int (stmt, 1) != 0 ? NULL : g_strdup (role);
+          found = to->s;
+        }
     }
   sqlite3_reset (stmt);
   return found;
 }
 
 /* On the server, after the insert of a new account @c: an account made for
- * a removed user is made no one's, by a change that syncs. */
+ * a removed user, or for one who holds no accounts, is made no one's, by a
+ * change that syncs. */
 static gboolean
 release_from_removed (RecoupBook     *book,
                       const MChange  *c,
@@ -3176,9 +3194,10 @@ release_from_removed (RecoupBook     *book,
 {
   static const char * const fields[] = { "assigned_to", NULL };
   g_autofree char *removed = NULL;
+  g_autofree char *role = NULL;
   sqlite3_stmt *stmt;
 
-  if (removed_assignee (book, c, &removed) == NULL)
+  if (unfit_assignee (book, c, &removed, &role) == NULL)
     return TRUE;
   if (!(stmt = recoup_book_prepare (book, "UPDATE accounts SET assigned_to = NULL WHERE id = ?", error)))
     return FALSE;
@@ -3189,20 +3208,22 @@ release_from_removed (RecoupBook     *book,
 }
 
 gboolean
-recoup_merge_check_assignee (RecoupBook         *book,
-                             RecoupChangeBatch  *batch,
-                             guint               index,
-                             GError            **error)
+recoup_merge_check_assignee_reason (RecoupBook         *book,
+                                    RecoupChangeBatch  *batch,
+                                    guint               index,
+                                    const char        **out_reason,
+                                    GError            **error)
 {
   const MChange *c = recoup_change_batch_get_change (batch, index);
-  g_autofree char *removed = NULL;
+  g_autofree char *unfit = NULL;
+  g_autofree char *role = NULL;
   g_autofree char *ref = NULL;
   g_autofree char *keeper = NULL;
   sqlite3_stmt *stmt;
   gboolean exists = FALSE;
 
   if (g_strcmp0 (c->op.s, "set") != 0 || c->entity_id.kind != MV_STRING || c->id.kind != MV_STRING ||
-      removed_assignee (book, c, &removed) == NULL)
+      unfit_assignee (book, c, &unfit, &role) == NULL)
     return TRUE;
   /* A change stored before the user was removed, delivered again: it gets
    * its first answer (the merge's duplicate). */
@@ -3228,18 +3249,41 @@ recoup_merge_check_assignee (RecoupBook         *book,
   /* An account this copy does not have: the merge says so (missing_row). */
   if (!exists)
     return TRUE;
-  if (keeper != NULL)
+  if (out_reason != NULL)
+    *out_reason = role != NULL ? RECOUP_MERGE_REASON_ASSIGNEE_ROLE : RECOUP_MERGE_REASON_USER_REMOVED;
+  if (role != NULL && keeper != NULL)
+    /* Translators: a user's name, their role (“bookkeeper”), the account's
+     * reference, the name of the collector the account stays with */
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                 _("%s is a %s and cannot be assigned accounts, so account %s stays with %s; assign it to "
+                   "a collector or an owner"), unfit, recoup_user_role_label (role), ref, keeper);
+  else if (role != NULL)
+    /* Translators: a user's name, their role (“bookkeeper”), the account's
+     * reference */
+    g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
+                 _("%s is a %s and cannot be assigned accounts, so account %s stays unassigned; assign it "
+                   "to a collector or an owner"), unfit, recoup_user_role_label (role), ref);
+  else if (keeper != NULL)
     /* Translators: the removed user's name, the account's reference, the
      * name of the collector the account stays with */
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
                  _("%s was removed from the team before this change reached the server, so account %s "
-                   "stays with %s; assign it to someone on the team"), removed, ref, keeper);
+                   "stays with %s; assign it to someone on the team"), unfit, ref, keeper);
   else
     /* Translators: the removed user's name, the account's reference */
     g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED,
                  _("%s was removed from the team before this change reached the server, so account %s "
-                   "stays unassigned; assign it to someone on the team"), removed, ref);
+                   "stays unassigned; assign it to someone on the team"), unfit, ref);
   return FALSE;
+}
+
+gboolean
+recoup_merge_check_assignee (RecoupBook         *book,
+                             RecoupChangeBatch  *batch,
+                             guint               index,
+                             GError            **error)
+{
+  return recoup_merge_check_assignee_reason (book, batch, index, NULL, error);
 }
 
 char *

@@ -1139,7 +1139,8 @@ recoup_server_db_authenticate (RecoupServerDb *db,
 
 char *
 recoup_server_db_explain_token (RecoupServerDb *db,
-                                const char     *token)
+                                const char     *token,
+                                const char    **out_reason)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *digest = NULL;
@@ -1162,6 +1163,8 @@ recoup_server_db_explain_token (RecoupServerDb *db,
   org = (const char *) sqlite3_column_text (stmt, 1);
   /* The person first: their devices went with them. Unsent changes stay on
    * the device either way, and a new code enrolls the same book again. */
+  if (out_reason != NULL)
+    *out_reason = sqlite3_column_int (stmt, 2) ? "user_removed" : "device_revoked";
   if (sqlite3_column_int (stmt, 2))
     return g_strdup_printf ("this device's user “%s” was removed from the organisation “%s”, and their "
                             "devices with them; what this device has not sent stays on it. Ask an owner "

@@ -115,9 +115,12 @@ RecoupServerDevice *recoup_server_db_authenticate (RecoupServerDb *db,
                                                const char      *token);
 /* Why @token no longer works, for its device to tell its user: the user
  * was removed from the organisation, or the device was revoked; NULL when
- * the token is unknown (or works). */
+ * the token is unknown (or works). *@out_reason (may be NULL): "user_removed"
+ * or "device_revoked", the 401's "reason", which tells the device that it
+ * may forget the token. */
 char           *recoup_server_db_explain_token (RecoupServerDb *db,
-                                               const char      *token);
+                                               const char      *token,
+                                               const char     **out_reason);
 JsonArray      *recoup_server_db_list_devices (RecoupServerDb  *db,
                                                const char      *org_id,
                                                GError         **error);

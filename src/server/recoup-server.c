@@ -175,6 +175,33 @@ send_error (SoupServerMessage *msg,
             const char        *format,
             ...) G_GNUC_PRINTF (4, 5);
 
+/* {"error": @code, "message": @text} and, when not NULL, "reason": @reason,
+ * a finer code beside the stable @code. */
+static void
+send_error_reason (SoupServerMessage *msg,
+                   guint              status,
+                   const char        *code,
+                   const char        *reason,
+                   const char        *text)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, code);
+  if (reason != NULL)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, text);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  send_json (msg, status, root);
+}
+
 static void
 send_error (SoupServerMessage *msg,
             guint              status,
@@ -182,22 +209,13 @@ send_error (SoupServerMessage *msg,
             const char        *format,
             ...)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
   g_autofree char *text = NULL;
   va_list args;
 
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, text);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  send_json (msg, status, root);
+  send_error_reason (msg, status, code, NULL, text);
 }
 
 /* ---- request checks ---- */
@@ -264,12 +282,15 @@ authenticate (RecoupServer      *self,
     dev = recoup_server_db_authenticate (self->db, token);
   if (dev == NULL)
     {
-      g_autofree char *why = token != NULL ? recoup_server_db_explain_token (self->db, token) : NULL;
+      const char *reason = NULL;
+      g_autofree char *why = token != NULL ? recoup_server_db_explain_token (self->db, token, &reason) : NULL;
 
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer realm=\"recoupd\"");
+      /* Revoked, or its user removed: the token will never work again, and
+       * "reason" lets the device forget it. */
       if (why != NULL)
-        send_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", "%s", why);
+        send_error_reason (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", reason, why);
       else
         send_error (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
                     auth == NULL ? "this request needs a device token (enroll the device first)"
@@ -712,9 +733,10 @@ add_result (GString    *out,
     }
 }
 
-/* Refuses change @i when it assigns an account to a user the team removed,
- * answering with the account's collector as it stays (recoup-merge.h). FALSE
- * when refused; with @error set only when the book failed. */
+/* Refuses change @i when it assigns an account to a user the team removed
+ * or to one whose role holds no accounts (a bookkeeper), answering with the
+ * account's collector as it stays (recoup-merge.h). FALSE when refused; with
+ * @error set only when the book failed. */
 static gboolean
 check_assignee (RecoupBook         *book,
                 RecoupChangeBatch  *batch,
@@ -725,8 +747,9 @@ check_assignee (RecoupBook         *book,
 {
   g_autoptr(GError) refused = NULL;
   g_autofree char *kept = NULL;
+  const char *reason = RECOUP_MERGE_REASON_USER_REMOVED;
 
-  if (recoup_merge_check_assignee (book, batch, i, &refused))
+  if (recoup_merge_check_assignee_reason (book, batch, i, &reason, &refused))
     return TRUE;
   if (!g_error_matches (refused, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_DENIED))
     {
@@ -735,7 +758,7 @@ check_assignee (RecoupBook         *book,
     }
   if (!(kept = recoup_merge_kept_members (book, batch, i, error)))
     return FALSE;
-  add_result (out, id, 0, RECOUP_MERGE_REASON_USER_REMOVED, refused->message, kept);
+  add_result (out, id, 0, reason, refused->message, kept);
   return FALSE;
 }
 

@@ -52,6 +52,7 @@ typedef struct
   char        *seen;         /* fingerprint of a refused certificate */
   gboolean     enrolling;    /* redeeming a code: nothing is queued, nothing was pinned before */
   guint        status;       /* the HTTP status of the last answer, 0 before one */
+  gboolean     token_void;   /* the server said the token will never work again */
 } Conn;
 
 struct _RecoupSyncClient
@@ -173,13 +174,22 @@ accept_certificate_cb (SoupMessage          *msg,
   return FALSE;
 }
 
+/* How a server's refusal reads (the status and code first, which the CLI and
+ * the logs keep; recoup_sync_error_for_display() leaves them out). */
+#define REFUSED_WITH_CODE N_("the server refused the request (HTTP %u, %s): %s")
+#define REFUSED           N_("the server refused the request (HTTP %u): %s")
+
+/* A 401 whose "reason" says the token will never work again (its device
+ * revoked, its user removed) marks it void in @c: the client forgets it. */
 static void
-set_server_error (GError     **error,
+set_server_error (Conn        *c,
+                  GError     **error,
                   guint        status,
                   GBytes      *body)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   const char *code = NULL;
+  const char *reason = NULL;
   const char *message = NULL;
   gsize len = 0;
   const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
@@ -190,10 +200,15 @@ set_server_error (GError     **error,
     {
       JsonObject *obj = json_node_get_object (json_parser_get_root (parser));
       code = json_object_get_string_member_with_default (obj, "error", NULL);
+      reason = json_object_get_string_member_with_default (obj, "reason", NULL);
       message = json_object_get_string_member_with_default (obj, "message", NULL);
     }
   if (status == SOUP_STATUS_UNAUTHORIZED)
-    kind = RECOUP_SYNC_ERROR_UNAUTHORIZED;
+    {
+      kind = RECOUP_SYNC_ERROR_UNAUTHORIZED;
+      if (g_strcmp0 (reason, "device_revoked") == 0 || g_strcmp0 (reason, "user_removed") == 0)
+        c->token_void = TRUE;
+    }
   else if (g_strcmp0 (code, "client_too_old") == 0 || g_strcmp0 (code, "protocol_too_old") == 0 ||
            g_strcmp0 (code, "protocol_too_new") == 0)
     kind = RECOUP_SYNC_ERROR_VERSION;
@@ -201,11 +216,82 @@ set_server_error (GError     **error,
     message = soup_status_get_phrase (status);
   /* The code stays in the text: push_inner() looks for "too_large". */
   if (code != NULL)
-    g_set_error (error, RECOUP_SYNC_ERROR, kind, _("the server refused the request (HTTP %u, %s): %s"),
-                 status, code, message);
+    g_set_error (error, RECOUP_SYNC_ERROR, kind, _(REFUSED_WITH_CODE), status, code, message);
   else
-    g_set_error (error, RECOUP_SYNC_ERROR, kind, _("the server refused the request (HTTP %u): %s"),
-                 status, message);
+    g_set_error (error, RECOUP_SYNC_ERROR, kind, _(REFUSED), status, message);
+}
+
+/* Past a printf conversion at @p ('%'): flags, a position, width… then
+ * its letter. */
+static const char *
+conversion_end (const char *p)
+{
+  p++;
+  while (*p != '\0' && strchr ("0123456789$#-+ 'lhzjtLqI.", *p) != NULL)
+    p++;
+  return *p != '\0' ? p + 1 : p;
+}
+
+/* Where the server's own words start in @message when it reads as @format
+ * (REFUSED_WITH_CODE or REFUSED, its last conversion the words): after the
+ * text before the first conversion, then the text between the last two. */
+static const char *
+words_after (const char *message,
+             const char *format)
+{
+  const char *first = strchr (format, '%');
+  const char *last = strrchr (format, '%');
+  const char *prev = NULL;
+  g_autofree char *lead = NULL;
+  g_autofree char *sep = NULL;
+  const char *found;
+
+  if (first == NULL || first == last || *conversion_end (last) != '\0')
+    return NULL;
+  for (const char *p = first; p < last; p = strchr (conversion_end (p), '%'))
+    prev = p;
+  lead = g_strndup (format, (gsize) (first - format));
+  sep = g_strndup (conversion_end (prev), (gsize) (last - conversion_end (prev)));
+  if (*sep == '\0' || !g_str_has_prefix (message, lead) || !(found = strstr (message + strlen (lead), sep)))
+    return NULL;
+  return found + strlen (sep);
+}
+
+char *
+recoup_sync_error_for_display (const char *message,
+                               gboolean    sentence)
+{
+  /* As this program says it, or as another one in another language stored
+   * it in the book. */
+  const char * const formats[] = { _(REFUSED_WITH_CODE), _(REFUSED), REFUSED_WITH_CODE, REFUSED };
+  const char *words = NULL;
+  const char *p;
+  GString *out;
+
+  if (message == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (formats) && words == NULL; i++)
+    words = words_after (message, formats[i]);
+  if (words == NULL || *words == '\0')
+    words = message;
+  out = g_string_new (words);
+  if (!sentence || out->len == 0)
+    return g_string_free (out, FALSE);
+  /* A first word, not an address or a file: "this device…", not "https://…". */
+  for (p = out->str; *p != '\0' && g_unichar_isalpha (g_utf8_get_char (p)); p = g_utf8_next_char (p))
+    ;
+  if (p > out->str && (*p == '\0' || *p == ' ' || *p == ',') && g_unichar_islower (g_utf8_get_char (out->str)))
+    {
+      char upper[8];
+      gint n = g_unichar_to_utf8 (g_unichar_totitle (g_utf8_get_char (out->str)), upper);
+
+      g_string_erase (out, 0, g_utf8_next_char (out->str) - out->str);
+      g_string_insert_len (out, 0, upper, n);
+    }
+  if (!g_str_has_suffix (out->str, ".") && !g_str_has_suffix (out->str, "!") &&
+      !g_str_has_suffix (out->str, "?") && !g_str_has_suffix (out->str, "…"))
+    g_string_append_c (out, '.');
+  return g_string_free (out, FALSE);
 }
 
 /* The server showed a certificate other than the pinned one (@seen: its
@@ -428,7 +514,7 @@ conn_request_encoded (Conn          *c,
               set_network_error (c, why, attempt + 1, error);
             }
           else
-            set_server_error (error, status, answer);
+            set_server_error (c, error, status, answer);
           return NULL;
         }
       {
@@ -538,7 +624,7 @@ conn_download (Conn          *c,
               if (why != NULL)
                 set_download_error (c, why, attempt + 1, error);
               else
-                set_server_error (error, status, answer);
+                set_server_error (c, error, status, answer);
               return FALSE;
             }
         }
@@ -1179,6 +1265,45 @@ recoup_sync_token_lookup (const char  *device_id,
   return g_strstrip (token);
 }
 
+gboolean
+recoup_sync_token_forget (const char  *device_id,
+                          GError     **error)
+{
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (device_id != NULL, FALSE);
+
+  /* A device id names one file in the tokens directory: never the
+   * directory itself, nor a file beside it. */
+  if (*device_id == '\0' || strchr (device_id, '/') != NULL || g_str_equal (device_id, ".") ||
+      g_str_equal (device_id, ".."))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "“%s” is not a device id", device_id);
+      return FALSE;
+    }
+  path = token_file (device_id);
+#ifdef HAVE_LIBSECRET
+  if (use_keyring ())
+    {
+      g_autoptr(GError) local = NULL;
+
+      /* FALSE without an error: there was none to clear. */
+      if (!secret_password_clear_sync (&token_schema, NULL, &local, "device-id", device_id, NULL) &&
+          local != NULL)
+        g_debug ("no keyring to forget the token of %s in (%s)", device_id, local->message);
+    }
+#endif
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("%s: cannot remove the device token: %s"),
+                   path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- bootstrap and attach ---- */
 
 static gboolean
@@ -1336,6 +1461,7 @@ recoup_sync_attach (RecoupBook                  *book,
                     GError                     **error)
 {
   g_autoptr(GError) adopt_error = NULL;
+  g_autofree char *previous = recoup_book_get_setting (book, "sync.device_id");
 
   if (!recoup_sync_token_store (e->device_id, e->token, error))
     return FALSE;
@@ -1362,6 +1488,15 @@ recoup_sync_attach (RecoupBook                  *book,
     }
   if (!recoup_book_commit (book, error))
     return FALSE;
+  /* Enrolled again: the device this book was before is no longer its, and
+   * nothing else uses its token (a device id is one book's). */
+  if (previous != NULL && *previous != '\0' && g_strcmp0 (previous, e->device_id) != 0)
+    {
+      g_autoptr(GError) forget_error = NULL;
+
+      if (!recoup_sync_token_forget (previous, &forget_error))
+        g_warning ("the token of this book's previous device stays: %s", forget_error->message);
+    }
   /* The user's row arrives with the first pull when the book was not bootstrapped. */
   recoup_book_set_user (book, e->user_id, NULL);
   return TRUE;
@@ -1405,6 +1540,7 @@ recoup_sync_client_new (RecoupBook  *book,
   g_autofree char *fp = recoup_book_get_setting (book, "sync.fingerprint");
   g_autofree char *device = recoup_book_get_setting (book, "sync.device_id");
   g_autofree char *token = NULL;
+  g_autoptr(GError) local = NULL;
 
   if (url == NULL || device == NULL)
     {
@@ -1413,8 +1549,21 @@ recoup_sync_client_new (RecoupBook  *book,
                    recoup_book_get_path (book));
       return NULL;
     }
-  if (!(token = recoup_sync_token_lookup (device, error)))
-    return NULL;
+  if (!(token = recoup_sync_token_lookup (device, &local)))
+    {
+      g_autofree char *said = recoup_book_get_setting (book, "sync.last_error");
+      RecoupSyncError kind;
+
+      /* Forgotten when the server said it would never work again
+       * (forget_void_token()): what the server said is still why, and what
+       * to do. */
+      if (recoup_sync_get_last_error_kind (book, &kind) && kind == RECOUP_SYNC_ERROR_UNAUTHORIZED &&
+          said != NULL && *said != '\0')
+        g_set_error_literal (error, RECOUP_SYNC_ERROR, RECOUP_SYNC_ERROR_UNAUTHORIZED, said);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
   self = g_object_new (RECOUP_TYPE_SYNC_CLIENT, NULL);
   self->book = g_object_ref (book);
   if (!conn_init (&self->conn, url, fp, token, FALSE, error))
@@ -1843,6 +1992,27 @@ wal_restore (RecoupBook *book,
     sqlite3_wal_autocheckpoint (recoup_book_get_db (book), previous);
 }
 
+/* The server said this device's token will never work again (its device
+ * revoked, its user removed): it is forgotten, and only it. The book keeps
+ * everything, unsent changes too; a new code enrolls it again. */
+static void
+forget_void_token (RecoupSyncClient *self)
+{
+  g_autofree char *device = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (!self->conn.token_void)
+    return;
+  self->conn.token_void = FALSE;
+  device = recoup_book_get_setting (self->book, "sync.device_id");
+  if (device == NULL || *device == '\0')
+    return;
+  if (!recoup_sync_token_forget (device, &local))
+    g_warning ("%s", local->message);
+  else
+    g_debug ("the server no longer accepts device %s: its token is forgotten", device);
+}
+
 gboolean
 recoup_sync_client_push (RecoupSyncClient  *self,
                          RecoupSyncReport  *report,
@@ -1853,6 +2023,8 @@ recoup_sync_client_push (RecoupSyncClient  *self,
   gboolean ok = push_inner (self, report, cancellable, error);
 
   wal_restore (self->book, wal);
+  if (!ok)
+    forget_void_token (self);
   return ok;
 }
 
@@ -1866,6 +2038,8 @@ recoup_sync_client_pull (RecoupSyncClient  *self,
   gboolean ok = pull_inner (self, report, cancellable, error);
 
   wal_restore (self->book, wal);
+  if (!ok)
+    forget_void_token (self);
   return ok;
 }
 

@@ -152,6 +152,21 @@ gboolean recoup_sync_token_store           (const char                 *device_i
                                             GError                    **error);
 char    *recoup_sync_token_lookup          (const char                 *device_id,
                                             GError                    **error);
+/* Removes the token of @device_id (keyring and file); TRUE when there was
+ * none. The client forgets its own when the server says it will never work
+ * again (its device revoked, its user removed: recoup_sync_client_new()
+ * then fails with RECOUP_SYNC_ERROR_UNAUTHORIZED and what the server said),
+ * and recoup_sync_attach() that of the device a book was before it was
+ * enrolled again. */
+gboolean recoup_sync_token_forget          (const char                 *device_id,
+                                            GError                    **error);
+
+/* A sync error's @message for people: without the “the server refused the
+ * request (HTTP 401, unauthorized): ” before the server's words (the error
+ * keeps it for the CLI and the logs). @sentence: to stand on its own, also
+ * with a capital first letter and a full stop. NULL for NULL. */
+char    *recoup_sync_error_for_display     (const char                 *message,
+                                            gboolean                    sentence);
 
 typedef struct
 {
