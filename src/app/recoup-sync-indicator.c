@@ -9,6 +9,7 @@
 
 #include "recoup-labels.h"
 #include "recoup-preferences.h"
+#include "recoup-sync.h"
 #include "recoup-sync-indicator.h"
 #include "recoup-window-private.h"
 
@@ -127,7 +128,12 @@ recoup_sync_describe_state (RecoupSyncStatus *status)
                                           n), (guint) n);
       return g_strdup (_("Offline"));
     case RECOUP_SYNC_STATE_ERROR:
-      return g_strdup_printf (_("Sync failed: %s"), recoup_sync_status_get_error (status));
+      {
+        /* The server's words, without the HTTP status the CLI keeps. */
+        g_autofree char *why = recoup_sync_error_for_display (recoup_sync_status_get_error (status), FALSE);
+
+        return g_strdup_printf (_("Sync failed: %s"), why != NULL ? why : "");
+      }
     default:
       g_assert_not_reached ();
     }

@@ -90,13 +90,6 @@ void       recoup_json_append_value       (GString           *out,
 /* The change's fields as a compact JSON object text. */
 char      *recoup_merge_fields_to_json    (const MChange     *change);
 
-/* recoupd: an account assigned to a user whose role holds no accounts (a
- * bookkeeper, recoup_user_role_holds_accounts()); refused like
- * RECOUP_MERGE_REASON_USER_REMOVED, with the account's collector as the
- * server has it. Stable like the reasons in recoup-merge.h, where it belongs
- * beside them. */
-#define RECOUP_MERGE_REASON_ASSIGNEE_ROLE "assignee_role"
-
 /* recoup_merge_check_assignee(), also saying why a change was refused:
  * *@out_reason is RECOUP_MERGE_REASON_USER_REMOVED or
  * RECOUP_MERGE_REASON_ASSIGNEE_ROLE when it returns FALSE with

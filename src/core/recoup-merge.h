@@ -41,6 +41,10 @@ typedef enum
 /* recoupd: an account assigned to a user the team removed (the refusal
  * carries the account's collector as the server has it). */
 #define RECOUP_MERGE_REASON_USER_REMOVED    "user_removed"
+/* recoupd: an account assigned to a user whose role holds no accounts (a
+ * bookkeeper, recoup_user_role_holds_accounts()); refused like user_removed,
+ * with the account's collector as the server has it. */
+#define RECOUP_MERGE_REASON_ASSIGNEE_ROLE   "assignee_role"
 
 /* What a merged change left stale beyond its own rows: a shared setting the
  * scores (weights, thresholds, escalation policy) or the gathered account
