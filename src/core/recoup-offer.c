@@ -706,6 +706,27 @@ recoup_offer_check_amount (const RecoupOfferSpec  *spec,
   return TRUE;
 }
 
+/* Whether @day (RECOUP_DATE_INVALID: none given) falls due within a
+ * promise's horizon of @today_d; if not, says so with @format (the date as
+ * given, today, then the last day allowed). */
+static gboolean
+within_a_year (gint32       day,
+               gint32       today_d,
+               const char  *given,
+               const char  *today,
+               const char  *format,
+               GError     **error)
+{
+  gint32 last_day = recoup_promise_latest_due_day (today_d);
+  g_autofree char *last = NULL;
+
+  if (day == RECOUP_DATE_INVALID || day <= last_day)
+    return TRUE;
+  last = recoup_date_format (last_day);
+  g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID, format, given, today, last);
+  return FALSE;
+}
+
 /**
  * recoup_offer_check_terms:
  *
@@ -882,30 +903,20 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
     }
   /* A settlement is a promise to pay a lump sum: it is held to a promise's
    * horizon, and longer terms are a plan. */
-  if (pay_by_day != RECOUP_DATE_INVALID && pay_by_day > recoup_promise_latest_due_day (today_d))
-    {
-      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (today_d));
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   /* Translators: the pay-by date, today's date, then the latest pay-by
-                    * date allowed, YYYY-MM-DD */
-                   _("pay-by date %s is more than a year after today (%s): give a date by %s, "
-                     "or make a payment plan for longer terms"), spec->pay_by, today, last);
-      return FALSE;
-    }
+  if (!within_a_year (pay_by_day, today_d, spec->pay_by, today,
+                      /* Translators: the pay-by date, today's date, then the latest pay-by
+                       * date allowed, YYYY-MM-DD */
+                      _("pay-by date %s is more than a year after today (%s): give a date by %s, "
+                        "or make a payment plan for longer terms"), error))
+    return FALSE;
   /* A plan that starts more than a year out, like a settlement paid later
    * than that, is a date typed wrong (2062 for 2026), not terms. */
-  if (first_day != RECOUP_DATE_INVALID && first_day > recoup_promise_latest_due_day (today_d))
-    {
-      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (today_d));
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   /* Translators: the plan's first date, today's date, then the latest
-                    * first date allowed, YYYY-MM-DD */
-                   _("first date %s is more than a year after today (%s): a plan's first installment "
-                     "falls due by %s"), spec->first_date, today, last);
-      return FALSE;
-    }
+  if (!within_a_year (first_day, today_d, spec->first_date, today,
+                      /* Translators: the plan's first date, today's date, then the latest
+                       * first date allowed, YYYY-MM-DD */
+                      _("first date %s is more than a year after today (%s): a plan's first installment "
+                        "falls due by %s"), error))
+    return FALSE;
   if (extend_day != RECOUP_DATE_INVALID && extend_day < today_d)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
@@ -915,17 +926,12 @@ recoup_offer_check_terms (const RecoupOfferSpec  *spec,
     }
   /* An extension is a promise to pay the whole later: held to a promise's
    * horizon, as a settlement is. */
-  if (extend_day != RECOUP_DATE_INVALID && extend_day > recoup_promise_latest_due_day (today_d))
-    {
-      g_autofree char *last = recoup_date_format (recoup_promise_latest_due_day (today_d));
-
-      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
-                   /* Translators: the new deadline, today's date, then the latest deadline
-                    * allowed, YYYY-MM-DD */
-                   _("new deadline %s is more than a year after today (%s): give a date by %s, "
-                     "or make a payment plan for longer terms"), spec->extend_to, today, last);
-      return FALSE;
-    }
+  if (!within_a_year (extend_day, today_d, spec->extend_to, today,
+                      /* Translators: the new deadline, today's date, then the latest deadline
+                       * allowed, YYYY-MM-DD */
+                      _("new deadline %s is more than a year after today (%s): give a date by %s, "
+                        "or make a payment plan for longer terms"), error))
+    return FALSE;
   if (expires_day != RECOUP_DATE_INVALID && expires_day < today_d)
     {
       g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
