@@ -188,6 +188,20 @@ count_rows (RecoupBook *book,
   return n;
 }
 
+static char *
+query_text (RecoupBook *book,
+            const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *text;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (recoup_book_get_db (book), sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return text;
+}
+
 /* A canonical dump of what must agree on every replica. */
 static char *
 canonical (RecoupBook *book)
@@ -2212,29 +2226,44 @@ test_withdraw_kept_rewaives (Fixture       *f,
     }
 }
 
-/* One dispute resolved offline on two copies, upheld with a write-off of
- * USD 100.00 on A and rejected on B, B later: the fields follow B, the
- * write-off stays in the ledger, and the money is left alone. Whichever copy
- * hears of the other first, both raise one review item for the owner, under
- * the same id, that names both resolutions and the amount (before, the
- * balance was 0 while the record said the debt stood, and "review" showed
- * nothing). */
-static void
-dispute_clash_once (Fixture  *f,
-                    gboolean  a_first)
+typedef enum
 {
-  g_autofree char *name_a = g_strdup_printf ("da-%d.recoup", a_first);
-  g_autofree char *name_b = g_strdup_printf ("db-%d.recoup", a_first);
+  CLASH_REJECTED,      /* A upholds with a write-off, B (later) rejects */
+  CLASH_UPHELD_TWICE,  /* B, another user, upholds with a write-off too */
+  CLASH_SAME_USER,     /* one user upholds on both devices, with the same note */
+} DisputeClash;
+
+/* One dispute resolved offline on two copies, upheld with a write-off of
+ * USD 100.00 on A and, later, rejected or upheld again on B: the fields
+ * follow B, both remedies stay in the ledger, and the money is left alone.
+ * Whichever copy hears of the other first, both raise one review item for
+ * the owner, under the same id and with the same payload and words, for the
+ * remedy that is not the standing resolution's, and say what to do by case
+ * (before, a rejected dispute left the balance 0 while the record said the
+ * debt stood, and two upheld ones took the amount off twice, with nothing
+ * in "review"). */
+static void
+dispute_clash_once (Fixture      *f,
+                    DisputeClash  clash,
+                    gboolean      a_first)
+{
+  g_autofree char *name_a = g_strdup_printf ("da-%d-%d.recoup", clash, a_first);
+  g_autofree char *name_b = g_strdup_printf ("db-%d-%d.recoup", clash, a_first);
   g_autoptr(RecoupBook) a = open_book (f, name_a);
   g_autoptr(RecoupBook) b = open_book (f, name_b);
   g_autoptr(GPtrArray) first = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *acct = NULL, *dispute = NULL, *entry = NULL;
-  g_autofree char *id_a = NULL;
+  g_autofree char *acct = NULL, *dispute = NULL, *entry_a = NULL, *entry_b = NULL;
+  g_autofree char *ana = NULL, *bo = NULL;
+  g_autofree char *id_a = NULL, *text_a = NULL, *payload_a = NULL;
   RecoupDisputeResolution upheld = { TRUE, RECOUP_DISPUTE_REMEDY_WRITE_OFF, 0, "the goods never arrived" };
   RecoupDisputeResolution rejected = { FALSE, RECOUP_DISPUTE_REMEDY_NONE, 0, "signed delivery note on file" };
   guint n;
 
+  ana = recoup_user_add (a, "Ana", "owner", 10000, 120, FALSE, &error);
+  g_assert_no_error (error);
+  bo = recoup_user_add (a, "Bo", "owner", 10000, 120, FALSE, &error);
+  g_assert_no_error (error);
   acct = test_add_account (a, "D-1", "USD");
   g_free (test_add_invoice (a, acct, "INV-D1", "2026-01-01", "2026-01-31", 10000, "USD"));
   dispute = recoup_dispute_open (a, acct, NULL, "says the goods never arrived", &error);
@@ -2243,10 +2272,15 @@ dispute_clash_once (Fixture  *f,
   deliver (b, first);
   n = first->len;
 
-  g_assert_true (recoup_dispute_resolve_full (a, dispute, &upheld, &entry, &error));
+  g_assert_true (recoup_book_set_user (a, ana, &error));
+  g_assert_true (recoup_book_set_user (b, clash == CLASH_SAME_USER ? ana : bo, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (entry);
-  g_assert_true (recoup_dispute_resolve_full (b, dispute, &rejected, NULL, &error));
+  g_assert_true (recoup_dispute_resolve_full (a, dispute, &upheld, &entry_a, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (entry_a);
+  g_usleep (2000);   /* B resolves later */
+  g_assert_true (recoup_dispute_resolve_full (b, dispute, clash == CLASH_REJECTED ? &rejected : &upheld,
+                                              &entry_b, &error));
   g_assert_no_error (error);
 
   if (a_first)
@@ -2268,12 +2302,13 @@ dispute_clash_once (Fixture  *f,
       RecoupBook *book = i == 0 ? a : b;
       g_autoptr(RecoupDispute) d = recoup_dispute_load (book, dispute, &error);
       g_autoptr(GPtrArray) items = recoup_review_list_open (book, acct, &error);
+      g_autofree char *payload = NULL;
       RecoupReviewItem *item = NULL;
 
       g_assert_no_error (error);
-      g_assert_cmpstr (d->status, ==, "rejected");
-      /* Nothing reversed the write-off: that is the owner's to decide. */
-      g_assert_cmpint (balance_of (book, acct), ==, 0);
+      g_assert_cmpstr (d->status, ==, clash == CLASH_REJECTED ? "rejected" : "upheld");
+      /* Nothing reversed: that is the owner's to decide. */
+      g_assert_cmpint (balance_of (book, acct), ==, clash == CLASH_REJECTED ? 0 : -10000);
       for (guint j = 0; j < items->len; j++)
         if (g_str_equal (((RecoupReviewItem *) items->pdata[j])->kind, RECOUP_REVIEW_DISPUTE_CLASH))
           {
@@ -2281,13 +2316,31 @@ dispute_clash_once (Fixture  *f,
             item = items->pdata[j];
           }
       g_assert_nonnull (item);
+      /* The losing remedy is A's: B's resolution is the later one. */
       g_assert_nonnull (strstr (item->text, "“says the goods never arrived”"));
-      g_assert_nonnull (strstr (item->text, "rejected"));
       g_assert_nonnull (strstr (item->text, "write-off of USD 100.00"));
-      if (id_a == NULL)
-        id_a = g_strdup (item->id);
+      if (clash == CLASH_REJECTED)
+        g_assert_nonnull (strstr (item->text, "rejected by Bo on "));
       else
-        g_assert_cmpstr (item->id, ==, id_a);
+        g_assert_nonnull (strstr (item->text, "was upheld twice"));
+      {
+        g_autofree char *sql = g_strdup_printf ("SELECT payload FROM review_items WHERE id = '%s'", item->id);
+
+        payload = query_text (book, sql);
+      }
+      g_assert_nonnull (strstr (payload, entry_a));
+      if (id_a == NULL)
+        {
+          id_a = g_strdup (item->id);
+          text_a = g_strdup (item->text);
+          payload_a = g_strdup (payload);
+        }
+      else
+        {
+          g_assert_cmpstr (item->id, ==, id_a);
+          g_assert_cmpstr (item->text, ==, text_a);
+          g_assert_cmpstr (payload, ==, payload_a);
+        }
     }
 }
 
@@ -2295,8 +2348,11 @@ static void
 test_dispute_resolved_twice (Fixture       *f,
                              gconstpointer  data)
 {
-  dispute_clash_once (f, TRUE);
-  dispute_clash_once (f, FALSE);
+  for (DisputeClash clash = CLASH_REJECTED; clash <= CLASH_SAME_USER; clash++)
+    {
+      dispute_clash_once (f, clash, TRUE);
+      dispute_clash_once (f, clash, FALSE);
+    }
 }
 
 int

@@ -11,6 +11,7 @@
 #include "recoup-money.h"
 #include "recoup-ledger-private.h"
 #include "recoup-offer.h"
+#include "recoup-review.h"
 #include "recoup-promise.h"
 #include "recoup-score-private.h"
 
@@ -1361,6 +1362,37 @@ reconcile_offers (RecoupBook  *self,
   return ok;
 }
 
+/* A dispute resolved on two copies that had not synced left the losing
+ * resolution's remedy in the ledger: an item for the owner, on every
+ * replica (recoup_review_raise_dispute_clashes()). Once per account at the
+ * commit, after every change of a merge batch is in, so the order the
+ * changes came in does not matter. */
+static gboolean
+reconcile_disputes (RecoupBook  *self,
+                    GHashTable  *account_ids,
+                    GError     **error)
+{
+  sqlite3_stmt *any = recoup_book_prepare (self, "SELECT EXISTS (SELECT 1 FROM disputes WHERE status <> 'open')",
+                                           error);
+  gboolean has_resolved = FALSE;
+  GList *ids;
+  gboolean ok = TRUE;
+
+  if (any == NULL)
+    return FALSE;
+  if (sqlite3_step (any) == SQLITE_ROW)
+    has_resolved = sqlite3_column_int (any, 0);
+  sqlite3_reset (any);
+  if (!has_resolved)
+    return TRUE;
+
+  ids = g_hash_table_get_keys (account_ids);
+  for (GList *l = ids; l != NULL && ok; l = l->next)
+    ok = recoup_review_raise_dispute_clashes (self, l->data, error);
+  g_list_free (ids);
+  return ok;
+}
+
 gboolean
 recoup_book_refresh_accounts (RecoupBook  *self,
                               GHashTable  *account_ids,
@@ -1377,7 +1409,8 @@ recoup_book_refresh_accounts (RecoupBook  *self,
    * settlement writes its discount, a reversal that reopens it reverses it,
    * inside this same transaction. Those writes touch only accounts already in
    * the set. */
-  if (!reconcile_waivers (self, account_ids, error) || !reconcile_offers (self, account_ids, error))
+  if (!reconcile_waivers (self, account_ids, error) || !reconcile_offers (self, account_ids, error) ||
+      !reconcile_disputes (self, account_ids, error))
     return FALSE;
 
   n = g_hash_table_size (account_ids);

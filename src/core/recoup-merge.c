@@ -1520,90 +1520,6 @@ announce_rename (RecoupBook  *book,
   return item != NULL;
 }
 
-/* The write-offs and adjustments of @account_id's disputes that the
- * dispute's standing resolution did not write, and that no reversal undid:
- * the dispute was resolved on two copies that had not synced, its fields
- * went to the last writer, and the remedy of the other stayed in the
- * append-only ledger. The resolution that wrote an entry is the one upheld
- * by the entry's user with the note its memo starts with
- * (recoup_dispute_resolve_full()). A dispute still open here has not got
- * its resolution yet. State alone decides, so every replica raises the same
- * items whichever change arrives first. */
-#define DISPUTE_PREFIX "'dispute ' || d.id || ' upheld: '"
-static const char lost_remedies_sql[] =
-  "SELECT d.id, d.status, d.resolved_by, coalesce (d.resolved_at, 0), e.id, e.kind, e.amount, e.currency,"
-  "       e.user_id, e.created_at"
-  "  FROM disputes d JOIN ledger_entries e ON e.account_id = d.account_id"
-  " WHERE d.account_id = ?1 AND d.status <> 'open'"
-  "   AND e.kind IN ('write-off', 'adjustment')"
-  "   AND substr (e.memo, 1, length (" DISPUTE_PREFIX ")) = " DISPUTE_PREFIX
-  "   AND NOT (d.status = 'upheld' AND d.resolved_by IS e.user_id"
-  "            AND e.memo = " DISPUTE_PREFIX " || substr (d.resolution, 1, 900))"
-  "   AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)"
-  " ORDER BY e.id";
-#undef DISPUTE_PREFIX
-
-static gboolean
-raise_dispute_clashes (RecoupBook  *book,
-                       const char  *account_id,
-                       GError     **error)
-{
-  sqlite3_stmt *stmt = recoup_book_prepare (book, lost_remedies_sql, error);
-  gboolean ok = TRUE;
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
-  while (ok && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      RecoupReviewDisputeClash c = {
-        .dispute_id = RECOUP_BOOK_STMT_TEXT (stmt, 0),
-        .kept_status = RECOUP_BOOK_STMT_TEXT (stmt, 1),
-        .kept_by = RECOUP_BOOK_STMT_TEXT (stmt, 2),
-        .kept_at = sqlite3_column_int64 (stmt, 3),
-        .entry_id = RECOUP_BOOK_STMT_TEXT (stmt, 4),
-        .entry_kind = RECOUP_BOOK_STMT_TEXT (stmt, 5),
-        .entry_amount = sqlite3_column_int64 (stmt, 6),
-        .currency = RECOUP_BOOK_STMT_TEXT (stmt, 7),
-        .entry_by = RECOUP_BOOK_STMT_TEXT (stmt, 8),
-        .entry_at = sqlite3_column_int64 (stmt, 9),
-      };
-      g_autofree char *item = recoup_review_add_dispute_clash (book, account_id, &c, error);
-
-      ok = item != NULL;
-    }
-  if (ok && rc != SQLITE_DONE)
-    ok = recoup_book_set_sqlite_error (book, error);
-  sqlite3_reset (stmt);
-  return ok;
-}
-
-/* The account of a dispute or ledger entry a change wrote, or NULL. */
-static char *
-dispute_clash_account (RecoupBook  *book,
-                       const char  *entity,
-                       const char  *entity_id)
-{
-  sqlite3_stmt *stmt;
-  char *account_id = NULL;
-
-  if (g_str_equal (entity, "disputes"))
-    stmt = recoup_book_prepare (book, "SELECT account_id FROM disputes WHERE id = ?", NULL);
-  else if (g_str_equal (entity, "ledger_entries"))
-    stmt = recoup_book_prepare (book,
-      "SELECT account_id FROM ledger_entries WHERE id = ? AND kind IN ('write-off', 'adjustment')", NULL);
-  else
-    return NULL;
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, entity_id, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    account_id = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
-  sqlite3_reset (stmt);
-  return account_id;
-}
-
 /* An account given to a user the team removed, below. */
 static gboolean release_from_removed (RecoupBook     *book,
                                       const MChange  *c,
@@ -1627,7 +1543,6 @@ apply_inner (RecoupBook         *book,
   const char *op = c->op.s;
   g_autofree char *renamed_from = NULL;
   g_autofree char *kept_by = NULL;
-  g_autofree char *clash_account = NULL;
   gboolean exists = FALSE;
 
   if (!row_exists (book, info, entity_id, &exists, error))
@@ -1689,9 +1604,6 @@ apply_inner (RecoupBook         *book,
     return FALSE;
   if (server_seq == RECOUP_MERGE_SEQ_SELF && g_str_equal (entity, "accounts") && g_str_equal (op, "insert") &&
       !exists && !release_from_removed (book, c, error))
-    return FALSE;
-  clash_account = dispute_clash_account (book, entity, entity_id);
-  if (clash_account != NULL && !raise_dispute_clashes (book, clash_account, error))
     return FALSE;
   result->status = RECOUP_MERGE_APPLIED;
   return TRUE;

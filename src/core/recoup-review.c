@@ -289,59 +289,108 @@ recoup_review_add_offer_clash (RecoupBook                    *book,
   return add_item (book, id, account_id, RECOUP_REVIEW_OFFER_CLASH, b, error);
 }
 
-/**
- * recoup_review_add_dispute_clash:
- *
- * Records that a dispute was resolved on two copies that had not synced and
- * that the resolution which lost wrote a write-off or adjustment that stays
- * in the ledger (ledger entries are never taken back by a merge). The money
- * is left as it is: an owner decides whether the debt stands. Every replica
- * that merges the two resolutions raises the item under an id derived from
- * the entry's, so the copies meet as one item, and one marked reviewed is not
- * raised again.
- *
- * Returns: (transfer full): the new item's id, or "" when the clash was
- *   already raised, or NULL with @error set
- */
-char *
-recoup_review_add_dispute_clash (RecoupBook                      *book,
-                                 const char                      *account_id,
-                                 const RecoupReviewDisputeClash  *clash,
-                                 GError                         **error)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autofree char *name = g_strconcat ("dispute-clash:", clash->dispute_id, ":", clash->entry_id, NULL);
-  char id[RECOUP_UUID_STRING_LEN + 1];
-  gboolean known = FALSE;
+/* The write-offs and adjustments that upheld resolutions of @account_id's
+ * disputes wrote (memo "dispute <id> upheld: <note>",
+ * recoup_dispute_resolve_full()), not reversed, that are not the standing
+ * resolution's remedy. A dispute resolved on two copies that had not synced
+ * keeps the fields of the later one (the last writer), while both remedies
+ * stay in the append-only ledger. The standing remedy is the entry of the
+ * dispute's resolution: upheld, by its user, with its note, and of those
+ * (one user upholding twice) the one written nearest its resolved_at, then
+ * by id. State alone decides, so every replica finds the same entries
+ * whatever order the changes came in. */
+#define DISPUTE_PREFIX "'dispute ' || d.id || ' upheld: '"
+static const char lost_remedies_sql[] =
+  "WITH remedy AS ("
+  "  SELECT d.id AS dispute_id, e.id AS entry_id, e.kind, e.amount, e.currency, e.user_id, e.created_at,"
+  "         (d.status = 'upheld' AND d.resolved_by IS e.user_id"
+  "          AND e.memo = " DISPUTE_PREFIX " || substr (d.resolution, 1, 900)) AS matches,"
+  "         abs (e.created_at - coalesce (d.resolved_at, 0)) AS distance"
+  "    FROM disputes d JOIN ledger_entries e ON e.account_id = d.account_id"
+  "   WHERE d.account_id = ?1 AND d.status <> 'open'"
+  "     AND e.kind IN ('write-off', 'adjustment')"
+  "     AND substr (e.memo, 1, length (" DISPUTE_PREFIX ")) = " DISPUTE_PREFIX
+  "     AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)),"
+  " ranked AS ("
+  "  SELECT *, row_number () OVER (PARTITION BY dispute_id ORDER BY matches DESC, distance, entry_id) AS rank"
+  "    FROM remedy)"
+  " SELECT dispute_id, entry_id, kind, amount, currency, user_id, created_at FROM ranked"
+  "  WHERE NOT (matches AND rank = 1)"
+  "  ORDER BY entry_id";
+#undef DISPUTE_PREFIX
 
-  recoup_uuid7_derive_from (clash->entry_id, name, id);
-  if (!item_known (book, id, &known, error))
-    return NULL;
-  if (known)
-    return g_strdup ("");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "dispute_id");
-  json_builder_add_string_value (b, clash->dispute_id);
-  json_builder_set_member_name (b, "kept_status");
-  json_builder_add_string_value (b, clash->kept_status);
-  json_builder_set_member_name (b, "kept_by");
-  json_builder_add_string_value (b, clash->kept_by != NULL ? clash->kept_by : "");
-  json_builder_set_member_name (b, "kept_at");
-  json_builder_add_int_value (b, clash->kept_at);
-  json_builder_set_member_name (b, "entry_id");
-  json_builder_add_string_value (b, clash->entry_id);
-  json_builder_set_member_name (b, "entry_kind");
-  json_builder_add_string_value (b, clash->entry_kind);
-  json_builder_set_member_name (b, "amount");
-  json_builder_add_int_value (b, clash->entry_amount);
-  json_builder_set_member_name (b, "currency");
-  json_builder_add_string_value (b, clash->currency);
-  json_builder_set_member_name (b, "entry_by");
-  json_builder_add_string_value (b, clash->entry_by != NULL ? clash->entry_by : "");
-  json_builder_set_member_name (b, "entry_at");
-  json_builder_add_int_value (b, clash->entry_at);
-  json_builder_end_object (b);
-  return add_item (book, id, account_id, RECOUP_REVIEW_DISPUTE_CLASH, b, error);
+/**
+ * recoup_review_raise_dispute_clashes:
+ *
+ * Raises a review item for each write-off or adjustment of an upheld
+ * resolution of @account_id's disputes that is not the standing
+ * resolution's remedy: the dispute was resolved again on a copy that had
+ * not synced, and that remedy stays in the ledger (a merge takes no ledger
+ * entry back). The money is left as it is: an owner decides. The item's id
+ * is derived from the entry's, so every replica raises the same one, and
+ * one marked reviewed is not raised again. Its text is worked out when it
+ * is read (which resolution stands can change as changes arrive), so the
+ * payload names only the dispute and the entry. Called by every replica at
+ * the outermost commit, for the accounts the transaction touched.
+ */
+gboolean
+recoup_review_raise_dispute_clashes (RecoupBook  *book,
+                                     const char  *account_id,
+                                     GError     **error)
+{
+  sqlite3_stmt *any = recoup_book_prepare (book,
+    "SELECT 1 FROM disputes WHERE account_id = ?1 AND status <> 'open' LIMIT 1", error);
+  sqlite3_stmt *stmt;
+  gboolean resolved, ok = TRUE;
+  int rc;
+
+  if (any == NULL)
+    return FALSE;
+  sqlite3_bind_text (any, 1, account_id, -1, SQLITE_STATIC);
+  resolved = sqlite3_step (any) == SQLITE_ROW;
+  sqlite3_reset (any);
+  if (!resolved)
+    return TRUE;
+
+  if (!(stmt = recoup_book_prepare (book, lost_remedies_sql, error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, account_id, -1, SQLITE_STATIC);
+  while (ok && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      const char *entry_id = RECOUP_BOOK_STMT_TEXT (stmt, 1);
+      g_autofree char *name = g_strconcat ("dispute-clash:", RECOUP_BOOK_STMT_TEXT (stmt, 0), ":", entry_id, NULL);
+      g_autofree char *item = NULL;
+      char id[RECOUP_UUID_STRING_LEN + 1];
+      gboolean known = FALSE;
+
+      recoup_uuid7_derive_from (entry_id, name, id);
+      if (!(ok = item_known (book, id, &known, error)) || known)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "dispute_id");
+      json_builder_add_string_value (b, RECOUP_BOOK_STMT_TEXT (stmt, 0));
+      json_builder_set_member_name (b, "entry_id");
+      json_builder_add_string_value (b, entry_id);
+      json_builder_set_member_name (b, "entry_kind");
+      json_builder_add_string_value (b, RECOUP_BOOK_STMT_TEXT (stmt, 2));
+      json_builder_set_member_name (b, "amount");
+      json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 3));
+      json_builder_set_member_name (b, "currency");
+      json_builder_add_string_value (b, RECOUP_BOOK_STMT_TEXT (stmt, 4));
+      json_builder_set_member_name (b, "entry_by");
+      json_builder_add_string_value (b, sqlite3_column_type (stmt, 5) != SQLITE_NULL
+                                        ? RECOUP_BOOK_STMT_TEXT (stmt, 5) : "");
+      json_builder_set_member_name (b, "entry_at");
+      json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 6));
+      json_builder_end_object (b);
+      item = add_item (book, id, account_id, RECOUP_REVIEW_DISPUTE_CLASH, b, error);
+      ok = item != NULL;
+    }
+  if (ok && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    ok = recoup_book_set_sqlite_error (book, error);
+  sqlite3_reset (stmt);
+  return ok;
 }
 
 /* The open offer-clash items of @account_id that name @offer_id, kept or held. */
@@ -545,14 +594,11 @@ describe_clash (RecoupBook *book,
 /* Who did something and when, in the account's zone: “Ana on 2026-06-10 14:05 CEST”. */
 static char *
 describe_by_at (RecoupBook *book,
-                JsonObject *payload,
-                const char *by_member,
-                const char *at_member,
+                const char *user_id,
+                gint64      at,
                 GTimeZone  *tz)
 {
-  const char *user_id = json_object_get_string_member_with_default (payload, by_member, "");
-  g_autoptr(RecoupUser) user = *user_id != '\0' ? recoup_user_load (book, user_id, NULL) : NULL;
-  gint64 at = json_object_get_int_member_with_default (payload, at_member, 0);
+  g_autoptr(RecoupUser) user = user_id != NULL && *user_id != '\0' ? recoup_user_load (book, user_id, NULL) : NULL;
   g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (at / 1000);
   g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_timezone (utc, tz) : NULL;
   g_autofree char *when = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M %Z") : g_strdup ("?");
@@ -571,35 +617,62 @@ remedy_noun (const char *kind)
   return kind;
 }
 
+/* Which resolution stands is read from the dispute as it is now, not
+ * from the payload: it can change as later changes arrive. */
 static char *
 describe_dispute_clash (RecoupBook *book,
                         JsonObject *payload,
                         GTimeZone  *tz)
 {
-  const char *status = json_object_get_string_member_with_default (payload, "kept_status", "?");
+  const char *dispute_id = json_object_get_string_member_with_default (payload, "dispute_id", "?");
   const char *kind = json_object_get_string_member_with_default (payload, "entry_kind", "?");
   gint64 amount = json_object_get_int_member_with_default (payload, "amount", 0);
-  g_autofree char *kept = describe_by_at (book, payload, "kept_by", "kept_at", tz);
-  g_autofree char *lost = describe_by_at (book, payload, "entry_by", "entry_at", tz);
-  const char *dispute_id = json_object_get_string_member_with_default (payload, "dispute_id", "?");
-  g_autoptr(RecoupDispute) dispute = recoup_dispute_load (book, dispute_id, NULL);
   g_autofree char *money = recoup_money_format_for_reader (ABS (amount),
                                                            json_object_get_string_member_with_default (payload,
                                                                                                        "currency", ""),
                                                            RECOUP_MONEY_FORMAT_GROUPING | RECOUP_MONEY_FORMAT_CODE);
+  g_autofree char *lost = describe_by_at (book, json_object_get_string_member_with_default (payload, "entry_by", ""),
+                                          json_object_get_int_member_with_default (payload, "entry_at", 0), tz);
+  g_autofree char *reason = NULL, *status = NULL, *kept = NULL;
+  sqlite3_stmt *stmt = recoup_book_prepare (book,
+    "SELECT reason, status, resolved_by, coalesce (resolved_at, 0) FROM disputes WHERE id = ?1", NULL);
 
-  /* Translators: the reason the dispute was opened with; how the resolution
-   * that stands ended (upheld or rejected) and who resolved it when (“Ana
-   * on 2026-06-10 14:05 CEST”); who upheld it on the other device and when;
-   * the kind of entry (write-off or adjustment) and its amount with its
-   * currency code */
-  return g_strdup_printf (_("the dispute “%s” was resolved on two devices that had not synced: %s by %s, "
-                            "which stands, and upheld by %s, which lost. The %s of %s that the upheld "
-                            "resolution wrote stays in the ledger: if the debt stands, reverse it; otherwise "
-                            "resolve the dispute again"),
-                          dispute != NULL ? dispute->reason : dispute_id,
-                          g_dpgettext2 (GETTEXT_PACKAGE, "dispute status", status), kept, lost,
-                          remedy_noun (kind), money);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, dispute_id, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          reason = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 0));
+          status = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 1));
+          kept = describe_by_at (book, RECOUP_BOOK_STMT_TEXT (stmt, 2), sqlite3_column_int64 (stmt, 3), tz);
+        }
+      sqlite3_reset (stmt);
+    }
+
+  if (g_strcmp0 (status, "rejected") == 0)
+    /* Translators: the reason the dispute was opened with; who rejected it
+     * and when (“Ana on 2026-06-10 14:05 CEST”); who upheld it on the other
+     * device and when; the kind of entry (write-off or adjustment) and its
+     * amount with its currency code */
+    return g_strdup_printf (_("the dispute “%s” was resolved on two devices that had not synced: rejected by "
+                              "%s, which stands, and upheld by %s. The %s of %s that the upheld resolution "
+                              "wrote stays in the ledger: if the debt stands, reverse it; if the debtor was "
+                              "right after all, leave it and mark this item reviewed"),
+                            reason, kept, lost, remedy_noun (kind), money);
+  if (g_strcmp0 (status, "upheld") == 0)
+    /* Translators: the reason the dispute was opened with; who upheld it
+     * and when (“Ana on 2026-06-10 14:05 CEST”), the resolution that stands;
+     * who upheld it again on the other device and when; the kind of entry
+     * (write-off or adjustment) and its amount with its currency code */
+    return g_strdup_printf (_("the dispute “%s” was upheld twice, on devices that had not synced: by %s, "
+                              "which stands, and by %s. The %s of %s that the second resolution wrote takes "
+                              "the disputed amount off again: reverse it, unless both were meant"),
+                            reason, kept, lost, remedy_noun (kind), money);
+  /* Translators: the kind of entry (write-off or adjustment) and its amount
+   * with its currency code; who wrote it and when; the dispute's id */
+  return g_strdup_printf (_("the %s of %s that %s wrote for dispute %s is not its standing resolution's: "
+                            "reverse it if it is not owed"),
+                          remedy_noun (kind), money, lost, dispute_id);
 }
 
 /* The item in the reader's words; its payload stays as it was stored. */

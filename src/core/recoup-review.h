@@ -81,26 +81,9 @@ gboolean   recoup_review_close_offer_clashes (RecoupBook         *book,
                                               gint64              at,
                                               guint              *written,
                                               GError            **error);
-/* A dispute resolved on two copies that had not synced, as its clash names
- * it: the resolution that stands and the remedy entry of the one that lost. */
-typedef struct
-{
-  const char *dispute_id;
-  const char *kept_status;   /* "upheld" or "rejected" */
-  const char *kept_by;       /* user id */
-  gint64      kept_at;       /* UTC ms */
-  const char *entry_id;      /* the losing resolution's write-off or adjustment */
-  const char *entry_kind;    /* "write-off" or "adjustment" */
-  gint64      entry_amount;  /* minor units, as the ledger holds it */
-  const char *currency;
-  const char *entry_by;      /* user id */
-  gint64      entry_at;      /* UTC ms */
-} RecoupReviewDisputeClash;
-
-char      *recoup_review_add_dispute_clash  (RecoupBook                      *book,
-                                             const char                      *account_id,
-                                             const RecoupReviewDisputeClash  *clash,
-                                             GError                         **error);
+gboolean   recoup_review_raise_dispute_clashes (RecoupBook  *book,
+                                                const char  *account_id,
+                                                GError     **error);
 char      *recoup_review_add_ref_clash      (RecoupBook          *book,
                                              const char          *account_id,
                                              const char          *ref,
