@@ -246,8 +246,9 @@ shows_search_help (Fixture *f)
 
 /* A search that finds nothing under a filter (the accounts that owe, the
  * default) says which accounts the list leaves out, with a button that
- * searches them all; one that finds nothing in every account says what a
- * search finds, as the search entry's placeholder does: invoice numbers too. */
+ * searches them all while the search lasts; one that finds nothing in every
+ * account says what a search finds, as the search entry's placeholder does:
+ * invoice numbers too. */
 static void
 test_no_match_help (Fixture       *f,
                     gconstpointer  data)
@@ -273,6 +274,10 @@ test_no_match_help (Fixture       *f,
                                     "in it, a reference, an invoice or receipt number, an e-mail address or a "
                                     "phone number.");
   g_assert_false (gtk_widget_get_visible (f->window->search_all_button));
+  /* Only for that search: cleared, the list is the accounts that owe again. */
+  gtk_editable_set_text (GTK_EDITABLE (f->window->search_entry), "");
+  g_assert_true (g_settings_get_boolean (f->window->settings, "open-only"));
+  g_assert_false (g_settings_get_boolean (f->window->settings, "callable-now"));
 
   /* Under "callable now", the search says so. */
   g_settings_set_boolean (f->window->settings, "callable-now", TRUE);

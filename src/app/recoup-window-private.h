@@ -23,6 +23,10 @@ struct _RecoupWindow
   GtkStack             *list_stack;
   AdwStatusPage        *empty_page;
   GtkWidget            *search_all_button;
+  /* The filters "Search All Accounts" lifted for the search: put back when
+   * the search is cleared. */
+  gboolean              lifted_open_only;
+  gboolean              lifted_callable_now;
   GtkListView          *list_view;
   AdwWindowTitle       *account_title;
   GtkStack             *account_stack;

@@ -186,7 +186,8 @@ update_empty_page (RecoupWindow *self)
   adw_status_page_set_description (self->empty_page, description);
 }
 
-/* The empty page's button: the same search over every account. */
+/* The empty page's button: the same search over every account, for as long
+ * as the search lasts (search_changed_cb() puts the filters back). */
 static void
 search_all_action (GtkWidget  *widget,
                    const char *action_name,
@@ -194,6 +195,8 @@ search_all_action (GtkWidget  *widget,
 {
   RecoupWindow *self = RECOUP_WINDOW (widget);
 
+  self->lifted_callable_now |= g_settings_get_boolean (self->settings, "callable-now");
+  self->lifted_open_only |= g_settings_get_boolean (self->settings, "open-only");
   g_settings_set_boolean (self->settings, "callable-now", FALSE);
   g_settings_set_boolean (self->settings, "open-only", FALSE);
 }
@@ -465,7 +468,19 @@ list_activate_cb (RecoupWindow *self,
 static void
 search_changed_cb (RecoupWindow *self)
 {
-  recoup_worklist_model_set_search (self->model, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  /* The search that needed every account is over: the list is the user's
+   * own again. */
+  if (*text == '\0' && (self->lifted_open_only || self->lifted_callable_now))
+    {
+      if (self->lifted_open_only)
+        g_settings_set_boolean (self->settings, "open-only", TRUE);
+      if (self->lifted_callable_now)
+        g_settings_set_boolean (self->settings, "callable-now", TRUE);
+      self->lifted_open_only = self->lifted_callable_now = FALSE;
+    }
+  recoup_worklist_model_set_search (self->model, text);
 }
 
 static void
