@@ -803,6 +803,18 @@ test_contacts (void)
     g_assert_cmpstr (note->notes, ==, "Opted out");
     g_assert_nonnull (strstr (note->contact, "555"));
   }
+  /* The debtor asking again, in words, is kept. */
+  g_assert_true (recoup_contact_opt_out (tb.book, phone, 0, "  asked again by letter ", &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) history = recoup_activity_list (tb.book, account, 0, &error);
+    gboolean again = FALSE;
+
+    g_assert_cmpuint (history->len, ==, 2);
+    for (guint i = 0; i < history->len; i++)
+      again |= g_strcmp0 (((RecoupActivity *) history->pdata[i])->notes, "Opted out: asked again by letter") == 0;
+    g_assert_true (again);
+  }
   g_assert_false (recoup_contact_set_opted_out (tb.book, "no-such-point", TRUE, &error));
   g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_NOT_FOUND);
   g_clear_error (&error);

@@ -1612,14 +1612,16 @@ contact_account (RecoupBook  *book,
   return account_id;
 }
 
-/* Records or lifts an opt-out; an opt-out newly made is also written to the
- * account's history as @note, at @at (UTC ms, 0 now). */
+/* Records or lifts an opt-out; an opt-out newly made, or any with
+ * @note_again, is also written to the account's history as @note, at @at
+ * (UTC ms, 0 now). */
 static gboolean
 set_opted_out (RecoupBook  *book,
                const char  *contact_id,
                gboolean     opted_out,
                gint64       at,
                const char  *note,
+               gboolean     note_again,
                GError     **error)
 {
   g_autofree char *account_id = NULL;
@@ -1636,7 +1638,7 @@ set_opted_out (RecoupBook  *book,
       recoup_book_rollback (book);
       return FALSE;
     }
-  if (opted_out && !was_opted_out)
+  if (opted_out && (!was_opted_out || note_again))
     {
       RecoupActivitySpec spec = {
         .account_id = account_id,
@@ -1664,7 +1666,8 @@ set_opted_out (RecoupBook  *book,
  * account's history, as a note on that point written in the same
  * transaction, in one fixed form ("Opted out" or "Opted out: @how", like
  * "Opted back in: …"), so who recorded it and when stands beside the
- * contacts it stopped. An opt-out already recorded writes nothing.
+ * contacts it stopped. An opt-out already recorded writes nothing, unless
+ * @how says something: the debtor asking again is worth keeping.
  */
 gboolean
 recoup_contact_opt_out (RecoupBook  *book,
@@ -1676,7 +1679,7 @@ recoup_contact_opt_out (RecoupBook  *book,
   g_autofree char *words = g_strstrip (g_strdup (how != NULL ? how : ""));
   g_autofree char *note = *words != '\0' ? g_strdup_printf ("Opted out: %s", words) : g_strdup ("Opted out");
 
-  return set_opted_out (book, contact_id, TRUE, at, note, error);
+  return set_opted_out (book, contact_id, TRUE, at, note, *words != '\0', error);
 }
 
 /**
@@ -1693,7 +1696,7 @@ recoup_contact_set_opted_out (RecoupBook  *book,
                               gboolean     opted_out,
                               GError     **error)
 {
-  return set_opted_out (book, contact_id, opted_out, 0, "Opted out", error);
+  return set_opted_out (book, contact_id, opted_out, 0, "Opted out", FALSE, error);
 }
 
 /**
