@@ -2329,6 +2329,9 @@ dispute_clash_once (Fixture      *f,
         payload = query_text (book, sql);
       }
       g_assert_nonnull (strstr (payload, entry_a));
+      /* Raised by each copy on its own, it is no one's: "by" is the same
+       * on every copy (QA saw Ana on one and Bo on the other). */
+      g_assert_null (item->user_name);
       if (id_a == NULL)
         {
           id_a = g_strdup (item->id);

@@ -83,7 +83,13 @@ insert_item (RecoupBook   *book,
   sqlite3_bind_text (stmt, 4, json, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 5, recoup_book_stamp (book));
   sqlite3_bind_text (stmt, 6, recoup_book_get_device_id (book), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
+  /* An item every replica derives is no one's: each copy raises it on its
+   * own, and the first insert stands on each, so a user here would differ
+   * from copy to copy. */
+  if (given_id != NULL)
+    sqlite3_bind_null (stmt, 7);
+  else
+    sqlite3_bind_text (stmt, 7, recoup_book_get_user_id (book), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 8, now);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
