@@ -803,6 +803,19 @@ test_contacts (void)
     g_assert_cmpstr (note->notes, ==, "Opted out");
     g_assert_nonnull (strstr (note->contact, "555"));
   }
+  /* Opting back in a point that is not opted out is refused, and writes
+   * nothing. */
+  {
+    g_autofree char *email = recoup_contact_add (tb.book, account, RECOUP_CONTACT_EMAIL, "p@example.com", NULL,
+                                                 FALSE, &error);
+
+    g_assert_no_error (error);
+    g_assert_false (recoup_contact_opt_back_in (tb.book, email, "asked on the phone", &error));
+    g_assert_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "is not opted out"));
+    g_clear_error (&error);
+    g_assert_true (recoup_contact_remove (tb.book, email, &error));
+  }
   /* The debtor asking again, in words, is kept. */
   g_assert_true (recoup_contact_opt_out (tb.book, phone, 0, "  asked again by letter ", &error));
   g_assert_no_error (error);

@@ -1729,6 +1729,14 @@ recoup_contact_opt_back_in (RecoupBook  *book,
     }
   if (!(account_id = contact_account (book, contact_id, &opted_out, error)))
     return FALSE;
+  if (!opted_out)
+    {
+      /* A consent noted for nothing would read in the history as if the
+       * debtor had opted out before. */
+      g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_INVALID,
+                   _("contact point %s is not opted out: there is nothing to opt back in"), contact_id);
+      return FALSE;
+    }
 
   text = g_strdup_printf ("Opted back in: %s", words);
   note.account_id = account_id;
