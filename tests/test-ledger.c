@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-ledger-private.h"
 #include "recoup-schema-private.h"
@@ -1372,6 +1373,24 @@ test_dispute_memo_for_reader (void)
   note = recoup_ledger_entry_note (e);
   g_assert_cmpstr (note, ==, "Dispute upheld: goods returned unopened");
   g_assert_null (strstr (note, dispute));
+  /* The account's history has the dispute's opening and its resolution, in
+   * the resolver's words (QA: nothing said who resolved it, or when). */
+  {
+    g_autoptr(GPtrArray) history = recoup_activity_list (tb.book, acct, 0, &error);
+    gboolean opened = FALSE, upheld = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < history->len; i++)
+      {
+        RecoupActivity *a = history->pdata[i];
+
+        g_assert_cmpstr (a->channel, ==, "note");
+        opened |= g_strcmp0 (a->notes, "Dispute opened: never delivered") == 0;
+        upheld |= g_strcmp0 (a->notes, "Dispute upheld: goods returned unopened") == 0;
+      }
+    g_assert_cmpuint (history->len, ==, 2);
+    g_assert_true (opened && upheld);
+  }
 
   test_book_close (&tb);
   g_unsetenv ("RECOUP_TODAY");

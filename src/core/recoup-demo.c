@@ -979,6 +979,8 @@ open_dispute_at (Demo        *demo,
   recoup_book_pin_now (demo->book, at);
   dispute = recoup_dispute_open (demo->book, a->id, inv->id, reason, error);
   recoup_book_pin_now (demo->book, 0);
+  if (dispute != NULL)
+    demo->pending.activities++;   /* its note in the history */
   return dispute;
 }
 
@@ -995,6 +997,8 @@ resolve_dispute_at (Demo        *demo,
   recoup_book_pin_now (demo->book, at);
   ok = recoup_dispute_resolve (demo->book, dispute, upheld, resolution, error);
   recoup_book_pin_now (demo->book, 0);
+  if (ok)
+    demo->pending.activities++;   /* its note in the history */
   return ok;
 }
 

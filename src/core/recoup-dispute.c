@@ -7,6 +7,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "recoup-activity.h"
 #include "recoup-book-private.h"
 #include "recoup-dispute.h"
 #include "recoup-id.h"
@@ -65,6 +66,27 @@ invoice_on_account (RecoupBook  *book,
   return on;
 }
 
+/* Keeps a dispute's opening or resolution in the account's history, as a
+ * note in one fixed form (like "Opted out"), in the caller's transaction:
+ * who did it and when reads beside the calls and letters around it, and a
+ * dispute resolved on two copies shows both resolutions there. */
+static gboolean
+log_dispute_note (RecoupBook  *book,
+                  const char  *account_id,
+                  const char  *text,
+                  GError     **error)
+{
+  RecoupActivitySpec spec = {
+    .account_id = account_id,
+    .channel = "note",
+    .at = recoup_book_now_ms (book),
+    .notes = text,
+  };
+  g_autofree char *activity = recoup_activity_log (book, &spec, error);
+
+  return activity != NULL;
+}
+
 char *
 recoup_dispute_open (RecoupBook  *book,
                      const char  *account_id,
@@ -117,6 +139,12 @@ recoup_dispute_open (RecoupBook  *book,
       !recoup_book_record_change (book, "disputes", id, RECOUP_CHANGE_INSERT, NULL, error))
     goto fail;
   recoup_book_touch_account (book, account_id);
+  {
+    g_autofree char *text = g_strdup_printf ("Dispute opened: %s", reason);
+
+    if (!log_dispute_note (book, account_id, text, error))
+      goto fail;
+  }
   /* A failed commit has already rolled back its own level. */
   if (!recoup_book_commit (book, error))
     return NULL;
@@ -312,6 +340,12 @@ recoup_dispute_resolve_full (RecoupBook                    *book,
       !recoup_book_record_change (book, "disputes", d->id, RECOUP_CHANGE_SET, fields, error))
     goto fail;
   recoup_book_touch_account (book, d->account_id);
+  {
+    g_autofree char *text = g_strdup_printf (res->upheld ? "Dispute upheld: %s" : "Dispute rejected: %s", note);
+
+    if (!log_dispute_note (book, d->account_id, text, error))
+      goto fail;
+  }
 
   if (res->remedy != RECOUP_DISPUTE_REMEDY_NONE)
     {
