@@ -3876,6 +3876,11 @@ test_admin_adds_synced_user (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   connect_owner_book (f, o);
+  /* Not as a bookkeeper while she holds an account (QA: a collector made a
+   * bookkeeper kept 91 accounts no one could work): refused, nothing
+   * written. */
+  g_free (run (f, FALSE, "add-user", "Acme Collections", "Xena", "--role", "bookkeeper", NULL));
+  g_assert_cmpint (count_on_server (f, "SELECT count(*) FROM users WHERE name = 'xena' COLLATE NOCASE"), ==, 0);
   added = run (f, TRUE, "add-user", "Acme Collections", "Xena", "--max-discount-bp", "500", NULL);
   g_assert_cmpstr (added, ==, xena);
   code = enrollment_code (f, f->org, "xena");

@@ -409,6 +409,23 @@ write_user (RecoupServerDb  *db,
   return TRUE;
 }
 
+/* How many accounts of the book @user_id holds. */
+static gboolean
+count_assigned (RecoupBook  *book,
+                const char  *user_id,
+                gint64      *out_held,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = recoup_book_prepare (book, "SELECT count(*) FROM accounts WHERE assigned_to = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  *out_held = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
 char *
 recoup_server_db_add_user (RecoupServerDb  *db,
                            const char      *org_id,
@@ -467,6 +484,23 @@ recoup_server_db_add_user (RecoupServerDb  *db,
   if (synced != NULL)
     {
       role = role != NULL ? role : synced->role;
+      /* Made a bookkeeper, the user would keep accounts no one may work:
+       * as remove-user, the accounts go to someone else first. */
+      if (!recoup_user_role_holds_accounts (role) && recoup_user_role_holds_accounts (synced->role))
+        {
+          gint64 held = 0;
+
+          if (!count_assigned (book, synced->id, &held, error))
+            return NULL;
+          if (held > 0)
+            {
+              g_set_error (error, RECOUP_BOOK_ERROR, RECOUP_BOOK_ERROR_CONFLICT,
+                           "%s holds %" G_GINT64_FORMAT " accounts, and a %s cannot hold any: assign them to a "
+                           "collector or an owner first (recoup-cli accounts --collector “%s” lists them), "
+                           "then run add-user again", synced->name, held, role, synced->name);
+              return NULL;
+            }
+        }
       max_discount_bp = max_discount_bp >= 0 ? max_discount_bp : synced->max_discount_bp;
       max_plan_installments = max_plan_installments >= 0 ? max_plan_installments : synced->max_plan_installments;
       if (!recoup_user_set_authority (book, synced->id, role, max_discount_bp, max_plan_installments, error))
