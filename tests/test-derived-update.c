@@ -378,7 +378,7 @@ test_older_form (void)
   make_demo (&tb);
   ids = quiet_accounts (tb.path, 1);
   signature = recoup_book_get_setting (tb.book, "derived.signature");
-  g_assert_true (g_str_has_prefix (signature, "form 8;"));
+  g_assert_true (g_str_has_prefix (signature, "form 9;"));
   g_clear_object (&tb.book);
   g_assert_cmpint (sqlite3_open (tb.path, &db), ==, SQLITE_OK);
   /* A book of schema 8: no plan column, no review items, no waives_id, no

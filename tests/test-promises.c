@@ -4,6 +4,8 @@
 #include <glib/gstdio.h>
 
 #include "recoup-core.h"
+#include "recoup-book-private.h"
+#include "recoup-score-private.h"
 
 typedef struct
 {
@@ -153,6 +155,59 @@ test_payment_before_made_on (Fixture       *f,
   g_free (pay (f, 30000, "2026-01-15"));   /* before the promise was made */
   id = promise (f, 30000, "2026-02-10", 0);
   g_assert_cmpint (status_on (f, "2026-02-11", NULL), ==, RECOUP_PROMISE_BROKEN);
+}
+
+static gint64
+utc_ms (const char *iso)
+{
+  gint64 ms = 0;
+
+  g_assert_true (recoup_instant_parse (iso, &ms, NULL));
+  return ms;
+}
+
+/* A promise counts the payments made after it: 100.00 paid in the morning
+ * and a promise of 40.00 at noon, the same day, is not kept by the morning's
+ * money (QA: "kept" the moment it was made); 40.00 paid that afternoon keeps
+ * it. The worklist's stats judge it alike. A promise recorded on a later
+ * day than it was made cannot tell the order, and counts the whole day. */
+static void
+test_payment_earlier_that_day (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  RecoupPromiseSpec spec = { .account_id = f->account, .amount = 4000, .due_date = "2026-03-10",
+                             .channel = "call" };
+  RecoupAccountStats st;
+  gint64 paid = -1;
+
+  recoup_book_pin_now (f->book, utc_ms ("2026-03-01T09:00:00Z"));
+  g_free (pay (f, 10000, "2026-03-01"));
+  recoup_book_pin_now (f->book, utc_ms ("2026-03-01T12:00:00Z"));
+  id = recoup_promise_add (f->book, &spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (status_on (f, "2026-03-01", &paid), ==, RECOUP_PROMISE_PENDING);
+  g_assert_cmpint (paid, ==, 0);
+  g_assert_true (recoup_derived_gather (f->book, f->account, recoup_date_parse ("2026-03-01", NULL), &st, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (st.promises_kept, ==, 0);
+  g_assert_cmpint (st.promise_due_day, ==, recoup_date_parse ("2026-03-10", NULL));
+
+  recoup_book_pin_now (f->book, utc_ms ("2026-03-01T15:00:00Z"));
+  g_free (pay (f, 4000, "2026-03-01"));
+  g_assert_cmpint (status_on (f, "2026-03-01", &paid), ==, RECOUP_PROMISE_KEPT);
+  g_assert_cmpint (paid, ==, 4000);
+  g_assert_true (recoup_derived_gather (f->book, f->account, recoup_date_parse ("2026-03-01", NULL), &st, &error));
+  g_assert_cmpint (st.promises_kept, ==, 1);
+  recoup_book_pin_now (f->book, 0);
+
+  /* Pure rule. */
+  g_assert_true (recoup_promise_counts_payment (10, 500, 11, 100));
+  g_assert_true (recoup_promise_counts_payment (10, 500, 10, 500));
+  g_assert_false (recoup_promise_counts_payment (10, 500, 10, 499));
+  g_assert_false (recoup_promise_counts_payment (10, 0, 9, 100));
+  g_assert_true (recoup_promise_counts_payment (10, 0, 10, 1));
 }
 
 /* As of a day before a promise was made (made on 2026-02-01), the account had
@@ -539,6 +594,7 @@ main (int   argc,
 
 #define ADD(path, fn) g_test_add ("/recoup/core/promises/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("boundaries", test_boundaries);
+  ADD ("payment-earlier-that-day", test_payment_earlier_that_day);
   ADD ("before-made-on", test_payment_before_made_on);
   ADD ("as-of-before-made-on", test_as_of_before_made_on);
   ADD ("reversal-reopens", test_reversal_reopens);

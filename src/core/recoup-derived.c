@@ -47,6 +47,7 @@ typedef struct
 {
   gint32 day;
   gint64 amount;     /* > 0 */
+  gint64 recorded;   /* created_at, UTC ms */
   char   id[40];
 } Payment;
 
@@ -96,12 +97,12 @@ static const char *const sql_acc =
   " FROM accounts WHERE %s ORDER BY id";
 static const char *const sql_led =
   "SELECT l.account_id, l.id, l.invoice_id, i.due_date, l.effective_date, l.amount, l.kind, l.reverses_id,"
-  " coalesce (l.waives_id, l.reverses_id)"
+  " coalesce (l.waives_id, l.reverses_id), l.created_at"
   " FROM ledger_entries l LEFT JOIN invoices i ON i.id = l.invoice_id"
   " WHERE %s AND l.effective_date <= ?2 ORDER BY l.account_id";
 static const char *const sql_prom =
   "SELECT account_id, amount, due_date, grace_days,"
-  " coalesce(made_on, date(created_at / 1000, 'unixepoch')) AS made"
+  " coalesce(made_on, date(created_at / 1000, 'unixepoch')) AS made, created_at"
   " FROM promises WHERE deleted = 0 AND %s ORDER BY account_id, made, id";
 static const char *const sql_act =
   "SELECT account_id,"
@@ -355,6 +356,7 @@ gather_current (Gather             *g,
 
           p.day = eff;
           p.amount = -amount;
+          p.recorded = sqlite3_column_int64 (s, 9);
           g_strlcpy (p.id, (const char *) sqlite3_column_text (s, 1), sizeof p.id);
           g_array_append_val (g->payments, p);
         }
@@ -412,7 +414,9 @@ gather_current (Gather             *g,
     }
 
   /* Promises: the payments in [made_on, due + grace] judged by the one rule,
-   * recoup_promise_status_for (); partly kept counts as broken here. */
+   * recoup_promise_status_for (); partly kept counts as broken here. A
+   * payment on the day the promise was made counts only when it was
+   * recorded after the promise (recoup_promise_counts_payment()). */
   if (!cursor_seek (g, &g->prom, id, &found, error))
     return FALSE;
   while (cursor_at (&g->prom, id))
@@ -422,6 +426,7 @@ gather_current (Gather             *g,
       gint32 due = fast_day ((const char *) sqlite3_column_text (s, 2));
       gint32 end = due + sqlite3_column_int (s, 3);
       gint32 made = fast_day ((const char *) sqlite3_column_text (s, 4));
+      gint64 made_at = recoup_promise_order_instant (made, sqlite3_column_int64 (s, 5));
       gint64 paid = 0;
       gboolean latest;
 
@@ -429,7 +434,7 @@ gather_current (Gather             *g,
         {
           Payment *p = &g_array_index (g->payments, Payment, i);
 
-          if (p->day >= made && p->day <= end)
+          if (p->day <= end && recoup_promise_counts_payment (made, made_at, p->day, p->recorded))
             paid += p->amount;
         }
       if (!cursor_next (g, &g->prom, error))

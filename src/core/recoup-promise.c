@@ -330,11 +330,31 @@ fail:
   return NULL;
 }
 
-/* The payments counted toward a promise (see the header), as of a day. */
+gboolean
+recoup_promise_counts_payment (gint32 made_day,
+                               gint64 made_at,
+                               gint32 payment_day,
+                               gint64 payment_recorded)
+{
+  return payment_day > made_day || (payment_day == made_day && payment_recorded >= made_at);
+}
+
+gint64
+recoup_promise_order_instant (gint32 made_day,
+                              gint64 created_at)
+{
+  g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+
+  return created_at > 0 && recoup_date_from_unix_ms (created_at, local) == made_day ? created_at : 0;
+}
+
+/* The payments counted toward a promise (see the header), as of a day: by
+ * recoup_promise_counts_payment(), in SQL. */
 static gboolean
 promise_paid (RecoupBook  *book,
               const char  *account_id,
               const char  *from,
+              gint64       made_at,
               gint32       until_day,
               const char  *as_of,
               gint64      *out_paid,
@@ -344,7 +364,8 @@ promise_paid (RecoupBook  *book,
   sqlite3_stmt *stmt = recoup_book_prepare (book,
     "SELECT coalesce(-sum(p.amount), 0) FROM ledger_entries p"
     " WHERE p.account_id = ?1 AND p.kind = 'payment'"
-    "   AND p.effective_date >= ?2 AND p.effective_date <= ?3"
+    "   AND (p.effective_date > ?2 OR (p.effective_date = ?2 AND p.created_at >= ?5))"
+    "   AND p.effective_date <= ?3"
     "   AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
     "                   WHERE r.reverses_id = p.id AND r.effective_date <= ?4)", error);
 
@@ -355,6 +376,7 @@ promise_paid (RecoupBook  *book,
   sqlite3_bind_text (stmt, 2, from, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, until, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, as_of, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, made_at);
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       sqlite3_reset (stmt);
@@ -367,7 +389,7 @@ promise_paid (RecoupBook  *book,
 
 #define PROMISE_COLUMNS \
   "p.id, p.account_id, a.ref, p.amount, p.currency, p.due_date, " \
-  "coalesce(p.made_on, date(p.created_at / 1000, 'unixepoch')), p.channel, p.grace_days"
+  "coalesce(p.made_on, date(p.created_at / 1000, 'unixepoch')), p.channel, p.grace_days, p.created_at"
 
 static RecoupPromise *
 promise_from_row (sqlite3_stmt *stmt)
@@ -383,6 +405,7 @@ promise_from_row (sqlite3_stmt *stmt)
   p->made_on = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 6));
   p->channel = g_strdup (RECOUP_BOOK_STMT_TEXT (stmt, 7));
   p->grace_days = sqlite3_column_int (stmt, 8);
+  p->created_at = sqlite3_column_int64 (stmt, 9);
   return p;
 }
 
@@ -402,7 +425,9 @@ judge_promises (RecoupBook  *book,
       gint32 due_day = recoup_date_parse (p->due_date, NULL);
       gint32 until = MIN (due_day + p->grace_days, as_of_day);
 
-      if (!promise_paid (book, p->account_id, p->made_on, until, as_of, &p->paid, error))
+      gint64 made_at = recoup_promise_order_instant (recoup_date_parse (p->made_on, NULL), p->created_at);
+
+      if (!promise_paid (book, p->account_id, p->made_on, made_at, until, as_of, &p->paid, error))
         return FALSE;
       p->paid = MAX (p->paid, 0);
       p->status = recoup_promise_status_for (p->amount, due_day, p->grace_days, p->paid, as_of_day);

@@ -66,6 +66,7 @@ typedef struct
   char               *made_on;
   char               *channel;
   int                 grace_days;
+  gint64              created_at;    /* when it was recorded, UTC ms */
   gint64              paid;          /* counted toward the promise, >= 0 */
   RecoupPromiseStatus status;
 } RecoupPromise;
@@ -125,6 +126,24 @@ RecoupPromiseStatus recoup_promise_status_for   (gint64                   amount
                                                  int                      grace_days,
                                                  gint64                   paid,
                                                  gint32                   as_of_day);
+
+/* Pure rule: whether a payment dated @payment_day and recorded at
+ * @payment_recorded (UTC ms) counts toward a promise made on @made_day at
+ * @made_at (UTC ms, 0 unknown): one dated after that day does, one dated
+ * that day only when recorded after the promise (the money paid in the
+ * morning was already off the balance the debtor promised on). The due
+ * date and grace are the caller's. */
+gboolean       recoup_promise_counts_payment    (gint32                   made_day,
+                                                 gint64                   made_at,
+                                                 gint32                   payment_day,
+                                                 gint64                   payment_recorded);
+
+/* The instant that orders a promise made on @made_day against that day's
+ * payments: @created_at when it was recorded on that day (local time), 0
+ * for a promise recorded later than the day it was made, which cannot tell
+ * which came first and so counts every payment of the day. */
+gint64         recoup_promise_order_instant     (gint32                   made_day,
+                                                 gint64                   created_at);
 
 void           recoup_promise_free              (RecoupPromise           *promise);
 

@@ -35,8 +35,9 @@ static const gint64 default_weights[RECOUP_SCORE_N_COMPONENTS] = {
  * oldest invoice instead; 7, call_blocks holds what stops every call (schema
  * 11 adds it with every block set, so no account reads as callable before
  * its row is gathered again); 8, calls_open_at holds when the call history
- * stops blocking calls (schema 12 adds it set to never, likewise). */
-#define DERIVED_FORM 8
+ * stops blocking calls (schema 12 adds it set to never, likewise); 9, a
+ * payment made on a promise's day before the promise no longer keeps it. */
+#define DERIVED_FORM 9
 
 const char *
 recoup_score_component_name (RecoupScoreComponent component)
