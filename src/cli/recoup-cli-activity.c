@@ -183,7 +183,8 @@ recoup_cli_cmd_history (RecoupCli  *cli,
     }
   else
     {
-      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("WHEN (UTC)", "CHANNEL", "OUTCOME", "BY", "NOTES", NULL);
+      g_autoptr(RecoupCliTable) t = recoup_cli_table_new ("WHEN (UTC)", "CHANNEL", "OUTCOME", "BY", "CONTACT", "NOTES",
+                                                             NULL);
 
       for (guint i = 0; i < list->len; i++)
         {
@@ -193,7 +194,11 @@ recoup_cli_cmd_history (RecoupCli  *cli,
             ? g_strdup_printf ("%s [override: %s]", a->notes, a->override_reason)
             : g_strdup (a->notes);
 
-          recoup_cli_table_add (t, when, a->channel, a->outcome, a->user_name, notes, NULL);
+          /* One line per entry: an address's lines joined. */
+          g_auto(GStrv) lines = g_strsplit (a->contact != NULL ? a->contact : "", "\n", -1);
+          g_autofree char *contact = g_strjoinv (", ", lines);
+
+          recoup_cli_table_add (t, when, a->channel, a->outcome, a->user_name, contact, notes, NULL);
         }
       if (list->len == 0)
         printf ("No contacts logged for %s yet.\n", argv[0]);
