@@ -194,11 +194,7 @@ recoup_cli_cmd_history (RecoupCli  *cli,
             ? g_strdup_printf ("%s [override: %s]", a->notes, a->override_reason)
             : g_strdup (a->notes);
 
-          /* One line per entry: an address's lines joined. */
-          g_auto(GStrv) lines = g_strsplit (a->contact != NULL ? a->contact : "", "\n", -1);
-          g_autofree char *contact = g_strjoinv (", ", lines);
-
-          recoup_cli_table_add (t, when, a->channel, a->outcome, a->user_name, contact, notes, NULL);
+          recoup_cli_table_add (t, when, a->channel, a->outcome, a->user_name, a->contact, notes, NULL);
         }
       if (list->len == 0)
         printf ("No contacts logged for %s yet.\n", argv[0]);
