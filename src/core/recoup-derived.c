@@ -1307,95 +1307,62 @@ refresh_batch (RecoupBook  *book,
   return ok && recoup_book_exec (book, "DELETE FROM temp.recoup_touched", error);
 }
 
+/* One reconcile of the accounts a commit touched: what two copies wrote
+ * offline, made to agree once they meet, in the same transaction. */
+typedef gboolean (*ReconcileAccount) (RecoupBook  *book,
+                                      const char  *account_id,
+                                      GError     **error);
+
+/* Runs @reconcile on each account of @account_ids, unless @needed_sql (an
+ * EXISTS over the whole book) says no account can need it. The reconciles
+ * write only to accounts already in the set, so its keys stay valid. */
+static gboolean
+reconcile_each (RecoupBook        *self,
+                GHashTable        *account_ids,
+                const char        *needed_sql,
+                ReconcileAccount   reconcile,
+                GError           **error)
+{
+  sqlite3_stmt *any = recoup_book_prepare (self, needed_sql, error);
+  gboolean needed = FALSE;
+  GList *ids;
+  gboolean ok = TRUE;
+
+  if (any == NULL)
+    return FALSE;
+  if (sqlite3_step (any) == SQLITE_ROW)
+    needed = sqlite3_column_int (any, 0);
+  sqlite3_reset (any);
+  if (!needed)
+    return TRUE;
+
+  ids = g_hash_table_get_keys (account_ids);
+  for (GList *l = ids; l != NULL && ok; l = l->next)
+    ok = reconcile (self, l->data, error);
+  g_list_free (ids);
+  return ok;
+}
+
 /* Waivers of one entry that two copies wrote offline take off no more than
  * the entry once they meet (recoup_ledger_reconcile_waivers()). */
 static gboolean
-reconcile_waivers (RecoupBook  *self,
-                   GHashTable  *account_ids,
+reconcile_waivers (RecoupBook  *book,
+                   const char  *account_id,
                    GError     **error)
 {
-  sqlite3_stmt *any = recoup_book_prepare (self, "SELECT EXISTS (SELECT 1 FROM ledger_entries"
-                                                 " WHERE waives_id IS NOT NULL)", error);
-  gboolean has_waivers = FALSE;
-  GList *ids;
-  gboolean ok = TRUE;
   guint written = 0;
 
-  if (any == NULL)
-    return FALSE;
-  if (sqlite3_step (any) == SQLITE_ROW)
-    has_waivers = sqlite3_column_int (any, 0);
-  sqlite3_reset (any);
-  if (!has_waivers)
-    return TRUE;
-
-  /* The reversals touch only accounts already in the set. */
-  ids = g_hash_table_get_keys (account_ids);
-  for (GList *l = ids; l != NULL && ok; l = l->next)
-    ok = recoup_ledger_reconcile_waivers (self, l->data, &written, error);
-  g_list_free (ids);
-  return ok;
+  return recoup_ledger_reconcile_waivers (book, account_id, &written, error);
 }
 
-/* Called by recoup_book_commit() at the outermost commit with the accounts
- * the transaction wrote: their derived data is recomputed in the same
- * transaction. */
+/* A payment that completes a discounted settlement writes its discount, a
+ * reversal that reopens it reverses it (recoup_offer_reconcile_account()). */
 static gboolean
-reconcile_offers (RecoupBook  *self,
-                  GHashTable  *account_ids,
+reconcile_offers (RecoupBook  *book,
+                  const char  *account_id,
                   GError     **error)
 {
-  sqlite3_stmt *any = recoup_book_prepare (self, "SELECT EXISTS (SELECT 1 FROM offers)", error);
-  gboolean has_offers = FALSE;
-  GList *ids;
-  gboolean ok = TRUE;
-
-  if (any == NULL)
-    return FALSE;
-  if (sqlite3_step (any) == SQLITE_ROW)
-    has_offers = sqlite3_column_int (any, 0);
-  sqlite3_reset (any);
-  if (!has_offers)
-    return TRUE;
-
-  /* Iterate a list of the keys: reconciling touches only accounts already in
-   * the set, so the keys stay valid. */
-  ids = g_hash_table_get_keys (account_ids);
-  for (GList *l = ids; l != NULL && ok; l = l->next)
-    ok = recoup_offer_reconcile_account (self, l->data, NULL, error);
-  g_list_free (ids);
-  return ok;
-}
-
-/* A dispute resolved on two copies that had not synced left the losing
- * resolution's remedy in the ledger: an item for the owner, on every
- * replica (recoup_review_raise_dispute_clashes()). Once per account at the
- * commit, after every change of a merge batch is in, so the order the
- * changes came in does not matter. */
-static gboolean
-reconcile_disputes (RecoupBook  *self,
-                    GHashTable  *account_ids,
-                    GError     **error)
-{
-  sqlite3_stmt *any = recoup_book_prepare (self, "SELECT EXISTS (SELECT 1 FROM disputes WHERE status <> 'open')",
-                                           error);
-  gboolean has_resolved = FALSE;
-  GList *ids;
-  gboolean ok = TRUE;
-
-  if (any == NULL)
-    return FALSE;
-  if (sqlite3_step (any) == SQLITE_ROW)
-    has_resolved = sqlite3_column_int (any, 0);
-  sqlite3_reset (any);
-  if (!has_resolved)
-    return TRUE;
-
-  ids = g_hash_table_get_keys (account_ids);
-  for (GList *l = ids; l != NULL && ok; l = l->next)
-    ok = recoup_review_raise_dispute_clashes (self, l->data, error);
-  g_list_free (ids);
-  return ok;
+  return recoup_offer_reconcile_account (book, account_id, NULL, error);
 }
 
 gboolean
@@ -1414,8 +1381,15 @@ recoup_book_refresh_accounts (RecoupBook  *self,
    * settlement writes its discount, a reversal that reopens it reverses it,
    * inside this same transaction. Those writes touch only accounts already in
    * the set. */
-  if (!reconcile_waivers (self, account_ids, error) || !reconcile_offers (self, account_ids, error) ||
-      !reconcile_disputes (self, account_ids, error))
+  if (!reconcile_each (self, account_ids, "SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE waives_id IS NOT NULL)",
+                       reconcile_waivers, error) ||
+      !reconcile_each (self, account_ids, "SELECT EXISTS (SELECT 1 FROM offers)", reconcile_offers, error) ||
+      /* A dispute resolved on two copies that had not synced left the
+       * losing resolution's remedy in the ledger: an item for the owner,
+       * raised once every change of a merge batch is in, so the order they
+       * came in does not matter. */
+      !reconcile_each (self, account_ids, "SELECT EXISTS (SELECT 1 FROM disputes WHERE status <> 'open')",
+                       recoup_review_raise_dispute_clashes, error))
     return FALSE;
 
   n = g_hash_table_size (account_ids);
