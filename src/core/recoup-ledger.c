@@ -1682,23 +1682,28 @@ recoup_ledger_list (RecoupBook  *book,
 #define DISPUTE_MEMO_START "dispute "
 #define DISPUTE_MEMO_UPHELD " upheld: "
 
+/* Where @memo goes on after @prefix and an id, when it starts so; NULL
+ * otherwise. The memos Recoup writes name what wrote them so. */
+static const char *
+after_prefix_and_id (const char *memo,
+                     const char *prefix)
+{
+  char id[RECOUP_UUID_STRING_LEN + 1];
+  size_t n = strlen (prefix);
+
+  if (memo == NULL || strncmp (memo, prefix, n) != 0 || strlen (memo + n) < RECOUP_UUID_STRING_LEN)
+    return NULL;
+  memcpy (id, memo + n, RECOUP_UUID_STRING_LEN);
+  id[RECOUP_UUID_STRING_LEN] = '\0';
+  return recoup_uuid_is_valid (id) ? memo + n + RECOUP_UUID_STRING_LEN : NULL;
+}
+
 const char *
 recoup_ledger_memo_dispute_note (const char *memo)
 {
-  char id[RECOUP_UUID_STRING_LEN + 1];
-  const char *p;
+  const char *rest = after_prefix_and_id (memo, DISPUTE_MEMO_START);
 
-  if (memo == NULL || !g_str_has_prefix (memo, DISPUTE_MEMO_START))
-    return NULL;
-  p = memo + strlen (DISPUTE_MEMO_START);
-  if (strlen (p) < RECOUP_UUID_STRING_LEN)
-    return NULL;
-  memcpy (id, p, RECOUP_UUID_STRING_LEN);
-  id[RECOUP_UUID_STRING_LEN] = '\0';
-  p += RECOUP_UUID_STRING_LEN;
-  if (!recoup_uuid_is_valid (id) || !g_str_has_prefix (p, DISPUTE_MEMO_UPHELD))
-    return NULL;
-  return p + strlen (DISPUTE_MEMO_UPHELD);
+  return rest != NULL && g_str_has_prefix (rest, DISPUTE_MEMO_UPHELD) ? rest + strlen (DISPUTE_MEMO_UPHELD) : NULL;
 }
 
 /* Whether @memo is @prefix, an id, then @suffix, as a memo Recoup writes. */
@@ -1707,14 +1712,9 @@ memo_is_form (const char *memo,
               const char *prefix,
               const char *suffix)
 {
-  char id[RECOUP_UUID_STRING_LEN + 1];
-  size_t n = strlen (prefix);
+  const char *rest = after_prefix_and_id (memo, prefix);
 
-  if (strncmp (memo, prefix, n) != 0 || strlen (memo + n) != RECOUP_UUID_STRING_LEN + strlen (suffix))
-    return FALSE;
-  memcpy (id, memo + n, RECOUP_UUID_STRING_LEN);
-  id[RECOUP_UUID_STRING_LEN] = '\0';
-  return recoup_uuid_is_valid (id) && g_str_equal (memo + n + RECOUP_UUID_STRING_LEN, suffix);
+  return rest != NULL && g_str_equal (rest, suffix);
 }
 
 char *
@@ -1725,13 +1725,13 @@ recoup_ledger_memo_for_reader (const char *memo)
   /* What an accepted offer writes (recoup-offer.c) names the offer by its
    * id, which says nothing to a person: the account's offers are listed
    * beside the ledger. */
-  if (memo != NULL && memo_is_form (memo, "fee waived by offer ", ""))
+  if (memo_is_form (memo, "fee waived by offer ", ""))
     return g_strdup (_("Fee waived by an accepted offer"));
-  if (memo != NULL && memo_is_form (memo, "interest waived by offer ", ""))
+  if (memo_is_form (memo, "interest waived by offer ", ""))
     return g_strdup (_("Interest waived by an accepted offer"));
-  if (memo != NULL && memo_is_form (memo, "fees and interest waived by offer ", ""))
+  if (memo_is_form (memo, "fees and interest waived by offer ", ""))
     return g_strdup (_("Fees and interest waived by an accepted offer"));
-  if (memo != NULL && memo_is_form (memo, "settlement discount: offer ", " completed"))
+  if (memo_is_form (memo, "settlement discount: offer ", " completed"))
     return g_strdup (_("Settlement discount: the settlement was paid"));
   if (note == NULL)
     return g_strdup (memo);
